@@ -1,0 +1,253 @@
+// What an agent holds at its step: secrets in its process or inputs, the GitHub token and what it may
+// write, OIDC, the runner, and its tools (shell, network, file writes). This is the "so what" half of
+// a finding: the same injected prompt is a nuisance for a text-only model and a worm for an agent
+// with a shell and a publish token.
+
+import { inputOf } from '../workflow/model';
+import { findTemplates, references, tryParseExpression } from '../workflow/expression';
+import type { Permissions } from '../workflow/model';
+import type { YNode } from '../workflow/yaml';
+import type { StepInstance } from './instances';
+import type { AgentAction, AgentCli, ToolReach } from './ruleTypes';
+
+export interface SecretUse {
+  name: string;
+  /** Where the agent gets it: `env NAME`, `input NAME`, `job env NAME`. */
+  via: string;
+  /** A model/vendor key for this agent (theft costs money; it does not publish packages). */
+  modelKey: boolean;
+}
+
+export interface TokenReach {
+  /** How the agent gets a GitHub token. */
+  via: string;
+  /** A personal access token or App token passed in (not the job's GITHUB_TOKEN). */
+  foreign: boolean;
+}
+
+export interface Capabilities {
+  secrets: SecretUse[];
+  tokens: TokenReach[];
+  /** Scopes the job's GITHUB_TOKEN may write; `*` when permissions are left to the repository default. */
+  writeScopes: string[];
+  permissionsDefault: boolean;
+  idToken: boolean;
+  selfHosted: boolean;
+  persistedCredentials: boolean;
+  tools: ToolReach;
+  /** The model key sits in the agent's own process (not behind a proxy). */
+  keyInProcess: boolean;
+  /** The agent runs under `agent-guard run` (no secrets, network only to its model). */
+  jailed: boolean;
+}
+
+const HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
+const MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
+const TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
+
+/** Secret and token names referenced in a YAML value. */
+function secretRefs(node: YNode | undefined): { secrets: string[]; githubToken: boolean } {
+  const out = { secrets: [] as string[], githubToken: false };
+  const visit = (n: YNode | undefined) => {
+    if (!n) return;
+    if (n.kind === 'map') return n.pairs.forEach((p) => visit(p.value));
+    if (n.kind === 'seq') return n.items.forEach(visit);
+    if (typeof n.value !== 'string' || !n.text.includes('${{')) return;
+    for (const t of findTemplates(n.text)) {
+      const e = tryParseExpression(t.inner);
+      if (e instanceof Error) continue;
+      for (const r of references(e)) {
+        if (r.path === 'github.token' || r.path === 'secrets.github_token') out.githubToken = true;
+        else if (r.path.startsWith('secrets.') && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
+        else if (r.path === 'secrets' || r.path === 'secrets.*') out.secrets.push('*');
+      }
+    }
+  };
+  visit(node);
+  return out;
+}
+
+export function writeScopesOf(permissions: Permissions | undefined): { scopes: string[]; isDefault: boolean; idToken: boolean } {
+  if (!permissions) return { scopes: ['*'], isDefault: true, idToken: false };
+  if (permissions.all === 'write') return { scopes: ['*'], isDefault: false, idToken: true };
+  const scopes = Object.entries(permissions.scopes)
+    .filter(([scope, level]) => level === 'write' && scope !== 'id-token')
+    .map(([scope]) => scope);
+  return { scopes, isDefault: false, idToken: permissions.scopes['id-token'] === 'write' };
+}
+
+export interface AgentIdentity {
+  action?: AgentAction;
+  cli?: AgentCli;
+  /** Key env names of the CLI (or the action's CLI) so model keys are told apart from other secrets. */
+  keyEnv: string[];
+}
+
+/** Everything in the step's process environment and inputs, seen from the agent. */
+export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: ToolReach, jailed: boolean): Capabilities {
+  const secrets: SecretUse[] = [];
+  const tokens: TokenReach[] = [];
+  const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
+  const tokenInputs = new Set((agent.action?.tokenInputs ?? []).map((i) => i.toLowerCase()));
+  const isModelKey = (name: string, secret: string) =>
+    agent.keyEnv.includes(name) || keyInputs.has(name.toLowerCase()) || MODEL_KEY_NAME.test(secret) || MODEL_KEY_NAME.test(name);
+
+  const envLayers: { entries: { name: string; value: YNode }[]; where: string }[] = [
+    { entries: step.step.env, where: 'env' },
+    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'` })),
+    { entries: step.job.job.env, where: 'job env' },
+    { entries: step.job.workflow.env, where: 'workflow env' },
+  ];
+  for (const layer of envLayers) {
+    for (const entry of layer.entries) {
+      const refs = secretRefs(entry.value);
+      for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
+      if (refs.githubToken || (TOKEN_ENV.test(entry.name) && refs.secrets.length)) {
+        tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
+      }
+    }
+  }
+  for (const input of step.step.with) {
+    const refs = secretRefs(input.value);
+    for (const s of refs.secrets) {
+      const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
+      if (token) tokens.push({ via: `input ${input.name}`, foreign: true });
+      else secrets.push({ name: s, via: `input ${input.name}`, modelKey: isModelKey(input.name, s) });
+    }
+    if (refs.githubToken && tokenInputs.has(input.name.toLowerCase())) tokens.push({ via: `input ${input.name}`, foreign: false });
+  }
+  if (agent.action?.tokenInputs?.length && !tokens.some((t) => t.via.startsWith('input'))) {
+    // Actions that take a token default to the job's GITHUB_TOKEN.
+    tokens.push({ via: 'the default github.token', foreign: false });
+  }
+  const inherited = step.job.caller?.secrets;
+  if (inherited === 'inherit') secrets.push({ name: '*', via: 'secrets: inherit from the caller', modelKey: false });
+
+  // A full shell on a runner with passwordless sudo reads Runner.Worker's memory: every secret the job
+  // uses in any step, and the job's GITHUB_TOKEN (the tj-actions / s1ngularity technique).
+  if (tools.shell === 'full' && !isSelfHostedUnknownSudo(step)) {
+    const known = new Set(secrets.map((s) => s.name));
+    for (const other of step.job.steps) {
+      for (const name of stepSecrets(other)) {
+        if (known.has(name)) continue;
+        known.add(name);
+        secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
+      }
+    }
+    tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
+  }
+  const persisted = persistedCheckout(step);
+  if (persisted) tokens.push({ via: 'credentials persisted in .git/config by actions/checkout', foreign: false });
+
+  const perms = writeScopesOf(step.job.permissions);
+  const keyInProcess = agent.action ? agent.action.keyHandling === 'process' : true;
+  return {
+    secrets: jailed ? [] : secrets,
+    tokens: jailed ? [] : tokens,
+    writeScopes: perms.scopes,
+    permissionsDefault: perms.isDefault,
+    idToken: perms.idToken && !jailed,
+    selfHosted: isSelfHosted(step),
+    persistedCredentials: persisted && !jailed,
+    tools: jailed ? { ...tools, network: false } : tools,
+    keyInProcess: keyInProcess && !jailed,
+    jailed,
+  };
+}
+
+/** Secrets a step references anywhere (inputs, env, script). */
+function stepSecrets(step: StepInstance): string[] {
+  const out: string[] = [];
+  const nodes: (YNode | undefined)[] = [...step.step.with.map((w) => w.value), ...step.step.env.map((e) => e.value), step.step.run];
+  for (const n of nodes) out.push(...secretRefs(n).secrets);
+  return out.filter((s) => s !== '*' && s !== 'GITHUB_TOKEN');
+}
+
+/** Self-hosted runners may not grant sudo; memory reading is then not assumed. */
+function isSelfHostedUnknownSudo(step: StepInstance): boolean {
+  return isSelfHosted(step);
+}
+
+function framesOf(step: StepInstance): StepInstance[] {
+  const out: StepInstance[] = [];
+  for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
+  return out;
+}
+
+function isSelfHosted(step: StepInstance): boolean {
+  const labels = step.job.job.runsOn;
+  if (!labels.length) return false;
+  if (labels.some((l) => l.includes('${{'))) return false;
+  return labels.some((l) => /self-hosted/i.test(l)) || !labels.some((l) => HOSTED_RUNNER.test(l));
+}
+
+/** actions/checkout earlier in the job without `persist-credentials: false` leaves the token in .git/config. */
+function persistedCheckout(step: StepInstance): boolean {
+  return step.job.steps.some((s) => {
+    if (s.position >= step.position) return false;
+    if (!/^actions\/checkout@/i.test(s.step.uses?.text ?? '')) return false;
+    const persist = inputOf(s.step.with, 'persist-credentials')?.text;
+    return persist === undefined || !/^false$/i.test(persist.trim());
+  });
+}
+
+/** Tool reach of an agent action from its defaults and the inputs that widen or narrow it. */
+export function actionTools(action: AgentAction, step: StepInstance): ToolReach {
+  const reach: ToolReach = { ...action.defaults };
+  const valueOf = (input: string) => inputOf(step.step.with, input)?.text;
+  for (const w of action.toolWideners ?? []) {
+    const value = valueOf(w.input);
+    if (value !== undefined && new RegExp(w.pattern, 'i').test(value)) widen(reach, w.grants);
+  }
+  for (const n of action.toolNarrowers ?? []) {
+    const value = valueOf(n.input);
+    if (value !== undefined && new RegExp(n.pattern, 'i').test(value)) narrow(reach, n.grants);
+  }
+  if (reach.shell === 'full') reach.network = true; // a shell on a runner reaches the internet
+  return reach;
+}
+
+/** Tool reach of a CLI invocation: approval-skipping flags or env give it a shell. */
+export function cliTools(cli: AgentCli, bypass: string[], tools: string[]): ToolReach {
+  const reach: ToolReach = { ...cli.defaults };
+  if (bypass.length) widen(reach, { shell: 'full', network: true, writesFiles: true });
+  for (const list of tools) {
+    if (/(^|[\s,"'])Bash($|[\s,"'])|Bash\(\*\)|Bash\(\s*:?\*\s*\)/.test(list)) widen(reach, { shell: 'full' });
+    else if (/Bash\(/.test(list)) widen(reach, { shell: 'restricted' });
+    if (/WebFetch|WebSearch|mcp__/.test(list)) widen(reach, { network: true });
+    if (/\b(Edit|Write|MultiEdit)\b/.test(list)) widen(reach, { writesFiles: true });
+  }
+  if (reach.shell === 'full') reach.network = true;
+  return reach;
+}
+
+const SHELL_ORDER = { none: 0, restricted: 1, full: 2 } as const;
+
+function widen(reach: ToolReach, grants: Partial<ToolReach>): void {
+  if (grants.shell && SHELL_ORDER[grants.shell] > SHELL_ORDER[reach.shell]) reach.shell = grants.shell;
+  if (grants.network) reach.network = true;
+  if (grants.writesFiles) reach.writesFiles = true;
+}
+
+function narrow(reach: ToolReach, grants: Partial<ToolReach>): void {
+  if (grants.shell && SHELL_ORDER[grants.shell] < SHELL_ORDER[reach.shell]) reach.shell = grants.shell;
+  if (grants.network === false) reach.network = false;
+  if (grants.writesFiles === false) reach.writesFiles = false;
+}
+
+/** The capability strings reported with a finding. */
+export function describeCapabilities(c: Capabilities): string[] {
+  const out: string[] = [];
+  if (c.jailed) out.push('jailed:agent-guard-run');
+  for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? ' (model key)' : ''} via ${s.via}`);
+  for (const t of c.tokens) out.push(`github-token:${t.foreign ? 'pat-or-app-token' : 'GITHUB_TOKEN'} via ${t.via}`);
+  if (c.permissionsDefault) out.push('permissions:default (write-all where the repository default is permissive)');
+  else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
+  if (c.idToken) out.push('permission:id-token:write (OIDC)');
+  if (c.selfHosted) out.push('runner:self-hosted');
+  if (c.tools.shell !== 'none') out.push(`shell:${c.tools.shell}`);
+  if (c.tools.network) out.push('network:unrestricted');
+  if (c.tools.writesFiles) out.push('writes-files');
+  if (c.keyInProcess && c.secrets.some((s) => s.modelKey)) out.push('model-key-in-agent-process');
+  return out;
+}

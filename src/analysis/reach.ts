@@ -1,0 +1,190 @@
+// Reach: can an outsider get a given text into a given step? For each trigger of the job we try two
+// scenarios against every condition that dominates the step (job and step `if:`, callers' and needed
+// jobs' `if:`, `environment:`, permission-check steps, the agent action's own actor check):
+//   direct   — the outsider fires the event and wrote the text (opens the issue, comments, opens the PR);
+//   indirect — the outsider wrote the text earlier and a maintainer fires the event (labels the issue,
+//              comments on it, dispatches a run over it). One click on a poisoned issue is enough.
+// A scheduled agent that fetches open issues has no human in between: that counts as direct.
+
+import { inputOf } from '../workflow/model';
+import { canPass, type Role, type Scenario, type ActionSet } from './gates';
+import type { StepInstance } from './instances';
+import type { Origin } from './taint';
+import { ACTOR_ROLES, type TriggerInfo } from './triggers';
+
+/**
+ * `action-gated`: outsiders would reach it but for the agent action's own write-access check (a
+ * latent risk: one input, a version change or a bypass away).
+ */
+export type ReachLevel = 'outsider' | 'outsider-unprivileged' | 'maintainer' | 'action-gated' | 'none';
+
+export const REACH_ORDER: Record<ReachLevel, number> = { none: 0, 'action-gated': 1, maintainer: 2, 'outsider-unprivileged': 3, outsider: 4 };
+
+export interface Reach {
+  level: ReachLevel;
+  trigger?: TriggerInfo;
+  /** Human explanation: which event, who fires it, which gate stopped what. */
+  how: string;
+  uncertain?: string;
+}
+
+export interface ActorGate {
+  /** Events on which the agent's own actor check stops non-writers. */
+  enforcedOn: (event: string) => boolean;
+  description: string;
+}
+
+/** Events that carry an issue/PR/discussion thread the agent could read. */
+const THREAD_EVENTS = new Set([
+  'issues',
+  'issue_comment',
+  'pull_request',
+  'pull_request_target',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'discussion',
+  'discussion_comment',
+]);
+
+export function reachOf(origin: Origin, step: StepInstance, actorGate?: ActorGate): Reach {
+  let best: Reach = { level: 'none', how: 'no trigger lets an outsider reach it' };
+  const hard = hardGates(step);
+  for (const trigger of step.job.triggers) {
+    const event = trigger.event;
+    if (origin.events && !origin.events.includes(event)) continue;
+    if (origin.kind === 'thread' && !THREAD_EVENTS.has(event)) continue;
+    const candidate = reachOnTrigger(origin, step, trigger, hard, actorGate);
+    if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
+    if (best.level === 'outsider') break;
+  }
+  return best;
+}
+
+interface HardGates {
+  environment?: string;
+  permissionSteps: Set<string>;
+  permissionJobs: Set<string>;
+  /** A permission check that fails the job runs before the step. */
+  blockingCheck?: string;
+}
+
+function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo, hard: HardGates, actorGate?: ActorGate): Reach {
+  const event = trigger.event;
+  const role = origin.role;
+  const actorRoles = ACTOR_ROLES[event] ?? [];
+  const who = trigger.firing;
+  // An environment stops outsiders only if it requires reviewers, which the workflow does not show;
+  // many environments exist just to scope secrets.
+  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : undefined;
+  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join('; ') || undefined;
+
+  const outsiderFires = (who === 'anyone' || who === 'anyone-unprivileged' || who === 'callers') && trigger.outsiderActions && !origin.maintainerChosen;
+  let fallback: Reach = { level: 'none', how: 'gated', uncertain };
+  if (outsiderFires) {
+    const attacker = new Set<Role>(['actor', ...actorRoles, role]);
+    const blockedBy = directBlocker(hard, actorGate, event);
+    if (passes(step, scenario(event, trigger.outsiderActions!, attacker, hard))) {
+      const callers = who === 'callers' ? 'whoever calls this reusable workflow (callers unknown here)' : 'any GitHub user';
+      if (!blockedBy) {
+        const level = who === 'anyone-unprivileged' ? 'outsider-unprivileged' : 'outsider';
+        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions!)}`, uncertain: who === 'callers' ? 'reusable workflow with no caller in this repository' : uncertain };
+      }
+      if (actorGate && blockedBy === actorGate.description) {
+        fallback = { level: 'action-gated', trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
+      }
+    }
+  }
+
+  // Delayed outsider text: a scheduled or pushed run that reads the thread has no human gate.
+  if ((origin.kind === 'fetch' || origin.kind === 'thread') && !origin.maintainerChosen && (event === 'schedule' || event === 'workflow_run' || event === 'push')) {
+    if (passes(step, scenario(event, trigger.allActions, new Set<Role>([role]), hard))) {
+      return { level: 'outsider', trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
+    }
+  }
+
+  const indirectPossible = role !== 'actor' && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== 'context');
+  if (indirectPossible && passes(step, scenario(event, trigger.allActions, new Set<Role>([role, ...(role === 'pull_request' ? (['commit'] as Role[]) : [])]), hard))) {
+    return { level: 'maintainer', trigger, how: `a maintainer's '${event}' on outsider-written text (${origin.what}) starts it`, uncertain };
+  }
+  return fallback;
+}
+
+function describeTypes(actions: ActionSet): string {
+  return actions.allowed ? ` (${actions.allowed.join(', ')})` : '';
+}
+
+function hasMaintainerActions(trigger: TriggerInfo): boolean {
+  const outsider = trigger.outsiderActions;
+  if (!outsider) return true;
+  const all = trigger.allActions.allowed;
+  if (!all) return outsider.excluded.length > 0;
+  return all.some((a) => !outsider.allowed || !outsider.allowed.includes(a));
+}
+
+function directBlocker(hard: HardGates, actorGate: ActorGate | undefined, event: string): string | undefined {
+  if (hard.blockingCheck) return hard.blockingCheck;
+  if (actorGate?.enforcedOn(event)) return actorGate.description;
+  return undefined;
+}
+
+function scenario(event: string, actions: ActionSet, attacker: Set<Role>, hard: HardGates): Scenario {
+  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs };
+}
+
+function passes(step: StepInstance, s: Scenario): boolean {
+  for (const c of step.job.conditions) if (!canPass(c.expr, s)) return false;
+  for (const c of step.conditions) if (!canPass(c.expr, s)) return false;
+  return true;
+}
+
+/**
+ * Gates that do not depend on the `if:` text: a protected environment (someone approves the run), a
+ * permission check that fails the job, permission checks whose outputs later conditions read.
+ */
+function hardGates(step: StepInstance): HardGates {
+  const job = step.job;
+  const gates: HardGates = { permissionSteps: new Set(), permissionJobs: new Set() };
+  if (job.job.environment) gates.environment = job.job.environment.name;
+  for (const s of job.steps) {
+    if (s.position >= step.position) break;
+    const kind = permissionCheckKind(s);
+    if (!kind) continue;
+    if (s.step.id) gates.permissionSteps.add(s.step.id);
+    if (kind === 'fails' && !s.step.continueOnError) gates.blockingCheck = `the permission check in step '${s.step.label}'`;
+  }
+  for (const needed of allNeeds(job.needs)) {
+    if (needed.steps.some((s) => permissionCheckKind(s))) {
+      gates.permissionJobs.add(needed.job.id);
+      if (needed.steps.some((s) => permissionCheckKind(s) === 'fails')) gates.blockingCheck = `the permission check in job '${needed.job.id}'`;
+    }
+  }
+  return gates;
+}
+
+function allNeeds(needs: StepInstance['job'][]): StepInstance['job'][] {
+  const out = new Set<StepInstance['job']>();
+  const stack = [...needs];
+  while (stack.length) {
+    const j = stack.pop()!;
+    if (out.has(j)) continue;
+    out.add(j);
+    stack.push(...j.needs);
+  }
+  return [...out];
+}
+
+const PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/action-repository-permission|prince-chrismc\/check-actor-permissions-action|lannonbr\/repo-permission-check-action|xt0rted\/slash-command-action|TheModdingInquisition\/actions-team-membership|tspascoal\/get-user-teams-membership)@/i;
+const PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
+const FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
+
+/** `fails`: the step stops the job for non-writers; `reports`: it sets outputs a condition reads. */
+export function permissionCheckKind(s: StepInstance): 'fails' | 'reports' | null {
+  const uses = s.step.uses?.text ?? '';
+  if (PERMISSION_ACTIONS.test(uses)) {
+    // actions-cool/check-user-permission only reports; most others fail the job.
+    return /actions-cool\/check-user-permission|membership/i.test(uses) ? 'reports' : 'fails';
+  }
+  const code = /^actions\/github-script@/i.test(uses) ? (inputOf(s.step.with, 'script')?.text ?? '') : (s.step.run?.text ?? '');
+  if (!code || !PERMISSION_API.test(code)) return null;
+  return FAILS.test(code) ? 'fails' : 'reports';
+}

@@ -1,0 +1,210 @@
+// Shapes of the data files in rules/. Agents, untrusted sources and triggers are data so that
+// adding an agent or a context is a data change; these types are the contract between the YAML
+// and the analysis. rules/*.yml files are validated against them at load time (see rulesData.ts).
+
+/** An agent packaged as a GitHub Action (`uses:`). */
+export interface AgentAction {
+  /** Stable id, e.g. `claude-code-action`. */
+  id: string;
+  /** Human name for messages. */
+  name: string;
+  /** `owner/repo` or `owner/repo/path` prefixes matched case-insensitively against `uses:` (ref ignored). */
+  uses: string[];
+  /** The CLI agent it runs (an `AgentCli.id`), if any; used for instruction files and key handling. */
+  cli?: string;
+  /** Inputs whose value is the prompt (or part of it). Tainted text here is direct prompt injection. */
+  promptInputs: string[];
+  /** Inputs that name a file whose content becomes prompt/instructions. */
+  promptFileInputs?: string[];
+  /** Other inputs whose value reaches the model or its configuration (tainted text here is injection too). */
+  configInputs?: string[];
+  /** Inputs that carry a model/vendor key into the agent. */
+  keyInputs?: string[];
+  /** Inputs that carry a GitHub token the agent can use. */
+  tokenInputs?: string[];
+  /**
+   * Where the model key ends up. `process`: in the agent's environment (a hijacked agent can read it).
+   * `proxy`: held by a key-injecting proxy outside the agent (codex-action).
+   */
+  keyHandling: 'process' | 'proxy';
+  /**
+   * For `keyHandling: proxy`: inputs whose value puts the key back within the agent's reach (codex-action
+   * `safety-strategy: unsafe` keeps sudo, so the agent can read the proxy's memory). Same pattern form
+   * as `toolWideners`.
+   */
+  keyWideners?: KeyWidener[];
+  /** The action's own actor check. */
+  gate: ActionGate;
+  /**
+   * Whether the action itself fetches the issue/PR thread (title, body, comments) into the prompt.
+   * `always`, `never`, or `without-prompt` (tag mode: when no prompt input is given).
+   */
+  readsThread: 'always' | 'never' | 'without-prompt';
+  /**
+   * For `readsThread: without-prompt`: the inputs whose presence switches the action to a mode that
+   * does not fetch the thread (claude-code-action v1 `prompt`; its v0 `direct_prompt` still fetches).
+   * Default: all `promptInputs`.
+   */
+  agentModeInputs?: string[];
+  /** Default tool reach without widening inputs. */
+  defaults: ToolReach;
+  /** Inputs whose values widen tools; each pattern is a case-insensitive regular expression. */
+  toolWideners?: ToolWidener[];
+  /** Inputs whose values narrow tools (e.g. `--disallowedTools Bash`); same pattern form. */
+  toolNarrowers?: ToolWidener[];
+  /** Output names that carry model output (for AI-output-used-unsafely). */
+  outputs?: string[];
+  /** Inputs that leak output or transcripts publicly (logs, artifacts, step summary). */
+  leakInputs?: string[];
+  /** Provider id in providers.yml the action's model calls go to, when it is not its CLI's (ai-inference: github-models). */
+  provider?: string;
+  /** Catalogue confidence: verified in source, docs only, third party, uncertain. */
+  confidence?: 'V' | 'D' | '3P' | 'U';
+  notes?: string;
+}
+
+export interface KeyWidener {
+  input: string;
+  /** Regular expression source matched (case-insensitively) against the input value. */
+  pattern: string;
+}
+
+export interface ActionGate {
+  /** `none`: no actor check. `write-access`: the triggering actor must have write/admin. */
+  kind: 'none' | 'write-access';
+  /** Events on which the check is not performed (the workflow `if:` is then the only gate). */
+  skippedOn?: string[];
+  /** Inputs that widen or remove the check. */
+  wideners?: GateWidener[];
+}
+
+export interface GateWidener {
+  input: string;
+  /** `anyone`: any non-empty value opens the agent to non-writers (`*` or a list of outsiders). `bots`: opens it to bot/App actors. */
+  effect: 'anyone' | 'bots';
+  /** The widener only works when this input is also set (claude-code-action needs `github_token`). */
+  requiresInput?: string;
+  /** A value that counts as enabling (default: any non-empty, non-'false' value). */
+  enablingValues?: string[];
+}
+
+export interface ToolReach {
+  /** `full`: arbitrary shell. `restricted`: allowlisted commands only. `none`. */
+  shell: 'full' | 'restricted' | 'none';
+  /** Tools that reach the network beyond the model API (web fetch/search, MCP servers). */
+  network: boolean;
+  /** Can write files in the workspace. */
+  writesFiles: boolean;
+}
+
+export interface ToolWidener {
+  /**
+   * Actions: the input name. CLIs: a flag (`--allowedTools`; the pattern sees the flag's value, or `''`
+   * for a flag without one) or an environment variable (`OPENCODE_PERMISSION`; the pattern sees its value).
+   */
+  input: string;
+  /** Regular expression source matched against the input value. */
+  pattern: string;
+  /** What matching it grants (or, for narrowers, removes). */
+  grants: Partial<ToolReach>;
+}
+
+/** An agent CLI invoked from a `run:` script. */
+export interface AgentCli {
+  id: string;
+  name: string;
+  /** Command words, e.g. `claude`, `codex`. May be empty when the agent is only run as a module. */
+  commands: string[];
+  /** npm/pip package names run through npx, bunx, pnpm dlx, yarn dlx, uvx, pipx run. */
+  packages?: string[];
+  /** Python modules run as `python -m MODULE` (a module also matches its submodules). */
+  modules?: string[];
+  /**
+   * When set, the command is an agent invocation only with one of these subcommands (e.g. `codex exec`).
+   * An entry may have several words (`github run`). With `requiredFlags` too, either one suffices.
+   */
+  subcommands?: string[];
+  /** When set, the command is an agent invocation only with one of these flags (e.g. cursor `agent -p`). */
+  requiredFlags?: string[];
+  /** First arguments that make the command something other than an agent run (`install`, `update`, `mcp`, `login`). */
+  nonRunSubcommands?: string[];
+  /** Flags that make the command print something and exit (`--version`, `--help`): not an agent run. */
+  infoFlags?: string[];
+  /** Flags that take the next argument as their value (so it is not mistaken for a subcommand or prompt). */
+  valueFlags?: string[];
+  /**
+   * Flags that skip approvals or the sandbox (shell without confirmation). An entry `--flag=value` matches
+   * the flag with that value (case-insensitive), written `--flag value` or `--flag=value`.
+   */
+  bypassFlags: string[];
+  /** Environment variables that grant bypass when set to a truthy value, e.g. `GOOSE_MODE=auto`. */
+  bypassEnv?: { name: string; values: string[] }[];
+  /** Flags whose next argument (or `=value`) lists allowed tools; scanned for shell/network tools. */
+  toolFlags?: string[];
+  /** Flags or environment variables whose values widen tools (see `ToolWidener.input`). */
+  toolWideners?: ToolWidener[];
+  /** Flags or environment variables whose values narrow tools. Narrowers lower `defaults`; wideners then raise. */
+  toolNarrowers?: ToolWidener[];
+  /** Default tool reach in headless mode without bypass flags. */
+  defaults: ToolReach;
+  /** Model/vendor key variables. */
+  keyEnv: string[];
+  /** Base-URL variables that point it at a proxy. */
+  baseUrlEnv?: string[];
+  /** Repository files it loads as instructions or configuration (paths; trailing `/` = directory). */
+  instructionFiles: string[];
+  /** Provider id in providers.yml used by `agent-guard run --provider`. */
+  provider?: string;
+  confidence?: 'V' | 'D' | '3P' | 'U';
+  notes?: string;
+}
+
+/** An outsider-controlled context, e.g. `github.event.issue.title`. */
+export interface SourceContext {
+  /** Lowercased dotted path; `*` matches one segment (array index or key). A path matches itself and anything below it. */
+  path: string;
+  /** What the text is, for messages: title, body, branch, commit message, email, name, payload, path, url. */
+  kind: string;
+  /** Whose text it is: `actor` (whoever fires the event), or the author of the object (issue, comment, pull_request, review, discussion, commit, workflow_run, payload). */
+  author: string;
+  /** Events on which the context exists and is outsider-controlled; empty = any. */
+  events?: string[];
+}
+
+/** Objects that, passed whole (e.g. to `toJSON`), carry outsider text. */
+export interface WholeObjectSource {
+  path: string;
+  author: string;
+  events?: string[];
+}
+
+/** Who can fire a trigger and with what the run gets. */
+export interface TriggerRule {
+  event: string;
+  /**
+   * `anyone`: any GitHub user, run is privileged (secrets, write token possible).
+   * `anyone-unprivileged`: any user, but fork runs get no secrets and a read token (pull_request).
+   * `maintainers`: requires write access (push, dispatch, schedule...).
+   * `callers`: whoever calls the workflow (workflow_call).
+   * `upstream`: whoever could fire the upstream workflow (workflow_run).
+   */
+  who: 'anyone' | 'anyone-unprivileged' | 'maintainers' | 'callers' | 'upstream';
+  /** Activity types that narrow who can fire it, e.g. issues `labeled` needs triage access. */
+  maintainerOnlyTypes?: string[];
+  /** Activity types an outsider can cause (when `types:` lists only others, the trigger is maintainer-only). */
+  note?: string;
+}
+
+export interface SourcesFile {
+  contexts: SourceContext[];
+  wholeObjects: WholeObjectSource[];
+}
+
+export interface AgentsFile {
+  actions: AgentAction[];
+  clis: AgentCli[];
+}
+
+export interface TriggersFile {
+  triggers: TriggerRule[];
+}

@@ -1,0 +1,301 @@
+// Agent sites: every place an agent runs (an agent action, or an agent CLI inside a `run:` script),
+// with every channel through which text reaches it (prompt and config inputs, its environment, the
+// script that builds its prompt, files, the thread it fetches itself, the checked-out workspace) and
+// what it holds there.
+
+import { inputOf } from '../workflow/model';
+import type { SourceFile, YScalar } from '../workflow/yaml';
+import { locateInScalar } from '../workflow/yaml';
+import { findCliInvocations, matchAgentAction } from './agents';
+import { actionTools, capabilitiesAt, cliTools, type Capabilities } from './capabilities';
+import { hopAt, type StepInstance } from './instances';
+import type { ActorGate } from './reach';
+import type { AgentAction, AgentCli } from './ruleTypes';
+import { runtimeFetch, scriptFacts } from './shell';
+import { fetchTaint, type Taint, type TaintEngine } from './taint';
+
+export type ChannelKind = 'prompt' | 'config' | 'env' | 'script' | 'file' | 'thread' | 'fetch' | 'workspace';
+
+export interface Channel {
+  kind: ChannelKind;
+  /** e.g. `input prompt`, `env ISSUE_BODY`, `instruction files (CLAUDE.md, AGENTS.md, …)`. */
+  name: string;
+  taints: Taint[];
+  /** How sure we are that text in this channel steers the agent. */
+  confidence: 'high' | 'medium' | 'low';
+}
+
+export interface AgentSite {
+  step: StepInstance;
+  file: SourceFile;
+  /** Offset of the `uses:` value or the command word. */
+  offset: number;
+  agentName: string;
+  action?: AgentAction;
+  cli?: AgentCli;
+  channels: Channel[];
+  capabilities: Capabilities;
+  actorGate?: ActorGate;
+  /** The action's actor check was switched off by this input (e.g. `allowed_non_write_users`). */
+  gateWidenedBy?: { input: string; value: string; node: YScalar | undefined; effect: 'anyone' | 'bots' };
+  /** Text of the prompt (for finding env vars and files it names). */
+  promptText: string;
+}
+
+const CHECKOUT_OF_PR = /head\.sha|head\.ref|head_ref|head_sha|head_branch|refs\/pull\/|pull\/\$|\bmerge\b|pull_request\.number|issue\.number|head\.repo/;
+const FETCH_PR_IN_SHELL = /\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull\/|\bgit\s+(checkout|switch)\b[^\n]*\$\{\{\s*github\.event\.(pull_request\.head|workflow_run\.head)/;
+
+export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSite[] {
+  const out: AgentSite[] = [];
+  const uses = step.step.uses;
+  if (uses) {
+    const action = matchAgentAction(uses.text);
+    if (action) out.push(actionSite(step, uses, action, engine));
+  }
+  const run = step.step.run;
+  if (run) {
+    const { masked, jailedFrom } = maskGuardWrapper(run.text);
+    for (const invocation of findCliInvocations(masked)) {
+      const jailed = jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
+      out.push(cliSite(step, run, invocation, engine, jailed));
+    }
+  }
+  return out;
+}
+
+const GUARD_WRAPPER = /(?:\b(?:npx|bunx|pnpm\s+dlx|yarn\s+dlx)\s+(?:(?:-y|--yes)\s+)?)?(?:[\w./-]*\/)?agent-guard(?:@[\w.^~-]+)?\s+run\b[^\n]*?\s--\s/g;
+
+/**
+ * `agent-guard run [options] -- claude -p ...`: blank the wrapper (keeping offsets) so the agent
+ * command is found, and remember that it runs in the jail.
+ */
+function maskGuardWrapper(script: string): { masked: string; jailedFrom: { start: number; lineEnd: number }[] } {
+  const jailedFrom: { start: number; lineEnd: number }[] = [];
+  const masked = script.replace(GUARD_WRAPPER, (match, offset: number) => {
+    const lineEnd = script.indexOf('\n', offset);
+    jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd });
+    return ' '.repeat(match.length);
+  });
+  return { masked, jailedFrom };
+}
+
+/** End of the command that starts at `start`: the line, continued by `\` or by an open quote. */
+function commandEnd(script: string, start: number): number {
+  let quote: string | null = null;
+  for (let i = start; i < script.length; i++) {
+    const c = script[i];
+    if (c === '\\' && quote !== "'") {
+      i++;
+      continue;
+    }
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '\n') return i;
+  }
+  return script.length;
+}
+
+function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engine: TaintEngine): AgentSite {
+  const scope = { job: step.job, step };
+  const channels: Channel[] = [];
+  const input = (name: string) => inputOf(step.step.with, name);
+  const promptParts: string[] = [];
+  for (const name of action.promptInputs) {
+    const entry = input(name);
+    if (!entry) continue;
+    promptParts.push(entry.text);
+    channels.push({ kind: 'prompt', name: `input ${name}`, taints: engine.ofNode(entry.value, step.file, scope), confidence: 'high' });
+  }
+  const configInputs = new Set([...(action.configInputs ?? []), ...(action.toolWideners ?? []).map((w) => w.input)]);
+  for (const name of configInputs) {
+    const entry = input(name);
+    if (!entry || action.promptInputs.includes(name)) continue;
+    promptParts.push(entry.text);
+    channels.push({ kind: 'config', name: `input ${name}`, taints: engine.ofNode(entry.value, step.file, scope), confidence: 'high' });
+  }
+  const promptText = promptParts.join('\n');
+  for (const name of action.promptFileInputs ?? []) {
+    const entry = input(name);
+    if (entry) channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
+  }
+  channels.push(...envChannels(step, engine, promptText));
+  const hasPrompt = action.promptInputs.some((n) => input(n)?.text.trim());
+  if (action.readsThread === 'always' || (action.readsThread === 'without-prompt' && !hasPrompt)) {
+    channels.push({
+      kind: 'thread',
+      name: 'the issue or pull request thread it fetches itself',
+      taints: [{ origin: { kind: 'thread', role: 'thread', events: null, what: 'the issue/PR thread (title, body, comments)' }, hops: [hopAt(step.file, uses.start, `${action.name} fetches the issue/PR thread into its prompt`)] }],
+      confidence: 'high',
+    });
+  }
+  // Only the prompt is an instruction to fetch; a tool allowlist is a capability, not an intent.
+  const fetch = runtimeFetch(promptParts.slice(0, action.promptInputs.filter((n) => input(n)).length).join('\n'));
+  if (fetch) channels.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt: ${fetch.what}`))], confidence: 'medium' });
+  for (const file of taintedFiles(step, engine)) {
+    if (promptText.includes(file.path)) channels.push({ kind: 'file', name: `file ${file.path} its prompt names`, taints: file.taints, confidence: 'high' });
+  }
+  channels.push(...workspaceChannels(step));
+
+  const tools = actionTools(action, step);
+  const widened = gateWidener(action, step);
+  const gate = action.gate;
+  const actorGate: ActorGate | undefined =
+    gate.kind === 'write-access' && !(widened && widened.effect === 'anyone')
+      ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` }
+      : undefined;
+  const cliId = action.cli;
+  const keyEnv = cliId ? (engine.agentsData.clis.find((c) => c.id === cliId)?.keyEnv ?? []) : [];
+  return {
+    step,
+    file: step.file,
+    offset: uses.start,
+    agentName: action.name,
+    action,
+    channels: channels.filter((c) => c.taints.length),
+    capabilities: capabilitiesAt(step, { action, keyEnv }, tools, false),
+    actorGate,
+    gateWidenedBy: widened,
+    promptText,
+  };
+}
+
+function gateWidener(action: AgentAction, step: StepInstance): AgentSite['gateWidenedBy'] {
+  for (const w of action.gate.wideners ?? []) {
+    const entry = inputOf(step.step.with, w.input);
+    const value = entry?.text.trim() ?? '';
+    if (!entry || !value || /^false$/i.test(value)) continue;
+    if (w.enablingValues && !w.enablingValues.includes(value)) continue;
+    if (w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim()) continue;
+    return { input: w.input, value, node: entry.value.kind === 'scalar' ? entry.value : undefined, effect: w.effect };
+  }
+  return undefined;
+}
+
+interface Invocation {
+  cli: AgentCli;
+  start: number;
+  end: number;
+  args: string[];
+  envAssignments: Record<string, string>;
+  bypass: string[];
+  tools: string[];
+}
+
+function cliSite(step: StepInstance, run: YScalar, invocation: Invocation, engine: TaintEngine, jailed: boolean): AgentSite {
+  const scope = { job: step.job, step };
+  const cli = invocation.cli;
+  const script = run.text;
+  // The prompt is built by the script up to the end of the invocation.
+  const upTo = script.slice(0, commandEnd(script, invocation.start));
+  const channels: Channel[] = [];
+  channels.push({ kind: 'script', name: 'the run script that builds its prompt', taints: engine.shellText(upTo, run, 0, scope), confidence: 'high' });
+  channels.push(...envChannels(step, engine, upTo));
+  const facts = scriptFacts(run, run.text);
+  for (const file of taintedFiles(step, engine)) {
+    if (upTo.includes(file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
+      channels.push({ kind: 'file', name: `file ${file.path}`, taints: file.taints, confidence: 'medium' });
+    }
+  }
+  channels.push(...workspaceChannels(step));
+  const bypassEnv = (cli.bypassEnv ?? []).filter((b) => {
+    const value = invocation.envAssignments[b.name] ?? envText(step, b.name);
+    return typeof value === 'string' && b.values.includes(value);
+  });
+  const tools = cliTools(cli, [...invocation.bypass, ...bypassEnv.map((b) => b.name)], invocation.tools);
+  const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
+  return {
+    step,
+    file: step.file,
+    offset,
+    agentName: cli.name,
+    cli,
+    channels: channels.filter((c) => c.taints.length),
+    capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed),
+    promptText: upTo,
+  };
+}
+
+function envText(step: StepInstance, name: string): string | undefined {
+  return (
+    step.step.env.find((e) => e.name === name)?.text ??
+    step.job.job.env.find((e) => e.name === name)?.text ??
+    step.job.workflow.env.find((e) => e.name === name)?.text
+  );
+}
+
+/**
+ * Tainted variables in the agent's environment. Env-var indirection protects a shell, not a prompt:
+ * the agent can read its environment, and a prompt that names the variable hands the text over.
+ */
+function envChannels(step: StepInstance, engine: TaintEngine, promptText: string): Channel[] {
+  return engine
+    .visibleEnv(step)
+    .filter((e) => e.taints.length)
+    .map((e) => {
+      const named = new RegExp(`\\b${e.name}\\b`).test(promptText);
+      return { kind: 'env' as const, name: `env ${e.name}`, taints: e.taints, confidence: named ? ('high' as const) : ('medium' as const) };
+    });
+}
+
+interface TaintedFile {
+  path: string;
+  taints: Taint[];
+}
+
+/** Files earlier steps of the job wrote from outsider text. */
+function taintedFiles(step: StepInstance, engine: TaintEngine): TaintedFile[] {
+  const out: TaintedFile[] = [];
+  for (const earlier of step.job.steps) {
+    if (earlier.position > step.position || !earlier.step.run) continue;
+    const run = earlier.step.run;
+    for (const write of scriptFacts(run, run.text).files) {
+      const taints = engine.shellText(write.text, run, write.offset, { job: step.job, step: earlier });
+      if (taints.length) {
+        const hop = hopAt(earlier.file, locateInScalar(earlier.file, run, write.offset, write.text.length), `written to ${write.path}`);
+        out.push({ path: write.path, taints: taints.map((t) => ({ origin: t.origin, hops: [...t.hops, hop] })) });
+      }
+    }
+  }
+  return out;
+}
+
+function fileChannel(step: StepInstance, engine: TaintEngine, path: string, name: string): Channel {
+  const match = taintedFiles(step, engine).filter((f) => f.path === path.trim() || path.includes(f.path));
+  return { kind: 'file', name, taints: match.flatMap((m) => m.taints), confidence: 'high' };
+}
+
+/**
+ * A checkout of the pull request's code (or a download of a fork run's artifacts) before the agent:
+ * the outsider now writes the agent's instruction files (CLAUDE.md, AGENTS.md, .mcp.json, …).
+ */
+function workspaceChannels(step: StepInstance): Channel[] {
+  const out: Channel[] = [];
+  for (const earlier of step.job.steps) {
+    if (earlier.position >= step.position) break;
+    const uses = earlier.step.uses?.text ?? '';
+    if (/^actions\/checkout@/i.test(uses)) {
+      const ref = inputOf(earlier.step.with, 'ref');
+      const repository = inputOf(earlier.step.with, 'repository');
+      const hit = [ref, repository].find((e) => e && CHECKOUT_OF_PR.test(e.text) && e.text.includes('${{'));
+      if (hit) {
+        out.push(workspace(step, earlier, hit.keyNode.start, `checks out the pull request's code (${hit.name}: ${hit.text.trim()})`, 'pull_request'));
+      }
+    } else if (/^actions\/download-artifact@|^dawidd6\/action-download-artifact@/i.test(uses)) {
+      out.push(workspace(step, earlier, earlier.step.uses!.start, 'downloads artifacts a fork-triggered run may have produced', 'workflow_run'));
+    } else if (earlier.step.run && FETCH_PR_IN_SHELL.test(earlier.step.run.text)) {
+      out.push(workspace(step, earlier, earlier.step.run.start, "fetches and checks out the pull request's code", 'pull_request'));
+    }
+  }
+  return out;
+}
+
+function workspace(step: StepInstance, earlier: StepInstance, offset: number, note: string, role: 'pull_request' | 'workflow_run'): Channel {
+  const events = role === 'workflow_run' ? ['workflow_run'] : null;
+  return {
+    kind: 'workspace',
+    name: 'instruction and config files in the checked-out workspace',
+    taints: [{ origin: { kind: 'fork-checkout', role, events, what: 'pull request code and instruction files' }, hops: [hopAt(earlier.file, offset, `step '${earlier.step.label}' ${note}`)] }],
+    confidence: role === 'workflow_run' ? 'medium' : 'high',
+  };
+}

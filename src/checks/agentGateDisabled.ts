@@ -1,0 +1,48 @@
+import { reachOf } from '../analysis/reach';
+import { holdingOf } from '../analysis/severity';
+import type { Origin } from '../analysis/taint';
+import { docsUrl, type Check } from './context';
+import { capabilityList, fixFor, jobAndStep, stepLocation } from './common';
+import type { Finding, Severity } from './types';
+
+/** Anyone who can fire the event, as the actor. */
+const ACTOR: Origin = { kind: 'context', role: 'actor', events: null, what: 'the triggering actor' };
+
+export const agentGateDisabled: Check = {
+  meta: {
+    id: 'agent-gate-disabled',
+    title: "An agent action's built-in write-access check is switched off",
+    severity: 'high',
+    docs: docsUrl('agent-gate-disabled'),
+    help:
+      'claude-code-action, droid-action, codex-action and opencode refuse to run for users without write access unless an input opens them (`allowed_non_write_users: "*"`, `allowed_bots: "*"`, `allow-users: "*"`). ' +
+      'On a trigger outsiders can fire, that input hands the agent, and everything it holds, to anyone who can open an issue. Remove the input, or keep it only on a job that holds nothing.',
+  },
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const site of ctx.sites) {
+      const widened = site.gateWidenedBy;
+      if (!widened) continue;
+      const reach = reachOf(ACTOR, site.step);
+      if (reach.level !== 'outsider') continue;
+      const openToAnyone = widened.value.trim() === '*' || widened.effect === 'anyone';
+      const holding = holdingOf(site.capabilities);
+      let severity: Severity = holding === 'nothing' ? 'medium' : 'high';
+      if (widened.effect === 'bots' || !/^\*$/.test(widened.value.trim())) severity = holding === 'nothing' ? 'low' : 'medium';
+      const at = widened.node?.start ?? site.offset;
+      findings.push({
+        rule: 'agent-gate-disabled',
+        severity,
+        confidence: 'high',
+        ...stepLocation(site.step, at),
+        ...jobAndStep(site.step),
+        message: `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? '' : ' for the listed users or bots'}: ${reach.how}.`,
+        path: [],
+        capabilities: capabilityList(site.capabilities),
+        fix: fixFor(site, null),
+      });
+    }
+    return findings;
+  },
+};
+

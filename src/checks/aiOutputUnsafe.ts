@@ -1,0 +1,85 @@
+import { capabilitiesAt } from '../analysis/capabilities';
+import type { StepInstance } from '../analysis/instances';
+import { reachOf } from '../analysis/reach';
+import { severityFor } from '../analysis/severity';
+import type { Origin, Taint } from '../analysis/taint';
+import { docsUrl, type Check } from './context';
+import { capabilityList, jobAndStep, siteLocation } from './common';
+import { codeSinks, sinkTaints } from './templateInjection';
+import type { Finding, Severity } from './types';
+
+const OUTSIDER: Origin = { kind: 'context', role: 'actor', events: null, what: 'the triggering event' };
+const MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
+const SHELL = { shell: 'full' as const, network: true, writesFiles: true };
+
+export const aiOutputUnsafe: Check = {
+  meta: {
+    id: 'ai-output-unsafe',
+    title: "A model's output is used as code, as another agent's prompt, or to decide a merge",
+    severity: 'critical',
+    docs: docsUrl('ai-output-unsafe'),
+    help:
+      "Whoever steers the model's input steers its output. Expanding `${{ steps.ai.outputs.response }}` into a script turns a prompt injection into a command injection; feeding it to another agent chains the injection; letting it decide a merge or approval lets the outsider approve their own change. " +
+      'Pass model output through `env:` and treat it as data: validate it against a schema or an allowlist in a step without AI.',
+  },
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const step of ctx.steps) {
+      const reach = reachOf(OUTSIDER, step);
+      if (reach.level === 'none') continue;
+      for (const sink of codeSinks(step)) {
+        for (const taint of sinkTaints(step, sink.node, ctx.engine)) {
+          if (taint.origin.kind !== 'ai-output') continue;
+          const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL, false);
+          findings.push(finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach.how, capabilityList(caps)));
+        }
+      }
+      const decides = (step.step.run && MERGE.test(step.step.run.text)) || MERGE.test(step.step.with.map((w) => w.text).join('\n'));
+      if (decides) {
+        const inputs = [
+          ...step.conditions.map((c) => c.node),
+          ...step.job.conditions.map((c) => c.node),
+        ];
+        for (const node of inputs) {
+          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === 'ai-output');
+          for (const taint of taints.slice(0, 1)) {
+            findings.push(finding(step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
+          }
+        }
+      }
+    }
+    for (const site of ctx.sites) {
+      const reach = reachOf(OUTSIDER, site.step, site.actorGate);
+      if (reach.level === 'none') continue;
+      for (const channel of site.channels) {
+        if (channel.kind !== 'prompt' && channel.kind !== 'config') continue;
+        const taint = channel.taints.find((t) => t.origin.kind === 'ai-output');
+        if (!taint) continue;
+        const loc = siteLocation(site);
+        findings.push({
+          ...finding(site.step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
+          ...loc,
+          path: [...taint.hops, { ...loc, note: 'the second agent reads it as instructions' }],
+        });
+      }
+    }
+    return findings;
+  },
+};
+
+function finding(step: StepInstance, taint: Taint, severity: Severity, message: string, how: string, capabilities: string[]): Finding {
+  const sink = taint.hops[taint.hops.length - 1];
+  return {
+    rule: 'ai-output-unsafe',
+    severity,
+    confidence: 'high',
+    file: sink.file,
+    line: sink.line,
+    column: sink.column,
+    ...jobAndStep(step),
+    message: `${message}: ${how}.`,
+    path: [...step.job.via, ...taint.hops],
+    capabilities,
+    fix: "Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then \"$ANSWER\") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.",
+  };
+}

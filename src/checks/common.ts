@@ -1,0 +1,154 @@
+// Shared pieces of findings: where, the path, what the agent holds, and the fixes that apply.
+
+import { positionOf } from '../workflow/yaml';
+import type { Capabilities } from '../analysis/capabilities';
+import { describeCapabilities } from '../analysis/capabilities';
+import { reachOf, REACH_ORDER, type Reach } from '../analysis/reach';
+import type { Channel, AgentSite } from '../analysis/sites';
+import type { Taint } from '../analysis/taint';
+import type { StepInstance } from '../analysis/instances';
+import type { Confidence, Finding, PathHop, Severity } from './types';
+import { severityFor } from '../analysis/severity';
+
+export interface ReachedTaint {
+  channel: Channel;
+  taint: Taint;
+  reach: Reach;
+}
+
+const CONFIDENCE_ORDER: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
+
+/** The worst taint among channels: highest reach, then confidence, then shortest path. */
+export function worstTaint(site: AgentSite, channels: Channel[]): ReachedTaint | null {
+  let best: ReachedTaint | null = null;
+  for (const channel of channels) {
+    for (const taint of channel.taints) {
+      const reach = reachOf(taint.origin, site.step, site.actorGate);
+      if (reach.level === 'none') continue;
+      const candidate = { channel, taint, reach };
+      if (!best || better(candidate, best)) best = candidate;
+    }
+  }
+  return best;
+}
+
+function better(a: ReachedTaint, b: ReachedTaint): boolean {
+  const r = REACH_ORDER[a.reach.level] - REACH_ORDER[b.reach.level];
+  if (r) return r > 0;
+  const c = CONFIDENCE_ORDER[a.channel.confidence] - CONFIDENCE_ORDER[b.channel.confidence];
+  if (c) return c > 0;
+  return a.taint.hops.length < b.taint.hops.length;
+}
+
+export function confidenceOf(hit: ReachedTaint): Confidence {
+  if (hit.reach.uncertain && hit.channel.confidence === 'high') return 'medium';
+  return hit.channel.confidence;
+}
+
+export function siteLocation(site: AgentSite): { file: string; line: number; column: number } {
+  const pos = positionOf(site.file, site.offset);
+  return { file: site.file.path, line: pos.line, column: pos.column };
+}
+
+export function stepLocation(step: StepInstance, offset: number): { file: string; line: number; column: number } {
+  const pos = positionOf(step.file, offset);
+  return { file: step.file.path, line: pos.line, column: pos.column };
+}
+
+export function jobAndStep(step: StepInstance): { job: string; step: string } {
+  return { job: step.job.job.id, step: step.step.label };
+}
+
+/** The path of a finding: call chain, the hops of the taint, then the sink. */
+export function pathOf(site: AgentSite, hit: ReachedTaint, sinkNote: string): PathHop[] {
+  const loc = siteLocation(site);
+  return [...site.step.job.via, ...hit.taint.hops, { ...loc, note: sinkNote }];
+}
+
+export function severityOf(hit: ReachedTaint, caps: Capabilities): Severity | null {
+  return severityFor(hit.reach.level, caps);
+}
+
+export function capabilityList(caps: Capabilities): string[] {
+  return describeCapabilities(caps);
+}
+
+const PROVIDER_BY_KEY: Record<string, string> = { anthropic: 'anthropic', openai: 'openai', gemini: 'gemini' };
+
+/** Concrete edits, most effective first. */
+export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
+  const lines: string[] = [];
+  const event = hit?.reach.trigger?.event;
+  const obj = gateObject(event);
+  if (hit && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
+    if (obj) {
+      lines.push(
+        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`,
+      );
+    } else {
+      lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
+    }
+  }
+  if (site.gateWidenedBy) lines.push(`Remove \`${site.gateWidenedBy.input}: ${site.gateWidenedBy.value}\` so the action's own write-access check applies.`);
+  const c = site.capabilities;
+  if (c.writeScopes.length || c.idToken) {
+    lines.push('Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent\'s output (a JSON schema, an allowlist of labels) and do the writes.');
+  }
+  if (c.tokens.some((t) => t.foreign)) lines.push('Do not hand the agent a personal access token or App token; use the job\'s short-lived GITHUB_TOKEN with read permissions.');
+  if (c.persistedCredentials) lines.push('Set `persist-credentials: false` on actions/checkout.');
+  if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(', ')}) out of its job.`);
+  const provider = providerFor(site);
+  if (site.cli) {
+    lines.push(`Run it in the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.cli.commands[0]} ...\` (no secrets, no network but the model API, the key held by a proxy).`);
+  } else if (site.action) {
+    if (site.action.id.startsWith('claude-code-action')) {
+      lines.push('Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.');
+    } else if (site.action.cli) {
+      lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.action.cli} ...\`.`);
+    }
+  }
+  if (hit && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
+    lines.push('Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.');
+  }
+  return lines.join(' ');
+}
+
+function providerFor(site: AgentSite): string | undefined {
+  const p = site.cli?.provider;
+  if (p) return p;
+  return site.action?.cli ? PROVIDER_BY_KEY[site.action.cli] : undefined;
+}
+
+function gateObject(event: string | undefined): string | null {
+  switch (event) {
+    case 'issues':
+      return 'issue';
+    case 'issue_comment':
+    case 'discussion_comment':
+    case 'pull_request_review_comment':
+      return 'comment';
+    case 'pull_request_target':
+    case 'pull_request':
+      return 'pull_request';
+    case 'pull_request_review':
+      return 'review';
+    case 'discussion':
+      return 'discussion';
+    default:
+      return null;
+  }
+}
+
+export function describeReach(hit: ReachedTaint): string {
+  switch (hit.reach.level) {
+    case 'outsider':
+      return hit.reach.how;
+    case 'outsider-unprivileged':
+      return `${hit.reach.how} (from a fork: no secrets, read-only token)`;
+    case 'maintainer':
+    case 'action-gated':
+      return hit.reach.how;
+    default:
+      return 'not reachable';
+  }
+}

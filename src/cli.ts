@@ -1,0 +1,142 @@
+// The command line. One thin file: parse words, delegate to a command, map results to exit codes.
+
+import fs from 'node:fs';
+import { severityRank, SEVERITIES, type Severity } from './checks/types';
+import { ConfigError, readConfig } from './config';
+import { doctorMain, runMain } from './guard/command';
+import { defaultConfigPath, lint } from './lint';
+import { colorEnabled, formatReport, isFormat, type Format } from './report';
+
+export const VERSION = '0.1.0';
+
+/** The library entry points, for the Action and the benchmarks. */
+export { lint };
+
+const USAGE = `usage: agent-guard <command> [options]
+
+commands:
+  lint [PATH...]   find AI-agent steps outsiders can reach (default PATH: .)
+      --format text|json|sarif|github   output format (default text)
+      --fail-on critical|high|medium|low|none   exit 1 at or above this severity (default high)
+      --config FILE    config file (default .github/agent-guard.yml when present)
+      --output FILE    write the report to FILE instead of standard output
+  run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
+  doctor           what isolation this machine supports
+  version          print the version`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'lint':
+        return lintCommand(rest);
+      case 'run':
+        return await runMain(rest);
+      case 'doctor':
+        return await doctorMain(rest);
+      case 'version':
+      case '--version':
+        process.stdout.write(`agent-guard ${VERSION}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command ? 0 : 2;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`agent-guard: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`agent-guard: internal error: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
+
+interface LintArgs {
+  paths: string[];
+  format: Format;
+  failOn: Severity | 'none';
+  config?: string;
+  output?: string;
+}
+
+function parseLintArgs(args: string[]): LintArgs {
+  const out: LintArgs = { paths: [], format: 'text', failOn: 'high' };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => {
+      if (inline !== undefined) return inline;
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--format': {
+        const f = value();
+        if (!isFormat(f)) throw new UsageError(`unknown format '${f}' (text, json, sarif, github)`);
+        out.format = f;
+        break;
+      }
+      case '--fail-on': {
+        const s = value();
+        if (s !== 'none' && !(SEVERITIES as readonly string[]).includes(s)) throw new UsageError(`--fail-on takes critical, high, medium, low or none, not '${s}'`);
+        out.failOn = s as Severity | 'none';
+        break;
+      }
+      case '--config':
+        out.config = value();
+        break;
+      case '--output':
+      case '-o':
+        out.output = value();
+        break;
+      case '--help':
+      case '-h':
+        throw new UsageError(USAGE);
+      default:
+        if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option '${flag}'`);
+        out.paths.push(arg);
+    }
+  }
+  return out;
+}
+
+function lintCommand(rawArgs: string[]): number {
+  const args = parseLintArgs(rawArgs);
+  const configPath = args.config ?? defaultConfigPath(args.paths);
+  const config = configPath ? readConfig(configPath) : undefined;
+  const result = lint({ paths: args.paths, config });
+  const toStdout = !args.output;
+  const report = formatReport(result, args.format, {
+    color: toStdout && args.format === 'text' && colorEnabled(process.stdout.isTTY, process.env),
+    toolVersion: VERSION,
+    root: process.cwd(),
+  });
+  if (args.output) fs.writeFileSync(args.output, report);
+  else process.stdout.write(report);
+  const nothingRead = result.stats.workflows === 0 && result.errors.length > 0 && result.sources.size === 0;
+  if (nothingRead) return 2;
+  if (args.failOn === 'none') return 0;
+  const threshold = severityRank(args.failOn);
+  return result.findings.some((f) => severityRank(f.severity) >= threshold) ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`agent-guard: internal error: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

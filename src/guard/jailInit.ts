@@ -1,0 +1,194 @@
+// The first process inside the jail. It runs as root inside fresh pid, mount, network, ipc and uts
+// namespaces, with only the capabilities it needs to hand the agent a lower uid. It:
+//   1. runs the canary: the namespaces differ from the host's, only loopback exists, the internet,
+//      the host resolver and a listener the guard opened on the host's loopback are unreachable,
+//      and the masked paths are empty;
+//   2. starts the bridges: a loopback TCP port per provider (and one for --allow-host) piped to
+//      the proxy's unix socket, which the guard bind-mounted in;
+//   3. starts the agent through setpriv (new uid, no groups, no capabilities, empty bounding set,
+//      no_new_privs), then drops its own root;
+//   4. exits with the agent's status, which tears the pid namespace down with everything in it.
+// The guard serialises jailInitMain with Function.prototype.toString and runs it with the host's
+// node, so it must be self-contained: no imports, only require() of node built-ins inside it.
+
+export interface JailConfig {
+  nonce: string;
+  agentUid: number;
+  agentGid: number;
+  /** Uid the init process keeps after starting the agent (it then only pipes bytes). */
+  bridgeUid: number;
+  bridgeGid: number;
+  home: string;
+  cwd: string;
+  command: string[];
+  env: Record<string, string>;
+  bridges: { port: number; socket: string }[];
+  lifeline?: string;
+  setpriv?: string;
+  canary: {
+    hostNamespaces: Record<string, string>;
+    hostLoopbackPort: number;
+    mustBeEmpty: string[];
+    mustNotExist: string[];
+    allowedInRun: string[];
+  };
+}
+
+export function jailInitMain(): void {
+  /* eslint-disable @typescript-eslint/no-var-requires */
+  const fs = require('node:fs') as typeof import('node:fs');
+  const net = require('node:net') as typeof import('node:net');
+  const os = require('node:os') as typeof import('node:os');
+  const dgram = require('node:dgram') as typeof import('node:dgram');
+  const childProcess = require('node:child_process') as typeof import('node:child_process');
+  const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as JailConfig;
+  const say = (status: string) => fs.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}\n`);
+  const fail = (reason: string): never => {
+    say(`fail ${reason.replace(/[\r\n]/g, ' ')}`);
+    process.exit(125);
+  };
+
+  const tryConnect = (host: string, port: number) =>
+    new Promise<string | undefined>((resolve) => {
+      const socket = net.connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(undefined);
+      }, 1500);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(`${host}:${port} is reachable`);
+      });
+      socket.once('error', () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+    });
+
+  const tryUdp = (host: string, port: number, family: 'udp4' | 'udp6') =>
+    new Promise<string | undefined>((resolve) => {
+      const socket = dgram.createSocket(family);
+      socket.once('error', () => {
+        socket.close();
+        resolve(undefined);
+      });
+      socket.send(Buffer.from('agent-guard canary'), port, host, (err) => {
+        socket.close();
+        resolve(err ? undefined : `UDP to ${host}:${port} could be sent`);
+      });
+    });
+
+  const canary = async (): Promise<void> => {
+    const c = config.canary;
+    for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
+      if (fs.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail(`canary: the ${ns} namespace is the host's`);
+    }
+    const interfaces = Object.keys(os.networkInterfaces());
+    if (interfaces.some((name) => name !== 'lo')) fail(`canary: network interfaces other than loopback: ${interfaces.join(', ')}`);
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail('canary: no_new_privs is not set');
+    for (const path of c.mustNotExist) {
+      let exists = true;
+      try {
+        fs.lstatSync(path);
+      } catch {
+        exists = false;
+      }
+      if (exists) fail(`canary: ${path} is visible in the jail`);
+    }
+    for (const dir of c.mustBeEmpty) {
+      let entries: string[] = [];
+      try {
+        entries = fs.readdirSync(dir).filter((e) => !(dir === '/run' && c.allowedInRun.includes(e)));
+      } catch {
+        entries = [];
+      }
+      if (entries.length > 0) fail(`canary: ${dir} is not masked (has ${entries.slice(0, 3).join(', ')})`);
+    }
+    const reached = await Promise.all([
+      tryConnect('1.1.1.1', 443),
+      tryConnect('8.8.8.8', 53),
+      tryConnect('2606:4700:4700::1111', 443),
+      tryConnect('127.0.0.53', 53),
+      tryConnect('127.0.0.1', c.hostLoopbackPort),
+      tryConnect('::1', c.hostLoopbackPort),
+      tryUdp('8.8.8.8', 53, 'udp4'),
+      tryUdp('2001:4860:4860::8888', 53, 'udp6'),
+    ]);
+    const leak = reached.find((r) => r !== undefined);
+    if (leak) fail(`canary: ${leak}`);
+  };
+
+  const startBridges = async (): Promise<void> => {
+    for (const bridge of config.bridges) {
+      const server = net.createServer((inside) => {
+        inside.setNoDelay(true);
+        const outside = net.connect(bridge.socket);
+        const closeBoth = () => {
+          inside.destroy();
+          outside.destroy();
+        };
+        inside.on('error', closeBoth);
+        outside.on('error', closeBoth);
+        inside.pipe(outside);
+        outside.pipe(inside);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(bridge.port, '127.0.0.1', () => resolve());
+      }).catch((err: Error) => fail(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
+      // Some clients resolve "localhost" to ::1 first; serve it too when IPv6 is up.
+      const v6 = net.createServer((inside) => server.emit('connection', inside));
+      v6.on('error', () => v6.close());
+      v6.listen(bridge.port, '::1');
+    }
+  };
+
+  const main = async (): Promise<void> => {
+    try {
+      fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+      fs.chownSync(config.home, config.agentUid, config.agentGid);
+    } catch (err) {
+      fail(`home: cannot prepare ${config.home}: ${(err as Error).message}`);
+    }
+    await canary();
+    await startBridges();
+    if (config.lifeline) {
+      // The guard outside holds the other end: if it dies, the jail goes with it, even through sudo.
+      const lifeline = net.connect(config.lifeline);
+      lifeline.on('error', () => process.exit(125));
+      lifeline.on('close', () => process.exit(125));
+      lifeline.unref();
+    }
+    say('ok');
+    const [file, ...args] = config.command;
+    const child = config.setpriv
+      ? childProcess.spawn(
+          config.setpriv,
+          [
+            `--reuid=${config.agentUid}`, `--regid=${config.agentGid}`, '--clear-groups', '--bounding-set=-all',
+            '--inh-caps=-all', '--no-new-privs', '--', file, ...args,
+          ],
+          { env: config.env, cwd: config.cwd, stdio: 'inherit' },
+        )
+      : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: 'inherit', uid: config.agentUid, gid: config.agentGid });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      fs.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}\n`);
+      process.exit(err.code === 'ENOENT' ? 127 : 126);
+    });
+    // From here on this process only pipes bytes: it gives up root.
+    process.setgroups!([]);
+    process.setgid!(config.bridgeGid);
+    process.setuid!(config.bridgeUid);
+    child.on('exit', (code, signal) => {
+      const signals = os.constants.signals as Record<string, number>;
+      process.exit(code ?? 128 + (signal ? signals[signal] ?? 1 : 1));
+    });
+  };
+  main().catch((err: Error) => fail(`init: ${err.message}`));
+}
+
+export function jailInitSource(): string {
+  return `(${jailInitMain.toString()})();\n`;
+}

@@ -1,0 +1,133 @@
+// `agent-guard run` command line. Bad input is a GuardError('usage'): one line, exit 125.
+import { GuardError } from './errors';
+
+export interface ProviderChoice {
+  name: string;
+  upstream?: string;
+}
+
+export interface AllowedHost {
+  host: string;
+  port: number;
+}
+
+export interface RunOptions {
+  providers: ProviderChoice[];
+  allowHosts: AllowedHost[];
+  passEnv: string[];
+  workspaceMode: 'rw' | 'ro';
+  maxRequests?: number;
+  maxTokens?: number;
+  auditFile?: string;
+  timeoutSeconds?: number;
+  /** Let provider-side tools that fetch URLs through (web fetch/search, MCP servers, URL sources). */
+  allowProviderFetch: boolean;
+  command: string[];
+}
+
+export const RUN_USAGE =
+  'usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... ' +
+  '[--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] ' +
+  '[--allow-provider-fetch] -- CMD [ARG...]';
+
+const WITH_VALUE = new Set([
+  '--provider',
+  '--allow-host',
+  '--pass-env',
+  '--workspace',
+  '--max-requests',
+  '--max-tokens',
+  '--audit',
+  '--timeout',
+]);
+
+function positiveInt(flag: string, text: string): number {
+  if (!/^[1-9][0-9]{0,14}$/.test(text)) throw new GuardError('usage', `${flag} wants a positive whole number, got "${text}"`);
+  return Number(text);
+}
+
+// A hostname as DNS spells it (no NUL, userinfo, wildcards or IP-looking tricks beyond plain literals).
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+export function parseAllowHost(text: string): AllowedHost {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::([0-9]{1,5}))?$/.exec(text);
+  const host = m?.[1].toLowerCase().replace(/^\[|\]$/g, '');
+  const port = m?.[2] ? Number(m[2]) : 443;
+  const isIpv6 = m?.[1].startsWith('[') ?? false;
+  if (!m || !host || port < 1 || port > 65535 || (!isIpv6 && !HOSTNAME.test(host))) {
+    throw new GuardError('usage', `--allow-host wants HOST[:PORT], got "${text}"`);
+  }
+  return { host, port };
+}
+
+export function parseRunArgs(args: string[]): RunOptions {
+  const opts: RunOptions = {
+    providers: [],
+    allowHosts: [],
+    passEnv: [],
+    workspaceMode: 'rw',
+    allowProviderFetch: false,
+    command: [],
+  };
+  let i = 0;
+  for (; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (arg === '--allow-provider-fetch') {
+      opts.allowProviderFetch = true;
+      continue;
+    }
+    if (arg === '-h' || arg === '--help') throw new GuardError('usage', RUN_USAGE);
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    if (!WITH_VALUE.has(flag)) {
+      throw new GuardError('usage', `unknown option "${arg}" (the agent's command goes after --)`);
+    }
+    let value: string;
+    if (flag !== arg) value = arg.slice(eq + 1);
+    else {
+      if (i + 1 >= args.length) throw new GuardError('usage', `${flag} needs a value`);
+      value = args[++i];
+    }
+    switch (flag) {
+      case '--provider': {
+        const at = value.indexOf('=');
+        const name = at < 0 ? value : value.slice(0, at);
+        if (!/^[a-z0-9-]+$/.test(name)) throw new GuardError('usage', `--provider wants NAME[=UPSTREAM_URL], got "${value}"`);
+        if (opts.providers.some((p) => p.name === name)) throw new GuardError('usage', `--provider ${name} given twice`);
+        opts.providers.push(at < 0 ? { name } : { name, upstream: value.slice(at + 1) });
+        break;
+      }
+      case '--allow-host':
+        opts.allowHosts.push(parseAllowHost(value));
+        break;
+      case '--pass-env':
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new GuardError('usage', `--pass-env wants a variable name, got "${value}"`);
+        opts.passEnv.push(value);
+        break;
+      case '--workspace':
+        if (value !== 'rw' && value !== 'ro') throw new GuardError('usage', `--workspace wants rw or ro, got "${value}"`);
+        opts.workspaceMode = value;
+        break;
+      case '--max-requests':
+        opts.maxRequests = positiveInt(flag, value);
+        break;
+      case '--max-tokens':
+        opts.maxTokens = positiveInt(flag, value);
+        break;
+      case '--audit':
+        if (!value) throw new GuardError('usage', '--audit needs a file name');
+        opts.auditFile = value;
+        break;
+      case '--timeout':
+        opts.timeoutSeconds = positiveInt(flag, value);
+        break;
+    }
+  }
+  opts.command = args.slice(i);
+  if (opts.command.length === 0) throw new GuardError('usage', `no command to run. ${RUN_USAGE}`);
+  return opts;
+}

@@ -1,0 +1,175 @@
+// The lint pipeline: discover → load → expand → find agent sites → run checks → filter (ignores,
+// inline comments, config) → result. Pure apart from reading files.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { findAgentSites, type AgentSite } from './analysis/sites';
+import { expandEntry } from './analysis/instances';
+import { loadRules } from './analysis/rulesData';
+import { TaintEngine } from './analysis/taint';
+import { CHECKS } from './checks';
+import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
+import { EMPTY_CONFIG, globMatch, type Config } from './config';
+import { discover, openRepository, type Repository } from './workflow/load';
+import type { Workflow } from './workflow/model';
+
+type LoadedRules = ReturnType<typeof loadRules>;
+
+export interface LintOptions {
+  paths: string[];
+  config?: Config;
+  cwd?: string;
+}
+
+export function lint(options: LintOptions): LintResult {
+  const started = performance.now();
+  const config = options.config ?? EMPTY_CONFIG;
+  const errors: LintError[] = [];
+  const findings: Finding[] = [];
+  const kept = new Map<string, Map<number, string>>();
+  const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
+  const rules = withConfiguredAgents(loadRules(), config);
+
+  for (const set of discover(options.paths, errors)) {
+    const repo = openRepository(set, options.cwd);
+    for (const file of repo.files) {
+      const workflow = repo.workflow(file.abs);
+      if (!workflow) continue;
+      stats.workflows++;
+      const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
+      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats), config, textOf);
+      for (const f of found) {
+        findings.push(f);
+        // Keep only the lines reporters quote, so memory does not grow with the corpus.
+        keepLines(kept, f.file, [f.line], textOf);
+        for (const hop of f.path) keepLines(kept, hop.file, [hop.line], textOf);
+      }
+    }
+    for (const e of repo.errors) keepLines(kept, e.file, [e.line], (f) => repo.text(f) ?? readQuietly(f));
+    errors.push(...repo.errors);
+    stats.files += repo.stats.files;
+    stats.actions += repo.stats.actions;
+  }
+  stats.durationMs = Math.round(performance.now() - started);
+  const sources = new Map<string, string>();
+  for (const [file, lines] of kept) sources.set(file, sparseText(lines));
+  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources };
+}
+
+function keepLines(kept: Map<string, Map<number, string>>, file: string, lines: number[], textOf: (file: string) => string): void {
+  let map = kept.get(file);
+  if (!map) kept.set(file, (map = new Map()));
+  const missing = lines.filter((l) => !map!.has(l));
+  if (!missing.length) return;
+  const all = textOf(file).split('\n');
+  for (const l of missing) map.set(l, all[l - 1] ?? '');
+}
+
+/** The kept lines at their line numbers, the others empty. */
+function sparseText(lines: Map<number, string>): string {
+  const max = Math.max(0, ...lines.keys());
+  const out: string[] = new Array(max).fill('');
+  for (const [l, text] of lines) if (l >= 1) out[l - 1] = text;
+  return out.join('\n');
+}
+
+function readQuietly(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats): Finding[] {
+  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs);
+  if (!jobs.length) return [];
+  const engine = new TaintEngine(rules.sources, rules.agents);
+  const steps = jobs.flatMap((j) => j.steps);
+  const sites: AgentSite[] = [];
+  for (const step of steps) sites.push(...findAgentSites(step, engine));
+  stats.jobs += jobs.length;
+  stats.steps += steps.length;
+  stats.agentSteps += new Set(sites.map((s) => s.step.step)).size;
+  const out: Finding[] = [];
+  for (const check of CHECKS) {
+    try {
+      out.push(...check.run({ jobs, steps, sites, engine }));
+    } catch (err) {
+      // A bug in one check must not hide the others' findings; report it as an error.
+      repo.errors.push({ file: workflow.file.path, line: 1, column: 1, message: `internal error in rule ${check.meta.id}: ${(err as Error).message}` });
+    }
+  }
+  return out;
+}
+
+function withConfiguredAgents(rules: LoadedRules, config: Config): LoadedRules {
+  if (!config.actions.length && !config.clis.length) return rules;
+  return {
+    ...rules,
+    agents: { actions: [...config.actions, ...rules.agents.actions], clis: [...config.clis, ...rules.agents.clis] },
+  };
+}
+
+/** The same step seen through several callers or triggers: keep the most severe finding per place. */
+function dedupe(findings: Finding[]): Finding[] {
+  const best = new Map<string, Finding>();
+  for (const f of findings) {
+    const key = `${f.rule}\u0000${f.file}\u0000${f.line}\u0000${f.column}`;
+    const seen = best.get(key);
+    if (!seen || severityRank(f.severity) > severityRank(seen.severity)) best.set(key, f);
+  }
+  return [...best.values()];
+}
+
+const INLINE_IGNORE = /#\s*agent-guard:\s*ignore\[([^\]]*)\]/;
+
+function applyConfig(findings: Finding[], config: Config, textOf: (file: string) => string): Finding[] {
+  const lineCache = new Map<string, string[]>();
+  const lineOf = (file: string, line: number) => {
+    let lines = lineCache.get(file);
+    if (!lines) lineCache.set(file, (lines = textOf(file).split('\n')));
+    return lines[line - 1] ?? '';
+  };
+  return findings
+    .filter((f) => {
+      const inline = INLINE_IGNORE.exec(lineOf(f.file, f.line));
+      if (inline && inline[1].split(',').some((id) => id.trim() === f.rule || id.trim() === '*')) return false;
+      return !config.ignore.some(
+        (ig) => (!ig.rule || ig.rule === f.rule) && (!ig.file || globMatch(ig.file, f.file)) && (!ig.job || ig.job === f.job),
+      );
+    })
+    .map((f) => (config.severity[f.rule] ? { ...f, severity: config.severity[f.rule] } : f));
+}
+
+function uniqueErrors(errors: LintError[]): LintError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.file}:${e.line}:${e.column}:${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** `.github/agent-guard.yml` in the first path's repository, when present. */
+export function defaultConfigPath(paths: string[]): string | undefined {
+  for (const given of paths.length ? paths : ['.']) {
+    let dir = path.resolve(given);
+    try {
+      if (fs.statSync(dir).isFile()) dir = path.dirname(dir);
+    } catch {
+      continue;
+    }
+    for (let i = 0; i < 4; i++) {
+      for (const name of ['agent-guard.yml', 'agent-guard.yaml']) {
+        const candidate = path.basename(dir) === '.github' ? path.join(dir, name) : path.join(dir, '.github', name);
+        if (fs.existsSync(candidate)) return candidate;
+      }
+      const parent = path.dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,271 @@
+// Finds workflow files under the paths a user gives and loads them into the model on demand. A
+// repository is indexed first with a cheap text scan (each file's `name:` and local `uses: ./…`
+// targets); workflows are then parsed one at a time, so memory stays flat however many files there
+// are. Every failure becomes a LintError for that file; nothing here throws for bad input.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LintError } from '../checks/types';
+import { buildAction, buildWorkflow, looksLikeAction, type CompositeAction, type Problem, type Workflow } from './model';
+import { YamlLoadError, loadYaml, makeSourceFile, positionOf, type SourceFile } from './yaml';
+
+/** Files larger than this are refused rather than parsed (real workflows average ~9 KB). */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** Parsed workflows kept for reuse (callees, workflow_run upstreams). */
+const CACHE_SIZE = 64;
+
+export interface IndexedFile {
+  abs: string;
+  /** Top-level `name:` (workflow_run refers to workflows by name). */
+  name?: string;
+  /** Local `uses: ./…` targets, resolved to absolute paths. */
+  calls: string[];
+}
+
+export interface Repository {
+  /** The repository root local `uses: ./…` paths are relative to. */
+  root: string;
+  files: IndexedFile[];
+  /** Absolute paths of workflows some other workflow here calls. */
+  calledLocally: Set<string>;
+  errors: LintError[];
+  /** Text of files that have findings or errors, by display path (filled by the caller). */
+  sources: Map<string, string>;
+  /** Local actions by absolute directory; null when missing or unreadable. */
+  actions: Map<string, CompositeAction | null>;
+  /** Makes the path shown to users (relative to the working directory where possible). */
+  display(absolute: string): string;
+  /** Parses (or returns the cached) workflow at an absolute path; null if it cannot be read. */
+  workflow(abs: string): Workflow | null;
+  /** Workflows whose top-level name (or file name) is `name`. */
+  byName(name: string): Workflow[];
+  /** Full text of a file read during this run, by display path. */
+  text(display: string): string | undefined;
+  stats: { files: number; workflows: number; actions: number };
+}
+
+export interface InputSet {
+  root: string;
+  files: string[];
+}
+
+const WORKFLOW_EXT = /\.ya?ml$/i;
+
+/** Turns the command-line paths into repositories and their workflow files. */
+export function discover(paths: string[], errors: LintError[]): InputSet[] {
+  const sets: InputSet[] = [];
+  for (const given of paths.length ? paths : ['.']) {
+    const abs = path.resolve(given);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch {
+      errors.push({ file: given, line: 1, column: 1, message: 'no such file or directory' });
+      continue;
+    }
+    if (stat.isFile()) {
+      sets.push({ root: guessRoot(path.dirname(abs)), files: [abs] });
+      continue;
+    }
+    const dirs = candidateWorkflowDirs(abs);
+    const files = dirs.flatMap(listYaml);
+    if (!files.length) {
+      errors.push({ file: given, line: 1, column: 1, message: 'no workflow files found (looked for .github/workflows/*.yml)' });
+      continue;
+    }
+    sets.push({ root: guessRoot(dirs[0]), files });
+  }
+  return sets;
+}
+
+function candidateWorkflowDirs(dir: string): string[] {
+  const nested = path.join(dir, '.github', 'workflows');
+  if (isDir(nested)) return [nested];
+  const inGithub = path.join(dir, 'workflows');
+  if (path.basename(dir) === '.github' && isDir(inGithub)) return [inGithub];
+  return [dir];
+}
+
+/** `<root>/.github/workflows` → `<root>`; anything else is its own root. */
+function guessRoot(dir: string): string {
+  if (path.basename(dir) === 'workflows' && path.basename(path.dirname(dir)) === '.github') {
+    return path.dirname(path.dirname(dir));
+  }
+  if (path.basename(dir) === '.github') return path.dirname(dir);
+  return dir;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function listYaml(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name))
+      .map((d) => path.join(dir, d.name))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+const TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
+const LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
+
+export function openRepository(set: InputSet, cwd = process.cwd()): Repository {
+  const errors: LintError[] = [];
+  const reported = new Set<string>();
+  const cache = new Map<string, Workflow | null>();
+  const texts = new Map<string, string>();
+  const display = (abs: string) => {
+    const rel = path.relative(cwd, abs);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+  };
+  const repo: Repository = {
+    root: set.root,
+    files: [],
+    calledLocally: new Set(),
+    errors,
+    sources: new Map(),
+    actions: new Map(),
+    display,
+    stats: { files: 0, workflows: 0, actions: 0 },
+    text: (shown) => texts.get(shown),
+    workflow(abs) {
+      if (cache.has(abs)) {
+        const hit = cache.get(abs) ?? null;
+        cache.delete(abs); // most recently used goes last
+        cache.set(abs, hit);
+        return hit;
+      }
+      const loaded = readYamlFile(repo, abs, reported, texts);
+      let workflow: Workflow | null = null;
+      if (loaded && !looksLikeAction(loaded.root)) {
+        workflow = buildWorkflow(loaded.file, loaded.root);
+        if (!reported.has(`problems:${abs}`)) {
+          reported.add(`problems:${abs}`);
+          reportProblems(repo, loaded.file, workflow.problems);
+        }
+      }
+      cache.set(abs, workflow);
+      if (cache.size > CACHE_SIZE) {
+        const oldest = cache.keys().next().value as string;
+        cache.delete(oldest);
+        texts.delete(display(oldest));
+      }
+      return workflow;
+    },
+    byName(name) {
+      return repo.files
+        .filter((f) => f.name === name || path.basename(f.abs) === name)
+        .map((f) => repo.workflow(f.abs))
+        .filter((w): w is Workflow => !!w);
+    },
+  };
+  for (const abs of set.files) {
+    const entry: IndexedFile = { abs, calls: [] };
+    try {
+      const text = fs.statSync(abs).size <= MAX_FILE_BYTES ? fs.readFileSync(abs, 'utf8') : '';
+      const name = TOP_NAME.exec(text);
+      if (name) entry.name = (name[1] ?? name[2] ?? name[3] ?? '').trim();
+      for (const m of text.matchAll(LOCAL_USES)) {
+        const target = localPath(repo, m[1]);
+        if (target) {
+          entry.calls.push(target);
+          repo.calledLocally.add(target);
+        }
+      }
+    } catch {
+      // Reported when the file is parsed.
+    }
+    repo.files.push(entry);
+  }
+  return repo;
+}
+
+interface LoadedYaml {
+  file: SourceFile;
+  root: ReturnType<typeof loadYaml>;
+}
+
+function readYamlFile(repo: Repository, abs: string, reported: Set<string>, texts: Map<string, string>): LoadedYaml | null {
+  const shown = repo.display(abs);
+  const report = (line: number, column: number, message: string) => {
+    if (reported.has(abs)) return;
+    reported.add(abs);
+    repo.errors.push({ file: shown, line, column, message });
+  };
+  let text: string;
+  try {
+    const size = fs.statSync(abs).size;
+    if (size > MAX_FILE_BYTES) {
+      report(1, 1, `file is too large to be a workflow (${size} bytes)`);
+      return null;
+    }
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (err) {
+    report(1, 1, `cannot read file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    return null;
+  }
+  if (!reported.has(`read:${abs}`)) {
+    reported.add(`read:${abs}`);
+    repo.stats.files++;
+  }
+  const file = makeSourceFile(shown, text);
+  texts.set(shown, text);
+  try {
+    return { file, root: loadYaml(file) };
+  } catch (err) {
+    const offset = err instanceof YamlLoadError ? err.offset : 0;
+    const pos = positionOf(file, Math.min(offset, text.length));
+    const message = err instanceof Error ? err.message : String(err);
+    report(pos.line, pos.column, `invalid YAML: ${message}`);
+    return null;
+  }
+}
+
+function reportProblems(repo: Repository, file: SourceFile, problems: Problem[]): void {
+  for (const problem of problems) {
+    const pos = positionOf(file, problem.offset);
+    repo.errors.push({ file: file.path, line: pos.line, column: pos.column, message: problem.message });
+  }
+}
+
+/** `./path` relative to the repository root; null for remote or docker actions. */
+export function localPath(repo: Pick<Repository, 'root'>, uses: string): string | null {
+  if (!uses.startsWith('./')) return null;
+  const target = path.resolve(repo.root, uses.replace(/@.*$/, ''));
+  // Never follow a `uses:` out of the repository.
+  const rel = path.relative(repo.root, target);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return null;
+  return target;
+}
+
+export function resolveLocalAction(repo: Repository, uses: string): CompositeAction | null {
+  const dir = localPath(repo, uses);
+  if (!dir) return null;
+  if (repo.actions.has(dir)) return repo.actions.get(dir) ?? null;
+  repo.actions.set(dir, null); // cycle guard while loading
+  const file = ['action.yml', 'action.yaml'].map((n) => path.join(dir, n)).find((p) => fs.existsSync(p));
+  if (!file) return null;
+  const loaded = readYamlFile(repo, file, new Set(), new Map());
+  if (!loaded) return null;
+  repo.sources.set(loaded.file.path, loaded.file.text);
+  const action = buildAction(loaded.file, loaded.root);
+  reportProblems(repo, loaded.file, action.problems);
+  repo.actions.set(dir, action);
+  repo.stats.actions++;
+  return action;
+}
+
+export function resolveLocalWorkflow(repo: Repository, uses: string): Workflow | null {
+  const abs = localPath(repo, uses);
+  if (!abs || !fs.existsSync(abs)) return null;
+  return repo.workflow(abs);
+}

@@ -1,0 +1,123 @@
+// The command line as a user runs it: the built dist/cli.js in a child process.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const cli = path.join(root, 'dist/cli.js');
+
+function run(args: string[], cwd = root, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function repoWith(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-cli-'));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+const VULNERABLE = `on:
+  issues:
+    types: [opened]
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          claude -p "Triage: \${{ github.event.issue.title }}" --dangerously-skip-permissions
+        env:
+          ANTHROPIC_API_KEY: \${{ secrets.ANTHROPIC_API_KEY }}
+          NPM_TOKEN: \${{ secrets.NPM_TOKEN }}
+`;
+
+const SAFE = `on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: npm test
+`;
+
+describe('agent-guard lint', () => {
+  it('exits 1 with a critical finding and shows file:line, caret, path and fix', () => {
+    const dir = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
+    const r = run(['lint', '.'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\.github\/workflows\/triage\.yml:9:\d+/);
+    expect(r.stdout).toMatch(/critical/);
+    expect(r.stdout).toMatch(/\^/);
+    expect(r.stdout).toMatch(/github\.event\.issue\.title/);
+    expect(r.stdout).toMatch(/agent-guard run/);
+  });
+
+  it('exits 0 on a clean repository, and with --fail-on none', () => {
+    expect(run(['lint', '.'], repoWith({ '.github/workflows/ci.yml': SAFE })).code).toBe(0);
+    expect(run(['lint', '--fail-on', 'none', '.'], repoWith({ '.github/workflows/t.yml': VULNERABLE })).code).toBe(0);
+  });
+
+  it('prints one JSON object with findings, errors and stats', () => {
+    const dir = repoWith({ '.github/workflows/triage.yml': VULNERABLE, '.github/workflows/broken.yml': 'on: [\n' });
+    const r = run(['lint', '--format', 'json', '.'], dir);
+    const report = JSON.parse(r.stdout);
+    expect(report.version).toBe(1);
+    expect(report.findings.length).toBeGreaterThan(0);
+    const f = report.findings[0];
+    for (const key of ['rule', 'severity', 'confidence', 'file', 'line', 'column', 'job', 'step', 'message', 'path', 'capabilities', 'fix']) {
+      expect(f).toHaveProperty(key);
+    }
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0].file).toMatch(/broken\.yml$/);
+    expect(report.stats.files).toBe(2);
+  });
+
+  it('reports a broken file in one line and still lints the others', () => {
+    const dir = repoWith({ '.github/workflows/a.yml': 'jobs: {x: [\n', '.github/workflows/triage.yml': VULNERABLE });
+    const r = run(['lint', '.'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/a\.yml:\d+:\d+: error: /);
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('exits 2 on bad usage or when nothing could be read', () => {
+    expect(run(['lint', '--format', 'xml']).code).toBe(2);
+    expect(run(['lint', '/nonexistent/path']).code).toBe(2);
+    expect(run(['frobnicate']).code).toBe(2);
+  });
+
+  it('writes SARIF to --output', () => {
+    const dir = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
+    const out = path.join(dir, 'out.sarif');
+    run(['lint', '--format', 'sarif', '--output', out, '.'], dir);
+    const sarif = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0].results.length).toBeGreaterThan(0);
+  });
+
+  it('honours inline ignores and the config file', () => {
+    const ignored = VULNERABLE.replace('--dangerously-skip-permissions', '--dangerously-skip-permissions # agent-guard: ignore[prompt-injection]');
+    const dir = repoWith({ '.github/workflows/t.yml': ignored });
+    const r = run(['lint', '--format', 'json', '.'], dir);
+    expect(JSON.parse(r.stdout).findings.filter((f: { rule: string }) => f.rule === 'prompt-injection')).toEqual([]);
+
+    const configured = repoWith({ '.github/workflows/t.yml': VULNERABLE, '.github/agent-guard.yml': 'ignore:\n  - rule: prompt-injection\n    job: triage\n' });
+    expect(JSON.parse(run(['lint', '--format', 'json', '.'], configured).stdout).findings.filter((f: { rule: string }) => f.rule === 'prompt-injection')).toEqual([]);
+  });
+
+  it('rejects unknown config keys with file and line', () => {
+    const dir = repoWith({ '.github/workflows/t.yml': SAFE, '.github/agent-guard.yml': 'ignore: []\nignroe: []\n' });
+    const r = run(['lint', '.'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/agent-guard\.yml:2:1: unknown key 'ignroe'/);
+  });
+
+  it('emits GitHub annotations', () => {
+    const dir = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
+    const r = run(['lint', '--format', 'github', '.'], dir);
+    expect(r.stdout).toMatch(/^::error file=\.github\/workflows\/triage\.yml,line=9/m);
+  });
+});

@@ -1,0 +1,22 @@
+// dist/ is committed so `npx agent-guard` and the Action work without a build. This fails when
+// someone changed src/ or rules/ and did not run `npm run build`.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+
+describe('dist/', () => {
+  it('is what `npm run build` produces from the current src/ and rules/', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-dist-'));
+    try {
+      execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs'), out], { stdio: 'pipe' });
+      const fresh = fs.readFileSync(path.join(out, 'cli.js'), 'utf8');
+      const committed = fs.readFileSync(path.join(root, 'dist/cli.js'), 'utf8');
+      if (fresh !== committed) throw new Error('dist/cli.js is stale: run `npm run build` and commit dist/');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
