@@ -10,7 +10,7 @@ import { TaintEngine } from './analysis/taint';
 import { CHECKS } from './checks';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
 import { EMPTY_CONFIG, globMatch, type Config } from './config';
-import { discover, openRepository, type Repository } from './workflow/load';
+import { discover, openRepository, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 
 type LoadedRules = ReturnType<typeof loadRules>;
@@ -19,6 +19,8 @@ export interface LintOptions {
   paths: string[];
   config?: Config;
   cwd?: string;
+  /** Remote actions and reusable workflows fetched by an online pre-pass (`--online`). */
+  remote?: RemoteResolver;
 }
 
 export function lint(options: LintOptions): LintResult {
@@ -31,7 +33,7 @@ export function lint(options: LintOptions): LintResult {
   const rules = withConfiguredAgents(loadRules(), config);
 
   for (const set of discover(options.paths, errors)) {
-    const repo = openRepository(set, options.cwd);
+    const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;

@@ -4,9 +4,10 @@
 
 import type { PathHop } from '../checks/types';
 import type { Expr } from '../workflow/expression';
-import { resolveLocalAction, resolveLocalWorkflow, type Repository } from '../workflow/load';
+import { resolveLocalAction, resolveLocalWorkflow, resolveRemoteAction, resolveRemoteWorkflow, type Repository } from '../workflow/load';
 import type { CompositeAction, Entry, Job, Permissions, Step, Workflow } from '../workflow/model';
 import { positionOf, type SourceFile, type YScalar } from '../workflow/yaml';
+import { matchAgentAction } from './agents';
 import { parseCondition } from './gates';
 import { classifyTriggers, type TriggerInfo } from './triggers';
 import type { TriggerRule } from './ruleTypes';
@@ -127,7 +128,7 @@ function expandWorkflow(
     for (const instance of out) {
       const uses = instance.job.uses;
       if (!uses) continue;
-      const callee = resolveLocalWorkflow(repo, uses.text);
+      const callee = uses.text.startsWith('./') ? resolveLocalWorkflow(repo, uses.text) : resolveRemoteWorkflow(repo, uses.text);
       if (!callee) continue;
       const site: CallSite = { job: instance, uses, with: instance.job.with, secrets: instance.job.secrets };
       const hop = hopAt(workflow.file, uses.start, `job '${instance.job.id}' calls ${uses.text}`);
@@ -154,8 +155,9 @@ function expandSteps(
     job.steps.push(instance);
     siblings.push(instance);
     const uses = step.uses?.text;
-    if (uses && uses.startsWith('./') && depth < MAX_ACTION_DEPTH) {
-      const action = resolveLocalAction(repo, uses);
+    // Known agent actions are modelled from rules/agents.yml, not from their implementation.
+    if (uses && depth < MAX_ACTION_DEPTH && !matchAgentAction(uses)) {
+      const action = uses.startsWith('./') ? resolveLocalAction(repo, uses) : resolveRemoteAction(repo, uses);
       if (action && action.using === 'composite' && !isOnStack(frame, action)) {
         expandSteps(repo, job, action.steps, action.file, { action, callerStep: instance }, conditions, depth + 1);
       }

@@ -22,6 +22,22 @@ export interface IndexedFile {
   calls: string[];
 }
 
+/** A file fetched from another repository (`--online`). */
+export interface RemoteFile {
+  /** Shown to users and used as the file name in findings, e.g. `org/repo/.github/workflows/x.yml@v1`. */
+  display: string;
+  text: string;
+}
+
+/**
+ * Resolves remote `uses:` synchronously from what an online pre-pass fetched. `null`: not fetched
+ * (offline, or not attempted); `{ error }`: fetched and failed (404, private, rate limit).
+ */
+export interface RemoteResolver {
+  action(uses: string): RemoteFile | { error: string } | null;
+  workflow(uses: string): RemoteFile | { error: string } | null;
+}
+
 export interface Repository {
   /** The repository root local `uses: ./…` paths are relative to. */
   root: string;
@@ -42,6 +58,10 @@ export interface Repository {
   /** Full text of a file read during this run, by display path. */
   text(display: string): string | undefined;
   stats: { files: number; workflows: number; actions: number };
+  /** Set with `--online`. */
+  remote?: RemoteResolver;
+  /** Remote files parsed so far, by `uses:`. */
+  remoteCache: Map<string, CompositeAction | Workflow | null>;
 }
 
 export interface InputSet {
@@ -118,11 +138,12 @@ function listYaml(dir: string): string[] {
 const TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 const LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
 
-export function openRepository(set: InputSet, cwd = process.cwd()): Repository {
+export function openRepository(set: InputSet, cwd = process.cwd(), remote?: RemoteResolver): Repository {
   const errors: LintError[] = [];
   const reported = new Set<string>();
   const cache = new Map<string, Workflow | null>();
   const texts = new Map<string, string>();
+  const remoteTexts = new Map<string, string>();
   const display = (abs: string) => {
     const rel = path.relative(cwd, abs);
     return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
@@ -136,7 +157,9 @@ export function openRepository(set: InputSet, cwd = process.cwd()): Repository {
     actions: new Map(),
     display,
     stats: { files: 0, workflows: 0, actions: 0 },
-    text: (shown) => texts.get(shown),
+    remote,
+    remoteCache: new Map(),
+    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown),
     workflow(abs) {
       if (cache.has(abs)) {
         const hit = cache.get(abs) ?? null;
@@ -168,6 +191,7 @@ export function openRepository(set: InputSet, cwd = process.cwd()): Repository {
         .filter((w): w is Workflow => !!w);
     },
   };
+  remoteTextsByRepo.set(repo, remoteTexts);
   for (const abs of set.files) {
     const entry: IndexedFile = { abs, calls: [] };
     try {
@@ -268,4 +292,38 @@ export function resolveLocalWorkflow(repo: Repository, uses: string): Workflow |
   const abs = localPath(repo, uses);
   if (!abs || !fs.existsSync(abs)) return null;
   return repo.workflow(abs);
+}
+
+const remoteTextsByRepo = new WeakMap<Repository, Map<string, string>>();
+
+/** A remote composite action or reusable workflow, parsed from what the online pre-pass fetched. */
+function resolveRemote<T extends CompositeAction | Workflow>(repo: Repository, uses: string, kind: 'action' | 'workflow'): T | null {
+  if (!repo.remote || uses.startsWith('./') || uses.startsWith('docker://')) return null;
+  const key = `${kind}:${uses}`;
+  if (repo.remoteCache.has(key)) return (repo.remoteCache.get(key) as T | null) ?? null;
+  repo.remoteCache.set(key, null); // cycle guard
+  const fetched = kind === 'action' ? repo.remote.action(uses) : repo.remote.workflow(uses);
+  if (!fetched || 'error' in fetched) return null;
+  const file = makeSourceFile(fetched.display, fetched.text);
+  remoteTextsByRepo.get(repo)?.set(fetched.display, fetched.text);
+  let root;
+  try {
+    root = loadYaml(file);
+  } catch (err) {
+    const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
+    repo.errors.push({ file: fetched.display, line: pos.line, column: pos.column, message: `invalid YAML: ${(err as Error).message}` });
+    return null;
+  }
+  const built = kind === 'action' ? buildAction(file, root) : buildWorkflow(file, root);
+  reportProblems(repo, file, built.problems);
+  repo.remoteCache.set(key, built);
+  return built as T;
+}
+
+export function resolveRemoteAction(repo: Repository, uses: string): CompositeAction | null {
+  return resolveRemote<CompositeAction>(repo, uses, 'action');
+}
+
+export function resolveRemoteWorkflow(repo: Repository, uses: string): Workflow | null {
+  return resolveRemote<Workflow>(repo, uses, 'workflow');
 }

@@ -401,7 +401,6 @@ describe('real-world run: scripts', () => {
   });
 
   corpusTest('gh-aw: Copilot CLI inside awf and bash -c, and directly', () => {
-    const s = find('daily-doc-updater.lock', 'Execute GitHub Copilot CLI');
     const inAwf = steps.filter((x) => x.file.includes('daily-doc-updater.lock') && x.name === 'Execute GitHub Copilot CLI');
     expect(inAwf.length).toBe(2);
     const all = inAwf.flatMap((x) => findCliInvocations(x.run).map((i) => ({ i, x })));
@@ -414,7 +413,6 @@ describe('real-world run: scripts', () => {
     const direct = all.find(({ x }) => !x.run.includes('awf'))!;
     expect(direct.x.run.slice(direct.i.start, direct.i.end)).toBe('copilot');
     expect(cliToolReach(direct.i)).toEqual({ shell: 'restricted', network: false, writesFiles: false });
-    void s;
   });
 
   corpusTest('no agent is reported in scripts that only mention agents in text, paths or outputs', () => {
