@@ -11996,6 +11996,79 @@ function matchAgentAction(uses) {
   }
   return null;
 }
+function regexFor(pattern) {
+  let re = regexCache.get(pattern);
+  if (!re) {
+    re = new RegExp(pattern, "i");
+    regexCache.set(pattern, re);
+  }
+  return re;
+}
+var regexCache = /* @__PURE__ */ new Map();
+var SHELL_ORDER = { none: 0, restricted: 1, full: 2 };
+function widen(reach, grants) {
+  if (grants.shell && SHELL_ORDER[grants.shell] > SHELL_ORDER[reach.shell]) reach.shell = grants.shell;
+  if (grants.network) reach.network = true;
+  if (grants.writesFiles) reach.writesFiles = true;
+}
+function narrow(reach, grants) {
+  if (grants.shell && SHELL_ORDER[grants.shell] < SHELL_ORDER[reach.shell]) reach.shell = grants.shell;
+  if (grants.network === false) reach.network = false;
+  if (grants.writesFiles === false) reach.writesFiles = false;
+}
+function inputValue(inputs, name) {
+  if (name in inputs) return inputs[name];
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(inputs)) if (k.toLowerCase() === lower) return v;
+  return void 0;
+}
+function actionToolReach(action, inputs) {
+  const reach = { ...action.defaults };
+  const apply = (list, fn) => {
+    for (const w of list ?? []) {
+      const value = inputValue(inputs, w.input);
+      if (value !== void 0 && regexFor(w.pattern).test(value)) fn(reach, w.grants);
+    }
+  };
+  apply(action.toolWideners, widen);
+  apply(action.toolNarrowers, narrow);
+  return reach;
+}
+function actionKeyInProcess(action, inputs) {
+  if (action.keyHandling === "process") return true;
+  return (action.keyWideners ?? []).some((w) => {
+    const value = inputValue(inputs, w.input);
+    return value !== void 0 && regexFor(w.pattern).test(value);
+  });
+}
+function actionReadsThread(action, inputs) {
+  if (action.readsThread === "always") return true;
+  if (action.readsThread === "never") return false;
+  const modeInputs = action.agentModeInputs ?? action.promptInputs;
+  return !modeInputs.some((n) => (inputValue(inputs, n) ?? "").trim() !== "");
+}
+function cliToolReach(inv, env = {}) {
+  const cli = inv.cli;
+  const reach = { ...cli.defaults };
+  const allEnv = { ...env, ...inv.exportedEnv, ...inv.envAssignments };
+  const bypass = inv.bypass.length > 0 || bypassFromEnv(cli, allEnv).length > 0;
+  if (bypass) widen(reach, { shell: "full", network: true, writesFiles: true });
+  const flags = parseArgs(cli, inv.args).flags;
+  const apply = (list, fn) => {
+    for (const w of list ?? []) {
+      const re = regexFor(w.pattern);
+      if (w.input.startsWith("-")) {
+        for (const f of flags) if (f.name === w.input && re.test(f.value ?? "")) fn(reach, w.grants);
+      } else {
+        const value = allEnv[w.input];
+        if (value !== void 0 && re.test(value)) fn(reach, w.grants);
+      }
+    }
+  };
+  apply(cli.toolWideners, widen);
+  if (!bypass) apply(cli.toolNarrowers, narrow);
+  return reach;
+}
 function bypassFromEnv(cli, env) {
   const out = [];
   for (const b of cli.bypassEnv ?? []) {
@@ -13727,7 +13800,7 @@ function capabilitiesAt(step, agent, tools, jailed) {
   const persisted = persistedCheckout(step);
   if (persisted) tokens.push({ via: "credentials persisted in .git/config by actions/checkout", foreign: false });
   const perms = writeScopesOf(step.job.permissions);
-  const keyInProcess = agent.action ? agent.action.keyHandling === "process" : true;
+  const keyInProcess = agent.keyInProcess ?? true;
   return {
     secrets: jailed ? [] : secrets,
     tokens: jailed ? [] : tokens,
@@ -13768,43 +13841,6 @@ function persistedCheckout(step) {
     const persist = inputOf(s.step.with, "persist-credentials")?.text;
     return persist === void 0 || !/^false$/i.test(persist.trim());
   });
-}
-function actionTools(action, step) {
-  const reach = { ...action.defaults };
-  const valueOf = (input) => inputOf(step.step.with, input)?.text;
-  for (const w of action.toolWideners ?? []) {
-    const value = valueOf(w.input);
-    if (value !== void 0 && new RegExp(w.pattern, "i").test(value)) widen(reach, w.grants);
-  }
-  for (const n of action.toolNarrowers ?? []) {
-    const value = valueOf(n.input);
-    if (value !== void 0 && new RegExp(n.pattern, "i").test(value)) narrow(reach, n.grants);
-  }
-  if (reach.shell === "full") reach.network = true;
-  return reach;
-}
-function cliTools(cli, bypass, tools) {
-  const reach = { ...cli.defaults };
-  if (bypass.length) widen(reach, { shell: "full", network: true, writesFiles: true });
-  for (const list of tools) {
-    if (/(^|[\s,"'])Bash($|[\s,"'])|Bash\(\*\)|Bash\(\s*:?\*\s*\)/.test(list)) widen(reach, { shell: "full" });
-    else if (/Bash\(/.test(list)) widen(reach, { shell: "restricted" });
-    if (/WebFetch|WebSearch|mcp__/.test(list)) widen(reach, { network: true });
-    if (/\b(Edit|Write|MultiEdit)\b/.test(list)) widen(reach, { writesFiles: true });
-  }
-  if (reach.shell === "full") reach.network = true;
-  return reach;
-}
-var SHELL_ORDER = { none: 0, restricted: 1, full: 2 };
-function widen(reach, grants) {
-  if (grants.shell && SHELL_ORDER[grants.shell] > SHELL_ORDER[reach.shell]) reach.shell = grants.shell;
-  if (grants.network) reach.network = true;
-  if (grants.writesFiles) reach.writesFiles = true;
-}
-function narrow(reach, grants) {
-  if (grants.shell && SHELL_ORDER[grants.shell] < SHELL_ORDER[reach.shell]) reach.shell = grants.shell;
-  if (grants.network === false) reach.network = false;
-  if (grants.writesFiles === false) reach.writesFiles = false;
 }
 function describeCapabilities(c) {
   const out = [];
@@ -13883,11 +13919,12 @@ function listYaml(dir) {
 }
 var TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 var LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
-function openRepository(set, cwd = process.cwd()) {
+function openRepository(set, cwd = process.cwd(), remote) {
   const errors = [];
   const reported = /* @__PURE__ */ new Set();
   const cache2 = /* @__PURE__ */ new Map();
   const texts = /* @__PURE__ */ new Map();
+  const remoteTexts = /* @__PURE__ */ new Map();
   const display = (abs) => {
     const rel = import_node_path4.default.relative(cwd, abs);
     return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : abs;
@@ -13901,7 +13938,9 @@ function openRepository(set, cwd = process.cwd()) {
     actions: /* @__PURE__ */ new Map(),
     display,
     stats: { files: 0, workflows: 0, actions: 0 },
-    text: (shown) => texts.get(shown),
+    remote,
+    remoteCache: /* @__PURE__ */ new Map(),
+    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown),
     workflow(abs) {
       if (cache2.has(abs)) {
         const hit = cache2.get(abs) ?? null;
@@ -13930,6 +13969,7 @@ function openRepository(set, cwd = process.cwd()) {
       return repo.files.filter((f) => f.name === name || import_node_path4.default.basename(f.abs) === name).map((f) => repo.workflow(f.abs)).filter((w) => !!w);
     }
   };
+  remoteTextsByRepo.set(repo, remoteTexts);
   for (const abs of set.files) {
     const entry = { abs, calls: [] };
     try {
@@ -14017,6 +14057,35 @@ function resolveLocalWorkflow(repo, uses) {
   const abs = localPath(repo, uses);
   if (!abs || !import_node_fs6.default.existsSync(abs)) return null;
   return repo.workflow(abs);
+}
+var remoteTextsByRepo = /* @__PURE__ */ new WeakMap();
+function resolveRemote(repo, uses, kind) {
+  if (!repo.remote || uses.startsWith("./") || uses.startsWith("docker://")) return null;
+  const key2 = `${kind}:${uses}`;
+  if (repo.remoteCache.has(key2)) return repo.remoteCache.get(key2) ?? null;
+  repo.remoteCache.set(key2, null);
+  const fetched = kind === "action" ? repo.remote.action(uses) : repo.remote.workflow(uses);
+  if (!fetched || "error" in fetched) return null;
+  const file = makeSourceFile(fetched.display, fetched.text);
+  remoteTextsByRepo.get(repo)?.set(fetched.display, fetched.text);
+  let root;
+  try {
+    root = loadYaml(file);
+  } catch (err) {
+    const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
+    repo.errors.push({ file: fetched.display, line: pos.line, column: pos.column, message: `invalid YAML: ${err.message}` });
+    return null;
+  }
+  const built = kind === "action" ? buildAction(file, root) : buildWorkflow(file, root);
+  reportProblems(repo, file, built.problems);
+  repo.remoteCache.set(key2, built);
+  return built;
+}
+function resolveRemoteAction(repo, uses) {
+  return resolveRemote(repo, uses, "action");
+}
+function resolveRemoteWorkflow(repo, uses) {
+  return resolveRemote(repo, uses, "workflow");
 }
 
 // src/analysis/gates.ts
@@ -14367,7 +14436,7 @@ function expandWorkflow(repo, workflow, entry, triggers, caller, via, depth) {
     for (const instance of out) {
       const uses = instance.job.uses;
       if (!uses) continue;
-      const callee = resolveLocalWorkflow(repo, uses.text);
+      const callee = uses.text.startsWith("./") ? resolveLocalWorkflow(repo, uses.text) : resolveRemoteWorkflow(repo, uses.text);
       if (!callee) continue;
       const site = { job: instance, uses, with: instance.job.with, secrets: instance.job.secrets };
       const hop = hopAt(workflow.file, uses.start, `job '${instance.job.id}' calls ${uses.text}`);
@@ -14385,8 +14454,8 @@ function expandSteps(repo, job, steps, file, frame, outer, depth) {
     job.steps.push(instance);
     siblings.push(instance);
     const uses = step.uses?.text;
-    if (uses && uses.startsWith("./") && depth < MAX_ACTION_DEPTH) {
-      const action = resolveLocalAction(repo, uses);
+    if (uses && depth < MAX_ACTION_DEPTH && !matchAgentAction(uses)) {
+      const action = uses.startsWith("./") ? resolveLocalAction(repo, uses) : resolveRemoteAction(repo, uses);
       if (action && action.using === "composite" && !isOnStack(frame, action)) {
         expandSteps(repo, job, action.steps, action.file, { action, callerStep: instance }, conditions, depth + 1);
       }
@@ -14562,10 +14631,12 @@ var TaintEngine = class {
   /** Taint of one context reference at a file offset. */
   ofReference(ref, file, at, scope) {
     const path8 = ref.path;
-    const source = this.matchSource(path8, ref.functions);
-    if (source) {
-      const what = path8;
-      return [{ origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what }, hops: [hopAt(file, at, `${path8} is ${describe2(source)}`)] }];
+    const matches = this.matchSources(path8, ref.functions);
+    if (matches.length) {
+      return matches.map((source) => ({
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path8 },
+        hops: [hopAt(file, at, `${path8} is ${describe2(source)}`)]
+      }));
     }
     const parts = path8.split(".");
     const hop = (note) => hopAt(file, at, note);
@@ -14588,13 +14659,11 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSource(path8, functions) {
-    for (const context of this.sources.contexts) if (pathWithin(path8, context.path)) return context;
+  matchSources(path8, functions) {
+    const out = this.sources.contexts.filter((c) => pathWithin(path8, c.path));
+    if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    for (const whole of this.sources.wholeObjects) {
-      if (path8 === whole.path || serialised && pathWithin(whole.path, path8)) return whole;
-    }
-    return null;
+    return this.sources.wholeObjects.filter((w) => path8 === w.path || serialised && pathWithin(w.path, path8));
   }
   /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
   envTaint(name, scope) {
@@ -14817,8 +14886,8 @@ function actionSite(step, uses, action, engine) {
     if (entry) channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
   }
   channels.push(...envChannels(step, engine, promptText));
-  const hasPrompt = action.promptInputs.some((n) => input(n)?.text.trim());
-  if (action.readsThread === "always" || action.readsThread === "without-prompt" && !hasPrompt) {
+  const inputs = inputRecord(step);
+  if (actionReadsThread(action, inputs)) {
     channels.push({
       kind: "thread",
       name: "the issue or pull request thread it fetches itself",
@@ -14832,7 +14901,7 @@ function actionSite(step, uses, action, engine) {
     if (promptText.includes(file.path)) channels.push({ kind: "file", name: `file ${file.path} its prompt names`, taints: file.taints, confidence: "high" });
   }
   channels.push(...workspaceChannels(step));
-  const tools = actionTools(action, step);
+  const tools = withRunnerNetwork(actionToolReach(action, inputs));
   const widened = gateWidener(action, step);
   const gate = action.gate;
   const actorGate = gate.kind === "write-access" && !(widened && widened.effect === "anyone") ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` } : void 0;
@@ -14845,7 +14914,7 @@ function actionSite(step, uses, action, engine) {
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { action, keyEnv }, tools, false),
+    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, false),
     actorGate,
     gateWidenedBy: widened,
     promptText
@@ -14856,7 +14925,7 @@ function gateWidener(action, step) {
     const entry = inputOf(step.step.with, w.input);
     const value = entry?.text.trim() ?? "";
     if (!entry || !value || /^false$/i.test(value)) continue;
-    if (w.enablingValues && !w.enablingValues.includes(value)) continue;
+    if (w.enablingValues && !w.enablingValues.some((v) => v.toLowerCase() === value.toLowerCase())) continue;
     if (w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim()) continue;
     return { input: w.input, value, node: entry.value.kind === "scalar" ? entry.value : void 0, effect: w.effect };
   }
@@ -14877,11 +14946,7 @@ function cliSite(step, run, invocation, engine, jailed) {
     }
   }
   channels.push(...workspaceChannels(step));
-  const bypassEnv = (cli.bypassEnv ?? []).filter((b) => {
-    const value = invocation.envAssignments[b.name] ?? envText(step, b.name);
-    return typeof value === "string" && b.values.includes(value);
-  });
-  const tools = cliTools(cli, [...invocation.bypass, ...bypassEnv.map((b) => b.name)], invocation.tools);
+  const tools = withRunnerNetwork(cliToolReach(invocation, stepEnvText(step)));
   const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
   return {
     step,
@@ -14894,8 +14959,18 @@ function cliSite(step, run, invocation, engine, jailed) {
     promptText: upTo
   };
 }
-function envText(step, name) {
-  return step.step.env.find((e) => e.name === name)?.text ?? step.job.job.env.find((e) => e.name === name)?.text ?? step.job.workflow.env.find((e) => e.name === name)?.text;
+function stepEnvText(step) {
+  const out = {};
+  for (const layer of [step.job.workflow.env, step.job.job.env, step.step.env]) for (const e of layer) out[e.name] = e.text;
+  return out;
+}
+function inputRecord(step) {
+  const out = {};
+  for (const w of step.step.with) out[w.name] = w.text;
+  return out;
+}
+function withRunnerNetwork(reach) {
+  return reach.shell === "full" ? { ...reach, network: true } : reach;
 }
 function envChannels(step, engine, promptText) {
   return engine.visibleEnv(step).filter((e) => e.taints.length).map((e) => {
@@ -15501,7 +15576,7 @@ function lint(options) {
   const stats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
   const rules = withConfiguredAgents(loadRules(), config);
   for (const set of discover(options.paths, errors)) {
-    const repo = openRepository(set, options.cwd);
+    const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;

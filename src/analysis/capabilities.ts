@@ -3,9 +3,8 @@
 // a finding: the same injected prompt is a nuisance for a text-only model and a worm for an agent
 // with a shell and a publish token.
 
-import { inputOf } from '../workflow/model';
 import { findTemplates, references, tryParseExpression } from '../workflow/expression';
-import type { Permissions } from '../workflow/model';
+import { inputOf, type Permissions } from '../workflow/model';
 import type { YNode } from '../workflow/yaml';
 import type { StepInstance } from './instances';
 import type { AgentAction, AgentCli, ToolReach } from './ruleTypes';
@@ -81,6 +80,8 @@ export interface AgentIdentity {
   cli?: AgentCli;
   /** Key env names of the CLI (or the action's CLI) so model keys are told apart from other secrets. */
   keyEnv: string[];
+  /** For actions: whether the model key ends up in the agent's process (not behind the action's proxy). */
+  keyInProcess?: boolean;
 }
 
 /** Everything in the step's process environment and inputs, seen from the agent. */
@@ -140,7 +141,7 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
   if (persisted) tokens.push({ via: 'credentials persisted in .git/config by actions/checkout', foreign: false });
 
   const perms = writeScopesOf(step.job.permissions);
-  const keyInProcess = agent.action ? agent.action.keyHandling === 'process' : true;
+  const keyInProcess = agent.keyInProcess ?? true;
   return {
     secrets: jailed ? [] : secrets,
     tokens: jailed ? [] : tokens,
@@ -189,50 +190,6 @@ function persistedCheckout(step: StepInstance): boolean {
     const persist = inputOf(s.step.with, 'persist-credentials')?.text;
     return persist === undefined || !/^false$/i.test(persist.trim());
   });
-}
-
-/** Tool reach of an agent action from its defaults and the inputs that widen or narrow it. */
-export function actionTools(action: AgentAction, step: StepInstance): ToolReach {
-  const reach: ToolReach = { ...action.defaults };
-  const valueOf = (input: string) => inputOf(step.step.with, input)?.text;
-  for (const w of action.toolWideners ?? []) {
-    const value = valueOf(w.input);
-    if (value !== undefined && new RegExp(w.pattern, 'i').test(value)) widen(reach, w.grants);
-  }
-  for (const n of action.toolNarrowers ?? []) {
-    const value = valueOf(n.input);
-    if (value !== undefined && new RegExp(n.pattern, 'i').test(value)) narrow(reach, n.grants);
-  }
-  if (reach.shell === 'full') reach.network = true; // a shell on a runner reaches the internet
-  return reach;
-}
-
-/** Tool reach of a CLI invocation: approval-skipping flags or env give it a shell. */
-export function cliTools(cli: AgentCli, bypass: string[], tools: string[]): ToolReach {
-  const reach: ToolReach = { ...cli.defaults };
-  if (bypass.length) widen(reach, { shell: 'full', network: true, writesFiles: true });
-  for (const list of tools) {
-    if (/(^|[\s,"'])Bash($|[\s,"'])|Bash\(\*\)|Bash\(\s*:?\*\s*\)/.test(list)) widen(reach, { shell: 'full' });
-    else if (/Bash\(/.test(list)) widen(reach, { shell: 'restricted' });
-    if (/WebFetch|WebSearch|mcp__/.test(list)) widen(reach, { network: true });
-    if (/\b(Edit|Write|MultiEdit)\b/.test(list)) widen(reach, { writesFiles: true });
-  }
-  if (reach.shell === 'full') reach.network = true;
-  return reach;
-}
-
-const SHELL_ORDER = { none: 0, restricted: 1, full: 2 } as const;
-
-function widen(reach: ToolReach, grants: Partial<ToolReach>): void {
-  if (grants.shell && SHELL_ORDER[grants.shell] > SHELL_ORDER[reach.shell]) reach.shell = grants.shell;
-  if (grants.network) reach.network = true;
-  if (grants.writesFiles) reach.writesFiles = true;
-}
-
-function narrow(reach: ToolReach, grants: Partial<ToolReach>): void {
-  if (grants.shell && SHELL_ORDER[grants.shell] < SHELL_ORDER[reach.shell]) reach.shell = grants.shell;
-  if (grants.network === false) reach.network = false;
-  if (grants.writesFiles === false) reach.writesFiles = false;
 }
 
 /** The capability strings reported with a finding. */

@@ -6,11 +6,11 @@
 import { inputOf } from '../workflow/model';
 import type { SourceFile, YScalar } from '../workflow/yaml';
 import { locateInScalar } from '../workflow/yaml';
-import { findCliInvocations, matchAgentAction } from './agents';
-import { actionTools, capabilitiesAt, cliTools, type Capabilities } from './capabilities';
+import { actionKeyInProcess, actionReadsThread, actionToolReach, cliToolReach, findCliInvocations, matchAgentAction, type CliInvocation } from './agents';
+import { capabilitiesAt, type Capabilities } from './capabilities';
 import { hopAt, type StepInstance } from './instances';
 import type { ActorGate } from './reach';
-import type { AgentAction, AgentCli } from './ruleTypes';
+import type { AgentAction, AgentCli, ToolReach } from './ruleTypes';
 import { runtimeFetch, scriptFacts } from './shell';
 import { fetchTaint, type Taint, type TaintEngine } from './taint';
 
@@ -120,8 +120,8 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     if (entry) channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
   }
   channels.push(...envChannels(step, engine, promptText));
-  const hasPrompt = action.promptInputs.some((n) => input(n)?.text.trim());
-  if (action.readsThread === 'always' || (action.readsThread === 'without-prompt' && !hasPrompt)) {
+  const inputs = inputRecord(step);
+  if (actionReadsThread(action, inputs)) {
     channels.push({
       kind: 'thread',
       name: 'the issue or pull request thread it fetches itself',
@@ -137,7 +137,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
   }
   channels.push(...workspaceChannels(step));
 
-  const tools = actionTools(action, step);
+  const tools = withRunnerNetwork(actionToolReach(action, inputs));
   const widened = gateWidener(action, step);
   const gate = action.gate;
   const actorGate: ActorGate | undefined =
@@ -153,7 +153,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { action, keyEnv }, tools, false),
+    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, false),
     actorGate,
     gateWidenedBy: widened,
     promptText,
@@ -165,24 +165,14 @@ function gateWidener(action: AgentAction, step: StepInstance): AgentSite['gateWi
     const entry = inputOf(step.step.with, w.input);
     const value = entry?.text.trim() ?? '';
     if (!entry || !value || /^false$/i.test(value)) continue;
-    if (w.enablingValues && !w.enablingValues.includes(value)) continue;
+    if (w.enablingValues && !w.enablingValues.some((v) => v.toLowerCase() === value.toLowerCase())) continue;
     if (w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim()) continue;
     return { input: w.input, value, node: entry.value.kind === 'scalar' ? entry.value : undefined, effect: w.effect };
   }
   return undefined;
 }
 
-interface Invocation {
-  cli: AgentCli;
-  start: number;
-  end: number;
-  args: string[];
-  envAssignments: Record<string, string>;
-  bypass: string[];
-  tools: string[];
-}
-
-function cliSite(step: StepInstance, run: YScalar, invocation: Invocation, engine: TaintEngine, jailed: boolean): AgentSite {
+function cliSite(step: StepInstance, run: YScalar, invocation: CliInvocation, engine: TaintEngine, jailed: boolean): AgentSite {
   const scope = { job: step.job, step };
   const cli = invocation.cli;
   const script = run.text;
@@ -198,11 +188,7 @@ function cliSite(step: StepInstance, run: YScalar, invocation: Invocation, engin
     }
   }
   channels.push(...workspaceChannels(step));
-  const bypassEnv = (cli.bypassEnv ?? []).filter((b) => {
-    const value = invocation.envAssignments[b.name] ?? envText(step, b.name);
-    return typeof value === 'string' && b.values.includes(value);
-  });
-  const tools = cliTools(cli, [...invocation.bypass, ...bypassEnv.map((b) => b.name)], invocation.tools);
+  const tools = withRunnerNetwork(cliToolReach(invocation, stepEnvText(step)));
   const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
   return {
     step,
@@ -216,12 +202,22 @@ function cliSite(step: StepInstance, run: YScalar, invocation: Invocation, engin
   };
 }
 
-function envText(step: StepInstance, name: string): string | undefined {
-  return (
-    step.step.env.find((e) => e.name === name)?.text ??
-    step.job.job.env.find((e) => e.name === name)?.text ??
-    step.job.workflow.env.find((e) => e.name === name)?.text
-  );
+/** Literal env values a step sees (workflow, then job, then step: inner wins). */
+function stepEnvText(step: StepInstance): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const layer of [step.job.workflow.env, step.job.job.env, step.step.env]) for (const e of layer) out[e.name] = e.text;
+  return out;
+}
+
+function inputRecord(step: StepInstance): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const w of step.step.with) out[w.name] = w.text;
+  return out;
+}
+
+/** A shell on a runner reaches the internet unless something (the guard) takes the network away. */
+function withRunnerNetwork(reach: ToolReach): ToolReach {
+  return reach.shell === 'full' ? { ...reach, network: true } : reach;
 }
 
 /**

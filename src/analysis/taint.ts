@@ -90,10 +90,14 @@ export class TaintEngine {
   /** Taint of one context reference at a file offset. */
   ofReference(ref: Reference, file: SourceFile, at: number, scope: Scope): Taint[] {
     const path = ref.path;
-    const source = this.matchSource(path, ref.functions);
-    if (source) {
-      const what = path;
-      return [{ origin: { kind: 'context', role: source.author as Role, events: source.events?.length ? source.events : null, what }, hops: [hopAt(file, at, `${path} is ${describe(source)}`)] }];
+    // The same path can be written by different people on different events (changes.body.from):
+    // one taint per matching context, each live only on its own events.
+    const matches = this.matchSources(path, ref.functions);
+    if (matches.length) {
+      return matches.map((source) => ({
+        origin: { kind: 'context', role: source.author as Role, events: source.events?.length ? source.events : null, what: path },
+        hops: [hopAt(file, at, `${path} is ${describe(source)}`)],
+      }));
     }
     const parts = path.split('.');
     const hop = (note: string) => hopAt(file, at, note);
@@ -117,13 +121,11 @@ export class TaintEngine {
     }
   }
 
-  private matchSource(path: string, functions: string[]): SourceContext | WholeObjectSource | null {
-    for (const context of this.sources.contexts) if (pathWithin(path, context.path)) return context;
+  private matchSources(path: string, functions: string[]): (SourceContext | WholeObjectSource)[] {
+    const out: (SourceContext | WholeObjectSource)[] = this.sources.contexts.filter((c) => pathWithin(path, c.path));
+    if (out.length) return out;
     const serialised = functions.includes('tojson') || functions.includes('join');
-    for (const whole of this.sources.wholeObjects) {
-      if (path === whole.path || (serialised && pathWithin(whole.path, path))) return whole;
-    }
-    return null;
+    return this.sources.wholeObjects.filter((w) => path === w.path || (serialised && pathWithin(w.path, path)));
   }
 
   /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
