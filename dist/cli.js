@@ -13639,7 +13639,7 @@ function findTemplates(s) {
 function indexSegment(index2) {
   return index2.kind === "literal" && typeof index2.value === "string" ? index2.value.toLowerCase() : "*";
 }
-function chainRoot(e, segments, indexes) {
+function chainRoot(e, segments, indexes2) {
   let n = e;
   for (; ; ) {
     switch (n.kind) {
@@ -13653,7 +13653,7 @@ function chainRoot(e, segments, indexes) {
         break;
       case "index":
         segments.push(indexSegment(n.index));
-        if (indexes && n.index.kind !== "literal") indexes.push(n.index);
+        if (indexes2 && n.index.kind !== "literal") indexes2.push(n.index);
         n = n.object;
         break;
       default:
@@ -13686,9 +13686,9 @@ function references(e) {
       case "star":
       case "index": {
         const segments = [];
-        const indexes = [];
-        const root = chainRoot(node, segments, indexes);
-        for (const ix of indexes) {
+        const indexes2 = [];
+        const root = chainRoot(node, segments, indexes2);
+        for (const ix of indexes2) {
           nodes.push(ix);
           fns.push(functions);
         }
@@ -13720,6 +13720,17 @@ function references(e) {
   }
   return out;
 }
+var REFERENCE_CACHE_LIMIT = 2e4;
+var referenceCache = /* @__PURE__ */ new Map();
+function referencesOf(inner) {
+  const known = referenceCache.get(inner);
+  if (known !== void 0) return known;
+  const parsed = tryParseExpression(inner);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : references(parsed);
+  if (referenceCache.size >= REFERENCE_CACHE_LIMIT) referenceCache.clear();
+  referenceCache.set(inner, refs);
+  return refs;
+}
 
 // src/analysis/capabilities.ts
 var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
@@ -13733,9 +13744,7 @@ function secretRefs(node) {
     if (n.kind === "seq") return n.items.forEach(visit);
     if (typeof n.value !== "string" || !n.text.includes("${{")) return;
     for (const t of findTemplates(n.text)) {
-      const e = tryParseExpression(t.inner);
-      if (e instanceof Error) continue;
-      for (const r of references(e)) {
+      for (const r of referencesOf(t.inner) ?? []) {
         if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
         else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
         else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
@@ -13851,6 +13860,7 @@ function describeCapabilities(c) {
   else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
   if (c.idToken) out.push("permission:id-token:write (OIDC)");
   if (c.selfHosted) out.push("runner:self-hosted");
+  else if (c.tools.shell === "full" && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
   if (c.tools.shell !== "none") out.push(`shell:${c.tools.shell}`);
   if (c.tools.network) out.push("network:unrestricted");
   if (c.tools.writesFiles) out.push("writes-files");
@@ -13965,8 +13975,12 @@ function openRepository(set, cwd = process.cwd(), remote) {
       }
       return workflow;
     },
-    byName(name) {
-      return repo.files.filter((f) => f.name === name || import_node_path4.default.basename(f.abs) === name).map((f) => repo.workflow(f.abs)).filter((w) => !!w);
+    *byName(name) {
+      for (const f of repo.files) {
+        if (f.name !== name && import_node_path4.default.basename(f.abs) !== name) continue;
+        const workflow = repo.workflow(f.abs);
+        if (workflow) yield workflow;
+      }
     }
   };
   remoteTextsByRepo.set(repo, remoteTexts);
@@ -14358,6 +14372,12 @@ function classify2(trigger, workflow, rules, byName, seen) {
       return { ...base, ...upstreamFiring(trigger, workflow, rules, byName, seen), outsiderActions };
   }
 }
+var upstreamMemo = /* @__PURE__ */ new WeakMap();
+function memoFor(byName) {
+  let memo = upstreamMemo.get(byName);
+  if (!memo) upstreamMemo.set(byName, memo = /* @__PURE__ */ new Map());
+  return memo;
+}
 function upstreamFiring(trigger, workflow, rules, byName, seen) {
   const config = trigger.config;
   const names = [];
@@ -14373,16 +14393,26 @@ function upstreamFiring(trigger, workflow, rules, byName, seen) {
   seen.add(workflow);
   let unresolved = 0;
   for (const name of names) {
-    const upstreams = byName(name);
-    if (!upstreams.length) {
+    const known = memoFor(byName).get(name);
+    if (known === "outsiders") return { firing: "anyone" };
+    if (known === "maintainers") continue;
+    let outsiders = false;
+    let found = false;
+    for (const upstream of byName(name)) {
+      found = true;
+      if (seen.has(upstream)) continue;
+      const fired = upstream.triggers.map((t) => classify2(t, upstream, rules, byName, seen));
+      if (fired.some((t) => t.firing === "anyone" || t.firing === "anyone-unprivileged")) {
+        outsiders = true;
+        break;
+      }
+    }
+    if (!found) {
       unresolved++;
       continue;
     }
-    for (const upstream of upstreams) {
-      if (seen.has(upstream)) continue;
-      const fired = upstream.triggers.map((t) => classify2(t, upstream, rules, byName, seen));
-      if (fired.some((t) => t.firing === "anyone" || t.firing === "anyone-unprivileged")) return { firing: "anyone" };
-    }
+    memoFor(byName).set(name, outsiders ? "outsiders" : "maintainers");
+    if (outsiders) return { firing: "anyone" };
   }
   if (unresolved) return { firing: "anyone", uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
   return { firing: "maintainers" };
@@ -14396,7 +14426,7 @@ function hopAt(file, offset, note) {
   return { file: file.path, line: pos.line, column: pos.column, note };
 }
 function expandEntry(repo, workflow, triggerRules, abs) {
-  let triggers = classifyTriggers(workflow, triggerRules, (name) => repo.byName(name));
+  let triggers = classifyTriggers(workflow, triggerRules, repo.byName);
   if (repo.calledLocally.has(abs)) triggers = triggers.filter((t) => t.event !== "workflow_call");
   if (!triggers.length) return [];
   return expandWorkflow(repo, workflow, workflow, triggers, void 0, [], 0);
@@ -14554,13 +14584,13 @@ function shellVariables(text) {
   return out;
 }
 var RUNTIME_FETCH = [
-  { pattern: /\bgh\s+(issue|pr)\s+(view|diff|status)\b/, what: "reads issues or pull requests with the gh CLI" },
-  { pattern: /\bgh\s+(issue|pr)\s+list\b/, what: "lists issues or pull requests with the gh CLI" },
-  { pattern: /\bgh\s+search\s+(issues|prs)\b/, what: "searches issues with the gh CLI" },
-  { pattern: /\bgh\s+api\b[^\n]*\b(issues|pulls|comments|discussions|reviews)\b/, what: "reads issues or comments through the GitHub API" },
-  { pattern: /\bGITHUB_EVENT_PATH\b/, what: "reads the event payload file" },
-  { pattern: /\bmcp__github__(get_issue|list_issues|search_issues|get_issue_comments|get_pull_request\w*|list_pull_requests|get_discussion\w*)\b/i, what: "reads issues or pull requests through the GitHub MCP server" },
-  { pattern: /\b(issue_read|pull_request_read)\b/, what: "reads issues or pull requests through GitHub tools" }
+  { pattern: /\bgh\s+(issue|pr)\s+(view|diff|status)\b/, what: "issue or pull-request text fetched with the gh CLI" },
+  { pattern: /\bgh\s+(issue|pr)\s+list\b/, what: "issue or pull-request titles listed with the gh CLI" },
+  { pattern: /\bgh\s+search\s+(issues|prs)\b/, what: "issues found with gh search" },
+  { pattern: /\bgh\s+api\b[^\n]*\b(issues|pulls|comments|discussions|reviews)\b/, what: "issue, pull-request or comment text fetched through the GitHub API" },
+  { pattern: /\bGITHUB_EVENT_PATH\b/, what: "the event payload ($GITHUB_EVENT_PATH)" },
+  { pattern: /\bmcp__github__(get_issue|list_issues|search_issues|get_issue_comments|get_pull_request\w*|list_pull_requests|get_discussion\w*)\b/i, what: "issue or pull-request text read through the GitHub MCP server" },
+  { pattern: /\b(issue_read|pull_request_read)\b/, what: "issue or pull-request text read through GitHub tools" }
 ];
 var TEXT_FIELDS = /\b(title|body|comments|reviews|headRefName|commits|author|labels|files)\b/;
 function runtimeFetch(text) {
@@ -14588,6 +14618,7 @@ var TaintEngine = class {
   constructor(sources, agents) {
     this.sources = sources;
     this.agents = agents;
+    this.index = sourceIndex(sources);
   }
   sources;
   agents;
@@ -14619,9 +14650,9 @@ var TaintEngine = class {
   templates(text, locate, file, scope) {
     const out = [];
     for (const template of findTemplates(text)) {
-      const parsed = tryParseExpression(template.inner);
-      if (parsed instanceof Error) continue;
-      for (const ref of references(parsed)) {
+      const refs = referencesOf(template.inner);
+      if (!refs) continue;
+      for (const ref of refs) {
         const at = locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
         out.push(...this.ofReference(ref, file, at, scope));
       }
@@ -14660,11 +14691,13 @@ var TaintEngine = class {
     }
   }
   matchSources(path8, functions) {
-    const out = this.sources.contexts.filter((c) => pathWithin(path8, c.path));
+    if (!path8.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path8);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
     return this.sources.wholeObjects.filter((w) => path8 === w.path || serialised && pathWithin(w.path, path8));
   }
+  index;
   /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
   envTaint(name, scope) {
     const out = [];
@@ -14725,7 +14758,7 @@ var TaintEngine = class {
       const script = inputOf(step.with, "script");
       const text = script?.text ?? "";
       const fetched = /context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text);
-      const own = fetched ? [{ origin: { kind: "fetch", role: "thread", events: null, what: "github-script reads the event payload or the thread" }, hops: [hopAt(producer.file, script.keyNode.start, `github-script in step '${step.label}' reads outsider text`)] }] : [];
+      const own = fetched ? [{ origin: { kind: "fetch", role: "thread", events: null, what: "the event payload or thread read by github-script" }, hops: [hopAt(producer.file, script.keyNode.start, `github-script in step '${step.label}' reads outsider text`)] }] : [];
       return [...own, ...inputs];
     }
     return extend(inputs, hopAt(producer.file, step.uses?.start ?? step.node.start, `assumed to pass its inputs to output ${output} (${uses})`));
@@ -14759,7 +14792,7 @@ var TaintEngine = class {
     const file = step.file;
     const out = this.templates(text, (o, l) => locateInScalar(file, run, offset + o, l), file, scope);
     const fetch = runtimeFetch(text);
-    if (fetch) out.push(fetchTaint(fetch, hopAt(file, locateInScalar(file, run, offset, text.length), `the script ${fetch.what}`)));
+    if (fetch) out.push(fetchTaint(fetch, hopAt(file, locateInScalar(file, run, offset, text.length), `the script pulls in ${fetch.what}`)));
     const facts = scriptFacts(run, run.text);
     for (const variable of shellVariables(text)) {
       const local = facts.assignments.filter((a) => a.name === variable.name && a.offset < offset + variable.index);
@@ -14816,6 +14849,46 @@ function limit(taints) {
   }
   return [...best.values()].slice(0, MAX_TAINTS);
 }
+var indexes = /* @__PURE__ */ new WeakMap();
+function sourceIndex(sources) {
+  const known = indexes.get(sources);
+  if (known) return known;
+  const root = { children: /* @__PURE__ */ new Map(), contexts: [] };
+  for (const context of sources.contexts) {
+    let node = root;
+    for (const segment of context.path.split(".")) {
+      let next = node.children.get(segment);
+      if (!next) node.children.set(segment, next = { children: /* @__PURE__ */ new Map(), contexts: [] });
+      node = next;
+    }
+    node.contexts.push(context);
+  }
+  const memo = /* @__PURE__ */ new Map();
+  const index2 = {
+    contextsAbove(path8) {
+      const cached3 = memo.get(path8);
+      if (cached3) return cached3;
+      const out = [];
+      const walk = (node, segments, i) => {
+        out.push(...node.contexts);
+        if (i >= segments.length) return;
+        const seg = segments[i];
+        const exact = node.children.get(seg);
+        if (exact) walk(exact, segments, i + 1);
+        const star = node.children.get("*");
+        if (star && seg !== "*") walk(star, segments, i + 1);
+        if (seg === "*") {
+          for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
+        }
+      };
+      walk(root, path8.split("."), 0);
+      if (memo.size < 1e4) memo.set(path8, out);
+      return out;
+    }
+  };
+  indexes.set(sources, index2);
+  return index2;
+}
 
 // src/analysis/sites.ts
 var CHECKOUT_OF_PR = /head\.sha|head\.ref|head_ref|head_sha|head_branch|refs\/pull\/|pull\/\$|\bmerge\b|pull_request\.number|issue\.number|head\.repo/;
@@ -14828,7 +14901,7 @@ function findAgentSites(step, engine) {
     if (action) out.push(actionSite(step, uses, action, engine));
   }
   const run = step.step.run;
-  if (run) {
+  if (run && mayInvokeAgent(run.text, engine)) {
     const { masked, jailedFrom } = maskGuardWrapper(run.text);
     for (const invocation of findCliInvocations(masked)) {
       const jailed = jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
@@ -14837,9 +14910,20 @@ function findAgentSites(step, engine) {
   }
   return out;
 }
+var agentWords = /* @__PURE__ */ new WeakMap();
+function mayInvokeAgent(script, engine) {
+  const data = engine.agentsData;
+  let words = agentWords.get(data);
+  if (!words) {
+    words = data.clis.flatMap((c) => [...c.commands, ...c.packages ?? [], ...c.modules ?? []]).map((w) => w.split(/\s+/)[0]);
+    agentWords.set(data, words);
+  }
+  return words.some((w) => script.includes(w));
+}
 var GUARD_WRAPPER = /(?:\b(?:npx|bunx|pnpm\s+dlx|yarn\s+dlx)\s+(?:(?:-y|--yes)\s+)?)?(?:[\w./-]*\/)?agent-guard(?:@[\w.^~-]+)?\s+run\b[^\n]*?\s--\s/g;
 function maskGuardWrapper(script) {
   const jailedFrom = [];
+  if (!script.includes("agent-guard")) return { masked: script, jailedFrom };
   const masked = script.replace(GUARD_WRAPPER, (match, offset) => {
     const lineEnd = script.indexOf("\n", offset);
     jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd });
@@ -14896,7 +14980,7 @@ function actionSite(step, uses, action, engine) {
     });
   }
   const fetch = runtimeFetch(promptParts.slice(0, action.promptInputs.filter((n) => input(n)).length).join("\n"));
-  if (fetch) channels.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt: ${fetch.what}`))], confidence: "medium" });
+  if (fetch) channels.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt tells it to read ${fetch.what}`))], confidence: "medium" });
   for (const file of taintedFiles(step, engine)) {
     if (promptText.includes(file.path)) channels.push({ kind: "file", name: `file ${file.path} its prompt names`, taints: file.taints, confidence: "high" });
   }
@@ -15477,17 +15561,20 @@ var aiOutputUnsafe = {
   run(ctx) {
     const findings = [];
     for (const step of ctx.steps) {
-      const reach = reachOf(OUTSIDER, step);
-      if (reach.level === "none") continue;
+      let reachCache;
+      const reachOfStep = () => reachCache ??= reachOf(OUTSIDER, step);
       for (const sink2 of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
           if (taint.origin.kind !== "ai-output") continue;
+          const reach2 = reachOfStep();
+          if (reach2.level === "none") continue;
           const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL2, false);
-          findings.push(finding(step, taint, severityFor(reach.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach.how, capabilityList(caps)));
+          findings.push(finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)));
         }
       }
       const decides = step.step.run && MERGE.test(step.step.run.text) || MERGE.test(step.step.with.map((w) => w.text).join("\n"));
-      if (decides) {
+      const reach = decides ? reachOfStep() : void 0;
+      if (decides && reach && reach.level !== "none") {
         const inputs = [
           ...step.conditions.map((c) => c.node),
           ...step.job.conditions.map((c) => c.node)

@@ -3,7 +3,7 @@
 // a finding: the same injected prompt is a nuisance for a text-only model and a worm for an agent
 // with a shell and a publish token.
 
-import { findTemplates, references, tryParseExpression } from '../workflow/expression';
+import { findTemplates, referencesOf } from '../workflow/expression';
 import { inputOf, type Permissions } from '../workflow/model';
 import type { YNode } from '../workflow/yaml';
 import type { StepInstance } from './instances';
@@ -53,9 +53,7 @@ function secretRefs(node: YNode | undefined): { secrets: string[]; githubToken: 
     if (n.kind === 'seq') return n.items.forEach(visit);
     if (typeof n.value !== 'string' || !n.text.includes('${{')) return;
     for (const t of findTemplates(n.text)) {
-      const e = tryParseExpression(t.inner);
-      if (e instanceof Error) continue;
-      for (const r of references(e)) {
+      for (const r of referencesOf(t.inner) ?? []) {
         if (r.path === 'github.token' || r.path === 'secrets.github_token') out.githubToken = true;
         else if (r.path.startsWith('secrets.') && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
         else if (r.path === 'secrets' || r.path === 'secrets.*') out.secrets.push('*');
@@ -202,6 +200,7 @@ export function describeCapabilities(c: Capabilities): string[] {
   else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
   if (c.idToken) out.push('permission:id-token:write (OIDC)');
   if (c.selfHosted) out.push('runner:self-hosted');
+  else if (c.tools.shell === 'full' && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
   if (c.tools.shell !== 'none') out.push(`shell:${c.tools.shell}`);
   if (c.tools.network) out.push('network:unrestricted');
   if (c.tools.writesFiles) out.push('writes-files');

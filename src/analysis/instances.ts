@@ -78,7 +78,7 @@ export function hopAt(file: SourceFile, offset: number, note: string): PathHop {
  * analysed through its callers.
  */
 export function expandEntry(repo: Repository, workflow: Workflow, triggerRules: TriggerRule[], abs: string): JobInstance[] {
-  let triggers = classifyTriggers(workflow, triggerRules, (name) => repo.byName(name));
+  let triggers = classifyTriggers(workflow, triggerRules, repo.byName);
   if (repo.calledLocally.has(abs)) triggers = triggers.filter((t) => t.event !== 'workflow_call');
   if (!triggers.length) return [];
   return expandWorkflow(repo, workflow, workflow, triggers, undefined, [], 0);

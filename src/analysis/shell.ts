@@ -140,13 +140,13 @@ export function shellVariables(text: string): { name: string; index: number }[] 
  * API, the event payload file, or GitHub MCP read tools.
  */
 const RUNTIME_FETCH: { pattern: RegExp; what: string }[] = [
-  { pattern: /\bgh\s+(issue|pr)\s+(view|diff|status)\b/, what: 'reads issues or pull requests with the gh CLI' },
-  { pattern: /\bgh\s+(issue|pr)\s+list\b/, what: 'lists issues or pull requests with the gh CLI' },
-  { pattern: /\bgh\s+search\s+(issues|prs)\b/, what: 'searches issues with the gh CLI' },
-  { pattern: /\bgh\s+api\b[^\n]*\b(issues|pulls|comments|discussions|reviews)\b/, what: 'reads issues or comments through the GitHub API' },
-  { pattern: /\bGITHUB_EVENT_PATH\b/, what: 'reads the event payload file' },
-  { pattern: /\bmcp__github__(get_issue|list_issues|search_issues|get_issue_comments|get_pull_request\w*|list_pull_requests|get_discussion\w*)\b/i, what: 'reads issues or pull requests through the GitHub MCP server' },
-  { pattern: /\b(issue_read|pull_request_read)\b/, what: 'reads issues or pull requests through GitHub tools' },
+  { pattern: /\bgh\s+(issue|pr)\s+(view|diff|status)\b/, what: 'issue or pull-request text fetched with the gh CLI' },
+  { pattern: /\bgh\s+(issue|pr)\s+list\b/, what: 'issue or pull-request titles listed with the gh CLI' },
+  { pattern: /\bgh\s+search\s+(issues|prs)\b/, what: 'issues found with gh search' },
+  { pattern: /\bgh\s+api\b[^\n]*\b(issues|pulls|comments|discussions|reviews)\b/, what: 'issue, pull-request or comment text fetched through the GitHub API' },
+  { pattern: /\bGITHUB_EVENT_PATH\b/, what: 'the event payload ($GITHUB_EVENT_PATH)' },
+  { pattern: /\bmcp__github__(get_issue|list_issues|search_issues|get_issue_comments|get_pull_request\w*|list_pull_requests|get_discussion\w*)\b/i, what: 'issue or pull-request text read through the GitHub MCP server' },
+  { pattern: /\b(issue_read|pull_request_read)\b/, what: 'issue or pull-request text read through GitHub tools' },
 ];
 
 export interface RuntimeFetch {

@@ -53,7 +53,7 @@ export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSi
     if (action) out.push(actionSite(step, uses, action, engine));
   }
   const run = step.step.run;
-  if (run) {
+  if (run && mayInvokeAgent(run.text, engine)) {
     const { masked, jailedFrom } = maskGuardWrapper(run.text);
     for (const invocation of findCliInvocations(masked)) {
       const jailed = jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
@@ -61,6 +61,19 @@ export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSi
     }
   }
   return out;
+}
+
+const agentWords = new WeakMap<object, string[]>();
+
+/** A cheap pre-check before tokenising a script: does any agent command or package name occur at all? */
+function mayInvokeAgent(script: string, engine: TaintEngine): boolean {
+  const data = engine.agentsData;
+  let words = agentWords.get(data);
+  if (!words) {
+    words = data.clis.flatMap((c) => [...c.commands, ...(c.packages ?? []), ...(c.modules ?? [])]).map((w) => w.split(/\s+/)[0]);
+    agentWords.set(data, words);
+  }
+  return words.some((w) => script.includes(w));
 }
 
 const GUARD_WRAPPER = /(?:\b(?:npx|bunx|pnpm\s+dlx|yarn\s+dlx)\s+(?:(?:-y|--yes)\s+)?)?(?:[\w./-]*\/)?agent-guard(?:@[\w.^~-]+)?\s+run\b[^\n]*?\s--\s/g;
@@ -71,6 +84,7 @@ const GUARD_WRAPPER = /(?:\b(?:npx|bunx|pnpm\s+dlx|yarn\s+dlx)\s+(?:(?:-y|--yes)
  */
 function maskGuardWrapper(script: string): { masked: string; jailedFrom: { start: number; lineEnd: number }[] } {
   const jailedFrom: { start: number; lineEnd: number }[] = [];
+  if (!script.includes('agent-guard')) return { masked: script, jailedFrom };
   const masked = script.replace(GUARD_WRAPPER, (match, offset: number) => {
     const lineEnd = script.indexOf('\n', offset);
     jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd });
@@ -131,7 +145,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
   }
   // Only the prompt is an instruction to fetch; a tool allowlist is a capability, not an intent.
   const fetch = runtimeFetch(promptParts.slice(0, action.promptInputs.filter((n) => input(n)).length).join('\n'));
-  if (fetch) channels.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt: ${fetch.what}`))], confidence: 'medium' });
+  if (fetch) channels.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt tells it to read ${fetch.what}`))], confidence: 'medium' });
   for (const file of taintedFiles(step, engine)) {
     if (promptText.includes(file.path)) channels.push({ kind: 'file', name: `file ${file.path} its prompt names`, taints: file.taints, confidence: 'high' });
   }

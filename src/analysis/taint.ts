@@ -5,7 +5,7 @@
 
 import { inputOf } from '../workflow/model';
 import type { PathHop } from '../checks/types';
-import { findTemplates, references, tryParseExpression, type Reference } from '../workflow/expression';
+import { findTemplates, referencesOf, type Reference } from '../workflow/expression';
 import type { Entry } from '../workflow/model';
 import { locateInScalar, type SourceFile, type YNode, type YScalar } from '../workflow/yaml';
 import type { Role } from './gates';
@@ -47,7 +47,9 @@ export class TaintEngine {
   constructor(
     private readonly sources: SourcesFile,
     private readonly agents: AgentsFile,
-  ) {}
+  ) {
+    this.index = sourceIndex(sources);
+  }
 
   /** Taint of every template in a YAML value (mappings and sequences are walked). */
   ofNode(node: YNode | undefined, file: SourceFile, scope: Scope): Taint[] {
@@ -77,9 +79,9 @@ export class TaintEngine {
   templates(text: string, locate: (offset: number, length: number) => number, file: SourceFile, scope: Scope): Taint[] {
     const out: Taint[] = [];
     for (const template of findTemplates(text)) {
-      const parsed = tryParseExpression(template.inner);
-      if (parsed instanceof Error) continue;
-      for (const ref of references(parsed)) {
+      const refs = referencesOf(template.inner);
+      if (!refs) continue;
+      for (const ref of refs) {
         const at = locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
         out.push(...this.ofReference(ref, file, at, scope));
       }
@@ -122,11 +124,15 @@ export class TaintEngine {
   }
 
   private matchSources(path: string, functions: string[]): (SourceContext | WholeObjectSource)[] {
-    const out: (SourceContext | WholeObjectSource)[] = this.sources.contexts.filter((c) => pathWithin(path, c.path));
+    // Most references (github.sha, steps.*, secrets.*) are not under github.event: skip them cheaply.
+    if (!path.startsWith('github')) return [];
+    const out = this.index.contextsAbove(path);
     if (out.length) return out;
     const serialised = functions.includes('tojson') || functions.includes('join');
     return this.sources.wholeObjects.filter((w) => path === w.path || (serialised && pathWithin(w.path, path)));
   }
+
+  private readonly index: SourceIndex;
 
   /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
   envTaint(name: string, scope: Scope): Taint[] {
@@ -194,7 +200,7 @@ export class TaintEngine {
       const script = inputOf(step.with, 'script');
       const text = script?.text ?? '';
       const fetched = /context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text);
-      const own: Taint[] = fetched ? [{ origin: { kind: 'fetch', role: 'thread', events: null, what: 'github-script reads the event payload or the thread' }, hops: [hopAt(producer.file, script!.keyNode.start, `github-script in step '${step.label}' reads outsider text`)] }] : [];
+      const own: Taint[] = fetched ? [{ origin: { kind: 'fetch', role: 'thread', events: null, what: 'the event payload or thread read by github-script' }, hops: [hopAt(producer.file, script!.keyNode.start, `github-script in step '${step.label}' reads outsider text`)] }] : [];
       return [...own, ...inputs];
     }
     // An unknown action: assume what goes in can come out.
@@ -232,7 +238,7 @@ export class TaintEngine {
     const file = step.file;
     const out = this.templates(text, (o, l) => locateInScalar(file, run, offset + o, l), file, scope);
     const fetch = runtimeFetch(text);
-    if (fetch) out.push(fetchTaint(fetch, hopAt(file, locateInScalar(file, run, offset, text.length), `the script ${fetch.what}`)));
+    if (fetch) out.push(fetchTaint(fetch, hopAt(file, locateInScalar(file, run, offset, text.length), `the script pulls in ${fetch.what}`)));
     const facts = scriptFacts(run, run.text);
     for (const variable of shellVariables(text)) {
       const local = facts.assignments.filter((a) => a.name === variable.name && a.offset < offset + variable.index);
@@ -297,4 +303,55 @@ function limit(taints: Taint[]): Taint[] {
     if (!seen || t.hops.length < seen.hops.length) best.set(key, t);
   }
   return [...best.values()].slice(0, MAX_TAINTS);
+}
+
+/** Source contexts as a trie over path segments (`*` matches any one segment), built once per rules. */
+interface SourceIndex {
+  contextsAbove(path: string): SourceContext[];
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode>;
+  contexts: SourceContext[];
+}
+
+const indexes = new WeakMap<SourcesFile, SourceIndex>();
+
+function sourceIndex(sources: SourcesFile): SourceIndex {
+  const known = indexes.get(sources);
+  if (known) return known;
+  const root: TrieNode = { children: new Map(), contexts: [] };
+  for (const context of sources.contexts) {
+    let node = root;
+    for (const segment of context.path.split('.')) {
+      let next = node.children.get(segment);
+      if (!next) node.children.set(segment, (next = { children: new Map(), contexts: [] }));
+      node = next;
+    }
+    node.contexts.push(context);
+  }
+  const memo = new Map<string, SourceContext[]>();
+  const index: SourceIndex = {
+    contextsAbove(path) {
+      const cached = memo.get(path);
+      if (cached) return cached;
+      const out: SourceContext[] = [];
+      // A path matches a context when the context is a prefix of it (segment-wise, with wildcards).
+      const walk = (node: TrieNode, segments: string[], i: number) => {
+        out.push(...node.contexts);
+        if (i >= segments.length) return;
+        const seg = segments[i];
+        const exact = node.children.get(seg);
+        if (exact) walk(exact, segments, i + 1);
+        const star = node.children.get('*');
+        if (star && seg !== '*') walk(star, segments, i + 1);
+        if (seg === '*') for (const [key, child] of node.children) if (key !== '*') walk(child, segments, i + 1);
+      };
+      walk(root, path.split('.'), 0);
+      if (memo.size < 10_000) memo.set(path, out);
+      return out;
+    },
+  };
+  indexes.set(sources, index);
+  return index;
 }

@@ -48,7 +48,7 @@ export function triggerRuleFor(rules: TriggerRule[], event: string): TriggerRule
  * workflows by name: it is outsider-fired when an upstream workflow can be fired by a fork PR or an
  * outsider; unresolvable upstreams are assumed outsider-fired (and marked uncertain).
  */
-export type WorkflowsByName = (name: string) => Workflow[];
+export type WorkflowsByName = (name: string) => Iterable<Workflow>;
 
 export function classifyTriggers(workflow: Workflow, rules: TriggerRule[], byName: WorkflowsByName): TriggerInfo[] {
   return workflow.triggers.map((trigger) => classify(trigger, workflow, rules, byName, new Set()));
@@ -78,6 +78,15 @@ function classify(trigger: Trigger, workflow: Workflow, rules: TriggerRule[], by
   }
 }
 
+/** Who fires the workflows of a name, per repository (a name is shared by many files in big corpora). */
+const upstreamMemo = new WeakMap<WorkflowsByName, Map<string, 'outsiders' | 'maintainers'>>();
+
+function memoFor(byName: WorkflowsByName): Map<string, 'outsiders' | 'maintainers'> {
+  let memo = upstreamMemo.get(byName);
+  if (!memo) upstreamMemo.set(byName, (memo = new Map()));
+  return memo;
+}
+
 function upstreamFiring(
   trigger: Trigger,
   workflow: Workflow,
@@ -99,16 +108,26 @@ function upstreamFiring(
   seen.add(workflow);
   let unresolved = 0;
   for (const name of names) {
-    const upstreams = byName(name);
-    if (!upstreams.length) {
+    const known = memoFor(byName).get(name);
+    if (known === 'outsiders') return { firing: 'anyone' };
+    if (known === 'maintainers') continue;
+    let outsiders = false;
+    let found = false;
+    for (const upstream of byName(name)) {
+      found = true;
+      if (seen.has(upstream)) continue;
+      const fired = upstream.triggers.map((t) => classify(t, upstream, rules, byName, seen));
+      if (fired.some((t) => t.firing === 'anyone' || t.firing === 'anyone-unprivileged')) {
+        outsiders = true;
+        break;
+      }
+    }
+    if (!found) {
       unresolved++;
       continue;
     }
-    for (const upstream of upstreams) {
-      if (seen.has(upstream)) continue;
-      const fired = upstream.triggers.map((t) => classify(t, upstream, rules, byName, seen));
-      if (fired.some((t) => t.firing === 'anyone' || t.firing === 'anyone-unprivileged')) return { firing: 'anyone' };
-    }
+    memoFor(byName).set(name, outsiders ? 'outsiders' : 'maintainers');
+    if (outsiders) return { firing: 'anyone' };
   }
   if (unresolved) return { firing: 'anyone', uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
   return { firing: 'maintainers' };

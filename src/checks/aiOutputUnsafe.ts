@@ -25,17 +25,20 @@ export const aiOutputUnsafe: Check = {
   run(ctx) {
     const findings: Finding[] = [];
     for (const step of ctx.steps) {
-      const reach = reachOf(OUTSIDER, step);
-      if (reach.level === 'none') continue;
+      let reachCache: ReturnType<typeof reachOf> | undefined;
+      const reachOfStep = () => (reachCache ??= reachOf(OUTSIDER, step));
       for (const sink of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink.node, ctx.engine)) {
           if (taint.origin.kind !== 'ai-output') continue;
+          const reach = reachOfStep();
+          if (reach.level === 'none') continue;
           const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL, false);
           findings.push(finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach.how, capabilityList(caps)));
         }
       }
       const decides = (step.step.run && MERGE.test(step.step.run.text)) || MERGE.test(step.step.with.map((w) => w.text).join('\n'));
-      if (decides) {
+      const reach = decides ? reachOfStep() : undefined;
+      if (decides && reach && reach.level !== 'none') {
         const inputs = [
           ...step.conditions.map((c) => c.node),
           ...step.job.conditions.map((c) => c.node),

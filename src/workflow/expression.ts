@@ -877,3 +877,21 @@ export function references(e: Expr): Reference[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cached references: the same few expressions (`matrix.os`, `secrets.X`, `github.event.issue.title`)
+// recur across thousands of workflows, so parsing each distinct text once pays for the cache.
+
+const REFERENCE_CACHE_LIMIT = 20_000;
+const referenceCache = new Map<string, Reference[] | null>();
+
+/** The references of an expression text, or null when it does not parse. Results are shared: do not mutate. */
+export function referencesOf(inner: string): Reference[] | null {
+  const known = referenceCache.get(inner);
+  if (known !== undefined) return known;
+  const parsed = tryParseExpression(inner);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : references(parsed);
+  if (referenceCache.size >= REFERENCE_CACHE_LIMIT) referenceCache.clear();
+  referenceCache.set(inner, refs);
+  return refs;
+}

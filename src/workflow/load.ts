@@ -53,8 +53,8 @@ export interface Repository {
   display(absolute: string): string;
   /** Parses (or returns the cached) workflow at an absolute path; null if it cannot be read. */
   workflow(abs: string): Workflow | null;
-  /** Workflows whose top-level name (or file name) is `name`. */
-  byName(name: string): Workflow[];
+  /** Workflows whose top-level name (or file name) is `name`, parsed lazily as the caller iterates. */
+  byName(name: string): Iterable<Workflow>;
   /** Full text of a file read during this run, by display path. */
   text(display: string): string | undefined;
   stats: { files: number; workflows: number; actions: number };
@@ -184,11 +184,12 @@ export function openRepository(set: InputSet, cwd = process.cwd(), remote?: Remo
       }
       return workflow;
     },
-    byName(name) {
-      return repo.files
-        .filter((f) => f.name === name || path.basename(f.abs) === name)
-        .map((f) => repo.workflow(f.abs))
-        .filter((w): w is Workflow => !!w);
+    *byName(name) {
+      for (const f of repo.files) {
+        if (f.name !== name && path.basename(f.abs) !== name) continue;
+        const workflow = repo.workflow(f.abs);
+        if (workflow) yield workflow;
+      }
     },
   };
   remoteTextsByRepo.set(repo, remoteTexts);
