@@ -120,17 +120,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path8) {
-      const ctrl = callVisitor(key2, node, visitor, path8);
+    function visit_(key2, node, visitor, path12) {
+      const ctrl = callVisitor(key2, node, visitor, path12);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path8, ctrl);
-        return visit_(key2, ctrl, visitor, path8);
+        replaceNode(key2, path12, ctrl);
+        return visit_(key2, ctrl, visitor, path12);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path8 = Object.freeze(path8.concat(node));
+          path12 = Object.freeze(path12.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path8);
+            const ci = visit_(i, node.items[i], visitor, path12);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -141,13 +141,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path8 = Object.freeze(path8.concat(node));
-          const ck = visit_("key", node.key, visitor, path8);
+          path12 = Object.freeze(path12.concat(node));
+          const ck = visit_("key", node.key, visitor, path12);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path8);
+          const cv = visit_("value", node.value, visitor, path12);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -168,17 +168,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path8) {
-      const ctrl = await callVisitor(key2, node, visitor, path8);
+    async function visitAsync_(key2, node, visitor, path12) {
+      const ctrl = await callVisitor(key2, node, visitor, path12);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path8, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path8);
+        replaceNode(key2, path12, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path12);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path8 = Object.freeze(path8.concat(node));
+          path12 = Object.freeze(path12.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path8);
+            const ci = await visitAsync_(i, node.items[i], visitor, path12);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -189,13 +189,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path8 = Object.freeze(path8.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path8);
+          path12 = Object.freeze(path12.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path12);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path8);
+          const cv = await visitAsync_("value", node.value, visitor, path12);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -222,23 +222,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path8) {
+    function callVisitor(key2, node, visitor, path12) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path8);
+        return visitor(key2, node, path12);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path8);
+        return visitor.Map?.(key2, node, path12);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path8);
+        return visitor.Seq?.(key2, node, path12);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path8);
+        return visitor.Pair?.(key2, node, path12);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path8);
+        return visitor.Scalar?.(key2, node, path12);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path8);
+        return visitor.Alias?.(key2, node, path12);
       return void 0;
     }
-    function replaceNode(key2, path8, node) {
-      const parent = path8[path8.length - 1];
+    function replaceNode(key2, path12, node) {
+      const parent = path12[path12.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -503,7 +503,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports2) {
     "use strict";
-    function applyReviver(reviver, obj, key2, val) {
+    function applyReviver(reviver, obj2, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -543,7 +543,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key2, val);
+      return reviver.call(obj2, key2, val);
     }
     exports2.applyReviver = applyReviver;
   }
@@ -850,10 +850,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path8, value) {
+    function collectionFromPath(schema, path12, value) {
       let v = value;
-      for (let i = path8.length - 1; i >= 0; --i) {
-        const k = path8[i];
+      for (let i = path12.length - 1; i >= 0; --i) {
+        const k = path12[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -872,7 +872,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
+    var isEmptyPath = (path12) => path12 == null || typeof path12 === "object" && !!path12[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -902,11 +902,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path8, value) {
-        if (isEmptyPath(path8))
+      addIn(path12, value) {
+        if (isEmptyPath(path12))
           this.add(value);
         else {
-          const [key2, ...rest] = path8;
+          const [key2, ...rest] = path12;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -920,8 +920,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        const [key2, ...rest] = path8;
+      deleteIn(path12) {
+        const [key2, ...rest] = path12;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -935,8 +935,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        const [key2, ...rest] = path8;
+      getIn(path12, keepScalar) {
+        const [key2, ...rest] = path12;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -954,8 +954,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path8) {
-        const [key2, ...rest] = path8;
+      hasIn(path12) {
+        const [key2, ...rest] = path12;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -965,8 +965,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        const [key2, ...rest] = path8;
+      setIn(path12, value) {
+        const [key2, ...rest] = path12;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -990,13 +990,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str2, indent, comment) => str2.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str2.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str3, indent, comment) => str3.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str3.endsWith(" ") ? "" : " ") + comment;
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -1150,16 +1150,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str2) => /^(%|---|\.\.\.)/m.test(str2);
-    function lineLengthOverLimit(str2, lineWidth, indentLength) {
+    var containsDocumentMarker = (str3) => /^(%|---|\.\.\.)/m.test(str3);
+    function lineLengthOverLimit(str3, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit2 = lineWidth - indentLength;
-      const strLen = str2.length;
+      const strLen = str3.length;
       if (strLen <= limit2)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str2[i] === "\n") {
+        if (str3[i] === "\n") {
           if (i - start > limit2)
             return true;
           start = i + 1;
@@ -1176,11 +1176,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str2 = "";
+      let str3 = "";
       let start = 0;
       for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
         if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str2 += json.slice(start, i) + "\\ ";
+          str3 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -1189,38 +1189,38 @@ var require_stringifyString = __commonJS({
           switch (json[i + 1]) {
             case "u":
               {
-                str2 += json.slice(start, i);
-                const code = json.substr(i + 2, 4);
-                switch (code) {
+                str3 += json.slice(start, i);
+                const code2 = json.substr(i + 2, 4);
+                switch (code2) {
                   case "0000":
-                    str2 += "\\0";
+                    str3 += "\\0";
                     break;
                   case "0007":
-                    str2 += "\\a";
+                    str3 += "\\a";
                     break;
                   case "000b":
-                    str2 += "\\v";
+                    str3 += "\\v";
                     break;
                   case "001b":
-                    str2 += "\\e";
+                    str3 += "\\e";
                     break;
                   case "0085":
-                    str2 += "\\N";
+                    str3 += "\\N";
                     break;
                   case "00a0":
-                    str2 += "\\_";
+                    str3 += "\\_";
                     break;
                   case "2028":
-                    str2 += "\\L";
+                    str3 += "\\L";
                     break;
                   case "2029":
-                    str2 += "\\P";
+                    str3 += "\\P";
                     break;
                   default:
-                    if (code.substr(0, 2) === "00")
-                      str2 += "\\x" + code.substr(2);
+                    if (code2.substr(0, 2) === "00")
+                      str3 += "\\x" + code2.substr(2);
                     else
-                      str2 += json.substr(i, 6);
+                      str3 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -1230,14 +1230,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str2 += json.slice(start, i) + "\n\n";
+                str3 += json.slice(start, i) + "\n\n";
                 while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str2 += "\n";
+                  str3 += "\n";
                   i += 2;
                 }
-                str2 += indent;
+                str3 += indent;
                 if (json[i + 2] === " ")
-                  str2 += "\\";
+                  str3 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -1246,8 +1246,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str2 = start ? str2 + json.slice(start) : json;
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str3 = start ? str3 + json.slice(start) : json;
+      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -1375,15 +1375,15 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str2 = value.replace(/\n+/g, `$&
+      const str3 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str2);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -1479,10 +1479,10 @@ var require_stringify = __commonJS({
           return match.find((t) => t.format === item.format) ?? match[0];
       }
       let tagObj = void 0;
-      let obj;
+      let obj2;
       if (identity.isScalar(item)) {
-        obj = item.value;
-        let match = tags.filter((t) => t.identify?.(obj));
+        obj2 = item.value;
+        let match = tags.filter((t) => t.identify?.(obj2));
         if (match.length > 1) {
           const testMatch = match.filter((t) => t.test);
           if (testMatch.length > 0)
@@ -1490,11 +1490,11 @@ var require_stringify = __commonJS({
         }
         tagObj = match.find((t) => t.format === item.format) ?? match.find((t) => !t.format);
       } else {
-        obj = item;
-        tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
+        obj2 = item;
+        tagObj = tags.find((t) => t.nodeClass && obj2 instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
+        const name = obj2?.constructor?.name ?? (obj2 === null ? "null" : typeof obj2);
         throw new Error(`Tag not resolved for ${name} value`);
       }
       return tagObj;
@@ -1535,11 +1535,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str2 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str2;
-      return identity.isScalar(node) || str2[0] === "{" || str2[0] === "[" ? `${props} ${str2}` : `${props}
-${ctx.indent}${str2}`;
+        return str3;
+      return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
+${ctx.indent}${str3}`;
     }
     exports2.createStringifyContext = createStringifyContext;
     exports2.stringify = stringify;
@@ -1574,8 +1574,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
+      let str3 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -1584,27 +1584,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str2 === "" ? "?" : explicitKey ? `? ${str2}` : str2;
+          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str2 = `? ${str2}`;
+        str3 = `? ${str3}`;
         if (keyComment && !keyCommentDone) {
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str2;
+        return str3;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
-        str2 = `? ${str2}
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+        str3 = `? ${str3}
 ${indent}:`;
       } else {
-        str2 = `${str2}:`;
+        str3 = `${str3}:`;
         if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -1620,7 +1620,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str2.length + 1;
+        ctx.indentAtStart = str3.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -1664,16 +1664,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str2 += ws + valueStr;
+      str3 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(valueComment));
+        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str2;
+      return str3;
     }
     exports2.stringifyPair = stringifyPair;
   }
@@ -1900,31 +1900,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str3 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str4 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
+          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str3);
+        lines.push(blockItemPrefix + str4);
       }
-      let str2;
+      let str3;
       if (lines.length === 0) {
-        str2 = flowChars.start + flowChars.end;
+        str3 = flowChars.start + flowChars.end;
       } else {
-        str2 = lines[0];
+        str3 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str2 += line ? `
+          str3 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment) {
-        str2 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str3 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str2;
+      return str3;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -1967,21 +1967,21 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str2 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
+        let str3 = stringify.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
         if (i < items.length - 1) {
-          str2 += ",";
+          str3 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str2 += ",";
+            str3 += ",";
           }
         }
         if (comment)
-          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment));
-        lines.push(str2);
+          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment));
+        lines.push(str3);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -1993,11 +1993,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str2 = start;
+          let str3 = start;
           for (const line of lines)
-            str2 += line ? `
+            str3 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str2}
+          return `${str3}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -2050,23 +2050,23 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
         const add = (key2, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key2, value);
+            value = replacer.call(obj2, key2, value);
           else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
             map.items.push(Pair.createPair(key2, value, ctx));
         };
-        if (obj instanceof Map) {
-          for (const [key2, value] of obj)
+        if (obj2 instanceof Map) {
+          for (const [key2, value] of obj2)
             add(key2, value);
-        } else if (obj && typeof obj === "object") {
-          for (const key2 of Object.keys(obj))
-            add(key2, obj[key2]);
+        } else if (obj2 && typeof obj2 === "object") {
+          for (const key2 of Object.keys(obj2))
+            add(key2, obj2[key2]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -2176,7 +2176,7 @@ var require_map = __commonJS({
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj2, ctx) => YAMLMap.YAMLMap.from(schema, obj2, ctx)
     };
     exports2.map = map;
   }
@@ -2272,15 +2272,15 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { replacer } = ctx;
         const seq = new this(schema);
-        if (obj && Symbol.iterator in Object(obj)) {
+        if (obj2 && Symbol.iterator in Object(obj2)) {
           let i = 0;
-          for (let it of obj) {
+          for (let it of obj2) {
             if (typeof replacer === "function") {
-              const key2 = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key2, it);
+              const key2 = obj2 instanceof Set ? it : String(i++);
+              it = replacer.call(obj2, key2, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -2314,7 +2314,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
+      createNode: (schema, obj2, ctx) => YAMLSeq.YAMLSeq.from(schema, obj2, ctx)
     };
     exports2.seq = seq;
   }
@@ -2329,7 +2329,7 @@ var require_string = __commonJS({
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str2) => str2,
+      resolve: (str3) => str3,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -2367,7 +2367,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str2) => new Scalar2.Scalar(str2[0] === "t" || str2[0] === "T"),
+      resolve: (str3) => new Scalar2.Scalar(str3[0] === "t" || str3[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -2419,7 +2419,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2428,7 +2428,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2),
+      resolve: (str3) => parseFloat(str3),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -2439,11 +2439,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str2) {
-        const node = new Scalar2.Scalar(parseFloat(str2));
-        const dot = str2.indexOf(".");
-        if (dot !== -1 && str2[str2.length - 1] === "0")
-          node.minFractionDigits = str2.length - dot - 1;
+      resolve(str3) {
+        const node = new Scalar2.Scalar(parseFloat(str3));
+        const dot = str3.indexOf(".");
+        if (dot !== -1 && str3[str3.length - 1] === "0")
+          node.minFractionDigits = str3.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -2460,7 +2460,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str2, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2.substring(offset), radix);
+    var intResolve = (str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -2473,7 +2473,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str2, _onError, opt2) => intResolve(str2, 2, 8, opt2),
+      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 8, opt2),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int = {
@@ -2481,7 +2481,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str2, _onError, opt2) => intResolve(str2, 0, 10, opt2),
+      resolve: (str3, _onError, opt2) => intResolve(str3, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2490,7 +2490,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str2, _onError, opt2) => intResolve(str2, 2, 16, opt2),
+      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 16, opt2),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -2543,7 +2543,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str2) => str2,
+        resolve: (str3) => str3,
         stringify: stringifyJSON
       },
       {
@@ -2560,7 +2560,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str2) => str2 === "true",
+        resolve: (str3) => str3 === "true",
         stringify: stringifyJSON
       },
       {
@@ -2568,7 +2568,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str2, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2, 10),
+        resolve: (str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -2576,7 +2576,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str2) => parseFloat(str2),
+        resolve: (str3) => parseFloat(str3),
         stringify: stringifyJSON
       }
     ];
@@ -2584,9 +2584,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str2, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str2)}`);
-        return str2;
+      resolve(str3, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
+        return str3;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError2);
@@ -2618,10 +2618,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str2 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str2.length);
-          for (let i = 0; i < str2.length; ++i)
-            buffer[i] = str2.charCodeAt(i);
+          const str3 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str3.length);
+          for (let i = 0; i < str3.length; ++i)
+            buffer[i] = str3.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -2632,28 +2632,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str2;
+        let str3;
         if (typeof node_buffer.Buffer === "function") {
-          str2 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str3 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str2 = btoa(s);
+          str3 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar2.Scalar.BLOCK_LITERAL);
         if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str2.length / lineWidth);
+          const n = Math.ceil(str3.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str2.substr(o, lineWidth);
+            lines[i] = str3.substr(o, lineWidth);
           }
-          str2 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str3 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str2 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str3 }, ctx, onComment, onChompKeep);
       }
     };
     exports2.binary = binary2;
@@ -2859,7 +2859,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2868,7 +2868,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2.replace(/_/g, "")),
+      resolve: (str3) => parseFloat(str3.replace(/_/g, "")),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -2879,11 +2879,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str2) {
-        const node = new Scalar2.Scalar(parseFloat(str2.replace(/_/g, "")));
-        const dot = str2.indexOf(".");
+      resolve(str3) {
+        const node = new Scalar2.Scalar(parseFloat(str3.replace(/_/g, "")));
+        const dot = str3.indexOf(".");
         if (dot !== -1) {
-          const f = str2.substring(dot + 1).replace(/_/g, "");
+          const f = str3.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -2903,34 +2903,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str2, offset, radix, { intAsBigInt }) {
-      const sign = str2[0];
+    function intResolve(str3, offset, radix, { intAsBigInt }) {
+      const sign = str3[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str2 = str2.substring(offset).replace(/_/g, "");
+      str3 = str3.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str2 = `0b${str2}`;
+            str3 = `0b${str3}`;
             break;
           case 8:
-            str2 = `0o${str2}`;
+            str3 = `0o${str3}`;
             break;
           case 16:
-            str2 = `0x${str2}`;
+            str3 = `0x${str3}`;
             break;
         }
-        const n2 = BigInt(str2);
+        const n2 = BigInt(str3);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str2, radix);
+      const n = parseInt(str3, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str2 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str2.substr(1) : prefix + str2;
+        const str3 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str3.substr(1) : prefix + str3;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -2940,7 +2940,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str2, _onError, opt2) => intResolve(str2, 2, 2, opt2),
+      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 2, opt2),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -2949,7 +2949,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str2, _onError, opt2) => intResolve(str2, 1, 8, opt2),
+      resolve: (str3, _onError, opt2) => intResolve(str3, 1, 8, opt2),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int = {
@@ -2957,7 +2957,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str2, _onError, opt2) => intResolve(str2, 0, 10, opt2),
+      resolve: (str3, _onError, opt2) => intResolve(str3, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2966,7 +2966,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str2, _onError, opt2) => intResolve(str2, 2, 16, opt2),
+      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 16, opt2),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -3070,9 +3070,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str2, asBigInt) {
-      const sign = str2[0];
-      const parts = sign === "-" || sign === "+" ? str2.substring(1) : str2;
+    function parseSexagesimal(str3, asBigInt) {
+      const sign = str3[0];
+      const parts = sign === "-" || sign === "+" ? str3.substring(1) : str3;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
@@ -3109,7 +3109,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str2, _onError, { intAsBigInt }) => parseSexagesimal(str2, intAsBigInt),
+      resolve: (str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -3118,7 +3118,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str2) => parseSexagesimal(str2, false),
+      resolve: (str3) => parseSexagesimal(str3, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -3129,8 +3129,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str2) {
-        const match = str2.match(timestamp.test);
+      resolve(str3) {
+        const match = str3.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -3481,9 +3481,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path8, value) {
+      addIn(path12, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path8, value);
+          this.contents.addIn(path12, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3558,14 +3558,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        if (Collection.isEmptyPath(path8)) {
+      deleteIn(path12) {
+        if (Collection.isEmptyPath(path12)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path12) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3580,10 +3580,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        if (Collection.isEmptyPath(path8))
+      getIn(path12, keepScalar) {
+        if (Collection.isEmptyPath(path12))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path12, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3594,10 +3594,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path8) {
-        if (Collection.isEmptyPath(path8))
+      hasIn(path12) {
+        if (Collection.isEmptyPath(path12))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path12) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3614,13 +3614,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        if (Collection.isEmptyPath(path8)) {
+      setIn(path12, value) {
+        if (Collection.isEmptyPath(path12)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path12), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path8, value);
+          this.contents.setIn(path12, value);
         }
       }
       /**
@@ -3717,22 +3717,22 @@ var require_errors = __commonJS({
   "node_modules/yaml/dist/errors.js"(exports2) {
     "use strict";
     var YAMLError = class extends Error {
-      constructor(name, pos, code, message) {
+      constructor(name, pos, code2, message) {
         super();
         this.name = name;
-        this.code = code;
+        this.code = code2;
         this.message = message;
         this.pos = pos;
       }
     };
     var YAMLParseError = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLParseError", pos, code, message);
+      constructor(pos, code2, message) {
+        super("YAMLParseError", pos, code2, message);
       }
     };
     var YAMLWarning = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLWarning", pos, code, message);
+      constructor(pos, code2, message) {
+        super("YAMLWarning", pos, code2, message);
       }
     };
     var prettifyError = (src, lc) => (error) => {
@@ -4641,7 +4641,7 @@ var require_resolve_flow_scalar = __commonJS({
       const { offset, type, source, end } = scalar;
       let _type;
       let value;
-      const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
+      const _onError = (rel, code2, msg) => onError(offset + rel, code2, msg);
       switch (type) {
         case "scalar":
           _type = Scalar2.Scalar.PLAIN;
@@ -4839,9 +4839,9 @@ var require_resolve_flow_scalar = __commonJS({
     function parseCharCode(source, offset, length, onError) {
       const cc = source.substr(offset, length);
       const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
-      const code = ok ? parseInt(cc, 16) : NaN;
+      const code2 = ok ? parseInt(cc, 16) : NaN;
       try {
-        return String.fromCodePoint(code);
+        return String.fromCodePoint(code2);
       } catch {
         const raw = source.substr(offset - 2, length + 2);
         onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
@@ -5163,12 +5163,12 @@ var require_composer = __commonJS({
         this.prelude = [];
         this.errors = [];
         this.warnings = [];
-        this.onError = (source, code, message, warning) => {
+        this.onError = (source, code2, message, warning) => {
           const pos = getErrorPos(source);
           if (warning)
-            this.warnings.push(new errors.YAMLWarning(pos, code, message));
+            this.warnings.push(new errors.YAMLWarning(pos, code2, message));
           else
-            this.errors.push(new errors.YAMLParseError(pos, code, message));
+            this.errors.push(new errors.YAMLParseError(pos, code2, message));
         };
         this.directives = new directives.Directives({ version: options.version || "1.2" });
         this.options = options;
@@ -5330,12 +5330,12 @@ var require_cst_scalar = __commonJS({
     var stringifyString = require_stringifyString();
     function resolveAsScalar(token, strict = true, onError) {
       if (token) {
-        const _onError = (pos, code, message) => {
+        const _onError = (pos, code2, message) => {
           const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
           if (onError)
-            onError(offset, code, message);
+            onError(offset, code2, message);
           else
-            throw new errors.YAMLParseError([offset, offset + 1], code, message);
+            throw new errors.YAMLParseError([offset, offset + 1], code2, message);
         };
         switch (token.type) {
           case "scalar":
@@ -5581,9 +5581,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path8) => {
+    visit.itemAtPath = (cst, path12) => {
       let item = cst;
-      for (const [field, index2] of path8) {
+      for (const [field, index2] of path12) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5592,23 +5592,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path8) => {
-      const parent = visit.itemAtPath(cst, path8.slice(0, -1));
-      const field = path8[path8.length - 1][0];
+    visit.parentCollection = (cst, path12) => {
+      const parent = visit.itemAtPath(cst, path12.slice(0, -1));
+      const field = path12[path12.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path8, item, visitor) {
-      let ctrl = visitor(item, path8);
+    function _visit(path12, item, visitor) {
+      let ctrl = visitor(item, path12);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path12.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5619,10 +5619,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path8);
+            ctrl = ctrl(item, path12);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path12) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -6924,14 +6924,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs9 = this.flowScalar(this.type);
+              const fs14 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs9, sep: [] });
+                map.items.push({ start, key: fs14, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs9);
+                this.stack.push(fs14);
               } else {
-                Object.assign(it, { key: fs9, sep: [] });
+                Object.assign(it, { key: fs14, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7059,13 +7059,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs9 = this.flowScalar(this.type);
+              const fs14 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs9, sep: [] });
+                fc.items.push({ start: [], key: fs14, sep: [] });
               else if (it.sep)
-                this.stack.push(fs9);
+                this.stack.push(fs14);
               else
-                Object.assign(it, { key: fs9, sep: [] });
+                Object.assign(it, { key: fs14, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7377,23 +7377,23 @@ var require_dist = __commonJS({
 function escapeCell(text) {
   return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
 }
-var import_node_fs2, AuditLog;
+var import_node_fs8, AuditLog;
 var init_audit = __esm({
   "src/guard/audit.ts"() {
     "use strict";
-    import_node_fs2 = __toESM(require("node:fs"));
+    import_node_fs8 = __toESM(require("node:fs"));
     AuditLog = class {
       records = [];
       fd;
       constructor(file) {
-        if (file) this.fd = import_node_fs2.default.openSync(file, "a", 384);
+        if (file) this.fd = import_node_fs8.default.openSync(file, "a", 384);
       }
       add(record) {
         this.records.push(record);
-        if (this.fd !== void 0) import_node_fs2.default.writeSync(this.fd, JSON.stringify(record) + "\n");
+        if (this.fd !== void 0) import_node_fs8.default.writeSync(this.fd, JSON.stringify(record) + "\n");
       }
       close() {
-        if (this.fd !== void 0) import_node_fs2.default.closeSync(this.fd);
+        if (this.fd !== void 0) import_node_fs8.default.closeSync(this.fd);
         this.fd = void 0;
       }
       totals() {
@@ -7401,15 +7401,15 @@ var init_audit = __esm({
         let refused = 0;
         let inputTokens = 0;
         let outputTokens = 0;
-        let bytes = 0;
+        let bytes2 = 0;
         for (const r of this.records) {
           if (r.refused) refused++;
           else forwarded++;
           inputTokens += r.inputTokens ?? 0;
           outputTokens += r.outputTokens ?? 0;
-          bytes += r.requestBytes + r.responseBytes;
+          bytes2 += r.requestBytes + r.responseBytes;
         }
-        return { requests: this.records.length, forwarded, refused, inputTokens, outputTokens, bytes };
+        return { requests: this.records.length, forwarded, refused, inputTokens, outputTokens, bytes: bytes2 };
       }
       summaryLine(exitCode) {
         const t = this.totals();
@@ -7467,8 +7467,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path8) {
-  const entries = (path8 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path12) {
+  const entries = (path12 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -7677,15 +7677,15 @@ var init_gitConfig = __esm({
 
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs9 = require("node:fs");
+  const fs14 = require("node:fs");
   const net3 = require("node:net");
   const os4 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs9.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs9.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs14.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs14.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
-  const fail = (reason) => {
+  const fail2 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
     process.exit(125);
   };
@@ -7719,29 +7719,29 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs9.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail(`canary: the ${ns} namespace is the host's`);
+      if (fs14.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
     }
     const interfaces = Object.keys(os4.networkInterfaces());
-    if (interfaces.some((name) => name !== "lo")) fail(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs9.readFileSync("/proc/self/status", "utf8");
-    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail("canary: no_new_privs is not set");
-    for (const path8 of c.mustNotExist) {
+    if (interfaces.some((name) => name !== "lo")) fail2(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
+    const status = fs14.readFileSync("/proc/self/status", "utf8");
+    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail2("canary: no_new_privs is not set");
+    for (const path12 of c.mustNotExist) {
       let exists = true;
       try {
-        fs9.lstatSync(path8);
+        fs14.lstatSync(path12);
       } catch {
         exists = false;
       }
-      if (exists) fail(`canary: ${path8} is visible in the jail`);
+      if (exists) fail2(`canary: ${path12} is visible in the jail`);
     }
     for (const dir of c.mustBeEmpty) {
       let entries = [];
       try {
-        entries = fs9.readdirSync(dir).filter((e) => !(dir === "/run" && c.allowedInRun.includes(e)));
+        entries = fs14.readdirSync(dir).filter((e) => !(dir === "/run" && c.allowedInRun.includes(e)));
       } catch {
         entries = [];
       }
-      if (entries.length > 0) fail(`canary: ${dir} is not masked (has ${entries.slice(0, 3).join(", ")})`);
+      if (entries.length > 0) fail2(`canary: ${dir} is not masked (has ${entries.slice(0, 3).join(", ")})`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -7754,7 +7754,7 @@ function jailInitMain() {
       tryUdp("2001:4860:4860::8888", 53, "udp6")
     ]);
     const leak = reached.find((r) => r !== void 0);
-    if (leak) fail(`canary: ${leak}`);
+    if (leak) fail2(`canary: ${leak}`);
   };
   const startBridges = async () => {
     for (const bridge of config.bridges) {
@@ -7773,7 +7773,7 @@ function jailInitMain() {
       await new Promise((resolve3, reject) => {
         server.once("error", reject);
         server.listen(bridge.port, "127.0.0.1", () => resolve3());
-      }).catch((err) => fail(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
+      }).catch((err) => fail2(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
       const v6 = net3.createServer((inside) => server.emit("connection", inside));
       v6.on("error", () => v6.close());
       v6.listen(bridge.port, "::1");
@@ -7781,10 +7781,10 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs9.mkdirSync(config.home, { recursive: true, mode: 448 });
-      fs9.chownSync(config.home, config.agentUid, config.agentGid);
+      fs14.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs14.chownSync(config.home, config.agentUid, config.agentGid);
     } catch (err) {
-      fail(`home: cannot prepare ${config.home}: ${err.message}`);
+      fail2(`home: cannot prepare ${config.home}: ${err.message}`);
     }
     await canary();
     await startBridges();
@@ -7812,19 +7812,19 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs9.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs14.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
     process.setgroups([]);
     process.setgid(config.bridgeGid);
     process.setuid(config.bridgeUid);
-    child.on("exit", (code, signal) => {
+    child.on("exit", (code2, signal) => {
       const signals = os4.constants.signals;
-      process.exit(code ?? 128 + (signal ? signals[signal] ?? 1 : 1));
+      process.exit(code2 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
-  main2().catch((err) => fail(`init: ${err.message}`));
+  main2().catch((err) => fail2(`init: ${err.message}`));
 }
 function jailInitSource() {
   return `(${jailInitMain.toString()})();
@@ -7838,27 +7838,27 @@ var init_jailInit = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs3.default.existsSync(name) ? import_node_path.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs9.default.existsSync(name) ? import_node_path5.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path.default.join(dir, name);
+    const candidate = import_node_path5.default.join(dir, name);
     try {
-      import_node_fs3.default.accessSync(candidate, import_node_fs3.default.constants.X_OK);
-      if (import_node_fs3.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs9.default.accessSync(candidate, import_node_fs9.default.constants.X_OK);
+      if (import_node_fs9.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
 function isWithin(child, parent) {
-  const rel = import_node_path.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path.default.isAbsolute(rel);
+  const rel = import_node_path5.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs3.default.realpathSync(p);
-    return import_node_fs3.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs9.default.realpathSync(p);
+    return import_node_fs9.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -7867,12 +7867,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs3.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path.default.dirname(import_node_path.default.dirname(exe));
+      const exe = import_node_fs9.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path5.default.dirname(import_node_path5.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs3.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs9.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -7890,7 +7890,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path.default.join(import_node_path.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path5.default.join(import_node_path5.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -7901,12 +7901,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs3.default.lstatSync(candidate);
+      stat = import_node_fs9.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs3.default.realpathSync(candidate);
+    const real = import_node_fs9.default.realpathSync(candidate);
     if (out.some((m) => isWithin(real, m))) continue;
     out.push(real);
   }
@@ -7915,7 +7915,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs3.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs9.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -7937,7 +7937,7 @@ function resolveWorkspace(facts, mode, cwd) {
     if (isWithin(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs3.default.statSync(dir);
+  const st = import_node_fs9.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -7948,7 +7948,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs3.default.readFileSync(f, "utf8");
+      return import_node_fs9.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -7965,12 +7965,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs3.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path.default.join(dir, e.name);
+      const full = import_node_path5.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -7981,7 +7981,7 @@ function gitConfigFiles(gitDir) {
   return out;
 }
 function installRootOf(executable) {
-  const real = import_node_fs3.default.realpathSync(executable);
+  const real = import_node_fs9.default.realpathSync(executable);
   const nm = real.lastIndexOf("/node_modules/");
   if (nm < 0) return real;
   const rest = real.slice(nm + "/node_modules/".length).split("/");
@@ -8003,48 +8003,48 @@ function planJail(input, workspace2) {
     if (!isMasked(program)) continue;
     const root = installRootOf(program);
     args.push("--ro-bind", root, root);
-    if (program !== root && !isWithin(program, root) && import_node_fs3.default.realpathSync(program) !== program) {
+    if (program !== root && !isWithin(program, root) && import_node_fs9.default.realpathSync(program) !== program) {
       args.push("--ro-bind", program, program);
     }
   }
   const mask = masked.find((m) => isWithin(workspace2.dir, m) && m !== workspace2.dir);
   if (mask) {
-    const parts = import_node_path.default.relative(mask, import_node_path.default.dirname(workspace2.dir)).split(import_node_path.default.sep).filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path.default.join(mask, ...parts.slice(0, i)));
+    const parts = import_node_path5.default.relative(mask, import_node_path5.default.dirname(workspace2.dir)).split(import_node_path5.default.sep).filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path5.default.join(mask, ...parts.slice(0, i)));
   }
   args.push(input.workspaceMode === "ro" ? "--ro-bind" : "--bind", workspace2.dir, workspace2.dir);
-  const gitDir = import_node_path.default.join(workspace2.dir, ".git");
+  const gitDir = import_node_path5.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
     for (const file of gitConfigFiles(gitDir)) {
-      const copy = import_node_path.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs3.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs3.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      const copy = import_node_path5.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs9.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs9.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs3.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path.default.join(gitDir, entry));
+    for (const entry of import_node_fs9.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(gitDir, entry));
     }
-    if (realDir(import_node_path.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path.default.join(gitDir, "hooks"), import_node_path.default.join(gitDir, "hooks"));
+    if (realDir(import_node_path5.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path5.default.join(gitDir, "hooks"), import_node_path5.default.join(gitDir, "hooks"));
   }
-  if (realDir(import_node_path.default.join(workspace2.dir, ".github"))) {
-    args.push("--ro-bind", import_node_path.default.join(workspace2.dir, ".github"), import_node_path.default.join(workspace2.dir, ".github"));
+  if (realDir(import_node_path5.default.join(workspace2.dir, ".github"))) {
+    args.push("--ro-bind", import_node_path5.default.join(workspace2.dir, ".github"), import_node_path5.default.join(workspace2.dir, ".github"));
   }
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs3.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs9.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs3.default.writeFileSync(import_node_path.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs3.default.writeFileSync(import_node_path.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs3.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path5.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path5.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs9.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
-  const nonce = import_node_crypto.default.randomBytes(16).toString("hex");
+  const nonce = import_node_crypto3.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
-  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path.default.join(facts.home, f)).filter((f) => import_node_fs3.default.existsSync(f));
+  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path5.default.join(facts.home, f)).filter((f) => import_node_fs9.default.existsSync(f));
   const config = {
     nonce,
     agentUid: workspace2.agentUid,
@@ -8059,18 +8059,18 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs3.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs9.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
-      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs3.default.existsSync(d))],
+      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs9.default.existsSync(d))],
       mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds],
       allowedInRun: ["agent-guard"]
     }
   };
-  import_node_fs3.default.writeFileSync(import_node_path.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  import_node_fs3.default.writeFileSync(import_node_path.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
+  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
-  args.push("--ro-bind", import_node_path.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
+  args.push("--ro-bind", import_node_path5.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", import_node_path5.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push("--bind", input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
   args.push(
@@ -8109,8 +8109,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid };
 }
 function makePrivateDir() {
-  const dir = import_node_fs3.default.mkdtempSync(import_node_path.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
-  import_node_fs3.default.chmodSync(dir, 448);
+  const dir = import_node_fs9.default.mkdtempSync(import_node_path5.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
+  import_node_fs9.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -8124,15 +8124,15 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto, import_node_fs3, import_node_os, import_node_path, JAIL_DIR, NOBODY, BRIDGE_UID, CREDENTIAL_FILES;
+var import_node_child_process, import_node_crypto3, import_node_fs9, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, CREDENTIAL_FILES;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
-    import_node_crypto = __toESM(require("node:crypto"));
-    import_node_fs3 = __toESM(require("node:fs"));
+    import_node_crypto3 = __toESM(require("node:crypto"));
+    import_node_fs9 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
-    import_node_path = __toESM(require("node:path"));
+    import_node_path5 = __toESM(require("node:path"));
     init_env();
     init_errors();
     init_gitConfig();
@@ -8147,7 +8147,7 @@ var init_jail = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs4.default.readFileSync(file, "utf8").trim();
+    return import_node_fs10.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -8163,8 +8163,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs4.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs4.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs10.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs10.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -8203,7 +8203,7 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs4.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs10.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const lsm = read("/sys/kernel/security/lsm");
   if (lsm) checks.push({ name: "security modules", ok: true, detail: lsm });
   const container = inContainer();
@@ -8213,11 +8213,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs4.default.mkdtempSync(import_node_path2.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs10.default.mkdtempSync(import_node_path6.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs4.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs10.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -8234,14 +8234,14 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process2, import_node_fs4, import_node_os2, import_node_path2, import_node_stream, sink;
+var import_node_child_process2, import_node_fs10, import_node_os2, import_node_path6, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs4 = __toESM(require("node:fs"));
+    import_node_fs10 = __toESM(require("node:fs"));
     import_node_os2 = __toESM(require("node:os"));
-    import_node_path2 = __toESM(require("node:path"));
+    import_node_path6 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
@@ -8661,7 +8661,7 @@ function compileRoute(spec) {
   const [, method, pattern] = m;
   const source = pattern.split(/(\{[a-z]+\})/).map((part) => /^\{[a-z]+\}$/.test(part) ? SEGMENT : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
   const regex = new RegExp(`^${source}$`);
-  return { method, pattern, matches: (path8) => regex.test(path8) };
+  return { method, pattern, matches: (path12) => regex.test(path12) };
 }
 function asStringArray(value, where) {
   if (value === void 0) return [];
@@ -8671,7 +8671,7 @@ function asStringArray(value, where) {
   return value;
 }
 function parseProviders(text) {
-  const doc = (0, import_yaml3.parse)(text);
+  const doc = (0, import_yaml11.parse)(text);
   const out = /* @__PURE__ */ new Map();
   for (const [name, raw] of Object.entries(doc ?? {})) {
     const where = `providers.yml: ${name}`;
@@ -8719,14 +8719,14 @@ function parseUpstream(text, where) {
   return url;
 }
 function builtinProviders() {
-  cached ??= parseProviders(providers_default);
-  return cached;
+  cached2 ??= parseProviders(providers_default);
+  return cached2;
 }
-var import_yaml3, SEGMENT, LOOPBACK_HOSTS, cached;
+var import_yaml11, SEGMENT, LOOPBACK_HOSTS, cached2;
 var init_providers2 = __esm({
   "src/guard/providers.ts"() {
     "use strict";
-    import_yaml3 = __toESM(require_dist());
+    import_yaml11 = __toESM(require_dist());
     init_providers();
     init_errors();
     SEGMENT = "[A-Za-z0-9._-]+";
@@ -8750,7 +8750,7 @@ function checkTools(tools) {
 }
 function findProviderFetch(body) {
   const walk = (node, depth) => {
-    if (depth > MAX_DEPTH2) return "request body nested too deeply to check";
+    if (depth > MAX_DEPTH3) return "request body nested too deeply to check";
     if (Array.isArray(node)) {
       for (const item of node) {
         const found = walk(item, depth + 1);
@@ -8759,8 +8759,8 @@ function findProviderFetch(body) {
       return void 0;
     }
     if (!node || typeof node !== "object") return void 0;
-    const obj = node;
-    for (const [key2, value] of Object.entries(obj)) {
+    const obj2 = node;
+    for (const [key2, value] of Object.entries(obj2)) {
       if ((key2 === "mcp_servers" || key2 === "mcpServers") && value && (!Array.isArray(value) || value.length > 0)) {
         return "MCP servers run by the provider";
       }
@@ -8786,14 +8786,14 @@ function findProviderFetch(body) {
   };
   return walk(body, 0);
 }
-var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH2;
+var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH3;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
     FETCHING_TOOL_TYPE = /^(web_search|web_fetch|url_context|google_search|mcp$|mcp_)/;
     FETCHING_TOOL_KEYS = ["googleSearch", "google_search", "googleSearchRetrieval", "google_search_retrieval", "urlContext", "url_context"];
     REMOTE_REFERENCE_KEYS = /* @__PURE__ */ new Set(["image_url", "file_url", "document_url", "audio_url", "video_url", "fileUri", "file_uri"]);
-    MAX_DEPTH2 = 64;
+    MAX_DEPTH3 = 64;
   }
 });
 
@@ -8871,12 +8871,12 @@ var init_usage = __esm({
 function checkTarget(provider, method, target) {
   if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal(400, "absolute-form or odd request target");
   const q = target.indexOf("?");
-  const path8 = q < 0 ? target : target.slice(0, q);
+  const path12 = q < 0 ? target : target.slice(0, q);
   const rawQuery = q < 0 ? "" : target.slice(q + 1);
-  if (path8.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH.test(path8)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path8.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
-  const route = provider.routes.find((r) => r.method === method && r.matches(path8));
+  if (path12.includes("%")) throw new Refusal(400, "percent-encoded path");
+  if (!SAFE_PATH.test(path12)) throw new Refusal(400, "path has characters outside the route alphabet");
+  if (path12.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
+  const route = provider.routes.find((r) => r.method === method && r.matches(path12));
   if (!route) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -8888,7 +8888,7 @@ function checkTarget(provider, method, target) {
     }
   }
   const query = kept.toString();
-  return { path: path8, query: query ? `?${query}` : "", route: route.pattern };
+  return { path: path12, query: query ? `?${query}` : "", route: route.pattern };
 }
 function checkHost(req2) {
   let hosts = 0;
@@ -8896,7 +8896,7 @@ function checkHost(req2) {
   if (hosts !== 1) throw new Refusal(400, "exactly one Host header is required");
   if (!LOCAL_HOST.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
 }
-function printable(text) {
+function printable2(text) {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
 }
 function readBody(req2, limit2) {
@@ -8955,8 +8955,8 @@ function createProviderProxy(opts) {
         time: new Date(started).toISOString(),
         kind: "model",
         provider: provider.name,
-        method: printable(req2.method ?? ""),
-        route: printable((req2.url ?? "").split("?")[0]),
+        method: printable2(req2.method ?? ""),
+        route: printable2((req2.url ?? "").split("?")[0]),
         status: 0,
         requestBytes: 0,
         responseBytes: 0,
@@ -9062,21 +9062,21 @@ function createProviderProxy(opts) {
   );
   const auditRaw = (status, reason, method = "", route = "") => audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "model", provider: provider.name, method, route, status, requestBytes: 0, responseBytes: 0, ms: 0, refused: reason });
   server.on("connect", (req2, socket) => {
-    auditRaw(405, "CONNECT refused", "CONNECT", printable(req2.url ?? ""));
+    auditRaw(405, "CONNECT refused", "CONNECT", printable2(req2.url ?? ""));
     rawRefuse(socket, 405, "CONNECT is not allowed");
   });
   server.on("upgrade", (req2, socket) => {
-    auditRaw(403, "protocol upgrade refused", printable(req2.method ?? ""), printable((req2.url ?? "").split("?")[0]));
+    auditRaw(403, "protocol upgrade refused", printable2(req2.method ?? ""), printable2((req2.url ?? "").split("?")[0]));
     rawRefuse(socket, 403, "protocol upgrades are not allowed");
   });
   const answered = /* @__PURE__ */ new WeakSet();
   server.on("clientError", (err, socket) => {
     if (answered.has(socket)) return socket.destroy();
     answered.add(socket);
-    const code = err.code ?? "HPE_INVALID";
-    const status = code === "HPE_HEADER_OVERFLOW" ? 431 : code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    auditRaw(status, `malformed request (${code})`);
-    if (socket.writable) rawRefuse(socket, status, `malformed request (${code})`);
+    const code2 = err.code ?? "HPE_INVALID";
+    const status = code2 === "HPE_HEADER_OVERFLOW" ? 431 : code2 === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    auditRaw(status, `malformed request (${code2})`);
+    if (socket.writable) rawRefuse(socket, status, `malformed request (${code2})`);
     else socket.destroy();
   });
   server.on("close", () => agent.destroy());
@@ -9222,7 +9222,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs5.default.chmodSync(socketPath, 438);
+      import_node_fs11.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -9256,7 +9256,7 @@ async function runGuarded(opts, io) {
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs5.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs11.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
   const audit = new AuditLog(opts.auditFile);
@@ -9278,7 +9278,7 @@ async function runGuarded(opts, io) {
         audit,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path3.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path7.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -9290,7 +9290,7 @@ async function runGuarded(opts, io) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path3.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path7.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -9307,7 +9307,7 @@ async function runGuarded(opts, io) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path3.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path7.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -9339,7 +9339,7 @@ async function runGuarded(opts, io) {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
-    import_node_fs5.default.rmSync(privateDir, { recursive: true, force: true });
+    import_node_fs11.default.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
@@ -9392,7 +9392,7 @@ function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
     child.on("error", (err) => reject(new GuardError("jail", `cannot start ${file}: ${err.message}`)));
-    child.on("close", (code, signal) => {
+    child.on("close", (code2, signal) => {
       if (timer) clearTimeout(timer);
       process.off("SIGTERM", onTerm);
       process.off("SIGINT", onInt);
@@ -9410,11 +9410,11 @@ function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
         return;
       }
       if (handshake === "waiting") {
-        const firstLine = early.split("\n").find((l) => l.trim()) ?? `exit ${code ?? signal}`;
+        const firstLine = early.split("\n").find((l) => l.trim()) ?? `exit ${code2 ?? signal}`;
         reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
         return;
       }
-      resolve3(code ?? 128 + (signal ? import_node_os3.default.constants.signals[signal] : 1));
+      resolve3(code2 ?? 128 + (signal ? import_node_os3.default.constants.signals[signal] : 1));
     });
   });
 }
@@ -9422,7 +9422,7 @@ function writeStepSummary(env, audit, exitCode) {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    import_node_fs5.default.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
+    import_node_fs11.default.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
   } catch {
   }
 }
@@ -9454,15 +9454,15 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report, null, 2) + "\n" : report.text + "\n");
   return report.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_fs5, import_node_net2, import_node_os3, import_node_path3, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
+var import_node_child_process3, import_node_fs11, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs5 = __toESM(require("node:fs"));
+    import_node_fs11 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os3 = __toESM(require("node:os"));
-    import_node_path3 = __toESM(require("node:path"));
+    import_node_path7 = __toESM(require("node:path"));
     init_audit();
     init_doctor();
     init_egress();
@@ -9488,7 +9488,7 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs8 = __toESM(require("node:fs"));
+var import_node_fs13 = __toESM(require("node:fs"));
 
 // src/checks/types.ts
 var SEVERITIES = ["critical", "high", "medium", "low"];
@@ -9510,10 +9510,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path8, text) {
+function makeSourceFile(path12, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path8, text, lineStarts };
+  return { path: path12, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -9682,156 +9682,607 @@ function locateInScalar(file, scalar, valueOffset, length) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path8) {
+function readConfig(path12) {
   let text;
   try {
-    text = import_node_fs.default.readFileSync(path8, "utf8");
+    text = import_node_fs.default.readFileSync(path12, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path8}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path12}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path8, text);
+  return parseConfig(path12, text);
 }
-function parseConfig(path8, text) {
-  const file = makeSourceFile(path8, text);
+function parseConfig(path12, text) {
+  const file = makeSourceFile(path12, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path8}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path12}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
-  const fail = (node, message) => {
+  const fail2 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path8}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path12}:${pos.line}:${pos.column}: ${message}`);
   };
-  const map = expectMap(root, "the config", fail);
+  const map = expectMap(root, "the config", fail2);
   for (const { key: key2, value } of map.pairs) {
     switch (key2.text) {
       case "ignore":
-        config.ignore = expectSeq(value, "ignore", fail).map((item) => readIgnore(item, fail));
+        config.ignore = expectSeq(value, "ignore", fail2).map((item) => readIgnore(item, fail2));
         break;
       case "severity":
-        for (const p of expectMap(value, "severity", fail).pairs) {
+        for (const p of expectMap(value, "severity", fail2).pairs) {
           const level = p.value.kind === "scalar" ? p.value.text : "";
-          if (!SEVERITIES.includes(level)) fail(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
+          if (!SEVERITIES.includes(level)) fail2(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
           config.severity[p.key.text] = level;
         }
         break;
       case "trusted-users":
-        config.trustedUsers = strings(value, "trusted-users", fail);
+        config.trustedUsers = strings(value, "trusted-users", fail2);
         break;
       case "trusted-bots":
-        config.trustedBots = strings(value, "trusted-bots", fail);
+        config.trustedBots = strings(value, "trusted-bots", fail2);
         break;
       case "agents":
-        readAgents(value, config, fail, file);
+        readAgents(value, config, fail2, file);
         break;
       default:
-        fail(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
+        fail2(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
     }
   }
   return config;
 }
-function expectMap(node, what, fail) {
-  if (node.kind !== "map") fail(node, `${what} must be a mapping`);
+function expectMap(node, what, fail2) {
+  if (node.kind !== "map") fail2(node, `${what} must be a mapping`);
   return node;
 }
-function expectSeq(node, what, fail) {
-  if (node.kind !== "seq") fail(node, `${what} must be a list`);
+function expectSeq(node, what, fail2) {
+  if (node.kind !== "seq") fail2(node, `${what} must be a list`);
   return node.items;
 }
-function strings(node, what, fail) {
-  return expectSeq(node, what, fail).map((i) => i.kind === "scalar" ? i.text : fail(i, `${what} entries must be strings`));
+function strings(node, what, fail2) {
+  return expectSeq(node, what, fail2).map((i) => i.kind === "scalar" ? i.text : fail2(i, `${what} entries must be strings`));
 }
-function readIgnore(node, fail) {
+function readIgnore(node, fail2) {
   const out = {};
-  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail).pairs) {
-    if (value.kind !== "scalar") fail(value, `'${key2.text}' must be a string`);
+  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail2).pairs) {
+    if (value.kind !== "scalar") fail2(value, `'${key2.text}' must be a string`);
     const text = value.text;
     if (key2.text === "rule") out.rule = text;
     else if (key2.text === "file") out.file = text;
     else if (key2.text === "job") out.job = text;
-    else fail(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
+    else fail2(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
   }
-  if (!out.rule && !out.file && !out.job) fail(node, "an ignore entry needs rule, file or job");
+  if (!out.rule && !out.file && !out.job) fail2(node, "an ignore entry needs rule, file or job");
   return out;
 }
-function readAgents(node, config, fail, file) {
-  for (const { key: key2, value } of expectMap(node, "agents", fail).pairs) {
+function readAgents(node, config, fail2, file) {
+  for (const { key: key2, value } of expectMap(node, "agents", fail2).pairs) {
     if (key2.text === "actions") {
-      for (const item of expectSeq(value, "agents.actions", fail)) config.actions.push(readAction(item, fail));
+      for (const item of expectSeq(value, "agents.actions", fail2)) config.actions.push(readAction(item, fail2));
     } else if (key2.text === "commands") {
-      for (const item of expectSeq(value, "agents.commands", fail)) config.clis.push(readCommand(item, fail));
-    } else fail(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
+      for (const item of expectSeq(value, "agents.commands", fail2)) config.clis.push(readCommand(item, fail2));
+    } else fail2(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
   }
   void file;
 }
 var SHELLS = ["full", "restricted", "none"];
-function readAction(node, fail) {
-  const m = expectMap(node, "an agent action", fail);
+function readAction(node, fail2) {
+  const m = expectMap(node, "an agent action", fail2);
   const fields = {};
   for (const p of m.pairs) {
     if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
-      fail(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
+      fail2(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.uses || fields.uses.kind !== "scalar") fail(node, "an agent action needs 'uses'");
+  if (!fields.uses || fields.uses.kind !== "scalar") fail2(node, "an agent action needs 'uses'");
   const uses = fields.uses.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
-  if (!SHELLS.includes(shell)) fail(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
+  if (!SHELLS.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
   return {
     id: `config:${uses}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : uses,
     uses: [uses],
-    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail) : ["prompt"],
-    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail) : [],
-    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail) : [],
+    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail2) : ["prompt"],
+    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail2) : [],
+    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail2) : [],
     keyHandling: "process",
     gate: { kind: "none" },
     readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
     defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
   };
 }
-function readCommand(node, fail) {
-  const m = expectMap(node, "an agent command", fail);
+function readCommand(node, fail2) {
+  const m = expectMap(node, "an agent command", fail2);
   const fields = {};
   for (const p of m.pairs) {
     if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
-      fail(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
+      fail2(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.command || fields.command.kind !== "scalar") fail(node, "an agent command needs 'command'");
+  if (!fields.command || fields.command.kind !== "scalar") fail2(node, "an agent command needs 'command'");
   const command2 = fields.command.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
-  if (!SHELLS.includes(shell)) fail(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
+  if (!SHELLS.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
   return {
     id: `config:${command2}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : command2,
     commands: [command2],
-    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail) : [],
+    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail2) : [],
     defaults: { shell, network: shell === "full", writesFiles: true },
-    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail) : [],
+    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail2) : [],
     instructionFiles: []
   };
 }
-function globMatch(pattern, path8) {
-  const normalized = path8.replace(/\\/g, "/");
+function globMatch(pattern, path12) {
+  const normalized = path12.replace(/\\/g, "/");
   const re = new RegExp(
     "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
   );
   return re.test(normalized);
 }
 
-// src/cli.ts
-init_command();
+// src/action/lint.ts
+var import_node_fs7 = __toESM(require("node:fs"));
+var import_node_path4 = __toESM(require("node:path"));
+
+// src/baseline.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs2 = __toESM(require("node:fs"));
+var import_node_path = __toESM(require("node:path"));
+
+// src/report/common.ts
+var path = __toESM(require("path"));
+var TOOL_NAME = "agent-guard";
+var TOOL_URI = "https://github.com/agent-guard/agent-guard";
+function cmpStr(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function cmpOpt(a, b) {
+  return cmpStr(a ?? "", b ?? "");
+}
+function compareFindings(a, b) {
+  return cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.rule, b.rule) || severityRank(b.severity) - severityRank(a.severity) || cmpOpt(a.job, b.job) || cmpOpt(a.step, b.step) || cmpStr(a.message, b.message);
+}
+function sortFindings(findings) {
+  return [...findings].sort(compareFindings);
+}
+function sortErrors(errors) {
+  return [...errors].sort(
+    (a, b) => cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.message, b.message)
+  );
+}
+function sortRules(rules) {
+  const byId = /* @__PURE__ */ new Map();
+  for (const r of rules) if (!byId.has(r.id)) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
+}
+function countBySeverity(findings) {
+  const counts = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const f of findings) counts[f.severity]++;
+  return counts;
+}
+function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+function severityBreakdown(counts) {
+  return SEVERITIES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(", ");
+}
+function errorFileCount(errors) {
+  return new Set(errors.map((e) => e.file)).size;
+}
+function countLine(result) {
+  const counts = countBySeverity(result.findings);
+  const n = result.findings.length;
+  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
+  let line = `${head} in ${plural(result.stats.files, "file")}`;
+  const bad = errorFileCount(result.errors);
+  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
+  return line;
+}
+function repoPath(file, root) {
+  let f = file;
+  if (root !== void 0) {
+    let rel;
+    if (path.isAbsolute(f)) rel = path.relative(path.resolve(root), f);
+    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path.win32.relative(root, f);
+    if (rel) f = rel;
+  }
+  f = f.replace(/\\/g, "/");
+  while (f.startsWith("./")) f = f.slice(2);
+  return f;
+}
+var UNSAFE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function sanitizeTerminal(s) {
+  return s.replace(UNSAFE_RE, (ch) => {
+    const cp = ch.charCodeAt(0);
+    if (cp < 32) return String.fromCharCode(9216 + cp);
+    if (cp === 127) return "\u2421";
+    return "\uFFFD";
+  });
+}
+function splitLines(text) {
+  return text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
+}
+function wrap(text, width) {
+  const out = [];
+  for (const para of text.split("\n")) {
+    const words = para.split(/[ \t]+/).filter((w) => w !== "");
+    if (words.length === 0) {
+      out.push("");
+      continue;
+    }
+    let line = "";
+    for (const w of words) {
+      if (line === "") line = w;
+      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
+      else {
+        out.push(line);
+        line = w;
+      }
+    }
+    out.push(line);
+  }
+  while (out.length > 1 && out[out.length - 1] === "") out.pop();
+  return out;
+}
+
+// src/report/sarif.ts
+var import_crypto = require("crypto");
+var path2 = __toESM(require("path"));
+var import_url = require("url");
+var SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
+var SRCROOT = "%SRCROOT%";
+var FINGERPRINT_KEY = "agentGuardFindingHash/v1";
+var SECURITY_SEVERITY = {
+  critical: "9.5",
+  high: "8.0",
+  medium: "5.5",
+  low: "3.0"
+};
+function sarifLevel(s) {
+  return s === "critical" || s === "high" ? "error" : s === "medium" ? "warning" : "note";
+}
+function toSarif(result, opts) {
+  const rules = sortRules(result.rules);
+  const ruleIndex = /* @__PURE__ */ new Map();
+  const descriptors = [];
+  for (const r of rules) {
+    ruleIndex.set(r.id, descriptors.length);
+    descriptors.push(ruleDescriptor(r));
+  }
+  const findings = sortFindings(result.findings);
+  for (const f of findings) {
+    if (!ruleIndex.has(f.rule)) {
+      ruleIndex.set(f.rule, descriptors.length);
+      descriptors.push(ruleDescriptor(fallbackRule(f.rule, findings)));
+    }
+  }
+  const fingerprints = computeFingerprints(findings, opts.root);
+  const results = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
+  const errors = sortErrors(result.errors);
+  const nothingRead = errors.length > 0 && errorFileCount(errors) >= result.stats.files;
+  const invocation = { executionSuccessful: !nothingRead };
+  if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
+  const driver = {
+    name: TOOL_NAME,
+    version: opts.toolVersion
+  };
+  if (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(opts.toolVersion)) {
+    driver.semanticVersion = opts.toolVersion;
+  }
+  driver.informationUri = TOOL_URI;
+  driver.rules = descriptors;
+  const run = {
+    tool: { driver },
+    invocations: [invocation]
+  };
+  if (opts.root !== void 0) run.originalUriBaseIds = { [SRCROOT]: { uri: dirUri(opts.root) } };
+  run.results = results;
+  run.columnKind = "utf16CodeUnits";
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: "2.1.0",
+    runs: [run]
+  };
+}
+function formatSarif(result, opts) {
+  return `${JSON.stringify(toSarif(result, opts), null, 2)}
+`;
+}
+function ruleDescriptor(r) {
+  const plain = markdownToText(r.help).trim();
+  const full = markdownToText(firstParagraph(r.help)).trim() || r.title;
+  const docsNote = r.docs && !r.help.includes(r.docs);
+  const d = {
+    id: r.id,
+    name: pascalCase(r.id),
+    shortDescription: { text: r.title },
+    fullDescription: { text: full },
+    defaultConfiguration: { level: sarifLevel(r.severity) }
+  };
+  if (r.docs) d.helpUri = r.docs;
+  d.help = {
+    text: (plain || r.title) + (docsNote ? `
+
+Documentation: ${r.docs}` : ""),
+    markdown: (r.help.trim() || r.title) + (docsNote ? `
+
+[Documentation](${r.docs})` : "")
+  };
+  d.properties = {
+    "security-severity": SECURITY_SEVERITY[r.severity],
+    tags: ["security", "github-actions", "ai-agent"]
+  };
+  return d;
+}
+function fallbackRule(id, findings) {
+  let severity = "low";
+  for (const f of findings) if (f.rule === id && severityRank(f.severity) > severityRank(severity)) severity = f.severity;
+  return { id, title: id, severity, help: "", docs: "" };
+}
+function pascalCase(id) {
+  return id.split(/[^A-Za-z0-9]+/).filter((p) => p !== "").map((p) => p[0].toUpperCase() + p.slice(1)).join("");
+}
+function markdownToText(md2) {
+  return md2.replace(/\r\n/g, "\n").replace(/^```[^\n]*\n([\s\S]*?)^```[ \t]*$/gm, (_m, body) => body.replace(/\n$/, "")).replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/\[([^\]]+)\]\(([^)\s]+)[^)]*\)/g, (_m, text, url) => text === url ? url : `${text} (${url})`).replace(/`([^`\n]+)`/g, "$1").replace(/^#{1,6}[ \t]+/gm, "").replace(/(\*\*|__)(?=\S)([^\n]*?\S)\1/g, "$2").replace(/(^|[\s(])[*_](?=\S)([^*_\n]*?\S)[*_](?=[\s).,;:!?]|$)/gm, "$1$2");
+}
+function firstParagraph(md2) {
+  for (const p of md2.replace(/\r\n/g, "\n").split(/\n[ \t]*\n/)) {
+    const t = p.trim();
+    if (t === "" || t.startsWith("#") || t.startsWith("```")) continue;
+    return t.replace(/\s*\n\s*/g, " ");
+  }
+  return "";
+}
+function sarifResult(f, ruleIndex, fingerprint, root) {
+  const r = {
+    ruleId: f.rule,
+    ruleIndex,
+    level: sarifLevel(f.severity),
+    message: { text: resultMessage(f) },
+    locations: [{ physicalLocation: physicalLocation(f.file, f, root) }],
+    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint }
+  };
+  if (f.related?.length) {
+    r.relatedLocations = f.related.map((h, id) => ({ id, physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }));
+  }
+  if (f.path.length > 0) {
+    r.codeFlows = [
+      {
+        threadFlows: [
+          {
+            locations: f.path.map((h) => ({
+              location: { physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }
+            }))
+          }
+        ]
+      }
+    ];
+  }
+  const props = {
+    severity: f.severity,
+    confidence: f.confidence,
+    capabilities: [...f.capabilities]
+  };
+  if (f.job !== void 0) props.job = f.job;
+  if (f.step !== void 0) props.step = f.step;
+  r.properties = props;
+  return r;
+}
+function resultMessage(f) {
+  const parts = [f.message.trim()];
+  if (f.capabilities.length > 0) parts.push(`The agent holds: ${f.capabilities.join(", ")}.`);
+  if (f.fix.trim() !== "") parts.push(`Fix: ${f.fix.trim()}`);
+  return parts.join("\n\n");
+}
+function physicalLocation(file, span, root) {
+  const loc2 = { artifactLocation: artifactLocation(file, root) };
+  const region = sarifRegion(span);
+  if (region) loc2.region = region;
+  return loc2;
+}
+function sarifRegion(s) {
+  if (!(s.line >= 1)) return void 0;
+  const region = { startLine: s.line };
+  const hasCol = s.column >= 1;
+  if (hasCol) region.startColumn = s.column;
+  const endLine = s.endLine !== void 0 && s.endLine >= s.line ? s.endLine : void 0;
+  if (endLine !== void 0) region.endLine = endLine;
+  if (s.endColumn !== void 0 && s.endColumn >= 1 && hasCol) {
+    if ((endLine ?? s.line) > s.line || s.endColumn > s.column) {
+      if (endLine === void 0) region.endLine = s.line;
+      region.endColumn = s.endColumn;
+    }
+  }
+  return region;
+}
+function artifactLocation(file, root) {
+  const rel = repoPath(file, root);
+  if (rel.startsWith("/")) return { uri: `file://${encodePath(rel, false)}` };
+  if (/^[A-Za-z]:\//.test(rel)) return { uri: `file:///${rel.slice(0, 2)}${encodePath(rel.slice(2), false)}` };
+  return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
+}
+function encodePath(p, relative3) {
+  return p.split("/").map((seg, i) => {
+    let e = encodeURI(seg).replace(/\?/g, "%3F").replace(/#/g, "%23");
+    if (relative3 && i === 0) e = e.replace(/:/g, "%3A");
+    return e;
+  }).join("/");
+}
+function dirUri(root) {
+  const href = (0, import_url.pathToFileURL)(path2.resolve(root)).href;
+  return href.endsWith("/") ? href : `${href}/`;
+}
+function notification(e, root) {
+  return {
+    level: "error",
+    message: { text: e.message },
+    locations: [{ physicalLocation: physicalLocation(e.file, e, root) }]
+  };
+}
+function messageWithoutLines(message) {
+  return message.replace(/\b(lines?|ln|columns?|cols?)(\s*)\d+(?:\s*[-–,]\s*\d+)*/gi, "$1$2#").replace(/\bL\d+(?:-L?\d+)?\b/g, "L#").replace(/(\.[A-Za-z0-9]+):\d+(?::\d+)?/g, "$1:#").replace(/\s+/g, " ").trim();
+}
+function findingFingerprintBase(f, root) {
+  const parts = [FINGERPRINT_KEY, f.rule, repoPath(f.file, root), f.job ?? "", f.step ?? "", messageWithoutLines(f.message)];
+  return (0, import_crypto.createHash)("sha256").update(parts.join("\0")).digest("hex").slice(0, 32);
+}
+function computeFingerprints(findings, root) {
+  const seen = /* @__PURE__ */ new Map();
+  return findings.map((f) => {
+    const base = findingFingerprintBase(f, root);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return `${base}:${n}`;
+  });
+}
+
+// src/baseline.ts
+var BASELINE_VERSION = 1;
+var BaselineError = class extends ConfigError {
+};
+function baselineRoot(cwd) {
+  let dir = import_node_path.default.resolve(cwd);
+  for (; ; ) {
+    if (import_node_fs2.default.existsSync(import_node_path.default.join(dir, ".git"))) return dir;
+    const parent = import_node_path.default.dirname(dir);
+    if (parent === dir) return import_node_path.default.resolve(cwd);
+    dir = parent;
+  }
+}
+function relativeFile(file, cwd, root) {
+  const rel = import_node_path.default.relative(root, import_node_path.default.resolve(cwd, file));
+  return rel.split(import_node_path.default.sep).join("/");
+}
+function entryKey(f, cwd, root) {
+  const file = relativeFile(f.file, cwd, root);
+  const job = f.job ?? null;
+  const step = f.step ?? null;
+  const fingerprint = (0, import_node_crypto.createHash)("sha256").update(["agent-guard-baseline/v1", f.rule, file, job ?? "", step ?? "", messageWithoutLines(f.message)].join("\0")).digest("hex").slice(0, 32);
+  return { rule: f.rule, file, job, step, fingerprint };
+}
+function cmp(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function createBaseline(findings, cwd, root = baselineRoot(cwd)) {
+  const byPrint = /* @__PURE__ */ new Map();
+  for (const f of findings) {
+    const key2 = entryKey(f, cwd, root);
+    const seen = byPrint.get(key2.fingerprint);
+    if (seen) seen.count++;
+    else byPrint.set(key2.fingerprint, { ...key2, count: 1 });
+  }
+  const entries = [...byPrint.values()].sort(
+    (a, b) => cmp(a.file, b.file) || cmp(a.job ?? "", b.job ?? "") || cmp(a.step ?? "", b.step ?? "") || cmp(a.rule, b.rule) || cmp(a.fingerprint, b.fingerprint)
+  );
+  return { version: BASELINE_VERSION, findings: entries };
+}
+function formatBaseline(baseline) {
+  const lines = baseline.findings.map(
+    (e) => `    ${JSON.stringify({ rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count })}`
+  );
+  return `{
+  "version": ${baseline.version},
+  "findings": [${lines.length ? `
+${lines.join(",\n")}
+  ` : ""}]
+}
+`;
+}
+function writeBaseline(file, baseline) {
+  try {
+    import_node_fs2.default.mkdirSync(import_node_path.default.dirname(import_node_path.default.resolve(file)), { recursive: true });
+    import_node_fs2.default.writeFileSync(file, formatBaseline(baseline));
+  } catch (err) {
+    throw new BaselineError(`${file}: cannot write baseline: ${err.code ?? err.message}`);
+  }
+}
+function readBaseline(file) {
+  let text;
+  try {
+    text = import_node_fs2.default.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new BaselineError(`${file}: cannot read baseline: ${err.code ?? "error"}`);
+  }
+  return parseBaseline(file, text);
+}
+function jsonErrorWhere(text, message) {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return "";
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split("\n").length;
+  const column = before.length - before.lastIndexOf("\n");
+  return `:${line}:${column}`;
+}
+function parseBaseline(file, text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    const message = err.message.split("\n")[0];
+    throw new BaselineError(`${file}${jsonErrorWhere(text, message)}: baseline is not valid JSON: ${message}`);
+  }
+  const bad = (what) => {
+    throw new BaselineError(`${file}: not an agent-guard baseline: ${what}`);
+  };
+  if (data === null || typeof data !== "object" || Array.isArray(data)) bad("expected a JSON object");
+  const top = data;
+  if (top.version !== BASELINE_VERSION) bad(`"version" must be ${BASELINE_VERSION}`);
+  for (const key2 of Object.keys(top)) if (key2 !== "version" && key2 !== "findings") bad(`unknown key "${key2}"`);
+  if (!Array.isArray(top.findings)) bad('"findings" must be an array');
+  const findings = top.findings.map((item, i) => {
+    const where = `findings[${i}]`;
+    if (item === null || typeof item !== "object" || Array.isArray(item)) return bad(`${where} must be an object`);
+    const e = item;
+    for (const key2 of Object.keys(e)) {
+      if (!["rule", "file", "job", "step", "fingerprint", "count"].includes(key2)) bad(`${where} has unknown key "${key2}"`);
+    }
+    for (const key2 of ["rule", "file", "fingerprint"]) if (typeof e[key2] !== "string" || e[key2] === "") bad(`${where}.${key2} must be a non-empty string`);
+    for (const key2 of ["job", "step"]) if (e[key2] !== null && typeof e[key2] !== "string") bad(`${where}.${key2} must be a string or null`);
+    if (!Number.isInteger(e.count) || e.count < 1) bad(`${where}.count must be a whole number >= 1`);
+    return { rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count };
+  });
+  return { version: BASELINE_VERSION, findings };
+}
+function applyBaseline(findings, baseline, cwd, root = baselineRoot(cwd)) {
+  const left = /* @__PURE__ */ new Map();
+  for (const e of baseline.findings) {
+    const id = [e.fingerprint, e.rule, e.file, e.job ?? "", e.step ?? ""].join("\0");
+    const seen = left.get(id);
+    if (seen) seen.count += e.count;
+    else left.set(id, { entry: e, count: e.count });
+  }
+  const fresh = [];
+  const known = [];
+  for (const f of sortFindings(findings)) {
+    const k = entryKey(f, cwd, root);
+    const slot = left.get([k.fingerprint, k.rule, k.file, k.job ?? "", k.step ?? ""].join("\0"));
+    if (slot && slot.count > 0) {
+      slot.count--;
+      known.push(f);
+    } else {
+      fresh.push(f);
+    }
+  }
+  const gone = [...left.values()].filter((s) => s.count > 0).map((s) => ({ ...s.entry, count: s.count }));
+  return { fresh, known, gone };
+}
+function baselineNote(file, outcome) {
+  const known = outcome.known.length;
+  const gone = outcome.gone.reduce((n, e) => n + e.count, 0);
+  let line = `baseline ${file}: ${known} known finding${known === 1 ? "" : "s"} not reported`;
+  if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? "" : "s"} no longer found (fixed or changed; refresh with --write-baseline)`;
+  return line;
+}
 
 // src/lint.ts
-var import_node_fs7 = __toESM(require("node:fs"));
-var import_node_path5 = __toESM(require("node:path"));
+var import_node_fs4 = __toESM(require("node:fs"));
+var import_node_path3 = __toESM(require("node:path"));
 
 // src/workflow/model.ts
 function buildWorkflow(file, root) {
@@ -10060,8 +10511,649 @@ function inputOf(entries, name) {
   return entries.find((e) => e.name.toLowerCase() === wanted);
 }
 
+// src/workflow/expression.ts
+var MAX_NESTING = 200;
+var GITHUB_MAX_EXPRESSION_LENGTH = 21e3;
+var ExpressionSyntaxError = class extends Error {
+  /** Offset into the expression text where the problem was found. */
+  offset;
+  constructor(message, offset) {
+    super(message);
+    this.name = "ExpressionSyntaxError";
+    this.offset = offset;
+  }
+};
+var T_NONE = -1;
+var T_EOF = 0;
+var T_LPAREN = 1;
+var T_RPAREN = 2;
+var T_LBRACKET = 3;
+var T_RBRACKET = 4;
+var T_COMMA = 5;
+var T_DOT = 6;
+var T_STAR = 7;
+var T_BANG = 8;
+var T_EQ = 9;
+var T_NE = 10;
+var T_LT = 11;
+var T_LE = 12;
+var T_GT = 13;
+var T_GE = 14;
+var T_AND = 15;
+var T_OR = 16;
+var T_NUMBER = 17;
+var T_STRING = 18;
+var T_IDENT = 19;
+var T_TRUE = 20;
+var T_FALSE = 21;
+var T_NULL = 22;
+var BINARY_OP = [];
+BINARY_OP[T_EQ] = "==";
+BINARY_OP[T_NE] = "!=";
+BINARY_OP[T_LT] = "<";
+BINARY_OP[T_LE] = "<=";
+BINARY_OP[T_GT] = ">";
+BINARY_OP[T_GE] = ">=";
+BINARY_OP[T_AND] = "&&";
+BINARY_OP[T_OR] = "||";
+function precedence(tok) {
+  switch (tok) {
+    case T_OR:
+      return 1;
+    case T_AND:
+      return 2;
+    case T_EQ:
+    case T_NE:
+      return 3;
+    case T_LT:
+    case T_LE:
+    case T_GT:
+    case T_GE:
+      return 4;
+    default:
+      return 0;
+  }
+}
+var C_TAB = 9;
+var C_SPACE = 32;
+var C_BANG = 33;
+var C_DQUOTE = 34;
+var C_AMP = 38;
+var C_QUOTE = 39;
+var C_LPAREN = 40;
+var C_RPAREN = 41;
+var C_STAR = 42;
+var C_PLUS = 43;
+var C_COMMA = 44;
+var C_MINUS = 45;
+var C_DOT = 46;
+var C_0 = 48;
+var C_7 = 55;
+var C_9 = 57;
+var C_LT = 60;
+var C_EQ = 61;
+var C_GT = 62;
+var C_UPPER_A = 65;
+var C_UPPER_E = 69;
+var C_UPPER_F = 70;
+var C_UPPER_Z = 90;
+var C_LBRACKET = 91;
+var C_RBRACKET = 93;
+var C_UNDERSCORE = 95;
+var C_LOWER_A = 97;
+var C_LOWER_E = 101;
+var C_LOWER_F = 102;
+var C_LOWER_O = 111;
+var C_LOWER_X = 120;
+var C_LOWER_Z = 122;
+var C_PIPE = 124;
+var C_RBRACE = 125;
+function isWhitespace(c) {
+  if (c <= C_SPACE) return c === C_SPACE || c >= C_TAB && c <= 13;
+  if (c < 133) return false;
+  return c === 133 || c === 160 || c === 5760 || c >= 8192 && c <= 8202 || c === 8232 || c === 8233 || c === 8239 || c === 8287 || c === 12288;
+}
+function isDigit(c) {
+  return c >= C_0 && c <= C_9;
+}
+function isIdentStart(c) {
+  return c >= C_LOWER_A && c <= C_LOWER_Z || c >= C_UPPER_A && c <= C_UPPER_Z || c === C_UNDERSCORE;
+}
+function isIdentPart(c) {
+  return isIdentStart(c) || isDigit(c) || c === C_MINUS;
+}
+function isBoundary(c) {
+  switch (c) {
+    case C_LPAREN:
+    case C_RPAREN:
+    case C_LBRACKET:
+    case C_RBRACKET:
+    case C_COMMA:
+    case C_DOT:
+    case C_BANG:
+    case C_GT:
+    case C_LT:
+    case C_EQ:
+    case C_AMP:
+    case C_PIPE:
+      return true;
+    default:
+      return isWhitespace(c);
+  }
+}
+function hexValue(c) {
+  if (c >= C_0 && c <= C_9) return c - C_0;
+  if (c >= C_LOWER_A && c <= C_LOWER_F) return c - C_LOWER_A + 10;
+  if (c >= C_UPPER_A && c <= C_UPPER_F) return c - C_UPPER_A + 10;
+  return -1;
+}
+function numberValue(src, s, e) {
+  let i = s;
+  let c = src.charCodeAt(i);
+  let negative = false;
+  if (c === C_PLUS || c === C_MINUS) {
+    negative = c === C_MINUS;
+    i++;
+    if (i === e) return void 0;
+    c = src.charCodeAt(i);
+  }
+  if (e - i === 8 && src.startsWith("Infinity", i)) return negative ? -Infinity : Infinity;
+  if (i === s && e - i > 2 && c === C_0) {
+    const kind = src.charCodeAt(i + 1);
+    if (kind === C_LOWER_X || kind === C_LOWER_O) {
+      const base = kind === C_LOWER_X ? 16 : 8;
+      let v = 0;
+      for (let j = i + 2; j < e; j++) {
+        const d = src.charCodeAt(j);
+        const dv = base === 16 ? hexValue(d) : d >= C_0 && d <= C_7 ? d - C_0 : -1;
+        if (dv < 0) return void 0;
+        v = v * base + dv;
+        if (v > 4294967295) return void 0;
+      }
+      return v | 0;
+    }
+  }
+  let digits = 0;
+  while (i < e && isDigit(src.charCodeAt(i))) {
+    i++;
+    digits++;
+  }
+  if (i < e && src.charCodeAt(i) === C_DOT) {
+    i++;
+    while (i < e && isDigit(src.charCodeAt(i))) {
+      i++;
+      digits++;
+    }
+  }
+  if (digits === 0) return void 0;
+  if (i < e && (src.charCodeAt(i) === C_LOWER_E || src.charCodeAt(i) === C_UPPER_E)) {
+    i++;
+    if (i < e && (src.charCodeAt(i) === C_PLUS || src.charCodeAt(i) === C_MINUS)) i++;
+    let expDigits = 0;
+    while (i < e && isDigit(src.charCodeAt(i))) {
+      i++;
+      expDigits++;
+    }
+    if (expDigits === 0) return void 0;
+  }
+  if (i !== e) return void 0;
+  return Number(src.slice(s, e));
+}
+function quote(text, wrap2 = true) {
+  let t = text.length > 40 ? text.slice(0, 40) + "\u2026" : text;
+  t = t.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (ch) => {
+    switch (ch) {
+      case "\n":
+        return "\\n";
+      case "\r":
+        return "\\r";
+      case "	":
+        return "\\t";
+      default:
+        return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
+    }
+  });
+  return wrap2 ? `'${t}'` : t;
+}
+var Parser = class {
+  src;
+  len;
+  pos = 0;
+  tok = T_NONE;
+  tokStart = 0;
+  tokEnd = 0;
+  tokValue = null;
+  prevTok = T_NONE;
+  prevEnd = 0;
+  depth = 0;
+  constructor(src) {
+    this.src = src;
+    this.len = src.length;
+  }
+  parse() {
+    this.advance();
+    if (this.is(T_EOF)) throw new ExpressionSyntaxError("empty expression", 0);
+    const e = this.parseBinary(1);
+    if (!this.is(T_EOF)) throw this.unexpected();
+    return e;
+  }
+  // ---- errors
+  fail(message, offset, hint) {
+    return new ExpressionSyntaxError(`${message} at offset ${offset}${hint ? ` (${hint})` : ""}`, offset);
+  }
+  unexpected(expected) {
+    const what = this.tok === T_EOF ? "end of expression" : quote(this.src.slice(this.tokStart, this.tokEnd), this.tok !== T_STRING);
+    return this.fail(`unexpected ${what}`, this.tokStart, expected && `expected ${expected}`);
+  }
+  /** Expect the closing token of a bracket pair opened at `openAt`. */
+  expectClose(kind, open, close, openAt) {
+    if (this.tok === kind) return;
+    if (this.tok === T_EOF) {
+      throw new ExpressionSyntaxError(
+        `unclosed '${open}' at offset ${openAt} (expected '${close}' before end of expression)`,
+        openAt
+      );
+    }
+    throw this.unexpected(`'${close}' to close '${open}' at offset ${openAt}`);
+  }
+  enter() {
+    if (++this.depth > MAX_NESTING) throw this.fail("expression nests too deeply", this.tokStart);
+  }
+  // ---- lexer
+  advance() {
+    this.prevTok = this.tok;
+    this.prevEnd = this.tokEnd;
+    const src = this.src;
+    const len = this.len;
+    let i = this.pos;
+    while (i < len && isWhitespace(src.charCodeAt(i))) i++;
+    this.tokStart = i;
+    if (i >= len) {
+      this.tok = T_EOF;
+      this.tokEnd = this.pos = len;
+      return;
+    }
+    const c = src.charCodeAt(i);
+    const next = i + 1 < len ? src.charCodeAt(i + 1) : -1;
+    switch (c) {
+      case C_LPAREN:
+        return this.simple(T_LPAREN, i + 1);
+      case C_RPAREN:
+        return this.simple(T_RPAREN, i + 1);
+      case C_LBRACKET:
+        return this.simple(T_LBRACKET, i + 1);
+      case C_RBRACKET:
+        return this.simple(T_RBRACKET, i + 1);
+      case C_COMMA:
+        return this.simple(T_COMMA, i + 1);
+      case C_STAR:
+        return this.simple(T_STAR, i + 1);
+      case C_BANG:
+        return next === C_EQ ? this.simple(T_NE, i + 2) : this.simple(T_BANG, i + 1);
+      case C_LT:
+        return next === C_EQ ? this.simple(T_LE, i + 2) : this.simple(T_LT, i + 1);
+      case C_GT:
+        return next === C_EQ ? this.simple(T_GE, i + 2) : this.simple(T_GT, i + 1);
+      case C_EQ:
+        if (next === C_EQ) return this.simple(T_EQ, i + 2);
+        throw this.fail(`unexpected '='`, i, "use '==' to compare");
+      case C_AMP:
+        if (next === C_AMP) return this.simple(T_AND, i + 2);
+        throw this.fail(`unexpected '&'`, i, "use '&&'");
+      case C_PIPE:
+        if (next === C_PIPE) return this.simple(T_OR, i + 2);
+        throw this.fail(`unexpected '|'`, i, "use '||'");
+      case C_QUOTE:
+        return this.lexString(i);
+      case C_DQUOTE:
+        throw this.fail(`unexpected '"'`, i, "strings use single quotes");
+      case C_DOT:
+        if (isDigit(next) && this.operandExpected()) return this.lexNumber(i);
+        return this.simple(T_DOT, i + 1);
+      case C_MINUS:
+      case C_PLUS:
+        return this.lexNumber(i);
+      default:
+        if (isDigit(c)) return this.lexNumber(i);
+        if (isIdentStart(c)) return this.lexIdentifier(i);
+        throw this.fail(`unexpected character ${quote(String.fromCodePoint(src.codePointAt(i) ?? c))}`, i);
+    }
+  }
+  simple(tok, end) {
+    this.tok = tok;
+    this.tokEnd = this.pos = end;
+  }
+  /** True when the previous token cannot be followed by `.` property access. */
+  operandExpected() {
+    const p = this.prevTok;
+    return p === T_NONE || p === T_COMMA || p === T_LPAREN || p === T_LBRACKET || p === T_BANG || precedence(p) > 0;
+  }
+  lexString(start) {
+    const src = this.src;
+    let value = "";
+    let segment = start + 1;
+    let i = segment;
+    for (; ; ) {
+      const q = src.indexOf("'", i);
+      if (q < 0) throw this.fail("unterminated string literal", start);
+      if (src.charCodeAt(q + 1) === C_QUOTE) {
+        value += src.slice(segment, q + 1);
+        i = segment = q + 2;
+        continue;
+      }
+      value += src.slice(segment, q);
+      this.tok = T_STRING;
+      this.tokValue = value;
+      this.tokEnd = this.pos = q + 1;
+      return;
+    }
+  }
+  lexNumber(start) {
+    const src = this.src;
+    const len = this.len;
+    let i = start + 1;
+    while (i < len) {
+      const c = src.charCodeAt(i);
+      if (c !== C_DOT && isBoundary(c)) break;
+      i++;
+    }
+    const value = numberValue(src, start, i);
+    if (value === void 0) {
+      if (i === start + 1) throw this.fail(`unexpected ${quote(src[start])}`, start);
+      throw this.fail(`invalid number ${quote(src.slice(start, i))}`, start);
+    }
+    this.tok = T_NUMBER;
+    this.tokValue = value;
+    this.tokEnd = this.pos = i;
+  }
+  lexIdentifier(start) {
+    const src = this.src;
+    const len = this.len;
+    let i = start + 1;
+    while (i < len && isIdentPart(src.charCodeAt(i))) i++;
+    if (i < len) {
+      const c = src.charCodeAt(i);
+      if (!isBoundary(c)) {
+        throw this.fail(`unexpected character ${quote(String.fromCodePoint(src.codePointAt(i) ?? c))}`, i);
+      }
+    }
+    this.tokEnd = this.pos = i;
+    this.tok = T_IDENT;
+    if (this.prevTok === T_DOT) return;
+    const n = i - start;
+    if (n === 4 || n === 5) {
+      const word = src.slice(start, i).toLowerCase();
+      if (word === "true") {
+        this.tok = T_TRUE;
+        this.tokValue = true;
+      } else if (word === "false") {
+        this.tok = T_FALSE;
+        this.tokValue = false;
+      } else if (word === "null") {
+        this.tok = T_NULL;
+        this.tokValue = null;
+      }
+    } else if (n === 3 && src.startsWith("NaN", start)) {
+      this.tok = T_NUMBER;
+      this.tokValue = NaN;
+    } else if (n === 8 && src.startsWith("Infinity", start)) {
+      this.tok = T_NUMBER;
+      this.tokValue = Infinity;
+    }
+  }
+  // ---- grammar
+  /** Current token kind test (a method, so narrowing does not survive advance()). */
+  is(kind) {
+    return this.tok === kind;
+  }
+  parseBinary(minPrec) {
+    const start = this.tokStart;
+    let left = this.parseUnary();
+    for (; ; ) {
+      const p = precedence(this.tok);
+      if (p === 0 || p < minPrec) return left;
+      const op = BINARY_OP[this.tok];
+      this.advance();
+      const right = this.parseBinary(p + 1);
+      left = { kind: "binary", op, left, right, start, end: this.prevEnd };
+    }
+  }
+  parseUnary() {
+    if (!this.is(T_BANG)) return this.parsePostfix();
+    const bangs = [];
+    while (this.is(T_BANG)) {
+      this.enter();
+      bangs.push(this.tokStart);
+      this.advance();
+    }
+    let e = this.parsePostfix();
+    for (let k = bangs.length - 1; k >= 0; k--) {
+      e = { kind: "unary", op: "!", operand: e, start: bangs[k], end: this.prevEnd };
+    }
+    this.depth -= bangs.length;
+    return e;
+  }
+  parsePostfix() {
+    const start = this.tokStart;
+    let e;
+    switch (this.tok) {
+      case T_NUMBER:
+      case T_STRING:
+      case T_TRUE:
+      case T_FALSE:
+      case T_NULL:
+        e = { kind: "literal", value: this.tokValue, start, end: this.tokEnd };
+        this.advance();
+        return e;
+      // literals take no `.`/`[]`, as in the runner
+      case T_IDENT: {
+        const name = this.src.slice(start, this.tokEnd).toLowerCase();
+        this.advance();
+        e = this.is(T_LPAREN) ? this.parseCall(name, start) : { kind: "context", name, start, end: this.prevEnd };
+        break;
+      }
+      case T_LPAREN: {
+        this.enter();
+        this.advance();
+        e = this.parseBinary(1);
+        this.expectClose(T_RPAREN, "(", ")", start);
+        this.advance();
+        this.depth--;
+        break;
+      }
+      default:
+        throw this.unexpected();
+    }
+    for (; ; ) {
+      if (this.is(T_DOT)) {
+        this.advance();
+        if (this.is(T_IDENT)) {
+          e = { kind: "property", object: e, name: this.src.slice(this.tokStart, this.tokEnd), start, end: this.tokEnd };
+        } else if (this.is(T_STAR)) {
+          e = { kind: "star", object: e, start, end: this.tokEnd };
+        } else {
+          throw this.unexpected("a property name or '*'");
+        }
+        this.advance();
+      } else if (this.is(T_LBRACKET)) {
+        const open = this.tokStart;
+        this.enter();
+        this.advance();
+        let index2 = null;
+        if (this.is(T_STAR)) {
+          this.advance();
+        } else {
+          index2 = this.parseBinary(1);
+        }
+        this.expectClose(T_RBRACKET, "[", "]", open);
+        e = index2 ? { kind: "index", object: e, index: index2, start, end: this.tokEnd } : { kind: "star", object: e, start, end: this.tokEnd };
+        this.advance();
+        this.depth--;
+      } else {
+        return e;
+      }
+    }
+  }
+  /** The current token is the `(` after a function name. */
+  parseCall(name, start) {
+    const open = this.tokStart;
+    this.enter();
+    this.advance();
+    const args = [];
+    if (!this.is(T_RPAREN)) {
+      for (; ; ) {
+        args.push(this.parseBinary(1));
+        if (this.is(T_COMMA)) {
+          this.advance();
+          continue;
+        }
+        if (this.is(T_RPAREN)) break;
+        if (this.is(T_EOF)) this.expectClose(T_RPAREN, "(", ")", open);
+        throw this.unexpected("',' or ')'");
+      }
+    }
+    const e = { kind: "call", name, args, start, end: this.tokEnd };
+    this.advance();
+    this.depth--;
+    return e;
+  }
+};
+function parseExpression(text) {
+  return new Parser(text).parse();
+}
+function tryParseExpression(text) {
+  try {
+    return parseExpression(text);
+  } catch (err) {
+    if (err instanceof ExpressionSyntaxError) return err;
+    throw err;
+  }
+}
+function findTemplates(s) {
+  const out = [];
+  const n = s.length;
+  let from = 0;
+  for (; ; ) {
+    const start = s.indexOf("${{", from);
+    if (start < 0) return out;
+    const innerStart = start + 3;
+    let inString = false;
+    let close = -1;
+    for (let i = innerStart; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === C_QUOTE) {
+        inString = !inString;
+      } else if (c === C_RBRACE && !inString && s.charCodeAt(i + 1) === C_RBRACE) {
+        close = i;
+        break;
+      }
+    }
+    if (close < 0) {
+      out.push({ start, end: n, innerStart, innerEnd: n, inner: s.slice(innerStart), unterminated: true });
+      return out;
+    }
+    out.push({ start, end: close + 2, innerStart, innerEnd: close, inner: s.slice(innerStart, close) });
+    from = close + 2;
+  }
+}
+function indexSegment(index2) {
+  return index2.kind === "literal" && typeof index2.value === "string" ? index2.value.toLowerCase() : "*";
+}
+function chainRoot(e, segments, indexes2) {
+  let n = e;
+  for (; ; ) {
+    switch (n.kind) {
+      case "property":
+        segments.push(n.name.toLowerCase());
+        n = n.object;
+        break;
+      case "star":
+        segments.push("*");
+        n = n.object;
+        break;
+      case "index":
+        segments.push(indexSegment(n.index));
+        if (indexes2 && n.index.kind !== "literal") indexes2.push(n.index);
+        n = n.object;
+        break;
+      default:
+        return n;
+    }
+  }
+}
+function joinPath(root, segments) {
+  let path12 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path12 += "." + segments[k];
+  return path12;
+}
+function accessPath(e) {
+  const segments = [];
+  const root = chainRoot(e, segments, null);
+  return root.kind === "context" ? joinPath(root.name, segments) : null;
+}
+function references(e) {
+  const out = [];
+  const nodes = [e];
+  const fns = [[]];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const functions = fns.pop();
+    switch (node.kind) {
+      case "literal":
+        break;
+      case "context":
+      case "property":
+      case "star":
+      case "index": {
+        const segments = [];
+        const indexes2 = [];
+        const root = chainRoot(node, segments, indexes2);
+        for (const ix of indexes2) {
+          nodes.push(ix);
+          fns.push(functions);
+        }
+        if (root.kind === "context") {
+          out.push({ path: joinPath(root.name, segments), node, functions });
+        } else {
+          nodes.push(root);
+          fns.push(functions);
+        }
+        break;
+      }
+      case "call": {
+        const inner = [node.name, ...functions];
+        for (let k = node.args.length - 1; k >= 0; k--) {
+          nodes.push(node.args[k]);
+          fns.push(inner);
+        }
+        break;
+      }
+      case "unary":
+        nodes.push(node.operand);
+        fns.push(functions);
+        break;
+      case "binary":
+        nodes.push(node.right, node.left);
+        fns.push(functions, functions);
+        break;
+    }
+  }
+  return out;
+}
+var REFERENCE_CACHE_LIMIT = 2e4;
+var referenceCache = /* @__PURE__ */ new Map();
+function referencesOf(inner) {
+  const known = referenceCache.get(inner);
+  if (known !== void 0) return known;
+  const parsed = tryParseExpression(inner);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : references(parsed);
+  if (referenceCache.size >= REFERENCE_CACHE_LIMIT) referenceCache.clear();
+  referenceCache.set(inner, refs);
+  return refs;
+}
+
 // src/analysis/rulesData.ts
-var import_yaml5 = __toESM(require_dist());
+var import_yaml4 = __toESM(require_dist());
 
 // rules/agents.yml
 var agents_default = `# AI agents as they appear in GitHub Actions workflows: agent actions (\`uses:\`) and agent CLIs (\`run:\`).
@@ -11703,7 +12795,7 @@ var Ctx = class {
     this.file = file;
   }
   file;
-  lines = new import_yaml5.LineCounter();
+  lines = new import_yaml4.LineCounter();
   doc;
   fail(node, label, message) {
     const offset = node?.range?.[0] ?? 0;
@@ -11713,9 +12805,9 @@ var Ctx = class {
 };
 function describe(node) {
   if (node === null) return "nothing";
-  if ((0, import_yaml5.isMap)(node)) return "a mapping";
-  if ((0, import_yaml5.isSeq)(node)) return "a list";
-  if ((0, import_yaml5.isScalar)(node)) {
+  if ((0, import_yaml4.isMap)(node)) return "a mapping";
+  if ((0, import_yaml4.isSeq)(node)) return "a list";
+  if ((0, import_yaml4.isScalar)(node)) {
     const v = node.value;
     if (v === null) return "null";
     if (typeof v === "string") return `"${v.length > 40 ? `${v.slice(0, 40)}...` : v}"`;
@@ -11724,11 +12816,11 @@ function describe(node) {
   return "an unsupported node";
 }
 function convert(ctx, raw, spec, label, fallback) {
-  const node = raw && (0, import_yaml5.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
+  const node = raw && (0, import_yaml4.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
   const at = node ?? fallback;
   switch (spec.t) {
     case "string": {
-      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "string") ctx.fail(at, label, `expected a string, got ${describe(node)}`);
+      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "string") ctx.fail(at, label, `expected a string, got ${describe(node)}`);
       const value = node.value;
       if (spec.nonEmpty && !value.trim()) ctx.fail(at, label, "must not be empty");
       if (spec.enum && !spec.enum.includes(value)) ctx.fail(at, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
@@ -11740,11 +12832,11 @@ function convert(ctx, raw, spec, label, fallback) {
       return value;
     }
     case "boolean": {
-      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at, label, `expected true or false, got ${describe(node)}`);
+      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at, label, `expected true or false, got ${describe(node)}`);
       return node.value;
     }
     case "array": {
-      if (!node || !(0, import_yaml5.isSeq)(node)) ctx.fail(at, label, `expected a list, got ${describe(node)}`);
+      if (!node || !(0, import_yaml4.isSeq)(node)) ctx.fail(at, label, `expected a list, got ${describe(node)}`);
       if (spec.nonEmpty && node.items.length === 0) ctx.fail(node, label, "must not be empty");
       const out = [];
       const seen = /* @__PURE__ */ new Set();
@@ -11760,12 +12852,12 @@ function convert(ctx, raw, spec, label, fallback) {
       return out;
     }
     case "object": {
-      if (!node || !(0, import_yaml5.isMap)(node)) ctx.fail(at, label, `expected a mapping, got ${describe(node)}`);
+      if (!node || !(0, import_yaml4.isMap)(node)) ctx.fail(at, label, `expected a mapping, got ${describe(node)}`);
       const out = {};
       const fields = /* @__PURE__ */ new Map();
       for (const pair of node.items) {
         const keyNode = pair.key;
-        const key2 = keyNode && (0, import_yaml5.isScalar)(keyNode) ? keyNode.value : void 0;
+        const key2 = keyNode && (0, import_yaml4.isScalar)(keyNode) ? keyNode.value : void 0;
         if (typeof key2 !== "string") ctx.fail(keyNode ?? node, label, `expected a string key, got ${describe(keyNode)}`);
         const field = spec.fields[key2];
         const where = label ? `${label}.${key2}` : key2;
@@ -11787,15 +12879,15 @@ function convert(ctx, raw, spec, label, fallback) {
   }
 }
 function idSuffix(node) {
-  if (!node || !(0, import_yaml5.isMap)(node)) return "";
+  if (!node || !(0, import_yaml4.isMap)(node)) return "";
   for (const key2 of ["id", "event", "path", "input", "name"]) {
     const v = node.get(key2);
     if (typeof v === "string") return ` (${v})`;
   }
   return "";
 }
-function failAt(obj, field, message) {
-  const origin = origins.get(obj);
+function failAt(obj2, field, message) {
+  const origin = origins.get(obj2);
   if (!origin) throw new Error(message);
   const node = field && origin.fields.get(field) || origin.node;
   const label = field ? `${origin.label}.${field}` : origin.label;
@@ -11803,7 +12895,7 @@ function failAt(obj, field, message) {
 }
 function parseWith(text, fileName, spec) {
   const ctx = new Ctx(fileName);
-  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: ctx.lines, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml4.parseDocument)(text, { lineCounter: ctx.lines, prettyErrors: false, uniqueKeys: true });
   ctx.doc = doc;
   const err = doc.errors[0];
   if (err) {
@@ -11931,8 +13023,8 @@ function parseTriggersFile(text, fileName = "rules/triggers.yml") {
 }
 function checkRuleSet(rules) {
   const events = new Set(rules.triggers.triggers.map((t) => t.event));
-  const checkEvents = (obj, field, list) => {
-    for (const e of list ?? []) if (!events.has(e)) failAt(obj, field, `unknown event "${e}" (not in triggers.yml)`);
+  const checkEvents = (obj2, field, list) => {
+    for (const e of list ?? []) if (!events.has(e)) failAt(obj2, field, `unknown event "${e}" (not in triggers.yml)`);
   };
   for (const action of rules.agents.actions) checkEvents(action.gate, "skippedOn", action.gate.skippedOn);
   for (const c of rules.sources.contexts) checkEvents(c, "events", c.events);
@@ -11947,10 +13039,10 @@ function parseRuleSet(texts) {
   checkRuleSet(rules);
   return rules;
 }
-var cached2;
+var cached;
 function loadRules() {
-  if (!cached2) cached2 = parseRuleSet({ agents: agents_default, sources: sources_default, triggers: triggers_default });
-  return cached2;
+  if (!cached) cached = parseRuleSet({ agents: agents_default, sources: sources_default, triggers: triggers_default });
+  return cached;
 }
 
 // src/analysis/agents.ts
@@ -11986,13 +13078,13 @@ function matchAgentAction(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path8 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path8.split("/");
+  const path12 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path12.split("/");
   if (parts.length < 2) return null;
   const candidates = getIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path8 === prefix || path8.startsWith(`${prefix}/`)) return action;
+    if (path12 === prefix || path12.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -12135,7 +13227,7 @@ var RESERVED_END = /* @__PURE__ */ new Set(["fi", "done", "esac", "}"]);
 var SHELLS2 = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
 var PYTHONS = /^(python|python3|python3\.\d+|python2|py|pypy3?)$/;
 var ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
-var MAX_DEPTH3 = 6;
+var MAX_DEPTH2 = 6;
 function findCliInvocations(script) {
   const out = [];
   const scanner = new Scanner(script, 0, script.length, { base: 0 }, out, {}, 0);
@@ -12517,12 +13609,12 @@ var Scanner = class _Scanner {
   }
   /** Runs a nested scanner over [start, end) of the same text. */
   sub(start, end, map) {
-    if (this.depth >= MAX_DEPTH3) return;
+    if (this.depth >= MAX_DEPTH2) return;
     new _Scanner(this.text, start, end, map, this.out, this.exported, this.depth + 1, this.reread).run();
   }
   /** Runs a nested scanner over another string (an unescaped `bash -c` argument). */
   subText(text, map) {
-    if (this.depth >= MAX_DEPTH3) return;
+    if (this.depth >= MAX_DEPTH2) return;
     new _Scanner(text, 0, text.length, map, this.out, this.exported, this.depth + 1, true).run();
   }
   /** Finds `$(...)` and backticks in heredoc text (the only parts of it that run). */
@@ -13091,647 +14183,6 @@ function packageName(spec) {
   return s.toLowerCase();
 }
 
-// src/workflow/expression.ts
-var MAX_NESTING = 200;
-var GITHUB_MAX_EXPRESSION_LENGTH = 21e3;
-var ExpressionSyntaxError = class extends Error {
-  /** Offset into the expression text where the problem was found. */
-  offset;
-  constructor(message, offset) {
-    super(message);
-    this.name = "ExpressionSyntaxError";
-    this.offset = offset;
-  }
-};
-var T_NONE = -1;
-var T_EOF = 0;
-var T_LPAREN = 1;
-var T_RPAREN = 2;
-var T_LBRACKET = 3;
-var T_RBRACKET = 4;
-var T_COMMA = 5;
-var T_DOT = 6;
-var T_STAR = 7;
-var T_BANG = 8;
-var T_EQ = 9;
-var T_NE = 10;
-var T_LT = 11;
-var T_LE = 12;
-var T_GT = 13;
-var T_GE = 14;
-var T_AND = 15;
-var T_OR = 16;
-var T_NUMBER = 17;
-var T_STRING = 18;
-var T_IDENT = 19;
-var T_TRUE = 20;
-var T_FALSE = 21;
-var T_NULL = 22;
-var BINARY_OP = [];
-BINARY_OP[T_EQ] = "==";
-BINARY_OP[T_NE] = "!=";
-BINARY_OP[T_LT] = "<";
-BINARY_OP[T_LE] = "<=";
-BINARY_OP[T_GT] = ">";
-BINARY_OP[T_GE] = ">=";
-BINARY_OP[T_AND] = "&&";
-BINARY_OP[T_OR] = "||";
-function precedence(tok) {
-  switch (tok) {
-    case T_OR:
-      return 1;
-    case T_AND:
-      return 2;
-    case T_EQ:
-    case T_NE:
-      return 3;
-    case T_LT:
-    case T_LE:
-    case T_GT:
-    case T_GE:
-      return 4;
-    default:
-      return 0;
-  }
-}
-var C_TAB = 9;
-var C_SPACE = 32;
-var C_BANG = 33;
-var C_DQUOTE = 34;
-var C_AMP = 38;
-var C_QUOTE = 39;
-var C_LPAREN = 40;
-var C_RPAREN = 41;
-var C_STAR = 42;
-var C_PLUS = 43;
-var C_COMMA = 44;
-var C_MINUS = 45;
-var C_DOT = 46;
-var C_0 = 48;
-var C_7 = 55;
-var C_9 = 57;
-var C_LT = 60;
-var C_EQ = 61;
-var C_GT = 62;
-var C_UPPER_A = 65;
-var C_UPPER_E = 69;
-var C_UPPER_F = 70;
-var C_UPPER_Z = 90;
-var C_LBRACKET = 91;
-var C_RBRACKET = 93;
-var C_UNDERSCORE = 95;
-var C_LOWER_A = 97;
-var C_LOWER_E = 101;
-var C_LOWER_F = 102;
-var C_LOWER_O = 111;
-var C_LOWER_X = 120;
-var C_LOWER_Z = 122;
-var C_PIPE = 124;
-var C_RBRACE = 125;
-function isWhitespace(c) {
-  if (c <= C_SPACE) return c === C_SPACE || c >= C_TAB && c <= 13;
-  if (c < 133) return false;
-  return c === 133 || c === 160 || c === 5760 || c >= 8192 && c <= 8202 || c === 8232 || c === 8233 || c === 8239 || c === 8287 || c === 12288;
-}
-function isDigit(c) {
-  return c >= C_0 && c <= C_9;
-}
-function isIdentStart(c) {
-  return c >= C_LOWER_A && c <= C_LOWER_Z || c >= C_UPPER_A && c <= C_UPPER_Z || c === C_UNDERSCORE;
-}
-function isIdentPart(c) {
-  return isIdentStart(c) || isDigit(c) || c === C_MINUS;
-}
-function isBoundary(c) {
-  switch (c) {
-    case C_LPAREN:
-    case C_RPAREN:
-    case C_LBRACKET:
-    case C_RBRACKET:
-    case C_COMMA:
-    case C_DOT:
-    case C_BANG:
-    case C_GT:
-    case C_LT:
-    case C_EQ:
-    case C_AMP:
-    case C_PIPE:
-      return true;
-    default:
-      return isWhitespace(c);
-  }
-}
-function hexValue(c) {
-  if (c >= C_0 && c <= C_9) return c - C_0;
-  if (c >= C_LOWER_A && c <= C_LOWER_F) return c - C_LOWER_A + 10;
-  if (c >= C_UPPER_A && c <= C_UPPER_F) return c - C_UPPER_A + 10;
-  return -1;
-}
-function numberValue(src, s, e) {
-  let i = s;
-  let c = src.charCodeAt(i);
-  let negative = false;
-  if (c === C_PLUS || c === C_MINUS) {
-    negative = c === C_MINUS;
-    i++;
-    if (i === e) return void 0;
-    c = src.charCodeAt(i);
-  }
-  if (e - i === 8 && src.startsWith("Infinity", i)) return negative ? -Infinity : Infinity;
-  if (i === s && e - i > 2 && c === C_0) {
-    const kind = src.charCodeAt(i + 1);
-    if (kind === C_LOWER_X || kind === C_LOWER_O) {
-      const base = kind === C_LOWER_X ? 16 : 8;
-      let v = 0;
-      for (let j = i + 2; j < e; j++) {
-        const d = src.charCodeAt(j);
-        const dv = base === 16 ? hexValue(d) : d >= C_0 && d <= C_7 ? d - C_0 : -1;
-        if (dv < 0) return void 0;
-        v = v * base + dv;
-        if (v > 4294967295) return void 0;
-      }
-      return v | 0;
-    }
-  }
-  let digits = 0;
-  while (i < e && isDigit(src.charCodeAt(i))) {
-    i++;
-    digits++;
-  }
-  if (i < e && src.charCodeAt(i) === C_DOT) {
-    i++;
-    while (i < e && isDigit(src.charCodeAt(i))) {
-      i++;
-      digits++;
-    }
-  }
-  if (digits === 0) return void 0;
-  if (i < e && (src.charCodeAt(i) === C_LOWER_E || src.charCodeAt(i) === C_UPPER_E)) {
-    i++;
-    if (i < e && (src.charCodeAt(i) === C_PLUS || src.charCodeAt(i) === C_MINUS)) i++;
-    let expDigits = 0;
-    while (i < e && isDigit(src.charCodeAt(i))) {
-      i++;
-      expDigits++;
-    }
-    if (expDigits === 0) return void 0;
-  }
-  if (i !== e) return void 0;
-  return Number(src.slice(s, e));
-}
-function quote(text, wrap2 = true) {
-  let t = text.length > 40 ? text.slice(0, 40) + "\u2026" : text;
-  t = t.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (ch) => {
-    switch (ch) {
-      case "\n":
-        return "\\n";
-      case "\r":
-        return "\\r";
-      case "	":
-        return "\\t";
-      default:
-        return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
-    }
-  });
-  return wrap2 ? `'${t}'` : t;
-}
-var Parser = class {
-  src;
-  len;
-  pos = 0;
-  tok = T_NONE;
-  tokStart = 0;
-  tokEnd = 0;
-  tokValue = null;
-  prevTok = T_NONE;
-  prevEnd = 0;
-  depth = 0;
-  constructor(src) {
-    this.src = src;
-    this.len = src.length;
-  }
-  parse() {
-    this.advance();
-    if (this.is(T_EOF)) throw new ExpressionSyntaxError("empty expression", 0);
-    const e = this.parseBinary(1);
-    if (!this.is(T_EOF)) throw this.unexpected();
-    return e;
-  }
-  // ---- errors
-  fail(message, offset, hint) {
-    return new ExpressionSyntaxError(`${message} at offset ${offset}${hint ? ` (${hint})` : ""}`, offset);
-  }
-  unexpected(expected) {
-    const what = this.tok === T_EOF ? "end of expression" : quote(this.src.slice(this.tokStart, this.tokEnd), this.tok !== T_STRING);
-    return this.fail(`unexpected ${what}`, this.tokStart, expected && `expected ${expected}`);
-  }
-  /** Expect the closing token of a bracket pair opened at `openAt`. */
-  expectClose(kind, open, close, openAt) {
-    if (this.tok === kind) return;
-    if (this.tok === T_EOF) {
-      throw new ExpressionSyntaxError(
-        `unclosed '${open}' at offset ${openAt} (expected '${close}' before end of expression)`,
-        openAt
-      );
-    }
-    throw this.unexpected(`'${close}' to close '${open}' at offset ${openAt}`);
-  }
-  enter() {
-    if (++this.depth > MAX_NESTING) throw this.fail("expression nests too deeply", this.tokStart);
-  }
-  // ---- lexer
-  advance() {
-    this.prevTok = this.tok;
-    this.prevEnd = this.tokEnd;
-    const src = this.src;
-    const len = this.len;
-    let i = this.pos;
-    while (i < len && isWhitespace(src.charCodeAt(i))) i++;
-    this.tokStart = i;
-    if (i >= len) {
-      this.tok = T_EOF;
-      this.tokEnd = this.pos = len;
-      return;
-    }
-    const c = src.charCodeAt(i);
-    const next = i + 1 < len ? src.charCodeAt(i + 1) : -1;
-    switch (c) {
-      case C_LPAREN:
-        return this.simple(T_LPAREN, i + 1);
-      case C_RPAREN:
-        return this.simple(T_RPAREN, i + 1);
-      case C_LBRACKET:
-        return this.simple(T_LBRACKET, i + 1);
-      case C_RBRACKET:
-        return this.simple(T_RBRACKET, i + 1);
-      case C_COMMA:
-        return this.simple(T_COMMA, i + 1);
-      case C_STAR:
-        return this.simple(T_STAR, i + 1);
-      case C_BANG:
-        return next === C_EQ ? this.simple(T_NE, i + 2) : this.simple(T_BANG, i + 1);
-      case C_LT:
-        return next === C_EQ ? this.simple(T_LE, i + 2) : this.simple(T_LT, i + 1);
-      case C_GT:
-        return next === C_EQ ? this.simple(T_GE, i + 2) : this.simple(T_GT, i + 1);
-      case C_EQ:
-        if (next === C_EQ) return this.simple(T_EQ, i + 2);
-        throw this.fail(`unexpected '='`, i, "use '==' to compare");
-      case C_AMP:
-        if (next === C_AMP) return this.simple(T_AND, i + 2);
-        throw this.fail(`unexpected '&'`, i, "use '&&'");
-      case C_PIPE:
-        if (next === C_PIPE) return this.simple(T_OR, i + 2);
-        throw this.fail(`unexpected '|'`, i, "use '||'");
-      case C_QUOTE:
-        return this.lexString(i);
-      case C_DQUOTE:
-        throw this.fail(`unexpected '"'`, i, "strings use single quotes");
-      case C_DOT:
-        if (isDigit(next) && this.operandExpected()) return this.lexNumber(i);
-        return this.simple(T_DOT, i + 1);
-      case C_MINUS:
-      case C_PLUS:
-        return this.lexNumber(i);
-      default:
-        if (isDigit(c)) return this.lexNumber(i);
-        if (isIdentStart(c)) return this.lexIdentifier(i);
-        throw this.fail(`unexpected character ${quote(String.fromCodePoint(src.codePointAt(i) ?? c))}`, i);
-    }
-  }
-  simple(tok, end) {
-    this.tok = tok;
-    this.tokEnd = this.pos = end;
-  }
-  /** True when the previous token cannot be followed by `.` property access. */
-  operandExpected() {
-    const p = this.prevTok;
-    return p === T_NONE || p === T_COMMA || p === T_LPAREN || p === T_LBRACKET || p === T_BANG || precedence(p) > 0;
-  }
-  lexString(start) {
-    const src = this.src;
-    let value = "";
-    let segment = start + 1;
-    let i = segment;
-    for (; ; ) {
-      const q = src.indexOf("'", i);
-      if (q < 0) throw this.fail("unterminated string literal", start);
-      if (src.charCodeAt(q + 1) === C_QUOTE) {
-        value += src.slice(segment, q + 1);
-        i = segment = q + 2;
-        continue;
-      }
-      value += src.slice(segment, q);
-      this.tok = T_STRING;
-      this.tokValue = value;
-      this.tokEnd = this.pos = q + 1;
-      return;
-    }
-  }
-  lexNumber(start) {
-    const src = this.src;
-    const len = this.len;
-    let i = start + 1;
-    while (i < len) {
-      const c = src.charCodeAt(i);
-      if (c !== C_DOT && isBoundary(c)) break;
-      i++;
-    }
-    const value = numberValue(src, start, i);
-    if (value === void 0) {
-      if (i === start + 1) throw this.fail(`unexpected ${quote(src[start])}`, start);
-      throw this.fail(`invalid number ${quote(src.slice(start, i))}`, start);
-    }
-    this.tok = T_NUMBER;
-    this.tokValue = value;
-    this.tokEnd = this.pos = i;
-  }
-  lexIdentifier(start) {
-    const src = this.src;
-    const len = this.len;
-    let i = start + 1;
-    while (i < len && isIdentPart(src.charCodeAt(i))) i++;
-    if (i < len) {
-      const c = src.charCodeAt(i);
-      if (!isBoundary(c)) {
-        throw this.fail(`unexpected character ${quote(String.fromCodePoint(src.codePointAt(i) ?? c))}`, i);
-      }
-    }
-    this.tokEnd = this.pos = i;
-    this.tok = T_IDENT;
-    if (this.prevTok === T_DOT) return;
-    const n = i - start;
-    if (n === 4 || n === 5) {
-      const word = src.slice(start, i).toLowerCase();
-      if (word === "true") {
-        this.tok = T_TRUE;
-        this.tokValue = true;
-      } else if (word === "false") {
-        this.tok = T_FALSE;
-        this.tokValue = false;
-      } else if (word === "null") {
-        this.tok = T_NULL;
-        this.tokValue = null;
-      }
-    } else if (n === 3 && src.startsWith("NaN", start)) {
-      this.tok = T_NUMBER;
-      this.tokValue = NaN;
-    } else if (n === 8 && src.startsWith("Infinity", start)) {
-      this.tok = T_NUMBER;
-      this.tokValue = Infinity;
-    }
-  }
-  // ---- grammar
-  /** Current token kind test (a method, so narrowing does not survive advance()). */
-  is(kind) {
-    return this.tok === kind;
-  }
-  parseBinary(minPrec) {
-    const start = this.tokStart;
-    let left = this.parseUnary();
-    for (; ; ) {
-      const p = precedence(this.tok);
-      if (p === 0 || p < minPrec) return left;
-      const op = BINARY_OP[this.tok];
-      this.advance();
-      const right = this.parseBinary(p + 1);
-      left = { kind: "binary", op, left, right, start, end: this.prevEnd };
-    }
-  }
-  parseUnary() {
-    if (!this.is(T_BANG)) return this.parsePostfix();
-    const bangs = [];
-    while (this.is(T_BANG)) {
-      this.enter();
-      bangs.push(this.tokStart);
-      this.advance();
-    }
-    let e = this.parsePostfix();
-    for (let k = bangs.length - 1; k >= 0; k--) {
-      e = { kind: "unary", op: "!", operand: e, start: bangs[k], end: this.prevEnd };
-    }
-    this.depth -= bangs.length;
-    return e;
-  }
-  parsePostfix() {
-    const start = this.tokStart;
-    let e;
-    switch (this.tok) {
-      case T_NUMBER:
-      case T_STRING:
-      case T_TRUE:
-      case T_FALSE:
-      case T_NULL:
-        e = { kind: "literal", value: this.tokValue, start, end: this.tokEnd };
-        this.advance();
-        return e;
-      // literals take no `.`/`[]`, as in the runner
-      case T_IDENT: {
-        const name = this.src.slice(start, this.tokEnd).toLowerCase();
-        this.advance();
-        e = this.is(T_LPAREN) ? this.parseCall(name, start) : { kind: "context", name, start, end: this.prevEnd };
-        break;
-      }
-      case T_LPAREN: {
-        this.enter();
-        this.advance();
-        e = this.parseBinary(1);
-        this.expectClose(T_RPAREN, "(", ")", start);
-        this.advance();
-        this.depth--;
-        break;
-      }
-      default:
-        throw this.unexpected();
-    }
-    for (; ; ) {
-      if (this.is(T_DOT)) {
-        this.advance();
-        if (this.is(T_IDENT)) {
-          e = { kind: "property", object: e, name: this.src.slice(this.tokStart, this.tokEnd), start, end: this.tokEnd };
-        } else if (this.is(T_STAR)) {
-          e = { kind: "star", object: e, start, end: this.tokEnd };
-        } else {
-          throw this.unexpected("a property name or '*'");
-        }
-        this.advance();
-      } else if (this.is(T_LBRACKET)) {
-        const open = this.tokStart;
-        this.enter();
-        this.advance();
-        let index2 = null;
-        if (this.is(T_STAR)) {
-          this.advance();
-        } else {
-          index2 = this.parseBinary(1);
-        }
-        this.expectClose(T_RBRACKET, "[", "]", open);
-        e = index2 ? { kind: "index", object: e, index: index2, start, end: this.tokEnd } : { kind: "star", object: e, start, end: this.tokEnd };
-        this.advance();
-        this.depth--;
-      } else {
-        return e;
-      }
-    }
-  }
-  /** The current token is the `(` after a function name. */
-  parseCall(name, start) {
-    const open = this.tokStart;
-    this.enter();
-    this.advance();
-    const args = [];
-    if (!this.is(T_RPAREN)) {
-      for (; ; ) {
-        args.push(this.parseBinary(1));
-        if (this.is(T_COMMA)) {
-          this.advance();
-          continue;
-        }
-        if (this.is(T_RPAREN)) break;
-        if (this.is(T_EOF)) this.expectClose(T_RPAREN, "(", ")", open);
-        throw this.unexpected("',' or ')'");
-      }
-    }
-    const e = { kind: "call", name, args, start, end: this.tokEnd };
-    this.advance();
-    this.depth--;
-    return e;
-  }
-};
-function parseExpression(text) {
-  return new Parser(text).parse();
-}
-function tryParseExpression(text) {
-  try {
-    return parseExpression(text);
-  } catch (err) {
-    if (err instanceof ExpressionSyntaxError) return err;
-    throw err;
-  }
-}
-function findTemplates(s) {
-  const out = [];
-  const n = s.length;
-  let from = 0;
-  for (; ; ) {
-    const start = s.indexOf("${{", from);
-    if (start < 0) return out;
-    const innerStart = start + 3;
-    let inString = false;
-    let close = -1;
-    for (let i = innerStart; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c === C_QUOTE) {
-        inString = !inString;
-      } else if (c === C_RBRACE && !inString && s.charCodeAt(i + 1) === C_RBRACE) {
-        close = i;
-        break;
-      }
-    }
-    if (close < 0) {
-      out.push({ start, end: n, innerStart, innerEnd: n, inner: s.slice(innerStart), unterminated: true });
-      return out;
-    }
-    out.push({ start, end: close + 2, innerStart, innerEnd: close, inner: s.slice(innerStart, close) });
-    from = close + 2;
-  }
-}
-function indexSegment(index2) {
-  return index2.kind === "literal" && typeof index2.value === "string" ? index2.value.toLowerCase() : "*";
-}
-function chainRoot(e, segments, indexes2) {
-  let n = e;
-  for (; ; ) {
-    switch (n.kind) {
-      case "property":
-        segments.push(n.name.toLowerCase());
-        n = n.object;
-        break;
-      case "star":
-        segments.push("*");
-        n = n.object;
-        break;
-      case "index":
-        segments.push(indexSegment(n.index));
-        if (indexes2 && n.index.kind !== "literal") indexes2.push(n.index);
-        n = n.object;
-        break;
-      default:
-        return n;
-    }
-  }
-}
-function joinPath(root, segments) {
-  let path8 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path8 += "." + segments[k];
-  return path8;
-}
-function accessPath(e) {
-  const segments = [];
-  const root = chainRoot(e, segments, null);
-  return root.kind === "context" ? joinPath(root.name, segments) : null;
-}
-function references(e) {
-  const out = [];
-  const nodes = [e];
-  const fns = [[]];
-  while (nodes.length > 0) {
-    const node = nodes.pop();
-    const functions = fns.pop();
-    switch (node.kind) {
-      case "literal":
-        break;
-      case "context":
-      case "property":
-      case "star":
-      case "index": {
-        const segments = [];
-        const indexes2 = [];
-        const root = chainRoot(node, segments, indexes2);
-        for (const ix of indexes2) {
-          nodes.push(ix);
-          fns.push(functions);
-        }
-        if (root.kind === "context") {
-          out.push({ path: joinPath(root.name, segments), node, functions });
-        } else {
-          nodes.push(root);
-          fns.push(functions);
-        }
-        break;
-      }
-      case "call": {
-        const inner = [node.name, ...functions];
-        for (let k = node.args.length - 1; k >= 0; k--) {
-          nodes.push(node.args[k]);
-          fns.push(inner);
-        }
-        break;
-      }
-      case "unary":
-        nodes.push(node.operand);
-        fns.push(functions);
-        break;
-      case "binary":
-        nodes.push(node.right, node.left);
-        fns.push(functions, functions);
-        break;
-    }
-  }
-  return out;
-}
-var REFERENCE_CACHE_LIMIT = 2e4;
-var referenceCache = /* @__PURE__ */ new Map();
-function referencesOf(inner) {
-  const known = referenceCache.get(inner);
-  if (known !== void 0) return known;
-  const parsed = tryParseExpression(inner);
-  const refs = parsed instanceof ExpressionSyntaxError ? null : references(parsed);
-  if (referenceCache.size >= REFERENCE_CACHE_LIMIT) referenceCache.clear();
-  referenceCache.set(inner, refs);
-  return refs;
-}
-
 // src/analysis/capabilities.ts
 var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
 var MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
@@ -13869,24 +14320,53 @@ function describeCapabilities(c) {
 }
 
 // src/workflow/load.ts
-var import_node_fs6 = __toESM(require("node:fs"));
-var import_node_path4 = __toESM(require("node:path"));
+var import_node_fs3 = __toESM(require("node:fs"));
+var import_node_path2 = __toESM(require("node:path"));
 var MAX_FILE_BYTES = 4 * 1024 * 1024;
 var CACHE_SIZE = 64;
+var DISK = {
+  size: (abs) => import_node_fs3.default.statSync(abs).size,
+  read: (abs) => import_node_fs3.default.readFileSync(abs, "utf8"),
+  exists: (abs) => import_node_fs3.default.existsSync(abs)
+};
+function memoryReader(files) {
+  const get = (abs) => {
+    const text = files.get(abs);
+    if (text === void 0) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+    return text;
+  };
+  return { size: (abs) => Buffer.byteLength(get(abs)), read: get, exists: (abs) => files.has(abs) };
+}
+var MEMORY_ROOT = import_node_path2.default.resolve("/", "agent-guard-memory");
+function memorySets(files, errors) {
+  const memory = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const abs = import_node_path2.default.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ""));
+    const rel = import_node_path2.default.relative(MEMORY_ROOT, abs);
+    if (rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel)) memory.set(abs, f.text);
+  }
+  const workflowsDir = import_node_path2.default.join(MEMORY_ROOT, ".github", "workflows");
+  const workflows = [...memory.keys()].filter((abs) => import_node_path2.default.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
+  if (!workflows.length) {
+    errors.push({ file: ".github/workflows", line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
+    return [];
+  }
+  return [{ root: MEMORY_ROOT, files: workflows, memory }];
+}
 var WORKFLOW_EXT = /\.ya?ml$/i;
 function discover(paths, errors) {
   const sets = [];
   for (const given of paths.length ? paths : ["."]) {
-    const abs = import_node_path4.default.resolve(given);
+    const abs = import_node_path2.default.resolve(given);
     let stat;
     try {
-      stat = import_node_fs6.default.statSync(abs);
+      stat = import_node_fs3.default.statSync(abs);
     } catch {
       errors.push({ file: given, line: 1, column: 1, message: "no such file or directory" });
       continue;
     }
     if (stat.isFile()) {
-      sets.push({ root: guessRoot(import_node_path4.default.dirname(abs)), files: [abs] });
+      sets.push({ root: guessRoot(import_node_path2.default.dirname(abs)), files: [abs] });
       continue;
     }
     const dirs = candidateWorkflowDirs(abs);
@@ -13900,29 +14380,29 @@ function discover(paths, errors) {
   return sets;
 }
 function candidateWorkflowDirs(dir) {
-  const nested = import_node_path4.default.join(dir, ".github", "workflows");
+  const nested = import_node_path2.default.join(dir, ".github", "workflows");
   if (isDir(nested)) return [nested];
-  const inGithub = import_node_path4.default.join(dir, "workflows");
-  if (import_node_path4.default.basename(dir) === ".github" && isDir(inGithub)) return [inGithub];
+  const inGithub = import_node_path2.default.join(dir, "workflows");
+  if (import_node_path2.default.basename(dir) === ".github" && isDir(inGithub)) return [inGithub];
   return [dir];
 }
 function guessRoot(dir) {
-  if (import_node_path4.default.basename(dir) === "workflows" && import_node_path4.default.basename(import_node_path4.default.dirname(dir)) === ".github") {
-    return import_node_path4.default.dirname(import_node_path4.default.dirname(dir));
+  if (import_node_path2.default.basename(dir) === "workflows" && import_node_path2.default.basename(import_node_path2.default.dirname(dir)) === ".github") {
+    return import_node_path2.default.dirname(import_node_path2.default.dirname(dir));
   }
-  if (import_node_path4.default.basename(dir) === ".github") return import_node_path4.default.dirname(dir);
+  if (import_node_path2.default.basename(dir) === ".github") return import_node_path2.default.dirname(dir);
   return dir;
 }
 function isDir(p) {
   try {
-    return import_node_fs6.default.statSync(p).isDirectory();
+    return import_node_fs3.default.statSync(p).isDirectory();
   } catch {
     return false;
   }
 }
 function listYaml(dir) {
   try {
-    return import_node_fs6.default.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name)).map((d) => import_node_path4.default.join(dir, d.name)).sort();
+    return import_node_fs3.default.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name)).map((d) => import_node_path2.default.join(dir, d.name)).sort();
   } catch {
     return [];
   }
@@ -13930,14 +14410,16 @@ function listYaml(dir) {
 var TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 var LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
 function openRepository(set, cwd = process.cwd(), remote) {
+  const reader = set.memory ? memoryReader(set.memory) : DISK;
+  if (set.memory) cwd = set.root;
   const errors = [];
   const reported = /* @__PURE__ */ new Set();
   const cache2 = /* @__PURE__ */ new Map();
   const texts = /* @__PURE__ */ new Map();
   const remoteTexts = /* @__PURE__ */ new Map();
   const display = (abs) => {
-    const rel = import_node_path4.default.relative(cwd, abs);
-    return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : abs;
+    const rel = import_node_path2.default.relative(cwd, abs);
+    return rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel) ? rel : abs;
   };
   const repo = {
     root: set.root,
@@ -13950,7 +14432,8 @@ function openRepository(set, cwd = process.cwd(), remote) {
     stats: { files: 0, workflows: 0, actions: 0 },
     remote,
     remoteCache: /* @__PURE__ */ new Map(),
-    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown),
+    reader,
+    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown)),
     workflow(abs) {
       if (cache2.has(abs)) {
         const hit = cache2.get(abs) ?? null;
@@ -13977,7 +14460,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
     },
     *byName(name) {
       for (const f of repo.files) {
-        if (f.name !== name && import_node_path4.default.basename(f.abs) !== name) continue;
+        if (f.name !== name && import_node_path2.default.basename(f.abs) !== name) continue;
         const workflow = repo.workflow(f.abs);
         if (workflow) yield workflow;
       }
@@ -13987,7 +14470,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
   for (const abs of set.files) {
     const entry = { abs, calls: [] };
     try {
-      const text = import_node_fs6.default.statSync(abs).size <= MAX_FILE_BYTES ? import_node_fs6.default.readFileSync(abs, "utf8") : "";
+      const text = reader.size(abs) <= MAX_FILE_BYTES ? reader.read(abs) : "";
       const name = TOP_NAME.exec(text);
       if (name) entry.name = (name[1] ?? name[2] ?? name[3] ?? "").trim();
       for (const m of text.matchAll(LOCAL_USES)) {
@@ -14012,12 +14495,12 @@ function readYamlFile(repo, abs, reported, texts) {
   };
   let text;
   try {
-    const size = import_node_fs6.default.statSync(abs).size;
+    const size = (repo.reader ?? DISK).size(abs);
     if (size > MAX_FILE_BYTES) {
       report(1, 1, `file is too large to be a workflow (${size} bytes)`);
       return null;
     }
-    text = import_node_fs6.default.readFileSync(abs, "utf8");
+    text = (repo.reader ?? DISK).read(abs);
   } catch (err) {
     report(1, 1, `cannot read file: ${err.code ?? "error"}`);
     return null;
@@ -14046,9 +14529,9 @@ function reportProblems(repo, file, problems) {
 }
 function localPath(repo, uses) {
   if (!uses.startsWith("./")) return null;
-  const target = import_node_path4.default.resolve(repo.root, uses.replace(/@.*$/, ""));
-  const rel = import_node_path4.default.relative(repo.root, target);
-  if (rel.startsWith("..") || import_node_path4.default.isAbsolute(rel)) return null;
+  const target = import_node_path2.default.resolve(repo.root, uses.replace(/@.*$/, ""));
+  const rel = import_node_path2.default.relative(repo.root, target);
+  if (rel.startsWith("..") || import_node_path2.default.isAbsolute(rel)) return null;
   return target;
 }
 function resolveLocalAction(repo, uses) {
@@ -14056,7 +14539,7 @@ function resolveLocalAction(repo, uses) {
   if (!dir) return null;
   if (repo.actions.has(dir)) return repo.actions.get(dir) ?? null;
   repo.actions.set(dir, null);
-  const file = ["action.yml", "action.yaml"].map((n) => import_node_path4.default.join(dir, n)).find((p) => import_node_fs6.default.existsSync(p));
+  const file = ["action.yml", "action.yaml"].map((n) => import_node_path2.default.join(dir, n)).find((p) => (repo.reader ?? DISK).exists(p));
   if (!file) return null;
   const loaded = readYamlFile(repo, file, /* @__PURE__ */ new Set(), /* @__PURE__ */ new Map());
   if (!loaded) return null;
@@ -14069,7 +14552,7 @@ function resolveLocalAction(repo, uses) {
 }
 function resolveLocalWorkflow(repo, uses) {
   const abs = localPath(repo, uses);
-  if (!abs || !import_node_fs6.default.existsSync(abs)) return null;
+  if (!abs || !(repo.reader ?? DISK).exists(abs)) return null;
   return repo.workflow(abs);
 }
 var remoteTextsByRepo = /* @__PURE__ */ new WeakMap();
@@ -14091,6 +14574,7 @@ function resolveRemote(repo, uses, kind) {
     return null;
   }
   const built = kind === "action" ? buildAction(file, root) : buildWorkflow(file, root);
+  if (fetched.repository && fetched.commit) remoteOrigins.set(built, { repository: fetched.repository, commit: fetched.commit });
   reportProblems(repo, file, built.problems);
   repo.remoteCache.set(key2, built);
   return built;
@@ -14100,6 +14584,15 @@ function resolveRemoteAction(repo, uses) {
 }
 function resolveRemoteWorkflow(repo, uses) {
   return resolveRemote(repo, uses, "workflow");
+}
+var remoteOrigins = /* @__PURE__ */ new WeakMap();
+function effectiveWorkflowUses(uses, from) {
+  const origin = uses.startsWith("./") ? remoteOrigins.get(from) : void 0;
+  return origin ? `${origin.repository}/${uses.slice(2).replace(/@.*$/, "")}@${origin.commit}` : uses;
+}
+function resolveCalledWorkflow(repo, uses, from) {
+  const target = effectiveWorkflowUses(uses, from);
+  return target.startsWith("./") ? resolveLocalWorkflow(repo, target) : resolveRemoteWorkflow(repo, target);
 }
 
 // src/analysis/gates.ts
@@ -14170,8 +14663,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path8 = accessPath(e);
-      return path8 ? contextValue(path8, s) : ANY;
+      const path12 = accessPath(e);
+      return path12 ? contextValue(path12, s) : ANY;
     }
   }
 }
@@ -14277,9 +14770,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path8, s) {
+function contextValue(path12, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path8) {
+  switch (path12) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -14309,7 +14802,7 @@ function contextValue(path8, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path8.split(".");
+  const parts = path12.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -14466,7 +14959,7 @@ function expandWorkflow(repo, workflow, entry, triggers, caller, via, depth) {
     for (const instance of out) {
       const uses = instance.job.uses;
       if (!uses) continue;
-      const callee = uses.text.startsWith("./") ? resolveLocalWorkflow(repo, uses.text) : resolveRemoteWorkflow(repo, uses.text);
+      const callee = resolveCalledWorkflow(repo, uses.text, workflow);
       if (!callee) continue;
       const site = { job: instance, uses, with: instance.job.with, secrets: instance.job.secrets };
       const hop = hopAt(workflow.file, uses.start, `job '${instance.job.id}' calls ${uses.text}`);
@@ -14518,7 +15011,7 @@ function readScript(script) {
     const special = SPECIAL_FILE.exec(text);
     if (special) {
       const target = special[1];
-      const block = /^\s*(\}|done|\)|fi)\b/.test(text) ? blockStart(lines, i) : i;
+      const block = /^\s*(\}|done|\)|fi)(?=\s|$|>|;|\|)/.test(text) ? blockStart(lines, i) : i;
       const blockText = lines.slice(block, i + 1).map((l) => l.text).join("\n");
       const blockOffset = lines[block].offset;
       const bucket = target === "GITHUB_OUTPUT" ? facts.outputs : target === "GITHUB_ENV" ? facts.env : target === "GITHUB_PATH" ? facts.paths : null;
@@ -14579,8 +15072,8 @@ function blockStart(lines, end) {
 }
 function shellVariables(text) {
   const out = [];
-  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))/g;
-  for (const m of text.matchAll(re)) out.push({ name: m[1] ?? m[2], index: m.index ?? 0 });
+  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))|\bprintenv\s+([A-Za-z_][A-Za-z0-9_]*)/g;
+  for (const m of text.matchAll(re)) out.push({ name: m[1] ?? m[2] ?? m[3], index: m.index ?? 0 });
   return out;
 }
 var RUNTIME_FETCH = [
@@ -14661,15 +15154,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference at a file offset. */
   ofReference(ref, file, at, scope) {
-    const path8 = ref.path;
-    const matches = this.matchSources(path8, ref.functions);
+    const path12 = ref.path;
+    const matches = this.matchSources(path12, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path8 },
-        hops: [hopAt(file, at, `${path8} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path12 },
+        hops: [hopAt(file, at, `${path12} is ${describe2(source)}`)]
       }));
     }
-    const parts = path8.split(".");
+    const parts = path12.split(".");
     const hop = (note) => hopAt(file, at, note);
     switch (parts[0]) {
       case "env":
@@ -14690,12 +15183,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path8, functions) {
-    if (!path8.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path8);
+  matchSources(path12, functions) {
+    if (!path12.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path12);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path8 === w.path || serialised && pathWithin(w.path, path8));
+    return this.sources.wholeObjects.filter((w) => path12 === w.path || serialised && pathWithin(w.path, path12));
   }
   index;
   /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
@@ -14794,6 +15287,11 @@ var TaintEngine = class {
     const fetch = runtimeFetch(text);
     if (fetch) out.push(fetchTaint(fetch, hopAt(file, locateInScalar(file, run, offset, text.length), `the script pulls in ${fetch.what}`)));
     const facts = scriptFacts(run, run.text);
+    for (const file2 of this.taintedFiles(step)) {
+      if (file2.path.length > 3 && text.includes(file2.path) && !facts.files.some((f) => f.path === file2.path && f.offset === offset)) {
+        out.push(...extend(file2.taints, hopAt(step.file, locateInScalar(step.file, run, offset, text.length), `reads ${file2.path}`)));
+      }
+    }
     for (const variable of shellVariables(text)) {
       const local = facts.assignments.filter((a) => a.name === variable.name && a.offset < offset + variable.index);
       if (local.length) {
@@ -14805,6 +15303,29 @@ var TaintEngine = class {
     }
     return limit(out);
   }
+  /** Files that steps of the job up to `step` wrote from outsider text (memoised per step). */
+  taintedFiles(step) {
+    const known = this.fileMemo.get(step);
+    if (known) return known;
+    const key2 = `files:${step.job.job.id}:${step.position}`;
+    if (this.active.has(key2)) return [];
+    this.active.add(key2);
+    const out = [];
+    for (const earlier of step.job.steps) {
+      if (earlier.position > step.position || !earlier.step.run) continue;
+      const run = earlier.step.run;
+      for (const write of scriptFacts(run, run.text).files) {
+        const taints = this.shellText(write.text, run, write.offset, { job: step.job, step: earlier });
+        if (!taints.length) continue;
+        const hop = hopAt(earlier.file, locateInScalar(earlier.file, run, write.offset, write.text.length), `written to ${write.path}`);
+        out.push({ path: write.path, taints: extend(taints, hop) });
+      }
+    }
+    this.active.delete(key2);
+    this.fileMemo.set(step, out);
+    return out;
+  }
+  fileMemo = /* @__PURE__ */ new Map();
   /** All environment variables a step's process gets from the workflow, with their taint. */
   visibleEnv(step) {
     const names = /* @__PURE__ */ new Set();
@@ -14825,8 +15346,8 @@ var TaintEngine = class {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path8, pattern) {
-  const p = path8.split(".");
+function pathWithin(path12, pattern) {
+  const p = path12.split(".");
   const q = pattern.split(".");
   if (p.length < q.length) return false;
   for (let i = 0; i < q.length; i++) if (q[i] !== "*" && q[i] !== p[i] && p[i] !== "*") return false;
@@ -14865,8 +15386,8 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path8) {
-      const cached3 = memo.get(path8);
+    contextsAbove(path12) {
+      const cached3 = memo.get(path12);
       if (cached3) return cached3;
       const out = [];
       const walk = (node, segments, i) => {
@@ -14881,8 +15402,8 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path8.split("."), 0);
-      if (memo.size < 1e4) memo.set(path8, out);
+      walk(root, path12.split("."), 0);
+      if (memo.size < 1e4) memo.set(path12, out);
       return out;
     }
   };
@@ -14981,14 +15502,17 @@ function actionSite(step, uses, action, engine) {
   }
   const fetch = runtimeFetch(promptParts.slice(0, action.promptInputs.filter((n) => input(n)).length).join("\n"));
   if (fetch) channels.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt tells it to read ${fetch.what}`))], confidence: "medium" });
-  for (const file of taintedFiles(step, engine)) {
+  for (const file of engine.taintedFiles(step)) {
     if (promptText.includes(file.path)) channels.push({ kind: "file", name: `file ${file.path} its prompt names`, taints: file.taints, confidence: "high" });
   }
   channels.push(...workspaceChannels(step));
   const tools = withRunnerNetwork(actionToolReach(action, inputs));
+  if (!channels.some((c) => c.kind === "thread") && canFetch(tools, step) && pointsAtThread(promptText)) {
+    channels.push(workedOnThread(step, uses.start));
+  }
   const widened = gateWidener(action, step);
   const gate = action.gate;
-  const actorGate = gate.kind === "write-access" && !(widened && widened.effect === "anyone") ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` } : void 0;
+  const actorGate = gate.kind === "write-access" && !(widened && widened.effect === "anyone" && !widened.inertWithout) ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` } : void 0;
   const cliId = action.cli;
   const keyEnv = cliId ? engine.agentsData.clis.find((c) => c.id === cliId)?.keyEnv ?? [] : [];
   return {
@@ -15010,8 +15534,8 @@ function gateWidener(action, step) {
     const value = entry?.text.trim() ?? "";
     if (!entry || !value || /^false$/i.test(value)) continue;
     if (w.enablingValues && !w.enablingValues.some((v) => v.toLowerCase() === value.toLowerCase())) continue;
-    if (w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim()) continue;
-    return { input: w.input, value, node: entry.value.kind === "scalar" ? entry.value : void 0, effect: w.effect };
+    const inert3 = w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim() ? w.requiresInput : void 0;
+    return { input: w.input, value, node: entry.value.kind === "scalar" ? entry.value : void 0, effect: w.effect, inertWithout: inert3 };
   }
   return void 0;
 }
@@ -15024,13 +15548,14 @@ function cliSite(step, run, invocation, engine, jailed) {
   channels.push({ kind: "script", name: "the run script that builds its prompt", taints: engine.shellText(upTo, run, 0, scope), confidence: "high" });
   channels.push(...envChannels(step, engine, upTo));
   const facts = scriptFacts(run, run.text);
-  for (const file of taintedFiles(step, engine)) {
+  for (const file of engine.taintedFiles(step)) {
     if (upTo.includes(file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
       channels.push({ kind: "file", name: `file ${file.path}`, taints: file.taints, confidence: "medium" });
     }
   }
   channels.push(...workspaceChannels(step));
   const tools = withRunnerNetwork(cliToolReach(invocation, stepEnvText(step)));
+  if (canFetch(tools, step) && pointsAtThread(upTo)) channels.push(workedOnThread(step, run.start));
   const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
   return {
     step,
@@ -15053,6 +15578,18 @@ function inputRecord(step) {
   for (const w of step.step.with) out[w.name] = w.text;
   return out;
 }
+var THREAD_IDENTITY = /^github\.event\.(issue\.(number|html_url|url)|pull_request\.(number|html_url|url)|number|discussion\.(number|html_url)|comment\.html_url)$/;
+function pointsAtThread(text) {
+  if (!text.includes("${{")) return false;
+  return findTemplates(text).some((t) => (referencesOf(t.inner) ?? []).some((r) => THREAD_IDENTITY.test(r.path)));
+}
+function canFetch(tools, step) {
+  return tools.shell !== "none" || tools.network || tools.writesFiles && step.step.with.some((w) => /token/i.test(w.name));
+}
+function workedOnThread(step, offset) {
+  const fetch = { what: "the issue or pull request it is told to work on (it fetches the thread with its tools)", labelGated: false };
+  return { kind: "fetch", name: "the issue or pull request its prompt points at", taints: [fetchTaint(fetch, hopAt(step.file, offset, "its prompt names the issue or pull request to work on"))], confidence: "medium" };
+}
 function withRunnerNetwork(reach) {
   return reach.shell === "full" ? { ...reach, network: true } : reach;
 }
@@ -15062,23 +15599,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function taintedFiles(step, engine) {
-  const out = [];
-  for (const earlier of step.job.steps) {
-    if (earlier.position > step.position || !earlier.step.run) continue;
-    const run = earlier.step.run;
-    for (const write of scriptFacts(run, run.text).files) {
-      const taints = engine.shellText(write.text, run, write.offset, { job: step.job, step: earlier });
-      if (taints.length) {
-        const hop = hopAt(earlier.file, locateInScalar(earlier.file, run, write.offset, write.text.length), `written to ${write.path}`);
-        out.push({ path: write.path, taints: taints.map((t) => ({ origin: t.origin, hops: [...t.hops, hop] })) });
-      }
-    }
-  }
-  return out;
-}
-function fileChannel(step, engine, path8, name) {
-  const match = taintedFiles(step, engine).filter((f) => f.path === path8.trim() || path8.includes(f.path));
+function fileChannel(step, engine, path12, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path12.trim() || path12.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -15231,9 +15753,9 @@ function permissionCheckKind(s) {
   if (PERMISSION_ACTIONS.test(uses)) {
     return /actions-cool\/check-user-permission|membership/i.test(uses) ? "reports" : "fails";
   }
-  const code = /^actions\/github-script@/i.test(uses) ? inputOf(s.step.with, "script")?.text ?? "" : s.step.run?.text ?? "";
-  if (!code || !PERMISSION_API.test(code)) return null;
-  return FAILS.test(code) ? "fails" : "reports";
+  const code2 = /^actions\/github-script@/i.test(uses) ? inputOf(s.step.with, "script")?.text ?? "" : s.step.run?.text ?? "";
+  if (!code2 || !PERMISSION_API.test(code2)) return null;
+  return FAILS.test(code2) ? "fails" : "reports";
 }
 
 // src/analysis/severity.ts
@@ -15320,17 +15842,19 @@ var PROVIDER_BY_KEY = { anthropic: "anthropic", openai: "openai", gemini: "gemin
 function fixFor(site, hit) {
   const lines = [];
   const event = hit?.reach.trigger?.event;
-  const obj = gateObject(event);
+  const obj2 = gateObject(event);
   if (hit && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
-    if (obj) {
+    if (obj2) {
       lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`
+        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj2}.author_association)\`.`
       );
     } else {
       lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
     }
   }
-  if (site.gateWidenedBy) lines.push(`Remove \`${site.gateWidenedBy.input}: ${site.gateWidenedBy.value}\` so the action's own write-access check applies.`);
+  const w = site.gateWidenedBy;
+  if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
+  if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
   const c = site.capabilities;
   if (c.writeScopes.length || c.idToken) {
     lines.push("Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent's output (a JSON schema, an allowlist of labels) and do the writes.");
@@ -15412,6 +15936,7 @@ var agentGateDisabled = {
       const holding = holdingOf(site.capabilities);
       let severity = holding === "nothing" ? "medium" : "high";
       if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
+      if (widened.inertWithout) severity = "low";
       const at = widened.node?.start ?? site.offset;
       findings.push({
         rule: "agent-gate-disabled",
@@ -15419,7 +15944,7 @@ var agentGateDisabled = {
         confidence: "high",
         ...stepLocation(site.step, at),
         ...jobAndStep(site.step),
-        message: `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
+        message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
         path: [],
         capabilities: capabilityList(site.capabilities),
         fix: fixFor(site, null)
@@ -15622,6 +16147,63 @@ function finding(step, taint, severity, message, how, capabilities) {
   };
 }
 
+// src/checks/poisonedWorkspace.ts
+var EXECUTES_OR_PUBLISHES = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|node|make|pip3?|python3?|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|rake|bundle|dotnet|docker\s+(build|push)|twine|gem\s+push|git\s+(commit|push)|gh\s+(release|pr\s+create)|\.\/[\w./-]+)(\s|$)/m;
+var poisonedWorkspace = {
+  meta: {
+    id: "poisoned-workspace",
+    title: "Steps after an outsider-reachable agent run or publish what the agent could write",
+    severity: "critical",
+    docs: docsUrl("poisoned-workspace"),
+    help: "An agent that read outsider text can write files in the workspace (package.json scripts, Makefiles, .git/hooks, lockfiles, source). Later steps of the same job that build, test, commit, push or publish run those files with the job's secrets \u2014 even when the agent itself was jailed. Run the agent in its own job and hand its result to the next job as a validated artifact (a patch reviewed by a human, JSON checked against a schema), or run it with `agent-guard run --workspace ro`."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const site of ctx.sites) {
+      if (!site.capabilities.tools.writesFiles && site.capabilities.tools.shell === "none") continue;
+      if (site.cli && /--workspace[=\s]+ro\b/.test(site.promptText) && site.capabilities.jailed) continue;
+      const reach = bestReach(site);
+      if (!reach) continue;
+      const later = site.step.job.steps.filter((s) => s.position > site.step.position && executesOrPublishes(s));
+      for (const step of later) {
+        const caps = capabilitiesAt(step, { keyEnv: [] }, { shell: "full", network: true, writesFiles: true }, false);
+        const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
+        const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+        findings.push({
+          rule: "poisoned-workspace",
+          severity,
+          confidence: "medium",
+          ...stepLocation(step, at),
+          ...jobAndStep(step),
+          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
+          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: "a later step executes or publishes the workspace" }],
+          capabilities: capabilityList(caps),
+          fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
+        });
+      }
+    }
+    return findings;
+  }
+};
+function bestReach(site) {
+  let best = null;
+  for (const channel of site.channels) {
+    for (const taint of channel.taints) {
+      const reach = reachOf(taint.origin, site.step, site.actorGate);
+      if (reach.level === "none" || reach.level === "action-gated" || reach.level === "outsider-unprivileged") continue;
+      if (!best || REACH_ORDER[reach.level] > REACH_ORDER[best.level]) best = reach;
+    }
+  }
+  return best;
+}
+function executesOrPublishes(step) {
+  const uses = step.step.uses?.text ?? "";
+  if (uses.startsWith("./")) return true;
+  if (/^(softprops\/action-gh-release|peter-evans\/create-pull-request|stefanzweifel\/git-auto-commit-action|pypa\/gh-action-pypi-publish|JS-DevTools\/npm-publish)@/i.test(uses)) return true;
+  const run = step.step.run?.text;
+  return !!run && EXECUTES_OR_PUBLISHES.test(run);
+}
+
 // src/checks/promptInjection.ts
 var promptInjection = siteRule(
   {
@@ -15635,6 +16217,57 @@ var promptInjection = siteRule(
   (site, hit) => `${hit.taint.origin.what} reaches ${site.agentName} through ${hit.channel.name}`,
   "the agent reads it"
 );
+
+// src/checks/untrustedCheckout.ts
+var RUNS_WORKSPACE_CODE = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|bunx|node|deno|make|cmake|pip3?|python3?|uv|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|ant|rake|bundle|ruby|composer|php|dotnet|docker\s+(build|compose)|bash|sh|zsh|pwsh|\.\/[\w./-]+)(\s|$)/m;
+var SHELL3 = { shell: "full", network: true, writesFiles: true };
+var untrustedCheckout = {
+  meta: {
+    id: "untrusted-checkout",
+    title: "A privileged job checks out an outsider's pull request and runs code from it",
+    severity: "critical",
+    docs: docsUrl("untrusted-checkout"),
+    help: "Under pull_request_target or workflow_run the job has the base repository's secrets and a write token. After checking out the pull request's head, any build, test or install step runs the attacker's code (package.json scripts, Makefiles, conftest.py, local actions) \u2014 and any AI tool reads the attacker's CLAUDE.md, AGENTS.md and .mcp.json. Build and test untrusted code on `pull_request` (no secrets), and pass results to a privileged `workflow_run` job as data only."
+  },
+  run(ctx) {
+    const findings = [];
+    const sites = new Set(ctx.sites.map((s) => s.step));
+    const instructionFiles = [...new Set(ctx.engine.agentsData.clis.flatMap((c) => c.instructionFiles))].filter((f) => f.length > 4);
+    for (const step of ctx.steps) {
+      const runsCode = runsWorkspaceCode(step, instructionFiles);
+      if (!runsCode || sites.has(step)) continue;
+      const channel = workspaceChannels(step)[0];
+      if (!channel) continue;
+      const taint = channel.taints[0];
+      const reach = reachOf(taint.origin, step);
+      if (reach.level !== "outsider") continue;
+      const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL3, false);
+      const severity = severityFor(reach.level, caps);
+      if (!severity) continue;
+      const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+      findings.push({
+        rule: "untrusted-checkout",
+        severity,
+        confidence: runsCode === "build" ? "high" : "medium",
+        ...stepLocation(step, at),
+        ...jobAndStep(step),
+        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.how}.`,
+        path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: "runs code the pull request controls" }],
+        capabilities: capabilityList(caps),
+        fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
+      });
+    }
+    return findings;
+  }
+};
+function runsWorkspaceCode(step, instructionFiles) {
+  const uses = step.step.uses?.text ?? "";
+  if (uses.startsWith("./")) return "local-action";
+  const run = step.step.run?.text;
+  if (!run) return null;
+  if (RUNS_WORKSPACE_CODE.test(run)) return "build";
+  return instructionFiles.some((f) => run.includes(f.replace(/\/$/, ""))) ? "ai-config" : null;
+}
 
 // src/checks/untrustedInstructions.ts
 var untrustedInstructions = siteRule(
@@ -15651,7 +16284,7 @@ var untrustedInstructions = siteRule(
 );
 
 // src/checks/index.ts
-var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection];
+var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace];
 
 // src/lint.ts
 function lint(options) {
@@ -15662,7 +16295,7 @@ function lint(options) {
   const kept = /* @__PURE__ */ new Map();
   const stats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
   const rules = withConfiguredAgents(loadRules(), config);
-  for (const set of discover(options.paths, errors)) {
+  for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
     const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
       const workflow = repo.workflow(file.abs);
@@ -15702,7 +16335,7 @@ function sparseText(lines) {
 }
 function readQuietly(file) {
   try {
-    return import_node_fs7.default.readFileSync(file, "utf8");
+    return import_node_fs4.default.readFileSync(file, "utf8");
   } catch {
     return "";
   }
@@ -15720,7 +16353,7 @@ function lintWorkflow(repo, workflow, abs, rules, stats) {
   const out = [];
   for (const check of CHECKS) {
     try {
-      out.push(...check.run({ jobs, steps, sites, engine }));
+      out.push(...check.run({ jobs, steps, sites, engine, remote: repo.remote }));
     } catch (err) {
       repo.errors.push({ file: workflow.file.path, line: 1, column: 1, message: `internal error in rule ${check.meta.id}: ${err.message}` });
     }
@@ -15770,119 +16403,23 @@ function uniqueErrors(errors) {
 }
 function defaultConfigPath(paths) {
   for (const given of paths.length ? paths : ["."]) {
-    let dir = import_node_path5.default.resolve(given);
+    let dir = import_node_path3.default.resolve(given);
     try {
-      if (import_node_fs7.default.statSync(dir).isFile()) dir = import_node_path5.default.dirname(dir);
+      if (import_node_fs4.default.statSync(dir).isFile()) dir = import_node_path3.default.dirname(dir);
     } catch {
       continue;
     }
     for (let i = 0; i < 4; i++) {
       for (const name of ["agent-guard.yml", "agent-guard.yaml"]) {
-        const candidate = import_node_path5.default.basename(dir) === ".github" ? import_node_path5.default.join(dir, name) : import_node_path5.default.join(dir, ".github", name);
-        if (import_node_fs7.default.existsSync(candidate)) return candidate;
+        const candidate = import_node_path3.default.basename(dir) === ".github" ? import_node_path3.default.join(dir, name) : import_node_path3.default.join(dir, ".github", name);
+        if (import_node_fs4.default.existsSync(candidate)) return candidate;
       }
-      const parent = import_node_path5.default.dirname(dir);
+      const parent = import_node_path3.default.dirname(dir);
       if (parent === dir) break;
       dir = parent;
     }
   }
   return void 0;
-}
-
-// src/report/common.ts
-var path6 = __toESM(require("path"));
-var TOOL_NAME = "agent-guard";
-var TOOL_URI = "https://github.com/agent-guard/agent-guard";
-function cmpStr(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function cmpOpt(a, b) {
-  return cmpStr(a ?? "", b ?? "");
-}
-function compareFindings(a, b) {
-  return cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.rule, b.rule) || severityRank(b.severity) - severityRank(a.severity) || cmpOpt(a.job, b.job) || cmpOpt(a.step, b.step) || cmpStr(a.message, b.message);
-}
-function sortFindings(findings) {
-  return [...findings].sort(compareFindings);
-}
-function sortErrors(errors) {
-  return [...errors].sort(
-    (a, b) => cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.message, b.message)
-  );
-}
-function sortRules(rules) {
-  const byId = /* @__PURE__ */ new Map();
-  for (const r of rules) if (!byId.has(r.id)) byId.set(r.id, r);
-  return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
-}
-function countBySeverity(findings) {
-  const counts = { critical: 0, high: 0, medium: 0, low: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return counts;
-}
-function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-function severityBreakdown(counts) {
-  return SEVERITIES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(", ");
-}
-function errorFileCount(errors) {
-  return new Set(errors.map((e) => e.file)).size;
-}
-function countLine(result) {
-  const counts = countBySeverity(result.findings);
-  const n = result.findings.length;
-  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
-  let line = `${head} in ${plural(result.stats.files, "file")}`;
-  const bad = errorFileCount(result.errors);
-  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
-  return line;
-}
-function repoPath(file, root) {
-  let f = file;
-  if (root !== void 0) {
-    let rel;
-    if (path6.isAbsolute(f)) rel = path6.relative(path6.resolve(root), f);
-    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path6.win32.relative(root, f);
-    if (rel) f = rel;
-  }
-  f = f.replace(/\\/g, "/");
-  while (f.startsWith("./")) f = f.slice(2);
-  return f;
-}
-var UNSAFE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function sanitizeTerminal(s) {
-  return s.replace(UNSAFE_RE, (ch) => {
-    const cp = ch.charCodeAt(0);
-    if (cp < 32) return String.fromCharCode(9216 + cp);
-    if (cp === 127) return "\u2421";
-    return "\uFFFD";
-  });
-}
-function splitLines(text) {
-  return text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
-}
-function wrap(text, width) {
-  const out = [];
-  for (const para of text.split("\n")) {
-    const words = para.split(/[ \t]+/).filter((w) => w !== "");
-    if (words.length === 0) {
-      out.push("");
-      continue;
-    }
-    let line = "";
-    for (const w of words) {
-      if (line === "") line = w;
-      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
-      else {
-        out.push(line);
-        line = w;
-      }
-    }
-    out.push(line);
-  }
-  while (out.length > 1 && out[out.length - 1] === "") out.pop();
-  return out;
 }
 
 // src/report/github.ts
@@ -16003,217 +16540,6 @@ function jsonStats(s) {
     agentSteps: s.agentSteps,
     durationMs: s.durationMs
   };
-}
-
-// src/report/sarif.ts
-var import_crypto = require("crypto");
-var path7 = __toESM(require("path"));
-var import_url = require("url");
-var SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
-var SRCROOT = "%SRCROOT%";
-var FINGERPRINT_KEY = "agentGuardFindingHash/v1";
-var SECURITY_SEVERITY = {
-  critical: "9.5",
-  high: "8.0",
-  medium: "5.5",
-  low: "3.0"
-};
-function sarifLevel(s) {
-  return s === "critical" || s === "high" ? "error" : s === "medium" ? "warning" : "note";
-}
-function toSarif(result, opts) {
-  const rules = sortRules(result.rules);
-  const ruleIndex = /* @__PURE__ */ new Map();
-  const descriptors = [];
-  for (const r of rules) {
-    ruleIndex.set(r.id, descriptors.length);
-    descriptors.push(ruleDescriptor(r));
-  }
-  const findings = sortFindings(result.findings);
-  for (const f of findings) {
-    if (!ruleIndex.has(f.rule)) {
-      ruleIndex.set(f.rule, descriptors.length);
-      descriptors.push(ruleDescriptor(fallbackRule(f.rule, findings)));
-    }
-  }
-  const fingerprints = computeFingerprints(findings, opts.root);
-  const results = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
-  const errors = sortErrors(result.errors);
-  const nothingRead = errors.length > 0 && errorFileCount(errors) >= result.stats.files;
-  const invocation = { executionSuccessful: !nothingRead };
-  if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
-  const driver = {
-    name: TOOL_NAME,
-    version: opts.toolVersion
-  };
-  if (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(opts.toolVersion)) {
-    driver.semanticVersion = opts.toolVersion;
-  }
-  driver.informationUri = TOOL_URI;
-  driver.rules = descriptors;
-  const run = {
-    tool: { driver },
-    invocations: [invocation]
-  };
-  if (opts.root !== void 0) run.originalUriBaseIds = { [SRCROOT]: { uri: dirUri(opts.root) } };
-  run.results = results;
-  run.columnKind = "utf16CodeUnits";
-  return {
-    $schema: SARIF_SCHEMA_URI,
-    version: "2.1.0",
-    runs: [run]
-  };
-}
-function formatSarif(result, opts) {
-  return `${JSON.stringify(toSarif(result, opts), null, 2)}
-`;
-}
-function ruleDescriptor(r) {
-  const plain = markdownToText(r.help).trim();
-  const full = markdownToText(firstParagraph(r.help)).trim() || r.title;
-  const docsNote = r.docs && !r.help.includes(r.docs);
-  const d = {
-    id: r.id,
-    name: pascalCase(r.id),
-    shortDescription: { text: r.title },
-    fullDescription: { text: full },
-    defaultConfiguration: { level: sarifLevel(r.severity) }
-  };
-  if (r.docs) d.helpUri = r.docs;
-  d.help = {
-    text: (plain || r.title) + (docsNote ? `
-
-Documentation: ${r.docs}` : ""),
-    markdown: (r.help.trim() || r.title) + (docsNote ? `
-
-[Documentation](${r.docs})` : "")
-  };
-  d.properties = {
-    "security-severity": SECURITY_SEVERITY[r.severity],
-    tags: ["security", "github-actions", "ai-agent"]
-  };
-  return d;
-}
-function fallbackRule(id, findings) {
-  let severity = "low";
-  for (const f of findings) if (f.rule === id && severityRank(f.severity) > severityRank(severity)) severity = f.severity;
-  return { id, title: id, severity, help: "", docs: "" };
-}
-function pascalCase(id) {
-  return id.split(/[^A-Za-z0-9]+/).filter((p) => p !== "").map((p) => p[0].toUpperCase() + p.slice(1)).join("");
-}
-function markdownToText(md) {
-  return md.replace(/\r\n/g, "\n").replace(/^```[^\n]*\n([\s\S]*?)^```[ \t]*$/gm, (_m, body) => body.replace(/\n$/, "")).replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/\[([^\]]+)\]\(([^)\s]+)[^)]*\)/g, (_m, text, url) => text === url ? url : `${text} (${url})`).replace(/`([^`\n]+)`/g, "$1").replace(/^#{1,6}[ \t]+/gm, "").replace(/(\*\*|__)(?=\S)([^\n]*?\S)\1/g, "$2").replace(/(^|[\s(])[*_](?=\S)([^*_\n]*?\S)[*_](?=[\s).,;:!?]|$)/gm, "$1$2");
-}
-function firstParagraph(md) {
-  for (const p of md.replace(/\r\n/g, "\n").split(/\n[ \t]*\n/)) {
-    const t = p.trim();
-    if (t === "" || t.startsWith("#") || t.startsWith("```")) continue;
-    return t.replace(/\s*\n\s*/g, " ");
-  }
-  return "";
-}
-function sarifResult(f, ruleIndex, fingerprint, root) {
-  const r = {
-    ruleId: f.rule,
-    ruleIndex,
-    level: sarifLevel(f.severity),
-    message: { text: resultMessage(f) },
-    locations: [{ physicalLocation: physicalLocation(f.file, f, root) }],
-    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint }
-  };
-  if (f.related?.length) {
-    r.relatedLocations = f.related.map((h, id) => ({ id, physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }));
-  }
-  if (f.path.length > 0) {
-    r.codeFlows = [
-      {
-        threadFlows: [
-          {
-            locations: f.path.map((h) => ({
-              location: { physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }
-            }))
-          }
-        ]
-      }
-    ];
-  }
-  const props = {
-    severity: f.severity,
-    confidence: f.confidence,
-    capabilities: [...f.capabilities]
-  };
-  if (f.job !== void 0) props.job = f.job;
-  if (f.step !== void 0) props.step = f.step;
-  r.properties = props;
-  return r;
-}
-function resultMessage(f) {
-  const parts = [f.message.trim()];
-  if (f.capabilities.length > 0) parts.push(`The agent holds: ${f.capabilities.join(", ")}.`);
-  if (f.fix.trim() !== "") parts.push(`Fix: ${f.fix.trim()}`);
-  return parts.join("\n\n");
-}
-function physicalLocation(file, span, root) {
-  const loc2 = { artifactLocation: artifactLocation(file, root) };
-  const region = sarifRegion(span);
-  if (region) loc2.region = region;
-  return loc2;
-}
-function sarifRegion(s) {
-  if (!(s.line >= 1)) return void 0;
-  const region = { startLine: s.line };
-  const hasCol = s.column >= 1;
-  if (hasCol) region.startColumn = s.column;
-  const endLine = s.endLine !== void 0 && s.endLine >= s.line ? s.endLine : void 0;
-  if (endLine !== void 0) region.endLine = endLine;
-  if (s.endColumn !== void 0 && s.endColumn >= 1 && hasCol) {
-    if ((endLine ?? s.line) > s.line || s.endColumn > s.column) {
-      if (endLine === void 0) region.endLine = s.line;
-      region.endColumn = s.endColumn;
-    }
-  }
-  return region;
-}
-function artifactLocation(file, root) {
-  const rel = repoPath(file, root);
-  if (rel.startsWith("/")) return { uri: `file://${encodePath(rel, false)}` };
-  if (/^[A-Za-z]:\//.test(rel)) return { uri: `file:///${rel.slice(0, 2)}${encodePath(rel.slice(2), false)}` };
-  return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
-}
-function encodePath(p, relative2) {
-  return p.split("/").map((seg, i) => {
-    let e = encodeURI(seg).replace(/\?/g, "%3F").replace(/#/g, "%23");
-    if (relative2 && i === 0) e = e.replace(/:/g, "%3A");
-    return e;
-  }).join("/");
-}
-function dirUri(root) {
-  const href = (0, import_url.pathToFileURL)(path7.resolve(root)).href;
-  return href.endsWith("/") ? href : `${href}/`;
-}
-function notification(e, root) {
-  return {
-    level: "error",
-    message: { text: e.message },
-    locations: [{ physicalLocation: physicalLocation(e.file, e, root) }]
-  };
-}
-function messageWithoutLines(message) {
-  return message.replace(/\b(lines?|ln|columns?|cols?)(\s*)\d+(?:\s*[-–,]\s*\d+)*/gi, "$1$2#").replace(/\bL\d+(?:-L?\d+)?\b/g, "L#").replace(/(\.[A-Za-z0-9]+):\d+(?::\d+)?/g, "$1:#").replace(/\s+/g, " ").trim();
-}
-function findingFingerprintBase(f, root) {
-  const parts = [FINGERPRINT_KEY, f.rule, repoPath(f.file, root), f.job ?? "", f.step ?? "", messageWithoutLines(f.message)];
-  return (0, import_crypto.createHash)("sha256").update(parts.join("\0")).digest("hex").slice(0, 32);
-}
-function computeFingerprints(findings, root) {
-  const seen = /* @__PURE__ */ new Map();
-  return findings.map((f) => {
-    const base = findingFingerprintBase(f, root);
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return `${base}:${n}`;
-  });
 }
 
 // src/report/text.ts
@@ -16388,6 +16714,158 @@ function charWidth(cp) {
 
 // src/report/summary.ts
 var SUMMARY_LIMIT_BYTES = 1024 * 1024;
+var MAX_MESSAGE = 2e3;
+var MAX_FIX = 4e3;
+var MAX_NOTE = 300;
+var MAX_HOPS = 30;
+var MAX_SUMMARY_LINE = 160;
+var CONTROL_RE2 = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function inert2(s) {
+  return s.replace(/\r\n?/g, "\n").replace(CONTROL_RE2, (ch) => {
+    const cp = ch.charCodeAt(0);
+    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
+  });
+}
+function clip(s, max) {
+  return s.length > max ? `${s.slice(0, max - 1)}\u2026` : s;
+}
+function html(s) {
+  return inert2(s).replace(/[\n\t]+/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+function md(s, breaks = false) {
+  const lines = inert2(s).split("\n").map(
+    (l) => l.replace(/\t/g, " ").replace(/[\\`*_[\]{}|~!#]/g, (c) => `\\${c}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+  );
+  return lines.join(breaks ? "<br>" : " ");
+}
+function code(s) {
+  return `<code>${md(s)}</code>`;
+}
+function docsLink(url) {
+  if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return "";
+  return `[docs](${url.replace(/\(/g, "%28").replace(/\)/g, "%29").replace(/\|/g, "%7C")})`;
+}
+function bytes(s) {
+  return Buffer.byteLength(s, "utf8");
+}
+function formatStepSummary(result, opts = {}) {
+  const limit2 = opts.maxBytes ?? SUMMARY_LIMIT_BYTES;
+  const findings = [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || compareFindings(a, b));
+  const errors = sortErrors(result.errors);
+  const counts = countBySeverity(findings);
+  const head = [];
+  const icon = findings.length > 0 ? "\u26A0\uFE0F" : errors.length > 0 ? "\u2757" : "\u2705";
+  head.push(`## ${icon} ${TOOL_NAME}: ${countLine(result)}`, "");
+  const s = result.stats;
+  head.push(
+    `Scanned ${plural(s.files, "file")} (${plural(s.workflows, "workflow")}, ${plural(s.actions, "action")}): ${plural(s.jobs, "job")}, ${plural(s.steps, "step")}, ${plural(s.agentSteps, "agent step")}.`,
+    ""
+  );
+  if (findings.length > 0) {
+    head.push("| Severity | Findings |", "| --- | ---: |");
+    for (const sev of SEVERITIES) head.push(`| ${sev} | ${counts[sev]} |`);
+    head.push("");
+    head.push(...ruleTable(findings, result.rules), "");
+  }
+  const tail = errors.length > 0 ? errorSection(errors, Math.floor(limit2 / 4)) : [];
+  const headText = head.join("\n");
+  const tailText = tail.length > 0 ? `${tail.join("\n")}
+` : "";
+  const reserve = 512;
+  let budget = limit2 - bytes(headText) - bytes(tailText) - reserve;
+  const body = [];
+  if (findings.length > 0) {
+    body.push("### Findings", "");
+    budget -= bytes("### Findings\n\n");
+    let shown = 0;
+    for (const f of findings) {
+      const block = findingBlock(f).join("\n");
+      const size = bytes(block) + 1;
+      if (size > budget) break;
+      body.push(block);
+      budget -= size;
+      shown++;
+    }
+    if (shown < findings.length) {
+      const more = findings.length - shown;
+      body.push(
+        `> [!NOTE]`,
+        `> ${more} more finding${more === 1 ? "" : "s"} not shown: the summary is limited to ${Math.floor(limit2 / 1024)} KiB. Run ${TOOL_NAME} with \`--format json\` or \`--format sarif\` for the full list.`,
+        ""
+      );
+    }
+  }
+  let out = `${headText}
+${body.length > 0 ? `${body.join("\n")}
+` : ""}${tailText}`;
+  if (bytes(out) > limit2) out = truncateBytes(out, limit2);
+  return out;
+}
+function ruleTable(findings, rules) {
+  const meta = new Map(sortRules(rules).map((r) => [r.id, r]));
+  const byRule = /* @__PURE__ */ new Map();
+  for (const f of findings) {
+    const e = byRule.get(f.rule);
+    if (!e) byRule.set(f.rule, { count: 1, severity: f.severity });
+    else {
+      e.count++;
+      if (severityRank(f.severity) > severityRank(e.severity)) e.severity = f.severity;
+    }
+  }
+  const rows = [...byRule.entries()].sort(
+    ([a, x], [b, y]) => severityRank(y.severity) - severityRank(x.severity) || y.count - x.count || (a < b ? -1 : a > b ? 1 : 0)
+  );
+  const out = ["| Rule | Severity | Findings | Docs |", "| --- | --- | ---: | --- |"];
+  for (const [id, e] of rows) {
+    const m = meta.get(id);
+    const title = m ? ` ${md(m.title)}` : "";
+    out.push(`| ${code(id)}${title} | ${e.severity} | ${e.count} | ${m ? docsLink(m.docs) : ""} |`);
+  }
+  return out;
+}
+function findingBlock(f) {
+  const firstLine = clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
+  const out = [
+    "<details>",
+    `<summary><strong>${f.severity}</strong> <code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLine)}</summary>`,
+    ""
+  ];
+  const where = [`${code(`${f.file}:${f.line}:${f.column}`)}`];
+  if (f.job !== void 0) where.push(`job ${code(f.job)}`);
+  if (f.step !== void 0) where.push(`step ${code(f.step)}`);
+  out.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
+  out.push(`**Message:** ${md(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
+  if (f.path.length > 0) {
+    const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
+    if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
+    out.push(`**Path:** ${hops.join(" \u2192 ")}`, "");
+  }
+  if (f.capabilities.length > 0) out.push(`**Agent holds:** ${f.capabilities.map((c) => code(c)).join(", ")}`, "");
+  if (f.fix.trim() !== "") out.push(`**Fix:** ${md(clip(f.fix.trim(), MAX_FIX), true)}`, "");
+  out.push("</details>", "");
+  return out;
+}
+function errorSection(errors, budget) {
+  const out = ["### Files that could not be read", ""];
+  let used = bytes(out.join("\n"));
+  let shown = 0;
+  for (const e of errors) {
+    const line = `- ${code(`${e.file}:${e.line}:${e.column}`)}: ${md(clip(e.message.trim(), MAX_MESSAGE))}`;
+    if (used + bytes(line) + 1 > budget) break;
+    out.push(line);
+    used += bytes(line) + 1;
+    shown++;
+  }
+  if (shown < errors.length) out.push(`- \u2026 and ${errors.length - shown} more`);
+  out.push("");
+  return out;
+}
+function truncateBytes(s, limit2) {
+  const buf = Buffer.from(s, "utf8");
+  let end = Math.max(0, limit2);
+  while (end > 0 && end < buf.length && (buf[end] & 192) === 128) end--;
+  return buf.subarray(0, end).toString("utf8");
+}
 
 // src/report/index.ts
 var FORMATS = ["text", "json", "sarif", "github"];
@@ -16418,7 +16896,605 @@ function colorEnabled(isTTY, env) {
   return isTTY === true;
 }
 
+// src/guard/untrusted.ts
+var import_node_fs5 = __toESM(require("node:fs"));
+var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
+var WRITE_ONLY_EVENTS = /* @__PURE__ */ new Set(["push", "workflow_dispatch", "schedule"]);
+function obj(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? v : void 0;
+}
+function str2(v) {
+  return typeof v === "string" ? v : void 0;
+}
+function show(v, fallback = "unknown") {
+  const s = typeof v === "string" || typeof v === "number" ? String(v) : "";
+  if (s === "") return fallback;
+  const clean = s.replace(/[^A-Za-z0-9_.\-/[\]]/g, "?");
+  return clean.length > 100 ? `${clean.slice(0, 99)}\u2026` : clean;
+}
+function untrusted(event, reason) {
+  return { untrusted: true, event, reason };
+}
+function trusted(event, reason) {
+  return { untrusted: false, event, reason };
+}
+function isBot(user) {
+  if (!user) return false;
+  return str2(user.type) === "Bot" || (str2(user.login) ?? "").endsWith("[bot]");
+}
+function outsiderAmong(authors) {
+  for (const { what, item } of authors) {
+    if (!item) return `the payload has no ${what}, so its author cannot be checked`;
+    const login = show(obj(item.user)?.login);
+    const assoc = str2(item.author_association);
+    if (!assoc) return `${what} by ${login} has no author_association`;
+    if (!TRUSTED_ASSOCIATIONS.has(assoc)) return `${what} was written by ${login} (author_association ${show(assoc)}), who is not an owner, member or collaborator`;
+    if (isBot(obj(item.user))) return `${what} was written by the bot ${login}, which writes for whoever drives it`;
+  }
+  return void 0;
+}
+function authorsLine(authors) {
+  return authors.map(({ what, item }) => `${what} by ${show(obj(item?.user)?.login)} (${show(item?.author_association)})`).join(" and ");
+}
+function numbered(kind, item) {
+  const n = item?.number;
+  return typeof n === "number" ? `${kind} #${n}` : kind;
+}
+function forkReason(pr, repoName) {
+  if (!pr) return "the payload has no pull_request, so its head cannot be checked";
+  const head = obj(obj(pr.head)?.repo);
+  const base = str2(obj(obj(pr.base)?.repo)?.full_name) ?? repoName;
+  const headName = str2(head?.full_name);
+  if (!headName) return `the head repository of ${numbered("pull request", pr)} is gone or unknown (a deleted fork)`;
+  if (!base) return `the payload names no base repository for ${numbered("pull request", pr)}`;
+  if (headName !== base) return `${numbered("pull request", pr)} comes from the fork ${show(headName)}`;
+  return void 0;
+}
+function decideTrust(eventName, payload) {
+  const event = eventName ?? "";
+  if (!event) return untrusted("", "GITHUB_EVENT_NAME is not set, so who wrote the input cannot be checked.");
+  const p = obj(payload);
+  if (!p) return untrusted(event, `the '${show(event)}' event payload is not a JSON object, so who wrote the input cannot be checked.`);
+  const repoName = str2(obj(p.repository)?.full_name);
+  const sender = obj(p.sender);
+  if (isBot(sender)) {
+    return untrusted(event, `the '${show(event)}' event was sent by the bot ${show(sender?.login)}, which acts for whoever drives it.`);
+  }
+  if (WRITE_ONLY_EVENTS.has(event)) {
+    if (event === "schedule") {
+      return trusted(event, "'schedule' is fired by the repository's own cron and carries no outsider text (what the agent fetches itself is not covered).");
+    }
+    if (!sender) return untrusted(event, `the '${event}' payload names no sender.`);
+    return trusted(event, `'${event}' needs write access, and was fired by ${show(sender.login)}.`);
+  }
+  switch (event) {
+    case "issues":
+    case "issue_comment":
+    case "discussion":
+    case "discussion_comment": {
+      const isDiscussion = event.startsWith("discussion");
+      const parent = obj(isDiscussion ? p.discussion : p.issue);
+      const parentWhat = numbered(isDiscussion ? "discussion" : obj(parent?.pull_request) ? "pull request" : "issue", parent);
+      const authors = [];
+      if (event.endsWith("_comment")) authors.push({ what: "the comment", item: obj(p.comment) });
+      authors.push({ what: parentWhat, item: parent });
+      const outsider = outsiderAmong(authors);
+      if (outsider) return untrusted(event, `${outsider}.`);
+      return trusted(event, `${authorsLine(authors)}: every author is an owner, member or collaborator.`);
+    }
+    case "pull_request":
+    case "pull_request_target":
+    case "pull_request_review":
+    case "pull_request_review_comment": {
+      const pr = obj(p.pull_request);
+      const fork = forkReason(pr, repoName);
+      if (fork) return untrusted(event, `${fork}.`);
+      const authors = [];
+      if (event === "pull_request_review") authors.push({ what: "the review", item: obj(p.review) });
+      if (event === "pull_request_review_comment") authors.push({ what: "the review comment", item: obj(p.comment) });
+      authors.push({ what: numbered("pull request", pr), item: pr });
+      const outsider = outsiderAmong(authors);
+      if (outsider) return untrusted(event, `${outsider}.`);
+      return trusted(event, `${authorsLine(authors)}, from a branch of this repository: every author is an owner, member or collaborator.`);
+    }
+    case "workflow_run": {
+      const run = obj(p.workflow_run);
+      if (!run) return untrusted(event, "the payload has no workflow_run, so the upstream run cannot be checked.");
+      const head = str2(obj(run.head_repository)?.full_name);
+      if (!head || !repoName) return untrusted(event, "the upstream run names no head repository, so where its code came from cannot be checked.");
+      if (head !== repoName) return untrusted(event, `the upstream run ran code from the fork ${show(head)}.`);
+      for (const who of [obj(run.actor), obj(run.triggering_actor)]) {
+        if (isBot(who)) return untrusted(event, `the upstream run was started by the bot ${show(who?.login)}, which acts for whoever drives it.`);
+      }
+      const upstream = str2(run.event) ?? "";
+      if (WRITE_ONLY_EVENTS.has(upstream) || upstream === "pull_request") {
+        return trusted(event, `the upstream run was a '${show(upstream)}' on a branch of this repository.`);
+      }
+      return untrusted(event, `the upstream run was fired by '${show(upstream, "an unknown event")}', whose input outsiders may write.`);
+    }
+    case "repository_dispatch":
+      return untrusted(event, "'repository_dispatch' carries whatever payload the API caller chose.");
+    case "merge_group":
+      return untrusted(event, "'merge_group' runs pull-request code, which outsiders may have written.");
+    default:
+      return untrusted(event, `agent-guard does not know who can write the input of '${show(event)}' events, so it assumes anyone.`);
+  }
+}
+function readTrustDecision(env) {
+  const event = env.GITHUB_EVENT_NAME;
+  if (!event) return decideTrust(void 0, void 0);
+  const file = env.GITHUB_EVENT_PATH;
+  if (!file) return untrusted(event, "GITHUB_EVENT_PATH is not set, so who wrote the input cannot be checked.");
+  let text;
+  try {
+    text = import_node_fs5.default.readFileSync(file, "utf8");
+  } catch (err) {
+    return untrusted(event, `the event payload ${show(file)} cannot be read (${err.code ?? "error"}), so who wrote the input cannot be checked.`);
+  }
+  let payload;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return untrusted(event, `the event payload ${show(file)} is not valid JSON, so who wrote the input cannot be checked.`);
+  }
+  return decideTrust(event, payload);
+}
+function untrustedRefusal(decision, opts, allowOnUntrusted, override) {
+  if (!decision.untrusted || allowOnUntrusted) return void 0;
+  const opened = [];
+  if (opts.allowHosts.length) opened.push(`allow-hosts (${opts.allowHosts.map((h) => `${h.host}:${h.port}`).join(", ")})`);
+  if (opts.passEnv.length) opened.push(`pass-env (${opts.passEnv.join(", ")})`);
+  if (!opened.length) return void 0;
+  return `refused: the input is untrusted (${decision.reason.replace(/\.$/, "")}), and ${opened.join(" and ")} would hand an agent hijacked by that input a way out or a credential; remove them, or set ${override} if you accept that`;
+}
+
+// src/action/runner.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs6 = __toESM(require("node:fs"));
+var InputError = class extends Error {
+};
+function getInput(ctx, name) {
+  const upper = name.toUpperCase();
+  for (const key2 of [`INPUT_${upper}`, `INPUT_${upper.replace(/-/g, "_")}`]) {
+    const value = ctx.env[key2];
+    if (value !== void 0 && value.trim() !== "") return value.trim();
+  }
+  return "";
+}
+function getBooleanInput(ctx, name, fallback) {
+  const value = getInput(ctx, name);
+  if (value === "") return fallback;
+  if (["true", "True", "TRUE"].includes(value)) return true;
+  if (["false", "False", "FALSE"].includes(value)) return false;
+  throw new InputError(`input '${name}' must be true or false, not '${printable(value)}'`);
+}
+function getListInput(ctx, name) {
+  return getInput(ctx, name).split("\n").map((line) => line.replace(/(^|\s)#.*$/, "")).flatMap((line) => line.split(",")).map((item) => item.trim()).filter((item) => item !== "");
+}
+function getPositiveIntInput(ctx, name) {
+  const value = getInput(ctx, name);
+  if (value === "") return void 0;
+  if (!/^[1-9][0-9]{0,14}$/.test(value)) throw new InputError(`input '${name}' must be a positive whole number, not '${printable(value)}'`);
+  return Number(value);
+}
+function getChoiceInput(ctx, name, choices, fallback) {
+  const value = getInput(ctx, name);
+  if (value === "") return fallback;
+  if (!choices.includes(value)) {
+    throw new InputError(`input '${name}' must be one of ${choices.join(", ")}, not '${printable(value)}'`);
+  }
+  return value;
+}
+function printable(value) {
+  const flat = value.replace(/[^\x20-\x7e]/g, "?").replace(/::/g, ":\u200B:");
+  return flat.length > 80 ? `${flat.slice(0, 79)}\u2026` : flat;
+}
+function setOutputs(ctx, outputs) {
+  const file = ctx.env.GITHUB_OUTPUT;
+  if (!file) return;
+  let text = "";
+  for (const [name, value] of Object.entries(outputs)) text += fileCommand(name, value);
+  import_node_fs6.default.appendFileSync(file, text);
+}
+function fileCommand(name, value) {
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new Error(`bad output name '${name}'`);
+  let delimiter = `ghadelimiter_${(0, import_node_crypto2.randomUUID)()}`;
+  while (value.includes(delimiter)) delimiter = `ghadelimiter_${(0, import_node_crypto2.randomUUID)()}`;
+  return `${name}<<${delimiter}
+${value}
+${delimiter}
+`;
+}
+function appendSummary(ctx, markdown) {
+  const file = ctx.env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  import_node_fs6.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
+`);
+}
+function errorCommand(message) {
+  return `::error title=agent-guard::${message.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")}
+`;
+}
+function withoutInputs(env) {
+  const out = {};
+  for (const [name, value] of Object.entries(env)) if (!name.startsWith("INPUT_")) out[name] = value;
+  return out;
+}
+
+// src/action/lint.ts
+function readLintInputs(ctx) {
+  const paths = getListInput(ctx, "path").map((p) => import_node_path4.default.resolve(ctx.cwd, p));
+  const sarif = getInput(ctx, "sarif-file");
+  const config = getInput(ctx, "config");
+  const baseline = getInput(ctx, "baseline");
+  return {
+    paths: paths.length ? paths : [ctx.cwd],
+    format: getChoiceInput(ctx, "format", FORMATS, "text"),
+    failOn: getChoiceInput(ctx, "fail-on", [...SEVERITIES, "none"], "high"),
+    config: config ? import_node_path4.default.resolve(ctx.cwd, config) : void 0,
+    sarifFile: import_node_path4.default.resolve(ctx.cwd, sarif || import_node_path4.default.join(ctx.env.RUNNER_TEMP || ctx.cwd, "agent-guard.sarif")),
+    baseline: baseline ? import_node_path4.default.resolve(ctx.cwd, baseline) : void 0,
+    // Read here so that a typo fails the step instead of silently skipping the upload.
+    uploadSarif: getBooleanInput(ctx, "upload-sarif", false)
+  };
+}
+function highest(result) {
+  let worst = "none";
+  for (const f of result.findings) if (worst === "none" || severityRank(f.severity) > severityRank(worst)) worst = f.severity;
+  return worst;
+}
+function relative2(ctx, file) {
+  const rel = import_node_path4.default.relative(ctx.cwd, file);
+  return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : file;
+}
+function actionLint(ctx, toolVersion) {
+  const inputs = readLintInputs(ctx);
+  const configPath = inputs.config ?? defaultConfigPath(inputs.paths);
+  const config = configPath ? readConfig(configPath) : void 0;
+  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd });
+  let outcome;
+  let result = full;
+  if (inputs.baseline) {
+    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), ctx.cwd);
+    result = { ...full, findings: outcome.fresh };
+  }
+  const root = ctx.cwd;
+  ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
+  if (inputs.format !== "github") ctx.stdout.write(formatGithub(result, { root }));
+  import_node_fs7.default.mkdirSync(import_node_path4.default.dirname(inputs.sarifFile), { recursive: true });
+  import_node_fs7.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
+  const notes = [];
+  if (inputs.baseline && outcome) {
+    const note = baselineNote(relative2(ctx, inputs.baseline), outcome);
+    ctx.stderr.write(`agent-guard: ${note}
+`);
+    notes.push(`> ${md(note)}`);
+  }
+  notes.push(`SARIF: <code>${md(relative2(ctx, inputs.sarifFile))}</code>${inputs.uploadSarif ? ", uploaded to code scanning by the next step" : ""}`);
+  appendSummary(ctx, `${formatStepSummary(result)}
+${notes.join("\n\n")}
+`);
+  const worst = highest(result);
+  setOutputs(ctx, {
+    findings: String(result.findings.length),
+    "highest-severity": worst,
+    "sarif-file": inputs.sarifFile,
+    untrusted: String(readTrustDecision(ctx.env).untrusted)
+  });
+  const nothingRead = full.stats.workflows === 0 && full.errors.length > 0 && full.sources.size === 0;
+  if (nothingRead) {
+    ctx.stderr.write("agent-guard: no workflow could be read; failing\n");
+    return 2;
+  }
+  if (inputs.failOn === "none") return 0;
+  const threshold = severityRank(inputs.failOn);
+  const failing = result.findings.filter((f) => severityRank(f.severity) >= threshold).length;
+  if (failing > 0) {
+    ctx.stderr.write(`agent-guard: ${failing} finding${failing === 1 ? "" : "s"} at or above fail-on: ${inputs.failOn}
+`);
+    return 1;
+  }
+  return 0;
+}
+
+// src/action/run.ts
+var import_node_path9 = __toESM(require("node:path"));
+init_command();
+init_errors();
+init_options();
+
+// src/guard/wrap.ts
+var import_node_fs12 = __toESM(require("node:fs"));
+var import_node_path8 = __toESM(require("node:path"));
+init_errors();
+init_options();
+var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
+var WRAP_USAGE = "usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]\n  prints a wrapper that runs Claude Code under `agent-guard run` (or installs it as DIR/claude);\n  GUARD_OPTIONs are `agent-guard run` options (default --provider anthropic)";
+function shellQuote(s) {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+function renderClaudeWrapper(spec) {
+  const words = [spec.node, spec.guard, "run", ...spec.guardArgs, "--", spec.claude].map(shellQuote);
+  return [
+    "#!/bin/sh",
+    `# Claude Code under agent-guard, ${WRAPPER_MARKER}. The real claude runs in the jail: no`,
+    "# secrets, no network but the Anthropic API through the guard's proxy, which holds the key.",
+    `exec ${words.join(" ")} "$@"`,
+    ""
+  ].join("\n");
+}
+function isInside(child, parent) {
+  const rel = import_node_path8.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path8.default.isAbsolute(rel);
+}
+function realOrSelf(p) {
+  try {
+    return import_node_fs12.default.realpathSync(p);
+  } catch {
+    return import_node_path8.default.resolve(p);
+  }
+}
+function isExecutableFile(p) {
+  try {
+    import_node_fs12.default.accessSync(p, import_node_fs12.default.constants.X_OK);
+    return import_node_fs12.default.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+function isWrapper(p) {
+  try {
+    const fd = import_node_fs12.default.openSync(p, "r");
+    try {
+      const buf = Buffer.alloc(512);
+      const n = import_node_fs12.default.readSync(fd, buf, 0, buf.length, 0);
+      return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
+    } finally {
+      import_node_fs12.default.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+function findRealClaude(pathEnv, exclude) {
+  const skip = exclude.map(realOrSelf);
+  for (const dir of (pathEnv ?? "").split(":")) {
+    if (!import_node_path8.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path8.default.join(dir, "claude");
+    if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
+  }
+  return void 0;
+}
+function parseWrapArgs(args) {
+  const [agent, ...rest] = args;
+  if (agent === "--help" || agent === "-h") throw new GuardError("usage", WRAP_USAGE);
+  if (agent !== "claude") throw new GuardError("usage", `wrap supports claude only${agent ? `, not '${agent}'` : ""}. ${WRAP_USAGE}`);
+  const out = { allowOnUntrusted: false, guardArgs: [] };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === "--") {
+      out.guardArgs = rest.slice(i + 1);
+      break;
+    }
+    const eq = arg.indexOf("=");
+    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      if (flag !== arg) return arg.slice(eq + 1);
+      if (i + 1 >= rest.length) throw new GuardError("usage", `${flag} needs a value`);
+      return rest[++i];
+    };
+    switch (flag) {
+      case "--install":
+        out.install = value();
+        break;
+      case "--claude":
+        out.claude = value();
+        break;
+      case "--allow-on-untrusted":
+        out.allowOnUntrusted = true;
+        break;
+      case "--help":
+      case "-h":
+        throw new GuardError("usage", WRAP_USAGE);
+      default:
+        throw new GuardError("usage", `unknown option '${arg}' (guard options go after --). ${WRAP_USAGE}`);
+    }
+  }
+  if (out.guardArgs.includes("--")) throw new GuardError("usage", "the guard options after -- cannot hold another --: the command is the real claude");
+  return out;
+}
+function prepareClaudeWrapper(input, io) {
+  const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
+  const installDir = input.install ? import_node_path8.default.resolve(io.cwd, input.install) : void 0;
+  if (installDir && isInside(realOrSelf(installDir), workspace2)) {
+    throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
+  }
+  const guard = realOrSelf(import_node_path8.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs12.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  if (isInside(guard, workspace2)) {
+    throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
+  }
+  const node = realOrSelf(io.node);
+  let claude;
+  if (input.claude) {
+    claude = realOrSelf(import_node_path8.default.resolve(io.cwd, input.claude));
+    if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
+    if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
+  } else {
+    claude = findRealClaude(io.env.PATH, installDir ? [installDir] : []);
+    if (!claude) throw new GuardError("usage", "cannot find claude on PATH: install Claude Code first, or name it with --claude PATH");
+  }
+  const guardArgs = [...input.guardArgs];
+  if (!guardArgs.some((a) => a === "--provider" || a.startsWith("--provider="))) guardArgs.unshift("--provider", "anthropic");
+  const options = parseRunArgs([...guardArgs, "--", claude]);
+  if (!options.providers.some((p) => p.name === "anthropic")) {
+    throw new GuardError("usage", "Claude Code talks to the Anthropic API: the guard options must include --provider anthropic");
+  }
+  if (io.env.GITHUB_ACTIONS === "true") {
+    const refusal = untrustedRefusal(readTrustDecision(io.env), options, input.allowOnUntrusted, "--allow-on-untrusted");
+    if (refusal) throw new GuardError("usage", refusal);
+  }
+  const spec = { node, guard, claude, guardArgs };
+  return { spec, options, text: renderClaudeWrapper(spec) };
+}
+function installWrapper(dir, text) {
+  import_node_fs12.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path8.default.join(dir, "claude");
+  const tmp = import_node_path8.default.join(dir, `.claude.${process.pid}.tmp`);
+  import_node_fs12.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs12.default.chmodSync(tmp, 493);
+  import_node_fs12.default.renameSync(tmp, target);
+  return target;
+}
+function wrapMain(args, io) {
+  try {
+    const parsed = parseWrapArgs(args);
+    const prepared = prepareClaudeWrapper(parsed, io);
+    if (!parsed.install) {
+      io.stdout.write(prepared.text);
+      return 0;
+    }
+    const target = installWrapper(import_node_path8.default.resolve(io.cwd, parsed.install), prepared.text);
+    io.stdout.write(`${target}
+`);
+    io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
+`);
+    return 0;
+  } catch (err) {
+    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.message}
+`);
+    else io.stderr.write(`agent-guard: cannot write the wrapper: ${err.message}
+`);
+    return GUARD_FAILURE_EXIT;
+  }
+}
+
+// src/action/run.ts
+var OVERRIDE = "allow-on-untrusted: true";
+var RUN_SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"];
+function guardArgsFromInputs(ctx, defaultProviders = []) {
+  const args = [];
+  const providers = getListInput(ctx, "providers");
+  for (const p of providers.length ? providers : defaultProviders) args.push("--provider", p);
+  for (const h of getListInput(ctx, "allow-hosts")) args.push("--allow-host", h);
+  for (const n of getListInput(ctx, "pass-env")) args.push("--pass-env", n);
+  args.push("--workspace", getChoiceInput(ctx, "workspace", ["rw", "ro"], "rw"));
+  const maxRequests = getPositiveIntInput(ctx, "max-requests");
+  if (maxRequests !== void 0) args.push("--max-requests", String(maxRequests));
+  const maxTokens = getPositiveIntInput(ctx, "max-tokens");
+  if (maxTokens !== void 0) args.push("--max-tokens", String(maxTokens));
+  return args;
+}
+function trustSummary(decision) {
+  const verdict = decision.untrusted ? "untrusted (outsider-controlled)" : "trusted";
+  return `### agent-guard: triggering input ${verdict}
+
+${md(decision.reason)}
+
+`;
+}
+function announce(ctx, decision) {
+  ctx.stderr.write(`agent-guard: triggering input is ${decision.untrusted ? "untrusted" : "trusted"}: ${decision.reason}
+`);
+  setOutputs(ctx, { untrusted: String(decision.untrusted) });
+  appendSummary(ctx, trustSummary(decision));
+}
+function fail(ctx, message) {
+  ctx.stderr.write(`agent-guard: ${message}
+`);
+  ctx.stdout.write(errorCommand(message));
+  appendSummary(ctx, `**Not run:** ${md(message)}
+`);
+  return GUARD_FAILURE_EXIT;
+}
+function guardFailure(err) {
+  if (err instanceof GuardError) return `${err.layer === "usage" ? "" : `${err.layer} layer: `}${err.message}`;
+  if (err instanceof InputError) return err.message;
+  return `internal error: ${err?.message ?? String(err)}`;
+}
+async function actionRun(ctx) {
+  const decision = readTrustDecision(ctx.env);
+  announce(ctx, decision);
+  let opts;
+  try {
+    const command2 = getInput(ctx, "run");
+    if (!command2) throw new InputError("input 'run' is empty: give the agent's command line");
+    if (!getListInput(ctx, "providers").length) {
+      throw new InputError("input 'providers' is empty: name the model provider(s) the agent calls (anthropic, openai, gemini, github-models, openrouter)");
+    }
+    opts = parseRunArgs([...guardArgsFromInputs(ctx), "--", ...RUN_SHELL, command2]);
+    const refusal = untrustedRefusal(decision, opts, getBooleanInput(ctx, "allow-on-untrusted", false), OVERRIDE);
+    if (refusal) return fail(ctx, refusal);
+  } catch (err) {
+    return fail(ctx, guardFailure(err));
+  }
+  try {
+    const { exitCode, audit } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
+    ctx.stderr.write(`${audit.summaryLine(exitCode)}
+`);
+    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
+    setOutputs(ctx, { "exit-code": String(exitCode) });
+    return exitCode;
+  } catch (err) {
+    return fail(ctx, guardFailure(err));
+  }
+}
+function actionWrap(ctx, self) {
+  const decision = readTrustDecision(ctx.env);
+  announce(ctx, decision);
+  try {
+    const temp = ctx.env.RUNNER_TEMP;
+    if (!temp) throw new InputError("RUNNER_TEMP is not set: mode wrap installs the wrapper there, out of the agent's reach");
+    const allowOnUntrusted = getBooleanInput(ctx, "allow-on-untrusted", false);
+    const guardArgs = guardArgsFromInputs(ctx, ["anthropic"]);
+    const prepared = prepareClaudeWrapper(
+      { claude: getInput(ctx, "claude") || void 0, guardArgs, allowOnUntrusted: true },
+      { env: withoutInputs(ctx.env), cwd: ctx.cwd, node: self.node, guard: self.guard }
+    );
+    const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
+    if (refusal) return fail(ctx, refusal);
+    const target = installWrapper(import_node_path9.default.join(temp, "agent-guard"), prepared.text);
+    ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
+`);
+    setOutputs(ctx, { "claude-wrapper": target });
+    appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.
+`);
+    return 0;
+  } catch (err) {
+    return fail(ctx, guardFailure(err));
+  }
+}
+
+// src/action/index.ts
+var ACTION_MODES = ["lint", "run", "wrap"];
+async function actionMain(args, ctx, self) {
+  const [mode, ...rest] = args;
+  const fail2 = (message) => {
+    ctx.stderr.write(`agent-guard: ${message}
+`);
+    ctx.stdout.write(errorCommand(message));
+    return 2;
+  };
+  if (rest.length) return fail2(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
+  try {
+    switch (mode) {
+      case "lint":
+        return actionLint(ctx, self.version);
+      case "run":
+        return await actionRun(ctx);
+      case "wrap":
+        return actionWrap(ctx, self);
+      default:
+        return fail2(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
+    }
+  } catch (err) {
+    if (err instanceof InputError || err instanceof ConfigError) return fail2(err.message);
+    return fail2(`internal error: ${err?.message ?? String(err)}`);
+  }
+}
+
 // src/cli.ts
+init_command();
 var VERSION = "0.1.0";
 var USAGE = `usage: agent-guard <command> [options]
 
@@ -16428,8 +17504,12 @@ commands:
       --fail-on critical|high|medium|low|none   exit 1 at or above this severity (default high)
       --config FILE    config file (default .github/agent-guard.yml when present)
       --output FILE    write the report to FILE instead of standard output
+      --baseline FILE  report only findings not recorded in FILE
+      --write-baseline FILE   record every current finding in FILE (and exit 0)
   run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
   doctor           what isolation this machine supports
+  wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
+  action lint|run|wrap   the GitHub Action's entry points (read INPUT_* variables)
   version          print the version`;
 var UsageError = class extends Error {
 };
@@ -16443,6 +17523,10 @@ async function main(argv) {
         return await runMain(rest);
       case "doctor":
         return await doctorMain(rest);
+      case "wrap":
+        return wrapMain(rest, { ...processIO(), node: process.execPath, guard: process.argv[1] });
+      case "action":
+        return await actionMain(rest, processIO(), { version: VERSION, node: process.execPath, guard: process.argv[1] });
       case "version":
       case "--version":
         process.stdout.write(`agent-guard ${VERSION}
@@ -16468,6 +17552,9 @@ async function main(argv) {
 `);
     return 2;
   }
+}
+function processIO() {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }
 function parseLintArgs(args) {
   const out = { paths: [], format: "text", failOn: "high" };
@@ -16500,6 +17587,12 @@ function parseLintArgs(args) {
       case "-o":
         out.output = value();
         break;
+      case "--baseline":
+        out.baseline = value();
+        break;
+      case "--write-baseline":
+        out.writeBaseline = value();
+        break;
       case "--help":
       case "-h":
         throw new UsageError(USAGE);
@@ -16514,25 +17607,37 @@ function lintCommand(rawArgs) {
   const args = parseLintArgs(rawArgs);
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
-  const result = lint({ paths: args.paths, config });
+  let result = lint({ paths: args.paths, config });
+  const all = result.findings;
+  if (args.baseline) {
+    const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());
+    process.stderr.write(`agent-guard: ${baselineNote(args.baseline, outcome)}
+`);
+    result = { ...result, findings: outcome.fresh };
+  }
+  if (args.writeBaseline) {
+    writeBaseline(args.writeBaseline, createBaseline(all, process.cwd()));
+    process.stderr.write(`agent-guard: wrote ${all.length} finding${all.length === 1 ? "" : "s"} to baseline ${args.writeBaseline}
+`);
+  }
   const toStdout = !args.output;
   const report = formatReport(result, args.format, {
     color: toStdout && args.format === "text" && colorEnabled(process.stdout.isTTY, process.env),
     toolVersion: VERSION,
     root: process.cwd()
   });
-  if (args.output) import_node_fs8.default.writeFileSync(args.output, report);
+  if (args.output) import_node_fs13.default.writeFileSync(args.output, report);
   else process.stdout.write(report);
   const nothingRead = result.stats.workflows === 0 && result.errors.length > 0 && result.sources.size === 0;
   if (nothingRead) return 2;
-  if (args.failOn === "none") return 0;
+  if (args.failOn === "none" || args.writeBaseline) return 0;
   const threshold = severityRank(args.failOn);
   return result.findings.some((f) => severityRank(f.severity) >= threshold) ? 1 : 0;
 }
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
+    (code2) => {
+      process.exitCode = code2;
     },
     (err) => {
       process.stderr.write(`agent-guard: internal error: ${err.message}

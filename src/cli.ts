@@ -3,7 +3,10 @@
 import fs from 'node:fs';
 import { severityRank, SEVERITIES, type Severity } from './checks/types';
 import { ConfigError, readConfig } from './config';
+import { actionMain } from './action';
+import { applyBaseline, baselineNote, createBaseline, readBaseline, writeBaseline } from './baseline';
 import { doctorMain, runMain } from './guard/command';
+import { wrapMain } from './guard/wrap';
 import { defaultConfigPath, lint } from './lint';
 import { colorEnabled, formatReport, isFormat, type Format } from './report';
 
@@ -20,8 +23,12 @@ commands:
       --fail-on critical|high|medium|low|none   exit 1 at or above this severity (default high)
       --config FILE    config file (default .github/agent-guard.yml when present)
       --output FILE    write the report to FILE instead of standard output
+      --baseline FILE  report only findings not recorded in FILE
+      --write-baseline FILE   record every current finding in FILE (and exit 0)
   run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
   doctor           what isolation this machine supports
+  wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
+  action lint|run|wrap   the GitHub Action's entry points (read INPUT_* variables)
   version          print the version`;
 
 class UsageError extends Error {}
@@ -36,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runMain(rest);
       case 'doctor':
         return await doctorMain(rest);
+      case 'wrap':
+        return wrapMain(rest, { ...processIO(), node: process.execPath, guard: process.argv[1] });
+      case 'action':
+        return await actionMain(rest, processIO(), { version: VERSION, node: process.execPath, guard: process.argv[1] });
       case 'version':
       case '--version':
         process.stdout.write(`agent-guard ${VERSION}\n`);
@@ -65,6 +76,12 @@ interface LintArgs {
   failOn: Severity | 'none';
   config?: string;
   output?: string;
+  baseline?: string;
+  writeBaseline?: string;
+}
+
+function processIO() {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }
 
 function parseLintArgs(args: string[]): LintArgs {
@@ -98,6 +115,12 @@ function parseLintArgs(args: string[]): LintArgs {
       case '-o':
         out.output = value();
         break;
+      case '--baseline':
+        out.baseline = value();
+        break;
+      case '--write-baseline':
+        out.writeBaseline = value();
+        break;
       case '--help':
       case '-h':
         throw new UsageError(USAGE);
@@ -113,7 +136,17 @@ function lintCommand(rawArgs: string[]): number {
   const args = parseLintArgs(rawArgs);
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : undefined;
-  const result = lint({ paths: args.paths, config });
+  let result = lint({ paths: args.paths, config });
+  const all = result.findings;
+  if (args.baseline) {
+    const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());
+    process.stderr.write(`agent-guard: ${baselineNote(args.baseline, outcome)}\n`);
+    result = { ...result, findings: outcome.fresh };
+  }
+  if (args.writeBaseline) {
+    writeBaseline(args.writeBaseline, createBaseline(all, process.cwd()));
+    process.stderr.write(`agent-guard: wrote ${all.length} finding${all.length === 1 ? '' : 's'} to baseline ${args.writeBaseline}\n`);
+  }
   const toStdout = !args.output;
   const report = formatReport(result, args.format, {
     color: toStdout && args.format === 'text' && colorEnabled(process.stdout.isTTY, process.env),
@@ -124,7 +157,7 @@ function lintCommand(rawArgs: string[]): number {
   else process.stdout.write(report);
   const nothingRead = result.stats.workflows === 0 && result.errors.length > 0 && result.sources.size === 0;
   if (nothingRead) return 2;
-  if (args.failOn === 'none') return 0;
+  if (args.failOn === 'none' || args.writeBaseline) return 0;
   const threshold = severityRank(args.failOn);
   return result.findings.some((f) => severityRank(f.severity) >= threshold) ? 1 : 0;
 }

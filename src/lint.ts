@@ -10,7 +10,7 @@ import { TaintEngine } from './analysis/taint';
 import { CHECKS } from './checks';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
 import { EMPTY_CONFIG, globMatch, type Config } from './config';
-import { discover, openRepository, type RemoteResolver, type Repository } from './workflow/load';
+import { discover, memorySets, openRepository, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 
 type LoadedRules = ReturnType<typeof loadRules>;
@@ -21,6 +21,12 @@ export interface LintOptions {
   cwd?: string;
   /** Remote actions and reusable workflows fetched by an online pre-pass (`--online`). */
   remote?: RemoteResolver;
+  /**
+   * Lint one in-memory repository instead of `paths` (the organisation scan): files by path relative
+   * to its root; the workflows are its `.github/workflows/*.yml`, the rest (local actions) is there
+   * for `./` uses. Nothing is read from disk.
+   */
+  files?: { path: string; text: string }[];
 }
 
 export function lint(options: LintOptions): LintResult {
@@ -32,7 +38,7 @@ export function lint(options: LintOptions): LintResult {
   const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
   const rules = withConfiguredAgents(loadRules(), config);
 
-  for (const set of discover(options.paths, errors)) {
+  for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
     const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
       const workflow = repo.workflow(file.abs);
@@ -96,7 +102,7 @@ function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: 
   const out: Finding[] = [];
   for (const check of CHECKS) {
     try {
-      out.push(...check.run({ jobs, steps, sites, engine }));
+      out.push(...check.run({ jobs, steps, sites, engine, remote: repo.remote }));
     } catch (err) {
       // A bug in one check must not hide the others' findings; report it as an error.
       repo.errors.push({ file: workflow.file.path, line: 1, column: 1, message: `internal error in rule ${check.meta.id}: ${(err as Error).message}` });

@@ -4,7 +4,7 @@
 
 import type { PathHop } from '../checks/types';
 import type { Expr } from '../workflow/expression';
-import { resolveLocalAction, resolveLocalWorkflow, resolveRemoteAction, resolveRemoteWorkflow, type Repository } from '../workflow/load';
+import { resolveCalledWorkflow, resolveLocalAction, resolveRemoteAction, type Repository } from '../workflow/load';
 import type { CompositeAction, Entry, Job, Permissions, Step, Workflow } from '../workflow/model';
 import { positionOf, type SourceFile, type YScalar } from '../workflow/yaml';
 import { matchAgentAction } from './agents';
@@ -128,7 +128,7 @@ function expandWorkflow(
     for (const instance of out) {
       const uses = instance.job.uses;
       if (!uses) continue;
-      const callee = uses.text.startsWith('./') ? resolveLocalWorkflow(repo, uses.text) : resolveRemoteWorkflow(repo, uses.text);
+      const callee = resolveCalledWorkflow(repo, uses.text, workflow);
       if (!callee) continue;
       const site: CallSite = { job: instance, uses, with: instance.job.with, secrets: instance.job.secrets };
       const hop = hopAt(workflow.file, uses.start, `job '${instance.job.id}' calls ${uses.text}`);

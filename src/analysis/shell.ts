@@ -51,7 +51,7 @@ function readScript(script: string): ScriptFacts {
     if (special) {
       const target = special[1];
       // A group or loop closed on this line writes what the whole block printed.
-      const block = /^\s*(\}|done|\)|fi)\b/.test(text) ? blockStart(lines, i) : i;
+      const block = /^\s*(\}|done|\)|fi)(?=\s|$|>|;|\|)/.test(text) ? blockStart(lines, i) : i;
       const blockText = lines
         .slice(block, i + 1)
         .map((l) => l.text)
@@ -127,11 +127,11 @@ function blockStart(lines: Line[], end: number): number {
   return Math.max(0, end - 20);
 }
 
-/** Shell variables a text reads: `$NAME` and `${NAME...}`. */
+/** Shell variables a text reads: `$NAME`, `${NAME...}` and `printenv NAME`. */
 export function shellVariables(text: string): { name: string; index: number }[] {
   const out: { name: string; index: number }[] = [];
-  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))/g;
-  for (const m of text.matchAll(re)) out.push({ name: m[1] ?? m[2], index: m.index ?? 0 });
+  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))|\bprintenv\s+([A-Za-z_][A-Za-z0-9_]*)/g;
+  for (const m of text.matchAll(re)) out.push({ name: m[1] ?? m[2] ?? m[3], index: m.index ?? 0 });
   return out;
 }
 

@@ -4,6 +4,7 @@
 // what it holds there.
 
 import { inputOf } from '../workflow/model';
+import { findTemplates, referencesOf } from '../workflow/expression';
 import type { SourceFile, YScalar } from '../workflow/yaml';
 import { locateInScalar } from '../workflow/yaml';
 import { actionKeyInProcess, actionReadsThread, actionToolReach, cliToolReach, findCliInvocations, matchAgentAction, type CliInvocation } from './agents';
@@ -37,13 +38,22 @@ export interface AgentSite {
   capabilities: Capabilities;
   actorGate?: ActorGate;
   /** The action's actor check was switched off by this input (e.g. `allowed_non_write_users`). */
-  gateWidenedBy?: { input: string; value: string; node: YScalar | undefined; effect: 'anyone' | 'bots' };
+  gateWidenedBy?: GateWidening;
   /** Text of the prompt (for finding env vars and files it names). */
   promptText: string;
 }
 
 const CHECKOUT_OF_PR = /head\.sha|head\.ref|head_ref|head_sha|head_branch|refs\/pull\/|pull\/\$|\bmerge\b|pull_request\.number|issue\.number|head\.repo/;
 const FETCH_PR_IN_SHELL = /\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull\/|\bgit\s+(checkout|switch)\b[^\n]*\$\{\{\s*github\.event\.(pull_request\.head|workflow_run\.head)/;
+
+export interface GateWidening {
+  input: string;
+  value: string;
+  node: YScalar | undefined;
+  effect: 'anyone' | 'bots';
+  /** Set when the widener has no effect yet because the input it needs is missing (e.g. `github_token`). */
+  inertWithout?: string;
+}
 
 export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSite[] {
   const out: AgentSite[] = [];
@@ -146,16 +156,19 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
   // Only the prompt is an instruction to fetch; a tool allowlist is a capability, not an intent.
   const fetch = runtimeFetch(promptParts.slice(0, action.promptInputs.filter((n) => input(n)).length).join('\n'));
   if (fetch) channels.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt tells it to read ${fetch.what}`))], confidence: 'medium' });
-  for (const file of taintedFiles(step, engine)) {
+  for (const file of engine.taintedFiles(step)) {
     if (promptText.includes(file.path)) channels.push({ kind: 'file', name: `file ${file.path} its prompt names`, taints: file.taints, confidence: 'high' });
   }
   channels.push(...workspaceChannels(step));
 
   const tools = withRunnerNetwork(actionToolReach(action, inputs));
+  if (!channels.some((c) => c.kind === 'thread') && canFetch(tools, step) && pointsAtThread(promptText)) {
+    channels.push(workedOnThread(step, uses.start));
+  }
   const widened = gateWidener(action, step);
   const gate = action.gate;
   const actorGate: ActorGate | undefined =
-    gate.kind === 'write-access' && !(widened && widened.effect === 'anyone')
+    gate.kind === 'write-access' && !(widened && widened.effect === 'anyone' && !widened.inertWithout)
       ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` }
       : undefined;
   const cliId = action.cli;
@@ -180,8 +193,8 @@ function gateWidener(action: AgentAction, step: StepInstance): AgentSite['gateWi
     const value = entry?.text.trim() ?? '';
     if (!entry || !value || /^false$/i.test(value)) continue;
     if (w.enablingValues && !w.enablingValues.some((v) => v.toLowerCase() === value.toLowerCase())) continue;
-    if (w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim()) continue;
-    return { input: w.input, value, node: entry.value.kind === 'scalar' ? entry.value : undefined, effect: w.effect };
+    const inert = w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim() ? w.requiresInput : undefined;
+    return { input: w.input, value, node: entry.value.kind === 'scalar' ? entry.value : undefined, effect: w.effect, inertWithout: inert };
   }
   return undefined;
 }
@@ -196,13 +209,14 @@ function cliSite(step: StepInstance, run: YScalar, invocation: CliInvocation, en
   channels.push({ kind: 'script', name: 'the run script that builds its prompt', taints: engine.shellText(upTo, run, 0, scope), confidence: 'high' });
   channels.push(...envChannels(step, engine, upTo));
   const facts = scriptFacts(run, run.text);
-  for (const file of taintedFiles(step, engine)) {
+  for (const file of engine.taintedFiles(step)) {
     if (upTo.includes(file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
       channels.push({ kind: 'file', name: `file ${file.path}`, taints: file.taints, confidence: 'medium' });
     }
   }
   channels.push(...workspaceChannels(step));
   const tools = withRunnerNetwork(cliToolReach(invocation, stepEnvText(step)));
+  if (canFetch(tools, step) && pointsAtThread(upTo)) channels.push(workedOnThread(step, run.start));
   const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
   return {
     step,
@@ -229,6 +243,25 @@ function inputRecord(step: StepInstance): Record<string, string> {
   return out;
 }
 
+const THREAD_IDENTITY = /^github\.event\.(issue\.(number|html_url|url)|pull_request\.(number|html_url|url)|number|discussion\.(number|html_url)|comment\.html_url)$/;
+
+/** The prompt names the issue or pull request to work on (`Triage issue #${{ github.event.issue.number }}`). */
+function pointsAtThread(text: string): boolean {
+  if (!text.includes('${{')) return false;
+  return findTemplates(text).some((t) => (referencesOf(t.inner) ?? []).some((r) => THREAD_IDENTITY.test(r.path)));
+}
+
+/** Tools that can fetch an issue: a shell (gh), the network, or a GitHub token the action uses for its tools. */
+function canFetch(tools: ToolReach, step: StepInstance): boolean {
+  return tools.shell !== 'none' || tools.network || (tools.writesFiles && step.step.with.some((w) => /token/i.test(w.name)));
+}
+
+/** An agent told to work on issue #N reads that issue, written by whoever opened it. */
+function workedOnThread(step: StepInstance, offset: number): Channel {
+  const fetch = { what: 'the issue or pull request it is told to work on (it fetches the thread with its tools)', labelGated: false };
+  return { kind: 'fetch', name: 'the issue or pull request its prompt points at', taints: [fetchTaint(fetch, hopAt(step.file, offset, 'its prompt names the issue or pull request to work on'))], confidence: 'medium' };
+}
+
 /** A shell on a runner reaches the internet unless something (the guard) takes the network away. */
 function withRunnerNetwork(reach: ToolReach): ToolReach {
   return reach.shell === 'full' ? { ...reach, network: true } : reach;
@@ -248,30 +281,8 @@ function envChannels(step: StepInstance, engine: TaintEngine, promptText: string
     });
 }
 
-interface TaintedFile {
-  path: string;
-  taints: Taint[];
-}
-
-/** Files earlier steps of the job wrote from outsider text. */
-function taintedFiles(step: StepInstance, engine: TaintEngine): TaintedFile[] {
-  const out: TaintedFile[] = [];
-  for (const earlier of step.job.steps) {
-    if (earlier.position > step.position || !earlier.step.run) continue;
-    const run = earlier.step.run;
-    for (const write of scriptFacts(run, run.text).files) {
-      const taints = engine.shellText(write.text, run, write.offset, { job: step.job, step: earlier });
-      if (taints.length) {
-        const hop = hopAt(earlier.file, locateInScalar(earlier.file, run, write.offset, write.text.length), `written to ${write.path}`);
-        out.push({ path: write.path, taints: taints.map((t) => ({ origin: t.origin, hops: [...t.hops, hop] })) });
-      }
-    }
-  }
-  return out;
-}
-
 function fileChannel(step: StepInstance, engine: TaintEngine, path: string, name: string): Channel {
-  const match = taintedFiles(step, engine).filter((f) => f.path === path.trim() || path.includes(f.path));
+  const match = engine.taintedFiles(step).filter((f) => f.path === path.trim() || path.includes(f.path));
   return { kind: 'file', name, taints: match.flatMap((m) => m.taints), confidence: 'high' };
 }
 
@@ -279,7 +290,7 @@ function fileChannel(step: StepInstance, engine: TaintEngine, path: string, name
  * A checkout of the pull request's code (or a download of a fork run's artifacts) before the agent:
  * the outsider now writes the agent's instruction files (CLAUDE.md, AGENTS.md, .mcp.json, …).
  */
-function workspaceChannels(step: StepInstance): Channel[] {
+export function workspaceChannels(step: StepInstance): Channel[] {
   const out: Channel[] = [];
   for (const earlier of step.job.steps) {
     if (earlier.position >= step.position) break;

@@ -240,6 +240,12 @@ export class TaintEngine {
     const fetch = runtimeFetch(text);
     if (fetch) out.push(fetchTaint(fetch, hopAt(file, locateInScalar(file, run, offset, text.length), `the script pulls in ${fetch.what}`)));
     const facts = scriptFacts(run, run.text);
+    // Reading a file an earlier step wrote from outsider text (`jq .title /tmp/issue.json`).
+    for (const file of this.taintedFiles(step)) {
+      if (file.path.length > 3 && text.includes(file.path) && !facts.files.some((f) => f.path === file.path && f.offset === offset)) {
+        out.push(...extend(file.taints, hopAt(step.file, locateInScalar(step.file, run, offset, text.length), `reads ${file.path}`)));
+      }
+    }
     for (const variable of shellVariables(text)) {
       const local = facts.assignments.filter((a) => a.name === variable.name && a.offset < offset + variable.index);
       if (local.length) {
@@ -251,6 +257,31 @@ export class TaintEngine {
     }
     return limit(out);
   }
+
+  /** Files that steps of the job up to `step` wrote from outsider text (memoised per step). */
+  taintedFiles(step: StepInstance): TaintedFile[] {
+    const known = this.fileMemo.get(step);
+    if (known) return known;
+    const key = `files:${step.job.job.id}:${step.position}`;
+    if (this.active.has(key)) return [];
+    this.active.add(key);
+    const out: TaintedFile[] = [];
+    for (const earlier of step.job.steps) {
+      if (earlier.position > step.position || !earlier.step.run) continue;
+      const run = earlier.step.run;
+      for (const write of scriptFacts(run, run.text).files) {
+        const taints = this.shellText(write.text, run, write.offset, { job: step.job, step: earlier });
+        if (!taints.length) continue;
+        const hop = hopAt(earlier.file, locateInScalar(earlier.file, run, write.offset, write.text.length), `written to ${write.path}`);
+        out.push({ path: write.path, taints: extend(taints, hop) });
+      }
+    }
+    this.active.delete(key);
+    this.fileMemo.set(step, out);
+    return out;
+  }
+
+  private readonly fileMemo = new Map<StepInstance, TaintedFile[]>();
 
   /** All environment variables a step's process gets from the workflow, with their taint. */
   visibleEnv(step: StepInstance): { name: string; taints: Taint[] }[] {
@@ -269,6 +300,11 @@ export class TaintEngine {
   get agentsData(): AgentsFile {
     return this.agents;
   }
+}
+
+export interface TaintedFile {
+  path: string;
+  taints: Taint[];
 }
 
 export function fetchTaint(fetch: RuntimeFetch, hop: PathHop): Taint {

@@ -29,6 +29,7 @@ export const agentGateDisabled: Check = {
       const holding = holdingOf(site.capabilities);
       let severity: Severity = holding === 'nothing' ? 'medium' : 'high';
       if (widened.effect === 'bots' || !/^\*$/.test(widened.value.trim())) severity = holding === 'nothing' ? 'low' : 'medium';
+      if (widened.inertWithout) severity = 'low';
       const at = widened.node?.start ?? site.offset;
       findings.push({
         rule: 'agent-gate-disabled',
@@ -36,7 +37,9 @@ export const agentGateDisabled: Check = {
         confidence: 'high',
         ...stepLocation(site.step, at),
         ...jobAndStep(site.step),
-        message: `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? '' : ' for the listed users or bots'}: ${reach.how}.`,
+        message: widened.inertWithout
+          ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.`
+          : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? '' : ' for the listed users or bots'}: ${reach.how}.`,
         path: [],
         capabilities: capabilityList(site.capabilities),
         fix: fixFor(site, null),

@@ -89,7 +89,9 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
       lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
     }
   }
-  if (site.gateWidenedBy) lines.push(`Remove \`${site.gateWidenedBy.input}: ${site.gateWidenedBy.value}\` so the action's own write-access check applies.`);
+  const w = site.gateWidenedBy;
+  if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
+  if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
   const c = site.capabilities;
   if (c.writeScopes.length || c.idToken) {
     lines.push('Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent\'s output (a JSON schema, an allowlist of labels) and do the writes.');

@@ -4,12 +4,15 @@ import type { Finding, RuleMeta } from './types';
 import type { JobInstance, StepInstance } from '../analysis/instances';
 import type { AgentSite } from '../analysis/sites';
 import type { TaintEngine } from '../analysis/taint';
+import type { RemoteResolver } from '../workflow/load';
 
 export interface CheckContext {
   jobs: JobInstance[];
   steps: StepInstance[];
   sites: AgentSite[];
   engine: TaintEngine;
+  /** What the online pre-pass fetched; undefined offline. */
+  remote?: RemoteResolver;
 }
 
 export interface Check {

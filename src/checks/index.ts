@@ -4,10 +4,12 @@ import { agentGateDisabled } from './agentGateDisabled';
 import { agentReadsUntrusted } from './agentReadsUntrusted';
 import { aiOutputUnsafe } from './aiOutputUnsafe';
 import type { Check } from './context';
+import { poisonedWorkspace } from './poisonedWorkspace';
 import { promptInjection } from './promptInjection';
 import { templateInjection } from './templateInjection';
+import { untrustedCheckout } from './untrustedCheckout';
 import { untrustedInstructions } from './untrustedInstructions';
 
-export const CHECKS: Check[] = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection];
+export const CHECKS: Check[] = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace];
 
 export type { Check, CheckContext } from './context';

@@ -27,6 +27,9 @@ export interface RemoteFile {
   /** Shown to users and used as the file name in findings, e.g. `org/repo/.github/workflows/x.yml@v1`. */
   display: string;
   text: string;
+  /** `owner/repo` and the commit the file was read at: job-level `./` uses inside it resolve there. */
+  repository?: string;
+  commit?: string;
 }
 
 /**
@@ -62,11 +65,61 @@ export interface Repository {
   remote?: RemoteResolver;
   /** Remote files parsed so far, by `uses:`. */
   remoteCache: Map<string, CompositeAction | Workflow | null>;
+  /** Where files are read from: the disk, or the in-memory files of `LintOptions.files`. */
+  reader?: FileReader;
 }
 
 export interface InputSet {
   root: string;
   files: string[];
+  /** In-memory files by absolute path (under `root`); when set, nothing is read from disk. */
+  memory?: Map<string, string>;
+}
+
+/** Reads files for a repository; `size` and `read` throw (with a `code`) when the file is missing. */
+export interface FileReader {
+  size(abs: string): number;
+  read(abs: string): string;
+  exists(abs: string): boolean;
+}
+
+const DISK: FileReader = {
+  size: (abs) => fs.statSync(abs).size,
+  read: (abs) => fs.readFileSync(abs, 'utf8'),
+  exists: (abs) => fs.existsSync(abs),
+};
+
+function memoryReader(files: Map<string, string>): FileReader {
+  const get = (abs: string) => {
+    const text = files.get(abs);
+    if (text === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    return text;
+  };
+  return { size: (abs) => Buffer.byteLength(get(abs)), read: get, exists: (abs) => files.has(abs) };
+}
+
+/** Where in-memory repositories live; paths are shown relative to it. Nothing is read there. */
+const MEMORY_ROOT = path.resolve('/', 'agent-guard-memory');
+
+/**
+ * An in-memory repository (`LintOptions.files`, used by the organisation scan): files by path relative
+ * to the repository root. Its workflows are the `.github/workflows/*.yml` among them; the others
+ * (local actions, called workflows) are there for `./` uses to resolve.
+ */
+export function memorySets(files: { path: string; text: string }[], errors: LintError[]): InputSet[] {
+  const memory = new Map<string, string>();
+  for (const f of files) {
+    const abs = path.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ''));
+    const rel = path.relative(MEMORY_ROOT, abs);
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) memory.set(abs, f.text);
+  }
+  const workflowsDir = path.join(MEMORY_ROOT, '.github', 'workflows');
+  const workflows = [...memory.keys()].filter((abs) => path.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
+  if (!workflows.length) {
+    errors.push({ file: '.github/workflows', line: 1, column: 1, message: 'no workflow files found (looked for .github/workflows/*.yml)' });
+    return [];
+  }
+  return [{ root: MEMORY_ROOT, files: workflows, memory }];
 }
 
 const WORKFLOW_EXT = /\.ya?ml$/i;
@@ -139,6 +192,8 @@ const TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/
 const LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
 
 export function openRepository(set: InputSet, cwd = process.cwd(), remote?: RemoteResolver): Repository {
+  const reader = set.memory ? memoryReader(set.memory) : DISK;
+  if (set.memory) cwd = set.root; // in-memory files are shown relative to their repository
   const errors: LintError[] = [];
   const reported = new Set<string>();
   const cache = new Map<string, Workflow | null>();
@@ -159,7 +214,8 @@ export function openRepository(set: InputSet, cwd = process.cwd(), remote?: Remo
     stats: { files: 0, workflows: 0, actions: 0 },
     remote,
     remoteCache: new Map(),
-    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown),
+    reader,
+    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown) ?? set.memory?.get(path.resolve(set.root, shown)),
     workflow(abs) {
       if (cache.has(abs)) {
         const hit = cache.get(abs) ?? null;
@@ -196,7 +252,7 @@ export function openRepository(set: InputSet, cwd = process.cwd(), remote?: Remo
   for (const abs of set.files) {
     const entry: IndexedFile = { abs, calls: [] };
     try {
-      const text = fs.statSync(abs).size <= MAX_FILE_BYTES ? fs.readFileSync(abs, 'utf8') : '';
+      const text = reader.size(abs) <= MAX_FILE_BYTES ? reader.read(abs) : '';
       const name = TOP_NAME.exec(text);
       if (name) entry.name = (name[1] ?? name[2] ?? name[3] ?? '').trim();
       for (const m of text.matchAll(LOCAL_USES)) {
@@ -228,12 +284,12 @@ function readYamlFile(repo: Repository, abs: string, reported: Set<string>, text
   };
   let text: string;
   try {
-    const size = fs.statSync(abs).size;
+    const size = (repo.reader ?? DISK).size(abs);
     if (size > MAX_FILE_BYTES) {
       report(1, 1, `file is too large to be a workflow (${size} bytes)`);
       return null;
     }
-    text = fs.readFileSync(abs, 'utf8');
+    text = (repo.reader ?? DISK).read(abs);
   } catch (err) {
     report(1, 1, `cannot read file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     return null;
@@ -277,7 +333,7 @@ export function resolveLocalAction(repo: Repository, uses: string): CompositeAct
   if (!dir) return null;
   if (repo.actions.has(dir)) return repo.actions.get(dir) ?? null;
   repo.actions.set(dir, null); // cycle guard while loading
-  const file = ['action.yml', 'action.yaml'].map((n) => path.join(dir, n)).find((p) => fs.existsSync(p));
+  const file = ['action.yml', 'action.yaml'].map((n) => path.join(dir, n)).find((p) => (repo.reader ?? DISK).exists(p));
   if (!file) return null;
   const loaded = readYamlFile(repo, file, new Set(), new Map());
   if (!loaded) return null;
@@ -291,7 +347,7 @@ export function resolveLocalAction(repo: Repository, uses: string): CompositeAct
 
 export function resolveLocalWorkflow(repo: Repository, uses: string): Workflow | null {
   const abs = localPath(repo, uses);
-  if (!abs || !fs.existsSync(abs)) return null;
+  if (!abs || !(repo.reader ?? DISK).exists(abs)) return null;
   return repo.workflow(abs);
 }
 
@@ -316,6 +372,7 @@ function resolveRemote<T extends CompositeAction | Workflow>(repo: Repository, u
     return null;
   }
   const built = kind === 'action' ? buildAction(file, root) : buildWorkflow(file, root);
+  if (fetched.repository && fetched.commit) remoteOrigins.set(built, { repository: fetched.repository, commit: fetched.commit });
   reportProblems(repo, file, built.problems);
   repo.remoteCache.set(key, built);
   return built as T;
@@ -327,4 +384,22 @@ export function resolveRemoteAction(repo: Repository, uses: string): CompositeAc
 
 export function resolveRemoteWorkflow(repo: Repository, uses: string): Workflow | null {
   return resolveRemote<Workflow>(repo, uses, 'workflow');
+}
+
+const remoteOrigins = new WeakMap<CompositeAction | Workflow, { repository: string; commit: string }>();
+
+/**
+ * The `uses:` of a job in `from` as the runner resolves it: `./…` in a remote reusable workflow is a
+ * workflow of that repository at the same commit (GitHub docs: "the called workflow is from the same
+ * commit as the caller workflow"); anything else is unchanged.
+ */
+export function effectiveWorkflowUses(uses: string, from: Workflow): string {
+  const origin = uses.startsWith('./') ? remoteOrigins.get(from) : undefined;
+  return origin ? `${origin.repository}/${uses.slice(2).replace(/@.*$/, '')}@${origin.commit}` : uses;
+}
+
+/** The workflow a job-level `uses:` in `from` calls: local, remote, or local to a remote caller. */
+export function resolveCalledWorkflow(repo: Repository, uses: string, from: Workflow): Workflow | null {
+  const target = effectiveWorkflowUses(uses, from);
+  return target.startsWith('./') ? resolveLocalWorkflow(repo, target) : resolveRemoteWorkflow(repo, target);
 }

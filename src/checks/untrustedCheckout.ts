@@ -1,0 +1,68 @@
+import { capabilitiesAt } from '../analysis/capabilities';
+import type { StepInstance } from '../analysis/instances';
+import { reachOf } from '../analysis/reach';
+import { severityFor } from '../analysis/severity';
+import { workspaceChannels } from '../analysis/sites';
+import { docsUrl, type Check } from './context';
+import { capabilityList, jobAndStep, stepLocation } from './common';
+import type { Finding } from './types';
+
+/** Commands that run code from the workspace (package scripts, build files, local scripts). */
+const RUNS_WORKSPACE_CODE =
+  /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|bunx|node|deno|make|cmake|pip3?|python3?|uv|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|ant|rake|bundle|ruby|composer|php|dotnet|docker\s+(build|compose)|bash|sh|zsh|pwsh|\.\/[\w./-]+)(\s|$)/m;
+const SHELL = { shell: 'full' as const, network: true, writesFiles: true };
+
+export const untrustedCheckout: Check = {
+  meta: {
+    id: 'untrusted-checkout',
+    title: "A privileged job checks out an outsider's pull request and runs code from it",
+    severity: 'critical',
+    docs: docsUrl('untrusted-checkout'),
+    help:
+      "Under pull_request_target or workflow_run the job has the base repository's secrets and a write token. After checking out the pull request's head, any build, test or install step runs the attacker's code (package.json scripts, Makefiles, conftest.py, local actions) — and any AI tool reads the attacker's CLAUDE.md, AGENTS.md and .mcp.json. " +
+      'Build and test untrusted code on `pull_request` (no secrets), and pass results to a privileged `workflow_run` job as data only.',
+  },
+  run(ctx) {
+    const findings: Finding[] = [];
+    const sites = new Set(ctx.sites.map((s) => s.step));
+    const instructionFiles = [...new Set(ctx.engine.agentsData.clis.flatMap((c) => c.instructionFiles))].filter((f) => f.length > 4);
+    for (const step of ctx.steps) {
+      const runsCode = runsWorkspaceCode(step, instructionFiles);
+      if (!runsCode || sites.has(step)) continue; // agent steps are reported by untrusted-instructions
+      const channel = workspaceChannels(step)[0];
+      if (!channel) continue;
+      const taint = channel.taints[0];
+      const reach = reachOf(taint.origin, step);
+      if (reach.level !== 'outsider') continue;
+      const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL, false);
+      const severity = severityFor(reach.level, caps);
+      if (!severity) continue;
+      const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+      findings.push({
+        rule: 'untrusted-checkout',
+        severity,
+        confidence: runsCode === 'build' ? 'high' : 'medium',
+        ...stepLocation(step, at),
+        ...jobAndStep(step),
+        message:
+          runsCode === 'ai-config'
+            ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.`
+            : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.how}.`,
+        path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: 'runs code the pull request controls' }],
+        capabilities: capabilityList(caps),
+        fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`.",
+      });
+    }
+    return findings;
+  },
+};
+
+function runsWorkspaceCode(step: StepInstance, instructionFiles: string[]): 'build' | 'local-action' | 'ai-config' | null {
+  const uses = step.step.uses?.text ?? '';
+  if (uses.startsWith('./')) return 'local-action';
+  const run = step.step.run?.text;
+  if (!run) return null;
+  if (RUNS_WORKSPACE_CODE.test(run)) return 'build';
+  // CLAUDE.md, AGENTS.md, .mcp.json, .claude/ … read from the checkout and handed to some tool.
+  return instructionFiles.some((f) => run.includes(f.replace(/\/$/, ''))) ? 'ai-config' : null;
+}

@@ -1,0 +1,47 @@
+// Other analysers' fixtures: the AI-specific ones are found; the classic-injection regression sets
+// never crash the linter and never get an AI-agent finding (they contain no agents).
+import fs from 'node:fs';
+import path from 'node:path';
+import { lint } from '../../src/lint';
+import { SHARED, AGENT_RULES, corpusPresent, describeFindings, lintFile } from './helpers';
+
+const present = corpusPresent('peers');
+
+function yamlFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.ya?ml$/.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+(present ? describe : describe.skip)('peer corpora', () => {
+  it('runner-guard: AI config read from a fork checkout under pull_request_target', () => {
+    const { findings } = lintFile(path.join(SHARED, 'peers/runner-guard/ai-config-attack.yml'));
+    const hits = findings.filter((f) => f.rule === 'untrusted-checkout' && f.severity === 'critical');
+    if (!hits.length) throw new Error(describeFindings(findings));
+    expect(hits.some((f) => /AI instruction or MCP files/.test(f.message))).toBe(true);
+  });
+
+  it('sisakulint: the Clinejection reproduction is critical', () => {
+    const { findings } = lintFile(path.join(SHARED, 'peers/sisakulint/clinejection-vulnerable.yaml'));
+    expect(findings.some((f) => f.rule === 'prompt-injection' && f.severity === 'critical')).toBe(true);
+    expect(findings.some((f) => f.rule === 'agent-gate-disabled')).toBe(true);
+  });
+
+  it.each(['zizmor', 'poutine', 'scorecard', 'actionlint', 'sisakulint/advisory', 'sisakulint/ghsl'])('%s: no crash, no AI-agent finding', (sub) => {
+    const dir = path.join(SHARED, 'peers', sub);
+    if (!fs.existsSync(dir)) return;
+    const files = yamlFilesUnder(dir);
+    expect(files.length).toBeGreaterThan(0);
+    const result = lint({ paths: files });
+    expect(result.errors.filter((e) => /internal error/.test(e.message))).toEqual([]);
+    const agent = result.findings.filter((f) => AGENT_RULES.includes(f.rule));
+    if (agent.length) throw new Error(describeFindings(agent));
+  });
+});
