@@ -8659,7 +8659,7 @@ function compileRoute(spec) {
   const m = /^(GET|POST|PUT|DELETE|PATCH) (\/[A-Za-z0-9._:{}/-]*)$/.exec(spec);
   if (!m) throw new GuardError("providers", `bad route "${spec}" (want "METHOD /path")`);
   const [, method, pattern] = m;
-  const source = pattern.split(/(\{[a-z]+\})/).map((part) => /^\{[a-z]+\}$/.test(part) ? SEGMENT : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
+  const source = pattern.split(/(\{[a-z]+\})/).map((part) => /^\{[a-z]+\}$/.test(part) ? SEGMENT2 : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
   const regex = new RegExp(`^${source}$`);
   return { method, pattern, matches: (path12) => regex.test(path12) };
 }
@@ -8671,7 +8671,7 @@ function asStringArray(value, where) {
   return value;
 }
 function parseProviders(text) {
-  const doc = (0, import_yaml11.parse)(text);
+  const doc = (0, import_yaml12.parse)(text);
   const out = /* @__PURE__ */ new Map();
   for (const [name, raw] of Object.entries(doc ?? {})) {
     const where = `providers.yml: ${name}`;
@@ -8722,14 +8722,14 @@ function builtinProviders() {
   cached2 ??= parseProviders(providers_default);
   return cached2;
 }
-var import_yaml11, SEGMENT, LOOPBACK_HOSTS, cached2;
+var import_yaml12, SEGMENT2, LOOPBACK_HOSTS, cached2;
 var init_providers2 = __esm({
   "src/guard/providers.ts"() {
     "use strict";
-    import_yaml11 = __toESM(require_dist());
+    import_yaml12 = __toESM(require_dist());
     init_providers();
     init_errors();
-    SEGMENT = "[A-Za-z0-9._-]+";
+    SEGMENT2 = "[A-Za-z0-9._-]+";
     LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   }
 });
@@ -9450,9 +9450,9 @@ async function doctorMain(args) {
     process.stderr.write("usage: agent-guard doctor [--json]\n");
     return GUARD_FAILURE_EXIT;
   }
-  const report = await doctorReport(process.env);
-  process.stdout.write(args[0] === "--json" ? JSON.stringify(report, null, 2) + "\n" : report.text + "\n");
-  return report.canRun ? 0 : 1;
+  const report2 = await doctorReport(process.env);
+  process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
+  return report2.canRun ? 0 : 1;
 }
 var import_node_child_process3, import_node_fs11, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
 var init_command = __esm({
@@ -10211,10 +10211,90 @@ function readBaseline(file) {
   }
   return parseBaseline(file, text);
 }
-function jsonErrorWhere(text, message) {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return "";
-  const before = text.slice(0, Number(m[1]));
+function jsonErrorOffset(text) {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " 	\n\r".includes(text[i])) i++;
+  };
+  const fail2 = () => {
+    throw i;
+  };
+  const literal = (word) => {
+    for (const ch of word) if (text[i++] !== ch) i--, fail2();
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 32) fail2();
+      if (text[i] === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail2();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail2();
+      }
+      i++;
+    }
+    if (text[i] !== '"') fail2();
+    i++;
+  };
+  const number = () => {
+    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
+    if (!m || m[0] === "" || m[0] === "-") fail2();
+    i += m[0].length;
+  };
+  const value = () => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") return void i++;
+      for (; ; ) {
+        ws();
+        if (text[i] !== '"') fail2();
+        string();
+        ws();
+        if (text[i] !== ":") fail2();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return void i++;
+        else fail2();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") return void i++;
+      for (; ; ) {
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return void i++;
+        else fail2();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "t") return literal("true");
+    if (c === "f") return literal("false");
+    if (c === "n") return literal("null");
+    return number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail2();
+  } catch (at) {
+    if (typeof at === "number") return at;
+    throw at;
+  }
+  return text.length;
+}
+function lineColumn(text, offset) {
+  const before = text.slice(0, offset);
   const line = before.split("\n").length;
   const column = before.length - before.lastIndexOf("\n");
   return `:${line}:${column}`;
@@ -10224,8 +10304,8 @@ function parseBaseline(file, text) {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    const message = err.message.split("\n")[0];
-    throw new BaselineError(`${file}${jsonErrorWhere(text, message)}: baseline is not valid JSON: ${message}`);
+    const message = err.message.split("\n")[0].replace(/, "[^]*" is not valid JSON$/, "");
+    throw new BaselineError(`${file}${lineColumn(text, jsonErrorOffset(text))}: baseline is not valid JSON: ${message}`);
   }
   const bad = (what) => {
     throw new BaselineError(`${file}: not an agent-guard baseline: ${what}`);
@@ -14187,7 +14267,7 @@ function packageName(spec) {
 var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
 var MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
 var TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
-function secretRefs(node) {
+function secretRefs(node, within, depth = 0) {
   const out = { secrets: [], githubToken: false };
   const visit = (n) => {
     if (!n) return;
@@ -14199,6 +14279,12 @@ function secretRefs(node) {
         if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
         else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
         else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
+        else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
+          const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
+          const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
+          out.secrets.push(...inner.secrets);
+          out.githubToken ||= inner.githubToken;
+        }
       }
     }
   };
@@ -14218,14 +14304,14 @@ function capabilitiesAt(step, agent, tools, jailed) {
   const tokenInputs = new Set((agent.action?.tokenInputs ?? []).map((i) => i.toLowerCase()));
   const isModelKey = (name, secret) => agent.keyEnv.includes(name) || keyInputs.has(name.toLowerCase()) || MODEL_KEY_NAME.test(secret) || MODEL_KEY_NAME.test(name);
   const envLayers = [
-    { entries: step.step.env, where: "env" },
-    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'` })),
-    { entries: step.job.job.env, where: "job env" },
-    { entries: step.job.workflow.env, where: "workflow env" }
+    { entries: step.step.env, where: "env", within: step },
+    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'`, within: caller })),
+    { entries: step.job.job.env, where: "job env", within: step },
+    { entries: step.job.workflow.env, where: "workflow env", within: step }
   ];
   for (const layer of envLayers) {
     for (const entry of layer.entries) {
-      const refs = secretRefs(entry.value);
+      const refs = secretRefs(entry.value, layer.within);
       for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
       if (refs.githubToken || TOKEN_ENV.test(entry.name) && refs.secrets.length) {
         tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
@@ -14233,7 +14319,7 @@ function capabilitiesAt(step, agent, tools, jailed) {
     }
   }
   for (const input of step.step.with) {
-    const refs = secretRefs(input.value);
+    const refs = secretRefs(input.value, step);
     for (const s of refs.secrets) {
       const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
       if (token) tokens.push({ via: `input ${input.name}`, foreign: true });
@@ -14488,7 +14574,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
 }
 function readYamlFile(repo, abs, reported, texts) {
   const shown = repo.display(abs);
-  const report = (line, column, message) => {
+  const report2 = (line, column, message) => {
     if (reported.has(abs)) return;
     reported.add(abs);
     repo.errors.push({ file: shown, line, column, message });
@@ -14497,12 +14583,12 @@ function readYamlFile(repo, abs, reported, texts) {
   try {
     const size = (repo.reader ?? DISK).size(abs);
     if (size > MAX_FILE_BYTES) {
-      report(1, 1, `file is too large to be a workflow (${size} bytes)`);
+      report2(1, 1, `file is too large to be a workflow (${size} bytes)`);
       return null;
     }
     text = (repo.reader ?? DISK).read(abs);
   } catch (err) {
-    report(1, 1, `cannot read file: ${err.code ?? "error"}`);
+    report2(1, 1, `cannot read file: ${err.code ?? "error"}`);
     return null;
   }
   if (!reported.has(`read:${abs}`)) {
@@ -14517,7 +14603,7 @@ function readYamlFile(repo, abs, reported, texts) {
     const offset = err instanceof YamlLoadError ? err.offset : 0;
     const pos = positionOf(file, Math.min(offset, text.length));
     const message = err instanceof Error ? err.message : String(err);
-    report(pos.line, pos.column, `invalid YAML: ${message}`);
+    report2(pos.line, pos.column, `invalid YAML: ${message}`);
     return null;
   }
 }
@@ -14681,18 +14767,18 @@ function binary(op, left, right, s) {
   }
   const l = evaluate(left, s);
   const r = evaluate(right, s);
-  if (op === "==") return equals(l, r);
+  if (op === "==") return equals(l, r, s);
   if (op === "!=") {
-    const eq = equals(l, r);
+    const eq = equals(l, r, s);
     return { k: "bool", t: eq.f, f: eq.t };
   }
   return BOTH;
 }
-function equals(a, b) {
+function equals(a, b, s) {
   if (a.k === "any" || b.k === "any") return BOTH;
   if (b.k === "login" || b.k === "forkRepo" || b.k === "repo" && a.k !== "login" && a.k !== "forkRepo") [a, b] = [b, a];
   if (a.k === "login") {
-    if (b.k === "strs") return { k: "bool", t: b.v.some(isBotLogin), f: true };
+    if (b.k === "strs") return { k: "bool", t: b.v.some((v) => isBotLogin(v) && !s?.trustedBots?.has(v)), f: true };
     return BOTH;
   }
   if (a.k === "forkRepo") return b.k === "repo" ? FALSE : BOTH;
@@ -14732,7 +14818,7 @@ function call(name, args, s) {
       const hay = evaluate(args[0], s);
       const needle = evaluate(args[1], s);
       if (hay.k === "array") {
-        const results = hay.items.map((item) => equals(item, needle));
+        const results = hay.items.map((item) => equals(item, needle, s));
         return { k: "bool", t: results.some((r) => r.t), f: results.every((r) => r.f) };
       }
       if (hay.k === "strs" && needle.k === "strs") {
@@ -14912,13 +14998,16 @@ function upstreamFiring(trigger, workflow, rules, byName, seen) {
 }
 
 // src/analysis/instances.ts
+var NO_TRUST = { users: /* @__PURE__ */ new Set(), bots: /* @__PURE__ */ new Set() };
 var MAX_CALL_DEPTH = 4;
 var MAX_ACTION_DEPTH = 6;
 function hopAt(file, offset, note) {
   const pos = positionOf(file, offset);
   return { file: file.path, line: pos.line, column: pos.column, note };
 }
-function expandEntry(repo, workflow, triggerRules, abs) {
+var repoTrust = /* @__PURE__ */ new WeakMap();
+function expandEntry(repo, workflow, triggerRules, abs, trust = NO_TRUST) {
+  repoTrust.set(repo, trust);
   let triggers = classifyTriggers(workflow, triggerRules, repo.byName);
   if (repo.calledLocally.has(abs)) triggers = triggers.filter((t) => t.event !== "workflow_call");
   if (!triggers.length) return [];
@@ -14940,7 +15029,9 @@ function expandWorkflow(repo, workflow, entry, triggers, caller, via, depth) {
       needs: [],
       permissions: job.permissions ?? workflow.permissions ?? caller?.job.permissions,
       steps: [],
-      via
+      via,
+      callees: [],
+      trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST
     };
     byId.set(job.id, instance);
     out.push(instance);
@@ -14963,7 +15054,9 @@ function expandWorkflow(repo, workflow, entry, triggers, caller, via, depth) {
       if (!callee) continue;
       const site = { job: instance, uses, with: instance.job.with, secrets: instance.job.secrets };
       const hop = hopAt(workflow.file, uses.start, `job '${instance.job.id}' calls ${uses.text}`);
-      called.push(...expandWorkflow(repo, callee, entry, triggers, site, [...via, hop], depth + 1));
+      const calleeJobs = expandWorkflow(repo, callee, entry, triggers, site, [...via, hop], depth + 1);
+      instance.callees = calleeJobs.filter((j) => j.caller?.job === instance);
+      called.push(...calleeJobs);
     }
   }
   return [...out, ...called];
@@ -15259,8 +15352,31 @@ var TaintEngine = class {
   needsOutputTaint(jobId, output, scope) {
     const needed = scope.job.needs.find((j) => j.job.id === jobId);
     if (!needed) return [];
+    if (needed.job.uses) return this.calledWorkflowOutput(needed, output);
     const entry = needed.job.outputs.find((o) => o.name === output);
     return entry ? this.entryTaint(entry, needed.workflow.file, { job: needed }, `output ${output} of job '${jobId}'`) : [];
+  }
+  /** Output of a reusable workflow call: `on.workflow_call.outputs.<name>.value`, read from its jobs. */
+  calledWorkflowOutput(caller, output) {
+    const first = caller.callees[0];
+    if (!first) return [];
+    const entry = first.workflow.callOutputs.find((o) => o.name === output);
+    if (!entry || entry.value.kind !== "scalar") return [];
+    const node = entry.value;
+    const file = first.workflow.file;
+    const out = [];
+    for (const template of findTemplates(node.text)) {
+      for (const ref of referencesOf(template.inner) ?? []) {
+        const parts = ref.path.split(".");
+        if (parts[0] !== "jobs" || parts[2] !== "outputs" || !parts[3]) continue;
+        const job = caller.callees.find((j) => j.job.id === parts[1]);
+        const jobOutput = job?.job.outputs.find((o) => o.name === parts[3]);
+        if (!job || !jobOutput) continue;
+        const at = locateInScalar(file, node, template.innerStart + ref.node.start, ref.node.end - ref.node.start);
+        out.push(...extend(this.entryTaint(jobOutput, job.workflow.file, { job }, `output ${parts[3]} of job '${parts[1]}'`), hopAt(file, at, `workflow output ${output}`)));
+      }
+    }
+    return limit(out);
   }
   /** `inputs.<name>`: the `with:` of the composite action's caller step, or of the reusable workflow's caller job. */
   inputTaint(name, scope) {
@@ -15533,6 +15649,9 @@ function gateWidener(action, step) {
     const entry = inputOf(step.step.with, w.input);
     const value = entry?.text.trim() ?? "";
     if (!entry || !value || /^false$/i.test(value)) continue;
+    const listed = value.split(/[\s,]+/).filter(Boolean).map((v) => v.toLowerCase());
+    const trust = step.job.trust;
+    if (value !== "*" && listed.length && listed.every((l) => trust.users.has(l) || trust.bots.has(l))) continue;
     if (w.enablingValues && !w.enablingValues.some((v) => v.toLowerCase() === value.toLowerCase())) continue;
     const inert3 = w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim() ? w.requiresInput : void 0;
     return { input: w.input, value, node: entry.value.kind === "scalar" ? entry.value : void 0, effect: w.effect, inertWithout: inert3 };
@@ -15670,7 +15789,7 @@ function reachOnTrigger(origin, step, trigger, hard, actorGate) {
   if (outsiderFires) {
     const attacker = /* @__PURE__ */ new Set(["actor", ...actorRoles, role]);
     const blockedBy = directBlocker(hard, actorGate, event);
-    if (passes(step, scenario(event, trigger.outsiderActions, attacker, hard))) {
+    if (passes(step, scenario(event, trigger.outsiderActions, attacker, hard, step))) {
       const callers = who === "callers" ? "whoever calls this reusable workflow (callers unknown here)" : "any GitHub user";
       if (!blockedBy) {
         const level = who === "anyone-unprivileged" ? "outsider-unprivileged" : "outsider";
@@ -15682,12 +15801,12 @@ function reachOnTrigger(origin, step, trigger, hard, actorGate) {
     }
   }
   if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && (event === "schedule" || event === "workflow_run" || event === "push")) {
-    if (passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role]), hard))) {
+    if (passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
       return { level: "outsider", trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
     }
   }
   const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
-  if (indirectPossible && passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard))) {
+  if (indirectPossible && passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
     return { level: "maintainer", trigger, how: `a maintainer's '${event}' on outsider-written text (${origin.what}) starts it`, uncertain };
   }
   return fallback;
@@ -15707,8 +15826,8 @@ function directBlocker(hard, actorGate, event) {
   if (actorGate?.enforcedOn(event)) return actorGate.description;
   return void 0;
 }
-function scenario(event, actions, attacker, hard) {
-  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs };
+function scenario(event, actions, attacker, hard, step) {
+  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots };
 }
 function passes(step, s) {
   for (const c of step.job.conditions) if (!canPass(c.expr, s)) return false;
@@ -16283,8 +16402,167 @@ var untrustedInstructions = siteRule(
   "the agent loads its instructions from the workspace"
 );
 
+// src/online/uses.ts
+var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+var REPO = /^[A-Za-z0-9._-]{1,100}$/;
+var SEGMENT = /^[^\s\\?#%]+$/;
+var REF = /^[^\s\\~^:?*[\]]{1,255}$/;
+function parseRemoteUses(uses) {
+  const text = uses.trim();
+  if (!text || text.startsWith(".") || isDockerUses(text) || text.includes("${{")) return null;
+  const at = text.indexOf("@");
+  if (at <= 0) return null;
+  const ref = text.slice(at + 1);
+  const parts = text.slice(0, at).replace(/\/+$/, "").split("/");
+  if (parts.length < 2 || !OWNER.test(parts[0]) || !REPO.test(parts[1]) || parts[1] === "." || parts[1] === "..") return null;
+  const rest = parts.slice(2);
+  if (rest.some((p) => !p || p === "." || p === ".." || !SEGMENT.test(p))) return null;
+  if (!REF.test(ref) || ref.includes("..")) return null;
+  return { owner: parts[0], repo: parts[1], path: rest.join("/"), ref };
+}
+function isDockerUses(uses) {
+  return /^docker:\/\//i.test(uses.trim());
+}
+var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
+function isFirstPartyAction(ref) {
+  return FIRST_PARTY.has(ref.owner.toLowerCase());
+}
+
+// src/checks/unresolvedRemote.ts
+var ACTOR2 = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
+var unresolvedRemote = {
+  meta: {
+    id: "unresolved-remote",
+    title: "A remote action or reusable workflow outsiders can reach was not followed",
+    severity: "medium",
+    docs: docsUrl("unresolved-remote"),
+    help: "Outsider-controlled text (or the secrets of a run outsiders can start) goes into an action or reusable workflow of another repository that agent-guard did not read: offline, remote files are not fetched; online, the fetch failed (not found, private, rate limit). Unknown is not safe: a wrapper action may run an agent on that text. Run `agent-guard lint --online` with a token that can read the repository, or review the file yourself and pin it to that commit."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const job of ctx.jobs) {
+      const uses = job.job.uses;
+      if (!uses) continue;
+      const target = effectiveWorkflowUses(uses.text.trim(), job.workflow);
+      if (target.startsWith("./")) continue;
+      const why = notFollowed(ctx.remote, "workflow", target);
+      if (!why) continue;
+      const probe = callProbe(job);
+      const taints = job.job.with.flatMap((e) => ctx.engine.ofNode(e.value, job.workflow.file, { job }));
+      const finding2 = report("workflow", uses.text.trim(), uses, job.workflow.file, probe, taints, workflowSecrets(job), why);
+      if (finding2) findings.push(finding2);
+    }
+    for (const step of ctx.steps) {
+      const uses = step.step.uses;
+      const text = uses?.text.trim();
+      if (!uses || !text || text.startsWith("./")) continue;
+      let why;
+      if (isDockerUses(text)) {
+        why = { reason: "docker image actions are not analysed (there is no action.yml to follow)", failed: false };
+      } else {
+        if (matchAgentAction(text)) continue;
+        const ref = parseRemoteUses(text);
+        if (ref && isFirstPartyAction(ref)) continue;
+        why = notFollowed(ctx.remote, "action", text);
+      }
+      if (!why) continue;
+      const taints = step.step.with.flatMap((e) => ctx.engine.ofNode(e.value, step.file, { job: step.job, step }));
+      const finding2 = report("action", text, uses, step.file, step, taints, actionSecrets(step.step), why);
+      if (finding2) findings.push(finding2);
+    }
+    return findings;
+  }
+};
+function notFollowed(remote, kind, uses) {
+  if (uses.includes("${{")) return { reason: "its target is an expression, which cannot be followed", failed: false };
+  if (!remote) return { reason: "remote files are not fetched offline; run `agent-guard lint --online` to follow it", failed: false };
+  const answer = kind === "action" ? remote.action(uses) : remote.workflow(uses);
+  if (!answer) return { reason: "it was not fetched", failed: false };
+  if ("error" in answer) return { reason: `it could not be fetched: ${answer.error}`, failed: true };
+  return null;
+}
+function report(kind, uses, node, file, probe, taints, secrets, why) {
+  let best = null;
+  for (const taint of taints) {
+    if (taint.origin.kind === "ai-output") continue;
+    const reach2 = reachOf(taint.origin, probe);
+    if (reach2.level === "none") continue;
+    if (!best || REACH_ORDER[reach2.level] > REACH_ORDER[best.reach.level] || reach2.level === best.reach.level && taint.hops.length < best.taint.hops.length) {
+      best = { taint, reach: reach2 };
+    }
+  }
+  const label = kind === "workflow" ? "Reusable workflow" : "Action";
+  const at = positionOf(file, node.start);
+  const sink2 = { file: file.path, line: at.line, column: at.column, note: `${uses} is not followed: ${why.reason}` };
+  let severity;
+  let reach;
+  let message;
+  let path12;
+  if (best) {
+    reach = best.reach;
+    severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
+    message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
+    path12 = [...probe.job.via, ...best.taint.hops, sink2];
+  } else {
+    if (kind !== "workflow" || !secrets) return null;
+    reach = reachOf(ACTOR2, probe);
+    if (reach.level !== "outsider") return null;
+    severity = "medium";
+    message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
+    path12 = [...probe.job.via, sink2];
+  }
+  return {
+    rule: "unresolved-remote",
+    severity,
+    confidence: reach.uncertain ? "low" : "medium",
+    file: file.path,
+    line: at.line,
+    column: at.column,
+    job: probe.job.job.id,
+    ...kind === "action" ? { step: probe.step.label } : {},
+    message,
+    path: path12,
+    capabilities: secrets?.capabilities ?? [],
+    fix: why.failed ? "Give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read), or wait for the rate limit and run again; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need." : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
+  };
+}
+function callProbe(job) {
+  const step = { index: 0, node: job.job.node, label: job.job.id, uses: job.job.uses, with: job.job.with, env: [] };
+  return { job, step, file: job.workflow.file, conditions: [], siblings: [], position: 0 };
+}
+function workflowSecrets(job) {
+  const secrets = job.job.secrets;
+  if (secrets === "inherit") return { text: "every secret (secrets: inherit)", capabilities: ["secret:* via secrets: inherit"] };
+  if (!secrets?.length) return null;
+  const names = secrets.map((s) => s.name);
+  return { text: `secrets ${names.join(", ")}`, capabilities: names.map((n) => `secret:${n} via secrets: ${n}`) };
+}
+function actionSecrets(step) {
+  const found = /* @__PURE__ */ new Map();
+  const scan = (entries, where) => {
+    for (const e of entries) for (const name of secretNames(e.text)) if (!found.has(name)) found.set(name, `${where} ${e.name}`);
+  };
+  scan(step.with, "input");
+  scan(step.env, "env");
+  if (!found.size) return null;
+  return { text: `secrets ${[...found.keys()].join(", ")}`, capabilities: [...found].map(([n, via]) => `secret:${n} via ${via}`) };
+}
+function secretNames(text) {
+  if (!text.includes("${{")) return [];
+  const out = [];
+  for (const template of findTemplates(text)) {
+    const parsed = tryParseExpression(template.inner);
+    if (parsed instanceof Error) continue;
+    for (const ref of references(parsed)) {
+      if (ref.path === "github.token") out.push("GITHUB_TOKEN");
+      else if (ref.path.startsWith("secrets.") && ref.path.length > 8) out.push(ref.path.slice(8).toUpperCase());
+    }
+  }
+  return out;
+}
+
 // src/checks/index.ts
-var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace];
+var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, unresolvedRemote];
 
 // src/lint.ts
 function lint(options) {
@@ -16295,6 +16573,10 @@ function lint(options) {
   const kept = /* @__PURE__ */ new Map();
   const stats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
   const rules = withConfiguredAgents(loadRules(), config);
+  const trust = {
+    users: new Set(config.trustedUsers.map((u) => u.toLowerCase())),
+    bots: new Set(config.trustedBots.map((u) => u.toLowerCase()))
+  };
   for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
     const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
@@ -16302,7 +16584,7 @@ function lint(options) {
       if (!workflow) continue;
       stats.workflows++;
       const textOf = (f) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats), config, textOf);
+      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf);
       for (const f of found) {
         findings.push(f);
         keepLines(kept, f.file, [f.line], textOf);
@@ -16340,8 +16622,8 @@ function readQuietly(file) {
     return "";
   }
 }
-function lintWorkflow(repo, workflow, abs, rules, stats) {
-  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs);
+function lintWorkflow(repo, workflow, abs, rules, stats, trust) {
+  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
   if (!jobs.length) return [];
   const engine = new TaintEngine(rules.sources, rules.agents);
   const steps = jobs.flatMap((j) => j.steps);
@@ -17621,13 +17903,13 @@ function lintCommand(rawArgs) {
 `);
   }
   const toStdout = !args.output;
-  const report = formatReport(result, args.format, {
+  const report2 = formatReport(result, args.format, {
     color: toStdout && args.format === "text" && colorEnabled(process.stdout.isTTY, process.env),
     toolVersion: VERSION,
     root: process.cwd()
   });
-  if (args.output) import_node_fs13.default.writeFileSync(args.output, report);
-  else process.stdout.write(report);
+  if (args.output) import_node_fs13.default.writeFileSync(args.output, report2);
+  else process.stdout.write(report2);
   const nothingRead = result.stats.workflows === 0 && result.errors.length > 0 && result.sources.size === 0;
   if (nothingRead) return 2;
   if (args.failOn === "none" || args.writeBaseline) return 0;

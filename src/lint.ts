@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { findAgentSites, type AgentSite } from './analysis/sites';
-import { expandEntry } from './analysis/instances';
+import { expandEntry, type Trust } from './analysis/instances';
 import { loadRules } from './analysis/rulesData';
 import { TaintEngine } from './analysis/taint';
 import { CHECKS } from './checks';
@@ -37,6 +37,10 @@ export function lint(options: LintOptions): LintResult {
   const kept = new Map<string, Map<number, string>>();
   const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
   const rules = withConfiguredAgents(loadRules(), config);
+  const trust: Trust = {
+    users: new Set(config.trustedUsers.map((u) => u.toLowerCase())),
+    bots: new Set(config.trustedBots.map((u) => u.toLowerCase())),
+  };
 
   for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
     const repo = openRepository(set, options.cwd, options.remote);
@@ -45,7 +49,7 @@ export function lint(options: LintOptions): LintResult {
       if (!workflow) continue;
       stats.workflows++;
       const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats), config, textOf);
+      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf);
       for (const f of found) {
         findings.push(f);
         // Keep only the lines reporters quote, so memory does not grow with the corpus.
@@ -89,8 +93,8 @@ function readQuietly(file: string): string {
   }
 }
 
-function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats): Finding[] {
-  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs);
+function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats, trust: Trust): Finding[] {
+  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
   if (!jobs.length) return [];
   const engine = new TaintEngine(rules.sources, rules.agents);
   const steps = jobs.flatMap((j) => j.steps);

@@ -44,8 +44,11 @@ const HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
 const MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
 const TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
 
-/** Secret and token names referenced in a YAML value. */
-function secretRefs(node: YNode | undefined): { secrets: string[]; githubToken: boolean } {
+/**
+ * Secret and token names referenced in a YAML value. Inside a composite action, `inputs.X` is followed
+ * to the `with:` of the step that uses the action (secrets are usually passed in that way).
+ */
+function secretRefs(node: YNode | undefined, within?: StepInstance, depth = 0): { secrets: string[]; githubToken: boolean } {
   const out = { secrets: [] as string[], githubToken: false };
   const visit = (n: YNode | undefined) => {
     if (!n) return;
@@ -57,6 +60,12 @@ function secretRefs(node: YNode | undefined): { secrets: string[]; githubToken: 
         if (r.path === 'github.token' || r.path === 'secrets.github_token') out.githubToken = true;
         else if (r.path.startsWith('secrets.') && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
         else if (r.path === 'secrets' || r.path === 'secrets.*') out.secrets.push('*');
+        else if (r.path.startsWith('inputs.') && within?.frame && depth < 8) {
+          const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
+          const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
+          out.secrets.push(...inner.secrets);
+          out.githubToken ||= inner.githubToken;
+        }
       }
     }
   };
@@ -91,15 +100,15 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
   const isModelKey = (name: string, secret: string) =>
     agent.keyEnv.includes(name) || keyInputs.has(name.toLowerCase()) || MODEL_KEY_NAME.test(secret) || MODEL_KEY_NAME.test(name);
 
-  const envLayers: { entries: { name: string; value: YNode }[]; where: string }[] = [
-    { entries: step.step.env, where: 'env' },
-    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'` })),
-    { entries: step.job.job.env, where: 'job env' },
-    { entries: step.job.workflow.env, where: 'workflow env' },
+  const envLayers: { entries: { name: string; value: YNode }[]; where: string; within: StepInstance }[] = [
+    { entries: step.step.env, where: 'env', within: step },
+    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'`, within: caller })),
+    { entries: step.job.job.env, where: 'job env', within: step },
+    { entries: step.job.workflow.env, where: 'workflow env', within: step },
   ];
   for (const layer of envLayers) {
     for (const entry of layer.entries) {
-      const refs = secretRefs(entry.value);
+      const refs = secretRefs(entry.value, layer.within);
       for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
       if (refs.githubToken || (TOKEN_ENV.test(entry.name) && refs.secrets.length)) {
         tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
@@ -107,7 +116,7 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     }
   }
   for (const input of step.step.with) {
-    const refs = secretRefs(input.value);
+    const refs = secretRefs(input.value, step);
     for (const s of refs.secrets) {
       const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
       if (token) tokens.push({ via: `input ${input.name}`, foreign: true });

@@ -36,6 +36,8 @@ export interface Scenario {
   permissionSteps: ReadonlySet<string>;
   /** Job ids whose outputs/results come from a permission check. */
   permissionJobs: ReadonlySet<string>;
+  /** Bot logins the maintainers trust: an equality check on one of them is a gate. */
+  trustedBots?: ReadonlySet<string>;
 }
 
 type AVal =
@@ -145,20 +147,20 @@ function binary(op: string, left: Expr, right: Expr, s: Scenario): AVal {
   }
   const l = evaluate(left, s);
   const r = evaluate(right, s);
-  if (op === '==') return equals(l, r);
+  if (op === '==') return equals(l, r, s);
   if (op === '!=') {
-    const eq = equals(l, r) as { t: boolean; f: boolean };
+    const eq = equals(l, r, s) as { t: boolean; f: boolean };
     return { k: 'bool', t: eq.f, f: eq.t };
   }
   return BOTH;
 }
 
-function equals(a: AVal, b: AVal): AVal {
+function equals(a: AVal, b: AVal, s?: Scenario): AVal {
   if (a.k === 'any' || b.k === 'any') return BOTH;
   if (b.k === 'login' || b.k === 'forkRepo' || (b.k === 'repo' && a.k !== 'login' && a.k !== 'forkRepo')) [a, b] = [b, a];
   if (a.k === 'login') {
     // Only a bot login can stand for the attacker: bots act on outsiders' requests.
-    if (b.k === 'strs') return { k: 'bool', t: b.v.some(isBotLogin), f: true };
+    if (b.k === 'strs') return { k: 'bool', t: b.v.some((v) => isBotLogin(v) && !s?.trustedBots?.has(v)), f: true };
     return BOTH;
   }
   if (a.k === 'forkRepo') return b.k === 'repo' ? FALSE : BOTH;
@@ -202,7 +204,7 @@ function call(name: string, args: Expr[], s: Scenario): AVal {
       const hay = evaluate(args[0], s);
       const needle = evaluate(args[1], s);
       if (hay.k === 'array') {
-        const results = hay.items.map((item) => equals(item, needle) as { t: boolean; f: boolean });
+        const results = hay.items.map((item) => equals(item, needle, s) as { t: boolean; f: boolean });
         return { k: 'bool', t: results.some((r) => r.t), f: results.every((r) => r.f) };
       }
       if (hay.k === 'strs' && needle.k === 'strs') {

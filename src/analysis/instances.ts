@@ -12,6 +12,14 @@ import { parseCondition } from './gates';
 import { classifyTriggers, type TriggerInfo } from './triggers';
 import type { TriggerRule } from './ruleTypes';
 
+/** Logins the maintainers trust (config `trusted-users`, `trusted-bots`), lowercased. */
+export interface Trust {
+  users: ReadonlySet<string>;
+  bots: ReadonlySet<string>;
+}
+
+export const NO_TRUST: Trust = { users: new Set(), bots: new Set() };
+
 export interface Condition {
   expr: Expr | null;
   node: YScalar;
@@ -43,6 +51,9 @@ export interface JobInstance {
   steps: StepInstance[];
   /** The call chain to this job (reusable workflow calls), for taint paths. */
   via: PathHop[];
+  /** For a job that calls a reusable workflow: the jobs of the called workflow. */
+  callees: JobInstance[];
+  trust: Trust;
 }
 
 export interface CompositeFrame {
@@ -77,7 +88,10 @@ export function hopAt(file: SourceFile, offset: number, note: string): PathHop {
  * Returns nothing for a reusable workflow that only runs when called from this repository: it is
  * analysed through its callers.
  */
-export function expandEntry(repo: Repository, workflow: Workflow, triggerRules: TriggerRule[], abs: string): JobInstance[] {
+const repoTrust = new WeakMap<Repository, Trust>();
+
+export function expandEntry(repo: Repository, workflow: Workflow, triggerRules: TriggerRule[], abs: string, trust: Trust = NO_TRUST): JobInstance[] {
+  repoTrust.set(repo, trust);
   let triggers = classifyTriggers(workflow, triggerRules, repo.byName);
   if (repo.calledLocally.has(abs)) triggers = triggers.filter((t) => t.event !== 'workflow_call');
   if (!triggers.length) return [];
@@ -109,6 +123,8 @@ function expandWorkflow(
       permissions: job.permissions ?? workflow.permissions ?? caller?.job.permissions,
       steps: [],
       via,
+      callees: [],
+      trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST,
     };
     byId.set(job.id, instance);
     out.push(instance);
@@ -132,7 +148,9 @@ function expandWorkflow(
       if (!callee) continue;
       const site: CallSite = { job: instance, uses, with: instance.job.with, secrets: instance.job.secrets };
       const hop = hopAt(workflow.file, uses.start, `job '${instance.job.id}' calls ${uses.text}`);
-      called.push(...expandWorkflow(repo, callee, entry, triggers, site, [...via, hop], depth + 1));
+      const calleeJobs = expandWorkflow(repo, callee, entry, triggers, site, [...via, hop], depth + 1);
+      instance.callees = calleeJobs.filter((j) => j.caller?.job === instance);
+      called.push(...calleeJobs);
     }
   }
   return [...out, ...called];

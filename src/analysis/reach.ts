@@ -83,7 +83,7 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
   if (outsiderFires) {
     const attacker = new Set<Role>(['actor', ...actorRoles, role]);
     const blockedBy = directBlocker(hard, actorGate, event);
-    if (passes(step, scenario(event, trigger.outsiderActions!, attacker, hard))) {
+    if (passes(step, scenario(event, trigger.outsiderActions!, attacker, hard, step))) {
       const callers = who === 'callers' ? 'whoever calls this reusable workflow (callers unknown here)' : 'any GitHub user';
       if (!blockedBy) {
         const level = who === 'anyone-unprivileged' ? 'outsider-unprivileged' : 'outsider';
@@ -97,13 +97,13 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
 
   // Delayed outsider text: a scheduled or pushed run that reads the thread has no human gate.
   if ((origin.kind === 'fetch' || origin.kind === 'thread') && !origin.maintainerChosen && (event === 'schedule' || event === 'workflow_run' || event === 'push')) {
-    if (passes(step, scenario(event, trigger.allActions, new Set<Role>([role]), hard))) {
+    if (passes(step, scenario(event, trigger.allActions, new Set<Role>([role]), hard, step))) {
       return { level: 'outsider', trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
     }
   }
 
   const indirectPossible = role !== 'actor' && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== 'context');
-  if (indirectPossible && passes(step, scenario(event, trigger.allActions, new Set<Role>([role, ...(role === 'pull_request' ? (['commit'] as Role[]) : [])]), hard))) {
+  if (indirectPossible && passes(step, scenario(event, trigger.allActions, new Set<Role>([role, ...(role === 'pull_request' ? (['commit'] as Role[]) : [])]), hard, step))) {
     return { level: 'maintainer', trigger, how: `a maintainer's '${event}' on outsider-written text (${origin.what}) starts it`, uncertain };
   }
   return fallback;
@@ -127,8 +127,8 @@ function directBlocker(hard: HardGates, actorGate: ActorGate | undefined, event:
   return undefined;
 }
 
-function scenario(event: string, actions: ActionSet, attacker: Set<Role>, hard: HardGates): Scenario {
-  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs };
+function scenario(event: string, actions: ActionSet, attacker: Set<Role>, hard: HardGates, step: StepInstance): Scenario {
+  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots };
 }
 
 function passes(step: StepInstance, s: Scenario): boolean {

@@ -192,6 +192,10 @@ function gateWidener(action: AgentAction, step: StepInstance): AgentSite['gateWi
     const entry = inputOf(step.step.with, w.input);
     const value = entry?.text.trim() ?? '';
     if (!entry || !value || /^false$/i.test(value)) continue;
+    // A list of logins the maintainers trust (config trusted-users / trusted-bots) opens nothing.
+    const listed = value.split(/[\s,]+/).filter(Boolean).map((v) => v.toLowerCase());
+    const trust = step.job.trust;
+    if (value !== '*' && listed.length && listed.every((l) => trust.users.has(l) || trust.bots.has(l))) continue;
     if (w.enablingValues && !w.enablingValues.some((v) => v.toLowerCase() === value.toLowerCase())) continue;
     const inert = w.requiresInput && !inputOf(step.step.with, w.requiresInput)?.text.trim() ? w.requiresInput : undefined;
     return { input: w.input, value, node: entry.value.kind === 'scalar' ? entry.value : undefined, effect: w.effect, inertWithout: inert };

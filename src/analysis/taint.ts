@@ -210,8 +210,32 @@ export class TaintEngine {
   needsOutputTaint(jobId: string, output: string, scope: Scope): Taint[] {
     const needed = scope.job.needs.find((j) => j.job.id === jobId);
     if (!needed) return [];
+    if (needed.job.uses) return this.calledWorkflowOutput(needed, output);
     const entry = needed.job.outputs.find((o) => o.name === output);
     return entry ? this.entryTaint(entry, needed.workflow.file, { job: needed }, `output ${output} of job '${jobId}'`) : [];
+  }
+
+  /** Output of a reusable workflow call: `on.workflow_call.outputs.<name>.value`, read from its jobs. */
+  private calledWorkflowOutput(caller: JobInstance, output: string): Taint[] {
+    const first = caller.callees[0];
+    if (!first) return [];
+    const entry = first.workflow.callOutputs.find((o) => o.name === output);
+    if (!entry || entry.value.kind !== 'scalar') return [];
+    const node = entry.value;
+    const file = first.workflow.file;
+    const out: Taint[] = [];
+    for (const template of findTemplates(node.text)) {
+      for (const ref of referencesOf(template.inner) ?? []) {
+        const parts = ref.path.split('.');
+        if (parts[0] !== 'jobs' || parts[2] !== 'outputs' || !parts[3]) continue;
+        const job = caller.callees.find((j) => j.job.id === parts[1]);
+        const jobOutput = job?.job.outputs.find((o) => o.name === parts[3]);
+        if (!job || !jobOutput) continue;
+        const at = locateInScalar(file, node, template.innerStart + ref.node.start, ref.node.end - ref.node.start);
+        out.push(...extend(this.entryTaint(jobOutput, job.workflow.file, { job }, `output ${parts[3]} of job '${parts[1]}'`), hopAt(file, at, `workflow output ${output}`)));
+      }
+    }
+    return limit(out);
   }
 
   /** `inputs.<name>`: the `with:` of the composite action's caller step, or of the reusable workflow's caller job. */

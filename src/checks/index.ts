@@ -9,7 +9,8 @@ import { promptInjection } from './promptInjection';
 import { templateInjection } from './templateInjection';
 import { untrustedCheckout } from './untrustedCheckout';
 import { untrustedInstructions } from './untrustedInstructions';
+import { unresolvedRemote } from './unresolvedRemote';
 
-export const CHECKS: Check[] = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace];
+export const CHECKS: Check[] = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, unresolvedRemote];
 
 export type { Check, CheckContext } from './context';

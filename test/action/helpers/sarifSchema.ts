@@ -12,6 +12,6 @@ export function sarifValidator(): (log: unknown) => string[] {
   if (dialect !== 'http://json-schema.org/draft-04/schema#') throw new Error(`unexpected schema dialect ${String(dialect)}`);
   const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
   addFormats(ajv);
-  const validate = ajv.compile({ $schema: 'http://json-schema.org/draft-07/schema#', $id: id, ...rest });
+  const validate = ajv.compile({ $schema: 'http://json-schema.org/draft-07/schema#', $id: id as string, ...rest });
   return (log) => (validate(log) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
 }
