@@ -38,4 +38,6 @@ if (kind === 'parse') {
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
-console.log(JSON.stringify({ kind, files: files.length, seconds, filesPerSecond: files.length / seconds, maxRssMb, findings, crashes }));
+globalThis.gc?.();
+const liveHeapMb = process.memoryUsage().heapUsed / 1024 / 1024;
+console.log(JSON.stringify({ kind, files: files.length, seconds, filesPerSecond: files.length / seconds, maxRssMb, liveHeapMb, findings, crashes }));

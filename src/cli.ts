@@ -8,6 +8,7 @@ import { applyBaseline, baselineNote, createBaseline, readBaseline, writeBaselin
 import { doctorMain, runMain } from './guard/command';
 import { wrapMain } from './guard/wrap';
 import { defaultConfigPath, lint } from './lint';
+import { OnlineUsageError, parseRateLimitPolicy, prefetchForLint, scanMain } from './online/command';
 import { colorEnabled, formatReport, isFormat, type Format } from './report';
 
 export const VERSION = '0.1.0';
@@ -25,6 +26,11 @@ commands:
       --output FILE    write the report to FILE instead of standard output
       --baseline FILE  report only findings not recorded in FILE
       --write-baseline FILE   record every current finding in FILE (and exit 0)
+      --online         follow remote actions and reusable workflows through the GitHub API
+                       (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL; cached in ~/.cache/agent-guard)
+      --no-cache       with --online: neither read nor write the cache
+      --on-rate-limit wait|stop   with --online: at the API rate limit (default: stop in CI, wait on a terminal)
+  scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
   run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
   doctor           what isolation this machine supports
   wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
@@ -38,7 +44,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'lint':
-        return lintCommand(rest);
+        return await lintCommand(rest);
+      case 'scan':
+        return await scanMain(rest, VERSION);
       case 'run':
         return await runMain(rest);
       case 'doctor':
@@ -61,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof OnlineUsageError) {
       process.stderr.write(`agent-guard: ${err.message}\n`);
       return 2;
     }
@@ -78,6 +86,9 @@ interface LintArgs {
   output?: string;
   baseline?: string;
   writeBaseline?: string;
+  online?: boolean;
+  noCache?: boolean;
+  onRateLimit?: 'wait' | 'stop';
 }
 
 function processIO() {
@@ -121,6 +132,15 @@ function parseLintArgs(args: string[]): LintArgs {
       case '--write-baseline':
         out.writeBaseline = value();
         break;
+      case '--online':
+        out.online = true;
+        break;
+      case '--no-cache':
+        out.noCache = true;
+        break;
+      case '--on-rate-limit':
+        out.onRateLimit = parseRateLimitPolicy(value());
+        break;
       case '--help':
       case '-h':
         throw new UsageError(USAGE);
@@ -132,11 +152,13 @@ function parseLintArgs(args: string[]): LintArgs {
   return out;
 }
 
-function lintCommand(rawArgs: string[]): number {
+async function lintCommand(rawArgs: string[]): Promise<number> {
   const args = parseLintArgs(rawArgs);
+  if ((args.noCache || args.onRateLimit) && !args.online) throw new UsageError('--no-cache and --on-rate-limit go with --online');
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : undefined;
-  let result = lint({ paths: args.paths, config });
+  const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit }, VERSION) : undefined;
+  let result = lint({ paths: args.paths, config, remote });
   const all = result.findings;
   if (args.baseline) {
     const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { findAgentSites, type AgentSite } from './analysis/sites';
 import { expandEntry, type Trust } from './analysis/instances';
 import { loadRules } from './analysis/rulesData';
+import { useExtraAgents } from './analysis/agents';
 import { TaintEngine } from './analysis/taint';
 import { CHECKS } from './checks';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
@@ -37,6 +38,7 @@ export function lint(options: LintOptions): LintResult {
   const kept = new Map<string, Map<number, string>>();
   const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
   const rules = withConfiguredAgents(loadRules(), config);
+  useExtraAgents({ actions: config.actions, clis: config.clis });
   const trust: Trust = {
     users: new Set(config.trustedUsers.map((u) => u.toLowerCase())),
     bots: new Set(config.trustedBots.map((u) => u.toLowerCase())),

@@ -108,6 +108,17 @@ describe('agent-guard lint', () => {
     expect(JSON.parse(run(['lint', '--format', 'json', '.'], configured).stdout).findings.filter((f: { rule: string }) => f.rule === 'prompt-injection')).toEqual([]);
   });
 
+  it('finds agents declared in the config', () => {
+    const wf = 'on: issues\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: my-org/house-agent@v2\n        with:\n          task: ${{ github.event.issue.body }}\n';
+    const config = 'agents:\n  actions:\n    - uses: my-org/house-agent\n      prompt-inputs: [task]\n      shell: full\n';
+    const without = JSON.parse(run(['lint', '--format', 'json', '.'], repoWith({ '.github/workflows/t.yml': wf })).stdout);
+    expect(without.findings.filter((f: { rule: string }) => f.rule === 'prompt-injection')).toEqual([]);
+    const dir = repoWith({ '.github/workflows/t.yml': wf, '.github/agent-guard.yml': config });
+    const report = JSON.parse(run(['lint', '--format', 'json', '.'], dir).stdout);
+    const hit = report.findings.find((f: { rule: string }) => f.rule === 'prompt-injection');
+    expect(hit?.severity).toBe('critical');
+  });
+
   it('rejects unknown config keys with file and line', () => {
     const dir = repoWith({ '.github/workflows/t.yml': SAFE, '.github/agent-guard.yml': 'ignore: []\nignroe: []\n' });
     const r = run(['lint', '.'], dir);

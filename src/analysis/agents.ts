@@ -15,7 +15,7 @@
 // are re-read, to a fixed depth), so the cost is linear in the script size.
 
 import { loadRules } from './rulesData';
-import type { AgentAction, AgentCli, ToolReach, ToolWidener } from './ruleTypes';
+import type { AgentAction, AgentCli, AgentsFile, ToolReach, ToolWidener } from './ruleTypes';
 
 export interface CliInvocation {
   cli: AgentCli;
@@ -48,10 +48,21 @@ interface Index {
 }
 
 let index: Index | undefined;
+/** Agents from the user's config (`agents:`), matched before the shipped ones. */
+let extra: AgentsFile = { actions: [], clis: [] };
+
+/** Makes config-declared agents visible to the matchers (lint calls this once per run). */
+export function useExtraAgents(agents: AgentsFile): void {
+  if (agents.actions === extra.actions && agents.clis === extra.clis) return;
+  extra = agents;
+  index = undefined;
+  matchCache.clear();
+}
 
 function getIndex(): Index {
   if (index) return index;
-  const { agents } = loadRules();
+  const shipped = loadRules().agents;
+  const agents: AgentsFile = { actions: [...extra.actions, ...shipped.actions], clis: [...extra.clis, ...shipped.clis] };
   const actionsByRepo = new Map<string, { prefix: string; action: AgentAction }[]>();
   for (const action of agents.actions) {
     for (const u of action.uses) {
@@ -90,7 +101,19 @@ export function cliById(id: string): AgentCli | undefined {
  * listed prefix wins (`anthropics/claude-code-action/base-action` before `anthropics/claude-code-action`).
  * Local (`./...`) and `docker://` references are never agents.
  */
+const matchCache = new Map<string, AgentAction | null>();
+
+/** Cached: the same few `uses:` strings recur in every job. */
 export function matchAgentAction(uses: string): AgentAction | null {
+  const known = matchCache.get(uses);
+  if (known !== undefined) return known;
+  const found = matchAgentActionUncached(uses);
+  if (matchCache.size > 10_000) matchCache.clear();
+  matchCache.set(uses, found);
+  return found;
+}
+
+function matchAgentActionUncached(uses: string): AgentAction | null {
   const text = uses.trim();
   if (!text || text.startsWith('./') || text.startsWith('../') || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf('@');

@@ -73,17 +73,18 @@ export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSi
   return out;
 }
 
-const agentWords = new WeakMap<object, string[]>();
+const agentWords = new WeakMap<object, RegExp>();
 
 /** A cheap pre-check before tokenising a script: does any agent command or package name occur at all? */
 function mayInvokeAgent(script: string, engine: TaintEngine): boolean {
   const data = engine.agentsData;
   let words = agentWords.get(data);
   if (!words) {
-    words = data.clis.flatMap((c) => [...c.commands, ...(c.packages ?? []), ...(c.modules ?? [])]).map((w) => w.split(/\s+/)[0]);
+    const all = data.clis.flatMap((c) => [...c.commands, ...(c.packages ?? []), ...(c.modules ?? [])]).map((w) => w.split(/\s+/)[0]);
+    words = new RegExp([...new Set(all)].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'));
     agentWords.set(data, words);
   }
-  return words.some((w) => script.includes(w));
+  return words.test(script);
 }
 
 const GUARD_WRAPPER = /(?:\b(?:npx|bunx|pnpm\s+dlx|yarn\s+dlx)\s+(?:(?:-y|--yes)\s+)?)?(?:[\w./-]*\/)?agent-guard(?:@[\w.^~-]+)?\s+run\b[^\n]*?\s--\s/g;
@@ -280,7 +281,7 @@ function envChannels(step: StepInstance, engine: TaintEngine, promptText: string
     .visibleEnv(step)
     .filter((e) => e.taints.length)
     .map((e) => {
-      const named = new RegExp(`\\b${e.name}\\b`).test(promptText);
+      const named = mentionsName(promptText, e.name);
       return { kind: 'env' as const, name: `env ${e.name}`, taints: e.taints, confidence: named ? ('high' as const) : ('medium' as const) };
     });
 }
@@ -323,4 +324,13 @@ function workspace(step: StepInstance, earlier: StepInstance, offset: number, no
     taints: [{ origin: { kind: 'fork-checkout', role, events, what: 'pull request code and instruction files' }, hops: [hopAt(earlier.file, offset, `step '${earlier.step.label}' ${note}`)] }],
     confidence: role === 'workflow_run' ? 'medium' : 'high',
   };
+}
+
+/** Whether `text` names the variable as a whole word (no regex: names come from the workflow). */
+function mentionsName(text: string, name: string): boolean {
+  const isWord = (c: string | undefined) => !!c && /[A-Za-z0-9_]/.test(c);
+  for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + 1)) {
+    if (!isWord(text[i - 1]) && !isWord(text[i + name.length])) return true;
+  }
+  return false;
 }

@@ -14,8 +14,10 @@ import { readTrustDecision, untrustedRefusal } from './untrusted';
 
 export const WRAPPER_MARKER = 'written by `agent-guard wrap claude`';
 
+const WRAP_SYNOPSIS = 'usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]';
+
 export const WRAP_USAGE =
-  'usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]\n' +
+  `${WRAP_SYNOPSIS}\n` +
   '  prints a wrapper that runs Claude Code under `agent-guard run` (or installs it as DIR/claude);\n' +
   '  GUARD_OPTIONs are `agent-guard run` options (default --provider anthropic)';
 
@@ -114,7 +116,7 @@ interface WrapArgs {
 function parseWrapArgs(args: string[]): WrapArgs {
   const [agent, ...rest] = args;
   if (agent === '--help' || agent === '-h') throw new GuardError('usage', WRAP_USAGE);
-  if (agent !== 'claude') throw new GuardError('usage', `wrap supports claude only${agent ? `, not '${agent}'` : ''}. ${WRAP_USAGE}`);
+  if (agent !== 'claude') throw new GuardError('usage', `wrap supports claude only${agent ? `, not '${agent}'` : ''}. ${WRAP_SYNOPSIS}`);
   const out: WrapArgs = { allowOnUntrusted: false, guardArgs: [] };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -143,7 +145,7 @@ function parseWrapArgs(args: string[]): WrapArgs {
       case '-h':
         throw new GuardError('usage', WRAP_USAGE);
       default:
-        throw new GuardError('usage', `unknown option '${arg}' (guard options go after --). ${WRAP_USAGE}`);
+        throw new GuardError('usage', `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
     }
   }
   if (out.guardArgs.includes('--')) throw new GuardError('usage', 'the guard options after -- cannot hold another --: the command is the real claude');

@@ -251,11 +251,10 @@ export function locateInScalar(file: SourceFile, scalar: YScalar, valueOffset: n
   for (let i = scalar.text.indexOf(needle); i !== -1 && i < valueOffset; i = scalar.text.indexOf(needle, i + 1)) {
     occurrence++;
   }
-  const region = file.text.slice(scalar.start, scalar.end);
-  let at = -1;
+  let at = scalar.start - 1;
   for (let n = 0; n <= occurrence; n++) {
-    at = region.indexOf(needle, at + 1);
-    if (at === -1) return scalar.start;
+    at = file.text.indexOf(needle, at + 1);
+    if (at === -1 || at + needle.length > scalar.end) return scalar.start;
   }
-  return scalar.start + at;
+  return at;
 }

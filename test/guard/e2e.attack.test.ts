@@ -171,6 +171,10 @@ describeJail('guard end to end: a hostile agent', () => {
     };
     const targetsFile = path.join(workspace, 'targets.json');
     fs.writeFileSync(targetsFile, JSON.stringify(targets));
+    // The hostile script runs from the workspace: the repository itself may sit under a folder the
+    // jail masks (/tmp, /home, /root), as a CI checkout can.
+    const hostileScript = path.join(workspace, 'hostile.js');
+    fs.copyFileSync(path.join(__dirname, 'helpers', 'hostile.js'), hostileScript);
     auditFile = path.join(root, 'audit.jsonl');
 
     const env: NodeJS.ProcessEnv = {
@@ -201,7 +205,7 @@ describeJail('guard end to end: a hostile agent', () => {
     };
     result = await runGuard(
       guard,
-      ['--provider', `anthropic=${fake.url}`, '--pass-env', 'HARMLESS_LOOKING', '--audit', auditFile, '--', process.execPath, path.join(__dirname, 'helpers', 'hostile.js'), targetsFile],
+      ['--provider', `anthropic=${fake.url}`, '--pass-env', 'HARMLESS_LOOKING', '--audit', auditFile, '--', process.execPath, hostileScript, targetsFile],
       env,
       workspace,
     );
