@@ -18307,6 +18307,10 @@ function writeScopesOf(permissions) {
   const scopes = Object.entries(permissions.scopes).filter(([scope, level]) => level === "write" && scope !== "id-token").map(([scope]) => scope);
   return { scopes, isDefault: false, idToken: permissions.scopes["id-token"] === "write" };
 }
+var RUN_SCRIPT = { shell: "full", network: true, writesFiles: true };
+function shellCapabilities(step) {
+  return capabilitiesAt(step, { keyEnv: [] }, RUN_SCRIPT, false);
+}
 function capabilitiesAt(step, agent, tools, jailed) {
   const secrets = [];
   const tokens = [];
@@ -20165,7 +20169,6 @@ function codeSinks(step) {
 function sinkTaints(step, node, engine) {
   return engine.templates(node.text, (o, l) => locateInScalar(step.file, node, o, l), step.file, { job: step.job, step });
 }
-var SHELL = { shell: "full", network: true, writesFiles: true };
 var templateInjection = {
   meta: {
     id: "template-injection",
@@ -20181,7 +20184,7 @@ var templateInjection = {
         for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
           if (taint.origin.kind === "ai-output") continue;
           const reach = reachOf(taint.origin, step);
-          const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL, false);
+          const caps = shellCapabilities(step);
           const severity = severityFor(reach.level, caps);
           if (!severity) continue;
           const sink3 = taint.hops[taint.hops.length - 1];
@@ -20211,7 +20214,6 @@ function sinkLabel(step) {
 // src/checks/aiOutputUnsafe.ts
 var OUTSIDER = { kind: "context", role: "actor", events: null, what: "the triggering event" };
 var MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
-var SHELL2 = { shell: "full", network: true, writesFiles: true };
 var aiOutputUnsafe = {
   meta: {
     id: "ai-output-unsafe",
@@ -20230,7 +20232,7 @@ var aiOutputUnsafe = {
           if (taint.origin.kind !== "ai-output") continue;
           const reach2 = reachOfStep();
           if (reach2.level === "none") continue;
-          const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL2, false);
+          const caps = shellCapabilities(step);
           findings.push(finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)));
         }
       }
@@ -20303,7 +20305,7 @@ var poisonedWorkspace = {
       if (!reach) continue;
       const later = site.step.job.steps.filter((s) => s.position > site.step.position && executesOrPublishes(s));
       for (const step of later) {
-        const caps = capabilitiesAt(step, { keyEnv: [] }, { shell: "full", network: true, writesFiles: true }, false);
+        const caps = shellCapabilities(step);
         const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
         const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
         findings.push({
@@ -20357,7 +20359,6 @@ var promptInjection = siteRule(
 
 // src/checks/untrustedCheckout.ts
 var RUNS_WORKSPACE_CODE = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|bunx|node|deno|make|cmake|pip3?|python3?|uv|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|ant|rake|bundle|ruby|composer|php|dotnet|docker\s+(build|compose)|bash|sh|zsh|pwsh|\.\/[\w./-]+)(\s|$)/m;
-var SHELL3 = { shell: "full", network: true, writesFiles: true };
 var untrustedCheckout = {
   meta: {
     id: "untrusted-checkout",
@@ -20378,7 +20379,7 @@ var untrustedCheckout = {
       const taint = channel.taints[0];
       const reach = reachOf(taint.origin, step);
       if (reach.level !== "outsider") continue;
-      const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL3, false);
+      const caps = shellCapabilities(step);
       const severity = severityFor(reach.level, caps);
       if (!severity) continue;
       const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
@@ -22115,9 +22116,10 @@ var GitHubClient = class {
     const now = Date.now();
     const waitMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1e3 : Number.isFinite(reset) ? Math.max(0, reset * 1e3 - now) + 1e3 : 6e4;
     const resetAt = new Date(now + waitMs);
+    const secondary = Number.isFinite(retryAfter) && headers["x-ratelimit-remaining"] !== "0";
     const limit2 = headers["x-ratelimit-limit"] ?? this.limit.limit;
-    const reached = `GitHub API rate limit reached${limit2 ? ` (${limit2} requests an hour${this.authenticated ? "" : " without a token"})` : ""}`;
-    const when = `it resets at ${resetAt.toISOString().slice(11, 19)} UTC, in ${duration(waitMs)}`;
+    const reached = secondary ? "GitHub API secondary rate limit reached" : `GitHub API rate limit reached${limit2 ? ` (${limit2} requests an hour${this.authenticated ? "" : " without a token"})` : ""}`;
+    const when = `it ${secondary ? "lifts" : "resets"} at ${resetAt.toISOString().slice(11, 19)} UTC, in ${duration(waitMs)}`;
     if (this.options.onRateLimit === "stop" || waitMs > this.waitBudgetMs) {
       const why = this.options.onRateLimit === "stop" ? "stopped (--on-rate-limit stop; use --on-rate-limit wait to wait for it)" : `stopped: waiting would take longer than the ${duration(this.options.maxWaitMs ?? 15 * 6e4)} allowed`;
       const hint = this.authenticated ? "" : "; set GITHUB_TOKEN or GH_TOKEN for 5000 requests an hour";

@@ -91,6 +91,14 @@ export interface AgentIdentity {
   keyInProcess?: boolean;
 }
 
+/** What a `run:` script itself holds: it is a full shell on the runner. */
+export const RUN_SCRIPT: ToolReach = { shell: 'full', network: true, writesFiles: true };
+
+/** What a shell step holds: everything its job gives a script. */
+export function shellCapabilities(step: StepInstance): Capabilities {
+  return capabilitiesAt(step, { keyEnv: [] }, RUN_SCRIPT, false);
+}
+
 /** Everything in the step's process environment and inputs, seen from the agent. */
 export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: ToolReach, jailed: boolean): Capabilities {
   const secrets: SecretUse[] = [];

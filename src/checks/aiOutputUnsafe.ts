@@ -1,4 +1,4 @@
-import { capabilitiesAt } from '../analysis/capabilities';
+import { shellCapabilities } from '../analysis/capabilities';
 import type { StepInstance } from '../analysis/instances';
 import { reachOf } from '../analysis/reach';
 import { severityFor } from '../analysis/severity';
@@ -10,7 +10,6 @@ import type { Finding, Severity } from './types';
 
 const OUTSIDER: Origin = { kind: 'context', role: 'actor', events: null, what: 'the triggering event' };
 const MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
-const SHELL = { shell: 'full' as const, network: true, writesFiles: true };
 
 export const aiOutputUnsafe: Check = {
   meta: {
@@ -32,7 +31,7 @@ export const aiOutputUnsafe: Check = {
           if (taint.origin.kind !== 'ai-output') continue;
           const reach = reachOfStep();
           if (reach.level === 'none') continue;
-          const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL, false);
+          const caps = shellCapabilities(step);
           findings.push(finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach.how, capabilityList(caps)));
         }
       }

@@ -1,4 +1,4 @@
-import { capabilitiesAt } from '../analysis/capabilities';
+import { shellCapabilities } from '../analysis/capabilities';
 import type { StepInstance } from '../analysis/instances';
 import { reachOf, REACH_ORDER, type Reach } from '../analysis/reach';
 import type { AgentSite } from '../analysis/sites';
@@ -29,7 +29,7 @@ export const poisonedWorkspace: Check = {
       if (!reach) continue;
       const later = site.step.job.steps.filter((s) => s.position > site.step.position && executesOrPublishes(s));
       for (const step of later) {
-        const caps = capabilitiesAt(step, { keyEnv: [] }, { shell: 'full', network: true, writesFiles: true }, false);
+        const caps = shellCapabilities(step);
         const severity: Severity = reach.level === 'outsider' ? (caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? 'critical' : 'high') : 'medium';
         const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
         findings.push({

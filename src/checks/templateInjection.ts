@@ -1,4 +1,4 @@
-import { capabilitiesAt } from '../analysis/capabilities';
+import { shellCapabilities } from '../analysis/capabilities';
 import { inputOf } from '../workflow/model';
 import type { StepInstance } from '../analysis/instances';
 import { reachOf } from '../analysis/reach';
@@ -24,7 +24,6 @@ export function sinkTaints(step: StepInstance, node: YScalar, engine: TaintEngin
   return engine.templates(node.text, (o, l) => locateInScalar(step.file, node, o, l), step.file, { job: step.job, step });
 }
 
-const SHELL = { shell: 'full' as const, network: true, writesFiles: true };
 
 export const templateInjection: Check = {
   meta: {
@@ -43,7 +42,7 @@ export const templateInjection: Check = {
         for (const taint of sinkTaints(step, sink.node, ctx.engine)) {
           if (taint.origin.kind === 'ai-output') continue;
           const reach = reachOf(taint.origin, step);
-          const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL, false);
+          const caps = shellCapabilities(step);
           const severity = severityFor(reach.level, caps);
           if (!severity) continue;
           const sink = taint.hops[taint.hops.length - 1];

@@ -1,4 +1,4 @@
-import { capabilitiesAt } from '../analysis/capabilities';
+import { shellCapabilities } from '../analysis/capabilities';
 import type { StepInstance } from '../analysis/instances';
 import { reachOf } from '../analysis/reach';
 import { severityFor } from '../analysis/severity';
@@ -10,7 +10,6 @@ import type { Finding } from './types';
 /** Commands that run code from the workspace (package scripts, build files, local scripts). */
 const RUNS_WORKSPACE_CODE =
   /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|bunx|node|deno|make|cmake|pip3?|python3?|uv|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|ant|rake|bundle|ruby|composer|php|dotnet|docker\s+(build|compose)|bash|sh|zsh|pwsh|\.\/[\w./-]+)(\s|$)/m;
-const SHELL = { shell: 'full' as const, network: true, writesFiles: true };
 
 export const untrustedCheckout: Check = {
   meta: {
@@ -34,7 +33,7 @@ export const untrustedCheckout: Check = {
       const taint = channel.taints[0];
       const reach = reachOf(taint.origin, step);
       if (reach.level !== 'outsider') continue;
-      const caps = capabilitiesAt(step, { keyEnv: [] }, SHELL, false);
+      const caps = shellCapabilities(step);
       const severity = severityFor(reach.level, caps);
       if (!severity) continue;
       const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;

