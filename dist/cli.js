@@ -18327,7 +18327,8 @@ function capabilitiesAt(step, agent, tools, jailed) {
     for (const entry of layer.entries) {
       const refs = secretRefs(entry.value, layer.within);
       for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
-      if (refs.githubToken || TOKEN_ENV.test(entry.name) && refs.secrets.length) {
+      const tokenVar = TOKEN_ENV.test(entry.name) && entry.value.kind === "scalar" && entry.value.text.trim() !== "";
+      if (refs.githubToken || tokenVar) {
         tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
       }
     }

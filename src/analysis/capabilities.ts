@@ -118,7 +118,9 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     for (const entry of layer.entries) {
       const refs = secretRefs(entry.value, layer.within);
       for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
-      if (refs.githubToken || (TOKEN_ENV.test(entry.name) && refs.secrets.length)) {
+      // GH_TOKEN / GITHUB_TOKEN with any value (a secret, an App token from an earlier step); `''` is none.
+      const tokenVar = TOKEN_ENV.test(entry.name) && entry.value.kind === 'scalar' && entry.value.text.trim() !== '';
+      if (refs.githubToken || tokenVar) {
         tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
       }
     }

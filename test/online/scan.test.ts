@@ -13,21 +13,16 @@ import { EXPECTED, serveOrg } from './org';
 let server: FakeGithub;
 let cacheDir: string;
 
-beforeAll(async () => {
+beforeEach(async () => {
   server = await new FakeGithub().start();
   serveOrg(server);
-});
-
-afterAll(async () => {
-  await server.stop();
-});
-
-beforeEach(() => {
   cacheDir = tempDir('agent-guard-scan-cache-');
-  server.resetCounters();
 });
 
-afterEach(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+afterEach(async () => {
+  await server.stop();
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+});
 
 const scan = (options: Partial<Parameters<typeof scanOrganisation>[0]> = {}) =>
   scanOrganisation({ org: 'acme', client: client(server, cacheDir, { perPage: 4 }), ...options });
@@ -50,7 +45,8 @@ describe('scan', () => {
     expect(repos.empty.error).toBe('the repository is empty');
     // A file that does not parse is reported; the other workflow of the repository is still linted.
     expect(repos.broken.result!.errors.map((e) => e.file)).toEqual(['.github/workflows/bad.yml']);
-    expect(repos.broken.result!.stats.workflows).toBe(2);
+    expect(repos.broken.result!.stats.files).toBe(2);
+    expect(repos.broken.result!.stats.workflows).toBe(1);
     // Only workflows directly in .github/workflows run.
     expect(repos.clean.result!.stats.workflows).toBe(1);
     expect(repos.clean.result!.findings).toEqual([]);
@@ -99,7 +95,7 @@ describe('scan', () => {
     expect(filtered.repos.map((r) => r.repo.name).sort()).toEqual(['api', 'web', 'web2']);
     expect(filtered.skipped.filtered).toBe(10);
     const all = await scan({ includeArchived: true, includeForks: true, repoFilter: ['old', 'fork-*'] });
-    expect(all.repos.map((r) => `${r.repo.name} ${r.status} ${r.result?.findings.length}`).sort()).toEqual(['fork-of-thing scanned 1', 'old scanned 1']);
+    expect(all.repos.map((r) => `${r.repo.name} ${r.status} ${r.result?.findings.length}`).sort()).toEqual(['fork-of-thing scanned 2', 'old scanned 2']);
   });
 
   it('scans a user account when there is no such organisation', async () => {
@@ -129,8 +125,7 @@ describe('scan', () => {
 
 describe('scan reports', () => {
   let result: ScanResult;
-  beforeAll(async () => {
-    cacheDir = tempDir('agent-guard-scan-cache-');
+  beforeEach(async () => {
     result = await scan();
   });
 
@@ -155,8 +150,8 @@ describe('scan reports', () => {
     expect(md).toContain(`#### [acme/api](https://github.com/acme/api) — `);
     expect(md).toContain(`(https://github.com/acme/api/blob/${api.commit}/.github/workflows/triage.yml#L`);
     expect(md).toContain('(https://github.com/acme/shared/blob/main/.github/workflows/triage.yml#L');
-    expect(md).toMatch(/\| \[acme\/locked\]\(https:\/\/github.com\/acme\/locked\) \| acme\/locked@[0-9a-f]{7}: forbidden \(403\)/);
-    expect(md).toContain('<summary>1 repository without findings</summary>');
+    expect(md).toMatch(/\| \[acme\/locked\]\(https:\/\/github.com\/acme\/locked\) \| acme\/locked@\u200b[0-9a-f]{7}: forbidden \(403\)/); // no @mention
+    expect(md).toMatch(/<summary>3 repositories without findings<\/summary>\n\n`broken`, `clean`, `shared`\n/);
     // Critical repositories come before the others.
     expect(md.indexOf('#### [acme/api]')).toBeLessThan(md.indexOf('#### [acme/broken]') === -1 ? Infinity : md.indexOf('#### [acme/broken]'));
     expect(md).toMatch(/<sub>agent-guard 9\.9\.9 · \d+ API requests/);
@@ -201,7 +196,7 @@ describe('scan reports', () => {
   it('text: the same, for a terminal', () => {
     const text = formatScan(result, 'text', { toolVersion: '1' });
     expect(text).toMatch(/^agent-guard scan of acme: 8 of 13 repositories scanned \(skipped: 1 archived, 1 fork\)\n/);
-    expect(text).toMatch(/\nacme\/api: 1 critical/);
+    expect(text).toMatch(/\nacme\/api: 2 critical  \(https:\/\/github.com\/acme\/api @ [0-9a-f]{7}\)\n  critical prompt-injection {7}\.github\/workflows\/triage\.yml:9:\d+  job triage, step #1\n/);
     expect(text).toMatch(/\nNot scanned\n  acme\/locked: /);
   });
 });
