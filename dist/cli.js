@@ -19552,15 +19552,27 @@ function findAgentSites(step, engine) {
     const action = matchAgentAction(uses.text);
     if (action) out.push(actionSite(step, uses, action, engine));
   }
-  const run = step.step.run;
-  if (run && mayInvokeAgent(run.text, engine)) {
-    const { masked, jailedFrom } = maskGuardWrapper(run.text);
+  const script = step.step.run ?? guardActionScript(step);
+  if (script && mayInvokeAgent(script.text, engine)) {
+    const underAction = script !== step.step.run;
+    const { masked, jailedFrom } = maskGuardWrapper(script.text);
     for (const invocation of findCliInvocations(masked)) {
-      const jailed = jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
-      out.push(cliSite(step, run, invocation, engine, jailed));
+      const jailed = underAction || jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
+      out.push(cliSite(step, script, invocation, engine, jailed));
     }
   }
   return out;
+}
+function guardActionScript(step) {
+  const uses = step.step.uses?.text ?? "";
+  if (!/^[\w.-]+\/agent-guard(@|$)/i.test(uses)) return void 0;
+  if ((inputOf(step.step.with, "mode")?.text.trim() ?? "lint") !== "run") return void 0;
+  const run = inputOf(step.step.with, "run")?.value;
+  return run?.kind === "scalar" ? run : void 0;
+}
+function runsWrappedClaude(step) {
+  const path14 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path14);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -19654,7 +19666,7 @@ function actionSite(step, uses, action, engine) {
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, false),
+    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
     actorGate,
     gateWidenedBy: widened,
     promptText
@@ -19903,6 +19915,7 @@ function permissionCheckKind(s) {
 // src/analysis/severity.ts
 var POWERFUL_SCOPES = /* @__PURE__ */ new Set(["*", "contents", "actions", "packages", "workflows", "deployments", "pages"]);
 function holdingOf(c) {
+  if (c.jailed) return "nothing";
   const exfil = c.tools.shell === "full" || c.tools.network;
   const nonModelSecrets = c.secrets.some((s) => !s.modelKey);
   const hasTools = c.tools.shell !== "none" || c.tools.network || c.tools.writesFiles;
@@ -19922,7 +19935,7 @@ function holdingOf(c) {
 function severityFor(reach, c) {
   if (reach === "none") return null;
   if (reach === "action-gated") return "low";
-  const holding = c.jailed ? "nothing" : holdingOf(c);
+  const holding = holdingOf(c);
   if (reach === "outsider") return holding === "worm" ? "critical" : holding === "acts" ? "high" : "medium";
   if (reach === "outsider-unprivileged") return "medium";
   return holding === "nothing" ? "low" : "medium";
@@ -19998,6 +20011,9 @@ function fixFor(site, hit) {
   if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
   if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
   const c = site.capabilities;
+  if (c.jailed) {
+    lines.push("The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).");
+  }
   if (c.writeScopes.length || c.idToken) {
     lines.push("Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent's output (a JSON schema, an allowlist of labels) and do the writes.");
   }
@@ -20005,10 +20021,11 @@ function fixFor(site, hit) {
   if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
   if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(", ")}) out of its job.`);
   const provider = providerFor(site);
-  if (site.cli) {
+  if (site.cli && !c.jailed) {
     lines.push(`Run it in the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.cli.commands[0]} ...\` (no secrets, no network but the model API, the key held by a proxy).`);
   } else if (site.action) {
-    if (site.action.id.startsWith("claude-code-action")) {
+    if (c.jailed) {
+    } else if (site.action.id.startsWith("claude-code-action")) {
       lines.push("Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.");
     } else if (site.action.cli) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
@@ -20556,7 +20573,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     message,
     path: path14,
     capabilities: secrets?.capabilities ?? [],
-    fix: why.failed ? "Give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read), or wait for the rate limit and run again; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need." : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
+    fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
 }
 function callProbe(job) {
@@ -21497,7 +21514,7 @@ ${notes.join("\n\n")}
     "sarif-file": inputs.sarifFile,
     untrusted: String(readTrustDecision(ctx.env).untrusted)
   });
-  const nothingRead = full.stats.workflows === 0 && full.errors.length > 0 && full.sources.size === 0;
+  const nothingRead = full.stats.workflows === 0 && full.errors.length > 0;
   if (nothingRead) {
     ctx.stderr.write("agent-guard: no workflow could be read; failing\n");
     return 2;
@@ -21634,6 +21651,7 @@ function prepareClaudeWrapper(input, io) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
   const node = realOrSelf(io.node);
+  if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
     claude = realOrSelf(import_node_path8.default.resolve(io.cwd, input.claude));
@@ -21999,32 +22017,59 @@ var GitHubClient = class {
     return sha;
   }
   /**
-   * `.github/workflows/*.yml` at a commit, from the recursive git tree; when GitHub truncates the tree
-   * (very large repositories) the folder is listed through the contents API instead.
+   * The YAML files of a commit, from the recursive git tree: the workflows (`.github/workflows/*.yml`)
+   * and every `*.yml`/`*.yaml` with its blob SHA, so that local actions are known present or absent
+   * without a request. When GitHub truncates the tree (very large repositories) the workflows folder
+   * is listed through the contents API instead, and other files are looked up one by one.
    */
-  workflowPaths(owner, repo, sha) {
+  treeOf(owner, repo, sha) {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
       const cached3 = this.cache.get("tree", key2);
-      if (cached3) return cached3.paths;
+      if (cached3) return cached3;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
-      const tree = res.data;
-      let paths = (tree.tree ?? []).filter((e) => e.type === "blob" && typeof e.path === "string" && isWorkflowPath(e.path)).map((e) => e.path);
-      if (tree.truncated) {
-        this.stats.truncatedTrees++;
-        paths = await this.listWorkflowsDir(owner, repo, sha, what);
+      const data = res.data;
+      const blobs = {};
+      for (const e of data.tree ?? []) {
+        if (e.type === "blob" && typeof e.path === "string" && typeof e.sha === "string" && /\.ya?ml$/i.test(e.path)) blobs[e.path] = e.sha;
       }
-      paths.sort();
-      this.cache.set("tree", key2, { paths });
-      return paths;
+      let tree;
+      if (data.truncated) {
+        this.stats.truncatedTrees++;
+        tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
+      } else {
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path14) => ({ path: path14, sha: blobs[path14] })), blobs };
+      }
+      this.cache.set("tree", key2, tree);
+      return tree;
+    });
+  }
+  /**
+   * A file by its blob SHA. Content-addressed, so identical files (an organisation's templated
+   * workflows) are fetched once across every repository and kept forever.
+   */
+  blob(owner, repo, sha) {
+    const key2 = `blob:${sha.toLowerCase()}`;
+    return this.once(key2, async () => {
+      const cached3 = this.cache.get("content", key2);
+      if (cached3) return cached3.text;
+      const res = await this.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: sha, headers: { accept: "application/vnd.github.raw" } }, `${owner}/${repo} blob ${sha.slice(0, 7)}`);
+      let text;
+      if (typeof res.data === "string" || res.data instanceof ArrayBuffer) text = textOf(res.data);
+      else {
+        const json = res.data;
+        text = typeof json.content === "string" && json.encoding === "base64" ? Buffer.from(json.content, "base64").toString("utf8") : "";
+      }
+      this.cache.set("content", key2, { text });
+      return text;
     });
   }
   async listWorkflowsDir(owner, repo, sha, what) {
     try {
       const res = await this.request("GET /repos/{owner}/{repo}/contents/{path}", { owner, repo, path: ".github/workflows", ref: sha }, what);
       const entries = Array.isArray(res.data) ? res.data : [];
-      return entries.filter((e) => e.type === "file" && typeof e.path === "string" && isWorkflowPath(e.path)).map((e) => e.path);
+      return entries.filter((e) => e.type === "file" && typeof e.path === "string" && typeof e.sha === "string" && isWorkflowPath(e.path)).map((e) => ({ path: e.path, sha: e.sha })).sort((a, b) => a.path < b.path ? -1 : 1);
     } catch (err) {
       if (err instanceof GitHubError && err.kind === "not-found") return [];
       throw err;
@@ -22732,7 +22777,7 @@ async function scanOrganisation(options) {
       options.onRepository?.(outcomes[index2], done, chosen.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(chosen.length, Math.max(1, options.concurrency ?? 4)) }, worker));
+  await Promise.all(Array.from({ length: Math.min(chosen.length, Math.max(1, options.concurrency ?? 8)) }, worker));
   return {
     org: options.org,
     listed: listed.length,
@@ -22745,11 +22790,14 @@ async function scanRepository(repo, store, options) {
   const client = options.client;
   try {
     const commit = await client.headOf(repo);
-    const paths = await client.workflowPaths(repo.owner, repo.name, commit);
-    if (!paths.length) return { repo, status: "no-workflows", commit, unfollowed: [] };
-    const texts = await Promise.all(paths.map((p) => client.fileAt(repo.owner, repo.name, commit, p)));
-    const roots = paths.flatMap((p, i) => texts[i] === null ? [] : [{ path: p, text: texts[i] }]);
-    const readLocal = (rel) => client.fileAt(repo.owner, repo.name, commit, rel);
+    const tree = await client.treeOf(repo.owner, repo.name, commit);
+    if (!tree.workflows.length) return { repo, status: "no-workflows", commit, unfollowed: [] };
+    const roots = await Promise.all(tree.workflows.map(async (w) => ({ path: w.path, text: await client.blob(repo.owner, repo.name, w.sha) })));
+    const readLocal = async (rel) => {
+      const blob = tree.blobs[rel];
+      if (blob) return client.blob(repo.owner, repo.name, blob);
+      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit, rel);
+    };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
     const files = [...roots, ...[...prefetched.localFiles].map(([path14, text]) => ({ path: path14, text }))];
     const result = lint({ paths: [], files, remote: prefetched.resolver, config: options.config });
@@ -23139,7 +23187,7 @@ async function lintCommand(rawArgs) {
   });
   if (args.output) import_node_fs16.default.writeFileSync(args.output, report2);
   else process.stdout.write(report2);
-  const nothingRead = result.stats.workflows === 0 && result.errors.length > 0 && result.sources.size === 0;
+  const nothingRead = result.stats.workflows === 0 && result.errors.length > 0;
   if (nothingRead) return 2;
   if (args.failOn === "none" || args.writeBaseline) return 0;
   const threshold = severityRank(args.failOn);

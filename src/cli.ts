@@ -177,7 +177,8 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   });
   if (args.output) fs.writeFileSync(args.output, report);
   else process.stdout.write(report);
-  const nothingRead = result.stats.workflows === 0 && result.errors.length > 0 && result.sources.size === 0;
+  // No workflow could be read (missing, unreadable or unparseable): fail rather than pass silently.
+  const nothingRead = result.stats.workflows === 0 && result.errors.length > 0;
   if (nothingRead) return 2;
   if (args.failOn === 'none' || args.writeBaseline) return 0;
   const threshold = severityRank(args.failOn);

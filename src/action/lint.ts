@@ -89,7 +89,8 @@ export function actionLint(ctx: ActionContext, toolVersion: string): number {
     untrusted: String(readTrustDecision(ctx.env).untrusted),
   });
 
-  const nothingRead = full.stats.workflows === 0 && full.errors.length > 0 && full.sources.size === 0;
+  // Fail closed: errors and not one workflow linted means nothing was checked.
+  const nothingRead = full.stats.workflows === 0 && full.errors.length > 0;
   if (nothingRead) {
     ctx.stderr.write('agent-guard: no workflow could be read; failing\n');
     return 2;

@@ -15,6 +15,7 @@ export type Holding = 'nothing' | 'acts' | 'worm';
 
 /** How much harm a hijacked agent can do with what it holds. */
 export function holdingOf(c: Capabilities): Holding {
+  if (c.jailed) return 'nothing';
   const exfil = c.tools.shell === 'full' || c.tools.network;
   const nonModelSecrets = c.secrets.some((s) => !s.modelKey);
   // A token is only in the model's hand when it has tools to use it with (a text-only model does not).
@@ -38,7 +39,7 @@ export function holdingOf(c: Capabilities): Holding {
 export function severityFor(reach: ReachLevel, c: Capabilities): Severity | null {
   if (reach === 'none') return null;
   if (reach === 'action-gated') return 'low';
-  const holding = c.jailed ? 'nothing' : holdingOf(c);
+  const holding = holdingOf(c);
   if (reach === 'outsider') return holding === 'worm' ? 'critical' : holding === 'acts' ? 'high' : 'medium';
   if (reach === 'outsider-unprivileged') return 'medium';
   return holding === 'nothing' ? 'low' : 'medium';

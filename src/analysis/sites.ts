@@ -62,15 +62,35 @@ export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSi
     const action = matchAgentAction(uses.text);
     if (action) out.push(actionSite(step, uses, action, engine));
   }
-  const run = step.step.run;
-  if (run && mayInvokeAgent(run.text, engine)) {
-    const { masked, jailedFrom } = maskGuardWrapper(run.text);
+  // `run:` scripts, and the agent-guard Action's `run` input in `mode: run` (always jailed).
+  const script = step.step.run ?? guardActionScript(step);
+  if (script && mayInvokeAgent(script.text, engine)) {
+    const underAction = script !== step.step.run;
+    const { masked, jailedFrom } = maskGuardWrapper(script.text);
     for (const invocation of findCliInvocations(masked)) {
-      const jailed = jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
-      out.push(cliSite(step, run, invocation, engine, jailed));
+      const jailed = underAction || jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
+      out.push(cliSite(step, script, invocation, engine, jailed));
     }
   }
   return out;
+}
+
+/** `uses: <owner>/agent-guard@…` with `mode: run`: its `run` input is a script run in the jail. */
+function guardActionScript(step: StepInstance): YScalar | undefined {
+  const uses = step.step.uses?.text ?? '';
+  if (!/^[\w.-]+\/agent-guard(@|$)/i.test(uses)) return undefined;
+  if ((inputOf(step.step.with, 'mode')?.text.trim() ?? 'lint') !== 'run') return undefined;
+  const run = inputOf(step.step.with, 'run')?.value;
+  return run?.kind === 'scalar' ? run : undefined;
+}
+
+/**
+ * claude-code-action with `path_to_claude_code_executable` pointing at the wrapper `agent-guard wrap
+ * claude` installs (directly, or through the Action's `claude-wrapper` output): Claude runs jailed.
+ */
+function runsWrappedClaude(step: StepInstance): boolean {
+  const path = inputOf(step.step.with, 'path_to_claude_code_executable')?.text ?? '';
+  return /agent-guard|claude-wrapper/.test(path);
 }
 
 const agentWords = new WeakMap<object, RegExp>();
@@ -181,7 +201,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, false),
+    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === 'claude' && runsWrappedClaude(step)),
     actorGate,
     gateWidenedBy: widened,
     promptText,

@@ -93,6 +93,9 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
   if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
   const c = site.capabilities;
+  if (c.jailed) {
+    lines.push('The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).');
+  }
   if (c.writeScopes.length || c.idToken) {
     lines.push('Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent\'s output (a JSON schema, an allowlist of labels) and do the writes.');
   }
@@ -100,10 +103,12 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   if (c.persistedCredentials) lines.push('Set `persist-credentials: false` on actions/checkout.');
   if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(', ')}) out of its job.`);
   const provider = providerFor(site);
-  if (site.cli) {
+  if (site.cli && !c.jailed) {
     lines.push(`Run it in the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.cli.commands[0]} ...\` (no secrets, no network but the model API, the key held by a proxy).`);
   } else if (site.action) {
-    if (site.action.id.startsWith('claude-code-action')) {
+    if (c.jailed) {
+      // Already wrapped.
+    } else if (site.action.id.startsWith('claude-code-action')) {
       lines.push('Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.');
     } else if (site.action.cli) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.action.cli} ...\`.`);

@@ -177,6 +177,7 @@ export function prepareClaudeWrapper(
     throw new GuardError('usage', `agent-guard itself (${guard}) is inside the workspace ${workspace}, which the agent can rewrite; install agent-guard outside it`);
   }
   const node = realOrSelf(io.node);
+  if (isInside(node, workspace)) throw new GuardError('usage', `node (${node}) is inside the workspace ${workspace}, which the agent can rewrite`);
   let claude: string | undefined;
   if (input.claude) {
     claude = realOrSelf(path.resolve(io.cwd, input.claude));

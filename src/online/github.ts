@@ -70,6 +70,15 @@ export interface RepoInfo {
   htmlUrl: string;
 }
 
+/** The YAML files of a commit (see GitHubClient.treeOf). */
+export interface RepoTree {
+  /** False when GitHub truncated the tree: `blobs` is then empty and says nothing about absence. */
+  complete: boolean;
+  workflows: { path: string; sha: string }[];
+  /** Blob SHA of every `*.yml`/`*.yaml` by path (complete trees only). */
+  blobs: Record<string, string>;
+}
+
 export const DEFAULT_API_URL = 'https://api.github.com';
 
 interface Answer {
@@ -192,33 +201,64 @@ export class GitHubClient {
   }
 
   /**
-   * `.github/workflows/*.yml` at a commit, from the recursive git tree; when GitHub truncates the tree
-   * (very large repositories) the folder is listed through the contents API instead.
+   * The YAML files of a commit, from the recursive git tree: the workflows (`.github/workflows/*.yml`)
+   * and every `*.yml`/`*.yaml` with its blob SHA, so that local actions are known present or absent
+   * without a request. When GitHub truncates the tree (very large repositories) the workflows folder
+   * is listed through the contents API instead, and other files are looked up one by one.
    */
-  workflowPaths(owner: string, repo: string, sha: string): Promise<string[]> {
+  treeOf(owner: string, repo: string, sha: string): Promise<RepoTree> {
     const key = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key}`, async () => {
-      const cached = this.cache.get<{ paths: string[] }>('tree', key);
-      if (cached) return cached.paths;
+      const cached = this.cache.get<RepoTree>('tree', key);
+      if (cached) return cached;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { owner, repo, tree_sha: sha, recursive: '1' }, what);
-      const tree = res.data as { tree?: { path?: string; type?: string }[]; truncated?: boolean };
-      let paths = (tree.tree ?? []).filter((e) => e.type === 'blob' && typeof e.path === 'string' && isWorkflowPath(e.path)).map((e) => e.path!);
-      if (tree.truncated) {
-        this.stats.truncatedTrees++;
-        paths = await this.listWorkflowsDir(owner, repo, sha, what);
+      const data = res.data as { tree?: { path?: unknown; type?: unknown; sha?: unknown }[]; truncated?: boolean };
+      const blobs: Record<string, string> = {};
+      for (const e of data.tree ?? []) {
+        if (e.type === 'blob' && typeof e.path === 'string' && typeof e.sha === 'string' && /\.ya?ml$/i.test(e.path)) blobs[e.path] = e.sha;
       }
-      paths.sort();
-      this.cache.set('tree', key, { paths });
-      return paths;
+      let tree: RepoTree;
+      if (data.truncated) {
+        this.stats.truncatedTrees++;
+        tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
+      } else {
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path) => ({ path, sha: blobs[path] })), blobs };
+      }
+      this.cache.set('tree', key, tree);
+      return tree;
     });
   }
 
-  private async listWorkflowsDir(owner: string, repo: string, sha: string, what: string): Promise<string[]> {
+  /**
+   * A file by its blob SHA. Content-addressed, so identical files (an organisation's templated
+   * workflows) are fetched once across every repository and kept forever.
+   */
+  blob(owner: string, repo: string, sha: string): Promise<string> {
+    const key = `blob:${sha.toLowerCase()}`;
+    return this.once(key, async () => {
+      const cached = this.cache.get<{ text: string }>('content', key);
+      if (cached) return cached.text;
+      const res = await this.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { owner, repo, file_sha: sha, headers: { accept: 'application/vnd.github.raw' } }, `${owner}/${repo} blob ${sha.slice(0, 7)}`);
+      let text: string;
+      if (typeof res.data === 'string' || res.data instanceof ArrayBuffer) text = textOf(res.data);
+      else {
+        const json = res.data as { content?: unknown; encoding?: unknown };
+        text = typeof json.content === 'string' && json.encoding === 'base64' ? Buffer.from(json.content, 'base64').toString('utf8') : '';
+      }
+      this.cache.set('content', key, { text });
+      return text;
+    });
+  }
+
+  private async listWorkflowsDir(owner: string, repo: string, sha: string, what: string): Promise<{ path: string; sha: string }[]> {
     try {
       const res = await this.request('GET /repos/{owner}/{repo}/contents/{path}', { owner, repo, path: '.github/workflows', ref: sha }, what);
-      const entries = Array.isArray(res.data) ? (res.data as { path?: string; type?: string }[]) : [];
-      return entries.filter((e) => e.type === 'file' && typeof e.path === 'string' && isWorkflowPath(e.path)).map((e) => e.path!);
+      const entries = Array.isArray(res.data) ? (res.data as { path?: unknown; type?: unknown; sha?: unknown }[]) : [];
+      return entries
+        .filter((e): e is { path: string; type: string; sha: string } => e.type === 'file' && typeof e.path === 'string' && typeof e.sha === 'string' && isWorkflowPath(e.path))
+        .map((e) => ({ path: e.path, sha: e.sha }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1));
     } catch (err) {
       if (err instanceof GitHubError && err.kind === 'not-found') return [];
       throw err;

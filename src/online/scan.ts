@@ -20,7 +20,7 @@ export interface ScanOptions {
   /** Remote hops followed from each repository. */
   maxDepth?: number;
   config?: Config;
-  /** Repositories worked on at once (default 4; requests are bounded separately by the client). */
+  /** Repositories worked on at once (default 8; requests are bounded separately by the client). */
   concurrency?: number;
   /** Called once the repositories to scan are known. */
   onStart?(total: number): void;
@@ -79,7 +79,7 @@ export async function scanOrganisation(options: ScanOptions): Promise<ScanResult
       options.onRepository?.(outcomes[index], done, chosen.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(chosen.length, Math.max(1, options.concurrency ?? 4)) }, worker));
+  await Promise.all(Array.from({ length: Math.min(chosen.length, Math.max(1, options.concurrency ?? 8)) }, worker));
 
   return {
     org: options.org,
@@ -94,11 +94,15 @@ async function scanRepository(repo: RepoInfo, store: RemoteStore, options: ScanO
   const client = options.client;
   try {
     const commit = await client.headOf(repo);
-    const paths = await client.workflowPaths(repo.owner, repo.name, commit);
-    if (!paths.length) return { repo, status: 'no-workflows', commit, unfollowed: [] };
-    const texts = await Promise.all(paths.map((p) => client.fileAt(repo.owner, repo.name, commit, p)));
-    const roots = paths.flatMap((p, i) => (texts[i] === null ? [] : [{ path: p, text: texts[i]! }]));
-    const readLocal = (rel: string) => client.fileAt(repo.owner, repo.name, commit, rel);
+    const tree = await client.treeOf(repo.owner, repo.name, commit);
+    if (!tree.workflows.length) return { repo, status: 'no-workflows', commit, unfollowed: [] };
+    const roots = await Promise.all(tree.workflows.map(async (w) => ({ path: w.path, text: await client.blob(repo.owner, repo.name, w.sha) })));
+    // Local actions: a complete tree says whether they exist, so a missing one costs no request.
+    const readLocal = async (rel: string) => {
+      const blob = tree.blobs[rel];
+      if (blob) return client.blob(repo.owner, repo.name, blob);
+      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit, rel);
+    };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
     const files = [...roots, ...[...prefetched.localFiles].map(([path, text]) => ({ path, text }))];
     const result = lint({ paths: [], files, remote: prefetched.resolver, config: options.config });

@@ -1,10 +1,13 @@
 // The Action's lint mode under a simulated runner: INPUT_* built from action.yml, GITHUB_OUTPUT,
 // GITHUB_STEP_SUMMARY and GITHUB_EVENT_PATH files. Checks annotations, summary, outputs, the SARIF
 // file (against the SARIF 2.1.0 schema), fail-on, the baseline, bad inputs and the untrusted output.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { actionMain } from '../../src/action';
 import { setOutputs } from '../../src/action/runner';
-import { SAFE, VULNERABLE, parseOutputFile, repoWith, runActionInProcess, runActionProcess, simulateRunner } from './helpers/runner';
+import { CLI, SAFE, VULNERABLE, parseOutputFile, repoWith, runActionInProcess, runActionProcess, simulateRunner } from './helpers/runner';
 import { sarifValidator } from './helpers/sarifSchema';
 
 const validateSarif = sarifValidator();
@@ -167,11 +170,15 @@ describe('action lint inputs', () => {
     expect(r.stdout).toMatch(/^::error title=agent-guard::/);
   });
 
-  it('exits 2 when no workflow could be read', async () => {
+  it('exits 2 when no workflow could be read: none found, or the only one does not parse', async () => {
     const empty = repoWith({ 'README.md': '# nothing here\n' });
     const r = await lintWith(empty, {});
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no workflow could be read');
+    const broken = repoWith({ '.github/workflows/x.yml': 'on: push\njobs:\n  a: {runs-on: x, steps: [\n' });
+    const b = await lintWith(broken, {});
+    expect(b.code).toBe(2);
+    expect(b.stdout).toMatch(/^::error file=\.github\/workflows\/x\.yml,line=\d+,col=\d+,title=agent-guard%3A could not read file::/m);
   });
 });
 
@@ -179,8 +186,7 @@ describe('action lint with a baseline', () => {
   it('fails only on findings that are not in the baseline, and says how many were known', async () => {
     const repo = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
     fs.mkdirSync(path.join(repo, '.git'));
-    const { execFileSync } = await import('node:child_process');
-    execFileSync(process.execPath, [require.resolve('../../dist/cli.js'), 'lint', '.', '--write-baseline', '.github/agent-guard-baseline.json'], { cwd: repo, stdio: 'pipe' });
+    execFileSync(process.execPath, [CLI, 'lint', '.', '--write-baseline', '.github/agent-guard-baseline.json'], { cwd: repo, stdio: 'pipe' });
 
     const unchanged = simulateRunner({ inputs: { baseline: '.github/agent-guard-baseline.json' }, event: 'push', payload: 'push.json' });
     const r1 = await runActionInProcess('lint', unchanged, repo);
@@ -246,6 +252,23 @@ describe('the built entry point (dist/cli.js action lint), as action.yml runs it
     expect(r.stdout).toContain('::error file=.github/workflows/triage.yml,line=10');
     expect(runner.outputs()).toMatchObject({ findings: '2', 'highest-severity': 'critical', untrusted: 'true' });
     expect(runner.summary()).toContain('agent-guard: 2 findings');
+    runner.cleanup();
+  });
+});
+
+describe('action entry point', () => {
+  it.each([
+    [['bogus'], "agent-guard: input 'mode' must be one of lint, run, wrap, not 'bogus'\n"],
+    [['lint', 'extra'], 'agent-guard: action lint takes no arguments; it reads its INPUT_* variables\n'],
+  ])('%j fails with one line and exit 2', async (args, message) => {
+    const runner = simulateRunner();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (d) => (err += d));
+    const code = await actionMain(args, { env: runner.env, stdout, stderr, cwd: runner.dir }, { version: '0', node: process.execPath, guard: CLI });
+    expect(code).toBe(2);
+    expect(err).toBe(message);
     runner.cleanup();
   });
 });

@@ -174,11 +174,14 @@ describe("README's before/after example (the PromptPwnd shape)", () => {
     expect(report.findings.some((f: { severity: string; rule: string }) => f.severity === 'critical' && f.rule === 'prompt-injection')).toBe(true);
   });
 
-  it('after: no findings, and actionlint passes it', () => {
+  it('after: nothing high or critical, what remains names the jail, and actionlint passes it', () => {
     const { report, actionlint: al } = lintText(blockAfter('After: the agent job'));
     expect(report.errors).toEqual([]);
     expect(report.stats.workflows).toBe(1);
-    expect(report.findings).toEqual([]);
+    // Outsider text still steers the agent's answer, but the jailed agent holds nothing.
+    const serious = report.findings.filter((f: { severity: string }) => f.severity === 'critical' || f.severity === 'high');
+    expect(serious).toEqual([]);
+    for (const f of report.findings) expect(f.capabilities).toEqual(['jailed:agent-guard-run']);
     expect(al.code).toBe(0);
   });
 });

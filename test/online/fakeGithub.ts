@@ -220,6 +220,7 @@ export class FakeGithub {
     if (repo.options.empty) return this.send(req, res, 409, { message: 'Git Repository is empty.' });
     if (repo.options.forbidden) return this.send(req, res, 403, { message: 'Resource not accessible by integration' });
     if (rest[0] === 'git' && rest[1] === 'trees' && rest.length >= 3) return this.tree(req, res, repo, rest.slice(2).join('/'), url.searchParams.get('recursive'));
+    if (rest[0] === 'git' && rest[1] === 'blobs' && rest.length === 3) return this.blob(req, res, repo, rest[2]);
     if (rest[0] === 'contents') return this.contents(req, res, repo, rest.slice(1).join('/'), url.searchParams.get('ref'));
     return this.send(req, res, 404, { message: 'Not Found' });
   }
@@ -279,6 +280,17 @@ export class FakeGithub {
     this.send(req, res, 200, { sha, url: `${this.url}/repos/${repo.owner}/${repo.name}/git/trees/${sha}`, tree, truncated });
   }
 
+  private blob(req: http.IncomingMessage, res: http.ServerResponse, repo: Repo, sha: string): void {
+    for (const files of repo.commits.values()) {
+      for (const text of Object.values(files)) {
+        if (this.hash(text) !== sha) continue;
+        if (/application\/vnd\.github\.raw/.test(req.headers.accept ?? '')) return this.send(req, res, 200, text, { 'content-type': 'text/plain; charset=utf-8' });
+        return this.send(req, res, 200, { sha, size: Buffer.byteLength(text), encoding: 'base64', content: Buffer.from(text).toString('base64') });
+      }
+    }
+    this.send(req, res, 404, { message: 'Not Found' });
+  }
+
   private contents(req: http.IncomingMessage, res: http.ServerResponse, repo: Repo, path: string, ref: string | null): void {
     const sha = ref ? (repo.refs.get(ref) ?? (repo.commits.has(ref) ? ref : undefined)) : repo.refs.get(repo.options.defaultBranch ?? 'main');
     const files = sha ? repo.commits.get(sha) : undefined;
@@ -297,7 +309,7 @@ export class FakeGithub {
       children.set(rest[0], rest.length > 1 ? 'dir' : 'file');
     }
     if (!children.size) return this.send(req, res, 404, { message: 'Not Found' });
-    const listing = [...children].sort().map(([name, type]) => ({ name, path: `${prefix}${name}`, type }));
+    const listing = [...children].sort().map(([name, type]) => ({ name, path: `${prefix}${name}`, type, sha: type === 'file' ? this.hash(files[`${prefix}${name}`]) : this.hash(`${prefix}${name}`) }));
     this.send(req, res, 200, listing);
   }
 

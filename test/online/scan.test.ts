@@ -62,6 +62,11 @@ describe('scan', () => {
     // acme/shared's workflow was read once, though acme/shared, web and web2 all needed it.
     expect(server.count(/^\/repos\/acme\/shared\/contents\/.github\/workflows\/triage.yml/)).toBe(1);
     expect(server.count(/^\/repos\/acme\/shared\/commits\/main/)).toBe(1);
+    // Files are fetched by blob SHA: CLEAN is in four repositories and CALLS_SHARED in two, yet each
+    // distinct file is fetched once (8 distinct workflow and action files in all).
+    expect(server.count(/\/git\/blobs\//)).toBe(8);
+    // Missing local files cost nothing: a complete tree says they are not there.
+    expect(server.count(/\/contents\/.github\/actions/)).toBe(0);
     expect(result.stats.requests).toBe(server.count());
   });
 
@@ -183,8 +188,7 @@ describe('scan reports', () => {
 
   it('sarif: one valid SARIF 2.1.0 log, one run per repository', () => {
     const log = JSON.parse(formatScan(result, 'sarif', { toolVersion: '1.0.0' }));
-    const validate = sarifValidator();
-    if (!validate(log)) throw new Error(JSON.stringify(validate.errors, null, 2));
+    expectValidSarif(log);
     expect(log.runs).toHaveLength(9); // 8 scanned + 1 failed
     const api = log.runs.find((r: { automationDetails: { id: string } }) => r.automationDetails.id === 'agent-guard-scan/acme/api/');
     expect(api.versionControlProvenance[0]).toEqual({ repositoryUri: 'https://github.com/acme/api', revisionId: byName(result).api.commit, branch: 'main' });
@@ -201,9 +205,14 @@ describe('scan reports', () => {
   });
 });
 
+function expectValidSarif(log: unknown): void {
+  const validate = sarifValidator();
+  if (!validate(log)) throw new Error(JSON.stringify(validate.errors, null, 2));
+}
+
 function sarifValidator() {
   const text = fs.readFileSync(path.join(__dirname, '..', 'schemas', 'sarif-2.1.0.json'), 'utf8');
-  const { id, $schema: _draft, ...rest } = JSON.parse(text) as Record<string, unknown>;
+  const { id, $schema: _draft, ...rest } = JSON.parse(text) as Record<string, unknown> & { id: string };
   const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
   addFormats(ajv);
   return ajv.compile({ $schema: 'http://json-schema.org/draft-07/schema#', $id: id, ...rest });
