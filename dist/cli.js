@@ -13558,13 +13558,14 @@ var Converter = class {
       }
       return converted;
     }
-    const cached3 = this.cache.get(node);
+    const anchored = !!node.anchor;
+    const cached3 = anchored ? this.cache.get(node) : void 0;
     if (cached3) return cached3;
     const [start, end] = node.range ?? [0, 0];
     let result;
     if ((0, import_yaml.isMap)(node)) {
       const map = { kind: "map", pairs: [], start, end };
-      this.cache.set(node, map);
+      if (anchored) this.cache.set(node, map);
       const merges = [];
       for (const item of node.items) {
         if (!(0, import_yaml.isPair)(item)) continue;
@@ -13580,7 +13581,7 @@ var Converter = class {
       result = map;
     } else if ((0, import_yaml.isSeq)(node)) {
       const seq = { kind: "seq", items: [], start, end };
-      this.cache.set(node, seq);
+      if (anchored) this.cache.set(node, seq);
       for (const item of node.items) {
         if (item == null) continue;
         seq.items.push(this.convert(item, depth + 1));
@@ -13591,7 +13592,7 @@ var Converter = class {
     } else {
       result = { kind: "scalar", value: null, text: "", style: "plain", start, end };
     }
-    this.cache.set(node, result);
+    if (anchored) this.cache.set(node, result);
     return result;
   }
 };
@@ -19254,39 +19255,39 @@ var TaintEngine = class {
       const refs = referencesOf(template.inner);
       if (!refs) continue;
       for (const ref of refs) {
-        const at = locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
+        const at = () => locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
         out.push(...this.ofReference(ref, file, at, scope));
       }
     }
     return out;
   }
-  /** Taint of one context reference at a file offset. */
+  /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
     const path14 = ref.path;
     const matches = this.matchSources(path14, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
         origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path14 },
-        hops: [hopAt(file, at, `${path14} is ${describe2(source)}`)]
+        hops: [hopAt(file, at(), `${path14} is ${describe2(source)}`)]
       }));
     }
     const parts = path14.split(".");
-    const hop = (note) => hopAt(file, at, note);
+    const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
-        return parts[1] && parts[1] !== "*" ? extend(this.envTaint(parts[1], scope), hop(`read as env.${parts[1]}`)) : [];
+        return parts[1] && parts[1] !== "*" ? via(this.envTaint(parts[1], scope), `read as env.${parts[1]}`) : [];
       case "steps":
         if (parts.length >= 4 && parts[2] === "outputs") {
-          return extend(this.stepOutputTaint(parts[1], parts[3], scope), hop(`read as steps.${parts[1]}.outputs.${parts[3]}`));
+          return via(this.stepOutputTaint(parts[1], parts[3], scope), `read as steps.${parts[1]}.outputs.${parts[3]}`);
         }
         return [];
       case "needs":
         if (parts.length >= 4 && parts[2] === "outputs") {
-          return extend(this.needsOutputTaint(parts[1], parts[3], scope), hop(`read as needs.${parts[1]}.outputs.${parts[3]}`));
+          return via(this.needsOutputTaint(parts[1], parts[3], scope), `read as needs.${parts[1]}.outputs.${parts[3]}`);
         }
         return [];
       case "inputs":
-        return parts[1] ? extend(this.inputTaint(parts[1], scope), hop(`read as inputs.${parts[1]}`)) : [];
+        return parts[1] ? via(this.inputTaint(parts[1], scope), `read as inputs.${parts[1]}`) : [];
       default:
         return [];
     }
@@ -19580,7 +19581,8 @@ function mayInvokeAgent(script, engine) {
   let words = agentWords.get(data);
   if (!words) {
     const all = data.clis.flatMap((c) => [...c.commands, ...c.packages ?? [], ...c.modules ?? []]).map((w) => w.split(/\s+/)[0]);
-    words = new RegExp([...new Set(all)].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"));
+    const alternatives = [...new Set(all)].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|");
+    words = new RegExp(`(?:^|[^\\w@.-])(?:${alternatives})(?![\\w-])`, "m");
     agentWords.set(data, words);
   }
   return words.test(script);

@@ -101,7 +101,9 @@ function mayInvokeAgent(script: string, engine: TaintEngine): boolean {
   let words = agentWords.get(data);
   if (!words) {
     const all = data.clis.flatMap((c) => [...c.commands, ...(c.packages ?? []), ...(c.modules ?? [])]).map((w) => w.split(/\s+/)[0]);
-    words = new RegExp([...new Set(all)].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'));
+    const alternatives = [...new Set(all)].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
+    // Whole words only: `q`, `cn` and `agent` are commands too.
+    words = new RegExp(`(?:^|[^\\w@.-])(?:${alternatives})(?![\\w-])`, 'm');
     agentWords.set(data, words);
   }
   return words.test(script);

@@ -82,15 +82,16 @@ export class TaintEngine {
       const refs = referencesOf(template.inner);
       if (!refs) continue;
       for (const ref of refs) {
-        const at = locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
+        // Locating costs a search; most references carry nothing, so only locate the ones that do.
+        const at = () => locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
         out.push(...this.ofReference(ref, file, at, scope));
       }
     }
     return out;
   }
 
-  /** Taint of one context reference at a file offset. */
-  ofReference(ref: Reference, file: SourceFile, at: number, scope: Scope): Taint[] {
+  /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
+  ofReference(ref: Reference, file: SourceFile, at: () => number, scope: Scope): Taint[] {
     const path = ref.path;
     // The same path can be written by different people on different events (changes.body.from):
     // one taint per matching context, each live only on its own events.
@@ -98,26 +99,26 @@ export class TaintEngine {
     if (matches.length) {
       return matches.map((source) => ({
         origin: { kind: 'context', role: source.author as Role, events: source.events?.length ? source.events : null, what: path },
-        hops: [hopAt(file, at, `${path} is ${describe(source)}`)],
+        hops: [hopAt(file, at(), `${path} is ${describe(source)}`)],
       }));
     }
     const parts = path.split('.');
-    const hop = (note: string) => hopAt(file, at, note);
+    const via = (taints: Taint[], note: string) => (taints.length ? extend(taints, hopAt(file, at(), note)) : taints);
     switch (parts[0]) {
       case 'env':
-        return parts[1] && parts[1] !== '*' ? extend(this.envTaint(parts[1], scope), hop(`read as env.${parts[1]}`)) : [];
+        return parts[1] && parts[1] !== '*' ? via(this.envTaint(parts[1], scope), `read as env.${parts[1]}`) : [];
       case 'steps':
         if (parts.length >= 4 && parts[2] === 'outputs') {
-          return extend(this.stepOutputTaint(parts[1], parts[3], scope), hop(`read as steps.${parts[1]}.outputs.${parts[3]}`));
+          return via(this.stepOutputTaint(parts[1], parts[3], scope), `read as steps.${parts[1]}.outputs.${parts[3]}`);
         }
         return [];
       case 'needs':
         if (parts.length >= 4 && parts[2] === 'outputs') {
-          return extend(this.needsOutputTaint(parts[1], parts[3], scope), hop(`read as needs.${parts[1]}.outputs.${parts[3]}`));
+          return via(this.needsOutputTaint(parts[1], parts[3], scope), `read as needs.${parts[1]}.outputs.${parts[3]}`);
         }
         return [];
       case 'inputs':
-        return parts[1] ? extend(this.inputTaint(parts[1], scope), hop(`read as inputs.${parts[1]}`)) : [];
+        return parts[1] ? via(this.inputTaint(parts[1], scope), `read as inputs.${parts[1]}`) : [];
       default:
         return [];
     }

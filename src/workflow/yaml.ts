@@ -123,13 +123,15 @@ class Converter {
       }
       return converted;
     }
-    const cached = this.cache.get(node);
+    // Only anchored nodes can be reached twice (through aliases); caching every node costs a Map insert each.
+    const anchored = !!(node as { anchor?: string }).anchor;
+    const cached = anchored ? this.cache.get(node) : undefined;
     if (cached) return cached;
     const [start, end] = node.range ?? [0, 0];
     let result: YNode;
     if (isMap(node)) {
       const map: YMap = { kind: 'map', pairs: [], start, end };
-      this.cache.set(node, map);
+      if (anchored) this.cache.set(node, map);
       const merges: YNode[] = [];
       for (const item of node.items) {
         if (!isPair(item)) continue;
@@ -148,7 +150,7 @@ class Converter {
       result = map;
     } else if (isSeq(node)) {
       const seq: YSeq = { kind: 'seq', items: [], start, end };
-      this.cache.set(node, seq);
+      if (anchored) this.cache.set(node, seq);
       for (const item of node.items) {
         if (item == null) continue;
         seq.items.push(this.convert(item as YamlNode, depth + 1));
@@ -159,7 +161,7 @@ class Converter {
     } else {
       result = { kind: 'scalar', value: null, text: '', style: 'plain', start, end };
     }
-    this.cache.set(node, result);
+    if (anchored) this.cache.set(node, result);
     return result;
   }
 }

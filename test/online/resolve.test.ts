@@ -147,6 +147,81 @@ jobs:
     fs.rmSync(local, { recursive: true, force: true });
   });
 
+  it('carries outputs back: a remote composite action and a remote reusable workflow that echo their input', async () => {
+    server.addRepo('someone/echo', {
+      'action.yml': `inputs:
+  text: {}
+outputs:
+  result:
+    value: \${{ steps.copy.outputs.result }}
+  fixed:
+    value: \${{ steps.copy.outputs.fixed }}
+runs:
+  using: composite
+  steps:
+    - id: copy
+      shell: bash
+      env:
+        TEXT: \${{ inputs.text }}
+      run: |
+        echo "result=$TEXT" >> "$GITHUB_OUTPUT"
+        echo "fixed=ok" >> "$GITHUB_OUTPUT"
+`,
+    }, { tags: ['v1'] });
+    server.addRepo('org/summaries', {
+      '.github/workflows/summarise.yml': `on:
+  workflow_call:
+    inputs:
+      text:
+        type: string
+    outputs:
+      summary:
+        value: \${{ jobs.s.outputs.summary }}
+jobs:
+  s:
+    runs-on: ubuntu-latest
+    outputs:
+      summary: \${{ steps.o.outputs.summary }}
+    steps:
+      - id: o
+        env:
+          TEXT: \${{ inputs.text }}
+        run: echo "summary=$TEXT" >> "$GITHUB_OUTPUT"
+`,
+    }, { tags: ['v1'] });
+    fs.writeFileSync(
+      path.join(repo, '.github/workflows/caller.yml'),
+      `on: issue_comment
+jobs:
+  summarise:
+    uses: org/summaries/.github/workflows/summarise.yml@v1
+    with:
+      text: \${{ github.event.comment.body }}
+  use:
+    needs: summarise
+    runs-on: ubuntu-latest
+    steps:
+      - id: e
+        uses: someone/echo@v1
+        with:
+          text: \${{ github.event.comment.body }}
+      - run: echo "\${{ steps.e.outputs.result }}"
+      - run: echo "\${{ steps.e.outputs.fixed }}"
+      - run: echo "\${{ needs.summarise.outputs.summary }}"
+`,
+    );
+    const injections = (findings: Finding[]) => findings.filter((f) => f.rule === 'template-injection').map((f) => `${f.line} ${f.confidence}`).sort();
+    // Offline the action is assumed to pass its input to every output (low confidence), and the
+    // reusable workflow's output is unknown.
+    expect(injections(lint({ paths: [repo] }).findings)).toEqual(['15 low', '16 low']);
+    // Online: the output that carries the comment does, the fixed one does not, and the reusable
+    // workflow's output is followed back through its job to the caller's input.
+    const online = await lintOnline([repo]);
+    expect(injections(online.findings)).toEqual(['15 high', '17 high']);
+    const viaWorkflow = online.findings.find((f) => f.rule === 'template-injection' && f.line === 17)!;
+    expect(viaWorkflow.path.map((h) => h.file)).toContain('org/summaries/.github/workflows/summarise.yml@v1');
+  });
+
   it('follows remote uses inside local composite actions', async () => {
     serveRemotes(server);
     const dir = writeTree(tempDir(), {
@@ -278,5 +353,31 @@ const kicksecure = path.join(corpus, 'Kicksecure__developer-meta-files__consumer
     expect(online.findings.filter((f) => f.rule === 'unresolved-remote')).toEqual([]);
     expect(online.findings.filter((f) => f.severity === 'critical' || f.severity === 'high')).toEqual([]);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+const usipipo = path.join(corpus, 'usipipo__usipipobot__qwen-dispatch.yml');
+
+(fs.existsSync(usipipo) ? describe : describe.skip)('real world: usipipo dispatches issues to a Qwen triage workflow', () => {
+  it('finds the same things whether the triage workflow is in the repository or fetched from another', async () => {
+    const dispatch = fs.readFileSync(usipipo, 'utf8');
+    const triage = fs.readFileSync(path.join(corpus, 'usipipo__usipipobot__qwen-triage.yml'), 'utf8');
+    const local = writeTree(tempDir(), { '.github/workflows/qwen-dispatch.yml': dispatch, '.github/workflows/qwen-triage.yml': triage });
+    server.addRepo('usipipo/workflows', { '.github/workflows/qwen-triage.yml': triage }, { tags: ['v1'] });
+    const remote = writeTree(tempDir(), {
+      '.github/workflows/qwen-dispatch.yml': dispatch.replace("'./.github/workflows/qwen-triage.yml'", "'usipipo/workflows/.github/workflows/qwen-triage.yml@v1'"),
+    });
+    const here = lint({ paths: [local], cwd: local });
+    const store = new RemoteStore(client(server, null));
+    const pre = await prefetchPaths([remote], store);
+    expect(pre.followed).toEqual(['usipipo/workflows/.github/workflows/qwen-triage.yml@v1']);
+    const there = lint({ paths: [remote], cwd: remote, remote: pre.resolver });
+    expect(here.errors).toEqual([]);
+    expect(there.errors).toEqual([]);
+    const inTriage = (r: typeof here) => r.findings.filter((f) => f.file.includes('qwen-triage.yml')).map((f) => `${f.rule} ${f.severity} ${f.line}:${f.column} ${f.job}/${f.step}`).sort();
+    expect(inTriage(here).length).toBeGreaterThan(0);
+    expect(inTriage(there)).toEqual(inTriage(here));
+    expect(there.stats.agentSteps).toBe(here.stats.agentSteps);
+    for (const d of [local, remote]) fs.rmSync(d, { recursive: true, force: true });
   });
 });
