@@ -20638,7 +20638,8 @@ function lint(options) {
       stats.workflows++;
       const textOf2 = (f) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
       const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf2);
-      for (const f of found) {
+      for (const finding2 of found) {
+        const f = detached(finding2);
         findings.push(f);
         keepLines(kept, f.file, [f.line], textOf2);
         for (const hop of f.path) keepLines(kept, hop.file, [hop.line], textOf2);
@@ -20660,7 +20661,13 @@ function keepLines(kept, file, lines, textOf2) {
   const missing = lines.filter((l) => !map.has(l));
   if (!missing.length) return;
   const all = textOf2(file).split("\n");
-  for (const l of missing) map.set(l, all[l - 1] ?? "");
+  for (const l of missing) map.set(l, detach(all[l - 1] ?? ""));
+}
+function detach(s) {
+  return Buffer.from(s, "utf8").toString("utf8");
+}
+function detached(f) {
+  return JSON.parse(JSON.stringify(f));
 }
 function sparseText(lines) {
   const max = Math.max(0, ...lines.keys());

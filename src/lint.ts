@@ -52,7 +52,8 @@ export function lint(options: LintOptions): LintResult {
       stats.workflows++;
       const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
       const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf);
-      for (const f of found) {
+      for (const finding of found) {
+        const f = detached(finding);
         findings.push(f);
         // Keep only the lines reporters quote, so memory does not grow with the corpus.
         keepLines(kept, f.file, [f.line], textOf);
@@ -76,7 +77,20 @@ function keepLines(kept: Map<string, Map<number, string>>, file: string, lines: 
   const missing = lines.filter((l) => !map!.has(l));
   if (!missing.length) return;
   const all = textOf(file).split('\n');
-  for (const l of missing) map.set(l, all[l - 1] ?? '');
+  for (const l of missing) map.set(l, detach(all[l - 1] ?? ''));
+}
+
+/**
+ * A copy that shares no memory with the file it came from. V8 keeps substrings (slices) pointing at
+ * their parent string, so a job id or a quoted line would otherwise keep a whole workflow's text
+ * alive for as long as the finding lives — and memory would grow with the corpus.
+ */
+function detach(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+function detached(f: Finding): Finding {
+  return JSON.parse(JSON.stringify(f)) as Finding;
 }
 
 /** The kept lines at their line numbers, the others empty. */
