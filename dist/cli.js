@@ -19844,7 +19844,8 @@ function reachOnTrigger(origin, step, trigger, hard, actorGate) {
   }
   const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
   if (indirectPossible && passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
-    return { level: "maintainer", trigger, how: `a maintainer's '${event}' on outsider-written text (${origin.what}) starts it`, uncertain };
+    const whose = origin.kind === "context" ? `the ${origin.role.replace("_", " ")} an outsider wrote` : "text outsiders wrote";
+    return { level: "maintainer", trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
   }
   return fallback;
 }
