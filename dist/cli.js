@@ -22810,13 +22810,22 @@ async function scanRepository(repo, store, options) {
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
     const files = [...roots, ...[...prefetched.localFiles].map(([path14, text]) => ({ path: path14, text }))];
-    const result = lint({ paths: [], files, remote: prefetched.resolver, config: options.config });
+    const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
+    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: "scanned", commit, result, unfollowed: prefetched.failed };
   } catch (err) {
+    if (err instanceof ConfigError) return { repo, status: "failed", error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
     if (err instanceof GitHubError && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
     const message = err instanceof GitHubError ? err.message : `internal error: ${err.message}`;
     return { repo, status: "failed", error: message, unfollowed: [] };
   }
+}
+async function repositoryConfig(read2) {
+  for (const name of [".github/agent-guard.yml", ".github/agent-guard.yaml"]) {
+    const text = await read2(name);
+    if (text !== null) return parseConfig(name, text);
+  }
+  return void 0;
 }
 
 // src/online/command.ts

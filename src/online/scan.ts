@@ -4,7 +4,7 @@
 // A repository that fails (no access, empty, rate limit, broken YAML) is recorded with why, and the
 // scan goes on with the others.
 
-import { globMatch, type Config } from '../config';
+import { ConfigError, globMatch, parseConfig, type Config } from '../config';
 import { lint } from '../lint';
 import type { LintResult } from '../checks/types';
 import { GitHubError, type ClientStats, type GitHubClient, type RepoInfo } from './github';
@@ -105,11 +105,25 @@ async function scanRepository(repo: RepoInfo, store: RemoteStore, options: ScanO
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
     const files = [...roots, ...[...prefetched.localFiles].map(([path, text]) => ({ path, text }))];
-    const result = lint({ paths: [], files, remote: prefetched.resolver, config: options.config });
+    const config = options.config ?? (await repositoryConfig((name) => (tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name))));
+    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: 'scanned', commit, result, unfollowed: prefetched.failed };
   } catch (err) {
+    if (err instanceof ConfigError) return { repo, status: 'failed', error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
     if (err instanceof GitHubError && err.kind === 'empty') return { repo, status: 'empty', error: 'the repository is empty', unfollowed: [] };
     const message = err instanceof GitHubError ? err.message : `internal error: ${(err as Error).message}`;
     return { repo, status: 'failed', error: message, unfollowed: [] };
   }
+}
+
+/**
+ * The repository's own `.github/agent-guard.yml` (its ignores, trusted users, extra agents), as
+ * `lint` would read it locally. Used when the scan was given no `--config`.
+ */
+async function repositoryConfig(read: (path: string) => Promise<string | null>): Promise<Config | undefined> {
+  for (const name of ['.github/agent-guard.yml', '.github/agent-guard.yaml']) {
+    const text = await read(name);
+    if (text !== null) return parseConfig(name, text);
+  }
+  return undefined;
 }
