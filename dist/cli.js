@@ -23070,6 +23070,8 @@ commands:
                        (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL; cached in ~/.cache/agent-guard)
       --no-cache       with --online: neither read nor write the cache
       --on-rate-limit wait|stop   with --online: at the API rate limit (default: stop in CI, wait on a terminal)
+      --max-wait SECONDS   with --online: total wait for rate limits (default 900)
+      --max-depth N        with --online: hops of remote uses: to follow (default 4)
   scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
   run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
   doctor           what isolation this machine supports
@@ -23169,6 +23171,12 @@ function parseLintArgs(args) {
       case "--on-rate-limit":
         out.onRateLimit = parseRateLimitPolicy(value());
         break;
+      case "--max-wait":
+        out.maxWait = positiveInt2("--max-wait", value(), 24 * 3600);
+        break;
+      case "--max-depth":
+        out.maxDepth = positiveInt2("--max-depth", value(), 16);
+        break;
       case "--help":
       case "-h":
         throw new UsageError(USAGE);
@@ -23181,10 +23189,12 @@ function parseLintArgs(args) {
 }
 async function lintCommand(rawArgs) {
   const args = parseLintArgs(rawArgs);
-  if ((args.noCache || args.onRateLimit) && !args.online) throw new UsageError("--no-cache and --on-rate-limit go with --online");
+  if ((args.noCache || args.onRateLimit || args.maxWait || args.maxDepth) && !args.online) {
+    throw new UsageError("--no-cache, --on-rate-limit, --max-wait and --max-depth go with --online");
+  }
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
-  const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit }, VERSION) : void 0;
+  const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit, maxWait: args.maxWait, maxDepth: args.maxDepth }, VERSION) : void 0;
   let result = lint({ paths: args.paths, config, remote });
   const all = result.findings;
   if (args.baseline) {

@@ -8,7 +8,7 @@ import { applyBaseline, baselineNote, createBaseline, readBaseline, writeBaselin
 import { doctorMain, runMain } from './guard/command';
 import { wrapMain } from './guard/wrap';
 import { defaultConfigPath, lint } from './lint';
-import { OnlineUsageError, parseRateLimitPolicy, prefetchForLint, scanMain } from './online/command';
+import { OnlineUsageError, parseRateLimitPolicy, positiveInt, prefetchForLint, scanMain } from './online/command';
 import { colorEnabled, formatReport, isFormat, type Format } from './report';
 
 export const VERSION = '0.1.0';
@@ -30,6 +30,8 @@ commands:
                        (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL; cached in ~/.cache/agent-guard)
       --no-cache       with --online: neither read nor write the cache
       --on-rate-limit wait|stop   with --online: at the API rate limit (default: stop in CI, wait on a terminal)
+      --max-wait SECONDS   with --online: total wait for rate limits (default 900)
+      --max-depth N        with --online: hops of remote uses: to follow (default 4)
   scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
   run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
   doctor           what isolation this machine supports
@@ -89,6 +91,8 @@ interface LintArgs {
   online?: boolean;
   noCache?: boolean;
   onRateLimit?: 'wait' | 'stop';
+  maxWait?: number;
+  maxDepth?: number;
 }
 
 function processIO() {
@@ -141,6 +145,12 @@ function parseLintArgs(args: string[]): LintArgs {
       case '--on-rate-limit':
         out.onRateLimit = parseRateLimitPolicy(value());
         break;
+      case '--max-wait':
+        out.maxWait = positiveInt('--max-wait', value(), 24 * 3600);
+        break;
+      case '--max-depth':
+        out.maxDepth = positiveInt('--max-depth', value(), 16);
+        break;
       case '--help':
       case '-h':
         throw new UsageError(USAGE);
@@ -154,10 +164,12 @@ function parseLintArgs(args: string[]): LintArgs {
 
 async function lintCommand(rawArgs: string[]): Promise<number> {
   const args = parseLintArgs(rawArgs);
-  if ((args.noCache || args.onRateLimit) && !args.online) throw new UsageError('--no-cache and --on-rate-limit go with --online');
+  if ((args.noCache || args.onRateLimit || args.maxWait || args.maxDepth) && !args.online) {
+    throw new UsageError('--no-cache, --on-rate-limit, --max-wait and --max-depth go with --online');
+  }
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : undefined;
-  const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit }, VERSION) : undefined;
+  const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit, maxWait: args.maxWait, maxDepth: args.maxDepth }, VERSION) : undefined;
   let result = lint({ paths: args.paths, config, remote });
   const all = result.findings;
   if (args.baseline) {

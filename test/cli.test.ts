@@ -87,6 +87,8 @@ describe('agent-guard lint', () => {
     expect(run(['lint', '--format', 'xml']).code).toBe(2);
     expect(run(['lint', '/nonexistent/path']).code).toBe(2);
     expect(run(['frobnicate']).code).toBe(2);
+    expect(run(['lint', '--max-depth', '2', '.']).code).toBe(2); // online-only flags without --online
+    expect(run(['lint', '--online', '--max-depth', 'zero', '.']).code).toBe(2);
   });
 
   it('writes SARIF to --output', () => {

@@ -44,7 +44,7 @@ export function parseRateLimitPolicy(value: string): RateLimitPolicy {
   return value;
 }
 
-function positiveInt(flag: string, value: string, max: number): number {
+export function positiveInt(flag: string, value: string, max: number): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > max) throw new OnlineUsageError(`${flag} takes a whole number from 1 to ${max}, not '${value}'`);
   return n;

@@ -135,7 +135,7 @@ function runCli(args: string[], env: Record<string, string>, cwd: string): Promi
     expect(noCache.stderr).toMatch(/\(0 answered 304\), 0 cache hits/);
 
     const bad = await runCli(['lint', '--no-cache', '.'], env, repo);
-    expect(bad).toMatchObject({ code: 2, stderr: 'agent-guard: --no-cache and --on-rate-limit go with --online\n' });
+    expect(bad).toMatchObject({ code: 2, stderr: 'agent-guard: --no-cache, --on-rate-limit, --max-wait and --max-depth go with --online\n' });
   });
 
   it('scan --org writes SARIF', async () => {
