@@ -34,6 +34,25 @@ function yamlFilesUnder(dir: string): string[] {
     expect(findings.some((f) => f.rule === 'agent-gate-disabled')).toBe(true);
   });
 
+  // sisakulint's real-advisory reproductions: where its docs expect code injection, we report template
+  // injection at the same level (critical for privileged triggers, medium for fork pull requests); the
+  // "safe" variants move the expansion into env:, so none of them expands outsider text directly.
+  // (One safe variant still expands a step output derived from github.head_ref into run: — a real
+  // injection through $GITHUB_OUTPUT, which we do report; hence "directly".)
+  const readme = present ? fs.readFileSync(path.join(SHARED, 'peers/sisakulint/README.md'), 'utf8') : '';
+  const injections = [...readme.matchAll(/^\| `advisory\/(GHSA-[\w-]+-vulnerable\.yaml)` \| expected rules per docs: .*code-injection-(critical|medium)/gm)].map((m) => [m[1], m[2]] as const);
+
+  it('reads the advisory expectations', () => expect(injections.length).toBeGreaterThanOrEqual(10));
+
+  it.each(injections)('sisakulint advisory %s: template-injection %s', (file, level) => {
+    const { findings } = lintFile(path.join(SHARED, 'peers/sisakulint/advisory', file));
+    const hits = findings.filter((f) => f.rule === 'template-injection');
+    if (!hits.some((f) => f.severity === level)) throw new Error(describeFindings(findings));
+    const safe = lintFile(path.join(SHARED, 'peers/sisakulint/advisory', file.replace('-vulnerable', '-safe'))).findings;
+    const direct = safe.filter((f) => f.rule === 'template-injection' && f.path.length === 1);
+    if (direct.length) throw new Error(describeFindings(direct));
+  });
+
   it.each(['zizmor', 'poutine', 'scorecard', 'actionlint', 'sisakulint/advisory', 'sisakulint/ghsl'])('%s: no crash, no AI-agent finding', (sub) => {
     const dir = path.join(SHARED, 'peers', sub);
     if (!fs.existsSync(dir)) return;
