@@ -23214,13 +23214,20 @@ async function lintCommand(rawArgs) {
     toolVersion: VERSION,
     root: process.cwd()
   });
-  if (args.output) import_node_fs16.default.writeFileSync(args.output, report2);
+  if (args.output) writeOutput(args.output, report2);
   else process.stdout.write(report2);
   const nothingRead = result.stats.workflows === 0 && result.errors.length > 0;
   if (nothingRead) return 2;
   if (args.failOn === "none" || args.writeBaseline) return 0;
   const threshold = severityRank(args.failOn);
   return result.findings.some((f) => severityRank(f.severity) >= threshold) ? 1 : 0;
+}
+function writeOutput(file, text) {
+  try {
+    import_node_fs16.default.writeFileSync(file, text);
+  } catch (err) {
+    throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
+  }
 }
 if (require.main === module) {
   main(process.argv.slice(2)).then(

@@ -187,7 +187,7 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
     toolVersion: VERSION,
     root: process.cwd(),
   });
-  if (args.output) fs.writeFileSync(args.output, report);
+  if (args.output) writeOutput(args.output, report);
   else process.stdout.write(report);
   // No workflow could be read (missing, unreadable or unparseable): fail rather than pass silently.
   const nothingRead = result.stats.workflows === 0 && result.errors.length > 0;
@@ -195,6 +195,14 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   if (args.failOn === 'none' || args.writeBaseline) return 0;
   const threshold = severityRank(args.failOn);
   return result.findings.some((f) => severityRank(f.severity) >= threshold) ? 1 : 0;
+}
+
+function writeOutput(file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text);
+  } catch (err) {
+    throw new UsageError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 if (require.main === module) {
