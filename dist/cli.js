@@ -17128,7 +17128,7 @@ function useExtraAgents(agents) {
   index = void 0;
   matchCache.clear();
 }
-function getIndex() {
+function agentIndex() {
   if (index) return index;
   const shipped = loadRules().agents;
   const agents = { actions: [...extra.actions, ...shipped.actions], clis: [...extra.clis, ...shipped.clis] };
@@ -17172,7 +17172,7 @@ function matchAgentActionUncached(uses) {
   const path14 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
   const parts = path14.split("/");
   if (parts.length < 2) return null;
-  const candidates = getIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
+  const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
     if (path14 === prefix || path14.startsWith(`${prefix}/`)) return action;
@@ -17292,7 +17292,7 @@ function startsWithWords(positionals, entry) {
   const words = entry.split(" ");
   return words.every((w, i) => positionals[i] === w);
 }
-function classify(cli, args, env, exported) {
+function classifyInvocation(cli, args, env, exported) {
   const { flags, positionals } = parseArgs(cli, args);
   if (cli.infoFlags && flags.some((f) => cli.infoFlags.includes(f.name))) return null;
   if (cli.nonRunSubcommands?.some((s) => startsWithWords(positionals, s))) return null;
@@ -17313,6 +17313,8 @@ function classify(cli, args, env, exported) {
   const tools = flags.filter((f) => cli.toolFlags?.includes(f.name) && f.value !== void 0).map((f) => f.value);
   return { bypass, tools, subcommand, subWords: subcommand ? subcommand.split(" ").length : 0 };
 }
+
+// src/analysis/shellScanner.ts
 var RESERVED_PREFIX = /* @__PURE__ */ new Set(["if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "coproc"]);
 var RESERVED_END = /* @__PURE__ */ new Set(["fi", "done", "esac", "}"]);
 var SHELLS2 = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
@@ -18117,7 +18119,7 @@ var Scanner = class _Scanner {
         }
         if (i < words.length && !viaPackage) {
           const pkg = packageName(words[i].value);
-          const cli2 = pkg ? getIndex().byPackage.get(pkg) ?? getIndex().byCommand.get(basename(pkg)) : void 0;
+          const cli2 = pkg ? agentIndex().byPackage.get(pkg) ?? agentIndex().byCommand.get(basename(pkg)) : void 0;
           if (cli2) return this.emit(cli2, words, i, i + 1, env);
           return;
         }
@@ -18136,7 +18138,7 @@ var Scanner = class _Scanner {
         }
         if (i < words.length && !viaPackage) {
           const pkg = packageName(words[i].value);
-          const cli2 = pkg ? getIndex().byPackage.get(pkg) ?? getIndex().byCommand.get(pkg) : void 0;
+          const cli2 = pkg ? agentIndex().byPackage.get(pkg) ?? agentIndex().byCommand.get(pkg) : void 0;
           if (cli2) return this.emit(cli2, words, i, i + 1, env);
           return;
         }
@@ -18204,13 +18206,13 @@ var Scanner = class _Scanner {
           continue;
         } else continue;
         if (!mod) return;
-        const hit = getIndex().modules.find((m) => mod === m.module || mod.startsWith(`${m.module}.`));
+        const hit = agentIndex().modules.find((m) => mod === m.module || mod.startsWith(`${m.module}.`));
         if (hit) this.emit(hit.cli, words, i, i + 1 + modWord + 1, env);
         return;
       }
       return;
     }
-    const cli = viaPackage ? getIndex().byPackage.get(packageName(viaPackage) ?? "") ?? getIndex().byCommand.get(name) : getIndex().byCommand.get(name);
+    const cli = viaPackage ? agentIndex().byPackage.get(packageName(viaPackage) ?? "") ?? agentIndex().byCommand.get(name) : agentIndex().byCommand.get(name);
     if (!cli) return;
     this.emit(cli, words, i, i + 1, env);
   }
@@ -18222,7 +18224,7 @@ var Scanner = class _Scanner {
   /** Records an invocation when the arguments make it an agent run. `from`..`argStart` are the command words. */
   emit(cli, words, from, argStart, env) {
     const args = words.slice(argStart).map((w) => w.value);
-    const verdict = classify(cli, args, env, this.exported);
+    const verdict = classifyInvocation(cli, args, env, this.exported);
     if (!verdict) return;
     let last = argStart - 1;
     if (verdict.subWords) {
@@ -18943,9 +18945,9 @@ function triggerRuleFor(rules, event) {
   return rules.find((r) => r.event === event);
 }
 function classifyTriggers(workflow, rules, byName) {
-  return workflow.triggers.map((trigger) => classify2(trigger, workflow, rules, byName, /* @__PURE__ */ new Set()));
+  return workflow.triggers.map((trigger) => classify(trigger, workflow, rules, byName, /* @__PURE__ */ new Set()));
 }
-function classify2(trigger, workflow, rules, byName, seen) {
+function classify(trigger, workflow, rules, byName, seen) {
   const event = trigger.event.toLowerCase();
   const rule = triggerRuleFor(rules, event);
   const filter = trigger.types.map((t) => t.toLowerCase());
@@ -18996,7 +18998,7 @@ function upstreamFiring(trigger, workflow, rules, byName, seen) {
     for (const upstream of byName(name)) {
       found = true;
       if (seen.has(upstream)) continue;
-      const fired = upstream.triggers.map((t) => classify2(t, upstream, rules, byName, seen));
+      const fired = upstream.triggers.map((t) => classify(t, upstream, rules, byName, seen));
       if (fired.some((t) => t.firing === "anyone" || t.firing === "anyone-unprivileged")) {
         outsiders = true;
         break;
@@ -22156,7 +22158,7 @@ var GitHubClient = class {
         await this.sleep(500);
         continue;
       }
-      throw classify3(status, message, what, this.authenticated);
+      throw classify2(status, message, what, this.authenticated);
     }
   }
   noteLimits(headers) {
@@ -22199,7 +22201,7 @@ function isRateLimited(status, headers, message) {
   if (status !== 403) return false;
   return headers["x-ratelimit-remaining"] === "0" || headers["retry-after"] !== void 0 || /rate limit/i.test(message);
 }
-function classify3(status, message, what, authenticated) {
+function classify2(status, message, what, authenticated) {
   const detail = message ? `: ${message}` : "";
   switch (status) {
     case 401:

@@ -7,10 +7,10 @@ import {
   actionToolReach,
   cliById,
   cliToolReach,
-  findCliInvocations,
   matchAgentAction,
   type CliInvocation,
 } from '../../src/analysis/agents';
+import { findCliInvocations } from '../../src/analysis/shellScanner';
 
 // ---------------------------------------------------------------------------------------------------
 // uses: → agent action
