@@ -195,9 +195,25 @@ export interface TriggerRule {
   note?: string;
 }
 
+/**
+ * A third-party action whose outputs carry outsider text it fetched (the issue body, a comment, a
+ * branch name, changed file names): CodeQL's models of action outputs, as data.
+ */
+export interface ActionOutputSource {
+  /** `owner/repo[/path]` prefix, matched like agent actions (case-insensitive, any ref). */
+  uses: string;
+  /** Output names that carry the text; `*` for every output. */
+  outputs: string[];
+  kind: string;
+  author: string;
+  /** What the action does, for messages. */
+  what: string;
+}
+
 export interface SourcesFile {
   contexts: SourceContext[];
   wholeObjects: WholeObjectSource[];
+  actionOutputs?: ActionOutputSource[];
 }
 
 export interface AgentsFile {

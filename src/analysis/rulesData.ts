@@ -212,6 +212,19 @@ const sourcesSpec: Spec = {
         },
       },
     }),
+    actionOutputs: opt({
+      t: 'array',
+      of: {
+        t: 'object',
+        fields: {
+          uses: req(str({ format: USES, formatHint: 'owner/repo[/path]' })),
+          outputs: req(strList({}, true)),
+          kind: req(str({ enum: SOURCE_KINDS })),
+          author: req(str({ enum: SOURCE_AUTHORS })),
+          what: req(str()),
+        },
+      },
+    }),
   },
 };
 

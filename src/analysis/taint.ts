@@ -10,7 +10,7 @@ import type { Entry } from '../workflow/model';
 import { locateInScalar, type SourceFile, type YNode, type YScalar } from '../workflow/yaml';
 import type { Role } from './gates';
 import { hopAt, type JobInstance, type StepInstance } from './instances';
-import type { SourceContext, SourcesFile, WholeObjectSource, AgentsFile } from './ruleTypes';
+import type { ActionOutputSource, SourceContext, SourcesFile, WholeObjectSource, AgentsFile } from './ruleTypes';
 import { runtimeFetch, scriptFacts, shellVariables, type RuntimeFetch } from './shell';
 import { matchAgentAction } from './agents';
 
@@ -135,6 +135,14 @@ export class TaintEngine {
 
   private readonly index: SourceIndex;
 
+  /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
+  private actionOutputSource(uses: string, output: string): ActionOutputSource | undefined {
+    const name = uses.replace(/@.*$/, '').toLowerCase();
+    return (this.sources.actionOutputs ?? [])
+      .filter((a) => name === a.uses.toLowerCase() || name.startsWith(`${a.uses.toLowerCase()}/`))
+      .find((a) => a.outputs.includes('*') || a.outputs.includes(output));
+  }
+
   /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
   envTaint(name: string, scope: Scope): Taint[] {
     const out: Taint[] = [];
@@ -203,6 +211,11 @@ export class TaintEngine {
       const fetched = /context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text);
       const own: Taint[] = fetched ? [{ origin: { kind: 'fetch', role: 'thread', events: null, what: 'the event payload or thread read by github-script' }, hops: [hopAt(producer.file, script!.keyNode.start, `github-script in step '${step.label}' reads outsider text`)] }] : [];
       return [...own, ...inputs];
+    }
+    const modelled = this.actionOutputSource(uses, output);
+    if (modelled) {
+      const what = `${modelled.what}, output ${output}`;
+      return [{ origin: { kind: 'fetch', role: modelled.author as Role, events: null, what }, hops: [hopAt(producer.file, step.uses!.start, `step '${step.label}' outputs ${what}`)] }];
     }
     // An unknown action: assume what goes in can come out.
     return extend(inputs, hopAt(producer.file, step.uses?.start ?? step.node.start, `assumed to pass its inputs to output ${output} (${uses})`));
