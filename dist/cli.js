@@ -7928,6 +7928,13 @@ function hostUnixSockets() {
   }
   return [...out];
 }
+function safeReaddir(dir) {
+  try {
+    return import_node_fs9.default.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 function resolveWorkspace(facts, mode, cwd) {
   const wanted = facts.env.GITHUB_WORKSPACE || cwd;
   const dir = realDir(wanted);
@@ -8025,6 +8032,9 @@ function planJail(input, workspace2) {
       if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(gitDir, entry));
     }
     if (realDir(import_node_path5.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path5.default.join(gitDir, "hooks"), import_node_path5.default.join(gitDir, "hooks"));
+  }
+  for (const entry of safeReaddir(workspace2.dir)) {
+    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(workspace2.dir, entry));
   }
   if (realDir(import_node_path5.default.join(workspace2.dir, ".github"))) {
     args.push("--ro-bind", import_node_path5.default.join(workspace2.dir, ".github"), import_node_path5.default.join(workspace2.dir, ".github"));
@@ -8124,7 +8134,7 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto3, import_node_fs9, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, CREDENTIAL_FILES;
+var import_node_child_process, import_node_crypto3, import_node_fs9, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
@@ -8140,6 +8150,7 @@ var init_jail = __esm({
     JAIL_DIR = "/run/agent-guard";
     NOBODY = 65534;
     BRIDGE_UID = 65533;
+    WORKSPACE_CREDENTIALS = /^gha-creds-[\w-]+\.json$/;
     CREDENTIAL_FILES = [".npmrc", ".yarnrc", ".yarnrc.yml", ".git-credentials", ".gitconfig", ".netrc", ".pypirc", ".ssh", ".docker", ".kube", ".aws", ".azure", ".config/gh", ".config/gcloud", ".gnupg"];
   }
 });

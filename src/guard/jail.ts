@@ -123,6 +123,16 @@ export function hostUnixSockets(): string[] {
   return [...out];
 }
 
+const WORKSPACE_CREDENTIALS = /^gha-creds-[\w-]+\.json$/;
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 const CREDENTIAL_FILES = ['.npmrc', '.yarnrc', '.yarnrc.yml', '.git-credentials', '.gitconfig', '.netrc', '.pypirc', '.ssh', '.docker', '.kube', '.aws', '.azure', '.config/gh', '.config/gcloud', '.gnupg'];
 
 export interface JailPlanInput {
@@ -266,6 +276,11 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
       if (/credential/i.test(entry)) args.push('--ro-bind', '/dev/null', path.join(gitDir, entry));
     }
     if (realDir(path.join(gitDir, 'hooks'))) args.push('--ro-bind', path.join(gitDir, 'hooks'), path.join(gitDir, 'hooks'));
+  }
+  // Credential files other actions leave in the workspace: google-github-actions/auth writes the
+  // cloud credentials it minted to gha-creds-*.json at the workspace root.
+  for (const entry of safeReaddir(workspace.dir)) {
+    if (WORKSPACE_CREDENTIALS.test(entry)) args.push('--ro-bind', '/dev/null', path.join(workspace.dir, entry));
   }
   if (realDir(path.join(workspace.dir, '.github'))) {
     args.push('--ro-bind', path.join(workspace.dir, '.github'), path.join(workspace.dir, '.github'));

@@ -54,6 +54,7 @@ describeJail('guard end to end: a hostile agent', () => {
     runnerCreds: secret('RUNNERCREDS'),
     stepScript: secret('STEPSCRIPT'),
     input: secret('INPUT'),
+    cloudCreds: secret('GHACREDS'),
   };
   let result: { code: number; stdout: string; stderr: string };
   const received: string[] = [];
@@ -82,6 +83,8 @@ describeJail('guard end to end: a hostile agent', () => {
     fs.writeFileSync(path.join(home, '.config', 'gh', 'hosts.yml'), `github.com:\n  oauth_token: ${secrets.gitCreds}\n`);
     fs.writeFileSync(path.join(runnerTemp, `git-credentials-${crypto.randomUUID()}.config`), `[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ${secrets.checkoutV6}\n`);
     fs.writeFileSync(path.join(runnerTemp, `${crypto.randomUUID()}.sh`), `echo ${secrets.stepScript}\n`);
+    // google-github-actions/auth leaves minted cloud credentials at the workspace root.
+    fs.writeFileSync(path.join(workspace, 'gha-creds-0f1e2d3c.json'), JSON.stringify({ type: 'external_account', token: secrets.cloudCreds }));
     fs.writeFileSync(path.join(root, 'work', '_actions', 'x', 'action.yml'), `# ${secrets.runtime}\n`);
     const envFiles = ['set_env_1', 'add_path_1', 'set_output_1', 'save_state_1', 'step_summary_1'].map((f) => path.join(fileCommands, f));
     for (const f of envFiles) fs.writeFileSync(f, '');
@@ -164,7 +167,7 @@ describeJail('guard end to end: a hostile agent', () => {
       udpPort,
       unixSockets: [...unixPaths, '/run/docker.sock', '/var/run/docker.sock', '/run/dbus/system_bus_socket'],
       dirs: [home, runnerTemp, path.join(root, 'work'), path.join(workspace, '.git')],
-      files: [path.join(home, '.npmrc'), path.join(home, 'actions-runner', '.credentials_rsaparams'), rootSecretFile, path.join(otherHome, '.npmrc'), ...envFiles],
+      files: [path.join(workspace, 'gha-creds-0f1e2d3c.json'), path.join(home, '.npmrc'), path.join(home, 'actions-runner', '.credentials_rsaparams'), rootSecretFile, path.join(otherHome, '.npmrc'), ...envFiles],
       writeTargets,
       setuidId,
       survivorMarker,

@@ -15,11 +15,14 @@ const results = [];
 const dump = [];
 const note = (channel, reached, detail) => results.push({ channel, reached, detail: String(detail).slice(0, 300) });
 
+/** Reached: the file (or folder) is there with something in it. A masked file reads empty. */
 function readAll(file) {
   try {
     const st = fs.statSync(file);
-    if (st.isFile() && st.size < 65536) dump.push(`FILE ${file}: ${fs.readFileSync(file, 'utf8')}`);
-    return true;
+    if (!st.isFile()) return st.isDirectory();
+    const text = st.size < 65536 ? fs.readFileSync(file, 'utf8') : 'large';
+    dump.push(`FILE ${file}: ${text}`);
+    return text.length > 0;
   } catch {
     return false;
   }
