@@ -18385,6 +18385,7 @@ function capabilitiesAt(step, agent, tools, jailed) {
     }
     tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
   }
+  const cloud = cloudLogins(step);
   const persisted = persistedCheckout(step);
   if (persisted) tokens.push({ via: "credentials persisted in .git/config by actions/checkout", foreign: false });
   const perms = writeScopesOf(step.job.permissions);
@@ -18395,6 +18396,7 @@ function capabilitiesAt(step, agent, tools, jailed) {
     writeScopes: perms.scopes,
     permissionsDefault: perms.isDefault,
     idToken: perms.idToken && !jailed,
+    cloudCredentials: jailed ? [] : cloud,
     selfHosted: isSelfHosted(step),
     persistedCredentials: persisted && !jailed,
     tools: jailed ? { ...tools, network: false } : tools,
@@ -18422,6 +18424,22 @@ function isSelfHosted(step) {
   if (labels.some((l) => l.includes("${{"))) return false;
   return labels.some((l) => /self-hosted/i.test(l)) || !labels.some((l) => HOSTED_RUNNER.test(l));
 }
+var CLOUD_LOGINS = [
+  { uses: /^google-github-actions\/auth@/i, leaves: "GCP credentials (gha-creds-*.json in the workspace, GOOGLE_APPLICATION_CREDENTIALS)" },
+  { uses: /^aws-actions\/configure-aws-credentials@/i, leaves: "AWS credentials (AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN in the environment)" },
+  { uses: /^azure\/login@/i, leaves: "Azure credentials (the az CLI token cache in HOME)" }
+];
+function cloudLogins(step) {
+  const out = [];
+  const own = step.step.with.find((w) => /workload_identity_provider|workload-identity-provider|role-to-assume/i.test(w.name) && w.text.trim());
+  if (own) out.push(`cloud credentials minted by this step (input ${own.name})`);
+  for (const s of step.job.steps) {
+    if (s.position >= step.position) break;
+    const hit = CLOUD_LOGINS.find((c) => c.uses.test(s.step.uses?.text ?? ""));
+    if (hit && !out.includes(hit.leaves)) out.push(hit.leaves);
+  }
+  return out;
+}
 function persistedCheckout(step) {
   return step.job.steps.some((s) => {
     if (s.position >= step.position) return false;
@@ -18438,6 +18456,7 @@ function describeCapabilities(c) {
   if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
   else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
   if (c.idToken) out.push("permission:id-token:write (OIDC)");
+  for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
   if (c.selfHosted) out.push("runner:self-hosted");
   else if (c.tools.shell === "full" && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
   if (c.tools.shell !== "none") out.push(`shell:${c.tools.shell}`);
@@ -19960,7 +19979,7 @@ function holdingOf(c) {
   const hasTools = c.tools.shell !== "none" || c.tools.network || c.tools.writesFiles;
   const tokenInHand = c.tokens.length > 0 && hasTools;
   const powerfulToken = c.writeScopes.some((s) => POWERFUL_SCOPES.has(s)) && (tokenInHand || c.persistedCredentials);
-  const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted;
+  const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted || c.cloudCredentials.length > 0;
   if (c.tools.shell === "full" && !c.selfHosted) return "worm";
   if (exfil && publishPower) return "worm";
   const anyWrite = c.writeScopes.length > 0;

@@ -31,6 +31,8 @@ export interface Capabilities {
   writeScopes: string[];
   permissionsDefault: boolean;
   idToken: boolean;
+  /** Cloud credentials earlier steps minted into the job (files in the workspace, env for later steps). */
+  cloudCredentials: string[];
   selfHosted: boolean;
   persistedCredentials: boolean;
   tools: ToolReach;
@@ -154,6 +156,7 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     }
     tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
   }
+  const cloud = cloudLogins(step);
   const persisted = persistedCheckout(step);
   if (persisted) tokens.push({ via: 'credentials persisted in .git/config by actions/checkout', foreign: false });
 
@@ -165,6 +168,7 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     writeScopes: perms.scopes,
     permissionsDefault: perms.isDefault,
     idToken: perms.idToken && !jailed,
+    cloudCredentials: jailed ? [] : cloud,
     selfHosted: isSelfHosted(step),
     persistedCredentials: persisted && !jailed,
     tools: jailed ? { ...tools, network: false } : tools,
@@ -199,6 +203,26 @@ function isSelfHosted(step: StepInstance): boolean {
   return labels.some((l) => /self-hosted/i.test(l)) || !labels.some((l) => HOSTED_RUNNER.test(l));
 }
 
+/** Actions that leave cloud credentials for the rest of the job, and where they put them. */
+const CLOUD_LOGINS: { uses: RegExp; leaves: string }[] = [
+  { uses: /^google-github-actions\/auth@/i, leaves: 'GCP credentials (gha-creds-*.json in the workspace, GOOGLE_APPLICATION_CREDENTIALS)' },
+  { uses: /^aws-actions\/configure-aws-credentials@/i, leaves: 'AWS credentials (AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN in the environment)' },
+  { uses: /^azure\/login@/i, leaves: 'Azure credentials (the az CLI token cache in HOME)' },
+];
+
+function cloudLogins(step: StepInstance): string[] {
+  const out: string[] = [];
+  // The agent action itself may mint them (run-gemini-cli's workload identity inputs).
+  const own = step.step.with.find((w) => /workload_identity_provider|workload-identity-provider|role-to-assume/i.test(w.name) && w.text.trim());
+  if (own) out.push(`cloud credentials minted by this step (input ${own.name})`);
+  for (const s of step.job.steps) {
+    if (s.position >= step.position) break;
+    const hit = CLOUD_LOGINS.find((c) => c.uses.test(s.step.uses?.text ?? ''));
+    if (hit && !out.includes(hit.leaves)) out.push(hit.leaves);
+  }
+  return out;
+}
+
 /** actions/checkout earlier in the job without `persist-credentials: false` leaves the token in .git/config. */
 function persistedCheckout(step: StepInstance): boolean {
   return step.job.steps.some((s) => {
@@ -218,6 +242,7 @@ export function describeCapabilities(c: Capabilities): string[] {
   if (c.permissionsDefault) out.push('permissions:default (write-all where the repository default is permissive)');
   else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
   if (c.idToken) out.push('permission:id-token:write (OIDC)');
+  for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
   if (c.selfHosted) out.push('runner:self-hosted');
   else if (c.tools.shell === 'full' && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
   if (c.tools.shell !== 'none') out.push(`shell:${c.tools.shell}`);

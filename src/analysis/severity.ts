@@ -22,7 +22,7 @@ export function holdingOf(c: Capabilities): Holding {
   const hasTools = c.tools.shell !== 'none' || c.tools.network || c.tools.writesFiles;
   const tokenInHand = c.tokens.length > 0 && hasTools;
   const powerfulToken = c.writeScopes.some((s) => POWERFUL_SCOPES.has(s)) && (tokenInHand || c.persistedCredentials);
-  const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted;
+  const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted || c.cloudCredentials.length > 0;
   // Code on a privileged runner is a worm by itself: it reads every job secret from the runner's
   // memory and writes the repository's Actions cache, which release workflows restore (Clinejection).
   if (c.tools.shell === 'full' && !c.selfHosted) return 'worm';

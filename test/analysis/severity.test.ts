@@ -8,6 +8,7 @@ function caps(over: Partial<Capabilities>): Capabilities {
     writeScopes: [],
     permissionsDefault: false,
     idToken: false,
+    cloudCredentials: [],
     selfHosted: false,
     persistedCredentials: false,
     tools: { shell: 'none', network: false, writesFiles: false },
@@ -31,6 +32,11 @@ describe('severity', () => {
     const net = { shell: 'none' as const, network: true, writesFiles: false };
     expect(severityFor('outsider', caps({ tools: net, secrets: [{ name: 'NPM_TOKEN', via: 'env', modelKey: false }] }))).toBe('critical');
     expect(severityFor('outsider', caps({ tools: net }))).toBe('high');
+  });
+
+  it('cloud credentials an earlier step minted are publish power', () => {
+    const net = { shell: 'none' as const, network: true, writesFiles: false };
+    expect(severityFor('outsider', caps({ tools: net, cloudCredentials: ['GCP credentials'] }))).toBe('critical');
   });
 
   it('a usable write token acts', () => {
