@@ -7679,7 +7679,7 @@ var init_gitConfig = __esm({
 function jailInitMain() {
   const fs17 = require("node:fs");
   const net3 = require("node:net");
-  const os5 = require("node:os");
+  const os6 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
   const config = JSON.parse(fs17.readFileSync(process.argv[2], "utf8"));
@@ -7721,7 +7721,7 @@ function jailInitMain() {
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
       if (fs17.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
     }
-    const interfaces = Object.keys(os5.networkInterfaces());
+    const interfaces = Object.keys(os6.networkInterfaces());
     if (interfaces.some((name) => name !== "lo")) fail2(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
     const status = fs17.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail2("canary: no_new_privs is not set");
@@ -7820,7 +7820,7 @@ function jailInitMain() {
     process.setgid(config.bridgeGid);
     process.setuid(config.bridgeUid);
     child.on("exit", (code3, signal) => {
-      const signals = os5.constants.signals;
+      const signals = os6.constants.signals;
       process.exit(code3 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
@@ -20689,6 +20689,7 @@ function lint(options) {
   for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
     const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
+      if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;
       stats.workflows++;
@@ -20730,6 +20731,33 @@ function sparseText(lines) {
   const out = new Array(max).fill("");
   for (const [l, text] of lines) if (l >= 1) out[l - 1] = text;
   return out.join("\n");
+}
+function mergeResults(parts) {
+  const stats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
+  const sources = /* @__PURE__ */ new Map();
+  for (const part of parts) {
+    for (const key2 of Object.keys(stats)) {
+      if (key2 === "threads") continue;
+      stats[key2] = key2 === "durationMs" || key2 === "actions" ? Math.max(stats[key2], part.stats[key2]) : stats[key2] + part.stats[key2];
+    }
+    for (const [file, text] of part.sources) {
+      const known = sources.get(file);
+      sources.set(file, known ? mergeSparse(known, text) : text);
+    }
+  }
+  stats.threads = parts.length;
+  return {
+    findings: dedupe2(parts.flatMap((p) => p.findings)),
+    errors: uniqueErrors(parts.flatMap((p) => p.errors)),
+    stats,
+    rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
+    sources
+  };
+}
+function mergeSparse(a, b) {
+  const x = a.split("\n");
+  const y = b.split("\n");
+  return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => x[i] || y[i] || "").join("\n");
 }
 function readQuietly(file) {
   try {
@@ -20936,7 +20964,8 @@ function jsonStats(s) {
     jobs: s.jobs,
     steps: s.steps,
     agentSteps: s.agentSteps,
-    durationMs: s.durationMs
+    durationMs: s.durationMs,
+    threads: s.threads ?? 1
   };
 }
 
@@ -21898,17 +21927,64 @@ async function actionMain(args, ctx, self) {
 // src/cli.ts
 init_command();
 
+// src/parallel.ts
+var import_node_os4 = __toESM(require("node:os"));
+var import_node_worker_threads = require("node:worker_threads");
+var PARALLEL_THRESHOLD = 256;
+var MESSAGE_KIND = "agent-guard-lint-share";
+async function lintInParallel(options, entryScript, workers = defaultWorkers()) {
+  if (options.remote || options.files || options.only || workers < 2) return lint(options);
+  const files = discover(options.paths, []).flatMap((set) => set.files);
+  if (files.length < PARALLEL_THRESHOLD) return lint(options);
+  const shares = Array.from({ length: workers }, () => []);
+  files.forEach((f, i) => shares[i % workers].push(f));
+  try {
+    const running = Promise.all(
+      shares.slice(1).map((only) => runShare(entryScript, { kind: MESSAGE_KIND, paths: options.paths, cwd: options.cwd, config: options.config, only }))
+    );
+    running.catch(() => void 0);
+    const own = lint({ ...options, only: new Set(shares[0]) });
+    return mergeResults([own, ...await running]);
+  } catch {
+    return lint(options);
+  }
+}
+function defaultWorkers() {
+  const forced = Number(process.env.AGENT_GUARD_THREADS);
+  if (Number.isInteger(forced) && forced >= 1) return Math.min(forced, 16);
+  const cores = typeof import_node_os4.default.availableParallelism === "function" ? import_node_os4.default.availableParallelism() : import_node_os4.default.cpus().length;
+  return Math.max(1, Math.min(cores, 8));
+}
+function runShare(entryScript, share) {
+  return new Promise((resolve3, reject) => {
+    const worker = new import_node_worker_threads.Worker(entryScript, { workerData: share });
+    worker.once("message", (wire) => resolve3({ ...wire, sources: new Map(wire.sources) }));
+    worker.once("error", reject);
+    worker.once("exit", (code3) => {
+      if (code3 !== 0) reject(new Error(`lint worker exited ${code3}`));
+    });
+  });
+}
+function serveShareIfWorker() {
+  if (import_node_worker_threads.isMainThread || !import_node_worker_threads.parentPort || import_node_worker_threads.workerData?.kind !== MESSAGE_KIND) return false;
+  const share = import_node_worker_threads.workerData;
+  const result = lint({ paths: share.paths, cwd: share.cwd, config: share.config, only: new Set(share.only) });
+  const wire = { ...result, sources: [...result.sources] };
+  import_node_worker_threads.parentPort.postMessage(wire);
+  return true;
+}
+
 // src/online/command.ts
 var import_node_fs15 = __toESM(require("node:fs"));
 
 // src/online/cache.ts
 var import_node_crypto4 = __toESM(require("node:crypto"));
 var import_node_fs13 = __toESM(require("node:fs"));
-var import_node_os4 = __toESM(require("node:os"));
+var import_node_os5 = __toESM(require("node:os"));
 var import_node_path10 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
   if (env.AGENT_GUARD_CACHE_DIR) return import_node_path10.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path10.default.resolve(env.XDG_CACHE_HOME) : import_node_path10.default.join(import_node_os4.default.homedir(), ".cache");
+  const base = env.XDG_CACHE_HOME ? import_node_path10.default.resolve(env.XDG_CACHE_HOME) : import_node_path10.default.join(import_node_os5.default.homedir(), ".cache");
   return import_node_path10.default.join(base, "agent-guard");
 }
 var DiskCache = class {
@@ -23250,7 +23326,7 @@ async function lintCommand(rawArgs) {
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
   const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit, maxWait: args.maxWait, maxDepth: args.maxDepth }, VERSION) : void 0;
-  let result = lint({ paths: args.paths, config, remote });
+  let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
   const all = result.findings;
   if (args.baseline) {
     const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());
@@ -23284,7 +23360,8 @@ function writeOutput(file, text) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }
 }
-if (require.main === module) {
+if (serveShareIfWorker()) {
+} else if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code3) => {
       process.exitCode = code3;

@@ -8,6 +8,7 @@ import { applyBaseline, baselineNote, createBaseline, readBaseline, writeBaselin
 import { doctorMain, runMain } from './guard/command';
 import { wrapMain } from './guard/wrap';
 import { defaultConfigPath, lint } from './lint';
+import { lintInParallel, serveShareIfWorker } from './parallel';
 import { OnlineUsageError, parseRateLimitPolicy, positiveInt, prefetchForLint, scanMain } from './online/command';
 import { colorEnabled, formatReport, isFormat, type Format } from './report';
 
@@ -170,7 +171,8 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : undefined;
   const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit, maxWait: args.maxWait, maxDepth: args.maxDepth }, VERSION) : undefined;
-  let result = lint({ paths: args.paths, config, remote });
+  // Large offline runs use every core (the bundled CLI is its own worker script).
+  let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
   const all = result.findings;
   if (args.baseline) {
     const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());
@@ -205,7 +207,9 @@ function writeOutput(file: string, text: string): void {
   }
 }
 
-if (require.main === module) {
+if (serveShareIfWorker()) {
+  // A lint worker: it has answered and exits.
+} else if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -28,6 +28,11 @@ export interface LintOptions {
    * for `./` uses. Nothing is read from disk.
    */
   files?: { path: string; text: string }[];
+  /**
+   * Lint only these entry workflows (absolute paths) of the repositories found; the others are still
+   * indexed and read where needed (callers, upstreams). Used to split a large run across workers.
+   */
+  only?: ReadonlySet<string>;
 }
 
 export function lint(options: LintOptions): LintResult {
@@ -47,6 +52,7 @@ export function lint(options: LintOptions): LintResult {
   for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
     const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
+      if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;
       stats.workflows++;
@@ -99,6 +105,39 @@ function sparseText(lines: Map<number, string>): string {
   const out: string[] = new Array(max).fill('');
   for (const [l, text] of lines) if (l >= 1) out[l - 1] = text;
   return out.join('\n');
+}
+
+/** Merges results of workers that each linted part of the same inputs. */
+export function mergeResults(parts: LintResult[]): LintResult {
+  const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
+  const sources = new Map<string, string>();
+  for (const part of parts) {
+    for (const key of Object.keys(stats) as (keyof LintStats)[]) {
+      // Wall time and shared local actions are not additive; files read by several workers (callers,
+      // upstreams) are counted once per worker, a small over-count.
+      if (key === 'threads') continue;
+      stats[key] = key === 'durationMs' || key === 'actions' ? Math.max(stats[key], part.stats[key]) : stats[key] + part.stats[key];
+    }
+    for (const [file, text] of part.sources) {
+      const known = sources.get(file);
+      sources.set(file, known ? mergeSparse(known, text) : text);
+    }
+  }
+  stats.threads = parts.length;
+  return {
+    findings: dedupe(parts.flatMap((p) => p.findings)),
+    errors: uniqueErrors(parts.flatMap((p) => p.errors)),
+    stats,
+    rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
+    sources,
+  };
+}
+
+/** Two sparse texts of the same file: each line from whichever has it. */
+function mergeSparse(a: string, b: string): string {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => x[i] || y[i] || '').join('\n');
 }
 
 function readQuietly(file: string): string {

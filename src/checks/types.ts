@@ -73,6 +73,8 @@ export interface LintStats {
   steps: number;
   agentSteps: number;
   durationMs: number;
+  /** Threads the run used (1 unless a large run was split across workers). */
+  threads?: number;
 }
 
 export interface LintResult {

@@ -101,5 +101,6 @@ function jsonStats(s: LintStats): LintStats {
     steps: s.steps,
     agentSteps: s.agentSteps,
     durationMs: s.durationMs,
+    threads: s.threads ?? 1,
   };
 }

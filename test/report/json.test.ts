@@ -16,8 +16,8 @@ describe('json report', () => {
     expect(Object.keys(r)).toEqual(['version', 'tool', 'findings', 'errors', 'stats']);
     expect(r.version).toBe(1);
     expect(r.tool).toEqual({ name: 'agent-guard', version: '1.2.3', informationUri: expect.stringMatching(/^https:\/\//) });
-    expect(r.stats).toEqual({ files: 4, workflows: 3, actions: 1, jobs: 3, steps: 6, agentSteps: 3, durationMs: 42 });
-    expect(Object.keys(r.stats)).toEqual(['files', 'workflows', 'actions', 'jobs', 'steps', 'agentSteps', 'durationMs']);
+    expect(r.stats).toEqual({ files: 4, workflows: 3, actions: 1, jobs: 3, steps: 6, agentSteps: 3, durationMs: 42, threads: 1 });
+    expect(Object.keys(r.stats)).toEqual(['files', 'workflows', 'actions', 'jobs', 'steps', 'agentSteps', 'durationMs', 'threads']);
     expect(r.errors).toEqual([{ file: BROKEN, line: 3, column: 1, message: 'Implicit map keys need to be followed by map values' }]);
   });
 
