@@ -15630,6 +15630,10 @@ actions:
       - input: settings
         pattern: '"(?:excludeTools|exclude)"\\s*:\\s*\\[[^\\]]*"run_shell_command"'
         grants: { shell: none }
+      # A core tool list is an allowlist: without web_fetch / google_web_search the model has no web tools.
+      - input: settings
+        pattern: '^(?![\\s\\S]*(?:web_fetch|google_web_search|WebFetch|web_search))[\\s\\S]*?"(?:coreTools|core)"\\s*:\\s*\\['
+        grants: { network: false }
     outputs: [summary, error]
     # gemini_debug streams responses to the log; upload_artifacts uploads stdout/stderr/telemetry logs.
     leakInputs: [gemini_debug, upload_artifacts]
@@ -15663,6 +15667,10 @@ actions:
       - input: settings
         pattern: '"(?:excludeTools|exclude)"\\s*:\\s*\\[[^\\]]*"run_shell_command"'
         grants: { shell: none }
+      # A core tool list is an allowlist: without web_fetch / google_web_search the model has no web tools.
+      - input: settings
+        pattern: '^(?![\\s\\S]*(?:web_fetch|google_web_search|WebFetch|web_search))[\\s\\S]*?"(?:coreTools|core)"\\s*:\\s*\\['
+        grants: { network: false }
       - input: settings_json
         pattern: '^(?![\\s\\S]*run_shell_command)[\\s\\S]*?"(?:coreTools|core)"\\s*:\\s*\\['
         grants: { shell: none }
