@@ -7782,7 +7782,21 @@ function jailInitMain() {
   const main2 = async () => {
     try {
       fs17.mkdirSync(config.home, { recursive: true, mode: 448 });
-      fs17.chownSync(config.home, config.agentUid, config.agentGid);
+      const handOver = [];
+      for (const file2 of config.homeFiles) {
+        const parts = file2.path.split("/").slice(0, -1);
+        for (let i = 1; i <= parts.length; i++) {
+          const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
+          if (!fs17.existsSync(dir)) {
+            fs17.mkdirSync(dir, { mode: 448 });
+            handOver.push(dir);
+          }
+        }
+        const target = `${config.home}/${file2.path}`;
+        fs17.writeFileSync(target, file2.content, { mode: 384 });
+        handOver.push(target);
+      }
+      for (const p of [...handOver, config.home]) fs17.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
       fail2(`home: cannot prepare ${config.home}: ${err.message}`);
     }
@@ -7995,6 +8009,12 @@ function installRootOf(executable) {
   const pkgParts = rest[0].startsWith("@") ? 2 : 1;
   return real.slice(0, nm) + "/node_modules/" + rest.slice(0, pkgParts).join("/");
 }
+function makeTraversable(args, masked, target) {
+  const mask = masked.find((m) => isWithin(target, m) && m !== target);
+  if (!mask) return;
+  const parts = import_node_path5.default.relative(mask, import_node_path5.default.dirname(target)).split(import_node_path5.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path5.default.join(mask, ...parts.slice(0, i)));
+}
 function planJail(input, workspace2) {
   const { facts, privateDir } = input;
   const masked = maskedDirectories(facts);
@@ -8009,16 +8029,13 @@ function planJail(input, workspace2) {
   for (const program of programs) {
     if (!isMasked(program)) continue;
     const root = installRootOf(program);
+    makeTraversable(args, masked, root);
     args.push("--ro-bind", root, root);
     if (program !== root && !isWithin(program, root) && import_node_fs9.default.realpathSync(program) !== program) {
       args.push("--ro-bind", program, program);
     }
   }
-  const mask = masked.find((m) => isWithin(workspace2.dir, m) && m !== workspace2.dir);
-  if (mask) {
-    const parts = import_node_path5.default.relative(mask, import_node_path5.default.dirname(workspace2.dir)).split(import_node_path5.default.sep).filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path5.default.join(mask, ...parts.slice(0, i)));
-  }
+  makeTraversable(args, masked, workspace2.dir);
   args.push(input.workspaceMode === "ro" ? "--ro-bind" : "--bind", workspace2.dir, workspace2.dir);
   const gitDir = import_node_path5.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
@@ -8062,6 +8079,7 @@ function planJail(input, workspace2) {
     bridgeUid,
     bridgeGid: bridgeUid,
     home: AGENT_HOME,
+    homeFiles: Object.entries(input.homeFiles ?? {}).map(([p, content]) => ({ path: p, content })),
     cwd: input.cwd,
     command: input.command,
     env: input.env,
@@ -8607,9 +8625,15 @@ gemini:
   remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]
   placeholder: AIzaSyAgentGuardPlaceholder000000000000
   agent-env:
-    # Setting the base URL selects Gemini CLI's gateway auth; loopback http is accepted.
+    # The base URL points the client at the bridge (loopback http is accepted).
     GOOGLE_GEMINI_BASE_URL: "{base}"
     GEMINI_API_KEY: "{placeholder}"
+  home-files:
+    # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI's "gateway" auth, which headless runs refuse
+    # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)
+    # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage
+    # statistics would go to play.googleapis.com, which the jail cannot reach anyway.
+    .gemini/settings.json: '{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}'
   routes:
     - POST /v1beta/models/{model}:generateContent
     - POST /v1beta/models/{model}:streamGenerateContent
@@ -8700,6 +8724,12 @@ function parseProviders(text) {
       if (typeof v !== "string") throw new GuardError("providers", `${where}: agent-env.${k} must be a string`);
       agentEnv[k] = v;
     }
+    const homeFiles = {};
+    for (const [file, content] of Object.entries(raw["home-files"] ?? {})) {
+      if (typeof content !== "string") throw new GuardError("providers", `${where}: home-files.${file} must be a string`);
+      if (file.startsWith("/") || file.split("/").includes("..")) throw new GuardError("providers", `${where}: home-files.${file} must stay inside HOME`);
+      homeFiles[file] = content;
+    }
     if (typeof raw.placeholder !== "string") throw new GuardError("providers", `${where}: placeholder missing`);
     out.set(name, {
       name,
@@ -8708,6 +8738,7 @@ function parseProviders(text) {
       removeEnv: asStringArray(raw["remove-env"], `${where}: remove-env`),
       placeholder: raw.placeholder,
       agentEnv,
+      homeFiles,
       routes: asStringArray(raw.routes, `${where}: routes`).map(compileRoute),
       query: asStringArray(raw.query, `${where}: query`)
     });
@@ -9339,7 +9370,8 @@ async function runGuarded(opts, io) {
         hostLoopbackPort,
         privateDir,
         lifelineSocket,
-        secrets
+        secrets,
+        homeFiles: Object.assign({}, ...bases.map((b) => b.provider.homeFiles))
       },
       workspace2
     );

@@ -154,6 +154,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       {
         facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
         hostLoopbackPort, privateDir, lifelineSocket, secrets,
+        homeFiles: Object.assign({}, ...bases.map((b) => b.provider.homeFiles)),
       },
       workspace,
     );

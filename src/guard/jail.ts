@@ -147,6 +147,8 @@ export interface JailPlanInput {
   privateDir: string;
   lifelineSocket: string;
   secrets: string[];
+  /** Provider files for the agent's HOME (relative path → content). */
+  homeFiles?: Record<string, string>;
 }
 
 export interface JailPlan {
@@ -232,6 +234,17 @@ function installRootOf(executable: string): string {
   return real.slice(0, nm) + '/node_modules/' + rest.slice(0, pkgParts).join('/');
 }
 
+/**
+ * bwrap creates the folders leading to a bind target inside a masked tmpfs as 0700 root, which the
+ * agent could not traverse: create them 0755 first.
+ */
+function makeTraversable(args: string[], masked: string[], target: string): void {
+  const mask = masked.find((m) => isWithin(target, m) && m !== target);
+  if (!mask) return;
+  const parts = path.relative(mask, path.dirname(target)).split(path.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push('--perms', '0755', '--dir', path.join(mask, ...parts.slice(0, i)));
+}
+
 export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   const { facts, privateDir } = input;
   const masked = maskedDirectories(facts);
@@ -249,6 +262,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   for (const program of programs) {
     if (!isMasked(program)) continue;
     const root = installRootOf(program);
+    makeTraversable(args, masked, root);
     args.push('--ro-bind', root, root);
     if (program !== root && !isWithin(program, root) && fs.realpathSync(program) !== program) {
       args.push('--ro-bind', program, program);
@@ -258,11 +272,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   // The workspace, with git's credential carriers neutralised and later steps' inputs read-only.
   // bwrap would create the folders leading to it inside a masked tmpfs as 0700 root, which the
   // agent could not traverse: create them 0755 first.
-  const mask = masked.find((m) => isWithin(workspace.dir, m) && m !== workspace.dir);
-  if (mask) {
-    const parts = path.relative(mask, path.dirname(workspace.dir)).split(path.sep).filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) args.push('--perms', '0755', '--dir', path.join(mask, ...parts.slice(0, i)));
-  }
+  makeTraversable(args, masked, workspace.dir);
   args.push(input.workspaceMode === 'ro' ? '--ro-bind' : '--bind', workspace.dir, workspace.dir);
   const gitDir = path.join(workspace.dir, '.git');
   let gitIndex = 0;
@@ -315,6 +325,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     bridgeUid,
     bridgeGid: bridgeUid,
     home: AGENT_HOME,
+    homeFiles: Object.entries(input.homeFiles ?? {}).map(([p, content]) => ({ path: p, content })),
     cwd: input.cwd,
     command: input.command,
     env: input.env,

@@ -19,6 +19,8 @@ export interface JailConfig {
   bridgeUid: number;
   bridgeGid: number;
   home: string;
+  /** Written into the agent's fresh HOME while init is still root (paths relative to HOME). */
+  homeFiles: { path: string; content: string }[];
   cwd: string;
   command: string[];
   env: Record<string, string>;
@@ -146,9 +148,24 @@ export function jailInitMain(): void {
   };
 
   const main = async (): Promise<void> => {
+    // HOME is filled while it still belongs to root (init keeps no DAC override), then handed over.
     try {
       fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
-      fs.chownSync(config.home, config.agentUid, config.agentGid);
+      const handOver: string[] = [];
+      for (const file of config.homeFiles) {
+        const parts = file.path.split('/').slice(0, -1);
+        for (let i = 1; i <= parts.length; i++) {
+          const dir = `${config.home}/${parts.slice(0, i).join('/')}`;
+          if (!fs.existsSync(dir)) {
+            fs.mkdirSync(dir, { mode: 0o700 });
+            handOver.push(dir);
+          }
+        }
+        const target = `${config.home}/${file.path}`;
+        fs.writeFileSync(target, file.content, { mode: 0o600 });
+        handOver.push(target);
+      }
+      for (const p of [...handOver, config.home]) fs.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
       fail(`home: cannot prepare ${config.home}: ${(err as Error).message}`);
     }

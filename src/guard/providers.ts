@@ -23,6 +23,8 @@ export interface Provider {
   removeEnv: string[];
   placeholder: string;
   agentEnv: Record<string, string>;
+  /** Files written into the agent's fresh HOME (path relative to HOME → content), e.g. a CLI's settings. */
+  homeFiles: Record<string, string>;
   routes: Route[];
   query: string[];
 }
@@ -68,6 +70,12 @@ export function parseProviders(text: string): Map<string, Provider> {
       if (typeof v !== 'string') throw new GuardError('providers', `${where}: agent-env.${k} must be a string`);
       agentEnv[k] = v;
     }
+    const homeFiles: Record<string, string> = {};
+    for (const [file, content] of Object.entries((raw['home-files'] as Record<string, unknown>) ?? {})) {
+      if (typeof content !== 'string') throw new GuardError('providers', `${where}: home-files.${file} must be a string`);
+      if (file.startsWith('/') || file.split('/').includes('..')) throw new GuardError('providers', `${where}: home-files.${file} must stay inside HOME`);
+      homeFiles[file] = content;
+    }
     if (typeof raw.placeholder !== 'string') throw new GuardError('providers', `${where}: placeholder missing`);
     out.set(name, {
       name,
@@ -76,6 +84,7 @@ export function parseProviders(text: string): Map<string, Provider> {
       removeEnv: asStringArray(raw['remove-env'], `${where}: remove-env`),
       placeholder: raw.placeholder,
       agentEnv,
+      homeFiles,
       routes: asStringArray(raw.routes, `${where}: routes`).map(compileRoute),
       query: asStringArray(raw.query, `${where}: query`),
     });

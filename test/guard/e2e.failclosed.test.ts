@@ -103,6 +103,22 @@ describeJail('guard fails closed around the jail', () => {
     expect(r.stdout).toBe('out\n');
   });
 
+  it('runs an agent installed under a masked folder (its package is bound in, and reachable)', async () => {
+    // e.g. a CLI installed in a HOME or a checkout under /tmp: the jail hides those folders, so the
+    // guard binds the agent's own package back, with the folders leading to it traversable.
+    const pkg = path.join(fs.mkdtempSync('/tmp/agent-guard-fc-pkg-'), 'node_modules', 'fake-agent');
+    fs.mkdirSync(path.join(pkg, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'lib.js'), "module.exports = 'from the package';\n");
+    const bin = path.join(pkg, 'bin', 'agent.js');
+    fs.writeFileSync(bin, "#!/usr/bin/env node\nconsole.log(require('../lib.js'));\n", { mode: 0o755 });
+    try {
+      const r = await run(['run', '--', bin]);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'from the package\n' });
+    } finally {
+      fs.rmSync(path.dirname(path.dirname(pkg)), { recursive: true, force: true });
+    }
+  });
+
   it('stops the agent and everything it started at --timeout', async () => {
     const r = await run(['run', '--timeout', '1', '--', 'sh', '-c', 'sleep 30 & sleep 31; echo never']);
     expect(r.code).toBe(124);

@@ -12,7 +12,7 @@ import { buildAgentEnv, knownSecrets } from '../../src/guard/env';
 import { GuardError } from '../../src/guard/errors';
 import { sanitizeGitConfig } from '../../src/guard/gitConfig';
 import { parseAllowHost, parseRunArgs } from '../../src/guard/options';
-import { builtinProviders, parseUpstream } from '../../src/guard/providers';
+import { builtinProviders, parseProviders, parseUpstream } from '../../src/guard/providers';
 import { UsageMeter } from '../../src/guard/usage';
 import { WorkflowCommandNeutralizer } from '../../src/guard/workflowCommands';
 
@@ -82,6 +82,23 @@ describe('agent environment', () => {
   it('refuses two providers that claim the same base-URL variable', () => {
     const p = builtinProviders();
     expect(() => buildAgentEnv({ hostEnv, passEnv: [], providers: [{ provider: p.get('openai')!, base: 'http://127.0.0.1:1' }, { provider: p.get('openrouter')!, base: 'http://127.0.0.1:2' }], secrets })).toThrow(/both set OPENAI_BASE_URL/);
+  });
+});
+
+describe('provider home files', () => {
+  const base = 'p:\n  upstream: https://api.example.com\n  keys: [{ env: K, header: x-key }]\n  placeholder: ph\n  routes: [POST /v1/x]\n';
+
+  it('gemini selects API-key auth in the fresh HOME (its base URL alone picks a gateway auth headless runs refuse)', () => {
+    const files = builtinProviders().get('gemini')!.homeFiles;
+    const settings = JSON.parse(files['.gemini/settings.json']);
+    expect(settings.security.auth.selectedType).toBe('gemini-api-key');
+  });
+
+  it('reads home-files and keeps them inside HOME', () => {
+    expect(parseProviders(`${base}  home-files:\n    .tool/config.json: '{}'\n`).get('p')!.homeFiles).toEqual({ '.tool/config.json': '{}' });
+    expect(() => parseProviders(`${base}  home-files:\n    ../escape: x\n`)).toThrow(/must stay inside HOME/);
+    expect(() => parseProviders(`${base}  home-files:\n    /etc/passwd: x\n`)).toThrow(/must stay inside HOME/);
+    expect(() => parseProviders(`${base}  home-files:\n    a: [1]\n`)).toThrow(/must be a string/);
   });
 });
 

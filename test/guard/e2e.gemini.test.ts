@@ -1,0 +1,103 @@
+// A second real agent CLI under the guard: Gemini CLI (npm @google/gemini-cli, a devDependency)
+// runs one headless turn with a placeholder key against a fake Gemini API on the host's loopback,
+// reached only through the jail's bridge and the key-injecting proxy. This also checks the provider's
+// home files: without the API-key auth the guard writes into the fresh HOME, Gemini CLI refuses the
+// gateway auth its base-URL variable selects.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { buildGuard } from './helpers/build';
+import { describeJail } from './helpers/jailAvailable';
+
+const GEMINI = path.join(__dirname, '..', '..', 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
+const REAL_KEY = 'AIzaSy-REAL-GEMINI-KEY-held-only-by-the-guard-0123';
+
+interface Seen {
+  url: string;
+  key: string | undefined;
+  body: string;
+}
+
+/** Just enough of the Gemini API: generateContent (JSON) and streamGenerateContent (SSE). */
+function fakeGemini(reply: string): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
+  const seen: Seen[] = [];
+  const candidate = (text: string) => ({
+    candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
+    usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3, totalTokenCount: 8 },
+  });
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const key = req.headers['x-goog-api-key'];
+      seen.push({ url: req.url ?? '', key: typeof key === 'string' ? key : undefined, body });
+      if ((req.url ?? '').includes(':streamGenerateContent')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify(candidate(reply))}\n\n`);
+      } else if ((req.url ?? '').includes(':generateContent')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(candidate('{"reasoning":"done","next_speaker":"user"}')));
+      } else if ((req.url ?? '').includes(':countTokens')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ totalTokens: 5 }));
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{}');
+      }
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      resolve({ url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => server.close(() => r())) });
+    }),
+  );
+}
+
+describeJail('guard end to end: one Gemini CLI turn', () => {
+  let guard: string;
+  let fake: Awaited<ReturnType<typeof fakeGemini>>;
+  let workspace: string;
+  let auditFile: string;
+
+  beforeAll(async () => {
+    if (!fs.existsSync(GEMINI)) throw new Error(`Gemini CLI is not installed at ${GEMINI}: run npm ci`);
+    guard = buildGuard();
+    fake = await fakeGemini('PONG from the fake Gemini API');
+    workspace = fs.mkdtempSync('/var/tmp/agent-guard-gemini-');
+    fs.chownSync(workspace, 4242, 4242);
+    auditFile = path.join(fs.mkdtempSync('/var/tmp/agent-guard-audit-'), 'audit.jsonl');
+  });
+
+  afterAll(async () => {
+    await fake?.close();
+    fs.rmSync(workspace, { recursive: true, force: true });
+    fs.rmSync(path.dirname(auditFile), { recursive: true, force: true });
+  });
+
+  it('answers through the proxy with the real key injected', async () => {
+    const env = { PATH: process.env.PATH, HOME: '/root', GEMINI_API_KEY: REAL_KEY, LANG: 'C.UTF-8' };
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [guard, 'run', '--provider', `gemini=${fake.url}`, '--audit', auditFile, '--timeout', '90', '--', GEMINI, '--skip-trust', '-p', 'Say pong.'],
+        { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (c) => resolve({ code: c ?? -1, stdout: out, stderr: err }));
+    });
+    expect({ code, tail: code === 0 ? '' : stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
+    expect(stdout).toContain('PONG from the fake Gemini API');
+    expect(fake.seen.some((s) => s.url.includes(':streamGenerateContent'))).toBe(true);
+    for (const s of fake.seen) expect(s.key).toBe(REAL_KEY);
+    expect(fake.seen.some((s) => s.body.includes(REAL_KEY))).toBe(false);
+    const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(audit.filter((a) => !a.refused).length).toBeGreaterThanOrEqual(1);
+    expect(stderr).toMatch(/agent-guard: agent exited 0; \d+ request\(s\) forwarded/);
+  }, 120_000);
+});
