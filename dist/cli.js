@@ -20021,7 +20021,7 @@ function holdingOf(c) {
   const powerfulToken = c.writeScopes.some((s) => POWERFUL_SCOPES.has(s)) && (tokenInHand || c.persistedCredentials);
   const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted || c.cloudCredentials.length > 0;
   if (c.tools.shell === "full" && !c.selfHosted) return "worm";
-  if (exfil && publishPower) return "worm";
+  if ((exfil || c.tools.shell === "restricted") && publishPower) return "worm";
   const anyWrite = c.writeScopes.length > 0;
   const modelKey = c.keyInProcess && c.secrets.some((s) => s.modelKey);
   if (exfil) return "acts";

@@ -26,7 +26,9 @@ export function holdingOf(c: Capabilities): Holding {
   // Code on a privileged runner is a worm by itself: it reads every job secret from the runner's
   // memory and writes the repository's Actions cache, which release workflows restore (Clinejection).
   if (c.tools.shell === 'full' && !c.selfHosted) return 'worm';
-  if (exfil && publishPower) return 'worm';
+  // An allowlisted command still expands `$VAR` and `$(...)` in its arguments: `gh issue edit N --body
+  // "$GITHUB_TOKEN"` publishes a secret (PromptPwnd). With publish power in reach, that is enough.
+  if ((exfil || c.tools.shell === 'restricted') && publishPower) return 'worm';
   const anyWrite = c.writeScopes.length > 0;
   const modelKey = c.keyInProcess && c.secrets.some((s) => s.modelKey);
   if (exfil) return 'acts';

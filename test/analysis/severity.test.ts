@@ -39,6 +39,12 @@ describe('severity', () => {
     expect(severityFor('outsider', caps({ tools: net, cloudCredentials: ['GCP credentials'] }))).toBe('critical');
   });
 
+  it('an allowlisted command with publish power in reach is a worm (PromptPwnd: gh issue edit --body "$TOKEN")', () => {
+    const restricted = { shell: 'restricted' as const, network: false, writesFiles: false };
+    expect(severityFor('outsider', caps({ tools: restricted, tokens: [{ via: 'env GITHUB_TOKEN', foreign: true }] }))).toBe('critical');
+    expect(severityFor('outsider', caps({ tools: restricted, writeScopes: ['issues'] }))).toBe('high');
+  });
+
   it('a usable write token acts', () => {
     expect(severityFor('outsider', caps({ tools: { shell: 'restricted', network: false, writesFiles: true }, tokens: [{ via: 'input github_token', foreign: false }], writeScopes: ['issues'] }))).toBe('high');
   });
