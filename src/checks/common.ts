@@ -7,7 +7,7 @@ import { reachOf, REACH_ORDER, type Reach } from '../analysis/reach';
 import type { Channel, AgentSite } from '../analysis/sites';
 import type { Taint } from '../analysis/taint';
 import type { StepInstance } from '../analysis/instances';
-import type { Confidence, Finding, PathHop, Severity } from './types';
+import type { Confidence, PathHop, Severity } from './types';
 import { severityFor } from '../analysis/severity';
 
 export interface ReachedTaint {

@@ -2,7 +2,6 @@
 // every channel of the bypass checklist. The test plants secrets where a runner keeps them, listens
 // on every host channel, and then checks from outside that nothing leaked and nothing arrived, and
 // that the one honest model call reached the fake provider with the real key.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -12,22 +11,12 @@ import path from 'node:path';
 import { buildGuard } from './helpers/build';
 import { type FakeProvider, startFakeProvider } from './helpers/fakeProvider';
 import { describeJail } from './helpers/jailAvailable';
+import { runGuard } from './helpers/runGuard';
 
 const AGENT_UID = 4242;
 
 function secret(label: string): string {
   return `${label}-${crypto.randomBytes(12).toString('hex')}`;
-}
-
-function runGuard(guard: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [guard, 'run', ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
 }
 
 /** Would the Actions runner treat this line as a workflow command? (ActionCommand.TryParseV2 / TryParse) */

@@ -1,12 +1,12 @@
 // A real agent CLI under the guard: Claude Code (npm @anthropic-ai/claude-code, a devDependency)
 // runs one turn with a placeholder key against a fake Anthropic API on the host's loopback, reached
 // only through the jail's bridge and the key-injecting proxy. Nothing leaves the machine.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildGuard } from './helpers/build';
 import { type FakeProvider, startFakeProvider } from './helpers/fakeProvider';
 import { describeJail } from './helpers/jailAvailable';
+import { runGuard } from './helpers/runGuard';
 
 const CLAUDE = path.join(__dirname, '..', '..', 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
 const REAL_KEY = 'sk-ant-api03-REAL-KEY-held-only-by-the-guard-0123456789';
@@ -34,18 +34,7 @@ describeJail('guard end to end: one Claude Code turn', () => {
 
   it('answers through the proxy with the real key injected and nothing else allowed out', async () => {
     const env = { PATH: process.env.PATH, HOME: '/root', ANTHROPIC_API_KEY: REAL_KEY, LANG: 'C.UTF-8' };
-    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [guard, 'run', '--provider', `anthropic=${fake.url}`, '--audit', auditFile, '--timeout', '90', '--', CLAUDE, '-p', 'Say pong.', '--max-turns', '1'],
-        { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (c) => resolve({ code: c ?? -1, stdout: out, stderr: err }));
-    });
+    const { code, stdout, stderr } = await runGuard(guard, ['--provider', `anthropic=${fake.url}`, '--audit', auditFile, '--timeout', '90', '--', CLAUDE, '-p', 'Say pong.', '--max-turns', '1'], env, workspace);
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toContain('PONG from the fake provider');
     const calls = fake.seen.filter((s) => s.url.startsWith('/v1/messages'));

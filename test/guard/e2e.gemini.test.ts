@@ -3,13 +3,13 @@
 // reached only through the jail's bridge and the key-injecting proxy. This also checks the provider's
 // home files: without the API-key auth the guard writes into the fresh HOME, Gemini CLI refuses the
 // gateway auth its base-URL variable selects.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildGuard } from './helpers/build';
 import { describeJail } from './helpers/jailAvailable';
+import { runGuard } from './helpers/runGuard';
 
 const GEMINI = path.join(__dirname, '..', '..', 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
 const REAL_KEY = 'AIzaSy-REAL-GEMINI-KEY-held-only-by-the-guard-0123';
@@ -79,18 +79,7 @@ describeJail('guard end to end: one Gemini CLI turn', () => {
 
   it('answers through the proxy with the real key injected', async () => {
     const env = { PATH: process.env.PATH, HOME: '/root', GEMINI_API_KEY: REAL_KEY, LANG: 'C.UTF-8' };
-    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [guard, 'run', '--provider', `gemini=${fake.url}`, '--audit', auditFile, '--timeout', '90', '--', GEMINI, '--skip-trust', '-p', 'Say pong.'],
-        { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (c) => resolve({ code: c ?? -1, stdout: out, stderr: err }));
-    });
+    const { code, stdout, stderr } = await runGuard(guard, ['--provider', `gemini=${fake.url}`, '--audit', auditFile, '--timeout', '90', '--', GEMINI, '--skip-trust', '-p', 'Say pong.'], env, workspace);
     expect({ code, tail: code === 0 ? '' : stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
     expect(stdout).toContain('PONG from the fake Gemini API');
     expect(fake.seen.some((s) => s.url.includes(':streamGenerateContent'))).toBe(true);
