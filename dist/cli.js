@@ -8005,9 +8005,7 @@ function installRootOf(executable) {
   const real = import_node_fs9.default.realpathSync(executable);
   const nm = real.lastIndexOf("/node_modules/");
   if (nm < 0) return real;
-  const rest = real.slice(nm + "/node_modules/".length).split("/");
-  const pkgParts = rest[0].startsWith("@") ? 2 : 1;
-  return real.slice(0, nm) + "/node_modules/" + rest.slice(0, pkgParts).join("/");
+  return real.slice(0, nm) + "/node_modules";
 }
 function makeTraversable(args, masked, target) {
   const mask = masked.find((m) => isWithin(target, m) && m !== target);
@@ -8609,6 +8607,17 @@ openai:
     OPENAI_API_KEY: "{placeholder}"
     # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).
     CODEX_API_KEY: "{placeholder}"
+  home-files:
+    # Codex's built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses
+    # WebSocket at OpenAI's host); a provider of its own in the fresh HOME keeps it on the bridge.
+    .codex/config.toml: |
+      model_provider = "agent-guard"
+
+      [model_providers.agent-guard]
+      name = "agent-guard"
+      base_url = "{base}/v1"
+      wire_api = "responses"
+      env_key = "OPENAI_API_KEY"
   routes:
     - POST /v1/responses
     - POST /v1/chat/completions
@@ -8763,6 +8772,13 @@ function parseUpstream(text, where) {
 function builtinProviders() {
   cached2 ??= parseProviders(providers_default);
   return cached2;
+}
+function homeFilesFor(provider, base) {
+  const out = {};
+  for (const [file, content] of Object.entries(provider.homeFiles)) {
+    out[file] = content.replace(/\{base\}/g, base).replace(/\{placeholder\}/g, provider.placeholder);
+  }
+  return out;
 }
 var import_yaml12, SEGMENT2, LOOPBACK_HOSTS, cached2;
 var init_providers2 = __esm({
@@ -9371,7 +9387,7 @@ async function runGuarded(opts, io) {
         privateDir,
         lifelineSocket,
         secrets,
-        homeFiles: Object.assign({}, ...bases.map((b) => b.provider.homeFiles))
+        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base)))
       },
       workspace2
     );

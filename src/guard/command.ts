@@ -14,7 +14,7 @@ import { buildAgentEnv, knownSecrets } from './env';
 import { GUARD_FAILURE_EXIT, GuardError } from './errors';
 import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
 import { parseRunArgs, type RunOptions } from './options';
-import { builtinProviders, parseUpstream, type Provider } from './providers';
+import { builtinProviders, homeFilesFor, parseUpstream, type Provider } from './providers';
 import { type Budget, createProviderProxy } from './proxy';
 import { WorkflowCommandNeutralizer } from './workflowCommands';
 
@@ -154,7 +154,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       {
         facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
         hostLoopbackPort, privateDir, lifelineSocket, secrets,
-        homeFiles: Object.assign({}, ...bases.map((b) => b.provider.homeFiles)),
+        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base))),
       },
       workspace,
     );

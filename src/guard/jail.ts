@@ -224,14 +224,16 @@ function gitConfigFiles(gitDir: string): string[] {
   return out;
 }
 
-/** Where a command's files live, so a CLI installed under a masked HOME still runs in the jail. */
+/**
+ * Where a command's files live, so a CLI installed under a masked HOME (or a checkout under /tmp)
+ * still runs in the jail: for an npm package, the whole node_modules folder it sits in, read-only,
+ * because CLIs load sibling packages (Codex its platform binary, others their dependencies).
+ */
 function installRootOf(executable: string): string {
   const real = fs.realpathSync(executable);
   const nm = real.lastIndexOf('/node_modules/');
   if (nm < 0) return real;
-  const rest = real.slice(nm + '/node_modules/'.length).split('/');
-  const pkgParts = rest[0].startsWith('@') ? 2 : 1;
-  return real.slice(0, nm) + '/node_modules/' + rest.slice(0, pkgParts).join('/');
+  return real.slice(0, nm) + '/node_modules';
 }
 
 /**

@@ -116,3 +116,12 @@ export function builtinProviders(): Map<string, Provider> {
   cached ??= parseProviders(providersText);
   return cached;
 }
+
+/** A provider's HOME files with `{base}` and `{placeholder}` filled in, as for its agent-env. */
+export function homeFilesFor(provider: Provider, base: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [file, content] of Object.entries(provider.homeFiles)) {
+    out[file] = content.replace(/\{base\}/g, base).replace(/\{placeholder\}/g, provider.placeholder);
+  }
+  return out;
+}

@@ -103,17 +103,21 @@ describeJail('guard fails closed around the jail', () => {
     expect(r.stdout).toBe('out\n');
   });
 
-  it('runs an agent installed under a masked folder (its package is bound in, and reachable)', async () => {
+  it('runs an agent installed under a masked folder (its node_modules is bound in, and reachable)', async () => {
     // e.g. a CLI installed in a HOME or a checkout under /tmp: the jail hides those folders, so the
     // guard binds the agent's own package back, with the folders leading to it traversable.
-    const pkg = path.join(fs.mkdtempSync('/tmp/agent-guard-fc-pkg-'), 'node_modules', 'fake-agent');
+    // It also loads a sibling package, as Codex loads its platform binary's package.
+    const modules = path.join(fs.mkdtempSync('/tmp/agent-guard-fc-pkg-'), 'node_modules');
+    const pkg = path.join(modules, 'fake-agent');
     fs.mkdirSync(path.join(pkg, 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(modules, 'fake-dep'), { recursive: true });
+    fs.writeFileSync(path.join(modules, 'fake-dep', 'index.js'), "module.exports = 'and its dependency';\n");
     fs.writeFileSync(path.join(pkg, 'lib.js'), "module.exports = 'from the package';\n");
     const bin = path.join(pkg, 'bin', 'agent.js');
-    fs.writeFileSync(bin, "#!/usr/bin/env node\nconsole.log(require('../lib.js'));\n", { mode: 0o755 });
+    fs.writeFileSync(bin, "#!/usr/bin/env node\nconsole.log(require('../lib.js'), require('fake-dep'));\n", { mode: 0o755 });
     try {
       const r = await run(['run', '--', bin]);
-      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'from the package\n' });
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'from the package and its dependency\n' });
     } finally {
       fs.rmSync(path.dirname(path.dirname(pkg)), { recursive: true, force: true });
     }

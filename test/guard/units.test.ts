@@ -12,7 +12,7 @@ import { buildAgentEnv, knownSecrets } from '../../src/guard/env';
 import { GuardError } from '../../src/guard/errors';
 import { sanitizeGitConfig } from '../../src/guard/gitConfig';
 import { parseAllowHost, parseRunArgs } from '../../src/guard/options';
-import { builtinProviders, parseProviders, parseUpstream } from '../../src/guard/providers';
+import { builtinProviders, homeFilesFor, parseProviders, parseUpstream } from '../../src/guard/providers';
 import { UsageMeter } from '../../src/guard/usage';
 import { WorkflowCommandNeutralizer } from '../../src/guard/workflowCommands';
 
@@ -92,6 +92,15 @@ describe('provider home files', () => {
     const files = builtinProviders().get('gemini')!.homeFiles;
     const settings = JSON.parse(files['.gemini/settings.json']);
     expect(settings.security.auth.selectedType).toBe('gemini-api-key');
+  });
+
+  it('openai gives Codex a provider of its own on the bridge (its built-in one leaves OPENAI_BASE_URL for a WebSocket)', () => {
+    const files = homeFilesFor(builtinProviders().get('openai')!, 'http://127.0.0.1:41000');
+    const config = files['.codex/config.toml'];
+    expect(config).toMatch(/^model_provider = "agent-guard"$/m);
+    expect(config).toContain('base_url = "http://127.0.0.1:41000/v1"');
+    expect(config).toContain('env_key = "OPENAI_API_KEY"');
+    expect(config).not.toContain('{base}');
   });
 
   it('reads home-files and keeps them inside HOME', () => {
