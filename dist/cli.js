@@ -20227,6 +20227,58 @@ var agentGateDisabled = {
   }
 };
 
+// src/checks/agentOutputLeak.ts
+var ACTOR2 = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
+var TRANSCRIPTS = /\.claude\/projects|\.claude\b|\.gemini\/tmp|\.codex\/sessions|\.codex\b|transcript|session[-_ ]?log|\.opencode|\.goose/i;
+var agentOutputLeak = {
+  meta: {
+    id: "agent-output-leak",
+    title: "An outsider-reachable agent's full output or transcripts are published",
+    severity: "medium",
+    docs: docsUrl("agent-output-leak"),
+    help: "Workflow logs, step summaries and artifacts of a public repository are public. Inputs like claude-code-action's `show_full_output`, run-gemini-cli's `gemini_debug` and `upload_artifacts`, or an upload of the agent's session folder, publish everything the agent saw and did \u2014 a hijacked agent only has to read a secret to publish it, since secret masking covers only values GitHub knows. Leave these off on jobs outsiders can trigger, and upload only the structured result the next job needs."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const site of ctx.sites) {
+      const reach = reachOf(ACTOR2, site.step, site.actorGate);
+      if (reach.level !== "outsider" && reach.level !== "maintainer") continue;
+      for (const leak of leaks(site)) {
+        findings.push({
+          rule: "agent-output-leak",
+          severity: reach.level === "outsider" && !site.capabilities.jailed ? "medium" : "low",
+          confidence: "medium",
+          ...stepLocation(leak.step, leak.offset),
+          ...jobAndStep(leak.step),
+          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reach.how}.`,
+          path: [],
+          capabilities: capabilityList(site.capabilities),
+          fix: "Turn it off on jobs outsiders can reach; publish only a validated, structured result."
+        });
+      }
+    }
+    return findings;
+  }
+};
+function leaks(site) {
+  const out = [];
+  for (const name of site.action?.leakInputs ?? []) {
+    const entry = inputOf(site.step.step.with, name);
+    const value = entry?.text.trim().toLowerCase() ?? "";
+    if (entry && value && value !== "false" && value !== "0" && value !== "manual" && value !== "disabled") {
+      out.push({ step: site.step, offset: entry.value.start, what: `\`${entry.name}: ${entry.text.trim()}\` publishes the output` });
+    }
+  }
+  for (const later of site.step.job.steps) {
+    if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
+    const path14 = inputOf(later.step.with, "path");
+    if (path14 && TRANSCRIPTS.test(path14.text)) {
+      out.push({ step: later, offset: path14.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path14.text.trim()})` });
+    }
+  }
+  return out;
+}
+
 // src/checks/siteRule.ts
 function siteRule(meta, origins2, message, sinkNote) {
   return {
@@ -20593,7 +20645,7 @@ function describeRef(ref, file) {
 }
 
 // src/checks/unresolvedRemote.ts
-var ACTOR2 = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
+var ACTOR3 = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
 var unresolvedRemote = {
   meta: {
     id: "unresolved-remote",
@@ -20669,7 +20721,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     path14 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (kind !== "workflow" || !secrets) return null;
-    reach = reachOf(ACTOR2, probe);
+    reach = reachOf(ACTOR3, probe);
     if (reach.level !== "outsider") return null;
     severity = "medium";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
@@ -20726,7 +20778,7 @@ function secretNames(text) {
 }
 
 // src/checks/index.ts
-var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, unresolvedRemote];
+var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, agentOutputLeak, unresolvedRemote];
 
 // src/lint.ts
 function lint(options) {

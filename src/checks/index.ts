@@ -1,6 +1,7 @@
 // The registry: one module per rule, in the order their findings are documented.
 
 import { agentGateDisabled } from './agentGateDisabled';
+import { agentOutputLeak } from './agentOutputLeak';
 import { agentReadsUntrusted } from './agentReadsUntrusted';
 import { aiOutputUnsafe } from './aiOutputUnsafe';
 import type { Check } from './context';
@@ -11,6 +12,6 @@ import { untrustedCheckout } from './untrustedCheckout';
 import { untrustedInstructions } from './untrustedInstructions';
 import { unresolvedRemote } from './unresolvedRemote';
 
-export const CHECKS: Check[] = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, unresolvedRemote];
+export const CHECKS: Check[] = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, agentOutputLeak, unresolvedRemote];
 
 export type { Check, CheckContext } from './context';

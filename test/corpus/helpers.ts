@@ -14,7 +14,7 @@ export function lintFile(file: string): { findings: Finding[]; errors: string[] 
   return { findings: result.findings, errors: result.errors.map((e) => `${e.file}:${e.line}: ${e.message}`) };
 }
 
-export const AGENT_RULES = ['prompt-injection', 'agent-reads-untrusted', 'untrusted-instructions', 'agent-gate-disabled', 'ai-output-unsafe'];
+export const AGENT_RULES = ['prompt-injection', 'agent-reads-untrusted', 'untrusted-instructions', 'agent-gate-disabled', 'ai-output-unsafe', 'agent-output-leak'];
 
 export function highOrCritical(findings: Finding[]): Finding[] {
   return findings.filter((f) => f.severity === 'critical' || f.severity === 'high');
