@@ -23071,6 +23071,24 @@ async function repositoryConfig(read2) {
 var PROCESS_IO = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 var OnlineUsageError = class extends Error {
 };
+function parseOnlineFlag(flag, value, out) {
+  switch (flag) {
+    case "--no-cache":
+      out.noCache = true;
+      return true;
+    case "--on-rate-limit":
+      out.onRateLimit = parseRateLimitPolicy(value());
+      return true;
+    case "--max-wait":
+      out.maxWait = positiveInt2("--max-wait", value(), 24 * 3600);
+      return true;
+    case "--max-depth":
+      out.maxDepth = positiveInt2("--max-depth", value(), 16);
+      return true;
+    default:
+      return false;
+  }
+}
 function defaultRateLimitPolicy(env, isTTY) {
   if (env.CI === "true" || env.CI === "1") return "stop";
   return isTTY ? "wait" : "stop";
@@ -23177,23 +23195,12 @@ function parseScanArgs(args) {
       case "--config":
         out.config = value();
         break;
-      case "--no-cache":
-        out.noCache = true;
-        break;
-      case "--on-rate-limit":
-        out.onRateLimit = parseRateLimitPolicy(value());
-        break;
-      case "--max-wait":
-        out.maxWait = positiveInt2("--max-wait", value(), 24 * 3600);
-        break;
-      case "--max-depth":
-        out.maxDepth = positiveInt2("--max-depth", value(), 16);
-        break;
       case "--help":
       case "-h":
         out.help = true;
         break;
       default:
+        if (parseOnlineFlag(flag, value, out)) break;
         throw new OnlineUsageError(flag.startsWith("-") ? `unknown option '${flag}' (see agent-guard scan --help)` : `unexpected argument '${arg}' (scan takes --org ORG)`);
     }
   }
@@ -23404,22 +23411,11 @@ function parseLintArgs(args) {
       case "--online":
         out.online = true;
         break;
-      case "--no-cache":
-        out.noCache = true;
-        break;
-      case "--on-rate-limit":
-        out.onRateLimit = parseRateLimitPolicy(value());
-        break;
-      case "--max-wait":
-        out.maxWait = positiveInt2("--max-wait", value(), 24 * 3600);
-        break;
-      case "--max-depth":
-        out.maxDepth = positiveInt2("--max-depth", value(), 16);
-        break;
       case "--help":
       case "-h":
         throw new UsageError(USAGE);
       default:
+        if (parseOnlineFlag(flag, value, out)) break;
         if (flag.startsWith("-") && flag !== "-") throw new UsageError(`unknown option '${flag}'`);
         out.paths.push(arg);
     }
@@ -23433,7 +23429,7 @@ async function lintCommand(rawArgs) {
   }
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
-  const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit, maxWait: args.maxWait, maxDepth: args.maxDepth }, VERSION) : void 0;
+  const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : void 0;
   let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
   const all = result.findings;
   if (args.baseline) {

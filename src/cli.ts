@@ -9,7 +9,7 @@ import { doctorMain, runMain } from './guard/command';
 import { wrapMain } from './guard/wrap';
 import { defaultConfigPath, lint } from './lint';
 import { lintInParallel, serveShareIfWorker } from './parallel';
-import { OnlineUsageError, parseRateLimitPolicy, positiveInt, prefetchForLint, scanMain } from './online/command';
+import { OnlineUsageError, parseOnlineFlag, prefetchForLint, scanMain, type OnlineFlags } from './online/command';
 import { colorEnabled, formatReport, isFormat, type Format } from './report';
 
 export const VERSION = '0.1.0';
@@ -81,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-interface LintArgs {
+interface LintArgs extends OnlineFlags {
   paths: string[];
   format: Format;
   failOn: Severity | 'none';
@@ -90,10 +90,6 @@ interface LintArgs {
   baseline?: string;
   writeBaseline?: string;
   online?: boolean;
-  noCache?: boolean;
-  onRateLimit?: 'wait' | 'stop';
-  maxWait?: number;
-  maxDepth?: number;
 }
 
 function processIO() {
@@ -140,22 +136,11 @@ function parseLintArgs(args: string[]): LintArgs {
       case '--online':
         out.online = true;
         break;
-      case '--no-cache':
-        out.noCache = true;
-        break;
-      case '--on-rate-limit':
-        out.onRateLimit = parseRateLimitPolicy(value());
-        break;
-      case '--max-wait':
-        out.maxWait = positiveInt('--max-wait', value(), 24 * 3600);
-        break;
-      case '--max-depth':
-        out.maxDepth = positiveInt('--max-depth', value(), 16);
-        break;
       case '--help':
       case '-h':
         throw new UsageError(USAGE);
       default:
+        if (parseOnlineFlag(flag, value, out)) break;
         if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option '${flag}'`);
         out.paths.push(arg);
     }
@@ -170,7 +155,7 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   }
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : undefined;
-  const remote = args.online ? await prefetchForLint(args.paths, { noCache: args.noCache, onRateLimit: args.onRateLimit, maxWait: args.maxWait, maxDepth: args.maxDepth }, VERSION) : undefined;
+  const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : undefined;
   // Large offline runs use every core (the bundled CLI is its own worker script).
   let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
   const all = result.findings;

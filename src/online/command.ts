@@ -33,6 +33,29 @@ export interface OnlineFlags {
 
 export class OnlineUsageError extends Error {}
 
+/**
+ * The flags `lint --online` and `scan` share. Returns false for any other flag; `value` reads the
+ * flag's argument.
+ */
+export function parseOnlineFlag(flag: string, value: () => string, out: OnlineFlags): boolean {
+  switch (flag) {
+    case '--no-cache':
+      out.noCache = true;
+      return true;
+    case '--on-rate-limit':
+      out.onRateLimit = parseRateLimitPolicy(value());
+      return true;
+    case '--max-wait':
+      out.maxWait = positiveInt('--max-wait', value(), 24 * 3600);
+      return true;
+    case '--max-depth':
+      out.maxDepth = positiveInt('--max-depth', value(), 16);
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** `--on-rate-limit` default: stop in CI (`CI=true`), wait (up to --max-wait) on a terminal. */
 export function defaultRateLimitPolicy(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): RateLimitPolicy {
   if (env.CI === 'true' || env.CI === '1') return 'stop';
@@ -163,23 +186,12 @@ export function parseScanArgs(args: string[]): ScanArgs {
       case '--config':
         out.config = value();
         break;
-      case '--no-cache':
-        out.noCache = true;
-        break;
-      case '--on-rate-limit':
-        out.onRateLimit = parseRateLimitPolicy(value());
-        break;
-      case '--max-wait':
-        out.maxWait = positiveInt('--max-wait', value(), 24 * 3600);
-        break;
-      case '--max-depth':
-        out.maxDepth = positiveInt('--max-depth', value(), 16);
-        break;
       case '--help':
       case '-h':
         out.help = true;
         break;
       default:
+        if (parseOnlineFlag(flag, value, out)) break;
         throw new OnlineUsageError(flag.startsWith('-') ? `unknown option '${flag}' (see agent-guard scan --help)` : `unexpected argument '${arg}' (scan takes --org ORG)`);
     }
   }
