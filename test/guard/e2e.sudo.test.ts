@@ -1,0 +1,63 @@
+// The guard as a GitHub-hosted runner runs it: a non-root user with passwordless sudo. The jail is
+// built through `sudo -n`; the agent keeps the runner's uid inside it, cannot see the runner's HOME,
+// can write the workspace, and gets nothing from sudo (no_new_privs). The test makes such a user for
+// itself (root is needed for that, as for every jail test) and removes it afterwards.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildGuard } from './helpers/build';
+import { describeJail } from './helpers/jailAvailable';
+
+const SUDO = ['/usr/bin/sudo', '/bin/sudo'].find((p) => fs.existsSync(p));
+const USER = `agrunner${process.pid % 100000}`;
+const SUDOERS = `/etc/sudoers.d/agent-guard-test-${USER}`;
+
+describeJail('guard through sudo, as on a GitHub runner', () => {
+  let guard: string;
+  let home: string;
+  let workspace: string;
+  let uid: number;
+
+  beforeAll(() => {
+    if (process.getuid?.() !== 0) throw new Error('this test makes a runner-like user and needs root');
+    if (!SUDO) throw new Error('sudo is not installed (.ci/run installs it)');
+    guard = buildGuard();
+    execFileSync('useradd', ['-m', USER]);
+    fs.writeFileSync(SUDOERS, `${USER} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
+    uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
+    home = `/home/${USER}`;
+    fs.writeFileSync(path.join(home, '.npmrc'), '//registry.npmjs.org/:_authToken=npm_RUNNER_HOME_SECRET\n');
+    workspace = path.join(home, 'work', 'repo', 'repo');
+    fs.mkdirSync(workspace, { recursive: true });
+    execFileSync('chown', ['-R', `${USER}:${USER}`, home]);
+  });
+
+  afterAll(() => {
+    fs.rmSync(SUDOERS, { force: true });
+    try {
+      execFileSync('userdel', ['-r', USER], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  });
+
+  it("builds the jail with sudo and runs the agent as the runner's uid, without its HOME or sudo", () => {
+    const script = [
+      'id -u',
+      'cat "$REAL_HOME/.npmrc" 2>/dev/null || echo "no-npmrc"',
+      'touch written-by-agent && echo wrote',
+      'sudo -n true 2>/dev/null && echo SUDO-WORKED || echo no-sudo',
+    ].join('; ');
+    const r = spawnSync(
+      SUDO!,
+      ['-u', USER, '-H', 'env', `PATH=${process.env.PATH}`, `REAL_HOME=${home}`, 'GITHUB_TOKEN=ghs_RUNNER_TOKEN', process.execPath, guard, 'run', '--', 'sh', '-c', script],
+      { cwd: workspace, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect({ status: r.status, stderrTail: r.status === 0 ? '' : r.stderr.slice(-1500) }).toEqual({ status: 0, stderrTail: '' });
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toEqual([String(uid), 'no-npmrc', 'wrote', 'no-sudo']);
+    expect(r.stdout + r.stderr).not.toContain('npm_RUNNER_HOME_SECRET');
+    expect(r.stdout + r.stderr).not.toContain('ghs_RUNNER_TOKEN');
+    expect(fs.statSync(path.join(workspace, 'written-by-agent')).uid).toBe(uid);
+  });
+});
