@@ -18430,7 +18430,7 @@ function capabilitiesAt(step, agent, tools, jailed) {
   }
   const inherited = step.job.caller?.secrets;
   if (inherited === "inherit") secrets.push({ name: "*", via: "secrets: inherit from the caller", modelKey: false });
-  if (tools.shell === "full" && !isSelfHostedUnknownSudo(step)) {
+  if (tools.shell === "full" && !isSelfHosted(step)) {
     const known = new Set(secrets.map((s) => s.name));
     for (const other of step.job.steps) {
       for (const name of stepSecrets(other)) {
@@ -18465,9 +18465,6 @@ function stepSecrets(step) {
   const nodes = [...step.step.with.map((w) => w.value), ...step.step.env.map((e) => e.value), step.step.run];
   for (const n of nodes) out.push(...secretRefs(n).secrets);
   return out.filter((s) => s !== "*" && s !== "GITHUB_TOKEN");
-}
-function isSelfHostedUnknownSudo(step) {
-  return isSelfHosted(step);
 }
 function framesOf(step) {
   const out = [];
@@ -19912,6 +19909,7 @@ var THREAD_EVENTS = /* @__PURE__ */ new Set([
   "discussion",
   "discussion_comment"
 ]);
+var TRIGGERING_ACTOR = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
 function reachOf(origin, step, actorGate) {
   let best = { level: "none", how: "no trigger lets an outsider reach it" };
   const hard = hardGates(step);
@@ -20189,7 +20187,6 @@ function describeReach(hit) {
 }
 
 // src/checks/agentGateDisabled.ts
-var ACTOR = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
 var agentGateDisabled = {
   meta: {
     id: "agent-gate-disabled",
@@ -20203,7 +20200,7 @@ var agentGateDisabled = {
     for (const site of ctx.sites) {
       const widened = site.gateWidenedBy;
       if (!widened) continue;
-      const reach = reachOf(ACTOR, site.step);
+      const reach = reachOf(TRIGGERING_ACTOR, site.step);
       if (reach.level !== "outsider") continue;
       const openToAnyone = widened.value.trim() === "*" || widened.effect === "anyone";
       const holding = holdingOf(site.capabilities);
@@ -20228,7 +20225,6 @@ var agentGateDisabled = {
 };
 
 // src/checks/agentOutputLeak.ts
-var ACTOR2 = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
 var TRANSCRIPTS = /\.claude\/projects|\.claude\b|\.gemini\/tmp|\.codex\/sessions|\.codex\b|transcript|session[-_ ]?log|\.opencode|\.goose/i;
 var agentOutputLeak = {
   meta: {
@@ -20241,7 +20237,7 @@ var agentOutputLeak = {
   run(ctx) {
     const findings = [];
     for (const site of ctx.sites) {
-      const reach = reachOf(ACTOR2, site.step, site.actorGate);
+      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
       if (reach.level !== "outsider" && reach.level !== "maintainer") continue;
       for (const leak of leaks(site)) {
         findings.push({
@@ -20396,7 +20392,6 @@ function sinkLabel(step) {
 }
 
 // src/checks/aiOutputUnsafe.ts
-var OUTSIDER = { kind: "context", role: "actor", events: null, what: "the triggering event" };
 var MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
 var aiOutputUnsafe = {
   meta: {
@@ -20410,7 +20405,7 @@ var aiOutputUnsafe = {
     const findings = [];
     for (const step of ctx.steps) {
       let reachCache;
-      const reachOfStep = () => reachCache ??= reachOf(OUTSIDER, step);
+      const reachOfStep = () => reachCache ??= reachOf(TRIGGERING_ACTOR, step);
       for (const sink2 of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
           if (taint.origin.kind !== "ai-output") continue;
@@ -20436,7 +20431,7 @@ var aiOutputUnsafe = {
       }
     }
     for (const site of ctx.sites) {
-      const reach = reachOf(OUTSIDER, site.step, site.actorGate);
+      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
       if (reach.level === "none") continue;
       for (const channel of site.channels) {
         if (channel.kind !== "prompt" && channel.kind !== "config") continue;
@@ -20645,7 +20640,6 @@ function describeRef(ref, file) {
 }
 
 // src/checks/unresolvedRemote.ts
-var ACTOR3 = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
 var unresolvedRemote = {
   meta: {
     id: "unresolved-remote",
@@ -20721,7 +20715,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     path14 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (kind !== "workflow" || !secrets) return null;
-    reach = reachOf(ACTOR3, probe);
+    reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
     severity = "medium";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;

@@ -144,8 +144,9 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
   if (inherited === 'inherit') secrets.push({ name: '*', via: 'secrets: inherit from the caller', modelKey: false });
 
   // A full shell on a runner with passwordless sudo reads Runner.Worker's memory: every secret the job
-  // uses in any step, and the job's GITHUB_TOKEN (the tj-actions / s1ngularity technique).
-  if (tools.shell === 'full' && !isSelfHostedUnknownSudo(step)) {
+  // uses in any step, and the job's GITHUB_TOKEN (the tj-actions / s1ngularity technique). Self-hosted
+  // runners may not grant sudo, so it is not assumed there.
+  if (tools.shell === 'full' && !isSelfHosted(step)) {
     const known = new Set(secrets.map((s) => s.name));
     for (const other of step.job.steps) {
       for (const name of stepSecrets(other)) {
@@ -183,11 +184,6 @@ function stepSecrets(step: StepInstance): string[] {
   const nodes: (YNode | undefined)[] = [...step.step.with.map((w) => w.value), ...step.step.env.map((e) => e.value), step.step.run];
   for (const n of nodes) out.push(...secretRefs(n).secrets);
   return out.filter((s) => s !== '*' && s !== 'GITHUB_TOKEN');
-}
-
-/** Self-hosted runners may not grant sudo; memory reading is then not assumed. */
-function isSelfHostedUnknownSudo(step: StepInstance): boolean {
-  return isSelfHosted(step);
 }
 
 function framesOf(step: StepInstance): StepInstance[] {

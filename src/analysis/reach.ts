@@ -46,6 +46,9 @@ const THREAD_EVENTS = new Set([
   'discussion_comment',
 ]);
 
+/** Whoever fires the event, as the text's author: "can an outsider start this step at all?" */
+export const TRIGGERING_ACTOR: Origin = { kind: 'context', role: 'actor', events: null, what: 'the triggering actor' };
+
 export function reachOf(origin: Origin, step: StepInstance, actorGate?: ActorGate): Reach {
   let best: Reach = { level: 'none', how: 'no trigger lets an outsider reach it' };
   const hard = hardGates(step);

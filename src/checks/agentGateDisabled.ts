@@ -1,12 +1,8 @@
-import { reachOf } from '../analysis/reach';
+import { reachOf, TRIGGERING_ACTOR } from '../analysis/reach';
 import { holdingOf } from '../analysis/severity';
-import type { Origin } from '../analysis/taint';
 import { docsUrl, type Check } from './context';
 import { capabilityList, fixFor, jobAndStep, stepLocation } from './common';
 import type { Finding, Severity } from './types';
-
-/** Anyone who can fire the event, as the actor. */
-const ACTOR: Origin = { kind: 'context', role: 'actor', events: null, what: 'the triggering actor' };
 
 export const agentGateDisabled: Check = {
   meta: {
@@ -23,7 +19,7 @@ export const agentGateDisabled: Check = {
     for (const site of ctx.sites) {
       const widened = site.gateWidenedBy;
       if (!widened) continue;
-      const reach = reachOf(ACTOR, site.step);
+      const reach = reachOf(TRIGGERING_ACTOR, site.step);
       if (reach.level !== 'outsider') continue;
       const openToAnyone = widened.value.trim() === '*' || widened.effect === 'anyone';
       const holding = holdingOf(site.capabilities);

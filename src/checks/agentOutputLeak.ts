@@ -1,12 +1,9 @@
-import { reachOf } from '../analysis/reach';
+import { reachOf, TRIGGERING_ACTOR } from '../analysis/reach';
 import type { AgentSite } from '../analysis/sites';
-import type { Origin } from '../analysis/taint';
 import { inputOf } from '../workflow/model';
 import { docsUrl, type Check } from './context';
 import { capabilityList, jobAndStep, stepLocation } from './common';
 import type { Finding } from './types';
-
-const ACTOR: Origin = { kind: 'context', role: 'actor', events: null, what: 'the triggering actor' };
 
 /** Paths where agents keep their session transcripts. */
 const TRANSCRIPTS = /\.claude\/projects|\.claude\b|\.gemini\/tmp|\.codex\/sessions|\.codex\b|transcript|session[-_ ]?log|\.opencode|\.goose/i;
@@ -24,7 +21,7 @@ export const agentOutputLeak: Check = {
   run(ctx) {
     const findings: Finding[] = [];
     for (const site of ctx.sites) {
-      const reach = reachOf(ACTOR, site.step, site.actorGate);
+      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
       if (reach.level !== 'outsider' && reach.level !== 'maintainer') continue;
       for (const leak of leaks(site)) {
         findings.push({

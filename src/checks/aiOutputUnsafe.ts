@@ -1,14 +1,13 @@
 import { shellCapabilities } from '../analysis/capabilities';
 import type { StepInstance } from '../analysis/instances';
-import { reachOf } from '../analysis/reach';
+import { reachOf, TRIGGERING_ACTOR } from '../analysis/reach';
 import { severityFor } from '../analysis/severity';
-import type { Origin, Taint } from '../analysis/taint';
+import type { Taint } from '../analysis/taint';
 import { docsUrl, type Check } from './context';
 import { capabilityList, jobAndStep, siteLocation } from './common';
 import { codeSinks, sinkTaints } from './templateInjection';
 import type { Finding, Severity } from './types';
 
-const OUTSIDER: Origin = { kind: 'context', role: 'actor', events: null, what: 'the triggering event' };
 const MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
 
 export const aiOutputUnsafe: Check = {
@@ -25,7 +24,7 @@ export const aiOutputUnsafe: Check = {
     const findings: Finding[] = [];
     for (const step of ctx.steps) {
       let reachCache: ReturnType<typeof reachOf> | undefined;
-      const reachOfStep = () => (reachCache ??= reachOf(OUTSIDER, step));
+      const reachOfStep = () => (reachCache ??= reachOf(TRIGGERING_ACTOR, step));
       for (const sink of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink.node, ctx.engine)) {
           if (taint.origin.kind !== 'ai-output') continue;
@@ -51,7 +50,7 @@ export const aiOutputUnsafe: Check = {
       }
     }
     for (const site of ctx.sites) {
-      const reach = reachOf(OUTSIDER, site.step, site.actorGate);
+      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
       if (reach.level === 'none') continue;
       for (const channel of site.channels) {
         if (channel.kind !== 'prompt' && channel.kind !== 'config') continue;

@@ -7,8 +7,8 @@
 
 import { matchAgentAction } from '../analysis/agents';
 import type { JobInstance, StepInstance } from '../analysis/instances';
-import { REACH_ORDER, reachOf, type Reach } from '../analysis/reach';
-import type { Origin, Taint } from '../analysis/taint';
+import { REACH_ORDER, reachOf, TRIGGERING_ACTOR, type Reach } from '../analysis/reach';
+import type { Taint } from '../analysis/taint';
 import { isDockerUses, isFirstPartyAction, parseRemoteUses } from '../online/uses';
 import { references, findTemplates, tryParseExpression } from '../workflow/expression';
 import { effectiveWorkflowUses, type RemoteResolver } from '../workflow/load';
@@ -16,9 +16,6 @@ import type { Entry, Step } from '../workflow/model';
 import { positionOf, type SourceFile, type YScalar } from '../workflow/yaml';
 import { docsUrl, type Check } from './context';
 import type { Finding, PathHop, Severity } from './types';
-
-/** Anyone who can fire the event: the run's own event payload is theirs. */
-const ACTOR: Origin = { kind: 'context', role: 'actor', events: null, what: 'the triggering actor' };
 
 export const unresolvedRemote: Check = {
   meta: {
@@ -117,7 +114,7 @@ function report(
     // No outsider text in its inputs: a reusable workflow still sees the event payload, and with
     // secrets in a run outsiders start it is worth a look. An action without tainted input is not.
     if (kind !== 'workflow' || !secrets) return null;
-    reach = reachOf(ACTOR, probe);
+    reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== 'outsider') return null;
     severity = 'medium';
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
