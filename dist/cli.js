@@ -43,6 +43,18 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 ));
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
+// src/checks/types.ts
+function severityRank(s) {
+  return 4 - SEVERITIES.indexOf(s);
+}
+var SEVERITIES;
+var init_types = __esm({
+  "src/checks/types.ts"() {
+    "use strict";
+    SEVERITIES = ["critical", "high", "medium", "low"];
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports2) {
@@ -56,10 +68,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -92,11 +104,11 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias3;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap3;
+    exports2.isMap = isMap4;
     exports2.isNode = isNode;
     exports2.isPair = isPair2;
     exports2.isScalar = isScalar3;
-    exports2.isSeq = isSeq3;
+    exports2.isSeq = isSeq4;
   }
 });
 
@@ -120,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path14) {
-      const ctrl = callVisitor(key2, node, visitor, path14);
+    function visit_(key2, node, visitor, path18) {
+      const ctrl = callVisitor(key2, node, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path14, ctrl);
-        return visit_(key2, ctrl, visitor, path14);
+        replaceNode(key2, path18, ctrl);
+        return visit_(key2, ctrl, visitor, path18);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path18 = Object.freeze(path18.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path14);
+            const ci = visit_(i, node.items[i], visitor, path18);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -141,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = visit_("key", node.key, visitor, path14);
+          path18 = Object.freeze(path18.concat(node));
+          const ck = visit_("key", node.key, visitor, path18);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path14);
+          const cv = visit_("value", node.value, visitor, path18);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -168,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path14) {
-      const ctrl = await callVisitor(key2, node, visitor, path14);
+    async function visitAsync_(key2, node, visitor, path18) {
+      const ctrl = await callVisitor(key2, node, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path14, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path14);
+        replaceNode(key2, path18, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path18);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path18 = Object.freeze(path18.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path14);
+            const ci = await visitAsync_(i, node.items[i], visitor, path18);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -189,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path14);
+          path18 = Object.freeze(path18.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path18);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path14);
+          const cv = await visitAsync_("value", node.value, visitor, path18);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -222,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path14) {
+    function callVisitor(key2, node, visitor, path18) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path14);
+        return visitor(key2, node, path18);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path14);
+        return visitor.Map?.(key2, node, path18);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path14);
+        return visitor.Seq?.(key2, node, path18);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path14);
+        return visitor.Pair?.(key2, node, path18);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path14);
+        return visitor.Scalar?.(key2, node, path18);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path14);
+        return visitor.Alias?.(key2, node, path18);
       return void 0;
     }
-    function replaceNode(key2, path14, node) {
-      const parent = path14[path14.length - 1];
+    function replaceNode(key2, path18, node) {
+      const parent = path18[path18.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -850,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path14, value) {
+    function collectionFromPath(schema, path18, value) {
       let v = value;
-      for (let i = path14.length - 1; i >= 0; --i) {
-        const k = path14[i];
+      for (let i = path18.length - 1; i >= 0; --i) {
+        const k = path18[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -872,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path14) => path14 == null || typeof path14 === "object" && !!path14[Symbol.iterator]().next().done;
+    var isEmptyPath = (path18) => path18 == null || typeof path18 === "object" && !!path18[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -902,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path14, value) {
-        if (isEmptyPath(path14))
+      addIn(path18, value) {
+        if (isEmptyPath(path18))
           this.add(value);
         else {
-          const [key2, ...rest] = path14;
+          const [key2, ...rest] = path18;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -920,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        const [key2, ...rest] = path14;
+      deleteIn(path18) {
+        const [key2, ...rest] = path18;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -935,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        const [key2, ...rest] = path14;
+      getIn(path18, keepScalar) {
+        const [key2, ...rest] = path18;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -954,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path14) {
-        const [key2, ...rest] = path14;
+      hasIn(path18) {
+        const [key2, ...rest] = path18;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -965,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        const [key2, ...rest] = path14;
+      setIn(path18, value) {
+        const [key2, ...rest] = path18;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -3481,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path14, value) {
+      addIn(path18, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path14, value);
+          this.contents.addIn(path18, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3558,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        if (Collection.isEmptyPath(path14)) {
+      deleteIn(path18) {
+        if (Collection.isEmptyPath(path18)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path14) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path18) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3580,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        if (Collection.isEmptyPath(path14))
+      getIn(path18, keepScalar) {
+        if (Collection.isEmptyPath(path18))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path14, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path18, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3594,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path14) {
-        if (Collection.isEmptyPath(path14))
+      hasIn(path18) {
+        if (Collection.isEmptyPath(path18))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path14) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path18) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3614,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        if (Collection.isEmptyPath(path14)) {
+      setIn(path18, value) {
+        if (Collection.isEmptyPath(path18)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path14), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path18), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path14, value);
+          this.contents.setIn(path18, value);
         }
       }
       /**
@@ -4204,9 +4216,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap3 = fc.start.source === "{";
-      const fcName = isMap3 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap4 = fc.start.source === "{";
+      const fcName = isMap4 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4242,7 +4254,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
               key2,
               // checked by containsNewline()
@@ -4282,7 +4294,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep && !props.found) {
+        if (!isMap4 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -4305,7 +4317,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props.found && ctx.options.strict) {
+            if (!isMap4 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -4337,7 +4349,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap3) {
+          if (isMap4) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -4353,7 +4365,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap3 ? "}" : "]";
+      const expectedEnd = isMap4 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -5581,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path14) => {
+    visit.itemAtPath = (cst, path18) => {
       let item = cst;
-      for (const [field, index2] of path14) {
+      for (const [field, index2] of path18) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5592,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path14) => {
-      const parent = visit.itemAtPath(cst, path14.slice(0, -1));
-      const field = path14[path14.length - 1][0];
+    visit.parentCollection = (cst, path18) => {
+      const parent = visit.itemAtPath(cst, path18.slice(0, -1));
+      const field = path18[path18.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path14, item, visitor) {
-      let ctrl = visitor(item, path14);
+    function _visit(path18, item, visitor) {
+      let ctrl = visitor(item, path18);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path14.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path18.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5619,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path14);
+            ctrl = ctrl(item, path18);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path14) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path18) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -6323,7 +6335,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -6346,7 +6358,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports2.LineCounter = LineCounter2;
+    exports2.LineCounter = LineCounter3;
   }
 });
 
@@ -6924,14 +6936,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs20 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs17, sep: [] });
+                map.items.push({ start, key: fs20, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs17);
+                this.stack.push(fs20);
               } else {
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs20, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7059,13 +7071,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs20 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs17, sep: [] });
+                fc.items.push({ start: [], key: fs20, sep: [] });
               else if (it.sep)
-                this.stack.push(fs17);
+                this.stack.push(fs20);
               else
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs20, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7254,7 +7266,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument3(source, options = {}) {
+    function parseDocument4(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7280,7 +7292,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument3(src, options);
+      const doc = parseDocument4(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7316,7 +7328,7 @@ var require_public_api = __commonJS({
     }
     exports2.parse = parse2;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument3;
+    exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify;
   }
 });
@@ -7373,24 +7385,353 @@ var require_dist = __commonJS({
   }
 });
 
-// src/guard/audit.ts
-function escapeCell(text) {
-  return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
+// src/report/common.ts
+function cmpStr(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
-var import_node_fs8, AuditLog;
+function cmpOpt(a, b) {
+  return cmpStr(a ?? "", b ?? "");
+}
+function compareFindings(a, b) {
+  return cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.rule, b.rule) || severityRank(b.severity) - severityRank(a.severity) || cmpOpt(a.job, b.job) || cmpOpt(a.step, b.step) || cmpStr(a.message, b.message);
+}
+function sortFindings(findings) {
+  return [...findings].sort(compareFindings);
+}
+function sortErrors(errors) {
+  return [...errors].sort(
+    (a, b) => cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.message, b.message)
+  );
+}
+function sortRules(rules) {
+  const byId = /* @__PURE__ */ new Map();
+  for (const r of rules) if (!byId.has(r.id)) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
+}
+function countBySeverity(findings) {
+  const counts = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const f of findings) counts[f.severity]++;
+  return counts;
+}
+function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+function severityBreakdown(counts) {
+  return SEVERITIES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(", ");
+}
+function errorFileCount(errors) {
+  return new Set(errors.map((e) => e.file)).size;
+}
+function countLine(result) {
+  const counts = countBySeverity(result.findings);
+  const n = result.findings.length;
+  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
+  let line = `${head} in ${plural(result.stats.files, "file")}`;
+  const bad = errorFileCount(result.errors);
+  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
+  return line;
+}
+function repoPath(file, root) {
+  let f = file;
+  if (root !== void 0) {
+    let rel;
+    if (path.isAbsolute(f)) rel = path.relative(path.resolve(root), f);
+    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path.win32.relative(root, f);
+    if (rel) f = rel;
+  }
+  f = f.replace(/\\/g, "/");
+  while (f.startsWith("./")) f = f.slice(2);
+  return f;
+}
+function sanitizeTerminal(s) {
+  return s.replace(UNSAFE_RE, (ch) => {
+    const cp = ch.charCodeAt(0);
+    if (cp < 32) return String.fromCharCode(9216 + cp);
+    if (cp === 127) return "\u2421";
+    return "\uFFFD";
+  });
+}
+function splitLines(text) {
+  return text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
+}
+function wrap(text, width) {
+  const out = [];
+  for (const para of text.split("\n")) {
+    const words = para.split(/[ \t]+/).filter((w) => w !== "");
+    if (words.length === 0) {
+      out.push("");
+      continue;
+    }
+    let line = "";
+    for (const w of words) {
+      if (line === "") line = w;
+      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
+      else {
+        out.push(line);
+        line = w;
+      }
+    }
+    out.push(line);
+  }
+  while (out.length > 1 && out[out.length - 1] === "") out.pop();
+  return out;
+}
+var path, TOOL_NAME, TOOL_URI, UNSAFE_RE;
+var init_common = __esm({
+  "src/report/common.ts"() {
+    "use strict";
+    path = __toESM(require("path"));
+    init_types();
+    TOOL_NAME = "agent-guard";
+    TOOL_URI = "https://github.com/agent-guard/agent-guard";
+    UNSAFE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  }
+});
+
+// src/report/summary.ts
+function inert2(s) {
+  return s.replace(/\r\n?/g, "\n").replace(CONTROL_RE2, (ch) => {
+    const cp = ch.charCodeAt(0);
+    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
+  });
+}
+function clip(s, max) {
+  return s.length > max ? `${s.slice(0, max - 1)}\u2026` : s;
+}
+function html(s) {
+  return inert2(s).replace(/[\n\t]+/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+function md(s, breaks = false) {
+  const lines = inert2(s).split("\n").map(
+    (l) => l.replace(/\t/g, " ").replace(/[\\`*_[\]{}|~!#]/g, (c) => `\\${c}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+  );
+  return lines.join(breaks ? "<br>" : " ");
+}
+function code(s) {
+  return `<code>${md(s)}</code>`;
+}
+function docsLink(url) {
+  if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return "";
+  return `[docs](${url.replace(/\(/g, "%28").replace(/\)/g, "%29").replace(/\|/g, "%7C")})`;
+}
+function bytes(s) {
+  return Buffer.byteLength(s, "utf8");
+}
+function formatStepSummary(result, opts = {}) {
+  const limit2 = opts.maxBytes ?? SUMMARY_LIMIT_BYTES;
+  const findings = [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || compareFindings(a, b));
+  const errors = sortErrors(result.errors);
+  const counts = countBySeverity(findings);
+  const head = [];
+  const icon = findings.length > 0 ? "\u26A0\uFE0F" : errors.length > 0 ? "\u2757" : "\u2705";
+  head.push(`## ${icon} ${TOOL_NAME}: ${countLine(result)}`, "");
+  const s = result.stats;
+  head.push(
+    `Scanned ${plural(s.files, "file")} (${plural(s.workflows, "workflow")}, ${plural(s.actions, "action")}): ${plural(s.jobs, "job")}, ${plural(s.steps, "step")}, ${plural(s.agentSteps, "agent step")}.`,
+    ""
+  );
+  if (findings.length > 0) {
+    head.push("| Severity | Findings |", "| --- | ---: |");
+    for (const sev of SEVERITIES) head.push(`| ${sev} | ${counts[sev]} |`);
+    head.push("");
+    head.push(...ruleTable(findings, result.rules), "");
+  }
+  const tail = errors.length > 0 ? errorSection(errors, Math.floor(limit2 / 4)) : [];
+  const headText = head.join("\n");
+  const tailText = tail.length > 0 ? `${tail.join("\n")}
+` : "";
+  const reserve = 512;
+  let budget = limit2 - bytes(headText) - bytes(tailText) - reserve;
+  const body = [];
+  if (findings.length > 0) {
+    body.push("### Findings", "");
+    budget -= bytes("### Findings\n\n");
+    let shown = 0;
+    for (const f of findings) {
+      const block = findingBlock(f).join("\n");
+      const size = bytes(block) + 1;
+      if (size > budget) break;
+      body.push(block);
+      budget -= size;
+      shown++;
+    }
+    if (shown < findings.length) {
+      const more = findings.length - shown;
+      body.push(
+        `> [!NOTE]`,
+        `> ${more} more finding${more === 1 ? "" : "s"} not shown: the summary is limited to ${Math.floor(limit2 / 1024)} KiB. Run ${TOOL_NAME} with \`--format json\` or \`--format sarif\` for the full list.`,
+        ""
+      );
+    }
+  }
+  let out = `${headText}
+${body.length > 0 ? `${body.join("\n")}
+` : ""}${tailText}`;
+  if (bytes(out) > limit2) out = truncateBytes(out, limit2);
+  return out;
+}
+function ruleTable(findings, rules) {
+  const meta = new Map(sortRules(rules).map((r) => [r.id, r]));
+  const byRule = /* @__PURE__ */ new Map();
+  for (const f of findings) {
+    const e = byRule.get(f.rule);
+    if (!e) byRule.set(f.rule, { count: 1, severity: f.severity });
+    else {
+      e.count++;
+      if (severityRank(f.severity) > severityRank(e.severity)) e.severity = f.severity;
+    }
+  }
+  const rows = [...byRule.entries()].sort(
+    ([a, x], [b, y]) => severityRank(y.severity) - severityRank(x.severity) || y.count - x.count || (a < b ? -1 : a > b ? 1 : 0)
+  );
+  const out = ["| Rule | Severity | Findings | Docs |", "| --- | --- | ---: | --- |"];
+  for (const [id, e] of rows) {
+    const m = meta.get(id);
+    const title = m ? ` ${md(m.title)}` : "";
+    out.push(`| ${code(id)}${title} | ${e.severity} | ${e.count} | ${m ? docsLink(m.docs) : ""} |`);
+  }
+  return out;
+}
+function findingBlock(f) {
+  const firstLine = clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
+  const out = [
+    "<details>",
+    `<summary><strong>${f.severity}</strong> <code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLine)}</summary>`,
+    ""
+  ];
+  const where = [`${code(`${f.file}:${f.line}:${f.column}`)}`];
+  if (f.job !== void 0) where.push(`job ${code(f.job)}`);
+  if (f.step !== void 0) where.push(`step ${code(f.step)}`);
+  out.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
+  out.push(`**Message:** ${md(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
+  if (f.path.length > 0) {
+    const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
+    if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
+    out.push(`**Path:** ${hops.join(" \u2192 ")}`, "");
+  }
+  if (f.capabilities.length > 0) out.push(`**Agent holds:** ${f.capabilities.map((c) => code(c)).join(", ")}`, "");
+  if (f.fix.trim() !== "") out.push(`**Fix:** ${md(clip(f.fix.trim(), MAX_FIX), true)}`, "");
+  out.push("</details>", "");
+  return out;
+}
+function errorSection(errors, budget) {
+  const out = ["### Files that could not be read", ""];
+  let used = bytes(out.join("\n"));
+  let shown = 0;
+  for (const e of errors) {
+    const line = `- ${code(`${e.file}:${e.line}:${e.column}`)}: ${md(clip(e.message.trim(), MAX_MESSAGE))}`;
+    if (used + bytes(line) + 1 > budget) break;
+    out.push(line);
+    used += bytes(line) + 1;
+    shown++;
+  }
+  if (shown < errors.length) out.push(`- \u2026 and ${errors.length - shown} more`);
+  out.push("");
+  return out;
+}
+function truncateBytes(s, limit2) {
+  const buf = Buffer.from(s, "utf8");
+  let end = Math.max(0, limit2);
+  while (end > 0 && end < buf.length && (buf[end] & 192) === 128) end--;
+  return buf.subarray(0, end).toString("utf8");
+}
+var SUMMARY_LIMIT_BYTES, MAX_MESSAGE, MAX_FIX, MAX_NOTE, MAX_HOPS, MAX_SUMMARY_LINE, CONTROL_RE2;
+var init_summary = __esm({
+  "src/report/summary.ts"() {
+    "use strict";
+    init_types();
+    init_common();
+    SUMMARY_LIMIT_BYTES = 1024 * 1024;
+    MAX_MESSAGE = 2e3;
+    MAX_FIX = 4e3;
+    MAX_NOTE = 300;
+    MAX_HOPS = 30;
+    MAX_SUMMARY_LINE = 160;
+    CONTROL_RE2 = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  }
+});
+
+// src/guard/errors.ts
+var GuardError, GUARD_FAILURE_EXIT;
+var init_errors = __esm({
+  "src/guard/errors.ts"() {
+    "use strict";
+    GuardError = class extends Error {
+      constructor(layer, message) {
+        super(message);
+        this.layer = layer;
+        this.name = "GuardError";
+      }
+      layer;
+    };
+    GUARD_FAILURE_EXIT = 125;
+  }
+});
+
+// src/guard/audit.ts
+function isWithin(child, parent) {
+  const rel = import_node_path5.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel);
+}
+function openGuardFile(file, agentWritable, uid, what) {
+  const absolute = import_node_path5.default.resolve(file);
+  let parent;
+  try {
+    parent = import_node_fs8.default.realpathSync(import_node_path5.default.dirname(absolute));
+  } catch (err) {
+    throw new GuardError("audit", `${what} ${absolute}: its folder cannot be resolved (${err.code ?? err.message})`);
+  }
+  const real = import_node_path5.default.join(parent, import_node_path5.default.basename(absolute));
+  for (const dir of agentWritable) {
+    if (isWithin(real, dir)) {
+      throw new GuardError("audit", `${what} ${absolute} is inside ${dir}, which the agent can write; write it outside (e.g. "$RUNNER_TEMP/agent-guard-audit.jsonl")`);
+    }
+  }
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs8.default.constants;
+  let fd;
+  try {
+    fd = import_node_fs8.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
+  } catch (err) {
+    const code3 = err.code;
+    const why = code3 === "ELOOP" ? "is a symlink" : `cannot be opened (${code3 ?? err.message})`;
+    throw new GuardError("audit", `${what} ${absolute} ${why}; refusing to write through it`);
+  }
+  const st = import_node_fs8.default.fstatSync(fd);
+  const problem = !st.isFile() ? "is not a regular file" : st.nlink !== 1 ? `has ${st.nlink} hard links` : uid >= 0 && st.uid !== uid ? `is owned by uid ${st.uid}, not by the guard's uid ${uid}` : void 0;
+  if (problem) {
+    import_node_fs8.default.closeSync(fd);
+    throw new GuardError("audit", `${what} ${absolute} ${problem}; refusing to write to it`);
+  }
+  return fd;
+}
+function inertJson(value) {
+  return JSON.stringify(value).replace(/[#<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+function summaryText(text, max = SUMMARY_CELL) {
+  const clipped = text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+  const unlinked = clipped.replace(/:\/\//g, ":\u200B//").replace(/www\./gi, (w) => `${w.slice(0, 3)}\u200B.`).replace(/@/g, "@\u200B");
+  return md(unlinked).replace(/::/g, ":\u200B:");
+}
+var import_node_fs8, import_node_path5, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
 var init_audit = __esm({
   "src/guard/audit.ts"() {
     "use strict";
     import_node_fs8 = __toESM(require("node:fs"));
+    import_node_path5 = __toESM(require("node:path"));
+    init_summary();
+    init_errors();
+    SUMMARY_ROWS = 500;
+    SUMMARY_CELL = 200;
     AuditLog = class {
       records = [];
       fd;
-      constructor(file) {
-        if (file) this.fd = import_node_fs8.default.openSync(file, "a", 384);
+      /** `fd` from openGuardFile, or none: the records are still kept for the summary. */
+      constructor(fd) {
+        this.fd = fd;
       }
       add(record) {
         this.records.push(record);
-        if (this.fd !== void 0) import_node_fs8.default.writeSync(this.fd, JSON.stringify(record) + "\n");
+        if (this.fd !== void 0) import_node_fs8.default.writeSync(this.fd, inertJson(record) + "\n");
       }
       close() {
         if (this.fd !== void 0) import_node_fs8.default.closeSync(this.fd);
@@ -7417,9 +7758,15 @@ var init_audit = __esm({
       }
       stepSummaryMarkdown(exitCode) {
         const t = this.totals();
-        const rows = this.records.map(
-          (r) => `| ${r.kind} | ${escapeCell(r.provider ?? "")} | ${escapeCell(`${r.method ?? ""} ${r.route}`.trim())} | ${r.status} | ${r.requestBytes}/${r.responseBytes} | ${(r.inputTokens ?? 0) + (r.outputTokens ?? 0)} | ${escapeCell(r.refused ?? "")} |`
+        if (t.requests === 0) return `### agent-guard
+
+Agent exit code ${exitCode}. It made no request to a model API or an allowed host.
+
+`;
+        const rows = this.records.slice(0, SUMMARY_ROWS).map(
+          (r) => `| ${r.kind} | ${summaryText(r.provider ?? "")} | ${summaryText(`${r.method ?? ""} ${r.route}`.trim())} | ${r.status} | ${r.requestBytes}/${r.responseBytes} | ${(r.inputTokens ?? 0) + (r.outputTokens ?? 0)} | ${summaryText(r.refused ?? "")} |`
         );
+        const more = this.records.length - rows.length;
         return [
           "### agent-guard",
           "",
@@ -7427,9 +7774,9 @@ var init_audit = __esm({
           "",
           "| kind | provider | route | status | bytes in/out | tokens | refused because |",
           "| --- | --- | --- | --- | --- | --- | --- |",
-          ...rows.slice(0, 500),
-          rows.length > 500 ? `
-(${rows.length - 500} more in the audit file)` : "",
+          ...rows,
+          more > 0 ? `
+(${more} more in the audit file)` : "",
           ""
         ].join("\n");
       }
@@ -7437,20 +7784,139 @@ var init_audit = __esm({
   }
 });
 
-// src/guard/errors.ts
-var GuardError, GUARD_FAILURE_EXIT;
-var init_errors = __esm({
-  "src/guard/errors.ts"() {
-    "use strict";
-    GuardError = class extends Error {
-      constructor(layer, message) {
-        super(message);
-        this.layer = layer;
-        this.name = "GuardError";
+// rules/credential-files.yml
+var credential_files_default;
+var init_credential_files = __esm({
+  "rules/credential-files.yml"() {
+    credential_files_default = '# Credential files that earlier steps leave where the jail would otherwise show them. The guard hides\n# each one it finds (a file behind an empty read-only file, a folder behind an empty tmpfs), and the\n# canary checks they read as empty before the agent starts. Loaded by src/guard/credentialFiles.ts.\n#\n#   places    files other actions write next to the checkout, by name (`*` matches within a name):\n#               workspace         the workspace root (GITHUB_WORKSPACE)\n#               workspace-parent  the folder that holds the workspace\n#               runner-work       the folder that holds RUNNER_TEMP (the runner\'s _work)\n#   env       variables that name a credential file or folder (`list: true`: a colon-separated list);\n#             whatever they point at is hidden when the jail would show it. The variables themselves\n#             are never passed to the agent (src/guard/env.ts builds its environment from nothing).\n#   home      credential files and folders under a HOME. Every HOME the guard knows of is masked\n#             whole; these are also checked by the canary, and an agent install is never exposed\n#             from a folder that holds one.\n# `by` says which action or tool writes it, so a maintainer can judge a new entry.\n\nplaces:\n  - { glob: "gha-creds-*.json", where: workspace, by: "google-github-actions/auth: the cloud credentials it minted (also in GOOGLE_APPLICATION_CREDENTIALS)" }\n  - { glob: "gha-kubeconfig-*", where: workspace, by: "google-github-actions/get-gke-credentials: a kubeconfig with the cluster token inline (also in KUBECONFIG)" }\n  - { glob: "nuget.config", where: workspace-parent, by: "actions/setup-dotnet with source-url: the feed token in clear text, written above the checkout" }\n  - { glob: "nuget.config", where: runner-work, by: "older actions/setup-dotnet: the same file above RUNNER_TEMP" }\n\nenv:\n  - { name: GOOGLE_APPLICATION_CREDENTIALS, by: "google-github-actions/auth, gcloud" }\n  - { name: CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, by: "google-github-actions/auth" }\n  - { name: GOOGLE_GHA_CREDS_PATH, by: "google-github-actions/auth" }\n  - { name: CLOUDSDK_CONFIG, by: "gcloud configuration folder" }\n  - { name: KUBECONFIG, list: true, by: "get-gke-credentials, azure/k8s-set-context, azure/aks-set-context, kubectl" }\n  - { name: KUBE_CONFIG_PATH, by: "get-gke-credentials (for Terraform\'s kubernetes provider)" }\n  - { name: DOCKER_CONFIG, by: "docker/login-action, azure/docker-login, aws-actions/amazon-ecr-login (a folder with config.json)" }\n  - { name: REGISTRY_AUTH_FILE, by: "podman, buildah and skopeo login" }\n  - { name: AWS_SHARED_CREDENTIALS_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_CONFIG_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_WEB_IDENTITY_TOKEN_FILE, by: "aws-actions/configure-aws-credentials with a web identity token file" }\n  - { name: AZURE_CONFIG_DIR, by: "azure/login (the az CLI\'s token cache)" }\n  - { name: NPM_CONFIG_USERCONFIG, by: "actions/setup-node with registry-url (an .npmrc with ${NODE_AUTH_TOKEN})" }\n  - { name: npm_config_userconfig, by: "the same, lower case" }\n  - { name: TF_CLI_CONFIG_FILE, by: "hashicorp/setup-terraform with cli_config_credentials_token" }\n  - { name: GNUPGHOME, by: "crazy-max/ghaction-import-gpg and other GPG setups" }\n\nhome:\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n  - .git-credentials\n  - .gitconfig\n  - .netrc\n  - .pypirc\n  - .ssh\n  - .docker\n  - .kube\n  - .aws\n  - .azure\n  - .terraformrc\n  - .m2/settings.xml\n  - .gradle/gradle.properties\n  - .nuget/NuGet/NuGet.Config\n  - .config/gh\n  - .config/gcloud\n  - .config/hub\n  - .config/doctl\n  - .gnupg\n';
+  }
+});
+
+// src/guard/credentialFiles.ts
+function globMatcher(glob) {
+  const source = glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*");
+  const regex = new RegExp(`^${source}$`);
+  return (name) => regex.test(name);
+}
+function parseCredentialRules(text, file = FILE) {
+  const lineCounter = new import_yaml12.LineCounter();
+  const doc = (0, import_yaml12.parseDocument)(text, { lineCounter, uniqueKeys: true });
+  const where = (node) => {
+    const at = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+    return `${file}:${at.line}:${at.col}`;
+  };
+  const fail2 = (node, message) => {
+    throw new GuardError("filesystem", `${where(node)}: ${message}`);
+  };
+  if (doc.errors.length > 0) fail2(void 0, doc.errors[0].message.split("\n")[0]);
+  const root = doc.contents;
+  if (!(0, import_yaml12.isMap)(root)) return fail2(root, "expected a mapping with places, env and home");
+  const known = /* @__PURE__ */ new Set(["places", "env", "home"]);
+  for (const pair of root.items) {
+    const key2 = String(pair.key?.value);
+    if (!known.has(key2)) fail2(pair.key, `unknown key "${key2}" (expected places, env, home)`);
+  }
+  const list = (key2) => {
+    const node = root.get(key2, true);
+    if (!(0, import_yaml12.isSeq)(node)) return fail2(node ?? root, `${key2} must be a list`);
+    return node.items;
+  };
+  const entry = (node, fields, required, label) => {
+    if (!(0, import_yaml12.isMap)(node)) return fail2(node, `${label} must be a mapping`);
+    const out = {};
+    for (const pair of node.items) {
+      const key2 = String(pair.key?.value);
+      const value = pair.value?.value;
+      if (!(key2 in fields)) fail2(pair.key, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`);
+      if (typeof value !== fields[key2] || typeof value === "string" && value.trim() === "") {
+        fail2(pair.value ?? node, `${label}.${key2} must be a non-empty ${fields[key2]}`);
       }
-      layer;
-    };
-    GUARD_FAILURE_EXIT = 125;
+      out[key2] = value;
+    }
+    for (const key2 of required) if (!(key2 in out)) fail2(node, `${label} needs ${key2}`);
+    return out;
+  };
+  const places = list("places").map((node, i) => {
+    const e = entry(node, { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"], `places[${i}]`);
+    const glob = e.glob;
+    if (glob.includes("/") || glob === "*") fail2(node, `places[${i}].glob must be a file name pattern, not "${glob}"`);
+    if (!PLACES.includes(e.where)) fail2(node, `places[${i}].where must be one of ${PLACES.join(", ")}`);
+    return { glob, where: e.where, by: e.by, matches: globMatcher(glob) };
+  });
+  const env = list("env").map((node, i) => {
+    const e = entry(node, { name: "string", list: "boolean", by: "string" }, ["name", "by"], `env[${i}]`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail2(node, `env[${i}].name "${e.name}" is not a variable name`);
+    return { name: e.name, list: e.list === true, by: e.by };
+  });
+  const home = list("home").map((node, i) => {
+    const value = node.value;
+    if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((s) => s === ".." || s === "")) {
+      return fail2(node, `home[${i}] must be a path relative to HOME`);
+    }
+    return value;
+  });
+  return { places, env, home };
+}
+function credentialRules() {
+  cached2 ??= parseCredentialRules(credential_files_default);
+  return cached2;
+}
+function addReal(found, p) {
+  let real;
+  let st;
+  try {
+    real = import_node_fs9.default.realpathSync(p);
+    st = import_node_fs9.default.statSync(real);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) {
+    if (!found.dirs.includes(real)) found.dirs.push(real);
+  } else if (!found.files.includes(real)) {
+    found.files.push(real);
+  }
+}
+function findCredentialFiles(workspace2, env, rules = credentialRules()) {
+  const found = { files: [], dirs: [] };
+  const dirs = {
+    workspace: workspace2,
+    "workspace-parent": import_node_path6.default.dirname(workspace2),
+    "runner-work": env.RUNNER_TEMP ? import_node_path6.default.dirname(import_node_path6.default.resolve(env.RUNNER_TEMP)) : void 0
+  };
+  for (const [place, dir] of Object.entries(dirs)) {
+    const wanted = rules.places.filter((p) => p.where === place);
+    if (!dir || wanted.length === 0) continue;
+    let entries = [];
+    try {
+      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if ((e.isFile() || e.isDirectory()) && wanted.some((p) => p.matches(e.name))) addReal(found, import_node_path6.default.join(dir, e.name));
+    }
+  }
+  for (const rule of rules.env) {
+    const value = env[rule.name];
+    if (!value) continue;
+    for (const p of rule.list ? value.split(":") : [value]) if (import_node_path6.default.isAbsolute(p)) addReal(found, p);
+  }
+  return found;
+}
+function homeCredentialPaths(home, rules = credentialRules()) {
+  return rules.home.map((p) => import_node_path6.default.join(home, p));
+}
+var import_node_fs9, import_node_path6, import_yaml12, PLACES, FILE, cached2;
+var init_credentialFiles = __esm({
+  "src/guard/credentialFiles.ts"() {
+    "use strict";
+    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_path6 = __toESM(require("node:path"));
+    import_yaml12 = __toESM(require_dist());
+    init_credential_files();
+    init_errors();
+    PLACES = ["workspace", "workspace-parent", "runner-work"];
+    FILE = "rules/credential-files.yml";
   }
 });
 
@@ -7467,8 +7933,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path14) {
-  const entries = (path14 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path18) {
+  const entries = (path18 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -7675,15 +8141,190 @@ var init_gitConfig = __esm({
   }
 });
 
+// src/guard/installs.ts
+function isExecutable(file) {
+  try {
+    return (import_node_fs10.default.statSync(file).mode & 73) !== 0;
+  } catch {
+    return false;
+  }
+}
+function isWithin2(child, parent) {
+  const rel = import_node_path7.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path7.default.isAbsolute(rel);
+}
+function lstat(p) {
+  try {
+    return import_node_fs10.default.lstatSync(p);
+  } catch {
+    return void 0;
+  }
+}
+var import_node_fs10, import_node_path7, MAX_PER_DIR, MAX_DEPTH3, ExposeError, InstallExposer;
+var init_installs = __esm({
+  "src/guard/installs.ts"() {
+    "use strict";
+    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_path7 = __toESM(require("node:path"));
+    MAX_PER_DIR = 256;
+    MAX_DEPTH3 = 8;
+    ExposeError = class extends Error {
+    };
+    InstallExposer = class {
+      constructor(ctx) {
+        this.ctx = ctx;
+      }
+      ctx;
+      roots = /* @__PURE__ */ new Set();
+      symlinks = /* @__PURE__ */ new Map();
+      skipped = [];
+      isMasked(p) {
+        return this.ctx.masked.some((m) => isWithin2(p, m)) && !this.ctx.shown.some((s) => isWithin2(p, s));
+      }
+      /** Why `root` must not be shown, or undefined when it may. */
+      refusal(root) {
+        if (this.ctx.masked.includes(root)) return `${root} is a folder the jail masks whole`;
+        const whole = this.ctx.neverWhole.find((n) => isWithin2(n, root));
+        if (whole) return `showing ${root} would show all of ${whole}`;
+        const cred = this.ctx.credentials.find((c) => isWithin2(c, root) || isWithin2(root, c));
+        if (cred) return `${root} holds or is the credential file ${cred}`;
+        return void 0;
+      }
+      /**
+       * Walk `p` component by component as the kernel would, noting each symlink that lies in a masked
+       * folder (the jail needs it recreated); returns the real path.
+       */
+      follow(p, depth, found) {
+        if (depth > MAX_DEPTH3) throw new ExposeError(`${p}: too many levels of symlinks`);
+        let cur = "/";
+        for (const part of p.split("/").filter(Boolean)) {
+          const next = import_node_path7.default.join(cur, part);
+          const st = lstat(next);
+          if (!st) throw new ExposeError(`${next} does not exist`);
+          if (st.isSymbolicLink()) {
+            const link = import_node_fs10.default.readlinkSync(next);
+            if (this.isMasked(next)) found.symlinks.push([next, link]);
+            const target = this.follow(import_node_path7.default.resolve(cur, link), depth + 1, found);
+            if (this.ctx.shown.some((s) => isWithin2(next, s)) && this.isMasked(target)) {
+              throw new ExposeError(`${next} is a symlink in the workspace to ${target}, which the jail hides`);
+            }
+            cur = target;
+          } else {
+            cur = next;
+          }
+        }
+        return cur;
+      }
+      addRoot(root, found) {
+        const why = this.refusal(root);
+        if (why) throw new ExposeError(why);
+        found.roots.push(root);
+      }
+      /** The Python a virtual environment was made from, when it lives in a masked folder (uv's own Pythons). */
+      venvInterpreter(venv, depth, found) {
+        const python = ["python", "python3"].map((n) => import_node_path7.default.join(venv, "bin", n)).find((p) => lstat(p));
+        if (!python) return;
+        const real = this.follow(python, depth + 1, found);
+        if (!this.isMasked(real)) return;
+        const prefix = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
+        this.addRoot(import_node_fs10.default.existsSync(import_node_path7.default.join(prefix, "lib")) ? prefix : real, found);
+      }
+      /** The interpreter on a script's `#!` line, when it lives in a masked folder. */
+      shebang(file, depth, found) {
+        let head = "";
+        try {
+          const fd = import_node_fs10.default.openSync(file, "r");
+          try {
+            const buf = Buffer.alloc(256);
+            head = buf.subarray(0, import_node_fs10.default.readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
+          } finally {
+            import_node_fs10.default.closeSync(fd);
+          }
+        } catch {
+          return;
+        }
+        const m = /^#!\s*(\/\S+)/.exec(head);
+        if (m && this.isMasked(m[1])) this.program(m[1], depth + 1, found);
+      }
+      program(p, depth, found) {
+        if (depth > MAX_DEPTH3) throw new ExposeError(`${p}: too many levels of interpreters and links`);
+        const real = this.follow(p, depth, found);
+        if (!this.isMasked(real)) return;
+        const nm = real.lastIndexOf("/node_modules/");
+        if (nm >= 0) {
+          this.addRoot(real.slice(0, nm) + "/node_modules", found);
+          return;
+        }
+        const venv = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
+        if (import_node_fs10.default.existsSync(import_node_path7.default.join(venv, "pyvenv.cfg"))) {
+          this.addRoot(venv, found);
+          this.venvInterpreter(venv, depth, found);
+          return;
+        }
+        this.addRoot(real, found);
+        this.shebang(real, depth, found);
+      }
+      merge(found) {
+        for (const r of found.roots) this.roots.add(r);
+        for (const [p, link] of found.symlinks) this.symlinks.set(p, link);
+      }
+      /** A program the jail must run (node for init, the agent's command). Throws ExposeError when it cannot be shown. */
+      require(p) {
+        const found = { roots: [], symlinks: [] };
+        this.program(p, 0, found);
+        this.merge(found);
+      }
+      /** Every executable in a PATH folder under a masked folder; what cannot be shown is noted, not fatal. */
+      pathDir(dir) {
+        if (!import_node_path7.default.isAbsolute(dir) || !this.isMasked(dir)) return;
+        if (this.ctx.masked.includes(dir) || this.ctx.neverWhole.some((n) => isWithin2(n, dir))) {
+          this.skipped.push(`PATH entry ${dir} is a folder the jail masks whole (or holds one)`);
+          return;
+        }
+        let entries;
+        try {
+          entries = import_node_fs10.default.readdirSync(dir, { withFileTypes: true });
+        } catch {
+          return;
+        }
+        const onlyPrograms = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || e.isFile() && isExecutable(import_node_path7.default.join(dir, e.name)));
+        if (onlyPrograms && !this.refusal(dir)) this.roots.add(dir);
+        for (const name of entries.map((e) => e.name).sort().slice(0, MAX_PER_DIR)) {
+          const p = import_node_path7.default.join(dir, name);
+          try {
+            import_node_fs10.default.accessSync(p, import_node_fs10.default.constants.X_OK);
+            if (!import_node_fs10.default.statSync(p).isFile()) continue;
+          } catch {
+            continue;
+          }
+          const found = { roots: [], symlinks: [] };
+          try {
+            this.program(p, 0, found);
+            this.merge(found);
+          } catch (err) {
+            this.skipped.push(`${p}: ${err.message}`);
+          }
+        }
+      }
+      result() {
+        const sorted = [...this.roots].sort((a, b) => a.length - b.length);
+        const binds = sorted.filter((r, i) => !sorted.slice(0, i).some((o) => isWithin2(r, o)));
+        const symlinks = new Map([...this.symlinks].filter(([p]) => !binds.some((b) => isWithin2(p, b))));
+        return { binds, symlinks, skipped: [...this.skipped] };
+      }
+    };
+  }
+});
+
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs17 = require("node:fs");
+  const fs20 = require("node:fs");
   const net3 = require("node:net");
-  const os6 = require("node:os");
+  const os7 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs17.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs17.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs20.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs20.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
   const fail2 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
@@ -7719,29 +8360,54 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs17.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
+      if (fs20.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
     }
-    const interfaces = Object.keys(os6.networkInterfaces());
+    const interfaces = Object.keys(os7.networkInterfaces());
     if (interfaces.some((name) => name !== "lo")) fail2(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs17.readFileSync("/proc/self/status", "utf8");
+    const status = fs20.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail2("canary: no_new_privs is not set");
-    for (const path14 of c.mustNotExist) {
+    for (const path18 of c.mustNotExist) {
       let exists = true;
       try {
-        fs17.lstatSync(path14);
+        fs20.lstatSync(path18);
       } catch {
         exists = false;
       }
-      if (exists) fail2(`canary: ${path14} is visible in the jail`);
+      if (exists) fail2(`canary: ${path18} is visible in the jail`);
     }
-    for (const dir of c.mustBeEmpty) {
+    const walk = (root, dir) => {
       let entries = [];
       try {
-        entries = fs17.readdirSync(dir).filter((e) => !(dir === "/run" && c.allowedInRun.includes(e)));
+        entries = fs20.readdirSync(dir);
       } catch {
-        entries = [];
+        return;
       }
-      if (entries.length > 0) fail2(`canary: ${dir} is not masked (has ${entries.slice(0, 3).join(", ")})`);
+      for (const entry of entries) {
+        const p = `${dir === "/" ? "" : dir}/${entry}`;
+        if (c.exposed.includes(p)) continue;
+        let isDir2 = false;
+        try {
+          isDir2 = fs20.lstatSync(p).isDirectory();
+        } catch {
+        }
+        if (isDir2 && c.exposed.some((e) => e.startsWith(p + "/"))) {
+          walk(root, p);
+          continue;
+        }
+        fail2(
+          `canary: ${root} is not masked: it shows ${p}, which the guard did not put there. The jail is not the one planned (a bwrap or kernel that skipped a mount?); run \`agent-guard doctor\` on this machine and do not run agents here until it passes`
+        );
+      }
+    };
+    for (const dir of c.masked) walk(dir, dir);
+    for (const file of c.emptyFiles) {
+      let size = -1;
+      try {
+        size = fs20.readFileSync(file).length;
+      } catch {
+        size = 0;
+      }
+      if (size !== 0) fail2(`canary: the credential file ${file} is readable in the jail`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -7781,22 +8447,22 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs17.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs20.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs17.existsSync(dir)) {
-            fs17.mkdirSync(dir, { mode: 448 });
+          if (!fs20.existsSync(dir)) {
+            fs20.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs17.writeFileSync(target, file2.content, { mode: 384 });
+        fs20.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs17.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs20.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
       fail2(`home: cannot prepare ${config.home}: ${err.message}`);
     }
@@ -7826,7 +8492,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs17.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs20.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -7834,7 +8500,7 @@ function jailInitMain() {
     process.setgid(config.bridgeGid);
     process.setuid(config.bridgeUid);
     child.on("exit", (code3, signal) => {
-      const signals = os6.constants.signals;
+      const signals = os7.constants.signals;
       process.exit(code3 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
@@ -7850,29 +8516,187 @@ var init_jailInit = __esm({
   }
 });
 
+// src/guard/limits.ts
+function resolveLimits(opts, totalMemory = import_node_os.default.totalmem()) {
+  const memory = opts.memory === "none" ? void 0 : opts.memory ?? Math.floor(totalMemory * 0.75 / MIB) * MIB;
+  const pids = opts.pids === "none" ? void 0 : opts.pids ?? DEFAULT_PIDS;
+  const scratchSize = opts.tmpfsSize ?? Math.min(DEFAULT_TMPFS, memory ?? DEFAULT_TMPFS);
+  return { memory, pids, scratchSize, shmSize: Math.min(SHM_SIZE, scratchSize) };
+}
+function cgroupHierarchies(mountinfo, read2 = readOrUndefined) {
+  const out = [];
+  for (const line of mountinfo.split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (!right) continue;
+    const fields = left.split(" ");
+    const [fsType, , superOptions] = right.split(" ");
+    const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    const mountRoot = unescape(fields[3]);
+    const mountPoint = unescape(fields[4]);
+    if (fsType === "cgroup2") {
+      const controllers = (read2(import_node_path8.default.join(mountPoint, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
+      out.push({ version: 2, mountPoint, mountRoot, controllers: new Set(controllers) });
+    } else if (fsType === "cgroup") {
+      out.push({ version: 1, mountPoint, mountRoot, controllers: new Set((superOptions ?? "").split(",")) });
+    }
+  }
+  return out;
+}
+function ownCgroupDir(h, procCgroup) {
+  for (const line of procCgroup.split("\n")) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const isV2Line = m[1] === "0" && m[2] === "";
+    const matches = h.version === 2 ? isV2Line : m[2].split(",").some((c) => h.controllers.has(c));
+    if (!matches) continue;
+    const inMount = m[3].startsWith(h.mountRoot) ? m[3].slice(h.mountRoot.length) : m[3];
+    return import_node_path8.default.join(h.mountPoint, inMount);
+  }
+  return void 0;
+}
+function v2Parent(h, own, wanted, read2) {
+  for (let dir = own; ; dir = import_node_path8.default.dirname(dir)) {
+    const enabled = new Set((read2(import_node_path8.default.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/));
+    if (wanted.every((c) => enabled.has(c))) return dir;
+    if (dir === h.mountPoint || dir === import_node_path8.default.dirname(dir)) break;
+  }
+  throw new GuardError(
+    "limits",
+    `cgroup v2: no cgroup above this process (${own}) enables ${wanted.join(" and ")} for its children (cgroup.subtree_control); enable ${wanted.map((c) => `+${c}`).join(" ")} in ${h.mountPoint}/cgroup.subtree_control, or run with ${wanted.map((c) => `--${c} none`).join(" ")}`
+  );
+}
+function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefined) {
+  const wanted = [];
+  if (limits.memory !== void 0) {
+    const bytes2 = String(limits.memory);
+    wanted.push({
+      controller: "memory",
+      // No swap either: the cap is on memory the host loses, wherever the kernel puts it.
+      v2: [{ file: "memory.max", value: bytes2 }, { file: "memory.swap.max", value: "0", optional: true }],
+      v1: [{ file: "memory.limit_in_bytes", value: bytes2 }, { file: "memory.memsw.limit_in_bytes", value: bytes2, optional: true }]
+    });
+  }
+  if (limits.pids !== void 0) {
+    const max = String(limits.pids);
+    wanted.push({ controller: "pids", v2: [{ file: "pids.max", value: max }], v1: [{ file: "pids.max", value: max }] });
+  }
+  if (wanted.length === 0) return [];
+  const hierarchies = cgroupHierarchies(mountinfo, read2);
+  const unified = hierarchies.find((h) => h.version === 2);
+  const onV2 = wanted.filter((w) => unified?.controllers.has(w.controller));
+  const out = [];
+  if (unified && onV2.length > 0) {
+    const own = ownCgroupDir(unified, procCgroup);
+    if (!own) throw new GuardError("limits", "cgroup v2 is mounted but /proc/self/cgroup does not place this process in it");
+    const parent = v2Parent(unified, own, onV2.map((w) => w.controller), read2);
+    out.push({ path: import_node_path8.default.join(parent, name), writes: onV2.flatMap((w) => w.v2) });
+  }
+  for (const w of wanted.filter((x) => !onV2.includes(x))) {
+    const h = hierarchies.find((x) => x.version === 1 && x.controllers.has(w.controller));
+    if (!h) {
+      throw new GuardError("limits", `this kernel has no ${w.controller} cgroup controller mounted (neither v2 nor v1); the jail's ${w.controller} cannot be limited. Run with --${w.controller} none to go without`);
+    }
+    const own = ownCgroupDir(h, procCgroup);
+    if (!own) throw new GuardError("limits", `/proc/self/cgroup does not place this process in the ${w.controller} hierarchy at ${h.mountPoint}`);
+    out.push({ path: import_node_path8.default.join(own, name), writes: w.v1 });
+  }
+  return out;
+}
+function q(s) {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+function jailStartScript(cgroups, nonce, rootOnlyFiles) {
+  const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
+  for (const cg of cgroups) {
+    lines.push(`mkdir ${q(cg.path)} || fail ${q(`cannot create the cgroup ${cg.path}`)}`);
+    for (const w of cg.writes) {
+      const file = import_node_path8.default.join(cg.path, w.file);
+      const write = `printf %s ${q(w.value)} > ${q(file)} || fail ${q(`cannot set ${w.file}=${w.value} in ${cg.path}`)}`;
+      lines.push(w.optional ? `if [ -e ${q(file)} ]; then ${write}; fi` : write);
+    }
+    lines.push(`printf %s "$$" > ${q(import_node_path8.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+  }
+  for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
+  lines.push('exec "$@"');
+  return lines.join("\n");
+}
+function cgroupCleanupScript(cgroups) {
+  const lines = [
+    'gone() { d=$1; i=0; while [ -d "$d" ]; do',
+    '  if [ -e "$d/cgroup.kill" ]; then echo 1 > "$d/cgroup.kill" 2>/dev/null; else while read -r p; do kill -9 "$p" 2>/dev/null; done < "$d/cgroup.procs"; fi',
+    '  rmdir "$d" 2>/dev/null && return 0; i=$((i+1)); [ $i -ge 100 ] && { echo "cannot remove the cgroup $d" >&2; return 1; }; sleep 0.02',
+    "done; }",
+    "status=0",
+    ...cgroups.map((cg) => `gone ${q(cg.path)} || status=1`),
+    "exit $status"
+  ];
+  return lines.join("\n");
+}
+async function removeCgroupsDirectly(cgroups) {
+  for (const cg of cgroups) {
+    for (let attempt = 0; import_node_fs11.default.existsSync(cg.path); attempt++) {
+      try {
+        if (import_node_fs11.default.existsSync(import_node_path8.default.join(cg.path, "cgroup.kill"))) import_node_fs11.default.writeFileSync(import_node_path8.default.join(cg.path, "cgroup.kill"), "1");
+        else for (const pid of (readOrUndefined(import_node_path8.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+      } catch {
+      }
+      try {
+        import_node_fs11.default.rmdirSync(cg.path);
+      } catch (err) {
+        if (attempt >= 100) return `cannot remove the cgroup ${cg.path}: ${err.code}`;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+  return void 0;
+}
+var import_node_fs11, import_node_os, import_node_path8, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
+var init_limits = __esm({
+  "src/guard/limits.ts"() {
+    "use strict";
+    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_os = __toESM(require("node:os"));
+    import_node_path8 = __toESM(require("node:path"));
+    init_errors();
+    MIB = 1024 ** 2;
+    GIB = 1024 ** 3;
+    DEFAULT_PIDS = 4096;
+    DEFAULT_TMPFS = 2 * GIB;
+    SHM_SIZE = 64 * MIB;
+    MASK_TMPFS_SIZE = MIB;
+    readOrUndefined = (file) => {
+      try {
+        return import_node_fs11.default.readFileSync(file, "utf8");
+      } catch {
+        return void 0;
+      }
+    };
+  }
+});
+
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs9.default.existsSync(name) ? import_node_path5.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs12.default.existsSync(name) ? import_node_path9.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path5.default.join(dir, name);
+    const candidate = import_node_path9.default.join(dir, name);
     try {
-      import_node_fs9.default.accessSync(candidate, import_node_fs9.default.constants.X_OK);
-      if (import_node_fs9.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs12.default.accessSync(candidate, import_node_fs12.default.constants.X_OK);
+      if (import_node_fs12.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
-function isWithin(child, parent) {
-  const rel = import_node_path5.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel);
+function isWithin3(child, parent) {
+  const rel = import_node_path9.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path9.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs9.default.realpathSync(p);
-    return import_node_fs9.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs12.default.realpathSync(p);
+    return import_node_fs12.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -7881,12 +8705,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs9.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path5.default.dirname(import_node_path5.default.dirname(exe));
+      const exe = import_node_fs12.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path9.default.dirname(import_node_path9.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs9.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs12.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -7904,7 +8728,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path5.default.join(import_node_path5.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path9.default.join(import_node_path9.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -7915,13 +8739,13 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs9.default.lstatSync(candidate);
+      stat = import_node_fs12.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs9.default.realpathSync(candidate);
-    if (out.some((m) => isWithin(real, m))) continue;
+    const real = import_node_fs12.default.realpathSync(candidate);
+    if (out.some((m) => isWithin3(real, m))) continue;
     out.push(real);
   }
   return out;
@@ -7929,7 +8753,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs9.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs12.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -7942,23 +8766,16 @@ function hostUnixSockets() {
   }
   return [...out];
 }
-function safeReaddir(dir) {
-  try {
-    return import_node_fs9.default.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
 function resolveWorkspace(facts, mode, cwd) {
   const wanted = facts.env.GITHUB_WORKSPACE || cwd;
   const dir = realDir(wanted);
   if (!dir) throw new GuardError("filesystem", `workspace ${wanted} is not a directory`);
-  const guarded = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
+  const guarded = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os2.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
   for (const g of guarded) {
-    if (isWithin(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
+    if (isWithin3(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs9.default.statSync(dir);
+  const st = import_node_fs12.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -7969,7 +8786,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs9.default.readFileSync(f, "utf8");
+      return import_node_fs12.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -7986,12 +8803,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs12.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path5.default.join(dir, e.name);
+      const full = import_node_path9.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -8001,75 +8818,109 @@ function gitConfigFiles(gitDir) {
   walk(gitDir, 0);
   return out;
 }
-function installRootOf(executable) {
-  const real = import_node_fs9.default.realpathSync(executable);
-  const nm = real.lastIndexOf("/node_modules/");
-  if (nm < 0) return real;
-  return real.slice(0, nm) + "/node_modules";
-}
 function makeTraversable(args, masked, target) {
-  const mask = masked.find((m) => isWithin(target, m) && m !== target);
+  const mask = masked.find((m) => isWithin3(target, m) && m !== target);
   if (!mask) return;
-  const parts = import_node_path5.default.relative(mask, import_node_path5.default.dirname(target)).split(import_node_path5.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path5.default.join(mask, ...parts.slice(0, i)));
+  const parts = import_node_path9.default.relative(mask, import_node_path9.default.dirname(target)).split(import_node_path9.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path9.default.join(mask, ...parts.slice(0, i)));
+}
+function exposeInstalls(input, workspace2, masked, credentials) {
+  const { facts } = input;
+  const runnerTemp = facts.env.RUNNER_TEMP;
+  const exposer = new InstallExposer({
+    masked,
+    shown: [workspace2.dir],
+    neverWhole: [facts.home, import_node_path9.default.join(facts.home, ".config"), runnerTemp, runnerTemp && import_node_path9.default.join(import_node_path9.default.dirname(runnerTemp), "_actions"), findRunnerRoot(), input.privateDir].filter((d) => !!d).map((d) => realDir(d) ?? import_node_path9.default.resolve(d)),
+    credentials
+  });
+  try {
+    exposer.require(process.execPath);
+  } catch (err) {
+    if (!(err instanceof ExposeError)) throw err;
+    throw new GuardError("filesystem", `node (${process.execPath}) cannot be shown in the jail: ${err.message}; install node outside HOME (e.g. actions/setup-node)`);
+  }
+  const agentExe = findExecutable(input.command[0], input.env.PATH);
+  if (agentExe) {
+    try {
+      exposer.require(agentExe);
+    } catch (err) {
+      if (!(err instanceof ExposeError)) throw err;
+      throw new GuardError(
+        "filesystem",
+        `the agent's command ${agentExe} cannot be shown in the jail: ${err.message}. Install it where it has a folder of its own (npm install -g, pipx or uv tool into ~/.local, a release binary in /usr/local/bin), not among credential files`
+      );
+    }
+  }
+  for (const dir of (input.env.PATH ?? "").split(":")) exposer.pathDir(dir);
+  return exposer.result();
 }
 function planJail(input, workspace2) {
-  const { facts, privateDir } = input;
+  const { facts, privateDir, limits } = input;
   const masked = maskedDirectories(facts);
-  const isMasked = (p) => masked.some((m) => isWithin(p, m)) && !isWithin(p, workspace2.dir);
+  const isMasked = (p) => masked.some((m) => isWithin3(p, m)) && !isWithin3(p, workspace2.dir);
   const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
   const sticky = /* @__PURE__ */ new Set(["/tmp", "/var/tmp"]);
-  for (const dir of masked) args.push("--perms", sticky.has(dir) ? "1777" : "0755", "--tmpfs", dir);
-  args.push("--perms", "1777", "--tmpfs", "/dev/shm");
-  const programs = [process.execPath];
-  const agentExe = findExecutable(input.command[0], input.env.PATH);
-  if (agentExe) programs.push(agentExe);
-  for (const program of programs) {
-    if (!isMasked(program)) continue;
-    const root = installRootOf(program);
+  for (const dir of masked) {
+    const size = SCRATCH_MASKS.has(dir) ? limits.scratchSize : MASK_TMPFS_SIZE;
+    args.push("--size", String(size), "--perms", sticky.has(dir) ? "1777" : "0755", "--tmpfs", dir);
+  }
+  args.push("--size", String(limits.shmSize), "--perms", "1777", "--tmpfs", "/dev/shm");
+  const exposed = [JAIL_DIR, AGENT_HOME];
+  const credentials = findCredentialFiles(workspace2.dir, facts.env);
+  const homeCreds = homeCredentialPaths(facts.home);
+  const exposure = exposeInstalls(input, workspace2, masked, [...homeCreds, ...credentials.files, ...credentials.dirs]);
+  for (const root of exposure.binds) {
     makeTraversable(args, masked, root);
     args.push("--ro-bind", root, root);
-    if (program !== root && !isWithin(program, root) && import_node_fs9.default.realpathSync(program) !== program) {
-      args.push("--ro-bind", program, program);
-    }
+    exposed.push(root);
+  }
+  for (const [link, target] of exposure.symlinks) {
+    makeTraversable(args, masked, link);
+    args.push("--symlink", target, link);
+    exposed.push(link);
   }
   makeTraversable(args, masked, workspace2.dir);
   args.push(input.workspaceMode === "ro" ? "--ro-bind" : "--bind", workspace2.dir, workspace2.dir);
-  const gitDir = import_node_path5.default.join(workspace2.dir, ".git");
+  exposed.push(workspace2.dir);
+  const gitDir = import_node_path9.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
     for (const file of gitConfigFiles(gitDir)) {
-      const copy = import_node_path5.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs9.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs9.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      const copy = import_node_path9.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs12.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs12.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs9.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(gitDir, entry));
+    for (const entry of import_node_fs12.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path9.default.join(gitDir, entry));
     }
-    if (realDir(import_node_path5.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path5.default.join(gitDir, "hooks"), import_node_path5.default.join(gitDir, "hooks"));
+    if (realDir(import_node_path9.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path9.default.join(gitDir, "hooks"), import_node_path9.default.join(gitDir, "hooks"));
   }
-  for (const entry of safeReaddir(workspace2.dir)) {
-    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(workspace2.dir, entry));
+  if (realDir(import_node_path9.default.join(workspace2.dir, ".github"))) {
+    args.push("--ro-bind", import_node_path9.default.join(workspace2.dir, ".github"), import_node_path9.default.join(workspace2.dir, ".github"));
   }
-  if (realDir(import_node_path5.default.join(workspace2.dir, ".github"))) {
-    args.push("--ro-bind", import_node_path5.default.join(workspace2.dir, ".github"), import_node_path5.default.join(workspace2.dir, ".github"));
+  const visible = (p) => !isMasked(p);
+  for (const file of credentials.files.filter(visible)) args.push("--ro-bind", "/dev/null", file);
+  for (const dir of credentials.dirs.filter(visible)) {
+    if (isWithin3(workspace2.dir, dir)) {
+      throw new GuardError("filesystem", `${dir} holds credentials (named by a variable in rules/credential-files.yml) and contains the workspace; the jail cannot hide one and show the other`);
+    }
+    args.push("--size", String(MASK_TMPFS_SIZE), "--perms", "0755", "--tmpfs", dir);
   }
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs9.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs12.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path5.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs9.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs12.default.writeFileSync(import_node_path9.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs12.default.writeFileSync(import_node_path9.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path9.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path9.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs12.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
   const nonce = import_node_crypto3.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
-  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path5.default.join(facts.home, f)).filter((f) => import_node_fs9.default.existsSync(f));
   const config = {
     nonce,
     agentUid: workspace2.agentUid,
@@ -8085,18 +8936,20 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs9.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs12.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
-      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs9.default.existsSync(d))],
-      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds],
-      allowedInRun: ["agent-guard"]
+      masked: [...masked, ...credentials.dirs.filter(visible)],
+      exposed: exposed.filter((p) => masked.some((m) => isWithin3(p, m) && p !== m)),
+      emptyFiles: credentials.files.filter(visible),
+      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs12.default.existsSync(f))]
     }
   };
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
+  import_node_fs12.default.writeFileSync(import_node_path9.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  const configFile = import_node_path9.default.join(privateDir, "config.json");
+  import_node_fs12.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
+  args.push("--ro-bind", import_node_path9.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", configFile, `${JAIL_DIR}/config.json`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push("--bind", input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
   args.push(
@@ -8132,11 +8985,11 @@ function planJail(input, workspace2) {
     `${JAIL_DIR}/init.js`,
     `${JAIL_DIR}/config.json`
   );
-  return { bwrapArgs: args, config, agentUid: workspace2.agentUid };
+  return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile] };
 }
 function makePrivateDir() {
-  const dir = import_node_fs9.default.mkdtempSync(import_node_path5.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
-  import_node_fs9.default.chmodSync(dir, 448);
+  const dir = import_node_fs12.default.mkdtempSync(import_node_path9.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
+  import_node_fs12.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -8150,31 +9003,33 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto3, import_node_fs9, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
+var import_node_child_process, import_node_crypto3, import_node_fs12, import_node_os2, import_node_path9, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
     import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs9 = __toESM(require("node:fs"));
-    import_node_os = __toESM(require("node:os"));
-    import_node_path5 = __toESM(require("node:path"));
+    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_os2 = __toESM(require("node:os"));
+    import_node_path9 = __toESM(require("node:path"));
+    init_credentialFiles();
     init_env();
     init_errors();
     init_gitConfig();
+    init_installs();
     init_jailInit();
+    init_limits();
     JAIL_DIR = "/run/agent-guard";
     NOBODY = 65534;
     BRIDGE_UID = 65533;
-    WORKSPACE_CREDENTIALS = /^gha-creds-[\w-]+\.json$/;
-    CREDENTIAL_FILES = [".npmrc", ".yarnrc", ".yarnrc.yml", ".git-credentials", ".gitconfig", ".netrc", ".pypirc", ".ssh", ".docker", ".kube", ".aws", ".azure", ".config/gh", ".config/gcloud", ".gnupg"];
+    SCRATCH_MASKS = /* @__PURE__ */ new Set(["/tmp", "/var/tmp", "/home"]);
   }
 });
 
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs10.default.readFileSync(file, "utf8").trim();
+    return import_node_fs13.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -8190,8 +9045,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs10.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs10.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs13.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs13.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -8230,7 +9085,7 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs10.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs13.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const lsm = read("/sys/kernel/security/lsm");
   if (lsm) checks.push({ name: "security modules", ok: true, detail: lsm });
   const container = inContainer();
@@ -8240,11 +9095,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs10.default.mkdtempSync(import_node_path6.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs13.default.mkdtempSync(import_node_path10.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs10.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs13.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -8261,14 +9116,14 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process2, import_node_fs10, import_node_os2, import_node_path6, import_node_stream, sink;
+var import_node_child_process2, import_node_fs13, import_node_os3, import_node_path10, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs10 = __toESM(require("node:fs"));
-    import_node_os2 = __toESM(require("node:os"));
-    import_node_path6 = __toESM(require("node:path"));
+    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_os3 = __toESM(require("node:os"));
+    import_node_path10 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
@@ -8453,6 +9308,18 @@ function positiveInt(flag, text) {
   if (!/^[1-9][0-9]{0,14}$/.test(text)) throw new GuardError("usage", `${flag} wants a positive whole number, got "${text}"`);
   return Number(text);
 }
+function parseSize(flag, text) {
+  const m = /^([1-9][0-9]{0,12})([kmgt]?)(i?b)?$/i.exec(text);
+  const bytes2 = m ? Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()] : NaN;
+  if (!m || !Number.isSafeInteger(bytes2) || m[3] && !m[2]) {
+    throw new GuardError("usage", `${flag} wants a size such as 512m or 4g, got "${text}"`);
+  }
+  return bytes2;
+}
+function atLeast(flag, value, min, hint) {
+  if (value < min) throw new GuardError("usage", `${flag} is too small; the least that works is ${hint}`);
+  return value;
+}
 function parseAllowHost(text) {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::([0-9]{1,5}))?$/.exec(text);
   const host = m?.[1].toLowerCase().replace(/^\[|\]$/g, "");
@@ -8528,18 +9395,27 @@ function parseRunArgs(args) {
       case "--timeout":
         opts.timeoutSeconds = positiveInt(flag, value);
         break;
+      case "--memory":
+        opts.memory = value === "none" ? "none" : atLeast(flag, parseSize(flag, value), MIN_MEMORY, "64m: the jail's own node process needs about 50 MiB");
+        break;
+      case "--pids":
+        opts.pids = value === "none" ? "none" : atLeast(flag, positiveInt(flag, value), MIN_PIDS, "32: node alone runs about ten threads, and each counts");
+        break;
+      case "--tmpfs-size":
+        opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_TMPFS, "1m");
+        break;
     }
   }
   opts.command = args.slice(i);
   if (opts.command.length === 0) throw new GuardError("usage", `no command to run. ${RUN_USAGE}`);
   return opts;
 }
-var RUN_USAGE, WITH_VALUE, HOSTNAME;
+var RUN_USAGE, WITH_VALUE, SIZE_UNITS, MIN_MEMORY, MIN_PIDS, MIN_TMPFS, HOSTNAME;
 var init_options = __esm({
   "src/guard/options.ts"() {
     "use strict";
     init_errors();
-    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--allow-provider-fetch] -- CMD [ARG...]";
+    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] -- CMD [ARG...]";
     WITH_VALUE = /* @__PURE__ */ new Set([
       "--provider",
       "--allow-host",
@@ -8548,8 +9424,15 @@ var init_options = __esm({
       "--max-requests",
       "--max-tokens",
       "--audit",
-      "--timeout"
+      "--timeout",
+      "--memory",
+      "--pids",
+      "--tmpfs-size"
     ]);
+    SIZE_UNITS = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+    MIN_MEMORY = 64 * 1024 ** 2;
+    MIN_PIDS = 32;
+    MIN_TMPFS = 1024 ** 2;
     HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
   }
 });
@@ -8705,7 +9588,7 @@ function compileRoute(spec) {
   const [, method, pattern] = m;
   const source = pattern.split(/(\{[a-z]+\})/).map((part) => /^\{[a-z]+\}$/.test(part) ? SEGMENT2 : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
   const regex = new RegExp(`^${source}$`);
-  return { method, pattern, matches: (path14) => regex.test(path14) };
+  return { method, pattern, matches: (path18) => regex.test(path18) };
 }
 function asStringArray(value, where) {
   if (value === void 0) return [];
@@ -8715,7 +9598,7 @@ function asStringArray(value, where) {
   return value;
 }
 function parseProviders(text) {
-  const doc = (0, import_yaml12.parse)(text);
+  const doc = (0, import_yaml13.parse)(text);
   const out = /* @__PURE__ */ new Map();
   for (const [name, raw] of Object.entries(doc ?? {})) {
     const where = `providers.yml: ${name}`;
@@ -8770,8 +9653,8 @@ function parseUpstream(text, where) {
   return url;
 }
 function builtinProviders() {
-  cached2 ??= parseProviders(providers_default);
-  return cached2;
+  cached3 ??= parseProviders(providers_default);
+  return cached3;
 }
 function homeFilesFor(provider, base) {
   const out = {};
@@ -8780,11 +9663,11 @@ function homeFilesFor(provider, base) {
   }
   return out;
 }
-var import_yaml12, SEGMENT2, LOOPBACK_HOSTS, cached2;
+var import_yaml13, SEGMENT2, LOOPBACK_HOSTS, cached3;
 var init_providers2 = __esm({
   "src/guard/providers.ts"() {
     "use strict";
-    import_yaml12 = __toESM(require_dist());
+    import_yaml13 = __toESM(require_dist());
     init_providers();
     init_errors();
     SEGMENT2 = "[A-Za-z0-9._-]+";
@@ -8808,7 +9691,7 @@ function checkTools(tools) {
 }
 function findProviderFetch(body) {
   const walk = (node, depth) => {
-    if (depth > MAX_DEPTH3) return "request body nested too deeply to check";
+    if (depth > MAX_DEPTH4) return "request body nested too deeply to check";
     if (Array.isArray(node)) {
       for (const item of node) {
         const found = walk(item, depth + 1);
@@ -8844,14 +9727,14 @@ function findProviderFetch(body) {
   };
   return walk(body, 0);
 }
-var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH3;
+var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH4;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
     FETCHING_TOOL_TYPE = /^(web_search|web_fetch|url_context|google_search|mcp$|mcp_)/;
     FETCHING_TOOL_KEYS = ["googleSearch", "google_search", "googleSearchRetrieval", "google_search_retrieval", "urlContext", "url_context"];
     REMOTE_REFERENCE_KEYS = /* @__PURE__ */ new Set(["image_url", "file_url", "document_url", "audio_url", "video_url", "fileUri", "file_uri"]);
-    MAX_DEPTH3 = 64;
+    MAX_DEPTH4 = 64;
   }
 });
 
@@ -8928,13 +9811,13 @@ var init_usage = __esm({
 // src/guard/proxy.ts
 function checkTarget(provider, method, target) {
   if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal(400, "absolute-form or odd request target");
-  const q = target.indexOf("?");
-  const path14 = q < 0 ? target : target.slice(0, q);
-  const rawQuery = q < 0 ? "" : target.slice(q + 1);
-  if (path14.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH.test(path14)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path14.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
-  const route = provider.routes.find((r) => r.method === method && r.matches(path14));
+  const q2 = target.indexOf("?");
+  const path18 = q2 < 0 ? target : target.slice(0, q2);
+  const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
+  if (path18.includes("%")) throw new Refusal(400, "percent-encoded path");
+  if (!SAFE_PATH.test(path18)) throw new Refusal(400, "path has characters outside the route alphabet");
+  if (path18.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
+  const route = provider.routes.find((r) => r.method === method && r.matches(path18));
   if (!route) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -8946,7 +9829,7 @@ function checkTarget(provider, method, target) {
     }
   }
   const query = kept.toString();
-  return { path: path14, query: query ? `?${query}` : "", route: route.pattern };
+  return { path: path18, query: query ? `?${query}` : "", route: route.pattern };
 }
 function checkHost(req2) {
   let hosts = 0;
@@ -9208,9 +10091,16 @@ var init_proxy = __esm({
 
 // src/guard/workflowCommands.ts
 function isMaybeWhitespace(byte) {
-  return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 128;
+  return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 28 && byte <= 31 || byte >= 128;
 }
-var ZWSP, COLON, HASH, BRACKET, LF, CR, WorkflowCommandNeutralizer;
+function logSafe(text) {
+  const visible = text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/g, (c) => {
+    const cp = c.charCodeAt(0);
+    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
+  });
+  return visible.replace(/##\[/g, "##\u200B[").replace(/^(\s*):(?=:)/, "$1:\u200B");
+}
+var ZWSP, COLON, HASH, BRACKET, LF, CR, MISREADABLE, Utf8Sanitizer, WorkflowCommandNeutralizer;
 var init_workflowCommands = __esm({
   "src/guard/workflowCommands.ts"() {
     "use strict";
@@ -9220,7 +10110,24 @@ var init_workflowCommands = __esm({
     BRACKET = 91;
     LF = 10;
     CR = 13;
+    MISREADABLE = /[\u0000\ufeff]/g;
+    Utf8Sanitizer = class {
+      decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+      transform(chunk) {
+        return this.clean(this.decoder.decode(chunk, { stream: true }), chunk);
+      }
+      /** What is left at the end of the stream: an unfinished sequence becomes U+FFFD. */
+      end() {
+        return this.clean(this.decoder.decode(), Buffer.alloc(0));
+      }
+      clean(text, original) {
+        const safe = text.replace(MISREADABLE, (c) => c === "\0" ? "\u2400" : "\uFFFD");
+        const out = Buffer.from(safe, "utf8");
+        return out.equals(original) ? original : out;
+      }
+    };
     WorkflowCommandNeutralizer = class {
+      sanitizer = new Utf8Sanitizer();
       /** 0: only blanks so far on this line, 1: blanks then one ':', 2: anything else. */
       lineState = 0;
       last1 = LF;
@@ -9229,7 +10136,13 @@ var init_workflowCommands = __esm({
         return this.last1 === LF || this.last1 === CR;
       }
       transform(chunk) {
-        let inserts = 0;
+        return this.neutralize(this.sanitizer.transform(chunk));
+      }
+      /** Call once when the stream ends: flushes a cut UTF-8 sequence as U+FFFD. */
+      end() {
+        return this.neutralize(this.sanitizer.end());
+      }
+      neutralize(chunk) {
         const positions = [];
         for (let i = 0; i < chunk.length; i++) {
           const byte = chunk[i];
@@ -9245,14 +10158,12 @@ var init_workflowCommands = __esm({
           if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape = true;
           if (escape) {
             positions.push(i);
-            inserts++;
-            this.last2 = ZWSP[ZWSP.length - 2];
             this.last1 = ZWSP[ZWSP.length - 1];
           }
           this.last2 = this.last1;
           this.last1 = byte;
         }
-        if (inserts === 0) return chunk;
+        if (positions.length === 0) return chunk;
         const parts = [];
         let from = 0;
         for (const at of positions) {
@@ -9280,7 +10191,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs11.default.chmodSync(socketPath, 438);
+      import_node_fs14.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -9307,18 +10218,29 @@ function chooseProviders(opts, env) {
   });
 }
 async function runGuarded(opts, io) {
-  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os3.default.homedir(), env: io.env };
+  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os4.default.homedir(), env: io.env };
   if (process.platform !== "linux") throw new GuardError("jail", "the jail needs Linux namespaces; this is " + process.platform);
   const chosen = chooseProviders(opts, io.env);
   const elevation = findElevation(facts);
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs11.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs14.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
-  const audit = new AuditLog(opts.auditFile);
+  const agentWritable = [workspace2.dir];
+  const audit = new AuditLog(opts.auditFile ? openGuardFile(opts.auditFile, agentWritable, facts.uid, "--audit") : void 0);
   const budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
+  const limits = resolveLimits(opts);
+  let cgroups;
+  try {
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto4.default.randomBytes(6).toString("hex")}`, import_node_fs14.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs14.default.readFileSync("/proc/self/cgroup", "utf8"));
+  } catch (err) {
+    audit.close();
+    throw err instanceof GuardError ? err : new GuardError("limits", `cannot read this process's cgroups: ${err.message}`);
+  }
+  const sudo = elevation.kind === "sudo" ? elevation.sudo : void 0;
+  let cgroupsMade = false;
   const privateDir = makePrivateDir();
   const servers = [];
   const lifelines = /* @__PURE__ */ new Set();
@@ -9336,7 +10258,7 @@ async function runGuarded(opts, io) {
         audit,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path7.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path11.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -9348,7 +10270,7 @@ async function runGuarded(opts, io) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path7.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path11.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -9365,7 +10287,7 @@ async function runGuarded(opts, io) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path7.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path11.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -9387,24 +10309,46 @@ async function runGuarded(opts, io) {
         privateDir,
         lifelineSocket,
         secrets,
+        limits,
         homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base)))
       },
       workspace2
     );
-    const exitCode = await runJail(elevation.kind === "sudo" ? elevation.sudo : void 0, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
+    const start = jailStartScript(cgroups, plan.config.nonce, facts.uid === 0 ? [] : plan.rootOnlyFiles);
+    cgroupsMade = cgroups.length > 0;
+    const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
-    return { exitCode, audit };
+    if (exitCode === 127) io.stderr.write(notFoundHint(env.PATH, plan.exposure.skipped));
+    return { exitCode, audit, agentWritable };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
-    import_node_fs11.default.rmSync(privateDir, { recursive: true, force: true });
+    if (cgroupsMade) await removeCgroups(sudo, cgroups, io);
+    import_node_fs14.default.rmSync(privateDir, { recursive: true, force: true });
   }
 }
-function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
+function notFoundHint(jailPath, skipped) {
+  const left = skipped.length > 0 ? ` Left out: ${skipped.slice(0, 3).join("; ")}${skipped.length > 3 ? `; and ${skipped.length - 3} more` : ""}.` : "";
+  return `agent-guard: the agent exited 127 (command not found?). The jail hides HOME, /tmp, RUNNER_TEMP and the runner's folders; programs installed there are shown only when their folder is on PATH (${jailPath}) or they are the command itself.${logSafe(left)}
+`;
+}
+async function removeCgroups(sudo, cgroups, io) {
+  let problem;
+  if (sudo) {
+    const r = (0, import_node_child_process3.spawnSync)(sudo, ["-n", "--", "/bin/sh", "-c", cgroupCleanupScript(cgroups)], { encoding: "utf8", timeout: 15e3 });
+    if (r.status !== 0) problem = (r.stderr || r.error?.message || `cleanup exited ${r.status}`).trim().split("\n")[0];
+  } else {
+    problem = await removeCgroupsDirectly(cgroups);
+  }
+  if (problem) io.stderr.write(`agent-guard: limits layer: ${problem}
+`);
+}
+function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io) {
   return new Promise((resolve3, reject) => {
-    const file = sudo ?? bwrap;
-    const args = sudo ? ["-n", "--", bwrap, ...bwrapArgs] : bwrapArgs;
+    const shell = ["/bin/sh", "-c", startScript, "agent-guard-jail", bwrap, ...bwrapArgs];
+    const file = sudo ?? shell[0];
+    const args = sudo ? ["-n", "--", ...shell] : shell.slice(1);
     const child = (0, import_node_child_process3.spawn)(file, args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, stdio: ["inherit", "pipe", "pipe"] });
     const outFilter = new WorkflowCommandNeutralizer();
     const errFilter = new WorkflowCommandNeutralizer();
@@ -9455,6 +10399,8 @@ function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
       if (timer) clearTimeout(timer);
       process.off("SIGTERM", onTerm);
       process.off("SIGINT", onInt);
+      io.stdout.write(outFilter.end());
+      io.stderr.write(errFilter.end());
       if (!outFilter.atLineStart) io.stdout.write("\n");
       if (!errFilter.atLineStart) io.stderr.write("\n");
       if (timedOut) {
@@ -9469,19 +10415,33 @@ function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
         return;
       }
       if (handshake === "waiting") {
+        const limitsMarker = `AGENT_GUARD_LIMITS ${nonce} `;
+        const limitsLine = early.split("\n").find((l) => l.startsWith(limitsMarker));
+        if (limitsLine) {
+          const lines = early.split("\n").map((l) => l.trim()).filter(Boolean);
+          const reason = lines[lines.indexOf(limitsLine.trim()) - 1];
+          const what = limitsLine.slice(limitsMarker.length).trim();
+          reject(new GuardError("limits", `cannot limit the jail's resources, the agent did not run: ${what}${reason ? ` (${reason})` : ""}`));
+          return;
+        }
         const firstLine = early.split("\n").find((l) => l.trim()) ?? `exit ${code3 ?? signal}`;
         reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
         return;
       }
-      resolve3(code3 ?? 128 + (signal ? import_node_os3.default.constants.signals[signal] : 1));
+      resolve3(code3 ?? 128 + (signal ? import_node_os4.default.constants.signals[signal] : 1));
     });
   });
 }
-function writeStepSummary(env, audit, exitCode) {
+function writeStepSummary(env, result) {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    import_node_fs11.default.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
+    const fd = openGuardFile(file, result.agentWritable, process.getuid?.() ?? -1, "GITHUB_STEP_SUMMARY");
+    try {
+      import_node_fs14.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
+    } finally {
+      import_node_fs14.default.closeSync(fd);
+    }
   } catch {
   }
 }
@@ -9489,16 +10449,16 @@ async function runMain(args) {
   const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   try {
     const opts = parseRunArgs(args);
-    const { exitCode, audit } = await runGuarded(opts, io);
-    io.stderr.write(audit.summaryLine(exitCode) + "\n");
-    writeStepSummary(io.env, audit, exitCode);
-    return exitCode;
+    const result = await runGuarded(opts, io);
+    io.stderr.write(result.audit.summaryLine(result.exitCode) + "\n");
+    writeStepSummary(io.env, result);
+    return result.exitCode;
   } catch (err) {
     if (err instanceof GuardError) {
-      io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${err.message}
+      io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${logSafe(err.message)}
 `);
     } else {
-      io.stderr.write(`agent-guard: internal error: ${err?.message ?? String(err)}
+      io.stderr.write(`agent-guard: internal error: ${logSafe(err?.message ?? String(err))}
 `);
     }
     return GUARD_FAILURE_EXIT;
@@ -9513,21 +10473,23 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_fs11, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
+var import_node_child_process3, import_node_crypto4, import_node_fs14, import_node_net2, import_node_os4, import_node_path11, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_crypto4 = __toESM(require("node:crypto"));
+    import_node_fs14 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
-    import_node_os3 = __toESM(require("node:os"));
-    import_node_path7 = __toESM(require("node:path"));
+    import_node_os4 = __toESM(require("node:os"));
+    import_node_path11 = __toESM(require("node:path"));
     init_audit();
     init_doctor();
     init_egress();
     init_env();
     init_errors();
     init_jail();
+    init_limits();
     init_options();
     init_providers2();
     init_proxy();
@@ -10846,15 +11808,15 @@ var require_dist_node9 = __commonJS({
         octokit.log.debug("request", options);
         const start = Date.now();
         const requestOptions = octokit.request.endpoint.parse(options);
-        const path14 = requestOptions.url.replace(options.baseUrl, "");
+        const path18 = requestOptions.url.replace(options.baseUrl, "");
         return request(options).then((response) => {
           octokit.log.info(
-            `${requestOptions.method} ${path14} - ${response.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path18} - ${response.status} in ${Date.now() - start}ms`
           );
           return response;
         }).catch((error) => {
           octokit.log.info(
-            `${requestOptions.method} ${path14} - ${error.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path18} - ${error.status} in ${Date.now() - start}ms`
           );
           throw error;
         });
@@ -13541,16 +14503,12 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs16 = __toESM(require("node:fs"));
-
-// src/checks/types.ts
-var SEVERITIES = ["critical", "high", "medium", "low"];
-function severityRank(s) {
-  return 4 - SEVERITIES.indexOf(s);
-}
+var import_node_fs19 = __toESM(require("node:fs"));
+init_types();
 
 // src/config.ts
 var import_node_fs = __toESM(require("node:fs"));
+init_types();
 
 // src/workflow/yaml.ts
 var import_yaml = __toESM(require_dist());
@@ -13563,10 +14521,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path14, text) {
+function makeSourceFile(path18, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path14, text, lineStarts };
+  return { path: path18, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -13618,8 +14576,8 @@ var Converter = class {
       return converted;
     }
     const anchored = !!node.anchor;
-    const cached3 = anchored ? this.cache.get(node) : void 0;
-    if (cached3) return cached3;
+    const cached4 = anchored ? this.cache.get(node) : void 0;
+    if (cached4) return cached4;
     const [start, end] = node.range ?? [0, 0];
     let result;
     if ((0, import_yaml.isMap)(node)) {
@@ -13735,29 +14693,29 @@ function locateInScalar(file, scalar, valueOffset, length) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path14) {
+function readConfig(path18) {
   let text;
   try {
-    text = import_node_fs.default.readFileSync(path14, "utf8");
+    text = import_node_fs.default.readFileSync(path18, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path14}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path18}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path14, text);
+  return parseConfig(path18, text);
 }
-function parseConfig(path14, text) {
-  const file = makeSourceFile(path14, text);
+function parseConfig(path18, text) {
+  const file = makeSourceFile(path18, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path18}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
   const fail2 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path18}:${pos.line}:${pos.column}: ${message}`);
   };
   const map = expectMap(root, "the config", fail2);
   for (const { key: key2, value } of map.pairs) {
@@ -13871,8 +14829,8 @@ function readCommand(node, fail2) {
     instructionFiles: []
   };
 }
-function globMatch(pattern, path14) {
-  const normalized = path14.replace(/\\/g, "/");
+function globMatch(pattern, path18) {
+  const normalized = path18.replace(/\\/g, "/");
   const re = new RegExp(
     "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
   );
@@ -13887,107 +14845,14 @@ var import_node_path4 = __toESM(require("node:path"));
 var import_node_crypto = require("node:crypto");
 var import_node_fs2 = __toESM(require("node:fs"));
 var import_node_path = __toESM(require("node:path"));
-
-// src/report/common.ts
-var path = __toESM(require("path"));
-var TOOL_NAME = "agent-guard";
-var TOOL_URI = "https://github.com/agent-guard/agent-guard";
-function cmpStr(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function cmpOpt(a, b) {
-  return cmpStr(a ?? "", b ?? "");
-}
-function compareFindings(a, b) {
-  return cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.rule, b.rule) || severityRank(b.severity) - severityRank(a.severity) || cmpOpt(a.job, b.job) || cmpOpt(a.step, b.step) || cmpStr(a.message, b.message);
-}
-function sortFindings(findings) {
-  return [...findings].sort(compareFindings);
-}
-function sortErrors(errors) {
-  return [...errors].sort(
-    (a, b) => cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.message, b.message)
-  );
-}
-function sortRules(rules) {
-  const byId = /* @__PURE__ */ new Map();
-  for (const r of rules) if (!byId.has(r.id)) byId.set(r.id, r);
-  return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
-}
-function countBySeverity(findings) {
-  const counts = { critical: 0, high: 0, medium: 0, low: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return counts;
-}
-function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-function severityBreakdown(counts) {
-  return SEVERITIES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(", ");
-}
-function errorFileCount(errors) {
-  return new Set(errors.map((e) => e.file)).size;
-}
-function countLine(result) {
-  const counts = countBySeverity(result.findings);
-  const n = result.findings.length;
-  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
-  let line = `${head} in ${plural(result.stats.files, "file")}`;
-  const bad = errorFileCount(result.errors);
-  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
-  return line;
-}
-function repoPath(file, root) {
-  let f = file;
-  if (root !== void 0) {
-    let rel;
-    if (path.isAbsolute(f)) rel = path.relative(path.resolve(root), f);
-    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path.win32.relative(root, f);
-    if (rel) f = rel;
-  }
-  f = f.replace(/\\/g, "/");
-  while (f.startsWith("./")) f = f.slice(2);
-  return f;
-}
-var UNSAFE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function sanitizeTerminal(s) {
-  return s.replace(UNSAFE_RE, (ch) => {
-    const cp = ch.charCodeAt(0);
-    if (cp < 32) return String.fromCharCode(9216 + cp);
-    if (cp === 127) return "\u2421";
-    return "\uFFFD";
-  });
-}
-function splitLines(text) {
-  return text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
-}
-function wrap(text, width) {
-  const out = [];
-  for (const para of text.split("\n")) {
-    const words = para.split(/[ \t]+/).filter((w) => w !== "");
-    if (words.length === 0) {
-      out.push("");
-      continue;
-    }
-    let line = "";
-    for (const w of words) {
-      if (line === "") line = w;
-      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
-      else {
-        out.push(line);
-        line = w;
-      }
-    }
-    out.push(line);
-  }
-  while (out.length > 1 && out[out.length - 1] === "") out.pop();
-  return out;
-}
+init_common();
 
 // src/report/sarif.ts
 var import_crypto = require("crypto");
 var path2 = __toESM(require("path"));
 var import_url = require("url");
+init_types();
+init_common();
 var SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
 var SRCROOT = "%SRCROOT%";
 var FINGERPRINT_KEY = "agentGuardFindingHash/v1";
@@ -14412,6 +15277,9 @@ function baselineNote(file, outcome) {
   if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? "" : "s"} no longer found (fixed or changed; refresh with --write-baseline)`;
   return line;
 }
+
+// src/action/lint.ts
+init_types();
 
 // src/lint.ts
 var import_node_fs4 = __toESM(require("node:fs"));
@@ -14967,17 +15835,17 @@ var Parser = class {
     let segment = start + 1;
     let i = segment;
     for (; ; ) {
-      const q = src.indexOf("'", i);
-      if (q < 0) throw this.fail("unterminated string literal", start);
-      if (src.charCodeAt(q + 1) === C_QUOTE) {
-        value += src.slice(segment, q + 1);
-        i = segment = q + 2;
+      const q2 = src.indexOf("'", i);
+      if (q2 < 0) throw this.fail("unterminated string literal", start);
+      if (src.charCodeAt(q2 + 1) === C_QUOTE) {
+        value += src.slice(segment, q2 + 1);
+        i = segment = q2 + 2;
         continue;
       }
-      value += src.slice(segment, q);
+      value += src.slice(segment, q2);
       this.tok = T_STRING;
       this.tokValue = value;
-      this.tokEnd = this.pos = q + 1;
+      this.tokEnd = this.pos = q2 + 1;
       return;
     }
   }
@@ -15215,9 +16083,9 @@ function chainRoot(e, segments, indexes2) {
   }
 }
 function joinPath(root, segments) {
-  let path14 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path14 += "." + segments[k];
-  return path14;
+  let path18 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path18 += "." + segments[k];
+  return path18;
 }
 function accessPath(e) {
   const segments = [];
@@ -17249,13 +18117,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path14 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path14.split("/");
+  const path18 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path18.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path14 === prefix || path14.startsWith(`${prefix}/`)) return action;
+    if (path18 === prefix || path18.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -18863,8 +19731,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path14 = accessPath(e);
-      return path14 ? contextValue(path14, s) : ANY;
+      const path18 = accessPath(e);
+      return path18 ? contextValue(path18, s) : ANY;
     }
   }
 }
@@ -18970,9 +19838,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path14, s) {
+function contextValue(path18, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path14) {
+  switch (path18) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -19002,7 +19870,7 @@ function contextValue(path14, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path14.split(".");
+  const parts = path18.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -19361,15 +20229,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
-    const path14 = ref.path;
-    const matches = this.matchSources(path14, ref.functions);
+    const path18 = ref.path;
+    const matches = this.matchSources(path18, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path14 },
-        hops: [hopAt(file, at(), `${path14} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path18 },
+        hops: [hopAt(file, at(), `${path18} is ${describe2(source)}`)]
       }));
     }
-    const parts = path14.split(".");
+    const parts = path18.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -19390,12 +20258,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path14, functions) {
-    if (!path14.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path14);
+  matchSources(path18, functions) {
+    if (!path18.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path18);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path14 === w.path || serialised && pathWithin(w.path, path14));
+    return this.sources.wholeObjects.filter((w) => path18 === w.path || serialised && pathWithin(w.path, path18));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -19586,11 +20454,11 @@ var TaintEngine = class {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path14, pattern) {
-  const p = path14.split(".");
-  const q = pattern.split(".");
-  if (p.length < q.length) return false;
-  for (let i = 0; i < q.length; i++) if (q[i] !== "*" && q[i] !== p[i] && p[i] !== "*") return false;
+function pathWithin(path18, pattern) {
+  const p = path18.split(".");
+  const q2 = pattern.split(".");
+  if (p.length < q2.length) return false;
+  for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
   return true;
 }
 function describe2(source) {
@@ -19626,9 +20494,9 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path14) {
-      const cached3 = memo.get(path14);
-      if (cached3) return cached3;
+    contextsAbove(path18) {
+      const cached4 = memo.get(path18);
+      if (cached4) return cached4;
       const out = [];
       const walk = (node, segments, i) => {
         out.push(...node.contexts);
@@ -19642,8 +20510,8 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path14.split("."), 0);
-      if (memo.size < 1e4) memo.set(path14, out);
+      walk(root, path18.split("."), 0);
+      if (memo.size < 1e4) memo.set(path18, out);
       return out;
     }
   };
@@ -19680,8 +20548,8 @@ function guardActionScript(step) {
   return run?.kind === "scalar" ? run : void 0;
 }
 function runsWrappedClaude(step) {
-  const path14 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path14);
+  const path18 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path18);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -19856,8 +20724,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path14, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path14.trim() || path14.includes(f.path));
+function fileChannel(step, engine, path18, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path18.trim() || path18.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -20267,9 +21135,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path14 = inputOf(later.step.with, "path");
-    if (path14 && TRANSCRIPTS.test(path14.text)) {
-      out.push({ step: later, offset: path14.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path14.text.trim()})` });
+    const path18 = inputOf(later.step.with, "path");
+    if (path18 && TRANSCRIPTS.test(path18.text)) {
+      out.push({ step: later, offset: path18.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path18.text.trim()})` });
     }
   }
   return out;
@@ -20621,8 +21489,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path14) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path14);
+function isWorkflowPath(path18) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path18);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -20707,19 +21575,19 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path14;
+  let path18;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path14 = [...probe.job.via, ...best.taint.hops, sink2];
+    path18 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (kind !== "workflow" || !secrets) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
     severity = "medium";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path14 = [...probe.job.via, sink2];
+    path18 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
@@ -20731,7 +21599,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label } : {},
     message,
-    path: path14,
+    path: path18,
     capabilities: secrets?.capabilities ?? [],
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
@@ -20775,6 +21643,7 @@ function secretNames(text) {
 var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, agentOutputLeak, unresolvedRemote];
 
 // src/lint.ts
+init_types();
 function lint(options) {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
@@ -20951,6 +21820,7 @@ function defaultConfigPath(paths) {
 }
 
 // src/report/github.ts
+init_common();
 var CONTROL_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 function inert(s) {
   return s.replace(CONTROL_RE, (ch) => {
@@ -21019,6 +21889,7 @@ function errorAnnotation(e, root) {
 }
 
 // src/report/json.ts
+init_common();
 var JSON_REPORT_VERSION = 1;
 function toJsonReport(result, opts) {
   return {
@@ -21072,6 +21943,7 @@ function jsonStats(s) {
 }
 
 // src/report/text.ts
+init_common();
 var TAB_WIDTH = 4;
 var MAX_SOURCE_WIDTH = 96;
 var WRAP_WIDTH = 100;
@@ -21241,162 +22113,9 @@ function charWidth(cp) {
   return 1;
 }
 
-// src/report/summary.ts
-var SUMMARY_LIMIT_BYTES = 1024 * 1024;
-var MAX_MESSAGE = 2e3;
-var MAX_FIX = 4e3;
-var MAX_NOTE = 300;
-var MAX_HOPS = 30;
-var MAX_SUMMARY_LINE = 160;
-var CONTROL_RE2 = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function inert2(s) {
-  return s.replace(/\r\n?/g, "\n").replace(CONTROL_RE2, (ch) => {
-    const cp = ch.charCodeAt(0);
-    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
-  });
-}
-function clip(s, max) {
-  return s.length > max ? `${s.slice(0, max - 1)}\u2026` : s;
-}
-function html(s) {
-  return inert2(s).replace(/[\n\t]+/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-function md(s, breaks = false) {
-  const lines = inert2(s).split("\n").map(
-    (l) => l.replace(/\t/g, " ").replace(/[\\`*_[\]{}|~!#]/g, (c) => `\\${c}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-  );
-  return lines.join(breaks ? "<br>" : " ");
-}
-function code(s) {
-  return `<code>${md(s)}</code>`;
-}
-function docsLink(url) {
-  if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return "";
-  return `[docs](${url.replace(/\(/g, "%28").replace(/\)/g, "%29").replace(/\|/g, "%7C")})`;
-}
-function bytes(s) {
-  return Buffer.byteLength(s, "utf8");
-}
-function formatStepSummary(result, opts = {}) {
-  const limit2 = opts.maxBytes ?? SUMMARY_LIMIT_BYTES;
-  const findings = [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || compareFindings(a, b));
-  const errors = sortErrors(result.errors);
-  const counts = countBySeverity(findings);
-  const head = [];
-  const icon = findings.length > 0 ? "\u26A0\uFE0F" : errors.length > 0 ? "\u2757" : "\u2705";
-  head.push(`## ${icon} ${TOOL_NAME}: ${countLine(result)}`, "");
-  const s = result.stats;
-  head.push(
-    `Scanned ${plural(s.files, "file")} (${plural(s.workflows, "workflow")}, ${plural(s.actions, "action")}): ${plural(s.jobs, "job")}, ${plural(s.steps, "step")}, ${plural(s.agentSteps, "agent step")}.`,
-    ""
-  );
-  if (findings.length > 0) {
-    head.push("| Severity | Findings |", "| --- | ---: |");
-    for (const sev of SEVERITIES) head.push(`| ${sev} | ${counts[sev]} |`);
-    head.push("");
-    head.push(...ruleTable(findings, result.rules), "");
-  }
-  const tail = errors.length > 0 ? errorSection(errors, Math.floor(limit2 / 4)) : [];
-  const headText = head.join("\n");
-  const tailText = tail.length > 0 ? `${tail.join("\n")}
-` : "";
-  const reserve = 512;
-  let budget = limit2 - bytes(headText) - bytes(tailText) - reserve;
-  const body = [];
-  if (findings.length > 0) {
-    body.push("### Findings", "");
-    budget -= bytes("### Findings\n\n");
-    let shown = 0;
-    for (const f of findings) {
-      const block = findingBlock(f).join("\n");
-      const size = bytes(block) + 1;
-      if (size > budget) break;
-      body.push(block);
-      budget -= size;
-      shown++;
-    }
-    if (shown < findings.length) {
-      const more = findings.length - shown;
-      body.push(
-        `> [!NOTE]`,
-        `> ${more} more finding${more === 1 ? "" : "s"} not shown: the summary is limited to ${Math.floor(limit2 / 1024)} KiB. Run ${TOOL_NAME} with \`--format json\` or \`--format sarif\` for the full list.`,
-        ""
-      );
-    }
-  }
-  let out = `${headText}
-${body.length > 0 ? `${body.join("\n")}
-` : ""}${tailText}`;
-  if (bytes(out) > limit2) out = truncateBytes(out, limit2);
-  return out;
-}
-function ruleTable(findings, rules) {
-  const meta = new Map(sortRules(rules).map((r) => [r.id, r]));
-  const byRule = /* @__PURE__ */ new Map();
-  for (const f of findings) {
-    const e = byRule.get(f.rule);
-    if (!e) byRule.set(f.rule, { count: 1, severity: f.severity });
-    else {
-      e.count++;
-      if (severityRank(f.severity) > severityRank(e.severity)) e.severity = f.severity;
-    }
-  }
-  const rows = [...byRule.entries()].sort(
-    ([a, x], [b, y]) => severityRank(y.severity) - severityRank(x.severity) || y.count - x.count || (a < b ? -1 : a > b ? 1 : 0)
-  );
-  const out = ["| Rule | Severity | Findings | Docs |", "| --- | --- | ---: | --- |"];
-  for (const [id, e] of rows) {
-    const m = meta.get(id);
-    const title = m ? ` ${md(m.title)}` : "";
-    out.push(`| ${code(id)}${title} | ${e.severity} | ${e.count} | ${m ? docsLink(m.docs) : ""} |`);
-  }
-  return out;
-}
-function findingBlock(f) {
-  const firstLine = clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
-  const out = [
-    "<details>",
-    `<summary><strong>${f.severity}</strong> <code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLine)}</summary>`,
-    ""
-  ];
-  const where = [`${code(`${f.file}:${f.line}:${f.column}`)}`];
-  if (f.job !== void 0) where.push(`job ${code(f.job)}`);
-  if (f.step !== void 0) where.push(`step ${code(f.step)}`);
-  out.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
-  out.push(`**Message:** ${md(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
-  if (f.path.length > 0) {
-    const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
-    if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
-    out.push(`**Path:** ${hops.join(" \u2192 ")}`, "");
-  }
-  if (f.capabilities.length > 0) out.push(`**Agent holds:** ${f.capabilities.map((c) => code(c)).join(", ")}`, "");
-  if (f.fix.trim() !== "") out.push(`**Fix:** ${md(clip(f.fix.trim(), MAX_FIX), true)}`, "");
-  out.push("</details>", "");
-  return out;
-}
-function errorSection(errors, budget) {
-  const out = ["### Files that could not be read", ""];
-  let used = bytes(out.join("\n"));
-  let shown = 0;
-  for (const e of errors) {
-    const line = `- ${code(`${e.file}:${e.line}:${e.column}`)}: ${md(clip(e.message.trim(), MAX_MESSAGE))}`;
-    if (used + bytes(line) + 1 > budget) break;
-    out.push(line);
-    used += bytes(line) + 1;
-    shown++;
-  }
-  if (shown < errors.length) out.push(`- \u2026 and ${errors.length - shown} more`);
-  out.push("");
-  return out;
-}
-function truncateBytes(s, limit2) {
-  const buf = Buffer.from(s, "utf8");
-  let end = Math.max(0, limit2);
-  while (end > 0 && end < buf.length && (buf[end] & 192) === 128) end--;
-  return buf.subarray(0, end).toString("utf8");
-}
-
 // src/report/index.ts
+init_summary();
+init_common();
 var FORMATS = ["text", "json", "sarif", "github"];
 function isFormat(s) {
   return FORMATS.includes(s);
@@ -21424,6 +22143,9 @@ function colorEnabled(isTTY, env) {
   if (env.TERM === "dumb") return false;
   return isTTY === true;
 }
+
+// src/action/lint.ts
+init_summary();
 
 // src/guard/untrusted.ts
 var import_node_fs5 = __toESM(require("node:fs"));
@@ -21727,14 +22449,14 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path9 = __toESM(require("node:path"));
+var import_node_path13 = __toESM(require("node:path"));
 init_command();
 init_errors();
 init_options();
 
 // src/guard/wrap.ts
-var import_node_fs12 = __toESM(require("node:fs"));
-var import_node_path8 = __toESM(require("node:path"));
+var import_node_fs15 = __toESM(require("node:fs"));
+var import_node_path12 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
@@ -21756,33 +22478,33 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path8.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path8.default.isAbsolute(rel);
+  const rel = import_node_path12.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path12.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs12.default.realpathSync(p);
+    return import_node_fs15.default.realpathSync(p);
   } catch {
-    return import_node_path8.default.resolve(p);
+    return import_node_path12.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs12.default.accessSync(p, import_node_fs12.default.constants.X_OK);
-    return import_node_fs12.default.statSync(p).isFile();
+    import_node_fs15.default.accessSync(p, import_node_fs15.default.constants.X_OK);
+    return import_node_fs15.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs12.default.openSync(p, "r");
+    const fd = import_node_fs15.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs12.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs15.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs12.default.closeSync(fd);
+      import_node_fs15.default.closeSync(fd);
     }
   } catch {
     return false;
@@ -21791,8 +22513,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path8.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path8.default.join(dir, "claude");
+    if (!import_node_path12.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path12.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -21837,12 +22559,12 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path8.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path12.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path8.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs12.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  const guard = realOrSelf(import_node_path12.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs15.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
@@ -21850,7 +22572,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path8.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path12.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -21871,12 +22593,12 @@ function prepareClaudeWrapper(input, io) {
   return { spec, options, text: renderClaudeWrapper(spec) };
 }
 function installWrapper(dir, text) {
-  import_node_fs12.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path8.default.join(dir, "claude");
-  const tmp = import_node_path8.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs12.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs12.default.chmodSync(tmp, 493);
-  import_node_fs12.default.renameSync(tmp, target);
+  import_node_fs15.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path12.default.join(dir, "claude");
+  const tmp = import_node_path12.default.join(dir, `.claude.${process.pid}.tmp`);
+  import_node_fs15.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs15.default.chmodSync(tmp, 493);
+  import_node_fs15.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
@@ -21887,7 +22609,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path8.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path12.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -21903,6 +22625,7 @@ function wrapMain(args, io) {
 }
 
 // src/action/run.ts
+init_summary();
 var OVERRIDE = "allow-on-untrusted: true";
 var RUN_SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"];
 function guardArgsFromInputs(ctx, defaultProviders = []) {
@@ -21986,7 +22709,7 @@ function actionWrap(ctx, self) {
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail(ctx, refusal);
-    const target = installWrapper(import_node_path9.default.join(temp, "agent-guard"), prepared.text);
+    const target = installWrapper(import_node_path13.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     setOutputs(ctx, { "claude-wrapper": target });
@@ -22030,7 +22753,7 @@ async function actionMain(args, ctx, self) {
 init_command();
 
 // src/parallel.ts
-var import_node_os4 = __toESM(require("node:os"));
+var import_node_os5 = __toESM(require("node:os"));
 var import_node_worker_threads = require("node:worker_threads");
 var PARALLEL_THRESHOLD = 256;
 var MESSAGE_KIND = "agent-guard-lint-share";
@@ -22054,7 +22777,7 @@ async function lintInParallel(options, entryScript, workers = defaultWorkers()) 
 function defaultWorkers() {
   const forced = Number(process.env.AGENT_GUARD_THREADS);
   if (Number.isInteger(forced) && forced >= 1) return Math.min(forced, 16);
-  const cores = typeof import_node_os4.default.availableParallelism === "function" ? import_node_os4.default.availableParallelism() : import_node_os4.default.cpus().length;
+  const cores = typeof import_node_os5.default.availableParallelism === "function" ? import_node_os5.default.availableParallelism() : import_node_os5.default.cpus().length;
   return Math.max(1, Math.min(cores, 8));
 }
 function runShare(entryScript, share) {
@@ -22077,24 +22800,25 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs15 = __toESM(require("node:fs"));
+var import_node_fs18 = __toESM(require("node:fs"));
+init_types();
 
 // src/online/cache.ts
-var import_node_crypto4 = __toESM(require("node:crypto"));
-var import_node_fs13 = __toESM(require("node:fs"));
-var import_node_os5 = __toESM(require("node:os"));
-var import_node_path10 = __toESM(require("node:path"));
+var import_node_crypto5 = __toESM(require("node:crypto"));
+var import_node_fs16 = __toESM(require("node:fs"));
+var import_node_os6 = __toESM(require("node:os"));
+var import_node_path14 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path10.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path10.default.resolve(env.XDG_CACHE_HOME) : import_node_path10.default.join(import_node_os5.default.homedir(), ".cache");
-  return import_node_path10.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path14.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path14.default.resolve(env.XDG_CACHE_HOME) : import_node_path14.default.join(import_node_os6.default.homedir(), ".cache");
+  return import_node_path14.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path10.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path14.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -22107,7 +22831,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs13.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs16.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -22118,15 +22842,15 @@ var DiskCache = class {
   set(space, key2, value) {
     if (!this.dir) return;
     const file = this.file(space, key2);
-    const tmp = `${file}.${process.pid}.${import_node_crypto4.default.randomBytes(4).toString("hex")}.tmp`;
+    const tmp = `${file}.${process.pid}.${import_node_crypto5.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs13.default.mkdirSync(import_node_path10.default.dirname(file), { recursive: true });
-      import_node_fs13.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs13.default.renameSync(tmp, file);
+      import_node_fs16.default.mkdirSync(import_node_path14.default.dirname(file), { recursive: true });
+      import_node_fs16.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs16.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs13.default.rmSync(tmp, { force: true });
+        import_node_fs16.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -22137,8 +22861,8 @@ var DiskCache = class {
     }
   }
   file(space, key2) {
-    const hash = import_node_crypto4.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path10.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    const hash = import_node_crypto5.default.createHash("sha256").update(key2).digest("hex");
+    return import_node_path14.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
@@ -22195,14 +22919,14 @@ var GitHubClient = class {
     if (isCommitSha(ref)) return Promise.resolve(ref.toLowerCase());
     const key2 = `${repoKey(owner, repo)}@${ref}`;
     return this.once(`ref:${key2}`, async () => {
-      const cached3 = this.cache.get("ref", key2);
+      const cached4 = this.cache.get("ref", key2);
       const what = `${owner}/${repo}@${ref}`;
       const res = await this.request(
         "GET /repos/{owner}/{repo}/commits/{ref}",
-        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached3 ? { "if-none-match": cached3.etag } : {} } },
+        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached4 ? { "if-none-match": cached4.etag } : {} } },
         what
       );
-      if (res.status === 304 && cached3) return cached3.sha;
+      if (res.status === 304 && cached4) return cached4.sha;
       const sha = textOf(res.data).trim().toLowerCase();
       if (!isCommitSha(sha)) throw new GitHubError("invalid", `${what}: GitHub did not answer with a commit SHA`);
       if (res.headers.etag) this.cache.set("ref", key2, { sha, etag: res.headers.etag });
@@ -22210,17 +22934,17 @@ var GitHubClient = class {
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path14) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path14}`;
+  fileAt(owner, repo, sha, path18) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path18}`;
     return this.once(`content:${key2}`, async () => {
-      const cached3 = this.cache.get("content", key2);
-      if (cached3) return "text" in cached3 ? cached3.text : null;
+      const cached4 = this.cache.get("content", key2);
+      if (cached4) return "text" in cached4 ? cached4.text : null;
       let text;
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path14, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path14}@${sha.slice(0, 7)}`
+          { owner, repo, path: path18, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path18}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
@@ -22253,8 +22977,8 @@ var GitHubClient = class {
    */
   async headOf(repo) {
     const key2 = `${repoKey(repo.owner, repo.name)}#${repo.defaultBranch}`;
-    const cached3 = this.cache.get("head", key2);
-    if (cached3 && repo.pushedAt && cached3.pushedAt === repo.pushedAt) return cached3.sha;
+    const cached4 = this.cache.get("head", key2);
+    if (cached4 && repo.pushedAt && cached4.pushedAt === repo.pushedAt) return cached4.sha;
     const sha = await this.resolveRef(repo.owner, repo.name, repo.defaultBranch);
     if (repo.pushedAt) this.cache.set("head", key2, { pushedAt: repo.pushedAt, sha });
     return sha;
@@ -22268,8 +22992,8 @@ var GitHubClient = class {
   treeOf(owner, repo, sha) {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
-      const cached3 = this.cache.get("tree", key2);
-      if (cached3) return cached3;
+      const cached4 = this.cache.get("tree", key2);
+      if (cached4) return cached4;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
       const data = res.data;
@@ -22282,7 +23006,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path14) => ({ path: path14, sha: blobs[path14] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path18) => ({ path: path18, sha: blobs[path18] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -22295,8 +23019,8 @@ var GitHubClient = class {
   blob(owner, repo, sha) {
     const key2 = `blob:${sha.toLowerCase()}`;
     return this.once(key2, async () => {
-      const cached3 = this.cache.get("content", key2);
-      if (cached3) return cached3.text;
+      const cached4 = this.cache.get("content", key2);
+      if (cached4) return cached4.text;
       const res = await this.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: sha, headers: { accept: "application/vnd.github.raw" } }, `${owner}/${repo} blob ${sha.slice(0, 7)}`);
       let text;
       if (typeof res.data === "string" || res.data instanceof ArrayBuffer) text = textOf(res.data);
@@ -22322,13 +23046,13 @@ var GitHubClient = class {
     const out = [];
     for (let page = 1; page <= 1e3; page++) {
       const pageKey = `${key2}?per_page=${this.perPage}&page=${page}`;
-      const cached3 = this.cache.get("list", pageKey);
-      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached3 ? { "if-none-match": cached3.etag } : {} }, what);
+      const cached4 = this.cache.get("list", pageKey);
+      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached4 ? { "if-none-match": cached4.etag } : {} }, what);
       let items;
       let next;
-      if (res.status === 304 && cached3) {
-        items = cached3.items;
-        next = cached3.next;
+      if (res.status === 304 && cached4) {
+        items = cached4.items;
+        next = cached4.next;
       } else {
         if (!Array.isArray(res.data)) throw new GitHubError("invalid", `${what}: GitHub did not answer with a list of repositories`);
         items = res.data.map(repoInfo).filter((r) => !!r);
@@ -22507,8 +23231,8 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs14 = __toESM(require("node:fs"));
-var import_node_path11 = __toESM(require("node:path"));
+var import_node_fs17 = __toESM(require("node:fs"));
+var import_node_path15 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -22567,7 +23291,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path11.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path15.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -22663,7 +23387,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path11.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path15.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -22671,20 +23395,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path11.default.resolve(set.root, rel);
-      const inside = import_node_path11.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path11.default.isAbsolute(inside)) return null;
+      const abs = import_node_path15.default.resolve(set.root, rel);
+      const inside = import_node_path15.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path15.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs14.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs14.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs17.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs17.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path11.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path11.default.relative(set.root, abs).split(import_node_path11.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path15.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path15.default.relative(set.root, abs).split(import_node_path15.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -22697,6 +23421,8 @@ async function prefetchPaths(paths, store, maxDepth) {
 }
 
 // src/online/report.ts
+init_types();
+init_common();
 var SCAN_FORMATS = ["text", "json", "sarif", "markdown"];
 function isScanFormat(s) {
   return SCAN_FORMATS.includes(s);
@@ -23042,7 +23768,7 @@ async function scanRepository(repo, store, options) {
       return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path14, text]) => ({ path: path14, text }))];
+    const files = [...roots, ...[...prefetched.localFiles].map(([path18, text]) => ({ path: path18, text }))];
     const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: "scanned", commit, result, unfollowed: prefetched.failed };
@@ -23062,6 +23788,7 @@ async function repositoryConfig(read2) {
 }
 
 // src/online/command.ts
+init_common();
 var PROCESS_IO = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 var OnlineUsageError = class extends Error {
 };
@@ -23244,7 +23971,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs15.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs18.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
     return fail2(`cannot write ${args.output}: ${err.code ?? err.message}`);
@@ -23453,7 +24180,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs16.default.writeFileSync(file, text);
+    import_node_fs19.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

@@ -1,22 +1,24 @@
 // `agent-guard run` and `agent-guard doctor`. runGuarded() is the piece the Action reuses: it
 // starts the proxies, builds the jail, runs the agent in it and relays its output with workflow
 // commands neutralised. Any layer that cannot be set up stops the run before the agent starts.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
-import { AuditLog } from './audit';
+import { AuditLog, openGuardFile } from './audit';
 import { doctorReport } from './doctor';
 import { createEgressProxy } from './egress';
 import { buildAgentEnv, knownSecrets } from './env';
 import { GUARD_FAILURE_EXIT, GuardError } from './errors';
 import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
+import { type CgroupDir, cgroupCleanupScript, jailStartScript, planCgroups, removeCgroupsDirectly, resolveLimits } from './limits';
 import { parseRunArgs, type RunOptions } from './options';
 import { builtinProviders, homeFilesFor, parseUpstream, type Provider } from './providers';
 import { type Budget, createProviderProxy } from './proxy';
-import { WorkflowCommandNeutralizer } from './workflowCommands';
+import { logSafe, WorkflowCommandNeutralizer } from './workflowCommands';
 
 export { parseRunArgs } from './options';
 export type { RunOptions } from './options';
@@ -36,6 +38,8 @@ export interface GuardIO {
 export interface GuardResult {
   exitCode: number;
   audit: AuditLog;
+  /** Host folders the agent could write (the workspace): the guard's own files never go there. */
+  agentWritable: string[];
 }
 
 function listenUnix(server: net.Server | http.Server, socketPath: string): Promise<void> {
@@ -94,8 +98,20 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   const agentCwd = cwdReal.startsWith(workspace.dir + '/') || cwdReal === workspace.dir ? cwdReal : workspace.dir;
   const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
 
-  const audit = new AuditLog(opts.auditFile);
+  const agentWritable = [workspace.dir];
+  // Opened now, before anything of the agent's exists, and kept open: see openGuardFile.
+  const audit = new AuditLog(opts.auditFile ? openGuardFile(opts.auditFile, agentWritable, facts.uid, '--audit') : undefined);
   const budget: Budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
+  const limits = resolveLimits(opts);
+  let cgroups: CgroupDir[];
+  try {
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${crypto.randomBytes(6).toString('hex')}`, fs.readFileSync('/proc/self/mountinfo', 'utf8'), fs.readFileSync('/proc/self/cgroup', 'utf8'));
+  } catch (err) {
+    audit.close();
+    throw err instanceof GuardError ? err : new GuardError('limits', `cannot read this process's cgroups: ${(err as Error).message}`);
+  }
+  const sudo = elevation.kind === 'sudo' ? elevation.sudo : undefined;
+  let cgroupsMade = false;
   const privateDir = makePrivateDir();
   const servers: net.Server[] = [];
   const lifelines = new Set<net.Socket>();
@@ -153,27 +169,54 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     const plan = planJail(
       {
         facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
-        hostLoopbackPort, privateDir, lifelineSocket, secrets,
+        hostLoopbackPort, privateDir, lifelineSocket, secrets, limits,
         homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base))),
       },
       workspace,
     );
 
-    const exitCode = await runJail(elevation.kind === 'sudo' ? elevation.sudo : undefined, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
+    const start = jailStartScript(cgroups, plan.config.nonce, facts.uid === 0 ? [] : plan.rootOnlyFiles);
+    cgroupsMade = cgroups.length > 0;
+    const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
-    return { exitCode, audit };
+    if (exitCode === 127) io.stderr.write(notFoundHint(env.PATH, plan.exposure.skipped));
+    return { exitCode, audit, agentWritable };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
+    if (cgroupsMade) await removeCgroups(sudo, cgroups, io);
     fs.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 
-function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], nonce: string, opts: RunOptions, io: GuardIO): Promise<number> {
+/** An agent that exits 127 usually named a program the jail does not show: say where the jail looks. */
+function notFoundHint(jailPath: string, skipped: string[]): string {
+  const left = skipped.length > 0 ? ` Left out: ${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? `; and ${skipped.length - 3} more` : ''}.` : '';
+  return (
+    `agent-guard: the agent exited 127 (command not found?). The jail hides HOME, /tmp, RUNNER_TEMP and the runner's folders; ` +
+    `programs installed there are shown only when their folder is on PATH (${jailPath}) or they are the command itself.${logSafe(left)}\n`
+  );
+}
+
+/** Remove the jail's cgroups (as root, or through sudo) once it is gone; a failure is reported, not fatal. */
+async function removeCgroups(sudo: string | undefined, cgroups: CgroupDir[], io: GuardIO): Promise<void> {
+  let problem: string | undefined;
+  if (sudo) {
+    const r = spawnSync(sudo, ['-n', '--', '/bin/sh', '-c', cgroupCleanupScript(cgroups)], { encoding: 'utf8', timeout: 15_000 });
+    if (r.status !== 0) problem = (r.stderr || r.error?.message || `cleanup exited ${r.status}`).trim().split('\n')[0];
+  } else {
+    problem = await removeCgroupsDirectly(cgroups);
+  }
+  if (problem) io.stderr.write(`agent-guard: limits layer: ${problem}\n`);
+}
+
+function runJail(sudo: string | undefined, startScript: string, bwrap: string, bwrapArgs: string[], nonce: string, opts: RunOptions, io: GuardIO): Promise<number> {
   return new Promise((resolve, reject) => {
-    const file = sudo ?? bwrap;
-    const args = sudo ? ['-n', '--', bwrap, ...bwrapArgs] : bwrapArgs;
+    // The start script runs as root (directly or through sudo), joins the cgroups, then execs bwrap.
+    const shell = ['/bin/sh', '-c', startScript, 'agent-guard-jail', bwrap, ...bwrapArgs];
+    const file = sudo ?? shell[0];
+    const args = sudo ? ['-n', '--', ...shell] : shell.slice(1);
     const child = spawn(file, args, { env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, stdio: ['inherit', 'pipe', 'pipe'] });
     const outFilter = new WorkflowCommandNeutralizer();
     const errFilter = new WorkflowCommandNeutralizer();
@@ -228,6 +271,8 @@ function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], n
       if (timer) clearTimeout(timer);
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
+      io.stdout.write(outFilter.end());
+      io.stderr.write(errFilter.end());
       if (!outFilter.atLineStart) io.stdout.write('\n');
       if (!errFilter.atLineStart) io.stderr.write('\n');
       if (timedOut) {
@@ -241,6 +286,16 @@ function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], n
         return;
       }
       if (handshake === 'waiting') {
+        const limitsMarker = `AGENT_GUARD_LIMITS ${nonce} `;
+        const limitsLine = early.split('\n').find((l) => l.startsWith(limitsMarker));
+        if (limitsLine) {
+          // The shell's own error (errno text) is the line before ours.
+          const lines = early.split('\n').map((l) => l.trim()).filter(Boolean);
+          const reason = lines[lines.indexOf(limitsLine.trim()) - 1];
+          const what = limitsLine.slice(limitsMarker.length).trim();
+          reject(new GuardError('limits', `cannot limit the jail's resources, the agent did not run: ${what}${reason ? ` (${reason})` : ''}`));
+          return;
+        }
         const firstLine = early.split('\n').find((l) => l.trim()) ?? `exit ${code ?? signal}`;
         reject(new GuardError('jail', `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
         return;
@@ -250,13 +305,18 @@ function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], n
   });
 }
 
-function writeStepSummary(env: NodeJS.ProcessEnv, audit: AuditLog, exitCode: number): void {
+function writeStepSummary(env: NodeJS.ProcessEnv, result: GuardResult): void {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    fs.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
+    const fd = openGuardFile(file, result.agentWritable, process.getuid?.() ?? -1, 'GITHUB_STEP_SUMMARY');
+    try {
+      fs.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
-    // A summary we cannot write is not worth failing the agent's step.
+    // A summary we cannot write (or must not write through) is not worth failing the agent's step.
   }
 }
 
@@ -264,15 +324,15 @@ export async function runMain(args: string[]): Promise<number> {
   const io: GuardIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   try {
     const opts = parseRunArgs(args);
-    const { exitCode, audit } = await runGuarded(opts, io);
-    io.stderr.write(audit.summaryLine(exitCode) + '\n');
-    writeStepSummary(io.env, audit, exitCode);
-    return exitCode;
+    const result = await runGuarded(opts, io);
+    io.stderr.write(result.audit.summaryLine(result.exitCode) + '\n');
+    writeStepSummary(io.env, result);
+    return result.exitCode;
   } catch (err) {
     if (err instanceof GuardError) {
-      io.stderr.write(`agent-guard: ${err.layer === 'usage' ? '' : `${err.layer} layer: `}${err.message}\n`);
+      io.stderr.write(`agent-guard: ${err.layer === 'usage' ? '' : `${err.layer} layer: `}${logSafe(err.message)}\n`);
     } else {
-      io.stderr.write(`agent-guard: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+      io.stderr.write(`agent-guard: internal error: ${logSafe((err as Error)?.message ?? String(err))}\n`);
     }
     return GUARD_FAILURE_EXIT;
   }

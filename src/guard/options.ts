@@ -22,13 +22,19 @@ export interface RunOptions {
   timeoutSeconds?: number;
   /** Let provider-side tools that fetch URLs through (web fetch/search, MCP servers, URL sources). */
   allowProviderFetch: boolean;
+  /** Memory cap of the jail in bytes, 'none' to set none; unset: the default (limits.ts). */
+  memory?: number | 'none';
+  /** Most processes and threads in the jail, 'none' to set none; unset: the default. */
+  pids?: number | 'none';
+  /** Size in bytes of each tmpfs the agent can write (/tmp, /var/tmp, its HOME); unset: the default. */
+  tmpfsSize?: number;
   command: string[];
 }
 
 export const RUN_USAGE =
   'usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... ' +
   '[--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] ' +
-  '[--allow-provider-fetch] -- CMD [ARG...]';
+  '[--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] -- CMD [ARG...]';
 
 const WITH_VALUE = new Set([
   '--provider',
@@ -39,11 +45,35 @@ const WITH_VALUE = new Set([
   '--max-tokens',
   '--audit',
   '--timeout',
+  '--memory',
+  '--pids',
+  '--tmpfs-size',
 ]);
 
 function positiveInt(flag: string, text: string): number {
   if (!/^[1-9][0-9]{0,14}$/.test(text)) throw new GuardError('usage', `${flag} wants a positive whole number, got "${text}"`);
   return Number(text);
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** A size such as 512m, 4G, 2GiB or 1048576 (bytes); units are powers of 1024. */
+export function parseSize(flag: string, text: string): number {
+  const m = /^([1-9][0-9]{0,12})([kmgt]?)(i?b)?$/i.exec(text);
+  const bytes = m ? Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()] : NaN;
+  if (!m || !Number.isSafeInteger(bytes) || (m[3] && !m[2])) {
+    throw new GuardError('usage', `${flag} wants a size such as 512m or 4g, got "${text}"`);
+  }
+  return bytes;
+}
+
+const MIN_MEMORY = 64 * 1024 ** 2;
+const MIN_PIDS = 32;
+const MIN_TMPFS = 1024 ** 2;
+
+function atLeast(flag: string, value: number, min: number, hint: string): number {
+  if (value < min) throw new GuardError('usage', `${flag} is too small; the least that works is ${hint}`);
+  return value;
 }
 
 // A hostname as DNS spells it (no NUL, userinfo, wildcards or IP-looking tricks beyond plain literals).
@@ -124,6 +154,15 @@ export function parseRunArgs(args: string[]): RunOptions {
         break;
       case '--timeout':
         opts.timeoutSeconds = positiveInt(flag, value);
+        break;
+      case '--memory':
+        opts.memory = value === 'none' ? 'none' : atLeast(flag, parseSize(flag, value), MIN_MEMORY, '64m: the jail\'s own node process needs about 50 MiB');
+        break;
+      case '--pids':
+        opts.pids = value === 'none' ? 'none' : atLeast(flag, positiveInt(flag, value), MIN_PIDS, '32: node alone runs about ten threads, and each counts');
+        break;
+      case '--tmpfs-size':
+        opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_TMPFS, '1m');
         break;
     }
   }

@@ -5,7 +5,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AuditLog } from '../../src/guard/audit';
+import { AuditLog, openGuardFile } from '../../src/guard/audit';
 import { findProviderFetch } from '../../src/guard/bodyPolicy';
 import { blockedAddressReason, createEgressProxy } from '../../src/guard/egress';
 import { buildAgentEnv, knownSecrets } from '../../src/guard/env';
@@ -270,13 +270,15 @@ describe('egress proxy', () => {
 describe('audit', () => {
   it('writes JSON lines and a step-summary table that cannot break out of its cells', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ag-audit-')), 'a.jsonl');
-    const audit = new AuditLog(file);
+    const audit = new AuditLog(openGuardFile(file, [], process.getuid?.() ?? -1, '--audit'));
     audit.add({ time: 't', kind: 'model', provider: 'anthropic', method: 'POST', route: '/v1/messages', status: 200, requestBytes: 1, responseBytes: 2, inputTokens: 3, outputTokens: 4, ms: 5 });
     audit.add({ time: 't', kind: 'egress', method: 'CONNECT', route: 'a|b\n<script>', status: 403, requestBytes: 0, responseBytes: 0, ms: 0, refused: 'x' });
     audit.close();
     expect(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).status)).toEqual([200, 403]);
     const md = audit.stepSummaryMarkdown(0);
-    expect(md.split('\n').filter((l) => l.startsWith('| egress'))[0]).toContain('a\\|b \\<script\\>');
+    const row = md.split('\n').filter((l) => l.startsWith('| egress'))[0];
+    expect(row).toContain('a\\|b &lt;script&gt;');
+    expect(row.split(/(?<!\\)\|/)).toHaveLength(9);
     expect(audit.summaryLine(0)).toBe('agent-guard: agent exited 0; 1 request(s) forwarded, 1 refused, 3 input + 4 output tokens');
   });
 });
