@@ -8650,6 +8650,10 @@ async function removeCgroupsDirectly(cgroups) {
   }
   return void 0;
 }
+function describeLimits(limits) {
+  const size = (n) => n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`;
+  return `memory ${limits.memory === void 0 ? "unlimited" : size(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${size(limits.scratchSize)}`;
+}
 var import_node_fs11, import_node_os, import_node_path8, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
 var init_limits = __esm({
   "src/guard/limits.ts"() {
@@ -9086,6 +9090,13 @@ async function doctorReport(env) {
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
   checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs13.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  const limits = resolveLimits({});
+  try {
+    const dirs = planCgroups(limits, "agent-guard-<run>", read("/proc/self/mountinfo") ?? "", read("/proc/self/cgroup") ?? "");
+    checks.push({ name: "limits", ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => import_node_path10.default.dirname(d.path)).join(" and ")}` });
+  } catch (err) {
+    checks.push({ name: "limits", ok: false, detail: err instanceof GuardError ? err.message : String(err) });
+  }
   const lsm = read("/sys/kernel/security/lsm");
   if (lsm) checks.push({ name: "security modules", ok: true, detail: lsm });
   const container = inContainer();
@@ -9127,6 +9138,7 @@ var init_doctor = __esm({
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
+    init_limits();
     sink = () => new import_node_stream.Writable({
       write(_chunk, _enc, cb) {
         cb();
@@ -22639,6 +22651,10 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
   if (maxRequests !== void 0) args.push("--max-requests", String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, "max-tokens");
   if (maxTokens !== void 0) args.push("--max-tokens", String(maxTokens));
+  for (const name of ["memory", "pids", "tmpfs-size"]) {
+    const value = getInput(ctx, name);
+    if (value) args.push(`--${name}`, value);
+  }
   return args;
 }
 function trustSummary(decision) {

@@ -46,6 +46,11 @@ export function guardArgsFromInputs(ctx: ActionContext, defaultProviders: string
   if (maxRequests !== undefined) args.push('--max-requests', String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, 'max-tokens');
   if (maxTokens !== undefined) args.push('--max-tokens', String(maxTokens));
+  // Limits are checked by the guard's own parser (sizes, `none`, the least that works).
+  for (const name of ['memory', 'pids', 'tmpfs-size']) {
+    const value = getInput(ctx, name);
+    if (value) args.push(`--${name}`, value);
+  }
   return args;
 }
 

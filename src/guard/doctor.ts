@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { GuardError } from './errors';
 import { findExecutable } from './jail';
+import { describeLimits, planCgroups, resolveLimits } from './limits';
 
 export interface DoctorCheck {
   name: string;
@@ -94,6 +95,13 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
   });
   const yama = read('/proc/sys/kernel/yama/ptrace_scope');
   checks.push({ name: 'kernel', ok: true, detail: `Linux ${os.release()}; Yama ptrace_scope=${yama ?? 'absent'} (the pid namespace hides host processes either way); cgroup ${fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1 or none'}` });
+  const limits = resolveLimits({});
+  try {
+    const dirs = planCgroups(limits, 'agent-guard-<run>', read('/proc/self/mountinfo') ?? '', read('/proc/self/cgroup') ?? '');
+    checks.push({ name: 'limits', ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => path.dirname(d.path)).join(' and ')}` });
+  } catch (err) {
+    checks.push({ name: 'limits', ok: false, detail: err instanceof GuardError ? err.message : String(err) });
+  }
   const lsm = read('/sys/kernel/security/lsm');
   if (lsm) checks.push({ name: 'security modules', ok: true, detail: lsm });
   const container = inContainer();
