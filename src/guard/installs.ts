@@ -40,26 +40,12 @@ export interface Exposure {
 
 export class ExposeError extends Error {}
 
-function isExecutable(file: string): boolean {
-  try {
-    return (fs.statSync(file).mode & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
 
+/** For absolute, normalised paths (every path here is): a string test, as path.relative is slow in loops. */
 function isWithin(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return child === parent || child.startsWith(parent === '/' ? '/' : `${parent}/`);
 }
 
-function lstat(p: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(p);
-  } catch {
-    return undefined;
-  }
-}
 
 /** What one program needs; merged into the exposure only when all of it can be shown. */
 interface Found {
@@ -71,8 +57,23 @@ export class InstallExposer {
   private readonly roots = new Set<string>();
   private readonly symlinks = new Map<string, string>();
   private readonly skipped: string[] = [];
+  /** A PATH folder of a hundred programs walks the same folders a hundred times: ask the kernel once. */
+  private readonly stats = new Map<string, fs.Stats | undefined>();
 
   constructor(private readonly ctx: ExposeContext) {}
+
+  private lstat(p: string): fs.Stats | undefined {
+    if (!this.stats.has(p)) {
+      let st: fs.Stats | undefined;
+      try {
+        st = fs.lstatSync(p, { throwIfNoEntry: false });
+      } catch {
+        st = undefined;
+      }
+      this.stats.set(p, st);
+    }
+    return this.stats.get(p);
+  }
 
   private isMasked(p: string): boolean {
     return this.ctx.masked.some((m) => isWithin(p, m)) && !this.ctx.shown.some((s) => isWithin(p, s));
@@ -97,7 +98,7 @@ export class InstallExposer {
     let cur = '/';
     for (const part of p.split('/').filter(Boolean)) {
       const next = path.join(cur, part);
-      const st = lstat(next);
+      const st = this.lstat(next);
       if (!st) throw new ExposeError(`${next} does not exist`);
       if (st.isSymbolicLink()) {
         const link = fs.readlinkSync(next);
@@ -123,7 +124,7 @@ export class InstallExposer {
 
   /** The Python a virtual environment was made from, when it lives in a masked folder (uv's own Pythons). */
   private venvInterpreter(venv: string, depth: number, found: Found): void {
-    const python = ['python', 'python3'].map((n) => path.join(venv, 'bin', n)).find((p) => lstat(p));
+    const python = ['python', 'python3'].map((n) => path.join(venv, 'bin', n)).find((p) => this.lstat(p));
     if (!python) return;
     const real = this.follow(python, depth + 1, found);
     if (!this.isMasked(real)) return;
@@ -161,7 +162,7 @@ export class InstallExposer {
     }
     // A virtual environment's scripts sit in <venv>/bin.
     const venv = path.dirname(path.dirname(real));
-    if (fs.existsSync(path.join(venv, 'pyvenv.cfg'))) {
+    if (this.lstat(path.join(venv, 'pyvenv.cfg'))) {
       this.addRoot(venv, found);
       this.venvInterpreter(venv, depth, found);
       return;
@@ -195,18 +196,19 @@ export class InstallExposer {
     } catch {
       return;
     }
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    // What each entry is once links are followed: an executable file (a program) or something else.
+    const programs = new Set<string>();
+    for (const e of entries.slice(0, MAX_PER_DIR)) {
+      const st = e.isFile() || e.isSymbolicLink() ? fs.statSync(path.join(dir, e.name), { throwIfNoEntry: false }) : undefined;
+      if (st?.isFile() && (st.mode & 0o111) !== 0) programs.add(e.name);
+    }
     // A folder of programs and links only (~/.local/bin, ~/.cargo/bin, pyenv's shims) is shown as a
     // whole: one mount instead of one per program. Anything else in it, and only its programs go.
-    const onlyPrograms = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || (e.isFile() && isExecutable(path.join(dir, e.name))));
+    const onlyPrograms = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.has(e.name));
     if (onlyPrograms && !this.refusal(dir)) this.roots.add(dir);
-    for (const name of entries.map((e) => e.name).sort().slice(0, MAX_PER_DIR)) {
+    for (const name of programs) {
       const p = path.join(dir, name);
-      try {
-        fs.accessSync(p, fs.constants.X_OK);
-        if (!fs.statSync(p).isFile()) continue;
-      } catch {
-        continue;
-      }
       const found: Found = { roots: [], symlinks: [] };
       try {
         this.program(p, 0, found);
