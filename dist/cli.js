@@ -8142,23 +8142,8 @@ var init_gitConfig = __esm({
 });
 
 // src/guard/installs.ts
-function isExecutable(file) {
-  try {
-    return (import_node_fs10.default.statSync(file).mode & 73) !== 0;
-  } catch {
-    return false;
-  }
-}
 function isWithin2(child, parent) {
-  const rel = import_node_path7.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path7.default.isAbsolute(rel);
-}
-function lstat(p) {
-  try {
-    return import_node_fs10.default.lstatSync(p);
-  } catch {
-    return void 0;
-  }
+  return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
 }
 var import_node_fs10, import_node_path7, MAX_PER_DIR, MAX_DEPTH3, ExposeError, InstallExposer;
 var init_installs = __esm({
@@ -8178,6 +8163,20 @@ var init_installs = __esm({
       roots = /* @__PURE__ */ new Set();
       symlinks = /* @__PURE__ */ new Map();
       skipped = [];
+      /** A PATH folder of a hundred programs walks the same folders a hundred times: ask the kernel once. */
+      stats = /* @__PURE__ */ new Map();
+      lstat(p) {
+        if (!this.stats.has(p)) {
+          let st;
+          try {
+            st = import_node_fs10.default.lstatSync(p, { throwIfNoEntry: false });
+          } catch {
+            st = void 0;
+          }
+          this.stats.set(p, st);
+        }
+        return this.stats.get(p);
+      }
       isMasked(p) {
         return this.ctx.masked.some((m) => isWithin2(p, m)) && !this.ctx.shown.some((s) => isWithin2(p, s));
       }
@@ -8199,7 +8198,7 @@ var init_installs = __esm({
         let cur = "/";
         for (const part of p.split("/").filter(Boolean)) {
           const next = import_node_path7.default.join(cur, part);
-          const st = lstat(next);
+          const st = this.lstat(next);
           if (!st) throw new ExposeError(`${next} does not exist`);
           if (st.isSymbolicLink()) {
             const link = import_node_fs10.default.readlinkSync(next);
@@ -8222,7 +8221,7 @@ var init_installs = __esm({
       }
       /** The Python a virtual environment was made from, when it lives in a masked folder (uv's own Pythons). */
       venvInterpreter(venv, depth, found) {
-        const python = ["python", "python3"].map((n) => import_node_path7.default.join(venv, "bin", n)).find((p) => lstat(p));
+        const python = ["python", "python3"].map((n) => import_node_path7.default.join(venv, "bin", n)).find((p) => this.lstat(p));
         if (!python) return;
         const real = this.follow(python, depth + 1, found);
         if (!this.isMasked(real)) return;
@@ -8256,7 +8255,7 @@ var init_installs = __esm({
           return;
         }
         const venv = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
-        if (import_node_fs10.default.existsSync(import_node_path7.default.join(venv, "pyvenv.cfg"))) {
+        if (this.lstat(import_node_path7.default.join(venv, "pyvenv.cfg"))) {
           this.addRoot(venv, found);
           this.venvInterpreter(venv, depth, found);
           return;
@@ -8287,16 +8286,16 @@ var init_installs = __esm({
         } catch {
           return;
         }
-        const onlyPrograms = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || e.isFile() && isExecutable(import_node_path7.default.join(dir, e.name)));
+        entries.sort((a, b) => a.name < b.name ? -1 : 1);
+        const programs = /* @__PURE__ */ new Set();
+        for (const e of entries.slice(0, MAX_PER_DIR)) {
+          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs10.default.statSync(import_node_path7.default.join(dir, e.name), { throwIfNoEntry: false }) : void 0;
+          if (st?.isFile() && (st.mode & 73) !== 0) programs.add(e.name);
+        }
+        const onlyPrograms = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.has(e.name));
         if (onlyPrograms && !this.refusal(dir)) this.roots.add(dir);
-        for (const name of entries.map((e) => e.name).sort().slice(0, MAX_PER_DIR)) {
+        for (const name of programs) {
           const p = import_node_path7.default.join(dir, name);
-          try {
-            import_node_fs10.default.accessSync(p, import_node_fs10.default.constants.X_OK);
-            if (!import_node_fs10.default.statSync(p).isFile()) continue;
-          } catch {
-            continue;
-          }
           const found = { roots: [], symlinks: [] };
           try {
             this.program(p, 0, found);
@@ -22465,6 +22464,7 @@ var import_node_path13 = __toESM(require("node:path"));
 init_command();
 init_errors();
 init_options();
+init_workflowCommands();
 
 // src/guard/wrap.ts
 var import_node_fs15 = __toESM(require("node:fs"));
@@ -22672,7 +22672,7 @@ function announce(ctx, decision) {
   appendSummary(ctx, trustSummary(decision));
 }
 function fail(ctx, message) {
-  ctx.stderr.write(`agent-guard: ${message}
+  ctx.stderr.write(`agent-guard: ${logSafe(message)}
 `);
   ctx.stdout.write(errorCommand(message));
   appendSummary(ctx, `**Not run:** ${md(message)}

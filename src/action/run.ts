@@ -13,6 +13,7 @@ import { runGuarded } from '../guard/command';
 import { GUARD_FAILURE_EXIT, GuardError } from '../guard/errors';
 import { parseRunArgs, type RunOptions } from '../guard/options';
 import { readTrustDecision, type TrustDecision, untrustedRefusal } from '../guard/untrusted';
+import { logSafe } from '../guard/workflowCommands';
 import { installWrapper, prepareClaudeWrapper } from '../guard/wrap';
 import { md } from '../report/summary';
 import {
@@ -67,7 +68,7 @@ function announce(ctx: ActionContext, decision: TrustDecision): void {
 
 /** One line on stderr, an error annotation, and a line in the summary. */
 function fail(ctx: ActionContext, message: string): number {
-  ctx.stderr.write(`agent-guard: ${message}\n`);
+  ctx.stderr.write(`agent-guard: ${logSafe(message)}\n`);
   ctx.stdout.write(errorCommand(message));
   appendSummary(ctx, `**Not run:** ${md(message)}\n`);
   return GUARD_FAILURE_EXIT;

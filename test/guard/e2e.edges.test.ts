@@ -297,6 +297,21 @@ describeJail('guard end to end: its edges under attack', () => {
       expect(run.code).toBe(0);
     });
 
+    it('fails closed, in the limits layer, when the cgroup cannot be made; runs without only when told to', async () => {
+      // A private mount namespace in which every cgroup file system is read-only.
+      const mark = path.join(workspace, `limits-ran-${crypto.randomBytes(4).toString('hex')}`);
+      const readOnlyCgroups = "for m in $(awk '$9 ~ /^cgroup/ {print $5}' /proc/self/mountinfo); do mount -o remount,bind,ro \"$m\"; done; exec \"$@\"";
+      const guarded = (extra: string[]) =>
+        spawnSync('unshare', ['-m', 'sh', '-c', readOnlyCgroups, 'sh', process.execPath, guard, 'run', ...extra, '--', 'sh', '-c', `touch ${mark}`], { cwd: workspace, env, encoding: 'utf8', timeout: 60_000 });
+      const refused = guarded([]);
+      expect(refused.status).toBe(125);
+      expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^agent-guard: limits layer: cannot limit the jail's resources, the agent did not run: cannot create the cgroup \S+agent-guard-\d+-[0-9a-f]+ \(.*Read-only file system\)$/)]);
+      expect(fs.existsSync(mark)).toBe(false);
+      const without = guarded(['--memory', 'none', '--pids', 'none']);
+      expect({ status: without.status, stderr: without.status === 0 ? '' : without.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(fs.existsSync(mark)).toBe(true);
+    });
+
     it('removes its cgroups afterwards', () => {
       const leftovers = ['memory', 'pids'].flatMap((c) => {
         const base = `/sys/fs/cgroup/${c}`;
@@ -317,6 +332,22 @@ describeJail('guard end to end: its edges under attack', () => {
       expect(r.stdout.toString('utf8')).toMatch(expected);
       // HOME shows only the way to the installs: no .npmrc.
       expect(r.stdout.toString('utf8')).not.toContain('.npmrc');
+    });
+
+    it('has the canary name what a broken jail shows in a masked HOME, and what to do', async () => {
+      // A bwrap that "forgets" to mask HOME: it mounts that tmpfs somewhere harmless instead.
+      const plainHome = path.join(root, 'plain-home');
+      fs.mkdirSync(plainHome);
+      fs.writeFileSync(path.join(plainHome, 'notes.txt'), 'not for the agent\n');
+      const fakeBin = fs.mkdtempSync(path.join(root, 'bin-'));
+      const bwrap = path.join(fakeBin, 'bwrap');
+      fs.writeFileSync(bwrap, `#!/bin/sh\nprev=\nfor a; do shift; if [ "$prev" = --tmpfs ] && [ "$a" = "${plainHome}" ]; then a=/mnt; fi; set -- "$@" "$a"; prev=$a; done\nexec /usr/bin/bwrap "$@"\n`, { mode: 0o755 });
+      const r = await runRaw(guard, ['--', 'true'], { ...env, HOME: plainHome, PATH: `${fakeBin}:${process.env.PATH}` }, workspace);
+      expect(r.code).toBe(125);
+      expect(r.stderr.toString('utf8').trim()).toBe(
+        `agent-guard: canary layer: jail self-check failed, the agent did not run: canary: ${plainHome} is not masked: it shows ${plainHome}/notes.txt, which the guard did not put there. ` +
+          'The jail is not the one planned (a bwrap or kernel that skipped a mount?); run `agent-guard doctor` on this machine and do not run agents here until it passes',
+      );
     });
 
     it('says where the jail looks when the command is not found', async () => {
