@@ -9073,7 +9073,13 @@ async function doctorReport(env) {
       bwrapVersion = "unknown version";
     }
   }
-  checks.push({ name: "bubblewrap", ok: !!bwrap, detail: bwrap ? `${bwrap} (${bwrapVersion})` : "not installed: apt-get install bubblewrap" });
+  const [major, minor] = (/(\d+)\.(\d+)/.exec(bwrapVersion) ?? []).slice(1).map(Number);
+  const sizes = major > 0 || minor >= 7;
+  checks.push({
+    name: "bubblewrap",
+    ok: !!bwrap && sizes,
+    detail: !bwrap ? "not installed: apt-get install bubblewrap" : sizes ? `${bwrap} (${bwrapVersion})` : `${bwrap} (${bwrapVersion}) is older than 0.7.0 and cannot give a tmpfs a size; install bubblewrap 0.7 or later`
+  });
   const setpriv = findExecutable("setpriv", "/usr/bin:/bin");
   checks.push({
     name: "setpriv",
@@ -10433,6 +10439,10 @@ function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io) {
           const reason = lines[lines.indexOf(limitsLine.trim()) - 1];
           const what = limitsLine.slice(limitsMarker.length).trim();
           reject(new GuardError("limits", `cannot limit the jail's resources, the agent did not run: ${what}${reason ? ` (${reason})` : ""}`));
+          return;
+        }
+        if (/unknown option[^\n]*--size/i.test(early)) {
+          reject(new GuardError("limits", "this bubblewrap is older than 0.7.0 and cannot give a tmpfs a size (--size); install bubblewrap 0.7 or later (Ubuntu 24.04 ships 0.9), the agent did not run"));
           return;
         }
         const firstLine = early.split("\n").find((l) => l.trim()) ?? `exit ${code3 ?? signal}`;

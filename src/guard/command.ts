@@ -296,6 +296,10 @@ function runJail(sudo: string | undefined, startScript: string, bwrap: string, b
           reject(new GuardError('limits', `cannot limit the jail's resources, the agent did not run: ${what}${reason ? ` (${reason})` : ''}`));
           return;
         }
+        if (/unknown option[^\n]*--size/i.test(early)) {
+          reject(new GuardError('limits', 'this bubblewrap is older than 0.7.0 and cannot give a tmpfs a size (--size); install bubblewrap 0.7 or later (Ubuntu 24.04 ships 0.9), the agent did not run'));
+          return;
+        }
         const firstLine = early.split('\n').find((l) => l.trim()) ?? `exit ${code ?? signal}`;
         reject(new GuardError('jail', `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
         return;

@@ -77,7 +77,16 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
       bwrapVersion = 'unknown version';
     }
   }
-  checks.push({ name: 'bubblewrap', ok: !!bwrap, detail: bwrap ? `${bwrap} (${bwrapVersion})` : 'not installed: apt-get install bubblewrap' });
+  // --size (a tmpfs that cannot take the host's memory) came in bubblewrap 0.7.0.
+  const [major, minor] = (/(\d+)\.(\d+)/.exec(bwrapVersion) ?? []).slice(1).map(Number);
+  const sizes = major > 0 || minor >= 7;
+  checks.push({
+    name: 'bubblewrap',
+    ok: !!bwrap && sizes,
+    detail: !bwrap ? 'not installed: apt-get install bubblewrap'
+      : sizes ? `${bwrap} (${bwrapVersion})`
+      : `${bwrap} (${bwrapVersion}) is older than 0.7.0 and cannot give a tmpfs a size; install bubblewrap 0.7 or later`,
+  });
   const setpriv = findExecutable('setpriv', '/usr/bin:/bin');
   checks.push({
     name: 'setpriv',

@@ -312,6 +312,14 @@ describeJail('guard end to end: its edges under attack', () => {
       expect(fs.existsSync(mark)).toBe(true);
     });
 
+    it('refuses, in the limits layer, a bubblewrap too old to size a tmpfs (before 0.7.0)', async () => {
+      const fakeBin = fs.mkdtempSync(path.join(root, 'oldbwrap-'));
+      fs.writeFileSync(path.join(fakeBin, 'bwrap'), '#!/bin/sh\nfor a; do [ "$a" = --size ] && { echo "bwrap: Unknown option --size" >&2; exit 1; }; done\nexec /usr/bin/bwrap "$@"\n', { mode: 0o755 });
+      const r = await runRaw(guard, ['--', 'true'], { ...env, PATH: `${fakeBin}:${env.PATH}` }, workspace);
+      expect(r.code).toBe(125);
+      expect(r.stderr.toString('utf8')).toMatch(/^agent-guard: limits layer: this bubblewrap is older than 0\.7\.0 and cannot give a tmpfs a size/);
+    });
+
     it('removes its cgroups afterwards', () => {
       const leftovers = ['memory', 'pids'].flatMap((c) => {
         const base = `/sys/fs/cgroup/${c}`;
