@@ -8145,7 +8145,7 @@ var init_gitConfig = __esm({
 function isWithin2(child, parent) {
   return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
 }
-var import_node_fs10, import_node_path7, MAX_PER_DIR, MAX_DEPTH3, ExposeError, InstallExposer;
+var import_node_fs10, import_node_path7, MAX_PER_DIR, MAX_DEPTH3, HEAD, ExposeError, InstallExposer;
 var init_installs = __esm({
   "src/guard/installs.ts"() {
     "use strict";
@@ -8153,6 +8153,7 @@ var init_installs = __esm({
     import_node_path7 = __toESM(require("node:path"));
     MAX_PER_DIR = 256;
     MAX_DEPTH3 = 8;
+    HEAD = Buffer.alloc(256);
     ExposeError = class extends Error {
     };
     InstallExposer = class {
@@ -8234,8 +8235,7 @@ var init_installs = __esm({
         try {
           const fd = import_node_fs10.default.openSync(file, "r");
           try {
-            const buf = Buffer.alloc(256);
-            head = buf.subarray(0, import_node_fs10.default.readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
+            head = HEAD.subarray(0, import_node_fs10.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
           } finally {
             import_node_fs10.default.closeSync(fd);
           }
@@ -8280,28 +8280,31 @@ var init_installs = __esm({
           this.skipped.push(`PATH entry ${dir} is a folder the jail masks whole (or holds one)`);
           return;
         }
+        const reach = { roots: [], symlinks: [] };
+        let real;
         let entries;
         try {
-          entries = import_node_fs10.default.readdirSync(dir, { withFileTypes: true });
+          real = this.follow(dir, 0, reach);
+          entries = import_node_fs10.default.readdirSync(real, { withFileTypes: true });
         } catch {
           return;
         }
         entries.sort((a, b) => a.name < b.name ? -1 : 1);
-        const programs = /* @__PURE__ */ new Set();
-        for (const e of entries.slice(0, MAX_PER_DIR)) {
-          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs10.default.statSync(import_node_path7.default.join(dir, e.name), { throwIfNoEntry: false }) : void 0;
-          if (st?.isFile() && (st.mode & 73) !== 0) programs.add(e.name);
-        }
-        const onlyPrograms = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.has(e.name));
-        if (onlyPrograms && !this.refusal(dir)) this.roots.add(dir);
-        for (const name of programs) {
-          const p = import_node_path7.default.join(dir, name);
-          const found = { roots: [], symlinks: [] };
+        const programs = entries.slice(0, MAX_PER_DIR).filter((e) => {
+          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs10.default.statSync(import_node_path7.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
+          return st?.isFile() && (st.mode & 73) !== 0;
+        });
+        const whole = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.includes(e)) && !this.refusal(real);
+        if (whole) this.merge({ roots: [real], symlinks: reach.symlinks });
+        for (const e of programs) {
+          const p = import_node_path7.default.join(real, e.name);
+          const found = { roots: [], symlinks: [...reach.symlinks] };
           try {
-            this.program(p, 0, found);
+            if (whole && e.isFile()) this.shebang(p, 0, found);
+            else this.program(p, 0, found);
             this.merge(found);
           } catch (err) {
-            this.skipped.push(`${p}: ${err.message}`);
+            this.skipped.push(`${import_node_path7.default.join(dir, e.name)}: ${err.message}`);
           }
         }
       }
@@ -8882,6 +8885,8 @@ function planJail(input, workspace2) {
     args.push("--symlink", target, link);
     exposed.push(link);
   }
+  const shownInMask = [...exposure.binds, ...exposure.symlinks.keys()];
+  const jailPath = (input.env.PATH ?? "").split(":").filter((dir) => !isMasked(dir) || shownInMask.some((p) => isWithin3(p, dir) || isWithin3(dir, p))).join(":");
   makeTraversable(args, masked, workspace2.dir);
   args.push(input.workspaceMode === "ro" ? "--ro-bind" : "--bind", workspace2.dir, workspace2.dir);
   exposed.push(workspace2.dir);
@@ -8934,7 +8939,7 @@ function planJail(input, workspace2) {
     homeFiles: Object.entries(input.homeFiles ?? {}).map(([p, content]) => ({ path: p, content })),
     cwd: input.cwd,
     command: input.command,
-    env: input.env,
+    env: { ...input.env, PATH: jailPath },
     bridges: input.bridges.map((b) => ({ port: b.port, socket: `${JAIL_DIR}/${b.name}.sock` })),
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
@@ -10335,7 +10340,7 @@ async function runGuarded(opts, io) {
     cgroupsMade = cgroups.length > 0;
     const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
-    if (exitCode === 127) io.stderr.write(notFoundHint(env.PATH, plan.exposure.skipped));
+    if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
     return { exitCode, audit, agentWritable };
   } finally {
     for (const s of lifelines) s.destroy();

@@ -179,7 +179,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     cgroupsMade = cgroups.length > 0;
     const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
-    if (exitCode === 127) io.stderr.write(notFoundHint(env.PATH, plan.exposure.skipped));
+    if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
     return { exitCode, audit, agentWritable };
   } finally {
     for (const s of lifelines) s.destroy();

@@ -18,6 +18,8 @@ import path from 'node:path';
 /** Most executables taken from one PATH folder: a folder of thousands is not an agent install. */
 const MAX_PER_DIR = 256;
 const MAX_DEPTH = 8;
+/** Enough of a file for its `#!` line. */
+const HEAD = Buffer.alloc(256);
 
 export interface ExposeContext {
   masked: string[];
@@ -138,8 +140,7 @@ export class InstallExposer {
     try {
       const fd = fs.openSync(file, 'r');
       try {
-        const buf = Buffer.alloc(256);
-        head = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+        head = HEAD.subarray(0, fs.readSync(fd, HEAD, 0, HEAD.length, 0)).toString('latin1');
       } finally {
         fs.closeSync(fd);
       }
@@ -190,31 +191,35 @@ export class InstallExposer {
       this.skipped.push(`PATH entry ${dir} is a folder the jail masks whole (or holds one)`);
       return;
     }
+    const reach: Found = { roots: [], symlinks: [] };
+    let real: string;
     let entries: fs.Dirent[];
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      real = this.follow(dir, 0, reach);
+      entries = fs.readdirSync(real, { withFileTypes: true });
     } catch {
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
     // What each entry is once links are followed: an executable file (a program) or something else.
-    const programs = new Set<string>();
-    for (const e of entries.slice(0, MAX_PER_DIR)) {
-      const st = e.isFile() || e.isSymbolicLink() ? fs.statSync(path.join(dir, e.name), { throwIfNoEntry: false }) : undefined;
-      if (st?.isFile() && (st.mode & 0o111) !== 0) programs.add(e.name);
-    }
+    const programs = entries.slice(0, MAX_PER_DIR).filter((e) => {
+      const st = e.isFile() || e.isSymbolicLink() ? fs.statSync(path.join(real, e.name), { throwIfNoEntry: false }) : undefined;
+      return st?.isFile() && (st.mode & 0o111) !== 0;
+    });
     // A folder of programs and links only (~/.local/bin, ~/.cargo/bin, pyenv's shims) is shown as a
     // whole: one mount instead of one per program. Anything else in it, and only its programs go.
-    const onlyPrograms = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.has(e.name));
-    if (onlyPrograms && !this.refusal(dir)) this.roots.add(dir);
-    for (const name of programs) {
-      const p = path.join(dir, name);
-      const found: Found = { roots: [], symlinks: [] };
+    const whole = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.includes(e)) && !this.refusal(real);
+    if (whole) this.merge({ roots: [real], symlinks: reach.symlinks });
+    for (const e of programs) {
+      const p = path.join(real, e.name);
+      const found: Found = { roots: [], symlinks: [...reach.symlinks] };
       try {
-        this.program(p, 0, found);
+        // A plain file in a folder shown whole is there already; only its `#!` interpreter may be missing.
+        if (whole && e.isFile()) this.shebang(p, 0, found);
+        else this.program(p, 0, found);
         this.merge(found);
       } catch (err) {
-        this.skipped.push(`${p}: ${(err as Error).message}`);
+        this.skipped.push(`${path.join(dir, e.name)}: ${(err as Error).message}`);
       }
     }
   }

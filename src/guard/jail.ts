@@ -302,6 +302,12 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     args.push('--symlink', target, link);
     exposed.push(link);
   }
+  // PATH entries the jail hides and nothing was brought back to name only the caller's folders.
+  const shownInMask = [...exposure.binds, ...exposure.symlinks.keys()];
+  const jailPath = (input.env.PATH ?? '')
+    .split(':')
+    .filter((dir) => !isMasked(dir) || shownInMask.some((p) => isWithin(p, dir) || isWithin(dir, p)))
+    .join(':');
 
   // The workspace, with git's credential carriers neutralised and later steps' inputs read-only.
   // bwrap would create the folders leading to it inside a masked tmpfs as 0700 root, which the
@@ -367,7 +373,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     homeFiles: Object.entries(input.homeFiles ?? {}).map(([p, content]) => ({ path: p, content })),
     cwd: input.cwd,
     command: input.command,
-    env: input.env,
+    env: { ...input.env, PATH: jailPath },
     bridges: input.bridges.map((b) => ({ port: b.port, socket: `${JAIL_DIR}/${b.name}.sock` })),
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable('setpriv', '/usr/bin:/bin:/usr/sbin:/sbin'),

@@ -359,9 +359,13 @@ describeJail('guard end to end: its edges under attack', () => {
     });
 
     it('says where the jail looks when the command is not found', async () => {
-      const r = await runRaw(guard, ['--', 'bash', '-c', 'no-such-agent'], env, workspace);
+      // A PATH entry under HOME with nothing in it only names the caller's folders: the jail drops it.
+      const nowhere = path.join(home, '.nowhere', 'bin');
+      const r = await runRaw(guard, ['--', 'bash', '-c', 'no-such-agent'], { ...env, PATH: `${nowhere}:${env.PATH}` }, workspace);
       expect(r.code).toBe(127);
-      expect(r.stderr.toString('utf8')).toMatch(/agent-guard: the agent exited 127 \(command not found\?\)\. The jail hides HOME.*only when their folder is on PATH/);
+      const hint = r.stderr.toString('utf8');
+      expect(hint).toMatch(/agent-guard: the agent exited 127 \(command not found\?\)\. The jail hides HOME.*only when their folder is on PATH \(.*\.local\/bin.*\)/);
+      expect(hint).not.toContain(nowhere);
     });
   });
 });
