@@ -8607,9 +8607,13 @@ function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefine
 function q(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
-function jailStartScript(cgroups, nonce, rootOnlyFiles) {
+function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
   const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
   for (const cg of cgroups) {
+    if (made) {
+      lines.push(`printf %s "$$" > ${q(import_node_path8.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+      continue;
+    }
     lines.push(`mkdir ${q(cg.path)} || fail ${q(`cannot create the cgroup ${cg.path}`)}`);
     for (const w of cg.writes) {
       const file = import_node_path8.default.join(cg.path, w.file);
@@ -8621,6 +8625,24 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles) {
   for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
   lines.push('exec "$@"');
   return lines.join("\n");
+}
+function makeCgroupsDirectly(cgroups) {
+  for (const cg of cgroups) {
+    try {
+      import_node_fs11.default.mkdirSync(cg.path);
+    } catch (err) {
+      throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot create the cgroup ${cg.path} (${err.message})`);
+    }
+    for (const w of cg.writes) {
+      const file = import_node_path8.default.join(cg.path, w.file);
+      if (w.optional && !import_node_fs11.default.existsSync(file)) continue;
+      try {
+        import_node_fs11.default.writeFileSync(file, w.value);
+      } catch (err) {
+        throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot set ${w.file}=${w.value} in ${cg.path} (${err.message})`);
+      }
+    }
+  }
 }
 function cgroupCleanupScript(cgroups) {
   const lines = [
@@ -10336,8 +10358,9 @@ async function runGuarded(opts, io) {
       },
       workspace2
     );
-    const start = jailStartScript(cgroups, plan.config.nonce, facts.uid === 0 ? [] : plan.rootOnlyFiles);
     cgroupsMade = cgroups.length > 0;
+    if (!sudo) makeCgroupsDirectly(cgroups);
+    const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
     const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));

@@ -14,7 +14,7 @@ import { createEgressProxy } from './egress';
 import { buildAgentEnv, knownSecrets } from './env';
 import { GUARD_FAILURE_EXIT, GuardError } from './errors';
 import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
-import { type CgroupDir, cgroupCleanupScript, jailStartScript, planCgroups, removeCgroupsDirectly, resolveLimits } from './limits';
+import { type CgroupDir, cgroupCleanupScript, jailStartScript, makeCgroupsDirectly, planCgroups, removeCgroupsDirectly, resolveLimits } from './limits';
 import { parseRunArgs, type RunOptions } from './options';
 import { builtinProviders, homeFilesFor, parseUpstream, type Provider } from './providers';
 import { type Budget, createProviderProxy } from './proxy';
@@ -175,8 +175,10 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       workspace,
     );
 
-    const start = jailStartScript(cgroups, plan.config.nonce, facts.uid === 0 ? [] : plan.rootOnlyFiles);
+    // As root the guard makes the cgroups itself (no process to start); through sudo the script does.
     cgroupsMade = cgroups.length > 0;
+    if (!sudo) makeCgroupsDirectly(cgroups);
+    const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
     const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));

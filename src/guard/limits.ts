@@ -165,14 +165,18 @@ function q(s: string): string {
 
 /**
  * The root-side start of the jail, run as `sh -c SCRIPT agent-guard BWRAP ARGS...`: create each
- * cgroup, write its limits, move this shell in, make the guard's config readable by root only,
- * then exec bwrap. A step that fails leaves the shell's own error on stderr, then one
+ * cgroup, write its limits (unless the guard, being root, `made` them already), move this shell in,
+ * make the guard's config readable by root only, then exec bwrap. A step that fails leaves the shell's own error on stderr, then one
  * `AGENT_GUARD_LIMITS <nonce> <what failed>` line, and exits 125 before bwrap exists. Only
  * built-ins run between the steps (mkdir and chown aside): start-up stays cheap.
  */
-export function jailStartScript(cgroups: CgroupDir[], nonce: string, rootOnlyFiles: string[]): string {
+export function jailStartScript(cgroups: CgroupDir[], nonce: string, rootOnlyFiles: string[], made = false): string {
   const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
   for (const cg of cgroups) {
+    if (made) {
+      lines.push(`printf %s "$$" > ${q(path.join(cg.path, 'cgroup.procs'))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+      continue;
+    }
     lines.push(`mkdir ${q(cg.path)} || fail ${q(`cannot create the cgroup ${cg.path}`)}`);
     for (const w of cg.writes) {
       const file = path.join(cg.path, w.file);
@@ -184,6 +188,29 @@ export function jailStartScript(cgroups: CgroupDir[], nonce: string, rootOnlyFil
   for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
   lines.push('exec "$@"');
   return lines.join('\n');
+}
+
+/**
+ * What the start script does before it joins, for a guard that is root itself: no mkdir to start,
+ * and errors with their errno. The script then only joins (jailStartScript with `made`).
+ */
+export function makeCgroupsDirectly(cgroups: CgroupDir[]): void {
+  for (const cg of cgroups) {
+    try {
+      fs.mkdirSync(cg.path);
+    } catch (err) {
+      throw new GuardError('limits', `cannot limit the jail's resources, the agent did not run: cannot create the cgroup ${cg.path} (${(err as Error).message})`);
+    }
+    for (const w of cg.writes) {
+      const file = path.join(cg.path, w.file);
+      if (w.optional && !fs.existsSync(file)) continue;
+      try {
+        fs.writeFileSync(file, w.value);
+      } catch (err) {
+        throw new GuardError('limits', `cannot limit the jail's resources, the agent did not run: cannot set ${w.file}=${w.value} in ${cg.path} (${(err as Error).message})`);
+      }
+    }
+  }
 }
 
 /**

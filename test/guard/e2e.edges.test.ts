@@ -305,7 +305,7 @@ describeJail('guard end to end: its edges under attack', () => {
         spawnSync('unshare', ['-m', 'sh', '-c', readOnlyCgroups, 'sh', process.execPath, guard, 'run', ...extra, '--', 'sh', '-c', `touch ${mark}`], { cwd: workspace, env, encoding: 'utf8', timeout: 60_000 });
       const refused = guarded([]);
       expect(refused.status).toBe(125);
-      expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^agent-guard: limits layer: cannot limit the jail's resources, the agent did not run: cannot create the cgroup \S+agent-guard-\d+-[0-9a-f]+ \(.*Read-only file system\)$/)]);
+      expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^agent-guard: limits layer: cannot limit the jail's resources, the agent did not run: cannot create the cgroup \S+agent-guard-\d+-[0-9a-f]+ \(.*read-only file system.*\)$/i)]);
       expect(fs.existsSync(mark)).toBe(false);
       const without = guarded(['--memory', 'none', '--pids', 'none']);
       expect({ status: without.status, stderr: without.status === 0 ? '' : without.stderr }).toEqual({ status: 0, stderr: '' });
