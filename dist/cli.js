@@ -71,7 +71,7 @@ var require_identity = __commonJS({
     var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -108,7 +108,7 @@ var require_identity = __commonJS({
     exports2.isNode = isNode;
     exports2.isPair = isPair2;
     exports2.isScalar = isScalar3;
-    exports2.isSeq = isSeq4;
+    exports2.isSeq = isSeq3;
   }
 });
 
@@ -7285,7 +7285,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse2(src, reviver, options) {
+    function parse3(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7326,7 +7326,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse2;
+    exports2.parse = parse3;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify;
@@ -7799,59 +7799,53 @@ function globMatcher(glob) {
   return (name) => regex.test(name);
 }
 function parseCredentialRules(text, file = FILE) {
-  const lineCounter = new import_yaml12.LineCounter();
-  const doc = (0, import_yaml12.parseDocument)(text, { lineCounter, uniqueKeys: true });
-  const where = (node) => {
-    const at = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
-    return `${file}:${at.line}:${at.col}`;
+  const fail2 = (at, message, key2) => {
+    const lineCounter = new import_yaml12.LineCounter();
+    const doc = (0, import_yaml12.parseDocument)(text, { lineCounter });
+    let node = at.length ? doc.getIn(at, true) : doc.contents;
+    if (key2 !== void 0 && (0, import_yaml12.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
+    const pos = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+    throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${message}`);
   };
-  const fail2 = (node, message) => {
-    throw new GuardError("filesystem", `${where(node)}: ${message}`);
-  };
-  if (doc.errors.length > 0) fail2(void 0, doc.errors[0].message.split("\n")[0]);
-  const root = doc.contents;
-  if (!(0, import_yaml12.isMap)(root)) return fail2(root, "expected a mapping with places, env and home");
-  const known = /* @__PURE__ */ new Set(["places", "env", "home"]);
-  for (const pair of root.items) {
-    const key2 = String(pair.key?.value);
-    if (!known.has(key2)) fail2(pair.key, `unknown key "${key2}" (expected places, env, home)`);
+  let data;
+  try {
+    data = (0, import_yaml12.parse)(text, { uniqueKeys: true });
+  } catch (err) {
+    const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+    throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
   }
+  const isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  if (!isObject(data)) return fail2([], "expected a mapping with places, env and home");
+  for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail2([], `unknown key "${key2}" (expected places, env, home)`, key2);
   const list = (key2) => {
-    const node = root.get(key2, true);
-    if (!(0, import_yaml12.isSeq)(node)) return fail2(node ?? root, `${key2} must be a list`);
-    return node.items;
+    const value = data[key2];
+    return Array.isArray(value) ? value : fail2([key2], `${key2} must be a list`);
   };
-  const entry = (node, fields, required, label) => {
-    if (!(0, import_yaml12.isMap)(node)) return fail2(node, `${label} must be a mapping`);
-    const out = {};
-    for (const pair of node.items) {
-      const key2 = String(pair.key?.value);
-      const value = pair.value?.value;
-      if (!(key2 in fields)) fail2(pair.key, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`);
-      if (typeof value !== fields[key2] || typeof value === "string" && value.trim() === "") {
-        fail2(pair.value ?? node, `${label}.${key2} must be a non-empty ${fields[key2]}`);
-      }
-      out[key2] = value;
+  const entry = (value, at, fields, required) => {
+    const label = `${at[0]}[${at[1]}]`;
+    if (!isObject(value)) return fail2(at, `${label} must be a mapping`);
+    for (const [key2, v] of Object.entries(value)) {
+      if (!(key2 in fields)) fail2(at, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
+      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail2([...at, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
     }
-    for (const key2 of required) if (!(key2 in out)) fail2(node, `${label} needs ${key2}`);
-    return out;
+    for (const key2 of required) if (!(key2 in value)) fail2(at, `${label} needs ${key2}`);
+    return value;
   };
-  const places = list("places").map((node, i) => {
-    const e = entry(node, { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"], `places[${i}]`);
+  const places = list("places").map((value, i) => {
+    const e = entry(value, ["places", i], { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"]);
     const glob = e.glob;
-    if (glob.includes("/") || glob === "*") fail2(node, `places[${i}].glob must be a file name pattern, not "${glob}"`);
-    if (!PLACES.includes(e.where)) fail2(node, `places[${i}].where must be one of ${PLACES.join(", ")}`);
+    if (glob.includes("/") || glob === "*") fail2(["places", i], `places[${i}].glob must be a file name pattern, not "${glob}"`);
+    if (!PLACES.includes(e.where)) fail2(["places", i], `places[${i}].where must be one of ${PLACES.join(", ")}`);
     return { glob, where: e.where, by: e.by, matches: globMatcher(glob) };
   });
-  const env = list("env").map((node, i) => {
-    const e = entry(node, { name: "string", list: "boolean", by: "string" }, ["name", "by"], `env[${i}]`);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail2(node, `env[${i}].name "${e.name}" is not a variable name`);
+  const env = list("env").map((value, i) => {
+    const e = entry(value, ["env", i], { name: "string", list: "boolean", by: "string" }, ["name", "by"]);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail2(["env", i], `env[${i}].name "${e.name}" is not a variable name`);
     return { name: e.name, list: e.list === true, by: e.by };
   });
-  const home = list("home").map((node, i) => {
-    const value = node.value;
-    if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((s) => s === ".." || s === "")) {
-      return fail2(node, `home[${i}] must be a path relative to HOME`);
+  const home = list("home").map((value, i) => {
+    if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((seg) => seg === ".." || seg === "")) {
+      return fail2(["home", i], `home[${i}] must be a path relative to HOME`);
     }
     return value;
   });
@@ -10977,7 +10971,7 @@ var require_dist_node2 = __commonJS({
         return template.replace(/\/$/, "");
       }
     }
-    function parse2(options) {
+    function parse3(options) {
       let method = options.method.toUpperCase();
       let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
       let headers = Object.assign({}, options.headers);
@@ -11041,7 +11035,7 @@ var require_dist_node2 = __commonJS({
       );
     }
     function endpointWithDefaults(defaults, route, options) {
-      return parse2(merge(defaults, route, options));
+      return parse3(merge(defaults, route, options));
     }
     function withDefaults(oldDefaults, newDefaults) {
       const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -11050,7 +11044,7 @@ var require_dist_node2 = __commonJS({
         DEFAULTS: DEFAULTS2,
         defaults: withDefaults.bind(null, DEFAULTS2),
         merge: merge.bind(null, DEFAULTS2),
-        parse: parse2
+        parse: parse3
       });
     }
     var endpoint = withDefaults(null, DEFAULTS);

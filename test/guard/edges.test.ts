@@ -248,6 +248,7 @@ describe('credential files as data', () => {
     ['places: []\nenv: []\nhome:\n  - ../etc\n', /:4:5: home\[0\] must be a path relative to HOME/],
     ['places: []\nenv: []\nhome: []\nextra: 1\n', /:4:1: unknown key "extra"/],
     ['places: []\nenv:\n  - { name: A, by: x, lst: true }\nhome: []\n', /:3:23: env\[0\]: unknown key "lst"/],
+    ['places: []\nplaces: []\nenv: []\nhome: []\n', /:2:1: Map keys must be unique/],
   ])('refuses a bad entry with file, line and column', (text, message) => {
     expect(() => parseCredentialRules(text, 'rules/credential-files.yml')).toThrow(message);
   });
