@@ -10479,7 +10479,7 @@ function writeStepSummary(env, result) {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    const fd = openGuardFile(file, result.agentWritable, process.getuid?.() ?? -1, "GITHUB_STEP_SUMMARY");
+    const fd = openGuardFile(file, result.agentWritable, -1, "GITHUB_STEP_SUMMARY");
     try {
       import_node_fs14.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
     } finally {

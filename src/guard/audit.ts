@@ -39,7 +39,8 @@ function isWithin(child: string, parent: string): boolean {
 /**
  * Open a file the guard appends to while the agent runs, refusing anything the agent or the
  * repository could have prepared: a path inside `agentWritable`, a symlink (O_NOFOLLOW), something
- * other than a regular file, a file with other hard links, or a file another user owns.
+ * other than a regular file, a file with other hard links, or a file another user owns (`uid` -1
+ * skips that check, for a file the runner names and creates, like the step summary).
  */
 export function openGuardFile(file: string, agentWritable: string[], uid: number, what: string): number {
   const absolute = path.resolve(file);

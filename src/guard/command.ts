@@ -315,7 +315,9 @@ function writeStepSummary(env: NodeJS.ProcessEnv, result: GuardResult): void {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    const fd = openGuardFile(file, result.agentWritable, process.getuid?.() ?? -1, 'GITHUB_STEP_SUMMARY');
+    // The runner names and creates this file (for its own user, also when the guard runs as root):
+    // no owner check, the rest of openGuardFile's checks hold.
+    const fd = openGuardFile(file, result.agentWritable, -1, 'GITHUB_STEP_SUMMARY');
     try {
       fs.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
     } finally {
