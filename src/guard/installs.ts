@@ -42,12 +42,10 @@ export interface Exposure {
 
 export class ExposeError extends Error {}
 
-
 /** For absolute, normalised paths (every path here is): a string test, as path.relative is slow in loops. */
 function isWithin(child: string, parent: string): boolean {
   return child === parent || child.startsWith(parent === '/' ? '/' : `${parent}/`);
 }
-
 
 /** What one program needs; merged into the exposure only when all of it can be shown. */
 interface Found {

@@ -1,10 +1,12 @@
 // Builds the jail's filesystem and bubblewrap command line. bwrap runs as root (directly, or through
 // `sudo -n` on a GitHub runner), so it needs no user namespace and the Ubuntu AppArmor restriction
 // on unprivileged user namespaces does not apply. Layout:
-//   / read-only; fresh /proc and /dev; tmpfs over /tmp, /var/tmp, /dev/shm, /run, /var/run, /home,
-//   /root, the caller's HOME, RUNNER_TEMP, the runner's _actions and root; the workspace bound back
-//   (rw or ro) with .git/config replaced by a sanitised copy and .git/hooks and .github read-only;
-//   every host unix socket still visible covered by /dev/null; a fresh HOME for the agent.
+//   / read-only; fresh /proc and /dev; tmpfs, each with a size (limits.ts), over /tmp, /var/tmp,
+//   /dev/shm, /run, /var/run, /home, /root, the caller's HOME, RUNNER_TEMP, the runner's _actions and
+//   root; agent installs in those folders brought back read-only (installs.ts); the workspace bound
+//   back (rw or ro) with .git/config replaced by a sanitised copy and .git/hooks and .github
+//   read-only; credential files other steps left hidden (rules/credential-files.yml); every host
+//   unix socket still visible covered by /dev/null; a fresh HOME for the agent.
 // bwrap keeps only CAP_SETUID/SETGID/SETPCAP (to hand the agent its uid and an empty bounding set
 // through setpriv), CAP_CHOWN (the agent's HOME) and CAP_DAC_READ_SEARCH (to start the agent in a
 // 0700 workspace); the init process gives all of them up once the agent runs.

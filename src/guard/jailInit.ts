@@ -2,7 +2,7 @@
 // namespaces, with only the capabilities it needs to hand the agent a lower uid. It:
 //   1. runs the canary: the namespaces differ from the host's, only loopback exists, the internet,
 //      the host resolver and a listener the guard opened on the host's loopback are unreachable,
-//      and the masked paths are empty;
+//      every masked folder shows only what the guard put there, and hidden credential files are empty;
 //   2. starts the bridges: a loopback TCP port per provider (and one for --allow-host) piped to
 //      the proxy's unix socket, which the guard bind-mounted in;
 //   3. starts the agent through setpriv (new uid, no groups, no capabilities, empty bounding set,
