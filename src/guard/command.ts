@@ -14,8 +14,12 @@ import { buildAgentEnv, knownSecrets } from './env';
 import { GUARD_FAILURE_EXIT, GuardError } from './errors';
 import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
 import { parseRunArgs, type RunOptions } from './options';
-import { builtinProviders, homeFilesFor, parseUpstream, type Provider } from './providers';
-import { type Budget, createProviderProxy } from './proxy';
+import { Budget } from './budget';
+import {
+  authFailureHint, builtinCatalogue, homeFilesFor, missingProviderHint, prepareCredentials, type Provider, type ResolvedProvider,
+  resolveProvider,
+} from './providers';
+import { createProviderProxy } from './proxy';
 import { WorkflowCommandNeutralizer } from './workflowCommands';
 
 export { parseRunArgs } from './options';
@@ -25,6 +29,8 @@ export type { RunOptions } from './options';
 const FIRST_PROVIDER_PORT = 41100;
 const EGRESS_PORT = 41099;
 export const TIMEOUT_EXIT = 124;
+/** The agent was ended because --max-requests or --max-tokens ran out (not 124-127, not a shell's). */
+export const BUDGET_EXIT = 122;
 
 export interface GuardIO {
   stdout: NodeJS.WritableStream;
@@ -57,28 +63,39 @@ function closeServer(server: net.Server): Promise<void> {
   });
 }
 
-interface ChosenProvider {
-  provider: Provider;
-  upstream: URL;
-  keyHeader: string;
-  keyValue: string;
-  key: string;
-}
-
-function chooseProviders(opts: RunOptions, env: NodeJS.ProcessEnv): ChosenProvider[] {
-  const all = builtinProviders();
+function chooseProviders(opts: RunOptions, env: NodeJS.ProcessEnv): ResolvedProvider[] {
+  const all = builtinCatalogue().providers;
   return opts.providers.map((choice) => {
     const provider = all.get(choice.name);
     if (!provider) throw new GuardError('providers', `unknown provider "${choice.name}" (known: ${[...all.keys()].join(', ')})`);
-    const upstream = choice.upstream ? parseUpstream(choice.upstream, `--provider ${choice.name}`) : provider.upstream;
-    const source = provider.keys.find((k) => env[k.env]);
-    if (!source) {
-      throw new GuardError('providers', `--provider ${choice.name}: none of ${provider.keys.map((k) => k.env).join(', ')} is set in the guard's environment`);
-    }
-    const key = env[source.env] as string;
-    if (/[\r\n\0]/.test(key)) throw new GuardError('providers', `${source.env} contains a line break or NUL`);
-    return { provider, upstream, keyHeader: source.header, keyValue: source.prefix + key, key };
+    return resolveProvider(provider, env, choice.upstream);
   });
+}
+
+/** Ends the jail early (a budget ran out); the reason becomes the guard's one line. */
+class JailStop {
+  reason?: string;
+  private handler?: () => void;
+  request(reason: string): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.handler?.();
+  }
+  onRequest(handler: () => void): void {
+    this.handler = handler;
+    if (this.reason) handler();
+  }
+}
+
+/** The last bytes the agent printed, to recognise "not logged in" and name the provider to add. */
+class OutputTail {
+  private text = '';
+  add(chunk: Buffer): void {
+    this.text = (this.text + chunk.toString('utf8')).slice(-16 * 1024);
+  }
+  toString(): string {
+    return this.text;
+  }
 }
 
 /** Run `options.command` under the guard. Throws GuardError before the agent starts if a layer fails. */
@@ -86,27 +103,34 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   const facts: HostFacts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: os.homedir(), env: io.env };
   if (process.platform !== 'linux') throw new GuardError('jail', 'the jail needs Linux namespaces; this is ' + process.platform);
   const chosen = chooseProviders(opts, io.env);
+  if (chosen.length === 0) {
+    const hint = missingProviderHint(io.env);
+    if (hint) io.stderr.write(`agent-guard: ${hint}\n`);
+  }
   const elevation = findElevation(facts);
   const bwrap = findExecutable('bwrap', `${io.env.PATH ?? ''}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError('jail', 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap');
   const workspace = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
   const cwdReal = fs.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace.dir + '/') || cwdReal === workspace.dir ? cwdReal : workspace.dir;
-  const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
+  const secrets = knownSecrets(io.env, chosen.flatMap((c) => c.authorizer.secrets));
+  // Short-lived credentials are minted now: a run that cannot get one never starts the agent.
+  await prepareCredentials(chosen);
 
   const audit = new AuditLog(opts.auditFile);
-  const budget: Budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
+  const stop = new JailStop();
+  const budget = new Budget({ maxRequests: opts.maxRequests, maxTokens: opts.maxTokens }, (reason) => stop.request(reason));
+  const tail = new OutputTail();
   const privateDir = makePrivateDir();
   const servers: net.Server[] = [];
   const lifelines = new Set<net.Socket>();
   let hostConnections = 0;
   try {
     const bridges: { name: string; port: number; hostSocket: string }[] = [];
-    const bases: { provider: Provider; base: string }[] = [];
+    const bases: { provider: Provider; base: string; settings: Record<string, string> }[] = [];
     for (const [i, c] of chosen.entries()) {
       const server = createProviderProxy({
-        provider: c.provider, upstream: c.upstream, authHeader: c.keyHeader, authValue: c.keyValue, budget, audit,
-        allowProviderFetch: opts.allowProviderFetch,
+        resolved: c, budget, audit, fetchers: builtinCatalogue().fetchers, allowProviderFetch: opts.allowProviderFetch,
       });
       const hostSocket = path.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err: Error) => {
@@ -115,7 +139,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       servers.push(server);
       const port = FIRST_PROVIDER_PORT + i;
       bridges.push({ name: c.provider.name, port, hostSocket });
-      bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}` });
+      bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}`, settings: c.settings });
     }
     let egressUrl: string | undefined;
     if (opts.allowHosts.length > 0) {
@@ -154,13 +178,15 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       {
         facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
         hostLoopbackPort, privateDir, lifelineSocket, secrets,
-        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base))),
+        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base, b.settings))),
       },
       workspace,
     );
 
-    const exitCode = await runJail(elevation.kind === 'sudo' ? elevation.sudo : undefined, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
+    const exitCode = await runJail(elevation.kind === 'sudo' ? elevation.sudo : undefined, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io, stop, tail);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
+    const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : undefined;
+    if (hint) io.stderr.write(`agent-guard: ${hint}\n`);
     return { exitCode, audit };
   } finally {
     for (const s of lifelines) s.destroy();
@@ -170,7 +196,9 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   }
 }
 
-function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], nonce: string, opts: RunOptions, io: GuardIO): Promise<number> {
+function runJail(
+  sudo: string | undefined, bwrap: string, bwrapArgs: string[], nonce: string, opts: RunOptions, io: GuardIO, stop: JailStop, tail: OutputTail,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const file = sudo ?? bwrap;
     const args = sudo ? ['-n', '--', bwrap, ...bwrapArgs] : bwrapArgs;
@@ -183,10 +211,16 @@ function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], n
     const marker = `AGENT_GUARD_INIT ${nonce} `;
     let timedOut = false;
 
-    child.stdout.on('data', (chunk: Buffer) => io.stdout.write(outFilter.transform(chunk)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      tail.add(chunk);
+      io.stdout.write(outFilter.transform(chunk));
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       if (handshake !== 'waiting') {
-        if (handshake === 'ok') io.stderr.write(errFilter.transform(chunk));
+        if (handshake === 'ok') {
+          tail.add(chunk);
+          io.stderr.write(errFilter.transform(chunk));
+        }
         else failure += chunk.toString('utf8');
         return;
       }
@@ -208,15 +242,19 @@ function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], n
       }
     });
 
+    // bwrap's death kills the jail (--die-with-parent on its child); sudo relays SIGTERM.
+    const end = () => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    };
     let timer: NodeJS.Timeout | undefined;
     if (opts.timeoutSeconds) {
       timer = setTimeout(() => {
         timedOut = true;
-        // bwrap's death kills the jail (--die-with-parent on its child); sudo relays SIGTERM.
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+        end();
       }, opts.timeoutSeconds * 1000);
     }
+    stop.onRequest(end);
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     const onTerm = forward('SIGTERM');
     const onInt = forward('SIGINT');
@@ -233,6 +271,11 @@ function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], n
       if (timedOut) {
         io.stderr.write(`agent-guard: the agent ran past --timeout ${opts.timeoutSeconds}s and was stopped with everything it started\n`);
         resolve(TIMEOUT_EXIT);
+        return;
+      }
+      if (stop.reason && handshake === 'ok') {
+        io.stderr.write(`agent-guard: ${stop.reason}; the agent was stopped with everything it started (exit ${BUDGET_EXIT})\n`);
+        resolve(BUDGET_EXIT);
         return;
       }
       if (handshake === 'failed') {

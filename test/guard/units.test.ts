@@ -12,7 +12,7 @@ import { buildAgentEnv, knownSecrets } from '../../src/guard/env';
 import { GuardError } from '../../src/guard/errors';
 import { sanitizeGitConfig } from '../../src/guard/gitConfig';
 import { parseAllowHost, parseRunArgs } from '../../src/guard/options';
-import { builtinProviders, homeFilesFor, parseProviders, parseUpstream } from '../../src/guard/providers';
+import { builtinCatalogue, builtinProviders, homeFilesFor, parseCatalogue, parseUpstream } from '../../src/guard/providers';
 import { UsageMeter } from '../../src/guard/usage';
 import { WorkflowCommandNeutralizer } from '../../src/guard/workflowCommands';
 
@@ -86,7 +86,8 @@ describe('agent environment', () => {
 });
 
 describe('provider home files', () => {
-  const base = 'p:\n  upstream: https://api.example.com\n  keys: [{ env: K, header: x-key }]\n  placeholder: ph\n  routes: [POST /v1/x]\n';
+  const base = 'providers:\n p:\n  upstream: https://api.example.com\n  credentials: [{ kind: static, env: K, headers: { x-key: "{secret}" } }]\n  placeholder: ph\n  routes: [POST /v1/x]\n';
+  const parseProviders = (text: string) => parseCatalogue(text).providers;
 
   it('gemini selects API-key auth in the fresh HOME (its base URL alone picks a gateway auth headless runs refuse)', () => {
     const files = builtinProviders().get('gemini')!.homeFiles;
@@ -176,7 +177,7 @@ describe('provider fetch policy', () => {
     [{ contents: [{ parts: [{ fileData: { fileUri: 'https://evil/x' } }] }] }],
     [{ messages: [{ content: [{ type: 'document', source: { type: 'url', url: 'https://evil' } }] }] }],
   ])('refuses %j', (body) => {
-    expect(findProviderFetch(body)).toBeTruthy();
+    expect(findProviderFetch(body, builtinCatalogue().fetchers)).toBeTruthy();
   });
 
   it.each([
@@ -185,20 +186,20 @@ describe('provider fetch policy', () => {
     [{ mcp_servers: [] }],
     [{ contents: [{ parts: [{ fileData: { fileUri: 'files/abc' } }] }] }],
   ])('allows %j', (body) => {
-    expect(findProviderFetch(body)).toBeUndefined();
+    expect(findProviderFetch(body, builtinCatalogue().fetchers)).toBeUndefined();
   });
 });
 
 describe('usage meter', () => {
   it('reads OpenAI chat, Responses and Gemini usage, streamed or not', () => {
-    const chat = new UsageMeter(false);
+    const chat = new UsageMeter('json');
     chat.feed(Buffer.from(JSON.stringify({ usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } })));
     expect(chat.finish()).toEqual({ input: 10, output: 3 });
-    const responses = new UsageMeter(true);
+    const responses = new UsageMeter('sse');
     responses.feed(Buffer.from('event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":40,"output_tokens":'));
     responses.feed(Buffer.from('9}}}\n\ndata: [DONE]\n\n'));
     expect(responses.finish()).toEqual({ input: 40, output: 9 });
-    const gemini = new UsageMeter(true);
+    const gemini = new UsageMeter('sse');
     gemini.feed(Buffer.from('data: {"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":1}}\r\n\r\ndata: {"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":4}}\r\n\r\n'));
     expect(gemini.finish()).toEqual({ input: 5, output: 4 });
   });

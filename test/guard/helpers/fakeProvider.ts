@@ -22,10 +22,13 @@ export interface FakeProviderOptions {
   reply?: string;
   /** Delay between streamed events, to observe streaming. */
   eventDelayMs?: number;
+  /** Delay before a stream's first event (requests stay in flight). */
+  firstEventDelayMs?: number;
 }
 
-function sse(res: http.ServerResponse, events: [string, unknown][], delay: number): void {
+function sse(res: http.ServerResponse, events: [string, unknown][], delay: number, firstDelay = 0): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
   let i = 0;
   const next = () => {
     if (i >= events.length) {
@@ -37,7 +40,8 @@ function sse(res: http.ServerResponse, events: [string, unknown][], delay: numbe
     if (delay > 0) setTimeout(next, delay);
     else setImmediate(next);
   };
-  next();
+  if (firstDelay > 0) setTimeout(next, firstDelay);
+  else next();
 }
 
 export function startFakeProvider(opts: FakeProviderOptions = {}): Promise<FakeProvider> {
@@ -81,7 +85,7 @@ export function startFakeProvider(opts: FakeProviderOptions = {}): Promise<FakeP
           ['content_block_stop', { type: 'content_block_stop', index: 0 }],
           ['message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 7 } }],
           ['message_stop', { type: 'message_stop' }],
-        ], opts.eventDelayMs ?? 0);
+        ], opts.eventDelayMs ?? 0, opts.firstEventDelayMs);
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
