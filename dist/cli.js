@@ -22644,6 +22644,7 @@ var import_node_path8 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
+var CLAUDE_PROVIDERS = ["anthropic", "bedrock", "vertex"];
 var WRAP_SYNOPSIS = "usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]";
 var WRAP_USAGE = `${WRAP_SYNOPSIS}
   prints a wrapper that runs Claude Code under \`agent-guard run\` (or installs it as DIR/claude);
@@ -22766,8 +22767,8 @@ function prepareClaudeWrapper(input, io) {
   const guardArgs = [...input.guardArgs];
   if (!guardArgs.some((a) => a === "--provider" || a.startsWith("--provider="))) guardArgs.unshift("--provider", "anthropic");
   const options = parseRunArgs([...guardArgs, "--", claude]);
-  if (!options.providers.some((p) => p.name === "anthropic")) {
-    throw new GuardError("usage", "Claude Code talks to the Anthropic API: the guard options must include --provider anthropic");
+  if (!options.providers.some((p) => CLAUDE_PROVIDERS.includes(p.name))) {
+    throw new GuardError("usage", `Claude Code talks to the Anthropic API, Bedrock or Vertex AI: the guard options must include --provider ${CLAUDE_PROVIDERS.join(", or ")}`);
   }
   if (io.env.GITHUB_ACTIONS === "true") {
     const refusal = untrustedRefusal(readTrustDecision(io.env), options, input.allowOnUntrusted, "--allow-on-untrusted");
