@@ -10070,6 +10070,36 @@ var init_proxy = __esm({
   }
 });
 
+// src/guard/runControl.ts
+var JailStop, OutputTail;
+var init_runControl = __esm({
+  "src/guard/runControl.ts"() {
+    "use strict";
+    JailStop = class {
+      reason;
+      handler;
+      request(reason) {
+        if (this.reason) return;
+        this.reason = reason;
+        this.handler?.();
+      }
+      onRequest(handler) {
+        this.handler = handler;
+        if (this.reason) handler();
+      }
+    };
+    OutputTail = class {
+      text = "";
+      add(chunk) {
+        this.text = (this.text + chunk.toString("utf8")).slice(-16 * 1024);
+      }
+      toString() {
+        return this.text;
+      }
+    };
+  }
+});
+
 // src/guard/workflowCommands.ts
 function isMaybeWhitespace(byte) {
   return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 128;
@@ -10395,7 +10425,7 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_fs13, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT, JailStop, OutputTail;
+var import_node_child_process3, import_node_fs13, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
@@ -10414,34 +10444,13 @@ var init_command = __esm({
     init_budget();
     init_providers2();
     init_proxy();
+    init_runControl();
     init_workflowCommands();
     init_options();
     FIRST_PROVIDER_PORT = 41100;
     EGRESS_PORT = 41099;
     TIMEOUT_EXIT = 124;
     BUDGET_EXIT = 122;
-    JailStop = class {
-      reason;
-      handler;
-      request(reason) {
-        if (this.reason) return;
-        this.reason = reason;
-        this.handler?.();
-      }
-      onRequest(handler) {
-        this.handler = handler;
-        if (this.reason) handler();
-      }
-    };
-    OutputTail = class {
-      text = "";
-      add(chunk) {
-        this.text = (this.text + chunk.toString("utf8")).slice(-16 * 1024);
-      }
-      toString() {
-        return this.text;
-      }
-    };
   }
 });
 
@@ -22637,6 +22646,7 @@ var import_node_path9 = __toESM(require("node:path"));
 init_command();
 init_errors();
 init_options();
+init_providers2();
 
 // src/guard/wrap.ts
 var import_node_fs14 = __toESM(require("node:fs"));
@@ -22860,7 +22870,7 @@ async function actionRun(ctx) {
     const command2 = getInput(ctx, "run");
     if (!command2) throw new InputError("input 'run' is empty: give the agent's command line");
     if (!getListInput(ctx, "providers").length) {
-      throw new InputError("input 'providers' is empty: name the model provider(s) the agent calls (anthropic, openai, gemini, github-models, openrouter)");
+      throw new InputError(`input 'providers' is empty: name the model provider(s) the agent calls (${[...builtinProviders().keys()].join(", ")})`);
     }
     opts = parseRunArgs([...guardArgsFromInputs(ctx), "--", ...RUN_SHELL, command2]);
     const refusal = untrustedRefusal(decision, opts, getBooleanInput(ctx, "allow-on-untrusted", false), OVERRIDE);

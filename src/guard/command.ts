@@ -20,6 +20,7 @@ import {
   resolveProvider,
 } from './providers';
 import { createProviderProxy } from './proxy';
+import { JailStop, OutputTail } from './runControl';
 import { WorkflowCommandNeutralizer } from './workflowCommands';
 
 export { parseRunArgs } from './options';
@@ -70,32 +71,6 @@ function chooseProviders(opts: RunOptions, env: NodeJS.ProcessEnv): ResolvedProv
     if (!provider) throw new GuardError('providers', `unknown provider "${choice.name}" (known: ${[...all.keys()].join(', ')})`);
     return resolveProvider(provider, env, choice.upstream);
   });
-}
-
-/** Ends the jail early (a budget ran out); the reason becomes the guard's one line. */
-class JailStop {
-  reason?: string;
-  private handler?: () => void;
-  request(reason: string): void {
-    if (this.reason) return;
-    this.reason = reason;
-    this.handler?.();
-  }
-  onRequest(handler: () => void): void {
-    this.handler = handler;
-    if (this.reason) handler();
-  }
-}
-
-/** The last bytes the agent printed, to recognise "not logged in" and name the provider to add. */
-class OutputTail {
-  private text = '';
-  add(chunk: Buffer): void {
-    this.text = (this.text + chunk.toString('utf8')).slice(-16 * 1024);
-  }
-  toString(): string {
-    return this.text;
-  }
 }
 
 /** Run `options.command` under the guard. Throws GuardError before the agent starts if a layer fails. */
