@@ -9942,7 +9942,10 @@ function createProviderProxy(opts) {
               finish(upRes.statusCode ?? 502, `stream cut: ${budget.exhausted ?? "token budget used up"}`);
               return;
             }
-            res.write(chunk);
+            if (!res.write(chunk)) {
+              upRes.pause();
+              res.once("drain", () => upRes.resume());
+            }
           });
           upRes.on("end", () => {
             const tokens = meter.finish();

@@ -245,7 +245,11 @@ export function createProviderProxy(opts: ProviderProxyOptions): http.Server {
               finish(upRes.statusCode ?? 502, `stream cut: ${budget.exhausted ?? 'token budget used up'}`);
               return;
             }
-            res.write(chunk);
+            // Backpressure: a slow reader pauses the upstream instead of filling memory.
+            if (!res.write(chunk)) {
+              upRes.pause();
+              res.once('drain', () => upRes.resume());
+            }
           });
           upRes.on('end', () => {
             const tokens = meter.finish();
