@@ -7471,10 +7471,12 @@ function compileRoute(spec, where = "route") {
   if (!m) fail(where, `bad route "${spec}" (want "METHOD /path" or "METHOD /path -> /path")`);
   const [, method, pattern, target] = m;
   const names = [];
-  const source = pattern.split(/(\{[a-z]+\})/).map((part) => {
+  const parts = pattern.split(/(\{[a-z]+\})/);
+  const source = parts.map((part, i) => {
     if (!/^\{[a-z]+\}$/.test(part)) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     names.push(part.slice(1, -1));
-    return SEGMENT2;
+    const whole = parts[i - 1].endsWith("/") && (parts[i + 1] === "" || parts[i + 1].startsWith("/"));
+    return whole ? WHOLE_SEGMENT : SEGMENT2;
   }).join("");
   const regex = new RegExp(`^${source}$`);
   return {
@@ -7630,13 +7632,14 @@ function parseCatalogue(text) {
   });
   return { providers, fetchers, authFailures };
 }
-var import_yaml12, SEGMENT2, ROUTE_SPEC;
+var import_yaml12, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
 var init_catalogue = __esm({
   "src/guard/providers/catalogue.ts"() {
     "use strict";
     import_yaml12 = __toESM(require_dist());
     init_errors();
     SEGMENT2 = "([A-Za-z0-9._@-]+)";
+    WHOLE_SEGMENT = "([A-Za-z0-9._:@-]+)";
     ROUTE_SPEC = /^(GET|POST|PUT|DELETE|PATCH) (\/[A-Za-z0-9._:@{}/-]*)(?: -> (\/[A-Za-z0-9._:@{}/-]*))?$/;
   }
 });

@@ -124,10 +124,16 @@ describeJail('guard end to end: every credential kind', () => {
     const creds = { accessKeyId: 'ASIAREALACCESSKEY0001', secretAccessKey: 'REAL/secret+access/key/0123456789abcdefghij', sessionToken: 'REAL-session-token-from-oidc-0123456789' };
     const bedrock = await fakeBedrock('PONG from Bedrock', creds, 'us-east-1');
     try {
-      const awsEnv = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: creds.sessionToken };
-      const { code, stdout, stderr } = await runGuard(guard, ['--provider', `bedrock=${bedrock.url}`, '--timeout', '90', '--', ...withProbe(claudeTurn('PONG from Bedrock'))], env(awsEnv), workspace);
+      const awsEnv = {
+        AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: creds.sessionToken,
+        ANTHROPIC_MODEL: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      };
+      const args = ['--provider', `bedrock=${bedrock.url}`, '--pass-env', 'ANTHROPIC_MODEL', '--timeout', '90', '--', ...withProbe(claudeTurn('PONG from Bedrock'))];
+      const { code, stdout, stderr } = await runGuard(guard, args, env(awsEnv), workspace);
       expect({ code, stderr: code === 0 ? '' : stderr.slice(-1500), refused: bedrock.unsigned }).toEqual({ code: 0, stderr: '', refused: 0 });
       expect(bedrock.signed).toBeGreaterThanOrEqual(1);
+      // A model id with a colon, as Claude Code 2.1.331 sends it (raw, not %3A); signed as sent.
+      expect(bedrock.paths).toContain('/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke-with-response-stream');
       expectNoneSeen(stdout, [creds.secretAccessKey, creds.sessionToken, creds.accessKeyId]);
     } finally {
       await bedrock.close();
@@ -215,7 +221,7 @@ describeJail('guard end to end: every credential kind', () => {
 
 /** Bedrock's runtime API: checks SigV4 like AWS, streams Anthropic events in event-stream frames. */
 async function fakeBedrock(reply: string, creds: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, region: string) {
-  const state = { signed: 0, unsigned: 0 };
+  const state = { signed: 0, unsigned: 0, paths: [] as string[] };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -229,6 +235,7 @@ async function fakeBedrock(reply: string, creds: { accessKeyId: string; secretAc
         return;
       }
       state.signed++;
+      state.paths.push(req.url ?? '');
       const message = { id: 'msg_bedrock', type: 'message', role: 'assistant', model: 'claude', content: [] as unknown[], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } };
       if (/\/invoke-with-response-stream$/.test(req.url ?? '')) {
         res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
@@ -259,6 +266,7 @@ async function fakeBedrock(reply: string, creds: { accessKeyId: string; secretAc
     get unsigned() {
       return state.unsigned;
     },
+    paths: state.paths,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

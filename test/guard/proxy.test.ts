@@ -340,3 +340,32 @@ describe('route checks per provider', () => {
     }
   });
 });
+
+describe('routes that depend on settings', () => {
+  const providers = builtinProviders();
+  const vertex = { project: 'proj-123', location: 'us-central1' };
+
+  it('maps Gemini express-mode paths onto the configured project, and pins the project and region', () => {
+    const mapped = checkTarget(providers.get('vertex')!, vertex, 'POST', '/v1beta1/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse&key=AIza');
+    expect(mapped.path).toBe('/v1beta1/projects/proj-123/locations/us-central1/publishers/google/models/gemini-2.5-pro:streamGenerateContent');
+    expect(mapped.query).toBe('?alt=sse');
+    expect(checkTarget(providers.get('vertex')!, vertex, 'POST', '/v1/projects/proj-123/locations/us-central1/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict').path)
+      .toBe('/v1/projects/proj-123/locations/us-central1/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict');
+    expect(() => checkTarget(providers.get('vertex')!, vertex, 'POST', '/v1/projects/other-project/locations/us-central1/publishers/anthropic/models/m:rawPredict')).toThrow(/route not allowed/);
+    expect(() => checkTarget(providers.get('vertex')!, vertex, 'POST', '/v1/projects/proj-123/locations/europe-west4/publishers/anthropic/models/m:rawPredict')).toThrow(/route not allowed/);
+  });
+
+  it('takes a Bedrock model id with an encoded colon, and no other escape', () => {
+    const bedrock = providers.get('bedrock')!;
+    expect(checkTarget(bedrock, { region: 'us-east-1' }, 'POST', '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke').path).toBe('/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke');
+    expect(() => checkTarget(bedrock, { region: 'us-east-1' }, 'POST', '/model/a%2Fb/invoke')).toThrow(/percent-encoded/);
+    expect(() => checkTarget(bedrock, { region: 'us-east-1' }, 'GET', '/foundation-models')).toThrow(/route not allowed/);
+  });
+
+  it('routes Azure OpenAI v1 and deployment paths with their api-version', () => {
+    const azure = providers.get('azure-openai')!;
+    expect(checkTarget(azure, { resource: 'contoso' }, 'POST', '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21').query).toBe('?api-version=2024-10-21');
+    expect(checkTarget(azure, { resource: 'contoso' }, 'POST', '/openai/v1/responses').path).toBe('/openai/v1/responses');
+    expect(() => checkTarget(azure, { resource: 'contoso' }, 'POST', '/openai/files')).toThrow(/route not allowed/);
+  });
+});

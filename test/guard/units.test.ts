@@ -12,7 +12,7 @@ import { buildAgentEnv, knownSecrets } from '../../src/guard/env';
 import { GuardError } from '../../src/guard/errors';
 import { sanitizeGitConfig } from '../../src/guard/gitConfig';
 import { parseAllowHost, parseRunArgs } from '../../src/guard/options';
-import { builtinCatalogue, builtinProviders, homeFilesFor, parseCatalogue, parseUpstream } from '../../src/guard/providers';
+import { authFailureHint, builtinCatalogue, builtinProviders, homeFilesFor, missingProviderHint, parseCatalogue, parseUpstream } from '../../src/guard/providers';
 import { UsageMeter } from '../../src/guard/usage';
 import { WorkflowCommandNeutralizer } from '../../src/guard/workflowCommands';
 
@@ -109,6 +109,38 @@ describe('provider home files', () => {
     expect(() => parseProviders(`${base}  home-files:\n    ../escape: x\n`)).toThrow(/must stay inside HOME/);
     expect(() => parseProviders(`${base}  home-files:\n    /etc/passwd: x\n`)).toThrow(/must stay inside HOME/);
     expect(() => parseProviders(`${base}  home-files:\n    a: [1]\n`)).toThrow(/must be a string/);
+  });
+});
+
+describe('provider data is checked when it loads', () => {
+  const provider = (credentials: string, extra = '') =>
+    `providers:\n p:\n  upstream: https://api.example.com\n  credentials: ${credentials}\n  placeholder: ph\n  routes: [POST /v1/x]\n${extra}`;
+  it.each([
+    [provider('[{ kind: magic, env: K }]'), /unknown credential kind "magic"/],
+    [provider('[{ kind: static, env: K, headers: { x-key: plain } }]'), /headers must carry the \{secret\}/],
+    [provider('[{ kind: static, headers: { x-key: "{secret}" } }]'), /env missing/],
+    [provider('[{ kind: aws-sigv4, env: K }]'), /service missing/],
+    [provider('[]'), /credentials missing/],
+    [provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]', '  settings:\n    region: { env: R, pattern: "[" }\n'), /bad pattern/],
+    [provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]').replace('POST /v1/x', 'POST v1/x'), /bad route/],
+    [`${provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]')}auth-failures:\n  - { agent: A, output: x, providers: [nope] }\n`, /unknown provider nope/],
+  ])('refuses %#', (text, message) => {
+    expect(() => parseCatalogue(text)).toThrow(message);
+  });
+});
+
+describe('hints about providers', () => {
+  it('says which provider to add for a credential in the environment, and ignores GITHUB_TOKEN', () => {
+    expect(missingProviderHint({ GITHUB_TOKEN: 'ghs_x', PATH: '/usr/bin' })).toBeUndefined();
+    expect(missingProviderHint({ CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-x' })).toMatch(/add --provider anthropic \(CLAUDE_CODE_OAUTH_TOKEN is set\)/);
+    expect(missingProviderHint({ AWS_BEARER_TOKEN_BEDROCK: 'b' })).toMatch(/--provider bedrock/);
+  });
+
+  it('names the missing provider when the agent says it cannot authenticate', () => {
+    const gemini = 'Please set an Auth method in your /home/agent/.gemini/settings.json or specify one of the following environment variables';
+    expect(authFailureHint(gemini, [], { GOOGLE_APPLICATION_CREDENTIALS: '/x.json' })).toMatch(/Gemini CLI could not authenticate: .*add --provider vertex \(GOOGLE_APPLICATION_CREDENTIALS is set\)/);
+    expect(authFailureHint('Invalid API key · Please run /login', ['anthropic'], {})).toMatch(/through --provider anthropic: check the credential/);
+    expect(authFailureHint('all good', [], { ANTHROPIC_API_KEY: 'k' })).toBeUndefined();
   });
 });
 

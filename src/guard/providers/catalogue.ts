@@ -86,8 +86,11 @@ export interface Catalogue {
   authFailures: AuthFailure[];
 }
 
-// One path segment: what model ids, deployments and projects are spelled with (Vertex ids carry @).
+// A parameter: what model ids, deployments and projects are spelled with (Vertex ids carry @). One
+// that fills a whole path segment may hold a colon too (Bedrock's "…-v1:0"); one followed by ":verb"
+// in the same segment may not, so the verb the proxy judged is the one upstream reads.
 const SEGMENT = '([A-Za-z0-9._@-]+)';
+const WHOLE_SEGMENT = '([A-Za-z0-9._:@-]+)';
 const ROUTE_SPEC = /^(GET|POST|PUT|DELETE|PATCH) (\/[A-Za-z0-9._:@{}/-]*)(?: -> (\/[A-Za-z0-9._:@{}/-]*))?$/;
 
 function fail(where: string, message: string): never {
@@ -99,12 +102,13 @@ export function compileRoute(spec: string, where = 'route'): Route {
   if (!m) fail(where, `bad route "${spec}" (want "METHOD /path" or "METHOD /path -> /path")`);
   const [, method, pattern, target] = m;
   const names: string[] = [];
-  const source = pattern
-    .split(/(\{[a-z]+\})/)
-    .map((part) => {
+  const parts = pattern.split(/(\{[a-z]+\})/);
+  const source = parts
+    .map((part, i) => {
       if (!/^\{[a-z]+\}$/.test(part)) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       names.push(part.slice(1, -1));
-      return SEGMENT;
+      const whole = parts[i - 1].endsWith('/') && (parts[i + 1] === '' || parts[i + 1].startsWith('/'));
+      return whole ? WHOLE_SEGMENT : SEGMENT;
     })
     .join('');
   const regex = new RegExp(`^${source}$`);
