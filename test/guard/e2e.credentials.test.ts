@@ -24,6 +24,7 @@ import { runGuard } from './helpers/runGuard';
 const ROOT = path.join(__dirname, '..', '..');
 const CLAUDE = path.join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
 const GEMINI = path.join(ROOT, 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
+const COPILOT = path.join(ROOT, 'node_modules', '@github', 'copilot', 'npm-loader.js');
 const MARK = '===AGENT-GUARD-PROBE===';
 
 /** Run `agentCommand` in the jail, then dump everything the agent could read. */
@@ -55,7 +56,7 @@ describeJail('guard end to end: every credential kind', () => {
   const run = (guardArgs: string[], command: string[], extra: Record<string, string>) => runGuard(guard, [...guardArgs, '--timeout', '90', '--', ...command], env(extra), workspace);
 
   beforeAll(() => {
-    for (const cli of [CLAUDE, GEMINI]) if (!fs.existsSync(cli)) throw new Error(`${cli} is not installed: run npm ci`);
+    for (const cli of [CLAUDE, GEMINI, COPILOT]) if (!fs.existsSync(cli)) throw new Error(`${cli} is not installed: run npm ci`);
     guard = buildGuard();
     workspace = fs.mkdtempSync('/var/tmp/agent-guard-creds-');
     fs.chownSync(workspace, 4242, 4242);
@@ -196,6 +197,22 @@ describeJail('guard end to end: every credential kind', () => {
     }, 120_000);
   });
 
+  it('Copilot CLI with COPILOT_GITHUB_TOKEN: Bearer to the Copilot API, its GitHub MCP server not routed', async () => {
+    const TOKEN = 'github_pat_REAL_copilot_user_token_0123456789';
+    const copilot = await fakeCopilot('PONG from Copilot', TOKEN);
+    try {
+      const command = `node '${COPILOT}' -p 'Say pong.' --allow-all-tools | grep -F 'PONG from Copilot'`;
+      const { code, stdout, stderr } = await runGuard(guard, ['--provider', `copilot=${copilot.url}`, '--timeout', '90', '--', ...withProbe(command)], env({ COPILOT_GITHUB_TOKEN: TOKEN }), workspace);
+      expect({ code, stderr: code === 0 ? '' : stderr.slice(-1500), unauthorized: copilot.unauthorized }).toEqual({ code: 0, stderr: '', unauthorized: 0 });
+      expect(copilot.paths).toContain('/chat/completions');
+      // The CLI asks for the Copilot API's GitHub MCP server; the proxy does not route it.
+      expect(copilot.paths.some((p) => p.startsWith('/mcp'))).toBe(false);
+      expectNoneSeen(stdout, [TOKEN]);
+    } finally {
+      await copilot.close();
+    }
+  }, 150_000);
+
   it('ends a real Claude Code run quickly with the budget exit code when the token budget runs out (no retry loop)', async () => {
     const fake = await startFakeProvider({ reply: 'word '.repeat(3000), eventDelayMs: 2 });
     try {
@@ -267,6 +284,54 @@ async function fakeBedrock(reply: string, creds: { accessKeyId: string; secretAc
       return state.unsigned;
     },
     paths: state.paths,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** The Copilot API as @github/copilot 1.0.102 uses it: models, model routing, streamed chat completions. */
+async function fakeCopilot(reply: string, token: string) {
+  const state = { unauthorized: 0, paths: [] as string[] };
+  const model = {
+    id: 'gpt-4.1', name: 'GPT-4.1', object: 'model', vendor: 'openai', version: 'gpt-4.1', preview: false, model_picker_enabled: true,
+    capabilities: { type: 'chat', family: 'gpt-4.1', object: 'model_capabilities', tokenizer: 'o200k_base', supports: { streaming: true, tool_calls: true }, limits: { max_prompt_tokens: 128000, max_output_tokens: 16384 } },
+    supported_endpoints: ['/chat/completions'], policy: { state: 'enabled', terms: '' }, is_chat_default: true,
+  };
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const url = (req.url ?? '').split('?')[0];
+      state.paths.push(url);
+      if (req.headers.authorization !== `Bearer ${token}`) {
+        state.unauthorized++;
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'Bad credentials' }));
+        return;
+      }
+      const json = (body: unknown) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (url === '/models') return json({ data: [model] });
+      if (url === '/auto' || url.startsWith('/models/session')) return json({ selected_model: 'gpt-4.1', session_token: 'session-x', expires_at: Math.floor(Date.now() / 1000) + 3600 });
+      if (url === '/chat/completions') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunk = (delta: unknown, extra: object = {}) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4.1', choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
+        res.write(chunk({ role: 'assistant', content: reply }));
+        res.write(chunk({}, { usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }).replace('"finish_reason":null', '"finish_reason":"stop"'));
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    paths: state.paths,
+    get unauthorized() {
+      return state.unauthorized;
+    },
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
