@@ -7557,10 +7557,11 @@ function parseCredential(raw, where) {
   }
 }
 function parseSettings(raw, where) {
-  return Object.entries(raw ?? {}).map(([name, s]) => {
+  return Object.entries(raw ?? {}).map(([name, value]) => {
     const at = `${where}.settings.${name}`;
+    const s = value ?? {};
     if (!/^[a-z]+$/.test(name)) fail(at, "setting names are lower-case letters");
-    const env = typeof s?.env === "string" ? [s.env] : stringArray(s?.env, `${at}.env`);
+    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at}.env`);
     let pattern;
     try {
       pattern = new RegExp(requiredString(s, "pattern", at));
@@ -9931,7 +9932,8 @@ function createProviderProxy(opts) {
           }
           res.writeHead(upRes.statusCode ?? 502, outHeaders);
           res.flushHeaders();
-          const spent = (tokens) => (tokens.input || reservation.estimate) + tokens.output;
+          const answered2 = (upRes.statusCode ?? 502) < 400;
+          const spent = (tokens) => (tokens.input || (answered2 ? reservation.estimate : 0)) + tokens.output;
           upRes.on("data", (chunk) => {
             record.responseBytes += chunk.length;
             meter.feed(chunk);

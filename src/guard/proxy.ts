@@ -230,7 +230,9 @@ export function createProviderProxy(opts: ProviderProxyOptions): http.Server {
           }
           res.writeHead(upRes.statusCode ?? 502, outHeaders);
           res.flushHeaders();
-          const spent = (tokens: { input: number; output: number }) => (tokens.input || reservation.estimate) + tokens.output;
+          // Until the provider reports input tokens, the estimate stands for them; an error answer costs what it reports.
+          const answered = (upRes.statusCode ?? 502) < 400;
+          const spent = (tokens: { input: number; output: number }) => (tokens.input || (answered ? reservation.estimate : 0)) + tokens.output;
           upRes.on('data', (chunk: Buffer) => {
             record.responseBytes += chunk.length;
             meter.feed(chunk);

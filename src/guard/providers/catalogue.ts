@@ -196,10 +196,11 @@ function parseCredential(raw: Record<string, unknown>, where: string): Credentia
 }
 
 function parseSettings(raw: unknown, where: string): Setting[] {
-  return Object.entries((raw ?? {}) as Record<string, Record<string, unknown>>).map(([name, s]) => {
+  return Object.entries((raw ?? {}) as Record<string, Record<string, unknown> | null>).map(([name, value]) => {
     const at = `${where}.settings.${name}`;
+    const s = value ?? {};
     if (!/^[a-z]+$/.test(name)) fail(at, 'setting names are lower-case letters');
-    const env = typeof s?.env === 'string' ? [s.env] : stringArray(s?.env, `${at}.env`);
+    const env = typeof s.env === 'string' ? [s.env] : stringArray(s.env, `${at}.env`);
     let pattern: RegExp;
     try {
       pattern = new RegExp(requiredString(s, 'pattern', at));
