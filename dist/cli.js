@@ -8164,6 +8164,18 @@ function homeFilesFor(provider, base, settings = {}) {
   const values = agentValues({ provider, settings }, base);
   return Object.fromEntries(Object.entries(provider.homeFiles).map(([file, content]) => [file, fillTemplate(content, values)]));
 }
+function mergedHomeFiles(chosen) {
+  const out = {};
+  const owner = {};
+  for (const c of chosen) {
+    for (const [file, content] of Object.entries(homeFilesFor(c.provider, c.base, c.settings))) {
+      if (file in out && out[file] !== content) throw new GuardError("providers", `providers ${owner[file]} and ${c.provider.name} both write ~/${file}; pick one`);
+      out[file] = content;
+      owner[file] = c.provider.name;
+    }
+  }
+  return out;
+}
 function providersWithCredentials(env, among) {
   const out = [];
   for (const [name, provider] of builtinProviders()) {
@@ -10289,7 +10301,7 @@ async function runGuarded(opts, io) {
         privateDir,
         lifelineSocket,
         secrets,
-        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base, b.settings)))
+        homeFiles: mergedHomeFiles(bases)
       },
       workspace2
     );

@@ -16,7 +16,7 @@ import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail
 import { parseRunArgs, type RunOptions } from './options';
 import { Budget } from './budget';
 import {
-  authFailureHint, builtinCatalogue, homeFilesFor, missingProviderHint, prepareCredentials, type Provider, type ResolvedProvider,
+  authFailureHint, builtinCatalogue, mergedHomeFiles, missingProviderHint, prepareCredentials, type Provider, type ResolvedProvider,
   resolveProvider,
 } from './providers';
 import { createProviderProxy } from './proxy';
@@ -153,7 +153,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       {
         facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
         hostLoopbackPort, privateDir, lifelineSocket, secrets,
-        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base, b.settings))),
+        homeFiles: mergedHomeFiles(bases),
       },
       workspace,
     );

@@ -12,7 +12,7 @@ import { buildAgentEnv, knownSecrets } from '../../src/guard/env';
 import { GuardError } from '../../src/guard/errors';
 import { sanitizeGitConfig } from '../../src/guard/gitConfig';
 import { parseAllowHost, parseRunArgs } from '../../src/guard/options';
-import { authFailureHint, builtinCatalogue, builtinProviders, homeFilesFor, missingProviderHint, parseCatalogue, parseUpstream } from '../../src/guard/providers';
+import { authFailureHint, builtinCatalogue, builtinProviders, homeFilesFor, mergedHomeFiles, missingProviderHint, parseCatalogue, parseUpstream } from '../../src/guard/providers';
 import { UsageMeter } from '../../src/guard/usage';
 import { WorkflowCommandNeutralizer } from '../../src/guard/workflowCommands';
 
@@ -102,6 +102,14 @@ describe('provider home files', () => {
     expect(config).toContain('base_url = "http://127.0.0.1:41000/v1"');
     expect(config).toContain('env_key = "OPENAI_API_KEY"');
     expect(config).not.toContain('{base}');
+  });
+
+  it('refuses two providers that write the same HOME file differently (gemini and vertex both configure Gemini CLI)', () => {
+    const p = builtinProviders();
+    const gemini = { provider: p.get('gemini')!, base: 'http://127.0.0.1:1' };
+    const vertex = { provider: p.get('vertex')!, base: 'http://127.0.0.1:2', settings: { project: 'proj-123', location: 'global' } };
+    expect(() => mergedHomeFiles([gemini, vertex])).toThrow(/providers gemini and vertex both write ~\/.gemini\/settings.json/);
+    expect(Object.keys(mergedHomeFiles([gemini, { provider: p.get('openai')!, base: 'http://127.0.0.1:3' }])).sort()).toEqual(['.codex/config.toml', '.gemini/settings.json']);
   });
 
   it('reads home-files and keeps them inside HOME', () => {

@@ -138,6 +138,20 @@ export function homeFilesFor(provider: Provider, base: string, settings: Record<
   return Object.fromEntries(Object.entries(provider.homeFiles).map(([file, content]) => [file, fillTemplate(content, values)]));
 }
 
+/** Every chosen provider's HOME files; two that write the same file with different content are refused. */
+export function mergedHomeFiles(chosen: { provider: Provider; base: string; settings?: Record<string, string> }[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const owner: Record<string, string> = {};
+  for (const c of chosen) {
+    for (const [file, content] of Object.entries(homeFilesFor(c.provider, c.base, c.settings))) {
+      if (file in out && out[file] !== content) throw new GuardError('providers', `providers ${owner[file]} and ${c.provider.name} both write ~/${file}; pick one`);
+      out[file] = content;
+      owner[file] = c.provider.name;
+    }
+  }
+  return out;
+}
+
 /** Providers whose credential is set in `env`, with the variable: for "add --provider X" hints. */
 export function providersWithCredentials(env: NodeJS.ProcessEnv, among?: string[]): { name: string; env: string }[] {
   const out: { name: string; env: string }[] = [];
