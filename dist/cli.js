@@ -1002,13 +1002,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str4) => str4.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str3, indent, comment) => str3.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str3.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str4, indent, comment) => str4.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str4.endsWith(" ") ? "" : " ") + comment;
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -1162,16 +1162,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str3) => /^(%|---|\.\.\.)/m.test(str3);
-    function lineLengthOverLimit(str3, lineWidth, indentLength) {
+    var containsDocumentMarker = (str4) => /^(%|---|\.\.\.)/m.test(str4);
+    function lineLengthOverLimit(str4, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit2 = lineWidth - indentLength;
-      const strLen = str3.length;
+      const strLen = str4.length;
       if (strLen <= limit2)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str3[i] === "\n") {
+        if (str4[i] === "\n") {
           if (i - start > limit2)
             return true;
           start = i + 1;
@@ -1188,11 +1188,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str3 = "";
+      let str4 = "";
       let start = 0;
       for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
         if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str3 += json.slice(start, i) + "\\ ";
+          str4 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -1201,38 +1201,38 @@ var require_stringifyString = __commonJS({
           switch (json[i + 1]) {
             case "u":
               {
-                str3 += json.slice(start, i);
+                str4 += json.slice(start, i);
                 const code3 = json.substr(i + 2, 4);
                 switch (code3) {
                   case "0000":
-                    str3 += "\\0";
+                    str4 += "\\0";
                     break;
                   case "0007":
-                    str3 += "\\a";
+                    str4 += "\\a";
                     break;
                   case "000b":
-                    str3 += "\\v";
+                    str4 += "\\v";
                     break;
                   case "001b":
-                    str3 += "\\e";
+                    str4 += "\\e";
                     break;
                   case "0085":
-                    str3 += "\\N";
+                    str4 += "\\N";
                     break;
                   case "00a0":
-                    str3 += "\\_";
+                    str4 += "\\_";
                     break;
                   case "2028":
-                    str3 += "\\L";
+                    str4 += "\\L";
                     break;
                   case "2029":
-                    str3 += "\\P";
+                    str4 += "\\P";
                     break;
                   default:
                     if (code3.substr(0, 2) === "00")
-                      str3 += "\\x" + code3.substr(2);
+                      str4 += "\\x" + code3.substr(2);
                     else
-                      str3 += json.substr(i, 6);
+                      str4 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -1242,14 +1242,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str3 += json.slice(start, i) + "\n\n";
+                str4 += json.slice(start, i) + "\n\n";
                 while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str3 += "\n";
+                  str4 += "\n";
                   i += 2;
                 }
-                str3 += indent;
+                str4 += indent;
                 if (json[i + 2] === " ")
-                  str3 += "\\";
+                  str4 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -1258,8 +1258,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str3 = start ? str3 + json.slice(start) : json;
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str4 = start ? str4 + json.slice(start) : json;
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -1387,15 +1387,15 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str3 = value.replace(/\n+/g, `$&
+      const str4 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str4);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -1547,11 +1547,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str3;
-      return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
-${ctx.indent}${str3}`;
+        return str4;
+      return identity.isScalar(node) || str4[0] === "{" || str4[0] === "[" ? `${props} ${str4}` : `${props}
+${ctx.indent}${str4}`;
     }
     exports2.createStringifyContext = createStringifyContext;
     exports2.stringify = stringify;
@@ -1586,8 +1586,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str3 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
+      let str4 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str4.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -1596,27 +1596,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
+          return str4 === "" ? "?" : explicitKey ? `? ${str4}` : str4;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str3 = `? ${str3}`;
+        str4 = `? ${str4}`;
         if (keyComment && !keyCommentDone) {
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str3;
+        return str4;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
-        str3 = `? ${str3}
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+        str4 = `? ${str4}
 ${indent}:`;
       } else {
-        str3 = `${str3}:`;
+        str4 = `${str4}:`;
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -1632,7 +1632,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str3.length + 1;
+        ctx.indentAtStart = str4.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -1676,16 +1676,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str3 += ws + valueStr;
+      str4 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
+        str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str3;
+      return str4;
     }
     exports2.stringifyPair = stringifyPair;
   }
@@ -1912,31 +1912,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str4 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str5 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
+          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str4);
+        lines.push(blockItemPrefix + str5);
       }
-      let str3;
+      let str4;
       if (lines.length === 0) {
-        str3 = flowChars.start + flowChars.end;
+        str4 = flowChars.start + flowChars.end;
       } else {
-        str3 = lines[0];
+        str4 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str3 += line ? `
+          str4 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment) {
-        str3 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str4 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str3;
+      return str4;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -1979,21 +1979,21 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str3 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
+        let str4 = stringify.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
         if (i < items.length - 1) {
-          str3 += ",";
+          str4 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str4.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str3 += ",";
+            str4 += ",";
           }
         }
         if (comment)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment));
-        lines.push(str3);
+          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment));
+        lines.push(str4);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -2005,11 +2005,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str3 = start;
+          let str4 = start;
           for (const line of lines)
-            str3 += line ? `
+            str4 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str3}
+          return `${str4}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -2341,7 +2341,7 @@ var require_string = __commonJS({
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str3) => str3,
+      resolve: (str4) => str4,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -2379,7 +2379,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str3) => new Scalar2.Scalar(str3[0] === "t" || str3[0] === "T"),
+      resolve: (str4) => new Scalar2.Scalar(str4[0] === "t" || str4[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -2431,7 +2431,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2440,7 +2440,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str3) => parseFloat(str3),
+      resolve: (str4) => parseFloat(str4),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -2451,11 +2451,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str3) {
-        const node = new Scalar2.Scalar(parseFloat(str3));
-        const dot = str3.indexOf(".");
-        if (dot !== -1 && str3[str3.length - 1] === "0")
-          node.minFractionDigits = str3.length - dot - 1;
+      resolve(str4) {
+        const node = new Scalar2.Scalar(parseFloat(str4));
+        const dot = str4.indexOf(".");
+        if (dot !== -1 && str4[str4.length - 1] === "0")
+          node.minFractionDigits = str4.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -2472,7 +2472,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix);
+    var intResolve = (str4, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -2485,7 +2485,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 8, opt2),
+      resolve: (str4, _onError, opt2) => intResolve(str4, 2, 8, opt2),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int = {
@@ -2493,7 +2493,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 0, 10, opt2),
+      resolve: (str4, _onError, opt2) => intResolve(str4, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2502,7 +2502,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 16, opt2),
+      resolve: (str4, _onError, opt2) => intResolve(str4, 2, 16, opt2),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -2555,7 +2555,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str3) => str3,
+        resolve: (str4) => str4,
         stringify: stringifyJSON
       },
       {
@@ -2572,7 +2572,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str3) => str3 === "true",
+        resolve: (str4) => str4 === "true",
         stringify: stringifyJSON
       },
       {
@@ -2580,7 +2580,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10),
+        resolve: (str4, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -2588,7 +2588,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str3) => parseFloat(str3),
+        resolve: (str4) => parseFloat(str4),
         stringify: stringifyJSON
       }
     ];
@@ -2596,9 +2596,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str3, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
-        return str3;
+      resolve(str4, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str4)}`);
+        return str4;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError2);
@@ -2630,10 +2630,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str3 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str3.length);
-          for (let i = 0; i < str3.length; ++i)
-            buffer[i] = str3.charCodeAt(i);
+          const str4 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str4.length);
+          for (let i = 0; i < str4.length; ++i)
+            buffer[i] = str4.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -2644,28 +2644,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str3;
+        let str4;
         if (typeof node_buffer.Buffer === "function") {
-          str3 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str4 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str3 = btoa(s);
+          str4 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar2.Scalar.BLOCK_LITERAL);
         if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str3.length / lineWidth);
+          const n = Math.ceil(str4.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str3.substr(o, lineWidth);
+            lines[i] = str4.substr(o, lineWidth);
           }
-          str3 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str4 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str3 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx, onComment, onChompKeep);
       }
     };
     exports2.binary = binary2;
@@ -2871,7 +2871,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2880,7 +2880,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str3) => parseFloat(str3.replace(/_/g, "")),
+      resolve: (str4) => parseFloat(str4.replace(/_/g, "")),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -2891,11 +2891,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str3) {
-        const node = new Scalar2.Scalar(parseFloat(str3.replace(/_/g, "")));
-        const dot = str3.indexOf(".");
+      resolve(str4) {
+        const node = new Scalar2.Scalar(parseFloat(str4.replace(/_/g, "")));
+        const dot = str4.indexOf(".");
         if (dot !== -1) {
-          const f = str3.substring(dot + 1).replace(/_/g, "");
+          const f = str4.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -2915,34 +2915,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str3, offset, radix, { intAsBigInt }) {
-      const sign = str3[0];
+    function intResolve(str4, offset, radix, { intAsBigInt }) {
+      const sign = str4[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str3 = str3.substring(offset).replace(/_/g, "");
+      str4 = str4.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str3 = `0b${str3}`;
+            str4 = `0b${str4}`;
             break;
           case 8:
-            str3 = `0o${str3}`;
+            str4 = `0o${str4}`;
             break;
           case 16:
-            str3 = `0x${str3}`;
+            str4 = `0x${str4}`;
             break;
         }
-        const n2 = BigInt(str3);
+        const n2 = BigInt(str4);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str3, radix);
+      const n = parseInt(str4, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str3 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str3.substr(1) : prefix + str3;
+        const str4 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str4.substr(1) : prefix + str4;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -2952,7 +2952,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 2, opt2),
+      resolve: (str4, _onError, opt2) => intResolve(str4, 2, 2, opt2),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -2961,7 +2961,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 1, 8, opt2),
+      resolve: (str4, _onError, opt2) => intResolve(str4, 1, 8, opt2),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int = {
@@ -2969,7 +2969,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 0, 10, opt2),
+      resolve: (str4, _onError, opt2) => intResolve(str4, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2978,7 +2978,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 16, opt2),
+      resolve: (str4, _onError, opt2) => intResolve(str4, 2, 16, opt2),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -3082,9 +3082,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str3, asBigInt) {
-      const sign = str3[0];
-      const parts = sign === "-" || sign === "+" ? str3.substring(1) : str3;
+    function parseSexagesimal(str4, asBigInt) {
+      const sign = str4[0];
+      const parts = sign === "-" || sign === "+" ? str4.substring(1) : str4;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
@@ -3121,7 +3121,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt),
+      resolve: (str4, _onError, { intAsBigInt }) => parseSexagesimal(str4, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -3130,7 +3130,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str3) => parseSexagesimal(str3, false),
+      resolve: (str4) => parseSexagesimal(str4, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -3141,8 +3141,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str3) {
-        const match = str3.match(timestamp.test);
+      resolve(str4) {
+        const match = str4.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -6936,14 +6936,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs20 = this.flowScalar(this.type);
+              const fs22 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs20, sep: [] });
+                map.items.push({ start, key: fs22, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs20);
+                this.stack.push(fs22);
               } else {
-                Object.assign(it, { key: fs20, sep: [] });
+                Object.assign(it, { key: fs22, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7071,13 +7071,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs20 = this.flowScalar(this.type);
+              const fs22 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs20, sep: [] });
+                fc.items.push({ start: [], key: fs22, sep: [] });
               else if (it.sep)
-                this.stack.push(fs20);
+                this.stack.push(fs22);
               else
-                Object.assign(it, { key: fs20, sep: [] });
+                Object.assign(it, { key: fs22, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7799,7 +7799,7 @@ function globMatcher(glob) {
   return (name) => regex.test(name);
 }
 function parseCredentialRules(text, file = FILE) {
-  const fail2 = (at, message, key2) => {
+  const fail3 = (at, message, key2) => {
     const lineCounter = new import_yaml12.LineCounter();
     const doc = (0, import_yaml12.parseDocument)(text, { lineCounter });
     let node = at.length ? doc.getIn(at, true) : doc.contents;
@@ -7814,38 +7814,38 @@ function parseCredentialRules(text, file = FILE) {
     const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
   }
-  const isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
-  if (!isObject(data)) return fail2([], "expected a mapping with places, env and home");
-  for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail2([], `unknown key "${key2}" (expected places, env, home)`, key2);
+  const isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  if (!isObject2(data)) return fail3([], "expected a mapping with places, env and home");
+  for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail3([], `unknown key "${key2}" (expected places, env, home)`, key2);
   const list = (key2) => {
     const value = data[key2];
-    return Array.isArray(value) ? value : fail2([key2], `${key2} must be a list`);
+    return Array.isArray(value) ? value : fail3([key2], `${key2} must be a list`);
   };
   const entry = (value, at, fields, required) => {
     const label = `${at[0]}[${at[1]}]`;
-    if (!isObject(value)) return fail2(at, `${label} must be a mapping`);
+    if (!isObject2(value)) return fail3(at, `${label} must be a mapping`);
     for (const [key2, v] of Object.entries(value)) {
-      if (!(key2 in fields)) fail2(at, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
-      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail2([...at, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
+      if (!(key2 in fields)) fail3(at, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
+      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail3([...at, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
     }
-    for (const key2 of required) if (!(key2 in value)) fail2(at, `${label} needs ${key2}`);
+    for (const key2 of required) if (!(key2 in value)) fail3(at, `${label} needs ${key2}`);
     return value;
   };
   const places = list("places").map((value, i) => {
     const e = entry(value, ["places", i], { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"]);
     const glob = e.glob;
-    if (glob.includes("/") || glob === "*") fail2(["places", i], `places[${i}].glob must be a file name pattern, not "${glob}"`);
-    if (!PLACES.includes(e.where)) fail2(["places", i], `places[${i}].where must be one of ${PLACES.join(", ")}`);
+    if (glob.includes("/") || glob === "*") fail3(["places", i], `places[${i}].glob must be a file name pattern, not "${glob}"`);
+    if (!PLACES.includes(e.where)) fail3(["places", i], `places[${i}].where must be one of ${PLACES.join(", ")}`);
     return { glob, where: e.where, by: e.by, matches: globMatcher(glob) };
   });
   const env = list("env").map((value, i) => {
     const e = entry(value, ["env", i], { name: "string", list: "boolean", by: "string" }, ["name", "by"]);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail2(["env", i], `env[${i}].name "${e.name}" is not a variable name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail3(["env", i], `env[${i}].name "${e.name}" is not a variable name`);
     return { name: e.name, list: e.list === true, by: e.by };
   });
   const home = list("home").map((value, i) => {
     if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((seg) => seg === ".." || seg === "")) {
-      return fail2(["home", i], `home[${i}] must be a path relative to HOME`);
+      return fail3(["home", i], `home[${i}] must be a path relative to HOME`);
     }
     return value;
   });
@@ -7914,6 +7914,774 @@ var init_credentialFiles = __esm({
   }
 });
 
+// rules/providers.yml
+var providers_default;
+var init_providers = __esm({
+  "rules/providers.yml"() {
+    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`) exchanged at `token-path` for a short-lived\n#                                  token, refreshed before it expires; `fields` and `optional-fields` name the\n#                                  variables that fill the exchange\'s JSON body\n#                   aws-sigv4      every request re-signed with the AWS credentials in the guard\'s environment\n#                                  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for `service`\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-path: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY, AZURE_CLIENT_SECRET]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty.\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
+  }
+});
+
+// src/guard/providers/catalogue.ts
+function fail(where, message) {
+  throw new GuardError("providers", `providers.yml: ${where}: ${message}`);
+}
+function compileRoute(spec, where = "route") {
+  const m = ROUTE_SPEC.exec(spec);
+  if (!m) fail(where, `bad route "${spec}" (want "METHOD /path" or "METHOD /path -> /path")`);
+  const [, method, pattern, target] = m;
+  const names = [];
+  const parts = pattern.split(/(\{[a-z]+\})/);
+  const source = parts.map((part, i) => {
+    if (!/^\{[a-z]+\}$/.test(part)) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    names.push(part.slice(1, -1));
+    const whole = parts[i - 1].endsWith("/") && (parts[i + 1] === "" || parts[i + 1].startsWith("/"));
+    return whole ? WHOLE_SEGMENT : SEGMENT2;
+  }).join("");
+  const regex = new RegExp(`^${source}$`);
+  return {
+    method,
+    pattern,
+    target,
+    match(path18, settings) {
+      const found = regex.exec(path18);
+      if (!found) return void 0;
+      const params = {};
+      for (const [i, name] of names.entries()) {
+        if (name in settings && settings[name] !== found[i + 1]) return void 0;
+        params[name] = found[i + 1];
+      }
+      return params;
+    }
+  };
+}
+function stringArray(value, where) {
+  if (value === void 0) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) fail(where, "must be a list of strings");
+  return value;
+}
+function stringMap(value, where) {
+  if (value === void 0) return {};
+  if (!value || typeof value !== "object" || Array.isArray(value)) fail(where, "must be a map");
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") fail(where, `${k} must be a string`);
+    out[k] = v;
+  }
+  return out;
+}
+function requiredString(raw, key2, where) {
+  if (typeof raw[key2] !== "string" || !raw[key2]) fail(where, `${key2} missing`);
+  return raw[key2];
+}
+function headerTemplates(raw, where) {
+  const lower = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers = lower(stringMap(raw.headers, `${where}.headers`));
+  if (Object.keys(headers).length === 0 || !Object.values(headers).some((v) => v.includes("{secret}"))) {
+    fail(where, "headers must carry the {secret}");
+  }
+  return { headers, listHeaders: lower(stringMap(raw["list-headers"], `${where}.list-headers`)) };
+}
+function parseCredential(raw, where) {
+  const env = requiredString(raw, "env", where);
+  switch (raw.kind) {
+    case "static":
+      return { kind: "static", env, ...headerTemplates(raw, where) };
+    case "oidc-exchange": {
+      const audience = raw.audience ?? {};
+      const tokenPath = requiredString(raw, "token-path", where);
+      if (!tokenPath.startsWith("/")) fail(where, "token-path must start with /");
+      return {
+        kind: "oidc-exchange",
+        env,
+        tokenPath,
+        tokenHeaders: stringMap(raw["token-headers"], `${where}.token-headers`),
+        grantType: requiredString(raw, "grant-type", where),
+        audienceEnv: typeof audience.env === "string" ? audience.env : void 0,
+        audienceDefault: requiredString(audience, "default", `${where}.audience`),
+        identityFileEnv: typeof raw["identity-file-env"] === "string" ? raw["identity-file-env"] : void 0,
+        fields: stringMap(raw.fields, `${where}.fields`),
+        optionalFields: stringMap(raw["optional-fields"], `${where}.optional-fields`),
+        ...headerTemplates(raw, where)
+      };
+    }
+    case "aws-sigv4":
+      return { kind: "aws-sigv4", env, service: requiredString(raw, "service", where) };
+    case "google-adc": {
+      const scopes = stringArray(raw.scopes, `${where}.scopes`);
+      if (scopes.length === 0) fail(where, "scopes missing");
+      return { kind: "google-adc", env, scopes };
+    }
+    default:
+      return fail(where, `unknown credential kind "${String(raw.kind)}"`);
+  }
+}
+function parseSettings(raw, where) {
+  return Object.entries(raw ?? {}).map(([name, value]) => {
+    const at = `${where}.settings.${name}`;
+    const s = value ?? {};
+    if (!/^[a-z]+$/.test(name)) fail(at, "setting names are lower-case letters");
+    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at}.env`);
+    let pattern;
+    try {
+      pattern = new RegExp(requiredString(s, "pattern", at));
+    } catch (err) {
+      return fail(at, `bad pattern: ${err.message}`);
+    }
+    const fromUrlEnv = typeof s["from-url-env"] === "string" ? s["from-url-env"] : void 0;
+    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at, "needs env, from-url-env or default");
+    return { name, env, fromUrlEnv, default: typeof s.default === "string" ? s.default : void 0, pattern };
+  });
+}
+function parseUpstreams(raw, where) {
+  if (typeof raw === "string") return [{ when: {}, url: raw }];
+  if (!Array.isArray(raw) || raw.length === 0) fail(where, "upstream missing");
+  return raw.map((choice, i) => ({ when: stringMap(choice?.when, `${where}.upstream[${i}].when`), url: requiredString(choice, "url", `${where}.upstream[${i}]`) }));
+}
+function parseProvider(name, raw) {
+  const where = name;
+  const credentialsRaw = raw.credentials;
+  if (!Array.isArray(credentialsRaw) || credentialsRaw.length === 0) fail(where, "credentials missing");
+  const homeFiles = stringMap(raw["home-files"], `${where}.home-files`);
+  for (const file of Object.keys(homeFiles)) {
+    if (file.startsWith("/") || file.split("/").includes("..")) fail(where, `home-files.${file} must stay inside HOME`);
+  }
+  return {
+    name,
+    upstreams: parseUpstreams(raw.upstream, where),
+    settings: parseSettings(raw.settings, where),
+    credentials: credentialsRaw.map((c, i) => parseCredential(c ?? {}, `${where}.credentials[${i}]`)),
+    removeEnv: stringArray(raw["remove-env"], `${where}.remove-env`),
+    placeholder: requiredString(raw, "placeholder", where),
+    agentEnv: stringMap(raw["agent-env"], `${where}.agent-env`),
+    homeFiles,
+    routes: stringArray(raw.routes, `${where}.routes`).map((r) => compileRoute(r, `${where}.routes`)),
+    query: stringArray(raw.query, `${where}.query`)
+  };
+}
+function regexList(value, where) {
+  return stringArray(value, where).map((text) => {
+    try {
+      return new RegExp(text, "i");
+    } catch (err) {
+      return fail(where, `bad pattern "${text}": ${err.message}`);
+    }
+  });
+}
+function parseCatalogue(text) {
+  const doc = (0, import_yaml13.parse)(text) ?? {};
+  const providers = /* @__PURE__ */ new Map();
+  for (const [name, raw] of Object.entries(doc.providers ?? {})) {
+    providers.set(name, parseProvider(name, raw ?? {}));
+  }
+  const f = doc.fetchers ?? {};
+  const fetchers = {
+    toolTypes: stringArray(f["tool-types"], "fetchers.tool-types"),
+    toolKeys: stringArray(f["tool-keys"], "fetchers.tool-keys"),
+    optionKeys: stringArray(f["option-keys"], "fetchers.option-keys"),
+    pluginIds: stringArray(f["plugin-ids"], "fetchers.plugin-ids"),
+    urlFields: stringArray(f["url-fields"], "fetchers.url-fields"),
+    sourceTypes: stringArray(f["source-types"], "fetchers.source-types"),
+    searchModels: regexList(f["search-models"], "fetchers.search-models")
+  };
+  const authFailures = (doc["auth-failures"] ?? []).map((a, i) => {
+    const where = `auth-failures[${i}]`;
+    const [output] = regexList([requiredString(a, "output", where)], where);
+    const providersNamed = stringArray(a.providers, `${where}.providers`);
+    for (const p of providersNamed) if (!providers.has(p)) fail(where, `unknown provider ${p}`);
+    return { agent: requiredString(a, "agent", where), output, providers: providersNamed };
+  });
+  return { providers, fetchers, authFailures };
+}
+var import_yaml13, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
+var init_catalogue = __esm({
+  "src/guard/providers/catalogue.ts"() {
+    "use strict";
+    import_yaml13 = __toESM(require_dist());
+    init_errors();
+    SEGMENT2 = "([A-Za-z0-9._@-]+)";
+    WHOLE_SEGMENT = "([A-Za-z0-9._:@-]+)";
+    ROUTE_SPEC = /^(GET|POST|PUT|DELETE|PATCH) (\/[A-Za-z0-9._:@{}/-]*)(?: -> (\/[A-Za-z0-9._:@{}/-]*))?$/;
+  }
+});
+
+// src/guard/providers/authorizer.ts
+function applyHeaderTemplates(req2, secret, templates) {
+  for (const [name, template] of Object.entries(templates.headers)) req2.headers[name] = template.replace(/\{secret\}/g, secret);
+  for (const [name, value] of Object.entries(templates.listHeaders)) {
+    const sent = req2.headers[name];
+    const items = (Array.isArray(sent) ? sent.join(",") : String(sent ?? "")).split(",").map((s) => s.trim()).filter(Boolean);
+    if (!items.includes(value)) items.push(value);
+    req2.headers[name] = items.join(",");
+  }
+}
+function headerSafe(name, value) {
+  if (/[\r\n\0]/.test(value)) throw new Error(`${name} contains a line break or NUL`);
+  return value.trim();
+}
+var init_authorizer = __esm({
+  "src/guard/providers/authorizer.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/providers/http.ts
+function checkEndpoint(text, what) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TokenEndpointError(`${what} "${text.slice(0, 100)}" is not a URL`);
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+    throw new TokenEndpointError(`${what} ${url.origin} must be https (plain http only to loopback)`);
+  }
+  return url;
+}
+function requestJson(url, init) {
+  const client = url.protocol === "https:" ? import_node_https.default : import_node_http.default;
+  return new Promise((resolve3, reject) => {
+    const req2 = client.request(url, { method: init.method, headers: { accept: "application/json", ...init.headers }, timeout: TIMEOUT_MS }, (res) => {
+      const chunks = [];
+      let size = 0;
+      res.on("data", (c) => {
+        size += c.length;
+        if (size > MAX_RESPONSE) req2.destroy(new TokenEndpointError(`${url.origin} answered more than ${MAX_RESPONSE} bytes`));
+        else chunks.push(c);
+      });
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = void 0;
+        }
+        if (!json || typeof json !== "object" || Array.isArray(json)) {
+          reject(new TokenEndpointError(`${url.origin}${url.pathname} answered ${res.statusCode} without a JSON object`));
+          return;
+        }
+        resolve3({ status: res.statusCode ?? 0, json });
+      });
+      res.on("error", reject);
+    });
+    req2.on("timeout", () => req2.destroy(new TokenEndpointError(`${url.origin} did not answer within ${TIMEOUT_MS / 1e3}s`)));
+    req2.on("error", (err) => reject(err instanceof TokenEndpointError ? err : new TokenEndpointError(`cannot reach ${url.origin}: ${err.code ?? err.message}`)));
+    req2.end(init.body);
+  });
+}
+function endpointError(where, res) {
+  const detail = [res.json.error, res.json.error_description, res.json.error?.message].filter((v) => typeof v === "string").join(": ").replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+  return new TokenEndpointError(`${where} answered ${res.status}${detail ? ` (${detail})` : ""}`);
+}
+var import_node_http, import_node_https, LOOPBACK, MAX_RESPONSE, TIMEOUT_MS, TokenEndpointError;
+var init_http = __esm({
+  "src/guard/providers/http.ts"() {
+    "use strict";
+    import_node_http = __toESM(require("node:http"));
+    import_node_https = __toESM(require("node:https"));
+    LOOPBACK = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+    MAX_RESPONSE = 1024 * 1024;
+    TIMEOUT_MS = 3e4;
+    TokenEndpointError = class extends Error {
+    };
+  }
+});
+
+// src/guard/providers/refreshingToken.ts
+var MIN_MARGIN_MS, RefreshingToken;
+var init_refreshingToken = __esm({
+  "src/guard/providers/refreshingToken.ts"() {
+    "use strict";
+    MIN_MARGIN_MS = 6e4;
+    RefreshingToken = class {
+      constructor(mint, now = Date.now) {
+        this.mint = mint;
+        this.now = now;
+      }
+      mint;
+      now;
+      current;
+      pending;
+      /** A token valid now; mints a new one when the current one is due. */
+      async get() {
+        const current = this.current;
+        if (current && this.now() < current.refreshAt) return current.token;
+        this.pending ??= this.refresh().finally(() => this.pending = void 0);
+        try {
+          return await this.pending;
+        } catch (err) {
+          if (current && this.now() < current.expiresAt) return current.token;
+          throw err;
+        }
+      }
+      async refresh() {
+        const issued = this.now();
+        const minted = await this.mint();
+        const life = minted.expiresAt - issued;
+        const margin = Math.min(Math.max(MIN_MARGIN_MS, life / 10), life / 2);
+        this.current = { ...minted, refreshAt: minted.expiresAt - margin };
+        return minted.token;
+      }
+    };
+  }
+});
+
+// src/guard/providers/googleAdc.ts
+function str3(json, key2, where) {
+  const value = json[key2];
+  if (typeof value !== "string" || !value) throw new TokenEndpointError(`${where} has no ${key2}`);
+  return value;
+}
+function accessToken(res, where, issued) {
+  const expiresIn = Number(res.json.expires_in ?? 3600);
+  if (res.status !== 200 || typeof res.json.access_token !== "string") throw endpointError(where, res);
+  return { token: res.json.access_token, expiresAt: issued + expiresIn * 1e3 };
+}
+async function serviceAccount(key2, scopes, now) {
+  const tokenUri = checkEndpoint(typeof key2.token_uri === "string" ? key2.token_uri : GOOGLE_TOKEN_URL, "token_uri");
+  const issued = now();
+  const iat = Math.floor(issued / 1e3);
+  const header = base64url(JSON.stringify({ alg: "RS256", typ: "JWT", ...typeof key2.private_key_id === "string" ? { kid: key2.private_key_id } : {} }));
+  const claims = base64url(JSON.stringify({ iss: str3(key2, "client_email", "the key"), scope: scopes.join(" "), aud: tokenUri.href, iat, exp: iat + 3600 }));
+  const signature = import_node_crypto3.default.createSign("RSA-SHA256").update(`${header}.${claims}`).sign(str3(key2, "private_key", "the key"));
+  const assertion = `${header}.${claims}.${base64url(signature)}`;
+  const res = await requestJson(tokenUri, { method: "POST", headers: FORM_HEADERS, body: form({ grant_type: JWT_BEARER, assertion }) });
+  return accessToken(res, `the token endpoint ${tokenUri.origin}`, issued);
+}
+async function subjectToken(source) {
+  const format = source.format ?? { type: "text" };
+  let raw;
+  if (typeof source.file === "string") raw = import_node_fs10.default.readFileSync(source.file, "utf8");
+  else if (typeof source.url === "string") {
+    const res = await requestJson(checkEndpoint(source.url, "credential_source.url"), { method: "GET", headers: source.headers ?? {} });
+    if (res.status !== 200) throw endpointError("credential_source.url", res);
+    raw = JSON.stringify(res.json);
+  } else throw new TokenEndpointError("credential_source needs a file or a url (executable sources are not run by the guard)");
+  if (format.type !== "json") return raw.trim();
+  const value = JSON.parse(raw)[str3(format, "subject_token_field_name", "credential_source.format")];
+  if (typeof value !== "string") throw new TokenEndpointError("the subject token field is missing from credential_source");
+  return value;
+}
+async function externalAccount(cred, scopes, now) {
+  const issued = now();
+  const sts = checkEndpoint(str3(cred, "token_url", "the external_account file"), "token_url");
+  const impersonate = typeof cred.service_account_impersonation_url === "string" ? cred.service_account_impersonation_url : void 0;
+  const res = await requestJson(sts, {
+    method: "POST",
+    headers: FORM_HEADERS,
+    body: form({
+      grant_type: TOKEN_EXCHANGE,
+      audience: str3(cred, "audience", "the external_account file"),
+      scope: impersonate ? "https://www.googleapis.com/auth/cloud-platform" : scopes.join(" "),
+      requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      subject_token_type: str3(cred, "subject_token_type", "the external_account file"),
+      subject_token: await subjectToken(cred.credential_source ?? {})
+    })
+  });
+  const federated = accessToken(res, `the security token service ${sts.origin}`, issued);
+  if (!impersonate) return federated;
+  const iam = checkEndpoint(impersonate, "service_account_impersonation_url");
+  const res2 = await requestJson(iam, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${federated.token}` },
+    body: JSON.stringify({ scope: scopes, lifetime: "3600s" })
+  });
+  const expires = Date.parse(String(res2.json.expireTime));
+  if (res2.status !== 200 || typeof res2.json.accessToken !== "string" || !Number.isFinite(expires)) {
+    throw endpointError(`service account impersonation at ${iam.origin}`, res2);
+  }
+  return { token: res2.json.accessToken, expiresAt: expires };
+}
+async function authorizedUser(cred, now) {
+  const issued = now();
+  const url = checkEndpoint(typeof cred.token_uri === "string" ? cred.token_uri : GOOGLE_TOKEN_URL, "token_uri");
+  const res = await requestJson(url, {
+    method: "POST",
+    headers: FORM_HEADERS,
+    body: form({ grant_type: "refresh_token", client_id: str3(cred, "client_id", "the file"), client_secret: str3(cred, "client_secret", "the file"), refresh_token: str3(cred, "refresh_token", "the file") })
+  });
+  return accessToken(res, `the token endpoint ${url.origin}`, issued);
+}
+function readCredentials(file) {
+  let json;
+  try {
+    json = JSON.parse(import_node_fs10.default.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new TokenEndpointError(`cannot read the Google credentials file ${file}: ${err.code ?? "not JSON"}`);
+  }
+  if (!json || typeof json !== "object") throw new TokenEndpointError(`${file} is not a Google credentials file`);
+  return json;
+}
+function fileSecrets(cred) {
+  const source = cred.credential_source ?? {};
+  const headers = Object.values(source.headers ?? {});
+  return [cred.private_key, cred.client_secret, cred.refresh_token, ...headers].filter((v) => typeof v === "string" && v.length >= 8);
+}
+function googleAdcAuthorizer(spec, env, now = Date.now) {
+  const file = env[spec.env];
+  const cred = readCredentials(file);
+  const mint = () => {
+    switch (cred.type) {
+      case "service_account":
+        return serviceAccount(cred, spec.scopes, now);
+      case "external_account":
+        return externalAccount(cred, spec.scopes, now);
+      case "authorized_user":
+        return authorizedUser(cred, now);
+      default:
+        throw new TokenEndpointError(`${file}: credentials of type "${String(cred.type)}" are not supported`);
+    }
+  };
+  const token = new RefreshingToken(mint, now);
+  return {
+    source: `${spec.env} (${String(cred.type)})`,
+    secrets: fileSecrets(cred),
+    prepare: async () => void await token.get(),
+    authorize: async (req2) => applyHeaderTemplates(req2, await token.get(), BEARER_HEADER)
+  };
+}
+var import_node_crypto3, import_node_fs10, GOOGLE_TOKEN_URL, TOKEN_EXCHANGE, JWT_BEARER, BEARER_HEADER, base64url, form, FORM_HEADERS;
+var init_googleAdc = __esm({
+  "src/guard/providers/googleAdc.ts"() {
+    "use strict";
+    import_node_crypto3 = __toESM(require("node:crypto"));
+    import_node_fs10 = __toESM(require("node:fs"));
+    init_authorizer();
+    init_http();
+    init_refreshingToken();
+    GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
+    TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+    JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    BEARER_HEADER = { headers: { authorization: "Bearer {secret}" }, listHeaders: {} };
+    base64url = (data) => Buffer.from(data).toString("base64url");
+    form = (fields) => new URLSearchParams(fields).toString();
+    FORM_HEADERS = { "content-type": "application/x-www-form-urlencoded" };
+  }
+});
+
+// src/guard/providers/githubOidc.ts
+function identitySource(env, fileEnv) {
+  const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const token = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (url && token) {
+    return {
+      describe: "the GitHub Actions OIDC endpoint",
+      async fetch(audience) {
+        const endpoint = checkEndpoint(url, "ACTIONS_ID_TOKEN_REQUEST_URL");
+        endpoint.searchParams.set("audience", audience);
+        const res = await requestJson(endpoint, { method: "GET", headers: { authorization: `Bearer ${token}` } });
+        if (res.status !== 200 || typeof res.json.value !== "string") throw endpointError("the GitHub Actions OIDC endpoint", res);
+        return checkJwt(res.json.value);
+      }
+    };
+  }
+  const file = fileEnv ? env[fileEnv] : void 0;
+  if (file) {
+    return {
+      describe: `${fileEnv} (${file})`,
+      // Read at every exchange: the action that wrote it rewrites it before it expires.
+      fetch: async () => checkJwt(import_node_fs11.default.readFileSync(file, "utf8").trim())
+    };
+  }
+  return void 0;
+}
+function checkJwt(text) {
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text) || text.length > MAX_JWT) {
+    throw new TokenEndpointError("the identity token is not a JWT");
+  }
+  return text;
+}
+var import_node_fs11, MAX_JWT;
+var init_githubOidc = __esm({
+  "src/guard/providers/githubOidc.ts"() {
+    "use strict";
+    import_node_fs11 = __toESM(require("node:fs"));
+    init_http();
+    MAX_JWT = 16 * 1024;
+  }
+});
+
+// src/guard/providers/oidcExchange.ts
+function oidcExchangeAuthorizer(spec, env, upstream, now = Date.now) {
+  const body = { grant_type: spec.grantType };
+  for (const [field, name] of Object.entries(spec.fields)) {
+    const value = env[name]?.trim();
+    if (!value) throw new TokenEndpointError(`${spec.env} is set but ${name} is not: the exchange needs both`);
+    body[field] = headerSafe(name, value);
+  }
+  for (const [field, name] of Object.entries(spec.optionalFields)) {
+    const value = env[name]?.trim();
+    if (value) body[field] = headerSafe(name, value);
+  }
+  const source = identitySource(env, spec.identityFileEnv);
+  if (!source) {
+    const file = spec.identityFileEnv ? ` or ${spec.identityFileEnv}` : "";
+    throw new TokenEndpointError(`${spec.env} is set but there is no GitHub OIDC token to exchange: give the job \`permissions: id-token: write\` (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN${file})`);
+  }
+  const audience = spec.audienceEnv && env[spec.audienceEnv]?.trim() || spec.audienceDefault;
+  const tokenUrl = new URL(upstream.pathname.replace(/\/+$/, "") + spec.tokenPath, upstream);
+  const token = new RefreshingToken(async () => {
+    const issued = now();
+    const assertion = await source.fetch(audience);
+    const res = await requestJson(tokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...spec.tokenHeaders },
+      body: JSON.stringify({ ...body, assertion })
+    });
+    const expiresIn = Number(res.json.expires_in);
+    if (res.status !== 200 || typeof res.json.access_token !== "string" || !Number.isFinite(expiresIn)) {
+      throw endpointError(`the token exchange at ${tokenUrl.origin}${tokenUrl.pathname}`, res);
+    }
+    return { token: headerSafe("the exchanged token", res.json.access_token), expiresAt: issued + expiresIn * 1e3 };
+  }, now);
+  return {
+    source: `${spec.env} (OIDC token from ${source.describe}, exchanged at ${tokenUrl.origin})`,
+    secrets: [],
+    prepare: async () => void await token.get(),
+    authorize: async (req2) => applyHeaderTemplates(req2, await token.get(), spec)
+  };
+}
+var init_oidcExchange = __esm({
+  "src/guard/providers/oidcExchange.ts"() {
+    "use strict";
+    init_authorizer();
+    init_githubOidc();
+    init_http();
+    init_refreshingToken();
+  }
+});
+
+// src/guard/providers/sigv4.ts
+function escape(text) {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function amzDate(now) {
+  return now.toISOString().replace(/[-:]/g, "").replace(/\.[0-9]{3}/, "");
+}
+function signRequest(req2, creds, region, service, now) {
+  const date = amzDate(now);
+  req2.headers["x-amz-date"] = date;
+  if (creds.sessionToken) req2.headers["x-amz-security-token"] = creds.sessionToken;
+  const signed = { host: req2.url.host };
+  for (const name of ["content-type", "x-amz-date", "x-amz-security-token"]) {
+    const value = req2.headers[name];
+    if (value !== void 0) signed[name] = String(value).trim().replace(/\s+/g, " ");
+  }
+  const names = Object.keys(signed).sort();
+  const canonicalPath = escape(req2.url.pathname).replace(/%2F/g, "/");
+  const canonicalQuery = [...req2.url.searchParams].map(([k, v]) => [escape(k), escape(v)]).sort(([a, x], [b, y]) => a === b ? x < y ? -1 : 1 : a < b ? -1 : 1).map(([k, v]) => `${k}=${v}`).join("&");
+  const canonical = [
+    req2.method,
+    canonicalPath,
+    canonicalQuery,
+    names.map((n) => `${n}:${signed[n]}
+`).join(""),
+    names.join(";"),
+    sha256(req2.body)
+  ].join("\n");
+  const scope = `${date.slice(0, 8)}/${region}/${service}/aws4_request`;
+  const stringToSign = ["AWS4-HMAC-SHA256", date, scope, sha256(canonical)].join("\n");
+  let key2 = hmac(`AWS4${creds.secretAccessKey}`, date.slice(0, 8));
+  for (const part of [region, service, "aws4_request"]) key2 = hmac(key2, part);
+  const signature = import_node_crypto4.default.createHmac("sha256", key2).update(stringToSign).digest("hex");
+  req2.headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
+}
+function sigv4Authorizer(spec, env, region, now = () => /* @__PURE__ */ new Date()) {
+  const accessKeyId = headerSafe("AWS_ACCESS_KEY_ID", env.AWS_ACCESS_KEY_ID ?? "");
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY ?? "";
+  if (!secretAccessKey) throw new TokenEndpointError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+  const sessionToken = env.AWS_SESSION_TOKEN ? headerSafe("AWS_SESSION_TOKEN", env.AWS_SESSION_TOKEN) : void 0;
+  const creds = { accessKeyId, secretAccessKey, sessionToken };
+  return {
+    source: `AWS SigV4 for ${spec.service} in ${region} (AWS_ACCESS_KEY_ID${sessionToken ? ", AWS_SESSION_TOKEN" : ""})`,
+    secrets: [secretAccessKey, ...sessionToken ? [sessionToken] : []],
+    prepare: async () => void 0,
+    authorize: async (req2) => signRequest(req2, creds, region, spec.service, now())
+  };
+}
+var import_node_crypto4, sha256, hmac;
+var init_sigv4 = __esm({
+  "src/guard/providers/sigv4.ts"() {
+    "use strict";
+    import_node_crypto4 = __toESM(require("node:crypto"));
+    init_authorizer();
+    init_http();
+    sha256 = (data) => import_node_crypto4.default.createHash("sha256").update(data).digest("hex");
+    hmac = (key2, data) => import_node_crypto4.default.createHmac("sha256", key2).update(data).digest();
+  }
+});
+
+// src/guard/providers/staticKey.ts
+function staticKeyAuthorizer(spec, env) {
+  const secret = headerSafe(spec.env, env[spec.env] ?? "");
+  return {
+    source: spec.env,
+    secrets: [secret],
+    prepare: async () => void 0,
+    authorize: async (req2) => applyHeaderTemplates(req2, secret, spec)
+  };
+}
+var init_staticKey = __esm({
+  "src/guard/providers/staticKey.ts"() {
+    "use strict";
+    init_authorizer();
+  }
+});
+
+// src/guard/providers/index.ts
+function builtinCatalogue() {
+  cached3 ??= parseCatalogue(providers_default);
+  return cached3;
+}
+function builtinProviders() {
+  return builtinCatalogue().providers;
+}
+function parseUpstream(text, where) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GuardError("providers", `${where}: upstream "${text}" is not a URL`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new GuardError("providers", `${where}: upstream "${text}" must not carry credentials, query or fragment`);
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw new GuardError("providers", `${where}: upstream "${text}" must be https (plain http only to loopback)`);
+  }
+  return url;
+}
+function fillTemplate(template, values) {
+  return template.replace(/\{([a-z]+)\}/g, (whole, name) => values[name] ?? whole);
+}
+function settingFromUrl(text) {
+  try {
+    return new URL(text).hostname.split(".")[0];
+  } catch {
+    return void 0;
+  }
+}
+function resolveSettings(provider, env) {
+  const out = {};
+  for (const s of provider.settings) {
+    const fromEnv = s.env.map((name) => env[name]?.trim()).find(Boolean);
+    const value = fromEnv ?? (s.fromUrlEnv && env[s.fromUrlEnv] ? settingFromUrl(env[s.fromUrlEnv]) : void 0) ?? s.default;
+    const names = [...s.env, ...s.fromUrlEnv ? [s.fromUrlEnv] : []].join(", ");
+    if (value === void 0) throw new GuardError("providers", `--provider ${provider.name} needs its ${s.name}: set one of ${names}`);
+    if (!s.pattern.test(value)) throw new GuardError("providers", `--provider ${provider.name}: ${s.name} "${value.slice(0, 80)}" (from ${names}) does not look like one`);
+    out[s.name] = value;
+  }
+  return out;
+}
+function upstreamFor(provider, settings) {
+  const choice = provider.upstreams.find((u) => Object.entries(u.when).every(([k, v]) => settings[k] === v));
+  if (!choice) throw new GuardError("providers", `--provider ${provider.name}: no upstream for these settings`);
+  return parseUpstream(fillTemplate(choice.url, settings), `provider ${provider.name}`);
+}
+function credentialFor(provider, env) {
+  return provider.credentials.find((c) => env[c.env]?.trim());
+}
+function authorizerFor(spec, env, upstream, settings) {
+  switch (spec.kind) {
+    case "static":
+      return staticKeyAuthorizer(spec, env);
+    case "oidc-exchange":
+      return oidcExchangeAuthorizer(spec, env, upstream);
+    case "aws-sigv4":
+      return sigv4Authorizer(spec, env, settings.region ?? "");
+    case "google-adc":
+      return googleAdcAuthorizer(spec, env);
+  }
+}
+function resolveProvider(provider, env, upstreamOverride) {
+  const settings = resolveSettings(provider, env);
+  const upstream = upstreamOverride ? parseUpstream(upstreamOverride, `--provider ${provider.name}`) : upstreamFor(provider, settings);
+  const spec = credentialFor(provider, env);
+  if (!spec) {
+    const names = [...new Set(provider.credentials.map((c) => c.env))].join(", ");
+    throw new GuardError("providers", `--provider ${provider.name}: none of ${names} is set in the guard's environment`);
+  }
+  try {
+    return { provider, settings, upstream, authorizer: authorizerFor(spec, env, upstream, settings) };
+  } catch (err) {
+    throw new GuardError("providers", `--provider ${provider.name}: ${err.message}`);
+  }
+}
+async function prepareCredentials(resolved) {
+  for (const r of resolved) {
+    try {
+      await r.authorizer.prepare();
+    } catch (err) {
+      throw new GuardError("providers", `--provider ${r.provider.name}: cannot obtain a credential from ${r.authorizer.source}: ${err.message}`);
+    }
+  }
+}
+function agentValues(r, base) {
+  return { ...r.settings, base, placeholder: r.provider.placeholder };
+}
+function homeFilesFor(provider, base, settings = {}) {
+  const values = agentValues({ provider, settings }, base);
+  return Object.fromEntries(Object.entries(provider.homeFiles).map(([file, content]) => [file, fillTemplate(content, values)]));
+}
+function mergedHomeFiles(chosen) {
+  const out = {};
+  const owner = {};
+  for (const c of chosen) {
+    for (const [file, content] of Object.entries(homeFilesFor(c.provider, c.base, c.settings))) {
+      if (file in out && out[file] !== content) throw new GuardError("providers", `providers ${owner[file]} and ${c.provider.name} both write ~/${file}; pick one`);
+      out[file] = content;
+      owner[file] = c.provider.name;
+    }
+  }
+  return out;
+}
+function providersWithCredentials(env, among) {
+  const out = [];
+  for (const [name, provider] of builtinProviders()) {
+    if (among && !among.includes(name)) continue;
+    const spec = credentialFor(provider, env);
+    if (spec && spec.env !== "GITHUB_TOKEN") out.push({ name, env: spec.env });
+  }
+  return out;
+}
+function hintFor(found) {
+  return found.map((f) => `--provider ${f.name} (${f.env} is set)`).join(" or ");
+}
+function missingProviderHint(env) {
+  const found = providersWithCredentials(env);
+  if (found.length === 0) return void 0;
+  return `no --provider given, so the agent has no model API; to let it use the credential in this step's environment, add ${hintFor(found)}`;
+}
+function authFailureHint(output, chosen, env) {
+  for (const failure of builtinCatalogue().authFailures) {
+    if (!failure.output.test(output)) continue;
+    const missing = failure.providers.filter((p) => !chosen.includes(p));
+    if (missing.length === failure.providers.length || chosen.length === 0) {
+      const found = providersWithCredentials(env, missing);
+      const add = found.length ? hintFor(found) : missing.map((p) => `--provider ${p}`).join(" or ");
+      return `${failure.agent} could not authenticate: the guard fronts ${chosen.length ? chosen.join(", ") : "no provider"}; add ${add}`;
+    }
+    return `${failure.agent} could not authenticate through --provider ${chosen.filter((p) => failure.providers.includes(p)).join(", ")}: check the credential the guard holds (see the audit for the upstream's status)`;
+  }
+  return void 0;
+}
+var cached3, LOOPBACK_HOSTS;
+var init_providers2 = __esm({
+  "src/guard/providers/index.ts"() {
+    "use strict";
+    init_providers();
+    init_errors();
+    init_catalogue();
+    init_googleAdc();
+    init_oidcExchange();
+    init_sigv4();
+    init_staticKey();
+    init_catalogue();
+    LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+  }
+});
+
 // src/guard/env.ts
 function isForbiddenName(name) {
   return FORBIDDEN_NAMES.has(name) || FORBIDDEN_PREFIXES.some((p) => name.startsWith(p));
@@ -7934,7 +8702,7 @@ function sanitizePath(path18) {
 }
 function buildAgentEnv(input) {
   const { hostEnv, secrets } = input;
-  const providerOwned = new Set(input.providers.flatMap(({ provider }) => [...provider.removeEnv, ...provider.keys.map((k) => k.env)]));
+  const providerOwned = new Set(input.providers.flatMap(({ provider }) => [...provider.removeEnv, ...provider.credentials.map((c) => c.env)]));
   for (const name of input.passEnv) {
     if (isForbiddenName(name)) throw new GuardError("environment", `--pass-env ${name}: this variable is never passed to the agent`);
     if (providerOwned.has(name)) throw new GuardError("environment", `--pass-env ${name}: the provider proxy holds this credential; the agent gets a placeholder`);
@@ -7959,9 +8727,11 @@ function buildAgentEnv(input) {
     }
   }
   const claimed = /* @__PURE__ */ new Map();
-  for (const { provider, base } of input.providers) {
+  for (const chosen of input.providers) {
+    const { provider, base } = chosen;
+    const values = agentValues(chosen, base);
     for (const [name, template] of Object.entries(provider.agentEnv)) {
-      const value = template.replace(/\{base\}/g, base).replace(/\{placeholder\}/g, provider.placeholder);
+      const value = fillTemplate(template, values);
       const owner = claimed.get(name);
       if (owner !== void 0 && env[name] !== value) {
         throw new GuardError("providers", `providers ${owner} and ${provider.name} both set ${name}; pick one`);
@@ -7981,6 +8751,7 @@ var init_env = __esm({
   "src/guard/env.ts"() {
     "use strict";
     init_errors();
+    init_providers2();
     AGENT_HOME = "/home/agent";
     ALLOWED_NAMES = /* @__PURE__ */ new Set([
       "PATH",
@@ -8139,11 +8910,11 @@ var init_gitConfig = __esm({
 function isWithin2(child, parent) {
   return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
 }
-var import_node_fs10, import_node_path7, MAX_PER_DIR, MAX_DEPTH3, HEAD, ExposeError, InstallExposer;
+var import_node_fs12, import_node_path7, MAX_PER_DIR, MAX_DEPTH3, HEAD, ExposeError, InstallExposer;
 var init_installs = __esm({
   "src/guard/installs.ts"() {
     "use strict";
-    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_fs12 = __toESM(require("node:fs"));
     import_node_path7 = __toESM(require("node:path"));
     MAX_PER_DIR = 256;
     MAX_DEPTH3 = 8;
@@ -8164,7 +8935,7 @@ var init_installs = __esm({
         if (!this.stats.has(p)) {
           let st;
           try {
-            st = import_node_fs10.default.lstatSync(p, { throwIfNoEntry: false });
+            st = import_node_fs12.default.lstatSync(p, { throwIfNoEntry: false });
           } catch {
             st = void 0;
           }
@@ -8196,7 +8967,7 @@ var init_installs = __esm({
           const st = this.lstat(next);
           if (!st) throw new ExposeError(`${next} does not exist`);
           if (st.isSymbolicLink()) {
-            const link = import_node_fs10.default.readlinkSync(next);
+            const link = import_node_fs12.default.readlinkSync(next);
             if (this.isMasked(next)) found.symlinks.push([next, link]);
             const target = this.follow(import_node_path7.default.resolve(cur, link), depth + 1, found);
             if (this.ctx.shown.some((s) => isWithin2(next, s)) && this.isMasked(target)) {
@@ -8221,17 +8992,17 @@ var init_installs = __esm({
         const real = this.follow(python, depth + 1, found);
         if (!this.isMasked(real)) return;
         const prefix = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
-        this.addRoot(import_node_fs10.default.existsSync(import_node_path7.default.join(prefix, "lib")) ? prefix : real, found);
+        this.addRoot(import_node_fs12.default.existsSync(import_node_path7.default.join(prefix, "lib")) ? prefix : real, found);
       }
       /** The interpreter on a script's `#!` line, when it lives in a masked folder. */
       shebang(file, depth, found) {
         let head = "";
         try {
-          const fd = import_node_fs10.default.openSync(file, "r");
+          const fd = import_node_fs12.default.openSync(file, "r");
           try {
-            head = HEAD.subarray(0, import_node_fs10.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
+            head = HEAD.subarray(0, import_node_fs12.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
           } finally {
-            import_node_fs10.default.closeSync(fd);
+            import_node_fs12.default.closeSync(fd);
           }
         } catch {
           return;
@@ -8279,13 +9050,13 @@ var init_installs = __esm({
         let entries;
         try {
           real = this.follow(dir, 0, reach);
-          entries = import_node_fs10.default.readdirSync(real, { withFileTypes: true });
+          entries = import_node_fs12.default.readdirSync(real, { withFileTypes: true });
         } catch {
           return;
         }
         entries.sort((a, b) => a.name < b.name ? -1 : 1);
         const programs = entries.slice(0, MAX_PER_DIR).filter((e) => {
-          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs10.default.statSync(import_node_path7.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
+          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs12.default.statSync(import_node_path7.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
           return st?.isFile() && (st.mode & 73) !== 0;
         });
         const whole = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.includes(e)) && !this.refusal(real);
@@ -8314,15 +9085,15 @@ var init_installs = __esm({
 
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs20 = require("node:fs");
+  const fs22 = require("node:fs");
   const net3 = require("node:net");
   const os7 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs20.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs20.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs22.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs22.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
-  const fail2 = (reason) => {
+  const fail3 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
     process.exit(125);
   };
@@ -8356,25 +9127,25 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs20.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
+      if (fs22.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail3(`canary: the ${ns} namespace is the host's`);
     }
     const interfaces = Object.keys(os7.networkInterfaces());
-    if (interfaces.some((name) => name !== "lo")) fail2(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs20.readFileSync("/proc/self/status", "utf8");
-    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail2("canary: no_new_privs is not set");
+    if (interfaces.some((name) => name !== "lo")) fail3(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
+    const status = fs22.readFileSync("/proc/self/status", "utf8");
+    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail3("canary: no_new_privs is not set");
     for (const path18 of c.mustNotExist) {
       let exists = true;
       try {
-        fs20.lstatSync(path18);
+        fs22.lstatSync(path18);
       } catch {
         exists = false;
       }
-      if (exists) fail2(`canary: ${path18} is visible in the jail`);
+      if (exists) fail3(`canary: ${path18} is visible in the jail`);
     }
     const walk = (root, dir) => {
       let entries = [];
       try {
-        entries = fs20.readdirSync(dir);
+        entries = fs22.readdirSync(dir);
       } catch {
         return;
       }
@@ -8383,14 +9154,14 @@ function jailInitMain() {
         if (c.exposed.includes(p)) continue;
         let isDir2 = false;
         try {
-          isDir2 = fs20.lstatSync(p).isDirectory();
+          isDir2 = fs22.lstatSync(p).isDirectory();
         } catch {
         }
         if (isDir2 && c.exposed.some((e) => e.startsWith(p + "/"))) {
           walk(root, p);
           continue;
         }
-        fail2(
+        fail3(
           `canary: ${root} is not masked: it shows ${p}, which the guard did not put there. The jail is not the one planned (a bwrap or kernel that skipped a mount?); run \`agent-guard doctor\` on this machine and do not run agents here until it passes`
         );
       }
@@ -8399,11 +9170,11 @@ function jailInitMain() {
     for (const file of c.emptyFiles) {
       let size = -1;
       try {
-        size = fs20.readFileSync(file).length;
+        size = fs22.readFileSync(file).length;
       } catch {
         size = 0;
       }
-      if (size !== 0) fail2(`canary: the credential file ${file} is readable in the jail`);
+      if (size !== 0) fail3(`canary: the credential file ${file} is readable in the jail`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -8416,7 +9187,7 @@ function jailInitMain() {
       tryUdp("2001:4860:4860::8888", 53, "udp6")
     ]);
     const leak = reached.find((r) => r !== void 0);
-    if (leak) fail2(`canary: ${leak}`);
+    if (leak) fail3(`canary: ${leak}`);
   };
   const startBridges = async () => {
     for (const bridge of config.bridges) {
@@ -8435,7 +9206,7 @@ function jailInitMain() {
       await new Promise((resolve3, reject) => {
         server.once("error", reject);
         server.listen(bridge.port, "127.0.0.1", () => resolve3());
-      }).catch((err) => fail2(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
+      }).catch((err) => fail3(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
       const v6 = net3.createServer((inside) => server.emit("connection", inside));
       v6.on("error", () => v6.close());
       v6.listen(bridge.port, "::1");
@@ -8443,24 +9214,24 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs20.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs22.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs20.existsSync(dir)) {
-            fs20.mkdirSync(dir, { mode: 448 });
+          if (!fs22.existsSync(dir)) {
+            fs22.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs20.writeFileSync(target, file2.content, { mode: 384 });
+        fs22.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs20.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs22.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
-      fail2(`home: cannot prepare ${config.home}: ${err.message}`);
+      fail3(`home: cannot prepare ${config.home}: ${err.message}`);
     }
     await canary();
     await startBridges();
@@ -8488,7 +9259,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs20.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs22.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -8500,7 +9271,7 @@ function jailInitMain() {
       process.exit(code3 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
-  main2().catch((err) => fail2(`init: ${err.message}`));
+  main2().catch((err) => fail3(`init: ${err.message}`));
 }
 function jailInitSource() {
   return `(${jailInitMain.toString()})();
@@ -8623,15 +9394,15 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
 function makeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
     try {
-      import_node_fs11.default.mkdirSync(cg.path);
+      import_node_fs13.default.mkdirSync(cg.path);
     } catch (err) {
       throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot create the cgroup ${cg.path} (${err.message})`);
     }
     for (const w of cg.writes) {
       const file = import_node_path8.default.join(cg.path, w.file);
-      if (w.optional && !import_node_fs11.default.existsSync(file)) continue;
+      if (w.optional && !import_node_fs13.default.existsSync(file)) continue;
       try {
-        import_node_fs11.default.writeFileSync(file, w.value);
+        import_node_fs13.default.writeFileSync(file, w.value);
       } catch (err) {
         throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot set ${w.file}=${w.value} in ${cg.path} (${err.message})`);
       }
@@ -8652,14 +9423,14 @@ function cgroupCleanupScript(cgroups) {
 }
 async function removeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
-    for (let attempt = 0; import_node_fs11.default.existsSync(cg.path); attempt++) {
+    for (let attempt = 0; import_node_fs13.default.existsSync(cg.path); attempt++) {
       try {
-        if (import_node_fs11.default.existsSync(import_node_path8.default.join(cg.path, "cgroup.kill"))) import_node_fs11.default.writeFileSync(import_node_path8.default.join(cg.path, "cgroup.kill"), "1");
+        if (import_node_fs13.default.existsSync(import_node_path8.default.join(cg.path, "cgroup.kill"))) import_node_fs13.default.writeFileSync(import_node_path8.default.join(cg.path, "cgroup.kill"), "1");
         else for (const pid of (readOrUndefined(import_node_path8.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
       } catch {
       }
       try {
-        import_node_fs11.default.rmdirSync(cg.path);
+        import_node_fs13.default.rmdirSync(cg.path);
       } catch (err) {
         if (attempt >= 100) return `cannot remove the cgroup ${cg.path}: ${err.code}`;
         await new Promise((r) => setTimeout(r, 20));
@@ -8672,11 +9443,11 @@ function describeLimits(limits) {
   const size = (n) => n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`;
   return `memory ${limits.memory === void 0 ? "unlimited" : size(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${size(limits.scratchSize)}`;
 }
-var import_node_fs11, import_node_os, import_node_path8, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
+var import_node_fs13, import_node_os, import_node_path8, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
 var init_limits = __esm({
   "src/guard/limits.ts"() {
     "use strict";
-    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_fs13 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
     import_node_path8 = __toESM(require("node:path"));
     init_errors();
@@ -8688,7 +9459,7 @@ var init_limits = __esm({
     MASK_TMPFS_SIZE = MIB;
     readOrUndefined = (file) => {
       try {
-        return import_node_fs11.default.readFileSync(file, "utf8");
+        return import_node_fs13.default.readFileSync(file, "utf8");
       } catch {
         return void 0;
       }
@@ -8698,13 +9469,13 @@ var init_limits = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs12.default.existsSync(name) ? import_node_path9.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs14.default.existsSync(name) ? import_node_path9.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
     const candidate = import_node_path9.default.join(dir, name);
     try {
-      import_node_fs12.default.accessSync(candidate, import_node_fs12.default.constants.X_OK);
-      if (import_node_fs12.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs14.default.accessSync(candidate, import_node_fs14.default.constants.X_OK);
+      if (import_node_fs14.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
@@ -8717,8 +9488,8 @@ function isWithin3(child, parent) {
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs12.default.realpathSync(p);
-    return import_node_fs12.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs14.default.realpathSync(p);
+    return import_node_fs14.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -8727,12 +9498,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs12.default.readlinkSync(`/proc/${pid}/exe`);
+      const exe = import_node_fs14.default.readlinkSync(`/proc/${pid}/exe`);
       if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path9.default.dirname(import_node_path9.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs12.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs14.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -8761,12 +9532,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs12.default.lstatSync(candidate);
+      stat = import_node_fs14.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs12.default.realpathSync(candidate);
+    const real = import_node_fs14.default.realpathSync(candidate);
     if (out.some((m) => isWithin3(real, m))) continue;
     out.push(real);
   }
@@ -8775,7 +9546,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs12.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs14.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -8797,7 +9568,7 @@ function resolveWorkspace(facts, mode, cwd) {
     if (isWithin3(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs12.default.statSync(dir);
+  const st = import_node_fs14.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -8808,7 +9579,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs12.default.readFileSync(f, "utf8");
+      return import_node_fs14.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -8825,7 +9596,7 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs12.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs14.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
@@ -8911,10 +9682,10 @@ function planJail(input, workspace2) {
   if (realDir(gitDir)) {
     for (const file of gitConfigFiles(gitDir)) {
       const copy = import_node_path9.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs12.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs12.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      import_node_fs14.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs14.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs12.default.readdirSync(gitDir)) {
+    for (const entry of import_node_fs14.default.readdirSync(gitDir)) {
       if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path9.default.join(gitDir, entry));
     }
     if (realDir(import_node_path9.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path9.default.join(gitDir, "hooks"), import_node_path9.default.join(gitDir, "hooks"));
@@ -8933,17 +9704,17 @@ function planJail(input, workspace2) {
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs12.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs14.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs12.default.writeFileSync(import_node_path9.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs12.default.writeFileSync(import_node_path9.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  import_node_fs14.default.writeFileSync(import_node_path9.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs14.default.writeFileSync(import_node_path9.default.join(privateDir, "group"), ids.group, { mode: 420 });
   args.push("--ro-bind", import_node_path9.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path9.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs12.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  if (!import_node_fs14.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
-  const nonce = import_node_crypto3.default.randomBytes(16).toString("hex");
+  const nonce = import_node_crypto5.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
   const config = {
     nonce,
@@ -8960,17 +9731,17 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs12.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs14.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
       masked: [...masked, ...credentials.dirs.filter(visible)],
       exposed: exposed.filter((p) => masked.some((m) => isWithin3(p, m) && p !== m)),
       emptyFiles: credentials.files.filter(visible),
-      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs12.default.existsSync(f))]
+      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs14.default.existsSync(f))]
     }
   };
-  import_node_fs12.default.writeFileSync(import_node_path9.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  import_node_fs14.default.writeFileSync(import_node_path9.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
   const configFile = import_node_path9.default.join(privateDir, "config.json");
-  import_node_fs12.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
+  import_node_fs14.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
   args.push("--dir", JAIL_DIR);
   args.push("--ro-bind", import_node_path9.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
   args.push("--ro-bind", configFile, `${JAIL_DIR}/config.json`);
@@ -9012,8 +9783,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile] };
 }
 function makePrivateDir() {
-  const dir = import_node_fs12.default.mkdtempSync(import_node_path9.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
-  import_node_fs12.default.chmodSync(dir, 448);
+  const dir = import_node_fs14.default.mkdtempSync(import_node_path9.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
+  import_node_fs14.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -9027,13 +9798,13 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto3, import_node_fs12, import_node_os2, import_node_path9, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
+var import_node_child_process, import_node_crypto5, import_node_fs14, import_node_os2, import_node_path9, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
-    import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_crypto5 = __toESM(require("node:crypto"));
+    import_node_fs14 = __toESM(require("node:fs"));
     import_node_os2 = __toESM(require("node:os"));
     import_node_path9 = __toESM(require("node:path"));
     init_credentialFiles();
@@ -9053,7 +9824,7 @@ var init_jail = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs13.default.readFileSync(file, "utf8").trim();
+    return import_node_fs15.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -9069,8 +9840,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs13.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs13.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs15.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs15.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -9115,7 +9886,7 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs13.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs15.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const limits = resolveLimits({});
   try {
     const dirs = planCgroups(limits, "agent-guard-<run>", read("/proc/self/mountinfo") ?? "", read("/proc/self/cgroup") ?? "");
@@ -9132,11 +9903,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs13.default.mkdtempSync(import_node_path10.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs15.default.mkdtempSync(import_node_path10.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs13.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs15.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -9153,12 +9924,12 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process2, import_node_fs13, import_node_os3, import_node_path10, import_node_stream, sink;
+var import_node_child_process2, import_node_fs15, import_node_os3, import_node_path10, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_fs15 = __toESM(require("node:fs"));
     import_node_os3 = __toESM(require("node:os"));
     import_node_path10 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
@@ -9220,7 +9991,7 @@ function blockedAddressReason(addr) {
 function createEgressProxy(opts) {
   const resolve3 = opts.resolve ?? systemResolver;
   const blocked = opts.blockedReason ?? blockedAddressReason;
-  const server = import_node_http.default.createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 3e4 }, (req2, res) => {
+  const server = import_node_http2.default.createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 3e4 }, (req2, res) => {
     opts.audit.add({
       time: (/* @__PURE__ */ new Date()).toISOString(),
       kind: "egress",
@@ -9309,12 +10080,12 @@ agent-guard refused: ${reason}
   server.on("clientError", (_err, socket) => socket.destroy());
   return server;
 }
-var import_promises, import_node_http, import_node_net, BLOCKED_V4, systemResolver, AUTHORITY;
+var import_promises, import_node_http2, import_node_net, BLOCKED_V4, systemResolver, AUTHORITY;
 var init_egress = __esm({
   "src/guard/egress.ts"() {
     "use strict";
     import_promises = __toESM(require("node:dns/promises"));
-    import_node_http = __toESM(require("node:http"));
+    import_node_http2 = __toESM(require("node:http"));
     import_node_net = __toESM(require("node:net"));
     BLOCKED_V4 = [
       ["0.0.0.0", 8],
@@ -9475,349 +10246,420 @@ var init_options = __esm({
   }
 });
 
-// rules/providers.yml
-var providers_default;
-var init_providers = __esm({
-  "rules/providers.yml"() {
-    providers_default = `# Model providers the guard's key-injecting proxy can front (agent-catalogue.md part C and \xA75).
-#
-# For each provider:
-#   upstream      fixed origin (plus optional path prefix) the proxy forwards to; \`--provider NAME=URL\`
-#                 replaces it (plain http only to a loopback address).
-#   keys          where the real key comes from in the guard's own environment, first one set wins,
-#                 and the header the proxy puts it in. The agent never sees it.
-#   remove-env    more variables that carry this provider's credentials: never passed to the agent.
-#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,
-#                 {placeholder} a format-valid fake key.
-#   routes        METHOD /path the proxy forwards; {name} matches one path segment. Everything else is
-#                 refused with 403.
-#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are
-#                 always dropped, anything else is refused.
-anthropic:
-  upstream: https://api.anthropic.com
-  keys:
-    - { env: ANTHROPIC_API_KEY, header: x-api-key }
-    - { env: ANTHROPIC_AUTH_TOKEN, header: authorization, prefix: "Bearer " }
-  remove-env: [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL]
-  placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA
-  agent-env:
-    ANTHROPIC_BASE_URL: "{base}"
-    ANTHROPIC_API_KEY: "{placeholder}"
-    # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"
-    DISABLE_AUTOUPDATER: "1"
-    DISABLE_TELEMETRY: "1"
-    DISABLE_ERROR_REPORTING: "1"
-  routes:
-    - POST /v1/messages
-    - POST /v1/messages/count_tokens
-    - GET /v1/models
-    - GET /v1/models/{model}
-  query: [beta]
-
-openai:
-  upstream: https://api.openai.com
-  keys:
-    - { env: OPENAI_API_KEY, header: authorization, prefix: "Bearer " }
-    - { env: CODEX_API_KEY, header: authorization, prefix: "Bearer " }
-  remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]
-  placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000
-  agent-env:
-    OPENAI_BASE_URL: "{base}/v1"
-    OPENAI_API_BASE: "{base}/v1"
-    OPENAI_API_KEY: "{placeholder}"
-    # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).
-    CODEX_API_KEY: "{placeholder}"
-  home-files:
-    # Codex's built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses
-    # WebSocket at OpenAI's host); a provider of its own in the fresh HOME keeps it on the bridge.
-    .codex/config.toml: |
-      model_provider = "agent-guard"
-
-      [model_providers.agent-guard]
-      name = "agent-guard"
-      base_url = "{base}/v1"
-      wire_api = "responses"
-      env_key = "OPENAI_API_KEY"
-  routes:
-    - POST /v1/responses
-    - POST /v1/chat/completions
-    - POST /v1/embeddings
-    - GET /v1/models
-    - GET /v1/models/{model}
-  query: []
-
-gemini:
-  upstream: https://generativelanguage.googleapis.com
-  keys:
-    - { env: GEMINI_API_KEY, header: x-goog-api-key }
-    - { env: GOOGLE_API_KEY, header: x-goog-api-key }
-  remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]
-  placeholder: AIzaSyAgentGuardPlaceholder000000000000
-  agent-env:
-    # The base URL points the client at the bridge (loopback http is accepted).
-    GOOGLE_GEMINI_BASE_URL: "{base}"
-    GEMINI_API_KEY: "{placeholder}"
-  home-files:
-    # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI's "gateway" auth, which headless runs refuse
-    # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)
-    # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage
-    # statistics would go to play.googleapis.com, which the jail cannot reach anyway.
-    .gemini/settings.json: '{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}'
-  routes:
-    - POST /v1beta/models/{model}:generateContent
-    - POST /v1beta/models/{model}:streamGenerateContent
-    - POST /v1beta/models/{model}:countTokens
-    - POST /v1beta/models/{model}:embedContent
-    - POST /v1beta/models/{model}:batchEmbedContents
-    - GET /v1beta/models
-    - GET /v1beta/models/{model}
-    - POST /v1/models/{model}:generateContent
-    - POST /v1/models/{model}:streamGenerateContent
-    - POST /v1/models/{model}:countTokens
-    - GET /v1/models
-    - GET /v1/models/{model}
-  query: [alt]
-
-github-models:
-  upstream: https://models.github.ai
-  keys:
-    - { env: GITHUB_MODELS_TOKEN, header: authorization, prefix: "Bearer " }
-    - { env: GITHUB_TOKEN, header: authorization, prefix: "Bearer " }
-  remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]
-  placeholder: ghp_agentguardplaceholder000000000000000
-  agent-env:
-    OPENAI_BASE_URL: "{base}/inference"
-    OPENAI_API_BASE: "{base}/inference"
-    OPENAI_API_KEY: "{placeholder}"
-  routes:
-    - POST /inference/chat/completions
-    - POST /orgs/{org}/inference/chat/completions
-    - POST /inference/embeddings
-    - GET /catalog/models
-  query: [api-version]
-
-openrouter:
-  upstream: https://openrouter.ai
-  keys:
-    - { env: OPENROUTER_API_KEY, header: authorization, prefix: "Bearer " }
-  remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]
-  placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000
-  agent-env:
-    OPENROUTER_BASE_URL: "{base}/api/v1"
-    OPENAI_BASE_URL: "{base}/api/v1"
-    OPENAI_API_BASE: "{base}/api/v1"
-    OPENROUTER_API_KEY: "{placeholder}"
-    OPENAI_API_KEY: "{placeholder}"
-  routes:
-    - POST /api/v1/chat/completions
-    - POST /api/v1/completions
-    - POST /api/v1/responses
-    - GET /api/v1/models
-  query: []
-`;
-  }
-});
-
-// src/guard/providers.ts
-function compileRoute(spec) {
-  const m = /^(GET|POST|PUT|DELETE|PATCH) (\/[A-Za-z0-9._:{}/-]*)$/.exec(spec);
-  if (!m) throw new GuardError("providers", `bad route "${spec}" (want "METHOD /path")`);
-  const [, method, pattern] = m;
-  const source = pattern.split(/(\{[a-z]+\})/).map((part) => /^\{[a-z]+\}$/.test(part) ? SEGMENT2 : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
-  const regex = new RegExp(`^${source}$`);
-  return { method, pattern, matches: (path18) => regex.test(path18) };
-}
-function asStringArray(value, where) {
-  if (value === void 0) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
-    throw new GuardError("providers", `${where} must be a list of strings`);
-  }
-  return value;
-}
-function parseProviders(text) {
-  const doc = (0, import_yaml13.parse)(text);
-  const out = /* @__PURE__ */ new Map();
-  for (const [name, raw] of Object.entries(doc ?? {})) {
-    const where = `providers.yml: ${name}`;
-    if (typeof raw?.upstream !== "string") throw new GuardError("providers", `${where}: upstream missing`);
-    const keysRaw = raw.keys;
-    if (!Array.isArray(keysRaw) || keysRaw.length === 0) throw new GuardError("providers", `${where}: keys missing`);
-    const keys = keysRaw.map((k) => {
-      if (typeof k?.env !== "string" || typeof k?.header !== "string") {
-        throw new GuardError("providers", `${where}: each key needs env and header`);
-      }
-      return { env: k.env, header: k.header.toLowerCase(), prefix: typeof k.prefix === "string" ? k.prefix : "" };
-    });
-    const agentEnv = {};
-    for (const [k, v] of Object.entries(raw["agent-env"] ?? {})) {
-      if (typeof v !== "string") throw new GuardError("providers", `${where}: agent-env.${k} must be a string`);
-      agentEnv[k] = v;
-    }
-    const homeFiles = {};
-    for (const [file, content] of Object.entries(raw["home-files"] ?? {})) {
-      if (typeof content !== "string") throw new GuardError("providers", `${where}: home-files.${file} must be a string`);
-      if (file.startsWith("/") || file.split("/").includes("..")) throw new GuardError("providers", `${where}: home-files.${file} must stay inside HOME`);
-      homeFiles[file] = content;
-    }
-    if (typeof raw.placeholder !== "string") throw new GuardError("providers", `${where}: placeholder missing`);
-    out.set(name, {
-      name,
-      upstream: parseUpstream(raw.upstream, where),
-      keys,
-      removeEnv: asStringArray(raw["remove-env"], `${where}: remove-env`),
-      placeholder: raw.placeholder,
-      agentEnv,
-      homeFiles,
-      routes: asStringArray(raw.routes, `${where}: routes`).map(compileRoute),
-      query: asStringArray(raw.query, `${where}: query`)
-    });
-  }
-  return out;
-}
-function parseUpstream(text, where) {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new GuardError("providers", `${where}: upstream "${text}" is not a URL`);
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    throw new GuardError("providers", `${where}: upstream "${text}" must not carry credentials, query or fragment`);
-  }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new GuardError("providers", `${where}: upstream "${text}" must be https (plain http only to loopback)`);
-  }
-  return url;
-}
-function builtinProviders() {
-  cached3 ??= parseProviders(providers_default);
-  return cached3;
-}
-function homeFilesFor(provider, base) {
-  const out = {};
-  for (const [file, content] of Object.entries(provider.homeFiles)) {
-    out[file] = content.replace(/\{base\}/g, base).replace(/\{placeholder\}/g, provider.placeholder);
-  }
-  return out;
-}
-var import_yaml13, SEGMENT2, LOOPBACK_HOSTS, cached3;
-var init_providers2 = __esm({
-  "src/guard/providers.ts"() {
+// src/guard/budget.ts
+var BYTES_PER_TOKEN, BudgetExhausted, Reservation, Budget;
+var init_budget = __esm({
+  "src/guard/budget.ts"() {
     "use strict";
-    import_yaml13 = __toESM(require_dist());
-    init_providers();
-    init_errors();
-    SEGMENT2 = "[A-Za-z0-9._-]+";
-    LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+    BYTES_PER_TOKEN = 4;
+    BudgetExhausted = class extends Error {
+    };
+    Reservation = class {
+      constructor(budget, estimate) {
+        this.budget = budget;
+        this.estimate = estimate;
+      }
+      budget;
+      estimate;
+      live;
+      settled = false;
+      /** Tokens this request has used so far (measured, replacing the estimate); false when that takes the run over the cap. */
+      update(tokens) {
+        if (this.settled) return true;
+        this.live = Math.max(this.live ?? 0, tokens);
+        return this.budget.check();
+      }
+      /** The final count replaces the estimate. */
+      settle(tokens) {
+        if (this.settled) return;
+        this.settled = true;
+        this.budget.settle(this, tokens);
+      }
+      /** Tokens this reservation holds against the cap while in flight. */
+      get holding() {
+        return this.settled ? 0 : this.live ?? this.estimate;
+      }
+    };
+    Budget = class {
+      constructor(limits = {}, onExhausted = () => void 0) {
+        this.limits = limits;
+        this.onExhausted = onExhausted;
+      }
+      limits;
+      onExhausted;
+      requests = 0;
+      tokens = 0;
+      open = /* @__PURE__ */ new Set();
+      exhaustedReason;
+      get exhausted() {
+        return this.exhaustedReason;
+      }
+      /** Take one request and `estimate` tokens, or throw BudgetExhausted (the agent is then ended). */
+      reserve(estimate) {
+        if (this.exhaustedReason) throw new BudgetExhausted(this.exhaustedReason);
+        const { maxRequests, maxTokens } = this.limits;
+        if (maxRequests !== void 0 && this.requests >= maxRequests) this.exhaust(`request budget of ${maxRequests} used up`);
+        if (maxTokens !== void 0 && this.inUse() + estimate > maxTokens) {
+          this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} spent or in flight, this request needs about ${estimate} more)`);
+        }
+        this.requests++;
+        const reservation = new Reservation(this, estimate);
+        this.open.add(reservation);
+        return reservation;
+      }
+      /** Whether spending so far is within the cap; reaching past it exhausts the budget. */
+      check() {
+        const { maxTokens } = this.limits;
+        if (maxTokens === void 0 || this.inUse() <= maxTokens) return true;
+        try {
+          this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} tokens)`);
+        } catch {
+        }
+        return false;
+      }
+      settle(reservation, tokens) {
+        this.open.delete(reservation);
+        this.tokens += tokens;
+        this.check();
+      }
+      inUse() {
+        let total = this.tokens;
+        for (const r of this.open) total += r.holding;
+        return total;
+      }
+      exhaust(reason) {
+        if (!this.exhaustedReason) {
+          this.exhaustedReason = reason;
+          this.onExhausted(reason);
+        }
+        throw new BudgetExhausted(this.exhaustedReason);
+      }
+    };
   }
 });
 
 // src/guard/bodyPolicy.ts
-function isRemote(value) {
-  const text = typeof value === "string" ? value : value?.url;
-  return typeof text === "string" && /^[a-z][a-z0-9+.-]*:/i.test(text.trim()) && !/^data:/i.test(text.trim());
+function isRemoteUrl(text) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return url.protocol !== "data:";
 }
-function checkTools(tools) {
-  for (const tool of tools) {
-    if (!tool || typeof tool !== "object") continue;
-    const t = tool;
-    if (typeof t.type === "string" && FETCHING_TOOL_TYPE.test(t.type)) return `provider-side tool "${t.type}"`;
-    for (const key2 of FETCHING_TOOL_KEYS) if (key2 in t) return `provider-side tool "${key2}"`;
+function urlIn(value) {
+  if (typeof value === "string") return value;
+  if (isObject(value) && typeof value.url === "string") return value.url;
+  return void 0;
+}
+function fetchingTool(tool, policy) {
+  if (!isObject(tool)) return void 0;
+  if (typeof tool.type === "string" && policy.toolTypes.some((t) => tool.type.startsWith(t))) return `provider-side tool "${tool.type}"`;
+  const key2 = policy.toolKeys.find((k) => k in tool);
+  return key2 ? `provider-side tool "${key2}"` : void 0;
+}
+function searchModel(value, policy) {
+  const names = typeof value === "string" ? [value] : Array.isArray(value) ? value.filter((v) => typeof v === "string") : [];
+  const hit = names.find((name) => policy.searchModels.some((re) => re.test(name)));
+  return hit ? `model "${hit.slice(0, 80)}" searches the web by itself` : void 0;
+}
+function present(value) {
+  return value !== null && value !== false && !(Array.isArray(value) && value.length === 0);
+}
+function checkKey(key2, value, policy) {
+  if (policy.optionKeys.includes(key2) && present(value)) return `provider-side fetch ("${key2}")`;
+  if (key2 === "tools" || key2 === "functionDeclarations") {
+    for (const tool of Array.isArray(value) ? value : [value]) {
+      const found = fetchingTool(tool, policy);
+      if (found) return found;
+    }
+  }
+  if (key2 === "plugins" && Array.isArray(value)) {
+    const plugin = value.find((p) => isObject(p) && typeof p.id === "string" && policy.pluginIds.includes(p.id));
+    if (plugin) return `provider-side plugin "${plugin.id}"`;
+  }
+  if (key2 === "model" || key2 === "models") {
+    const found = searchModel(value, policy);
+    if (found) return found;
+  }
+  if (key2 === "source" && isObject(value) && typeof value.type === "string" && policy.sourceTypes.includes(value.type)) {
+    return "content fetched by the provider from a URL";
+  }
+  if (policy.urlFields.includes(key2)) {
+    const url = urlIn(value);
+    if (url !== void 0 && isRemoteUrl(url)) return `content fetched by the provider from a URL (${key2})`;
   }
   return void 0;
 }
-function findProviderFetch(body) {
-  const walk = (node, depth) => {
-    if (depth > MAX_DEPTH4) return "request body nested too deeply to check";
+function findProviderFetch(body, policy) {
+  const stack = [body];
+  while (stack.length > 0) {
+    const node = stack.pop();
     if (Array.isArray(node)) {
-      for (const item of node) {
-        const found = walk(item, depth + 1);
-        if (found) return found;
-      }
-      return void 0;
+      stack.push(...node);
+      continue;
     }
-    if (!node || typeof node !== "object") return void 0;
-    const obj2 = node;
-    for (const [key2, value] of Object.entries(obj2)) {
-      if ((key2 === "mcp_servers" || key2 === "mcpServers") && value && (!Array.isArray(value) || value.length > 0)) {
-        return "MCP servers run by the provider";
-      }
-      if (key2 === "web_search_options" && value != null) return "provider-side web search";
-      if (key2 === "plugins" && Array.isArray(value) && value.some((p) => p?.id === "web")) {
-        return "provider-side web plugin";
-      }
-      if (key2 === "model" && typeof value === "string" && /:online$/.test(value)) return 'provider-side web search (":online" model)';
-      if ((key2 === "tools" || key2 === "functionDeclarations") && Array.isArray(value)) {
-        const found = checkTools(value);
-        if (found) return found;
-      }
-      if (key2 === "source" && value && typeof value === "object" && value.type === "url") {
-        return "content fetched by the provider from a URL";
-      }
-      if (REMOTE_REFERENCE_KEYS.has(key2) && isRemote(value)) return `content fetched by the provider from a URL (${key2})`;
-      if (value && typeof value === "object") {
-        const found = walk(value, depth + 1);
-        if (found) return found;
-      }
+    if (!isObject(node)) continue;
+    for (const [key2, value] of Object.entries(node)) {
+      const found = checkKey(key2, value, policy);
+      if (found) return found;
+      if (value && typeof value === "object") stack.push(value);
     }
-    return void 0;
-  };
-  return walk(body, 0);
+  }
+  return void 0;
 }
-var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH4;
+var isObject;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
-    FETCHING_TOOL_TYPE = /^(web_search|web_fetch|url_context|google_search|mcp$|mcp_)/;
-    FETCHING_TOOL_KEYS = ["googleSearch", "google_search", "googleSearchRetrieval", "google_search_retrieval", "urlContext", "url_context"];
-    REMOTE_REFERENCE_KEYS = /* @__PURE__ */ new Set(["image_url", "file_url", "document_url", "audio_url", "video_url", "fileUri", "file_uri"]);
-    MAX_DEPTH4 = 64;
+    isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  }
+});
+
+// src/guard/canonicalJson.ts
+function parseStrictJson(bytes2) {
+  if (bytes2.length >= 3 && bytes2[0] === 239 && bytes2[1] === 187 && bytes2[2] === 191) throw new JsonRefusal("body starts with a byte-order mark");
+  let text;
+  try {
+    text = utf8.decode(bytes2);
+  } catch {
+    throw new JsonRefusal("body is not valid UTF-8");
+  }
+  const reader = new Reader(text);
+  reader.space();
+  const value = reader.value(0);
+  reader.space();
+  if (reader.at < text.length) reader.fail("text after the JSON value");
+  return value;
+}
+function serializeJson(value) {
+  return Buffer.from(JSON.stringify(value), "utf8");
+}
+var MAX_NESTING2, JsonRefusal, utf8, NUMBER, PLAIN_RUN, ESCAPES, Reader;
+var init_canonicalJson = __esm({
+  "src/guard/canonicalJson.ts"() {
+    "use strict";
+    MAX_NESTING2 = 256;
+    JsonRefusal = class extends Error {
+    };
+    utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+    PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]+/y;
+    ESCAPES = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "	" };
+    Reader = class {
+      constructor(text) {
+        this.text = text;
+      }
+      text;
+      at = 0;
+      fail(why) {
+        throw new JsonRefusal(`request body is not strict JSON: ${why} at offset ${this.at}`);
+      }
+      space() {
+        while (this.at < this.text.length) {
+          const c = this.text.charCodeAt(this.at);
+          if (c !== 32 && c !== 9 && c !== 10 && c !== 13) break;
+          this.at++;
+        }
+      }
+      value(depth) {
+        if (depth > MAX_NESTING2) this.fail(`nested deeper than ${MAX_NESTING2}`);
+        const c = this.text[this.at];
+        if (c === "{") return this.object(depth);
+        if (c === "[") return this.array(depth);
+        if (c === '"') return this.string();
+        if (c === "-" || c >= "0" && c <= "9") return this.number();
+        for (const [word, literal] of [["true", true], ["false", false], ["null", null]]) {
+          if (this.text.startsWith(word, this.at)) {
+            this.at += word.length;
+            return literal;
+          }
+        }
+        return this.fail("unexpected character");
+      }
+      object(depth) {
+        const out = /* @__PURE__ */ Object.create(null);
+        this.at++;
+        this.space();
+        if (this.text[this.at] === "}") {
+          this.at++;
+          return out;
+        }
+        for (; ; ) {
+          this.space();
+          if (this.text[this.at] !== '"') this.fail("expected a key");
+          const key2 = this.string();
+          if (Object.prototype.hasOwnProperty.call(out, key2)) this.fail(`duplicate key "${key2.slice(0, 40)}"`);
+          this.space();
+          if (this.text[this.at] !== ":") this.fail('expected ":"');
+          this.at++;
+          this.space();
+          out[key2] = this.value(depth + 1);
+          this.space();
+          const next = this.text[this.at++];
+          if (next === "}") return out;
+          if (next !== ",") this.fail('expected "," or "}"');
+        }
+      }
+      array(depth) {
+        const out = [];
+        this.at++;
+        this.space();
+        if (this.text[this.at] === "]") {
+          this.at++;
+          return out;
+        }
+        for (; ; ) {
+          this.space();
+          out.push(this.value(depth + 1));
+          this.space();
+          const next = this.text[this.at++];
+          if (next === "]") return out;
+          if (next !== ",") this.fail('expected "," or "]"');
+        }
+      }
+      string() {
+        this.at++;
+        let out = "";
+        for (; ; ) {
+          PLAIN_RUN.lastIndex = this.at;
+          if (PLAIN_RUN.test(this.text)) {
+            out += this.text.slice(this.at, PLAIN_RUN.lastIndex);
+            this.at = PLAIN_RUN.lastIndex;
+          }
+          const c = this.text.charCodeAt(this.at);
+          if (Number.isNaN(c)) this.fail("unterminated string");
+          if (c === 34) {
+            this.at++;
+            return out;
+          }
+          if (c < 32) this.fail("control character in a string");
+          if (c >= 55296 && c <= 57343) {
+            out += this.text.slice(this.at, this.at + 2);
+            this.at += 2;
+            continue;
+          }
+          out += this.escape();
+        }
+      }
+      escape() {
+        const kind = this.text[this.at + 1];
+        if (kind !== "u") {
+          const plain = ESCAPES[kind];
+          if (plain === void 0) this.fail("bad escape");
+          this.at += 2;
+          return plain;
+        }
+        const unit = this.hex4(this.at + 2);
+        this.at += 6;
+        if (unit >= 56320 && unit <= 57343) this.fail("lone low surrogate");
+        if (unit < 55296 || unit > 56319) return String.fromCharCode(unit);
+        if (this.text[this.at] !== "\\" || this.text[this.at + 1] !== "u") this.fail("lone high surrogate");
+        const low = this.hex4(this.at + 2);
+        if (low < 56320 || low > 57343) this.fail("lone high surrogate");
+        this.at += 6;
+        return String.fromCharCode(unit, low);
+      }
+      hex4(from) {
+        const digits = this.text.slice(from, from + 4);
+        if (!/^[0-9a-fA-F]{4}$/.test(digits)) this.fail("bad \\u escape");
+        return parseInt(digits, 16);
+      }
+      number() {
+        NUMBER.lastIndex = this.at;
+        const m = NUMBER.exec(this.text);
+        if (!m) return this.fail("bad number");
+        this.at = NUMBER.lastIndex;
+        const value = Number(m[0]);
+        if (!Number.isFinite(value)) this.fail("number too large for a double");
+        if (!m[2] && !m[3] && !Number.isSafeInteger(value)) this.fail("integer beyond 2^53 would not be forwarded exactly");
+        return value;
+      }
+    };
   }
 });
 
 // src/guard/usage.ts
-var INPUT_KEYS, OUTPUT_KEYS, MAX_JSON_BYTES, MAX_SSE_LINE, UsageMeter;
+var INPUT_KEYS, OUTPUT_KEYS, GENERATED_TEXT_KEYS, MAX_JSON_BYTES, MAX_SSE_LINE, MAX_FRAME, UsageMeter;
 var init_usage = __esm({
   "src/guard/usage.ts"() {
     "use strict";
+    init_budget();
     INPUT_KEYS = ["input_tokens", "prompt_tokens", "promptTokenCount", "cache_creation_input_tokens", "cache_read_input_tokens"];
     OUTPUT_KEYS = ["output_tokens", "completion_tokens", "candidatesTokenCount", "thoughtsTokenCount"];
+    GENERATED_TEXT_KEYS = ["text", "partial_json", "thinking", "content", "arguments", "refusal"];
     MAX_JSON_BYTES = 8 * 1024 * 1024;
     MAX_SSE_LINE = 1024 * 1024;
+    MAX_FRAME = 16 * 1024 * 1024;
     UsageMeter = class _UsageMeter {
-      constructor(streaming) {
-        this.streaming = streaming;
+      constructor(framing) {
+        this.framing = framing;
       }
-      streaming;
+      framing;
       seen = /* @__PURE__ */ new Map();
+      generatedChars = 0;
       buffered = [];
       bufferedBytes = 0;
       partialLine = "";
+      pendingFrame = Buffer.alloc(0);
       static forContentType(contentType) {
-        return new _UsageMeter(/text\/event-stream/i.test(contentType ?? ""));
+        const type = contentType ?? "";
+        if (/text\/event-stream/i.test(type)) return new _UsageMeter("sse");
+        if (/application\/vnd\.amazon\.eventstream/i.test(type)) return new _UsageMeter("eventstream");
+        return new _UsageMeter("json");
       }
       feed(chunk) {
-        if (this.streaming) {
+        if (this.framing === "sse") {
           const text = this.partialLine + chunk.toString("utf8");
           const lines = text.split(/\r?\n/);
           this.partialLine = lines.pop() ?? "";
           if (this.partialLine.length > MAX_SSE_LINE) this.partialLine = "";
           for (const line of lines) this.sseLine(line);
+        } else if (this.framing === "eventstream") {
+          this.frames(chunk);
         } else if (this.bufferedBytes < MAX_JSON_BYTES) {
           this.buffered.push(chunk);
           this.bufferedBytes += chunk.length;
         }
       }
+      /** Usage so far: reported counters, with output at least what the streamed text suggests. */
+      current() {
+        const sum = (keys) => keys.reduce((n, k) => n + (this.seen.get(k) ?? 0), 0);
+        return { input: sum(INPUT_KEYS), output: Math.max(sum(OUTPUT_KEYS), Math.ceil(this.generatedChars / BYTES_PER_TOKEN)) };
+      }
       finish() {
-        if (this.streaming) this.sseLine(this.partialLine);
-        else if (this.bufferedBytes > 0 && this.bufferedBytes < MAX_JSON_BYTES) this.json(Buffer.concat(this.buffered).toString("utf8"));
+        if (this.framing === "sse") this.sseLine(this.partialLine);
+        else if (this.framing === "json" && this.bufferedBytes > 0 && this.bufferedBytes < MAX_JSON_BYTES) this.json(Buffer.concat(this.buffered).toString("utf8"));
         this.buffered = [];
         const sum = (keys) => keys.reduce((n, k) => n + (this.seen.get(k) ?? 0), 0);
-        return { input: sum(INPUT_KEYS), output: sum(OUTPUT_KEYS) };
+        const reported = sum(OUTPUT_KEYS);
+        return { input: sum(INPUT_KEYS), output: reported > 0 ? reported : Math.ceil(this.generatedChars / BYTES_PER_TOKEN) };
       }
       sseLine(line) {
         if (line.startsWith("data:")) this.json(line.slice(5).trim());
+      }
+      /** AWS event-stream frames: 4-byte total length, 4-byte headers length, CRC, headers, payload, CRC. */
+      frames(chunk) {
+        let data = this.pendingFrame.length ? Buffer.concat([this.pendingFrame, chunk]) : chunk;
+        while (data.length >= 12) {
+          const total = data.readUInt32BE(0);
+          const headers = data.readUInt32BE(4);
+          if (total < 16 || total > MAX_FRAME || headers > total - 16) {
+            data = Buffer.alloc(0);
+            break;
+          }
+          if (data.length < total) break;
+          const payload = data.subarray(12 + headers, total - 4).toString("utf8");
+          data = data.subarray(total);
+          try {
+            const event = JSON.parse(payload);
+            if (typeof event.bytes === "string") this.json(Buffer.from(event.bytes, "base64").toString("utf8"));
+            else this.collect(event, 0);
+          } catch {
+          }
+        }
+        this.pendingFrame = Buffer.from(data);
       }
       json(text) {
         if (!text || text[0] !== "{" && text[0] !== "[") return;
@@ -9837,9 +10679,22 @@ var init_usage = __esm({
             for (const [name, n] of Object.entries(value)) {
               if (typeof n === "number" && Number.isFinite(n) && n >= 0 && n > (this.seen.get(name) ?? -1)) this.seen.set(name, n);
             }
+          } else if (key2 === "delta") {
+            this.countGenerated(value);
           } else if (value && typeof value === "object") {
             this.collect(value, depth + 1);
           }
+        }
+      }
+      countGenerated(delta) {
+        if (typeof delta === "string") {
+          this.generatedChars += delta.length;
+          return;
+        }
+        if (!delta || typeof delta !== "object") return;
+        for (const key2 of GENERATED_TEXT_KEYS) {
+          const text = delta[key2];
+          if (typeof text === "string") this.generatedChars += text.length;
         }
       }
     };
@@ -9847,16 +10702,18 @@ var init_usage = __esm({
 });
 
 // src/guard/proxy.ts
-function checkTarget(provider, method, target) {
+function checkTarget(provider, settings, method, target) {
   if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal(400, "absolute-form or odd request target");
   const q2 = target.indexOf("?");
-  const path18 = q2 < 0 ? target : target.slice(0, q2);
+  const sent = q2 < 0 ? target : target.slice(0, q2);
   const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
+  const path18 = sent.replace(ENCODED_COLON, ":");
   if (path18.includes("%")) throw new Refusal(400, "percent-encoded path");
   if (!SAFE_PATH.test(path18)) throw new Refusal(400, "path has characters outside the route alphabet");
   if (path18.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
-  const route = provider.routes.find((r) => r.method === method && r.matches(path18));
-  if (!route) throw new Refusal(403, `route not allowed for ${provider.name}`);
+  let params;
+  const route = provider.routes.find((r) => r.method === method && (params = r.match(path18, settings)));
+  if (!route || !params) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
     if (/[^A-Za-z0-9._~=&%+-]/.test(rawQuery)) throw new Refusal(400, "query has odd characters");
@@ -9867,7 +10724,8 @@ function checkTarget(provider, method, target) {
     }
   }
   const query = kept.toString();
-  return { path: path18, query: query ? `?${query}` : "", route: route.pattern };
+  const upstreamPath = route.target ? fillTemplate(route.target, { ...settings, ...params }) : sent;
+  return { path: upstreamPath, query: query ? `?${query}` : "", route: route.pattern };
 }
 function checkHost(req2) {
   let hosts = 0;
@@ -9921,12 +10779,30 @@ ${body}`);
   }
 }
 function createProviderProxy(opts) {
-  const { provider, upstream, budget, audit } = opts;
-  const client = upstream.protocol === "https:" ? import_node_https.default : import_node_http2.default;
+  const { resolved, budget, audit } = opts;
+  const { provider, upstream, settings, authorizer } = resolved;
+  const client = upstream.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 16 });
   const basePath = upstream.pathname.replace(/\/+$/, "");
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
-  const server = import_node_http2.default.createServer(
+  const judgeBody = (method, body) => {
+    if (method === "GET") {
+      if (body.length > 0) throw new Refusal(400, "GET with a body");
+      return body;
+    }
+    let parsed;
+    try {
+      parsed = parseStrictJson(body);
+    } catch (err) {
+      throw new Refusal(400, err instanceof JsonRefusal ? err.message : "request body is not JSON");
+    }
+    if (!opts.allowProviderFetch) {
+      const fetches = findProviderFetch(parsed, opts.fetchers);
+      if (fetches) throw new Refusal(403, fetches);
+    }
+    return serializeJson(parsed);
+  };
+  const server = import_node_http3.default.createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 15 * 6e4, headersTimeout: 6e4, keepAliveTimeout: 5e3 },
     (req2, res) => {
       const started = Date.now();
@@ -9942,6 +10818,7 @@ function createProviderProxy(opts) {
         ms: 0
       };
       const finish = (status, refused) => {
+        if (record.status) return;
         record.status = status;
         record.ms = Date.now() - started;
         if (refused) record.refused = refused;
@@ -9949,83 +10826,84 @@ function createProviderProxy(opts) {
       };
       const handle = async () => {
         const method = req2.method ?? "";
-        const target = checkTarget(provider, method, req2.url ?? "");
+        const target = checkTarget(provider, settings, method, req2.url ?? "");
         record.route = target.route;
         checkHost(req2);
-        if (budget.maxRequests !== void 0 && budget.requests >= budget.maxRequests) {
-          throw new Refusal(429, `request budget of ${budget.maxRequests} used up`);
+        if (budget.exhausted) throw new Refusal(403, `budget exhausted: ${budget.exhausted}`);
+        const raw = await readBody(req2, maxBody);
+        record.requestBytes = raw.length;
+        const body = judgeBody(method, raw);
+        let reservation;
+        try {
+          reservation = budget.reserve(Math.ceil(body.length / BYTES_PER_TOKEN));
+        } catch (err) {
+          if (err instanceof BudgetExhausted) throw new Refusal(403, `budget exhausted: ${err.message}`);
+          throw err;
         }
-        if (budget.maxTokens !== void 0 && budget.tokens >= budget.maxTokens) {
-          throw new Refusal(429, `token budget of ${budget.maxTokens} used up`);
-        }
-        const body = await readBody(req2, maxBody);
-        record.requestBytes = body.length;
-        if (method === "GET" && body.length > 0) throw new Refusal(400, "GET with a body");
-        if (method !== "GET") {
-          let parsed;
-          try {
-            parsed = JSON.parse(body.toString("utf8"));
-          } catch {
-            throw new Refusal(400, "request body is not JSON");
-          }
-          if (!opts.allowProviderFetch) {
-            const fetches = findProviderFetch(parsed);
-            if (fetches) throw new Refusal(403, fetches);
-          }
-        }
-        budget.requests++;
-        forward(method, target, body);
+        await forward(method, target, body, reservation);
       };
-      const forward = (method, target, body) => {
+      const forward = async (method, target, body, reservation) => {
         const headers = {};
         for (const [name, value] of Object.entries(req2.headers)) {
-          if (value === void 0 || DROPPED_REQUEST_HEADERS.has(name) || name.startsWith("proxy-")) continue;
+          if (value === void 0 || DROPPED_REQUEST_HEADERS.has(name) || DROPPED_REQUEST_PREFIXES.some((p) => name.startsWith(p))) continue;
           headers[name] = value;
         }
-        headers[opts.authHeader] = opts.authValue;
         headers["accept-encoding"] = "identity";
         if (method !== "GET") headers["content-length"] = body.length;
-        const upReq = client.request(
-          {
-            protocol: upstream.protocol,
-            hostname: upstream.hostname.replace(/^\[|\]$/g, ""),
-            port: upstream.port || void 0,
-            method,
-            path: basePath + target.path + target.query,
-            headers,
-            agent
-          },
-          (upRes) => {
-            const meter = UsageMeter.forContentType(upRes.headers["content-type"]);
-            const outHeaders = {};
-            for (const [name, value] of Object.entries(upRes.headers)) {
-              if (value !== void 0 && !DROPPED_RESPONSE_HEADERS.has(name)) outHeaders[name] = value;
-            }
-            res.writeHead(upRes.statusCode ?? 502, outHeaders);
-            res.flushHeaders();
-            upRes.on("data", (chunk) => {
-              record.responseBytes += chunk.length;
-              meter.feed(chunk);
-            });
-            upRes.pipe(res);
-            const done = () => {
-              const tokens = meter.finish();
+        const url = new URL(basePath + target.path + target.query, upstream);
+        try {
+          await authorizer.authorize({ method, url, headers, body });
+        } catch (err) {
+          reservation.settle(0);
+          throw new Refusal(502, `cannot put the credential on the request: ${err.message}`);
+        }
+        const upReq = client.request(url, { method, headers, agent }, (upRes) => {
+          const meter = UsageMeter.forContentType(upRes.headers["content-type"]);
+          const outHeaders = {};
+          for (const [name, value] of Object.entries(upRes.headers)) {
+            if (value !== void 0 && !DROPPED_RESPONSE_HEADERS.has(name)) outHeaders[name] = value;
+          }
+          res.writeHead(upRes.statusCode ?? 502, outHeaders);
+          res.flushHeaders();
+          const answered2 = (upRes.statusCode ?? 502) < 400;
+          const spent = (tokens) => (tokens.input || (answered2 ? reservation.estimate : 0)) + tokens.output;
+          upRes.on("data", (chunk) => {
+            record.responseBytes += chunk.length;
+            meter.feed(chunk);
+            if (!reservation.update(spent(meter.current()))) {
+              const tokens = meter.current();
               record.inputTokens = tokens.input;
               record.outputTokens = tokens.output;
-              budget.tokens += tokens.input + tokens.output;
-              finish(upRes.statusCode ?? 502);
-            };
-            upRes.on("end", done);
-            upRes.on("error", () => {
+              reservation.settle(spent(tokens));
+              upRes.destroy();
               res.destroy();
-              finish(502, "upstream response broke off");
-            });
-          }
-        );
+              finish(upRes.statusCode ?? 502, `stream cut: ${budget.exhausted ?? "token budget used up"}`);
+              return;
+            }
+            if (!res.write(chunk)) {
+              upRes.pause();
+              res.once("drain", () => upRes.resume());
+            }
+          });
+          upRes.on("end", () => {
+            const tokens = meter.finish();
+            record.inputTokens = tokens.input;
+            record.outputTokens = tokens.output;
+            reservation.settle(spent(tokens));
+            res.end();
+            finish(upRes.statusCode ?? 502);
+          });
+          upRes.on("error", () => {
+            reservation.settle(spent(meter.current()));
+            res.destroy();
+            finish(502, "upstream response broke off");
+          });
+        });
         upReq.on("error", (err) => {
+          reservation.settle(0);
           if (!res.headersSent) refuse(res, 502, `upstream unreachable (${err.code ?? err.message})`);
           else res.destroy();
-          if (!record.status) finish(502, `upstream error ${err.code ?? ""}`.trim());
+          finish(502, `upstream error ${err.code ?? ""}`.trim());
         });
         res.on("close", () => {
           if (!res.writableFinished) upReq.destroy();
@@ -10034,7 +10912,8 @@ function createProviderProxy(opts) {
       };
       handle().catch((err) => {
         const refusal = err instanceof Refusal ? err : new Refusal(500, "internal proxy error");
-        refuse(res, refusal.status, refusal.reason);
+        if (!res.headersSent) refuse(res, refusal.status, refusal.reason);
+        else res.destroy();
         finish(refusal.status, refusal.reason);
       });
     }
@@ -10061,13 +10940,16 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http2, import_node_https, MAX_HEADER_BYTES, MAX_BODY_BYTES, DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS, AUTH_QUERY_PARAMS, LOCAL_HOST, SAFE_PATH, Refusal;
+var import_node_http3, import_node_https2, MAX_HEADER_BYTES, MAX_BODY_BYTES, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS, AUTH_QUERY_PARAMS, LOCAL_HOST, SAFE_PATH, ENCODED_COLON, Refusal;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
-    import_node_http2 = __toESM(require("node:http"));
-    import_node_https = __toESM(require("node:https"));
+    import_node_http3 = __toESM(require("node:http"));
+    import_node_https2 = __toESM(require("node:https"));
     init_bodyPolicy();
+    init_budget();
+    init_canonicalJson();
+    init_providers2();
     init_usage();
     MAX_HEADER_BYTES = 32 * 1024;
     MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -10102,6 +10984,7 @@ var init_proxy = __esm({
       "x-gemini-api-privileged-user-id",
       "http2-settings"
     ]);
+    DROPPED_REQUEST_PREFIXES = ["proxy-", "x-amz-"];
     DROPPED_RESPONSE_HEADERS = /* @__PURE__ */ new Set([
       "connection",
       "keep-alive",
@@ -10114,7 +10997,8 @@ var init_proxy = __esm({
     ]);
     AUTH_QUERY_PARAMS = /* @__PURE__ */ new Set(["key", "api_key", "apikey", "api-key", "access_token", "token", "auth"]);
     LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
-    SAFE_PATH = /^(\/[A-Za-z0-9._:~-]+)+\/?$/;
+    SAFE_PATH = /^(\/[A-Za-z0-9._:@~-]+)+\/?$/;
+    ENCODED_COLON = /%3a/gi;
     Refusal = class extends Error {
       constructor(status, reason) {
         super(reason);
@@ -10123,6 +11007,36 @@ var init_proxy = __esm({
       }
       status;
       reason;
+    };
+  }
+});
+
+// src/guard/runControl.ts
+var JailStop, OutputTail;
+var init_runControl = __esm({
+  "src/guard/runControl.ts"() {
+    "use strict";
+    JailStop = class {
+      reason;
+      handler;
+      request(reason) {
+        if (this.reason) return;
+        this.reason = reason;
+        this.handler?.();
+      }
+      onRequest(handler) {
+        this.handler = handler;
+        if (this.reason) handler();
+      }
+    };
+    OutputTail = class {
+      text = "";
+      add(chunk) {
+        this.text = (this.text + chunk.toString("utf8")).slice(-16 * 1024);
+      }
+      toString() {
+        return this.text;
+      }
     };
   }
 });
@@ -10184,17 +11098,17 @@ var init_workflowCommands = __esm({
         const positions = [];
         for (let i = 0; i < chunk.length; i++) {
           const byte = chunk[i];
-          let escape = false;
+          let escape2 = false;
           if (byte === LF || byte === CR) {
             this.lineState = 0;
           } else if (this.lineState === 0) {
             this.lineState = byte === COLON ? 1 : isMaybeWhitespace(byte) ? 0 : 2;
           } else if (this.lineState === 1) {
-            escape = byte === COLON;
+            escape2 = byte === COLON;
             this.lineState = 2;
           }
-          if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape = true;
-          if (escape) {
+          if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape2 = true;
+          if (escape2) {
             positions.push(i);
             this.last1 = ZWSP[ZWSP.length - 1];
           }
@@ -10218,6 +11132,7 @@ var init_workflowCommands = __esm({
 // src/guard/command.ts
 var command_exports = {};
 __export(command_exports, {
+  BUDGET_EXIT: () => BUDGET_EXIT,
   TIMEOUT_EXIT: () => TIMEOUT_EXIT,
   doctorMain: () => doctorMain,
   parseRunArgs: () => parseRunArgs,
@@ -10229,7 +11144,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs14.default.chmodSync(socketPath, 438);
+      import_node_fs16.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -10241,38 +11156,39 @@ function closeServer(server) {
   });
 }
 function chooseProviders(opts, env) {
-  const all = builtinProviders();
+  const all = builtinCatalogue().providers;
   return opts.providers.map((choice) => {
     const provider = all.get(choice.name);
     if (!provider) throw new GuardError("providers", `unknown provider "${choice.name}" (known: ${[...all.keys()].join(", ")})`);
-    const upstream = choice.upstream ? parseUpstream(choice.upstream, `--provider ${choice.name}`) : provider.upstream;
-    const source = provider.keys.find((k) => env[k.env]);
-    if (!source) {
-      throw new GuardError("providers", `--provider ${choice.name}: none of ${provider.keys.map((k) => k.env).join(", ")} is set in the guard's environment`);
-    }
-    const key2 = env[source.env];
-    if (/[\r\n\0]/.test(key2)) throw new GuardError("providers", `${source.env} contains a line break or NUL`);
-    return { provider, upstream, keyHeader: source.header, keyValue: source.prefix + key2, key: key2 };
+    return resolveProvider(provider, env, choice.upstream);
   });
 }
 async function runGuarded(opts, io) {
   const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os4.default.homedir(), env: io.env };
   if (process.platform !== "linux") throw new GuardError("jail", "the jail needs Linux namespaces; this is " + process.platform);
   const chosen = chooseProviders(opts, io.env);
+  if (chosen.length === 0) {
+    const hint = missingProviderHint(io.env);
+    if (hint) io.stderr.write(`agent-guard: ${hint}
+`);
+  }
   const elevation = findElevation(facts);
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs14.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs16.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
-  const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
+  const secrets = knownSecrets(io.env, chosen.flatMap((c) => c.authorizer.secrets));
+  await prepareCredentials(chosen);
   const agentWritable = [workspace2.dir];
   const audit = new AuditLog(opts.auditFile ? openGuardFile(opts.auditFile, agentWritable, facts.uid, "--audit") : void 0);
-  const budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
+  const stop = new JailStop();
+  const budget = new Budget({ maxRequests: opts.maxRequests, maxTokens: opts.maxTokens }, (reason) => stop.request(reason));
+  const tail = new OutputTail();
   const limits = resolveLimits(opts);
   let cgroups;
   try {
-    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto4.default.randomBytes(6).toString("hex")}`, import_node_fs14.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs14.default.readFileSync("/proc/self/cgroup", "utf8"));
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto6.default.randomBytes(6).toString("hex")}`, import_node_fs16.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs16.default.readFileSync("/proc/self/cgroup", "utf8"));
   } catch (err) {
     audit.close();
     throw err instanceof GuardError ? err : new GuardError("limits", `cannot read this process's cgroups: ${err.message}`);
@@ -10288,12 +11204,10 @@ async function runGuarded(opts, io) {
     const bases = [];
     for (const [i, c] of chosen.entries()) {
       const server = createProviderProxy({
-        provider: c.provider,
-        upstream: c.upstream,
-        authHeader: c.keyHeader,
-        authValue: c.keyValue,
+        resolved: c,
         budget,
         audit,
+        fetchers: builtinCatalogue().fetchers,
         allowProviderFetch: opts.allowProviderFetch
       });
       const hostSocket = import_node_path11.default.join(privateDir, `${c.provider.name}.sock`);
@@ -10303,7 +11217,7 @@ async function runGuarded(opts, io) {
       servers.push(server);
       const port = FIRST_PROVIDER_PORT + i;
       bridges.push({ name: c.provider.name, port, hostSocket });
-      bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}` });
+      bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}`, settings: c.settings });
     }
     let egressUrl;
     if (opts.allowHosts.length > 0) {
@@ -10348,23 +11262,26 @@ async function runGuarded(opts, io) {
         lifelineSocket,
         secrets,
         limits,
-        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base)))
+        homeFiles: mergedHomeFiles(bases)
       },
       workspace2
     );
     cgroupsMade = cgroups.length > 0;
     if (!sudo) makeCgroupsDirectly(cgroups);
     const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
-    const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
+    const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io, stop, tail);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
+    const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : void 0;
+    if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}
+`);
     return { exitCode, audit, agentWritable };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
     if (cgroupsMade) await removeCgroups(sudo, cgroups, io);
-    import_node_fs14.default.rmSync(privateDir, { recursive: true, force: true });
+    import_node_fs16.default.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 function notFoundHint(jailPath, skipped) {
@@ -10383,7 +11300,7 @@ async function removeCgroups(sudo, cgroups, io) {
   if (problem) io.stderr.write(`agent-guard: limits layer: ${problem}
 `);
 }
-function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io) {
+function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io, stop, tail) {
   return new Promise((resolve3, reject) => {
     const shell = ["/bin/sh", "-c", startScript, "agent-guard-jail", bwrap, ...bwrapArgs];
     const file = sudo ?? shell[0];
@@ -10396,11 +11313,16 @@ function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io) {
     let early = "";
     const marker = `AGENT_GUARD_INIT ${nonce} `;
     let timedOut = false;
-    child.stdout.on("data", (chunk) => io.stdout.write(outFilter.transform(chunk)));
+    child.stdout.on("data", (chunk) => {
+      tail.add(chunk);
+      io.stdout.write(outFilter.transform(chunk));
+    });
     child.stderr.on("data", (chunk) => {
       if (handshake !== "waiting") {
-        if (handshake === "ok") io.stderr.write(errFilter.transform(chunk));
-        else failure += chunk.toString("utf8");
+        if (handshake === "ok") {
+          tail.add(chunk);
+          io.stderr.write(errFilter.transform(chunk));
+        } else failure += chunk.toString("utf8");
         return;
       }
       early += chunk.toString("utf8");
@@ -10420,14 +11342,18 @@ function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io) {
         failure = status.replace(/^fail /, "");
       }
     });
+    const end = () => {
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5e3).unref();
+    };
     let timer;
     if (opts.timeoutSeconds) {
       timer = setTimeout(() => {
         timedOut = true;
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 5e3).unref();
+        end();
       }, opts.timeoutSeconds * 1e3);
     }
+    stop.onRequest(end);
     const forward = (signal) => () => child.kill(signal);
     const onTerm = forward("SIGTERM");
     const onInt = forward("SIGINT");
@@ -10446,6 +11372,12 @@ function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io) {
         io.stderr.write(`agent-guard: the agent ran past --timeout ${opts.timeoutSeconds}s and was stopped with everything it started
 `);
         resolve3(TIMEOUT_EXIT);
+        return;
+      }
+      if (stop.reason && handshake === "ok") {
+        io.stderr.write(`agent-guard: ${stop.reason}; the agent was stopped with everything it started (exit ${BUDGET_EXIT})
+`);
+        resolve3(BUDGET_EXIT);
         return;
       }
       if (handshake === "failed") {
@@ -10481,9 +11413,9 @@ function writeStepSummary(env, result) {
   try {
     const fd = openGuardFile(file, result.agentWritable, -1, "GITHUB_STEP_SUMMARY");
     try {
-      import_node_fs14.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
+      import_node_fs16.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
     } finally {
-      import_node_fs14.default.closeSync(fd);
+      import_node_fs16.default.closeSync(fd);
     }
   } catch {
   }
@@ -10516,13 +11448,13 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_crypto4, import_node_fs14, import_node_net2, import_node_os4, import_node_path11, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
+var import_node_child_process3, import_node_crypto6, import_node_fs16, import_node_net2, import_node_os4, import_node_path11, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_crypto4 = __toESM(require("node:crypto"));
-    import_node_fs14 = __toESM(require("node:fs"));
+    import_node_crypto6 = __toESM(require("node:crypto"));
+    import_node_fs16 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os4 = __toESM(require("node:os"));
     import_node_path11 = __toESM(require("node:path"));
@@ -10534,13 +11466,16 @@ var init_command = __esm({
     init_jail();
     init_limits();
     init_options();
+    init_budget();
     init_providers2();
     init_proxy();
+    init_runControl();
     init_workflowCommands();
     init_options();
     FIRST_PROVIDER_PORT = 41100;
     EGRESS_PORT = 41099;
     TIMEOUT_EXIT = 124;
+    BUDGET_EXIT = 122;
   }
 });
 
@@ -10841,16 +11776,16 @@ var require_dist_node2 = __commonJS({
       }
       return result;
     }
-    function encodeReserved(str3) {
-      return str3.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    function encodeReserved(str4) {
+      return str4.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
         if (!/%[0-9A-Fa-f]/.test(part)) {
           part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
         }
         return part;
       }).join("");
     }
-    function encodeUnreserved(str3) {
-      return encodeURIComponent(str3).replace(/[!'()*]/g, function(c) {
+    function encodeUnreserved(str4) {
+      return encodeURIComponent(str4).replace(/[!'()*]/g, function(c) {
         return "%" + c.charCodeAt(0).toString(16).toUpperCase();
       });
     }
@@ -14546,7 +15481,7 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs19 = __toESM(require("node:fs"));
+var import_node_fs21 = __toESM(require("node:fs"));
 init_types();
 
 // src/config.ts
@@ -14756,119 +15691,119 @@ function parseConfig(path18, text) {
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
-  const fail2 = (node, message) => {
+  const fail3 = (node, message) => {
     const pos = positionOf(file, node.start);
     throw new ConfigError(`${path18}:${pos.line}:${pos.column}: ${message}`);
   };
-  const map = expectMap(root, "the config", fail2);
+  const map = expectMap(root, "the config", fail3);
   for (const { key: key2, value } of map.pairs) {
     switch (key2.text) {
       case "ignore":
-        config.ignore = expectSeq(value, "ignore", fail2).map((item) => readIgnore(item, fail2));
+        config.ignore = expectSeq(value, "ignore", fail3).map((item) => readIgnore(item, fail3));
         break;
       case "severity":
-        for (const p of expectMap(value, "severity", fail2).pairs) {
+        for (const p of expectMap(value, "severity", fail3).pairs) {
           const level = p.value.kind === "scalar" ? p.value.text : "";
-          if (!SEVERITIES.includes(level)) fail2(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
+          if (!SEVERITIES.includes(level)) fail3(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
           config.severity[p.key.text] = level;
         }
         break;
       case "trusted-users":
-        config.trustedUsers = strings(value, "trusted-users", fail2);
+        config.trustedUsers = strings(value, "trusted-users", fail3);
         break;
       case "trusted-bots":
-        config.trustedBots = strings(value, "trusted-bots", fail2);
+        config.trustedBots = strings(value, "trusted-bots", fail3);
         break;
       case "agents":
-        readAgents(value, config, fail2, file);
+        readAgents(value, config, fail3, file);
         break;
       default:
-        fail2(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
+        fail3(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
     }
   }
   return config;
 }
-function expectMap(node, what, fail2) {
-  if (node.kind !== "map") fail2(node, `${what} must be a mapping`);
+function expectMap(node, what, fail3) {
+  if (node.kind !== "map") fail3(node, `${what} must be a mapping`);
   return node;
 }
-function expectSeq(node, what, fail2) {
-  if (node.kind !== "seq") fail2(node, `${what} must be a list`);
+function expectSeq(node, what, fail3) {
+  if (node.kind !== "seq") fail3(node, `${what} must be a list`);
   return node.items;
 }
-function strings(node, what, fail2) {
-  return expectSeq(node, what, fail2).map((i) => i.kind === "scalar" ? i.text : fail2(i, `${what} entries must be strings`));
+function strings(node, what, fail3) {
+  return expectSeq(node, what, fail3).map((i) => i.kind === "scalar" ? i.text : fail3(i, `${what} entries must be strings`));
 }
-function readIgnore(node, fail2) {
+function readIgnore(node, fail3) {
   const out = {};
-  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail2).pairs) {
-    if (value.kind !== "scalar") fail2(value, `'${key2.text}' must be a string`);
+  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail3).pairs) {
+    if (value.kind !== "scalar") fail3(value, `'${key2.text}' must be a string`);
     const text = value.text;
     if (key2.text === "rule") out.rule = text;
     else if (key2.text === "file") out.file = text;
     else if (key2.text === "job") out.job = text;
-    else fail2(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
+    else fail3(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
   }
-  if (!out.rule && !out.file && !out.job) fail2(node, "an ignore entry needs rule, file or job");
+  if (!out.rule && !out.file && !out.job) fail3(node, "an ignore entry needs rule, file or job");
   return out;
 }
-function readAgents(node, config, fail2, file) {
-  for (const { key: key2, value } of expectMap(node, "agents", fail2).pairs) {
+function readAgents(node, config, fail3, file) {
+  for (const { key: key2, value } of expectMap(node, "agents", fail3).pairs) {
     if (key2.text === "actions") {
-      for (const item of expectSeq(value, "agents.actions", fail2)) config.actions.push(readAction(item, fail2));
+      for (const item of expectSeq(value, "agents.actions", fail3)) config.actions.push(readAction(item, fail3));
     } else if (key2.text === "commands") {
-      for (const item of expectSeq(value, "agents.commands", fail2)) config.clis.push(readCommand(item, fail2));
-    } else fail2(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
+      for (const item of expectSeq(value, "agents.commands", fail3)) config.clis.push(readCommand(item, fail3));
+    } else fail3(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
   }
   void file;
 }
 var SHELLS = ["full", "restricted", "none"];
-function readAction(node, fail2) {
-  const m = expectMap(node, "an agent action", fail2);
+function readAction(node, fail3) {
+  const m = expectMap(node, "an agent action", fail3);
   const fields = {};
   for (const p of m.pairs) {
     if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
-      fail2(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
+      fail3(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.uses || fields.uses.kind !== "scalar") fail2(node, "an agent action needs 'uses'");
+  if (!fields.uses || fields.uses.kind !== "scalar") fail3(node, "an agent action needs 'uses'");
   const uses = fields.uses.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
-  if (!SHELLS.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
+  if (!SHELLS.includes(shell)) fail3(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
   return {
     id: `config:${uses}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : uses,
     uses: [uses],
-    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail2) : ["prompt"],
-    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail2) : [],
-    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail2) : [],
+    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail3) : ["prompt"],
+    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail3) : [],
+    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail3) : [],
     keyHandling: "process",
     gate: { kind: "none" },
     readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
     defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
   };
 }
-function readCommand(node, fail2) {
-  const m = expectMap(node, "an agent command", fail2);
+function readCommand(node, fail3) {
+  const m = expectMap(node, "an agent command", fail3);
   const fields = {};
   for (const p of m.pairs) {
     if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
-      fail2(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
+      fail3(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.command || fields.command.kind !== "scalar") fail2(node, "an agent command needs 'command'");
+  if (!fields.command || fields.command.kind !== "scalar") fail3(node, "an agent command needs 'command'");
   const command2 = fields.command.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
-  if (!SHELLS.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
+  if (!SHELLS.includes(shell)) fail3(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
   return {
     id: `config:${command2}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : command2,
     commands: [command2],
-    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail2) : [],
+    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail3) : [],
     defaults: { shell, network: shell === "full", writesFiles: true },
-    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail2) : [],
+    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail3) : [],
     instructionFiles: []
   };
 }
@@ -15177,32 +16112,32 @@ function jsonErrorOffset(text) {
   const ws = () => {
     while (i < text.length && " 	\n\r".includes(text[i])) i++;
   };
-  const fail2 = () => {
+  const fail3 = () => {
     throw i;
   };
   const literal = (word) => {
-    for (const ch of word) if (text[i++] !== ch) i--, fail2();
+    for (const ch of word) if (text[i++] !== ch) i--, fail3();
   };
   const string = () => {
     i++;
     while (i < text.length && text[i] !== '"') {
       const c = text.charCodeAt(i);
-      if (c < 32) fail2();
+      if (c < 32) fail3();
       if (text[i] === "\\") {
         i++;
         if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail2();
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail3();
           i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail2();
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail3();
       }
       i++;
     }
-    if (text[i] !== '"') fail2();
+    if (text[i] !== '"') fail3();
     i++;
   };
   const number = () => {
     const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
-    if (!m || m[0] === "" || m[0] === "-") fail2();
+    if (!m || m[0] === "" || m[0] === "-") fail3();
     i += m[0].length;
   };
   const value = () => {
@@ -15214,16 +16149,16 @@ function jsonErrorOffset(text) {
       if (text[i] === "}") return void i++;
       for (; ; ) {
         ws();
-        if (text[i] !== '"') fail2();
+        if (text[i] !== '"') fail3();
         string();
         ws();
-        if (text[i] !== ":") fail2();
+        if (text[i] !== ":") fail3();
         i++;
         value();
         ws();
         if (text[i] === ",") i++;
         else if (text[i] === "}") return void i++;
-        else fail2();
+        else fail3();
       }
     }
     if (c === "[") {
@@ -15235,7 +16170,7 @@ function jsonErrorOffset(text) {
         ws();
         if (text[i] === ",") i++;
         else if (text[i] === "]") return void i++;
-        else fail2();
+        else fail3();
       }
     }
     if (c === '"') return string();
@@ -15247,7 +16182,7 @@ function jsonErrorOffset(text) {
   try {
     value();
     ws();
-    if (i < text.length) fail2();
+    if (i < text.length) fail3();
   } catch (at) {
     if (typeof at === "number") return at;
     throw at;
@@ -22496,14 +23431,16 @@ var import_node_path13 = __toESM(require("node:path"));
 init_command();
 init_errors();
 init_options();
+init_providers2();
 init_workflowCommands();
 
 // src/guard/wrap.ts
-var import_node_fs15 = __toESM(require("node:fs"));
+var import_node_fs17 = __toESM(require("node:fs"));
 var import_node_path12 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
+var CLAUDE_PROVIDERS = ["anthropic", "bedrock", "vertex"];
 var WRAP_SYNOPSIS = "usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]";
 var WRAP_USAGE = `${WRAP_SYNOPSIS}
   prints a wrapper that runs Claude Code under \`agent-guard run\` (or installs it as DIR/claude);
@@ -22527,28 +23464,28 @@ function isInside(child, parent) {
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs15.default.realpathSync(p);
+    return import_node_fs17.default.realpathSync(p);
   } catch {
     return import_node_path12.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs15.default.accessSync(p, import_node_fs15.default.constants.X_OK);
-    return import_node_fs15.default.statSync(p).isFile();
+    import_node_fs17.default.accessSync(p, import_node_fs17.default.constants.X_OK);
+    return import_node_fs17.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs15.default.openSync(p, "r");
+    const fd = import_node_fs17.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs15.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs17.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs15.default.closeSync(fd);
+      import_node_fs17.default.closeSync(fd);
     }
   } catch {
     return false;
@@ -22608,7 +23545,7 @@ function prepareClaudeWrapper(input, io) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
   const guard = realOrSelf(import_node_path12.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs15.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  if (!import_node_fs17.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
@@ -22626,8 +23563,8 @@ function prepareClaudeWrapper(input, io) {
   const guardArgs = [...input.guardArgs];
   if (!guardArgs.some((a) => a === "--provider" || a.startsWith("--provider="))) guardArgs.unshift("--provider", "anthropic");
   const options = parseRunArgs([...guardArgs, "--", claude]);
-  if (!options.providers.some((p) => p.name === "anthropic")) {
-    throw new GuardError("usage", "Claude Code talks to the Anthropic API: the guard options must include --provider anthropic");
+  if (!options.providers.some((p) => CLAUDE_PROVIDERS.includes(p.name))) {
+    throw new GuardError("usage", `Claude Code talks to the Anthropic API, Bedrock or Vertex AI: the guard options must include --provider ${CLAUDE_PROVIDERS.join(", or ")}`);
   }
   if (io.env.GITHUB_ACTIONS === "true") {
     const refusal = untrustedRefusal(readTrustDecision(io.env), options, input.allowOnUntrusted, "--allow-on-untrusted");
@@ -22637,12 +23574,12 @@ function prepareClaudeWrapper(input, io) {
   return { spec, options, text: renderClaudeWrapper(spec) };
 }
 function installWrapper(dir, text) {
-  import_node_fs15.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  import_node_fs17.default.mkdirSync(dir, { recursive: true, mode: 493 });
   const target = import_node_path12.default.join(dir, "claude");
   const tmp = import_node_path12.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs15.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs15.default.chmodSync(tmp, 493);
-  import_node_fs15.default.renameSync(tmp, target);
+  import_node_fs17.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs17.default.chmodSync(tmp, 493);
+  import_node_fs17.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
@@ -22703,7 +23640,7 @@ function announce(ctx, decision) {
   setOutputs(ctx, { untrusted: String(decision.untrusted) });
   appendSummary(ctx, trustSummary(decision));
 }
-function fail(ctx, message) {
+function fail2(ctx, message) {
   ctx.stderr.write(`agent-guard: ${logSafe(message)}
 `);
   ctx.stdout.write(errorCommand(message));
@@ -22724,13 +23661,13 @@ async function actionRun(ctx) {
     const command2 = getInput(ctx, "run");
     if (!command2) throw new InputError("input 'run' is empty: give the agent's command line");
     if (!getListInput(ctx, "providers").length) {
-      throw new InputError("input 'providers' is empty: name the model provider(s) the agent calls (anthropic, openai, gemini, github-models, openrouter)");
+      throw new InputError(`input 'providers' is empty: name the model provider(s) the agent calls (${[...builtinProviders().keys()].join(", ")})`);
     }
     opts = parseRunArgs([...guardArgsFromInputs(ctx), "--", ...RUN_SHELL, command2]);
     const refusal = untrustedRefusal(decision, opts, getBooleanInput(ctx, "allow-on-untrusted", false), OVERRIDE);
-    if (refusal) return fail(ctx, refusal);
+    if (refusal) return fail2(ctx, refusal);
   } catch (err) {
-    return fail(ctx, guardFailure(err));
+    return fail2(ctx, guardFailure(err));
   }
   try {
     const { exitCode, audit } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
@@ -22740,7 +23677,7 @@ async function actionRun(ctx) {
     setOutputs(ctx, { "exit-code": String(exitCode) });
     return exitCode;
   } catch (err) {
-    return fail(ctx, guardFailure(err));
+    return fail2(ctx, guardFailure(err));
   }
 }
 function actionWrap(ctx, self) {
@@ -22756,7 +23693,7 @@ function actionWrap(ctx, self) {
       { env: withoutInputs(ctx.env), cwd: ctx.cwd, node: self.node, guard: self.guard }
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
-    if (refusal) return fail(ctx, refusal);
+    if (refusal) return fail2(ctx, refusal);
     const target = installWrapper(import_node_path13.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
@@ -22765,7 +23702,7 @@ function actionWrap(ctx, self) {
 `);
     return 0;
   } catch (err) {
-    return fail(ctx, guardFailure(err));
+    return fail2(ctx, guardFailure(err));
   }
 }
 
@@ -22773,13 +23710,13 @@ function actionWrap(ctx, self) {
 var ACTION_MODES = ["lint", "run", "wrap"];
 async function actionMain(args, ctx, self) {
   const [mode, ...rest] = args;
-  const fail2 = (message) => {
+  const fail3 = (message) => {
     ctx.stderr.write(`agent-guard: ${message}
 `);
     ctx.stdout.write(errorCommand(message));
     return 2;
   };
-  if (rest.length) return fail2(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
+  if (rest.length) return fail3(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
   try {
     switch (mode) {
       case "lint":
@@ -22789,11 +23726,11 @@ async function actionMain(args, ctx, self) {
       case "wrap":
         return actionWrap(ctx, self);
       default:
-        return fail2(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
+        return fail3(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
     }
   } catch (err) {
-    if (err instanceof InputError || err instanceof ConfigError) return fail2(err.message);
-    return fail2(`internal error: ${err?.message ?? String(err)}`);
+    if (err instanceof InputError || err instanceof ConfigError) return fail3(err.message);
+    return fail3(`internal error: ${err?.message ?? String(err)}`);
   }
 }
 
@@ -22848,12 +23785,12 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs18 = __toESM(require("node:fs"));
+var import_node_fs20 = __toESM(require("node:fs"));
 init_types();
 
 // src/online/cache.ts
-var import_node_crypto5 = __toESM(require("node:crypto"));
-var import_node_fs16 = __toESM(require("node:fs"));
+var import_node_crypto7 = __toESM(require("node:crypto"));
+var import_node_fs18 = __toESM(require("node:fs"));
 var import_node_os6 = __toESM(require("node:os"));
 var import_node_path14 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
@@ -22879,7 +23816,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs16.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs18.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -22890,15 +23827,15 @@ var DiskCache = class {
   set(space, key2, value) {
     if (!this.dir) return;
     const file = this.file(space, key2);
-    const tmp = `${file}.${process.pid}.${import_node_crypto5.default.randomBytes(4).toString("hex")}.tmp`;
+    const tmp = `${file}.${process.pid}.${import_node_crypto7.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs16.default.mkdirSync(import_node_path14.default.dirname(file), { recursive: true });
-      import_node_fs16.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs16.default.renameSync(tmp, file);
+      import_node_fs18.default.mkdirSync(import_node_path14.default.dirname(file), { recursive: true });
+      import_node_fs18.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs18.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs16.default.rmSync(tmp, { force: true });
+        import_node_fs18.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -22909,7 +23846,7 @@ var DiskCache = class {
     }
   }
   file(space, key2) {
-    const hash = import_node_crypto5.default.createHash("sha256").update(key2).digest("hex");
+    const hash = import_node_crypto7.default.createHash("sha256").update(key2).digest("hex");
     return import_node_path14.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
@@ -23279,7 +24216,7 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs17 = __toESM(require("node:fs"));
+var import_node_fs19 = __toESM(require("node:fs"));
 var import_node_path15 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
@@ -23447,8 +24384,8 @@ async function prefetchPaths(paths, store, maxDepth) {
       const inside = import_node_path15.default.relative(set.root, abs);
       if (inside.startsWith("..") || import_node_path15.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs17.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs17.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs19.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs19.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
@@ -23976,7 +24913,7 @@ function parseScanArgs(args) {
   return out;
 }
 async function scanMain(rawArgs, version, io = PROCESS_IO) {
-  const fail2 = (message) => {
+  const fail3 = (message) => {
     io.stderr.write(`agent-guard: ${message}
 `);
     return 2;
@@ -23993,7 +24930,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     if (!args.org) throw new OnlineUsageError("scan needs --org ORG (see agent-guard scan --help)");
     config = args.config ? readConfig(args.config) : void 0;
   } catch (err) {
-    if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail2(err.message);
+    if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail3(err.message);
     throw err;
   }
   const client = makeClient(args, io, version);
@@ -24013,16 +24950,16 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     });
   } catch (err) {
     progress.end();
-    if (err instanceof GitHubError) return fail2(`cannot list the repositories of ${args.org}: ${err.message}`);
+    if (err instanceof GitHubError) return fail3(`cannot list the repositories of ${args.org}: ${err.message}`);
     throw err;
   }
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs18.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs20.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
-    return fail2(`cannot write ${args.output}: ${err.code ?? err.message}`);
+    return fail3(`cannot write ${args.output}: ${err.code ?? err.message}`);
   }
   const scanned = scan.repos.filter((r) => r.status === "scanned").length;
   const failed = scan.repos.filter((r) => r.status === "failed").length;
@@ -24228,7 +25165,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs19.default.writeFileSync(file, text);
+    import_node_fs21.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

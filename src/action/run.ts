@@ -12,6 +12,7 @@ import path from 'node:path';
 import { runGuarded } from '../guard/command';
 import { GUARD_FAILURE_EXIT, GuardError } from '../guard/errors';
 import { parseRunArgs, type RunOptions } from '../guard/options';
+import { builtinProviders } from '../guard/providers';
 import { readTrustDecision, type TrustDecision, untrustedRefusal } from '../guard/untrusted';
 import { logSafe } from '../guard/workflowCommands';
 import { installWrapper, prepareClaudeWrapper } from '../guard/wrap';
@@ -88,7 +89,7 @@ export async function actionRun(ctx: ActionContext): Promise<number> {
     const command = getInput(ctx, 'run');
     if (!command) throw new InputError("input 'run' is empty: give the agent's command line");
     if (!getListInput(ctx, 'providers').length) {
-      throw new InputError("input 'providers' is empty: name the model provider(s) the agent calls (anthropic, openai, gemini, github-models, openrouter)");
+      throw new InputError(`input 'providers' is empty: name the model provider(s) the agent calls (${[...builtinProviders().keys()].join(', ')})`);
     }
     opts = parseRunArgs([...guardArgsFromInputs(ctx), '--', ...RUN_SHELL, command]);
     const refusal = untrustedRefusal(decision, opts, getBooleanInput(ctx, 'allow-on-untrusted', false), OVERRIDE);

@@ -16,8 +16,13 @@ import { GUARD_FAILURE_EXIT, GuardError } from './errors';
 import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
 import { type CgroupDir, cgroupCleanupScript, jailStartScript, makeCgroupsDirectly, planCgroups, removeCgroupsDirectly, resolveLimits } from './limits';
 import { parseRunArgs, type RunOptions } from './options';
-import { builtinProviders, homeFilesFor, parseUpstream, type Provider } from './providers';
-import { type Budget, createProviderProxy } from './proxy';
+import { Budget } from './budget';
+import {
+  authFailureHint, builtinCatalogue, mergedHomeFiles, missingProviderHint, prepareCredentials, type Provider, type ResolvedProvider,
+  resolveProvider,
+} from './providers';
+import { createProviderProxy } from './proxy';
+import { JailStop, OutputTail } from './runControl';
 import { logSafe, WorkflowCommandNeutralizer } from './workflowCommands';
 
 export { parseRunArgs } from './options';
@@ -27,6 +32,8 @@ export type { RunOptions } from './options';
 const FIRST_PROVIDER_PORT = 41100;
 const EGRESS_PORT = 41099;
 export const TIMEOUT_EXIT = 124;
+/** The agent was ended because --max-requests or --max-tokens ran out (not 124-127, not a shell's). */
+export const BUDGET_EXIT = 122;
 
 export interface GuardIO {
   stdout: NodeJS.WritableStream;
@@ -61,27 +68,12 @@ function closeServer(server: net.Server): Promise<void> {
   });
 }
 
-interface ChosenProvider {
-  provider: Provider;
-  upstream: URL;
-  keyHeader: string;
-  keyValue: string;
-  key: string;
-}
-
-function chooseProviders(opts: RunOptions, env: NodeJS.ProcessEnv): ChosenProvider[] {
-  const all = builtinProviders();
+function chooseProviders(opts: RunOptions, env: NodeJS.ProcessEnv): ResolvedProvider[] {
+  const all = builtinCatalogue().providers;
   return opts.providers.map((choice) => {
     const provider = all.get(choice.name);
     if (!provider) throw new GuardError('providers', `unknown provider "${choice.name}" (known: ${[...all.keys()].join(', ')})`);
-    const upstream = choice.upstream ? parseUpstream(choice.upstream, `--provider ${choice.name}`) : provider.upstream;
-    const source = provider.keys.find((k) => env[k.env]);
-    if (!source) {
-      throw new GuardError('providers', `--provider ${choice.name}: none of ${provider.keys.map((k) => k.env).join(', ')} is set in the guard's environment`);
-    }
-    const key = env[source.env] as string;
-    if (/[\r\n\0]/.test(key)) throw new GuardError('providers', `${source.env} contains a line break or NUL`);
-    return { provider, upstream, keyHeader: source.header, keyValue: source.prefix + key, key };
+    return resolveProvider(provider, env, choice.upstream);
   });
 }
 
@@ -90,18 +82,26 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   const facts: HostFacts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: os.homedir(), env: io.env };
   if (process.platform !== 'linux') throw new GuardError('jail', 'the jail needs Linux namespaces; this is ' + process.platform);
   const chosen = chooseProviders(opts, io.env);
+  if (chosen.length === 0) {
+    const hint = missingProviderHint(io.env);
+    if (hint) io.stderr.write(`agent-guard: ${hint}\n`);
+  }
   const elevation = findElevation(facts);
   const bwrap = findExecutable('bwrap', `${io.env.PATH ?? ''}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError('jail', 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap');
   const workspace = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
   const cwdReal = fs.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace.dir + '/') || cwdReal === workspace.dir ? cwdReal : workspace.dir;
-  const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
+  const secrets = knownSecrets(io.env, chosen.flatMap((c) => c.authorizer.secrets));
+  // Short-lived credentials are minted now: a run that cannot get one never starts the agent.
+  await prepareCredentials(chosen);
 
   const agentWritable = [workspace.dir];
   // Opened now, before anything of the agent's exists, and kept open: see openGuardFile.
   const audit = new AuditLog(opts.auditFile ? openGuardFile(opts.auditFile, agentWritable, facts.uid, '--audit') : undefined);
-  const budget: Budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
+  const stop = new JailStop();
+  const budget = new Budget({ maxRequests: opts.maxRequests, maxTokens: opts.maxTokens }, (reason) => stop.request(reason));
+  const tail = new OutputTail();
   const limits = resolveLimits(opts);
   let cgroups: CgroupDir[];
   try {
@@ -118,11 +118,10 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   let hostConnections = 0;
   try {
     const bridges: { name: string; port: number; hostSocket: string }[] = [];
-    const bases: { provider: Provider; base: string }[] = [];
+    const bases: { provider: Provider; base: string; settings: Record<string, string> }[] = [];
     for (const [i, c] of chosen.entries()) {
       const server = createProviderProxy({
-        provider: c.provider, upstream: c.upstream, authHeader: c.keyHeader, authValue: c.keyValue, budget, audit,
-        allowProviderFetch: opts.allowProviderFetch,
+        resolved: c, budget, audit, fetchers: builtinCatalogue().fetchers, allowProviderFetch: opts.allowProviderFetch,
       });
       const hostSocket = path.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err: Error) => {
@@ -131,7 +130,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       servers.push(server);
       const port = FIRST_PROVIDER_PORT + i;
       bridges.push({ name: c.provider.name, port, hostSocket });
-      bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}` });
+      bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}`, settings: c.settings });
     }
     let egressUrl: string | undefined;
     if (opts.allowHosts.length > 0) {
@@ -170,7 +169,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       {
         facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
         hostLoopbackPort, privateDir, lifelineSocket, secrets, limits,
-        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base))),
+        homeFiles: mergedHomeFiles(bases),
       },
       workspace,
     );
@@ -179,9 +178,11 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     cgroupsMade = cgroups.length > 0;
     if (!sudo) makeCgroupsDirectly(cgroups);
     const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
-    const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
+    const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io, stop, tail);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
+    const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : undefined;
+    if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}\n`);
     return { exitCode, audit, agentWritable };
   } finally {
     for (const s of lifelines) s.destroy();
@@ -213,7 +214,10 @@ async function removeCgroups(sudo: string | undefined, cgroups: CgroupDir[], io:
   if (problem) io.stderr.write(`agent-guard: limits layer: ${problem}\n`);
 }
 
-function runJail(sudo: string | undefined, startScript: string, bwrap: string, bwrapArgs: string[], nonce: string, opts: RunOptions, io: GuardIO): Promise<number> {
+function runJail(
+  sudo: string | undefined, startScript: string, bwrap: string, bwrapArgs: string[], nonce: string, opts: RunOptions, io: GuardIO,
+  stop: JailStop, tail: OutputTail,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     // The start script runs as root (directly or through sudo), joins the cgroups, then execs bwrap.
     const shell = ['/bin/sh', '-c', startScript, 'agent-guard-jail', bwrap, ...bwrapArgs];
@@ -228,10 +232,16 @@ function runJail(sudo: string | undefined, startScript: string, bwrap: string, b
     const marker = `AGENT_GUARD_INIT ${nonce} `;
     let timedOut = false;
 
-    child.stdout.on('data', (chunk: Buffer) => io.stdout.write(outFilter.transform(chunk)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      tail.add(chunk);
+      io.stdout.write(outFilter.transform(chunk));
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       if (handshake !== 'waiting') {
-        if (handshake === 'ok') io.stderr.write(errFilter.transform(chunk));
+        if (handshake === 'ok') {
+          tail.add(chunk);
+          io.stderr.write(errFilter.transform(chunk));
+        }
         else failure += chunk.toString('utf8');
         return;
       }
@@ -253,15 +263,19 @@ function runJail(sudo: string | undefined, startScript: string, bwrap: string, b
       }
     });
 
+    // bwrap's death kills the jail (--die-with-parent on its child); sudo relays SIGTERM.
+    const end = () => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    };
     let timer: NodeJS.Timeout | undefined;
     if (opts.timeoutSeconds) {
       timer = setTimeout(() => {
         timedOut = true;
-        // bwrap's death kills the jail (--die-with-parent on its child); sudo relays SIGTERM.
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+        end();
       }, opts.timeoutSeconds * 1000);
     }
+    stop.onRequest(end);
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     const onTerm = forward('SIGTERM');
     const onInt = forward('SIGINT');
@@ -280,6 +294,11 @@ function runJail(sudo: string | undefined, startScript: string, bwrap: string, b
       if (timedOut) {
         io.stderr.write(`agent-guard: the agent ran past --timeout ${opts.timeoutSeconds}s and was stopped with everything it started\n`);
         resolve(TIMEOUT_EXIT);
+        return;
+      }
+      if (stop.reason && handshake === 'ok') {
+        io.stderr.write(`agent-guard: ${stop.reason}; the agent was stopped with everything it started (exit ${BUDGET_EXIT})\n`);
+        resolve(BUDGET_EXIT);
         return;
       }
       if (handshake === 'failed') {
