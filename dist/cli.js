@@ -11167,11 +11167,6 @@ async function runGuarded(opts, io) {
   const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os4.default.homedir(), env: io.env };
   if (process.platform !== "linux") throw new GuardError("jail", "the jail needs Linux namespaces; this is " + process.platform);
   const chosen = chooseProviders(opts, io.env);
-  if (chosen.length === 0) {
-    const hint = missingProviderHint(io.env);
-    if (hint) io.stderr.write(`agent-guard: ${hint}
-`);
-  }
   const elevation = findElevation(facts);
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
@@ -11272,6 +11267,11 @@ async function runGuarded(opts, io) {
     const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io, stop, tail);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
+    if (chosen.length === 0) {
+      const missing = missingProviderHint(io.env);
+      if (missing) io.stderr.write(`agent-guard: ${missing}
+`);
+    }
     const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : void 0;
     if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}
 `);

@@ -82,10 +82,6 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   const facts: HostFacts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: os.homedir(), env: io.env };
   if (process.platform !== 'linux') throw new GuardError('jail', 'the jail needs Linux namespaces; this is ' + process.platform);
   const chosen = chooseProviders(opts, io.env);
-  if (chosen.length === 0) {
-    const hint = missingProviderHint(io.env);
-    if (hint) io.stderr.write(`agent-guard: ${hint}\n`);
-  }
   const elevation = findElevation(facts);
   const bwrap = findExecutable('bwrap', `${io.env.PATH ?? ''}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError('jail', 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap');
@@ -181,6 +177,11 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io, stop, tail);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
+    // Said after the run, so a refused run still prints exactly one line.
+    if (chosen.length === 0) {
+      const missing = missingProviderHint(io.env);
+      if (missing) io.stderr.write(`agent-guard: ${missing}\n`);
+    }
     const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : undefined;
     if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}\n`);
     return { exitCode, audit, agentWritable };
