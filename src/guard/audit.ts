@@ -5,7 +5,7 @@ import fs from 'node:fs';
 
 export interface AuditRecord {
   time: string;
-  kind: 'model' | 'egress';
+  kind: 'model' | 'egress' | 'grant';
   provider?: string;
   method?: string;
   route: string;

@@ -12,7 +12,11 @@ import { doctorReport } from './doctor';
 import { createEgressProxy } from './egress';
 import { buildAgentEnv, knownSecrets } from './env';
 import { GUARD_FAILURE_EXIT, GuardError } from './errors';
-import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
+import type { ChangeSet } from './boundary/types';
+import { prepareAgentCommand } from './grants/agentCommand';
+import { GITHUB_BRIDGE_BASE, prepareRunGrants, readGithubToken, type RunGrants } from './grants/runGrants';
+import { describeGrantOutcome, type GrantOutcome } from './grants/session';
+import { findElevation, findExecutable, type HostFacts, JAIL_DIR, makePrivateDir, planJail, resolveWorkspace } from './jail';
 import { parseRunArgs, type RunOptions } from './options';
 import { builtinProviders, homeFilesFor, parseUpstream, type Provider } from './providers';
 import { type Budget, createProviderProxy } from './proxy';
@@ -36,6 +40,16 @@ export interface GuardIO {
 export interface GuardResult {
   exitCode: number;
   audit: AuditLog;
+  /** What the grants did after the agent exited (pull request, --defer file). */
+  grants?: GrantOutcome;
+}
+
+export interface GuardHooks {
+  /**
+   * The agent's checked changes once it has exited (the boundary's overlay). The pull-request grant
+   * opens its pull request from this; until the overlay is connected it returns undefined.
+   */
+  changeSet?: () => Promise<ChangeSet | undefined> | ChangeSet | undefined;
 }
 
 function listenUnix(server: net.Server | http.Server, socketPath: string): Promise<void> {
@@ -82,7 +96,7 @@ function chooseProviders(opts: RunOptions, env: NodeJS.ProcessEnv): ChosenProvid
 }
 
 /** Run `options.command` under the guard. Throws GuardError before the agent starts if a layer fails. */
-export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardResult> {
+export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHooks = {}): Promise<GuardResult> {
   const facts: HostFacts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: os.homedir(), env: io.env };
   if (process.platform !== 'linux') throw new GuardError('jail', 'the jail needs Linux namespaces; this is ' + process.platform);
   const chosen = chooseProviders(opts, io.env);
@@ -92,7 +106,10 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   const workspace = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
   const cwdReal = fs.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace.dir + '/') || cwdReal === workspace.dir ? cwdReal : workspace.dir;
-  const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
+  const githubToken = readGithubToken(opts, io.env);
+  const secrets = knownSecrets(io.env, [...chosen.map((c) => c.key), ...(githubToken ? [githubToken] : [])]);
+  // The command line enters the jail: no secret may ride in it (claude-code-action's --mcp-config).
+  const agentCommand = prepareAgentCommand(opts.command, secrets, githubToken ? GITHUB_BRIDGE_BASE : undefined, io.env.PATH);
 
   const audit = new AuditLog(opts.auditFile);
   const budget: Budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
@@ -116,6 +133,15 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       const port = FIRST_PROVIDER_PORT + i;
       bridges.push({ name: c.provider.name, port, hostSocket });
       bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}` });
+    }
+    let grants: RunGrants | undefined;
+    if (githubToken) {
+      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId });
+      await listenUnix(grants.session.server, grants.bridge.hostSocket).catch((err: Error) => {
+        throw new GuardError('grants', `cannot listen on ${grants!.bridge.hostSocket}: ${err.message}`);
+      });
+      servers.push(grants.session.server);
+      bridges.push(grants.bridge);
     }
     let egressUrl: string | undefined;
     if (opts.allowHosts.length > 0) {
@@ -150,9 +176,11 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     servers.push(lifeline);
 
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
+    if (grants) Object.assign(env, grants.agentEnv(env.PATH));
     const plan = planJail(
       {
-        facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
+        facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: agentCommand.command, env, bridges,
+        toolsDir: grants?.toolsDir, alsoVisible: agentCommand.visible,
         hostLoopbackPort, privateDir, lifelineSocket, secrets,
         homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base))),
       },
@@ -161,7 +189,9 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
 
     const exitCode = await runJail(elevation.kind === 'sudo' ? elevation.sudo : undefined, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
-    return { exitCode, audit };
+    // The one place the boundary's change set reaches the grants (pull-request).
+    const grantOutcome = grants ? await grants.session.finish(grants.session.wantsChangeSet() ? await hooks.changeSet?.() : undefined) : undefined;
+    return { exitCode, audit, grants: grantOutcome };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
@@ -264,8 +294,9 @@ export async function runMain(args: string[]): Promise<number> {
   const io: GuardIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   try {
     const opts = parseRunArgs(args);
-    const { exitCode, audit } = await runGuarded(opts, io);
+    const { exitCode, audit, grants } = await runGuarded(opts, io);
     io.stderr.write(audit.summaryLine(exitCode) + '\n');
+    if (grants) io.stderr.write(describeGrantOutcome(grants, opts.deferFile));
     writeStepSummary(io.env, audit, exitCode);
     return exitCode;
   } catch (err) {

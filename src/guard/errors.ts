@@ -11,7 +11,8 @@ export type GuardLayer =
   | 'canary'
   | 'proxy'
   | 'egress'
-  | 'audit';
+  | 'audit'
+  | 'grants';
 
 export class GuardError extends Error {
   constructor(

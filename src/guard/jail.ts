@@ -149,6 +149,10 @@ export interface JailPlanInput {
   secrets: string[];
   /** Provider files for the agent's HOME (relative path → content). */
   homeFiles?: Record<string, string>;
+  /** Host folder of the guard's own tools (the grants' `gh` shim), bound read-only at JAIL_DIR/bin. */
+  toolsDir?: string;
+  /** More host programs or folders the agent's tools need (MCP servers), visible read-only. */
+  alsoVisible?: string[];
 }
 
 export interface JailPlan {
@@ -258,7 +262,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   args.push('--perms', '1777', '--tmpfs', '/dev/shm');
 
   // Programs the jail must run that live under a masked folder: node itself, the agent's CLI.
-  const programs = [process.execPath];
+  const programs = [process.execPath, ...(input.alsoVisible ?? [])];
   const agentExe = findExecutable(input.command[0], input.env.PATH);
   if (agentExe) programs.push(agentExe);
   for (const program of programs) {
@@ -347,6 +351,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   args.push('--dir', JAIL_DIR);
   args.push('--ro-bind', path.join(privateDir, 'init.js'), `${JAIL_DIR}/init.js`);
   args.push('--ro-bind', path.join(privateDir, 'config.json'), `${JAIL_DIR}/config.json`);
+  if (input.toolsDir) args.push('--ro-bind', input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push('--bind', b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push('--bind', input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
 

@@ -1,5 +1,6 @@
 // `agent-guard run` command line. Bad input is a GuardError('usage'): one line, exit 125.
 import { GuardError } from './errors';
+import { type Grant, parseGrant } from './grants/spec';
 
 export interface ProviderChoice {
   name: string;
@@ -22,13 +23,21 @@ export interface RunOptions {
   timeoutSeconds?: number;
   /** Let provider-side tools that fetch URLs through (web fetch/search, MCP servers, URL sources). */
   allowProviderFetch: boolean;
+  /** --grant: what the agent may ask the guard to do on GitHub (src/guard/grants). */
+  grants?: Grant[];
+  /** Where the guard reads the GitHub token for grants (default GITHUB_TOKEN). */
+  githubTokenEnv?: string;
+  /** --defer FILE: record checked grant requests instead of performing them. */
+  deferFile?: string;
+  /** --allow-links: keep links and images to hosts outside GitHub live in published text. */
+  allowLinks?: boolean;
   command: string[];
 }
 
 export const RUN_USAGE =
   'usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... ' +
   '[--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] ' +
-  '[--allow-provider-fetch] -- CMD [ARG...]';
+  '[--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] [--defer FILE] [--allow-links] -- CMD [ARG...]';
 
 const WITH_VALUE = new Set([
   '--provider',
@@ -39,6 +48,9 @@ const WITH_VALUE = new Set([
   '--max-tokens',
   '--audit',
   '--timeout',
+  '--grant',
+  '--github-token-env',
+  '--defer',
 ]);
 
 function positiveInt(flag: string, text: string): number {
@@ -69,6 +81,7 @@ export function parseRunArgs(args: string[]): RunOptions {
     allowProviderFetch: false,
     command: [],
   };
+  const grants: Grant[] = [];
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i];
@@ -78,6 +91,10 @@ export function parseRunArgs(args: string[]): RunOptions {
     }
     if (arg === '--allow-provider-fetch') {
       opts.allowProviderFetch = true;
+      continue;
+    }
+    if (arg === '--allow-links') {
+      opts.allowLinks = true;
       continue;
     }
     if (arg === '-h' || arg === '--help') throw new GuardError('usage', RUN_USAGE);
@@ -125,8 +142,24 @@ export function parseRunArgs(args: string[]): RunOptions {
       case '--timeout':
         opts.timeoutSeconds = positiveInt(flag, value);
         break;
+      case '--grant': {
+        const grant = parseGrant(value);
+        if (grants.some((g) => g.kind === grant.kind)) throw new GuardError('usage', `--grant ${grant.kind} given twice; put all its values in one`);
+        grants.push(grant);
+        break;
+      }
+      case '--github-token-env':
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new GuardError('usage', `--github-token-env wants a variable name, got "${value}"`);
+        opts.githubTokenEnv = value;
+        break;
+      case '--defer':
+        if (!value) throw new GuardError('usage', '--defer needs a file name');
+        opts.deferFile = value;
+        break;
     }
   }
+  if (grants.length) opts.grants = grants;
+  if (opts.deferFile && grants.length === 0) throw new GuardError('usage', '--defer records grant requests: give at least one --grant');
   opts.command = args.slice(i);
   if (opts.command.length === 0) throw new GuardError('usage', `no command to run. ${RUN_USAGE}`);
   return opts;
