@@ -70,7 +70,9 @@ export function findSecret(text: string, secrets: string[], shapes: TextPolicy['
 
 const MENTION = /(^|[^\w`/@.-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]+)?)(?![\w`@-])/g;
 const SLASH_COMMAND = /^([ \t>]*)\/([A-Za-z][\w-]*)/gm;
-const URL_LIKE = /((?:[a-z][a-z0-9+.-]*:)?\/\/|\bwww\.)([^\s/?#<>"'`)\]\\]+)([^\s<>"'`)\]]*)/gi;
+// A scheme URL, a protocol-relative `//host` (markdown and HTML targets) or a `www.` autolink. The host
+// stops at `[` so that defanged text (`evil[.]example`) is never defanged twice.
+const URL_LIKE = /((?:[a-z][a-z0-9+.-]*:)?\/\/|\bwww\.)(\[[0-9A-Fa-f:.]+\]|[^\s/?#<>"'`)\]\\[]+)([^\s<>"'`)\]]*)/gi;
 
 export function countMentions(text: string): number {
   return [...text.matchAll(MENTION)].length;
@@ -85,8 +87,10 @@ function defangLinks(text: string, githubHosts: string[]): string {
   return text.replace(URL_LIKE, (whole, lead: string, host: string, rest: string) => {
     const isWww = lead.toLowerCase() === 'www.';
     const fullHost = isWww ? `www.${host}` : host;
-    if (!fullHost.includes('.') || hostAllowed(fullHost, githubHosts)) return whole;
-    const safeHost = fullHost.replace(/\./g, '[.]');
+    // A bare `//word` is a path (`a//b`), not a host; anything with a scheme is a link, numeric hosts included.
+    if (lead === '//' && /^[A-Za-z_-]+$/.test(host)) return whole;
+    if (hostAllowed(fullHost, githubHosts)) return whole;
+    const safeHost = fullHost.replace(/[[\]]/g, '').replace(/[.%:]/g, (c) => `[${c}]`);
     if (isWww) return safeHost + rest;
     const safeLead = lead === '//' ? '[//]' : lead.replace('://', '[:]//');
     return safeLead + safeHost + rest;
