@@ -47,7 +47,7 @@ describe('action.yml', () => {
   it('runs the bundled CLI and hands every input over through env, never spliced into a script', () => {
     const step = action.runs.steps.find((s) => s.id === 'agent-guard')!;
     expect(step.run).toBe('node "$GITHUB_ACTION_PATH/dist/cli.js" action "$INPUT_MODE"');
-    const passed = Object.values(step.env ?? {}).map((v) => /inputs\.([a-z-]+)/.exec(v)?.[1]);
+    const passed = Object.values(step.env ?? {}).map((v) => /inputs\.([a-z0-9-]+)/.exec(v)?.[1]);
     expect(new Set(passed)).toEqual(new Set(Object.keys(action.inputs)));
     for (const s of action.runs.steps) if (s.run) expect(s.run).not.toContain('${{');
   });
