@@ -7679,7 +7679,7 @@ var init_gitConfig = __esm({
 function jailInitMain() {
   const fs23 = require("node:fs");
   const net3 = require("node:net");
-  const os6 = require("node:os");
+  const os7 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
   const config = JSON.parse(fs23.readFileSync(process.argv[2], "utf8"));
@@ -7721,7 +7721,7 @@ function jailInitMain() {
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
       if (fs23.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail3(`canary: the ${ns} namespace is the host's`);
     }
-    const interfaces = Object.keys(os6.networkInterfaces());
+    const interfaces = Object.keys(os7.networkInterfaces());
     if (interfaces.some((name) => name !== "lo")) fail3(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
     const status = fs23.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail3("canary: no_new_privs is not set");
@@ -7834,7 +7834,7 @@ function jailInitMain() {
     process.setgid(config.bridgeGid);
     process.setuid(config.bridgeUid);
     child.on("exit", (code3, signal) => {
-      const signals = os6.constants.signals;
+      const signals = os7.constants.signals;
       process.exit(code3 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
@@ -9939,15 +9939,25 @@ var init_session = __esm({
 });
 
 // src/guard/grants/agentCommand.ts
-function projectRoot(file) {
-  let dir = import_node_path7.default.dirname(file);
+function projectRoot(file, neverVisible) {
+  let dir = import_node_path7.default.dirname(import_node_fs13.default.realpathSync(file));
   for (let i = 0; i < 6 && dir !== "/"; i++) {
-    if (import_node_fs13.default.existsSync(import_node_path7.default.join(dir, "package.json"))) return dir;
+    if (import_node_fs13.default.existsSync(import_node_path7.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
     dir = import_node_path7.default.dirname(dir);
   }
-  return import_node_path7.default.dirname(file);
+  return void 0;
 }
-function rewriteMcpConfig(json, secrets, bridge, pathEnv, out) {
+function neverVisibleDirs(env) {
+  const out = ["/", "/home", "/root", "/tmp", "/var/tmp", import_node_os3.default.homedir(), env.HOME, env.RUNNER_TEMP].filter((d) => !!d);
+  return out.map((d) => {
+    try {
+      return import_node_fs13.default.realpathSync(d);
+    } catch {
+      return d;
+    }
+  });
+}
+function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
   let config;
   try {
     config = JSON.parse(json);
@@ -9966,7 +9976,7 @@ function rewriteMcpConfig(json, secrets, bridge, pathEnv, out) {
       out.trackingCommentId = Number(env.CLAUDE_COMMENT_ID);
     }
     if (typeof server.command === "string") {
-      const program = findExecutable(server.command, pathEnv);
+      const program = findExecutable(server.command, hostEnv.PATH);
       if (program) {
         server.command = program;
         out.visible.push(program);
@@ -9974,18 +9984,19 @@ function rewriteMcpConfig(json, secrets, bridge, pathEnv, out) {
     }
     if (Array.isArray(server.args)) {
       for (const arg of server.args) {
-        if (typeof arg === "string" && import_node_path7.default.isAbsolute(arg) && import_node_fs13.default.existsSync(arg)) out.visible.push(projectRoot(arg));
+        const root = typeof arg === "string" && import_node_path7.default.isAbsolute(arg) && import_node_fs13.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        if (root) out.visible.push(root);
       }
     }
   }
   return JSON.stringify(config);
 }
-function prepareAgentCommand(command2, secrets, bridge, pathEnv) {
+function prepareAgentCommand(command2, secrets, bridge, env) {
   const out = { command: [], visible: [] };
   for (let i = 0; i < command2.length; i++) {
     let arg = command2[i];
-    if (command2[i - 1] === "--mcp-config" && i > 0) arg = rewriteMcpConfig(arg, secrets, bridge, pathEnv, out);
-    else if (arg.startsWith("--mcp-config=")) arg = `--mcp-config=${rewriteMcpConfig(arg.slice("--mcp-config=".length), secrets, bridge, pathEnv, out)}`;
+    if (command2[i - 1] === "--mcp-config" && i > 0) arg = rewriteMcpConfig(arg, secrets, bridge, env, out);
+    else if (arg.startsWith("--mcp-config=")) arg = `--mcp-config=${rewriteMcpConfig(arg.slice("--mcp-config=".length), secrets, bridge, env, out)}`;
     if (secrets.some((s) => arg.includes(s))) {
       throw new GuardError("environment", `argument ${i} of the agent's command carries a secret the guard holds; pass secrets through the guard's environment, never the command line`);
     }
@@ -9993,11 +10004,12 @@ function prepareAgentCommand(command2, secrets, bridge, pathEnv) {
   }
   return out;
 }
-var import_node_fs13, import_node_path7;
+var import_node_fs13, import_node_os3, import_node_path7;
 var init_agentCommand = __esm({
   "src/guard/grants/agentCommand.ts"() {
     "use strict";
     import_node_fs13 = __toESM(require("node:fs"));
+    import_node_os3 = __toESM(require("node:os"));
     import_node_path7 = __toESM(require("node:path"));
     init_errors();
     init_jail();
@@ -10515,6 +10527,11 @@ function parseGrant(text) {
   }
   return grant;
 }
+function addGrant(grants, text) {
+  const grant = parseGrant(text);
+  if (grants.some((g) => g.kind === grant.kind)) throw new GuardError("usage", `--grant ${grant.kind} given twice; put all its values in one`);
+  grants.push(grant);
+}
 function printableSpec(text) {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 80);
 }
@@ -10613,12 +10630,9 @@ function parseRunArgs(args) {
       case "--timeout":
         opts.timeoutSeconds = positiveInt(flag, value);
         break;
-      case "--grant": {
-        const grant = parseGrant(value);
-        if (grants.some((g) => g.kind === grant.kind)) throw new GuardError("usage", `--grant ${grant.kind} given twice; put all its values in one`);
-        grants.push(grant);
+      case "--grant":
+        addGrant(grants, value);
         break;
-      }
       case "--github-token-env":
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new GuardError("usage", `--github-token-env wants a variable name, got "${value}"`);
         opts.githubTokenEnv = value;
@@ -11174,7 +11188,7 @@ function chooseProviders(opts, env) {
   });
 }
 async function runGuarded(opts, io, hooks = {}) {
-  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os3.default.homedir(), env: io.env };
+  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os4.default.homedir(), env: io.env };
   if (process.platform !== "linux") throw new GuardError("jail", "the jail needs Linux namespaces; this is " + process.platform);
   const chosen = chooseProviders(opts, io.env);
   const elevation = findElevation(facts);
@@ -11185,7 +11199,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const githubToken = readGithubToken(opts, io.env);
   const secrets = knownSecrets(io.env, [...chosen.map((c) => c.key), ...githubToken ? [githubToken] : []]);
-  const agentCommand = prepareAgentCommand(opts.command, secrets, githubToken ? GITHUB_BRIDGE_BASE : void 0, io.env.PATH);
+  const agentCommand = prepareAgentCommand(opts.command, secrets, githubToken ? GITHUB_BRIDGE_BASE : void 0, io.env);
   const audit = new AuditLog(opts.auditFile);
   const budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
   const privateDir = makePrivateDir();
@@ -11355,7 +11369,7 @@ function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
         reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
         return;
       }
-      resolve3(code3 ?? 128 + (signal ? import_node_os3.default.constants.signals[signal] : 1));
+      resolve3(code3 ?? 128 + (signal ? import_node_os4.default.constants.signals[signal] : 1));
     });
   });
 }
@@ -11396,14 +11410,14 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_fs16, import_node_net2, import_node_os3, import_node_path9, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
+var import_node_child_process3, import_node_fs16, import_node_net2, import_node_os4, import_node_path9, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
     import_node_fs16 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
-    import_node_os3 = __toESM(require("node:os"));
+    import_node_os4 = __toESM(require("node:os"));
     import_node_path9 = __toESM(require("node:path"));
     init_audit();
     init_doctor();
@@ -23661,12 +23675,9 @@ function parseApplyArgs(args) {
       return args[++i];
     };
     switch (flag) {
-      case "--grant": {
-        const grant = parseGrant(value());
-        if (out.grants.some((g) => g.kind === grant.kind)) throw new GuardError("usage", `--grant ${grant.kind} given twice; put all its values in one`);
-        out.grants.push(grant);
+      case "--grant":
+        addGrant(out.grants, value());
         break;
-      }
       case "--sha256":
         out.sha256 = value();
         if (!/^[0-9a-fA-F]{64}$/.test(out.sha256)) throw new GuardError("usage", "--sha256 wants 64 hex digits");
@@ -23757,10 +23768,13 @@ async function applyMain(args, io) {
     return GUARD_FAILURE_EXIT;
   }
 }
+function applySummaryMarkdown(audit, performed) {
+  return audit.stepSummaryMarkdown(0).replace("Agent exit code 0.", `Applied ${performed} deferred request(s).`);
+}
 function appendSummary2(env, audit, performed) {
   if (env.GITHUB_STEP_SUMMARY) {
     try {
-      import_node_fs17.default.appendFileSync(env.GITHUB_STEP_SUMMARY, audit.stepSummaryMarkdown(0).replace("Agent exit code 0.", `Applied ${performed} deferred request(s).`));
+      import_node_fs17.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
     } catch {
     }
   }
@@ -24067,7 +24081,7 @@ async function actionApply(ctx) {
     const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
     ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)
 `);
-    appendSummary(ctx, audit.stepSummaryMarkdown(0).replace("Agent exit code 0.", `Applied ${performed} deferred request(s).`));
+    appendSummary(ctx, applySummaryMarkdown(audit, performed));
     return 0;
   } catch (err) {
     return fail2(ctx, guardFailure(err));
@@ -24108,7 +24122,7 @@ async function actionMain(args, ctx, self) {
 init_command();
 
 // src/parallel.ts
-var import_node_os4 = __toESM(require("node:os"));
+var import_node_os5 = __toESM(require("node:os"));
 var import_node_worker_threads = require("node:worker_threads");
 var PARALLEL_THRESHOLD = 256;
 var MESSAGE_KIND = "agent-guard-lint-share";
@@ -24132,7 +24146,7 @@ async function lintInParallel(options, entryScript, workers = defaultWorkers()) 
 function defaultWorkers() {
   const forced = Number(process.env.AGENT_GUARD_THREADS);
   if (Number.isInteger(forced) && forced >= 1) return Math.min(forced, 16);
-  const cores = typeof import_node_os4.default.availableParallelism === "function" ? import_node_os4.default.availableParallelism() : import_node_os4.default.cpus().length;
+  const cores = typeof import_node_os5.default.availableParallelism === "function" ? import_node_os5.default.availableParallelism() : import_node_os5.default.cpus().length;
   return Math.max(1, Math.min(cores, 8));
 }
 function runShare(entryScript, share) {
@@ -24160,11 +24174,11 @@ var import_node_fs21 = __toESM(require("node:fs"));
 // src/online/cache.ts
 var import_node_crypto6 = __toESM(require("node:crypto"));
 var import_node_fs19 = __toESM(require("node:fs"));
-var import_node_os5 = __toESM(require("node:os"));
+var import_node_os6 = __toESM(require("node:os"));
 var import_node_path12 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
   if (env.AGENT_GUARD_CACHE_DIR) return import_node_path12.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path12.default.resolve(env.XDG_CACHE_HOME) : import_node_path12.default.join(import_node_os5.default.homedir(), ".cache");
+  const base = env.XDG_CACHE_HOME ? import_node_path12.default.resolve(env.XDG_CACHE_HOME) : import_node_path12.default.join(import_node_os6.default.homedir(), ".cache");
   return import_node_path12.default.join(base, "agent-guard");
 }
 var DiskCache = class {

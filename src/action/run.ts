@@ -10,7 +10,7 @@
 
 import path from 'node:path';
 import { runGuarded } from '../guard/command';
-import { applyDeferred, parseApplyArgs } from '../guard/grants/apply';
+import { applyDeferred, applySummaryMarkdown, parseApplyArgs } from '../guard/grants/apply';
 import { describeGrantOutcome } from '../guard/grants/session';
 import { GUARD_FAILURE_EXIT, GuardError } from '../guard/errors';
 import { parseRunArgs, type RunOptions } from '../guard/options';
@@ -166,7 +166,7 @@ export async function actionApply(ctx: ActionContext): Promise<number> {
     const opts = parseApplyArgs([path.resolve(ctx.cwd, file), ...grantArgs, ...(sha ? ['--sha256', sha] : [])]);
     const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
     ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)\n`);
-    appendSummary(ctx, audit.stepSummaryMarkdown(0).replace('Agent exit code 0.', `Applied ${performed} deferred request(s).`));
+    appendSummary(ctx, applySummaryMarkdown(audit, performed));
     return 0;
   } catch (err) {
     return fail(ctx, guardFailure(err));

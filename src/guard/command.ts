@@ -109,7 +109,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
   const githubToken = readGithubToken(opts, io.env);
   const secrets = knownSecrets(io.env, [...chosen.map((c) => c.key), ...(githubToken ? [githubToken] : [])]);
   // The command line enters the jail: no secret may ride in it (claude-code-action's --mcp-config).
-  const agentCommand = prepareAgentCommand(opts.command, secrets, githubToken ? GITHUB_BRIDGE_BASE : undefined, io.env.PATH);
+  const agentCommand = prepareAgentCommand(opts.command, secrets, githubToken ? GITHUB_BRIDGE_BASE : undefined, io.env);
 
   const audit = new AuditLog(opts.auditFile);
   const budget: Budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };

@@ -1,6 +1,6 @@
 // `agent-guard run` command line. Bad input is a GuardError('usage'): one line, exit 125.
 import { GuardError } from './errors';
-import { type Grant, parseGrant } from './grants/spec';
+import { addGrant, type Grant } from './grants/spec';
 
 export interface ProviderChoice {
   name: string;
@@ -142,12 +142,9 @@ export function parseRunArgs(args: string[]): RunOptions {
       case '--timeout':
         opts.timeoutSeconds = positiveInt(flag, value);
         break;
-      case '--grant': {
-        const grant = parseGrant(value);
-        if (grants.some((g) => g.kind === grant.kind)) throw new GuardError('usage', `--grant ${grant.kind} given twice; put all its values in one`);
-        grants.push(grant);
+      case '--grant':
+        addGrant(grants, value);
         break;
-      }
       case '--github-token-env':
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new GuardError('usage', `--github-token-env wants a variable name, got "${value}"`);
         opts.githubTokenEnv = value;

@@ -16,7 +16,8 @@ import { createGitHubClient } from '../../src/guard/grants/github';
 import { graphqlRefusal } from '../../src/guard/grants/graphql';
 import { checkRequest, newGrantState, type PolicyInput } from '../../src/guard/grants/policy';
 import { globMatcher, openPullRequest, pathRefusal, readChangeSet } from '../../src/guard/grants/pullRequest';
-import { GrantSession } from '../../src/guard/grants/session';
+import { prepareAgentCommand } from '../../src/guard/grants/agentCommand';
+import { GITHUB_TOKEN_PLACEHOLDER, GrantSession } from '../../src/guard/grants/session';
 import { parseGrant } from '../../src/guard/grants/spec';
 import { checkText, neutralise } from '../../src/guard/grants/text';
 import { grantRules } from '../../src/guard/grants/rules';
@@ -414,5 +415,36 @@ describe('pull requests from a change set', () => {
     const cs = handBuiltChangeSet({ 'src/a.ts': 'checked' });
     fs.writeFileSync((cs.files[0] as { contentFile: string }).contentFile, 'swapped');
     expect(() => readChangeSet(cs)).toThrow(/changed after it was checked/);
+  });
+});
+
+describe("the agent's command line", () => {
+  it("claude-code-action's --mcp-config: the token becomes the placeholder, the servers use the bridge, their project is visible", () => {
+    const action = tmp('agent-guard-action-');
+    fs.writeFileSync(path.join(action, 'package.json'), '{}');
+    fs.mkdirSync(path.join(action, 'src', 'mcp'), { recursive: true });
+    const server = path.join(action, 'src', 'mcp', 'github-comment-server.ts');
+    fs.writeFileSync(server, '');
+    const loose = path.join(tmp('agent-guard-loose-'), 'server.js');
+    fs.writeFileSync(loose, '');
+    const config = {
+      mcpServers: {
+        github_comment: { command: 'node', args: ['run', server], env: { GITHUB_TOKEN: TOKEN, CLAUDE_COMMENT_ID: '4321', GITHUB_API_URL: 'https://api.github.com' } },
+        other: { command: 'node', args: [loose], env: { GH_TOKEN: `Bearer ${TOKEN}` } },
+      },
+    };
+    const out = prepareAgentCommand(['claude', '--mcp-config', JSON.stringify(config), `--mcp-config=${JSON.stringify(config)}`, '-p', 'hi'], [TOKEN], 'http://127.0.0.1:41098', { PATH: '/usr/bin:/bin' });
+    expect(out.command.join(' ')).not.toContain(TOKEN);
+    const rewritten = JSON.parse(out.command[2]);
+    expect(rewritten.mcpServers.github_comment.env).toEqual({ GITHUB_TOKEN: GITHUB_TOKEN_PLACEHOLDER, CLAUDE_COMMENT_ID: '4321', GITHUB_API_URL: 'http://127.0.0.1:41098' });
+    expect(rewritten.mcpServers.other.env.GH_TOKEN).toBe(GITHUB_TOKEN_PLACEHOLDER);
+    expect(out.command[3].startsWith('--mcp-config={')).toBe(true);
+    expect(out.trackingCommentId).toBe(4321);
+    expect(out.visible).toContain(fs.realpathSync(action));
+    expect(out.visible).not.toContain(path.dirname(loose));
+  });
+
+  it('any other argument carrying a secret stops the run', () => {
+    expect(() => prepareAgentCommand(['claude', '-p', `use ${TOKEN}`], [TOKEN], undefined, {})).toThrow(/argument 2 of the agent's command carries a secret/);
   });
 });

@@ -5,6 +5,7 @@
 // GITHUB_API_URL points at the guard's GitHub bridge, and their programs (bun, the action's scripts)
 // are made visible read-only in the jail. Any other argument that still carries a secret stops the run.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { GuardError } from '../errors';
 import { findExecutable } from '../jail';
@@ -18,17 +19,32 @@ export interface AgentCommand {
   trackingCommentId?: number;
 }
 
-/** The folder a script belongs to: the nearest one above it with a package.json (its project). */
-function projectRoot(file: string): string {
-  let dir = path.dirname(file);
+/**
+ * The folder a server script belongs to: the nearest one above it with a package.json (its project,
+ * e.g. the action's folder). A script in no project, or a "project" that is a home or temp folder
+ * itself, is not made visible: the jail never exposes a folder that may hold credentials.
+ */
+function projectRoot(file: string, neverVisible: string[]): string | undefined {
+  let dir = path.dirname(fs.realpathSync(file));
   for (let i = 0; i < 6 && dir !== '/'; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package.json'))) return neverVisible.includes(dir) ? undefined : dir;
     dir = path.dirname(dir);
   }
-  return path.dirname(file);
+  return undefined;
 }
 
-function rewriteMcpConfig(json: string, secrets: string[], bridge: string | undefined, pathEnv: string | undefined, out: AgentCommand): string {
+function neverVisibleDirs(env: NodeJS.ProcessEnv): string[] {
+  const out = ['/', '/home', '/root', '/tmp', '/var/tmp', os.homedir(), env.HOME, env.RUNNER_TEMP].filter((d): d is string => !!d);
+  return out.map((d) => {
+    try {
+      return fs.realpathSync(d);
+    } catch {
+      return d;
+    }
+  });
+}
+
+function rewriteMcpConfig(json: string, secrets: string[], bridge: string | undefined, hostEnv: NodeJS.ProcessEnv, out: AgentCommand): string {
   let config: { mcpServers?: Record<string, { command?: unknown; args?: unknown; env?: Record<string, unknown> }> };
   try {
     config = JSON.parse(json);
@@ -47,7 +63,7 @@ function rewriteMcpConfig(json: string, secrets: string[], bridge: string | unde
       out.trackingCommentId = Number(env.CLAUDE_COMMENT_ID);
     }
     if (typeof server.command === 'string') {
-      const program = findExecutable(server.command, pathEnv);
+      const program = findExecutable(server.command, hostEnv.PATH);
       if (program) {
         server.command = program;
         out.visible.push(program);
@@ -55,19 +71,20 @@ function rewriteMcpConfig(json: string, secrets: string[], bridge: string | unde
     }
     if (Array.isArray(server.args)) {
       for (const arg of server.args) {
-        if (typeof arg === 'string' && path.isAbsolute(arg) && fs.existsSync(arg)) out.visible.push(projectRoot(arg));
+        const root = typeof arg === 'string' && path.isAbsolute(arg) && fs.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : undefined;
+        if (root) out.visible.push(root);
       }
     }
   }
   return JSON.stringify(config);
 }
 
-export function prepareAgentCommand(command: string[], secrets: string[], bridge: string | undefined, pathEnv: string | undefined): AgentCommand {
+export function prepareAgentCommand(command: string[], secrets: string[], bridge: string | undefined, env: NodeJS.ProcessEnv): AgentCommand {
   const out: AgentCommand = { command: [], visible: [] };
   for (let i = 0; i < command.length; i++) {
     let arg = command[i];
-    if (command[i - 1] === '--mcp-config' && i > 0) arg = rewriteMcpConfig(arg, secrets, bridge, pathEnv, out);
-    else if (arg.startsWith('--mcp-config=')) arg = `--mcp-config=${rewriteMcpConfig(arg.slice('--mcp-config='.length), secrets, bridge, pathEnv, out)}`;
+    if (command[i - 1] === '--mcp-config' && i > 0) arg = rewriteMcpConfig(arg, secrets, bridge, env, out);
+    else if (arg.startsWith('--mcp-config=')) arg = `--mcp-config=${rewriteMcpConfig(arg.slice('--mcp-config='.length), secrets, bridge, env, out)}`;
     if (secrets.some((s) => arg.includes(s))) {
       throw new GuardError('environment', `argument ${i} of the agent's command carries a secret the guard holds; pass secrets through the guard's environment, never the command line`);
     }

@@ -12,7 +12,7 @@ import { createGitHubClient, githubApiBase } from './github';
 import { performRequest } from './perform';
 import { checkRequest, newGrantState, type GrantRequest, type PolicyInput } from './policy';
 import { openPullRequest } from './pullRequest';
-import { type Grant, parseGrant } from './spec';
+import { addGrant, type Grant } from './spec';
 
 export const APPLY_USAGE =
   'usage: agent-guard apply FILE --grant GRANT... [--sha256 HEX] [--github-token-env NAME] [--allow-links] [--audit FILE]';
@@ -38,12 +38,9 @@ export function parseApplyArgs(args: string[]): ApplyOptions {
       return args[++i];
     };
     switch (flag) {
-      case '--grant': {
-        const grant = parseGrant(value());
-        if (out.grants.some((g) => g.kind === grant.kind)) throw new GuardError('usage', `--grant ${grant.kind} given twice; put all its values in one`);
-        out.grants.push(grant);
+      case '--grant':
+        addGrant(out.grants, value());
         break;
-      }
       case '--sha256':
         out.sha256 = value();
         if (!/^[0-9a-fA-F]{64}$/.test(out.sha256)) throw new GuardError('usage', '--sha256 wants 64 hex digits');
@@ -151,10 +148,15 @@ export async function applyMain(args: string[], io: ApplyIO): Promise<number> {
   }
 }
 
+/** The step summary of an apply: the audit table of what was performed. */
+export function applySummaryMarkdown(audit: AuditLog, performed: number): string {
+  return audit.stepSummaryMarkdown(0).replace('Agent exit code 0.', `Applied ${performed} deferred request(s).`);
+}
+
 function appendSummary(env: NodeJS.ProcessEnv, audit: AuditLog, performed: number): number {
   if (env.GITHUB_STEP_SUMMARY) {
     try {
-      fs.appendFileSync(env.GITHUB_STEP_SUMMARY, audit.stepSummaryMarkdown(0).replace('Agent exit code 0.', `Applied ${performed} deferred request(s).`));
+      fs.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
     } catch {
       // a summary we cannot write does not fail the step
     }

@@ -66,10 +66,11 @@ export function parseGrant(text: string): Grant {
   return grant;
 }
 
-/** The grant as one line, for logs and the step summary. */
-export function describeGrant(grant: Grant): string {
-  const values = grant.values.length ? `=${grant.values.join(',')}` : '';
-  return `${grant.kind}${values}`;
+/** Parse one more --grant into `grants`; a kind given twice is an error (its values belong in one). */
+export function addGrant(grants: Grant[], text: string): void {
+  const grant = parseGrant(text);
+  if (grants.some((g) => g.kind === grant.kind)) throw new GuardError('usage', `--grant ${grant.kind} given twice; put all its values in one`);
+  grants.push(grant);
 }
 
 function printableSpec(text: string): string {
