@@ -9890,6 +9890,9 @@ var init_session = __esm({
           PATH: `${shimDir}:${path16}`
         };
       }
+      auditPullRequest(status, route, refused) {
+        this.opts.audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "grant", provider: "pull-request", method: "POST", route, status, requestBytes: 0, responseBytes: 0, ms: 0, ...refused ? { refused } : {} });
+      }
       /** The agent asked for a pull request and the grant allows one: its change set is needed. */
       wantsChangeSet() {
         return !!this.pullRequest;
@@ -9909,6 +9912,7 @@ var init_session = __esm({
             if (!this.opts.deferFile) {
               const opened = await openPullRequest(files, this.pullRequest, grant, this.opts.github, this.opts.context, this.opts.secrets);
               outcome.pullRequest = { url: opened.url, branch: opened.branch };
+              this.auditPullRequest(201, `pull request ${opened.url} from ${opened.branch}`);
             }
           } catch (err) {
             const reason = err.message;
@@ -9916,7 +9920,7 @@ var init_session = __esm({
             files = void 0;
             const at = this.recorded.indexOf(this.pullRequest);
             if (at >= 0) this.recorded.splice(at, 1);
-            this.opts.audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "grant", provider: "pull-request", method: "POST", route: "pull request from the change set", status: 403, requestBytes: 0, responseBytes: 0, ms: 0, refused: reason });
+            this.auditPullRequest(403, "pull request from the change set", reason);
           }
         }
         if (this.opts.deferFile) {
@@ -22047,7 +22051,9 @@ function fixFor(site, hit) {
     lines.push("The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).");
   }
   if (c.writeScopes.length || c.idToken) {
-    lines.push("Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent's output (a JSON schema, an allowlist of labels) and do the writes.");
+    lines.push(
+      c.jailed ? "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees." : "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI."
+    );
   }
   if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
   if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");

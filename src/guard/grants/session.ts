@@ -70,6 +70,10 @@ export class GrantSession {
     };
   }
 
+  private auditPullRequest(status: number, route: string, refused?: string): void {
+    this.opts.audit.add({ time: new Date().toISOString(), kind: 'grant', provider: 'pull-request', method: 'POST', route, status, requestBytes: 0, responseBytes: 0, ms: 0, ...(refused ? { refused } : {}) });
+  }
+
   /** The agent asked for a pull request and the grant allows one: its change set is needed. */
   wantsChangeSet(): boolean {
     return !!this.pullRequest;
@@ -90,6 +94,7 @@ export class GrantSession {
         if (!this.opts.deferFile) {
           const opened = await openPullRequest(files, this.pullRequest, grant, this.opts.github, this.opts.context, this.opts.secrets);
           outcome.pullRequest = { url: opened.url, branch: opened.branch };
+          this.auditPullRequest(201, `pull request ${opened.url} from ${opened.branch}`);
         }
       } catch (err) {
         const reason = (err as Error).message;
@@ -97,7 +102,7 @@ export class GrantSession {
         files = undefined;
         const at = this.recorded.indexOf(this.pullRequest);
         if (at >= 0) this.recorded.splice(at, 1);
-        this.opts.audit.add({ time: new Date().toISOString(), kind: 'grant', provider: 'pull-request', method: 'POST', route: 'pull request from the change set', status: 403, requestBytes: 0, responseBytes: 0, ms: 0, refused: reason });
+        this.auditPullRequest(403, 'pull request from the change set', reason);
       }
     }
     if (this.opts.deferFile) {
