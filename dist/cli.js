@@ -23724,7 +23724,14 @@ async function applyDeferred(opts, io) {
     const verdict = checkRequest(candidate, policy, dry);
     if (!verdict.ok) throw new GuardError("grants", `${opts.file}: request ${i + 1} (${request.kind}) is refused by the grants given to apply: ${verdict.reason}`);
     if (verdict.request.kind === "comment.create") dry.ownComments.push(-(dry.ownComments.length + 1));
-    if (verdict.request.kind === "pull-request.create" && !deferred.files) throw new GuardError("grants", `${opts.file}: a pull request without its changes`);
+    if (verdict.request.kind === "pull-request.create") {
+      if (!deferred.files) throw new GuardError("grants", `${opts.file}: a pull request without its changes`);
+      try {
+        checkPullRequestFiles(deferred.files, opts.grants.find((g) => g.kind === "pull-request"), secrets);
+      } catch (err) {
+        throw new GuardError("grants", `${opts.file}: the pull request is refused by the grants given to apply: ${err.message}`);
+      }
+    }
     checked.push(verdict.request);
   }
   const audit = new AuditLog(opts.auditFile);

@@ -7,7 +7,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { AuditLog } from '../../src/guard/audit';
+import { applyDeferred, parseApplyArgs } from '../../src/guard/grants/apply';
 import type { ChangeSet } from '../../src/guard/boundary/types';
 import { contextFromPayload, type GrantContext } from '../../src/guard/grants/context';
 import { readDeferredFile } from '../../src/guard/grants/defer';
@@ -345,6 +347,36 @@ describe('bridge and gh shim against a fake GitHub', () => {
     expect(file.requests[0]).toMatchObject({ body: 'Triage: a bug, see `@alice`' });
     expect(file.requests[1]).toMatchObject({ ownIndex: 0 });
     expect(file.files?.map((f) => f.path)).toEqual(['src/widget.ts']);
+
+    // apply, in a later job: the comment, its edit (mapped to the new comment's id), the label and
+    // the pull request from the recorded files, all with the real token.
+    const eventFile = path.join(path.dirname(deferFile), 'event.json');
+    fs.writeFileSync(eventFile, JSON.stringify({ issue: { number: ISSUE }, repository: { default_branch: 'main' } }));
+    const env = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: h.fake.url, GITHUB_REPOSITORY: 'octo/widgets', GITHUB_EVENT_NAME: 'issues', GITHUB_EVENT_PATH: eventFile, GITHUB_RUN_ID: '4243' };
+    const sink = new PassThrough();
+    const applied = await applyDeferred(parseApplyArgs([deferFile, '--grant', 'comment', '--grant', 'label=bug', '--grant', 'pull-request', '--sha256', outcome.deferSha256!]), { env, stdout: sink, stderr: sink });
+    expect(applied.performed).toBe(4);
+    expect(h.fake.writes().map((c) => `${c.method} ${c.path}`)).toEqual([
+      'POST /repos/octo/widgets/issues/7/comments',
+      'PATCH /repos/octo/widgets/issues/comments/5000',
+      'POST /repos/octo/widgets/issues/7/labels',
+      'POST /repos/octo/widgets/git/blobs',
+      'POST /repos/octo/widgets/git/trees',
+      'POST /repos/octo/widgets/git/commits',
+      'POST /repos/octo/widgets/git/refs',
+      'POST /repos/octo/widgets/pulls',
+    ]);
+    expect(h.fake.writes()[7].body).toMatchObject({ title: 'Fix the crash', body: 'Fixes #7', head: expect.stringMatching(/^agent-guard\/run-4243-/) });
+    // The same file with a workflow among the changes (and its digest not checked) is refused whole.
+    const doc = JSON.parse(fs.readFileSync(deferFile, 'utf8'));
+    doc.changes[0].path = '.github/workflows/ci.yml';
+    const tampered = path.join(path.dirname(deferFile), 'tampered.json');
+    fs.writeFileSync(tampered, JSON.stringify(doc));
+    const before = h.fake.writes().length;
+    await expect(applyDeferred(parseApplyArgs([tampered, '--grant', 'comment', '--grant', 'label=bug', '--grant', 'pull-request']), { env, stdout: sink, stderr: sink })).rejects.toThrow(
+      /workflow or tool configuration/,
+    );
+    expect(h.fake.writes().length).toBe(before);
   });
 });
 

@@ -11,7 +11,7 @@ import { readDeferredFile } from './defer';
 import { createGitHubClient, githubApiBase } from './github';
 import { performRequest } from './perform';
 import { checkRequest, newGrantState, type GrantRequest, type PolicyInput } from './policy';
-import { openPullRequest } from './pullRequest';
+import { checkPullRequestFiles, openPullRequest } from './pullRequest';
 import { addGrant, type Grant } from './spec';
 
 export const APPLY_USAGE =
@@ -96,7 +96,14 @@ export async function applyDeferred(opts: ApplyOptions, io: ApplyIO): Promise<Ap
     const verdict = checkRequest(candidate, policy, dry);
     if (!verdict.ok) throw new GuardError('grants', `${opts.file}: request ${i + 1} (${request.kind}) is refused by the grants given to apply: ${verdict.reason}`);
     if (verdict.request.kind === 'comment.create') dry.ownComments.push(-(dry.ownComments.length + 1));
-    if (verdict.request.kind === 'pull-request.create' && !deferred.files) throw new GuardError('grants', `${opts.file}: a pull request without its changes`);
+    if (verdict.request.kind === 'pull-request.create') {
+      if (!deferred.files) throw new GuardError('grants', `${opts.file}: a pull request without its changes`);
+      try {
+        checkPullRequestFiles(deferred.files, opts.grants.find((g) => g.kind === 'pull-request')!, secrets);
+      } catch (err) {
+        throw new GuardError('grants', `${opts.file}: the pull request is refused by the grants given to apply: ${(err as Error).message}`);
+      }
+    }
     checked.push(verdict.request);
   }
 
