@@ -22,7 +22,7 @@ import { prepareAgentCommand } from '../../src/guard/grants/agentCommand';
 import { GITHUB_TOKEN_PLACEHOLDER, GrantSession } from '../../src/guard/grants/session';
 import { parseGrant } from '../../src/guard/grants/spec';
 import { checkText, neutralise } from '../../src/guard/grants/text';
-import { grantRules } from '../../src/guard/grants/rules';
+import { grantRules, parseGrantRules } from '../../src/guard/grants/rules';
 import { parseRunArgs } from '../../src/guard/options';
 import { type FakeGithubApi, startFakeGithubApi } from './helpers/fakeGithubApi';
 
@@ -70,6 +70,17 @@ describe('grant syntax', () => {
     expect(opts).toMatchObject({ deferFile: 'out.json', allowLinks: true });
     expect(() => parseRunArgs(['--defer', 'x', '--', 'true'])).toThrow(/give at least one --grant/);
     expect(() => parseRunArgs(['--grant', 'comment', '--grant', 'comment', '--', 'true'])).toThrow(/given twice/);
+  });
+
+  it('a typo in rules/grants.yml fails loudly, naming the entry', () => {
+    const text = fs.readFileSync(path.join(__dirname, '..', '..', 'rules', 'grants.yml'), 'utf8');
+    expect(() => parseGrantRules(text.replace('POST /repos/{owner}/{repo}/pulls: pull-request.create', 'POST /repos/{owner}/{repo}/pulls: pull-request.merge'))).toThrow(
+      /rules\/grants\.yml: routes\.POST \/repos\/\{owner\}\/\{repo\}\/pulls: "pull-request\.merge" is not one of/,
+    );
+    expect(() => parseGrantRules(text.replace('{ name: npm token, pattern:', '{ name: npm token, pattern: "(", x:'))).toThrow(/credential-shapes\[2\]|pattern does not compile/);
+    expect(() => parseGrantRules(text.replace('caps: { max: 20 }', 'caps: { max: many }'))).toThrow(/grants\.label\.caps\.max: must be a whole number/);
+    expect(() => parseGrantRules(text.replace('  label:\n', '  labels:\n'))).toThrow(/grants\.label: missing/);
+    expect(parseGrantRules(text).routes.length).toBe(grantRules().routes.length);
   });
 
   it('the rules data loads and every grant has a max cap', () => {
@@ -328,6 +339,11 @@ describe('bridge and gh shim against a fake GitHub', () => {
     const audited = h.audit.records.filter((r) => r.refused);
     expect(audited.length).toBeGreaterThanOrEqual(12);
     expect(audited.every((r) => r.kind === 'grant' && r.status >= 400)).toBe(true);
+    // The step summary lists every request with its reason, with the agent's text escaped.
+    await h.gh(['issue', 'edit', '7', '--add-label', '<img src=x>|x']);
+    const summary = h.audit.stepSummaryMarkdown(0);
+    expect(summary).toContain('label "\\<img src=x\\>\\|x" is not in the grant');
+    expect(summary).not.toMatch(/[^\\]<img/);
   });
 
   it('pull-request.create waits for the change set; --defer records instead of writing', async () => {
