@@ -9673,8 +9673,8 @@ function sha256(data) {
 }
 function writeDeferredFile(file, content) {
   const text = JSON.stringify(content, null, 1) + "\n";
-  const tmp = `${file}.${process.pid}.tmp`;
-  import_node_fs11.default.writeFileSync(tmp, text, { mode: 384 });
+  const tmp = `${file}.${import_node_crypto4.default.randomBytes(8).toString("hex")}.tmp`;
+  import_node_fs11.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
   import_node_fs11.default.renameSync(tmp, file);
   return sha256(text);
 }

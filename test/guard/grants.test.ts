@@ -12,7 +12,7 @@ import { AuditLog } from '../../src/guard/audit';
 import { applyDeferred, parseApplyArgs } from '../../src/guard/grants/apply';
 import type { ChangeSet } from '../../src/guard/boundary/types';
 import { contextFromPayload, type GrantContext } from '../../src/guard/grants/context';
-import { readDeferredFile } from '../../src/guard/grants/defer';
+import { readDeferredFile, writeDeferredFile } from '../../src/guard/grants/defer';
 import { ghShimSource } from '../../src/guard/grants/ghShim';
 import { createGitHubClient } from '../../src/guard/grants/github';
 import { graphqlRefusal } from '../../src/guard/grants/graphql';
@@ -494,5 +494,19 @@ describe("the agent's command line", () => {
 
   it('any other argument carrying a secret stops the run', () => {
     expect(() => prepareAgentCommand(['claude', '-p', `use ${TOKEN}`], [TOKEN], undefined, {})).toThrow(/argument 2 of the agent's command carries a secret/);
+  });
+});
+
+describe('the --defer file', () => {
+  it('is written without following a link the agent left in its place', () => {
+    const dir = tmp('agent-guard-defer-link-');
+    const victim = path.join(dir, 'victim.txt');
+    fs.writeFileSync(victim, 'untouched');
+    const file = path.join(dir, 'triage.json');
+    fs.symlinkSync(victim, file);
+    writeDeferredFile(file, { format: 'agent-guard-deferred/1', repository: 'octo/widgets', runId: '1', requests: [] });
+    expect(fs.readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(fs.lstatSync(file).isSymbolicLink()).toBe(false);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
 });

@@ -32,11 +32,15 @@ export function sha256(data: Buffer | string): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-/** Writes the file (0600, replaced in one rename) and returns its SHA-256. */
+/**
+ * Writes the file (0600, replaced in one rename) and returns its SHA-256. The file may sit in the
+ * workspace the agent could write: the temporary name is random and created exclusively, so a link
+ * the agent left there is never followed, and the rename replaces a link rather than its target.
+ */
 export function writeDeferredFile(file: string, content: DeferredFile): string {
   const text = JSON.stringify(content, null, 1) + '\n';
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
+  const tmp = `${file}.${crypto.randomBytes(8).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
   fs.renameSync(tmp, file);
   return sha256(text);
 }
