@@ -30,6 +30,15 @@ describe('the Action with grants', () => {
     runner.cleanup();
   });
 
+  it('mode wrap bakes the grants into the wrapper', async () => {
+    const runner = simulateRunner({ event: 'issue_comment', payload: 'comment-member.json', inputs: { mode: 'wrap', claude: process.execPath, grants: 'update-comment\ncomment' } });
+    const ran = await runActionInProcess('wrap', runner, runner.dir);
+    expect({ code: ran.code, stderr: ran.code === 0 ? '' : ran.stderr }).toEqual({ code: 0, stderr: '' });
+    const wrapper = fs.readFileSync(runner.outputs()['claude-wrapper'], 'utf8');
+    expect(wrapper).toContain("'--grant' 'update-comment' '--grant' 'comment'");
+    runner.cleanup();
+  });
+
   it('under untrusted input, grants keep working and allow-hosts is still refused', () => {
     const runner = simulateRunner({ event: 'issues', payload: 'issue-stranger.json' });
     const decision = readTrustDecision(runner.env);
