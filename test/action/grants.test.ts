@@ -13,6 +13,7 @@ import { parseGrant } from '../../src/guard/grants/spec';
 import { parseRunArgs } from '../../src/guard/options';
 import { readTrustDecision, untrustedRefusal } from '../../src/guard/untrusted';
 import { type FakeGithubApi, startFakeGithubApi } from '../guard/helpers/fakeGithubApi';
+import { describeJail } from '../guard/helpers/jailAvailable';
 import { runActionInProcess, simulateRunner } from './helpers/runner';
 
 const TOKEN = 'ghs_ActionApplyToken0123456789abcdefABCDEF';
@@ -91,4 +92,35 @@ describe('the Action with grants', () => {
     expect(fs.existsSync(deferFile)).toBe(true);
     runner.cleanup();
   });
+});
+
+describeJail('the Action runs an agent with grants (in the jail)', () => {
+  let fake: FakeGithubApi;
+  afterEach(async () => fake?.close());
+
+  it('github-token reaches the guard, never the agent, and the granted comment arrives with it', async () => {
+    fake = await startFakeGithubApi();
+    const runner = simulateRunner({
+      event: 'issues',
+      payload: ISSUE_EVENT,
+      inputs: { mode: 'run', providers: 'anthropic', grants: 'comment', 'github-token': TOKEN, run: 'echo "token=$GITHUB_TOKEN"; gh issue comment "$AGENT_GUARD_ISSUE" -b "Seen by the bot."' },
+      env: { GITHUB_REPOSITORY: 'octo/widgets', GITHUB_API_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-api03-unused-key-for-this-run-0123456789' },
+    });
+    const workspace = fs.mkdtempSync('/var/tmp/agent-guard-action-grants-');
+    fs.chownSync(workspace, 4242, 4242);
+    runner.env.GITHUB_WORKSPACE = workspace;
+    try {
+      const ran = await runActionInProcess('run', runner, workspace);
+      expect({ code: ran.code, stderr: ran.code === 0 ? '' : ran.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(ran.stdout).toContain('token=agent-guard-placeholder-github-token');
+      expect(ran.stdout).not.toContain(TOKEN);
+      expect(fake.writes().map((c) => [c.method, c.path, c.authorization, c.body])).toEqual([
+        ['POST', '/repos/octo/widgets/issues/7/comments', `Bearer ${TOKEN}`, { body: 'Seen by the bot.' }],
+      ]);
+      expect(runner.summary()).toContain('| grant | comment | POST /repos/{owner}/{repo}/issues/{number}/comments | 201 |');
+    } finally {
+      runner.cleanup();
+      fs.rmSync(workspace, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -292,6 +292,9 @@ describe('bridge and gh shim against a fake GitHub', () => {
     expect((await h.gh(['pr', 'edit', String(PULL), '--add-label', 'bug', '--remove-label', 'question'])).code).toBe(0);
     expect((await h.gh(['pr', 'review', String(PULL), '--comment', '-b', 'Please add a test.'])).code).toBe(0);
     expect((await h.gh(['api', 'repos/{owner}/{repo}/issues/8/comments', '--jq', '.[0].body'])).stdout).toBe('first!\n');
+    const query = 'query($n: Int!) { repository(owner: "octo", name: "widgets") { issue(number: $n) { title } } }';
+    expect((await h.gh(['api', 'graphql', '-f', `query=${query}`, '-F', 'n=8', '--jq', '.data.repository.issue.title'])).stdout).toBe('Widget crashes on start\n');
+    expect(h.fake.calls.find((c) => c.path === '/graphql')?.body).toEqual({ query, variables: { n: 8 } });
     expect(h.fake.writes().map((c) => [c.method, c.path, c.body])).toEqual([
       ['POST', '/repos/octo/widgets/issues/8/comments', { body: 'Looks like a null check is missing.\n' }],
       ['PATCH', '/repos/octo/widgets/issues/comments/5000', { body: 'Updated: a null check is missing.' }],
