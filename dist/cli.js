@@ -132,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path18) {
-      const ctrl = callVisitor(key2, node, visitor, path18);
+    function visit_(key2, node, visitor, path20) {
+      const ctrl = callVisitor(key2, node, visitor, path20);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path18, ctrl);
-        return visit_(key2, ctrl, visitor, path18);
+        replaceNode(key2, path20, ctrl);
+        return visit_(key2, ctrl, visitor, path20);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path18 = Object.freeze(path18.concat(node));
+          path20 = Object.freeze(path20.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path18);
+            const ci = visit_(i, node.items[i], visitor, path20);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -153,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path18 = Object.freeze(path18.concat(node));
-          const ck = visit_("key", node.key, visitor, path18);
+          path20 = Object.freeze(path20.concat(node));
+          const ck = visit_("key", node.key, visitor, path20);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path18);
+          const cv = visit_("value", node.value, visitor, path20);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -180,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path18) {
-      const ctrl = await callVisitor(key2, node, visitor, path18);
+    async function visitAsync_(key2, node, visitor, path20) {
+      const ctrl = await callVisitor(key2, node, visitor, path20);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path18, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path18);
+        replaceNode(key2, path20, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path20);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path18 = Object.freeze(path18.concat(node));
+          path20 = Object.freeze(path20.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path18);
+            const ci = await visitAsync_(i, node.items[i], visitor, path20);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -201,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path18 = Object.freeze(path18.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path18);
+          path20 = Object.freeze(path20.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path20);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path18);
+          const cv = await visitAsync_("value", node.value, visitor, path20);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -234,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path18) {
+    function callVisitor(key2, node, visitor, path20) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path18);
+        return visitor(key2, node, path20);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path18);
+        return visitor.Map?.(key2, node, path20);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path18);
+        return visitor.Seq?.(key2, node, path20);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path18);
+        return visitor.Pair?.(key2, node, path20);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path18);
+        return visitor.Scalar?.(key2, node, path20);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path18);
+        return visitor.Alias?.(key2, node, path20);
       return void 0;
     }
-    function replaceNode(key2, path18, node) {
-      const parent = path18[path18.length - 1];
+    function replaceNode(key2, path20, node) {
+      const parent = path20[path20.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -515,7 +515,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports2) {
     "use strict";
-    function applyReviver(reviver, obj2, key2, val) {
+    function applyReviver(reviver, obj3, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -555,7 +555,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj2, key2, val);
+      return reviver.call(obj3, key2, val);
     }
     exports2.applyReviver = applyReviver;
   }
@@ -862,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path18, value) {
+    function collectionFromPath(schema, path20, value) {
       let v = value;
-      for (let i = path18.length - 1; i >= 0; --i) {
-        const k = path18[i];
+      for (let i = path20.length - 1; i >= 0; --i) {
+        const k = path20[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -884,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path18) => path18 == null || typeof path18 === "object" && !!path18[Symbol.iterator]().next().done;
+    var isEmptyPath = (path20) => path20 == null || typeof path20 === "object" && !!path20[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -914,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path18, value) {
-        if (isEmptyPath(path18))
+      addIn(path20, value) {
+        if (isEmptyPath(path20))
           this.add(value);
         else {
-          const [key2, ...rest] = path18;
+          const [key2, ...rest] = path20;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -932,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path18) {
-        const [key2, ...rest] = path18;
+      deleteIn(path20) {
+        const [key2, ...rest] = path20;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -947,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path18, keepScalar) {
-        const [key2, ...rest] = path18;
+      getIn(path20, keepScalar) {
+        const [key2, ...rest] = path20;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -966,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path18) {
-        const [key2, ...rest] = path18;
+      hasIn(path20) {
+        const [key2, ...rest] = path20;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -977,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path18, value) {
-        const [key2, ...rest] = path18;
+      setIn(path20, value) {
+        const [key2, ...rest] = path20;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -1002,13 +1002,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = (str4) => str4.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str5) => str5.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str4, indent, comment) => str4.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str4.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str5, indent, comment) => str5.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str5.endsWith(" ") ? "" : " ") + comment;
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -1162,16 +1162,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str4) => /^(%|---|\.\.\.)/m.test(str4);
-    function lineLengthOverLimit(str4, lineWidth, indentLength) {
+    var containsDocumentMarker = (str5) => /^(%|---|\.\.\.)/m.test(str5);
+    function lineLengthOverLimit(str5, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit2 = lineWidth - indentLength;
-      const strLen = str4.length;
+      const strLen = str5.length;
       if (strLen <= limit2)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str4[i] === "\n") {
+        if (str5[i] === "\n") {
           if (i - start > limit2)
             return true;
           start = i + 1;
@@ -1188,11 +1188,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str4 = "";
+      let str5 = "";
       let start = 0;
       for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
         if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str4 += json.slice(start, i) + "\\ ";
+          str5 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -1201,38 +1201,38 @@ var require_stringifyString = __commonJS({
           switch (json[i + 1]) {
             case "u":
               {
-                str4 += json.slice(start, i);
+                str5 += json.slice(start, i);
                 const code3 = json.substr(i + 2, 4);
                 switch (code3) {
                   case "0000":
-                    str4 += "\\0";
+                    str5 += "\\0";
                     break;
                   case "0007":
-                    str4 += "\\a";
+                    str5 += "\\a";
                     break;
                   case "000b":
-                    str4 += "\\v";
+                    str5 += "\\v";
                     break;
                   case "001b":
-                    str4 += "\\e";
+                    str5 += "\\e";
                     break;
                   case "0085":
-                    str4 += "\\N";
+                    str5 += "\\N";
                     break;
                   case "00a0":
-                    str4 += "\\_";
+                    str5 += "\\_";
                     break;
                   case "2028":
-                    str4 += "\\L";
+                    str5 += "\\L";
                     break;
                   case "2029":
-                    str4 += "\\P";
+                    str5 += "\\P";
                     break;
                   default:
                     if (code3.substr(0, 2) === "00")
-                      str4 += "\\x" + code3.substr(2);
+                      str5 += "\\x" + code3.substr(2);
                     else
-                      str4 += json.substr(i, 6);
+                      str5 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -1242,14 +1242,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str4 += json.slice(start, i) + "\n\n";
+                str5 += json.slice(start, i) + "\n\n";
                 while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str4 += "\n";
+                  str5 += "\n";
                   i += 2;
                 }
-                str4 += indent;
+                str5 += indent;
                 if (json[i + 2] === " ")
-                  str4 += "\\";
+                  str5 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -1258,8 +1258,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str4 = start ? str4 + json.slice(start) : json;
-      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str5 = start ? str5 + json.slice(start) : json;
+      return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -1387,15 +1387,15 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str4 = value.replace(/\n+/g, `$&
+      const str5 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str4);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str5);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -1491,10 +1491,10 @@ var require_stringify = __commonJS({
           return match.find((t) => t.format === item.format) ?? match[0];
       }
       let tagObj = void 0;
-      let obj2;
+      let obj3;
       if (identity.isScalar(item)) {
-        obj2 = item.value;
-        let match = tags.filter((t) => t.identify?.(obj2));
+        obj3 = item.value;
+        let match = tags.filter((t) => t.identify?.(obj3));
         if (match.length > 1) {
           const testMatch = match.filter((t) => t.test);
           if (testMatch.length > 0)
@@ -1502,11 +1502,11 @@ var require_stringify = __commonJS({
         }
         tagObj = match.find((t) => t.format === item.format) ?? match.find((t) => !t.format);
       } else {
-        obj2 = item;
-        tagObj = tags.find((t) => t.nodeClass && obj2 instanceof t.nodeClass);
+        obj3 = item;
+        tagObj = tags.find((t) => t.nodeClass && obj3 instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name = obj2?.constructor?.name ?? (obj2 === null ? "null" : typeof obj2);
+        const name = obj3?.constructor?.name ?? (obj3 === null ? "null" : typeof obj3);
         throw new Error(`Tag not resolved for ${name} value`);
       }
       return tagObj;
@@ -1547,11 +1547,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str5 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str4;
-      return identity.isScalar(node) || str4[0] === "{" || str4[0] === "[" ? `${props} ${str4}` : `${props}
-${ctx.indent}${str4}`;
+        return str5;
+      return identity.isScalar(node) || str5[0] === "{" || str5[0] === "[" ? `${props} ${str5}` : `${props}
+${ctx.indent}${str5}`;
     }
     exports2.createStringifyContext = createStringifyContext;
     exports2.stringify = stringify;
@@ -1586,8 +1586,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str4 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str4.length > 1024) {
+      let str5 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str5.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -1596,27 +1596,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str4 === "" ? "?" : explicitKey ? `? ${str4}` : str4;
+          return str5 === "" ? "?" : explicitKey ? `? ${str5}` : str5;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str4 = `? ${str4}`;
+        str5 = `? ${str5}`;
         if (keyComment && !keyCommentDone) {
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str4;
+        return str5;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
-        str4 = `? ${str4}
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
+        str5 = `? ${str5}
 ${indent}:`;
       } else {
-        str4 = `${str4}:`;
+        str5 = `${str5}:`;
         if (keyComment)
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -1632,7 +1632,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str4.length + 1;
+        ctx.indentAtStart = str5.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -1676,16 +1676,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str4 += ws + valueStr;
+      str5 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(valueComment));
+        str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str4;
+      return str5;
     }
     exports2.stringifyPair = stringifyPair;
   }
@@ -1912,31 +1912,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str5 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str6 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment2));
+          str6 += stringifyComment.lineComment(str6, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str5);
+        lines.push(blockItemPrefix + str6);
       }
-      let str4;
+      let str5;
       if (lines.length === 0) {
-        str4 = flowChars.start + flowChars.end;
+        str5 = flowChars.start + flowChars.end;
       } else {
-        str4 = lines[0];
+        str5 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str4 += line ? `
+          str5 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment) {
-        str4 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str5 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str4;
+      return str5;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -1979,21 +1979,21 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str4 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
+        let str5 = stringify.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str5.includes("\n"));
         if (i < items.length - 1) {
-          str4 += ",";
+          str5 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str4.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str5.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str4 += ",";
+            str5 += ",";
           }
         }
         if (comment)
-          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment));
-        lines.push(str4);
+          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment));
+        lines.push(str5);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -2005,11 +2005,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str4 = start;
+          let str5 = start;
           for (const line of lines)
-            str4 += line ? `
+            str5 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str4}
+          return `${str5}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -2062,23 +2062,23 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj2, ctx) {
+      static from(schema, obj3, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
         const add = (key2, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj2, key2, value);
+            value = replacer.call(obj3, key2, value);
           else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
             map.items.push(Pair.createPair(key2, value, ctx));
         };
-        if (obj2 instanceof Map) {
-          for (const [key2, value] of obj2)
+        if (obj3 instanceof Map) {
+          for (const [key2, value] of obj3)
             add(key2, value);
-        } else if (obj2 && typeof obj2 === "object") {
-          for (const key2 of Object.keys(obj2))
-            add(key2, obj2[key2]);
+        } else if (obj3 && typeof obj3 === "object") {
+          for (const key2 of Object.keys(obj3))
+            add(key2, obj3[key2]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -2188,7 +2188,7 @@ var require_map = __commonJS({
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj2, ctx) => YAMLMap.YAMLMap.from(schema, obj2, ctx)
+      createNode: (schema, obj3, ctx) => YAMLMap.YAMLMap.from(schema, obj3, ctx)
     };
     exports2.map = map;
   }
@@ -2284,15 +2284,15 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema, obj2, ctx) {
+      static from(schema, obj3, ctx) {
         const { replacer } = ctx;
         const seq = new this(schema);
-        if (obj2 && Symbol.iterator in Object(obj2)) {
+        if (obj3 && Symbol.iterator in Object(obj3)) {
           let i = 0;
-          for (let it of obj2) {
+          for (let it of obj3) {
             if (typeof replacer === "function") {
-              const key2 = obj2 instanceof Set ? it : String(i++);
-              it = replacer.call(obj2, key2, it);
+              const key2 = obj3 instanceof Set ? it : String(i++);
+              it = replacer.call(obj3, key2, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -2326,7 +2326,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj2, ctx) => YAMLSeq.YAMLSeq.from(schema, obj2, ctx)
+      createNode: (schema, obj3, ctx) => YAMLSeq.YAMLSeq.from(schema, obj3, ctx)
     };
     exports2.seq = seq;
   }
@@ -2341,7 +2341,7 @@ var require_string = __commonJS({
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str4) => str4,
+      resolve: (str5) => str5,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -2379,7 +2379,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str4) => new Scalar2.Scalar(str4[0] === "t" || str4[0] === "T"),
+      resolve: (str5) => new Scalar2.Scalar(str5[0] === "t" || str5[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -2400,9 +2400,9 @@ var require_stringifyNumber = __commonJS({
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
         return String(value);
-      const num = typeof value === "number" ? value : Number(value);
-      if (!isFinite(num))
-        return isNaN(num) ? ".nan" : num < 0 ? "-.inf" : ".inf";
+      const num2 = typeof value === "number" ? value : Number(value);
+      if (!isFinite(num2))
+        return isNaN(num2) ? ".nan" : num2 < 0 ? "-.inf" : ".inf";
       let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
       if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
@@ -2431,7 +2431,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str5) => str5.slice(-3).toLowerCase() === "nan" ? NaN : str5[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2440,10 +2440,10 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str4) => parseFloat(str4),
+      resolve: (str5) => parseFloat(str5),
       stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+        const num2 = Number(node.value);
+        return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
       }
     };
     var float = {
@@ -2451,11 +2451,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str4) {
-        const node = new Scalar2.Scalar(parseFloat(str4));
-        const dot = str4.indexOf(".");
-        if (dot !== -1 && str4[str4.length - 1] === "0")
-          node.minFractionDigits = str4.length - dot - 1;
+      resolve(str5) {
+        const node = new Scalar2.Scalar(parseFloat(str5));
+        const dot = str5.indexOf(".");
+        if (dot !== -1 && str5[str5.length - 1] === "0")
+          node.minFractionDigits = str5.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -2472,7 +2472,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str4, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4.substring(offset), radix);
+    var intResolve = (str5, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -2485,7 +2485,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str4, _onError, opt2) => intResolve(str4, 2, 8, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 2, 8, opt2),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int = {
@@ -2493,7 +2493,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str4, _onError, opt2) => intResolve(str4, 0, 10, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2502,7 +2502,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str4, _onError, opt2) => intResolve(str4, 2, 16, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 2, 16, opt2),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -2555,7 +2555,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str4) => str4,
+        resolve: (str5) => str5,
         stringify: stringifyJSON
       },
       {
@@ -2572,7 +2572,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str4) => str4 === "true",
+        resolve: (str5) => str5 === "true",
         stringify: stringifyJSON
       },
       {
@@ -2580,7 +2580,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str4, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4, 10),
+        resolve: (str5, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -2588,7 +2588,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str4) => parseFloat(str4),
+        resolve: (str5) => parseFloat(str5),
         stringify: stringifyJSON
       }
     ];
@@ -2596,9 +2596,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str4, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str4)}`);
-        return str4;
+      resolve(str5, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str5)}`);
+        return str5;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError2);
@@ -2630,10 +2630,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str4 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str4.length);
-          for (let i = 0; i < str4.length; ++i)
-            buffer[i] = str4.charCodeAt(i);
+          const str5 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str5.length);
+          for (let i = 0; i < str5.length; ++i)
+            buffer[i] = str5.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -2644,28 +2644,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str4;
+        let str5;
         if (typeof node_buffer.Buffer === "function") {
-          str4 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str5 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str4 = btoa(s);
+          str5 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar2.Scalar.BLOCK_LITERAL);
         if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str4.length / lineWidth);
+          const n = Math.ceil(str5.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str4.substr(o, lineWidth);
+            lines[i] = str5.substr(o, lineWidth);
           }
-          str4 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str5 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str5 }, ctx, onComment, onChompKeep);
       }
     };
     exports2.binary = binary2;
@@ -2871,7 +2871,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str5) => str5.slice(-3).toLowerCase() === "nan" ? NaN : str5[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2880,10 +2880,10 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str4) => parseFloat(str4.replace(/_/g, "")),
+      resolve: (str5) => parseFloat(str5.replace(/_/g, "")),
       stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+        const num2 = Number(node.value);
+        return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
       }
     };
     var float = {
@@ -2891,11 +2891,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str4) {
-        const node = new Scalar2.Scalar(parseFloat(str4.replace(/_/g, "")));
-        const dot = str4.indexOf(".");
+      resolve(str5) {
+        const node = new Scalar2.Scalar(parseFloat(str5.replace(/_/g, "")));
+        const dot = str5.indexOf(".");
         if (dot !== -1) {
-          const f = str4.substring(dot + 1).replace(/_/g, "");
+          const f = str5.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -2915,34 +2915,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str4, offset, radix, { intAsBigInt }) {
-      const sign = str4[0];
+    function intResolve(str5, offset, radix, { intAsBigInt }) {
+      const sign = str5[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str4 = str4.substring(offset).replace(/_/g, "");
+      str5 = str5.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str4 = `0b${str4}`;
+            str5 = `0b${str5}`;
             break;
           case 8:
-            str4 = `0o${str4}`;
+            str5 = `0o${str5}`;
             break;
           case 16:
-            str4 = `0x${str4}`;
+            str5 = `0x${str5}`;
             break;
         }
-        const n2 = BigInt(str4);
+        const n2 = BigInt(str5);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str4, radix);
+      const n = parseInt(str5, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str4 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str4.substr(1) : prefix + str4;
+        const str5 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str5.substr(1) : prefix + str5;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -2952,7 +2952,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str4, _onError, opt2) => intResolve(str4, 2, 2, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 2, 2, opt2),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -2961,7 +2961,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str4, _onError, opt2) => intResolve(str4, 1, 8, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 1, 8, opt2),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int = {
@@ -2969,7 +2969,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str4, _onError, opt2) => intResolve(str4, 0, 10, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2978,7 +2978,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str4, _onError, opt2) => intResolve(str4, 2, 16, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 2, 16, opt2),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -3082,26 +3082,26 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str4, asBigInt) {
-      const sign = str4[0];
-      const parts = sign === "-" || sign === "+" ? str4.substring(1) : str4;
-      const num = (n) => asBigInt ? BigInt(n) : Number(n);
-      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
-      return sign === "-" ? num(-1) * res : res;
+    function parseSexagesimal(str5, asBigInt) {
+      const sign = str5[0];
+      const parts = sign === "-" || sign === "+" ? str5.substring(1) : str5;
+      const num2 = (n) => asBigInt ? BigInt(n) : Number(n);
+      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
+      return sign === "-" ? num2(-1) * res : res;
     }
     function stringifySexagesimal(node) {
       let { value } = node;
-      let num = (n) => n;
+      let num2 = (n) => n;
       if (typeof value === "bigint")
-        num = (n) => BigInt(n);
+        num2 = (n) => BigInt(n);
       else if (isNaN(value) || !isFinite(value))
         return stringifyNumber.stringifyNumber(node);
       let sign = "";
       if (value < 0) {
         sign = "-";
-        value *= num(-1);
+        value *= num2(-1);
       }
-      const _60 = num(60);
+      const _60 = num2(60);
       const parts = [value % _60];
       if (value < 60) {
         parts.unshift(0);
@@ -3121,7 +3121,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str4, _onError, { intAsBigInt }) => parseSexagesimal(str4, intAsBigInt),
+      resolve: (str5, _onError, { intAsBigInt }) => parseSexagesimal(str5, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -3130,7 +3130,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str4) => parseSexagesimal(str4, false),
+      resolve: (str5) => parseSexagesimal(str5, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -3141,8 +3141,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str4) {
-        const match = str4.match(timestamp.test);
+      resolve(str5) {
+        const match = str5.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -3493,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path18, value) {
+      addIn(path20, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path18, value);
+          this.contents.addIn(path20, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3570,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path18) {
-        if (Collection.isEmptyPath(path18)) {
+      deleteIn(path20) {
+        if (Collection.isEmptyPath(path20)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path18) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path20) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path18, keepScalar) {
-        if (Collection.isEmptyPath(path18))
+      getIn(path20, keepScalar) {
+        if (Collection.isEmptyPath(path20))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path18, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path20, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3606,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path18) {
-        if (Collection.isEmptyPath(path18))
+      hasIn(path20) {
+        if (Collection.isEmptyPath(path20))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path18) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path20) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3626,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path18, value) {
-        if (Collection.isEmptyPath(path18)) {
+      setIn(path20, value) {
+        if (Collection.isEmptyPath(path20)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path18), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path20), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path18, value);
+          this.contents.setIn(path20, value);
         }
       }
       /**
@@ -5593,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path18) => {
+    visit.itemAtPath = (cst, path20) => {
       let item = cst;
-      for (const [field, index2] of path18) {
+      for (const [field, index2] of path20) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5604,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path18) => {
-      const parent = visit.itemAtPath(cst, path18.slice(0, -1));
-      const field = path18[path18.length - 1][0];
+    visit.parentCollection = (cst, path20) => {
+      const parent = visit.itemAtPath(cst, path20.slice(0, -1));
+      const field = path20[path20.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path18, item, visitor) {
-      let ctrl = visitor(item, path18);
+    function _visit(path20, item, visitor) {
+      let ctrl = visitor(item, path20);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path18.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path20.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5631,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path18);
+            ctrl = ctrl(item, path20);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path18) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path20) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -6936,14 +6936,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs22 = this.flowScalar(this.type);
+              const fs28 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs22, sep: [] });
+                map.items.push({ start, key: fs28, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs22);
+                this.stack.push(fs28);
               } else {
-                Object.assign(it, { key: fs22, sep: [] });
+                Object.assign(it, { key: fs28, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7071,13 +7071,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs22 = this.flowScalar(this.type);
+              const fs28 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs22, sep: [] });
+                fc.items.push({ start: [], key: fs28, sep: [] });
               else if (it.sep)
-                this.stack.push(fs22);
+                this.stack.push(fs28);
               else
-                Object.assign(it, { key: fs22, sep: [] });
+                Object.assign(it, { key: fs28, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7285,7 +7285,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse3(src, reviver, options) {
+    function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7326,7 +7326,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse3;
+    exports2.parse = parse4;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify;
@@ -7799,7 +7799,7 @@ function globMatcher(glob) {
   return (name) => regex.test(name);
 }
 function parseCredentialRules(text, file = FILE) {
-  const fail3 = (at, message, key2) => {
+  const fail4 = (at, message, key2) => {
     const lineCounter = new import_yaml12.LineCounter();
     const doc = (0, import_yaml12.parseDocument)(text, { lineCounter });
     let node = at.length ? doc.getIn(at, true) : doc.contents;
@@ -7815,37 +7815,37 @@ function parseCredentialRules(text, file = FILE) {
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
   }
   const isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
-  if (!isObject2(data)) return fail3([], "expected a mapping with places, env and home");
-  for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail3([], `unknown key "${key2}" (expected places, env, home)`, key2);
+  if (!isObject2(data)) return fail4([], "expected a mapping with places, env and home");
+  for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail4([], `unknown key "${key2}" (expected places, env, home)`, key2);
   const list = (key2) => {
     const value = data[key2];
-    return Array.isArray(value) ? value : fail3([key2], `${key2} must be a list`);
+    return Array.isArray(value) ? value : fail4([key2], `${key2} must be a list`);
   };
   const entry = (value, at, fields, required) => {
     const label = `${at[0]}[${at[1]}]`;
-    if (!isObject2(value)) return fail3(at, `${label} must be a mapping`);
+    if (!isObject2(value)) return fail4(at, `${label} must be a mapping`);
     for (const [key2, v] of Object.entries(value)) {
-      if (!(key2 in fields)) fail3(at, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
-      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail3([...at, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
+      if (!(key2 in fields)) fail4(at, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
+      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
     }
-    for (const key2 of required) if (!(key2 in value)) fail3(at, `${label} needs ${key2}`);
+    for (const key2 of required) if (!(key2 in value)) fail4(at, `${label} needs ${key2}`);
     return value;
   };
   const places = list("places").map((value, i) => {
     const e = entry(value, ["places", i], { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"]);
     const glob = e.glob;
-    if (glob.includes("/") || glob === "*") fail3(["places", i], `places[${i}].glob must be a file name pattern, not "${glob}"`);
-    if (!PLACES.includes(e.where)) fail3(["places", i], `places[${i}].where must be one of ${PLACES.join(", ")}`);
+    if (glob.includes("/") || glob === "*") fail4(["places", i], `places[${i}].glob must be a file name pattern, not "${glob}"`);
+    if (!PLACES.includes(e.where)) fail4(["places", i], `places[${i}].where must be one of ${PLACES.join(", ")}`);
     return { glob, where: e.where, by: e.by, matches: globMatcher(glob) };
   });
   const env = list("env").map((value, i) => {
     const e = entry(value, ["env", i], { name: "string", list: "boolean", by: "string" }, ["name", "by"]);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail3(["env", i], `env[${i}].name "${e.name}" is not a variable name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail4(["env", i], `env[${i}].name "${e.name}" is not a variable name`);
     return { name: e.name, list: e.list === true, by: e.by };
   });
   const home = list("home").map((value, i) => {
-    if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((seg) => seg === ".." || seg === "")) {
-      return fail3(["home", i], `home[${i}] must be a path relative to HOME`);
+    if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((seg3) => seg3 === ".." || seg3 === "")) {
+      return fail4(["home", i], `home[${i}] must be a path relative to HOME`);
     }
     return value;
   });
@@ -7943,8 +7943,8 @@ function compileRoute(spec, where = "route") {
     method,
     pattern,
     target,
-    match(path18, settings) {
-      const found = regex.exec(path18);
+    match(path20, settings) {
+      const found = regex.exec(path20);
       if (!found) return void 0;
       const params = {};
       for (const [i, name] of names.entries()) {
@@ -8695,8 +8695,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path18) {
-  const entries = (path18 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path20) {
+  const entries = (path20 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -9085,15 +9085,15 @@ var init_installs = __esm({
 
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs22 = require("node:fs");
+  const fs28 = require("node:fs");
   const net3 = require("node:net");
-  const os7 = require("node:os");
+  const os8 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs22.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs22.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs28.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs28.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
-  const fail3 = (reason) => {
+  const fail4 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
     process.exit(125);
   };
@@ -9127,25 +9127,25 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs22.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail3(`canary: the ${ns} namespace is the host's`);
+      if (fs28.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
     }
-    const interfaces = Object.keys(os7.networkInterfaces());
-    if (interfaces.some((name) => name !== "lo")) fail3(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs22.readFileSync("/proc/self/status", "utf8");
-    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail3("canary: no_new_privs is not set");
-    for (const path18 of c.mustNotExist) {
+    const interfaces = Object.keys(os8.networkInterfaces());
+    if (interfaces.some((name) => name !== "lo")) fail4(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
+    const status = fs28.readFileSync("/proc/self/status", "utf8");
+    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail4("canary: no_new_privs is not set");
+    for (const path20 of c.mustNotExist) {
       let exists = true;
       try {
-        fs22.lstatSync(path18);
+        fs28.lstatSync(path20);
       } catch {
         exists = false;
       }
-      if (exists) fail3(`canary: ${path18} is visible in the jail`);
+      if (exists) fail4(`canary: ${path20} is visible in the jail`);
     }
     const walk = (root, dir) => {
       let entries = [];
       try {
-        entries = fs22.readdirSync(dir);
+        entries = fs28.readdirSync(dir);
       } catch {
         return;
       }
@@ -9154,14 +9154,14 @@ function jailInitMain() {
         if (c.exposed.includes(p)) continue;
         let isDir2 = false;
         try {
-          isDir2 = fs22.lstatSync(p).isDirectory();
+          isDir2 = fs28.lstatSync(p).isDirectory();
         } catch {
         }
         if (isDir2 && c.exposed.some((e) => e.startsWith(p + "/"))) {
           walk(root, p);
           continue;
         }
-        fail3(
+        fail4(
           `canary: ${root} is not masked: it shows ${p}, which the guard did not put there. The jail is not the one planned (a bwrap or kernel that skipped a mount?); run \`agent-guard doctor\` on this machine and do not run agents here until it passes`
         );
       }
@@ -9170,11 +9170,11 @@ function jailInitMain() {
     for (const file of c.emptyFiles) {
       let size = -1;
       try {
-        size = fs22.readFileSync(file).length;
+        size = fs28.readFileSync(file).length;
       } catch {
         size = 0;
       }
-      if (size !== 0) fail3(`canary: the credential file ${file} is readable in the jail`);
+      if (size !== 0) fail4(`canary: the credential file ${file} is readable in the jail`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -9187,7 +9187,7 @@ function jailInitMain() {
       tryUdp("2001:4860:4860::8888", 53, "udp6")
     ]);
     const leak = reached.find((r) => r !== void 0);
-    if (leak) fail3(`canary: ${leak}`);
+    if (leak) fail4(`canary: ${leak}`);
   };
   const startBridges = async () => {
     for (const bridge of config.bridges) {
@@ -9206,7 +9206,7 @@ function jailInitMain() {
       await new Promise((resolve3, reject) => {
         server.once("error", reject);
         server.listen(bridge.port, "127.0.0.1", () => resolve3());
-      }).catch((err) => fail3(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
+      }).catch((err) => fail4(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
       const v6 = net3.createServer((inside) => server.emit("connection", inside));
       v6.on("error", () => v6.close());
       v6.listen(bridge.port, "::1");
@@ -9214,24 +9214,24 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs22.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs28.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs22.existsSync(dir)) {
-            fs22.mkdirSync(dir, { mode: 448 });
+          if (!fs28.existsSync(dir)) {
+            fs28.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs22.writeFileSync(target, file2.content, { mode: 384 });
+        fs28.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs22.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs28.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
-      fail3(`home: cannot prepare ${config.home}: ${err.message}`);
+      fail4(`home: cannot prepare ${config.home}: ${err.message}`);
     }
     await canary();
     await startBridges();
@@ -9259,7 +9259,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs22.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs28.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -9267,11 +9267,11 @@ function jailInitMain() {
     process.setgid(config.bridgeGid);
     process.setuid(config.bridgeUid);
     child.on("exit", (code3, signal) => {
-      const signals = os7.constants.signals;
+      const signals = os8.constants.signals;
       process.exit(code3 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
-  main2().catch((err) => fail3(`init: ${err.message}`));
+  main2().catch((err) => fail4(`init: ${err.message}`));
 }
 function jailInitSource() {
   return `(${jailInitMain.toString()})();
@@ -9644,6 +9644,14 @@ function exposeInstalls(input, workspace2, masked, credentials) {
       );
     }
   }
+  for (const program of input.alsoVisible ?? []) {
+    try {
+      exposer.require(program);
+    } catch (err) {
+      if (!(err instanceof ExposeError)) throw err;
+      throw new GuardError("filesystem", `${program}, which the agent's tools run, cannot be shown in the jail: ${err.message}`);
+    }
+  }
   for (const dir of (input.env.PATH ?? "").split(":")) exposer.pathDir(dir);
   return exposer.result();
 }
@@ -9745,6 +9753,7 @@ function planJail(input, workspace2) {
   args.push("--dir", JAIL_DIR);
   args.push("--ro-bind", import_node_path9.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
   args.push("--ro-bind", configFile, `${JAIL_DIR}/config.json`);
+  if (input.toolsDir) args.push("--ro-bind", input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push("--bind", input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
   args.push(
@@ -10112,6 +10121,1868 @@ var init_egress = __esm({
   }
 });
 
+// src/guard/grants/graphql.ts
+function lex(doc) {
+  const out = [];
+  let i = 0;
+  while (i < doc.length) {
+    const c = doc[i];
+    if (/[\s,\ufeff]/.test(c)) {
+      i++;
+    } else if (c === "#") {
+      while (i < doc.length && doc[i] !== "\n" && doc[i] !== "\r") i++;
+    } else if (doc.startsWith('"""', i)) {
+      const end = doc.indexOf('"""', i + 3);
+      if (end < 0) throw new Error("unterminated block string");
+      out.push({ kind: "string", value: doc.slice(i + 3, end) });
+      i = end + 3;
+    } else if (c === '"') {
+      let j = i + 1;
+      let value = "";
+      while (j < doc.length && doc[j] !== '"') {
+        if (doc[j] === "\n") throw new Error("line break in a string");
+        if (doc[j] === "\\") {
+          const e = doc[j + 1];
+          if (e === "u") {
+            value += String.fromCharCode(parseInt(doc.slice(j + 2, j + 6), 16));
+            j += 6;
+            continue;
+          }
+          value += { n: "\n", t: "	", r: "\r", b: "\b", f: "\f" }[e] ?? e;
+          j += 2;
+          continue;
+        }
+        value += doc[j++];
+      }
+      if (j >= doc.length) throw new Error("unterminated string");
+      out.push({ kind: "string", value });
+      i = j + 1;
+    } else if (doc.startsWith("...", i)) {
+      out.push({ kind: "punct", value: "..." });
+      i += 3;
+    } else if ("!$&()[]{}:=@|".includes(c)) {
+      out.push({ kind: "punct", value: c });
+      i++;
+    } else if (/[_A-Za-z]/.test(c)) {
+      const m = /^[_A-Za-z][_0-9A-Za-z]*/.exec(doc.slice(i, i + 256));
+      out.push({ kind: "name", value: m[0] });
+      i += m[0].length;
+    } else if (/[-0-9]/.test(c)) {
+      const m = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(doc.slice(i, i + 64));
+      if (!m) throw new Error(`unexpected "${c}"`);
+      out.push({ kind: "number", value: m[0] });
+      i += m[0].length;
+    } else {
+      throw new Error(`unexpected character "${c}"`);
+    }
+  }
+  return out;
+}
+function graphqlRefusal(input) {
+  if (typeof input.query !== "string") return "GraphQL request without a query";
+  const variables = input.variables && typeof input.variables === "object" ? input.variables : {};
+  let tokens;
+  try {
+    tokens = lex(input.query);
+  } catch (err) {
+    return `GraphQL query does not lex: ${err.message}`;
+  }
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const next = () => tokens[pos++];
+  const expect = (value) => {
+    const t = next();
+    if (!t || t.value !== value) throw new Error(`expected "${value}"`);
+  };
+  const skipValue = () => {
+    const t = next();
+    if (!t) throw new Error("unexpected end");
+    if (t.value === "$") return { variable: next().value };
+    if (t.value === "[" || t.value === "{") {
+      const close = t.value === "[" ? "]" : "}";
+      while (peek() && peek().value !== close) {
+        if (t.value === "{") {
+          next();
+          expect(":");
+        }
+        skipValue();
+      }
+      expect(close);
+    }
+    return t;
+  };
+  const skipDirectives = () => {
+    while (peek()?.value === "@") {
+      next();
+      next();
+      if (peek()?.value === "(") parseArgs2();
+    }
+  };
+  const parseArgs2 = () => {
+    const args = /* @__PURE__ */ new Map();
+    expect("(");
+    while (peek() && peek().value !== ")") {
+      const name = next().value;
+      expect(":");
+      args.set(name, skipValue());
+    }
+    expect(")");
+    return args;
+  };
+  const parseSelectionSet = (depth) => {
+    if (depth > 30) throw new Error("nested too deeply");
+    const fields = [];
+    expect("{");
+    while (peek() && peek().value !== "}") {
+      if (peek().value === "...") {
+        next();
+        if (peek()?.value === "on") {
+          next();
+          next();
+        } else if (peek()?.value !== "{" && peek()?.value !== "@") next();
+        skipDirectives();
+        if (peek()?.value === "{") parseSelectionSet(depth + 1);
+        fields.push("fragment");
+        continue;
+      }
+      let name = next().value;
+      if (peek()?.value === ":") {
+        next();
+        name = next().value;
+      }
+      const args = peek()?.value === "(" ? parseArgs2() : /* @__PURE__ */ new Map();
+      skipDirectives();
+      if (depth > 0 && (input.nestedDeny.includes(name) || name === "repository" && args.size > 0)) {
+        throw new Refusal2(`GraphQL field "${name}" reaches beyond the triggering repository`);
+      }
+      if (peek()?.value === "{") parseSelectionSet(depth + 1);
+      fields.push({ name, args });
+    }
+    expect("}");
+    return fields;
+  };
+  class Refusal2 extends Error {
+  }
+  const valueOf = (arg) => arg && "variable" in arg ? variables[arg.variable] : arg?.kind === "string" ? arg.value : void 0;
+  try {
+    if (tokens.length === 0) return "empty GraphQL document";
+    while (pos < tokens.length) {
+      const t = peek();
+      let type = "query";
+      if (t.value === "fragment") {
+        next();
+        next();
+        expect("on");
+        next();
+        skipDirectives();
+        parseSelectionSet(1);
+        continue;
+      }
+      if (t.kind === "name") {
+        type = next().value;
+        if (type !== "query") return `GraphQL ${type} refused: writes go through the REST routes the grants allow`;
+        if (peek()?.kind === "name") next();
+        if (peek()?.value === "(") {
+          let depth = 0;
+          do {
+            const v = next()?.value;
+            if (v === "(") depth++;
+            if (v === ")") depth--;
+            if (v === void 0) throw new Error("unterminated variable definitions");
+          } while (depth > 0);
+        }
+        skipDirectives();
+      }
+      for (const root of parseSelectionSet(0)) {
+        if (root === "fragment") return "GraphQL fragments at the root are refused";
+        if (!input.roots.includes(root.name)) return `GraphQL root field "${root.name}" is not allowed (only ${input.roots.join(", ")})`;
+        if (root.name === "repository") {
+          const owner = valueOf(root.args.get("owner"));
+          const name = valueOf(root.args.get("name"));
+          if (typeof owner !== "string" || typeof name !== "string" || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
+            return `GraphQL repository ${String(owner)}/${String(name)} is not the triggering repository ${input.owner}/${input.repo}`;
+          }
+        }
+      }
+    }
+    return void 0;
+  } catch (err) {
+    if (err instanceof Refusal2) return err.message;
+    return `GraphQL query does not parse: ${err.message}`;
+  }
+}
+var init_graphql = __esm({
+  "src/guard/grants/graphql.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/grants/github.ts
+function githubApiBase(env) {
+  return parseUpstream(env.GITHUB_API_URL || "https://api.github.com", "GITHUB_API_URL");
+}
+function createGitHubClient(base, token) {
+  if (!token || /[\r\n\0]/.test(token)) throw new GuardError("grants", "the GitHub token is empty or holds a line break");
+  const client = base.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const raw = (method, path20, headers, body, onResponse) => {
+    const req2 = client.request(
+      {
+        protocol: base.protocol,
+        hostname: base.hostname.replace(/^\[|\]$/g, ""),
+        port: base.port || void 0,
+        method,
+        // GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql.
+        path: path20 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path20,
+        agent,
+        timeout: TIMEOUT_MS2,
+        headers: {
+          accept: "application/vnd.github+json",
+          "user-agent": "agent-guard",
+          "x-github-api-version": "2022-11-28",
+          ...headers,
+          authorization: `Bearer ${token}`,
+          ...body ? { "content-type": "application/json", "content-length": body.length } : {}
+        }
+      },
+      onResponse
+    );
+    req2.on("timeout", () => req2.destroy(new Error("GitHub API timed out")));
+    req2.end(body);
+    return req2;
+  };
+  return {
+    base,
+    raw,
+    request(method, path20, body, headers = {}) {
+      return new Promise((resolve3, reject) => {
+        const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
+        const req2 = raw(method, path20, headers, payload, (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let data = text;
+            try {
+              data = text ? JSON.parse(text) : void 0;
+            } catch {
+            }
+            resolve3({ status: res.statusCode ?? 502, headers: res.headers, data });
+          });
+        });
+        req2.on("error", reject);
+      });
+    }
+  };
+}
+async function expectOk(github, method, path20, body) {
+  const res = await github.request(method, path20, body);
+  if (res.status < 200 || res.status >= 300) {
+    const message = res.data?.message;
+    throw new GitHubError(res.status, `${method} ${path20.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
+  }
+  return res;
+}
+var import_node_http3, import_node_https2, GitHubError, TIMEOUT_MS2;
+var init_github = __esm({
+  "src/guard/grants/github.ts"() {
+    "use strict";
+    import_node_http3 = __toESM(require("node:http"));
+    import_node_https2 = __toESM(require("node:https"));
+    init_errors();
+    init_providers2();
+    GitHubError = class extends Error {
+      constructor(status, message) {
+        super(message);
+        this.status = status;
+      }
+      status;
+    };
+    TIMEOUT_MS2 = 6e4;
+  }
+});
+
+// src/guard/grants/perform.ts
+function inline(c) {
+  return { path: c.path, body: c.body, line: c.line, side: c.side, start_line: c.startLine, start_side: c.startSide };
+}
+async function performRequest(req2, github, ctx, state) {
+  const repo = `/repos/${seg(ctx.owner)}/${seg(ctx.repo)}`;
+  switch (req2.kind) {
+    case "comment.create": {
+      const res = await github.request("POST", `${repo}/issues/${req2.number}/comments`, { body: req2.body });
+      const id = res.data?.id;
+      if (res.status === 201 && typeof id === "number") state.ownComments.push(id);
+      return res;
+    }
+    case "comment.update":
+      return github.request("PATCH", `${repo}/issues/comments/${req2.commentId}`, { body: req2.body });
+    case "review-comment.update":
+      return github.request("PATCH", `${repo}/pulls/comments/${req2.commentId}`, { body: req2.body });
+    case "labels.add":
+      return github.request("POST", `${repo}/issues/${req2.number}/labels`, { labels: req2.labels });
+    case "labels.remove":
+      return github.request("DELETE", `${repo}/issues/${req2.number}/labels/${seg(req2.label)}`);
+    case "review.create":
+      return github.request("POST", `${repo}/pulls/${req2.number}/reviews`, {
+        body: req2.body || void 0,
+        event: req2.event,
+        commit_id: req2.commitId,
+        comments: req2.comments.length ? req2.comments.map(inline) : void 0
+      });
+    case "review.comment": {
+      const commitId = req2.commitId ?? (await expectOk(github, "GET", `${repo}/pulls/${req2.number}`)).data.head.sha;
+      return github.request("POST", `${repo}/pulls/${req2.number}/comments`, { ...inline(req2), commit_id: commitId });
+    }
+    case "review.reply":
+      return github.request("POST", `${repo}/pulls/${req2.number}/comments/${req2.commentId}/replies`, { body: req2.body });
+    case "pull-request.create":
+      throw new Error("pull requests are opened from the change set when the agent exits");
+  }
+}
+function deferredResponse(req2, ctx, state, serial) {
+  const now = (/* @__PURE__ */ new Date()).toISOString();
+  const url = `https://${ctx.serverHost}/${ctx.owner}/${ctx.repo}/issues/${ctx.number ?? ""}`;
+  switch (req2.kind) {
+    case "comment.create": {
+      const id = DEFERRED_ID_BASE + serial;
+      state.ownComments.push(id);
+      return { status: 201, data: { id, body: req2.body, html_url: `${url}#deferred-${id}`, created_at: now, updated_at: now, user: { login: "agent-guard-deferred" } } };
+    }
+    case "comment.update":
+    case "review-comment.update":
+      return { status: 200, data: { id: req2.commentId, body: req2.body, html_url: `${url}#deferred-${req2.commentId}`, updated_at: now } };
+    case "labels.add":
+      return { status: 200, data: req2.labels.map((name) => ({ name })) };
+    case "labels.remove":
+      return { status: 200, data: [] };
+    case "review.create":
+      return { status: 200, data: { id: DEFERRED_ID_BASE + serial, state: req2.event === "COMMENT" ? "COMMENTED" : req2.event, body: req2.body } };
+    case "review.comment":
+    case "review.reply":
+      return { status: 201, data: { id: DEFERRED_ID_BASE + serial, body: req2.body, html_url: `${url}#deferred` } };
+    case "pull-request.create":
+      return { status: 202, data: { message: "agent-guard opens this pull request from the checked changes when the agent exits" } };
+  }
+}
+var seg, DEFERRED_ID_BASE;
+var init_perform = __esm({
+  "src/guard/grants/perform.ts"() {
+    "use strict";
+    init_github();
+    seg = encodeURIComponent;
+    DEFERRED_ID_BASE = 9e11;
+  }
+});
+
+// rules/grants.yml
+var grants_default;
+var init_grants = __esm({
+  "rules/grants.yml"() {
+    grants_default = "# Grants: the narrow things a jailed agent may ask the guard to do with a GitHub token it never sees\n# (`agent-guard run --grant KIND[=VALUES][;CAP=N]...`). Loaded and validated by\n# src/guard/grants/rules.ts; the policy itself is src/guard/grants/policy.ts.\n#\n# routes         REST writes the guard's GitHub bridge understands, each turned into one request kind\n#                ({name} matches one path segment). Every other write is refused.\n# grants         per grant kind: the request kinds it allows, its caps (each overridable on the command\n#                line as `;CAP=N`), and for `review` the review events it allows by default.\n# reads          GET routes of the triggering repository the bridge forwards with the token.\n# graphql-roots  root fields a GraphQL query may use (repository only for the triggering repository);\n#                mutations and subscriptions are always refused.\n# graphql-nested-deny  fields refused anywhere in a query.\n# credential-shapes  text shaped like a credential: a request carrying one is refused.\n# github-hosts   hosts whose links and images stay live in published text; others are made inert.\n# pull-request-exclude  paths a pull request never touches unless the grant names globs itself.\n\nroutes:\n  POST /repos/{owner}/{repo}/issues/{number}/comments: comment.create\n  PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}: comment.update\n  PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}: review-comment.update\n  POST /repos/{owner}/{repo}/issues/{number}/labels: labels.add\n  DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}: labels.remove\n  POST /repos/{owner}/{repo}/pulls/{number}/reviews: review.create\n  POST /repos/{owner}/{repo}/pulls/{number}/comments: review.comment\n  POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies: review.reply\n  POST /repos/{owner}/{repo}/pulls: pull-request.create\n\ngrants:\n  comment:\n    requests: [comment.create, comment.update]\n    caps: { max: 3, max-edits: 10, max-bytes: 65536, max-mentions: 3 }\n  label:\n    requests: [labels.add, labels.remove]\n    caps: { max: 20 }\n  review:\n    requests: [review.create, review.comment, review.reply]\n    # Review events the grant allows unless it names its own (`review=comment,request-changes`).\n    # An approval from the workflow token can satisfy branch protection: never by default.\n    values: [comment, request-changes, approve]\n    default-values: [comment]\n    caps: { max: 1, max-comments: 30, max-bytes: 65536, max-mentions: 3 }\n  pull-request:\n    requests: [pull-request.create]\n    caps: { max: 1, max-files: 100, max-file-bytes: 1048576, max-total-bytes: 5242880, max-bytes: 65536, max-mentions: 3 }\n  update-comment:\n    requests: [comment.update, review-comment.update]\n    caps: { max: 60, max-bytes: 65536, max-mentions: 3 }\n\nreads:\n  - GET /repos/{owner}/{repo}\n  - GET /repos/{owner}/{repo}/labels\n  - GET /repos/{owner}/{repo}/labels/{name}\n  - GET /repos/{owner}/{repo}/issues/{number}\n  - GET /repos/{owner}/{repo}/issues/{number}/comments\n  - GET /repos/{owner}/{repo}/issues/{number}/labels\n  - GET /repos/{owner}/{repo}/issues/{number}/timeline\n  - GET /repos/{owner}/{repo}/issues/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/pulls/{number}\n  - GET /repos/{owner}/{repo}/pulls/{number}/files\n  - GET /repos/{owner}/{repo}/pulls/{number}/commits\n  - GET /repos/{owner}/{repo}/pulls/{number}/comments\n  - GET /repos/{owner}/{repo}/pulls/{number}/reviews\n  - GET /repos/{owner}/{repo}/pulls/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/commits/{ref}\n  - GET /repos/{owner}/{repo}/compare/{basehead}\n\nread-query: [per_page, page, state, sort, direction, since, labels, ref]\n\ngraphql-roots: [repository, __typename]\n# Fields below the root that reach other repositories, owners or the whole site: refused anywhere in a\n# query (a `repository` field with arguments is refused too; without them it is the same repository).\ngraphql-nested-deny: [repositories, repositoriesContributedTo, organization, organizations, user, search, enterprise, topRepositories, pinnedItems, starredRepositories, watching, sponsoring, forks]\n\ncredential-shapes:\n  - { name: GitHub token, pattern: '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}' }\n  - { name: GitHub fine-grained token, pattern: '\\bgithub_pat_[A-Za-z0-9_]{22,255}' }\n  - { name: npm token, pattern: '\\bnpm_[A-Za-z0-9]{36}' }\n  - { name: PyPI token, pattern: '\\bpypi-[A-Za-z0-9_-]{50,}' }\n  - { name: AWS access key id, pattern: '\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b' }\n  - { name: Google API key, pattern: '\\bAIza[0-9A-Za-z_-]{35}' }\n  - { name: Anthropic key, pattern: '\\bsk-ant-[A-Za-z0-9_-]{20,}' }\n  - { name: OpenAI-style key, pattern: '\\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_-]{20,}' }\n  - { name: Hugging Face token, pattern: '\\bhf_[A-Za-z0-9]{30,}' }\n  - { name: GitLab token, pattern: '\\bglpat-[A-Za-z0-9_-]{20,}' }\n  - { name: Slack token, pattern: '\\bxox[abposr]-[A-Za-z0-9-]{10,}' }\n  - { name: private key, pattern: '-----BEGIN [A-Z ]*PRIVATE KEY-----' }\n  - { name: JSON web token, pattern: '\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}' }\n\ngithub-hosts: [github.com, '*.github.com', '*.githubusercontent.com']\n\npull-request-exclude:\n  - .github/**\n  - .gitmodules\n  - .gitattributes\n  - '**/CLAUDE.md'\n  - '**/AGENTS.md'\n  - '**/GEMINI.md'\n  - .claude/**\n  - .gemini/**\n  - .codex/**\n  - .cursor/**\n  - .mcp.json\n  - .vscode/**\n  - .devcontainer/**\n  - .husky/**\n  - .pre-commit-config.yaml\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n";
+  }
+});
+
+// src/guard/grants/rules.ts
+function fail2(where, message) {
+  throw new GuardError("grants", `rules/grants.yml: ${where}: ${message}`);
+}
+function compileRoutePattern(spec, where) {
+  const m = /^(GET|POST|PUT|PATCH|DELETE) (\/[A-Za-z0-9_{}/.-]*)$/.exec(spec);
+  if (!m) fail2(where, `bad route "${spec}" (want "METHOD /path")`);
+  const parts = m[2].split("/").slice(1);
+  const names = [];
+  for (const part of parts) {
+    const ph = /^\{([a-z_]+)\}$/.exec(part);
+    if (ph) names.push(ph[1]);
+    else if (/[{}]/.test(part)) fail2(where, `placeholder must be a whole segment in "${spec}"`);
+  }
+  return {
+    method: m[1],
+    pattern: m[2],
+    names,
+    match(segments) {
+      if (segments.length !== parts.length) return void 0;
+      const out = {};
+      for (let i = 0; i < parts.length; i++) {
+        const ph = /^\{([a-z_]+)\}$/.exec(parts[i]);
+        if (ph) out[ph[1]] = segments[i];
+        else if (parts[i] !== segments[i]) return void 0;
+      }
+      return out;
+    }
+  };
+}
+function stringList2(value, where) {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) fail2(where, "must be a list of strings");
+  return value;
+}
+function oneOf(value, allowed, where) {
+  if (typeof value !== "string" || !allowed.includes(value)) fail2(where, `"${String(value)}" is not one of ${allowed.join(", ")}`);
+  return value;
+}
+function onlyKeys(obj3, keys, where) {
+  for (const k of Object.keys(obj3)) if (!keys.includes(k)) fail2(where, `unknown key "${k}"`);
+}
+function parseGrantRules(text) {
+  const doc = (0, import_yaml14.parse)(text);
+  if (!doc || typeof doc !== "object") fail2("top", "not a mapping");
+  onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-nested-deny", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
+  const routes = Object.entries(doc.routes ?? {}).map(([spec, kind]) => ({
+    route: compileRoutePattern(spec, `routes.${spec}`),
+    kind: oneOf(kind, REQUEST_KINDS, `routes.${spec}`)
+  }));
+  const grantsRaw = doc.grants ?? {};
+  const grants = {};
+  for (const kind of GRANT_KINDS) {
+    const raw = grantsRaw[kind];
+    const where = `grants.${kind}`;
+    if (!raw || typeof raw !== "object") fail2(where, "missing");
+    onlyKeys(raw, ["requests", "caps", "values", "default-values"], where);
+    const caps = {};
+    for (const [cap, n] of Object.entries(raw.caps ?? {})) {
+      if (!Number.isInteger(n) || n < 0) fail2(`${where}.caps.${cap}`, "must be a whole number");
+      caps[cap] = n;
+    }
+    if (caps.max === void 0) fail2(`${where}.caps`, "needs max");
+    const rule = { requests: stringList2(raw.requests, `${where}.requests`).map((r) => oneOf(r, REQUEST_KINDS, `${where}.requests`)), caps };
+    if (raw.values !== void 0) {
+      rule.values = stringList2(raw.values, `${where}.values`);
+      rule.defaultValues = stringList2(raw["default-values"] ?? [], `${where}.default-values`);
+      for (const v of rule.defaultValues) if (!rule.values.includes(v)) fail2(`${where}.default-values`, `"${v}" is not in values`);
+    }
+    grants[kind] = rule;
+  }
+  for (const k of Object.keys(grantsRaw)) oneOf(k, GRANT_KINDS, "grants");
+  const credentialShapes = (doc["credential-shapes"] ?? []).map((c, i) => {
+    const where = `credential-shapes[${i}]`;
+    if (typeof c?.name !== "string" || typeof c?.pattern !== "string") fail2(where, "needs name and pattern");
+    try {
+      return { name: c.name, pattern: new RegExp(c.pattern) };
+    } catch (err) {
+      return fail2(where, `pattern does not compile: ${err.message}`);
+    }
+  });
+  return {
+    routes,
+    grants,
+    reads: stringList2(doc.reads, "reads").map((r) => compileRoutePattern(r, `reads.${r}`)),
+    readQuery: stringList2(doc["read-query"], "read-query"),
+    graphqlRoots: stringList2(doc["graphql-roots"], "graphql-roots"),
+    graphqlNestedDeny: stringList2(doc["graphql-nested-deny"], "graphql-nested-deny"),
+    credentialShapes,
+    githubHosts: stringList2(doc["github-hosts"], "github-hosts"),
+    pullRequestExclude: stringList2(doc["pull-request-exclude"], "pull-request-exclude")
+  };
+}
+function grantRules() {
+  cached4 ??= parseGrantRules(grants_default);
+  return cached4;
+}
+var import_yaml14, REQUEST_KINDS, GRANT_KINDS, cached4;
+var init_rules = __esm({
+  "src/guard/grants/rules.ts"() {
+    "use strict";
+    import_yaml14 = __toESM(require_dist());
+    init_grants();
+    init_errors();
+    REQUEST_KINDS = [
+      "comment.create",
+      "comment.update",
+      "review-comment.update",
+      "labels.add",
+      "labels.remove",
+      "review.create",
+      "review.comment",
+      "review.reply",
+      "pull-request.create"
+    ];
+    GRANT_KINDS = ["comment", "label", "review", "pull-request", "update-comment"];
+  }
+});
+
+// src/guard/grants/text.ts
+function secretForms(secret) {
+  const bytes2 = Buffer.from(secret, "utf8");
+  const forms = /* @__PURE__ */ new Set([secret, bytes2.toString("hex"), bytes2.toString("hex").toUpperCase(), encodeURIComponent(secret)]);
+  for (let pad = 0; pad < 3; pad++) {
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes2]).toString("base64");
+    const skip = [0, 2, 3][pad];
+    const whole = Math.floor((pad + bytes2.length) / 3) * 4;
+    const core = encoded.slice(skip, whole);
+    if (core.length >= MIN_FORM_LENGTH) {
+      forms.add(core);
+      forms.add(core.replace(/\+/g, "-").replace(/\//g, "_"));
+    }
+  }
+  return [...forms].filter((f) => f.length >= MIN_FORM_LENGTH);
+}
+function percentDecoded(text) {
+  return text.replace(/(%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+function findSecret(text, secrets, shapes) {
+  const views = [text, text.replace(INVISIBLE, "")];
+  views.push(percentDecoded(views[1]));
+  for (const secret of secrets) {
+    if (secret.length < MIN_FORM_LENGTH) continue;
+    for (const form2 of secretForms(secret)) {
+      if (views.some((v) => v.includes(form2))) return "it carries a secret the guard holds";
+    }
+  }
+  for (const shape of shapes) {
+    if (views.some((v) => shape.pattern.test(v))) return `it carries something shaped like a credential (${shape.name})`;
+  }
+  return void 0;
+}
+function countMentions(text) {
+  return [...text.matchAll(MENTION)].length;
+}
+function hostAllowed(host, githubHosts) {
+  const h = host.toLowerCase().replace(/^[^@]*@/, "").replace(/:[0-9]*$/, "").replace(/\.$/, "");
+  return githubHosts.some((g) => g.startsWith("*.") ? h.endsWith(g.slice(1)) : h === g);
+}
+function defangLinks(text, githubHosts) {
+  return text.replace(URL_LIKE, (whole, lead, host, rest) => {
+    const isWww = lead.toLowerCase() === "www.";
+    const fullHost = isWww ? `www.${host}` : host;
+    if (lead === "//" && /^[A-Za-z_-]+$/.test(host)) return whole;
+    if (hostAllowed(fullHost, githubHosts)) return whole;
+    const safeHost = fullHost.replace(/[[\]]/g, "").replace(/[.%:]/g, (c) => `[${c}]`);
+    if (isWww) return safeHost + rest;
+    const safeLead = lead === "//" ? "[//]" : lead.replace("://", "[:]//");
+    return safeLead + safeHost + rest;
+  });
+}
+function neutralise(text, githubHosts, allowLinks) {
+  let out = text.replace(MENTION, (_m, before, who) => `${before}\`@${who}\``);
+  out = out.replace(SLASH_COMMAND, (_m, lead, command2) => `${lead}\`/${command2}\``);
+  if (!allowLinks) out = defangLinks(out, githubHosts);
+  return out;
+}
+function checkText(text, policy, what) {
+  if (typeof text !== "string") return { ok: false, reason: `${what} is not text` };
+  const bytes2 = Buffer.byteLength(text, "utf8");
+  if (bytes2 > policy.maxBytes) return { ok: false, reason: `${what} is ${bytes2} bytes, over the cap of ${policy.maxBytes}` };
+  if (text.includes("\0")) return { ok: false, reason: `${what} holds a NUL byte` };
+  const secret = findSecret(text, policy.secrets, policy.credentialShapes);
+  if (secret) return { ok: false, reason: `${what} refused: ${secret}` };
+  const mentions = countMentions(text);
+  if (policy.maxMentions !== void 0 && mentions > policy.maxMentions) {
+    return { ok: false, reason: `${what} mentions ${mentions} users or teams, over the cap of ${policy.maxMentions}` };
+  }
+  return { ok: true, text: neutralise(text, policy.githubHosts, policy.allowLinks) };
+}
+var MIN_FORM_LENGTH, INVISIBLE, MENTION, SLASH_COMMAND, URL_LIKE;
+var init_text = __esm({
+  "src/guard/grants/text.ts"() {
+    "use strict";
+    MIN_FORM_LENGTH = 8;
+    INVISIBLE = /[\p{Cf}\u200b-\u200d\u2060\ufeff]/gu;
+    MENTION = /(^|[^\w`/@.-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]+)?)(?![\w`@-])/g;
+    SLASH_COMMAND = /^([ \t>]*)\/([A-Za-z][\w-]*)/gm;
+    URL_LIKE = /((?:[a-z][a-z0-9+.-]*:)?\/\/|\bwww\.)(\[[0-9A-Fa-f:.]+\]|[^\s/?#<>"'`)\]\\[]+)([^\s<>"'`)\]]*)/gi;
+  }
+});
+
+// src/guard/grants/policy.ts
+function newGrantState() {
+  return { counts: /* @__PURE__ */ new Map(), ownComments: [] };
+}
+function textPolicy(input, grant) {
+  const rules = grantRules();
+  return {
+    secrets: input.secrets,
+    credentialShapes: rules.credentialShapes,
+    githubHosts: [...rules.githubHosts, input.context.serverHost],
+    allowLinks: input.allowLinks,
+    maxBytes: grant.caps["max-bytes"] ?? 65536,
+    maxMentions: grant.caps["max-mentions"]
+  };
+}
+function checkedText(input, grant, text, what, maxBytes) {
+  const policy = textPolicy(input, grant);
+  const verdict = checkText(typeof text === "string" ? text : void 0, maxBytes ? { ...policy, maxBytes } : policy, what);
+  if (!verdict.ok) refuse(verdict.reason);
+  return verdict.text;
+}
+function sameRepository(req2, ctx) {
+  if (req2.owner.toLowerCase() !== ctx.owner.toLowerCase() || req2.repo.toLowerCase() !== ctx.repo.toLowerCase()) {
+    refuse(`${req2.owner}/${req2.repo} is not the triggering repository ${ctx.owner}/${ctx.repo}`);
+  }
+}
+function triggeringNumber(number, ctx, needPullRequest) {
+  if (ctx.number === void 0) refuse("the triggering event has no issue or pull request to act on");
+  if (number !== ctx.number) refuse(`#${number} is not the triggering ${ctx.isPullRequest ? "pull request" : "issue"} #${ctx.number}`);
+  if (needPullRequest && !ctx.isPullRequest) refuse(`#${number} is an issue, not a pull request`);
+}
+function safeRepoPath(path20) {
+  if (typeof path20 !== "string" || !path20 || path20.startsWith("/") || path20.split("/").includes("..") || /[\u0000-\u001f]/.test(path20)) {
+    refuse("an inline comment names no valid repository path");
+  }
+  return path20;
+}
+function take(state, key2, cap, what, n = 1) {
+  const used = state.counts.get(key2) ?? 0;
+  if (cap !== void 0 && used + n > cap) refuse(`${what}: cap of ${cap} reached`);
+}
+function commit(state, key2, n = 1) {
+  state.counts.set(key2, (state.counts.get(key2) ?? 0) + n);
+}
+function grantFor(kind, grants) {
+  const rules = grantRules();
+  return grants.find((g) => rules.grants[g.kind].requests.includes(kind));
+}
+function checkRequest(req2, input, state) {
+  const { context: ctx, grants } = input;
+  const pending = [];
+  let grantKind;
+  try {
+    sameRepository(req2, ctx);
+    const byKind = (kind) => grants.find((g2) => g2.kind === kind);
+    let grant;
+    if (req2.kind === "comment.update" || req2.kind === "review-comment.update") {
+      const tracking = byKind("update-comment");
+      const trackingId = tracking?.commentId ?? ctx.trackingCommentId;
+      const ownIndex = req2.kind === "comment.update" ? state.ownComments.indexOf(req2.commentId) : -1;
+      if (tracking && trackingId !== void 0 && req2.commentId === trackingId) grant = tracking;
+      else if (ownIndex >= 0 && byKind("comment")) {
+        grant = byKind("comment");
+        req2.ownIndex = ownIndex;
+      } else if (!tracking && !byKind("comment")) refuse("no grant allows editing comments");
+      else refuse(`comment ${req2.commentId} is neither the tracking comment nor one the agent created in this run`);
+    } else {
+      grant = grantFor(req2.kind, grants);
+      if (!grant) refuse(`no grant allows ${req2.kind}`);
+    }
+    const g = grant;
+    grantKind = g.kind;
+    const count = (key2, cap, what, n = 1) => {
+      take(state, `${g.kind}:${key2}`, cap, what, n);
+      pending.push([`${g.kind}:${key2}`, n]);
+    };
+    let out;
+    switch (req2.kind) {
+      case "comment.create":
+        triggeringNumber(req2.number, ctx, false);
+        count("max", g.caps.max, "comments");
+        out = { ...req2, body: checkedText(input, g, req2.body, "comment body") };
+        break;
+      case "comment.update":
+      case "review-comment.update":
+        if (g.kind === "comment") count("max-edits", g.caps["max-edits"], "comment edits");
+        else count("max", g.caps.max, "tracking comment updates");
+        out = { ...req2, body: checkedText(input, g, req2.body, "comment body") };
+        break;
+      case "labels.add":
+      case "labels.remove": {
+        triggeringNumber(req2.number, ctx, false);
+        const names = req2.kind === "labels.add" ? req2.labels : [req2.label];
+        if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== "string")) refuse("no label names given");
+        const granted = names.map((name) => g.values.find((v) => v.toLowerCase() === name.toLowerCase()) ?? refuse(`label "${name.slice(0, 100)}" is not in the grant (${g.values.join(", ")})`));
+        count("max", g.caps.max, "label changes", names.length);
+        out = req2.kind === "labels.add" ? { ...req2, labels: granted } : { ...req2, label: granted[0] };
+        break;
+      }
+      case "review.create": {
+        triggeringNumber(req2.number, ctx, true);
+        const wanted = REVIEW_EVENT_VALUE[req2.event];
+        if (!wanted) refuse("a review needs an event (COMMENT, REQUEST_CHANGES or APPROVE); pending reviews are not granted");
+        if (!g.values.includes(wanted)) refuse(`a review with event ${req2.event} is not in the grant (${g.values.join(", ")})`);
+        count("max", g.caps.max, "reviews");
+        const comments = Array.isArray(req2.comments) ? req2.comments : [];
+        count("max-comments", g.caps["max-comments"], "inline review comments", comments.length);
+        out = {
+          ...req2,
+          body: req2.body ? checkedText(input, g, req2.body, "review body") : "",
+          comments: comments.map((c) => ({ ...c, path: safeRepoPath(c.path), body: checkedText(input, g, c.body, "inline comment") }))
+        };
+        break;
+      }
+      case "review.comment":
+        triggeringNumber(req2.number, ctx, true);
+        count("max-comments", g.caps["max-comments"], "inline review comments");
+        out = { ...req2, path: safeRepoPath(req2.path), body: checkedText(input, g, req2.body, "inline comment") };
+        break;
+      case "review.reply":
+        triggeringNumber(req2.number, ctx, true);
+        count("max-comments", g.caps["max-comments"], "inline review comments");
+        out = { ...req2, body: checkedText(input, g, req2.body, "reply") };
+        break;
+      case "pull-request.create":
+        count("max", g.caps.max, "pull requests");
+        out = {
+          ...req2,
+          title: checkedText(input, g, req2.title, "pull request title", 256).replace(/[\r\n]+/g, " "),
+          body: req2.body ? checkedText(input, g, req2.body, "pull request body") : ""
+        };
+        break;
+      default:
+        refuse(`unknown request kind ${req2.kind}`);
+        return { ok: false, reason: "unreachable" };
+    }
+    for (const [key2, n] of pending) commit(state, key2, n);
+    return { ok: true, grant: g.kind, request: out };
+  } catch (err) {
+    if (err instanceof Refused) return { ok: false, grant: grantKind, reason: err.message };
+    throw err;
+  }
+}
+var REVIEW_EVENT_VALUE, Refused, refuse;
+var init_policy = __esm({
+  "src/guard/grants/policy.ts"() {
+    "use strict";
+    init_rules();
+    init_text();
+    REVIEW_EVENT_VALUE = { COMMENT: "comment", REQUEST_CHANGES: "request-changes", APPROVE: "approve" };
+    Refused = class extends Error {
+    };
+    refuse = (reason) => {
+      throw new Refused(reason);
+    };
+  }
+});
+
+// src/guard/grants/bridge.ts
+function segmentsOf(path20) {
+  if (!path20.startsWith("/") || path20.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
+  return path20.slice(1).replace(/\/$/, "").split("/").map((raw) => {
+    let seg3;
+    try {
+      seg3 = decodeURIComponent(raw);
+    } catch {
+      throw new BridgeRefusal(400, "bad percent-encoding in the path");
+    }
+    if (seg3 === "" || seg3 === "." || seg3 === ".." || /[\u0000-\u001f\u007f/\\]/.test(seg3)) throw new BridgeRefusal(400, "path segment not allowed");
+    return seg3;
+  });
+}
+function inlineFrom(c) {
+  return {
+    path: c.path,
+    body: c.body,
+    line: asNumber(c.line) ?? asNumber(c.position),
+    side: asSide(c.side),
+    startLine: asNumber(c.start_line),
+    startSide: asSide(c.start_side)
+  };
+}
+function requestFromRest(kind, params, body) {
+  const target = { owner: params.owner, repo: params.repo };
+  const number = Number(params.number);
+  const id = Number(params.comment_id);
+  const text = (v) => typeof v === "string" ? v : void 0;
+  switch (kind) {
+    case "comment.create":
+      return { ...target, kind, number, body: text(body.body) };
+    case "comment.update":
+    case "review-comment.update":
+      return { ...target, kind, commentId: id, body: text(body.body) };
+    case "labels.add": {
+      const raw = Array.isArray(body) ? body : Array.isArray(body.labels) ? body.labels : [];
+      const labels = raw.map((l) => typeof l === "string" ? l : l?.name).filter((l) => typeof l === "string");
+      if (labels.length !== raw.length) throw new BridgeRefusal(422, "labels must be names");
+      return { ...target, kind, number, labels };
+    }
+    case "labels.remove":
+      return { ...target, kind, number, label: params.name };
+    case "review.create":
+      return {
+        ...target,
+        kind,
+        number,
+        body: typeof body.body === "string" ? body.body : "",
+        event: body.event,
+        commitId: typeof body.commit_id === "string" ? body.commit_id : void 0,
+        comments: Array.isArray(body.comments) ? body.comments.map((c) => inlineFrom(c ?? {})) : []
+      };
+    case "review.comment": {
+      const inReplyTo = asNumber(body.in_reply_to);
+      if (inReplyTo !== void 0) return { ...target, kind: "review.reply", number, commentId: inReplyTo, body: text(body.body) };
+      return { ...target, kind, number, commitId: typeof body.commit_id === "string" ? body.commit_id : void 0, ...inlineFrom(body) };
+    }
+    case "review.reply":
+      return { ...target, kind, number, commentId: id, body: text(body.body) };
+    case "pull-request.create":
+      return { ...target, kind, title: text(body.title), body: typeof body.body === "string" ? body.body : "", draft: body.draft === true };
+  }
+}
+function send(res, status, data) {
+  const body = data === void 0 ? "" : JSON.stringify(data);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+  return body.length;
+}
+function readBody(req2) {
+  return new Promise((resolve3, reject) => {
+    const chunks = [];
+    let size = 0;
+    req2.on("data", (c) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BridgeRefusal(413, `request body over ${MAX_BODY_BYTES} bytes`));
+        req2.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req2.on("end", () => resolve3(Buffer.concat(chunks)));
+    req2.on("error", reject);
+  });
+}
+function parseJson(raw) {
+  if (raw.length === 0) return {};
+  try {
+    const parsed = JSON.parse(raw.toString("utf8"));
+    if (parsed && typeof parsed === "object") return parsed;
+  } catch {
+  }
+  throw new BridgeRefusal(400, "request body is not a JSON object");
+}
+function createGitHubBridge(opts) {
+  const { policy, state, github, audit } = opts;
+  const ctx = policy.context;
+  const rules = grantRules();
+  let serial = 0;
+  const forward = (req2, res, path20, body, record, done) => {
+    const headers = {};
+    for (const name of FORWARDED_REQUEST_HEADERS) if (typeof req2.headers[name] === "string") headers[name] = req2.headers[name];
+    const upstreamOrigin = github.base.origin + github.base.pathname.replace(/\/+$/, "");
+    const upReq = github.raw(req2.method, path20, headers, body, (upRes) => {
+      const out = {};
+      for (const [name, value] of Object.entries(upRes.headers)) {
+        if (value === void 0 || DROPPED_RESPONSE_HEADERS.has(name)) continue;
+        out[name] = name === "link" && typeof value === "string" ? value.split(upstreamOrigin).join(opts.bridgeBase) : value;
+      }
+      res.writeHead(upRes.statusCode ?? 502, out);
+      upRes.on("data", (c) => record.responseBytes += c.length);
+      upRes.pipe(res);
+      upRes.on("end", () => {
+        record.status = upRes.statusCode ?? 502;
+        done();
+      });
+    });
+    upReq.on("error", (err) => {
+      if (!res.headersSent) send(res, 502, { message: `agent-guard: GitHub unreachable (${err.code ?? err.message})` });
+      else res.destroy();
+      record.status = 502;
+      record.refused = "upstream error";
+      done();
+    });
+  };
+  const handleWrite = async (kind, params, raw, record) => {
+    const request = requestFromRest(kind, params, parseJson(raw));
+    const verdict = checkRequest(request, policy, state);
+    record.provider = verdict.grant ?? "none";
+    if (!verdict.ok) throw new BridgeRefusal(403, verdict.reason);
+    const checked = verdict.request;
+    if (checked.kind === "pull-request.create") {
+      opts.onPullRequest(checked);
+      if (opts.defer) opts.defer(checked);
+      return deferredResponse(checked, ctx, state, ++serial);
+    }
+    if (opts.defer) {
+      opts.defer(checked);
+      return deferredResponse(checked, ctx, state, ++serial);
+    }
+    const res = await performRequest(checked, github, ctx, state);
+    return { status: res.status, data: res.data };
+  };
+  return import_node_http4.default.createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 5 * 6e4, headersTimeout: 6e4 }, (req2, res) => {
+    const started = Date.now();
+    const method = (req2.method ?? "").toUpperCase();
+    const rawTarget = req2.url ?? "";
+    const record = {
+      time: new Date(started).toISOString(),
+      kind: "grant",
+      method: method.replace(/[^A-Z]/g, "?").slice(0, 10),
+      route: rawTarget.split("?")[0].replace(/[^\x20-\x7e]/g, "?").slice(0, 200),
+      status: 0,
+      requestBytes: 0,
+      responseBytes: 0,
+      ms: 0
+    };
+    const done = () => {
+      record.ms = Date.now() - started;
+      audit.add(record);
+    };
+    const handle = async () => {
+      if (!LOCAL_HOST.test(req2.headers.host ?? "")) throw new BridgeRefusal(400, "Host header is not the local bridge");
+      const q2 = rawTarget.indexOf("?");
+      const segments = segmentsOf(q2 < 0 ? rawTarget : rawTarget.slice(0, q2));
+      const query = new URLSearchParams(q2 < 0 ? "" : rawTarget.slice(q2 + 1));
+      const body = await readBody(req2);
+      record.requestBytes = body.length;
+      if (segments.length === 1 && segments[0] === "graphql" && method === "POST") {
+        const parsed = parseJson(body);
+        record.provider = "read";
+        const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, nestedDeny: rules.graphqlNestedDeny });
+        if (refusal) throw new BridgeRefusal(403, refusal);
+        const payload = Buffer.from(JSON.stringify({ query: parsed.query, variables: parsed.variables, operationName: parsed.operationName }));
+        forward(req2, res, "/graphql", payload, record, done);
+        return;
+      }
+      for (const { route, kind } of rules.routes) {
+        if (route.method !== method) continue;
+        const params = route.match(segments);
+        if (!params) continue;
+        record.route = route.pattern;
+        const answer = await handleWrite(kind, params, body, record);
+        record.status = answer.status;
+        record.responseBytes = send(res, answer.status, answer.data);
+        done();
+        return;
+      }
+      if (method === "GET" || method === "HEAD") {
+        const read2 = rules.reads.find((r) => r.match(segments));
+        if (!read2) throw new BridgeRefusal(403, `GET ${record.route} is not a read the grants allow`);
+        record.route = read2.pattern;
+        record.provider = "read";
+        const params = read2.match(segments);
+        if (params.owner.toLowerCase() !== ctx.owner.toLowerCase() || params.repo.toLowerCase() !== ctx.repo.toLowerCase()) {
+          throw new BridgeRefusal(403, `${params.owner}/${params.repo} is not the triggering repository ${ctx.owner}/${ctx.repo}`);
+        }
+        if (body.length > 0) throw new BridgeRefusal(400, "GET with a body");
+        const kept = new URLSearchParams();
+        for (const [name, value] of query) {
+          if (!rules.readQuery.includes(name)) throw new BridgeRefusal(403, `query parameter "${name.slice(0, 40)}" is not allowed`);
+          kept.append(name, value);
+        }
+        const path20 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
+        forward(req2, res, path20, void 0, record, done);
+        return;
+      }
+      throw new BridgeRefusal(403, `${method} ${record.route} is a write no grant allows`);
+    };
+    handle().catch((err) => {
+      const refusal = err instanceof BridgeRefusal ? err : new BridgeRefusal(502, `agent-guard: ${err?.message ?? "error"}`);
+      record.status = refusal.status;
+      record.refused = refusal.message;
+      if (!res.headersSent) send(res, refusal.status, { message: `agent-guard refused: ${refusal.message}`, documentation_url: "agent-guard run --grant" });
+      else res.destroy();
+      done();
+    });
+  });
+}
+var import_node_http4, MAX_BODY_BYTES, LOCAL_HOST, FORWARDED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS, BridgeRefusal, asNumber, asSide;
+var init_bridge = __esm({
+  "src/guard/grants/bridge.ts"() {
+    "use strict";
+    import_node_http4 = __toESM(require("node:http"));
+    init_graphql();
+    init_perform();
+    init_policy();
+    init_rules();
+    MAX_BODY_BYTES = 1024 * 1024;
+    LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
+    FORWARDED_REQUEST_HEADERS = ["accept", "if-none-match", "if-modified-since", "x-github-api-version"];
+    DROPPED_RESPONSE_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "transfer-encoding", "set-cookie", "content-length"]);
+    BridgeRefusal = class extends Error {
+      constructor(status, message) {
+        super(message);
+        this.status = status;
+      }
+      status;
+    };
+    asNumber = (v) => typeof v === "number" && Number.isSafeInteger(v) ? v : typeof v === "string" && /^[0-9]{1,15}$/.test(v) ? Number(v) : void 0;
+    asSide = (v) => v === "LEFT" || v === "RIGHT" ? v : void 0;
+  }
+});
+
+// src/guard/grants/defer.ts
+function deferredChanges(files) {
+  return files.map(
+    (f) => "delete" in f ? { path: f.path, delete: true } : { path: f.path, mode: f.mode, sha256: sha2562(f.content), content: f.content.toString("base64") }
+  );
+}
+function sha2562(data) {
+  return import_node_crypto6.default.createHash("sha256").update(data).digest("hex");
+}
+function writeDeferredFile(file, content) {
+  const text = JSON.stringify(content, null, 1) + "\n";
+  const tmp = `${file}.${import_node_crypto6.default.randomBytes(8).toString("hex")}.tmp`;
+  import_node_fs16.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
+  import_node_fs16.default.renameSync(tmp, file);
+  return sha2562(text);
+}
+function tampered(file, why) {
+  throw new GuardError("grants", `${file} is refused: ${why}`);
+}
+function readDeferredFile(file, expectedSha256) {
+  let text;
+  try {
+    text = import_node_fs16.default.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new GuardError("grants", `cannot read ${file}: ${err.code ?? err.message}`);
+  }
+  if (expectedSha256 !== void 0 && sha2562(text) !== expectedSha256.toLowerCase()) {
+    tampered(file, `its SHA-256 is ${sha2562(text)}, not the ${expectedSha256} the run recorded`);
+  }
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return tampered(file, "it is not JSON");
+  }
+  if (doc?.format !== DEFER_FORMAT) tampered(file, `it is not an ${DEFER_FORMAT} file`);
+  for (const k of Object.keys(doc)) if (!["format", "repository", "runId", "requests", "changes"].includes(k)) tampered(file, `unknown field "${k.slice(0, 40)}"`);
+  if (typeof doc.repository !== "string" || typeof doc.runId !== "string" || !Array.isArray(doc.requests)) tampered(file, "repository, runId or requests missing");
+  for (const [i, r] of doc.requests.entries()) {
+    const fields = REQUEST_FIELDS[r?.kind ?? ""];
+    if (!fields) tampered(file, `request ${i + 1} has an unknown kind`);
+    for (const k of Object.keys(r)) if (!["kind", "owner", "repo", ...fields].includes(k)) tampered(file, `request ${i + 1} has an unknown field "${k.slice(0, 40)}"`);
+    if (typeof r.owner !== "string" || typeof r.repo !== "string") tampered(file, `request ${i + 1} names no repository`);
+  }
+  let files;
+  if (doc.changes !== void 0) {
+    if (!Array.isArray(doc.changes)) tampered(file, "changes is not a list");
+    files = doc.changes.map((c, i) => {
+      if (typeof c?.path !== "string") tampered(file, `change ${i + 1} has no path`);
+      if ("delete" in c) {
+        if (c.delete !== true || Object.keys(c).length !== 2) tampered(file, `change ${i + 1} is malformed`);
+        return { path: c.path, delete: true };
+      }
+      if (c.mode !== 420 && c.mode !== 493 || typeof c.content !== "string" || typeof c.sha256 !== "string") tampered(file, `change ${i + 1} is malformed`);
+      const content = Buffer.from(c.content, "base64");
+      if (sha2562(content) !== c.sha256) tampered(file, `the content of ${c.path.slice(0, 100)} does not match its SHA-256`);
+      return { path: c.path, mode: c.mode, content };
+    });
+  }
+  return { ...doc, files };
+}
+var import_node_crypto6, import_node_fs16, DEFER_FORMAT, REQUEST_FIELDS;
+var init_defer = __esm({
+  "src/guard/grants/defer.ts"() {
+    "use strict";
+    import_node_crypto6 = __toESM(require("node:crypto"));
+    import_node_fs16 = __toESM(require("node:fs"));
+    init_errors();
+    DEFER_FORMAT = "agent-guard-deferred/1";
+    REQUEST_FIELDS = {
+      "comment.create": ["number", "body"],
+      "comment.update": ["commentId", "ownIndex", "body"],
+      "review-comment.update": ["commentId", "body"],
+      "labels.add": ["number", "labels"],
+      "labels.remove": ["number", "label"],
+      "review.create": ["number", "body", "event", "comments", "commitId"],
+      "review.comment": ["number", "commitId", "path", "body", "line", "side", "startLine", "startSide"],
+      "review.reply": ["number", "commentId", "body"],
+      "pull-request.create": ["title", "body", "draft"]
+    };
+  }
+});
+
+// src/guard/grants/pullRequest.ts
+function globMatcher2(glob) {
+  if (!/[*?]/.test(glob)) {
+    const dir = glob.replace(/\/+$/, "");
+    return (p) => p === dir || p.startsWith(`${dir}/`);
+  }
+  let source = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && glob[i + 1] === "*") {
+      const slash = glob[i + 2] === "/";
+      source += slash ? "(?:.*/)?" : ".*";
+      i += slash ? 2 : 1;
+    } else if (c === "*") source += "[^/]*";
+    else if (c === "?") source += "[^/]";
+    else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  const re = new RegExp(`^${source}$`);
+  return (p) => re.test(p);
+}
+function pathRefusal(path20, grant) {
+  if (grant.values.length > 0) {
+    return grant.values.some((g) => globMatcher2(g)(path20)) ? void 0 : `${path20} is outside the granted paths (${grant.values.join(", ")})`;
+  }
+  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path20));
+  return excluded ? `${path20} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
+}
+function readChangeSet(changeSet) {
+  return changeSet.files.map((f) => {
+    if (f.kind === "delete") return { path: f.path, delete: true };
+    const content = import_node_fs17.default.readFileSync(f.contentFile);
+    if (import_node_crypto7.default.createHash("sha256").update(content).digest("hex") !== f.sha256) throw new PullRequestRefused(`${f.path} changed after it was checked`);
+    return { path: f.path, mode: f.mode, content };
+  });
+}
+function checkPullRequestFiles(files, grant, secrets) {
+  if (files.length === 0) throw new PullRequestRefused("the agent changed no files");
+  if (files.length > grant.caps["max-files"]) throw new PullRequestRefused(`${files.length} files changed, over the cap of ${grant.caps["max-files"]}`);
+  let total = 0;
+  for (const f of files) {
+    const outside = pathRefusal(f.path, grant);
+    if (outside) throw new PullRequestRefused(outside);
+    if ("delete" in f) continue;
+    if (f.content.length > grant.caps["max-file-bytes"]) throw new PullRequestRefused(`${f.path} is ${f.content.length} bytes, over the cap of ${grant.caps["max-file-bytes"]}`);
+    total += f.content.length;
+    const secret = findSecret(f.content.toString("latin1"), secrets, grantRules().credentialShapes);
+    if (secret) throw new PullRequestRefused(`${f.path} refused: ${secret}`);
+  }
+  if (total > grant.caps["max-total-bytes"]) throw new PullRequestRefused(`the changes are ${total} bytes, over the cap of ${grant.caps["max-total-bytes"]}`);
+}
+async function openPullRequest(files, text, grant, github, ctx, secrets) {
+  checkPullRequestFiles(files, grant, secrets);
+  if (!ctx.baseBranch) throw new PullRequestRefused("the event payload names no base branch (repository.default_branch)");
+  const repo = `/repos/${seg2(ctx.owner)}/${seg2(ctx.repo)}`;
+  const parent = ctx.baseSha ?? (await expectOk(github, "GET", `${repo}/git/ref/heads/${ctx.baseBranch.split("/").map(seg2).join("/")}`)).data.object.sha;
+  const baseTree = (await expectOk(github, "GET", `${repo}/git/commits/${seg2(parent)}`)).data.tree.sha;
+  const tree = [];
+  for (const f of files) {
+    if ("delete" in f) {
+      tree.push({ path: f.path, mode: "100644", type: "blob", sha: null });
+      continue;
+    }
+    const blob = await expectOk(github, "POST", `${repo}/git/blobs`, { content: f.content.toString("base64"), encoding: "base64" });
+    tree.push({ path: f.path, mode: f.mode === 493 ? "100755" : "100644", type: "blob", sha: blob.data.sha });
+  }
+  const newTree = (await expectOk(github, "POST", `${repo}/git/trees`, { base_tree: baseTree, tree })).data;
+  const message = `${text.title}
+
+Proposed by an agent run under agent-guard (run ${ctx.runId}).`;
+  const commit2 = (await expectOk(github, "POST", `${repo}/git/commits`, { message, tree: newTree.sha, parents: [parent] })).data;
+  const branch = `agent-guard/run-${ctx.runId}-${import_node_crypto7.default.randomBytes(3).toString("hex")}`;
+  const ref = await github.request("POST", `${repo}/git/refs`, { ref: `refs/heads/${branch}`, sha: commit2.sha });
+  if (ref.status !== 201) throw new GitHubError(ref.status, `cannot create the new branch ${branch}: GitHub answered ${ref.status}`);
+  const pull = (await expectOk(github, "POST", `${repo}/pulls`, { title: text.title, body: text.body, head: branch, base: ctx.baseBranch, draft: text.draft })).data;
+  return { number: pull.number, url: pull.html_url, branch };
+}
+var import_node_crypto7, import_node_fs17, PullRequestRefused, seg2;
+var init_pullRequest = __esm({
+  "src/guard/grants/pullRequest.ts"() {
+    "use strict";
+    import_node_crypto7 = __toESM(require("node:crypto"));
+    import_node_fs17 = __toESM(require("node:fs"));
+    init_github();
+    init_rules();
+    init_text();
+    PullRequestRefused = class extends Error {
+    };
+    seg2 = encodeURIComponent;
+  }
+});
+
+// src/guard/grants/session.ts
+function describeGrantOutcome(outcome, deferFile) {
+  const lines = [];
+  const pr = outcome.pullRequest;
+  if (pr && "url" in pr) lines.push(`agent-guard: pull request opened: ${pr.url} (branch ${pr.branch})`);
+  if (pr && "refused" in pr) lines.push(`agent-guard: pull request refused: ${pr.refused.replace(/[^\x20-\x7e]/g, "?")}`);
+  if (outcome.deferSha256) lines.push(`agent-guard: grant requests recorded in ${deferFile}, sha256 ${outcome.deferSha256} (perform them with agent-guard apply)`);
+  return lines.map((l) => `${l}
+`).join("");
+}
+var GITHUB_TOKEN_PLACEHOLDER, GrantSession;
+var init_session = __esm({
+  "src/guard/grants/session.ts"() {
+    "use strict";
+    init_errors();
+    init_bridge();
+    init_defer();
+    init_policy();
+    init_pullRequest();
+    GITHUB_TOKEN_PLACEHOLDER = "agent-guard-placeholder-github-token";
+    GrantSession = class {
+      constructor(opts, bridgeBase) {
+        this.opts = opts;
+        const policy = { grants: opts.grants, context: opts.context, secrets: opts.secrets, allowLinks: opts.allowLinks };
+        this.server = createGitHubBridge({
+          policy,
+          state: this.state,
+          github: opts.github,
+          audit: opts.audit,
+          bridgeBase,
+          defer: opts.deferFile ? (r) => this.recorded.push(r) : void 0,
+          onPullRequest: (r) => this.pullRequest = r
+        });
+      }
+      opts;
+      state = newGrantState();
+      server;
+      recorded = [];
+      pullRequest;
+      /** Variables that point the agent's GitHub tools at the bridge. */
+      static agentEnv(bridgeBase, ctx, shimDir, path20) {
+        return {
+          GITHUB_API_URL: bridgeBase,
+          GITHUB_GRAPHQL_URL: `${bridgeBase}/graphql`,
+          GH_HOST: bridgeBase.replace(/^http:\/\//, ""),
+          GITHUB_TOKEN: GITHUB_TOKEN_PLACEHOLDER,
+          GH_TOKEN: GITHUB_TOKEN_PLACEHOLDER,
+          GH_REPO: `${ctx.owner}/${ctx.repo}`,
+          GH_PROMPT_DISABLED: "1",
+          GH_NO_UPDATE_NOTIFIER: "1",
+          ...ctx.number ? { AGENT_GUARD_ISSUE: String(ctx.number) } : {},
+          PATH: `${shimDir}:${path20}`
+        };
+      }
+      auditPullRequest(status, route, refused) {
+        this.opts.audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "grant", provider: "pull-request", method: "POST", route, status, requestBytes: 0, responseBytes: 0, ms: 0, ...refused ? { refused } : {} });
+      }
+      /** The agent asked for a pull request and the grant allows one: its change set is needed. */
+      wantsChangeSet() {
+        return !!this.pullRequest;
+      }
+      /**
+       * After the agent exits. THE place where the boundary's change set meets the pull-request grant:
+       * runGuarded passes what its changeSet hook returned (undefined until the overlay is connected).
+       */
+      async finish(changeSet) {
+        const outcome = {};
+        const grant = this.opts.grants.find((g) => g.kind === "pull-request");
+        let files;
+        if (this.pullRequest && grant) {
+          try {
+            if (!changeSet) throw new PullRequestRefused("no change set: the workspace overlay is not connected to this run");
+            files = readChangeSet(changeSet);
+            if (!this.opts.deferFile) {
+              const opened = await openPullRequest(files, this.pullRequest, grant, this.opts.github, this.opts.context, this.opts.secrets);
+              outcome.pullRequest = { url: opened.url, branch: opened.branch };
+              this.auditPullRequest(201, `pull request ${opened.url} from ${opened.branch}`);
+            }
+          } catch (err) {
+            const reason = err.message;
+            outcome.pullRequest = { refused: reason };
+            files = void 0;
+            const at = this.recorded.indexOf(this.pullRequest);
+            if (at >= 0) this.recorded.splice(at, 1);
+            this.auditPullRequest(403, "pull request from the change set", reason);
+          }
+        }
+        if (this.opts.deferFile) {
+          try {
+            outcome.deferSha256 = writeDeferredFile(this.opts.deferFile, {
+              format: DEFER_FORMAT,
+              repository: `${this.opts.context.owner}/${this.opts.context.repo}`,
+              runId: this.opts.context.runId,
+              requests: this.recorded,
+              ...files ? { changes: deferredChanges(files) } : {}
+            });
+          } catch (err) {
+            throw new GuardError("grants", `cannot write the deferred requests to ${this.opts.deferFile}: ${err.message}`);
+          }
+        }
+        return outcome;
+      }
+    };
+  }
+});
+
+// src/guard/grants/agentCommand.ts
+function projectRoot(file, neverVisible) {
+  let dir = import_node_path11.default.dirname(import_node_fs18.default.realpathSync(file));
+  for (let i = 0; i < 6 && dir !== "/"; i++) {
+    if (import_node_fs18.default.existsSync(import_node_path11.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
+    dir = import_node_path11.default.dirname(dir);
+  }
+  return void 0;
+}
+function neverVisibleDirs(env) {
+  const out = ["/", "/home", "/root", "/tmp", "/var/tmp", import_node_os4.default.homedir(), env.HOME, env.RUNNER_TEMP].filter((d) => !!d);
+  return out.map((d) => {
+    try {
+      return import_node_fs18.default.realpathSync(d);
+    } catch {
+      return d;
+    }
+  });
+}
+function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
+  let config;
+  try {
+    config = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  for (const [name, server] of Object.entries(config.mcpServers ?? {})) {
+    if (!server || typeof server !== "object") continue;
+    const env = server.env && typeof server.env === "object" ? server.env : {};
+    for (const [key2, value] of Object.entries(env)) {
+      if (typeof value !== "string") continue;
+      if (secrets.some((s) => value.includes(s))) env[key2] = GITHUB_TOKEN_PLACEHOLDER;
+      else if (bridge && (key2 === "GITHUB_API_URL" || key2 === "GITHUB_GRAPHQL_URL")) env[key2] = key2 === "GITHUB_API_URL" ? bridge : `${bridge}/graphql`;
+    }
+    if (name === "github_comment" && typeof env.CLAUDE_COMMENT_ID === "string" && /^[1-9][0-9]{0,15}$/.test(env.CLAUDE_COMMENT_ID)) {
+      out.trackingCommentId = Number(env.CLAUDE_COMMENT_ID);
+    }
+    if (typeof server.command === "string") {
+      const program = findExecutable(server.command, hostEnv.PATH);
+      if (program) {
+        server.command = program;
+        out.visible.push(program);
+      }
+    }
+    if (Array.isArray(server.args)) {
+      for (const arg of server.args) {
+        const root = typeof arg === "string" && import_node_path11.default.isAbsolute(arg) && import_node_fs18.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        if (root) out.visible.push(root);
+      }
+    }
+  }
+  return JSON.stringify(config);
+}
+function prepareAgentCommand(command2, secrets, bridge, env) {
+  const out = { command: [], visible: [] };
+  for (let i = 0; i < command2.length; i++) {
+    let arg = command2[i];
+    if (command2[i - 1] === "--mcp-config" && i > 0) arg = rewriteMcpConfig(arg, secrets, bridge, env, out);
+    else if (arg.startsWith("--mcp-config=")) arg = `--mcp-config=${rewriteMcpConfig(arg.slice("--mcp-config=".length), secrets, bridge, env, out)}`;
+    if (secrets.some((s) => arg.includes(s))) {
+      throw new GuardError("environment", `argument ${i} of the agent's command carries a secret the guard holds; pass secrets through the guard's environment, never the command line`);
+    }
+    out.command.push(arg);
+  }
+  return out;
+}
+var import_node_fs18, import_node_os4, import_node_path11;
+var init_agentCommand = __esm({
+  "src/guard/grants/agentCommand.ts"() {
+    "use strict";
+    import_node_fs18 = __toESM(require("node:fs"));
+    import_node_os4 = __toESM(require("node:os"));
+    import_node_path11 = __toESM(require("node:path"));
+    init_errors();
+    init_jail();
+    init_session();
+  }
+});
+
+// src/guard/grants/context.ts
+function contextFromPayload(env, payload, trackingCommentId) {
+  const full = env.GITHUB_REPOSITORY ?? "";
+  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(full);
+  if (!m) throw new GuardError("grants", `GITHUB_REPOSITORY is ${full ? `"${full.slice(0, 80)}", not OWNER/REPO` : "not set"}: grants need the triggering repository`);
+  const eventName = env.GITHUB_EVENT_NAME ?? "";
+  const p = obj2(payload) ?? {};
+  const pr = obj2(p.pull_request);
+  const issue = obj2(p.issue);
+  const number = num(pr?.number) ?? num(issue?.number);
+  const isPullRequest = !!pr || !!obj2(issue?.pull_request);
+  const defaultBranch = str4(obj2(p.repository)?.default_branch);
+  const baseBranch = str4(obj2(pr?.base)?.ref) ?? defaultBranch;
+  const server = str4(env.GITHUB_SERVER_URL) ?? "https://github.com";
+  let serverHost = "github.com";
+  try {
+    serverHost = new URL(server).hostname.toLowerCase();
+  } catch {
+  }
+  const envComment = /^[1-9][0-9]{0,15}$/.test(env.CLAUDE_COMMENT_ID ?? "") ? Number(env.CLAUDE_COMMENT_ID) : void 0;
+  return {
+    owner: m[1],
+    repo: m[2],
+    number,
+    isPullRequest,
+    eventName,
+    baseBranch,
+    baseSha: !PR_EVENTS.has(eventName) && /^[0-9a-f]{40}$/.test(env.GITHUB_SHA ?? "") ? env.GITHUB_SHA : void 0,
+    trackingCommentId: trackingCommentId ?? envComment,
+    runId: /^[0-9]+$/.test(env.GITHUB_RUN_ID ?? "") ? env.GITHUB_RUN_ID : String(Date.now()),
+    serverHost
+  };
+}
+function readGrantContext(env, trackingCommentId) {
+  let payload;
+  const file = env.GITHUB_EVENT_PATH;
+  if (file) {
+    try {
+      payload = JSON.parse(import_node_fs19.default.readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new GuardError("grants", `cannot read the event payload ${file}: ${err.message.split("\n")[0]}`);
+    }
+  }
+  return contextFromPayload(env, payload, trackingCommentId);
+}
+var import_node_fs19, obj2, num, str4, PR_EVENTS;
+var init_context = __esm({
+  "src/guard/grants/context.ts"() {
+    "use strict";
+    import_node_fs19 = __toESM(require("node:fs"));
+    init_errors();
+    obj2 = (v) => v && typeof v === "object" && !Array.isArray(v) ? v : void 0;
+    num = (v) => Number.isSafeInteger(v) && v > 0 ? v : void 0;
+    str4 = (v) => typeof v === "string" && v ? v : void 0;
+    PR_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"]);
+  }
+});
+
+// src/guard/grants/ghShim.ts
+function ghShimMain() {
+  const http6 = require("node:http");
+  const fs28 = require("node:fs");
+  const childProcess = require("node:child_process");
+  const SUPPORTED = "issue comment, issue edit --add-label/--remove-label, issue view, pr comment, pr edit --add-label/--remove-label, pr review, pr create, pr view, pr diff, label list, api, auth status";
+  const die = (message, code3 = 1) => {
+    process.stderr.write(`gh (agent-guard): ${message}
+`);
+    process.exit(code3);
+  };
+  const base = process.env.GITHUB_API_URL ?? "";
+  if (!/^http:\/\/127\.0\.0\.1:[0-9]+$/.test(base)) die("GITHUB_API_URL does not point at the agent-guard bridge");
+  const BOOLEAN = /* @__PURE__ */ new Set(["--approve", "--request-changes", "--comment", "-c", "-a", "-r", "--draft", "-d", "--comments", "--edit-last", "--name-only", "--paginate", "--silent", "--include", "-i", "--fill", "--web", "-w", "--patch"]);
+  const ALIASES = { "-b": "--body", "-F": "--body-file", "-R": "--repo", "-t": "--title", "-q": "--jq", "-X": "--method", "-H": "--header", "-L": "--limit", "-B": "--base", "-c": "--comment", "-a": "--approve", "-r": "--request-changes", "-d": "--draft" };
+  const parse4 = (args, apiFields = false) => {
+    const out = { positional: [], flags: /* @__PURE__ */ new Map() };
+    const add = (k, v) => out.flags.set(k, [...out.flags.get(k) ?? [], v]);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a === "--") {
+        out.positional.push(...args.slice(i + 1));
+        break;
+      }
+      if (!a.startsWith("-") || a === "-") {
+        out.positional.push(a);
+        continue;
+      }
+      const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+      let flag = eq > 0 ? a.slice(0, eq) : a;
+      if (apiFields && (flag === "-f" || flag === "--raw-field")) flag = "--raw-field";
+      else if (apiFields && (flag === "-F" || flag === "--field")) flag = "--field";
+      else flag = ALIASES[flag] ?? flag;
+      if (BOOLEAN.has(flag) || BOOLEAN.has(a)) {
+        add(flag, "true");
+        continue;
+      }
+      if (eq > 0) add(flag, a.slice(eq + 1));
+      else if (i + 1 < args.length) add(flag, args[++i]);
+      else die(`${a} needs a value`);
+    }
+    return out;
+  };
+  const one = (p, flag) => p.flags.get(flag)?.slice(-1)[0];
+  const many = (p, flag) => (p.flags.get(flag) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const only = (p, allowed, what) => {
+    for (const f of p.flags.keys()) if (!allowed.includes(f)) die(`${what} ${f} is not available under agent-guard (the guard grants only what the workflow allows)`);
+  };
+  const repoOf = (p) => {
+    const r = one(p, "--repo") ?? process.env.GH_REPO ?? process.env.GITHUB_REPOSITORY ?? "";
+    const m = /^(?:https?:\/\/[^/]+\/)?([^/\s]+)\/([^/\s]+?)(?:\.git)?\/?$/.exec(r);
+    if (!m) die("no repository: pass -R OWNER/REPO");
+    return `${encodeURIComponent(m[1])}/${encodeURIComponent(m[2])}`;
+  };
+  const numberOf = (p, what) => {
+    const arg = p.positional[0] ?? process.env.AGENT_GUARD_ISSUE;
+    if (!arg) die(`${what} needs an issue or pull request number`);
+    const url = /^https?:\/\/[^/]+\/([^/]+)\/([^/]+)\/(?:issues|pull)\/([0-9]+)/.exec(arg);
+    if (url) return { repo: `${encodeURIComponent(url[1])}/${encodeURIComponent(url[2])}`, number: url[3] };
+    const n = /^#?([0-9]+)$/.exec(arg);
+    if (!n) die(`"${arg}" is not an issue or pull request number`);
+    return { repo: repoOf(p), number: n[1] };
+  };
+  const request = (method, path20, body, accept, rawBody) => new Promise((resolve3) => {
+    const payload = rawBody ?? (body === void 0 ? void 0 : Buffer.from(JSON.stringify(body)));
+    const req2 = http6.request(
+      `${base}${path20.startsWith("/") ? "" : "/"}${path20}`,
+      {
+        method,
+        headers: {
+          accept: accept ?? "application/vnd.github+json",
+          "user-agent": "gh (agent-guard)",
+          ...payload ? { "content-type": "application/json", "content-length": payload.length } : {}
+        }
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => text += c);
+        res.on("end", () => {
+          let json;
+          try {
+            json = text ? JSON.parse(text) : void 0;
+          } catch {
+            json = void 0;
+          }
+          resolve3({ status: res.statusCode ?? 0, text, json });
+        });
+      }
+    );
+    req2.on("error", (err) => die(`cannot reach the agent-guard bridge: ${err.message}`));
+    req2.end(payload);
+  });
+  const ok = async (method, path20, body, accept) => {
+    const res = await request(method, path20, body, accept);
+    if (res.status < 200 || res.status >= 300) die(`${res.json?.message ?? `HTTP ${res.status}`} (HTTP ${res.status})`);
+    return res;
+  };
+  const readBodyFlag = (p, required) => {
+    const file = one(p, "--body-file");
+    if (file !== void 0) {
+      try {
+        return fs28.readFileSync(file === "-" ? 0 : file, "utf8");
+      } catch (err) {
+        return die(`cannot read ${file}: ${err.message}`);
+      }
+    }
+    const body = one(p, "--body");
+    if (body === void 0 && required) die("a body is needed: --body TEXT or --body-file FILE");
+    return body;
+  };
+  const jq = (data, expr) => {
+    const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs28.existsSync(f));
+    if (!found) die("--jq needs jq installed on the runner");
+    const r = childProcess.spawnSync(found, ["-r", expr], { input: JSON.stringify(data), encoding: "utf8" });
+    if (r.status !== 0) die(`--jq: ${(r.stderr || "").trim()}`);
+    return r.stdout;
+  };
+  const printJson = (p, data) => {
+    const fields = many(p, "--json");
+    let out = data;
+    if (fields.length && data && typeof data === "object") {
+      const pick = (o) => Object.fromEntries(fields.map((f) => [f, o[f] ?? null]));
+      out = Array.isArray(data) ? data.map(pick) : pick(data);
+    }
+    const expr = one(p, "--jq");
+    process.stdout.write(expr ? jq(out, expr) : JSON.stringify(out, null, 2) + "\n");
+  };
+  const ghIssue = async (repo, number, p, isPr) => {
+    const i = (await ok("GET", `/repos/${repo}/issues/${number}`)).json;
+    const fields = many(p, "--json");
+    const wantComments = p.flags.has("--comments") || fields.includes("comments");
+    const comments = wantComments ? (await ok("GET", `/repos/${repo}/issues/${number}/comments?per_page=100`)).json : [];
+    const out = {
+      number: i.number,
+      title: i.title,
+      body: i.body ?? "",
+      state: String(i.state ?? "").toUpperCase(),
+      author: { login: i.user?.login },
+      labels: (i.labels ?? []).map((l) => ({ name: l.name, description: l.description ?? "", color: l.color })),
+      assignees: (i.assignees ?? []).map((a) => ({ login: a.login })),
+      milestone: i.milestone ? { title: i.milestone.title } : null,
+      url: i.html_url,
+      createdAt: i.created_at,
+      updatedAt: i.updated_at,
+      closedAt: i.closed_at ?? null,
+      comments: comments.map((c) => ({ id: c.node_id, author: { login: c.user?.login }, body: c.body, createdAt: c.created_at, url: c.html_url }))
+    };
+    if (isPr) {
+      const pr = (await ok("GET", `/repos/${repo}/pulls/${number}`)).json;
+      Object.assign(out, {
+        headRefName: pr.head?.ref,
+        headRefOid: pr.head?.sha,
+        baseRefName: pr.base?.ref,
+        isDraft: !!pr.draft,
+        additions: pr.additions,
+        deletions: pr.deletions,
+        changedFiles: pr.changed_files,
+        mergeable: pr.mergeable === true ? "MERGEABLE" : pr.mergeable === false ? "CONFLICTING" : "UNKNOWN"
+      });
+      if (fields.includes("files")) {
+        out.files = (await ok("GET", `/repos/${repo}/pulls/${number}/files?per_page=100`)).json.map((f) => ({ path: f.filename, additions: f.additions, deletions: f.deletions }));
+      }
+    }
+    return out;
+  };
+  const view = async (p, isPr) => {
+    only(p, ["--json", "--jq", "--comments", "--repo"], `gh ${isPr ? "pr" : "issue"} view`);
+    const { repo, number } = numberOf(p, "view");
+    const data = await ghIssue(repo, number, p, isPr);
+    if (p.flags.has("--json")) return printJson(p, data);
+    const lines = [
+      `title:	${data.title}`,
+      `state:	${data.state}`,
+      `author:	${data.author.login ?? ""}`,
+      `labels:	${data.labels.map((l) => l.name).join(", ")}`,
+      `number:	${data.number}`,
+      `url:	${data.url}`,
+      "--",
+      data.body
+    ];
+    for (const c of p.flags.has("--comments") ? data.comments : []) lines.push("--", `author:	${c.author.login ?? ""}`, "--", c.body);
+    process.stdout.write(lines.join("\n") + "\n");
+  };
+  const stateFile = (repo, number) => `${process.env.HOME ?? "/tmp"}/.cache/agent-guard-gh/last-comment-${repo.replace(/\//g, "_")}-${number}`;
+  const comment = async (p) => {
+    only(p, ["--body", "--body-file", "--repo", "--edit-last"], "gh comment");
+    const { repo, number } = numberOf(p, "comment");
+    const body = readBodyFlag(p, true);
+    if (p.flags.has("--edit-last")) {
+      let id = "";
+      try {
+        id = fs28.readFileSync(stateFile(repo, number), "utf8").trim();
+      } catch {
+        die("no earlier comment of yours to edit in this run");
+      }
+      const res2 = await ok("PATCH", `/repos/${repo}/issues/comments/${id}`, { body });
+      process.stdout.write(`${res2.json?.html_url ?? ""}
+`);
+      return;
+    }
+    const res = await ok("POST", `/repos/${repo}/issues/${number}/comments`, { body });
+    try {
+      fs28.mkdirSync(stateFile(repo, number).replace(/\/[^/]*$/, ""), { recursive: true });
+      fs28.writeFileSync(stateFile(repo, number), String(res.json?.id ?? ""));
+    } catch {
+    }
+    process.stdout.write(`${res.json?.html_url ?? ""}
+`);
+  };
+  const edit = async (p) => {
+    only(p, ["--add-label", "--remove-label", "--repo"], "gh edit");
+    const { repo, number } = numberOf(p, "edit");
+    const add = many(p, "--add-label");
+    const remove = many(p, "--remove-label");
+    if (!add.length && !remove.length) die("nothing to edit: --add-label or --remove-label");
+    if (add.length) await ok("POST", `/repos/${repo}/issues/${number}/labels`, { labels: add });
+    for (const label of remove) await ok("DELETE", `/repos/${repo}/issues/${number}/labels/${encodeURIComponent(label)}`);
+    process.stdout.write(`https://github.com/${decodeURIComponent(repo)}/issues/${number}
+`);
+  };
+  const review = async (p) => {
+    only(p, ["--approve", "--request-changes", "--comment", "--body", "--body-file", "--repo"], "gh pr review");
+    const { repo, number } = numberOf(p, "review");
+    const event = p.flags.has("--approve") ? "APPROVE" : p.flags.has("--request-changes") ? "REQUEST_CHANGES" : p.flags.has("--comment") ? "COMMENT" : die("--approve, --request-changes or --comment is needed");
+    const body = readBodyFlag(p, event !== "APPROVE") ?? "";
+    await ok("POST", `/repos/${repo}/pulls/${number}/reviews`, { event, body });
+    process.stdout.write(`- Reviewed pull request #${number}
+`);
+  };
+  const create = async (p) => {
+    only(p, ["--title", "--body", "--body-file", "--draft", "--base", "--head", "--repo", "--fill"], "gh pr create");
+    const title = one(p, "--title") ?? die("--title is needed");
+    const res = await ok("POST", `/repos/${repoOf(p)}/pulls`, { title, body: readBodyFlag(p, false) ?? "", draft: p.flags.has("--draft") });
+    process.stdout.write(`${res.json?.message ?? "pull request requested"}
+`);
+  };
+  const labelList = async (p) => {
+    only(p, ["--json", "--jq", "--limit", "--repo", "--search"], "gh label list");
+    const labels = (await ok("GET", `/repos/${repoOf(p)}/labels?per_page=100`)).json;
+    const search = one(p, "--search")?.toLowerCase();
+    const limit2 = Number(one(p, "--limit") ?? "30");
+    const data = labels.filter((l) => !search || String(l.name).toLowerCase().includes(search)).slice(0, limit2).map((l) => ({ name: l.name, description: l.description ?? "", color: l.color, isDefault: !!l.default, id: l.node_id, url: l.url }));
+    if (p.flags.has("--json")) return printJson(p, data);
+    process.stdout.write(data.map((l) => `${l.name}	${l.description}	#${l.color}`).join("\n") + (data.length ? "\n" : ""));
+  };
+  const diff = async (p) => {
+    only(p, ["--name-only", "--repo", "--patch"], "gh pr diff");
+    const { repo, number } = numberOf(p, "diff");
+    if (p.flags.has("--name-only")) {
+      const files = (await ok("GET", `/repos/${repo}/pulls/${number}/files?per_page=100`)).json;
+      process.stdout.write(files.map((f) => `${f.filename}
+`).join(""));
+      return;
+    }
+    process.stdout.write((await ok("GET", `/repos/${repo}/pulls/${number}`, void 0, "application/vnd.github.v3.diff")).text);
+  };
+  const typedValue = (v) => {
+    if (v === "true") return true;
+    if (v === "false") return false;
+    if (v === "null") return null;
+    if (/^-?[0-9]+$/.test(v)) return Number(v);
+    if (v.startsWith("@")) return fs28.readFileSync(v.slice(1) === "-" ? 0 : v.slice(1), "utf8");
+    return v;
+  };
+  const api = async (p) => {
+    only(p, ["--method", "--raw-field", "--field", "--input", "--header", "--jq", "--paginate", "--silent", "--include"], "gh api");
+    let endpoint = p.positional[0] ?? die("gh api needs an endpoint");
+    const [owner, repo] = decodeURIComponent(repoOf(p)).split("/");
+    endpoint = endpoint.replace(/\{owner\}/g, owner).replace(/\{repo\}/g, repo);
+    const fields = {};
+    const set = (kv, typed) => {
+      const at = kv.indexOf("=");
+      if (at < 1) die(`field "${kv}" is not key=value`);
+      const key2 = kv.slice(0, at);
+      const value = typed ? typedValue(kv.slice(at + 1)) : kv.slice(at + 1);
+      if (key2.endsWith("[]")) fields[key2.slice(0, -2)] = [...fields[key2.slice(0, -2)] ?? [], value];
+      else fields[key2] = value;
+    };
+    for (const kv of p.flags.get("--raw-field") ?? []) set(kv, false);
+    for (const kv of p.flags.get("--field") ?? []) set(kv, true);
+    const input = one(p, "--input");
+    const hasBody = input !== void 0 || Object.keys(fields).length > 0;
+    const method = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
+    let path20 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
+    let body;
+    if (method === "GET" && Object.keys(fields).length) path20 += (path20.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
+    else if (endpoint === "graphql") {
+      const { query, ...variables } = fields;
+      body = { query, variables };
+    } else if (hasBody) body = fields;
+    const accept = p.flags.get("--header")?.find((h) => /^accept:/i.test(h))?.replace(/^accept:\s*/i, "");
+    const rawBody = input !== void 0 ? fs28.readFileSync(input === "-" ? 0 : input) : void 0;
+    const res = await request(method, path20, body, accept, rawBody);
+    if (res.status >= 300) {
+      process.stdout.write(res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
+`);
+      die(`${res.json?.message ?? "request failed"} (HTTP ${res.status})`);
+    }
+    if (p.flags.has("--silent")) return;
+    const expr = one(p, "--jq");
+    process.stdout.write(expr ? jq(res.json, expr) : res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
+`);
+  };
+  const main2 = async () => {
+    const [group, command2, ...rest] = process.argv.slice(2);
+    const isPr = group === "pr";
+    const key2 = `${group ?? ""} ${command2 ?? ""}`.trim();
+    if (group === "--version" || group === "version") return void process.stdout.write("gh version 2 (agent-guard shim)\n");
+    if (key2 === "auth status" || key2 === "auth token") {
+      if (command2 === "token") die("the token is held by agent-guard outside the jail");
+      return void process.stderr.write("github.com\n  \u2713 Logged in through agent-guard (the guard holds the token and checks every request against its grants)\n");
+    }
+    switch (key2) {
+      case "issue comment":
+      case "pr comment":
+        return comment(parse4(rest));
+      case "issue edit":
+      case "pr edit":
+        return edit(parse4(rest));
+      case "issue view":
+      case "pr view":
+        return view(parse4(rest), isPr);
+      case "pr review":
+        return review(parse4(rest));
+      case "pr create":
+        return create(parse4(rest));
+      case "pr diff":
+        return diff(parse4(rest));
+      case "label list":
+        return labelList(parse4(rest));
+      default:
+        if (group === "api") return api(parse4([command2, ...rest].filter((a) => a !== void 0), true));
+        die(`\`gh ${key2.replace(/[^\x20-\x7e]/g, "?").slice(0, 60)}\` is not available under agent-guard; available: ${SUPPORTED}`);
+    }
+  };
+  main2().catch((err) => die(err.message));
+}
+function ghShimSource(node) {
+  return `#!${node}
+(${ghShimMain.toString()})();
+`;
+}
+var init_ghShim = __esm({
+  "src/guard/grants/ghShim.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/grants/runGrants.ts
+function readGithubToken(opts, env) {
+  if (!opts.grants?.length) return void 0;
+  const name = opts.githubTokenEnv ?? "GITHUB_TOKEN";
+  const token = env[name];
+  if (!token) throw new GuardError("grants", `--grant needs a GitHub token in the guard's environment: ${name} is not set`);
+  return token;
+}
+function prepareRunGrants(input) {
+  const { opts, env, privateDir } = input;
+  const grants = opts.grants ?? [];
+  const updateGrant = grants.find((g) => g.kind === "update-comment");
+  const context = readGrantContext(env, updateGrant?.commentId ?? input.trackingCommentId);
+  if (updateGrant && context.trackingCommentId === void 0) {
+    throw new GuardError("grants", "--grant update-comment: no tracking comment id (update-comment=ID, CLAUDE_COMMENT_ID, or the github_comment server in --mcp-config)");
+  }
+  const session = new GrantSession(
+    {
+      grants,
+      context,
+      secrets: input.secrets,
+      allowLinks: opts.allowLinks ?? false,
+      github: createGitHubClient(githubApiBase(env), input.token),
+      audit: input.audit,
+      deferFile: opts.deferFile ? import_node_path12.default.resolve(opts.deferFile) : void 0
+    },
+    GITHUB_BRIDGE_BASE
+  );
+  const toolsDir = import_node_path12.default.join(privateDir, "bin");
+  import_node_fs20.default.mkdirSync(toolsDir, { mode: 493 });
+  import_node_fs20.default.writeFileSync(import_node_path12.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
+  const jailToolsDir = `${input.jailDir}/bin`;
+  return {
+    session,
+    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path12.default.join(privateDir, "github.sock") },
+    toolsDir,
+    jailToolsDir,
+    agentEnv: (pathInside) => GrantSession.agentEnv(GITHUB_BRIDGE_BASE, context, jailToolsDir, pathInside)
+  };
+}
+var import_node_fs20, import_node_path12, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
+var init_runGrants = __esm({
+  "src/guard/grants/runGrants.ts"() {
+    "use strict";
+    import_node_fs20 = __toESM(require("node:fs"));
+    import_node_path12 = __toESM(require("node:path"));
+    init_errors();
+    init_context();
+    init_ghShim();
+    init_github();
+    init_session();
+    GITHUB_BRIDGE_PORT = 41098;
+    GITHUB_BRIDGE_BASE = `http://127.0.0.1:${GITHUB_BRIDGE_PORT}`;
+  }
+});
+
+// src/guard/grants/spec.ts
+function parseGrant(text) {
+  const [head, ...capParts] = text.split(";").map((p) => p.trim());
+  const eq = head.indexOf("=");
+  const kindText = (eq < 0 ? head : head.slice(0, eq)).trim();
+  if (!GRANT_KINDS.includes(kindText)) {
+    throw new GuardError("usage", `--grant "${printableSpec(text)}": unknown grant "${printableSpec(kindText)}" (known: ${GRANT_KINDS.join(", ")})`);
+  }
+  const kind = kindText;
+  const rule = grantRules().grants[kind];
+  const values = eq < 0 ? [] : head.slice(eq + 1).split(",").map((v) => v.trim()).filter((v) => v !== "");
+  const where = `--grant ${kind}`;
+  if (values.some((v) => CONTROL.test(v))) throw new GuardError("usage", `${where}: a value holds a control character`);
+  const grant = { kind, values, caps: { ...rule.caps } };
+  switch (kind) {
+    case "label":
+      if (values.length === 0) throw new GuardError("usage", `${where} needs the labels it may set: label=bug,question`);
+      if (values.some((v) => v.length > 100)) throw new GuardError("usage", `${where}: a label name is over 100 characters`);
+      break;
+    case "review":
+      for (const v of values) if (!rule.values.includes(v)) throw new GuardError("usage", `${where}: "${printableSpec(v)}" is not a review event (${rule.values.join(", ")})`);
+      if (values.length === 0) grant.values = [...rule.defaultValues];
+      break;
+    case "pull-request":
+      for (const v of values) {
+        if (v.startsWith("/") || v.split("/").includes("..")) throw new GuardError("usage", `${where}: glob "${printableSpec(v)}" must be relative to the repository`);
+      }
+      break;
+    case "update-comment":
+      if (values.length > 1 || values.length === 1 && !/^[1-9][0-9]{0,15}$/.test(values[0])) {
+        throw new GuardError("usage", `${where} takes at most one comment id: update-comment=1234`);
+      }
+      if (values.length === 1) grant.commentId = Number(values[0]);
+      break;
+    default:
+      if (values.length > 0) throw new GuardError("usage", `${where} takes no values`);
+  }
+  for (const part of capParts) {
+    if (!part) continue;
+    const m = /^([a-z-]+)=([0-9]{1,12})$/.exec(part);
+    if (!m || !(m[1] in rule.caps)) {
+      throw new GuardError("usage", `${where}: "${printableSpec(part)}" is not a cap of ${kind} (${Object.keys(rule.caps).join(", ")}, each =N)`);
+    }
+    grant.caps[m[1]] = Number(m[2]);
+  }
+  return grant;
+}
+function addGrant(grants, text) {
+  const grant = parseGrant(text);
+  if (grants.some((g) => g.kind === grant.kind)) throw new GuardError("usage", `--grant ${grant.kind} given twice; put all its values in one`);
+  grants.push(grant);
+}
+function printableSpec(text) {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 80);
+}
+var CONTROL;
+var init_spec = __esm({
+  "src/guard/grants/spec.ts"() {
+    "use strict";
+    init_errors();
+    init_rules();
+    CONTROL = /[\u0000-\u001f\u007f]/;
+  }
+});
+
 // src/guard/options.ts
 function positiveInt(flag, text) {
   if (!/^[1-9][0-9]{0,14}$/.test(text)) throw new GuardError("usage", `${flag} wants a positive whole number, got "${text}"`);
@@ -10148,6 +12019,7 @@ function parseRunArgs(args) {
     allowProviderFetch: false,
     command: []
   };
+  const grants = [];
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i];
@@ -10157,6 +12029,10 @@ function parseRunArgs(args) {
     }
     if (arg === "--allow-provider-fetch") {
       opts.allowProviderFetch = true;
+      continue;
+    }
+    if (arg === "--allow-links") {
+      opts.allowLinks = true;
       continue;
     }
     if (arg === "-h" || arg === "--help") throw new GuardError("usage", RUN_USAGE);
@@ -10213,8 +12089,21 @@ function parseRunArgs(args) {
       case "--tmpfs-size":
         opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_TMPFS, "1m");
         break;
+      case "--grant":
+        addGrant(grants, value);
+        break;
+      case "--github-token-env":
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new GuardError("usage", `--github-token-env wants a variable name, got "${value}"`);
+        opts.githubTokenEnv = value;
+        break;
+      case "--defer":
+        if (!value) throw new GuardError("usage", "--defer needs a file name");
+        opts.deferFile = value;
+        break;
     }
   }
+  if (grants.length) opts.grants = grants;
+  if (opts.deferFile && grants.length === 0) throw new GuardError("usage", "--defer records grant requests: give at least one --grant");
   opts.command = args.slice(i);
   if (opts.command.length === 0) throw new GuardError("usage", `no command to run. ${RUN_USAGE}`);
   return opts;
@@ -10224,7 +12113,8 @@ var init_options = __esm({
   "src/guard/options.ts"() {
     "use strict";
     init_errors();
-    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] -- CMD [ARG...]";
+    init_spec();
+    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] [--defer FILE] [--allow-links] -- CMD [ARG...]";
     WITH_VALUE = /* @__PURE__ */ new Set([
       "--provider",
       "--allow-host",
@@ -10236,7 +12126,10 @@ var init_options = __esm({
       "--timeout",
       "--memory",
       "--pids",
-      "--tmpfs-size"
+      "--tmpfs-size",
+      "--grant",
+      "--github-token-env",
+      "--defer"
     ]);
     SIZE_UNITS = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
     MIN_MEMORY = 64 * 1024 ** 2;
@@ -10707,12 +12600,12 @@ function checkTarget(provider, settings, method, target) {
   const q2 = target.indexOf("?");
   const sent = q2 < 0 ? target : target.slice(0, q2);
   const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
-  const path18 = sent.replace(ENCODED_COLON, ":");
-  if (path18.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH.test(path18)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path18.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
+  const path20 = sent.replace(ENCODED_COLON, ":");
+  if (path20.includes("%")) throw new Refusal(400, "percent-encoded path");
+  if (!SAFE_PATH.test(path20)) throw new Refusal(400, "path has characters outside the route alphabet");
+  if (path20.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal(400, "path traversal");
   let params;
-  const route = provider.routes.find((r) => r.method === method && (params = r.match(path18, settings)));
+  const route = provider.routes.find((r) => r.method === method && (params = r.match(path20, settings)));
   if (!route || !params) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -10731,12 +12624,12 @@ function checkHost(req2) {
   let hosts = 0;
   for (let i = 0; i < req2.rawHeaders.length; i += 2) if (req2.rawHeaders[i].toLowerCase() === "host") hosts++;
   if (hosts !== 1) throw new Refusal(400, "exactly one Host header is required");
-  if (!LOCAL_HOST.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
+  if (!LOCAL_HOST2.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
 }
 function printable2(text) {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
 }
-function readBody(req2, limit2) {
+function readBody2(req2, limit2) {
   return new Promise((resolve3, reject) => {
     const declared = Number(req2.headers["content-length"] ?? 0);
     if (declared > limit2) {
@@ -10759,7 +12652,7 @@ function readBody(req2, limit2) {
     req2.on("error", reject);
   });
 }
-function refuse(res, status, reason) {
+function refuse2(res, status, reason) {
   const body = JSON.stringify({ type: "error", error: { type: "agent_guard_refused", message: `agent-guard refused: ${reason}` } });
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" });
   res.end(body);
@@ -10781,10 +12674,10 @@ ${body}`);
 function createProviderProxy(opts) {
   const { resolved, budget, audit } = opts;
   const { provider, upstream, settings, authorizer } = resolved;
-  const client = upstream.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
+  const client = upstream.protocol === "https:" ? import_node_https3.default : import_node_http5.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 16 });
   const basePath = upstream.pathname.replace(/\/+$/, "");
-  const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES2;
   const judgeBody = (method, body) => {
     if (method === "GET") {
       if (body.length > 0) throw new Refusal(400, "GET with a body");
@@ -10802,7 +12695,7 @@ function createProviderProxy(opts) {
     }
     return serializeJson(parsed);
   };
-  const server = import_node_http3.default.createServer(
+  const server = import_node_http5.default.createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 15 * 6e4, headersTimeout: 6e4, keepAliveTimeout: 5e3 },
     (req2, res) => {
       const started = Date.now();
@@ -10830,7 +12723,7 @@ function createProviderProxy(opts) {
         record.route = target.route;
         checkHost(req2);
         if (budget.exhausted) throw new Refusal(403, `budget exhausted: ${budget.exhausted}`);
-        const raw = await readBody(req2, maxBody);
+        const raw = await readBody2(req2, maxBody);
         record.requestBytes = raw.length;
         const body = judgeBody(method, raw);
         let reservation;
@@ -10861,7 +12754,7 @@ function createProviderProxy(opts) {
           const meter = UsageMeter.forContentType(upRes.headers["content-type"]);
           const outHeaders = {};
           for (const [name, value] of Object.entries(upRes.headers)) {
-            if (value !== void 0 && !DROPPED_RESPONSE_HEADERS.has(name)) outHeaders[name] = value;
+            if (value !== void 0 && !DROPPED_RESPONSE_HEADERS2.has(name)) outHeaders[name] = value;
           }
           res.writeHead(upRes.statusCode ?? 502, outHeaders);
           res.flushHeaders();
@@ -10901,7 +12794,7 @@ function createProviderProxy(opts) {
         });
         upReq.on("error", (err) => {
           reservation.settle(0);
-          if (!res.headersSent) refuse(res, 502, `upstream unreachable (${err.code ?? err.message})`);
+          if (!res.headersSent) refuse2(res, 502, `upstream unreachable (${err.code ?? err.message})`);
           else res.destroy();
           finish(502, `upstream error ${err.code ?? ""}`.trim());
         });
@@ -10912,7 +12805,7 @@ function createProviderProxy(opts) {
       };
       handle().catch((err) => {
         const refusal = err instanceof Refusal ? err : new Refusal(500, "internal proxy error");
-        if (!res.headersSent) refuse(res, refusal.status, refusal.reason);
+        if (!res.headersSent) refuse2(res, refusal.status, refusal.reason);
         else res.destroy();
         finish(refusal.status, refusal.reason);
       });
@@ -10940,19 +12833,19 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http3, import_node_https2, MAX_HEADER_BYTES, MAX_BODY_BYTES, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS, AUTH_QUERY_PARAMS, LOCAL_HOST, SAFE_PATH, ENCODED_COLON, Refusal;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH, ENCODED_COLON, Refusal;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
-    import_node_http3 = __toESM(require("node:http"));
-    import_node_https2 = __toESM(require("node:https"));
+    import_node_http5 = __toESM(require("node:http"));
+    import_node_https3 = __toESM(require("node:https"));
     init_bodyPolicy();
     init_budget();
     init_canonicalJson();
     init_providers2();
     init_usage();
     MAX_HEADER_BYTES = 32 * 1024;
-    MAX_BODY_BYTES = 32 * 1024 * 1024;
+    MAX_BODY_BYTES2 = 32 * 1024 * 1024;
     DROPPED_REQUEST_HEADERS = /* @__PURE__ */ new Set([
       "host",
       "connection",
@@ -10985,7 +12878,7 @@ var init_proxy = __esm({
       "http2-settings"
     ]);
     DROPPED_REQUEST_PREFIXES = ["proxy-", "x-amz-"];
-    DROPPED_RESPONSE_HEADERS = /* @__PURE__ */ new Set([
+    DROPPED_RESPONSE_HEADERS2 = /* @__PURE__ */ new Set([
       "connection",
       "keep-alive",
       "proxy-connection",
@@ -10996,7 +12889,7 @@ var init_proxy = __esm({
       "set-cookie"
     ]);
     AUTH_QUERY_PARAMS = /* @__PURE__ */ new Set(["key", "api_key", "apikey", "api-key", "access_token", "token", "auth"]);
-    LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
+    LOCAL_HOST2 = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
     SAFE_PATH = /^(\/[A-Za-z0-9._:@~-]+)+\/?$/;
     ENCODED_COLON = /%3a/gi;
     Refusal = class extends Error {
@@ -11144,7 +13037,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs16.default.chmodSync(socketPath, 438);
+      import_node_fs21.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -11163,18 +13056,20 @@ function chooseProviders(opts, env) {
     return resolveProvider(provider, env, choice.upstream);
   });
 }
-async function runGuarded(opts, io) {
-  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os4.default.homedir(), env: io.env };
+async function runGuarded(opts, io, hooks = {}) {
+  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os5.default.homedir(), env: io.env };
   if (process.platform !== "linux") throw new GuardError("jail", "the jail needs Linux namespaces; this is " + process.platform);
   const chosen = chooseProviders(opts, io.env);
   const elevation = findElevation(facts);
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs16.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs21.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
-  const secrets = knownSecrets(io.env, chosen.flatMap((c) => c.authorizer.secrets));
+  const githubToken = readGithubToken(opts, io.env);
+  const secrets = knownSecrets(io.env, [...chosen.flatMap((c) => c.authorizer.secrets), ...githubToken ? [githubToken] : []]);
   await prepareCredentials(chosen);
+  const agentCommand = prepareAgentCommand(opts.command, secrets, githubToken ? GITHUB_BRIDGE_BASE : void 0, io.env);
   const agentWritable = [workspace2.dir];
   const audit = new AuditLog(opts.auditFile ? openGuardFile(opts.auditFile, agentWritable, facts.uid, "--audit") : void 0);
   const stop = new JailStop();
@@ -11183,7 +13078,7 @@ async function runGuarded(opts, io) {
   const limits = resolveLimits(opts);
   let cgroups;
   try {
-    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto6.default.randomBytes(6).toString("hex")}`, import_node_fs16.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs16.default.readFileSync("/proc/self/cgroup", "utf8"));
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto8.default.randomBytes(6).toString("hex")}`, import_node_fs21.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs21.default.readFileSync("/proc/self/cgroup", "utf8"));
   } catch (err) {
     audit.close();
     throw err instanceof GuardError ? err : new GuardError("limits", `cannot read this process's cgroups: ${err.message}`);
@@ -11205,7 +13100,7 @@ async function runGuarded(opts, io) {
         fetchers: builtinCatalogue().fetchers,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path11.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path13.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -11214,10 +13109,19 @@ async function runGuarded(opts, io) {
       bridges.push({ name: c.provider.name, port, hostSocket });
       bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}`, settings: c.settings });
     }
+    let grants;
+    if (githubToken) {
+      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId });
+      await listenUnix(grants.session.server, grants.bridge.hostSocket).catch((err) => {
+        throw new GuardError("grants", `cannot listen on ${grants.bridge.hostSocket}: ${err.message}`);
+      });
+      servers.push(grants.session.server);
+      bridges.push(grants.bridge);
+    }
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path11.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path13.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -11234,7 +13138,7 @@ async function runGuarded(opts, io) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path11.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path13.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -11243,15 +13147,18 @@ async function runGuarded(opts, io) {
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
+    if (grants) Object.assign(env, grants.agentEnv(env.PATH));
     const plan = planJail(
       {
         facts,
         workspace: workspace2.dir,
         workspaceMode: opts.workspaceMode,
         cwd: agentCwd,
-        command: opts.command,
+        command: agentCommand.command,
         env,
         bridges,
+        toolsDir: grants?.toolsDir,
+        alsoVisible: agentCommand.visible,
         hostLoopbackPort,
         privateDir,
         lifelineSocket,
@@ -11275,13 +13182,14 @@ async function runGuarded(opts, io) {
     const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : void 0;
     if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}
 `);
-    return { exitCode, audit, agentWritable };
+    const grantOutcome = grants ? await grants.session.finish(grants.session.wantsChangeSet() ? await hooks.changeSet?.() : void 0) : void 0;
+    return { exitCode, audit, agentWritable, grants: grantOutcome };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
     if (cgroupsMade) await removeCgroups(sudo, cgroups, io);
-    import_node_fs16.default.rmSync(privateDir, { recursive: true, force: true });
+    import_node_fs21.default.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 function notFoundHint(jailPath, skipped) {
@@ -11403,7 +13311,7 @@ function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io, stop, tai
         reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
         return;
       }
-      resolve3(code3 ?? 128 + (signal ? import_node_os4.default.constants.signals[signal] : 1));
+      resolve3(code3 ?? 128 + (signal ? import_node_os5.default.constants.signals[signal] : 1));
     });
   });
 }
@@ -11413,9 +13321,9 @@ function writeStepSummary(env, result) {
   try {
     const fd = openGuardFile(file, result.agentWritable, -1, "GITHUB_STEP_SUMMARY");
     try {
-      import_node_fs16.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
+      import_node_fs21.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
     } finally {
-      import_node_fs16.default.closeSync(fd);
+      import_node_fs21.default.closeSync(fd);
     }
   } catch {
   }
@@ -11426,6 +13334,7 @@ async function runMain(args) {
     const opts = parseRunArgs(args);
     const result = await runGuarded(opts, io);
     io.stderr.write(result.audit.summaryLine(result.exitCode) + "\n");
+    if (result.grants) io.stderr.write(describeGrantOutcome(result.grants, opts.deferFile));
     writeStepSummary(io.env, result);
     return result.exitCode;
   } catch (err) {
@@ -11448,21 +13357,24 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_crypto6, import_node_fs16, import_node_net2, import_node_os4, import_node_path11, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
+var import_node_child_process3, import_node_crypto8, import_node_fs21, import_node_net2, import_node_os5, import_node_path13, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_crypto6 = __toESM(require("node:crypto"));
-    import_node_fs16 = __toESM(require("node:fs"));
+    import_node_crypto8 = __toESM(require("node:crypto"));
+    import_node_fs21 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
-    import_node_os4 = __toESM(require("node:os"));
-    import_node_path11 = __toESM(require("node:path"));
+    import_node_os5 = __toESM(require("node:os"));
+    import_node_path13 = __toESM(require("node:path"));
     init_audit();
     init_doctor();
     init_egress();
     init_env();
     init_errors();
+    init_agentCommand();
+    init_runGrants();
+    init_session();
     init_jail();
     init_limits();
     init_options();
@@ -11714,13 +13626,13 @@ var require_dist_node2 = __commonJS({
       });
       return result;
     }
-    function removeUndefinedProperties(obj2) {
-      for (const key2 in obj2) {
-        if (obj2[key2] === void 0) {
-          delete obj2[key2];
+    function removeUndefinedProperties(obj3) {
+      for (const key2 in obj3) {
+        if (obj3[key2] === void 0) {
+          delete obj3[key2];
         }
       }
-      return obj2;
+      return obj3;
     }
     function merge(defaults, route, options) {
       if (typeof route === "string") {
@@ -11776,16 +13688,16 @@ var require_dist_node2 = __commonJS({
       }
       return result;
     }
-    function encodeReserved(str4) {
-      return str4.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    function encodeReserved(str5) {
+      return str5.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
         if (!/%[0-9A-Fa-f]/.test(part)) {
           part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
         }
         return part;
       }).join("");
     }
-    function encodeUnreserved(str4) {
-      return encodeURIComponent(str4).replace(/[!'()*]/g, function(c) {
+    function encodeUnreserved(str5) {
+      return encodeURIComponent(str5).replace(/[!'()*]/g, function(c) {
         return "%" + c.charCodeAt(0).toString(16).toUpperCase();
       });
     }
@@ -11906,7 +13818,7 @@ var require_dist_node2 = __commonJS({
         return template.replace(/\/$/, "");
       }
     }
-    function parse3(options) {
+    function parse4(options) {
       let method = options.method.toUpperCase();
       let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
       let headers = Object.assign({}, options.headers);
@@ -11970,7 +13882,7 @@ var require_dist_node2 = __commonJS({
       );
     }
     function endpointWithDefaults(defaults, route, options) {
-      return parse3(merge(defaults, route, options));
+      return parse4(merge(defaults, route, options));
     }
     function withDefaults(oldDefaults, newDefaults) {
       const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -11979,7 +13891,7 @@ var require_dist_node2 = __commonJS({
         DEFAULTS: DEFAULTS2,
         defaults: withDefaults.bind(null, DEFAULTS2),
         merge: merge.bind(null, DEFAULTS2),
-        parse: parse3
+        parse: parse4
       });
     }
     var endpoint = withDefaults(null, DEFAULTS);
@@ -12617,7 +14529,7 @@ var require_dist_node8 = __commonJS({
     var import_universal_user_agent = require_dist_node();
     var import_before_after_hook = require_before_after_hook();
     var import_request = require_dist_node5();
-    var import_graphql = require_dist_node6();
+    var import_graphql2 = require_dist_node6();
     var import_auth_token = require_dist_node7();
     var VERSION2 = "5.2.2";
     var noop = () => {
@@ -12711,7 +14623,7 @@ var require_dist_node8 = __commonJS({
           requestDefaults.headers["time-zone"] = options.timeZone;
         }
         this.request = import_request.request.defaults(requestDefaults);
-        this.graphql = (0, import_graphql.withCustomRequest)(this.request).defaults(requestDefaults);
+        this.graphql = (0, import_graphql2.withCustomRequest)(this.request).defaults(requestDefaults);
         this.log = createLogger(options.log);
         this.hook = hook;
         if (!options.authStrategy) {
@@ -12786,15 +14698,15 @@ var require_dist_node9 = __commonJS({
         octokit.log.debug("request", options);
         const start = Date.now();
         const requestOptions = octokit.request.endpoint.parse(options);
-        const path18 = requestOptions.url.replace(options.baseUrl, "");
+        const path20 = requestOptions.url.replace(options.baseUrl, "");
         return request(options).then((response) => {
           octokit.log.info(
-            `${requestOptions.method} ${path18} - ${response.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path20} - ${response.status} in ${Date.now() - start}ms`
           );
           return response;
         }).catch((error) => {
           octokit.log.info(
-            `${requestOptions.method} ${path18} - ${error.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path20} - ${error.status} in ${Date.now() - start}ms`
           );
           throw error;
         });
@@ -15481,7 +17393,7 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs21 = __toESM(require("node:fs"));
+var import_node_fs27 = __toESM(require("node:fs"));
 init_types();
 
 // src/config.ts
@@ -15499,10 +17411,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path18, text) {
+function makeSourceFile(path20, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path18, text, lineStarts };
+  return { path: path20, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -15554,8 +17466,8 @@ var Converter = class {
       return converted;
     }
     const anchored = !!node.anchor;
-    const cached4 = anchored ? this.cache.get(node) : void 0;
-    if (cached4) return cached4;
+    const cached5 = anchored ? this.cache.get(node) : void 0;
+    if (cached5) return cached5;
     const [start, end] = node.range ?? [0, 0];
     let result;
     if ((0, import_yaml.isMap)(node)) {
@@ -15671,144 +17583,144 @@ function locateInScalar(file, scalar, valueOffset, length) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path18) {
+function readConfig(path20) {
   let text;
   try {
-    text = import_node_fs.default.readFileSync(path18, "utf8");
+    text = import_node_fs.default.readFileSync(path20, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path18}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path20}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path18, text);
+  return parseConfig(path20, text);
 }
-function parseConfig(path18, text) {
-  const file = makeSourceFile(path18, text);
+function parseConfig(path20, text) {
+  const file = makeSourceFile(path20, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path18}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path20}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
-  const fail3 = (node, message) => {
+  const fail4 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path18}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path20}:${pos.line}:${pos.column}: ${message}`);
   };
-  const map = expectMap(root, "the config", fail3);
+  const map = expectMap(root, "the config", fail4);
   for (const { key: key2, value } of map.pairs) {
     switch (key2.text) {
       case "ignore":
-        config.ignore = expectSeq(value, "ignore", fail3).map((item) => readIgnore(item, fail3));
+        config.ignore = expectSeq(value, "ignore", fail4).map((item) => readIgnore(item, fail4));
         break;
       case "severity":
-        for (const p of expectMap(value, "severity", fail3).pairs) {
+        for (const p of expectMap(value, "severity", fail4).pairs) {
           const level = p.value.kind === "scalar" ? p.value.text : "";
-          if (!SEVERITIES.includes(level)) fail3(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
+          if (!SEVERITIES.includes(level)) fail4(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
           config.severity[p.key.text] = level;
         }
         break;
       case "trusted-users":
-        config.trustedUsers = strings(value, "trusted-users", fail3);
+        config.trustedUsers = strings(value, "trusted-users", fail4);
         break;
       case "trusted-bots":
-        config.trustedBots = strings(value, "trusted-bots", fail3);
+        config.trustedBots = strings(value, "trusted-bots", fail4);
         break;
       case "agents":
-        readAgents(value, config, fail3, file);
+        readAgents(value, config, fail4, file);
         break;
       default:
-        fail3(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
+        fail4(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
     }
   }
   return config;
 }
-function expectMap(node, what, fail3) {
-  if (node.kind !== "map") fail3(node, `${what} must be a mapping`);
+function expectMap(node, what, fail4) {
+  if (node.kind !== "map") fail4(node, `${what} must be a mapping`);
   return node;
 }
-function expectSeq(node, what, fail3) {
-  if (node.kind !== "seq") fail3(node, `${what} must be a list`);
+function expectSeq(node, what, fail4) {
+  if (node.kind !== "seq") fail4(node, `${what} must be a list`);
   return node.items;
 }
-function strings(node, what, fail3) {
-  return expectSeq(node, what, fail3).map((i) => i.kind === "scalar" ? i.text : fail3(i, `${what} entries must be strings`));
+function strings(node, what, fail4) {
+  return expectSeq(node, what, fail4).map((i) => i.kind === "scalar" ? i.text : fail4(i, `${what} entries must be strings`));
 }
-function readIgnore(node, fail3) {
+function readIgnore(node, fail4) {
   const out = {};
-  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail3).pairs) {
-    if (value.kind !== "scalar") fail3(value, `'${key2.text}' must be a string`);
+  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail4).pairs) {
+    if (value.kind !== "scalar") fail4(value, `'${key2.text}' must be a string`);
     const text = value.text;
     if (key2.text === "rule") out.rule = text;
     else if (key2.text === "file") out.file = text;
     else if (key2.text === "job") out.job = text;
-    else fail3(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
+    else fail4(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
   }
-  if (!out.rule && !out.file && !out.job) fail3(node, "an ignore entry needs rule, file or job");
+  if (!out.rule && !out.file && !out.job) fail4(node, "an ignore entry needs rule, file or job");
   return out;
 }
-function readAgents(node, config, fail3, file) {
-  for (const { key: key2, value } of expectMap(node, "agents", fail3).pairs) {
+function readAgents(node, config, fail4, file) {
+  for (const { key: key2, value } of expectMap(node, "agents", fail4).pairs) {
     if (key2.text === "actions") {
-      for (const item of expectSeq(value, "agents.actions", fail3)) config.actions.push(readAction(item, fail3));
+      for (const item of expectSeq(value, "agents.actions", fail4)) config.actions.push(readAction(item, fail4));
     } else if (key2.text === "commands") {
-      for (const item of expectSeq(value, "agents.commands", fail3)) config.clis.push(readCommand(item, fail3));
-    } else fail3(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
+      for (const item of expectSeq(value, "agents.commands", fail4)) config.clis.push(readCommand(item, fail4));
+    } else fail4(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
   }
   void file;
 }
 var SHELLS = ["full", "restricted", "none"];
-function readAction(node, fail3) {
-  const m = expectMap(node, "an agent action", fail3);
+function readAction(node, fail4) {
+  const m = expectMap(node, "an agent action", fail4);
   const fields = {};
   for (const p of m.pairs) {
     if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
-      fail3(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
+      fail4(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.uses || fields.uses.kind !== "scalar") fail3(node, "an agent action needs 'uses'");
+  if (!fields.uses || fields.uses.kind !== "scalar") fail4(node, "an agent action needs 'uses'");
   const uses = fields.uses.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
-  if (!SHELLS.includes(shell)) fail3(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
+  if (!SHELLS.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
   return {
     id: `config:${uses}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : uses,
     uses: [uses],
-    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail3) : ["prompt"],
-    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail3) : [],
-    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail3) : [],
+    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail4) : ["prompt"],
+    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail4) : [],
+    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail4) : [],
     keyHandling: "process",
     gate: { kind: "none" },
     readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
     defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
   };
 }
-function readCommand(node, fail3) {
-  const m = expectMap(node, "an agent command", fail3);
+function readCommand(node, fail4) {
+  const m = expectMap(node, "an agent command", fail4);
   const fields = {};
   for (const p of m.pairs) {
     if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
-      fail3(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
+      fail4(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.command || fields.command.kind !== "scalar") fail3(node, "an agent command needs 'command'");
+  if (!fields.command || fields.command.kind !== "scalar") fail4(node, "an agent command needs 'command'");
   const command2 = fields.command.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
-  if (!SHELLS.includes(shell)) fail3(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
+  if (!SHELLS.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
   return {
     id: `config:${command2}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : command2,
     commands: [command2],
-    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail3) : [],
+    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail4) : [],
     defaults: { shell, network: shell === "full", writesFiles: true },
-    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail3) : [],
+    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail4) : [],
     instructionFiles: []
   };
 }
-function globMatch(pattern, path18) {
-  const normalized = path18.replace(/\\/g, "/");
+function globMatch(pattern, path20) {
+  const normalized = path20.replace(/\\/g, "/");
   const re = new RegExp(
     "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
   );
@@ -16004,8 +17916,8 @@ function artifactLocation(file, root) {
   return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
 }
 function encodePath(p, relative3) {
-  return p.split("/").map((seg, i) => {
-    let e = encodeURI(seg).replace(/\?/g, "%3F").replace(/#/g, "%23");
+  return p.split("/").map((seg3, i) => {
+    let e = encodeURI(seg3).replace(/\?/g, "%3F").replace(/#/g, "%23");
     if (relative3 && i === 0) e = e.replace(/:/g, "%3A");
     return e;
   }).join("/");
@@ -16112,32 +18024,32 @@ function jsonErrorOffset(text) {
   const ws = () => {
     while (i < text.length && " 	\n\r".includes(text[i])) i++;
   };
-  const fail3 = () => {
+  const fail4 = () => {
     throw i;
   };
   const literal = (word) => {
-    for (const ch of word) if (text[i++] !== ch) i--, fail3();
+    for (const ch of word) if (text[i++] !== ch) i--, fail4();
   };
   const string = () => {
     i++;
     while (i < text.length && text[i] !== '"') {
       const c = text.charCodeAt(i);
-      if (c < 32) fail3();
+      if (c < 32) fail4();
       if (text[i] === "\\") {
         i++;
         if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail3();
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail4();
           i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail3();
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail4();
       }
       i++;
     }
-    if (text[i] !== '"') fail3();
+    if (text[i] !== '"') fail4();
     i++;
   };
   const number = () => {
     const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
-    if (!m || m[0] === "" || m[0] === "-") fail3();
+    if (!m || m[0] === "" || m[0] === "-") fail4();
     i += m[0].length;
   };
   const value = () => {
@@ -16149,16 +18061,16 @@ function jsonErrorOffset(text) {
       if (text[i] === "}") return void i++;
       for (; ; ) {
         ws();
-        if (text[i] !== '"') fail3();
+        if (text[i] !== '"') fail4();
         string();
         ws();
-        if (text[i] !== ":") fail3();
+        if (text[i] !== ":") fail4();
         i++;
         value();
         ws();
         if (text[i] === ",") i++;
         else if (text[i] === "}") return void i++;
-        else fail3();
+        else fail4();
       }
     }
     if (c === "[") {
@@ -16170,7 +18082,7 @@ function jsonErrorOffset(text) {
         ws();
         if (text[i] === ",") i++;
         else if (text[i] === "]") return void i++;
-        else fail3();
+        else fail4();
       }
     }
     if (c === '"') return string();
@@ -16182,7 +18094,7 @@ function jsonErrorOffset(text) {
   try {
     value();
     ws();
-    if (i < text.length) fail3();
+    if (i < text.length) fail4();
   } catch (at) {
     if (typeof at === "number") return at;
     throw at;
@@ -17061,9 +18973,9 @@ function chainRoot(e, segments, indexes2) {
   }
 }
 function joinPath(root, segments) {
-  let path18 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path18 += "." + segments[k];
-  return path18;
+  let path20 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path20 += "." + segments[k];
+  return path20;
 }
 function accessPath(e) {
   const segments = [];
@@ -18886,8 +20798,8 @@ function idSuffix(node) {
   }
   return "";
 }
-function failAt(obj2, field, message) {
-  const origin = origins.get(obj2);
+function failAt(obj3, field, message) {
+  const origin = origins.get(obj3);
   if (!origin) throw new Error(message);
   const node = field && origin.fields.get(field) || origin.node;
   const label = field ? `${origin.label}.${field}` : origin.label;
@@ -19023,8 +20935,8 @@ function parseTriggersFile(text, fileName = "rules/triggers.yml") {
 }
 function checkRuleSet(rules) {
   const events = new Set(rules.triggers.triggers.map((t) => t.event));
-  const checkEvents = (obj2, field, list) => {
-    for (const e of list ?? []) if (!events.has(e)) failAt(obj2, field, `unknown event "${e}" (not in triggers.yml)`);
+  const checkEvents = (obj3, field, list) => {
+    for (const e of list ?? []) if (!events.has(e)) failAt(obj3, field, `unknown event "${e}" (not in triggers.yml)`);
   };
   for (const action of rules.agents.actions) checkEvents(action.gate, "skippedOn", action.gate.skippedOn);
   for (const c of rules.sources.contexts) checkEvents(c, "events", c.events);
@@ -19095,13 +21007,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path18 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path18.split("/");
+  const path20 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path20.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path18 === prefix || path18.startsWith(`${prefix}/`)) return action;
+    if (path20 === prefix || path20.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -20240,7 +22152,7 @@ var RUN_SCRIPT = { shell: "full", network: true, writesFiles: true };
 function shellCapabilities(step) {
   return capabilitiesAt(step, { keyEnv: [] }, RUN_SCRIPT, false);
 }
-function capabilitiesAt(step, agent, tools, jailed) {
+function capabilitiesAt(step, agent, tools, jailed, grants = []) {
   const secrets = [];
   const tokens = [];
   const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
@@ -20303,7 +22215,8 @@ function capabilitiesAt(step, agent, tools, jailed) {
     persistedCredentials: persisted && !jailed,
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
-    jailed
+    jailed,
+    grants: jailed ? grants : []
   };
 }
 function stepSecrets(step) {
@@ -20350,6 +22263,7 @@ function persistedCheckout(step) {
 function describeCapabilities(c) {
   const out = [];
   if (c.jailed) out.push("jailed:agent-guard-run");
+  for (const g of c.grants ?? []) out.push(`grant:${g} (through the guard, no token in the agent)`);
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
   if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
@@ -20709,8 +22623,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path18 = accessPath(e);
-      return path18 ? contextValue(path18, s) : ANY;
+      const path20 = accessPath(e);
+      return path20 ? contextValue(path20, s) : ANY;
     }
   }
 }
@@ -20816,9 +22730,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path18, s) {
+function contextValue(path20, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path18) {
+  switch (path20) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -20848,7 +22762,7 @@ function contextValue(path18, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path18.split(".");
+  const parts = path20.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -21207,15 +23121,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
-    const path18 = ref.path;
-    const matches = this.matchSources(path18, ref.functions);
+    const path20 = ref.path;
+    const matches = this.matchSources(path20, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path18 },
-        hops: [hopAt(file, at(), `${path18} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path20 },
+        hops: [hopAt(file, at(), `${path20} is ${describe2(source)}`)]
       }));
     }
-    const parts = path18.split(".");
+    const parts = path20.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -21236,12 +23150,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path18, functions) {
-    if (!path18.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path18);
+  matchSources(path20, functions) {
+    if (!path20.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path20);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path18 === w.path || serialised && pathWithin(w.path, path18));
+    return this.sources.wholeObjects.filter((w) => path20 === w.path || serialised && pathWithin(w.path, path20));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -21432,8 +23346,8 @@ var TaintEngine = class {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path18, pattern) {
-  const p = path18.split(".");
+function pathWithin(path20, pattern) {
+  const p = path20.split(".");
   const q2 = pattern.split(".");
   if (p.length < q2.length) return false;
   for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
@@ -21472,24 +23386,24 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path18) {
-      const cached4 = memo.get(path18);
-      if (cached4) return cached4;
+    contextsAbove(path20) {
+      const cached5 = memo.get(path20);
+      if (cached5) return cached5;
       const out = [];
       const walk = (node, segments, i) => {
         out.push(...node.contexts);
         if (i >= segments.length) return;
-        const seg = segments[i];
-        const exact = node.children.get(seg);
+        const seg3 = segments[i];
+        const exact = node.children.get(seg3);
         if (exact) walk(exact, segments, i + 1);
         const star = node.children.get("*");
-        if (star && seg !== "*") walk(star, segments, i + 1);
-        if (seg === "*") {
+        if (star && seg3 !== "*") walk(star, segments, i + 1);
+        if (seg3 === "*") {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path18.split("."), 0);
-      if (memo.size < 1e4) memo.set(path18, out);
+      walk(root, path20.split("."), 0);
+      if (memo.size < 1e4) memo.set(path20, out);
       return out;
     }
   };
@@ -21512,8 +23426,10 @@ function findAgentSites(step, engine) {
     const underAction = script !== step.step.run;
     const { masked, jailedFrom } = maskGuardWrapper(script.text);
     for (const invocation of findCliInvocations(masked)) {
-      const jailed = underAction || jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
-      out.push(cliSite(step, script, invocation, engine, jailed));
+      const wrapper = jailedFrom.find((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
+      const jailed = underAction || !!wrapper;
+      const grants = underAction ? guardGrantsInput(step) : wrapper?.grants ?? [];
+      out.push(cliSite(step, script, invocation, engine, jailed, grants));
     }
   }
   return out;
@@ -21525,9 +23441,22 @@ function guardActionScript(step) {
   const run = inputOf(step.step.with, "run")?.value;
   return run?.kind === "scalar" ? run : void 0;
 }
+function guardGrantsInput(step) {
+  const text = inputOf(step.step.with, "grants")?.text ?? "";
+  return text.split("\n").map((l) => l.replace(/(^|\s)#.*$/, "").trim()).filter(Boolean);
+}
+function grantsInCommand(text) {
+  return [...text.matchAll(/--grant(?:=|\s+)(?:'([^']*)'|"([^"]*)"|(\S+))/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+function wrapperGrants(step) {
+  const wrap2 = step.job.steps.find(
+    (s) => s.position < step.position && /^[\w.-]+\/agent-guard(@|$)/i.test(s.step.uses?.text ?? "") && inputOf(s.step.with, "mode")?.text.trim() === "wrap"
+  );
+  return wrap2 ? guardGrantsInput(wrap2) : [];
+}
 function runsWrappedClaude(step) {
-  const path18 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path18);
+  const path20 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path20);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -21547,7 +23476,7 @@ function maskGuardWrapper(script) {
   if (!script.includes("agent-guard")) return { masked: script, jailedFrom };
   const masked = script.replace(GUARD_WRAPPER, (match, offset) => {
     const lineEnd = script.indexOf("\n", offset);
-    jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd });
+    jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd, grants: grantsInCommand(match) });
     return " ".repeat(match.length);
   });
   return { masked, jailedFrom };
@@ -21622,7 +23551,7 @@ function actionSite(step, uses, action, engine) {
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
+    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
     actorGate,
     gateWidenedBy: widened,
     promptText
@@ -21642,7 +23571,10 @@ function gateWidener(action, step) {
   }
   return void 0;
 }
-function cliSite(step, run, invocation, engine, jailed) {
+function wrappedCapabilities(step, agent, tools, jailed) {
+  return capabilitiesAt(step, agent, tools, jailed, jailed ? wrapperGrants(step) : []);
+}
+function cliSite(step, run, invocation, engine, jailed, grants) {
   const scope = { job: step.job, step };
   const cli = invocation.cli;
   const script = run.text;
@@ -21667,7 +23599,7 @@ function cliSite(step, run, invocation, engine, jailed) {
     agentName: cli.name,
     cli,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed),
+    capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed, grants),
     promptText: upTo
   };
 }
@@ -21702,8 +23634,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path18, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path18.trim() || path18.includes(f.path));
+function fileChannel(step, engine, path20, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path20.trim() || path20.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -21955,11 +23887,11 @@ var PROVIDER_BY_KEY = { anthropic: "anthropic", openai: "openai", gemini: "gemin
 function fixFor(site, hit) {
   const lines = [];
   const event = hit?.reach.trigger?.event;
-  const obj2 = gateObject(event);
+  const obj3 = gateObject(event);
   if (hit && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
-    if (obj2) {
+    if (obj3) {
       lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj2}.author_association)\`.`
+        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj3}.author_association)\`.`
       );
     } else {
       lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
@@ -21973,7 +23905,9 @@ function fixFor(site, hit) {
     lines.push("The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).");
   }
   if (c.writeScopes.length || c.idToken) {
-    lines.push("Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent's output (a JSON schema, an allowlist of labels) and do the writes.");
+    lines.push(
+      c.jailed ? "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees." : "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI."
+    );
   }
   if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
   if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
@@ -22113,9 +24047,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path18 = inputOf(later.step.with, "path");
-    if (path18 && TRANSCRIPTS.test(path18.text)) {
-      out.push({ step: later, offset: path18.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path18.text.trim()})` });
+    const path20 = inputOf(later.step.with, "path");
+    if (path20 && TRANSCRIPTS.test(path20.text)) {
+      out.push({ step: later, offset: path20.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path20.text.trim()})` });
     }
   }
   return out;
@@ -22467,8 +24401,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path18) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path18);
+function isWorkflowPath(path20) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path20);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -22553,19 +24487,19 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path18;
+  let path20;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path18 = [...probe.job.via, ...best.taint.hops, sink2];
+    path20 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (kind !== "workflow" || !secrets) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
     severity = "medium";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path18 = [...probe.job.via, sink2];
+    path20 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
@@ -22577,7 +24511,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label } : {},
     message,
-    path: path18,
+    path: path20,
     capabilities: secrets?.capabilities ?? [],
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
@@ -22760,8 +24694,8 @@ function applyConfig(findings, config, textOf2) {
     return lines[line - 1] ?? "";
   };
   return findings.filter((f) => {
-    const inline = INLINE_IGNORE.exec(lineOf(f.file, f.line));
-    if (inline && inline[1].split(",").some((id) => id.trim() === f.rule || id.trim() === "*")) return false;
+    const inline2 = INLINE_IGNORE.exec(lineOf(f.file, f.line));
+    if (inline2 && inline2[1].split(",").some((id) => id.trim() === f.rule || id.trim() === "*")) return false;
     return !config.ignore.some(
       (ig) => (!ig.rule || ig.rule === f.rule) && (!ig.file || globMatch(ig.file, f.file)) && (!ig.job || ig.job === f.job)
     );
@@ -22985,9 +24919,9 @@ function renderFinding(f, lines, paint) {
   if (line !== void 0) {
     const endCol = f.endLine === void 0 || f.endLine === f.line ? f.endColumn : void 0;
     const snip = renderSnippet(line, f.column, endCol);
-    const num = String(f.line);
-    const pad = " ".repeat(num.length);
-    out.push(`  ${paint("34", `${num} |`)} ${snip.text}`);
+    const num2 = String(f.line);
+    const pad = " ".repeat(num2.length);
+    out.push(`  ${paint("34", `${num2} |`)} ${snip.text}`);
     out.push(`  ${paint("34", `${pad} |`)} ${" ".repeat(snip.caret)}${paint(`1;${SEVERITY_STYLE[f.severity].replace(/^1;/, "")}`, snip.marker)}`);
   }
   if (f.job !== void 0 || f.step !== void 0) {
@@ -23427,16 +25361,157 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path13 = __toESM(require("node:path"));
+var import_node_path15 = __toESM(require("node:path"));
 init_command();
+
+// src/guard/grants/apply.ts
+var import_node_fs22 = __toESM(require("node:fs"));
+init_audit();
+init_env();
+init_errors();
+init_context();
+init_defer();
+init_github();
+init_perform();
+init_policy();
+init_pullRequest();
+init_spec();
+var APPLY_USAGE = "usage: agent-guard apply FILE --grant GRANT... [--sha256 HEX] [--github-token-env NAME] [--allow-links] [--audit FILE]";
+function parseApplyArgs(args) {
+  const out = { file: "", grants: [], githubTokenEnv: "GITHUB_TOKEN", allowLinks: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      if (eq > 0) return arg.slice(eq + 1);
+      if (i + 1 >= args.length) throw new GuardError("usage", `${flag} needs a value`);
+      return args[++i];
+    };
+    switch (flag) {
+      case "--grant":
+        addGrant(out.grants, value());
+        break;
+      case "--sha256":
+        out.sha256 = value();
+        if (!/^[0-9a-fA-F]{64}$/.test(out.sha256)) throw new GuardError("usage", "--sha256 wants 64 hex digits");
+        break;
+      case "--github-token-env":
+        out.githubTokenEnv = value();
+        break;
+      case "--audit":
+        out.auditFile = value();
+        break;
+      case "--allow-links":
+        out.allowLinks = true;
+        break;
+      case "-h":
+      case "--help":
+        throw new GuardError("usage", APPLY_USAGE);
+      default:
+        if (arg.startsWith("-") || out.file) throw new GuardError("usage", `unexpected "${arg}". ${APPLY_USAGE}`);
+        out.file = arg;
+    }
+  }
+  if (!out.file) throw new GuardError("usage", `no file to apply. ${APPLY_USAGE}`);
+  if (out.grants.length === 0) throw new GuardError("usage", `apply needs the grants to check the requests against. ${APPLY_USAGE}`);
+  return out;
+}
+async function applyDeferred(opts, io) {
+  const token = io.env[opts.githubTokenEnv];
+  if (!token) throw new GuardError("grants", `apply needs a GitHub token: ${opts.githubTokenEnv} is not set`);
+  const deferred = readDeferredFile(opts.file, opts.sha256);
+  const updateGrant = opts.grants.find((g) => g.kind === "update-comment");
+  const context = readGrantContext(io.env, updateGrant?.commentId);
+  const secrets = knownSecrets(io.env, [token]);
+  const policy = { grants: opts.grants, context, secrets, allowLinks: opts.allowLinks };
+  const dry = newGrantState();
+  const checked = [];
+  for (const [i, request] of deferred.requests.entries()) {
+    const candidate = resolveOwnComment(request, dry.ownComments);
+    const verdict = checkRequest(candidate, policy, dry);
+    if (!verdict.ok) throw new GuardError("grants", `${opts.file}: request ${i + 1} (${request.kind}) is refused by the grants given to apply: ${verdict.reason}`);
+    if (verdict.request.kind === "comment.create") dry.ownComments.push(-(dry.ownComments.length + 1));
+    if (verdict.request.kind === "pull-request.create") {
+      if (!deferred.files) throw new GuardError("grants", `${opts.file}: a pull request without its changes`);
+      try {
+        checkPullRequestFiles(deferred.files, opts.grants.find((g) => g.kind === "pull-request"), secrets);
+      } catch (err) {
+        throw new GuardError("grants", `${opts.file}: the pull request is refused by the grants given to apply: ${err.message}`);
+      }
+    }
+    checked.push(verdict.request);
+  }
+  const audit = new AuditLog(opts.auditFile ? openGuardFile(opts.auditFile, [], process.getuid?.() ?? -1, "--audit") : void 0);
+  const github = createGitHubClient(githubApiBase(io.env), token);
+  const live = newGrantState();
+  let performed = 0;
+  try {
+    for (const request of checked) {
+      const started = Date.now();
+      const req2 = resolveOwnComment(request, live.ownComments);
+      let status;
+      if (req2.kind === "pull-request.create") {
+        const grant = opts.grants.find((g) => g.kind === "pull-request");
+        const opened = await openPullRequest(deferred.files, req2, grant, github, context, secrets);
+        io.stderr.write(`agent-guard: pull request opened: ${opened.url} (branch ${opened.branch})
+`);
+        status = 201;
+      } else {
+        status = (await performRequest(req2, github, context, live)).status;
+      }
+      audit.add({ time: new Date(started).toISOString(), kind: "grant", provider: req2.kind, method: "APPLY", route: req2.kind, status, requestBytes: 0, responseBytes: 0, ms: Date.now() - started });
+      if (status >= 300) throw new GuardError("grants", `GitHub answered ${status} to ${req2.kind}; ${performed} of ${checked.length} request(s) were performed`);
+      performed++;
+    }
+  } finally {
+    audit.close();
+  }
+  return { performed, audit };
+}
+function resolveOwnComment(request, own) {
+  if (request.kind !== "comment.update" || request.ownIndex === void 0) return request;
+  const id = own[request.ownIndex];
+  return id === void 0 ? request : { ...request, commentId: id };
+}
+async function applyMain(args, io) {
+  try {
+    const opts = parseApplyArgs(args);
+    const { performed, audit } = await applyDeferred(opts, io);
+    io.stderr.write(`agent-guard: applied ${performed} deferred request(s) from ${opts.file}
+`);
+    return appendSummary2(io.env, audit, performed);
+  } catch (err) {
+    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${err.message}
+`);
+    else io.stderr.write(`agent-guard: apply failed: ${err?.message ?? String(err)}
+`);
+    return GUARD_FAILURE_EXIT;
+  }
+}
+function applySummaryMarkdown(audit, performed) {
+  return audit.stepSummaryMarkdown(0).replace("Agent exit code 0.", `Applied ${performed} deferred request(s).`);
+}
+function appendSummary2(env, audit, performed) {
+  if (env.GITHUB_STEP_SUMMARY) {
+    try {
+      import_node_fs22.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
+    } catch {
+    }
+  }
+  return 0;
+}
+
+// src/action/run.ts
+init_session();
 init_errors();
 init_options();
 init_providers2();
 init_workflowCommands();
 
 // src/guard/wrap.ts
-var import_node_fs17 = __toESM(require("node:fs"));
-var import_node_path12 = __toESM(require("node:path"));
+var import_node_fs23 = __toESM(require("node:fs"));
+var import_node_path14 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
@@ -23459,33 +25534,33 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path12.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path12.default.isAbsolute(rel);
+  const rel = import_node_path14.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path14.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs17.default.realpathSync(p);
+    return import_node_fs23.default.realpathSync(p);
   } catch {
-    return import_node_path12.default.resolve(p);
+    return import_node_path14.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs17.default.accessSync(p, import_node_fs17.default.constants.X_OK);
-    return import_node_fs17.default.statSync(p).isFile();
+    import_node_fs23.default.accessSync(p, import_node_fs23.default.constants.X_OK);
+    return import_node_fs23.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs17.default.openSync(p, "r");
+    const fd = import_node_fs23.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs17.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs23.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs17.default.closeSync(fd);
+      import_node_fs23.default.closeSync(fd);
     }
   } catch {
     return false;
@@ -23494,8 +25569,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path12.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path12.default.join(dir, "claude");
+    if (!import_node_path14.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path14.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -23540,12 +25615,12 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path12.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path14.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path12.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs17.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  const guard = realOrSelf(import_node_path14.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs23.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
@@ -23553,7 +25628,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path12.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path14.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -23574,12 +25649,12 @@ function prepareClaudeWrapper(input, io) {
   return { spec, options, text: renderClaudeWrapper(spec) };
 }
 function installWrapper(dir, text) {
-  import_node_fs17.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path12.default.join(dir, "claude");
-  const tmp = import_node_path12.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs17.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs17.default.chmodSync(tmp, 493);
-  import_node_fs17.default.renameSync(tmp, target);
+  import_node_fs23.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path14.default.join(dir, "claude");
+  const tmp = import_node_path14.default.join(dir, `.claude.${process.pid}.tmp`);
+  import_node_fs23.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs23.default.chmodSync(tmp, 493);
+  import_node_fs23.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
@@ -23590,7 +25665,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path12.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path14.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -23624,7 +25699,25 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
     const value = getInput(ctx, name);
     if (value) args.push(`--${name}`, value);
   }
+  args.push(...grantArgsFromInputs(ctx));
+  const defer = getInput(ctx, "defer");
+  if (defer) args.push("--defer", defer);
   return args;
+}
+function grantArgsFromInputs(ctx) {
+  const args = [];
+  for (const line of getInput(ctx, "grants").split("\n")) {
+    const grant = line.replace(/(^|\s)#.*$/, "").trim();
+    if (grant) args.push("--grant", grant);
+  }
+  if (getBooleanInput(ctx, "allow-links", false)) args.push("--allow-links");
+  return args;
+}
+function guardEnv(ctx) {
+  const env = withoutInputs(ctx.env);
+  const token = getInput(ctx, "github-token");
+  if (token) env.GITHUB_TOKEN = token;
+  return env;
 }
 function trustSummary(decision) {
   const verdict = decision.untrusted ? "untrusted (outsider-controlled)" : "trusted";
@@ -23640,7 +25733,7 @@ function announce(ctx, decision) {
   setOutputs(ctx, { untrusted: String(decision.untrusted) });
   appendSummary(ctx, trustSummary(decision));
 }
-function fail2(ctx, message) {
+function fail3(ctx, message) {
   ctx.stderr.write(`agent-guard: ${logSafe(message)}
 `);
   ctx.stdout.write(errorCommand(message));
@@ -23665,19 +25758,20 @@ async function actionRun(ctx) {
     }
     opts = parseRunArgs([...guardArgsFromInputs(ctx), "--", ...RUN_SHELL, command2]);
     const refusal = untrustedRefusal(decision, opts, getBooleanInput(ctx, "allow-on-untrusted", false), OVERRIDE);
-    if (refusal) return fail2(ctx, refusal);
+    if (refusal) return fail3(ctx, refusal);
   } catch (err) {
-    return fail2(ctx, guardFailure(err));
+    return fail3(ctx, guardFailure(err));
   }
   try {
-    const { exitCode, audit } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
+    const { exitCode, audit, grants } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
     ctx.stderr.write(`${audit.summaryLine(exitCode)}
 `);
+    if (grants) ctx.stderr.write(describeGrantOutcome(grants, opts.deferFile));
     appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
-    setOutputs(ctx, { "exit-code": String(exitCode) });
+    setOutputs(ctx, { "exit-code": String(exitCode), ...grants?.deferSha256 ? { "defer-sha256": grants.deferSha256 } : {} });
     return exitCode;
   } catch (err) {
-    return fail2(ctx, guardFailure(err));
+    return fail3(ctx, guardFailure(err));
   }
 }
 function actionWrap(ctx, self) {
@@ -23693,8 +25787,8 @@ function actionWrap(ctx, self) {
       { env: withoutInputs(ctx.env), cwd: ctx.cwd, node: self.node, guard: self.guard }
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
-    if (refusal) return fail2(ctx, refusal);
-    const target = installWrapper(import_node_path13.default.join(temp, "agent-guard"), prepared.text);
+    if (refusal) return fail3(ctx, refusal);
+    const target = installWrapper(import_node_path15.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     setOutputs(ctx, { "claude-wrapper": target });
@@ -23702,21 +25796,38 @@ function actionWrap(ctx, self) {
 `);
     return 0;
   } catch (err) {
-    return fail2(ctx, guardFailure(err));
+    return fail3(ctx, guardFailure(err));
+  }
+}
+async function actionApply(ctx) {
+  try {
+    const file = getInput(ctx, "defer");
+    if (!file) throw new InputError("input 'defer' is empty: name the file the run recorded (download its artifact first)");
+    const grantArgs = grantArgsFromInputs(ctx);
+    if (!grantArgs.includes("--grant")) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
+    const sha = getInput(ctx, "defer-sha256");
+    const opts = parseApplyArgs([import_node_path15.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
+    const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
+    ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)
+`);
+    appendSummary(ctx, applySummaryMarkdown(audit, performed));
+    return 0;
+  } catch (err) {
+    return fail3(ctx, guardFailure(err));
   }
 }
 
 // src/action/index.ts
-var ACTION_MODES = ["lint", "run", "wrap"];
+var ACTION_MODES = ["lint", "run", "wrap", "apply"];
 async function actionMain(args, ctx, self) {
   const [mode, ...rest] = args;
-  const fail3 = (message) => {
+  const fail4 = (message) => {
     ctx.stderr.write(`agent-guard: ${message}
 `);
     ctx.stdout.write(errorCommand(message));
     return 2;
   };
-  if (rest.length) return fail3(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
+  if (rest.length) return fail4(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
   try {
     switch (mode) {
       case "lint":
@@ -23725,12 +25836,14 @@ async function actionMain(args, ctx, self) {
         return await actionRun(ctx);
       case "wrap":
         return actionWrap(ctx, self);
+      case "apply":
+        return await actionApply(ctx);
       default:
-        return fail3(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
+        return fail4(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
     }
   } catch (err) {
-    if (err instanceof InputError || err instanceof ConfigError) return fail3(err.message);
-    return fail3(`internal error: ${err?.message ?? String(err)}`);
+    if (err instanceof InputError || err instanceof ConfigError) return fail4(err.message);
+    return fail4(`internal error: ${err?.message ?? String(err)}`);
   }
 }
 
@@ -23738,7 +25851,7 @@ async function actionMain(args, ctx, self) {
 init_command();
 
 // src/parallel.ts
-var import_node_os5 = __toESM(require("node:os"));
+var import_node_os6 = __toESM(require("node:os"));
 var import_node_worker_threads = require("node:worker_threads");
 var PARALLEL_THRESHOLD = 256;
 var MESSAGE_KIND = "agent-guard-lint-share";
@@ -23762,7 +25875,7 @@ async function lintInParallel(options, entryScript, workers = defaultWorkers()) 
 function defaultWorkers() {
   const forced = Number(process.env.AGENT_GUARD_THREADS);
   if (Number.isInteger(forced) && forced >= 1) return Math.min(forced, 16);
-  const cores = typeof import_node_os5.default.availableParallelism === "function" ? import_node_os5.default.availableParallelism() : import_node_os5.default.cpus().length;
+  const cores = typeof import_node_os6.default.availableParallelism === "function" ? import_node_os6.default.availableParallelism() : import_node_os6.default.cpus().length;
   return Math.max(1, Math.min(cores, 8));
 }
 function runShare(entryScript, share) {
@@ -23785,25 +25898,25 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs20 = __toESM(require("node:fs"));
+var import_node_fs26 = __toESM(require("node:fs"));
 init_types();
 
 // src/online/cache.ts
-var import_node_crypto7 = __toESM(require("node:crypto"));
-var import_node_fs18 = __toESM(require("node:fs"));
-var import_node_os6 = __toESM(require("node:os"));
-var import_node_path14 = __toESM(require("node:path"));
+var import_node_crypto9 = __toESM(require("node:crypto"));
+var import_node_fs24 = __toESM(require("node:fs"));
+var import_node_os7 = __toESM(require("node:os"));
+var import_node_path16 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path14.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path14.default.resolve(env.XDG_CACHE_HOME) : import_node_path14.default.join(import_node_os6.default.homedir(), ".cache");
-  return import_node_path14.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path16.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path16.default.resolve(env.XDG_CACHE_HOME) : import_node_path16.default.join(import_node_os7.default.homedir(), ".cache");
+  return import_node_path16.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path14.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path16.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -23816,7 +25929,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs18.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs24.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -23827,15 +25940,15 @@ var DiskCache = class {
   set(space, key2, value) {
     if (!this.dir) return;
     const file = this.file(space, key2);
-    const tmp = `${file}.${process.pid}.${import_node_crypto7.default.randomBytes(4).toString("hex")}.tmp`;
+    const tmp = `${file}.${process.pid}.${import_node_crypto9.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs18.default.mkdirSync(import_node_path14.default.dirname(file), { recursive: true });
-      import_node_fs18.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs18.default.renameSync(tmp, file);
+      import_node_fs24.default.mkdirSync(import_node_path16.default.dirname(file), { recursive: true });
+      import_node_fs24.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs24.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs18.default.rmSync(tmp, { force: true });
+        import_node_fs24.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -23846,14 +25959,14 @@ var DiskCache = class {
     }
   }
   file(space, key2) {
-    const hash = import_node_crypto7.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path14.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    const hash = import_node_crypto9.default.createHash("sha256").update(key2).digest("hex");
+    return import_node_path16.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
 // src/online/github.ts
 var import_rest = __toESM(require_dist_node12());
-var GitHubError = class extends Error {
+var GitHubError2 = class extends Error {
   constructor(kind, message, status) {
     super(message);
     this.kind = kind;
@@ -23904,36 +26017,36 @@ var GitHubClient = class {
     if (isCommitSha(ref)) return Promise.resolve(ref.toLowerCase());
     const key2 = `${repoKey(owner, repo)}@${ref}`;
     return this.once(`ref:${key2}`, async () => {
-      const cached4 = this.cache.get("ref", key2);
+      const cached5 = this.cache.get("ref", key2);
       const what = `${owner}/${repo}@${ref}`;
       const res = await this.request(
         "GET /repos/{owner}/{repo}/commits/{ref}",
-        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached4 ? { "if-none-match": cached4.etag } : {} } },
+        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached5 ? { "if-none-match": cached5.etag } : {} } },
         what
       );
-      if (res.status === 304 && cached4) return cached4.sha;
+      if (res.status === 304 && cached5) return cached5.sha;
       const sha = textOf(res.data).trim().toLowerCase();
-      if (!isCommitSha(sha)) throw new GitHubError("invalid", `${what}: GitHub did not answer with a commit SHA`);
+      if (!isCommitSha(sha)) throw new GitHubError2("invalid", `${what}: GitHub did not answer with a commit SHA`);
       if (res.headers.etag) this.cache.set("ref", key2, { sha, etag: res.headers.etag });
       return sha;
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path18) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path18}`;
+  fileAt(owner, repo, sha, path20) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path20}`;
     return this.once(`content:${key2}`, async () => {
-      const cached4 = this.cache.get("content", key2);
-      if (cached4) return "text" in cached4 ? cached4.text : null;
+      const cached5 = this.cache.get("content", key2);
+      if (cached5) return "text" in cached5 ? cached5.text : null;
       let text;
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path18, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path18}@${sha.slice(0, 7)}`
+          { owner, repo, path: path20, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path20}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
-        if (!(err instanceof GitHubError) || err.kind !== "not-found") throw err;
+        if (!(err instanceof GitHubError2) || err.kind !== "not-found") throw err;
         text = null;
       }
       this.cache.set("content", key2, text === null ? { missing: true } : { text });
@@ -23946,12 +26059,12 @@ var GitHubClient = class {
       try {
         return await this.listPages("GET /orgs/{org}/repos", { org, type: "all" }, `orgs/${org.toLowerCase()}/repos`, `organisation ${org}`);
       } catch (err) {
-        if (!(err instanceof GitHubError) || err.kind !== "not-found") throw err;
+        if (!(err instanceof GitHubError2) || err.kind !== "not-found") throw err;
       }
       try {
         return await this.listPages("GET /users/{username}/repos", { username: org, type: "owner" }, `users/${org.toLowerCase()}/repos`, `user ${org}`);
       } catch (err) {
-        if (err instanceof GitHubError && err.kind === "not-found") throw new GitHubError("not-found", `no organisation or user '${org}' (404)`, 404);
+        if (err instanceof GitHubError2 && err.kind === "not-found") throw new GitHubError2("not-found", `no organisation or user '${org}' (404)`, 404);
         throw err;
       }
     });
@@ -23962,8 +26075,8 @@ var GitHubClient = class {
    */
   async headOf(repo) {
     const key2 = `${repoKey(repo.owner, repo.name)}#${repo.defaultBranch}`;
-    const cached4 = this.cache.get("head", key2);
-    if (cached4 && repo.pushedAt && cached4.pushedAt === repo.pushedAt) return cached4.sha;
+    const cached5 = this.cache.get("head", key2);
+    if (cached5 && repo.pushedAt && cached5.pushedAt === repo.pushedAt) return cached5.sha;
     const sha = await this.resolveRef(repo.owner, repo.name, repo.defaultBranch);
     if (repo.pushedAt) this.cache.set("head", key2, { pushedAt: repo.pushedAt, sha });
     return sha;
@@ -23977,8 +26090,8 @@ var GitHubClient = class {
   treeOf(owner, repo, sha) {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
-      const cached4 = this.cache.get("tree", key2);
-      if (cached4) return cached4;
+      const cached5 = this.cache.get("tree", key2);
+      if (cached5) return cached5;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
       const data = res.data;
@@ -23991,7 +26104,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path18) => ({ path: path18, sha: blobs[path18] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path20) => ({ path: path20, sha: blobs[path20] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -24004,8 +26117,8 @@ var GitHubClient = class {
   blob(owner, repo, sha) {
     const key2 = `blob:${sha.toLowerCase()}`;
     return this.once(key2, async () => {
-      const cached4 = this.cache.get("content", key2);
-      if (cached4) return cached4.text;
+      const cached5 = this.cache.get("content", key2);
+      if (cached5) return cached5.text;
       const res = await this.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: sha, headers: { accept: "application/vnd.github.raw" } }, `${owner}/${repo} blob ${sha.slice(0, 7)}`);
       let text;
       if (typeof res.data === "string" || res.data instanceof ArrayBuffer) text = textOf(res.data);
@@ -24023,7 +26136,7 @@ var GitHubClient = class {
       const entries = Array.isArray(res.data) ? res.data : [];
       return entries.filter((e) => e.type === "file" && typeof e.path === "string" && typeof e.sha === "string" && isWorkflowPath(e.path)).map((e) => ({ path: e.path, sha: e.sha })).sort((a, b) => a.path < b.path ? -1 : 1);
     } catch (err) {
-      if (err instanceof GitHubError && err.kind === "not-found") return [];
+      if (err instanceof GitHubError2 && err.kind === "not-found") return [];
       throw err;
     }
   }
@@ -24031,15 +26144,15 @@ var GitHubClient = class {
     const out = [];
     for (let page = 1; page <= 1e3; page++) {
       const pageKey = `${key2}?per_page=${this.perPage}&page=${page}`;
-      const cached4 = this.cache.get("list", pageKey);
-      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached4 ? { "if-none-match": cached4.etag } : {} }, what);
+      const cached5 = this.cache.get("list", pageKey);
+      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached5 ? { "if-none-match": cached5.etag } : {} }, what);
       let items;
       let next;
-      if (res.status === 304 && cached4) {
-        items = cached4.items;
-        next = cached4.next;
+      if (res.status === 304 && cached5) {
+        items = cached5.items;
+        next = cached5.next;
       } else {
-        if (!Array.isArray(res.data)) throw new GitHubError("invalid", `${what}: GitHub did not answer with a list of repositories`);
+        if (!Array.isArray(res.data)) throw new GitHubError2("invalid", `${what}: GitHub did not answer with a list of repositories`);
         items = res.data.map(repoInfo).filter((r) => !!r);
         next = /<[^>]+>;\s*rel="next"/.test(res.headers.link ?? "");
         if (res.headers.etag) this.cache.set("list", pageKey, { etag: res.headers.etag, items, next });
@@ -24057,18 +26170,18 @@ var GitHubClient = class {
   /** One request through the semaphore, with rate-limit handling and one retry on network and 5xx errors. */
   async request(route, params, what) {
     for (let attempt = 0; ; attempt++) {
-      if (this.stopped) throw new GitHubError("rate-limit", this.stopped, 403);
+      if (this.stopped) throw new GitHubError2("rate-limit", this.stopped, 403);
       await this.gate.acquire();
       let failure;
       try {
-        if (this.stopped) throw new GitHubError("rate-limit", this.stopped, 403);
+        if (this.stopped) throw new GitHubError2("rate-limit", this.stopped, 403);
         this.stats.requests++;
         const res = await this.octokit.request(route, params);
         const headers2 = res.headers;
         this.noteLimits(headers2);
         return { status: res.status, data: res.data, headers: headers2 };
       } catch (err) {
-        if (err instanceof GitHubError) throw err;
+        if (err instanceof GitHubError2) throw err;
         failure = err;
       } finally {
         this.gate.release();
@@ -24087,7 +26200,7 @@ var GitHubClient = class {
           await this.sleep(300);
           continue;
         }
-        throw new GitHubError("network", `cannot reach ${this.baseUrl}: ${message || "network error"}`);
+        throw new GitHubError2("network", `cannot reach ${this.baseUrl}: ${message || "network error"}`);
       }
       if (isRateLimited(status, headers, message)) {
         this.stats.rateLimited++;
@@ -24108,7 +26221,7 @@ var GitHubClient = class {
   }
   /** Waits for the reset (sharing one wait among every request that hit the limit), or stops. */
   async onRateLimit(headers) {
-    if (this.stopped) throw new GitHubError("rate-limit", this.stopped, 403);
+    if (this.stopped) throw new GitHubError2("rate-limit", this.stopped, 403);
     const retryAfter = Number(headers["retry-after"]);
     const reset = Number(headers["x-ratelimit-reset"]);
     const now = Date.now();
@@ -24123,7 +26236,7 @@ var GitHubClient = class {
       const hint = this.authenticated ? "" : "; set GITHUB_TOKEN or GH_TOKEN for 5000 requests an hour";
       this.stopped = `${reached}; ${when}; ${why}${hint}`;
       this.log(this.stopped);
-      throw new GitHubError("rate-limit", this.stopped, 403);
+      throw new GitHubError2("rate-limit", this.stopped, 403);
     }
     if (!this.waiting) {
       this.log(`${reached}; waiting ${duration(waitMs)} until ${resetAt.toISOString().slice(11, 19)} UTC (--on-rate-limit wait; Ctrl-C to stop)`);
@@ -24145,21 +26258,21 @@ function classify2(status, message, what, authenticated) {
   const detail = message ? `: ${message}` : "";
   switch (status) {
     case 401:
-      return new GitHubError("auth", `bad credentials (401): check GITHUB_TOKEN or GH_TOKEN`, status);
+      return new GitHubError2("auth", `bad credentials (401): check GITHUB_TOKEN or GH_TOKEN`, status);
     case 403:
-      return new GitHubError("forbidden", `${what}: forbidden (403)${detail}`, status);
+      return new GitHubError2("forbidden", `${what}: forbidden (403)${detail}`, status);
     case 404:
-      return new GitHubError(
+      return new GitHubError2(
         "not-found",
         `${what}: not found (404): it does not exist, or it is private and ${authenticated ? "the token cannot read it" : "no token was given (GITHUB_TOKEN or GH_TOKEN)"}`,
         status
       );
     case 409:
-      return new GitHubError("empty", `${what}: the repository is empty (409)`, status);
+      return new GitHubError2("empty", `${what}: the repository is empty (409)`, status);
     case 422:
-      return new GitHubError("not-found", `${what}: not found (422)${detail}`, status);
+      return new GitHubError2("not-found", `${what}: not found (422)${detail}`, status);
     default:
-      return new GitHubError("server", `${what}: GitHub answered ${status}${detail}`, status);
+      return new GitHubError2("server", `${what}: GitHub answered ${status}${detail}`, status);
   }
 }
 function cleanMessage(message) {
@@ -24216,8 +26329,8 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs19 = __toESM(require("node:fs"));
-var import_node_path15 = __toESM(require("node:path"));
+var import_node_fs25 = __toESM(require("node:fs"));
+var import_node_path17 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -24257,7 +26370,7 @@ var RemoteStore = class {
         error: kind === "workflow" ? `${describeRef(ref)}: no such file at ${at} (404)` : `${describeRef(ref)}: no action.yml or action.yaml at ${at} (404)`
       };
     } catch (err) {
-      return { ok: false, error: err instanceof GitHubError ? err.message : `internal error: ${err.message}` };
+      return { ok: false, error: err instanceof GitHubError2 ? err.message : `internal error: ${err.message}` };
     }
   }
 };
@@ -24276,7 +26389,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path15.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path17.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -24372,7 +26485,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path15.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path17.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -24380,20 +26493,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path15.default.resolve(set.root, rel);
-      const inside = import_node_path15.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path15.default.isAbsolute(inside)) return null;
+      const abs = import_node_path17.default.resolve(set.root, rel);
+      const inside = import_node_path17.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path17.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs19.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs19.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs25.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs25.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path15.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path15.default.relative(set.root, abs).split(import_node_path15.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path17.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path17.default.relative(set.root, abs).split(import_node_path17.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -24743,24 +26856,24 @@ async function scanOrganisation(options) {
 async function scanRepository(repo, store, options) {
   const client = options.client;
   try {
-    const commit = await client.headOf(repo);
-    const tree = await client.treeOf(repo.owner, repo.name, commit);
-    if (!tree.workflows.length) return { repo, status: "no-workflows", commit, unfollowed: [] };
+    const commit2 = await client.headOf(repo);
+    const tree = await client.treeOf(repo.owner, repo.name, commit2);
+    if (!tree.workflows.length) return { repo, status: "no-workflows", commit: commit2, unfollowed: [] };
     const roots = await Promise.all(tree.workflows.map(async (w) => ({ path: w.path, text: await client.blob(repo.owner, repo.name, w.sha) })));
     const readLocal = async (rel) => {
       const blob = tree.blobs[rel];
       if (blob) return client.blob(repo.owner, repo.name, blob);
-      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit, rel);
+      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path18, text]) => ({ path: path18, text }))];
-    const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
+    const files = [...roots, ...[...prefetched.localFiles].map(([path20, text]) => ({ path: path20, text }))];
+    const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
-    return { repo, status: "scanned", commit, result, unfollowed: prefetched.failed };
+    return { repo, status: "scanned", commit: commit2, result, unfollowed: prefetched.failed };
   } catch (err) {
     if (err instanceof ConfigError) return { repo, status: "failed", error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
-    if (err instanceof GitHubError && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
-    const message = err instanceof GitHubError ? err.message : `internal error: ${err.message}`;
+    if (err instanceof GitHubError2 && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
+    const message = err instanceof GitHubError2 ? err.message : `internal error: ${err.message}`;
     return { repo, status: "failed", error: message, unfollowed: [] };
   }
 }
@@ -24913,7 +27026,7 @@ function parseScanArgs(args) {
   return out;
 }
 async function scanMain(rawArgs, version, io = PROCESS_IO) {
-  const fail3 = (message) => {
+  const fail4 = (message) => {
     io.stderr.write(`agent-guard: ${message}
 `);
     return 2;
@@ -24930,7 +27043,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     if (!args.org) throw new OnlineUsageError("scan needs --org ORG (see agent-guard scan --help)");
     config = args.config ? readConfig(args.config) : void 0;
   } catch (err) {
-    if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail3(err.message);
+    if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail4(err.message);
     throw err;
   }
   const client = makeClient(args, io, version);
@@ -24950,16 +27063,16 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     });
   } catch (err) {
     progress.end();
-    if (err instanceof GitHubError) return fail3(`cannot list the repositories of ${args.org}: ${err.message}`);
+    if (err instanceof GitHubError2) return fail4(`cannot list the repositories of ${args.org}: ${err.message}`);
     throw err;
   }
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs20.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs26.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
-    return fail3(`cannot write ${args.output}: ${err.code ?? err.message}`);
+    return fail4(`cannot write ${args.output}: ${err.code ?? err.message}`);
   }
   const scanned = scan.repos.filter((r) => r.status === "scanned").length;
   const failed = scan.repos.filter((r) => r.status === "failed").length;
@@ -25026,6 +27139,7 @@ commands:
       --max-depth N        with --online: hops of remote uses: to follow (default 4)
   scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
   run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
+  apply FILE --grant GRANT...   perform what a run recorded with --defer, checked again against these grants
   doctor           what isolation this machine supports
   wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
   action lint|run|wrap   the GitHub Action's entry points (read INPUT_* variables)
@@ -25044,6 +27158,8 @@ async function main(argv) {
         return await runMain(rest);
       case "doctor":
         return await doctorMain(rest);
+      case "apply":
+        return await applyMain(rest, processIO());
       case "wrap":
         return wrapMain(rest, { ...processIO(), node: process.execPath, guard: process.argv[1] });
       case "action":
@@ -25081,9 +27197,9 @@ function parseLintArgs(args) {
   const out = { paths: [], format: "text", failOn: "high" };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, void 0];
+    const [flag, inline2] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, void 0];
     const value = () => {
-      if (inline !== void 0) return inline;
+      if (inline2 !== void 0) return inline2;
       const next = args[++i];
       if (next === void 0) throw new UsageError(`${flag} needs a value`);
       return next;
@@ -25165,7 +27281,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs21.default.writeFileSync(file, text);
+    import_node_fs27.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

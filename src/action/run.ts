@@ -10,6 +10,8 @@
 
 import path from 'node:path';
 import { runGuarded } from '../guard/command';
+import { applyDeferred, applySummaryMarkdown, parseApplyArgs } from '../guard/grants/apply';
+import { describeGrantOutcome } from '../guard/grants/session';
 import { GUARD_FAILURE_EXIT, GuardError } from '../guard/errors';
 import { parseRunArgs, type RunOptions } from '../guard/options';
 import { builtinProviders } from '../guard/providers';
@@ -53,7 +55,29 @@ export function guardArgsFromInputs(ctx: ActionContext, defaultProviders: string
     const value = getInput(ctx, name);
     if (value) args.push(`--${name}`, value);
   }
+  args.push(...grantArgsFromInputs(ctx));
+  const defer = getInput(ctx, 'defer');
+  if (defer) args.push('--defer', defer);
   return args;
+}
+
+/** `--grant` per line of the `grants` input (one per line: a label list holds commas), and --allow-links. */
+export function grantArgsFromInputs(ctx: ActionContext): string[] {
+  const args: string[] = [];
+  for (const line of getInput(ctx, 'grants').split('\n')) {
+    const grant = line.replace(/(^|\s)#.*$/, '').trim();
+    if (grant) args.push('--grant', grant);
+  }
+  if (getBooleanInput(ctx, 'allow-links', false)) args.push('--allow-links');
+  return args;
+}
+
+/** The guard's environment: the runner's, without the Action's inputs, with the token grants use. */
+function guardEnv(ctx: ActionContext): NodeJS.ProcessEnv {
+  const env = withoutInputs(ctx.env);
+  const token = getInput(ctx, 'github-token');
+  if (token) env.GITHUB_TOKEN = token;
+  return env;
 }
 
 export function trustSummary(decision: TrustDecision): string {
@@ -100,10 +124,11 @@ export async function actionRun(ctx: ActionContext): Promise<number> {
 
   try {
     // The guard builds the agent's environment from scratch; the inputs are not even offered to it.
-    const { exitCode, audit } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
+    const { exitCode, audit, grants } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
     ctx.stderr.write(`${audit.summaryLine(exitCode)}\n`);
+    if (grants) ctx.stderr.write(describeGrantOutcome(grants, opts.deferFile));
     appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
-    setOutputs(ctx, { 'exit-code': String(exitCode) });
+    setOutputs(ctx, { 'exit-code': String(exitCode), ...(grants?.deferSha256 ? { 'defer-sha256': grants.deferSha256 } : {}) });
     return exitCode;
   } catch (err) {
     return fail(ctx, guardFailure(err));
@@ -128,6 +153,27 @@ export function actionWrap(ctx: ActionContext, self: { node: string; guard: stri
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard\n`);
     setOutputs(ctx, { 'claude-wrapper': target });
     appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.\n`);
+    return 0;
+  } catch (err) {
+    return fail(ctx, guardFailure(err));
+  }
+}
+
+/**
+ * apply: perform what a `defer` run recorded, checked again against this step's `grants` (never the
+ * run's) and this run's event. `defer-sha256` (the run's output) makes a file changed in between refused.
+ */
+export async function actionApply(ctx: ActionContext): Promise<number> {
+  try {
+    const file = getInput(ctx, 'defer');
+    if (!file) throw new InputError("input 'defer' is empty: name the file the run recorded (download its artifact first)");
+    const grantArgs = grantArgsFromInputs(ctx);
+    if (!grantArgs.includes('--grant')) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
+    const sha = getInput(ctx, 'defer-sha256');
+    const opts = parseApplyArgs([path.resolve(ctx.cwd, file), ...grantArgs, ...(sha ? ['--sha256', sha] : [])]);
+    const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
+    ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)\n`);
+    appendSummary(ctx, applySummaryMarkdown(audit, performed));
     return 0;
   } catch (err) {
     return fail(ctx, guardFailure(err));

@@ -14,7 +14,7 @@ import { GuardError } from './errors';
 
 export interface AuditRecord {
   time: string;
-  kind: 'model' | 'egress';
+  kind: 'model' | 'egress' | 'grant';
   provider?: string;
   method?: string;
   route: string;

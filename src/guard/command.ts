@@ -13,7 +13,11 @@ import { doctorReport } from './doctor';
 import { createEgressProxy } from './egress';
 import { buildAgentEnv, knownSecrets } from './env';
 import { GUARD_FAILURE_EXIT, GuardError } from './errors';
-import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
+import type { ChangeSet } from './boundary/types';
+import { prepareAgentCommand } from './grants/agentCommand';
+import { GITHUB_BRIDGE_BASE, prepareRunGrants, readGithubToken, type RunGrants } from './grants/runGrants';
+import { describeGrantOutcome, type GrantOutcome } from './grants/session';
+import { findElevation, findExecutable, type HostFacts, JAIL_DIR, makePrivateDir, planJail, resolveWorkspace } from './jail';
 import { type CgroupDir, cgroupCleanupScript, jailStartScript, makeCgroupsDirectly, planCgroups, removeCgroupsDirectly, resolveLimits } from './limits';
 import { parseRunArgs, type RunOptions } from './options';
 import { Budget } from './budget';
@@ -47,6 +51,16 @@ export interface GuardResult {
   audit: AuditLog;
   /** Host folders the agent could write (the workspace): the guard's own files never go there. */
   agentWritable: string[];
+  /** What the grants did after the agent exited (pull request, --defer file). */
+  grants?: GrantOutcome;
+}
+
+export interface GuardHooks {
+  /**
+   * The agent's checked changes once it has exited (the boundary's overlay). The pull-request grant
+   * opens its pull request from this; until the overlay is connected it returns undefined.
+   */
+  changeSet?: () => Promise<ChangeSet | undefined> | ChangeSet | undefined;
 }
 
 function listenUnix(server: net.Server | http.Server, socketPath: string): Promise<void> {
@@ -78,7 +92,7 @@ function chooseProviders(opts: RunOptions, env: NodeJS.ProcessEnv): ResolvedProv
 }
 
 /** Run `options.command` under the guard. Throws GuardError before the agent starts if a layer fails. */
-export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardResult> {
+export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHooks = {}): Promise<GuardResult> {
   const facts: HostFacts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: os.homedir(), env: io.env };
   if (process.platform !== 'linux') throw new GuardError('jail', 'the jail needs Linux namespaces; this is ' + process.platform);
   const chosen = chooseProviders(opts, io.env);
@@ -88,9 +102,12 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   const workspace = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
   const cwdReal = fs.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace.dir + '/') || cwdReal === workspace.dir ? cwdReal : workspace.dir;
-  const secrets = knownSecrets(io.env, chosen.flatMap((c) => c.authorizer.secrets));
+  const githubToken = readGithubToken(opts, io.env);
+  const secrets = knownSecrets(io.env, [...chosen.flatMap((c) => c.authorizer.secrets), ...(githubToken ? [githubToken] : [])]);
   // Short-lived credentials are minted now: a run that cannot get one never starts the agent.
   await prepareCredentials(chosen);
+  // The command line enters the jail: no secret may ride in it (claude-code-action's --mcp-config).
+  const agentCommand = prepareAgentCommand(opts.command, secrets, githubToken ? GITHUB_BRIDGE_BASE : undefined, io.env);
 
   const agentWritable = [workspace.dir];
   // Opened now, before anything of the agent's exists, and kept open: see openGuardFile.
@@ -128,6 +145,15 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       bridges.push({ name: c.provider.name, port, hostSocket });
       bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}`, settings: c.settings });
     }
+    let grants: RunGrants | undefined;
+    if (githubToken) {
+      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId });
+      await listenUnix(grants.session.server, grants.bridge.hostSocket).catch((err: Error) => {
+        throw new GuardError('grants', `cannot listen on ${grants!.bridge.hostSocket}: ${err.message}`);
+      });
+      servers.push(grants.session.server);
+      bridges.push(grants.bridge);
+    }
     let egressUrl: string | undefined;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
@@ -161,9 +187,11 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     servers.push(lifeline);
 
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
+    if (grants) Object.assign(env, grants.agentEnv(env.PATH));
     const plan = planJail(
       {
-        facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
+        facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: agentCommand.command, env, bridges,
+        toolsDir: grants?.toolsDir, alsoVisible: agentCommand.visible,
         hostLoopbackPort, privateDir, lifelineSocket, secrets, limits,
         homeFiles: mergedHomeFiles(bases),
       },
@@ -184,7 +212,9 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     }
     const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : undefined;
     if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}\n`);
-    return { exitCode, audit, agentWritable };
+    // The one place the boundary's change set reaches the grants (pull-request).
+    const grantOutcome = grants ? await grants.session.finish(grants.session.wantsChangeSet() ? await hooks.changeSet?.() : undefined) : undefined;
+    return { exitCode, audit, agentWritable, grants: grantOutcome };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
@@ -354,6 +384,7 @@ export async function runMain(args: string[]): Promise<number> {
     const opts = parseRunArgs(args);
     const result = await runGuarded(opts, io);
     io.stderr.write(result.audit.summaryLine(result.exitCode) + '\n');
+    if (result.grants) io.stderr.write(describeGrantOutcome(result.grants, opts.deferFile));
     writeStepSummary(io.env, result);
     return result.exitCode;
   } catch (err) {

@@ -12,7 +12,8 @@ export type GuardLayer =
   | 'proxy'
   | 'egress'
   | 'audit'
-  | 'limits';
+  | 'limits'
+  | 'grants';
 
 export class GuardError extends Error {
   constructor(

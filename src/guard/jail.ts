@@ -143,6 +143,10 @@ export interface JailPlanInput {
   /** Provider files for the agent's HOME (relative path → content). */
   homeFiles?: Record<string, string>;
   limits: Limits;
+  /** Host folder of the guard's own tools (the grants' `gh` shim), bound read-only at JAIL_DIR/bin. */
+  toolsDir?: string;
+  /** More host programs or folders the agent's tools need (MCP servers), visible read-only. */
+  alsoVisible?: string[];
 }
 
 export interface JailPlan {
@@ -271,6 +275,15 @@ function exposeInstalls(input: JailPlanInput, workspace: Workspace, masked: stri
       );
     }
   }
+  // Programs the agent's own tools need (the MCP servers an agent action configures), read-only.
+  for (const program of input.alsoVisible ?? []) {
+    try {
+      exposer.require(program);
+    } catch (err) {
+      if (!(err instanceof ExposeError)) throw err;
+      throw new GuardError('filesystem', `${program}, which the agent's tools run, cannot be shown in the jail: ${err.message}`);
+    }
+  }
   for (const dir of (input.env.PATH ?? '').split(':')) exposer.pathDir(dir);
   return exposer.result();
 }
@@ -396,6 +409,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   args.push('--dir', JAIL_DIR);
   args.push('--ro-bind', path.join(privateDir, 'init.js'), `${JAIL_DIR}/init.js`);
   args.push('--ro-bind', configFile, `${JAIL_DIR}/config.json`);
+  if (input.toolsDir) args.push('--ro-bind', input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push('--bind', b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push('--bind', input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
 

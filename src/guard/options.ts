@@ -1,5 +1,6 @@
 // `agent-guard run` command line. Bad input is a GuardError('usage'): one line, exit 125.
 import { GuardError } from './errors';
+import { addGrant, type Grant } from './grants/spec';
 
 export interface ProviderChoice {
   name: string;
@@ -28,13 +29,22 @@ export interface RunOptions {
   pids?: number | 'none';
   /** Size in bytes of each tmpfs the agent can write (/tmp, /var/tmp, its HOME); unset: the default. */
   tmpfsSize?: number;
+  /** --grant: what the agent may ask the guard to do on GitHub (src/guard/grants). */
+  grants?: Grant[];
+  /** Where the guard reads the GitHub token for grants (default GITHUB_TOKEN). */
+  githubTokenEnv?: string;
+  /** --defer FILE: record checked grant requests instead of performing them. */
+  deferFile?: string;
+  /** --allow-links: keep links and images to hosts outside GitHub live in published text. */
+  allowLinks?: boolean;
   command: string[];
 }
 
 export const RUN_USAGE =
   'usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... ' +
   '[--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] ' +
-  '[--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] -- CMD [ARG...]';
+  '[--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] ' +
+  '[--defer FILE] [--allow-links] -- CMD [ARG...]';
 
 const WITH_VALUE = new Set([
   '--provider',
@@ -48,6 +58,9 @@ const WITH_VALUE = new Set([
   '--memory',
   '--pids',
   '--tmpfs-size',
+  '--grant',
+  '--github-token-env',
+  '--defer',
 ]);
 
 function positiveInt(flag: string, text: string): number {
@@ -99,6 +112,7 @@ export function parseRunArgs(args: string[]): RunOptions {
     allowProviderFetch: false,
     command: [],
   };
+  const grants: Grant[] = [];
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i];
@@ -108,6 +122,10 @@ export function parseRunArgs(args: string[]): RunOptions {
     }
     if (arg === '--allow-provider-fetch') {
       opts.allowProviderFetch = true;
+      continue;
+    }
+    if (arg === '--allow-links') {
+      opts.allowLinks = true;
       continue;
     }
     if (arg === '-h' || arg === '--help') throw new GuardError('usage', RUN_USAGE);
@@ -164,8 +182,21 @@ export function parseRunArgs(args: string[]): RunOptions {
       case '--tmpfs-size':
         opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_TMPFS, '1m');
         break;
+      case '--grant':
+        addGrant(grants, value);
+        break;
+      case '--github-token-env':
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new GuardError('usage', `--github-token-env wants a variable name, got "${value}"`);
+        opts.githubTokenEnv = value;
+        break;
+      case '--defer':
+        if (!value) throw new GuardError('usage', '--defer needs a file name');
+        opts.deferFile = value;
+        break;
     }
   }
+  if (grants.length) opts.grants = grants;
+  if (opts.deferFile && grants.length === 0) throw new GuardError('usage', '--defer records grant requests: give at least one --grant');
   opts.command = args.slice(i);
   if (opts.command.length === 0) throw new GuardError('usage', `no command to run. ${RUN_USAGE}`);
   return opts;
