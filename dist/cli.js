@@ -9681,7 +9681,7 @@ function planJail(input, workspace2) {
     exposed.push(link);
   }
   const shownInMask = [...exposure.binds, ...exposure.symlinks.keys()];
-  const jailPath = (input.env.PATH ?? "").split(":").filter((dir) => !isMasked(dir) || shownInMask.some((p) => isWithin3(p, dir) || isWithin3(dir, p))).join(":");
+  const jailPath = (input.env.PATH ?? "").split(":").filter((dir) => isWithin3(dir, JAIL_DIR) || !isMasked(dir) || shownInMask.some((p) => isWithin3(p, dir) || isWithin3(dir, p))).join(":");
   makeTraversable(args, masked, workspace2.dir);
   args.push(input.workspaceMode === "ro" ? "--ro-bind" : "--bind", workspace2.dir, workspace2.dir);
   exposed.push(workspace2.dir);
@@ -11429,7 +11429,11 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
   }
   return JSON.stringify(config);
 }
-function prepareAgentCommand(command2, secrets, bridge, env) {
+function isPointer(value) {
+  return import_node_path11.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs18.default.existsSync(value);
+}
+function prepareAgentCommand(command2, allSecrets, bridge, env) {
+  const secrets = allSecrets.filter((s) => !isPointer(s));
   const out = { command: [], visible: [] };
   for (let i = 0; i < command2.length; i++) {
     let arg = command2[i];

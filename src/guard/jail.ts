@@ -321,7 +321,8 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   const shownInMask = [...exposure.binds, ...exposure.symlinks.keys()];
   const jailPath = (input.env.PATH ?? '')
     .split(':')
-    .filter((dir) => !isMasked(dir) || shownInMask.some((p) => isWithin(p, dir) || isWithin(dir, p)))
+    // The guard's own folder (the grants' gh shim) is put there by the guard, not by the caller.
+    .filter((dir) => isWithin(dir, JAIL_DIR) || !isMasked(dir) || shownInMask.some((p) => isWithin(p, dir) || isWithin(dir, p)))
     .join(':');
 
   // The workspace, with git's credential carriers neutralised and later steps' inputs read-only.
