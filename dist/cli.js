@@ -120,17 +120,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path14) {
-      const ctrl = callVisitor(key2, node, visitor, path14);
+    function visit_(key2, node, visitor, path15) {
+      const ctrl = callVisitor(key2, node, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path14, ctrl);
-        return visit_(key2, ctrl, visitor, path14);
+        replaceNode(key2, path15, ctrl);
+        return visit_(key2, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path15 = Object.freeze(path15.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path14);
+            const ci = visit_(i, node.items[i], visitor, path15);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -141,13 +141,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = visit_("key", node.key, visitor, path14);
+          path15 = Object.freeze(path15.concat(node));
+          const ck = visit_("key", node.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path14);
+          const cv = visit_("value", node.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -168,17 +168,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path14) {
-      const ctrl = await callVisitor(key2, node, visitor, path14);
+    async function visitAsync_(key2, node, visitor, path15) {
+      const ctrl = await callVisitor(key2, node, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path14, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path14);
+        replaceNode(key2, path15, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path15 = Object.freeze(path15.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path14);
+            const ci = await visitAsync_(i, node.items[i], visitor, path15);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -189,13 +189,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path14);
+          path15 = Object.freeze(path15.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path14);
+          const cv = await visitAsync_("value", node.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -222,23 +222,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path14) {
+    function callVisitor(key2, node, visitor, path15) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path14);
+        return visitor(key2, node, path15);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path14);
+        return visitor.Map?.(key2, node, path15);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path14);
+        return visitor.Seq?.(key2, node, path15);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path14);
+        return visitor.Pair?.(key2, node, path15);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path14);
+        return visitor.Scalar?.(key2, node, path15);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path14);
+        return visitor.Alias?.(key2, node, path15);
       return void 0;
     }
-    function replaceNode(key2, path14, node) {
-      const parent = path14[path14.length - 1];
+    function replaceNode(key2, path15, node) {
+      const parent = path15[path15.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -850,10 +850,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path14, value) {
+    function collectionFromPath(schema, path15, value) {
       let v = value;
-      for (let i = path14.length - 1; i >= 0; --i) {
-        const k = path14[i];
+      for (let i = path15.length - 1; i >= 0; --i) {
+        const k = path15[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -872,7 +872,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path14) => path14 == null || typeof path14 === "object" && !!path14[Symbol.iterator]().next().done;
+    var isEmptyPath = (path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -902,11 +902,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path14, value) {
-        if (isEmptyPath(path14))
+      addIn(path15, value) {
+        if (isEmptyPath(path15))
           this.add(value);
         else {
-          const [key2, ...rest] = path14;
+          const [key2, ...rest] = path15;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -920,8 +920,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        const [key2, ...rest] = path14;
+      deleteIn(path15) {
+        const [key2, ...rest] = path15;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -935,8 +935,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        const [key2, ...rest] = path14;
+      getIn(path15, keepScalar) {
+        const [key2, ...rest] = path15;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -954,8 +954,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path14) {
-        const [key2, ...rest] = path14;
+      hasIn(path15) {
+        const [key2, ...rest] = path15;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -965,8 +965,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        const [key2, ...rest] = path14;
+      setIn(path15, value) {
+        const [key2, ...rest] = path15;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -3481,9 +3481,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path14, value) {
+      addIn(path15, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path14, value);
+          this.contents.addIn(path15, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3558,14 +3558,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        if (Collection.isEmptyPath(path14)) {
+      deleteIn(path15) {
+        if (Collection.isEmptyPath(path15)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path14) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3580,10 +3580,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        if (Collection.isEmptyPath(path14))
+      getIn(path15, keepScalar) {
+        if (Collection.isEmptyPath(path15))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path14, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3594,10 +3594,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path14) {
-        if (Collection.isEmptyPath(path14))
+      hasIn(path15) {
+        if (Collection.isEmptyPath(path15))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path14) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3614,13 +3614,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        if (Collection.isEmptyPath(path14)) {
+      setIn(path15, value) {
+        if (Collection.isEmptyPath(path15)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path14), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path14, value);
+          this.contents.setIn(path15, value);
         }
       }
       /**
@@ -5581,9 +5581,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path14) => {
+    visit.itemAtPath = (cst, path15) => {
       let item = cst;
-      for (const [field, index2] of path14) {
+      for (const [field, index2] of path15) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5592,23 +5592,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path14) => {
-      const parent = visit.itemAtPath(cst, path14.slice(0, -1));
-      const field = path14[path14.length - 1][0];
+    visit.parentCollection = (cst, path15) => {
+      const parent = visit.itemAtPath(cst, path15.slice(0, -1));
+      const field = path15[path15.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path14, item, visitor) {
-      let ctrl = visitor(item, path14);
+    function _visit(path15, item, visitor) {
+      let ctrl = visitor(item, path15);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path14.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path15.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5619,10 +5619,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path14);
+            ctrl = ctrl(item, path15);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path14) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -6924,14 +6924,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs18 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs17, sep: [] });
+                map.items.push({ start, key: fs18, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs17);
+                this.stack.push(fs18);
               } else {
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs18, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7059,13 +7059,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs18 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs17, sep: [] });
+                fc.items.push({ start: [], key: fs18, sep: [] });
               else if (it.sep)
-                this.stack.push(fs17);
+                this.stack.push(fs18);
               else
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs18, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7377,23 +7377,23 @@ var require_dist = __commonJS({
 function escapeCell(text) {
   return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
 }
-var import_node_fs8, AuditLog;
+var import_node_fs9, AuditLog;
 var init_audit = __esm({
   "src/guard/audit.ts"() {
     "use strict";
-    import_node_fs8 = __toESM(require("node:fs"));
+    import_node_fs9 = __toESM(require("node:fs"));
     AuditLog = class {
       records = [];
       fd;
       constructor(file) {
-        if (file) this.fd = import_node_fs8.default.openSync(file, "a", 384);
+        if (file) this.fd = import_node_fs9.default.openSync(file, "a", 384);
       }
       add(record) {
         this.records.push(record);
-        if (this.fd !== void 0) import_node_fs8.default.writeSync(this.fd, JSON.stringify(record) + "\n");
+        if (this.fd !== void 0) import_node_fs9.default.writeSync(this.fd, JSON.stringify(record) + "\n");
       }
       close() {
-        if (this.fd !== void 0) import_node_fs8.default.closeSync(this.fd);
+        if (this.fd !== void 0) import_node_fs9.default.closeSync(this.fd);
         this.fd = void 0;
       }
       totals() {
@@ -7467,8 +7467,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path14) {
-  const entries = (path14 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path15) {
+  const entries = (path15 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -7677,13 +7677,13 @@ var init_gitConfig = __esm({
 
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs17 = require("node:fs");
+  const fs18 = require("node:fs");
   const net3 = require("node:net");
   const os6 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs17.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs17.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs18.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs18.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
   const fail2 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
@@ -7719,25 +7719,25 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs17.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
+      if (fs18.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
     }
     const interfaces = Object.keys(os6.networkInterfaces());
     if (interfaces.some((name) => name !== "lo")) fail2(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs17.readFileSync("/proc/self/status", "utf8");
+    const status = fs18.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail2("canary: no_new_privs is not set");
-    for (const path14 of c.mustNotExist) {
+    for (const path15 of c.mustNotExist) {
       let exists = true;
       try {
-        fs17.lstatSync(path14);
+        fs18.lstatSync(path15);
       } catch {
         exists = false;
       }
-      if (exists) fail2(`canary: ${path14} is visible in the jail`);
+      if (exists) fail2(`canary: ${path15} is visible in the jail`);
     }
     for (const dir of c.mustBeEmpty) {
       let entries = [];
       try {
-        entries = fs17.readdirSync(dir).filter((e) => !(dir === "/run" && c.allowedInRun.includes(e)));
+        entries = fs18.readdirSync(dir).filter((e) => !(dir === "/run" && c.allowedInRun.includes(e)));
       } catch {
         entries = [];
       }
@@ -7781,22 +7781,22 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs17.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs18.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs17.existsSync(dir)) {
-            fs17.mkdirSync(dir, { mode: 448 });
+          if (!fs18.existsSync(dir)) {
+            fs18.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs17.writeFileSync(target, file2.content, { mode: 384 });
+        fs18.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs17.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs18.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
       fail2(`home: cannot prepare ${config.home}: ${err.message}`);
     }
@@ -7826,7 +7826,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs17.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs18.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -7852,27 +7852,27 @@ var init_jailInit = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs9.default.existsSync(name) ? import_node_path5.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs10.default.existsSync(name) ? import_node_path6.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path5.default.join(dir, name);
+    const candidate = import_node_path6.default.join(dir, name);
     try {
-      import_node_fs9.default.accessSync(candidate, import_node_fs9.default.constants.X_OK);
-      if (import_node_fs9.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs10.default.accessSync(candidate, import_node_fs10.default.constants.X_OK);
+      if (import_node_fs10.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
 function isWithin(child, parent) {
-  const rel = import_node_path5.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel);
+  const rel = import_node_path6.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path6.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs9.default.realpathSync(p);
-    return import_node_fs9.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs10.default.realpathSync(p);
+    return import_node_fs10.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -7881,12 +7881,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs9.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path5.default.dirname(import_node_path5.default.dirname(exe));
+      const exe = import_node_fs10.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path6.default.dirname(import_node_path6.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs9.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs10.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -7904,7 +7904,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path5.default.join(import_node_path5.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path6.default.join(import_node_path6.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -7915,12 +7915,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs9.default.lstatSync(candidate);
+      stat = import_node_fs10.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs9.default.realpathSync(candidate);
+    const real = import_node_fs10.default.realpathSync(candidate);
     if (out.some((m) => isWithin(real, m))) continue;
     out.push(real);
   }
@@ -7929,7 +7929,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs9.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs10.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -7944,7 +7944,7 @@ function hostUnixSockets() {
 }
 function safeReaddir(dir) {
   try {
-    return import_node_fs9.default.readdirSync(dir);
+    return import_node_fs10.default.readdirSync(dir);
   } catch {
     return [];
   }
@@ -7958,7 +7958,7 @@ function resolveWorkspace(facts, mode, cwd) {
     if (isWithin(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs9.default.statSync(dir);
+  const st = import_node_fs10.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -7969,7 +7969,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs9.default.readFileSync(f, "utf8");
+      return import_node_fs10.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -7986,12 +7986,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs10.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path5.default.join(dir, e.name);
+      const full = import_node_path6.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -8002,7 +8002,7 @@ function gitConfigFiles(gitDir) {
   return out;
 }
 function installRootOf(executable) {
-  const real = import_node_fs9.default.realpathSync(executable);
+  const real = import_node_fs10.default.realpathSync(executable);
   const nm = real.lastIndexOf("/node_modules/");
   if (nm < 0) return real;
   return real.slice(0, nm) + "/node_modules";
@@ -8010,8 +8010,8 @@ function installRootOf(executable) {
 function makeTraversable(args, masked, target) {
   const mask = masked.find((m) => isWithin(target, m) && m !== target);
   if (!mask) return;
-  const parts = import_node_path5.default.relative(mask, import_node_path5.default.dirname(target)).split(import_node_path5.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path5.default.join(mask, ...parts.slice(0, i)));
+  const parts = import_node_path6.default.relative(mask, import_node_path6.default.dirname(target)).split(import_node_path6.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path6.default.join(mask, ...parts.slice(0, i)));
 }
 function planJail(input, workspace2) {
   const { facts, privateDir } = input;
@@ -8029,47 +8029,47 @@ function planJail(input, workspace2) {
     const root = installRootOf(program);
     makeTraversable(args, masked, root);
     args.push("--ro-bind", root, root);
-    if (program !== root && !isWithin(program, root) && import_node_fs9.default.realpathSync(program) !== program) {
+    if (program !== root && !isWithin(program, root) && import_node_fs10.default.realpathSync(program) !== program) {
       args.push("--ro-bind", program, program);
     }
   }
   makeTraversable(args, masked, workspace2.dir);
   args.push(input.workspaceMode === "ro" ? "--ro-bind" : "--bind", workspace2.dir, workspace2.dir);
-  const gitDir = import_node_path5.default.join(workspace2.dir, ".git");
+  const gitDir = import_node_path6.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
     for (const file of gitConfigFiles(gitDir)) {
-      const copy = import_node_path5.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs9.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs9.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      const copy = import_node_path6.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs10.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs10.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs9.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(gitDir, entry));
+    for (const entry of import_node_fs10.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path6.default.join(gitDir, entry));
     }
-    if (realDir(import_node_path5.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path5.default.join(gitDir, "hooks"), import_node_path5.default.join(gitDir, "hooks"));
+    if (realDir(import_node_path6.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path6.default.join(gitDir, "hooks"), import_node_path6.default.join(gitDir, "hooks"));
   }
   for (const entry of safeReaddir(workspace2.dir)) {
-    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(workspace2.dir, entry));
+    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path6.default.join(workspace2.dir, entry));
   }
-  if (realDir(import_node_path5.default.join(workspace2.dir, ".github"))) {
-    args.push("--ro-bind", import_node_path5.default.join(workspace2.dir, ".github"), import_node_path5.default.join(workspace2.dir, ".github"));
+  if (realDir(import_node_path6.default.join(workspace2.dir, ".github"))) {
+    args.push("--ro-bind", import_node_path6.default.join(workspace2.dir, ".github"), import_node_path6.default.join(workspace2.dir, ".github"));
   }
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs9.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs10.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path5.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs9.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs10.default.writeFileSync(import_node_path6.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs10.default.writeFileSync(import_node_path6.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path6.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path6.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs10.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
   const nonce = import_node_crypto3.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
-  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path5.default.join(facts.home, f)).filter((f) => import_node_fs9.default.existsSync(f));
+  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path6.default.join(facts.home, f)).filter((f) => import_node_fs10.default.existsSync(f));
   const config = {
     nonce,
     agentUid: workspace2.agentUid,
@@ -8085,18 +8085,18 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs9.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs10.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
-      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs9.default.existsSync(d))],
+      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs10.default.existsSync(d))],
       mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds],
       allowedInRun: ["agent-guard"]
     }
   };
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
+  import_node_fs10.default.writeFileSync(import_node_path6.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  import_node_fs10.default.writeFileSync(import_node_path6.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
+  args.push("--ro-bind", import_node_path6.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", import_node_path6.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push("--bind", input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
   args.push(
@@ -8135,8 +8135,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid };
 }
 function makePrivateDir() {
-  const dir = import_node_fs9.default.mkdtempSync(import_node_path5.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
-  import_node_fs9.default.chmodSync(dir, 448);
+  const dir = import_node_fs10.default.mkdtempSync(import_node_path6.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
+  import_node_fs10.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -8150,15 +8150,15 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto3, import_node_fs9, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
+var import_node_child_process, import_node_crypto3, import_node_fs10, import_node_os, import_node_path6, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
     import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_fs10 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
-    import_node_path5 = __toESM(require("node:path"));
+    import_node_path6 = __toESM(require("node:path"));
     init_env();
     init_errors();
     init_gitConfig();
@@ -8174,7 +8174,7 @@ var init_jail = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs10.default.readFileSync(file, "utf8").trim();
+    return import_node_fs11.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -8190,8 +8190,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs10.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs10.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs11.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs11.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -8230,7 +8230,7 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs10.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs11.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const lsm = read("/sys/kernel/security/lsm");
   if (lsm) checks.push({ name: "security modules", ok: true, detail: lsm });
   const container = inContainer();
@@ -8240,11 +8240,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs10.default.mkdtempSync(import_node_path6.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs11.default.mkdtempSync(import_node_path7.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs10.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs11.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -8261,14 +8261,14 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process2, import_node_fs10, import_node_os2, import_node_path6, import_node_stream, sink;
+var import_node_child_process2, import_node_fs11, import_node_os2, import_node_path7, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_fs11 = __toESM(require("node:fs"));
     import_node_os2 = __toESM(require("node:os"));
-    import_node_path6 = __toESM(require("node:path"));
+    import_node_path7 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
@@ -8705,7 +8705,7 @@ function compileRoute(spec) {
   const [, method, pattern] = m;
   const source = pattern.split(/(\{[a-z]+\})/).map((part) => /^\{[a-z]+\}$/.test(part) ? SEGMENT2 : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
   const regex = new RegExp(`^${source}$`);
-  return { method, pattern, matches: (path14) => regex.test(path14) };
+  return { method, pattern, matches: (path15) => regex.test(path15) };
 }
 function asStringArray(value, where) {
   if (value === void 0) return [];
@@ -8715,7 +8715,7 @@ function asStringArray(value, where) {
   return value;
 }
 function parseProviders(text) {
-  const doc = (0, import_yaml12.parse)(text);
+  const doc = (0, import_yaml13.parse)(text);
   const out = /* @__PURE__ */ new Map();
   for (const [name, raw] of Object.entries(doc ?? {})) {
     const where = `providers.yml: ${name}`;
@@ -8780,11 +8780,11 @@ function homeFilesFor(provider, base) {
   }
   return out;
 }
-var import_yaml12, SEGMENT2, LOOPBACK_HOSTS, cached2;
+var import_yaml13, SEGMENT2, LOOPBACK_HOSTS, cached2;
 var init_providers2 = __esm({
   "src/guard/providers.ts"() {
     "use strict";
-    import_yaml12 = __toESM(require_dist());
+    import_yaml13 = __toESM(require_dist());
     init_providers();
     init_errors();
     SEGMENT2 = "[A-Za-z0-9._-]+";
@@ -8808,7 +8808,7 @@ function checkTools(tools) {
 }
 function findProviderFetch(body) {
   const walk = (node, depth) => {
-    if (depth > MAX_DEPTH3) return "request body nested too deeply to check";
+    if (depth > MAX_DEPTH4) return "request body nested too deeply to check";
     if (Array.isArray(node)) {
       for (const item of node) {
         const found = walk(item, depth + 1);
@@ -8844,14 +8844,14 @@ function findProviderFetch(body) {
   };
   return walk(body, 0);
 }
-var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH3;
+var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH4;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
     FETCHING_TOOL_TYPE = /^(web_search|web_fetch|url_context|google_search|mcp$|mcp_)/;
     FETCHING_TOOL_KEYS = ["googleSearch", "google_search", "googleSearchRetrieval", "google_search_retrieval", "urlContext", "url_context"];
     REMOTE_REFERENCE_KEYS = /* @__PURE__ */ new Set(["image_url", "file_url", "document_url", "audio_url", "video_url", "fileUri", "file_uri"]);
-    MAX_DEPTH3 = 64;
+    MAX_DEPTH4 = 64;
   }
 });
 
@@ -8929,12 +8929,12 @@ var init_usage = __esm({
 function checkTarget(provider, method, target) {
   if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal(400, "absolute-form or odd request target");
   const q = target.indexOf("?");
-  const path14 = q < 0 ? target : target.slice(0, q);
+  const path15 = q < 0 ? target : target.slice(0, q);
   const rawQuery = q < 0 ? "" : target.slice(q + 1);
-  if (path14.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH.test(path14)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path14.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
-  const route = provider.routes.find((r) => r.method === method && r.matches(path14));
+  if (path15.includes("%")) throw new Refusal(400, "percent-encoded path");
+  if (!SAFE_PATH.test(path15)) throw new Refusal(400, "path has characters outside the route alphabet");
+  if (path15.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
+  const route = provider.routes.find((r) => r.method === method && r.matches(path15));
   if (!route) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -8946,7 +8946,7 @@ function checkTarget(provider, method, target) {
     }
   }
   const query = kept.toString();
-  return { path: path14, query: query ? `?${query}` : "", route: route.pattern };
+  return { path: path15, query: query ? `?${query}` : "", route: route.pattern };
 }
 function checkHost(req2) {
   let hosts = 0;
@@ -9280,7 +9280,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs11.default.chmodSync(socketPath, 438);
+      import_node_fs12.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -9314,7 +9314,7 @@ async function runGuarded(opts, io) {
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs11.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs12.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
   const audit = new AuditLog(opts.auditFile);
@@ -9336,7 +9336,7 @@ async function runGuarded(opts, io) {
         audit,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path7.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path8.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -9348,7 +9348,7 @@ async function runGuarded(opts, io) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path7.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path8.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -9365,7 +9365,7 @@ async function runGuarded(opts, io) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path7.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path8.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -9398,7 +9398,7 @@ async function runGuarded(opts, io) {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
-    import_node_fs11.default.rmSync(privateDir, { recursive: true, force: true });
+    import_node_fs12.default.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
@@ -9481,7 +9481,7 @@ function writeStepSummary(env, audit, exitCode) {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    import_node_fs11.default.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
+    import_node_fs12.default.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
   } catch {
   }
 }
@@ -9513,15 +9513,15 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_fs11, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
+var import_node_child_process3, import_node_fs12, import_node_net2, import_node_os3, import_node_path8, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_fs12 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os3 = __toESM(require("node:os"));
-    import_node_path7 = __toESM(require("node:path"));
+    import_node_path8 = __toESM(require("node:path"));
     init_audit();
     init_doctor();
     init_egress();
@@ -10846,15 +10846,15 @@ var require_dist_node9 = __commonJS({
         octokit.log.debug("request", options);
         const start = Date.now();
         const requestOptions = octokit.request.endpoint.parse(options);
-        const path14 = requestOptions.url.replace(options.baseUrl, "");
+        const path15 = requestOptions.url.replace(options.baseUrl, "");
         return request(options).then((response) => {
           octokit.log.info(
-            `${requestOptions.method} ${path14} - ${response.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path15} - ${response.status} in ${Date.now() - start}ms`
           );
           return response;
         }).catch((error) => {
           octokit.log.info(
-            `${requestOptions.method} ${path14} - ${error.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path15} - ${error.status} in ${Date.now() - start}ms`
           );
           throw error;
         });
@@ -13541,7 +13541,7 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs16 = __toESM(require("node:fs"));
+var import_node_fs17 = __toESM(require("node:fs"));
 
 // src/checks/types.ts
 var SEVERITIES = ["critical", "high", "medium", "low"];
@@ -13563,10 +13563,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path14, text) {
+function makeSourceFile(path15, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path14, text, lineStarts };
+  return { path: path15, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -13735,29 +13735,29 @@ function locateInScalar(file, scalar, valueOffset, length) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path14) {
+function readConfig(path15) {
   let text;
   try {
-    text = import_node_fs.default.readFileSync(path14, "utf8");
+    text = import_node_fs.default.readFileSync(path15, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path14}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path15}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path14, text);
+  return parseConfig(path15, text);
 }
-function parseConfig(path14, text) {
-  const file = makeSourceFile(path14, text);
+function parseConfig(path15, text) {
+  const file = makeSourceFile(path15, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path15}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
   const fail2 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path15}:${pos.line}:${pos.column}: ${message}`);
   };
   const map = expectMap(root, "the config", fail2);
   for (const { key: key2, value } of map.pairs) {
@@ -13871,8 +13871,8 @@ function readCommand(node, fail2) {
     instructionFiles: []
   };
 }
-function globMatch(pattern, path14) {
-  const normalized = path14.replace(/\\/g, "/");
+function globMatch(pattern, path15) {
+  const normalized = path15.replace(/\\/g, "/");
   const re = new RegExp(
     "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
   );
@@ -13880,8 +13880,8 @@ function globMatch(pattern, path14) {
 }
 
 // src/action/lint.ts
-var import_node_fs7 = __toESM(require("node:fs"));
-var import_node_path4 = __toESM(require("node:path"));
+var import_node_fs8 = __toESM(require("node:fs"));
+var import_node_path5 = __toESM(require("node:path"));
 
 // src/baseline.ts
 var import_node_crypto = require("node:crypto");
@@ -14414,8 +14414,8 @@ function baselineNote(file, outcome) {
 }
 
 // src/lint.ts
-var import_node_fs4 = __toESM(require("node:fs"));
-var import_node_path3 = __toESM(require("node:path"));
+var import_node_fs5 = __toESM(require("node:fs"));
+var import_node_path4 = __toESM(require("node:path"));
 
 // src/workflow/model.ts
 function buildWorkflow(file, root) {
@@ -15215,9 +15215,9 @@ function chainRoot(e, segments, indexes2) {
   }
 }
 function joinPath(root, segments) {
-  let path14 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path14 += "." + segments[k];
-  return path14;
+  let path15 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path15 += "." + segments[k];
+  return path15;
 }
 function accessPath(e) {
   const segments = [];
@@ -15443,6 +15443,7 @@ actions:
         grants: { network: false }
     # execution_file is the path of the full transcript; structured_output is model JSON (--json-schema).
     outputs: [execution_file, structured_output]
+    envInputs: [claude_env]   # v0
     # show_full_output logs every message and tool result (auto-on with ACTIONS_STEP_DEBUG);
     # display_report writes Claude's output to the step summary.
     leakInputs: [show_full_output, display_report]
@@ -15560,6 +15561,8 @@ actions:
         grants: { shell: none }
     outputs: [execution_file, structured_output]
     leakInputs: [show_full_output]
+    # \`claude_env\` is \`NAME: value\` lines put into Claude's environment (the /dedupe template's GH_TOKEN).
+    envInputs: [claude_env]
     confidence: V
     notes: >-
       Repository .claude/settings.json, .mcp.json and CLAUDE.md are honoured and never restored from a
@@ -15923,6 +15926,21 @@ actions:
     gate: { kind: none }
     readsThread: always
     defaults: { shell: none, network: false, writesFiles: false }
+    # pr_agent/servers/github_action_runner.py hands the body of every created or edited comment to
+    # PRAgent.handle_request with no author check; pr_agent/agent/pr_agent.py maps the first word to a
+    # tool and reads \`--section.key=value\` options after it (pr_agent/algo/cli_args.py refuses only keys,
+    # URLs, approval switches and output paths). The tools write with the job's GITHUB_TOKEN.
+    commandSurface:
+      events: [issue_comment, pull_request_review_comment]
+      commands:
+        - { name: /describe, writes: [pull-requests], what: 'rewrites the pull request title, description and labels' }
+        - { name: /review, writes: [pull-requests, issues], what: 'posts a review comment and labels' }
+        - { name: /improve, writes: [pull-requests], what: 'posts code suggestions on the pull request' }
+        - { name: /update_changelog, writes: [contents], what: 'commits CHANGELOG.md to the pull request branch (\`--pr_update_changelog.push_changelog_changes=true\`)' }
+        - { name: /add_docs, writes: [pull-requests], what: 'posts documentation suggestions' }
+        - { name: /generate_labels, writes: [pull-requests], what: 'adds labels to the pull request' }
+        - { name: /ask, writes: [issues, pull-requests], what: 'answers the commenter in a comment' }
+      options: 'any \`--section.key=value\` option after the command (extra_instructions, push_changelog_changes, model) except keys, URLs and approval switches'
     confidence: V
     notes: >-
       No inputs: keys arrive as env (OPENAI_KEY / OPENAI.KEY, ANTHROPIC.KEY, GOOGLE_AI_STUDIO.GEMINI_API_KEY)
@@ -16262,6 +16280,18 @@ clis:
     # .husky/ holds git hooks that run when the agent commits; claude-code-action restores it from base.
     instructionFiles: [CLAUDE.md, CLAUDE.local.md, .claude/, .mcp.json, .claude.json, .husky/]
     provider: anthropic
+    # Project settings load in -p runs and in both Actions (setting sources include \`project\`); the
+    # permission lists read like the flags. Subagents in .claude/agents/ are not listed: their \`tools\`
+    # only restrict, and their permissionMode cannot exceed the parent's.
+    projectFiles:
+      - { path: .claude/settings.json, field: permissions.allow, as: --allowedTools }
+      - { path: .claude/settings.json, field: permissions.deny, as: --disallowedTools }
+      - { path: .claude/settings.json, field: permissions.defaultMode, as: --permission-mode }
+    # A prompt that starts with \`/name\` runs the command file as the prompt; its front-matter
+    # \`allowed-tools\` pre-approves those tools while it runs (skills are invoked the same way).
+    commandDirs:
+      - { dir: .claude/commands, ext: .md, toolsField: allowed-tools, toolsAs: --allowedTools }
+      - { dir: .claude/skills, ext: /SKILL.md, toolsField: allowed-tools, toolsAs: --allowedTools }
     confidence: V
     notes: >-
       Nested CLAUDE.md files in subdirectories are also read when Claude works there. Repository
@@ -16310,6 +16340,9 @@ clis:
     baseUrlEnv: [OPENAI_BASE_URL, CODEX_OSS_BASE_URL]
     instructionFiles: [AGENTS.md, AGENTS.override.md, .codex/]
     provider: openai
+    # Project config (read for trusted projects [U]): sandbox_mode and network_access read like \`-c\`.
+    projectFiles:
+      - { path: .codex/config.toml, as: -c }
     confidence: V
     notes: >-
       --full-auto is reported deprecated in recent builds [3P]. The sandboxed shell can still read the
@@ -16349,6 +16382,12 @@ clis:
     # Workspace settings and project .env load only in a trusted folder (GEMINI_CLI_TRUST_WORKSPACE=true or --skip-trust).
     instructionFiles: [GEMINI.md, .gemini/, .env]
     provider: gemini
+    # run-gemini-cli writes its \`settings\` input over .gemini/settings.json; without it the repository's
+    # file applies (its core-tool narrowers are the action's). Custom commands are TOML with a \`prompt\`.
+    projectFiles:
+      - { path: .gemini/settings.json, as: settings, replacedByInput: settings }
+    commandDirs:
+      - { dir: .gemini/commands, ext: .toml }
     confidence: V
 
   # B4. Qwen Code (gemini-cli fork)
@@ -16379,6 +16418,10 @@ clis:
     baseUrlEnv: [OPENAI_BASE_URL]
     instructionFiles: [QWEN.md, .qwen/, .env]
     provider: openai
+    projectFiles:
+      - { path: .qwen/settings.json, as: settings, replacedByInput: settings }
+    commandDirs:
+      - { dir: .qwen/commands, ext: .toml }
     confidence: D
 
   # B5. aider
@@ -16478,6 +16521,13 @@ clis:
     # OPENCODE_CONFIG_CONTENT can set provider.<id>.options.baseURL.
     baseUrlEnv: [OPENCODE_CONFIG_CONTENT]
     instructionFiles: [opencode.json, opencode.jsonc, .opencode/, AGENTS.md, CLAUDE.md]
+    # The project config's \`permission\` block reads like OPENCODE_CONFIG_CONTENT's.
+    projectFiles:
+      - { path: opencode.json, as: OPENCODE_CONFIG_CONTENT }
+      - { path: opencode.jsonc, as: OPENCODE_CONFIG_CONTENT }
+    commandDirs:
+      - { dir: .opencode/command, ext: .md }
+      - { dir: .opencode/commands, ext: .md }
     confidence: D
     notes: npm package name opencode-ai is [U]; the documented install is \`curl -fsSL https://opencode.ai/install | bash\`.
 
@@ -16735,7 +16785,7 @@ clis:
 `;
 
 // rules/sources.yml
-var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n";
+var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n\n# Sentences in an agent's prompt that send it to read issues, pull requests or discussions anyone can\n# write, without naming a command (\"List open issues \u2014 label unlabeled ones\"). They count only for an\n# agent whose tools can fetch (a shell, the network, a token its tools use). A sentence that filters\n# by a label reads what a maintainer labelled.\npromptReads:\n  - pattern: '\\b(?:list|read|review|triage|check|scan|fetch|go through|look (?:at|through)|label|process|summari[sz]e|categori[sz]e|prioriti[sz]e|respond to|reply to|answer|handle)\\s+(?:all\\s+|the\\s+|any\\s+|every\\s+|each\\s+)?(?:open|new|recent|incoming|unlabell?ed|untriaged|unassigned|stale|unanswered|pending|newly opened|recently opened)\\s+(?:github\\s+)?(?:issues|pull requests|prs|discussions|comments)\\b'\n    what: the open issues or pull requests its prompt sends it to read\n  - pattern: '\\b(?:issues|pull requests|prs|discussions|comments)\\s+(?:opened|created|filed|posted|updated)\\s+(?:in|during|since|over|within)\\s+the\\s+(?:last|past|previous)\\b'\n    what: the recent issues or pull requests its prompt sends it to read\n";
 
 // rules/triggers.yml
 var triggers_default = "# Who can fire each workflow event (\"Events that trigger workflows\", docs.github.com), and which\n# activity types only people with triage/write access can cause.\n# Shape: TriggersFile in src/analysis/ruleTypes.ts.\n#   anyone               any GitHub user; the run can hold secrets and a write token\n#   anyone-unprivileged  any user, but runs from forks get no secrets and a read-only token\n#   maintainers          needs write (or triage/admin) access, or a token that has it\n#   callers              whoever calls the reusable workflow\n#   upstream             whoever could cause the upstream event (another workflow, an app's check)\n# `maintainerOnlyTypes`: when a workflow's `types:` lists only these, the trigger is maintainer-only.\n# Types an outsider can cause on their own issue/PR/discussion/comment are deliberately absent: authors\n# can open, edit, close and reopen what they wrote, and delete their own comments.\n\ntriggers:\n  - event: branch_protection_rule\n    who: maintainers   # repository admin\n\n  # Created by apps (and GitHub Actions) for commits, including commits of fork pull requests; an\n  # outsider who opens a PR can make a third-party CI app create or complete check runs/suites.\n  - event: check_run\n    who: upstream\n    note: Check runs are created by apps for PR head commits, including fork PRs.\n  - event: check_suite\n    who: upstream\n    note: GitHub does not fire check_suite for suites created by GitHub Actions; other apps' suites can come from fork PRs.\n\n  - event: commit_comment\n    who: anyone        # anyone can comment on a commit in a public repository\n\n  - event: create\n    who: maintainers   # branch or tag creation needs write access\n  - event: delete\n    who: maintainers\n  - event: deployment\n    who: maintainers\n  - event: deployment_status\n    who: maintainers\n\n  - event: discussion\n    who: anyone\n    # Authors can create, edit, close, reopen, delete and mark an answer in their own Q&A discussion.\n    maintainerOnlyTypes: [transferred, pinned, unpinned, labeled, unlabeled, locked, unlocked, category_changed]\n  - event: discussion_comment\n    who: anyone        # created, edited, deleted: all by the comment's author\n\n  - event: fork\n    who: anyone\n  - event: gollum\n    who: anyone\n    note: Only when the wiki lets any GitHub user edit (\"Restrict editing to collaborators only\" unchecked).\n\n  - event: issue_comment\n    who: anyone        # created, edited, deleted: the commenter. Also fires for comments on pull requests.\n  - event: issues\n    who: anyone\n    # Non-collaborators cannot label, assign, milestone, pin, transfer, lock, delete or set issue types.\n    # `closed` and `reopened` stay outsider-reachable: authors close and reopen their own issues.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, milestoned, demilestoned, pinned, unpinned, transferred, locked, unlocked, deleted, typed, untyped]\n\n  - event: label\n    who: maintainers   # repository labels\n  # Adding a PR to a merge queue needs write access; the merge-group commit message quotes the PR title.\n  - event: merge_group\n    who: maintainers\n    note: The head commit message carries the queued PR's title (outsider text).\n  - event: milestone\n    who: maintainers\n  - event: page_build\n    who: maintainers\n  # Classic Projects (sunset); editing a project needs write access.\n  - event: project\n    who: maintainers\n  - event: project_card\n    who: maintainers\n  - event: project_column\n    who: maintainers\n  - event: public\n    who: maintainers   # admin makes the repository public\n\n  # Fork PRs run with a read-only token and no secrets (unless the repository opts in to sending them).\n  - event: pull_request\n    who: anyone-unprivileged\n    # Labels, assignees, reviewers, milestones, locks, auto-merge and the merge queue need triage/write;\n    # opened, edited, synchronize, reopened, closed, ready_for_review, converted_to_draft are the author's.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n  # Anyone can review a PR in a public repository. Runs from fork PRs are unprivileged, but an outsider's\n  # review of a PR whose head is in the base repository runs privileged, so: anyone.\n  - event: pull_request_review\n    who: anyone\n    maintainerOnlyTypes: [dismissed]\n  - event: pull_request_review_comment\n    who: anyone        # created, edited, deleted: the commenter (same fork caveat as pull_request_review)\n  # Runs in the base repository's context with secrets and a write token, for fork PRs too.\n  - event: pull_request_target\n    who: anyone\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n\n  # Only writers push, but merged PRs bring outsiders' commit messages, author names and file paths.\n  - event: push\n    who: maintainers\n    note: Commit messages, author names/emails and file paths in the payload can be outsiders' (merged PRs).\n  - event: registry_package\n    who: maintainers\n  - event: release\n    who: maintainers\n    note: Generated release notes quote outsiders' PR titles.\n  # Needs a token with write access, but client_payload usually forwards someone else's text.\n  - event: repository_dispatch\n    who: maintainers\n    note: client_payload is treated as outsider-controlled.\n  # The schedule is the maintainers'; what the job reads (open issues, PR bodies) may not be.\n  - event: schedule\n    who: maintainers\n  # Commit statuses come from apps and CI services, including for fork PR commits.\n  - event: status\n    who: upstream\n  - event: watch\n    who: anyone        # starring\n  - event: workflow_call\n    who: callers\n  - event: workflow_dispatch\n    who: maintainers   # needs write access; inputs are the dispatcher's own text\n  - event: workflow_run\n    who: upstream\n    note: Privileged even when the upstream run came from a fork PR (head_branch, display_title are the PR author's).\n  - event: image_version\n    who: maintainers   # custom runner images\n";
@@ -16840,10 +16890,31 @@ var actionSpec = {
     outputs: opt(strList()),
     leakInputs: opt(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
+    envInputs: opt(strList({}, true)),
+    commandSurface: opt({
+      t: "object",
+      fields: {
+        events: req(strList({ format: EVENT, formatHint: "an event name" }, true)),
+        commands: req({
+          t: "array",
+          nonEmpty: true,
+          of: {
+            t: "object",
+            fields: {
+              name: req(str({ format: /^\/[a-z0-9_-]+$/, formatHint: "a slash command, e.g. `/describe`" })),
+              writes: req(strList({ format: /^[a-z-]+$/, formatHint: "a token permission scope" })),
+              what: req(str())
+            }
+          }
+        }),
+        options: opt(str())
+      }
+    }),
     confidence: opt(str({ enum: CONFIDENCE })),
     notes: opt(str())
   }
 };
+var REPO_PATH = /^\.?[A-Za-z0-9_-][A-Za-z0-9_.\/-]*$/;
 var cliSpec = {
   t: "object",
   fields: {
@@ -16870,6 +16941,43 @@ var cliSpec = {
     baseUrlEnv: opt(strList({ format: ENV_NAME, formatHint: "an environment variable name" })),
     instructionFiles: req(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
+    projectFiles: opt({
+      t: "array",
+      of: {
+        t: "object",
+        fields: {
+          path: req(str({ format: REPO_PATH, formatHint: "a path from the repository root" })),
+          field: opt(str({ format: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, formatHint: "a dotted key" })),
+          as: req(str()),
+          replacedByInput: opt(str())
+        }
+      }
+    }),
+    commandDirs: opt({
+      t: "array",
+      of: {
+        t: "object",
+        fields: {
+          dir: req(str({ format: REPO_PATH, formatHint: "a folder from the repository root" })),
+          ext: req(str({ format: /^(\.[a-z]+|\/[A-Za-z_.-]+)$/, formatHint: "`.md`, `.toml` or `/SKILL.md`" })),
+          toolsField: opt(str()),
+          toolsAs: opt(str({ format: FLAG, formatHint: "a flag starting with `-`" }))
+        }
+      }
+    }),
+    confidence: opt(str({ enum: CONFIDENCE })),
+    notes: opt(str())
+  }
+};
+var apiSpec = {
+  t: "object",
+  fields: {
+    id: req(str({ format: ID, formatHint: "lowercase letters, digits and dashes" })),
+    name: req(str()),
+    hosts: req(strList({ format: /^[a-z0-9.-]+\.[a-z]+$/, formatHint: "a lowercase host name" }, true)),
+    paths: opt(strList({ format: /^\/[A-Za-z0-9_.\/-]*$/, formatHint: "a path prefix starting with `/`" }, true)),
+    kind: req(str({ enum: ["model", "agent"] })),
+    acts: opt(str()),
     confidence: opt(str({ enum: CONFIDENCE })),
     notes: opt(str())
   }
@@ -16878,7 +16986,8 @@ var agentsSpec = {
   t: "object",
   fields: {
     actions: req({ t: "array", of: actionSpec, nonEmpty: true }),
-    clis: req({ t: "array", of: cliSpec, nonEmpty: true })
+    clis: req({ t: "array", of: cliSpec, nonEmpty: true }),
+    apis: opt({ t: "array", of: apiSpec })
   }
 };
 var eventsField = opt(strList({ format: EVENT, formatHint: "an event name" }, true));
@@ -16922,6 +17031,10 @@ var sourcesSpec = {
           what: req(str())
         }
       }
+    }),
+    promptReads: opt({
+      t: "array",
+      of: { t: "object", fields: { pattern: req(str({ regex: true })), what: req(str()) } }
     })
   }
 };
@@ -17147,6 +17260,19 @@ function parseAgentsFile(text, fileName = "rules/agents.yml") {
   for (const action of file.actions) {
     if (action.cli && !cliIds.has(action.cli)) failAt(action, "cli", `unknown cli "${action.cli}" (not an id under clis)`);
   }
+  const hosts = /* @__PURE__ */ new Map();
+  for (const api of file.apis ?? []) {
+    if (ids.has(api.id) || cliIds.has(api.id) || hosts.has(`id:${api.id}`)) failAt(api, "id", `duplicate id "${api.id}"`);
+    hosts.set(`id:${api.id}`, api.id);
+    if (api.kind === "agent" && !api.acts) failAt(api, "acts", "an agent API must say what it does to the repository");
+    for (const h of api.hosts) {
+      for (const p of api.paths ?? ["/"]) {
+        const other = hosts.get(h + p);
+        if (other) failAt(api, "hosts", `"${h}${p}" is already listed by "${other}"`);
+        hosts.set(h + p, api.id);
+      }
+    }
+  }
   return file;
 }
 function parseSourcesFile(text, fileName = "rules/sources.yml") {
@@ -17180,7 +17306,10 @@ function checkRuleSet(rules) {
   const checkEvents = (obj2, field, list) => {
     for (const e of list ?? []) if (!events.has(e)) failAt(obj2, field, `unknown event "${e}" (not in triggers.yml)`);
   };
-  for (const action of rules.agents.actions) checkEvents(action.gate, "skippedOn", action.gate.skippedOn);
+  for (const action of rules.agents.actions) {
+    checkEvents(action.gate, "skippedOn", action.gate.skippedOn);
+    if (action.commandSurface) checkEvents(action.commandSurface, "events", action.commandSurface.events);
+  }
   for (const c of rules.sources.contexts) checkEvents(c, "events", c.events);
   for (const w of rules.sources.wholeObjects) checkEvents(w, "events", w.events);
 }
@@ -17236,6 +17365,9 @@ function agentIndex() {
   index = { actionsByRepo, byCommand, byPackage, modules, clis };
   return index;
 }
+function cliById(id) {
+  return agentIndex().clis.get(id);
+}
 var matchCache = /* @__PURE__ */ new Map();
 function matchAgentAction(uses) {
   const known = matchCache.get(uses);
@@ -17249,13 +17381,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path14 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path14.split("/");
+  const path15 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path15.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path14 === prefix || path14.startsWith(`${prefix}/`)) return action;
+    if (path15 === prefix || path15.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -17285,17 +17417,40 @@ function inputValue(inputs, name) {
   for (const [k, v] of Object.entries(inputs)) if (k.toLowerCase() === lower) return v;
   return void 0;
 }
-function actionToolReach(action, inputs) {
+function actionToolReach(action, inputs, extras) {
   const reach = { ...action.defaults };
+  const values = extras?.values ?? [];
   const apply = (list, fn) => {
     for (const w of list ?? []) {
       const value = inputValue(inputs, w.input);
-      if (value !== void 0 && regexFor(w.pattern).test(value)) fn(reach, w.grants);
+      const re = regexFor(w.pattern);
+      if (value !== void 0 && re.test(value) || values.some((v) => v.as === w.input && re.test(v.value))) fn(reach, w.grants);
     }
   };
   apply(action.toolWideners, widen);
+  if (extras) widenByValues(reach, extras.cli, values);
   apply(action.toolNarrowers, narrow);
+  if (extras) applyValues(reach, extras.cli.toolNarrowers, values, narrow);
   return reach;
+}
+function widenByValues(reach, cli, values) {
+  if (valueBypasses(cli, values)) widen(reach, { shell: "full", network: true, writesFiles: true });
+  applyValues(reach, cli.toolWideners, values, widen);
+}
+function applyValues(reach, list, values, fn) {
+  for (const w of list ?? []) {
+    const re = regexFor(w.pattern);
+    if (values.some((v) => v.as === w.input && re.test(v.value))) fn(reach, w.grants);
+  }
+}
+function valueBypasses(cli, values) {
+  return cli.bypassFlags.some((b) => {
+    const eq = b.indexOf("=");
+    if (eq < 0) return false;
+    const name = b.slice(0, eq);
+    const want = b.slice(eq + 1).toLowerCase();
+    return values.some((v) => v.as === name && v.value.trim().toLowerCase() === want);
+  });
 }
 function actionKeyInProcess(action, inputs) {
   if (action.keyHandling === "process") return true;
@@ -17310,11 +17465,11 @@ function actionReadsThread(action, inputs) {
   const modeInputs = action.agentModeInputs ?? action.promptInputs;
   return !modeInputs.some((n) => (inputValue(inputs, n) ?? "").trim() !== "");
 }
-function cliToolReach(inv, env = {}) {
+function cliToolReach(inv, env = {}, values = []) {
   const cli = inv.cli;
   const reach = { ...cli.defaults };
   const allEnv = { ...env, ...inv.exportedEnv, ...inv.envAssignments };
-  const bypass = inv.bypass.length > 0 || bypassFromEnv(cli, allEnv).length > 0;
+  const bypass = inv.bypass.length > 0 || bypassFromEnv(cli, allEnv).length > 0 || valueBypasses(cli, values);
   if (bypass) widen(reach, { shell: "full", network: true, writesFiles: true });
   const flags = parseArgs(cli, inv.args).flags;
   const apply = (list, fn) => {
@@ -17329,7 +17484,11 @@ function cliToolReach(inv, env = {}) {
     }
   };
   apply(cli.toolWideners, widen);
-  if (!bypass) apply(cli.toolNarrowers, narrow);
+  applyValues(reach, cli.toolWideners, values, widen);
+  if (!bypass) {
+    apply(cli.toolNarrowers, narrow);
+    applyValues(reach, cli.toolNarrowers, values, narrow);
+  }
   return reach;
 }
 function bypassFromEnv(cli, env) {
@@ -17394,13 +17553,435 @@ function classifyInvocation(cli, args, env, exported) {
   return { bypass, tools, subcommand, subWords: subcommand ? subcommand.split(" ").length : 0 };
 }
 
+// src/analysis/shell.ts
+var cache = /* @__PURE__ */ new WeakMap();
+function scriptFacts(key2, script) {
+  const known = cache.get(key2);
+  if (known) return known;
+  const facts = readScript(script);
+  cache.set(key2, facts);
+  return facts;
+}
+var SPECIAL_FILE = /(?:>>?|tee\s+(?:-a\s+)?)\s*"?\$\{?(GITHUB_OUTPUT|GITHUB_ENV|GITHUB_PATH|GITHUB_STEP_SUMMARY)\}?"?/;
+var NAME_IN_WRITE = /(?:^|[\s"'({;])([A-Za-z_][A-Za-z0-9_-]*)(=|<<)/g;
+var FILE_REDIRECT = /(?:>>?|\btee\s+(?:-a\s+)?)\s*("[^"]+"|'[^']+'|[^\s;|&)]+)/g;
+var ASSIGNMENT = /^\s*(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+function readScript(script) {
+  const facts = { outputs: [], env: [], paths: [], files: [], assignments: [] };
+  const lines = logicalLines(script);
+  for (let i = 0; i < lines.length; i++) {
+    const { text, offset } = lines[i];
+    const special = SPECIAL_FILE.exec(text);
+    if (special) {
+      const target = special[1];
+      const block = /^\s*(\}|done|\)|fi)(?=\s|$|>|;|\|)/.test(text) ? blockStart(lines, i) : i;
+      const blockText = lines.slice(block, i + 1).map((l) => l.text).join("\n");
+      const blockOffset = lines[block].offset;
+      const bucket = target === "GITHUB_OUTPUT" ? facts.outputs : target === "GITHUB_ENV" ? facts.env : target === "GITHUB_PATH" ? facts.paths : null;
+      if (bucket) {
+        const names = /* @__PURE__ */ new Set();
+        for (const m of blockText.matchAll(NAME_IN_WRITE)) names.add(m[1]);
+        if (target === "GITHUB_PATH") names.add("PATH");
+        for (const name of names) bucket.push({ name, text: blockText, offset: blockOffset });
+      }
+      continue;
+    }
+    const heredoc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(text);
+    let written = text;
+    if (heredoc) {
+      let end = i + 1;
+      while (end < lines.length && lines[end].text.trim() !== heredoc[2]) end++;
+      written = lines.slice(i, end).map((l) => l.text).join("\n");
+    }
+    for (const m of text.matchAll(FILE_REDIRECT)) {
+      const target = m[1].replace(/^["']|["']$/g, "");
+      if (target.startsWith("&") || target.startsWith("<") || target === "/dev/null" || /^\d$/.test(target)) continue;
+      facts.files.push({ path: target, text: written, offset });
+    }
+    const assignment = ASSIGNMENT.exec(text);
+    if (assignment) facts.assignments.push({ name: assignment[1], text: assignment[2], offset: offset + text.indexOf(assignment[2]) });
+  }
+  return facts;
+}
+function logicalLines(script) {
+  const out = [];
+  let start = 0;
+  let buffer = "";
+  let bufferOffset = 0;
+  while (start <= script.length) {
+    let end = script.indexOf("\n", start);
+    if (end === -1) end = script.length;
+    const raw = script.slice(start, end);
+    if (!buffer) bufferOffset = start;
+    if (raw.endsWith("\\")) buffer += raw.slice(0, -1) + " ";
+    else {
+      out.push({ text: buffer + raw, offset: bufferOffset });
+      buffer = "";
+    }
+    start = end + 1;
+  }
+  if (buffer) out.push({ text: buffer, offset: bufferOffset });
+  return out;
+}
+function blockStart(lines, end) {
+  let depth = 0;
+  for (let i = end; i >= 0; i--) {
+    const t = lines[i].text;
+    depth += (t.match(/(^|\s|;)(\}|\)|done|fi)(?=\s|;|$|>)/g) ?? []).length;
+    depth -= (t.match(/(^|\s)(\{|\(|do|then)(?=\s|$)/g) ?? []).length;
+    if (depth <= 0 && i < end) return i;
+  }
+  return Math.max(0, end - 20);
+}
+function shellVariables(text) {
+  const out = [];
+  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))|\bprintenv\s+([A-Za-z_][A-Za-z0-9_]*)/g;
+  for (const m of text.matchAll(re)) out.push({ name: m[1] ?? m[2] ?? m[3], index: m.index ?? 0 });
+  return out;
+}
+var RUNTIME_FETCH = [
+  { pattern: /\bgh\s+(issue|pr)\s+(view|diff|status)\b/, what: "issue or pull-request text fetched with the gh CLI" },
+  { pattern: /\bgh\s+(issue|pr)\s+list\b/, what: "issue or pull-request titles listed with the gh CLI" },
+  { pattern: /\bgh\s+search\s+(issues|prs)\b/, what: "issues found with gh search" },
+  { pattern: /\bgh\s+api\b[^\n]*\b(issues|pulls|comments|discussions|reviews)\b/, what: "issue, pull-request or comment text fetched through the GitHub API" },
+  { pattern: /\bGITHUB_EVENT_PATH\b/, what: "the event payload ($GITHUB_EVENT_PATH)" },
+  { pattern: /\bmcp__github__(get_issue|list_issues|search_issues|get_issue_comments|get_pull_request\w*|list_pull_requests|get_discussion\w*)\b/i, what: "issue or pull-request text read through the GitHub MCP server" },
+  { pattern: /\b(issue_read|pull_request_read)\b/, what: "issue or pull-request text read through GitHub tools" }
+];
+var TEXT_FIELDS = /\b(title|body|comments|reviews|headRefName|commits|author|labels|files)\b/;
+function runtimeFetch(text) {
+  let found = null;
+  for (const line of text.split("\n")) {
+    for (const { pattern, what } of RUNTIME_FETCH) {
+      if (!pattern.test(line)) continue;
+      if (/\bgh\s+(issue|pr|search)\b/.test(line)) {
+        const json = /--json[=\s]+([\w,]+)/.exec(line);
+        if (json && !TEXT_FIELDS.test(json[1])) continue;
+        const labelGated = /\s(--label|-l)[=\s]/.test(line);
+        if (!labelGated) return { what, labelGated: false };
+        found ??= { what: `${what} (filtered to a maintainer-applied label)`, labelGated: true };
+        continue;
+      }
+      return { what, labelGated: false };
+    }
+  }
+  return found;
+}
+
+// src/analysis/literal.ts
+var MAX_CANDIDATES = 6;
+var MAX_DEPTH2 = 6;
+function resolveText(text, scope, depth = 0) {
+  if (!text.includes("${{") || depth > MAX_DEPTH2) return [text];
+  let variants = [""];
+  let last = 0;
+  for (const t of findTemplates(text)) {
+    const literal = text.slice(last, t.start);
+    const values = t.unterminated ? null : evaluateTemplate(t.inner, scope, depth);
+    const pieces = values ? values.map(asString) : [text.slice(t.start, t.end)];
+    variants = combine(variants.map((v) => v + literal), pieces);
+    last = t.end;
+  }
+  return unique(variants.map((v) => v + text.slice(last)));
+}
+function expandShell(text, scope, script, depth = 0) {
+  if (!text.includes("$") || depth > MAX_DEPTH2) return [text];
+  let variants = [""];
+  let last = 0;
+  for (const m of text.matchAll(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)) {
+    const name = m[1] ?? m[2];
+    const index2 = m.index ?? 0;
+    const values = shellVariable(name, scope, script, depth);
+    variants = combine(
+      variants.map((v) => v + text.slice(last, index2)),
+      values.length ? values : [m[0]]
+    );
+    last = index2 + m[0].length;
+  }
+  return unique(variants.map((v) => v + text.slice(last)));
+}
+function shellVariable(name, scope, script, depth) {
+  const out = [];
+  if (script) {
+    for (const a of scriptFacts(script.key, script.text).assignments) {
+      if (a.name !== name) continue;
+      const value = unquote(a.text.trim());
+      if (value.includes(`$${name}`)) continue;
+      for (const r of resolveText(value, scope, depth + 1)) out.push(...expandShell(r, scope, script, depth + 1));
+    }
+  }
+  if (!out.length) out.push(...envValues(name, scope, depth + 1));
+  return unique(out);
+}
+function envValues(name, scope, depth = 0) {
+  if (depth > MAX_DEPTH2) return [];
+  const step = scope.step;
+  const fromEntry = (entry, at) => entry.value.kind === "scalar" ? resolveText(entry.text, at, depth + 1) : [];
+  if (step) {
+    const own = step.step.env.find((e) => e.name === name);
+    if (own) return fromEntry(own, scope);
+    for (let frame = step.frame; frame; frame = frame.callerStep.frame) {
+      const outer = frame.callerStep.step.env.find((e) => e.name === name);
+      if (outer) return fromEntry(outer, { job: scope.job, step: frame.callerStep });
+    }
+    const written = githubEnvWrites(name, step, depth);
+    if (written.length) return written;
+  }
+  const job = scope.job.job.env.find((e) => e.name === name);
+  if (job) return fromEntry(job, { job: scope.job });
+  const workflow = scope.job.workflow.env.find((e) => e.name === name);
+  if (workflow) return fromEntry(workflow, { job: scope.job });
+  return [];
+}
+function githubEnvWrites(name, step, depth) {
+  const out = [];
+  const assignment = new RegExp(`(?:^|[\\s"'])${name}=("[^"\\n]*"|'[^'\\n]*'|[^\\s"'>;|&]*)`);
+  for (const earlier of step.job.steps) {
+    if (earlier.position >= step.position || !earlier.step.run) continue;
+    const run = earlier.step.run;
+    for (const write of scriptFacts(run, run.text).env) {
+      if (write.name !== name) continue;
+      const m = assignment.exec(write.text);
+      if (!m) continue;
+      const scope = { job: step.job, step: earlier };
+      for (const r of resolveText(unquote(m[1]), scope, depth + 1)) out.push(...expandShell(r, scope, { key: run, text: run.text }, depth + 1));
+    }
+  }
+  return unique(out);
+}
+function inputValues(name, scope, depth) {
+  const frame = scope.step?.frame;
+  if (frame) {
+    const given = inputOf(frame.callerStep.step.with, name);
+    if (given) return given.value.kind === "scalar" ? resolveText(given.text, { job: scope.job, step: frame.callerStep }, depth + 1) : null;
+    const declared = frame.action.inputs.find((i) => i.name.toLowerCase() === name.toLowerCase());
+    if (!declared) return null;
+    return declared.default ? resolveText(declared.default.text, scope, depth + 1) : [""];
+  }
+  const caller = scope.job.caller;
+  if (caller) {
+    const given = inputOf(caller.with, name);
+    if (given && given.value.kind === "scalar") return resolveText(given.text, { job: caller.job }, depth + 1);
+  }
+  return null;
+}
+function evaluateTemplate(inner, scope, depth) {
+  const parsed = tryParseExpression(inner);
+  if (parsed instanceof ExpressionSyntaxError) return null;
+  return evaluate(parsed, scope, depth);
+}
+function evaluate(e, scope, depth) {
+  switch (e.kind) {
+    case "literal":
+      return [e.value];
+    case "context":
+    case "property":
+    case "index": {
+      const path15 = accessPath(e);
+      if (!path15) return null;
+      const [root, name, ...rest] = path15.split(".");
+      if (!name || rest.length || name === "*") return null;
+      if (root === "inputs") return inputValues(name, scope, depth);
+      if (root === "env") {
+        const values = envValues(name.toUpperCase() === name ? name : originalCase(name, scope), scope, depth + 1);
+        return values.length ? values : null;
+      }
+      return null;
+    }
+    case "unary": {
+      const v = evaluate(e.operand, scope, depth);
+      return v && v.map((x) => !truthy(x));
+    }
+    case "binary": {
+      const left = evaluate(e.left, scope, depth);
+      const right = evaluate(e.right, scope, depth);
+      if (!left || !right) return null;
+      const out = [];
+      for (const a of left) {
+        for (const b of right) {
+          if (e.op === "&&") out.push(truthy(a) ? b : a);
+          else if (e.op === "||") out.push(truthy(a) ? a : b);
+          else if (e.op === "==") out.push(equal(a, b));
+          else if (e.op === "!=") out.push(!equal(a, b));
+          else return null;
+        }
+      }
+      return out.slice(0, MAX_CANDIDATES);
+    }
+    case "call": {
+      const args = e.args.map((a) => evaluate(a, scope, depth));
+      if (args.some((a) => !a)) return null;
+      const first = (i) => args[i][0];
+      const name = e.name.toLowerCase();
+      if (name === "format" && args.length >= 1) {
+        return [asString(first(0)).replace(/\{(\d+)\}/g, (all, n) => Number(n) + 1 < args.length ? asString(first(Number(n) + 1)) : all)];
+      }
+      if (name === "contains" && args.length === 2) return [asString(first(0)).toLowerCase().includes(asString(first(1)).toLowerCase())];
+      if (name === "startswith" && args.length === 2) return [asString(first(0)).toLowerCase().startsWith(asString(first(1)).toLowerCase())];
+      if (name === "endswith" && args.length === 2) return [asString(first(0)).toLowerCase().endsWith(asString(first(1)).toLowerCase())];
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+function originalCase(lower, scope) {
+  const layers = [scope.step?.step.env ?? [], scope.job.job.env, scope.job.workflow.env];
+  for (const layer of layers) for (const e of layer) if (e.name.toLowerCase() === lower) return e.name;
+  for (const s of scope.job.steps) {
+    if (!s.step.run) continue;
+    for (const w of scriptFacts(s.step.run, s.step.run.text).env) if (w.name.toLowerCase() === lower) return w.name;
+  }
+  return lower;
+}
+function truthy(v) {
+  return !(v === null || v === false || v === "" || v === 0 || typeof v === "number" && Number.isNaN(v));
+}
+function equal(a, b) {
+  if (typeof a === "string" && typeof b === "string") return a.toLowerCase() === b.toLowerCase();
+  if (a === null && b === null) return true;
+  return toNumber(a) === toNumber(b);
+}
+function toNumber(v) {
+  if (v === null || v === false) return 0;
+  if (v === true) return 1;
+  if (typeof v === "number") return v;
+  const t = v.trim();
+  if (t === "") return 0;
+  return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) || /^0x[0-9a-f]+$/i.test(t) ? Number(t) : NaN;
+}
+function asString(v) {
+  if (v === null) return "";
+  return String(v);
+}
+function unquote(s) {
+  const t = s.trim();
+  if (t.length >= 2 && (t[0] === '"' || t[0] === "'") && t[t.length - 1] === t[0]) return t.slice(1, -1);
+  return t;
+}
+function combine(prefixes, pieces) {
+  const out = [];
+  for (const p of prefixes) for (const piece of pieces) if (out.length < MAX_CANDIDATES) out.push(p + piece);
+  return out;
+}
+function unique(list) {
+  return [...new Set(list)].slice(0, MAX_CANDIDATES);
+}
+function shellWords(text) {
+  const words = [];
+  let word = "";
+  let inWord = false;
+  let quote2 = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote2) {
+      if (c === quote2) quote2 = null;
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote2 = c;
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+// src/analysis/instructions.ts
+function actionInstructions(step, cli, prompts, promptFiles, engine, replaced) {
+  const scope = { job: step.job, step };
+  const resolved = prompts.flatMap((p) => resolveText(p, scope));
+  const files = promptFiles.flatMap((p) => resolveText(p, scope)).flatMap((p) => expandShell(p, scope));
+  const written = filesWrittenBefore(step).filter((f) => files.some((p) => namesFile(p, f.path)));
+  const command2 = cli ? slashCommand(cli, resolved, engine) : void 0;
+  const values = cli ? [...engine.project.values(cli).filter((v) => !(v.replacedByInput && replaced(v.replacedByInput))), ...command2?.grants ?? []] : [];
+  const extra2 = joinUnique([...resolved.filter((r) => !prompts.includes(r)), ...written.map((f) => f.text), command2?.text ?? ""]);
+  return { text: joinUnique([...prompts, extra2]), extra: extra2, command: command2, values };
+}
+function cliInstructions(step, script, invocation, upTo, engine) {
+  const scope = { job: step.job, step };
+  const variants = resolveText(upTo, scope).flatMap((v) => expandShell(v, scope, script));
+  const named = namedEnvValues(upTo, scope);
+  const seen = [...variants, ...named];
+  const written = filesWrittenBefore(step, { key: script.key, text: script.text, before: invocation.start }).filter((f) => seen.some((v) => namesFile(v, f.path)));
+  const args = resolvedArgs(invocation, scope);
+  const command2 = slashCommand(invocation.cli, args.filter((a) => !a.startsWith("-")), engine);
+  const values = [...engine.project.values(invocation.cli), ...command2?.grants ?? []];
+  const extra2 = joinUnique([...variants.filter((v) => v !== upTo), ...named, ...written.map((f) => f.text), command2?.text ?? ""]);
+  return { text: joinUnique([upTo, extra2]), extra: extra2, command: command2, values };
+}
+function resolvedInvocations(invocation, step) {
+  if (!invocation.args.some((a) => a.includes("${{"))) return [invocation];
+  const scope = { job: step.job, step };
+  const out = [];
+  for (const args of argVariants(invocation, scope)) {
+    const verdict = classifyInvocation(invocation.cli, args, invocation.envAssignments, invocation.exportedEnv);
+    if (verdict) out.push({ ...invocation, args, bypass: verdict.bypass, tools: verdict.tools });
+  }
+  return out.length ? out : [invocation];
+}
+function argVariants(invocation, scope) {
+  let variants = [[]];
+  for (const arg of invocation.args) {
+    if (!arg.includes("${{")) {
+      variants = variants.map((v) => [...v, arg]);
+      continue;
+    }
+    const options = resolveText(arg, scope).map((r) => r === arg ? [arg] : shellWords(r));
+    variants = variants.flatMap((v) => options.map((o) => [...v, ...o])).slice(0, 6);
+  }
+  return variants;
+}
+function resolvedArgs(invocation, scope) {
+  return argVariants(invocation, scope).flat();
+}
+function slashCommand(cli, prompts, engine) {
+  if (!cli.commandDirs?.length) return void 0;
+  for (const prompt of prompts) {
+    const m = /^\s*\/([A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*)(?=\s|$)/.exec(prompt);
+    if (!m) continue;
+    const found = engine.project.command(cli, m[1]);
+    if (found) return found;
+  }
+  return void 0;
+}
+function namedEnvValues(text, scope) {
+  const names = /* @__PURE__ */ new Set();
+  for (const m of text.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)|\benv\.([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1] ?? m[2]);
+  return [...names].flatMap((n) => envValues(n, scope));
+}
+function filesWrittenBefore(step, own) {
+  const out = [];
+  for (const earlier of step.job.steps) {
+    if (earlier.position >= step.position || !earlier.step.run) continue;
+    out.push(...scriptFacts(earlier.step.run, earlier.step.run.text).files);
+  }
+  if (own) out.push(...scriptFacts(own.key, own.text).files.filter((f) => f.offset < own.before));
+  return out;
+}
+function namesFile(text, path15) {
+  if (path15.length < 4) return false;
+  if (!path15.includes("$")) return text.includes(path15);
+  const name = path15.slice(path15.lastIndexOf("/") + 1);
+  return name.length >= 4 && !name.includes("$") && text.includes(name);
+}
+function joinUnique(parts) {
+  return [...new Set(parts.filter(Boolean))].join("\n");
+}
+
 // src/analysis/shellScanner.ts
 var RESERVED_PREFIX = /* @__PURE__ */ new Set(["if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "coproc"]);
 var RESERVED_END = /* @__PURE__ */ new Set(["fi", "done", "esac", "}"]);
 var SHELLS2 = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
 var PYTHONS = /^(python|python3|python3\.\d+|python2|py|pypy3?)$/;
-var ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
-var MAX_DEPTH2 = 6;
+var ASSIGNMENT2 = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
+var MAX_DEPTH3 = 6;
 function findCliInvocations(script) {
   const out = [];
   const scanner = new Scanner(script, 0, script.length, { base: 0 }, out, {}, 0);
@@ -17659,7 +18240,7 @@ var Scanner = class _Scanner {
         continue;
       }
       if (words.length === 0 && !forLoop) {
-        if (!w.quoted && ASSIGNMENT.test(w.value) && ASSIGNMENT.test(t.slice(w.start, w.end))) {
+        if (!w.quoted && ASSIGNMENT2.test(w.value) && ASSIGNMENT2.test(t.slice(w.start, w.end))) {
           const eq = w.value.indexOf("=");
           assigns[w.value.slice(0, eq).replace(/\[.*$/, "").replace(/\+$/, "")] = w.value.slice(eq + 1);
           continue;
@@ -17782,12 +18363,12 @@ var Scanner = class _Scanner {
   }
   /** Runs a nested scanner over [start, end) of the same text. */
   sub(start, end, map) {
-    if (this.depth >= MAX_DEPTH2) return;
+    if (this.depth >= MAX_DEPTH3) return;
     new _Scanner(this.text, start, end, map, this.out, this.exported, this.depth + 1, this.reread).run();
   }
   /** Runs a nested scanner over another string (an unescaped `bash -c` argument). */
   subText(text, map) {
-    if (this.depth >= MAX_DEPTH2) return;
+    if (this.depth >= MAX_DEPTH3) return;
     new _Scanner(text, 0, text.length, map, this.out, this.exported, this.depth + 1, true).run();
   }
   /** Finds `$(...)` and backticks in heredoc text (the only parts of it that run). */
@@ -17847,7 +18428,7 @@ var Scanner = class _Scanner {
         break;
       }
       if (c === "(") {
-        if (ASSIGNMENT.test(value) && value.endsWith("=")) {
+        if (ASSIGNMENT2.test(value) && value.endsWith("=")) {
           const s = this.pos;
           this.skipBalanced("(", ")");
           value += t.slice(s, this.pos);
@@ -18085,7 +18666,7 @@ var Scanner = class _Scanner {
       if (name2 === "sudo" || name2 === "doas") {
         i++;
         skipOptions(["-u", "-g", "-p", "-C", "-D", "-r", "-t", "-T", "-U", "-h", "--user", "--group", "--chdir", "--prompt", "--close-from", "--role", "--type", "--other-user", "--host"]);
-        while (i < words.length && ASSIGNMENT.test(words[i].value)) addAssignment(env, words[i++].value);
+        while (i < words.length && ASSIGNMENT2.test(words[i].value)) addAssignment(env, words[i++].value);
         continue;
       }
       if (name2 === "env") {
@@ -18105,7 +18686,7 @@ var Scanner = class _Scanner {
             i += v === "-u" || v === "-C" || v === "--unset" || v === "--chdir" ? 2 : 1;
             continue;
           }
-          if (ASSIGNMENT.test(v)) {
+          if (ASSIGNMENT2.test(v)) {
             addAssignment(env, v);
             i++;
             continue;
@@ -18366,22 +18947,38 @@ function secretRefs(node, within, depth = 0) {
     if (!n) return;
     if (n.kind === "map") return n.pairs.forEach((p) => visit(p.value));
     if (n.kind === "seq") return n.items.forEach(visit);
-    if (typeof n.value !== "string" || !n.text.includes("${{")) return;
-    for (const t of findTemplates(n.text)) {
-      for (const r of referencesOf(t.inner) ?? []) {
-        if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
-        else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
-        else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
-        else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
-          const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
-          const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
-          out.secrets.push(...inner.secrets);
-          out.githubToken ||= inner.githubToken;
-        }
-      }
-    }
+    if (typeof n.value !== "string") return;
+    const inner = textSecretRefs(n.text, within, depth);
+    out.secrets.push(...inner.secrets);
+    out.githubToken ||= inner.githubToken;
   };
   visit(node);
+  return out;
+}
+function textSecretRefs(text, within, depth) {
+  const out = { secrets: [], githubToken: false };
+  if (!text.includes("${{")) return out;
+  for (const t of findTemplates(text)) {
+    for (const r of referencesOf(t.inner) ?? []) {
+      if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
+      else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
+      else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
+      else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
+        const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
+        const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
+        out.secrets.push(...inner.secrets);
+        out.githubToken ||= inner.githubToken;
+      }
+    }
+  }
+  return out;
+}
+function envLines(text) {
+  const out = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(.*?)\s*$/.exec(line);
+    if (m) out.push({ name: m[1], value: m[2] });
+  }
   return out;
 }
 function writeScopesOf(permissions) {
@@ -18416,7 +19013,16 @@ function capabilitiesAt(step, agent, tools, jailed) {
       }
     }
   }
+  const envInputs = new Set((agent.action?.envInputs ?? []).map((i) => i.toLowerCase()));
   for (const input of step.step.with) {
+    if (envInputs.has(input.name.toLowerCase())) {
+      for (const line of envLines(input.text)) {
+        const refs2 = textSecretRefs(line.value, step, 0);
+        for (const s of refs2.secrets) secrets.push({ name: s, via: `input ${input.name} ${line.name}`, modelKey: isModelKey(line.name, s) });
+        if (refs2.githubToken || TOKEN_ENV.test(line.name) && line.value !== "" && line.value !== "''") tokens.push({ via: `input ${input.name} ${line.name}`, foreign: !refs2.githubToken });
+      }
+      continue;
+    }
     const refs = secretRefs(input.value, step);
     for (const s of refs.secrets) {
       const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
@@ -18633,7 +19239,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
     remote,
     remoteCache: /* @__PURE__ */ new Map(),
     reader,
-    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown)),
+    text: (shown2) => texts.get(shown2) ?? remoteTexts.get(shown2) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown2)),
     workflow(abs) {
       if (cache2.has(abs)) {
         const hit = cache2.get(abs) ?? null;
@@ -18687,11 +19293,11 @@ function openRepository(set, cwd = process.cwd(), remote) {
   return repo;
 }
 function readYamlFile(repo, abs, reported, texts) {
-  const shown = repo.display(abs);
+  const shown2 = repo.display(abs);
   const report2 = (line, column, message) => {
     if (reported.has(abs)) return;
     reported.add(abs);
-    repo.errors.push({ file: shown, line, column, message });
+    repo.errors.push({ file: shown2, line, column, message });
   };
   let text;
   try {
@@ -18709,8 +19315,8 @@ function readYamlFile(repo, abs, reported, texts) {
     reported.add(`read:${abs}`);
     repo.stats.files++;
   }
-  const file = makeSourceFile(shown, text);
-  texts.set(shown, text);
+  const file = makeSourceFile(shown2, text);
+  texts.set(shown2, text);
   try {
     return { file, root: loadYaml(file) };
   } catch (err) {
@@ -18827,13 +19433,13 @@ function parseCondition(node) {
 function canPass(condition, scenario2) {
   if (!condition) return true;
   try {
-    return truthy(evaluate(condition, scenario2)).t;
+    return truthy2(evaluate2(condition, scenario2)).t;
   } catch (err) {
     if (err instanceof RangeError) return true;
     throw err;
   }
 }
-function truthy(v) {
+function truthy2(v) {
   switch (v.k) {
     case "bool":
       return v;
@@ -18848,14 +19454,14 @@ function truthy(v) {
       return { t: true, f: true };
   }
 }
-function evaluate(e, s) {
+function evaluate2(e, s) {
   switch (e.kind) {
     case "literal":
       if (e.value === null) return { k: "strs", v: [""] };
       if (typeof e.value === "boolean") return e.value ? TRUE : FALSE;
       return { k: "strs", v: [String(e.value).toLowerCase()] };
     case "unary": {
-      const t = truthy(evaluate(e.operand, s));
+      const t = truthy2(evaluate2(e.operand, s));
       return { k: "bool", t: t.f, f: t.t };
     }
     case "binary":
@@ -18863,24 +19469,24 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path14 = accessPath(e);
-      return path14 ? contextValue(path14, s) : ANY;
+      const path15 = accessPath(e);
+      return path15 ? contextValue(path15, s) : ANY;
     }
   }
 }
 function binary(op, left, right, s) {
   if (op === "&&") {
-    const l2 = truthy(evaluate(left, s));
-    const r2 = truthy(evaluate(right, s));
+    const l2 = truthy2(evaluate2(left, s));
+    const r2 = truthy2(evaluate2(right, s));
     return { k: "bool", t: l2.t && r2.t, f: l2.f || r2.f };
   }
   if (op === "||") {
-    const l2 = truthy(evaluate(left, s));
-    const r2 = truthy(evaluate(right, s));
+    const l2 = truthy2(evaluate2(left, s));
+    const r2 = truthy2(evaluate2(right, s));
     return { k: "bool", t: l2.t || r2.t, f: l2.f && r2.f };
   }
-  const l = evaluate(left, s);
-  const r = evaluate(right, s);
+  const l = evaluate2(left, s);
+  const r = evaluate2(right, s);
   if (op === "==") return equals(l, r, s);
   if (op === "!=") {
     const eq = equals(l, r, s);
@@ -18923,14 +19529,14 @@ function call(name, args, s) {
     case "always":
       return TRUE;
     case "fromjson": {
-      const arg = args[0] && evaluate(args[0], s);
+      const arg = args[0] && evaluate2(args[0], s);
       if (arg?.k === "strs" && arg.v.length === 1) return fromJsonLiteral(arg.v[0]);
       return ANY;
     }
     case "contains": {
       if (args.length !== 2) return BOTH;
-      const hay = evaluate(args[0], s);
-      const needle = evaluate(args[1], s);
+      const hay = evaluate2(args[0], s);
+      const needle = evaluate2(args[1], s);
       if (hay.k === "array") {
         const results = hay.items.map((item) => equals(item, needle, s));
         return { k: "bool", t: results.some((r) => r.t), f: results.every((r) => r.f) };
@@ -18944,8 +19550,8 @@ function call(name, args, s) {
     }
     case "startswith":
     case "endswith": {
-      const a = args[0] && evaluate(args[0], s);
-      const b = args[1] && evaluate(args[1], s);
+      const a = args[0] && evaluate2(args[0], s);
+      const b = args[1] && evaluate2(args[1], s);
       if (a?.k === "strs" && b?.k === "strs") {
         const test = (x, y) => name === "startswith" ? x.startsWith(y) : x.endsWith(y);
         return { k: "bool", t: a.v.some((x) => b.v.some((y) => test(x, y))), f: a.v.some((x) => b.v.some((y) => !test(x, y))) };
@@ -18970,9 +19576,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path14, s) {
+function contextValue(path15, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path14) {
+  switch (path15) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -19002,7 +19608,7 @@ function contextValue(path14, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path14.split(".");
+  const parts = path15.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -19197,131 +19803,171 @@ function isOnStack(frame, action) {
   return false;
 }
 
-// src/analysis/shell.ts
-var cache = /* @__PURE__ */ new WeakMap();
-function scriptFacts(key2, script) {
-  const known = cache.get(key2);
-  if (known) return known;
-  const facts = readScript(script);
-  cache.set(key2, facts);
-  return facts;
+// src/analysis/projectConfig.ts
+var import_node_fs4 = __toESM(require("node:fs"));
+var import_node_path3 = __toESM(require("node:path"));
+var import_yaml7 = __toESM(require_dist());
+var NONE = { values: () => [], command: () => void 0, text: () => void 0 };
+var byRepo = /* @__PURE__ */ new WeakMap();
+function projectConfig(repo) {
+  if (!repo) return NONE;
+  let known = byRepo.get(repo);
+  if (!known) byRepo.set(repo, known = load(repo));
+  return known;
 }
-var SPECIAL_FILE = /(?:>>?|tee\s+(?:-a\s+)?)\s*"?\$\{?(GITHUB_OUTPUT|GITHUB_ENV|GITHUB_PATH|GITHUB_STEP_SUMMARY)\}?"?/;
-var NAME_IN_WRITE = /(?:^|[\s"'({;])([A-Za-z_][A-Za-z0-9_-]*)(=|<<)/g;
-var FILE_REDIRECT = /(?:>>?|\btee\s+(?:-a\s+)?)\s*("[^"]+"|'[^']+'|[^\s;|&)]+)/g;
-var ASSIGNMENT2 = /^\s*(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
-function readScript(script) {
-  const facts = { outputs: [], env: [], paths: [], files: [], assignments: [] };
-  const lines = logicalLines(script);
-  for (let i = 0; i < lines.length; i++) {
-    const { text, offset } = lines[i];
-    const special = SPECIAL_FILE.exec(text);
-    if (special) {
-      const target = special[1];
-      const block = /^\s*(\}|done|\)|fi)(?=\s|$|>|;|\|)/.test(text) ? blockStart(lines, i) : i;
-      const blockText = lines.slice(block, i + 1).map((l) => l.text).join("\n");
-      const blockOffset = lines[block].offset;
-      const bucket = target === "GITHUB_OUTPUT" ? facts.outputs : target === "GITHUB_ENV" ? facts.env : target === "GITHUB_PATH" ? facts.paths : null;
-      if (bucket) {
-        const names = /* @__PURE__ */ new Set();
-        for (const m of blockText.matchAll(NAME_IN_WRITE)) names.add(m[1]);
-        if (target === "GITHUB_PATH") names.add("PATH");
-        for (const name of names) bucket.push({ name, text: blockText, offset: blockOffset });
+function load(repo) {
+  const texts = /* @__PURE__ */ new Map();
+  const values = /* @__PURE__ */ new Map();
+  const commands = /* @__PURE__ */ new Map();
+  const report2 = (file, line, message) => repo.errors.push({ file, line, column: 1, message });
+  const read2 = (relative3) => {
+    const clean = safeRelative(relative3);
+    if (!clean) return null;
+    if (texts.has(clean)) return texts.get(clean);
+    const abs = import_node_path3.default.join(repo.root, clean);
+    let text = null;
+    try {
+      const reader = repo.reader;
+      const exists = reader ? reader.exists(abs) : import_node_fs4.default.existsSync(abs);
+      if (exists) {
+        const size = reader ? reader.size(abs) : import_node_fs4.default.statSync(abs).size;
+        if (size > MAX_FILE_BYTES) report2(shown(repo, abs), 1, `agent configuration file too large to read (${size} bytes); ignored`);
+        else text = reader ? reader.read(abs) : import_node_fs4.default.readFileSync(abs, "utf8");
       }
-      continue;
+    } catch {
+      text = null;
     }
-    const heredoc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(text);
-    let written = text;
-    if (heredoc) {
-      let end = i + 1;
-      while (end < lines.length && lines[end].text.trim() !== heredoc[2]) end++;
-      written = lines.slice(i, end).map((l) => l.text).join("\n");
-    }
-    for (const m of text.matchAll(FILE_REDIRECT)) {
-      const target = m[1].replace(/^["']|["']$/g, "");
-      if (target.startsWith("&") || target.startsWith("<") || target === "/dev/null" || /^\d$/.test(target)) continue;
-      facts.files.push({ path: target, text: written, offset });
-    }
-    const assignment = ASSIGNMENT2.exec(text);
-    if (assignment) facts.assignments.push({ name: assignment[1], text: assignment[2], offset: offset + text.indexOf(assignment[2]) });
-  }
-  return facts;
-}
-function logicalLines(script) {
-  const out = [];
-  let start = 0;
-  let buffer = "";
-  let bufferOffset = 0;
-  while (start <= script.length) {
-    let end = script.indexOf("\n", start);
-    if (end === -1) end = script.length;
-    const raw = script.slice(start, end);
-    if (!buffer) bufferOffset = start;
-    if (raw.endsWith("\\")) buffer += raw.slice(0, -1) + " ";
-    else {
-      out.push({ text: buffer + raw, offset: bufferOffset });
-      buffer = "";
-    }
-    start = end + 1;
-  }
-  if (buffer) out.push({ text: buffer, offset: bufferOffset });
-  return out;
-}
-function blockStart(lines, end) {
-  let depth = 0;
-  for (let i = end; i >= 0; i--) {
-    const t = lines[i].text;
-    depth += (t.match(/(^|\s|;)(\}|\)|done|fi)(?=\s|;|$|>)/g) ?? []).length;
-    depth -= (t.match(/(^|\s)(\{|\(|do|then)(?=\s|$)/g) ?? []).length;
-    if (depth <= 0 && i < end) return i;
-  }
-  return Math.max(0, end - 20);
-}
-function shellVariables(text) {
-  const out = [];
-  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))|\bprintenv\s+([A-Za-z_][A-Za-z0-9_]*)/g;
-  for (const m of text.matchAll(re)) out.push({ name: m[1] ?? m[2] ?? m[3], index: m.index ?? 0 });
-  return out;
-}
-var RUNTIME_FETCH = [
-  { pattern: /\bgh\s+(issue|pr)\s+(view|diff|status)\b/, what: "issue or pull-request text fetched with the gh CLI" },
-  { pattern: /\bgh\s+(issue|pr)\s+list\b/, what: "issue or pull-request titles listed with the gh CLI" },
-  { pattern: /\bgh\s+search\s+(issues|prs)\b/, what: "issues found with gh search" },
-  { pattern: /\bgh\s+api\b[^\n]*\b(issues|pulls|comments|discussions|reviews)\b/, what: "issue, pull-request or comment text fetched through the GitHub API" },
-  { pattern: /\bGITHUB_EVENT_PATH\b/, what: "the event payload ($GITHUB_EVENT_PATH)" },
-  { pattern: /\bmcp__github__(get_issue|list_issues|search_issues|get_issue_comments|get_pull_request\w*|list_pull_requests|get_discussion\w*)\b/i, what: "issue or pull-request text read through the GitHub MCP server" },
-  { pattern: /\b(issue_read|pull_request_read)\b/, what: "issue or pull-request text read through GitHub tools" }
-];
-var TEXT_FIELDS = /\b(title|body|comments|reviews|headRefName|commits|author|labels|files)\b/;
-function runtimeFetch(text) {
-  let found = null;
-  for (const line of text.split("\n")) {
-    for (const { pattern, what } of RUNTIME_FETCH) {
-      if (!pattern.test(line)) continue;
-      if (/\bgh\s+(issue|pr|search)\b/.test(line)) {
-        const json = /--json[=\s]+([\w,]+)/.exec(line);
-        if (json && !TEXT_FIELDS.test(json[1])) continue;
-        const labelGated = /\s(--label|-l)[=\s]/.test(line);
-        if (!labelGated) return { what, labelGated: false };
-        found ??= { what: `${what} (filtered to a maintainer-applied label)`, labelGated: true };
-        continue;
+    texts.set(clean, text);
+    return text;
+  };
+  const valuesOf = (file) => {
+    const text = read2(file.path);
+    if (text === null) return [];
+    const where = shown(repo, import_node_path3.default.join(repo.root, file.path));
+    if (!file.field) return [{ as: file.as, value: text, file: file.path, replacedByInput: file.replacedByInput }];
+    const data = structured(file.path, text, where, report2);
+    if (data === void 0) return [];
+    const value = fieldText(data, file.field);
+    return value === void 0 ? [] : [{ as: file.as, value, file: file.path, replacedByInput: file.replacedByInput }];
+  };
+  return {
+    values(cli) {
+      let known = values.get(cli.id);
+      if (!known) values.set(cli.id, known = (cli.projectFiles ?? []).flatMap(valuesOf));
+      return known;
+    },
+    command(cli, name) {
+      const key2 = `${cli.id}\0${name}`;
+      if (commands.has(key2)) return commands.get(key2) ?? void 0;
+      let found = null;
+      for (const dir of cli.commandDirs ?? []) {
+        const relative3 = commandPath(dir, name);
+        const text = relative3 ? read2(relative3) : null;
+        if (text === null || !relative3) continue;
+        const where = shown(repo, import_node_path3.default.join(repo.root, relative3));
+        const grants = [];
+        if (dir.toolsField && dir.toolsAs) {
+          const front = frontMatter(text, where, report2);
+          const value = front === void 0 ? void 0 : fieldText(front, dir.toolsField);
+          if (value) grants.push({ as: dir.toolsAs, value });
+        }
+        found = { name: `/${name}`, file: relative3, text: withoutFrontMatter(text), grants };
+        break;
       }
-      return { what, labelGated: false };
+      commands.set(key2, found);
+      return found ?? void 0;
+    },
+    text(relative3) {
+      return read2(relative3) ?? void 0;
     }
+  };
+}
+function commandPath(dir, name) {
+  if (!/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/.test(name)) return null;
+  return `${dir.dir}/${name.split(":").join("/")}${dir.ext}`;
+}
+function safeRelative(relative3) {
+  const clean = import_node_path3.default.posix.normalize(relative3.replace(/^\.\/+/, ""));
+  if (!clean || clean === "." || clean.startsWith("../") || clean === ".." || import_node_path3.default.posix.isAbsolute(clean)) return null;
+  return clean;
+}
+function shown(repo, abs) {
+  return repo.display(abs);
+}
+function structured(file, text, where, report2) {
+  if (file.endsWith(".md")) return frontMatter(text, where, report2);
+  try {
+    return JSON.parse(stripJsonComments(text));
+  } catch (err) {
+    const at = /position (\d+)/.exec(err.message);
+    const line = at ? text.slice(0, Number(at[1])).split("\n").length : 1;
+    report2(where, line, `invalid JSON in agent configuration: ${err.message.replace(/^JSON\.parse: /, "")}; ignored`);
+    return void 0;
   }
-  return found;
+}
+var FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
+function withoutFrontMatter(text) {
+  return text.replace(FRONT_MATTER, "");
+}
+function frontMatter(text, where, report2) {
+  const m = FRONT_MATTER.exec(text);
+  if (!m) return {};
+  try {
+    const data = (0, import_yaml7.parse)(m[1]);
+    return data && typeof data === "object" ? data : {};
+  } catch (err) {
+    const line = /at line (\d+)/.exec(err.message);
+    report2(where, line ? Number(line[1]) + 1 : 2, `invalid front-matter in agent configuration: ${err.message.split("\n")[0]}; ignored`);
+    return void 0;
+  }
+}
+function fieldText(data, field) {
+  let node = data;
+  for (const key2 of field.split(".")) {
+    if (!node || typeof node !== "object" || Array.isArray(node)) return void 0;
+    node = node[key2];
+  }
+  if (node === void 0 || node === null) return void 0;
+  if (Array.isArray(node)) return node.map((v) => typeof v === "string" ? v : JSON.stringify(v)).join(",");
+  return typeof node === "string" ? node : JSON.stringify(node);
+}
+function stripJsonComments(text) {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") out += text[++i] ?? "";
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else if (c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      const skipped = text.slice(i, end < 0 ? text.length : end + 2);
+      out += skipped.replace(/[^\n]/g, " ");
+      i = end < 0 ? text.length : end + 1;
+    } else out += c;
+  }
+  return out;
 }
 
 // src/analysis/taint.ts
 var MAX_TAINTS = 16;
 var TaintEngine = class {
-  constructor(sources, agents) {
+  constructor(sources, agents, project = projectConfig(void 0)) {
     this.sources = sources;
     this.agents = agents;
+    this.project = project;
     this.index = sourceIndex(sources);
   }
   sources;
   agents;
+  project;
   memo = /* @__PURE__ */ new Map();
   active = /* @__PURE__ */ new Set();
   /** Taint of every template in a YAML value (mappings and sequences are walked). */
@@ -19361,15 +20007,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
-    const path14 = ref.path;
-    const matches = this.matchSources(path14, ref.functions);
+    const path15 = ref.path;
+    const matches = this.matchSources(path15, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path14 },
-        hops: [hopAt(file, at(), `${path14} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path15 },
+        hops: [hopAt(file, at(), `${path15} is ${describe2(source)}`)]
       }));
     }
-    const parts = path14.split(".");
+    const parts = path15.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -19390,12 +20036,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path14, functions) {
-    if (!path14.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path14);
+  matchSources(path15, functions) {
+    if (!path15.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path15);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path14 === w.path || serialised && pathWithin(w.path, path14));
+    return this.sources.wholeObjects.filter((w) => path15 === w.path || serialised && pathWithin(w.path, path15));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -19582,12 +20228,15 @@ var TaintEngine = class {
   get agentsData() {
     return this.agents;
   }
+  get sourcesData() {
+    return this.sources;
+  }
 };
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path14, pattern) {
-  const p = path14.split(".");
+function pathWithin(path15, pattern) {
+  const p = path15.split(".");
   const q = pattern.split(".");
   if (p.length < q.length) return false;
   for (let i = 0; i < q.length; i++) if (q[i] !== "*" && q[i] !== p[i] && p[i] !== "*") return false;
@@ -19626,8 +20275,8 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path14) {
-      const cached3 = memo.get(path14);
+    contextsAbove(path15) {
+      const cached3 = memo.get(path15);
       if (cached3) return cached3;
       const out = [];
       const walk = (node, segments, i) => {
@@ -19642,8 +20291,8 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path14.split("."), 0);
-      if (memo.size < 1e4) memo.set(path14, out);
+      walk(root, path15.split("."), 0);
+      if (memo.size < 1e4) memo.set(path15, out);
       return out;
     }
   };
@@ -19680,8 +20329,8 @@ function guardActionScript(step) {
   return run?.kind === "scalar" ? run : void 0;
 }
 function runsWrappedClaude(step) {
-  const path14 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path14);
+  const path15 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path15);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -19732,6 +20381,7 @@ function actionSite(step, uses, action, engine) {
     promptParts.push(entry.text);
     channels.push({ kind: "prompt", name: `input ${name}`, taints: engine.ofNode(entry.value, step.file, scope), confidence: "high" });
   }
+  const prompts = [...promptParts];
   const configInputs = /* @__PURE__ */ new Set([...action.configInputs ?? [], ...(action.toolWideners ?? []).map((w) => w.input)]);
   for (const name of configInputs) {
     const entry = input(name);
@@ -19739,11 +20389,16 @@ function actionSite(step, uses, action, engine) {
     promptParts.push(entry.text);
     channels.push({ kind: "config", name: `input ${name}`, taints: engine.ofNode(entry.value, step.file, scope), confidence: "high" });
   }
-  const promptText = promptParts.join("\n");
+  const promptFiles = [];
   for (const name of action.promptFileInputs ?? []) {
     const entry = input(name);
-    if (entry) channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
+    if (!entry) continue;
+    promptFiles.push(entry.text);
+    channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
   }
+  const cli = action.cli ? cliById(action.cli) : void 0;
+  const told = actionInstructions(step, cli, prompts, promptFiles, engine, (name) => !!input(name)?.text.trim());
+  const promptText = [...promptParts, told.extra].join("\n");
   channels.push(...envChannels(step, engine, promptText));
   const inputs = inputRecord(step);
   if (actionReadsThread(action, inputs)) {
@@ -19754,21 +20409,18 @@ function actionSite(step, uses, action, engine) {
       confidence: "high"
     });
   }
-  const fetch = runtimeFetch(promptParts.slice(0, action.promptInputs.filter((n) => input(n)).length).join("\n"));
+  const fetch = runtimeFetch(told.text);
   if (fetch) channels.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt tells it to read ${fetch.what}`))], confidence: "medium" });
   for (const file of engine.taintedFiles(step)) {
     if (promptText.includes(file.path)) channels.push({ kind: "file", name: `file ${file.path} its prompt names`, taints: file.taints, confidence: "high" });
   }
   channels.push(...workspaceChannels(step));
-  const tools = withRunnerNetwork(actionToolReach(action, inputs));
-  if (!channels.some((c) => c.kind === "thread") && canFetch(tools, step) && pointsAtThread(promptText)) {
-    channels.push(workedOnThread(step, uses.start));
-  }
+  const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values } : void 0));
+  channels.push(...toldToRead(step, uses.start, told, tools, engine, !fetch));
   const widened = gateWidener(action, step);
   const gate = action.gate;
   const actorGate = gate.kind === "write-access" && !(widened && widened.effect === "anyone" && !widened.inertWithout) ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` } : void 0;
-  const cliId = action.cli;
-  const keyEnv = cliId ? engine.agentsData.clis.find((c) => c.id === cliId)?.keyEnv ?? [] : [];
+  const keyEnv = cli?.keyEnv ?? [];
   return {
     step,
     file: step.file,
@@ -19779,8 +20431,18 @@ function actionSite(step, uses, action, engine) {
     capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
     actorGate,
     gateWidenedBy: widened,
-    promptText
+    promptText,
+    command: told.command
   };
+}
+function toldToRead(step, offset, told, tools, engine, checkExtra) {
+  if (!canFetch(tools, step)) return [];
+  const out = [];
+  if (pointsAtThread(told.text)) out.push(workedOnThread(step, offset));
+  const fetch = checkExtra ? runtimeFetch(told.extra) : null;
+  const read2 = fetch ?? promptRead(told.text, engine);
+  if (read2) out.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(read2, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : "its prompt"} tells it to read ${read2.what}`))], confidence: "medium" });
+  return out;
 }
 function gateWidener(action, step) {
   for (const w of action.gate.wideners ?? []) {
@@ -19801,18 +20463,20 @@ function cliSite(step, run, invocation, engine, jailed) {
   const cli = invocation.cli;
   const script = run.text;
   const upTo = script.slice(0, commandEnd(script, invocation.start));
+  const told = cliInstructions(step, { key: run, text: script }, invocation, upTo, engine);
   const channels = [];
   channels.push({ kind: "script", name: "the run script that builds its prompt", taints: engine.shellText(upTo, run, 0, scope), confidence: "high" });
-  channels.push(...envChannels(step, engine, upTo));
+  channels.push(...envChannels(step, engine, told.text));
   const facts = scriptFacts(run, run.text);
   for (const file of engine.taintedFiles(step)) {
-    if (upTo.includes(file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
+    if (namesFile(told.text, file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
       channels.push({ kind: "file", name: `file ${file.path}`, taints: file.taints, confidence: "medium" });
     }
   }
   channels.push(...workspaceChannels(step));
-  const tools = withRunnerNetwork(cliToolReach(invocation, stepEnvText(step)));
-  if (canFetch(tools, step) && pointsAtThread(upTo)) channels.push(workedOnThread(step, run.start));
+  const env = stepEnvText(step);
+  const tools = withRunnerNetwork(widest(resolvedInvocations(invocation, step).map((inv) => cliToolReach(inv, env, told.values))));
+  channels.push(...toldToRead(step, run.start, told, tools, engine, true));
   const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
   return {
     step,
@@ -19822,8 +20486,33 @@ function cliSite(step, run, invocation, engine, jailed) {
     cli,
     channels: channels.filter((c) => c.taints.length),
     capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed),
-    promptText: upTo
+    promptText: told.text,
+    command: told.command
   };
+}
+function promptRead(text, engine) {
+  for (const line of text.split("\n")) {
+    for (const read2 of engine.sourcesData.promptReads ?? []) {
+      if (!regexFor2(read2.pattern).test(line)) continue;
+      const labelGated = /\b(?:with|having|carrying)\s+(?:the\s+)?labels?\b|\blabell?ed\s+["'`]/i.test(line);
+      return { what: labelGated ? `${read2.what} (filtered to a maintainer-applied label)` : read2.what, labelGated };
+    }
+  }
+  return null;
+}
+var regexes = /* @__PURE__ */ new Map();
+function regexFor2(pattern) {
+  let re = regexes.get(pattern);
+  if (!re) regexes.set(pattern, re = new RegExp(pattern, "i"));
+  return re;
+}
+function widest(reaches) {
+  const order = { none: 0, restricted: 1, full: 2 };
+  return reaches.reduce((a, b) => ({
+    shell: order[b.shell] > order[a.shell] ? b.shell : a.shell,
+    network: a.network || b.network,
+    writesFiles: a.writesFiles || b.writesFiles
+  }));
 }
 function stepEnvText(step) {
   const out = {};
@@ -19856,8 +20545,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path14, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path14.trim() || path14.includes(f.path));
+function fileChannel(step, engine, path15, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path15.trim() || path15.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -20267,9 +20956,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path14 = inputOf(later.step.with, "path");
-    if (path14 && TRANSCRIPTS.test(path14.text)) {
-      out.push({ step: later, offset: path14.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path14.text.trim()})` });
+    const path15 = inputOf(later.step.with, "path");
+    if (path15 && TRANSCRIPTS.test(path15.text)) {
+      out.push({ step: later, offset: path15.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path15.text.trim()})` });
     }
   }
   return out;
@@ -20621,8 +21310,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path14) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path14);
+function isWorkflowPath(path15) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path15);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -20707,19 +21396,19 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path14;
+  let path15;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path14 = [...probe.job.via, ...best.taint.hops, sink2];
+    path15 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (kind !== "workflow" || !secrets) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
     severity = "medium";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path14 = [...probe.job.via, sink2];
+    path15 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
@@ -20731,7 +21420,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label } : {},
     message,
-    path: path14,
+    path: path15,
     capabilities: secrets?.capabilities ?? [],
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
@@ -20863,7 +21552,7 @@ function mergeSparse(a, b) {
 }
 function readQuietly(file) {
   try {
-    return import_node_fs4.default.readFileSync(file, "utf8");
+    return import_node_fs5.default.readFileSync(file, "utf8");
   } catch {
     return "";
   }
@@ -20871,7 +21560,7 @@ function readQuietly(file) {
 function lintWorkflow(repo, workflow, abs, rules, stats, trust) {
   const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
   if (!jobs.length) return [];
-  const engine = new TaintEngine(rules.sources, rules.agents);
+  const engine = new TaintEngine(rules.sources, rules.agents, projectConfig(repo));
   const steps = jobs.flatMap((j) => j.steps);
   const sites = [];
   for (const step of steps) sites.push(...findAgentSites(step, engine));
@@ -20931,18 +21620,18 @@ function uniqueErrors(errors) {
 }
 function defaultConfigPath(paths) {
   for (const given of paths.length ? paths : ["."]) {
-    let dir = import_node_path3.default.resolve(given);
+    let dir = import_node_path4.default.resolve(given);
     try {
-      if (import_node_fs4.default.statSync(dir).isFile()) dir = import_node_path3.default.dirname(dir);
+      if (import_node_fs5.default.statSync(dir).isFile()) dir = import_node_path4.default.dirname(dir);
     } catch {
       continue;
     }
     for (let i = 0; i < 4; i++) {
       for (const name of ["agent-guard.yml", "agent-guard.yaml"]) {
-        const candidate = import_node_path3.default.basename(dir) === ".github" ? import_node_path3.default.join(dir, name) : import_node_path3.default.join(dir, ".github", name);
-        if (import_node_fs4.default.existsSync(candidate)) return candidate;
+        const candidate = import_node_path4.default.basename(dir) === ".github" ? import_node_path4.default.join(dir, name) : import_node_path4.default.join(dir, ".github", name);
+        if (import_node_fs5.default.existsSync(candidate)) return candidate;
       }
-      const parent = import_node_path3.default.dirname(dir);
+      const parent = import_node_path4.default.dirname(dir);
       if (parent === dir) break;
       dir = parent;
     }
@@ -21306,17 +21995,17 @@ function formatStepSummary(result, opts = {}) {
   if (findings.length > 0) {
     body.push("### Findings", "");
     budget -= bytes("### Findings\n\n");
-    let shown = 0;
+    let shown2 = 0;
     for (const f of findings) {
       const block = findingBlock(f).join("\n");
       const size = bytes(block) + 1;
       if (size > budget) break;
       body.push(block);
       budget -= size;
-      shown++;
+      shown2++;
     }
-    if (shown < findings.length) {
-      const more = findings.length - shown;
+    if (shown2 < findings.length) {
+      const more = findings.length - shown2;
       body.push(
         `> [!NOTE]`,
         `> ${more} more finding${more === 1 ? "" : "s"} not shown: the summary is limited to ${Math.floor(limit2 / 1024)} KiB. Run ${TOOL_NAME} with \`--format json\` or \`--format sarif\` for the full list.`,
@@ -21377,15 +22066,15 @@ function findingBlock(f) {
 function errorSection(errors, budget) {
   const out = ["### Files that could not be read", ""];
   let used = bytes(out.join("\n"));
-  let shown = 0;
+  let shown2 = 0;
   for (const e of errors) {
     const line = `- ${code(`${e.file}:${e.line}:${e.column}`)}: ${md(clip(e.message.trim(), MAX_MESSAGE))}`;
     if (used + bytes(line) + 1 > budget) break;
     out.push(line);
     used += bytes(line) + 1;
-    shown++;
+    shown2++;
   }
-  if (shown < errors.length) out.push(`- \u2026 and ${errors.length - shown} more`);
+  if (shown2 < errors.length) out.push(`- \u2026 and ${errors.length - shown2} more`);
   out.push("");
   return out;
 }
@@ -21426,7 +22115,7 @@ function colorEnabled(isTTY, env) {
 }
 
 // src/guard/untrusted.ts
-var import_node_fs5 = __toESM(require("node:fs"));
+var import_node_fs6 = __toESM(require("node:fs"));
 var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
 var WRITE_ONLY_EVENTS = /* @__PURE__ */ new Set(["push", "workflow_dispatch", "schedule"]);
 function obj(v) {
@@ -21556,7 +22245,7 @@ function readTrustDecision(env) {
   if (!file) return untrusted(event, "GITHUB_EVENT_PATH is not set, so who wrote the input cannot be checked.");
   let text;
   try {
-    text = import_node_fs5.default.readFileSync(file, "utf8");
+    text = import_node_fs6.default.readFileSync(file, "utf8");
   } catch (err) {
     return untrusted(event, `the event payload ${show(file)} cannot be read (${err.code ?? "error"}), so who wrote the input cannot be checked.`);
   }
@@ -21579,7 +22268,7 @@ function untrustedRefusal(decision, opts, allowOnUntrusted, override) {
 
 // src/action/runner.ts
 var import_node_crypto2 = require("node:crypto");
-var import_node_fs6 = __toESM(require("node:fs"));
+var import_node_fs7 = __toESM(require("node:fs"));
 var InputError = class extends Error {
 };
 function getInput(ctx, name) {
@@ -21623,7 +22312,7 @@ function setOutputs(ctx, outputs) {
   if (!file) return;
   let text = "";
   for (const [name, value] of Object.entries(outputs)) text += fileCommand(name, value);
-  import_node_fs6.default.appendFileSync(file, text);
+  import_node_fs7.default.appendFileSync(file, text);
 }
 function fileCommand(name, value) {
   if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new Error(`bad output name '${name}'`);
@@ -21637,7 +22326,7 @@ ${delimiter}
 function appendSummary(ctx, markdown) {
   const file = ctx.env.GITHUB_STEP_SUMMARY;
   if (!file) return;
-  import_node_fs6.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
+  import_node_fs7.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
 `);
 }
 function errorCommand(message) {
@@ -21652,7 +22341,7 @@ function withoutInputs(env) {
 
 // src/action/lint.ts
 function readLintInputs(ctx) {
-  const paths = getListInput(ctx, "path").map((p) => import_node_path4.default.resolve(ctx.cwd, p));
+  const paths = getListInput(ctx, "path").map((p) => import_node_path5.default.resolve(ctx.cwd, p));
   const sarif = getInput(ctx, "sarif-file");
   const config = getInput(ctx, "config");
   const baseline = getInput(ctx, "baseline");
@@ -21660,9 +22349,9 @@ function readLintInputs(ctx) {
     paths: paths.length ? paths : [ctx.cwd],
     format: getChoiceInput(ctx, "format", FORMATS, "text"),
     failOn: getChoiceInput(ctx, "fail-on", [...SEVERITIES, "none"], "high"),
-    config: config ? import_node_path4.default.resolve(ctx.cwd, config) : void 0,
-    sarifFile: import_node_path4.default.resolve(ctx.cwd, sarif || import_node_path4.default.join(ctx.env.RUNNER_TEMP || ctx.cwd, "agent-guard.sarif")),
-    baseline: baseline ? import_node_path4.default.resolve(ctx.cwd, baseline) : void 0,
+    config: config ? import_node_path5.default.resolve(ctx.cwd, config) : void 0,
+    sarifFile: import_node_path5.default.resolve(ctx.cwd, sarif || import_node_path5.default.join(ctx.env.RUNNER_TEMP || ctx.cwd, "agent-guard.sarif")),
+    baseline: baseline ? import_node_path5.default.resolve(ctx.cwd, baseline) : void 0,
     // Read here so that a typo fails the step instead of silently skipping the upload.
     uploadSarif: getBooleanInput(ctx, "upload-sarif", false)
   };
@@ -21673,8 +22362,8 @@ function highest(result) {
   return worst;
 }
 function relative2(ctx, file) {
-  const rel = import_node_path4.default.relative(ctx.cwd, file);
-  return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : file;
+  const rel = import_node_path5.default.relative(ctx.cwd, file);
+  return rel && !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel) ? rel : file;
 }
 function actionLint(ctx, toolVersion) {
   const inputs = readLintInputs(ctx);
@@ -21690,8 +22379,8 @@ function actionLint(ctx, toolVersion) {
   const root = ctx.cwd;
   ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
   if (inputs.format !== "github") ctx.stdout.write(formatGithub(result, { root }));
-  import_node_fs7.default.mkdirSync(import_node_path4.default.dirname(inputs.sarifFile), { recursive: true });
-  import_node_fs7.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
+  import_node_fs8.default.mkdirSync(import_node_path5.default.dirname(inputs.sarifFile), { recursive: true });
+  import_node_fs8.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
   const notes = [];
   if (inputs.baseline && outcome) {
     const note = baselineNote(relative2(ctx, inputs.baseline), outcome);
@@ -21727,14 +22416,14 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path9 = __toESM(require("node:path"));
+var import_node_path10 = __toESM(require("node:path"));
 init_command();
 init_errors();
 init_options();
 
 // src/guard/wrap.ts
-var import_node_fs12 = __toESM(require("node:fs"));
-var import_node_path8 = __toESM(require("node:path"));
+var import_node_fs13 = __toESM(require("node:fs"));
+var import_node_path9 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
@@ -21756,33 +22445,33 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path8.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path8.default.isAbsolute(rel);
+  const rel = import_node_path9.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path9.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs12.default.realpathSync(p);
+    return import_node_fs13.default.realpathSync(p);
   } catch {
-    return import_node_path8.default.resolve(p);
+    return import_node_path9.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs12.default.accessSync(p, import_node_fs12.default.constants.X_OK);
-    return import_node_fs12.default.statSync(p).isFile();
+    import_node_fs13.default.accessSync(p, import_node_fs13.default.constants.X_OK);
+    return import_node_fs13.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs12.default.openSync(p, "r");
+    const fd = import_node_fs13.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs12.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs13.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs12.default.closeSync(fd);
+      import_node_fs13.default.closeSync(fd);
     }
   } catch {
     return false;
@@ -21791,8 +22480,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path8.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path8.default.join(dir, "claude");
+    if (!import_node_path9.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path9.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -21837,12 +22526,12 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path8.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path9.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path8.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs12.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  const guard = realOrSelf(import_node_path9.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs13.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
@@ -21850,7 +22539,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path8.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path9.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -21871,12 +22560,12 @@ function prepareClaudeWrapper(input, io) {
   return { spec, options, text: renderClaudeWrapper(spec) };
 }
 function installWrapper(dir, text) {
-  import_node_fs12.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path8.default.join(dir, "claude");
-  const tmp = import_node_path8.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs12.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs12.default.chmodSync(tmp, 493);
-  import_node_fs12.default.renameSync(tmp, target);
+  import_node_fs13.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path9.default.join(dir, "claude");
+  const tmp = import_node_path9.default.join(dir, `.claude.${process.pid}.tmp`);
+  import_node_fs13.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs13.default.chmodSync(tmp, 493);
+  import_node_fs13.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
@@ -21887,7 +22576,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path8.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path9.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -21986,7 +22675,7 @@ function actionWrap(ctx, self) {
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail(ctx, refusal);
-    const target = installWrapper(import_node_path9.default.join(temp, "agent-guard"), prepared.text);
+    const target = installWrapper(import_node_path10.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     setOutputs(ctx, { "claude-wrapper": target });
@@ -22077,24 +22766,24 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs15 = __toESM(require("node:fs"));
+var import_node_fs16 = __toESM(require("node:fs"));
 
 // src/online/cache.ts
 var import_node_crypto4 = __toESM(require("node:crypto"));
-var import_node_fs13 = __toESM(require("node:fs"));
+var import_node_fs14 = __toESM(require("node:fs"));
 var import_node_os5 = __toESM(require("node:os"));
-var import_node_path10 = __toESM(require("node:path"));
+var import_node_path11 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path10.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path10.default.resolve(env.XDG_CACHE_HOME) : import_node_path10.default.join(import_node_os5.default.homedir(), ".cache");
-  return import_node_path10.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path11.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path11.default.resolve(env.XDG_CACHE_HOME) : import_node_path11.default.join(import_node_os5.default.homedir(), ".cache");
+  return import_node_path11.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path10.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path11.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -22107,7 +22796,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs13.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs14.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -22120,13 +22809,13 @@ var DiskCache = class {
     const file = this.file(space, key2);
     const tmp = `${file}.${process.pid}.${import_node_crypto4.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs13.default.mkdirSync(import_node_path10.default.dirname(file), { recursive: true });
-      import_node_fs13.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs13.default.renameSync(tmp, file);
+      import_node_fs14.default.mkdirSync(import_node_path11.default.dirname(file), { recursive: true });
+      import_node_fs14.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs14.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs13.default.rmSync(tmp, { force: true });
+        import_node_fs14.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -22138,7 +22827,7 @@ var DiskCache = class {
   }
   file(space, key2) {
     const hash = import_node_crypto4.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path10.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    return import_node_path11.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
@@ -22210,8 +22899,8 @@ var GitHubClient = class {
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path14) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path14}`;
+  fileAt(owner, repo, sha, path15) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path15}`;
     return this.once(`content:${key2}`, async () => {
       const cached3 = this.cache.get("content", key2);
       if (cached3) return "text" in cached3 ? cached3.text : null;
@@ -22219,8 +22908,8 @@ var GitHubClient = class {
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path14, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path14}@${sha.slice(0, 7)}`
+          { owner, repo, path: path15, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path15}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
@@ -22282,7 +22971,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path14) => ({ path: path14, sha: blobs[path14] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path15) => ({ path: path15, sha: blobs[path15] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -22507,8 +23196,8 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs14 = __toESM(require("node:fs"));
-var import_node_path11 = __toESM(require("node:path"));
+var import_node_fs15 = __toESM(require("node:fs"));
+var import_node_path12 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -22537,8 +23226,8 @@ var RemoteStore = class {
         const text = await this.client.fileAt(ref.owner, ref.repo, sha, file);
         if (text === null) continue;
         if (Buffer.byteLength(text) > MAX_FILE_BYTES) return { ok: false, error: `${describeRef(ref)}: file too large to be a workflow or action` };
-        const shown = isCommitSha(ref.ref) ? ref.ref.slice(0, 12) : ref.ref;
-        const display = `${ref.owner}/${ref.repo}/${file}@${shown}`;
+        const shown2 = isCommitSha(ref.ref) ? ref.ref.slice(0, 12) : ref.ref;
+        const display = `${ref.owner}/${ref.repo}/${file}@${shown2}`;
         const remote = { display, text, repository: `${ref.owner}/${ref.repo}`, commit: sha };
         return { ok: true, value: { file: remote, nested: usesIn(kind, text, display, { repository: remote.repository, commit: sha }) } };
       }
@@ -22567,7 +23256,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path11.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path12.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -22663,7 +23352,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path11.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path12.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -22671,20 +23360,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path11.default.resolve(set.root, rel);
-      const inside = import_node_path11.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path11.default.isAbsolute(inside)) return null;
+      const abs = import_node_path12.default.resolve(set.root, rel);
+      const inside = import_node_path12.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path12.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs14.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs14.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs15.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs15.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path11.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path11.default.relative(set.root, abs).split(import_node_path11.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path12.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path12.default.relative(set.root, abs).split(import_node_path12.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -23042,7 +23731,7 @@ async function scanRepository(repo, store, options) {
       return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path14, text]) => ({ path: path14, text }))];
+    const files = [...roots, ...[...prefetched.localFiles].map(([path15, text]) => ({ path: path15, text }))];
     const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: "scanned", commit, result, unfollowed: prefetched.failed };
@@ -23244,7 +23933,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs15.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs16.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
     return fail2(`cannot write ${args.output}: ${err.code ?? err.message}`);
@@ -23453,7 +24142,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs16.default.writeFileSync(file, text);
+    import_node_fs17.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

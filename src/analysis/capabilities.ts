@@ -56,22 +56,41 @@ function secretRefs(node: YNode | undefined, within?: StepInstance, depth = 0): 
     if (!n) return;
     if (n.kind === 'map') return n.pairs.forEach((p) => visit(p.value));
     if (n.kind === 'seq') return n.items.forEach(visit);
-    if (typeof n.value !== 'string' || !n.text.includes('${{')) return;
-    for (const t of findTemplates(n.text)) {
-      for (const r of referencesOf(t.inner) ?? []) {
-        if (r.path === 'github.token' || r.path === 'secrets.github_token') out.githubToken = true;
-        else if (r.path.startsWith('secrets.') && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
-        else if (r.path === 'secrets' || r.path === 'secrets.*') out.secrets.push('*');
-        else if (r.path.startsWith('inputs.') && within?.frame && depth < 8) {
-          const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
-          const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
-          out.secrets.push(...inner.secrets);
-          out.githubToken ||= inner.githubToken;
-        }
-      }
-    }
+    if (typeof n.value !== 'string') return;
+    const inner = textSecretRefs(n.text, within, depth);
+    out.secrets.push(...inner.secrets);
+    out.githubToken ||= inner.githubToken;
   };
   visit(node);
+  return out;
+}
+
+function textSecretRefs(text: string, within: StepInstance | undefined, depth: number): { secrets: string[]; githubToken: boolean } {
+  const out = { secrets: [] as string[], githubToken: false };
+  if (!text.includes('${{')) return out;
+  for (const t of findTemplates(text)) {
+    for (const r of referencesOf(t.inner) ?? []) {
+      if (r.path === 'github.token' || r.path === 'secrets.github_token') out.githubToken = true;
+      else if (r.path.startsWith('secrets.') && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
+      else if (r.path === 'secrets' || r.path === 'secrets.*') out.secrets.push('*');
+      else if (r.path.startsWith('inputs.') && within?.frame && depth < 8) {
+        const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
+        const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
+        out.secrets.push(...inner.secrets);
+        out.githubToken ||= inner.githubToken;
+      }
+    }
+  }
+  return out;
+}
+
+/** `NAME: value` lines of an input the action turns into the agent's environment (`claude_env`). */
+function envLines(text: string): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(.*?)\s*$/.exec(line);
+    if (m) out.push({ name: m[1], value: m[2] });
+  }
   return out;
 }
 
@@ -127,7 +146,17 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
       }
     }
   }
+  const envInputs = new Set((agent.action?.envInputs ?? []).map((i) => i.toLowerCase()));
   for (const input of step.step.with) {
+    if (envInputs.has(input.name.toLowerCase())) {
+      // Lines of this input are the agent's own environment: a token there is in its hands.
+      for (const line of envLines(input.text)) {
+        const refs = textSecretRefs(line.value, step, 0);
+        for (const s of refs.secrets) secrets.push({ name: s, via: `input ${input.name} ${line.name}`, modelKey: isModelKey(line.name, s) });
+        if (refs.githubToken || (TOKEN_ENV.test(line.name) && line.value !== '' && line.value !== "''")) tokens.push({ via: `input ${input.name} ${line.name}`, foreign: !refs.githubToken });
+      }
+      continue;
+    }
     const refs = secretRefs(input.value, step);
     for (const s of refs.secrets) {
       const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);

@@ -7,7 +7,10 @@ import { inputOf } from '../workflow/model';
 import { findTemplates, referencesOf } from '../workflow/expression';
 import type { SourceFile, YScalar } from '../workflow/yaml';
 import { locateInScalar } from '../workflow/yaml';
-import { actionKeyInProcess, actionReadsThread, actionToolReach, cliToolReach, matchAgentAction, type CliInvocation } from './agents';
+import { actionKeyInProcess, actionReadsThread, actionToolReach, cliById, cliToolReach, matchAgentAction, type CliInvocation } from './agents';
+import { actionInstructions, cliInstructions, namesFile, resolvedInvocations, type Instructions } from './instructions';
+import type { ProjectCommand } from './projectConfig';
+import type { RuntimeFetch } from './shell';
 import { findCliInvocations } from './shellScanner';
 import { capabilitiesAt, type Capabilities } from './capabilities';
 import { hopAt, type StepInstance } from './instances';
@@ -42,6 +45,8 @@ export interface AgentSite {
   gateWidenedBy?: GateWidening;
   /** Text of the prompt (for finding env vars and files it names). */
   promptText: string;
+  /** The repository's slash command it runs (`.claude/commands/dedupe.md`). */
+  command?: ProjectCommand;
 }
 
 const CHECKOUT_OF_PR = /head\.sha|head\.ref|head_ref|head_sha|head_branch|refs\/pull\/|pull\/\$|\bmerge\b|pull_request\.number|issue\.number|head\.repo/;
@@ -155,6 +160,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     promptParts.push(entry.text);
     channels.push({ kind: 'prompt', name: `input ${name}`, taints: engine.ofNode(entry.value, step.file, scope), confidence: 'high' });
   }
+  const prompts = [...promptParts];
   const configInputs = new Set([...(action.configInputs ?? []), ...(action.toolWideners ?? []).map((w) => w.input)]);
   for (const name of configInputs) {
     const entry = input(name);
@@ -162,11 +168,16 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     promptParts.push(entry.text);
     channels.push({ kind: 'config', name: `input ${name}`, taints: engine.ofNode(entry.value, step.file, scope), confidence: 'high' });
   }
-  const promptText = promptParts.join('\n');
+  const promptFiles: string[] = [];
   for (const name of action.promptFileInputs ?? []) {
     const entry = input(name);
-    if (entry) channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
+    if (!entry) continue;
+    promptFiles.push(entry.text);
+    channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
   }
+  const cli = action.cli ? cliById(action.cli) : undefined;
+  const told = actionInstructions(step, cli, prompts, promptFiles, engine, (name) => !!input(name)?.text.trim());
+  const promptText = [...promptParts, told.extra].join('\n');
   channels.push(...envChannels(step, engine, promptText));
   const inputs = inputRecord(step);
   if (actionReadsThread(action, inputs)) {
@@ -178,25 +189,22 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     });
   }
   // Only the prompt is an instruction to fetch; a tool allowlist is a capability, not an intent.
-  const fetch = runtimeFetch(promptParts.slice(0, action.promptInputs.filter((n) => input(n)).length).join('\n'));
+  const fetch = runtimeFetch(told.text);
   if (fetch) channels.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt tells it to read ${fetch.what}`))], confidence: 'medium' });
   for (const file of engine.taintedFiles(step)) {
     if (promptText.includes(file.path)) channels.push({ kind: 'file', name: `file ${file.path} its prompt names`, taints: file.taints, confidence: 'high' });
   }
   channels.push(...workspaceChannels(step));
 
-  const tools = withRunnerNetwork(actionToolReach(action, inputs));
-  if (!channels.some((c) => c.kind === 'thread') && canFetch(tools, step) && pointsAtThread(promptText)) {
-    channels.push(workedOnThread(step, uses.start));
-  }
+  const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values } : undefined));
+  channels.push(...toldToRead(step, uses.start, told, tools, engine, !fetch));
   const widened = gateWidener(action, step);
   const gate = action.gate;
   const actorGate: ActorGate | undefined =
     gate.kind === 'write-access' && !(widened && widened.effect === 'anyone' && !widened.inertWithout)
       ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` }
       : undefined;
-  const cliId = action.cli;
-  const keyEnv = cliId ? (engine.agentsData.clis.find((c) => c.id === cliId)?.keyEnv ?? []) : [];
+  const keyEnv = cli?.keyEnv ?? [];
   return {
     step,
     file: step.file,
@@ -208,7 +216,23 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     actorGate,
     gateWidenedBy: widened,
     promptText,
+    command: told.command,
   };
+}
+
+/**
+ * Channels through which an agent with tools that can fetch reads what it is pointed at: the issue
+ * its prompt names (`#${{ github.event.issue.number }}`), commands in its prompt files or slash command
+ * (`gh issue view`), or a sentence that sends it to the open issues ("List open issues and label them").
+ */
+function toldToRead(step: StepInstance, offset: number, told: Instructions, tools: ToolReach, engine: TaintEngine, checkExtra: boolean): Channel[] {
+  if (!canFetch(tools, step)) return [];
+  const out: Channel[] = [];
+  if (pointsAtThread(told.text)) out.push(workedOnThread(step, offset));
+  const fetch = checkExtra ? runtimeFetch(told.extra) : null;
+  const read = fetch ?? promptRead(told.text, engine);
+  if (read) out.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(read, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : 'its prompt'} tells it to read ${read.what}`))], confidence: 'medium' });
+  return out;
 }
 
 function gateWidener(action: AgentAction, step: StepInstance): AgentSite['gateWidenedBy'] {
@@ -233,18 +257,20 @@ function cliSite(step: StepInstance, run: YScalar, invocation: CliInvocation, en
   const script = run.text;
   // The prompt is built by the script up to the end of the invocation.
   const upTo = script.slice(0, commandEnd(script, invocation.start));
+  const told = cliInstructions(step, { key: run, text: script }, invocation, upTo, engine);
   const channels: Channel[] = [];
   channels.push({ kind: 'script', name: 'the run script that builds its prompt', taints: engine.shellText(upTo, run, 0, scope), confidence: 'high' });
-  channels.push(...envChannels(step, engine, upTo));
+  channels.push(...envChannels(step, engine, told.text));
   const facts = scriptFacts(run, run.text);
   for (const file of engine.taintedFiles(step)) {
-    if (upTo.includes(file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
+    if (namesFile(told.text, file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
       channels.push({ kind: 'file', name: `file ${file.path}`, taints: file.taints, confidence: 'medium' });
     }
   }
   channels.push(...workspaceChannels(step));
-  const tools = withRunnerNetwork(cliToolReach(invocation, stepEnvText(step)));
-  if (canFetch(tools, step) && pointsAtThread(upTo)) channels.push(workedOnThread(step, run.start));
+  const env = stepEnvText(step);
+  const tools = withRunnerNetwork(widest(resolvedInvocations(invocation, step).map((inv) => cliToolReach(inv, env, told.values))));
+  channels.push(...toldToRead(step, run.start, told, tools, engine, true));
   const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
   return {
     step,
@@ -254,8 +280,41 @@ function cliSite(step: StepInstance, run: YScalar, invocation: CliInvocation, en
     cli,
     channels: channels.filter((c) => c.taints.length),
     capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed),
-    promptText: upTo,
+    promptText: told.text,
+    command: told.command,
   };
+}
+
+/**
+ * A sentence in the prompt that sends the agent to read issues or pull requests anyone can write
+ * (rules/sources.yml `promptReads`). A sentence that filters by a label reads what a maintainer labelled.
+ */
+function promptRead(text: string, engine: TaintEngine): RuntimeFetch | null {
+  for (const line of text.split('\n')) {
+    for (const read of engine.sourcesData.promptReads ?? []) {
+      if (!regexFor(read.pattern).test(line)) continue;
+      const labelGated = /\b(?:with|having|carrying)\s+(?:the\s+)?labels?\b|\blabell?ed\s+["'`]/i.test(line);
+      return { what: labelGated ? `${read.what} (filtered to a maintainer-applied label)` : read.what, labelGated };
+    }
+  }
+  return null;
+}
+
+const regexes = new Map<string, RegExp>();
+function regexFor(pattern: string): RegExp {
+  let re = regexes.get(pattern);
+  if (!re) regexes.set(pattern, (re = new RegExp(pattern, 'i')));
+  return re;
+}
+
+/** The most any of several readings of an invocation allows (one per resolved form of its arguments). */
+function widest(reaches: ToolReach[]): ToolReach {
+  const order = { none: 0, restricted: 1, full: 2 } as const;
+  return reaches.reduce((a, b) => ({
+    shell: order[b.shell] > order[a.shell] ? b.shell : a.shell,
+    network: a.network || b.network,
+    writesFiles: a.writesFiles || b.writesFiles,
+  }));
 }
 
 /** Literal env values a step sees (workflow, then job, then step: inner wins). */

@@ -13,6 +13,7 @@ import { hopAt, type JobInstance, type StepInstance } from './instances';
 import type { ActionOutputSource, SourceContext, SourcesFile, WholeObjectSource, AgentsFile } from './ruleTypes';
 import { runtimeFetch, scriptFacts, shellVariables, type RuntimeFetch } from './shell';
 import { matchAgentAction } from './agents';
+import { projectConfig, type ProjectConfig } from './projectConfig';
 
 export type OriginKind = 'context' | 'fetch' | 'thread' | 'fork-checkout' | 'ai-output';
 
@@ -47,6 +48,8 @@ export class TaintEngine {
   constructor(
     private readonly sources: SourcesFile,
     private readonly agents: AgentsFile,
+    /** The agent configuration the linted repository ships (settings, slash commands). */
+    readonly project: ProjectConfig = projectConfig(undefined),
   ) {
     this.index = sourceIndex(sources);
   }
@@ -337,6 +340,10 @@ export class TaintEngine {
 
   get agentsData(): AgentsFile {
     return this.agents;
+  }
+
+  get sourcesData(): SourcesFile {
+    return this.sources;
   }
 }
 
