@@ -7,7 +7,7 @@ import { findTemplates, referencesOf } from '../workflow/expression';
 import { inputOf, type Permissions } from '../workflow/model';
 import type { YNode } from '../workflow/yaml';
 import type { StepInstance } from './instances';
-import type { AgentAction, AgentCli, ToolReach } from './ruleTypes';
+import type { AgentAction, AgentCli, BotCommand, ToolReach } from './ruleTypes';
 
 export interface SecretUse {
   name: string;
@@ -40,6 +40,13 @@ export interface Capabilities {
   keyInProcess: boolean;
   /** The agent runs under `agent-guard run` (no secrets, network only to its model). */
   jailed: boolean;
+  /**
+   * Commands a commenter picks that write with the job's token (pr-agent `/describe`): authority the
+   * outsider chooses, whatever tools the model has.
+   */
+  commands?: BotCommand[];
+  /** A hosted agent started over HTTP that works on the repository itself, and what it can do there. */
+  remoteAgent?: string;
 }
 
 const HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
@@ -192,6 +199,7 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
 
   const perms = writeScopesOf(step.job.permissions);
   const keyInProcess = agent.keyInProcess ?? true;
+  const commands = jailed ? [] : commandsInReach(step, agent.action, tokens.length > 0, perms.scopes);
   return {
     secrets: jailed ? [] : secrets,
     tokens: jailed ? [] : tokens,
@@ -204,7 +212,15 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
     jailed,
+    ...(commands.length ? { commands } : {}),
   };
+}
+
+/** The bot's commands a commenter can pick on this job's triggers that write with a token it holds. */
+function commandsInReach(step: StepInstance, action: AgentAction | undefined, hasToken: boolean, scopes: string[]): BotCommand[] {
+  const surface = action?.commandSurface;
+  if (!surface || !hasToken || !step.job.triggers.some((t) => surface.events.includes(t.event))) return [];
+  return surface.commands.filter((c) => c.writes.some((w) => scopes.includes('*') || scopes.includes(w)));
 }
 
 /** Secrets a step references anywhere (inputs, env, script). */
@@ -262,6 +278,8 @@ function persistedCheckout(step: StepInstance): boolean {
 export function describeCapabilities(c: Capabilities): string[] {
   const out: string[] = [];
   if (c.jailed) out.push('jailed:agent-guard-run');
+  if (c.remoteAgent) out.push(`remote-agent: ${c.remoteAgent}`);
+  for (const cmd of c.commands ?? []) out.push(`command:${cmd.name} (${cmd.what}; ${cmd.writes.map((w) => `${w}:write`).join(', ')})`);
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? ' (model key)' : ''} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? 'pat-or-app-token' : 'GITHUB_TOKEN'} via ${t.via}`);
   if (c.permissionsDefault) out.push('permissions:default (write-all where the repository default is permissive)');
