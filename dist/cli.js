@@ -15192,7 +15192,7 @@ function findTemplates(s) {
 function indexSegment(index2) {
   return index2.kind === "literal" && typeof index2.value === "string" ? index2.value.toLowerCase() : "*";
 }
-function chainRoot(e, segments, indexes2) {
+function chainRoot(e, segments, indexes3) {
   let n = e;
   for (; ; ) {
     switch (n.kind) {
@@ -15206,7 +15206,7 @@ function chainRoot(e, segments, indexes2) {
         break;
       case "index":
         segments.push(indexSegment(n.index));
-        if (indexes2 && n.index.kind !== "literal") indexes2.push(n.index);
+        if (indexes3 && n.index.kind !== "literal") indexes3.push(n.index);
         n = n.object;
         break;
       default:
@@ -15239,9 +15239,9 @@ function references(e) {
       case "star":
       case "index": {
         const segments = [];
-        const indexes2 = [];
-        const root = chainRoot(node, segments, indexes2);
-        for (const ix of indexes2) {
+        const indexes3 = [];
+        const root = chainRoot(node, segments, indexes3);
+        for (const ix of indexes3) {
           nodes.push(ix);
           fns.push(functions);
         }
@@ -16782,6 +16782,82 @@ clis:
     keyEnv: [WARP_API_KEY]
     instructionFiles: [WARP.md, AGENTS.md, .warp/]
     confidence: U
+
+# =====================================================================================================
+# Models and agents called over HTTP from a script (\`curl\`, github-script \`fetch\`, Python \`requests\`):
+# the request body is the prompt. \`model\`: a text-only call, so the model holds nothing (the script
+# holds the key; what it does with the answer is ai-output-unsafe's business). \`agent\`: a hosted agent
+# that works on the repository itself through its vendor's GitHub App, so it acts whatever the job holds.
+apis:
+  - id: anthropic-api
+    name: Anthropic Messages API
+    hosts: [api.anthropic.com]
+    kind: model
+    confidence: V
+  - id: openai-api
+    name: OpenAI API
+    hosts: [api.openai.com]
+    kind: model
+    confidence: V
+  - id: gemini-api
+    name: Gemini API
+    hosts: [generativelanguage.googleapis.com]
+    kind: model
+    confidence: V
+  - id: openrouter-api
+    name: OpenRouter API
+    hosts: [openrouter.ai]
+    paths: [/api/]
+    kind: model
+    confidence: D
+  - id: github-models-api
+    name: GitHub Models API
+    hosts: [models.github.ai, models.inference.ai.azure.com]
+    kind: model
+    confidence: D
+  - id: opencode-zen-api
+    name: OpenCode Zen API
+    hosts: [opencode.ai]
+    paths: [/zen/]
+    kind: model
+    confidence: D
+  - id: other-model-apis
+    name: a model API
+    hosts: [api.deepseek.com, api.mistral.ai, api.groq.com, api.x.ai, api.together.xyz, api.fireworks.ai, api.perplexity.ai, api.cohere.com, api.cohere.ai, api.moonshot.ai, dashscope.aliyuncs.com, dashscope-intl.aliyuncs.com]
+    kind: model
+    confidence: D
+  - id: cursor-cloud-agents
+    name: Cursor Cloud Agents API
+    hosts: [api.cursor.com]
+    paths: [/v0/agents, /v1/agents]
+    kind: agent
+    acts: "runs in Cursor's cloud on the repository through Cursor's GitHub App: a shell, pushes a branch, opens a pull request"
+    confidence: 3P
+  - id: jules-api
+    name: Jules API
+    hosts: [jules.googleapis.com]
+    kind: agent
+    acts: "runs in Google's cloud on the repository through the Jules GitHub App: a shell, pushes a branch, opens a pull request"
+    confidence: 3P
+  - id: devin-api
+    name: Devin API
+    hosts: [api.devin.ai]
+    paths: [/v1/sessions]
+    kind: agent
+    acts: "runs in Devin's cloud with the repository access the organisation gave Devin: a shell, pushes branches, opens pull requests"
+    confidence: 3P
+  - id: copilot-coding-agent
+    name: Copilot coding agent
+    # Assigning an issue to Copilot starts the coding agent on it (REST assignee \`copilot-swe-agent\`,
+    # \`gh issue edit --add-assignee @copilot\`, or \`gh agent-task create\`).
+    markers:
+      - '--add-assignee[=\\s]+["'']?@?copilot\\b'
+      - '["'']copilot-swe-agent(?:\\[bot\\])?["'']'
+      - '\\bgh\\s+agent-task\\s+create\\b'
+    readsThread: true
+    kind: agent
+    acts: "works in GitHub's cloud on the issue it is assigned: pushes a copilot/* branch and opens a pull request"
+    confidence: D
 `;
 
 // rules/sources.yml
@@ -16974,8 +17050,10 @@ var apiSpec = {
   fields: {
     id: req(str({ format: ID, formatHint: "lowercase letters, digits and dashes" })),
     name: req(str()),
-    hosts: req(strList({ format: /^[a-z0-9.-]+\.[a-z]+$/, formatHint: "a lowercase host name" }, true)),
+    hosts: opt(strList({ format: /^[a-z0-9.-]+\.[a-z]+$/, formatHint: "a lowercase host name" }, true)),
     paths: opt(strList({ format: /^\/[A-Za-z0-9_.\/-]*$/, formatHint: "a path prefix starting with `/`" }, true)),
+    markers: opt(strList({ regex: true }, true)),
+    readsThread: opt({ t: "boolean" }),
     kind: req(str({ enum: ["model", "agent"] })),
     acts: opt(str()),
     confidence: opt(str({ enum: CONFIDENCE })),
@@ -17265,7 +17343,9 @@ function parseAgentsFile(text, fileName = "rules/agents.yml") {
     if (ids.has(api.id) || cliIds.has(api.id) || hosts.has(`id:${api.id}`)) failAt(api, "id", `duplicate id "${api.id}"`);
     hosts.set(`id:${api.id}`, api.id);
     if (api.kind === "agent" && !api.acts) failAt(api, "acts", "an agent API must say what it does to the repository");
-    for (const h of api.hosts) {
+    if (!api.hosts?.length && !api.markers?.length) failAt(api, "hosts", "needs `hosts` or `markers`");
+    if (api.paths && !api.hosts) failAt(api, "paths", "only meaningful with `hosts`");
+    for (const h of api.hosts ?? []) {
       for (const p of api.paths ?? ["/"]) {
         const other = hosts.get(h + p);
         if (other) failAt(api, "hosts", `"${h}${p}" is already listed by "${other}"`);
@@ -19817,6 +19897,41 @@ function isOnStack(frame, action) {
   return false;
 }
 
+// src/analysis/apiCalls.ts
+var HTTP_CLIENT = /\b(?:curl|wget|(?:xh|https?)\s+(?:GET|POST|PUT|PATCH|-)|Invoke-RestMethod|Invoke-WebRequest|fetch\s*\(|axios|got\s*\(|undici|requests\.(?:post|get|request)|httpx|urllib|urlopen|http\.request|https\.request)/i;
+var URL2 = /\bhttps?:\/\/([A-Za-z0-9.-]+)(?::\d+)?(\/[^\s"'`)\\]*)?/g;
+var indexes = /* @__PURE__ */ new WeakMap();
+function indexOf(apis) {
+  let index2 = indexes.get(apis);
+  if (index2) return index2;
+  index2 = { byHost: /* @__PURE__ */ new Map(), markers: [] };
+  for (const api of apis) {
+    for (const host of api.hosts ?? []) index2.byHost.set(host, [...index2.byHost.get(host) ?? [], api]);
+    for (const m of api.markers ?? []) index2.markers.push({ api, re: new RegExp(m, "i") });
+  }
+  indexes.set(apis, index2);
+  return index2;
+}
+function findApiCalls(text, apis) {
+  if (!apis.length) return [];
+  const index2 = indexOf(apis);
+  const found = /* @__PURE__ */ new Map();
+  if (text.includes("://") && HTTP_CLIENT.test(text)) {
+    for (const m of text.matchAll(URL2)) {
+      const host = m[1].toLowerCase();
+      const path15 = m[2] ?? "/";
+      const api = index2.byHost.get(host)?.find((a) => !a.paths || a.paths.some((p) => path15.startsWith(p)));
+      if (api && !found.has(api)) found.set(api, { api, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
+    }
+  }
+  for (const { api, re } of index2.markers) {
+    if (found.has(api)) continue;
+    const m = re.exec(text);
+    if (m) found.set(api, { api, start: m.index, end: m.index + m[0].length });
+  }
+  return [...found.values()].sort((a, b) => a.start - b.start);
+}
+
 // src/analysis/projectConfig.ts
 var import_node_fs4 = __toESM(require("node:fs"));
 var import_node_path3 = __toESM(require("node:path"));
@@ -20298,9 +20413,9 @@ function limit(taints) {
   }
   return [...best.values()].slice(0, MAX_TAINTS);
 }
-var indexes = /* @__PURE__ */ new WeakMap();
+var indexes2 = /* @__PURE__ */ new WeakMap();
 function sourceIndex(sources) {
-  const known = indexes.get(sources);
+  const known = indexes2.get(sources);
   if (known) return known;
   const root = { children: /* @__PURE__ */ new Map(), contexts: [] };
   for (const context of sources.contexts) {
@@ -20335,7 +20450,7 @@ function sourceIndex(sources) {
       return out;
     }
   };
-  indexes.set(sources, index2);
+  indexes2.set(sources, index2);
   return index2;
 }
 
@@ -20349,6 +20464,7 @@ function findAgentSites(step, engine) {
     const action = matchAgentAction(uses.text);
     if (action) out.push(actionSite(step, uses, action, engine));
   }
+  out.push(...apiSites(step, engine));
   const script = step.step.run ?? guardActionScript(step);
   if (script && mayInvokeAgent(script.text, engine)) {
     const underAction = script !== step.step.run;
@@ -20360,6 +20476,52 @@ function findAgentSites(step, engine) {
   }
   return out;
 }
+function apiSites(step, engine) {
+  const apis = engine.agentsData.apis ?? [];
+  const github = /^actions\/github-script@/i.test(step.step.uses?.text ?? "") ? inputOf(step.step.with, "script") : void 0;
+  const script = step.step.run ?? (github?.value.kind === "scalar" ? github.value : void 0);
+  if (!script || !apis.length) return [];
+  return findApiCalls(script.text, apis).map((call2) => apiSite(step, script, call2, github, engine));
+}
+function apiSite(step, script, call2, github, engine) {
+  const scope = { job: step.job, step };
+  const api = call2.api;
+  const text = script.text;
+  const channels = [];
+  let promptText;
+  if (github) {
+    promptText = text;
+    channels.push({ kind: "script", name: "the github-script that builds its request", taints: [...githubScriptTaint(step, github), ...engine.ofNode(script, step.file, scope)], confidence: "high" });
+  } else {
+    promptText = text.slice(0, commandEnd(text, call2.start));
+    channels.push({ kind: "script", name: "the run script that builds its request", taints: engine.shellText(promptText, script, 0, scope), confidence: "high" });
+  }
+  channels.push(...envChannels(step, engine, promptText));
+  for (const file of engine.taintedFiles(step)) {
+    if (namesFile(promptText, file.path)) channels.push({ kind: "file", name: `file ${file.path}`, taints: file.taints, confidence: "medium" });
+  }
+  const offset = locateInScalar(step.file, script, call2.start, call2.end - call2.start);
+  if (api.readsThread) {
+    channels.push({
+      kind: "thread",
+      name: "the issue or pull request it is handed",
+      taints: [{ origin: { kind: "thread", role: "thread", events: null, what: "the issue/PR thread (title, body, comments)" }, hops: [hopAt(step.file, offset, `${api.name} works on the issue it is handed and reads it`)] }],
+      confidence: "high"
+    });
+  }
+  const capabilities = capabilitiesAt(step, { keyEnv: [], keyInProcess: false }, NO_TOOLS, false);
+  return {
+    step,
+    file: step.file,
+    offset,
+    agentName: api.name,
+    api,
+    channels: channels.filter((c) => c.taints.length),
+    capabilities: api.kind === "agent" ? { ...capabilities, remoteAgent: api.acts } : capabilities,
+    promptText
+  };
+}
+var NO_TOOLS = { shell: "none", network: false, writesFiles: false };
 function guardActionScript(step) {
   const uses = step.step.uses?.text ?? "";
   if (!/^[\w.-]+\/agent-guard(@|$)/i.test(uses)) return void 0;
@@ -20872,6 +21034,9 @@ function fixFor(site, hit) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
     }
   }
+  if (site.api?.kind === "agent") {
+    lines.push(`${site.api.name} ${site.api.acts}: start it only from text a maintainer wrote or approved (a label, a maintainer's comment), never from an outsider's issue or comment.`);
+  }
   if (hit && (hit.channel.kind === "prompt" || hit.channel.kind === "script" || hit.channel.kind === "env")) {
     lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
   }
@@ -21052,6 +21217,12 @@ function key(h) {
 }
 
 // src/checks/agentReadsUntrusted.ts
+function commandsNote(site) {
+  const commands = site.capabilities.commands ?? [];
+  if (!commands.length) return "";
+  const names = commands.map((c) => c.name);
+  return `, and the commenter picks its command (${names.slice(0, 4).join(", ")}${names.length > 4 ? ", \u2026" : ""}), which writes with the job's token`;
+}
 var agentReadsUntrusted = siteRule(
   {
     id: "agent-reads-untrusted",
@@ -21061,7 +21232,7 @@ var agentReadsUntrusted = siteRule(
     help: "The agent fetches the issue or pull-request thread (or is told to, e.g. `gh issue view`, GitHub MCP tools), so text written by anyone reaches it even though the workflow interpolates nothing. A scheduled agent that reads open issues is reachable by every outsider, one hour later. Treat the agent as holding untrusted input: no secrets, no write token, no shell, and run it under `agent-guard run`."
   },
   ["thread", "fetch"],
-  (site, hit) => `${site.agentName} reads ${hit.taint.origin.what}`,
+  (site, hit) => `${site.agentName} reads ${hit.taint.origin.what}${commandsNote(site)}`,
   "the agent reads it at run time"
 );
 

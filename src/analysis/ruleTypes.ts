@@ -231,10 +231,17 @@ export interface CommandDir {
 export interface AgentApi {
   id: string;
   name: string;
-  /** Host names (exact, lowercase). */
-  hosts: string[];
+  /** Host names (exact, lowercase) of `https://` URLs a script calls with an HTTP client. */
+  hosts?: string[];
   /** Path prefixes on those hosts; omitted = any path. */
   paths?: string[];
+  /**
+   * Regular expressions (case-insensitive) over a script that start it without a URL of its own
+   * (`gh issue edit N --add-assignee @copilot` starts the Copilot coding agent).
+   */
+  markers?: string[];
+  /** It fetches the issue or pull request it is handed itself. */
+  readsThread?: boolean;
   /**
    * `model`: a text-only model call (the script, not the model, holds the key and the token).
    * `agent`: a hosted agent that works on the repository itself (pushes branches, opens PRs).

@@ -225,8 +225,10 @@ const apiSpec: Spec = {
   fields: {
     id: req(str({ format: ID, formatHint: 'lowercase letters, digits and dashes' })),
     name: req(str()),
-    hosts: req(strList({ format: /^[a-z0-9.-]+\.[a-z]+$/, formatHint: 'a lowercase host name' }, true)),
+    hosts: opt(strList({ format: /^[a-z0-9.-]+\.[a-z]+$/, formatHint: 'a lowercase host name' }, true)),
     paths: opt(strList({ format: /^\/[A-Za-z0-9_.\/-]*$/, formatHint: 'a path prefix starting with `/`' }, true)),
+    markers: opt(strList({ regex: true }, true)),
+    readsThread: opt({ t: 'boolean' }),
     kind: req(str({ enum: ['model', 'agent'] })),
     acts: opt(str()),
     confidence: opt(str({ enum: CONFIDENCE })),
@@ -549,7 +551,9 @@ export function parseAgentsFile(text: string, fileName = 'rules/agents.yml'): Ag
     if (ids.has(api.id) || cliIds.has(api.id) || hosts.has(`id:${api.id}`)) failAt(api, 'id', `duplicate id "${api.id}"`);
     hosts.set(`id:${api.id}`, api.id);
     if (api.kind === 'agent' && !api.acts) failAt(api, 'acts', 'an agent API must say what it does to the repository');
-    for (const h of api.hosts) {
+    if (!api.hosts?.length && !api.markers?.length) failAt(api, 'hosts', 'needs `hosts` or `markers`');
+    if (api.paths && !api.hosts) failAt(api, 'paths', 'only meaningful with `hosts`');
+    for (const h of api.hosts ?? []) {
       for (const p of api.paths ?? ['/']) {
         const other = hosts.get(h + p);
         if (other) failAt(api, 'hosts', `"${h}${p}" is already listed by "${other}"`);

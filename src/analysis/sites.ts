@@ -15,9 +15,11 @@ import { findCliInvocations } from './shellScanner';
 import { capabilitiesAt, type Capabilities } from './capabilities';
 import { hopAt, type StepInstance } from './instances';
 import type { ActorGate } from './reach';
-import type { AgentAction, AgentCli, ToolReach } from './ruleTypes';
+import type { AgentAction, AgentApi, AgentCli, ToolReach } from './ruleTypes';
+import { findApiCalls, type ApiCall } from './apiCalls';
+import type { Entry } from '../workflow/model';
 import { runtimeFetch, scriptFacts } from './shell';
-import { fetchTaint, type Taint, type TaintEngine } from './taint';
+import { fetchTaint, githubScriptTaint, type Taint, type TaintEngine } from './taint';
 
 export type ChannelKind = 'prompt' | 'config' | 'env' | 'script' | 'file' | 'thread' | 'fetch' | 'workspace';
 
@@ -38,6 +40,8 @@ export interface AgentSite {
   agentName: string;
   action?: AgentAction;
   cli?: AgentCli;
+  /** A model or hosted agent called over HTTP. */
+  api?: AgentApi;
   channels: Channel[];
   capabilities: Capabilities;
   actorGate?: ActorGate;
@@ -68,6 +72,7 @@ export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSi
     const action = matchAgentAction(uses.text);
     if (action) out.push(actionSite(step, uses, action, engine));
   }
+  out.push(...apiSites(step, engine));
   // `run:` scripts, and the agent-guard Action's `run` input in `mode: run` (always jailed).
   const script = step.step.run ?? guardActionScript(step);
   if (script && mayInvokeAgent(script.text, engine)) {
@@ -80,6 +85,58 @@ export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSi
   }
   return out;
 }
+
+/** Models and agents a `run:` script or a github-script calls over HTTP (`apis` in rules/agents.yml). */
+function apiSites(step: StepInstance, engine: TaintEngine): AgentSite[] {
+  const apis = engine.agentsData.apis ?? [];
+  const github = /^actions\/github-script@/i.test(step.step.uses?.text ?? '') ? inputOf(step.step.with, 'script') : undefined;
+  const script = step.step.run ?? (github?.value.kind === 'scalar' ? github.value : undefined);
+  if (!script || !apis.length) return [];
+  return findApiCalls(script.text, apis).map((call) => apiSite(step, script, call, github, engine));
+}
+
+function apiSite(step: StepInstance, script: YScalar, call: ApiCall, github: Entry | undefined, engine: TaintEngine): AgentSite {
+  const scope = { job: step.job, step };
+  const api = call.api;
+  const text = script.text;
+  const channels: Channel[] = [];
+  let promptText: string;
+  if (github) {
+    // The request body is built from whatever the script read: the event payload, a fetched thread.
+    promptText = text;
+    channels.push({ kind: 'script', name: 'the github-script that builds its request', taints: [...githubScriptTaint(step, github), ...engine.ofNode(script, step.file, scope)], confidence: 'high' });
+  } else {
+    promptText = text.slice(0, commandEnd(text, call.start));
+    channels.push({ kind: 'script', name: 'the run script that builds its request', taints: engine.shellText(promptText, script, 0, scope), confidence: 'high' });
+  }
+  channels.push(...envChannels(step, engine, promptText));
+  for (const file of engine.taintedFiles(step)) {
+    if (namesFile(promptText, file.path)) channels.push({ kind: 'file', name: `file ${file.path}`, taints: file.taints, confidence: 'medium' });
+  }
+  const offset = locateInScalar(step.file, script, call.start, call.end - call.start);
+  if (api.readsThread) {
+    channels.push({
+      kind: 'thread',
+      name: 'the issue or pull request it is handed',
+      taints: [{ origin: { kind: 'thread', role: 'thread', events: null, what: 'the issue/PR thread (title, body, comments)' }, hops: [hopAt(step.file, offset, `${api.name} works on the issue it is handed and reads it`)] }],
+      confidence: 'high',
+    });
+  }
+  const capabilities = capabilitiesAt(step, { keyEnv: [], keyInProcess: false }, NO_TOOLS, false);
+  return {
+    step,
+    file: step.file,
+    offset,
+    agentName: api.name,
+    api,
+    channels: channels.filter((c) => c.taints.length),
+    capabilities: api.kind === 'agent' ? { ...capabilities, remoteAgent: api.acts } : capabilities,
+    promptText,
+  };
+}
+
+/** A model called over HTTP has no tools of its own: the script that called it holds the rest. */
+const NO_TOOLS: ToolReach = { shell: 'none', network: false, writesFiles: false };
 
 /** `uses: <owner>/agent-guard@…` with `mode: run`: its `run` input is a script run in the jail. */
 function guardActionScript(step: StepInstance): YScalar | undefined {

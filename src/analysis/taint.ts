@@ -365,7 +365,7 @@ export interface TaintedFile {
 }
 
 /** The event payload or a thread that a github-script reads (`context.payload.comment.body`, `issues.get`). */
-function githubScriptTaint(step: StepInstance, script: Entry | undefined): Taint[] {
+export function githubScriptTaint(step: StepInstance, script: Entry | undefined): Taint[] {
   const text = script?.text ?? '';
   if (!script || !/context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text)) return [];
   return [{ origin: { kind: 'fetch', role: 'thread', events: null, what: 'the event payload or thread read by github-script' }, hops: [hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' reads outsider text`)] }];

@@ -114,6 +114,9 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.action.cli} ...\`.`);
     }
   }
+  if (site.api?.kind === 'agent') {
+    lines.push(`${site.api.name} ${site.api.acts}: start it only from text a maintainer wrote or approved (a label, a maintainer's comment), never from an outsider's issue or comment.`);
+  }
   if (hit && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
     lines.push('Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.');
   }
