@@ -19025,6 +19025,9 @@ function packageName(spec) {
 // src/analysis/capabilities.ts
 var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
 var MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
+function looksLikeModelKey(name) {
+  return MODEL_KEY_NAME.test(name);
+}
 var TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
 function secretRefs(node, within, depth = 0) {
   const out = { secrets: [], githubToken: false };
@@ -20805,9 +20808,14 @@ function reachOf(origin, step, actorGate) {
   const hard = hardGates(step);
   for (const trigger of step.job.triggers) {
     const event = trigger.event;
-    if (origin.events && !origin.events.includes(event)) continue;
-    if (origin.kind === "thread" && !THREAD_EVENTS.has(event)) continue;
+    const callersUnknown = trigger.firing === "callers";
+    if (!callersUnknown && origin.events && !origin.events.includes(event)) continue;
+    if (!callersUnknown && origin.kind === "thread" && !THREAD_EVENTS.has(event)) continue;
     const candidate = reachOnTrigger(origin, step, trigger, hard, actorGate);
+    if (callersUnknown && candidate.level !== "none") {
+      candidate.callersUnknown = true;
+      if (origin.events) candidate.how = `its callers are unknown here (a reusable workflow no workflow of this repository calls); called from a workflow on ${origin.events.slice(0, 3).join(", ")}, ${origin.what} is outsider text`;
+    }
     if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
     if (best.level === "outsider") break;
   }
@@ -20972,6 +20980,7 @@ function better(a, b) {
   return a.taint.hops.length < b.taint.hops.length;
 }
 function confidenceOf(hit) {
+  if (hit.reach.callersUnknown) return "low";
   if (hit.reach.uncertain && hit.channel.confidence === "high") return "medium";
   return hit.channel.confidence;
 }
@@ -21614,17 +21623,18 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
     path15 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
-    if (kind !== "workflow" || !secrets) return null;
+    if (!secrets || secrets.names.every((n) => n === "GITHUB_TOKEN")) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
-    severity = "medium";
-    message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
+    severity = kind === "workflow" || secrets.modelKey ? "medium" : "low";
+    const likely = kind === "action" && secrets.modelKey ? " A model key suggests an AI step that may read the issue or comment itself." : "";
+    message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and can read the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.${likely}`;
     path15 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
     severity,
-    confidence: reach.uncertain ? "low" : "medium",
+    confidence: reach.uncertain || !best && kind === "action" ? "low" : "medium",
     file: file.path,
     line: at.line,
     column: at.column,
@@ -21642,10 +21652,10 @@ function callProbe(job) {
 }
 function workflowSecrets(job) {
   const secrets = job.job.secrets;
-  if (secrets === "inherit") return { text: "every secret (secrets: inherit)", capabilities: ["secret:* via secrets: inherit"] };
+  if (secrets === "inherit") return { text: "every secret (secrets: inherit)", capabilities: ["secret:* via secrets: inherit"], names: ["*"], modelKey: true };
   if (!secrets?.length) return null;
   const names = secrets.map((s) => s.name);
-  return { text: `secrets ${names.join(", ")}`, capabilities: names.map((n) => `secret:${n} via secrets: ${n}`) };
+  return { text: `secrets ${names.join(", ")}`, capabilities: names.map((n) => `secret:${n} via secrets: ${n}`), names, modelKey: names.some(looksLikeModelKey) };
 }
 function actionSecrets(step) {
   const found = /* @__PURE__ */ new Map();
@@ -21655,7 +21665,8 @@ function actionSecrets(step) {
   scan(step.with, "input");
   scan(step.env, "env");
   if (!found.size) return null;
-  return { text: `secrets ${[...found.keys()].join(", ")}`, capabilities: [...found].map(([n, via]) => `secret:${n} via ${via}`) };
+  const names = [...found.keys()];
+  return { text: `secrets ${names.join(", ")}`, capabilities: names.map((n) => `secret:${n} via ${found.get(n)}`), names, modelKey: [...found].some(([n, via]) => looksLikeModelKey(n) || looksLikeModelKey(via)) };
 }
 function secretNames(text) {
   if (!text.includes("${{")) return [];

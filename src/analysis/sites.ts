@@ -285,7 +285,8 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
 function toldToRead(step: StepInstance, offset: number, told: Instructions, tools: ToolReach, engine: TaintEngine, checkExtra: boolean): Channel[] {
   if (!canFetch(tools, step)) return [];
   const out: Channel[] = [];
-  if (pointsAtThread(told.text)) out.push(workedOnThread(step, offset));
+  const pointed = pointsAtThread(told.text, step);
+  if (pointed) out.push(workedOnThread(step, offset, pointed));
   const fetch = checkExtra ? runtimeFetch(told.extra) : null;
   const read = fetch ?? promptRead(told.text, engine);
   if (read) out.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(read, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : 'its prompt'} tells it to read ${read.what}`))], confidence: 'medium' });
@@ -389,10 +390,45 @@ function inputRecord(step: StepInstance): Record<string, string> {
 
 const THREAD_IDENTITY = /^github\.event\.(issue\.(number|html_url|url)|pull_request\.(number|html_url|url)|number|discussion\.(number|html_url)|comment\.html_url)$/;
 
-/** The prompt names the issue or pull request to work on (`Triage issue #${{ github.event.issue.number }}`). */
-function pointsAtThread(text: string): boolean {
-  if (!text.includes('${{')) return false;
-  return findTemplates(text).some((t) => (referencesOf(t.inner) ?? []).some((r) => THREAD_IDENTITY.test(r.path)));
+/**
+ * The prompt names the issue or pull request to work on: the event's (`#${{ github.event.issue.number }}`),
+ * or one an earlier step picked from a listing of open issues (`${{ steps.pick.outputs.number }}` where
+ * `pick` runs `gh issue list`). Picked from a label-filtered listing, a maintainer chose it.
+ */
+function pointsAtThread(text: string, step: StepInstance): { what: string; labelGated: boolean; from?: string } | null {
+  if (!text.includes('${{')) return null;
+  let picked: { what: string; labelGated: boolean; from?: string } | null = null;
+  for (const t of findTemplates(text)) {
+    for (const r of referencesOf(t.inner) ?? []) {
+      if (THREAD_IDENTITY.test(r.path)) return { what: 'the issue or pull request it is told to work on (it fetches the thread with its tools)', labelGated: false };
+      const listing: { from: string; labelGated: boolean } | null = picked ? null : pickedFromListing(r.path, step);
+      if (listing) picked = { what: `the issue or pull request ${listing.from} picked from a listing (it fetches the thread with its tools)`, labelGated: listing.labelGated, from: listing.from };
+    }
+  }
+  return picked;
+}
+
+const LISTS_THREADS = /\bgh\s+(?:issue|pr)\s+list\b|\bgh\s+search\s+(?:issues|prs)\b|\bgh\s+api\b[^\n]*\/(?:issues|pulls)\b|\b(?:issues|pulls)\.(?:listForRepo|list)\b|\bsearch\.issuesAndPullRequests\b/;
+
+/** `steps.X.outputs.Y` / `needs.J.outputs.Y` produced by a step that lists issues or pull requests. */
+function pickedFromListing(path: string, step: StepInstance): { from: string; labelGated: boolean } | null {
+  const parts = path.split('.');
+  if (parts[2] !== 'outputs' || !parts[1]) return null;
+  let producers: StepInstance[] = [];
+  let from = '';
+  if (parts[0] === 'steps') {
+    producers = step.siblings.filter((s) => s.step.id === parts[1]);
+    from = `step '${parts[1]}'`;
+  } else if (parts[0] === 'needs') {
+    producers = step.job.needs.find((j) => j.job.id === parts[1])?.steps ?? [];
+    from = `job '${parts[1]}'`;
+  }
+  for (const producer of producers) {
+    const code = producer.step.run?.text ?? inputOf(producer.step.with, 'script')?.text ?? '';
+    const line = code.split('\n').find((l) => LISTS_THREADS.test(l));
+    if (line) return { from, labelGated: /\s(?:--label|-l)[=\s]|\blabels\s*:/.test(line) };
+  }
+  return null;
 }
 
 /** Tools that can fetch an issue: a shell (gh), the network, or a GitHub token the action uses for its tools. */
@@ -401,9 +437,9 @@ function canFetch(tools: ToolReach, step: StepInstance): boolean {
 }
 
 /** An agent told to work on issue #N reads that issue, written by whoever opened it. */
-function workedOnThread(step: StepInstance, offset: number): Channel {
-  const fetch = { what: 'the issue or pull request it is told to work on (it fetches the thread with its tools)', labelGated: false };
-  return { kind: 'fetch', name: 'the issue or pull request its prompt points at', taints: [fetchTaint(fetch, hopAt(step.file, offset, 'its prompt names the issue or pull request to work on'))], confidence: 'medium' };
+function workedOnThread(step: StepInstance, offset: number, fetch: { what: string; labelGated: boolean; from?: string }): Channel {
+  const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from} picked${fetch.labelGated ? ' (by a maintainer-applied label)' : ''}` : 'its prompt names the issue or pull request to work on';
+  return { kind: 'fetch', name: 'the issue or pull request its prompt points at', taints: [fetchTaint(fetch, hopAt(step.file, offset, note))], confidence: 'medium' };
 }
 
 /** A shell on a runner reaches the internet unless something (the guard) takes the network away. */
