@@ -17734,9 +17734,11 @@ var RUNTIME_FETCH = [
   { pattern: /\b(issue_read|pull_request_read)\b/, what: "issue or pull-request text read through GitHub tools" }
 ];
 var TEXT_FIELDS = /\b(title|body|comments|reviews|headRefName|commits|author|labels|files)\b/;
+var TOOL_SPEC = /\b(?:Bash|run_shell_command|shell)\([^)\n]*\)/g;
 function runtimeFetch(text) {
   let found = null;
-  for (const line of text.split("\n")) {
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(TOOL_SPEC, "");
     for (const { pattern, what } of RUNTIME_FETCH) {
       if (!pattern.test(line)) continue;
       if (/\bgh\s+(issue|pr|search)\b/.test(line)) {
@@ -20049,7 +20051,7 @@ function frontMatter(text, where, report2) {
     return data && typeof data === "object" ? data : {};
   } catch (err) {
     const line = /at line (\d+)/.exec(err.message);
-    report2(where, line ? Number(line[1]) + 1 : 2, `invalid front-matter in agent configuration: ${err.message.split("\n")[0]}; ignored`);
+    report2(where, line ? Number(line[1]) + 1 : 2, `invalid front-matter in agent configuration: ${err.message.split("\n")[0].replace(/:\s*$/, "")}; ignored`);
     return void 0;
   }
 }
@@ -20642,7 +20644,8 @@ function actionSite(step, uses, action, engine) {
 function toldToRead(step, offset, told, tools, engine, checkExtra) {
   if (!canFetch(tools, step)) return [];
   const out = [];
-  if (pointsAtThread(told.text)) out.push(workedOnThread(step, offset));
+  const pointed = pointsAtThread(told.text, step);
+  if (pointed) out.push(workedOnThread(step, offset, pointed));
   const fetch = checkExtra ? runtimeFetch(told.extra) : null;
   const read2 = fetch ?? promptRead(told.text, engine);
   if (read2) out.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(read2, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : "its prompt"} tells it to read ${read2.what}`))], confidence: "medium" });
@@ -20729,16 +20732,44 @@ function inputRecord(step) {
   return out;
 }
 var THREAD_IDENTITY = /^github\.event\.(issue\.(number|html_url|url)|pull_request\.(number|html_url|url)|number|discussion\.(number|html_url)|comment\.html_url)$/;
-function pointsAtThread(text) {
-  if (!text.includes("${{")) return false;
-  return findTemplates(text).some((t) => (referencesOf(t.inner) ?? []).some((r) => THREAD_IDENTITY.test(r.path)));
+function pointsAtThread(text, step) {
+  if (!text.includes("${{")) return null;
+  let picked = null;
+  for (const t of findTemplates(text)) {
+    for (const r of referencesOf(t.inner) ?? []) {
+      if (THREAD_IDENTITY.test(r.path)) return { what: "the issue or pull request it is told to work on (it fetches the thread with its tools)", labelGated: false };
+      const listing = picked ? null : pickedFromListing(r.path, step);
+      if (listing) picked = { what: `the issue or pull request ${listing.from} picked from a listing (it fetches the thread with its tools)`, labelGated: listing.labelGated, from: listing.from };
+    }
+  }
+  return picked;
+}
+var LISTS_THREADS = /\bgh\s+(?:issue|pr)\s+list\b|\bgh\s+search\s+(?:issues|prs)\b|\bgh\s+api\b[^\n]*\/(?:issues|pulls)\b|\b(?:issues|pulls)\.(?:listForRepo|list)\b|\bsearch\.issuesAndPullRequests\b/;
+function pickedFromListing(path15, step) {
+  const parts = path15.split(".");
+  if (parts[2] !== "outputs" || !parts[1]) return null;
+  let producers = [];
+  let from = "";
+  if (parts[0] === "steps") {
+    producers = step.siblings.filter((s) => s.step.id === parts[1]);
+    from = `step '${parts[1]}'`;
+  } else if (parts[0] === "needs") {
+    producers = step.job.needs.find((j) => j.job.id === parts[1])?.steps ?? [];
+    from = `job '${parts[1]}'`;
+  }
+  for (const producer of producers) {
+    const code3 = producer.step.run?.text ?? inputOf(producer.step.with, "script")?.text ?? "";
+    const line = code3.split("\n").find((l) => LISTS_THREADS.test(l));
+    if (line) return { from, labelGated: /\s(?:--label|-l)[=\s]|\blabels\s*:/.test(line) };
+  }
+  return null;
 }
 function canFetch(tools, step) {
   return tools.shell !== "none" || tools.network || tools.writesFiles && step.step.with.some((w) => /token/i.test(w.name));
 }
-function workedOnThread(step, offset) {
-  const fetch = { what: "the issue or pull request it is told to work on (it fetches the thread with its tools)", labelGated: false };
-  return { kind: "fetch", name: "the issue or pull request its prompt points at", taints: [fetchTaint(fetch, hopAt(step.file, offset, "its prompt names the issue or pull request to work on"))], confidence: "medium" };
+function workedOnThread(step, offset, fetch) {
+  const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from} picked${fetch.labelGated ? " (by a maintainer-applied label)" : ""}` : "its prompt names the issue or pull request to work on";
+  return { kind: "fetch", name: "the issue or pull request its prompt points at", taints: [fetchTaint(fetch, hopAt(step.file, offset, note))], confidence: "medium" };
 }
 function withRunnerNetwork(reach) {
   return reach.shell === "full" ? { ...reach, network: true } : reach;
@@ -20997,7 +21028,19 @@ function jobAndStep(step) {
 }
 function pathOf(site, hit, sinkNote) {
   const loc2 = siteLocation(site);
-  return [...site.step.job.via, ...hit.taint.hops, { ...loc2, note: sinkNote }];
+  return [...site.step.job.via, ...actionCalls(site.step, hit.taint.hops), ...hit.taint.hops, { ...loc2, note: sinkNote }];
+}
+function actionCalls(step, hops) {
+  const out = [];
+  for (let f = step.frame; f; f = f.callerStep.frame) {
+    const caller = f.callerStep;
+    const uses = caller.step.uses;
+    if (!uses) continue;
+    const pos = positionOf(caller.file, uses.start);
+    out.unshift({ file: caller.file.path, line: pos.line, column: pos.column, note: `step '${caller.step.label}' runs ${uses.text}` });
+  }
+  const outermost = out[0]?.file;
+  return outermost && hops.some((h) => h.file === outermost) ? [] : out;
 }
 function severityOf(hit, caps) {
   return severityFor(hit.reach.level, caps);
@@ -21466,7 +21509,7 @@ var untrustedCheckout = {
       if (!channel) continue;
       const taint = channel.taints[0];
       const reach = reachOf(taint.origin, step);
-      if (reach.level !== "outsider") continue;
+      if (reach.level !== "outsider" && reach.level !== "maintainer") continue;
       const caps = shellCapabilities(step);
       const severity = severityFor(reach.level, caps);
       if (!severity) continue;
@@ -21477,7 +21520,7 @@ var untrustedCheckout = {
         confidence: runsCode === "build" ? "high" : "medium",
         ...stepLocation(step, at),
         ...jobAndStep(step),
-        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.how}.`,
+        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.level === "maintainer" ? `${maintainerGate(reach.how)}; the author can push new code after that` : reach.how}.`,
         path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: "runs code the pull request controls" }],
         capabilities: capabilityList(caps),
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
@@ -21486,6 +21529,9 @@ var untrustedCheckout = {
     return findings;
   }
 };
+function maintainerGate(how) {
+  return how.replace(/, but over .*$/, "");
+}
 function runsWorkspaceCode(step, instructionFiles) {
   const uses = step.step.uses?.text ?? "";
   if (uses.startsWith("./")) return "local-action";

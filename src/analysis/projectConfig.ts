@@ -173,7 +173,7 @@ function frontMatter(text: string, where: string, report: Report): Record<string
     return data && typeof data === 'object' ? (data as Record<string, unknown>) : {};
   } catch (err) {
     const line = /at line (\d+)/.exec((err as Error).message);
-    report(where, line ? Number(line[1]) + 1 : 2, `invalid front-matter in agent configuration: ${(err as Error).message.split('\n')[0]}; ignored`);
+    report(where, line ? Number(line[1]) + 1 : 2, `invalid front-matter in agent configuration: ${(err as Error).message.split('\n')[0].replace(/:\s*$/, '')}; ignored`);
     return undefined;
   }
 }

@@ -164,10 +164,14 @@ export interface RuntimeFetch {
 /** Fields of `gh ... --json` that carry text outsiders write. */
 const TEXT_FIELDS = /\b(title|body|comments|reviews|headRefName|commits|author|labels|files)\b/;
 
+const TOOL_SPEC = /\b(?:Bash|run_shell_command|shell)\([^)\n]*\)/g;
+
 /** What outsider text, if any, a piece of script or prompt makes the agent fetch. */
 export function runtimeFetch(text: string): RuntimeFetch | null {
   let found: RuntimeFetch | null = null;
-  for (const line of text.split('\n')) {
+  for (const raw of text.split('\n')) {
+    // `Bash(gh issue view:*)` in a tool allowlist is a permission, not a command being run.
+    const line = raw.replace(TOOL_SPEC, '');
     for (const { pattern, what } of RUNTIME_FETCH) {
       if (!pattern.test(line)) continue;
       if (/\bgh\s+(issue|pr|search)\b/.test(line)) {
