@@ -32,7 +32,8 @@ export function actionInstructions(step: StepInstance, cli: AgentCli | undefined
   const written = filesWrittenBefore(step).filter((f) => files.some((p) => namesFile(p, f.path)));
   const command = cli ? slashCommand(cli, resolved, engine) : undefined;
   const values = cli ? [...engine.project.values(cli).filter((v) => !(v.replacedByInput && replaced(v.replacedByInput))), ...(command?.grants ?? [])] : [];
-  const extra = joinUnique([...resolved.filter((r) => !prompts.includes(r)), ...written.map((f) => f.text), command?.text ?? '']);
+  const named = repositoryFilesNamed([...prompts, ...resolved].join('\n'), engine);
+  const extra = joinUnique([...resolved.filter((r) => !prompts.includes(r)), ...written.map((f) => f.text), ...named, command?.text ?? '']);
   return { text: joinUnique([...prompts, extra]), extra, command, values };
 }
 
@@ -50,7 +51,8 @@ export function cliInstructions(step: StepInstance, script: { key: object; text:
   const args = resolvedArgs(invocation, scope);
   const command = slashCommand(invocation.cli, args.filter((a) => !a.startsWith('-')), engine);
   const values = [...engine.project.values(invocation.cli), ...(command?.grants ?? [])];
-  const extra = joinUnique([...variants.filter((v) => v !== upTo), ...named, ...written.map((f) => f.text), command?.text ?? '']);
+  const files = repositoryFilesNamed(variants.join('\n'), engine);
+  const extra = joinUnique([...variants.filter((v) => v !== upTo), ...named, ...written.map((f) => f.text), ...files, command?.text ?? '']);
   return { text: joinUnique([upTo, extra]), extra, command, values };
 }
 
@@ -97,6 +99,19 @@ function slashCommand(cli: AgentCli, prompts: string[], engine: TaintEngine): Pr
     if (found) return found;
   }
   return undefined;
+}
+
+/** Prompt-like files a text names that the repository has ("Read .github/prompts/triage.md and follow it"). */
+const NAMED_FILE = /(?:^|[\s"'`(])((?:\.?[\w-]+\/)+[\w.-]+\.(?:md|markdown|txt|prompt))\b/g;
+
+function repositoryFilesNamed(text: string, engine: TaintEngine): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(NAMED_FILE)) {
+    const body = engine.project.text(m[1]);
+    if (body !== undefined) out.push(body);
+    if (out.length >= 4) break;
+  }
+  return out;
 }
 
 /** Literal values of the environment variables a text names (`$CODEX_PROMPT`, `env.PROMPT`). */
