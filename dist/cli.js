@@ -17988,7 +17988,8 @@ function actionInstructions(step, cli, prompts, promptFiles, engine, replaced) {
   const written = filesWrittenBefore(step).filter((f) => files.some((p) => namesFile(p, f.path)));
   const command2 = cli ? slashCommand(cli, resolved, engine) : void 0;
   const values = cli ? [...engine.project.values(cli).filter((v) => !(v.replacedByInput && replaced(v.replacedByInput))), ...command2?.grants ?? []] : [];
-  const extra2 = joinUnique([...resolved.filter((r) => !prompts.includes(r)), ...written.map((f) => f.text), command2?.text ?? ""]);
+  const named = repositoryFilesNamed([...prompts, ...resolved].join("\n"), engine);
+  const extra2 = joinUnique([...resolved.filter((r) => !prompts.includes(r)), ...written.map((f) => f.text), ...named, command2?.text ?? ""]);
   return { text: joinUnique([...prompts, extra2]), extra: extra2, command: command2, values };
 }
 function cliInstructions(step, script, invocation, upTo, engine) {
@@ -18000,7 +18001,8 @@ function cliInstructions(step, script, invocation, upTo, engine) {
   const args = resolvedArgs(invocation, scope);
   const command2 = slashCommand(invocation.cli, args.filter((a) => !a.startsWith("-")), engine);
   const values = [...engine.project.values(invocation.cli), ...command2?.grants ?? []];
-  const extra2 = joinUnique([...variants.filter((v) => v !== upTo), ...named, ...written.map((f) => f.text), command2?.text ?? ""]);
+  const files = repositoryFilesNamed(variants.join("\n"), engine);
+  const extra2 = joinUnique([...variants.filter((v) => v !== upTo), ...named, ...written.map((f) => f.text), ...files, command2?.text ?? ""]);
   return { text: joinUnique([upTo, extra2]), extra: extra2, command: command2, values };
 }
 function resolvedInvocations(invocation, step) {
@@ -18037,6 +18039,16 @@ function slashCommand(cli, prompts, engine) {
     if (found) return found;
   }
   return void 0;
+}
+var NAMED_FILE = /(?:^|[\s"'`(])((?:\.?[\w-]+\/)+[\w.-]+\.(?:md|markdown|txt|prompt))\b/g;
+function repositoryFilesNamed(text, engine) {
+  const out = [];
+  for (const m of text.matchAll(NAMED_FILE)) {
+    const body = engine.project.text(m[1]);
+    if (body !== void 0) out.push(body);
+    if (out.length >= 4) break;
+  }
+  return out;
 }
 function namedEnvValues(text, scope) {
   const names = /* @__PURE__ */ new Set();
@@ -19128,12 +19140,10 @@ function capabilitiesAt(step, agent, tools, jailed) {
   if (inherited === "inherit") secrets.push({ name: "*", via: "secrets: inherit from the caller", modelKey: false });
   if (tools.shell === "full" && !isSelfHosted(step)) {
     const known = new Set(secrets.map((s) => s.name));
-    for (const other of step.job.steps) {
-      for (const name of stepSecrets(other)) {
-        if (known.has(name)) continue;
-        known.add(name);
-        secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
-      }
+    for (const { name, label } of jobSecrets(step.job)) {
+      if (known.has(name)) continue;
+      known.add(name);
+      secrets.push({ name, via: `the runner's memory (used by step '${label}')`, modelKey: MODEL_KEY_NAME.test(name) });
     }
     tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
   }
@@ -19162,6 +19172,22 @@ function commandsInReach(step, action, hasToken, scopes) {
   const surface = action?.commandSurface;
   if (!surface || !hasToken || !step.job.triggers.some((t) => surface.events.includes(t.event))) return [];
   return surface.commands.filter((c) => c.writes.some((w) => scopes.includes("*") || scopes.includes(w)));
+}
+var jobSecretsMemo = /* @__PURE__ */ new WeakMap();
+function jobSecrets(job) {
+  let known = jobSecretsMemo.get(job);
+  if (known) return known;
+  known = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const other of job.steps) {
+    for (const name of stepSecrets(other)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      known.push({ name, label: other.step.label });
+    }
+  }
+  jobSecretsMemo.set(job, known);
+  return known;
 }
 function stepSecrets(step) {
   const out = [];

@@ -6,7 +6,7 @@
 import { findTemplates, referencesOf } from '../workflow/expression';
 import { inputOf, type Permissions } from '../workflow/model';
 import type { YNode } from '../workflow/yaml';
-import type { StepInstance } from './instances';
+import type { JobInstance, StepInstance } from './instances';
 import type { AgentAction, AgentCli, BotCommand, ToolReach } from './ruleTypes';
 
 export interface SecretUse {
@@ -189,12 +189,10 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
   // runners may not grant sudo, so it is not assumed there.
   if (tools.shell === 'full' && !isSelfHosted(step)) {
     const known = new Set(secrets.map((s) => s.name));
-    for (const other of step.job.steps) {
-      for (const name of stepSecrets(other)) {
-        if (known.has(name)) continue;
-        known.add(name);
-        secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
-      }
+    for (const { name, label } of jobSecrets(step.job)) {
+      if (known.has(name)) continue;
+      known.add(name);
+      secrets.push({ name, via: `the runner's memory (used by step '${label}')`, modelKey: MODEL_KEY_NAME.test(name) });
     }
     tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
   }
@@ -226,6 +224,25 @@ function commandsInReach(step: StepInstance, action: AgentAction | undefined, ha
   const surface = action?.commandSurface;
   if (!surface || !hasToken || !step.job.triggers.some((t) => surface.events.includes(t.event))) return [];
   return surface.commands.filter((c) => c.writes.some((w) => scopes.includes('*') || scopes.includes(w)));
+}
+
+const jobSecretsMemo = new WeakMap<JobInstance, { name: string; label: string }[]>();
+
+/** Every secret the job's steps reference, each with the first step that does (computed once per job). */
+function jobSecrets(job: JobInstance): { name: string; label: string }[] {
+  let known = jobSecretsMemo.get(job);
+  if (known) return known;
+  known = [];
+  const seen = new Set<string>();
+  for (const other of job.steps) {
+    for (const name of stepSecrets(other)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      known.push({ name, label: other.step.label });
+    }
+  }
+  jobSecretsMemo.set(job, known);
+  return known;
 }
 
 /** Secrets a step references anywhere (inputs, env, script). */
