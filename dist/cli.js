@@ -20765,7 +20765,10 @@ function pointsAtThread(text, step) {
     for (const r of referencesOf(t.inner) ?? []) {
       if (THREAD_IDENTITY.test(r.path)) return { what: "the issue or pull request it is told to work on (it fetches the thread with its tools)", labelGated: false };
       const listing = picked ? null : pickedFromListing(r.path, step);
-      if (listing) picked = { what: `the issue or pull request ${listing.from} picked from a listing (it fetches the thread with its tools)`, labelGated: listing.labelGated, from: listing.from };
+      if (listing) {
+        const how = listing.passed ? "passes on from the event" : "picked from a listing";
+        picked = { what: `the issue or pull request ${listing.from} ${how} (it fetches the thread with its tools)`, labelGated: listing.labelGated, from: `${listing.from} ${how}` };
+      }
     }
   }
   return picked;
@@ -20787,6 +20790,8 @@ function pickedFromListing(path15, step) {
     const code3 = producer.step.run?.text ?? inputOf(producer.step.with, "script")?.text ?? "";
     const line = code3.split("\n").find((l) => LISTS_THREADS.test(l));
     if (line) return { from, labelGated: /\s(?:--label|-l)[=\s]|\blabels\s*:/.test(line) };
+    const given = [...producer.step.env, ...producer.step.with].map((e) => e.text).join("\n");
+    if (given.includes("${{") && findTemplates(given).some((t) => (referencesOf(t.inner) ?? []).some((r) => THREAD_IDENTITY.test(r.path)))) return { from, labelGated: false, passed: true };
   }
   return null;
 }
@@ -20794,7 +20799,7 @@ function canFetch(tools, step) {
   return tools.shell !== "none" || tools.network || tools.writesFiles && step.step.with.some((w) => /token/i.test(w.name));
 }
 function workedOnThread(step, offset, fetch) {
-  const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from} picked${fetch.labelGated ? " (by a maintainer-applied label)" : ""}` : "its prompt names the issue or pull request to work on";
+  const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from}${fetch.labelGated ? " (by a maintainer-applied label)" : ""}` : "its prompt names the issue or pull request to work on";
   return { kind: "fetch", name: "the issue or pull request its prompt points at", taints: [fetchTaint(fetch, hopAt(step.file, offset, note))], confidence: "medium" };
 }
 function withRunnerNetwork(reach) {

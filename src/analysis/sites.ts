@@ -401,8 +401,11 @@ function pointsAtThread(text: string, step: StepInstance): { what: string; label
   for (const t of findTemplates(text)) {
     for (const r of referencesOf(t.inner) ?? []) {
       if (THREAD_IDENTITY.test(r.path)) return { what: 'the issue or pull request it is told to work on (it fetches the thread with its tools)', labelGated: false };
-      const listing: { from: string; labelGated: boolean } | null = picked ? null : pickedFromListing(r.path, step);
-      if (listing) picked = { what: `the issue or pull request ${listing.from} picked from a listing (it fetches the thread with its tools)`, labelGated: listing.labelGated, from: listing.from };
+      const listing: { from: string; labelGated: boolean; passed?: boolean } | null = picked ? null : pickedFromListing(r.path, step);
+      if (listing) {
+        const how: string = listing.passed ? 'passes on from the event' : 'picked from a listing';
+        picked = { what: `the issue or pull request ${listing.from} ${how} (it fetches the thread with its tools)`, labelGated: listing.labelGated, from: `${listing.from} ${how}` };
+      }
     }
   }
   return picked;
@@ -411,7 +414,7 @@ function pointsAtThread(text: string, step: StepInstance): { what: string; label
 const LISTS_THREADS = /\bgh\s+(?:issue|pr)\s+list\b|\bgh\s+search\s+(?:issues|prs)\b|\bgh\s+api\b[^\n]*\/(?:issues|pulls)\b|\b(?:issues|pulls)\.(?:listForRepo|list)\b|\bsearch\.issuesAndPullRequests\b/;
 
 /** `steps.X.outputs.Y` / `needs.J.outputs.Y` produced by a step that lists issues or pull requests. */
-function pickedFromListing(path: string, step: StepInstance): { from: string; labelGated: boolean } | null {
+function pickedFromListing(path: string, step: StepInstance): { from: string; labelGated: boolean; passed?: boolean } | null {
   const parts = path.split('.');
   if (parts[2] !== 'outputs' || !parts[1]) return null;
   let producers: StepInstance[] = [];
@@ -427,6 +430,9 @@ function pickedFromListing(path: string, step: StepInstance): { from: string; la
     const code = producer.step.run?.text ?? inputOf(producer.step.with, 'script')?.text ?? '';
     const line = code.split('\n').find((l) => LISTS_THREADS.test(l));
     if (line) return { from, labelGated: /\s(?:--label|-l)[=\s]|\blabels\s*:/.test(line) };
+    // A step that passes the event's own issue or pull request number along (`ISSUE: ${{ github.event.issue.number }}`).
+    const given = [...producer.step.env, ...producer.step.with].map((e) => e.text).join('\n');
+    if (given.includes('${{') && findTemplates(given).some((t) => (referencesOf(t.inner) ?? []).some((r) => THREAD_IDENTITY.test(r.path)))) return { from, labelGated: false, passed: true };
   }
   return null;
 }
@@ -438,7 +444,7 @@ function canFetch(tools: ToolReach, step: StepInstance): boolean {
 
 /** An agent told to work on issue #N reads that issue, written by whoever opened it. */
 function workedOnThread(step: StepInstance, offset: number, fetch: { what: string; labelGated: boolean; from?: string }): Channel {
-  const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from} picked${fetch.labelGated ? ' (by a maintainer-applied label)' : ''}` : 'its prompt names the issue or pull request to work on';
+  const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from}${fetch.labelGated ? ' (by a maintainer-applied label)' : ''}` : 'its prompt names the issue or pull request to work on';
   return { kind: 'fetch', name: 'the issue or pull request its prompt points at', taints: [fetchTaint(fetch, hopAt(step.file, offset, note))], confidence: 'medium' };
 }
 
