@@ -20648,7 +20648,7 @@ function actionSite(step, uses, action, engine) {
   }
   channels.push(...workspaceChannels(step));
   const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values } : void 0));
-  channels.push(...toldToRead(step, uses.start, told, tools, engine, !fetch));
+  channels.push(...toldToRead(step, uses.start, told, tools, engine, false));
   const widened = gateWidener(action, step);
   const gate = action.gate;
   const actorGate = gate.kind === "write-access" && !(widened && widened.effect === "anyone" && !widened.inertWithout) ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` } : void 0;
@@ -20667,12 +20667,12 @@ function actionSite(step, uses, action, engine) {
     command: told.command
   };
 }
-function toldToRead(step, offset, told, tools, engine, checkExtra) {
+function toldToRead(step, offset, told, tools, engine, commandsInExtra) {
   if (!canFetch(tools, step)) return [];
   const out = [];
   const pointed = pointsAtThread(told.text, step);
   if (pointed) out.push(workedOnThread(step, offset, pointed));
-  const fetch = checkExtra ? runtimeFetch(told.extra) : null;
+  const fetch = commandsInExtra ? runtimeFetch(told.extra) : null;
   const read2 = fetch ?? promptRead(told.text, engine);
   if (read2) out.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(read2, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : "its prompt"} tells it to read ${read2.what}`))], confidence: "medium" });
   return out;

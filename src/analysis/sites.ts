@@ -254,7 +254,8 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
   channels.push(...workspaceChannels(step));
 
   const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values } : undefined));
-  channels.push(...toldToRead(step, uses.start, told, tools, engine, !fetch));
+  // Commands in its prompt files or slash command were read above with the prompt (`fetch`).
+  channels.push(...toldToRead(step, uses.start, told, tools, engine, false));
   const widened = gateWidener(action, step);
   const gate = action.gate;
   const actorGate: ActorGate | undefined =
@@ -282,12 +283,12 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
  * its prompt names (`#${{ github.event.issue.number }}`), commands in its prompt files or slash command
  * (`gh issue view`), or a sentence that sends it to the open issues ("List open issues and label them").
  */
-function toldToRead(step: StepInstance, offset: number, told: Instructions, tools: ToolReach, engine: TaintEngine, checkExtra: boolean): Channel[] {
+function toldToRead(step: StepInstance, offset: number, told: Instructions, tools: ToolReach, engine: TaintEngine, commandsInExtra: boolean): Channel[] {
   if (!canFetch(tools, step)) return [];
   const out: Channel[] = [];
   const pointed = pointsAtThread(told.text, step);
   if (pointed) out.push(workedOnThread(step, offset, pointed));
-  const fetch = checkExtra ? runtimeFetch(told.extra) : null;
+  const fetch = commandsInExtra ? runtimeFetch(told.extra) : null;
   const read = fetch ?? promptRead(told.text, engine);
   if (read) out.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(read, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : 'its prompt'} tells it to read ${read.what}`))], confidence: 'medium' });
   return out;
