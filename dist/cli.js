@@ -20553,9 +20553,11 @@ function apiSite(step, script, call2, github, engine) {
   };
 }
 var NO_TOOLS = { shell: "none", network: false, writesFiles: false };
+function isAgentGuardAction(uses) {
+  return /^[\w.-]+\/agent-guard(@|$)/i.test(uses.trim());
+}
 function guardActionScript(step) {
-  const uses = step.step.uses?.text ?? "";
-  if (!/^[\w.-]+\/agent-guard(@|$)/i.test(uses)) return void 0;
+  if (!isAgentGuardAction(step.step.uses?.text ?? "")) return void 0;
   if ((inputOf(step.step.with, "mode")?.text.trim() ?? "lint") !== "run") return void 0;
   const run = inputOf(step.step.with, "run")?.value;
   return run?.kind === "scalar" ? run : void 0;
@@ -21656,7 +21658,7 @@ var unresolvedRemote = {
       if (isDockerUses(text)) {
         why = { reason: "docker image actions are not analysed (there is no action.yml to follow)", failed: false };
       } else {
-        if (matchAgentAction(text)) continue;
+        if (matchAgentAction(text) || isAgentGuardAction(text)) continue;
         const ref = parseRemoteUses(text);
         if (ref && isFirstPartyAction(ref)) continue;
         why = notFollowed(ctx.remote, "action", text);

@@ -138,10 +138,14 @@ function apiSite(step: StepInstance, script: YScalar, call: ApiCall, github: Ent
 /** A model called over HTTP has no tools of its own: the script that called it holds the rest. */
 const NO_TOOLS: ToolReach = { shell: 'none', network: false, writesFiles: false };
 
+/** agent-guard's own Action: known, and its `run` input is analysed as a jailed agent. */
+export function isAgentGuardAction(uses: string): boolean {
+  return /^[\w.-]+\/agent-guard(@|$)/i.test(uses.trim());
+}
+
 /** `uses: <owner>/agent-guard@…` with `mode: run`: its `run` input is a script run in the jail. */
 function guardActionScript(step: StepInstance): YScalar | undefined {
-  const uses = step.step.uses?.text ?? '';
-  if (!/^[\w.-]+\/agent-guard(@|$)/i.test(uses)) return undefined;
+  if (!isAgentGuardAction(step.step.uses?.text ?? '')) return undefined;
   if ((inputOf(step.step.with, 'mode')?.text.trim() ?? 'lint') !== 'run') return undefined;
   const run = inputOf(step.step.with, 'run')?.value;
   return run?.kind === 'scalar' ? run : undefined;

@@ -7,6 +7,7 @@
 
 import { matchAgentAction } from '../analysis/agents';
 import { looksLikeModelKey } from '../analysis/capabilities';
+import { isAgentGuardAction } from '../analysis/sites';
 import type { JobInstance, StepInstance } from '../analysis/instances';
 import { REACH_ORDER, reachOf, TRIGGERING_ACTOR, type Reach } from '../analysis/reach';
 import type { Taint } from '../analysis/taint';
@@ -51,7 +52,7 @@ export const unresolvedRemote: Check = {
       if (isDockerUses(text)) {
         why = { reason: 'docker image actions are not analysed (there is no action.yml to follow)', failed: false };
       } else {
-        if (matchAgentAction(text)) continue;
+        if (matchAgentAction(text) || isAgentGuardAction(text)) continue;
         const ref = parseRemoteUses(text);
         if (ref && isFirstPartyAction(ref)) continue;
         why = notFollowed(ctx.remote, 'action', text);
