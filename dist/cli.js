@@ -20031,7 +20031,8 @@ function load(repo) {
           const value = front === void 0 ? void 0 : fieldText(front, dir.toolsField);
           if (value) grants.push({ as: dir.toolsAs, value });
         }
-        found = { name: `/${name}`, file: relative3, text: withoutFrontMatter(text), grants };
+        const line = dir.toolsField ? text.split("\n").findIndex((l) => l.startsWith(`${dir.toolsField}:`)) + 1 : 0;
+        found = { name: `/${name}`, file: relative3, shown: where, line: Math.max(1, line), text: withoutFrontMatter(text), grants };
         break;
       }
       commands.set(key2, found);
@@ -20673,7 +20674,7 @@ function toldToRead(step, offset, told, tools, engine, commandsInExtra) {
   if (!canFetch(tools, step)) return [];
   const out = [];
   const pointed = pointsAtThread(told.text, step);
-  if (pointed) out.push(workedOnThread(step, offset, pointed));
+  if (pointed) out.push(workedOnThread(step, offset, pointed, told.command));
   const fetch = commandsInExtra ? runtimeFetch(told.extra) : null;
   const read2 = fetch ?? promptRead(told.text, engine);
   if (read2) out.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(read2, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : "its prompt"} tells it to read ${read2.what}`))], confidence: "medium" });
@@ -20800,9 +20801,13 @@ function pickedFromListing(path15, step) {
 function canFetch(tools, step) {
   return tools.shell !== "none" || tools.network || tools.writesFiles && step.step.with.some((w) => /token/i.test(w.name));
 }
-function workedOnThread(step, offset, fetch) {
+function workedOnThread(step, offset, fetch, command2) {
   const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from}${fetch.labelGated ? " (by a maintainer-applied label)" : ""}` : "its prompt names the issue or pull request to work on";
-  return { kind: "fetch", name: "the issue or pull request its prompt points at", taints: [fetchTaint(fetch, hopAt(step.file, offset, note))], confidence: "medium" };
+  const taint = fetchTaint(fetch, hopAt(step.file, offset, note));
+  if (command2?.grants.length) {
+    taint.hops.push({ file: command2.shown, line: command2.line, column: 1, note: `it runs ${command2.name}, which allows ${command2.grants.map((g) => g.value).join(", ")}` });
+  }
+  return { kind: "fetch", name: "the issue or pull request its prompt points at", taints: [taint], confidence: "medium" };
 }
 function withRunnerNetwork(reach) {
   return reach.shell === "full" ? { ...reach, network: true } : reach;

@@ -26,7 +26,11 @@ export interface ProjectValue {
 export interface ProjectCommand {
   /** As invoked, e.g. `/dedupe`. */
   name: string;
+  /** Path from the repository root. */
   file: string;
+  /** The path as reports show it, and the line that grants tools (1 when none does). */
+  shown: string;
+  line: number;
   /** The file without its front-matter: it becomes the prompt when the command runs. */
   text: string;
   /** Tools it grants while it runs, as values of a flag. */
@@ -113,7 +117,8 @@ function load(repo: Repository): ProjectConfig {
           const value = front === undefined ? undefined : fieldText(front, dir.toolsField);
           if (value) grants.push({ as: dir.toolsAs, value });
         }
-        found = { name: `/${name}`, file: relative, text: withoutFrontMatter(text), grants };
+        const line = dir.toolsField ? text.split('\n').findIndex((l) => l.startsWith(`${dir.toolsField}:`)) + 1 : 0;
+        found = { name: `/${name}`, file: relative, shown: where, line: Math.max(1, line), text: withoutFrontMatter(text), grants };
         break;
       }
       commands.set(key, found);

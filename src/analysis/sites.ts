@@ -291,7 +291,7 @@ function toldToRead(step: StepInstance, offset: number, told: Instructions, tool
   if (!canFetch(tools, step)) return [];
   const out: Channel[] = [];
   const pointed = pointsAtThread(told.text, step);
-  if (pointed) out.push(workedOnThread(step, offset, pointed));
+  if (pointed) out.push(workedOnThread(step, offset, pointed, told.command));
   const fetch = commandsInExtra ? runtimeFetch(told.extra) : null;
   const read = fetch ?? promptRead(told.text, engine);
   if (read) out.push({ kind: 'fetch', name: 'text its prompt tells it to fetch', taints: [fetchTaint(read, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : 'its prompt'} tells it to read ${read.what}`))], confidence: 'medium' });
@@ -448,9 +448,14 @@ function canFetch(tools: ToolReach, step: StepInstance): boolean {
 }
 
 /** An agent told to work on issue #N reads that issue, written by whoever opened it. */
-function workedOnThread(step: StepInstance, offset: number, fetch: { what: string; labelGated: boolean; from?: string }): Channel {
+function workedOnThread(step: StepInstance, offset: number, fetch: { what: string; labelGated: boolean; from?: string }, command?: ProjectCommand): Channel {
   const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from}${fetch.labelGated ? ' (by a maintainer-applied label)' : ''}` : 'its prompt names the issue or pull request to work on';
-  return { kind: 'fetch', name: 'the issue or pull request its prompt points at', taints: [fetchTaint(fetch, hopAt(step.file, offset, note))], confidence: 'medium' };
+  const taint = fetchTaint(fetch, hopAt(step.file, offset, note));
+  // The tools it fetches with may come from the repository's command file: show where.
+  if (command?.grants.length) {
+    taint.hops.push({ file: command.shown, line: command.line, column: 1, note: `it runs ${command.name}, which allows ${command.grants.map((g) => g.value).join(', ')}` });
+  }
+  return { kind: 'fetch', name: 'the issue or pull request its prompt points at', taints: [taint], confidence: 'medium' };
 }
 
 /** A shell on a runner reaches the internet unless something (the guard) takes the network away. */

@@ -56,3 +56,20 @@ describe('repository fixtures', () => {
     }
   });
 });
+
+describe('what the repository configuration adds to a finding', () => {
+  it('names the command file whose front-matter granted the tools, at the line that grants them', () => {
+    const { findings } = lint({ paths: [path.join(root, 'slash-command-dedupe')] });
+    const hit = findings.find((f) => f.rule === 'agent-reads-untrusted');
+    const hop = hit?.path.find((h) => h.file.endsWith('.claude/commands/find-duplicates.md'));
+    expect(hop).toMatchObject({ line: 2, note: expect.stringContaining('Bash(gh issue comment:*)') });
+  });
+
+  it('names the composite action step the agent runs in, so the path starts in the workflow', () => {
+    const { findings } = lint({ paths: [path.join(root, 'composite-prompt-file')] });
+    const hit = findings.find((f) => f.rule === 'agent-reads-untrusted');
+    expect(hit?.file).toMatch(/run-claude\/action\.yml$/);
+    expect(hit?.path[0].file).toMatch(/\.github\/workflows\/triage\.yml$/);
+    expect(hit?.path.map((h) => h.note).join('\n')).toMatch(/runs \.\/\.github\/actions\/triage[\s\S]*runs \.\/\.github\/actions\/run-claude/);
+  });
+});
