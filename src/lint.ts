@@ -10,7 +10,8 @@ import { useExtraAgents } from './analysis/agents';
 import { TaintEngine } from './analysis/taint';
 import { CHECKS } from './checks';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
-import { EMPTY_CONFIG, globMatch, type Config } from './config';
+import { EMPTY_CONFIG, type Config } from './config';
+import { globMatch } from './glob';
 import { discover, memorySets, openRepository, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { SEVERITIES, severityRank, type Severity } from '../checks/types';
 import { ConfigError, readConfig, type Config } from '../config';
+import { globProblem } from '../glob';
 import type { RemoteResolver } from '../workflow/load';
 import { DiskCache, defaultCacheDir } from './cache';
 import { GitHubClient, GitHubError, duration, type RateLimitPolicy } from './github';
@@ -158,9 +159,13 @@ export function parseScanArgs(args: string[]): ScanArgs {
         out.org = value();
         if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(out.org)) throw new OnlineUsageError(`'${out.org}' is not an organisation or user name`);
         break;
-      case '--repo-filter':
-        out.repoFilter.push(value());
+      case '--repo-filter': {
+        const glob = value();
+        const problem = globProblem(glob);
+        if (problem) throw new OnlineUsageError(`--repo-filter: ${problem}`);
+        out.repoFilter.push(glob);
         break;
+      }
       case '--include-archived':
         out.includeArchived = true;
         break;
