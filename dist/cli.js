@@ -10259,7 +10259,6 @@ function parseRunArgs(args) {
       opts.allowProviderFetch = true;
       continue;
     }
-    if (arg === "-h" || arg === "--help") throw new GuardError("usage", RUN_USAGE);
     const eq = arg.indexOf("=");
     const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     if (!WITH_VALUE.has(flag)) {
@@ -20824,9 +20823,6 @@ init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
 var WRAP_SYNOPSIS = "usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]";
-var WRAP_USAGE = `${WRAP_SYNOPSIS}
-  prints a wrapper that runs Claude Code under \`agent-guard run\` (or installs it as DIR/claude);
-  GUARD_OPTIONs are \`agent-guard run\` options (default --provider anthropic)`;
 function shellQuote(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -20884,7 +20880,6 @@ function findRealClaude(pathEnv, exclude) {
 }
 function parseWrapArgs(args) {
   const [agent, ...rest] = args;
-  if (agent === "--help" || agent === "-h") throw new GuardError("usage", WRAP_USAGE);
   if (agent !== "claude") throw new GuardError("usage", `wrap supports claude only${agent ? `, not '${agent}'` : ""}. ${WRAP_SYNOPSIS}`);
   const out = { allowOnUntrusted: false, guardArgs: [] };
   for (let i = 0; i < rest.length; i++) {
@@ -20910,9 +20905,6 @@ function parseWrapArgs(args) {
       case "--allow-on-untrusted":
         out.allowOnUntrusted = true;
         break;
-      case "--help":
-      case "-h":
-        throw new GuardError("usage", WRAP_USAGE);
       default:
         throw new GuardError("usage", `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
     }
@@ -21164,68 +21156,9 @@ function serveShareIfWorker() {
 // src/online/command.ts
 var import_node_fs15 = __toESM(require("node:fs"));
 
-// src/online/cache.ts
-var import_node_crypto4 = __toESM(require("node:crypto"));
+// src/online/prefetch.ts
 var import_node_fs13 = __toESM(require("node:fs"));
-var import_node_os5 = __toESM(require("node:os"));
 var import_node_path10 = __toESM(require("node:path"));
-function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path10.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path10.default.resolve(env.XDG_CACHE_HOME) : import_node_path10.default.join(import_node_os5.default.homedir(), ".cache");
-  return import_node_path10.default.join(base, "agent-guard");
-}
-var DiskCache = class {
-  /** `dir` null: a cache that remembers nothing (`--no-cache`). */
-  constructor(dir, warn = () => {
-  }) {
-    this.warn = warn;
-    this.dir = dir ? import_node_path10.default.join(dir, "v1") : null;
-  }
-  warn;
-  dir;
-  warned = false;
-  hits = 0;
-  writes = 0;
-  get enabled() {
-    return this.dir !== null;
-  }
-  get(space, key2) {
-    if (!this.dir) return void 0;
-    try {
-      const stored = JSON.parse(import_node_fs13.default.readFileSync(this.file(space, key2), "utf8"));
-      if (stored.key !== key2 || stored.value === void 0) return void 0;
-      this.hits++;
-      return stored.value;
-    } catch {
-      return void 0;
-    }
-  }
-  set(space, key2, value) {
-    if (!this.dir) return;
-    const file = this.file(space, key2);
-    const tmp = `${file}.${process.pid}.${import_node_crypto4.default.randomBytes(4).toString("hex")}.tmp`;
-    try {
-      import_node_fs13.default.mkdirSync(import_node_path10.default.dirname(file), { recursive: true });
-      import_node_fs13.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs13.default.renameSync(tmp, file);
-      this.writes++;
-    } catch (err) {
-      try {
-        import_node_fs13.default.rmSync(tmp, { force: true });
-      } catch {
-      }
-      if (!this.warned) {
-        this.warned = true;
-        this.warn(`cache disabled: cannot write ${this.dir} (${err.code ?? err.message})`);
-      }
-      this.dir = null;
-    }
-  }
-  file(space, key2) {
-    const hash = import_node_crypto4.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path10.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
-  }
-};
 
 // src/online/github.ts
 var import_core = __toESM(require_dist_node8());
@@ -21592,8 +21525,6 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs14 = __toESM(require("node:fs"));
-var import_node_path11 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -21652,7 +21583,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path11.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path10.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -21748,7 +21679,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path11.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path10.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -21756,20 +21687,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path11.default.resolve(set.root, rel);
-      const inside = import_node_path11.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path11.default.isAbsolute(inside)) return null;
+      const abs = import_node_path10.default.resolve(set.root, rel);
+      const inside = import_node_path10.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path10.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs14.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs14.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs13.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs13.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path11.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path11.default.relative(set.root, abs).split(import_node_path11.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path10.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path10.default.relative(set.root, abs).split(import_node_path10.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -21780,6 +21711,198 @@ async function prefetchPaths(paths, store, maxDepth) {
     failed: results.flatMap((r) => r.failed)
   };
 }
+
+// src/help.ts
+var WIDTH = 100;
+var SEVERITY_CHOICES = "critical|high|medium|low|none";
+var ONLINE_OPTIONS = [
+  ["--no-cache", "neither read nor write the cache (~/.cache/agent-guard)"],
+  ["--on-rate-limit wait|stop", "at the API rate limit: wait for the reset or stop (default: stop in CI, wait on a terminal)"],
+  ["--max-wait SECONDS", "longest total wait for rate limits (default 900)"],
+  ["--max-depth N", `remote hops followed (default ${DEFAULT_MAX_DEPTH})`]
+];
+var GITHUB_ENV = "environment: GITHUB_TOKEN or GH_TOKEN, GITHUB_API_URL (GitHub Enterprise Server), AGENT_GUARD_CACHE_DIR";
+var HELP = {
+  lint: {
+    usage: ["agent-guard lint [PATH...] [options]"],
+    about: "Find the AI-agent steps in GitHub Actions workflows that outsider-written text can reach. PATH is a repository root, a .github folder, a workflows folder or workflow files (default: .).",
+    options: [
+      ["--format text|json|sarif|github", "report format (default text)"],
+      ["--fail-on " + SEVERITY_CHOICES, "exit 1 when a finding is at or above this severity (default high)"],
+      ["--config FILE", "config file (default .github/agent-guard.yml when present)"],
+      ["--output FILE, -o FILE", "write the report to FILE instead of standard output"],
+      ["--baseline FILE", "report only findings not recorded in FILE"],
+      ["--write-baseline FILE", "record every current finding in FILE (and exit 0)"],
+      ["--online", "follow remote actions and reusable workflows through the GitHub API"],
+      ...ONLINE_OPTIONS.map(([flag, text]) => [flag, `with --online: ${text}`])
+    ],
+    notes: [
+      "exit: 0 no finding at or above --fail-on (or nothing to lint), 1 such findings, 2 bad usage, a bad config or baseline, or no workflow could be read",
+      GITHUB_ENV
+    ]
+  },
+  scan: {
+    usage: ["agent-guard scan --org ORG [options]"],
+    about: "Lint the workflows of every repository of a GitHub organisation (or user), following remote actions and reusable workflows, and report findings per repository ranked by severity.",
+    options: [
+      ["--org ORG", "organisation or user to scan (required)"],
+      ["--repo-filter GLOB", "only repositories whose name matches (repeatable; e.g. 'api-*')"],
+      ["--include-archived", "also scan archived repositories"],
+      ["--include-forks", "also scan forks"],
+      ["--format text|json|sarif|markdown", "report format (default text; markdown is ready to paste into an issue)"],
+      ["--output FILE, -o FILE", "write the report to FILE instead of standard output"],
+      ["--fail-on " + SEVERITY_CHOICES, "exit 1 when a finding is at or above this severity (default none)"],
+      ["--config FILE", "config applied to every repository (default: each repository's own)"],
+      ...ONLINE_OPTIONS
+    ],
+    notes: ["exit: 0 done, 1 findings at or above --fail-on, 2 bad usage or the organisation could not be listed", GITHUB_ENV]
+  },
+  run: {
+    usage: ["agent-guard run [options] -- CMD [ARG...]"],
+    about: "Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.",
+    options: [
+      ["--provider NAME[=UPSTREAM_URL]", "a model provider the agent calls (repeatable): anthropic, openai, gemini, github-models, openrouter"],
+      ["--allow-host HOST[:PORT]", "let the agent reach HOST through the egress proxy, CONNECT only (repeatable)"],
+      ["--pass-env NAME", "pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)"],
+      ["--workspace rw|ro", "the agent's access to the workspace (default rw)"],
+      ["--max-requests N", "most model API requests"],
+      ["--max-tokens N", "most model tokens (input + output)"],
+      ["--audit FILE", "write every model and egress request as JSON lines to FILE"],
+      ["--timeout SECONDS", "stop the agent after SECONDS (exit 124)"],
+      ["--allow-provider-fetch", "let provider-side tools that fetch URLs through (web fetch and search, MCP servers, URL sources)"]
+    ],
+    notes: ["exit: the agent's exit code; 124 on --timeout; 125 when the guard could not set up a layer (one line says which and why)"]
+  },
+  doctor: {
+    usage: ["agent-guard doctor [--json]"],
+    about: "Say which isolation layers this machine supports, and whether `agent-guard run` can run here.",
+    options: [["--json", "the report as JSON"]],
+    notes: ["exit: 0 the guard can run here, 1 it cannot, 125 bad usage"]
+  },
+  wrap: {
+    usage: ["agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]"],
+    about: "Write a stand-in for Claude Code that runs the real one under `agent-guard run`, for actions that start Claude Code themselves (claude-code-action: give it to path_to_claude_code_executable). Without --install, print it.",
+    options: [
+      ["--install DIR", "install the wrapper as DIR/claude (outside the workspace) and print its path"],
+      ["--claude PATH", "the real Claude Code executable (default: claude on PATH)"],
+      ["--allow-on-untrusted", "keep --allow-host and --pass-env when the triggering input is outsider-controlled"],
+      ["-- GUARD_OPTION...", "`agent-guard run` options for the wrapper (default --provider anthropic)"]
+    ],
+    notes: ["exit: 0 written, 125 bad usage"]
+  },
+  action: {
+    usage: ["agent-guard action lint|run|wrap"],
+    about: "The GitHub Action's entry points (action.yml runs them): each reads its inputs from INPUT_* variables, writes outputs to GITHUB_OUTPUT and the job summary to GITHUB_STEP_SUMMARY. See README.md, Inputs.",
+    options: [],
+    notes: ["exit: as lint, run or wrap; 2 on a bad input"]
+  },
+  version: {
+    usage: ["agent-guard version"],
+    about: "Print the version.",
+    options: []
+  }
+};
+var GENERAL_HELP = {
+  usage: ["agent-guard COMMAND [options]", "agent-guard COMMAND --help"],
+  about: "Find AI-agent steps outsiders can reach (lint, scan), and run agents in a jail (run, wrap).",
+  options: [
+    ["lint [PATH...]", "find AI-agent steps outsiders can reach (default PATH: .)"],
+    ["scan --org ORG", "lint every repository of an organisation online"],
+    ["run [options] -- CMD", "run an agent in the jail"],
+    ["doctor", "what isolation this machine supports"],
+    ["wrap claude", "a Claude Code wrapper that runs it under the guard"],
+    ["action lint|run|wrap", "the GitHub Action's entry points"],
+    ["version", "print the version"]
+  ]
+};
+function formatHelp(help, heading = "options") {
+  const out = help.usage.map((u, i) => `${i === 0 ? "usage:" : "      "} ${u}`);
+  out.push("", ...wrap(help.about, WIDTH), "");
+  if (help.options.length) {
+    const width = Math.min(32, Math.max(...help.options.map(([flag]) => flag.length)));
+    out.push(`${heading}:`);
+    const hang = " ".repeat(width + 4);
+    for (const [flag, text] of help.options) {
+      const lines = wrap(text, WIDTH - hang.length).map((l) => hang + l);
+      if (flag.length > width) out.push(`  ${flag}`, ...lines);
+      else out.push(`  ${flag.padEnd(width)}  ${lines[0].trimStart()}`, ...lines.slice(1));
+    }
+    out.push("");
+  }
+  if (help.notes?.length) out.push(...help.notes.flatMap((n) => wrap(n, WIDTH)), "");
+  return out.join("\n");
+}
+function helpFor(command2) {
+  const known = command2 !== void 0 ? HELP[command2] : void 0;
+  return known ? formatHelp(known) : formatHelp(GENERAL_HELP, "commands");
+}
+function asksForHelp(args) {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+// src/online/cache.ts
+var import_node_crypto4 = __toESM(require("node:crypto"));
+var import_node_fs14 = __toESM(require("node:fs"));
+var import_node_os5 = __toESM(require("node:os"));
+var import_node_path11 = __toESM(require("node:path"));
+function defaultCacheDir(env = process.env) {
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path11.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path11.default.resolve(env.XDG_CACHE_HOME) : import_node_path11.default.join(import_node_os5.default.homedir(), ".cache");
+  return import_node_path11.default.join(base, "agent-guard");
+}
+var DiskCache = class {
+  /** `dir` null: a cache that remembers nothing (`--no-cache`). */
+  constructor(dir, warn = () => {
+  }) {
+    this.warn = warn;
+    this.dir = dir ? import_node_path11.default.join(dir, "v1") : null;
+  }
+  warn;
+  dir;
+  warned = false;
+  hits = 0;
+  writes = 0;
+  get enabled() {
+    return this.dir !== null;
+  }
+  get(space, key2) {
+    if (!this.dir) return void 0;
+    try {
+      const stored = JSON.parse(import_node_fs14.default.readFileSync(this.file(space, key2), "utf8"));
+      if (stored.key !== key2 || stored.value === void 0) return void 0;
+      this.hits++;
+      return stored.value;
+    } catch {
+      return void 0;
+    }
+  }
+  set(space, key2, value) {
+    if (!this.dir) return;
+    const file = this.file(space, key2);
+    const tmp = `${file}.${process.pid}.${import_node_crypto4.default.randomBytes(4).toString("hex")}.tmp`;
+    try {
+      import_node_fs14.default.mkdirSync(import_node_path11.default.dirname(file), { recursive: true });
+      import_node_fs14.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs14.default.renameSync(tmp, file);
+      this.writes++;
+    } catch (err) {
+      try {
+        import_node_fs14.default.rmSync(tmp, { force: true });
+      } catch {
+      }
+      if (!this.warned) {
+        this.warned = true;
+        this.warn(`cache disabled: cannot write ${this.dir} (${err.code ?? err.message})`);
+      }
+      this.dir = null;
+    }
+  }
+  file(space, key2) {
+    const hash = import_node_crypto4.default.createHash("sha256").update(key2).digest("hex");
+    return import_node_path11.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+  }
+};
 
 // src/online/report.ts
 var SCAN_FORMATS = ["text", "json", "sarif", "markdown"];
@@ -22209,26 +22332,6 @@ async function prefetchForLint(paths, flags, version, io = PROCESS_IO) {
 `);
   return result.resolver;
 }
-var SCAN_USAGE = `usage: agent-guard scan --org ORG [options]
-
-Lint the workflows of every repository of a GitHub organisation (or user), following remote actions
-and reusable workflows, and report findings per repository ranked by severity.
-
-  --org ORG               organisation or user to scan (required)
-  --repo-filter GLOB      only repositories whose name matches (repeatable; e.g. 'api-*')
-  --include-archived      also scan archived repositories
-  --include-forks         also scan forks
-  --format text|json|sarif|markdown   report format (default text; markdown is ready to paste into an issue)
-  --output FILE           write the report to FILE instead of standard output
-  --fail-on critical|high|medium|low|none   exit 1 when a finding is at or above this (default none)
-  --config FILE           agent-guard config applied to every repository
-  --no-cache              neither read nor write the cache (~/.cache/agent-guard)
-  --on-rate-limit wait|stop   on the API rate limit: wait for the reset or stop (default: stop in CI, wait on a terminal)
-  --max-wait SECONDS      longest total wait for rate limits (default 900)
-  --max-depth N           remote hops followed from a repository (default ${DEFAULT_MAX_DEPTH})
-
-Environment: GITHUB_TOKEN or GH_TOKEN (a token that can read the repositories), GITHUB_API_URL
-(GitHub Enterprise Server), AGENT_GUARD_CACHE_DIR.`;
 function parseScanArgs(args) {
   const out = { repoFilter: [], includeArchived: false, includeForks: false, format: "text", failOn: "none" };
   for (let i = 0; i < args.length; i++) {
@@ -22300,8 +22403,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
   try {
     args = parseScanArgs(rawArgs);
     if (args.help) {
-      io.stdout.write(`${SCAN_USAGE}
-`);
+      io.stdout.write(helpFor("scan"));
       return 0;
     }
     if (!args.org) throw new OnlineUsageError("scan needs --org ORG (see agent-guard scan --help)");
@@ -22385,32 +22487,14 @@ function describeOutcome(outcome) {
 
 // src/cli.ts
 var VERSION = "0.1.0";
-var USAGE = `usage: agent-guard <command> [options]
-
-commands:
-  lint [PATH...]   find AI-agent steps outsiders can reach (default PATH: .)
-      --format text|json|sarif|github   output format (default text)
-      --fail-on critical|high|medium|low|none   exit 1 at or above this severity (default high)
-      --config FILE    config file (default .github/agent-guard.yml when present)
-      --output FILE    write the report to FILE instead of standard output
-      --baseline FILE  report only findings not recorded in FILE
-      --write-baseline FILE   record every current finding in FILE (and exit 0)
-      --online         follow remote actions and reusable workflows through the GitHub API
-                       (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL; cached in ~/.cache/agent-guard)
-      --no-cache       with --online: neither read nor write the cache
-      --on-rate-limit wait|stop   with --online: at the API rate limit (default: stop in CI, wait on a terminal)
-      --max-wait SECONDS   with --online: total wait for rate limits (default 900)
-      --max-depth N        with --online: hops of remote uses: to follow (default 4)
-  scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
-  run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
-  doctor           what isolation this machine supports
-  wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
-  action lint|run|wrap   the GitHub Action's entry points (read INPUT_* variables)
-  version          print the version`;
 var UsageError = class extends Error {
 };
 async function main(argv) {
   const [command2, ...rest] = argv;
+  if (command2 !== void 0 && HELP[command2] && asksForHelp(rest)) {
+    process.stdout.write(helpFor(command2));
+    return 0;
+  }
   try {
     switch (command2) {
       case "lint":
@@ -22430,15 +22514,16 @@ async function main(argv) {
         process.stdout.write(`agent-guard ${VERSION}
 `);
         return 0;
-      case void 0:
       case "help":
       case "--help":
       case "-h":
-        process.stdout.write(`${USAGE}
-`);
-        return command2 ? 0 : 2;
+        process.stdout.write(helpFor(rest[0]));
+        return 0;
+      case void 0:
+        process.stderr.write(helpFor(void 0));
+        return 2;
       default:
-        throw new UsageError(`unknown command '${command2}'`);
+        throw new UsageError(`unknown command '${command2}' (agent-guard --help lists them)`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof OnlineUsageError) {
@@ -22494,9 +22579,6 @@ function parseLintArgs(args) {
       case "--online":
         out.online = true;
         break;
-      case "--help":
-      case "-h":
-        throw new UsageError(USAGE);
       default:
         if (parseOnlineFlag(flag, value, out)) break;
         if (flag.startsWith("-") && flag !== "-") throw new UsageError(`unknown option '${flag}'`);

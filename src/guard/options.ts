@@ -80,7 +80,6 @@ export function parseRunArgs(args: string[]): RunOptions {
       opts.allowProviderFetch = true;
       continue;
     }
-    if (arg === '-h' || arg === '--help') throw new GuardError('usage', RUN_USAGE);
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     if (!WITH_VALUE.has(flag)) {
