@@ -9153,23 +9153,23 @@ var require_picomatch2 = __commonJS({
 function escapeCell(text) {
   return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
 }
-var import_node_fs8, AuditLog;
+var import_node_fs7, AuditLog;
 var init_audit = __esm({
   "src/guard/audit.ts"() {
     "use strict";
-    import_node_fs8 = __toESM(require("node:fs"));
+    import_node_fs7 = __toESM(require("node:fs"));
     AuditLog = class {
       records = [];
       fd;
       constructor(file) {
-        if (file) this.fd = import_node_fs8.default.openSync(file, "a", 384);
+        if (file) this.fd = import_node_fs7.default.openSync(file, "a", 384);
       }
       add(record) {
         this.records.push(record);
-        if (this.fd !== void 0) import_node_fs8.default.writeSync(this.fd, JSON.stringify(record) + "\n");
+        if (this.fd !== void 0) import_node_fs7.default.writeSync(this.fd, JSON.stringify(record) + "\n");
       }
       close() {
-        if (this.fd !== void 0) import_node_fs8.default.closeSync(this.fd);
+        if (this.fd !== void 0) import_node_fs7.default.closeSync(this.fd);
         this.fd = void 0;
       }
       totals() {
@@ -9628,13 +9628,13 @@ var init_jailInit = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs9.default.existsSync(name) ? import_node_path5.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs8.default.existsSync(name) ? import_node_path5.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
     const candidate = import_node_path5.default.join(dir, name);
     try {
-      import_node_fs9.default.accessSync(candidate, import_node_fs9.default.constants.X_OK);
-      if (import_node_fs9.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs8.default.accessSync(candidate, import_node_fs8.default.constants.X_OK);
+      if (import_node_fs8.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
@@ -9647,8 +9647,8 @@ function isWithin(child, parent) {
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs9.default.realpathSync(p);
-    return import_node_fs9.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs8.default.realpathSync(p);
+    return import_node_fs8.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -9657,12 +9657,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs9.default.readlinkSync(`/proc/${pid}/exe`);
+      const exe = import_node_fs8.default.readlinkSync(`/proc/${pid}/exe`);
       if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path5.default.dirname(import_node_path5.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs9.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs8.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -9691,12 +9691,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs9.default.lstatSync(candidate);
+      stat = import_node_fs8.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs9.default.realpathSync(candidate);
+    const real = import_node_fs8.default.realpathSync(candidate);
     if (out.some((m) => isWithin(real, m))) continue;
     out.push(real);
   }
@@ -9705,7 +9705,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs9.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs8.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -9720,7 +9720,7 @@ function hostUnixSockets() {
 }
 function safeReaddir(dir) {
   try {
-    return import_node_fs9.default.readdirSync(dir);
+    return import_node_fs8.default.readdirSync(dir);
   } catch {
     return [];
   }
@@ -9734,7 +9734,7 @@ function resolveWorkspace(facts, mode, cwd) {
     if (isWithin(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs9.default.statSync(dir);
+  const st = import_node_fs8.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -9745,7 +9745,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs9.default.readFileSync(f, "utf8");
+      return import_node_fs8.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -9762,7 +9762,7 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs8.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
@@ -9778,7 +9778,7 @@ function gitConfigFiles(gitDir) {
   return out;
 }
 function installRootOf(executable) {
-  const real = import_node_fs9.default.realpathSync(executable);
+  const real = import_node_fs8.default.realpathSync(executable);
   const nm = real.lastIndexOf("/node_modules/");
   if (nm < 0) return real;
   return real.slice(0, nm) + "/node_modules";
@@ -9805,7 +9805,7 @@ function planJail(input, workspace2) {
     const root = installRootOf(program);
     makeTraversable(args, masked, root);
     args.push("--ro-bind", root, root);
-    if (program !== root && !isWithin(program, root) && import_node_fs9.default.realpathSync(program) !== program) {
+    if (program !== root && !isWithin(program, root) && import_node_fs8.default.realpathSync(program) !== program) {
       args.push("--ro-bind", program, program);
     }
   }
@@ -9816,10 +9816,10 @@ function planJail(input, workspace2) {
   if (realDir(gitDir)) {
     for (const file of gitConfigFiles(gitDir)) {
       const copy = import_node_path5.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs9.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs9.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      import_node_fs8.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs8.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs9.default.readdirSync(gitDir)) {
+    for (const entry of import_node_fs8.default.readdirSync(gitDir)) {
       if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(gitDir, entry));
     }
     if (realDir(import_node_path5.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path5.default.join(gitDir, "hooks"), import_node_path5.default.join(gitDir, "hooks"));
@@ -9833,19 +9833,19 @@ function planJail(input, workspace2) {
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs9.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs8.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "group"), ids.group, { mode: 420 });
   args.push("--ro-bind", import_node_path5.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path5.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs9.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  if (!import_node_fs8.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
   const nonce = import_node_crypto3.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
-  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path5.default.join(facts.home, f)).filter((f) => import_node_fs9.default.existsSync(f));
+  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path5.default.join(facts.home, f)).filter((f) => import_node_fs8.default.existsSync(f));
   const config = {
     nonce,
     agentUid: workspace2.agentUid,
@@ -9861,15 +9861,15 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs9.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs8.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
-      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs9.default.existsSync(d))],
+      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs8.default.existsSync(d))],
       mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds],
       allowedInRun: ["agent-guard"]
     }
   };
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
+  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
   args.push("--dir", JAIL_DIR);
   args.push("--ro-bind", import_node_path5.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
   args.push("--ro-bind", import_node_path5.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
@@ -9911,8 +9911,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid };
 }
 function makePrivateDir() {
-  const dir = import_node_fs9.default.mkdtempSync(import_node_path5.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
-  import_node_fs9.default.chmodSync(dir, 448);
+  const dir = import_node_fs8.default.mkdtempSync(import_node_path5.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
+  import_node_fs8.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -9926,13 +9926,13 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto3, import_node_fs9, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
+var import_node_child_process, import_node_crypto3, import_node_fs8, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
     import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_fs8 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
     import_node_path5 = __toESM(require("node:path"));
     init_env();
@@ -9950,7 +9950,7 @@ var init_jail = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs10.default.readFileSync(file, "utf8").trim();
+    return import_node_fs9.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -9966,8 +9966,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs10.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs10.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs9.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs9.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -10006,7 +10006,7 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs10.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs9.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const lsm = read("/sys/kernel/security/lsm");
   if (lsm) checks.push({ name: "security modules", ok: true, detail: lsm });
   const container = inContainer();
@@ -10016,11 +10016,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs10.default.mkdtempSync(import_node_path6.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs9.default.mkdtempSync(import_node_path6.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs10.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs9.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -10037,12 +10037,12 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process2, import_node_fs10, import_node_os2, import_node_path6, import_node_stream, sink;
+var import_node_child_process2, import_node_fs9, import_node_os2, import_node_path6, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_fs9 = __toESM(require("node:fs"));
     import_node_os2 = __toESM(require("node:os"));
     import_node_path6 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
@@ -11055,7 +11055,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs11.default.chmodSync(socketPath, 438);
+      import_node_fs10.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -11089,7 +11089,7 @@ async function runGuarded(opts, io) {
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs11.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs10.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
   const audit = new AuditLog(opts.auditFile);
@@ -11173,7 +11173,7 @@ async function runGuarded(opts, io) {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
-    import_node_fs11.default.rmSync(privateDir, { recursive: true, force: true });
+    import_node_fs10.default.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
@@ -11256,7 +11256,7 @@ function writeStepSummary(env, audit, exitCode) {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    import_node_fs11.default.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
+    import_node_fs10.default.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
   } catch {
   }
 }
@@ -11288,12 +11288,12 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_fs11, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
+var import_node_child_process3, import_node_fs10, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_fs10 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os3 = __toESM(require("node:os"));
     import_node_path7 = __toESM(require("node:path"));
@@ -17863,7 +17863,7 @@ function memoryReader(files) {
   return { size: (abs) => Buffer.byteLength(get(abs)), read: get, exists: (abs) => files.has(abs) };
 }
 var MEMORY_ROOT = import_node_path.default.resolve("/", "agent-guard-memory");
-function memorySets(files, errors) {
+function memorySets(files, notes = []) {
   const memory = /* @__PURE__ */ new Map();
   for (const f of files) {
     const abs = import_node_path.default.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ""));
@@ -17873,13 +17873,16 @@ function memorySets(files, errors) {
   const workflowsDir = import_node_path.default.join(MEMORY_ROOT, ".github", "workflows");
   const workflows = [...memory.keys()].filter((abs) => import_node_path.default.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
   if (!workflows.length) {
-    errors.push({ file: ".github/workflows", line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
+    notes.push(nothingToLint("the repository"));
     return [];
   }
   return [{ root: MEMORY_ROOT, files: workflows, memory }];
 }
 var WORKFLOW_EXT = /\.ya?ml$/i;
-function discover(paths, errors) {
+function nothingToLint(where) {
+  return `nothing to lint: no workflow files in ${where} (looked for .github/workflows/*.yml)`;
+}
+function discover(paths, errors, notes = [], cwd = process.cwd()) {
   const sets = [];
   for (const given of paths.length ? paths : ["."]) {
     const abs = import_node_path.default.resolve(given);
@@ -17894,22 +17897,27 @@ function discover(paths, errors) {
       sets.push({ root: guessRoot(import_node_path.default.dirname(abs)), files: [abs] });
       continue;
     }
-    const dirs = candidateWorkflowDirs(abs);
-    const files = dirs.flatMap(listYaml);
+    const dir = workflowDir(abs);
+    const files = dir ? listYaml(dir) : [];
     if (!files.length) {
-      errors.push({ file: given, line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
+      notes.push(nothingToLint(shownPath(abs, cwd)));
       continue;
     }
-    sets.push({ root: guessRoot(dirs[0]), files });
+    sets.push({ root: guessRoot(dir), files });
   }
   return sets;
 }
-function candidateWorkflowDirs(dir) {
+function shownPath(abs, cwd) {
+  const rel = import_node_path.default.relative(cwd, abs);
+  if (rel === "") return ".";
+  return rel.startsWith("..") || import_node_path.default.isAbsolute(rel) ? abs : rel.split(import_node_path.default.sep).join("/");
+}
+function workflowDir(dir) {
   const nested = import_node_path.default.join(dir, ".github", "workflows");
-  if (isDir(nested)) return [nested];
-  const inGithub = import_node_path.default.join(dir, "workflows");
-  if (import_node_path.default.basename(dir) === ".github" && isDir(inGithub)) return [inGithub];
-  return [dir];
+  if (isDir(nested)) return nested;
+  if (import_node_path.default.basename(dir) === ".github") return isDir(import_node_path.default.join(dir, "workflows")) ? import_node_path.default.join(dir, "workflows") : void 0;
+  if (import_node_fs.default.existsSync(import_node_path.default.join(dir, ".git")) || isDir(import_node_path.default.join(dir, ".github"))) return void 0;
+  return dir;
 }
 function guessRoot(dir) {
   if (import_node_path.default.basename(dir) === "workflows" && import_node_path.default.basename(import_node_path.default.dirname(dir)) === ".github") {
@@ -19323,7 +19331,7 @@ function readCommand(node, fail2) {
 }
 
 // src/action/lint.ts
-var import_node_fs7 = __toESM(require("node:fs"));
+var import_node_fs6 = __toESM(require("node:fs"));
 var import_node_path4 = __toESM(require("node:path"));
 
 // src/baseline.ts
@@ -19863,6 +19871,7 @@ function lint(options) {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
   const errors = [];
+  const notes = [];
   const findings = [];
   const kept = /* @__PURE__ */ new Map();
   const stats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
@@ -19872,7 +19881,7 @@ function lint(options) {
     users: new Set(config.trustedUsers.map((u) => u.toLowerCase())),
     bots: new Set(config.trustedBots.map((u) => u.toLowerCase()))
   };
-  for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
+  for (const set of options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd)) {
     const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
@@ -19896,7 +19905,7 @@ function lint(options) {
   stats.durationMs = Math.round(performance.now() - started);
   const sources = /* @__PURE__ */ new Map();
   for (const [file, lines] of kept) sources.set(file, sparseText(lines));
-  return { findings: dedupe2(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources };
+  return { findings: dedupe2(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes };
 }
 function keepLines(kept, file, lines, textOf2) {
   let map = kept.get(file);
@@ -19937,7 +19946,8 @@ function mergeResults(parts) {
     errors: uniqueErrors(parts.flatMap((p) => p.errors)),
     stats,
     rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
-    sources
+    sources,
+    notes: [...new Set(parts.flatMap((p) => p.notes ?? []))]
   };
 }
 function mergeSparse(a, b) {
@@ -20509,8 +20519,168 @@ function colorEnabled(isTTY, env) {
   return isTTY === true;
 }
 
-// src/guard/untrusted.ts
+// src/action/runner.ts
+var import_node_crypto2 = require("node:crypto");
 var import_node_fs5 = __toESM(require("node:fs"));
+var InputError = class extends Error {
+};
+function getInput(ctx, name) {
+  const upper = name.toUpperCase();
+  for (const key2 of [`INPUT_${upper}`, `INPUT_${upper.replace(/-/g, "_")}`]) {
+    const value = ctx.env[key2];
+    if (value !== void 0 && value.trim() !== "") return value.trim();
+  }
+  return "";
+}
+function getBooleanInput(ctx, name, fallback) {
+  const value = getInput(ctx, name);
+  if (value === "") return fallback;
+  if (["true", "True", "TRUE"].includes(value)) return true;
+  if (["false", "False", "FALSE"].includes(value)) return false;
+  throw new InputError(`input '${name}' must be true or false, not '${printable(value)}'`);
+}
+function getListInput(ctx, name) {
+  return getInput(ctx, name).split("\n").map((line) => line.replace(/(^|\s)#.*$/, "")).flatMap((line) => line.split(",")).map((item) => item.trim()).filter((item) => item !== "");
+}
+function getPositiveIntInput(ctx, name) {
+  const value = getInput(ctx, name);
+  if (value === "") return void 0;
+  if (!/^[1-9][0-9]{0,14}$/.test(value)) throw new InputError(`input '${name}' must be a positive whole number, not '${printable(value)}'`);
+  return Number(value);
+}
+function getChoiceInput(ctx, name, choices, fallback) {
+  const value = getInput(ctx, name);
+  if (value === "") return fallback;
+  if (!choices.includes(value)) {
+    throw new InputError(`input '${name}' must be one of ${choices.join(", ")}, not '${printable(value)}'`);
+  }
+  return value;
+}
+function printable(value) {
+  const flat = value.replace(/[^\x20-\x7e]/g, "?").replace(/::/g, ":\u200B:");
+  return flat.length > 80 ? `${flat.slice(0, 79)}\u2026` : flat;
+}
+function setOutputs(ctx, outputs) {
+  const file = ctx.env.GITHUB_OUTPUT;
+  if (!file) return;
+  let text = "";
+  for (const [name, value] of Object.entries(outputs)) text += fileCommand(name, value);
+  import_node_fs5.default.appendFileSync(file, text);
+}
+function fileCommand(name, value) {
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new Error(`bad output name '${name}'`);
+  let delimiter = `ghadelimiter_${(0, import_node_crypto2.randomUUID)()}`;
+  while (value.includes(delimiter)) delimiter = `ghadelimiter_${(0, import_node_crypto2.randomUUID)()}`;
+  return `${name}<<${delimiter}
+${value}
+${delimiter}
+`;
+}
+function appendSummary(ctx, markdown) {
+  const file = ctx.env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  import_node_fs5.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
+`);
+}
+function errorCommand(message) {
+  return `::error title=agent-guard::${message.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")}
+`;
+}
+function withoutInputs(env) {
+  const out = {};
+  for (const [name, value] of Object.entries(env)) if (!name.startsWith("INPUT_")) out[name] = value;
+  return out;
+}
+
+// src/action/lint.ts
+function readLintInputs(ctx) {
+  const paths = getListInput(ctx, "path").map((p) => import_node_path4.default.resolve(ctx.cwd, p));
+  for (const p of paths) if (!import_node_fs6.default.existsSync(p)) throw new InputError(`input 'path': ${relative2(ctx, p)} does not exist`);
+  const sarif = getInput(ctx, "sarif-file");
+  const config = getInput(ctx, "config");
+  const baseline = getInput(ctx, "baseline");
+  return {
+    paths: paths.length ? paths : [ctx.cwd],
+    format: getChoiceInput(ctx, "format", FORMATS, "text"),
+    failOn: getChoiceInput(ctx, "fail-on", [...SEVERITIES, "none"], "high"),
+    config: config ? import_node_path4.default.resolve(ctx.cwd, config) : void 0,
+    sarifFile: import_node_path4.default.resolve(ctx.cwd, sarif || import_node_path4.default.join(ctx.env.RUNNER_TEMP || ctx.cwd, "agent-guard.sarif")),
+    baseline: baseline ? import_node_path4.default.resolve(ctx.cwd, baseline) : void 0,
+    // Read here so that a typo fails the step instead of silently skipping the upload.
+    uploadSarif: getBooleanInput(ctx, "upload-sarif", false)
+  };
+}
+function highest(result) {
+  let worst = "none";
+  for (const f of result.findings) if (worst === "none" || severityRank(f.severity) > severityRank(worst)) worst = f.severity;
+  return worst;
+}
+function relative2(ctx, file) {
+  const rel = import_node_path4.default.relative(ctx.cwd, file);
+  return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : file;
+}
+function actionLint(ctx, toolVersion) {
+  const inputs = readLintInputs(ctx);
+  const configPath = inputs.config ?? defaultConfigPath(inputs.paths);
+  const config = configPath ? readConfig(configPath) : void 0;
+  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd });
+  let outcome;
+  let result = full;
+  if (inputs.baseline) {
+    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), ctx.cwd);
+    result = { ...full, findings: outcome.fresh };
+  }
+  const root = ctx.cwd;
+  ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
+  if (inputs.format !== "github") ctx.stdout.write(formatGithub(result, { root }));
+  import_node_fs6.default.mkdirSync(import_node_path4.default.dirname(inputs.sarifFile), { recursive: true });
+  import_node_fs6.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
+  const notes = [];
+  for (const note of full.notes ?? []) {
+    ctx.stderr.write(`agent-guard: ${note}
+`);
+    notes.push(md(note));
+  }
+  if (inputs.baseline && outcome) {
+    const note = baselineNote(relative2(ctx, inputs.baseline), outcome);
+    ctx.stderr.write(`agent-guard: ${note}
+`);
+    notes.push(`> ${md(note)}`);
+  }
+  notes.push(`SARIF: <code>${md(relative2(ctx, inputs.sarifFile))}</code>${inputs.uploadSarif ? ", uploaded to code scanning by the next step" : ""}`);
+  appendSummary(ctx, `${formatStepSummary(result)}
+${notes.join("\n\n")}
+`);
+  const worst = highest(result);
+  setOutputs(ctx, {
+    findings: String(result.findings.length),
+    "highest-severity": worst,
+    "sarif-file": inputs.sarifFile
+  });
+  const nothingRead = full.stats.workflows === 0 && full.errors.length > 0;
+  if (nothingRead) {
+    ctx.stderr.write("agent-guard: no workflow could be read; failing\n");
+    return 2;
+  }
+  if (inputs.failOn === "none") return 0;
+  const threshold = severityRank(inputs.failOn);
+  const failing = result.findings.filter((f) => severityRank(f.severity) >= threshold).length;
+  if (failing > 0) {
+    ctx.stderr.write(`agent-guard: ${failing} finding${failing === 1 ? "" : "s"} at or above fail-on: ${inputs.failOn}
+`);
+    return 1;
+  }
+  return 0;
+}
+
+// src/action/run.ts
+var import_node_path9 = __toESM(require("node:path"));
+init_command();
+init_errors();
+init_options();
+
+// src/guard/untrusted.ts
+var import_node_fs11 = __toESM(require("node:fs"));
 var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
 var WRITE_ONLY_EVENTS = /* @__PURE__ */ new Set(["push", "workflow_dispatch", "schedule"]);
 function obj(v) {
@@ -20640,7 +20810,7 @@ function readTrustDecision(env) {
   if (!file) return untrusted(event, "GITHUB_EVENT_PATH is not set, so who wrote the input cannot be checked.");
   let text;
   try {
-    text = import_node_fs5.default.readFileSync(file, "utf8");
+    text = import_node_fs11.default.readFileSync(file, "utf8");
   } catch (err) {
     return untrusted(event, `the event payload ${show(file)} cannot be read (${err.code ?? "error"}), so who wrote the input cannot be checked.`);
   }
@@ -20660,161 +20830,6 @@ function untrustedRefusal(decision, opts, allowOnUntrusted, override) {
   if (!opened.length) return void 0;
   return `refused: the input is untrusted (${decision.reason.replace(/\.$/, "")}), and ${opened.join(" and ")} would hand an agent hijacked by that input a way out or a credential; remove them, or set ${override} if you accept that`;
 }
-
-// src/action/runner.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs6 = __toESM(require("node:fs"));
-var InputError = class extends Error {
-};
-function getInput(ctx, name) {
-  const upper = name.toUpperCase();
-  for (const key2 of [`INPUT_${upper}`, `INPUT_${upper.replace(/-/g, "_")}`]) {
-    const value = ctx.env[key2];
-    if (value !== void 0 && value.trim() !== "") return value.trim();
-  }
-  return "";
-}
-function getBooleanInput(ctx, name, fallback) {
-  const value = getInput(ctx, name);
-  if (value === "") return fallback;
-  if (["true", "True", "TRUE"].includes(value)) return true;
-  if (["false", "False", "FALSE"].includes(value)) return false;
-  throw new InputError(`input '${name}' must be true or false, not '${printable(value)}'`);
-}
-function getListInput(ctx, name) {
-  return getInput(ctx, name).split("\n").map((line) => line.replace(/(^|\s)#.*$/, "")).flatMap((line) => line.split(",")).map((item) => item.trim()).filter((item) => item !== "");
-}
-function getPositiveIntInput(ctx, name) {
-  const value = getInput(ctx, name);
-  if (value === "") return void 0;
-  if (!/^[1-9][0-9]{0,14}$/.test(value)) throw new InputError(`input '${name}' must be a positive whole number, not '${printable(value)}'`);
-  return Number(value);
-}
-function getChoiceInput(ctx, name, choices, fallback) {
-  const value = getInput(ctx, name);
-  if (value === "") return fallback;
-  if (!choices.includes(value)) {
-    throw new InputError(`input '${name}' must be one of ${choices.join(", ")}, not '${printable(value)}'`);
-  }
-  return value;
-}
-function printable(value) {
-  const flat = value.replace(/[^\x20-\x7e]/g, "?").replace(/::/g, ":\u200B:");
-  return flat.length > 80 ? `${flat.slice(0, 79)}\u2026` : flat;
-}
-function setOutputs(ctx, outputs) {
-  const file = ctx.env.GITHUB_OUTPUT;
-  if (!file) return;
-  let text = "";
-  for (const [name, value] of Object.entries(outputs)) text += fileCommand(name, value);
-  import_node_fs6.default.appendFileSync(file, text);
-}
-function fileCommand(name, value) {
-  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new Error(`bad output name '${name}'`);
-  let delimiter = `ghadelimiter_${(0, import_node_crypto2.randomUUID)()}`;
-  while (value.includes(delimiter)) delimiter = `ghadelimiter_${(0, import_node_crypto2.randomUUID)()}`;
-  return `${name}<<${delimiter}
-${value}
-${delimiter}
-`;
-}
-function appendSummary(ctx, markdown) {
-  const file = ctx.env.GITHUB_STEP_SUMMARY;
-  if (!file) return;
-  import_node_fs6.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
-`);
-}
-function errorCommand(message) {
-  return `::error title=agent-guard::${message.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")}
-`;
-}
-function withoutInputs(env) {
-  const out = {};
-  for (const [name, value] of Object.entries(env)) if (!name.startsWith("INPUT_")) out[name] = value;
-  return out;
-}
-
-// src/action/lint.ts
-function readLintInputs(ctx) {
-  const paths = getListInput(ctx, "path").map((p) => import_node_path4.default.resolve(ctx.cwd, p));
-  const sarif = getInput(ctx, "sarif-file");
-  const config = getInput(ctx, "config");
-  const baseline = getInput(ctx, "baseline");
-  return {
-    paths: paths.length ? paths : [ctx.cwd],
-    format: getChoiceInput(ctx, "format", FORMATS, "text"),
-    failOn: getChoiceInput(ctx, "fail-on", [...SEVERITIES, "none"], "high"),
-    config: config ? import_node_path4.default.resolve(ctx.cwd, config) : void 0,
-    sarifFile: import_node_path4.default.resolve(ctx.cwd, sarif || import_node_path4.default.join(ctx.env.RUNNER_TEMP || ctx.cwd, "agent-guard.sarif")),
-    baseline: baseline ? import_node_path4.default.resolve(ctx.cwd, baseline) : void 0,
-    // Read here so that a typo fails the step instead of silently skipping the upload.
-    uploadSarif: getBooleanInput(ctx, "upload-sarif", false)
-  };
-}
-function highest(result) {
-  let worst = "none";
-  for (const f of result.findings) if (worst === "none" || severityRank(f.severity) > severityRank(worst)) worst = f.severity;
-  return worst;
-}
-function relative2(ctx, file) {
-  const rel = import_node_path4.default.relative(ctx.cwd, file);
-  return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : file;
-}
-function actionLint(ctx, toolVersion) {
-  const inputs = readLintInputs(ctx);
-  const configPath = inputs.config ?? defaultConfigPath(inputs.paths);
-  const config = configPath ? readConfig(configPath) : void 0;
-  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd });
-  let outcome;
-  let result = full;
-  if (inputs.baseline) {
-    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), ctx.cwd);
-    result = { ...full, findings: outcome.fresh };
-  }
-  const root = ctx.cwd;
-  ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
-  if (inputs.format !== "github") ctx.stdout.write(formatGithub(result, { root }));
-  import_node_fs7.default.mkdirSync(import_node_path4.default.dirname(inputs.sarifFile), { recursive: true });
-  import_node_fs7.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
-  const notes = [];
-  if (inputs.baseline && outcome) {
-    const note = baselineNote(relative2(ctx, inputs.baseline), outcome);
-    ctx.stderr.write(`agent-guard: ${note}
-`);
-    notes.push(`> ${md(note)}`);
-  }
-  notes.push(`SARIF: <code>${md(relative2(ctx, inputs.sarifFile))}</code>${inputs.uploadSarif ? ", uploaded to code scanning by the next step" : ""}`);
-  appendSummary(ctx, `${formatStepSummary(result)}
-${notes.join("\n\n")}
-`);
-  const worst = highest(result);
-  setOutputs(ctx, {
-    findings: String(result.findings.length),
-    "highest-severity": worst,
-    "sarif-file": inputs.sarifFile,
-    untrusted: String(readTrustDecision(ctx.env).untrusted)
-  });
-  const nothingRead = full.stats.workflows === 0 && full.errors.length > 0;
-  if (nothingRead) {
-    ctx.stderr.write("agent-guard: no workflow could be read; failing\n");
-    return 2;
-  }
-  if (inputs.failOn === "none") return 0;
-  const threshold = severityRank(inputs.failOn);
-  const failing = result.findings.filter((f) => severityRank(f.severity) >= threshold).length;
-  if (failing > 0) {
-    ctx.stderr.write(`agent-guard: ${failing} finding${failing === 1 ? "" : "s"} at or above fail-on: ${inputs.failOn}
-`);
-    return 1;
-  }
-  return 0;
-}
-
-// src/action/run.ts
-var import_node_path9 = __toESM(require("node:path"));
-init_command();
-init_errors();
-init_options();
 
 // src/guard/wrap.ts
 var import_node_fs12 = __toESM(require("node:fs"));
@@ -22592,6 +22607,7 @@ async function lintCommand(rawArgs) {
   if ((args.noCache || args.onRateLimit || args.maxWait || args.maxDepth) && !args.online) {
     throw new UsageError("--no-cache, --on-rate-limit, --max-wait and --max-depth go with --online");
   }
+  for (const given of args.paths) if (!import_node_fs16.default.existsSync(given)) throw new UsageError(`${given}: no such file or directory`);
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : void 0;
@@ -22608,6 +22624,8 @@ async function lintCommand(rawArgs) {
     process.stderr.write(`agent-guard: wrote ${all.length} finding${all.length === 1 ? "" : "s"} to baseline ${args.writeBaseline}
 `);
   }
+  for (const note of result.notes ?? []) process.stderr.write(`agent-guard: ${note}
+`);
   const toStdout = !args.output;
   const report2 = formatReport(result, args.format, {
     color: toStdout && args.format === "text" && colorEnabled(process.stdout.isTTY, process.env),

@@ -134,6 +134,7 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   if ((args.noCache || args.onRateLimit || args.maxWait || args.maxDepth) && !args.online) {
     throw new UsageError('--no-cache, --on-rate-limit, --max-wait and --max-depth go with --online');
   }
+  for (const given of args.paths) if (!fs.existsSync(given)) throw new UsageError(`${given}: no such file or directory`);
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : undefined;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : undefined;
@@ -149,6 +150,7 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
     writeBaseline(args.writeBaseline, createBaseline(all, process.cwd()));
     process.stderr.write(`agent-guard: wrote ${all.length} finding${all.length === 1 ? '' : 's'} to baseline ${args.writeBaseline}\n`);
   }
+  for (const note of result.notes ?? []) process.stderr.write(`agent-guard: ${note}\n`);
   const toStdout = !args.output;
   const report = formatReport(result, args.format, {
     color: toStdout && args.format === 'text' && colorEnabled(process.stdout.isTTY, process.env),

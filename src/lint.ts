@@ -40,6 +40,7 @@ export function lint(options: LintOptions): LintResult {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
   const errors: LintError[] = [];
+  const notes: string[] = [];
   const findings: Finding[] = [];
   const kept = new Map<string, Map<number, string>>();
   const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
@@ -50,7 +51,7 @@ export function lint(options: LintOptions): LintResult {
     bots: new Set(config.trustedBots.map((u) => u.toLowerCase())),
   };
 
-  for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
+  for (const set of options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd)) {
     const repo = openRepository(set, options.cwd, options.remote);
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
@@ -75,7 +76,7 @@ export function lint(options: LintOptions): LintResult {
   stats.durationMs = Math.round(performance.now() - started);
   const sources = new Map<string, string>();
   for (const [file, lines] of kept) sources.set(file, sparseText(lines));
-  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources };
+  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes };
 }
 
 function keepLines(kept: Map<string, Map<number, string>>, file: string, lines: number[], textOf: (file: string) => string): void {
@@ -131,6 +132,7 @@ export function mergeResults(parts: LintResult[]): LintResult {
     stats,
     rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
     sources,
+    notes: [...new Set(parts.flatMap((p) => p.notes ?? []))],
   };
 }
 

@@ -91,6 +91,25 @@ describe('agent-guard lint', () => {
     expect(run(['lint', '--online', '--max-depth', 'zero', '.']).code).toBe(2);
   });
 
+  it('passes a repository with nothing to lint with a one-line note, whichever folder is given', () => {
+    const empty = repoWith({ '.github/dependabot.yml': 'version: 2\n', 'docker-compose.yml': 'services:\n  db:\n    image: postgres\n' });
+    fs.mkdirSync(path.join(empty, '.git'));
+    for (const given of [[], ['.'], ['.github']]) {
+      const r = run(['lint', ...given], empty);
+      expect(r.code).toBe(0);
+      // The compose file and dependabot.yml are not workflows: no errors about them.
+      expect(r.stdout).not.toMatch(/error/);
+      expect(r.stderr).toBe(`agent-guard: nothing to lint: no workflow files in ${given[0] ?? '.'} (looked for .github/workflows/*.yml)\n`);
+    }
+    const json = run(['lint', '--format', 'json'], empty);
+    expect(JSON.parse(json.stdout)).toMatchObject({ findings: [], errors: [] });
+  });
+
+  it('a path that does not exist is a usage error naming it', () => {
+    const r = run(['lint', 'src/.github'], repoWith({ '.github/workflows/ci.yml': SAFE }));
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'agent-guard: src/.github: no such file or directory\n' });
+  });
+
   it('writes SARIF to --output', () => {
     const dir = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
     const out = path.join(dir, 'out.sarif');

@@ -85,4 +85,6 @@ export interface LintResult {
   rules: RuleMeta[];
   /** File text by path, for reporters that quote the offending line. */
   sources: Map<string, string>;
+  /** One-line remarks that are not errors, e.g. a folder with nothing to lint. */
+  notes?: string[];
 }
