@@ -12909,15 +12909,17 @@ function readStep(node, index2, problems) {
   const id = scalarText(mapGet(node, "id"));
   const name = scalarText(mapGet(node, "name"));
   const envNode = mapGet(node, "env");
+  const uses = asScalar(mapGet(node, "uses"));
+  const run = asScalar(mapGet(node, "run"));
   return {
     index: index2,
     node,
     id,
     name,
-    label: id ?? name ?? `#${index2 + 1}`,
+    label: id ?? name ?? stepIdentity(uses?.text, run?.text) ?? `#${index2 + 1}`,
     if: asScalar(mapGet(node, "if")),
-    uses: asScalar(mapGet(node, "uses")),
-    run: asScalar(mapGet(node, "run")),
+    uses,
+    run,
     shell: scalarText(mapGet(node, "shell")),
     with: readEntries(mapGet(node, "with"), "with", problems),
     env: envNode?.kind === "scalar" ? [] : readEntries(envNode, "env", problems),
@@ -12925,6 +12927,17 @@ function readStep(node, index2, problems) {
     workingDirectory: scalarText(mapGet(node, "working-directory")),
     continueOnError: mapGet(node, "continue-on-error")
   };
+}
+var MAX_IDENTITY = 60;
+function stepIdentity(uses, run) {
+  if (uses !== void 0 && uses.trim() !== "") return uses.trim().replace(/@[^@]*$/, "");
+  if (run === void 0) return void 0;
+  for (const raw of run.split("\n")) {
+    const line = raw.replace(/\\$/, "").replace(/\s+/g, " ").trim();
+    if (line === "" || line.startsWith("#") || /^(set|shopt) [-+]/.test(line)) continue;
+    return line.length > MAX_IDENTITY ? `${line.slice(0, MAX_IDENTITY - 1)}\u2026` : line;
+  }
+  return void 0;
 }
 function asScalar(node) {
   return node?.kind === "scalar" && node.value !== null ? node : void 0;
@@ -14330,7 +14343,12 @@ function stepLocation(step, offset) {
   return { file: step.file.path, line: pos.line, column: pos.column };
 }
 function jobAndStep(step) {
-  return { job: step.job.job.id, step: step.step.label };
+  return { job: step.job.job.id, step: step.step.label, stepAt: stepAnchor(step.file, step.step) };
+}
+var IDENTIFYING_KEYS = /* @__PURE__ */ new Set(["name", "id", "uses", "run"]);
+function stepAnchor(file, step) {
+  const lines = [step.node.start, ...step.node.pairs.filter((p) => IDENTIFYING_KEYS.has(p.key.text)).map((p) => p.key.start)].map((offset) => positionOf(file, offset).line);
+  return { file: file.path, position: step.index + 1, lines: [...new Set(lines)].sort((a, b) => a - b) };
 }
 function pathOf(site, hit, sinkNote) {
   const loc2 = siteLocation(site);
@@ -19107,7 +19125,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     line: at.line,
     column: at.column,
     job: probe.job.job.id,
-    ...kind === "action" ? { step: probe.step.label } : {},
+    ...kind === "action" ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {},
     message,
     path: path14,
     capabilities: secrets?.capabilities ?? [],
@@ -19385,7 +19403,7 @@ function countLine(result) {
   const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
   let line = `${head} in ${plural(result.stats.files, "file")}`;
   const bad = errorFileCount(result.errors);
-  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
+  if (bad > 0) line += `, errors in ${plural(bad, "file")}`;
   return line;
 }
 function repoPath(file, root) {
@@ -19469,7 +19487,7 @@ function toSarif(result, opts) {
   const fingerprints = computeFingerprints(findings, opts.root);
   const results = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
   const errors = sortErrors(result.errors);
-  const nothingRead = errors.length > 0 && errorFileCount(errors) >= result.stats.files;
+  const nothingRead = errors.length > 0 && result.stats.workflows === 0;
   const invocation = { executionSuccessful: !nothingRead };
   if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
   const driver = {
@@ -19670,6 +19688,12 @@ function entryKey(f, cwd, root) {
   const fingerprint = (0, import_node_crypto.createHash)("sha256").update(["agent-guard-baseline/v1", f.rule, file, job ?? "", step ?? "", messageWithoutLines(f.message)].join("\0")).digest("hex").slice(0, 32);
   return { rule: f.rule, file, job, step, fingerprint };
 }
+var POSITION_KEY = /^#\d+$/;
+function positionKey(f, cwd, root) {
+  if (!f.step || !f.stepAt || POSITION_KEY.test(f.step)) return void 0;
+  const old = `#${f.stepAt.position}`;
+  return entryKey({ ...f, step: old, message: f.message.split(`'${f.step}'`).join(`'${old}'`) }, cwd, root);
+}
 function cmp(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -19843,35 +19867,79 @@ function applyBaseline(findings, baseline, cwd, root = baselineRoot(cwd)) {
   }
   const fresh = [];
   const known = [];
+  let byPosition = 0;
+  const take = (k) => {
+    const slot = k && left.get([k.fingerprint, k.rule, k.file, k.job ?? "", k.step ?? ""].join("\0"));
+    if (!slot || slot.count === 0) return false;
+    slot.count--;
+    return true;
+  };
   for (const f of sortFindings(findings)) {
-    const k = entryKey(f, cwd, root);
-    const slot = left.get([k.fingerprint, k.rule, k.file, k.job ?? "", k.step ?? ""].join("\0"));
-    if (slot && slot.count > 0) {
-      slot.count--;
+    if (take(entryKey(f, cwd, root))) known.push(f);
+    else if (take(positionKey(f, cwd, root))) {
       known.push(f);
-    } else {
-      fresh.push(f);
-    }
+      byPosition++;
+    } else fresh.push(f);
   }
   const gone = [...left.values()].filter((s) => s.count > 0).map((s) => ({ ...s.entry, count: s.count }));
-  return { fresh, known, gone };
+  return { fresh, known, byPosition, gone };
 }
 function baselineNote(file, outcome) {
   const known = outcome.known.length;
   const gone = outcome.gone.reduce((n, e) => n + e.count, 0);
   let line = `baseline ${file}: ${known} known finding${known === 1 ? "" : "s"} not reported`;
   if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? "" : "s"} no longer found (fixed or changed; refresh with --write-baseline)`;
+  if (outcome.byPosition > 0) {
+    line += `, ${outcome.byPosition} matched by step position (#N, as older versions wrote; refresh with --write-baseline so inserting a step cannot unmatch them)`;
+  }
   return line;
 }
 
 // src/lint.ts
 var import_node_fs4 = __toESM(require("node:fs"));
 var import_node_path3 = __toESM(require("node:path"));
+
+// src/ignores.ts
+var INLINE_IGNORE = /#\s*agent-guard:\s*ignore\[([^\]]*)\]/g;
+function idsOn(line) {
+  const ids = [];
+  for (const m of line.matchAll(INLINE_IGNORE)) ids.push(...m[1].split(",").map((id) => id.trim()));
+  return ids;
+}
+function inlineIgnored(f, lineOf) {
+  const silences = (file, line) => idsOn(lineOf(file, line)).some((id) => id === f.rule || id === "*");
+  if (silences(f.file, f.line)) return true;
+  const at = f.stepAt;
+  if (!at) return false;
+  if (at.lines.some((l) => silences(at.file, l))) return true;
+  let above = at.lines[0] - 1;
+  if (/^\s*-\s*$/.test(lineOf(at.file, above))) above--;
+  for (; above >= 1 && /^\s*#/.test(lineOf(at.file, above)); above--) if (silences(at.file, above)) return true;
+  return false;
+}
+function badInlineIgnores(file, text) {
+  if (!text.includes("agent-guard:")) return [];
+  const errors = [];
+  text.split("\n").forEach((line, i) => {
+    for (const m of line.matchAll(INLINE_IGNORE)) {
+      const ids = m[1].split(",").map((id) => id.trim());
+      const column = (m.index ?? 0) + 1;
+      if (ids.every((id) => id === "")) errors.push({ file, line: i + 1, column, message: "agent-guard: ignore[] names no rule (give rule ids, or * for all)" });
+      for (const id of ids) {
+        if (id !== "" && id !== "*" && !RULE_IDS.includes(id)) errors.push({ file, line: i + 1, column, message: `inline ignore: ${unknownRuleMessage(id)}` });
+      }
+    }
+  });
+  return errors;
+}
+
+// src/lint.ts
 function lint(options) {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
   const errors = [];
   const notes = [];
+  const checkedIgnores = /* @__PURE__ */ new Set();
   const findings = [];
   const kept = /* @__PURE__ */ new Map();
   const stats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
@@ -19889,7 +19957,12 @@ function lint(options) {
       if (!workflow) continue;
       stats.workflows++;
       const textOf2 = (f) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf2);
+      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust);
+      for (const f of /* @__PURE__ */ new Set([workflow.file.path, ...raw.map((r) => r.stepAt?.file ?? r.file)])) {
+        if (!checkedIgnores.has(f)) errors.push(...badInlineIgnores(f, textOf2(f)));
+        checkedIgnores.add(f);
+      }
+      const found = applyConfig(raw, config, textOf2);
       for (const finding2 of found) {
         const f = detached(finding2);
         findings.push(f);
@@ -19998,7 +20071,6 @@ function dedupe2(findings) {
   }
   return [...best.values()];
 }
-var INLINE_IGNORE = /#\s*agent-guard:\s*ignore\[([^\]]*)\]/;
 function applyConfig(findings, config, textOf2) {
   const lineCache = /* @__PURE__ */ new Map();
   const lineOf = (file, line) => {
@@ -20007,8 +20079,7 @@ function applyConfig(findings, config, textOf2) {
     return lines[line - 1] ?? "";
   };
   return findings.filter((f) => {
-    const inline = INLINE_IGNORE.exec(lineOf(f.file, f.line));
-    if (inline && inline[1].split(",").some((id) => id.trim() === f.rule || id.trim() === "*")) return false;
+    if (inlineIgnored(f, lineOf)) return false;
     return !config.ignore.some(
       (ig) => (!ig.rule || ig.rule === f.rule) && (!ig.file || globMatch(ig.file, f.file)) && (!ig.job || ig.job === f.job)
     );
@@ -20106,7 +20177,7 @@ function errorAnnotation(e, root) {
       ["file", repoPath(e.file, root)],
       ["line", e.line >= 1 ? e.line : void 0],
       ["col", e.column >= 1 ? e.column : void 0],
-      ["title", `${TOOL_NAME}: could not read file`]
+      ["title", `${TOOL_NAME}: error`]
     ],
     e.message
   );
@@ -20469,7 +20540,7 @@ function findingBlock(f) {
   return out;
 }
 function errorSection(errors, budget) {
-  const out = ["### Files that could not be read", ""];
+  const out = ["### Errors", ""];
   let used = bytes(out.join("\n"));
   let shown = 0;
   for (const e of errors) {

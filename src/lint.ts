@@ -12,6 +12,7 @@ import { CHECKS } from './checks';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
 import { EMPTY_CONFIG, type Config } from './config';
 import { globMatch } from './glob';
+import { badInlineIgnores, inlineIgnored } from './ignores';
 import { discover, memorySets, openRepository, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 
@@ -41,6 +42,7 @@ export function lint(options: LintOptions): LintResult {
   const config = options.config ?? EMPTY_CONFIG;
   const errors: LintError[] = [];
   const notes: string[] = [];
+  const checkedIgnores = new Set<string>();
   const findings: Finding[] = [];
   const kept = new Map<string, Map<number, string>>();
   const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
@@ -59,7 +61,13 @@ export function lint(options: LintOptions): LintResult {
       if (!workflow) continue;
       stats.workflows++;
       const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf);
+      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust);
+      // Ignore comments are checked in the workflow and in every file a finding points into.
+      for (const f of new Set([workflow.file.path, ...raw.map((r) => r.stepAt?.file ?? r.file)])) {
+        if (!checkedIgnores.has(f)) errors.push(...badInlineIgnores(f, textOf(f)));
+        checkedIgnores.add(f);
+      }
+      const found = applyConfig(raw, config, textOf);
       for (const finding of found) {
         const f = detached(finding);
         findings.push(f);
@@ -192,8 +200,6 @@ function dedupe(findings: Finding[]): Finding[] {
   return [...best.values()];
 }
 
-const INLINE_IGNORE = /#\s*agent-guard:\s*ignore\[([^\]]*)\]/;
-
 function applyConfig(findings: Finding[], config: Config, textOf: (file: string) => string): Finding[] {
   const lineCache = new Map<string, string[]>();
   const lineOf = (file: string, line: number) => {
@@ -203,8 +209,7 @@ function applyConfig(findings: Finding[], config: Config, textOf: (file: string)
   };
   return findings
     .filter((f) => {
-      const inline = INLINE_IGNORE.exec(lineOf(f.file, f.line));
-      if (inline && inline[1].split(',').some((id) => id.trim() === f.rule || id.trim() === '*')) return false;
+      if (inlineIgnored(f, lineOf)) return false;
       return !config.ignore.some(
         (ig) => (!ig.rule || ig.rule === f.rule) && (!ig.file || globMatch(ig.file, f.file)) && (!ig.job || ig.job === f.job),
       );

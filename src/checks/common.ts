@@ -7,7 +7,9 @@ import { reachOf, REACH_ORDER, type Reach } from '../analysis/reach';
 import type { Channel, AgentSite } from '../analysis/sites';
 import type { Taint } from '../analysis/taint';
 import type { StepInstance } from '../analysis/instances';
-import type { Confidence, PathHop, Severity } from './types';
+import type { Confidence, PathHop, Severity, StepAnchor } from './types';
+import type { Step } from '../workflow/model';
+import type { SourceFile } from '../workflow/yaml';
 import { severityFor } from '../analysis/severity';
 
 export interface ReachedTaint {
@@ -55,8 +57,15 @@ export function stepLocation(step: StepInstance, offset: number): { file: string
   return { file: step.file.path, line: pos.line, column: pos.column };
 }
 
-export function jobAndStep(step: StepInstance): { job: string; step: string } {
-  return { job: step.job.job.id, step: step.step.label };
+export function jobAndStep(step: StepInstance): { job: string; step: string; stepAt: StepAnchor } {
+  return { job: step.job.job.id, step: step.step.label, stepAt: stepAnchor(step.file, step.step) };
+}
+
+const IDENTIFYING_KEYS = new Set(['name', 'id', 'uses', 'run']);
+
+export function stepAnchor(file: SourceFile, step: Step): StepAnchor {
+  const lines = [step.node.start, ...step.node.pairs.filter((p) => IDENTIFYING_KEYS.has(p.key.text)).map((p) => p.key.start)].map((offset) => positionOf(file, offset).line);
+  return { file: file.path, position: step.index + 1, lines: [...new Set(lines)].sort((a, b) => a - b) };
 }
 
 /** The path of a finding: call chain, the hops of the taint, then the sink. */

@@ -14,6 +14,7 @@ import { references, findTemplates, tryParseExpression } from '../workflow/expre
 import { effectiveWorkflowUses, type RemoteResolver } from '../workflow/load';
 import type { Entry, Step } from '../workflow/model';
 import { positionOf, type SourceFile, type YScalar } from '../workflow/yaml';
+import { stepAnchor } from './common';
 import { docsUrl, type Check } from './context';
 import type { Finding, PathHop, Severity } from './types';
 
@@ -128,7 +129,7 @@ function report(
     line: at.line,
     column: at.column,
     job: probe.job.job.id,
-    ...(kind === 'action' ? { step: probe.step.label } : {}),
+    ...(kind === 'action' ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {}),
     message,
     path,
     capabilities: secrets?.capabilities ?? [],

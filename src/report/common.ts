@@ -75,7 +75,7 @@ export function errorFileCount(errors: readonly LintError[]): number {
 
 /**
  * The closing count line shared by the text reporter and the step summary, e.g.
- * `3 findings (1 critical, 2 high) in 12 files, 1 file could not be read` or `no findings in 12 files`.
+ * `3 findings (1 critical, 2 high) in 12 files, errors in 1 file` or `no findings in 12 files`.
  */
 export function countLine(result: LintResult): string {
   const counts = countBySeverity(result.findings);
@@ -83,7 +83,7 @@ export function countLine(result: LintResult): string {
   const head = n === 0 ? 'no findings' : `${plural(n, 'finding')} (${severityBreakdown(counts)})`;
   let line = `${head} in ${plural(result.stats.files, 'file')}`;
   const bad = errorFileCount(result.errors);
-  if (bad > 0) line += `, ${plural(bad, 'file')} could not be read`;
+  if (bad > 0) line += `, errors in ${plural(bad, 'file')}`;
   return line;
 }
 

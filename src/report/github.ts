@@ -89,7 +89,7 @@ function errorAnnotation(e: LintError, root: string | undefined): string {
       ['file', repoPath(e.file, root)],
       ['line', e.line >= 1 ? e.line : undefined],
       ['col', e.column >= 1 ? e.column : undefined],
-      ['title', `${TOOL_NAME}: could not read file`],
+      ['title', `${TOOL_NAME}: error`],
     ],
     e.message,
   );

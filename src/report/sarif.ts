@@ -12,7 +12,7 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { Finding, LintError, LintResult, RuleMeta, Severity } from '../checks/types';
 import { severityRank } from '../checks/types';
-import { TOOL_NAME, TOOL_URI, errorFileCount, repoPath, sortErrors, sortFindings, sortRules } from './common';
+import { TOOL_NAME, TOOL_URI, repoPath, sortErrors, sortFindings, sortRules } from './common';
 
 export interface SarifOptions {
   toolVersion: string;
@@ -64,7 +64,8 @@ export function toSarif(result: LintResult, opts: SarifOptions): SarifLog {
   const results: Json[] = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
 
   const errors = sortErrors(result.errors);
-  const nothingRead = errors.length > 0 && errorFileCount(errors) >= result.stats.files;
+  // As the CLI's exit code: unsuccessful when there were errors and not one workflow was linted.
+  const nothingRead = errors.length > 0 && result.stats.workflows === 0;
   const invocation: { [k: string]: Json } = { executionSuccessful: !nothingRead };
   if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
 

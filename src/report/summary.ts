@@ -1,5 +1,5 @@
 // Markdown for $GITHUB_STEP_SUMMARY: headline, counts by severity and by rule, every finding in a
-// collapsible block, and the files that could not be read. Kept under GitHub's 1 MiB limit.
+// collapsible block, and the errors (files that could not be read, bad ignore comments). Kept under GitHub's 1 MiB limit.
 //
 // Escaping: workflow text (messages, notes, fixes, file names, job and step names) is rendered
 // through `md` in Markdown context (HTML-sensitive characters become entities, Markdown
@@ -190,7 +190,7 @@ function findingBlock(f: Finding): string[] {
 }
 
 function errorSection(errors: readonly LintError[], budget: number): string[] {
-  const out = ['### Files that could not be read', ''];
+  const out = ['### Errors', ''];
   let used = bytes(out.join('\n'));
   let shown = 0;
   for (const e of errors) {

@@ -191,7 +191,7 @@ describe('action lint inputs', () => {
     const broken = repoWith({ '.github/workflows/x.yml': 'on: push\njobs:\n  a: {runs-on: x, steps: [\n' });
     const b = await lintWith(broken, {});
     expect(b.code).toBe(2);
-    expect(b.stdout).toMatch(/^::error file=\.github\/workflows\/x\.yml,line=\d+,col=\d+,title=agent-guard%3A could not read file::/m);
+    expect(b.stdout).toMatch(/^::error file=\.github\/workflows\/x\.yml,line=\d+,col=\d+,title=agent-guard%3A error::/m);
   });
 });
 

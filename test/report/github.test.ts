@@ -99,7 +99,7 @@ describe('github annotations', () => {
   });
 
   it('reports errors with file and line', () => {
-    expect(lines[4]).toMatch(/^::error file=\.github\/workflows\/broken\.yml,line=3,col=1,title=agent-guard%3A could not read file::/);
+    expect(lines[4]).toMatch(/^::error file=\.github\/workflows\/broken\.yml,line=3,col=1,title=agent-guard%3A error::/);
     expect(parse(lines[4]).props.file).toBe(BROKEN);
     expect(parse(lines[4]).data).toBe('Implicit map keys need to be followed by map values');
   });
@@ -116,7 +116,7 @@ describe('github annotations', () => {
     r.errors = [{ file: 'x.yml', line: 0, column: 0, message: 'EACCES' }];
     const [f, e] = formatGithub(r).trimEnd().split('\n');
     expect(parse(f).props).toEqual({ file: TRIAGE, line: '3', endLine: '5', title: 'agent-guard untrusted-input-to-agent' });
-    expect(parse(e).props).toEqual({ file: 'x.yml', title: 'agent-guard: could not read file' });
+    expect(parse(e).props).toEqual({ file: 'x.yml', title: 'agent-guard: error' });
   });
 
   it('prints nothing when there is nothing to report', () => {

@@ -92,6 +92,7 @@ describe('SARIF validates against the official 2.1.0 schema', () => {
   it('when nothing could be read', () => {
     const r = emptyResult();
     r.stats.files = 2;
+    r.stats.workflows = 0;
     r.errors = [
       { file: 'a.yml', line: 1, column: 1, message: 'bad' },
       { file: 'b.yml', line: 0, column: 0, message: 'EACCES: permission denied' },

@@ -8,7 +8,7 @@ describe('step summary', () => {
 
   it('starts with a headline carrying the counts', () => {
     expect(out.split('\n')[0]).toBe(
-      '## ⚠️ agent-guard: 4 findings (1 critical, 1 high, 1 medium, 1 low) in 4 files, 1 file could not be read',
+      '## ⚠️ agent-guard: 4 findings (1 critical, 1 high, 1 medium, 1 low) in 4 files, errors in 1 file',
     );
     expect(formatStepSummary(emptyResult()).split('\n')[0]).toBe('## ✅ agent-guard: no findings in 12 files');
   });
@@ -45,9 +45,9 @@ describe('step summary', () => {
     expect(b.trimEnd().endsWith('</details>')).toBe(true);
   });
 
-  it('lists the files that could not be read', () => {
+  it('lists the errors', () => {
     expect(out).toContain(
-      `### Files that could not be read\n\n- <code>${BROKEN}:3:1</code>: Implicit map keys need to be followed by map values\n`,
+      `### Errors\n\n- <code>${BROKEN}:3:1</code>: Implicit map keys need to be followed by map values\n`,
     );
   });
 

@@ -87,7 +87,7 @@ describe('text report', () => {
   it('lists errors one per line and closes with the count line', () => {
     const out = text();
     expect(out).toContain(`\n${BROKEN}:3:1: error: Implicit map keys need to be followed by map values\n`);
-    expect(out.endsWith('\n4 findings (1 critical, 1 high, 1 medium, 1 low) in 4 files, 1 file could not be read\n')).toBe(true);
+    expect(out.endsWith('\n4 findings (1 critical, 1 high, 1 medium, 1 low) in 4 files, errors in 1 file\n')).toBe(true);
   });
 
   it('count line variants', () => {
@@ -102,7 +102,7 @@ describe('text report', () => {
       { file: 'a.yml', line: 2, column: 1, message: 'y' },
       { file: 'b.yml', line: 1, column: 1, message: 'z' },
     ];
-    expect(text(errs).trimEnd().split('\n').pop()).toBe('no findings in 12 files, 2 files could not be read');
+    expect(text(errs).trimEnd().split('\n').pop()).toBe('no findings in 12 files, errors in 2 files');
     const three = emptyResult();
     three.findings = [triageFinding(), triageFinding({ severity: 'high', line: 15 }), triageFinding({ severity: 'high', line: 2 })];
     expect(text(three).trimEnd().split('\n').pop()).toBe('3 findings (1 critical, 2 high) in 12 files');
