@@ -19478,14 +19478,30 @@ function toSarif(result, opts) {
     descriptors.push(ruleDescriptor(r));
   }
   const findings = sortFindings(result.findings);
+  const metaOf = new Map(rules.map((r) => [r.id, r]));
   for (const f of findings) {
-    if (!ruleIndex.has(f.rule)) {
+    if (!metaOf.has(f.rule)) {
+      const fallback = fallbackRule(f.rule, findings);
+      metaOf.set(f.rule, fallback);
       ruleIndex.set(f.rule, descriptors.length);
-      descriptors.push(ruleDescriptor(fallbackRule(f.rule, findings)));
+      descriptors.push(ruleDescriptor(fallback));
     }
   }
+  const sarifRuleId = (f) => {
+    const meta = metaOf.get(f.rule);
+    if (meta.severity === f.severity) return f.rule;
+    const id = `${f.rule}/${f.severity}`;
+    if (!ruleIndex.has(id)) {
+      ruleIndex.set(id, descriptors.length);
+      descriptors.push(ruleDescriptor(meta, f.severity));
+    }
+    return id;
+  };
   const fingerprints = computeFingerprints(findings, opts.root);
-  const results = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
+  const results = findings.map((f, i) => {
+    const id = sarifRuleId(f);
+    return sarifResult(f, id, ruleIndex.get(id), fingerprints[i], opts.root);
+  });
   const errors = sortErrors(result.errors);
   const nothingRead = errors.length > 0 && result.stats.workflows === 0;
   const invocation = { executionSuccessful: !nothingRead };
@@ -19516,16 +19532,17 @@ function formatSarif(result, opts) {
   return `${JSON.stringify(toSarif(result, opts), null, 2)}
 `;
 }
-function ruleDescriptor(r) {
+function ruleDescriptor(r, severity) {
   const plain = markdownToText(r.help).trim();
   const full = markdownToText(firstParagraph(r.help)).trim() || r.title;
   const docsNote = r.docs && !r.help.includes(r.docs);
+  const level = severity ?? r.severity;
   const d = {
-    id: r.id,
-    name: pascalCase(r.id),
-    shortDescription: { text: r.title },
+    id: severity ? `${r.id}/${severity}` : r.id,
+    name: pascalCase(severity ? `${r.id}-${severity}` : r.id),
+    shortDescription: { text: severity ? `${r.title} (${severity})` : r.title },
     fullDescription: { text: full },
-    defaultConfiguration: { level: sarifLevel(r.severity) }
+    defaultConfiguration: { level: sarifLevel(level) }
   };
   if (r.docs) d.helpUri = r.docs;
   d.help = {
@@ -19537,7 +19554,7 @@ Documentation: ${r.docs}` : ""),
 [Documentation](${r.docs})` : "")
   };
   d.properties = {
-    "security-severity": SECURITY_SEVERITY[r.severity],
+    "security-severity": SECURITY_SEVERITY[level],
     tags: ["security", "github-actions", "ai-agent"]
   };
   return d;
@@ -19561,9 +19578,9 @@ function firstParagraph(md2) {
   }
   return "";
 }
-function sarifResult(f, ruleIndex, fingerprint, root) {
+function sarifResult(f, ruleId, ruleIndex, fingerprint, root) {
   const r = {
-    ruleId: f.rule,
+    ruleId,
     ruleIndex,
     level: sarifLevel(f.severity),
     message: { text: resultMessage(f) },
@@ -19587,6 +19604,8 @@ function sarifResult(f, ruleIndex, fingerprint, root) {
     ];
   }
   const props = {
+    "security-severity": SECURITY_SEVERITY[f.severity],
+    rule: f.rule,
     severity: f.severity,
     confidence: f.confidence,
     capabilities: [...f.capabilities]

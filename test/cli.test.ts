@@ -119,6 +119,18 @@ describe('agent-guard lint', () => {
     expect(sarif.runs[0].results.length).toBeGreaterThan(0);
   });
 
+  it('SARIF fingerprints survive moved lines and an unnamed step inserted above (alerts are not reopened)', () => {
+    const prints = (text: string) => {
+      const dir = repoWith({ '.github/workflows/triage.yml': text });
+      const log = JSON.parse(run(['lint', '--format', 'sarif', '.'], dir).stdout);
+      return log.runs[0].results.map((r: { ruleId: string; partialFingerprints: Record<string, string> }) => `${r.ruleId} ${Object.values(r.partialFingerprints)[0]}`);
+    };
+    const before = prints(VULNERABLE);
+    expect(before.length).toBeGreaterThan(1);
+    const moved = `# Triage new issues.\n\n${VULNERABLE.replace('    steps:\n', '    steps:\n      - uses: actions/checkout@v4\n      - run: npm ci\n')}`;
+    expect(prints(moved)).toEqual(before);
+  });
+
   it('honours inline ignores and the config file', () => {
     const ignored = VULNERABLE.replace('--dangerously-skip-permissions', '--dangerously-skip-permissions # agent-guard: ignore[prompt-injection]');
     const dir = repoWith({ '.github/workflows/t.yml': ignored });

@@ -95,6 +95,23 @@ describe('action lint on a vulnerable repository (issue opened by a stranger)', 
   });
 });
 
+describe('action lint: code scanning shows each finding at its own severity', () => {
+  it("a medium finding of a rule that can be critical is Medium in the Security tab, not Critical", async () => {
+    const fixture = fs.readFileSync(path.join(__dirname, '../fixtures/rules/claude-action-default-gate.yml'), 'utf8');
+    const runner = simulateRunner({ event: 'push', payload: 'push.json', inputs: { 'fail-on': 'none' } });
+    await runActionInProcess('lint', runner, repoWith({ '.github/workflows/claude.yml': fixture }));
+    const log = JSON.parse(fs.readFileSync(runner.outputs()['sarif-file'], 'utf8'));
+    runner.cleanup();
+    expect(validateSarif(log)).toEqual([]);
+    const rules = log.runs[0].tool.driver.rules;
+    const shown = log.runs[0].results.map((r: { ruleIndex: number; properties: { severity: string } }) => [r.properties.severity, rules[r.ruleIndex].properties['security-severity']]);
+    expect(shown).toContainEqual(['medium', '5.5']);
+    // GitHub: 9.0 and up is Critical, 7.0 High, 4.0 Medium, below that Low.
+    const band = (score: number) => (score >= 9 ? 'critical' : score >= 7 ? 'high' : score >= 4 ? 'medium' : 'low');
+    for (const [severity, score] of shown) expect(band(Number(score))).toBe(severity);
+  });
+});
+
 describe('action lint inputs', () => {
   const vulnerable = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
   const widened = repoWith({ '.github/workflows/claude.yml': WIDENED });
