@@ -17960,6 +17960,19 @@ function listYaml(dir) {
 }
 var TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 var LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
+function enclosingRepository(dir) {
+  for (let at = import_node_path.default.resolve(dir); ; at = import_node_path.default.dirname(at)) {
+    if (import_node_fs.default.existsSync(import_node_path.default.join(at, ".git"))) return at;
+    if (import_node_path.default.dirname(at) === at) return void 0;
+  }
+}
+function reportRoot(sets, fallback) {
+  const roots = sets.filter((s) => !s.memory).map((s) => enclosingRepository(s.root) ?? s.root);
+  if (!roots.length) return import_node_path.default.resolve(fallback);
+  let common = roots[0];
+  for (const r of roots.slice(1)) while (import_node_path.default.relative(common, r).startsWith("..")) common = import_node_path.default.dirname(common);
+  return common;
+}
 function openRepository(set, cwd = process.cwd(), remote) {
   const reader = set.memory ? memoryReader(set.memory) : DISK;
   if (set.memory) cwd = set.root;
@@ -19688,13 +19701,7 @@ var BASELINE_VERSION = 1;
 var BaselineError = class extends ConfigError {
 };
 function baselineRoot(cwd) {
-  let dir = import_node_path2.default.resolve(cwd);
-  for (; ; ) {
-    if (import_node_fs3.default.existsSync(import_node_path2.default.join(dir, ".git"))) return dir;
-    const parent = import_node_path2.default.dirname(dir);
-    if (parent === dir) return import_node_path2.default.resolve(cwd);
-    dir = parent;
-  }
+  return enclosingRepository(cwd) ?? import_node_path2.default.resolve(cwd);
 }
 function relativeFile(file, cwd, root) {
   const rel = import_node_path2.default.relative(root, import_node_path2.default.resolve(cwd, file));
@@ -19968,8 +19975,11 @@ function lint(options) {
     users: new Set(config.trustedUsers.map((u) => u.toLowerCase())),
     bots: new Set(config.trustedBots.map((u) => u.toLowerCase()))
   };
-  for (const set of options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd)) {
-    const repo = openRepository(set, options.cwd, options.remote);
+  const sets = options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd);
+  const root = reportRoot(sets, options.cwd ?? process.cwd());
+  const readQuietly = (f) => readFileQuietly(import_node_path3.default.resolve(root, f));
+  for (const set of sets) {
+    const repo = openRepository(set, root, options.remote);
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
@@ -19997,7 +20007,7 @@ function lint(options) {
   stats.durationMs = Math.round(performance.now() - started);
   const sources = /* @__PURE__ */ new Map();
   for (const [file, lines] of kept) sources.set(file, sparseText(lines));
-  return { findings: dedupe2(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes };
+  return { findings: dedupe2(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes, root };
 }
 function keepLines(kept, file, lines, textOf2) {
   let map = kept.get(file);
@@ -20039,7 +20049,8 @@ function mergeResults(parts) {
     stats,
     rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
     sources,
-    notes: [...new Set(parts.flatMap((p) => p.notes ?? []))]
+    notes: [...new Set(parts.flatMap((p) => p.notes ?? []))],
+    root: parts[0]?.root
   };
 }
 function mergeSparse(a, b) {
@@ -20047,7 +20058,7 @@ function mergeSparse(a, b) {
   const y = b.split("\n");
   return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => x[i] || y[i] || "").join("\n");
 }
-function readQuietly(file) {
+function readFileQuietly(file) {
   try {
     return import_node_fs4.default.readFileSync(file, "utf8");
   } catch {
@@ -20717,10 +20728,10 @@ function actionLint(ctx, toolVersion) {
   let outcome;
   let result = full;
   if (inputs.baseline) {
-    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), ctx.cwd);
+    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), full.root ?? ctx.cwd);
     result = { ...full, findings: outcome.fresh };
   }
-  const root = ctx.cwd;
+  const root = full.root ?? ctx.cwd;
   ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
   if (inputs.format !== "github") ctx.stdout.write(formatGithub(result, { root }));
   import_node_fs6.default.mkdirSync(import_node_path4.default.dirname(inputs.sarifFile), { recursive: true });
@@ -22704,13 +22715,13 @@ async function lintCommand(rawArgs) {
   let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
   const all = result.findings;
   if (args.baseline) {
-    const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());
+    const outcome = applyBaseline(all, readBaseline(args.baseline), result.root ?? process.cwd());
     process.stderr.write(`agent-guard: ${baselineNote(args.baseline, outcome)}
 `);
     result = { ...result, findings: outcome.fresh };
   }
   if (args.writeBaseline) {
-    writeBaseline(args.writeBaseline, createBaseline(all, process.cwd()));
+    writeBaseline(args.writeBaseline, createBaseline(all, result.root ?? process.cwd()));
     process.stderr.write(`agent-guard: wrote ${all.length} finding${all.length === 1 ? "" : "s"} to baseline ${args.writeBaseline}
 `);
   }
@@ -22720,7 +22731,7 @@ async function lintCommand(rawArgs) {
   const report2 = formatReport(result, args.format, {
     color: toStdout && args.format === "text" && colorEnabled(process.stdout.isTTY, process.env),
     toolVersion: VERSION,
-    root: process.cwd()
+    root: result.root ?? process.cwd()
   });
   if (args.output) writeOutput(args.output, report2);
   else process.stdout.write(report2);

@@ -18,6 +18,7 @@ import type { Finding } from './checks/types';
 import { ConfigError } from './config';
 import { sortFindings } from './report/common';
 import { messageWithoutLines } from './report/sarif';
+import { enclosingRepository } from './workflow/load';
 
 export const BASELINE_VERSION = 1;
 
@@ -43,13 +44,7 @@ export class BaselineError extends ConfigError {}
  * else `cwd`. So the same baseline works whichever folder of the repository lint runs from.
  */
 export function baselineRoot(cwd: string): string {
-  let dir = path.resolve(cwd);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, '.git'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve(cwd);
-    dir = parent;
-  }
+  return enclosingRepository(cwd) ?? path.resolve(cwd);
 }
 
 function relativeFile(file: string, cwd: string, root: string): string {

@@ -142,12 +142,12 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
   const all = result.findings;
   if (args.baseline) {
-    const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());
+    const outcome = applyBaseline(all, readBaseline(args.baseline), result.root ?? process.cwd());
     process.stderr.write(`agent-guard: ${baselineNote(args.baseline, outcome)}\n`);
     result = { ...result, findings: outcome.fresh };
   }
   if (args.writeBaseline) {
-    writeBaseline(args.writeBaseline, createBaseline(all, process.cwd()));
+    writeBaseline(args.writeBaseline, createBaseline(all, result.root ?? process.cwd()));
     process.stderr.write(`agent-guard: wrote ${all.length} finding${all.length === 1 ? '' : 's'} to baseline ${args.writeBaseline}\n`);
   }
   for (const note of result.notes ?? []) process.stderr.write(`agent-guard: ${note}\n`);
@@ -155,7 +155,7 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   const report = formatReport(result, args.format, {
     color: toStdout && args.format === 'text' && colorEnabled(process.stdout.isTTY, process.env),
     toolVersion: VERSION,
-    root: process.cwd(),
+    root: result.root ?? process.cwd(),
   });
   if (args.output) writeOutput(args.output, report);
   else process.stdout.write(report);

@@ -13,7 +13,7 @@ import { severityRank, type Finding, type LintError, type LintResult, type LintS
 import { EMPTY_CONFIG, type Config } from './config';
 import { globMatch } from './glob';
 import { badInlineIgnores, inlineIgnored } from './ignores';
-import { discover, memorySets, openRepository, type RemoteResolver, type Repository } from './workflow/load';
+import { discover, memorySets, openRepository, reportRoot, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 
 type LoadedRules = ReturnType<typeof loadRules>;
@@ -53,8 +53,12 @@ export function lint(options: LintOptions): LintResult {
     bots: new Set(config.trustedBots.map((u) => u.toLowerCase())),
   };
 
-  for (const set of options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd)) {
-    const repo = openRepository(set, options.cwd, options.remote);
+  const sets = options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd);
+  const root = reportRoot(sets, options.cwd ?? process.cwd());
+  // Reported paths are relative to `root`; files are read back through it.
+  const readQuietly = (f: string) => readFileQuietly(path.resolve(root, f));
+  for (const set of sets) {
+    const repo = openRepository(set, root, options.remote);
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
@@ -84,7 +88,7 @@ export function lint(options: LintOptions): LintResult {
   stats.durationMs = Math.round(performance.now() - started);
   const sources = new Map<string, string>();
   for (const [file, lines] of kept) sources.set(file, sparseText(lines));
-  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes };
+  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes, root };
 }
 
 function keepLines(kept: Map<string, Map<number, string>>, file: string, lines: number[], textOf: (file: string) => string): void {
@@ -141,6 +145,7 @@ export function mergeResults(parts: LintResult[]): LintResult {
     rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
     sources,
     notes: [...new Set(parts.flatMap((p) => p.notes ?? []))],
+    root: parts[0]?.root,
   };
 }
 
@@ -151,7 +156,7 @@ function mergeSparse(a: string, b: string): string {
   return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => x[i] || y[i] || '').join('\n');
 }
 
-function readQuietly(file: string): string {
+function readFileQuietly(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {

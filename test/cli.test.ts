@@ -110,6 +110,21 @@ describe('agent-guard lint', () => {
     expect(r).toEqual({ code: 2, stdout: '', stderr: 'agent-guard: src/.github: no such file or directory\n' });
   });
 
+  it('shows repository-relative paths in every format, wherever it runs from', () => {
+    const repo = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
+    fs.mkdirSync(path.join(repo, '.git'));
+    const where = { fromRoot: [repo, '.'], fromGithub: [path.join(repo, '.github'), '.'], fromOutside: [path.dirname(repo), repo] };
+    for (const [cwd, target] of Object.values(where)) {
+      const json = JSON.parse(run(['lint', '--format', 'json', target], cwd).stdout);
+      const files = json.findings.flatMap((f: { file: string; path: { file: string }[] }) => [f.file, ...f.path.map((h) => h.file)]);
+      expect(new Set(files)).toEqual(new Set(['.github/workflows/triage.yml']));
+      expect(run(['lint', target], cwd).stdout.split('\n')[0]).toBe('.github/workflows/triage.yml');
+      const sarif = JSON.parse(run(['lint', '--format', 'sarif', target], cwd).stdout);
+      expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toEqual({ uri: '.github/workflows/triage.yml', uriBaseId: '%SRCROOT%' });
+      expect(run(['lint', '--format', 'github', target], cwd).stdout).toMatch(/^::error file=\.github\/workflows\/triage\.yml,/);
+    }
+  });
+
   it('writes SARIF to --output', () => {
     const dir = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
     const out = path.join(dir, 'out.sarif');

@@ -60,11 +60,11 @@ export function actionLint(ctx: ActionContext, toolVersion: string): number {
   let outcome: BaselineOutcome | undefined;
   let result = full;
   if (inputs.baseline) {
-    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), ctx.cwd);
+    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), full.root ?? ctx.cwd);
     result = { ...full, findings: outcome.fresh };
   }
 
-  const root = ctx.cwd;
+  const root = full.root ?? ctx.cwd;
   ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
   // Annotations on the offending lines, whatever the log format (unless the log already is them).
   if (inputs.format !== 'github') ctx.stdout.write(formatGithub(result, { root }));

@@ -97,4 +97,6 @@ export interface LintResult {
   sources: Map<string, string>;
   /** One-line remarks that are not errors, e.g. a folder with nothing to lint. */
   notes?: string[];
+  /** Absolute folder the reported paths are relative to (the repository root). */
+  root?: string;
 }

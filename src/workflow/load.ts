@@ -211,6 +211,29 @@ function listYaml(dir: string): string[] {
 const TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 const LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
 
+/** The git repository (a folder holding `.git`) that `dir` is in, if any. */
+export function enclosingRepository(dir: string): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (fs.existsSync(path.join(at, '.git'))) return at;
+    if (path.dirname(at) === at) return undefined;
+  }
+}
+
+/**
+ * The folder reported paths are relative to: the repository the inputs are in (the enclosing git
+ * repository, else the folder that holds `.github`), so every format shows `.github/workflows/x.yml`
+ * wherever lint runs from, as GitHub, code scanning and baselines want. Inputs in several
+ * repositories are shown relative to the folder that holds them all, which keeps them apart.
+ */
+export function reportRoot(sets: InputSet[], fallback: string): string {
+  const roots = sets.filter((s) => !s.memory).map((s) => enclosingRepository(s.root) ?? s.root);
+  if (!roots.length) return path.resolve(fallback);
+  let common = roots[0];
+  for (const r of roots.slice(1)) while (path.relative(common, r).startsWith('..')) common = path.dirname(common);
+  return common;
+}
+
+/** `cwd` is the folder paths are shown relative to (see {@link reportRoot}). */
 export function openRepository(set: InputSet, cwd = process.cwd(), remote?: RemoteResolver): Repository {
   const reader = set.memory ? memoryReader(set.memory) : DISK;
   if (set.memory) cwd = set.root; // in-memory files are shown relative to their repository
