@@ -14634,6 +14634,7 @@ var templateInjection = {
             message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reach.how}.`,
             path: [...step.job.via, ...taint.hops],
             capabilities: capabilityList(caps),
+            holder: "step",
             fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.'
           });
         }
@@ -14667,7 +14668,7 @@ var aiOutputUnsafe = {
           const reach2 = reachOfStep();
           if (reach2.level === "none") continue;
           const caps = shellCapabilities(step);
-          findings.push(finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)));
+          findings.push({ ...finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)), holder: "step" });
         }
       }
       const decides = step.step.run && MERGE.test(step.step.run.text) || MERGE.test(step.step.with.map((w) => w.text).join("\n"));
@@ -14751,6 +14752,7 @@ var poisonedWorkspace = {
           message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
           path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: "a later step executes or publishes the workspace" }],
           capabilities: capabilityList(caps),
+          holder: "step",
           fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
         });
       }
@@ -18980,6 +18982,7 @@ var untrustedCheckout = {
         message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.how}.`,
         path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: "runs code the pull request controls" }],
         capabilities: capabilityList(caps),
+        holder: "step",
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
       });
     }
@@ -19142,6 +19145,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     message,
     path: path14,
     capabilities: secrets?.capabilities ?? [],
+    holder: "step",
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
 }
@@ -19446,7 +19450,7 @@ function splitLines(text) {
 function wrap(text, width) {
   const out = [];
   for (const para of text.split("\n")) {
-    const words = para.split(/[ \t]+/).filter((w) => w !== "");
+    const words = unbreakable(para.split(/[ \t]+/).filter((w) => w !== ""));
     if (words.length === 0) {
       out.push("");
       continue;
@@ -19464,6 +19468,46 @@ function wrap(text, width) {
   }
   while (out.length > 1 && out[out.length - 1] === "") out.pop();
   return out;
+}
+function unbreakable(words) {
+  const out = [];
+  let open = false;
+  for (const w of words) {
+    if (open) out[out.length - 1] += ` ${w}`;
+    else out.push(w);
+    if ((w.match(/`/g)?.length ?? 0) % 2 === 1) open = !open;
+  }
+  return out;
+}
+function groupByStep(sorted) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const f of sorted) {
+    const key2 = [f.file, f.job ?? "", f.step ?? ""].join("\0");
+    const group = groups.get(key2);
+    if (group) group.push(f);
+    else groups.set(key2, [f]);
+  }
+  return [...groups.values()];
+}
+function holdsLabel(f) {
+  return f.holder === "step" ? "step holds" : "agent holds";
+}
+function capitalised(s) {
+  return s ? `${s[0].toUpperCase()}${s.slice(1)}` : s;
+}
+function holdingKey(f) {
+  return `${holdsLabel(f)}\0${f.capabilities.join("\0")}`;
+}
+function fixesOf(group) {
+  const fixes = /* @__PURE__ */ new Map();
+  for (const f of group) {
+    const fix = f.fix.trim();
+    if (fix === "") continue;
+    const rules = fixes.get(fix) ?? [];
+    if (!rules.includes(f.rule)) rules.push(f.rule);
+    fixes.set(fix, rules);
+  }
+  return fixes;
 }
 
 // src/report/sarif.ts
@@ -19630,7 +19674,7 @@ function sarifResult(f, ruleId, ruleIndex, fingerprint, root) {
 }
 function resultMessage(f) {
   const parts = [f.message.trim()];
-  if (f.capabilities.length > 0) parts.push(`The agent holds: ${f.capabilities.join(", ")}.`);
+  if (f.capabilities.length > 0) parts.push(`The ${holdsLabel(f)}: ${f.capabilities.join(", ")}.`);
   if (f.fix.trim() !== "") parts.push(`Fix: ${f.fix.trim()}`);
   return parts.join("\n\n");
 }
@@ -20196,7 +20240,7 @@ function annotationBody(f, root) {
     out.push("Path:");
     for (const h of f.path) out.push(`  \u21B3 ${repoPath(h.file, root)}:${h.line}:${h.column} ${h.note}`);
   }
-  if (f.capabilities.length > 0) out.push(`Agent holds: ${f.capabilities.join(", ")}`);
+  if (f.capabilities.length > 0) out.push(`${capitalised(holdsLabel(f))}: ${f.capabilities.join(", ")}`);
   if (f.fix.trim() !== "") out.push(`Fix: ${f.fix.trim()}`);
   return out.join("\n");
 }
@@ -20244,6 +20288,7 @@ function jsonFinding(f) {
     path: f.path.map(jsonHop),
     related: (f.related ?? []).map(jsonHop),
     capabilities: [...f.capabilities],
+    holder: f.holder ?? "agent",
     fix: f.fix
   };
 }
@@ -20289,15 +20334,16 @@ function formatText(result, opts = {}) {
     return lineCache.get(file);
   };
   let currentFile;
-  for (const f of sortFindings(result.findings)) {
-    if (f.file !== currentFile) {
+  for (const group of groupByStep(sortFindings(result.findings))) {
+    const file = group[0].file;
+    if (file !== currentFile) {
       if (currentFile !== void 0) out.push("");
-      currentFile = f.file;
-      out.push(paint("1;4", sanitizeTerminal(oneLine(f.file))));
+      currentFile = file;
+      out.push(paint("1;4", sanitizeTerminal(oneLine(file))));
     } else {
       out.push("");
     }
-    out.push(...renderFinding(f, linesOf(f.file), paint));
+    out.push(...renderGroup(group, linesOf(file), paint));
   }
   const errors = sortErrors(result.errors);
   if (errors.length > 0) {
@@ -20319,7 +20365,35 @@ function loc(file, line, column) {
 function renderError(e, paint) {
   return `${loc(e.file, e.line, e.column)}: ${paint("1;31", "error")}: ${sanitizeTerminal(oneLine(e.message).trim())}`;
 }
-function renderFinding(f, lines, paint) {
+function renderGroup(group, lines, paint) {
+  const out = [];
+  const holdings = new Set(group.map(holdingKey));
+  group.forEach((f, i) => {
+    out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : []));
+    if (holdings.size > 1) out.push(...renderHolding(f, paint));
+  });
+  const first = group[0];
+  if (first.job !== void 0 || first.step !== void 0) {
+    const where = [];
+    if (first.job !== void 0) where.push(`job ${sanitizeTerminal(oneLine(first.job))}`);
+    if (first.step !== void 0) where.push(`step ${sanitizeTerminal(oneLine(first.step))}`);
+    out.push(`${INDENT}${paint("2", `in ${where.join(", ")}`)}`);
+  }
+  if (holdings.size === 1) out.push(...renderHolding(first, paint));
+  const fixes = fixesOf(group);
+  for (const [fix, rules] of fixes) out.push(...labelled(fixes.size > 1 ? `fix (${rules.join(", ")})` : "fix", sanitizeTerminal(fix), paint));
+  return out;
+}
+function renderHolding(f, paint) {
+  if (f.capabilities.length === 0) return [];
+  return labelled(holdsLabel(f), f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(", "), paint);
+}
+function sharedHops(a, b) {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n].file === b[n].file && a[n].line === b[n].line && a[n].column === b[n].column && a[n].note === b[n].note) n++;
+  return n;
+}
+function renderFinding(f, lines, paint, previousPath) {
   const out = [];
   const [first, ...rest] = sanitizeTerminal(f.message).split("\n");
   out.push(
@@ -20335,13 +20409,9 @@ function renderFinding(f, lines, paint) {
     out.push(`  ${paint("34", `${num} |`)} ${snip.text}`);
     out.push(`  ${paint("34", `${pad} |`)} ${" ".repeat(snip.caret)}${paint(`1;${SEVERITY_STYLE[f.severity].replace(/^1;/, "")}`, snip.marker)}`);
   }
-  if (f.job !== void 0 || f.step !== void 0) {
-    const where = [];
-    if (f.job !== void 0) where.push(`job ${sanitizeTerminal(oneLine(f.job))}`);
-    if (f.step !== void 0) where.push(`step ${sanitizeTerminal(oneLine(f.step))}`);
-    out.push(`${INDENT}${paint("2", `in ${where.join(", ")}`)}`);
-  }
-  for (const hop of f.path) {
+  const shared = Math.min(sharedHops(f.path, previousPath), f.path.length - 1);
+  if (shared >= 2) out.push(`  ${paint("35", "\u21B3")} ${paint("2", `(the first ${shared} hops as above)`)}`);
+  for (const hop of shared >= 2 ? f.path.slice(shared) : f.path) {
     const note = sanitizeTerminal(hop.note).split("\n");
     out.push(`  ${paint("35", "\u21B3")} ${loc(hop.file, hop.line, hop.column)} ${note[0]}`);
     for (const l of note.slice(1)) out.push(`${INDENT}${l}`);
@@ -20349,11 +20419,7 @@ function renderFinding(f, lines, paint) {
   for (const hop of f.related ?? []) {
     out.push(`  ${paint("35", "+")} ${loc(hop.file, hop.line, hop.column)} ${sanitizeTerminal(oneLine(hop.note))}`);
   }
-  if (f.capabilities.length > 0) {
-    out.push(...labelled("agent holds", f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(", "), paint));
-  }
   if (f.confidence !== "high") out.push(`${INDENT}${paint("2", `confidence: ${f.confidence}`)}`);
-  if (f.fix.trim() !== "") out.push(...labelled("fix", sanitizeTerminal(f.fix), paint));
   return out;
 }
 function labelled(label, text, paint) {
@@ -20465,6 +20531,9 @@ function md(s, breaks = false) {
 function code(s) {
   return `<code>${md(s)}</code>`;
 }
+function mdWithCode(s, breaks = false) {
+  return s.split(/(`[^`\n]+`)/).map((part, i) => i % 2 === 1 ? code(part.slice(1, -1)) : md(part, breaks)).join("");
+}
 function docsLink(url) {
   if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return "";
   return `[docs](${url.replace(/\(/g, "%28").replace(/\)/g, "%29").replace(/\|/g, "%7C")})`;
@@ -20502,13 +20571,13 @@ function formatStepSummary(result, opts = {}) {
     body.push("### Findings", "");
     budget -= bytes("### Findings\n\n");
     let shown = 0;
-    for (const f of findings) {
-      const block = findingBlock(f).join("\n");
-      const size = bytes(block) + 1;
-      if (size > budget) break;
-      body.push(block);
-      budget -= size;
-      shown++;
+    for (const group of groupByStep(findings)) {
+      const block = groupBlock(group, budget);
+      if (!block) break;
+      body.push(block.text);
+      budget -= bytes(block.text) + 1;
+      shown += block.shown;
+      if (block.shown < group.length) break;
     }
     if (shown < findings.length) {
       const more = findings.length - shown;
@@ -20547,27 +20616,68 @@ function ruleTable(findings, rules) {
   }
   return out;
 }
-function findingBlock(f) {
-  const firstLine = clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
-  const out = [
-    "<details>",
-    `<summary><strong>${f.severity}</strong> <code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLine)}</summary>`,
-    ""
-  ];
-  const where = [`${code(`${f.file}:${f.line}:${f.column}`)}`];
-  if (f.job !== void 0) where.push(`job ${code(f.job)}`);
-  if (f.step !== void 0) where.push(`step ${code(f.step)}`);
-  out.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
-  out.push(`**Message:** ${md(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
-  if (f.path.length > 0) {
-    const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
-    if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
-    out.push(`**Path:** ${hops.join(" \u2192 ")}`, "");
+function groupBlock(group, budget) {
+  const first = group[0];
+  const where = [`${code(`${first.file}:${first.line}:${first.column}`)}`];
+  if (first.job !== void 0) where.push(`job ${code(first.job)}`);
+  if (first.step !== void 0) where.push(`step ${code(first.step)}`);
+  const holdings = new Set(group.map(holdingKey));
+  const tail = [];
+  if (holdings.size === 1) tail.push(...holdingLines(first));
+  const fixes = fixesOf(group);
+  for (const [fix, rules2] of fixes) {
+    const label = fixes.size > 1 ? `**Fix** (${rules2.map((r) => code(r)).join(", ")}):` : "**Fix:**";
+    tail.push(`${label} ${mdWithCode(clip(fix, MAX_FIX), true)}`, "");
   }
-  if (f.capabilities.length > 0) out.push(`**Agent holds:** ${f.capabilities.map((c) => code(c)).join(", ")}`, "");
-  if (f.fix.trim() !== "") out.push(`**Fix:** ${md(clip(f.fix.trim(), MAX_FIX), true)}`, "");
-  out.push("</details>", "");
-  return out;
+  tail.push("</details>", "");
+  if (group.length === 1) {
+    const f = first;
+    const lines = [summaryLine(f.severity, `<code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLineOf(f))}`), ""];
+    lines.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
+    lines.push(`**Message:** ${mdWithCode(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
+    if (f.path.length > 0) lines.push(`**Path:** ${pathText(f)}`, "");
+    const text = [...lines, ...tail].join("\n");
+    return bytes(text) + 1 <= budget ? { text, shown: 1 } : void 0;
+  }
+  const rules = [...new Set(group.map((f) => f.rule))].map((r) => `<code>${html(r)}</code>`).join(", ");
+  const stepName = first.step !== void 0 ? ` in step <code>${html(first.step)}</code>` : "";
+  const head = [summaryLine(first.severity, `${group.length} findings${stepName} <code>${html(`${first.file}:${first.line}`)}</code> ${rules}`), ""];
+  head.push(`**Where:** ${where.join(", ")}`, "");
+  const fixed = bytes([...head, ...tail].join("\n")) + 2;
+  let left = budget - fixed;
+  const entries = [];
+  let shown = 0;
+  for (const f of group) {
+    const entry = [
+      `**${f.severity}** ${code(f.rule)} ${code(`${f.file}:${f.line}:${f.column}`)} ${mdWithCode(clip(f.message.trim(), MAX_MESSAGE), true)}` + (f.confidence !== "high" ? ` (confidence: ${f.confidence})` : ""),
+      ""
+    ];
+    if (f.path.length > 0) entry.push(`**Path:** ${pathText(f)}`, "");
+    if (holdings.size > 1) entry.push(...holdingLines(f));
+    const size = bytes(entry.join("\n")) + 1;
+    if (size > left) break;
+    entries.push(...entry);
+    left -= size;
+    shown++;
+  }
+  if (shown === 0) return void 0;
+  return { text: [...head, ...entries, ...tail].join("\n"), shown };
+}
+function summaryLine(severity, rest) {
+  return `<details>
+<summary><strong>${severity}</strong> ${rest}</summary>`;
+}
+function firstLineOf(f) {
+  return clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
+}
+function pathText(f) {
+  const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
+  if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
+  return hops.join(" \u2192 ");
+}
+function holdingLines(f) {
+  if (f.capabilities.length === 0) return [];
+  return [`**${capitalised(holdsLabel(f))}:** ${f.capabilities.map((c) => code(c)).join(", ")}`, ""];
 }
 function errorSection(errors, budget) {
   const out = ["### Errors", ""];

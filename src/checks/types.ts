@@ -51,6 +51,8 @@ export interface Finding extends Location {
   related?: PathHop[];
   /** What the agent holds at the sink, e.g. `secret:NPM_TOKEN`, `permission:contents:write`, `shell`. */
   capabilities: string[];
+  /** Who holds `capabilities`: the agent (when absent), or a step that is no agent (a script, an action). */
+  holder?: 'agent' | 'step';
   /** Concrete edits that remove the finding. */
   fix: string;
 }

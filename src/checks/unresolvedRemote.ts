@@ -133,6 +133,7 @@ function report(
     message,
     path,
     capabilities: secrets?.capabilities ?? [],
+    holder: 'step',
     fix: why.failed
       ? `${/rate limit/.test(why.reason) ? 'Run again once the rate limit resets (or with `--on-rate-limit wait`)' : 'Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)'}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.`
       : 'Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`.',

@@ -129,11 +129,14 @@ export function splitLines(text: string): string[] {
   return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
-/** Greedy word wrap. Existing newlines are kept as hard breaks; over-long words are not split. */
+/**
+ * Greedy word wrap. Existing newlines are kept as hard breaks; over-long words are not split, and
+ * neither is a `code span`: it stays on one line, so it can be copied and pasted as it is.
+ */
 export function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   for (const para of text.split('\n')) {
-    const words = para.split(/[ \t]+/).filter((w) => w !== '');
+    const words = unbreakable(para.split(/[ \t]+/).filter((w) => w !== ''));
     if (words.length === 0) {
       out.push('');
       continue;
@@ -152,4 +155,58 @@ export function wrap(text: string, width: number): string[] {
   // Drop trailing blank lines a trailing newline would leave.
   while (out.length > 1 && out[out.length - 1] === '') out.pop();
   return out;
+}
+
+/** Words joined back together where they sit inside one backtick code span. */
+function unbreakable(words: string[]): string[] {
+  const out: string[] = [];
+  let open = false;
+  for (const w of words) {
+    if (open) out[out.length - 1] += ` ${w}`;
+    else out.push(w);
+    if ((w.match(/`/g)?.length ?? 0) % 2 === 1) open = !open;
+  }
+  return out;
+}
+
+/**
+ * Findings grouped by the step they are in (file, job, step), in the order of each group's first
+ * finding: a step's findings share what is held there and usually the fix, said once.
+ */
+export function groupByStep(sorted: readonly Finding[]): Finding[][] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of sorted) {
+    const key = [f.file, f.job ?? '', f.step ?? ''].join('\0');
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
+  }
+  return [...groups.values()];
+}
+
+/** `agent holds` or `step holds`: who holds a finding's capabilities. */
+export function holdsLabel(f: Finding): string {
+  return f.holder === 'step' ? 'step holds' : 'agent holds';
+}
+
+export function capitalised(s: string): string {
+  return s ? `${s[0].toUpperCase()}${s.slice(1)}` : s;
+}
+
+/** What makes two findings' holdings the same: who holds and what. */
+export function holdingKey(f: Finding): string {
+  return `${holdsLabel(f)}\0${f.capabilities.join('\0')}`;
+}
+
+/** The distinct fixes of a group, each with the rules it is for, in order. */
+export function fixesOf(group: readonly Finding[]): Map<string, string[]> {
+  const fixes = new Map<string, string[]>();
+  for (const f of group) {
+    const fix = f.fix.trim();
+    if (fix === '') continue;
+    const rules = fixes.get(fix) ?? [];
+    if (!rules.includes(f.rule)) rules.push(f.rule);
+    fixes.set(fix, rules);
+  }
+  return fixes;
 }

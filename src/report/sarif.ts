@@ -16,7 +16,7 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { Finding, LintError, LintResult, RuleMeta, Severity } from '../checks/types';
 import { severityRank } from '../checks/types';
-import { TOOL_NAME, TOOL_URI, repoPath, sortErrors, sortFindings, sortRules } from './common';
+import { TOOL_NAME, TOOL_URI, holdsLabel, repoPath, sortErrors, sortFindings, sortRules } from './common';
 
 export interface SarifOptions {
   toolVersion: string;
@@ -229,7 +229,7 @@ function sarifResult(f: Finding, ruleId: string, ruleIndex: number, fingerprint:
 
 function resultMessage(f: Finding): string {
   const parts = [f.message.trim()];
-  if (f.capabilities.length > 0) parts.push(`The agent holds: ${f.capabilities.join(', ')}.`);
+  if (f.capabilities.length > 0) parts.push(`The ${holdsLabel(f)}: ${f.capabilities.join(', ')}.`);
   if (f.fix.trim() !== '') parts.push(`Fix: ${f.fix.trim()}`);
   return parts.join('\n\n');
 }

@@ -74,7 +74,12 @@ describe('action lint on a vulnerable repository (issue opened by a stranger)', 
     expect(summary).toMatch(/\| <code>prompt-injection<\/code>[^\n]*\| critical \| 1 \|/);
     expect(summary).toMatch(/\| <code>template-injection<\/code>[^\n]*\| critical \| 1 \|/);
     expect(summary).toContain('**Path:** <code>.github/workflows/triage.yml:10:');
-    expect(summary).toMatch(/\*\*Fix:\*\* [^\n]*agent-guard run --provider anthropic/);
+    // One block for the step; each rule's fix said once, its commands as code.
+    expect(summary.match(/<details>/g)).toHaveLength(1);
+    expect(summary).toMatch(/\*\*Fix\*\* \(<code>prompt-injection<\/code>\): [^\n]*<code>agent-guard run --provider anthropic -- claude \.\.\.<\/code>/);
+    expect(summary).not.toContain('\\`');
+    // The template injection is about the script, not the agent.
+    expect(summary).toMatch(/\*\*Step holds:\*\*/);
     expect(summary).toContain('SARIF: <code>');
   });
 

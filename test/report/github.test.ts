@@ -1,4 +1,4 @@
-import { annotationCommand, escapeData, escapeProperty, formatGithub } from '../../src/report/github';
+import { annotationBody, annotationCommand, escapeData, escapeProperty, formatGithub } from '../../src/report/github';
 import { BROKEN, REVIEW, TRIAGE, emptyResult, makeResult, triageFinding } from './fixtures';
 
 /** Parse a workflow command line the way the runner does. */
@@ -63,6 +63,8 @@ describe('github annotations', () => {
     expect(body).toContain(`  ↳ ${TRIAGE}:3:3 issues: anyone with a GitHub account can open an issue`);
     expect(body).toContain(`  ↳ ${TRIAGE}:14:39 github.event.issue.title is interpolated into \`prompt\``);
     expect(body).toContain('Agent holds: secret:ANTHROPIC_API_KEY, permission:contents:write');
+    // A finding about a plain script says the step holds it.
+    expect(annotationBody(triageFinding({ holder: 'step', capabilities: ['shell:full'] })).split('\n')).toContain('Step holds: shell:full');
     expect(body[body.length - 1]).toBe(`Fix: ${triageFinding().fix}`);
   });
 

@@ -160,6 +160,45 @@ describe('text report', () => {
     expect(text(r)).not.toContain(' | ');
   });
 
+  it("says a step's holdings, place and fix once for all its findings, and folds the path they share", () => {
+    const r = emptyResult();
+    const base = triageFinding();
+    const hops = [...base.path.slice(0, 1), { file: TRIAGE, line: 5, column: 3, note: 'read as env TITLE' }];
+    r.findings = [
+      triageFinding({ path: [...hops, { file: TRIAGE, line: 14, column: 39, note: 'sink one' }] }),
+      triageFinding({ column: 60, path: [...hops, { file: TRIAGE, line: 14, column: 60, note: 'sink two' }] }),
+    ];
+    r.sources = makeResult().sources;
+    const out = text(r);
+    const count = (s: string) => out.split('\n').filter((l) => l.startsWith(s)).length;
+    expect(count(`${TRIAGE}:14:`)).toBe(2);
+    expect(count('    agent holds: ')).toBe(1);
+    expect(count('    fix: ')).toBe(1);
+    expect(count('    in job triage, step claude')).toBe(1);
+    expect(out).toContain('  ↳ (the first 2 hops as above)\n  ↳ ' + `${TRIAGE}:14:60 sink two\n`);
+    // Group order: both findings, then where, holdings and fix.
+    expect(out.indexOf('sink two')).toBeLessThan(out.indexOf('    in job triage'));
+  });
+
+  it('labels each fix with its rules when a step has several, and says "step holds" for a finding about no agent', () => {
+    const r = emptyResult();
+    r.findings = [triageFinding(), triageFinding({ rule: 'template-injection', column: 60, holder: 'step', capabilities: ['shell:full'], fix: 'Use env.' })];
+    const out = text(r);
+    expect(out).toContain('    fix (untrusted-input-to-agent): Move the title');
+    expect(out).toContain('    fix (template-injection): Use env.\n');
+    expect(out).toContain('    agent holds: secret:ANTHROPIC_API_KEY');
+    expect(out).toContain('    step holds: shell:full\n');
+  });
+
+  it('never breaks a line inside a `code` span, so commands can be copied', () => {
+    const r = emptyResult();
+    const gate = "`if: contains(fromJSON('[\"OWNER\",\"MEMBER\",\"COLLABORATOR\"]'), github.event.issue.author_association)`";
+    r.findings = [triageFinding({ fix: `Gate the job on who wrote the text: ${gate}. Then run it in the jail: \`agent-guard run --provider anthropic -- claude ...\`.` })];
+    const out = text(r);
+    expect(out.split('\n').some((l) => l.includes(gate))).toBe(true);
+    expect(out.split('\n').some((l) => l.includes('`agent-guard run --provider anthropic -- claude ...`'))).toBe(true);
+  });
+
   it('shows confidence only when it is not high', () => {
     const out = text();
     expect(out).toContain('    confidence: medium\n');
