@@ -21219,7 +21219,28 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
   if (maxRequests !== void 0) args.push("--max-requests", String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, "max-tokens");
   if (maxTokens !== void 0) args.push("--max-tokens", String(maxTokens));
+  const timeout = getPositiveIntInput(ctx, "timeout");
+  if (timeout !== void 0) args.push("--timeout", String(timeout));
+  const audit = auditFile(ctx);
+  if (audit) args.push("--audit", audit);
   return args;
+}
+var DEFAULT_AUDIT_NAME = "agent-guard-audit.jsonl";
+function auditFile(ctx) {
+  const input = getInput(ctx, "audit");
+  if (input === "false") return void 0;
+  const given = input === "true" ? "" : input;
+  const temp = ctx.env.RUNNER_TEMP;
+  if (!given && !temp) return void 0;
+  const file = import_node_path9.default.resolve(ctx.cwd, given || import_node_path9.default.join(temp, DEFAULT_AUDIT_NAME));
+  for (const workspace2 of [ctx.cwd, ctx.env.GITHUB_WORKSPACE]) {
+    if (!workspace2) continue;
+    const rel = import_node_path9.default.relative(import_node_path9.default.resolve(workspace2), file);
+    if (!rel.startsWith("..") && !import_node_path9.default.isAbsolute(rel)) {
+      throw new InputError(`input 'audit': ${file} is inside the workspace, where the agent could rewrite it; name a file under $RUNNER_TEMP, or leave it empty`);
+    }
+  }
+  return file;
 }
 function trustSummary(decision) {
   const verdict = decision.untrusted ? "untrusted (outsider-controlled)" : "trusted";
@@ -21269,7 +21290,7 @@ async function actionRun(ctx) {
     ctx.stderr.write(`${audit.summaryLine(exitCode)}
 `);
     appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
-    setOutputs(ctx, { "exit-code": String(exitCode) });
+    setOutputs(ctx, { "exit-code": String(exitCode), ...opts.auditFile ? { "audit-file": opts.auditFile } : {} });
     return exitCode;
   } catch (err) {
     return fail(ctx, guardFailure(err));
@@ -21292,7 +21313,8 @@ function actionWrap(ctx, self) {
     const target = installWrapper(import_node_path9.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
-    setOutputs(ctx, { "claude-wrapper": target });
+    const audit = prepared.options.auditFile;
+    setOutputs(ctx, { "claude-wrapper": target, ...audit ? { "audit-file": audit } : {} });
     appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.
 `);
     return 0;

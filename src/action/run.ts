@@ -46,7 +46,36 @@ export function guardArgsFromInputs(ctx: ActionContext, defaultProviders: string
   if (maxRequests !== undefined) args.push('--max-requests', String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, 'max-tokens');
   if (maxTokens !== undefined) args.push('--max-tokens', String(maxTokens));
+  const timeout = getPositiveIntInput(ctx, 'timeout');
+  if (timeout !== undefined) args.push('--timeout', String(timeout));
+  const audit = auditFile(ctx);
+  if (audit) args.push('--audit', audit);
   return args;
+}
+
+/** Where the audit goes when the `audit` input names no file: kept out of the agent's reach. */
+export const DEFAULT_AUDIT_NAME = 'agent-guard-audit.jsonl';
+
+/**
+ * The audit file: the `audit` input (a path; `false` for none), else (`true`, or empty)
+ * `$RUNNER_TEMP/agent-guard-audit.jsonl`.
+ * Never inside the workspace: the agent can write there and would rewrite its own record.
+ */
+export function auditFile(ctx: ActionContext): string | undefined {
+  const input = getInput(ctx, 'audit');
+  if (input === 'false') return undefined;
+  const given = input === 'true' ? '' : input;
+  const temp = ctx.env.RUNNER_TEMP;
+  if (!given && !temp) return undefined;
+  const file = path.resolve(ctx.cwd, given || path.join(temp!, DEFAULT_AUDIT_NAME));
+  for (const workspace of [ctx.cwd, ctx.env.GITHUB_WORKSPACE]) {
+    if (!workspace) continue;
+    const rel = path.relative(path.resolve(workspace), file);
+    if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+      throw new InputError(`input 'audit': ${file} is inside the workspace, where the agent could rewrite it; name a file under $RUNNER_TEMP, or leave it empty`);
+    }
+  }
+  return file;
 }
 
 export function trustSummary(decision: TrustDecision): string {
@@ -96,7 +125,7 @@ export async function actionRun(ctx: ActionContext): Promise<number> {
     const { exitCode, audit } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
     ctx.stderr.write(`${audit.summaryLine(exitCode)}\n`);
     appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
-    setOutputs(ctx, { 'exit-code': String(exitCode) });
+    setOutputs(ctx, { 'exit-code': String(exitCode), ...(opts.auditFile ? { 'audit-file': opts.auditFile } : {}) });
     return exitCode;
   } catch (err) {
     return fail(ctx, guardFailure(err));
@@ -119,7 +148,8 @@ export function actionWrap(ctx: ActionContext, self: { node: string; guard: stri
     if (refusal) return fail(ctx, refusal);
     const target = installWrapper(path.join(temp, 'agent-guard'), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard\n`);
-    setOutputs(ctx, { 'claude-wrapper': target });
+    const audit = prepared.options.auditFile;
+    setOutputs(ctx, { 'claude-wrapper': target, ...(audit ? { 'audit-file': audit } : {}) });
     appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.\n`);
     return 0;
   } catch (err) {
