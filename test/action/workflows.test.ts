@@ -119,7 +119,7 @@ describe("this repository's workflows", () => {
     const runs = (job: string) => ci.jobs[job].steps.map((s: { run?: string }) => s.run ?? '').join('\n');
     expect(runs('test')).toMatch(/npm ci[\s\S]*npm test/);
     expect(ci.jobs.test.steps.find((s: { env?: Record<string, string> }) => s.env?.AGENT_GUARD_E2E === '1')).toBeDefined();
-    expect(runs('dist')).toMatch(/npm run build[\s\S]*git diff --quiet -- dist\/[\s\S]*exit 1/);
+    expect(runs('dist')).toMatch(/npm run bundle[\s\S]*git diff --quiet -- dist\/[\s\S]*exit 1/);
     expect(runs('actionlint')).toContain('node scripts/actionlint.mjs');
   });
 
