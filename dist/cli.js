@@ -14365,7 +14365,8 @@ function fixFor(site, hit) {
   const lines = [];
   const event = hit?.reach.trigger?.event;
   const obj2 = gateObject(event);
-  if (hit && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
+  const c = site.capabilities;
+  if (hit && !c.jailed && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
     if (obj2) {
       lines.push(
         `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj2}.author_association)\`.`
@@ -14377,9 +14378,10 @@ function fixFor(site, hit) {
   const w = site.gateWidenedBy;
   if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
   if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
-  const c = site.capabilities;
   if (c.jailed) {
-    lines.push("The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).");
+    lines.push(
+      "The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe)."
+    );
   }
   if (c.writeScopes.length || c.idToken) {
     lines.push("Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent's output (a JSON schema, an allowlist of labels) and do the writes.");
@@ -14398,7 +14400,7 @@ function fixFor(site, hit) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
     }
   }
-  if (hit && (hit.channel.kind === "prompt" || hit.channel.kind === "script" || hit.channel.kind === "env")) {
+  if (hit && !c.jailed && (hit.channel.kind === "prompt" || hit.channel.kind === "script" || hit.channel.kind === "env")) {
     lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
   }
   return lines.join(" ");
@@ -19499,15 +19501,38 @@ function holdingKey(f) {
   return `${holdsLabel(f)}\0${f.capabilities.join("\0")}`;
 }
 function fixesOf(group) {
-  const fixes = /* @__PURE__ */ new Map();
+  const byFix = /* @__PURE__ */ new Map();
   for (const f of group) {
     const fix = f.fix.trim();
     if (fix === "") continue;
-    const rules = fixes.get(fix) ?? [];
+    const rules = byFix.get(fix) ?? [];
     if (!rules.includes(f.rule)) rules.push(f.rule);
-    fixes.set(fix, rules);
+    byFix.set(fix, rules);
   }
-  return fixes;
+  const fixes = [...byFix];
+  if (fixes.length === 1) return [[null, fixes[0][0]]];
+  const sentenced = fixes.map(([fix, rules]) => ({ rules, sentences: sentences(fix) }));
+  const everywhere = sentenced[0].sentences.filter((s) => sentenced.every((f) => f.sentences.includes(s)));
+  const out = [];
+  if (everywhere.length) out.push([null, everywhere.join(" ")]);
+  for (const f of sentenced) {
+    const own = f.sentences.filter((s) => !everywhere.includes(s));
+    if (own.length) out.push([f.rules, own.join(" ")]);
+  }
+  return out;
+}
+function sentences(text) {
+  const out = [];
+  let current = [];
+  for (const word of unbreakable(text.split(/\s+/).filter((w) => w !== ""))) {
+    current.push(word);
+    if (/[.!?]`?\)?$/.test(word) && !/^(e\.g|i\.e)\.$/.test(word)) {
+      out.push(current.join(" "));
+      current = [];
+    }
+  }
+  if (current.length) out.push(current.join(" "));
+  return out;
 }
 
 // src/report/sarif.ts
@@ -20380,8 +20405,7 @@ function renderGroup(group, lines, paint) {
     out.push(`${INDENT}${paint("2", `in ${where.join(", ")}`)}`);
   }
   if (holdings.size === 1) out.push(...renderHolding(first, paint));
-  const fixes = fixesOf(group);
-  for (const [fix, rules] of fixes) out.push(...labelled(fixes.size > 1 ? `fix (${rules.join(", ")})` : "fix", sanitizeTerminal(fix), paint));
+  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(rules ? `fix (${rules.join(", ")})` : "fix", sanitizeTerminal(fix), paint));
   return out;
 }
 function renderHolding(f, paint) {
@@ -20624,9 +20648,8 @@ function groupBlock(group, budget) {
   const holdings = new Set(group.map(holdingKey));
   const tail = [];
   if (holdings.size === 1) tail.push(...holdingLines(first));
-  const fixes = fixesOf(group);
-  for (const [fix, rules2] of fixes) {
-    const label = fixes.size > 1 ? `**Fix** (${rules2.map((r) => code(r)).join(", ")}):` : "**Fix:**";
+  for (const [rules2, fix] of fixesOf(group)) {
+    const label = rules2 ? `**Fix** (${rules2.map((r) => code(r)).join(", ")}):` : "**Fix:**";
     tail.push(`${label} ${mdWithCode(clip(fix, MAX_FIX), true)}`, "");
   }
   tail.push("</details>", "");

@@ -89,7 +89,10 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   const lines: string[] = [];
   const event = hit?.reach.trigger?.event;
   const obj = gateObject(event);
-  if (hit && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
+  const c = site.capabilities;
+  // A jailed agent that outsiders reach is usually the point (a triage bot reads strangers' issues):
+  // gating it would stop it working, and what is left to fix is what its output can steer.
+  if (hit && !c.jailed && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
     if (obj) {
       lines.push(
         `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`,
@@ -101,9 +104,10 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   const w = site.gateWidenedBy;
   if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
   if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
-  const c = site.capabilities;
   if (c.jailed) {
-    lines.push('The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).');
+    lines.push(
+      'The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe).',
+    );
   }
   if (c.writeScopes.length || c.idToken) {
     lines.push('Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent\'s output (a JSON schema, an allowlist of labels) and do the writes.');
@@ -123,7 +127,7 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.action.cli} ...\`.`);
     }
   }
-  if (hit && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
+  if (hit && !c.jailed && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
     lines.push('Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.');
   }
   return lines.join(' ');

@@ -198,15 +198,43 @@ export function holdingKey(f: Finding): string {
   return `${holdsLabel(f)}\0${f.capabilities.join('\0')}`;
 }
 
-/** The distinct fixes of a group, each with the rules it is for, in order. */
-export function fixesOf(group: readonly Finding[]): Map<string, string[]> {
-  const fixes = new Map<string, string[]>();
+/**
+ * A group's fix, said once: the sentences every finding's fix has (rules `null`), then what only
+ * some have, with their rules. Two rules' fixes often share most of their advice.
+ */
+export function fixesOf(group: readonly Finding[]): [rules: string[] | null, text: string][] {
+  const byFix = new Map<string, string[]>();
   for (const f of group) {
     const fix = f.fix.trim();
     if (fix === '') continue;
-    const rules = fixes.get(fix) ?? [];
+    const rules = byFix.get(fix) ?? [];
     if (!rules.includes(f.rule)) rules.push(f.rule);
-    fixes.set(fix, rules);
+    byFix.set(fix, rules);
   }
-  return fixes;
+  const fixes = [...byFix];
+  if (fixes.length === 1) return [[null, fixes[0][0]]];
+  const sentenced = fixes.map(([fix, rules]) => ({ rules, sentences: sentences(fix) }));
+  const everywhere = sentenced[0].sentences.filter((s) => sentenced.every((f) => f.sentences.includes(s)));
+  const out: [string[] | null, string][] = [];
+  if (everywhere.length) out.push([null, everywhere.join(' ')]);
+  for (const f of sentenced) {
+    const own = f.sentences.filter((s) => !everywhere.includes(s));
+    if (own.length) out.push([f.rules, own.join(' ')]);
+  }
+  return out;
+}
+
+/** Sentences of a fix: split after a full stop, never inside a `code` span. */
+function sentences(text: string): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  for (const word of unbreakable(text.split(/\s+/).filter((w) => w !== ''))) {
+    current.push(word);
+    if (/[.!?]`?\)?$/.test(word) && !/^(e\.g|i\.e)\.$/.test(word)) {
+      out.push(current.join(' '));
+      current = [];
+    }
+  }
+  if (current.length) out.push(current.join(' '));
+  return out;
 }

@@ -190,9 +190,8 @@ function groupBlock(group: readonly Finding[], budget: number): { text: string; 
   const holdings = new Set(group.map(holdingKey));
   const tail: string[] = [];
   if (holdings.size === 1) tail.push(...holdingLines(first));
-  const fixes = fixesOf(group);
-  for (const [fix, rules] of fixes) {
-    const label = fixes.size > 1 ? `**Fix** (${rules.map((r) => code(r)).join(', ')}):` : '**Fix:**';
+  for (const [rules, fix] of fixesOf(group)) {
+    const label = rules ? `**Fix** (${rules.map((r) => code(r)).join(', ')}):` : '**Fix:**';
     tail.push(`${label} ${mdWithCode(clip(fix, MAX_FIX), true)}`, '');
   }
   tail.push('</details>', '');

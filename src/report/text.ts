@@ -100,8 +100,7 @@ function renderGroup(group: Finding[], lines: string[] | undefined, paint: Paint
     out.push(`${INDENT}${paint('2', `in ${where.join(', ')}`)}`);
   }
   if (holdings.size === 1) out.push(...renderHolding(first, paint));
-  const fixes = fixesOf(group);
-  for (const [fix, rules] of fixes) out.push(...labelled(fixes.size > 1 ? `fix (${rules.join(', ')})` : 'fix', sanitizeTerminal(fix), paint));
+  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(rules ? `fix (${rules.join(', ')})` : 'fix', sanitizeTerminal(fix), paint));
   return out;
 }
 
