@@ -17,7 +17,8 @@ jobs:
   triage:
     runs-on: ubuntu-latest
     steps:
-      - run: claude -p "Triage: \${{ github.event.issue.title }}" --dangerously-skip-permissions
+      - run: |
+          claude -p "Triage: \${{ github.event.issue.title }}" --dangerously-skip-permissions
         env:
           ANTHROPIC_API_KEY: \${{ secrets.ANTHROPIC_API_KEY }}
 `;
@@ -50,7 +51,7 @@ describe('installing agent-guard pinned to a commit', () => {
     expect(sha).toMatch(/^[0-9a-f]{40}$/);
     const r = spawnSync('npx', ['--yes', `git+file://${clone}#${sha}`, 'lint', '.'], { cwd: repo, encoding: 'utf8', env: npmEnv, timeout: 120_000 });
     expect({ code: r.status, stderr: r.status === 1 ? '' : r.stderr }).toEqual({ code: 1, stderr: '' });
-    expect(r.stdout).toMatch(/^\.github\/workflows\/triage\.yml:8:\d+ critical prompt-injection /m);
+    expect(r.stdout).toMatch(/^\.github\/workflows\/triage\.yml:9:\d+ critical prompt-injection /m);
   }, 150_000);
 
   it('the tarball from `npm pack` installs globally, offline, with an executable bin and no sources', () => {
