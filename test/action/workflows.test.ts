@@ -138,8 +138,9 @@ describe("this repository's workflows", () => {
 describe('README', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
-  it('keeps the two set-up commands', () => {
-    expect(readme).toContain('npx agent-guard lint .github');
+  it('keeps the set-up commands: a pinned install, a lint, the test suite', () => {
+    expect(readme).toContain('npx --yes "github:agent-guard/agent-guard#${AGENT_GUARD_SHA:?');
+    expect(readme).toContain('agent-guard lint .github');
     expect(readme).toContain('npm test');
   });
 
