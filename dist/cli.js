@@ -19526,7 +19526,7 @@ function sentences(text) {
   let current = [];
   for (const word of unbreakable(text.split(/\s+/).filter((w) => w !== ""))) {
     current.push(word);
-    if (/[.!?]`?\)?$/.test(word) && !/^(e\.g|i\.e)\.$/.test(word)) {
+    if (/[.!?]`?\)?$/.test(word) && !/(^|\()(e\.g|i\.e)\.$/.test(word)) {
       out.push(current.join(" "));
       current = [];
     }

@@ -250,3 +250,20 @@ describe('renderSnippet', () => {
     expect(s.caret + s.marker.length).toBeLessThanOrEqual(s.text.length);
   });
 });
+
+describe('a step whose rules give overlapping fixes', () => {
+  it('says the shared advice once and labels only what differs', () => {
+    const r = emptyResult();
+    const shared = 'Give the agent job `permissions: { contents: read }` (e.g. no id-token). Set `persist-credentials: false`.';
+    r.findings = [
+      triageFinding({ rule: 'agent-reads-untrusted', fix: `${shared} Replace the action with its CLI: \`agent-guard run -- gemini ...\`.` }),
+      triageFinding({ column: 60, fix: `${shared} Pass outsider text as data.` }),
+    ];
+    const fixLines = formatText(r).split('\n').filter((l) => /^ {4}fix/.test(l));
+    expect(fixLines).toEqual([
+      expect.stringMatching(/^ {4}fix: Give the agent job `permissions: \{ contents: read \}` \(e\.g\. no id-token\)\. Set/),
+      '    fix (agent-reads-untrusted): Replace the action with its CLI: `agent-guard run -- gemini ...`.',
+      '    fix (untrusted-input-to-agent): Pass outsider text as data.',
+    ]);
+  });
+});
