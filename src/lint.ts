@@ -11,8 +11,10 @@ import { TaintEngine } from './analysis/taint';
 import { projectConfig } from './analysis/projectConfig';
 import { CHECKS } from './checks';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
-import { EMPTY_CONFIG, globMatch, type Config } from './config';
-import { discover, memorySets, openRepository, type RemoteResolver, type Repository } from './workflow/load';
+import { EMPTY_CONFIG, type Config } from './config';
+import { globMatch } from './glob';
+import { badInlineIgnores, inlineIgnored } from './ignores';
+import { discover, memorySets, openRepository, reportRoot, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 
 type LoadedRules = ReturnType<typeof loadRules>;
@@ -40,6 +42,8 @@ export function lint(options: LintOptions): LintResult {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
   const errors: LintError[] = [];
+  const notes: string[] = [];
+  const checkedIgnores = new Set<string>();
   const findings: Finding[] = [];
   const kept = new Map<string, Map<number, string>>();
   const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
@@ -50,15 +54,25 @@ export function lint(options: LintOptions): LintResult {
     bots: new Set(config.trustedBots.map((u) => u.toLowerCase())),
   };
 
-  for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
-    const repo = openRepository(set, options.cwd, options.remote);
+  const sets = options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd);
+  const root = reportRoot(sets, options.cwd ?? process.cwd());
+  // Reported paths are relative to `root`; files are read back through it.
+  const readQuietly = (f: string) => readFileQuietly(path.resolve(root, f));
+  for (const set of sets) {
+    const repo = openRepository(set, root, options.remote);
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;
       stats.workflows++;
       const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf);
+      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust);
+      // Ignore comments are checked in the workflow and in every file a finding points into.
+      for (const f of new Set([workflow.file.path, ...raw.map((r) => r.stepAt?.file ?? r.file)])) {
+        if (!checkedIgnores.has(f)) errors.push(...badInlineIgnores(f, textOf(f)));
+        checkedIgnores.add(f);
+      }
+      const found = applyConfig(raw, config, textOf);
       for (const finding of found) {
         const f = detached(finding);
         findings.push(f);
@@ -75,7 +89,7 @@ export function lint(options: LintOptions): LintResult {
   stats.durationMs = Math.round(performance.now() - started);
   const sources = new Map<string, string>();
   for (const [file, lines] of kept) sources.set(file, sparseText(lines));
-  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources };
+  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes, root };
 }
 
 function keepLines(kept: Map<string, Map<number, string>>, file: string, lines: number[], textOf: (file: string) => string): void {
@@ -131,6 +145,8 @@ export function mergeResults(parts: LintResult[]): LintResult {
     stats,
     rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
     sources,
+    notes: [...new Set(parts.flatMap((p) => p.notes ?? []))],
+    root: parts[0]?.root,
   };
 }
 
@@ -141,7 +157,7 @@ function mergeSparse(a: string, b: string): string {
   return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => x[i] || y[i] || '').join('\n');
 }
 
-function readQuietly(file: string): string {
+function readFileQuietly(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
@@ -190,8 +206,6 @@ function dedupe(findings: Finding[]): Finding[] {
   return [...best.values()];
 }
 
-const INLINE_IGNORE = /#\s*agent-guard:\s*ignore\[([^\]]*)\]/;
-
 function applyConfig(findings: Finding[], config: Config, textOf: (file: string) => string): Finding[] {
   const lineCache = new Map<string, string[]>();
   const lineOf = (file: string, line: number) => {
@@ -201,8 +215,7 @@ function applyConfig(findings: Finding[], config: Config, textOf: (file: string)
   };
   return findings
     .filter((f) => {
-      const inline = INLINE_IGNORE.exec(lineOf(f.file, f.line));
-      if (inline && inline[1].split(',').some((id) => id.trim() === f.rule || id.trim() === '*')) return false;
+      if (inlineIgnored(f, lineOf)) return false;
       return !config.ignore.some(
         (ig) => (!ig.rule || ig.rule === f.rule) && (!ig.file || globMatch(ig.file, f.file)) && (!ig.job || ig.job === f.job),
       );

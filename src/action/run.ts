@@ -58,6 +58,10 @@ export function guardArgsFromInputs(ctx: ActionContext, defaultProviders: string
   args.push(...grantArgsFromInputs(ctx));
   const defer = getInput(ctx, 'defer');
   if (defer) args.push('--defer', defer);
+  const timeout = getPositiveIntInput(ctx, 'timeout');
+  if (timeout !== undefined) args.push('--timeout', String(timeout));
+  const audit = auditFile(ctx);
+  if (audit) args.push('--audit', audit);
   return args;
 }
 
@@ -78,6 +82,31 @@ function guardEnv(ctx: ActionContext): NodeJS.ProcessEnv {
   const token = getInput(ctx, 'github-token');
   if (token) env.GITHUB_TOKEN = token;
   return env;
+}
+
+/** Where the audit goes when the `audit` input names no file: kept out of the agent's reach. */
+export const DEFAULT_AUDIT_NAME = 'agent-guard-audit.jsonl';
+
+/**
+ * The audit file: the `audit` input (a path; `false` for none), else (`true`, or empty)
+ * `$RUNNER_TEMP/agent-guard-audit.jsonl`.
+ * Never inside the workspace: the agent can write there and would rewrite its own record.
+ */
+export function auditFile(ctx: ActionContext): string | undefined {
+  const input = getInput(ctx, 'audit');
+  if (input === 'false') return undefined;
+  const given = input === 'true' ? '' : input;
+  const temp = ctx.env.RUNNER_TEMP;
+  if (!given && !temp) return undefined;
+  const file = path.resolve(ctx.cwd, given || path.join(temp!, DEFAULT_AUDIT_NAME));
+  for (const workspace of [ctx.cwd, ctx.env.GITHUB_WORKSPACE]) {
+    if (!workspace) continue;
+    const rel = path.relative(path.resolve(workspace), file);
+    if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+      throw new InputError(`input 'audit': ${file} is inside the workspace, where the agent could rewrite it; name a file under $RUNNER_TEMP, or leave it empty`);
+    }
+  }
+  return file;
 }
 
 export function trustSummary(decision: TrustDecision): string {
@@ -128,7 +157,11 @@ export async function actionRun(ctx: ActionContext): Promise<number> {
     ctx.stderr.write(`${audit.summaryLine(exitCode)}\n`);
     if (grants) ctx.stderr.write(describeGrantOutcome(grants, opts.deferFile));
     appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
-    setOutputs(ctx, { 'exit-code': String(exitCode), ...(grants?.deferSha256 ? { 'defer-sha256': grants.deferSha256 } : {}) });
+    setOutputs(ctx, {
+      'exit-code': String(exitCode),
+      ...(grants?.deferSha256 ? { 'defer-sha256': grants.deferSha256 } : {}),
+      ...(opts.auditFile ? { 'audit-file': opts.auditFile } : {}),
+    });
     return exitCode;
   } catch (err) {
     return fail(ctx, guardFailure(err));
@@ -151,7 +184,8 @@ export function actionWrap(ctx: ActionContext, self: { node: string; guard: stri
     if (refusal) return fail(ctx, refusal);
     const target = installWrapper(path.join(temp, 'agent-guard'), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard\n`);
-    setOutputs(ctx, { 'claude-wrapper': target });
+    const audit = prepared.options.auditFile;
+    setOutputs(ctx, { 'claude-wrapper': target, ...(audit ? { 'audit-file': audit } : {}) });
     appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.\n`);
     return 0;
   } catch (err) {

@@ -7,7 +7,9 @@ import { reachOf, REACH_ORDER, type Reach } from '../analysis/reach';
 import type { Channel, AgentSite } from '../analysis/sites';
 import type { Taint } from '../analysis/taint';
 import type { StepInstance } from '../analysis/instances';
-import type { Confidence, PathHop, Severity } from './types';
+import type { Confidence, PathHop, Severity, StepAnchor } from './types';
+import type { Step } from '../workflow/model';
+import type { SourceFile } from '../workflow/yaml';
 import { severityFor } from '../analysis/severity';
 
 export interface ReachedTaint {
@@ -57,8 +59,15 @@ export function stepLocation(step: StepInstance, offset: number): { file: string
   return { file: step.file.path, line: pos.line, column: pos.column };
 }
 
-export function jobAndStep(step: StepInstance): { job: string; step: string } {
-  return { job: step.job.job.id, step: step.step.label };
+export function jobAndStep(step: StepInstance): { job: string; step: string; stepAt: StepAnchor } {
+  return { job: step.job.job.id, step: step.step.label, stepAt: stepAnchor(step.file, step.step) };
+}
+
+const IDENTIFYING_KEYS = new Set(['name', 'id', 'uses', 'run']);
+
+export function stepAnchor(file: SourceFile, step: Step): StepAnchor {
+  const lines = [step.node.start, ...step.node.pairs.filter((p) => IDENTIFYING_KEYS.has(p.key.text)).map((p) => p.key.start)].map((offset) => positionOf(file, offset).line);
+  return { file: file.path, position: step.index + 1, lines: [...new Set(lines)].sort((a, b) => a - b) };
 }
 
 /** The path of a finding: call chain, the hops of the taint, then the sink. */
@@ -99,7 +108,10 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   const lines: string[] = [];
   const event = hit?.reach.trigger?.event;
   const obj = gateObject(event);
-  if (hit && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
+  const c = site.capabilities;
+  // A jailed agent that outsiders reach is usually the point (a triage bot reads strangers' issues):
+  // gating it would stop it working, and what is left to fix is what its output can steer.
+  if (hit && !c.jailed && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
     if (obj) {
       lines.push(
         `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`,
@@ -111,9 +123,10 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   const w = site.gateWidenedBy;
   if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
   if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
-  const c = site.capabilities;
   if (c.jailed) {
-    lines.push('The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).');
+    lines.push(
+      'The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe).',
+    );
   }
   if (c.writeScopes.length || c.idToken) {
     lines.push(
@@ -140,7 +153,7 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   if (site.api?.kind === 'agent') {
     lines.push(`${site.api.name} ${site.api.acts}: start it only from text a maintainer wrote or approved (a label, a maintainer's comment), never from an outsider's issue or comment.`);
   }
-  if (hit && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
+  if (hit && !c.jailed && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
     lines.push('Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.');
   }
   return lines.join(' ');

@@ -16,6 +16,7 @@ import { references, findTemplates, tryParseExpression } from '../workflow/expre
 import { effectiveWorkflowUses, type RemoteResolver } from '../workflow/load';
 import type { Entry, Step } from '../workflow/model';
 import { positionOf, type SourceFile, type YScalar } from '../workflow/yaml';
+import { stepAnchor } from './common';
 import { docsUrl, type Check } from './context';
 import type { Finding, PathHop, Severity } from './types';
 
@@ -133,10 +134,11 @@ function report(
     line: at.line,
     column: at.column,
     job: probe.job.job.id,
-    ...(kind === 'action' ? { step: probe.step.label } : {}),
+    ...(kind === 'action' ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {}),
     message,
     path,
     capabilities: secrets?.capabilities ?? [],
+    holder: 'step',
     fix: why.failed
       ? `${/rate limit/.test(why.reason) ? 'Run again once the rate limit resets (or with `--on-rate-limit wait`)' : 'Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)'}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.`
       : 'Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`.',

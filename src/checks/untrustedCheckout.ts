@@ -51,6 +51,7 @@ export const untrustedCheckout: Check = {
             : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.level === 'maintainer' ? `${maintainerGate(reach.how)}; the author can push new code after that` : reach.how}.`,
         path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: 'runs code the pull request controls' }],
         capabilities: capabilityList(caps),
+        holder: 'step',
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`.",
       });
     }

@@ -128,7 +128,6 @@ export function parseRunArgs(args: string[]): RunOptions {
       opts.allowLinks = true;
       continue;
     }
-    if (arg === '-h' || arg === '--help') throw new GuardError('usage', RUN_USAGE);
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     if (!WITH_VALUE.has(flag)) {

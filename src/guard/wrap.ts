@@ -18,11 +18,6 @@ const CLAUDE_PROVIDERS = ['anthropic', 'bedrock', 'vertex'];
 
 const WRAP_SYNOPSIS = 'usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]';
 
-export const WRAP_USAGE =
-  `${WRAP_SYNOPSIS}\n` +
-  '  prints a wrapper that runs Claude Code under `agent-guard run` (or installs it as DIR/claude);\n' +
-  '  GUARD_OPTIONs are `agent-guard run` options (default --provider anthropic)';
-
 export interface WrapSpec {
   /** Absolute path of the node binary that runs the guard. */
   node: string;
@@ -117,7 +112,6 @@ interface WrapArgs {
 
 function parseWrapArgs(args: string[]): WrapArgs {
   const [agent, ...rest] = args;
-  if (agent === '--help' || agent === '-h') throw new GuardError('usage', WRAP_USAGE);
   if (agent !== 'claude') throw new GuardError('usage', `wrap supports claude only${agent ? `, not '${agent}'` : ''}. ${WRAP_SYNOPSIS}`);
   const out: WrapArgs = { allowOnUntrusted: false, guardArgs: [] };
   for (let i = 0; i < rest.length; i++) {
@@ -143,9 +137,6 @@ function parseWrapArgs(args: string[]): WrapArgs {
       case '--allow-on-untrusted':
         out.allowOnUntrusted = true;
         break;
-      case '--help':
-      case '-h':
-        throw new GuardError('usage', WRAP_USAGE);
       default:
         throw new GuardError('usage', `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
     }

@@ -120,7 +120,7 @@ describe("this repository's workflows", () => {
     const runs = (job: string) => ci.jobs[job].steps.map((s: { run?: string }) => s.run ?? '').join('\n');
     expect(runs('test')).toMatch(/npm ci[\s\S]*npm test/);
     expect(ci.jobs.test.steps.find((s: { env?: Record<string, string> }) => s.env?.AGENT_GUARD_E2E === '1')).toBeDefined();
-    expect(runs('dist')).toMatch(/npm run build[\s\S]*git diff --quiet -- dist\/[\s\S]*exit 1/);
+    expect(runs('dist')).toMatch(/npm run bundle[\s\S]*git diff --quiet -- dist\/[\s\S]*exit 1/);
     expect(runs('actionlint')).toContain('node scripts/actionlint.mjs');
   });
 
@@ -139,8 +139,9 @@ describe("this repository's workflows", () => {
 describe('README', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
-  it('keeps the two set-up commands', () => {
-    expect(readme).toContain('npx agent-guard lint .github');
+  it('keeps the set-up commands: a pinned install, a lint, the test suite', () => {
+    expect(readme).toContain('npx --yes "github:agent-guard/agent-guard#${AGENT_GUARD_SHA:?');
+    expect(readme).toContain('agent-guard lint .github');
     expect(readme).toContain('npm test');
   });
 

@@ -54,9 +54,6 @@ export function parseApplyArgs(args: string[]): ApplyOptions {
       case '--allow-links':
         out.allowLinks = true;
         break;
-      case '-h':
-      case '--help':
-        throw new GuardError('usage', APPLY_USAGE);
       default:
         if (arg.startsWith('-') || out.file) throw new GuardError('usage', `unexpected "${arg}". ${APPLY_USAGE}`);
         out.file = arg;
