@@ -192,5 +192,5 @@ export function asksForHelp(args: readonly string[]): boolean {
 
 /** Flags (`--name`) a usage text names: what the README must document. */
 export function flagsIn(text: string): string[] {
-  return [...new Set(text.match(/(?<![\w-])--[a-z][a-z-]*/g) ?? [])];
+  return [...new Set(text.match(/(?<![\w-])--[a-z][a-z0-9-]*/g) ?? [])];
 }

@@ -19,7 +19,7 @@ const COMMANDS = Object.keys(HELP);
 
 describe('--help', () => {
   it('covers every command the CLI has', () => {
-    expect(COMMANDS.sort()).toEqual(['action', 'doctor', 'lint', 'run', 'scan', 'version', 'wrap']);
+    expect(COMMANDS.sort()).toEqual(['action', 'apply', 'doctor', 'lint', 'run', 'scan', 'version', 'wrap']);
   });
 
   it.each(COMMANDS.flatMap((c) => [[c, '--help'], [c, '-h']]))('%s %s: usage on stdout, exit 0', (command, flag) => {

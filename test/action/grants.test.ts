@@ -33,7 +33,10 @@ describe('the Action with grants', () => {
 
   it('mode wrap bakes the grants into the wrapper', async () => {
     const runner = simulateRunner({ event: 'issue_comment', payload: 'comment-member.json', inputs: { mode: 'wrap', claude: process.execPath, grants: 'update-comment\ncomment' } });
-    const ran = await runActionInProcess('wrap', runner, runner.dir);
+    // The step runs in the checkout, as on a runner (RUNNER_TEMP is outside it).
+    const workspace = path.join(runner.dir, 'work');
+    fs.mkdirSync(workspace);
+    const ran = await runActionInProcess('wrap', runner, workspace);
     expect({ code: ran.code, stderr: ran.code === 0 ? '' : ran.stderr }).toEqual({ code: 0, stderr: '' });
     const wrapper = fs.readFileSync(runner.outputs()['claude-wrapper'], 'utf8');
     expect(wrapper).toContain("'--grant' 'update-comment' '--grant' 'comment'");

@@ -23,7 +23,8 @@ import { type ScriptedModel, scriptedAnthropic, scriptedGemini } from './helpers
 const ROOT = path.join(__dirname, '..', '..');
 const CLAUDE = path.join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
 const GEMINI = path.join(ROOT, 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
-const OCTOKIT = path.join(ROOT, 'node_modules', '@octokit', 'rest');
+// The action's server uses Octokit's updateComment: the same request through @octokit/core.
+const OCTOKIT = path.join(ROOT, 'node_modules', '@octokit', 'core');
 const TOKEN = `ghs_AgentGrantSECRET${crypto.randomBytes(12).toString('hex')}`;
 const TOKEN_PATTERN = 'AgentGrant[S]ECRET';
 const ANTHROPIC_KEY = 'sk-ant-api03-REAL-KEY-for-the-grants-turn-0123456789';
@@ -49,7 +50,7 @@ async function handle(msg) {
   if (msg.method === 'tools/call') {
     try {
       const octokit = new Octokit({ auth: process.env.GITHUB_TOKEN, baseUrl: process.env.GITHUB_API_URL });
-      const r = await octokit.rest.issues.updateComment({ owner: process.env.REPO_OWNER, repo: process.env.REPO_NAME, comment_id: parseInt(process.env.CLAUDE_COMMENT_ID, 10), body: msg.params.arguments.body });
+      const r = await octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { owner: process.env.REPO_OWNER, repo: process.env.REPO_NAME, comment_id: parseInt(process.env.CLAUDE_COMMENT_ID, 10), body: msg.params.arguments.body });
       send({ jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: JSON.stringify({ id: r.data.id, html_url: r.data.html_url }) }] } });
     } catch (err) {
       send({ jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: 'Error: ' + err.message }], isError: true } });
