@@ -18,8 +18,24 @@ export interface AuditRecord {
   refused?: string;
 }
 
+/** What the boundary applied or refused from the agent's copy of the workspace (src/guard/boundary). */
+export interface BoundaryRecord {
+  time: string;
+  kind: 'boundary';
+  outcome: 'applied' | 'refused';
+  change?: 'write' | 'delete' | 'symlink' | 'commit';
+  path: string;
+  reason?: string;
+  sha256?: string;
+  size?: number;
+  mode?: string;
+  target?: string;
+  sha?: string;
+}
+
 export class AuditLog {
   readonly records: AuditRecord[] = [];
+  readonly boundary: BoundaryRecord[] = [];
   private fd: number | undefined;
 
   constructor(file?: string) {
@@ -28,6 +44,11 @@ export class AuditLog {
 
   add(record: AuditRecord): void {
     this.records.push(record);
+    if (this.fd !== undefined) fs.writeSync(this.fd, JSON.stringify(record) + '\n');
+  }
+
+  addBoundary(record: BoundaryRecord): void {
+    this.boundary.push(record);
     if (this.fd !== undefined) fs.writeSync(this.fd, JSON.stringify(record) + '\n');
   }
 

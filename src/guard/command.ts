@@ -8,11 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 import { AuditLog } from './audit';
+import { Boundary, type BoundaryOutcome, boundaryLines, boundaryMarkdown } from './boundary';
+import { BOUNDARY_MARKER } from './boundary/overlay';
 import { doctorReport } from './doctor';
 import { createEgressProxy } from './egress';
 import { buildAgentEnv, knownSecrets } from './env';
 import { GUARD_FAILURE_EXIT, GuardError } from './errors';
-import { findElevation, findExecutable, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
+import { findElevation, findExecutable, gitConfigFiles, type HostFacts, makePrivateDir, planJail, resolveWorkspace } from './jail';
 import { parseRunArgs, type RunOptions } from './options';
 import { builtinProviders, homeFilesFor, parseUpstream, type Provider } from './providers';
 import { type Budget, createProviderProxy } from './proxy';
@@ -36,6 +38,10 @@ export interface GuardIO {
 export interface GuardResult {
   exitCode: number;
   audit: AuditLog;
+  /** With --workspace rw: what came back from the agent's copy (see boundary/index.ts changeSetOf). */
+  boundary?: BoundaryOutcome;
+  /** Removes the change set's content files; call once every grant is done with them. */
+  release(): void;
 }
 
 function listenUnix(server: net.Server | http.Server, socketPath: string): Promise<void> {
@@ -97,9 +103,11 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   const audit = new AuditLog(opts.auditFile);
   const budget: Budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
   const privateDir = makePrivateDir();
+  let boundary: Boundary | undefined;
   const servers: net.Server[] = [];
   const lifelines = new Set<net.Socket>();
   let hostConnections = 0;
+  let unshareExe: string | undefined;
   try {
     const bridges: { name: string; port: number; hostSocket: string }[] = [];
     const bases: { provider: Provider; base: string }[] = [];
@@ -149,31 +157,65 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
 
+    if (opts.workspaceMode === 'rw') {
+      const unshare = findExecutable('unshare', '/usr/bin:/bin:/usr/sbin:/sbin');
+      if (!unshare) throw new GuardError('boundary', 'unshare (util-linux) is not installed: the agent\'s copy of the workspace needs a private mount namespace');
+      const gitDir = path.join(workspace.dir, '.git');
+      boundary = Boundary.prepare({
+        privateDir, workspace: workspace.dir, owner: facts.uid === 0 ? ownerOf(workspace.dir) : undefined,
+        gitConfigFiles: isRealDir(gitDir) ? gitConfigFiles(gitDir) : [], secrets, allowPaths: opts.allowPaths, env: io.env,
+      });
+      unshareExe = unshare;
+    }
+
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
     const plan = planJail(
       {
         facts, workspace: workspace.dir, workspaceMode: opts.workspaceMode, cwd: agentCwd, command: opts.command, env, bridges,
         hostLoopbackPort, privateDir, lifelineSocket, secrets,
         homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base))),
+        overlay: boundary ? { merged: boundary.layout.merged } : undefined,
       },
       workspace,
     );
 
-    const exitCode = await runJail(elevation.kind === 'sudo' ? elevation.sudo : undefined, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
+    const command = boundary && unshareExe ? boundary.command(unshareExe, bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
+    const exitCode = await runJail(elevation.kind === 'sudo' ? elevation.sudo : undefined, command, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
-    return { exitCode, audit };
+    // The jail and everything in it are gone: what the agent left in its copy comes back as data.
+    const outcome = boundary?.finish(audit, exitCode !== TIMEOUT_EXIT);
+    if (outcome) for (const line of boundaryLines(outcome)) io.stderr.write(line + '\n');
+    const kept = boundary;
+    boundary = undefined;
+    return { exitCode, audit, boundary: outcome, release: () => kept?.release() };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
+    boundary?.release();
     fs.rmSync(privateDir, { recursive: true, force: true });
   }
 }
 
-function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], nonce: string, opts: RunOptions, io: GuardIO): Promise<number> {
+function isRealDir(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function ownerOf(dir: string): { uid: number; gid: number } {
+  const st = fs.statSync(dir);
+  return { uid: st.uid, gid: st.gid };
+}
+
+
+
+function runJail(sudo: string | undefined, command: string[], nonce: string, opts: RunOptions, io: GuardIO): Promise<number> {
   return new Promise((resolve, reject) => {
-    const file = sudo ?? bwrap;
-    const args = sudo ? ['-n', '--', bwrap, ...bwrapArgs] : bwrapArgs;
+    const file = sudo ?? command[0];
+    const args = sudo ? ['-n', '--', ...command] : command.slice(1);
     const child = spawn(file, args, { env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, stdio: ['inherit', 'pipe', 'pipe'] });
     const outFilter = new WorkflowCommandNeutralizer();
     const errFilter = new WorkflowCommandNeutralizer();
@@ -240,6 +282,11 @@ function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], n
         reject(new GuardError(layer, `jail self-check failed, the agent did not run: ${failure.trim()}`));
         return;
       }
+      const boundaryFailure = early.split('\n').find((l) => l.startsWith(`${BOUNDARY_MARKER} fail `));
+      if (handshake === 'waiting' && boundaryFailure) {
+        reject(new GuardError('boundary', `${boundaryFailure.slice(BOUNDARY_MARKER.length + 6).trim()}; the agent did not run`));
+        return;
+      }
       if (handshake === 'waiting') {
         const firstLine = early.split('\n').find((l) => l.trim()) ?? `exit ${code ?? signal}`;
         reject(new GuardError('jail', `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
@@ -250,11 +297,11 @@ function runJail(sudo: string | undefined, bwrap: string, bwrapArgs: string[], n
   });
 }
 
-function writeStepSummary(env: NodeJS.ProcessEnv, audit: AuditLog, exitCode: number): void {
+function writeStepSummary(env: NodeJS.ProcessEnv, result: GuardResult): void {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    fs.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
+    fs.appendFileSync(file, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
   } catch {
     // A summary we cannot write is not worth failing the agent's step.
   }
@@ -264,10 +311,11 @@ export async function runMain(args: string[]): Promise<number> {
   const io: GuardIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   try {
     const opts = parseRunArgs(args);
-    const { exitCode, audit } = await runGuarded(opts, io);
-    io.stderr.write(audit.summaryLine(exitCode) + '\n');
-    writeStepSummary(io.env, audit, exitCode);
-    return exitCode;
+    const result = await runGuarded(opts, io);
+    result.release();
+    io.stderr.write(result.audit.summaryLine(result.exitCode) + '\n');
+    writeStepSummary(io.env, result);
+    return result.exitCode;
   } catch (err) {
     if (err instanceof GuardError) {
       io.stderr.write(`agent-guard: ${err.layer === 'usage' ? '' : `${err.layer} layer: `}${err.message}\n`);

@@ -107,7 +107,7 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
       const { runGuarded } = await import('./command');
       const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-doctor-'));
       const result = await runGuarded(
-        { providers: [], allowHosts: [], passEnv: [], workspaceMode: 'ro', allowProviderFetch: false, command: ['true'] },
+        { providers: [], allowHosts: [], passEnv: [], workspaceMode: 'ro', allowPaths: [], allowProviderFetch: false, command: ['true'] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd },
       ).finally(() => fs.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0

@@ -11,7 +11,8 @@ export type GuardLayer =
   | 'canary'
   | 'proxy'
   | 'egress'
-  | 'audit';
+  | 'audit'
+  | 'boundary';
 
 export class GuardError extends Error {
   constructor(

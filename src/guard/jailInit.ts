@@ -33,6 +33,8 @@ export interface JailConfig {
     mustBeEmpty: string[];
     mustNotExist: string[];
     allowedInRun: string[];
+    /** The workspace path, which must be an overlay mount (the agent writes a copy, never the real one). */
+    overlayAt?: string;
   };
 }
 
@@ -107,6 +109,16 @@ export function jailInitMain(): void {
         entries = [];
       }
       if (entries.length > 0) fail(`canary: ${dir} is not masked (has ${entries.slice(0, 3).join(', ')})`);
+    }
+    if (c.overlayAt) {
+      // mountinfo: "id parent dev root mountpoint options ... - fstype source superoptions"; the last
+      // mount at a path is the one in force. Mount points escape blanks as octal.
+      const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+      const types = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+        .map((line) => line.split(' '))
+        .filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt)
+        .map((f) => f[f.indexOf('-') + 1]);
+      if (types[types.length - 1] !== 'overlay') fail(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? 'no mount'})`);
     }
     const reached = await Promise.all([
       tryConnect('1.1.1.1', 443),
