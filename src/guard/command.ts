@@ -9,7 +9,7 @@ import path from 'node:path';
 import type http from 'node:http';
 import { AuditLog } from './audit';
 import { Boundary, type BoundaryOutcome, boundaryLines, boundaryMarkdown } from './boundary';
-import { BOUNDARY_MARKER } from './boundary/overlay';
+import { BOUNDARY_MARKER, removeTree } from './boundary/overlay';
 import { doctorReport } from './doctor';
 import { createEgressProxy } from './egress';
 import { buildAgentEnv, knownSecrets } from './env';
@@ -193,7 +193,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     await Promise.all(servers.map(closeServer));
     audit.close();
     boundary?.release();
-    fs.rmSync(privateDir, { recursive: true, force: true });
+    if (!removeTree(privateDir)) io.stderr.write(`agent-guard: could not remove all of ${privateDir} (the agent's copy of the workspace)\n`);
   }
 }
 

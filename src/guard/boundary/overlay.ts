@@ -99,15 +99,20 @@ export function seedGitConfigs(layout: OverlayLayout, workspace: string, configF
 export const OVERLAY_OPTIONS = 'redirect_dir=off,metacopy=off,index=off,xino=off';
 
 // $1 workspace, $2 lower bind, $3 upper, $4 work, $5 merged, $6 node, $7 probe, $8 probe output; then bwrap and its arguments.
+// The lower bind gives the overlay a path free of separators; it is unmounted at once (the overlay
+// keeps its own reference), so no second view of the real workspace exists for the jail to inherit.
 const WRAPPER_SCRIPT = [
   'ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8',
   'shift 8',
   `fail() { echo "${BOUNDARY_MARKER} fail $1" >&2; exit 125; }`,
   'err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"',
   `err=$(mount -t overlay agent-guard -o "lowerdir=$lower,upperdir=$upper,workdir=$work,${OVERLAY_OPTIONS}" "$merged" 2>&1) || fail "cannot mount an overlay over the workspace: $err"`,
+  'err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"',
   '"$@"',
   'status=$?',
-  '"$node" "$probe" "$lower" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+  '"$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+  // The overlay's work folder holds root-owned entries the guard (through sudo, not root) could not remove.
+  'umount "$merged" && rm -rf "$work"',
   'exit $status',
 ].join('\n');
 
@@ -136,6 +141,40 @@ export function readOpaqueList(layout: OverlayLayout): Set<string> | undefined {
  * folder has no whiteout for. Serialised like jailInit: self-contained, node built-ins only. It reads
  * folder listings and never follows a link (lower paths are walked with lstat).
  */
+/**
+ * Remove a layer folder the guard owns even where the agent took permissions away (chmod 000), as
+ * the sudo path needs. Best effort: what is left is in the guard's private folder, out of reach.
+ */
+export function removeTree(dir: string): boolean {
+  const open = (p: string) => {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      return;
+    }
+    if (!st.isDirectory()) return;
+    try {
+      fs.chmodSync(p, 0o700);
+    } catch {
+      return; // not ours: rmSync says so below
+    }
+    for (const name of fs.readdirSync(p)) open(path.join(p, name));
+  };
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return true;
+  } catch {
+    try {
+      open(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
 export function probeMain(): void {
   /* eslint-disable @typescript-eslint/no-var-requires */
   const fs = require('node:fs') as typeof import('node:fs');
