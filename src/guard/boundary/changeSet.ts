@@ -25,7 +25,7 @@ export interface ScanInput {
 
 export interface ScanResult {
   changes: ChangeSet;
-  /** Folders of the real workspace the agent removed, deepest first (apply removes them when empty). */
+  /** Folders of the real workspace the agent removed, each after those inside it (apply removes them when empty). */
   removedDirs: string[];
   /** The agent changed something under .git (it may have committed). */
   gitChanged: boolean;
@@ -45,6 +45,7 @@ export function buildChangeSet(input: ScanInput): ScanResult {
   const removedDirs: string[] = [];
   let gitChanged = false;
   let contentCount = 0;
+  const contentPrefix = crypto.randomBytes(6).toString('hex');
   const refuse = (rel: string, reason: string): void => {
     refused.push({ path: rel, reason });
   };
@@ -108,7 +109,7 @@ export function buildChangeSet(input: ScanInput): ScanResult {
     if (st.mode & 0o7000) return refuse(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 0o7777).toString(8)})`);
     if (st.nlink > 1) return refuse(rel, 'refused: a hard link (only plain files with one name come back)');
     const mode = st.mode & 0o100 ? 0o755 : 0o644;
-    const contentFile = path.join(input.contentDir, String(contentCount++));
+    const contentFile = path.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
     const copied = copyOut(`${input.upper}/${rel}`, contentFile);
     if (sameAsLower(rel, st, mode, copied.sha256)) {
       fs.rmSync(contentFile);
@@ -163,8 +164,13 @@ export function buildChangeSet(input: ScanInput): ScanResult {
         }
         continue;
       }
-      if (st.isCharacterDevice() && st.rdev === 0) deleteLower(child);
-      else if (st.isDirectory()) {
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        deleteLower(child);
+        continue;
+      }
+      // Something else now stands where the real workspace has a folder: that folder goes first.
+      if (!st.isDirectory() && lowerKind(child) === 'dir') deleteLower(child);
+      if (st.isDirectory()) {
         const folderReason = folderRefusal(input.policy, child);
         if (folderReason) refuse(`${child}/`, `the folder refused: ${folderReason}`);
         else walk(child);
@@ -177,7 +183,7 @@ export function buildChangeSet(input: ScanInput): ScanResult {
   walk('');
   refuseGitDirLookalikes(files, refused, input.workspace);
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { changes: { files, refused, commits: [] }, removedDirs: removedDirs.reverse(), gitChanged };
+  return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
 }
 
 /** Why a symlink's target leaves the workspace or enters .git, lexically; undefined when it stays. */
