@@ -247,12 +247,12 @@ describeRoot('change set from an overlay upper folder', () => {
     expect(r.changes.refused).toEqual([{ path: 'node_modules/', reason: expect.stringMatching(/^the folder refused: installed packages/) }]);
   });
 
-  it('refuses the hooks folder the real git config names (core.hooksPath)', () => {
-    tree(lower, { '.git/config': '[core]\n\thooksPath = tools/hooks\n' });
-    expect(gitConfigRules(lower).map((k) => k.reason)).toEqual([expect.stringMatching(/core\.hooksPath/)]);
-    tree(upper, { 'tools/hooks/pre-commit': 'evil\n', 'tools/other': 'fine\n' });
+  it('refuses the hooks folder and included files the real git config names (core.hooksPath, include.path)', () => {
+    tree(lower, { '.git/config': '[core]\n\thooksPath = tools/hooks\n[include]\n\tpath = ../team.gitconfig\n\tpath = /etc/elsewhere\n' });
+    expect(gitConfigRules(lower).map((k) => k.reason)).toEqual([expect.stringMatching(/core\.hooksPath/), expect.stringMatching(/include\.path/)]);
+    tree(upper, { 'tools/hooks/pre-commit': 'evil\n', 'tools/other': 'fine\n', 'team.gitconfig': '[core]\n\tfsmonitor = evil\n' });
     const r = scan();
-    expect(refusedPaths(r)).toEqual(['tools/hooks/']);
+    expect(refusedPaths(r)).toEqual(['team.gitconfig', 'tools/hooks/']);
     expect(Object.keys(byPath(r))).toEqual(['tools/other']);
   });
 

@@ -110,7 +110,10 @@ const WRAPPER_SCRIPT = [
   'err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"',
   '"$@"',
   'status=$?',
-  '"$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+  // The probe (a node start) is needed only when the agent left a folder outside .git in the upper layer.
+  'if [ -n "$(find "$upper" -mindepth 1 -path "$upper/.git" -prune -o -type d -print -quit)" ]; then',
+  '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+  'else echo "[]" > "$out"; fi',
   // The overlay's work folder holds root-owned entries the guard (through sudo, not root) could not remove.
   'umount "$merged" && rm -rf "$work"',
   'exit $status',

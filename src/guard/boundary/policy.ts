@@ -42,17 +42,22 @@ export function folderRefusal(policy: BoundaryPolicy, rel: string): string | und
   return policy.kinds.find((rule) => rule.globs.some((g) => g.coversFolder(rel)))?.reason;
 }
 
-function gitConfigValues(configFile: string, key: string): string[] {
+/** Values of the keys matching `pattern` in a config file and what it includes, in one git call. */
+function gitConfigEntries(configFile: string, pattern: string): [string, string][] {
   try {
-    const out = execFileSync('git', ['config', '--file', configFile, '--includes', '--get-all', key], {
+    const out = execFileSync('git', ['config', '--file', configFile, '--includes', '--null', '--get-regexp', pattern], {
       encoding: 'utf8',
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', HOME: '/nonexistent' },
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 10_000,
     });
-    return out.split('\n').filter(Boolean);
+    // --null: "key\nvalue\0" per entry.
+    return out.split('\0').filter(Boolean).map((entry) => {
+      const at = entry.indexOf('\n');
+      return at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
+    });
   } catch {
-    return [];
+    return []; // no such key (exit 1), or no git: nothing to add
   }
 }
 
@@ -76,13 +81,14 @@ export function gitConfigRules(workspace: string): FileKindRule[] {
     if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
     return rel.split(path.sep).join('/');
   };
-  for (const hooks of gitConfigValues(config, 'core.hooksPath')) {
-    const rel = inside(hooks, workspace);
-    if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
-  }
-  for (const include of gitConfigValues(config, 'include.path')) {
-    const rel = inside(include, path.join(workspace, '.git'));
-    if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: 'the repository git config includes this file (include.path)' });
+  for (const [key, value] of gitConfigEntries(config, '^(core\\.hookspath|include\\.path|includeif\\..*\\.path)$')) {
+    if (key === 'core.hookspath') {
+      const rel = inside(value, workspace);
+      if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
+    } else {
+      const rel = inside(value, path.join(workspace, '.git'));
+      if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: 'the repository git config includes this file (include.path)' });
+    }
   }
   return rules;
 }
