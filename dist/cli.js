@@ -43,6 +43,18 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 ));
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
+// src/checks/types.ts
+function severityRank(s) {
+  return 4 - SEVERITIES.indexOf(s);
+}
+var SEVERITIES;
+var init_types = __esm({
+  "src/checks/types.ts"() {
+    "use strict";
+    SEVERITIES = ["critical", "high", "medium", "low"];
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports2) {
@@ -56,10 +68,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -80,7 +92,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar3(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar4(node) || isCollection(node)) && !!node.anchor;
     exports2.ALIAS = ALIAS;
     exports2.DOC = DOC;
     exports2.MAP = MAP;
@@ -92,11 +104,11 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias3;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap3;
+    exports2.isMap = isMap4;
     exports2.isNode = isNode;
     exports2.isPair = isPair2;
-    exports2.isScalar = isScalar3;
-    exports2.isSeq = isSeq3;
+    exports2.isScalar = isScalar4;
+    exports2.isSeq = isSeq4;
   }
 });
 
@@ -120,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path14) {
-      const ctrl = callVisitor(key2, node, visitor, path14);
+    function visit_(key2, node, visitor, path20) {
+      const ctrl = callVisitor(key2, node, visitor, path20);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path14, ctrl);
-        return visit_(key2, ctrl, visitor, path14);
+        replaceNode(key2, path20, ctrl);
+        return visit_(key2, ctrl, visitor, path20);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path20 = Object.freeze(path20.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path14);
+            const ci = visit_(i, node.items[i], visitor, path20);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -141,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = visit_("key", node.key, visitor, path14);
+          path20 = Object.freeze(path20.concat(node));
+          const ck = visit_("key", node.key, visitor, path20);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path14);
+          const cv = visit_("value", node.value, visitor, path20);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -168,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path14) {
-      const ctrl = await callVisitor(key2, node, visitor, path14);
+    async function visitAsync_(key2, node, visitor, path20) {
+      const ctrl = await callVisitor(key2, node, visitor, path20);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path14, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path14);
+        replaceNode(key2, path20, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path20);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path20 = Object.freeze(path20.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path14);
+            const ci = await visitAsync_(i, node.items[i], visitor, path20);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -189,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path14);
+          path20 = Object.freeze(path20.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path20);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path14);
+          const cv = await visitAsync_("value", node.value, visitor, path20);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -222,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path14) {
+    function callVisitor(key2, node, visitor, path20) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path14);
+        return visitor(key2, node, path20);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path14);
+        return visitor.Map?.(key2, node, path20);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path14);
+        return visitor.Seq?.(key2, node, path20);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path14);
+        return visitor.Pair?.(key2, node, path20);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path14);
+        return visitor.Scalar?.(key2, node, path20);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path14);
+        return visitor.Alias?.(key2, node, path20);
       return void 0;
     }
-    function replaceNode(key2, path14, node) {
-      const parent = path14[path14.length - 1];
+    function replaceNode(key2, path20, node) {
+      const parent = path20[path20.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -850,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path14, value) {
+    function collectionFromPath(schema, path20, value) {
       let v = value;
-      for (let i = path14.length - 1; i >= 0; --i) {
-        const k = path14[i];
+      for (let i = path20.length - 1; i >= 0; --i) {
+        const k = path20[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -872,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path14) => path14 == null || typeof path14 === "object" && !!path14[Symbol.iterator]().next().done;
+    var isEmptyPath = (path20) => path20 == null || typeof path20 === "object" && !!path20[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -902,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path14, value) {
-        if (isEmptyPath(path14))
+      addIn(path20, value) {
+        if (isEmptyPath(path20))
           this.add(value);
         else {
-          const [key2, ...rest] = path14;
+          const [key2, ...rest] = path20;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -920,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        const [key2, ...rest] = path14;
+      deleteIn(path20) {
+        const [key2, ...rest] = path20;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -935,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        const [key2, ...rest] = path14;
+      getIn(path20, keepScalar) {
+        const [key2, ...rest] = path20;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -954,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path14) {
-        const [key2, ...rest] = path14;
+      hasIn(path20) {
+        const [key2, ...rest] = path20;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -965,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        const [key2, ...rest] = path14;
+      setIn(path20, value) {
+        const [key2, ...rest] = path20;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -3481,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path14, value) {
+      addIn(path20, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path14, value);
+          this.contents.addIn(path20, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3558,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        if (Collection.isEmptyPath(path14)) {
+      deleteIn(path20) {
+        if (Collection.isEmptyPath(path20)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path14) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path20) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3580,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        if (Collection.isEmptyPath(path14))
+      getIn(path20, keepScalar) {
+        if (Collection.isEmptyPath(path20))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path14, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path20, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3594,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path14) {
-        if (Collection.isEmptyPath(path14))
+      hasIn(path20) {
+        if (Collection.isEmptyPath(path20))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path14) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path20) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3614,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        if (Collection.isEmptyPath(path14)) {
+      setIn(path20, value) {
+        if (Collection.isEmptyPath(path20)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path14), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path20), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path14, value);
+          this.contents.setIn(path20, value);
         }
       }
       /**
@@ -4204,9 +4216,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap3 = fc.start.source === "{";
-      const fcName = isMap3 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap4 = fc.start.source === "{";
+      const fcName = isMap4 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4242,7 +4254,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
               key2,
               // checked by containsNewline()
@@ -4282,7 +4294,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep && !props.found) {
+        if (!isMap4 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -4305,7 +4317,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props.found && ctx.options.strict) {
+            if (!isMap4 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -4337,7 +4349,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap3) {
+          if (isMap4) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -4353,7 +4365,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap3 ? "}" : "]";
+      const expectedEnd = isMap4 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -5581,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path14) => {
+    visit.itemAtPath = (cst, path20) => {
       let item = cst;
-      for (const [field, index2] of path14) {
+      for (const [field, index2] of path20) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5592,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path14) => {
-      const parent = visit.itemAtPath(cst, path14.slice(0, -1));
-      const field = path14[path14.length - 1][0];
+    visit.parentCollection = (cst, path20) => {
+      const parent = visit.itemAtPath(cst, path20.slice(0, -1));
+      const field = path20[path20.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path14, item, visitor) {
-      let ctrl = visitor(item, path14);
+    function _visit(path20, item, visitor) {
+      let ctrl = visitor(item, path20);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path14.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path20.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5619,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path14);
+            ctrl = ctrl(item, path20);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path14) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path20) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -5640,7 +5652,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar4 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -5724,7 +5736,7 @@ var require_cst = __commonJS({
     exports2.FLOW_END = FLOW_END;
     exports2.SCALAR = SCALAR;
     exports2.isCollection = isCollection;
-    exports2.isScalar = isScalar3;
+    exports2.isScalar = isScalar4;
     exports2.prettyToken = prettyToken;
     exports2.tokenType = tokenType;
   }
@@ -6323,7 +6335,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -6346,7 +6358,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports2.LineCounter = LineCounter2;
+    exports2.LineCounter = LineCounter3;
   }
 });
 
@@ -6924,14 +6936,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs23 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs17, sep: [] });
+                map.items.push({ start, key: fs23, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs17);
+                this.stack.push(fs23);
               } else {
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs23, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7059,13 +7071,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs23 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs17, sep: [] });
+                fc.items.push({ start: [], key: fs23, sep: [] });
               else if (it.sep)
-                this.stack.push(fs17);
+                this.stack.push(fs23);
               else
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs23, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7254,7 +7266,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument3(source, options = {}) {
+    function parseDocument4(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7280,7 +7292,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument3(src, options);
+      const doc = parseDocument4(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7316,7 +7328,7 @@ var require_public_api = __commonJS({
     }
     exports2.parse = parse2;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument3;
+    exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify;
   }
 });
@@ -7373,27 +7385,1445 @@ var require_dist = __commonJS({
   }
 });
 
+// src/report/common.ts
+function cmpStr(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function cmpOpt(a, b) {
+  return cmpStr(a ?? "", b ?? "");
+}
+function compareFindings(a, b) {
+  return cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.rule, b.rule) || severityRank(b.severity) - severityRank(a.severity) || cmpOpt(a.job, b.job) || cmpOpt(a.step, b.step) || cmpStr(a.message, b.message);
+}
+function sortFindings(findings) {
+  return [...findings].sort(compareFindings);
+}
+function sortErrors(errors) {
+  return [...errors].sort(
+    (a, b) => cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.message, b.message)
+  );
+}
+function sortRules(rules) {
+  const byId = /* @__PURE__ */ new Map();
+  for (const r of rules) if (!byId.has(r.id)) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
+}
+function countBySeverity(findings) {
+  const counts2 = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const f of findings) counts2[f.severity]++;
+  return counts2;
+}
+function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+function severityBreakdown(counts2) {
+  return SEVERITIES.filter((s) => counts2[s] > 0).map((s) => `${counts2[s]} ${s}`).join(", ");
+}
+function errorFileCount(errors) {
+  return new Set(errors.map((e) => e.file)).size;
+}
+function countLine(result) {
+  const counts2 = countBySeverity(result.findings);
+  const n = result.findings.length;
+  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts2)})`;
+  let line = `${head} in ${plural(result.stats.files, "file")}`;
+  const bad = errorFileCount(result.errors);
+  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
+  return line;
+}
+function repoPath(file, root) {
+  let f = file;
+  if (root !== void 0) {
+    let rel;
+    if (path.isAbsolute(f)) rel = path.relative(path.resolve(root), f);
+    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path.win32.relative(root, f);
+    if (rel) f = rel;
+  }
+  f = f.replace(/\\/g, "/");
+  while (f.startsWith("./")) f = f.slice(2);
+  return f;
+}
+function sanitizeTerminal(s) {
+  return s.replace(UNSAFE_RE, (ch) => {
+    const cp = ch.charCodeAt(0);
+    if (cp < 32) return String.fromCharCode(9216 + cp);
+    if (cp === 127) return "\u2421";
+    return "\uFFFD";
+  });
+}
+function splitLines(text) {
+  return text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
+}
+function wrap(text, width) {
+  const out = [];
+  for (const para of text.split("\n")) {
+    const words = para.split(/[ \t]+/).filter((w) => w !== "");
+    if (words.length === 0) {
+      out.push("");
+      continue;
+    }
+    let line = "";
+    for (const w of words) {
+      if (line === "") line = w;
+      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
+      else {
+        out.push(line);
+        line = w;
+      }
+    }
+    out.push(line);
+  }
+  while (out.length > 1 && out[out.length - 1] === "") out.pop();
+  return out;
+}
+var path, TOOL_NAME, TOOL_URI, UNSAFE_RE;
+var init_common = __esm({
+  "src/report/common.ts"() {
+    "use strict";
+    path = __toESM(require("path"));
+    init_types();
+    TOOL_NAME = "agent-guard";
+    TOOL_URI = "https://github.com/agent-guard/agent-guard";
+    UNSAFE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  }
+});
+
+// src/report/summary.ts
+function inert2(s) {
+  return s.replace(/\r\n?/g, "\n").replace(CONTROL_RE2, (ch) => {
+    const cp = ch.charCodeAt(0);
+    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
+  });
+}
+function clip(s, max) {
+  return s.length > max ? `${s.slice(0, max - 1)}\u2026` : s;
+}
+function html(s) {
+  return inert2(s).replace(/[\n\t]+/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+function md(s, breaks = false) {
+  const lines = inert2(s).split("\n").map(
+    (l) => l.replace(/\t/g, " ").replace(/[\\`*_[\]{}|~!#]/g, (c) => `\\${c}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+  );
+  return lines.join(breaks ? "<br>" : " ");
+}
+function code(s) {
+  return `<code>${md(s)}</code>`;
+}
+function docsLink(url) {
+  if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return "";
+  return `[docs](${url.replace(/\(/g, "%28").replace(/\)/g, "%29").replace(/\|/g, "%7C")})`;
+}
+function bytes(s) {
+  return Buffer.byteLength(s, "utf8");
+}
+function formatStepSummary(result, opts = {}) {
+  const limit2 = opts.maxBytes ?? SUMMARY_LIMIT_BYTES;
+  const findings = [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || compareFindings(a, b));
+  const errors = sortErrors(result.errors);
+  const counts2 = countBySeverity(findings);
+  const head = [];
+  const icon = findings.length > 0 ? "\u26A0\uFE0F" : errors.length > 0 ? "\u2757" : "\u2705";
+  head.push(`## ${icon} ${TOOL_NAME}: ${countLine(result)}`, "");
+  const s = result.stats;
+  head.push(
+    `Scanned ${plural(s.files, "file")} (${plural(s.workflows, "workflow")}, ${plural(s.actions, "action")}): ${plural(s.jobs, "job")}, ${plural(s.steps, "step")}, ${plural(s.agentSteps, "agent step")}.`,
+    ""
+  );
+  if (findings.length > 0) {
+    head.push("| Severity | Findings |", "| --- | ---: |");
+    for (const sev of SEVERITIES) head.push(`| ${sev} | ${counts2[sev]} |`);
+    head.push("");
+    head.push(...ruleTable(findings, result.rules), "");
+  }
+  const tail = errors.length > 0 ? errorSection(errors, Math.floor(limit2 / 4)) : [];
+  const headText = head.join("\n");
+  const tailText = tail.length > 0 ? `${tail.join("\n")}
+` : "";
+  const reserve = 512;
+  let budget = limit2 - bytes(headText) - bytes(tailText) - reserve;
+  const body = [];
+  if (findings.length > 0) {
+    body.push("### Findings", "");
+    budget -= bytes("### Findings\n\n");
+    let shown = 0;
+    for (const f of findings) {
+      const block = findingBlock(f).join("\n");
+      const size = bytes(block) + 1;
+      if (size > budget) break;
+      body.push(block);
+      budget -= size;
+      shown++;
+    }
+    if (shown < findings.length) {
+      const more = findings.length - shown;
+      body.push(
+        `> [!NOTE]`,
+        `> ${more} more finding${more === 1 ? "" : "s"} not shown: the summary is limited to ${Math.floor(limit2 / 1024)} KiB. Run ${TOOL_NAME} with \`--format json\` or \`--format sarif\` for the full list.`,
+        ""
+      );
+    }
+  }
+  let out = `${headText}
+${body.length > 0 ? `${body.join("\n")}
+` : ""}${tailText}`;
+  if (bytes(out) > limit2) out = truncateBytes(out, limit2);
+  return out;
+}
+function ruleTable(findings, rules) {
+  const meta = new Map(sortRules(rules).map((r) => [r.id, r]));
+  const byRule = /* @__PURE__ */ new Map();
+  for (const f of findings) {
+    const e = byRule.get(f.rule);
+    if (!e) byRule.set(f.rule, { count: 1, severity: f.severity });
+    else {
+      e.count++;
+      if (severityRank(f.severity) > severityRank(e.severity)) e.severity = f.severity;
+    }
+  }
+  const rows = [...byRule.entries()].sort(
+    ([a, x], [b, y]) => severityRank(y.severity) - severityRank(x.severity) || y.count - x.count || (a < b ? -1 : a > b ? 1 : 0)
+  );
+  const out = ["| Rule | Severity | Findings | Docs |", "| --- | --- | ---: | --- |"];
+  for (const [id, e] of rows) {
+    const m = meta.get(id);
+    const title = m ? ` ${md(m.title)}` : "";
+    out.push(`| ${code(id)}${title} | ${e.severity} | ${e.count} | ${m ? docsLink(m.docs) : ""} |`);
+  }
+  return out;
+}
+function findingBlock(f) {
+  const firstLine2 = clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
+  const out = [
+    "<details>",
+    `<summary><strong>${f.severity}</strong> <code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLine2)}</summary>`,
+    ""
+  ];
+  const where = [`${code(`${f.file}:${f.line}:${f.column}`)}`];
+  if (f.job !== void 0) where.push(`job ${code(f.job)}`);
+  if (f.step !== void 0) where.push(`step ${code(f.step)}`);
+  out.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
+  out.push(`**Message:** ${md(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
+  if (f.path.length > 0) {
+    const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
+    if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
+    out.push(`**Path:** ${hops.join(" \u2192 ")}`, "");
+  }
+  if (f.capabilities.length > 0) out.push(`**Agent holds:** ${f.capabilities.map((c) => code(c)).join(", ")}`, "");
+  if (f.fix.trim() !== "") out.push(`**Fix:** ${md(clip(f.fix.trim(), MAX_FIX), true)}`, "");
+  out.push("</details>", "");
+  return out;
+}
+function errorSection(errors, budget) {
+  const out = ["### Files that could not be read", ""];
+  let used = bytes(out.join("\n"));
+  let shown = 0;
+  for (const e of errors) {
+    const line = `- ${code(`${e.file}:${e.line}:${e.column}`)}: ${md(clip(e.message.trim(), MAX_MESSAGE))}`;
+    if (used + bytes(line) + 1 > budget) break;
+    out.push(line);
+    used += bytes(line) + 1;
+    shown++;
+  }
+  if (shown < errors.length) out.push(`- \u2026 and ${errors.length - shown} more`);
+  out.push("");
+  return out;
+}
+function truncateBytes(s, limit2) {
+  const buf = Buffer.from(s, "utf8");
+  let end = Math.max(0, limit2);
+  while (end > 0 && end < buf.length && (buf[end] & 192) === 128) end--;
+  return buf.subarray(0, end).toString("utf8");
+}
+var SUMMARY_LIMIT_BYTES, MAX_MESSAGE, MAX_FIX, MAX_NOTE, MAX_HOPS, MAX_SUMMARY_LINE, CONTROL_RE2;
+var init_summary = __esm({
+  "src/report/summary.ts"() {
+    "use strict";
+    init_types();
+    init_common();
+    SUMMARY_LIMIT_BYTES = 1024 * 1024;
+    MAX_MESSAGE = 2e3;
+    MAX_FIX = 4e3;
+    MAX_NOTE = 300;
+    MAX_HOPS = 30;
+    MAX_SUMMARY_LINE = 160;
+    CONTROL_RE2 = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  }
+});
+
+// src/guard/errors.ts
+var GuardError, GUARD_FAILURE_EXIT;
+var init_errors = __esm({
+  "src/guard/errors.ts"() {
+    "use strict";
+    GuardError = class extends Error {
+      constructor(layer, message) {
+        super(message);
+        this.layer = layer;
+        this.name = "GuardError";
+      }
+      layer;
+    };
+    GUARD_FAILURE_EXIT = 125;
+  }
+});
+
+// rules/file-kinds.yml
+var file_kinds_default;
+var init_file_kinds = __esm({
+  "rules/file-kinds.yml"() {
+    file_kinds_default = '# What the guard refuses to bring back from the agent\'s copy of the workspace (src/guard/boundary).\n#\n# The agent works on an overlay; when it exits, every change is checked before it reaches the real\n# workspace. Structural rules live in code (only regular files, deletions and symlinks that stay in\n# the workspace; nothing named .git; no setuid/setgid/sticky bits, FIFOs, sockets, devices or hard\n# links). This file lists the paths that are tool configuration: files a later tool reads on its own,\n# so that a later step would run code or talk to another host without choosing to run the agent\'s\n# code. A later `npm test` or `make` runs what the agent wrote and that is the step\'s choice; a later\n# `npm publish`, `git commit` or `pip install -r` reading an agent-written config file is not.\n#\n# Each entry: `paths` (globs: `*` within a path segment, `**` across segments; a pattern matches in\n# any folder, or only at the workspace root when it starts with `/`; `DIR/**` refuses the whole\n# folder), `reason` (one line, printed with every refusal), and optionally `when` (a JavaScript\n# regular expression, case-insensitive and multi-line: the file is refused only when its new content\n# matches, for files that are mostly harmless data).\n# `--allow-path GLOB` (action input `allow-paths`) lets a run accept paths refused here.\n\nrefuse:\n  # --- git ------------------------------------------------------------------------------------------\n  - paths: [".gitmodules"]\n    reason: submodule URLs make a later `git submodule update` fetch from a host the agent chose\n  - paths: [".gitattributes"]\n    when: \'(^|\\s)(filter|diff|merge)=\'\n    reason: filter, diff and merge attributes make later git commands run the drivers they name\n  - paths: [".lfsconfig"]\n    reason: git-lfs reads lfs.url from it, so a later push or fetch sends objects and credentials to that host\n  - paths: [".husky/**"]\n    reason: husky hooks run at the next git commit (core.hooksPath points into .husky)\n  - paths: ["lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml", "lefthook-local.yml", "lefthook-local.yaml", ".lefthook/**"]\n    reason: lefthook\'s git hooks run the commands this file names at the next commit or push\n  - paths: [".pre-commit-config.yaml", ".pre-commit-config.yml"]\n    reason: pre-commit fetches and runs the hook repositories this file names\n  - paths: [".githooks/**", ".git-hooks/**"]\n    reason: hook folders that repositories point core.hooksPath at; git runs them at the next commit\n\n  # --- JavaScript -----------------------------------------------------------------------------------\n  - paths: [".npmrc"]\n    reason: npm reads a project .npmrc; registry= with _authToken=${NODE_AUTH_TOKEN} sends a later publish token to another host\n  - paths: [".yarnrc", ".yarnrc.yml"]\n    reason: yarn reads registry, auth tokens and yarnPath (code run by every yarn command) from it\n  - paths: [".yarn/releases/**", ".yarn/plugins/**", ".pnp.cjs", ".pnp.loader.mjs"]\n    reason: yarn runs this code on every yarn command, whatever the step asked yarn to do\n  - paths: [".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.cjs"]\n    reason: pnpm runs the hooks in this file during every install\n  - paths: ["pnpm-workspace.yaml"]\n    when: \'(registr|pnpmfile|configDependencies|onlyBuilt|neverBuilt|dangerouslyAllowAllBuilds|proxy|strictSsl|ca\\s*:|cafile)\'\n    reason: pnpm reads registries, hooks and build permissions from it\n  - paths: ["bunfig.toml", ".bunfig.toml"]\n    reason: bun reads its registry with a token and preload scripts from it\n  - paths: ["node_modules/**"]\n    reason: installed packages a later `npx` or tool run executes as the step\'s own code\n\n  # --- Python ---------------------------------------------------------------------------------------\n  - paths: ["pip.conf", "pip.ini"]\n    reason: pip reads index-url from a virtualenv\'s pip.conf, so a later install talks to that host\n  - paths: [".pypirc"]\n    reason: twine reads the upload repository and credentials from it\n  - paths: ["uv.toml"]\n    reason: uv reads package indexes (and sends their credentials) from a project uv.toml\n  - paths: ["pyproject.toml"]\n    when: \'^\\s*(\\[\\[?\\s*tool\\.(uv|poetry|pdm)[.\\]][^\\]]*\\b(index|source|sources|pip)\\b|(extra-)?index(-url)?\\s*=)\'\n    reason: package indexes named in pyproject.toml make a later install or publish talk to that host\n  - paths: ["site-packages/**", "sitecustomize.py", "usercustomize.py", "pyvenv.cfg"]\n    reason: Python runs .pth files and sitecustomize code at the start of every interpreter in that environment\n  - paths: [".venv/**", "venv/**"]\n    reason: a virtualenv\'s interpreter and packages run as the step\'s own tools\n\n  # --- Other ecosystems -----------------------------------------------------------------------------\n  - paths: [".cargo/config", ".cargo/config.toml"]\n    reason: cargo reads registries, source replacement, runners and rustc wrappers from it\n  - paths: ["nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config"]\n    reason: NuGet reads package sources and their credentials from it\n  - paths: [".mvn/**"]\n    reason: Maven loads extensions and the wrapper\'s distributionUrl (downloaded and run) from .mvn\n  - paths: ["gradle-wrapper.properties", "gradle.properties"]\n    reason: the Gradle wrapper downloads and runs distributionUrl; gradle.properties sets proxies and JVM agents\n  - paths: [".bundle/config"]\n    reason: Bundler reads mirrors and source credentials from the project\'s .bundle/config\n  - paths: ["mise.toml", ".mise.toml", "mise.local.toml", ".mise/**", ".tool-versions"]\n    reason: mise installs tools from URLs and runs hooks and env scripts named there when a later step activates it\n\n  # --- Environment ----------------------------------------------------------------------------------\n  - paths: [".envrc"]\n    reason: direnv runs it as shell code when a later step enters the folder\n  - paths: [".env", ".env.*"]\n    reason: dotenv-aware tools (bun, docker compose, frameworks) load it into a later step\'s environment\n\n  # --- GitHub ---------------------------------------------------------------------------------------\n  - paths: [".github/**"]\n    reason: workflows, local actions and repository settings run or steer later jobs; a maintainer reviews these\n';
+  }
+});
+
+// src/guard/boundary/glob.ts
+function toRegex(body) {
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === "*" && body[i + 1] === "*") {
+      if (body[i + 2] === "/") {
+        out += "(?:.*/)?";
+        i += 2;
+      } else {
+        out += ".*";
+        i += 1;
+      }
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else out += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return out;
+}
+function compileGlob(pattern) {
+  const anchored = pattern.startsWith("/");
+  const body = anchored ? pattern.slice(1) : pattern;
+  if (!body || body.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new Error(`"${pattern}" is not a workspace path glob (no empty, "." or ".." segments)`);
+  }
+  const prefix = anchored ? "^" : "(?:^|/)";
+  const whole = new RegExp(`${prefix}${toRegex(body)}$`);
+  const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
+  return {
+    source: pattern,
+    matches: (path20) => whole.test(path20),
+    coversFolder: (dir) => folder !== void 0 && folder.test(dir)
+  };
+}
+var init_glob = __esm({
+  "src/guard/boundary/glob.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/boundary/fileKinds.ts
+function parseFileKinds(text, fileName = FILE) {
+  const lines = new import_yaml12.LineCounter();
+  const doc = (0, import_yaml12.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
+  const fail2 = (node, message) => {
+    const at = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
+    throw new GuardError("boundary", `${fileName}:${at.line}:${at.col}: ${message}`);
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new GuardError("boundary", `${fileName}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: ${e.message.split("\n")[0]}`);
+  }
+  const root = doc.contents;
+  if (!(0, import_yaml12.isMap)(root) || root.items.length !== 1 || !(0, import_yaml12.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
+    return fail2(root, "expected one key, `refuse`, holding a list of entries");
+  }
+  const list = root.items[0].value;
+  if (!(0, import_yaml12.isSeq)(list) || list.items.length === 0) return fail2(list, "`refuse` must be a non-empty list");
+  return list.items.map((item, i) => {
+    const entry = item;
+    if (!(0, import_yaml12.isMap)(entry)) return fail2(entry, `refuse[${i}]: expected an entry with paths and reason`);
+    const value = (key2) => entry.items.find((p) => (0, import_yaml12.isScalar)(p.key) && p.key.value === key2)?.value;
+    for (const pair of entry.items) {
+      const key2 = (0, import_yaml12.isScalar)(pair.key) ? String(pair.key.value) : "?";
+      if (!FIELDS.has(key2)) fail2(pair.key, `refuse[${i}]: unknown field "${key2}" (known: paths, reason, when)`);
+    }
+    const paths = value("paths");
+    if (!(0, import_yaml12.isSeq)(paths) || paths.items.length === 0) return fail2(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
+    const globs = paths.items.map((p) => {
+      const node = p;
+      if (!(0, import_yaml12.isScalar)(node) || typeof node.value !== "string") return fail2(node, `refuse[${i}].paths: each glob is a string`);
+      try {
+        return compileGlob(node.value);
+      } catch (err) {
+        return fail2(node, `refuse[${i}].paths: ${err.message}`);
+      }
+    });
+    const reason = value("reason");
+    if (!(0, import_yaml12.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
+      return fail2(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
+    }
+    const whenNode = value("when");
+    let when;
+    if (whenNode !== void 0) {
+      if (!(0, import_yaml12.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail2(whenNode, `refuse[${i}].when: a regular expression`);
+      try {
+        when = new RegExp(whenNode.value, "im");
+      } catch (err) {
+        return fail2(whenNode, `refuse[${i}].when: ${err.message}`);
+      }
+    }
+    return { globs, reason: reason.value, when };
+  });
+}
+function builtinFileKinds() {
+  cached2 ??= parseFileKinds(file_kinds_default);
+  return cached2;
+}
+var import_yaml12, FILE, FIELDS, cached2;
+var init_fileKinds = __esm({
+  "src/guard/boundary/fileKinds.ts"() {
+    "use strict";
+    import_yaml12 = __toESM(require_dist());
+    init_file_kinds();
+    init_errors();
+    init_glob();
+    FILE = "rules/file-kinds.yml";
+    FIELDS = /* @__PURE__ */ new Set(["paths", "reason", "when"]);
+  }
+});
+
+// src/guard/boundary/policy.ts
+function isGitName(segment) {
+  return segment.toLowerCase() === ".git";
+}
+function kindRefusal(policy, rel, content) {
+  if (policy.allow.some((g) => g.matches(rel))) return void 0;
+  for (const rule of policy.kinds) {
+    if (!rule.globs.some((g) => g.matches(rel))) continue;
+    if (rule.when && content) {
+      const text = content();
+      if (text !== void 0 && !rule.when.test(text)) continue;
+    }
+    return rule.reason;
+  }
+  return void 0;
+}
+function folderRefusal(policy, rel) {
+  if (policy.allow.length > 0) return void 0;
+  return policy.kinds.find((rule) => rule.globs.some((g) => g.coversFolder(rel)))?.reason;
+}
+function gitConfigEntries(configFile, pattern) {
+  try {
+    const out = (0, import_node_child_process.execFileSync)("git", ["config", "--file", configFile, "--includes", "--null", "--get-regexp", pattern], {
+      encoding: "utf8",
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", HOME: "/nonexistent" },
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 1e4
+    });
+    return out.split("\0").filter(Boolean).map((entry) => {
+      const at = entry.indexOf("\n");
+      return at < 0 ? [entry, ""] : [entry.slice(0, at), entry.slice(at + 1)];
+    });
+  } catch {
+    return [];
+  }
+}
+function gitConfigRules(workspace2) {
+  const config = import_node_path5.default.join(workspace2, ".git", "config");
+  try {
+    if (!import_node_fs8.default.lstatSync(config).isFile()) return [];
+  } catch {
+    return [];
+  }
+  const rules = [];
+  const inside = (value, base) => {
+    const abs = import_node_path5.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
+    const rel = import_node_path5.default.relative(workspace2, abs);
+    if (!rel || rel.startsWith("..") || import_node_path5.default.isAbsolute(rel)) return void 0;
+    return rel.split(import_node_path5.default.sep).join("/");
+  };
+  for (const [key2, value] of gitConfigEntries(config, "^(core\\.hookspath|include\\.path|includeif\\..*\\.path)$")) {
+    if (key2 === "core.hookspath") {
+      const rel = inside(value, workspace2);
+      if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
+    } else {
+      const rel = inside(value, import_node_path5.default.join(workspace2, ".git"));
+      if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: "the repository git config includes this file (include.path)" });
+    }
+  }
+  return rules;
+}
+function buildPolicy(workspace2, allowPaths) {
+  return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
+}
+var import_node_child_process, import_node_fs8, import_node_path5, GIT_REASON;
+var init_policy = __esm({
+  "src/guard/boundary/policy.ts"() {
+    "use strict";
+    import_node_child_process = require("node:child_process");
+    import_node_fs8 = __toESM(require("node:fs"));
+    import_node_path5 = __toESM(require("node:path"));
+    init_fileKinds();
+    init_glob();
+    GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
+  }
+});
+
+// src/guard/boundary/changeSet.ts
+function buildChangeSet(input) {
+  const files = [];
+  const refused = [];
+  const removedDirs = [];
+  let gitChanged = false;
+  let contentCount = 0;
+  const contentPrefix = import_node_crypto3.default.randomBytes(6).toString("hex");
+  const refuse2 = (rel, reason) => {
+    refused.push({ path: rel, reason });
+  };
+  const lowerKind = (rel) => {
+    let at = input.workspace;
+    const parts = rel.split("/");
+    for (const [i, part] of parts.entries()) {
+      at = `${at}/${part}`;
+      let st;
+      try {
+        st = import_node_fs9.default.lstatSync(at);
+      } catch {
+        return void 0;
+      }
+      const last = i === parts.length - 1;
+      if (st.isDirectory()) {
+        if (last) return "dir";
+        continue;
+      }
+      if (!last) return void 0;
+      return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
+    }
+    return void 0;
+  };
+  const deleteLower = (rel) => {
+    const kind = lowerKind(rel);
+    if (kind === void 0) return;
+    if (rel.split("/").some(isGitName)) {
+      gitChanged = true;
+      refuse2(rel, `deletion refused, ${GIT_REASON}`);
+      return;
+    }
+    if (kind !== "dir") {
+      const reason = kindRefusal(input.policy, rel);
+      if (reason) refuse2(rel, `deletion refused: ${reason}`);
+      else files.push({ kind: "delete", path: rel });
+      return;
+    }
+    const folderReason = folderRefusal(input.policy, rel);
+    if (folderReason) {
+      refuse2(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
+      return;
+    }
+    for (const name of import_node_fs9.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
+    removedDirs.push(rel);
+  };
+  const sameAsLower = (rel, st, mode, sha256) => {
+    if (lowerKind(rel) !== "file") return false;
+    const lower = import_node_fs9.default.lstatSync(`${input.workspace}/${rel}`);
+    if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
+    return hashFile(`${input.workspace}/${rel}`).sha256 === sha256;
+  };
+  const regularFile = (rel, st) => {
+    if (st.mode & 3584) return refuse2(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
+    if (st.nlink > 1) return refuse2(rel, "refused: a hard link (only plain files with one name come back)");
+    const mode = st.mode & 64 ? 493 : 420;
+    const contentFile = import_node_path6.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
+    const copied = copyOut(`${input.upper}/${rel}`, contentFile);
+    if (sameAsLower(rel, st, mode, copied.sha256)) {
+      import_node_fs9.default.rmSync(contentFile);
+      return;
+    }
+    const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
+    if (reason) {
+      import_node_fs9.default.rmSync(contentFile);
+      return refuse2(rel, `refused: ${reason}`);
+    }
+    files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
+  };
+  const symlink = (rel) => {
+    const target = import_node_fs9.default.readlinkSync(`${input.upper}/${rel}`);
+    if (lowerKind(rel) === "symlink" && import_node_fs9.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
+    const outside = symlinkEscape(input.workspace, rel, target);
+    if (outside) return refuse2(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
+    const reason = kindRefusal(input.policy, rel, () => void 0);
+    if (reason) return refuse2(rel, `refused: ${reason}`);
+    files.push({ kind: "symlink", path: rel, target });
+  };
+  const countGit = (rel) => {
+    const st = import_node_fs9.default.lstatSync(`${input.upper}/${rel}`);
+    if (!st.isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    let n = 0;
+    for (const name of readdirOwned(`${input.upper}/${rel}`)) n += countGit(join(rel, name));
+    return n;
+  };
+  const walk = (rel) => {
+    const names = readdirOwned(rel ? `${input.upper}/${rel}` : input.upper);
+    if (rel) {
+      const lower = lowerKind(rel);
+      if (lower !== void 0 && lower !== "dir") deleteLower(rel);
+      else if (lower === "dir" && input.opaque.has(rel)) {
+        const kept = new Set(names);
+        for (const name of import_node_fs9.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
+      }
+    }
+    for (const name of names.sort()) {
+      const child = join(rel, name);
+      const st = import_node_fs9.default.lstatSync(`${input.upper}/${child}`);
+      if (isGitName(name)) {
+        const whiteout = st.isCharacterDevice() && st.rdev === 0;
+        const changed = whiteout ? 1 : countGit(child);
+        if (changed > 0) {
+          gitChanged = true;
+          refuse2(st.isDirectory() || whiteout ? `${child}/` : child, `${changed} change(s) refused, ${GIT_REASON}`);
+        }
+        continue;
+      }
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        deleteLower(child);
+        continue;
+      }
+      if (!st.isDirectory() && lowerKind(child) === "dir") deleteLower(child);
+      if (st.isDirectory()) {
+        const folderReason = folderRefusal(input.policy, child);
+        if (folderReason) refuse2(`${child}/`, `the folder refused: ${folderReason}`);
+        else walk(child);
+      } else if (st.isFile()) regularFile(child, st);
+      else if (st.isSymbolicLink()) symlink(child);
+      else refuse2(child, `refused: ${FILE_TYPE(st)}`);
+    }
+  };
+  walk("");
+  refuseGitDirLookalikes(files, refused, input.workspace);
+  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
+}
+function symlinkEscape(workspace2, rel, target) {
+  let resolved;
+  if (import_node_path6.default.posix.isAbsolute(target)) {
+    if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return "which points outside the workspace";
+    resolved = import_node_path6.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
+  } else {
+    resolved = import_node_path6.default.posix.normalize(import_node_path6.default.posix.join(import_node_path6.default.posix.dirname(rel), target));
+  }
+  if (resolved === ".." || resolved.startsWith("../")) return "which points outside the workspace";
+  if (resolved.split("/").some(isGitName)) return "which points into .git";
+  return void 0;
+}
+function refuseGitDirLookalikes(files, refused, workspace2) {
+  const written = new Set(files.filter((f) => f.kind !== "delete").map((f) => f.path));
+  const hasBelow = (dir, name) => {
+    const prefix = join(dir, name);
+    try {
+      if (import_node_fs9.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
+    } catch {
+    }
+    for (const p of written) if (p.startsWith(prefix + "/")) return true;
+    return false;
+  };
+  for (let i = files.length - 1; i >= 0; i--) {
+    const f = files[i];
+    if (f.kind === "delete") continue;
+    const base = import_node_path6.default.posix.basename(f.path);
+    if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
+    const dir = import_node_path6.default.posix.dirname(f.path) === "." ? "" : import_node_path6.default.posix.dirname(f.path);
+    const headThere = written.has(join(dir, "HEAD")) || import_node_fs9.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
+    if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join(dir, "commondir")))) {
+      refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
+      files.splice(i, 1);
+    }
+  }
+}
+function readdirOwned(dir) {
+  try {
+    return import_node_fs9.default.readdirSync(dir);
+  } catch (err) {
+    if (err.code !== "EACCES") throw err;
+    const st = import_node_fs9.default.lstatSync(dir);
+    if (!st.isDirectory()) throw err;
+    import_node_fs9.default.chmodSync(dir, st.mode & 511 | 448);
+    return import_node_fs9.default.readdirSync(dir);
+  }
+}
+function openNoFollow(file) {
+  const flags = import_node_fs9.default.constants.O_RDONLY | import_node_fs9.default.constants.O_NOFOLLOW | import_node_fs9.default.constants.O_NONBLOCK;
+  try {
+    return import_node_fs9.default.openSync(file, flags);
+  } catch (err) {
+    if (err.code !== "EACCES") throw err;
+    const st = import_node_fs9.default.lstatSync(file);
+    if (!st.isFile()) throw err;
+    import_node_fs9.default.chmodSync(file, st.mode & 511 | 256);
+    return import_node_fs9.default.openSync(file, flags);
+  }
+}
+function hashFile(file) {
+  return pump(file, void 0);
+}
+function copyOut(file, to) {
+  return pump(file, to);
+}
+function pump(file, to) {
+  const fd = openNoFollow(file);
+  const out = to === void 0 ? void 0 : import_node_fs9.default.openSync(to, "wx", 384);
+  try {
+    if (!import_node_fs9.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    const hash = import_node_crypto3.default.createHash("sha256");
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    let size = 0;
+    for (; ; ) {
+      const n = import_node_fs9.default.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      if (out !== void 0) import_node_fs9.default.writeSync(out, buf, 0, n);
+      size += n;
+    }
+    return { sha256: hash.digest("hex"), size };
+  } finally {
+    import_node_fs9.default.closeSync(fd);
+    if (out !== void 0) import_node_fs9.default.closeSync(out);
+  }
+}
+function readHead(file) {
+  const fd = import_node_fs9.default.openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(WHEN_BYTES);
+    return buf.subarray(0, import_node_fs9.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
+  } finally {
+    import_node_fs9.default.closeSync(fd);
+  }
+}
+var import_node_crypto3, import_node_fs9, import_node_path6, WHEN_BYTES, FILE_TYPE, join;
+var init_changeSet = __esm({
+  "src/guard/boundary/changeSet.ts"() {
+    "use strict";
+    import_node_crypto3 = __toESM(require("node:crypto"));
+    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_path6 = __toESM(require("node:path"));
+    init_policy();
+    WHEN_BYTES = 1024 * 1024;
+    FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
+    join = (dir, name) => dir ? `${dir}/${name}` : name;
+  }
+});
+
+// src/guard/boundary/apply.ts
+function parentOf(workspace2, rel, owner, create) {
+  let at = workspace2;
+  const parts = rel.split("/").slice(0, -1);
+  for (const part of parts) {
+    at = `${at}/${part}`;
+    let st;
+    try {
+      st = import_node_fs10.default.lstatSync(at);
+    } catch {
+      st = void 0;
+    }
+    if (st === void 0) {
+      if (!create) return void 0;
+      import_node_fs10.default.mkdirSync(at, { mode: 493 });
+      if (owner) import_node_fs10.default.lchownSync(at, owner.uid, owner.gid);
+      st = import_node_fs10.default.lstatSync(at);
+    }
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path7.default.relative(workspace2, at)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path7.default.relative(workspace2, at)} is not a folder in the real workspace`);
+  }
+  return at;
+}
+function writeFile(workspace2, change, owner) {
+  const dir = parentOf(workspace2, change.path, owner, true);
+  const temp = tempName(dir);
+  import_node_fs10.default.copyFileSync(change.contentFile, temp, import_node_fs10.default.constants.COPYFILE_EXCL);
+  try {
+    const fd = import_node_fs10.default.openSync(temp, import_node_fs10.default.constants.O_RDONLY | import_node_fs10.default.constants.O_NOFOLLOW);
+    try {
+      if (owner) import_node_fs10.default.fchownSync(fd, owner.uid, owner.gid);
+      import_node_fs10.default.fchmodSync(fd, change.mode);
+    } finally {
+      import_node_fs10.default.closeSync(fd);
+    }
+    import_node_fs10.default.renameSync(temp, `${workspace2}/${change.path}`);
+  } catch (err) {
+    import_node_fs10.default.rmSync(temp, { force: true });
+    throw err;
+  }
+}
+function checkLinkRoute(workspace2, change) {
+  const escape = symlinkEscape(workspace2, change.path, change.target);
+  if (escape) throw new Unsafe(`its target ${escape}`);
+  const target = import_node_path7.default.posix.isAbsolute(change.target) ? change.target.slice(workspace2.length + 1) : import_node_path7.default.posix.normalize(import_node_path7.default.posix.join(import_node_path7.default.posix.dirname(change.path), change.target));
+  let at = workspace2;
+  for (const part of target.split("/").filter((p) => p && p !== ".")) {
+    at = `${at}/${part}`;
+    try {
+      if (import_node_fs10.default.lstatSync(at).isSymbolicLink()) throw new Unsafe(`its target passes through ${import_node_path7.default.relative(workspace2, at)}, a symlink`);
+    } catch (err) {
+      if (err instanceof Unsafe) throw err;
+      return;
+    }
+  }
+}
+function writeLink(workspace2, change, owner) {
+  const dir = parentOf(workspace2, change.path, owner, true);
+  checkLinkRoute(workspace2, change);
+  const temp = tempName(dir);
+  import_node_fs10.default.symlinkSync(change.target, temp);
+  try {
+    if (owner) import_node_fs10.default.lchownSync(temp, owner.uid, owner.gid);
+    import_node_fs10.default.renameSync(temp, `${workspace2}/${change.path}`);
+  } catch (err) {
+    import_node_fs10.default.rmSync(temp, { force: true });
+    throw err;
+  }
+}
+function remove(workspace2, rel) {
+  const dir = parentOf(workspace2, rel, void 0, false);
+  if (dir === void 0) return;
+  const target = `${workspace2}/${rel}`;
+  let st;
+  try {
+    st = import_node_fs10.default.lstatSync(target);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) throw new Unsafe("it is a folder in the real workspace");
+  import_node_fs10.default.unlinkSync(target);
+}
+function applyChangeSet(workspace2, files, removedDirs, owner) {
+  const applied = [];
+  const failed = [];
+  const attempt = (rel, what, action) => {
+    try {
+      action();
+      return true;
+    } catch (err) {
+      const why = err instanceof Unsafe ? err.message : err.code ?? err.message;
+      failed.push({ path: rel, reason: `not applied (${what}): ${why}` });
+      return false;
+    }
+  };
+  for (const change of files) {
+    if (change.kind === "delete" && attempt(change.path, "delete", () => remove(workspace2, change.path))) applied.push(change);
+  }
+  for (const dir of removedDirs) {
+    attempt(`${dir}/`, "remove folder", () => {
+      const parent = parentOf(workspace2, `${dir}/x`, void 0, false);
+      if (parent === void 0) return;
+      try {
+        import_node_fs10.default.rmdirSync(parent);
+      } catch (err) {
+        if (err.code !== "ENOENT") throw err;
+      }
+    });
+  }
+  for (const change of files) {
+    if (change.kind === "write" && attempt(change.path, "write", () => writeFile(workspace2, change, owner))) applied.push(change);
+  }
+  for (const change of files) {
+    if (change.kind === "symlink" && attempt(change.path, "symlink", () => writeLink(workspace2, change, owner))) applied.push(change);
+  }
+  return { applied, failed };
+}
+var import_node_crypto4, import_node_fs10, import_node_path7, Unsafe, tempName;
+var init_apply = __esm({
+  "src/guard/boundary/apply.ts"() {
+    "use strict";
+    import_node_crypto4 = __toESM(require("node:crypto"));
+    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_path7 = __toESM(require("node:path"));
+    init_changeSet();
+    Unsafe = class extends Error {
+    };
+    tempName = (dir) => `${dir}/.agent-guard-${import_node_crypto4.default.randomBytes(6).toString("hex")}`;
+  }
+});
+
+// src/guard/boundary/commits.ts
+function readSmall(file, limit2) {
+  let fd;
+  try {
+    fd = import_node_fs11.default.openSync(file, import_node_fs11.default.constants.O_RDONLY | import_node_fs11.default.constants.O_NOFOLLOW | import_node_fs11.default.constants.O_NONBLOCK);
+  } catch {
+    return void 0;
+  }
+  try {
+    const st = import_node_fs11.default.fstatSync(fd);
+    if (!st.isFile() || st.size > limit2) return void 0;
+    const buf = Buffer.alloc(st.size);
+    return buf.subarray(0, import_node_fs11.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
+  } finally {
+    import_node_fs11.default.closeSync(fd);
+  }
+}
+function agentTips(agentGitDir) {
+  const tips = /* @__PURE__ */ new Map();
+  const packed = /* @__PURE__ */ new Map();
+  const packedText = readSmall(import_node_path8.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
+  for (const line of packedText.split("\n")) {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64}) refs\/heads\/(\S+)$/.exec(line);
+    if (m && BRANCH.test(m[2])) packed.set(m[2], m[1]);
+  }
+  const walk = (dir, prefix, depth) => {
+    if (depth > 8) return;
+    let names;
+    try {
+      names = import_node_fs11.default.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const full = import_node_path8.default.join(dir, name);
+      const st = import_node_fs11.default.lstatSync(full);
+      if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
+      else if (st.isFile()) {
+        const value = readSmall(full, REF_FILE_BYTES)?.trim();
+        if (value && OBJECT_ID.test(value) && BRANCH.test(prefix + name)) tips.set(prefix + name, value);
+      }
+    }
+  };
+  for (const [name, sha] of packed) tips.set(name, sha);
+  walk(import_node_path8.default.join(agentGitDir, "refs", "heads"), "", 0);
+  const head = readSmall(import_node_path8.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
+  if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
+  return tips;
+}
+function quarantineObjects(agentObjects, into, owner) {
+  let copied = 0;
+  const copy = (from, to) => {
+    const st = import_node_fs11.default.lstatSync(from);
+    if (!st.isFile() || st.nlink > 1) return;
+    import_node_fs11.default.mkdirSync(import_node_path8.default.dirname(to), { recursive: true, mode: 448 });
+    const fd = import_node_fs11.default.openSync(from, import_node_fs11.default.constants.O_RDONLY | import_node_fs11.default.constants.O_NOFOLLOW | import_node_fs11.default.constants.O_NONBLOCK);
+    try {
+      import_node_fs11.default.writeFileSync(to, import_node_fs11.default.readFileSync(fd), { mode: 292, flag: "wx" });
+    } finally {
+      import_node_fs11.default.closeSync(fd);
+    }
+    copied++;
+  };
+  let names;
+  try {
+    names = import_node_fs11.default.readdirSync(agentObjects);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const dir = import_node_path8.default.join(agentObjects, name);
+    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs11.default.lstatSync(dir).isDirectory()) {
+      for (const obj2 of import_node_fs11.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj2)) copy(import_node_path8.default.join(dir, obj2), import_node_path8.default.join(into, name, obj2));
+    } else if (name === "pack" && import_node_fs11.default.lstatSync(dir).isDirectory()) {
+      for (const file of import_node_fs11.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path8.default.join(dir, file), import_node_path8.default.join(into, "pack", file));
+    }
+  }
+  if (owner) chownTree(into, owner);
+  return copied;
+}
+function chownTree(dir, owner) {
+  import_node_fs11.default.lchownSync(dir, owner.uid, owner.gid);
+  for (const name of import_node_fs11.default.readdirSync(dir)) {
+    const full = import_node_path8.default.join(dir, name);
+    if (import_node_fs11.default.lstatSync(full).isDirectory()) chownTree(full, owner);
+    else import_node_fs11.default.lchownSync(full, owner.uid, owner.gid);
+  }
+}
+function hostGit(realGitDir, owner, extraEnv = {}) {
+  const env = {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: "/nonexistent",
+    LC_ALL: "C",
+    GIT_DIR: realGitDir,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_NO_REPLACE_OBJECTS: "1",
+    ...extraEnv
+  };
+  const safety = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*", "-c", "protocol.allow=never", "-c", "core.sshCommand=false"];
+  return (args, input) => (0, import_node_child_process2.spawnSync)("git", [...safety, ...args], {
+    env,
+    input,
+    maxBuffer: 1024 * 1024 * 1024,
+    timeout: 12e4,
+    ...owner ? { uid: owner.uid, gid: owner.gid } : {}
+  });
+}
+function importCommits(input) {
+  const realGitDir = import_node_path8.default.join(input.workspace, ".git");
+  const refused = [];
+  const commits = [];
+  try {
+    if (!import_node_fs11.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
+  } catch {
+    return { commits, refused };
+  }
+  const git = hostGit(realGitDir, input.owner);
+  const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
+  const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
+  if (tips.length === 0) return { commits, refused };
+  const incoming = import_node_path8.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto5.default.randomBytes(6).toString("hex")}`);
+  import_node_fs11.default.mkdirSync(incoming, { mode: 448 });
+  try {
+    if (input.owner) import_node_fs11.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
+    quarantineObjects(import_node_path8.default.join(input.agentGitDir, "objects"), incoming, input.owner);
+    const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
+    const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
+    if (head && OBJECT_ID.test(head)) existing.push(head);
+    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path8.default.join(realGitDir, "objects") });
+    const revs = [...new Set(tips.map(([, sha]) => sha)), "--not", ...new Set(existing)].join("\n") + "\n";
+    const pack = quarantined(["pack-objects", "--revs", "--stdout", "-q"], revs);
+    if (pack.status !== 0) {
+      const why = firstLine(pack.stderr) || `exit ${pack.status}`;
+      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: its objects are incomplete or invalid (${why})` });
+      return { commits, refused };
+    }
+    const index2 = git(["index-pack", "--stdin", "--strict", "--fix-thin"], pack.stdout);
+    if (index2.status !== 0) {
+      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: git refused its objects (${firstLine(index2.stderr)})` });
+      return { commits, refused };
+    }
+    for (const [name, sha] of tips) {
+      const ref = `refs/agent-guard/${input.runId}/${name}`;
+      if (git(["check-ref-format", ref]).status !== 0) {
+        refused.push({ path: `.git (${name})`, reason: "commit not brought back: the branch name is not a valid ref name" });
+        continue;
+      }
+      const update = git(["update-ref", ref, sha, ""]);
+      if (update.status !== 0) {
+        refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${firstLine(update.stderr)}` });
+        continue;
+      }
+      const subject = git(["show", "-s", "--format=%s", sha]).stdout?.toString().trim() ?? "";
+      commits.push({ sha, ref, subject });
+    }
+    return { commits, refused };
+  } finally {
+    import_node_fs11.default.rmSync(incoming, { recursive: true, force: true });
+  }
+}
+function firstLine(buf) {
+  return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
+}
+var import_node_child_process2, import_node_crypto5, import_node_fs11, import_node_path8, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
+var init_commits = __esm({
+  "src/guard/boundary/commits.ts"() {
+    "use strict";
+    import_node_child_process2 = require("node:child_process");
+    import_node_crypto5 = __toESM(require("node:crypto"));
+    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_path8 = __toESM(require("node:path"));
+    OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+    BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
+    REF_FILE_BYTES = 4096;
+    PACKED_REFS_BYTES = 16 * 1024 * 1024;
+  }
+});
+
+// src/guard/gitConfig.ts
+function sectionIsDropped(name) {
+  const lower = name.toLowerCase();
+  return lower === "credential" || lower === "include" || lower === "includeif";
+}
+function keyOf(line) {
+  const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(=|$)/.exec(line);
+  return m ? m[1].toLowerCase() : "";
+}
+function sanitizeGitConfig(text, secrets = []) {
+  const out = [];
+  let dropSection = false;
+  let section = "";
+  let continuing = false;
+  let dropContinuation = false;
+  for (const rawLine of text.split("\n")) {
+    const line = rawLine.replace(/\r$/, "");
+    if (continuing) {
+      continuing = /\\$/.test(line);
+      if (!dropContinuation) out.push(line);
+      continue;
+    }
+    const sec = SECTION.exec(line);
+    if (sec) {
+      section = sec[1].toLowerCase();
+      dropSection = sectionIsDropped(sec[1]);
+      if (!dropSection) out.push(sec[3] ? line.slice(0, line.length - sec[3].length) : line);
+      if (sec[3] && !dropSection && !isDroppedKey(section, sec[3], secrets)) out.push(sec[3]);
+      continue;
+    }
+    continuing = /\\$/.test(line);
+    const drop = dropSection || isDroppedKey(section, line, secrets);
+    dropContinuation = drop;
+    if (!drop) out.push(stripUserinfo(line));
+  }
+  return out.join("\n");
+}
+function isDroppedKey(section, line, secrets) {
+  const key2 = keyOf(line);
+  if (key2 === "extraheader") return true;
+  if (section === "http" && (key2 === "cookiefile" || key2 === "proxyauthmethod")) return true;
+  if (section === "core" && (key2 === "askpass" || key2 === "sshcommand" || key2 === "fsmonitor")) return true;
+  return secrets.some((s) => line.includes(s));
+}
+function stripUserinfo(line) {
+  return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"]+@/gi, "$1");
+}
+var SECTION;
+var init_gitConfig = __esm({
+  "src/guard/gitConfig.ts"() {
+    "use strict";
+    SECTION = /^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*(.*)$/;
+  }
+});
+
+// src/guard/boundary/overlay.ts
+function prepareOverlay(privateDir, workspace2, asRoot) {
+  const root = import_node_path9.default.join(privateDir, "boundary");
+  if (!SAFE_PATH.test(root)) {
+    throw new GuardError("boundary", `the guard's private folder ${JSON.stringify(root)} has characters an overlay mount cannot take; set TMPDIR to a plain path`);
+  }
+  const layout = {
+    root,
+    lower: import_node_path9.default.join(root, "lower"),
+    upper: import_node_path9.default.join(root, "upper"),
+    work: import_node_path9.default.join(root, "work"),
+    merged: import_node_path9.default.join(root, "merged"),
+    opaqueList: import_node_path9.default.join(root, "opaque.json"),
+    probe: import_node_path9.default.join(privateDir, "boundary-probe.js"),
+    seeded: /* @__PURE__ */ new Set()
+  };
+  import_node_fs12.default.mkdirSync(root, { mode: 448 });
+  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs12.default.mkdirSync(dir, { mode: 448 });
+  const st = import_node_fs12.default.statSync(workspace2);
+  import_node_fs12.default.mkdirSync(layout.upper, { mode: 448 });
+  import_node_fs12.default.chmodSync(layout.upper, st.mode & 4095);
+  if (asRoot) import_node_fs12.default.chownSync(layout.upper, st.uid, st.gid);
+  import_node_fs12.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
+  return layout;
+}
+function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
+  for (const file of configFiles) {
+    const rel = import_node_path9.default.relative(workspace2, file);
+    const parts = rel.split(import_node_path9.default.sep);
+    for (let i = 1; i < parts.length; i++) {
+      const dirRel = parts.slice(0, i).join("/");
+      const real2 = import_node_fs12.default.lstatSync(import_node_path9.default.join(workspace2, dirRel));
+      if (!real2.isDirectory()) throw new GuardError("boundary", `cannot seed ${rel}: ${dirRel} is not a folder`);
+      const target2 = import_node_path9.default.join(layout.upper, dirRel);
+      if (import_node_fs12.default.existsSync(target2)) continue;
+      import_node_fs12.default.mkdirSync(target2);
+      import_node_fs12.default.chmodSync(target2, real2.mode & 4095);
+      if (asRoot) import_node_fs12.default.chownSync(target2, real2.uid, real2.gid);
+    }
+    const real = import_node_fs12.default.lstatSync(file);
+    const target = import_node_path9.default.join(layout.upper, rel);
+    import_node_fs12.default.writeFileSync(target, sanitizeGitConfig(import_node_fs12.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
+    import_node_fs12.default.chmodSync(target, real.mode & 511);
+    if (asRoot) import_node_fs12.default.chownSync(target, real.uid, real.gid);
+    layout.seeded.add(parts.join("/"));
+  }
+}
+function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare) {
+  return [
+    unshare,
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "/bin/sh",
+    "-c",
+    WRAPPER_SCRIPT,
+    "agent-guard-boundary",
+    workspace2,
+    layout.lower,
+    layout.upper,
+    layout.work,
+    layout.merged,
+    node,
+    layout.probe,
+    layout.opaqueList,
+    bwrap,
+    ...bwrapArgs
+  ];
+}
+function readOpaqueList(layout) {
+  let text;
+  try {
+    text = import_node_fs12.default.readFileSync(layout.opaqueList, "utf8");
+  } catch {
+    return void 0;
+  }
+  const list = JSON.parse(text);
+  if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw new GuardError("boundary", "the overlay probe wrote something that is not a list of folders");
+  return new Set(list);
+}
+function removeTree(dir) {
+  const open = (p) => {
+    let st;
+    try {
+      st = import_node_fs12.default.lstatSync(p);
+    } catch {
+      return;
+    }
+    if (!st.isDirectory()) return;
+    try {
+      import_node_fs12.default.chmodSync(p, 448);
+    } catch {
+      return;
+    }
+    for (const name of import_node_fs12.default.readdirSync(p)) open(import_node_path9.default.join(p, name));
+  };
+  try {
+    import_node_fs12.default.rmSync(dir, { recursive: true, force: true });
+    return true;
+  } catch {
+    try {
+      open(dir);
+      import_node_fs12.default.rmSync(dir, { recursive: true, force: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+function probeMain() {
+  const fs23 = require("node:fs");
+  const [lower, upper, merged, out] = process.argv.slice(2);
+  const opaque = [];
+  const isRealDir2 = (base, rel) => {
+    let at = base;
+    for (const part of rel.split("/")) {
+      at += "/" + part;
+      try {
+        if (!fs23.lstatSync(at).isDirectory()) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  };
+  const walk = (rel) => {
+    const upperNames = fs23.readdirSync(`${upper}/${rel}`);
+    if (rel && isRealDir2(lower, rel)) {
+      const kept = new Set(upperNames);
+      const shown = new Set(fs23.readdirSync(`${merged}/${rel}`));
+      if (fs23.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown.has(n))) opaque.push(rel);
+    }
+    for (const name of upperNames) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (!rel && name === ".git") continue;
+      if (fs23.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
+    }
+  };
+  walk("");
+  fs23.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
+}
+function probeSource() {
+  return `(${probeMain.toString()})();
+`;
+}
+var import_node_fs12, import_node_path9, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
+var init_overlay = __esm({
+  "src/guard/boundary/overlay.ts"() {
+    "use strict";
+    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_path9 = __toESM(require("node:path"));
+    init_errors();
+    init_gitConfig();
+    BOUNDARY_MARKER = "AGENT_GUARD_BOUNDARY";
+    SAFE_PATH = /^[A-Za-z0-9/._+-]+$/;
+    OVERLAY_OPTIONS = "redirect_dir=off,metacopy=off,index=off,xino=off";
+    WRAPPER_SCRIPT = [
+      "ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8",
+      "shift 8",
+      `fail() { echo "${BOUNDARY_MARKER} fail $1" >&2; exit 125; }`,
+      'err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"',
+      `err=$(mount -t overlay agent-guard -o "lowerdir=$lower,upperdir=$upper,workdir=$work,${OVERLAY_OPTIONS}" "$merged" 2>&1) || fail "cannot mount an overlay over the workspace: $err"`,
+      'err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"',
+      '"$@"',
+      "status=$?",
+      // The probe (a node start) is needed only when the agent left a folder outside .git in the upper layer.
+      'if [ -n "$(find "$upper" -mindepth 1 -path "$upper/.git" -prune -o -type d -print -quit)" ]; then',
+      '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+      'else echo "[]" > "$out"; fi',
+      // The overlay's work folder holds root-owned entries the guard (through sudo, not root) could not remove.
+      'umount "$merged" && rm -rf "$work"',
+      "exit $status"
+    ].join("\n");
+  }
+});
+
+// src/guard/boundary/report.ts
+function printable2(text) {
+  const escaped = JSON.stringify(text).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.replace(/#/g, "\\x23").replace(/::/g, ":\\x3a");
+}
+function counts(applied) {
+  const n = (kind) => applied.filter((c) => c.kind === kind).length;
+  return `${n("write")} written, ${n("delete")} deleted, ${n("symlink")} symlink(s)`;
+}
+function boundaryLines(outcome) {
+  const lines = outcome.changes.refused.map((r) => `agent-guard: boundary: ${printable2(r.path)}: ${printable2(r.reason)}`);
+  lines.push(
+    `agent-guard: boundary: ${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${outcome.changes.refused.length} refused`
+  );
+  for (const c of outcome.changes.commits) lines.push(`agent-guard: boundary: commit ${c.sha} saved as ${c.ref}: ${printable2(c.subject)}`);
+  return lines;
+}
+function recordBoundary(audit, outcome) {
+  const time = (/* @__PURE__ */ new Date()).toISOString();
+  for (const c of outcome.applied) {
+    audit.addBoundary({ time, kind: "boundary", outcome: "applied", change: c.kind, path: c.path, ...c.kind === "write" ? { sha256: c.sha256, size: c.size, mode: c.mode.toString(8) } : {}, ...c.kind === "symlink" ? { target: c.target } : {} });
+  }
+  for (const r of outcome.changes.refused) audit.addBoundary({ time, kind: "boundary", outcome: "refused", path: r.path, reason: r.reason });
+  for (const c of outcome.changes.commits) audit.addBoundary({ time, kind: "boundary", outcome: "applied", change: "commit", path: c.ref, sha: c.sha });
+}
+function boundaryMarkdown(outcome) {
+  if (!outcome) return "";
+  const { refused, commits } = outcome.changes;
+  const out = [
+    "#### What came back from the agent",
+    "",
+    `${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${refused.length} refused.`,
+    ""
+  ];
+  for (const c of commits) out.push(`Commit \`${c.sha}\` saved as \`${c.ref}\`: ${md(c.subject)}`, "");
+  if (refused.length > 0) {
+    out.push("| refused path | why |", "| --- | --- |");
+    for (const r of refused.slice(0, SUMMARY_ROWS)) out.push(`| ${md(printable2(r.path))} | ${md(r.reason)} |`);
+    if (refused.length > SUMMARY_ROWS) out.push("", `(${refused.length - SUMMARY_ROWS} more in the log and the audit file)`);
+    out.push("");
+  }
+  return out.join("\n") + "\n";
+}
+var SUMMARY_ROWS;
+var init_report = __esm({
+  "src/guard/boundary/report.ts"() {
+    "use strict";
+    init_summary();
+    SUMMARY_ROWS = 200;
+  }
+});
+
+// src/guard/boundary/index.ts
+function runId(env) {
+  const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((v) => v && /^[0-9]{1,20}$/.test(v)).join("-");
+  return `${run ? `${run}-` : ""}${import_node_crypto6.default.randomBytes(4).toString("hex")}`;
+}
+var import_node_crypto6, import_node_fs13, import_node_path10, Boundary;
+var init_boundary = __esm({
+  "src/guard/boundary/index.ts"() {
+    "use strict";
+    import_node_crypto6 = __toESM(require("node:crypto"));
+    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_path10 = __toESM(require("node:path"));
+    init_errors();
+    init_apply();
+    init_changeSet();
+    init_commits();
+    init_overlay();
+    init_policy();
+    init_report();
+    init_report();
+    Boundary = class _Boundary {
+      constructor(setup) {
+        this.setup = setup;
+        const asRoot = setup.owner !== void 0;
+        this.policy = buildPolicy(setup.workspace, setup.allowPaths);
+        this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
+        seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
+        this.contentDir = import_node_fs13.default.mkdtempSync(import_node_path10.default.join(import_node_path10.default.dirname(setup.privateDir), "agent-guard-changes-"));
+        import_node_fs13.default.chmodSync(this.contentDir, 448);
+      }
+      setup;
+      layout;
+      policy;
+      contentDir;
+      static prepare(setup) {
+        try {
+          return new _Boundary(setup);
+        } catch (err) {
+          if (err instanceof GuardError) throw err;
+          throw new GuardError("boundary", `cannot prepare the agent's copy of the workspace: ${err.message}`);
+        }
+      }
+      /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
+      command(unshare, bwrap, bwrapArgs) {
+        return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, unshare);
+      }
+      /**
+       * After the jail is gone: build the change set, bring commits back, apply what is accepted and
+       * record it all. `complete` is false when the jail was stopped (timeout): nothing comes back then.
+       */
+      finish(audit, complete) {
+        try {
+          return this.bringBack(audit, complete);
+        } catch (err) {
+          if (err instanceof GuardError) throw err;
+          throw new GuardError("boundary", `cannot bring the agent's changes back: ${err.message}`);
+        }
+      }
+      bringBack(audit, complete) {
+        const opaque = complete ? readOpaqueList(this.layout) : void 0;
+        if (!opaque) {
+          const outcome2 = {
+            changes: { files: [], commits: [], refused: [{ path: ".", reason: "nothing brought back: the agent was stopped before the guard could read its changes" }] },
+            applied: []
+          };
+          recordBoundary(audit, outcome2);
+          return outcome2;
+        }
+        const scan = buildChangeSet({
+          upper: this.layout.upper,
+          workspace: this.setup.workspace,
+          opaque,
+          seeded: this.layout.seeded,
+          contentDir: this.contentDir,
+          policy: this.policy
+        });
+        const changes = scan.changes;
+        if (scan.gitChanged) {
+          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path10.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
+          changes.commits.push(...imported.commits);
+          changes.refused.push(...imported.refused);
+        }
+        const result = applyChangeSet(this.setup.workspace, changes.files, scan.removedDirs, this.setup.owner);
+        changes.refused.push(...result.failed);
+        const outcome = { changes, applied: result.applied };
+        recordBoundary(audit, outcome);
+        return outcome;
+      }
+      /** Remove the content files the change set points at (after any grant has used them). */
+      release() {
+        import_node_fs13.default.rmSync(this.contentDir, { recursive: true, force: true });
+      }
+    };
+  }
+});
+
 // src/guard/audit.ts
 function escapeCell(text) {
   return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
 }
-var import_node_fs8, AuditLog;
+var import_node_fs14, AuditLog;
 var init_audit = __esm({
   "src/guard/audit.ts"() {
     "use strict";
-    import_node_fs8 = __toESM(require("node:fs"));
+    import_node_fs14 = __toESM(require("node:fs"));
     AuditLog = class {
       records = [];
+      boundary = [];
       fd;
       constructor(file) {
-        if (file) this.fd = import_node_fs8.default.openSync(file, "a", 384);
+        if (file) this.fd = import_node_fs14.default.openSync(file, "a", 384);
       }
       add(record) {
         this.records.push(record);
-        if (this.fd !== void 0) import_node_fs8.default.writeSync(this.fd, JSON.stringify(record) + "\n");
+        if (this.fd !== void 0) import_node_fs14.default.writeSync(this.fd, JSON.stringify(record) + "\n");
+      }
+      addBoundary(record) {
+        this.boundary.push(record);
+        if (this.fd !== void 0) import_node_fs14.default.writeSync(this.fd, JSON.stringify(record) + "\n");
       }
       close() {
-        if (this.fd !== void 0) import_node_fs8.default.closeSync(this.fd);
+        if (this.fd !== void 0) import_node_fs14.default.closeSync(this.fd);
         this.fd = void 0;
       }
       totals() {
@@ -7437,23 +8867,6 @@ var init_audit = __esm({
   }
 });
 
-// src/guard/errors.ts
-var GuardError, GUARD_FAILURE_EXIT;
-var init_errors = __esm({
-  "src/guard/errors.ts"() {
-    "use strict";
-    GuardError = class extends Error {
-      constructor(layer, message) {
-        super(message);
-        this.layer = layer;
-        this.name = "GuardError";
-      }
-      layer;
-    };
-    GUARD_FAILURE_EXIT = 125;
-  }
-});
-
 // src/guard/env.ts
 function isForbiddenName(name) {
   return FORBIDDEN_NAMES.has(name) || FORBIDDEN_PREFIXES.some((p) => name.startsWith(p));
@@ -7467,8 +8880,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path14) {
-  const entries = (path14 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path20) {
+  const entries = (path20 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -7620,70 +9033,15 @@ var init_env = __esm({
   }
 });
 
-// src/guard/gitConfig.ts
-function sectionIsDropped(name) {
-  const lower = name.toLowerCase();
-  return lower === "credential" || lower === "include" || lower === "includeif";
-}
-function keyOf(line) {
-  const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(=|$)/.exec(line);
-  return m ? m[1].toLowerCase() : "";
-}
-function sanitizeGitConfig(text, secrets = []) {
-  const out = [];
-  let dropSection = false;
-  let section = "";
-  let continuing = false;
-  let dropContinuation = false;
-  for (const rawLine of text.split("\n")) {
-    const line = rawLine.replace(/\r$/, "");
-    if (continuing) {
-      continuing = /\\$/.test(line);
-      if (!dropContinuation) out.push(line);
-      continue;
-    }
-    const sec = SECTION.exec(line);
-    if (sec) {
-      section = sec[1].toLowerCase();
-      dropSection = sectionIsDropped(sec[1]);
-      if (!dropSection) out.push(sec[3] ? line.slice(0, line.length - sec[3].length) : line);
-      if (sec[3] && !dropSection && !isDroppedKey(section, sec[3], secrets)) out.push(sec[3]);
-      continue;
-    }
-    continuing = /\\$/.test(line);
-    const drop = dropSection || isDroppedKey(section, line, secrets);
-    dropContinuation = drop;
-    if (!drop) out.push(stripUserinfo(line));
-  }
-  return out.join("\n");
-}
-function isDroppedKey(section, line, secrets) {
-  const key2 = keyOf(line);
-  if (key2 === "extraheader") return true;
-  if (section === "http" && (key2 === "cookiefile" || key2 === "proxyauthmethod")) return true;
-  if (section === "core" && (key2 === "askpass" || key2 === "sshcommand" || key2 === "fsmonitor")) return true;
-  return secrets.some((s) => line.includes(s));
-}
-function stripUserinfo(line) {
-  return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"]+@/gi, "$1");
-}
-var SECTION;
-var init_gitConfig = __esm({
-  "src/guard/gitConfig.ts"() {
-    "use strict";
-    SECTION = /^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*(.*)$/;
-  }
-});
-
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs17 = require("node:fs");
+  const fs23 = require("node:fs");
   const net3 = require("node:net");
   const os6 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs17.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs17.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs23.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs23.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
   const fail2 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
@@ -7719,29 +9077,34 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs17.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
+      if (fs23.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
     }
     const interfaces = Object.keys(os6.networkInterfaces());
     if (interfaces.some((name) => name !== "lo")) fail2(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs17.readFileSync("/proc/self/status", "utf8");
+    const status = fs23.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail2("canary: no_new_privs is not set");
-    for (const path14 of c.mustNotExist) {
+    for (const path20 of c.mustNotExist) {
       let exists = true;
       try {
-        fs17.lstatSync(path14);
+        fs23.lstatSync(path20);
       } catch {
         exists = false;
       }
-      if (exists) fail2(`canary: ${path14} is visible in the jail`);
+      if (exists) fail2(`canary: ${path20} is visible in the jail`);
     }
     for (const dir of c.mustBeEmpty) {
       let entries = [];
       try {
-        entries = fs17.readdirSync(dir).filter((e) => !(dir === "/run" && c.allowedInRun.includes(e)));
+        entries = fs23.readdirSync(dir).filter((e) => !(dir === "/run" && c.allowedInRun.includes(e)));
       } catch {
         entries = [];
       }
       if (entries.length > 0) fail2(`canary: ${dir} is not masked (has ${entries.slice(0, 3).join(", ")})`);
+    }
+    if (c.overlayAt) {
+      const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
+      const types = fs23.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
+      if (types[types.length - 1] !== "overlay") fail2(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? "no mount"})`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -7781,22 +9144,22 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs17.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs23.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs17.existsSync(dir)) {
-            fs17.mkdirSync(dir, { mode: 448 });
+          if (!fs23.existsSync(dir)) {
+            fs23.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs17.writeFileSync(target, file2.content, { mode: 384 });
+        fs23.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs17.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs23.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
       fail2(`home: cannot prepare ${config.home}: ${err.message}`);
     }
@@ -7826,7 +9189,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs17.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs23.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -7852,27 +9215,27 @@ var init_jailInit = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs9.default.existsSync(name) ? import_node_path5.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs15.default.existsSync(name) ? import_node_path11.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path5.default.join(dir, name);
+    const candidate = import_node_path11.default.join(dir, name);
     try {
-      import_node_fs9.default.accessSync(candidate, import_node_fs9.default.constants.X_OK);
-      if (import_node_fs9.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs15.default.accessSync(candidate, import_node_fs15.default.constants.X_OK);
+      if (import_node_fs15.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
 function isWithin(child, parent) {
-  const rel = import_node_path5.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel);
+  const rel = import_node_path11.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path11.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs9.default.realpathSync(p);
-    return import_node_fs9.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs15.default.realpathSync(p);
+    return import_node_fs15.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -7881,12 +9244,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs9.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path5.default.dirname(import_node_path5.default.dirname(exe));
+      const exe = import_node_fs15.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path11.default.dirname(import_node_path11.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs9.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs15.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -7904,7 +9267,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path5.default.join(import_node_path5.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path11.default.join(import_node_path11.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -7915,12 +9278,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs9.default.lstatSync(candidate);
+      stat = import_node_fs15.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs9.default.realpathSync(candidate);
+    const real = import_node_fs15.default.realpathSync(candidate);
     if (out.some((m) => isWithin(real, m))) continue;
     out.push(real);
   }
@@ -7929,7 +9292,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs9.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs15.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -7944,7 +9307,7 @@ function hostUnixSockets() {
 }
 function safeReaddir(dir) {
   try {
-    return import_node_fs9.default.readdirSync(dir);
+    return import_node_fs15.default.readdirSync(dir);
   } catch {
     return [];
   }
@@ -7958,7 +9321,7 @@ function resolveWorkspace(facts, mode, cwd) {
     if (isWithin(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs9.default.statSync(dir);
+  const st = import_node_fs15.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -7969,7 +9332,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs9.default.readFileSync(f, "utf8");
+      return import_node_fs15.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -7986,12 +9349,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs15.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path5.default.join(dir, e.name);
+      const full = import_node_path11.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -8002,7 +9365,7 @@ function gitConfigFiles(gitDir) {
   return out;
 }
 function installRootOf(executable) {
-  const real = import_node_fs9.default.realpathSync(executable);
+  const real = import_node_fs15.default.realpathSync(executable);
   const nm = real.lastIndexOf("/node_modules/");
   if (nm < 0) return real;
   return real.slice(0, nm) + "/node_modules";
@@ -8010,8 +9373,8 @@ function installRootOf(executable) {
 function makeTraversable(args, masked, target) {
   const mask = masked.find((m) => isWithin(target, m) && m !== target);
   if (!mask) return;
-  const parts = import_node_path5.default.relative(mask, import_node_path5.default.dirname(target)).split(import_node_path5.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path5.default.join(mask, ...parts.slice(0, i)));
+  const parts = import_node_path11.default.relative(mask, import_node_path11.default.dirname(target)).split(import_node_path11.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path11.default.join(mask, ...parts.slice(0, i)));
 }
 function planJail(input, workspace2) {
   const { facts, privateDir } = input;
@@ -8029,47 +9392,45 @@ function planJail(input, workspace2) {
     const root = installRootOf(program);
     makeTraversable(args, masked, root);
     args.push("--ro-bind", root, root);
-    if (program !== root && !isWithin(program, root) && import_node_fs9.default.realpathSync(program) !== program) {
+    if (program !== root && !isWithin(program, root) && import_node_fs15.default.realpathSync(program) !== program) {
       args.push("--ro-bind", program, program);
     }
   }
+  if (input.workspaceMode === "rw" && !input.overlay) throw new GuardError("boundary", "a writable workspace needs the overlay");
   makeTraversable(args, masked, workspace2.dir);
-  args.push(input.workspaceMode === "ro" ? "--ro-bind" : "--bind", workspace2.dir, workspace2.dir);
-  const gitDir = import_node_path5.default.join(workspace2.dir, ".git");
+  if (input.overlay) args.push("--bind", input.overlay.merged, workspace2.dir);
+  else args.push("--ro-bind", workspace2.dir, workspace2.dir);
+  const gitDir = import_node_path11.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
-    for (const file of gitConfigFiles(gitDir)) {
-      const copy = import_node_path5.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs9.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs9.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+    for (const file of input.overlay ? [] : gitConfigFiles(gitDir)) {
+      const copy = import_node_path11.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs15.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs15.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs9.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(gitDir, entry));
+    for (const entry of import_node_fs15.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path11.default.join(gitDir, entry));
     }
-    if (realDir(import_node_path5.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path5.default.join(gitDir, "hooks"), import_node_path5.default.join(gitDir, "hooks"));
   }
   for (const entry of safeReaddir(workspace2.dir)) {
-    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(workspace2.dir, entry));
-  }
-  if (realDir(import_node_path5.default.join(workspace2.dir, ".github"))) {
-    args.push("--ro-bind", import_node_path5.default.join(workspace2.dir, ".github"), import_node_path5.default.join(workspace2.dir, ".github"));
+    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path11.default.join(workspace2.dir, entry));
   }
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs9.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs15.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path5.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs9.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs15.default.writeFileSync(import_node_path11.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs15.default.writeFileSync(import_node_path11.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path11.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path11.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs15.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
-  const nonce = import_node_crypto3.default.randomBytes(16).toString("hex");
+  const nonce = import_node_crypto7.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
-  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path5.default.join(facts.home, f)).filter((f) => import_node_fs9.default.existsSync(f));
+  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path11.default.join(facts.home, f)).filter((f) => import_node_fs15.default.existsSync(f));
   const config = {
     nonce,
     agentUid: workspace2.agentUid,
@@ -8085,18 +9446,19 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs9.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs15.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
-      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs9.default.existsSync(d))],
+      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs15.default.existsSync(d))],
       mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds],
-      allowedInRun: ["agent-guard"]
+      allowedInRun: ["agent-guard"],
+      overlayAt: input.overlay ? workspace2.dir : void 0
     }
   };
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  import_node_fs9.default.writeFileSync(import_node_path5.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
+  import_node_fs15.default.writeFileSync(import_node_path11.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  import_node_fs15.default.writeFileSync(import_node_path11.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
+  args.push("--ro-bind", import_node_path11.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", import_node_path11.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push("--bind", input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
   args.push(
@@ -8135,8 +9497,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid };
 }
 function makePrivateDir() {
-  const dir = import_node_fs9.default.mkdtempSync(import_node_path5.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
-  import_node_fs9.default.chmodSync(dir, 448);
+  const dir = import_node_fs15.default.mkdtempSync(import_node_path11.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
+  import_node_fs15.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -8144,21 +9506,21 @@ function findElevation(facts) {
   const sudo = findExecutable("sudo", "/usr/bin:/bin:/usr/sbin:/sbin");
   if (!sudo) throw new GuardError("privilege", "not root and sudo is not installed: the jail needs root to build its namespaces");
   try {
-    (0, import_node_child_process.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
+    (0, import_node_child_process3.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
   } catch {
     throw new GuardError("privilege", "not root and `sudo -n true` fails: the jail needs root (or passwordless sudo) to build its namespaces");
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto3, import_node_fs9, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
+var import_node_child_process3, import_node_crypto7, import_node_fs15, import_node_os, import_node_path11, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
-    import_node_child_process = require("node:child_process");
-    import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_child_process3 = require("node:child_process");
+    import_node_crypto7 = __toESM(require("node:crypto"));
+    import_node_fs15 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
-    import_node_path5 = __toESM(require("node:path"));
+    import_node_path11 = __toESM(require("node:path"));
     init_env();
     init_errors();
     init_gitConfig();
@@ -8174,7 +9536,7 @@ var init_jail = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs10.default.readFileSync(file, "utf8").trim();
+    return import_node_fs16.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -8183,15 +9545,15 @@ function sudoWorks() {
   const sudo = findExecutable("sudo", "/usr/bin:/bin:/usr/sbin:/sbin");
   if (!sudo) return false;
   try {
-    (0, import_node_child_process2.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
+    (0, import_node_child_process4.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
     return true;
   } catch {
     return false;
   }
 }
 function inContainer() {
-  if (import_node_fs10.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs10.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs16.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs16.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -8210,7 +9572,7 @@ async function doctorReport(env) {
   let bwrapVersion = "";
   if (bwrap) {
     try {
-      bwrapVersion = (0, import_node_child_process2.execFileSync)(bwrap, ["--version"], { encoding: "utf8", timeout: 5e3 }).trim();
+      bwrapVersion = (0, import_node_child_process4.execFileSync)(bwrap, ["--version"], { encoding: "utf8", timeout: 5e3 }).trim();
     } catch {
       bwrapVersion = "unknown version";
     }
@@ -8230,7 +9592,7 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs10.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs16.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const lsm = read("/sys/kernel/security/lsm");
   if (lsm) checks.push({ name: "security modules", ok: true, detail: lsm });
   const container = inContainer();
@@ -8240,11 +9602,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs10.default.mkdtempSync(import_node_path6.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs16.default.mkdtempSync(import_node_path12.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
-        { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowProviderFetch: false, command: ["true"] },
+        { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowPaths: [], allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs10.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs16.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -8261,14 +9623,14 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process2, import_node_fs10, import_node_os2, import_node_path6, import_node_stream, sink;
+var import_node_child_process4, import_node_fs16, import_node_os2, import_node_path12, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
-    import_node_child_process2 = require("node:child_process");
-    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_child_process4 = require("node:child_process");
+    import_node_fs16 = __toESM(require("node:fs"));
     import_node_os2 = __toESM(require("node:os"));
-    import_node_path6 = __toESM(require("node:path"));
+    import_node_path12 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
@@ -8463,12 +9825,22 @@ function parseAllowHost(text) {
   }
   return { host, port };
 }
+function parseAllowPath(text) {
+  try {
+    compileGlob(text);
+  } catch (err) {
+    throw new GuardError("usage", `--allow-path: ${err.message}`);
+  }
+  if (text.split("/").some(isGitName)) throw new GuardError("usage", `--allow-path ${text}: nothing under .git comes back; commits come back as objects and a ref`);
+  return text;
+}
 function parseRunArgs(args) {
   const opts = {
     providers: [],
     allowHosts: [],
     passEnv: [],
     workspaceMode: "rw",
+    allowPaths: [],
     allowProviderFetch: false,
     command: []
   };
@@ -8515,6 +9887,9 @@ function parseRunArgs(args) {
         if (value !== "rw" && value !== "ro") throw new GuardError("usage", `--workspace wants rw or ro, got "${value}"`);
         opts.workspaceMode = value;
         break;
+      case "--allow-path":
+        opts.allowPaths.push(parseAllowPath(value));
+        break;
       case "--max-requests":
         opts.maxRequests = positiveInt(flag, value);
         break;
@@ -8538,13 +9913,16 @@ var RUN_USAGE, WITH_VALUE, HOSTNAME;
 var init_options = __esm({
   "src/guard/options.ts"() {
     "use strict";
+    init_glob();
+    init_policy();
     init_errors();
-    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--allow-provider-fetch] -- CMD [ARG...]";
+    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--allow-provider-fetch] -- CMD [ARG...]";
     WITH_VALUE = /* @__PURE__ */ new Set([
       "--provider",
       "--allow-host",
       "--pass-env",
       "--workspace",
+      "--allow-path",
       "--max-requests",
       "--max-tokens",
       "--audit",
@@ -8705,7 +10083,7 @@ function compileRoute(spec) {
   const [, method, pattern] = m;
   const source = pattern.split(/(\{[a-z]+\})/).map((part) => /^\{[a-z]+\}$/.test(part) ? SEGMENT2 : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
   const regex = new RegExp(`^${source}$`);
-  return { method, pattern, matches: (path14) => regex.test(path14) };
+  return { method, pattern, matches: (path20) => regex.test(path20) };
 }
 function asStringArray(value, where) {
   if (value === void 0) return [];
@@ -8715,7 +10093,7 @@ function asStringArray(value, where) {
   return value;
 }
 function parseProviders(text) {
-  const doc = (0, import_yaml12.parse)(text);
+  const doc = (0, import_yaml13.parse)(text);
   const out = /* @__PURE__ */ new Map();
   for (const [name, raw] of Object.entries(doc ?? {})) {
     const where = `providers.yml: ${name}`;
@@ -8770,8 +10148,8 @@ function parseUpstream(text, where) {
   return url;
 }
 function builtinProviders() {
-  cached2 ??= parseProviders(providers_default);
-  return cached2;
+  cached3 ??= parseProviders(providers_default);
+  return cached3;
 }
 function homeFilesFor(provider, base) {
   const out = {};
@@ -8780,11 +10158,11 @@ function homeFilesFor(provider, base) {
   }
   return out;
 }
-var import_yaml12, SEGMENT2, LOOPBACK_HOSTS, cached2;
+var import_yaml13, SEGMENT2, LOOPBACK_HOSTS, cached3;
 var init_providers2 = __esm({
   "src/guard/providers.ts"() {
     "use strict";
-    import_yaml12 = __toESM(require_dist());
+    import_yaml13 = __toESM(require_dist());
     init_providers();
     init_errors();
     SEGMENT2 = "[A-Za-z0-9._-]+";
@@ -8929,12 +10307,12 @@ var init_usage = __esm({
 function checkTarget(provider, method, target) {
   if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal(400, "absolute-form or odd request target");
   const q = target.indexOf("?");
-  const path14 = q < 0 ? target : target.slice(0, q);
+  const path20 = q < 0 ? target : target.slice(0, q);
   const rawQuery = q < 0 ? "" : target.slice(q + 1);
-  if (path14.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH.test(path14)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path14.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
-  const route = provider.routes.find((r) => r.method === method && r.matches(path14));
+  if (path20.includes("%")) throw new Refusal(400, "percent-encoded path");
+  if (!SAFE_PATH2.test(path20)) throw new Refusal(400, "path has characters outside the route alphabet");
+  if (path20.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
+  const route = provider.routes.find((r) => r.method === method && r.matches(path20));
   if (!route) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -8946,7 +10324,7 @@ function checkTarget(provider, method, target) {
     }
   }
   const query = kept.toString();
-  return { path: path14, query: query ? `?${query}` : "", route: route.pattern };
+  return { path: path20, query: query ? `?${query}` : "", route: route.pattern };
 }
 function checkHost(req2) {
   let hosts = 0;
@@ -8954,7 +10332,7 @@ function checkHost(req2) {
   if (hosts !== 1) throw new Refusal(400, "exactly one Host header is required");
   if (!LOCAL_HOST.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
 }
-function printable2(text) {
+function printable3(text) {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
 }
 function readBody(req2, limit2) {
@@ -9013,8 +10391,8 @@ function createProviderProxy(opts) {
         time: new Date(started).toISOString(),
         kind: "model",
         provider: provider.name,
-        method: printable2(req2.method ?? ""),
-        route: printable2((req2.url ?? "").split("?")[0]),
+        method: printable3(req2.method ?? ""),
+        route: printable3((req2.url ?? "").split("?")[0]),
         status: 0,
         requestBytes: 0,
         responseBytes: 0,
@@ -9120,11 +10498,11 @@ function createProviderProxy(opts) {
   );
   const auditRaw = (status, reason, method = "", route = "") => audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "model", provider: provider.name, method, route, status, requestBytes: 0, responseBytes: 0, ms: 0, refused: reason });
   server.on("connect", (req2, socket) => {
-    auditRaw(405, "CONNECT refused", "CONNECT", printable2(req2.url ?? ""));
+    auditRaw(405, "CONNECT refused", "CONNECT", printable3(req2.url ?? ""));
     rawRefuse(socket, 405, "CONNECT is not allowed");
   });
   server.on("upgrade", (req2, socket) => {
-    auditRaw(403, "protocol upgrade refused", printable2(req2.method ?? ""), printable2((req2.url ?? "").split("?")[0]));
+    auditRaw(403, "protocol upgrade refused", printable3(req2.method ?? ""), printable3((req2.url ?? "").split("?")[0]));
     rawRefuse(socket, 403, "protocol upgrades are not allowed");
   });
   const answered = /* @__PURE__ */ new WeakSet();
@@ -9140,7 +10518,7 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http2, import_node_https, MAX_HEADER_BYTES, MAX_BODY_BYTES, DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS, AUTH_QUERY_PARAMS, LOCAL_HOST, SAFE_PATH, Refusal;
+var import_node_http2, import_node_https, MAX_HEADER_BYTES, MAX_BODY_BYTES, DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS, AUTH_QUERY_PARAMS, LOCAL_HOST, SAFE_PATH2, Refusal;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
@@ -9193,7 +10571,7 @@ var init_proxy = __esm({
     ]);
     AUTH_QUERY_PARAMS = /* @__PURE__ */ new Set(["key", "api_key", "apikey", "api-key", "access_token", "token", "auth"]);
     LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
-    SAFE_PATH = /^(\/[A-Za-z0-9._:~-]+)+\/?$/;
+    SAFE_PATH2 = /^(\/[A-Za-z0-9._:~-]+)+\/?$/;
     Refusal = class extends Error {
       constructor(status, reason) {
         super(reason);
@@ -9280,7 +10658,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs11.default.chmodSync(socketPath, 438);
+      import_node_fs17.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -9314,15 +10692,17 @@ async function runGuarded(opts, io) {
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs11.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs17.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
   const audit = new AuditLog(opts.auditFile);
   const budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
   const privateDir = makePrivateDir();
+  let boundary;
   const servers = [];
   const lifelines = /* @__PURE__ */ new Set();
   let hostConnections = 0;
+  let unshareExe;
   try {
     const bridges = [];
     const bases = [];
@@ -9336,7 +10716,7 @@ async function runGuarded(opts, io) {
         audit,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path7.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path13.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -9348,7 +10728,7 @@ async function runGuarded(opts, io) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path7.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path13.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -9365,7 +10745,7 @@ async function runGuarded(opts, io) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path7.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path13.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -9373,6 +10753,21 @@ async function runGuarded(opts, io) {
     });
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
+    if (opts.workspaceMode === "rw") {
+      const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
+      if (!unshare) throw new GuardError("boundary", "unshare (util-linux) is not installed: the agent's copy of the workspace needs a private mount namespace");
+      const gitDir = import_node_path13.default.join(workspace2.dir, ".git");
+      boundary = Boundary.prepare({
+        privateDir,
+        workspace: workspace2.dir,
+        owner: facts.uid === 0 ? ownerOf(workspace2.dir) : void 0,
+        gitConfigFiles: isRealDir(gitDir) ? gitConfigFiles(gitDir) : [],
+        secrets,
+        allowPaths: opts.allowPaths,
+        env: io.env
+      });
+      unshareExe = unshare;
+    }
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
     const plan = planJail(
       {
@@ -9387,25 +10782,44 @@ async function runGuarded(opts, io) {
         privateDir,
         lifelineSocket,
         secrets,
-        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base)))
+        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base))),
+        overlay: boundary ? { merged: boundary.layout.merged } : void 0
       },
       workspace2
     );
-    const exitCode = await runJail(elevation.kind === "sudo" ? elevation.sudo : void 0, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io);
+    const command2 = boundary && unshareExe ? boundary.command(unshareExe, bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
+    const exitCode = await runJail(elevation.kind === "sudo" ? elevation.sudo : void 0, command2, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
-    return { exitCode, audit };
+    const outcome = boundary?.finish(audit, exitCode !== TIMEOUT_EXIT);
+    if (outcome) for (const line of boundaryLines(outcome)) io.stderr.write(line + "\n");
+    const kept = boundary;
+    boundary = void 0;
+    return { exitCode, audit, boundary: outcome, release: () => kept?.release() };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
-    import_node_fs11.default.rmSync(privateDir, { recursive: true, force: true });
+    boundary?.release();
+    if (!removeTree(privateDir)) io.stderr.write(`agent-guard: could not remove all of ${privateDir} (the agent's copy of the workspace)
+`);
   }
 }
-function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
+function isRealDir(p) {
+  try {
+    return import_node_fs17.default.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function ownerOf(dir) {
+  const st = import_node_fs17.default.statSync(dir);
+  return { uid: st.uid, gid: st.gid };
+}
+function runJail(sudo, command2, nonce, opts, io) {
   return new Promise((resolve3, reject) => {
-    const file = sudo ?? bwrap;
-    const args = sudo ? ["-n", "--", bwrap, ...bwrapArgs] : bwrapArgs;
-    const child = (0, import_node_child_process3.spawn)(file, args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, stdio: ["inherit", "pipe", "pipe"] });
+    const file = sudo ?? command2[0];
+    const args = sudo ? ["-n", "--", ...command2] : command2.slice(1);
+    const child = (0, import_node_child_process5.spawn)(file, args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, stdio: ["inherit", "pipe", "pipe"] });
     const outFilter = new WorkflowCommandNeutralizer();
     const errFilter = new WorkflowCommandNeutralizer();
     let handshake = "waiting";
@@ -9468,20 +10882,25 @@ function runJail(sudo, bwrap, bwrapArgs, nonce, opts, io) {
         reject(new GuardError(layer, `jail self-check failed, the agent did not run: ${failure.trim()}`));
         return;
       }
+      const boundaryFailure = early.split("\n").find((l) => l.startsWith(`${BOUNDARY_MARKER} fail `));
+      if (handshake === "waiting" && boundaryFailure) {
+        reject(new GuardError("boundary", `${boundaryFailure.slice(BOUNDARY_MARKER.length + 6).trim()}; the agent did not run`));
+        return;
+      }
       if (handshake === "waiting") {
-        const firstLine = early.split("\n").find((l) => l.trim()) ?? `exit ${code3 ?? signal}`;
-        reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
+        const firstLine2 = early.split("\n").find((l) => l.trim()) ?? `exit ${code3 ?? signal}`;
+        reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine2.trim()}`));
         return;
       }
       resolve3(code3 ?? 128 + (signal ? import_node_os3.default.constants.signals[signal] : 1));
     });
   });
 }
-function writeStepSummary(env, audit, exitCode) {
+function writeStepSummary(env, result) {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    import_node_fs11.default.appendFileSync(file, audit.stepSummaryMarkdown(exitCode));
+    import_node_fs17.default.appendFileSync(file, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
   } catch {
   }
 }
@@ -9489,10 +10908,11 @@ async function runMain(args) {
   const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   try {
     const opts = parseRunArgs(args);
-    const { exitCode, audit } = await runGuarded(opts, io);
-    io.stderr.write(audit.summaryLine(exitCode) + "\n");
-    writeStepSummary(io.env, audit, exitCode);
-    return exitCode;
+    const result = await runGuarded(opts, io);
+    result.release();
+    io.stderr.write(result.audit.summaryLine(result.exitCode) + "\n");
+    writeStepSummary(io.env, result);
+    return result.exitCode;
   } catch (err) {
     if (err instanceof GuardError) {
       io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${err.message}
@@ -9513,16 +10933,18 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_fs11, import_node_net2, import_node_os3, import_node_path7, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
+var import_node_child_process5, import_node_fs17, import_node_net2, import_node_os3, import_node_path13, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
-    import_node_child_process3 = require("node:child_process");
-    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_child_process5 = require("node:child_process");
+    import_node_fs17 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os3 = __toESM(require("node:os"));
-    import_node_path7 = __toESM(require("node:path"));
+    import_node_path13 = __toESM(require("node:path"));
     init_audit();
+    init_boundary();
+    init_overlay();
     init_doctor();
     init_egress();
     init_env();
@@ -10846,15 +12268,15 @@ var require_dist_node9 = __commonJS({
         octokit.log.debug("request", options);
         const start = Date.now();
         const requestOptions = octokit.request.endpoint.parse(options);
-        const path14 = requestOptions.url.replace(options.baseUrl, "");
+        const path20 = requestOptions.url.replace(options.baseUrl, "");
         return request(options).then((response) => {
           octokit.log.info(
-            `${requestOptions.method} ${path14} - ${response.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path20} - ${response.status} in ${Date.now() - start}ms`
           );
           return response;
         }).catch((error) => {
           octokit.log.info(
-            `${requestOptions.method} ${path14} - ${error.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path20} - ${error.status} in ${Date.now() - start}ms`
           );
           throw error;
         });
@@ -13541,16 +14963,12 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs16 = __toESM(require("node:fs"));
-
-// src/checks/types.ts
-var SEVERITIES = ["critical", "high", "medium", "low"];
-function severityRank(s) {
-  return 4 - SEVERITIES.indexOf(s);
-}
+var import_node_fs22 = __toESM(require("node:fs"));
+init_types();
 
 // src/config.ts
 var import_node_fs = __toESM(require("node:fs"));
+init_types();
 
 // src/workflow/yaml.ts
 var import_yaml = __toESM(require_dist());
@@ -13563,10 +14981,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path14, text) {
+function makeSourceFile(path20, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path14, text, lineStarts };
+  return { path: path20, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -13618,8 +15036,8 @@ var Converter = class {
       return converted;
     }
     const anchored = !!node.anchor;
-    const cached3 = anchored ? this.cache.get(node) : void 0;
-    if (cached3) return cached3;
+    const cached4 = anchored ? this.cache.get(node) : void 0;
+    if (cached4) return cached4;
     const [start, end] = node.range ?? [0, 0];
     let result;
     if ((0, import_yaml.isMap)(node)) {
@@ -13735,29 +15153,29 @@ function locateInScalar(file, scalar, valueOffset, length) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path14) {
+function readConfig(path20) {
   let text;
   try {
-    text = import_node_fs.default.readFileSync(path14, "utf8");
+    text = import_node_fs.default.readFileSync(path20, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path14}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path20}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path14, text);
+  return parseConfig(path20, text);
 }
-function parseConfig(path14, text) {
-  const file = makeSourceFile(path14, text);
+function parseConfig(path20, text) {
+  const file = makeSourceFile(path20, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path20}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
   const fail2 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path14}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path20}:${pos.line}:${pos.column}: ${message}`);
   };
   const map = expectMap(root, "the config", fail2);
   for (const { key: key2, value } of map.pairs) {
@@ -13871,8 +15289,8 @@ function readCommand(node, fail2) {
     instructionFiles: []
   };
 }
-function globMatch(pattern, path14) {
-  const normalized = path14.replace(/\\/g, "/");
+function globMatch(pattern, path20) {
+  const normalized = path20.replace(/\\/g, "/");
   const re = new RegExp(
     "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
   );
@@ -13887,107 +15305,14 @@ var import_node_path4 = __toESM(require("node:path"));
 var import_node_crypto = require("node:crypto");
 var import_node_fs2 = __toESM(require("node:fs"));
 var import_node_path = __toESM(require("node:path"));
-
-// src/report/common.ts
-var path = __toESM(require("path"));
-var TOOL_NAME = "agent-guard";
-var TOOL_URI = "https://github.com/agent-guard/agent-guard";
-function cmpStr(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function cmpOpt(a, b) {
-  return cmpStr(a ?? "", b ?? "");
-}
-function compareFindings(a, b) {
-  return cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.rule, b.rule) || severityRank(b.severity) - severityRank(a.severity) || cmpOpt(a.job, b.job) || cmpOpt(a.step, b.step) || cmpStr(a.message, b.message);
-}
-function sortFindings(findings) {
-  return [...findings].sort(compareFindings);
-}
-function sortErrors(errors) {
-  return [...errors].sort(
-    (a, b) => cmpStr(a.file, b.file) || a.line - b.line || a.column - b.column || cmpStr(a.message, b.message)
-  );
-}
-function sortRules(rules) {
-  const byId = /* @__PURE__ */ new Map();
-  for (const r of rules) if (!byId.has(r.id)) byId.set(r.id, r);
-  return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
-}
-function countBySeverity(findings) {
-  const counts = { critical: 0, high: 0, medium: 0, low: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return counts;
-}
-function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-function severityBreakdown(counts) {
-  return SEVERITIES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(", ");
-}
-function errorFileCount(errors) {
-  return new Set(errors.map((e) => e.file)).size;
-}
-function countLine(result) {
-  const counts = countBySeverity(result.findings);
-  const n = result.findings.length;
-  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
-  let line = `${head} in ${plural(result.stats.files, "file")}`;
-  const bad = errorFileCount(result.errors);
-  if (bad > 0) line += `, ${plural(bad, "file")} could not be read`;
-  return line;
-}
-function repoPath(file, root) {
-  let f = file;
-  if (root !== void 0) {
-    let rel;
-    if (path.isAbsolute(f)) rel = path.relative(path.resolve(root), f);
-    else if (/^[A-Za-z]:[\\/]/.test(f) && /^[A-Za-z]:[\\/]/.test(root)) rel = path.win32.relative(root, f);
-    if (rel) f = rel;
-  }
-  f = f.replace(/\\/g, "/");
-  while (f.startsWith("./")) f = f.slice(2);
-  return f;
-}
-var UNSAFE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function sanitizeTerminal(s) {
-  return s.replace(UNSAFE_RE, (ch) => {
-    const cp = ch.charCodeAt(0);
-    if (cp < 32) return String.fromCharCode(9216 + cp);
-    if (cp === 127) return "\u2421";
-    return "\uFFFD";
-  });
-}
-function splitLines(text) {
-  return text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
-}
-function wrap(text, width) {
-  const out = [];
-  for (const para of text.split("\n")) {
-    const words = para.split(/[ \t]+/).filter((w) => w !== "");
-    if (words.length === 0) {
-      out.push("");
-      continue;
-    }
-    let line = "";
-    for (const w of words) {
-      if (line === "") line = w;
-      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
-      else {
-        out.push(line);
-        line = w;
-      }
-    }
-    out.push(line);
-  }
-  while (out.length > 1 && out[out.length - 1] === "") out.pop();
-  return out;
-}
+init_common();
 
 // src/report/sarif.ts
 var import_crypto = require("crypto");
 var path2 = __toESM(require("path"));
 var import_url = require("url");
+init_types();
+init_common();
 var SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
 var SRCROOT = "%SRCROOT%";
 var FINGERPRINT_KEY = "agentGuardFindingHash/v1";
@@ -14412,6 +15737,9 @@ function baselineNote(file, outcome) {
   if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? "" : "s"} no longer found (fixed or changed; refresh with --write-baseline)`;
   return line;
 }
+
+// src/action/lint.ts
+init_types();
 
 // src/lint.ts
 var import_node_fs4 = __toESM(require("node:fs"));
@@ -15215,9 +16543,9 @@ function chainRoot(e, segments, indexes2) {
   }
 }
 function joinPath(root, segments) {
-  let path14 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path14 += "." + segments[k];
-  return path14;
+  let path20 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path20 += "." + segments[k];
+  return path20;
 }
 function accessPath(e) {
   const segments = [];
@@ -17054,8 +18382,8 @@ function parseWith(text, fileName, spec) {
   const err = doc.errors[0];
   if (err) {
     const pos = ctx.lines.linePos(err.pos[0]);
-    const firstLine = err.message.split("\n")[0];
-    throw new RuleDataError(fileName, pos.line, pos.col, `YAML ${firstLine}`);
+    const firstLine2 = err.message.split("\n")[0];
+    throw new RuleDataError(fileName, pos.line, pos.col, `YAML ${firstLine2}`);
   }
   return convert(ctx, doc.contents, spec, "", null);
 }
@@ -17249,13 +18577,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path14 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path14.split("/");
+  const path20 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path20.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path14 === prefix || path14.startsWith(`${prefix}/`)) return action;
+    if (path20 === prefix || path20.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -18863,8 +20191,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path14 = accessPath(e);
-      return path14 ? contextValue(path14, s) : ANY;
+      const path20 = accessPath(e);
+      return path20 ? contextValue(path20, s) : ANY;
     }
   }
 }
@@ -18970,9 +20298,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path14, s) {
+function contextValue(path20, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path14) {
+  switch (path20) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -19002,7 +20330,7 @@ function contextValue(path14, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path14.split(".");
+  const parts = path20.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -19361,15 +20689,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
-    const path14 = ref.path;
-    const matches = this.matchSources(path14, ref.functions);
+    const path20 = ref.path;
+    const matches = this.matchSources(path20, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path14 },
-        hops: [hopAt(file, at(), `${path14} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path20 },
+        hops: [hopAt(file, at(), `${path20} is ${describe2(source)}`)]
       }));
     }
-    const parts = path14.split(".");
+    const parts = path20.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -19390,12 +20718,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path14, functions) {
-    if (!path14.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path14);
+  matchSources(path20, functions) {
+    if (!path20.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path20);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path14 === w.path || serialised && pathWithin(w.path, path14));
+    return this.sources.wholeObjects.filter((w) => path20 === w.path || serialised && pathWithin(w.path, path20));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -19586,8 +20914,8 @@ var TaintEngine = class {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path14, pattern) {
-  const p = path14.split(".");
+function pathWithin(path20, pattern) {
+  const p = path20.split(".");
   const q = pattern.split(".");
   if (p.length < q.length) return false;
   for (let i = 0; i < q.length; i++) if (q[i] !== "*" && q[i] !== p[i] && p[i] !== "*") return false;
@@ -19626,9 +20954,9 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path14) {
-      const cached3 = memo.get(path14);
-      if (cached3) return cached3;
+    contextsAbove(path20) {
+      const cached4 = memo.get(path20);
+      if (cached4) return cached4;
       const out = [];
       const walk = (node, segments, i) => {
         out.push(...node.contexts);
@@ -19642,8 +20970,8 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path14.split("."), 0);
-      if (memo.size < 1e4) memo.set(path14, out);
+      walk(root, path20.split("."), 0);
+      if (memo.size < 1e4) memo.set(path20, out);
       return out;
     }
   };
@@ -19680,8 +21008,8 @@ function guardActionScript(step) {
   return run?.kind === "scalar" ? run : void 0;
 }
 function runsWrappedClaude(step) {
-  const path14 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path14);
+  const path20 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path20);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -19856,8 +21184,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path14, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path14.trim() || path14.includes(f.path));
+function fileChannel(step, engine, path20, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path20.trim() || path20.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -20267,9 +21595,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path14 = inputOf(later.step.with, "path");
-    if (path14 && TRANSCRIPTS.test(path14.text)) {
-      out.push({ step: later, offset: path14.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path14.text.trim()})` });
+    const path20 = inputOf(later.step.with, "path");
+    if (path20 && TRANSCRIPTS.test(path20.text)) {
+      out.push({ step: later, offset: path20.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path20.text.trim()})` });
     }
   }
   return out;
@@ -20621,8 +21949,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path14) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path14);
+function isWorkflowPath(path20) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path20);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -20707,19 +22035,19 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path14;
+  let path20;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path14 = [...probe.job.via, ...best.taint.hops, sink2];
+    path20 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (kind !== "workflow" || !secrets) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
     severity = "medium";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path14 = [...probe.job.via, sink2];
+    path20 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
@@ -20731,7 +22059,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label } : {},
     message,
-    path: path14,
+    path: path20,
     capabilities: secrets?.capabilities ?? [],
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
@@ -20775,6 +22103,7 @@ function secretNames(text) {
 var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, agentOutputLeak, unresolvedRemote];
 
 // src/lint.ts
+init_types();
 function lint(options) {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
@@ -20951,6 +22280,7 @@ function defaultConfigPath(paths) {
 }
 
 // src/report/github.ts
+init_common();
 var CONTROL_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 function inert(s) {
   return s.replace(CONTROL_RE, (ch) => {
@@ -21019,6 +22349,7 @@ function errorAnnotation(e, root) {
 }
 
 // src/report/json.ts
+init_common();
 var JSON_REPORT_VERSION = 1;
 function toJsonReport(result, opts) {
   return {
@@ -21072,6 +22403,7 @@ function jsonStats(s) {
 }
 
 // src/report/text.ts
+init_common();
 var TAB_WIDTH = 4;
 var MAX_SOURCE_WIDTH = 96;
 var WRAP_WIDTH = 100;
@@ -21241,162 +22573,9 @@ function charWidth(cp) {
   return 1;
 }
 
-// src/report/summary.ts
-var SUMMARY_LIMIT_BYTES = 1024 * 1024;
-var MAX_MESSAGE = 2e3;
-var MAX_FIX = 4e3;
-var MAX_NOTE = 300;
-var MAX_HOPS = 30;
-var MAX_SUMMARY_LINE = 160;
-var CONTROL_RE2 = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function inert2(s) {
-  return s.replace(/\r\n?/g, "\n").replace(CONTROL_RE2, (ch) => {
-    const cp = ch.charCodeAt(0);
-    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
-  });
-}
-function clip(s, max) {
-  return s.length > max ? `${s.slice(0, max - 1)}\u2026` : s;
-}
-function html(s) {
-  return inert2(s).replace(/[\n\t]+/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-function md(s, breaks = false) {
-  const lines = inert2(s).split("\n").map(
-    (l) => l.replace(/\t/g, " ").replace(/[\\`*_[\]{}|~!#]/g, (c) => `\\${c}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-  );
-  return lines.join(breaks ? "<br>" : " ");
-}
-function code(s) {
-  return `<code>${md(s)}</code>`;
-}
-function docsLink(url) {
-  if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return "";
-  return `[docs](${url.replace(/\(/g, "%28").replace(/\)/g, "%29").replace(/\|/g, "%7C")})`;
-}
-function bytes(s) {
-  return Buffer.byteLength(s, "utf8");
-}
-function formatStepSummary(result, opts = {}) {
-  const limit2 = opts.maxBytes ?? SUMMARY_LIMIT_BYTES;
-  const findings = [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || compareFindings(a, b));
-  const errors = sortErrors(result.errors);
-  const counts = countBySeverity(findings);
-  const head = [];
-  const icon = findings.length > 0 ? "\u26A0\uFE0F" : errors.length > 0 ? "\u2757" : "\u2705";
-  head.push(`## ${icon} ${TOOL_NAME}: ${countLine(result)}`, "");
-  const s = result.stats;
-  head.push(
-    `Scanned ${plural(s.files, "file")} (${plural(s.workflows, "workflow")}, ${plural(s.actions, "action")}): ${plural(s.jobs, "job")}, ${plural(s.steps, "step")}, ${plural(s.agentSteps, "agent step")}.`,
-    ""
-  );
-  if (findings.length > 0) {
-    head.push("| Severity | Findings |", "| --- | ---: |");
-    for (const sev of SEVERITIES) head.push(`| ${sev} | ${counts[sev]} |`);
-    head.push("");
-    head.push(...ruleTable(findings, result.rules), "");
-  }
-  const tail = errors.length > 0 ? errorSection(errors, Math.floor(limit2 / 4)) : [];
-  const headText = head.join("\n");
-  const tailText = tail.length > 0 ? `${tail.join("\n")}
-` : "";
-  const reserve = 512;
-  let budget = limit2 - bytes(headText) - bytes(tailText) - reserve;
-  const body = [];
-  if (findings.length > 0) {
-    body.push("### Findings", "");
-    budget -= bytes("### Findings\n\n");
-    let shown = 0;
-    for (const f of findings) {
-      const block = findingBlock(f).join("\n");
-      const size = bytes(block) + 1;
-      if (size > budget) break;
-      body.push(block);
-      budget -= size;
-      shown++;
-    }
-    if (shown < findings.length) {
-      const more = findings.length - shown;
-      body.push(
-        `> [!NOTE]`,
-        `> ${more} more finding${more === 1 ? "" : "s"} not shown: the summary is limited to ${Math.floor(limit2 / 1024)} KiB. Run ${TOOL_NAME} with \`--format json\` or \`--format sarif\` for the full list.`,
-        ""
-      );
-    }
-  }
-  let out = `${headText}
-${body.length > 0 ? `${body.join("\n")}
-` : ""}${tailText}`;
-  if (bytes(out) > limit2) out = truncateBytes(out, limit2);
-  return out;
-}
-function ruleTable(findings, rules) {
-  const meta = new Map(sortRules(rules).map((r) => [r.id, r]));
-  const byRule = /* @__PURE__ */ new Map();
-  for (const f of findings) {
-    const e = byRule.get(f.rule);
-    if (!e) byRule.set(f.rule, { count: 1, severity: f.severity });
-    else {
-      e.count++;
-      if (severityRank(f.severity) > severityRank(e.severity)) e.severity = f.severity;
-    }
-  }
-  const rows = [...byRule.entries()].sort(
-    ([a, x], [b, y]) => severityRank(y.severity) - severityRank(x.severity) || y.count - x.count || (a < b ? -1 : a > b ? 1 : 0)
-  );
-  const out = ["| Rule | Severity | Findings | Docs |", "| --- | --- | ---: | --- |"];
-  for (const [id, e] of rows) {
-    const m = meta.get(id);
-    const title = m ? ` ${md(m.title)}` : "";
-    out.push(`| ${code(id)}${title} | ${e.severity} | ${e.count} | ${m ? docsLink(m.docs) : ""} |`);
-  }
-  return out;
-}
-function findingBlock(f) {
-  const firstLine = clip(f.message.trim().split("\n")[0] ?? "", MAX_SUMMARY_LINE);
-  const out = [
-    "<details>",
-    `<summary><strong>${f.severity}</strong> <code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLine)}</summary>`,
-    ""
-  ];
-  const where = [`${code(`${f.file}:${f.line}:${f.column}`)}`];
-  if (f.job !== void 0) where.push(`job ${code(f.job)}`);
-  if (f.step !== void 0) where.push(`step ${code(f.step)}`);
-  out.push(`**Where:** ${where.join(", ")} (confidence: ${f.confidence})`, "");
-  out.push(`**Message:** ${md(clip(f.message.trim(), MAX_MESSAGE), true)}`, "");
-  if (f.path.length > 0) {
-    const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
-    if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
-    out.push(`**Path:** ${hops.join(" \u2192 ")}`, "");
-  }
-  if (f.capabilities.length > 0) out.push(`**Agent holds:** ${f.capabilities.map((c) => code(c)).join(", ")}`, "");
-  if (f.fix.trim() !== "") out.push(`**Fix:** ${md(clip(f.fix.trim(), MAX_FIX), true)}`, "");
-  out.push("</details>", "");
-  return out;
-}
-function errorSection(errors, budget) {
-  const out = ["### Files that could not be read", ""];
-  let used = bytes(out.join("\n"));
-  let shown = 0;
-  for (const e of errors) {
-    const line = `- ${code(`${e.file}:${e.line}:${e.column}`)}: ${md(clip(e.message.trim(), MAX_MESSAGE))}`;
-    if (used + bytes(line) + 1 > budget) break;
-    out.push(line);
-    used += bytes(line) + 1;
-    shown++;
-  }
-  if (shown < errors.length) out.push(`- \u2026 and ${errors.length - shown} more`);
-  out.push("");
-  return out;
-}
-function truncateBytes(s, limit2) {
-  const buf = Buffer.from(s, "utf8");
-  let end = Math.max(0, limit2);
-  while (end > 0 && end < buf.length && (buf[end] & 192) === 128) end--;
-  return buf.subarray(0, end).toString("utf8");
-}
-
 // src/report/index.ts
+init_summary();
+init_common();
 var FORMATS = ["text", "json", "sarif", "github"];
 function isFormat(s) {
   return FORMATS.includes(s);
@@ -21424,6 +22603,9 @@ function colorEnabled(isTTY, env) {
   if (env.TERM === "dumb") return false;
   return isTTY === true;
 }
+
+// src/action/lint.ts
+init_summary();
 
 // src/guard/untrusted.ts
 var import_node_fs5 = __toESM(require("node:fs"));
@@ -21727,14 +22909,15 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path9 = __toESM(require("node:path"));
+var import_node_path15 = __toESM(require("node:path"));
+init_boundary();
 init_command();
 init_errors();
 init_options();
 
 // src/guard/wrap.ts
-var import_node_fs12 = __toESM(require("node:fs"));
-var import_node_path8 = __toESM(require("node:path"));
+var import_node_fs18 = __toESM(require("node:fs"));
+var import_node_path14 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
@@ -21756,33 +22939,33 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path8.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path8.default.isAbsolute(rel);
+  const rel = import_node_path14.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path14.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs12.default.realpathSync(p);
+    return import_node_fs18.default.realpathSync(p);
   } catch {
-    return import_node_path8.default.resolve(p);
+    return import_node_path14.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs12.default.accessSync(p, import_node_fs12.default.constants.X_OK);
-    return import_node_fs12.default.statSync(p).isFile();
+    import_node_fs18.default.accessSync(p, import_node_fs18.default.constants.X_OK);
+    return import_node_fs18.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs12.default.openSync(p, "r");
+    const fd = import_node_fs18.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs12.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs18.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs12.default.closeSync(fd);
+      import_node_fs18.default.closeSync(fd);
     }
   } catch {
     return false;
@@ -21791,8 +22974,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path8.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path8.default.join(dir, "claude");
+    if (!import_node_path14.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path14.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -21837,12 +23020,12 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path8.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path14.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path8.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs12.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  const guard = realOrSelf(import_node_path14.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs18.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
@@ -21850,7 +23033,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path8.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path14.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -21871,12 +23054,12 @@ function prepareClaudeWrapper(input, io) {
   return { spec, options, text: renderClaudeWrapper(spec) };
 }
 function installWrapper(dir, text) {
-  import_node_fs12.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path8.default.join(dir, "claude");
-  const tmp = import_node_path8.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs12.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs12.default.chmodSync(tmp, 493);
-  import_node_fs12.default.renameSync(tmp, target);
+  import_node_fs18.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path14.default.join(dir, "claude");
+  const tmp = import_node_path14.default.join(dir, `.claude.${process.pid}.tmp`);
+  import_node_fs18.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs18.default.chmodSync(tmp, 493);
+  import_node_fs18.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
@@ -21887,7 +23070,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path8.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path14.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -21903,6 +23086,7 @@ function wrapMain(args, io) {
 }
 
 // src/action/run.ts
+init_summary();
 var OVERRIDE = "allow-on-untrusted: true";
 var RUN_SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"];
 function guardArgsFromInputs(ctx, defaultProviders = []) {
@@ -21912,6 +23096,7 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
   for (const h of getListInput(ctx, "allow-hosts")) args.push("--allow-host", h);
   for (const n of getListInput(ctx, "pass-env")) args.push("--pass-env", n);
   args.push("--workspace", getChoiceInput(ctx, "workspace", ["rw", "ro"], "rw"));
+  for (const p of getListInput(ctx, "allow-paths")) args.push("--allow-path", p);
   const maxRequests = getPositiveIntInput(ctx, "max-requests");
   if (maxRequests !== void 0) args.push("--max-requests", String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, "max-tokens");
@@ -21962,10 +23147,12 @@ async function actionRun(ctx) {
     return fail(ctx, guardFailure(err));
   }
   try {
-    const { exitCode, audit } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
+    const result = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
+    result.release();
+    const { exitCode, audit } = result;
     ctx.stderr.write(`${audit.summaryLine(exitCode)}
 `);
-    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
+    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode) + boundaryMarkdown(result.boundary));
     setOutputs(ctx, { "exit-code": String(exitCode) });
     return exitCode;
   } catch (err) {
@@ -21986,7 +23173,7 @@ function actionWrap(ctx, self) {
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail(ctx, refusal);
-    const target = installWrapper(import_node_path9.default.join(temp, "agent-guard"), prepared.text);
+    const target = installWrapper(import_node_path15.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     setOutputs(ctx, { "claude-wrapper": target });
@@ -22077,24 +23264,25 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs15 = __toESM(require("node:fs"));
+var import_node_fs21 = __toESM(require("node:fs"));
+init_types();
 
 // src/online/cache.ts
-var import_node_crypto4 = __toESM(require("node:crypto"));
-var import_node_fs13 = __toESM(require("node:fs"));
+var import_node_crypto8 = __toESM(require("node:crypto"));
+var import_node_fs19 = __toESM(require("node:fs"));
 var import_node_os5 = __toESM(require("node:os"));
-var import_node_path10 = __toESM(require("node:path"));
+var import_node_path16 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path10.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path10.default.resolve(env.XDG_CACHE_HOME) : import_node_path10.default.join(import_node_os5.default.homedir(), ".cache");
-  return import_node_path10.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path16.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path16.default.resolve(env.XDG_CACHE_HOME) : import_node_path16.default.join(import_node_os5.default.homedir(), ".cache");
+  return import_node_path16.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path10.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path16.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -22107,7 +23295,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs13.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs19.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -22118,15 +23306,15 @@ var DiskCache = class {
   set(space, key2, value) {
     if (!this.dir) return;
     const file = this.file(space, key2);
-    const tmp = `${file}.${process.pid}.${import_node_crypto4.default.randomBytes(4).toString("hex")}.tmp`;
+    const tmp = `${file}.${process.pid}.${import_node_crypto8.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs13.default.mkdirSync(import_node_path10.default.dirname(file), { recursive: true });
-      import_node_fs13.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs13.default.renameSync(tmp, file);
+      import_node_fs19.default.mkdirSync(import_node_path16.default.dirname(file), { recursive: true });
+      import_node_fs19.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs19.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs13.default.rmSync(tmp, { force: true });
+        import_node_fs19.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -22137,8 +23325,8 @@ var DiskCache = class {
     }
   }
   file(space, key2) {
-    const hash = import_node_crypto4.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path10.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    const hash = import_node_crypto8.default.createHash("sha256").update(key2).digest("hex");
+    return import_node_path16.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
@@ -22195,14 +23383,14 @@ var GitHubClient = class {
     if (isCommitSha(ref)) return Promise.resolve(ref.toLowerCase());
     const key2 = `${repoKey(owner, repo)}@${ref}`;
     return this.once(`ref:${key2}`, async () => {
-      const cached3 = this.cache.get("ref", key2);
+      const cached4 = this.cache.get("ref", key2);
       const what = `${owner}/${repo}@${ref}`;
       const res = await this.request(
         "GET /repos/{owner}/{repo}/commits/{ref}",
-        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached3 ? { "if-none-match": cached3.etag } : {} } },
+        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached4 ? { "if-none-match": cached4.etag } : {} } },
         what
       );
-      if (res.status === 304 && cached3) return cached3.sha;
+      if (res.status === 304 && cached4) return cached4.sha;
       const sha = textOf(res.data).trim().toLowerCase();
       if (!isCommitSha(sha)) throw new GitHubError("invalid", `${what}: GitHub did not answer with a commit SHA`);
       if (res.headers.etag) this.cache.set("ref", key2, { sha, etag: res.headers.etag });
@@ -22210,17 +23398,17 @@ var GitHubClient = class {
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path14) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path14}`;
+  fileAt(owner, repo, sha, path20) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path20}`;
     return this.once(`content:${key2}`, async () => {
-      const cached3 = this.cache.get("content", key2);
-      if (cached3) return "text" in cached3 ? cached3.text : null;
+      const cached4 = this.cache.get("content", key2);
+      if (cached4) return "text" in cached4 ? cached4.text : null;
       let text;
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path14, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path14}@${sha.slice(0, 7)}`
+          { owner, repo, path: path20, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path20}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
@@ -22253,8 +23441,8 @@ var GitHubClient = class {
    */
   async headOf(repo) {
     const key2 = `${repoKey(repo.owner, repo.name)}#${repo.defaultBranch}`;
-    const cached3 = this.cache.get("head", key2);
-    if (cached3 && repo.pushedAt && cached3.pushedAt === repo.pushedAt) return cached3.sha;
+    const cached4 = this.cache.get("head", key2);
+    if (cached4 && repo.pushedAt && cached4.pushedAt === repo.pushedAt) return cached4.sha;
     const sha = await this.resolveRef(repo.owner, repo.name, repo.defaultBranch);
     if (repo.pushedAt) this.cache.set("head", key2, { pushedAt: repo.pushedAt, sha });
     return sha;
@@ -22268,8 +23456,8 @@ var GitHubClient = class {
   treeOf(owner, repo, sha) {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
-      const cached3 = this.cache.get("tree", key2);
-      if (cached3) return cached3;
+      const cached4 = this.cache.get("tree", key2);
+      if (cached4) return cached4;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
       const data = res.data;
@@ -22282,7 +23470,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path14) => ({ path: path14, sha: blobs[path14] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path20) => ({ path: path20, sha: blobs[path20] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -22295,8 +23483,8 @@ var GitHubClient = class {
   blob(owner, repo, sha) {
     const key2 = `blob:${sha.toLowerCase()}`;
     return this.once(key2, async () => {
-      const cached3 = this.cache.get("content", key2);
-      if (cached3) return cached3.text;
+      const cached4 = this.cache.get("content", key2);
+      if (cached4) return cached4.text;
       const res = await this.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: sha, headers: { accept: "application/vnd.github.raw" } }, `${owner}/${repo} blob ${sha.slice(0, 7)}`);
       let text;
       if (typeof res.data === "string" || res.data instanceof ArrayBuffer) text = textOf(res.data);
@@ -22322,13 +23510,13 @@ var GitHubClient = class {
     const out = [];
     for (let page = 1; page <= 1e3; page++) {
       const pageKey = `${key2}?per_page=${this.perPage}&page=${page}`;
-      const cached3 = this.cache.get("list", pageKey);
-      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached3 ? { "if-none-match": cached3.etag } : {} }, what);
+      const cached4 = this.cache.get("list", pageKey);
+      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached4 ? { "if-none-match": cached4.etag } : {} }, what);
       let items;
       let next;
-      if (res.status === 304 && cached3) {
-        items = cached3.items;
-        next = cached3.next;
+      if (res.status === 304 && cached4) {
+        items = cached4.items;
+        next = cached4.next;
       } else {
         if (!Array.isArray(res.data)) throw new GitHubError("invalid", `${what}: GitHub did not answer with a list of repositories`);
         items = res.data.map(repoInfo).filter((r) => !!r);
@@ -22507,8 +23695,8 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs14 = __toESM(require("node:fs"));
-var import_node_path11 = __toESM(require("node:path"));
+var import_node_fs20 = __toESM(require("node:fs"));
+var import_node_path17 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -22567,7 +23755,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path11.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path17.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -22663,7 +23851,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path11.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path17.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -22671,20 +23859,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path11.default.resolve(set.root, rel);
-      const inside = import_node_path11.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path11.default.isAbsolute(inside)) return null;
+      const abs = import_node_path17.default.resolve(set.root, rel);
+      const inside = import_node_path17.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path17.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs14.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs14.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs20.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs20.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path11.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path11.default.relative(set.root, abs).split(import_node_path11.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path17.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path17.default.relative(set.root, abs).split(import_node_path17.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -22697,6 +23885,8 @@ async function prefetchPaths(paths, store, maxDepth) {
 }
 
 // src/online/report.ts
+init_types();
+init_common();
 var SCAN_FORMATS = ["text", "json", "sarif", "markdown"];
 function isScanFormat(s) {
   return SCAN_FORMATS.includes(s);
@@ -22722,8 +23912,8 @@ function formatScan(scan, format, opts) {
 function rankRepositories(scan) {
   return scan.repos.map((outcome) => {
     const findings = bySeverity(outcome.result?.findings ?? []);
-    const counts = countBySeverity(findings);
-    return { outcome, findings, counts, worst: findings[0]?.severity ?? null };
+    const counts2 = countBySeverity(findings);
+    return { outcome, findings, counts: counts2, worst: findings[0]?.severity ?? null };
   }).sort((a, b) => {
     for (const s of SEVERITIES) if (a.counts[s] !== b.counts[s]) return b.counts[s] - a.counts[s];
     return cmpStr(a.outcome.repo.fullName.toLowerCase(), b.outcome.repo.fullName.toLowerCase());
@@ -23042,7 +24232,7 @@ async function scanRepository(repo, store, options) {
       return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path14, text]) => ({ path: path14, text }))];
+    const files = [...roots, ...[...prefetched.localFiles].map(([path20, text]) => ({ path: path20, text }))];
     const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: "scanned", commit, result, unfollowed: prefetched.failed };
@@ -23062,6 +24252,7 @@ async function repositoryConfig(read2) {
 }
 
 // src/online/command.ts
+init_common();
 var PROCESS_IO = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 var OnlineUsageError = class extends Error {
 };
@@ -23244,7 +24435,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs15.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs21.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
     return fail2(`cannot write ${args.output}: ${err.code ?? err.message}`);
@@ -23453,7 +24644,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs16.default.writeFileSync(file, text);
+    import_node_fs22.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

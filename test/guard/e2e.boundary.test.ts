@@ -321,4 +321,27 @@ describeJail('the boundary: nothing the agent leaves behind steers a later step'
       }
     });
   });
+
+  it('fails closed, naming the boundary, when the overlay cannot be built (its upper layer on a filesystem overlayfs refuses)', async () => {
+    const ws = checkout();
+    const before = snapshot(ws);
+    const scratch = fs.mkdtempSync('/var/tmp/agent-guard-e2e-ovl-');
+    try {
+      for (const d of ['l', 'u', 'w', 'm']) fs.mkdirSync(path.join(scratch, d));
+      // In a private mount namespace of its own, TMPDIR (the guard's private folder) is itself an
+      // overlay, which cannot be another overlay's upper layer.
+      const script = 'mount -t overlay o -o lowerdir="$1/l",upperdir="$1/u",workdir="$1/w" "$1/m" && chmod 1777 "$1/m" && TMPDIR="$1/m" exec "$2" "$3" run -- sh -c "echo ran > ran.txt"';
+      const r = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', scratch, process.execPath, guard], {
+        cwd: ws, env: { PATH: process.env.PATH, HOME: '/root', GITHUB_WORKSPACE: ws }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      r.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((resolve) => r.on('close', resolve));
+      expect({ code, lines: stderr.trim().split('\n').length }).toEqual({ code: 125, lines: 1 });
+      expect(stderr).toMatch(/^agent-guard: boundary layer: cannot mount an overlay over the workspace: .*the agent did not run$/m);
+      expect(snapshot(ws)).toEqual(before);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
 });
