@@ -9584,6 +9584,13 @@ async function doctorReport(env) {
     ok: true,
     detail: setpriv ? `${setpriv}: the agent starts with an empty capability bounding set` : "not found: the agent still gets a new uid, no capabilities and no_new_privs, but keeps a full (unusable) bounding set"
   });
+  const overlay = (read("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().endsWith("overlay")) || import_node_fs16.default.existsSync(`/lib/modules/${import_node_os2.default.release()}/kernel/fs/overlayfs`);
+  const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
+  checks.push({
+    name: "overlay",
+    ok: overlay && !!unshare,
+    detail: !overlay ? "overlayfs is not available: only --workspace ro can run (the agent's copy of the workspace is an overlay)" : !unshare ? "unshare (util-linux) is not installed: only --workspace ro can run" : `overlayfs and ${unshare}: the agent writes a copy of the workspace; its checked changes come back`
+  });
   const userns = read("/proc/sys/user/max_user_namespaces");
   const apparmor = read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
   checks.push({
