@@ -7951,14 +7951,31 @@ function buildChangeSet(input) {
     files.push({ kind: "symlink", path: rel, target });
   };
   const countGit = (rel) => {
-    const st = import_node_fs9.default.lstatSync(`${input.upper}/${rel}`);
-    if (!st.isDirectory()) return input.seeded.has(rel) ? 0 : 1;
-    let n = 0;
-    for (const name of readdirOwned(`${input.upper}/${rel}`)) n += countGit(join(rel, name));
-    return n;
+    const count = (dir, relName) => {
+      let n = 0;
+      for (const entry of import_node_fs9.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
+        const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
+        const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
+        if (entry.isDirectory()) n += count(child, childRel);
+        else if (childRel === void 0 || !input.seeded.has(childRel)) n++;
+      }
+      return n;
+    };
+    const top = `${input.upper}/${rel}`;
+    if (!import_node_fs9.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    try {
+      return count(Buffer.from(top), rel);
+    } catch {
+      return 1;
+    }
   };
   const walk = (rel) => {
-    const names = readdirOwned(rel ? `${input.upper}/${rel}` : input.upper);
+    const names = [];
+    for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
+      const name = utf8(raw);
+      if (name === void 0) refuse2(join(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
+      else names.push(name);
+    }
     if (rel) {
       const lower = lowerKind(rel);
       if (lower !== void 0 && lower !== "dir") deleteLower(rel);
@@ -8034,15 +8051,22 @@ function refuseGitDirLookalikes(files, refused, workspace2) {
     }
   }
 }
+function utf8(raw) {
+  try {
+    return decoder.decode(raw);
+  } catch {
+    return void 0;
+  }
+}
 function readdirOwned(dir) {
   try {
-    return import_node_fs9.default.readdirSync(dir);
+    return import_node_fs9.default.readdirSync(dir, { encoding: "buffer" });
   } catch (err) {
     if (err.code !== "EACCES") throw err;
     const st = import_node_fs9.default.lstatSync(dir);
     if (!st.isDirectory()) throw err;
     import_node_fs9.default.chmodSync(dir, st.mode & 511 | 448);
-    return import_node_fs9.default.readdirSync(dir);
+    return import_node_fs9.default.readdirSync(dir, { encoding: "buffer" });
   }
 }
 function openNoFollow(file) {
@@ -8093,7 +8117,7 @@ function readHead(file) {
     import_node_fs9.default.closeSync(fd);
   }
 }
-var import_node_crypto3, import_node_fs9, import_node_path6, WHEN_BYTES, FILE_TYPE, join;
+var import_node_crypto3, import_node_fs9, import_node_path6, WHEN_BYTES, FILE_TYPE, join, decoder;
 var init_changeSet = __esm({
   "src/guard/boundary/changeSet.ts"() {
     "use strict";
@@ -8104,6 +8128,7 @@ var init_changeSet = __esm({
     WHEN_BYTES = 1024 * 1024;
     FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
     join = (dir, name) => dir ? `${dir}/${name}` : name;
+    decoder = new TextDecoder("utf-8", { fatal: true });
   }
 });
 

@@ -217,6 +217,16 @@ describeRoot('change set from an overlay upper folder', () => {
     expect(byPath(r)).toEqual({ 'ok.txt': 'write 644 fine\n' });
   });
 
+  it('refuses names that are not UTF-8, and still reads the rest', () => {
+    tree(upper, { 'ok.txt': 'fine\n' });
+    fs.writeFileSync(Buffer.from(`${upper}/bad-\xff.txt`, 'latin1'), 'x');
+    fs.mkdirSync(path.join(upper, '.git'));
+    fs.writeFileSync(Buffer.from(`${upper}/.git/odd-\xfe`, 'latin1'), 'x');
+    const r = scan();
+    expect(byPath(r)).toEqual({ 'ok.txt': 'write 644 fine\n' });
+    expect(r.changes.refused.map((x) => [x.path, x.reason.slice(0, 30)])).toEqual([['bad-\xff.txt', 'refused: the name is not valid'], ['.git/', '1 change(s) refused, inside .g']]);
+  });
+
   it('refuses a folder made to look like a git repository (git would run its config)', () => {
     tree(upper, { 'fixture/HEAD': 'ref: refs/heads/main\n', 'fixture/config': '[core]\n\tfsmonitor = touch /tmp/pwned\n', 'fixture/refs/heads/main': '0'.repeat(40) + '\n', 'fixture/objects/info/x': '' });
     const r = scan();

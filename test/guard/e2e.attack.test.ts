@@ -256,6 +256,9 @@ describeJail('guard end to end: a hostile agent', () => {
     expect(result.stderr).toMatch(/^agent-guard: boundary: \.github\/: the folder refused/m);
     const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(audit.filter((l) => l.kind === 'boundary' && l.outcome === 'refused').map((l) => l.path).sort()).toEqual(['.git/', '.github/']);
+    const summary = fs.readFileSync(writeTargets[4], 'utf8');
+    expect(summary).toContain('#### What came back from the agent');
+    expect(summary).toMatch(/^\| \.github\/ \| the folder refused: /m);
   });
 
   it('sees the proxy refuse every trick and forwards one honest call with the real key only', () => {

@@ -134,16 +134,35 @@ export function buildChangeSet(input: ScanInput): ScanResult {
   };
 
   // Entries under an agent-made .git count as one refusal; the guard's own seeded configs do not count.
+  // Raw names all the way down: nothing here is written back, it is only counted.
   const countGit = (rel: string): number => {
-    const st = fs.lstatSync(`${input.upper}/${rel}`);
-    if (!st.isDirectory()) return input.seeded.has(rel) ? 0 : 1;
-    let n = 0;
-    for (const name of readdirOwned(`${input.upper}/${rel}`)) n += countGit(join(rel, name));
-    return n;
+    const count = (dir: Buffer, relName: string | undefined): number => {
+      let n = 0;
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+        const childRel = relName === undefined ? undefined : utf8(entry.name) === undefined ? undefined : `${relName}/${utf8(entry.name)}`;
+        const child = Buffer.concat([dir, Buffer.from('/'), entry.name]);
+        if (entry.isDirectory()) n += count(child, childRel);
+        else if (childRel === undefined || !input.seeded.has(childRel)) n++;
+      }
+      return n;
+    };
+    const top = `${input.upper}/${rel}`;
+    if (!fs.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    try {
+      return count(Buffer.from(top), rel);
+    } catch {
+      return 1; // unreadable (the agent took permissions away): still a change, still refused
+    }
   };
 
   const walk = (rel: string): void => {
-    const names = readdirOwned(rel ? `${input.upper}/${rel}` : input.upper);
+    const names: string[] = [];
+    for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
+      // A name that is not UTF-8 has no faithful string form: the guard could not write it back.
+      const name = utf8(raw);
+      if (name === undefined) refuse(join(rel, raw.toString('latin1')), 'refused: the name is not valid UTF-8');
+      else names.push(name);
+    }
     if (rel) {
       const lower = lowerKind(rel);
       if (lower !== undefined && lower !== 'dir') deleteLower(rel);
@@ -230,16 +249,25 @@ function refuseGitDirLookalikes(files: FileChange[], refused: RefusedChange[], w
   }
 }
 
-/** readdir that, on the sudo path, gives the guard (the folder's owner) read access the agent took away. */
-function readdirOwned(dir: string): string[] {
+const decoder = new TextDecoder('utf-8', { fatal: true });
+function utf8(raw: Buffer): string | undefined {
   try {
-    return fs.readdirSync(dir);
+    return decoder.decode(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** readdir (raw names) that, on the sudo path, gives the guard (the folder's owner) read access the agent took away. */
+function readdirOwned(dir: string): Buffer[] {
+  try {
+    return fs.readdirSync(dir, { encoding: 'buffer' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
     const st = fs.lstatSync(dir);
     if (!st.isDirectory()) throw err;
     fs.chmodSync(dir, (st.mode & 0o777) | 0o700);
-    return fs.readdirSync(dir);
+    return fs.readdirSync(dir, { encoding: 'buffer' });
   }
 }
 
