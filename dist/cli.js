@@ -8173,24 +8173,35 @@ function writeFile(workspace2, change, owner) {
     throw err;
   }
 }
-function checkLinkRoute(workspace2, change) {
+function checkLinkRoute(workspace2, change, links) {
   const escape = symlinkEscape(workspace2, change.path, change.target);
   if (escape) throw new Unsafe(`its target ${escape}`);
-  const target = import_node_path7.default.posix.isAbsolute(change.target) ? change.target.slice(workspace2.length + 1) : import_node_path7.default.posix.normalize(import_node_path7.default.posix.join(import_node_path7.default.posix.dirname(change.path), change.target));
-  let at = workspace2;
-  for (const part of target.split("/").filter((p) => p && p !== ".")) {
-    at = `${at}/${part}`;
+  const absolute = import_node_path7.default.posix.isAbsolute(change.target);
+  const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
+  const at = absolute ? [] : change.path.split("/").slice(0, -1);
+  let exists = true;
+  for (const part of parts) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (at.length === 0) throw new Unsafe("its target climbs out of the workspace");
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    const rel = at.join("/");
+    if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+    if (!exists) continue;
     try {
-      if (import_node_fs10.default.lstatSync(at).isSymbolicLink()) throw new Unsafe(`its target passes through ${import_node_path7.default.relative(workspace2, at)}, a symlink`);
+      if (import_node_fs10.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     } catch (err) {
       if (err instanceof Unsafe) throw err;
-      return;
+      exists = false;
     }
   }
 }
-function writeLink(workspace2, change, owner) {
+function writeLink(workspace2, change, owner, links) {
   const dir = parentOf(workspace2, change.path, owner, true);
-  checkLinkRoute(workspace2, change);
+  checkLinkRoute(workspace2, change, links);
   const temp = tempName(dir);
   import_node_fs10.default.symlinkSync(change.target, temp);
   try {
@@ -8244,8 +8255,9 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
   for (const change of files) {
     if (change.kind === "write" && attempt(change.path, "write", () => writeFile(workspace2, change, owner))) applied.push(change);
   }
+  const links = new Set(files.filter((c) => c.kind === "symlink").map((c) => c.path));
   for (const change of files) {
-    if (change.kind === "symlink" && attempt(change.path, "symlink", () => writeLink(workspace2, change, owner))) applied.push(change);
+    if (change.kind === "symlink" && attempt(change.path, "symlink", () => writeLink(workspace2, change, owner, links))) applied.push(change);
   }
   return { applied, failed };
 }

@@ -320,6 +320,19 @@ describeRoot('applying a change set to the real workspace', () => {
     expect(fs.readlinkSync(path.join(ws, 'ok-link'))).toBe('a.txt');
     expect(fs.readdirSync(ws).filter((n) => n.startsWith('.agent-guard-'))).toEqual([]);
   });
+
+  it('refuses link chains that climb out although each link stays inside lexically', () => {
+    // `sub/c -> ..` is the workspace itself; `a -> sub/c/../..` normalises to `.` but resolves above it.
+    const r = applyChangeSet(ws, [
+      { kind: 'symlink', path: 'a', target: 'sub/c/../..' }, { kind: 'symlink', path: 'sub/c', target: '..' }, { kind: 'symlink', path: 'b', target: 'docs/victim' },
+    ], [], undefined);
+    expect(r.failed.map((f) => [f.path, f.reason])).toEqual([
+      ['a', expect.stringMatching(/passes through sub\/c, a symlink/)],
+      ['b', expect.stringMatching(/passes through docs, a symlink/)],
+    ]);
+    expect(fs.existsSync(path.join(ws, 'a'))).toBe(false);
+    expect(fs.readlinkSync(path.join(ws, 'sub', 'c'))).toBe('..');
+  });
 });
 
 describeRoot('commits come back as objects and a ref', () => {

@@ -65,28 +65,42 @@ function writeFile(workspace: string, change: Extract<FileChange, { kind: 'write
   }
 }
 
-/** Every folder a link's target passes through must be a real folder once the changes are in. */
-function checkLinkRoute(workspace: string, change: Extract<FileChange, { kind: 'symlink' }>): void {
+/**
+ * Every name a link's target walks through must be a real folder or file, never another link (one
+ * already in the tree or one this change set makes): `a -> sub/c/../..` is harmless lexically, but
+ * with `sub/c -> ..` the kernel would climb out of the workspace. The target is walked as written,
+ * `..` by `..`, not normalised.
+ */
+function checkLinkRoute(workspace: string, change: Extract<FileChange, { kind: 'symlink' }>, links: Set<string>): void {
   const escape = symlinkEscape(workspace, change.path, change.target);
   if (escape) throw new Unsafe(`its target ${escape}`);
-  const target = path.posix.isAbsolute(change.target)
-    ? change.target.slice(workspace.length + 1)
-    : path.posix.normalize(path.posix.join(path.posix.dirname(change.path), change.target));
-  let at = workspace;
-  for (const part of target.split('/').filter((p) => p && p !== '.')) {
-    at = `${at}/${part}`;
+  const absolute = path.posix.isAbsolute(change.target);
+  const parts = (absolute ? change.target.slice(workspace.length + 1) : change.target).split('/');
+  const at = absolute ? [] : change.path.split('/').slice(0, -1);
+  let exists = true;
+  for (const part of parts) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (at.length === 0) throw new Unsafe('its target climbs out of the workspace');
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    const rel = at.join('/');
+    if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+    if (!exists) continue;
     try {
-      if (fs.lstatSync(at).isSymbolicLink()) throw new Unsafe(`its target passes through ${path.relative(workspace, at)}, a symlink`);
+      if (fs.lstatSync(`${workspace}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     } catch (err) {
       if (err instanceof Unsafe) throw err;
-      return; // the rest does not exist: a dangling link inside the workspace is harmless
+      exists = false; // below a missing name only this change set's links could stand in the way
     }
   }
 }
 
-function writeLink(workspace: string, change: Extract<FileChange, { kind: 'symlink' }>, owner: Owner | undefined): void {
+function writeLink(workspace: string, change: Extract<FileChange, { kind: 'symlink' }>, owner: Owner | undefined, links: Set<string>): void {
   const dir = parentOf(workspace, change.path, owner, true)!;
-  checkLinkRoute(workspace, change);
+  checkLinkRoute(workspace, change, links);
   const temp = tempName(dir);
   fs.symlinkSync(change.target, temp);
   try {
@@ -143,9 +157,11 @@ export function applyChangeSet(workspace: string, files: FileChange[], removedDi
   for (const change of files) {
     if (change.kind === 'write' && attempt(change.path, 'write', () => writeFile(workspace, change, owner))) applied.push(change);
   }
-  // Links last: their route is checked against the tree as it now is.
+  // Links last: their route is checked against the tree as it now is and against every link this
+  // change set makes, whatever the order they are written in.
+  const links = new Set(files.filter((c) => c.kind === 'symlink').map((c) => c.path));
   for (const change of files) {
-    if (change.kind === 'symlink' && attempt(change.path, 'symlink', () => writeLink(workspace, change, owner))) applied.push(change);
+    if (change.kind === 'symlink' && attempt(change.path, 'symlink', () => writeLink(workspace, change, owner, links))) applied.push(change);
   }
   return { applied, failed };
 }
