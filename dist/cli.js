@@ -7922,7 +7922,11 @@ function buildChangeSet(input) {
     if (lowerKind(rel) !== "file") return false;
     const lower = import_node_fs9.default.lstatSync(`${input.workspace}/${rel}`);
     if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
-    return hashFile(`${input.workspace}/${rel}`).sha256 === sha256;
+    try {
+      return hashFile(`${input.workspace}/${rel}`).sha256 === sha256;
+    } catch {
+      return false;
+    }
   };
   const regularFile = (rel, st) => {
     if (st.mode & 3584) return refuse2(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
@@ -8069,12 +8073,12 @@ function readdirOwned(dir) {
     return import_node_fs9.default.readdirSync(dir, { encoding: "buffer" });
   }
 }
-function openNoFollow(file) {
+function openNoFollow(file, inUpper) {
   const flags = import_node_fs9.default.constants.O_RDONLY | import_node_fs9.default.constants.O_NOFOLLOW | import_node_fs9.default.constants.O_NONBLOCK;
   try {
     return import_node_fs9.default.openSync(file, flags);
   } catch (err) {
-    if (err.code !== "EACCES") throw err;
+    if (err.code !== "EACCES" || !inUpper) throw err;
     const st = import_node_fs9.default.lstatSync(file);
     if (!st.isFile()) throw err;
     import_node_fs9.default.chmodSync(file, st.mode & 511 | 256);
@@ -8088,7 +8092,7 @@ function copyOut(file, to) {
   return pump(file, to);
 }
 function pump(file, to) {
-  const fd = openNoFollow(file);
+  const fd = openNoFollow(file, to !== void 0);
   const out = to === void 0 ? void 0 : import_node_fs9.default.openSync(to, "wx", 384);
   try {
     if (!import_node_fs9.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);

@@ -102,7 +102,11 @@ export function buildChangeSet(input: ScanInput): ScanResult {
     if (lowerKind(rel) !== 'file') return false;
     const lower = fs.lstatSync(`${input.workspace}/${rel}`);
     if (lower.size !== st.size || ((lower.mode & 0o100) !== 0 ? 0o755 : 0o644) !== mode) return false;
-    return hashFile(`${input.workspace}/${rel}`).sha256 === sha256;
+    try {
+      return hashFile(`${input.workspace}/${rel}`).sha256 === sha256;
+    } catch {
+      return false; // unreadable to the guard: count it as changed (the real file's mode is not ours to touch)
+    }
   };
 
   const regularFile = (rel: string, st: fs.Stats): void => {
@@ -271,12 +275,13 @@ function readdirOwned(dir: string): Buffer[] {
   }
 }
 
-function openNoFollow(file: string): number {
+/** Open with O_NOFOLLOW; in the upper layer only, give the owner back the read access the agent took away. */
+function openNoFollow(file: string, inUpper: boolean): number {
   const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
   try {
     return fs.openSync(file, flags);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES' || !inUpper) throw err;
     const st = fs.lstatSync(file);
     if (!st.isFile()) throw err;
     fs.chmodSync(file, (st.mode & 0o777) | 0o400);
@@ -294,7 +299,7 @@ function copyOut(file: string, to: string): { sha256: string; size: number } {
 }
 
 function pump(file: string, to: string | undefined): { sha256: string; size: number } {
-  const fd = openNoFollow(file);
+  const fd = openNoFollow(file, to !== undefined);
   const out = to === undefined ? undefined : fs.openSync(to, 'wx', 0o600);
   try {
     if (!fs.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
