@@ -7827,6 +7827,7 @@ function gitConfigRules(workspace2) {
   const config = import_node_path5.default.join(workspace2, ".git", "config");
   try {
     if (!import_node_fs8.default.lstatSync(config).isFile()) return [];
+    if (!/hookspath|include/i.test(import_node_fs8.default.readFileSync(config, "utf8"))) return [];
   } catch {
     return [];
   }
@@ -8097,7 +8098,7 @@ function pump(file, to) {
   try {
     if (!import_node_fs9.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
     const hash = import_node_crypto3.default.createHash("sha256");
-    const buf = Buffer.allocUnsafe(1024 * 1024);
+    const buf = COPY_BUFFER;
     let size = 0;
     for (; ; ) {
       const n = import_node_fs9.default.readSync(fd, buf, 0, buf.length, null);
@@ -8121,7 +8122,7 @@ function readHead(file) {
     import_node_fs9.default.closeSync(fd);
   }
 }
-var import_node_crypto3, import_node_fs9, import_node_path6, WHEN_BYTES, FILE_TYPE, join, decoder;
+var import_node_crypto3, import_node_fs9, import_node_path6, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
 var init_changeSet = __esm({
   "src/guard/boundary/changeSet.ts"() {
     "use strict";
@@ -8133,6 +8134,7 @@ var init_changeSet = __esm({
     FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
     join = (dir, name) => dir ? `${dir}/${name}` : name;
     decoder = new TextDecoder("utf-8", { fatal: true });
+    COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
   }
 });
 
@@ -8561,7 +8563,8 @@ function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
     layout.seeded.add(parts.join("/"));
   }
 }
-function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare) {
+function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asRoot) {
+  const lower = SAFE_PATH.test(workspace2) ? workspace2 : layout.lower;
   return [
     unshare,
     "--mount",
@@ -8573,13 +8576,14 @@ function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare) {
     WRAPPER_SCRIPT,
     "agent-guard-boundary",
     workspace2,
-    layout.lower,
+    lower,
     layout.upper,
     layout.work,
     layout.merged,
     node,
     layout.probe,
     layout.opaqueList,
+    asRoot ? "keep" : "clean",
     bwrap,
     ...bwrapArgs
   ];
@@ -8672,20 +8676,25 @@ var init_overlay = __esm({
     SAFE_PATH = /^[A-Za-z0-9/._+-]+$/;
     OVERLAY_OPTIONS = "redirect_dir=off,metacopy=off,index=off,xino=off";
     WRAPPER_SCRIPT = [
-      "ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8",
-      "shift 8",
+      "ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8 clean=$9",
+      "shift 9",
       `fail() { echo "${BOUNDARY_MARKER} fail $1" >&2; exit 125; }`,
-      'err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"',
+      'if [ "$lower" != "$ws" ]; then err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"; fi',
       `err=$(mount -t overlay agent-guard -o "lowerdir=$lower,upperdir=$upper,workdir=$work,${OVERLAY_OPTIONS}" "$merged" 2>&1) || fail "cannot mount an overlay over the workspace: $err"`,
-      'err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"',
+      'if [ "$lower" != "$ws" ]; then err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"; fi',
       '"$@"',
       "status=$?",
-      // The probe (a node start) is needed only when the agent left a folder outside .git in the upper layer.
-      'if [ -n "$(find "$upper" -mindepth 1 -path "$upper/.git" -prune -o -type d -print -quit)" ]; then',
+      // The probe (a node start) is needed only when the agent left a folder outside .git: any such
+      // folder sits in a top-level one, so a glob over the upper root tells.
+      "folders=",
+      'for entry in "$upper"/* "$upper"/.[!.]* "$upper"/..?*; do',
+      '  if [ -d "$entry" ] && [ ! -L "$entry" ] && [ "$entry" != "$upper/.git" ]; then folders=yes; break; fi',
+      "done",
+      'if [ -n "$folders" ]; then',
       '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
       'else echo "[]" > "$out"; fi',
-      // The overlay's work folder holds root-owned entries the guard (through sudo, not root) could not remove.
-      'umount "$merged" && rm -rf "$work"',
+      // Through sudo the guard is not root and could not remove the overlay's root-owned work folder.
+      'if [ "$clean" = clean ]; then umount "$merged" && rm -rf "$work"; fi',
       "exit $status"
     ].join("\n");
   }
@@ -8787,7 +8796,7 @@ var init_boundary = __esm({
       }
       /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
       command(unshare, bwrap, bwrapArgs) {
-        return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, unshare);
+        return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, unshare, this.setup.owner !== void 0);
       }
       /**
        * After the jail is gone: build the change set, bring commits back, apply what is accepted and

@@ -298,13 +298,16 @@ function copyOut(file: string, to: string): { sha256: string; size: number } {
   return pump(file, to);
 }
 
+// One buffer for every copy: the scan is synchronous, so nothing else uses it meanwhile.
+const COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
+
 function pump(file: string, to: string | undefined): { sha256: string; size: number } {
   const fd = openNoFollow(file, to !== undefined);
   const out = to === undefined ? undefined : fs.openSync(to, 'wx', 0o600);
   try {
     if (!fs.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
     const hash = crypto.createHash('sha256');
-    const buf = Buffer.allocUnsafe(1024 * 1024);
+    const buf = COPY_BUFFER;
     let size = 0;
     for (;;) {
       const n = fs.readSync(fd, buf, 0, buf.length, null);

@@ -54,7 +54,7 @@ export class Boundary {
 
   /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
   command(unshare: string, bwrap: string, bwrapArgs: string[]): string[] {
-    return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, unshare);
+    return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, unshare, this.setup.owner !== undefined);
   }
 
   /**

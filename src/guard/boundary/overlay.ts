@@ -19,7 +19,7 @@ import { sanitizeGitConfig } from '../gitConfig';
 export interface OverlayLayout {
   /** Private folder holding the layers (inside the guard's 0700 private folder). */
   root: string;
-  /** The real workspace, bound here inside the private namespace: the overlay's lower layer. */
+  /** Where a workspace whose path an overlay option cannot carry is bound inside the private namespace. */
   lower: string;
   upper: string;
   work: string;
@@ -98,31 +98,39 @@ export function seedGitConfigs(layout: OverlayLayout, workspace: string, configF
 
 export const OVERLAY_OPTIONS = 'redirect_dir=off,metacopy=off,index=off,xino=off';
 
-// $1 workspace, $2 lower bind, $3 upper, $4 work, $5 merged, $6 node, $7 probe, $8 probe output; then bwrap and its arguments.
-// The lower bind gives the overlay a path free of separators; it is unmounted at once (the overlay
-// keeps its own reference), so no second view of the real workspace exists for the jail to inherit.
+// $1 workspace, $2 lower, $3 upper, $4 work, $5 merged, $6 node, $7 probe, $8 probe output, $9 "clean"
+// or "keep"; then bwrap and its arguments. A workspace path with characters the option string would
+// split on is bound to a plain path first, and that bind is detached at once (the overlay keeps its
+// own reference), so no second view of the real workspace exists for the jail to inherit. Only
+// shell builtins run between the jail and the probe.
 const WRAPPER_SCRIPT = [
-  'ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8',
-  'shift 8',
+  'ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8 clean=$9',
+  'shift 9',
   `fail() { echo "${BOUNDARY_MARKER} fail $1" >&2; exit 125; }`,
-  'err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"',
+  'if [ "$lower" != "$ws" ]; then err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"; fi',
   `err=$(mount -t overlay agent-guard -o "lowerdir=$lower,upperdir=$upper,workdir=$work,${OVERLAY_OPTIONS}" "$merged" 2>&1) || fail "cannot mount an overlay over the workspace: $err"`,
-  'err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"',
+  'if [ "$lower" != "$ws" ]; then err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"; fi',
   '"$@"',
   'status=$?',
-  // The probe (a node start) is needed only when the agent left a folder outside .git in the upper layer.
-  'if [ -n "$(find "$upper" -mindepth 1 -path "$upper/.git" -prune -o -type d -print -quit)" ]; then',
+  // The probe (a node start) is needed only when the agent left a folder outside .git: any such
+  // folder sits in a top-level one, so a glob over the upper root tells.
+  'folders=',
+  'for entry in "$upper"/* "$upper"/.[!.]* "$upper"/..?*; do',
+  '  if [ -d "$entry" ] && [ ! -L "$entry" ] && [ "$entry" != "$upper/.git" ]; then folders=yes; break; fi',
+  'done',
+  'if [ -n "$folders" ]; then',
   '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
   'else echo "[]" > "$out"; fi',
-  // The overlay's work folder holds root-owned entries the guard (through sudo, not root) could not remove.
-  'umount "$merged" && rm -rf "$work"',
+  // Through sudo the guard is not root and could not remove the overlay's root-owned work folder.
+  'if [ "$clean" = clean ]; then umount "$merged" && rm -rf "$work"; fi',
   'exit $status',
 ].join('\n');
 
 /** The command that builds the overlay in a private mount namespace and runs bwrap over it. */
-export function overlayCommand(layout: OverlayLayout, workspace: string, node: string, bwrap: string, bwrapArgs: string[], unshare: string): string[] {
+export function overlayCommand(layout: OverlayLayout, workspace: string, node: string, bwrap: string, bwrapArgs: string[], unshare: string, asRoot: boolean): string[] {
+  const lower = SAFE_PATH.test(workspace) ? workspace : layout.lower;
   return [unshare, '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', WRAPPER_SCRIPT, 'agent-guard-boundary',
-    workspace, layout.lower, layout.upper, layout.work, layout.merged, node, layout.probe, layout.opaqueList, bwrap, ...bwrapArgs];
+    workspace, lower, layout.upper, layout.work, layout.merged, node, layout.probe, layout.opaqueList, asRoot ? 'keep' : 'clean', bwrap, ...bwrapArgs];
 }
 
 /** Which upper folders the probe found opaque; undefined when it did not run (the jail was killed). */

@@ -70,6 +70,8 @@ export function gitConfigRules(workspace: string): FileKindRule[] {
   const config = path.join(workspace, '.git', 'config');
   try {
     if (!fs.lstatSync(config).isFile()) return [];
+    // Most configs name neither: skip starting git for them.
+    if (!/hookspath|include/i.test(fs.readFileSync(config, 'utf8'))) return [];
   } catch {
     return [];
   }
