@@ -7668,1255 +7668,6 @@ var init_errors = __esm({
   }
 });
 
-// rules/file-kinds.yml
-var file_kinds_default;
-var init_file_kinds = __esm({
-  "rules/file-kinds.yml"() {
-    file_kinds_default = '# What the guard refuses to bring back from the agent\'s copy of the workspace (src/guard/boundary).\n#\n# The agent works on an overlay; when it exits, every change is checked before it reaches the real\n# workspace. Structural rules live in code (only regular files, deletions and symlinks that stay in\n# the workspace; nothing named .git; no setuid/setgid/sticky bits, FIFOs, sockets, devices or hard\n# links). This file lists the paths that are tool configuration: files a later tool reads on its own,\n# so that a later step would run code or talk to another host without choosing to run the agent\'s\n# code. A later `npm test` or `make` runs what the agent wrote and that is the step\'s choice; a later\n# `npm publish`, `git commit` or `pip install -r` reading an agent-written config file is not.\n#\n# Each entry: `paths` (globs: `*` within a path segment, `**` across segments; a pattern matches in\n# any folder, or only at the workspace root when it starts with `/`; `DIR/**` refuses the whole\n# folder), `reason` (one line, printed with every refusal), and optionally `when` (a JavaScript\n# regular expression, case-insensitive and multi-line: the file is refused only when its new content\n# matches, for files that are mostly harmless data).\n# `--allow-path GLOB` (action input `allow-paths`) lets a run accept paths refused here.\n\nrefuse:\n  # --- git ------------------------------------------------------------------------------------------\n  - paths: [".gitmodules"]\n    reason: submodule URLs make a later `git submodule update` fetch from a host the agent chose\n  - paths: [".gitattributes"]\n    when: \'(^|\\s)(filter|diff|merge)=\'\n    reason: filter, diff and merge attributes make later git commands run the drivers they name\n  - paths: [".lfsconfig"]\n    reason: git-lfs reads lfs.url from it, so a later push or fetch sends objects and credentials to that host\n  - paths: [".husky/**"]\n    reason: husky hooks run at the next git commit (core.hooksPath points into .husky)\n  - paths: ["lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml", "lefthook-local.yml", "lefthook-local.yaml", ".lefthook/**"]\n    reason: lefthook\'s git hooks run the commands this file names at the next commit or push\n  - paths: [".pre-commit-config.yaml", ".pre-commit-config.yml"]\n    reason: pre-commit fetches and runs the hook repositories this file names\n  - paths: [".githooks/**", ".git-hooks/**"]\n    reason: hook folders that repositories point core.hooksPath at; git runs them at the next commit\n\n  # --- JavaScript -----------------------------------------------------------------------------------\n  - paths: [".npmrc"]\n    reason: npm reads a project .npmrc; registry= with _authToken=${NODE_AUTH_TOKEN} sends a later publish token to another host\n  - paths: [".yarnrc", ".yarnrc.yml"]\n    reason: yarn reads registry, auth tokens and yarnPath (code run by every yarn command) from it\n  - paths: [".yarn/releases/**", ".yarn/plugins/**", ".pnp.cjs", ".pnp.loader.mjs"]\n    reason: yarn runs this code on every yarn command, whatever the step asked yarn to do\n  - paths: [".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.cjs"]\n    reason: pnpm runs the hooks in this file during every install\n  - paths: ["pnpm-workspace.yaml"]\n    when: \'(registr|pnpmfile|configDependencies|onlyBuilt|neverBuilt|dangerouslyAllowAllBuilds|proxy|strictSsl|ca\\s*:|cafile)\'\n    reason: pnpm reads registries, hooks and build permissions from it\n  - paths: ["bunfig.toml", ".bunfig.toml"]\n    reason: bun reads its registry with a token and preload scripts from it\n  - paths: ["node_modules/**"]\n    reason: installed packages a later `npx` or tool run executes as the step\'s own code\n\n  # --- Python ---------------------------------------------------------------------------------------\n  - paths: ["pip.conf", "pip.ini"]\n    reason: pip reads index-url from a virtualenv\'s pip.conf, so a later install talks to that host\n  - paths: [".pypirc"]\n    reason: twine reads the upload repository and credentials from it\n  - paths: ["uv.toml"]\n    reason: uv reads package indexes (and sends their credentials) from a project uv.toml\n  - paths: ["pyproject.toml"]\n    when: \'^\\s*(\\[\\[?\\s*tool\\.(uv|poetry|pdm)[.\\]][^\\]]*\\b(index|source|sources|pip)\\b|(extra-)?index(-url)?\\s*=)\'\n    reason: package indexes named in pyproject.toml make a later install or publish talk to that host\n  - paths: ["site-packages/**", "sitecustomize.py", "usercustomize.py", "pyvenv.cfg"]\n    reason: Python runs .pth files and sitecustomize code at the start of every interpreter in that environment\n  - paths: [".venv/**", "venv/**"]\n    reason: a virtualenv\'s interpreter and packages run as the step\'s own tools\n\n  # --- Other ecosystems -----------------------------------------------------------------------------\n  - paths: [".cargo/config", ".cargo/config.toml"]\n    reason: cargo reads registries, source replacement, runners and rustc wrappers from it\n  - paths: ["nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config"]\n    reason: NuGet reads package sources and their credentials from it\n  - paths: [".mvn/**"]\n    reason: Maven loads extensions and the wrapper\'s distributionUrl (downloaded and run) from .mvn\n  - paths: ["gradle-wrapper.properties", "gradle.properties"]\n    reason: the Gradle wrapper downloads and runs distributionUrl; gradle.properties sets proxies and JVM agents\n  - paths: [".bundle/config"]\n    reason: Bundler reads mirrors and source credentials from the project\'s .bundle/config\n  - paths: ["mise.toml", ".mise.toml", "mise.local.toml", ".mise/**", ".tool-versions"]\n    reason: mise installs tools from URLs and runs hooks and env scripts named there when a later step activates it\n\n  # --- Environment ----------------------------------------------------------------------------------\n  - paths: [".envrc"]\n    reason: direnv runs it as shell code when a later step enters the folder\n  - paths: [".env", ".env.*"]\n    reason: dotenv-aware tools (bun, docker compose, frameworks) load it into a later step\'s environment\n\n  # --- GitHub ---------------------------------------------------------------------------------------\n  - paths: [".github/**"]\n    reason: workflows, local actions and repository settings run or steer later jobs; a maintainer reviews these\n';
-  }
-});
-
-// src/guard/boundary/glob.ts
-function toRegex(body) {
-  let out = "";
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === "*" && body[i + 1] === "*") {
-      if (body[i + 2] === "/") {
-        out += "(?:.*/)?";
-        i += 2;
-      } else {
-        out += ".*";
-        i += 1;
-      }
-    } else if (c === "*") out += "[^/]*";
-    else if (c === "?") out += "[^/]";
-    else out += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return out;
-}
-function compileGlob(pattern) {
-  const anchored = pattern.startsWith("/");
-  const body = anchored ? pattern.slice(1) : pattern;
-  if (!body || body.split("/").some((s) => s === "" || s === "." || s === "..")) {
-    throw new Error(`"${pattern}" is not a workspace path glob (no empty, "." or ".." segments)`);
-  }
-  const prefix = anchored ? "^" : "(?:^|/)";
-  const whole = new RegExp(`${prefix}${toRegex(body)}$`);
-  const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
-  return {
-    source: pattern,
-    matches: (path20) => whole.test(path20),
-    coversFolder: (dir) => folder !== void 0 && folder.test(dir)
-  };
-}
-var init_glob = __esm({
-  "src/guard/boundary/glob.ts"() {
-    "use strict";
-  }
-});
-
-// src/guard/boundary/fileKinds.ts
-function parseFileKinds(text, fileName = FILE) {
-  const lines = new import_yaml12.LineCounter();
-  const doc = (0, import_yaml12.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
-  const fail2 = (node, message) => {
-    const at = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
-    throw new GuardError("boundary", `${fileName}:${at.line}:${at.col}: ${message}`);
-  };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new GuardError("boundary", `${fileName}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: ${e.message.split("\n")[0]}`);
-  }
-  const root = doc.contents;
-  if (!(0, import_yaml12.isMap)(root) || root.items.length !== 1 || !(0, import_yaml12.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
-    return fail2(root, "expected one key, `refuse`, holding a list of entries");
-  }
-  const list = root.items[0].value;
-  if (!(0, import_yaml12.isSeq)(list) || list.items.length === 0) return fail2(list, "`refuse` must be a non-empty list");
-  return list.items.map((item, i) => {
-    const entry = item;
-    if (!(0, import_yaml12.isMap)(entry)) return fail2(entry, `refuse[${i}]: expected an entry with paths and reason`);
-    const value = (key2) => entry.items.find((p) => (0, import_yaml12.isScalar)(p.key) && p.key.value === key2)?.value;
-    for (const pair of entry.items) {
-      const key2 = (0, import_yaml12.isScalar)(pair.key) ? String(pair.key.value) : "?";
-      if (!FIELDS.has(key2)) fail2(pair.key, `refuse[${i}]: unknown field "${key2}" (known: paths, reason, when)`);
-    }
-    const paths = value("paths");
-    if (!(0, import_yaml12.isSeq)(paths) || paths.items.length === 0) return fail2(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
-    const globs = paths.items.map((p) => {
-      const node = p;
-      if (!(0, import_yaml12.isScalar)(node) || typeof node.value !== "string") return fail2(node, `refuse[${i}].paths: each glob is a string`);
-      try {
-        return compileGlob(node.value);
-      } catch (err) {
-        return fail2(node, `refuse[${i}].paths: ${err.message}`);
-      }
-    });
-    const reason = value("reason");
-    if (!(0, import_yaml12.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
-      return fail2(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
-    }
-    const whenNode = value("when");
-    let when;
-    if (whenNode !== void 0) {
-      if (!(0, import_yaml12.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail2(whenNode, `refuse[${i}].when: a regular expression`);
-      try {
-        when = new RegExp(whenNode.value, "im");
-      } catch (err) {
-        return fail2(whenNode, `refuse[${i}].when: ${err.message}`);
-      }
-    }
-    return { globs, reason: reason.value, when };
-  });
-}
-function builtinFileKinds() {
-  cached2 ??= parseFileKinds(file_kinds_default);
-  return cached2;
-}
-var import_yaml12, FILE, FIELDS, cached2;
-var init_fileKinds = __esm({
-  "src/guard/boundary/fileKinds.ts"() {
-    "use strict";
-    import_yaml12 = __toESM(require_dist());
-    init_file_kinds();
-    init_errors();
-    init_glob();
-    FILE = "rules/file-kinds.yml";
-    FIELDS = /* @__PURE__ */ new Set(["paths", "reason", "when"]);
-  }
-});
-
-// src/guard/boundary/policy.ts
-function isGitName(segment) {
-  return segment.toLowerCase() === ".git";
-}
-function kindRefusal(policy, rel, content) {
-  if (policy.allow.some((g) => g.matches(rel))) return void 0;
-  for (const rule of policy.kinds) {
-    if (!rule.globs.some((g) => g.matches(rel))) continue;
-    if (rule.when && content) {
-      const text = content();
-      if (text !== void 0 && !rule.when.test(text)) continue;
-    }
-    return rule.reason;
-  }
-  return void 0;
-}
-function folderRefusal(policy, rel) {
-  if (policy.allow.length > 0) return void 0;
-  return policy.kinds.find((rule) => rule.globs.some((g) => g.coversFolder(rel)))?.reason;
-}
-function gitConfigEntries(configFile, pattern) {
-  try {
-    const out = (0, import_node_child_process.execFileSync)("git", ["config", "--file", configFile, "--includes", "--null", "--get-regexp", pattern], {
-      encoding: "utf8",
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", HOME: "/nonexistent" },
-      stdio: ["ignore", "pipe", "ignore"],
-      timeout: 1e4
-    });
-    return out.split("\0").filter(Boolean).map((entry) => {
-      const at = entry.indexOf("\n");
-      return at < 0 ? [entry, ""] : [entry.slice(0, at), entry.slice(at + 1)];
-    });
-  } catch {
-    return [];
-  }
-}
-function gitConfigRules(workspace2) {
-  const config = import_node_path5.default.join(workspace2, ".git", "config");
-  try {
-    if (!import_node_fs8.default.lstatSync(config).isFile()) return [];
-    if (!/hookspath|include/i.test(import_node_fs8.default.readFileSync(config, "utf8"))) return [];
-  } catch {
-    return [];
-  }
-  const rules = [];
-  const inside = (value, base) => {
-    const abs = import_node_path5.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
-    const rel = import_node_path5.default.relative(workspace2, abs);
-    if (!rel || rel.startsWith("..") || import_node_path5.default.isAbsolute(rel)) return void 0;
-    return rel.split(import_node_path5.default.sep).join("/");
-  };
-  for (const [key2, value] of gitConfigEntries(config, "^(core\\.hookspath|include\\.path|includeif\\..*\\.path)$")) {
-    if (key2 === "core.hookspath") {
-      const rel = inside(value, workspace2);
-      if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
-    } else {
-      const rel = inside(value, import_node_path5.default.join(workspace2, ".git"));
-      if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: "the repository git config includes this file (include.path)" });
-    }
-  }
-  return rules;
-}
-function buildPolicy(workspace2, allowPaths) {
-  return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
-}
-var import_node_child_process, import_node_fs8, import_node_path5, GIT_REASON;
-var init_policy = __esm({
-  "src/guard/boundary/policy.ts"() {
-    "use strict";
-    import_node_child_process = require("node:child_process");
-    import_node_fs8 = __toESM(require("node:fs"));
-    import_node_path5 = __toESM(require("node:path"));
-    init_fileKinds();
-    init_glob();
-    GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
-  }
-});
-
-// src/guard/boundary/changeSet.ts
-function buildChangeSet(input) {
-  const files = [];
-  const refused = [];
-  const removedDirs = [];
-  let gitChanged = false;
-  let contentCount = 0;
-  const contentPrefix = import_node_crypto3.default.randomBytes(6).toString("hex");
-  const refuse2 = (rel, reason) => {
-    refused.push({ path: rel, reason });
-  };
-  const lowerKind = (rel) => {
-    let at = input.workspace;
-    const parts = rel.split("/");
-    for (const [i, part] of parts.entries()) {
-      at = `${at}/${part}`;
-      let st;
-      try {
-        st = import_node_fs9.default.lstatSync(at);
-      } catch {
-        return void 0;
-      }
-      const last = i === parts.length - 1;
-      if (st.isDirectory()) {
-        if (last) return "dir";
-        continue;
-      }
-      if (!last) return void 0;
-      return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
-    }
-    return void 0;
-  };
-  const deleteLower = (rel) => {
-    const kind = lowerKind(rel);
-    if (kind === void 0) return;
-    if (rel.split("/").some(isGitName)) {
-      gitChanged = true;
-      refuse2(rel, `deletion refused, ${GIT_REASON}`);
-      return;
-    }
-    if (kind !== "dir") {
-      const reason = kindRefusal(input.policy, rel);
-      if (reason) refuse2(rel, `deletion refused: ${reason}`);
-      else files.push({ kind: "delete", path: rel });
-      return;
-    }
-    const folderReason = folderRefusal(input.policy, rel);
-    if (folderReason) {
-      refuse2(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
-      return;
-    }
-    for (const name of import_node_fs9.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
-    removedDirs.push(rel);
-  };
-  const sameAsLower = (rel, st, mode, sha256) => {
-    if (lowerKind(rel) !== "file") return false;
-    const lower = import_node_fs9.default.lstatSync(`${input.workspace}/${rel}`);
-    if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
-    try {
-      return hashFile(`${input.workspace}/${rel}`).sha256 === sha256;
-    } catch {
-      return false;
-    }
-  };
-  const regularFile = (rel, st) => {
-    if (st.mode & 3584) return refuse2(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
-    if (st.nlink > 1) return refuse2(rel, "refused: a hard link (only plain files with one name come back)");
-    const mode = st.mode & 64 ? 493 : 420;
-    const contentFile = import_node_path6.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
-    const copied = copyOut(`${input.upper}/${rel}`, contentFile);
-    if (sameAsLower(rel, st, mode, copied.sha256)) {
-      import_node_fs9.default.rmSync(contentFile);
-      return;
-    }
-    const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
-    if (reason) {
-      import_node_fs9.default.rmSync(contentFile);
-      return refuse2(rel, `refused: ${reason}`);
-    }
-    files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
-  };
-  const symlink = (rel) => {
-    const target = import_node_fs9.default.readlinkSync(`${input.upper}/${rel}`);
-    if (lowerKind(rel) === "symlink" && import_node_fs9.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
-    const outside = symlinkEscape(input.workspace, rel, target);
-    if (outside) return refuse2(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
-    const reason = kindRefusal(input.policy, rel, () => void 0);
-    if (reason) return refuse2(rel, `refused: ${reason}`);
-    files.push({ kind: "symlink", path: rel, target });
-  };
-  const countGit = (rel) => {
-    const count = (dir, relName) => {
-      let n = 0;
-      for (const entry of import_node_fs9.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
-        const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
-        const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
-        if (entry.isDirectory()) n += count(child, childRel);
-        else if (childRel === void 0 || !input.seeded.has(childRel)) n++;
-      }
-      return n;
-    };
-    const top = `${input.upper}/${rel}`;
-    if (!import_node_fs9.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
-    try {
-      return count(Buffer.from(top), rel);
-    } catch {
-      return 1;
-    }
-  };
-  const walk = (rel) => {
-    const names = [];
-    for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
-      const name = utf8(raw);
-      if (name === void 0) refuse2(join(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
-      else names.push(name);
-    }
-    if (rel) {
-      const lower = lowerKind(rel);
-      if (lower !== void 0 && lower !== "dir") deleteLower(rel);
-      else if (lower === "dir" && input.opaque.has(rel)) {
-        const kept = new Set(names);
-        for (const name of import_node_fs9.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
-      }
-    }
-    for (const name of names.sort()) {
-      const child = join(rel, name);
-      const st = import_node_fs9.default.lstatSync(`${input.upper}/${child}`);
-      if (isGitName(name)) {
-        const whiteout = st.isCharacterDevice() && st.rdev === 0;
-        const changed = whiteout ? 1 : countGit(child);
-        if (changed > 0) {
-          gitChanged = true;
-          refuse2(st.isDirectory() || whiteout ? `${child}/` : child, `${changed} change(s) refused, ${GIT_REASON}`);
-        }
-        continue;
-      }
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        deleteLower(child);
-        continue;
-      }
-      if (!st.isDirectory() && lowerKind(child) === "dir") deleteLower(child);
-      if (st.isDirectory()) {
-        const folderReason = folderRefusal(input.policy, child);
-        if (folderReason) refuse2(`${child}/`, `the folder refused: ${folderReason}`);
-        else walk(child);
-      } else if (st.isFile()) regularFile(child, st);
-      else if (st.isSymbolicLink()) symlink(child);
-      else refuse2(child, `refused: ${FILE_TYPE(st)}`);
-    }
-  };
-  walk("");
-  refuseGitDirLookalikes(files, refused, input.workspace);
-  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
-}
-function symlinkEscape(workspace2, rel, target) {
-  let resolved;
-  if (import_node_path6.default.posix.isAbsolute(target)) {
-    if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return "which points outside the workspace";
-    resolved = import_node_path6.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
-  } else {
-    resolved = import_node_path6.default.posix.normalize(import_node_path6.default.posix.join(import_node_path6.default.posix.dirname(rel), target));
-  }
-  if (resolved === ".." || resolved.startsWith("../")) return "which points outside the workspace";
-  if (resolved.split("/").some(isGitName)) return "which points into .git";
-  return void 0;
-}
-function refuseGitDirLookalikes(files, refused, workspace2) {
-  const written = new Set(files.filter((f) => f.kind !== "delete").map((f) => f.path));
-  const hasBelow = (dir, name) => {
-    const prefix = join(dir, name);
-    try {
-      if (import_node_fs9.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
-    } catch {
-    }
-    for (const p of written) if (p.startsWith(prefix + "/")) return true;
-    return false;
-  };
-  for (let i = files.length - 1; i >= 0; i--) {
-    const f = files[i];
-    if (f.kind === "delete") continue;
-    const base = import_node_path6.default.posix.basename(f.path);
-    if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
-    const dir = import_node_path6.default.posix.dirname(f.path) === "." ? "" : import_node_path6.default.posix.dirname(f.path);
-    const headThere = written.has(join(dir, "HEAD")) || import_node_fs9.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
-    if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join(dir, "commondir")))) {
-      refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
-      files.splice(i, 1);
-    }
-  }
-}
-function utf8(raw) {
-  try {
-    return decoder.decode(raw);
-  } catch {
-    return void 0;
-  }
-}
-function readdirOwned(dir) {
-  try {
-    return import_node_fs9.default.readdirSync(dir, { encoding: "buffer" });
-  } catch (err) {
-    if (err.code !== "EACCES") throw err;
-    const st = import_node_fs9.default.lstatSync(dir);
-    if (!st.isDirectory()) throw err;
-    import_node_fs9.default.chmodSync(dir, st.mode & 511 | 448);
-    return import_node_fs9.default.readdirSync(dir, { encoding: "buffer" });
-  }
-}
-function openNoFollow(file, inUpper) {
-  const flags = import_node_fs9.default.constants.O_RDONLY | import_node_fs9.default.constants.O_NOFOLLOW | import_node_fs9.default.constants.O_NONBLOCK;
-  try {
-    return import_node_fs9.default.openSync(file, flags);
-  } catch (err) {
-    if (err.code !== "EACCES" || !inUpper) throw err;
-    const st = import_node_fs9.default.lstatSync(file);
-    if (!st.isFile()) throw err;
-    import_node_fs9.default.chmodSync(file, st.mode & 511 | 256);
-    return import_node_fs9.default.openSync(file, flags);
-  }
-}
-function hashFile(file) {
-  return pump(file, void 0);
-}
-function copyOut(file, to) {
-  return pump(file, to);
-}
-function pump(file, to) {
-  const fd = openNoFollow(file, to !== void 0);
-  const out = to === void 0 ? void 0 : import_node_fs9.default.openSync(to, "wx", 384);
-  try {
-    if (!import_node_fs9.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
-    const hash = import_node_crypto3.default.createHash("sha256");
-    const buf = COPY_BUFFER;
-    let size = 0;
-    for (; ; ) {
-      const n = import_node_fs9.default.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-      if (out !== void 0) import_node_fs9.default.writeSync(out, buf, 0, n);
-      size += n;
-    }
-    return { sha256: hash.digest("hex"), size };
-  } finally {
-    import_node_fs9.default.closeSync(fd);
-    if (out !== void 0) import_node_fs9.default.closeSync(out);
-  }
-}
-function readHead(file) {
-  const fd = import_node_fs9.default.openSync(file, "r");
-  try {
-    const buf = Buffer.alloc(WHEN_BYTES);
-    return buf.subarray(0, import_node_fs9.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
-  } finally {
-    import_node_fs9.default.closeSync(fd);
-  }
-}
-var import_node_crypto3, import_node_fs9, import_node_path6, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
-var init_changeSet = __esm({
-  "src/guard/boundary/changeSet.ts"() {
-    "use strict";
-    import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs9 = __toESM(require("node:fs"));
-    import_node_path6 = __toESM(require("node:path"));
-    init_policy();
-    WHEN_BYTES = 1024 * 1024;
-    FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
-    join = (dir, name) => dir ? `${dir}/${name}` : name;
-    decoder = new TextDecoder("utf-8", { fatal: true });
-    COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
-  }
-});
-
-// src/guard/boundary/apply.ts
-function parentOf(workspace2, rel, owner, create) {
-  let at = workspace2;
-  const parts = rel.split("/").slice(0, -1);
-  for (const part of parts) {
-    at = `${at}/${part}`;
-    let st;
-    try {
-      st = import_node_fs10.default.lstatSync(at);
-    } catch {
-      st = void 0;
-    }
-    if (st === void 0) {
-      if (!create) return void 0;
-      import_node_fs10.default.mkdirSync(at, { mode: 493 });
-      if (owner) import_node_fs10.default.lchownSync(at, owner.uid, owner.gid);
-      st = import_node_fs10.default.lstatSync(at);
-    }
-    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path7.default.relative(workspace2, at)} is a symlink in the real workspace`);
-    if (!st.isDirectory()) throw new Unsafe(`${import_node_path7.default.relative(workspace2, at)} is not a folder in the real workspace`);
-  }
-  return at;
-}
-function writeFile(workspace2, change, owner) {
-  const dir = parentOf(workspace2, change.path, owner, true);
-  const temp = tempName(dir);
-  import_node_fs10.default.copyFileSync(change.contentFile, temp, import_node_fs10.default.constants.COPYFILE_EXCL);
-  try {
-    const fd = import_node_fs10.default.openSync(temp, import_node_fs10.default.constants.O_RDONLY | import_node_fs10.default.constants.O_NOFOLLOW);
-    try {
-      if (owner) import_node_fs10.default.fchownSync(fd, owner.uid, owner.gid);
-      import_node_fs10.default.fchmodSync(fd, change.mode);
-    } finally {
-      import_node_fs10.default.closeSync(fd);
-    }
-    import_node_fs10.default.renameSync(temp, `${workspace2}/${change.path}`);
-  } catch (err) {
-    import_node_fs10.default.rmSync(temp, { force: true });
-    throw err;
-  }
-}
-function checkLinkRoute(workspace2, change, links) {
-  const escape = symlinkEscape(workspace2, change.path, change.target);
-  if (escape) throw new Unsafe(`its target ${escape}`);
-  const absolute = import_node_path7.default.posix.isAbsolute(change.target);
-  const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
-  const at = absolute ? [] : change.path.split("/").slice(0, -1);
-  let exists = true;
-  for (const part of parts) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (at.length === 0) throw new Unsafe("its target climbs out of the workspace");
-      at.pop();
-      continue;
-    }
-    at.push(part);
-    const rel = at.join("/");
-    if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
-    if (!exists) continue;
-    try {
-      if (import_node_fs10.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
-    } catch (err) {
-      if (err instanceof Unsafe) throw err;
-      exists = false;
-    }
-  }
-}
-function writeLink(workspace2, change, owner, links) {
-  const dir = parentOf(workspace2, change.path, owner, true);
-  checkLinkRoute(workspace2, change, links);
-  const temp = tempName(dir);
-  import_node_fs10.default.symlinkSync(change.target, temp);
-  try {
-    if (owner) import_node_fs10.default.lchownSync(temp, owner.uid, owner.gid);
-    import_node_fs10.default.renameSync(temp, `${workspace2}/${change.path}`);
-  } catch (err) {
-    import_node_fs10.default.rmSync(temp, { force: true });
-    throw err;
-  }
-}
-function remove(workspace2, rel) {
-  const dir = parentOf(workspace2, rel, void 0, false);
-  if (dir === void 0) return;
-  const target = `${workspace2}/${rel}`;
-  let st;
-  try {
-    st = import_node_fs10.default.lstatSync(target);
-  } catch {
-    return;
-  }
-  if (st.isDirectory()) throw new Unsafe("it is a folder in the real workspace");
-  import_node_fs10.default.unlinkSync(target);
-}
-function applyChangeSet(workspace2, files, removedDirs, owner) {
-  const applied = [];
-  const failed = [];
-  const attempt = (rel, what, action) => {
-    try {
-      action();
-      return true;
-    } catch (err) {
-      const why = err instanceof Unsafe ? err.message : err.code ?? err.message;
-      failed.push({ path: rel, reason: `not applied (${what}): ${why}` });
-      return false;
-    }
-  };
-  for (const change of files) {
-    if (change.kind === "delete" && attempt(change.path, "delete", () => remove(workspace2, change.path))) applied.push(change);
-  }
-  for (const dir of removedDirs) {
-    attempt(`${dir}/`, "remove folder", () => {
-      const parent = parentOf(workspace2, `${dir}/x`, void 0, false);
-      if (parent === void 0) return;
-      try {
-        import_node_fs10.default.rmdirSync(parent);
-      } catch (err) {
-        if (err.code !== "ENOENT") throw err;
-      }
-    });
-  }
-  for (const change of files) {
-    if (change.kind === "write" && attempt(change.path, "write", () => writeFile(workspace2, change, owner))) applied.push(change);
-  }
-  const links = new Set(files.filter((c) => c.kind === "symlink").map((c) => c.path));
-  for (const change of files) {
-    if (change.kind === "symlink" && attempt(change.path, "symlink", () => writeLink(workspace2, change, owner, links))) applied.push(change);
-  }
-  return { applied, failed };
-}
-var import_node_crypto4, import_node_fs10, import_node_path7, Unsafe, tempName;
-var init_apply = __esm({
-  "src/guard/boundary/apply.ts"() {
-    "use strict";
-    import_node_crypto4 = __toESM(require("node:crypto"));
-    import_node_fs10 = __toESM(require("node:fs"));
-    import_node_path7 = __toESM(require("node:path"));
-    init_changeSet();
-    Unsafe = class extends Error {
-    };
-    tempName = (dir) => `${dir}/.agent-guard-${import_node_crypto4.default.randomBytes(6).toString("hex")}`;
-  }
-});
-
-// src/guard/boundary/commits.ts
-function readSmall(file, limit2) {
-  let fd;
-  try {
-    fd = import_node_fs11.default.openSync(file, import_node_fs11.default.constants.O_RDONLY | import_node_fs11.default.constants.O_NOFOLLOW | import_node_fs11.default.constants.O_NONBLOCK);
-  } catch {
-    return void 0;
-  }
-  try {
-    const st = import_node_fs11.default.fstatSync(fd);
-    if (!st.isFile() || st.size > limit2) return void 0;
-    const buf = Buffer.alloc(st.size);
-    return buf.subarray(0, import_node_fs11.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
-  } finally {
-    import_node_fs11.default.closeSync(fd);
-  }
-}
-function agentTips(agentGitDir) {
-  const tips = /* @__PURE__ */ new Map();
-  const packed = /* @__PURE__ */ new Map();
-  const packedText = readSmall(import_node_path8.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
-  for (const line of packedText.split("\n")) {
-    const m = /^([0-9a-f]{40}|[0-9a-f]{64}) refs\/heads\/(\S+)$/.exec(line);
-    if (m && BRANCH.test(m[2])) packed.set(m[2], m[1]);
-  }
-  const walk = (dir, prefix, depth) => {
-    if (depth > 8) return;
-    let names;
-    try {
-      names = import_node_fs11.default.readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const full = import_node_path8.default.join(dir, name);
-      const st = import_node_fs11.default.lstatSync(full);
-      if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
-      else if (st.isFile()) {
-        const value = readSmall(full, REF_FILE_BYTES)?.trim();
-        if (value && OBJECT_ID.test(value) && BRANCH.test(prefix + name)) tips.set(prefix + name, value);
-      }
-    }
-  };
-  for (const [name, sha] of packed) tips.set(name, sha);
-  walk(import_node_path8.default.join(agentGitDir, "refs", "heads"), "", 0);
-  const head = readSmall(import_node_path8.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
-  if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
-  return tips;
-}
-function quarantineObjects(agentObjects, into, owner) {
-  let copied = 0;
-  const copy = (from, to) => {
-    const st = import_node_fs11.default.lstatSync(from);
-    if (!st.isFile() || st.nlink > 1) return;
-    import_node_fs11.default.mkdirSync(import_node_path8.default.dirname(to), { recursive: true, mode: 448 });
-    const fd = import_node_fs11.default.openSync(from, import_node_fs11.default.constants.O_RDONLY | import_node_fs11.default.constants.O_NOFOLLOW | import_node_fs11.default.constants.O_NONBLOCK);
-    try {
-      import_node_fs11.default.writeFileSync(to, import_node_fs11.default.readFileSync(fd), { mode: 292, flag: "wx" });
-    } finally {
-      import_node_fs11.default.closeSync(fd);
-    }
-    copied++;
-  };
-  let names;
-  try {
-    names = import_node_fs11.default.readdirSync(agentObjects);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    const dir = import_node_path8.default.join(agentObjects, name);
-    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs11.default.lstatSync(dir).isDirectory()) {
-      for (const obj2 of import_node_fs11.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj2)) copy(import_node_path8.default.join(dir, obj2), import_node_path8.default.join(into, name, obj2));
-    } else if (name === "pack" && import_node_fs11.default.lstatSync(dir).isDirectory()) {
-      for (const file of import_node_fs11.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path8.default.join(dir, file), import_node_path8.default.join(into, "pack", file));
-    }
-  }
-  if (owner) chownTree(into, owner);
-  return copied;
-}
-function chownTree(dir, owner) {
-  import_node_fs11.default.lchownSync(dir, owner.uid, owner.gid);
-  for (const name of import_node_fs11.default.readdirSync(dir)) {
-    const full = import_node_path8.default.join(dir, name);
-    if (import_node_fs11.default.lstatSync(full).isDirectory()) chownTree(full, owner);
-    else import_node_fs11.default.lchownSync(full, owner.uid, owner.gid);
-  }
-}
-function hostGit(realGitDir, owner, extraEnv = {}) {
-  const env = {
-    PATH: "/usr/local/bin:/usr/bin:/bin",
-    HOME: "/nonexistent",
-    LC_ALL: "C",
-    GIT_DIR: realGitDir,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_NO_REPLACE_OBJECTS: "1",
-    ...extraEnv
-  };
-  const safety = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*", "-c", "protocol.allow=never", "-c", "core.sshCommand=false"];
-  return (args, input) => (0, import_node_child_process2.spawnSync)("git", [...safety, ...args], {
-    env,
-    input,
-    maxBuffer: 1024 * 1024 * 1024,
-    timeout: 12e4,
-    ...owner ? { uid: owner.uid, gid: owner.gid } : {}
-  });
-}
-function importCommits(input) {
-  const realGitDir = import_node_path8.default.join(input.workspace, ".git");
-  const refused = [];
-  const commits = [];
-  try {
-    if (!import_node_fs11.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
-  } catch {
-    return { commits, refused };
-  }
-  const git = hostGit(realGitDir, input.owner);
-  const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
-  const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
-  if (tips.length === 0) return { commits, refused };
-  const incoming = import_node_path8.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto5.default.randomBytes(6).toString("hex")}`);
-  import_node_fs11.default.mkdirSync(incoming, { mode: 448 });
-  try {
-    if (input.owner) import_node_fs11.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
-    quarantineObjects(import_node_path8.default.join(input.agentGitDir, "objects"), incoming, input.owner);
-    const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
-    const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
-    if (head && OBJECT_ID.test(head)) existing.push(head);
-    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path8.default.join(realGitDir, "objects") });
-    const revs = [...new Set(tips.map(([, sha]) => sha)), "--not", ...new Set(existing)].join("\n") + "\n";
-    const pack = quarantined(["pack-objects", "--revs", "--stdout", "-q"], revs);
-    if (pack.status !== 0) {
-      const why = firstLine(pack.stderr) || `exit ${pack.status}`;
-      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: its objects are incomplete or invalid (${why})` });
-      return { commits, refused };
-    }
-    const index2 = git(["index-pack", "--stdin", "--strict", "--fix-thin"], pack.stdout);
-    if (index2.status !== 0) {
-      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: git refused its objects (${firstLine(index2.stderr)})` });
-      return { commits, refused };
-    }
-    for (const [name, sha] of tips) {
-      const ref = `refs/agent-guard/${input.runId}/${name}`;
-      if (git(["check-ref-format", ref]).status !== 0) {
-        refused.push({ path: `.git (${name})`, reason: "commit not brought back: the branch name is not a valid ref name" });
-        continue;
-      }
-      const update = git(["update-ref", ref, sha, ""]);
-      if (update.status !== 0) {
-        refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${firstLine(update.stderr)}` });
-        continue;
-      }
-      const subject = git(["show", "-s", "--format=%s", sha]).stdout?.toString().trim() ?? "";
-      commits.push({ sha, ref, subject });
-    }
-    return { commits, refused };
-  } finally {
-    import_node_fs11.default.rmSync(incoming, { recursive: true, force: true });
-  }
-}
-function firstLine(buf) {
-  return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
-}
-var import_node_child_process2, import_node_crypto5, import_node_fs11, import_node_path8, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
-var init_commits = __esm({
-  "src/guard/boundary/commits.ts"() {
-    "use strict";
-    import_node_child_process2 = require("node:child_process");
-    import_node_crypto5 = __toESM(require("node:crypto"));
-    import_node_fs11 = __toESM(require("node:fs"));
-    import_node_path8 = __toESM(require("node:path"));
-    OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-    BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
-    REF_FILE_BYTES = 4096;
-    PACKED_REFS_BYTES = 16 * 1024 * 1024;
-  }
-});
-
-// src/guard/gitConfig.ts
-function sectionIsDropped(name) {
-  const lower = name.toLowerCase();
-  return lower === "credential" || lower === "include" || lower === "includeif";
-}
-function keyOf(line) {
-  const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(=|$)/.exec(line);
-  return m ? m[1].toLowerCase() : "";
-}
-function sanitizeGitConfig(text, secrets = []) {
-  const out = [];
-  let dropSection = false;
-  let section = "";
-  let continuing = false;
-  let dropContinuation = false;
-  for (const rawLine of text.split("\n")) {
-    const line = rawLine.replace(/\r$/, "");
-    if (continuing) {
-      continuing = /\\$/.test(line);
-      if (!dropContinuation) out.push(line);
-      continue;
-    }
-    const sec = SECTION.exec(line);
-    if (sec) {
-      section = sec[1].toLowerCase();
-      dropSection = sectionIsDropped(sec[1]);
-      if (!dropSection) out.push(sec[3] ? line.slice(0, line.length - sec[3].length) : line);
-      if (sec[3] && !dropSection && !isDroppedKey(section, sec[3], secrets)) out.push(sec[3]);
-      continue;
-    }
-    continuing = /\\$/.test(line);
-    const drop = dropSection || isDroppedKey(section, line, secrets);
-    dropContinuation = drop;
-    if (!drop) out.push(stripUserinfo(line));
-  }
-  return out.join("\n");
-}
-function isDroppedKey(section, line, secrets) {
-  const key2 = keyOf(line);
-  if (key2 === "extraheader") return true;
-  if (section === "http" && (key2 === "cookiefile" || key2 === "proxyauthmethod")) return true;
-  if (section === "core" && (key2 === "askpass" || key2 === "sshcommand" || key2 === "fsmonitor")) return true;
-  return secrets.some((s) => line.includes(s));
-}
-function stripUserinfo(line) {
-  return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"]+@/gi, "$1");
-}
-var SECTION;
-var init_gitConfig = __esm({
-  "src/guard/gitConfig.ts"() {
-    "use strict";
-    SECTION = /^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*(.*)$/;
-  }
-});
-
-// src/guard/boundary/overlay.ts
-function prepareOverlay(privateDir, workspace2, asRoot) {
-  const root = import_node_path9.default.join(privateDir, "boundary");
-  if (!SAFE_PATH.test(root)) {
-    throw new GuardError("boundary", `the guard's private folder ${JSON.stringify(root)} has characters an overlay mount cannot take; set TMPDIR to a plain path`);
-  }
-  const layout = {
-    root,
-    lower: import_node_path9.default.join(root, "lower"),
-    upper: import_node_path9.default.join(root, "upper"),
-    work: import_node_path9.default.join(root, "work"),
-    merged: import_node_path9.default.join(root, "merged"),
-    opaqueList: import_node_path9.default.join(root, "opaque.json"),
-    probe: import_node_path9.default.join(privateDir, "boundary-probe.js"),
-    seeded: /* @__PURE__ */ new Set()
-  };
-  import_node_fs12.default.mkdirSync(root, { mode: 448 });
-  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs12.default.mkdirSync(dir, { mode: 448 });
-  const st = import_node_fs12.default.statSync(workspace2);
-  import_node_fs12.default.mkdirSync(layout.upper, { mode: 448 });
-  import_node_fs12.default.chmodSync(layout.upper, st.mode & 4095);
-  if (asRoot) import_node_fs12.default.chownSync(layout.upper, st.uid, st.gid);
-  import_node_fs12.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
-  return layout;
-}
-function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
-  for (const file of configFiles) {
-    const rel = import_node_path9.default.relative(workspace2, file);
-    const parts = rel.split(import_node_path9.default.sep);
-    for (let i = 1; i < parts.length; i++) {
-      const dirRel = parts.slice(0, i).join("/");
-      const real2 = import_node_fs12.default.lstatSync(import_node_path9.default.join(workspace2, dirRel));
-      if (!real2.isDirectory()) throw new GuardError("boundary", `cannot seed ${rel}: ${dirRel} is not a folder`);
-      const target2 = import_node_path9.default.join(layout.upper, dirRel);
-      if (import_node_fs12.default.existsSync(target2)) continue;
-      import_node_fs12.default.mkdirSync(target2);
-      import_node_fs12.default.chmodSync(target2, real2.mode & 4095);
-      if (asRoot) import_node_fs12.default.chownSync(target2, real2.uid, real2.gid);
-    }
-    const real = import_node_fs12.default.lstatSync(file);
-    const target = import_node_path9.default.join(layout.upper, rel);
-    import_node_fs12.default.writeFileSync(target, sanitizeGitConfig(import_node_fs12.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
-    import_node_fs12.default.chmodSync(target, real.mode & 511);
-    if (asRoot) import_node_fs12.default.chownSync(target, real.uid, real.gid);
-    layout.seeded.add(parts.join("/"));
-  }
-}
-function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asRoot) {
-  const lower = SAFE_PATH.test(workspace2) ? workspace2 : layout.lower;
-  return [
-    unshare,
-    "--mount",
-    "--propagation",
-    "private",
-    "--",
-    "/bin/sh",
-    "-c",
-    WRAPPER_SCRIPT,
-    "agent-guard-boundary",
-    workspace2,
-    lower,
-    layout.upper,
-    layout.work,
-    layout.merged,
-    node,
-    layout.probe,
-    layout.opaqueList,
-    asRoot ? "keep" : "clean",
-    bwrap,
-    ...bwrapArgs
-  ];
-}
-function readOpaqueList(layout) {
-  let text;
-  try {
-    text = import_node_fs12.default.readFileSync(layout.opaqueList, "utf8");
-  } catch {
-    return void 0;
-  }
-  const list = JSON.parse(text);
-  if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw new GuardError("boundary", "the overlay probe wrote something that is not a list of folders");
-  return new Set(list);
-}
-function removeTree(dir) {
-  const open = (p) => {
-    let st;
-    try {
-      st = import_node_fs12.default.lstatSync(p);
-    } catch {
-      return;
-    }
-    if (!st.isDirectory()) return;
-    try {
-      import_node_fs12.default.chmodSync(p, 448);
-    } catch {
-      return;
-    }
-    for (const name of import_node_fs12.default.readdirSync(p)) open(import_node_path9.default.join(p, name));
-  };
-  try {
-    import_node_fs12.default.rmSync(dir, { recursive: true, force: true });
-    return true;
-  } catch {
-    try {
-      open(dir);
-      import_node_fs12.default.rmSync(dir, { recursive: true, force: true });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-function probeMain() {
-  const fs23 = require("node:fs");
-  const [lower, upper, merged, out] = process.argv.slice(2);
-  const opaque = [];
-  const isRealDir2 = (base, rel) => {
-    let at = base;
-    for (const part of rel.split("/")) {
-      at += "/" + part;
-      try {
-        if (!fs23.lstatSync(at).isDirectory()) return false;
-      } catch {
-        return false;
-      }
-    }
-    return true;
-  };
-  const walk = (rel) => {
-    const upperNames = fs23.readdirSync(`${upper}/${rel}`);
-    if (rel && isRealDir2(lower, rel)) {
-      const kept = new Set(upperNames);
-      const shown = new Set(fs23.readdirSync(`${merged}/${rel}`));
-      if (fs23.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown.has(n))) opaque.push(rel);
-    }
-    for (const name of upperNames) {
-      const child = rel ? `${rel}/${name}` : name;
-      if (!rel && name === ".git") continue;
-      if (fs23.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
-    }
-  };
-  walk("");
-  fs23.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
-}
-function probeSource() {
-  return `(${probeMain.toString()})();
-`;
-}
-var import_node_fs12, import_node_path9, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
-var init_overlay = __esm({
-  "src/guard/boundary/overlay.ts"() {
-    "use strict";
-    import_node_fs12 = __toESM(require("node:fs"));
-    import_node_path9 = __toESM(require("node:path"));
-    init_errors();
-    init_gitConfig();
-    BOUNDARY_MARKER = "AGENT_GUARD_BOUNDARY";
-    SAFE_PATH = /^[A-Za-z0-9/._+-]+$/;
-    OVERLAY_OPTIONS = "redirect_dir=off,metacopy=off,index=off,xino=off";
-    WRAPPER_SCRIPT = [
-      "ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8 clean=$9",
-      "shift 9",
-      `fail() { echo "${BOUNDARY_MARKER} fail $1" >&2; exit 125; }`,
-      'if [ "$lower" != "$ws" ]; then err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"; fi',
-      `err=$(mount -t overlay agent-guard -o "lowerdir=$lower,upperdir=$upper,workdir=$work,${OVERLAY_OPTIONS}" "$merged" 2>&1) || fail "cannot mount an overlay over the workspace: $err"`,
-      'if [ "$lower" != "$ws" ]; then err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"; fi',
-      '"$@"',
-      "status=$?",
-      // The probe (a node start) is needed only when the agent left a folder outside .git: any such
-      // folder sits in a top-level one, so a glob over the upper root tells.
-      "folders=",
-      'for entry in "$upper"/* "$upper"/.[!.]* "$upper"/..?*; do',
-      '  if [ -d "$entry" ] && [ ! -L "$entry" ] && [ "$entry" != "$upper/.git" ]; then folders=yes; break; fi',
-      "done",
-      'if [ -n "$folders" ]; then',
-      '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
-      'else echo "[]" > "$out"; fi',
-      // Through sudo the guard is not root and could not remove the overlay's root-owned work folder.
-      'if [ "$clean" = clean ]; then umount "$merged" && rm -rf "$work"; fi',
-      "exit $status"
-    ].join("\n");
-  }
-});
-
-// src/guard/boundary/report.ts
-function printable2(text) {
-  const escaped = JSON.stringify(text).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return escaped.replace(/#/g, "\\x23").replace(/::/g, ":\\x3a");
-}
-function counts(applied) {
-  const n = (kind) => applied.filter((c) => c.kind === kind).length;
-  return `${n("write")} written, ${n("delete")} deleted, ${n("symlink")} symlink(s)`;
-}
-function boundaryLines(outcome) {
-  const lines = outcome.changes.refused.map((r) => `agent-guard: boundary: ${printable2(r.path)}: ${printable2(r.reason)}`);
-  lines.push(
-    `agent-guard: boundary: ${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${outcome.changes.refused.length} refused`
-  );
-  for (const c of outcome.changes.commits) lines.push(`agent-guard: boundary: commit ${c.sha} saved as ${c.ref}: ${printable2(c.subject)}`);
-  return lines;
-}
-function recordBoundary(audit, outcome) {
-  const time = (/* @__PURE__ */ new Date()).toISOString();
-  for (const c of outcome.applied) {
-    audit.addBoundary({ time, kind: "boundary", outcome: "applied", change: c.kind, path: c.path, ...c.kind === "write" ? { sha256: c.sha256, size: c.size, mode: c.mode.toString(8) } : {}, ...c.kind === "symlink" ? { target: c.target } : {} });
-  }
-  for (const r of outcome.changes.refused) audit.addBoundary({ time, kind: "boundary", outcome: "refused", path: r.path, reason: r.reason });
-  for (const c of outcome.changes.commits) audit.addBoundary({ time, kind: "boundary", outcome: "applied", change: "commit", path: c.ref, sha: c.sha });
-}
-function boundaryMarkdown(outcome) {
-  if (!outcome) return "";
-  const { refused, commits } = outcome.changes;
-  const out = [
-    "#### What came back from the agent",
-    "",
-    `${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${refused.length} refused.`,
-    ""
-  ];
-  for (const c of commits) out.push(`Commit \`${c.sha}\` saved as \`${c.ref}\`: ${md(c.subject)}`, "");
-  if (refused.length > 0) {
-    out.push("| refused path | why |", "| --- | --- |");
-    for (const r of refused.slice(0, SUMMARY_ROWS)) out.push(`| ${md(printable2(r.path))} | ${md(r.reason)} |`);
-    if (refused.length > SUMMARY_ROWS) out.push("", `(${refused.length - SUMMARY_ROWS} more in the log and the audit file)`);
-    out.push("");
-  }
-  return out.join("\n") + "\n";
-}
-var SUMMARY_ROWS;
-var init_report = __esm({
-  "src/guard/boundary/report.ts"() {
-    "use strict";
-    init_summary();
-    SUMMARY_ROWS = 200;
-  }
-});
-
-// src/guard/boundary/index.ts
-function runId(env) {
-  const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((v) => v && /^[0-9]{1,20}$/.test(v)).join("-");
-  return `${run ? `${run}-` : ""}${import_node_crypto6.default.randomBytes(4).toString("hex")}`;
-}
-var import_node_crypto6, import_node_fs13, import_node_path10, Boundary;
-var init_boundary = __esm({
-  "src/guard/boundary/index.ts"() {
-    "use strict";
-    import_node_crypto6 = __toESM(require("node:crypto"));
-    import_node_fs13 = __toESM(require("node:fs"));
-    import_node_path10 = __toESM(require("node:path"));
-    init_errors();
-    init_apply();
-    init_changeSet();
-    init_commits();
-    init_overlay();
-    init_policy();
-    init_report();
-    init_report();
-    Boundary = class _Boundary {
-      constructor(setup) {
-        this.setup = setup;
-        const asRoot = setup.owner !== void 0;
-        this.policy = buildPolicy(setup.workspace, setup.allowPaths);
-        this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
-        seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
-        this.contentDir = import_node_fs13.default.mkdtempSync(import_node_path10.default.join(import_node_path10.default.dirname(setup.privateDir), "agent-guard-changes-"));
-        import_node_fs13.default.chmodSync(this.contentDir, 448);
-      }
-      setup;
-      layout;
-      policy;
-      contentDir;
-      static prepare(setup) {
-        try {
-          return new _Boundary(setup);
-        } catch (err) {
-          if (err instanceof GuardError) throw err;
-          throw new GuardError("boundary", `cannot prepare the agent's copy of the workspace: ${err.message}`);
-        }
-      }
-      /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
-      command(unshare, bwrap, bwrapArgs) {
-        return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, unshare, this.setup.owner !== void 0);
-      }
-      /**
-       * After the jail is gone: build the change set, bring commits back, apply what is accepted and
-       * record it all. `complete` is false when the jail was stopped (timeout): nothing comes back then.
-       */
-      finish(audit, complete) {
-        try {
-          return this.bringBack(audit, complete);
-        } catch (err) {
-          if (err instanceof GuardError) throw err;
-          throw new GuardError("boundary", `cannot bring the agent's changes back: ${err.message}`);
-        }
-      }
-      bringBack(audit, complete) {
-        const opaque = complete ? readOpaqueList(this.layout) : void 0;
-        if (!opaque) {
-          const outcome2 = {
-            changes: { files: [], commits: [], refused: [{ path: ".", reason: "nothing brought back: the agent was stopped before the guard could read its changes" }] },
-            applied: []
-          };
-          recordBoundary(audit, outcome2);
-          return outcome2;
-        }
-        const scan = buildChangeSet({
-          upper: this.layout.upper,
-          workspace: this.setup.workspace,
-          opaque,
-          seeded: this.layout.seeded,
-          contentDir: this.contentDir,
-          policy: this.policy
-        });
-        const changes = scan.changes;
-        if (scan.gitChanged) {
-          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path10.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
-          changes.commits.push(...imported.commits);
-          changes.refused.push(...imported.refused);
-        }
-        const result = applyChangeSet(this.setup.workspace, changes.files, scan.removedDirs, this.setup.owner);
-        changes.refused.push(...result.failed);
-        const outcome = { changes, applied: result.applied };
-        recordBoundary(audit, outcome);
-        return outcome;
-      }
-      /** Remove the content files the change set points at (after any grant has used them). */
-      release() {
-        import_node_fs13.default.rmSync(this.contentDir, { recursive: true, force: true });
-      }
-    };
-  }
-});
-
-// src/guard/audit.ts
-function escapeCell(text) {
-  return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
-}
-var import_node_fs14, AuditLog;
-var init_audit = __esm({
-  "src/guard/audit.ts"() {
-    "use strict";
-    import_node_fs14 = __toESM(require("node:fs"));
-    AuditLog = class {
-      records = [];
-      boundary = [];
-      fd;
-      constructor(file) {
-        if (file) this.fd = import_node_fs14.default.openSync(file, "a", 384);
-      }
-      add(record) {
-        this.records.push(record);
-        if (this.fd !== void 0) import_node_fs14.default.writeSync(this.fd, JSON.stringify(record) + "\n");
-      }
-      addBoundary(record) {
-        this.boundary.push(record);
-        if (this.fd !== void 0) import_node_fs14.default.writeSync(this.fd, JSON.stringify(record) + "\n");
-      }
-      close() {
-        if (this.fd !== void 0) import_node_fs14.default.closeSync(this.fd);
-        this.fd = void 0;
-      }
-      totals() {
-        let forwarded = 0;
-        let refused = 0;
-        let inputTokens = 0;
-        let outputTokens = 0;
-        let bytes2 = 0;
-        for (const r of this.records) {
-          if (r.refused) refused++;
-          else forwarded++;
-          inputTokens += r.inputTokens ?? 0;
-          outputTokens += r.outputTokens ?? 0;
-          bytes2 += r.requestBytes + r.responseBytes;
-        }
-        return { requests: this.records.length, forwarded, refused, inputTokens, outputTokens, bytes: bytes2 };
-      }
-      summaryLine(exitCode) {
-        const t = this.totals();
-        return `agent-guard: agent exited ${exitCode}; ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input + ${t.outputTokens} output tokens`;
-      }
-      stepSummaryMarkdown(exitCode) {
-        const t = this.totals();
-        const rows = this.records.map(
-          (r) => `| ${r.kind} | ${escapeCell(r.provider ?? "")} | ${escapeCell(`${r.method ?? ""} ${r.route}`.trim())} | ${r.status} | ${r.requestBytes}/${r.responseBytes} | ${(r.inputTokens ?? 0) + (r.outputTokens ?? 0)} | ${escapeCell(r.refused ?? "")} |`
-        );
-        return [
-          "### agent-guard",
-          "",
-          `Agent exit code ${exitCode}. ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input and ${t.outputTokens} output tokens.`,
-          "",
-          "| kind | provider | route | status | bytes in/out | tokens | refused because |",
-          "| --- | --- | --- | --- | --- | --- | --- |",
-          ...rows.slice(0, 500),
-          rows.length > 500 ? `
-(${rows.length - 500} more in the audit file)` : "",
-          ""
-        ].join("\n");
-      }
-    };
-  }
-});
-
 // src/guard/env.ts
 function isForbiddenName(name) {
   return FORBIDDEN_NAMES.has(name) || FORBIDDEN_PREFIXES.some((p) => name.startsWith(p));
@@ -9080,6 +7831,61 @@ var init_env = __esm({
     FORBIDDEN_PREFIXES = ["ACTIONS_", "INPUT_", "LD_", "DYLD_", "GIT_CONFIG", "STATE_", "AGENT_GUARD_"];
     SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|AUTH)/i;
     MIN_SECRET_LENGTH = 8;
+  }
+});
+
+// src/guard/gitConfig.ts
+function sectionIsDropped(name) {
+  const lower = name.toLowerCase();
+  return lower === "credential" || lower === "include" || lower === "includeif";
+}
+function keyOf(line) {
+  const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(=|$)/.exec(line);
+  return m ? m[1].toLowerCase() : "";
+}
+function sanitizeGitConfig(text, secrets = []) {
+  const out = [];
+  let dropSection = false;
+  let section = "";
+  let continuing = false;
+  let dropContinuation = false;
+  for (const rawLine of text.split("\n")) {
+    const line = rawLine.replace(/\r$/, "");
+    if (continuing) {
+      continuing = /\\$/.test(line);
+      if (!dropContinuation) out.push(line);
+      continue;
+    }
+    const sec = SECTION.exec(line);
+    if (sec) {
+      section = sec[1].toLowerCase();
+      dropSection = sectionIsDropped(sec[1]);
+      if (!dropSection) out.push(sec[3] ? line.slice(0, line.length - sec[3].length) : line);
+      if (sec[3] && !dropSection && !isDroppedKey(section, sec[3], secrets)) out.push(sec[3]);
+      continue;
+    }
+    continuing = /\\$/.test(line);
+    const drop = dropSection || isDroppedKey(section, line, secrets);
+    dropContinuation = drop;
+    if (!drop) out.push(stripUserinfo(line));
+  }
+  return out.join("\n");
+}
+function isDroppedKey(section, line, secrets) {
+  const key2 = keyOf(line);
+  if (key2 === "extraheader") return true;
+  if (section === "http" && (key2 === "cookiefile" || key2 === "proxyauthmethod")) return true;
+  if (section === "core" && (key2 === "askpass" || key2 === "sshcommand" || key2 === "fsmonitor")) return true;
+  return secrets.some((s) => line.includes(s));
+}
+function stripUserinfo(line) {
+  return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"]+@/gi, "$1");
+}
+var SECTION;
+var init_gitConfig = __esm({
+  "src/guard/gitConfig.ts"() {
+    "use strict";
+    SECTION = /^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*(.*)$/;
   }
 });
 
@@ -9265,27 +8071,27 @@ var init_jailInit = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs15.default.existsSync(name) ? import_node_path11.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs8.default.existsSync(name) ? import_node_path5.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path11.default.join(dir, name);
+    const candidate = import_node_path5.default.join(dir, name);
     try {
-      import_node_fs15.default.accessSync(candidate, import_node_fs15.default.constants.X_OK);
-      if (import_node_fs15.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs8.default.accessSync(candidate, import_node_fs8.default.constants.X_OK);
+      if (import_node_fs8.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
 function isWithin(child, parent) {
-  const rel = import_node_path11.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path11.default.isAbsolute(rel);
+  const rel = import_node_path5.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs15.default.realpathSync(p);
-    return import_node_fs15.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs8.default.realpathSync(p);
+    return import_node_fs8.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -9294,12 +8100,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs15.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path11.default.dirname(import_node_path11.default.dirname(exe));
+      const exe = import_node_fs8.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path5.default.dirname(import_node_path5.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs15.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs8.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -9317,7 +8123,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path11.default.join(import_node_path11.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path5.default.join(import_node_path5.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -9328,12 +8134,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs15.default.lstatSync(candidate);
+      stat = import_node_fs8.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs15.default.realpathSync(candidate);
+    const real = import_node_fs8.default.realpathSync(candidate);
     if (out.some((m) => isWithin(real, m))) continue;
     out.push(real);
   }
@@ -9342,7 +8148,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs15.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs8.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -9357,7 +8163,7 @@ function hostUnixSockets() {
 }
 function safeReaddir(dir) {
   try {
-    return import_node_fs15.default.readdirSync(dir);
+    return import_node_fs8.default.readdirSync(dir);
   } catch {
     return [];
   }
@@ -9371,7 +8177,7 @@ function resolveWorkspace(facts, mode, cwd) {
     if (isWithin(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs15.default.statSync(dir);
+  const st = import_node_fs8.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -9382,7 +8188,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs15.default.readFileSync(f, "utf8");
+      return import_node_fs8.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -9399,12 +8205,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs15.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs8.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path11.default.join(dir, e.name);
+      const full = import_node_path5.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -9415,7 +8221,7 @@ function gitConfigFiles(gitDir) {
   return out;
 }
 function installRootOf(executable) {
-  const real = import_node_fs15.default.realpathSync(executable);
+  const real = import_node_fs8.default.realpathSync(executable);
   const nm = real.lastIndexOf("/node_modules/");
   if (nm < 0) return real;
   return real.slice(0, nm) + "/node_modules";
@@ -9423,8 +8229,8 @@ function installRootOf(executable) {
 function makeTraversable(args, masked, target) {
   const mask = masked.find((m) => isWithin(target, m) && m !== target);
   if (!mask) return;
-  const parts = import_node_path11.default.relative(mask, import_node_path11.default.dirname(target)).split(import_node_path11.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path11.default.join(mask, ...parts.slice(0, i)));
+  const parts = import_node_path5.default.relative(mask, import_node_path5.default.dirname(target)).split(import_node_path5.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path5.default.join(mask, ...parts.slice(0, i)));
 }
 function planJail(input, workspace2) {
   const { facts, privateDir } = input;
@@ -9442,7 +8248,7 @@ function planJail(input, workspace2) {
     const root = installRootOf(program);
     makeTraversable(args, masked, root);
     args.push("--ro-bind", root, root);
-    if (program !== root && !isWithin(program, root) && import_node_fs15.default.realpathSync(program) !== program) {
+    if (program !== root && !isWithin(program, root) && import_node_fs8.default.realpathSync(program) !== program) {
       args.push("--ro-bind", program, program);
     }
   }
@@ -9450,37 +8256,37 @@ function planJail(input, workspace2) {
   makeTraversable(args, masked, workspace2.dir);
   if (input.overlay) args.push("--bind", input.overlay.merged, workspace2.dir);
   else args.push("--ro-bind", workspace2.dir, workspace2.dir);
-  const gitDir = import_node_path11.default.join(workspace2.dir, ".git");
+  const gitDir = import_node_path5.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
     for (const file of input.overlay ? [] : gitConfigFiles(gitDir)) {
-      const copy = import_node_path11.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs15.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs15.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      const copy = import_node_path5.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs8.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs8.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs15.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path11.default.join(gitDir, entry));
+    for (const entry of import_node_fs8.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(gitDir, entry));
     }
   }
   for (const entry of safeReaddir(workspace2.dir)) {
-    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path11.default.join(workspace2.dir, entry));
+    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(workspace2.dir, entry));
   }
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs15.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs8.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs15.default.writeFileSync(import_node_path11.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs15.default.writeFileSync(import_node_path11.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path11.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path11.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs15.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path5.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path5.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs8.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
-  const nonce = import_node_crypto7.default.randomBytes(16).toString("hex");
+  const nonce = import_node_crypto3.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
-  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path11.default.join(facts.home, f)).filter((f) => import_node_fs15.default.existsSync(f));
+  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path5.default.join(facts.home, f)).filter((f) => import_node_fs8.default.existsSync(f));
   const config = {
     nonce,
     agentUid: workspace2.agentUid,
@@ -9496,19 +8302,19 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs15.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs8.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
-      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs15.default.existsSync(d))],
+      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs8.default.existsSync(d))],
       mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds],
       allowedInRun: ["agent-guard"],
       overlayAt: input.overlay ? workspace2.dir : void 0
     }
   };
-  import_node_fs15.default.writeFileSync(import_node_path11.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  import_node_fs15.default.writeFileSync(import_node_path11.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
+  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path11.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
-  args.push("--ro-bind", import_node_path11.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
+  args.push("--ro-bind", import_node_path5.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", import_node_path5.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push("--bind", input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
   args.push(
@@ -9547,8 +8353,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid };
 }
 function makePrivateDir() {
-  const dir = import_node_fs15.default.mkdtempSync(import_node_path11.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
-  import_node_fs15.default.chmodSync(dir, 448);
+  const dir = import_node_fs8.default.mkdtempSync(import_node_path5.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
+  import_node_fs8.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -9556,21 +8362,21 @@ function findElevation(facts) {
   const sudo = findExecutable("sudo", "/usr/bin:/bin:/usr/sbin:/sbin");
   if (!sudo) throw new GuardError("privilege", "not root and sudo is not installed: the jail needs root to build its namespaces");
   try {
-    (0, import_node_child_process3.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
+    (0, import_node_child_process.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
   } catch {
     throw new GuardError("privilege", "not root and `sudo -n true` fails: the jail needs root (or passwordless sudo) to build its namespaces");
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process3, import_node_crypto7, import_node_fs15, import_node_os, import_node_path11, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
+var import_node_child_process, import_node_crypto3, import_node_fs8, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
-    import_node_child_process3 = require("node:child_process");
-    import_node_crypto7 = __toESM(require("node:crypto"));
-    import_node_fs15 = __toESM(require("node:fs"));
+    import_node_child_process = require("node:child_process");
+    import_node_crypto3 = __toESM(require("node:crypto"));
+    import_node_fs8 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
-    import_node_path11 = __toESM(require("node:path"));
+    import_node_path5 = __toESM(require("node:path"));
     init_env();
     init_errors();
     init_gitConfig();
@@ -9580,6 +8386,1205 @@ var init_jail = __esm({
     BRIDGE_UID = 65533;
     WORKSPACE_CREDENTIALS = /^gha-creds-[\w-]+\.json$/;
     CREDENTIAL_FILES = [".npmrc", ".yarnrc", ".yarnrc.yml", ".git-credentials", ".gitconfig", ".netrc", ".pypirc", ".ssh", ".docker", ".kube", ".aws", ".azure", ".config/gh", ".config/gcloud", ".gnupg"];
+  }
+});
+
+// rules/file-kinds.yml
+var file_kinds_default;
+var init_file_kinds = __esm({
+  "rules/file-kinds.yml"() {
+    file_kinds_default = '# What the guard refuses to bring back from the agent\'s copy of the workspace (src/guard/boundary).\n#\n# The agent works on an overlay; when it exits, every change is checked before it reaches the real\n# workspace. Structural rules live in code (only regular files, deletions and symlinks that stay in\n# the workspace; nothing named .git; no setuid/setgid/sticky bits, FIFOs, sockets, devices or hard\n# links). This file lists the paths that are tool configuration: files a later tool reads on its own,\n# so that a later step would run code or talk to another host without choosing to run the agent\'s\n# code. A later `npm test` or `make` runs what the agent wrote and that is the step\'s choice; a later\n# `npm publish`, `git commit` or `pip install -r` reading an agent-written config file is not.\n#\n# Each entry: `paths` (globs: `*` within a path segment, `**` across segments; a pattern matches in\n# any folder, or only at the workspace root when it starts with `/`; `DIR/**` refuses the whole\n# folder), `reason` (one line, printed with every refusal), and optionally `when` (a JavaScript\n# regular expression, case-insensitive and multi-line: the file is refused only when its new content\n# matches, for files that are mostly harmless data).\n# `--allow-path GLOB` (action input `allow-paths`) lets a run accept paths refused here.\n\nrefuse:\n  # --- git ------------------------------------------------------------------------------------------\n  - paths: [".gitmodules"]\n    reason: submodule URLs make a later `git submodule update` fetch from a host the agent chose\n  - paths: [".gitattributes"]\n    when: \'(^|\\s)(filter|diff|merge)=\'\n    reason: filter, diff and merge attributes make later git commands run the drivers they name\n  - paths: [".lfsconfig"]\n    reason: git-lfs reads lfs.url from it, so a later push or fetch sends objects and credentials to that host\n  - paths: [".husky/**"]\n    reason: husky hooks run at the next git commit (core.hooksPath points into .husky)\n  - paths: ["lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml", "lefthook-local.yml", "lefthook-local.yaml", ".lefthook/**"]\n    reason: lefthook\'s git hooks run the commands this file names at the next commit or push\n  - paths: [".pre-commit-config.yaml", ".pre-commit-config.yml"]\n    reason: pre-commit fetches and runs the hook repositories this file names\n  - paths: [".githooks/**", ".git-hooks/**"]\n    reason: hook folders that repositories point core.hooksPath at; git runs them at the next commit\n\n  # --- JavaScript -----------------------------------------------------------------------------------\n  - paths: [".npmrc"]\n    reason: npm reads a project .npmrc; registry= with _authToken=${NODE_AUTH_TOKEN} sends a later publish token to another host\n  - paths: [".yarnrc", ".yarnrc.yml"]\n    reason: yarn reads registry, auth tokens and yarnPath (code run by every yarn command) from it\n  - paths: [".yarn/releases/**", ".yarn/plugins/**", ".pnp.cjs", ".pnp.loader.mjs"]\n    reason: yarn runs this code on every yarn command, whatever the step asked yarn to do\n  - paths: [".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.cjs"]\n    reason: pnpm runs the hooks in this file during every install\n  - paths: ["pnpm-workspace.yaml"]\n    when: \'(registr|pnpmfile|configDependencies|onlyBuilt|neverBuilt|dangerouslyAllowAllBuilds|proxy|strictSsl|ca\\s*:|cafile)\'\n    reason: pnpm reads registries, hooks and build permissions from it\n  - paths: ["bunfig.toml", ".bunfig.toml"]\n    reason: bun reads its registry with a token and preload scripts from it\n  - paths: ["node_modules/**"]\n    reason: installed packages a later `npx` or tool run executes as the step\'s own code\n\n  # --- Python ---------------------------------------------------------------------------------------\n  - paths: ["pip.conf", "pip.ini"]\n    reason: pip reads index-url from a virtualenv\'s pip.conf, so a later install talks to that host\n  - paths: [".pypirc"]\n    reason: twine reads the upload repository and credentials from it\n  - paths: ["uv.toml"]\n    reason: uv reads package indexes (and sends their credentials) from a project uv.toml\n  - paths: ["pyproject.toml"]\n    when: \'^\\s*(\\[\\[?\\s*tool\\.(uv|poetry|pdm)[.\\]][^\\]]*\\b(index|source|sources|pip)\\b|(extra-)?index(-url)?\\s*=)\'\n    reason: package indexes named in pyproject.toml make a later install or publish talk to that host\n  - paths: ["site-packages/**", "sitecustomize.py", "usercustomize.py", "pyvenv.cfg"]\n    reason: Python runs .pth files and sitecustomize code at the start of every interpreter in that environment\n  - paths: [".venv/**", "venv/**"]\n    reason: a virtualenv\'s interpreter and packages run as the step\'s own tools\n\n  # --- Other ecosystems -----------------------------------------------------------------------------\n  - paths: [".cargo/config", ".cargo/config.toml"]\n    reason: cargo reads registries, source replacement, runners and rustc wrappers from it\n  - paths: ["nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config"]\n    reason: NuGet reads package sources and their credentials from it\n  - paths: [".mvn/**"]\n    reason: Maven loads extensions and the wrapper\'s distributionUrl (downloaded and run) from .mvn\n  - paths: ["gradle-wrapper.properties", "gradle.properties"]\n    reason: the Gradle wrapper downloads and runs distributionUrl; gradle.properties sets proxies and JVM agents\n  - paths: [".bundle/config"]\n    reason: Bundler reads mirrors and source credentials from the project\'s .bundle/config\n  - paths: ["mise.toml", ".mise.toml", "mise.local.toml", ".mise/**", ".tool-versions"]\n    reason: mise installs tools from URLs and runs hooks and env scripts named there when a later step activates it\n\n  # --- Environment ----------------------------------------------------------------------------------\n  - paths: [".envrc"]\n    reason: direnv runs it as shell code when a later step enters the folder\n  - paths: [".env", ".env.*"]\n    reason: dotenv-aware tools (bun, docker compose, frameworks) load it into a later step\'s environment\n\n  # --- GitHub ---------------------------------------------------------------------------------------\n  - paths: [".github/**"]\n    reason: workflows, local actions and repository settings run or steer later jobs; a maintainer reviews these\n';
+  }
+});
+
+// src/guard/boundary/glob.ts
+function toRegex(body) {
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === "*" && body[i + 1] === "*") {
+      if (body[i + 2] === "/") {
+        out += "(?:.*/)?";
+        i += 2;
+      } else {
+        out += ".*";
+        i += 1;
+      }
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else out += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return out;
+}
+function compileGlob(pattern) {
+  const anchored = pattern.startsWith("/");
+  const body = anchored ? pattern.slice(1) : pattern;
+  if (!body || body.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new Error(`"${pattern}" is not a workspace path glob (no empty, "." or ".." segments)`);
+  }
+  const prefix = anchored ? "^" : "(?:^|/)";
+  const whole = new RegExp(`${prefix}${toRegex(body)}$`);
+  const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
+  return {
+    source: pattern,
+    matches: (path20) => whole.test(path20),
+    coversFolder: (dir) => folder !== void 0 && folder.test(dir)
+  };
+}
+var init_glob = __esm({
+  "src/guard/boundary/glob.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/boundary/fileKinds.ts
+function parseFileKinds(text, fileName = FILE) {
+  const lines = new import_yaml12.LineCounter();
+  const doc = (0, import_yaml12.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
+  const fail2 = (node, message) => {
+    const at = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
+    throw new GuardError("boundary", `${fileName}:${at.line}:${at.col}: ${message}`);
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new GuardError("boundary", `${fileName}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: ${e.message.split("\n")[0]}`);
+  }
+  const root = doc.contents;
+  if (!(0, import_yaml12.isMap)(root) || root.items.length !== 1 || !(0, import_yaml12.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
+    return fail2(root, "expected one key, `refuse`, holding a list of entries");
+  }
+  const list = root.items[0].value;
+  if (!(0, import_yaml12.isSeq)(list) || list.items.length === 0) return fail2(list, "`refuse` must be a non-empty list");
+  return list.items.map((item, i) => {
+    const entry = item;
+    if (!(0, import_yaml12.isMap)(entry)) return fail2(entry, `refuse[${i}]: expected an entry with paths and reason`);
+    const value = (key2) => entry.items.find((p) => (0, import_yaml12.isScalar)(p.key) && p.key.value === key2)?.value;
+    for (const pair of entry.items) {
+      const key2 = (0, import_yaml12.isScalar)(pair.key) ? String(pair.key.value) : "?";
+      if (!FIELDS.has(key2)) fail2(pair.key, `refuse[${i}]: unknown field "${key2}" (known: paths, reason, when)`);
+    }
+    const paths = value("paths");
+    if (!(0, import_yaml12.isSeq)(paths) || paths.items.length === 0) return fail2(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
+    const globs = paths.items.map((p) => {
+      const node = p;
+      if (!(0, import_yaml12.isScalar)(node) || typeof node.value !== "string") return fail2(node, `refuse[${i}].paths: each glob is a string`);
+      try {
+        return compileGlob(node.value);
+      } catch (err) {
+        return fail2(node, `refuse[${i}].paths: ${err.message}`);
+      }
+    });
+    const reason = value("reason");
+    if (!(0, import_yaml12.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
+      return fail2(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
+    }
+    const whenNode = value("when");
+    let when;
+    if (whenNode !== void 0) {
+      if (!(0, import_yaml12.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail2(whenNode, `refuse[${i}].when: a regular expression`);
+      try {
+        when = new RegExp(whenNode.value, "im");
+      } catch (err) {
+        return fail2(whenNode, `refuse[${i}].when: ${err.message}`);
+      }
+    }
+    return { globs, reason: reason.value, when };
+  });
+}
+function builtinFileKinds() {
+  cached2 ??= parseFileKinds(file_kinds_default);
+  return cached2;
+}
+var import_yaml12, FILE, FIELDS, cached2;
+var init_fileKinds = __esm({
+  "src/guard/boundary/fileKinds.ts"() {
+    "use strict";
+    import_yaml12 = __toESM(require_dist());
+    init_file_kinds();
+    init_errors();
+    init_glob();
+    FILE = "rules/file-kinds.yml";
+    FIELDS = /* @__PURE__ */ new Set(["paths", "reason", "when"]);
+  }
+});
+
+// src/guard/boundary/policy.ts
+function isGitName(segment) {
+  return segment.toLowerCase() === ".git";
+}
+function kindRefusal(policy, rel, content) {
+  if (policy.allow.some((g) => g.matches(rel))) return void 0;
+  for (const rule of policy.kinds) {
+    if (!rule.globs.some((g) => g.matches(rel))) continue;
+    if (rule.when && content) {
+      const text = content();
+      if (text !== void 0 && !rule.when.test(text)) continue;
+    }
+    return rule.reason;
+  }
+  return void 0;
+}
+function folderRefusal(policy, rel) {
+  if (policy.allow.length > 0) return void 0;
+  return policy.kinds.find((rule) => rule.globs.some((g) => g.coversFolder(rel)))?.reason;
+}
+function gitConfigEntries(configFile, pattern) {
+  try {
+    const out = (0, import_node_child_process2.execFileSync)("git", ["config", "--file", configFile, "--includes", "--null", "--get-regexp", pattern], {
+      encoding: "utf8",
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", HOME: "/nonexistent" },
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 1e4
+    });
+    return out.split("\0").filter(Boolean).map((entry) => {
+      const at = entry.indexOf("\n");
+      return at < 0 ? [entry, ""] : [entry.slice(0, at), entry.slice(at + 1)];
+    });
+  } catch {
+    return [];
+  }
+}
+function gitConfigRules(workspace2) {
+  const config = import_node_path6.default.join(workspace2, ".git", "config");
+  try {
+    if (!import_node_fs9.default.lstatSync(config).isFile()) return [];
+    if (!/hookspath|include/i.test(import_node_fs9.default.readFileSync(config, "utf8"))) return [];
+  } catch {
+    return [];
+  }
+  const rules = [];
+  const inside = (value, base) => {
+    const abs = import_node_path6.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
+    const rel = import_node_path6.default.relative(workspace2, abs);
+    if (!rel || rel.startsWith("..") || import_node_path6.default.isAbsolute(rel)) return void 0;
+    return rel.split(import_node_path6.default.sep).join("/");
+  };
+  for (const [key2, value] of gitConfigEntries(config, "^(core\\.hookspath|include\\.path|includeif\\..*\\.path)$")) {
+    if (key2 === "core.hookspath") {
+      const rel = inside(value, workspace2);
+      if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
+    } else {
+      const rel = inside(value, import_node_path6.default.join(workspace2, ".git"));
+      if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: "the repository git config includes this file (include.path)" });
+    }
+  }
+  return rules;
+}
+function buildPolicy(workspace2, allowPaths) {
+  return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
+}
+var import_node_child_process2, import_node_fs9, import_node_path6, GIT_REASON;
+var init_policy = __esm({
+  "src/guard/boundary/policy.ts"() {
+    "use strict";
+    import_node_child_process2 = require("node:child_process");
+    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_path6 = __toESM(require("node:path"));
+    init_fileKinds();
+    init_glob();
+    GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
+  }
+});
+
+// src/guard/boundary/changeSet.ts
+function buildChangeSet(input) {
+  const files = [];
+  const refused = [];
+  const removedDirs = [];
+  let gitChanged = false;
+  let contentCount = 0;
+  const contentPrefix = import_node_crypto4.default.randomBytes(6).toString("hex");
+  const refuse2 = (rel, reason) => {
+    refused.push({ path: rel, reason });
+  };
+  const lowerKind = (rel) => {
+    let at = input.workspace;
+    const parts = rel.split("/");
+    for (const [i, part] of parts.entries()) {
+      at = `${at}/${part}`;
+      let st;
+      try {
+        st = import_node_fs10.default.lstatSync(at);
+      } catch {
+        return void 0;
+      }
+      const last = i === parts.length - 1;
+      if (st.isDirectory()) {
+        if (last) return "dir";
+        continue;
+      }
+      if (!last) return void 0;
+      return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
+    }
+    return void 0;
+  };
+  const deleteLower = (rel) => {
+    const kind = lowerKind(rel);
+    if (kind === void 0) return;
+    if (rel.split("/").some(isGitName)) {
+      gitChanged = true;
+      refuse2(rel, `deletion refused, ${GIT_REASON}`);
+      return;
+    }
+    if (kind !== "dir") {
+      const reason = kindRefusal(input.policy, rel);
+      if (reason) refuse2(rel, `deletion refused: ${reason}`);
+      else files.push({ kind: "delete", path: rel });
+      return;
+    }
+    const folderReason = folderRefusal(input.policy, rel);
+    if (folderReason) {
+      refuse2(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
+      return;
+    }
+    for (const name of import_node_fs10.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
+    removedDirs.push(rel);
+  };
+  const sameAsLower = (rel, st, mode, sha256) => {
+    if (lowerKind(rel) !== "file") return false;
+    const lower = import_node_fs10.default.lstatSync(`${input.workspace}/${rel}`);
+    if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
+    try {
+      return hashFile(`${input.workspace}/${rel}`).sha256 === sha256;
+    } catch {
+      return false;
+    }
+  };
+  const regularFile = (rel, st) => {
+    if (st.mode & 3584) return refuse2(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
+    if (st.nlink > 1) return refuse2(rel, "refused: a hard link (only plain files with one name come back)");
+    const mode = st.mode & 64 ? 493 : 420;
+    const contentFile = import_node_path7.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
+    const copied = copyOut(`${input.upper}/${rel}`, contentFile);
+    if (sameAsLower(rel, st, mode, copied.sha256)) {
+      import_node_fs10.default.rmSync(contentFile);
+      return;
+    }
+    const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
+    if (reason) {
+      import_node_fs10.default.rmSync(contentFile);
+      return refuse2(rel, `refused: ${reason}`);
+    }
+    files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
+  };
+  const symlink = (rel) => {
+    const target = import_node_fs10.default.readlinkSync(`${input.upper}/${rel}`);
+    if (lowerKind(rel) === "symlink" && import_node_fs10.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
+    const outside = symlinkEscape(input.workspace, rel, target);
+    if (outside) return refuse2(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
+    const reason = kindRefusal(input.policy, rel, () => void 0);
+    if (reason) return refuse2(rel, `refused: ${reason}`);
+    files.push({ kind: "symlink", path: rel, target });
+  };
+  const countGit = (rel) => {
+    const count = (dir, relName) => {
+      let n = 0;
+      for (const entry of import_node_fs10.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
+        const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
+        const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
+        if (entry.isDirectory()) n += count(child, childRel);
+        else if (childRel === void 0 || !input.seeded.has(childRel)) n++;
+      }
+      return n;
+    };
+    const top = `${input.upper}/${rel}`;
+    if (!import_node_fs10.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    try {
+      return count(Buffer.from(top), rel);
+    } catch {
+      return 1;
+    }
+  };
+  const walk = (rel) => {
+    const names = [];
+    for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
+      const name = utf8(raw);
+      if (name === void 0) refuse2(join(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
+      else names.push(name);
+    }
+    if (rel) {
+      const lower = lowerKind(rel);
+      if (lower !== void 0 && lower !== "dir") deleteLower(rel);
+      else if (lower === "dir" && input.opaque.has(rel)) {
+        const kept = new Set(names);
+        for (const name of import_node_fs10.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
+      }
+    }
+    for (const name of names.sort()) {
+      const child = join(rel, name);
+      const st = import_node_fs10.default.lstatSync(`${input.upper}/${child}`);
+      if (isGitName(name)) {
+        const whiteout = st.isCharacterDevice() && st.rdev === 0;
+        const changed = whiteout ? 1 : countGit(child);
+        if (changed > 0) {
+          gitChanged = true;
+          refuse2(st.isDirectory() || whiteout ? `${child}/` : child, `${changed} change(s) refused, ${GIT_REASON}`);
+        }
+        continue;
+      }
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        deleteLower(child);
+        continue;
+      }
+      if (!st.isDirectory() && lowerKind(child) === "dir") deleteLower(child);
+      if (st.isDirectory()) {
+        const folderReason = folderRefusal(input.policy, child);
+        if (folderReason) refuse2(`${child}/`, `the folder refused: ${folderReason}`);
+        else walk(child);
+      } else if (st.isFile()) regularFile(child, st);
+      else if (st.isSymbolicLink()) symlink(child);
+      else refuse2(child, `refused: ${FILE_TYPE(st)}`);
+    }
+  };
+  walk("");
+  refuseGitDirLookalikes(files, refused, input.workspace);
+  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
+}
+function symlinkEscape(workspace2, rel, target) {
+  let resolved;
+  if (import_node_path7.default.posix.isAbsolute(target)) {
+    if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return "which points outside the workspace";
+    resolved = import_node_path7.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
+  } else {
+    resolved = import_node_path7.default.posix.normalize(import_node_path7.default.posix.join(import_node_path7.default.posix.dirname(rel), target));
+  }
+  if (resolved === ".." || resolved.startsWith("../")) return "which points outside the workspace";
+  if (resolved.split("/").some(isGitName)) return "which points into .git";
+  return void 0;
+}
+function refuseGitDirLookalikes(files, refused, workspace2) {
+  const written = new Set(files.filter((f) => f.kind !== "delete").map((f) => f.path));
+  const hasBelow = (dir, name) => {
+    const prefix = join(dir, name);
+    try {
+      if (import_node_fs10.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
+    } catch {
+    }
+    for (const p of written) if (p.startsWith(prefix + "/")) return true;
+    return false;
+  };
+  for (let i = files.length - 1; i >= 0; i--) {
+    const f = files[i];
+    if (f.kind === "delete") continue;
+    const base = import_node_path7.default.posix.basename(f.path);
+    if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
+    const dir = import_node_path7.default.posix.dirname(f.path) === "." ? "" : import_node_path7.default.posix.dirname(f.path);
+    const headThere = written.has(join(dir, "HEAD")) || import_node_fs10.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
+    if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join(dir, "commondir")))) {
+      refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
+      files.splice(i, 1);
+    }
+  }
+}
+function utf8(raw) {
+  try {
+    return decoder.decode(raw);
+  } catch {
+    return void 0;
+  }
+}
+function readdirOwned(dir) {
+  try {
+    return import_node_fs10.default.readdirSync(dir, { encoding: "buffer" });
+  } catch (err) {
+    if (err.code !== "EACCES") throw err;
+    const st = import_node_fs10.default.lstatSync(dir);
+    if (!st.isDirectory()) throw err;
+    import_node_fs10.default.chmodSync(dir, st.mode & 511 | 448);
+    return import_node_fs10.default.readdirSync(dir, { encoding: "buffer" });
+  }
+}
+function openNoFollow(file, inUpper) {
+  const flags = import_node_fs10.default.constants.O_RDONLY | import_node_fs10.default.constants.O_NOFOLLOW | import_node_fs10.default.constants.O_NONBLOCK;
+  try {
+    return import_node_fs10.default.openSync(file, flags);
+  } catch (err) {
+    if (err.code !== "EACCES" || !inUpper) throw err;
+    const st = import_node_fs10.default.lstatSync(file);
+    if (!st.isFile()) throw err;
+    import_node_fs10.default.chmodSync(file, st.mode & 511 | 256);
+    return import_node_fs10.default.openSync(file, flags);
+  }
+}
+function hashFile(file) {
+  return pump(file, void 0);
+}
+function copyOut(file, to) {
+  return pump(file, to);
+}
+function pump(file, to) {
+  const fd = openNoFollow(file, to !== void 0);
+  const out = to === void 0 ? void 0 : import_node_fs10.default.openSync(to, "wx", 384);
+  try {
+    if (!import_node_fs10.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    const hash = import_node_crypto4.default.createHash("sha256");
+    const buf = COPY_BUFFER;
+    let size = 0;
+    for (; ; ) {
+      const n = import_node_fs10.default.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      if (out !== void 0) import_node_fs10.default.writeSync(out, buf, 0, n);
+      size += n;
+    }
+    return { sha256: hash.digest("hex"), size };
+  } finally {
+    import_node_fs10.default.closeSync(fd);
+    if (out !== void 0) import_node_fs10.default.closeSync(out);
+  }
+}
+function readHead(file) {
+  const fd = import_node_fs10.default.openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(WHEN_BYTES);
+    return buf.subarray(0, import_node_fs10.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
+  } finally {
+    import_node_fs10.default.closeSync(fd);
+  }
+}
+var import_node_crypto4, import_node_fs10, import_node_path7, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
+var init_changeSet = __esm({
+  "src/guard/boundary/changeSet.ts"() {
+    "use strict";
+    import_node_crypto4 = __toESM(require("node:crypto"));
+    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_path7 = __toESM(require("node:path"));
+    init_policy();
+    WHEN_BYTES = 1024 * 1024;
+    FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
+    join = (dir, name) => dir ? `${dir}/${name}` : name;
+    decoder = new TextDecoder("utf-8", { fatal: true });
+    COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
+  }
+});
+
+// src/guard/boundary/apply.ts
+function parentOf(workspace2, rel, owner, create) {
+  let at = workspace2;
+  const parts = rel.split("/").slice(0, -1);
+  for (const part of parts) {
+    at = `${at}/${part}`;
+    let st;
+    try {
+      st = import_node_fs11.default.lstatSync(at);
+    } catch {
+      st = void 0;
+    }
+    if (st === void 0) {
+      if (!create) return void 0;
+      import_node_fs11.default.mkdirSync(at, { mode: 493 });
+      if (owner) import_node_fs11.default.lchownSync(at, owner.uid, owner.gid);
+      st = import_node_fs11.default.lstatSync(at);
+    }
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path8.default.relative(workspace2, at)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path8.default.relative(workspace2, at)} is not a folder in the real workspace`);
+  }
+  return at;
+}
+function writeFile(workspace2, change, owner) {
+  const dir = parentOf(workspace2, change.path, owner, true);
+  const temp = tempName(dir);
+  import_node_fs11.default.copyFileSync(change.contentFile, temp, import_node_fs11.default.constants.COPYFILE_EXCL);
+  try {
+    const fd = import_node_fs11.default.openSync(temp, import_node_fs11.default.constants.O_RDONLY | import_node_fs11.default.constants.O_NOFOLLOW);
+    try {
+      if (owner) import_node_fs11.default.fchownSync(fd, owner.uid, owner.gid);
+      import_node_fs11.default.fchmodSync(fd, change.mode);
+    } finally {
+      import_node_fs11.default.closeSync(fd);
+    }
+    import_node_fs11.default.renameSync(temp, `${workspace2}/${change.path}`);
+  } catch (err) {
+    import_node_fs11.default.rmSync(temp, { force: true });
+    throw err;
+  }
+}
+function checkLinkRoute(workspace2, change, links) {
+  const escape = symlinkEscape(workspace2, change.path, change.target);
+  if (escape) throw new Unsafe(`its target ${escape}`);
+  const absolute = import_node_path8.default.posix.isAbsolute(change.target);
+  const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
+  const at = absolute ? [] : change.path.split("/").slice(0, -1);
+  let exists = true;
+  for (const part of parts) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (at.length === 0) throw new Unsafe("its target climbs out of the workspace");
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    const rel = at.join("/");
+    if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+    if (!exists) continue;
+    try {
+      if (import_node_fs11.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+    } catch (err) {
+      if (err instanceof Unsafe) throw err;
+      exists = false;
+    }
+  }
+}
+function writeLink(workspace2, change, owner, links) {
+  const dir = parentOf(workspace2, change.path, owner, true);
+  checkLinkRoute(workspace2, change, links);
+  const temp = tempName(dir);
+  import_node_fs11.default.symlinkSync(change.target, temp);
+  try {
+    if (owner) import_node_fs11.default.lchownSync(temp, owner.uid, owner.gid);
+    import_node_fs11.default.renameSync(temp, `${workspace2}/${change.path}`);
+  } catch (err) {
+    import_node_fs11.default.rmSync(temp, { force: true });
+    throw err;
+  }
+}
+function remove(workspace2, rel) {
+  const dir = parentOf(workspace2, rel, void 0, false);
+  if (dir === void 0) return;
+  const target = `${workspace2}/${rel}`;
+  let st;
+  try {
+    st = import_node_fs11.default.lstatSync(target);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) throw new Unsafe("it is a folder in the real workspace");
+  import_node_fs11.default.unlinkSync(target);
+}
+function applyChangeSet(workspace2, files, removedDirs, owner) {
+  const applied = [];
+  const failed = [];
+  const attempt = (rel, what, action) => {
+    try {
+      action();
+      return true;
+    } catch (err) {
+      const why = err instanceof Unsafe ? err.message : err.code ?? err.message;
+      failed.push({ path: rel, reason: `not applied (${what}): ${why}` });
+      return false;
+    }
+  };
+  for (const change of files) {
+    if (change.kind === "delete" && attempt(change.path, "delete", () => remove(workspace2, change.path))) applied.push(change);
+  }
+  for (const dir of removedDirs) {
+    attempt(`${dir}/`, "remove folder", () => {
+      const parent = parentOf(workspace2, `${dir}/x`, void 0, false);
+      if (parent === void 0) return;
+      try {
+        import_node_fs11.default.rmdirSync(parent);
+      } catch (err) {
+        if (err.code !== "ENOENT") throw err;
+      }
+    });
+  }
+  for (const change of files) {
+    if (change.kind === "write" && attempt(change.path, "write", () => writeFile(workspace2, change, owner))) applied.push(change);
+  }
+  const links = new Set(files.filter((c) => c.kind === "symlink").map((c) => c.path));
+  for (const change of files) {
+    if (change.kind === "symlink" && attempt(change.path, "symlink", () => writeLink(workspace2, change, owner, links))) applied.push(change);
+  }
+  return { applied, failed };
+}
+var import_node_crypto5, import_node_fs11, import_node_path8, Unsafe, tempName;
+var init_apply = __esm({
+  "src/guard/boundary/apply.ts"() {
+    "use strict";
+    import_node_crypto5 = __toESM(require("node:crypto"));
+    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_path8 = __toESM(require("node:path"));
+    init_changeSet();
+    Unsafe = class extends Error {
+    };
+    tempName = (dir) => `${dir}/.agent-guard-${import_node_crypto5.default.randomBytes(6).toString("hex")}`;
+  }
+});
+
+// src/guard/boundary/commits.ts
+function readSmall(file, limit2) {
+  let fd;
+  try {
+    fd = import_node_fs12.default.openSync(file, import_node_fs12.default.constants.O_RDONLY | import_node_fs12.default.constants.O_NOFOLLOW | import_node_fs12.default.constants.O_NONBLOCK);
+  } catch {
+    return void 0;
+  }
+  try {
+    const st = import_node_fs12.default.fstatSync(fd);
+    if (!st.isFile() || st.size > limit2) return void 0;
+    const buf = Buffer.alloc(st.size);
+    return buf.subarray(0, import_node_fs12.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
+  } finally {
+    import_node_fs12.default.closeSync(fd);
+  }
+}
+function agentTips(agentGitDir) {
+  const tips = /* @__PURE__ */ new Map();
+  const packed = /* @__PURE__ */ new Map();
+  const packedText = readSmall(import_node_path9.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
+  for (const line of packedText.split("\n")) {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64}) refs\/heads\/(\S+)$/.exec(line);
+    if (m && BRANCH.test(m[2])) packed.set(m[2], m[1]);
+  }
+  const walk = (dir, prefix, depth) => {
+    if (depth > 8) return;
+    let names;
+    try {
+      names = import_node_fs12.default.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const full = import_node_path9.default.join(dir, name);
+      const st = import_node_fs12.default.lstatSync(full);
+      if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
+      else if (st.isFile()) {
+        const value = readSmall(full, REF_FILE_BYTES)?.trim();
+        if (value && OBJECT_ID.test(value) && BRANCH.test(prefix + name)) tips.set(prefix + name, value);
+      }
+    }
+  };
+  for (const [name, sha] of packed) tips.set(name, sha);
+  walk(import_node_path9.default.join(agentGitDir, "refs", "heads"), "", 0);
+  const head = readSmall(import_node_path9.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
+  if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
+  return tips;
+}
+function quarantineObjects(agentObjects, into, owner) {
+  let copied = 0;
+  const copy = (from, to) => {
+    const st = import_node_fs12.default.lstatSync(from);
+    if (!st.isFile() || st.nlink > 1) return;
+    import_node_fs12.default.mkdirSync(import_node_path9.default.dirname(to), { recursive: true, mode: 448 });
+    const fd = import_node_fs12.default.openSync(from, import_node_fs12.default.constants.O_RDONLY | import_node_fs12.default.constants.O_NOFOLLOW | import_node_fs12.default.constants.O_NONBLOCK);
+    try {
+      import_node_fs12.default.writeFileSync(to, import_node_fs12.default.readFileSync(fd), { mode: 292, flag: "wx" });
+    } finally {
+      import_node_fs12.default.closeSync(fd);
+    }
+    copied++;
+  };
+  let names;
+  try {
+    names = import_node_fs12.default.readdirSync(agentObjects);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const dir = import_node_path9.default.join(agentObjects, name);
+    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs12.default.lstatSync(dir).isDirectory()) {
+      for (const obj2 of import_node_fs12.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj2)) copy(import_node_path9.default.join(dir, obj2), import_node_path9.default.join(into, name, obj2));
+    } else if (name === "pack" && import_node_fs12.default.lstatSync(dir).isDirectory()) {
+      for (const file of import_node_fs12.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path9.default.join(dir, file), import_node_path9.default.join(into, "pack", file));
+    }
+  }
+  if (owner) chownTree(into, owner);
+  return copied;
+}
+function chownTree(dir, owner) {
+  import_node_fs12.default.lchownSync(dir, owner.uid, owner.gid);
+  for (const name of import_node_fs12.default.readdirSync(dir)) {
+    const full = import_node_path9.default.join(dir, name);
+    if (import_node_fs12.default.lstatSync(full).isDirectory()) chownTree(full, owner);
+    else import_node_fs12.default.lchownSync(full, owner.uid, owner.gid);
+  }
+}
+function hostGit(realGitDir, owner, extraEnv = {}) {
+  const env = {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: "/nonexistent",
+    LC_ALL: "C",
+    GIT_DIR: realGitDir,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_NO_REPLACE_OBJECTS: "1",
+    ...extraEnv
+  };
+  const safety = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*", "-c", "protocol.allow=never", "-c", "core.sshCommand=false"];
+  return (args, input) => (0, import_node_child_process3.spawnSync)("git", [...safety, ...args], {
+    env,
+    input,
+    maxBuffer: 1024 * 1024 * 1024,
+    timeout: 12e4,
+    ...owner ? { uid: owner.uid, gid: owner.gid } : {}
+  });
+}
+function importCommits(input) {
+  const realGitDir = import_node_path9.default.join(input.workspace, ".git");
+  const refused = [];
+  const commits = [];
+  try {
+    if (!import_node_fs12.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
+  } catch {
+    return { commits, refused };
+  }
+  const git = hostGit(realGitDir, input.owner);
+  const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
+  const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
+  if (tips.length === 0) return { commits, refused };
+  const incoming = import_node_path9.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto6.default.randomBytes(6).toString("hex")}`);
+  import_node_fs12.default.mkdirSync(incoming, { mode: 448 });
+  try {
+    if (input.owner) import_node_fs12.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
+    quarantineObjects(import_node_path9.default.join(input.agentGitDir, "objects"), incoming, input.owner);
+    const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
+    const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
+    if (head && OBJECT_ID.test(head)) existing.push(head);
+    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path9.default.join(realGitDir, "objects") });
+    const revs = [...new Set(tips.map(([, sha]) => sha)), "--not", ...new Set(existing)].join("\n") + "\n";
+    const pack = quarantined(["pack-objects", "--revs", "--stdout", "-q"], revs);
+    if (pack.status !== 0) {
+      const why = firstLine(pack.stderr) || `exit ${pack.status}`;
+      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: its objects are incomplete or invalid (${why})` });
+      return { commits, refused };
+    }
+    const index2 = git(["index-pack", "--stdin", "--strict", "--fix-thin"], pack.stdout);
+    if (index2.status !== 0) {
+      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: git refused its objects (${firstLine(index2.stderr)})` });
+      return { commits, refused };
+    }
+    for (const [name, sha] of tips) {
+      const ref = `refs/agent-guard/${input.runId}/${name}`;
+      if (git(["check-ref-format", ref]).status !== 0) {
+        refused.push({ path: `.git (${name})`, reason: "commit not brought back: the branch name is not a valid ref name" });
+        continue;
+      }
+      const update = git(["update-ref", ref, sha, ""]);
+      if (update.status !== 0) {
+        refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${firstLine(update.stderr)}` });
+        continue;
+      }
+      const subject = git(["show", "-s", "--format=%s", sha]).stdout?.toString().trim() ?? "";
+      commits.push({ sha, ref, subject });
+    }
+    return { commits, refused };
+  } finally {
+    import_node_fs12.default.rmSync(incoming, { recursive: true, force: true });
+  }
+}
+function firstLine(buf) {
+  return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
+}
+var import_node_child_process3, import_node_crypto6, import_node_fs12, import_node_path9, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
+var init_commits = __esm({
+  "src/guard/boundary/commits.ts"() {
+    "use strict";
+    import_node_child_process3 = require("node:child_process");
+    import_node_crypto6 = __toESM(require("node:crypto"));
+    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_path9 = __toESM(require("node:path"));
+    OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+    BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
+    REF_FILE_BYTES = 4096;
+    PACKED_REFS_BYTES = 16 * 1024 * 1024;
+  }
+});
+
+// src/guard/boundary/overlay.ts
+function prepareOverlay(privateDir, workspace2, asRoot) {
+  const root = import_node_path10.default.join(privateDir, "boundary");
+  if (!SAFE_PATH.test(root)) {
+    throw new GuardError("boundary", `the guard's private folder ${JSON.stringify(root)} has characters an overlay mount cannot take; set TMPDIR to a plain path`);
+  }
+  const layout = {
+    root,
+    lower: import_node_path10.default.join(root, "lower"),
+    upper: import_node_path10.default.join(root, "upper"),
+    work: import_node_path10.default.join(root, "work"),
+    merged: import_node_path10.default.join(root, "merged"),
+    opaqueList: import_node_path10.default.join(root, "opaque.json"),
+    probe: import_node_path10.default.join(privateDir, "boundary-probe.js"),
+    seeded: /* @__PURE__ */ new Set()
+  };
+  import_node_fs13.default.mkdirSync(root, { mode: 448 });
+  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs13.default.mkdirSync(dir, { mode: 448 });
+  const st = import_node_fs13.default.statSync(workspace2);
+  import_node_fs13.default.mkdirSync(layout.upper, { mode: 448 });
+  import_node_fs13.default.chmodSync(layout.upper, st.mode & 4095);
+  if (asRoot) import_node_fs13.default.chownSync(layout.upper, st.uid, st.gid);
+  import_node_fs13.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
+  return layout;
+}
+function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
+  for (const file of configFiles) {
+    const rel = import_node_path10.default.relative(workspace2, file);
+    const parts = rel.split(import_node_path10.default.sep);
+    for (let i = 1; i < parts.length; i++) {
+      const dirRel = parts.slice(0, i).join("/");
+      const real2 = import_node_fs13.default.lstatSync(import_node_path10.default.join(workspace2, dirRel));
+      if (!real2.isDirectory()) throw new GuardError("boundary", `cannot seed ${rel}: ${dirRel} is not a folder`);
+      const target2 = import_node_path10.default.join(layout.upper, dirRel);
+      if (import_node_fs13.default.existsSync(target2)) continue;
+      import_node_fs13.default.mkdirSync(target2);
+      import_node_fs13.default.chmodSync(target2, real2.mode & 4095);
+      if (asRoot) import_node_fs13.default.chownSync(target2, real2.uid, real2.gid);
+    }
+    const real = import_node_fs13.default.lstatSync(file);
+    const target = import_node_path10.default.join(layout.upper, rel);
+    import_node_fs13.default.writeFileSync(target, sanitizeGitConfig(import_node_fs13.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
+    import_node_fs13.default.chmodSync(target, real.mode & 511);
+    if (asRoot) import_node_fs13.default.chownSync(target, real.uid, real.gid);
+    layout.seeded.add(parts.join("/"));
+  }
+}
+function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asRoot) {
+  const lower = SAFE_PATH.test(workspace2) ? workspace2 : layout.lower;
+  return [
+    unshare,
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "/bin/sh",
+    "-c",
+    WRAPPER_SCRIPT,
+    "agent-guard-boundary",
+    workspace2,
+    lower,
+    layout.upper,
+    layout.work,
+    layout.merged,
+    node,
+    layout.probe,
+    layout.opaqueList,
+    asRoot ? "keep" : "clean",
+    bwrap,
+    ...bwrapArgs
+  ];
+}
+function readOpaqueList(layout) {
+  let text;
+  try {
+    text = import_node_fs13.default.readFileSync(layout.opaqueList, "utf8");
+  } catch {
+    return void 0;
+  }
+  const list = JSON.parse(text);
+  if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw new GuardError("boundary", "the overlay probe wrote something that is not a list of folders");
+  return new Set(list);
+}
+function removeTree(dir) {
+  const open = (p) => {
+    let st;
+    try {
+      st = import_node_fs13.default.lstatSync(p);
+    } catch {
+      return;
+    }
+    if (!st.isDirectory()) return;
+    try {
+      import_node_fs13.default.chmodSync(p, 448);
+    } catch {
+      return;
+    }
+    for (const name of import_node_fs13.default.readdirSync(p)) open(import_node_path10.default.join(p, name));
+  };
+  try {
+    import_node_fs13.default.rmSync(dir, { recursive: true, force: true });
+    return true;
+  } catch {
+    try {
+      open(dir);
+      import_node_fs13.default.rmSync(dir, { recursive: true, force: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+function probeMain() {
+  const fs23 = require("node:fs");
+  const [lower, upper, merged, out] = process.argv.slice(2);
+  const opaque = [];
+  const isRealDir2 = (base, rel) => {
+    let at = base;
+    for (const part of rel.split("/")) {
+      at += "/" + part;
+      try {
+        if (!fs23.lstatSync(at).isDirectory()) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  };
+  const walk = (rel) => {
+    const upperNames = fs23.readdirSync(`${upper}/${rel}`);
+    if (rel && isRealDir2(lower, rel)) {
+      const kept = new Set(upperNames);
+      const shown = new Set(fs23.readdirSync(`${merged}/${rel}`));
+      if (fs23.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown.has(n))) opaque.push(rel);
+    }
+    for (const name of upperNames) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (!rel && name === ".git") continue;
+      if (fs23.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
+    }
+  };
+  walk("");
+  fs23.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
+}
+function probeSource() {
+  return `(${probeMain.toString()})();
+`;
+}
+var import_node_fs13, import_node_path10, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
+var init_overlay = __esm({
+  "src/guard/boundary/overlay.ts"() {
+    "use strict";
+    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_path10 = __toESM(require("node:path"));
+    init_errors();
+    init_gitConfig();
+    BOUNDARY_MARKER = "AGENT_GUARD_BOUNDARY";
+    SAFE_PATH = /^[A-Za-z0-9/._+-]+$/;
+    OVERLAY_OPTIONS = "redirect_dir=off,metacopy=off,index=off,xino=off";
+    WRAPPER_SCRIPT = [
+      "ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8 clean=$9",
+      "shift 9",
+      `fail() { echo "${BOUNDARY_MARKER} fail $1" >&2; exit 125; }`,
+      'if [ "$lower" != "$ws" ]; then err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"; fi',
+      `err=$(mount -t overlay agent-guard -o "lowerdir=$lower,upperdir=$upper,workdir=$work,${OVERLAY_OPTIONS}" "$merged" 2>&1) || fail "cannot mount an overlay over the workspace: $err"`,
+      'if [ "$lower" != "$ws" ]; then err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"; fi',
+      '"$@"',
+      "status=$?",
+      // The probe (a node start) is needed only when the agent left a folder outside .git: any such
+      // folder sits in a top-level one, so a glob over the upper root tells.
+      "folders=",
+      'for entry in "$upper"/* "$upper"/.[!.]* "$upper"/..?*; do',
+      '  if [ -d "$entry" ] && [ ! -L "$entry" ] && [ "$entry" != "$upper/.git" ]; then folders=yes; break; fi',
+      "done",
+      'if [ -n "$folders" ]; then',
+      '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+      'else echo "[]" > "$out"; fi',
+      // Through sudo the guard is not root and could not remove the overlay's root-owned work folder.
+      'if [ "$clean" = clean ]; then umount "$merged" && rm -rf "$work"; fi',
+      "exit $status"
+    ].join("\n");
+  }
+});
+
+// src/guard/boundary/report.ts
+function printable2(text) {
+  const escaped = JSON.stringify(text).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.replace(/#/g, "\\x23").replace(/::/g, ":\\x3a");
+}
+function counts(applied) {
+  const n = (kind) => applied.filter((c) => c.kind === kind).length;
+  return `${n("write")} written, ${n("delete")} deleted, ${n("symlink")} symlink(s)`;
+}
+function boundaryLines(outcome) {
+  const lines = outcome.changes.refused.map((r) => `agent-guard: boundary: ${printable2(r.path)}: ${printable2(r.reason)}`);
+  lines.push(
+    `agent-guard: boundary: ${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${outcome.changes.refused.length} refused`
+  );
+  for (const c of outcome.changes.commits) lines.push(`agent-guard: boundary: commit ${c.sha} saved as ${c.ref}: ${printable2(c.subject)}`);
+  return lines;
+}
+function recordBoundary(audit, outcome) {
+  const time = (/* @__PURE__ */ new Date()).toISOString();
+  for (const c of outcome.applied) {
+    audit.addBoundary({ time, kind: "boundary", outcome: "applied", change: c.kind, path: c.path, ...c.kind === "write" ? { sha256: c.sha256, size: c.size, mode: c.mode.toString(8) } : {}, ...c.kind === "symlink" ? { target: c.target } : {} });
+  }
+  for (const r of outcome.changes.refused) audit.addBoundary({ time, kind: "boundary", outcome: "refused", path: r.path, reason: r.reason });
+  for (const c of outcome.changes.commits) audit.addBoundary({ time, kind: "boundary", outcome: "applied", change: "commit", path: c.ref, sha: c.sha });
+}
+function boundaryMarkdown(outcome) {
+  if (!outcome) return "";
+  const { refused, commits } = outcome.changes;
+  const out = [
+    "#### What came back from the agent",
+    "",
+    `${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${refused.length} refused.`,
+    ""
+  ];
+  for (const c of commits) out.push(`Commit \`${c.sha}\` saved as \`${c.ref}\`: ${md(c.subject)}`, "");
+  if (refused.length > 0) {
+    out.push("| refused path | why |", "| --- | --- |");
+    for (const r of refused.slice(0, SUMMARY_ROWS)) out.push(`| ${md(printable2(r.path))} | ${md(r.reason)} |`);
+    if (refused.length > SUMMARY_ROWS) out.push("", `(${refused.length - SUMMARY_ROWS} more in the log and the audit file)`);
+    out.push("");
+  }
+  return out.join("\n") + "\n";
+}
+var SUMMARY_ROWS;
+var init_report = __esm({
+  "src/guard/boundary/report.ts"() {
+    "use strict";
+    init_summary();
+    SUMMARY_ROWS = 200;
+  }
+});
+
+// src/guard/boundary/index.ts
+function runId(env) {
+  const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((v) => v && /^[0-9]{1,20}$/.test(v)).join("-");
+  return `${run ? `${run}-` : ""}${import_node_crypto7.default.randomBytes(4).toString("hex")}`;
+}
+var import_node_crypto7, import_node_fs14, import_node_path11, Boundary;
+var init_boundary = __esm({
+  "src/guard/boundary/index.ts"() {
+    "use strict";
+    import_node_crypto7 = __toESM(require("node:crypto"));
+    import_node_fs14 = __toESM(require("node:fs"));
+    import_node_path11 = __toESM(require("node:path"));
+    init_errors();
+    init_jail();
+    init_apply();
+    init_changeSet();
+    init_commits();
+    init_overlay();
+    init_policy();
+    init_report();
+    init_report();
+    Boundary = class _Boundary {
+      constructor(setup) {
+        this.setup = setup;
+        const asRoot = setup.owner !== void 0;
+        const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
+        if (!unshare) throw new GuardError("boundary", "unshare (util-linux) is not installed: the agent's copy of the workspace needs a private mount namespace");
+        this.unshare = unshare;
+        this.policy = buildPolicy(setup.workspace, setup.allowPaths);
+        this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
+        seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
+        this.contentDir = import_node_fs14.default.mkdtempSync(import_node_path11.default.join(import_node_path11.default.dirname(setup.privateDir), "agent-guard-changes-"));
+        import_node_fs14.default.chmodSync(this.contentDir, 448);
+      }
+      setup;
+      layout;
+      policy;
+      contentDir;
+      unshare;
+      static prepare(setup) {
+        try {
+          return new _Boundary(setup);
+        } catch (err) {
+          if (err instanceof GuardError) throw err;
+          throw new GuardError("boundary", `cannot prepare the agent's copy of the workspace: ${err.message}`);
+        }
+      }
+      /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
+      command(bwrap, bwrapArgs) {
+        return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, this.unshare, this.setup.owner !== void 0);
+      }
+      /**
+       * After the jail is gone: build the change set, bring commits back, apply what is accepted and
+       * record it all. `complete` is false when the jail was stopped (timeout): nothing comes back then.
+       */
+      finish(audit, complete) {
+        try {
+          return this.bringBack(audit, complete);
+        } catch (err) {
+          if (err instanceof GuardError) throw err;
+          throw new GuardError("boundary", `cannot bring the agent's changes back: ${err.message}`);
+        }
+      }
+      bringBack(audit, complete) {
+        const opaque = complete ? readOpaqueList(this.layout) : void 0;
+        if (!opaque) {
+          const outcome2 = {
+            changes: { files: [], commits: [], refused: [{ path: ".", reason: "nothing brought back: the agent was stopped before the guard could read its changes" }] },
+            applied: []
+          };
+          recordBoundary(audit, outcome2);
+          return outcome2;
+        }
+        const scan = buildChangeSet({
+          upper: this.layout.upper,
+          workspace: this.setup.workspace,
+          opaque,
+          seeded: this.layout.seeded,
+          contentDir: this.contentDir,
+          policy: this.policy
+        });
+        const changes = scan.changes;
+        if (scan.gitChanged) {
+          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path11.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
+          changes.commits.push(...imported.commits);
+          changes.refused.push(...imported.refused);
+        }
+        const result = applyChangeSet(this.setup.workspace, changes.files, scan.removedDirs, this.setup.owner);
+        changes.refused.push(...result.failed);
+        const outcome = { changes, applied: result.applied };
+        recordBoundary(audit, outcome);
+        return outcome;
+      }
+      /** Remove the content files the change set points at (after any grant has used them). */
+      release() {
+        import_node_fs14.default.rmSync(this.contentDir, { recursive: true, force: true });
+      }
+    };
+  }
+});
+
+// src/guard/audit.ts
+function escapeCell(text) {
+  return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
+}
+var import_node_fs15, AuditLog;
+var init_audit = __esm({
+  "src/guard/audit.ts"() {
+    "use strict";
+    import_node_fs15 = __toESM(require("node:fs"));
+    AuditLog = class {
+      records = [];
+      boundary = [];
+      fd;
+      constructor(file) {
+        if (file) this.fd = import_node_fs15.default.openSync(file, "a", 384);
+      }
+      add(record) {
+        this.records.push(record);
+        if (this.fd !== void 0) import_node_fs15.default.writeSync(this.fd, JSON.stringify(record) + "\n");
+      }
+      addBoundary(record) {
+        this.boundary.push(record);
+        if (this.fd !== void 0) import_node_fs15.default.writeSync(this.fd, JSON.stringify(record) + "\n");
+      }
+      close() {
+        if (this.fd !== void 0) import_node_fs15.default.closeSync(this.fd);
+        this.fd = void 0;
+      }
+      totals() {
+        let forwarded = 0;
+        let refused = 0;
+        let inputTokens = 0;
+        let outputTokens = 0;
+        let bytes2 = 0;
+        for (const r of this.records) {
+          if (r.refused) refused++;
+          else forwarded++;
+          inputTokens += r.inputTokens ?? 0;
+          outputTokens += r.outputTokens ?? 0;
+          bytes2 += r.requestBytes + r.responseBytes;
+        }
+        return { requests: this.records.length, forwarded, refused, inputTokens, outputTokens, bytes: bytes2 };
+      }
+      summaryLine(exitCode) {
+        const t = this.totals();
+        return `agent-guard: agent exited ${exitCode}; ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input + ${t.outputTokens} output tokens`;
+      }
+      stepSummaryMarkdown(exitCode) {
+        const t = this.totals();
+        const rows = this.records.map(
+          (r) => `| ${r.kind} | ${escapeCell(r.provider ?? "")} | ${escapeCell(`${r.method ?? ""} ${r.route}`.trim())} | ${r.status} | ${r.requestBytes}/${r.responseBytes} | ${(r.inputTokens ?? 0) + (r.outputTokens ?? 0)} | ${escapeCell(r.refused ?? "")} |`
+        );
+        return [
+          "### agent-guard",
+          "",
+          `Agent exit code ${exitCode}. ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input and ${t.outputTokens} output tokens.`,
+          "",
+          "| kind | provider | route | status | bytes in/out | tokens | refused because |",
+          "| --- | --- | --- | --- | --- | --- | --- |",
+          ...rows.slice(0, 500),
+          rows.length > 500 ? `
+(${rows.length - 500} more in the audit file)` : "",
+          ""
+        ].join("\n");
+      }
+    };
   }
 });
 
@@ -10759,7 +10764,6 @@ async function runGuarded(opts, io) {
   const servers = [];
   const lifelines = /* @__PURE__ */ new Set();
   let hostConnections = 0;
-  let unshareExe;
   try {
     const bridges = [];
     const bases = [];
@@ -10811,8 +10815,6 @@ async function runGuarded(opts, io) {
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
     if (opts.workspaceMode === "rw") {
-      const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
-      if (!unshare) throw new GuardError("boundary", "unshare (util-linux) is not installed: the agent's copy of the workspace needs a private mount namespace");
       const gitDir = import_node_path13.default.join(workspace2.dir, ".git");
       boundary = Boundary.prepare({
         privateDir,
@@ -10823,7 +10825,6 @@ async function runGuarded(opts, io) {
         allowPaths: opts.allowPaths,
         env: io.env
       });
-      unshareExe = unshare;
     }
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
     const plan = planJail(
@@ -10844,7 +10845,7 @@ async function runGuarded(opts, io) {
       },
       workspace2
     );
-    const command2 = boundary && unshareExe ? boundary.command(unshareExe, bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
+    const command2 = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
     const exitCode = await runJail(elevation.kind === "sudo" ? elevation.sudo : void 0, command2, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
     const outcome = boundary?.finish(audit, exitCode !== TIMEOUT_EXIT);

@@ -107,7 +107,6 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
   const servers: net.Server[] = [];
   const lifelines = new Set<net.Socket>();
   let hostConnections = 0;
-  let unshareExe: string | undefined;
   try {
     const bridges: { name: string; port: number; hostSocket: string }[] = [];
     const bases: { provider: Provider; base: string }[] = [];
@@ -158,14 +157,11 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
     servers.push(lifeline);
 
     if (opts.workspaceMode === 'rw') {
-      const unshare = findExecutable('unshare', '/usr/bin:/bin:/usr/sbin:/sbin');
-      if (!unshare) throw new GuardError('boundary', 'unshare (util-linux) is not installed: the agent\'s copy of the workspace needs a private mount namespace');
       const gitDir = path.join(workspace.dir, '.git');
       boundary = Boundary.prepare({
         privateDir, workspace: workspace.dir, owner: facts.uid === 0 ? ownerOf(workspace.dir) : undefined,
         gitConfigFiles: isRealDir(gitDir) ? gitConfigFiles(gitDir) : [], secrets, allowPaths: opts.allowPaths, env: io.env,
       });
-      unshareExe = unshare;
     }
 
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
@@ -179,7 +175,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO): Promise<GuardRe
       workspace,
     );
 
-    const command = boundary && unshareExe ? boundary.command(unshareExe, bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
+    const command = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
     const exitCode = await runJail(elevation.kind === 'sudo' ? elevation.sudo : undefined, command, plan.config.nonce, opts, io);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
     // The jail and everything in it are gone: what the agent left in its copy comes back as data.
@@ -209,8 +205,6 @@ function ownerOf(dir: string): { uid: number; gid: number } {
   const st = fs.statSync(dir);
   return { uid: st.uid, gid: st.gid };
 }
-
-
 
 function runJail(sudo: string | undefined, command: string[], nonce: string, opts: RunOptions, io: GuardIO): Promise<number> {
   return new Promise((resolve, reject) => {

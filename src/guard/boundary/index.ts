@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditLog } from '../audit';
 import { GuardError } from '../errors';
+import { findExecutable } from '../jail';
 import { applyChangeSet } from './apply';
 import { buildChangeSet } from './changeSet';
 import { importCommits } from './commits';
@@ -33,9 +34,13 @@ export class Boundary {
   readonly layout: OverlayLayout;
   private readonly policy: BoundaryPolicy;
   private readonly contentDir: string;
+  private readonly unshare: string;
 
   private constructor(private readonly setup: BoundarySetup) {
     const asRoot = setup.owner !== undefined;
+    const unshare = findExecutable('unshare', '/usr/bin:/bin:/usr/sbin:/sbin');
+    if (!unshare) throw new GuardError('boundary', "unshare (util-linux) is not installed: the agent's copy of the workspace needs a private mount namespace");
+    this.unshare = unshare;
     this.policy = buildPolicy(setup.workspace, setup.allowPaths);
     this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
     seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
@@ -53,8 +58,8 @@ export class Boundary {
   }
 
   /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
-  command(unshare: string, bwrap: string, bwrapArgs: string[]): string[] {
-    return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, unshare, this.setup.owner !== undefined);
+  command(bwrap: string, bwrapArgs: string[]): string[] {
+    return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, this.unshare, this.setup.owner !== undefined);
   }
 
   /**
