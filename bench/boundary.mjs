@@ -34,13 +34,23 @@ function unavailable() {
   return undefined;
 }
 
+// Wall time, and CPU time (user + system of the process and every descendant it waited for, from
+// GNU time): on a shared, loaded machine the CPU figure is the steadier of the two.
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 function timed(file, args, cwd) {
+  const out = path.join(os.tmpdir(), `agent-guard-bench-time-${process.pid}`);
+  const [cmd, argv] = TIME ? [TIME, ['-f', '%U %S', '-o', out, file, ...args]] : [file, args];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(file, args, { cwd, env: { PATH: process.env.PATH, HOME: '/root' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, argv, { cwd, env: { PATH: process.env.PATH, HOME: '/root' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`${args.join(' ')} exited ${code}: ${err.slice(-500)}`))));
+    child.on('close', (code) => {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0) return reject(new Error(`${args.join(' ')} exited ${code}: ${err.slice(-500)}`));
+      const cpu = TIME ? fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2).reduce((a, b) => a + Number(b) * 1000, 0) : NaN;
+      resolve({ wall, cpu });
+    });
   });
 }
 
@@ -102,6 +112,7 @@ async function main() {
 
     const truePath = execFileSync('sh', ['-c', 'command -v true'], { encoding: 'utf8' }).trim();
     const t = { true: [], ro: [], rw: [], ro50: [], rw50: [] };
+    // Interleaved, so both sides of each ratio see the same load.
     for (let i = 0; i < RUNS; i++) {
       t.true.push(await timed(truePath, [], ws));
       t.ro.push(await timed(process.execPath, [guard, 'run', '--workspace', 'ro', '--', 'true'], ws));
@@ -148,14 +159,18 @@ async function main() {
       fs.rmSync(content, { recursive: true, force: true });
     }
 
-    const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
+    const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v.map((x) => x.wall))]));
+    const c = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v.map((x) => x.cpu))]));
     console.log(`\nmedians of ${RUNS} runs each (ms), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-    console.log('| figure | baseline | with the boundary | added | ratio |');
+    console.log('| figure | baseline wall (CPU) | with the boundary wall (CPU) | added wall (CPU) | ratio wall (CPU) |');
     console.log('| --- | --- | --- | --- | --- |');
-    console.log(`| start: \`run -- true\` vs \`true\` | ${fmt(m.true)} | ${fmt(m.rw)} | ${fmt(m.rw - m.true)} | ${(m.rw / m.true).toFixed(1)}x |`);
-    console.log(`| start: \`run -- true\` vs \`run --workspace ro -- true\` | ${fmt(m.ro)} | ${fmt(m.rw)} | ${fmt(m.rw - m.ro)} | ${(m.rw / m.ro).toFixed(2)}x |`);
-    console.log(`| 50 changes: \`run -- sh -c ...\` vs \`run --workspace ro -- true\` | ${fmt(m.ro50)} | ${fmt(m.rw50)} | ${fmt(m.rw50 - m.ro50)} | ${(m.rw50 / m.ro50).toFixed(2)}x |`);
+    const row = (name, base, mine) =>
+      console.log(`| ${name} | ${fmt(m[base])} (${fmt(c[base])}) | ${fmt(m[mine])} (${fmt(c[mine])}) | ${fmt(m[mine] - m[base])} (${fmt(c[mine] - c[base])}) | ${(m[mine] / m[base]).toFixed(2)}x (${(c[mine] / c[base]).toFixed(2)}x) |`);
+    row('start: `run -- true` vs `true`', 'true', 'rw');
+    row('start: `run -- true` vs `run --workspace ro -- true`', 'ro', 'rw');
+    row('50 changes: `run -- sh -c ...` vs `run --workspace ro -- true`', 'ro50', 'rw50');
     console.log(`| 50 changes in process: change set + apply vs plain copy and delete | ${fmt(median(plain))} | ${fmt(median(inProcess))} | ${fmt(median(inProcess) - median(plain))} | ${(median(inProcess) / median(plain)).toFixed(1)}x |`);
+    fs.rmSync(path.join(os.tmpdir(), `agent-guard-bench-time-${process.pid}`), { force: true });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.rmSync(base, { recursive: true, force: true });
