@@ -68,7 +68,7 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap5 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
@@ -104,7 +104,7 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias3;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap4;
+    exports2.isMap = isMap5;
     exports2.isNode = isNode;
     exports2.isPair = isPair2;
     exports2.isScalar = isScalar4;
@@ -132,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path20) {
-      const ctrl = callVisitor(key2, node, visitor, path20);
+    function visit_(key2, node, visitor, path26) {
+      const ctrl = callVisitor(key2, node, visitor, path26);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path20, ctrl);
-        return visit_(key2, ctrl, visitor, path20);
+        replaceNode(key2, path26, ctrl);
+        return visit_(key2, ctrl, visitor, path26);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path20 = Object.freeze(path20.concat(node));
+          path26 = Object.freeze(path26.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path20);
+            const ci = visit_(i, node.items[i], visitor, path26);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -153,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path20 = Object.freeze(path20.concat(node));
-          const ck = visit_("key", node.key, visitor, path20);
+          path26 = Object.freeze(path26.concat(node));
+          const ck = visit_("key", node.key, visitor, path26);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path20);
+          const cv = visit_("value", node.value, visitor, path26);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -180,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path20) {
-      const ctrl = await callVisitor(key2, node, visitor, path20);
+    async function visitAsync_(key2, node, visitor, path26) {
+      const ctrl = await callVisitor(key2, node, visitor, path26);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path20, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path20);
+        replaceNode(key2, path26, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path26);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path20 = Object.freeze(path20.concat(node));
+          path26 = Object.freeze(path26.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path20);
+            const ci = await visitAsync_(i, node.items[i], visitor, path26);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -201,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path20 = Object.freeze(path20.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path20);
+          path26 = Object.freeze(path26.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path26);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path20);
+          const cv = await visitAsync_("value", node.value, visitor, path26);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -234,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path20) {
+    function callVisitor(key2, node, visitor, path26) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path20);
+        return visitor(key2, node, path26);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path20);
+        return visitor.Map?.(key2, node, path26);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path20);
+        return visitor.Seq?.(key2, node, path26);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path20);
+        return visitor.Pair?.(key2, node, path26);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path20);
+        return visitor.Scalar?.(key2, node, path26);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path20);
+        return visitor.Alias?.(key2, node, path26);
       return void 0;
     }
-    function replaceNode(key2, path20, node) {
-      const parent = path20[path20.length - 1];
+    function replaceNode(key2, path26, node) {
+      const parent = path26[path26.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -515,7 +515,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports2) {
     "use strict";
-    function applyReviver(reviver, obj2, key2, val) {
+    function applyReviver(reviver, obj3, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -555,7 +555,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj2, key2, val);
+      return reviver.call(obj3, key2, val);
     }
     exports2.applyReviver = applyReviver;
   }
@@ -862,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path20, value) {
+    function collectionFromPath(schema, path26, value) {
       let v = value;
-      for (let i = path20.length - 1; i >= 0; --i) {
-        const k = path20[i];
+      for (let i = path26.length - 1; i >= 0; --i) {
+        const k = path26[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -884,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path20) => path20 == null || typeof path20 === "object" && !!path20[Symbol.iterator]().next().done;
+    var isEmptyPath = (path26) => path26 == null || typeof path26 === "object" && !!path26[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -914,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path20, value) {
-        if (isEmptyPath(path20))
+      addIn(path26, value) {
+        if (isEmptyPath(path26))
           this.add(value);
         else {
-          const [key2, ...rest] = path20;
+          const [key2, ...rest] = path26;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -932,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        const [key2, ...rest] = path20;
+      deleteIn(path26) {
+        const [key2, ...rest] = path26;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -947,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        const [key2, ...rest] = path20;
+      getIn(path26, keepScalar) {
+        const [key2, ...rest] = path26;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -966,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path20) {
-        const [key2, ...rest] = path20;
+      hasIn(path26) {
+        const [key2, ...rest] = path26;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -977,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value) {
-        const [key2, ...rest] = path20;
+      setIn(path26, value) {
+        const [key2, ...rest] = path26;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -1002,13 +1002,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str5) => str5.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str3, indent, comment) => str3.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str3.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str5, indent, comment) => str5.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str5.endsWith(" ") ? "" : " ") + comment;
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -1162,16 +1162,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str3) => /^(%|---|\.\.\.)/m.test(str3);
-    function lineLengthOverLimit(str3, lineWidth, indentLength) {
+    var containsDocumentMarker = (str5) => /^(%|---|\.\.\.)/m.test(str5);
+    function lineLengthOverLimit(str5, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit2 = lineWidth - indentLength;
-      const strLen = str3.length;
+      const strLen = str5.length;
       if (strLen <= limit2)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str3[i] === "\n") {
+        if (str5[i] === "\n") {
           if (i - start > limit2)
             return true;
           start = i + 1;
@@ -1188,11 +1188,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str3 = "";
+      let str5 = "";
       let start = 0;
       for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
         if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str3 += json.slice(start, i) + "\\ ";
+          str5 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -1201,38 +1201,38 @@ var require_stringifyString = __commonJS({
           switch (json[i + 1]) {
             case "u":
               {
-                str3 += json.slice(start, i);
+                str5 += json.slice(start, i);
                 const code3 = json.substr(i + 2, 4);
                 switch (code3) {
                   case "0000":
-                    str3 += "\\0";
+                    str5 += "\\0";
                     break;
                   case "0007":
-                    str3 += "\\a";
+                    str5 += "\\a";
                     break;
                   case "000b":
-                    str3 += "\\v";
+                    str5 += "\\v";
                     break;
                   case "001b":
-                    str3 += "\\e";
+                    str5 += "\\e";
                     break;
                   case "0085":
-                    str3 += "\\N";
+                    str5 += "\\N";
                     break;
                   case "00a0":
-                    str3 += "\\_";
+                    str5 += "\\_";
                     break;
                   case "2028":
-                    str3 += "\\L";
+                    str5 += "\\L";
                     break;
                   case "2029":
-                    str3 += "\\P";
+                    str5 += "\\P";
                     break;
                   default:
                     if (code3.substr(0, 2) === "00")
-                      str3 += "\\x" + code3.substr(2);
+                      str5 += "\\x" + code3.substr(2);
                     else
-                      str3 += json.substr(i, 6);
+                      str5 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -1242,14 +1242,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str3 += json.slice(start, i) + "\n\n";
+                str5 += json.slice(start, i) + "\n\n";
                 while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str3 += "\n";
+                  str5 += "\n";
                   i += 2;
                 }
-                str3 += indent;
+                str5 += indent;
                 if (json[i + 2] === " ")
-                  str3 += "\\";
+                  str5 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -1258,8 +1258,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str3 = start ? str3 + json.slice(start) : json;
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str5 = start ? str5 + json.slice(start) : json;
+      return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -1387,15 +1387,15 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str3 = value.replace(/\n+/g, `$&
+      const str5 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str5);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -1491,10 +1491,10 @@ var require_stringify = __commonJS({
           return match.find((t) => t.format === item.format) ?? match[0];
       }
       let tagObj = void 0;
-      let obj2;
+      let obj3;
       if (identity.isScalar(item)) {
-        obj2 = item.value;
-        let match = tags.filter((t) => t.identify?.(obj2));
+        obj3 = item.value;
+        let match = tags.filter((t) => t.identify?.(obj3));
         if (match.length > 1) {
           const testMatch = match.filter((t) => t.test);
           if (testMatch.length > 0)
@@ -1502,11 +1502,11 @@ var require_stringify = __commonJS({
         }
         tagObj = match.find((t) => t.format === item.format) ?? match.find((t) => !t.format);
       } else {
-        obj2 = item;
-        tagObj = tags.find((t) => t.nodeClass && obj2 instanceof t.nodeClass);
+        obj3 = item;
+        tagObj = tags.find((t) => t.nodeClass && obj3 instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name = obj2?.constructor?.name ?? (obj2 === null ? "null" : typeof obj2);
+        const name = obj3?.constructor?.name ?? (obj3 === null ? "null" : typeof obj3);
         throw new Error(`Tag not resolved for ${name} value`);
       }
       return tagObj;
@@ -1547,11 +1547,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str5 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str3;
-      return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
-${ctx.indent}${str3}`;
+        return str5;
+      return identity.isScalar(node) || str5[0] === "{" || str5[0] === "[" ? `${props} ${str5}` : `${props}
+${ctx.indent}${str5}`;
     }
     exports2.createStringifyContext = createStringifyContext;
     exports2.stringify = stringify;
@@ -1586,8 +1586,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str3 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
+      let str5 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str5.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -1596,27 +1596,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
+          return str5 === "" ? "?" : explicitKey ? `? ${str5}` : str5;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str3 = `? ${str3}`;
+        str5 = `? ${str5}`;
         if (keyComment && !keyCommentDone) {
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str3;
+        return str5;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
-        str3 = `? ${str3}
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
+        str5 = `? ${str5}
 ${indent}:`;
       } else {
-        str3 = `${str3}:`;
+        str5 = `${str5}:`;
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -1632,7 +1632,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str3.length + 1;
+        ctx.indentAtStart = str5.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -1676,16 +1676,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str3 += ws + valueStr;
+      str5 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
+        str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str3;
+      return str5;
     }
     exports2.stringifyPair = stringifyPair;
   }
@@ -1912,31 +1912,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str4 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str6 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
+          str6 += stringifyComment.lineComment(str6, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str4);
+        lines.push(blockItemPrefix + str6);
       }
-      let str3;
+      let str5;
       if (lines.length === 0) {
-        str3 = flowChars.start + flowChars.end;
+        str5 = flowChars.start + flowChars.end;
       } else {
-        str3 = lines[0];
+        str5 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str3 += line ? `
+          str5 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment) {
-        str3 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str5 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str3;
+      return str5;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -1979,21 +1979,21 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str3 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
+        let str5 = stringify.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str5.includes("\n"));
         if (i < items.length - 1) {
-          str3 += ",";
+          str5 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str5.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str3 += ",";
+            str5 += ",";
           }
         }
         if (comment)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment));
-        lines.push(str3);
+          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment));
+        lines.push(str5);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -2005,11 +2005,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str3 = start;
+          let str5 = start;
           for (const line of lines)
-            str3 += line ? `
+            str5 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str3}
+          return `${str5}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -2062,23 +2062,23 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj2, ctx) {
+      static from(schema, obj3, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
         const add = (key2, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj2, key2, value);
+            value = replacer.call(obj3, key2, value);
           else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
             map.items.push(Pair.createPair(key2, value, ctx));
         };
-        if (obj2 instanceof Map) {
-          for (const [key2, value] of obj2)
+        if (obj3 instanceof Map) {
+          for (const [key2, value] of obj3)
             add(key2, value);
-        } else if (obj2 && typeof obj2 === "object") {
-          for (const key2 of Object.keys(obj2))
-            add(key2, obj2[key2]);
+        } else if (obj3 && typeof obj3 === "object") {
+          for (const key2 of Object.keys(obj3))
+            add(key2, obj3[key2]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -2188,7 +2188,7 @@ var require_map = __commonJS({
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj2, ctx) => YAMLMap.YAMLMap.from(schema, obj2, ctx)
+      createNode: (schema, obj3, ctx) => YAMLMap.YAMLMap.from(schema, obj3, ctx)
     };
     exports2.map = map;
   }
@@ -2284,15 +2284,15 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema, obj2, ctx) {
+      static from(schema, obj3, ctx) {
         const { replacer } = ctx;
         const seq = new this(schema);
-        if (obj2 && Symbol.iterator in Object(obj2)) {
+        if (obj3 && Symbol.iterator in Object(obj3)) {
           let i = 0;
-          for (let it of obj2) {
+          for (let it of obj3) {
             if (typeof replacer === "function") {
-              const key2 = obj2 instanceof Set ? it : String(i++);
-              it = replacer.call(obj2, key2, it);
+              const key2 = obj3 instanceof Set ? it : String(i++);
+              it = replacer.call(obj3, key2, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -2326,7 +2326,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj2, ctx) => YAMLSeq.YAMLSeq.from(schema, obj2, ctx)
+      createNode: (schema, obj3, ctx) => YAMLSeq.YAMLSeq.from(schema, obj3, ctx)
     };
     exports2.seq = seq;
   }
@@ -2341,7 +2341,7 @@ var require_string = __commonJS({
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str3) => str3,
+      resolve: (str5) => str5,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -2379,7 +2379,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str3) => new Scalar2.Scalar(str3[0] === "t" || str3[0] === "T"),
+      resolve: (str5) => new Scalar2.Scalar(str5[0] === "t" || str5[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -2400,9 +2400,9 @@ var require_stringifyNumber = __commonJS({
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
         return String(value);
-      const num = typeof value === "number" ? value : Number(value);
-      if (!isFinite(num))
-        return isNaN(num) ? ".nan" : num < 0 ? "-.inf" : ".inf";
+      const num2 = typeof value === "number" ? value : Number(value);
+      if (!isFinite(num2))
+        return isNaN(num2) ? ".nan" : num2 < 0 ? "-.inf" : ".inf";
       let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
       if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
@@ -2431,7 +2431,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str5) => str5.slice(-3).toLowerCase() === "nan" ? NaN : str5[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2440,10 +2440,10 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str3) => parseFloat(str3),
+      resolve: (str5) => parseFloat(str5),
       stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+        const num2 = Number(node.value);
+        return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
       }
     };
     var float = {
@@ -2451,11 +2451,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str3) {
-        const node = new Scalar2.Scalar(parseFloat(str3));
-        const dot = str3.indexOf(".");
-        if (dot !== -1 && str3[str3.length - 1] === "0")
-          node.minFractionDigits = str3.length - dot - 1;
+      resolve(str5) {
+        const node = new Scalar2.Scalar(parseFloat(str5));
+        const dot = str5.indexOf(".");
+        if (dot !== -1 && str5[str5.length - 1] === "0")
+          node.minFractionDigits = str5.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -2472,7 +2472,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix);
+    var intResolve = (str5, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -2485,7 +2485,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 8, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 2, 8, opt2),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int = {
@@ -2493,7 +2493,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 0, 10, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2502,7 +2502,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 16, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 2, 16, opt2),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -2555,7 +2555,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str3) => str3,
+        resolve: (str5) => str5,
         stringify: stringifyJSON
       },
       {
@@ -2572,7 +2572,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str3) => str3 === "true",
+        resolve: (str5) => str5 === "true",
         stringify: stringifyJSON
       },
       {
@@ -2580,7 +2580,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10),
+        resolve: (str5, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -2588,7 +2588,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str3) => parseFloat(str3),
+        resolve: (str5) => parseFloat(str5),
         stringify: stringifyJSON
       }
     ];
@@ -2596,9 +2596,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str3, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
-        return str3;
+      resolve(str5, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str5)}`);
+        return str5;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError2);
@@ -2630,10 +2630,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str3 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str3.length);
-          for (let i = 0; i < str3.length; ++i)
-            buffer[i] = str3.charCodeAt(i);
+          const str5 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str5.length);
+          for (let i = 0; i < str5.length; ++i)
+            buffer[i] = str5.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -2644,28 +2644,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str3;
+        let str5;
         if (typeof node_buffer.Buffer === "function") {
-          str3 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str5 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str3 = btoa(s);
+          str5 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar2.Scalar.BLOCK_LITERAL);
         if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str3.length / lineWidth);
+          const n = Math.ceil(str5.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str3.substr(o, lineWidth);
+            lines[i] = str5.substr(o, lineWidth);
           }
-          str3 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str5 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str3 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str5 }, ctx, onComment, onChompKeep);
       }
     };
     exports2.binary = binary2;
@@ -2871,7 +2871,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str5) => str5.slice(-3).toLowerCase() === "nan" ? NaN : str5[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2880,10 +2880,10 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str3) => parseFloat(str3.replace(/_/g, "")),
+      resolve: (str5) => parseFloat(str5.replace(/_/g, "")),
       stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+        const num2 = Number(node.value);
+        return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
       }
     };
     var float = {
@@ -2891,11 +2891,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str3) {
-        const node = new Scalar2.Scalar(parseFloat(str3.replace(/_/g, "")));
-        const dot = str3.indexOf(".");
+      resolve(str5) {
+        const node = new Scalar2.Scalar(parseFloat(str5.replace(/_/g, "")));
+        const dot = str5.indexOf(".");
         if (dot !== -1) {
-          const f = str3.substring(dot + 1).replace(/_/g, "");
+          const f = str5.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -2915,34 +2915,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str3, offset, radix, { intAsBigInt }) {
-      const sign = str3[0];
+    function intResolve(str5, offset, radix, { intAsBigInt }) {
+      const sign = str5[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str3 = str3.substring(offset).replace(/_/g, "");
+      str5 = str5.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str3 = `0b${str3}`;
+            str5 = `0b${str5}`;
             break;
           case 8:
-            str3 = `0o${str3}`;
+            str5 = `0o${str5}`;
             break;
           case 16:
-            str3 = `0x${str3}`;
+            str5 = `0x${str5}`;
             break;
         }
-        const n2 = BigInt(str3);
+        const n2 = BigInt(str5);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str3, radix);
+      const n = parseInt(str5, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str3 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str3.substr(1) : prefix + str3;
+        const str5 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str5.substr(1) : prefix + str5;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -2952,7 +2952,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 2, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 2, 2, opt2),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -2961,7 +2961,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 1, 8, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 1, 8, opt2),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int = {
@@ -2969,7 +2969,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 0, 10, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2978,7 +2978,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str3, _onError, opt2) => intResolve(str3, 2, 16, opt2),
+      resolve: (str5, _onError, opt2) => intResolve(str5, 2, 16, opt2),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -3082,26 +3082,26 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str3, asBigInt) {
-      const sign = str3[0];
-      const parts = sign === "-" || sign === "+" ? str3.substring(1) : str3;
-      const num = (n) => asBigInt ? BigInt(n) : Number(n);
-      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
-      return sign === "-" ? num(-1) * res : res;
+    function parseSexagesimal(str5, asBigInt) {
+      const sign = str5[0];
+      const parts = sign === "-" || sign === "+" ? str5.substring(1) : str5;
+      const num2 = (n) => asBigInt ? BigInt(n) : Number(n);
+      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
+      return sign === "-" ? num2(-1) * res : res;
     }
     function stringifySexagesimal(node) {
       let { value } = node;
-      let num = (n) => n;
+      let num2 = (n) => n;
       if (typeof value === "bigint")
-        num = (n) => BigInt(n);
+        num2 = (n) => BigInt(n);
       else if (isNaN(value) || !isFinite(value))
         return stringifyNumber.stringifyNumber(node);
       let sign = "";
       if (value < 0) {
         sign = "-";
-        value *= num(-1);
+        value *= num2(-1);
       }
-      const _60 = num(60);
+      const _60 = num2(60);
       const parts = [value % _60];
       if (value < 60) {
         parts.unshift(0);
@@ -3121,7 +3121,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt),
+      resolve: (str5, _onError, { intAsBigInt }) => parseSexagesimal(str5, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -3130,7 +3130,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str3) => parseSexagesimal(str3, false),
+      resolve: (str5) => parseSexagesimal(str5, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -3141,8 +3141,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str3) {
-        const match = str3.match(timestamp.test);
+      resolve(str5) {
+        const match = str5.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -3493,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path20, value) {
+      addIn(path26, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path20, value);
+          this.contents.addIn(path26, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3570,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        if (Collection.isEmptyPath(path20)) {
+      deleteIn(path26) {
+        if (Collection.isEmptyPath(path26)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path20) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path26) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        if (Collection.isEmptyPath(path20))
+      getIn(path26, keepScalar) {
+        if (Collection.isEmptyPath(path26))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path20, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path26, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3606,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path20) {
-        if (Collection.isEmptyPath(path20))
+      hasIn(path26) {
+        if (Collection.isEmptyPath(path26))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path20) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path26) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3626,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value) {
-        if (Collection.isEmptyPath(path20)) {
+      setIn(path26, value) {
+        if (Collection.isEmptyPath(path26)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path20), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path26), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path20, value);
+          this.contents.setIn(path26, value);
         }
       }
       /**
@@ -4216,9 +4216,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap4 = fc.start.source === "{";
-      const fcName = isMap4 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap5 = fc.start.source === "{";
+      const fcName = isMap5 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap5 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4254,7 +4254,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap5 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
               key2,
               // checked by containsNewline()
@@ -4294,7 +4294,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap4 && !sep && !props.found) {
+        if (!isMap5 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -4317,7 +4317,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap4 && !props.found && ctx.options.strict) {
+            if (!isMap5 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -4349,7 +4349,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap4) {
+          if (isMap5) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -4365,7 +4365,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap4 ? "}" : "]";
+      const expectedEnd = isMap5 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -5593,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path20) => {
+    visit.itemAtPath = (cst, path26) => {
       let item = cst;
-      for (const [field, index2] of path20) {
+      for (const [field, index2] of path26) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5604,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path20) => {
-      const parent = visit.itemAtPath(cst, path20.slice(0, -1));
-      const field = path20[path20.length - 1][0];
+    visit.parentCollection = (cst, path26) => {
+      const parent = visit.itemAtPath(cst, path26.slice(0, -1));
+      const field = path26[path26.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path20, item, visitor) {
-      let ctrl = visitor(item, path20);
+    function _visit(path26, item, visitor) {
+      let ctrl = visitor(item, path26);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path20.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path26.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5631,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path20);
+            ctrl = ctrl(item, path26);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path20) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path26) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -6335,7 +6335,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
     "use strict";
-    var LineCounter3 = class {
+    var LineCounter4 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -6358,7 +6358,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports2.LineCounter = LineCounter3;
+    exports2.LineCounter = LineCounter4;
   }
 });
 
@@ -6936,14 +6936,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs23 = this.flowScalar(this.type);
+              const fs34 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs23, sep: [] });
+                map.items.push({ start, key: fs34, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs23);
+                this.stack.push(fs34);
               } else {
-                Object.assign(it, { key: fs23, sep: [] });
+                Object.assign(it, { key: fs34, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7071,13 +7071,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs23 = this.flowScalar(this.type);
+              const fs34 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs23, sep: [] });
+                fc.items.push({ start: [], key: fs34, sep: [] });
               else if (it.sep)
-                this.stack.push(fs23);
+                this.stack.push(fs34);
               else
-                Object.assign(it, { key: fs23, sep: [] });
+                Object.assign(it, { key: fs34, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7266,7 +7266,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument4(source, options = {}) {
+    function parseDocument5(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7285,14 +7285,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse2(src, reviver, options) {
+    function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument4(src, options);
+      const doc = parseDocument5(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7326,9 +7326,9 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse2;
+    exports2.parse = parse4;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument4;
+    exports2.parseDocument = parseDocument5;
     exports2.stringify = stringify;
   }
 });
@@ -7668,6 +7668,904 @@ var init_errors = __esm({
   }
 });
 
+// rules/credential-files.yml
+var credential_files_default;
+var init_credential_files = __esm({
+  "rules/credential-files.yml"() {
+    credential_files_default = '# Credential files that earlier steps leave where the jail would otherwise show them. The guard hides\n# each one it finds (a file behind an empty read-only file, a folder behind an empty tmpfs), and the\n# canary checks they read as empty before the agent starts. Loaded by src/guard/credentialFiles.ts.\n#\n#   places    files other actions write next to the checkout, by name (`*` matches within a name):\n#               workspace         the workspace root (GITHUB_WORKSPACE)\n#               workspace-parent  the folder that holds the workspace\n#               runner-work       the folder that holds RUNNER_TEMP (the runner\'s _work)\n#   env       variables that name a credential file or folder (`list: true`: a colon-separated list);\n#             whatever they point at is hidden when the jail would show it. The variables themselves\n#             are never passed to the agent (src/guard/env.ts builds its environment from nothing).\n#   home      credential files and folders under a HOME. Every HOME the guard knows of is masked\n#             whole; these are also checked by the canary, and an agent install is never exposed\n#             from a folder that holds one.\n# `by` says which action or tool writes it, so a maintainer can judge a new entry.\n\nplaces:\n  - { glob: "gha-creds-*.json", where: workspace, by: "google-github-actions/auth: the cloud credentials it minted (also in GOOGLE_APPLICATION_CREDENTIALS)" }\n  - { glob: "gha-kubeconfig-*", where: workspace, by: "google-github-actions/get-gke-credentials: a kubeconfig with the cluster token inline (also in KUBECONFIG)" }\n  - { glob: "nuget.config", where: workspace-parent, by: "actions/setup-dotnet with source-url: the feed token in clear text, written above the checkout" }\n  - { glob: "nuget.config", where: runner-work, by: "older actions/setup-dotnet: the same file above RUNNER_TEMP" }\n\nenv:\n  - { name: GOOGLE_APPLICATION_CREDENTIALS, by: "google-github-actions/auth, gcloud" }\n  - { name: CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, by: "google-github-actions/auth" }\n  - { name: GOOGLE_GHA_CREDS_PATH, by: "google-github-actions/auth" }\n  - { name: CLOUDSDK_CONFIG, by: "gcloud configuration folder" }\n  - { name: KUBECONFIG, list: true, by: "get-gke-credentials, azure/k8s-set-context, azure/aks-set-context, kubectl" }\n  - { name: KUBE_CONFIG_PATH, by: "get-gke-credentials (for Terraform\'s kubernetes provider)" }\n  - { name: DOCKER_CONFIG, by: "docker/login-action, azure/docker-login, aws-actions/amazon-ecr-login (a folder with config.json)" }\n  - { name: REGISTRY_AUTH_FILE, by: "podman, buildah and skopeo login" }\n  - { name: AWS_SHARED_CREDENTIALS_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_CONFIG_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_WEB_IDENTITY_TOKEN_FILE, by: "aws-actions/configure-aws-credentials with a web identity token file" }\n  - { name: AZURE_CONFIG_DIR, by: "azure/login (the az CLI\'s token cache)" }\n  - { name: NPM_CONFIG_USERCONFIG, by: "actions/setup-node with registry-url (an .npmrc with ${NODE_AUTH_TOKEN})" }\n  - { name: npm_config_userconfig, by: "the same, lower case" }\n  - { name: TF_CLI_CONFIG_FILE, by: "hashicorp/setup-terraform with cli_config_credentials_token" }\n  - { name: GNUPGHOME, by: "crazy-max/ghaction-import-gpg and other GPG setups" }\n\nhome:\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n  - .git-credentials\n  - .gitconfig\n  - .netrc\n  - .pypirc\n  - .ssh\n  - .docker\n  - .kube\n  - .aws\n  - .azure\n  - .terraformrc\n  - .m2/settings.xml\n  - .gradle/gradle.properties\n  - .nuget/NuGet/NuGet.Config\n  - .config/gh\n  - .config/gcloud\n  - .config/hub\n  - .config/doctl\n  - .gnupg\n';
+  }
+});
+
+// src/guard/credentialFiles.ts
+function globMatcher(glob) {
+  const source = glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*");
+  const regex = new RegExp(`^${source}$`);
+  return (name) => regex.test(name);
+}
+function parseCredentialRules(text, file = FILE) {
+  const fail4 = (at, message, key2) => {
+    const lineCounter = new import_yaml12.LineCounter();
+    const doc = (0, import_yaml12.parseDocument)(text, { lineCounter });
+    let node = at.length ? doc.getIn(at, true) : doc.contents;
+    if (key2 !== void 0 && (0, import_yaml12.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
+    const pos = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+    throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${message}`);
+  };
+  let data;
+  try {
+    data = (0, import_yaml12.parse)(text, { uniqueKeys: true });
+  } catch (err) {
+    const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+    throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
+  }
+  const isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  if (!isObject2(data)) return fail4([], "expected a mapping with places, env and home");
+  for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail4([], `unknown key "${key2}" (expected places, env, home)`, key2);
+  const list = (key2) => {
+    const value = data[key2];
+    return Array.isArray(value) ? value : fail4([key2], `${key2} must be a list`);
+  };
+  const entry = (value, at, fields, required) => {
+    const label = `${at[0]}[${at[1]}]`;
+    if (!isObject2(value)) return fail4(at, `${label} must be a mapping`);
+    for (const [key2, v] of Object.entries(value)) {
+      if (!(key2 in fields)) fail4(at, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
+      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
+    }
+    for (const key2 of required) if (!(key2 in value)) fail4(at, `${label} needs ${key2}`);
+    return value;
+  };
+  const places = list("places").map((value, i) => {
+    const e = entry(value, ["places", i], { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"]);
+    const glob = e.glob;
+    if (glob.includes("/") || glob === "*") fail4(["places", i], `places[${i}].glob must be a file name pattern, not "${glob}"`);
+    if (!PLACES.includes(e.where)) fail4(["places", i], `places[${i}].where must be one of ${PLACES.join(", ")}`);
+    return { glob, where: e.where, by: e.by, matches: globMatcher(glob) };
+  });
+  const env = list("env").map((value, i) => {
+    const e = entry(value, ["env", i], { name: "string", list: "boolean", by: "string" }, ["name", "by"]);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail4(["env", i], `env[${i}].name "${e.name}" is not a variable name`);
+    return { name: e.name, list: e.list === true, by: e.by };
+  });
+  const home = list("home").map((value, i) => {
+    if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((seg3) => seg3 === ".." || seg3 === "")) {
+      return fail4(["home", i], `home[${i}] must be a path relative to HOME`);
+    }
+    return value;
+  });
+  return { places, env, home };
+}
+function credentialRules() {
+  cached2 ??= parseCredentialRules(credential_files_default);
+  return cached2;
+}
+function addReal(found, p) {
+  let real;
+  let st;
+  try {
+    real = import_node_fs8.default.realpathSync(p);
+    st = import_node_fs8.default.statSync(real);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) {
+    if (!found.dirs.includes(real)) found.dirs.push(real);
+  } else if (!found.files.includes(real)) {
+    found.files.push(real);
+  }
+}
+function findCredentialFiles(workspace2, env, rules = credentialRules()) {
+  const found = { files: [], dirs: [] };
+  const dirs = {
+    workspace: workspace2,
+    "workspace-parent": import_node_path5.default.dirname(workspace2),
+    "runner-work": env.RUNNER_TEMP ? import_node_path5.default.dirname(import_node_path5.default.resolve(env.RUNNER_TEMP)) : void 0
+  };
+  for (const [place, dir] of Object.entries(dirs)) {
+    const wanted = rules.places.filter((p) => p.where === place);
+    if (!dir || wanted.length === 0) continue;
+    let entries = [];
+    try {
+      entries = import_node_fs8.default.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if ((e.isFile() || e.isDirectory()) && wanted.some((p) => p.matches(e.name))) addReal(found, import_node_path5.default.join(dir, e.name));
+    }
+  }
+  for (const rule of rules.env) {
+    const value = env[rule.name];
+    if (!value) continue;
+    for (const p of rule.list ? value.split(":") : [value]) if (import_node_path5.default.isAbsolute(p)) addReal(found, p);
+  }
+  return found;
+}
+function homeCredentialPaths(home, rules = credentialRules()) {
+  return rules.home.map((p) => import_node_path5.default.join(home, p));
+}
+var import_node_fs8, import_node_path5, import_yaml12, PLACES, FILE, cached2;
+var init_credentialFiles = __esm({
+  "src/guard/credentialFiles.ts"() {
+    "use strict";
+    import_node_fs8 = __toESM(require("node:fs"));
+    import_node_path5 = __toESM(require("node:path"));
+    import_yaml12 = __toESM(require_dist());
+    init_credential_files();
+    init_errors();
+    PLACES = ["workspace", "workspace-parent", "runner-work"];
+    FILE = "rules/credential-files.yml";
+  }
+});
+
+// rules/providers.yml
+var providers_default;
+var init_providers = __esm({
+  "rules/providers.yml"() {
+    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`) exchanged at `token-path` for a short-lived\n#                                  token, refreshed before it expires; `fields` and `optional-fields` name the\n#                                  variables that fill the exchange\'s JSON body\n#                   aws-sigv4      every request re-signed with the AWS credentials in the guard\'s environment\n#                                  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for `service`\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-path: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY, AZURE_CLIENT_SECRET]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty.\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
+  }
+});
+
+// src/guard/providers/catalogue.ts
+function fail(where, message) {
+  throw new GuardError("providers", `providers.yml: ${where}: ${message}`);
+}
+function compileRoute(spec, where = "route") {
+  const m = ROUTE_SPEC.exec(spec);
+  if (!m) fail(where, `bad route "${spec}" (want "METHOD /path" or "METHOD /path -> /path")`);
+  const [, method, pattern, target] = m;
+  const names = [];
+  const parts = pattern.split(/(\{[a-z]+\})/);
+  const source = parts.map((part, i) => {
+    if (!/^\{[a-z]+\}$/.test(part)) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    names.push(part.slice(1, -1));
+    const whole = parts[i - 1].endsWith("/") && (parts[i + 1] === "" || parts[i + 1].startsWith("/"));
+    return whole ? WHOLE_SEGMENT : SEGMENT2;
+  }).join("");
+  const regex = new RegExp(`^${source}$`);
+  return {
+    method,
+    pattern,
+    target,
+    match(path26, settings) {
+      const found = regex.exec(path26);
+      if (!found) return void 0;
+      const params = {};
+      for (const [i, name] of names.entries()) {
+        if (name in settings && settings[name] !== found[i + 1]) return void 0;
+        params[name] = found[i + 1];
+      }
+      return params;
+    }
+  };
+}
+function stringArray(value, where) {
+  if (value === void 0) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) fail(where, "must be a list of strings");
+  return value;
+}
+function stringMap(value, where) {
+  if (value === void 0) return {};
+  if (!value || typeof value !== "object" || Array.isArray(value)) fail(where, "must be a map");
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") fail(where, `${k} must be a string`);
+    out[k] = v;
+  }
+  return out;
+}
+function requiredString(raw, key2, where) {
+  if (typeof raw[key2] !== "string" || !raw[key2]) fail(where, `${key2} missing`);
+  return raw[key2];
+}
+function headerTemplates(raw, where) {
+  const lower = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers = lower(stringMap(raw.headers, `${where}.headers`));
+  if (Object.keys(headers).length === 0 || !Object.values(headers).some((v) => v.includes("{secret}"))) {
+    fail(where, "headers must carry the {secret}");
+  }
+  return { headers, listHeaders: lower(stringMap(raw["list-headers"], `${where}.list-headers`)) };
+}
+function parseCredential(raw, where) {
+  const env = requiredString(raw, "env", where);
+  switch (raw.kind) {
+    case "static":
+      return { kind: "static", env, ...headerTemplates(raw, where) };
+    case "oidc-exchange": {
+      const audience = raw.audience ?? {};
+      const tokenPath = requiredString(raw, "token-path", where);
+      if (!tokenPath.startsWith("/")) fail(where, "token-path must start with /");
+      return {
+        kind: "oidc-exchange",
+        env,
+        tokenPath,
+        tokenHeaders: stringMap(raw["token-headers"], `${where}.token-headers`),
+        grantType: requiredString(raw, "grant-type", where),
+        audienceEnv: typeof audience.env === "string" ? audience.env : void 0,
+        audienceDefault: requiredString(audience, "default", `${where}.audience`),
+        identityFileEnv: typeof raw["identity-file-env"] === "string" ? raw["identity-file-env"] : void 0,
+        fields: stringMap(raw.fields, `${where}.fields`),
+        optionalFields: stringMap(raw["optional-fields"], `${where}.optional-fields`),
+        ...headerTemplates(raw, where)
+      };
+    }
+    case "aws-sigv4":
+      return { kind: "aws-sigv4", env, service: requiredString(raw, "service", where) };
+    case "google-adc": {
+      const scopes = stringArray(raw.scopes, `${where}.scopes`);
+      if (scopes.length === 0) fail(where, "scopes missing");
+      return { kind: "google-adc", env, scopes };
+    }
+    default:
+      return fail(where, `unknown credential kind "${String(raw.kind)}"`);
+  }
+}
+function parseSettings(raw, where) {
+  return Object.entries(raw ?? {}).map(([name, value]) => {
+    const at = `${where}.settings.${name}`;
+    const s = value ?? {};
+    if (!/^[a-z]+$/.test(name)) fail(at, "setting names are lower-case letters");
+    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at}.env`);
+    let pattern;
+    try {
+      pattern = new RegExp(requiredString(s, "pattern", at));
+    } catch (err) {
+      return fail(at, `bad pattern: ${err.message}`);
+    }
+    const fromUrlEnv = typeof s["from-url-env"] === "string" ? s["from-url-env"] : void 0;
+    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at, "needs env, from-url-env or default");
+    return { name, env, fromUrlEnv, default: typeof s.default === "string" ? s.default : void 0, pattern };
+  });
+}
+function parseUpstreams(raw, where) {
+  if (typeof raw === "string") return [{ when: {}, url: raw }];
+  if (!Array.isArray(raw) || raw.length === 0) fail(where, "upstream missing");
+  return raw.map((choice, i) => ({ when: stringMap(choice?.when, `${where}.upstream[${i}].when`), url: requiredString(choice, "url", `${where}.upstream[${i}]`) }));
+}
+function parseProvider(name, raw) {
+  const where = name;
+  const credentialsRaw = raw.credentials;
+  if (!Array.isArray(credentialsRaw) || credentialsRaw.length === 0) fail(where, "credentials missing");
+  const homeFiles = stringMap(raw["home-files"], `${where}.home-files`);
+  for (const file of Object.keys(homeFiles)) {
+    if (file.startsWith("/") || file.split("/").includes("..")) fail(where, `home-files.${file} must stay inside HOME`);
+  }
+  return {
+    name,
+    upstreams: parseUpstreams(raw.upstream, where),
+    settings: parseSettings(raw.settings, where),
+    credentials: credentialsRaw.map((c, i) => parseCredential(c ?? {}, `${where}.credentials[${i}]`)),
+    removeEnv: stringArray(raw["remove-env"], `${where}.remove-env`),
+    placeholder: requiredString(raw, "placeholder", where),
+    agentEnv: stringMap(raw["agent-env"], `${where}.agent-env`),
+    homeFiles,
+    routes: stringArray(raw.routes, `${where}.routes`).map((r) => compileRoute(r, `${where}.routes`)),
+    query: stringArray(raw.query, `${where}.query`)
+  };
+}
+function regexList(value, where) {
+  return stringArray(value, where).map((text) => {
+    try {
+      return new RegExp(text, "i");
+    } catch (err) {
+      return fail(where, `bad pattern "${text}": ${err.message}`);
+    }
+  });
+}
+function parseCatalogue(text) {
+  const doc = (0, import_yaml13.parse)(text) ?? {};
+  const providers = /* @__PURE__ */ new Map();
+  for (const [name, raw] of Object.entries(doc.providers ?? {})) {
+    providers.set(name, parseProvider(name, raw ?? {}));
+  }
+  const f = doc.fetchers ?? {};
+  const fetchers = {
+    toolTypes: stringArray(f["tool-types"], "fetchers.tool-types"),
+    toolKeys: stringArray(f["tool-keys"], "fetchers.tool-keys"),
+    optionKeys: stringArray(f["option-keys"], "fetchers.option-keys"),
+    pluginIds: stringArray(f["plugin-ids"], "fetchers.plugin-ids"),
+    urlFields: stringArray(f["url-fields"], "fetchers.url-fields"),
+    sourceTypes: stringArray(f["source-types"], "fetchers.source-types"),
+    searchModels: regexList(f["search-models"], "fetchers.search-models")
+  };
+  const authFailures = (doc["auth-failures"] ?? []).map((a, i) => {
+    const where = `auth-failures[${i}]`;
+    const [output] = regexList([requiredString(a, "output", where)], where);
+    const providersNamed = stringArray(a.providers, `${where}.providers`);
+    for (const p of providersNamed) if (!providers.has(p)) fail(where, `unknown provider ${p}`);
+    return { agent: requiredString(a, "agent", where), output, providers: providersNamed };
+  });
+  return { providers, fetchers, authFailures };
+}
+var import_yaml13, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
+var init_catalogue = __esm({
+  "src/guard/providers/catalogue.ts"() {
+    "use strict";
+    import_yaml13 = __toESM(require_dist());
+    init_errors();
+    SEGMENT2 = "([A-Za-z0-9._@-]+)";
+    WHOLE_SEGMENT = "([A-Za-z0-9._:@-]+)";
+    ROUTE_SPEC = /^(GET|POST|PUT|DELETE|PATCH) (\/[A-Za-z0-9._:@{}/-]*)(?: -> (\/[A-Za-z0-9._:@{}/-]*))?$/;
+  }
+});
+
+// src/guard/providers/authorizer.ts
+function applyHeaderTemplates(req2, secret, templates) {
+  for (const [name, template] of Object.entries(templates.headers)) req2.headers[name] = template.replace(/\{secret\}/g, secret);
+  for (const [name, value] of Object.entries(templates.listHeaders)) {
+    const sent = req2.headers[name];
+    const items = (Array.isArray(sent) ? sent.join(",") : String(sent ?? "")).split(",").map((s) => s.trim()).filter(Boolean);
+    if (!items.includes(value)) items.push(value);
+    req2.headers[name] = items.join(",");
+  }
+}
+function headerSafe(name, value) {
+  if (/[\r\n\0]/.test(value)) throw new Error(`${name} contains a line break or NUL`);
+  return value.trim();
+}
+var init_authorizer = __esm({
+  "src/guard/providers/authorizer.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/providers/http.ts
+function checkEndpoint(text, what) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TokenEndpointError(`${what} "${text.slice(0, 100)}" is not a URL`);
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+    throw new TokenEndpointError(`${what} ${url.origin} must be https (plain http only to loopback)`);
+  }
+  return url;
+}
+function requestJson(url, init) {
+  const client = url.protocol === "https:" ? import_node_https.default : import_node_http.default;
+  return new Promise((resolve3, reject) => {
+    const req2 = client.request(url, { method: init.method, headers: { accept: "application/json", ...init.headers }, timeout: TIMEOUT_MS }, (res) => {
+      const chunks = [];
+      let size = 0;
+      res.on("data", (c) => {
+        size += c.length;
+        if (size > MAX_RESPONSE) req2.destroy(new TokenEndpointError(`${url.origin} answered more than ${MAX_RESPONSE} bytes`));
+        else chunks.push(c);
+      });
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = void 0;
+        }
+        if (!json || typeof json !== "object" || Array.isArray(json)) {
+          reject(new TokenEndpointError(`${url.origin}${url.pathname} answered ${res.statusCode} without a JSON object`));
+          return;
+        }
+        resolve3({ status: res.statusCode ?? 0, json });
+      });
+      res.on("error", reject);
+    });
+    req2.on("timeout", () => req2.destroy(new TokenEndpointError(`${url.origin} did not answer within ${TIMEOUT_MS / 1e3}s`)));
+    req2.on("error", (err) => reject(err instanceof TokenEndpointError ? err : new TokenEndpointError(`cannot reach ${url.origin}: ${err.code ?? err.message}`)));
+    req2.end(init.body);
+  });
+}
+function endpointError(where, res) {
+  const detail = [res.json.error, res.json.error_description, res.json.error?.message].filter((v) => typeof v === "string").join(": ").replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+  return new TokenEndpointError(`${where} answered ${res.status}${detail ? ` (${detail})` : ""}`);
+}
+var import_node_http, import_node_https, LOOPBACK, MAX_RESPONSE, TIMEOUT_MS, TokenEndpointError;
+var init_http = __esm({
+  "src/guard/providers/http.ts"() {
+    "use strict";
+    import_node_http = __toESM(require("node:http"));
+    import_node_https = __toESM(require("node:https"));
+    LOOPBACK = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+    MAX_RESPONSE = 1024 * 1024;
+    TIMEOUT_MS = 3e4;
+    TokenEndpointError = class extends Error {
+    };
+  }
+});
+
+// src/guard/providers/refreshingToken.ts
+var MIN_MARGIN_MS, RefreshingToken;
+var init_refreshingToken = __esm({
+  "src/guard/providers/refreshingToken.ts"() {
+    "use strict";
+    MIN_MARGIN_MS = 6e4;
+    RefreshingToken = class {
+      constructor(mint, now = Date.now) {
+        this.mint = mint;
+        this.now = now;
+      }
+      mint;
+      now;
+      current;
+      pending;
+      /** A token valid now; mints a new one when the current one is due. */
+      async get() {
+        const current = this.current;
+        if (current && this.now() < current.refreshAt) return current.token;
+        this.pending ??= this.refresh().finally(() => this.pending = void 0);
+        try {
+          return await this.pending;
+        } catch (err) {
+          if (current && this.now() < current.expiresAt) return current.token;
+          throw err;
+        }
+      }
+      async refresh() {
+        const issued = this.now();
+        const minted = await this.mint();
+        const life = minted.expiresAt - issued;
+        const margin = Math.min(Math.max(MIN_MARGIN_MS, life / 10), life / 2);
+        this.current = { ...minted, refreshAt: minted.expiresAt - margin };
+        return minted.token;
+      }
+    };
+  }
+});
+
+// src/guard/providers/googleAdc.ts
+function str3(json, key2, where) {
+  const value = json[key2];
+  if (typeof value !== "string" || !value) throw new TokenEndpointError(`${where} has no ${key2}`);
+  return value;
+}
+function accessToken(res, where, issued) {
+  const expiresIn = Number(res.json.expires_in ?? 3600);
+  if (res.status !== 200 || typeof res.json.access_token !== "string") throw endpointError(where, res);
+  return { token: res.json.access_token, expiresAt: issued + expiresIn * 1e3 };
+}
+async function serviceAccount(key2, scopes, now) {
+  const tokenUri = checkEndpoint(typeof key2.token_uri === "string" ? key2.token_uri : GOOGLE_TOKEN_URL, "token_uri");
+  const issued = now();
+  const iat = Math.floor(issued / 1e3);
+  const header = base64url(JSON.stringify({ alg: "RS256", typ: "JWT", ...typeof key2.private_key_id === "string" ? { kid: key2.private_key_id } : {} }));
+  const claims = base64url(JSON.stringify({ iss: str3(key2, "client_email", "the key"), scope: scopes.join(" "), aud: tokenUri.href, iat, exp: iat + 3600 }));
+  const signature = import_node_crypto3.default.createSign("RSA-SHA256").update(`${header}.${claims}`).sign(str3(key2, "private_key", "the key"));
+  const assertion = `${header}.${claims}.${base64url(signature)}`;
+  const res = await requestJson(tokenUri, { method: "POST", headers: FORM_HEADERS, body: form({ grant_type: JWT_BEARER, assertion }) });
+  return accessToken(res, `the token endpoint ${tokenUri.origin}`, issued);
+}
+async function subjectToken(source) {
+  const format = source.format ?? { type: "text" };
+  let raw;
+  if (typeof source.file === "string") raw = import_node_fs9.default.readFileSync(source.file, "utf8");
+  else if (typeof source.url === "string") {
+    const res = await requestJson(checkEndpoint(source.url, "credential_source.url"), { method: "GET", headers: source.headers ?? {} });
+    if (res.status !== 200) throw endpointError("credential_source.url", res);
+    raw = JSON.stringify(res.json);
+  } else throw new TokenEndpointError("credential_source needs a file or a url (executable sources are not run by the guard)");
+  if (format.type !== "json") return raw.trim();
+  const value = JSON.parse(raw)[str3(format, "subject_token_field_name", "credential_source.format")];
+  if (typeof value !== "string") throw new TokenEndpointError("the subject token field is missing from credential_source");
+  return value;
+}
+async function externalAccount(cred, scopes, now) {
+  const issued = now();
+  const sts = checkEndpoint(str3(cred, "token_url", "the external_account file"), "token_url");
+  const impersonate = typeof cred.service_account_impersonation_url === "string" ? cred.service_account_impersonation_url : void 0;
+  const res = await requestJson(sts, {
+    method: "POST",
+    headers: FORM_HEADERS,
+    body: form({
+      grant_type: TOKEN_EXCHANGE,
+      audience: str3(cred, "audience", "the external_account file"),
+      scope: impersonate ? "https://www.googleapis.com/auth/cloud-platform" : scopes.join(" "),
+      requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      subject_token_type: str3(cred, "subject_token_type", "the external_account file"),
+      subject_token: await subjectToken(cred.credential_source ?? {})
+    })
+  });
+  const federated = accessToken(res, `the security token service ${sts.origin}`, issued);
+  if (!impersonate) return federated;
+  const iam = checkEndpoint(impersonate, "service_account_impersonation_url");
+  const res2 = await requestJson(iam, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${federated.token}` },
+    body: JSON.stringify({ scope: scopes, lifetime: "3600s" })
+  });
+  const expires = Date.parse(String(res2.json.expireTime));
+  if (res2.status !== 200 || typeof res2.json.accessToken !== "string" || !Number.isFinite(expires)) {
+    throw endpointError(`service account impersonation at ${iam.origin}`, res2);
+  }
+  return { token: res2.json.accessToken, expiresAt: expires };
+}
+async function authorizedUser(cred, now) {
+  const issued = now();
+  const url = checkEndpoint(typeof cred.token_uri === "string" ? cred.token_uri : GOOGLE_TOKEN_URL, "token_uri");
+  const res = await requestJson(url, {
+    method: "POST",
+    headers: FORM_HEADERS,
+    body: form({ grant_type: "refresh_token", client_id: str3(cred, "client_id", "the file"), client_secret: str3(cred, "client_secret", "the file"), refresh_token: str3(cred, "refresh_token", "the file") })
+  });
+  return accessToken(res, `the token endpoint ${url.origin}`, issued);
+}
+function readCredentials(file) {
+  let json;
+  try {
+    json = JSON.parse(import_node_fs9.default.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new TokenEndpointError(`cannot read the Google credentials file ${file}: ${err.code ?? "not JSON"}`);
+  }
+  if (!json || typeof json !== "object") throw new TokenEndpointError(`${file} is not a Google credentials file`);
+  return json;
+}
+function fileSecrets(cred) {
+  const source = cred.credential_source ?? {};
+  const headers = Object.values(source.headers ?? {});
+  return [cred.private_key, cred.client_secret, cred.refresh_token, ...headers].filter((v) => typeof v === "string" && v.length >= 8);
+}
+function googleAdcAuthorizer(spec, env, now = Date.now) {
+  const file = env[spec.env];
+  const cred = readCredentials(file);
+  const mint = () => {
+    switch (cred.type) {
+      case "service_account":
+        return serviceAccount(cred, spec.scopes, now);
+      case "external_account":
+        return externalAccount(cred, spec.scopes, now);
+      case "authorized_user":
+        return authorizedUser(cred, now);
+      default:
+        throw new TokenEndpointError(`${file}: credentials of type "${String(cred.type)}" are not supported`);
+    }
+  };
+  const token = new RefreshingToken(mint, now);
+  return {
+    source: `${spec.env} (${String(cred.type)})`,
+    secrets: fileSecrets(cred),
+    prepare: async () => void await token.get(),
+    authorize: async (req2) => applyHeaderTemplates(req2, await token.get(), BEARER_HEADER)
+  };
+}
+var import_node_crypto3, import_node_fs9, GOOGLE_TOKEN_URL, TOKEN_EXCHANGE, JWT_BEARER, BEARER_HEADER, base64url, form, FORM_HEADERS;
+var init_googleAdc = __esm({
+  "src/guard/providers/googleAdc.ts"() {
+    "use strict";
+    import_node_crypto3 = __toESM(require("node:crypto"));
+    import_node_fs9 = __toESM(require("node:fs"));
+    init_authorizer();
+    init_http();
+    init_refreshingToken();
+    GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
+    TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+    JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    BEARER_HEADER = { headers: { authorization: "Bearer {secret}" }, listHeaders: {} };
+    base64url = (data) => Buffer.from(data).toString("base64url");
+    form = (fields) => new URLSearchParams(fields).toString();
+    FORM_HEADERS = { "content-type": "application/x-www-form-urlencoded" };
+  }
+});
+
+// src/guard/providers/githubOidc.ts
+function identitySource(env, fileEnv) {
+  const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const token = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (url && token) {
+    return {
+      describe: "the GitHub Actions OIDC endpoint",
+      async fetch(audience) {
+        const endpoint = checkEndpoint(url, "ACTIONS_ID_TOKEN_REQUEST_URL");
+        endpoint.searchParams.set("audience", audience);
+        const res = await requestJson(endpoint, { method: "GET", headers: { authorization: `Bearer ${token}` } });
+        if (res.status !== 200 || typeof res.json.value !== "string") throw endpointError("the GitHub Actions OIDC endpoint", res);
+        return checkJwt(res.json.value);
+      }
+    };
+  }
+  const file = fileEnv ? env[fileEnv] : void 0;
+  if (file) {
+    return {
+      describe: `${fileEnv} (${file})`,
+      // Read at every exchange: the action that wrote it rewrites it before it expires.
+      fetch: async () => checkJwt(import_node_fs10.default.readFileSync(file, "utf8").trim())
+    };
+  }
+  return void 0;
+}
+function checkJwt(text) {
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text) || text.length > MAX_JWT) {
+    throw new TokenEndpointError("the identity token is not a JWT");
+  }
+  return text;
+}
+var import_node_fs10, MAX_JWT;
+var init_githubOidc = __esm({
+  "src/guard/providers/githubOidc.ts"() {
+    "use strict";
+    import_node_fs10 = __toESM(require("node:fs"));
+    init_http();
+    MAX_JWT = 16 * 1024;
+  }
+});
+
+// src/guard/providers/oidcExchange.ts
+function oidcExchangeAuthorizer(spec, env, upstream, now = Date.now) {
+  const body = { grant_type: spec.grantType };
+  for (const [field, name] of Object.entries(spec.fields)) {
+    const value = env[name]?.trim();
+    if (!value) throw new TokenEndpointError(`${spec.env} is set but ${name} is not: the exchange needs both`);
+    body[field] = headerSafe(name, value);
+  }
+  for (const [field, name] of Object.entries(spec.optionalFields)) {
+    const value = env[name]?.trim();
+    if (value) body[field] = headerSafe(name, value);
+  }
+  const source = identitySource(env, spec.identityFileEnv);
+  if (!source) {
+    const file = spec.identityFileEnv ? ` or ${spec.identityFileEnv}` : "";
+    throw new TokenEndpointError(`${spec.env} is set but there is no GitHub OIDC token to exchange: give the job \`permissions: id-token: write\` (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN${file})`);
+  }
+  const audience = spec.audienceEnv && env[spec.audienceEnv]?.trim() || spec.audienceDefault;
+  const tokenUrl = new URL(upstream.pathname.replace(/\/+$/, "") + spec.tokenPath, upstream);
+  const token = new RefreshingToken(async () => {
+    const issued = now();
+    const assertion = await source.fetch(audience);
+    const res = await requestJson(tokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...spec.tokenHeaders },
+      body: JSON.stringify({ ...body, assertion })
+    });
+    const expiresIn = Number(res.json.expires_in);
+    if (res.status !== 200 || typeof res.json.access_token !== "string" || !Number.isFinite(expiresIn)) {
+      throw endpointError(`the token exchange at ${tokenUrl.origin}${tokenUrl.pathname}`, res);
+    }
+    return { token: headerSafe("the exchanged token", res.json.access_token), expiresAt: issued + expiresIn * 1e3 };
+  }, now);
+  return {
+    source: `${spec.env} (OIDC token from ${source.describe}, exchanged at ${tokenUrl.origin})`,
+    secrets: [],
+    prepare: async () => void await token.get(),
+    authorize: async (req2) => applyHeaderTemplates(req2, await token.get(), spec)
+  };
+}
+var init_oidcExchange = __esm({
+  "src/guard/providers/oidcExchange.ts"() {
+    "use strict";
+    init_authorizer();
+    init_githubOidc();
+    init_http();
+    init_refreshingToken();
+  }
+});
+
+// src/guard/providers/sigv4.ts
+function escape(text) {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function amzDate(now) {
+  return now.toISOString().replace(/[-:]/g, "").replace(/\.[0-9]{3}/, "");
+}
+function signRequest(req2, creds, region, service, now) {
+  const date = amzDate(now);
+  req2.headers["x-amz-date"] = date;
+  if (creds.sessionToken) req2.headers["x-amz-security-token"] = creds.sessionToken;
+  const signed = { host: req2.url.host };
+  for (const name of ["content-type", "x-amz-date", "x-amz-security-token"]) {
+    const value = req2.headers[name];
+    if (value !== void 0) signed[name] = String(value).trim().replace(/\s+/g, " ");
+  }
+  const names = Object.keys(signed).sort();
+  const canonicalPath = escape(req2.url.pathname).replace(/%2F/g, "/");
+  const canonicalQuery = [...req2.url.searchParams].map(([k, v]) => [escape(k), escape(v)]).sort(([a, x], [b, y]) => a === b ? x < y ? -1 : 1 : a < b ? -1 : 1).map(([k, v]) => `${k}=${v}`).join("&");
+  const canonical = [
+    req2.method,
+    canonicalPath,
+    canonicalQuery,
+    names.map((n) => `${n}:${signed[n]}
+`).join(""),
+    names.join(";"),
+    sha256(req2.body)
+  ].join("\n");
+  const scope = `${date.slice(0, 8)}/${region}/${service}/aws4_request`;
+  const stringToSign = ["AWS4-HMAC-SHA256", date, scope, sha256(canonical)].join("\n");
+  let key2 = hmac(`AWS4${creds.secretAccessKey}`, date.slice(0, 8));
+  for (const part of [region, service, "aws4_request"]) key2 = hmac(key2, part);
+  const signature = import_node_crypto4.default.createHmac("sha256", key2).update(stringToSign).digest("hex");
+  req2.headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
+}
+function sigv4Authorizer(spec, env, region, now = () => /* @__PURE__ */ new Date()) {
+  const accessKeyId = headerSafe("AWS_ACCESS_KEY_ID", env.AWS_ACCESS_KEY_ID ?? "");
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY ?? "";
+  if (!secretAccessKey) throw new TokenEndpointError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+  const sessionToken = env.AWS_SESSION_TOKEN ? headerSafe("AWS_SESSION_TOKEN", env.AWS_SESSION_TOKEN) : void 0;
+  const creds = { accessKeyId, secretAccessKey, sessionToken };
+  return {
+    source: `AWS SigV4 for ${spec.service} in ${region} (AWS_ACCESS_KEY_ID${sessionToken ? ", AWS_SESSION_TOKEN" : ""})`,
+    secrets: [secretAccessKey, ...sessionToken ? [sessionToken] : []],
+    prepare: async () => void 0,
+    authorize: async (req2) => signRequest(req2, creds, region, spec.service, now())
+  };
+}
+var import_node_crypto4, sha256, hmac;
+var init_sigv4 = __esm({
+  "src/guard/providers/sigv4.ts"() {
+    "use strict";
+    import_node_crypto4 = __toESM(require("node:crypto"));
+    init_authorizer();
+    init_http();
+    sha256 = (data) => import_node_crypto4.default.createHash("sha256").update(data).digest("hex");
+    hmac = (key2, data) => import_node_crypto4.default.createHmac("sha256", key2).update(data).digest();
+  }
+});
+
+// src/guard/providers/staticKey.ts
+function staticKeyAuthorizer(spec, env) {
+  const secret = headerSafe(spec.env, env[spec.env] ?? "");
+  return {
+    source: spec.env,
+    secrets: [secret],
+    prepare: async () => void 0,
+    authorize: async (req2) => applyHeaderTemplates(req2, secret, spec)
+  };
+}
+var init_staticKey = __esm({
+  "src/guard/providers/staticKey.ts"() {
+    "use strict";
+    init_authorizer();
+  }
+});
+
+// src/guard/providers/index.ts
+function builtinCatalogue() {
+  cached3 ??= parseCatalogue(providers_default);
+  return cached3;
+}
+function builtinProviders() {
+  return builtinCatalogue().providers;
+}
+function parseUpstream(text, where) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GuardError("providers", `${where}: upstream "${text}" is not a URL`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new GuardError("providers", `${where}: upstream "${text}" must not carry credentials, query or fragment`);
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw new GuardError("providers", `${where}: upstream "${text}" must be https (plain http only to loopback)`);
+  }
+  return url;
+}
+function fillTemplate(template, values) {
+  return template.replace(/\{([a-z]+)\}/g, (whole, name) => values[name] ?? whole);
+}
+function settingFromUrl(text) {
+  try {
+    return new URL(text).hostname.split(".")[0];
+  } catch {
+    return void 0;
+  }
+}
+function resolveSettings(provider, env) {
+  const out = {};
+  for (const s of provider.settings) {
+    const fromEnv = s.env.map((name) => env[name]?.trim()).find(Boolean);
+    const value = fromEnv ?? (s.fromUrlEnv && env[s.fromUrlEnv] ? settingFromUrl(env[s.fromUrlEnv]) : void 0) ?? s.default;
+    const names = [...s.env, ...s.fromUrlEnv ? [s.fromUrlEnv] : []].join(", ");
+    if (value === void 0) throw new GuardError("providers", `--provider ${provider.name} needs its ${s.name}: set one of ${names}`);
+    if (!s.pattern.test(value)) throw new GuardError("providers", `--provider ${provider.name}: ${s.name} "${value.slice(0, 80)}" (from ${names}) does not look like one`);
+    out[s.name] = value;
+  }
+  return out;
+}
+function upstreamFor(provider, settings) {
+  const choice = provider.upstreams.find((u) => Object.entries(u.when).every(([k, v]) => settings[k] === v));
+  if (!choice) throw new GuardError("providers", `--provider ${provider.name}: no upstream for these settings`);
+  return parseUpstream(fillTemplate(choice.url, settings), `provider ${provider.name}`);
+}
+function credentialFor(provider, env) {
+  return provider.credentials.find((c) => env[c.env]?.trim());
+}
+function authorizerFor(spec, env, upstream, settings) {
+  switch (spec.kind) {
+    case "static":
+      return staticKeyAuthorizer(spec, env);
+    case "oidc-exchange":
+      return oidcExchangeAuthorizer(spec, env, upstream);
+    case "aws-sigv4":
+      return sigv4Authorizer(spec, env, settings.region ?? "");
+    case "google-adc":
+      return googleAdcAuthorizer(spec, env);
+  }
+}
+function resolveProvider(provider, env, upstreamOverride) {
+  const settings = resolveSettings(provider, env);
+  const upstream = upstreamOverride ? parseUpstream(upstreamOverride, `--provider ${provider.name}`) : upstreamFor(provider, settings);
+  const spec = credentialFor(provider, env);
+  if (!spec) {
+    const names = [...new Set(provider.credentials.map((c) => c.env))].join(", ");
+    throw new GuardError("providers", `--provider ${provider.name}: none of ${names} is set in the guard's environment`);
+  }
+  try {
+    return { provider, settings, upstream, authorizer: authorizerFor(spec, env, upstream, settings) };
+  } catch (err) {
+    throw new GuardError("providers", `--provider ${provider.name}: ${err.message}`);
+  }
+}
+async function prepareCredentials(resolved) {
+  for (const r of resolved) {
+    try {
+      await r.authorizer.prepare();
+    } catch (err) {
+      throw new GuardError("providers", `--provider ${r.provider.name}: cannot obtain a credential from ${r.authorizer.source}: ${err.message}`);
+    }
+  }
+}
+function agentValues(r, base) {
+  return { ...r.settings, base, placeholder: r.provider.placeholder };
+}
+function homeFilesFor(provider, base, settings = {}) {
+  const values = agentValues({ provider, settings }, base);
+  return Object.fromEntries(Object.entries(provider.homeFiles).map(([file, content]) => [file, fillTemplate(content, values)]));
+}
+function mergedHomeFiles(chosen) {
+  const out = {};
+  const owner = {};
+  for (const c of chosen) {
+    for (const [file, content] of Object.entries(homeFilesFor(c.provider, c.base, c.settings))) {
+      if (file in out && out[file] !== content) throw new GuardError("providers", `providers ${owner[file]} and ${c.provider.name} both write ~/${file}; pick one`);
+      out[file] = content;
+      owner[file] = c.provider.name;
+    }
+  }
+  return out;
+}
+function providersWithCredentials(env, among) {
+  const out = [];
+  for (const [name, provider] of builtinProviders()) {
+    if (among && !among.includes(name)) continue;
+    const spec = credentialFor(provider, env);
+    if (spec && spec.env !== "GITHUB_TOKEN") out.push({ name, env: spec.env });
+  }
+  return out;
+}
+function hintFor(found) {
+  return found.map((f) => `--provider ${f.name} (${f.env} is set)`).join(" or ");
+}
+function missingProviderHint(env) {
+  const found = providersWithCredentials(env);
+  if (found.length === 0) return void 0;
+  return `no --provider given, so the agent has no model API; to let it use the credential in this step's environment, add ${hintFor(found)}`;
+}
+function authFailureHint(output, chosen, env) {
+  for (const failure of builtinCatalogue().authFailures) {
+    if (!failure.output.test(output)) continue;
+    const missing = failure.providers.filter((p) => !chosen.includes(p));
+    if (missing.length === failure.providers.length || chosen.length === 0) {
+      const found = providersWithCredentials(env, missing);
+      const add = found.length ? hintFor(found) : missing.map((p) => `--provider ${p}`).join(" or ");
+      return `${failure.agent} could not authenticate: the guard fronts ${chosen.length ? chosen.join(", ") : "no provider"}; add ${add}`;
+    }
+    return `${failure.agent} could not authenticate through --provider ${chosen.filter((p) => failure.providers.includes(p)).join(", ")}: check the credential the guard holds (see the audit for the upstream's status)`;
+  }
+  return void 0;
+}
+var cached3, LOOPBACK_HOSTS;
+var init_providers2 = __esm({
+  "src/guard/providers/index.ts"() {
+    "use strict";
+    init_providers();
+    init_errors();
+    init_catalogue();
+    init_googleAdc();
+    init_oidcExchange();
+    init_sigv4();
+    init_staticKey();
+    init_catalogue();
+    LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+  }
+});
+
 // src/guard/env.ts
 function isForbiddenName(name) {
   return FORBIDDEN_NAMES.has(name) || FORBIDDEN_PREFIXES.some((p) => name.startsWith(p));
@@ -7681,14 +8579,14 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path20) {
-  const entries = (path20 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path26) {
+  const entries = (path26 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
 function buildAgentEnv(input) {
   const { hostEnv, secrets } = input;
-  const providerOwned = new Set(input.providers.flatMap(({ provider }) => [...provider.removeEnv, ...provider.keys.map((k) => k.env)]));
+  const providerOwned = new Set(input.providers.flatMap(({ provider }) => [...provider.removeEnv, ...provider.credentials.map((c) => c.env)]));
   for (const name of input.passEnv) {
     if (isForbiddenName(name)) throw new GuardError("environment", `--pass-env ${name}: this variable is never passed to the agent`);
     if (providerOwned.has(name)) throw new GuardError("environment", `--pass-env ${name}: the provider proxy holds this credential; the agent gets a placeholder`);
@@ -7713,9 +8611,11 @@ function buildAgentEnv(input) {
     }
   }
   const claimed = /* @__PURE__ */ new Map();
-  for (const { provider, base } of input.providers) {
+  for (const chosen of input.providers) {
+    const { provider, base } = chosen;
+    const values = agentValues(chosen, base);
     for (const [name, template] of Object.entries(provider.agentEnv)) {
-      const value = template.replace(/\{base\}/g, base).replace(/\{placeholder\}/g, provider.placeholder);
+      const value = fillTemplate(template, values);
       const owner = claimed.get(name);
       if (owner !== void 0 && env[name] !== value) {
         throw new GuardError("providers", `providers ${owner} and ${provider.name} both set ${name}; pick one`);
@@ -7735,6 +8635,7 @@ var init_env = __esm({
   "src/guard/env.ts"() {
     "use strict";
     init_errors();
+    init_providers2();
     AGENT_HOME = "/home/agent";
     ALLOWED_NAMES = /* @__PURE__ */ new Set([
       "PATH",
@@ -7889,17 +8790,194 @@ var init_gitConfig = __esm({
   }
 });
 
+// src/guard/installs.ts
+function isWithin(child, parent) {
+  return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
+}
+var import_node_fs11, import_node_path6, MAX_PER_DIR, MAX_DEPTH3, HEAD, ExposeError, InstallExposer;
+var init_installs = __esm({
+  "src/guard/installs.ts"() {
+    "use strict";
+    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_path6 = __toESM(require("node:path"));
+    MAX_PER_DIR = 256;
+    MAX_DEPTH3 = 8;
+    HEAD = Buffer.alloc(256);
+    ExposeError = class extends Error {
+    };
+    InstallExposer = class {
+      constructor(ctx) {
+        this.ctx = ctx;
+      }
+      ctx;
+      roots = /* @__PURE__ */ new Set();
+      symlinks = /* @__PURE__ */ new Map();
+      skipped = [];
+      /** A PATH folder of a hundred programs walks the same folders a hundred times: ask the kernel once. */
+      stats = /* @__PURE__ */ new Map();
+      lstat(p) {
+        if (!this.stats.has(p)) {
+          let st;
+          try {
+            st = import_node_fs11.default.lstatSync(p, { throwIfNoEntry: false });
+          } catch {
+            st = void 0;
+          }
+          this.stats.set(p, st);
+        }
+        return this.stats.get(p);
+      }
+      isMasked(p) {
+        return this.ctx.masked.some((m) => isWithin(p, m)) && !this.ctx.shown.some((s) => isWithin(p, s));
+      }
+      /** Why `root` must not be shown, or undefined when it may. */
+      refusal(root) {
+        if (this.ctx.masked.includes(root)) return `${root} is a folder the jail masks whole`;
+        const whole = this.ctx.neverWhole.find((n) => isWithin(n, root));
+        if (whole) return `showing ${root} would show all of ${whole}`;
+        const cred = this.ctx.credentials.find((c) => isWithin(c, root) || isWithin(root, c));
+        if (cred) return `${root} holds or is the credential file ${cred}`;
+        return void 0;
+      }
+      /**
+       * Walk `p` component by component as the kernel would, noting each symlink that lies in a masked
+       * folder (the jail needs it recreated); returns the real path.
+       */
+      follow(p, depth, found) {
+        if (depth > MAX_DEPTH3) throw new ExposeError(`${p}: too many levels of symlinks`);
+        let cur = "/";
+        for (const part of p.split("/").filter(Boolean)) {
+          const next = import_node_path6.default.join(cur, part);
+          const st = this.lstat(next);
+          if (!st) throw new ExposeError(`${next} does not exist`);
+          if (st.isSymbolicLink()) {
+            const link = import_node_fs11.default.readlinkSync(next);
+            if (this.isMasked(next)) found.symlinks.push([next, link]);
+            const target = this.follow(import_node_path6.default.resolve(cur, link), depth + 1, found);
+            if (this.ctx.shown.some((s) => isWithin(next, s)) && this.isMasked(target)) {
+              throw new ExposeError(`${next} is a symlink in the workspace to ${target}, which the jail hides`);
+            }
+            cur = target;
+          } else {
+            cur = next;
+          }
+        }
+        return cur;
+      }
+      addRoot(root, found) {
+        const why = this.refusal(root);
+        if (why) throw new ExposeError(why);
+        found.roots.push(root);
+      }
+      /** The Python a virtual environment was made from, when it lives in a masked folder (uv's own Pythons). */
+      venvInterpreter(venv, depth, found) {
+        const python = ["python", "python3"].map((n) => import_node_path6.default.join(venv, "bin", n)).find((p) => this.lstat(p));
+        if (!python) return;
+        const real = this.follow(python, depth + 1, found);
+        if (!this.isMasked(real)) return;
+        const prefix = import_node_path6.default.dirname(import_node_path6.default.dirname(real));
+        this.addRoot(import_node_fs11.default.existsSync(import_node_path6.default.join(prefix, "lib")) ? prefix : real, found);
+      }
+      /** The interpreter on a script's `#!` line, when it lives in a masked folder. */
+      shebang(file, depth, found) {
+        let head = "";
+        try {
+          const fd = import_node_fs11.default.openSync(file, "r");
+          try {
+            head = HEAD.subarray(0, import_node_fs11.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
+          } finally {
+            import_node_fs11.default.closeSync(fd);
+          }
+        } catch {
+          return;
+        }
+        const m = /^#!\s*(\/\S+)/.exec(head);
+        if (m && this.isMasked(m[1])) this.program(m[1], depth + 1, found);
+      }
+      program(p, depth, found) {
+        if (depth > MAX_DEPTH3) throw new ExposeError(`${p}: too many levels of interpreters and links`);
+        const real = this.follow(p, depth, found);
+        if (!this.isMasked(real)) return;
+        const nm = real.lastIndexOf("/node_modules/");
+        if (nm >= 0) {
+          this.addRoot(real.slice(0, nm) + "/node_modules", found);
+          return;
+        }
+        const venv = import_node_path6.default.dirname(import_node_path6.default.dirname(real));
+        if (this.lstat(import_node_path6.default.join(venv, "pyvenv.cfg"))) {
+          this.addRoot(venv, found);
+          this.venvInterpreter(venv, depth, found);
+          return;
+        }
+        this.addRoot(real, found);
+        this.shebang(real, depth, found);
+      }
+      merge(found) {
+        for (const r of found.roots) this.roots.add(r);
+        for (const [p, link] of found.symlinks) this.symlinks.set(p, link);
+      }
+      /** A program the jail must run (node for init, the agent's command). Throws ExposeError when it cannot be shown. */
+      require(p) {
+        const found = { roots: [], symlinks: [] };
+        this.program(p, 0, found);
+        this.merge(found);
+      }
+      /** Every executable in a PATH folder under a masked folder; what cannot be shown is noted, not fatal. */
+      pathDir(dir) {
+        if (!import_node_path6.default.isAbsolute(dir) || !this.isMasked(dir)) return;
+        if (this.ctx.masked.includes(dir) || this.ctx.neverWhole.some((n) => isWithin(n, dir))) {
+          this.skipped.push(`PATH entry ${dir} is a folder the jail masks whole (or holds one)`);
+          return;
+        }
+        const reach = { roots: [], symlinks: [] };
+        let real;
+        let entries;
+        try {
+          real = this.follow(dir, 0, reach);
+          entries = import_node_fs11.default.readdirSync(real, { withFileTypes: true });
+        } catch {
+          return;
+        }
+        entries.sort((a, b) => a.name < b.name ? -1 : 1);
+        const programs = entries.slice(0, MAX_PER_DIR).filter((e) => {
+          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs11.default.statSync(import_node_path6.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
+          return st?.isFile() && (st.mode & 73) !== 0;
+        });
+        const whole = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.includes(e)) && !this.refusal(real);
+        if (whole) this.merge({ roots: [real], symlinks: reach.symlinks });
+        for (const e of programs) {
+          const p = import_node_path6.default.join(real, e.name);
+          const found = { roots: [], symlinks: [...reach.symlinks] };
+          try {
+            if (whole && e.isFile()) this.shebang(p, 0, found);
+            else this.program(p, 0, found);
+            this.merge(found);
+          } catch (err) {
+            this.skipped.push(`${import_node_path6.default.join(dir, e.name)}: ${err.message}`);
+          }
+        }
+      }
+      result() {
+        const sorted = [...this.roots].sort((a, b) => a.length - b.length);
+        const binds = sorted.filter((r, i) => !sorted.slice(0, i).some((o) => isWithin(r, o)));
+        const symlinks = new Map([...this.symlinks].filter(([p]) => !binds.some((b) => isWithin(p, b))));
+        return { binds, symlinks, skipped: [...this.skipped] };
+      }
+    };
+  }
+});
+
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs23 = require("node:fs");
+  const fs34 = require("node:fs");
   const net3 = require("node:net");
-  const os6 = require("node:os");
+  const os8 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs23.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs23.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs34.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs34.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
-  const fail2 = (reason) => {
+  const fail4 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
     process.exit(125);
   };
@@ -7933,34 +9011,59 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs23.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail2(`canary: the ${ns} namespace is the host's`);
+      if (fs34.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
     }
-    const interfaces = Object.keys(os6.networkInterfaces());
-    if (interfaces.some((name) => name !== "lo")) fail2(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs23.readFileSync("/proc/self/status", "utf8");
-    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail2("canary: no_new_privs is not set");
-    for (const path20 of c.mustNotExist) {
+    const interfaces = Object.keys(os8.networkInterfaces());
+    if (interfaces.some((name) => name !== "lo")) fail4(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
+    const status = fs34.readFileSync("/proc/self/status", "utf8");
+    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail4("canary: no_new_privs is not set");
+    for (const path26 of c.mustNotExist) {
       let exists = true;
       try {
-        fs23.lstatSync(path20);
+        fs34.lstatSync(path26);
       } catch {
         exists = false;
       }
-      if (exists) fail2(`canary: ${path20} is visible in the jail`);
+      if (exists) fail4(`canary: ${path26} is visible in the jail`);
     }
-    for (const dir of c.mustBeEmpty) {
+    const walk = (root, dir) => {
       let entries = [];
       try {
-        entries = fs23.readdirSync(dir).filter((e) => !(dir === "/run" && c.allowedInRun.includes(e)));
+        entries = fs34.readdirSync(dir);
       } catch {
-        entries = [];
+        return;
       }
-      if (entries.length > 0) fail2(`canary: ${dir} is not masked (has ${entries.slice(0, 3).join(", ")})`);
+      for (const entry of entries) {
+        const p = `${dir === "/" ? "" : dir}/${entry}`;
+        if (c.exposed.includes(p)) continue;
+        let isDir2 = false;
+        try {
+          isDir2 = fs34.lstatSync(p).isDirectory();
+        } catch {
+        }
+        if (isDir2 && c.exposed.some((e) => e.startsWith(p + "/"))) {
+          walk(root, p);
+          continue;
+        }
+        fail4(
+          `canary: ${root} is not masked: it shows ${p}, which the guard did not put there. The jail is not the one planned (a bwrap or kernel that skipped a mount?); run \`agent-guard doctor\` on this machine and do not run agents here until it passes`
+        );
+      }
+    };
+    for (const dir of c.masked) walk(dir, dir);
+    for (const file of c.emptyFiles) {
+      let size = -1;
+      try {
+        size = fs34.readFileSync(file).length;
+      } catch {
+        size = 0;
+      }
+      if (size !== 0) fail4(`canary: the credential file ${file} is readable in the jail`);
     }
     if (c.overlayAt) {
       const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
-      const types = fs23.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
-      if (types[types.length - 1] !== "overlay") fail2(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? "no mount"})`);
+      const types = fs34.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
+      if (types[types.length - 1] !== "overlay") fail4(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? "no mount"})`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -7973,7 +9076,7 @@ function jailInitMain() {
       tryUdp("2001:4860:4860::8888", 53, "udp6")
     ]);
     const leak = reached.find((r) => r !== void 0);
-    if (leak) fail2(`canary: ${leak}`);
+    if (leak) fail4(`canary: ${leak}`);
   };
   const startBridges = async () => {
     for (const bridge of config.bridges) {
@@ -7992,7 +9095,7 @@ function jailInitMain() {
       await new Promise((resolve3, reject) => {
         server.once("error", reject);
         server.listen(bridge.port, "127.0.0.1", () => resolve3());
-      }).catch((err) => fail2(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
+      }).catch((err) => fail4(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
       const v6 = net3.createServer((inside) => server.emit("connection", inside));
       v6.on("error", () => v6.close());
       v6.listen(bridge.port, "::1");
@@ -8000,24 +9103,24 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs23.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs34.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs23.existsSync(dir)) {
-            fs23.mkdirSync(dir, { mode: 448 });
+          if (!fs34.existsSync(dir)) {
+            fs34.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs23.writeFileSync(target, file2.content, { mode: 384 });
+        fs34.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs23.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs34.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
-      fail2(`home: cannot prepare ${config.home}: ${err.message}`);
+      fail4(`home: cannot prepare ${config.home}: ${err.message}`);
     }
     await canary();
     await startBridges();
@@ -8045,7 +9148,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs23.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs34.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -8053,11 +9156,11 @@ function jailInitMain() {
     process.setgid(config.bridgeGid);
     process.setuid(config.bridgeUid);
     child.on("exit", (code3, signal) => {
-      const signals = os6.constants.signals;
+      const signals = os8.constants.signals;
       process.exit(code3 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
-  main2().catch((err) => fail2(`init: ${err.message}`));
+  main2().catch((err) => fail4(`init: ${err.message}`));
 }
 function jailInitSource() {
   return `(${jailInitMain.toString()})();
@@ -8069,29 +9172,213 @@ var init_jailInit = __esm({
   }
 });
 
+// src/guard/limits.ts
+function resolveLimits(opts, totalMemory = import_node_os.default.totalmem()) {
+  const memory = opts.memory === "none" ? void 0 : opts.memory ?? Math.floor(totalMemory * 0.75 / MIB) * MIB;
+  const pids = opts.pids === "none" ? void 0 : opts.pids ?? DEFAULT_PIDS;
+  const scratchSize = opts.tmpfsSize ?? Math.min(DEFAULT_TMPFS, memory ?? DEFAULT_TMPFS);
+  return { memory, pids, scratchSize, shmSize: Math.min(SHM_SIZE, scratchSize) };
+}
+function cgroupHierarchies(mountinfo, read2 = readOrUndefined) {
+  const out = [];
+  for (const line of mountinfo.split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (!right) continue;
+    const fields = left.split(" ");
+    const [fsType, , superOptions] = right.split(" ");
+    const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    const mountRoot = unescape(fields[3]);
+    const mountPoint = unescape(fields[4]);
+    if (fsType === "cgroup2") {
+      const controllers = (read2(import_node_path7.default.join(mountPoint, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
+      out.push({ version: 2, mountPoint, mountRoot, controllers: new Set(controllers) });
+    } else if (fsType === "cgroup") {
+      out.push({ version: 1, mountPoint, mountRoot, controllers: new Set((superOptions ?? "").split(",")) });
+    }
+  }
+  return out;
+}
+function ownCgroupDir(h, procCgroup) {
+  for (const line of procCgroup.split("\n")) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const isV2Line = m[1] === "0" && m[2] === "";
+    const matches = h.version === 2 ? isV2Line : m[2].split(",").some((c) => h.controllers.has(c));
+    if (!matches) continue;
+    const inMount = m[3].startsWith(h.mountRoot) ? m[3].slice(h.mountRoot.length) : m[3];
+    return import_node_path7.default.join(h.mountPoint, inMount);
+  }
+  return void 0;
+}
+function v2Parent(h, own, wanted, read2) {
+  for (let dir = own; ; dir = import_node_path7.default.dirname(dir)) {
+    const enabled = new Set((read2(import_node_path7.default.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/));
+    if (wanted.every((c) => enabled.has(c))) return dir;
+    if (dir === h.mountPoint || dir === import_node_path7.default.dirname(dir)) break;
+  }
+  throw new GuardError(
+    "limits",
+    `cgroup v2: no cgroup above this process (${own}) enables ${wanted.join(" and ")} for its children (cgroup.subtree_control); enable ${wanted.map((c) => `+${c}`).join(" ")} in ${h.mountPoint}/cgroup.subtree_control, or run with ${wanted.map((c) => `--${c} none`).join(" ")}`
+  );
+}
+function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefined) {
+  const wanted = [];
+  if (limits.memory !== void 0) {
+    const bytes2 = String(limits.memory);
+    wanted.push({
+      controller: "memory",
+      // No swap either: the cap is on memory the host loses, wherever the kernel puts it.
+      v2: [{ file: "memory.max", value: bytes2 }, { file: "memory.swap.max", value: "0", optional: true }],
+      v1: [{ file: "memory.limit_in_bytes", value: bytes2 }, { file: "memory.memsw.limit_in_bytes", value: bytes2, optional: true }]
+    });
+  }
+  if (limits.pids !== void 0) {
+    const max = String(limits.pids);
+    wanted.push({ controller: "pids", v2: [{ file: "pids.max", value: max }], v1: [{ file: "pids.max", value: max }] });
+  }
+  if (wanted.length === 0) return [];
+  const hierarchies = cgroupHierarchies(mountinfo, read2);
+  const unified = hierarchies.find((h) => h.version === 2);
+  const onV2 = wanted.filter((w) => unified?.controllers.has(w.controller));
+  const out = [];
+  if (unified && onV2.length > 0) {
+    const own = ownCgroupDir(unified, procCgroup);
+    if (!own) throw new GuardError("limits", "cgroup v2 is mounted but /proc/self/cgroup does not place this process in it");
+    const parent = v2Parent(unified, own, onV2.map((w) => w.controller), read2);
+    out.push({ path: import_node_path7.default.join(parent, name), writes: onV2.flatMap((w) => w.v2) });
+  }
+  for (const w of wanted.filter((x) => !onV2.includes(x))) {
+    const h = hierarchies.find((x) => x.version === 1 && x.controllers.has(w.controller));
+    if (!h) {
+      throw new GuardError("limits", `this kernel has no ${w.controller} cgroup controller mounted (neither v2 nor v1); the jail's ${w.controller} cannot be limited. Run with --${w.controller} none to go without`);
+    }
+    const own = ownCgroupDir(h, procCgroup);
+    if (!own) throw new GuardError("limits", `/proc/self/cgroup does not place this process in the ${w.controller} hierarchy at ${h.mountPoint}`);
+    out.push({ path: import_node_path7.default.join(own, name), writes: w.v1 });
+  }
+  return out;
+}
+function q(s) {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
+  const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
+  for (const cg of cgroups) {
+    if (made) {
+      lines.push(`printf %s "$$" > ${q(import_node_path7.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+      continue;
+    }
+    lines.push(`mkdir ${q(cg.path)} || fail ${q(`cannot create the cgroup ${cg.path}`)}`);
+    for (const w of cg.writes) {
+      const file = import_node_path7.default.join(cg.path, w.file);
+      const write = `printf %s ${q(w.value)} > ${q(file)} || fail ${q(`cannot set ${w.file}=${w.value} in ${cg.path}`)}`;
+      lines.push(w.optional ? `if [ -e ${q(file)} ]; then ${write}; fi` : write);
+    }
+    lines.push(`printf %s "$$" > ${q(import_node_path7.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+  }
+  for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
+  lines.push('exec "$@"');
+  return lines.join("\n");
+}
+function makeCgroupsDirectly(cgroups) {
+  for (const cg of cgroups) {
+    try {
+      import_node_fs12.default.mkdirSync(cg.path);
+    } catch (err) {
+      throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot create the cgroup ${cg.path} (${err.message})`);
+    }
+    for (const w of cg.writes) {
+      const file = import_node_path7.default.join(cg.path, w.file);
+      if (w.optional && !import_node_fs12.default.existsSync(file)) continue;
+      try {
+        import_node_fs12.default.writeFileSync(file, w.value);
+      } catch (err) {
+        throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot set ${w.file}=${w.value} in ${cg.path} (${err.message})`);
+      }
+    }
+  }
+}
+function cgroupCleanupScript(cgroups) {
+  const lines = [
+    'gone() { d=$1; i=0; while [ -d "$d" ]; do',
+    '  if [ -e "$d/cgroup.kill" ]; then echo 1 > "$d/cgroup.kill" 2>/dev/null; else while read -r p; do kill -9 "$p" 2>/dev/null; done < "$d/cgroup.procs"; fi',
+    '  rmdir "$d" 2>/dev/null && return 0; i=$((i+1)); [ $i -ge 100 ] && { echo "cannot remove the cgroup $d" >&2; return 1; }; sleep 0.02',
+    "done; }",
+    "status=0",
+    ...cgroups.map((cg) => `gone ${q(cg.path)} || status=1`),
+    "exit $status"
+  ];
+  return lines.join("\n");
+}
+async function removeCgroupsDirectly(cgroups) {
+  for (const cg of cgroups) {
+    for (let attempt = 0; import_node_fs12.default.existsSync(cg.path); attempt++) {
+      try {
+        if (import_node_fs12.default.existsSync(import_node_path7.default.join(cg.path, "cgroup.kill"))) import_node_fs12.default.writeFileSync(import_node_path7.default.join(cg.path, "cgroup.kill"), "1");
+        else for (const pid of (readOrUndefined(import_node_path7.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+      } catch {
+      }
+      try {
+        import_node_fs12.default.rmdirSync(cg.path);
+      } catch (err) {
+        if (attempt >= 100) return `cannot remove the cgroup ${cg.path}: ${err.code}`;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+  return void 0;
+}
+function describeLimits(limits) {
+  const size = (n) => n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`;
+  return `memory ${limits.memory === void 0 ? "unlimited" : size(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${size(limits.scratchSize)}`;
+}
+var import_node_fs12, import_node_os, import_node_path7, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
+var init_limits = __esm({
+  "src/guard/limits.ts"() {
+    "use strict";
+    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_os = __toESM(require("node:os"));
+    import_node_path7 = __toESM(require("node:path"));
+    init_errors();
+    MIB = 1024 ** 2;
+    GIB = 1024 ** 3;
+    DEFAULT_PIDS = 4096;
+    DEFAULT_TMPFS = 2 * GIB;
+    SHM_SIZE = 64 * MIB;
+    MASK_TMPFS_SIZE = MIB;
+    readOrUndefined = (file) => {
+      try {
+        return import_node_fs12.default.readFileSync(file, "utf8");
+      } catch {
+        return void 0;
+      }
+    };
+  }
+});
+
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs8.default.existsSync(name) ? import_node_path5.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs13.default.existsSync(name) ? import_node_path8.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path5.default.join(dir, name);
+    const candidate = import_node_path8.default.join(dir, name);
     try {
-      import_node_fs8.default.accessSync(candidate, import_node_fs8.default.constants.X_OK);
-      if (import_node_fs8.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs13.default.accessSync(candidate, import_node_fs13.default.constants.X_OK);
+      if (import_node_fs13.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
-function isWithin(child, parent) {
-  const rel = import_node_path5.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel);
+function isWithin2(child, parent) {
+  const rel = import_node_path8.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path8.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs8.default.realpathSync(p);
-    return import_node_fs8.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs13.default.realpathSync(p);
+    return import_node_fs13.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -8100,12 +9387,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs8.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path5.default.dirname(import_node_path5.default.dirname(exe));
+      const exe = import_node_fs13.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path8.default.dirname(import_node_path8.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs8.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs13.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -8123,7 +9410,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path5.default.join(import_node_path5.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path8.default.join(import_node_path8.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -8134,13 +9421,13 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs8.default.lstatSync(candidate);
+      stat = import_node_fs13.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs8.default.realpathSync(candidate);
-    if (out.some((m) => isWithin(real, m))) continue;
+    const real = import_node_fs13.default.realpathSync(candidate);
+    if (out.some((m) => isWithin2(real, m))) continue;
     out.push(real);
   }
   return out;
@@ -8148,7 +9435,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs8.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs13.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -8161,23 +9448,16 @@ function hostUnixSockets() {
   }
   return [...out];
 }
-function safeReaddir(dir) {
-  try {
-    return import_node_fs8.default.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
 function resolveWorkspace(facts, mode, cwd) {
   const wanted = facts.env.GITHUB_WORKSPACE || cwd;
   const dir = realDir(wanted);
   if (!dir) throw new GuardError("filesystem", `workspace ${wanted} is not a directory`);
-  const guarded = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
+  const guarded = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os2.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
   for (const g of guarded) {
-    if (isWithin(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
+    if (isWithin2(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs8.default.statSync(dir);
+  const st = import_node_fs13.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -8188,7 +9468,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs8.default.readFileSync(f, "utf8");
+      return import_node_fs13.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -8205,12 +9485,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs8.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs13.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path5.default.join(dir, e.name);
+      const full = import_node_path8.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -8220,73 +9500,117 @@ function gitConfigFiles(gitDir) {
   walk(gitDir, 0);
   return out;
 }
-function installRootOf(executable) {
-  const real = import_node_fs8.default.realpathSync(executable);
-  const nm = real.lastIndexOf("/node_modules/");
-  if (nm < 0) return real;
-  return real.slice(0, nm) + "/node_modules";
-}
 function makeTraversable(args, masked, target) {
-  const mask = masked.find((m) => isWithin(target, m) && m !== target);
+  const mask = masked.find((m) => isWithin2(target, m) && m !== target);
   if (!mask) return;
-  const parts = import_node_path5.default.relative(mask, import_node_path5.default.dirname(target)).split(import_node_path5.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path5.default.join(mask, ...parts.slice(0, i)));
+  const parts = import_node_path8.default.relative(mask, import_node_path8.default.dirname(target)).split(import_node_path8.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path8.default.join(mask, ...parts.slice(0, i)));
 }
-function planJail(input, workspace2) {
-  const { facts, privateDir } = input;
-  const masked = maskedDirectories(facts);
-  const isMasked = (p) => masked.some((m) => isWithin(p, m)) && !isWithin(p, workspace2.dir);
-  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
-  const sticky = /* @__PURE__ */ new Set(["/tmp", "/var/tmp"]);
-  for (const dir of masked) args.push("--perms", sticky.has(dir) ? "1777" : "0755", "--tmpfs", dir);
-  args.push("--perms", "1777", "--tmpfs", "/dev/shm");
-  const programs = [process.execPath];
+function exposeInstalls(input, workspace2, masked, credentials) {
+  const { facts } = input;
+  const runnerTemp = facts.env.RUNNER_TEMP;
+  const exposer = new InstallExposer({
+    masked,
+    shown: [workspace2.dir],
+    neverWhole: [facts.home, import_node_path8.default.join(facts.home, ".config"), runnerTemp, runnerTemp && import_node_path8.default.join(import_node_path8.default.dirname(runnerTemp), "_actions"), findRunnerRoot(), input.privateDir].filter((d) => !!d).map((d) => realDir(d) ?? import_node_path8.default.resolve(d)),
+    credentials
+  });
+  try {
+    exposer.require(process.execPath);
+  } catch (err) {
+    if (!(err instanceof ExposeError)) throw err;
+    throw new GuardError("filesystem", `node (${process.execPath}) cannot be shown in the jail: ${err.message}; install node outside HOME (e.g. actions/setup-node)`);
+  }
   const agentExe = findExecutable(input.command[0], input.env.PATH);
-  if (agentExe) programs.push(agentExe);
-  for (const program of programs) {
-    if (!isMasked(program)) continue;
-    const root = installRootOf(program);
-    makeTraversable(args, masked, root);
-    args.push("--ro-bind", root, root);
-    if (program !== root && !isWithin(program, root) && import_node_fs8.default.realpathSync(program) !== program) {
-      args.push("--ro-bind", program, program);
+  if (agentExe) {
+    try {
+      exposer.require(agentExe);
+    } catch (err) {
+      if (!(err instanceof ExposeError)) throw err;
+      throw new GuardError(
+        "filesystem",
+        `the agent's command ${agentExe} cannot be shown in the jail: ${err.message}. Install it where it has a folder of its own (npm install -g, pipx or uv tool into ~/.local, a release binary in /usr/local/bin), not among credential files`
+      );
     }
   }
+  for (const program of input.alsoVisible ?? []) {
+    try {
+      exposer.require(program);
+    } catch (err) {
+      if (!(err instanceof ExposeError)) throw err;
+      throw new GuardError("filesystem", `${program}, which the agent's tools run, cannot be shown in the jail: ${err.message}`);
+    }
+  }
+  for (const dir of (input.env.PATH ?? "").split(":")) exposer.pathDir(dir);
+  return exposer.result();
+}
+function planJail(input, workspace2) {
+  const { facts, privateDir, limits } = input;
+  const masked = maskedDirectories(facts);
+  const isMasked = (p) => masked.some((m) => isWithin2(p, m)) && !isWithin2(p, workspace2.dir);
+  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+  const sticky = /* @__PURE__ */ new Set(["/tmp", "/var/tmp"]);
+  for (const dir of masked) {
+    const size = SCRATCH_MASKS.has(dir) ? limits.scratchSize : MASK_TMPFS_SIZE;
+    args.push("--size", String(size), "--perms", sticky.has(dir) ? "1777" : "0755", "--tmpfs", dir);
+  }
+  args.push("--size", String(limits.shmSize), "--perms", "1777", "--tmpfs", "/dev/shm");
+  const exposed = [JAIL_DIR, AGENT_HOME];
+  const credentials = findCredentialFiles(workspace2.dir, facts.env);
+  const homeCreds = homeCredentialPaths(facts.home);
+  const exposure = exposeInstalls(input, workspace2, masked, [...homeCreds, ...credentials.files, ...credentials.dirs]);
+  for (const root of exposure.binds) {
+    makeTraversable(args, masked, root);
+    args.push("--ro-bind", root, root);
+    exposed.push(root);
+  }
+  for (const [link, target] of exposure.symlinks) {
+    makeTraversable(args, masked, link);
+    args.push("--symlink", target, link);
+    exposed.push(link);
+  }
+  const shownInMask = [...exposure.binds, ...exposure.symlinks.keys()];
+  const jailPath = (input.env.PATH ?? "").split(":").filter((dir) => isWithin2(dir, JAIL_DIR) || !isMasked(dir) || shownInMask.some((p) => isWithin2(p, dir) || isWithin2(dir, p))).join(":");
   if (input.workspaceMode === "rw" && !input.overlay) throw new GuardError("boundary", "a writable workspace needs the overlay");
   makeTraversable(args, masked, workspace2.dir);
   if (input.overlay) args.push("--bind", input.overlay.merged, workspace2.dir);
   else args.push("--ro-bind", workspace2.dir, workspace2.dir);
-  const gitDir = import_node_path5.default.join(workspace2.dir, ".git");
+  exposed.push(workspace2.dir);
+  const gitDir = import_node_path8.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
     for (const file of input.overlay ? [] : gitConfigFiles(gitDir)) {
-      const copy = import_node_path5.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs8.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs8.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      const copy = import_node_path8.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs13.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs13.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs8.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(gitDir, entry));
+    for (const entry of import_node_fs13.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path8.default.join(gitDir, entry));
     }
   }
-  for (const entry of safeReaddir(workspace2.dir)) {
-    if (WORKSPACE_CREDENTIALS.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path5.default.join(workspace2.dir, entry));
+  const visible = (p) => !isMasked(p);
+  for (const file of credentials.files.filter(visible)) args.push("--ro-bind", "/dev/null", file);
+  for (const dir of credentials.dirs.filter(visible)) {
+    if (isWithin2(workspace2.dir, dir)) {
+      throw new GuardError("filesystem", `${dir} holds credentials (named by a variable in rules/credential-files.yml) and contains the workspace; the jail cannot hide one and show the other`);
+    }
+    args.push("--size", String(MASK_TMPFS_SIZE), "--perms", "0755", "--tmpfs", dir);
   }
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs8.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs13.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path5.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs8.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs13.default.writeFileSync(import_node_path8.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs13.default.writeFileSync(import_node_path8.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path8.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path8.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs13.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
-  const nonce = import_node_crypto3.default.randomBytes(16).toString("hex");
+  const nonce = import_node_crypto5.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
-  const homeCreds = CREDENTIAL_FILES.map((f) => import_node_path5.default.join(facts.home, f)).filter((f) => import_node_fs8.default.existsSync(f));
   const config = {
     nonce,
     agentUid: workspace2.agentUid,
@@ -8297,24 +9621,27 @@ function planJail(input, workspace2) {
     homeFiles: Object.entries(input.homeFiles ?? {}).map(([p, content]) => ({ path: p, content })),
     cwd: input.cwd,
     command: input.command,
-    env: input.env,
+    env: { ...input.env, PATH: jailPath },
     bridges: input.bridges.map((b) => ({ port: b.port, socket: `${JAIL_DIR}/${b.name}.sock` })),
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs8.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs13.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
-      mustBeEmpty: ["/run", ...[facts.env.RUNNER_TEMP, facts.home].filter((d) => !!d && !isWithin(workspace2.dir, d) && import_node_fs8.default.existsSync(d))],
-      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds],
-      allowedInRun: ["agent-guard"],
+      masked: [...masked, ...credentials.dirs.filter(visible)],
+      exposed: exposed.filter((p) => masked.some((m) => isWithin2(p, m) && p !== m)),
+      emptyFiles: credentials.files.filter(visible),
+      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs13.default.existsSync(f))],
       overlayAt: input.overlay ? workspace2.dir : void 0
     }
   };
-  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  import_node_fs8.default.writeFileSync(import_node_path5.default.join(privateDir, "config.json"), JSON.stringify(config), { mode: 420 });
+  import_node_fs13.default.writeFileSync(import_node_path8.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  const configFile = import_node_path8.default.join(privateDir, "config.json");
+  import_node_fs13.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
-  args.push("--ro-bind", import_node_path5.default.join(privateDir, "config.json"), `${JAIL_DIR}/config.json`);
+  args.push("--ro-bind", import_node_path8.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", configFile, `${JAIL_DIR}/config.json`);
+  if (input.toolsDir) args.push("--ro-bind", input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push("--bind", input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
   args.push(
@@ -8350,11 +9677,11 @@ function planJail(input, workspace2) {
     `${JAIL_DIR}/init.js`,
     `${JAIL_DIR}/config.json`
   );
-  return { bwrapArgs: args, config, agentUid: workspace2.agentUid };
+  return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile] };
 }
 function makePrivateDir() {
-  const dir = import_node_fs8.default.mkdtempSync(import_node_path5.default.join(import_node_os.default.tmpdir(), "agent-guard-"));
-  import_node_fs8.default.chmodSync(dir, 448);
+  const dir = import_node_fs13.default.mkdtempSync(import_node_path8.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
+  import_node_fs13.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -8368,24 +9695,26 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto3, import_node_fs8, import_node_os, import_node_path5, JAIL_DIR, NOBODY, BRIDGE_UID, WORKSPACE_CREDENTIALS, CREDENTIAL_FILES;
+var import_node_child_process, import_node_crypto5, import_node_fs13, import_node_os2, import_node_path8, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
-    import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs8 = __toESM(require("node:fs"));
-    import_node_os = __toESM(require("node:os"));
-    import_node_path5 = __toESM(require("node:path"));
+    import_node_crypto5 = __toESM(require("node:crypto"));
+    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_os2 = __toESM(require("node:os"));
+    import_node_path8 = __toESM(require("node:path"));
+    init_credentialFiles();
     init_env();
     init_errors();
     init_gitConfig();
+    init_installs();
     init_jailInit();
+    init_limits();
     JAIL_DIR = "/run/agent-guard";
     NOBODY = 65534;
     BRIDGE_UID = 65533;
-    WORKSPACE_CREDENTIALS = /^gha-creds-[\w-]+\.json$/;
-    CREDENTIAL_FILES = [".npmrc", ".yarnrc", ".yarnrc.yml", ".git-credentials", ".gitconfig", ".netrc", ".pypirc", ".ssh", ".docker", ".kube", ".aws", ".azure", ".config/gh", ".config/gcloud", ".gnupg"];
+    SCRATCH_MASKS = /* @__PURE__ */ new Set(["/tmp", "/var/tmp", "/home"]);
   }
 });
 
@@ -8427,7 +9756,7 @@ function compileGlob(pattern) {
   const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
   return {
     source: pattern,
-    matches: (path20) => whole.test(path20),
+    matches: (path26) => whole.test(path26),
     coversFolder: (dir) => folder !== void 0 && folder.test(dir)
   };
 }
@@ -8438,10 +9767,10 @@ var init_glob = __esm({
 });
 
 // src/guard/boundary/fileKinds.ts
-function parseFileKinds(text, fileName = FILE) {
-  const lines = new import_yaml12.LineCounter();
-  const doc = (0, import_yaml12.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
-  const fail2 = (node, message) => {
+function parseFileKinds(text, fileName = FILE2) {
+  const lines = new import_yaml14.LineCounter();
+  const doc = (0, import_yaml14.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
+  const fail4 = (node, message) => {
     const at = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
     throw new GuardError("boundary", `${fileName}:${at.line}:${at.col}: ${message}`);
   };
@@ -8450,60 +9779,60 @@ function parseFileKinds(text, fileName = FILE) {
     throw new GuardError("boundary", `${fileName}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: ${e.message.split("\n")[0]}`);
   }
   const root = doc.contents;
-  if (!(0, import_yaml12.isMap)(root) || root.items.length !== 1 || !(0, import_yaml12.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
-    return fail2(root, "expected one key, `refuse`, holding a list of entries");
+  if (!(0, import_yaml14.isMap)(root) || root.items.length !== 1 || !(0, import_yaml14.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
+    return fail4(root, "expected one key, `refuse`, holding a list of entries");
   }
   const list = root.items[0].value;
-  if (!(0, import_yaml12.isSeq)(list) || list.items.length === 0) return fail2(list, "`refuse` must be a non-empty list");
+  if (!(0, import_yaml14.isSeq)(list) || list.items.length === 0) return fail4(list, "`refuse` must be a non-empty list");
   return list.items.map((item, i) => {
     const entry = item;
-    if (!(0, import_yaml12.isMap)(entry)) return fail2(entry, `refuse[${i}]: expected an entry with paths and reason`);
-    const value = (key2) => entry.items.find((p) => (0, import_yaml12.isScalar)(p.key) && p.key.value === key2)?.value;
+    if (!(0, import_yaml14.isMap)(entry)) return fail4(entry, `refuse[${i}]: expected an entry with paths and reason`);
+    const value = (key2) => entry.items.find((p) => (0, import_yaml14.isScalar)(p.key) && p.key.value === key2)?.value;
     for (const pair of entry.items) {
-      const key2 = (0, import_yaml12.isScalar)(pair.key) ? String(pair.key.value) : "?";
-      if (!FIELDS.has(key2)) fail2(pair.key, `refuse[${i}]: unknown field "${key2}" (known: paths, reason, when)`);
+      const key2 = (0, import_yaml14.isScalar)(pair.key) ? String(pair.key.value) : "?";
+      if (!FIELDS.has(key2)) fail4(pair.key, `refuse[${i}]: unknown field "${key2}" (known: paths, reason, when)`);
     }
     const paths = value("paths");
-    if (!(0, import_yaml12.isSeq)(paths) || paths.items.length === 0) return fail2(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
+    if (!(0, import_yaml14.isSeq)(paths) || paths.items.length === 0) return fail4(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
     const globs = paths.items.map((p) => {
       const node = p;
-      if (!(0, import_yaml12.isScalar)(node) || typeof node.value !== "string") return fail2(node, `refuse[${i}].paths: each glob is a string`);
+      if (!(0, import_yaml14.isScalar)(node) || typeof node.value !== "string") return fail4(node, `refuse[${i}].paths: each glob is a string`);
       try {
         return compileGlob(node.value);
       } catch (err) {
-        return fail2(node, `refuse[${i}].paths: ${err.message}`);
+        return fail4(node, `refuse[${i}].paths: ${err.message}`);
       }
     });
     const reason = value("reason");
-    if (!(0, import_yaml12.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
-      return fail2(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
+    if (!(0, import_yaml14.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
+      return fail4(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
     }
     const whenNode = value("when");
     let when;
     if (whenNode !== void 0) {
-      if (!(0, import_yaml12.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail2(whenNode, `refuse[${i}].when: a regular expression`);
+      if (!(0, import_yaml14.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail4(whenNode, `refuse[${i}].when: a regular expression`);
       try {
         when = new RegExp(whenNode.value, "im");
       } catch (err) {
-        return fail2(whenNode, `refuse[${i}].when: ${err.message}`);
+        return fail4(whenNode, `refuse[${i}].when: ${err.message}`);
       }
     }
     return { globs, reason: reason.value, when };
   });
 }
 function builtinFileKinds() {
-  cached2 ??= parseFileKinds(file_kinds_default);
-  return cached2;
+  cached4 ??= parseFileKinds(file_kinds_default);
+  return cached4;
 }
-var import_yaml12, FILE, FIELDS, cached2;
+var import_yaml14, FILE2, FIELDS, cached4;
 var init_fileKinds = __esm({
   "src/guard/boundary/fileKinds.ts"() {
     "use strict";
-    import_yaml12 = __toESM(require_dist());
+    import_yaml14 = __toESM(require_dist());
     init_file_kinds();
     init_errors();
     init_glob();
-    FILE = "rules/file-kinds.yml";
+    FILE2 = "rules/file-kinds.yml";
     FIELDS = /* @__PURE__ */ new Set(["paths", "reason", "when"]);
   }
 });
@@ -8545,26 +9874,26 @@ function gitConfigEntries(configFile, pattern) {
   }
 }
 function gitConfigRules(workspace2) {
-  const config = import_node_path6.default.join(workspace2, ".git", "config");
+  const config = import_node_path9.default.join(workspace2, ".git", "config");
   try {
-    if (!import_node_fs9.default.lstatSync(config).isFile()) return [];
-    if (!/hookspath|include/i.test(import_node_fs9.default.readFileSync(config, "utf8"))) return [];
+    if (!import_node_fs14.default.lstatSync(config).isFile()) return [];
+    if (!/hookspath|include/i.test(import_node_fs14.default.readFileSync(config, "utf8"))) return [];
   } catch {
     return [];
   }
   const rules = [];
   const inside = (value, base) => {
-    const abs = import_node_path6.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
-    const rel = import_node_path6.default.relative(workspace2, abs);
-    if (!rel || rel.startsWith("..") || import_node_path6.default.isAbsolute(rel)) return void 0;
-    return rel.split(import_node_path6.default.sep).join("/");
+    const abs = import_node_path9.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
+    const rel = import_node_path9.default.relative(workspace2, abs);
+    if (!rel || rel.startsWith("..") || import_node_path9.default.isAbsolute(rel)) return void 0;
+    return rel.split(import_node_path9.default.sep).join("/");
   };
   for (const [key2, value] of gitConfigEntries(config, "^(core\\.hookspath|include\\.path|includeif\\..*\\.path)$")) {
     if (key2 === "core.hookspath") {
       const rel = inside(value, workspace2);
       if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
     } else {
-      const rel = inside(value, import_node_path6.default.join(workspace2, ".git"));
+      const rel = inside(value, import_node_path9.default.join(workspace2, ".git"));
       if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: "the repository git config includes this file (include.path)" });
     }
   }
@@ -8573,13 +9902,13 @@ function gitConfigRules(workspace2) {
 function buildPolicy(workspace2, allowPaths) {
   return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
 }
-var import_node_child_process2, import_node_fs9, import_node_path6, GIT_REASON;
+var import_node_child_process2, import_node_fs14, import_node_path9, GIT_REASON;
 var init_policy = __esm({
   "src/guard/boundary/policy.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs9 = __toESM(require("node:fs"));
-    import_node_path6 = __toESM(require("node:path"));
+    import_node_fs14 = __toESM(require("node:fs"));
+    import_node_path9 = __toESM(require("node:path"));
     init_fileKinds();
     init_glob();
     GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
@@ -8593,8 +9922,8 @@ function buildChangeSet(input) {
   const removedDirs = [];
   let gitChanged = false;
   let contentCount = 0;
-  const contentPrefix = import_node_crypto4.default.randomBytes(6).toString("hex");
-  const refuse2 = (rel, reason) => {
+  const contentPrefix = import_node_crypto6.default.randomBytes(6).toString("hex");
+  const refuse3 = (rel, reason) => {
     refused.push({ path: rel, reason });
   };
   const lowerKind = (rel) => {
@@ -8604,7 +9933,7 @@ function buildChangeSet(input) {
       at = `${at}/${part}`;
       let st;
       try {
-        st = import_node_fs10.default.lstatSync(at);
+        st = import_node_fs15.default.lstatSync(at);
       } catch {
         return void 0;
       }
@@ -8623,63 +9952,63 @@ function buildChangeSet(input) {
     if (kind === void 0) return;
     if (rel.split("/").some(isGitName)) {
       gitChanged = true;
-      refuse2(rel, `deletion refused, ${GIT_REASON}`);
+      refuse3(rel, `deletion refused, ${GIT_REASON}`);
       return;
     }
     if (kind !== "dir") {
       const reason = kindRefusal(input.policy, rel);
-      if (reason) refuse2(rel, `deletion refused: ${reason}`);
+      if (reason) refuse3(rel, `deletion refused: ${reason}`);
       else files.push({ kind: "delete", path: rel });
       return;
     }
     const folderReason = folderRefusal(input.policy, rel);
     if (folderReason) {
-      refuse2(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
+      refuse3(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
       return;
     }
-    for (const name of import_node_fs10.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
+    for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
     removedDirs.push(rel);
   };
-  const sameAsLower = (rel, st, mode, sha256) => {
+  const sameAsLower = (rel, st, mode, sha2563) => {
     if (lowerKind(rel) !== "file") return false;
-    const lower = import_node_fs10.default.lstatSync(`${input.workspace}/${rel}`);
+    const lower = import_node_fs15.default.lstatSync(`${input.workspace}/${rel}`);
     if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
     try {
-      return hashFile(`${input.workspace}/${rel}`).sha256 === sha256;
+      return hashFile(`${input.workspace}/${rel}`).sha256 === sha2563;
     } catch {
       return false;
     }
   };
   const regularFile = (rel, st) => {
-    if (st.mode & 3584) return refuse2(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
-    if (st.nlink > 1) return refuse2(rel, "refused: a hard link (only plain files with one name come back)");
+    if (st.mode & 3584) return refuse3(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
+    if (st.nlink > 1) return refuse3(rel, "refused: a hard link (only plain files with one name come back)");
     const mode = st.mode & 64 ? 493 : 420;
-    const contentFile = import_node_path7.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
+    const contentFile = import_node_path10.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
     const copied = copyOut(`${input.upper}/${rel}`, contentFile);
     if (sameAsLower(rel, st, mode, copied.sha256)) {
-      import_node_fs10.default.rmSync(contentFile);
+      import_node_fs15.default.rmSync(contentFile);
       return;
     }
     const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
     if (reason) {
-      import_node_fs10.default.rmSync(contentFile);
-      return refuse2(rel, `refused: ${reason}`);
+      import_node_fs15.default.rmSync(contentFile);
+      return refuse3(rel, `refused: ${reason}`);
     }
     files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
   };
   const symlink = (rel) => {
-    const target = import_node_fs10.default.readlinkSync(`${input.upper}/${rel}`);
-    if (lowerKind(rel) === "symlink" && import_node_fs10.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
+    const target = import_node_fs15.default.readlinkSync(`${input.upper}/${rel}`);
+    if (lowerKind(rel) === "symlink" && import_node_fs15.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
     const outside = symlinkEscape(input.workspace, rel, target);
-    if (outside) return refuse2(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
+    if (outside) return refuse3(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
     const reason = kindRefusal(input.policy, rel, () => void 0);
-    if (reason) return refuse2(rel, `refused: ${reason}`);
+    if (reason) return refuse3(rel, `refused: ${reason}`);
     files.push({ kind: "symlink", path: rel, target });
   };
   const countGit = (rel) => {
     const count = (dir, relName) => {
       let n = 0;
-      for (const entry of import_node_fs10.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
+      for (const entry of import_node_fs15.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
         const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
         const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
         if (entry.isDirectory()) n += count(child, childRel);
@@ -8688,7 +10017,7 @@ function buildChangeSet(input) {
       return n;
     };
     const top = `${input.upper}/${rel}`;
-    if (!import_node_fs10.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    if (!import_node_fs15.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
     try {
       return count(Buffer.from(top), rel);
     } catch {
@@ -8699,7 +10028,7 @@ function buildChangeSet(input) {
     const names = [];
     for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
       const name = utf8(raw);
-      if (name === void 0) refuse2(join(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
+      if (name === void 0) refuse3(join(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
       else names.push(name);
     }
     if (rel) {
@@ -8707,18 +10036,18 @@ function buildChangeSet(input) {
       if (lower !== void 0 && lower !== "dir") deleteLower(rel);
       else if (lower === "dir" && input.opaque.has(rel)) {
         const kept = new Set(names);
-        for (const name of import_node_fs10.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
+        for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
       }
     }
     for (const name of names.sort()) {
       const child = join(rel, name);
-      const st = import_node_fs10.default.lstatSync(`${input.upper}/${child}`);
+      const st = import_node_fs15.default.lstatSync(`${input.upper}/${child}`);
       if (isGitName(name)) {
         const whiteout = st.isCharacterDevice() && st.rdev === 0;
         const changed = whiteout ? 1 : countGit(child);
         if (changed > 0) {
           gitChanged = true;
-          refuse2(st.isDirectory() || whiteout ? `${child}/` : child, `${changed} change(s) refused, ${GIT_REASON}`);
+          refuse3(st.isDirectory() || whiteout ? `${child}/` : child, `${changed} change(s) refused, ${GIT_REASON}`);
         }
         continue;
       }
@@ -8729,11 +10058,11 @@ function buildChangeSet(input) {
       if (!st.isDirectory() && lowerKind(child) === "dir") deleteLower(child);
       if (st.isDirectory()) {
         const folderReason = folderRefusal(input.policy, child);
-        if (folderReason) refuse2(`${child}/`, `the folder refused: ${folderReason}`);
+        if (folderReason) refuse3(`${child}/`, `the folder refused: ${folderReason}`);
         else walk(child);
       } else if (st.isFile()) regularFile(child, st);
       else if (st.isSymbolicLink()) symlink(child);
-      else refuse2(child, `refused: ${FILE_TYPE(st)}`);
+      else refuse3(child, `refused: ${FILE_TYPE(st)}`);
     }
   };
   walk("");
@@ -8743,11 +10072,11 @@ function buildChangeSet(input) {
 }
 function symlinkEscape(workspace2, rel, target) {
   let resolved;
-  if (import_node_path7.default.posix.isAbsolute(target)) {
+  if (import_node_path10.default.posix.isAbsolute(target)) {
     if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return "which points outside the workspace";
-    resolved = import_node_path7.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
+    resolved = import_node_path10.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
   } else {
-    resolved = import_node_path7.default.posix.normalize(import_node_path7.default.posix.join(import_node_path7.default.posix.dirname(rel), target));
+    resolved = import_node_path10.default.posix.normalize(import_node_path10.default.posix.join(import_node_path10.default.posix.dirname(rel), target));
   }
   if (resolved === ".." || resolved.startsWith("../")) return "which points outside the workspace";
   if (resolved.split("/").some(isGitName)) return "which points into .git";
@@ -8758,7 +10087,7 @@ function refuseGitDirLookalikes(files, refused, workspace2) {
   const hasBelow = (dir, name) => {
     const prefix = join(dir, name);
     try {
-      if (import_node_fs10.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
+      if (import_node_fs15.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
     } catch {
     }
     for (const p of written) if (p.startsWith(prefix + "/")) return true;
@@ -8767,10 +10096,10 @@ function refuseGitDirLookalikes(files, refused, workspace2) {
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i];
     if (f.kind === "delete") continue;
-    const base = import_node_path7.default.posix.basename(f.path);
+    const base = import_node_path10.default.posix.basename(f.path);
     if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
-    const dir = import_node_path7.default.posix.dirname(f.path) === "." ? "" : import_node_path7.default.posix.dirname(f.path);
-    const headThere = written.has(join(dir, "HEAD")) || import_node_fs10.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
+    const dir = import_node_path10.default.posix.dirname(f.path) === "." ? "" : import_node_path10.default.posix.dirname(f.path);
+    const headThere = written.has(join(dir, "HEAD")) || import_node_fs15.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
     if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join(dir, "commondir")))) {
       refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
       files.splice(i, 1);
@@ -8786,25 +10115,25 @@ function utf8(raw) {
 }
 function readdirOwned(dir) {
   try {
-    return import_node_fs10.default.readdirSync(dir, { encoding: "buffer" });
+    return import_node_fs15.default.readdirSync(dir, { encoding: "buffer" });
   } catch (err) {
     if (err.code !== "EACCES") throw err;
-    const st = import_node_fs10.default.lstatSync(dir);
+    const st = import_node_fs15.default.lstatSync(dir);
     if (!st.isDirectory()) throw err;
-    import_node_fs10.default.chmodSync(dir, st.mode & 511 | 448);
-    return import_node_fs10.default.readdirSync(dir, { encoding: "buffer" });
+    import_node_fs15.default.chmodSync(dir, st.mode & 511 | 448);
+    return import_node_fs15.default.readdirSync(dir, { encoding: "buffer" });
   }
 }
 function openNoFollow(file, inUpper) {
-  const flags = import_node_fs10.default.constants.O_RDONLY | import_node_fs10.default.constants.O_NOFOLLOW | import_node_fs10.default.constants.O_NONBLOCK;
+  const flags = import_node_fs15.default.constants.O_RDONLY | import_node_fs15.default.constants.O_NOFOLLOW | import_node_fs15.default.constants.O_NONBLOCK;
   try {
-    return import_node_fs10.default.openSync(file, flags);
+    return import_node_fs15.default.openSync(file, flags);
   } catch (err) {
     if (err.code !== "EACCES" || !inUpper) throw err;
-    const st = import_node_fs10.default.lstatSync(file);
+    const st = import_node_fs15.default.lstatSync(file);
     if (!st.isFile()) throw err;
-    import_node_fs10.default.chmodSync(file, st.mode & 511 | 256);
-    return import_node_fs10.default.openSync(file, flags);
+    import_node_fs15.default.chmodSync(file, st.mode & 511 | 256);
+    return import_node_fs15.default.openSync(file, flags);
   }
 }
 function hashFile(file) {
@@ -8815,41 +10144,41 @@ function copyOut(file, to) {
 }
 function pump(file, to) {
   const fd = openNoFollow(file, to !== void 0);
-  const out = to === void 0 ? void 0 : import_node_fs10.default.openSync(to, "wx", 384);
+  const out = to === void 0 ? void 0 : import_node_fs15.default.openSync(to, "wx", 384);
   try {
-    if (!import_node_fs10.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
-    const hash = import_node_crypto4.default.createHash("sha256");
+    if (!import_node_fs15.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    const hash = import_node_crypto6.default.createHash("sha256");
     const buf = COPY_BUFFER;
     let size = 0;
     for (; ; ) {
-      const n = import_node_fs10.default.readSync(fd, buf, 0, buf.length, null);
+      const n = import_node_fs15.default.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));
-      if (out !== void 0) import_node_fs10.default.writeSync(out, buf, 0, n);
+      if (out !== void 0) import_node_fs15.default.writeSync(out, buf, 0, n);
       size += n;
     }
     return { sha256: hash.digest("hex"), size };
   } finally {
-    import_node_fs10.default.closeSync(fd);
-    if (out !== void 0) import_node_fs10.default.closeSync(out);
+    import_node_fs15.default.closeSync(fd);
+    if (out !== void 0) import_node_fs15.default.closeSync(out);
   }
 }
 function readHead(file) {
-  const fd = import_node_fs10.default.openSync(file, "r");
+  const fd = import_node_fs15.default.openSync(file, "r");
   try {
     const buf = Buffer.alloc(WHEN_BYTES);
-    return buf.subarray(0, import_node_fs10.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
+    return buf.subarray(0, import_node_fs15.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
   } finally {
-    import_node_fs10.default.closeSync(fd);
+    import_node_fs15.default.closeSync(fd);
   }
 }
-var import_node_crypto4, import_node_fs10, import_node_path7, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
+var import_node_crypto6, import_node_fs15, import_node_path10, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
 var init_changeSet = __esm({
   "src/guard/boundary/changeSet.ts"() {
     "use strict";
-    import_node_crypto4 = __toESM(require("node:crypto"));
-    import_node_fs10 = __toESM(require("node:fs"));
-    import_node_path7 = __toESM(require("node:path"));
+    import_node_crypto6 = __toESM(require("node:crypto"));
+    import_node_fs15 = __toESM(require("node:fs"));
+    import_node_path10 = __toESM(require("node:path"));
     init_policy();
     WHEN_BYTES = 1024 * 1024;
     FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
@@ -8867,43 +10196,43 @@ function parentOf(workspace2, rel, owner, create) {
     at = `${at}/${part}`;
     let st;
     try {
-      st = import_node_fs11.default.lstatSync(at);
+      st = import_node_fs16.default.lstatSync(at);
     } catch {
       st = void 0;
     }
     if (st === void 0) {
       if (!create) return void 0;
-      import_node_fs11.default.mkdirSync(at, { mode: 493 });
-      if (owner) import_node_fs11.default.lchownSync(at, owner.uid, owner.gid);
-      st = import_node_fs11.default.lstatSync(at);
+      import_node_fs16.default.mkdirSync(at, { mode: 493 });
+      if (owner) import_node_fs16.default.lchownSync(at, owner.uid, owner.gid);
+      st = import_node_fs16.default.lstatSync(at);
     }
-    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path8.default.relative(workspace2, at)} is a symlink in the real workspace`);
-    if (!st.isDirectory()) throw new Unsafe(`${import_node_path8.default.relative(workspace2, at)} is not a folder in the real workspace`);
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path11.default.relative(workspace2, at)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path11.default.relative(workspace2, at)} is not a folder in the real workspace`);
   }
   return at;
 }
 function writeFile(workspace2, change, owner) {
   const dir = parentOf(workspace2, change.path, owner, true);
   const temp = tempName(dir);
-  import_node_fs11.default.copyFileSync(change.contentFile, temp, import_node_fs11.default.constants.COPYFILE_EXCL);
+  import_node_fs16.default.copyFileSync(change.contentFile, temp, import_node_fs16.default.constants.COPYFILE_EXCL);
   try {
-    const fd = import_node_fs11.default.openSync(temp, import_node_fs11.default.constants.O_RDONLY | import_node_fs11.default.constants.O_NOFOLLOW);
+    const fd = import_node_fs16.default.openSync(temp, import_node_fs16.default.constants.O_RDONLY | import_node_fs16.default.constants.O_NOFOLLOW);
     try {
-      if (owner) import_node_fs11.default.fchownSync(fd, owner.uid, owner.gid);
-      import_node_fs11.default.fchmodSync(fd, change.mode);
+      if (owner) import_node_fs16.default.fchownSync(fd, owner.uid, owner.gid);
+      import_node_fs16.default.fchmodSync(fd, change.mode);
     } finally {
-      import_node_fs11.default.closeSync(fd);
+      import_node_fs16.default.closeSync(fd);
     }
-    import_node_fs11.default.renameSync(temp, `${workspace2}/${change.path}`);
+    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
   } catch (err) {
-    import_node_fs11.default.rmSync(temp, { force: true });
+    import_node_fs16.default.rmSync(temp, { force: true });
     throw err;
   }
 }
 function checkLinkRoute(workspace2, change, links) {
-  const escape = symlinkEscape(workspace2, change.path, change.target);
-  if (escape) throw new Unsafe(`its target ${escape}`);
-  const absolute = import_node_path8.default.posix.isAbsolute(change.target);
+  const escape2 = symlinkEscape(workspace2, change.path, change.target);
+  if (escape2) throw new Unsafe(`its target ${escape2}`);
+  const absolute = import_node_path11.default.posix.isAbsolute(change.target);
   const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
   const at = absolute ? [] : change.path.split("/").slice(0, -1);
   let exists = true;
@@ -8919,7 +10248,7 @@ function checkLinkRoute(workspace2, change, links) {
     if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     if (!exists) continue;
     try {
-      if (import_node_fs11.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+      if (import_node_fs16.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     } catch (err) {
       if (err instanceof Unsafe) throw err;
       exists = false;
@@ -8930,12 +10259,12 @@ function writeLink(workspace2, change, owner, links) {
   const dir = parentOf(workspace2, change.path, owner, true);
   checkLinkRoute(workspace2, change, links);
   const temp = tempName(dir);
-  import_node_fs11.default.symlinkSync(change.target, temp);
+  import_node_fs16.default.symlinkSync(change.target, temp);
   try {
-    if (owner) import_node_fs11.default.lchownSync(temp, owner.uid, owner.gid);
-    import_node_fs11.default.renameSync(temp, `${workspace2}/${change.path}`);
+    if (owner) import_node_fs16.default.lchownSync(temp, owner.uid, owner.gid);
+    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
   } catch (err) {
-    import_node_fs11.default.rmSync(temp, { force: true });
+    import_node_fs16.default.rmSync(temp, { force: true });
     throw err;
   }
 }
@@ -8945,12 +10274,12 @@ function remove(workspace2, rel) {
   const target = `${workspace2}/${rel}`;
   let st;
   try {
-    st = import_node_fs11.default.lstatSync(target);
+    st = import_node_fs16.default.lstatSync(target);
   } catch {
     return;
   }
   if (st.isDirectory()) throw new Unsafe("it is a folder in the real workspace");
-  import_node_fs11.default.unlinkSync(target);
+  import_node_fs16.default.unlinkSync(target);
 }
 function applyChangeSet(workspace2, files, removedDirs, owner) {
   const applied = [];
@@ -8973,7 +10302,7 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
       const parent = parentOf(workspace2, `${dir}/x`, void 0, false);
       if (parent === void 0) return;
       try {
-        import_node_fs11.default.rmdirSync(parent);
+        import_node_fs16.default.rmdirSync(parent);
       } catch (err) {
         if (err.code !== "ENOENT") throw err;
       }
@@ -8988,17 +10317,17 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
   }
   return { applied, failed };
 }
-var import_node_crypto5, import_node_fs11, import_node_path8, Unsafe, tempName;
+var import_node_crypto7, import_node_fs16, import_node_path11, Unsafe, tempName;
 var init_apply = __esm({
   "src/guard/boundary/apply.ts"() {
     "use strict";
-    import_node_crypto5 = __toESM(require("node:crypto"));
-    import_node_fs11 = __toESM(require("node:fs"));
-    import_node_path8 = __toESM(require("node:path"));
+    import_node_crypto7 = __toESM(require("node:crypto"));
+    import_node_fs16 = __toESM(require("node:fs"));
+    import_node_path11 = __toESM(require("node:path"));
     init_changeSet();
     Unsafe = class extends Error {
     };
-    tempName = (dir) => `${dir}/.agent-guard-${import_node_crypto5.default.randomBytes(6).toString("hex")}`;
+    tempName = (dir) => `${dir}/.agent-guard-${import_node_crypto7.default.randomBytes(6).toString("hex")}`;
   }
 });
 
@@ -9006,23 +10335,23 @@ var init_apply = __esm({
 function readSmall(file, limit2) {
   let fd;
   try {
-    fd = import_node_fs12.default.openSync(file, import_node_fs12.default.constants.O_RDONLY | import_node_fs12.default.constants.O_NOFOLLOW | import_node_fs12.default.constants.O_NONBLOCK);
+    fd = import_node_fs17.default.openSync(file, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK);
   } catch {
     return void 0;
   }
   try {
-    const st = import_node_fs12.default.fstatSync(fd);
+    const st = import_node_fs17.default.fstatSync(fd);
     if (!st.isFile() || st.size > limit2) return void 0;
     const buf = Buffer.alloc(st.size);
-    return buf.subarray(0, import_node_fs12.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
+    return buf.subarray(0, import_node_fs17.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
   } finally {
-    import_node_fs12.default.closeSync(fd);
+    import_node_fs17.default.closeSync(fd);
   }
 }
 function agentTips(agentGitDir) {
   const tips = /* @__PURE__ */ new Map();
   const packed = /* @__PURE__ */ new Map();
-  const packedText = readSmall(import_node_path9.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
+  const packedText = readSmall(import_node_path12.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
   for (const line of packedText.split("\n")) {
     const m = /^([0-9a-f]{40}|[0-9a-f]{64}) refs\/heads\/(\S+)$/.exec(line);
     if (m && BRANCH.test(m[2])) packed.set(m[2], m[1]);
@@ -9031,13 +10360,13 @@ function agentTips(agentGitDir) {
     if (depth > 8) return;
     let names;
     try {
-      names = import_node_fs12.default.readdirSync(dir);
+      names = import_node_fs17.default.readdirSync(dir);
     } catch {
       return;
     }
     for (const name of names) {
-      const full = import_node_path9.default.join(dir, name);
-      const st = import_node_fs12.default.lstatSync(full);
+      const full = import_node_path12.default.join(dir, name);
+      const st = import_node_fs17.default.lstatSync(full);
       if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
       else if (st.isFile()) {
         const value = readSmall(full, REF_FILE_BYTES)?.trim();
@@ -9046,48 +10375,48 @@ function agentTips(agentGitDir) {
     }
   };
   for (const [name, sha] of packed) tips.set(name, sha);
-  walk(import_node_path9.default.join(agentGitDir, "refs", "heads"), "", 0);
-  const head = readSmall(import_node_path9.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
+  walk(import_node_path12.default.join(agentGitDir, "refs", "heads"), "", 0);
+  const head = readSmall(import_node_path12.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
   if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
   return tips;
 }
 function quarantineObjects(agentObjects, into, owner) {
   let copied = 0;
   const copy = (from, to) => {
-    const st = import_node_fs12.default.lstatSync(from);
+    const st = import_node_fs17.default.lstatSync(from);
     if (!st.isFile() || st.nlink > 1) return;
-    import_node_fs12.default.mkdirSync(import_node_path9.default.dirname(to), { recursive: true, mode: 448 });
-    const fd = import_node_fs12.default.openSync(from, import_node_fs12.default.constants.O_RDONLY | import_node_fs12.default.constants.O_NOFOLLOW | import_node_fs12.default.constants.O_NONBLOCK);
+    import_node_fs17.default.mkdirSync(import_node_path12.default.dirname(to), { recursive: true, mode: 448 });
+    const fd = import_node_fs17.default.openSync(from, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK);
     try {
-      import_node_fs12.default.writeFileSync(to, import_node_fs12.default.readFileSync(fd), { mode: 292, flag: "wx" });
+      import_node_fs17.default.writeFileSync(to, import_node_fs17.default.readFileSync(fd), { mode: 292, flag: "wx" });
     } finally {
-      import_node_fs12.default.closeSync(fd);
+      import_node_fs17.default.closeSync(fd);
     }
     copied++;
   };
   let names;
   try {
-    names = import_node_fs12.default.readdirSync(agentObjects);
+    names = import_node_fs17.default.readdirSync(agentObjects);
   } catch {
     return 0;
   }
   for (const name of names) {
-    const dir = import_node_path9.default.join(agentObjects, name);
-    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs12.default.lstatSync(dir).isDirectory()) {
-      for (const obj2 of import_node_fs12.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj2)) copy(import_node_path9.default.join(dir, obj2), import_node_path9.default.join(into, name, obj2));
-    } else if (name === "pack" && import_node_fs12.default.lstatSync(dir).isDirectory()) {
-      for (const file of import_node_fs12.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path9.default.join(dir, file), import_node_path9.default.join(into, "pack", file));
+    const dir = import_node_path12.default.join(agentObjects, name);
+    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs17.default.lstatSync(dir).isDirectory()) {
+      for (const obj3 of import_node_fs17.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path12.default.join(dir, obj3), import_node_path12.default.join(into, name, obj3));
+    } else if (name === "pack" && import_node_fs17.default.lstatSync(dir).isDirectory()) {
+      for (const file of import_node_fs17.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path12.default.join(dir, file), import_node_path12.default.join(into, "pack", file));
     }
   }
   if (owner) chownTree(into, owner);
   return copied;
 }
 function chownTree(dir, owner) {
-  import_node_fs12.default.lchownSync(dir, owner.uid, owner.gid);
-  for (const name of import_node_fs12.default.readdirSync(dir)) {
-    const full = import_node_path9.default.join(dir, name);
-    if (import_node_fs12.default.lstatSync(full).isDirectory()) chownTree(full, owner);
-    else import_node_fs12.default.lchownSync(full, owner.uid, owner.gid);
+  import_node_fs17.default.lchownSync(dir, owner.uid, owner.gid);
+  for (const name of import_node_fs17.default.readdirSync(dir)) {
+    const full = import_node_path12.default.join(dir, name);
+    if (import_node_fs17.default.lstatSync(full).isDirectory()) chownTree(full, owner);
+    else import_node_fs17.default.lchownSync(full, owner.uid, owner.gid);
   }
 }
 function hostGit(realGitDir, owner, extraEnv = {}) {
@@ -9112,11 +10441,11 @@ function hostGit(realGitDir, owner, extraEnv = {}) {
   });
 }
 function importCommits(input) {
-  const realGitDir = import_node_path9.default.join(input.workspace, ".git");
+  const realGitDir = import_node_path12.default.join(input.workspace, ".git");
   const refused = [];
   const commits = [];
   try {
-    if (!import_node_fs12.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
+    if (!import_node_fs17.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
   } catch {
     return { commits, refused };
   }
@@ -9124,15 +10453,15 @@ function importCommits(input) {
   const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
   const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
   if (tips.length === 0) return { commits, refused };
-  const incoming = import_node_path9.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto6.default.randomBytes(6).toString("hex")}`);
-  import_node_fs12.default.mkdirSync(incoming, { mode: 448 });
+  const incoming = import_node_path12.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto8.default.randomBytes(6).toString("hex")}`);
+  import_node_fs17.default.mkdirSync(incoming, { mode: 448 });
   try {
-    if (input.owner) import_node_fs12.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
-    quarantineObjects(import_node_path9.default.join(input.agentGitDir, "objects"), incoming, input.owner);
+    if (input.owner) import_node_fs17.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
+    quarantineObjects(import_node_path12.default.join(input.agentGitDir, "objects"), incoming, input.owner);
     const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
     const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
     if (head && OBJECT_ID.test(head)) existing.push(head);
-    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path9.default.join(realGitDir, "objects") });
+    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path12.default.join(realGitDir, "objects") });
     const revs = [...new Set(tips.map(([, sha]) => sha)), "--not", ...new Set(existing)].join("\n") + "\n";
     const pack = quarantined(["pack-objects", "--revs", "--stdout", "-q"], revs);
     if (pack.status !== 0) {
@@ -9161,20 +10490,20 @@ function importCommits(input) {
     }
     return { commits, refused };
   } finally {
-    import_node_fs12.default.rmSync(incoming, { recursive: true, force: true });
+    import_node_fs17.default.rmSync(incoming, { recursive: true, force: true });
   }
 }
 function firstLine(buf) {
   return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
 }
-var import_node_child_process3, import_node_crypto6, import_node_fs12, import_node_path9, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
+var import_node_child_process3, import_node_crypto8, import_node_fs17, import_node_path12, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
 var init_commits = __esm({
   "src/guard/boundary/commits.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_crypto6 = __toESM(require("node:crypto"));
-    import_node_fs12 = __toESM(require("node:fs"));
-    import_node_path9 = __toESM(require("node:path"));
+    import_node_crypto8 = __toESM(require("node:crypto"));
+    import_node_fs17 = __toESM(require("node:fs"));
+    import_node_path12 = __toESM(require("node:path"));
     OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
     BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
     REF_FILE_BYTES = 4096;
@@ -9184,48 +10513,48 @@ var init_commits = __esm({
 
 // src/guard/boundary/overlay.ts
 function prepareOverlay(privateDir, workspace2, asRoot) {
-  const root = import_node_path10.default.join(privateDir, "boundary");
+  const root = import_node_path13.default.join(privateDir, "boundary");
   if (!SAFE_PATH.test(root)) {
     throw new GuardError("boundary", `the guard's private folder ${JSON.stringify(root)} has characters an overlay mount cannot take; set TMPDIR to a plain path`);
   }
   const layout = {
     root,
-    lower: import_node_path10.default.join(root, "lower"),
-    upper: import_node_path10.default.join(root, "upper"),
-    work: import_node_path10.default.join(root, "work"),
-    merged: import_node_path10.default.join(root, "merged"),
-    opaqueList: import_node_path10.default.join(root, "opaque.json"),
-    probe: import_node_path10.default.join(privateDir, "boundary-probe.js"),
+    lower: import_node_path13.default.join(root, "lower"),
+    upper: import_node_path13.default.join(root, "upper"),
+    work: import_node_path13.default.join(root, "work"),
+    merged: import_node_path13.default.join(root, "merged"),
+    opaqueList: import_node_path13.default.join(root, "opaque.json"),
+    probe: import_node_path13.default.join(privateDir, "boundary-probe.js"),
     seeded: /* @__PURE__ */ new Set()
   };
-  import_node_fs13.default.mkdirSync(root, { mode: 448 });
-  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs13.default.mkdirSync(dir, { mode: 448 });
-  const st = import_node_fs13.default.statSync(workspace2);
-  import_node_fs13.default.mkdirSync(layout.upper, { mode: 448 });
-  import_node_fs13.default.chmodSync(layout.upper, st.mode & 4095);
-  if (asRoot) import_node_fs13.default.chownSync(layout.upper, st.uid, st.gid);
-  import_node_fs13.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
+  import_node_fs18.default.mkdirSync(root, { mode: 448 });
+  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs18.default.mkdirSync(dir, { mode: 448 });
+  const st = import_node_fs18.default.statSync(workspace2);
+  import_node_fs18.default.mkdirSync(layout.upper, { mode: 448 });
+  import_node_fs18.default.chmodSync(layout.upper, st.mode & 4095);
+  if (asRoot) import_node_fs18.default.chownSync(layout.upper, st.uid, st.gid);
+  import_node_fs18.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
   return layout;
 }
 function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
   for (const file of configFiles) {
-    const rel = import_node_path10.default.relative(workspace2, file);
-    const parts = rel.split(import_node_path10.default.sep);
+    const rel = import_node_path13.default.relative(workspace2, file);
+    const parts = rel.split(import_node_path13.default.sep);
     for (let i = 1; i < parts.length; i++) {
       const dirRel = parts.slice(0, i).join("/");
-      const real2 = import_node_fs13.default.lstatSync(import_node_path10.default.join(workspace2, dirRel));
+      const real2 = import_node_fs18.default.lstatSync(import_node_path13.default.join(workspace2, dirRel));
       if (!real2.isDirectory()) throw new GuardError("boundary", `cannot seed ${rel}: ${dirRel} is not a folder`);
-      const target2 = import_node_path10.default.join(layout.upper, dirRel);
-      if (import_node_fs13.default.existsSync(target2)) continue;
-      import_node_fs13.default.mkdirSync(target2);
-      import_node_fs13.default.chmodSync(target2, real2.mode & 4095);
-      if (asRoot) import_node_fs13.default.chownSync(target2, real2.uid, real2.gid);
+      const target2 = import_node_path13.default.join(layout.upper, dirRel);
+      if (import_node_fs18.default.existsSync(target2)) continue;
+      import_node_fs18.default.mkdirSync(target2);
+      import_node_fs18.default.chmodSync(target2, real2.mode & 4095);
+      if (asRoot) import_node_fs18.default.chownSync(target2, real2.uid, real2.gid);
     }
-    const real = import_node_fs13.default.lstatSync(file);
-    const target = import_node_path10.default.join(layout.upper, rel);
-    import_node_fs13.default.writeFileSync(target, sanitizeGitConfig(import_node_fs13.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
-    import_node_fs13.default.chmodSync(target, real.mode & 511);
-    if (asRoot) import_node_fs13.default.chownSync(target, real.uid, real.gid);
+    const real = import_node_fs18.default.lstatSync(file);
+    const target = import_node_path13.default.join(layout.upper, rel);
+    import_node_fs18.default.writeFileSync(target, sanitizeGitConfig(import_node_fs18.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
+    import_node_fs18.default.chmodSync(target, real.mode & 511);
+    if (asRoot) import_node_fs18.default.chownSync(target, real.uid, real.gid);
     layout.seeded.add(parts.join("/"));
   }
 }
@@ -9257,7 +10586,7 @@ function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asR
 function readOpaqueList(layout) {
   let text;
   try {
-    text = import_node_fs13.default.readFileSync(layout.opaqueList, "utf8");
+    text = import_node_fs18.default.readFileSync(layout.opaqueList, "utf8");
   } catch {
     return void 0;
   }
@@ -9269,25 +10598,25 @@ function removeTree(dir) {
   const open = (p) => {
     let st;
     try {
-      st = import_node_fs13.default.lstatSync(p);
+      st = import_node_fs18.default.lstatSync(p);
     } catch {
       return;
     }
     if (!st.isDirectory()) return;
     try {
-      import_node_fs13.default.chmodSync(p, 448);
+      import_node_fs18.default.chmodSync(p, 448);
     } catch {
       return;
     }
-    for (const name of import_node_fs13.default.readdirSync(p)) open(import_node_path10.default.join(p, name));
+    for (const name of import_node_fs18.default.readdirSync(p)) open(import_node_path13.default.join(p, name));
   };
   try {
-    import_node_fs13.default.rmSync(dir, { recursive: true, force: true });
+    import_node_fs18.default.rmSync(dir, { recursive: true, force: true });
     return true;
   } catch {
     try {
       open(dir);
-      import_node_fs13.default.rmSync(dir, { recursive: true, force: true });
+      import_node_fs18.default.rmSync(dir, { recursive: true, force: true });
       return true;
     } catch {
       return false;
@@ -9295,7 +10624,7 @@ function removeTree(dir) {
   }
 }
 function probeMain() {
-  const fs23 = require("node:fs");
+  const fs34 = require("node:fs");
   const [lower, upper, merged, out] = process.argv.slice(2);
   const opaque = [];
   const isRealDir2 = (base, rel) => {
@@ -9303,7 +10632,7 @@ function probeMain() {
     for (const part of rel.split("/")) {
       at += "/" + part;
       try {
-        if (!fs23.lstatSync(at).isDirectory()) return false;
+        if (!fs34.lstatSync(at).isDirectory()) return false;
       } catch {
         return false;
       }
@@ -9311,31 +10640,31 @@ function probeMain() {
     return true;
   };
   const walk = (rel) => {
-    const upperNames = fs23.readdirSync(`${upper}/${rel}`);
+    const upperNames = fs34.readdirSync(`${upper}/${rel}`);
     if (rel && isRealDir2(lower, rel)) {
       const kept = new Set(upperNames);
-      const shown = new Set(fs23.readdirSync(`${merged}/${rel}`));
-      if (fs23.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown.has(n))) opaque.push(rel);
+      const shown = new Set(fs34.readdirSync(`${merged}/${rel}`));
+      if (fs34.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown.has(n))) opaque.push(rel);
     }
     for (const name of upperNames) {
       const child = rel ? `${rel}/${name}` : name;
       if (!rel && name === ".git") continue;
-      if (fs23.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
+      if (fs34.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
     }
   };
   walk("");
-  fs23.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
+  fs34.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
 }
 function probeSource() {
   return `(${probeMain.toString()})();
 `;
 }
-var import_node_fs13, import_node_path10, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
+var import_node_fs18, import_node_path13, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
 var init_overlay = __esm({
   "src/guard/boundary/overlay.ts"() {
     "use strict";
-    import_node_fs13 = __toESM(require("node:fs"));
-    import_node_path10 = __toESM(require("node:path"));
+    import_node_fs18 = __toESM(require("node:fs"));
+    import_node_path13 = __toESM(require("node:path"));
     init_errors();
     init_gitConfig();
     BOUNDARY_MARKER = "AGENT_GUARD_BOUNDARY";
@@ -9363,6 +10692,127 @@ var init_overlay = __esm({
       'if [ "$clean" = clean ]; then umount "$merged" && rm -rf "$work"; fi',
       "exit $status"
     ].join("\n");
+  }
+});
+
+// src/guard/audit.ts
+function isWithin3(child, parent) {
+  const rel = import_node_path14.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path14.default.isAbsolute(rel);
+}
+function openGuardFile(file, agentWritable, uid, what) {
+  const absolute = import_node_path14.default.resolve(file);
+  let parent;
+  try {
+    parent = import_node_fs19.default.realpathSync(import_node_path14.default.dirname(absolute));
+  } catch (err) {
+    throw new GuardError("audit", `${what} ${absolute}: its folder cannot be resolved (${err.code ?? err.message})`);
+  }
+  const real = import_node_path14.default.join(parent, import_node_path14.default.basename(absolute));
+  for (const dir of agentWritable) {
+    if (isWithin3(real, dir)) {
+      throw new GuardError("audit", `${what} ${absolute} is inside ${dir}, which the agent can write; write it outside (e.g. "$RUNNER_TEMP/agent-guard-audit.jsonl")`);
+    }
+  }
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs19.default.constants;
+  let fd;
+  try {
+    fd = import_node_fs19.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
+  } catch (err) {
+    const code3 = err.code;
+    const why = code3 === "ELOOP" ? "is a symlink" : `cannot be opened (${code3 ?? err.message})`;
+    throw new GuardError("audit", `${what} ${absolute} ${why}; refusing to write through it`);
+  }
+  const st = import_node_fs19.default.fstatSync(fd);
+  const problem = !st.isFile() ? "is not a regular file" : st.nlink !== 1 ? `has ${st.nlink} hard links` : uid >= 0 && st.uid !== uid ? `is owned by uid ${st.uid}, not by the guard's uid ${uid}` : void 0;
+  if (problem) {
+    import_node_fs19.default.closeSync(fd);
+    throw new GuardError("audit", `${what} ${absolute} ${problem}; refusing to write to it`);
+  }
+  return fd;
+}
+function inertJson(value) {
+  return JSON.stringify(value).replace(/[#<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+function summaryText(text, max = SUMMARY_CELL) {
+  const clipped = text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+  const unlinked = clipped.replace(/:\/\//g, ":\u200B//").replace(/www\./gi, (w) => `${w.slice(0, 3)}\u200B.`).replace(/@/g, "@\u200B");
+  return md(unlinked).replace(/::/g, ":\u200B:");
+}
+var import_node_fs19, import_node_path14, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
+var init_audit = __esm({
+  "src/guard/audit.ts"() {
+    "use strict";
+    import_node_fs19 = __toESM(require("node:fs"));
+    import_node_path14 = __toESM(require("node:path"));
+    init_summary();
+    init_errors();
+    SUMMARY_ROWS = 500;
+    SUMMARY_CELL = 200;
+    AuditLog = class {
+      records = [];
+      boundary = [];
+      fd;
+      /** `fd` from openGuardFile, or none: the records are still kept for the summary. */
+      constructor(fd) {
+        this.fd = fd;
+      }
+      add(record) {
+        this.records.push(record);
+        if (this.fd !== void 0) import_node_fs19.default.writeSync(this.fd, inertJson(record) + "\n");
+      }
+      addBoundary(record) {
+        this.boundary.push(record);
+        if (this.fd !== void 0) import_node_fs19.default.writeSync(this.fd, inertJson(record) + "\n");
+      }
+      close() {
+        if (this.fd !== void 0) import_node_fs19.default.closeSync(this.fd);
+        this.fd = void 0;
+      }
+      totals() {
+        let forwarded = 0;
+        let refused = 0;
+        let inputTokens = 0;
+        let outputTokens = 0;
+        let bytes2 = 0;
+        for (const r of this.records) {
+          if (r.refused) refused++;
+          else forwarded++;
+          inputTokens += r.inputTokens ?? 0;
+          outputTokens += r.outputTokens ?? 0;
+          bytes2 += r.requestBytes + r.responseBytes;
+        }
+        return { requests: this.records.length, forwarded, refused, inputTokens, outputTokens, bytes: bytes2 };
+      }
+      summaryLine(exitCode) {
+        const t = this.totals();
+        return `agent-guard: agent exited ${exitCode}; ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input + ${t.outputTokens} output tokens`;
+      }
+      stepSummaryMarkdown(exitCode) {
+        const t = this.totals();
+        if (t.requests === 0) return `### agent-guard
+
+Agent exit code ${exitCode}. It made no request to a model API or an allowed host.
+
+`;
+        const rows = this.records.slice(0, SUMMARY_ROWS).map(
+          (r) => `| ${r.kind} | ${summaryText(r.provider ?? "")} | ${summaryText(`${r.method ?? ""} ${r.route}`.trim())} | ${r.status} | ${r.requestBytes}/${r.responseBytes} | ${(r.inputTokens ?? 0) + (r.outputTokens ?? 0)} | ${summaryText(r.refused ?? "")} |`
+        );
+        const more = this.records.length - rows.length;
+        return [
+          "### agent-guard",
+          "",
+          `Agent exit code ${exitCode}. ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input and ${t.outputTokens} output tokens.`,
+          "",
+          "| kind | provider | route | status | bytes in/out | tokens | refused because |",
+          "| --- | --- | --- | --- | --- | --- | --- |",
+          ...rows,
+          more > 0 ? `
+(${more} more in the audit file)` : "",
+          ""
+        ].join("\n");
+      }
+    };
   }
 });
 
@@ -9400,36 +10850,36 @@ function boundaryMarkdown(outcome) {
     `${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${refused.length} refused.`,
     ""
   ];
-  for (const c of commits) out.push(`Commit \`${c.sha}\` saved as \`${c.ref}\`: ${md(c.subject)}`, "");
+  for (const c of commits) out.push(`Commit \`${c.sha}\` saved as \`${c.ref}\`: ${summaryText(c.subject)}`, "");
   if (refused.length > 0) {
     out.push("| refused path | why |", "| --- | --- |");
-    for (const r of refused.slice(0, SUMMARY_ROWS)) out.push(`| ${md(printable2(r.path))} | ${md(r.reason)} |`);
-    if (refused.length > SUMMARY_ROWS) out.push("", `(${refused.length - SUMMARY_ROWS} more in the log and the audit file)`);
+    for (const r of refused.slice(0, SUMMARY_ROWS2)) out.push(`| ${summaryText(printable2(r.path))} | ${summaryText(r.reason)} |`);
+    if (refused.length > SUMMARY_ROWS2) out.push("", `(${refused.length - SUMMARY_ROWS2} more in the log and the audit file)`);
     out.push("");
   }
   return out.join("\n") + "\n";
 }
-var SUMMARY_ROWS;
+var SUMMARY_ROWS2;
 var init_report = __esm({
   "src/guard/boundary/report.ts"() {
     "use strict";
-    init_summary();
-    SUMMARY_ROWS = 200;
+    init_audit();
+    SUMMARY_ROWS2 = 200;
   }
 });
 
 // src/guard/boundary/index.ts
 function runId(env) {
   const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((v) => v && /^[0-9]{1,20}$/.test(v)).join("-");
-  return `${run ? `${run}-` : ""}${import_node_crypto7.default.randomBytes(4).toString("hex")}`;
+  return `${run ? `${run}-` : ""}${import_node_crypto9.default.randomBytes(4).toString("hex")}`;
 }
-var import_node_crypto7, import_node_fs14, import_node_path11, Boundary;
+var import_node_crypto9, import_node_fs20, import_node_path15, Boundary;
 var init_boundary = __esm({
   "src/guard/boundary/index.ts"() {
     "use strict";
-    import_node_crypto7 = __toESM(require("node:crypto"));
-    import_node_fs14 = __toESM(require("node:fs"));
-    import_node_path11 = __toESM(require("node:path"));
+    import_node_crypto9 = __toESM(require("node:crypto"));
+    import_node_fs20 = __toESM(require("node:fs"));
+    import_node_path15 = __toESM(require("node:path"));
     init_errors();
     init_jail();
     init_apply();
@@ -9449,8 +10899,8 @@ var init_boundary = __esm({
         this.policy = buildPolicy(setup.workspace, setup.allowPaths);
         this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
         seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
-        this.contentDir = import_node_fs14.default.mkdtempSync(import_node_path11.default.join(import_node_path11.default.dirname(setup.privateDir), "agent-guard-changes-"));
-        import_node_fs14.default.chmodSync(this.contentDir, 448);
+        this.contentDir = import_node_fs20.default.mkdtempSync(import_node_path15.default.join(import_node_path15.default.dirname(setup.privateDir), "agent-guard-changes-"));
+        import_node_fs20.default.chmodSync(this.contentDir, 448);
       }
       setup;
       layout;
@@ -9501,7 +10951,7 @@ var init_boundary = __esm({
         });
         const changes = scan.changes;
         if (scan.gitChanged) {
-          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path11.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
+          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path15.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
           changes.commits.push(...imported.commits);
           changes.refused.push(...imported.refused);
         }
@@ -9513,76 +10963,7 @@ var init_boundary = __esm({
       }
       /** Remove the content files the change set points at (after any grant has used them). */
       release() {
-        import_node_fs14.default.rmSync(this.contentDir, { recursive: true, force: true });
-      }
-    };
-  }
-});
-
-// src/guard/audit.ts
-function escapeCell(text) {
-  return text.replace(/[|\\`<>\r\n]/g, (c) => c === "\n" || c === "\r" ? " " : `\\${c}`).slice(0, 200);
-}
-var import_node_fs15, AuditLog;
-var init_audit = __esm({
-  "src/guard/audit.ts"() {
-    "use strict";
-    import_node_fs15 = __toESM(require("node:fs"));
-    AuditLog = class {
-      records = [];
-      boundary = [];
-      fd;
-      constructor(file) {
-        if (file) this.fd = import_node_fs15.default.openSync(file, "a", 384);
-      }
-      add(record) {
-        this.records.push(record);
-        if (this.fd !== void 0) import_node_fs15.default.writeSync(this.fd, JSON.stringify(record) + "\n");
-      }
-      addBoundary(record) {
-        this.boundary.push(record);
-        if (this.fd !== void 0) import_node_fs15.default.writeSync(this.fd, JSON.stringify(record) + "\n");
-      }
-      close() {
-        if (this.fd !== void 0) import_node_fs15.default.closeSync(this.fd);
-        this.fd = void 0;
-      }
-      totals() {
-        let forwarded = 0;
-        let refused = 0;
-        let inputTokens = 0;
-        let outputTokens = 0;
-        let bytes2 = 0;
-        for (const r of this.records) {
-          if (r.refused) refused++;
-          else forwarded++;
-          inputTokens += r.inputTokens ?? 0;
-          outputTokens += r.outputTokens ?? 0;
-          bytes2 += r.requestBytes + r.responseBytes;
-        }
-        return { requests: this.records.length, forwarded, refused, inputTokens, outputTokens, bytes: bytes2 };
-      }
-      summaryLine(exitCode) {
-        const t = this.totals();
-        return `agent-guard: agent exited ${exitCode}; ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input + ${t.outputTokens} output tokens`;
-      }
-      stepSummaryMarkdown(exitCode) {
-        const t = this.totals();
-        const rows = this.records.map(
-          (r) => `| ${r.kind} | ${escapeCell(r.provider ?? "")} | ${escapeCell(`${r.method ?? ""} ${r.route}`.trim())} | ${r.status} | ${r.requestBytes}/${r.responseBytes} | ${(r.inputTokens ?? 0) + (r.outputTokens ?? 0)} | ${escapeCell(r.refused ?? "")} |`
-        );
-        return [
-          "### agent-guard",
-          "",
-          `Agent exit code ${exitCode}. ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input and ${t.outputTokens} output tokens.`,
-          "",
-          "| kind | provider | route | status | bytes in/out | tokens | refused because |",
-          "| --- | --- | --- | --- | --- | --- | --- |",
-          ...rows.slice(0, 500),
-          rows.length > 500 ? `
-(${rows.length - 500} more in the audit file)` : "",
-          ""
-        ].join("\n");
+        import_node_fs20.default.rmSync(this.contentDir, { recursive: true, force: true });
       }
     };
   }
@@ -9591,7 +10972,7 @@ var init_audit = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs16.default.readFileSync(file, "utf8").trim();
+    return import_node_fs21.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -9607,8 +10988,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs16.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs16.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs21.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs21.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -9632,14 +11013,20 @@ async function doctorReport(env) {
       bwrapVersion = "unknown version";
     }
   }
-  checks.push({ name: "bubblewrap", ok: !!bwrap, detail: bwrap ? `${bwrap} (${bwrapVersion})` : "not installed: apt-get install bubblewrap" });
+  const [major, minor] = (/(\d+)\.(\d+)/.exec(bwrapVersion) ?? []).slice(1).map(Number);
+  const sizes = major > 0 || minor >= 7;
+  checks.push({
+    name: "bubblewrap",
+    ok: !!bwrap && sizes,
+    detail: !bwrap ? "not installed: apt-get install bubblewrap" : sizes ? `${bwrap} (${bwrapVersion})` : `${bwrap} (${bwrapVersion}) is older than 0.7.0 and cannot give a tmpfs a size; install bubblewrap 0.7 or later`
+  });
   const setpriv = findExecutable("setpriv", "/usr/bin:/bin");
   checks.push({
     name: "setpriv",
     ok: true,
     detail: setpriv ? `${setpriv}: the agent starts with an empty capability bounding set` : "not found: the agent still gets a new uid, no capabilities and no_new_privs, but keeps a full (unusable) bounding set"
   });
-  const overlay = (read("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().endsWith("overlay")) || import_node_fs16.default.existsSync(`/lib/modules/${import_node_os2.default.release()}/kernel/fs/overlayfs`);
+  const overlay = (read("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().endsWith("overlay")) || import_node_fs21.default.existsSync(`/lib/modules/${import_node_os3.default.release()}/kernel/fs/overlayfs`);
   const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
   checks.push({
     name: "overlay",
@@ -9654,7 +11041,14 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os2.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs16.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs21.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  const limits = resolveLimits({});
+  try {
+    const dirs = planCgroups(limits, "agent-guard-<run>", read("/proc/self/mountinfo") ?? "", read("/proc/self/cgroup") ?? "");
+    checks.push({ name: "limits", ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => import_node_path16.default.dirname(d.path)).join(" and ")}` });
+  } catch (err) {
+    checks.push({ name: "limits", ok: false, detail: err instanceof GuardError ? err.message : String(err) });
+  }
   const lsm = read("/sys/kernel/security/lsm");
   if (lsm) checks.push({ name: "security modules", ok: true, detail: lsm });
   const container = inContainer();
@@ -9664,11 +11058,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs16.default.mkdtempSync(import_node_path12.default.join(import_node_os2.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs21.default.mkdtempSync(import_node_path16.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowPaths: [], allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs16.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs21.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -9685,17 +11079,18 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process4, import_node_fs16, import_node_os2, import_node_path12, import_node_stream, sink;
+var import_node_child_process4, import_node_fs21, import_node_os3, import_node_path16, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
-    import_node_fs16 = __toESM(require("node:fs"));
-    import_node_os2 = __toESM(require("node:os"));
-    import_node_path12 = __toESM(require("node:path"));
+    import_node_fs21 = __toESM(require("node:fs"));
+    import_node_os3 = __toESM(require("node:os"));
+    import_node_path16 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
+    init_limits();
     sink = () => new import_node_stream.Writable({
       write(_chunk, _enc, cb) {
         cb();
@@ -9751,7 +11146,7 @@ function blockedAddressReason(addr) {
 function createEgressProxy(opts) {
   const resolve3 = opts.resolve ?? systemResolver;
   const blocked = opts.blockedReason ?? blockedAddressReason;
-  const server = import_node_http.default.createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 3e4 }, (req2, res) => {
+  const server = import_node_http2.default.createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 3e4 }, (req2, res) => {
     opts.audit.add({
       time: (/* @__PURE__ */ new Date()).toISOString(),
       kind: "egress",
@@ -9840,12 +11235,12 @@ agent-guard refused: ${reason}
   server.on("clientError", (_err, socket) => socket.destroy());
   return server;
 }
-var import_promises, import_node_http, import_node_net, BLOCKED_V4, systemResolver, AUTHORITY;
+var import_promises, import_node_http2, import_node_net, BLOCKED_V4, systemResolver, AUTHORITY;
 var init_egress = __esm({
   "src/guard/egress.ts"() {
     "use strict";
     import_promises = __toESM(require("node:dns/promises"));
-    import_node_http = __toESM(require("node:http"));
+    import_node_http2 = __toESM(require("node:http"));
     import_node_net = __toESM(require("node:net"));
     BLOCKED_V4 = [
       ["0.0.0.0", 8],
@@ -9872,10 +11267,1885 @@ var init_egress = __esm({
   }
 });
 
+// src/guard/grants/graphql.ts
+function lex(doc) {
+  const out = [];
+  let i = 0;
+  while (i < doc.length) {
+    const c = doc[i];
+    if (/[\s,\ufeff]/.test(c)) {
+      i++;
+    } else if (c === "#") {
+      while (i < doc.length && doc[i] !== "\n" && doc[i] !== "\r") i++;
+    } else if (doc.startsWith('"""', i)) {
+      const end = doc.indexOf('"""', i + 3);
+      if (end < 0) throw new Error("unterminated block string");
+      out.push({ kind: "string", value: doc.slice(i + 3, end) });
+      i = end + 3;
+    } else if (c === '"') {
+      let j = i + 1;
+      let value = "";
+      while (j < doc.length && doc[j] !== '"') {
+        if (doc[j] === "\n") throw new Error("line break in a string");
+        if (doc[j] === "\\") {
+          const e = doc[j + 1];
+          if (e === "u") {
+            value += String.fromCharCode(parseInt(doc.slice(j + 2, j + 6), 16));
+            j += 6;
+            continue;
+          }
+          value += { n: "\n", t: "	", r: "\r", b: "\b", f: "\f" }[e] ?? e;
+          j += 2;
+          continue;
+        }
+        value += doc[j++];
+      }
+      if (j >= doc.length) throw new Error("unterminated string");
+      out.push({ kind: "string", value });
+      i = j + 1;
+    } else if (doc.startsWith("...", i)) {
+      out.push({ kind: "punct", value: "..." });
+      i += 3;
+    } else if ("!$&()[]{}:=@|".includes(c)) {
+      out.push({ kind: "punct", value: c });
+      i++;
+    } else if (/[_A-Za-z]/.test(c)) {
+      const m = /^[_A-Za-z][_0-9A-Za-z]*/.exec(doc.slice(i, i + 256));
+      out.push({ kind: "name", value: m[0] });
+      i += m[0].length;
+    } else if (/[-0-9]/.test(c)) {
+      const m = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(doc.slice(i, i + 64));
+      if (!m) throw new Error(`unexpected "${c}"`);
+      out.push({ kind: "number", value: m[0] });
+      i += m[0].length;
+    } else {
+      throw new Error(`unexpected character "${c}"`);
+    }
+  }
+  return out;
+}
+function graphqlRefusal(input) {
+  if (typeof input.query !== "string") return "GraphQL request without a query";
+  const variables = input.variables && typeof input.variables === "object" ? input.variables : {};
+  let tokens;
+  try {
+    tokens = lex(input.query);
+  } catch (err) {
+    return `GraphQL query does not lex: ${err.message}`;
+  }
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const next = () => tokens[pos++];
+  const expect = (value) => {
+    const t = next();
+    if (!t || t.value !== value) throw new Error(`expected "${value}"`);
+  };
+  const skipValue = () => {
+    const t = next();
+    if (!t) throw new Error("unexpected end");
+    if (t.value === "$") return { variable: next().value };
+    if (t.value === "[" || t.value === "{") {
+      const close = t.value === "[" ? "]" : "}";
+      while (peek() && peek().value !== close) {
+        if (t.value === "{") {
+          next();
+          expect(":");
+        }
+        skipValue();
+      }
+      expect(close);
+    }
+    return t;
+  };
+  const skipDirectives = () => {
+    while (peek()?.value === "@") {
+      next();
+      next();
+      if (peek()?.value === "(") parseArgs2();
+    }
+  };
+  const parseArgs2 = () => {
+    const args = /* @__PURE__ */ new Map();
+    expect("(");
+    while (peek() && peek().value !== ")") {
+      const name = next().value;
+      expect(":");
+      args.set(name, skipValue());
+    }
+    expect(")");
+    return args;
+  };
+  const parseSelectionSet = (depth) => {
+    if (depth > 30) throw new Error("nested too deeply");
+    const fields = [];
+    expect("{");
+    while (peek() && peek().value !== "}") {
+      if (peek().value === "...") {
+        next();
+        if (peek()?.value === "on") {
+          next();
+          next();
+        } else if (peek()?.value !== "{" && peek()?.value !== "@") next();
+        skipDirectives();
+        if (peek()?.value === "{") parseSelectionSet(depth + 1);
+        fields.push("fragment");
+        continue;
+      }
+      let name = next().value;
+      if (peek()?.value === ":") {
+        next();
+        name = next().value;
+      }
+      const args = peek()?.value === "(" ? parseArgs2() : /* @__PURE__ */ new Map();
+      skipDirectives();
+      if (depth > 0 && (input.nestedDeny.includes(name) || name === "repository" && args.size > 0)) {
+        throw new Refusal2(`GraphQL field "${name}" reaches beyond the triggering repository`);
+      }
+      if (peek()?.value === "{") parseSelectionSet(depth + 1);
+      fields.push({ name, args });
+    }
+    expect("}");
+    return fields;
+  };
+  class Refusal2 extends Error {
+  }
+  const valueOf = (arg) => arg && "variable" in arg ? variables[arg.variable] : arg?.kind === "string" ? arg.value : void 0;
+  try {
+    if (tokens.length === 0) return "empty GraphQL document";
+    while (pos < tokens.length) {
+      const t = peek();
+      let type = "query";
+      if (t.value === "fragment") {
+        next();
+        next();
+        expect("on");
+        next();
+        skipDirectives();
+        parseSelectionSet(1);
+        continue;
+      }
+      if (t.kind === "name") {
+        type = next().value;
+        if (type !== "query") return `GraphQL ${type} refused: writes go through the REST routes the grants allow`;
+        if (peek()?.kind === "name") next();
+        if (peek()?.value === "(") {
+          let depth = 0;
+          do {
+            const v = next()?.value;
+            if (v === "(") depth++;
+            if (v === ")") depth--;
+            if (v === void 0) throw new Error("unterminated variable definitions");
+          } while (depth > 0);
+        }
+        skipDirectives();
+      }
+      for (const root of parseSelectionSet(0)) {
+        if (root === "fragment") return "GraphQL fragments at the root are refused";
+        if (!input.roots.includes(root.name)) return `GraphQL root field "${root.name}" is not allowed (only ${input.roots.join(", ")})`;
+        if (root.name === "repository") {
+          const owner = valueOf(root.args.get("owner"));
+          const name = valueOf(root.args.get("name"));
+          if (typeof owner !== "string" || typeof name !== "string" || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
+            return `GraphQL repository ${String(owner)}/${String(name)} is not the triggering repository ${input.owner}/${input.repo}`;
+          }
+        }
+      }
+    }
+    return void 0;
+  } catch (err) {
+    if (err instanceof Refusal2) return err.message;
+    return `GraphQL query does not parse: ${err.message}`;
+  }
+}
+var init_graphql = __esm({
+  "src/guard/grants/graphql.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/grants/github.ts
+function githubApiBase(env) {
+  return parseUpstream(env.GITHUB_API_URL || "https://api.github.com", "GITHUB_API_URL");
+}
+function createGitHubClient(base, token) {
+  if (!token || /[\r\n\0]/.test(token)) throw new GuardError("grants", "the GitHub token is empty or holds a line break");
+  const client = base.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const raw = (method, path26, headers, body, onResponse) => {
+    const req2 = client.request(
+      {
+        protocol: base.protocol,
+        hostname: base.hostname.replace(/^\[|\]$/g, ""),
+        port: base.port || void 0,
+        method,
+        // GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql.
+        path: path26 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path26,
+        agent,
+        timeout: TIMEOUT_MS2,
+        headers: {
+          accept: "application/vnd.github+json",
+          "user-agent": "agent-guard",
+          "x-github-api-version": "2022-11-28",
+          ...headers,
+          authorization: `Bearer ${token}`,
+          ...body ? { "content-type": "application/json", "content-length": body.length } : {}
+        }
+      },
+      onResponse
+    );
+    req2.on("timeout", () => req2.destroy(new Error("GitHub API timed out")));
+    req2.end(body);
+    return req2;
+  };
+  return {
+    base,
+    raw,
+    request(method, path26, body, headers = {}) {
+      return new Promise((resolve3, reject) => {
+        const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
+        const req2 = raw(method, path26, headers, payload, (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let data = text;
+            try {
+              data = text ? JSON.parse(text) : void 0;
+            } catch {
+            }
+            resolve3({ status: res.statusCode ?? 502, headers: res.headers, data });
+          });
+        });
+        req2.on("error", reject);
+      });
+    }
+  };
+}
+async function expectOk(github, method, path26, body) {
+  const res = await github.request(method, path26, body);
+  if (res.status < 200 || res.status >= 300) {
+    const message = res.data?.message;
+    throw new GitHubError(res.status, `${method} ${path26.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
+  }
+  return res;
+}
+var import_node_http3, import_node_https2, GitHubError, TIMEOUT_MS2;
+var init_github = __esm({
+  "src/guard/grants/github.ts"() {
+    "use strict";
+    import_node_http3 = __toESM(require("node:http"));
+    import_node_https2 = __toESM(require("node:https"));
+    init_errors();
+    init_providers2();
+    GitHubError = class extends Error {
+      constructor(status, message) {
+        super(message);
+        this.status = status;
+      }
+      status;
+    };
+    TIMEOUT_MS2 = 6e4;
+  }
+});
+
+// src/guard/grants/perform.ts
+function inline(c) {
+  return { path: c.path, body: c.body, line: c.line, side: c.side, start_line: c.startLine, start_side: c.startSide };
+}
+async function performRequest(req2, github, ctx, state) {
+  const repo = `/repos/${seg(ctx.owner)}/${seg(ctx.repo)}`;
+  switch (req2.kind) {
+    case "comment.create": {
+      const res = await github.request("POST", `${repo}/issues/${req2.number}/comments`, { body: req2.body });
+      const id = res.data?.id;
+      if (res.status === 201 && typeof id === "number") state.ownComments.push(id);
+      return res;
+    }
+    case "comment.update":
+      return github.request("PATCH", `${repo}/issues/comments/${req2.commentId}`, { body: req2.body });
+    case "review-comment.update":
+      return github.request("PATCH", `${repo}/pulls/comments/${req2.commentId}`, { body: req2.body });
+    case "labels.add":
+      return github.request("POST", `${repo}/issues/${req2.number}/labels`, { labels: req2.labels });
+    case "labels.remove":
+      return github.request("DELETE", `${repo}/issues/${req2.number}/labels/${seg(req2.label)}`);
+    case "review.create":
+      return github.request("POST", `${repo}/pulls/${req2.number}/reviews`, {
+        body: req2.body || void 0,
+        event: req2.event,
+        commit_id: req2.commitId,
+        comments: req2.comments.length ? req2.comments.map(inline) : void 0
+      });
+    case "review.comment": {
+      const commitId = req2.commitId ?? (await expectOk(github, "GET", `${repo}/pulls/${req2.number}`)).data.head.sha;
+      return github.request("POST", `${repo}/pulls/${req2.number}/comments`, { ...inline(req2), commit_id: commitId });
+    }
+    case "review.reply":
+      return github.request("POST", `${repo}/pulls/${req2.number}/comments/${req2.commentId}/replies`, { body: req2.body });
+    case "pull-request.create":
+      throw new Error("pull requests are opened from the change set when the agent exits");
+  }
+}
+function deferredResponse(req2, ctx, state, serial) {
+  const now = (/* @__PURE__ */ new Date()).toISOString();
+  const url = `https://${ctx.serverHost}/${ctx.owner}/${ctx.repo}/issues/${ctx.number ?? ""}`;
+  switch (req2.kind) {
+    case "comment.create": {
+      const id = DEFERRED_ID_BASE + serial;
+      state.ownComments.push(id);
+      return { status: 201, data: { id, body: req2.body, html_url: `${url}#deferred-${id}`, created_at: now, updated_at: now, user: { login: "agent-guard-deferred" } } };
+    }
+    case "comment.update":
+    case "review-comment.update":
+      return { status: 200, data: { id: req2.commentId, body: req2.body, html_url: `${url}#deferred-${req2.commentId}`, updated_at: now } };
+    case "labels.add":
+      return { status: 200, data: req2.labels.map((name) => ({ name })) };
+    case "labels.remove":
+      return { status: 200, data: [] };
+    case "review.create":
+      return { status: 200, data: { id: DEFERRED_ID_BASE + serial, state: req2.event === "COMMENT" ? "COMMENTED" : req2.event, body: req2.body } };
+    case "review.comment":
+    case "review.reply":
+      return { status: 201, data: { id: DEFERRED_ID_BASE + serial, body: req2.body, html_url: `${url}#deferred` } };
+    case "pull-request.create":
+      return { status: 202, data: { message: "agent-guard opens this pull request from the checked changes when the agent exits" } };
+  }
+}
+var seg, DEFERRED_ID_BASE;
+var init_perform = __esm({
+  "src/guard/grants/perform.ts"() {
+    "use strict";
+    init_github();
+    seg = encodeURIComponent;
+    DEFERRED_ID_BASE = 9e11;
+  }
+});
+
+// rules/grants.yml
+var grants_default;
+var init_grants = __esm({
+  "rules/grants.yml"() {
+    grants_default = "# Grants: the narrow things a jailed agent may ask the guard to do with a GitHub token it never sees\n# (`agent-guard run --grant KIND[=VALUES][;CAP=N]...`). Loaded and validated by\n# src/guard/grants/rules.ts; the policy itself is src/guard/grants/policy.ts.\n#\n# routes         REST writes the guard's GitHub bridge understands, each turned into one request kind\n#                ({name} matches one path segment). Every other write is refused.\n# grants         per grant kind: the request kinds it allows, its caps (each overridable on the command\n#                line as `;CAP=N`), and for `review` the review events it allows by default.\n# reads          GET routes of the triggering repository the bridge forwards with the token.\n# graphql-roots  root fields a GraphQL query may use (repository only for the triggering repository);\n#                mutations and subscriptions are always refused.\n# graphql-nested-deny  fields refused anywhere in a query.\n# credential-shapes  text shaped like a credential: a request carrying one is refused.\n# github-hosts   hosts whose links and images stay live in published text; others are made inert.\n# pull-request-exclude  paths a pull request never touches unless the grant names globs itself.\n\nroutes:\n  POST /repos/{owner}/{repo}/issues/{number}/comments: comment.create\n  PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}: comment.update\n  PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}: review-comment.update\n  POST /repos/{owner}/{repo}/issues/{number}/labels: labels.add\n  DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}: labels.remove\n  POST /repos/{owner}/{repo}/pulls/{number}/reviews: review.create\n  POST /repos/{owner}/{repo}/pulls/{number}/comments: review.comment\n  POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies: review.reply\n  POST /repos/{owner}/{repo}/pulls: pull-request.create\n\ngrants:\n  comment:\n    requests: [comment.create, comment.update]\n    caps: { max: 3, max-edits: 10, max-bytes: 65536, max-mentions: 3 }\n  label:\n    requests: [labels.add, labels.remove]\n    caps: { max: 20 }\n  review:\n    requests: [review.create, review.comment, review.reply]\n    # Review events the grant allows unless it names its own (`review=comment,request-changes`).\n    # An approval from the workflow token can satisfy branch protection: never by default.\n    values: [comment, request-changes, approve]\n    default-values: [comment]\n    caps: { max: 1, max-comments: 30, max-bytes: 65536, max-mentions: 3 }\n  pull-request:\n    requests: [pull-request.create]\n    caps: { max: 1, max-files: 100, max-file-bytes: 1048576, max-total-bytes: 5242880, max-bytes: 65536, max-mentions: 3 }\n  update-comment:\n    requests: [comment.update, review-comment.update]\n    caps: { max: 60, max-bytes: 65536, max-mentions: 3 }\n\nreads:\n  - GET /repos/{owner}/{repo}\n  - GET /repos/{owner}/{repo}/labels\n  - GET /repos/{owner}/{repo}/labels/{name}\n  - GET /repos/{owner}/{repo}/issues/{number}\n  - GET /repos/{owner}/{repo}/issues/{number}/comments\n  - GET /repos/{owner}/{repo}/issues/{number}/labels\n  - GET /repos/{owner}/{repo}/issues/{number}/timeline\n  - GET /repos/{owner}/{repo}/issues/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/pulls/{number}\n  - GET /repos/{owner}/{repo}/pulls/{number}/files\n  - GET /repos/{owner}/{repo}/pulls/{number}/commits\n  - GET /repos/{owner}/{repo}/pulls/{number}/comments\n  - GET /repos/{owner}/{repo}/pulls/{number}/reviews\n  - GET /repos/{owner}/{repo}/pulls/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/commits/{ref}\n  - GET /repos/{owner}/{repo}/compare/{basehead}\n\nread-query: [per_page, page, state, sort, direction, since, labels, ref]\n\ngraphql-roots: [repository, __typename]\n# Fields below the root that reach other repositories, owners or the whole site: refused anywhere in a\n# query (a `repository` field with arguments is refused too; without them it is the same repository).\ngraphql-nested-deny: [repositories, repositoriesContributedTo, organization, organizations, user, search, enterprise, topRepositories, pinnedItems, starredRepositories, watching, sponsoring, forks]\n\ncredential-shapes:\n  - { name: GitHub token, pattern: '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}' }\n  - { name: GitHub fine-grained token, pattern: '\\bgithub_pat_[A-Za-z0-9_]{22,255}' }\n  - { name: npm token, pattern: '\\bnpm_[A-Za-z0-9]{36}' }\n  - { name: PyPI token, pattern: '\\bpypi-[A-Za-z0-9_-]{50,}' }\n  - { name: AWS access key id, pattern: '\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b' }\n  - { name: Google API key, pattern: '\\bAIza[0-9A-Za-z_-]{35}' }\n  - { name: Anthropic key, pattern: '\\bsk-ant-[A-Za-z0-9_-]{20,}' }\n  - { name: OpenAI-style key, pattern: '\\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_-]{20,}' }\n  - { name: Hugging Face token, pattern: '\\bhf_[A-Za-z0-9]{30,}' }\n  - { name: GitLab token, pattern: '\\bglpat-[A-Za-z0-9_-]{20,}' }\n  - { name: Slack token, pattern: '\\bxox[abposr]-[A-Za-z0-9-]{10,}' }\n  - { name: private key, pattern: '-----BEGIN [A-Z ]*PRIVATE KEY-----' }\n  - { name: JSON web token, pattern: '\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}' }\n\ngithub-hosts: [github.com, '*.github.com', '*.githubusercontent.com']\n\npull-request-exclude:\n  - .github/**\n  - .gitmodules\n  - .gitattributes\n  - '**/CLAUDE.md'\n  - '**/AGENTS.md'\n  - '**/GEMINI.md'\n  - .claude/**\n  - .gemini/**\n  - .codex/**\n  - .cursor/**\n  - .mcp.json\n  - .vscode/**\n  - .devcontainer/**\n  - .husky/**\n  - .pre-commit-config.yaml\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n";
+  }
+});
+
+// src/guard/grants/rules.ts
+function fail2(where, message) {
+  throw new GuardError("grants", `rules/grants.yml: ${where}: ${message}`);
+}
+function compileRoutePattern(spec, where) {
+  const m = /^(GET|POST|PUT|PATCH|DELETE) (\/[A-Za-z0-9_{}/.-]*)$/.exec(spec);
+  if (!m) fail2(where, `bad route "${spec}" (want "METHOD /path")`);
+  const parts = m[2].split("/").slice(1);
+  const names = [];
+  for (const part of parts) {
+    const ph = /^\{([a-z_]+)\}$/.exec(part);
+    if (ph) names.push(ph[1]);
+    else if (/[{}]/.test(part)) fail2(where, `placeholder must be a whole segment in "${spec}"`);
+  }
+  return {
+    method: m[1],
+    pattern: m[2],
+    names,
+    match(segments) {
+      if (segments.length !== parts.length) return void 0;
+      const out = {};
+      for (let i = 0; i < parts.length; i++) {
+        const ph = /^\{([a-z_]+)\}$/.exec(parts[i]);
+        if (ph) out[ph[1]] = segments[i];
+        else if (parts[i] !== segments[i]) return void 0;
+      }
+      return out;
+    }
+  };
+}
+function stringList2(value, where) {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) fail2(where, "must be a list of strings");
+  return value;
+}
+function oneOf(value, allowed, where) {
+  if (typeof value !== "string" || !allowed.includes(value)) fail2(where, `"${String(value)}" is not one of ${allowed.join(", ")}`);
+  return value;
+}
+function onlyKeys(obj3, keys, where) {
+  for (const k of Object.keys(obj3)) if (!keys.includes(k)) fail2(where, `unknown key "${k}"`);
+}
+function parseGrantRules(text) {
+  const doc = (0, import_yaml15.parse)(text);
+  if (!doc || typeof doc !== "object") fail2("top", "not a mapping");
+  onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-nested-deny", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
+  const routes = Object.entries(doc.routes ?? {}).map(([spec, kind]) => ({
+    route: compileRoutePattern(spec, `routes.${spec}`),
+    kind: oneOf(kind, REQUEST_KINDS, `routes.${spec}`)
+  }));
+  const grantsRaw = doc.grants ?? {};
+  const grants = {};
+  for (const kind of GRANT_KINDS) {
+    const raw = grantsRaw[kind];
+    const where = `grants.${kind}`;
+    if (!raw || typeof raw !== "object") fail2(where, "missing");
+    onlyKeys(raw, ["requests", "caps", "values", "default-values"], where);
+    const caps = {};
+    for (const [cap, n] of Object.entries(raw.caps ?? {})) {
+      if (!Number.isInteger(n) || n < 0) fail2(`${where}.caps.${cap}`, "must be a whole number");
+      caps[cap] = n;
+    }
+    if (caps.max === void 0) fail2(`${where}.caps`, "needs max");
+    const rule = { requests: stringList2(raw.requests, `${where}.requests`).map((r) => oneOf(r, REQUEST_KINDS, `${where}.requests`)), caps };
+    if (raw.values !== void 0) {
+      rule.values = stringList2(raw.values, `${where}.values`);
+      rule.defaultValues = stringList2(raw["default-values"] ?? [], `${where}.default-values`);
+      for (const v of rule.defaultValues) if (!rule.values.includes(v)) fail2(`${where}.default-values`, `"${v}" is not in values`);
+    }
+    grants[kind] = rule;
+  }
+  for (const k of Object.keys(grantsRaw)) oneOf(k, GRANT_KINDS, "grants");
+  const credentialShapes = (doc["credential-shapes"] ?? []).map((c, i) => {
+    const where = `credential-shapes[${i}]`;
+    if (typeof c?.name !== "string" || typeof c?.pattern !== "string") fail2(where, "needs name and pattern");
+    try {
+      return { name: c.name, pattern: new RegExp(c.pattern) };
+    } catch (err) {
+      return fail2(where, `pattern does not compile: ${err.message}`);
+    }
+  });
+  return {
+    routes,
+    grants,
+    reads: stringList2(doc.reads, "reads").map((r) => compileRoutePattern(r, `reads.${r}`)),
+    readQuery: stringList2(doc["read-query"], "read-query"),
+    graphqlRoots: stringList2(doc["graphql-roots"], "graphql-roots"),
+    graphqlNestedDeny: stringList2(doc["graphql-nested-deny"], "graphql-nested-deny"),
+    credentialShapes,
+    githubHosts: stringList2(doc["github-hosts"], "github-hosts"),
+    pullRequestExclude: stringList2(doc["pull-request-exclude"], "pull-request-exclude")
+  };
+}
+function grantRules() {
+  cached5 ??= parseGrantRules(grants_default);
+  return cached5;
+}
+var import_yaml15, REQUEST_KINDS, GRANT_KINDS, cached5;
+var init_rules = __esm({
+  "src/guard/grants/rules.ts"() {
+    "use strict";
+    import_yaml15 = __toESM(require_dist());
+    init_grants();
+    init_errors();
+    REQUEST_KINDS = [
+      "comment.create",
+      "comment.update",
+      "review-comment.update",
+      "labels.add",
+      "labels.remove",
+      "review.create",
+      "review.comment",
+      "review.reply",
+      "pull-request.create"
+    ];
+    GRANT_KINDS = ["comment", "label", "review", "pull-request", "update-comment"];
+  }
+});
+
+// src/guard/grants/text.ts
+function secretForms(secret) {
+  const bytes2 = Buffer.from(secret, "utf8");
+  const forms = /* @__PURE__ */ new Set([secret, bytes2.toString("hex"), bytes2.toString("hex").toUpperCase(), encodeURIComponent(secret)]);
+  for (let pad = 0; pad < 3; pad++) {
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes2]).toString("base64");
+    const skip = [0, 2, 3][pad];
+    const whole = Math.floor((pad + bytes2.length) / 3) * 4;
+    const core = encoded.slice(skip, whole);
+    if (core.length >= MIN_FORM_LENGTH) {
+      forms.add(core);
+      forms.add(core.replace(/\+/g, "-").replace(/\//g, "_"));
+    }
+  }
+  return [...forms].filter((f) => f.length >= MIN_FORM_LENGTH);
+}
+function percentDecoded(text) {
+  return text.replace(/(%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+function findSecret(text, secrets, shapes) {
+  const views = [text, text.replace(INVISIBLE, "")];
+  views.push(percentDecoded(views[1]));
+  for (const secret of secrets) {
+    if (secret.length < MIN_FORM_LENGTH) continue;
+    for (const form2 of secretForms(secret)) {
+      if (views.some((v) => v.includes(form2))) return "it carries a secret the guard holds";
+    }
+  }
+  for (const shape of shapes) {
+    if (views.some((v) => shape.pattern.test(v))) return `it carries something shaped like a credential (${shape.name})`;
+  }
+  return void 0;
+}
+function countMentions(text) {
+  return [...text.matchAll(MENTION)].length;
+}
+function hostAllowed(host, githubHosts) {
+  const h = host.toLowerCase().replace(/^[^@]*@/, "").replace(/:[0-9]*$/, "").replace(/\.$/, "");
+  return githubHosts.some((g) => g.startsWith("*.") ? h.endsWith(g.slice(1)) : h === g);
+}
+function defangLinks(text, githubHosts) {
+  return text.replace(URL_LIKE, (whole, lead, host, rest) => {
+    const isWww = lead.toLowerCase() === "www.";
+    const fullHost = isWww ? `www.${host}` : host;
+    if (lead === "//" && /^[A-Za-z_-]+$/.test(host)) return whole;
+    if (hostAllowed(fullHost, githubHosts)) return whole;
+    const safeHost = fullHost.replace(/[[\]]/g, "").replace(/[.%:]/g, (c) => `[${c}]`);
+    if (isWww) return safeHost + rest;
+    const safeLead = lead === "//" ? "[//]" : lead.replace("://", "[:]//");
+    return safeLead + safeHost + rest;
+  });
+}
+function neutralise(text, githubHosts, allowLinks) {
+  let out = text.replace(MENTION, (_m, before, who) => `${before}\`@${who}\``);
+  out = out.replace(SLASH_COMMAND, (_m, lead, command2) => `${lead}\`/${command2}\``);
+  if (!allowLinks) out = defangLinks(out, githubHosts);
+  return out;
+}
+function checkText(text, policy, what) {
+  if (typeof text !== "string") return { ok: false, reason: `${what} is not text` };
+  const bytes2 = Buffer.byteLength(text, "utf8");
+  if (bytes2 > policy.maxBytes) return { ok: false, reason: `${what} is ${bytes2} bytes, over the cap of ${policy.maxBytes}` };
+  if (text.includes("\0")) return { ok: false, reason: `${what} holds a NUL byte` };
+  const secret = findSecret(text, policy.secrets, policy.credentialShapes);
+  if (secret) return { ok: false, reason: `${what} refused: ${secret}` };
+  const mentions = countMentions(text);
+  if (policy.maxMentions !== void 0 && mentions > policy.maxMentions) {
+    return { ok: false, reason: `${what} mentions ${mentions} users or teams, over the cap of ${policy.maxMentions}` };
+  }
+  return { ok: true, text: neutralise(text, policy.githubHosts, policy.allowLinks) };
+}
+var MIN_FORM_LENGTH, INVISIBLE, MENTION, SLASH_COMMAND, URL_LIKE;
+var init_text = __esm({
+  "src/guard/grants/text.ts"() {
+    "use strict";
+    MIN_FORM_LENGTH = 8;
+    INVISIBLE = /[\p{Cf}\u200b-\u200d\u2060\ufeff]/gu;
+    MENTION = /(^|[^\w`/@.-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]+)?)(?![\w`@-])/g;
+    SLASH_COMMAND = /^([ \t>]*)\/([A-Za-z][\w-]*)/gm;
+    URL_LIKE = /((?:[a-z][a-z0-9+.-]*:)?\/\/|\bwww\.)(\[[0-9A-Fa-f:.]+\]|[^\s/?#<>"'`)\]\\[]+)([^\s<>"'`)\]]*)/gi;
+  }
+});
+
+// src/guard/grants/policy.ts
+function newGrantState() {
+  return { counts: /* @__PURE__ */ new Map(), ownComments: [] };
+}
+function textPolicy(input, grant) {
+  const rules = grantRules();
+  return {
+    secrets: input.secrets,
+    credentialShapes: rules.credentialShapes,
+    githubHosts: [...rules.githubHosts, input.context.serverHost],
+    allowLinks: input.allowLinks,
+    maxBytes: grant.caps["max-bytes"] ?? 65536,
+    maxMentions: grant.caps["max-mentions"]
+  };
+}
+function checkedText(input, grant, text, what, maxBytes) {
+  const policy = textPolicy(input, grant);
+  const verdict = checkText(typeof text === "string" ? text : void 0, maxBytes ? { ...policy, maxBytes } : policy, what);
+  if (!verdict.ok) refuse(verdict.reason);
+  return verdict.text;
+}
+function sameRepository(req2, ctx) {
+  if (req2.owner.toLowerCase() !== ctx.owner.toLowerCase() || req2.repo.toLowerCase() !== ctx.repo.toLowerCase()) {
+    refuse(`${req2.owner}/${req2.repo} is not the triggering repository ${ctx.owner}/${ctx.repo}`);
+  }
+}
+function triggeringNumber(number, ctx, needPullRequest) {
+  if (ctx.number === void 0) refuse("the triggering event has no issue or pull request to act on");
+  if (number !== ctx.number) refuse(`#${number} is not the triggering ${ctx.isPullRequest ? "pull request" : "issue"} #${ctx.number}`);
+  if (needPullRequest && !ctx.isPullRequest) refuse(`#${number} is an issue, not a pull request`);
+}
+function safeRepoPath(path26) {
+  if (typeof path26 !== "string" || !path26 || path26.startsWith("/") || path26.split("/").includes("..") || /[\u0000-\u001f]/.test(path26)) {
+    refuse("an inline comment names no valid repository path");
+  }
+  return path26;
+}
+function take(state, key2, cap, what, n = 1) {
+  const used = state.counts.get(key2) ?? 0;
+  if (cap !== void 0 && used + n > cap) refuse(`${what}: cap of ${cap} reached`);
+}
+function commit(state, key2, n = 1) {
+  state.counts.set(key2, (state.counts.get(key2) ?? 0) + n);
+}
+function grantFor(kind, grants) {
+  const rules = grantRules();
+  return grants.find((g) => rules.grants[g.kind].requests.includes(kind));
+}
+function checkRequest(req2, input, state) {
+  const { context: ctx, grants } = input;
+  const pending = [];
+  let grantKind;
+  try {
+    sameRepository(req2, ctx);
+    const byKind = (kind) => grants.find((g2) => g2.kind === kind);
+    let grant;
+    if (req2.kind === "comment.update" || req2.kind === "review-comment.update") {
+      const tracking = byKind("update-comment");
+      const trackingId = tracking?.commentId ?? ctx.trackingCommentId;
+      const ownIndex = req2.kind === "comment.update" ? state.ownComments.indexOf(req2.commentId) : -1;
+      if (tracking && trackingId !== void 0 && req2.commentId === trackingId) grant = tracking;
+      else if (ownIndex >= 0 && byKind("comment")) {
+        grant = byKind("comment");
+        req2.ownIndex = ownIndex;
+      } else if (!tracking && !byKind("comment")) refuse("no grant allows editing comments");
+      else refuse(`comment ${req2.commentId} is neither the tracking comment nor one the agent created in this run`);
+    } else {
+      grant = grantFor(req2.kind, grants);
+      if (!grant) refuse(`no grant allows ${req2.kind}`);
+    }
+    const g = grant;
+    grantKind = g.kind;
+    const count = (key2, cap, what, n = 1) => {
+      take(state, `${g.kind}:${key2}`, cap, what, n);
+      pending.push([`${g.kind}:${key2}`, n]);
+    };
+    let out;
+    switch (req2.kind) {
+      case "comment.create":
+        triggeringNumber(req2.number, ctx, false);
+        count("max", g.caps.max, "comments");
+        out = { ...req2, body: checkedText(input, g, req2.body, "comment body") };
+        break;
+      case "comment.update":
+      case "review-comment.update":
+        if (g.kind === "comment") count("max-edits", g.caps["max-edits"], "comment edits");
+        else count("max", g.caps.max, "tracking comment updates");
+        out = { ...req2, body: checkedText(input, g, req2.body, "comment body") };
+        break;
+      case "labels.add":
+      case "labels.remove": {
+        triggeringNumber(req2.number, ctx, false);
+        const names = req2.kind === "labels.add" ? req2.labels : [req2.label];
+        if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== "string")) refuse("no label names given");
+        const granted = names.map((name) => g.values.find((v) => v.toLowerCase() === name.toLowerCase()) ?? refuse(`label "${name.slice(0, 100)}" is not in the grant (${g.values.join(", ")})`));
+        count("max", g.caps.max, "label changes", names.length);
+        out = req2.kind === "labels.add" ? { ...req2, labels: granted } : { ...req2, label: granted[0] };
+        break;
+      }
+      case "review.create": {
+        triggeringNumber(req2.number, ctx, true);
+        const wanted = REVIEW_EVENT_VALUE[req2.event];
+        if (!wanted) refuse("a review needs an event (COMMENT, REQUEST_CHANGES or APPROVE); pending reviews are not granted");
+        if (!g.values.includes(wanted)) refuse(`a review with event ${req2.event} is not in the grant (${g.values.join(", ")})`);
+        count("max", g.caps.max, "reviews");
+        const comments = Array.isArray(req2.comments) ? req2.comments : [];
+        count("max-comments", g.caps["max-comments"], "inline review comments", comments.length);
+        out = {
+          ...req2,
+          body: req2.body ? checkedText(input, g, req2.body, "review body") : "",
+          comments: comments.map((c) => ({ ...c, path: safeRepoPath(c.path), body: checkedText(input, g, c.body, "inline comment") }))
+        };
+        break;
+      }
+      case "review.comment":
+        triggeringNumber(req2.number, ctx, true);
+        count("max-comments", g.caps["max-comments"], "inline review comments");
+        out = { ...req2, path: safeRepoPath(req2.path), body: checkedText(input, g, req2.body, "inline comment") };
+        break;
+      case "review.reply":
+        triggeringNumber(req2.number, ctx, true);
+        count("max-comments", g.caps["max-comments"], "inline review comments");
+        out = { ...req2, body: checkedText(input, g, req2.body, "reply") };
+        break;
+      case "pull-request.create":
+        count("max", g.caps.max, "pull requests");
+        out = {
+          ...req2,
+          title: checkedText(input, g, req2.title, "pull request title", 256).replace(/[\r\n]+/g, " "),
+          body: req2.body ? checkedText(input, g, req2.body, "pull request body") : ""
+        };
+        break;
+      default:
+        refuse(`unknown request kind ${req2.kind}`);
+        return { ok: false, reason: "unreachable" };
+    }
+    for (const [key2, n] of pending) commit(state, key2, n);
+    return { ok: true, grant: g.kind, request: out };
+  } catch (err) {
+    if (err instanceof Refused) return { ok: false, grant: grantKind, reason: err.message };
+    throw err;
+  }
+}
+var REVIEW_EVENT_VALUE, Refused, refuse;
+var init_policy2 = __esm({
+  "src/guard/grants/policy.ts"() {
+    "use strict";
+    init_rules();
+    init_text();
+    REVIEW_EVENT_VALUE = { COMMENT: "comment", REQUEST_CHANGES: "request-changes", APPROVE: "approve" };
+    Refused = class extends Error {
+    };
+    refuse = (reason) => {
+      throw new Refused(reason);
+    };
+  }
+});
+
+// src/guard/grants/bridge.ts
+function segmentsOf(path26) {
+  if (!path26.startsWith("/") || path26.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
+  return path26.slice(1).replace(/\/$/, "").split("/").map((raw) => {
+    let seg3;
+    try {
+      seg3 = decodeURIComponent(raw);
+    } catch {
+      throw new BridgeRefusal(400, "bad percent-encoding in the path");
+    }
+    if (seg3 === "" || seg3 === "." || seg3 === ".." || /[\u0000-\u001f\u007f/\\]/.test(seg3)) throw new BridgeRefusal(400, "path segment not allowed");
+    return seg3;
+  });
+}
+function inlineFrom(c) {
+  return {
+    path: c.path,
+    body: c.body,
+    line: asNumber(c.line) ?? asNumber(c.position),
+    side: asSide(c.side),
+    startLine: asNumber(c.start_line),
+    startSide: asSide(c.start_side)
+  };
+}
+function requestFromRest(kind, params, body) {
+  const target = { owner: params.owner, repo: params.repo };
+  const number = Number(params.number);
+  const id = Number(params.comment_id);
+  const text = (v) => typeof v === "string" ? v : void 0;
+  switch (kind) {
+    case "comment.create":
+      return { ...target, kind, number, body: text(body.body) };
+    case "comment.update":
+    case "review-comment.update":
+      return { ...target, kind, commentId: id, body: text(body.body) };
+    case "labels.add": {
+      const raw = Array.isArray(body) ? body : Array.isArray(body.labels) ? body.labels : [];
+      const labels = raw.map((l) => typeof l === "string" ? l : l?.name).filter((l) => typeof l === "string");
+      if (labels.length !== raw.length) throw new BridgeRefusal(422, "labels must be names");
+      return { ...target, kind, number, labels };
+    }
+    case "labels.remove":
+      return { ...target, kind, number, label: params.name };
+    case "review.create":
+      return {
+        ...target,
+        kind,
+        number,
+        body: typeof body.body === "string" ? body.body : "",
+        event: body.event,
+        commitId: typeof body.commit_id === "string" ? body.commit_id : void 0,
+        comments: Array.isArray(body.comments) ? body.comments.map((c) => inlineFrom(c ?? {})) : []
+      };
+    case "review.comment": {
+      const inReplyTo = asNumber(body.in_reply_to);
+      if (inReplyTo !== void 0) return { ...target, kind: "review.reply", number, commentId: inReplyTo, body: text(body.body) };
+      return { ...target, kind, number, commitId: typeof body.commit_id === "string" ? body.commit_id : void 0, ...inlineFrom(body) };
+    }
+    case "review.reply":
+      return { ...target, kind, number, commentId: id, body: text(body.body) };
+    case "pull-request.create":
+      return { ...target, kind, title: text(body.title), body: typeof body.body === "string" ? body.body : "", draft: body.draft === true };
+  }
+}
+function send(res, status, data) {
+  const body = data === void 0 ? "" : JSON.stringify(data);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+  return body.length;
+}
+function readBody(req2) {
+  return new Promise((resolve3, reject) => {
+    const chunks = [];
+    let size = 0;
+    req2.on("data", (c) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BridgeRefusal(413, `request body over ${MAX_BODY_BYTES} bytes`));
+        req2.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req2.on("end", () => resolve3(Buffer.concat(chunks)));
+    req2.on("error", reject);
+  });
+}
+function parseJson(raw) {
+  if (raw.length === 0) return {};
+  try {
+    const parsed = JSON.parse(raw.toString("utf8"));
+    if (parsed && typeof parsed === "object") return parsed;
+  } catch {
+  }
+  throw new BridgeRefusal(400, "request body is not a JSON object");
+}
+function createGitHubBridge(opts) {
+  const { policy, state, github, audit } = opts;
+  const ctx = policy.context;
+  const rules = grantRules();
+  let serial = 0;
+  const forward = (req2, res, path26, body, record, done) => {
+    const headers = {};
+    for (const name of FORWARDED_REQUEST_HEADERS) if (typeof req2.headers[name] === "string") headers[name] = req2.headers[name];
+    const upstreamOrigin = github.base.origin + github.base.pathname.replace(/\/+$/, "");
+    const upReq = github.raw(req2.method, path26, headers, body, (upRes) => {
+      const out = {};
+      for (const [name, value] of Object.entries(upRes.headers)) {
+        if (value === void 0 || DROPPED_RESPONSE_HEADERS.has(name)) continue;
+        out[name] = name === "link" && typeof value === "string" ? value.split(upstreamOrigin).join(opts.bridgeBase) : value;
+      }
+      res.writeHead(upRes.statusCode ?? 502, out);
+      upRes.on("data", (c) => record.responseBytes += c.length);
+      upRes.pipe(res);
+      upRes.on("end", () => {
+        record.status = upRes.statusCode ?? 502;
+        done();
+      });
+    });
+    upReq.on("error", (err) => {
+      if (!res.headersSent) send(res, 502, { message: `agent-guard: GitHub unreachable (${err.code ?? err.message})` });
+      else res.destroy();
+      record.status = 502;
+      record.refused = "upstream error";
+      done();
+    });
+  };
+  const handleWrite = async (kind, params, raw, record) => {
+    const request = requestFromRest(kind, params, parseJson(raw));
+    const verdict = checkRequest(request, policy, state);
+    record.provider = verdict.grant ?? "none";
+    if (!verdict.ok) throw new BridgeRefusal(403, verdict.reason);
+    const checked = verdict.request;
+    if (checked.kind === "pull-request.create") {
+      opts.onPullRequest(checked);
+      if (opts.defer) opts.defer(checked);
+      return deferredResponse(checked, ctx, state, ++serial);
+    }
+    if (opts.defer) {
+      opts.defer(checked);
+      return deferredResponse(checked, ctx, state, ++serial);
+    }
+    const res = await performRequest(checked, github, ctx, state);
+    return { status: res.status, data: res.data };
+  };
+  return import_node_http4.default.createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 5 * 6e4, headersTimeout: 6e4 }, (req2, res) => {
+    const started = Date.now();
+    const method = (req2.method ?? "").toUpperCase();
+    const rawTarget = req2.url ?? "";
+    const record = {
+      time: new Date(started).toISOString(),
+      kind: "grant",
+      method: method.replace(/[^A-Z]/g, "?").slice(0, 10),
+      route: rawTarget.split("?")[0].replace(/[^\x20-\x7e]/g, "?").slice(0, 200),
+      status: 0,
+      requestBytes: 0,
+      responseBytes: 0,
+      ms: 0
+    };
+    const done = () => {
+      record.ms = Date.now() - started;
+      audit.add(record);
+    };
+    const handle = async () => {
+      if (!LOCAL_HOST.test(req2.headers.host ?? "")) throw new BridgeRefusal(400, "Host header is not the local bridge");
+      const q2 = rawTarget.indexOf("?");
+      const segments = segmentsOf(q2 < 0 ? rawTarget : rawTarget.slice(0, q2));
+      const query = new URLSearchParams(q2 < 0 ? "" : rawTarget.slice(q2 + 1));
+      const body = await readBody(req2);
+      record.requestBytes = body.length;
+      if (segments.length === 1 && segments[0] === "graphql" && method === "POST") {
+        const parsed = parseJson(body);
+        record.provider = "read";
+        const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, nestedDeny: rules.graphqlNestedDeny });
+        if (refusal) throw new BridgeRefusal(403, refusal);
+        const payload = Buffer.from(JSON.stringify({ query: parsed.query, variables: parsed.variables, operationName: parsed.operationName }));
+        forward(req2, res, "/graphql", payload, record, done);
+        return;
+      }
+      for (const { route, kind } of rules.routes) {
+        if (route.method !== method) continue;
+        const params = route.match(segments);
+        if (!params) continue;
+        record.route = route.pattern;
+        const answer = await handleWrite(kind, params, body, record);
+        record.status = answer.status;
+        record.responseBytes = send(res, answer.status, answer.data);
+        done();
+        return;
+      }
+      if (method === "GET" || method === "HEAD") {
+        const read2 = rules.reads.find((r) => r.match(segments));
+        if (!read2) throw new BridgeRefusal(403, `GET ${record.route} is not a read the grants allow`);
+        record.route = read2.pattern;
+        record.provider = "read";
+        const params = read2.match(segments);
+        if (params.owner.toLowerCase() !== ctx.owner.toLowerCase() || params.repo.toLowerCase() !== ctx.repo.toLowerCase()) {
+          throw new BridgeRefusal(403, `${params.owner}/${params.repo} is not the triggering repository ${ctx.owner}/${ctx.repo}`);
+        }
+        if (body.length > 0) throw new BridgeRefusal(400, "GET with a body");
+        const kept = new URLSearchParams();
+        for (const [name, value] of query) {
+          if (!rules.readQuery.includes(name)) throw new BridgeRefusal(403, `query parameter "${name.slice(0, 40)}" is not allowed`);
+          kept.append(name, value);
+        }
+        const path26 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
+        forward(req2, res, path26, void 0, record, done);
+        return;
+      }
+      throw new BridgeRefusal(403, `${method} ${record.route} is a write no grant allows`);
+    };
+    handle().catch((err) => {
+      const refusal = err instanceof BridgeRefusal ? err : new BridgeRefusal(502, `agent-guard: ${err?.message ?? "error"}`);
+      record.status = refusal.status;
+      record.refused = refusal.message;
+      if (!res.headersSent) send(res, refusal.status, { message: `agent-guard refused: ${refusal.message}`, documentation_url: "agent-guard run --grant" });
+      else res.destroy();
+      done();
+    });
+  });
+}
+var import_node_http4, MAX_BODY_BYTES, LOCAL_HOST, FORWARDED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS, BridgeRefusal, asNumber, asSide;
+var init_bridge = __esm({
+  "src/guard/grants/bridge.ts"() {
+    "use strict";
+    import_node_http4 = __toESM(require("node:http"));
+    init_graphql();
+    init_perform();
+    init_policy2();
+    init_rules();
+    MAX_BODY_BYTES = 1024 * 1024;
+    LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
+    FORWARDED_REQUEST_HEADERS = ["accept", "if-none-match", "if-modified-since", "x-github-api-version"];
+    DROPPED_RESPONSE_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "transfer-encoding", "set-cookie", "content-length"]);
+    BridgeRefusal = class extends Error {
+      constructor(status, message) {
+        super(message);
+        this.status = status;
+      }
+      status;
+    };
+    asNumber = (v) => typeof v === "number" && Number.isSafeInteger(v) ? v : typeof v === "string" && /^[0-9]{1,15}$/.test(v) ? Number(v) : void 0;
+    asSide = (v) => v === "LEFT" || v === "RIGHT" ? v : void 0;
+  }
+});
+
+// src/guard/grants/defer.ts
+function deferredChanges(files) {
+  return files.map(
+    (f) => "delete" in f ? { path: f.path, delete: true } : { path: f.path, mode: f.mode, sha256: sha2562(f.content), content: f.content.toString("base64") }
+  );
+}
+function sha2562(data) {
+  return import_node_crypto10.default.createHash("sha256").update(data).digest("hex");
+}
+function writeDeferredFile(file, content) {
+  const text = JSON.stringify(content, null, 1) + "\n";
+  const tmp = `${file}.${import_node_crypto10.default.randomBytes(8).toString("hex")}.tmp`;
+  import_node_fs22.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
+  import_node_fs22.default.renameSync(tmp, file);
+  return sha2562(text);
+}
+function tampered(file, why) {
+  throw new GuardError("grants", `${file} is refused: ${why}`);
+}
+function readDeferredFile(file, expectedSha256) {
+  let text;
+  try {
+    text = import_node_fs22.default.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new GuardError("grants", `cannot read ${file}: ${err.code ?? err.message}`);
+  }
+  if (expectedSha256 !== void 0 && sha2562(text) !== expectedSha256.toLowerCase()) {
+    tampered(file, `its SHA-256 is ${sha2562(text)}, not the ${expectedSha256} the run recorded`);
+  }
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return tampered(file, "it is not JSON");
+  }
+  if (doc?.format !== DEFER_FORMAT) tampered(file, `it is not an ${DEFER_FORMAT} file`);
+  for (const k of Object.keys(doc)) if (!["format", "repository", "runId", "requests", "changes"].includes(k)) tampered(file, `unknown field "${k.slice(0, 40)}"`);
+  if (typeof doc.repository !== "string" || typeof doc.runId !== "string" || !Array.isArray(doc.requests)) tampered(file, "repository, runId or requests missing");
+  for (const [i, r] of doc.requests.entries()) {
+    const fields = REQUEST_FIELDS[r?.kind ?? ""];
+    if (!fields) tampered(file, `request ${i + 1} has an unknown kind`);
+    for (const k of Object.keys(r)) if (!["kind", "owner", "repo", ...fields].includes(k)) tampered(file, `request ${i + 1} has an unknown field "${k.slice(0, 40)}"`);
+    if (typeof r.owner !== "string" || typeof r.repo !== "string") tampered(file, `request ${i + 1} names no repository`);
+  }
+  let files;
+  if (doc.changes !== void 0) {
+    if (!Array.isArray(doc.changes)) tampered(file, "changes is not a list");
+    files = doc.changes.map((c, i) => {
+      if (typeof c?.path !== "string") tampered(file, `change ${i + 1} has no path`);
+      if ("delete" in c) {
+        if (c.delete !== true || Object.keys(c).length !== 2) tampered(file, `change ${i + 1} is malformed`);
+        return { path: c.path, delete: true };
+      }
+      if (c.mode !== 420 && c.mode !== 493 || typeof c.content !== "string" || typeof c.sha256 !== "string") tampered(file, `change ${i + 1} is malformed`);
+      const content = Buffer.from(c.content, "base64");
+      if (sha2562(content) !== c.sha256) tampered(file, `the content of ${c.path.slice(0, 100)} does not match its SHA-256`);
+      return { path: c.path, mode: c.mode, content };
+    });
+  }
+  return { ...doc, files };
+}
+var import_node_crypto10, import_node_fs22, DEFER_FORMAT, REQUEST_FIELDS;
+var init_defer = __esm({
+  "src/guard/grants/defer.ts"() {
+    "use strict";
+    import_node_crypto10 = __toESM(require("node:crypto"));
+    import_node_fs22 = __toESM(require("node:fs"));
+    init_errors();
+    DEFER_FORMAT = "agent-guard-deferred/1";
+    REQUEST_FIELDS = {
+      "comment.create": ["number", "body"],
+      "comment.update": ["commentId", "ownIndex", "body"],
+      "review-comment.update": ["commentId", "body"],
+      "labels.add": ["number", "labels"],
+      "labels.remove": ["number", "label"],
+      "review.create": ["number", "body", "event", "comments", "commitId"],
+      "review.comment": ["number", "commitId", "path", "body", "line", "side", "startLine", "startSide"],
+      "review.reply": ["number", "commentId", "body"],
+      "pull-request.create": ["title", "body", "draft"]
+    };
+  }
+});
+
+// src/guard/grants/pullRequest.ts
+function globMatcher2(glob) {
+  if (!/[*?]/.test(glob)) {
+    const dir = glob.replace(/\/+$/, "");
+    return (p) => p === dir || p.startsWith(`${dir}/`);
+  }
+  let source = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && glob[i + 1] === "*") {
+      const slash = glob[i + 2] === "/";
+      source += slash ? "(?:.*/)?" : ".*";
+      i += slash ? 2 : 1;
+    } else if (c === "*") source += "[^/]*";
+    else if (c === "?") source += "[^/]";
+    else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  const re = new RegExp(`^${source}$`);
+  return (p) => re.test(p);
+}
+function pathRefusal(path26, grant) {
+  if (grant.values.length > 0) {
+    return grant.values.some((g) => globMatcher2(g)(path26)) ? void 0 : `${path26} is outside the granted paths (${grant.values.join(", ")})`;
+  }
+  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path26));
+  return excluded ? `${path26} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
+}
+function readChangeSet(changeSet) {
+  return changeSet.files.map((f) => {
+    if (f.kind === "delete") return { path: f.path, delete: true };
+    if (f.kind === "symlink") throw new PullRequestRefused(`${f.path} is a symlink: the pull-request grant carries files and deletions only`);
+    const content = import_node_fs23.default.readFileSync(f.contentFile);
+    if (import_node_crypto11.default.createHash("sha256").update(content).digest("hex") !== f.sha256) throw new PullRequestRefused(`${f.path} changed after it was checked`);
+    return { path: f.path, mode: f.mode, content };
+  });
+}
+function checkPullRequestFiles(files, grant, secrets) {
+  if (files.length === 0) throw new PullRequestRefused("the agent changed no files");
+  if (files.length > grant.caps["max-files"]) throw new PullRequestRefused(`${files.length} files changed, over the cap of ${grant.caps["max-files"]}`);
+  let total = 0;
+  for (const f of files) {
+    const outside = pathRefusal(f.path, grant);
+    if (outside) throw new PullRequestRefused(outside);
+    if ("delete" in f) continue;
+    if (f.content.length > grant.caps["max-file-bytes"]) throw new PullRequestRefused(`${f.path} is ${f.content.length} bytes, over the cap of ${grant.caps["max-file-bytes"]}`);
+    total += f.content.length;
+    const secret = findSecret(f.content.toString("latin1"), secrets, grantRules().credentialShapes);
+    if (secret) throw new PullRequestRefused(`${f.path} refused: ${secret}`);
+  }
+  if (total > grant.caps["max-total-bytes"]) throw new PullRequestRefused(`the changes are ${total} bytes, over the cap of ${grant.caps["max-total-bytes"]}`);
+}
+async function openPullRequest(files, text, grant, github, ctx, secrets) {
+  checkPullRequestFiles(files, grant, secrets);
+  if (!ctx.baseBranch) throw new PullRequestRefused("the event payload names no base branch (repository.default_branch)");
+  const repo = `/repos/${seg2(ctx.owner)}/${seg2(ctx.repo)}`;
+  const parent = ctx.baseSha ?? (await expectOk(github, "GET", `${repo}/git/ref/heads/${ctx.baseBranch.split("/").map(seg2).join("/")}`)).data.object.sha;
+  const baseTree = (await expectOk(github, "GET", `${repo}/git/commits/${seg2(parent)}`)).data.tree.sha;
+  const tree = [];
+  for (const f of files) {
+    if ("delete" in f) {
+      tree.push({ path: f.path, mode: "100644", type: "blob", sha: null });
+      continue;
+    }
+    const blob = await expectOk(github, "POST", `${repo}/git/blobs`, { content: f.content.toString("base64"), encoding: "base64" });
+    tree.push({ path: f.path, mode: f.mode === 493 ? "100755" : "100644", type: "blob", sha: blob.data.sha });
+  }
+  const newTree = (await expectOk(github, "POST", `${repo}/git/trees`, { base_tree: baseTree, tree })).data;
+  const message = `${text.title}
+
+Proposed by an agent run under agent-guard (run ${ctx.runId}).`;
+  const commit2 = (await expectOk(github, "POST", `${repo}/git/commits`, { message, tree: newTree.sha, parents: [parent] })).data;
+  const branch = `agent-guard/run-${ctx.runId}-${import_node_crypto11.default.randomBytes(3).toString("hex")}`;
+  const ref = await github.request("POST", `${repo}/git/refs`, { ref: `refs/heads/${branch}`, sha: commit2.sha });
+  if (ref.status !== 201) throw new GitHubError(ref.status, `cannot create the new branch ${branch}: GitHub answered ${ref.status}`);
+  const pull = (await expectOk(github, "POST", `${repo}/pulls`, { title: text.title, body: text.body, head: branch, base: ctx.baseBranch, draft: text.draft })).data;
+  return { number: pull.number, url: pull.html_url, branch };
+}
+var import_node_crypto11, import_node_fs23, PullRequestRefused, seg2;
+var init_pullRequest = __esm({
+  "src/guard/grants/pullRequest.ts"() {
+    "use strict";
+    import_node_crypto11 = __toESM(require("node:crypto"));
+    import_node_fs23 = __toESM(require("node:fs"));
+    init_github();
+    init_rules();
+    init_text();
+    PullRequestRefused = class extends Error {
+    };
+    seg2 = encodeURIComponent;
+  }
+});
+
+// src/guard/grants/session.ts
+function describeGrantOutcome(outcome, deferFile) {
+  const lines = [];
+  const pr = outcome.pullRequest;
+  if (pr && "url" in pr) lines.push(`agent-guard: pull request opened: ${pr.url} (branch ${pr.branch})`);
+  if (pr && "refused" in pr) lines.push(`agent-guard: pull request refused: ${pr.refused.replace(/[^\x20-\x7e]/g, "?")}`);
+  if (outcome.deferSha256) lines.push(`agent-guard: grant requests recorded in ${deferFile}, sha256 ${outcome.deferSha256} (perform them with agent-guard apply)`);
+  return lines.map((l) => `${l}
+`).join("");
+}
+var GITHUB_TOKEN_PLACEHOLDER, GrantSession;
+var init_session = __esm({
+  "src/guard/grants/session.ts"() {
+    "use strict";
+    init_errors();
+    init_bridge();
+    init_defer();
+    init_policy2();
+    init_pullRequest();
+    GITHUB_TOKEN_PLACEHOLDER = "agent-guard-placeholder-github-token";
+    GrantSession = class {
+      constructor(opts, bridgeBase) {
+        this.opts = opts;
+        const policy = { grants: opts.grants, context: opts.context, secrets: opts.secrets, allowLinks: opts.allowLinks };
+        this.server = createGitHubBridge({
+          policy,
+          state: this.state,
+          github: opts.github,
+          audit: opts.audit,
+          bridgeBase,
+          defer: opts.deferFile ? (r) => this.recorded.push(r) : void 0,
+          onPullRequest: (r) => this.pullRequest = r
+        });
+      }
+      opts;
+      state = newGrantState();
+      server;
+      recorded = [];
+      pullRequest;
+      /** Variables that point the agent's GitHub tools at the bridge. */
+      static agentEnv(bridgeBase, ctx, shimDir, path26) {
+        return {
+          GITHUB_API_URL: bridgeBase,
+          GITHUB_GRAPHQL_URL: `${bridgeBase}/graphql`,
+          GH_HOST: bridgeBase.replace(/^http:\/\//, ""),
+          GITHUB_TOKEN: GITHUB_TOKEN_PLACEHOLDER,
+          GH_TOKEN: GITHUB_TOKEN_PLACEHOLDER,
+          GH_REPO: `${ctx.owner}/${ctx.repo}`,
+          GH_PROMPT_DISABLED: "1",
+          GH_NO_UPDATE_NOTIFIER: "1",
+          ...ctx.number ? { AGENT_GUARD_ISSUE: String(ctx.number) } : {},
+          PATH: `${shimDir}:${path26}`
+        };
+      }
+      auditPullRequest(status, route, refused) {
+        this.opts.audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "grant", provider: "pull-request", method: "POST", route, status, requestBytes: 0, responseBytes: 0, ms: 0, ...refused ? { refused } : {} });
+      }
+      /** The agent asked for a pull request and the grant allows one: its change set is needed. */
+      wantsChangeSet() {
+        return !!this.pullRequest;
+      }
+      /**
+       * After the agent exits. THE place where the boundary's change set meets the pull-request grant:
+       * runGuarded passes what its changeSet hook returned (undefined until the overlay is connected).
+       */
+      async finish(changeSet) {
+        const outcome = {};
+        const grant = this.opts.grants.find((g) => g.kind === "pull-request");
+        let files;
+        if (this.pullRequest && grant) {
+          try {
+            if (!changeSet) throw new PullRequestRefused("no change set: the workspace overlay is not connected to this run");
+            files = readChangeSet(changeSet);
+            if (!this.opts.deferFile) {
+              const opened = await openPullRequest(files, this.pullRequest, grant, this.opts.github, this.opts.context, this.opts.secrets);
+              outcome.pullRequest = { url: opened.url, branch: opened.branch };
+              this.auditPullRequest(201, `pull request ${opened.url} from ${opened.branch}`);
+            }
+          } catch (err) {
+            const reason = err.message;
+            outcome.pullRequest = { refused: reason };
+            files = void 0;
+            const at = this.recorded.indexOf(this.pullRequest);
+            if (at >= 0) this.recorded.splice(at, 1);
+            this.auditPullRequest(403, "pull request from the change set", reason);
+          }
+        }
+        if (this.opts.deferFile) {
+          try {
+            outcome.deferSha256 = writeDeferredFile(this.opts.deferFile, {
+              format: DEFER_FORMAT,
+              repository: `${this.opts.context.owner}/${this.opts.context.repo}`,
+              runId: this.opts.context.runId,
+              requests: this.recorded,
+              ...files ? { changes: deferredChanges(files) } : {}
+            });
+          } catch (err) {
+            throw new GuardError("grants", `cannot write the deferred requests to ${this.opts.deferFile}: ${err.message}`);
+          }
+        }
+        return outcome;
+      }
+    };
+  }
+});
+
+// src/guard/grants/agentCommand.ts
+function projectRoot(file, neverVisible) {
+  let dir = import_node_path17.default.dirname(import_node_fs24.default.realpathSync(file));
+  for (let i = 0; i < 6 && dir !== "/"; i++) {
+    if (import_node_fs24.default.existsSync(import_node_path17.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
+    dir = import_node_path17.default.dirname(dir);
+  }
+  return void 0;
+}
+function neverVisibleDirs(env) {
+  const out = ["/", "/home", "/root", "/tmp", "/var/tmp", import_node_os4.default.homedir(), env.HOME, env.RUNNER_TEMP].filter((d) => !!d);
+  return out.map((d) => {
+    try {
+      return import_node_fs24.default.realpathSync(d);
+    } catch {
+      return d;
+    }
+  });
+}
+function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
+  let config;
+  try {
+    config = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  for (const [name, server] of Object.entries(config.mcpServers ?? {})) {
+    if (!server || typeof server !== "object") continue;
+    const env = server.env && typeof server.env === "object" ? server.env : {};
+    for (const [key2, value] of Object.entries(env)) {
+      if (typeof value !== "string") continue;
+      if (secrets.some((s) => value.includes(s))) env[key2] = GITHUB_TOKEN_PLACEHOLDER;
+      else if (bridge && (key2 === "GITHUB_API_URL" || key2 === "GITHUB_GRAPHQL_URL")) env[key2] = key2 === "GITHUB_API_URL" ? bridge : `${bridge}/graphql`;
+    }
+    if (name === "github_comment" && typeof env.CLAUDE_COMMENT_ID === "string" && /^[1-9][0-9]{0,15}$/.test(env.CLAUDE_COMMENT_ID)) {
+      out.trackingCommentId = Number(env.CLAUDE_COMMENT_ID);
+    }
+    if (typeof server.command === "string") {
+      const program = findExecutable(server.command, hostEnv.PATH);
+      if (program) {
+        server.command = program;
+        out.visible.push(program);
+      }
+    }
+    if (Array.isArray(server.args)) {
+      for (const arg of server.args) {
+        const root = typeof arg === "string" && import_node_path17.default.isAbsolute(arg) && import_node_fs24.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        if (root) out.visible.push(root);
+      }
+    }
+  }
+  return JSON.stringify(config);
+}
+function prepareAgentCommand(command2, secrets, bridge, env) {
+  const out = { command: [], visible: [] };
+  for (let i = 0; i < command2.length; i++) {
+    let arg = command2[i];
+    if (command2[i - 1] === "--mcp-config" && i > 0) arg = rewriteMcpConfig(arg, secrets, bridge, env, out);
+    else if (arg.startsWith("--mcp-config=")) arg = `--mcp-config=${rewriteMcpConfig(arg.slice("--mcp-config=".length), secrets, bridge, env, out)}`;
+    if (secrets.some((s) => arg.includes(s))) {
+      throw new GuardError("environment", `argument ${i} of the agent's command carries a secret the guard holds; pass secrets through the guard's environment, never the command line`);
+    }
+    out.command.push(arg);
+  }
+  return out;
+}
+var import_node_fs24, import_node_os4, import_node_path17;
+var init_agentCommand = __esm({
+  "src/guard/grants/agentCommand.ts"() {
+    "use strict";
+    import_node_fs24 = __toESM(require("node:fs"));
+    import_node_os4 = __toESM(require("node:os"));
+    import_node_path17 = __toESM(require("node:path"));
+    init_errors();
+    init_jail();
+    init_session();
+  }
+});
+
+// src/guard/grants/context.ts
+function contextFromPayload(env, payload, trackingCommentId) {
+  const full = env.GITHUB_REPOSITORY ?? "";
+  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(full);
+  if (!m) throw new GuardError("grants", `GITHUB_REPOSITORY is ${full ? `"${full.slice(0, 80)}", not OWNER/REPO` : "not set"}: grants need the triggering repository`);
+  const eventName = env.GITHUB_EVENT_NAME ?? "";
+  const p = obj2(payload) ?? {};
+  const pr = obj2(p.pull_request);
+  const issue = obj2(p.issue);
+  const number = num(pr?.number) ?? num(issue?.number);
+  const isPullRequest = !!pr || !!obj2(issue?.pull_request);
+  const defaultBranch = str4(obj2(p.repository)?.default_branch);
+  const baseBranch = str4(obj2(pr?.base)?.ref) ?? defaultBranch;
+  const server = str4(env.GITHUB_SERVER_URL) ?? "https://github.com";
+  let serverHost = "github.com";
+  try {
+    serverHost = new URL(server).hostname.toLowerCase();
+  } catch {
+  }
+  const envComment = /^[1-9][0-9]{0,15}$/.test(env.CLAUDE_COMMENT_ID ?? "") ? Number(env.CLAUDE_COMMENT_ID) : void 0;
+  return {
+    owner: m[1],
+    repo: m[2],
+    number,
+    isPullRequest,
+    eventName,
+    baseBranch,
+    baseSha: !PR_EVENTS.has(eventName) && /^[0-9a-f]{40}$/.test(env.GITHUB_SHA ?? "") ? env.GITHUB_SHA : void 0,
+    trackingCommentId: trackingCommentId ?? envComment,
+    runId: /^[0-9]+$/.test(env.GITHUB_RUN_ID ?? "") ? env.GITHUB_RUN_ID : String(Date.now()),
+    serverHost
+  };
+}
+function readGrantContext(env, trackingCommentId) {
+  let payload;
+  const file = env.GITHUB_EVENT_PATH;
+  if (file) {
+    try {
+      payload = JSON.parse(import_node_fs25.default.readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new GuardError("grants", `cannot read the event payload ${file}: ${err.message.split("\n")[0]}`);
+    }
+  }
+  return contextFromPayload(env, payload, trackingCommentId);
+}
+var import_node_fs25, obj2, num, str4, PR_EVENTS;
+var init_context = __esm({
+  "src/guard/grants/context.ts"() {
+    "use strict";
+    import_node_fs25 = __toESM(require("node:fs"));
+    init_errors();
+    obj2 = (v) => v && typeof v === "object" && !Array.isArray(v) ? v : void 0;
+    num = (v) => Number.isSafeInteger(v) && v > 0 ? v : void 0;
+    str4 = (v) => typeof v === "string" && v ? v : void 0;
+    PR_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"]);
+  }
+});
+
+// src/guard/grants/ghShim.ts
+function ghShimMain() {
+  const http6 = require("node:http");
+  const fs34 = require("node:fs");
+  const childProcess = require("node:child_process");
+  const SUPPORTED = "issue comment, issue edit --add-label/--remove-label, issue view, pr comment, pr edit --add-label/--remove-label, pr review, pr create, pr view, pr diff, label list, api, auth status";
+  const die = (message, code3 = 1) => {
+    process.stderr.write(`gh (agent-guard): ${message}
+`);
+    process.exit(code3);
+  };
+  const base = process.env.GITHUB_API_URL ?? "";
+  if (!/^http:\/\/127\.0\.0\.1:[0-9]+$/.test(base)) die("GITHUB_API_URL does not point at the agent-guard bridge");
+  const BOOLEAN = /* @__PURE__ */ new Set(["--approve", "--request-changes", "--comment", "-c", "-a", "-r", "--draft", "-d", "--comments", "--edit-last", "--name-only", "--paginate", "--silent", "--include", "-i", "--fill", "--web", "-w", "--patch"]);
+  const ALIASES = { "-b": "--body", "-F": "--body-file", "-R": "--repo", "-t": "--title", "-q": "--jq", "-X": "--method", "-H": "--header", "-L": "--limit", "-B": "--base", "-c": "--comment", "-a": "--approve", "-r": "--request-changes", "-d": "--draft" };
+  const parse4 = (args, apiFields = false) => {
+    const out = { positional: [], flags: /* @__PURE__ */ new Map() };
+    const add = (k, v) => out.flags.set(k, [...out.flags.get(k) ?? [], v]);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a === "--") {
+        out.positional.push(...args.slice(i + 1));
+        break;
+      }
+      if (!a.startsWith("-") || a === "-") {
+        out.positional.push(a);
+        continue;
+      }
+      const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+      let flag = eq > 0 ? a.slice(0, eq) : a;
+      if (apiFields && (flag === "-f" || flag === "--raw-field")) flag = "--raw-field";
+      else if (apiFields && (flag === "-F" || flag === "--field")) flag = "--field";
+      else flag = ALIASES[flag] ?? flag;
+      if (BOOLEAN.has(flag) || BOOLEAN.has(a)) {
+        add(flag, "true");
+        continue;
+      }
+      if (eq > 0) add(flag, a.slice(eq + 1));
+      else if (i + 1 < args.length) add(flag, args[++i]);
+      else die(`${a} needs a value`);
+    }
+    return out;
+  };
+  const one = (p, flag) => p.flags.get(flag)?.slice(-1)[0];
+  const many = (p, flag) => (p.flags.get(flag) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const only = (p, allowed, what) => {
+    for (const f of p.flags.keys()) if (!allowed.includes(f)) die(`${what} ${f} is not available under agent-guard (the guard grants only what the workflow allows)`);
+  };
+  const repoOf = (p) => {
+    const r = one(p, "--repo") ?? process.env.GH_REPO ?? process.env.GITHUB_REPOSITORY ?? "";
+    const m = /^(?:https?:\/\/[^/]+\/)?([^/\s]+)\/([^/\s]+?)(?:\.git)?\/?$/.exec(r);
+    if (!m) die("no repository: pass -R OWNER/REPO");
+    return `${encodeURIComponent(m[1])}/${encodeURIComponent(m[2])}`;
+  };
+  const numberOf = (p, what) => {
+    const arg = p.positional[0] ?? process.env.AGENT_GUARD_ISSUE;
+    if (!arg) die(`${what} needs an issue or pull request number`);
+    const url = /^https?:\/\/[^/]+\/([^/]+)\/([^/]+)\/(?:issues|pull)\/([0-9]+)/.exec(arg);
+    if (url) return { repo: `${encodeURIComponent(url[1])}/${encodeURIComponent(url[2])}`, number: url[3] };
+    const n = /^#?([0-9]+)$/.exec(arg);
+    if (!n) die(`"${arg}" is not an issue or pull request number`);
+    return { repo: repoOf(p), number: n[1] };
+  };
+  const request = (method, path26, body, accept, rawBody) => new Promise((resolve3) => {
+    const payload = rawBody ?? (body === void 0 ? void 0 : Buffer.from(JSON.stringify(body)));
+    const req2 = http6.request(
+      `${base}${path26.startsWith("/") ? "" : "/"}${path26}`,
+      {
+        method,
+        headers: {
+          accept: accept ?? "application/vnd.github+json",
+          "user-agent": "gh (agent-guard)",
+          ...payload ? { "content-type": "application/json", "content-length": payload.length } : {}
+        }
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => text += c);
+        res.on("end", () => {
+          let json;
+          try {
+            json = text ? JSON.parse(text) : void 0;
+          } catch {
+            json = void 0;
+          }
+          resolve3({ status: res.statusCode ?? 0, text, json });
+        });
+      }
+    );
+    req2.on("error", (err) => die(`cannot reach the agent-guard bridge: ${err.message}`));
+    req2.end(payload);
+  });
+  const ok = async (method, path26, body, accept) => {
+    const res = await request(method, path26, body, accept);
+    if (res.status < 200 || res.status >= 300) die(`${res.json?.message ?? `HTTP ${res.status}`} (HTTP ${res.status})`);
+    return res;
+  };
+  const readBodyFlag = (p, required) => {
+    const file = one(p, "--body-file");
+    if (file !== void 0) {
+      try {
+        return fs34.readFileSync(file === "-" ? 0 : file, "utf8");
+      } catch (err) {
+        return die(`cannot read ${file}: ${err.message}`);
+      }
+    }
+    const body = one(p, "--body");
+    if (body === void 0 && required) die("a body is needed: --body TEXT or --body-file FILE");
+    return body;
+  };
+  const jq = (data, expr) => {
+    const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs34.existsSync(f));
+    if (!found) die("--jq needs jq installed on the runner");
+    const r = childProcess.spawnSync(found, ["-r", expr], { input: JSON.stringify(data), encoding: "utf8" });
+    if (r.status !== 0) die(`--jq: ${(r.stderr || "").trim()}`);
+    return r.stdout;
+  };
+  const printJson = (p, data) => {
+    const fields = many(p, "--json");
+    let out = data;
+    if (fields.length && data && typeof data === "object") {
+      const pick = (o) => Object.fromEntries(fields.map((f) => [f, o[f] ?? null]));
+      out = Array.isArray(data) ? data.map(pick) : pick(data);
+    }
+    const expr = one(p, "--jq");
+    process.stdout.write(expr ? jq(out, expr) : JSON.stringify(out, null, 2) + "\n");
+  };
+  const ghIssue = async (repo, number, p, isPr) => {
+    const i = (await ok("GET", `/repos/${repo}/issues/${number}`)).json;
+    const fields = many(p, "--json");
+    const wantComments = p.flags.has("--comments") || fields.includes("comments");
+    const comments = wantComments ? (await ok("GET", `/repos/${repo}/issues/${number}/comments?per_page=100`)).json : [];
+    const out = {
+      number: i.number,
+      title: i.title,
+      body: i.body ?? "",
+      state: String(i.state ?? "").toUpperCase(),
+      author: { login: i.user?.login },
+      labels: (i.labels ?? []).map((l) => ({ name: l.name, description: l.description ?? "", color: l.color })),
+      assignees: (i.assignees ?? []).map((a) => ({ login: a.login })),
+      milestone: i.milestone ? { title: i.milestone.title } : null,
+      url: i.html_url,
+      createdAt: i.created_at,
+      updatedAt: i.updated_at,
+      closedAt: i.closed_at ?? null,
+      comments: comments.map((c) => ({ id: c.node_id, author: { login: c.user?.login }, body: c.body, createdAt: c.created_at, url: c.html_url }))
+    };
+    if (isPr) {
+      const pr = (await ok("GET", `/repos/${repo}/pulls/${number}`)).json;
+      Object.assign(out, {
+        headRefName: pr.head?.ref,
+        headRefOid: pr.head?.sha,
+        baseRefName: pr.base?.ref,
+        isDraft: !!pr.draft,
+        additions: pr.additions,
+        deletions: pr.deletions,
+        changedFiles: pr.changed_files,
+        mergeable: pr.mergeable === true ? "MERGEABLE" : pr.mergeable === false ? "CONFLICTING" : "UNKNOWN"
+      });
+      if (fields.includes("files")) {
+        out.files = (await ok("GET", `/repos/${repo}/pulls/${number}/files?per_page=100`)).json.map((f) => ({ path: f.filename, additions: f.additions, deletions: f.deletions }));
+      }
+    }
+    return out;
+  };
+  const view = async (p, isPr) => {
+    only(p, ["--json", "--jq", "--comments", "--repo"], `gh ${isPr ? "pr" : "issue"} view`);
+    const { repo, number } = numberOf(p, "view");
+    const data = await ghIssue(repo, number, p, isPr);
+    if (p.flags.has("--json")) return printJson(p, data);
+    const lines = [
+      `title:	${data.title}`,
+      `state:	${data.state}`,
+      `author:	${data.author.login ?? ""}`,
+      `labels:	${data.labels.map((l) => l.name).join(", ")}`,
+      `number:	${data.number}`,
+      `url:	${data.url}`,
+      "--",
+      data.body
+    ];
+    for (const c of p.flags.has("--comments") ? data.comments : []) lines.push("--", `author:	${c.author.login ?? ""}`, "--", c.body);
+    process.stdout.write(lines.join("\n") + "\n");
+  };
+  const stateFile = (repo, number) => `${process.env.HOME ?? "/tmp"}/.cache/agent-guard-gh/last-comment-${repo.replace(/\//g, "_")}-${number}`;
+  const comment = async (p) => {
+    only(p, ["--body", "--body-file", "--repo", "--edit-last"], "gh comment");
+    const { repo, number } = numberOf(p, "comment");
+    const body = readBodyFlag(p, true);
+    if (p.flags.has("--edit-last")) {
+      let id = "";
+      try {
+        id = fs34.readFileSync(stateFile(repo, number), "utf8").trim();
+      } catch {
+        die("no earlier comment of yours to edit in this run");
+      }
+      const res2 = await ok("PATCH", `/repos/${repo}/issues/comments/${id}`, { body });
+      process.stdout.write(`${res2.json?.html_url ?? ""}
+`);
+      return;
+    }
+    const res = await ok("POST", `/repos/${repo}/issues/${number}/comments`, { body });
+    try {
+      fs34.mkdirSync(stateFile(repo, number).replace(/\/[^/]*$/, ""), { recursive: true });
+      fs34.writeFileSync(stateFile(repo, number), String(res.json?.id ?? ""));
+    } catch {
+    }
+    process.stdout.write(`${res.json?.html_url ?? ""}
+`);
+  };
+  const edit = async (p) => {
+    only(p, ["--add-label", "--remove-label", "--repo"], "gh edit");
+    const { repo, number } = numberOf(p, "edit");
+    const add = many(p, "--add-label");
+    const remove2 = many(p, "--remove-label");
+    if (!add.length && !remove2.length) die("nothing to edit: --add-label or --remove-label");
+    if (add.length) await ok("POST", `/repos/${repo}/issues/${number}/labels`, { labels: add });
+    for (const label of remove2) await ok("DELETE", `/repos/${repo}/issues/${number}/labels/${encodeURIComponent(label)}`);
+    process.stdout.write(`https://github.com/${decodeURIComponent(repo)}/issues/${number}
+`);
+  };
+  const review = async (p) => {
+    only(p, ["--approve", "--request-changes", "--comment", "--body", "--body-file", "--repo"], "gh pr review");
+    const { repo, number } = numberOf(p, "review");
+    const event = p.flags.has("--approve") ? "APPROVE" : p.flags.has("--request-changes") ? "REQUEST_CHANGES" : p.flags.has("--comment") ? "COMMENT" : die("--approve, --request-changes or --comment is needed");
+    const body = readBodyFlag(p, event !== "APPROVE") ?? "";
+    await ok("POST", `/repos/${repo}/pulls/${number}/reviews`, { event, body });
+    process.stdout.write(`- Reviewed pull request #${number}
+`);
+  };
+  const create = async (p) => {
+    only(p, ["--title", "--body", "--body-file", "--draft", "--base", "--head", "--repo", "--fill"], "gh pr create");
+    const title = one(p, "--title") ?? die("--title is needed");
+    const res = await ok("POST", `/repos/${repoOf(p)}/pulls`, { title, body: readBodyFlag(p, false) ?? "", draft: p.flags.has("--draft") });
+    process.stdout.write(`${res.json?.message ?? "pull request requested"}
+`);
+  };
+  const labelList = async (p) => {
+    only(p, ["--json", "--jq", "--limit", "--repo", "--search"], "gh label list");
+    const labels = (await ok("GET", `/repos/${repoOf(p)}/labels?per_page=100`)).json;
+    const search = one(p, "--search")?.toLowerCase();
+    const limit2 = Number(one(p, "--limit") ?? "30");
+    const data = labels.filter((l) => !search || String(l.name).toLowerCase().includes(search)).slice(0, limit2).map((l) => ({ name: l.name, description: l.description ?? "", color: l.color, isDefault: !!l.default, id: l.node_id, url: l.url }));
+    if (p.flags.has("--json")) return printJson(p, data);
+    process.stdout.write(data.map((l) => `${l.name}	${l.description}	#${l.color}`).join("\n") + (data.length ? "\n" : ""));
+  };
+  const diff = async (p) => {
+    only(p, ["--name-only", "--repo", "--patch"], "gh pr diff");
+    const { repo, number } = numberOf(p, "diff");
+    if (p.flags.has("--name-only")) {
+      const files = (await ok("GET", `/repos/${repo}/pulls/${number}/files?per_page=100`)).json;
+      process.stdout.write(files.map((f) => `${f.filename}
+`).join(""));
+      return;
+    }
+    process.stdout.write((await ok("GET", `/repos/${repo}/pulls/${number}`, void 0, "application/vnd.github.v3.diff")).text);
+  };
+  const typedValue = (v) => {
+    if (v === "true") return true;
+    if (v === "false") return false;
+    if (v === "null") return null;
+    if (/^-?[0-9]+$/.test(v)) return Number(v);
+    if (v.startsWith("@")) return fs34.readFileSync(v.slice(1) === "-" ? 0 : v.slice(1), "utf8");
+    return v;
+  };
+  const api = async (p) => {
+    only(p, ["--method", "--raw-field", "--field", "--input", "--header", "--jq", "--paginate", "--silent", "--include"], "gh api");
+    let endpoint = p.positional[0] ?? die("gh api needs an endpoint");
+    const [owner, repo] = decodeURIComponent(repoOf(p)).split("/");
+    endpoint = endpoint.replace(/\{owner\}/g, owner).replace(/\{repo\}/g, repo);
+    const fields = {};
+    const set = (kv, typed) => {
+      const at = kv.indexOf("=");
+      if (at < 1) die(`field "${kv}" is not key=value`);
+      const key2 = kv.slice(0, at);
+      const value = typed ? typedValue(kv.slice(at + 1)) : kv.slice(at + 1);
+      if (key2.endsWith("[]")) fields[key2.slice(0, -2)] = [...fields[key2.slice(0, -2)] ?? [], value];
+      else fields[key2] = value;
+    };
+    for (const kv of p.flags.get("--raw-field") ?? []) set(kv, false);
+    for (const kv of p.flags.get("--field") ?? []) set(kv, true);
+    const input = one(p, "--input");
+    const hasBody = input !== void 0 || Object.keys(fields).length > 0;
+    const method = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
+    let path26 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
+    let body;
+    if (method === "GET" && Object.keys(fields).length) path26 += (path26.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
+    else if (endpoint === "graphql") {
+      const { query, ...variables } = fields;
+      body = { query, variables };
+    } else if (hasBody) body = fields;
+    const accept = p.flags.get("--header")?.find((h) => /^accept:/i.test(h))?.replace(/^accept:\s*/i, "");
+    const rawBody = input !== void 0 ? fs34.readFileSync(input === "-" ? 0 : input) : void 0;
+    const res = await request(method, path26, body, accept, rawBody);
+    if (res.status >= 300) {
+      process.stdout.write(res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
+`);
+      die(`${res.json?.message ?? "request failed"} (HTTP ${res.status})`);
+    }
+    if (p.flags.has("--silent")) return;
+    const expr = one(p, "--jq");
+    process.stdout.write(expr ? jq(res.json, expr) : res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
+`);
+  };
+  const main2 = async () => {
+    const [group, command2, ...rest] = process.argv.slice(2);
+    const isPr = group === "pr";
+    const key2 = `${group ?? ""} ${command2 ?? ""}`.trim();
+    if (group === "--version" || group === "version") return void process.stdout.write("gh version 2 (agent-guard shim)\n");
+    if (key2 === "auth status" || key2 === "auth token") {
+      if (command2 === "token") die("the token is held by agent-guard outside the jail");
+      return void process.stderr.write("github.com\n  \u2713 Logged in through agent-guard (the guard holds the token and checks every request against its grants)\n");
+    }
+    switch (key2) {
+      case "issue comment":
+      case "pr comment":
+        return comment(parse4(rest));
+      case "issue edit":
+      case "pr edit":
+        return edit(parse4(rest));
+      case "issue view":
+      case "pr view":
+        return view(parse4(rest), isPr);
+      case "pr review":
+        return review(parse4(rest));
+      case "pr create":
+        return create(parse4(rest));
+      case "pr diff":
+        return diff(parse4(rest));
+      case "label list":
+        return labelList(parse4(rest));
+      default:
+        if (group === "api") return api(parse4([command2, ...rest].filter((a) => a !== void 0), true));
+        die(`\`gh ${key2.replace(/[^\x20-\x7e]/g, "?").slice(0, 60)}\` is not available under agent-guard; available: ${SUPPORTED}`);
+    }
+  };
+  main2().catch((err) => die(err.message));
+}
+function ghShimSource(node) {
+  return `#!${node}
+(${ghShimMain.toString()})();
+`;
+}
+var init_ghShim = __esm({
+  "src/guard/grants/ghShim.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/grants/runGrants.ts
+function readGithubToken(opts, env) {
+  if (!opts.grants?.length) return void 0;
+  const name = opts.githubTokenEnv ?? "GITHUB_TOKEN";
+  const token = env[name];
+  if (!token) throw new GuardError("grants", `--grant needs a GitHub token in the guard's environment: ${name} is not set`);
+  return token;
+}
+function prepareRunGrants(input) {
+  const { opts, env, privateDir } = input;
+  const grants = opts.grants ?? [];
+  const updateGrant = grants.find((g) => g.kind === "update-comment");
+  const context = readGrantContext(env, updateGrant?.commentId ?? input.trackingCommentId);
+  if (updateGrant && context.trackingCommentId === void 0) {
+    throw new GuardError("grants", "--grant update-comment: no tracking comment id (update-comment=ID, CLAUDE_COMMENT_ID, or the github_comment server in --mcp-config)");
+  }
+  const session = new GrantSession(
+    {
+      grants,
+      context,
+      secrets: input.secrets,
+      allowLinks: opts.allowLinks ?? false,
+      github: createGitHubClient(githubApiBase(env), input.token),
+      audit: input.audit,
+      deferFile: opts.deferFile ? import_node_path18.default.resolve(opts.deferFile) : void 0
+    },
+    GITHUB_BRIDGE_BASE
+  );
+  const toolsDir = import_node_path18.default.join(privateDir, "bin");
+  import_node_fs26.default.mkdirSync(toolsDir, { mode: 493 });
+  import_node_fs26.default.writeFileSync(import_node_path18.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
+  const jailToolsDir = `${input.jailDir}/bin`;
+  return {
+    session,
+    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path18.default.join(privateDir, "github.sock") },
+    toolsDir,
+    jailToolsDir,
+    agentEnv: (pathInside) => GrantSession.agentEnv(GITHUB_BRIDGE_BASE, context, jailToolsDir, pathInside)
+  };
+}
+var import_node_fs26, import_node_path18, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
+var init_runGrants = __esm({
+  "src/guard/grants/runGrants.ts"() {
+    "use strict";
+    import_node_fs26 = __toESM(require("node:fs"));
+    import_node_path18 = __toESM(require("node:path"));
+    init_errors();
+    init_context();
+    init_ghShim();
+    init_github();
+    init_session();
+    GITHUB_BRIDGE_PORT = 41098;
+    GITHUB_BRIDGE_BASE = `http://127.0.0.1:${GITHUB_BRIDGE_PORT}`;
+  }
+});
+
+// src/guard/grants/spec.ts
+function parseGrant(text) {
+  const [head, ...capParts] = text.split(";").map((p) => p.trim());
+  const eq = head.indexOf("=");
+  const kindText = (eq < 0 ? head : head.slice(0, eq)).trim();
+  if (!GRANT_KINDS.includes(kindText)) {
+    throw new GuardError("usage", `--grant "${printableSpec(text)}": unknown grant "${printableSpec(kindText)}" (known: ${GRANT_KINDS.join(", ")})`);
+  }
+  const kind = kindText;
+  const rule = grantRules().grants[kind];
+  const values = eq < 0 ? [] : head.slice(eq + 1).split(",").map((v) => v.trim()).filter((v) => v !== "");
+  const where = `--grant ${kind}`;
+  if (values.some((v) => CONTROL.test(v))) throw new GuardError("usage", `${where}: a value holds a control character`);
+  const grant = { kind, values, caps: { ...rule.caps } };
+  switch (kind) {
+    case "label":
+      if (values.length === 0) throw new GuardError("usage", `${where} needs the labels it may set: label=bug,question`);
+      if (values.some((v) => v.length > 100)) throw new GuardError("usage", `${where}: a label name is over 100 characters`);
+      break;
+    case "review":
+      for (const v of values) if (!rule.values.includes(v)) throw new GuardError("usage", `${where}: "${printableSpec(v)}" is not a review event (${rule.values.join(", ")})`);
+      if (values.length === 0) grant.values = [...rule.defaultValues];
+      break;
+    case "pull-request":
+      for (const v of values) {
+        if (v.startsWith("/") || v.split("/").includes("..")) throw new GuardError("usage", `${where}: glob "${printableSpec(v)}" must be relative to the repository`);
+      }
+      break;
+    case "update-comment":
+      if (values.length > 1 || values.length === 1 && !/^[1-9][0-9]{0,15}$/.test(values[0])) {
+        throw new GuardError("usage", `${where} takes at most one comment id: update-comment=1234`);
+      }
+      if (values.length === 1) grant.commentId = Number(values[0]);
+      break;
+    default:
+      if (values.length > 0) throw new GuardError("usage", `${where} takes no values`);
+  }
+  for (const part of capParts) {
+    if (!part) continue;
+    const m = /^([a-z-]+)=([0-9]{1,12})$/.exec(part);
+    if (!m || !(m[1] in rule.caps)) {
+      throw new GuardError("usage", `${where}: "${printableSpec(part)}" is not a cap of ${kind} (${Object.keys(rule.caps).join(", ")}, each =N)`);
+    }
+    grant.caps[m[1]] = Number(m[2]);
+  }
+  return grant;
+}
+function addGrant(grants, text) {
+  const grant = parseGrant(text);
+  if (grants.some((g) => g.kind === grant.kind)) throw new GuardError("usage", `--grant ${grant.kind} given twice; put all its values in one`);
+  grants.push(grant);
+}
+function printableSpec(text) {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 80);
+}
+var CONTROL;
+var init_spec = __esm({
+  "src/guard/grants/spec.ts"() {
+    "use strict";
+    init_errors();
+    init_rules();
+    CONTROL = /[\u0000-\u001f\u007f]/;
+  }
+});
+
 // src/guard/options.ts
 function positiveInt(flag, text) {
   if (!/^[1-9][0-9]{0,14}$/.test(text)) throw new GuardError("usage", `${flag} wants a positive whole number, got "${text}"`);
   return Number(text);
+}
+function parseSize(flag, text) {
+  const m = /^([1-9][0-9]{0,12})([kmgt]?)(i?b)?$/i.exec(text);
+  const bytes2 = m ? Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()] : NaN;
+  if (!m || !Number.isSafeInteger(bytes2) || m[3] && !m[2]) {
+    throw new GuardError("usage", `${flag} wants a size such as 512m or 4g, got "${text}"`);
+  }
+  return bytes2;
+}
+function atLeast(flag, value, min, hint) {
+  if (value < min) throw new GuardError("usage", `${flag} is too small; the least that works is ${hint}`);
+  return value;
 }
 function parseAllowHost(text) {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::([0-9]{1,5}))?$/.exec(text);
@@ -9906,6 +13176,7 @@ function parseRunArgs(args) {
     allowProviderFetch: false,
     command: []
   };
+  const grants = [];
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i];
@@ -9915,6 +13186,10 @@ function parseRunArgs(args) {
     }
     if (arg === "--allow-provider-fetch") {
       opts.allowProviderFetch = true;
+      continue;
+    }
+    if (arg === "--allow-links") {
+      opts.allowLinks = true;
       continue;
     }
     if (arg === "-h" || arg === "--help") throw new GuardError("usage", RUN_USAGE);
@@ -9965,20 +13240,43 @@ function parseRunArgs(args) {
       case "--timeout":
         opts.timeoutSeconds = positiveInt(flag, value);
         break;
+      case "--memory":
+        opts.memory = value === "none" ? "none" : atLeast(flag, parseSize(flag, value), MIN_MEMORY, "64m: the jail's own node process needs about 50 MiB");
+        break;
+      case "--pids":
+        opts.pids = value === "none" ? "none" : atLeast(flag, positiveInt(flag, value), MIN_PIDS, "32: node alone runs about ten threads, and each counts");
+        break;
+      case "--tmpfs-size":
+        opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_TMPFS, "1m");
+        break;
+      case "--grant":
+        addGrant(grants, value);
+        break;
+      case "--github-token-env":
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new GuardError("usage", `--github-token-env wants a variable name, got "${value}"`);
+        opts.githubTokenEnv = value;
+        break;
+      case "--defer":
+        if (!value) throw new GuardError("usage", "--defer needs a file name");
+        opts.deferFile = value;
+        break;
     }
   }
+  if (grants.length) opts.grants = grants;
+  if (opts.deferFile && grants.length === 0) throw new GuardError("usage", "--defer records grant requests: give at least one --grant");
   opts.command = args.slice(i);
   if (opts.command.length === 0) throw new GuardError("usage", `no command to run. ${RUN_USAGE}`);
   return opts;
 }
-var RUN_USAGE, WITH_VALUE, HOSTNAME;
+var RUN_USAGE, WITH_VALUE, SIZE_UNITS, MIN_MEMORY, MIN_PIDS, MIN_TMPFS, HOSTNAME;
 var init_options = __esm({
   "src/guard/options.ts"() {
     "use strict";
     init_glob();
     init_policy();
     init_errors();
-    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--allow-provider-fetch] -- CMD [ARG...]";
+    init_spec();
+    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] [--defer FILE] [--allow-links] -- CMD [ARG...]";
     WITH_VALUE = /* @__PURE__ */ new Set([
       "--provider",
       "--allow-host",
@@ -9988,355 +13286,436 @@ var init_options = __esm({
       "--max-requests",
       "--max-tokens",
       "--audit",
-      "--timeout"
+      "--timeout",
+      "--memory",
+      "--pids",
+      "--tmpfs-size",
+      "--grant",
+      "--github-token-env",
+      "--defer"
     ]);
+    SIZE_UNITS = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+    MIN_MEMORY = 64 * 1024 ** 2;
+    MIN_PIDS = 32;
+    MIN_TMPFS = 1024 ** 2;
     HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
   }
 });
 
-// rules/providers.yml
-var providers_default;
-var init_providers = __esm({
-  "rules/providers.yml"() {
-    providers_default = `# Model providers the guard's key-injecting proxy can front (agent-catalogue.md part C and \xA75).
-#
-# For each provider:
-#   upstream      fixed origin (plus optional path prefix) the proxy forwards to; \`--provider NAME=URL\`
-#                 replaces it (plain http only to a loopback address).
-#   keys          where the real key comes from in the guard's own environment, first one set wins,
-#                 and the header the proxy puts it in. The agent never sees it.
-#   remove-env    more variables that carry this provider's credentials: never passed to the agent.
-#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,
-#                 {placeholder} a format-valid fake key.
-#   routes        METHOD /path the proxy forwards; {name} matches one path segment. Everything else is
-#                 refused with 403.
-#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are
-#                 always dropped, anything else is refused.
-anthropic:
-  upstream: https://api.anthropic.com
-  keys:
-    - { env: ANTHROPIC_API_KEY, header: x-api-key }
-    - { env: ANTHROPIC_AUTH_TOKEN, header: authorization, prefix: "Bearer " }
-  remove-env: [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL]
-  placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA
-  agent-env:
-    ANTHROPIC_BASE_URL: "{base}"
-    ANTHROPIC_API_KEY: "{placeholder}"
-    # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"
-    DISABLE_AUTOUPDATER: "1"
-    DISABLE_TELEMETRY: "1"
-    DISABLE_ERROR_REPORTING: "1"
-  routes:
-    - POST /v1/messages
-    - POST /v1/messages/count_tokens
-    - GET /v1/models
-    - GET /v1/models/{model}
-  query: [beta]
-
-openai:
-  upstream: https://api.openai.com
-  keys:
-    - { env: OPENAI_API_KEY, header: authorization, prefix: "Bearer " }
-    - { env: CODEX_API_KEY, header: authorization, prefix: "Bearer " }
-  remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]
-  placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000
-  agent-env:
-    OPENAI_BASE_URL: "{base}/v1"
-    OPENAI_API_BASE: "{base}/v1"
-    OPENAI_API_KEY: "{placeholder}"
-    # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).
-    CODEX_API_KEY: "{placeholder}"
-  home-files:
-    # Codex's built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses
-    # WebSocket at OpenAI's host); a provider of its own in the fresh HOME keeps it on the bridge.
-    .codex/config.toml: |
-      model_provider = "agent-guard"
-
-      [model_providers.agent-guard]
-      name = "agent-guard"
-      base_url = "{base}/v1"
-      wire_api = "responses"
-      env_key = "OPENAI_API_KEY"
-  routes:
-    - POST /v1/responses
-    - POST /v1/chat/completions
-    - POST /v1/embeddings
-    - GET /v1/models
-    - GET /v1/models/{model}
-  query: []
-
-gemini:
-  upstream: https://generativelanguage.googleapis.com
-  keys:
-    - { env: GEMINI_API_KEY, header: x-goog-api-key }
-    - { env: GOOGLE_API_KEY, header: x-goog-api-key }
-  remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]
-  placeholder: AIzaSyAgentGuardPlaceholder000000000000
-  agent-env:
-    # The base URL points the client at the bridge (loopback http is accepted).
-    GOOGLE_GEMINI_BASE_URL: "{base}"
-    GEMINI_API_KEY: "{placeholder}"
-  home-files:
-    # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI's "gateway" auth, which headless runs refuse
-    # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)
-    # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage
-    # statistics would go to play.googleapis.com, which the jail cannot reach anyway.
-    .gemini/settings.json: '{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}'
-  routes:
-    - POST /v1beta/models/{model}:generateContent
-    - POST /v1beta/models/{model}:streamGenerateContent
-    - POST /v1beta/models/{model}:countTokens
-    - POST /v1beta/models/{model}:embedContent
-    - POST /v1beta/models/{model}:batchEmbedContents
-    - GET /v1beta/models
-    - GET /v1beta/models/{model}
-    - POST /v1/models/{model}:generateContent
-    - POST /v1/models/{model}:streamGenerateContent
-    - POST /v1/models/{model}:countTokens
-    - GET /v1/models
-    - GET /v1/models/{model}
-  query: [alt]
-
-github-models:
-  upstream: https://models.github.ai
-  keys:
-    - { env: GITHUB_MODELS_TOKEN, header: authorization, prefix: "Bearer " }
-    - { env: GITHUB_TOKEN, header: authorization, prefix: "Bearer " }
-  remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]
-  placeholder: ghp_agentguardplaceholder000000000000000
-  agent-env:
-    OPENAI_BASE_URL: "{base}/inference"
-    OPENAI_API_BASE: "{base}/inference"
-    OPENAI_API_KEY: "{placeholder}"
-  routes:
-    - POST /inference/chat/completions
-    - POST /orgs/{org}/inference/chat/completions
-    - POST /inference/embeddings
-    - GET /catalog/models
-  query: [api-version]
-
-openrouter:
-  upstream: https://openrouter.ai
-  keys:
-    - { env: OPENROUTER_API_KEY, header: authorization, prefix: "Bearer " }
-  remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]
-  placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000
-  agent-env:
-    OPENROUTER_BASE_URL: "{base}/api/v1"
-    OPENAI_BASE_URL: "{base}/api/v1"
-    OPENAI_API_BASE: "{base}/api/v1"
-    OPENROUTER_API_KEY: "{placeholder}"
-    OPENAI_API_KEY: "{placeholder}"
-  routes:
-    - POST /api/v1/chat/completions
-    - POST /api/v1/completions
-    - POST /api/v1/responses
-    - GET /api/v1/models
-  query: []
-`;
-  }
-});
-
-// src/guard/providers.ts
-function compileRoute(spec) {
-  const m = /^(GET|POST|PUT|DELETE|PATCH) (\/[A-Za-z0-9._:{}/-]*)$/.exec(spec);
-  if (!m) throw new GuardError("providers", `bad route "${spec}" (want "METHOD /path")`);
-  const [, method, pattern] = m;
-  const source = pattern.split(/(\{[a-z]+\})/).map((part) => /^\{[a-z]+\}$/.test(part) ? SEGMENT2 : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
-  const regex = new RegExp(`^${source}$`);
-  return { method, pattern, matches: (path20) => regex.test(path20) };
-}
-function asStringArray(value, where) {
-  if (value === void 0) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
-    throw new GuardError("providers", `${where} must be a list of strings`);
-  }
-  return value;
-}
-function parseProviders(text) {
-  const doc = (0, import_yaml13.parse)(text);
-  const out = /* @__PURE__ */ new Map();
-  for (const [name, raw] of Object.entries(doc ?? {})) {
-    const where = `providers.yml: ${name}`;
-    if (typeof raw?.upstream !== "string") throw new GuardError("providers", `${where}: upstream missing`);
-    const keysRaw = raw.keys;
-    if (!Array.isArray(keysRaw) || keysRaw.length === 0) throw new GuardError("providers", `${where}: keys missing`);
-    const keys = keysRaw.map((k) => {
-      if (typeof k?.env !== "string" || typeof k?.header !== "string") {
-        throw new GuardError("providers", `${where}: each key needs env and header`);
-      }
-      return { env: k.env, header: k.header.toLowerCase(), prefix: typeof k.prefix === "string" ? k.prefix : "" };
-    });
-    const agentEnv = {};
-    for (const [k, v] of Object.entries(raw["agent-env"] ?? {})) {
-      if (typeof v !== "string") throw new GuardError("providers", `${where}: agent-env.${k} must be a string`);
-      agentEnv[k] = v;
-    }
-    const homeFiles = {};
-    for (const [file, content] of Object.entries(raw["home-files"] ?? {})) {
-      if (typeof content !== "string") throw new GuardError("providers", `${where}: home-files.${file} must be a string`);
-      if (file.startsWith("/") || file.split("/").includes("..")) throw new GuardError("providers", `${where}: home-files.${file} must stay inside HOME`);
-      homeFiles[file] = content;
-    }
-    if (typeof raw.placeholder !== "string") throw new GuardError("providers", `${where}: placeholder missing`);
-    out.set(name, {
-      name,
-      upstream: parseUpstream(raw.upstream, where),
-      keys,
-      removeEnv: asStringArray(raw["remove-env"], `${where}: remove-env`),
-      placeholder: raw.placeholder,
-      agentEnv,
-      homeFiles,
-      routes: asStringArray(raw.routes, `${where}: routes`).map(compileRoute),
-      query: asStringArray(raw.query, `${where}: query`)
-    });
-  }
-  return out;
-}
-function parseUpstream(text, where) {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new GuardError("providers", `${where}: upstream "${text}" is not a URL`);
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    throw new GuardError("providers", `${where}: upstream "${text}" must not carry credentials, query or fragment`);
-  }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new GuardError("providers", `${where}: upstream "${text}" must be https (plain http only to loopback)`);
-  }
-  return url;
-}
-function builtinProviders() {
-  cached3 ??= parseProviders(providers_default);
-  return cached3;
-}
-function homeFilesFor(provider, base) {
-  const out = {};
-  for (const [file, content] of Object.entries(provider.homeFiles)) {
-    out[file] = content.replace(/\{base\}/g, base).replace(/\{placeholder\}/g, provider.placeholder);
-  }
-  return out;
-}
-var import_yaml13, SEGMENT2, LOOPBACK_HOSTS, cached3;
-var init_providers2 = __esm({
-  "src/guard/providers.ts"() {
+// src/guard/budget.ts
+var BYTES_PER_TOKEN, BudgetExhausted, Reservation, Budget;
+var init_budget = __esm({
+  "src/guard/budget.ts"() {
     "use strict";
-    import_yaml13 = __toESM(require_dist());
-    init_providers();
-    init_errors();
-    SEGMENT2 = "[A-Za-z0-9._-]+";
-    LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+    BYTES_PER_TOKEN = 4;
+    BudgetExhausted = class extends Error {
+    };
+    Reservation = class {
+      constructor(budget, estimate) {
+        this.budget = budget;
+        this.estimate = estimate;
+      }
+      budget;
+      estimate;
+      live;
+      settled = false;
+      /** Tokens this request has used so far (measured, replacing the estimate); false when that takes the run over the cap. */
+      update(tokens) {
+        if (this.settled) return true;
+        this.live = Math.max(this.live ?? 0, tokens);
+        return this.budget.check();
+      }
+      /** The final count replaces the estimate. */
+      settle(tokens) {
+        if (this.settled) return;
+        this.settled = true;
+        this.budget.settle(this, tokens);
+      }
+      /** Tokens this reservation holds against the cap while in flight. */
+      get holding() {
+        return this.settled ? 0 : this.live ?? this.estimate;
+      }
+    };
+    Budget = class {
+      constructor(limits = {}, onExhausted = () => void 0) {
+        this.limits = limits;
+        this.onExhausted = onExhausted;
+      }
+      limits;
+      onExhausted;
+      requests = 0;
+      tokens = 0;
+      open = /* @__PURE__ */ new Set();
+      exhaustedReason;
+      get exhausted() {
+        return this.exhaustedReason;
+      }
+      /** Take one request and `estimate` tokens, or throw BudgetExhausted (the agent is then ended). */
+      reserve(estimate) {
+        if (this.exhaustedReason) throw new BudgetExhausted(this.exhaustedReason);
+        const { maxRequests, maxTokens } = this.limits;
+        if (maxRequests !== void 0 && this.requests >= maxRequests) this.exhaust(`request budget of ${maxRequests} used up`);
+        if (maxTokens !== void 0 && this.inUse() + estimate > maxTokens) {
+          this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} spent or in flight, this request needs about ${estimate} more)`);
+        }
+        this.requests++;
+        const reservation = new Reservation(this, estimate);
+        this.open.add(reservation);
+        return reservation;
+      }
+      /** Whether spending so far is within the cap; reaching past it exhausts the budget. */
+      check() {
+        const { maxTokens } = this.limits;
+        if (maxTokens === void 0 || this.inUse() <= maxTokens) return true;
+        try {
+          this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} tokens)`);
+        } catch {
+        }
+        return false;
+      }
+      settle(reservation, tokens) {
+        this.open.delete(reservation);
+        this.tokens += tokens;
+        this.check();
+      }
+      inUse() {
+        let total = this.tokens;
+        for (const r of this.open) total += r.holding;
+        return total;
+      }
+      exhaust(reason) {
+        if (!this.exhaustedReason) {
+          this.exhaustedReason = reason;
+          this.onExhausted(reason);
+        }
+        throw new BudgetExhausted(this.exhaustedReason);
+      }
+    };
   }
 });
 
 // src/guard/bodyPolicy.ts
-function isRemote(value) {
-  const text = typeof value === "string" ? value : value?.url;
-  return typeof text === "string" && /^[a-z][a-z0-9+.-]*:/i.test(text.trim()) && !/^data:/i.test(text.trim());
+function isRemoteUrl(text) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return url.protocol !== "data:";
 }
-function checkTools(tools) {
-  for (const tool of tools) {
-    if (!tool || typeof tool !== "object") continue;
-    const t = tool;
-    if (typeof t.type === "string" && FETCHING_TOOL_TYPE.test(t.type)) return `provider-side tool "${t.type}"`;
-    for (const key2 of FETCHING_TOOL_KEYS) if (key2 in t) return `provider-side tool "${key2}"`;
+function urlIn(value) {
+  if (typeof value === "string") return value;
+  if (isObject(value) && typeof value.url === "string") return value.url;
+  return void 0;
+}
+function fetchingTool(tool, policy) {
+  if (!isObject(tool)) return void 0;
+  if (typeof tool.type === "string" && policy.toolTypes.some((t) => tool.type.startsWith(t))) return `provider-side tool "${tool.type}"`;
+  const key2 = policy.toolKeys.find((k) => k in tool);
+  return key2 ? `provider-side tool "${key2}"` : void 0;
+}
+function searchModel(value, policy) {
+  const names = typeof value === "string" ? [value] : Array.isArray(value) ? value.filter((v) => typeof v === "string") : [];
+  const hit = names.find((name) => policy.searchModels.some((re) => re.test(name)));
+  return hit ? `model "${hit.slice(0, 80)}" searches the web by itself` : void 0;
+}
+function present(value) {
+  return value !== null && value !== false && !(Array.isArray(value) && value.length === 0);
+}
+function checkKey(key2, value, policy) {
+  if (policy.optionKeys.includes(key2) && present(value)) return `provider-side fetch ("${key2}")`;
+  if (key2 === "tools" || key2 === "functionDeclarations") {
+    for (const tool of Array.isArray(value) ? value : [value]) {
+      const found = fetchingTool(tool, policy);
+      if (found) return found;
+    }
+  }
+  if (key2 === "plugins" && Array.isArray(value)) {
+    const plugin = value.find((p) => isObject(p) && typeof p.id === "string" && policy.pluginIds.includes(p.id));
+    if (plugin) return `provider-side plugin "${plugin.id}"`;
+  }
+  if (key2 === "model" || key2 === "models") {
+    const found = searchModel(value, policy);
+    if (found) return found;
+  }
+  if (key2 === "source" && isObject(value) && typeof value.type === "string" && policy.sourceTypes.includes(value.type)) {
+    return "content fetched by the provider from a URL";
+  }
+  if (policy.urlFields.includes(key2)) {
+    const url = urlIn(value);
+    if (url !== void 0 && isRemoteUrl(url)) return `content fetched by the provider from a URL (${key2})`;
   }
   return void 0;
 }
-function findProviderFetch(body) {
-  const walk = (node, depth) => {
-    if (depth > MAX_DEPTH3) return "request body nested too deeply to check";
+function findProviderFetch(body, policy) {
+  const stack = [body];
+  while (stack.length > 0) {
+    const node = stack.pop();
     if (Array.isArray(node)) {
-      for (const item of node) {
-        const found = walk(item, depth + 1);
-        if (found) return found;
-      }
-      return void 0;
+      stack.push(...node);
+      continue;
     }
-    if (!node || typeof node !== "object") return void 0;
-    const obj2 = node;
-    for (const [key2, value] of Object.entries(obj2)) {
-      if ((key2 === "mcp_servers" || key2 === "mcpServers") && value && (!Array.isArray(value) || value.length > 0)) {
-        return "MCP servers run by the provider";
-      }
-      if (key2 === "web_search_options" && value != null) return "provider-side web search";
-      if (key2 === "plugins" && Array.isArray(value) && value.some((p) => p?.id === "web")) {
-        return "provider-side web plugin";
-      }
-      if (key2 === "model" && typeof value === "string" && /:online$/.test(value)) return 'provider-side web search (":online" model)';
-      if ((key2 === "tools" || key2 === "functionDeclarations") && Array.isArray(value)) {
-        const found = checkTools(value);
-        if (found) return found;
-      }
-      if (key2 === "source" && value && typeof value === "object" && value.type === "url") {
-        return "content fetched by the provider from a URL";
-      }
-      if (REMOTE_REFERENCE_KEYS.has(key2) && isRemote(value)) return `content fetched by the provider from a URL (${key2})`;
-      if (value && typeof value === "object") {
-        const found = walk(value, depth + 1);
-        if (found) return found;
-      }
+    if (!isObject(node)) continue;
+    for (const [key2, value] of Object.entries(node)) {
+      const found = checkKey(key2, value, policy);
+      if (found) return found;
+      if (value && typeof value === "object") stack.push(value);
     }
-    return void 0;
-  };
-  return walk(body, 0);
+  }
+  return void 0;
 }
-var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH3;
+var isObject;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
-    FETCHING_TOOL_TYPE = /^(web_search|web_fetch|url_context|google_search|mcp$|mcp_)/;
-    FETCHING_TOOL_KEYS = ["googleSearch", "google_search", "googleSearchRetrieval", "google_search_retrieval", "urlContext", "url_context"];
-    REMOTE_REFERENCE_KEYS = /* @__PURE__ */ new Set(["image_url", "file_url", "document_url", "audio_url", "video_url", "fileUri", "file_uri"]);
-    MAX_DEPTH3 = 64;
+    isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  }
+});
+
+// src/guard/canonicalJson.ts
+function parseStrictJson(bytes2) {
+  if (bytes2.length >= 3 && bytes2[0] === 239 && bytes2[1] === 187 && bytes2[2] === 191) throw new JsonRefusal("body starts with a byte-order mark");
+  let text;
+  try {
+    text = utf82.decode(bytes2);
+  } catch {
+    throw new JsonRefusal("body is not valid UTF-8");
+  }
+  const reader = new Reader(text);
+  reader.space();
+  const value = reader.value(0);
+  reader.space();
+  if (reader.at < text.length) reader.fail("text after the JSON value");
+  return value;
+}
+function serializeJson(value) {
+  return Buffer.from(JSON.stringify(value), "utf8");
+}
+var MAX_NESTING2, JsonRefusal, utf82, NUMBER, PLAIN_RUN, ESCAPES, Reader;
+var init_canonicalJson = __esm({
+  "src/guard/canonicalJson.ts"() {
+    "use strict";
+    MAX_NESTING2 = 256;
+    JsonRefusal = class extends Error {
+    };
+    utf82 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+    PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]+/y;
+    ESCAPES = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "	" };
+    Reader = class {
+      constructor(text) {
+        this.text = text;
+      }
+      text;
+      at = 0;
+      fail(why) {
+        throw new JsonRefusal(`request body is not strict JSON: ${why} at offset ${this.at}`);
+      }
+      space() {
+        while (this.at < this.text.length) {
+          const c = this.text.charCodeAt(this.at);
+          if (c !== 32 && c !== 9 && c !== 10 && c !== 13) break;
+          this.at++;
+        }
+      }
+      value(depth) {
+        if (depth > MAX_NESTING2) this.fail(`nested deeper than ${MAX_NESTING2}`);
+        const c = this.text[this.at];
+        if (c === "{") return this.object(depth);
+        if (c === "[") return this.array(depth);
+        if (c === '"') return this.string();
+        if (c === "-" || c >= "0" && c <= "9") return this.number();
+        for (const [word, literal] of [["true", true], ["false", false], ["null", null]]) {
+          if (this.text.startsWith(word, this.at)) {
+            this.at += word.length;
+            return literal;
+          }
+        }
+        return this.fail("unexpected character");
+      }
+      object(depth) {
+        const out = /* @__PURE__ */ Object.create(null);
+        this.at++;
+        this.space();
+        if (this.text[this.at] === "}") {
+          this.at++;
+          return out;
+        }
+        for (; ; ) {
+          this.space();
+          if (this.text[this.at] !== '"') this.fail("expected a key");
+          const key2 = this.string();
+          if (Object.prototype.hasOwnProperty.call(out, key2)) this.fail(`duplicate key "${key2.slice(0, 40)}"`);
+          this.space();
+          if (this.text[this.at] !== ":") this.fail('expected ":"');
+          this.at++;
+          this.space();
+          out[key2] = this.value(depth + 1);
+          this.space();
+          const next = this.text[this.at++];
+          if (next === "}") return out;
+          if (next !== ",") this.fail('expected "," or "}"');
+        }
+      }
+      array(depth) {
+        const out = [];
+        this.at++;
+        this.space();
+        if (this.text[this.at] === "]") {
+          this.at++;
+          return out;
+        }
+        for (; ; ) {
+          this.space();
+          out.push(this.value(depth + 1));
+          this.space();
+          const next = this.text[this.at++];
+          if (next === "]") return out;
+          if (next !== ",") this.fail('expected "," or "]"');
+        }
+      }
+      string() {
+        this.at++;
+        let out = "";
+        for (; ; ) {
+          PLAIN_RUN.lastIndex = this.at;
+          if (PLAIN_RUN.test(this.text)) {
+            out += this.text.slice(this.at, PLAIN_RUN.lastIndex);
+            this.at = PLAIN_RUN.lastIndex;
+          }
+          const c = this.text.charCodeAt(this.at);
+          if (Number.isNaN(c)) this.fail("unterminated string");
+          if (c === 34) {
+            this.at++;
+            return out;
+          }
+          if (c < 32) this.fail("control character in a string");
+          if (c >= 55296 && c <= 57343) {
+            out += this.text.slice(this.at, this.at + 2);
+            this.at += 2;
+            continue;
+          }
+          out += this.escape();
+        }
+      }
+      escape() {
+        const kind = this.text[this.at + 1];
+        if (kind !== "u") {
+          const plain = ESCAPES[kind];
+          if (plain === void 0) this.fail("bad escape");
+          this.at += 2;
+          return plain;
+        }
+        const unit = this.hex4(this.at + 2);
+        this.at += 6;
+        if (unit >= 56320 && unit <= 57343) this.fail("lone low surrogate");
+        if (unit < 55296 || unit > 56319) return String.fromCharCode(unit);
+        if (this.text[this.at] !== "\\" || this.text[this.at + 1] !== "u") this.fail("lone high surrogate");
+        const low = this.hex4(this.at + 2);
+        if (low < 56320 || low > 57343) this.fail("lone high surrogate");
+        this.at += 6;
+        return String.fromCharCode(unit, low);
+      }
+      hex4(from) {
+        const digits = this.text.slice(from, from + 4);
+        if (!/^[0-9a-fA-F]{4}$/.test(digits)) this.fail("bad \\u escape");
+        return parseInt(digits, 16);
+      }
+      number() {
+        NUMBER.lastIndex = this.at;
+        const m = NUMBER.exec(this.text);
+        if (!m) return this.fail("bad number");
+        this.at = NUMBER.lastIndex;
+        const value = Number(m[0]);
+        if (!Number.isFinite(value)) this.fail("number too large for a double");
+        if (!m[2] && !m[3] && !Number.isSafeInteger(value)) this.fail("integer beyond 2^53 would not be forwarded exactly");
+        return value;
+      }
+    };
   }
 });
 
 // src/guard/usage.ts
-var INPUT_KEYS, OUTPUT_KEYS, MAX_JSON_BYTES, MAX_SSE_LINE, UsageMeter;
+var INPUT_KEYS, OUTPUT_KEYS, GENERATED_TEXT_KEYS, MAX_JSON_BYTES, MAX_SSE_LINE, MAX_FRAME, UsageMeter;
 var init_usage = __esm({
   "src/guard/usage.ts"() {
     "use strict";
+    init_budget();
     INPUT_KEYS = ["input_tokens", "prompt_tokens", "promptTokenCount", "cache_creation_input_tokens", "cache_read_input_tokens"];
     OUTPUT_KEYS = ["output_tokens", "completion_tokens", "candidatesTokenCount", "thoughtsTokenCount"];
+    GENERATED_TEXT_KEYS = ["text", "partial_json", "thinking", "content", "arguments", "refusal"];
     MAX_JSON_BYTES = 8 * 1024 * 1024;
     MAX_SSE_LINE = 1024 * 1024;
+    MAX_FRAME = 16 * 1024 * 1024;
     UsageMeter = class _UsageMeter {
-      constructor(streaming) {
-        this.streaming = streaming;
+      constructor(framing) {
+        this.framing = framing;
       }
-      streaming;
+      framing;
       seen = /* @__PURE__ */ new Map();
+      generatedChars = 0;
       buffered = [];
       bufferedBytes = 0;
       partialLine = "";
+      pendingFrame = Buffer.alloc(0);
       static forContentType(contentType) {
-        return new _UsageMeter(/text\/event-stream/i.test(contentType ?? ""));
+        const type = contentType ?? "";
+        if (/text\/event-stream/i.test(type)) return new _UsageMeter("sse");
+        if (/application\/vnd\.amazon\.eventstream/i.test(type)) return new _UsageMeter("eventstream");
+        return new _UsageMeter("json");
       }
       feed(chunk) {
-        if (this.streaming) {
+        if (this.framing === "sse") {
           const text = this.partialLine + chunk.toString("utf8");
           const lines = text.split(/\r?\n/);
           this.partialLine = lines.pop() ?? "";
           if (this.partialLine.length > MAX_SSE_LINE) this.partialLine = "";
           for (const line of lines) this.sseLine(line);
+        } else if (this.framing === "eventstream") {
+          this.frames(chunk);
         } else if (this.bufferedBytes < MAX_JSON_BYTES) {
           this.buffered.push(chunk);
           this.bufferedBytes += chunk.length;
         }
       }
+      /** Usage so far: reported counters, with output at least what the streamed text suggests. */
+      current() {
+        const sum = (keys) => keys.reduce((n, k) => n + (this.seen.get(k) ?? 0), 0);
+        return { input: sum(INPUT_KEYS), output: Math.max(sum(OUTPUT_KEYS), Math.ceil(this.generatedChars / BYTES_PER_TOKEN)) };
+      }
       finish() {
-        if (this.streaming) this.sseLine(this.partialLine);
-        else if (this.bufferedBytes > 0 && this.bufferedBytes < MAX_JSON_BYTES) this.json(Buffer.concat(this.buffered).toString("utf8"));
+        if (this.framing === "sse") this.sseLine(this.partialLine);
+        else if (this.framing === "json" && this.bufferedBytes > 0 && this.bufferedBytes < MAX_JSON_BYTES) this.json(Buffer.concat(this.buffered).toString("utf8"));
         this.buffered = [];
         const sum = (keys) => keys.reduce((n, k) => n + (this.seen.get(k) ?? 0), 0);
-        return { input: sum(INPUT_KEYS), output: sum(OUTPUT_KEYS) };
+        const reported = sum(OUTPUT_KEYS);
+        return { input: sum(INPUT_KEYS), output: reported > 0 ? reported : Math.ceil(this.generatedChars / BYTES_PER_TOKEN) };
       }
       sseLine(line) {
         if (line.startsWith("data:")) this.json(line.slice(5).trim());
+      }
+      /** AWS event-stream frames: 4-byte total length, 4-byte headers length, CRC, headers, payload, CRC. */
+      frames(chunk) {
+        let data = this.pendingFrame.length ? Buffer.concat([this.pendingFrame, chunk]) : chunk;
+        while (data.length >= 12) {
+          const total = data.readUInt32BE(0);
+          const headers = data.readUInt32BE(4);
+          if (total < 16 || total > MAX_FRAME || headers > total - 16) {
+            data = Buffer.alloc(0);
+            break;
+          }
+          if (data.length < total) break;
+          const payload = data.subarray(12 + headers, total - 4).toString("utf8");
+          data = data.subarray(total);
+          try {
+            const event = JSON.parse(payload);
+            if (typeof event.bytes === "string") this.json(Buffer.from(event.bytes, "base64").toString("utf8"));
+            else this.collect(event, 0);
+          } catch {
+          }
+        }
+        this.pendingFrame = Buffer.from(data);
       }
       json(text) {
         if (!text || text[0] !== "{" && text[0] !== "[") return;
@@ -10356,9 +13735,22 @@ var init_usage = __esm({
             for (const [name, n] of Object.entries(value)) {
               if (typeof n === "number" && Number.isFinite(n) && n >= 0 && n > (this.seen.get(name) ?? -1)) this.seen.set(name, n);
             }
+          } else if (key2 === "delta") {
+            this.countGenerated(value);
           } else if (value && typeof value === "object") {
             this.collect(value, depth + 1);
           }
+        }
+      }
+      countGenerated(delta) {
+        if (typeof delta === "string") {
+          this.generatedChars += delta.length;
+          return;
+        }
+        if (!delta || typeof delta !== "object") return;
+        for (const key2 of GENERATED_TEXT_KEYS) {
+          const text = delta[key2];
+          if (typeof text === "string") this.generatedChars += text.length;
         }
       }
     };
@@ -10366,16 +13758,18 @@ var init_usage = __esm({
 });
 
 // src/guard/proxy.ts
-function checkTarget(provider, method, target) {
+function checkTarget(provider, settings, method, target) {
   if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal(400, "absolute-form or odd request target");
-  const q = target.indexOf("?");
-  const path20 = q < 0 ? target : target.slice(0, q);
-  const rawQuery = q < 0 ? "" : target.slice(q + 1);
-  if (path20.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH2.test(path20)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path20.split("/").some((seg) => seg === "." || seg === "..")) throw new Refusal(400, "path traversal");
-  const route = provider.routes.find((r) => r.method === method && r.matches(path20));
-  if (!route) throw new Refusal(403, `route not allowed for ${provider.name}`);
+  const q2 = target.indexOf("?");
+  const sent = q2 < 0 ? target : target.slice(0, q2);
+  const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
+  const path26 = sent.replace(ENCODED_COLON, ":");
+  if (path26.includes("%")) throw new Refusal(400, "percent-encoded path");
+  if (!SAFE_PATH2.test(path26)) throw new Refusal(400, "path has characters outside the route alphabet");
+  if (path26.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal(400, "path traversal");
+  let params;
+  const route = provider.routes.find((r) => r.method === method && (params = r.match(path26, settings)));
+  if (!route || !params) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
     if (/[^A-Za-z0-9._~=&%+-]/.test(rawQuery)) throw new Refusal(400, "query has odd characters");
@@ -10386,18 +13780,19 @@ function checkTarget(provider, method, target) {
     }
   }
   const query = kept.toString();
-  return { path: path20, query: query ? `?${query}` : "", route: route.pattern };
+  const upstreamPath = route.target ? fillTemplate(route.target, { ...settings, ...params }) : sent;
+  return { path: upstreamPath, query: query ? `?${query}` : "", route: route.pattern };
 }
 function checkHost(req2) {
   let hosts = 0;
   for (let i = 0; i < req2.rawHeaders.length; i += 2) if (req2.rawHeaders[i].toLowerCase() === "host") hosts++;
   if (hosts !== 1) throw new Refusal(400, "exactly one Host header is required");
-  if (!LOCAL_HOST.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
+  if (!LOCAL_HOST2.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
 }
 function printable3(text) {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
 }
-function readBody(req2, limit2) {
+function readBody2(req2, limit2) {
   return new Promise((resolve3, reject) => {
     const declared = Number(req2.headers["content-length"] ?? 0);
     if (declared > limit2) {
@@ -10420,7 +13815,7 @@ function readBody(req2, limit2) {
     req2.on("error", reject);
   });
 }
-function refuse(res, status, reason) {
+function refuse2(res, status, reason) {
   const body = JSON.stringify({ type: "error", error: { type: "agent_guard_refused", message: `agent-guard refused: ${reason}` } });
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" });
   res.end(body);
@@ -10440,12 +13835,30 @@ ${body}`);
   }
 }
 function createProviderProxy(opts) {
-  const { provider, upstream, budget, audit } = opts;
-  const client = upstream.protocol === "https:" ? import_node_https.default : import_node_http2.default;
+  const { resolved, budget, audit } = opts;
+  const { provider, upstream, settings, authorizer } = resolved;
+  const client = upstream.protocol === "https:" ? import_node_https3.default : import_node_http5.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 16 });
   const basePath = upstream.pathname.replace(/\/+$/, "");
-  const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
-  const server = import_node_http2.default.createServer(
+  const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES2;
+  const judgeBody = (method, body) => {
+    if (method === "GET") {
+      if (body.length > 0) throw new Refusal(400, "GET with a body");
+      return body;
+    }
+    let parsed;
+    try {
+      parsed = parseStrictJson(body);
+    } catch (err) {
+      throw new Refusal(400, err instanceof JsonRefusal ? err.message : "request body is not JSON");
+    }
+    if (!opts.allowProviderFetch) {
+      const fetches = findProviderFetch(parsed, opts.fetchers);
+      if (fetches) throw new Refusal(403, fetches);
+    }
+    return serializeJson(parsed);
+  };
+  const server = import_node_http5.default.createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 15 * 6e4, headersTimeout: 6e4, keepAliveTimeout: 5e3 },
     (req2, res) => {
       const started = Date.now();
@@ -10461,6 +13874,7 @@ function createProviderProxy(opts) {
         ms: 0
       };
       const finish = (status, refused) => {
+        if (record.status) return;
         record.status = status;
         record.ms = Date.now() - started;
         if (refused) record.refused = refused;
@@ -10468,83 +13882,84 @@ function createProviderProxy(opts) {
       };
       const handle = async () => {
         const method = req2.method ?? "";
-        const target = checkTarget(provider, method, req2.url ?? "");
+        const target = checkTarget(provider, settings, method, req2.url ?? "");
         record.route = target.route;
         checkHost(req2);
-        if (budget.maxRequests !== void 0 && budget.requests >= budget.maxRequests) {
-          throw new Refusal(429, `request budget of ${budget.maxRequests} used up`);
+        if (budget.exhausted) throw new Refusal(403, `budget exhausted: ${budget.exhausted}`);
+        const raw = await readBody2(req2, maxBody);
+        record.requestBytes = raw.length;
+        const body = judgeBody(method, raw);
+        let reservation;
+        try {
+          reservation = budget.reserve(Math.ceil(body.length / BYTES_PER_TOKEN));
+        } catch (err) {
+          if (err instanceof BudgetExhausted) throw new Refusal(403, `budget exhausted: ${err.message}`);
+          throw err;
         }
-        if (budget.maxTokens !== void 0 && budget.tokens >= budget.maxTokens) {
-          throw new Refusal(429, `token budget of ${budget.maxTokens} used up`);
-        }
-        const body = await readBody(req2, maxBody);
-        record.requestBytes = body.length;
-        if (method === "GET" && body.length > 0) throw new Refusal(400, "GET with a body");
-        if (method !== "GET") {
-          let parsed;
-          try {
-            parsed = JSON.parse(body.toString("utf8"));
-          } catch {
-            throw new Refusal(400, "request body is not JSON");
-          }
-          if (!opts.allowProviderFetch) {
-            const fetches = findProviderFetch(parsed);
-            if (fetches) throw new Refusal(403, fetches);
-          }
-        }
-        budget.requests++;
-        forward(method, target, body);
+        await forward(method, target, body, reservation);
       };
-      const forward = (method, target, body) => {
+      const forward = async (method, target, body, reservation) => {
         const headers = {};
         for (const [name, value] of Object.entries(req2.headers)) {
-          if (value === void 0 || DROPPED_REQUEST_HEADERS.has(name) || name.startsWith("proxy-")) continue;
+          if (value === void 0 || DROPPED_REQUEST_HEADERS.has(name) || DROPPED_REQUEST_PREFIXES.some((p) => name.startsWith(p))) continue;
           headers[name] = value;
         }
-        headers[opts.authHeader] = opts.authValue;
         headers["accept-encoding"] = "identity";
         if (method !== "GET") headers["content-length"] = body.length;
-        const upReq = client.request(
-          {
-            protocol: upstream.protocol,
-            hostname: upstream.hostname.replace(/^\[|\]$/g, ""),
-            port: upstream.port || void 0,
-            method,
-            path: basePath + target.path + target.query,
-            headers,
-            agent
-          },
-          (upRes) => {
-            const meter = UsageMeter.forContentType(upRes.headers["content-type"]);
-            const outHeaders = {};
-            for (const [name, value] of Object.entries(upRes.headers)) {
-              if (value !== void 0 && !DROPPED_RESPONSE_HEADERS.has(name)) outHeaders[name] = value;
-            }
-            res.writeHead(upRes.statusCode ?? 502, outHeaders);
-            res.flushHeaders();
-            upRes.on("data", (chunk) => {
-              record.responseBytes += chunk.length;
-              meter.feed(chunk);
-            });
-            upRes.pipe(res);
-            const done = () => {
-              const tokens = meter.finish();
+        const url = new URL(basePath + target.path + target.query, upstream);
+        try {
+          await authorizer.authorize({ method, url, headers, body });
+        } catch (err) {
+          reservation.settle(0);
+          throw new Refusal(502, `cannot put the credential on the request: ${err.message}`);
+        }
+        const upReq = client.request(url, { method, headers, agent }, (upRes) => {
+          const meter = UsageMeter.forContentType(upRes.headers["content-type"]);
+          const outHeaders = {};
+          for (const [name, value] of Object.entries(upRes.headers)) {
+            if (value !== void 0 && !DROPPED_RESPONSE_HEADERS2.has(name)) outHeaders[name] = value;
+          }
+          res.writeHead(upRes.statusCode ?? 502, outHeaders);
+          res.flushHeaders();
+          const answered2 = (upRes.statusCode ?? 502) < 400;
+          const spent = (tokens) => (tokens.input || (answered2 ? reservation.estimate : 0)) + tokens.output;
+          upRes.on("data", (chunk) => {
+            record.responseBytes += chunk.length;
+            meter.feed(chunk);
+            if (!reservation.update(spent(meter.current()))) {
+              const tokens = meter.current();
               record.inputTokens = tokens.input;
               record.outputTokens = tokens.output;
-              budget.tokens += tokens.input + tokens.output;
-              finish(upRes.statusCode ?? 502);
-            };
-            upRes.on("end", done);
-            upRes.on("error", () => {
+              reservation.settle(spent(tokens));
+              upRes.destroy();
               res.destroy();
-              finish(502, "upstream response broke off");
-            });
-          }
-        );
+              finish(upRes.statusCode ?? 502, `stream cut: ${budget.exhausted ?? "token budget used up"}`);
+              return;
+            }
+            if (!res.write(chunk)) {
+              upRes.pause();
+              res.once("drain", () => upRes.resume());
+            }
+          });
+          upRes.on("end", () => {
+            const tokens = meter.finish();
+            record.inputTokens = tokens.input;
+            record.outputTokens = tokens.output;
+            reservation.settle(spent(tokens));
+            res.end();
+            finish(upRes.statusCode ?? 502);
+          });
+          upRes.on("error", () => {
+            reservation.settle(spent(meter.current()));
+            res.destroy();
+            finish(502, "upstream response broke off");
+          });
+        });
         upReq.on("error", (err) => {
-          if (!res.headersSent) refuse(res, 502, `upstream unreachable (${err.code ?? err.message})`);
+          reservation.settle(0);
+          if (!res.headersSent) refuse2(res, 502, `upstream unreachable (${err.code ?? err.message})`);
           else res.destroy();
-          if (!record.status) finish(502, `upstream error ${err.code ?? ""}`.trim());
+          finish(502, `upstream error ${err.code ?? ""}`.trim());
         });
         res.on("close", () => {
           if (!res.writableFinished) upReq.destroy();
@@ -10553,7 +13968,8 @@ function createProviderProxy(opts) {
       };
       handle().catch((err) => {
         const refusal = err instanceof Refusal ? err : new Refusal(500, "internal proxy error");
-        refuse(res, refusal.status, refusal.reason);
+        if (!res.headersSent) refuse2(res, refusal.status, refusal.reason);
+        else res.destroy();
         finish(refusal.status, refusal.reason);
       });
     }
@@ -10580,16 +13996,19 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http2, import_node_https, MAX_HEADER_BYTES, MAX_BODY_BYTES, DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS, AUTH_QUERY_PARAMS, LOCAL_HOST, SAFE_PATH2, Refusal;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
-    import_node_http2 = __toESM(require("node:http"));
-    import_node_https = __toESM(require("node:https"));
+    import_node_http5 = __toESM(require("node:http"));
+    import_node_https3 = __toESM(require("node:https"));
     init_bodyPolicy();
+    init_budget();
+    init_canonicalJson();
+    init_providers2();
     init_usage();
     MAX_HEADER_BYTES = 32 * 1024;
-    MAX_BODY_BYTES = 32 * 1024 * 1024;
+    MAX_BODY_BYTES2 = 32 * 1024 * 1024;
     DROPPED_REQUEST_HEADERS = /* @__PURE__ */ new Set([
       "host",
       "connection",
@@ -10621,7 +14040,8 @@ var init_proxy = __esm({
       "x-gemini-api-privileged-user-id",
       "http2-settings"
     ]);
-    DROPPED_RESPONSE_HEADERS = /* @__PURE__ */ new Set([
+    DROPPED_REQUEST_PREFIXES = ["proxy-", "x-amz-"];
+    DROPPED_RESPONSE_HEADERS2 = /* @__PURE__ */ new Set([
       "connection",
       "keep-alive",
       "proxy-connection",
@@ -10632,8 +14052,9 @@ var init_proxy = __esm({
       "set-cookie"
     ]);
     AUTH_QUERY_PARAMS = /* @__PURE__ */ new Set(["key", "api_key", "apikey", "api-key", "access_token", "token", "auth"]);
-    LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
-    SAFE_PATH2 = /^(\/[A-Za-z0-9._:~-]+)+\/?$/;
+    LOCAL_HOST2 = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
+    SAFE_PATH2 = /^(\/[A-Za-z0-9._:@~-]+)+\/?$/;
+    ENCODED_COLON = /%3a/gi;
     Refusal = class extends Error {
       constructor(status, reason) {
         super(reason);
@@ -10646,11 +14067,48 @@ var init_proxy = __esm({
   }
 });
 
+// src/guard/runControl.ts
+var JailStop, OutputTail;
+var init_runControl = __esm({
+  "src/guard/runControl.ts"() {
+    "use strict";
+    JailStop = class {
+      reason;
+      handler;
+      request(reason) {
+        if (this.reason) return;
+        this.reason = reason;
+        this.handler?.();
+      }
+      onRequest(handler) {
+        this.handler = handler;
+        if (this.reason) handler();
+      }
+    };
+    OutputTail = class {
+      text = "";
+      add(chunk) {
+        this.text = (this.text + chunk.toString("utf8")).slice(-16 * 1024);
+      }
+      toString() {
+        return this.text;
+      }
+    };
+  }
+});
+
 // src/guard/workflowCommands.ts
 function isMaybeWhitespace(byte) {
-  return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 128;
+  return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 28 && byte <= 31 || byte >= 128;
 }
-var ZWSP, COLON, HASH, BRACKET, LF, CR, WorkflowCommandNeutralizer;
+function logSafe(text) {
+  const visible = text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/g, (c) => {
+    const cp = c.charCodeAt(0);
+    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
+  });
+  return visible.replace(/##\[/g, "##\u200B[").replace(/^(\s*):(?=:)/, "$1:\u200B");
+}
+var ZWSP, COLON, HASH, BRACKET, LF, CR, MISREADABLE, Utf8Sanitizer, WorkflowCommandNeutralizer;
 var init_workflowCommands = __esm({
   "src/guard/workflowCommands.ts"() {
     "use strict";
@@ -10660,7 +14118,24 @@ var init_workflowCommands = __esm({
     BRACKET = 91;
     LF = 10;
     CR = 13;
+    MISREADABLE = /[\u0000\ufeff]/g;
+    Utf8Sanitizer = class {
+      decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+      transform(chunk) {
+        return this.clean(this.decoder.decode(chunk, { stream: true }), chunk);
+      }
+      /** What is left at the end of the stream: an unfinished sequence becomes U+FFFD. */
+      end() {
+        return this.clean(this.decoder.decode(), Buffer.alloc(0));
+      }
+      clean(text, original) {
+        const safe = text.replace(MISREADABLE, (c) => c === "\0" ? "\u2400" : "\uFFFD");
+        const out = Buffer.from(safe, "utf8");
+        return out.equals(original) ? original : out;
+      }
+    };
     WorkflowCommandNeutralizer = class {
+      sanitizer = new Utf8Sanitizer();
       /** 0: only blanks so far on this line, 1: blanks then one ':', 2: anything else. */
       lineState = 0;
       last1 = LF;
@@ -10669,30 +14144,34 @@ var init_workflowCommands = __esm({
         return this.last1 === LF || this.last1 === CR;
       }
       transform(chunk) {
-        let inserts = 0;
+        return this.neutralize(this.sanitizer.transform(chunk));
+      }
+      /** Call once when the stream ends: flushes a cut UTF-8 sequence as U+FFFD. */
+      end() {
+        return this.neutralize(this.sanitizer.end());
+      }
+      neutralize(chunk) {
         const positions = [];
         for (let i = 0; i < chunk.length; i++) {
           const byte = chunk[i];
-          let escape = false;
+          let escape2 = false;
           if (byte === LF || byte === CR) {
             this.lineState = 0;
           } else if (this.lineState === 0) {
             this.lineState = byte === COLON ? 1 : isMaybeWhitespace(byte) ? 0 : 2;
           } else if (this.lineState === 1) {
-            escape = byte === COLON;
+            escape2 = byte === COLON;
             this.lineState = 2;
           }
-          if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape = true;
-          if (escape) {
+          if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape2 = true;
+          if (escape2) {
             positions.push(i);
-            inserts++;
-            this.last2 = ZWSP[ZWSP.length - 2];
             this.last1 = ZWSP[ZWSP.length - 1];
           }
           this.last2 = this.last1;
           this.last1 = byte;
         }
-        if (inserts === 0) return chunk;
+        if (positions.length === 0) return chunk;
         const parts = [];
         let from = 0;
         for (const at of positions) {
@@ -10709,6 +14188,7 @@ var init_workflowCommands = __esm({
 // src/guard/command.ts
 var command_exports = {};
 __export(command_exports, {
+  BUDGET_EXIT: () => BUDGET_EXIT,
   TIMEOUT_EXIT: () => TIMEOUT_EXIT,
   doctorMain: () => doctorMain,
   parseRunArgs: () => parseRunArgs,
@@ -10720,7 +14200,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs17.default.chmodSync(socketPath, 438);
+      import_node_fs27.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -10732,33 +14212,42 @@ function closeServer(server) {
   });
 }
 function chooseProviders(opts, env) {
-  const all = builtinProviders();
+  const all = builtinCatalogue().providers;
   return opts.providers.map((choice) => {
     const provider = all.get(choice.name);
     if (!provider) throw new GuardError("providers", `unknown provider "${choice.name}" (known: ${[...all.keys()].join(", ")})`);
-    const upstream = choice.upstream ? parseUpstream(choice.upstream, `--provider ${choice.name}`) : provider.upstream;
-    const source = provider.keys.find((k) => env[k.env]);
-    if (!source) {
-      throw new GuardError("providers", `--provider ${choice.name}: none of ${provider.keys.map((k) => k.env).join(", ")} is set in the guard's environment`);
-    }
-    const key2 = env[source.env];
-    if (/[\r\n\0]/.test(key2)) throw new GuardError("providers", `${source.env} contains a line break or NUL`);
-    return { provider, upstream, keyHeader: source.header, keyValue: source.prefix + key2, key: key2 };
+    return resolveProvider(provider, env, choice.upstream);
   });
 }
-async function runGuarded(opts, io) {
-  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os3.default.homedir(), env: io.env };
+async function runGuarded(opts, io, hooks = {}) {
+  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os5.default.homedir(), env: io.env };
   if (process.platform !== "linux") throw new GuardError("jail", "the jail needs Linux namespaces; this is " + process.platform);
   const chosen = chooseProviders(opts, io.env);
   const elevation = findElevation(facts);
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs17.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs27.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
-  const secrets = knownSecrets(io.env, chosen.map((c) => c.key));
-  const audit = new AuditLog(opts.auditFile);
-  const budget = { maxRequests: opts.maxRequests, maxTokens: opts.maxTokens, requests: 0, tokens: 0 };
+  const githubToken = readGithubToken(opts, io.env);
+  const secrets = knownSecrets(io.env, [...chosen.flatMap((c) => c.authorizer.secrets), ...githubToken ? [githubToken] : []]);
+  await prepareCredentials(chosen);
+  const agentCommand = prepareAgentCommand(opts.command, secrets, githubToken ? GITHUB_BRIDGE_BASE : void 0, io.env);
+  const agentWritable = [workspace2.dir];
+  const audit = new AuditLog(opts.auditFile ? openGuardFile(opts.auditFile, agentWritable, facts.uid, "--audit") : void 0);
+  const stop = new JailStop();
+  const budget = new Budget({ maxRequests: opts.maxRequests, maxTokens: opts.maxTokens }, (reason) => stop.request(reason));
+  const tail = new OutputTail();
+  const limits = resolveLimits(opts);
+  let cgroups;
+  try {
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto12.default.randomBytes(6).toString("hex")}`, import_node_fs27.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs27.default.readFileSync("/proc/self/cgroup", "utf8"));
+  } catch (err) {
+    audit.close();
+    throw err instanceof GuardError ? err : new GuardError("limits", `cannot read this process's cgroups: ${err.message}`);
+  }
+  const sudo = elevation.kind === "sudo" ? elevation.sudo : void 0;
+  let cgroupsMade = false;
   const privateDir = makePrivateDir();
   let boundary;
   const servers = [];
@@ -10769,27 +14258,34 @@ async function runGuarded(opts, io) {
     const bases = [];
     for (const [i, c] of chosen.entries()) {
       const server = createProviderProxy({
-        provider: c.provider,
-        upstream: c.upstream,
-        authHeader: c.keyHeader,
-        authValue: c.keyValue,
+        resolved: c,
         budget,
         audit,
+        fetchers: builtinCatalogue().fetchers,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path13.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path19.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
       servers.push(server);
       const port = FIRST_PROVIDER_PORT + i;
       bridges.push({ name: c.provider.name, port, hostSocket });
-      bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}` });
+      bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}`, settings: c.settings });
+    }
+    let grants;
+    if (githubToken) {
+      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId });
+      await listenUnix(grants.session.server, grants.bridge.hostSocket).catch((err) => {
+        throw new GuardError("grants", `cannot listen on ${grants.bridge.hostSocket}: ${err.message}`);
+      });
+      servers.push(grants.session.server);
+      bridges.push(grants.bridge);
     }
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path13.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path19.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -10806,7 +14302,7 @@ async function runGuarded(opts, io) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path13.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path19.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -10815,7 +14311,7 @@ async function runGuarded(opts, io) {
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
     if (opts.workspaceMode === "rw") {
-      const gitDir = import_node_path13.default.join(workspace2.dir, ".git");
+      const gitDir = import_node_path19.default.join(workspace2.dir, ".git");
       boundary = Boundary.prepare({
         privateDir,
         workspace: workspace2.dir,
@@ -10827,36 +14323,55 @@ async function runGuarded(opts, io) {
       });
     }
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
+    if (grants) Object.assign(env, grants.agentEnv(env.PATH));
     const plan = planJail(
       {
         facts,
         workspace: workspace2.dir,
         workspaceMode: opts.workspaceMode,
         cwd: agentCwd,
-        command: opts.command,
+        command: agentCommand.command,
         env,
         bridges,
+        toolsDir: grants?.toolsDir,
+        alsoVisible: agentCommand.visible,
         hostLoopbackPort,
         privateDir,
         lifelineSocket,
         secrets,
-        homeFiles: Object.assign({}, ...bases.map((b) => homeFilesFor(b.provider, b.base))),
+        limits,
+        homeFiles: mergedHomeFiles(bases),
         overlay: boundary ? { merged: boundary.layout.merged } : void 0
       },
       workspace2
     );
+    cgroupsMade = cgroups.length > 0;
+    if (!sudo) makeCgroupsDirectly(cgroups);
+    const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
     const command2 = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
-    const exitCode = await runJail(elevation.kind === "sudo" ? elevation.sudo : void 0, command2, plan.config.nonce, opts, io);
+    const exitCode = await runJail(sudo, start, command2, plan.config.nonce, opts, io, stop, tail);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
-    const outcome = boundary?.finish(audit, exitCode !== TIMEOUT_EXIT);
+    if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
+    if (chosen.length === 0) {
+      const missing = missingProviderHint(io.env);
+      if (missing) io.stderr.write(`agent-guard: ${missing}
+`);
+    }
+    const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : void 0;
+    if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}
+`);
+    const outcome = boundary?.finish(audit, exitCode !== TIMEOUT_EXIT && !stop.reason);
     if (outcome) for (const line of boundaryLines(outcome)) io.stderr.write(line + "\n");
+    const changeSet = hooks.changeSet ? await hooks.changeSet() : outcome?.changes;
+    const grantOutcome = grants ? await grants.session.finish(grants.session.wantsChangeSet() ? changeSet : void 0) : void 0;
     const kept = boundary;
     boundary = void 0;
-    return { exitCode, audit, boundary: outcome, release: () => kept?.release() };
+    return { exitCode, audit, agentWritable, grants: grantOutcome, boundary: outcome, release: () => kept?.release() };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
+    if (cgroupsMade) await removeCgroups(sudo, cgroups, io);
     boundary?.release();
     if (!removeTree(privateDir)) io.stderr.write(`agent-guard: could not remove all of ${privateDir} (the agent's copy of the workspace)
 `);
@@ -10864,19 +14379,36 @@ async function runGuarded(opts, io) {
 }
 function isRealDir(p) {
   try {
-    return import_node_fs17.default.lstatSync(p).isDirectory();
+    return import_node_fs27.default.lstatSync(p).isDirectory();
   } catch {
     return false;
   }
 }
 function ownerOf(dir) {
-  const st = import_node_fs17.default.statSync(dir);
+  const st = import_node_fs27.default.statSync(dir);
   return { uid: st.uid, gid: st.gid };
 }
-function runJail(sudo, command2, nonce, opts, io) {
+function notFoundHint(jailPath, skipped) {
+  const left = skipped.length > 0 ? ` Left out: ${skipped.slice(0, 3).join("; ")}${skipped.length > 3 ? `; and ${skipped.length - 3} more` : ""}.` : "";
+  return `agent-guard: the agent exited 127 (command not found?). The jail hides HOME, /tmp, RUNNER_TEMP and the runner's folders; programs installed there are shown only when their folder is on PATH (${jailPath}) or they are the command itself.${logSafe(left)}
+`;
+}
+async function removeCgroups(sudo, cgroups, io) {
+  let problem;
+  if (sudo) {
+    const r = (0, import_node_child_process5.spawnSync)(sudo, ["-n", "--", "/bin/sh", "-c", cgroupCleanupScript(cgroups)], { encoding: "utf8", timeout: 15e3 });
+    if (r.status !== 0) problem = (r.stderr || r.error?.message || `cleanup exited ${r.status}`).trim().split("\n")[0];
+  } else {
+    problem = await removeCgroupsDirectly(cgroups);
+  }
+  if (problem) io.stderr.write(`agent-guard: limits layer: ${problem}
+`);
+}
+function runJail(sudo, startScript, command2, nonce, opts, io, stop, tail) {
   return new Promise((resolve3, reject) => {
-    const file = sudo ?? command2[0];
-    const args = sudo ? ["-n", "--", ...command2] : command2.slice(1);
+    const shell = ["/bin/sh", "-c", startScript, "agent-guard-jail", ...command2];
+    const file = sudo ?? shell[0];
+    const args = sudo ? ["-n", "--", ...shell] : shell.slice(1);
     const child = (0, import_node_child_process5.spawn)(file, args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, stdio: ["inherit", "pipe", "pipe"] });
     const outFilter = new WorkflowCommandNeutralizer();
     const errFilter = new WorkflowCommandNeutralizer();
@@ -10885,11 +14417,16 @@ function runJail(sudo, command2, nonce, opts, io) {
     let early = "";
     const marker = `AGENT_GUARD_INIT ${nonce} `;
     let timedOut = false;
-    child.stdout.on("data", (chunk) => io.stdout.write(outFilter.transform(chunk)));
+    child.stdout.on("data", (chunk) => {
+      tail.add(chunk);
+      io.stdout.write(outFilter.transform(chunk));
+    });
     child.stderr.on("data", (chunk) => {
       if (handshake !== "waiting") {
-        if (handshake === "ok") io.stderr.write(errFilter.transform(chunk));
-        else failure += chunk.toString("utf8");
+        if (handshake === "ok") {
+          tail.add(chunk);
+          io.stderr.write(errFilter.transform(chunk));
+        } else failure += chunk.toString("utf8");
         return;
       }
       early += chunk.toString("utf8");
@@ -10909,14 +14446,18 @@ function runJail(sudo, command2, nonce, opts, io) {
         failure = status.replace(/^fail /, "");
       }
     });
+    const end = () => {
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5e3).unref();
+    };
     let timer;
     if (opts.timeoutSeconds) {
       timer = setTimeout(() => {
         timedOut = true;
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 5e3).unref();
+        end();
       }, opts.timeoutSeconds * 1e3);
     }
+    stop.onRequest(end);
     const forward = (signal) => () => child.kill(signal);
     const onTerm = forward("SIGTERM");
     const onInt = forward("SIGINT");
@@ -10927,12 +14468,20 @@ function runJail(sudo, command2, nonce, opts, io) {
       if (timer) clearTimeout(timer);
       process.off("SIGTERM", onTerm);
       process.off("SIGINT", onInt);
+      io.stdout.write(outFilter.end());
+      io.stderr.write(errFilter.end());
       if (!outFilter.atLineStart) io.stdout.write("\n");
       if (!errFilter.atLineStart) io.stderr.write("\n");
       if (timedOut) {
         io.stderr.write(`agent-guard: the agent ran past --timeout ${opts.timeoutSeconds}s and was stopped with everything it started
 `);
         resolve3(TIMEOUT_EXIT);
+        return;
+      }
+      if (stop.reason && handshake === "ok") {
+        io.stderr.write(`agent-guard: ${stop.reason}; the agent was stopped with everything it started (exit ${BUDGET_EXIT})
+`);
+        resolve3(BUDGET_EXIT);
         return;
       }
       if (handshake === "failed") {
@@ -10946,11 +14495,24 @@ function runJail(sudo, command2, nonce, opts, io) {
         return;
       }
       if (handshake === "waiting") {
+        const limitsMarker = `AGENT_GUARD_LIMITS ${nonce} `;
+        const limitsLine = early.split("\n").find((l) => l.startsWith(limitsMarker));
+        if (limitsLine) {
+          const lines = early.split("\n").map((l) => l.trim()).filter(Boolean);
+          const reason = lines[lines.indexOf(limitsLine.trim()) - 1];
+          const what = limitsLine.slice(limitsMarker.length).trim();
+          reject(new GuardError("limits", `cannot limit the jail's resources, the agent did not run: ${what}${reason ? ` (${reason})` : ""}`));
+          return;
+        }
+        if (/unknown option[^\n]*--size/i.test(early)) {
+          reject(new GuardError("limits", "this bubblewrap is older than 0.7.0 and cannot give a tmpfs a size (--size); install bubblewrap 0.7 or later (Ubuntu 24.04 ships 0.9), the agent did not run"));
+          return;
+        }
         const firstLine2 = early.split("\n").find((l) => l.trim()) ?? `exit ${code3 ?? signal}`;
         reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine2.trim()}`));
         return;
       }
-      resolve3(code3 ?? 128 + (signal ? import_node_os3.default.constants.signals[signal] : 1));
+      resolve3(code3 ?? 128 + (signal ? import_node_os5.default.constants.signals[signal] : 1));
     });
   });
 }
@@ -10958,7 +14520,12 @@ function writeStepSummary(env, result) {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   try {
-    import_node_fs17.default.appendFileSync(file, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
+    const fd = openGuardFile(file, result.agentWritable, -1, "GITHUB_STEP_SUMMARY");
+    try {
+      import_node_fs27.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
+    } finally {
+      import_node_fs27.default.closeSync(fd);
+    }
   } catch {
   }
 }
@@ -10969,14 +14536,15 @@ async function runMain(args) {
     const result = await runGuarded(opts, io);
     result.release();
     io.stderr.write(result.audit.summaryLine(result.exitCode) + "\n");
+    if (result.grants) io.stderr.write(describeGrantOutcome(result.grants, opts.deferFile));
     writeStepSummary(io.env, result);
     return result.exitCode;
   } catch (err) {
     if (err instanceof GuardError) {
-      io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${err.message}
+      io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${logSafe(err.message)}
 `);
     } else {
-      io.stderr.write(`agent-guard: internal error: ${err?.message ?? String(err)}
+      io.stderr.write(`agent-guard: internal error: ${logSafe(err?.message ?? String(err))}
 `);
     }
     return GUARD_FAILURE_EXIT;
@@ -10991,15 +14559,16 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process5, import_node_fs17, import_node_net2, import_node_os3, import_node_path13, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT;
+var import_node_child_process5, import_node_crypto12, import_node_fs27, import_node_net2, import_node_os5, import_node_path19, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
-    import_node_fs17 = __toESM(require("node:fs"));
+    import_node_crypto12 = __toESM(require("node:crypto"));
+    import_node_fs27 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
-    import_node_os3 = __toESM(require("node:os"));
-    import_node_path13 = __toESM(require("node:path"));
+    import_node_os5 = __toESM(require("node:os"));
+    import_node_path19 = __toESM(require("node:path"));
     init_audit();
     init_boundary();
     init_overlay();
@@ -11007,15 +14576,22 @@ var init_command = __esm({
     init_egress();
     init_env();
     init_errors();
+    init_agentCommand();
+    init_runGrants();
+    init_session();
     init_jail();
+    init_limits();
     init_options();
+    init_budget();
     init_providers2();
     init_proxy();
+    init_runControl();
     init_workflowCommands();
     init_options();
     FIRST_PROVIDER_PORT = 41100;
     EGRESS_PORT = 41099;
     TIMEOUT_EXIT = 124;
+    BUDGET_EXIT = 122;
   }
 });
 
@@ -11254,13 +14830,13 @@ var require_dist_node2 = __commonJS({
       });
       return result;
     }
-    function removeUndefinedProperties(obj2) {
-      for (const key2 in obj2) {
-        if (obj2[key2] === void 0) {
-          delete obj2[key2];
+    function removeUndefinedProperties(obj3) {
+      for (const key2 in obj3) {
+        if (obj3[key2] === void 0) {
+          delete obj3[key2];
         }
       }
-      return obj2;
+      return obj3;
     }
     function merge(defaults, route, options) {
       if (typeof route === "string") {
@@ -11316,16 +14892,16 @@ var require_dist_node2 = __commonJS({
       }
       return result;
     }
-    function encodeReserved(str3) {
-      return str3.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    function encodeReserved(str5) {
+      return str5.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
         if (!/%[0-9A-Fa-f]/.test(part)) {
           part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
         }
         return part;
       }).join("");
     }
-    function encodeUnreserved(str3) {
-      return encodeURIComponent(str3).replace(/[!'()*]/g, function(c) {
+    function encodeUnreserved(str5) {
+      return encodeURIComponent(str5).replace(/[!'()*]/g, function(c) {
         return "%" + c.charCodeAt(0).toString(16).toUpperCase();
       });
     }
@@ -11446,7 +15022,7 @@ var require_dist_node2 = __commonJS({
         return template.replace(/\/$/, "");
       }
     }
-    function parse2(options) {
+    function parse4(options) {
       let method = options.method.toUpperCase();
       let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
       let headers = Object.assign({}, options.headers);
@@ -11510,7 +15086,7 @@ var require_dist_node2 = __commonJS({
       );
     }
     function endpointWithDefaults(defaults, route, options) {
-      return parse2(merge(defaults, route, options));
+      return parse4(merge(defaults, route, options));
     }
     function withDefaults(oldDefaults, newDefaults) {
       const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -11519,7 +15095,7 @@ var require_dist_node2 = __commonJS({
         DEFAULTS: DEFAULTS2,
         defaults: withDefaults.bind(null, DEFAULTS2),
         merge: merge.bind(null, DEFAULTS2),
-        parse: parse2
+        parse: parse4
       });
     }
     var endpoint = withDefaults(null, DEFAULTS);
@@ -12157,7 +15733,7 @@ var require_dist_node8 = __commonJS({
     var import_universal_user_agent = require_dist_node();
     var import_before_after_hook = require_before_after_hook();
     var import_request = require_dist_node5();
-    var import_graphql = require_dist_node6();
+    var import_graphql2 = require_dist_node6();
     var import_auth_token = require_dist_node7();
     var VERSION2 = "5.2.2";
     var noop = () => {
@@ -12251,7 +15827,7 @@ var require_dist_node8 = __commonJS({
           requestDefaults.headers["time-zone"] = options.timeZone;
         }
         this.request = import_request.request.defaults(requestDefaults);
-        this.graphql = (0, import_graphql.withCustomRequest)(this.request).defaults(requestDefaults);
+        this.graphql = (0, import_graphql2.withCustomRequest)(this.request).defaults(requestDefaults);
         this.log = createLogger(options.log);
         this.hook = hook;
         if (!options.authStrategy) {
@@ -12326,15 +15902,15 @@ var require_dist_node9 = __commonJS({
         octokit.log.debug("request", options);
         const start = Date.now();
         const requestOptions = octokit.request.endpoint.parse(options);
-        const path20 = requestOptions.url.replace(options.baseUrl, "");
+        const path26 = requestOptions.url.replace(options.baseUrl, "");
         return request(options).then((response) => {
           octokit.log.info(
-            `${requestOptions.method} ${path20} - ${response.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path26} - ${response.status} in ${Date.now() - start}ms`
           );
           return response;
         }).catch((error) => {
           octokit.log.info(
-            `${requestOptions.method} ${path20} - ${error.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path26} - ${error.status} in ${Date.now() - start}ms`
           );
           throw error;
         });
@@ -15021,7 +18597,7 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs22 = __toESM(require("node:fs"));
+var import_node_fs33 = __toESM(require("node:fs"));
 init_types();
 
 // src/config.ts
@@ -15039,10 +18615,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path20, text) {
+function makeSourceFile(path26, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path20, text, lineStarts };
+  return { path: path26, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -15094,8 +18670,8 @@ var Converter = class {
       return converted;
     }
     const anchored = !!node.anchor;
-    const cached4 = anchored ? this.cache.get(node) : void 0;
-    if (cached4) return cached4;
+    const cached6 = anchored ? this.cache.get(node) : void 0;
+    if (cached6) return cached6;
     const [start, end] = node.range ?? [0, 0];
     let result;
     if ((0, import_yaml.isMap)(node)) {
@@ -15211,144 +18787,144 @@ function locateInScalar(file, scalar, valueOffset, length) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path20) {
+function readConfig(path26) {
   let text;
   try {
-    text = import_node_fs.default.readFileSync(path20, "utf8");
+    text = import_node_fs.default.readFileSync(path26, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path20}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path26}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path20, text);
+  return parseConfig(path26, text);
 }
-function parseConfig(path20, text) {
-  const file = makeSourceFile(path20, text);
+function parseConfig(path26, text) {
+  const file = makeSourceFile(path26, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path20}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path26}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
-  const fail2 = (node, message) => {
+  const fail4 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path20}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path26}:${pos.line}:${pos.column}: ${message}`);
   };
-  const map = expectMap(root, "the config", fail2);
+  const map = expectMap(root, "the config", fail4);
   for (const { key: key2, value } of map.pairs) {
     switch (key2.text) {
       case "ignore":
-        config.ignore = expectSeq(value, "ignore", fail2).map((item) => readIgnore(item, fail2));
+        config.ignore = expectSeq(value, "ignore", fail4).map((item) => readIgnore(item, fail4));
         break;
       case "severity":
-        for (const p of expectMap(value, "severity", fail2).pairs) {
+        for (const p of expectMap(value, "severity", fail4).pairs) {
           const level = p.value.kind === "scalar" ? p.value.text : "";
-          if (!SEVERITIES.includes(level)) fail2(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
+          if (!SEVERITIES.includes(level)) fail4(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
           config.severity[p.key.text] = level;
         }
         break;
       case "trusted-users":
-        config.trustedUsers = strings(value, "trusted-users", fail2);
+        config.trustedUsers = strings(value, "trusted-users", fail4);
         break;
       case "trusted-bots":
-        config.trustedBots = strings(value, "trusted-bots", fail2);
+        config.trustedBots = strings(value, "trusted-bots", fail4);
         break;
       case "agents":
-        readAgents(value, config, fail2, file);
+        readAgents(value, config, fail4, file);
         break;
       default:
-        fail2(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
+        fail4(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
     }
   }
   return config;
 }
-function expectMap(node, what, fail2) {
-  if (node.kind !== "map") fail2(node, `${what} must be a mapping`);
+function expectMap(node, what, fail4) {
+  if (node.kind !== "map") fail4(node, `${what} must be a mapping`);
   return node;
 }
-function expectSeq(node, what, fail2) {
-  if (node.kind !== "seq") fail2(node, `${what} must be a list`);
+function expectSeq(node, what, fail4) {
+  if (node.kind !== "seq") fail4(node, `${what} must be a list`);
   return node.items;
 }
-function strings(node, what, fail2) {
-  return expectSeq(node, what, fail2).map((i) => i.kind === "scalar" ? i.text : fail2(i, `${what} entries must be strings`));
+function strings(node, what, fail4) {
+  return expectSeq(node, what, fail4).map((i) => i.kind === "scalar" ? i.text : fail4(i, `${what} entries must be strings`));
 }
-function readIgnore(node, fail2) {
+function readIgnore(node, fail4) {
   const out = {};
-  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail2).pairs) {
-    if (value.kind !== "scalar") fail2(value, `'${key2.text}' must be a string`);
+  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail4).pairs) {
+    if (value.kind !== "scalar") fail4(value, `'${key2.text}' must be a string`);
     const text = value.text;
     if (key2.text === "rule") out.rule = text;
     else if (key2.text === "file") out.file = text;
     else if (key2.text === "job") out.job = text;
-    else fail2(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
+    else fail4(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
   }
-  if (!out.rule && !out.file && !out.job) fail2(node, "an ignore entry needs rule, file or job");
+  if (!out.rule && !out.file && !out.job) fail4(node, "an ignore entry needs rule, file or job");
   return out;
 }
-function readAgents(node, config, fail2, file) {
-  for (const { key: key2, value } of expectMap(node, "agents", fail2).pairs) {
+function readAgents(node, config, fail4, file) {
+  for (const { key: key2, value } of expectMap(node, "agents", fail4).pairs) {
     if (key2.text === "actions") {
-      for (const item of expectSeq(value, "agents.actions", fail2)) config.actions.push(readAction(item, fail2));
+      for (const item of expectSeq(value, "agents.actions", fail4)) config.actions.push(readAction(item, fail4));
     } else if (key2.text === "commands") {
-      for (const item of expectSeq(value, "agents.commands", fail2)) config.clis.push(readCommand(item, fail2));
-    } else fail2(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
+      for (const item of expectSeq(value, "agents.commands", fail4)) config.clis.push(readCommand(item, fail4));
+    } else fail4(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
   }
   void file;
 }
 var SHELLS = ["full", "restricted", "none"];
-function readAction(node, fail2) {
-  const m = expectMap(node, "an agent action", fail2);
+function readAction(node, fail4) {
+  const m = expectMap(node, "an agent action", fail4);
   const fields = {};
   for (const p of m.pairs) {
     if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
-      fail2(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
+      fail4(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.uses || fields.uses.kind !== "scalar") fail2(node, "an agent action needs 'uses'");
+  if (!fields.uses || fields.uses.kind !== "scalar") fail4(node, "an agent action needs 'uses'");
   const uses = fields.uses.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
-  if (!SHELLS.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
+  if (!SHELLS.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
   return {
     id: `config:${uses}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : uses,
     uses: [uses],
-    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail2) : ["prompt"],
-    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail2) : [],
-    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail2) : [],
+    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail4) : ["prompt"],
+    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail4) : [],
+    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail4) : [],
     keyHandling: "process",
     gate: { kind: "none" },
     readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
     defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
   };
 }
-function readCommand(node, fail2) {
-  const m = expectMap(node, "an agent command", fail2);
+function readCommand(node, fail4) {
+  const m = expectMap(node, "an agent command", fail4);
   const fields = {};
   for (const p of m.pairs) {
     if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
-      fail2(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
+      fail4(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.command || fields.command.kind !== "scalar") fail2(node, "an agent command needs 'command'");
+  if (!fields.command || fields.command.kind !== "scalar") fail4(node, "an agent command needs 'command'");
   const command2 = fields.command.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
-  if (!SHELLS.includes(shell)) fail2(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
+  if (!SHELLS.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS.join(", ")}`);
   return {
     id: `config:${command2}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : command2,
     commands: [command2],
-    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail2) : [],
+    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail4) : [],
     defaults: { shell, network: shell === "full", writesFiles: true },
-    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail2) : [],
+    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail4) : [],
     instructionFiles: []
   };
 }
-function globMatch(pattern, path20) {
-  const normalized = path20.replace(/\\/g, "/");
+function globMatch(pattern, path26) {
+  const normalized = path26.replace(/\\/g, "/");
   const re = new RegExp(
     "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
   );
@@ -15544,8 +19120,8 @@ function artifactLocation(file, root) {
   return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
 }
 function encodePath(p, relative3) {
-  return p.split("/").map((seg, i) => {
-    let e = encodeURI(seg).replace(/\?/g, "%3F").replace(/#/g, "%23");
+  return p.split("/").map((seg3, i) => {
+    let e = encodeURI(seg3).replace(/\?/g, "%3F").replace(/#/g, "%23");
     if (relative3 && i === 0) e = e.replace(/:/g, "%3A");
     return e;
   }).join("/");
@@ -15652,32 +19228,32 @@ function jsonErrorOffset(text) {
   const ws = () => {
     while (i < text.length && " 	\n\r".includes(text[i])) i++;
   };
-  const fail2 = () => {
+  const fail4 = () => {
     throw i;
   };
   const literal = (word) => {
-    for (const ch of word) if (text[i++] !== ch) i--, fail2();
+    for (const ch of word) if (text[i++] !== ch) i--, fail4();
   };
   const string = () => {
     i++;
     while (i < text.length && text[i] !== '"') {
       const c = text.charCodeAt(i);
-      if (c < 32) fail2();
+      if (c < 32) fail4();
       if (text[i] === "\\") {
         i++;
         if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail2();
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail4();
           i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail2();
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail4();
       }
       i++;
     }
-    if (text[i] !== '"') fail2();
+    if (text[i] !== '"') fail4();
     i++;
   };
   const number = () => {
     const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
-    if (!m || m[0] === "" || m[0] === "-") fail2();
+    if (!m || m[0] === "" || m[0] === "-") fail4();
     i += m[0].length;
   };
   const value = () => {
@@ -15689,16 +19265,16 @@ function jsonErrorOffset(text) {
       if (text[i] === "}") return void i++;
       for (; ; ) {
         ws();
-        if (text[i] !== '"') fail2();
+        if (text[i] !== '"') fail4();
         string();
         ws();
-        if (text[i] !== ":") fail2();
+        if (text[i] !== ":") fail4();
         i++;
         value();
         ws();
         if (text[i] === ",") i++;
         else if (text[i] === "}") return void i++;
-        else fail2();
+        else fail4();
       }
     }
     if (c === "[") {
@@ -15710,7 +19286,7 @@ function jsonErrorOffset(text) {
         ws();
         if (text[i] === ",") i++;
         else if (text[i] === "]") return void i++;
-        else fail2();
+        else fail4();
       }
     }
     if (c === '"') return string();
@@ -15722,7 +19298,7 @@ function jsonErrorOffset(text) {
   try {
     value();
     ws();
-    if (i < text.length) fail2();
+    if (i < text.length) fail4();
   } catch (at) {
     if (typeof at === "number") return at;
     throw at;
@@ -16353,17 +19929,17 @@ var Parser = class {
     let segment = start + 1;
     let i = segment;
     for (; ; ) {
-      const q = src.indexOf("'", i);
-      if (q < 0) throw this.fail("unterminated string literal", start);
-      if (src.charCodeAt(q + 1) === C_QUOTE) {
-        value += src.slice(segment, q + 1);
-        i = segment = q + 2;
+      const q2 = src.indexOf("'", i);
+      if (q2 < 0) throw this.fail("unterminated string literal", start);
+      if (src.charCodeAt(q2 + 1) === C_QUOTE) {
+        value += src.slice(segment, q2 + 1);
+        i = segment = q2 + 2;
         continue;
       }
-      value += src.slice(segment, q);
+      value += src.slice(segment, q2);
       this.tok = T_STRING;
       this.tokValue = value;
-      this.tokEnd = this.pos = q + 1;
+      this.tokEnd = this.pos = q2 + 1;
       return;
     }
   }
@@ -16601,9 +20177,9 @@ function chainRoot(e, segments, indexes2) {
   }
 }
 function joinPath(root, segments) {
-  let path20 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path20 += "." + segments[k];
-  return path20;
+  let path26 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path26 += "." + segments[k];
+  return path26;
 }
 function accessPath(e) {
   const segments = [];
@@ -18426,8 +22002,8 @@ function idSuffix(node) {
   }
   return "";
 }
-function failAt(obj2, field, message) {
-  const origin = origins.get(obj2);
+function failAt(obj3, field, message) {
+  const origin = origins.get(obj3);
   if (!origin) throw new Error(message);
   const node = field && origin.fields.get(field) || origin.node;
   const label = field ? `${origin.label}.${field}` : origin.label;
@@ -18563,8 +22139,8 @@ function parseTriggersFile(text, fileName = "rules/triggers.yml") {
 }
 function checkRuleSet(rules) {
   const events = new Set(rules.triggers.triggers.map((t) => t.event));
-  const checkEvents = (obj2, field, list) => {
-    for (const e of list ?? []) if (!events.has(e)) failAt(obj2, field, `unknown event "${e}" (not in triggers.yml)`);
+  const checkEvents = (obj3, field, list) => {
+    for (const e of list ?? []) if (!events.has(e)) failAt(obj3, field, `unknown event "${e}" (not in triggers.yml)`);
   };
   for (const action of rules.agents.actions) checkEvents(action.gate, "skippedOn", action.gate.skippedOn);
   for (const c of rules.sources.contexts) checkEvents(c, "events", c.events);
@@ -18635,13 +22211,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path20 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path20.split("/");
+  const path26 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path26.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path20 === prefix || path20.startsWith(`${prefix}/`)) return action;
+    if (path26 === prefix || path26.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -19780,7 +23356,7 @@ var RUN_SCRIPT = { shell: "full", network: true, writesFiles: true };
 function shellCapabilities(step) {
   return capabilitiesAt(step, { keyEnv: [] }, RUN_SCRIPT, false);
 }
-function capabilitiesAt(step, agent, tools, jailed) {
+function capabilitiesAt(step, agent, tools, jailed, grants = []) {
   const secrets = [];
   const tokens = [];
   const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
@@ -19843,7 +23419,8 @@ function capabilitiesAt(step, agent, tools, jailed) {
     persistedCredentials: persisted && !jailed,
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
-    jailed
+    jailed,
+    grants: jailed ? grants : []
   };
 }
 function stepSecrets(step) {
@@ -19890,6 +23467,7 @@ function persistedCheckout(step) {
 function describeCapabilities(c) {
   const out = [];
   if (c.jailed) out.push("jailed:agent-guard-run");
+  for (const g of c.grants ?? []) out.push(`grant:${g} (through the guard, no token in the agent)`);
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
   if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
@@ -20249,8 +23827,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path20 = accessPath(e);
-      return path20 ? contextValue(path20, s) : ANY;
+      const path26 = accessPath(e);
+      return path26 ? contextValue(path26, s) : ANY;
     }
   }
 }
@@ -20356,9 +23934,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path20, s) {
+function contextValue(path26, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path20) {
+  switch (path26) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -20388,7 +23966,7 @@ function contextValue(path20, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path20.split(".");
+  const parts = path26.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -20747,15 +24325,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
-    const path20 = ref.path;
-    const matches = this.matchSources(path20, ref.functions);
+    const path26 = ref.path;
+    const matches = this.matchSources(path26, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path20 },
-        hops: [hopAt(file, at(), `${path20} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path26 },
+        hops: [hopAt(file, at(), `${path26} is ${describe2(source)}`)]
       }));
     }
-    const parts = path20.split(".");
+    const parts = path26.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -20776,12 +24354,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path20, functions) {
-    if (!path20.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path20);
+  matchSources(path26, functions) {
+    if (!path26.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path26);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path20 === w.path || serialised && pathWithin(w.path, path20));
+    return this.sources.wholeObjects.filter((w) => path26 === w.path || serialised && pathWithin(w.path, path26));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -20972,11 +24550,11 @@ var TaintEngine = class {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path20, pattern) {
-  const p = path20.split(".");
-  const q = pattern.split(".");
-  if (p.length < q.length) return false;
-  for (let i = 0; i < q.length; i++) if (q[i] !== "*" && q[i] !== p[i] && p[i] !== "*") return false;
+function pathWithin(path26, pattern) {
+  const p = path26.split(".");
+  const q2 = pattern.split(".");
+  if (p.length < q2.length) return false;
+  for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
   return true;
 }
 function describe2(source) {
@@ -21012,24 +24590,24 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path20) {
-      const cached4 = memo.get(path20);
-      if (cached4) return cached4;
+    contextsAbove(path26) {
+      const cached6 = memo.get(path26);
+      if (cached6) return cached6;
       const out = [];
       const walk = (node, segments, i) => {
         out.push(...node.contexts);
         if (i >= segments.length) return;
-        const seg = segments[i];
-        const exact = node.children.get(seg);
+        const seg3 = segments[i];
+        const exact = node.children.get(seg3);
         if (exact) walk(exact, segments, i + 1);
         const star = node.children.get("*");
-        if (star && seg !== "*") walk(star, segments, i + 1);
-        if (seg === "*") {
+        if (star && seg3 !== "*") walk(star, segments, i + 1);
+        if (seg3 === "*") {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path20.split("."), 0);
-      if (memo.size < 1e4) memo.set(path20, out);
+      walk(root, path26.split("."), 0);
+      if (memo.size < 1e4) memo.set(path26, out);
       return out;
     }
   };
@@ -21052,8 +24630,10 @@ function findAgentSites(step, engine) {
     const underAction = script !== step.step.run;
     const { masked, jailedFrom } = maskGuardWrapper(script.text);
     for (const invocation of findCliInvocations(masked)) {
-      const jailed = underAction || jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
-      out.push(cliSite(step, script, invocation, engine, jailed));
+      const wrapper = jailedFrom.find((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
+      const jailed = underAction || !!wrapper;
+      const grants = underAction ? guardGrantsInput(step) : wrapper?.grants ?? [];
+      out.push(cliSite(step, script, invocation, engine, jailed, grants));
     }
   }
   return out;
@@ -21065,9 +24645,22 @@ function guardActionScript(step) {
   const run = inputOf(step.step.with, "run")?.value;
   return run?.kind === "scalar" ? run : void 0;
 }
+function guardGrantsInput(step) {
+  const text = inputOf(step.step.with, "grants")?.text ?? "";
+  return text.split("\n").map((l) => l.replace(/(^|\s)#.*$/, "").trim()).filter(Boolean);
+}
+function grantsInCommand(text) {
+  return [...text.matchAll(/--grant(?:=|\s+)(?:'([^']*)'|"([^"]*)"|(\S+))/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+function wrapperGrants(step) {
+  const wrap2 = step.job.steps.find(
+    (s) => s.position < step.position && /^[\w.-]+\/agent-guard(@|$)/i.test(s.step.uses?.text ?? "") && inputOf(s.step.with, "mode")?.text.trim() === "wrap"
+  );
+  return wrap2 ? guardGrantsInput(wrap2) : [];
+}
 function runsWrappedClaude(step) {
-  const path20 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path20);
+  const path26 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path26);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -21087,7 +24680,7 @@ function maskGuardWrapper(script) {
   if (!script.includes("agent-guard")) return { masked: script, jailedFrom };
   const masked = script.replace(GUARD_WRAPPER, (match, offset) => {
     const lineEnd = script.indexOf("\n", offset);
-    jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd });
+    jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd, grants: grantsInCommand(match) });
     return " ".repeat(match.length);
   });
   return { masked, jailedFrom };
@@ -21162,7 +24755,7 @@ function actionSite(step, uses, action, engine) {
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
+    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
     actorGate,
     gateWidenedBy: widened,
     promptText
@@ -21182,7 +24775,10 @@ function gateWidener(action, step) {
   }
   return void 0;
 }
-function cliSite(step, run, invocation, engine, jailed) {
+function wrappedCapabilities(step, agent, tools, jailed) {
+  return capabilitiesAt(step, agent, tools, jailed, jailed ? wrapperGrants(step) : []);
+}
+function cliSite(step, run, invocation, engine, jailed, grants) {
   const scope = { job: step.job, step };
   const cli = invocation.cli;
   const script = run.text;
@@ -21207,7 +24803,7 @@ function cliSite(step, run, invocation, engine, jailed) {
     agentName: cli.name,
     cli,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed),
+    capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed, grants),
     promptText: upTo
   };
 }
@@ -21242,8 +24838,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path20, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path20.trim() || path20.includes(f.path));
+function fileChannel(step, engine, path26, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path26.trim() || path26.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -21495,11 +25091,11 @@ var PROVIDER_BY_KEY = { anthropic: "anthropic", openai: "openai", gemini: "gemin
 function fixFor(site, hit) {
   const lines = [];
   const event = hit?.reach.trigger?.event;
-  const obj2 = gateObject(event);
+  const obj3 = gateObject(event);
   if (hit && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
-    if (obj2) {
+    if (obj3) {
       lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj2}.author_association)\`.`
+        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj3}.author_association)\`.`
       );
     } else {
       lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
@@ -21513,7 +25109,9 @@ function fixFor(site, hit) {
     lines.push("The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).");
   }
   if (c.writeScopes.length || c.idToken) {
-    lines.push("Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent's output (a JSON schema, an allowlist of labels) and do the writes.");
+    lines.push(
+      c.jailed ? "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees." : "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI."
+    );
   }
   if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
   if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
@@ -21653,9 +25251,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path20 = inputOf(later.step.with, "path");
-    if (path20 && TRANSCRIPTS.test(path20.text)) {
-      out.push({ step: later, offset: path20.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path20.text.trim()})` });
+    const path26 = inputOf(later.step.with, "path");
+    if (path26 && TRANSCRIPTS.test(path26.text)) {
+      out.push({ step: later, offset: path26.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path26.text.trim()})` });
     }
   }
   return out;
@@ -22007,8 +25605,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path20) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path20);
+function isWorkflowPath(path26) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path26);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -22093,19 +25691,19 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path20;
+  let path26;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path20 = [...probe.job.via, ...best.taint.hops, sink2];
+    path26 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (kind !== "workflow" || !secrets) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
     severity = "medium";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path20 = [...probe.job.via, sink2];
+    path26 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
@@ -22117,7 +25715,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label } : {},
     message,
-    path: path20,
+    path: path26,
     capabilities: secrets?.capabilities ?? [],
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
@@ -22300,8 +25898,8 @@ function applyConfig(findings, config, textOf2) {
     return lines[line - 1] ?? "";
   };
   return findings.filter((f) => {
-    const inline = INLINE_IGNORE.exec(lineOf(f.file, f.line));
-    if (inline && inline[1].split(",").some((id) => id.trim() === f.rule || id.trim() === "*")) return false;
+    const inline2 = INLINE_IGNORE.exec(lineOf(f.file, f.line));
+    if (inline2 && inline2[1].split(",").some((id) => id.trim() === f.rule || id.trim() === "*")) return false;
     return !config.ignore.some(
       (ig) => (!ig.rule || ig.rule === f.rule) && (!ig.file || globMatch(ig.file, f.file)) && (!ig.job || ig.job === f.job)
     );
@@ -22525,9 +26123,9 @@ function renderFinding(f, lines, paint) {
   if (line !== void 0) {
     const endCol = f.endLine === void 0 || f.endLine === f.line ? f.endColumn : void 0;
     const snip = renderSnippet(line, f.column, endCol);
-    const num = String(f.line);
-    const pad = " ".repeat(num.length);
-    out.push(`  ${paint("34", `${num} |`)} ${snip.text}`);
+    const num2 = String(f.line);
+    const pad = " ".repeat(num2.length);
+    out.push(`  ${paint("34", `${num2} |`)} ${snip.text}`);
     out.push(`  ${paint("34", `${pad} |`)} ${" ".repeat(snip.caret)}${paint(`1;${SEVERITY_STYLE[f.severity].replace(/^1;/, "")}`, snip.marker)}`);
   }
   if (f.job !== void 0 || f.step !== void 0) {
@@ -22967,18 +26565,162 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path15 = __toESM(require("node:path"));
+var import_node_path21 = __toESM(require("node:path"));
 init_boundary();
 init_command();
+
+// src/guard/grants/apply.ts
+var import_node_fs28 = __toESM(require("node:fs"));
+init_audit();
+init_env();
+init_errors();
+init_context();
+init_defer();
+init_github();
+init_perform();
+init_policy2();
+init_pullRequest();
+init_spec();
+var APPLY_USAGE = "usage: agent-guard apply FILE --grant GRANT... [--sha256 HEX] [--github-token-env NAME] [--allow-links] [--audit FILE]";
+function parseApplyArgs(args) {
+  const out = { file: "", grants: [], githubTokenEnv: "GITHUB_TOKEN", allowLinks: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      if (eq > 0) return arg.slice(eq + 1);
+      if (i + 1 >= args.length) throw new GuardError("usage", `${flag} needs a value`);
+      return args[++i];
+    };
+    switch (flag) {
+      case "--grant":
+        addGrant(out.grants, value());
+        break;
+      case "--sha256":
+        out.sha256 = value();
+        if (!/^[0-9a-fA-F]{64}$/.test(out.sha256)) throw new GuardError("usage", "--sha256 wants 64 hex digits");
+        break;
+      case "--github-token-env":
+        out.githubTokenEnv = value();
+        break;
+      case "--audit":
+        out.auditFile = value();
+        break;
+      case "--allow-links":
+        out.allowLinks = true;
+        break;
+      case "-h":
+      case "--help":
+        throw new GuardError("usage", APPLY_USAGE);
+      default:
+        if (arg.startsWith("-") || out.file) throw new GuardError("usage", `unexpected "${arg}". ${APPLY_USAGE}`);
+        out.file = arg;
+    }
+  }
+  if (!out.file) throw new GuardError("usage", `no file to apply. ${APPLY_USAGE}`);
+  if (out.grants.length === 0) throw new GuardError("usage", `apply needs the grants to check the requests against. ${APPLY_USAGE}`);
+  return out;
+}
+async function applyDeferred(opts, io) {
+  const token = io.env[opts.githubTokenEnv];
+  if (!token) throw new GuardError("grants", `apply needs a GitHub token: ${opts.githubTokenEnv} is not set`);
+  const deferred = readDeferredFile(opts.file, opts.sha256);
+  const updateGrant = opts.grants.find((g) => g.kind === "update-comment");
+  const context = readGrantContext(io.env, updateGrant?.commentId);
+  const secrets = knownSecrets(io.env, [token]);
+  const policy = { grants: opts.grants, context, secrets, allowLinks: opts.allowLinks };
+  const dry = newGrantState();
+  const checked = [];
+  for (const [i, request] of deferred.requests.entries()) {
+    const candidate = resolveOwnComment(request, dry.ownComments);
+    const verdict = checkRequest(candidate, policy, dry);
+    if (!verdict.ok) throw new GuardError("grants", `${opts.file}: request ${i + 1} (${request.kind}) is refused by the grants given to apply: ${verdict.reason}`);
+    if (verdict.request.kind === "comment.create") dry.ownComments.push(-(dry.ownComments.length + 1));
+    if (verdict.request.kind === "pull-request.create") {
+      if (!deferred.files) throw new GuardError("grants", `${opts.file}: a pull request without its changes`);
+      try {
+        checkPullRequestFiles(deferred.files, opts.grants.find((g) => g.kind === "pull-request"), secrets);
+      } catch (err) {
+        throw new GuardError("grants", `${opts.file}: the pull request is refused by the grants given to apply: ${err.message}`);
+      }
+    }
+    checked.push(verdict.request);
+  }
+  const audit = new AuditLog(opts.auditFile ? openGuardFile(opts.auditFile, [], process.getuid?.() ?? -1, "--audit") : void 0);
+  const github = createGitHubClient(githubApiBase(io.env), token);
+  const live = newGrantState();
+  let performed = 0;
+  try {
+    for (const request of checked) {
+      const started = Date.now();
+      const req2 = resolveOwnComment(request, live.ownComments);
+      let status;
+      if (req2.kind === "pull-request.create") {
+        const grant = opts.grants.find((g) => g.kind === "pull-request");
+        const opened = await openPullRequest(deferred.files, req2, grant, github, context, secrets);
+        io.stderr.write(`agent-guard: pull request opened: ${opened.url} (branch ${opened.branch})
+`);
+        status = 201;
+      } else {
+        status = (await performRequest(req2, github, context, live)).status;
+      }
+      audit.add({ time: new Date(started).toISOString(), kind: "grant", provider: req2.kind, method: "APPLY", route: req2.kind, status, requestBytes: 0, responseBytes: 0, ms: Date.now() - started });
+      if (status >= 300) throw new GuardError("grants", `GitHub answered ${status} to ${req2.kind}; ${performed} of ${checked.length} request(s) were performed`);
+      performed++;
+    }
+  } finally {
+    audit.close();
+  }
+  return { performed, audit };
+}
+function resolveOwnComment(request, own) {
+  if (request.kind !== "comment.update" || request.ownIndex === void 0) return request;
+  const id = own[request.ownIndex];
+  return id === void 0 ? request : { ...request, commentId: id };
+}
+async function applyMain(args, io) {
+  try {
+    const opts = parseApplyArgs(args);
+    const { performed, audit } = await applyDeferred(opts, io);
+    io.stderr.write(`agent-guard: applied ${performed} deferred request(s) from ${opts.file}
+`);
+    return appendSummary2(io.env, audit, performed);
+  } catch (err) {
+    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${err.message}
+`);
+    else io.stderr.write(`agent-guard: apply failed: ${err?.message ?? String(err)}
+`);
+    return GUARD_FAILURE_EXIT;
+  }
+}
+function applySummaryMarkdown(audit, performed) {
+  return audit.stepSummaryMarkdown(0).replace("Agent exit code 0.", `Applied ${performed} deferred request(s).`);
+}
+function appendSummary2(env, audit, performed) {
+  if (env.GITHUB_STEP_SUMMARY) {
+    try {
+      import_node_fs28.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
+    } catch {
+    }
+  }
+  return 0;
+}
+
+// src/action/run.ts
+init_session();
 init_errors();
 init_options();
+init_providers2();
+init_workflowCommands();
 
 // src/guard/wrap.ts
-var import_node_fs18 = __toESM(require("node:fs"));
-var import_node_path14 = __toESM(require("node:path"));
+var import_node_fs29 = __toESM(require("node:fs"));
+var import_node_path20 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
+var CLAUDE_PROVIDERS = ["anthropic", "bedrock", "vertex"];
 var WRAP_SYNOPSIS = "usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]";
 var WRAP_USAGE = `${WRAP_SYNOPSIS}
   prints a wrapper that runs Claude Code under \`agent-guard run\` (or installs it as DIR/claude);
@@ -22997,33 +26739,33 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path14.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path14.default.isAbsolute(rel);
+  const rel = import_node_path20.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path20.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs18.default.realpathSync(p);
+    return import_node_fs29.default.realpathSync(p);
   } catch {
-    return import_node_path14.default.resolve(p);
+    return import_node_path20.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs18.default.accessSync(p, import_node_fs18.default.constants.X_OK);
-    return import_node_fs18.default.statSync(p).isFile();
+    import_node_fs29.default.accessSync(p, import_node_fs29.default.constants.X_OK);
+    return import_node_fs29.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs18.default.openSync(p, "r");
+    const fd = import_node_fs29.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs18.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs29.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs18.default.closeSync(fd);
+      import_node_fs29.default.closeSync(fd);
     }
   } catch {
     return false;
@@ -23032,8 +26774,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path14.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path14.default.join(dir, "claude");
+    if (!import_node_path20.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path20.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -23078,12 +26820,12 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path14.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path20.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path14.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs18.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  const guard = realOrSelf(import_node_path20.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs29.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
@@ -23091,7 +26833,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path14.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path20.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -23101,8 +26843,8 @@ function prepareClaudeWrapper(input, io) {
   const guardArgs = [...input.guardArgs];
   if (!guardArgs.some((a) => a === "--provider" || a.startsWith("--provider="))) guardArgs.unshift("--provider", "anthropic");
   const options = parseRunArgs([...guardArgs, "--", claude]);
-  if (!options.providers.some((p) => p.name === "anthropic")) {
-    throw new GuardError("usage", "Claude Code talks to the Anthropic API: the guard options must include --provider anthropic");
+  if (!options.providers.some((p) => CLAUDE_PROVIDERS.includes(p.name))) {
+    throw new GuardError("usage", `Claude Code talks to the Anthropic API, Bedrock or Vertex AI: the guard options must include --provider ${CLAUDE_PROVIDERS.join(", or ")}`);
   }
   if (io.env.GITHUB_ACTIONS === "true") {
     const refusal = untrustedRefusal(readTrustDecision(io.env), options, input.allowOnUntrusted, "--allow-on-untrusted");
@@ -23112,12 +26854,12 @@ function prepareClaudeWrapper(input, io) {
   return { spec, options, text: renderClaudeWrapper(spec) };
 }
 function installWrapper(dir, text) {
-  import_node_fs18.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path14.default.join(dir, "claude");
-  const tmp = import_node_path14.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs18.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs18.default.chmodSync(tmp, 493);
-  import_node_fs18.default.renameSync(tmp, target);
+  import_node_fs29.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path20.default.join(dir, "claude");
+  const tmp = import_node_path20.default.join(dir, `.claude.${process.pid}.tmp`);
+  import_node_fs29.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs29.default.chmodSync(tmp, 493);
+  import_node_fs29.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
@@ -23128,7 +26870,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path14.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path20.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -23159,7 +26901,29 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
   if (maxRequests !== void 0) args.push("--max-requests", String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, "max-tokens");
   if (maxTokens !== void 0) args.push("--max-tokens", String(maxTokens));
+  for (const name of ["memory", "pids", "tmpfs-size"]) {
+    const value = getInput(ctx, name);
+    if (value) args.push(`--${name}`, value);
+  }
+  args.push(...grantArgsFromInputs(ctx));
+  const defer = getInput(ctx, "defer");
+  if (defer) args.push("--defer", defer);
   return args;
+}
+function grantArgsFromInputs(ctx) {
+  const args = [];
+  for (const line of getInput(ctx, "grants").split("\n")) {
+    const grant = line.replace(/(^|\s)#.*$/, "").trim();
+    if (grant) args.push("--grant", grant);
+  }
+  if (getBooleanInput(ctx, "allow-links", false)) args.push("--allow-links");
+  return args;
+}
+function guardEnv(ctx) {
+  const env = withoutInputs(ctx.env);
+  const token = getInput(ctx, "github-token");
+  if (token) env.GITHUB_TOKEN = token;
+  return env;
 }
 function trustSummary(decision) {
   const verdict = decision.untrusted ? "untrusted (outsider-controlled)" : "trusted";
@@ -23175,8 +26939,8 @@ function announce(ctx, decision) {
   setOutputs(ctx, { untrusted: String(decision.untrusted) });
   appendSummary(ctx, trustSummary(decision));
 }
-function fail(ctx, message) {
-  ctx.stderr.write(`agent-guard: ${message}
+function fail3(ctx, message) {
+  ctx.stderr.write(`agent-guard: ${logSafe(message)}
 `);
   ctx.stdout.write(errorCommand(message));
   appendSummary(ctx, `**Not run:** ${md(message)}
@@ -23196,25 +26960,26 @@ async function actionRun(ctx) {
     const command2 = getInput(ctx, "run");
     if (!command2) throw new InputError("input 'run' is empty: give the agent's command line");
     if (!getListInput(ctx, "providers").length) {
-      throw new InputError("input 'providers' is empty: name the model provider(s) the agent calls (anthropic, openai, gemini, github-models, openrouter)");
+      throw new InputError(`input 'providers' is empty: name the model provider(s) the agent calls (${[...builtinProviders().keys()].join(", ")})`);
     }
     opts = parseRunArgs([...guardArgsFromInputs(ctx), "--", ...RUN_SHELL, command2]);
     const refusal = untrustedRefusal(decision, opts, getBooleanInput(ctx, "allow-on-untrusted", false), OVERRIDE);
-    if (refusal) return fail(ctx, refusal);
+    if (refusal) return fail3(ctx, refusal);
   } catch (err) {
-    return fail(ctx, guardFailure(err));
+    return fail3(ctx, guardFailure(err));
   }
   try {
-    const result = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
+    const result = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
     result.release();
-    const { exitCode, audit } = result;
+    const { exitCode, audit, grants } = result;
     ctx.stderr.write(`${audit.summaryLine(exitCode)}
 `);
+    if (grants) ctx.stderr.write(describeGrantOutcome(grants, opts.deferFile));
     appendSummary(ctx, audit.stepSummaryMarkdown(exitCode) + boundaryMarkdown(result.boundary));
-    setOutputs(ctx, { "exit-code": String(exitCode) });
+    setOutputs(ctx, { "exit-code": String(exitCode), ...grants?.deferSha256 ? { "defer-sha256": grants.deferSha256 } : {} });
     return exitCode;
   } catch (err) {
-    return fail(ctx, guardFailure(err));
+    return fail3(ctx, guardFailure(err));
   }
 }
 function actionWrap(ctx, self) {
@@ -23230,8 +26995,8 @@ function actionWrap(ctx, self) {
       { env: withoutInputs(ctx.env), cwd: ctx.cwd, node: self.node, guard: self.guard }
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
-    if (refusal) return fail(ctx, refusal);
-    const target = installWrapper(import_node_path15.default.join(temp, "agent-guard"), prepared.text);
+    if (refusal) return fail3(ctx, refusal);
+    const target = installWrapper(import_node_path21.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     setOutputs(ctx, { "claude-wrapper": target });
@@ -23239,21 +27004,38 @@ function actionWrap(ctx, self) {
 `);
     return 0;
   } catch (err) {
-    return fail(ctx, guardFailure(err));
+    return fail3(ctx, guardFailure(err));
+  }
+}
+async function actionApply(ctx) {
+  try {
+    const file = getInput(ctx, "defer");
+    if (!file) throw new InputError("input 'defer' is empty: name the file the run recorded (download its artifact first)");
+    const grantArgs = grantArgsFromInputs(ctx);
+    if (!grantArgs.includes("--grant")) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
+    const sha = getInput(ctx, "defer-sha256");
+    const opts = parseApplyArgs([import_node_path21.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
+    const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
+    ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)
+`);
+    appendSummary(ctx, applySummaryMarkdown(audit, performed));
+    return 0;
+  } catch (err) {
+    return fail3(ctx, guardFailure(err));
   }
 }
 
 // src/action/index.ts
-var ACTION_MODES = ["lint", "run", "wrap"];
+var ACTION_MODES = ["lint", "run", "wrap", "apply"];
 async function actionMain(args, ctx, self) {
   const [mode, ...rest] = args;
-  const fail2 = (message) => {
+  const fail4 = (message) => {
     ctx.stderr.write(`agent-guard: ${message}
 `);
     ctx.stdout.write(errorCommand(message));
     return 2;
   };
-  if (rest.length) return fail2(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
+  if (rest.length) return fail4(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
   try {
     switch (mode) {
       case "lint":
@@ -23262,12 +27044,14 @@ async function actionMain(args, ctx, self) {
         return await actionRun(ctx);
       case "wrap":
         return actionWrap(ctx, self);
+      case "apply":
+        return await actionApply(ctx);
       default:
-        return fail2(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
+        return fail4(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
     }
   } catch (err) {
-    if (err instanceof InputError || err instanceof ConfigError) return fail2(err.message);
-    return fail2(`internal error: ${err?.message ?? String(err)}`);
+    if (err instanceof InputError || err instanceof ConfigError) return fail4(err.message);
+    return fail4(`internal error: ${err?.message ?? String(err)}`);
   }
 }
 
@@ -23275,7 +27059,7 @@ async function actionMain(args, ctx, self) {
 init_command();
 
 // src/parallel.ts
-var import_node_os4 = __toESM(require("node:os"));
+var import_node_os6 = __toESM(require("node:os"));
 var import_node_worker_threads = require("node:worker_threads");
 var PARALLEL_THRESHOLD = 256;
 var MESSAGE_KIND = "agent-guard-lint-share";
@@ -23299,7 +27083,7 @@ async function lintInParallel(options, entryScript, workers = defaultWorkers()) 
 function defaultWorkers() {
   const forced = Number(process.env.AGENT_GUARD_THREADS);
   if (Number.isInteger(forced) && forced >= 1) return Math.min(forced, 16);
-  const cores = typeof import_node_os4.default.availableParallelism === "function" ? import_node_os4.default.availableParallelism() : import_node_os4.default.cpus().length;
+  const cores = typeof import_node_os6.default.availableParallelism === "function" ? import_node_os6.default.availableParallelism() : import_node_os6.default.cpus().length;
   return Math.max(1, Math.min(cores, 8));
 }
 function runShare(entryScript, share) {
@@ -23322,25 +27106,25 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs21 = __toESM(require("node:fs"));
+var import_node_fs32 = __toESM(require("node:fs"));
 init_types();
 
 // src/online/cache.ts
-var import_node_crypto8 = __toESM(require("node:crypto"));
-var import_node_fs19 = __toESM(require("node:fs"));
-var import_node_os5 = __toESM(require("node:os"));
-var import_node_path16 = __toESM(require("node:path"));
+var import_node_crypto13 = __toESM(require("node:crypto"));
+var import_node_fs30 = __toESM(require("node:fs"));
+var import_node_os7 = __toESM(require("node:os"));
+var import_node_path22 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path16.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path16.default.resolve(env.XDG_CACHE_HOME) : import_node_path16.default.join(import_node_os5.default.homedir(), ".cache");
-  return import_node_path16.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path22.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path22.default.resolve(env.XDG_CACHE_HOME) : import_node_path22.default.join(import_node_os7.default.homedir(), ".cache");
+  return import_node_path22.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path16.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path22.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -23353,7 +27137,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs19.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs30.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -23364,15 +27148,15 @@ var DiskCache = class {
   set(space, key2, value) {
     if (!this.dir) return;
     const file = this.file(space, key2);
-    const tmp = `${file}.${process.pid}.${import_node_crypto8.default.randomBytes(4).toString("hex")}.tmp`;
+    const tmp = `${file}.${process.pid}.${import_node_crypto13.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs19.default.mkdirSync(import_node_path16.default.dirname(file), { recursive: true });
-      import_node_fs19.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs19.default.renameSync(tmp, file);
+      import_node_fs30.default.mkdirSync(import_node_path22.default.dirname(file), { recursive: true });
+      import_node_fs30.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs30.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs19.default.rmSync(tmp, { force: true });
+        import_node_fs30.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -23383,14 +27167,14 @@ var DiskCache = class {
     }
   }
   file(space, key2) {
-    const hash = import_node_crypto8.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path16.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    const hash = import_node_crypto13.default.createHash("sha256").update(key2).digest("hex");
+    return import_node_path22.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
 // src/online/github.ts
 var import_rest = __toESM(require_dist_node12());
-var GitHubError = class extends Error {
+var GitHubError2 = class extends Error {
   constructor(kind, message, status) {
     super(message);
     this.kind = kind;
@@ -23441,36 +27225,36 @@ var GitHubClient = class {
     if (isCommitSha(ref)) return Promise.resolve(ref.toLowerCase());
     const key2 = `${repoKey(owner, repo)}@${ref}`;
     return this.once(`ref:${key2}`, async () => {
-      const cached4 = this.cache.get("ref", key2);
+      const cached6 = this.cache.get("ref", key2);
       const what = `${owner}/${repo}@${ref}`;
       const res = await this.request(
         "GET /repos/{owner}/{repo}/commits/{ref}",
-        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached4 ? { "if-none-match": cached4.etag } : {} } },
+        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached6 ? { "if-none-match": cached6.etag } : {} } },
         what
       );
-      if (res.status === 304 && cached4) return cached4.sha;
+      if (res.status === 304 && cached6) return cached6.sha;
       const sha = textOf(res.data).trim().toLowerCase();
-      if (!isCommitSha(sha)) throw new GitHubError("invalid", `${what}: GitHub did not answer with a commit SHA`);
+      if (!isCommitSha(sha)) throw new GitHubError2("invalid", `${what}: GitHub did not answer with a commit SHA`);
       if (res.headers.etag) this.cache.set("ref", key2, { sha, etag: res.headers.etag });
       return sha;
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path20) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path20}`;
+  fileAt(owner, repo, sha, path26) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path26}`;
     return this.once(`content:${key2}`, async () => {
-      const cached4 = this.cache.get("content", key2);
-      if (cached4) return "text" in cached4 ? cached4.text : null;
+      const cached6 = this.cache.get("content", key2);
+      if (cached6) return "text" in cached6 ? cached6.text : null;
       let text;
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path20, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path20}@${sha.slice(0, 7)}`
+          { owner, repo, path: path26, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path26}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
-        if (!(err instanceof GitHubError) || err.kind !== "not-found") throw err;
+        if (!(err instanceof GitHubError2) || err.kind !== "not-found") throw err;
         text = null;
       }
       this.cache.set("content", key2, text === null ? { missing: true } : { text });
@@ -23483,12 +27267,12 @@ var GitHubClient = class {
       try {
         return await this.listPages("GET /orgs/{org}/repos", { org, type: "all" }, `orgs/${org.toLowerCase()}/repos`, `organisation ${org}`);
       } catch (err) {
-        if (!(err instanceof GitHubError) || err.kind !== "not-found") throw err;
+        if (!(err instanceof GitHubError2) || err.kind !== "not-found") throw err;
       }
       try {
         return await this.listPages("GET /users/{username}/repos", { username: org, type: "owner" }, `users/${org.toLowerCase()}/repos`, `user ${org}`);
       } catch (err) {
-        if (err instanceof GitHubError && err.kind === "not-found") throw new GitHubError("not-found", `no organisation or user '${org}' (404)`, 404);
+        if (err instanceof GitHubError2 && err.kind === "not-found") throw new GitHubError2("not-found", `no organisation or user '${org}' (404)`, 404);
         throw err;
       }
     });
@@ -23499,8 +27283,8 @@ var GitHubClient = class {
    */
   async headOf(repo) {
     const key2 = `${repoKey(repo.owner, repo.name)}#${repo.defaultBranch}`;
-    const cached4 = this.cache.get("head", key2);
-    if (cached4 && repo.pushedAt && cached4.pushedAt === repo.pushedAt) return cached4.sha;
+    const cached6 = this.cache.get("head", key2);
+    if (cached6 && repo.pushedAt && cached6.pushedAt === repo.pushedAt) return cached6.sha;
     const sha = await this.resolveRef(repo.owner, repo.name, repo.defaultBranch);
     if (repo.pushedAt) this.cache.set("head", key2, { pushedAt: repo.pushedAt, sha });
     return sha;
@@ -23514,8 +27298,8 @@ var GitHubClient = class {
   treeOf(owner, repo, sha) {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
-      const cached4 = this.cache.get("tree", key2);
-      if (cached4) return cached4;
+      const cached6 = this.cache.get("tree", key2);
+      if (cached6) return cached6;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
       const data = res.data;
@@ -23528,7 +27312,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path20) => ({ path: path20, sha: blobs[path20] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path26) => ({ path: path26, sha: blobs[path26] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -23541,8 +27325,8 @@ var GitHubClient = class {
   blob(owner, repo, sha) {
     const key2 = `blob:${sha.toLowerCase()}`;
     return this.once(key2, async () => {
-      const cached4 = this.cache.get("content", key2);
-      if (cached4) return cached4.text;
+      const cached6 = this.cache.get("content", key2);
+      if (cached6) return cached6.text;
       const res = await this.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: sha, headers: { accept: "application/vnd.github.raw" } }, `${owner}/${repo} blob ${sha.slice(0, 7)}`);
       let text;
       if (typeof res.data === "string" || res.data instanceof ArrayBuffer) text = textOf(res.data);
@@ -23560,7 +27344,7 @@ var GitHubClient = class {
       const entries = Array.isArray(res.data) ? res.data : [];
       return entries.filter((e) => e.type === "file" && typeof e.path === "string" && typeof e.sha === "string" && isWorkflowPath(e.path)).map((e) => ({ path: e.path, sha: e.sha })).sort((a, b) => a.path < b.path ? -1 : 1);
     } catch (err) {
-      if (err instanceof GitHubError && err.kind === "not-found") return [];
+      if (err instanceof GitHubError2 && err.kind === "not-found") return [];
       throw err;
     }
   }
@@ -23568,15 +27352,15 @@ var GitHubClient = class {
     const out = [];
     for (let page = 1; page <= 1e3; page++) {
       const pageKey = `${key2}?per_page=${this.perPage}&page=${page}`;
-      const cached4 = this.cache.get("list", pageKey);
-      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached4 ? { "if-none-match": cached4.etag } : {} }, what);
+      const cached6 = this.cache.get("list", pageKey);
+      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached6 ? { "if-none-match": cached6.etag } : {} }, what);
       let items;
       let next;
-      if (res.status === 304 && cached4) {
-        items = cached4.items;
-        next = cached4.next;
+      if (res.status === 304 && cached6) {
+        items = cached6.items;
+        next = cached6.next;
       } else {
-        if (!Array.isArray(res.data)) throw new GitHubError("invalid", `${what}: GitHub did not answer with a list of repositories`);
+        if (!Array.isArray(res.data)) throw new GitHubError2("invalid", `${what}: GitHub did not answer with a list of repositories`);
         items = res.data.map(repoInfo).filter((r) => !!r);
         next = /<[^>]+>;\s*rel="next"/.test(res.headers.link ?? "");
         if (res.headers.etag) this.cache.set("list", pageKey, { etag: res.headers.etag, items, next });
@@ -23594,18 +27378,18 @@ var GitHubClient = class {
   /** One request through the semaphore, with rate-limit handling and one retry on network and 5xx errors. */
   async request(route, params, what) {
     for (let attempt = 0; ; attempt++) {
-      if (this.stopped) throw new GitHubError("rate-limit", this.stopped, 403);
+      if (this.stopped) throw new GitHubError2("rate-limit", this.stopped, 403);
       await this.gate.acquire();
       let failure;
       try {
-        if (this.stopped) throw new GitHubError("rate-limit", this.stopped, 403);
+        if (this.stopped) throw new GitHubError2("rate-limit", this.stopped, 403);
         this.stats.requests++;
         const res = await this.octokit.request(route, params);
         const headers2 = res.headers;
         this.noteLimits(headers2);
         return { status: res.status, data: res.data, headers: headers2 };
       } catch (err) {
-        if (err instanceof GitHubError) throw err;
+        if (err instanceof GitHubError2) throw err;
         failure = err;
       } finally {
         this.gate.release();
@@ -23624,7 +27408,7 @@ var GitHubClient = class {
           await this.sleep(300);
           continue;
         }
-        throw new GitHubError("network", `cannot reach ${this.baseUrl}: ${message || "network error"}`);
+        throw new GitHubError2("network", `cannot reach ${this.baseUrl}: ${message || "network error"}`);
       }
       if (isRateLimited(status, headers, message)) {
         this.stats.rateLimited++;
@@ -23645,7 +27429,7 @@ var GitHubClient = class {
   }
   /** Waits for the reset (sharing one wait among every request that hit the limit), or stops. */
   async onRateLimit(headers) {
-    if (this.stopped) throw new GitHubError("rate-limit", this.stopped, 403);
+    if (this.stopped) throw new GitHubError2("rate-limit", this.stopped, 403);
     const retryAfter = Number(headers["retry-after"]);
     const reset = Number(headers["x-ratelimit-reset"]);
     const now = Date.now();
@@ -23660,7 +27444,7 @@ var GitHubClient = class {
       const hint = this.authenticated ? "" : "; set GITHUB_TOKEN or GH_TOKEN for 5000 requests an hour";
       this.stopped = `${reached}; ${when}; ${why}${hint}`;
       this.log(this.stopped);
-      throw new GitHubError("rate-limit", this.stopped, 403);
+      throw new GitHubError2("rate-limit", this.stopped, 403);
     }
     if (!this.waiting) {
       this.log(`${reached}; waiting ${duration(waitMs)} until ${resetAt.toISOString().slice(11, 19)} UTC (--on-rate-limit wait; Ctrl-C to stop)`);
@@ -23682,21 +27466,21 @@ function classify2(status, message, what, authenticated) {
   const detail = message ? `: ${message}` : "";
   switch (status) {
     case 401:
-      return new GitHubError("auth", `bad credentials (401): check GITHUB_TOKEN or GH_TOKEN`, status);
+      return new GitHubError2("auth", `bad credentials (401): check GITHUB_TOKEN or GH_TOKEN`, status);
     case 403:
-      return new GitHubError("forbidden", `${what}: forbidden (403)${detail}`, status);
+      return new GitHubError2("forbidden", `${what}: forbidden (403)${detail}`, status);
     case 404:
-      return new GitHubError(
+      return new GitHubError2(
         "not-found",
         `${what}: not found (404): it does not exist, or it is private and ${authenticated ? "the token cannot read it" : "no token was given (GITHUB_TOKEN or GH_TOKEN)"}`,
         status
       );
     case 409:
-      return new GitHubError("empty", `${what}: the repository is empty (409)`, status);
+      return new GitHubError2("empty", `${what}: the repository is empty (409)`, status);
     case 422:
-      return new GitHubError("not-found", `${what}: not found (422)${detail}`, status);
+      return new GitHubError2("not-found", `${what}: not found (422)${detail}`, status);
     default:
-      return new GitHubError("server", `${what}: GitHub answered ${status}${detail}`, status);
+      return new GitHubError2("server", `${what}: GitHub answered ${status}${detail}`, status);
   }
 }
 function cleanMessage(message) {
@@ -23753,8 +27537,8 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs20 = __toESM(require("node:fs"));
-var import_node_path17 = __toESM(require("node:path"));
+var import_node_fs31 = __toESM(require("node:fs"));
+var import_node_path23 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -23794,7 +27578,7 @@ var RemoteStore = class {
         error: kind === "workflow" ? `${describeRef(ref)}: no such file at ${at} (404)` : `${describeRef(ref)}: no action.yml or action.yaml at ${at} (404)`
       };
     } catch (err) {
-      return { ok: false, error: err instanceof GitHubError ? err.message : `internal error: ${err.message}` };
+      return { ok: false, error: err instanceof GitHubError2 ? err.message : `internal error: ${err.message}` };
     }
   }
 };
@@ -23813,7 +27597,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path17.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path23.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -23909,7 +27693,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path17.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path23.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -23917,20 +27701,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path17.default.resolve(set.root, rel);
-      const inside = import_node_path17.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path17.default.isAbsolute(inside)) return null;
+      const abs = import_node_path23.default.resolve(set.root, rel);
+      const inside = import_node_path23.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path23.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs20.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs20.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs31.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs31.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path17.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path17.default.relative(set.root, abs).split(import_node_path17.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path23.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path23.default.relative(set.root, abs).split(import_node_path23.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -24280,24 +28064,24 @@ async function scanOrganisation(options) {
 async function scanRepository(repo, store, options) {
   const client = options.client;
   try {
-    const commit = await client.headOf(repo);
-    const tree = await client.treeOf(repo.owner, repo.name, commit);
-    if (!tree.workflows.length) return { repo, status: "no-workflows", commit, unfollowed: [] };
+    const commit2 = await client.headOf(repo);
+    const tree = await client.treeOf(repo.owner, repo.name, commit2);
+    if (!tree.workflows.length) return { repo, status: "no-workflows", commit: commit2, unfollowed: [] };
     const roots = await Promise.all(tree.workflows.map(async (w) => ({ path: w.path, text: await client.blob(repo.owner, repo.name, w.sha) })));
     const readLocal = async (rel) => {
       const blob = tree.blobs[rel];
       if (blob) return client.blob(repo.owner, repo.name, blob);
-      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit, rel);
+      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path20, text]) => ({ path: path20, text }))];
-    const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
+    const files = [...roots, ...[...prefetched.localFiles].map(([path26, text]) => ({ path: path26, text }))];
+    const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
-    return { repo, status: "scanned", commit, result, unfollowed: prefetched.failed };
+    return { repo, status: "scanned", commit: commit2, result, unfollowed: prefetched.failed };
   } catch (err) {
     if (err instanceof ConfigError) return { repo, status: "failed", error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
-    if (err instanceof GitHubError && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
-    const message = err instanceof GitHubError ? err.message : `internal error: ${err.message}`;
+    if (err instanceof GitHubError2 && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
+    const message = err instanceof GitHubError2 ? err.message : `internal error: ${err.message}`;
     return { repo, status: "failed", error: message, unfollowed: [] };
   }
 }
@@ -24450,7 +28234,7 @@ function parseScanArgs(args) {
   return out;
 }
 async function scanMain(rawArgs, version, io = PROCESS_IO) {
-  const fail2 = (message) => {
+  const fail4 = (message) => {
     io.stderr.write(`agent-guard: ${message}
 `);
     return 2;
@@ -24467,7 +28251,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     if (!args.org) throw new OnlineUsageError("scan needs --org ORG (see agent-guard scan --help)");
     config = args.config ? readConfig(args.config) : void 0;
   } catch (err) {
-    if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail2(err.message);
+    if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail4(err.message);
     throw err;
   }
   const client = makeClient(args, io, version);
@@ -24487,16 +28271,16 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     });
   } catch (err) {
     progress.end();
-    if (err instanceof GitHubError) return fail2(`cannot list the repositories of ${args.org}: ${err.message}`);
+    if (err instanceof GitHubError2) return fail4(`cannot list the repositories of ${args.org}: ${err.message}`);
     throw err;
   }
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs21.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs32.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
-    return fail2(`cannot write ${args.output}: ${err.code ?? err.message}`);
+    return fail4(`cannot write ${args.output}: ${err.code ?? err.message}`);
   }
   const scanned = scan.repos.filter((r) => r.status === "scanned").length;
   const failed = scan.repos.filter((r) => r.status === "failed").length;
@@ -24563,6 +28347,7 @@ commands:
       --max-depth N        with --online: hops of remote uses: to follow (default 4)
   scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
   run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
+  apply FILE --grant GRANT...   perform what a run recorded with --defer, checked again against these grants
   doctor           what isolation this machine supports
   wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
   action lint|run|wrap   the GitHub Action's entry points (read INPUT_* variables)
@@ -24581,6 +28366,8 @@ async function main(argv) {
         return await runMain(rest);
       case "doctor":
         return await doctorMain(rest);
+      case "apply":
+        return await applyMain(rest, processIO());
       case "wrap":
         return wrapMain(rest, { ...processIO(), node: process.execPath, guard: process.argv[1] });
       case "action":
@@ -24618,9 +28405,9 @@ function parseLintArgs(args) {
   const out = { paths: [], format: "text", failOn: "high" };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, void 0];
+    const [flag, inline2] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, void 0];
     const value = () => {
-      if (inline !== void 0) return inline;
+      if (inline2 !== void 0) return inline2;
       const next = args[++i];
       if (next === void 0) throw new UsageError(`${flag} needs a value`);
       return next;
@@ -24702,7 +28489,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs22.default.writeFileSync(file, text);
+    import_node_fs33.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

@@ -6,6 +6,7 @@ import { ConfigError, readConfig } from './config';
 import { actionMain } from './action';
 import { applyBaseline, baselineNote, createBaseline, readBaseline, writeBaseline } from './baseline';
 import { doctorMain, runMain } from './guard/command';
+import { applyMain } from './guard/grants/apply';
 import { wrapMain } from './guard/wrap';
 import { defaultConfigPath, lint } from './lint';
 import { lintInParallel, serveShareIfWorker } from './parallel';
@@ -35,6 +36,7 @@ commands:
       --max-depth N        with --online: hops of remote uses: to follow (default 4)
   scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
   run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
+  apply FILE --grant GRANT...   perform what a run recorded with --defer, checked again against these grants
   doctor           what isolation this machine supports
   wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
   action lint|run|wrap   the GitHub Action's entry points (read INPUT_* variables)
@@ -54,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runMain(rest);
       case 'doctor':
         return await doctorMain(rest);
+      case 'apply':
+        return await applyMain(rest, processIO());
       case 'wrap':
         return wrapMain(rest, { ...processIO(), node: process.execPath, guard: process.argv[1] });
       case 'action':

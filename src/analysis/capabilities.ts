@@ -40,6 +40,8 @@ export interface Capabilities {
   keyInProcess: boolean;
   /** The agent runs under `agent-guard run` (no secrets, network only to its model). */
   jailed: boolean;
+  /** What the jailed agent may ask the guard to do on GitHub (`--grant`, the Action's `grants`). */
+  grants?: string[];
 }
 
 const HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
@@ -102,7 +104,7 @@ export function shellCapabilities(step: StepInstance): Capabilities {
 }
 
 /** Everything in the step's process environment and inputs, seen from the agent. */
-export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: ToolReach, jailed: boolean): Capabilities {
+export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: ToolReach, jailed: boolean, grants: string[] = []): Capabilities {
   const secrets: SecretUse[] = [];
   const tokens: TokenReach[] = [];
   const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
@@ -175,6 +177,7 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
     jailed,
+    grants: jailed ? grants : [],
   };
 }
 
@@ -233,6 +236,7 @@ function persistedCheckout(step: StepInstance): boolean {
 export function describeCapabilities(c: Capabilities): string[] {
   const out: string[] = [];
   if (c.jailed) out.push('jailed:agent-guard-run');
+  for (const g of c.grants ?? []) out.push(`grant:${g} (through the guard, no token in the agent)`);
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? ' (model key)' : ''} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? 'pat-or-app-token' : 'GITHUB_TOKEN'} via ${t.via}`);
   if (c.permissionsDefault) out.push('permissions:default (write-all where the repository default is permissive)');

@@ -69,8 +69,10 @@ export function findAgentSites(step: StepInstance, engine: TaintEngine): AgentSi
     const underAction = script !== step.step.run;
     const { masked, jailedFrom } = maskGuardWrapper(script.text);
     for (const invocation of findCliInvocations(masked)) {
-      const jailed = underAction || jailedFrom.some((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
-      out.push(cliSite(step, script, invocation, engine, jailed));
+      const wrapper = jailedFrom.find((j) => j.start <= invocation.start && invocation.start <= j.lineEnd);
+      const jailed = underAction || !!wrapper;
+      const grants = underAction ? guardGrantsInput(step) : (wrapper?.grants ?? []);
+      out.push(cliSite(step, script, invocation, engine, jailed, grants));
     }
   }
   return out;
@@ -83,6 +85,25 @@ function guardActionScript(step: StepInstance): YScalar | undefined {
   if ((inputOf(step.step.with, 'mode')?.text.trim() ?? 'lint') !== 'run') return undefined;
   const run = inputOf(step.step.with, 'run')?.value;
   return run?.kind === 'scalar' ? run : undefined;
+}
+
+/** The `grants` input of an agent-guard Action step, one grant per line. */
+function guardGrantsInput(step: StepInstance): string[] {
+  const text = inputOf(step.step.with, 'grants')?.text ?? '';
+  return text.split('\n').map((l) => l.replace(/(^|\s)#.*$/, '').trim()).filter(Boolean);
+}
+
+/** `--grant X` / `--grant=X` words of an `agent-guard run … --` command line. */
+function grantsInCommand(text: string): string[] {
+  return [...text.matchAll(/--grant(?:=|\s+)(?:'([^']*)'|"([^"]*)"|(\S+))/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+/** The grants of the agent-guard `mode: wrap` step that installed the wrapper an agent action uses. */
+function wrapperGrants(step: StepInstance): string[] {
+  const wrap = step.job.steps.find(
+    (s) => s.position < step.position && /^[\w.-]+\/agent-guard(@|$)/i.test(s.step.uses?.text ?? '') && inputOf(s.step.with, 'mode')?.text.trim() === 'wrap',
+  );
+  return wrap ? guardGrantsInput(wrap) : [];
 }
 
 /**
@@ -116,12 +137,12 @@ const GUARD_WRAPPER = /(?:\b(?:npx|bunx|pnpm\s+dlx|yarn\s+dlx)\s+(?:(?:-y|--yes)
  * `agent-guard run [options] -- claude -p ...`: blank the wrapper (keeping offsets) so the agent
  * command is found, and remember that it runs in the jail.
  */
-function maskGuardWrapper(script: string): { masked: string; jailedFrom: { start: number; lineEnd: number }[] } {
-  const jailedFrom: { start: number; lineEnd: number }[] = [];
+function maskGuardWrapper(script: string): { masked: string; jailedFrom: { start: number; lineEnd: number; grants: string[] }[] } {
+  const jailedFrom: { start: number; lineEnd: number; grants: string[] }[] = [];
   if (!script.includes('agent-guard')) return { masked: script, jailedFrom };
   const masked = script.replace(GUARD_WRAPPER, (match, offset: number) => {
     const lineEnd = script.indexOf('\n', offset);
-    jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd });
+    jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd, grants: grantsInCommand(match) });
     return ' '.repeat(match.length);
   });
   return { masked, jailedFrom };
@@ -204,7 +225,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === 'claude' && runsWrappedClaude(step)),
+    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === 'claude' && runsWrappedClaude(step)),
     actorGate,
     gateWidenedBy: widened,
     promptText,
@@ -227,7 +248,11 @@ function gateWidener(action: AgentAction, step: StepInstance): AgentSite['gateWi
   return undefined;
 }
 
-function cliSite(step: StepInstance, run: YScalar, invocation: CliInvocation, engine: TaintEngine, jailed: boolean): AgentSite {
+function wrappedCapabilities(step: StepInstance, agent: Parameters<typeof capabilitiesAt>[1], tools: Parameters<typeof capabilitiesAt>[2], jailed: boolean): Capabilities {
+  return capabilitiesAt(step, agent, tools, jailed, jailed ? wrapperGrants(step) : []);
+}
+
+function cliSite(step: StepInstance, run: YScalar, invocation: CliInvocation, engine: TaintEngine, jailed: boolean, grants: string[]): AgentSite {
   const scope = { job: step.job, step };
   const cli = invocation.cli;
   const script = run.text;
@@ -253,7 +278,7 @@ function cliSite(step: StepInstance, run: YScalar, invocation: CliInvocation, en
     agentName: cli.name,
     cli,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed),
+    capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed, grants),
     promptText: upTo,
   };
 }

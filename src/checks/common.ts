@@ -97,7 +97,11 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
     lines.push('The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).');
   }
   if (c.writeScopes.length || c.idToken) {
-    lines.push('Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent\'s output (a JSON schema, an allowlist of labels) and do the writes.');
+    lines.push(
+      c.jailed
+        ? 'The job\'s write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action\'s `grants`); each request is checked and performed with a token the agent never sees.'
+        : 'Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action\'s `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI.',
+    );
   }
   if (c.tokens.some((t) => t.foreign)) lines.push('Do not hand the agent a personal access token or App token; use the job\'s short-lived GITHUB_TOKEN with read permissions.');
   if (c.persistedCredentials) lines.push('Set `persist-credentials: false` on actions/checkout.');

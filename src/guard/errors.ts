@@ -12,6 +12,8 @@ export type GuardLayer =
   | 'proxy'
   | 'egress'
   | 'audit'
+  | 'limits'
+  | 'grants'
   | 'boundary';
 
 export class GuardError extends Error {

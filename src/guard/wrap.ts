@@ -13,6 +13,8 @@ import { parseRunArgs, type RunOptions } from './options';
 import { readTrustDecision, untrustedRefusal } from './untrusted';
 
 export const WRAPPER_MARKER = 'written by `agent-guard wrap claude`';
+/** Providers Claude Code can reach (claude-code-action's default, use_bedrock, use_vertex). */
+const CLAUDE_PROVIDERS = ['anthropic', 'bedrock', 'vertex'];
 
 const WRAP_SYNOPSIS = 'usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]';
 
@@ -190,8 +192,8 @@ export function prepareClaudeWrapper(
   const guardArgs = [...input.guardArgs];
   if (!guardArgs.some((a) => a === '--provider' || a.startsWith('--provider='))) guardArgs.unshift('--provider', 'anthropic');
   const options = parseRunArgs([...guardArgs, '--', claude]);
-  if (!options.providers.some((p) => p.name === 'anthropic')) {
-    throw new GuardError('usage', 'Claude Code talks to the Anthropic API: the guard options must include --provider anthropic');
+  if (!options.providers.some((p) => CLAUDE_PROVIDERS.includes(p.name))) {
+    throw new GuardError('usage', `Claude Code talks to the Anthropic API, Bedrock or Vertex AI: the guard options must include --provider ${CLAUDE_PROVIDERS.join(', or ')}`);
   }
   // In a workflow run, opening egress or passing variables is decided against who wrote the input.
   if (io.env.GITHUB_ACTIONS === 'true') {

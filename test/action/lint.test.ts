@@ -258,7 +258,7 @@ describe('the built entry point (dist/cli.js action lint), as action.yml runs it
 
 describe('action entry point', () => {
   it.each([
-    [['bogus'], "agent-guard: input 'mode' must be one of lint, run, wrap, not 'bogus'\n"],
+    [['bogus'], "agent-guard: input 'mode' must be one of lint, run, wrap, apply, not 'bogus'\n"],
     [['lint', 'extra'], 'agent-guard: action lint takes no arguments; it reads its INPUT_* variables\n'],
   ])('%j fails with one line and exit 2', async (args, message) => {
     const runner = simulateRunner();

@@ -71,6 +71,8 @@ describe('action run refuses before the agent starts', () => {
     [{ run: leaveMark, providers: 'anthropic', 'allow-hosts': 'http://evil' }, '--allow-host wants HOST[:PORT], got "http://evil"'],
     [{ run: leaveMark, providers: 'anthropic', 'pass-env': 'A B' }, '--pass-env wants a variable name, got "A B"'],
     [{ run: leaveMark, providers: 'nope' }, 'providers layer: unknown provider "nope"'],
+    [{ run: leaveMark, providers: 'anthropic', memory: '1.5g' }, '--memory wants a size such as 512m or 4g, got "1.5g"'],
+    [{ run: leaveMark, providers: 'anthropic', pids: '4' }, '--pids is too small'],
   ])('bad input %j: one line, exit 125, nothing runs', async (inputs, message) => {
     const r = await run(inputs as Record<string, string>, { event: 'push', payload: 'push.json' });
     expectRefused(r, new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
@@ -82,6 +84,7 @@ describeJail('action run end to end (dist/cli.js action run, in the jail)', () =
   let workspace: string;
   const agentScript = [
     'echo "uid=$(id -u)"',
+    'echo "tmp-kib=$(df -k /tmp | tail -1 | tr -s " " | cut -d " " -f2)"',
     'env | sort | sed -n "/^INPUT_/p;/^ANTHROPIC_/p;/^PASSED_/p;/^GITHUB_OUTPUT/p"',
     // One model call through the proxy, with whatever key the agent has.
     `node -e 'fetch(process.env.ANTHROPIC_BASE_URL + "/v1/messages", { method: "POST", headers: { "content-type": "application/json", "x-api-key": process.env.ANTHROPIC_API_KEY, "anthropic-version": "2023-06-01" }, body: JSON.stringify({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }) }).then(r => r.json()).then(j => console.log("model:", j.content[0].text))'`,
@@ -100,7 +103,7 @@ describeJail('action run end to end (dist/cli.js action run, in the jail)', () =
 
   it("a member's comment: runs the command in the jail with pass-env, without the inputs or the key", async () => {
     const runner = simulateRunner({
-      inputs: { mode: 'run', run: agentScript, providers: `anthropic=${fake.url}`, 'pass-env': 'PASSED_VALUE', 'max-requests': '5' },
+      inputs: { mode: 'run', run: agentScript, providers: `anthropic=${fake.url}`, 'pass-env': 'PASSED_VALUE', 'max-requests': '5', memory: '1g', pids: '512', 'tmpfs-size': '96m' },
       event: 'issue_comment',
       payload: 'comment-member.json',
       env: { ANTHROPIC_API_KEY: REAL_KEY, PASSED_VALUE: 'hello-agent', HOME: '/root' },
@@ -109,6 +112,7 @@ describeJail('action run end to end (dist/cli.js action run, in the jail)', () =
     const r = await runActionProcess('run', runner, workspace, 90_000);
     expect({ code: r.code, stderr: r.code === 7 ? '' : r.stderr }).toEqual({ code: 7, stderr: '' });
     expect(r.stdout).toContain('uid=4242');
+    expect(r.stdout).toContain(`tmp-kib=${96 * 1024}`);
     expect(r.stdout).toContain('PASSED_VALUE=hello-agent');
     expect(r.stdout).toContain('model: PONG-from-fake');
     expect(r.stdout).not.toMatch(/^INPUT_/m);

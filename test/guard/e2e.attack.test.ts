@@ -282,7 +282,7 @@ describeJail('guard end to end: a hostile agent', () => {
     expect(lines.filter((l) => !l.refused)).toHaveLength(2);
     expect(lines.find((l) => !l.refused).inputTokens).toBe(21);
     const reasons = lines.filter((l) => l.refused).map((l) => l.refused).join('\n');
-    for (const r of ['CONNECT', 'absolute-form', 'Host', 'traversal', 'percent-encoded', 'route not allowed', 'malformed', 'body over', 'web_fetch', 'web_search', 'MCP', 'URL', 'upgrade']) {
+    for (const r of ['CONNECT', 'absolute-form', 'Host', 'traversal', 'percent-encoded', 'route not allowed', 'malformed', 'body over', 'web_fetch', 'web_search', 'mcp_servers', 'URL', 'upgrade']) {
       expect(reasons).toContain(r);
     }
   });

@@ -50,4 +50,23 @@ describeJail('guard through sudo, as on a GitHub runner', () => {
     expect(r.stdout + r.stderr).not.toContain('ghs_RUNNER_TOKEN');
     expect(fs.statSync(path.join(workspace, 'written-by-agent')).uid).toBe(uid);
   });
+
+  it("limits the jail through sudo, and the guard's config (written by the runner's uid) is root's alone", () => {
+    // The agent shares the runner's uid here, so only the start script's chown keeps the config from it.
+    const script = [
+      'cat /run/agent-guard/config.json >/dev/null 2>&1 && echo CONFIG-READ || echo config-hidden',
+      'df -k /tmp | tail -1 | tr -s " " | cut -d " " -f2',
+      'n=0; for i in $(seq 1 100); do (sleep 30 &) 2>/dev/null && n=$((n+1)); done; echo "started $n"',
+    ].join('; ');
+    const r = spawnSync(
+      SUDO!,
+      ['-u', USER, '-H', 'env', `PATH=${process.env.PATH}`, process.execPath, guard, 'run', '--pids', '40', '--tmpfs-size', '48m', '--', 'sh', '-c', script],
+      { cwd: workspace, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect({ status: r.status, stderrTail: r.status === 0 ? '' : r.stderr.slice(-1500) }).toEqual({ status: 0, stderrTail: '' });
+    const [config, tmpKib, started] = r.stdout.trim().split('\n');
+    expect(config).toBe('config-hidden');
+    expect(tmpKib).toBe(String(48 * 1024));
+    expect(Number(started.replace('started ', ''))).toBeLessThan(40);
+  });
 });

@@ -1,8 +1,7 @@
 // What the boundary says about a run: a line per refused change and a count of applied ones on
 // stderr, the same in the audit file and a section of the step summary. Paths are the agent's choice
 // (newlines, `::`, `##[`, Markdown, bidi controls), so every one is escaped before it is shown.
-import { md } from '../../report/summary';
-import type { AuditLog } from '../audit';
+import { type AuditLog, summaryText } from '../audit';
 import type { ChangeSet, FileChange } from './types';
 
 /** A path or reason as one inert line: JSON-style escapes for anything but printable ASCII, `##[` broken. */
@@ -51,10 +50,10 @@ export function boundaryMarkdown(outcome: BoundaryOutcome | undefined): string {
     `${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${refused.length} refused.`,
     '',
   ];
-  for (const c of commits) out.push(`Commit \`${c.sha}\` saved as \`${c.ref}\`: ${md(c.subject)}`, '');
+  for (const c of commits) out.push(`Commit \`${c.sha}\` saved as \`${c.ref}\`: ${summaryText(c.subject)}`, '');
   if (refused.length > 0) {
     out.push('| refused path | why |', '| --- | --- |');
-    for (const r of refused.slice(0, SUMMARY_ROWS)) out.push(`| ${md(printable(r.path))} | ${md(r.reason)} |`);
+    for (const r of refused.slice(0, SUMMARY_ROWS)) out.push(`| ${summaryText(printable(r.path))} | ${summaryText(r.reason)} |`);
     if (refused.length > SUMMARY_ROWS) out.push('', `(${refused.length - SUMMARY_ROWS} more in the log and the audit file)`);
     out.push('');
   }
