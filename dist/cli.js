@@ -132,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path26) {
-      const ctrl = callVisitor(key2, node, visitor, path26);
+    function visit_(key2, node, visitor, path27) {
+      const ctrl = callVisitor(key2, node, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path26, ctrl);
-        return visit_(key2, ctrl, visitor, path26);
+        replaceNode(key2, path27, ctrl);
+        return visit_(key2, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path26 = Object.freeze(path26.concat(node));
+          path27 = Object.freeze(path27.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path26);
+            const ci = visit_(i, node.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -153,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path26 = Object.freeze(path26.concat(node));
-          const ck = visit_("key", node.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node));
+          const ck = visit_("key", node.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path26);
+          const cv = visit_("value", node.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -180,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path26) {
-      const ctrl = await callVisitor(key2, node, visitor, path26);
+    async function visitAsync_(key2, node, visitor, path27) {
+      const ctrl = await callVisitor(key2, node, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path26, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path26);
+        replaceNode(key2, path27, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path26 = Object.freeze(path26.concat(node));
+          path27 = Object.freeze(path27.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path26);
+            const ci = await visitAsync_(i, node.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -201,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path26 = Object.freeze(path26.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path26);
+          const cv = await visitAsync_("value", node.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -234,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path26) {
+    function callVisitor(key2, node, visitor, path27) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path26);
+        return visitor(key2, node, path27);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path26);
+        return visitor.Map?.(key2, node, path27);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path26);
+        return visitor.Seq?.(key2, node, path27);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path26);
+        return visitor.Pair?.(key2, node, path27);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path26);
+        return visitor.Scalar?.(key2, node, path27);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path26);
+        return visitor.Alias?.(key2, node, path27);
       return void 0;
     }
-    function replaceNode(key2, path26, node) {
-      const parent = path26[path26.length - 1];
+    function replaceNode(key2, path27, node) {
+      const parent = path27[path27.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -862,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path26, value) {
+    function collectionFromPath(schema, path27, value) {
       let v = value;
-      for (let i = path26.length - 1; i >= 0; --i) {
-        const k = path26[i];
+      for (let i = path27.length - 1; i >= 0; --i) {
+        const k = path27[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -884,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path26) => path26 == null || typeof path26 === "object" && !!path26[Symbol.iterator]().next().done;
+    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -914,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path26, value) {
-        if (isEmptyPath(path26))
+      addIn(path27, value) {
+        if (isEmptyPath(path27))
           this.add(value);
         else {
-          const [key2, ...rest] = path26;
+          const [key2, ...rest] = path27;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -932,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        const [key2, ...rest] = path26;
+      deleteIn(path27) {
+        const [key2, ...rest] = path27;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -947,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        const [key2, ...rest] = path26;
+      getIn(path27, keepScalar) {
+        const [key2, ...rest] = path27;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -966,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path26) {
-        const [key2, ...rest] = path26;
+      hasIn(path27) {
+        const [key2, ...rest] = path27;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -977,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value) {
-        const [key2, ...rest] = path26;
+      setIn(path27, value) {
+        const [key2, ...rest] = path27;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -3493,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path26, value) {
+      addIn(path27, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path26, value);
+          this.contents.addIn(path27, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3570,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        if (Collection.isEmptyPath(path26)) {
+      deleteIn(path27) {
+        if (Collection.isEmptyPath(path27)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path26) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        if (Collection.isEmptyPath(path26))
+      getIn(path27, keepScalar) {
+        if (Collection.isEmptyPath(path27))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path26, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3606,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path26) {
-        if (Collection.isEmptyPath(path26))
+      hasIn(path27) {
+        if (Collection.isEmptyPath(path27))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path26) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3626,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value) {
-        if (Collection.isEmptyPath(path26)) {
+      setIn(path27, value) {
+        if (Collection.isEmptyPath(path27)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path26), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path26, value);
+          this.contents.setIn(path27, value);
         }
       }
       /**
@@ -5593,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path26) => {
+    visit.itemAtPath = (cst, path27) => {
       let item = cst;
-      for (const [field, index2] of path26) {
+      for (const [field, index2] of path27) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5604,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path26) => {
-      const parent = visit.itemAtPath(cst, path26.slice(0, -1));
-      const field = path26[path26.length - 1][0];
+    visit.parentCollection = (cst, path27) => {
+      const parent = visit.itemAtPath(cst, path27.slice(0, -1));
+      const field = path27[path27.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path26, item, visitor) {
-      let ctrl = visitor(item, path26);
+    function _visit(path27, item, visitor) {
+      let ctrl = visitor(item, path27);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path26.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path27.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5631,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path26);
+            ctrl = ctrl(item, path27);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path26) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -6936,14 +6936,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs34 = this.flowScalar(this.type);
+              const fs35 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs34, sep: [] });
+                map.items.push({ start, key: fs35, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs34);
+                this.stack.push(fs35);
               } else {
-                Object.assign(it, { key: fs34, sep: [] });
+                Object.assign(it, { key: fs35, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7071,13 +7071,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs34 = this.flowScalar(this.type);
+              const fs35 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs34, sep: [] });
+                fc.items.push({ start: [], key: fs35, sep: [] });
               else if (it.sep)
-                this.stack.push(fs34);
+                this.stack.push(fs35);
               else
-                Object.assign(it, { key: fs34, sep: [] });
+                Object.assign(it, { key: fs35, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7546,17 +7546,17 @@ function formatStepSummary(result, opts = {}) {
   if (findings.length > 0) {
     body.push("### Findings", "");
     budget -= bytes("### Findings\n\n");
-    let shown = 0;
+    let shown2 = 0;
     for (const f of findings) {
       const block = findingBlock(f).join("\n");
       const size = bytes(block) + 1;
       if (size > budget) break;
       body.push(block);
       budget -= size;
-      shown++;
+      shown2++;
     }
-    if (shown < findings.length) {
-      const more = findings.length - shown;
+    if (shown2 < findings.length) {
+      const more = findings.length - shown2;
       body.push(
         `> [!NOTE]`,
         `> ${more} more finding${more === 1 ? "" : "s"} not shown: the summary is limited to ${Math.floor(limit2 / 1024)} KiB. Run ${TOOL_NAME} with \`--format json\` or \`--format sarif\` for the full list.`,
@@ -7617,15 +7617,15 @@ function findingBlock(f) {
 function errorSection(errors, budget) {
   const out = ["### Files that could not be read", ""];
   let used = bytes(out.join("\n"));
-  let shown = 0;
+  let shown2 = 0;
   for (const e of errors) {
     const line = `- ${code(`${e.file}:${e.line}:${e.column}`)}: ${md(clip(e.message.trim(), MAX_MESSAGE))}`;
     if (used + bytes(line) + 1 > budget) break;
     out.push(line);
     used += bytes(line) + 1;
-    shown++;
+    shown2++;
   }
-  if (shown < errors.length) out.push(`- \u2026 and ${errors.length - shown} more`);
+  if (shown2 < errors.length) out.push(`- \u2026 and ${errors.length - shown2} more`);
   out.push("");
   return out;
 }
@@ -7684,16 +7684,16 @@ function globMatcher(glob) {
 }
 function parseCredentialRules(text, file = FILE) {
   const fail4 = (at, message, key2) => {
-    const lineCounter = new import_yaml12.LineCounter();
-    const doc = (0, import_yaml12.parseDocument)(text, { lineCounter });
+    const lineCounter = new import_yaml13.LineCounter();
+    const doc = (0, import_yaml13.parseDocument)(text, { lineCounter });
     let node = at.length ? doc.getIn(at, true) : doc.contents;
-    if (key2 !== void 0 && (0, import_yaml12.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
+    if (key2 !== void 0 && (0, import_yaml13.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
     const pos = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${message}`);
   };
   let data;
   try {
-    data = (0, import_yaml12.parse)(text, { uniqueKeys: true });
+    data = (0, import_yaml13.parse)(text, { uniqueKeys: true });
   } catch (err) {
     const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
@@ -7743,8 +7743,8 @@ function addReal(found, p) {
   let real;
   let st;
   try {
-    real = import_node_fs8.default.realpathSync(p);
-    st = import_node_fs8.default.statSync(real);
+    real = import_node_fs9.default.realpathSync(p);
+    st = import_node_fs9.default.statSync(real);
   } catch {
     return;
   }
@@ -7758,39 +7758,39 @@ function findCredentialFiles(workspace2, env, rules = credentialRules()) {
   const found = { files: [], dirs: [] };
   const dirs = {
     workspace: workspace2,
-    "workspace-parent": import_node_path5.default.dirname(workspace2),
-    "runner-work": env.RUNNER_TEMP ? import_node_path5.default.dirname(import_node_path5.default.resolve(env.RUNNER_TEMP)) : void 0
+    "workspace-parent": import_node_path6.default.dirname(workspace2),
+    "runner-work": env.RUNNER_TEMP ? import_node_path6.default.dirname(import_node_path6.default.resolve(env.RUNNER_TEMP)) : void 0
   };
   for (const [place, dir] of Object.entries(dirs)) {
     const wanted = rules.places.filter((p) => p.where === place);
     if (!dir || wanted.length === 0) continue;
     let entries = [];
     try {
-      entries = import_node_fs8.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       continue;
     }
     for (const e of entries) {
-      if ((e.isFile() || e.isDirectory()) && wanted.some((p) => p.matches(e.name))) addReal(found, import_node_path5.default.join(dir, e.name));
+      if ((e.isFile() || e.isDirectory()) && wanted.some((p) => p.matches(e.name))) addReal(found, import_node_path6.default.join(dir, e.name));
     }
   }
   for (const rule of rules.env) {
     const value = env[rule.name];
     if (!value) continue;
-    for (const p of rule.list ? value.split(":") : [value]) if (import_node_path5.default.isAbsolute(p)) addReal(found, p);
+    for (const p of rule.list ? value.split(":") : [value]) if (import_node_path6.default.isAbsolute(p)) addReal(found, p);
   }
   return found;
 }
 function homeCredentialPaths(home, rules = credentialRules()) {
-  return rules.home.map((p) => import_node_path5.default.join(home, p));
+  return rules.home.map((p) => import_node_path6.default.join(home, p));
 }
-var import_node_fs8, import_node_path5, import_yaml12, PLACES, FILE, cached2;
+var import_node_fs9, import_node_path6, import_yaml13, PLACES, FILE, cached2;
 var init_credentialFiles = __esm({
   "src/guard/credentialFiles.ts"() {
     "use strict";
-    import_node_fs8 = __toESM(require("node:fs"));
-    import_node_path5 = __toESM(require("node:path"));
-    import_yaml12 = __toESM(require_dist());
+    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_path6 = __toESM(require("node:path"));
+    import_yaml13 = __toESM(require_dist());
     init_credential_files();
     init_errors();
     PLACES = ["workspace", "workspace-parent", "runner-work"];
@@ -7827,8 +7827,8 @@ function compileRoute(spec, where = "route") {
     method,
     pattern,
     target,
-    match(path26, settings) {
-      const found = regex.exec(path26);
+    match(path27, settings) {
+      const found = regex.exec(path27);
       if (!found) return void 0;
       const params = {};
       for (const [i, name] of names.entries()) {
@@ -7953,7 +7953,7 @@ function regexList(value, where) {
   });
 }
 function parseCatalogue(text) {
-  const doc = (0, import_yaml13.parse)(text) ?? {};
+  const doc = (0, import_yaml14.parse)(text) ?? {};
   const providers = /* @__PURE__ */ new Map();
   for (const [name, raw] of Object.entries(doc.providers ?? {})) {
     providers.set(name, parseProvider(name, raw ?? {}));
@@ -7977,11 +7977,11 @@ function parseCatalogue(text) {
   });
   return { providers, fetchers, authFailures };
 }
-var import_yaml13, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
+var import_yaml14, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
 var init_catalogue = __esm({
   "src/guard/providers/catalogue.ts"() {
     "use strict";
-    import_yaml13 = __toESM(require_dist());
+    import_yaml14 = __toESM(require_dist());
     init_errors();
     SEGMENT2 = "([A-Za-z0-9._@-]+)";
     WHOLE_SEGMENT = "([A-Za-z0-9._:@-]+)";
@@ -8136,7 +8136,7 @@ async function serviceAccount(key2, scopes, now) {
 async function subjectToken(source) {
   const format = source.format ?? { type: "text" };
   let raw;
-  if (typeof source.file === "string") raw = import_node_fs9.default.readFileSync(source.file, "utf8");
+  if (typeof source.file === "string") raw = import_node_fs10.default.readFileSync(source.file, "utf8");
   else if (typeof source.url === "string") {
     const res = await requestJson(checkEndpoint(source.url, "credential_source.url"), { method: "GET", headers: source.headers ?? {} });
     if (res.status !== 200) throw endpointError("credential_source.url", res);
@@ -8190,7 +8190,7 @@ async function authorizedUser(cred, now) {
 function readCredentials(file) {
   let json;
   try {
-    json = JSON.parse(import_node_fs9.default.readFileSync(file, "utf8"));
+    json = JSON.parse(import_node_fs10.default.readFileSync(file, "utf8"));
   } catch (err) {
     throw new TokenEndpointError(`cannot read the Google credentials file ${file}: ${err.code ?? "not JSON"}`);
   }
@@ -8225,12 +8225,12 @@ function googleAdcAuthorizer(spec, env, now = Date.now) {
     authorize: async (req2) => applyHeaderTemplates(req2, await token.get(), BEARER_HEADER)
   };
 }
-var import_node_crypto3, import_node_fs9, GOOGLE_TOKEN_URL, TOKEN_EXCHANGE, JWT_BEARER, BEARER_HEADER, base64url, form, FORM_HEADERS;
+var import_node_crypto3, import_node_fs10, GOOGLE_TOKEN_URL, TOKEN_EXCHANGE, JWT_BEARER, BEARER_HEADER, base64url, form, FORM_HEADERS;
 var init_googleAdc = __esm({
   "src/guard/providers/googleAdc.ts"() {
     "use strict";
     import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs9 = __toESM(require("node:fs"));
+    import_node_fs10 = __toESM(require("node:fs"));
     init_authorizer();
     init_http();
     init_refreshingToken();
@@ -8265,7 +8265,7 @@ function identitySource(env, fileEnv) {
     return {
       describe: `${fileEnv} (${file})`,
       // Read at every exchange: the action that wrote it rewrites it before it expires.
-      fetch: async () => checkJwt(import_node_fs10.default.readFileSync(file, "utf8").trim())
+      fetch: async () => checkJwt(import_node_fs11.default.readFileSync(file, "utf8").trim())
     };
   }
   return void 0;
@@ -8276,11 +8276,11 @@ function checkJwt(text) {
   }
   return text;
 }
-var import_node_fs10, MAX_JWT;
+var import_node_fs11, MAX_JWT;
 var init_githubOidc = __esm({
   "src/guard/providers/githubOidc.ts"() {
     "use strict";
-    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_fs11 = __toESM(require("node:fs"));
     init_http();
     MAX_JWT = 16 * 1024;
   }
@@ -8579,8 +8579,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path26) {
-  const entries = (path26 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path27) {
+  const entries = (path27 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -8794,14 +8794,14 @@ var init_gitConfig = __esm({
 function isWithin(child, parent) {
   return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
 }
-var import_node_fs11, import_node_path6, MAX_PER_DIR, MAX_DEPTH3, HEAD, ExposeError, InstallExposer;
+var import_node_fs12, import_node_path7, MAX_PER_DIR, MAX_DEPTH4, HEAD, ExposeError, InstallExposer;
 var init_installs = __esm({
   "src/guard/installs.ts"() {
     "use strict";
-    import_node_fs11 = __toESM(require("node:fs"));
-    import_node_path6 = __toESM(require("node:path"));
+    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_path7 = __toESM(require("node:path"));
     MAX_PER_DIR = 256;
-    MAX_DEPTH3 = 8;
+    MAX_DEPTH4 = 8;
     HEAD = Buffer.alloc(256);
     ExposeError = class extends Error {
     };
@@ -8819,7 +8819,7 @@ var init_installs = __esm({
         if (!this.stats.has(p)) {
           let st;
           try {
-            st = import_node_fs11.default.lstatSync(p, { throwIfNoEntry: false });
+            st = import_node_fs12.default.lstatSync(p, { throwIfNoEntry: false });
           } catch {
             st = void 0;
           }
@@ -8844,16 +8844,16 @@ var init_installs = __esm({
        * folder (the jail needs it recreated); returns the real path.
        */
       follow(p, depth, found) {
-        if (depth > MAX_DEPTH3) throw new ExposeError(`${p}: too many levels of symlinks`);
+        if (depth > MAX_DEPTH4) throw new ExposeError(`${p}: too many levels of symlinks`);
         let cur = "/";
         for (const part of p.split("/").filter(Boolean)) {
-          const next = import_node_path6.default.join(cur, part);
+          const next = import_node_path7.default.join(cur, part);
           const st = this.lstat(next);
           if (!st) throw new ExposeError(`${next} does not exist`);
           if (st.isSymbolicLink()) {
-            const link = import_node_fs11.default.readlinkSync(next);
+            const link = import_node_fs12.default.readlinkSync(next);
             if (this.isMasked(next)) found.symlinks.push([next, link]);
-            const target = this.follow(import_node_path6.default.resolve(cur, link), depth + 1, found);
+            const target = this.follow(import_node_path7.default.resolve(cur, link), depth + 1, found);
             if (this.ctx.shown.some((s) => isWithin(next, s)) && this.isMasked(target)) {
               throw new ExposeError(`${next} is a symlink in the workspace to ${target}, which the jail hides`);
             }
@@ -8871,22 +8871,22 @@ var init_installs = __esm({
       }
       /** The Python a virtual environment was made from, when it lives in a masked folder (uv's own Pythons). */
       venvInterpreter(venv, depth, found) {
-        const python = ["python", "python3"].map((n) => import_node_path6.default.join(venv, "bin", n)).find((p) => this.lstat(p));
+        const python = ["python", "python3"].map((n) => import_node_path7.default.join(venv, "bin", n)).find((p) => this.lstat(p));
         if (!python) return;
         const real = this.follow(python, depth + 1, found);
         if (!this.isMasked(real)) return;
-        const prefix = import_node_path6.default.dirname(import_node_path6.default.dirname(real));
-        this.addRoot(import_node_fs11.default.existsSync(import_node_path6.default.join(prefix, "lib")) ? prefix : real, found);
+        const prefix = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
+        this.addRoot(import_node_fs12.default.existsSync(import_node_path7.default.join(prefix, "lib")) ? prefix : real, found);
       }
       /** The interpreter on a script's `#!` line, when it lives in a masked folder. */
       shebang(file, depth, found) {
         let head = "";
         try {
-          const fd = import_node_fs11.default.openSync(file, "r");
+          const fd = import_node_fs12.default.openSync(file, "r");
           try {
-            head = HEAD.subarray(0, import_node_fs11.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
+            head = HEAD.subarray(0, import_node_fs12.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
           } finally {
-            import_node_fs11.default.closeSync(fd);
+            import_node_fs12.default.closeSync(fd);
           }
         } catch {
           return;
@@ -8895,7 +8895,7 @@ var init_installs = __esm({
         if (m && this.isMasked(m[1])) this.program(m[1], depth + 1, found);
       }
       program(p, depth, found) {
-        if (depth > MAX_DEPTH3) throw new ExposeError(`${p}: too many levels of interpreters and links`);
+        if (depth > MAX_DEPTH4) throw new ExposeError(`${p}: too many levels of interpreters and links`);
         const real = this.follow(p, depth, found);
         if (!this.isMasked(real)) return;
         const nm = real.lastIndexOf("/node_modules/");
@@ -8903,8 +8903,8 @@ var init_installs = __esm({
           this.addRoot(real.slice(0, nm) + "/node_modules", found);
           return;
         }
-        const venv = import_node_path6.default.dirname(import_node_path6.default.dirname(real));
-        if (this.lstat(import_node_path6.default.join(venv, "pyvenv.cfg"))) {
+        const venv = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
+        if (this.lstat(import_node_path7.default.join(venv, "pyvenv.cfg"))) {
           this.addRoot(venv, found);
           this.venvInterpreter(venv, depth, found);
           return;
@@ -8924,7 +8924,7 @@ var init_installs = __esm({
       }
       /** Every executable in a PATH folder under a masked folder; what cannot be shown is noted, not fatal. */
       pathDir(dir) {
-        if (!import_node_path6.default.isAbsolute(dir) || !this.isMasked(dir)) return;
+        if (!import_node_path7.default.isAbsolute(dir) || !this.isMasked(dir)) return;
         if (this.ctx.masked.includes(dir) || this.ctx.neverWhole.some((n) => isWithin(n, dir))) {
           this.skipped.push(`PATH entry ${dir} is a folder the jail masks whole (or holds one)`);
           return;
@@ -8934,26 +8934,26 @@ var init_installs = __esm({
         let entries;
         try {
           real = this.follow(dir, 0, reach);
-          entries = import_node_fs11.default.readdirSync(real, { withFileTypes: true });
+          entries = import_node_fs12.default.readdirSync(real, { withFileTypes: true });
         } catch {
           return;
         }
         entries.sort((a, b) => a.name < b.name ? -1 : 1);
         const programs = entries.slice(0, MAX_PER_DIR).filter((e) => {
-          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs11.default.statSync(import_node_path6.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
+          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs12.default.statSync(import_node_path7.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
           return st?.isFile() && (st.mode & 73) !== 0;
         });
         const whole = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.includes(e)) && !this.refusal(real);
         if (whole) this.merge({ roots: [real], symlinks: reach.symlinks });
         for (const e of programs) {
-          const p = import_node_path6.default.join(real, e.name);
+          const p = import_node_path7.default.join(real, e.name);
           const found = { roots: [], symlinks: [...reach.symlinks] };
           try {
             if (whole && e.isFile()) this.shebang(p, 0, found);
             else this.program(p, 0, found);
             this.merge(found);
           } catch (err) {
-            this.skipped.push(`${import_node_path6.default.join(dir, e.name)}: ${err.message}`);
+            this.skipped.push(`${import_node_path7.default.join(dir, e.name)}: ${err.message}`);
           }
         }
       }
@@ -8969,13 +8969,13 @@ var init_installs = __esm({
 
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs34 = require("node:fs");
+  const fs35 = require("node:fs");
   const net3 = require("node:net");
   const os8 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs34.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs34.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs35.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs35.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
   const fail4 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
@@ -9011,25 +9011,25 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs34.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
+      if (fs35.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
     }
     const interfaces = Object.keys(os8.networkInterfaces());
     if (interfaces.some((name) => name !== "lo")) fail4(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs34.readFileSync("/proc/self/status", "utf8");
+    const status = fs35.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail4("canary: no_new_privs is not set");
-    for (const path26 of c.mustNotExist) {
+    for (const path27 of c.mustNotExist) {
       let exists = true;
       try {
-        fs34.lstatSync(path26);
+        fs35.lstatSync(path27);
       } catch {
         exists = false;
       }
-      if (exists) fail4(`canary: ${path26} is visible in the jail`);
+      if (exists) fail4(`canary: ${path27} is visible in the jail`);
     }
     const walk = (root, dir) => {
       let entries = [];
       try {
-        entries = fs34.readdirSync(dir);
+        entries = fs35.readdirSync(dir);
       } catch {
         return;
       }
@@ -9038,7 +9038,7 @@ function jailInitMain() {
         if (c.exposed.includes(p)) continue;
         let isDir2 = false;
         try {
-          isDir2 = fs34.lstatSync(p).isDirectory();
+          isDir2 = fs35.lstatSync(p).isDirectory();
         } catch {
         }
         if (isDir2 && c.exposed.some((e) => e.startsWith(p + "/"))) {
@@ -9054,7 +9054,7 @@ function jailInitMain() {
     for (const file of c.emptyFiles) {
       let size = -1;
       try {
-        size = fs34.readFileSync(file).length;
+        size = fs35.readFileSync(file).length;
       } catch {
         size = 0;
       }
@@ -9062,7 +9062,7 @@ function jailInitMain() {
     }
     if (c.overlayAt) {
       const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
-      const types = fs34.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
+      const types = fs35.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
       if (types[types.length - 1] !== "overlay") fail4(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? "no mount"})`);
     }
     const reached = await Promise.all([
@@ -9103,22 +9103,22 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs34.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs35.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs34.existsSync(dir)) {
-            fs34.mkdirSync(dir, { mode: 448 });
+          if (!fs35.existsSync(dir)) {
+            fs35.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs34.writeFileSync(target, file2.content, { mode: 384 });
+        fs35.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs34.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs35.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
       fail4(`home: cannot prepare ${config.home}: ${err.message}`);
     }
@@ -9148,7 +9148,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs34.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs35.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -9190,7 +9190,7 @@ function cgroupHierarchies(mountinfo, read2 = readOrUndefined) {
     const mountRoot = unescape(fields[3]);
     const mountPoint = unescape(fields[4]);
     if (fsType === "cgroup2") {
-      const controllers = (read2(import_node_path7.default.join(mountPoint, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
+      const controllers = (read2(import_node_path8.default.join(mountPoint, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
       out.push({ version: 2, mountPoint, mountRoot, controllers: new Set(controllers) });
     } else if (fsType === "cgroup") {
       out.push({ version: 1, mountPoint, mountRoot, controllers: new Set((superOptions ?? "").split(",")) });
@@ -9206,15 +9206,15 @@ function ownCgroupDir(h, procCgroup) {
     const matches = h.version === 2 ? isV2Line : m[2].split(",").some((c) => h.controllers.has(c));
     if (!matches) continue;
     const inMount = m[3].startsWith(h.mountRoot) ? m[3].slice(h.mountRoot.length) : m[3];
-    return import_node_path7.default.join(h.mountPoint, inMount);
+    return import_node_path8.default.join(h.mountPoint, inMount);
   }
   return void 0;
 }
 function v2Parent(h, own, wanted, read2) {
-  for (let dir = own; ; dir = import_node_path7.default.dirname(dir)) {
-    const enabled = new Set((read2(import_node_path7.default.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/));
+  for (let dir = own; ; dir = import_node_path8.default.dirname(dir)) {
+    const enabled = new Set((read2(import_node_path8.default.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/));
     if (wanted.every((c) => enabled.has(c))) return dir;
-    if (dir === h.mountPoint || dir === import_node_path7.default.dirname(dir)) break;
+    if (dir === h.mountPoint || dir === import_node_path8.default.dirname(dir)) break;
   }
   throw new GuardError(
     "limits",
@@ -9245,7 +9245,7 @@ function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefine
     const own = ownCgroupDir(unified, procCgroup);
     if (!own) throw new GuardError("limits", "cgroup v2 is mounted but /proc/self/cgroup does not place this process in it");
     const parent = v2Parent(unified, own, onV2.map((w) => w.controller), read2);
-    out.push({ path: import_node_path7.default.join(parent, name), writes: onV2.flatMap((w) => w.v2) });
+    out.push({ path: import_node_path8.default.join(parent, name), writes: onV2.flatMap((w) => w.v2) });
   }
   for (const w of wanted.filter((x) => !onV2.includes(x))) {
     const h = hierarchies.find((x) => x.version === 1 && x.controllers.has(w.controller));
@@ -9254,7 +9254,7 @@ function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefine
     }
     const own = ownCgroupDir(h, procCgroup);
     if (!own) throw new GuardError("limits", `/proc/self/cgroup does not place this process in the ${w.controller} hierarchy at ${h.mountPoint}`);
-    out.push({ path: import_node_path7.default.join(own, name), writes: w.v1 });
+    out.push({ path: import_node_path8.default.join(own, name), writes: w.v1 });
   }
   return out;
 }
@@ -9265,16 +9265,16 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
   const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
   for (const cg of cgroups) {
     if (made) {
-      lines.push(`printf %s "$$" > ${q(import_node_path7.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+      lines.push(`printf %s "$$" > ${q(import_node_path8.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
       continue;
     }
     lines.push(`mkdir ${q(cg.path)} || fail ${q(`cannot create the cgroup ${cg.path}`)}`);
     for (const w of cg.writes) {
-      const file = import_node_path7.default.join(cg.path, w.file);
+      const file = import_node_path8.default.join(cg.path, w.file);
       const write = `printf %s ${q(w.value)} > ${q(file)} || fail ${q(`cannot set ${w.file}=${w.value} in ${cg.path}`)}`;
       lines.push(w.optional ? `if [ -e ${q(file)} ]; then ${write}; fi` : write);
     }
-    lines.push(`printf %s "$$" > ${q(import_node_path7.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+    lines.push(`printf %s "$$" > ${q(import_node_path8.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
   }
   for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
   lines.push('exec "$@"');
@@ -9283,15 +9283,15 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
 function makeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
     try {
-      import_node_fs12.default.mkdirSync(cg.path);
+      import_node_fs13.default.mkdirSync(cg.path);
     } catch (err) {
       throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot create the cgroup ${cg.path} (${err.message})`);
     }
     for (const w of cg.writes) {
-      const file = import_node_path7.default.join(cg.path, w.file);
-      if (w.optional && !import_node_fs12.default.existsSync(file)) continue;
+      const file = import_node_path8.default.join(cg.path, w.file);
+      if (w.optional && !import_node_fs13.default.existsSync(file)) continue;
       try {
-        import_node_fs12.default.writeFileSync(file, w.value);
+        import_node_fs13.default.writeFileSync(file, w.value);
       } catch (err) {
         throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot set ${w.file}=${w.value} in ${cg.path} (${err.message})`);
       }
@@ -9312,14 +9312,14 @@ function cgroupCleanupScript(cgroups) {
 }
 async function removeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
-    for (let attempt = 0; import_node_fs12.default.existsSync(cg.path); attempt++) {
+    for (let attempt = 0; import_node_fs13.default.existsSync(cg.path); attempt++) {
       try {
-        if (import_node_fs12.default.existsSync(import_node_path7.default.join(cg.path, "cgroup.kill"))) import_node_fs12.default.writeFileSync(import_node_path7.default.join(cg.path, "cgroup.kill"), "1");
-        else for (const pid of (readOrUndefined(import_node_path7.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+        if (import_node_fs13.default.existsSync(import_node_path8.default.join(cg.path, "cgroup.kill"))) import_node_fs13.default.writeFileSync(import_node_path8.default.join(cg.path, "cgroup.kill"), "1");
+        else for (const pid of (readOrUndefined(import_node_path8.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
       } catch {
       }
       try {
-        import_node_fs12.default.rmdirSync(cg.path);
+        import_node_fs13.default.rmdirSync(cg.path);
       } catch (err) {
         if (attempt >= 100) return `cannot remove the cgroup ${cg.path}: ${err.code}`;
         await new Promise((r) => setTimeout(r, 20));
@@ -9332,13 +9332,13 @@ function describeLimits(limits) {
   const size = (n) => n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`;
   return `memory ${limits.memory === void 0 ? "unlimited" : size(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${size(limits.scratchSize)}`;
 }
-var import_node_fs12, import_node_os, import_node_path7, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
+var import_node_fs13, import_node_os, import_node_path8, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
 var init_limits = __esm({
   "src/guard/limits.ts"() {
     "use strict";
-    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_fs13 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
-    import_node_path7 = __toESM(require("node:path"));
+    import_node_path8 = __toESM(require("node:path"));
     init_errors();
     MIB = 1024 ** 2;
     GIB = 1024 ** 3;
@@ -9348,7 +9348,7 @@ var init_limits = __esm({
     MASK_TMPFS_SIZE = MIB;
     readOrUndefined = (file) => {
       try {
-        return import_node_fs12.default.readFileSync(file, "utf8");
+        return import_node_fs13.default.readFileSync(file, "utf8");
       } catch {
         return void 0;
       }
@@ -9358,27 +9358,27 @@ var init_limits = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs13.default.existsSync(name) ? import_node_path8.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs14.default.existsSync(name) ? import_node_path9.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path8.default.join(dir, name);
+    const candidate = import_node_path9.default.join(dir, name);
     try {
-      import_node_fs13.default.accessSync(candidate, import_node_fs13.default.constants.X_OK);
-      if (import_node_fs13.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs14.default.accessSync(candidate, import_node_fs14.default.constants.X_OK);
+      if (import_node_fs14.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
 function isWithin2(child, parent) {
-  const rel = import_node_path8.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path8.default.isAbsolute(rel);
+  const rel = import_node_path9.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path9.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs13.default.realpathSync(p);
-    return import_node_fs13.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs14.default.realpathSync(p);
+    return import_node_fs14.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -9387,12 +9387,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs13.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path8.default.dirname(import_node_path8.default.dirname(exe));
+      const exe = import_node_fs14.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path9.default.dirname(import_node_path9.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs13.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs14.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -9410,7 +9410,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path8.default.join(import_node_path8.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path9.default.join(import_node_path9.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -9421,12 +9421,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs13.default.lstatSync(candidate);
+      stat = import_node_fs14.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs13.default.realpathSync(candidate);
+    const real = import_node_fs14.default.realpathSync(candidate);
     if (out.some((m) => isWithin2(real, m))) continue;
     out.push(real);
   }
@@ -9435,7 +9435,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs13.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs14.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -9457,7 +9457,7 @@ function resolveWorkspace(facts, mode, cwd) {
     if (isWithin2(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs13.default.statSync(dir);
+  const st = import_node_fs14.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -9468,7 +9468,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs13.default.readFileSync(f, "utf8");
+      return import_node_fs14.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -9485,12 +9485,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs13.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs14.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path8.default.join(dir, e.name);
+      const full = import_node_path9.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -9503,8 +9503,8 @@ function gitConfigFiles(gitDir) {
 function makeTraversable(args, masked, target) {
   const mask = masked.find((m) => isWithin2(target, m) && m !== target);
   if (!mask) return;
-  const parts = import_node_path8.default.relative(mask, import_node_path8.default.dirname(target)).split(import_node_path8.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path8.default.join(mask, ...parts.slice(0, i)));
+  const parts = import_node_path9.default.relative(mask, import_node_path9.default.dirname(target)).split(import_node_path9.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path9.default.join(mask, ...parts.slice(0, i)));
 }
 function exposeInstalls(input, workspace2, masked, credentials) {
   const { facts } = input;
@@ -9512,7 +9512,7 @@ function exposeInstalls(input, workspace2, masked, credentials) {
   const exposer = new InstallExposer({
     masked,
     shown: [workspace2.dir],
-    neverWhole: [facts.home, import_node_path8.default.join(facts.home, ".config"), runnerTemp, runnerTemp && import_node_path8.default.join(import_node_path8.default.dirname(runnerTemp), "_actions"), findRunnerRoot(), input.privateDir].filter((d) => !!d).map((d) => realDir(d) ?? import_node_path8.default.resolve(d)),
+    neverWhole: [facts.home, import_node_path9.default.join(facts.home, ".config"), runnerTemp, runnerTemp && import_node_path9.default.join(import_node_path9.default.dirname(runnerTemp), "_actions"), findRunnerRoot(), input.privateDir].filter((d) => !!d).map((d) => realDir(d) ?? import_node_path9.default.resolve(d)),
     credentials
   });
   try {
@@ -9576,16 +9576,16 @@ function planJail(input, workspace2) {
   if (input.overlay) args.push("--bind", input.overlay.merged, workspace2.dir);
   else args.push("--ro-bind", workspace2.dir, workspace2.dir);
   exposed.push(workspace2.dir);
-  const gitDir = import_node_path8.default.join(workspace2.dir, ".git");
+  const gitDir = import_node_path9.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
     for (const file of input.overlay ? [] : gitConfigFiles(gitDir)) {
-      const copy = import_node_path8.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs13.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs13.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      const copy = import_node_path9.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs14.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs14.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs13.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path8.default.join(gitDir, entry));
+    for (const entry of import_node_fs14.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path9.default.join(gitDir, entry));
     }
   }
   const visible = (p) => !isMasked(p);
@@ -9599,15 +9599,15 @@ function planJail(input, workspace2) {
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs13.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs14.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs13.default.writeFileSync(import_node_path8.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs13.default.writeFileSync(import_node_path8.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path8.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path8.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs13.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs14.default.writeFileSync(import_node_path9.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs14.default.writeFileSync(import_node_path9.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path9.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path9.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs14.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
   const nonce = import_node_crypto5.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
@@ -9626,20 +9626,20 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs13.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs14.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
       masked: [...masked, ...credentials.dirs.filter(visible)],
       exposed: exposed.filter((p) => masked.some((m) => isWithin2(p, m) && p !== m)),
       emptyFiles: credentials.files.filter(visible),
-      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs13.default.existsSync(f))],
+      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs14.default.existsSync(f))],
       overlayAt: input.overlay ? workspace2.dir : void 0
     }
   };
-  import_node_fs13.default.writeFileSync(import_node_path8.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  const configFile = import_node_path8.default.join(privateDir, "config.json");
-  import_node_fs13.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
+  import_node_fs14.default.writeFileSync(import_node_path9.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  const configFile = import_node_path9.default.join(privateDir, "config.json");
+  import_node_fs14.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path8.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", import_node_path9.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
   args.push("--ro-bind", configFile, `${JAIL_DIR}/config.json`);
   if (input.toolsDir) args.push("--ro-bind", input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
@@ -9680,8 +9680,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile] };
 }
 function makePrivateDir() {
-  const dir = import_node_fs13.default.mkdtempSync(import_node_path8.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
-  import_node_fs13.default.chmodSync(dir, 448);
+  const dir = import_node_fs14.default.mkdtempSync(import_node_path9.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
+  import_node_fs14.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -9695,15 +9695,15 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto5, import_node_fs13, import_node_os2, import_node_path8, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
+var import_node_child_process, import_node_crypto5, import_node_fs14, import_node_os2, import_node_path9, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
     import_node_crypto5 = __toESM(require("node:crypto"));
-    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_fs14 = __toESM(require("node:fs"));
     import_node_os2 = __toESM(require("node:os"));
-    import_node_path8 = __toESM(require("node:path"));
+    import_node_path9 = __toESM(require("node:path"));
     init_credentialFiles();
     init_env();
     init_errors();
@@ -9756,7 +9756,7 @@ function compileGlob(pattern) {
   const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
   return {
     source: pattern,
-    matches: (path26) => whole.test(path26),
+    matches: (path27) => whole.test(path27),
     coversFolder: (dir) => folder !== void 0 && folder.test(dir)
   };
 }
@@ -9768,8 +9768,8 @@ var init_glob = __esm({
 
 // src/guard/boundary/fileKinds.ts
 function parseFileKinds(text, fileName = FILE2) {
-  const lines = new import_yaml14.LineCounter();
-  const doc = (0, import_yaml14.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
+  const lines = new import_yaml15.LineCounter();
+  const doc = (0, import_yaml15.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
   const fail4 = (node, message) => {
     const at = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
     throw new GuardError("boundary", `${fileName}:${at.line}:${at.col}: ${message}`);
@@ -9779,24 +9779,24 @@ function parseFileKinds(text, fileName = FILE2) {
     throw new GuardError("boundary", `${fileName}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: ${e.message.split("\n")[0]}`);
   }
   const root = doc.contents;
-  if (!(0, import_yaml14.isMap)(root) || root.items.length !== 1 || !(0, import_yaml14.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
+  if (!(0, import_yaml15.isMap)(root) || root.items.length !== 1 || !(0, import_yaml15.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
     return fail4(root, "expected one key, `refuse`, holding a list of entries");
   }
   const list = root.items[0].value;
-  if (!(0, import_yaml14.isSeq)(list) || list.items.length === 0) return fail4(list, "`refuse` must be a non-empty list");
+  if (!(0, import_yaml15.isSeq)(list) || list.items.length === 0) return fail4(list, "`refuse` must be a non-empty list");
   return list.items.map((item, i) => {
     const entry = item;
-    if (!(0, import_yaml14.isMap)(entry)) return fail4(entry, `refuse[${i}]: expected an entry with paths and reason`);
-    const value = (key2) => entry.items.find((p) => (0, import_yaml14.isScalar)(p.key) && p.key.value === key2)?.value;
+    if (!(0, import_yaml15.isMap)(entry)) return fail4(entry, `refuse[${i}]: expected an entry with paths and reason`);
+    const value = (key2) => entry.items.find((p) => (0, import_yaml15.isScalar)(p.key) && p.key.value === key2)?.value;
     for (const pair of entry.items) {
-      const key2 = (0, import_yaml14.isScalar)(pair.key) ? String(pair.key.value) : "?";
+      const key2 = (0, import_yaml15.isScalar)(pair.key) ? String(pair.key.value) : "?";
       if (!FIELDS.has(key2)) fail4(pair.key, `refuse[${i}]: unknown field "${key2}" (known: paths, reason, when)`);
     }
     const paths = value("paths");
-    if (!(0, import_yaml14.isSeq)(paths) || paths.items.length === 0) return fail4(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
+    if (!(0, import_yaml15.isSeq)(paths) || paths.items.length === 0) return fail4(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
     const globs = paths.items.map((p) => {
       const node = p;
-      if (!(0, import_yaml14.isScalar)(node) || typeof node.value !== "string") return fail4(node, `refuse[${i}].paths: each glob is a string`);
+      if (!(0, import_yaml15.isScalar)(node) || typeof node.value !== "string") return fail4(node, `refuse[${i}].paths: each glob is a string`);
       try {
         return compileGlob(node.value);
       } catch (err) {
@@ -9804,13 +9804,13 @@ function parseFileKinds(text, fileName = FILE2) {
       }
     });
     const reason = value("reason");
-    if (!(0, import_yaml14.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
+    if (!(0, import_yaml15.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
       return fail4(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
     }
     const whenNode = value("when");
     let when;
     if (whenNode !== void 0) {
-      if (!(0, import_yaml14.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail4(whenNode, `refuse[${i}].when: a regular expression`);
+      if (!(0, import_yaml15.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail4(whenNode, `refuse[${i}].when: a regular expression`);
       try {
         when = new RegExp(whenNode.value, "im");
       } catch (err) {
@@ -9824,11 +9824,11 @@ function builtinFileKinds() {
   cached4 ??= parseFileKinds(file_kinds_default);
   return cached4;
 }
-var import_yaml14, FILE2, FIELDS, cached4;
+var import_yaml15, FILE2, FIELDS, cached4;
 var init_fileKinds = __esm({
   "src/guard/boundary/fileKinds.ts"() {
     "use strict";
-    import_yaml14 = __toESM(require_dist());
+    import_yaml15 = __toESM(require_dist());
     init_file_kinds();
     init_errors();
     init_glob();
@@ -9874,26 +9874,26 @@ function gitConfigEntries(configFile, pattern) {
   }
 }
 function gitConfigRules(workspace2) {
-  const config = import_node_path9.default.join(workspace2, ".git", "config");
+  const config = import_node_path10.default.join(workspace2, ".git", "config");
   try {
-    if (!import_node_fs14.default.lstatSync(config).isFile()) return [];
-    if (!/hookspath|include/i.test(import_node_fs14.default.readFileSync(config, "utf8"))) return [];
+    if (!import_node_fs15.default.lstatSync(config).isFile()) return [];
+    if (!/hookspath|include/i.test(import_node_fs15.default.readFileSync(config, "utf8"))) return [];
   } catch {
     return [];
   }
   const rules = [];
   const inside = (value, base) => {
-    const abs = import_node_path9.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
-    const rel = import_node_path9.default.relative(workspace2, abs);
-    if (!rel || rel.startsWith("..") || import_node_path9.default.isAbsolute(rel)) return void 0;
-    return rel.split(import_node_path9.default.sep).join("/");
+    const abs = import_node_path10.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
+    const rel = import_node_path10.default.relative(workspace2, abs);
+    if (!rel || rel.startsWith("..") || import_node_path10.default.isAbsolute(rel)) return void 0;
+    return rel.split(import_node_path10.default.sep).join("/");
   };
   for (const [key2, value] of gitConfigEntries(config, "^(core\\.hookspath|include\\.path|includeif\\..*\\.path)$")) {
     if (key2 === "core.hookspath") {
       const rel = inside(value, workspace2);
       if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
     } else {
-      const rel = inside(value, import_node_path9.default.join(workspace2, ".git"));
+      const rel = inside(value, import_node_path10.default.join(workspace2, ".git"));
       if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: "the repository git config includes this file (include.path)" });
     }
   }
@@ -9902,13 +9902,13 @@ function gitConfigRules(workspace2) {
 function buildPolicy(workspace2, allowPaths) {
   return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
 }
-var import_node_child_process2, import_node_fs14, import_node_path9, GIT_REASON;
+var import_node_child_process2, import_node_fs15, import_node_path10, GIT_REASON;
 var init_policy = __esm({
   "src/guard/boundary/policy.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs14 = __toESM(require("node:fs"));
-    import_node_path9 = __toESM(require("node:path"));
+    import_node_fs15 = __toESM(require("node:fs"));
+    import_node_path10 = __toESM(require("node:path"));
     init_fileKinds();
     init_glob();
     GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
@@ -9933,7 +9933,7 @@ function buildChangeSet(input) {
       at = `${at}/${part}`;
       let st;
       try {
-        st = import_node_fs15.default.lstatSync(at);
+        st = import_node_fs16.default.lstatSync(at);
       } catch {
         return void 0;
       }
@@ -9966,12 +9966,12 @@ function buildChangeSet(input) {
       refuse3(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
       return;
     }
-    for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
+    for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
     removedDirs.push(rel);
   };
   const sameAsLower = (rel, st, mode, sha2563) => {
     if (lowerKind(rel) !== "file") return false;
-    const lower = import_node_fs15.default.lstatSync(`${input.workspace}/${rel}`);
+    const lower = import_node_fs16.default.lstatSync(`${input.workspace}/${rel}`);
     if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
     try {
       return hashFile(`${input.workspace}/${rel}`).sha256 === sha2563;
@@ -9983,22 +9983,22 @@ function buildChangeSet(input) {
     if (st.mode & 3584) return refuse3(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
     if (st.nlink > 1) return refuse3(rel, "refused: a hard link (only plain files with one name come back)");
     const mode = st.mode & 64 ? 493 : 420;
-    const contentFile = import_node_path10.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
+    const contentFile = import_node_path11.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
     const copied = copyOut(`${input.upper}/${rel}`, contentFile);
     if (sameAsLower(rel, st, mode, copied.sha256)) {
-      import_node_fs15.default.rmSync(contentFile);
+      import_node_fs16.default.rmSync(contentFile);
       return;
     }
     const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
     if (reason) {
-      import_node_fs15.default.rmSync(contentFile);
+      import_node_fs16.default.rmSync(contentFile);
       return refuse3(rel, `refused: ${reason}`);
     }
     files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
   };
   const symlink = (rel) => {
-    const target = import_node_fs15.default.readlinkSync(`${input.upper}/${rel}`);
-    if (lowerKind(rel) === "symlink" && import_node_fs15.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
+    const target = import_node_fs16.default.readlinkSync(`${input.upper}/${rel}`);
+    if (lowerKind(rel) === "symlink" && import_node_fs16.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
     const outside = symlinkEscape(input.workspace, rel, target);
     if (outside) return refuse3(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
     const reason = kindRefusal(input.policy, rel, () => void 0);
@@ -10008,7 +10008,7 @@ function buildChangeSet(input) {
   const countGit = (rel) => {
     const count = (dir, relName) => {
       let n = 0;
-      for (const entry of import_node_fs15.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
+      for (const entry of import_node_fs16.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
         const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
         const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
         if (entry.isDirectory()) n += count(child, childRel);
@@ -10017,7 +10017,7 @@ function buildChangeSet(input) {
       return n;
     };
     const top = `${input.upper}/${rel}`;
-    if (!import_node_fs15.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    if (!import_node_fs16.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
     try {
       return count(Buffer.from(top), rel);
     } catch {
@@ -10036,12 +10036,12 @@ function buildChangeSet(input) {
       if (lower !== void 0 && lower !== "dir") deleteLower(rel);
       else if (lower === "dir" && input.opaque.has(rel)) {
         const kept = new Set(names);
-        for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
+        for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
       }
     }
     for (const name of names.sort()) {
       const child = join(rel, name);
-      const st = import_node_fs15.default.lstatSync(`${input.upper}/${child}`);
+      const st = import_node_fs16.default.lstatSync(`${input.upper}/${child}`);
       if (isGitName(name)) {
         const whiteout = st.isCharacterDevice() && st.rdev === 0;
         const changed = whiteout ? 1 : countGit(child);
@@ -10072,11 +10072,11 @@ function buildChangeSet(input) {
 }
 function symlinkEscape(workspace2, rel, target) {
   let resolved;
-  if (import_node_path10.default.posix.isAbsolute(target)) {
+  if (import_node_path11.default.posix.isAbsolute(target)) {
     if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return "which points outside the workspace";
-    resolved = import_node_path10.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
+    resolved = import_node_path11.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
   } else {
-    resolved = import_node_path10.default.posix.normalize(import_node_path10.default.posix.join(import_node_path10.default.posix.dirname(rel), target));
+    resolved = import_node_path11.default.posix.normalize(import_node_path11.default.posix.join(import_node_path11.default.posix.dirname(rel), target));
   }
   if (resolved === ".." || resolved.startsWith("../")) return "which points outside the workspace";
   if (resolved.split("/").some(isGitName)) return "which points into .git";
@@ -10087,7 +10087,7 @@ function refuseGitDirLookalikes(files, refused, workspace2) {
   const hasBelow = (dir, name) => {
     const prefix = join(dir, name);
     try {
-      if (import_node_fs15.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
+      if (import_node_fs16.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
     } catch {
     }
     for (const p of written) if (p.startsWith(prefix + "/")) return true;
@@ -10096,10 +10096,10 @@ function refuseGitDirLookalikes(files, refused, workspace2) {
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i];
     if (f.kind === "delete") continue;
-    const base = import_node_path10.default.posix.basename(f.path);
+    const base = import_node_path11.default.posix.basename(f.path);
     if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
-    const dir = import_node_path10.default.posix.dirname(f.path) === "." ? "" : import_node_path10.default.posix.dirname(f.path);
-    const headThere = written.has(join(dir, "HEAD")) || import_node_fs15.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
+    const dir = import_node_path11.default.posix.dirname(f.path) === "." ? "" : import_node_path11.default.posix.dirname(f.path);
+    const headThere = written.has(join(dir, "HEAD")) || import_node_fs16.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
     if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join(dir, "commondir")))) {
       refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
       files.splice(i, 1);
@@ -10115,25 +10115,25 @@ function utf8(raw) {
 }
 function readdirOwned(dir) {
   try {
-    return import_node_fs15.default.readdirSync(dir, { encoding: "buffer" });
+    return import_node_fs16.default.readdirSync(dir, { encoding: "buffer" });
   } catch (err) {
     if (err.code !== "EACCES") throw err;
-    const st = import_node_fs15.default.lstatSync(dir);
+    const st = import_node_fs16.default.lstatSync(dir);
     if (!st.isDirectory()) throw err;
-    import_node_fs15.default.chmodSync(dir, st.mode & 511 | 448);
-    return import_node_fs15.default.readdirSync(dir, { encoding: "buffer" });
+    import_node_fs16.default.chmodSync(dir, st.mode & 511 | 448);
+    return import_node_fs16.default.readdirSync(dir, { encoding: "buffer" });
   }
 }
 function openNoFollow(file, inUpper) {
-  const flags = import_node_fs15.default.constants.O_RDONLY | import_node_fs15.default.constants.O_NOFOLLOW | import_node_fs15.default.constants.O_NONBLOCK;
+  const flags = import_node_fs16.default.constants.O_RDONLY | import_node_fs16.default.constants.O_NOFOLLOW | import_node_fs16.default.constants.O_NONBLOCK;
   try {
-    return import_node_fs15.default.openSync(file, flags);
+    return import_node_fs16.default.openSync(file, flags);
   } catch (err) {
     if (err.code !== "EACCES" || !inUpper) throw err;
-    const st = import_node_fs15.default.lstatSync(file);
+    const st = import_node_fs16.default.lstatSync(file);
     if (!st.isFile()) throw err;
-    import_node_fs15.default.chmodSync(file, st.mode & 511 | 256);
-    return import_node_fs15.default.openSync(file, flags);
+    import_node_fs16.default.chmodSync(file, st.mode & 511 | 256);
+    return import_node_fs16.default.openSync(file, flags);
   }
 }
 function hashFile(file) {
@@ -10144,41 +10144,41 @@ function copyOut(file, to) {
 }
 function pump(file, to) {
   const fd = openNoFollow(file, to !== void 0);
-  const out = to === void 0 ? void 0 : import_node_fs15.default.openSync(to, "wx", 384);
+  const out = to === void 0 ? void 0 : import_node_fs16.default.openSync(to, "wx", 384);
   try {
-    if (!import_node_fs15.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    if (!import_node_fs16.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
     const hash = import_node_crypto6.default.createHash("sha256");
     const buf = COPY_BUFFER;
     let size = 0;
     for (; ; ) {
-      const n = import_node_fs15.default.readSync(fd, buf, 0, buf.length, null);
+      const n = import_node_fs16.default.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));
-      if (out !== void 0) import_node_fs15.default.writeSync(out, buf, 0, n);
+      if (out !== void 0) import_node_fs16.default.writeSync(out, buf, 0, n);
       size += n;
     }
     return { sha256: hash.digest("hex"), size };
   } finally {
-    import_node_fs15.default.closeSync(fd);
-    if (out !== void 0) import_node_fs15.default.closeSync(out);
+    import_node_fs16.default.closeSync(fd);
+    if (out !== void 0) import_node_fs16.default.closeSync(out);
   }
 }
 function readHead(file) {
-  const fd = import_node_fs15.default.openSync(file, "r");
+  const fd = import_node_fs16.default.openSync(file, "r");
   try {
     const buf = Buffer.alloc(WHEN_BYTES);
-    return buf.subarray(0, import_node_fs15.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
+    return buf.subarray(0, import_node_fs16.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
   } finally {
-    import_node_fs15.default.closeSync(fd);
+    import_node_fs16.default.closeSync(fd);
   }
 }
-var import_node_crypto6, import_node_fs15, import_node_path10, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
+var import_node_crypto6, import_node_fs16, import_node_path11, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
 var init_changeSet = __esm({
   "src/guard/boundary/changeSet.ts"() {
     "use strict";
     import_node_crypto6 = __toESM(require("node:crypto"));
-    import_node_fs15 = __toESM(require("node:fs"));
-    import_node_path10 = __toESM(require("node:path"));
+    import_node_fs16 = __toESM(require("node:fs"));
+    import_node_path11 = __toESM(require("node:path"));
     init_policy();
     WHEN_BYTES = 1024 * 1024;
     FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
@@ -10196,43 +10196,43 @@ function parentOf(workspace2, rel, owner, create) {
     at = `${at}/${part}`;
     let st;
     try {
-      st = import_node_fs16.default.lstatSync(at);
+      st = import_node_fs17.default.lstatSync(at);
     } catch {
       st = void 0;
     }
     if (st === void 0) {
       if (!create) return void 0;
-      import_node_fs16.default.mkdirSync(at, { mode: 493 });
-      if (owner) import_node_fs16.default.lchownSync(at, owner.uid, owner.gid);
-      st = import_node_fs16.default.lstatSync(at);
+      import_node_fs17.default.mkdirSync(at, { mode: 493 });
+      if (owner) import_node_fs17.default.lchownSync(at, owner.uid, owner.gid);
+      st = import_node_fs17.default.lstatSync(at);
     }
-    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path11.default.relative(workspace2, at)} is a symlink in the real workspace`);
-    if (!st.isDirectory()) throw new Unsafe(`${import_node_path11.default.relative(workspace2, at)} is not a folder in the real workspace`);
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at)} is not a folder in the real workspace`);
   }
   return at;
 }
 function writeFile(workspace2, change, owner) {
   const dir = parentOf(workspace2, change.path, owner, true);
   const temp = tempName(dir);
-  import_node_fs16.default.copyFileSync(change.contentFile, temp, import_node_fs16.default.constants.COPYFILE_EXCL);
+  import_node_fs17.default.copyFileSync(change.contentFile, temp, import_node_fs17.default.constants.COPYFILE_EXCL);
   try {
-    const fd = import_node_fs16.default.openSync(temp, import_node_fs16.default.constants.O_RDONLY | import_node_fs16.default.constants.O_NOFOLLOW);
+    const fd = import_node_fs17.default.openSync(temp, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW);
     try {
-      if (owner) import_node_fs16.default.fchownSync(fd, owner.uid, owner.gid);
-      import_node_fs16.default.fchmodSync(fd, change.mode);
+      if (owner) import_node_fs17.default.fchownSync(fd, owner.uid, owner.gid);
+      import_node_fs17.default.fchmodSync(fd, change.mode);
     } finally {
-      import_node_fs16.default.closeSync(fd);
+      import_node_fs17.default.closeSync(fd);
     }
-    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
+    import_node_fs17.default.renameSync(temp, `${workspace2}/${change.path}`);
   } catch (err) {
-    import_node_fs16.default.rmSync(temp, { force: true });
+    import_node_fs17.default.rmSync(temp, { force: true });
     throw err;
   }
 }
 function checkLinkRoute(workspace2, change, links) {
   const escape2 = symlinkEscape(workspace2, change.path, change.target);
   if (escape2) throw new Unsafe(`its target ${escape2}`);
-  const absolute = import_node_path11.default.posix.isAbsolute(change.target);
+  const absolute = import_node_path12.default.posix.isAbsolute(change.target);
   const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
   const at = absolute ? [] : change.path.split("/").slice(0, -1);
   let exists = true;
@@ -10248,7 +10248,7 @@ function checkLinkRoute(workspace2, change, links) {
     if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     if (!exists) continue;
     try {
-      if (import_node_fs16.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+      if (import_node_fs17.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     } catch (err) {
       if (err instanceof Unsafe) throw err;
       exists = false;
@@ -10259,12 +10259,12 @@ function writeLink(workspace2, change, owner, links) {
   const dir = parentOf(workspace2, change.path, owner, true);
   checkLinkRoute(workspace2, change, links);
   const temp = tempName(dir);
-  import_node_fs16.default.symlinkSync(change.target, temp);
+  import_node_fs17.default.symlinkSync(change.target, temp);
   try {
-    if (owner) import_node_fs16.default.lchownSync(temp, owner.uid, owner.gid);
-    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
+    if (owner) import_node_fs17.default.lchownSync(temp, owner.uid, owner.gid);
+    import_node_fs17.default.renameSync(temp, `${workspace2}/${change.path}`);
   } catch (err) {
-    import_node_fs16.default.rmSync(temp, { force: true });
+    import_node_fs17.default.rmSync(temp, { force: true });
     throw err;
   }
 }
@@ -10274,12 +10274,12 @@ function remove(workspace2, rel) {
   const target = `${workspace2}/${rel}`;
   let st;
   try {
-    st = import_node_fs16.default.lstatSync(target);
+    st = import_node_fs17.default.lstatSync(target);
   } catch {
     return;
   }
   if (st.isDirectory()) throw new Unsafe("it is a folder in the real workspace");
-  import_node_fs16.default.unlinkSync(target);
+  import_node_fs17.default.unlinkSync(target);
 }
 function applyChangeSet(workspace2, files, removedDirs, owner) {
   const applied = [];
@@ -10302,7 +10302,7 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
       const parent = parentOf(workspace2, `${dir}/x`, void 0, false);
       if (parent === void 0) return;
       try {
-        import_node_fs16.default.rmdirSync(parent);
+        import_node_fs17.default.rmdirSync(parent);
       } catch (err) {
         if (err.code !== "ENOENT") throw err;
       }
@@ -10317,13 +10317,13 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
   }
   return { applied, failed };
 }
-var import_node_crypto7, import_node_fs16, import_node_path11, Unsafe, tempName;
+var import_node_crypto7, import_node_fs17, import_node_path12, Unsafe, tempName;
 var init_apply = __esm({
   "src/guard/boundary/apply.ts"() {
     "use strict";
     import_node_crypto7 = __toESM(require("node:crypto"));
-    import_node_fs16 = __toESM(require("node:fs"));
-    import_node_path11 = __toESM(require("node:path"));
+    import_node_fs17 = __toESM(require("node:fs"));
+    import_node_path12 = __toESM(require("node:path"));
     init_changeSet();
     Unsafe = class extends Error {
     };
@@ -10335,23 +10335,23 @@ var init_apply = __esm({
 function readSmall(file, limit2) {
   let fd;
   try {
-    fd = import_node_fs17.default.openSync(file, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK);
+    fd = import_node_fs18.default.openSync(file, import_node_fs18.default.constants.O_RDONLY | import_node_fs18.default.constants.O_NOFOLLOW | import_node_fs18.default.constants.O_NONBLOCK);
   } catch {
     return void 0;
   }
   try {
-    const st = import_node_fs17.default.fstatSync(fd);
+    const st = import_node_fs18.default.fstatSync(fd);
     if (!st.isFile() || st.size > limit2) return void 0;
     const buf = Buffer.alloc(st.size);
-    return buf.subarray(0, import_node_fs17.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
+    return buf.subarray(0, import_node_fs18.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
   } finally {
-    import_node_fs17.default.closeSync(fd);
+    import_node_fs18.default.closeSync(fd);
   }
 }
 function agentTips(agentGitDir) {
   const tips = /* @__PURE__ */ new Map();
   const packed = /* @__PURE__ */ new Map();
-  const packedText = readSmall(import_node_path12.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
+  const packedText = readSmall(import_node_path13.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
   for (const line of packedText.split("\n")) {
     const m = /^([0-9a-f]{40}|[0-9a-f]{64}) refs\/heads\/(\S+)$/.exec(line);
     if (m && BRANCH.test(m[2])) packed.set(m[2], m[1]);
@@ -10360,13 +10360,13 @@ function agentTips(agentGitDir) {
     if (depth > 8) return;
     let names;
     try {
-      names = import_node_fs17.default.readdirSync(dir);
+      names = import_node_fs18.default.readdirSync(dir);
     } catch {
       return;
     }
     for (const name of names) {
-      const full = import_node_path12.default.join(dir, name);
-      const st = import_node_fs17.default.lstatSync(full);
+      const full = import_node_path13.default.join(dir, name);
+      const st = import_node_fs18.default.lstatSync(full);
       if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
       else if (st.isFile()) {
         const value = readSmall(full, REF_FILE_BYTES)?.trim();
@@ -10375,48 +10375,48 @@ function agentTips(agentGitDir) {
     }
   };
   for (const [name, sha] of packed) tips.set(name, sha);
-  walk(import_node_path12.default.join(agentGitDir, "refs", "heads"), "", 0);
-  const head = readSmall(import_node_path12.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
+  walk(import_node_path13.default.join(agentGitDir, "refs", "heads"), "", 0);
+  const head = readSmall(import_node_path13.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
   if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
   return tips;
 }
 function quarantineObjects(agentObjects, into, owner) {
   let copied = 0;
   const copy = (from, to) => {
-    const st = import_node_fs17.default.lstatSync(from);
+    const st = import_node_fs18.default.lstatSync(from);
     if (!st.isFile() || st.nlink > 1) return;
-    import_node_fs17.default.mkdirSync(import_node_path12.default.dirname(to), { recursive: true, mode: 448 });
-    const fd = import_node_fs17.default.openSync(from, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK);
+    import_node_fs18.default.mkdirSync(import_node_path13.default.dirname(to), { recursive: true, mode: 448 });
+    const fd = import_node_fs18.default.openSync(from, import_node_fs18.default.constants.O_RDONLY | import_node_fs18.default.constants.O_NOFOLLOW | import_node_fs18.default.constants.O_NONBLOCK);
     try {
-      import_node_fs17.default.writeFileSync(to, import_node_fs17.default.readFileSync(fd), { mode: 292, flag: "wx" });
+      import_node_fs18.default.writeFileSync(to, import_node_fs18.default.readFileSync(fd), { mode: 292, flag: "wx" });
     } finally {
-      import_node_fs17.default.closeSync(fd);
+      import_node_fs18.default.closeSync(fd);
     }
     copied++;
   };
   let names;
   try {
-    names = import_node_fs17.default.readdirSync(agentObjects);
+    names = import_node_fs18.default.readdirSync(agentObjects);
   } catch {
     return 0;
   }
   for (const name of names) {
-    const dir = import_node_path12.default.join(agentObjects, name);
-    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs17.default.lstatSync(dir).isDirectory()) {
-      for (const obj3 of import_node_fs17.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path12.default.join(dir, obj3), import_node_path12.default.join(into, name, obj3));
-    } else if (name === "pack" && import_node_fs17.default.lstatSync(dir).isDirectory()) {
-      for (const file of import_node_fs17.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path12.default.join(dir, file), import_node_path12.default.join(into, "pack", file));
+    const dir = import_node_path13.default.join(agentObjects, name);
+    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs18.default.lstatSync(dir).isDirectory()) {
+      for (const obj3 of import_node_fs18.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path13.default.join(dir, obj3), import_node_path13.default.join(into, name, obj3));
+    } else if (name === "pack" && import_node_fs18.default.lstatSync(dir).isDirectory()) {
+      for (const file of import_node_fs18.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path13.default.join(dir, file), import_node_path13.default.join(into, "pack", file));
     }
   }
   if (owner) chownTree(into, owner);
   return copied;
 }
 function chownTree(dir, owner) {
-  import_node_fs17.default.lchownSync(dir, owner.uid, owner.gid);
-  for (const name of import_node_fs17.default.readdirSync(dir)) {
-    const full = import_node_path12.default.join(dir, name);
-    if (import_node_fs17.default.lstatSync(full).isDirectory()) chownTree(full, owner);
-    else import_node_fs17.default.lchownSync(full, owner.uid, owner.gid);
+  import_node_fs18.default.lchownSync(dir, owner.uid, owner.gid);
+  for (const name of import_node_fs18.default.readdirSync(dir)) {
+    const full = import_node_path13.default.join(dir, name);
+    if (import_node_fs18.default.lstatSync(full).isDirectory()) chownTree(full, owner);
+    else import_node_fs18.default.lchownSync(full, owner.uid, owner.gid);
   }
 }
 function hostGit(realGitDir, owner, extraEnv = {}) {
@@ -10441,11 +10441,11 @@ function hostGit(realGitDir, owner, extraEnv = {}) {
   });
 }
 function importCommits(input) {
-  const realGitDir = import_node_path12.default.join(input.workspace, ".git");
+  const realGitDir = import_node_path13.default.join(input.workspace, ".git");
   const refused = [];
   const commits = [];
   try {
-    if (!import_node_fs17.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
+    if (!import_node_fs18.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
   } catch {
     return { commits, refused };
   }
@@ -10453,15 +10453,15 @@ function importCommits(input) {
   const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
   const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
   if (tips.length === 0) return { commits, refused };
-  const incoming = import_node_path12.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto8.default.randomBytes(6).toString("hex")}`);
-  import_node_fs17.default.mkdirSync(incoming, { mode: 448 });
+  const incoming = import_node_path13.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto8.default.randomBytes(6).toString("hex")}`);
+  import_node_fs18.default.mkdirSync(incoming, { mode: 448 });
   try {
-    if (input.owner) import_node_fs17.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
-    quarantineObjects(import_node_path12.default.join(input.agentGitDir, "objects"), incoming, input.owner);
+    if (input.owner) import_node_fs18.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
+    quarantineObjects(import_node_path13.default.join(input.agentGitDir, "objects"), incoming, input.owner);
     const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
     const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
     if (head && OBJECT_ID.test(head)) existing.push(head);
-    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path12.default.join(realGitDir, "objects") });
+    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path13.default.join(realGitDir, "objects") });
     const revs = [...new Set(tips.map(([, sha]) => sha)), "--not", ...new Set(existing)].join("\n") + "\n";
     const pack = quarantined(["pack-objects", "--revs", "--stdout", "-q"], revs);
     if (pack.status !== 0) {
@@ -10490,20 +10490,20 @@ function importCommits(input) {
     }
     return { commits, refused };
   } finally {
-    import_node_fs17.default.rmSync(incoming, { recursive: true, force: true });
+    import_node_fs18.default.rmSync(incoming, { recursive: true, force: true });
   }
 }
 function firstLine(buf) {
   return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
 }
-var import_node_child_process3, import_node_crypto8, import_node_fs17, import_node_path12, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
+var import_node_child_process3, import_node_crypto8, import_node_fs18, import_node_path13, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
 var init_commits = __esm({
   "src/guard/boundary/commits.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
     import_node_crypto8 = __toESM(require("node:crypto"));
-    import_node_fs17 = __toESM(require("node:fs"));
-    import_node_path12 = __toESM(require("node:path"));
+    import_node_fs18 = __toESM(require("node:fs"));
+    import_node_path13 = __toESM(require("node:path"));
     OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
     BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
     REF_FILE_BYTES = 4096;
@@ -10513,48 +10513,48 @@ var init_commits = __esm({
 
 // src/guard/boundary/overlay.ts
 function prepareOverlay(privateDir, workspace2, asRoot) {
-  const root = import_node_path13.default.join(privateDir, "boundary");
+  const root = import_node_path14.default.join(privateDir, "boundary");
   if (!SAFE_PATH.test(root)) {
     throw new GuardError("boundary", `the guard's private folder ${JSON.stringify(root)} has characters an overlay mount cannot take; set TMPDIR to a plain path`);
   }
   const layout = {
     root,
-    lower: import_node_path13.default.join(root, "lower"),
-    upper: import_node_path13.default.join(root, "upper"),
-    work: import_node_path13.default.join(root, "work"),
-    merged: import_node_path13.default.join(root, "merged"),
-    opaqueList: import_node_path13.default.join(root, "opaque.json"),
-    probe: import_node_path13.default.join(privateDir, "boundary-probe.js"),
+    lower: import_node_path14.default.join(root, "lower"),
+    upper: import_node_path14.default.join(root, "upper"),
+    work: import_node_path14.default.join(root, "work"),
+    merged: import_node_path14.default.join(root, "merged"),
+    opaqueList: import_node_path14.default.join(root, "opaque.json"),
+    probe: import_node_path14.default.join(privateDir, "boundary-probe.js"),
     seeded: /* @__PURE__ */ new Set()
   };
-  import_node_fs18.default.mkdirSync(root, { mode: 448 });
-  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs18.default.mkdirSync(dir, { mode: 448 });
-  const st = import_node_fs18.default.statSync(workspace2);
-  import_node_fs18.default.mkdirSync(layout.upper, { mode: 448 });
-  import_node_fs18.default.chmodSync(layout.upper, st.mode & 4095);
-  if (asRoot) import_node_fs18.default.chownSync(layout.upper, st.uid, st.gid);
-  import_node_fs18.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
+  import_node_fs19.default.mkdirSync(root, { mode: 448 });
+  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs19.default.mkdirSync(dir, { mode: 448 });
+  const st = import_node_fs19.default.statSync(workspace2);
+  import_node_fs19.default.mkdirSync(layout.upper, { mode: 448 });
+  import_node_fs19.default.chmodSync(layout.upper, st.mode & 4095);
+  if (asRoot) import_node_fs19.default.chownSync(layout.upper, st.uid, st.gid);
+  import_node_fs19.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
   return layout;
 }
 function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
   for (const file of configFiles) {
-    const rel = import_node_path13.default.relative(workspace2, file);
-    const parts = rel.split(import_node_path13.default.sep);
+    const rel = import_node_path14.default.relative(workspace2, file);
+    const parts = rel.split(import_node_path14.default.sep);
     for (let i = 1; i < parts.length; i++) {
       const dirRel = parts.slice(0, i).join("/");
-      const real2 = import_node_fs18.default.lstatSync(import_node_path13.default.join(workspace2, dirRel));
+      const real2 = import_node_fs19.default.lstatSync(import_node_path14.default.join(workspace2, dirRel));
       if (!real2.isDirectory()) throw new GuardError("boundary", `cannot seed ${rel}: ${dirRel} is not a folder`);
-      const target2 = import_node_path13.default.join(layout.upper, dirRel);
-      if (import_node_fs18.default.existsSync(target2)) continue;
-      import_node_fs18.default.mkdirSync(target2);
-      import_node_fs18.default.chmodSync(target2, real2.mode & 4095);
-      if (asRoot) import_node_fs18.default.chownSync(target2, real2.uid, real2.gid);
+      const target2 = import_node_path14.default.join(layout.upper, dirRel);
+      if (import_node_fs19.default.existsSync(target2)) continue;
+      import_node_fs19.default.mkdirSync(target2);
+      import_node_fs19.default.chmodSync(target2, real2.mode & 4095);
+      if (asRoot) import_node_fs19.default.chownSync(target2, real2.uid, real2.gid);
     }
-    const real = import_node_fs18.default.lstatSync(file);
-    const target = import_node_path13.default.join(layout.upper, rel);
-    import_node_fs18.default.writeFileSync(target, sanitizeGitConfig(import_node_fs18.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
-    import_node_fs18.default.chmodSync(target, real.mode & 511);
-    if (asRoot) import_node_fs18.default.chownSync(target, real.uid, real.gid);
+    const real = import_node_fs19.default.lstatSync(file);
+    const target = import_node_path14.default.join(layout.upper, rel);
+    import_node_fs19.default.writeFileSync(target, sanitizeGitConfig(import_node_fs19.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
+    import_node_fs19.default.chmodSync(target, real.mode & 511);
+    if (asRoot) import_node_fs19.default.chownSync(target, real.uid, real.gid);
     layout.seeded.add(parts.join("/"));
   }
 }
@@ -10586,7 +10586,7 @@ function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asR
 function readOpaqueList(layout) {
   let text;
   try {
-    text = import_node_fs18.default.readFileSync(layout.opaqueList, "utf8");
+    text = import_node_fs19.default.readFileSync(layout.opaqueList, "utf8");
   } catch {
     return void 0;
   }
@@ -10598,25 +10598,25 @@ function removeTree(dir) {
   const open = (p) => {
     let st;
     try {
-      st = import_node_fs18.default.lstatSync(p);
+      st = import_node_fs19.default.lstatSync(p);
     } catch {
       return;
     }
     if (!st.isDirectory()) return;
     try {
-      import_node_fs18.default.chmodSync(p, 448);
+      import_node_fs19.default.chmodSync(p, 448);
     } catch {
       return;
     }
-    for (const name of import_node_fs18.default.readdirSync(p)) open(import_node_path13.default.join(p, name));
+    for (const name of import_node_fs19.default.readdirSync(p)) open(import_node_path14.default.join(p, name));
   };
   try {
-    import_node_fs18.default.rmSync(dir, { recursive: true, force: true });
+    import_node_fs19.default.rmSync(dir, { recursive: true, force: true });
     return true;
   } catch {
     try {
       open(dir);
-      import_node_fs18.default.rmSync(dir, { recursive: true, force: true });
+      import_node_fs19.default.rmSync(dir, { recursive: true, force: true });
       return true;
     } catch {
       return false;
@@ -10624,7 +10624,7 @@ function removeTree(dir) {
   }
 }
 function probeMain() {
-  const fs34 = require("node:fs");
+  const fs35 = require("node:fs");
   const [lower, upper, merged, out] = process.argv.slice(2);
   const opaque = [];
   const isRealDir2 = (base, rel) => {
@@ -10632,7 +10632,7 @@ function probeMain() {
     for (const part of rel.split("/")) {
       at += "/" + part;
       try {
-        if (!fs34.lstatSync(at).isDirectory()) return false;
+        if (!fs35.lstatSync(at).isDirectory()) return false;
       } catch {
         return false;
       }
@@ -10640,31 +10640,31 @@ function probeMain() {
     return true;
   };
   const walk = (rel) => {
-    const upperNames = fs34.readdirSync(`${upper}/${rel}`);
+    const upperNames = fs35.readdirSync(`${upper}/${rel}`);
     if (rel && isRealDir2(lower, rel)) {
       const kept = new Set(upperNames);
-      const shown = new Set(fs34.readdirSync(`${merged}/${rel}`));
-      if (fs34.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown.has(n))) opaque.push(rel);
+      const shown2 = new Set(fs35.readdirSync(`${merged}/${rel}`));
+      if (fs35.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown2.has(n))) opaque.push(rel);
     }
     for (const name of upperNames) {
       const child = rel ? `${rel}/${name}` : name;
       if (!rel && name === ".git") continue;
-      if (fs34.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
+      if (fs35.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
     }
   };
   walk("");
-  fs34.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
+  fs35.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
 }
 function probeSource() {
   return `(${probeMain.toString()})();
 `;
 }
-var import_node_fs18, import_node_path13, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
+var import_node_fs19, import_node_path14, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
 var init_overlay = __esm({
   "src/guard/boundary/overlay.ts"() {
     "use strict";
-    import_node_fs18 = __toESM(require("node:fs"));
-    import_node_path13 = __toESM(require("node:path"));
+    import_node_fs19 = __toESM(require("node:fs"));
+    import_node_path14 = __toESM(require("node:path"));
     init_errors();
     init_gitConfig();
     BOUNDARY_MARKER = "AGENT_GUARD_BOUNDARY";
@@ -10697,36 +10697,36 @@ var init_overlay = __esm({
 
 // src/guard/audit.ts
 function isWithin3(child, parent) {
-  const rel = import_node_path14.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path14.default.isAbsolute(rel);
+  const rel = import_node_path15.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path15.default.isAbsolute(rel);
 }
 function openGuardFile(file, agentWritable, uid, what) {
-  const absolute = import_node_path14.default.resolve(file);
+  const absolute = import_node_path15.default.resolve(file);
   let parent;
   try {
-    parent = import_node_fs19.default.realpathSync(import_node_path14.default.dirname(absolute));
+    parent = import_node_fs20.default.realpathSync(import_node_path15.default.dirname(absolute));
   } catch (err) {
     throw new GuardError("audit", `${what} ${absolute}: its folder cannot be resolved (${err.code ?? err.message})`);
   }
-  const real = import_node_path14.default.join(parent, import_node_path14.default.basename(absolute));
+  const real = import_node_path15.default.join(parent, import_node_path15.default.basename(absolute));
   for (const dir of agentWritable) {
     if (isWithin3(real, dir)) {
       throw new GuardError("audit", `${what} ${absolute} is inside ${dir}, which the agent can write; write it outside (e.g. "$RUNNER_TEMP/agent-guard-audit.jsonl")`);
     }
   }
-  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs19.default.constants;
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs20.default.constants;
   let fd;
   try {
-    fd = import_node_fs19.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
+    fd = import_node_fs20.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
   } catch (err) {
     const code3 = err.code;
     const why = code3 === "ELOOP" ? "is a symlink" : `cannot be opened (${code3 ?? err.message})`;
     throw new GuardError("audit", `${what} ${absolute} ${why}; refusing to write through it`);
   }
-  const st = import_node_fs19.default.fstatSync(fd);
+  const st = import_node_fs20.default.fstatSync(fd);
   const problem = !st.isFile() ? "is not a regular file" : st.nlink !== 1 ? `has ${st.nlink} hard links` : uid >= 0 && st.uid !== uid ? `is owned by uid ${st.uid}, not by the guard's uid ${uid}` : void 0;
   if (problem) {
-    import_node_fs19.default.closeSync(fd);
+    import_node_fs20.default.closeSync(fd);
     throw new GuardError("audit", `${what} ${absolute} ${problem}; refusing to write to it`);
   }
   return fd;
@@ -10739,12 +10739,12 @@ function summaryText(text, max = SUMMARY_CELL) {
   const unlinked = clipped.replace(/:\/\//g, ":\u200B//").replace(/www\./gi, (w) => `${w.slice(0, 3)}\u200B.`).replace(/@/g, "@\u200B");
   return md(unlinked).replace(/::/g, ":\u200B:");
 }
-var import_node_fs19, import_node_path14, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
+var import_node_fs20, import_node_path15, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
 var init_audit = __esm({
   "src/guard/audit.ts"() {
     "use strict";
-    import_node_fs19 = __toESM(require("node:fs"));
-    import_node_path14 = __toESM(require("node:path"));
+    import_node_fs20 = __toESM(require("node:fs"));
+    import_node_path15 = __toESM(require("node:path"));
     init_summary();
     init_errors();
     SUMMARY_ROWS = 500;
@@ -10759,14 +10759,14 @@ var init_audit = __esm({
       }
       add(record) {
         this.records.push(record);
-        if (this.fd !== void 0) import_node_fs19.default.writeSync(this.fd, inertJson(record) + "\n");
+        if (this.fd !== void 0) import_node_fs20.default.writeSync(this.fd, inertJson(record) + "\n");
       }
       addBoundary(record) {
         this.boundary.push(record);
-        if (this.fd !== void 0) import_node_fs19.default.writeSync(this.fd, inertJson(record) + "\n");
+        if (this.fd !== void 0) import_node_fs20.default.writeSync(this.fd, inertJson(record) + "\n");
       }
       close() {
-        if (this.fd !== void 0) import_node_fs19.default.closeSync(this.fd);
+        if (this.fd !== void 0) import_node_fs20.default.closeSync(this.fd);
         this.fd = void 0;
       }
       totals() {
@@ -10873,13 +10873,13 @@ function runId(env) {
   const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((v) => v && /^[0-9]{1,20}$/.test(v)).join("-");
   return `${run ? `${run}-` : ""}${import_node_crypto9.default.randomBytes(4).toString("hex")}`;
 }
-var import_node_crypto9, import_node_fs20, import_node_path15, Boundary;
+var import_node_crypto9, import_node_fs21, import_node_path16, Boundary;
 var init_boundary = __esm({
   "src/guard/boundary/index.ts"() {
     "use strict";
     import_node_crypto9 = __toESM(require("node:crypto"));
-    import_node_fs20 = __toESM(require("node:fs"));
-    import_node_path15 = __toESM(require("node:path"));
+    import_node_fs21 = __toESM(require("node:fs"));
+    import_node_path16 = __toESM(require("node:path"));
     init_errors();
     init_jail();
     init_apply();
@@ -10899,8 +10899,8 @@ var init_boundary = __esm({
         this.policy = buildPolicy(setup.workspace, setup.allowPaths);
         this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
         seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
-        this.contentDir = import_node_fs20.default.mkdtempSync(import_node_path15.default.join(import_node_path15.default.dirname(setup.privateDir), "agent-guard-changes-"));
-        import_node_fs20.default.chmodSync(this.contentDir, 448);
+        this.contentDir = import_node_fs21.default.mkdtempSync(import_node_path16.default.join(import_node_path16.default.dirname(setup.privateDir), "agent-guard-changes-"));
+        import_node_fs21.default.chmodSync(this.contentDir, 448);
       }
       setup;
       layout;
@@ -10951,7 +10951,7 @@ var init_boundary = __esm({
         });
         const changes = scan.changes;
         if (scan.gitChanged) {
-          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path15.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
+          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path16.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
           changes.commits.push(...imported.commits);
           changes.refused.push(...imported.refused);
         }
@@ -10963,7 +10963,7 @@ var init_boundary = __esm({
       }
       /** Remove the content files the change set points at (after any grant has used them). */
       release() {
-        import_node_fs20.default.rmSync(this.contentDir, { recursive: true, force: true });
+        import_node_fs21.default.rmSync(this.contentDir, { recursive: true, force: true });
       }
     };
   }
@@ -10972,7 +10972,7 @@ var init_boundary = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs21.default.readFileSync(file, "utf8").trim();
+    return import_node_fs22.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -10988,8 +10988,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs21.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs21.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs22.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs22.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -11026,7 +11026,7 @@ async function doctorReport(env) {
     ok: true,
     detail: setpriv ? `${setpriv}: the agent starts with an empty capability bounding set` : "not found: the agent still gets a new uid, no capabilities and no_new_privs, but keeps a full (unusable) bounding set"
   });
-  const overlay = (read("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().endsWith("overlay")) || import_node_fs21.default.existsSync(`/lib/modules/${import_node_os3.default.release()}/kernel/fs/overlayfs`);
+  const overlay = (read("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().endsWith("overlay")) || import_node_fs22.default.existsSync(`/lib/modules/${import_node_os3.default.release()}/kernel/fs/overlayfs`);
   const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
   checks.push({
     name: "overlay",
@@ -11041,11 +11041,11 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs21.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs22.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const limits = resolveLimits({});
   try {
     const dirs = planCgroups(limits, "agent-guard-<run>", read("/proc/self/mountinfo") ?? "", read("/proc/self/cgroup") ?? "");
-    checks.push({ name: "limits", ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => import_node_path16.default.dirname(d.path)).join(" and ")}` });
+    checks.push({ name: "limits", ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => import_node_path17.default.dirname(d.path)).join(" and ")}` });
   } catch (err) {
     checks.push({ name: "limits", ok: false, detail: err instanceof GuardError ? err.message : String(err) });
   }
@@ -11058,11 +11058,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs21.default.mkdtempSync(import_node_path16.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs22.default.mkdtempSync(import_node_path17.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowPaths: [], allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs21.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs22.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -11079,14 +11079,14 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process4, import_node_fs21, import_node_os3, import_node_path16, import_node_stream, sink;
+var import_node_child_process4, import_node_fs22, import_node_os3, import_node_path17, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
-    import_node_fs21 = __toESM(require("node:fs"));
+    import_node_fs22 = __toESM(require("node:fs"));
     import_node_os3 = __toESM(require("node:os"));
-    import_node_path16 = __toESM(require("node:path"));
+    import_node_path17 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
@@ -11472,7 +11472,7 @@ function createGitHubClient(base, token) {
   const client = base.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
   const basePath = base.pathname.replace(/\/+$/, "");
-  const raw = (method, path26, headers, body, onResponse) => {
+  const raw = (method, path27, headers, body, onResponse) => {
     const req2 = client.request(
       {
         protocol: base.protocol,
@@ -11480,7 +11480,7 @@ function createGitHubClient(base, token) {
         port: base.port || void 0,
         method,
         // GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql.
-        path: path26 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path26,
+        path: path27 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path27,
         agent,
         timeout: TIMEOUT_MS2,
         headers: {
@@ -11501,10 +11501,10 @@ function createGitHubClient(base, token) {
   return {
     base,
     raw,
-    request(method, path26, body, headers = {}) {
+    request(method, path27, body, headers = {}) {
       return new Promise((resolve3, reject) => {
         const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
-        const req2 = raw(method, path26, headers, payload, (res) => {
+        const req2 = raw(method, path27, headers, payload, (res) => {
           const chunks = [];
           res.on("data", (c) => chunks.push(c));
           res.on("error", reject);
@@ -11523,11 +11523,11 @@ function createGitHubClient(base, token) {
     }
   };
 }
-async function expectOk(github, method, path26, body) {
-  const res = await github.request(method, path26, body);
+async function expectOk(github, method, path27, body) {
+  const res = await github.request(method, path27, body);
   if (res.status < 200 || res.status >= 300) {
     const message = res.data?.message;
-    throw new GitHubError(res.status, `${method} ${path26.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
+    throw new GitHubError(res.status, `${method} ${path27.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
   }
   return res;
 }
@@ -11673,7 +11673,7 @@ function onlyKeys(obj3, keys, where) {
   for (const k of Object.keys(obj3)) if (!keys.includes(k)) fail2(where, `unknown key "${k}"`);
 }
 function parseGrantRules(text) {
-  const doc = (0, import_yaml15.parse)(text);
+  const doc = (0, import_yaml16.parse)(text);
   if (!doc || typeof doc !== "object") fail2("top", "not a mapping");
   onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-nested-deny", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
   const routes = Object.entries(doc.routes ?? {}).map(([spec, kind]) => ({
@@ -11727,11 +11727,11 @@ function grantRules() {
   cached5 ??= parseGrantRules(grants_default);
   return cached5;
 }
-var import_yaml15, REQUEST_KINDS, GRANT_KINDS, cached5;
+var import_yaml16, REQUEST_KINDS, GRANT_KINDS, cached5;
 var init_rules = __esm({
   "src/guard/grants/rules.ts"() {
     "use strict";
-    import_yaml15 = __toESM(require_dist());
+    import_yaml16 = __toESM(require_dist());
     init_grants();
     init_errors();
     REQUEST_KINDS = [
@@ -11869,11 +11869,11 @@ function triggeringNumber(number, ctx, needPullRequest) {
   if (number !== ctx.number) refuse(`#${number} is not the triggering ${ctx.isPullRequest ? "pull request" : "issue"} #${ctx.number}`);
   if (needPullRequest && !ctx.isPullRequest) refuse(`#${number} is an issue, not a pull request`);
 }
-function safeRepoPath(path26) {
-  if (typeof path26 !== "string" || !path26 || path26.startsWith("/") || path26.split("/").includes("..") || /[\u0000-\u001f]/.test(path26)) {
+function safeRepoPath(path27) {
+  if (typeof path27 !== "string" || !path27 || path27.startsWith("/") || path27.split("/").includes("..") || /[\u0000-\u001f]/.test(path27)) {
     refuse("an inline comment names no valid repository path");
   }
-  return path26;
+  return path27;
 }
 function take(state, key2, cap, what, n = 1) {
   const used = state.counts.get(key2) ?? 0;
@@ -11997,9 +11997,9 @@ var init_policy2 = __esm({
 });
 
 // src/guard/grants/bridge.ts
-function segmentsOf(path26) {
-  if (!path26.startsWith("/") || path26.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
-  return path26.slice(1).replace(/\/$/, "").split("/").map((raw) => {
+function segmentsOf(path27) {
+  if (!path27.startsWith("/") || path27.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
+  return path27.slice(1).replace(/\/$/, "").split("/").map((raw) => {
     let seg3;
     try {
       seg3 = decodeURIComponent(raw);
@@ -12097,11 +12097,11 @@ function createGitHubBridge(opts) {
   const ctx = policy.context;
   const rules = grantRules();
   let serial = 0;
-  const forward = (req2, res, path26, body, record, done) => {
+  const forward = (req2, res, path27, body, record, done) => {
     const headers = {};
     for (const name of FORWARDED_REQUEST_HEADERS) if (typeof req2.headers[name] === "string") headers[name] = req2.headers[name];
     const upstreamOrigin = github.base.origin + github.base.pathname.replace(/\/+$/, "");
-    const upReq = github.raw(req2.method, path26, headers, body, (upRes) => {
+    const upReq = github.raw(req2.method, path27, headers, body, (upRes) => {
       const out = {};
       for (const [name, value] of Object.entries(upRes.headers)) {
         if (value === void 0 || DROPPED_RESPONSE_HEADERS.has(name)) continue;
@@ -12201,8 +12201,8 @@ function createGitHubBridge(opts) {
           if (!rules.readQuery.includes(name)) throw new BridgeRefusal(403, `query parameter "${name.slice(0, 40)}" is not allowed`);
           kept.append(name, value);
         }
-        const path26 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
-        forward(req2, res, path26, void 0, record, done);
+        const path27 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
+        forward(req2, res, path27, void 0, record, done);
         return;
       }
       throw new BridgeRefusal(403, `${method} ${record.route} is a write no grant allows`);
@@ -12254,8 +12254,8 @@ function sha2562(data) {
 function writeDeferredFile(file, content) {
   const text = JSON.stringify(content, null, 1) + "\n";
   const tmp = `${file}.${import_node_crypto10.default.randomBytes(8).toString("hex")}.tmp`;
-  import_node_fs22.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
-  import_node_fs22.default.renameSync(tmp, file);
+  import_node_fs23.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
+  import_node_fs23.default.renameSync(tmp, file);
   return sha2562(text);
 }
 function tampered(file, why) {
@@ -12264,7 +12264,7 @@ function tampered(file, why) {
 function readDeferredFile(file, expectedSha256) {
   let text;
   try {
-    text = import_node_fs22.default.readFileSync(file, "utf8");
+    text = import_node_fs23.default.readFileSync(file, "utf8");
   } catch (err) {
     throw new GuardError("grants", `cannot read ${file}: ${err.code ?? err.message}`);
   }
@@ -12303,12 +12303,12 @@ function readDeferredFile(file, expectedSha256) {
   }
   return { ...doc, files };
 }
-var import_node_crypto10, import_node_fs22, DEFER_FORMAT, REQUEST_FIELDS;
+var import_node_crypto10, import_node_fs23, DEFER_FORMAT, REQUEST_FIELDS;
 var init_defer = __esm({
   "src/guard/grants/defer.ts"() {
     "use strict";
     import_node_crypto10 = __toESM(require("node:crypto"));
-    import_node_fs22 = __toESM(require("node:fs"));
+    import_node_fs23 = __toESM(require("node:fs"));
     init_errors();
     DEFER_FORMAT = "agent-guard-deferred/1";
     REQUEST_FIELDS = {
@@ -12345,18 +12345,18 @@ function globMatcher2(glob) {
   const re = new RegExp(`^${source}$`);
   return (p) => re.test(p);
 }
-function pathRefusal(path26, grant) {
+function pathRefusal(path27, grant) {
   if (grant.values.length > 0) {
-    return grant.values.some((g) => globMatcher2(g)(path26)) ? void 0 : `${path26} is outside the granted paths (${grant.values.join(", ")})`;
+    return grant.values.some((g) => globMatcher2(g)(path27)) ? void 0 : `${path27} is outside the granted paths (${grant.values.join(", ")})`;
   }
-  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path26));
-  return excluded ? `${path26} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
+  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path27));
+  return excluded ? `${path27} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
 }
 function readChangeSet(changeSet) {
   return changeSet.files.map((f) => {
     if (f.kind === "delete") return { path: f.path, delete: true };
     if (f.kind === "symlink") throw new PullRequestRefused(`${f.path} is a symlink: the pull-request grant carries files and deletions only`);
-    const content = import_node_fs23.default.readFileSync(f.contentFile);
+    const content = import_node_fs24.default.readFileSync(f.contentFile);
     if (import_node_crypto11.default.createHash("sha256").update(content).digest("hex") !== f.sha256) throw new PullRequestRefused(`${f.path} changed after it was checked`);
     return { path: f.path, mode: f.mode, content };
   });
@@ -12402,12 +12402,12 @@ Proposed by an agent run under agent-guard (run ${ctx.runId}).`;
   const pull = (await expectOk(github, "POST", `${repo}/pulls`, { title: text.title, body: text.body, head: branch, base: ctx.baseBranch, draft: text.draft })).data;
   return { number: pull.number, url: pull.html_url, branch };
 }
-var import_node_crypto11, import_node_fs23, PullRequestRefused, seg2;
+var import_node_crypto11, import_node_fs24, PullRequestRefused, seg2;
 var init_pullRequest = __esm({
   "src/guard/grants/pullRequest.ts"() {
     "use strict";
     import_node_crypto11 = __toESM(require("node:crypto"));
-    import_node_fs23 = __toESM(require("node:fs"));
+    import_node_fs24 = __toESM(require("node:fs"));
     init_github();
     init_rules();
     init_text();
@@ -12457,7 +12457,7 @@ var init_session = __esm({
       recorded = [];
       pullRequest;
       /** Variables that point the agent's GitHub tools at the bridge. */
-      static agentEnv(bridgeBase, ctx, shimDir, path26) {
+      static agentEnv(bridgeBase, ctx, shimDir, path27) {
         return {
           GITHUB_API_URL: bridgeBase,
           GITHUB_GRAPHQL_URL: `${bridgeBase}/graphql`,
@@ -12468,7 +12468,7 @@ var init_session = __esm({
           GH_PROMPT_DISABLED: "1",
           GH_NO_UPDATE_NOTIFIER: "1",
           ...ctx.number ? { AGENT_GUARD_ISSUE: String(ctx.number) } : {},
-          PATH: `${shimDir}:${path26}`
+          PATH: `${shimDir}:${path27}`
         };
       }
       auditPullRequest(status, route, refused) {
@@ -12525,10 +12525,10 @@ var init_session = __esm({
 
 // src/guard/grants/agentCommand.ts
 function projectRoot(file, neverVisible) {
-  let dir = import_node_path17.default.dirname(import_node_fs24.default.realpathSync(file));
+  let dir = import_node_path18.default.dirname(import_node_fs25.default.realpathSync(file));
   for (let i = 0; i < 6 && dir !== "/"; i++) {
-    if (import_node_fs24.default.existsSync(import_node_path17.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
-    dir = import_node_path17.default.dirname(dir);
+    if (import_node_fs25.default.existsSync(import_node_path18.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
+    dir = import_node_path18.default.dirname(dir);
   }
   return void 0;
 }
@@ -12536,7 +12536,7 @@ function neverVisibleDirs(env) {
   const out = ["/", "/home", "/root", "/tmp", "/var/tmp", import_node_os4.default.homedir(), env.HOME, env.RUNNER_TEMP].filter((d) => !!d);
   return out.map((d) => {
     try {
-      return import_node_fs24.default.realpathSync(d);
+      return import_node_fs25.default.realpathSync(d);
     } catch {
       return d;
     }
@@ -12569,14 +12569,18 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
     }
     if (Array.isArray(server.args)) {
       for (const arg of server.args) {
-        const root = typeof arg === "string" && import_node_path17.default.isAbsolute(arg) && import_node_fs24.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        const root = typeof arg === "string" && import_node_path18.default.isAbsolute(arg) && import_node_fs25.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
         if (root) out.visible.push(root);
       }
     }
   }
   return JSON.stringify(config);
 }
-function prepareAgentCommand(command2, secrets, bridge, env) {
+function isPointer(value) {
+  return import_node_path18.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs25.default.existsSync(value);
+}
+function prepareAgentCommand(command2, allSecrets, bridge, env) {
+  const secrets = allSecrets.filter((s) => !isPointer(s));
   const out = { command: [], visible: [] };
   for (let i = 0; i < command2.length; i++) {
     let arg = command2[i];
@@ -12589,13 +12593,13 @@ function prepareAgentCommand(command2, secrets, bridge, env) {
   }
   return out;
 }
-var import_node_fs24, import_node_os4, import_node_path17;
+var import_node_fs25, import_node_os4, import_node_path18;
 var init_agentCommand = __esm({
   "src/guard/grants/agentCommand.ts"() {
     "use strict";
-    import_node_fs24 = __toESM(require("node:fs"));
+    import_node_fs25 = __toESM(require("node:fs"));
     import_node_os4 = __toESM(require("node:os"));
-    import_node_path17 = __toESM(require("node:path"));
+    import_node_path18 = __toESM(require("node:path"));
     init_errors();
     init_jail();
     init_session();
@@ -12640,18 +12644,18 @@ function readGrantContext(env, trackingCommentId) {
   const file = env.GITHUB_EVENT_PATH;
   if (file) {
     try {
-      payload = JSON.parse(import_node_fs25.default.readFileSync(file, "utf8"));
+      payload = JSON.parse(import_node_fs26.default.readFileSync(file, "utf8"));
     } catch (err) {
       throw new GuardError("grants", `cannot read the event payload ${file}: ${err.message.split("\n")[0]}`);
     }
   }
   return contextFromPayload(env, payload, trackingCommentId);
 }
-var import_node_fs25, obj2, num, str4, PR_EVENTS;
+var import_node_fs26, obj2, num, str4, PR_EVENTS;
 var init_context = __esm({
   "src/guard/grants/context.ts"() {
     "use strict";
-    import_node_fs25 = __toESM(require("node:fs"));
+    import_node_fs26 = __toESM(require("node:fs"));
     init_errors();
     obj2 = (v) => v && typeof v === "object" && !Array.isArray(v) ? v : void 0;
     num = (v) => Number.isSafeInteger(v) && v > 0 ? v : void 0;
@@ -12663,7 +12667,7 @@ var init_context = __esm({
 // src/guard/grants/ghShim.ts
 function ghShimMain() {
   const http6 = require("node:http");
-  const fs34 = require("node:fs");
+  const fs35 = require("node:fs");
   const childProcess = require("node:child_process");
   const SUPPORTED = "issue comment, issue edit --add-label/--remove-label, issue view, pr comment, pr edit --add-label/--remove-label, pr review, pr create, pr view, pr diff, label list, api, auth status";
   const die = (message, code3 = 1) => {
@@ -12723,10 +12727,10 @@ function ghShimMain() {
     if (!n) die(`"${arg}" is not an issue or pull request number`);
     return { repo: repoOf(p), number: n[1] };
   };
-  const request = (method, path26, body, accept, rawBody) => new Promise((resolve3) => {
+  const request = (method, path27, body, accept, rawBody) => new Promise((resolve3) => {
     const payload = rawBody ?? (body === void 0 ? void 0 : Buffer.from(JSON.stringify(body)));
     const req2 = http6.request(
-      `${base}${path26.startsWith("/") ? "" : "/"}${path26}`,
+      `${base}${path27.startsWith("/") ? "" : "/"}${path27}`,
       {
         method,
         headers: {
@@ -12753,8 +12757,8 @@ function ghShimMain() {
     req2.on("error", (err) => die(`cannot reach the agent-guard bridge: ${err.message}`));
     req2.end(payload);
   });
-  const ok = async (method, path26, body, accept) => {
-    const res = await request(method, path26, body, accept);
+  const ok = async (method, path27, body, accept) => {
+    const res = await request(method, path27, body, accept);
     if (res.status < 200 || res.status >= 300) die(`${res.json?.message ?? `HTTP ${res.status}`} (HTTP ${res.status})`);
     return res;
   };
@@ -12762,7 +12766,7 @@ function ghShimMain() {
     const file = one(p, "--body-file");
     if (file !== void 0) {
       try {
-        return fs34.readFileSync(file === "-" ? 0 : file, "utf8");
+        return fs35.readFileSync(file === "-" ? 0 : file, "utf8");
       } catch (err) {
         return die(`cannot read ${file}: ${err.message}`);
       }
@@ -12772,7 +12776,7 @@ function ghShimMain() {
     return body;
   };
   const jq = (data, expr) => {
-    const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs34.existsSync(f));
+    const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs35.existsSync(f));
     if (!found) die("--jq needs jq installed on the runner");
     const r = childProcess.spawnSync(found, ["-r", expr], { input: JSON.stringify(data), encoding: "utf8" });
     if (r.status !== 0) die(`--jq: ${(r.stderr || "").trim()}`);
@@ -12852,7 +12856,7 @@ function ghShimMain() {
     if (p.flags.has("--edit-last")) {
       let id = "";
       try {
-        id = fs34.readFileSync(stateFile(repo, number), "utf8").trim();
+        id = fs35.readFileSync(stateFile(repo, number), "utf8").trim();
       } catch {
         die("no earlier comment of yours to edit in this run");
       }
@@ -12863,8 +12867,8 @@ function ghShimMain() {
     }
     const res = await ok("POST", `/repos/${repo}/issues/${number}/comments`, { body });
     try {
-      fs34.mkdirSync(stateFile(repo, number).replace(/\/[^/]*$/, ""), { recursive: true });
-      fs34.writeFileSync(stateFile(repo, number), String(res.json?.id ?? ""));
+      fs35.mkdirSync(stateFile(repo, number).replace(/\/[^/]*$/, ""), { recursive: true });
+      fs35.writeFileSync(stateFile(repo, number), String(res.json?.id ?? ""));
     } catch {
     }
     process.stdout.write(`${res.json?.html_url ?? ""}
@@ -12922,7 +12926,7 @@ function ghShimMain() {
     if (v === "false") return false;
     if (v === "null") return null;
     if (/^-?[0-9]+$/.test(v)) return Number(v);
-    if (v.startsWith("@")) return fs34.readFileSync(v.slice(1) === "-" ? 0 : v.slice(1), "utf8");
+    if (v.startsWith("@")) return fs35.readFileSync(v.slice(1) === "-" ? 0 : v.slice(1), "utf8");
     return v;
   };
   const api = async (p) => {
@@ -12944,16 +12948,16 @@ function ghShimMain() {
     const input = one(p, "--input");
     const hasBody = input !== void 0 || Object.keys(fields).length > 0;
     const method = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
-    let path26 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
+    let path27 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
     let body;
-    if (method === "GET" && Object.keys(fields).length) path26 += (path26.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
+    if (method === "GET" && Object.keys(fields).length) path27 += (path27.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
     else if (endpoint === "graphql") {
       const { query, ...variables } = fields;
       body = { query, variables };
     } else if (hasBody) body = fields;
     const accept = p.flags.get("--header")?.find((h) => /^accept:/i.test(h))?.replace(/^accept:\s*/i, "");
-    const rawBody = input !== void 0 ? fs34.readFileSync(input === "-" ? 0 : input) : void 0;
-    const res = await request(method, path26, body, accept, rawBody);
+    const rawBody = input !== void 0 ? fs35.readFileSync(input === "-" ? 0 : input) : void 0;
+    const res = await request(method, path27, body, accept, rawBody);
     if (res.status >= 300) {
       process.stdout.write(res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
 `);
@@ -13033,28 +13037,28 @@ function prepareRunGrants(input) {
       allowLinks: opts.allowLinks ?? false,
       github: createGitHubClient(githubApiBase(env), input.token),
       audit: input.audit,
-      deferFile: opts.deferFile ? import_node_path18.default.resolve(opts.deferFile) : void 0
+      deferFile: opts.deferFile ? import_node_path19.default.resolve(opts.deferFile) : void 0
     },
     GITHUB_BRIDGE_BASE
   );
-  const toolsDir = import_node_path18.default.join(privateDir, "bin");
-  import_node_fs26.default.mkdirSync(toolsDir, { mode: 493 });
-  import_node_fs26.default.writeFileSync(import_node_path18.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
+  const toolsDir = import_node_path19.default.join(privateDir, "bin");
+  import_node_fs27.default.mkdirSync(toolsDir, { mode: 493 });
+  import_node_fs27.default.writeFileSync(import_node_path19.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
   const jailToolsDir = `${input.jailDir}/bin`;
   return {
     session,
-    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path18.default.join(privateDir, "github.sock") },
+    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path19.default.join(privateDir, "github.sock") },
     toolsDir,
     jailToolsDir,
     agentEnv: (pathInside) => GrantSession.agentEnv(GITHUB_BRIDGE_BASE, context, jailToolsDir, pathInside)
   };
 }
-var import_node_fs26, import_node_path18, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
+var import_node_fs27, import_node_path19, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
 var init_runGrants = __esm({
   "src/guard/grants/runGrants.ts"() {
     "use strict";
-    import_node_fs26 = __toESM(require("node:fs"));
-    import_node_path18 = __toESM(require("node:path"));
+    import_node_fs27 = __toESM(require("node:fs"));
+    import_node_path19 = __toESM(require("node:path"));
     init_errors();
     init_context();
     init_ghShim();
@@ -13763,12 +13767,12 @@ function checkTarget(provider, settings, method, target) {
   const q2 = target.indexOf("?");
   const sent = q2 < 0 ? target : target.slice(0, q2);
   const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
-  const path26 = sent.replace(ENCODED_COLON, ":");
-  if (path26.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH2.test(path26)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path26.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal(400, "path traversal");
+  const path27 = sent.replace(ENCODED_COLON, ":");
+  if (path27.includes("%")) throw new Refusal(400, "percent-encoded path");
+  if (!SAFE_PATH2.test(path27)) throw new Refusal(400, "path has characters outside the route alphabet");
+  if (path27.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal(400, "path traversal");
   let params;
-  const route = provider.routes.find((r) => r.method === method && (params = r.match(path26, settings)));
+  const route = provider.routes.find((r) => r.method === method && (params = r.match(path27, settings)));
   if (!route || !params) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -14200,7 +14204,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs27.default.chmodSync(socketPath, 438);
+      import_node_fs28.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -14227,7 +14231,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs27.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs28.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const githubToken = readGithubToken(opts, io.env);
   const secrets = knownSecrets(io.env, [...chosen.flatMap((c) => c.authorizer.secrets), ...githubToken ? [githubToken] : []]);
@@ -14241,7 +14245,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const limits = resolveLimits(opts);
   let cgroups;
   try {
-    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto12.default.randomBytes(6).toString("hex")}`, import_node_fs27.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs27.default.readFileSync("/proc/self/cgroup", "utf8"));
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto12.default.randomBytes(6).toString("hex")}`, import_node_fs28.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs28.default.readFileSync("/proc/self/cgroup", "utf8"));
   } catch (err) {
     audit.close();
     throw err instanceof GuardError ? err : new GuardError("limits", `cannot read this process's cgroups: ${err.message}`);
@@ -14264,7 +14268,7 @@ async function runGuarded(opts, io, hooks = {}) {
         fetchers: builtinCatalogue().fetchers,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path19.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path20.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -14285,7 +14289,7 @@ async function runGuarded(opts, io, hooks = {}) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path19.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path20.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -14302,7 +14306,7 @@ async function runGuarded(opts, io, hooks = {}) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path19.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path20.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -14311,7 +14315,7 @@ async function runGuarded(opts, io, hooks = {}) {
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
     if (opts.workspaceMode === "rw") {
-      const gitDir = import_node_path19.default.join(workspace2.dir, ".git");
+      const gitDir = import_node_path20.default.join(workspace2.dir, ".git");
       boundary = Boundary.prepare({
         privateDir,
         workspace: workspace2.dir,
@@ -14379,13 +14383,13 @@ async function runGuarded(opts, io, hooks = {}) {
 }
 function isRealDir(p) {
   try {
-    return import_node_fs27.default.lstatSync(p).isDirectory();
+    return import_node_fs28.default.lstatSync(p).isDirectory();
   } catch {
     return false;
   }
 }
 function ownerOf(dir) {
-  const st = import_node_fs27.default.statSync(dir);
+  const st = import_node_fs28.default.statSync(dir);
   return { uid: st.uid, gid: st.gid };
 }
 function notFoundHint(jailPath, skipped) {
@@ -14522,9 +14526,9 @@ function writeStepSummary(env, result) {
   try {
     const fd = openGuardFile(file, result.agentWritable, -1, "GITHUB_STEP_SUMMARY");
     try {
-      import_node_fs27.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
+      import_node_fs28.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
     } finally {
-      import_node_fs27.default.closeSync(fd);
+      import_node_fs28.default.closeSync(fd);
     }
   } catch {
   }
@@ -14559,16 +14563,16 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process5, import_node_crypto12, import_node_fs27, import_node_net2, import_node_os5, import_node_path19, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
+var import_node_child_process5, import_node_crypto12, import_node_fs28, import_node_net2, import_node_os5, import_node_path20, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
     import_node_crypto12 = __toESM(require("node:crypto"));
-    import_node_fs27 = __toESM(require("node:fs"));
+    import_node_fs28 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os5 = __toESM(require("node:os"));
-    import_node_path19 = __toESM(require("node:path"));
+    import_node_path20 = __toESM(require("node:path"));
     init_audit();
     init_boundary();
     init_overlay();
@@ -15902,15 +15906,15 @@ var require_dist_node9 = __commonJS({
         octokit.log.debug("request", options);
         const start = Date.now();
         const requestOptions = octokit.request.endpoint.parse(options);
-        const path26 = requestOptions.url.replace(options.baseUrl, "");
+        const path27 = requestOptions.url.replace(options.baseUrl, "");
         return request(options).then((response) => {
           octokit.log.info(
-            `${requestOptions.method} ${path26} - ${response.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path27} - ${response.status} in ${Date.now() - start}ms`
           );
           return response;
         }).catch((error) => {
           octokit.log.info(
-            `${requestOptions.method} ${path26} - ${error.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path27} - ${error.status} in ${Date.now() - start}ms`
           );
           throw error;
         });
@@ -18597,7 +18601,7 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs33 = __toESM(require("node:fs"));
+var import_node_fs34 = __toESM(require("node:fs"));
 init_types();
 
 // src/config.ts
@@ -18615,10 +18619,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path26, text) {
+function makeSourceFile(path27, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path26, text, lineStarts };
+  return { path: path27, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -18787,29 +18791,29 @@ function locateInScalar(file, scalar, valueOffset, length) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path26) {
+function readConfig(path27) {
   let text;
   try {
-    text = import_node_fs.default.readFileSync(path26, "utf8");
+    text = import_node_fs.default.readFileSync(path27, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path26}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path27}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path26, text);
+  return parseConfig(path27, text);
 }
-function parseConfig(path26, text) {
-  const file = makeSourceFile(path26, text);
+function parseConfig(path27, text) {
+  const file = makeSourceFile(path27, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path26}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path27}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
   const fail4 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path26}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path27}:${pos.line}:${pos.column}: ${message}`);
   };
   const map = expectMap(root, "the config", fail4);
   for (const { key: key2, value } of map.pairs) {
@@ -18923,8 +18927,8 @@ function readCommand(node, fail4) {
     instructionFiles: []
   };
 }
-function globMatch(pattern, path26) {
-  const normalized = path26.replace(/\\/g, "/");
+function globMatch(pattern, path27) {
+  const normalized = path27.replace(/\\/g, "/");
   const re = new RegExp(
     "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
   );
@@ -18932,8 +18936,8 @@ function globMatch(pattern, path26) {
 }
 
 // src/action/lint.ts
-var import_node_fs7 = __toESM(require("node:fs"));
-var import_node_path4 = __toESM(require("node:path"));
+var import_node_fs8 = __toESM(require("node:fs"));
+var import_node_path5 = __toESM(require("node:path"));
 
 // src/baseline.ts
 var import_node_crypto = require("node:crypto");
@@ -19376,8 +19380,8 @@ function baselineNote(file, outcome) {
 init_types();
 
 // src/lint.ts
-var import_node_fs4 = __toESM(require("node:fs"));
-var import_node_path3 = __toESM(require("node:path"));
+var import_node_fs5 = __toESM(require("node:fs"));
+var import_node_path4 = __toESM(require("node:path"));
 
 // src/workflow/model.ts
 function buildWorkflow(file, root) {
@@ -20154,7 +20158,7 @@ function findTemplates(s) {
 function indexSegment(index2) {
   return index2.kind === "literal" && typeof index2.value === "string" ? index2.value.toLowerCase() : "*";
 }
-function chainRoot(e, segments, indexes2) {
+function chainRoot(e, segments, indexes3) {
   let n = e;
   for (; ; ) {
     switch (n.kind) {
@@ -20168,7 +20172,7 @@ function chainRoot(e, segments, indexes2) {
         break;
       case "index":
         segments.push(indexSegment(n.index));
-        if (indexes2 && n.index.kind !== "literal") indexes2.push(n.index);
+        if (indexes3 && n.index.kind !== "literal") indexes3.push(n.index);
         n = n.object;
         break;
       default:
@@ -20177,9 +20181,9 @@ function chainRoot(e, segments, indexes2) {
   }
 }
 function joinPath(root, segments) {
-  let path26 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path26 += "." + segments[k];
-  return path26;
+  let path27 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path27 += "." + segments[k];
+  return path27;
 }
 function accessPath(e) {
   const segments = [];
@@ -20201,9 +20205,9 @@ function references(e) {
       case "star":
       case "index": {
         const segments = [];
-        const indexes2 = [];
-        const root = chainRoot(node, segments, indexes2);
-        for (const ix of indexes2) {
+        const indexes3 = [];
+        const root = chainRoot(node, segments, indexes3);
+        for (const ix of indexes3) {
           nodes.push(ix);
           fns.push(functions);
         }
@@ -20405,6 +20409,7 @@ actions:
         grants: { network: false }
     # execution_file is the path of the full transcript; structured_output is model JSON (--json-schema).
     outputs: [execution_file, structured_output]
+    envInputs: [claude_env]   # v0
     # show_full_output logs every message and tool result (auto-on with ACTIONS_STEP_DEBUG);
     # display_report writes Claude's output to the step summary.
     leakInputs: [show_full_output, display_report]
@@ -20522,6 +20527,8 @@ actions:
         grants: { shell: none }
     outputs: [execution_file, structured_output]
     leakInputs: [show_full_output]
+    # \`claude_env\` is \`NAME: value\` lines put into Claude's environment (the /dedupe template's GH_TOKEN).
+    envInputs: [claude_env]
     confidence: V
     notes: >-
       Repository .claude/settings.json, .mcp.json and CLAUDE.md are honoured and never restored from a
@@ -20885,6 +20892,21 @@ actions:
     gate: { kind: none }
     readsThread: always
     defaults: { shell: none, network: false, writesFiles: false }
+    # pr_agent/servers/github_action_runner.py hands the body of every created or edited comment to
+    # PRAgent.handle_request with no author check; pr_agent/agent/pr_agent.py maps the first word to a
+    # tool and reads \`--section.key=value\` options after it (pr_agent/algo/cli_args.py refuses only keys,
+    # URLs, approval switches and output paths). The tools write with the job's GITHUB_TOKEN.
+    commandSurface:
+      events: [issue_comment, pull_request_review_comment]
+      commands:
+        - { name: /describe, writes: [pull-requests], what: 'rewrites the pull request title, description and labels' }
+        - { name: /review, writes: [pull-requests, issues], what: 'posts a review comment and labels' }
+        - { name: /improve, writes: [pull-requests], what: 'posts code suggestions on the pull request' }
+        - { name: /update_changelog, writes: [contents], what: 'commits CHANGELOG.md to the pull request branch (\`--pr_update_changelog.push_changelog_changes=true\`)' }
+        - { name: /add_docs, writes: [pull-requests], what: 'posts documentation suggestions' }
+        - { name: /generate_labels, writes: [pull-requests], what: 'adds labels to the pull request' }
+        - { name: /ask, writes: [issues, pull-requests], what: 'answers the commenter in a comment' }
+      options: 'any \`--section.key=value\` option after the command (extra_instructions, push_changelog_changes, model) except keys, URLs and approval switches'
     confidence: V
     notes: >-
       No inputs: keys arrive as env (OPENAI_KEY / OPENAI.KEY, ANTHROPIC.KEY, GOOGLE_AI_STUDIO.GEMINI_API_KEY)
@@ -21224,6 +21246,18 @@ clis:
     # .husky/ holds git hooks that run when the agent commits; claude-code-action restores it from base.
     instructionFiles: [CLAUDE.md, CLAUDE.local.md, .claude/, .mcp.json, .claude.json, .husky/]
     provider: anthropic
+    # Project settings load in -p runs and in both Actions (setting sources include \`project\`); the
+    # permission lists read like the flags. Subagents in .claude/agents/ are not listed: their \`tools\`
+    # only restrict, and their permissionMode cannot exceed the parent's.
+    projectFiles:
+      - { path: .claude/settings.json, field: permissions.allow, as: --allowedTools }
+      - { path: .claude/settings.json, field: permissions.deny, as: --disallowedTools }
+      - { path: .claude/settings.json, field: permissions.defaultMode, as: --permission-mode }
+    # A prompt that starts with \`/name\` runs the command file as the prompt; its front-matter
+    # \`allowed-tools\` pre-approves those tools while it runs (skills are invoked the same way).
+    commandDirs:
+      - { dir: .claude/commands, ext: .md, toolsField: allowed-tools, toolsAs: --allowedTools }
+      - { dir: .claude/skills, ext: /SKILL.md, toolsField: allowed-tools, toolsAs: --allowedTools }
     confidence: V
     notes: >-
       Nested CLAUDE.md files in subdirectories are also read when Claude works there. Repository
@@ -21272,6 +21306,9 @@ clis:
     baseUrlEnv: [OPENAI_BASE_URL, CODEX_OSS_BASE_URL]
     instructionFiles: [AGENTS.md, AGENTS.override.md, .codex/]
     provider: openai
+    # Project config (read for trusted projects [U]): sandbox_mode and network_access read like \`-c\`.
+    projectFiles:
+      - { path: .codex/config.toml, as: -c }
     confidence: V
     notes: >-
       --full-auto is reported deprecated in recent builds [3P]. The sandboxed shell can still read the
@@ -21311,6 +21348,12 @@ clis:
     # Workspace settings and project .env load only in a trusted folder (GEMINI_CLI_TRUST_WORKSPACE=true or --skip-trust).
     instructionFiles: [GEMINI.md, .gemini/, .env]
     provider: gemini
+    # run-gemini-cli writes its \`settings\` input over .gemini/settings.json; without it the repository's
+    # file applies (its core-tool narrowers are the action's). Custom commands are TOML with a \`prompt\`.
+    projectFiles:
+      - { path: .gemini/settings.json, as: settings, replacedByInput: settings }
+    commandDirs:
+      - { dir: .gemini/commands, ext: .toml }
     confidence: V
 
   # B4. Qwen Code (gemini-cli fork)
@@ -21341,6 +21384,10 @@ clis:
     baseUrlEnv: [OPENAI_BASE_URL]
     instructionFiles: [QWEN.md, .qwen/, .env]
     provider: openai
+    projectFiles:
+      - { path: .qwen/settings.json, as: settings, replacedByInput: settings }
+    commandDirs:
+      - { dir: .qwen/commands, ext: .toml }
     confidence: D
 
   # B5. aider
@@ -21440,6 +21487,13 @@ clis:
     # OPENCODE_CONFIG_CONTENT can set provider.<id>.options.baseURL.
     baseUrlEnv: [OPENCODE_CONFIG_CONTENT]
     instructionFiles: [opencode.json, opencode.jsonc, .opencode/, AGENTS.md, CLAUDE.md]
+    # The project config's \`permission\` block reads like OPENCODE_CONFIG_CONTENT's.
+    projectFiles:
+      - { path: opencode.json, as: OPENCODE_CONFIG_CONTENT }
+      - { path: opencode.jsonc, as: OPENCODE_CONFIG_CONTENT }
+    commandDirs:
+      - { dir: .opencode/command, ext: .md }
+      - { dir: .opencode/commands, ext: .md }
     confidence: D
     notes: npm package name opencode-ai is [U]; the documented install is \`curl -fsSL https://opencode.ai/install | bash\`.
 
@@ -21694,10 +21748,86 @@ clis:
     keyEnv: [WARP_API_KEY]
     instructionFiles: [WARP.md, AGENTS.md, .warp/]
     confidence: U
+
+# =====================================================================================================
+# Models and agents called over HTTP from a script (\`curl\`, github-script \`fetch\`, Python \`requests\`):
+# the request body is the prompt. \`model\`: a text-only call, so the model holds nothing (the script
+# holds the key; what it does with the answer is ai-output-unsafe's business). \`agent\`: a hosted agent
+# that works on the repository itself through its vendor's GitHub App, so it acts whatever the job holds.
+apis:
+  - id: anthropic-api
+    name: Anthropic Messages API
+    hosts: [api.anthropic.com]
+    kind: model
+    confidence: V
+  - id: openai-api
+    name: OpenAI API
+    hosts: [api.openai.com]
+    kind: model
+    confidence: V
+  - id: gemini-api
+    name: Gemini API
+    hosts: [generativelanguage.googleapis.com]
+    kind: model
+    confidence: V
+  - id: openrouter-api
+    name: OpenRouter API
+    hosts: [openrouter.ai]
+    paths: [/api/]
+    kind: model
+    confidence: D
+  - id: github-models-api
+    name: GitHub Models API
+    hosts: [models.github.ai, models.inference.ai.azure.com]
+    kind: model
+    confidence: D
+  - id: opencode-zen-api
+    name: OpenCode Zen API
+    hosts: [opencode.ai]
+    paths: [/zen/]
+    kind: model
+    confidence: D
+  - id: other-model-apis
+    name: a model API
+    hosts: [api.deepseek.com, api.mistral.ai, api.groq.com, api.x.ai, api.together.xyz, api.fireworks.ai, api.perplexity.ai, api.cohere.com, api.cohere.ai, api.moonshot.ai, dashscope.aliyuncs.com, dashscope-intl.aliyuncs.com]
+    kind: model
+    confidence: D
+  - id: cursor-cloud-agents
+    name: Cursor Cloud Agents API
+    hosts: [api.cursor.com]
+    paths: [/v0/agents, /v1/agents]
+    kind: agent
+    acts: "runs in Cursor's cloud on the repository through Cursor's GitHub App: a shell, pushes a branch, opens a pull request"
+    confidence: 3P
+  - id: jules-api
+    name: Jules API
+    hosts: [jules.googleapis.com]
+    kind: agent
+    acts: "runs in Google's cloud on the repository through the Jules GitHub App: a shell, pushes a branch, opens a pull request"
+    confidence: 3P
+  - id: devin-api
+    name: Devin API
+    hosts: [api.devin.ai]
+    paths: [/v1/sessions]
+    kind: agent
+    acts: "runs in Devin's cloud with the repository access the organisation gave Devin: a shell, pushes branches, opens pull requests"
+    confidence: 3P
+  - id: copilot-coding-agent
+    name: Copilot coding agent
+    # Assigning an issue to Copilot starts the coding agent on it (REST assignee \`copilot-swe-agent\`,
+    # \`gh issue edit --add-assignee @copilot\`, or \`gh agent-task create\`).
+    markers:
+      - '--add-assignee[=\\s]+["'']?@?copilot\\b'
+      - '["'']copilot-swe-agent(?:\\[bot\\])?["'']'
+      - '\\bgh\\s+agent-task\\s+create\\b'
+    readsThread: true
+    kind: agent
+    acts: "works in GitHub's cloud on the issue it is assigned: pushes a copilot/* branch and opens a pull request"
+    confidence: D
 `;
 
 // rules/sources.yml
-var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n";
+var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n\n# Sentences in an agent's prompt that send it to read issues, pull requests or discussions anyone can\n# write, without naming a command (\"List open issues \u2014 label unlabeled ones\"). They count only for an\n# agent whose tools can fetch (a shell, the network, a token its tools use). A sentence that filters\n# by a label reads what a maintainer labelled.\npromptReads:\n  - pattern: '\\b(?:list|read|review|triage|check|scan|fetch|go through|look (?:at|through)|label|process|summari[sz]e|categori[sz]e|prioriti[sz]e|respond to|reply to|answer|handle)\\s+(?:all\\s+|the\\s+|any\\s+|every\\s+|each\\s+)?(?:open|new|recent|incoming|unlabell?ed|untriaged|unassigned|stale|unanswered|pending|newly opened|recently opened)\\s+(?:github\\s+)?(?:issues|pull requests|prs|discussions|comments)\\b'\n    what: the open issues or pull requests its prompt points it at\n  - pattern: '\\b(?:issues|pull requests|prs|discussions|comments)\\s+(?:opened|created|filed|posted|updated)\\s+(?:in|during|since|over|within)\\s+the\\s+(?:last|past|previous)\\b'\n    what: the recent issues or pull requests its prompt points it at\n";
 
 // rules/triggers.yml
 var triggers_default = "# Who can fire each workflow event (\"Events that trigger workflows\", docs.github.com), and which\n# activity types only people with triage/write access can cause.\n# Shape: TriggersFile in src/analysis/ruleTypes.ts.\n#   anyone               any GitHub user; the run can hold secrets and a write token\n#   anyone-unprivileged  any user, but runs from forks get no secrets and a read-only token\n#   maintainers          needs write (or triage/admin) access, or a token that has it\n#   callers              whoever calls the reusable workflow\n#   upstream             whoever could cause the upstream event (another workflow, an app's check)\n# `maintainerOnlyTypes`: when a workflow's `types:` lists only these, the trigger is maintainer-only.\n# Types an outsider can cause on their own issue/PR/discussion/comment are deliberately absent: authors\n# can open, edit, close and reopen what they wrote, and delete their own comments.\n\ntriggers:\n  - event: branch_protection_rule\n    who: maintainers   # repository admin\n\n  # Created by apps (and GitHub Actions) for commits, including commits of fork pull requests; an\n  # outsider who opens a PR can make a third-party CI app create or complete check runs/suites.\n  - event: check_run\n    who: upstream\n    note: Check runs are created by apps for PR head commits, including fork PRs.\n  - event: check_suite\n    who: upstream\n    note: GitHub does not fire check_suite for suites created by GitHub Actions; other apps' suites can come from fork PRs.\n\n  - event: commit_comment\n    who: anyone        # anyone can comment on a commit in a public repository\n\n  - event: create\n    who: maintainers   # branch or tag creation needs write access\n  - event: delete\n    who: maintainers\n  - event: deployment\n    who: maintainers\n  - event: deployment_status\n    who: maintainers\n\n  - event: discussion\n    who: anyone\n    # Authors can create, edit, close, reopen, delete and mark an answer in their own Q&A discussion.\n    maintainerOnlyTypes: [transferred, pinned, unpinned, labeled, unlabeled, locked, unlocked, category_changed]\n  - event: discussion_comment\n    who: anyone        # created, edited, deleted: all by the comment's author\n\n  - event: fork\n    who: anyone\n  - event: gollum\n    who: anyone\n    note: Only when the wiki lets any GitHub user edit (\"Restrict editing to collaborators only\" unchecked).\n\n  - event: issue_comment\n    who: anyone        # created, edited, deleted: the commenter. Also fires for comments on pull requests.\n  - event: issues\n    who: anyone\n    # Non-collaborators cannot label, assign, milestone, pin, transfer, lock, delete or set issue types.\n    # `closed` and `reopened` stay outsider-reachable: authors close and reopen their own issues.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, milestoned, demilestoned, pinned, unpinned, transferred, locked, unlocked, deleted, typed, untyped]\n\n  - event: label\n    who: maintainers   # repository labels\n  # Adding a PR to a merge queue needs write access; the merge-group commit message quotes the PR title.\n  - event: merge_group\n    who: maintainers\n    note: The head commit message carries the queued PR's title (outsider text).\n  - event: milestone\n    who: maintainers\n  - event: page_build\n    who: maintainers\n  # Classic Projects (sunset); editing a project needs write access.\n  - event: project\n    who: maintainers\n  - event: project_card\n    who: maintainers\n  - event: project_column\n    who: maintainers\n  - event: public\n    who: maintainers   # admin makes the repository public\n\n  # Fork PRs run with a read-only token and no secrets (unless the repository opts in to sending them).\n  - event: pull_request\n    who: anyone-unprivileged\n    # Labels, assignees, reviewers, milestones, locks, auto-merge and the merge queue need triage/write;\n    # opened, edited, synchronize, reopened, closed, ready_for_review, converted_to_draft are the author's.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n  # Anyone can review a PR in a public repository. Runs from fork PRs are unprivileged, but an outsider's\n  # review of a PR whose head is in the base repository runs privileged, so: anyone.\n  - event: pull_request_review\n    who: anyone\n    maintainerOnlyTypes: [dismissed]\n  - event: pull_request_review_comment\n    who: anyone        # created, edited, deleted: the commenter (same fork caveat as pull_request_review)\n  # Runs in the base repository's context with secrets and a write token, for fork PRs too.\n  - event: pull_request_target\n    who: anyone\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n\n  # Only writers push, but merged PRs bring outsiders' commit messages, author names and file paths.\n  - event: push\n    who: maintainers\n    note: Commit messages, author names/emails and file paths in the payload can be outsiders' (merged PRs).\n  - event: registry_package\n    who: maintainers\n  - event: release\n    who: maintainers\n    note: Generated release notes quote outsiders' PR titles.\n  # Needs a token with write access, but client_payload usually forwards someone else's text.\n  - event: repository_dispatch\n    who: maintainers\n    note: client_payload is treated as outsider-controlled.\n  # The schedule is the maintainers'; what the job reads (open issues, PR bodies) may not be.\n  - event: schedule\n    who: maintainers\n  # Commit statuses come from apps and CI services, including for fork PR commits.\n  - event: status\n    who: upstream\n  - event: watch\n    who: anyone        # starring\n  - event: workflow_call\n    who: callers\n  - event: workflow_dispatch\n    who: maintainers   # needs write access; inputs are the dispatcher's own text\n  - event: workflow_run\n    who: upstream\n    note: Privileged even when the upstream run came from a fork PR (head_branch, display_title are the PR author's).\n  - event: image_version\n    who: maintainers   # custom runner images\n";
@@ -21802,10 +21932,31 @@ var actionSpec = {
     outputs: opt(strList()),
     leakInputs: opt(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
+    envInputs: opt(strList({}, true)),
+    commandSurface: opt({
+      t: "object",
+      fields: {
+        events: req(strList({ format: EVENT, formatHint: "an event name" }, true)),
+        commands: req({
+          t: "array",
+          nonEmpty: true,
+          of: {
+            t: "object",
+            fields: {
+              name: req(str({ format: /^\/[a-z0-9_-]+$/, formatHint: "a slash command, e.g. `/describe`" })),
+              writes: req(strList({ format: /^[a-z-]+$/, formatHint: "a token permission scope" })),
+              what: req(str())
+            }
+          }
+        }),
+        options: opt(str())
+      }
+    }),
     confidence: opt(str({ enum: CONFIDENCE })),
     notes: opt(str())
   }
 };
+var REPO_PATH = /^\.?[A-Za-z0-9_-][A-Za-z0-9_.\/-]*$/;
 var cliSpec = {
   t: "object",
   fields: {
@@ -21832,6 +21983,45 @@ var cliSpec = {
     baseUrlEnv: opt(strList({ format: ENV_NAME, formatHint: "an environment variable name" })),
     instructionFiles: req(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
+    projectFiles: opt({
+      t: "array",
+      of: {
+        t: "object",
+        fields: {
+          path: req(str({ format: REPO_PATH, formatHint: "a path from the repository root" })),
+          field: opt(str({ format: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, formatHint: "a dotted key" })),
+          as: req(str()),
+          replacedByInput: opt(str())
+        }
+      }
+    }),
+    commandDirs: opt({
+      t: "array",
+      of: {
+        t: "object",
+        fields: {
+          dir: req(str({ format: REPO_PATH, formatHint: "a folder from the repository root" })),
+          ext: req(str({ format: /^(\.[a-z]+|\/[A-Za-z_.-]+)$/, formatHint: "`.md`, `.toml` or `/SKILL.md`" })),
+          toolsField: opt(str()),
+          toolsAs: opt(str({ format: FLAG, formatHint: "a flag starting with `-`" }))
+        }
+      }
+    }),
+    confidence: opt(str({ enum: CONFIDENCE })),
+    notes: opt(str())
+  }
+};
+var apiSpec = {
+  t: "object",
+  fields: {
+    id: req(str({ format: ID, formatHint: "lowercase letters, digits and dashes" })),
+    name: req(str()),
+    hosts: opt(strList({ format: /^[a-z0-9.-]+\.[a-z]+$/, formatHint: "a lowercase host name" }, true)),
+    paths: opt(strList({ format: /^\/[A-Za-z0-9_.\/-]*$/, formatHint: "a path prefix starting with `/`" }, true)),
+    markers: opt(strList({ regex: true }, true)),
+    readsThread: opt({ t: "boolean" }),
+    kind: req(str({ enum: ["model", "agent"] })),
+    acts: opt(str()),
     confidence: opt(str({ enum: CONFIDENCE })),
     notes: opt(str())
   }
@@ -21840,7 +22030,8 @@ var agentsSpec = {
   t: "object",
   fields: {
     actions: req({ t: "array", of: actionSpec, nonEmpty: true }),
-    clis: req({ t: "array", of: cliSpec, nonEmpty: true })
+    clis: req({ t: "array", of: cliSpec, nonEmpty: true }),
+    apis: opt({ t: "array", of: apiSpec })
   }
 };
 var eventsField = opt(strList({ format: EVENT, formatHint: "an event name" }, true));
@@ -21884,6 +22075,10 @@ var sourcesSpec = {
           what: req(str())
         }
       }
+    }),
+    promptReads: opt({
+      t: "array",
+      of: { t: "object", fields: { pattern: req(str({ regex: true })), what: req(str()) } }
     })
   }
 };
@@ -22109,6 +22304,21 @@ function parseAgentsFile(text, fileName = "rules/agents.yml") {
   for (const action of file.actions) {
     if (action.cli && !cliIds.has(action.cli)) failAt(action, "cli", `unknown cli "${action.cli}" (not an id under clis)`);
   }
+  const hosts = /* @__PURE__ */ new Map();
+  for (const api of file.apis ?? []) {
+    if (ids.has(api.id) || cliIds.has(api.id) || hosts.has(`id:${api.id}`)) failAt(api, "id", `duplicate id "${api.id}"`);
+    hosts.set(`id:${api.id}`, api.id);
+    if (api.kind === "agent" && !api.acts) failAt(api, "acts", "an agent API must say what it does to the repository");
+    if (!api.hosts?.length && !api.markers?.length) failAt(api, "hosts", "needs `hosts` or `markers`");
+    if (api.paths && !api.hosts) failAt(api, "paths", "only meaningful with `hosts`");
+    for (const h of api.hosts ?? []) {
+      for (const p of api.paths ?? ["/"]) {
+        const other = hosts.get(h + p);
+        if (other) failAt(api, "hosts", `"${h}${p}" is already listed by "${other}"`);
+        hosts.set(h + p, api.id);
+      }
+    }
+  }
   return file;
 }
 function parseSourcesFile(text, fileName = "rules/sources.yml") {
@@ -22142,7 +22352,10 @@ function checkRuleSet(rules) {
   const checkEvents = (obj3, field, list) => {
     for (const e of list ?? []) if (!events.has(e)) failAt(obj3, field, `unknown event "${e}" (not in triggers.yml)`);
   };
-  for (const action of rules.agents.actions) checkEvents(action.gate, "skippedOn", action.gate.skippedOn);
+  for (const action of rules.agents.actions) {
+    checkEvents(action.gate, "skippedOn", action.gate.skippedOn);
+    if (action.commandSurface) checkEvents(action.commandSurface, "events", action.commandSurface.events);
+  }
   for (const c of rules.sources.contexts) checkEvents(c, "events", c.events);
   for (const w of rules.sources.wholeObjects) checkEvents(w, "events", w.events);
 }
@@ -22198,6 +22411,9 @@ function agentIndex() {
   index = { actionsByRepo, byCommand, byPackage, modules, clis };
   return index;
 }
+function cliById(id) {
+  return agentIndex().clis.get(id);
+}
 var matchCache = /* @__PURE__ */ new Map();
 function matchAgentAction(uses) {
   const known = matchCache.get(uses);
@@ -22211,13 +22427,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path26 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path26.split("/");
+  const path27 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path27.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path26 === prefix || path26.startsWith(`${prefix}/`)) return action;
+    if (path27 === prefix || path27.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -22247,17 +22463,40 @@ function inputValue(inputs, name) {
   for (const [k, v] of Object.entries(inputs)) if (k.toLowerCase() === lower) return v;
   return void 0;
 }
-function actionToolReach(action, inputs) {
+function actionToolReach(action, inputs, extras) {
   const reach = { ...action.defaults };
+  const values = extras?.values ?? [];
   const apply = (list, fn) => {
     for (const w of list ?? []) {
       const value = inputValue(inputs, w.input);
-      if (value !== void 0 && regexFor(w.pattern).test(value)) fn(reach, w.grants);
+      const re = regexFor(w.pattern);
+      if (value !== void 0 && re.test(value) || values.some((v) => v.as === w.input && re.test(v.value))) fn(reach, w.grants);
     }
   };
   apply(action.toolWideners, widen);
+  if (extras) widenByValues(reach, extras.cli, values);
   apply(action.toolNarrowers, narrow);
+  if (extras) applyValues(reach, extras.cli.toolNarrowers, values, narrow);
   return reach;
+}
+function widenByValues(reach, cli, values) {
+  if (valueBypasses(cli, values)) widen(reach, { shell: "full", network: true, writesFiles: true });
+  applyValues(reach, cli.toolWideners, values, widen);
+}
+function applyValues(reach, list, values, fn) {
+  for (const w of list ?? []) {
+    const re = regexFor(w.pattern);
+    if (values.some((v) => v.as === w.input && re.test(v.value))) fn(reach, w.grants);
+  }
+}
+function valueBypasses(cli, values) {
+  return cli.bypassFlags.some((b) => {
+    const eq = b.indexOf("=");
+    if (eq < 0) return false;
+    const name = b.slice(0, eq);
+    const want = b.slice(eq + 1).toLowerCase();
+    return values.some((v) => v.as === name && v.value.trim().toLowerCase() === want);
+  });
 }
 function actionKeyInProcess(action, inputs) {
   if (action.keyHandling === "process") return true;
@@ -22272,11 +22511,11 @@ function actionReadsThread(action, inputs) {
   const modeInputs = action.agentModeInputs ?? action.promptInputs;
   return !modeInputs.some((n) => (inputValue(inputs, n) ?? "").trim() !== "");
 }
-function cliToolReach(inv, env = {}) {
+function cliToolReach(inv, env = {}, values = []) {
   const cli = inv.cli;
   const reach = { ...cli.defaults };
   const allEnv = { ...env, ...inv.exportedEnv, ...inv.envAssignments };
-  const bypass = inv.bypass.length > 0 || bypassFromEnv(cli, allEnv).length > 0;
+  const bypass = inv.bypass.length > 0 || bypassFromEnv(cli, allEnv).length > 0 || valueBypasses(cli, values);
   if (bypass) widen(reach, { shell: "full", network: true, writesFiles: true });
   const flags = parseArgs(cli, inv.args).flags;
   const apply = (list, fn) => {
@@ -22291,7 +22530,11 @@ function cliToolReach(inv, env = {}) {
     }
   };
   apply(cli.toolWideners, widen);
-  if (!bypass) apply(cli.toolNarrowers, narrow);
+  applyValues(reach, cli.toolWideners, values, widen);
+  if (!bypass) {
+    apply(cli.toolNarrowers, narrow);
+    applyValues(reach, cli.toolNarrowers, values, narrow);
+  }
   return reach;
 }
 function bypassFromEnv(cli, env) {
@@ -22356,13 +22599,454 @@ function classifyInvocation(cli, args, env, exported) {
   return { bypass, tools, subcommand, subWords: subcommand ? subcommand.split(" ").length : 0 };
 }
 
+// src/analysis/shell.ts
+var cache = /* @__PURE__ */ new WeakMap();
+function scriptFacts(key2, script) {
+  const known = cache.get(key2);
+  if (known) return known;
+  const facts = readScript(script);
+  cache.set(key2, facts);
+  return facts;
+}
+var SPECIAL_FILE = /(?:>>?|tee\s+(?:-a\s+)?)\s*"?\$\{?(GITHUB_OUTPUT|GITHUB_ENV|GITHUB_PATH|GITHUB_STEP_SUMMARY)\}?"?/;
+var NAME_IN_WRITE = /(?:^|[\s"'({;])([A-Za-z_][A-Za-z0-9_-]*)(=|<<)/g;
+var FILE_REDIRECT = /(?:>>?|\btee\s+(?:-a\s+)?)\s*("[^"]+"|'[^']+'|[^\s;|&)]+)/g;
+var ASSIGNMENT = /^\s*(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+var COPY = /(?:^|[;&|(]\s*|\s)(?:cp|mv)\s+(?:-[A-Za-z-]+\s+)*("[^"]+"|'[^']+'|[^\s;|&)]+)\s+("[^"]+"|'[^']+'|[^\s;|&)]+)\s*(?:$|[;&|)])/g;
+function readScript(script) {
+  const facts = { outputs: [], env: [], paths: [], files: [], assignments: [] };
+  const lines = logicalLines(script);
+  for (let i = 0; i < lines.length; i++) {
+    const { text, offset } = lines[i];
+    const special = SPECIAL_FILE.exec(text);
+    if (special) {
+      const target = special[1];
+      const block = /^\s*(\}|done|\)|fi)(?=\s|$|>|;|\|)/.test(text) ? blockStart(lines, i) : i;
+      const blockText = lines.slice(block, i + 1).map((l) => l.text).join("\n");
+      const blockOffset = lines[block].offset;
+      const bucket = target === "GITHUB_OUTPUT" ? facts.outputs : target === "GITHUB_ENV" ? facts.env : target === "GITHUB_PATH" ? facts.paths : null;
+      if (bucket) {
+        const names = /* @__PURE__ */ new Set();
+        for (const m of blockText.matchAll(NAME_IN_WRITE)) names.add(m[1]);
+        if (target === "GITHUB_PATH") names.add("PATH");
+        for (const name of names) bucket.push({ name, text: blockText, offset: blockOffset });
+      }
+      continue;
+    }
+    const heredoc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(text);
+    let written = text;
+    if (heredoc) {
+      let end = i + 1;
+      while (end < lines.length && lines[end].text.trim() !== heredoc[2]) end++;
+      written = lines.slice(i, end).map((l) => l.text).join("\n");
+    }
+    for (const m of text.matchAll(FILE_REDIRECT)) {
+      const target = m[1].replace(/^["']|["']$/g, "");
+      if (target.startsWith("&") || target.startsWith("<") || target === "/dev/null" || /^\d$/.test(target)) continue;
+      facts.files.push({ path: target, text: written, offset });
+    }
+    for (const m of text.matchAll(COPY)) {
+      const target = m[2].replace(/^["']|["']$/g, "");
+      if (!target.startsWith("-")) facts.files.push({ path: target, text, offset });
+    }
+    const assignment = ASSIGNMENT.exec(text);
+    if (assignment) facts.assignments.push({ name: assignment[1], text: assignment[2], offset: offset + text.indexOf(assignment[2]) });
+  }
+  return facts;
+}
+function logicalLines(script) {
+  const out = [];
+  let start = 0;
+  let buffer = "";
+  let bufferOffset = 0;
+  while (start <= script.length) {
+    let end = script.indexOf("\n", start);
+    if (end === -1) end = script.length;
+    const raw = script.slice(start, end);
+    if (!buffer) bufferOffset = start;
+    if (raw.endsWith("\\")) buffer += raw.slice(0, -1) + " ";
+    else {
+      out.push({ text: buffer + raw, offset: bufferOffset });
+      buffer = "";
+    }
+    start = end + 1;
+  }
+  if (buffer) out.push({ text: buffer, offset: bufferOffset });
+  return out;
+}
+function blockStart(lines, end) {
+  let depth = 0;
+  for (let i = end; i >= 0; i--) {
+    const t = lines[i].text;
+    depth += (t.match(/(^|\s|;)(\}|\)|done|fi)(?=\s|;|$|>)/g) ?? []).length;
+    depth -= (t.match(/(^|\s)(\{|\(|do|then)(?=\s|$)/g) ?? []).length;
+    if (depth <= 0 && i < end) return i;
+  }
+  return Math.max(0, end - 20);
+}
+function shellVariables(text) {
+  const out = [];
+  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))|\bprintenv\s+([A-Za-z_][A-Za-z0-9_]*)/g;
+  for (const m of text.matchAll(re)) out.push({ name: m[1] ?? m[2] ?? m[3], index: m.index ?? 0 });
+  return out;
+}
+var RUNTIME_FETCH = [
+  { pattern: /\bgh\s+(issue|pr)\s+(view|diff|status)\b/, what: "issue or pull-request text fetched with the gh CLI" },
+  { pattern: /\bgh\s+(issue|pr)\s+list\b/, what: "issue or pull-request titles listed with the gh CLI" },
+  { pattern: /\bgh\s+search\s+(issues|prs)\b/, what: "issues found with gh search" },
+  { pattern: /\bgh\s+api\b[^\n]*\b(issues|pulls|comments|discussions|reviews)\b/, what: "issue, pull-request or comment text fetched through the GitHub API" },
+  { pattern: /\bGITHUB_EVENT_PATH\b/, what: "the event payload ($GITHUB_EVENT_PATH)" },
+  { pattern: /\bmcp__github__(get_issue|list_issues|search_issues|get_issue_comments|get_pull_request\w*|list_pull_requests|get_discussion\w*)\b/i, what: "issue or pull-request text read through the GitHub MCP server" },
+  { pattern: /\b(issue_read|pull_request_read)\b/, what: "issue or pull-request text read through GitHub tools" }
+];
+var TEXT_FIELDS = /\b(title|body|comments|reviews|headRefName|commits|author|labels|files)\b/;
+var TOOL_SPEC = /\b(?:Bash|run_shell_command|shell)\([^)\n]*\)/g;
+function runtimeFetch(text) {
+  let found = null;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(TOOL_SPEC, "");
+    for (const { pattern, what } of RUNTIME_FETCH) {
+      if (!pattern.test(line)) continue;
+      if (/\bgh\s+(issue|pr|search)\b/.test(line)) {
+        const json = /--json[=\s]+([\w,]+)/.exec(line);
+        if (json && !TEXT_FIELDS.test(json[1])) continue;
+        const labelGated = /\s(--label|-l)[=\s]/.test(line);
+        if (!labelGated) return { what, labelGated: false };
+        found ??= { what: `${what} (filtered to a maintainer-applied label)`, labelGated: true };
+        continue;
+      }
+      return { what, labelGated: false };
+    }
+  }
+  return found;
+}
+
+// src/analysis/literal.ts
+var MAX_CANDIDATES = 6;
+var MAX_DEPTH2 = 6;
+function resolveText(text, scope, depth = 0) {
+  if (!text.includes("${{") || depth > MAX_DEPTH2) return [text];
+  let variants = [""];
+  let last = 0;
+  for (const t of findTemplates(text)) {
+    const literal = text.slice(last, t.start);
+    const values = t.unterminated ? null : evaluateTemplate(t.inner, scope, depth);
+    const pieces = values ? values.map(asString) : [text.slice(t.start, t.end)];
+    variants = combine(variants.map((v) => v + literal), pieces);
+    last = t.end;
+  }
+  return unique(variants.map((v) => v + text.slice(last)));
+}
+function expandShell(text, scope, script, depth = 0) {
+  if (!text.includes("$") || depth > MAX_DEPTH2) return [text];
+  let variants = [""];
+  let last = 0;
+  for (const m of text.matchAll(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)) {
+    const name = m[1] ?? m[2];
+    const index2 = m.index ?? 0;
+    const values = shellVariable(name, scope, script, depth);
+    variants = combine(
+      variants.map((v) => v + text.slice(last, index2)),
+      values.length ? values : [m[0]]
+    );
+    last = index2 + m[0].length;
+  }
+  return unique(variants.map((v) => v + text.slice(last)));
+}
+function shellVariable(name, scope, script, depth) {
+  const out = [];
+  if (script) {
+    for (const a of scriptFacts(script.key, script.text).assignments) {
+      if (a.name !== name) continue;
+      const value = unquote(a.text.trim());
+      if (value.includes(`$${name}`)) continue;
+      for (const r of resolveText(value, scope, depth + 1)) out.push(...expandShell(r, scope, script, depth + 1));
+    }
+  }
+  if (!out.length) out.push(...envValues(name, scope, depth + 1));
+  return unique(out);
+}
+function envValues(name, scope, depth = 0) {
+  if (depth > MAX_DEPTH2) return [];
+  const step = scope.step;
+  const fromEntry = (entry, at) => entry.value.kind === "scalar" ? resolveText(entry.text, at, depth + 1) : [];
+  if (step) {
+    const own = step.step.env.find((e) => e.name === name);
+    if (own) return fromEntry(own, scope);
+    for (let frame = step.frame; frame; frame = frame.callerStep.frame) {
+      const outer = frame.callerStep.step.env.find((e) => e.name === name);
+      if (outer) return fromEntry(outer, { job: scope.job, step: frame.callerStep });
+    }
+    const written = githubEnvWrites(name, step, depth);
+    if (written.length) return written;
+  }
+  const job = scope.job.job.env.find((e) => e.name === name);
+  if (job) return fromEntry(job, { job: scope.job });
+  const workflow = scope.job.workflow.env.find((e) => e.name === name);
+  if (workflow) return fromEntry(workflow, { job: scope.job });
+  return [];
+}
+function githubEnvWrites(name, step, depth) {
+  const out = [];
+  const assignment = new RegExp(`(?:^|[\\s"'])${name}=("[^"\\n]*"|'[^'\\n]*'|[^\\s"'>;|&]*)`);
+  for (const earlier of step.job.steps) {
+    if (earlier.position >= step.position || !earlier.step.run) continue;
+    const run = earlier.step.run;
+    for (const write of scriptFacts(run, run.text).env) {
+      if (write.name !== name) continue;
+      const m = assignment.exec(write.text);
+      if (!m) continue;
+      const scope = { job: step.job, step: earlier };
+      for (const r of resolveText(unquote(m[1]), scope, depth + 1)) out.push(...expandShell(r, scope, { key: run, text: run.text }, depth + 1));
+    }
+  }
+  return unique(out);
+}
+function inputValues(name, scope, depth) {
+  const frame = scope.step?.frame;
+  if (frame) {
+    const given = inputOf(frame.callerStep.step.with, name);
+    if (given) return given.value.kind === "scalar" ? resolveText(given.text, { job: scope.job, step: frame.callerStep }, depth + 1) : null;
+    const declared = frame.action.inputs.find((i) => i.name.toLowerCase() === name.toLowerCase());
+    if (!declared) return null;
+    return declared.default ? resolveText(declared.default.text, scope, depth + 1) : [""];
+  }
+  const caller = scope.job.caller;
+  if (caller) {
+    const given = inputOf(caller.with, name);
+    if (given && given.value.kind === "scalar") return resolveText(given.text, { job: caller.job }, depth + 1);
+  }
+  return null;
+}
+function evaluateTemplate(inner, scope, depth) {
+  const parsed = tryParseExpression(inner);
+  if (parsed instanceof ExpressionSyntaxError) return null;
+  return evaluate(parsed, scope, depth);
+}
+function evaluate(e, scope, depth) {
+  switch (e.kind) {
+    case "literal":
+      return [e.value];
+    case "context":
+    case "property":
+    case "index": {
+      const path27 = accessPath(e);
+      if (!path27) return null;
+      const [root, name, ...rest] = path27.split(".");
+      if (!name || rest.length || name === "*") return null;
+      if (root === "inputs") return inputValues(name, scope, depth);
+      if (root === "env") {
+        const values = envValues(name.toUpperCase() === name ? name : originalCase(name, scope), scope, depth + 1);
+        return values.length ? values : null;
+      }
+      return null;
+    }
+    case "unary": {
+      const v = evaluate(e.operand, scope, depth);
+      return v && v.map((x) => !truthy(x));
+    }
+    case "binary": {
+      const left = evaluate(e.left, scope, depth);
+      const right = evaluate(e.right, scope, depth);
+      if (!left || !right) return null;
+      const out = [];
+      for (const a of left) {
+        for (const b of right) {
+          if (e.op === "&&") out.push(truthy(a) ? b : a);
+          else if (e.op === "||") out.push(truthy(a) ? a : b);
+          else if (e.op === "==") out.push(equal(a, b));
+          else if (e.op === "!=") out.push(!equal(a, b));
+          else return null;
+        }
+      }
+      return out.slice(0, MAX_CANDIDATES);
+    }
+    case "call": {
+      const args = e.args.map((a) => evaluate(a, scope, depth));
+      if (args.some((a) => !a)) return null;
+      const first = (i) => args[i][0];
+      const name = e.name.toLowerCase();
+      if (name === "format" && args.length >= 1) {
+        return [asString(first(0)).replace(/\{(\d+)\}/g, (all, n) => Number(n) + 1 < args.length ? asString(first(Number(n) + 1)) : all)];
+      }
+      if (name === "contains" && args.length === 2) return [asString(first(0)).toLowerCase().includes(asString(first(1)).toLowerCase())];
+      if (name === "startswith" && args.length === 2) return [asString(first(0)).toLowerCase().startsWith(asString(first(1)).toLowerCase())];
+      if (name === "endswith" && args.length === 2) return [asString(first(0)).toLowerCase().endsWith(asString(first(1)).toLowerCase())];
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+function originalCase(lower, scope) {
+  const layers = [scope.step?.step.env ?? [], scope.job.job.env, scope.job.workflow.env];
+  for (const layer of layers) for (const e of layer) if (e.name.toLowerCase() === lower) return e.name;
+  for (const s of scope.job.steps) {
+    if (!s.step.run) continue;
+    for (const w of scriptFacts(s.step.run, s.step.run.text).env) if (w.name.toLowerCase() === lower) return w.name;
+  }
+  return lower;
+}
+function truthy(v) {
+  return !(v === null || v === false || v === "" || v === 0 || typeof v === "number" && Number.isNaN(v));
+}
+function equal(a, b) {
+  if (typeof a === "string" && typeof b === "string") return a.toLowerCase() === b.toLowerCase();
+  if (a === null && b === null) return true;
+  return toNumber(a) === toNumber(b);
+}
+function toNumber(v) {
+  if (v === null || v === false) return 0;
+  if (v === true) return 1;
+  if (typeof v === "number") return v;
+  const t = v.trim();
+  if (t === "") return 0;
+  return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) || /^0x[0-9a-f]+$/i.test(t) ? Number(t) : NaN;
+}
+function asString(v) {
+  if (v === null) return "";
+  return String(v);
+}
+function unquote(s) {
+  const t = s.trim();
+  if (t.length >= 2 && (t[0] === '"' || t[0] === "'") && t[t.length - 1] === t[0]) return t.slice(1, -1);
+  return t;
+}
+function combine(prefixes, pieces) {
+  const out = [];
+  for (const p of prefixes) for (const piece of pieces) if (out.length < MAX_CANDIDATES) out.push(p + piece);
+  return out;
+}
+function unique(list) {
+  return [...new Set(list)].slice(0, MAX_CANDIDATES);
+}
+function shellWords(text) {
+  const words = [];
+  let word = "";
+  let inWord = false;
+  let quote2 = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote2) {
+      if (c === quote2) quote2 = null;
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote2 = c;
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+// src/analysis/instructions.ts
+function actionInstructions(step, cli, prompts, promptFiles, engine, replaced) {
+  const scope = { job: step.job, step };
+  const resolved = prompts.flatMap((p) => resolveText(p, scope));
+  const files = promptFiles.flatMap((p) => resolveText(p, scope)).flatMap((p) => expandShell(p, scope));
+  const written = filesWrittenBefore(step).filter((f) => files.some((p) => namesFile(p, f.path)));
+  const command2 = cli ? slashCommand(cli, resolved, engine) : void 0;
+  const values = cli ? [...engine.project.values(cli).filter((v) => !(v.replacedByInput && replaced(v.replacedByInput))), ...command2?.grants ?? []] : [];
+  const named = repositoryFilesNamed([...prompts, ...resolved].join("\n"), engine);
+  const extra2 = joinUnique([...resolved.filter((r) => !prompts.includes(r)), ...written.map((f) => f.text), ...named, command2?.text ?? ""]);
+  return { text: joinUnique([...prompts, extra2]), extra: extra2, command: command2, values };
+}
+function cliInstructions(step, script, invocation, upTo, engine) {
+  const scope = { job: step.job, step };
+  const variants = resolveText(upTo, scope).flatMap((v) => expandShell(v, scope, script));
+  const named = namedEnvValues(upTo, scope);
+  const seen = [...variants, ...named];
+  const written = filesWrittenBefore(step, { key: script.key, text: script.text, before: invocation.start }).filter((f) => seen.some((v) => namesFile(v, f.path)));
+  const args = resolvedArgs(invocation, scope);
+  const command2 = slashCommand(invocation.cli, args.filter((a) => !a.startsWith("-")), engine);
+  const values = [...engine.project.values(invocation.cli), ...command2?.grants ?? []];
+  const files = repositoryFilesNamed(variants.join("\n"), engine);
+  const extra2 = joinUnique([...variants.filter((v) => v !== upTo), ...named, ...written.map((f) => f.text), ...files, command2?.text ?? ""]);
+  return { text: joinUnique([upTo, extra2]), extra: extra2, command: command2, values };
+}
+function resolvedInvocations(invocation, step) {
+  if (!invocation.args.some((a) => a.includes("${{"))) return [invocation];
+  const scope = { job: step.job, step };
+  const out = [];
+  for (const args of argVariants(invocation, scope)) {
+    const verdict = classifyInvocation(invocation.cli, args, invocation.envAssignments, invocation.exportedEnv);
+    if (verdict) out.push({ ...invocation, args, bypass: verdict.bypass, tools: verdict.tools });
+  }
+  return out.length ? out : [invocation];
+}
+function argVariants(invocation, scope) {
+  let variants = [[]];
+  for (const arg of invocation.args) {
+    if (!arg.includes("${{")) {
+      variants = variants.map((v) => [...v, arg]);
+      continue;
+    }
+    const options = resolveText(arg, scope).map((r) => r === arg ? [arg] : shellWords(r));
+    variants = variants.flatMap((v) => options.map((o) => [...v, ...o])).slice(0, 6);
+  }
+  return variants;
+}
+function resolvedArgs(invocation, scope) {
+  return argVariants(invocation, scope).flat();
+}
+function slashCommand(cli, prompts, engine) {
+  if (!cli.commandDirs?.length) return void 0;
+  for (const prompt of prompts) {
+    const m = /^\s*\/([A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*)(?=\s|$)/.exec(prompt);
+    if (!m) continue;
+    const found = engine.project.command(cli, m[1]);
+    if (found) return found;
+  }
+  return void 0;
+}
+var NAMED_FILE = /(?:^|[\s"'`(])((?:\.?[\w-]+\/)+[\w.-]+\.(?:md|markdown|txt|prompt))\b/g;
+function repositoryFilesNamed(text, engine) {
+  const out = [];
+  for (const m of text.matchAll(NAMED_FILE)) {
+    const body = engine.project.text(m[1]);
+    if (body !== void 0) out.push(body);
+    if (out.length >= 4) break;
+  }
+  return out;
+}
+function namedEnvValues(text, scope) {
+  const names = /* @__PURE__ */ new Set();
+  for (const m of text.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)|\benv\.([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1] ?? m[2]);
+  return [...names].flatMap((n) => envValues(n, scope));
+}
+function filesWrittenBefore(step, own) {
+  const out = [];
+  for (const earlier of step.job.steps) {
+    if (earlier.position >= step.position || !earlier.step.run) continue;
+    out.push(...scriptFacts(earlier.step.run, earlier.step.run.text).files);
+  }
+  if (own) out.push(...scriptFacts(own.key, own.text).files.filter((f) => f.offset < own.before));
+  return out;
+}
+function namesFile(text, path27) {
+  if (path27.length < 4) return false;
+  if (!path27.includes("$")) return text.includes(path27);
+  const name = path27.slice(path27.lastIndexOf("/") + 1);
+  return name.length >= 4 && !name.includes("$") && text.includes(name);
+}
+function joinUnique(parts) {
+  return [...new Set(parts.filter(Boolean))].join("\n");
+}
+
 // src/analysis/shellScanner.ts
 var RESERVED_PREFIX = /* @__PURE__ */ new Set(["if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "coproc"]);
 var RESERVED_END = /* @__PURE__ */ new Set(["fi", "done", "esac", "}"]);
 var SHELLS2 = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
 var PYTHONS = /^(python|python3|python3\.\d+|python2|py|pypy3?)$/;
-var ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
-var MAX_DEPTH2 = 6;
+var ASSIGNMENT2 = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
+var MAX_DEPTH3 = 6;
 function findCliInvocations(script) {
   const out = [];
   const scanner = new Scanner(script, 0, script.length, { base: 0 }, out, {}, 0);
@@ -22621,7 +23305,7 @@ var Scanner = class _Scanner {
         continue;
       }
       if (words.length === 0 && !forLoop) {
-        if (!w.quoted && ASSIGNMENT.test(w.value) && ASSIGNMENT.test(t.slice(w.start, w.end))) {
+        if (!w.quoted && ASSIGNMENT2.test(w.value) && ASSIGNMENT2.test(t.slice(w.start, w.end))) {
           const eq = w.value.indexOf("=");
           assigns[w.value.slice(0, eq).replace(/\[.*$/, "").replace(/\+$/, "")] = w.value.slice(eq + 1);
           continue;
@@ -22744,12 +23428,12 @@ var Scanner = class _Scanner {
   }
   /** Runs a nested scanner over [start, end) of the same text. */
   sub(start, end, map) {
-    if (this.depth >= MAX_DEPTH2) return;
+    if (this.depth >= MAX_DEPTH3) return;
     new _Scanner(this.text, start, end, map, this.out, this.exported, this.depth + 1, this.reread).run();
   }
   /** Runs a nested scanner over another string (an unescaped `bash -c` argument). */
   subText(text, map) {
-    if (this.depth >= MAX_DEPTH2) return;
+    if (this.depth >= MAX_DEPTH3) return;
     new _Scanner(text, 0, text.length, map, this.out, this.exported, this.depth + 1, true).run();
   }
   /** Finds `$(...)` and backticks in heredoc text (the only parts of it that run). */
@@ -22809,7 +23493,7 @@ var Scanner = class _Scanner {
         break;
       }
       if (c === "(") {
-        if (ASSIGNMENT.test(value) && value.endsWith("=")) {
+        if (ASSIGNMENT2.test(value) && value.endsWith("=")) {
           const s = this.pos;
           this.skipBalanced("(", ")");
           value += t.slice(s, this.pos);
@@ -23047,7 +23731,7 @@ var Scanner = class _Scanner {
       if (name2 === "sudo" || name2 === "doas") {
         i++;
         skipOptions(["-u", "-g", "-p", "-C", "-D", "-r", "-t", "-T", "-U", "-h", "--user", "--group", "--chdir", "--prompt", "--close-from", "--role", "--type", "--other-user", "--host"]);
-        while (i < words.length && ASSIGNMENT.test(words[i].value)) addAssignment(env, words[i++].value);
+        while (i < words.length && ASSIGNMENT2.test(words[i].value)) addAssignment(env, words[i++].value);
         continue;
       }
       if (name2 === "env") {
@@ -23067,7 +23751,7 @@ var Scanner = class _Scanner {
             i += v === "-u" || v === "-C" || v === "--unset" || v === "--chdir" ? 2 : 1;
             continue;
           }
-          if (ASSIGNMENT.test(v)) {
+          if (ASSIGNMENT2.test(v)) {
             addAssignment(env, v);
             i++;
             continue;
@@ -23321,6 +24005,9 @@ function packageName(spec) {
 // src/analysis/capabilities.ts
 var HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
 var MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
+function looksLikeModelKey(name) {
+  return MODEL_KEY_NAME.test(name);
+}
 var TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
 function secretRefs(node, within, depth = 0) {
   const out = { secrets: [], githubToken: false };
@@ -23328,22 +24015,38 @@ function secretRefs(node, within, depth = 0) {
     if (!n) return;
     if (n.kind === "map") return n.pairs.forEach((p) => visit(p.value));
     if (n.kind === "seq") return n.items.forEach(visit);
-    if (typeof n.value !== "string" || !n.text.includes("${{")) return;
-    for (const t of findTemplates(n.text)) {
-      for (const r of referencesOf(t.inner) ?? []) {
-        if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
-        else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
-        else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
-        else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
-          const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
-          const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
-          out.secrets.push(...inner.secrets);
-          out.githubToken ||= inner.githubToken;
-        }
-      }
-    }
+    if (typeof n.value !== "string") return;
+    const inner = textSecretRefs(n.text, within, depth);
+    out.secrets.push(...inner.secrets);
+    out.githubToken ||= inner.githubToken;
   };
   visit(node);
+  return out;
+}
+function textSecretRefs(text, within, depth) {
+  const out = { secrets: [], githubToken: false };
+  if (!text.includes("${{")) return out;
+  for (const t of findTemplates(text)) {
+    for (const r of referencesOf(t.inner) ?? []) {
+      if (r.path === "github.token" || r.path === "secrets.github_token") out.githubToken = true;
+      else if (r.path.startsWith("secrets.") && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
+      else if (r.path === "secrets" || r.path === "secrets.*") out.secrets.push("*");
+      else if (r.path.startsWith("inputs.") && within?.frame && depth < 8) {
+        const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
+        const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
+        out.secrets.push(...inner.secrets);
+        out.githubToken ||= inner.githubToken;
+      }
+    }
+  }
+  return out;
+}
+function envLines(text) {
+  const out = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(.*?)\s*$/.exec(line);
+    if (m) out.push({ name: m[1], value: m[2] });
+  }
   return out;
 }
 function writeScopesOf(permissions) {
@@ -23378,7 +24081,16 @@ function capabilitiesAt(step, agent, tools, jailed, grants = []) {
       }
     }
   }
+  const envInputs = new Set((agent.action?.envInputs ?? []).map((i) => i.toLowerCase()));
   for (const input of step.step.with) {
+    if (envInputs.has(input.name.toLowerCase())) {
+      for (const line of envLines(input.text)) {
+        const refs2 = textSecretRefs(line.value, step, 0);
+        for (const s of refs2.secrets) secrets.push({ name: s, via: `input ${input.name} ${line.name}`, modelKey: isModelKey(line.name, s) });
+        if (refs2.githubToken || TOKEN_ENV.test(line.name) && line.value !== "" && line.value !== "''") tokens.push({ via: `input ${input.name} ${line.name}`, foreign: !refs2.githubToken });
+      }
+      continue;
+    }
     const refs = secretRefs(input.value, step);
     for (const s of refs.secrets) {
       const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
@@ -23394,12 +24106,10 @@ function capabilitiesAt(step, agent, tools, jailed, grants = []) {
   if (inherited === "inherit") secrets.push({ name: "*", via: "secrets: inherit from the caller", modelKey: false });
   if (tools.shell === "full" && !isSelfHosted(step)) {
     const known = new Set(secrets.map((s) => s.name));
-    for (const other of step.job.steps) {
-      for (const name of stepSecrets(other)) {
-        if (known.has(name)) continue;
-        known.add(name);
-        secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
-      }
+    for (const { name, label } of jobSecrets(step.job)) {
+      if (known.has(name)) continue;
+      known.add(name);
+      secrets.push({ name, via: `the runner's memory (used by step '${label}')`, modelKey: MODEL_KEY_NAME.test(name) });
     }
     tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
   }
@@ -23408,6 +24118,7 @@ function capabilitiesAt(step, agent, tools, jailed, grants = []) {
   if (persisted) tokens.push({ via: "credentials persisted in .git/config by actions/checkout", foreign: false });
   const perms = writeScopesOf(step.job.permissions);
   const keyInProcess = agent.keyInProcess ?? true;
+  const commands = jailed ? [] : commandsInReach(step, agent.action, tokens.length > 0, perms.scopes);
   return {
     secrets: jailed ? [] : secrets,
     tokens: jailed ? [] : tokens,
@@ -23420,8 +24131,30 @@ function capabilitiesAt(step, agent, tools, jailed, grants = []) {
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
     jailed,
-    grants: jailed ? grants : []
+    grants: jailed ? grants : [],
+    ...commands.length ? { commands } : {}
   };
+}
+function commandsInReach(step, action, hasToken, scopes) {
+  const surface = action?.commandSurface;
+  if (!surface || !hasToken || !step.job.triggers.some((t) => surface.events.includes(t.event))) return [];
+  return surface.commands.filter((c) => c.writes.some((w) => scopes.includes("*") || scopes.includes(w)));
+}
+var jobSecretsMemo = /* @__PURE__ */ new WeakMap();
+function jobSecrets(job) {
+  let known = jobSecretsMemo.get(job);
+  if (known) return known;
+  known = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const other of job.steps) {
+    for (const name of stepSecrets(other)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      known.push({ name, label: other.step.label });
+    }
+  }
+  jobSecretsMemo.set(job, known);
+  return known;
 }
 function stepSecrets(step) {
   const out = [];
@@ -23468,6 +24201,8 @@ function describeCapabilities(c) {
   const out = [];
   if (c.jailed) out.push("jailed:agent-guard-run");
   for (const g of c.grants ?? []) out.push(`grant:${g} (through the guard, no token in the agent)`);
+  if (c.remoteAgent) out.push(`remote-agent: ${c.remoteAgent}`);
+  for (const cmd of c.commands ?? []) out.push(`command:${cmd.name} (${cmd.what}; ${cmd.writes.map((w) => `${w}:write`).join(", ")})`);
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
   if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
@@ -23597,7 +24332,7 @@ function openRepository(set, cwd = process.cwd(), remote) {
     remote,
     remoteCache: /* @__PURE__ */ new Map(),
     reader,
-    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown)),
+    text: (shown2) => texts.get(shown2) ?? remoteTexts.get(shown2) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown2)),
     workflow(abs) {
       if (cache2.has(abs)) {
         const hit = cache2.get(abs) ?? null;
@@ -23651,11 +24386,11 @@ function openRepository(set, cwd = process.cwd(), remote) {
   return repo;
 }
 function readYamlFile(repo, abs, reported, texts) {
-  const shown = repo.display(abs);
+  const shown2 = repo.display(abs);
   const report2 = (line, column, message) => {
     if (reported.has(abs)) return;
     reported.add(abs);
-    repo.errors.push({ file: shown, line, column, message });
+    repo.errors.push({ file: shown2, line, column, message });
   };
   let text;
   try {
@@ -23673,8 +24408,8 @@ function readYamlFile(repo, abs, reported, texts) {
     reported.add(`read:${abs}`);
     repo.stats.files++;
   }
-  const file = makeSourceFile(shown, text);
-  texts.set(shown, text);
+  const file = makeSourceFile(shown2, text);
+  texts.set(shown2, text);
   try {
     return { file, root: loadYaml(file) };
   } catch (err) {
@@ -23791,13 +24526,13 @@ function parseCondition(node) {
 function canPass(condition, scenario2) {
   if (!condition) return true;
   try {
-    return truthy(evaluate(condition, scenario2)).t;
+    return truthy2(evaluate2(condition, scenario2)).t;
   } catch (err) {
     if (err instanceof RangeError) return true;
     throw err;
   }
 }
-function truthy(v) {
+function truthy2(v) {
   switch (v.k) {
     case "bool":
       return v;
@@ -23812,14 +24547,14 @@ function truthy(v) {
       return { t: true, f: true };
   }
 }
-function evaluate(e, s) {
+function evaluate2(e, s) {
   switch (e.kind) {
     case "literal":
       if (e.value === null) return { k: "strs", v: [""] };
       if (typeof e.value === "boolean") return e.value ? TRUE : FALSE;
       return { k: "strs", v: [String(e.value).toLowerCase()] };
     case "unary": {
-      const t = truthy(evaluate(e.operand, s));
+      const t = truthy2(evaluate2(e.operand, s));
       return { k: "bool", t: t.f, f: t.t };
     }
     case "binary":
@@ -23827,24 +24562,24 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path26 = accessPath(e);
-      return path26 ? contextValue(path26, s) : ANY;
+      const path27 = accessPath(e);
+      return path27 ? contextValue(path27, s) : ANY;
     }
   }
 }
 function binary(op, left, right, s) {
   if (op === "&&") {
-    const l2 = truthy(evaluate(left, s));
-    const r2 = truthy(evaluate(right, s));
+    const l2 = truthy2(evaluate2(left, s));
+    const r2 = truthy2(evaluate2(right, s));
     return { k: "bool", t: l2.t && r2.t, f: l2.f || r2.f };
   }
   if (op === "||") {
-    const l2 = truthy(evaluate(left, s));
-    const r2 = truthy(evaluate(right, s));
+    const l2 = truthy2(evaluate2(left, s));
+    const r2 = truthy2(evaluate2(right, s));
     return { k: "bool", t: l2.t || r2.t, f: l2.f && r2.f };
   }
-  const l = evaluate(left, s);
-  const r = evaluate(right, s);
+  const l = evaluate2(left, s);
+  const r = evaluate2(right, s);
   if (op === "==") return equals(l, r, s);
   if (op === "!=") {
     const eq = equals(l, r, s);
@@ -23887,14 +24622,14 @@ function call(name, args, s) {
     case "always":
       return TRUE;
     case "fromjson": {
-      const arg = args[0] && evaluate(args[0], s);
+      const arg = args[0] && evaluate2(args[0], s);
       if (arg?.k === "strs" && arg.v.length === 1) return fromJsonLiteral(arg.v[0]);
       return ANY;
     }
     case "contains": {
       if (args.length !== 2) return BOTH;
-      const hay = evaluate(args[0], s);
-      const needle = evaluate(args[1], s);
+      const hay = evaluate2(args[0], s);
+      const needle = evaluate2(args[1], s);
       if (hay.k === "array") {
         const results = hay.items.map((item) => equals(item, needle, s));
         return { k: "bool", t: results.some((r) => r.t), f: results.every((r) => r.f) };
@@ -23908,8 +24643,8 @@ function call(name, args, s) {
     }
     case "startswith":
     case "endswith": {
-      const a = args[0] && evaluate(args[0], s);
-      const b = args[1] && evaluate(args[1], s);
+      const a = args[0] && evaluate2(args[0], s);
+      const b = args[1] && evaluate2(args[1], s);
       if (a?.k === "strs" && b?.k === "strs") {
         const test = (x, y) => name === "startswith" ? x.startsWith(y) : x.endsWith(y);
         return { k: "bool", t: a.v.some((x) => b.v.some((y) => test(x, y))), f: a.v.some((x) => b.v.some((y) => !test(x, y))) };
@@ -23934,9 +24669,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path26, s) {
+function contextValue(path27, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path26) {
+  switch (path27) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -23966,7 +24701,7 @@ function contextValue(path26, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path26.split(".");
+  const parts = path27.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -24161,131 +24896,207 @@ function isOnStack(frame, action) {
   return false;
 }
 
-// src/analysis/shell.ts
-var cache = /* @__PURE__ */ new WeakMap();
-function scriptFacts(key2, script) {
-  const known = cache.get(key2);
-  if (known) return known;
-  const facts = readScript(script);
-  cache.set(key2, facts);
-  return facts;
+// src/analysis/apiCalls.ts
+var HTTP_CLIENT = /\b(?:curl|wget|(?:xh|https?)\s+(?:GET|POST|PUT|PATCH|-)|Invoke-RestMethod|Invoke-WebRequest|fetch\s*\(|axios|got\s*\(|undici|requests\.(?:post|get|request)|httpx|urllib|urlopen|http\.request|https\.request)/i;
+var URL2 = /\bhttps?:\/\/([A-Za-z0-9.-]+)(?::\d+)?(\/[^\s"'`)\\]*)?/g;
+var indexes = /* @__PURE__ */ new WeakMap();
+function indexOf(apis) {
+  let index2 = indexes.get(apis);
+  if (index2) return index2;
+  index2 = { byHost: /* @__PURE__ */ new Map(), markers: [] };
+  for (const api of apis) {
+    for (const host of api.hosts ?? []) index2.byHost.set(host, [...index2.byHost.get(host) ?? [], api]);
+    for (const m of api.markers ?? []) index2.markers.push({ api, re: new RegExp(m, "i") });
+  }
+  indexes.set(apis, index2);
+  return index2;
 }
-var SPECIAL_FILE = /(?:>>?|tee\s+(?:-a\s+)?)\s*"?\$\{?(GITHUB_OUTPUT|GITHUB_ENV|GITHUB_PATH|GITHUB_STEP_SUMMARY)\}?"?/;
-var NAME_IN_WRITE = /(?:^|[\s"'({;])([A-Za-z_][A-Za-z0-9_-]*)(=|<<)/g;
-var FILE_REDIRECT = /(?:>>?|\btee\s+(?:-a\s+)?)\s*("[^"]+"|'[^']+'|[^\s;|&)]+)/g;
-var ASSIGNMENT2 = /^\s*(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
-function readScript(script) {
-  const facts = { outputs: [], env: [], paths: [], files: [], assignments: [] };
-  const lines = logicalLines(script);
-  for (let i = 0; i < lines.length; i++) {
-    const { text, offset } = lines[i];
-    const special = SPECIAL_FILE.exec(text);
-    if (special) {
-      const target = special[1];
-      const block = /^\s*(\}|done|\)|fi)(?=\s|$|>|;|\|)/.test(text) ? blockStart(lines, i) : i;
-      const blockText = lines.slice(block, i + 1).map((l) => l.text).join("\n");
-      const blockOffset = lines[block].offset;
-      const bucket = target === "GITHUB_OUTPUT" ? facts.outputs : target === "GITHUB_ENV" ? facts.env : target === "GITHUB_PATH" ? facts.paths : null;
-      if (bucket) {
-        const names = /* @__PURE__ */ new Set();
-        for (const m of blockText.matchAll(NAME_IN_WRITE)) names.add(m[1]);
-        if (target === "GITHUB_PATH") names.add("PATH");
-        for (const name of names) bucket.push({ name, text: blockText, offset: blockOffset });
+function findApiCalls(text, apis) {
+  if (!apis.length) return [];
+  const index2 = indexOf(apis);
+  const found = /* @__PURE__ */ new Map();
+  if (text.includes("://") && HTTP_CLIENT.test(text)) {
+    for (const m of text.matchAll(URL2)) {
+      const host = m[1].toLowerCase();
+      const path27 = m[2] ?? "/";
+      const api = index2.byHost.get(host)?.find((a) => !a.paths || a.paths.some((p) => path27.startsWith(p)));
+      if (api && !found.has(api)) found.set(api, { api, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
+    }
+  }
+  for (const { api, re } of index2.markers) {
+    if (found.has(api)) continue;
+    const m = re.exec(text);
+    if (m) found.set(api, { api, start: m.index, end: m.index + m[0].length });
+  }
+  return [...found.values()].sort((a, b) => a.start - b.start);
+}
+
+// src/analysis/projectConfig.ts
+var import_node_fs4 = __toESM(require("node:fs"));
+var import_node_path3 = __toESM(require("node:path"));
+var import_yaml7 = __toESM(require_dist());
+var NONE = { values: () => [], command: () => void 0, text: () => void 0 };
+var byRepo = /* @__PURE__ */ new WeakMap();
+function projectConfig(repo) {
+  if (!repo) return NONE;
+  let known = byRepo.get(repo);
+  if (!known) byRepo.set(repo, known = load(repo));
+  return known;
+}
+function load(repo) {
+  const texts = /* @__PURE__ */ new Map();
+  const values = /* @__PURE__ */ new Map();
+  const commands = /* @__PURE__ */ new Map();
+  const report2 = (file, line, message) => repo.errors.push({ file, line, column: 1, message });
+  const read2 = (relative3) => {
+    const clean = safeRelative(relative3);
+    if (!clean) return null;
+    if (texts.has(clean)) return texts.get(clean);
+    const abs = import_node_path3.default.join(repo.root, clean);
+    let text = null;
+    try {
+      const reader = repo.reader;
+      const exists = reader ? reader.exists(abs) : import_node_fs4.default.existsSync(abs);
+      if (exists) {
+        const size = reader ? reader.size(abs) : import_node_fs4.default.statSync(abs).size;
+        if (size > MAX_FILE_BYTES) report2(shown(repo, abs), 1, `agent configuration file too large to read (${size} bytes); ignored`);
+        else text = reader ? reader.read(abs) : import_node_fs4.default.readFileSync(abs, "utf8");
       }
-      continue;
+    } catch {
+      text = null;
     }
-    const heredoc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(text);
-    let written = text;
-    if (heredoc) {
-      let end = i + 1;
-      while (end < lines.length && lines[end].text.trim() !== heredoc[2]) end++;
-      written = lines.slice(i, end).map((l) => l.text).join("\n");
-    }
-    for (const m of text.matchAll(FILE_REDIRECT)) {
-      const target = m[1].replace(/^["']|["']$/g, "");
-      if (target.startsWith("&") || target.startsWith("<") || target === "/dev/null" || /^\d$/.test(target)) continue;
-      facts.files.push({ path: target, text: written, offset });
-    }
-    const assignment = ASSIGNMENT2.exec(text);
-    if (assignment) facts.assignments.push({ name: assignment[1], text: assignment[2], offset: offset + text.indexOf(assignment[2]) });
-  }
-  return facts;
-}
-function logicalLines(script) {
-  const out = [];
-  let start = 0;
-  let buffer = "";
-  let bufferOffset = 0;
-  while (start <= script.length) {
-    let end = script.indexOf("\n", start);
-    if (end === -1) end = script.length;
-    const raw = script.slice(start, end);
-    if (!buffer) bufferOffset = start;
-    if (raw.endsWith("\\")) buffer += raw.slice(0, -1) + " ";
-    else {
-      out.push({ text: buffer + raw, offset: bufferOffset });
-      buffer = "";
-    }
-    start = end + 1;
-  }
-  if (buffer) out.push({ text: buffer, offset: bufferOffset });
-  return out;
-}
-function blockStart(lines, end) {
-  let depth = 0;
-  for (let i = end; i >= 0; i--) {
-    const t = lines[i].text;
-    depth += (t.match(/(^|\s|;)(\}|\)|done|fi)(?=\s|;|$|>)/g) ?? []).length;
-    depth -= (t.match(/(^|\s)(\{|\(|do|then)(?=\s|$)/g) ?? []).length;
-    if (depth <= 0 && i < end) return i;
-  }
-  return Math.max(0, end - 20);
-}
-function shellVariables(text) {
-  const out = [];
-  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))|\bprintenv\s+([A-Za-z_][A-Za-z0-9_]*)/g;
-  for (const m of text.matchAll(re)) out.push({ name: m[1] ?? m[2] ?? m[3], index: m.index ?? 0 });
-  return out;
-}
-var RUNTIME_FETCH = [
-  { pattern: /\bgh\s+(issue|pr)\s+(view|diff|status)\b/, what: "issue or pull-request text fetched with the gh CLI" },
-  { pattern: /\bgh\s+(issue|pr)\s+list\b/, what: "issue or pull-request titles listed with the gh CLI" },
-  { pattern: /\bgh\s+search\s+(issues|prs)\b/, what: "issues found with gh search" },
-  { pattern: /\bgh\s+api\b[^\n]*\b(issues|pulls|comments|discussions|reviews)\b/, what: "issue, pull-request or comment text fetched through the GitHub API" },
-  { pattern: /\bGITHUB_EVENT_PATH\b/, what: "the event payload ($GITHUB_EVENT_PATH)" },
-  { pattern: /\bmcp__github__(get_issue|list_issues|search_issues|get_issue_comments|get_pull_request\w*|list_pull_requests|get_discussion\w*)\b/i, what: "issue or pull-request text read through the GitHub MCP server" },
-  { pattern: /\b(issue_read|pull_request_read)\b/, what: "issue or pull-request text read through GitHub tools" }
-];
-var TEXT_FIELDS = /\b(title|body|comments|reviews|headRefName|commits|author|labels|files)\b/;
-function runtimeFetch(text) {
-  let found = null;
-  for (const line of text.split("\n")) {
-    for (const { pattern, what } of RUNTIME_FETCH) {
-      if (!pattern.test(line)) continue;
-      if (/\bgh\s+(issue|pr|search)\b/.test(line)) {
-        const json = /--json[=\s]+([\w,]+)/.exec(line);
-        if (json && !TEXT_FIELDS.test(json[1])) continue;
-        const labelGated = /\s(--label|-l)[=\s]/.test(line);
-        if (!labelGated) return { what, labelGated: false };
-        found ??= { what: `${what} (filtered to a maintainer-applied label)`, labelGated: true };
-        continue;
+    texts.set(clean, text);
+    return text;
+  };
+  const valuesOf = (file) => {
+    const text = read2(file.path);
+    if (text === null) return [];
+    const where = shown(repo, import_node_path3.default.join(repo.root, file.path));
+    if (!file.field) return [{ as: file.as, value: text, file: file.path, replacedByInput: file.replacedByInput }];
+    const data = structured(file.path, text, where, report2);
+    if (data === void 0) return [];
+    const value = fieldText(data, file.field);
+    return value === void 0 ? [] : [{ as: file.as, value, file: file.path, replacedByInput: file.replacedByInput }];
+  };
+  return {
+    values(cli) {
+      let known = values.get(cli.id);
+      if (!known) values.set(cli.id, known = (cli.projectFiles ?? []).flatMap(valuesOf));
+      return known;
+    },
+    command(cli, name) {
+      const key2 = `${cli.id}\0${name}`;
+      if (commands.has(key2)) return commands.get(key2) ?? void 0;
+      let found = null;
+      for (const dir of cli.commandDirs ?? []) {
+        const relative3 = commandPath(dir, name);
+        const text = relative3 ? read2(relative3) : null;
+        if (text === null || !relative3) continue;
+        const where = shown(repo, import_node_path3.default.join(repo.root, relative3));
+        const grants = [];
+        if (dir.toolsField && dir.toolsAs) {
+          const front = frontMatter(text, where, report2);
+          const value = front === void 0 ? void 0 : fieldText(front, dir.toolsField);
+          if (value) grants.push({ as: dir.toolsAs, value });
+        }
+        const line = dir.toolsField ? text.split("\n").findIndex((l) => l.startsWith(`${dir.toolsField}:`)) + 1 : 0;
+        found = { name: `/${name}`, file: relative3, shown: where, line: Math.max(1, line), text: withoutFrontMatter(text), grants };
+        break;
       }
-      return { what, labelGated: false };
+      commands.set(key2, found);
+      return found ?? void 0;
+    },
+    text(relative3) {
+      return read2(relative3) ?? void 0;
     }
+  };
+}
+function commandPath(dir, name) {
+  if (!/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/.test(name)) return null;
+  return `${dir.dir}/${name.split(":").join("/")}${dir.ext}`;
+}
+function safeRelative(relative3) {
+  const clean = import_node_path3.default.posix.normalize(relative3.replace(/^\.\/+/, ""));
+  if (!clean || clean === "." || clean.startsWith("../") || clean === ".." || import_node_path3.default.posix.isAbsolute(clean)) return null;
+  return clean;
+}
+function shown(repo, abs) {
+  return repo.display(abs);
+}
+function structured(file, text, where, report2) {
+  if (file.endsWith(".md")) return frontMatter(text, where, report2);
+  try {
+    return JSON.parse(stripJsonComments(text));
+  } catch (err) {
+    const at = /position (\d+)/.exec(err.message);
+    const line = at ? text.slice(0, Number(at[1])).split("\n").length : 1;
+    report2(where, line, `invalid JSON in agent configuration: ${err.message.replace(/^JSON\.parse: /, "")}; ignored`);
+    return void 0;
   }
-  return found;
+}
+var FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
+function withoutFrontMatter(text) {
+  return text.replace(FRONT_MATTER, "");
+}
+function frontMatter(text, where, report2) {
+  const m = FRONT_MATTER.exec(text);
+  if (!m) return {};
+  try {
+    const data = (0, import_yaml7.parse)(m[1]);
+    return data && typeof data === "object" ? data : {};
+  } catch (err) {
+    const line = /at line (\d+)/.exec(err.message);
+    report2(where, line ? Number(line[1]) + 1 : 2, `invalid front-matter in agent configuration: ${err.message.split("\n")[0].replace(/:\s*$/, "")}; ignored`);
+    return void 0;
+  }
+}
+function fieldText(data, field) {
+  let node = data;
+  for (const key2 of field.split(".")) {
+    if (!node || typeof node !== "object" || Array.isArray(node)) return void 0;
+    node = node[key2];
+  }
+  if (node === void 0 || node === null) return void 0;
+  if (Array.isArray(node)) return node.map((v) => typeof v === "string" ? v : JSON.stringify(v)).join(",");
+  return typeof node === "string" ? node : JSON.stringify(node);
+}
+function stripJsonComments(text) {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") out += text[++i] ?? "";
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else if (c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      const skipped = text.slice(i, end < 0 ? text.length : end + 2);
+      out += skipped.replace(/[^\n]/g, " ");
+      i = end < 0 ? text.length : end + 1;
+    } else out += c;
+  }
+  return out;
 }
 
 // src/analysis/taint.ts
 var MAX_TAINTS = 16;
 var TaintEngine = class {
-  constructor(sources, agents) {
+  constructor(sources, agents, project = projectConfig(void 0)) {
     this.sources = sources;
     this.agents = agents;
+    this.project = project;
     this.index = sourceIndex(sources);
   }
   sources;
   agents;
+  project;
   memo = /* @__PURE__ */ new Map();
   active = /* @__PURE__ */ new Set();
   /** Taint of every template in a YAML value (mappings and sequences are walked). */
@@ -24325,15 +25136,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
-    const path26 = ref.path;
-    const matches = this.matchSources(path26, ref.functions);
+    const path27 = ref.path;
+    const matches = this.matchSources(path27, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path26 },
-        hops: [hopAt(file, at(), `${path26} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path27 },
+        hops: [hopAt(file, at(), `${path27} is ${describe2(source)}`)]
       }));
     }
-    const parts = path26.split(".");
+    const parts = path27.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -24354,12 +25165,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path26, functions) {
-    if (!path26.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path26);
+  matchSources(path27, functions) {
+    if (!path27.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path27);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path26 === w.path || serialised && pathWithin(w.path, path26));
+    return this.sources.wholeObjects.filter((w) => path27 === w.path || serialised && pathWithin(w.path, path27));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -24425,10 +25236,7 @@ var TaintEngine = class {
     }
     if (/^actions\/github-script@/i.test(uses)) {
       const script = inputOf(step.with, "script");
-      const text = script?.text ?? "";
-      const fetched = /context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text);
-      const own = fetched ? [{ origin: { kind: "fetch", role: "thread", events: null, what: "the event payload or thread read by github-script" }, hops: [hopAt(producer.file, script.keyNode.start, `github-script in step '${step.label}' reads outsider text`)] }] : [];
-      return [...own, ...inputs];
+      return [...githubScriptTaint(producer, script), ...inputs];
     }
     const modelled = this.actionOutputSource(uses, output);
     if (modelled) {
@@ -24516,7 +25324,9 @@ var TaintEngine = class {
     this.active.add(key2);
     const out = [];
     for (const earlier of step.job.steps) {
-      if (earlier.position > step.position || !earlier.step.run) continue;
+      if (earlier.position > step.position) continue;
+      out.push(...this.scriptWrittenFiles(earlier));
+      if (!earlier.step.run) continue;
       const run = earlier.step.run;
       for (const write of scriptFacts(run, run.text).files) {
         const taints = this.shellText(write.text, run, write.offset, { job: step.job, step: earlier });
@@ -24530,6 +25340,18 @@ var TaintEngine = class {
     return out;
   }
   fileMemo = /* @__PURE__ */ new Map();
+  /** Files a github-script step writes (`fs.writeFileSync(path, …)`) from the event or a fetched thread. */
+  scriptWrittenFiles(step) {
+    if (!/^actions\/github-script@/i.test(step.step.uses?.text ?? "")) return [];
+    const script = inputOf(step.step.with, "script");
+    if (!script || !/\b(?:writeFileSync|appendFileSync|writeFile|appendFile)\s*\(/.test(script.text)) return [];
+    const taints = [...githubScriptTaint(step, script), ...this.ofNode(script.value, step.file, { job: step.job, step })];
+    if (!taints.length) return [];
+    return scriptFileTargets(script.text).map((path27) => ({
+      path: path27,
+      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path27}`))
+    }));
+  }
   /** All environment variables a step's process gets from the workflow, with their taint. */
   visibleEnv(step) {
     const names = /* @__PURE__ */ new Set();
@@ -24546,12 +25368,29 @@ var TaintEngine = class {
   get agentsData() {
     return this.agents;
   }
+  get sourcesData() {
+    return this.sources;
+  }
 };
+function githubScriptTaint(step, script) {
+  const text = script?.text ?? "";
+  if (!script || !/context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text)) return [];
+  return [{ origin: { kind: "fetch", role: "thread", events: null, what: "the event payload or thread read by github-script" }, hops: [hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' reads outsider text`)] }];
+}
+function scriptFileTargets(text) {
+  const out = [];
+  for (const m of text.matchAll(/\b(?:writeFileSync|appendFileSync|writeFile|appendFile)\s*\(([^,;]*?)(?:,|\))/g)) {
+    const literals = [...m[1].matchAll(/(['"`])([^'"`$]*)\1/g)].map((l) => l[2]);
+    const last = literals[literals.length - 1]?.replace(/^\.?\/+/, "");
+    if (last && last.length >= 3) out.push(last);
+  }
+  return [...new Set(out)];
+}
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path26, pattern) {
-  const p = path26.split(".");
+function pathWithin(path27, pattern) {
+  const p = path27.split(".");
   const q2 = pattern.split(".");
   if (p.length < q2.length) return false;
   for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
@@ -24574,9 +25413,9 @@ function limit(taints) {
   }
   return [...best.values()].slice(0, MAX_TAINTS);
 }
-var indexes = /* @__PURE__ */ new WeakMap();
+var indexes2 = /* @__PURE__ */ new WeakMap();
 function sourceIndex(sources) {
-  const known = indexes.get(sources);
+  const known = indexes2.get(sources);
   if (known) return known;
   const root = { children: /* @__PURE__ */ new Map(), contexts: [] };
   for (const context of sources.contexts) {
@@ -24590,8 +25429,8 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path26) {
-      const cached6 = memo.get(path26);
+    contextsAbove(path27) {
+      const cached6 = memo.get(path27);
       if (cached6) return cached6;
       const out = [];
       const walk = (node, segments, i) => {
@@ -24606,12 +25445,12 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path26.split("."), 0);
-      if (memo.size < 1e4) memo.set(path26, out);
+      walk(root, path27.split("."), 0);
+      if (memo.size < 1e4) memo.set(path27, out);
       return out;
     }
   };
-  indexes.set(sources, index2);
+  indexes2.set(sources, index2);
   return index2;
 }
 
@@ -24625,6 +25464,7 @@ function findAgentSites(step, engine) {
     const action = matchAgentAction(uses.text);
     if (action) out.push(actionSite(step, uses, action, engine));
   }
+  out.push(...apiSites(step, engine));
   const script = step.step.run ?? guardActionScript(step);
   if (script && mayInvokeAgent(script.text, engine)) {
     const underAction = script !== step.step.run;
@@ -24638,9 +25478,57 @@ function findAgentSites(step, engine) {
   }
   return out;
 }
+function apiSites(step, engine) {
+  const apis = engine.agentsData.apis ?? [];
+  const github = /^actions\/github-script@/i.test(step.step.uses?.text ?? "") ? inputOf(step.step.with, "script") : void 0;
+  const script = step.step.run ?? (github?.value.kind === "scalar" ? github.value : void 0);
+  if (!script || !apis.length) return [];
+  return findApiCalls(script.text, apis).map((call2) => apiSite(step, script, call2, github, engine));
+}
+function apiSite(step, script, call2, github, engine) {
+  const scope = { job: step.job, step };
+  const api = call2.api;
+  const text = script.text;
+  const channels = [];
+  let promptText;
+  if (github) {
+    promptText = text;
+    channels.push({ kind: "script", name: "the github-script that builds its request", taints: [...githubScriptTaint(step, github), ...engine.ofNode(script, step.file, scope)], confidence: "high" });
+  } else {
+    promptText = text.slice(0, commandEnd(text, call2.start));
+    channels.push({ kind: "script", name: "the run script that builds its request", taints: engine.shellText(promptText, script, 0, scope), confidence: "high" });
+  }
+  channels.push(...envChannels(step, engine, promptText));
+  for (const file of engine.taintedFiles(step)) {
+    if (namesFile(promptText, file.path)) channels.push({ kind: "file", name: `file ${file.path}`, taints: file.taints, confidence: "medium" });
+  }
+  const offset = locateInScalar(step.file, script, call2.start, call2.end - call2.start);
+  if (api.readsThread) {
+    channels.push({
+      kind: "thread",
+      name: "the issue or pull request it is handed",
+      taints: [{ origin: { kind: "thread", role: "thread", events: null, what: "the issue/PR thread (title, body, comments)" }, hops: [hopAt(step.file, offset, `${api.name} works on the issue it is handed and reads it`)] }],
+      confidence: "high"
+    });
+  }
+  const capabilities = capabilitiesAt(step, { keyEnv: [], keyInProcess: false }, NO_TOOLS, false);
+  return {
+    step,
+    file: step.file,
+    offset,
+    agentName: api.name,
+    api,
+    channels: channels.filter((c) => c.taints.length),
+    capabilities: api.kind === "agent" ? { ...capabilities, remoteAgent: api.acts } : capabilities,
+    promptText
+  };
+}
+var NO_TOOLS = { shell: "none", network: false, writesFiles: false };
+function isAgentGuardAction(uses) {
+  return /^[\w.-]+\/agent-guard(@|$)/i.test(uses.trim());
+}
 function guardActionScript(step) {
-  const uses = step.step.uses?.text ?? "";
-  if (!/^[\w.-]+\/agent-guard(@|$)/i.test(uses)) return void 0;
+  if (!isAgentGuardAction(step.step.uses?.text ?? "")) return void 0;
   if ((inputOf(step.step.with, "mode")?.text.trim() ?? "lint") !== "run") return void 0;
   const run = inputOf(step.step.with, "run")?.value;
   return run?.kind === "scalar" ? run : void 0;
@@ -24659,8 +25547,8 @@ function wrapperGrants(step) {
   return wrap2 ? guardGrantsInput(wrap2) : [];
 }
 function runsWrappedClaude(step) {
-  const path26 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path26);
+  const path27 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path27);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -24711,6 +25599,7 @@ function actionSite(step, uses, action, engine) {
     promptParts.push(entry.text);
     channels.push({ kind: "prompt", name: `input ${name}`, taints: engine.ofNode(entry.value, step.file, scope), confidence: "high" });
   }
+  const prompts = [...promptParts];
   const configInputs = /* @__PURE__ */ new Set([...action.configInputs ?? [], ...(action.toolWideners ?? []).map((w) => w.input)]);
   for (const name of configInputs) {
     const entry = input(name);
@@ -24718,11 +25607,16 @@ function actionSite(step, uses, action, engine) {
     promptParts.push(entry.text);
     channels.push({ kind: "config", name: `input ${name}`, taints: engine.ofNode(entry.value, step.file, scope), confidence: "high" });
   }
-  const promptText = promptParts.join("\n");
+  const promptFiles = [];
   for (const name of action.promptFileInputs ?? []) {
     const entry = input(name);
-    if (entry) channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
+    if (!entry) continue;
+    promptFiles.push(entry.text);
+    channels.push(fileChannel(step, engine, entry.text, `file named by input ${name}`));
   }
+  const cli = action.cli ? cliById(action.cli) : void 0;
+  const told = actionInstructions(step, cli, prompts, promptFiles, engine, (name) => !!input(name)?.text.trim());
+  const promptText = [...promptParts, told.extra].join("\n");
   channels.push(...envChannels(step, engine, promptText));
   const inputs = inputRecord(step);
   if (actionReadsThread(action, inputs)) {
@@ -24733,21 +25627,18 @@ function actionSite(step, uses, action, engine) {
       confidence: "high"
     });
   }
-  const fetch = runtimeFetch(promptParts.slice(0, action.promptInputs.filter((n) => input(n)).length).join("\n"));
+  const fetch = runtimeFetch(told.text);
   if (fetch) channels.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(fetch, hopAt(step.file, uses.start, `its prompt tells it to read ${fetch.what}`))], confidence: "medium" });
   for (const file of engine.taintedFiles(step)) {
     if (promptText.includes(file.path)) channels.push({ kind: "file", name: `file ${file.path} its prompt names`, taints: file.taints, confidence: "high" });
   }
   channels.push(...workspaceChannels(step));
-  const tools = withRunnerNetwork(actionToolReach(action, inputs));
-  if (!channels.some((c) => c.kind === "thread") && canFetch(tools, step) && pointsAtThread(promptText)) {
-    channels.push(workedOnThread(step, uses.start));
-  }
+  const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values } : void 0));
+  channels.push(...toldToRead(step, uses.start, told, tools, engine, false));
   const widened = gateWidener(action, step);
   const gate = action.gate;
   const actorGate = gate.kind === "write-access" && !(widened && widened.effect === "anyone" && !widened.inertWithout) ? { enforcedOn: (event) => !(gate.skippedOn ?? []).includes(event), description: `${action.name}'s own write-access check` } : void 0;
-  const cliId = action.cli;
-  const keyEnv = cliId ? engine.agentsData.clis.find((c) => c.id === cliId)?.keyEnv ?? [] : [];
+  const keyEnv = cli?.keyEnv ?? [];
   return {
     step,
     file: step.file,
@@ -24758,8 +25649,19 @@ function actionSite(step, uses, action, engine) {
     capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
     actorGate,
     gateWidenedBy: widened,
-    promptText
+    promptText,
+    command: told.command
   };
+}
+function toldToRead(step, offset, told, tools, engine, commandsInExtra) {
+  if (!canFetch(tools, step)) return [];
+  const out = [];
+  const pointed = pointsAtThread(told.text, step);
+  if (pointed) out.push(workedOnThread(step, offset, pointed, told.command));
+  const fetch = commandsInExtra ? runtimeFetch(told.extra) : null;
+  const read2 = fetch ?? promptRead(told.text, engine);
+  if (read2) out.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(read2, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : "its prompt"} tells it to read ${read2.what}`))], confidence: "medium" });
+  return out;
 }
 function gateWidener(action, step) {
   for (const w of action.gate.wideners ?? []) {
@@ -24783,18 +25685,20 @@ function cliSite(step, run, invocation, engine, jailed, grants) {
   const cli = invocation.cli;
   const script = run.text;
   const upTo = script.slice(0, commandEnd(script, invocation.start));
+  const told = cliInstructions(step, { key: run, text: script }, invocation, upTo, engine);
   const channels = [];
   channels.push({ kind: "script", name: "the run script that builds its prompt", taints: engine.shellText(upTo, run, 0, scope), confidence: "high" });
-  channels.push(...envChannels(step, engine, upTo));
+  channels.push(...envChannels(step, engine, told.text));
   const facts = scriptFacts(run, run.text);
   for (const file of engine.taintedFiles(step)) {
-    if (upTo.includes(file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
+    if (namesFile(told.text, file.path) && !facts.files.some((f) => f.path === file.path && f.offset < invocation.start)) {
       channels.push({ kind: "file", name: `file ${file.path}`, taints: file.taints, confidence: "medium" });
     }
   }
   channels.push(...workspaceChannels(step));
-  const tools = withRunnerNetwork(cliToolReach(invocation, stepEnvText(step)));
-  if (canFetch(tools, step) && pointsAtThread(upTo)) channels.push(workedOnThread(step, run.start));
+  const env = stepEnvText(step);
+  const tools = withRunnerNetwork(widest(resolvedInvocations(invocation, step).map((inv) => cliToolReach(inv, env, told.values))));
+  channels.push(...toldToRead(step, run.start, told, tools, engine, true));
   const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
   return {
     step,
@@ -24804,8 +25708,33 @@ function cliSite(step, run, invocation, engine, jailed, grants) {
     cli,
     channels: channels.filter((c) => c.taints.length),
     capabilities: capabilitiesAt(step, { cli, keyEnv: cli.keyEnv }, tools, jailed, grants),
-    promptText: upTo
+    promptText: told.text,
+    command: told.command
   };
+}
+function promptRead(text, engine) {
+  for (const line of text.split("\n")) {
+    for (const read2 of engine.sourcesData.promptReads ?? []) {
+      if (!regexFor2(read2.pattern).test(line)) continue;
+      const labelGated = /\b(?:with|having|carrying)\s+(?:the\s+)?labels?\b|\blabell?ed\s+["'`]/i.test(line);
+      return { what: labelGated ? `${read2.what} (filtered to a maintainer-applied label)` : read2.what, labelGated };
+    }
+  }
+  return null;
+}
+var regexes = /* @__PURE__ */ new Map();
+function regexFor2(pattern) {
+  let re = regexes.get(pattern);
+  if (!re) regexes.set(pattern, re = new RegExp(pattern, "i"));
+  return re;
+}
+function widest(reaches) {
+  const order = { none: 0, restricted: 1, full: 2 };
+  return reaches.reduce((a, b) => ({
+    shell: order[b.shell] > order[a.shell] ? b.shell : a.shell,
+    network: a.network || b.network,
+    writesFiles: a.writesFiles || b.writesFiles
+  }));
 }
 function stepEnvText(step) {
   const out = {};
@@ -24818,16 +25747,53 @@ function inputRecord(step) {
   return out;
 }
 var THREAD_IDENTITY = /^github\.event\.(issue\.(number|html_url|url)|pull_request\.(number|html_url|url)|number|discussion\.(number|html_url)|comment\.html_url)$/;
-function pointsAtThread(text) {
-  if (!text.includes("${{")) return false;
-  return findTemplates(text).some((t) => (referencesOf(t.inner) ?? []).some((r) => THREAD_IDENTITY.test(r.path)));
+function pointsAtThread(text, step) {
+  if (!text.includes("${{")) return null;
+  let picked = null;
+  for (const t of findTemplates(text)) {
+    for (const r of referencesOf(t.inner) ?? []) {
+      if (THREAD_IDENTITY.test(r.path)) return { what: "the issue or pull request it is told to work on (it fetches the thread with its tools)", labelGated: false };
+      const listing = picked ? null : pickedFromListing(r.path, step);
+      if (listing) {
+        const how = listing.passed ? "passes on from the event" : "picked from a listing";
+        picked = { what: `the issue or pull request ${listing.from} ${how} (it fetches the thread with its tools)`, labelGated: listing.labelGated, from: `${listing.from} ${how}` };
+      }
+    }
+  }
+  return picked;
+}
+var LISTS_THREADS = /\bgh\s+(?:issue|pr)\s+list\b|\bgh\s+search\s+(?:issues|prs)\b|\bgh\s+api\b[^\n]*\/(?:issues|pulls)\b|\b(?:issues|pulls)\.(?:listForRepo|list)\b|\bsearch\.issuesAndPullRequests\b/;
+function pickedFromListing(path27, step) {
+  const parts = path27.split(".");
+  if (parts[2] !== "outputs" || !parts[1]) return null;
+  let producers = [];
+  let from = "";
+  if (parts[0] === "steps") {
+    producers = step.siblings.filter((s) => s.step.id === parts[1]);
+    from = `step '${parts[1]}'`;
+  } else if (parts[0] === "needs") {
+    producers = step.job.needs.find((j) => j.job.id === parts[1])?.steps ?? [];
+    from = `job '${parts[1]}'`;
+  }
+  for (const producer of producers) {
+    const code3 = producer.step.run?.text ?? inputOf(producer.step.with, "script")?.text ?? "";
+    const line = code3.split("\n").find((l) => LISTS_THREADS.test(l));
+    if (line) return { from, labelGated: /\s(?:--label|-l)[=\s]|\blabels\s*:/.test(line) };
+    const given = [...producer.step.env, ...producer.step.with].map((e) => e.text).join("\n");
+    if (given.includes("${{") && findTemplates(given).some((t) => (referencesOf(t.inner) ?? []).some((r) => THREAD_IDENTITY.test(r.path)))) return { from, labelGated: false, passed: true };
+  }
+  return null;
 }
 function canFetch(tools, step) {
   return tools.shell !== "none" || tools.network || tools.writesFiles && step.step.with.some((w) => /token/i.test(w.name));
 }
-function workedOnThread(step, offset) {
-  const fetch = { what: "the issue or pull request it is told to work on (it fetches the thread with its tools)", labelGated: false };
-  return { kind: "fetch", name: "the issue or pull request its prompt points at", taints: [fetchTaint(fetch, hopAt(step.file, offset, "its prompt names the issue or pull request to work on"))], confidence: "medium" };
+function workedOnThread(step, offset, fetch, command2) {
+  const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from}${fetch.labelGated ? " (by a maintainer-applied label)" : ""}` : "its prompt names the issue or pull request to work on";
+  const taint = fetchTaint(fetch, hopAt(step.file, offset, note));
+  if (command2?.grants.length) {
+    taint.hops.push({ file: command2.shown, line: command2.line, column: 1, note: `it runs ${command2.name}, which allows ${command2.grants.map((g) => g.value).join(", ")}` });
+  }
+  return { kind: "fetch", name: "the issue or pull request its prompt points at", taints: [taint], confidence: "medium" };
 }
 function withRunnerNetwork(reach) {
   return reach.shell === "full" ? { ...reach, network: true } : reach;
@@ -24838,8 +25804,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path26, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path26.trim() || path26.includes(f.path));
+function fileChannel(step, engine, path27, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path27.trim() || path27.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -24897,9 +25863,14 @@ function reachOf(origin, step, actorGate) {
   const hard = hardGates(step);
   for (const trigger of step.job.triggers) {
     const event = trigger.event;
-    if (origin.events && !origin.events.includes(event)) continue;
-    if (origin.kind === "thread" && !THREAD_EVENTS.has(event)) continue;
+    const callersUnknown = trigger.firing === "callers";
+    if (!callersUnknown && origin.events && !origin.events.includes(event)) continue;
+    if (!callersUnknown && origin.kind === "thread" && !THREAD_EVENTS.has(event)) continue;
     const candidate = reachOnTrigger(origin, step, trigger, hard, actorGate);
+    if (callersUnknown && candidate.level !== "none") {
+      candidate.callersUnknown = true;
+      if (origin.events) candidate.how = `its callers are unknown here (a reusable workflow no workflow of this repository calls); called from a workflow on ${origin.events.slice(0, 3).join(", ")}, ${origin.what} is outsider text`;
+    }
     if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
     if (best.level === "outsider") break;
   }
@@ -25022,6 +25993,7 @@ function holdingOf(c) {
   const modelKey = c.keyInProcess && c.secrets.some((s) => s.modelKey);
   if (exfil) return "acts";
   if (tokenInHand && anyWrite) return "acts";
+  if (c.commands?.length || c.remoteAgent) return "acts";
   if (c.tools.shell === "restricted" && (anyWrite || nonModelSecrets || modelKey)) return "acts";
   if (c.idToken && c.tools.shell !== "none") return "acts";
   return "nothing";
@@ -25063,6 +26035,7 @@ function better(a, b) {
   return a.taint.hops.length < b.taint.hops.length;
 }
 function confidenceOf(hit) {
+  if (hit.reach.callersUnknown) return "low";
   if (hit.reach.uncertain && hit.channel.confidence === "high") return "medium";
   return hit.channel.confidence;
 }
@@ -25079,7 +26052,19 @@ function jobAndStep(step) {
 }
 function pathOf(site, hit, sinkNote) {
   const loc2 = siteLocation(site);
-  return [...site.step.job.via, ...hit.taint.hops, { ...loc2, note: sinkNote }];
+  return [...site.step.job.via, ...actionCalls(site.step, hit.taint.hops), ...hit.taint.hops, { ...loc2, note: sinkNote }];
+}
+function actionCalls(step, hops) {
+  const out = [];
+  for (let f = step.frame; f; f = f.callerStep.frame) {
+    const caller = f.callerStep;
+    const uses = caller.step.uses;
+    if (!uses) continue;
+    const pos = positionOf(caller.file, uses.start);
+    out.unshift({ file: caller.file.path, line: pos.line, column: pos.column, note: `step '${caller.step.label}' runs ${uses.text}` });
+  }
+  const outermost = out[0]?.file;
+  return outermost && hops.some((h) => h.file === outermost) ? [] : out;
 }
 function severityOf(hit, caps) {
   return severityFor(hit.reach.level, caps);
@@ -25126,6 +26111,9 @@ function fixFor(site, hit) {
     } else if (site.action.cli) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
     }
+  }
+  if (site.api?.kind === "agent") {
+    lines.push(`${site.api.name} ${site.api.acts}: start it only from text a maintainer wrote or approved (a label, a maintainer's comment), never from an outsider's issue or comment.`);
   }
   if (hit && (hit.channel.kind === "prompt" || hit.channel.kind === "script" || hit.channel.kind === "env")) {
     lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
@@ -25251,9 +26239,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path26 = inputOf(later.step.with, "path");
-    if (path26 && TRANSCRIPTS.test(path26.text)) {
-      out.push({ step: later, offset: path26.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path26.text.trim()})` });
+    const path27 = inputOf(later.step.with, "path");
+    if (path27 && TRANSCRIPTS.test(path27.text)) {
+      out.push({ step: later, offset: path27.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path27.text.trim()})` });
     }
   }
   return out;
@@ -25307,6 +26295,12 @@ function key(h) {
 }
 
 // src/checks/agentReadsUntrusted.ts
+function commandsNote(site) {
+  const commands = site.capabilities.commands ?? [];
+  if (!commands.length) return "";
+  const names = commands.map((c) => c.name);
+  return `, and the commenter picks its command (${names.slice(0, 4).join(", ")}${names.length > 4 ? ", \u2026" : ""}), which writes with the job's token`;
+}
 var agentReadsUntrusted = siteRule(
   {
     id: "agent-reads-untrusted",
@@ -25316,7 +26310,7 @@ var agentReadsUntrusted = siteRule(
     help: "The agent fetches the issue or pull-request thread (or is told to, e.g. `gh issue view`, GitHub MCP tools), so text written by anyone reaches it even though the workflow interpolates nothing. A scheduled agent that reads open issues is reachable by every outsider, one hour later. Treat the agent as holding untrusted input: no secrets, no write token, no shell, and run it under `agent-guard run`."
   },
   ["thread", "fetch"],
-  (site, hit) => `${site.agentName} reads ${hit.taint.origin.what}`,
+  (site, hit) => `${site.agentName} reads ${hit.taint.origin.what}${commandsNote(site)}`,
   "the agent reads it at run time"
 );
 
@@ -25541,7 +26535,7 @@ var untrustedCheckout = {
       if (!channel) continue;
       const taint = channel.taints[0];
       const reach = reachOf(taint.origin, step);
-      if (reach.level !== "outsider") continue;
+      if (reach.level !== "outsider" && reach.level !== "maintainer") continue;
       const caps = shellCapabilities(step);
       const severity = severityFor(reach.level, caps);
       if (!severity) continue;
@@ -25552,7 +26546,7 @@ var untrustedCheckout = {
         confidence: runsCode === "build" ? "high" : "medium",
         ...stepLocation(step, at),
         ...jobAndStep(step),
-        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.how}.`,
+        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.level === "maintainer" ? `${maintainerGate(reach.how)}; the author can push new code after that` : reach.how}.`,
         path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: "runs code the pull request controls" }],
         capabilities: capabilityList(caps),
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
@@ -25561,6 +26555,9 @@ var untrustedCheckout = {
     return findings;
   }
 };
+function maintainerGate(how) {
+  return how.replace(/, but over .*$/, "");
+}
 function runsWorkspaceCode(step, instructionFiles) {
   const uses = step.step.uses?.text ?? "";
   if (uses.startsWith("./")) return "local-action";
@@ -25605,8 +26602,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path26) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path26);
+function isWorkflowPath(path27) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path27);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -25654,7 +26651,7 @@ var unresolvedRemote = {
       if (isDockerUses(text)) {
         why = { reason: "docker image actions are not analysed (there is no action.yml to follow)", failed: false };
       } else {
-        if (matchAgentAction(text)) continue;
+        if (matchAgentAction(text) || isAgentGuardAction(text)) continue;
         const ref = parseRemoteUses(text);
         if (ref && isFirstPartyAction(ref)) continue;
         why = notFollowed(ctx.remote, "action", text);
@@ -25691,31 +26688,32 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path26;
+  let path27;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path26 = [...probe.job.via, ...best.taint.hops, sink2];
+    path27 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
-    if (kind !== "workflow" || !secrets) return null;
+    if (!secrets || secrets.names.every((n) => n === "GITHUB_TOKEN")) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
-    severity = "medium";
-    message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path26 = [...probe.job.via, sink2];
+    severity = kind === "workflow" || secrets.modelKey ? "medium" : "low";
+    const likely = kind === "action" && secrets.modelKey ? " A model key suggests an AI step that may read the issue or comment itself." : "";
+    message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and can read the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.${likely}`;
+    path27 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
     severity,
-    confidence: reach.uncertain ? "low" : "medium",
+    confidence: reach.uncertain || !best && kind === "action" ? "low" : "medium",
     file: file.path,
     line: at.line,
     column: at.column,
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label } : {},
     message,
-    path: path26,
+    path: path27,
     capabilities: secrets?.capabilities ?? [],
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
@@ -25726,10 +26724,10 @@ function callProbe(job) {
 }
 function workflowSecrets(job) {
   const secrets = job.job.secrets;
-  if (secrets === "inherit") return { text: "every secret (secrets: inherit)", capabilities: ["secret:* via secrets: inherit"] };
+  if (secrets === "inherit") return { text: "every secret (secrets: inherit)", capabilities: ["secret:* via secrets: inherit"], names: ["*"], modelKey: true };
   if (!secrets?.length) return null;
   const names = secrets.map((s) => s.name);
-  return { text: `secrets ${names.join(", ")}`, capabilities: names.map((n) => `secret:${n} via secrets: ${n}`) };
+  return { text: `secrets ${names.join(", ")}`, capabilities: names.map((n) => `secret:${n} via secrets: ${n}`), names, modelKey: names.some(looksLikeModelKey) };
 }
 function actionSecrets(step) {
   const found = /* @__PURE__ */ new Map();
@@ -25739,7 +26737,8 @@ function actionSecrets(step) {
   scan(step.with, "input");
   scan(step.env, "env");
   if (!found.size) return null;
-  return { text: `secrets ${[...found.keys()].join(", ")}`, capabilities: [...found].map(([n, via]) => `secret:${n} via ${via}`) };
+  const names = [...found.keys()];
+  return { text: `secrets ${names.join(", ")}`, capabilities: names.map((n) => `secret:${n} via ${found.get(n)}`), names, modelKey: [...found].some(([n, via]) => looksLikeModelKey(n) || looksLikeModelKey(via)) };
 }
 function secretNames(text) {
   if (!text.includes("${{")) return [];
@@ -25848,7 +26847,7 @@ function mergeSparse(a, b) {
 }
 function readQuietly(file) {
   try {
-    return import_node_fs4.default.readFileSync(file, "utf8");
+    return import_node_fs5.default.readFileSync(file, "utf8");
   } catch {
     return "";
   }
@@ -25856,7 +26855,7 @@ function readQuietly(file) {
 function lintWorkflow(repo, workflow, abs, rules, stats, trust) {
   const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
   if (!jobs.length) return [];
-  const engine = new TaintEngine(rules.sources, rules.agents);
+  const engine = new TaintEngine(rules.sources, rules.agents, projectConfig(repo));
   const steps = jobs.flatMap((j) => j.steps);
   const sites = [];
   for (const step of steps) sites.push(...findAgentSites(step, engine));
@@ -25916,18 +26915,18 @@ function uniqueErrors(errors) {
 }
 function defaultConfigPath(paths) {
   for (const given of paths.length ? paths : ["."]) {
-    let dir = import_node_path3.default.resolve(given);
+    let dir = import_node_path4.default.resolve(given);
     try {
-      if (import_node_fs4.default.statSync(dir).isFile()) dir = import_node_path3.default.dirname(dir);
+      if (import_node_fs5.default.statSync(dir).isFile()) dir = import_node_path4.default.dirname(dir);
     } catch {
       continue;
     }
     for (let i = 0; i < 4; i++) {
       for (const name of ["agent-guard.yml", "agent-guard.yaml"]) {
-        const candidate = import_node_path3.default.basename(dir) === ".github" ? import_node_path3.default.join(dir, name) : import_node_path3.default.join(dir, ".github", name);
-        if (import_node_fs4.default.existsSync(candidate)) return candidate;
+        const candidate = import_node_path4.default.basename(dir) === ".github" ? import_node_path4.default.join(dir, name) : import_node_path4.default.join(dir, ".github", name);
+        if (import_node_fs5.default.existsSync(candidate)) return candidate;
       }
-      const parent = import_node_path3.default.dirname(dir);
+      const parent = import_node_path4.default.dirname(dir);
       if (parent === dir) break;
       dir = parent;
     }
@@ -26264,7 +27263,7 @@ function colorEnabled(isTTY, env) {
 init_summary();
 
 // src/guard/untrusted.ts
-var import_node_fs5 = __toESM(require("node:fs"));
+var import_node_fs6 = __toESM(require("node:fs"));
 var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
 var WRITE_ONLY_EVENTS = /* @__PURE__ */ new Set(["push", "workflow_dispatch", "schedule"]);
 function obj(v) {
@@ -26394,7 +27393,7 @@ function readTrustDecision(env) {
   if (!file) return untrusted(event, "GITHUB_EVENT_PATH is not set, so who wrote the input cannot be checked.");
   let text;
   try {
-    text = import_node_fs5.default.readFileSync(file, "utf8");
+    text = import_node_fs6.default.readFileSync(file, "utf8");
   } catch (err) {
     return untrusted(event, `the event payload ${show(file)} cannot be read (${err.code ?? "error"}), so who wrote the input cannot be checked.`);
   }
@@ -26417,7 +27416,7 @@ function untrustedRefusal(decision, opts, allowOnUntrusted, override) {
 
 // src/action/runner.ts
 var import_node_crypto2 = require("node:crypto");
-var import_node_fs6 = __toESM(require("node:fs"));
+var import_node_fs7 = __toESM(require("node:fs"));
 var InputError = class extends Error {
 };
 function getInput(ctx, name) {
@@ -26461,7 +27460,7 @@ function setOutputs(ctx, outputs) {
   if (!file) return;
   let text = "";
   for (const [name, value] of Object.entries(outputs)) text += fileCommand(name, value);
-  import_node_fs6.default.appendFileSync(file, text);
+  import_node_fs7.default.appendFileSync(file, text);
 }
 function fileCommand(name, value) {
   if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new Error(`bad output name '${name}'`);
@@ -26475,7 +27474,7 @@ ${delimiter}
 function appendSummary(ctx, markdown) {
   const file = ctx.env.GITHUB_STEP_SUMMARY;
   if (!file) return;
-  import_node_fs6.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
+  import_node_fs7.default.appendFileSync(file, markdown.endsWith("\n") ? markdown : `${markdown}
 `);
 }
 function errorCommand(message) {
@@ -26490,7 +27489,7 @@ function withoutInputs(env) {
 
 // src/action/lint.ts
 function readLintInputs(ctx) {
-  const paths = getListInput(ctx, "path").map((p) => import_node_path4.default.resolve(ctx.cwd, p));
+  const paths = getListInput(ctx, "path").map((p) => import_node_path5.default.resolve(ctx.cwd, p));
   const sarif = getInput(ctx, "sarif-file");
   const config = getInput(ctx, "config");
   const baseline = getInput(ctx, "baseline");
@@ -26498,9 +27497,9 @@ function readLintInputs(ctx) {
     paths: paths.length ? paths : [ctx.cwd],
     format: getChoiceInput(ctx, "format", FORMATS, "text"),
     failOn: getChoiceInput(ctx, "fail-on", [...SEVERITIES, "none"], "high"),
-    config: config ? import_node_path4.default.resolve(ctx.cwd, config) : void 0,
-    sarifFile: import_node_path4.default.resolve(ctx.cwd, sarif || import_node_path4.default.join(ctx.env.RUNNER_TEMP || ctx.cwd, "agent-guard.sarif")),
-    baseline: baseline ? import_node_path4.default.resolve(ctx.cwd, baseline) : void 0,
+    config: config ? import_node_path5.default.resolve(ctx.cwd, config) : void 0,
+    sarifFile: import_node_path5.default.resolve(ctx.cwd, sarif || import_node_path5.default.join(ctx.env.RUNNER_TEMP || ctx.cwd, "agent-guard.sarif")),
+    baseline: baseline ? import_node_path5.default.resolve(ctx.cwd, baseline) : void 0,
     // Read here so that a typo fails the step instead of silently skipping the upload.
     uploadSarif: getBooleanInput(ctx, "upload-sarif", false)
   };
@@ -26511,8 +27510,8 @@ function highest(result) {
   return worst;
 }
 function relative2(ctx, file) {
-  const rel = import_node_path4.default.relative(ctx.cwd, file);
-  return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : file;
+  const rel = import_node_path5.default.relative(ctx.cwd, file);
+  return rel && !rel.startsWith("..") && !import_node_path5.default.isAbsolute(rel) ? rel : file;
 }
 function actionLint(ctx, toolVersion) {
   const inputs = readLintInputs(ctx);
@@ -26528,8 +27527,8 @@ function actionLint(ctx, toolVersion) {
   const root = ctx.cwd;
   ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
   if (inputs.format !== "github") ctx.stdout.write(formatGithub(result, { root }));
-  import_node_fs7.default.mkdirSync(import_node_path4.default.dirname(inputs.sarifFile), { recursive: true });
-  import_node_fs7.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
+  import_node_fs8.default.mkdirSync(import_node_path5.default.dirname(inputs.sarifFile), { recursive: true });
+  import_node_fs8.default.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
   const notes = [];
   if (inputs.baseline && outcome) {
     const note = baselineNote(relative2(ctx, inputs.baseline), outcome);
@@ -26565,12 +27564,12 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path21 = __toESM(require("node:path"));
+var import_node_path22 = __toESM(require("node:path"));
 init_boundary();
 init_command();
 
 // src/guard/grants/apply.ts
-var import_node_fs28 = __toESM(require("node:fs"));
+var import_node_fs29 = __toESM(require("node:fs"));
 init_audit();
 init_env();
 init_errors();
@@ -26700,7 +27699,7 @@ function applySummaryMarkdown(audit, performed) {
 function appendSummary2(env, audit, performed) {
   if (env.GITHUB_STEP_SUMMARY) {
     try {
-      import_node_fs28.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
+      import_node_fs29.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
     } catch {
     }
   }
@@ -26715,8 +27714,8 @@ init_providers2();
 init_workflowCommands();
 
 // src/guard/wrap.ts
-var import_node_fs29 = __toESM(require("node:fs"));
-var import_node_path20 = __toESM(require("node:path"));
+var import_node_fs30 = __toESM(require("node:fs"));
+var import_node_path21 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
@@ -26739,33 +27738,33 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path20.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path20.default.isAbsolute(rel);
+  const rel = import_node_path21.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path21.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs29.default.realpathSync(p);
+    return import_node_fs30.default.realpathSync(p);
   } catch {
-    return import_node_path20.default.resolve(p);
+    return import_node_path21.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs29.default.accessSync(p, import_node_fs29.default.constants.X_OK);
-    return import_node_fs29.default.statSync(p).isFile();
+    import_node_fs30.default.accessSync(p, import_node_fs30.default.constants.X_OK);
+    return import_node_fs30.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs29.default.openSync(p, "r");
+    const fd = import_node_fs30.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs29.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs30.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs29.default.closeSync(fd);
+      import_node_fs30.default.closeSync(fd);
     }
   } catch {
     return false;
@@ -26774,8 +27773,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path20.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path20.default.join(dir, "claude");
+    if (!import_node_path21.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path21.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -26820,12 +27819,12 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path20.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path21.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path20.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs29.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  const guard = realOrSelf(import_node_path21.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs30.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
@@ -26833,7 +27832,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path20.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path21.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -26854,12 +27853,12 @@ function prepareClaudeWrapper(input, io) {
   return { spec, options, text: renderClaudeWrapper(spec) };
 }
 function installWrapper(dir, text) {
-  import_node_fs29.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path20.default.join(dir, "claude");
-  const tmp = import_node_path20.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs29.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs29.default.chmodSync(tmp, 493);
-  import_node_fs29.default.renameSync(tmp, target);
+  import_node_fs30.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path21.default.join(dir, "claude");
+  const tmp = import_node_path21.default.join(dir, `.claude.${process.pid}.tmp`);
+  import_node_fs30.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs30.default.chmodSync(tmp, 493);
+  import_node_fs30.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
@@ -26870,7 +27869,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path20.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path21.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -26996,7 +27995,7 @@ function actionWrap(ctx, self) {
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail3(ctx, refusal);
-    const target = installWrapper(import_node_path21.default.join(temp, "agent-guard"), prepared.text);
+    const target = installWrapper(import_node_path22.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     setOutputs(ctx, { "claude-wrapper": target });
@@ -27014,7 +28013,7 @@ async function actionApply(ctx) {
     const grantArgs = grantArgsFromInputs(ctx);
     if (!grantArgs.includes("--grant")) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
     const sha = getInput(ctx, "defer-sha256");
-    const opts = parseApplyArgs([import_node_path21.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
+    const opts = parseApplyArgs([import_node_path22.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
     const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
     ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)
 `);
@@ -27106,25 +28105,25 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs32 = __toESM(require("node:fs"));
+var import_node_fs33 = __toESM(require("node:fs"));
 init_types();
 
 // src/online/cache.ts
 var import_node_crypto13 = __toESM(require("node:crypto"));
-var import_node_fs30 = __toESM(require("node:fs"));
+var import_node_fs31 = __toESM(require("node:fs"));
 var import_node_os7 = __toESM(require("node:os"));
-var import_node_path22 = __toESM(require("node:path"));
+var import_node_path23 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path22.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path22.default.resolve(env.XDG_CACHE_HOME) : import_node_path22.default.join(import_node_os7.default.homedir(), ".cache");
-  return import_node_path22.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path23.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path23.default.resolve(env.XDG_CACHE_HOME) : import_node_path23.default.join(import_node_os7.default.homedir(), ".cache");
+  return import_node_path23.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path22.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path23.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -27137,7 +28136,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs30.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs31.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -27150,13 +28149,13 @@ var DiskCache = class {
     const file = this.file(space, key2);
     const tmp = `${file}.${process.pid}.${import_node_crypto13.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs30.default.mkdirSync(import_node_path22.default.dirname(file), { recursive: true });
-      import_node_fs30.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs30.default.renameSync(tmp, file);
+      import_node_fs31.default.mkdirSync(import_node_path23.default.dirname(file), { recursive: true });
+      import_node_fs31.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs31.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs30.default.rmSync(tmp, { force: true });
+        import_node_fs31.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -27168,7 +28167,7 @@ var DiskCache = class {
   }
   file(space, key2) {
     const hash = import_node_crypto13.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path22.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    return import_node_path23.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
@@ -27240,8 +28239,8 @@ var GitHubClient = class {
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path26) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path26}`;
+  fileAt(owner, repo, sha, path27) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path27}`;
     return this.once(`content:${key2}`, async () => {
       const cached6 = this.cache.get("content", key2);
       if (cached6) return "text" in cached6 ? cached6.text : null;
@@ -27249,8 +28248,8 @@ var GitHubClient = class {
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path26, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path26}@${sha.slice(0, 7)}`
+          { owner, repo, path: path27, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path27}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
@@ -27312,7 +28311,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path26) => ({ path: path26, sha: blobs[path26] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path27) => ({ path: path27, sha: blobs[path27] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -27537,8 +28536,8 @@ var Semaphore = class {
 };
 
 // src/online/prefetch.ts
-var import_node_fs31 = __toESM(require("node:fs"));
-var import_node_path23 = __toESM(require("node:path"));
+var import_node_fs32 = __toESM(require("node:fs"));
+var import_node_path24 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -27567,8 +28566,8 @@ var RemoteStore = class {
         const text = await this.client.fileAt(ref.owner, ref.repo, sha, file);
         if (text === null) continue;
         if (Buffer.byteLength(text) > MAX_FILE_BYTES) return { ok: false, error: `${describeRef(ref)}: file too large to be a workflow or action` };
-        const shown = isCommitSha(ref.ref) ? ref.ref.slice(0, 12) : ref.ref;
-        const display = `${ref.owner}/${ref.repo}/${file}@${shown}`;
+        const shown2 = isCommitSha(ref.ref) ? ref.ref.slice(0, 12) : ref.ref;
+        const display = `${ref.owner}/${ref.repo}/${file}@${shown2}`;
         const remote = { display, text, repository: `${ref.owner}/${ref.repo}`, commit: sha };
         return { ok: true, value: { file: remote, nested: usesIn(kind, text, display, { repository: remote.repository, commit: sha }) } };
       }
@@ -27597,7 +28596,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path23.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path24.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -27693,7 +28692,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path23.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path24.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -27701,20 +28700,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path23.default.resolve(set.root, rel);
-      const inside = import_node_path23.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path23.default.isAbsolute(inside)) return null;
+      const abs = import_node_path24.default.resolve(set.root, rel);
+      const inside = import_node_path24.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path24.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs31.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs31.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs32.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs32.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path23.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path23.default.relative(set.root, abs).split(import_node_path23.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path24.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path24.default.relative(set.root, abs).split(import_node_path24.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -28074,7 +29073,7 @@ async function scanRepository(repo, store, options) {
       return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path26, text]) => ({ path: path26, text }))];
+    const files = [...roots, ...[...prefetched.localFiles].map(([path27, text]) => ({ path: path27, text }))];
     const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: "scanned", commit: commit2, result, unfollowed: prefetched.failed };
@@ -28277,7 +29276,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs32.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs33.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
     return fail4(`cannot write ${args.output}: ${err.code ?? err.message}`);
@@ -28489,7 +29488,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs33.default.writeFileSync(file, text);
+    import_node_fs34.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

@@ -8,6 +8,7 @@ import { expandEntry, type Trust } from './analysis/instances';
 import { loadRules } from './analysis/rulesData';
 import { useExtraAgents } from './analysis/agents';
 import { TaintEngine } from './analysis/taint';
+import { projectConfig } from './analysis/projectConfig';
 import { CHECKS } from './checks';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
 import { EMPTY_CONFIG, globMatch, type Config } from './config';
@@ -151,7 +152,7 @@ function readQuietly(file: string): string {
 function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats, trust: Trust): Finding[] {
   const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
   if (!jobs.length) return [];
-  const engine = new TaintEngine(rules.sources, rules.agents);
+  const engine = new TaintEngine(rules.sources, rules.agents, projectConfig(repo));
   const steps = jobs.flatMap((j) => j.steps);
   const sites: AgentSite[] = [];
   for (const step of steps) sites.push(...findAgentSites(step, engine));

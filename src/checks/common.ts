@@ -41,6 +41,8 @@ function better(a: ReachedTaint, b: ReachedTaint): boolean {
 }
 
 export function confidenceOf(hit: ReachedTaint): Confidence {
+  // What a reusable workflow with unknown callers reads depends on callers nobody here can see.
+  if (hit.reach.callersUnknown) return 'low';
   if (hit.reach.uncertain && hit.channel.confidence === 'high') return 'medium';
   return hit.channel.confidence;
 }
@@ -62,7 +64,24 @@ export function jobAndStep(step: StepInstance): { job: string; step: string } {
 /** The path of a finding: call chain, the hops of the taint, then the sink. */
 export function pathOf(site: AgentSite, hit: ReachedTaint, sinkNote: string): PathHop[] {
   const loc = siteLocation(site);
-  return [...site.step.job.via, ...hit.taint.hops, { ...loc, note: sinkNote }];
+  return [...site.step.job.via, ...actionCalls(site.step, hit.taint.hops), ...hit.taint.hops, { ...loc, note: sinkNote }];
+}
+
+/**
+ * For an agent inside local composite actions, the steps that use them (outermost first), so the path
+ * starts in the workflow that runs it, unless the taint path already does.
+ */
+function actionCalls(step: StepInstance, hops: PathHop[]): PathHop[] {
+  const out: PathHop[] = [];
+  for (let f = step.frame; f; f = f.callerStep.frame) {
+    const caller = f.callerStep;
+    const uses = caller.step.uses;
+    if (!uses) continue;
+    const pos = positionOf(caller.file, uses.start);
+    out.unshift({ file: caller.file.path, line: pos.line, column: pos.column, note: `step '${caller.step.label}' runs ${uses.text}` });
+  }
+  const outermost = out[0]?.file;
+  return outermost && hops.some((h) => h.file === outermost) ? [] : out;
 }
 
 export function severityOf(hit: ReachedTaint, caps: Capabilities): Severity | null {
@@ -117,6 +136,9 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
     } else if (site.action.cli) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.action.cli} ...\`.`);
     }
+  }
+  if (site.api?.kind === 'agent') {
+    lines.push(`${site.api.name} ${site.api.acts}: start it only from text a maintainer wrote or approved (a label, a maintainer's comment), never from an outsider's issue or comment.`);
   }
   if (hit && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
     lines.push('Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.');

@@ -117,7 +117,7 @@ describeJail('the Action runs an agent with grants (in the jail)', () => {
       expect(fake.writes().map((c) => [c.method, c.path, c.authorization, c.body])).toEqual([
         ['POST', '/repos/octo/widgets/issues/7/comments', `Bearer ${TOKEN}`, { body: 'Seen by the bot.' }],
       ]);
-      expect(runner.summary()).toContain('| grant | comment | POST /repos/{owner}/{repo}/issues/{number}/comments | 201 |');
+      expect(runner.summary()).toContain('| grant | comment | POST /repos/\\{owner\\}/\\{repo\\}/issues/\\{number\\}/comments | 201 |');
     } finally {
       runner.cleanup();
       fs.rmSync(workspace, { recursive: true, force: true });

@@ -345,7 +345,7 @@ describe('bridge and gh shim against a fake GitHub', () => {
     // The step summary lists every request with its reason, with the agent's text escaped.
     await h.gh(['issue', 'edit', '7', '--add-label', '<img src=x>|x']);
     const summary = h.audit.stepSummaryMarkdown(0);
-    expect(summary).toContain('label "\\<img src=x\\>\\|x" is not in the grant');
+    expect(summary).toContain('label "&lt;img src=x&gt;\\|x" is not in the grant');
     expect(summary).not.toMatch(/[^\\]<img/);
   });
 

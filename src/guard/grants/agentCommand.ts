@@ -79,7 +79,17 @@ function rewriteMcpConfig(json: string, secrets: string[], bridge: string | unde
   return JSON.stringify(config);
 }
 
-export function prepareAgentCommand(command: string[], secrets: string[], bridge: string | undefined, env: NodeJS.ProcessEnv): AgentCommand {
+/**
+ * A value of a secret-named variable that is the path of an existing file (GOOGLE_APPLICATION_CREDENTIALS,
+ * KUBECONFIG) is a pointer, not the secret: the file itself is masked in the jail, and naming it in the
+ * command gives nothing away.
+ */
+function isPointer(value: string): boolean {
+  return path.isAbsolute(value) && !/[\s\0]/.test(value) && fs.existsSync(value);
+}
+
+export function prepareAgentCommand(command: string[], allSecrets: string[], bridge: string | undefined, env: NodeJS.ProcessEnv): AgentCommand {
+  const secrets = allSecrets.filter((s) => !isPointer(s));
   const out: AgentCommand = { command: [], visible: [] };
   for (let i = 0; i < command.length; i++) {
     let arg = command[i];
