@@ -68,10 +68,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap5 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -92,7 +92,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar3(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar4(node) || isCollection(node)) && !!node.anchor;
     exports2.ALIAS = ALIAS;
     exports2.DOC = DOC;
     exports2.MAP = MAP;
@@ -104,11 +104,11 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias3;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap4;
+    exports2.isMap = isMap5;
     exports2.isNode = isNode;
     exports2.isPair = isPair2;
-    exports2.isScalar = isScalar3;
-    exports2.isSeq = isSeq3;
+    exports2.isScalar = isScalar4;
+    exports2.isSeq = isSeq4;
   }
 });
 
@@ -132,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path21) {
-      const ctrl = callVisitor(key2, node, visitor, path21);
+    function visit_(key2, node, visitor, path27) {
+      const ctrl = callVisitor(key2, node, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path21, ctrl);
-        return visit_(key2, ctrl, visitor, path21);
+        replaceNode(key2, path27, ctrl);
+        return visit_(key2, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path21 = Object.freeze(path21.concat(node));
+          path27 = Object.freeze(path27.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path21);
+            const ci = visit_(i, node.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -153,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path21 = Object.freeze(path21.concat(node));
-          const ck = visit_("key", node.key, visitor, path21);
+          path27 = Object.freeze(path27.concat(node));
+          const ck = visit_("key", node.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path21);
+          const cv = visit_("value", node.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -180,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path21) {
-      const ctrl = await callVisitor(key2, node, visitor, path21);
+    async function visitAsync_(key2, node, visitor, path27) {
+      const ctrl = await callVisitor(key2, node, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path21, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path21);
+        replaceNode(key2, path27, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path21 = Object.freeze(path21.concat(node));
+          path27 = Object.freeze(path27.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path21);
+            const ci = await visitAsync_(i, node.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -201,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path21 = Object.freeze(path21.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path21);
+          path27 = Object.freeze(path27.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path21);
+          const cv = await visitAsync_("value", node.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -234,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path21) {
+    function callVisitor(key2, node, visitor, path27) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path21);
+        return visitor(key2, node, path27);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path21);
+        return visitor.Map?.(key2, node, path27);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path21);
+        return visitor.Seq?.(key2, node, path27);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path21);
+        return visitor.Pair?.(key2, node, path27);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path21);
+        return visitor.Scalar?.(key2, node, path27);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path21);
+        return visitor.Alias?.(key2, node, path27);
       return void 0;
     }
-    function replaceNode(key2, path21, node) {
-      const parent = path21[path21.length - 1];
+    function replaceNode(key2, path27, node) {
+      const parent = path27[path27.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -862,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path21, value) {
+    function collectionFromPath(schema, path27, value) {
       let v = value;
-      for (let i = path21.length - 1; i >= 0; --i) {
-        const k = path21[i];
+      for (let i = path27.length - 1; i >= 0; --i) {
+        const k = path27[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -884,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path21) => path21 == null || typeof path21 === "object" && !!path21[Symbol.iterator]().next().done;
+    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -914,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path21, value) {
-        if (isEmptyPath(path21))
+      addIn(path27, value) {
+        if (isEmptyPath(path27))
           this.add(value);
         else {
-          const [key2, ...rest] = path21;
+          const [key2, ...rest] = path27;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -932,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path21) {
-        const [key2, ...rest] = path21;
+      deleteIn(path27) {
+        const [key2, ...rest] = path27;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -947,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path21, keepScalar) {
-        const [key2, ...rest] = path21;
+      getIn(path27, keepScalar) {
+        const [key2, ...rest] = path27;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -966,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path21) {
-        const [key2, ...rest] = path21;
+      hasIn(path27) {
+        const [key2, ...rest] = path27;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -977,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path21, value) {
-        const [key2, ...rest] = path21;
+      setIn(path27, value) {
+        const [key2, ...rest] = path27;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -3493,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path21, value) {
+      addIn(path27, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path21, value);
+          this.contents.addIn(path27, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3570,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path21) {
-        if (Collection.isEmptyPath(path21)) {
+      deleteIn(path27) {
+        if (Collection.isEmptyPath(path27)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path21) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path21, keepScalar) {
-        if (Collection.isEmptyPath(path21))
+      getIn(path27, keepScalar) {
+        if (Collection.isEmptyPath(path27))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path21, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3606,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path21) {
-        if (Collection.isEmptyPath(path21))
+      hasIn(path27) {
+        if (Collection.isEmptyPath(path27))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path21) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3626,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path21, value) {
-        if (Collection.isEmptyPath(path21)) {
+      setIn(path27, value) {
+        if (Collection.isEmptyPath(path27)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path21), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path21, value);
+          this.contents.setIn(path27, value);
         }
       }
       /**
@@ -4216,9 +4216,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap4 = fc.start.source === "{";
-      const fcName = isMap4 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap5 = fc.start.source === "{";
+      const fcName = isMap5 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap5 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4254,7 +4254,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap5 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
               key2,
               // checked by containsNewline()
@@ -4294,7 +4294,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap4 && !sep && !props.found) {
+        if (!isMap5 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -4317,7 +4317,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap4 && !props.found && ctx.options.strict) {
+            if (!isMap5 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -4349,7 +4349,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap4) {
+          if (isMap5) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -4365,7 +4365,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap4 ? "}" : "]";
+      const expectedEnd = isMap5 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -5593,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path21) => {
+    visit.itemAtPath = (cst, path27) => {
       let item = cst;
-      for (const [field, index2] of path21) {
+      for (const [field, index2] of path27) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5604,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path21) => {
-      const parent = visit.itemAtPath(cst, path21.slice(0, -1));
-      const field = path21[path21.length - 1][0];
+    visit.parentCollection = (cst, path27) => {
+      const parent = visit.itemAtPath(cst, path27.slice(0, -1));
+      const field = path27[path27.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path21, item, visitor) {
-      let ctrl = visitor(item, path21);
+    function _visit(path27, item, visitor) {
+      let ctrl = visitor(item, path27);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path21.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path27.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5631,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path21);
+            ctrl = ctrl(item, path27);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path21) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -5652,7 +5652,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar4 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -5736,7 +5736,7 @@ var require_cst = __commonJS({
     exports2.FLOW_END = FLOW_END;
     exports2.SCALAR = SCALAR;
     exports2.isCollection = isCollection;
-    exports2.isScalar = isScalar3;
+    exports2.isScalar = isScalar4;
     exports2.prettyToken = prettyToken;
     exports2.tokenType = tokenType;
   }
@@ -6335,7 +6335,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
     "use strict";
-    var LineCounter3 = class {
+    var LineCounter4 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -6358,7 +6358,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports2.LineCounter = LineCounter3;
+    exports2.LineCounter = LineCounter4;
   }
 });
 
@@ -6936,14 +6936,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs29 = this.flowScalar(this.type);
+              const fs35 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs29, sep: [] });
+                map.items.push({ start, key: fs35, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs29);
+                this.stack.push(fs35);
               } else {
-                Object.assign(it, { key: fs29, sep: [] });
+                Object.assign(it, { key: fs35, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7071,13 +7071,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs29 = this.flowScalar(this.type);
+              const fs35 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs29, sep: [] });
+                fc.items.push({ start: [], key: fs35, sep: [] });
               else if (it.sep)
-                this.stack.push(fs29);
+                this.stack.push(fs35);
               else
-                Object.assign(it, { key: fs29, sep: [] });
+                Object.assign(it, { key: fs35, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7266,7 +7266,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument4(source, options = {}) {
+    function parseDocument5(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7292,7 +7292,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument4(src, options);
+      const doc = parseDocument5(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7328,7 +7328,7 @@ var require_public_api = __commonJS({
     }
     exports2.parse = parse4;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument4;
+    exports2.parseDocument = parseDocument5;
     exports2.stringify = stringify;
   }
 });
@@ -7640,8 +7640,8 @@ var require_utils = __commonJS({
       }
       return output;
     };
-    exports2.basename = (path21, { windows } = {}) => {
-      const segs = path21.split(windows ? /[\\/]/ : "/");
+    exports2.basename = (path27, { windows } = {}) => {
+      const segs = path27.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -9185,23 +9185,23 @@ function sortRules(rules) {
   return [...byId.values()].sort((a, b) => cmpStr(a.id, b.id));
 }
 function countBySeverity(findings) {
-  const counts = { critical: 0, high: 0, medium: 0, low: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return counts;
+  const counts2 = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const f of findings) counts2[f.severity]++;
+  return counts2;
 }
 function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
-function severityBreakdown(counts) {
-  return SEVERITIES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(", ");
+function severityBreakdown(counts2) {
+  return SEVERITIES.filter((s) => counts2[s] > 0).map((s) => `${counts2[s]} ${s}`).join(", ");
 }
 function errorFileCount(errors) {
   return new Set(errors.map((e) => e.file)).size;
 }
 function countLine(result) {
-  const counts = countBySeverity(result.findings);
+  const counts2 = countBySeverity(result.findings);
   const n = result.findings.length;
-  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts)})`;
+  const head = n === 0 ? "no findings" : `${plural(n, "finding")} (${severityBreakdown(counts2)})`;
   let line = `${head} in ${plural(result.stats.files, "file")}`;
   const bad = errorFileCount(result.errors);
   if (bad > 0) line += `, errors in ${plural(bad, "file")}`;
@@ -9363,7 +9363,7 @@ function formatStepSummary(result, opts = {}) {
   const limit2 = opts.maxBytes ?? SUMMARY_LIMIT_BYTES;
   const findings = [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || compareFindings(a, b));
   const errors = sortErrors(result.errors);
-  const counts = countBySeverity(findings);
+  const counts2 = countBySeverity(findings);
   const head = [];
   const icon = findings.length > 0 ? "\u26A0\uFE0F" : errors.length > 0 ? "\u2757" : "\u2705";
   head.push(`## ${icon} ${TOOL_NAME}: ${countLine(result)}`, "");
@@ -9374,7 +9374,7 @@ function formatStepSummary(result, opts = {}) {
   );
   if (findings.length > 0) {
     head.push("| Severity | Findings |", "| --- | ---: |");
-    for (const sev of SEVERITIES) head.push(`| ${sev} | ${counts[sev]} |`);
+    for (const sev of SEVERITIES) head.push(`| ${sev} | ${counts2[sev]} |`);
     head.push("");
     head.push(...ruleTable(findings, result.rules), "");
   }
@@ -9550,122 +9550,6 @@ var init_errors = __esm({
   }
 });
 
-// src/guard/audit.ts
-function isWithin(child, parent) {
-  const rel = import_node_path6.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path6.default.isAbsolute(rel);
-}
-function openGuardFile(file, agentWritable, uid, what) {
-  const absolute = import_node_path6.default.resolve(file);
-  let parent;
-  try {
-    parent = import_node_fs8.default.realpathSync(import_node_path6.default.dirname(absolute));
-  } catch (err) {
-    throw new GuardError("audit", `${what} ${absolute}: its folder cannot be resolved (${err.code ?? err.message})`);
-  }
-  const real = import_node_path6.default.join(parent, import_node_path6.default.basename(absolute));
-  for (const dir of agentWritable) {
-    if (isWithin(real, dir)) {
-      throw new GuardError("audit", `${what} ${absolute} is inside ${dir}, which the agent can write; write it outside (e.g. "$RUNNER_TEMP/agent-guard-audit.jsonl")`);
-    }
-  }
-  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs8.default.constants;
-  let fd;
-  try {
-    fd = import_node_fs8.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
-  } catch (err) {
-    const code3 = err.code;
-    const why = code3 === "ELOOP" ? "is a symlink" : `cannot be opened (${code3 ?? err.message})`;
-    throw new GuardError("audit", `${what} ${absolute} ${why}; refusing to write through it`);
-  }
-  const st = import_node_fs8.default.fstatSync(fd);
-  const problem = !st.isFile() ? "is not a regular file" : st.nlink !== 1 ? `has ${st.nlink} hard links` : uid >= 0 && st.uid !== uid ? `is owned by uid ${st.uid}, not by the guard's uid ${uid}` : void 0;
-  if (problem) {
-    import_node_fs8.default.closeSync(fd);
-    throw new GuardError("audit", `${what} ${absolute} ${problem}; refusing to write to it`);
-  }
-  return fd;
-}
-function inertJson(value) {
-  return JSON.stringify(value).replace(/[#<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-function summaryText(text, max = SUMMARY_CELL) {
-  const clipped = text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
-  const unlinked = clipped.replace(/:\/\//g, ":\u200B//").replace(/www\./gi, (w) => `${w.slice(0, 3)}\u200B.`).replace(/@/g, "@\u200B");
-  return md(unlinked).replace(/::/g, ":\u200B:");
-}
-var import_node_fs8, import_node_path6, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
-var init_audit = __esm({
-  "src/guard/audit.ts"() {
-    "use strict";
-    import_node_fs8 = __toESM(require("node:fs"));
-    import_node_path6 = __toESM(require("node:path"));
-    init_summary();
-    init_errors();
-    SUMMARY_ROWS = 500;
-    SUMMARY_CELL = 200;
-    AuditLog = class {
-      records = [];
-      fd;
-      /** `fd` from openGuardFile, or none: the records are still kept for the summary. */
-      constructor(fd) {
-        this.fd = fd;
-      }
-      add(record) {
-        this.records.push(record);
-        if (this.fd !== void 0) import_node_fs8.default.writeSync(this.fd, inertJson(record) + "\n");
-      }
-      close() {
-        if (this.fd !== void 0) import_node_fs8.default.closeSync(this.fd);
-        this.fd = void 0;
-      }
-      totals() {
-        let forwarded = 0;
-        let refused = 0;
-        let inputTokens = 0;
-        let outputTokens = 0;
-        let bytes2 = 0;
-        for (const r of this.records) {
-          if (r.refused) refused++;
-          else forwarded++;
-          inputTokens += r.inputTokens ?? 0;
-          outputTokens += r.outputTokens ?? 0;
-          bytes2 += r.requestBytes + r.responseBytes;
-        }
-        return { requests: this.records.length, forwarded, refused, inputTokens, outputTokens, bytes: bytes2 };
-      }
-      summaryLine(exitCode) {
-        const t = this.totals();
-        return `agent-guard: agent exited ${exitCode}; ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input + ${t.outputTokens} output tokens`;
-      }
-      stepSummaryMarkdown(exitCode) {
-        const t = this.totals();
-        if (t.requests === 0) return `### agent-guard
-
-Agent exit code ${exitCode}. It made no request to a model API or an allowed host.
-
-`;
-        const rows = this.records.slice(0, SUMMARY_ROWS).map(
-          (r) => `| ${r.kind} | ${summaryText(r.provider ?? "")} | ${summaryText(`${r.method ?? ""} ${r.route}`.trim())} | ${r.status} | ${r.requestBytes}/${r.responseBytes} | ${(r.inputTokens ?? 0) + (r.outputTokens ?? 0)} | ${summaryText(r.refused ?? "")} |`
-        );
-        const more = this.records.length - rows.length;
-        return [
-          "### agent-guard",
-          "",
-          `Agent exit code ${exitCode}. ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input and ${t.outputTokens} output tokens.`,
-          "",
-          "| kind | provider | route | status | bytes in/out | tokens | refused because |",
-          "| --- | --- | --- | --- | --- | --- | --- |",
-          ...rows,
-          more > 0 ? `
-(${more} more in the audit file)` : "",
-          ""
-        ].join("\n");
-      }
-    };
-  }
-});
-
 // rules/credential-files.yml
 var credential_files_default;
 var init_credential_files = __esm({
@@ -9741,8 +9625,8 @@ function addReal(found, p) {
   let real;
   let st;
   try {
-    real = import_node_fs9.default.realpathSync(p);
-    st = import_node_fs9.default.statSync(real);
+    real = import_node_fs8.default.realpathSync(p);
+    st = import_node_fs8.default.statSync(real);
   } catch {
     return;
   }
@@ -9756,38 +9640,38 @@ function findCredentialFiles(workspace2, env, rules = credentialRules()) {
   const found = { files: [], dirs: [] };
   const dirs = {
     workspace: workspace2,
-    "workspace-parent": import_node_path7.default.dirname(workspace2),
-    "runner-work": env.RUNNER_TEMP ? import_node_path7.default.dirname(import_node_path7.default.resolve(env.RUNNER_TEMP)) : void 0
+    "workspace-parent": import_node_path6.default.dirname(workspace2),
+    "runner-work": env.RUNNER_TEMP ? import_node_path6.default.dirname(import_node_path6.default.resolve(env.RUNNER_TEMP)) : void 0
   };
   for (const [place, dir] of Object.entries(dirs)) {
     const wanted = rules.places.filter((p) => p.where === place);
     if (!dir || wanted.length === 0) continue;
     let entries = [];
     try {
-      entries = import_node_fs9.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs8.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       continue;
     }
     for (const e of entries) {
-      if ((e.isFile() || e.isDirectory()) && wanted.some((p) => p.matches(e.name))) addReal(found, import_node_path7.default.join(dir, e.name));
+      if ((e.isFile() || e.isDirectory()) && wanted.some((p) => p.matches(e.name))) addReal(found, import_node_path6.default.join(dir, e.name));
     }
   }
   for (const rule of rules.env) {
     const value = env[rule.name];
     if (!value) continue;
-    for (const p of rule.list ? value.split(":") : [value]) if (import_node_path7.default.isAbsolute(p)) addReal(found, p);
+    for (const p of rule.list ? value.split(":") : [value]) if (import_node_path6.default.isAbsolute(p)) addReal(found, p);
   }
   return found;
 }
 function homeCredentialPaths(home, rules = credentialRules()) {
-  return rules.home.map((p) => import_node_path7.default.join(home, p));
+  return rules.home.map((p) => import_node_path6.default.join(home, p));
 }
-var import_node_fs9, import_node_path7, import_yaml13, PLACES, FILE, cached2;
+var import_node_fs8, import_node_path6, import_yaml13, PLACES, FILE, cached2;
 var init_credentialFiles = __esm({
   "src/guard/credentialFiles.ts"() {
     "use strict";
-    import_node_fs9 = __toESM(require("node:fs"));
-    import_node_path7 = __toESM(require("node:path"));
+    import_node_fs8 = __toESM(require("node:fs"));
+    import_node_path6 = __toESM(require("node:path"));
     import_yaml13 = __toESM(require_dist());
     init_credential_files();
     init_errors();
@@ -9825,8 +9709,8 @@ function compileRoute(spec, where = "route") {
     method,
     pattern,
     target,
-    match(path21, settings) {
-      const found = regex.exec(path21);
+    match(path27, settings) {
+      const found = regex.exec(path27);
       if (!found) return void 0;
       const params = {};
       for (const [i, name] of names.entries()) {
@@ -10134,7 +10018,7 @@ async function serviceAccount(key2, scopes, now) {
 async function subjectToken(source) {
   const format = source.format ?? { type: "text" };
   let raw;
-  if (typeof source.file === "string") raw = import_node_fs10.default.readFileSync(source.file, "utf8");
+  if (typeof source.file === "string") raw = import_node_fs9.default.readFileSync(source.file, "utf8");
   else if (typeof source.url === "string") {
     const res = await requestJson(checkEndpoint(source.url, "credential_source.url"), { method: "GET", headers: source.headers ?? {} });
     if (res.status !== 200) throw endpointError("credential_source.url", res);
@@ -10188,7 +10072,7 @@ async function authorizedUser(cred, now) {
 function readCredentials(file) {
   let json;
   try {
-    json = JSON.parse(import_node_fs10.default.readFileSync(file, "utf8"));
+    json = JSON.parse(import_node_fs9.default.readFileSync(file, "utf8"));
   } catch (err) {
     throw new TokenEndpointError(`cannot read the Google credentials file ${file}: ${err.code ?? "not JSON"}`);
   }
@@ -10223,12 +10107,12 @@ function googleAdcAuthorizer(spec, env, now = Date.now) {
     authorize: async (req2) => applyHeaderTemplates(req2, await token.get(), BEARER_HEADER)
   };
 }
-var import_node_crypto3, import_node_fs10, GOOGLE_TOKEN_URL, TOKEN_EXCHANGE, JWT_BEARER, BEARER_HEADER, base64url, form, FORM_HEADERS;
+var import_node_crypto3, import_node_fs9, GOOGLE_TOKEN_URL, TOKEN_EXCHANGE, JWT_BEARER, BEARER_HEADER, base64url, form, FORM_HEADERS;
 var init_googleAdc = __esm({
   "src/guard/providers/googleAdc.ts"() {
     "use strict";
     import_node_crypto3 = __toESM(require("node:crypto"));
-    import_node_fs10 = __toESM(require("node:fs"));
+    import_node_fs9 = __toESM(require("node:fs"));
     init_authorizer();
     init_http();
     init_refreshingToken();
@@ -10263,7 +10147,7 @@ function identitySource(env, fileEnv) {
     return {
       describe: `${fileEnv} (${file})`,
       // Read at every exchange: the action that wrote it rewrites it before it expires.
-      fetch: async () => checkJwt(import_node_fs11.default.readFileSync(file, "utf8").trim())
+      fetch: async () => checkJwt(import_node_fs10.default.readFileSync(file, "utf8").trim())
     };
   }
   return void 0;
@@ -10274,11 +10158,11 @@ function checkJwt(text) {
   }
   return text;
 }
-var import_node_fs11, MAX_JWT;
+var import_node_fs10, MAX_JWT;
 var init_githubOidc = __esm({
   "src/guard/providers/githubOidc.ts"() {
     "use strict";
-    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_fs10 = __toESM(require("node:fs"));
     init_http();
     MAX_JWT = 16 * 1024;
   }
@@ -10577,8 +10461,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path21) {
-  const entries = (path21 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path27) {
+  const entries = (path27 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -10789,15 +10673,15 @@ var init_gitConfig = __esm({
 });
 
 // src/guard/installs.ts
-function isWithin2(child, parent) {
+function isWithin(child, parent) {
   return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
 }
-var import_node_fs12, import_node_path8, MAX_PER_DIR, MAX_DEPTH4, HEAD, ExposeError, InstallExposer;
+var import_node_fs11, import_node_path7, MAX_PER_DIR, MAX_DEPTH4, HEAD, ExposeError, InstallExposer;
 var init_installs = __esm({
   "src/guard/installs.ts"() {
     "use strict";
-    import_node_fs12 = __toESM(require("node:fs"));
-    import_node_path8 = __toESM(require("node:path"));
+    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_path7 = __toESM(require("node:path"));
     MAX_PER_DIR = 256;
     MAX_DEPTH4 = 8;
     HEAD = Buffer.alloc(256);
@@ -10817,7 +10701,7 @@ var init_installs = __esm({
         if (!this.stats.has(p)) {
           let st;
           try {
-            st = import_node_fs12.default.lstatSync(p, { throwIfNoEntry: false });
+            st = import_node_fs11.default.lstatSync(p, { throwIfNoEntry: false });
           } catch {
             st = void 0;
           }
@@ -10826,14 +10710,14 @@ var init_installs = __esm({
         return this.stats.get(p);
       }
       isMasked(p) {
-        return this.ctx.masked.some((m) => isWithin2(p, m)) && !this.ctx.shown.some((s) => isWithin2(p, s));
+        return this.ctx.masked.some((m) => isWithin(p, m)) && !this.ctx.shown.some((s) => isWithin(p, s));
       }
       /** Why `root` must not be shown, or undefined when it may. */
       refusal(root) {
         if (this.ctx.masked.includes(root)) return `${root} is a folder the jail masks whole`;
-        const whole = this.ctx.neverWhole.find((n) => isWithin2(n, root));
+        const whole = this.ctx.neverWhole.find((n) => isWithin(n, root));
         if (whole) return `showing ${root} would show all of ${whole}`;
-        const cred = this.ctx.credentials.find((c) => isWithin2(c, root) || isWithin2(root, c));
+        const cred = this.ctx.credentials.find((c) => isWithin(c, root) || isWithin(root, c));
         if (cred) return `${root} holds or is the credential file ${cred}`;
         return void 0;
       }
@@ -10845,14 +10729,14 @@ var init_installs = __esm({
         if (depth > MAX_DEPTH4) throw new ExposeError(`${p}: too many levels of symlinks`);
         let cur = "/";
         for (const part of p.split("/").filter(Boolean)) {
-          const next = import_node_path8.default.join(cur, part);
+          const next = import_node_path7.default.join(cur, part);
           const st = this.lstat(next);
           if (!st) throw new ExposeError(`${next} does not exist`);
           if (st.isSymbolicLink()) {
-            const link = import_node_fs12.default.readlinkSync(next);
+            const link = import_node_fs11.default.readlinkSync(next);
             if (this.isMasked(next)) found.symlinks.push([next, link]);
-            const target = this.follow(import_node_path8.default.resolve(cur, link), depth + 1, found);
-            if (this.ctx.shown.some((s) => isWithin2(next, s)) && this.isMasked(target)) {
+            const target = this.follow(import_node_path7.default.resolve(cur, link), depth + 1, found);
+            if (this.ctx.shown.some((s) => isWithin(next, s)) && this.isMasked(target)) {
               throw new ExposeError(`${next} is a symlink in the workspace to ${target}, which the jail hides`);
             }
             cur = target;
@@ -10869,22 +10753,22 @@ var init_installs = __esm({
       }
       /** The Python a virtual environment was made from, when it lives in a masked folder (uv's own Pythons). */
       venvInterpreter(venv, depth, found) {
-        const python = ["python", "python3"].map((n) => import_node_path8.default.join(venv, "bin", n)).find((p) => this.lstat(p));
+        const python = ["python", "python3"].map((n) => import_node_path7.default.join(venv, "bin", n)).find((p) => this.lstat(p));
         if (!python) return;
         const real = this.follow(python, depth + 1, found);
         if (!this.isMasked(real)) return;
-        const prefix = import_node_path8.default.dirname(import_node_path8.default.dirname(real));
-        this.addRoot(import_node_fs12.default.existsSync(import_node_path8.default.join(prefix, "lib")) ? prefix : real, found);
+        const prefix = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
+        this.addRoot(import_node_fs11.default.existsSync(import_node_path7.default.join(prefix, "lib")) ? prefix : real, found);
       }
       /** The interpreter on a script's `#!` line, when it lives in a masked folder. */
       shebang(file, depth, found) {
         let head = "";
         try {
-          const fd = import_node_fs12.default.openSync(file, "r");
+          const fd = import_node_fs11.default.openSync(file, "r");
           try {
-            head = HEAD.subarray(0, import_node_fs12.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
+            head = HEAD.subarray(0, import_node_fs11.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
           } finally {
-            import_node_fs12.default.closeSync(fd);
+            import_node_fs11.default.closeSync(fd);
           }
         } catch {
           return;
@@ -10901,8 +10785,8 @@ var init_installs = __esm({
           this.addRoot(real.slice(0, nm) + "/node_modules", found);
           return;
         }
-        const venv = import_node_path8.default.dirname(import_node_path8.default.dirname(real));
-        if (this.lstat(import_node_path8.default.join(venv, "pyvenv.cfg"))) {
+        const venv = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
+        if (this.lstat(import_node_path7.default.join(venv, "pyvenv.cfg"))) {
           this.addRoot(venv, found);
           this.venvInterpreter(venv, depth, found);
           return;
@@ -10922,8 +10806,8 @@ var init_installs = __esm({
       }
       /** Every executable in a PATH folder under a masked folder; what cannot be shown is noted, not fatal. */
       pathDir(dir) {
-        if (!import_node_path8.default.isAbsolute(dir) || !this.isMasked(dir)) return;
-        if (this.ctx.masked.includes(dir) || this.ctx.neverWhole.some((n) => isWithin2(n, dir))) {
+        if (!import_node_path7.default.isAbsolute(dir) || !this.isMasked(dir)) return;
+        if (this.ctx.masked.includes(dir) || this.ctx.neverWhole.some((n) => isWithin(n, dir))) {
           this.skipped.push(`PATH entry ${dir} is a folder the jail masks whole (or holds one)`);
           return;
         }
@@ -10932,33 +10816,33 @@ var init_installs = __esm({
         let entries;
         try {
           real = this.follow(dir, 0, reach);
-          entries = import_node_fs12.default.readdirSync(real, { withFileTypes: true });
+          entries = import_node_fs11.default.readdirSync(real, { withFileTypes: true });
         } catch {
           return;
         }
         entries.sort((a, b) => a.name < b.name ? -1 : 1);
         const programs = entries.slice(0, MAX_PER_DIR).filter((e) => {
-          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs12.default.statSync(import_node_path8.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
+          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs11.default.statSync(import_node_path7.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
           return st?.isFile() && (st.mode & 73) !== 0;
         });
         const whole = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.includes(e)) && !this.refusal(real);
         if (whole) this.merge({ roots: [real], symlinks: reach.symlinks });
         for (const e of programs) {
-          const p = import_node_path8.default.join(real, e.name);
+          const p = import_node_path7.default.join(real, e.name);
           const found = { roots: [], symlinks: [...reach.symlinks] };
           try {
             if (whole && e.isFile()) this.shebang(p, 0, found);
             else this.program(p, 0, found);
             this.merge(found);
           } catch (err) {
-            this.skipped.push(`${import_node_path8.default.join(dir, e.name)}: ${err.message}`);
+            this.skipped.push(`${import_node_path7.default.join(dir, e.name)}: ${err.message}`);
           }
         }
       }
       result() {
         const sorted = [...this.roots].sort((a, b) => a.length - b.length);
-        const binds = sorted.filter((r, i) => !sorted.slice(0, i).some((o) => isWithin2(r, o)));
-        const symlinks = new Map([...this.symlinks].filter(([p]) => !binds.some((b) => isWithin2(p, b))));
+        const binds = sorted.filter((r, i) => !sorted.slice(0, i).some((o) => isWithin(r, o)));
+        const symlinks = new Map([...this.symlinks].filter(([p]) => !binds.some((b) => isWithin(p, b))));
         return { binds, symlinks, skipped: [...this.skipped] };
       }
     };
@@ -10967,13 +10851,13 @@ var init_installs = __esm({
 
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs29 = require("node:fs");
+  const fs35 = require("node:fs");
   const net3 = require("node:net");
   const os8 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs29.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs29.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs35.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs35.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
   const fail4 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
@@ -11009,25 +10893,25 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs29.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
+      if (fs35.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
     }
     const interfaces = Object.keys(os8.networkInterfaces());
     if (interfaces.some((name) => name !== "lo")) fail4(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs29.readFileSync("/proc/self/status", "utf8");
+    const status = fs35.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail4("canary: no_new_privs is not set");
-    for (const path21 of c.mustNotExist) {
+    for (const path27 of c.mustNotExist) {
       let exists = true;
       try {
-        fs29.lstatSync(path21);
+        fs35.lstatSync(path27);
       } catch {
         exists = false;
       }
-      if (exists) fail4(`canary: ${path21} is visible in the jail`);
+      if (exists) fail4(`canary: ${path27} is visible in the jail`);
     }
     const walk = (root, dir) => {
       let entries = [];
       try {
-        entries = fs29.readdirSync(dir);
+        entries = fs35.readdirSync(dir);
       } catch {
         return;
       }
@@ -11036,7 +10920,7 @@ function jailInitMain() {
         if (c.exposed.includes(p)) continue;
         let isDir2 = false;
         try {
-          isDir2 = fs29.lstatSync(p).isDirectory();
+          isDir2 = fs35.lstatSync(p).isDirectory();
         } catch {
         }
         if (isDir2 && c.exposed.some((e) => e.startsWith(p + "/"))) {
@@ -11052,11 +10936,16 @@ function jailInitMain() {
     for (const file of c.emptyFiles) {
       let size = -1;
       try {
-        size = fs29.readFileSync(file).length;
+        size = fs35.readFileSync(file).length;
       } catch {
         size = 0;
       }
       if (size !== 0) fail4(`canary: the credential file ${file} is readable in the jail`);
+    }
+    if (c.overlayAt) {
+      const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
+      const types = fs35.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
+      if (types[types.length - 1] !== "overlay") fail4(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? "no mount"})`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -11096,22 +10985,22 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs29.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs35.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs29.existsSync(dir)) {
-            fs29.mkdirSync(dir, { mode: 448 });
+          if (!fs35.existsSync(dir)) {
+            fs35.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs29.writeFileSync(target, file2.content, { mode: 384 });
+        fs35.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs29.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs35.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
       fail4(`home: cannot prepare ${config.home}: ${err.message}`);
     }
@@ -11141,7 +11030,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs29.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs35.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -11183,7 +11072,7 @@ function cgroupHierarchies(mountinfo, read2 = readOrUndefined) {
     const mountRoot = unescape(fields[3]);
     const mountPoint = unescape(fields[4]);
     if (fsType === "cgroup2") {
-      const controllers = (read2(import_node_path9.default.join(mountPoint, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
+      const controllers = (read2(import_node_path8.default.join(mountPoint, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
       out.push({ version: 2, mountPoint, mountRoot, controllers: new Set(controllers) });
     } else if (fsType === "cgroup") {
       out.push({ version: 1, mountPoint, mountRoot, controllers: new Set((superOptions ?? "").split(",")) });
@@ -11199,15 +11088,15 @@ function ownCgroupDir(h, procCgroup) {
     const matches = h.version === 2 ? isV2Line : m[2].split(",").some((c) => h.controllers.has(c));
     if (!matches) continue;
     const inMount = m[3].startsWith(h.mountRoot) ? m[3].slice(h.mountRoot.length) : m[3];
-    return import_node_path9.default.join(h.mountPoint, inMount);
+    return import_node_path8.default.join(h.mountPoint, inMount);
   }
   return void 0;
 }
 function v2Parent(h, own, wanted, read2) {
-  for (let dir = own; ; dir = import_node_path9.default.dirname(dir)) {
-    const enabled = new Set((read2(import_node_path9.default.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/));
+  for (let dir = own; ; dir = import_node_path8.default.dirname(dir)) {
+    const enabled = new Set((read2(import_node_path8.default.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/));
     if (wanted.every((c) => enabled.has(c))) return dir;
-    if (dir === h.mountPoint || dir === import_node_path9.default.dirname(dir)) break;
+    if (dir === h.mountPoint || dir === import_node_path8.default.dirname(dir)) break;
   }
   throw new GuardError(
     "limits",
@@ -11238,7 +11127,7 @@ function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefine
     const own = ownCgroupDir(unified, procCgroup);
     if (!own) throw new GuardError("limits", "cgroup v2 is mounted but /proc/self/cgroup does not place this process in it");
     const parent = v2Parent(unified, own, onV2.map((w) => w.controller), read2);
-    out.push({ path: import_node_path9.default.join(parent, name), writes: onV2.flatMap((w) => w.v2) });
+    out.push({ path: import_node_path8.default.join(parent, name), writes: onV2.flatMap((w) => w.v2) });
   }
   for (const w of wanted.filter((x) => !onV2.includes(x))) {
     const h = hierarchies.find((x) => x.version === 1 && x.controllers.has(w.controller));
@@ -11247,7 +11136,7 @@ function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefine
     }
     const own = ownCgroupDir(h, procCgroup);
     if (!own) throw new GuardError("limits", `/proc/self/cgroup does not place this process in the ${w.controller} hierarchy at ${h.mountPoint}`);
-    out.push({ path: import_node_path9.default.join(own, name), writes: w.v1 });
+    out.push({ path: import_node_path8.default.join(own, name), writes: w.v1 });
   }
   return out;
 }
@@ -11258,16 +11147,16 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
   const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
   for (const cg of cgroups) {
     if (made) {
-      lines.push(`printf %s "$$" > ${q(import_node_path9.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+      lines.push(`printf %s "$$" > ${q(import_node_path8.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
       continue;
     }
     lines.push(`mkdir ${q(cg.path)} || fail ${q(`cannot create the cgroup ${cg.path}`)}`);
     for (const w of cg.writes) {
-      const file = import_node_path9.default.join(cg.path, w.file);
+      const file = import_node_path8.default.join(cg.path, w.file);
       const write = `printf %s ${q(w.value)} > ${q(file)} || fail ${q(`cannot set ${w.file}=${w.value} in ${cg.path}`)}`;
       lines.push(w.optional ? `if [ -e ${q(file)} ]; then ${write}; fi` : write);
     }
-    lines.push(`printf %s "$$" > ${q(import_node_path9.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+    lines.push(`printf %s "$$" > ${q(import_node_path8.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
   }
   for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
   lines.push('exec "$@"');
@@ -11276,15 +11165,15 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
 function makeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
     try {
-      import_node_fs13.default.mkdirSync(cg.path);
+      import_node_fs12.default.mkdirSync(cg.path);
     } catch (err) {
       throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot create the cgroup ${cg.path} (${err.message})`);
     }
     for (const w of cg.writes) {
-      const file = import_node_path9.default.join(cg.path, w.file);
-      if (w.optional && !import_node_fs13.default.existsSync(file)) continue;
+      const file = import_node_path8.default.join(cg.path, w.file);
+      if (w.optional && !import_node_fs12.default.existsSync(file)) continue;
       try {
-        import_node_fs13.default.writeFileSync(file, w.value);
+        import_node_fs12.default.writeFileSync(file, w.value);
       } catch (err) {
         throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot set ${w.file}=${w.value} in ${cg.path} (${err.message})`);
       }
@@ -11305,14 +11194,14 @@ function cgroupCleanupScript(cgroups) {
 }
 async function removeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
-    for (let attempt = 0; import_node_fs13.default.existsSync(cg.path); attempt++) {
+    for (let attempt = 0; import_node_fs12.default.existsSync(cg.path); attempt++) {
       try {
-        if (import_node_fs13.default.existsSync(import_node_path9.default.join(cg.path, "cgroup.kill"))) import_node_fs13.default.writeFileSync(import_node_path9.default.join(cg.path, "cgroup.kill"), "1");
-        else for (const pid of (readOrUndefined(import_node_path9.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+        if (import_node_fs12.default.existsSync(import_node_path8.default.join(cg.path, "cgroup.kill"))) import_node_fs12.default.writeFileSync(import_node_path8.default.join(cg.path, "cgroup.kill"), "1");
+        else for (const pid of (readOrUndefined(import_node_path8.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
       } catch {
       }
       try {
-        import_node_fs13.default.rmdirSync(cg.path);
+        import_node_fs12.default.rmdirSync(cg.path);
       } catch (err) {
         if (attempt >= 100) return `cannot remove the cgroup ${cg.path}: ${err.code}`;
         await new Promise((r) => setTimeout(r, 20));
@@ -11325,13 +11214,13 @@ function describeLimits(limits) {
   const size = (n) => n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`;
   return `memory ${limits.memory === void 0 ? "unlimited" : size(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${size(limits.scratchSize)}`;
 }
-var import_node_fs13, import_node_os, import_node_path9, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
+var import_node_fs12, import_node_os, import_node_path8, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
 var init_limits = __esm({
   "src/guard/limits.ts"() {
     "use strict";
-    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_fs12 = __toESM(require("node:fs"));
     import_node_os = __toESM(require("node:os"));
-    import_node_path9 = __toESM(require("node:path"));
+    import_node_path8 = __toESM(require("node:path"));
     init_errors();
     MIB = 1024 ** 2;
     GIB = 1024 ** 3;
@@ -11341,7 +11230,7 @@ var init_limits = __esm({
     MASK_TMPFS_SIZE = MIB;
     readOrUndefined = (file) => {
       try {
-        return import_node_fs13.default.readFileSync(file, "utf8");
+        return import_node_fs12.default.readFileSync(file, "utf8");
       } catch {
         return void 0;
       }
@@ -11351,27 +11240,27 @@ var init_limits = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs14.default.existsSync(name) ? import_node_path10.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs13.default.existsSync(name) ? import_node_path9.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path10.default.join(dir, name);
+    const candidate = import_node_path9.default.join(dir, name);
     try {
-      import_node_fs14.default.accessSync(candidate, import_node_fs14.default.constants.X_OK);
-      if (import_node_fs14.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs13.default.accessSync(candidate, import_node_fs13.default.constants.X_OK);
+      if (import_node_fs13.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
-function isWithin3(child, parent) {
-  const rel = import_node_path10.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path10.default.isAbsolute(rel);
+function isWithin2(child, parent) {
+  const rel = import_node_path9.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path9.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs14.default.realpathSync(p);
-    return import_node_fs14.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs13.default.realpathSync(p);
+    return import_node_fs13.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -11380,12 +11269,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs14.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path10.default.dirname(import_node_path10.default.dirname(exe));
+      const exe = import_node_fs13.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path9.default.dirname(import_node_path9.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs14.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs13.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -11403,7 +11292,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path10.default.join(import_node_path10.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path9.default.join(import_node_path9.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -11414,13 +11303,13 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs14.default.lstatSync(candidate);
+      stat = import_node_fs13.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs14.default.realpathSync(candidate);
-    if (out.some((m) => isWithin3(real, m))) continue;
+    const real = import_node_fs13.default.realpathSync(candidate);
+    if (out.some((m) => isWithin2(real, m))) continue;
     out.push(real);
   }
   return out;
@@ -11428,7 +11317,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs14.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs13.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -11447,10 +11336,10 @@ function resolveWorkspace(facts, mode, cwd) {
   if (!dir) throw new GuardError("filesystem", `workspace ${wanted} is not a directory`);
   const guarded = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os2.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
   for (const g of guarded) {
-    if (isWithin3(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
+    if (isWithin2(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs14.default.statSync(dir);
+  const st = import_node_fs13.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -11461,7 +11350,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs14.default.readFileSync(f, "utf8");
+      return import_node_fs13.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -11478,12 +11367,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs14.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs13.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path10.default.join(dir, e.name);
+      const full = import_node_path9.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -11494,10 +11383,10 @@ function gitConfigFiles(gitDir) {
   return out;
 }
 function makeTraversable(args, masked, target) {
-  const mask = masked.find((m) => isWithin3(target, m) && m !== target);
+  const mask = masked.find((m) => isWithin2(target, m) && m !== target);
   if (!mask) return;
-  const parts = import_node_path10.default.relative(mask, import_node_path10.default.dirname(target)).split(import_node_path10.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path10.default.join(mask, ...parts.slice(0, i)));
+  const parts = import_node_path9.default.relative(mask, import_node_path9.default.dirname(target)).split(import_node_path9.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path9.default.join(mask, ...parts.slice(0, i)));
 }
 function exposeInstalls(input, workspace2, masked, credentials) {
   const { facts } = input;
@@ -11505,7 +11394,7 @@ function exposeInstalls(input, workspace2, masked, credentials) {
   const exposer = new InstallExposer({
     masked,
     shown: [workspace2.dir],
-    neverWhole: [facts.home, import_node_path10.default.join(facts.home, ".config"), runnerTemp, runnerTemp && import_node_path10.default.join(import_node_path10.default.dirname(runnerTemp), "_actions"), findRunnerRoot(), input.privateDir].filter((d) => !!d).map((d) => realDir(d) ?? import_node_path10.default.resolve(d)),
+    neverWhole: [facts.home, import_node_path9.default.join(facts.home, ".config"), runnerTemp, runnerTemp && import_node_path9.default.join(import_node_path9.default.dirname(runnerTemp), "_actions"), findRunnerRoot(), input.privateDir].filter((d) => !!d).map((d) => realDir(d) ?? import_node_path9.default.resolve(d)),
     credentials
   });
   try {
@@ -11540,7 +11429,7 @@ function exposeInstalls(input, workspace2, masked, credentials) {
 function planJail(input, workspace2) {
   const { facts, privateDir, limits } = input;
   const masked = maskedDirectories(facts);
-  const isMasked = (p) => masked.some((m) => isWithin3(p, m)) && !isWithin3(p, workspace2.dir);
+  const isMasked = (p) => masked.some((m) => isWithin2(p, m)) && !isWithin2(p, workspace2.dir);
   const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
   const sticky = /* @__PURE__ */ new Set(["/tmp", "/var/tmp"]);
   for (const dir of masked) {
@@ -11563,30 +11452,28 @@ function planJail(input, workspace2) {
     exposed.push(link);
   }
   const shownInMask = [...exposure.binds, ...exposure.symlinks.keys()];
-  const jailPath = (input.env.PATH ?? "").split(":").filter((dir) => isWithin3(dir, JAIL_DIR) || !isMasked(dir) || shownInMask.some((p) => isWithin3(p, dir) || isWithin3(dir, p))).join(":");
+  const jailPath = (input.env.PATH ?? "").split(":").filter((dir) => isWithin2(dir, JAIL_DIR) || !isMasked(dir) || shownInMask.some((p) => isWithin2(p, dir) || isWithin2(dir, p))).join(":");
+  if (input.workspaceMode === "rw" && !input.overlay) throw new GuardError("boundary", "a writable workspace needs the overlay");
   makeTraversable(args, masked, workspace2.dir);
-  args.push(input.workspaceMode === "ro" ? "--ro-bind" : "--bind", workspace2.dir, workspace2.dir);
+  if (input.overlay) args.push("--bind", input.overlay.merged, workspace2.dir);
+  else args.push("--ro-bind", workspace2.dir, workspace2.dir);
   exposed.push(workspace2.dir);
-  const gitDir = import_node_path10.default.join(workspace2.dir, ".git");
+  const gitDir = import_node_path9.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
-    for (const file of gitConfigFiles(gitDir)) {
-      const copy = import_node_path10.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs14.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs14.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+    for (const file of input.overlay ? [] : gitConfigFiles(gitDir)) {
+      const copy = import_node_path9.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs13.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs13.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs14.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path10.default.join(gitDir, entry));
+    for (const entry of import_node_fs13.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path9.default.join(gitDir, entry));
     }
-    if (realDir(import_node_path10.default.join(gitDir, "hooks"))) args.push("--ro-bind", import_node_path10.default.join(gitDir, "hooks"), import_node_path10.default.join(gitDir, "hooks"));
-  }
-  if (realDir(import_node_path10.default.join(workspace2.dir, ".github"))) {
-    args.push("--ro-bind", import_node_path10.default.join(workspace2.dir, ".github"), import_node_path10.default.join(workspace2.dir, ".github"));
   }
   const visible = (p) => !isMasked(p);
   for (const file of credentials.files.filter(visible)) args.push("--ro-bind", "/dev/null", file);
   for (const dir of credentials.dirs.filter(visible)) {
-    if (isWithin3(workspace2.dir, dir)) {
+    if (isWithin2(workspace2.dir, dir)) {
       throw new GuardError("filesystem", `${dir} holds credentials (named by a variable in rules/credential-files.yml) and contains the workspace; the jail cannot hide one and show the other`);
     }
     args.push("--size", String(MASK_TMPFS_SIZE), "--perms", "0755", "--tmpfs", dir);
@@ -11594,15 +11481,15 @@ function planJail(input, workspace2) {
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs14.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs13.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path10.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path10.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs14.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs13.default.writeFileSync(import_node_path9.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs13.default.writeFileSync(import_node_path9.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path9.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path9.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs13.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
   const nonce = import_node_crypto5.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
@@ -11621,19 +11508,20 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs14.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs13.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
       masked: [...masked, ...credentials.dirs.filter(visible)],
-      exposed: exposed.filter((p) => masked.some((m) => isWithin3(p, m) && p !== m)),
+      exposed: exposed.filter((p) => masked.some((m) => isWithin2(p, m) && p !== m)),
       emptyFiles: credentials.files.filter(visible),
-      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs14.default.existsSync(f))]
+      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs13.default.existsSync(f))],
+      overlayAt: input.overlay ? workspace2.dir : void 0
     }
   };
-  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  const configFile = import_node_path10.default.join(privateDir, "config.json");
-  import_node_fs14.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
+  import_node_fs13.default.writeFileSync(import_node_path9.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  const configFile = import_node_path9.default.join(privateDir, "config.json");
+  import_node_fs13.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path10.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", import_node_path9.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
   args.push("--ro-bind", configFile, `${JAIL_DIR}/config.json`);
   if (input.toolsDir) args.push("--ro-bind", input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
@@ -11674,8 +11562,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile] };
 }
 function makePrivateDir() {
-  const dir = import_node_fs14.default.mkdtempSync(import_node_path10.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
-  import_node_fs14.default.chmodSync(dir, 448);
+  const dir = import_node_fs13.default.mkdtempSync(import_node_path9.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
+  import_node_fs13.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -11689,15 +11577,15 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto5, import_node_fs14, import_node_os2, import_node_path10, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
+var import_node_child_process, import_node_crypto5, import_node_fs13, import_node_os2, import_node_path9, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
     import_node_crypto5 = __toESM(require("node:crypto"));
-    import_node_fs14 = __toESM(require("node:fs"));
+    import_node_fs13 = __toESM(require("node:fs"));
     import_node_os2 = __toESM(require("node:os"));
-    import_node_path10 = __toESM(require("node:path"));
+    import_node_path9 = __toESM(require("node:path"));
     init_credentialFiles();
     init_env();
     init_errors();
@@ -11712,10 +11600,1261 @@ var init_jail = __esm({
   }
 });
 
+// rules/file-kinds.yml
+var file_kinds_default;
+var init_file_kinds = __esm({
+  "rules/file-kinds.yml"() {
+    file_kinds_default = '# What the guard refuses to bring back from the agent\'s copy of the workspace (src/guard/boundary).\n#\n# The agent works on an overlay; when it exits, every change is checked before it reaches the real\n# workspace. Structural rules live in code (only regular files, deletions and symlinks that stay in\n# the workspace; nothing named .git; no setuid/setgid/sticky bits, FIFOs, sockets, devices or hard\n# links). This file lists the paths that are tool configuration: files a later tool reads on its own,\n# so that a later step would run code or talk to another host without choosing to run the agent\'s\n# code. A later `npm test` or `make` runs what the agent wrote and that is the step\'s choice; a later\n# `npm publish`, `git commit` or `pip install -r` reading an agent-written config file is not.\n#\n# Each entry: `paths` (globs: `*` within a path segment, `**` across segments; a pattern matches in\n# any folder, or only at the workspace root when it starts with `/`; `DIR/**` refuses the whole\n# folder), `reason` (one line, printed with every refusal), and optionally `when` (a JavaScript\n# regular expression, case-insensitive and multi-line: the file is refused only when its new content\n# matches, for files that are mostly harmless data).\n# `--allow-path GLOB` (action input `allow-paths`) lets a run accept paths refused here.\n\nrefuse:\n  # --- git ------------------------------------------------------------------------------------------\n  - paths: [".gitmodules"]\n    reason: submodule URLs make a later `git submodule update` fetch from a host the agent chose\n  - paths: [".gitattributes"]\n    when: \'(^|\\s)(filter|diff|merge)=\'\n    reason: filter, diff and merge attributes make later git commands run the drivers they name\n  - paths: [".lfsconfig"]\n    reason: git-lfs reads lfs.url from it, so a later push or fetch sends objects and credentials to that host\n  - paths: [".husky/**"]\n    reason: husky hooks run at the next git commit (core.hooksPath points into .husky)\n  - paths: ["lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml", "lefthook-local.yml", "lefthook-local.yaml", ".lefthook/**"]\n    reason: lefthook\'s git hooks run the commands this file names at the next commit or push\n  - paths: [".pre-commit-config.yaml", ".pre-commit-config.yml"]\n    reason: pre-commit fetches and runs the hook repositories this file names\n  - paths: [".githooks/**", ".git-hooks/**"]\n    reason: hook folders that repositories point core.hooksPath at; git runs them at the next commit\n\n  # --- JavaScript -----------------------------------------------------------------------------------\n  - paths: [".npmrc"]\n    reason: npm reads a project .npmrc; registry= with _authToken=${NODE_AUTH_TOKEN} sends a later publish token to another host\n  - paths: [".yarnrc", ".yarnrc.yml"]\n    reason: yarn reads registry, auth tokens and yarnPath (code run by every yarn command) from it\n  - paths: [".yarn/releases/**", ".yarn/plugins/**", ".pnp.cjs", ".pnp.loader.mjs"]\n    reason: yarn runs this code on every yarn command, whatever the step asked yarn to do\n  - paths: [".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.cjs"]\n    reason: pnpm runs the hooks in this file during every install\n  - paths: ["pnpm-workspace.yaml"]\n    when: \'(registr|pnpmfile|configDependencies|onlyBuilt|neverBuilt|dangerouslyAllowAllBuilds|proxy|strictSsl|ca\\s*:|cafile)\'\n    reason: pnpm reads registries, hooks and build permissions from it\n  - paths: ["bunfig.toml", ".bunfig.toml"]\n    reason: bun reads its registry with a token and preload scripts from it\n  - paths: ["node_modules/**"]\n    reason: installed packages a later `npx` or tool run executes as the step\'s own code\n\n  # --- Python ---------------------------------------------------------------------------------------\n  - paths: ["pip.conf", "pip.ini"]\n    reason: pip reads index-url from a virtualenv\'s pip.conf, so a later install talks to that host\n  - paths: [".pypirc"]\n    reason: twine reads the upload repository and credentials from it\n  - paths: ["uv.toml"]\n    reason: uv reads package indexes (and sends their credentials) from a project uv.toml\n  - paths: ["pyproject.toml"]\n    when: \'^\\s*(\\[\\[?\\s*tool\\.(uv|poetry|pdm)[.\\]][^\\]]*\\b(index|source|sources|pip)\\b|(extra-)?index(-url)?\\s*=)\'\n    reason: package indexes named in pyproject.toml make a later install or publish talk to that host\n  - paths: ["site-packages/**", "sitecustomize.py", "usercustomize.py", "pyvenv.cfg"]\n    reason: Python runs .pth files and sitecustomize code at the start of every interpreter in that environment\n  - paths: [".venv/**", "venv/**"]\n    reason: a virtualenv\'s interpreter and packages run as the step\'s own tools\n\n  # --- Other ecosystems -----------------------------------------------------------------------------\n  - paths: [".cargo/config", ".cargo/config.toml"]\n    reason: cargo reads registries, source replacement, runners and rustc wrappers from it\n  - paths: ["nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config"]\n    reason: NuGet reads package sources and their credentials from it\n  - paths: [".mvn/**"]\n    reason: Maven loads extensions and the wrapper\'s distributionUrl (downloaded and run) from .mvn\n  - paths: ["gradle-wrapper.properties", "gradle.properties"]\n    reason: the Gradle wrapper downloads and runs distributionUrl; gradle.properties sets proxies and JVM agents\n  - paths: [".bundle/config"]\n    reason: Bundler reads mirrors and source credentials from the project\'s .bundle/config\n  - paths: ["mise.toml", ".mise.toml", "mise.local.toml", ".mise/**", ".tool-versions"]\n    reason: mise installs tools from URLs and runs hooks and env scripts named there when a later step activates it\n\n  # --- Environment ----------------------------------------------------------------------------------\n  - paths: [".envrc"]\n    reason: direnv runs it as shell code when a later step enters the folder\n  - paths: [".env", ".env.*"]\n    reason: dotenv-aware tools (bun, docker compose, frameworks) load it into a later step\'s environment\n\n  # --- GitHub ---------------------------------------------------------------------------------------\n  - paths: [".github/**"]\n    reason: workflows, local actions and repository settings run or steer later jobs; a maintainer reviews these\n';
+  }
+});
+
+// src/guard/boundary/glob.ts
+function toRegex(body) {
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === "*" && body[i + 1] === "*") {
+      if (body[i + 2] === "/") {
+        out += "(?:.*/)?";
+        i += 2;
+      } else {
+        out += ".*";
+        i += 1;
+      }
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else out += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return out;
+}
+function compileGlob(pattern) {
+  const anchored = pattern.startsWith("/");
+  const body = anchored ? pattern.slice(1) : pattern;
+  if (!body || body.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new Error(`"${pattern}" is not a workspace path glob (no empty, "." or ".." segments)`);
+  }
+  const prefix = anchored ? "^" : "(?:^|/)";
+  const whole = new RegExp(`${prefix}${toRegex(body)}$`);
+  const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
+  return {
+    source: pattern,
+    matches: (path27) => whole.test(path27),
+    coversFolder: (dir) => folder !== void 0 && folder.test(dir)
+  };
+}
+var init_glob = __esm({
+  "src/guard/boundary/glob.ts"() {
+    "use strict";
+  }
+});
+
+// src/guard/boundary/fileKinds.ts
+function parseFileKinds(text, fileName = FILE2) {
+  const lines = new import_yaml15.LineCounter();
+  const doc = (0, import_yaml15.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
+  const fail4 = (node, message) => {
+    const at = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
+    throw new GuardError("boundary", `${fileName}:${at.line}:${at.col}: ${message}`);
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new GuardError("boundary", `${fileName}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: ${e.message.split("\n")[0]}`);
+  }
+  const root = doc.contents;
+  if (!(0, import_yaml15.isMap)(root) || root.items.length !== 1 || !(0, import_yaml15.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
+    return fail4(root, "expected one key, `refuse`, holding a list of entries");
+  }
+  const list = root.items[0].value;
+  if (!(0, import_yaml15.isSeq)(list) || list.items.length === 0) return fail4(list, "`refuse` must be a non-empty list");
+  return list.items.map((item, i) => {
+    const entry = item;
+    if (!(0, import_yaml15.isMap)(entry)) return fail4(entry, `refuse[${i}]: expected an entry with paths and reason`);
+    const value = (key2) => entry.items.find((p) => (0, import_yaml15.isScalar)(p.key) && p.key.value === key2)?.value;
+    for (const pair of entry.items) {
+      const key2 = (0, import_yaml15.isScalar)(pair.key) ? String(pair.key.value) : "?";
+      if (!FIELDS.has(key2)) fail4(pair.key, `refuse[${i}]: unknown field "${key2}" (known: paths, reason, when)`);
+    }
+    const paths = value("paths");
+    if (!(0, import_yaml15.isSeq)(paths) || paths.items.length === 0) return fail4(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
+    const globs = paths.items.map((p) => {
+      const node = p;
+      if (!(0, import_yaml15.isScalar)(node) || typeof node.value !== "string") return fail4(node, `refuse[${i}].paths: each glob is a string`);
+      try {
+        return compileGlob(node.value);
+      } catch (err) {
+        return fail4(node, `refuse[${i}].paths: ${err.message}`);
+      }
+    });
+    const reason = value("reason");
+    if (!(0, import_yaml15.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
+      return fail4(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
+    }
+    const whenNode = value("when");
+    let when;
+    if (whenNode !== void 0) {
+      if (!(0, import_yaml15.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail4(whenNode, `refuse[${i}].when: a regular expression`);
+      try {
+        when = new RegExp(whenNode.value, "im");
+      } catch (err) {
+        return fail4(whenNode, `refuse[${i}].when: ${err.message}`);
+      }
+    }
+    return { globs, reason: reason.value, when };
+  });
+}
+function builtinFileKinds() {
+  cached4 ??= parseFileKinds(file_kinds_default);
+  return cached4;
+}
+var import_yaml15, FILE2, FIELDS, cached4;
+var init_fileKinds = __esm({
+  "src/guard/boundary/fileKinds.ts"() {
+    "use strict";
+    import_yaml15 = __toESM(require_dist());
+    init_file_kinds();
+    init_errors();
+    init_glob();
+    FILE2 = "rules/file-kinds.yml";
+    FIELDS = /* @__PURE__ */ new Set(["paths", "reason", "when"]);
+  }
+});
+
+// src/guard/boundary/policy.ts
+function isGitName(segment) {
+  return segment.toLowerCase() === ".git";
+}
+function kindRefusal(policy, rel, content) {
+  if (policy.allow.some((g) => g.matches(rel))) return void 0;
+  for (const rule of policy.kinds) {
+    if (!rule.globs.some((g) => g.matches(rel))) continue;
+    if (rule.when && content) {
+      const text = content();
+      if (text !== void 0 && !rule.when.test(text)) continue;
+    }
+    return rule.reason;
+  }
+  return void 0;
+}
+function folderRefusal(policy, rel) {
+  if (policy.allow.length > 0) return void 0;
+  return policy.kinds.find((rule) => rule.globs.some((g) => g.coversFolder(rel)))?.reason;
+}
+function gitConfigEntries(configFile, pattern) {
+  try {
+    const out = (0, import_node_child_process2.execFileSync)("git", ["config", "--file", configFile, "--includes", "--null", "--get-regexp", pattern], {
+      encoding: "utf8",
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", HOME: "/nonexistent" },
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 1e4
+    });
+    return out.split("\0").filter(Boolean).map((entry) => {
+      const at = entry.indexOf("\n");
+      return at < 0 ? [entry, ""] : [entry.slice(0, at), entry.slice(at + 1)];
+    });
+  } catch {
+    return [];
+  }
+}
+function gitConfigRules(workspace2) {
+  const config = import_node_path10.default.join(workspace2, ".git", "config");
+  try {
+    if (!import_node_fs14.default.lstatSync(config).isFile()) return [];
+    if (!/hookspath|include/i.test(import_node_fs14.default.readFileSync(config, "utf8"))) return [];
+  } catch {
+    return [];
+  }
+  const rules = [];
+  const inside = (value, base) => {
+    const abs = import_node_path10.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
+    const rel = import_node_path10.default.relative(workspace2, abs);
+    if (!rel || rel.startsWith("..") || import_node_path10.default.isAbsolute(rel)) return void 0;
+    return rel.split(import_node_path10.default.sep).join("/");
+  };
+  for (const [key2, value] of gitConfigEntries(config, "^(core\\.hookspath|include\\.path|includeif\\..*\\.path)$")) {
+    if (key2 === "core.hookspath") {
+      const rel = inside(value, workspace2);
+      if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
+    } else {
+      const rel = inside(value, import_node_path10.default.join(workspace2, ".git"));
+      if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: "the repository git config includes this file (include.path)" });
+    }
+  }
+  return rules;
+}
+function buildPolicy(workspace2, allowPaths) {
+  return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
+}
+var import_node_child_process2, import_node_fs14, import_node_path10, GIT_REASON;
+var init_policy = __esm({
+  "src/guard/boundary/policy.ts"() {
+    "use strict";
+    import_node_child_process2 = require("node:child_process");
+    import_node_fs14 = __toESM(require("node:fs"));
+    import_node_path10 = __toESM(require("node:path"));
+    init_fileKinds();
+    init_glob();
+    GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
+  }
+});
+
+// src/guard/boundary/changeSet.ts
+function buildChangeSet(input) {
+  const files = [];
+  const refused = [];
+  const removedDirs = [];
+  let gitChanged = false;
+  let contentCount = 0;
+  const contentPrefix = import_node_crypto6.default.randomBytes(6).toString("hex");
+  const refuse3 = (rel, reason) => {
+    refused.push({ path: rel, reason });
+  };
+  const lowerKind = (rel) => {
+    let at = input.workspace;
+    const parts = rel.split("/");
+    for (const [i, part] of parts.entries()) {
+      at = `${at}/${part}`;
+      let st;
+      try {
+        st = import_node_fs15.default.lstatSync(at);
+      } catch {
+        return void 0;
+      }
+      const last = i === parts.length - 1;
+      if (st.isDirectory()) {
+        if (last) return "dir";
+        continue;
+      }
+      if (!last) return void 0;
+      return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
+    }
+    return void 0;
+  };
+  const deleteLower = (rel) => {
+    const kind = lowerKind(rel);
+    if (kind === void 0) return;
+    if (rel.split("/").some(isGitName)) {
+      gitChanged = true;
+      refuse3(rel, `deletion refused, ${GIT_REASON}`);
+      return;
+    }
+    if (kind !== "dir") {
+      const reason = kindRefusal(input.policy, rel);
+      if (reason) refuse3(rel, `deletion refused: ${reason}`);
+      else files.push({ kind: "delete", path: rel });
+      return;
+    }
+    const folderReason = folderRefusal(input.policy, rel);
+    if (folderReason) {
+      refuse3(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
+      return;
+    }
+    for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
+    removedDirs.push(rel);
+  };
+  const sameAsLower = (rel, st, mode, sha2563) => {
+    if (lowerKind(rel) !== "file") return false;
+    const lower = import_node_fs15.default.lstatSync(`${input.workspace}/${rel}`);
+    if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
+    try {
+      return hashFile(`${input.workspace}/${rel}`).sha256 === sha2563;
+    } catch {
+      return false;
+    }
+  };
+  const regularFile = (rel, st) => {
+    if (st.mode & 3584) return refuse3(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
+    if (st.nlink > 1) return refuse3(rel, "refused: a hard link (only plain files with one name come back)");
+    const mode = st.mode & 64 ? 493 : 420;
+    const contentFile = import_node_path11.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
+    const copied = copyOut(`${input.upper}/${rel}`, contentFile);
+    if (sameAsLower(rel, st, mode, copied.sha256)) {
+      import_node_fs15.default.rmSync(contentFile);
+      return;
+    }
+    const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
+    if (reason) {
+      import_node_fs15.default.rmSync(contentFile);
+      return refuse3(rel, `refused: ${reason}`);
+    }
+    files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
+  };
+  const symlink = (rel) => {
+    const target = import_node_fs15.default.readlinkSync(`${input.upper}/${rel}`);
+    if (lowerKind(rel) === "symlink" && import_node_fs15.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
+    const outside = symlinkEscape(input.workspace, rel, target);
+    if (outside) return refuse3(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
+    const reason = kindRefusal(input.policy, rel, () => void 0);
+    if (reason) return refuse3(rel, `refused: ${reason}`);
+    files.push({ kind: "symlink", path: rel, target });
+  };
+  const countGit = (rel) => {
+    const count = (dir, relName) => {
+      let n = 0;
+      for (const entry of import_node_fs15.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
+        const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
+        const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
+        if (entry.isDirectory()) n += count(child, childRel);
+        else if (childRel === void 0 || !input.seeded.has(childRel)) n++;
+      }
+      return n;
+    };
+    const top = `${input.upper}/${rel}`;
+    if (!import_node_fs15.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    try {
+      return count(Buffer.from(top), rel);
+    } catch {
+      return 1;
+    }
+  };
+  const walk = (rel) => {
+    const names = [];
+    for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
+      const name = utf8(raw);
+      if (name === void 0) refuse3(join(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
+      else names.push(name);
+    }
+    if (rel) {
+      const lower = lowerKind(rel);
+      if (lower !== void 0 && lower !== "dir") deleteLower(rel);
+      else if (lower === "dir" && input.opaque.has(rel)) {
+        const kept = new Set(names);
+        for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
+      }
+    }
+    for (const name of names.sort()) {
+      const child = join(rel, name);
+      const st = import_node_fs15.default.lstatSync(`${input.upper}/${child}`);
+      if (isGitName(name)) {
+        const whiteout = st.isCharacterDevice() && st.rdev === 0;
+        const changed = whiteout ? 1 : countGit(child);
+        if (changed > 0) {
+          gitChanged = true;
+          refuse3(st.isDirectory() || whiteout ? `${child}/` : child, `${changed} change(s) refused, ${GIT_REASON}`);
+        }
+        continue;
+      }
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        deleteLower(child);
+        continue;
+      }
+      if (!st.isDirectory() && lowerKind(child) === "dir") deleteLower(child);
+      if (st.isDirectory()) {
+        const folderReason = folderRefusal(input.policy, child);
+        if (folderReason) refuse3(`${child}/`, `the folder refused: ${folderReason}`);
+        else walk(child);
+      } else if (st.isFile()) regularFile(child, st);
+      else if (st.isSymbolicLink()) symlink(child);
+      else refuse3(child, `refused: ${FILE_TYPE(st)}`);
+    }
+  };
+  walk("");
+  refuseGitDirLookalikes(files, refused, input.workspace);
+  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
+}
+function symlinkEscape(workspace2, rel, target) {
+  let resolved;
+  if (import_node_path11.default.posix.isAbsolute(target)) {
+    if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return "which points outside the workspace";
+    resolved = import_node_path11.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
+  } else {
+    resolved = import_node_path11.default.posix.normalize(import_node_path11.default.posix.join(import_node_path11.default.posix.dirname(rel), target));
+  }
+  if (resolved === ".." || resolved.startsWith("../")) return "which points outside the workspace";
+  if (resolved.split("/").some(isGitName)) return "which points into .git";
+  return void 0;
+}
+function refuseGitDirLookalikes(files, refused, workspace2) {
+  const written = new Set(files.filter((f) => f.kind !== "delete").map((f) => f.path));
+  const hasBelow = (dir, name) => {
+    const prefix = join(dir, name);
+    try {
+      if (import_node_fs15.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
+    } catch {
+    }
+    for (const p of written) if (p.startsWith(prefix + "/")) return true;
+    return false;
+  };
+  for (let i = files.length - 1; i >= 0; i--) {
+    const f = files[i];
+    if (f.kind === "delete") continue;
+    const base = import_node_path11.default.posix.basename(f.path);
+    if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
+    const dir = import_node_path11.default.posix.dirname(f.path) === "." ? "" : import_node_path11.default.posix.dirname(f.path);
+    const headThere = written.has(join(dir, "HEAD")) || import_node_fs15.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
+    if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join(dir, "commondir")))) {
+      refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
+      files.splice(i, 1);
+    }
+  }
+}
+function utf8(raw) {
+  try {
+    return decoder.decode(raw);
+  } catch {
+    return void 0;
+  }
+}
+function readdirOwned(dir) {
+  try {
+    return import_node_fs15.default.readdirSync(dir, { encoding: "buffer" });
+  } catch (err) {
+    if (err.code !== "EACCES") throw err;
+    const st = import_node_fs15.default.lstatSync(dir);
+    if (!st.isDirectory()) throw err;
+    import_node_fs15.default.chmodSync(dir, st.mode & 511 | 448);
+    return import_node_fs15.default.readdirSync(dir, { encoding: "buffer" });
+  }
+}
+function openNoFollow(file, inUpper) {
+  const flags = import_node_fs15.default.constants.O_RDONLY | import_node_fs15.default.constants.O_NOFOLLOW | import_node_fs15.default.constants.O_NONBLOCK;
+  try {
+    return import_node_fs15.default.openSync(file, flags);
+  } catch (err) {
+    if (err.code !== "EACCES" || !inUpper) throw err;
+    const st = import_node_fs15.default.lstatSync(file);
+    if (!st.isFile()) throw err;
+    import_node_fs15.default.chmodSync(file, st.mode & 511 | 256);
+    return import_node_fs15.default.openSync(file, flags);
+  }
+}
+function hashFile(file) {
+  return pump(file, void 0);
+}
+function copyOut(file, to) {
+  return pump(file, to);
+}
+function pump(file, to) {
+  const fd = openNoFollow(file, to !== void 0);
+  const out = to === void 0 ? void 0 : import_node_fs15.default.openSync(to, "wx", 384);
+  try {
+    if (!import_node_fs15.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    const hash = import_node_crypto6.default.createHash("sha256");
+    const buf = COPY_BUFFER;
+    let size = 0;
+    for (; ; ) {
+      const n = import_node_fs15.default.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      if (out !== void 0) import_node_fs15.default.writeSync(out, buf, 0, n);
+      size += n;
+    }
+    return { sha256: hash.digest("hex"), size };
+  } finally {
+    import_node_fs15.default.closeSync(fd);
+    if (out !== void 0) import_node_fs15.default.closeSync(out);
+  }
+}
+function readHead(file) {
+  const fd = import_node_fs15.default.openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(WHEN_BYTES);
+    return buf.subarray(0, import_node_fs15.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
+  } finally {
+    import_node_fs15.default.closeSync(fd);
+  }
+}
+var import_node_crypto6, import_node_fs15, import_node_path11, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
+var init_changeSet = __esm({
+  "src/guard/boundary/changeSet.ts"() {
+    "use strict";
+    import_node_crypto6 = __toESM(require("node:crypto"));
+    import_node_fs15 = __toESM(require("node:fs"));
+    import_node_path11 = __toESM(require("node:path"));
+    init_policy();
+    WHEN_BYTES = 1024 * 1024;
+    FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
+    join = (dir, name) => dir ? `${dir}/${name}` : name;
+    decoder = new TextDecoder("utf-8", { fatal: true });
+    COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
+  }
+});
+
+// src/guard/boundary/apply.ts
+function parentOf(workspace2, rel, owner, create) {
+  let at = workspace2;
+  const parts = rel.split("/").slice(0, -1);
+  for (const part of parts) {
+    at = `${at}/${part}`;
+    let st;
+    try {
+      st = import_node_fs16.default.lstatSync(at);
+    } catch {
+      st = void 0;
+    }
+    if (st === void 0) {
+      if (!create) return void 0;
+      import_node_fs16.default.mkdirSync(at, { mode: 493 });
+      if (owner) import_node_fs16.default.lchownSync(at, owner.uid, owner.gid);
+      st = import_node_fs16.default.lstatSync(at);
+    }
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at)} is not a folder in the real workspace`);
+  }
+  return at;
+}
+function writeFile(workspace2, change, owner) {
+  const dir = parentOf(workspace2, change.path, owner, true);
+  const temp = tempName(dir);
+  import_node_fs16.default.copyFileSync(change.contentFile, temp, import_node_fs16.default.constants.COPYFILE_EXCL);
+  try {
+    const fd = import_node_fs16.default.openSync(temp, import_node_fs16.default.constants.O_RDONLY | import_node_fs16.default.constants.O_NOFOLLOW);
+    try {
+      if (owner) import_node_fs16.default.fchownSync(fd, owner.uid, owner.gid);
+      import_node_fs16.default.fchmodSync(fd, change.mode);
+    } finally {
+      import_node_fs16.default.closeSync(fd);
+    }
+    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
+  } catch (err) {
+    import_node_fs16.default.rmSync(temp, { force: true });
+    throw err;
+  }
+}
+function checkLinkRoute(workspace2, change, links) {
+  const escape2 = symlinkEscape(workspace2, change.path, change.target);
+  if (escape2) throw new Unsafe(`its target ${escape2}`);
+  const absolute = import_node_path12.default.posix.isAbsolute(change.target);
+  const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
+  const at = absolute ? [] : change.path.split("/").slice(0, -1);
+  let exists = true;
+  for (const part of parts) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (at.length === 0) throw new Unsafe("its target climbs out of the workspace");
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    const rel = at.join("/");
+    if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+    if (!exists) continue;
+    try {
+      if (import_node_fs16.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+    } catch (err) {
+      if (err instanceof Unsafe) throw err;
+      exists = false;
+    }
+  }
+}
+function writeLink(workspace2, change, owner, links) {
+  const dir = parentOf(workspace2, change.path, owner, true);
+  checkLinkRoute(workspace2, change, links);
+  const temp = tempName(dir);
+  import_node_fs16.default.symlinkSync(change.target, temp);
+  try {
+    if (owner) import_node_fs16.default.lchownSync(temp, owner.uid, owner.gid);
+    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
+  } catch (err) {
+    import_node_fs16.default.rmSync(temp, { force: true });
+    throw err;
+  }
+}
+function remove(workspace2, rel) {
+  const dir = parentOf(workspace2, rel, void 0, false);
+  if (dir === void 0) return;
+  const target = `${workspace2}/${rel}`;
+  let st;
+  try {
+    st = import_node_fs16.default.lstatSync(target);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) throw new Unsafe("it is a folder in the real workspace");
+  import_node_fs16.default.unlinkSync(target);
+}
+function applyChangeSet(workspace2, files, removedDirs, owner) {
+  const applied = [];
+  const failed = [];
+  const attempt = (rel, what, action) => {
+    try {
+      action();
+      return true;
+    } catch (err) {
+      const why = err instanceof Unsafe ? err.message : err.code ?? err.message;
+      failed.push({ path: rel, reason: `not applied (${what}): ${why}` });
+      return false;
+    }
+  };
+  for (const change of files) {
+    if (change.kind === "delete" && attempt(change.path, "delete", () => remove(workspace2, change.path))) applied.push(change);
+  }
+  for (const dir of removedDirs) {
+    attempt(`${dir}/`, "remove folder", () => {
+      const parent = parentOf(workspace2, `${dir}/x`, void 0, false);
+      if (parent === void 0) return;
+      try {
+        import_node_fs16.default.rmdirSync(parent);
+      } catch (err) {
+        if (err.code !== "ENOENT") throw err;
+      }
+    });
+  }
+  for (const change of files) {
+    if (change.kind === "write" && attempt(change.path, "write", () => writeFile(workspace2, change, owner))) applied.push(change);
+  }
+  const links = new Set(files.filter((c) => c.kind === "symlink").map((c) => c.path));
+  for (const change of files) {
+    if (change.kind === "symlink" && attempt(change.path, "symlink", () => writeLink(workspace2, change, owner, links))) applied.push(change);
+  }
+  return { applied, failed };
+}
+var import_node_crypto7, import_node_fs16, import_node_path12, Unsafe, tempName;
+var init_apply = __esm({
+  "src/guard/boundary/apply.ts"() {
+    "use strict";
+    import_node_crypto7 = __toESM(require("node:crypto"));
+    import_node_fs16 = __toESM(require("node:fs"));
+    import_node_path12 = __toESM(require("node:path"));
+    init_changeSet();
+    Unsafe = class extends Error {
+    };
+    tempName = (dir) => `${dir}/.agent-guard-${import_node_crypto7.default.randomBytes(6).toString("hex")}`;
+  }
+});
+
+// src/guard/boundary/commits.ts
+function readSmall(file, limit2) {
+  let fd;
+  try {
+    fd = import_node_fs17.default.openSync(file, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK);
+  } catch {
+    return void 0;
+  }
+  try {
+    const st = import_node_fs17.default.fstatSync(fd);
+    if (!st.isFile() || st.size > limit2) return void 0;
+    const buf = Buffer.alloc(st.size);
+    return buf.subarray(0, import_node_fs17.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
+  } finally {
+    import_node_fs17.default.closeSync(fd);
+  }
+}
+function agentTips(agentGitDir) {
+  const tips = /* @__PURE__ */ new Map();
+  const packed = /* @__PURE__ */ new Map();
+  const packedText = readSmall(import_node_path13.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
+  for (const line of packedText.split("\n")) {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64}) refs\/heads\/(\S+)$/.exec(line);
+    if (m && BRANCH.test(m[2])) packed.set(m[2], m[1]);
+  }
+  const walk = (dir, prefix, depth) => {
+    if (depth > 8) return;
+    let names;
+    try {
+      names = import_node_fs17.default.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const full = import_node_path13.default.join(dir, name);
+      const st = import_node_fs17.default.lstatSync(full);
+      if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
+      else if (st.isFile()) {
+        const value = readSmall(full, REF_FILE_BYTES)?.trim();
+        if (value && OBJECT_ID.test(value) && BRANCH.test(prefix + name)) tips.set(prefix + name, value);
+      }
+    }
+  };
+  for (const [name, sha] of packed) tips.set(name, sha);
+  walk(import_node_path13.default.join(agentGitDir, "refs", "heads"), "", 0);
+  const head = readSmall(import_node_path13.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
+  if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
+  return tips;
+}
+function quarantineObjects(agentObjects, into, owner) {
+  let copied = 0;
+  const copy = (from, to) => {
+    const st = import_node_fs17.default.lstatSync(from);
+    if (!st.isFile() || st.nlink > 1) return;
+    import_node_fs17.default.mkdirSync(import_node_path13.default.dirname(to), { recursive: true, mode: 448 });
+    const fd = import_node_fs17.default.openSync(from, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK);
+    try {
+      import_node_fs17.default.writeFileSync(to, import_node_fs17.default.readFileSync(fd), { mode: 292, flag: "wx" });
+    } finally {
+      import_node_fs17.default.closeSync(fd);
+    }
+    copied++;
+  };
+  let names;
+  try {
+    names = import_node_fs17.default.readdirSync(agentObjects);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const dir = import_node_path13.default.join(agentObjects, name);
+    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs17.default.lstatSync(dir).isDirectory()) {
+      for (const obj3 of import_node_fs17.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path13.default.join(dir, obj3), import_node_path13.default.join(into, name, obj3));
+    } else if (name === "pack" && import_node_fs17.default.lstatSync(dir).isDirectory()) {
+      for (const file of import_node_fs17.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path13.default.join(dir, file), import_node_path13.default.join(into, "pack", file));
+    }
+  }
+  if (owner) chownTree(into, owner);
+  return copied;
+}
+function chownTree(dir, owner) {
+  import_node_fs17.default.lchownSync(dir, owner.uid, owner.gid);
+  for (const name of import_node_fs17.default.readdirSync(dir)) {
+    const full = import_node_path13.default.join(dir, name);
+    if (import_node_fs17.default.lstatSync(full).isDirectory()) chownTree(full, owner);
+    else import_node_fs17.default.lchownSync(full, owner.uid, owner.gid);
+  }
+}
+function hostGit(realGitDir, owner, extraEnv = {}) {
+  const env = {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: "/nonexistent",
+    LC_ALL: "C",
+    GIT_DIR: realGitDir,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_NO_REPLACE_OBJECTS: "1",
+    ...extraEnv
+  };
+  const safety = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*", "-c", "protocol.allow=never", "-c", "core.sshCommand=false"];
+  return (args, input) => (0, import_node_child_process3.spawnSync)("git", [...safety, ...args], {
+    env,
+    input,
+    maxBuffer: 1024 * 1024 * 1024,
+    timeout: 12e4,
+    ...owner ? { uid: owner.uid, gid: owner.gid } : {}
+  });
+}
+function importCommits(input) {
+  const realGitDir = import_node_path13.default.join(input.workspace, ".git");
+  const refused = [];
+  const commits = [];
+  try {
+    if (!import_node_fs17.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
+  } catch {
+    return { commits, refused };
+  }
+  const git = hostGit(realGitDir, input.owner);
+  const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
+  const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
+  if (tips.length === 0) return { commits, refused };
+  const incoming = import_node_path13.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto8.default.randomBytes(6).toString("hex")}`);
+  import_node_fs17.default.mkdirSync(incoming, { mode: 448 });
+  try {
+    if (input.owner) import_node_fs17.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
+    quarantineObjects(import_node_path13.default.join(input.agentGitDir, "objects"), incoming, input.owner);
+    const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
+    const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
+    if (head && OBJECT_ID.test(head)) existing.push(head);
+    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path13.default.join(realGitDir, "objects") });
+    const revs = [...new Set(tips.map(([, sha]) => sha)), "--not", ...new Set(existing)].join("\n") + "\n";
+    const pack = quarantined(["pack-objects", "--revs", "--stdout", "-q"], revs);
+    if (pack.status !== 0) {
+      const why = firstLine(pack.stderr) || `exit ${pack.status}`;
+      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: its objects are incomplete or invalid (${why})` });
+      return { commits, refused };
+    }
+    const index2 = git(["index-pack", "--stdin", "--strict", "--fix-thin"], pack.stdout);
+    if (index2.status !== 0) {
+      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: git refused its objects (${firstLine(index2.stderr)})` });
+      return { commits, refused };
+    }
+    for (const [name, sha] of tips) {
+      const ref = `refs/agent-guard/${input.runId}/${name}`;
+      if (git(["check-ref-format", ref]).status !== 0) {
+        refused.push({ path: `.git (${name})`, reason: "commit not brought back: the branch name is not a valid ref name" });
+        continue;
+      }
+      const update = git(["update-ref", ref, sha, ""]);
+      if (update.status !== 0) {
+        refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${firstLine(update.stderr)}` });
+        continue;
+      }
+      const subject = git(["show", "-s", "--format=%s", sha]).stdout?.toString().trim() ?? "";
+      commits.push({ sha, ref, subject });
+    }
+    return { commits, refused };
+  } finally {
+    import_node_fs17.default.rmSync(incoming, { recursive: true, force: true });
+  }
+}
+function firstLine(buf) {
+  return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
+}
+var import_node_child_process3, import_node_crypto8, import_node_fs17, import_node_path13, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
+var init_commits = __esm({
+  "src/guard/boundary/commits.ts"() {
+    "use strict";
+    import_node_child_process3 = require("node:child_process");
+    import_node_crypto8 = __toESM(require("node:crypto"));
+    import_node_fs17 = __toESM(require("node:fs"));
+    import_node_path13 = __toESM(require("node:path"));
+    OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+    BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
+    REF_FILE_BYTES = 4096;
+    PACKED_REFS_BYTES = 16 * 1024 * 1024;
+  }
+});
+
+// src/guard/boundary/overlay.ts
+function prepareOverlay(privateDir, workspace2, asRoot) {
+  const root = import_node_path14.default.join(privateDir, "boundary");
+  if (!SAFE_PATH.test(root)) {
+    throw new GuardError("boundary", `the guard's private folder ${JSON.stringify(root)} has characters an overlay mount cannot take; set TMPDIR to a plain path`);
+  }
+  const layout = {
+    root,
+    lower: import_node_path14.default.join(root, "lower"),
+    upper: import_node_path14.default.join(root, "upper"),
+    work: import_node_path14.default.join(root, "work"),
+    merged: import_node_path14.default.join(root, "merged"),
+    opaqueList: import_node_path14.default.join(root, "opaque.json"),
+    probe: import_node_path14.default.join(privateDir, "boundary-probe.js"),
+    seeded: /* @__PURE__ */ new Set()
+  };
+  import_node_fs18.default.mkdirSync(root, { mode: 448 });
+  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs18.default.mkdirSync(dir, { mode: 448 });
+  const st = import_node_fs18.default.statSync(workspace2);
+  import_node_fs18.default.mkdirSync(layout.upper, { mode: 448 });
+  import_node_fs18.default.chmodSync(layout.upper, st.mode & 4095);
+  if (asRoot) import_node_fs18.default.chownSync(layout.upper, st.uid, st.gid);
+  import_node_fs18.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
+  return layout;
+}
+function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
+  for (const file of configFiles) {
+    const rel = import_node_path14.default.relative(workspace2, file);
+    const parts = rel.split(import_node_path14.default.sep);
+    for (let i = 1; i < parts.length; i++) {
+      const dirRel = parts.slice(0, i).join("/");
+      const real2 = import_node_fs18.default.lstatSync(import_node_path14.default.join(workspace2, dirRel));
+      if (!real2.isDirectory()) throw new GuardError("boundary", `cannot seed ${rel}: ${dirRel} is not a folder`);
+      const target2 = import_node_path14.default.join(layout.upper, dirRel);
+      if (import_node_fs18.default.existsSync(target2)) continue;
+      import_node_fs18.default.mkdirSync(target2);
+      import_node_fs18.default.chmodSync(target2, real2.mode & 4095);
+      if (asRoot) import_node_fs18.default.chownSync(target2, real2.uid, real2.gid);
+    }
+    const real = import_node_fs18.default.lstatSync(file);
+    const target = import_node_path14.default.join(layout.upper, rel);
+    import_node_fs18.default.writeFileSync(target, sanitizeGitConfig(import_node_fs18.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
+    import_node_fs18.default.chmodSync(target, real.mode & 511);
+    if (asRoot) import_node_fs18.default.chownSync(target, real.uid, real.gid);
+    layout.seeded.add(parts.join("/"));
+  }
+}
+function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asRoot) {
+  const lower = SAFE_PATH.test(workspace2) ? workspace2 : layout.lower;
+  return [
+    unshare,
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "/bin/sh",
+    "-c",
+    WRAPPER_SCRIPT,
+    "agent-guard-boundary",
+    workspace2,
+    lower,
+    layout.upper,
+    layout.work,
+    layout.merged,
+    node,
+    layout.probe,
+    layout.opaqueList,
+    asRoot ? "keep" : "clean",
+    bwrap,
+    ...bwrapArgs
+  ];
+}
+function readOpaqueList(layout) {
+  let text;
+  try {
+    text = import_node_fs18.default.readFileSync(layout.opaqueList, "utf8");
+  } catch {
+    return void 0;
+  }
+  const list = JSON.parse(text);
+  if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw new GuardError("boundary", "the overlay probe wrote something that is not a list of folders");
+  return new Set(list);
+}
+function removeTree(dir) {
+  const open = (p) => {
+    let st;
+    try {
+      st = import_node_fs18.default.lstatSync(p);
+    } catch {
+      return;
+    }
+    if (!st.isDirectory()) return;
+    try {
+      import_node_fs18.default.chmodSync(p, 448);
+    } catch {
+      return;
+    }
+    for (const name of import_node_fs18.default.readdirSync(p)) open(import_node_path14.default.join(p, name));
+  };
+  try {
+    import_node_fs18.default.rmSync(dir, { recursive: true, force: true });
+    return true;
+  } catch {
+    try {
+      open(dir);
+      import_node_fs18.default.rmSync(dir, { recursive: true, force: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+function probeMain() {
+  const fs35 = require("node:fs");
+  const [lower, upper, merged, out] = process.argv.slice(2);
+  const opaque = [];
+  const isRealDir2 = (base, rel) => {
+    let at = base;
+    for (const part of rel.split("/")) {
+      at += "/" + part;
+      try {
+        if (!fs35.lstatSync(at).isDirectory()) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  };
+  const walk = (rel) => {
+    const upperNames = fs35.readdirSync(`${upper}/${rel}`);
+    if (rel && isRealDir2(lower, rel)) {
+      const kept = new Set(upperNames);
+      const shown2 = new Set(fs35.readdirSync(`${merged}/${rel}`));
+      if (fs35.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown2.has(n))) opaque.push(rel);
+    }
+    for (const name of upperNames) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (!rel && name === ".git") continue;
+      if (fs35.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
+    }
+  };
+  walk("");
+  fs35.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
+}
+function probeSource() {
+  return `(${probeMain.toString()})();
+`;
+}
+var import_node_fs18, import_node_path14, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
+var init_overlay = __esm({
+  "src/guard/boundary/overlay.ts"() {
+    "use strict";
+    import_node_fs18 = __toESM(require("node:fs"));
+    import_node_path14 = __toESM(require("node:path"));
+    init_errors();
+    init_gitConfig();
+    BOUNDARY_MARKER = "AGENT_GUARD_BOUNDARY";
+    SAFE_PATH = /^[A-Za-z0-9/._+-]+$/;
+    OVERLAY_OPTIONS = "redirect_dir=off,metacopy=off,index=off,xino=off";
+    WRAPPER_SCRIPT = [
+      "ws=$1 lower=$2 upper=$3 work=$4 merged=$5 node=$6 probe=$7 out=$8 clean=$9",
+      "shift 9",
+      `fail() { echo "${BOUNDARY_MARKER} fail $1" >&2; exit 125; }`,
+      'if [ "$lower" != "$ws" ]; then err=$(mount --bind "$ws" "$lower" 2>&1) || fail "cannot bind the workspace: $err"; fi',
+      `err=$(mount -t overlay agent-guard -o "lowerdir=$lower,upperdir=$upper,workdir=$work,${OVERLAY_OPTIONS}" "$merged" 2>&1) || fail "cannot mount an overlay over the workspace: $err"`,
+      'if [ "$lower" != "$ws" ]; then err=$(umount "$lower" 2>&1) || fail "cannot detach the workspace bind: $err"; fi',
+      '"$@"',
+      "status=$?",
+      // The probe (a node start) is needed only when the agent left a folder outside .git: any such
+      // folder sits in a top-level one, so a glob over the upper root tells.
+      "folders=",
+      'for entry in "$upper"/* "$upper"/.[!.]* "$upper"/..?*; do',
+      '  if [ -d "$entry" ] && [ ! -L "$entry" ] && [ "$entry" != "$upper/.git" ]; then folders=yes; break; fi',
+      "done",
+      'if [ -n "$folders" ]; then',
+      '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+      'else echo "[]" > "$out"; fi',
+      // Through sudo the guard is not root and could not remove the overlay's root-owned work folder.
+      'if [ "$clean" = clean ]; then umount "$merged" && rm -rf "$work"; fi',
+      "exit $status"
+    ].join("\n");
+  }
+});
+
+// src/guard/audit.ts
+function isWithin3(child, parent) {
+  const rel = import_node_path15.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path15.default.isAbsolute(rel);
+}
+function openGuardFile(file, agentWritable, uid, what) {
+  const absolute = import_node_path15.default.resolve(file);
+  let parent;
+  try {
+    parent = import_node_fs19.default.realpathSync(import_node_path15.default.dirname(absolute));
+  } catch (err) {
+    throw new GuardError("audit", `${what} ${absolute}: its folder cannot be resolved (${err.code ?? err.message})`);
+  }
+  const real = import_node_path15.default.join(parent, import_node_path15.default.basename(absolute));
+  for (const dir of agentWritable) {
+    if (isWithin3(real, dir)) {
+      throw new GuardError("audit", `${what} ${absolute} is inside ${dir}, which the agent can write; write it outside (e.g. "$RUNNER_TEMP/agent-guard-audit.jsonl")`);
+    }
+  }
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs19.default.constants;
+  let fd;
+  try {
+    fd = import_node_fs19.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
+  } catch (err) {
+    const code3 = err.code;
+    const why = code3 === "ELOOP" ? "is a symlink" : `cannot be opened (${code3 ?? err.message})`;
+    throw new GuardError("audit", `${what} ${absolute} ${why}; refusing to write through it`);
+  }
+  const st = import_node_fs19.default.fstatSync(fd);
+  const problem = !st.isFile() ? "is not a regular file" : st.nlink !== 1 ? `has ${st.nlink} hard links` : uid >= 0 && st.uid !== uid ? `is owned by uid ${st.uid}, not by the guard's uid ${uid}` : void 0;
+  if (problem) {
+    import_node_fs19.default.closeSync(fd);
+    throw new GuardError("audit", `${what} ${absolute} ${problem}; refusing to write to it`);
+  }
+  return fd;
+}
+function inertJson(value) {
+  return JSON.stringify(value).replace(/[#<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+function summaryText(text, max = SUMMARY_CELL) {
+  const clipped = text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+  const unlinked = clipped.replace(/:\/\//g, ":\u200B//").replace(/www\./gi, (w) => `${w.slice(0, 3)}\u200B.`).replace(/@/g, "@\u200B");
+  return md(unlinked).replace(/::/g, ":\u200B:");
+}
+var import_node_fs19, import_node_path15, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
+var init_audit = __esm({
+  "src/guard/audit.ts"() {
+    "use strict";
+    import_node_fs19 = __toESM(require("node:fs"));
+    import_node_path15 = __toESM(require("node:path"));
+    init_summary();
+    init_errors();
+    SUMMARY_ROWS = 500;
+    SUMMARY_CELL = 200;
+    AuditLog = class {
+      records = [];
+      boundary = [];
+      fd;
+      /** `fd` from openGuardFile, or none: the records are still kept for the summary. */
+      constructor(fd) {
+        this.fd = fd;
+      }
+      add(record) {
+        this.records.push(record);
+        if (this.fd !== void 0) import_node_fs19.default.writeSync(this.fd, inertJson(record) + "\n");
+      }
+      addBoundary(record) {
+        this.boundary.push(record);
+        if (this.fd !== void 0) import_node_fs19.default.writeSync(this.fd, inertJson(record) + "\n");
+      }
+      close() {
+        if (this.fd !== void 0) import_node_fs19.default.closeSync(this.fd);
+        this.fd = void 0;
+      }
+      totals() {
+        let forwarded = 0;
+        let refused = 0;
+        let inputTokens = 0;
+        let outputTokens = 0;
+        let bytes2 = 0;
+        for (const r of this.records) {
+          if (r.refused) refused++;
+          else forwarded++;
+          inputTokens += r.inputTokens ?? 0;
+          outputTokens += r.outputTokens ?? 0;
+          bytes2 += r.requestBytes + r.responseBytes;
+        }
+        return { requests: this.records.length, forwarded, refused, inputTokens, outputTokens, bytes: bytes2 };
+      }
+      summaryLine(exitCode) {
+        const t = this.totals();
+        return `agent-guard: agent exited ${exitCode}; ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input + ${t.outputTokens} output tokens`;
+      }
+      stepSummaryMarkdown(exitCode) {
+        const t = this.totals();
+        if (t.requests === 0) return `### agent-guard
+
+Agent exit code ${exitCode}. It made no request to a model API or an allowed host.
+
+`;
+        const rows = this.records.slice(0, SUMMARY_ROWS).map(
+          (r) => `| ${r.kind} | ${summaryText(r.provider ?? "")} | ${summaryText(`${r.method ?? ""} ${r.route}`.trim())} | ${r.status} | ${r.requestBytes}/${r.responseBytes} | ${(r.inputTokens ?? 0) + (r.outputTokens ?? 0)} | ${summaryText(r.refused ?? "")} |`
+        );
+        const more = this.records.length - rows.length;
+        return [
+          "### agent-guard",
+          "",
+          `Agent exit code ${exitCode}. ${t.forwarded} request(s) forwarded, ${t.refused} refused, ${t.inputTokens} input and ${t.outputTokens} output tokens.`,
+          "",
+          "| kind | provider | route | status | bytes in/out | tokens | refused because |",
+          "| --- | --- | --- | --- | --- | --- | --- |",
+          ...rows,
+          more > 0 ? `
+(${more} more in the audit file)` : "",
+          ""
+        ].join("\n");
+      }
+    };
+  }
+});
+
+// src/guard/boundary/report.ts
+function printable2(text) {
+  const escaped = JSON.stringify(text).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.replace(/#/g, "\\x23").replace(/::/g, ":\\x3a");
+}
+function counts(applied) {
+  const n = (kind) => applied.filter((c) => c.kind === kind).length;
+  return `${n("write")} written, ${n("delete")} deleted, ${n("symlink")} symlink(s)`;
+}
+function boundaryLines(outcome) {
+  const lines = outcome.changes.refused.map((r) => `agent-guard: boundary: ${printable2(r.path)}: ${printable2(r.reason)}`);
+  lines.push(
+    `agent-guard: boundary: ${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${outcome.changes.refused.length} refused`
+  );
+  for (const c of outcome.changes.commits) lines.push(`agent-guard: boundary: commit ${c.sha} saved as ${c.ref}: ${printable2(c.subject)}`);
+  return lines;
+}
+function recordBoundary(audit, outcome) {
+  const time = (/* @__PURE__ */ new Date()).toISOString();
+  for (const c of outcome.applied) {
+    audit.addBoundary({ time, kind: "boundary", outcome: "applied", change: c.kind, path: c.path, ...c.kind === "write" ? { sha256: c.sha256, size: c.size, mode: c.mode.toString(8) } : {}, ...c.kind === "symlink" ? { target: c.target } : {} });
+  }
+  for (const r of outcome.changes.refused) audit.addBoundary({ time, kind: "boundary", outcome: "refused", path: r.path, reason: r.reason });
+  for (const c of outcome.changes.commits) audit.addBoundary({ time, kind: "boundary", outcome: "applied", change: "commit", path: c.ref, sha: c.sha });
+}
+function boundaryMarkdown(outcome) {
+  if (!outcome) return "";
+  const { refused, commits } = outcome.changes;
+  const out = [
+    "#### What came back from the agent",
+    "",
+    `${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${refused.length} refused.`,
+    ""
+  ];
+  for (const c of commits) out.push(`Commit \`${c.sha}\` saved as \`${c.ref}\`: ${summaryText(c.subject)}`, "");
+  if (refused.length > 0) {
+    out.push("| refused path | why |", "| --- | --- |");
+    for (const r of refused.slice(0, SUMMARY_ROWS2)) out.push(`| ${summaryText(printable2(r.path))} | ${summaryText(r.reason)} |`);
+    if (refused.length > SUMMARY_ROWS2) out.push("", `(${refused.length - SUMMARY_ROWS2} more in the log and the audit file)`);
+    out.push("");
+  }
+  return out.join("\n") + "\n";
+}
+var SUMMARY_ROWS2;
+var init_report = __esm({
+  "src/guard/boundary/report.ts"() {
+    "use strict";
+    init_audit();
+    SUMMARY_ROWS2 = 200;
+  }
+});
+
+// src/guard/boundary/index.ts
+function runId(env) {
+  const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((v) => v && /^[0-9]{1,20}$/.test(v)).join("-");
+  return `${run ? `${run}-` : ""}${import_node_crypto9.default.randomBytes(4).toString("hex")}`;
+}
+var import_node_crypto9, import_node_fs20, import_node_path16, Boundary;
+var init_boundary = __esm({
+  "src/guard/boundary/index.ts"() {
+    "use strict";
+    import_node_crypto9 = __toESM(require("node:crypto"));
+    import_node_fs20 = __toESM(require("node:fs"));
+    import_node_path16 = __toESM(require("node:path"));
+    init_errors();
+    init_jail();
+    init_apply();
+    init_changeSet();
+    init_commits();
+    init_overlay();
+    init_policy();
+    init_report();
+    init_report();
+    Boundary = class _Boundary {
+      constructor(setup) {
+        this.setup = setup;
+        const asRoot = setup.owner !== void 0;
+        const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
+        if (!unshare) throw new GuardError("boundary", "unshare (util-linux) is not installed: the agent's copy of the workspace needs a private mount namespace");
+        this.unshare = unshare;
+        this.policy = buildPolicy(setup.workspace, setup.allowPaths);
+        this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
+        seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
+        this.contentDir = import_node_fs20.default.mkdtempSync(import_node_path16.default.join(import_node_path16.default.dirname(setup.privateDir), "agent-guard-changes-"));
+        import_node_fs20.default.chmodSync(this.contentDir, 448);
+      }
+      setup;
+      layout;
+      policy;
+      contentDir;
+      unshare;
+      static prepare(setup) {
+        try {
+          return new _Boundary(setup);
+        } catch (err) {
+          if (err instanceof GuardError) throw err;
+          throw new GuardError("boundary", `cannot prepare the agent's copy of the workspace: ${err.message}`);
+        }
+      }
+      /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
+      command(bwrap, bwrapArgs) {
+        return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, this.unshare, this.setup.owner !== void 0);
+      }
+      /**
+       * After the jail is gone: build the change set, bring commits back, apply what is accepted and
+       * record it all. `complete` is false when the jail was stopped (timeout): nothing comes back then.
+       */
+      finish(audit, complete) {
+        try {
+          return this.bringBack(audit, complete);
+        } catch (err) {
+          if (err instanceof GuardError) throw err;
+          throw new GuardError("boundary", `cannot bring the agent's changes back: ${err.message}`);
+        }
+      }
+      bringBack(audit, complete) {
+        const opaque = complete ? readOpaqueList(this.layout) : void 0;
+        if (!opaque) {
+          const outcome2 = {
+            changes: { files: [], commits: [], refused: [{ path: ".", reason: "nothing brought back: the agent was stopped before the guard could read its changes" }] },
+            applied: []
+          };
+          recordBoundary(audit, outcome2);
+          return outcome2;
+        }
+        const scan = buildChangeSet({
+          upper: this.layout.upper,
+          workspace: this.setup.workspace,
+          opaque,
+          seeded: this.layout.seeded,
+          contentDir: this.contentDir,
+          policy: this.policy
+        });
+        const changes = scan.changes;
+        if (scan.gitChanged) {
+          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path16.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
+          changes.commits.push(...imported.commits);
+          changes.refused.push(...imported.refused);
+        }
+        const result = applyChangeSet(this.setup.workspace, changes.files, scan.removedDirs, this.setup.owner);
+        changes.refused.push(...result.failed);
+        const outcome = { changes, applied: result.applied };
+        recordBoundary(audit, outcome);
+        return outcome;
+      }
+      /** Remove the content files the change set points at (after any grant has used them). */
+      release() {
+        import_node_fs20.default.rmSync(this.contentDir, { recursive: true, force: true });
+      }
+    };
+  }
+});
+
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs15.default.readFileSync(file, "utf8").trim();
+    return import_node_fs21.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -11724,15 +12863,15 @@ function sudoWorks() {
   const sudo = findExecutable("sudo", "/usr/bin:/bin:/usr/sbin:/sbin");
   if (!sudo) return false;
   try {
-    (0, import_node_child_process2.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
+    (0, import_node_child_process4.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
     return true;
   } catch {
     return false;
   }
 }
 function inContainer() {
-  if (import_node_fs15.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs15.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs21.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs21.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -11751,7 +12890,7 @@ async function doctorReport(env) {
   let bwrapVersion = "";
   if (bwrap) {
     try {
-      bwrapVersion = (0, import_node_child_process2.execFileSync)(bwrap, ["--version"], { encoding: "utf8", timeout: 5e3 }).trim();
+      bwrapVersion = (0, import_node_child_process4.execFileSync)(bwrap, ["--version"], { encoding: "utf8", timeout: 5e3 }).trim();
     } catch {
       bwrapVersion = "unknown version";
     }
@@ -11769,6 +12908,13 @@ async function doctorReport(env) {
     ok: true,
     detail: setpriv ? `${setpriv}: the agent starts with an empty capability bounding set` : "not found: the agent still gets a new uid, no capabilities and no_new_privs, but keeps a full (unusable) bounding set"
   });
+  const overlay = (read("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().endsWith("overlay")) || import_node_fs21.default.existsSync(`/lib/modules/${import_node_os3.default.release()}/kernel/fs/overlayfs`);
+  const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
+  checks.push({
+    name: "overlay",
+    ok: overlay && !!unshare,
+    detail: !overlay ? "overlayfs is not available: only --workspace ro can run (the agent's copy of the workspace is an overlay)" : !unshare ? "unshare (util-linux) is not installed: only --workspace ro can run" : `overlayfs and ${unshare}: the agent writes a copy of the workspace; its checked changes come back`
+  });
   const userns = read("/proc/sys/user/max_user_namespaces");
   const apparmor = read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
   checks.push({
@@ -11777,11 +12923,11 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs15.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs21.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const limits = resolveLimits({});
   try {
     const dirs = planCgroups(limits, "agent-guard-<run>", read("/proc/self/mountinfo") ?? "", read("/proc/self/cgroup") ?? "");
-    checks.push({ name: "limits", ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => import_node_path11.default.dirname(d.path)).join(" and ")}` });
+    checks.push({ name: "limits", ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => import_node_path17.default.dirname(d.path)).join(" and ")}` });
   } catch (err) {
     checks.push({ name: "limits", ok: false, detail: err instanceof GuardError ? err.message : String(err) });
   }
@@ -11794,11 +12940,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs15.default.mkdtempSync(import_node_path11.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs21.default.mkdtempSync(import_node_path17.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
-        { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowProviderFetch: false, command: ["true"] },
+        { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowPaths: [], allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs15.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs21.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -11815,14 +12961,14 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process2, import_node_fs15, import_node_os3, import_node_path11, import_node_stream, sink;
+var import_node_child_process4, import_node_fs21, import_node_os3, import_node_path17, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
-    import_node_child_process2 = require("node:child_process");
-    import_node_fs15 = __toESM(require("node:fs"));
+    import_node_child_process4 = require("node:child_process");
+    import_node_fs21 = __toESM(require("node:fs"));
     import_node_os3 = __toESM(require("node:os"));
-    import_node_path11 = __toESM(require("node:path"));
+    import_node_path17 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
@@ -12208,7 +13354,7 @@ function createGitHubClient(base, token) {
   const client = base.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
   const basePath = base.pathname.replace(/\/+$/, "");
-  const raw = (method, path21, headers, body, onResponse) => {
+  const raw = (method, path27, headers, body, onResponse) => {
     const req2 = client.request(
       {
         protocol: base.protocol,
@@ -12216,7 +13362,7 @@ function createGitHubClient(base, token) {
         port: base.port || void 0,
         method,
         // GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql.
-        path: path21 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path21,
+        path: path27 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path27,
         agent,
         timeout: TIMEOUT_MS2,
         headers: {
@@ -12237,10 +13383,10 @@ function createGitHubClient(base, token) {
   return {
     base,
     raw,
-    request(method, path21, body, headers = {}) {
+    request(method, path27, body, headers = {}) {
       return new Promise((resolve3, reject) => {
         const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
-        const req2 = raw(method, path21, headers, payload, (res) => {
+        const req2 = raw(method, path27, headers, payload, (res) => {
           const chunks = [];
           res.on("data", (c) => chunks.push(c));
           res.on("error", reject);
@@ -12259,11 +13405,11 @@ function createGitHubClient(base, token) {
     }
   };
 }
-async function expectOk(github, method, path21, body) {
-  const res = await github.request(method, path21, body);
+async function expectOk(github, method, path27, body) {
+  const res = await github.request(method, path27, body);
   if (res.status < 200 || res.status >= 300) {
     const message = res.data?.message;
-    throw new GitHubError(res.status, `${method} ${path21.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
+    throw new GitHubError(res.status, `${method} ${path27.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
   }
   return res;
 }
@@ -12409,7 +13555,7 @@ function onlyKeys(obj3, keys, where) {
   for (const k of Object.keys(obj3)) if (!keys.includes(k)) fail2(where, `unknown key "${k}"`);
 }
 function parseGrantRules(text) {
-  const doc = (0, import_yaml15.parse)(text);
+  const doc = (0, import_yaml16.parse)(text);
   if (!doc || typeof doc !== "object") fail2("top", "not a mapping");
   onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-nested-deny", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
   const routes = Object.entries(doc.routes ?? {}).map(([spec, kind]) => ({
@@ -12460,14 +13606,14 @@ function parseGrantRules(text) {
   };
 }
 function grantRules() {
-  cached4 ??= parseGrantRules(grants_default);
-  return cached4;
+  cached5 ??= parseGrantRules(grants_default);
+  return cached5;
 }
-var import_yaml15, REQUEST_KINDS, GRANT_KINDS, cached4;
+var import_yaml16, REQUEST_KINDS, GRANT_KINDS, cached5;
 var init_rules = __esm({
   "src/guard/grants/rules.ts"() {
     "use strict";
-    import_yaml15 = __toESM(require_dist());
+    import_yaml16 = __toESM(require_dist());
     init_grants();
     init_errors();
     REQUEST_KINDS = [
@@ -12605,11 +13751,11 @@ function triggeringNumber(number, ctx, needPullRequest) {
   if (number !== ctx.number) refuse(`#${number} is not the triggering ${ctx.isPullRequest ? "pull request" : "issue"} #${ctx.number}`);
   if (needPullRequest && !ctx.isPullRequest) refuse(`#${number} is an issue, not a pull request`);
 }
-function safeRepoPath(path21) {
-  if (typeof path21 !== "string" || !path21 || path21.startsWith("/") || path21.split("/").includes("..") || /[\u0000-\u001f]/.test(path21)) {
+function safeRepoPath(path27) {
+  if (typeof path27 !== "string" || !path27 || path27.startsWith("/") || path27.split("/").includes("..") || /[\u0000-\u001f]/.test(path27)) {
     refuse("an inline comment names no valid repository path");
   }
-  return path21;
+  return path27;
 }
 function take(state, key2, cap, what, n = 1) {
   const used = state.counts.get(key2) ?? 0;
@@ -12718,7 +13864,7 @@ function checkRequest(req2, input, state) {
   }
 }
 var REVIEW_EVENT_VALUE, Refused, refuse;
-var init_policy = __esm({
+var init_policy2 = __esm({
   "src/guard/grants/policy.ts"() {
     "use strict";
     init_rules();
@@ -12733,9 +13879,9 @@ var init_policy = __esm({
 });
 
 // src/guard/grants/bridge.ts
-function segmentsOf(path21) {
-  if (!path21.startsWith("/") || path21.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
-  return path21.slice(1).replace(/\/$/, "").split("/").map((raw) => {
+function segmentsOf(path27) {
+  if (!path27.startsWith("/") || path27.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
+  return path27.slice(1).replace(/\/$/, "").split("/").map((raw) => {
     let seg3;
     try {
       seg3 = decodeURIComponent(raw);
@@ -12833,11 +13979,11 @@ function createGitHubBridge(opts) {
   const ctx = policy.context;
   const rules = grantRules();
   let serial = 0;
-  const forward = (req2, res, path21, body, record, done) => {
+  const forward = (req2, res, path27, body, record, done) => {
     const headers = {};
     for (const name of FORWARDED_REQUEST_HEADERS) if (typeof req2.headers[name] === "string") headers[name] = req2.headers[name];
     const upstreamOrigin = github.base.origin + github.base.pathname.replace(/\/+$/, "");
-    const upReq = github.raw(req2.method, path21, headers, body, (upRes) => {
+    const upReq = github.raw(req2.method, path27, headers, body, (upRes) => {
       const out = {};
       for (const [name, value] of Object.entries(upRes.headers)) {
         if (value === void 0 || DROPPED_RESPONSE_HEADERS.has(name)) continue;
@@ -12937,8 +14083,8 @@ function createGitHubBridge(opts) {
           if (!rules.readQuery.includes(name)) throw new BridgeRefusal(403, `query parameter "${name.slice(0, 40)}" is not allowed`);
           kept.append(name, value);
         }
-        const path21 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
-        forward(req2, res, path21, void 0, record, done);
+        const path27 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
+        forward(req2, res, path27, void 0, record, done);
         return;
       }
       throw new BridgeRefusal(403, `${method} ${record.route} is a write no grant allows`);
@@ -12960,7 +14106,7 @@ var init_bridge = __esm({
     import_node_http4 = __toESM(require("node:http"));
     init_graphql();
     init_perform();
-    init_policy();
+    init_policy2();
     init_rules();
     MAX_BODY_BYTES = 1024 * 1024;
     LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
@@ -12985,13 +14131,13 @@ function deferredChanges(files) {
   );
 }
 function sha2562(data) {
-  return import_node_crypto6.default.createHash("sha256").update(data).digest("hex");
+  return import_node_crypto10.default.createHash("sha256").update(data).digest("hex");
 }
 function writeDeferredFile(file, content) {
   const text = JSON.stringify(content, null, 1) + "\n";
-  const tmp = `${file}.${import_node_crypto6.default.randomBytes(8).toString("hex")}.tmp`;
-  import_node_fs16.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
-  import_node_fs16.default.renameSync(tmp, file);
+  const tmp = `${file}.${import_node_crypto10.default.randomBytes(8).toString("hex")}.tmp`;
+  import_node_fs22.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
+  import_node_fs22.default.renameSync(tmp, file);
   return sha2562(text);
 }
 function tampered(file, why) {
@@ -13000,7 +14146,7 @@ function tampered(file, why) {
 function readDeferredFile(file, expectedSha256) {
   let text;
   try {
-    text = import_node_fs16.default.readFileSync(file, "utf8");
+    text = import_node_fs22.default.readFileSync(file, "utf8");
   } catch (err) {
     throw new GuardError("grants", `cannot read ${file}: ${err.code ?? err.message}`);
   }
@@ -13039,12 +14185,12 @@ function readDeferredFile(file, expectedSha256) {
   }
   return { ...doc, files };
 }
-var import_node_crypto6, import_node_fs16, DEFER_FORMAT, REQUEST_FIELDS;
+var import_node_crypto10, import_node_fs22, DEFER_FORMAT, REQUEST_FIELDS;
 var init_defer = __esm({
   "src/guard/grants/defer.ts"() {
     "use strict";
-    import_node_crypto6 = __toESM(require("node:crypto"));
-    import_node_fs16 = __toESM(require("node:fs"));
+    import_node_crypto10 = __toESM(require("node:crypto"));
+    import_node_fs22 = __toESM(require("node:fs"));
     init_errors();
     DEFER_FORMAT = "agent-guard-deferred/1";
     REQUEST_FIELDS = {
@@ -13081,18 +14227,19 @@ function globMatcher2(glob) {
   const re = new RegExp(`^${source}$`);
   return (p) => re.test(p);
 }
-function pathRefusal(path21, grant) {
+function pathRefusal(path27, grant) {
   if (grant.values.length > 0) {
-    return grant.values.some((g) => globMatcher2(g)(path21)) ? void 0 : `${path21} is outside the granted paths (${grant.values.join(", ")})`;
+    return grant.values.some((g) => globMatcher2(g)(path27)) ? void 0 : `${path27} is outside the granted paths (${grant.values.join(", ")})`;
   }
-  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path21));
-  return excluded ? `${path21} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
+  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path27));
+  return excluded ? `${path27} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
 }
 function readChangeSet(changeSet) {
   return changeSet.files.map((f) => {
     if (f.kind === "delete") return { path: f.path, delete: true };
-    const content = import_node_fs17.default.readFileSync(f.contentFile);
-    if (import_node_crypto7.default.createHash("sha256").update(content).digest("hex") !== f.sha256) throw new PullRequestRefused(`${f.path} changed after it was checked`);
+    if (f.kind === "symlink") throw new PullRequestRefused(`${f.path} is a symlink: the pull-request grant carries files and deletions only`);
+    const content = import_node_fs23.default.readFileSync(f.contentFile);
+    if (import_node_crypto11.default.createHash("sha256").update(content).digest("hex") !== f.sha256) throw new PullRequestRefused(`${f.path} changed after it was checked`);
     return { path: f.path, mode: f.mode, content };
   });
 }
@@ -13131,18 +14278,18 @@ async function openPullRequest(files, text, grant, github, ctx, secrets) {
 
 Proposed by an agent run under agent-guard (run ${ctx.runId}).`;
   const commit2 = (await expectOk(github, "POST", `${repo}/git/commits`, { message, tree: newTree.sha, parents: [parent] })).data;
-  const branch = `agent-guard/run-${ctx.runId}-${import_node_crypto7.default.randomBytes(3).toString("hex")}`;
+  const branch = `agent-guard/run-${ctx.runId}-${import_node_crypto11.default.randomBytes(3).toString("hex")}`;
   const ref = await github.request("POST", `${repo}/git/refs`, { ref: `refs/heads/${branch}`, sha: commit2.sha });
   if (ref.status !== 201) throw new GitHubError(ref.status, `cannot create the new branch ${branch}: GitHub answered ${ref.status}`);
   const pull = (await expectOk(github, "POST", `${repo}/pulls`, { title: text.title, body: text.body, head: branch, base: ctx.baseBranch, draft: text.draft })).data;
   return { number: pull.number, url: pull.html_url, branch };
 }
-var import_node_crypto7, import_node_fs17, PullRequestRefused, seg2;
+var import_node_crypto11, import_node_fs23, PullRequestRefused, seg2;
 var init_pullRequest = __esm({
   "src/guard/grants/pullRequest.ts"() {
     "use strict";
-    import_node_crypto7 = __toESM(require("node:crypto"));
-    import_node_fs17 = __toESM(require("node:fs"));
+    import_node_crypto11 = __toESM(require("node:crypto"));
+    import_node_fs23 = __toESM(require("node:fs"));
     init_github();
     init_rules();
     init_text();
@@ -13169,7 +14316,7 @@ var init_session = __esm({
     init_errors();
     init_bridge();
     init_defer();
-    init_policy();
+    init_policy2();
     init_pullRequest();
     GITHUB_TOKEN_PLACEHOLDER = "agent-guard-placeholder-github-token";
     GrantSession = class {
@@ -13192,7 +14339,7 @@ var init_session = __esm({
       recorded = [];
       pullRequest;
       /** Variables that point the agent's GitHub tools at the bridge. */
-      static agentEnv(bridgeBase, ctx, shimDir, path21) {
+      static agentEnv(bridgeBase, ctx, shimDir, path27) {
         return {
           GITHUB_API_URL: bridgeBase,
           GITHUB_GRAPHQL_URL: `${bridgeBase}/graphql`,
@@ -13203,7 +14350,7 @@ var init_session = __esm({
           GH_PROMPT_DISABLED: "1",
           GH_NO_UPDATE_NOTIFIER: "1",
           ...ctx.number ? { AGENT_GUARD_ISSUE: String(ctx.number) } : {},
-          PATH: `${shimDir}:${path21}`
+          PATH: `${shimDir}:${path27}`
         };
       }
       auditPullRequest(status, route, refused) {
@@ -13260,10 +14407,10 @@ var init_session = __esm({
 
 // src/guard/grants/agentCommand.ts
 function projectRoot(file, neverVisible) {
-  let dir = import_node_path12.default.dirname(import_node_fs18.default.realpathSync(file));
+  let dir = import_node_path18.default.dirname(import_node_fs24.default.realpathSync(file));
   for (let i = 0; i < 6 && dir !== "/"; i++) {
-    if (import_node_fs18.default.existsSync(import_node_path12.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
-    dir = import_node_path12.default.dirname(dir);
+    if (import_node_fs24.default.existsSync(import_node_path18.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
+    dir = import_node_path18.default.dirname(dir);
   }
   return void 0;
 }
@@ -13271,7 +14418,7 @@ function neverVisibleDirs(env) {
   const out = ["/", "/home", "/root", "/tmp", "/var/tmp", import_node_os4.default.homedir(), env.HOME, env.RUNNER_TEMP].filter((d) => !!d);
   return out.map((d) => {
     try {
-      return import_node_fs18.default.realpathSync(d);
+      return import_node_fs24.default.realpathSync(d);
     } catch {
       return d;
     }
@@ -13304,7 +14451,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
     }
     if (Array.isArray(server.args)) {
       for (const arg of server.args) {
-        const root = typeof arg === "string" && import_node_path12.default.isAbsolute(arg) && import_node_fs18.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        const root = typeof arg === "string" && import_node_path18.default.isAbsolute(arg) && import_node_fs24.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
         if (root) out.visible.push(root);
       }
     }
@@ -13312,7 +14459,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
   return JSON.stringify(config);
 }
 function isPointer(value) {
-  return import_node_path12.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs18.default.existsSync(value);
+  return import_node_path18.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs24.default.existsSync(value);
 }
 function prepareAgentCommand(command2, allSecrets, bridge, env) {
   const secrets = allSecrets.filter((s) => !isPointer(s));
@@ -13328,13 +14475,13 @@ function prepareAgentCommand(command2, allSecrets, bridge, env) {
   }
   return out;
 }
-var import_node_fs18, import_node_os4, import_node_path12;
+var import_node_fs24, import_node_os4, import_node_path18;
 var init_agentCommand = __esm({
   "src/guard/grants/agentCommand.ts"() {
     "use strict";
-    import_node_fs18 = __toESM(require("node:fs"));
+    import_node_fs24 = __toESM(require("node:fs"));
     import_node_os4 = __toESM(require("node:os"));
-    import_node_path12 = __toESM(require("node:path"));
+    import_node_path18 = __toESM(require("node:path"));
     init_errors();
     init_jail();
     init_session();
@@ -13379,18 +14526,18 @@ function readGrantContext(env, trackingCommentId) {
   const file = env.GITHUB_EVENT_PATH;
   if (file) {
     try {
-      payload = JSON.parse(import_node_fs19.default.readFileSync(file, "utf8"));
+      payload = JSON.parse(import_node_fs25.default.readFileSync(file, "utf8"));
     } catch (err) {
       throw new GuardError("grants", `cannot read the event payload ${file}: ${err.message.split("\n")[0]}`);
     }
   }
   return contextFromPayload(env, payload, trackingCommentId);
 }
-var import_node_fs19, obj, num, str3, PR_EVENTS;
+var import_node_fs25, obj, num, str3, PR_EVENTS;
 var init_context = __esm({
   "src/guard/grants/context.ts"() {
     "use strict";
-    import_node_fs19 = __toESM(require("node:fs"));
+    import_node_fs25 = __toESM(require("node:fs"));
     init_errors();
     obj = (v) => v && typeof v === "object" && !Array.isArray(v) ? v : void 0;
     num = (v) => Number.isSafeInteger(v) && v > 0 ? v : void 0;
@@ -13402,7 +14549,7 @@ var init_context = __esm({
 // src/guard/grants/ghShim.ts
 function ghShimMain() {
   const http6 = require("node:http");
-  const fs29 = require("node:fs");
+  const fs35 = require("node:fs");
   const childProcess = require("node:child_process");
   const SUPPORTED = "issue comment, issue edit --add-label/--remove-label, issue view, pr comment, pr edit --add-label/--remove-label, pr review, pr create, pr view, pr diff, label list, api, auth status";
   const die = (message, code3 = 1) => {
@@ -13462,10 +14609,10 @@ function ghShimMain() {
     if (!n) die(`"${arg}" is not an issue or pull request number`);
     return { repo: repoOf(p), number: n[1] };
   };
-  const request = (method, path21, body, accept, rawBody) => new Promise((resolve3) => {
+  const request = (method, path27, body, accept, rawBody) => new Promise((resolve3) => {
     const payload = rawBody ?? (body === void 0 ? void 0 : Buffer.from(JSON.stringify(body)));
     const req2 = http6.request(
-      `${base}${path21.startsWith("/") ? "" : "/"}${path21}`,
+      `${base}${path27.startsWith("/") ? "" : "/"}${path27}`,
       {
         method,
         headers: {
@@ -13492,8 +14639,8 @@ function ghShimMain() {
     req2.on("error", (err) => die(`cannot reach the agent-guard bridge: ${err.message}`));
     req2.end(payload);
   });
-  const ok = async (method, path21, body, accept) => {
-    const res = await request(method, path21, body, accept);
+  const ok = async (method, path27, body, accept) => {
+    const res = await request(method, path27, body, accept);
     if (res.status < 200 || res.status >= 300) die(`${res.json?.message ?? `HTTP ${res.status}`} (HTTP ${res.status})`);
     return res;
   };
@@ -13501,7 +14648,7 @@ function ghShimMain() {
     const file = one(p, "--body-file");
     if (file !== void 0) {
       try {
-        return fs29.readFileSync(file === "-" ? 0 : file, "utf8");
+        return fs35.readFileSync(file === "-" ? 0 : file, "utf8");
       } catch (err) {
         return die(`cannot read ${file}: ${err.message}`);
       }
@@ -13511,7 +14658,7 @@ function ghShimMain() {
     return body;
   };
   const jq = (data, expr) => {
-    const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs29.existsSync(f));
+    const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs35.existsSync(f));
     if (!found) die("--jq needs jq installed on the runner");
     const r = childProcess.spawnSync(found, ["-r", expr], { input: JSON.stringify(data), encoding: "utf8" });
     if (r.status !== 0) die(`--jq: ${(r.stderr || "").trim()}`);
@@ -13591,7 +14738,7 @@ function ghShimMain() {
     if (p.flags.has("--edit-last")) {
       let id = "";
       try {
-        id = fs29.readFileSync(stateFile(repo, number), "utf8").trim();
+        id = fs35.readFileSync(stateFile(repo, number), "utf8").trim();
       } catch {
         die("no earlier comment of yours to edit in this run");
       }
@@ -13602,8 +14749,8 @@ function ghShimMain() {
     }
     const res = await ok("POST", `/repos/${repo}/issues/${number}/comments`, { body });
     try {
-      fs29.mkdirSync(stateFile(repo, number).replace(/\/[^/]*$/, ""), { recursive: true });
-      fs29.writeFileSync(stateFile(repo, number), String(res.json?.id ?? ""));
+      fs35.mkdirSync(stateFile(repo, number).replace(/\/[^/]*$/, ""), { recursive: true });
+      fs35.writeFileSync(stateFile(repo, number), String(res.json?.id ?? ""));
     } catch {
     }
     process.stdout.write(`${res.json?.html_url ?? ""}
@@ -13613,10 +14760,10 @@ function ghShimMain() {
     only(p, ["--add-label", "--remove-label", "--repo"], "gh edit");
     const { repo, number } = numberOf(p, "edit");
     const add = many(p, "--add-label");
-    const remove = many(p, "--remove-label");
-    if (!add.length && !remove.length) die("nothing to edit: --add-label or --remove-label");
+    const remove2 = many(p, "--remove-label");
+    if (!add.length && !remove2.length) die("nothing to edit: --add-label or --remove-label");
     if (add.length) await ok("POST", `/repos/${repo}/issues/${number}/labels`, { labels: add });
-    for (const label of remove) await ok("DELETE", `/repos/${repo}/issues/${number}/labels/${encodeURIComponent(label)}`);
+    for (const label of remove2) await ok("DELETE", `/repos/${repo}/issues/${number}/labels/${encodeURIComponent(label)}`);
     process.stdout.write(`https://github.com/${decodeURIComponent(repo)}/issues/${number}
 `);
   };
@@ -13661,7 +14808,7 @@ function ghShimMain() {
     if (v === "false") return false;
     if (v === "null") return null;
     if (/^-?[0-9]+$/.test(v)) return Number(v);
-    if (v.startsWith("@")) return fs29.readFileSync(v.slice(1) === "-" ? 0 : v.slice(1), "utf8");
+    if (v.startsWith("@")) return fs35.readFileSync(v.slice(1) === "-" ? 0 : v.slice(1), "utf8");
     return v;
   };
   const api = async (p) => {
@@ -13683,16 +14830,16 @@ function ghShimMain() {
     const input = one(p, "--input");
     const hasBody = input !== void 0 || Object.keys(fields).length > 0;
     const method = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
-    let path21 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
+    let path27 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
     let body;
-    if (method === "GET" && Object.keys(fields).length) path21 += (path21.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
+    if (method === "GET" && Object.keys(fields).length) path27 += (path27.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
     else if (endpoint === "graphql") {
       const { query, ...variables } = fields;
       body = { query, variables };
     } else if (hasBody) body = fields;
     const accept = p.flags.get("--header")?.find((h) => /^accept:/i.test(h))?.replace(/^accept:\s*/i, "");
-    const rawBody = input !== void 0 ? fs29.readFileSync(input === "-" ? 0 : input) : void 0;
-    const res = await request(method, path21, body, accept, rawBody);
+    const rawBody = input !== void 0 ? fs35.readFileSync(input === "-" ? 0 : input) : void 0;
+    const res = await request(method, path27, body, accept, rawBody);
     if (res.status >= 300) {
       process.stdout.write(res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
 `);
@@ -13772,28 +14919,28 @@ function prepareRunGrants(input) {
       allowLinks: opts.allowLinks ?? false,
       github: createGitHubClient(githubApiBase(env), input.token),
       audit: input.audit,
-      deferFile: opts.deferFile ? import_node_path13.default.resolve(opts.deferFile) : void 0
+      deferFile: opts.deferFile ? import_node_path19.default.resolve(opts.deferFile) : void 0
     },
     GITHUB_BRIDGE_BASE
   );
-  const toolsDir = import_node_path13.default.join(privateDir, "bin");
-  import_node_fs20.default.mkdirSync(toolsDir, { mode: 493 });
-  import_node_fs20.default.writeFileSync(import_node_path13.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
+  const toolsDir = import_node_path19.default.join(privateDir, "bin");
+  import_node_fs26.default.mkdirSync(toolsDir, { mode: 493 });
+  import_node_fs26.default.writeFileSync(import_node_path19.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
   const jailToolsDir = `${input.jailDir}/bin`;
   return {
     session,
-    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path13.default.join(privateDir, "github.sock") },
+    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path19.default.join(privateDir, "github.sock") },
     toolsDir,
     jailToolsDir,
     agentEnv: (pathInside) => GrantSession.agentEnv(GITHUB_BRIDGE_BASE, context, jailToolsDir, pathInside)
   };
 }
-var import_node_fs20, import_node_path13, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
+var import_node_fs26, import_node_path19, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
 var init_runGrants = __esm({
   "src/guard/grants/runGrants.ts"() {
     "use strict";
-    import_node_fs20 = __toESM(require("node:fs"));
-    import_node_path13 = __toESM(require("node:path"));
+    import_node_fs26 = __toESM(require("node:fs"));
+    import_node_path19 = __toESM(require("node:path"));
     init_errors();
     init_context();
     init_ghShim();
@@ -13896,12 +15043,22 @@ function parseAllowHost(text) {
   }
   return { host, port };
 }
+function parseAllowPath(text) {
+  try {
+    compileGlob(text);
+  } catch (err) {
+    throw new GuardError("usage", `--allow-path: ${err.message}`);
+  }
+  if (text.split("/").some(isGitName)) throw new GuardError("usage", `--allow-path ${text}: nothing under .git comes back; commits come back as objects and a ref`);
+  return text;
+}
 function parseRunArgs(args) {
   const opts = {
     providers: [],
     allowHosts: [],
     passEnv: [],
     workspaceMode: "rw",
+    allowPaths: [],
     allowProviderFetch: false,
     command: []
   };
@@ -13952,6 +15109,9 @@ function parseRunArgs(args) {
         if (value !== "rw" && value !== "ro") throw new GuardError("usage", `--workspace wants rw or ro, got "${value}"`);
         opts.workspaceMode = value;
         break;
+      case "--allow-path":
+        opts.allowPaths.push(parseAllowPath(value));
+        break;
       case "--max-requests":
         opts.maxRequests = positiveInt(flag, value);
         break;
@@ -13997,14 +15157,17 @@ var RUN_USAGE, WITH_VALUE, SIZE_UNITS, MIN_MEMORY, MIN_PIDS, MIN_TMPFS, HOSTNAME
 var init_options = __esm({
   "src/guard/options.ts"() {
     "use strict";
+    init_glob();
+    init_policy();
     init_errors();
     init_spec();
-    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] [--defer FILE] [--allow-links] -- CMD [ARG...]";
+    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] [--defer FILE] [--allow-links] -- CMD [ARG...]";
     WITH_VALUE = /* @__PURE__ */ new Set([
       "--provider",
       "--allow-host",
       "--pass-env",
       "--workspace",
+      "--allow-path",
       "--max-requests",
       "--max-tokens",
       "--audit",
@@ -14200,7 +15363,7 @@ function parseStrictJson(bytes2) {
   if (bytes2.length >= 3 && bytes2[0] === 239 && bytes2[1] === 187 && bytes2[2] === 191) throw new JsonRefusal("body starts with a byte-order mark");
   let text;
   try {
-    text = utf8.decode(bytes2);
+    text = utf82.decode(bytes2);
   } catch {
     throw new JsonRefusal("body is not valid UTF-8");
   }
@@ -14214,14 +15377,14 @@ function parseStrictJson(bytes2) {
 function serializeJson(value) {
   return Buffer.from(JSON.stringify(value), "utf8");
 }
-var MAX_NESTING2, JsonRefusal, utf8, NUMBER, PLAIN_RUN, ESCAPES, Reader;
+var MAX_NESTING2, JsonRefusal, utf82, NUMBER, PLAIN_RUN, ESCAPES, Reader;
 var init_canonicalJson = __esm({
   "src/guard/canonicalJson.ts"() {
     "use strict";
     MAX_NESTING2 = 256;
     JsonRefusal = class extends Error {
     };
-    utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    utf82 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
     NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
     PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]+/y;
     ESCAPES = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "	" };
@@ -14485,12 +15648,12 @@ function checkTarget(provider, settings, method, target) {
   const q2 = target.indexOf("?");
   const sent = q2 < 0 ? target : target.slice(0, q2);
   const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
-  const path21 = sent.replace(ENCODED_COLON, ":");
-  if (path21.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH.test(path21)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path21.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal(400, "path traversal");
+  const path27 = sent.replace(ENCODED_COLON, ":");
+  if (path27.includes("%")) throw new Refusal(400, "percent-encoded path");
+  if (!SAFE_PATH2.test(path27)) throw new Refusal(400, "path has characters outside the route alphabet");
+  if (path27.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal(400, "path traversal");
   let params;
-  const route = provider.routes.find((r) => r.method === method && (params = r.match(path21, settings)));
+  const route = provider.routes.find((r) => r.method === method && (params = r.match(path27, settings)));
   if (!route || !params) throw new Refusal(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -14511,7 +15674,7 @@ function checkHost(req2) {
   if (hosts !== 1) throw new Refusal(400, "exactly one Host header is required");
   if (!LOCAL_HOST2.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
 }
-function printable2(text) {
+function printable3(text) {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
 }
 function readBody2(req2, limit2) {
@@ -14588,8 +15751,8 @@ function createProviderProxy(opts) {
         time: new Date(started).toISOString(),
         kind: "model",
         provider: provider.name,
-        method: printable2(req2.method ?? ""),
-        route: printable2((req2.url ?? "").split("?")[0]),
+        method: printable3(req2.method ?? ""),
+        route: printable3((req2.url ?? "").split("?")[0]),
         status: 0,
         requestBytes: 0,
         responseBytes: 0,
@@ -14698,11 +15861,11 @@ function createProviderProxy(opts) {
   );
   const auditRaw = (status, reason, method = "", route = "") => audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "model", provider: provider.name, method, route, status, requestBytes: 0, responseBytes: 0, ms: 0, refused: reason });
   server.on("connect", (req2, socket) => {
-    auditRaw(405, "CONNECT refused", "CONNECT", printable2(req2.url ?? ""));
+    auditRaw(405, "CONNECT refused", "CONNECT", printable3(req2.url ?? ""));
     rawRefuse(socket, 405, "CONNECT is not allowed");
   });
   server.on("upgrade", (req2, socket) => {
-    auditRaw(403, "protocol upgrade refused", printable2(req2.method ?? ""), printable2((req2.url ?? "").split("?")[0]));
+    auditRaw(403, "protocol upgrade refused", printable3(req2.method ?? ""), printable3((req2.url ?? "").split("?")[0]));
     rawRefuse(socket, 403, "protocol upgrades are not allowed");
   });
   const answered = /* @__PURE__ */ new WeakSet();
@@ -14718,7 +15881,7 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH, ENCODED_COLON, Refusal;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
@@ -14775,7 +15938,7 @@ var init_proxy = __esm({
     ]);
     AUTH_QUERY_PARAMS = /* @__PURE__ */ new Set(["key", "api_key", "apikey", "api-key", "access_token", "token", "auth"]);
     LOCAL_HOST2 = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
-    SAFE_PATH = /^(\/[A-Za-z0-9._:@~-]+)+\/?$/;
+    SAFE_PATH2 = /^(\/[A-Za-z0-9._:@~-]+)+\/?$/;
     ENCODED_COLON = /%3a/gi;
     Refusal = class extends Error {
       constructor(status, reason) {
@@ -14922,7 +16085,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs21.default.chmodSync(socketPath, 438);
+      import_node_fs27.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -14949,7 +16112,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs21.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs27.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const githubToken = readGithubToken(opts, io.env);
   const secrets = knownSecrets(io.env, [...chosen.flatMap((c) => c.authorizer.secrets), ...githubToken ? [githubToken] : []]);
@@ -14963,7 +16126,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const limits = resolveLimits(opts);
   let cgroups;
   try {
-    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto8.default.randomBytes(6).toString("hex")}`, import_node_fs21.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs21.default.readFileSync("/proc/self/cgroup", "utf8"));
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto12.default.randomBytes(6).toString("hex")}`, import_node_fs27.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs27.default.readFileSync("/proc/self/cgroup", "utf8"));
   } catch (err) {
     audit.close();
     throw err instanceof GuardError ? err : new GuardError("limits", `cannot read this process's cgroups: ${err.message}`);
@@ -14971,6 +16134,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const sudo = elevation.kind === "sudo" ? elevation.sudo : void 0;
   let cgroupsMade = false;
   const privateDir = makePrivateDir();
+  let boundary;
   const servers = [];
   const lifelines = /* @__PURE__ */ new Set();
   let hostConnections = 0;
@@ -14985,7 +16149,7 @@ async function runGuarded(opts, io, hooks = {}) {
         fetchers: builtinCatalogue().fetchers,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path14.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path20.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -15006,7 +16170,7 @@ async function runGuarded(opts, io, hooks = {}) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path14.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path20.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -15023,7 +16187,7 @@ async function runGuarded(opts, io, hooks = {}) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path14.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path20.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -15031,6 +16195,18 @@ async function runGuarded(opts, io, hooks = {}) {
     });
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
+    if (opts.workspaceMode === "rw") {
+      const gitDir = import_node_path20.default.join(workspace2.dir, ".git");
+      boundary = Boundary.prepare({
+        privateDir,
+        workspace: workspace2.dir,
+        owner: facts.uid === 0 ? ownerOf(workspace2.dir) : void 0,
+        gitConfigFiles: isRealDir(gitDir) ? gitConfigFiles(gitDir) : [],
+        secrets,
+        allowPaths: opts.allowPaths,
+        env: io.env
+      });
+    }
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
     if (grants) Object.assign(env, grants.agentEnv(env.PATH));
     const plan = planJail(
@@ -15049,14 +16225,16 @@ async function runGuarded(opts, io, hooks = {}) {
         lifelineSocket,
         secrets,
         limits,
-        homeFiles: mergedHomeFiles(bases)
+        homeFiles: mergedHomeFiles(bases),
+        overlay: boundary ? { merged: boundary.layout.merged } : void 0
       },
       workspace2
     );
     cgroupsMade = cgroups.length > 0;
     if (!sudo) makeCgroupsDirectly(cgroups);
     const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
-    const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io, stop, tail);
+    const command2 = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
+    const exitCode = await runJail(sudo, start, command2, plan.config.nonce, opts, io, stop, tail);
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
     if (chosen.length === 0) {
@@ -15067,15 +16245,33 @@ async function runGuarded(opts, io, hooks = {}) {
     const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : void 0;
     if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}
 `);
-    const grantOutcome = grants ? await grants.session.finish(grants.session.wantsChangeSet() ? await hooks.changeSet?.() : void 0) : void 0;
-    return { exitCode, audit, agentWritable, grants: grantOutcome };
+    const outcome = boundary?.finish(audit, exitCode !== TIMEOUT_EXIT && !stop.reason);
+    if (outcome) for (const line of boundaryLines(outcome)) io.stderr.write(line + "\n");
+    const changeSet = hooks.changeSet ? await hooks.changeSet() : outcome?.changes;
+    const grantOutcome = grants ? await grants.session.finish(grants.session.wantsChangeSet() ? changeSet : void 0) : void 0;
+    const kept = boundary;
+    boundary = void 0;
+    return { exitCode, audit, agentWritable, grants: grantOutcome, boundary: outcome, release: () => kept?.release() };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
     if (cgroupsMade) await removeCgroups(sudo, cgroups, io);
-    import_node_fs21.default.rmSync(privateDir, { recursive: true, force: true });
+    boundary?.release();
+    if (!removeTree(privateDir)) io.stderr.write(`agent-guard: could not remove all of ${privateDir} (the agent's copy of the workspace)
+`);
   }
+}
+function isRealDir(p) {
+  try {
+    return import_node_fs27.default.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function ownerOf(dir) {
+  const st = import_node_fs27.default.statSync(dir);
+  return { uid: st.uid, gid: st.gid };
 }
 function notFoundHint(jailPath, skipped) {
   const left = skipped.length > 0 ? ` Left out: ${skipped.slice(0, 3).join("; ")}${skipped.length > 3 ? `; and ${skipped.length - 3} more` : ""}.` : "";
@@ -15085,7 +16281,7 @@ function notFoundHint(jailPath, skipped) {
 async function removeCgroups(sudo, cgroups, io) {
   let problem;
   if (sudo) {
-    const r = (0, import_node_child_process3.spawnSync)(sudo, ["-n", "--", "/bin/sh", "-c", cgroupCleanupScript(cgroups)], { encoding: "utf8", timeout: 15e3 });
+    const r = (0, import_node_child_process5.spawnSync)(sudo, ["-n", "--", "/bin/sh", "-c", cgroupCleanupScript(cgroups)], { encoding: "utf8", timeout: 15e3 });
     if (r.status !== 0) problem = (r.stderr || r.error?.message || `cleanup exited ${r.status}`).trim().split("\n")[0];
   } else {
     problem = await removeCgroupsDirectly(cgroups);
@@ -15093,12 +16289,12 @@ async function removeCgroups(sudo, cgroups, io) {
   if (problem) io.stderr.write(`agent-guard: limits layer: ${problem}
 `);
 }
-function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io, stop, tail) {
+function runJail(sudo, startScript, command2, nonce, opts, io, stop, tail) {
   return new Promise((resolve3, reject) => {
-    const shell = ["/bin/sh", "-c", startScript, "agent-guard-jail", bwrap, ...bwrapArgs];
+    const shell = ["/bin/sh", "-c", startScript, "agent-guard-jail", ...command2];
     const file = sudo ?? shell[0];
     const args = sudo ? ["-n", "--", ...shell] : shell.slice(1);
-    const child = (0, import_node_child_process3.spawn)(file, args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, stdio: ["inherit", "pipe", "pipe"] });
+    const child = (0, import_node_child_process5.spawn)(file, args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, stdio: ["inherit", "pipe", "pipe"] });
     const outFilter = new WorkflowCommandNeutralizer();
     const errFilter = new WorkflowCommandNeutralizer();
     let handshake = "waiting";
@@ -15178,6 +16374,11 @@ function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io, stop, tai
         reject(new GuardError(layer, `jail self-check failed, the agent did not run: ${failure.trim()}`));
         return;
       }
+      const boundaryFailure = early.split("\n").find((l) => l.startsWith(`${BOUNDARY_MARKER} fail `));
+      if (handshake === "waiting" && boundaryFailure) {
+        reject(new GuardError("boundary", `${boundaryFailure.slice(BOUNDARY_MARKER.length + 6).trim()}; the agent did not run`));
+        return;
+      }
       if (handshake === "waiting") {
         const limitsMarker = `AGENT_GUARD_LIMITS ${nonce} `;
         const limitsLine = early.split("\n").find((l) => l.startsWith(limitsMarker));
@@ -15192,8 +16393,8 @@ function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io, stop, tai
           reject(new GuardError("limits", "this bubblewrap is older than 0.7.0 and cannot give a tmpfs a size (--size); install bubblewrap 0.7 or later (Ubuntu 24.04 ships 0.9), the agent did not run"));
           return;
         }
-        const firstLine = early.split("\n").find((l) => l.trim()) ?? `exit ${code3 ?? signal}`;
-        reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine.trim()}`));
+        const firstLine2 = early.split("\n").find((l) => l.trim()) ?? `exit ${code3 ?? signal}`;
+        reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine2.trim()}`));
         return;
       }
       resolve3(code3 ?? 128 + (signal ? import_node_os5.default.constants.signals[signal] : 1));
@@ -15206,9 +16407,9 @@ function writeStepSummary(env, result) {
   try {
     const fd = openGuardFile(file, result.agentWritable, -1, "GITHUB_STEP_SUMMARY");
     try {
-      import_node_fs21.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
+      import_node_fs27.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
     } finally {
-      import_node_fs21.default.closeSync(fd);
+      import_node_fs27.default.closeSync(fd);
     }
   } catch {
   }
@@ -15218,6 +16419,7 @@ async function runMain(args) {
   try {
     const opts = parseRunArgs(args);
     const result = await runGuarded(opts, io);
+    result.release();
     io.stderr.write(result.audit.summaryLine(result.exitCode) + "\n");
     if (result.grants) io.stderr.write(describeGrantOutcome(result.grants, opts.deferFile));
     writeStepSummary(io.env, result);
@@ -15242,17 +16444,19 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_crypto8, import_node_fs21, import_node_net2, import_node_os5, import_node_path14, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
+var import_node_child_process5, import_node_crypto12, import_node_fs27, import_node_net2, import_node_os5, import_node_path20, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
-    import_node_child_process3 = require("node:child_process");
-    import_node_crypto8 = __toESM(require("node:crypto"));
-    import_node_fs21 = __toESM(require("node:fs"));
+    import_node_child_process5 = require("node:child_process");
+    import_node_crypto12 = __toESM(require("node:crypto"));
+    import_node_fs27 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os5 = __toESM(require("node:os"));
-    import_node_path14 = __toESM(require("node:path"));
+    import_node_path20 = __toESM(require("node:path"));
     init_audit();
+    init_boundary();
+    init_overlay();
     init_doctor();
     init_egress();
     init_env();
@@ -16559,7 +17763,7 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs28 = __toESM(require("node:fs"));
+var import_node_fs34 = __toESM(require("node:fs"));
 init_types();
 
 // src/config.ts
@@ -16576,10 +17780,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path21, text) {
+function makeSourceFile(path27, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path21, text, lineStarts };
+  return { path: path27, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -16631,8 +17835,8 @@ var Converter = class {
       return converted;
     }
     const anchored = !!node.anchor;
-    const cached5 = anchored ? this.cache.get(node) : void 0;
-    if (cached5) return cached5;
+    const cached6 = anchored ? this.cache.get(node) : void 0;
+    if (cached6) return cached6;
     const [start, end] = node.range ?? [0, 0];
     let result;
     if ((0, import_yaml.isMap)(node)) {
@@ -17555,9 +18759,9 @@ function chainRoot(e, segments, indexes3) {
   }
 }
 function joinPath(root, segments) {
-  let path21 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path21 += "." + segments[k];
-  return path21;
+  let path27 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path27 += "." + segments[k];
+  return path27;
 }
 function accessPath(e) {
   const segments = [];
@@ -17693,8 +18897,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path21 = accessPath(e);
-      return path21 ? contextValue(path21, s) : ANY;
+      const path27 = accessPath(e);
+      return path27 ? contextValue(path27, s) : ANY;
     }
   }
 }
@@ -17800,9 +19004,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path21, s) {
+function contextValue(path27, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path21) {
+  switch (path27) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -17832,7 +19036,7 @@ function contextValue(path21, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path21.split(".");
+  const parts = path27.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -18558,9 +19762,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path21 = inputOf(later.step.with, "path");
-    if (path21 && TRANSCRIPTS.test(path21.text)) {
-      out.push({ step: later, offset: path21.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path21.text.trim()})` });
+    const path27 = inputOf(later.step.with, "path");
+    if (path27 && TRANSCRIPTS.test(path27.text)) {
+      out.push({ step: later, offset: path27.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path27.text.trim()})` });
     }
   }
   return out;
@@ -20795,8 +21999,8 @@ function parseWith(text, fileName, spec) {
   const err = doc.errors[0];
   if (err) {
     const pos = ctx.lines.linePos(err.pos[0]);
-    const firstLine = err.message.split("\n")[0];
-    throw new RuleDataError(fileName, pos.line, pos.col, `YAML ${firstLine}`);
+    const firstLine2 = err.message.split("\n")[0];
+    throw new RuleDataError(fileName, pos.line, pos.col, `YAML ${firstLine2}`);
   }
   return convert(ctx, doc.contents, spec, "", null);
 }
@@ -21011,13 +22215,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path21 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path21.split("/");
+  const path27 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path27.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path21 === prefix || path21.startsWith(`${prefix}/`)) return action;
+    if (path27 === prefix || path27.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -21414,9 +22618,9 @@ function evaluate2(e, scope, depth) {
     case "context":
     case "property":
     case "index": {
-      const path21 = accessPath(e);
-      if (!path21) return null;
-      const [root, name, ...rest] = path21.split(".");
+      const path27 = accessPath(e);
+      if (!path27) return null;
+      const [root, name, ...rest] = path27.split(".");
       if (!name || rest.length || name === "*") return null;
       if (root === "inputs") return inputValues(name, scope, depth);
       if (root === "env") {
@@ -21614,10 +22818,10 @@ function filesWrittenBefore(step, own) {
   if (own) out.push(...scriptFacts(own.key, own.text).files.filter((f) => f.offset < own.before));
   return out;
 }
-function namesFile(text, path21) {
-  if (path21.length < 4) return false;
-  if (!path21.includes("$")) return text.includes(path21);
-  const name = path21.slice(path21.lastIndexOf("/") + 1);
+function namesFile(text, path27) {
+  if (path27.length < 4) return false;
+  if (!path27.includes("$")) return text.includes(path27);
+  const name = path27.slice(path27.lastIndexOf("/") + 1);
   return name.length >= 4 && !name.includes("$") && text.includes(name);
 }
 function joinUnique(parts) {
@@ -22991,8 +24195,8 @@ function findApiCalls(text, apis) {
   if (text.includes("://") && HTTP_CLIENT.test(text)) {
     for (const m of text.matchAll(URL2)) {
       const host = m[1].toLowerCase();
-      const path21 = m[2] ?? "/";
-      const api = index2.byHost.get(host)?.find((a) => !a.paths || a.paths.some((p) => path21.startsWith(p)));
+      const path27 = m[2] ?? "/";
+      const api = index2.byHost.get(host)?.find((a) => !a.paths || a.paths.some((p) => path27.startsWith(p)));
       if (api && !found.has(api)) found.set(api, { api, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
     }
   }
@@ -23209,15 +24413,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
-    const path21 = ref.path;
-    const matches = this.matchSources(path21, ref.functions);
+    const path27 = ref.path;
+    const matches = this.matchSources(path27, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path21 },
-        hops: [hopAt(file, at(), `${path21} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path27 },
+        hops: [hopAt(file, at(), `${path27} is ${describe2(source)}`)]
       }));
     }
-    const parts = path21.split(".");
+    const parts = path27.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -23238,12 +24442,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path21, functions) {
-    if (!path21.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path21);
+  matchSources(path27, functions) {
+    if (!path27.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path27);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path21 === w.path || serialised && pathWithin(w.path, path21));
+    return this.sources.wholeObjects.filter((w) => path27 === w.path || serialised && pathWithin(w.path, path27));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -23420,9 +24624,9 @@ var TaintEngine = class {
     if (!script || !/\b(?:writeFileSync|appendFileSync|writeFile|appendFile)\s*\(/.test(script.text)) return [];
     const taints = [...githubScriptTaint(step, script), ...this.ofNode(script.value, step.file, { job: step.job, step })];
     if (!taints.length) return [];
-    return scriptFileTargets(script.text).map((path21) => ({
-      path: path21,
-      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path21}`))
+    return scriptFileTargets(script.text).map((path27) => ({
+      path: path27,
+      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path27}`))
     }));
   }
   /** All environment variables a step's process gets from the workflow, with their taint. */
@@ -23462,8 +24666,8 @@ function scriptFileTargets(text) {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path21, pattern) {
-  const p = path21.split(".");
+function pathWithin(path27, pattern) {
+  const p = path27.split(".");
   const q2 = pattern.split(".");
   if (p.length < q2.length) return false;
   for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
@@ -23502,9 +24706,9 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path21) {
-      const cached5 = memo.get(path21);
-      if (cached5) return cached5;
+    contextsAbove(path27) {
+      const cached6 = memo.get(path27);
+      if (cached6) return cached6;
       const out = [];
       const walk = (node, segments, i) => {
         out.push(...node.contexts);
@@ -23518,8 +24722,8 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path21.split("."), 0);
-      if (memo.size < 1e4) memo.set(path21, out);
+      walk(root, path27.split("."), 0);
+      if (memo.size < 1e4) memo.set(path27, out);
       return out;
     }
   };
@@ -23620,8 +24824,8 @@ function wrapperGrants(step) {
   return wrap2 ? guardGrantsInput(wrap2) : [];
 }
 function runsWrappedClaude(step) {
-  const path21 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path21);
+  const path27 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path27);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -23836,8 +25040,8 @@ function pointsAtThread(text, step) {
   return picked;
 }
 var LISTS_THREADS = /\bgh\s+(?:issue|pr)\s+list\b|\bgh\s+search\s+(?:issues|prs)\b|\bgh\s+api\b[^\n]*\/(?:issues|pulls)\b|\b(?:issues|pulls)\.(?:listForRepo|list)\b|\bsearch\.issuesAndPullRequests\b/;
-function pickedFromListing(path21, step) {
-  const parts = path21.split(".");
+function pickedFromListing(path27, step) {
+  const parts = path27.split(".");
   if (parts[2] !== "outputs" || !parts[1]) return null;
   let producers = [];
   let from = "";
@@ -23877,8 +25081,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path21, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path21.trim() || path21.includes(f.path));
+function fileChannel(step, engine, path27, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path27.trim() || path27.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -24007,8 +25211,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path21) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path21);
+function isWorkflowPath(path27) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path27);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -24093,12 +25297,12 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path21;
+  let path27;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path21 = [...probe.job.via, ...best.taint.hops, sink2];
+    path27 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (!secrets || secrets.names.every((n) => n === "GITHUB_TOKEN")) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
@@ -24106,7 +25310,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     severity = kind === "workflow" || secrets.modelKey ? "medium" : "low";
     const likely = kind === "action" && secrets.modelKey ? " A model key suggests an AI step that may read the issue or comment itself." : "";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and can read the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.${likely}`;
-    path21 = [...probe.job.via, sink2];
+    path27 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
@@ -24118,7 +25322,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {},
     message,
-    path: path21,
+    path: path27,
     capabilities: secrets?.capabilities ?? [],
     holder: "step",
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
@@ -24196,29 +25400,29 @@ function globMatch(pattern, file) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path21) {
+function readConfig(path27) {
   let text;
   try {
-    text = import_node_fs3.default.readFileSync(path21, "utf8");
+    text = import_node_fs3.default.readFileSync(path27, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path21}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path27}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path21, text);
+  return parseConfig(path27, text);
 }
-function parseConfig(path21, text) {
-  const file = makeSourceFile(path21, text);
+function parseConfig(path27, text) {
+  const file = makeSourceFile(path27, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path21}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path27}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
   const fail4 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path21}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path27}:${pos.line}:${pos.column}: ${message}`);
   };
   const map = expectMap(root, "the config", fail4);
   for (const { key: key2, value } of map.pairs) {
@@ -25543,11 +26747,12 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path16 = __toESM(require("node:path"));
+var import_node_path22 = __toESM(require("node:path"));
+init_boundary();
 init_command();
 
 // src/guard/grants/apply.ts
-var import_node_fs22 = __toESM(require("node:fs"));
+var import_node_fs28 = __toESM(require("node:fs"));
 init_audit();
 init_env();
 init_errors();
@@ -25555,7 +26760,7 @@ init_context();
 init_defer();
 init_github();
 init_perform();
-init_policy();
+init_policy2();
 init_pullRequest();
 init_spec();
 var APPLY_USAGE = "usage: agent-guard apply FILE --grant GRANT... [--sha256 HEX] [--github-token-env NAME] [--allow-links] [--audit FILE]";
@@ -25674,7 +26879,7 @@ function applySummaryMarkdown(audit, performed) {
 function appendSummary2(env, audit, performed) {
   if (env.GITHUB_STEP_SUMMARY) {
     try {
-      import_node_fs22.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
+      import_node_fs28.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
     } catch {
     }
   }
@@ -25688,7 +26893,7 @@ init_options();
 init_providers2();
 
 // src/guard/untrusted.ts
-var import_node_fs23 = __toESM(require("node:fs"));
+var import_node_fs29 = __toESM(require("node:fs"));
 var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
 var WRITE_ONLY_EVENTS = /* @__PURE__ */ new Set(["push", "workflow_dispatch", "schedule"]);
 function obj2(v) {
@@ -25818,7 +27023,7 @@ function readTrustDecision(env) {
   if (!file) return untrusted(event, "GITHUB_EVENT_PATH is not set, so who wrote the input cannot be checked.");
   let text;
   try {
-    text = import_node_fs23.default.readFileSync(file, "utf8");
+    text = import_node_fs29.default.readFileSync(file, "utf8");
   } catch (err) {
     return untrusted(event, `the event payload ${show(file)} cannot be read (${err.code ?? "error"}), so who wrote the input cannot be checked.`);
   }
@@ -25843,8 +27048,8 @@ function untrustedRefusal(decision, opts, allowOnUntrusted, override) {
 init_workflowCommands();
 
 // src/guard/wrap.ts
-var import_node_fs24 = __toESM(require("node:fs"));
-var import_node_path15 = __toESM(require("node:path"));
+var import_node_fs30 = __toESM(require("node:fs"));
+var import_node_path21 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
@@ -25864,33 +27069,33 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path15.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path15.default.isAbsolute(rel);
+  const rel = import_node_path21.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path21.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs24.default.realpathSync(p);
+    return import_node_fs30.default.realpathSync(p);
   } catch {
-    return import_node_path15.default.resolve(p);
+    return import_node_path21.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs24.default.accessSync(p, import_node_fs24.default.constants.X_OK);
-    return import_node_fs24.default.statSync(p).isFile();
+    import_node_fs30.default.accessSync(p, import_node_fs30.default.constants.X_OK);
+    return import_node_fs30.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs24.default.openSync(p, "r");
+    const fd = import_node_fs30.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs24.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs30.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs24.default.closeSync(fd);
+      import_node_fs30.default.closeSync(fd);
     }
   } catch {
     return false;
@@ -25899,8 +27104,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path15.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path15.default.join(dir, "claude");
+    if (!import_node_path21.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path21.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -25941,12 +27146,12 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path15.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path21.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path15.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs24.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  const guard = realOrSelf(import_node_path21.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs30.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
@@ -25954,7 +27159,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path15.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path21.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -25975,12 +27180,12 @@ function prepareClaudeWrapper(input, io) {
   return { spec, options, text: renderClaudeWrapper(spec) };
 }
 function installWrapper(dir, text) {
-  import_node_fs24.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path15.default.join(dir, "claude");
-  const tmp = import_node_path15.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs24.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs24.default.chmodSync(tmp, 493);
-  import_node_fs24.default.renameSync(tmp, target);
+  import_node_fs30.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path21.default.join(dir, "claude");
+  const tmp = import_node_path21.default.join(dir, `.claude.${process.pid}.tmp`);
+  import_node_fs30.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs30.default.chmodSync(tmp, 493);
+  import_node_fs30.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
@@ -25991,7 +27196,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path15.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path21.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -26017,6 +27222,7 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
   for (const h of getListInput(ctx, "allow-hosts")) args.push("--allow-host", h);
   for (const n of getListInput(ctx, "pass-env")) args.push("--pass-env", n);
   args.push("--workspace", getChoiceInput(ctx, "workspace", ["rw", "ro"], "rw"));
+  for (const p of getListInput(ctx, "allow-paths")) args.push("--allow-path", p);
   const maxRequests = getPositiveIntInput(ctx, "max-requests");
   if (maxRequests !== void 0) args.push("--max-requests", String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, "max-tokens");
@@ -26056,11 +27262,11 @@ function auditFile(ctx) {
   const given = input === "true" ? "" : input;
   const temp = ctx.env.RUNNER_TEMP;
   if (!given && !temp) return void 0;
-  const file = import_node_path16.default.resolve(ctx.cwd, given || import_node_path16.default.join(temp, DEFAULT_AUDIT_NAME));
+  const file = import_node_path22.default.resolve(ctx.cwd, given || import_node_path22.default.join(temp, DEFAULT_AUDIT_NAME));
   for (const workspace2 of [ctx.cwd, ctx.env.GITHUB_WORKSPACE]) {
     if (!workspace2) continue;
-    const rel = import_node_path16.default.relative(import_node_path16.default.resolve(workspace2), file);
-    if (!rel.startsWith("..") && !import_node_path16.default.isAbsolute(rel)) {
+    const rel = import_node_path22.default.relative(import_node_path22.default.resolve(workspace2), file);
+    if (!rel.startsWith("..") && !import_node_path22.default.isAbsolute(rel)) {
       throw new InputError(`input 'audit': ${file} is inside the workspace, where the agent could rewrite it; name a file under $RUNNER_TEMP, or leave it empty`);
     }
   }
@@ -26110,11 +27316,13 @@ async function actionRun(ctx) {
     return fail3(ctx, guardFailure(err));
   }
   try {
-    const { exitCode, audit, grants } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
+    const result = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
+    result.release();
+    const { exitCode, audit, grants } = result;
     ctx.stderr.write(`${audit.summaryLine(exitCode)}
 `);
     if (grants) ctx.stderr.write(describeGrantOutcome(grants, opts.deferFile));
-    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
+    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode) + boundaryMarkdown(result.boundary));
     setOutputs(ctx, {
       "exit-code": String(exitCode),
       ...grants?.deferSha256 ? { "defer-sha256": grants.deferSha256 } : {},
@@ -26139,7 +27347,7 @@ function actionWrap(ctx, self) {
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail3(ctx, refusal);
-    const target = installWrapper(import_node_path16.default.join(temp, "agent-guard"), prepared.text);
+    const target = installWrapper(import_node_path22.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     const audit = prepared.options.auditFile;
@@ -26158,7 +27366,7 @@ async function actionApply(ctx) {
     const grantArgs = grantArgsFromInputs(ctx);
     if (!grantArgs.includes("--grant")) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
     const sha = getInput(ctx, "defer-sha256");
-    const opts = parseApplyArgs([import_node_path16.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
+    const opts = parseApplyArgs([import_node_path22.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
     const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
     ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)
 `);
@@ -26250,12 +27458,12 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs27 = __toESM(require("node:fs"));
+var import_node_fs33 = __toESM(require("node:fs"));
 init_types();
 
 // src/online/prefetch.ts
-var import_node_fs25 = __toESM(require("node:fs"));
-var import_node_path17 = __toESM(require("node:path"));
+var import_node_fs31 = __toESM(require("node:fs"));
+var import_node_path23 = __toESM(require("node:path"));
 
 // src/online/github.ts
 var import_core = __toESM(require_dist_node8());
@@ -26310,14 +27518,14 @@ var GitHubClient = class {
     if (isCommitSha(ref)) return Promise.resolve(ref.toLowerCase());
     const key2 = `${repoKey(owner, repo)}@${ref}`;
     return this.once(`ref:${key2}`, async () => {
-      const cached5 = this.cache.get("ref", key2);
+      const cached6 = this.cache.get("ref", key2);
       const what = `${owner}/${repo}@${ref}`;
       const res = await this.request(
         "GET /repos/{owner}/{repo}/commits/{ref}",
-        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached5 ? { "if-none-match": cached5.etag } : {} } },
+        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached6 ? { "if-none-match": cached6.etag } : {} } },
         what
       );
-      if (res.status === 304 && cached5) return cached5.sha;
+      if (res.status === 304 && cached6) return cached6.sha;
       const sha = textOf(res.data).trim().toLowerCase();
       if (!isCommitSha(sha)) throw new GitHubError2("invalid", `${what}: GitHub did not answer with a commit SHA`);
       if (res.headers.etag) this.cache.set("ref", key2, { sha, etag: res.headers.etag });
@@ -26325,17 +27533,17 @@ var GitHubClient = class {
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path21) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path21}`;
+  fileAt(owner, repo, sha, path27) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path27}`;
     return this.once(`content:${key2}`, async () => {
-      const cached5 = this.cache.get("content", key2);
-      if (cached5) return "text" in cached5 ? cached5.text : null;
+      const cached6 = this.cache.get("content", key2);
+      if (cached6) return "text" in cached6 ? cached6.text : null;
       let text;
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path21, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path21}@${sha.slice(0, 7)}`
+          { owner, repo, path: path27, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path27}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
@@ -26368,8 +27576,8 @@ var GitHubClient = class {
    */
   async headOf(repo) {
     const key2 = `${repoKey(repo.owner, repo.name)}#${repo.defaultBranch}`;
-    const cached5 = this.cache.get("head", key2);
-    if (cached5 && repo.pushedAt && cached5.pushedAt === repo.pushedAt) return cached5.sha;
+    const cached6 = this.cache.get("head", key2);
+    if (cached6 && repo.pushedAt && cached6.pushedAt === repo.pushedAt) return cached6.sha;
     const sha = await this.resolveRef(repo.owner, repo.name, repo.defaultBranch);
     if (repo.pushedAt) this.cache.set("head", key2, { pushedAt: repo.pushedAt, sha });
     return sha;
@@ -26383,8 +27591,8 @@ var GitHubClient = class {
   treeOf(owner, repo, sha) {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
-      const cached5 = this.cache.get("tree", key2);
-      if (cached5) return cached5;
+      const cached6 = this.cache.get("tree", key2);
+      if (cached6) return cached6;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
       const data = res.data;
@@ -26397,7 +27605,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path21) => ({ path: path21, sha: blobs[path21] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path27) => ({ path: path27, sha: blobs[path27] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -26410,8 +27618,8 @@ var GitHubClient = class {
   blob(owner, repo, sha) {
     const key2 = `blob:${sha.toLowerCase()}`;
     return this.once(key2, async () => {
-      const cached5 = this.cache.get("content", key2);
-      if (cached5) return cached5.text;
+      const cached6 = this.cache.get("content", key2);
+      if (cached6) return cached6.text;
       const res = await this.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: sha, headers: { accept: "application/vnd.github.raw" } }, `${owner}/${repo} blob ${sha.slice(0, 7)}`);
       let text;
       if (typeof res.data === "string" || res.data instanceof ArrayBuffer) text = textOf(res.data);
@@ -26437,13 +27645,13 @@ var GitHubClient = class {
     const out = [];
     for (let page = 1; page <= 1e3; page++) {
       const pageKey = `${key2}?per_page=${this.perPage}&page=${page}`;
-      const cached5 = this.cache.get("list", pageKey);
-      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached5 ? { "if-none-match": cached5.etag } : {} }, what);
+      const cached6 = this.cache.get("list", pageKey);
+      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached6 ? { "if-none-match": cached6.etag } : {} }, what);
       let items;
       let next;
-      if (res.status === 304 && cached5) {
-        items = cached5.items;
-        next = cached5.next;
+      if (res.status === 304 && cached6) {
+        items = cached6.items;
+        next = cached6.next;
       } else {
         if (!Array.isArray(res.data)) throw new GitHubError2("invalid", `${what}: GitHub did not answer with a list of repositories`);
         items = res.data.map(repoInfo).filter((r) => !!r);
@@ -26680,7 +27888,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path17.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path23.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -26776,7 +27984,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path17.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path23.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -26784,20 +27992,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path17.default.resolve(set.root, rel);
-      const inside = import_node_path17.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path17.default.isAbsolute(inside)) return null;
+      const abs = import_node_path23.default.resolve(set.root, rel);
+      const inside = import_node_path23.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path23.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs25.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs25.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs31.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs31.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path17.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path17.default.relative(set.root, abs).split(import_node_path17.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path23.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path23.default.relative(set.root, abs).split(import_node_path23.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -26862,7 +28070,8 @@ var HELP = {
       ["--provider NAME[=UPSTREAM_URL]", "a model provider the agent calls (repeatable): anthropic, openai, gemini, github-models, openrouter"],
       ["--allow-host HOST[:PORT]", "let the agent reach HOST through the egress proxy, CONNECT only (repeatable)"],
       ["--pass-env NAME", "pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)"],
-      ["--workspace rw|ro", "the agent's access to the workspace (default rw)"],
+      ["--workspace rw|ro", "the agent's access to the workspace (default rw: it works on a copy, and its checked changes come back)"],
+      ["--allow-path GLOB", "accept changes to tool configuration the boundary refuses by default, such as .npmrc (repeatable; never .git or non-regular files)"],
       ["--max-requests N", "most model API requests"],
       ["--max-tokens N", "most model tokens (input + output)"],
       ["--audit FILE", "write every model and egress request as JSON lines to FILE"],
@@ -26962,21 +28171,21 @@ function asksForHelp(args) {
 }
 
 // src/online/cache.ts
-var import_node_crypto9 = __toESM(require("node:crypto"));
-var import_node_fs26 = __toESM(require("node:fs"));
+var import_node_crypto13 = __toESM(require("node:crypto"));
+var import_node_fs32 = __toESM(require("node:fs"));
 var import_node_os7 = __toESM(require("node:os"));
-var import_node_path18 = __toESM(require("node:path"));
+var import_node_path24 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path18.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path18.default.resolve(env.XDG_CACHE_HOME) : import_node_path18.default.join(import_node_os7.default.homedir(), ".cache");
-  return import_node_path18.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path24.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path24.default.resolve(env.XDG_CACHE_HOME) : import_node_path24.default.join(import_node_os7.default.homedir(), ".cache");
+  return import_node_path24.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path18.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path24.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -26989,7 +28198,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs26.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs32.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -27000,15 +28209,15 @@ var DiskCache = class {
   set(space, key2, value) {
     if (!this.dir) return;
     const file = this.file(space, key2);
-    const tmp = `${file}.${process.pid}.${import_node_crypto9.default.randomBytes(4).toString("hex")}.tmp`;
+    const tmp = `${file}.${process.pid}.${import_node_crypto13.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs26.default.mkdirSync(import_node_path18.default.dirname(file), { recursive: true });
-      import_node_fs26.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs26.default.renameSync(tmp, file);
+      import_node_fs32.default.mkdirSync(import_node_path24.default.dirname(file), { recursive: true });
+      import_node_fs32.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs32.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs26.default.rmSync(tmp, { force: true });
+        import_node_fs32.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -27019,8 +28228,8 @@ var DiskCache = class {
     }
   }
   file(space, key2) {
-    const hash = import_node_crypto9.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path18.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    const hash = import_node_crypto13.default.createHash("sha256").update(key2).digest("hex");
+    return import_node_path24.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
@@ -27052,8 +28261,8 @@ function formatScan(scan, format, opts) {
 function rankRepositories(scan) {
   return scan.repos.map((outcome) => {
     const findings = bySeverity(outcome.result?.findings ?? []);
-    const counts = countBySeverity(findings);
-    return { outcome, findings, counts, worst: findings[0]?.severity ?? null };
+    const counts2 = countBySeverity(findings);
+    return { outcome, findings, counts: counts2, worst: findings[0]?.severity ?? null };
   }).sort((a, b) => {
     for (const s of SEVERITIES) if (a.counts[s] !== b.counts[s]) return b.counts[s] - a.counts[s];
     return cmpStr(a.outcome.repo.fullName.toLowerCase(), b.outcome.repo.fullName.toLowerCase());
@@ -27372,7 +28581,7 @@ async function scanRepository(repo, store, options) {
       return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path21, text]) => ({ path: path21, text }))];
+    const files = [...roots, ...[...prefetched.localFiles].map(([path27, text]) => ({ path: path27, text }))];
     const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: "scanned", commit: commit2, result, unfollowed: prefetched.failed };
@@ -27558,7 +28767,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs27.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs33.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
     return fail4(`cannot write ${args.output}: ${err.code ?? err.message}`);
@@ -27717,7 +28926,7 @@ async function lintCommand(rawArgs) {
   if ((args.noCache || args.onRateLimit || args.maxWait || args.maxDepth) && !args.online) {
     throw new UsageError("--no-cache, --on-rate-limit, --max-wait and --max-depth go with --online");
   }
-  for (const given of args.paths) if (!import_node_fs28.default.existsSync(given)) throw new UsageError(`${given}: no such file or directory`);
+  for (const given of args.paths) if (!import_node_fs34.default.existsSync(given)) throw new UsageError(`${given}: no such file or directory`);
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : void 0;
@@ -27752,7 +28961,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs28.default.writeFileSync(file, text);
+    import_node_fs34.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

@@ -9,6 +9,7 @@
 // themselves, with the same inputs baked in and the same refusal.
 
 import path from 'node:path';
+import { boundaryMarkdown } from '../guard/boundary';
 import { runGuarded } from '../guard/command';
 import { applyDeferred, applySummaryMarkdown, parseApplyArgs } from '../guard/grants/apply';
 import { describeGrantOutcome } from '../guard/grants/session';
@@ -46,6 +47,7 @@ export function guardArgsFromInputs(ctx: ActionContext, defaultProviders: string
   for (const h of getListInput(ctx, 'allow-hosts')) args.push('--allow-host', h);
   for (const n of getListInput(ctx, 'pass-env')) args.push('--pass-env', n);
   args.push('--workspace', getChoiceInput(ctx, 'workspace', ['rw', 'ro'] as const, 'rw'));
+  for (const p of getListInput(ctx, 'allow-paths')) args.push('--allow-path', p);
   const maxRequests = getPositiveIntInput(ctx, 'max-requests');
   if (maxRequests !== undefined) args.push('--max-requests', String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, 'max-tokens');
@@ -153,10 +155,12 @@ export async function actionRun(ctx: ActionContext): Promise<number> {
 
   try {
     // The guard builds the agent's environment from scratch; the inputs are not even offered to it.
-    const { exitCode, audit, grants } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
+    const result = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
+    result.release();
+    const { exitCode, audit, grants } = result;
     ctx.stderr.write(`${audit.summaryLine(exitCode)}\n`);
     if (grants) ctx.stderr.write(describeGrantOutcome(grants, opts.deferFile));
-    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
+    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode) + boundaryMarkdown(result.boundary));
     setOutputs(ctx, {
       'exit-code': String(exitCode),
       ...(grants?.deferSha256 ? { 'defer-sha256': grants.deferSha256 } : {}),

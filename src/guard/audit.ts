@@ -95,8 +95,24 @@ export function summaryText(text: string, max = SUMMARY_CELL): string {
   return md(unlinked).replace(/::/g, ':\u200b:');
 }
 
+/** What the boundary applied or refused from the agent's copy of the workspace (src/guard/boundary). */
+export interface BoundaryRecord {
+  time: string;
+  kind: 'boundary';
+  outcome: 'applied' | 'refused';
+  change?: 'write' | 'delete' | 'symlink' | 'commit';
+  path: string;
+  reason?: string;
+  sha256?: string;
+  size?: number;
+  mode?: string;
+  target?: string;
+  sha?: string;
+}
+
 export class AuditLog {
   readonly records: AuditRecord[] = [];
+  readonly boundary: BoundaryRecord[] = [];
   private fd: number | undefined;
 
   /** `fd` from openGuardFile, or none: the records are still kept for the summary. */
@@ -106,6 +122,11 @@ export class AuditLog {
 
   add(record: AuditRecord): void {
     this.records.push(record);
+    if (this.fd !== undefined) fs.writeSync(this.fd, inertJson(record) + '\n');
+  }
+
+  addBoundary(record: BoundaryRecord): void {
+    this.boundary.push(record);
     if (this.fd !== undefined) fs.writeSync(this.fd, inertJson(record) + '\n');
   }
 

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 import { AuditLog, openGuardFile } from './audit';
+import { Boundary, type BoundaryOutcome, boundaryLines, boundaryMarkdown } from './boundary';
+import { BOUNDARY_MARKER, removeTree } from './boundary/overlay';
 import { doctorReport } from './doctor';
 import { createEgressProxy } from './egress';
 import { buildAgentEnv, knownSecrets } from './env';
@@ -17,7 +19,7 @@ import type { ChangeSet } from './boundary/types';
 import { prepareAgentCommand } from './grants/agentCommand';
 import { GITHUB_BRIDGE_BASE, prepareRunGrants, readGithubToken, type RunGrants } from './grants/runGrants';
 import { describeGrantOutcome, type GrantOutcome } from './grants/session';
-import { findElevation, findExecutable, type HostFacts, JAIL_DIR, makePrivateDir, planJail, resolveWorkspace } from './jail';
+import { findElevation, findExecutable, gitConfigFiles, type HostFacts, JAIL_DIR, makePrivateDir, planJail, resolveWorkspace } from './jail';
 import { type CgroupDir, cgroupCleanupScript, jailStartScript, makeCgroupsDirectly, planCgroups, removeCgroupsDirectly, resolveLimits } from './limits';
 import { parseRunArgs, type RunOptions } from './options';
 import { Budget } from './budget';
@@ -53,12 +55,16 @@ export interface GuardResult {
   agentWritable: string[];
   /** What the grants did after the agent exited (pull request, --defer file). */
   grants?: GrantOutcome;
+  /** With --workspace rw: what came back from the agent's copy (see boundary/index.ts changeSetOf). */
+  boundary?: BoundaryOutcome;
+  /** Removes the change set's content files; call once every grant is done with them. */
+  release(): void;
 }
 
 export interface GuardHooks {
   /**
-   * The agent's checked changes once it has exited (the boundary's overlay). The pull-request grant
-   * opens its pull request from this; until the overlay is connected it returns undefined.
+   * A change set to use instead of the boundary's (tests that stand in for an agent's writes). Without
+   * it, the pull-request grant gets the boundary's checked change set.
    */
   changeSet?: () => Promise<ChangeSet | undefined> | ChangeSet | undefined;
 }
@@ -126,6 +132,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
   const sudo = elevation.kind === 'sudo' ? elevation.sudo : undefined;
   let cgroupsMade = false;
   const privateDir = makePrivateDir();
+  let boundary: Boundary | undefined;
   const servers: net.Server[] = [];
   const lifelines = new Set<net.Socket>();
   let hostConnections = 0;
@@ -186,6 +193,14 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
 
+    if (opts.workspaceMode === 'rw') {
+      const gitDir = path.join(workspace.dir, '.git');
+      boundary = Boundary.prepare({
+        privateDir, workspace: workspace.dir, owner: facts.uid === 0 ? ownerOf(workspace.dir) : undefined,
+        gitConfigFiles: isRealDir(gitDir) ? gitConfigFiles(gitDir) : [], secrets, allowPaths: opts.allowPaths, env: io.env,
+      });
+    }
+
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
     if (grants) Object.assign(env, grants.agentEnv(env.PATH));
     const plan = planJail(
@@ -194,6 +209,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
         toolsDir: grants?.toolsDir, alsoVisible: agentCommand.visible,
         hostLoopbackPort, privateDir, lifelineSocket, secrets, limits,
         homeFiles: mergedHomeFiles(bases),
+        overlay: boundary ? { merged: boundary.layout.merged } : undefined,
       },
       workspace,
     );
@@ -202,7 +218,8 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
     cgroupsMade = cgroups.length > 0;
     if (!sudo) makeCgroupsDirectly(cgroups);
     const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
-    const exitCode = await runJail(sudo, start, bwrap, plan.bwrapArgs, plan.config.nonce, opts, io, stop, tail);
+    const command = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
+    const exitCode = await runJail(sudo, start, command, plan.config.nonce, opts, io, stop, tail);
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
     // Said after the run, so a refused run still prints exactly one line.
@@ -212,16 +229,37 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
     }
     const hint = exitCode !== 0 && !stop.reason ? authFailureHint(tail.toString(), chosen.map((c) => c.provider.name), io.env) : undefined;
     if (hint) io.stderr.write(`agent-guard: ${logSafe(hint)}\n`);
+    // The jail and everything in it are gone: what the agent left in its copy comes back as data. A
+    // run the guard stopped (timeout, budget) brings nothing back: its copy may be half-written.
+    const outcome = boundary?.finish(audit, exitCode !== TIMEOUT_EXIT && !stop.reason);
+    if (outcome) for (const line of boundaryLines(outcome)) io.stderr.write(line + '\n');
     // The one place the boundary's change set reaches the grants (pull-request).
-    const grantOutcome = grants ? await grants.session.finish(grants.session.wantsChangeSet() ? await hooks.changeSet?.() : undefined) : undefined;
-    return { exitCode, audit, agentWritable, grants: grantOutcome };
+    const changeSet = hooks.changeSet ? await hooks.changeSet() : outcome?.changes;
+    const grantOutcome = grants ? await grants.session.finish(grants.session.wantsChangeSet() ? changeSet : undefined) : undefined;
+    const kept = boundary;
+    boundary = undefined;
+    return { exitCode, audit, agentWritable, grants: grantOutcome, boundary: outcome, release: () => kept?.release() };
   } finally {
     for (const s of lifelines) s.destroy();
     await Promise.all(servers.map(closeServer));
     audit.close();
     if (cgroupsMade) await removeCgroups(sudo, cgroups, io);
-    fs.rmSync(privateDir, { recursive: true, force: true });
+    boundary?.release();
+    if (!removeTree(privateDir)) io.stderr.write(`agent-guard: could not remove all of ${privateDir} (the agent's copy of the workspace)\n`);
   }
+}
+
+function isRealDir(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function ownerOf(dir: string): { uid: number; gid: number } {
+  const st = fs.statSync(dir);
+  return { uid: st.uid, gid: st.gid };
 }
 
 /** An agent that exits 127 usually named a program the jail does not show: say where the jail looks. */
@@ -246,12 +284,13 @@ async function removeCgroups(sudo: string | undefined, cgroups: CgroupDir[], io:
 }
 
 function runJail(
-  sudo: string | undefined, startScript: string, bwrap: string, bwrapArgs: string[], nonce: string, opts: RunOptions, io: GuardIO,
+  sudo: string | undefined, startScript: string, command: string[], nonce: string, opts: RunOptions, io: GuardIO,
   stop: JailStop, tail: OutputTail,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    // The start script runs as root (directly or through sudo), joins the cgroups, then execs bwrap.
-    const shell = ['/bin/sh', '-c', startScript, 'agent-guard-jail', bwrap, ...bwrapArgs];
+    // The start script runs as root (directly or through sudo), joins the cgroups, then execs the
+    // command: bwrap, or with the overlay the private mount namespace that runs bwrap.
+    const shell = ['/bin/sh', '-c', startScript, 'agent-guard-jail', ...command];
     const file = sudo ?? shell[0];
     const args = sudo ? ['-n', '--', ...shell] : shell.slice(1);
     const child = spawn(file, args, { env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, stdio: ['inherit', 'pipe', 'pipe'] });
@@ -337,6 +376,11 @@ function runJail(
         reject(new GuardError(layer, `jail self-check failed, the agent did not run: ${failure.trim()}`));
         return;
       }
+      const boundaryFailure = early.split('\n').find((l) => l.startsWith(`${BOUNDARY_MARKER} fail `));
+      if (handshake === 'waiting' && boundaryFailure) {
+        reject(new GuardError('boundary', `${boundaryFailure.slice(BOUNDARY_MARKER.length + 6).trim()}; the agent did not run`));
+        return;
+      }
       if (handshake === 'waiting') {
         const limitsMarker = `AGENT_GUARD_LIMITS ${nonce} `;
         const limitsLine = early.split('\n').find((l) => l.startsWith(limitsMarker));
@@ -369,7 +413,7 @@ function writeStepSummary(env: NodeJS.ProcessEnv, result: GuardResult): void {
     // no owner check, the rest of openGuardFile's checks hold.
     const fd = openGuardFile(file, result.agentWritable, -1, 'GITHUB_STEP_SUMMARY');
     try {
-      fs.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode));
+      fs.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
     } finally {
       fs.closeSync(fd);
     }
@@ -383,6 +427,7 @@ export async function runMain(args: string[]): Promise<number> {
   try {
     const opts = parseRunArgs(args);
     const result = await runGuarded(opts, io);
+    result.release();
     io.stderr.write(result.audit.summaryLine(result.exitCode) + '\n');
     if (result.grants) io.stderr.write(describeGrantOutcome(result.grants, opts.deferFile));
     writeStepSummary(io.env, result);

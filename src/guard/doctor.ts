@@ -94,6 +94,18 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
     detail: setpriv ? `${setpriv}: the agent starts with an empty capability bounding set`
       : 'not found: the agent still gets a new uid, no capabilities and no_new_privs, but keeps a full (unusable) bounding set',
   });
+  // --workspace rw (the default) gives the agent an overlay of the workspace, mounted in a private
+  // mount namespace made with util-linux's unshare; the module may load on first use.
+  const overlay = (read('/proc/filesystems') ?? '').split('\n').some((l) => l.trim().endsWith('overlay'))
+    || fs.existsSync(`/lib/modules/${os.release()}/kernel/fs/overlayfs`);
+  const unshare = findExecutable('unshare', '/usr/bin:/bin:/usr/sbin:/sbin');
+  checks.push({
+    name: 'overlay',
+    ok: overlay && !!unshare,
+    detail: !overlay ? 'overlayfs is not available: only --workspace ro can run (the agent\'s copy of the workspace is an overlay)'
+      : !unshare ? 'unshare (util-linux) is not installed: only --workspace ro can run'
+      : `overlayfs and ${unshare}: the agent writes a copy of the workspace; its checked changes come back`,
+  });
   const userns = read('/proc/sys/user/max_user_namespaces');
   const apparmor = read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
   checks.push({
@@ -124,7 +136,7 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
       const { runGuarded } = await import('./command');
       const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-doctor-'));
       const result = await runGuarded(
-        { providers: [], allowHosts: [], passEnv: [], workspaceMode: 'ro', allowProviderFetch: false, command: ['true'] },
+        { providers: [], allowHosts: [], passEnv: [], workspaceMode: 'ro', allowPaths: [], allowProviderFetch: false, command: ['true'] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd },
       ).finally(() => fs.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0

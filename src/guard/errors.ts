@@ -13,7 +13,8 @@ export type GuardLayer =
   | 'egress'
   | 'audit'
   | 'limits'
-  | 'grants';
+  | 'grants'
+  | 'boundary';
 
 export class GuardError extends Error {
   constructor(

@@ -4,9 +4,11 @@
 //   / read-only; fresh /proc and /dev; tmpfs, each with a size (limits.ts), over /tmp, /var/tmp,
 //   /dev/shm, /run, /var/run, /home, /root, the caller's HOME, RUNNER_TEMP, the runner's _actions and
 //   root; agent installs in those folders brought back read-only (installs.ts); the workspace bound
-//   back (rw or ro) with .git/config replaced by a sanitised copy and .git/hooks and .github
-//   read-only; credential files other steps left hidden (rules/credential-files.yml); every host
-//   unix socket still visible covered by /dev/null; a fresh HOME for the agent.
+//   back: with rw, the merged view of an overlay whose writes land in the guard's private folder (see
+//   boundary/overlay.ts; its git configs are sanitised copies seeded into the upper layer), with ro
+//   the real workspace read-only with its git configs covered by sanitised copies; credential files
+//   other steps left hidden (rules/credential-files.yml); every host unix socket still visible
+//   covered by /dev/null; a fresh HOME for the agent.
 // bwrap keeps only CAP_SETUID/SETGID/SETPCAP (to hand the agent its uid and an empty bounding set
 // through setpriv), CAP_CHOWN (the agent's HOME) and CAP_DAC_READ_SEARCH (to start the agent in a
 // 0700 workspace); the init process gives all of them up once the agent runs.
@@ -142,6 +144,8 @@ export interface JailPlanInput {
   secrets: string[];
   /** Provider files for the agent's HOME (relative path → content). */
   homeFiles?: Record<string, string>;
+  /** With rw: the overlay's merged view, bound over the workspace (the agent never writes it in place). */
+  overlay?: { merged: string };
   limits: Limits;
   /** Host folder of the guard's own tools (the grants' `gh` shim), bound read-only at JAIL_DIR/bin. */
   toolsDir?: string;
@@ -204,7 +208,7 @@ function passwdWithAgent(uid: number, gid: number): { passwd: string; group: str
 }
 
 /** git config files under .git (the repository's, submodules', worktrees'). */
-function gitConfigFiles(gitDir: string): string[] {
+export function gitConfigFiles(gitDir: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, depth: number) => {
     if (depth > 6) return;
@@ -325,16 +329,21 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     .filter((dir) => isWithin(dir, JAIL_DIR) || !isMasked(dir) || shownInMask.some((p) => isWithin(p, dir) || isWithin(dir, p)))
     .join(':');
 
-  // The workspace, with git's credential carriers neutralised and later steps' inputs read-only.
+  // The workspace: the overlay's merged view (rw), or the real one read-only; git's credential
+  // carriers neutralised either way. Nothing the agent writes reaches the real workspace except
+  // through the boundary's checks, so .git/hooks and .github need no read-only binds of their own.
   // bwrap would create the folders leading to it inside a masked tmpfs as 0700 root, which the
   // agent could not traverse: create them 0755 first.
+  if (input.workspaceMode === 'rw' && !input.overlay) throw new GuardError('boundary', 'a writable workspace needs the overlay');
   makeTraversable(args, masked, workspace.dir);
-  args.push(input.workspaceMode === 'ro' ? '--ro-bind' : '--bind', workspace.dir, workspace.dir);
+  if (input.overlay) args.push('--bind', input.overlay.merged, workspace.dir);
+  else args.push('--ro-bind', workspace.dir, workspace.dir);
   exposed.push(workspace.dir);
   const gitDir = path.join(workspace.dir, '.git');
   let gitIndex = 0;
   if (realDir(gitDir)) {
-    for (const file of gitConfigFiles(gitDir)) {
+    // With the overlay, sanitised configs are already in its upper layer (writable by the agent).
+    for (const file of input.overlay ? [] : gitConfigFiles(gitDir)) {
       const copy = path.join(privateDir, `gitconfig-${gitIndex++}`);
       fs.writeFileSync(copy, sanitizeGitConfig(fs.readFileSync(file, 'utf8'), input.secrets), { mode: 0o644 });
       args.push('--ro-bind', copy, file);
@@ -342,10 +351,6 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     for (const entry of fs.readdirSync(gitDir)) {
       if (/credential/i.test(entry)) args.push('--ro-bind', '/dev/null', path.join(gitDir, entry));
     }
-    if (realDir(path.join(gitDir, 'hooks'))) args.push('--ro-bind', path.join(gitDir, 'hooks'), path.join(gitDir, 'hooks'));
-  }
-  if (realDir(path.join(workspace.dir, '.github'))) {
-    args.push('--ro-bind', path.join(workspace.dir, '.github'), path.join(workspace.dir, '.github'));
   }
 
   // Credential files other steps left where the jail would show them (rules/credential-files.yml).
@@ -400,6 +405,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
       exposed: exposed.filter((p) => masked.some((m) => isWithin(p, m) && p !== m)),
       emptyFiles: credentials.files.filter(visible),
       mustNotExist: ['/run/docker.sock', '/var/run/docker.sock', '/run/dbus/system_bus_socket', '/run/systemd/resolve/io.systemd.Resolve', ...homeCreds.filter((f) => fs.existsSync(f))],
+      overlayAt: input.overlay ? workspace.dir : undefined,
     },
   };
   fs.writeFileSync(path.join(privateDir, 'init.js'), jailInitSource(), { mode: 0o644 });

@@ -37,6 +37,8 @@ export interface JailConfig {
     /** Credential files hidden behind an empty file: each must read as empty. */
     emptyFiles: string[];
     mustNotExist: string[];
+    /** The workspace path, which must be an overlay mount (the agent writes a copy, never the real one). */
+    overlayAt?: string;
   };
 }
 
@@ -139,6 +141,16 @@ export function jailInitMain(): void {
         size = 0;
       }
       if (size !== 0) fail(`canary: the credential file ${file} is readable in the jail`);
+    }
+    if (c.overlayAt) {
+      // mountinfo: "id parent dev root mountpoint options ... - fstype source superoptions"; the last
+      // mount at a path is the one in force. Mount points escape blanks as octal.
+      const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+      const types = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+        .map((line) => line.split(' '))
+        .filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt)
+        .map((f) => f[f.indexOf('-') + 1]);
+      if (types[types.length - 1] !== 'overlay') fail(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? 'no mount'})`);
     }
     const reached = await Promise.all([
       tryConnect('1.1.1.1', 443),

@@ -1,4 +1,6 @@
 // `agent-guard run` command line. Bad input is a GuardError('usage'): one line, exit 125.
+import { compileGlob } from './boundary/glob';
+import { isGitName } from './boundary/policy';
 import { GuardError } from './errors';
 import { addGrant, type Grant } from './grants/spec';
 
@@ -21,6 +23,8 @@ export interface RunOptions {
   maxTokens?: number;
   auditFile?: string;
   timeoutSeconds?: number;
+  /** Globs of workspace paths to accept back although rules/file-kinds.yml refuses them (never .git, never non-regular files). */
+  allowPaths: string[];
   /** Let provider-side tools that fetch URLs through (web fetch/search, MCP servers, URL sources). */
   allowProviderFetch: boolean;
   /** Memory cap of the jail in bytes, 'none' to set none; unset: the default (limits.ts). */
@@ -42,7 +46,7 @@ export interface RunOptions {
 
 export const RUN_USAGE =
   'usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... ' +
-  '[--workspace rw|ro] [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] ' +
+  '[--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] ' +
   '[--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] ' +
   '[--defer FILE] [--allow-links] -- CMD [ARG...]';
 
@@ -51,6 +55,7 @@ const WITH_VALUE = new Set([
   '--allow-host',
   '--pass-env',
   '--workspace',
+  '--allow-path',
   '--max-requests',
   '--max-tokens',
   '--audit',
@@ -103,12 +108,24 @@ export function parseAllowHost(text: string): AllowedHost {
   return { host, port };
 }
 
+/** A workspace path glob; nothing under .git can be allowed back. */
+export function parseAllowPath(text: string): string {
+  try {
+    compileGlob(text);
+  } catch (err) {
+    throw new GuardError('usage', `--allow-path: ${(err as Error).message}`);
+  }
+  if (text.split('/').some(isGitName)) throw new GuardError('usage', `--allow-path ${text}: nothing under .git comes back; commits come back as objects and a ref`);
+  return text;
+}
+
 export function parseRunArgs(args: string[]): RunOptions {
   const opts: RunOptions = {
     providers: [],
     allowHosts: [],
     passEnv: [],
     workspaceMode: 'rw',
+    allowPaths: [],
     allowProviderFetch: false,
     command: [],
   };
@@ -158,6 +175,9 @@ export function parseRunArgs(args: string[]): RunOptions {
       case '--workspace':
         if (value !== 'rw' && value !== 'ro') throw new GuardError('usage', `--workspace wants rw or ro, got "${value}"`);
         opts.workspaceMode = value;
+        break;
+      case '--allow-path':
+        opts.allowPaths.push(parseAllowPath(value));
         break;
       case '--max-requests':
         opts.maxRequests = positiveInt(flag, value);

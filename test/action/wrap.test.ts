@@ -118,14 +118,14 @@ describe('the wrapper script', () => {
 describe('action wrap', () => {
   it('installs the wrapper under RUNNER_TEMP with the inputs baked in and outputs its path', async () => {
     const workspace = tmp('agent-guard-wrap-ws-');
-    const runner = simulateRunner({ inputs: { mode: 'wrap', claude: CLAUDE, 'max-requests': '30', timeout: '600' }, event: 'push', payload: 'push.json', env: { GITHUB_WORKSPACE: workspace } });
+    const runner = simulateRunner({ inputs: { mode: 'wrap', claude: CLAUDE, 'max-requests': '30', timeout: '600', 'allow-paths': '.npmrc\ndocs/**' }, event: 'push', payload: 'push.json', env: { GITHUB_WORKSPACE: workspace } });
     const r = await runActionInProcess('wrap', runner, workspace);
     expect(r.code).toBe(0);
     const out = runner.outputs();
     const audit = path.join(runner.env.RUNNER_TEMP, 'agent-guard-audit.jsonl');
     expect(out).toEqual({ untrusted: 'false', 'claude-wrapper': path.join(runner.env.RUNNER_TEMP, 'agent-guard', 'claude'), 'audit-file': audit });
     const text = fs.readFileSync(out['claude-wrapper'], 'utf8');
-    expect(text).toContain(`'run' '--provider' 'anthropic' '--workspace' 'rw' '--max-requests' '30' '--timeout' '600' '--audit' '${audit}' '--'`);
+    expect(text).toContain(`'run' '--provider' 'anthropic' '--workspace' 'rw' '--allow-path' '.npmrc' '--allow-path' 'docs/**' '--max-requests' '30' '--timeout' '600' '--audit' '${audit}' '--'`);
     expect(runner.summary()).toContain('Claude Code wrapper:');
     runner.cleanup();
   });

@@ -7,39 +7,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildGuard } from './helpers/build';
 import { describeJail } from './helpers/jailAvailable';
-
-const SUDO = ['/usr/bin/sudo', '/bin/sudo'].find((p) => fs.existsSync(p));
-const USER = `agrunner${process.pid % 100000}`;
-const SUDOERS = `/etc/sudoers.d/agent-guard-test-${USER}`;
+import { makeRunnerUser, type RunnerUser, SUDO } from './helpers/runnerUser';
 
 describeJail('guard through sudo, as on a GitHub runner', () => {
   let guard: string;
   let home: string;
   let workspace: string;
   let uid: number;
+  let user: RunnerUser | undefined;
+  let USER = '';
 
   beforeAll(() => {
-    if (process.getuid?.() !== 0) throw new Error('this test makes a runner-like user and needs root');
-    if (!SUDO) throw new Error('sudo is not installed (.ci/run installs it)');
     guard = buildGuard();
-    execFileSync('useradd', ['-m', USER]);
-    fs.writeFileSync(SUDOERS, `${USER} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
-    uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
-    home = `/home/${USER}`;
+    user = makeRunnerUser('agrunner');
+    USER = user.name;
+    uid = user.uid;
+    home = user.home;
     fs.writeFileSync(path.join(home, '.npmrc'), '//registry.npmjs.org/:_authToken=npm_RUNNER_HOME_SECRET\n');
     workspace = path.join(home, 'work', 'repo', 'repo');
     fs.mkdirSync(workspace, { recursive: true });
     execFileSync('chown', ['-R', `${USER}:${USER}`, home]);
   });
 
-  afterAll(() => {
-    fs.rmSync(SUDOERS, { force: true });
-    try {
-      execFileSync('userdel', ['-r', USER], { stdio: 'ignore' });
-    } catch {
-      // already gone
-    }
-  });
+  afterAll(() => user?.remove());
 
   it("builds the jail with sudo and runs the agent as the runner's uid, without its HOME or sudo", () => {
     const script = [

@@ -61,6 +61,8 @@ export function pathRefusal(path: string, grant: Grant): string | undefined {
 export function readChangeSet(changeSet: ChangeSet): PullRequestFile[] {
   return changeSet.files.map((f) => {
     if (f.kind === 'delete') return { path: f.path, delete: true as const };
+    // The boundary brings in-workspace symlinks back; a pull request made through the API carries files only.
+    if (f.kind === 'symlink') throw new PullRequestRefused(`${f.path} is a symlink: the pull-request grant carries files and deletions only`);
     const content = fs.readFileSync(f.contentFile);
     if (crypto.createHash('sha256').update(content).digest('hex') !== f.sha256) throw new PullRequestRefused(`${f.path} changed after it was checked`);
     return { path: f.path, mode: f.mode, content };
