@@ -3,14 +3,12 @@
 // exactly those writes, each with the real token, which the agent never saw (not in its environment,
 // its files, the jail's config or any /proc entry it can read). A hostile agent's attempts are each
 // refused and never reach the fake. --defer writes nothing; `apply` performs the same writes and
-// refuses a tampered file. The pull request's change set comes from the runGuarded hook the boundary's
-// overlay will fill; here it is built from what the agent wrote in the workspace.
+// refuses a tampered file. The pull request is built from the boundary's change set: what the agent
+// wrote in its copy of the workspace, after the boundary checked it.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { ChangeSet } from '../../src/guard/boundary/types';
 import { runGuarded } from '../../src/guard/command';
 import { applyMain } from '../../src/guard/grants/apply';
 import { parseRunArgs } from '../../src/guard/options';
@@ -30,28 +28,6 @@ interface Ran {
   pullRequest?: unknown;
 }
 
-/**
- * A change set of the files the agent wrote (what the boundary's overlay will hand over), plus
- * `captured` entries standing for writes the overlay would catch where the real workspace is read-only.
- */
-function changeSetFrom(workspace: string, paths: string[], captured: Record<string, string> = {}): ChangeSet {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-cs-'));
-  const contents: [string, Buffer][] = [
-    ...paths.filter((p) => fs.existsSync(path.join(workspace, p))).map((p): [string, Buffer] => [p, fs.readFileSync(path.join(workspace, p))]),
-    ...Object.entries(captured).map(([p, text]): [string, Buffer] => [p, Buffer.from(text)]),
-  ].sort(([a], [b]) => a.localeCompare(b));
-  return {
-    files: contents
-      .map(([p, content], i) => {
-        const contentFile = path.join(out, String(i));
-        fs.writeFileSync(contentFile, content);
-        return { kind: 'write' as const, path: p, mode: 0o644 as const, contentFile, size: content.length, sha256: crypto.createHash('sha256').update(content).digest('hex') };
-      }),
-    refused: [],
-    commits: [],
-  };
-}
-
 describeJail('grants end to end (in the jail, fake GitHub on loopback)', () => {
   let fake: FakeGithubApi;
   let root: string;
@@ -68,12 +44,12 @@ describeJail('grants end to end (in the jail, fake GitHub on loopback)', () => {
     workspace = fs.mkdtempSync(path.join(root, 'ws-'));
     fs.mkdirSync(path.join(workspace, 'src'));
     fs.mkdirSync(path.join(workspace, '.github', 'workflows'), { recursive: true });
-    for (const dir of [workspace, path.join(workspace, 'src')]) fs.chownSync(dir, AGENT_UID, AGENT_UID);
+    for (const dir of [workspace, path.join(workspace, 'src'), path.join(workspace, '.github'), path.join(workspace, '.github', 'workflows')]) fs.chownSync(dir, AGENT_UID, AGENT_UID);
   });
   afterEach(async () => fake?.close());
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  async function run(args: string[], script: string, changed: string[] = [], captured: Record<string, string> = {}): Promise<Ran> {
+  async function run(args: string[], script: string): Promise<Ran> {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let out = '';
@@ -93,7 +69,8 @@ describeJail('grants end to end (in the jail, fake GitHub on loopback)', () => {
       GITHUB_WORKSPACE: workspace,
     };
     try {
-      const result = await runGuarded(parseRunArgs([...args, '--timeout', '60', '--', 'bash', '-c', script]), { stdout, stderr, env, cwd: workspace }, { changeSet: () => changeSetFrom(workspace, changed, captured) });
+      const result = await runGuarded(parseRunArgs([...args, '--timeout', '60', '--', 'bash', '-c', script]), { stdout, stderr, env, cwd: workspace });
+      result.release();
       return { code: result.exitCode, stdout: out, stderr: err, deferSha256: result.grants?.deferSha256, pullRequest: result.grants?.pullRequest };
     } catch (e) {
       return { code: 125, stdout: out, stderr: `${err}${(e as Error).message}` };
@@ -117,7 +94,7 @@ describeJail('grants end to end (in the jail, fake GitHub on loopback)', () => {
       gh issue edit 7 --add-label bug
       echo 'export const fixed = true;' > src/fix.ts
       gh pr create --title "Fix the widget crash" --body "Fixes #7"`;
-    const r = await run(['--grant', 'comment', '--grant', 'label=bug,question', '--grant', 'pull-request'], script, ['src/fix.ts']);
+    const r = await run(['--grant', 'comment', '--grant', 'label=bug,question', '--grant', 'pull-request'], script);
     expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(r.stdout).toContain('token-visible=0');
     expect(r.stdout).toContain('api=http://127.0.0.1:41098 token=agent-guard-placeholder-github-token gh=/run/agent-guard/bin/gh');
@@ -165,9 +142,11 @@ EOF
       gh issue comment 7 -b "/deploy production"
       gh issue comment 7 -b "over the cap" || echo "cap held"
       echo 'export const ok = 1;' > src/ok.ts
+      echo 'on: push' > .github/workflows/pwn.yml
       gh pr create --title "Innocent" --body "x"
       cat /tmp/refusals`;
-    const r = await run(['--grant', 'comment;max=1', '--grant', 'label=bug', '--grant', 'pull-request'], script, ['src/ok.ts'], { '.github/workflows/pwn.yml': 'on: push' });
+    // The boundary is told to let the workflow file through, so the pull-request grant's own paths decide.
+    const r = await run(['--grant', 'comment;max=1', '--grant', 'label=bug', '--grant', 'pull-request', '--allow-path', '.github/**'], script);
     expect(r.stdout).toContain('token-visible=0');
     expect(r.stdout).toContain('cap held');
     expect(r.stdout).not.toContain('DIRECT');
@@ -178,6 +157,19 @@ EOF
     // Only the one comment within the cap arrived, with its slash command neutralised.
     expect(fake.writes().map((c) => [c.method, c.path, c.body])).toEqual([['POST', '/repos/octo/widgets/issues/7/comments', { body: '`/deploy` production' }]]);
     expect(r.pullRequest).toMatchObject({ refused: expect.stringMatching(/\.github\/workflows\/pwn\.yml is workflow or tool configuration/) });
+  }, 90_000);
+
+  it('by default the boundary keeps a workflow file out of both the workspace and the pull request', async () => {
+    const script = `echo 'export const ok = 1;' > src/ok.ts
+      echo 'on: push' > .github/workflows/pwn.yml
+      gh pr create --title "Small fix" --body "x"`;
+    const r = await run(['--grant', 'pull-request'], script);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/boundary: \.github\/.*refused/);
+    expect(fs.existsSync(path.join(workspace, '.github', 'workflows', 'pwn.yml'))).toBe(false);
+    expect(fs.readFileSync(path.join(workspace, 'src', 'ok.ts'), 'utf8')).toBe('export const ok = 1;\n');
+    const tree = fake.writes().find((c) => c.path.endsWith('/git/trees'))?.body as { tree: { path: string }[] };
+    expect(tree.tree.map((t) => t.path)).toEqual(['src/ok.ts']);
   }, 90_000);
 
   it('--defer writes nothing; apply performs the same writes; a tampered file is refused', async () => {
