@@ -7285,7 +7285,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse4(src, reviver, options) {
+    function parse5(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7326,7 +7326,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse4;
+    exports2.parse = parse5;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify;
@@ -10121,199 +10121,3716 @@ var init_egress = __esm({
   }
 });
 
-// src/guard/grants/graphql.ts
-function lex(doc) {
-  const out = [];
-  let i = 0;
-  while (i < doc.length) {
-    const c = doc[i];
-    if (/[\s,\ufeff]/.test(c)) {
-      i++;
-    } else if (c === "#") {
-      while (i < doc.length && doc[i] !== "\n" && doc[i] !== "\r") i++;
-    } else if (doc.startsWith('"""', i)) {
-      const end = doc.indexOf('"""', i + 3);
-      if (end < 0) throw new Error("unterminated block string");
-      out.push({ kind: "string", value: doc.slice(i + 3, end) });
-      i = end + 3;
-    } else if (c === '"') {
-      let j = i + 1;
-      let value = "";
-      while (j < doc.length && doc[j] !== '"') {
-        if (doc[j] === "\n") throw new Error("line break in a string");
-        if (doc[j] === "\\") {
-          const e = doc[j + 1];
-          if (e === "u") {
-            value += String.fromCharCode(parseInt(doc.slice(j + 2, j + 6), 16));
-            j += 6;
-            continue;
+// node_modules/graphql/language/kinds.js
+var require_kinds = __commonJS({
+  "node_modules/graphql/language/kinds.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Kind = void 0;
+    var Kind2;
+    exports2.Kind = Kind2;
+    (function(Kind3) {
+      Kind3["NAME"] = "Name";
+      Kind3["DOCUMENT"] = "Document";
+      Kind3["OPERATION_DEFINITION"] = "OperationDefinition";
+      Kind3["VARIABLE_DEFINITION"] = "VariableDefinition";
+      Kind3["SELECTION_SET"] = "SelectionSet";
+      Kind3["FIELD"] = "Field";
+      Kind3["ARGUMENT"] = "Argument";
+      Kind3["FRAGMENT_SPREAD"] = "FragmentSpread";
+      Kind3["INLINE_FRAGMENT"] = "InlineFragment";
+      Kind3["FRAGMENT_DEFINITION"] = "FragmentDefinition";
+      Kind3["VARIABLE"] = "Variable";
+      Kind3["INT"] = "IntValue";
+      Kind3["FLOAT"] = "FloatValue";
+      Kind3["STRING"] = "StringValue";
+      Kind3["BOOLEAN"] = "BooleanValue";
+      Kind3["NULL"] = "NullValue";
+      Kind3["ENUM"] = "EnumValue";
+      Kind3["LIST"] = "ListValue";
+      Kind3["OBJECT"] = "ObjectValue";
+      Kind3["OBJECT_FIELD"] = "ObjectField";
+      Kind3["DIRECTIVE"] = "Directive";
+      Kind3["NAMED_TYPE"] = "NamedType";
+      Kind3["LIST_TYPE"] = "ListType";
+      Kind3["NON_NULL_TYPE"] = "NonNullType";
+      Kind3["SCHEMA_DEFINITION"] = "SchemaDefinition";
+      Kind3["OPERATION_TYPE_DEFINITION"] = "OperationTypeDefinition";
+      Kind3["SCALAR_TYPE_DEFINITION"] = "ScalarTypeDefinition";
+      Kind3["OBJECT_TYPE_DEFINITION"] = "ObjectTypeDefinition";
+      Kind3["FIELD_DEFINITION"] = "FieldDefinition";
+      Kind3["INPUT_VALUE_DEFINITION"] = "InputValueDefinition";
+      Kind3["INTERFACE_TYPE_DEFINITION"] = "InterfaceTypeDefinition";
+      Kind3["UNION_TYPE_DEFINITION"] = "UnionTypeDefinition";
+      Kind3["ENUM_TYPE_DEFINITION"] = "EnumTypeDefinition";
+      Kind3["ENUM_VALUE_DEFINITION"] = "EnumValueDefinition";
+      Kind3["INPUT_OBJECT_TYPE_DEFINITION"] = "InputObjectTypeDefinition";
+      Kind3["DIRECTIVE_DEFINITION"] = "DirectiveDefinition";
+      Kind3["SCHEMA_EXTENSION"] = "SchemaExtension";
+      Kind3["DIRECTIVE_EXTENSION"] = "DirectiveExtension";
+      Kind3["SCALAR_TYPE_EXTENSION"] = "ScalarTypeExtension";
+      Kind3["OBJECT_TYPE_EXTENSION"] = "ObjectTypeExtension";
+      Kind3["INTERFACE_TYPE_EXTENSION"] = "InterfaceTypeExtension";
+      Kind3["UNION_TYPE_EXTENSION"] = "UnionTypeExtension";
+      Kind3["ENUM_TYPE_EXTENSION"] = "EnumTypeExtension";
+      Kind3["INPUT_OBJECT_TYPE_EXTENSION"] = "InputObjectTypeExtension";
+      Kind3["TYPE_COORDINATE"] = "TypeCoordinate";
+      Kind3["MEMBER_COORDINATE"] = "MemberCoordinate";
+      Kind3["ARGUMENT_COORDINATE"] = "ArgumentCoordinate";
+      Kind3["DIRECTIVE_COORDINATE"] = "DirectiveCoordinate";
+      Kind3["DIRECTIVE_ARGUMENT_COORDINATE"] = "DirectiveArgumentCoordinate";
+    })(Kind2 || (exports2.Kind = Kind2 = {}));
+  }
+});
+
+// node_modules/graphql/jsutils/isObjectLike.js
+var require_isObjectLike = __commonJS({
+  "node_modules/graphql/jsutils/isObjectLike.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.isObjectLike = isObjectLike;
+    function isObjectLike(value) {
+      return typeof value == "object" && value !== null;
+    }
+  }
+});
+
+// node_modules/graphql/language/location.js
+var require_location = __commonJS({
+  "node_modules/graphql/language/location.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.getLocation = getLocation;
+    exports2.getLocations = getLocations;
+    function getLocation(source, position) {
+      const lineRegexp = /\r\n|[\n\r]/g;
+      let line = 1;
+      let column = position + 1;
+      let match;
+      while ((match = lineRegexp.exec(source.body)) && match.index < position) {
+        line++;
+        column = position + 1 - (match.index + match[0].length);
+      }
+      return {
+        line,
+        column
+      };
+    }
+    function getLocations(locations) {
+      if (locations.length < 2) {
+        return locations.map(({ source, start }) => getLocation(source, start));
+      }
+      const bySource = /* @__PURE__ */ new Map();
+      locations.forEach(({ source, start }, index2) => {
+        let positions = bySource.get(source);
+        if (positions === void 0) {
+          positions = [];
+          bySource.set(source, positions);
+        }
+        positions.push({
+          position: start,
+          index: index2
+        });
+      });
+      const result = new Array(locations.length);
+      for (const [source, positions] of bySource) {
+        const lineRegexp = /\r\n|[\n\r]/g;
+        let match = lineRegexp.exec(source.body);
+        let line = 1;
+        let lastLineStart = 0;
+        positions.sort((a, b) => a.position - b.position);
+        for (const { position, index: index2 } of positions) {
+          while (match !== null && match.index < position) {
+            lastLineStart = match.index + match[0].length;
+            line++;
+            match = lineRegexp.exec(source.body);
           }
-          value += { n: "\n", t: "	", r: "\r", b: "\b", f: "\f" }[e] ?? e;
-          j += 2;
+          result[index2] = {
+            line,
+            column: position + 1 - lastLineStart
+          };
+        }
+      }
+      return result;
+    }
+  }
+});
+
+// node_modules/graphql/language/printLocation.js
+var require_printLocation = __commonJS({
+  "node_modules/graphql/language/printLocation.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.printLocation = printLocation;
+    exports2.printSourceLocation = printSourceLocation;
+    var _location = require_location();
+    function printLocation(location) {
+      return printSourceLocation(
+        location.source,
+        (0, _location.getLocation)(location.source, location.start)
+      );
+    }
+    function printSourceLocation(source, sourceLocation) {
+      const firstLineColumnOffset = source.locationOffset.column - 1;
+      const body = "".padStart(firstLineColumnOffset) + source.body;
+      const lineIndex = sourceLocation.line - 1;
+      const lineOffset = source.locationOffset.line - 1;
+      const lineNum = sourceLocation.line + lineOffset;
+      const columnOffset = sourceLocation.line === 1 ? firstLineColumnOffset : 0;
+      const columnNum = sourceLocation.column + columnOffset;
+      const locationStr = `${source.name}:${lineNum}:${columnNum}
+`;
+      const lines = body.split(/\r\n|[\n\r]/g);
+      const locationLine = lines[lineIndex];
+      if (locationLine.length > 120) {
+        const subLineIndex = Math.floor(columnNum / 80);
+        const subLineColumnNum = columnNum % 80;
+        const subLines = [];
+        for (let i = 0; i < locationLine.length; i += 80) {
+          subLines.push(locationLine.slice(i, i + 80));
+        }
+        return locationStr + printPrefixedLines([
+          [`${lineNum} |`, subLines[0]],
+          ...subLines.slice(1, subLineIndex + 1).map((subLine) => ["|", subLine]),
+          ["|", "^".padStart(subLineColumnNum)],
+          ["|", subLines[subLineIndex + 1]]
+        ]);
+      }
+      return locationStr + printPrefixedLines([
+        // Lines specified like this: ["prefix", "string"],
+        [`${lineNum - 1} |`, lines[lineIndex - 1]],
+        [`${lineNum} |`, locationLine],
+        ["|", "^".padStart(columnNum)],
+        [`${lineNum + 1} |`, lines[lineIndex + 1]]
+      ]);
+    }
+    function printPrefixedLines(lines) {
+      const existingLines = lines.filter(([_, line]) => line !== void 0);
+      const padLen = Math.max(...existingLines.map(([prefix]) => prefix.length));
+      return existingLines.map(([prefix, line]) => prefix.padStart(padLen) + (line ? " " + line : "")).join("\n");
+    }
+  }
+});
+
+// node_modules/graphql/error/GraphQLError.js
+var require_GraphQLError = __commonJS({
+  "node_modules/graphql/error/GraphQLError.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.GraphQLError = void 0;
+    exports2.formatError = formatError;
+    exports2.printError = printError;
+    var _isObjectLike = require_isObjectLike();
+    var _location = require_location();
+    var _printLocation = require_printLocation();
+    function toNormalizedOptions(args) {
+      const firstArg = args[0];
+      if (firstArg == null || "kind" in firstArg || "length" in firstArg) {
+        return {
+          nodes: firstArg,
+          source: args[1],
+          positions: args[2],
+          path: args[3],
+          originalError: args[4],
+          extensions: args[5]
+        };
+      }
+      return firstArg;
+    }
+    var GraphQLError = class _GraphQLError extends Error {
+      /**
+       * An array of `{ line, column }` locations within the source GraphQL document
+       * which correspond to this error.
+       *
+       * Errors during validation often contain multiple locations, for example to
+       * point out two things with the same name. Errors during execution include a
+       * single location, the field which produced the error.
+       *
+       * Enumerable, and appears in the result of JSON.stringify().
+       */
+      /**
+       * An array describing the JSON-path into the execution response which
+       * corresponds to this error. Only included for errors during execution.
+       *
+       * Enumerable, and appears in the result of JSON.stringify().
+       */
+      /** An array of GraphQL AST Nodes corresponding to this error. */
+      /**
+       * The source GraphQL document for the first location of this error.
+       *
+       * Note that if this Error represents more than one node, the source may not
+       * represent nodes after the first node.
+       */
+      /**
+       * An array of character offsets within the source GraphQL document
+       * which correspond to this error.
+       */
+      /** Original error that caused this GraphQLError, if one exists. */
+      /** Extension fields to add to the formatted error. */
+      /**
+       * Creates a GraphQLError instance.
+       * @param message - Human-readable error message.
+       * @param options - Error metadata such as source locations, response path, original error, and extensions.
+       * This positional-arguments constructor overload is deprecated. Use the
+       * `GraphQLError(message, options)` overload instead.
+       * @example
+       * ```ts
+       * import { Kind } from 'graphql/language';
+       * import assert from 'node:assert/strict';
+       * // Create an error from AST nodes and response metadata.
+       * import { parse } from 'graphql/language';
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const document = parse('{ greeting }');
+       * const operation = document.definitions[0];
+       * assert(operation.kind === Kind.OPERATION_DEFINITION);
+       * const fieldNode = operation.selectionSet.selections[0];
+       * const error = new GraphQLError('Cannot query this field.', {
+       *   nodes: fieldNode,
+       *   path: ['greeting'],
+       *   extensions: { code: 'FORBIDDEN' },
+       * });
+       *
+       * error.message; // => 'Cannot query this field.'
+       * error.locations; // => [{ line: 1, column: 3 }]
+       * error.path; // => ['greeting']
+       * error.extensions; // => { code: 'FORBIDDEN' }
+       * ```
+       * @example
+       * ```ts
+       * // This variant derives locations from source positions and preserves the original error.
+       * import { Source } from 'graphql/language';
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const source = new Source('{ greeting }');
+       * const originalError = new Error('Database unavailable.');
+       * const error = new GraphQLError('Resolver failed.', {
+       *   source,
+       *   positions: [2],
+       *   path: ['greeting'],
+       *   originalError,
+       * });
+       *
+       * error.locations; // => [{ line: 1, column: 3 }]
+       * error.path; // => ['greeting']
+       * error.originalError; // => originalError
+       * ```
+       */
+      /**
+       * Creates a GraphQLError instance using the legacy positional constructor.
+       * This deprecated overload will be removed in v17. Prefer the
+       * `GraphQLErrorOptions` object overload, which keeps optional error metadata
+       * in a single options bag.
+       * @param message - Human-readable error message.
+       * @param nodes - AST node or nodes associated with this error.
+       * @param source - Source document used to derive error locations.
+       * @param positions - Character offsets in the source document associated with
+       * this error.
+       * @param path - Response path where this error occurred during execution.
+       * @param originalError - Original error that caused this GraphQLError, if one
+       * exists.
+       * @param extensions - Extension fields to include in the formatted error.
+       * @example
+       * ```ts
+       * import { Source } from 'graphql/language';
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const source = new Source('{ greeting }');
+       * const originalError = new Error('Database unavailable.');
+       * const error = new GraphQLError(
+       *   'Resolver failed.',
+       *   undefined,
+       *   source,
+       *   [2],
+       *   ['greeting'],
+       *   originalError,
+       *   { code: 'INTERNAL' },
+       * );
+       *
+       * error.locations; // => [{ line: 1, column: 3 }]
+       * error.path; // => ['greeting']
+       * error.originalError; // => originalError
+       * error.extensions; // => { code: 'INTERNAL' }
+       * ```
+       * @deprecated Please use the `GraphQLErrorOptions` constructor overload instead.
+       */
+      constructor(message, ...rawArgs) {
+        var _this$nodes, _nodeLocations$, _ref;
+        const { nodes, source, positions, path: path20, originalError, extensions } = toNormalizedOptions(rawArgs);
+        super(message);
+        this.name = "GraphQLError";
+        this.path = path20 !== null && path20 !== void 0 ? path20 : void 0;
+        this.originalError = originalError !== null && originalError !== void 0 ? originalError : void 0;
+        this.nodes = undefinedIfEmpty(
+          Array.isArray(nodes) ? nodes : nodes ? [nodes] : void 0
+        );
+        const nodeLocations = undefinedIfEmpty(
+          (_this$nodes = this.nodes) === null || _this$nodes === void 0 ? void 0 : _this$nodes.map((node) => node.loc).filter((loc2) => loc2 != null)
+        );
+        this.source = source !== null && source !== void 0 ? source : nodeLocations === null || nodeLocations === void 0 ? void 0 : (_nodeLocations$ = nodeLocations[0]) === null || _nodeLocations$ === void 0 ? void 0 : _nodeLocations$.source;
+        this.positions = positions !== null && positions !== void 0 ? positions : nodeLocations === null || nodeLocations === void 0 ? void 0 : nodeLocations.map((loc2) => loc2.start);
+        this.locations = positions && source ? (0, _location.getLocations)(
+          positions.map((start) => ({
+            source,
+            start
+          }))
+        ) : nodeLocations && (0, _location.getLocations)(nodeLocations);
+        const originalExtensions = (0, _isObjectLike.isObjectLike)(
+          originalError === null || originalError === void 0 ? void 0 : originalError.extensions
+        ) ? originalError === null || originalError === void 0 ? void 0 : originalError.extensions : void 0;
+        this.extensions = (_ref = extensions !== null && extensions !== void 0 ? extensions : originalExtensions) !== null && _ref !== void 0 ? _ref : /* @__PURE__ */ Object.create(null);
+        Object.defineProperties(this, {
+          message: {
+            writable: true,
+            enumerable: true
+          },
+          name: {
+            enumerable: false
+          },
+          nodes: {
+            enumerable: false
+          },
+          source: {
+            enumerable: false
+          },
+          positions: {
+            enumerable: false
+          },
+          originalError: {
+            enumerable: false
+          }
+        });
+        if (originalError !== null && originalError !== void 0 && originalError.stack) {
+          Object.defineProperty(this, "stack", {
+            value: originalError.stack,
+            writable: true,
+            configurable: true
+          });
+        } else if (Error.captureStackTrace) {
+          Error.captureStackTrace(this, _GraphQLError);
+        } else {
+          Object.defineProperty(this, "stack", {
+            value: Error().stack,
+            writable: true,
+            configurable: true
+          });
+        }
+      }
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "GraphQLError";
+      }
+      /**
+       * Returns this error as a human-readable message with source locations.
+       * @returns The formatted error string.
+       * @example
+       * ```ts
+       * import { Source } from 'graphql/language';
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const error = new GraphQLError('Cannot query field "name".', {
+       *   source: new Source('{ name }'),
+       *   positions: [2],
+       * });
+       *
+       * error.toString(); // => 'Cannot query field "name".\n\nGraphQL request:1:3\n1 | { name }\n  |   ^'
+       * ```
+       */
+      toString() {
+        let output = this.message;
+        if (this.nodes) {
+          for (const node of this.nodes) {
+            if (node.loc) {
+              output += "\n\n" + (0, _printLocation.printLocation)(node.loc);
+            }
+          }
+        } else if (this.source && this.locations) {
+          for (const location of this.locations) {
+            output += "\n\n" + (0, _printLocation.printSourceLocation)(this.source, location);
+          }
+        }
+        return output;
+      }
+      /**
+       * Returns the JSON representation used when this object is serialized.
+       * @returns The JSON-serializable representation.
+       * @example
+       * ```ts
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const error = new GraphQLError('Resolver failed.', {
+       *   path: ['viewer', 'name'],
+       *   extensions: { code: 'INTERNAL' },
+       * });
+       *
+       * error.toJSON(); // => { message: 'Resolver failed.', path: ['viewer', 'name'], extensions: { code: 'INTERNAL' } }
+       * ```
+       */
+      toJSON() {
+        const formattedError = {
+          message: this.message
+        };
+        if (this.locations != null) {
+          formattedError.locations = this.locations;
+        }
+        if (this.path != null) {
+          formattedError.path = this.path;
+        }
+        if (this.extensions != null && Object.keys(this.extensions).length > 0) {
+          formattedError.extensions = this.extensions;
+        }
+        return formattedError;
+      }
+    };
+    exports2.GraphQLError = GraphQLError;
+    function undefinedIfEmpty(array) {
+      return array === void 0 || array.length === 0 ? void 0 : array;
+    }
+    function printError(error) {
+      return error.toString();
+    }
+    function formatError(error) {
+      return error.toJSON();
+    }
+  }
+});
+
+// node_modules/graphql/error/syntaxError.js
+var require_syntaxError = __commonJS({
+  "node_modules/graphql/error/syntaxError.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.syntaxError = syntaxError;
+    var _GraphQLError = require_GraphQLError();
+    function syntaxError(source, position, description) {
+      return new _GraphQLError.GraphQLError(`Syntax Error: ${description}`, {
+        source,
+        positions: [position]
+      });
+    }
+  }
+});
+
+// node_modules/graphql/language/ast.js
+var require_ast = __commonJS({
+  "node_modules/graphql/language/ast.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Token = exports2.QueryDocumentKeys = exports2.OperationTypeNode = exports2.Location = void 0;
+    exports2.isNode = isNode;
+    var Location = class {
+      /** The character offset at which this Node begins. */
+      /** The character offset at which this Node ends. */
+      /** The Token at which this Node begins. */
+      /** The Token at which this Node ends. */
+      /** The Source document the AST represents. */
+      /**
+       * Creates a Location instance.
+       * @param startToken - The start token.
+       * @param endToken - The end token.
+       * @param source - Source document used to derive error locations.
+       * @example
+       * ```ts
+       * import { Location, Source, Token, TokenKind } from 'graphql/language';
+       *
+       * const source = new Source('{ hello }');
+       * const startToken = new Token(TokenKind.BRACE_L, 0, 1, 1, 1);
+       * const endToken = new Token(TokenKind.BRACE_R, 8, 9, 1, 9);
+       * const location = new Location(startToken, endToken, source);
+       *
+       * location.start; // => 0
+       * location.end; // => 9
+       * location.source.body; // => '{ hello }'
+       * ```
+       */
+      constructor(startToken, endToken, source) {
+        this.start = startToken.start;
+        this.end = endToken.end;
+        this.startToken = startToken;
+        this.endToken = endToken;
+        this.source = source;
+      }
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "Location";
+      }
+      /**
+       * Returns a JSON representation of this location.
+       * @returns The JSON-serializable representation.
+       * @example
+       * ```ts
+       * import { parse } from 'graphql/language';
+       *
+       * const document = parse('{ hello }');
+       * const location = document.loc?.toJSON(); // => { start: 0, end: 9 }
+       * ```
+       */
+      toJSON() {
+        return {
+          start: this.start,
+          end: this.end
+        };
+      }
+    };
+    exports2.Location = Location;
+    var Token = class {
+      /** The kind of Token. */
+      /** The character offset at which this Node begins. */
+      /** The character offset at which this Node ends. */
+      /** The 1-indexed line number on which this Token appears. */
+      /** The 1-indexed column number at which this Token begins. */
+      /**
+       * For non-punctuation tokens, represents the interpreted value of the token.
+       *
+       * Note: is undefined for punctuation tokens, but typed as string for
+       * convenience in the parser.
+       */
+      /**
+       * Tokens exist as nodes in a double-linked-list amongst all tokens
+       * including ignored tokens. <SOF> is always the first node and <EOF>
+       * the last.
+       */
+      /** Next token in the token stream, including ignored tokens. */
+      /**
+       * Creates a Token instance.
+       * @param kind - Token kind produced by lexical analysis.
+       * @param start - Character offset where this token begins.
+       * @param end - Character offset where this token ends.
+       * @param line - One-indexed line number where this token begins.
+       * @param column - One-indexed column number where this token begins.
+       * @param value - Interpreted value for non-punctuation tokens.
+       * @example
+       * ```ts
+       * import { Token, TokenKind } from 'graphql/language';
+       *
+       * const token = new Token(TokenKind.NAME, 2, 7, 1, 3, 'hello');
+       *
+       * token.kind; // => TokenKind.NAME
+       * token.value; // => 'hello'
+       * token.toJSON(); // => { kind: 'Name', value: 'hello', line: 1, column: 3 }
+       * ```
+       */
+      constructor(kind, start, end, line, column, value) {
+        this.kind = kind;
+        this.start = start;
+        this.end = end;
+        this.line = line;
+        this.column = column;
+        this.value = value;
+        this.prev = null;
+        this.next = null;
+      }
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "Token";
+      }
+      /**
+       * Returns a JSON representation of this token.
+       * @returns The JSON-serializable representation.
+       * @example
+       * ```ts
+       * import { Lexer, Source } from 'graphql/language';
+       *
+       * const lexer = new Lexer(new Source('{ hello }'));
+       * const token = lexer.advance().toJSON(); // => { kind: '{', value: undefined, line: 1, column: 1 }
+       * ```
+       */
+      toJSON() {
+        return {
+          kind: this.kind,
+          value: this.value,
+          line: this.line,
+          column: this.column
+        };
+      }
+    };
+    exports2.Token = Token;
+    var QueryDocumentKeys = {
+      Name: [],
+      Document: ["definitions"],
+      OperationDefinition: [
+        "description",
+        "name",
+        "variableDefinitions",
+        "directives",
+        "selectionSet"
+      ],
+      VariableDefinition: [
+        "description",
+        "variable",
+        "type",
+        "defaultValue",
+        "directives"
+      ],
+      Variable: ["name"],
+      SelectionSet: ["selections"],
+      Field: ["alias", "name", "arguments", "directives", "selectionSet"],
+      Argument: ["name", "value"],
+      FragmentSpread: ["name", "directives"],
+      InlineFragment: ["typeCondition", "directives", "selectionSet"],
+      FragmentDefinition: [
+        "description",
+        "name",
+        // Note: fragment variable definitions are deprecated and will removed in v17.0.0
+        "variableDefinitions",
+        "typeCondition",
+        "directives",
+        "selectionSet"
+      ],
+      IntValue: [],
+      FloatValue: [],
+      StringValue: [],
+      BooleanValue: [],
+      NullValue: [],
+      EnumValue: [],
+      ListValue: ["values"],
+      ObjectValue: ["fields"],
+      ObjectField: ["name", "value"],
+      Directive: ["name", "arguments"],
+      NamedType: ["name"],
+      ListType: ["type"],
+      NonNullType: ["type"],
+      SchemaDefinition: ["description", "directives", "operationTypes"],
+      OperationTypeDefinition: ["type"],
+      ScalarTypeDefinition: ["description", "name", "directives"],
+      ObjectTypeDefinition: [
+        "description",
+        "name",
+        "interfaces",
+        "directives",
+        "fields"
+      ],
+      FieldDefinition: ["description", "name", "arguments", "type", "directives"],
+      InputValueDefinition: [
+        "description",
+        "name",
+        "type",
+        "defaultValue",
+        "directives"
+      ],
+      InterfaceTypeDefinition: [
+        "description",
+        "name",
+        "interfaces",
+        "directives",
+        "fields"
+      ],
+      UnionTypeDefinition: ["description", "name", "directives", "types"],
+      EnumTypeDefinition: ["description", "name", "directives", "values"],
+      EnumValueDefinition: ["description", "name", "directives"],
+      InputObjectTypeDefinition: ["description", "name", "directives", "fields"],
+      DirectiveDefinition: [
+        "description",
+        "name",
+        "arguments",
+        "directives",
+        "locations"
+      ],
+      SchemaExtension: ["directives", "operationTypes"],
+      DirectiveExtension: ["name", "directives"],
+      ScalarTypeExtension: ["name", "directives"],
+      ObjectTypeExtension: ["name", "interfaces", "directives", "fields"],
+      InterfaceTypeExtension: ["name", "interfaces", "directives", "fields"],
+      UnionTypeExtension: ["name", "directives", "types"],
+      EnumTypeExtension: ["name", "directives", "values"],
+      InputObjectTypeExtension: ["name", "directives", "fields"],
+      TypeCoordinate: ["name"],
+      MemberCoordinate: ["name", "memberName"],
+      ArgumentCoordinate: ["name", "fieldName", "argumentName"],
+      DirectiveCoordinate: ["name"],
+      DirectiveArgumentCoordinate: ["name", "argumentName"]
+    };
+    exports2.QueryDocumentKeys = QueryDocumentKeys;
+    var kindValues = new Set(Object.keys(QueryDocumentKeys));
+    function isNode(maybeNode) {
+      const maybeKind = maybeNode === null || maybeNode === void 0 ? void 0 : maybeNode.kind;
+      return typeof maybeKind === "string" && kindValues.has(maybeKind);
+    }
+    var OperationTypeNode;
+    exports2.OperationTypeNode = OperationTypeNode;
+    (function(OperationTypeNode2) {
+      OperationTypeNode2["QUERY"] = "query";
+      OperationTypeNode2["MUTATION"] = "mutation";
+      OperationTypeNode2["SUBSCRIPTION"] = "subscription";
+    })(OperationTypeNode || (exports2.OperationTypeNode = OperationTypeNode = {}));
+  }
+});
+
+// node_modules/graphql/language/directiveLocation.js
+var require_directiveLocation = __commonJS({
+  "node_modules/graphql/language/directiveLocation.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.DirectiveLocation = void 0;
+    var DirectiveLocation;
+    exports2.DirectiveLocation = DirectiveLocation;
+    (function(DirectiveLocation2) {
+      DirectiveLocation2["QUERY"] = "QUERY";
+      DirectiveLocation2["MUTATION"] = "MUTATION";
+      DirectiveLocation2["SUBSCRIPTION"] = "SUBSCRIPTION";
+      DirectiveLocation2["FIELD"] = "FIELD";
+      DirectiveLocation2["FRAGMENT_DEFINITION"] = "FRAGMENT_DEFINITION";
+      DirectiveLocation2["FRAGMENT_SPREAD"] = "FRAGMENT_SPREAD";
+      DirectiveLocation2["INLINE_FRAGMENT"] = "INLINE_FRAGMENT";
+      DirectiveLocation2["VARIABLE_DEFINITION"] = "VARIABLE_DEFINITION";
+      DirectiveLocation2["SCHEMA"] = "SCHEMA";
+      DirectiveLocation2["SCALAR"] = "SCALAR";
+      DirectiveLocation2["OBJECT"] = "OBJECT";
+      DirectiveLocation2["FIELD_DEFINITION"] = "FIELD_DEFINITION";
+      DirectiveLocation2["ARGUMENT_DEFINITION"] = "ARGUMENT_DEFINITION";
+      DirectiveLocation2["INTERFACE"] = "INTERFACE";
+      DirectiveLocation2["UNION"] = "UNION";
+      DirectiveLocation2["ENUM"] = "ENUM";
+      DirectiveLocation2["ENUM_VALUE"] = "ENUM_VALUE";
+      DirectiveLocation2["INPUT_OBJECT"] = "INPUT_OBJECT";
+      DirectiveLocation2["INPUT_FIELD_DEFINITION"] = "INPUT_FIELD_DEFINITION";
+      DirectiveLocation2["DIRECTIVE_DEFINITION"] = "DIRECTIVE_DEFINITION";
+    })(DirectiveLocation || (exports2.DirectiveLocation = DirectiveLocation = {}));
+  }
+});
+
+// node_modules/graphql/language/characterClasses.js
+var require_characterClasses = __commonJS({
+  "node_modules/graphql/language/characterClasses.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.isDigit = isDigit2;
+    exports2.isLetter = isLetter;
+    exports2.isNameContinue = isNameContinue;
+    exports2.isNameStart = isNameStart;
+    exports2.isWhiteSpace = isWhiteSpace;
+    function isWhiteSpace(code3) {
+      return code3 === 9 || code3 === 32;
+    }
+    function isDigit2(code3) {
+      return code3 >= 48 && code3 <= 57;
+    }
+    function isLetter(code3) {
+      return code3 >= 97 && code3 <= 122 || // A-Z
+      code3 >= 65 && code3 <= 90;
+    }
+    function isNameStart(code3) {
+      return isLetter(code3) || code3 === 95;
+    }
+    function isNameContinue(code3) {
+      return isLetter(code3) || isDigit2(code3) || code3 === 95;
+    }
+  }
+});
+
+// node_modules/graphql/language/blockString.js
+var require_blockString = __commonJS({
+  "node_modules/graphql/language/blockString.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.dedentBlockStringLines = dedentBlockStringLines;
+    exports2.isPrintableAsBlockString = isPrintableAsBlockString;
+    exports2.printBlockString = printBlockString;
+    var _characterClasses = require_characterClasses();
+    function dedentBlockStringLines(lines) {
+      var _firstNonEmptyLine2;
+      let commonIndent = Number.MAX_SAFE_INTEGER;
+      let firstNonEmptyLine = null;
+      let lastNonEmptyLine = -1;
+      for (let i = 0; i < lines.length; ++i) {
+        var _firstNonEmptyLine;
+        const line = lines[i];
+        const indent = leadingWhitespace(line);
+        if (indent === line.length) {
           continue;
         }
-        value += doc[j++];
-      }
-      if (j >= doc.length) throw new Error("unterminated string");
-      out.push({ kind: "string", value });
-      i = j + 1;
-    } else if (doc.startsWith("...", i)) {
-      out.push({ kind: "punct", value: "..." });
-      i += 3;
-    } else if ("!$&()[]{}:=@|".includes(c)) {
-      out.push({ kind: "punct", value: c });
-      i++;
-    } else if (/[_A-Za-z]/.test(c)) {
-      const m = /^[_A-Za-z][_0-9A-Za-z]*/.exec(doc.slice(i, i + 256));
-      out.push({ kind: "name", value: m[0] });
-      i += m[0].length;
-    } else if (/[-0-9]/.test(c)) {
-      const m = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(doc.slice(i, i + 64));
-      if (!m) throw new Error(`unexpected "${c}"`);
-      out.push({ kind: "number", value: m[0] });
-      i += m[0].length;
-    } else {
-      throw new Error(`unexpected character "${c}"`);
-    }
-  }
-  return out;
-}
-function graphqlRefusal(input) {
-  if (typeof input.query !== "string") return "GraphQL request without a query";
-  const variables = input.variables && typeof input.variables === "object" ? input.variables : {};
-  let tokens;
-  try {
-    tokens = lex(input.query);
-  } catch (err) {
-    return `GraphQL query does not lex: ${err.message}`;
-  }
-  let pos = 0;
-  const peek = () => tokens[pos];
-  const next = () => tokens[pos++];
-  const expect = (value) => {
-    const t = next();
-    if (!t || t.value !== value) throw new Error(`expected "${value}"`);
-  };
-  const skipValue = () => {
-    const t = next();
-    if (!t) throw new Error("unexpected end");
-    if (t.value === "$") return { variable: next().value };
-    if (t.value === "[" || t.value === "{") {
-      const close = t.value === "[" ? "]" : "}";
-      while (peek() && peek().value !== close) {
-        if (t.value === "{") {
-          next();
-          expect(":");
+        firstNonEmptyLine = (_firstNonEmptyLine = firstNonEmptyLine) !== null && _firstNonEmptyLine !== void 0 ? _firstNonEmptyLine : i;
+        lastNonEmptyLine = i;
+        if (i !== 0 && indent < commonIndent) {
+          commonIndent = indent;
         }
-        skipValue();
       }
-      expect(close);
+      return lines.map((line, i) => i === 0 ? line : line.slice(commonIndent)).slice(
+        (_firstNonEmptyLine2 = firstNonEmptyLine) !== null && _firstNonEmptyLine2 !== void 0 ? _firstNonEmptyLine2 : 0,
+        lastNonEmptyLine + 1
+      );
     }
-    return t;
-  };
-  const skipDirectives = () => {
-    while (peek()?.value === "@") {
-      next();
-      next();
-      if (peek()?.value === "(") parseArgs2();
-    }
-  };
-  const parseArgs2 = () => {
-    const args = /* @__PURE__ */ new Map();
-    expect("(");
-    while (peek() && peek().value !== ")") {
-      const name = next().value;
-      expect(":");
-      args.set(name, skipValue());
-    }
-    expect(")");
-    return args;
-  };
-  const parseSelectionSet = (depth) => {
-    if (depth > 30) throw new Error("nested too deeply");
-    const fields = [];
-    expect("{");
-    while (peek() && peek().value !== "}") {
-      if (peek().value === "...") {
-        next();
-        if (peek()?.value === "on") {
-          next();
-          next();
-        } else if (peek()?.value !== "{" && peek()?.value !== "@") next();
-        skipDirectives();
-        if (peek()?.value === "{") parseSelectionSet(depth + 1);
-        fields.push("fragment");
-        continue;
+    function leadingWhitespace(str5) {
+      let i = 0;
+      while (i < str5.length && (0, _characterClasses.isWhiteSpace)(str5.charCodeAt(i))) {
+        ++i;
       }
-      let name = next().value;
-      if (peek()?.value === ":") {
-        next();
-        name = next().value;
-      }
-      const args = peek()?.value === "(" ? parseArgs2() : /* @__PURE__ */ new Map();
-      skipDirectives();
-      if (depth > 0 && (input.nestedDeny.includes(name) || name === "repository" && args.size > 0)) {
-        throw new Refusal2(`GraphQL field "${name}" reaches beyond the triggering repository`);
-      }
-      if (peek()?.value === "{") parseSelectionSet(depth + 1);
-      fields.push({ name, args });
+      return i;
     }
-    expect("}");
-    return fields;
-  };
-  class Refusal2 extends Error {
+    function isPrintableAsBlockString(value) {
+      if (value === "") {
+        return true;
+      }
+      let isEmptyLine = true;
+      let hasIndent = false;
+      let hasCommonIndent = true;
+      let seenNonEmptyLine = false;
+      for (let i = 0; i < value.length; ++i) {
+        switch (value.codePointAt(i)) {
+          case 0:
+          case 1:
+          case 2:
+          case 3:
+          case 4:
+          case 5:
+          case 6:
+          case 7:
+          case 8:
+          case 11:
+          case 12:
+          case 14:
+          case 15:
+            return false;
+          // Has non-printable characters
+          case 13:
+            return false;
+          // Has \r or \r\n which will be replaced as \n
+          case 10:
+            if (isEmptyLine && !seenNonEmptyLine) {
+              return false;
+            }
+            seenNonEmptyLine = true;
+            isEmptyLine = true;
+            hasIndent = false;
+            break;
+          case 9:
+          //   \t
+          case 32:
+            hasIndent || (hasIndent = isEmptyLine);
+            break;
+          default:
+            hasCommonIndent && (hasCommonIndent = hasIndent);
+            isEmptyLine = false;
+        }
+      }
+      if (isEmptyLine) {
+        return false;
+      }
+      if (hasCommonIndent && seenNonEmptyLine) {
+        return false;
+      }
+      return true;
+    }
+    function printBlockString(value, options) {
+      const escapedValue = value.replace(/"""/g, '\\"""');
+      const lines = escapedValue.split(/\r\n|[\n\r]/g);
+      const isSingleLine = lines.length === 1;
+      const forceLeadingNewLine = lines.length > 1 && lines.slice(1).every(
+        (line) => line.length === 0 || (0, _characterClasses.isWhiteSpace)(line.charCodeAt(0))
+      );
+      const hasTrailingTripleQuotes = escapedValue.endsWith('\\"""');
+      const hasTrailingQuote = value.endsWith('"') && !hasTrailingTripleQuotes;
+      const hasTrailingSlash = value.endsWith("\\");
+      const forceTrailingNewline = hasTrailingQuote || hasTrailingSlash;
+      const printAsMultipleLines = !(options !== null && options !== void 0 && options.minimize) && // add leading and trailing new lines only if it improves readability
+      (!isSingleLine || value.length > 70 || forceTrailingNewline || forceLeadingNewLine || hasTrailingTripleQuotes);
+      let result = "";
+      const skipLeadingNewLine = isSingleLine && (0, _characterClasses.isWhiteSpace)(value.charCodeAt(0));
+      if (printAsMultipleLines && !skipLeadingNewLine || forceLeadingNewLine) {
+        result += "\n";
+      }
+      result += escapedValue;
+      if (printAsMultipleLines || forceTrailingNewline) {
+        result += "\n";
+      }
+      return '"""' + result + '"""';
+    }
   }
-  const valueOf = (arg) => arg && "variable" in arg ? variables[arg.variable] : arg?.kind === "string" ? arg.value : void 0;
-  try {
-    if (tokens.length === 0) return "empty GraphQL document";
-    while (pos < tokens.length) {
-      const t = peek();
-      let type = "query";
-      if (t.value === "fragment") {
-        next();
-        next();
-        expect("on");
-        next();
-        skipDirectives();
-        parseSelectionSet(1);
-        continue;
+});
+
+// node_modules/graphql/language/tokenKind.js
+var require_tokenKind = __commonJS({
+  "node_modules/graphql/language/tokenKind.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.TokenKind = void 0;
+    var TokenKind;
+    exports2.TokenKind = TokenKind;
+    (function(TokenKind2) {
+      TokenKind2["SOF"] = "<SOF>";
+      TokenKind2["EOF"] = "<EOF>";
+      TokenKind2["BANG"] = "!";
+      TokenKind2["DOLLAR"] = "$";
+      TokenKind2["AMP"] = "&";
+      TokenKind2["PAREN_L"] = "(";
+      TokenKind2["PAREN_R"] = ")";
+      TokenKind2["DOT"] = ".";
+      TokenKind2["SPREAD"] = "...";
+      TokenKind2["COLON"] = ":";
+      TokenKind2["EQUALS"] = "=";
+      TokenKind2["AT"] = "@";
+      TokenKind2["BRACKET_L"] = "[";
+      TokenKind2["BRACKET_R"] = "]";
+      TokenKind2["BRACE_L"] = "{";
+      TokenKind2["PIPE"] = "|";
+      TokenKind2["BRACE_R"] = "}";
+      TokenKind2["NAME"] = "Name";
+      TokenKind2["INT"] = "Int";
+      TokenKind2["FLOAT"] = "Float";
+      TokenKind2["STRING"] = "String";
+      TokenKind2["BLOCK_STRING"] = "BlockString";
+      TokenKind2["COMMENT"] = "Comment";
+    })(TokenKind || (exports2.TokenKind = TokenKind = {}));
+  }
+});
+
+// node_modules/graphql/language/lexer.js
+var require_lexer2 = __commonJS({
+  "node_modules/graphql/language/lexer.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Lexer = void 0;
+    exports2.createToken = createToken;
+    exports2.isPunctuatorTokenKind = isPunctuatorTokenKind;
+    exports2.printCodePointAt = printCodePointAt;
+    exports2.readName = readName;
+    var _syntaxError = require_syntaxError();
+    var _ast = require_ast();
+    var _blockString = require_blockString();
+    var _characterClasses = require_characterClasses();
+    var _tokenKind = require_tokenKind();
+    var Lexer = class {
+      /** Source document used to derive error locations. */
+      /** Most recent non-ignored token returned by the lexer. */
+      /** Current non-ignored token at the lexer cursor. */
+      /** The (1-indexed) line containing the current token. */
+      /** Character offset where the current line starts. */
+      /** @internal */
+      /** @internal */
+      /**
+       * Creates a Lexer instance.
+       * @param source - Source document used to derive error locations.
+       * @example
+       * ```ts
+       * import { Lexer, Source, TokenKind } from 'graphql/language';
+       *
+       * const lexer = new Lexer(new Source('{ hello }'));
+       *
+       * lexer.token.kind; // => TokenKind.SOF
+       * lexer.advance().kind; // => TokenKind.BRACE_L
+       * lexer.advance().value; // => 'hello'
+       * lexer.advance().kind; // => TokenKind.BRACE_R
+       * ```
+       */
+      constructor(source) {
+        const startOfFileToken = new _ast.Token(
+          _tokenKind.TokenKind.SOF,
+          0,
+          0,
+          0,
+          0
+        );
+        this.source = source;
+        this.lastToken = startOfFileToken;
+        this.token = startOfFileToken;
+        this.line = 1;
+        this.lineStart = 0;
+        this._maxComments = void 0;
+        this._commentCount = 0;
       }
-      if (t.kind === "name") {
-        type = next().value;
-        if (type !== "query") return `GraphQL ${type} refused: writes go through the REST routes the grants allow`;
-        if (peek()?.kind === "name") next();
-        if (peek()?.value === "(") {
-          let depth = 0;
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "Lexer";
+      }
+      /**
+       * Advances the token stream to the next non-ignored token.
+       * @returns The next non-ignored token.
+       * @example
+       * ```ts
+       * import { Lexer, Source } from 'graphql/language';
+       *
+       * const lexer = new Lexer(new Source('{ hello }'));
+       * const token = lexer.advance();
+       *
+       * token.kind; // => '{'
+       * lexer.token; // => token
+       * ```
+       */
+      advance() {
+        this.lastToken = this.token;
+        const token = this.token = this.lookahead();
+        return token;
+      }
+      /**
+       * Looks ahead and returns the next non-ignored token, but does not change
+       * the state of Lexer.
+       * @returns The next non-ignored token without advancing the lexer.
+       * @example
+       * ```ts
+       * import { Lexer, Source } from 'graphql/language';
+       *
+       * const lexer = new Lexer(new Source('{ hello }'));
+       * const token = lexer.lookahead();
+       *
+       * token.kind; // => '{'
+       * lexer.token.kind; // => '<SOF>'
+       * ```
+       */
+      lookahead() {
+        let token = this.token;
+        if (token.kind !== _tokenKind.TokenKind.EOF) {
           do {
-            const v = next()?.value;
-            if (v === "(") depth++;
-            if (v === ")") depth--;
-            if (v === void 0) throw new Error("unterminated variable definitions");
-          } while (depth > 0);
+            if (token.next) {
+              token = token.next;
+            } else {
+              const nextToken = readNextToken(this, token.end);
+              token.next = nextToken;
+              nextToken.prev = token;
+              token = nextToken;
+            }
+          } while (token.kind === _tokenKind.TokenKind.COMMENT);
         }
-        skipDirectives();
+        return token;
       }
-      for (const root of parseSelectionSet(0)) {
-        if (root === "fragment") return "GraphQL fragments at the root are refused";
-        if (!input.roots.includes(root.name)) return `GraphQL root field "${root.name}" is not allowed (only ${input.roots.join(", ")})`;
-        if (root.name === "repository") {
-          const owner = valueOf(root.args.get("owner"));
-          const name = valueOf(root.args.get("name"));
-          if (typeof owner !== "string" || typeof name !== "string" || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
-            return `GraphQL repository ${String(owner)}/${String(name)} is not the triggering repository ${input.owner}/${input.repo}`;
+    };
+    exports2.Lexer = Lexer;
+    function isPunctuatorTokenKind(kind) {
+      return kind === _tokenKind.TokenKind.BANG || kind === _tokenKind.TokenKind.DOLLAR || kind === _tokenKind.TokenKind.AMP || kind === _tokenKind.TokenKind.PAREN_L || kind === _tokenKind.TokenKind.PAREN_R || kind === _tokenKind.TokenKind.DOT || kind === _tokenKind.TokenKind.SPREAD || kind === _tokenKind.TokenKind.COLON || kind === _tokenKind.TokenKind.EQUALS || kind === _tokenKind.TokenKind.AT || kind === _tokenKind.TokenKind.BRACKET_L || kind === _tokenKind.TokenKind.BRACKET_R || kind === _tokenKind.TokenKind.BRACE_L || kind === _tokenKind.TokenKind.PIPE || kind === _tokenKind.TokenKind.BRACE_R;
+    }
+    function isUnicodeScalarValue(code3) {
+      return code3 >= 0 && code3 <= 55295 || code3 >= 57344 && code3 <= 1114111;
+    }
+    function isSupplementaryCodePoint(body, location) {
+      return isLeadingSurrogate(body.charCodeAt(location)) && isTrailingSurrogate(body.charCodeAt(location + 1));
+    }
+    function isLeadingSurrogate(code3) {
+      return code3 >= 55296 && code3 <= 56319;
+    }
+    function isTrailingSurrogate(code3) {
+      return code3 >= 56320 && code3 <= 57343;
+    }
+    function printCodePointAt(lexer, location) {
+      const code3 = lexer.source.body.codePointAt(location);
+      if (code3 === void 0) {
+        return _tokenKind.TokenKind.EOF;
+      } else if (code3 >= 32 && code3 <= 126) {
+        const char = String.fromCodePoint(code3);
+        return char === '"' ? `'"'` : `"${char}"`;
+      }
+      return "U+" + code3.toString(16).toUpperCase().padStart(4, "0");
+    }
+    function createToken(lexer, kind, start, end, value) {
+      const line = lexer.line;
+      const col = 1 + start - lexer.lineStart;
+      return new _ast.Token(kind, start, end, line, col, value);
+    }
+    function readNextToken(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let position = start;
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        switch (code3) {
+          // Ignored ::
+          //   - UnicodeBOM
+          //   - WhiteSpace
+          //   - LineTerminator
+          //   - Comment
+          //   - Comma
+          //
+          // UnicodeBOM :: "Byte Order Mark (U+FEFF)"
+          //
+          // WhiteSpace ::
+          //   - "Horizontal Tab (U+0009)"
+          //   - "Space (U+0020)"
+          //
+          // Comma :: ,
+          case 65279:
+          // <BOM>
+          case 9:
+          // \t
+          case 32:
+          // <space>
+          case 44:
+            ++position;
+            continue;
+          // LineTerminator ::
+          //   - "New Line (U+000A)"
+          //   - "Carriage Return (U+000D)" [lookahead != "New Line (U+000A)"]
+          //   - "Carriage Return (U+000D)" "New Line (U+000A)"
+          case 10:
+            ++position;
+            ++lexer.line;
+            lexer.lineStart = position;
+            continue;
+          case 13:
+            if (body.charCodeAt(position + 1) === 10) {
+              position += 2;
+            } else {
+              ++position;
+            }
+            ++lexer.line;
+            lexer.lineStart = position;
+            continue;
+          // Comment
+          case 35:
+            return readComment(lexer, position);
+          // Token ::
+          //   - Punctuator
+          //   - Name
+          //   - IntValue
+          //   - FloatValue
+          //   - StringValue
+          //
+          // Punctuator :: one of ! $ & ( ) ... : = @ [ ] { | }
+          case 33:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BANG,
+              position,
+              position + 1
+            );
+          case 36:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.DOLLAR,
+              position,
+              position + 1
+            );
+          case 38:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.AMP,
+              position,
+              position + 1
+            );
+          case 40:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.PAREN_L,
+              position,
+              position + 1
+            );
+          case 41:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.PAREN_R,
+              position,
+              position + 1
+            );
+          case 46:
+            if (body.charCodeAt(position + 1) === 46 && body.charCodeAt(position + 2) === 46) {
+              return createToken(
+                lexer,
+                _tokenKind.TokenKind.SPREAD,
+                position,
+                position + 3
+              );
+            }
+            break;
+          case 58:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.COLON,
+              position,
+              position + 1
+            );
+          case 61:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.EQUALS,
+              position,
+              position + 1
+            );
+          case 64:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.AT,
+              position,
+              position + 1
+            );
+          case 91:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BRACKET_L,
+              position,
+              position + 1
+            );
+          case 93:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BRACKET_R,
+              position,
+              position + 1
+            );
+          case 123:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BRACE_L,
+              position,
+              position + 1
+            );
+          case 124:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.PIPE,
+              position,
+              position + 1
+            );
+          case 125:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BRACE_R,
+              position,
+              position + 1
+            );
+          // StringValue
+          case 34:
+            if (body.charCodeAt(position + 1) === 34 && body.charCodeAt(position + 2) === 34) {
+              return readBlockString(lexer, position);
+            }
+            return readString(lexer, position);
+        }
+        if ((0, _characterClasses.isDigit)(code3) || code3 === 45) {
+          return readNumber(lexer, position, code3);
+        }
+        if ((0, _characterClasses.isNameStart)(code3)) {
+          return readName(lexer, position);
+        }
+        throw (0, _syntaxError.syntaxError)(
+          lexer.source,
+          position,
+          code3 === 39 ? `Unexpected single quote character ('), did you mean to use a double quote (")?` : isUnicodeScalarValue(code3) || isSupplementaryCodePoint(body, position) ? `Unexpected character: ${printCodePointAt(lexer, position)}.` : `Invalid character: ${printCodePointAt(lexer, position)}.`
+        );
+      }
+      return createToken(lexer, _tokenKind.TokenKind.EOF, bodyLength, bodyLength);
+    }
+    function readComment(lexer, start) {
+      const maxComments = lexer._maxComments;
+      if (maxComments !== void 0) {
+        const nextCommentCount = lexer._commentCount + 1;
+        if (nextCommentCount > maxComments) {
+          throw (0, _syntaxError.syntaxError)(
+            lexer.source,
+            start,
+            `Document contains more than ${maxComments} comments. Parsing aborted.`
+          );
+        }
+        lexer._commentCount = nextCommentCount;
+      }
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let position = start + 1;
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        if (code3 === 10 || code3 === 13) {
+          break;
+        }
+        if (isUnicodeScalarValue(code3)) {
+          ++position;
+        } else if (isSupplementaryCodePoint(body, position)) {
+          position += 2;
+        } else {
+          break;
+        }
+      }
+      return createToken(
+        lexer,
+        _tokenKind.TokenKind.COMMENT,
+        start,
+        position,
+        body.slice(start + 1, position)
+      );
+    }
+    function readNumber(lexer, start, firstCode) {
+      const body = lexer.source.body;
+      let position = start;
+      let code3 = firstCode;
+      let isFloat = false;
+      if (code3 === 45) {
+        code3 = body.charCodeAt(++position);
+      }
+      if (code3 === 48) {
+        code3 = body.charCodeAt(++position);
+        if ((0, _characterClasses.isDigit)(code3)) {
+          throw (0, _syntaxError.syntaxError)(
+            lexer.source,
+            position,
+            `Invalid number, unexpected digit after 0: ${printCodePointAt(
+              lexer,
+              position
+            )}.`
+          );
+        }
+      } else {
+        position = readDigits(lexer, position, code3);
+        code3 = body.charCodeAt(position);
+      }
+      if (code3 === 46) {
+        isFloat = true;
+        code3 = body.charCodeAt(++position);
+        position = readDigits(lexer, position, code3);
+        code3 = body.charCodeAt(position);
+      }
+      if (code3 === 69 || code3 === 101) {
+        isFloat = true;
+        code3 = body.charCodeAt(++position);
+        if (code3 === 43 || code3 === 45) {
+          code3 = body.charCodeAt(++position);
+        }
+        position = readDigits(lexer, position, code3);
+        code3 = body.charCodeAt(position);
+      }
+      if (code3 === 46 || (0, _characterClasses.isNameStart)(code3)) {
+        throw (0, _syntaxError.syntaxError)(
+          lexer.source,
+          position,
+          `Invalid number, expected digit but got: ${printCodePointAt(
+            lexer,
+            position
+          )}.`
+        );
+      }
+      return createToken(
+        lexer,
+        isFloat ? _tokenKind.TokenKind.FLOAT : _tokenKind.TokenKind.INT,
+        start,
+        position,
+        body.slice(start, position)
+      );
+    }
+    function readDigits(lexer, start, firstCode) {
+      if (!(0, _characterClasses.isDigit)(firstCode)) {
+        throw (0, _syntaxError.syntaxError)(
+          lexer.source,
+          start,
+          `Invalid number, expected digit but got: ${printCodePointAt(
+            lexer,
+            start
+          )}.`
+        );
+      }
+      const body = lexer.source.body;
+      let position = start + 1;
+      while ((0, _characterClasses.isDigit)(body.charCodeAt(position))) {
+        ++position;
+      }
+      return position;
+    }
+    function readString(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let position = start + 1;
+      let chunkStart = position;
+      let value = "";
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        if (code3 === 34) {
+          value += body.slice(chunkStart, position);
+          return createToken(
+            lexer,
+            _tokenKind.TokenKind.STRING,
+            start,
+            position + 1,
+            value
+          );
+        }
+        if (code3 === 92) {
+          value += body.slice(chunkStart, position);
+          const escape2 = body.charCodeAt(position + 1) === 117 ? body.charCodeAt(position + 2) === 123 ? readEscapedUnicodeVariableWidth(lexer, position) : readEscapedUnicodeFixedWidth(lexer, position) : readEscapedCharacter(lexer, position);
+          value += escape2.value;
+          position += escape2.size;
+          chunkStart = position;
+          continue;
+        }
+        if (code3 === 10 || code3 === 13) {
+          break;
+        }
+        if (isUnicodeScalarValue(code3)) {
+          ++position;
+        } else if (isSupplementaryCodePoint(body, position)) {
+          position += 2;
+        } else {
+          throw (0, _syntaxError.syntaxError)(
+            lexer.source,
+            position,
+            `Invalid character within String: ${printCodePointAt(
+              lexer,
+              position
+            )}.`
+          );
+        }
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        "Unterminated string."
+      );
+    }
+    function readEscapedUnicodeVariableWidth(lexer, position) {
+      const body = lexer.source.body;
+      let point = 0;
+      let size = 3;
+      while (size < 12) {
+        const code3 = body.charCodeAt(position + size++);
+        if (code3 === 125) {
+          if (size < 5 || !isUnicodeScalarValue(point)) {
+            break;
+          }
+          return {
+            value: String.fromCodePoint(point),
+            size
+          };
+        }
+        point = point << 4 | readHexDigit(code3);
+        if (point < 0) {
+          break;
+        }
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        `Invalid Unicode escape sequence: "${body.slice(
+          position,
+          position + size
+        )}".`
+      );
+    }
+    function readEscapedUnicodeFixedWidth(lexer, position) {
+      const body = lexer.source.body;
+      const code3 = read16BitHexCode(body, position + 2);
+      if (isUnicodeScalarValue(code3)) {
+        return {
+          value: String.fromCodePoint(code3),
+          size: 6
+        };
+      }
+      if (isLeadingSurrogate(code3)) {
+        if (body.charCodeAt(position + 6) === 92 && body.charCodeAt(position + 7) === 117) {
+          const trailingCode = read16BitHexCode(body, position + 8);
+          if (isTrailingSurrogate(trailingCode)) {
+            return {
+              value: String.fromCodePoint(code3, trailingCode),
+              size: 12
+            };
           }
         }
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        `Invalid Unicode escape sequence: "${body.slice(position, position + 6)}".`
+      );
+    }
+    function read16BitHexCode(body, position) {
+      return readHexDigit(body.charCodeAt(position)) << 12 | readHexDigit(body.charCodeAt(position + 1)) << 8 | readHexDigit(body.charCodeAt(position + 2)) << 4 | readHexDigit(body.charCodeAt(position + 3));
+    }
+    function readHexDigit(code3) {
+      return code3 >= 48 && code3 <= 57 ? code3 - 48 : code3 >= 65 && code3 <= 70 ? code3 - 55 : code3 >= 97 && code3 <= 102 ? code3 - 87 : -1;
+    }
+    function readEscapedCharacter(lexer, position) {
+      const body = lexer.source.body;
+      const code3 = body.charCodeAt(position + 1);
+      switch (code3) {
+        case 34:
+          return {
+            value: '"',
+            size: 2
+          };
+        case 92:
+          return {
+            value: "\\",
+            size: 2
+          };
+        case 47:
+          return {
+            value: "/",
+            size: 2
+          };
+        case 98:
+          return {
+            value: "\b",
+            size: 2
+          };
+        case 102:
+          return {
+            value: "\f",
+            size: 2
+          };
+        case 110:
+          return {
+            value: "\n",
+            size: 2
+          };
+        case 114:
+          return {
+            value: "\r",
+            size: 2
+          };
+        case 116:
+          return {
+            value: "	",
+            size: 2
+          };
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        `Invalid character escape sequence: "${body.slice(
+          position,
+          position + 2
+        )}".`
+      );
+    }
+    function readBlockString(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let lineStart = lexer.lineStart;
+      let position = start + 3;
+      let chunkStart = position;
+      let currentLine = "";
+      const blockLines = [];
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        if (code3 === 34 && body.charCodeAt(position + 1) === 34 && body.charCodeAt(position + 2) === 34) {
+          currentLine += body.slice(chunkStart, position);
+          blockLines.push(currentLine);
+          const token = createToken(
+            lexer,
+            _tokenKind.TokenKind.BLOCK_STRING,
+            start,
+            position + 3,
+            // Return a string of the lines joined with U+000A.
+            (0, _blockString.dedentBlockStringLines)(blockLines).join("\n")
+          );
+          lexer.line += blockLines.length - 1;
+          lexer.lineStart = lineStart;
+          return token;
+        }
+        if (code3 === 92 && body.charCodeAt(position + 1) === 34 && body.charCodeAt(position + 2) === 34 && body.charCodeAt(position + 3) === 34) {
+          currentLine += body.slice(chunkStart, position);
+          chunkStart = position + 1;
+          position += 4;
+          continue;
+        }
+        if (code3 === 10 || code3 === 13) {
+          currentLine += body.slice(chunkStart, position);
+          blockLines.push(currentLine);
+          if (code3 === 13 && body.charCodeAt(position + 1) === 10) {
+            position += 2;
+          } else {
+            ++position;
+          }
+          currentLine = "";
+          chunkStart = position;
+          lineStart = position;
+          continue;
+        }
+        if (isUnicodeScalarValue(code3)) {
+          ++position;
+        } else if (isSupplementaryCodePoint(body, position)) {
+          position += 2;
+        } else {
+          throw (0, _syntaxError.syntaxError)(
+            lexer.source,
+            position,
+            `Invalid character within String: ${printCodePointAt(
+              lexer,
+              position
+            )}.`
+          );
+        }
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        "Unterminated string."
+      );
+    }
+    function readName(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let position = start + 1;
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        if ((0, _characterClasses.isNameContinue)(code3)) {
+          ++position;
+        } else {
+          break;
+        }
+      }
+      return createToken(
+        lexer,
+        _tokenKind.TokenKind.NAME,
+        start,
+        position,
+        body.slice(start, position)
+      );
+    }
+  }
+});
+
+// node_modules/graphql/language/schemaCoordinateLexer.js
+var require_schemaCoordinateLexer = __commonJS({
+  "node_modules/graphql/language/schemaCoordinateLexer.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.SchemaCoordinateLexer = void 0;
+    var _syntaxError = require_syntaxError();
+    var _ast = require_ast();
+    var _characterClasses = require_characterClasses();
+    var _lexer = require_lexer2();
+    var _tokenKind = require_tokenKind();
+    var SchemaCoordinateLexer = class {
+      /** The previously focused non-ignored token. */
+      /** The currently focused non-ignored token. */
+      /**
+       * The (1-indexed) line containing the current token.
+       * Since a schema coordinate may not contain newline, this value is always 1.
+       */
+      line = 1;
+      /**
+       * The character offset at which the current line begins.
+       * Since a schema coordinate may not contain newline, this value is always 0.
+       */
+      lineStart = 0;
+      constructor(source) {
+        const startOfFileToken = new _ast.Token(
+          _tokenKind.TokenKind.SOF,
+          0,
+          0,
+          0,
+          0
+        );
+        this.source = source;
+        this.lastToken = startOfFileToken;
+        this.token = startOfFileToken;
+      }
+      get [Symbol.toStringTag]() {
+        return "SchemaCoordinateLexer";
+      }
+      /**
+       * Advances the token stream to the next non-ignored token.
+       *
+       * @internal
+       */
+      advance() {
+        this.lastToken = this.token;
+        const token = this.token = this.lookahead();
+        return token;
+      }
+      /**
+       * Looks ahead and returns the next non-ignored token, but does not change
+       * the current Lexer token.
+       *
+       * @internal
+       */
+      lookahead() {
+        let token = this.token;
+        if (token.kind !== _tokenKind.TokenKind.EOF) {
+          const nextToken = readNextToken(this, token.end);
+          token.next = nextToken;
+          nextToken.prev = token;
+          token = nextToken;
+        }
+        return token;
+      }
+    };
+    exports2.SchemaCoordinateLexer = SchemaCoordinateLexer;
+    function readNextToken(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      const position = start;
+      if (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        switch (code3) {
+          case 46:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.DOT,
+              position,
+              position + 1
+            );
+          case 40:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.PAREN_L,
+              position,
+              position + 1
+            );
+          case 41:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.PAREN_R,
+              position,
+              position + 1
+            );
+          case 58:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.COLON,
+              position,
+              position + 1
+            );
+          case 64:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.AT,
+              position,
+              position + 1
+            );
+        }
+        if ((0, _characterClasses.isNameStart)(code3)) {
+          return (0, _lexer.readName)(lexer, position);
+        }
+        throw (0, _syntaxError.syntaxError)(
+          lexer.source,
+          position,
+          `Invalid character: ${(0, _lexer.printCodePointAt)(lexer, position)}.`
+        );
+      }
+      return (0, _lexer.createToken)(
+        lexer,
+        _tokenKind.TokenKind.EOF,
+        bodyLength,
+        bodyLength
+      );
+    }
+  }
+});
+
+// node_modules/graphql/jsutils/devAssert.js
+var require_devAssert = __commonJS({
+  "node_modules/graphql/jsutils/devAssert.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.devAssert = devAssert;
+    function devAssert(condition, message) {
+      const booleanCondition = Boolean(condition);
+      if (!booleanCondition) {
+        throw new Error(message);
+      }
+    }
+  }
+});
+
+// node_modules/graphql/jsutils/inspect.js
+var require_inspect = __commonJS({
+  "node_modules/graphql/jsutils/inspect.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.inspect = inspect;
+    var MAX_ARRAY_LENGTH = 10;
+    var MAX_RECURSIVE_DEPTH = 2;
+    function inspect(value) {
+      return formatValue(value, []);
+    }
+    function formatValue(value, seenValues) {
+      switch (typeof value) {
+        case "string":
+          return JSON.stringify(value);
+        case "function":
+          return value.name ? `[function ${value.name}]` : "[function]";
+        case "object":
+          return formatObjectValue(value, seenValues);
+        default:
+          return String(value);
+      }
+    }
+    function formatObjectValue(value, previouslySeenValues) {
+      if (value === null) {
+        return "null";
+      }
+      if (previouslySeenValues.includes(value)) {
+        return "[Circular]";
+      }
+      const seenValues = [...previouslySeenValues, value];
+      if (isJSONable(value)) {
+        const jsonValue = value.toJSON();
+        if (jsonValue !== value) {
+          return typeof jsonValue === "string" ? jsonValue : formatValue(jsonValue, seenValues);
+        }
+      } else if (Array.isArray(value)) {
+        return formatArray(value, seenValues);
+      }
+      return formatObject(value, seenValues);
+    }
+    function isJSONable(value) {
+      return typeof value.toJSON === "function";
+    }
+    function formatObject(object, seenValues) {
+      const entries = Object.entries(object);
+      if (entries.length === 0) {
+        return "{}";
+      }
+      if (seenValues.length > MAX_RECURSIVE_DEPTH) {
+        return "[" + getObjectTag(object) + "]";
+      }
+      const properties = entries.map(
+        ([key2, value]) => key2 + ": " + formatValue(value, seenValues)
+      );
+      return "{ " + properties.join(", ") + " }";
+    }
+    function formatArray(array, seenValues) {
+      if (array.length === 0) {
+        return "[]";
+      }
+      if (seenValues.length > MAX_RECURSIVE_DEPTH) {
+        return "[Array]";
+      }
+      const len = Math.min(MAX_ARRAY_LENGTH, array.length);
+      const remaining = array.length - len;
+      const items = [];
+      for (let i = 0; i < len; ++i) {
+        items.push(formatValue(array[i], seenValues));
+      }
+      if (remaining === 1) {
+        items.push("... 1 more item");
+      } else if (remaining > 1) {
+        items.push(`... ${remaining} more items`);
+      }
+      return "[" + items.join(", ") + "]";
+    }
+    function getObjectTag(object) {
+      const tag = Object.prototype.toString.call(object).replace(/^\[object /, "").replace(/]$/, "");
+      if (tag === "Object" && typeof object.constructor === "function") {
+        const name = object.constructor.name;
+        if (typeof name === "string" && name !== "") {
+          return name;
+        }
+      }
+      return tag;
+    }
+  }
+});
+
+// node_modules/graphql/jsutils/instanceOf.js
+var require_instanceOf = __commonJS({
+  "node_modules/graphql/jsutils/instanceOf.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.instanceOf = void 0;
+    var _inspect = require_inspect();
+    var isProduction = globalThis.process && // eslint-disable-next-line no-undef
+    process.env.NODE_ENV === "production";
+    var instanceOf = (
+      /* c8 ignore next 6 */
+      // FIXME: https://github.com/graphql/graphql-js/issues/2317
+      isProduction ? function instanceOf2(value, constructor) {
+        return value instanceof constructor;
+      } : function instanceOf2(value, constructor) {
+        if (value instanceof constructor) {
+          return true;
+        }
+        if (typeof value === "object" && value !== null) {
+          var _value$constructor;
+          const className = constructor.prototype[Symbol.toStringTag];
+          const valueClassName = (
+            // We still need to support constructor's name to detect conflicts with older versions of this library.
+            Symbol.toStringTag in value ? value[Symbol.toStringTag] : (_value$constructor = value.constructor) === null || _value$constructor === void 0 ? void 0 : _value$constructor.name
+          );
+          if (className === valueClassName) {
+            const stringifiedValue = (0, _inspect.inspect)(value);
+            throw new Error(`Cannot use ${className} "${stringifiedValue}" from another module or realm.
+
+Ensure that there is only one instance of "graphql" in the node_modules
+directory. If different versions of "graphql" are the dependencies of other
+relied on modules, use "resolutions" to ensure only one version is installed.
+
+https://yarnpkg.com/en/docs/selective-version-resolutions
+
+Duplicate "graphql" modules cannot be used at the same time since different
+versions may have different capabilities and behavior. The data from one
+version used in the function from another could produce confusing and
+spurious results.`);
+          }
+        }
+        return false;
+      }
+    );
+    exports2.instanceOf = instanceOf;
+  }
+});
+
+// node_modules/graphql/language/source.js
+var require_source = __commonJS({
+  "node_modules/graphql/language/source.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Source = void 0;
+    exports2.isSource = isSource;
+    var _devAssert = require_devAssert();
+    var _inspect = require_inspect();
+    var _instanceOf = require_instanceOf();
+    var Source = class {
+      /** The GraphQL source text. */
+      /** Name used in diagnostics for this source, such as a file path or request name. */
+      /** One-indexed line and column where this source begins. */
+      /**
+       * Creates a Source instance.
+       * @param body - The GraphQL source text.
+       * @param name - Name used in diagnostics for this source.
+       * @param locationOffset - One-indexed line and column where this source begins.
+       * @example
+       * ```ts
+       * import { Source } from 'graphql/language';
+       *
+       * const source = new Source('type Query { greeting: String }', 'schema.graphql', {
+       *   line: 10,
+       *   column: 1,
+       * });
+       *
+       * source.body; // => 'type Query { greeting: String }'
+       * source.name; // => 'schema.graphql'
+       * source.locationOffset; // => { line: 10, column: 1 }
+       * ```
+       */
+      constructor(body, name = "GraphQL request", locationOffset = {
+        line: 1,
+        column: 1
+      }) {
+        typeof body === "string" || (0, _devAssert.devAssert)(
+          false,
+          `Body must be a string. Received: ${(0, _inspect.inspect)(body)}.`
+        );
+        this.body = body;
+        this.name = name;
+        this.locationOffset = locationOffset;
+        this.locationOffset.line > 0 || (0, _devAssert.devAssert)(
+          false,
+          "line in locationOffset is 1-indexed and must be positive."
+        );
+        this.locationOffset.column > 0 || (0, _devAssert.devAssert)(
+          false,
+          "column in locationOffset is 1-indexed and must be positive."
+        );
+      }
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "Source";
+      }
+    };
+    exports2.Source = Source;
+    function isSource(source) {
+      return (0, _instanceOf.instanceOf)(source, Source);
+    }
+  }
+});
+
+// node_modules/graphql/language/parser.js
+var require_parser2 = __commonJS({
+  "node_modules/graphql/language/parser.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Parser = void 0;
+    exports2.parse = parse5;
+    exports2.parseConstValue = parseConstValue;
+    exports2.parseSchemaCoordinate = parseSchemaCoordinate;
+    exports2.parseType = parseType;
+    exports2.parseValue = parseValue;
+    var _syntaxError = require_syntaxError();
+    var _ast = require_ast();
+    var _directiveLocation = require_directiveLocation();
+    var _kinds = require_kinds();
+    var _lexer = require_lexer2();
+    var _schemaCoordinateLexer = require_schemaCoordinateLexer();
+    var _source = require_source();
+    var _tokenKind = require_tokenKind();
+    function parse5(source, options) {
+      const parser = new Parser2(source, options);
+      const document = parser.parseDocument();
+      Object.defineProperty(document, "tokenCount", {
+        enumerable: false,
+        value: parser.tokenCount
+      });
+      return document;
+    }
+    function parseValue(source, options) {
+      const parser = new Parser2(source, options);
+      parser.expectToken(_tokenKind.TokenKind.SOF);
+      const value = parser.parseValueLiteral(false);
+      parser.expectToken(_tokenKind.TokenKind.EOF);
+      return value;
+    }
+    function parseConstValue(source, options) {
+      const parser = new Parser2(source, options);
+      parser.expectToken(_tokenKind.TokenKind.SOF);
+      const value = parser.parseConstValueLiteral();
+      parser.expectToken(_tokenKind.TokenKind.EOF);
+      return value;
+    }
+    function parseType(source, options) {
+      const parser = new Parser2(source, options);
+      parser.expectToken(_tokenKind.TokenKind.SOF);
+      const type = parser.parseTypeReference();
+      parser.expectToken(_tokenKind.TokenKind.EOF);
+      return type;
+    }
+    function parseSchemaCoordinate(source) {
+      const sourceObj = (0, _source.isSource)(source) ? source : new _source.Source(source);
+      const lexer = new _schemaCoordinateLexer.SchemaCoordinateLexer(sourceObj);
+      const parser = new Parser2(source, {
+        lexer
+      });
+      parser.expectToken(_tokenKind.TokenKind.SOF);
+      const coordinate = parser.parseSchemaCoordinate();
+      parser.expectToken(_tokenKind.TokenKind.EOF);
+      return coordinate;
+    }
+    var Parser2 = class {
+      constructor(source, options = {}) {
+        const { lexer, ..._options } = options;
+        if (lexer) {
+          this._lexer = lexer;
+        } else {
+          const sourceObj = (0, _source.isSource)(source) ? source : new _source.Source(source);
+          this._lexer = new _lexer.Lexer(sourceObj);
+        }
+        this._options = _options;
+        this._tokenCounter = 0;
+        this._lexer._maxComments = options === null || options === void 0 ? void 0 : options.maxComments;
+        this._lexer._commentCount = 0;
+        const maxSourceLength = options === null || options === void 0 ? void 0 : options.maxSourceLength;
+        if (maxSourceLength !== void 0 && this._lexer.source.body.length > maxSourceLength) {
+          throw (0, _syntaxError.syntaxError)(
+            this._lexer.source,
+            maxSourceLength,
+            `Source contains more than ${maxSourceLength} UTF-16 code units. Parsing aborted.`
+          );
+        }
+      }
+      get tokenCount() {
+        return this._tokenCounter;
+      }
+      /**
+       * Converts a name lex token into a name parse node.
+       *
+       * @internal
+       */
+      parseName() {
+        const token = this.expectToken(_tokenKind.TokenKind.NAME);
+        return this.node(token, {
+          kind: _kinds.Kind.NAME,
+          value: token.value
+        });
+      }
+      // Implements the parsing rules in the Document section.
+      /**
+       * Document : Definition+
+       *
+       * @internal
+       */
+      parseDocument() {
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.DOCUMENT,
+          definitions: this.many(
+            _tokenKind.TokenKind.SOF,
+            this.parseDefinition,
+            _tokenKind.TokenKind.EOF
+          )
+        });
+      }
+      /**
+       * Definition :
+       *   - ExecutableDefinition
+       *   - TypeSystemDefinition
+       *   - TypeSystemExtension
+       *
+       * ExecutableDefinition :
+       *   - OperationDefinition
+       *   - FragmentDefinition
+       *
+       * TypeSystemDefinition :
+       *   - SchemaDefinition
+       *   - TypeDefinition
+       *   - DirectiveDefinition
+       *
+       * TypeDefinition :
+       *   - ScalarTypeDefinition
+       *   - ObjectTypeDefinition
+       *   - InterfaceTypeDefinition
+       *   - UnionTypeDefinition
+       *   - EnumTypeDefinition
+       *   - InputObjectTypeDefinition
+       *
+       * @internal
+       */
+      parseDefinition() {
+        if (this.peek(_tokenKind.TokenKind.BRACE_L)) {
+          return this.parseOperationDefinition();
+        }
+        const hasDescription = this.peekDescription();
+        const keywordToken = hasDescription ? this._lexer.lookahead() : this._lexer.token;
+        if (hasDescription && keywordToken.kind === _tokenKind.TokenKind.BRACE_L) {
+          throw (0, _syntaxError.syntaxError)(
+            this._lexer.source,
+            this._lexer.token.start,
+            "Unexpected description, descriptions are not supported on shorthand queries."
+          );
+        }
+        if (keywordToken.kind === _tokenKind.TokenKind.NAME) {
+          switch (keywordToken.value) {
+            case "schema":
+              return this.parseSchemaDefinition();
+            case "scalar":
+              return this.parseScalarTypeDefinition();
+            case "type":
+              return this.parseObjectTypeDefinition();
+            case "interface":
+              return this.parseInterfaceTypeDefinition();
+            case "union":
+              return this.parseUnionTypeDefinition();
+            case "enum":
+              return this.parseEnumTypeDefinition();
+            case "input":
+              return this.parseInputObjectTypeDefinition();
+            case "directive":
+              return this.parseDirectiveDefinition();
+          }
+          switch (keywordToken.value) {
+            case "query":
+            case "mutation":
+            case "subscription":
+              return this.parseOperationDefinition();
+            case "fragment":
+              return this.parseFragmentDefinition();
+          }
+          if (hasDescription) {
+            throw (0, _syntaxError.syntaxError)(
+              this._lexer.source,
+              this._lexer.token.start,
+              "Unexpected description, only GraphQL definitions support descriptions."
+            );
+          }
+          switch (keywordToken.value) {
+            case "extend":
+              return this.parseTypeSystemExtension();
+          }
+        }
+        throw this.unexpected(keywordToken);
+      }
+      // Implements the parsing rules in the Operations section.
+      /**
+       * OperationDefinition :
+       *  - SelectionSet
+       *  - OperationType Name? VariableDefinitions? Directives? SelectionSet
+       *
+       * @internal
+       */
+      parseOperationDefinition() {
+        const start = this._lexer.token;
+        if (this.peek(_tokenKind.TokenKind.BRACE_L)) {
+          return this.node(start, {
+            kind: _kinds.Kind.OPERATION_DEFINITION,
+            operation: _ast.OperationTypeNode.QUERY,
+            description: void 0,
+            name: void 0,
+            variableDefinitions: [],
+            directives: [],
+            selectionSet: this.parseSelectionSet()
+          });
+        }
+        const description = this.parseDescription();
+        const operation = this.parseOperationType();
+        let name;
+        if (this.peek(_tokenKind.TokenKind.NAME)) {
+          name = this.parseName();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.OPERATION_DEFINITION,
+          operation,
+          description,
+          name,
+          variableDefinitions: this.parseVariableDefinitions(),
+          directives: this.parseDirectives(false),
+          selectionSet: this.parseSelectionSet()
+        });
+      }
+      /**
+       * OperationType : one of query mutation subscription
+       *
+       * @internal
+       */
+      parseOperationType() {
+        const operationToken = this.expectToken(_tokenKind.TokenKind.NAME);
+        switch (operationToken.value) {
+          case "query":
+            return _ast.OperationTypeNode.QUERY;
+          case "mutation":
+            return _ast.OperationTypeNode.MUTATION;
+          case "subscription":
+            return _ast.OperationTypeNode.SUBSCRIPTION;
+        }
+        throw this.unexpected(operationToken);
+      }
+      /**
+       * VariableDefinitions : ( VariableDefinition+ )
+       *
+       * @internal
+       */
+      parseVariableDefinitions() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.PAREN_L,
+          this.parseVariableDefinition,
+          _tokenKind.TokenKind.PAREN_R
+        );
+      }
+      /**
+       * VariableDefinition : Variable : Type DefaultValue? Directives[Const]?
+       *
+       * @internal
+       */
+      parseVariableDefinition() {
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.VARIABLE_DEFINITION,
+          description: this.parseDescription(),
+          variable: this.parseVariable(),
+          type: (this.expectToken(_tokenKind.TokenKind.COLON), this.parseTypeReference()),
+          defaultValue: this.expectOptionalToken(_tokenKind.TokenKind.EQUALS) ? this.parseConstValueLiteral() : void 0,
+          directives: this.parseConstDirectives()
+        });
+      }
+      /**
+       * Variable : $ Name
+       *
+       * @internal
+       */
+      parseVariable() {
+        const start = this._lexer.token;
+        this.expectToken(_tokenKind.TokenKind.DOLLAR);
+        return this.node(start, {
+          kind: _kinds.Kind.VARIABLE,
+          name: this.parseName()
+        });
+      }
+      /**
+       * ```
+       * SelectionSet : { Selection+ }
+       * ```
+       *
+       * @internal
+       */
+      parseSelectionSet() {
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.SELECTION_SET,
+          selections: this.many(
+            _tokenKind.TokenKind.BRACE_L,
+            this.parseSelection,
+            _tokenKind.TokenKind.BRACE_R
+          )
+        });
+      }
+      /**
+       * Selection :
+       *   - Field
+       *   - FragmentSpread
+       *   - InlineFragment
+       *
+       * @internal
+       */
+      parseSelection() {
+        return this.peek(_tokenKind.TokenKind.SPREAD) ? this.parseFragment() : this.parseField();
+      }
+      /**
+       * Field : Alias? Name Arguments? Directives? SelectionSet?
+       *
+       * Alias : Name :
+       *
+       * @internal
+       */
+      parseField() {
+        const start = this._lexer.token;
+        const nameOrAlias = this.parseName();
+        let alias;
+        let name;
+        if (this.expectOptionalToken(_tokenKind.TokenKind.COLON)) {
+          alias = nameOrAlias;
+          name = this.parseName();
+        } else {
+          name = nameOrAlias;
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.FIELD,
+          alias,
+          name,
+          arguments: this.parseArguments(false),
+          directives: this.parseDirectives(false),
+          selectionSet: this.peek(_tokenKind.TokenKind.BRACE_L) ? this.parseSelectionSet() : void 0
+        });
+      }
+      /**
+       * Arguments[Const] : ( Argument[?Const]+ )
+       *
+       * @internal
+       */
+      parseArguments(isConst) {
+        const item = isConst ? this.parseConstArgument : this.parseArgument;
+        return this.optionalMany(
+          _tokenKind.TokenKind.PAREN_L,
+          item,
+          _tokenKind.TokenKind.PAREN_R
+        );
+      }
+      /**
+       * Argument[Const] : Name : Value[?Const]
+       *
+       * @internal
+       */
+      parseArgument(isConst = false) {
+        const start = this._lexer.token;
+        const name = this.parseName();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        return this.node(start, {
+          kind: _kinds.Kind.ARGUMENT,
+          name,
+          value: this.parseValueLiteral(isConst)
+        });
+      }
+      parseConstArgument() {
+        return this.parseArgument(true);
+      }
+      // Implements the parsing rules in the Fragments section.
+      /**
+       * Corresponds to both FragmentSpread and InlineFragment in the spec.
+       *
+       * FragmentSpread : ... FragmentName Directives?
+       *
+       * InlineFragment : ... TypeCondition? Directives? SelectionSet
+       *
+       * @internal
+       */
+      parseFragment() {
+        const start = this._lexer.token;
+        this.expectToken(_tokenKind.TokenKind.SPREAD);
+        const hasTypeCondition = this.expectOptionalKeyword("on");
+        if (!hasTypeCondition && this.peek(_tokenKind.TokenKind.NAME)) {
+          return this.node(start, {
+            kind: _kinds.Kind.FRAGMENT_SPREAD,
+            name: this.parseFragmentName(),
+            directives: this.parseDirectives(false)
+          });
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.INLINE_FRAGMENT,
+          typeCondition: hasTypeCondition ? this.parseNamedType() : void 0,
+          directives: this.parseDirectives(false),
+          selectionSet: this.parseSelectionSet()
+        });
+      }
+      /**
+       * FragmentDefinition :
+       *   - fragment FragmentName on TypeCondition Directives? SelectionSet
+       *
+       * TypeCondition : NamedType
+       *
+       * @internal
+       */
+      parseFragmentDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("fragment");
+        if (this._options.allowLegacyFragmentVariables === true) {
+          return this.node(start, {
+            kind: _kinds.Kind.FRAGMENT_DEFINITION,
+            description,
+            name: this.parseFragmentName(),
+            variableDefinitions: this.parseVariableDefinitions(),
+            typeCondition: (this.expectKeyword("on"), this.parseNamedType()),
+            directives: this.parseDirectives(false),
+            selectionSet: this.parseSelectionSet()
+          });
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.FRAGMENT_DEFINITION,
+          description,
+          name: this.parseFragmentName(),
+          typeCondition: (this.expectKeyword("on"), this.parseNamedType()),
+          directives: this.parseDirectives(false),
+          selectionSet: this.parseSelectionSet()
+        });
+      }
+      /**
+       * FragmentName : Name but not `on`
+       *
+       * @internal
+       */
+      parseFragmentName() {
+        if (this._lexer.token.value === "on") {
+          throw this.unexpected();
+        }
+        return this.parseName();
+      }
+      // Implements the parsing rules in the Values section.
+      /**
+       * Value[Const] :
+       *   - [~Const] Variable
+       *   - IntValue
+       *   - FloatValue
+       *   - StringValue
+       *   - BooleanValue
+       *   - NullValue
+       *   - EnumValue
+       *   - ListValue[?Const]
+       *   - ObjectValue[?Const]
+       *
+       * BooleanValue : one of `true` `false`
+       *
+       * NullValue : `null`
+       *
+       * EnumValue : Name but not `true`, `false` or `null`
+       *
+       * @internal
+       */
+      parseValueLiteral(isConst) {
+        const token = this._lexer.token;
+        switch (token.kind) {
+          case _tokenKind.TokenKind.BRACKET_L:
+            return this.parseList(isConst);
+          case _tokenKind.TokenKind.BRACE_L:
+            return this.parseObject(isConst);
+          case _tokenKind.TokenKind.INT:
+            this.advanceLexer();
+            return this.node(token, {
+              kind: _kinds.Kind.INT,
+              value: token.value
+            });
+          case _tokenKind.TokenKind.FLOAT:
+            this.advanceLexer();
+            return this.node(token, {
+              kind: _kinds.Kind.FLOAT,
+              value: token.value
+            });
+          case _tokenKind.TokenKind.STRING:
+          case _tokenKind.TokenKind.BLOCK_STRING:
+            return this.parseStringLiteral();
+          case _tokenKind.TokenKind.NAME:
+            this.advanceLexer();
+            switch (token.value) {
+              case "true":
+                return this.node(token, {
+                  kind: _kinds.Kind.BOOLEAN,
+                  value: true
+                });
+              case "false":
+                return this.node(token, {
+                  kind: _kinds.Kind.BOOLEAN,
+                  value: false
+                });
+              case "null":
+                return this.node(token, {
+                  kind: _kinds.Kind.NULL
+                });
+              default:
+                return this.node(token, {
+                  kind: _kinds.Kind.ENUM,
+                  value: token.value
+                });
+            }
+          case _tokenKind.TokenKind.DOLLAR:
+            if (isConst) {
+              this.expectToken(_tokenKind.TokenKind.DOLLAR);
+              if (this._lexer.token.kind === _tokenKind.TokenKind.NAME) {
+                const varName = this._lexer.token.value;
+                throw (0, _syntaxError.syntaxError)(
+                  this._lexer.source,
+                  token.start,
+                  `Unexpected variable "$${varName}" in constant value.`
+                );
+              } else {
+                throw this.unexpected(token);
+              }
+            }
+            return this.parseVariable();
+          default:
+            throw this.unexpected();
+        }
+      }
+      parseConstValueLiteral() {
+        return this.parseValueLiteral(true);
+      }
+      parseStringLiteral() {
+        const token = this._lexer.token;
+        this.advanceLexer();
+        return this.node(token, {
+          kind: _kinds.Kind.STRING,
+          value: token.value,
+          block: token.kind === _tokenKind.TokenKind.BLOCK_STRING
+        });
+      }
+      /**
+       * ListValue[Const] :
+       *   - [ ]
+       *   - [ Value[?Const]+ ]
+       *
+       * @internal
+       */
+      parseList(isConst) {
+        const item = () => this.parseValueLiteral(isConst);
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.LIST,
+          values: this.any(
+            _tokenKind.TokenKind.BRACKET_L,
+            item,
+            _tokenKind.TokenKind.BRACKET_R
+          )
+        });
+      }
+      /**
+       * ```
+       * ObjectValue[Const] :
+       *   - { }
+       *   - { ObjectField[?Const]+ }
+       * ```
+       *
+       * @internal
+       */
+      parseObject(isConst) {
+        const item = () => this.parseObjectField(isConst);
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.OBJECT,
+          fields: this.any(
+            _tokenKind.TokenKind.BRACE_L,
+            item,
+            _tokenKind.TokenKind.BRACE_R
+          )
+        });
+      }
+      /**
+       * ObjectField[Const] : Name : Value[?Const]
+       *
+       * @internal
+       */
+      parseObjectField(isConst) {
+        const start = this._lexer.token;
+        const name = this.parseName();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        return this.node(start, {
+          kind: _kinds.Kind.OBJECT_FIELD,
+          name,
+          value: this.parseValueLiteral(isConst)
+        });
+      }
+      // Implements the parsing rules in the Directives section.
+      /**
+       * Directives[Const] : Directive[?Const]+
+       *
+       * @internal
+       */
+      parseDirectives(isConst) {
+        const directives = [];
+        while (this.peek(_tokenKind.TokenKind.AT)) {
+          directives.push(this.parseDirective(isConst));
+        }
+        return directives;
+      }
+      parseConstDirectives() {
+        return this.parseDirectives(true);
+      }
+      /**
+       * ```
+       * Directive[Const] : @ Name Arguments[?Const]?
+       * ```
+       *
+       * @internal
+       */
+      parseDirective(isConst) {
+        const start = this._lexer.token;
+        this.expectToken(_tokenKind.TokenKind.AT);
+        return this.node(start, {
+          kind: _kinds.Kind.DIRECTIVE,
+          name: this.parseName(),
+          arguments: this.parseArguments(isConst)
+        });
+      }
+      // Implements the parsing rules in the Types section.
+      /**
+       * Type :
+       *   - NamedType
+       *   - ListType
+       *   - NonNullType
+       *
+       * @internal
+       */
+      parseTypeReference() {
+        const start = this._lexer.token;
+        let type;
+        if (this.expectOptionalToken(_tokenKind.TokenKind.BRACKET_L)) {
+          const innerType = this.parseTypeReference();
+          this.expectToken(_tokenKind.TokenKind.BRACKET_R);
+          type = this.node(start, {
+            kind: _kinds.Kind.LIST_TYPE,
+            type: innerType
+          });
+        } else {
+          type = this.parseNamedType();
+        }
+        if (this.expectOptionalToken(_tokenKind.TokenKind.BANG)) {
+          return this.node(start, {
+            kind: _kinds.Kind.NON_NULL_TYPE,
+            type
+          });
+        }
+        return type;
+      }
+      /**
+       * NamedType : Name
+       *
+       * @internal
+       */
+      parseNamedType() {
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.NAMED_TYPE,
+          name: this.parseName()
+        });
+      }
+      // Implements the parsing rules in the Type Definition section.
+      peekDescription() {
+        return this.peek(_tokenKind.TokenKind.STRING) || this.peek(_tokenKind.TokenKind.BLOCK_STRING);
+      }
+      /**
+       * Description : StringValue
+       *
+       * @internal
+       */
+      parseDescription() {
+        if (this.peekDescription()) {
+          return this.parseStringLiteral();
+        }
+      }
+      /**
+       * ```
+       * SchemaDefinition : Description? schema Directives[Const]? { OperationTypeDefinition+ }
+       * ```
+       *
+       * @internal
+       */
+      parseSchemaDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("schema");
+        const directives = this.parseConstDirectives();
+        const operationTypes = this.many(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseOperationTypeDefinition,
+          _tokenKind.TokenKind.BRACE_R
+        );
+        return this.node(start, {
+          kind: _kinds.Kind.SCHEMA_DEFINITION,
+          description,
+          directives,
+          operationTypes
+        });
+      }
+      /**
+       * OperationTypeDefinition : OperationType : NamedType
+       *
+       * @internal
+       */
+      parseOperationTypeDefinition() {
+        const start = this._lexer.token;
+        const operation = this.parseOperationType();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        const type = this.parseNamedType();
+        return this.node(start, {
+          kind: _kinds.Kind.OPERATION_TYPE_DEFINITION,
+          operation,
+          type
+        });
+      }
+      /**
+       * ScalarTypeDefinition : Description? scalar Name Directives[Const]?
+       *
+       * @internal
+       */
+      parseScalarTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("scalar");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        return this.node(start, {
+          kind: _kinds.Kind.SCALAR_TYPE_DEFINITION,
+          description,
+          name,
+          directives
+        });
+      }
+      /**
+       * ObjectTypeDefinition :
+       *   Description?
+       *   type Name ImplementsInterfaces? Directives[Const]? FieldsDefinition?
+       *
+       * @internal
+       */
+      parseObjectTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("type");
+        const name = this.parseName();
+        const interfaces = this.parseImplementsInterfaces();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseFieldsDefinition();
+        return this.node(start, {
+          kind: _kinds.Kind.OBJECT_TYPE_DEFINITION,
+          description,
+          name,
+          interfaces,
+          directives,
+          fields
+        });
+      }
+      /**
+       * ImplementsInterfaces :
+       *   - implements `&`? NamedType
+       *   - ImplementsInterfaces & NamedType
+       *
+       * @internal
+       */
+      parseImplementsInterfaces() {
+        return this.expectOptionalKeyword("implements") ? this.delimitedMany(_tokenKind.TokenKind.AMP, this.parseNamedType) : [];
+      }
+      /**
+       * ```
+       * FieldsDefinition : { FieldDefinition+ }
+       * ```
+       *
+       * @internal
+       */
+      parseFieldsDefinition() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseFieldDefinition,
+          _tokenKind.TokenKind.BRACE_R
+        );
+      }
+      /**
+       * FieldDefinition :
+       *   - Description? Name ArgumentsDefinition? : Type Directives[Const]?
+       *
+       * @internal
+       */
+      parseFieldDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        const name = this.parseName();
+        const args = this.parseArgumentDefs();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        const type = this.parseTypeReference();
+        const directives = this.parseConstDirectives();
+        return this.node(start, {
+          kind: _kinds.Kind.FIELD_DEFINITION,
+          description,
+          name,
+          arguments: args,
+          type,
+          directives
+        });
+      }
+      /**
+       * ArgumentsDefinition : ( InputValueDefinition+ )
+       *
+       * @internal
+       */
+      parseArgumentDefs() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.PAREN_L,
+          this.parseInputValueDef,
+          _tokenKind.TokenKind.PAREN_R
+        );
+      }
+      /**
+       * InputValueDefinition :
+       *   - Description? Name : Type DefaultValue? Directives[Const]?
+       *
+       * @internal
+       */
+      parseInputValueDef() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        const name = this.parseName();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        const type = this.parseTypeReference();
+        let defaultValue;
+        if (this.expectOptionalToken(_tokenKind.TokenKind.EQUALS)) {
+          defaultValue = this.parseConstValueLiteral();
+        }
+        const directives = this.parseConstDirectives();
+        return this.node(start, {
+          kind: _kinds.Kind.INPUT_VALUE_DEFINITION,
+          description,
+          name,
+          type,
+          defaultValue,
+          directives
+        });
+      }
+      /**
+       * InterfaceTypeDefinition :
+       *   - Description? interface Name Directives[Const]? FieldsDefinition?
+       *
+       * @internal
+       */
+      parseInterfaceTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("interface");
+        const name = this.parseName();
+        const interfaces = this.parseImplementsInterfaces();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseFieldsDefinition();
+        return this.node(start, {
+          kind: _kinds.Kind.INTERFACE_TYPE_DEFINITION,
+          description,
+          name,
+          interfaces,
+          directives,
+          fields
+        });
+      }
+      /**
+       * UnionTypeDefinition :
+       *   - Description? union Name Directives[Const]? UnionMemberTypes?
+       *
+       * @internal
+       */
+      parseUnionTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("union");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const types = this.parseUnionMemberTypes();
+        return this.node(start, {
+          kind: _kinds.Kind.UNION_TYPE_DEFINITION,
+          description,
+          name,
+          directives,
+          types
+        });
+      }
+      /**
+       * UnionMemberTypes :
+       *   - = `|`? NamedType
+       *   - UnionMemberTypes | NamedType
+       *
+       * @internal
+       */
+      parseUnionMemberTypes() {
+        return this.expectOptionalToken(_tokenKind.TokenKind.EQUALS) ? this.delimitedMany(_tokenKind.TokenKind.PIPE, this.parseNamedType) : [];
+      }
+      /**
+       * EnumTypeDefinition :
+       *   - Description? enum Name Directives[Const]? EnumValuesDefinition?
+       *
+       * @internal
+       */
+      parseEnumTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("enum");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const values = this.parseEnumValuesDefinition();
+        return this.node(start, {
+          kind: _kinds.Kind.ENUM_TYPE_DEFINITION,
+          description,
+          name,
+          directives,
+          values
+        });
+      }
+      /**
+       * ```
+       * EnumValuesDefinition : { EnumValueDefinition+ }
+       * ```
+       *
+       * @internal
+       */
+      parseEnumValuesDefinition() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseEnumValueDefinition,
+          _tokenKind.TokenKind.BRACE_R
+        );
+      }
+      /**
+       * EnumValueDefinition : Description? EnumValue Directives[Const]?
+       *
+       * @internal
+       */
+      parseEnumValueDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        const name = this.parseEnumValueName();
+        const directives = this.parseConstDirectives();
+        return this.node(start, {
+          kind: _kinds.Kind.ENUM_VALUE_DEFINITION,
+          description,
+          name,
+          directives
+        });
+      }
+      /**
+       * EnumValue : Name but not `true`, `false` or `null`
+       *
+       * @internal
+       */
+      parseEnumValueName() {
+        if (this._lexer.token.value === "true" || this._lexer.token.value === "false" || this._lexer.token.value === "null") {
+          throw (0, _syntaxError.syntaxError)(
+            this._lexer.source,
+            this._lexer.token.start,
+            `${getTokenDesc(
+              this._lexer.token
+            )} is reserved and cannot be used for an enum value.`
+          );
+        }
+        return this.parseName();
+      }
+      /**
+       * InputObjectTypeDefinition :
+       *   - Description? input Name Directives[Const]? InputFieldsDefinition?
+       *
+       * @internal
+       */
+      parseInputObjectTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("input");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseInputFieldsDefinition();
+        return this.node(start, {
+          kind: _kinds.Kind.INPUT_OBJECT_TYPE_DEFINITION,
+          description,
+          name,
+          directives,
+          fields
+        });
+      }
+      /**
+       * ```
+       * InputFieldsDefinition : { InputValueDefinition+ }
+       * ```
+       *
+       * @internal
+       */
+      parseInputFieldsDefinition() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseInputValueDef,
+          _tokenKind.TokenKind.BRACE_R
+        );
+      }
+      /**
+       * TypeSystemExtension :
+       *   - SchemaExtension
+       *   - TypeExtension
+       *
+       * TypeExtension :
+       *   - ScalarTypeExtension
+       *   - ObjectTypeExtension
+       *   - InterfaceTypeExtension
+       *   - UnionTypeExtension
+       *   - EnumTypeExtension
+       *   - InputObjectTypeDefinition
+       *   - DirectiveDefinitionExtension
+       *
+       * @internal
+       */
+      parseTypeSystemExtension() {
+        const keywordToken = this._lexer.lookahead();
+        if (keywordToken.kind === _tokenKind.TokenKind.NAME) {
+          switch (keywordToken.value) {
+            case "schema":
+              return this.parseSchemaExtension();
+            case "scalar":
+              return this.parseScalarTypeExtension();
+            case "type":
+              return this.parseObjectTypeExtension();
+            case "interface":
+              return this.parseInterfaceTypeExtension();
+            case "union":
+              return this.parseUnionTypeExtension();
+            case "enum":
+              return this.parseEnumTypeExtension();
+            case "input":
+              return this.parseInputObjectTypeExtension();
+            case "directive":
+              if (this._options.experimentalDirectivesOnDirectiveDefinitions) {
+                return this.parseDirectiveDefinitionExtension();
+              }
+              break;
+          }
+        }
+        throw this.unexpected(keywordToken);
+      }
+      /**
+       * ```
+       * SchemaExtension :
+       *  - extend schema Directives[Const]? { OperationTypeDefinition+ }
+       *  - extend schema Directives[Const]
+       * ```
+       *
+       * @internal
+       */
+      parseSchemaExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("schema");
+        const directives = this.parseConstDirectives();
+        const operationTypes = this.optionalMany(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseOperationTypeDefinition,
+          _tokenKind.TokenKind.BRACE_R
+        );
+        if (directives.length === 0 && operationTypes.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.SCHEMA_EXTENSION,
+          directives,
+          operationTypes
+        });
+      }
+      /**
+       * ScalarTypeExtension :
+       *   - extend scalar Name Directives[Const]
+       *
+       * @internal
+       */
+      parseScalarTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("scalar");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        if (directives.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.SCALAR_TYPE_EXTENSION,
+          name,
+          directives
+        });
+      }
+      /**
+       * ObjectTypeExtension :
+       *  - extend type Name ImplementsInterfaces? Directives[Const]? FieldsDefinition
+       *  - extend type Name ImplementsInterfaces? Directives[Const]
+       *  - extend type Name ImplementsInterfaces
+       *
+       * @internal
+       */
+      parseObjectTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("type");
+        const name = this.parseName();
+        const interfaces = this.parseImplementsInterfaces();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseFieldsDefinition();
+        if (interfaces.length === 0 && directives.length === 0 && fields.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.OBJECT_TYPE_EXTENSION,
+          name,
+          interfaces,
+          directives,
+          fields
+        });
+      }
+      /**
+       * InterfaceTypeExtension :
+       *  - extend interface Name ImplementsInterfaces? Directives[Const]? FieldsDefinition
+       *  - extend interface Name ImplementsInterfaces? Directives[Const]
+       *  - extend interface Name ImplementsInterfaces
+       *
+       * @internal
+       */
+      parseInterfaceTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("interface");
+        const name = this.parseName();
+        const interfaces = this.parseImplementsInterfaces();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseFieldsDefinition();
+        if (interfaces.length === 0 && directives.length === 0 && fields.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.INTERFACE_TYPE_EXTENSION,
+          name,
+          interfaces,
+          directives,
+          fields
+        });
+      }
+      /**
+       * UnionTypeExtension :
+       *   - extend union Name Directives[Const]? UnionMemberTypes
+       *   - extend union Name Directives[Const]
+       *
+       * @internal
+       */
+      parseUnionTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("union");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const types = this.parseUnionMemberTypes();
+        if (directives.length === 0 && types.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.UNION_TYPE_EXTENSION,
+          name,
+          directives,
+          types
+        });
+      }
+      /**
+       * EnumTypeExtension :
+       *   - extend enum Name Directives[Const]? EnumValuesDefinition
+       *   - extend enum Name Directives[Const]
+       *
+       * @internal
+       */
+      parseEnumTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("enum");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const values = this.parseEnumValuesDefinition();
+        if (directives.length === 0 && values.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.ENUM_TYPE_EXTENSION,
+          name,
+          directives,
+          values
+        });
+      }
+      /**
+       * InputObjectTypeExtension :
+       *   - extend input Name Directives[Const]? InputFieldsDefinition
+       *   - extend input Name Directives[Const]
+       *
+       * @internal
+       */
+      parseInputObjectTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("input");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseInputFieldsDefinition();
+        if (directives.length === 0 && fields.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.INPUT_OBJECT_TYPE_EXTENSION,
+          name,
+          directives,
+          fields
+        });
+      }
+      parseDirectiveDefinitionExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("directive");
+        this.expectToken(_tokenKind.TokenKind.AT);
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        if (directives.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.DIRECTIVE_EXTENSION,
+          name,
+          directives
+        });
+      }
+      /**
+       * ```
+       * DirectiveDefinition :
+       *   - Description? directive @ Name ArgumentsDefinition? `repeatable`? on DirectiveLocations
+       * ```
+       *
+       * @internal
+       */
+      parseDirectiveDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("directive");
+        this.expectToken(_tokenKind.TokenKind.AT);
+        const name = this.parseName();
+        const args = this.parseArgumentDefs();
+        const directives = this._options.experimentalDirectivesOnDirectiveDefinitions ? this.parseConstDirectives() : [];
+        const repeatable = this.expectOptionalKeyword("repeatable");
+        this.expectKeyword("on");
+        const locations = this.parseDirectiveLocations();
+        return this.node(start, {
+          kind: _kinds.Kind.DIRECTIVE_DEFINITION,
+          description,
+          name,
+          arguments: args,
+          directives,
+          repeatable,
+          locations
+        });
+      }
+      /**
+       * DirectiveLocations :
+       *   - `|`? DirectiveLocation
+       *   - DirectiveLocations | DirectiveLocation
+       *
+       * @internal
+       */
+      parseDirectiveLocations() {
+        return this.delimitedMany(
+          _tokenKind.TokenKind.PIPE,
+          this.parseDirectiveLocation
+        );
+      }
+      /*
+       * DirectiveLocation :
+       *   - ExecutableDirectiveLocation
+       *   - TypeSystemDirectiveLocation
+       *
+       * ExecutableDirectiveLocation : one of
+       *   `QUERY`
+       *   `MUTATION`
+       *   `SUBSCRIPTION`
+       *   `FIELD`
+       *   `FRAGMENT_DEFINITION`
+       *   `FRAGMENT_SPREAD`
+       *   `INLINE_FRAGMENT`
+       *
+       * TypeSystemDirectiveLocation : one of
+       *   `SCHEMA`
+       *   `SCALAR`
+       *   `OBJECT`
+       *   `FIELD_DEFINITION`
+       *   `ARGUMENT_DEFINITION`
+       *   `INTERFACE`
+       *   `UNION`
+       *   `ENUM`
+       *   `ENUM_VALUE`
+       *   `INPUT_OBJECT`
+       *   `INPUT_FIELD_DEFINITION`
+       *   `DIRECTIVE_DEFINITION`
+       */
+      parseDirectiveLocation() {
+        const start = this._lexer.token;
+        const name = this.parseName();
+        if (Object.prototype.hasOwnProperty.call(
+          _directiveLocation.DirectiveLocation,
+          name.value
+        )) {
+          return name;
+        }
+        throw this.unexpected(start);
+      }
+      // Schema Coordinates
+      /**
+       * SchemaCoordinate :
+       *   - Name
+       *   - Name . Name
+       *   - Name . Name ( Name : )
+       *   - \@ Name
+       *   - \@ Name ( Name : )
+       * @returns Parsed schema coordinate AST.
+       * @example
+       * ```ts
+       * import assert from 'node:assert/strict';
+       * import { Kind, parseSchemaCoordinate } from 'graphql/language';
+       *
+       * const typeCoordinate = parseSchemaCoordinate('User.name');
+       * const directiveCoordinate = parseSchemaCoordinate('@include(if:)');
+       * assert(typeCoordinate.kind === Kind.MEMBER_COORDINATE);
+       * assert(directiveCoordinate.kind === Kind.DIRECTIVE_ARGUMENT_COORDINATE);
+       *
+       * typeCoordinate.name.value; // => 'User'
+       * typeCoordinate.memberName?.value; // => 'name'
+       * directiveCoordinate.name.value; // => 'include'
+       * directiveCoordinate.argumentName?.value; // => 'if'
+       * ```
+       */
+      parseSchemaCoordinate() {
+        const start = this._lexer.token;
+        const ofDirective = this.expectOptionalToken(_tokenKind.TokenKind.AT);
+        const name = this.parseName();
+        let memberName;
+        if (!ofDirective && this.expectOptionalToken(_tokenKind.TokenKind.DOT)) {
+          memberName = this.parseName();
+        }
+        let argumentName;
+        if ((ofDirective || memberName) && this.expectOptionalToken(_tokenKind.TokenKind.PAREN_L)) {
+          argumentName = this.parseName();
+          this.expectToken(_tokenKind.TokenKind.COLON);
+          this.expectToken(_tokenKind.TokenKind.PAREN_R);
+        }
+        if (ofDirective) {
+          if (argumentName) {
+            return this.node(start, {
+              kind: _kinds.Kind.DIRECTIVE_ARGUMENT_COORDINATE,
+              name,
+              argumentName
+            });
+          }
+          return this.node(start, {
+            kind: _kinds.Kind.DIRECTIVE_COORDINATE,
+            name
+          });
+        } else if (memberName) {
+          if (argumentName) {
+            return this.node(start, {
+              kind: _kinds.Kind.ARGUMENT_COORDINATE,
+              name,
+              fieldName: memberName,
+              argumentName
+            });
+          }
+          return this.node(start, {
+            kind: _kinds.Kind.MEMBER_COORDINATE,
+            name,
+            memberName
+          });
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.TYPE_COORDINATE,
+          name
+        });
+      }
+      // Core parsing utility functions
+      /**
+       * Returns a node that, if configured to do so, sets a "loc" field as a
+       * location object, used to identify the place in the source that created a
+       * given parsed object.
+       *
+       * @internal
+       */
+      node(startToken, node) {
+        if (this._options.noLocation !== true) {
+          node.loc = new _ast.Location(
+            startToken,
+            this._lexer.lastToken,
+            this._lexer.source
+          );
+        }
+        return node;
+      }
+      /**
+       * Determines if the next token is of a given kind
+       *
+       * @internal
+       */
+      peek(kind) {
+        return this._lexer.token.kind === kind;
+      }
+      /**
+       * If the next token is of the given kind, return that token after advancing the lexer.
+       * Otherwise, do not change the parser state and throw an error.
+       *
+       * @internal
+       */
+      expectToken(kind) {
+        const token = this._lexer.token;
+        if (token.kind === kind) {
+          this.advanceLexer();
+          return token;
+        }
+        throw (0, _syntaxError.syntaxError)(
+          this._lexer.source,
+          token.start,
+          `Expected ${getTokenKindDesc(kind)}, found ${getTokenDesc(token)}.`
+        );
+      }
+      /**
+       * If the next token is of the given kind, return "true" after advancing the lexer.
+       * Otherwise, do not change the parser state and return "false".
+       *
+       * @internal
+       */
+      expectOptionalToken(kind) {
+        const token = this._lexer.token;
+        if (token.kind === kind) {
+          this.advanceLexer();
+          return true;
+        }
+        return false;
+      }
+      /**
+       * If the next token is a given keyword, advance the lexer.
+       * Otherwise, do not change the parser state and throw an error.
+       *
+       * @internal
+       */
+      expectKeyword(value) {
+        const token = this._lexer.token;
+        if (token.kind === _tokenKind.TokenKind.NAME && token.value === value) {
+          this.advanceLexer();
+        } else {
+          throw (0, _syntaxError.syntaxError)(
+            this._lexer.source,
+            token.start,
+            `Expected "${value}", found ${getTokenDesc(token)}.`
+          );
+        }
+      }
+      /**
+       * If the next token is a given keyword, return "true" after advancing the lexer.
+       * Otherwise, do not change the parser state and return "false".
+       *
+       * @internal
+       */
+      expectOptionalKeyword(value) {
+        const token = this._lexer.token;
+        if (token.kind === _tokenKind.TokenKind.NAME && token.value === value) {
+          this.advanceLexer();
+          return true;
+        }
+        return false;
+      }
+      /**
+       * Helper function for creating an error when an unexpected lexed token is encountered.
+       *
+       * @internal
+       */
+      unexpected(atToken) {
+        const token = atToken !== null && atToken !== void 0 ? atToken : this._lexer.token;
+        return (0, _syntaxError.syntaxError)(
+          this._lexer.source,
+          token.start,
+          `Unexpected ${getTokenDesc(token)}.`
+        );
+      }
+      /**
+       * Returns a possibly empty list of parse nodes, determined by the parseFn.
+       * This list begins with a lex token of openKind and ends with a lex token of closeKind.
+       * Advances the parser to the next lex token after the closing token.
+       *
+       * @internal
+       */
+      any(openKind, parseFn, closeKind) {
+        this.expectToken(openKind);
+        const nodes = [];
+        while (!this.expectOptionalToken(closeKind)) {
+          nodes.push(parseFn.call(this));
+        }
+        return nodes;
+      }
+      /**
+       * Returns a list of parse nodes, determined by the parseFn.
+       * It can be empty only if open token is missing otherwise it will always return non-empty list
+       * that begins with a lex token of openKind and ends with a lex token of closeKind.
+       * Advances the parser to the next lex token after the closing token.
+       *
+       * @internal
+       */
+      optionalMany(openKind, parseFn, closeKind) {
+        if (this.expectOptionalToken(openKind)) {
+          const nodes = [];
+          do {
+            nodes.push(parseFn.call(this));
+          } while (!this.expectOptionalToken(closeKind));
+          return nodes;
+        }
+        return [];
+      }
+      /**
+       * Returns a non-empty list of parse nodes, determined by the parseFn.
+       * This list begins with a lex token of openKind and ends with a lex token of closeKind.
+       * Advances the parser to the next lex token after the closing token.
+       *
+       * @internal
+       */
+      many(openKind, parseFn, closeKind) {
+        this.expectToken(openKind);
+        const nodes = [];
+        do {
+          nodes.push(parseFn.call(this));
+        } while (!this.expectOptionalToken(closeKind));
+        return nodes;
+      }
+      /**
+       * Returns a non-empty list of parse nodes, determined by the parseFn.
+       * This list may begin with a lex token of delimiterKind followed by items separated by lex tokens of tokenKind.
+       * Advances the parser to the next lex token after last item in the list.
+       *
+       * @internal
+       */
+      delimitedMany(delimiterKind, parseFn) {
+        this.expectOptionalToken(delimiterKind);
+        const nodes = [];
+        do {
+          nodes.push(parseFn.call(this));
+        } while (this.expectOptionalToken(delimiterKind));
+        return nodes;
+      }
+      advanceLexer() {
+        const { maxLexicalTokens = this._options.maxTokens } = this._options;
+        const token = this._lexer.advance();
+        if (token.kind !== _tokenKind.TokenKind.EOF) {
+          ++this._tokenCounter;
+          if (maxLexicalTokens !== void 0 && this._tokenCounter > maxLexicalTokens) {
+            throw (0, _syntaxError.syntaxError)(
+              this._lexer.source,
+              token.start,
+              `Document contains more that ${maxLexicalTokens} tokens. Parsing aborted.`
+            );
+          }
+        }
+      }
+    };
+    exports2.Parser = Parser2;
+    function getTokenDesc(token) {
+      const value = token.value;
+      return getTokenKindDesc(token.kind) + (value != null ? ` "${value}"` : "");
+    }
+    function getTokenKindDesc(kind) {
+      return (0, _lexer.isPunctuatorTokenKind)(kind) ? `"${kind}"` : kind;
+    }
+  }
+});
+
+// src/guard/grants/graphql.ts
+function graphqlRefusal(input) {
+  if (typeof input.query !== "string") return "GraphQL request without a query";
+  const variables = input.variables && typeof input.variables === "object" && !Array.isArray(input.variables) ? input.variables : {};
+  let doc;
+  try {
+    doc = (0, import_parser.parse)(input.query, { noLocation: true, maxTokens: MAX_TOKENS });
+  } catch (err) {
+    return `GraphQL query does not parse: ${err.message.split("\n")[0].slice(0, 200)}`;
+  }
+  const valueOf = (value) => value?.kind === import_kinds.Kind.STRING ? value.value : value?.kind === import_kinds.Kind.VARIABLE ? variables[value.name.value] : void 0;
+  const nested = (set, depth, inActor) => {
+    if (!set) return;
+    if (depth > MAX_DEPTH4) throw new Refusal("GraphQL query nested too deeply");
+    for (const sel of set.selections) {
+      if (sel.kind === import_kinds.Kind.FRAGMENT_SPREAD) {
+        const fragment = fragments.get(sel.name.value);
+        if (!fragment) throw new Refusal(`GraphQL fragment "${sel.name.value}" is not defined`);
+        const key2 = `${inActor}:${sel.name.value}`;
+        if (!checked.has(key2)) {
+          checked.add(key2);
+          nested(fragment.selectionSet, depth + 1, inActor);
+        }
+        continue;
+      }
+      if (sel.kind === import_kinds.Kind.INLINE_FRAGMENT) {
+        nested(sel.selectionSet, depth + 1, inActor);
+        continue;
+      }
+      const name = sel.name.value;
+      if (!sel.selectionSet) continue;
+      if (CONNECTION_FIELDS.includes(name)) nested(sel.selectionSet, depth + 1, inActor);
+      else if (input.actors.includes(name)) nested(sel.selectionSet, depth + 1, true);
+      else if (!inActor && input.objects.includes(name)) {
+        if (name === "repository" && (sel.arguments?.length ?? 0) > 0) throw new Refusal('GraphQL field "repository" with arguments reaches beyond the triggering repository');
+        nested(sel.selectionSet, depth + 1, false);
+      } else {
+        throw new Refusal(`GraphQL field "${name}"${inActor ? " below a user or bot" : ""} reaches beyond the triggering repository (the hops allowed are graphql-objects and graphql-actors in rules/grants.yml)`);
+      }
+    }
+  };
+  const sameRepository2 = (args) => {
+    const byName = /* @__PURE__ */ new Map();
+    for (const arg of args ?? []) {
+      if (byName.has(arg.name.value)) throw new Refusal(`GraphQL argument "${arg.name.value}" given twice`);
+      byName.set(arg.name.value, arg.value);
+    }
+    const owner = valueOf(byName.get("owner"));
+    const name = valueOf(byName.get("name"));
+    if (typeof owner !== "string" || typeof name !== "string" || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
+      throw new Refusal(`GraphQL repository ${String(owner).slice(0, 100)}/${String(name).slice(0, 100)} is not the triggering repository ${input.owner}/${input.repo}`);
+    }
+  };
+  const fragments = /* @__PURE__ */ new Map();
+  const checked = /* @__PURE__ */ new Set();
+  try {
+    for (const def of doc.definitions) {
+      if (def.kind !== import_kinds.Kind.FRAGMENT_DEFINITION) continue;
+      if (fragments.has(def.name.value)) throw new Refusal(`GraphQL fragment "${def.name.value}" defined twice`);
+      fragments.set(def.name.value, def);
+    }
+    for (const def of doc.definitions) {
+      if (def.kind === import_kinds.Kind.FRAGMENT_DEFINITION) continue;
+      if (def.kind !== import_kinds.Kind.OPERATION_DEFINITION) return `GraphQL ${def.kind} refused: only queries go through`;
+      if (def.operation !== "query") return `GraphQL ${def.operation} refused: writes go through the REST routes the grants allow`;
+      for (const root of def.selectionSet.selections) {
+        if (root.kind !== import_kinds.Kind.FIELD) return "GraphQL fragments at the root are refused";
+        const name = root.name.value;
+        if (!input.roots.includes(name)) return `GraphQL root field "${name}" is not allowed (only ${input.roots.join(", ")})`;
+        if (name === "repository") sameRepository2(root.arguments);
+        nested(root.selectionSet, 1, false);
       }
     }
     return void 0;
   } catch (err) {
-    if (err instanceof Refusal2) return err.message;
-    return `GraphQL query does not parse: ${err.message}`;
+    if (err instanceof Refusal) return err.message;
+    throw err;
   }
 }
+var import_kinds, import_parser, CONNECTION_FIELDS, MAX_TOKENS, MAX_DEPTH4, Refusal;
 var init_graphql = __esm({
   "src/guard/grants/graphql.ts"() {
     "use strict";
+    import_kinds = __toESM(require_kinds());
+    import_parser = __toESM(require_parser2());
+    CONNECTION_FIELDS = ["nodes", "edges", "node", "pageInfo"];
+    MAX_TOKENS = 5e3;
+    MAX_DEPTH4 = 30;
+    Refusal = class extends Error {
+    };
   }
 });
 
@@ -10481,7 +13998,7 @@ var init_perform = __esm({
 var grants_default;
 var init_grants = __esm({
   "rules/grants.yml"() {
-    grants_default = "# Grants: the narrow things a jailed agent may ask the guard to do with a GitHub token it never sees\n# (`agent-guard run --grant KIND[=VALUES][;CAP=N]...`). Loaded and validated by\n# src/guard/grants/rules.ts; the policy itself is src/guard/grants/policy.ts.\n#\n# routes         REST writes the guard's GitHub bridge understands, each turned into one request kind\n#                ({name} matches one path segment). Every other write is refused.\n# grants         per grant kind: the request kinds it allows, its caps (each overridable on the command\n#                line as `;CAP=N`), and for `review` the review events it allows by default.\n# reads          GET routes of the triggering repository the bridge forwards with the token.\n# graphql-roots  root fields a GraphQL query may use (repository only for the triggering repository);\n#                mutations and subscriptions are always refused.\n# graphql-nested-deny  fields refused anywhere in a query.\n# credential-shapes  text shaped like a credential: a request carrying one is refused.\n# github-hosts   hosts whose links and images stay live in published text; others are made inert.\n# pull-request-exclude  paths a pull request never touches unless the grant names globs itself.\n\nroutes:\n  POST /repos/{owner}/{repo}/issues/{number}/comments: comment.create\n  PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}: comment.update\n  PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}: review-comment.update\n  POST /repos/{owner}/{repo}/issues/{number}/labels: labels.add\n  DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}: labels.remove\n  POST /repos/{owner}/{repo}/pulls/{number}/reviews: review.create\n  POST /repos/{owner}/{repo}/pulls/{number}/comments: review.comment\n  POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies: review.reply\n  POST /repos/{owner}/{repo}/pulls: pull-request.create\n\ngrants:\n  comment:\n    requests: [comment.create, comment.update]\n    caps: { max: 3, max-edits: 10, max-bytes: 65536, max-mentions: 3 }\n  label:\n    requests: [labels.add, labels.remove]\n    caps: { max: 20 }\n  review:\n    requests: [review.create, review.comment, review.reply]\n    # Review events the grant allows unless it names its own (`review=comment,request-changes`).\n    # An approval from the workflow token can satisfy branch protection: never by default.\n    values: [comment, request-changes, approve]\n    default-values: [comment]\n    caps: { max: 1, max-comments: 30, max-bytes: 65536, max-mentions: 3 }\n  pull-request:\n    requests: [pull-request.create]\n    caps: { max: 1, max-files: 100, max-file-bytes: 1048576, max-total-bytes: 5242880, max-bytes: 65536, max-mentions: 3 }\n  update-comment:\n    requests: [comment.update, review-comment.update]\n    caps: { max: 60, max-bytes: 65536, max-mentions: 3 }\n\nreads:\n  - GET /repos/{owner}/{repo}\n  - GET /repos/{owner}/{repo}/labels\n  - GET /repos/{owner}/{repo}/labels/{name}\n  - GET /repos/{owner}/{repo}/issues/{number}\n  - GET /repos/{owner}/{repo}/issues/{number}/comments\n  - GET /repos/{owner}/{repo}/issues/{number}/labels\n  - GET /repos/{owner}/{repo}/issues/{number}/timeline\n  - GET /repos/{owner}/{repo}/issues/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/pulls/{number}\n  - GET /repos/{owner}/{repo}/pulls/{number}/files\n  - GET /repos/{owner}/{repo}/pulls/{number}/commits\n  - GET /repos/{owner}/{repo}/pulls/{number}/comments\n  - GET /repos/{owner}/{repo}/pulls/{number}/reviews\n  - GET /repos/{owner}/{repo}/pulls/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/commits/{ref}\n  - GET /repos/{owner}/{repo}/compare/{basehead}\n\nread-query: [per_page, page, state, sort, direction, since, labels, ref]\n\ngraphql-roots: [repository, __typename]\n# Fields below the root that reach other repositories, owners or the whole site: refused anywhere in a\n# query (a `repository` field with arguments is refused too; without them it is the same repository).\ngraphql-nested-deny: [repositories, repositoriesContributedTo, organization, organizations, user, search, enterprise, topRepositories, pinnedItems, starredRepositories, watching, sponsoring, forks]\n\ncredential-shapes:\n  - { name: GitHub token, pattern: '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}' }\n  - { name: GitHub fine-grained token, pattern: '\\bgithub_pat_[A-Za-z0-9_]{22,255}' }\n  - { name: npm token, pattern: '\\bnpm_[A-Za-z0-9]{36}' }\n  - { name: PyPI token, pattern: '\\bpypi-[A-Za-z0-9_-]{50,}' }\n  - { name: AWS access key id, pattern: '\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b' }\n  - { name: Google API key, pattern: '\\bAIza[0-9A-Za-z_-]{35}' }\n  - { name: Anthropic key, pattern: '\\bsk-ant-[A-Za-z0-9_-]{20,}' }\n  - { name: OpenAI-style key, pattern: '\\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_-]{20,}' }\n  - { name: Hugging Face token, pattern: '\\bhf_[A-Za-z0-9]{30,}' }\n  - { name: GitLab token, pattern: '\\bglpat-[A-Za-z0-9_-]{20,}' }\n  - { name: Slack token, pattern: '\\bxox[abposr]-[A-Za-z0-9-]{10,}' }\n  - { name: private key, pattern: '-----BEGIN [A-Z ]*PRIVATE KEY-----' }\n  - { name: JSON web token, pattern: '\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}' }\n\ngithub-hosts: [github.com, '*.github.com', '*.githubusercontent.com']\n\npull-request-exclude:\n  - .github/**\n  - .gitmodules\n  - .gitattributes\n  - '**/CLAUDE.md'\n  - '**/AGENTS.md'\n  - '**/GEMINI.md'\n  - .claude/**\n  - .gemini/**\n  - .codex/**\n  - .cursor/**\n  - .mcp.json\n  - .vscode/**\n  - .devcontainer/**\n  - .husky/**\n  - .pre-commit-config.yaml\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n";
+    grants_default = "# Grants: the narrow things a jailed agent may ask the guard to do with a GitHub token it never sees\n# (`agent-guard run --grant KIND[=VALUES][;CAP=N]...`). Loaded and validated by\n# src/guard/grants/rules.ts; the policy itself is src/guard/grants/policy.ts.\n#\n# routes         REST writes the guard's GitHub bridge understands, each turned into one request kind\n#                ({name} matches one path segment). Every other write is refused.\n# grants         per grant kind: the request kinds it allows, its caps (each overridable on the command\n#                line as `;CAP=N`), and for `review` the review events it allows by default.\n# reads          GET routes of the triggering repository the bridge forwards with the token.\n# graphql-roots  root fields a GraphQL query may use (repository only for the triggering repository);\n#                mutations and subscriptions are always refused.\n# graphql-objects  below the root, the fields that may open a selection set: hops that stay within the\n#                repository. Any other object or connection field is refused (scalars are free).\n# graphql-actors fields that lead to a user, bot or team: below them only scalars, connection plumbing\n#                (nodes, edges) and other actors (a user's own issues or repositories are not this one's).\n# credential-shapes  text shaped like a credential: a request carrying one is refused.\n# github-hosts   hosts whose links and images stay live in published text; others are made inert.\n# pull-request-exclude  paths a pull request never touches unless the grant names globs itself.\n\nroutes:\n  POST /repos/{owner}/{repo}/issues/{number}/comments: comment.create\n  PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}: comment.update\n  PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}: review-comment.update\n  POST /repos/{owner}/{repo}/issues/{number}/labels: labels.add\n  DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}: labels.remove\n  POST /repos/{owner}/{repo}/pulls/{number}/reviews: review.create\n  POST /repos/{owner}/{repo}/pulls/{number}/comments: review.comment\n  POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies: review.reply\n  POST /repos/{owner}/{repo}/pulls: pull-request.create\n\ngrants:\n  comment:\n    requests: [comment.create, comment.update]\n    caps: { max: 3, max-edits: 10, max-bytes: 65536, max-mentions: 3 }\n  label:\n    requests: [labels.add, labels.remove]\n    caps: { max: 20 }\n  review:\n    requests: [review.create, review.comment, review.reply]\n    # Review events the grant allows unless it names its own (`review=comment,request-changes`).\n    # An approval from the workflow token can satisfy branch protection: never by default.\n    values: [comment, request-changes, approve]\n    default-values: [comment]\n    caps: { max: 1, max-comments: 30, max-bytes: 65536, max-mentions: 3 }\n  pull-request:\n    requests: [pull-request.create]\n    caps: { max: 1, max-files: 100, max-file-bytes: 1048576, max-total-bytes: 5242880, max-bytes: 65536, max-mentions: 3 }\n  update-comment:\n    requests: [comment.update, review-comment.update]\n    caps: { max: 60, max-bytes: 65536, max-mentions: 3 }\n\nreads:\n  - GET /repos/{owner}/{repo}\n  - GET /repos/{owner}/{repo}/labels\n  - GET /repos/{owner}/{repo}/labels/{name}\n  - GET /repos/{owner}/{repo}/issues/{number}\n  - GET /repos/{owner}/{repo}/issues/{number}/comments\n  - GET /repos/{owner}/{repo}/issues/{number}/labels\n  - GET /repos/{owner}/{repo}/issues/{number}/timeline\n  - GET /repos/{owner}/{repo}/issues/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/pulls/{number}\n  - GET /repos/{owner}/{repo}/pulls/{number}/files\n  - GET /repos/{owner}/{repo}/pulls/{number}/commits\n  - GET /repos/{owner}/{repo}/pulls/{number}/comments\n  - GET /repos/{owner}/{repo}/pulls/{number}/reviews\n  - GET /repos/{owner}/{repo}/pulls/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/commits/{ref}\n  - GET /repos/{owner}/{repo}/compare/{basehead}\n\nread-query: [per_page, page, state, sort, direction, since, labels, ref]\n\ngraphql-roots: [repository, __typename]\n# An allowlist, not a list of fields to refuse: that list could never be complete (a fork's parent, an\n# organisation's projects, a cross-reference's source, a user's gists all reach other repositories).\n# `repository` without arguments is the object's own repository; with arguments it is refused.\ngraphql-objects:\n  [repository, issue, issues, pullRequest, pullRequests, issueOrPullRequest, comments, labels, label, milestone, milestones,\n   reviews, latestReviews, latestOpinionatedReviews, reviewThreads, reviewRequests, files, commits, commit, mergeCommit,\n   defaultBranchRef, target, timelineItems, reactionGroups, reactions, replyTo, primaryLanguage, languages, licenseInfo,\n   repositoryTopics, topic]\ngraphql-actors: [author, authors, editor, owner, actor, assignee, assignees, participants, user, users, reactors, requestedReviewer, mergedBy, committer]\n\ncredential-shapes:\n  - { name: GitHub token, pattern: '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}' }\n  - { name: GitHub fine-grained token, pattern: '\\bgithub_pat_[A-Za-z0-9_]{22,255}' }\n  - { name: npm token, pattern: '\\bnpm_[A-Za-z0-9]{36}' }\n  - { name: PyPI token, pattern: '\\bpypi-[A-Za-z0-9_-]{50,}' }\n  - { name: AWS access key id, pattern: '\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b' }\n  - { name: Google API key, pattern: '\\bAIza[0-9A-Za-z_-]{35}' }\n  - { name: Anthropic key, pattern: '\\bsk-ant-[A-Za-z0-9_-]{20,}' }\n  - { name: OpenAI-style key, pattern: '\\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_-]{20,}' }\n  - { name: Hugging Face token, pattern: '\\bhf_[A-Za-z0-9]{30,}' }\n  - { name: GitLab token, pattern: '\\bglpat-[A-Za-z0-9_-]{20,}' }\n  - { name: Slack token, pattern: '\\bxox[abposr]-[A-Za-z0-9-]{10,}' }\n  - { name: private key, pattern: '-----BEGIN [A-Z ]*PRIVATE KEY-----' }\n  - { name: JSON web token, pattern: '\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}' }\n\ngithub-hosts: [github.com, '*.github.com', '*.githubusercontent.com']\n\npull-request-exclude:\n  - .github/**\n  - .gitmodules\n  - .gitattributes\n  - '**/CLAUDE.md'\n  - '**/AGENTS.md'\n  - '**/GEMINI.md'\n  - .claude/**\n  - .gemini/**\n  - .codex/**\n  - .cursor/**\n  - .mcp.json\n  - .vscode/**\n  - .devcontainer/**\n  - .husky/**\n  - .pre-commit-config.yaml\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n";
   }
 });
 
@@ -10529,7 +14046,7 @@ function onlyKeys(obj3, keys, where) {
 function parseGrantRules(text) {
   const doc = (0, import_yaml14.parse)(text);
   if (!doc || typeof doc !== "object") fail2("top", "not a mapping");
-  onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-nested-deny", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
+  onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-objects", "graphql-actors", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
   const routes = Object.entries(doc.routes ?? {}).map(([spec, kind]) => ({
     route: compileRoutePattern(spec, `routes.${spec}`),
     kind: oneOf(kind, REQUEST_KINDS, `routes.${spec}`)
@@ -10571,7 +14088,8 @@ function parseGrantRules(text) {
     reads: stringList2(doc.reads, "reads").map((r) => compileRoutePattern(r, `reads.${r}`)),
     readQuery: stringList2(doc["read-query"], "read-query"),
     graphqlRoots: stringList2(doc["graphql-roots"], "graphql-roots"),
-    graphqlNestedDeny: stringList2(doc["graphql-nested-deny"], "graphql-nested-deny"),
+    graphqlObjects: stringList2(doc["graphql-objects"], "graphql-objects"),
+    graphqlActors: stringList2(doc["graphql-actors"], "graphql-actors"),
     credentialShapes,
     githubHosts: stringList2(doc["github-hosts"], "github-hosts"),
     pullRequestExclude: stringList2(doc["pull-request-exclude"], "pull-request-exclude")
@@ -11023,7 +14541,7 @@ function createGitHubBridge(opts) {
       if (segments.length === 1 && segments[0] === "graphql" && method === "POST") {
         const parsed = parseJson(body);
         record.provider = "read";
-        const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, nestedDeny: rules.graphqlNestedDeny });
+        const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, objects: rules.graphqlObjects, actors: rules.graphqlActors });
         if (refusal) throw new BridgeRefusal(403, refusal);
         const payload = Buffer.from(JSON.stringify({ query: parsed.query, variables: parsed.variables, operationName: parsed.operationName }));
         forward(req2, res, "/graphql", payload, record, done);
@@ -11532,7 +15050,7 @@ function ghShimMain() {
   if (!/^http:\/\/127\.0\.0\.1:[0-9]+$/.test(base)) die("GITHUB_API_URL does not point at the agent-guard bridge");
   const BOOLEAN = /* @__PURE__ */ new Set(["--approve", "--request-changes", "--comment", "-c", "-a", "-r", "--draft", "-d", "--comments", "--edit-last", "--name-only", "--paginate", "--silent", "--include", "-i", "--fill", "--web", "-w", "--patch"]);
   const ALIASES = { "-b": "--body", "-F": "--body-file", "-R": "--repo", "-t": "--title", "-q": "--jq", "-X": "--method", "-H": "--header", "-L": "--limit", "-B": "--base", "-c": "--comment", "-a": "--approve", "-r": "--request-changes", "-d": "--draft" };
-  const parse4 = (args, apiFields = false) => {
+  const parse5 = (args, apiFields = false) => {
     const out = { positional: [], flags: /* @__PURE__ */ new Map() };
     const add = (k, v) => out.flags.set(k, [...out.flags.get(k) ?? [], v]);
     for (let i = 0; i < args.length; i++) {
@@ -11833,23 +15351,23 @@ function ghShimMain() {
     switch (key2) {
       case "issue comment":
       case "pr comment":
-        return comment(parse4(rest));
+        return comment(parse5(rest));
       case "issue edit":
       case "pr edit":
-        return edit(parse4(rest));
+        return edit(parse5(rest));
       case "issue view":
       case "pr view":
-        return view(parse4(rest), isPr);
+        return view(parse5(rest), isPr);
       case "pr review":
-        return review(parse4(rest));
+        return review(parse5(rest));
       case "pr create":
-        return create(parse4(rest));
+        return create(parse5(rest));
       case "pr diff":
-        return diff(parse4(rest));
+        return diff(parse5(rest));
       case "label list":
-        return labelList(parse4(rest));
+        return labelList(parse5(rest));
       default:
-        if (group === "api") return api(parse4([command2, ...rest].filter((a) => a !== void 0), true));
+        if (group === "api") return api(parse5([command2, ...rest].filter((a) => a !== void 0), true));
         die(`\`gh ${key2.replace(/[^\x20-\x7e]/g, "?").slice(0, 60)}\` is not available under agent-guard; available: ${SUPPORTED}`);
     }
   };
@@ -12600,23 +16118,23 @@ var init_usage = __esm({
 
 // src/guard/proxy.ts
 function checkTarget(provider, settings, method, target) {
-  if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal(400, "absolute-form or odd request target");
+  if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal2(400, "absolute-form or odd request target");
   const q2 = target.indexOf("?");
   const sent = q2 < 0 ? target : target.slice(0, q2);
   const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
   const path20 = sent.replace(ENCODED_COLON, ":");
-  if (path20.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH.test(path20)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path20.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal(400, "path traversal");
+  if (path20.includes("%")) throw new Refusal2(400, "percent-encoded path");
+  if (!SAFE_PATH.test(path20)) throw new Refusal2(400, "path has characters outside the route alphabet");
+  if (path20.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal2(400, "path traversal");
   let params;
   const route = provider.routes.find((r) => r.method === method && (params = r.match(path20, settings)));
-  if (!route || !params) throw new Refusal(403, `route not allowed for ${provider.name}`);
+  if (!route || !params) throw new Refusal2(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
-    if (/[^A-Za-z0-9._~=&%+-]/.test(rawQuery)) throw new Refusal(400, "query has odd characters");
+    if (/[^A-Za-z0-9._~=&%+-]/.test(rawQuery)) throw new Refusal2(400, "query has odd characters");
     for (const [name, value] of new URLSearchParams(rawQuery)) {
       if (AUTH_QUERY_PARAMS.has(name.toLowerCase())) continue;
-      if (!provider.query.includes(name)) throw new Refusal(403, `query parameter "${name}" not allowed`);
+      if (!provider.query.includes(name)) throw new Refusal2(403, `query parameter "${name}" not allowed`);
       kept.append(name, value);
     }
   }
@@ -12627,8 +16145,8 @@ function checkTarget(provider, settings, method, target) {
 function checkHost(req2) {
   let hosts = 0;
   for (let i = 0; i < req2.rawHeaders.length; i += 2) if (req2.rawHeaders[i].toLowerCase() === "host") hosts++;
-  if (hosts !== 1) throw new Refusal(400, "exactly one Host header is required");
-  if (!LOCAL_HOST2.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
+  if (hosts !== 1) throw new Refusal2(400, "exactly one Host header is required");
+  if (!LOCAL_HOST2.test(req2.headers.host ?? "")) throw new Refusal2(400, "Host header is not the local bridge");
 }
 function printable2(text) {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
@@ -12637,7 +16155,7 @@ function readBody2(req2, limit2) {
   return new Promise((resolve3, reject) => {
     const declared = Number(req2.headers["content-length"] ?? 0);
     if (declared > limit2) {
-      reject(new Refusal(413, `request body over ${limit2} bytes`));
+      reject(new Refusal2(413, `request body over ${limit2} bytes`));
       return;
     }
     const chunks = [];
@@ -12647,7 +16165,7 @@ function readBody2(req2, limit2) {
       if (size > limit2) {
         req2.removeAllListeners("data");
         req2.pause();
-        reject(new Refusal(413, `request body over ${limit2} bytes`));
+        reject(new Refusal2(413, `request body over ${limit2} bytes`));
         return;
       }
       chunks.push(chunk);
@@ -12684,18 +16202,18 @@ function createProviderProxy(opts) {
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES2;
   const judgeBody = (method, body) => {
     if (method === "GET") {
-      if (body.length > 0) throw new Refusal(400, "GET with a body");
+      if (body.length > 0) throw new Refusal2(400, "GET with a body");
       return body;
     }
     let parsed;
     try {
       parsed = parseStrictJson(body);
     } catch (err) {
-      throw new Refusal(400, err instanceof JsonRefusal ? err.message : "request body is not JSON");
+      throw new Refusal2(400, err instanceof JsonRefusal ? err.message : "request body is not JSON");
     }
     if (!opts.allowProviderFetch) {
       const fetches = findProviderFetch(parsed, opts.fetchers);
-      if (fetches) throw new Refusal(403, fetches);
+      if (fetches) throw new Refusal2(403, fetches);
     }
     return serializeJson(parsed);
   };
@@ -12726,7 +16244,7 @@ function createProviderProxy(opts) {
         const target = checkTarget(provider, settings, method, req2.url ?? "");
         record.route = target.route;
         checkHost(req2);
-        if (budget.exhausted) throw new Refusal(403, `budget exhausted: ${budget.exhausted}`);
+        if (budget.exhausted) throw new Refusal2(403, `budget exhausted: ${budget.exhausted}`);
         const raw = await readBody2(req2, maxBody);
         record.requestBytes = raw.length;
         const body = judgeBody(method, raw);
@@ -12734,7 +16252,7 @@ function createProviderProxy(opts) {
         try {
           reservation = budget.reserve(Math.ceil(body.length / BYTES_PER_TOKEN));
         } catch (err) {
-          if (err instanceof BudgetExhausted) throw new Refusal(403, `budget exhausted: ${err.message}`);
+          if (err instanceof BudgetExhausted) throw new Refusal2(403, `budget exhausted: ${err.message}`);
           throw err;
         }
         await forward(method, target, body, reservation);
@@ -12752,7 +16270,7 @@ function createProviderProxy(opts) {
           await authorizer.authorize({ method, url, headers, body });
         } catch (err) {
           reservation.settle(0);
-          throw new Refusal(502, `cannot put the credential on the request: ${err.message}`);
+          throw new Refusal2(502, `cannot put the credential on the request: ${err.message}`);
         }
         const upReq = client.request(url, { method, headers, agent }, (upRes) => {
           const meter = UsageMeter.forContentType(upRes.headers["content-type"]);
@@ -12808,7 +16326,7 @@ function createProviderProxy(opts) {
         upReq.end(method === "GET" ? void 0 : body);
       };
       handle().catch((err) => {
-        const refusal = err instanceof Refusal ? err : new Refusal(500, "internal proxy error");
+        const refusal = err instanceof Refusal2 ? err : new Refusal2(500, "internal proxy error");
         if (!res.headersSent) refuse2(res, refusal.status, refusal.reason);
         else res.destroy();
         finish(refusal.status, refusal.reason);
@@ -12837,7 +16355,7 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH, ENCODED_COLON, Refusal;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH, ENCODED_COLON, Refusal2;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
@@ -12896,7 +16414,7 @@ var init_proxy = __esm({
     LOCAL_HOST2 = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
     SAFE_PATH = /^(\/[A-Za-z0-9._:@~-]+)+\/?$/;
     ENCODED_COLON = /%3a/gi;
-    Refusal = class extends Error {
+    Refusal2 = class extends Error {
       constructor(status, reason) {
         super(reason);
         this.status = status;
@@ -13822,7 +17340,7 @@ var require_dist_node2 = __commonJS({
         return template.replace(/\/$/, "");
       }
     }
-    function parse4(options) {
+    function parse5(options) {
       let method = options.method.toUpperCase();
       let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
       let headers = Object.assign({}, options.headers);
@@ -13886,7 +17404,7 @@ var require_dist_node2 = __commonJS({
       );
     }
     function endpointWithDefaults(defaults, route, options) {
-      return parse4(merge(defaults, route, options));
+      return parse5(merge(defaults, route, options));
     }
     function withDefaults(oldDefaults, newDefaults) {
       const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -13895,7 +17413,7 @@ var require_dist_node2 = __commonJS({
         DEFAULTS: DEFAULTS2,
         defaults: withDefaults.bind(null, DEFAULTS2),
         merge: merge.bind(null, DEFAULTS2),
-        parse: parse4
+        parse: parse5
       });
     }
     var endpoint = withDefaults(null, DEFAULTS);

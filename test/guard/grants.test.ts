@@ -193,7 +193,7 @@ describe('policy', () => {
 
 describe('GraphQL through the bridge', () => {
   const check = (query: string, variables: Record<string, unknown> = {}) =>
-    graphqlRefusal({ query, variables, owner: 'octo', repo: 'widgets', roots: grantRules().graphqlRoots, nestedDeny: grantRules().graphqlNestedDeny });
+    graphqlRefusal({ query, variables, owner: 'octo', repo: 'widgets', roots: grantRules().graphqlRoots, objects: grantRules().graphqlObjects, actors: grantRules().graphqlActors });
 
   it('lets read queries of the triggering repository through', () => {
     expect(check('query { repository(owner: "octo", name: "widgets") { issue(number: 7) { title comments(first: 5) { nodes { body } } } } }')).toBeUndefined();
