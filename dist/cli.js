@@ -10121,6 +10121,94 @@ var init_egress = __esm({
   }
 });
 
+// src/guard/workflowCommands.ts
+function isMaybeWhitespace(byte) {
+  return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 28 && byte <= 31 || byte >= 128;
+}
+function logSafe(text) {
+  const visible = text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/g, (c) => {
+    const cp = c.charCodeAt(0);
+    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
+  });
+  return visible.replace(/##\[/g, "##\u200B[").replace(/^(\s*):(?=:)/, "$1:\u200B");
+}
+var ZWSP, COLON, HASH, BRACKET, LF, CR, MISREADABLE, Utf8Sanitizer, WorkflowCommandNeutralizer;
+var init_workflowCommands = __esm({
+  "src/guard/workflowCommands.ts"() {
+    "use strict";
+    ZWSP = Buffer.from("\u200B", "utf8");
+    COLON = 58;
+    HASH = 35;
+    BRACKET = 91;
+    LF = 10;
+    CR = 13;
+    MISREADABLE = /[\u0000\ufeff]/g;
+    Utf8Sanitizer = class {
+      decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+      transform(chunk) {
+        return this.clean(this.decoder.decode(chunk, { stream: true }), chunk);
+      }
+      /** What is left at the end of the stream: an unfinished sequence becomes U+FFFD. */
+      end() {
+        return this.clean(this.decoder.decode(), Buffer.alloc(0));
+      }
+      clean(text, original) {
+        const safe = text.replace(MISREADABLE, (c) => c === "\0" ? "\u2400" : "\uFFFD");
+        const out = Buffer.from(safe, "utf8");
+        return out.equals(original) ? original : out;
+      }
+    };
+    WorkflowCommandNeutralizer = class {
+      sanitizer = new Utf8Sanitizer();
+      /** 0: only blanks so far on this line, 1: blanks then one ':', 2: anything else. */
+      lineState = 0;
+      last1 = LF;
+      last2 = LF;
+      get atLineStart() {
+        return this.last1 === LF || this.last1 === CR;
+      }
+      transform(chunk) {
+        return this.neutralize(this.sanitizer.transform(chunk));
+      }
+      /** Call once when the stream ends: flushes a cut UTF-8 sequence as U+FFFD. */
+      end() {
+        return this.neutralize(this.sanitizer.end());
+      }
+      neutralize(chunk) {
+        const positions = [];
+        for (let i = 0; i < chunk.length; i++) {
+          const byte = chunk[i];
+          let escape2 = false;
+          if (byte === LF || byte === CR) {
+            this.lineState = 0;
+          } else if (this.lineState === 0) {
+            this.lineState = byte === COLON ? 1 : isMaybeWhitespace(byte) ? 0 : 2;
+          } else if (this.lineState === 1) {
+            escape2 = byte === COLON;
+            this.lineState = 2;
+          }
+          if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape2 = true;
+          if (escape2) {
+            positions.push(i);
+            this.last1 = ZWSP[ZWSP.length - 1];
+          }
+          this.last2 = this.last1;
+          this.last1 = byte;
+        }
+        if (positions.length === 0) return chunk;
+        const parts = [];
+        let from = 0;
+        for (const at of positions) {
+          parts.push(chunk.subarray(from, at), ZWSP);
+          from = at;
+        }
+        parts.push(chunk.subarray(from));
+        return Buffer.concat(parts);
+      }
+    };
+  }
+});
+
 // node_modules/graphql/language/kinds.js
 var require_kinds = __commonJS({
   "node_modules/graphql/language/kinds.js"(exports2) {
@@ -14793,9 +14881,9 @@ function describeGrantOutcome(outcome, deferFile) {
   const lines = [];
   const pr = outcome.pullRequest;
   if (pr && "url" in pr) lines.push(`agent-guard: pull request opened: ${pr.url} (branch ${pr.branch})`);
-  if (pr && "refused" in pr) lines.push(`agent-guard: pull request refused: ${pr.refused.replace(/[^\x20-\x7e]/g, "?")}`);
+  if (pr && "refused" in pr) lines.push(`agent-guard: pull request refused: ${pr.refused}`);
   if (outcome.deferSha256) lines.push(`agent-guard: grant requests recorded in ${deferFile}, sha256 ${outcome.deferSha256} (perform them with agent-guard apply)`);
-  return lines.map((l) => `${l}
+  return lines.map((l) => `${logSafe(l)}
 `).join("");
 }
 var GITHUB_TOKEN_PLACEHOLDER, GrantSession;
@@ -14803,6 +14891,7 @@ var init_session = __esm({
   "src/guard/grants/session.ts"() {
     "use strict";
     init_errors();
+    init_workflowCommands();
     init_bridge();
     init_defer();
     init_policy();
@@ -16451,94 +16540,6 @@ var init_runControl = __esm({
       }
       toString() {
         return this.text;
-      }
-    };
-  }
-});
-
-// src/guard/workflowCommands.ts
-function isMaybeWhitespace(byte) {
-  return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 28 && byte <= 31 || byte >= 128;
-}
-function logSafe(text) {
-  const visible = text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/g, (c) => {
-    const cp = c.charCodeAt(0);
-    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
-  });
-  return visible.replace(/##\[/g, "##\u200B[").replace(/^(\s*):(?=:)/, "$1:\u200B");
-}
-var ZWSP, COLON, HASH, BRACKET, LF, CR, MISREADABLE, Utf8Sanitizer, WorkflowCommandNeutralizer;
-var init_workflowCommands = __esm({
-  "src/guard/workflowCommands.ts"() {
-    "use strict";
-    ZWSP = Buffer.from("\u200B", "utf8");
-    COLON = 58;
-    HASH = 35;
-    BRACKET = 91;
-    LF = 10;
-    CR = 13;
-    MISREADABLE = /[\u0000\ufeff]/g;
-    Utf8Sanitizer = class {
-      decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-      transform(chunk) {
-        return this.clean(this.decoder.decode(chunk, { stream: true }), chunk);
-      }
-      /** What is left at the end of the stream: an unfinished sequence becomes U+FFFD. */
-      end() {
-        return this.clean(this.decoder.decode(), Buffer.alloc(0));
-      }
-      clean(text, original) {
-        const safe = text.replace(MISREADABLE, (c) => c === "\0" ? "\u2400" : "\uFFFD");
-        const out = Buffer.from(safe, "utf8");
-        return out.equals(original) ? original : out;
-      }
-    };
-    WorkflowCommandNeutralizer = class {
-      sanitizer = new Utf8Sanitizer();
-      /** 0: only blanks so far on this line, 1: blanks then one ':', 2: anything else. */
-      lineState = 0;
-      last1 = LF;
-      last2 = LF;
-      get atLineStart() {
-        return this.last1 === LF || this.last1 === CR;
-      }
-      transform(chunk) {
-        return this.neutralize(this.sanitizer.transform(chunk));
-      }
-      /** Call once when the stream ends: flushes a cut UTF-8 sequence as U+FFFD. */
-      end() {
-        return this.neutralize(this.sanitizer.end());
-      }
-      neutralize(chunk) {
-        const positions = [];
-        for (let i = 0; i < chunk.length; i++) {
-          const byte = chunk[i];
-          let escape2 = false;
-          if (byte === LF || byte === CR) {
-            this.lineState = 0;
-          } else if (this.lineState === 0) {
-            this.lineState = byte === COLON ? 1 : isMaybeWhitespace(byte) ? 0 : 2;
-          } else if (this.lineState === 1) {
-            escape2 = byte === COLON;
-            this.lineState = 2;
-          }
-          if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape2 = true;
-          if (escape2) {
-            positions.push(i);
-            this.last1 = ZWSP[ZWSP.length - 1];
-          }
-          this.last2 = this.last1;
-          this.last1 = byte;
-        }
-        if (positions.length === 0) return chunk;
-        const parts = [];
-        let from = 0;
-        for (const at of positions) {
-          parts.push(chunk.subarray(from, at), ZWSP);
-          from = at;
-        }
-        parts.push(chunk.subarray(from));
-        return Buffer.concat(parts);
       }
     };
   }
@@ -28891,6 +28892,7 @@ var import_node_fs22 = __toESM(require("node:fs"));
 init_audit();
 init_env();
 init_errors();
+init_workflowCommands();
 init_context();
 init_defer();
 init_github();
@@ -28976,7 +28978,7 @@ async function applyDeferred(opts, io) {
       if (req2.kind === "pull-request.create") {
         const grant = opts.grants.find((g) => g.kind === "pull-request");
         const opened = await openPullRequest(deferred.files, req2, grant, github, context, secrets);
-        io.stderr.write(`agent-guard: pull request opened: ${opened.url} (branch ${opened.branch})
+        io.stderr.write(`agent-guard: ${logSafe(`pull request opened: ${opened.url} (branch ${opened.branch})`)}
 `);
         status = 201;
       } else {
@@ -29004,9 +29006,9 @@ async function applyMain(args, io) {
 `);
     return appendSummary2(io.env, audit, performed);
   } catch (err) {
-    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${err.message}
+    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${logSafe(err.message)}
 `);
-    else io.stderr.write(`agent-guard: apply failed: ${err?.message ?? String(err)}
+    else io.stderr.write(`agent-guard: apply failed: ${logSafe(err?.message ?? String(err))}
 `);
     return GUARD_FAILURE_EXIT;
   }

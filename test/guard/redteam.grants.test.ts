@@ -1,9 +1,17 @@
 // Red-team attacks on the grants (the guard's way out to GitHub), each written as the attacker who
 // controls the agent and the pull request's files would try it. Each attack that once worked is
 // kept here as a test of the class it belonged to; attacks that held are kept where they add cover.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { parse as referenceParse, Kind, type OperationDefinitionNode } from 'graphql';
+import { applyMain } from '../../src/guard/grants/apply';
+import { DEFER_FORMAT, deferredChanges, writeDeferredFile } from '../../src/guard/grants/defer';
 import { graphqlRefusal } from '../../src/guard/grants/graphql';
 import { grantRules } from '../../src/guard/grants/rules';
+import { describeGrantOutcome } from '../../src/guard/grants/session';
+import { runnerCommands } from './helpers/runnerModel';
 
 const OWNER = 'octo';
 const REPO = 'widgets';
@@ -82,5 +90,36 @@ describe('GraphQL: hops below the repository are an allowlist', () => {
 
   it('a fragment defined twice is refused (which one would GitHub use?)', () => {
     expect(refusal(`${repo('issue(number: 7) { ...F }')} fragment F on Issue { title } fragment F on Issue { author { ... on User { issues(first: 1) { nodes { body } } } } }`)).toMatch(/defined twice/);
+  });
+});
+
+describe("the guard's own lines never carry a workflow command the agent chose", () => {
+  const commandPath = 'src/##[set-output name=verdict;]approved.ts';
+
+  it('a refused pull request names its file without a command in the line', () => {
+    const lines = describeGrantOutcome({ pullRequest: { refused: `${commandPath} is outside the granted paths (docs/**)` } }, undefined);
+    expect(lines).toContain('is outside the granted paths');
+    expect(runnerCommands(Buffer.from(lines))).toEqual([]);
+  });
+
+  it('apply refusing a recorded change prints one line with no command in it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-rt-apply-'));
+    const event = path.join(dir, 'event.json');
+    fs.writeFileSync(event, JSON.stringify({ issue: { number: 7 }, repository: { default_branch: 'main' } }));
+    const file = path.join(dir, 'deferred.json');
+    const content = Buffer.from('ok\n');
+    writeDeferredFile(file, {
+      format: DEFER_FORMAT,
+      repository: `${OWNER}/${REPO}`,
+      runId: '1',
+      requests: [{ owner: OWNER, repo: REPO, kind: 'pull-request.create', title: 'Fix', body: '', draft: false }],
+      changes: deferredChanges([{ path: commandPath, mode: 0o644, content }]),
+    });
+    let stderr = '';
+    const sink = new Writable({ write: (chunk, _enc, done) => ((stderr += chunk), done()) });
+    const env = { GITHUB_TOKEN: 'ghs_x', GITHUB_API_URL: 'http://127.0.0.1:9', GITHUB_REPOSITORY: `${OWNER}/${REPO}`, GITHUB_EVENT_NAME: 'issues', GITHUB_EVENT_PATH: event };
+    expect(await applyMain([file, '--grant', 'pull-request=docs/**'], { env, stdout: sink, stderr: sink })).toBe(125);
+    expect(stderr).toMatch(/outside the granted paths/);
+    expect(runnerCommands(Buffer.from(stderr))).toEqual([]);
   });
 });
