@@ -14249,26 +14249,37 @@ function findSecret(text, secrets, shapes) {
   return void 0;
 }
 function countMentions(text) {
-  return [...text.matchAll(MENTION)].length;
+  return [...unescapedForMentions(text).matchAll(MENTION)].length;
 }
-function hostAllowed(host, githubHosts) {
-  const h = host.toLowerCase().replace(/^[^@]*@/, "").replace(/:[0-9]*$/, "").replace(/\.$/, "");
+function unescapedForMentions(text) {
+  return text.replace(/&#(?:[xX]0*40|0*64);?|&commat;/g, "@");
+}
+function hostAllowed(rawHost, githubHosts) {
+  let h = rawHost.replace(/\\([!-/:-@[-`{-~])/g, "$1");
+  try {
+    h = decodeURIComponent(h);
+  } catch {
+    return false;
+  }
+  h = h.toLowerCase().split(/[/?#\\]/)[0].replace(/^.*@/, "").replace(/:[0-9]*$/, "").replace(/\.$/, "");
   return githubHosts.some((g) => g.startsWith("*.") ? h.endsWith(g.slice(1)) : h === g);
 }
 function defangLinks(text, githubHosts) {
   return text.replace(URL_LIKE, (whole, lead, host, rest) => {
-    const isWww = lead.toLowerCase() === "www.";
+    const isWww = /^www/i.test(lead);
     const fullHost = isWww ? `www.${host}` : host;
-    if (lead === "//" && /^[A-Za-z_-]+$/.test(host)) return whole;
+    if (/^[\\/]+$/.test(lead) && /^[A-Za-z_-]+$/.test(host)) return whole;
     if (hostAllowed(fullHost, githubHosts)) return whole;
     const safeHost = fullHost.replace(/[[\]]/g, "").replace(/[.%:]/g, (c) => `[${c}]`);
     if (isWww) return safeHost + rest;
-    const safeLead = lead === "//" ? "[//]" : lead.replace("://", "[:]//");
+    const safeLead = /^[\\/]+$/.test(lead) ? `[${lead}]` : lead.replace(/:/, "[:]");
     return safeLead + safeHost + rest;
   });
 }
 function neutralise(text, githubHosts, allowLinks) {
-  let out = text.replace(MENTION, (_m, before, who) => `${before}\`@${who}\``);
+  let out = text.replace(CHARACTER_REFERENCE, "&amp;");
+  out = out.replace(HTML_TAG, (tag) => tag.replace(/[\t\r\n]/g, " "));
+  out = out.replace(MENTION, (_m, before, who) => `${before}@${WORD_JOINER}${who}`);
   out = out.replace(SLASH_COMMAND, (_m, lead, command2) => `${lead}\`/${command2}\``);
   if (!allowLinks) out = defangLinks(out, githubHosts);
   return out;
@@ -14286,15 +14297,23 @@ function checkText(text, policy, what) {
   }
   return { ok: true, text: neutralise(text, policy.githubHosts, policy.allowLinks) };
 }
-var MIN_FORM_LENGTH, INVISIBLE, MENTION, SLASH_COMMAND, URL_LIKE;
+var MIN_FORM_LENGTH, INVISIBLE, MENTION, WORD_JOINER, SLASH_COMMAND, CHARACTER_REFERENCE, HTML_TAG, SCHEME, SPECIAL_SCHEME, URL_LIKE;
 var init_text = __esm({
   "src/guard/grants/text.ts"() {
     "use strict";
     MIN_FORM_LENGTH = 8;
     INVISIBLE = /[\p{Cf}\u200b-\u200d\u2060\ufeff]/gu;
-    MENTION = /(^|[^\w`/@.-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]+)?)(?![\w`@-])/g;
-    SLASH_COMMAND = /^([ \t>]*)\/([A-Za-z][\w-]*)/gm;
-    URL_LIKE = /((?:[a-z][a-z0-9+.-]*:)?\/\/|\bwww\.)(\[[0-9A-Fa-f:.]+\]|[^\s/?#<>"'`)\]\\[]+)([^\s<>"'`)\]]*)/gi;
+    MENTION = /(^|[^A-Za-z0-9_])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9_.-]+)?)/g;
+    WORD_JOINER = "\u2060";
+    SLASH_COMMAND = /^([\s\p{Cf}>]*)\/([A-Za-z][\w-]*)/gmu;
+    CHARACTER_REFERENCE = /&(?=#[0-9]|#[xX][0-9A-Fa-f]|(?!(?:amp|lt|gt|quot|apos|nbsp);)[A-Za-z][A-Za-z0-9]*;)/g;
+    HTML_TAG = /<[A-Za-z][^<>]*>/g;
+    SCHEME = "[a-z][a-z0-9+.-]*\\\\?:";
+    SPECIAL_SCHEME = "(?:https?|ftp|wss?)\\\\?:";
+    URL_LIKE = new RegExp(
+      `((?:${SCHEME})?[\\\\/]{2}[\\\\/]*|${SPECIAL_SCHEME}[\\\\/]*|\\bwww\\\\?\\.)(\\[[0-9A-Fa-f:.]+\\]|(?:\\\\[!-/:-@[-\`{-~]|[^\\s/?#<>"'\`)\\]\\\\[])+)([^\\s<>"'\`)\\]]*)`,
+      "gi"
+    );
   }
 });
 

@@ -11,6 +11,8 @@ import { DEFER_FORMAT, deferredChanges, writeDeferredFile } from '../../src/guar
 import { graphqlRefusal } from '../../src/guard/grants/graphql';
 import { grantRules } from '../../src/guard/grants/rules';
 import { describeGrantOutcome } from '../../src/guard/grants/session';
+import { checkText } from '../../src/guard/grants/text';
+import { renderAsGithub } from './helpers/renderModel';
 import { runnerCommands } from './helpers/runnerModel';
 
 const OWNER = 'octo';
@@ -121,5 +123,76 @@ describe("the guard's own lines never carry a workflow command the agent chose",
     expect(await applyMain([file, '--grant', 'pull-request=docs/**'], { env, stdout: sink, stderr: sink })).toBe(125);
     expect(stderr).toMatch(/outside the granted paths/);
     expect(runnerCommands(Buffer.from(stderr))).toEqual([]);
+  });
+});
+
+describe('published text: what GitHub renders from it, not what a regular expression sees', () => {
+  const hosts = grantRules().githubHosts;
+  const policy = { secrets: [], credentialShapes: grantRules().credentialShapes, githubHosts: hosts, allowLinks: false, maxBytes: 65536, maxMentions: 3 };
+  const publish = (text: string) => {
+    const verdict = checkText(text, policy, 'comment body');
+    if (!verdict.ok) throw new Error(verdict.reason);
+    return verdict.text;
+  };
+
+  it.each([
+    ['a link behind HTML entities', '[docs](https&#58;&#47;&#47;evil.example/x?d=1)'],
+    ['an image behind named entities', '![x](https&colon;&sol;&sol;evil.example/p.png)'],
+    ['an autolink behind a numeric entity', 'see https&#x3a;//evil.example/a'],
+    ['a scheme with no slashes (another scheme than the page)', '[docs](http:evil.example/x)'],
+    ['backslashes for slashes', '<a href="https:\\\\evil.example/x">docs</a>'],
+    ['escaped slashes', '[docs](https:\\/\\/evil.example/x)'],
+    ['an escaped colon', '[docs](http\\:evil.example/x)'],
+    ['a GitHub host with an escaped @', '[docs](https://github.com\\@evil.example/x)'],
+    ['a GitHub host with an escaped dot', '[docs](https://github.com\\.evil.example/x)'],
+    ['a GitHub host with an entity @', '[docs](https://github.com&#64;evil.example/x)'],
+    ['a tab inside the scheme of an HTML attribute', '<a href="ht\ttps://evil.example/x">docs</a>'],
+    ['a newline inside the scheme of an HTML attribute', '<img src="h\nttps://evil.example/p.png">'],
+    ['slash-backslash as a protocol-relative URL', '<img src="/\\evil.example/p.png">'],
+  ])('no live link to a foreign host: %s', (_what, text) => {
+    expect(renderAsGithub(text, hosts).foreignHosts.length).toBeGreaterThan(0);
+    const out = publish(text);
+    expect(renderAsGithub(out, hosts).foreignHosts).toEqual([]);
+    expect(publish(out)).toBe(out);
+  });
+
+  it.each([
+    ['an escaped @ (the backslash eats the code span)', 'ping \\@alice'],
+    ['an odd backtick before it', 'a ` @alice b'],
+    ['an entity @', 'ping &#64;alice'],
+    ['a named entity @', 'ping &commat;alice'],
+    ['a dot, a dash or a slash before it', 'x.@alice y-@bob z/@carol'],
+    ['another @ before it', 'cc @@dave'],
+    ['a team after a path', 'see node_modules/@octo/maintainers'],
+  ])('no one is notified: %s', (_what, text) => {
+    expect(renderAsGithub(text, hosts).mentions.length).toBeGreaterThan(0);
+    const out = publish(text);
+    expect(renderAsGithub(out, hosts).mentions).toEqual([]);
+    expect(publish(out)).toBe(out);
+  });
+
+  it('more mentions than the cap, in any of these forms, are refused', () => {
+    expect(checkText('&#64;a \\@b x.@c @@d', policy, 'body')).toMatchObject({ ok: false, reason: expect.stringMatching(/over the cap of 3/) });
+  });
+
+  it.each([
+    ['no-break space', '\u00a0/deploy prod'],
+    ['ideographic space', '\u3000/deploy prod'],
+    ['a zero-width space', '\u200b/deploy prod'],
+    ['a byte-order mark', '\ufeff/deploy prod'],
+    ['a vertical tab', '\u000b/deploy prod'],
+  ])('a slash command after %s does not start a line once trimmed', (_what, text) => {
+    const out = publish(`ok\n${text}`);
+    for (const line of out.split(/\r\n|\r|\n/)) {
+      expect(line.trim().replace(/^[\u200b-\u200d\u2060\ufeff]+/, '')).not.toMatch(/^\//);
+    }
+    expect(publish(out)).toBe(out);
+  });
+
+  it('honest text keeps its GitHub links, e-mail addresses and code', () => {
+    const text = 'See https://github.com/octo/widgets/pull/8 and `npm test`; mail a@b.example. Fixes #7.';
+    const out = publish(text);
+    expect(out).toBe(text);
+    expect(renderAsGithub(out, hosts)).toEqual({ foreignHosts: [], mentions: [] });
   });
 });
