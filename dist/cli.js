@@ -132,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path20) {
-      const ctrl = callVisitor(key2, node, visitor, path20);
+    function visit_(key2, node, visitor, path21) {
+      const ctrl = callVisitor(key2, node, visitor, path21);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path20, ctrl);
-        return visit_(key2, ctrl, visitor, path20);
+        replaceNode(key2, path21, ctrl);
+        return visit_(key2, ctrl, visitor, path21);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path20 = Object.freeze(path20.concat(node));
+          path21 = Object.freeze(path21.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path20);
+            const ci = visit_(i, node.items[i], visitor, path21);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -153,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path20 = Object.freeze(path20.concat(node));
-          const ck = visit_("key", node.key, visitor, path20);
+          path21 = Object.freeze(path21.concat(node));
+          const ck = visit_("key", node.key, visitor, path21);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path20);
+          const cv = visit_("value", node.value, visitor, path21);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -180,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path20) {
-      const ctrl = await callVisitor(key2, node, visitor, path20);
+    async function visitAsync_(key2, node, visitor, path21) {
+      const ctrl = await callVisitor(key2, node, visitor, path21);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path20, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path20);
+        replaceNode(key2, path21, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path21);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path20 = Object.freeze(path20.concat(node));
+          path21 = Object.freeze(path21.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path20);
+            const ci = await visitAsync_(i, node.items[i], visitor, path21);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -201,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path20 = Object.freeze(path20.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path20);
+          path21 = Object.freeze(path21.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path21);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path20);
+          const cv = await visitAsync_("value", node.value, visitor, path21);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -234,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path20) {
+    function callVisitor(key2, node, visitor, path21) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path20);
+        return visitor(key2, node, path21);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path20);
+        return visitor.Map?.(key2, node, path21);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path20);
+        return visitor.Seq?.(key2, node, path21);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path20);
+        return visitor.Pair?.(key2, node, path21);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path20);
+        return visitor.Scalar?.(key2, node, path21);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path20);
+        return visitor.Alias?.(key2, node, path21);
       return void 0;
     }
-    function replaceNode(key2, path20, node) {
-      const parent = path20[path20.length - 1];
+    function replaceNode(key2, path21, node) {
+      const parent = path21[path21.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -862,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path20, value) {
+    function collectionFromPath(schema, path21, value) {
       let v = value;
-      for (let i = path20.length - 1; i >= 0; --i) {
-        const k = path20[i];
+      for (let i = path21.length - 1; i >= 0; --i) {
+        const k = path21[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -884,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path20) => path20 == null || typeof path20 === "object" && !!path20[Symbol.iterator]().next().done;
+    var isEmptyPath = (path21) => path21 == null || typeof path21 === "object" && !!path21[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -914,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path20, value) {
-        if (isEmptyPath(path20))
+      addIn(path21, value) {
+        if (isEmptyPath(path21))
           this.add(value);
         else {
-          const [key2, ...rest] = path20;
+          const [key2, ...rest] = path21;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -932,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        const [key2, ...rest] = path20;
+      deleteIn(path21) {
+        const [key2, ...rest] = path21;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -947,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        const [key2, ...rest] = path20;
+      getIn(path21, keepScalar) {
+        const [key2, ...rest] = path21;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -966,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path20) {
-        const [key2, ...rest] = path20;
+      hasIn(path21) {
+        const [key2, ...rest] = path21;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -977,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value) {
-        const [key2, ...rest] = path20;
+      setIn(path21, value) {
+        const [key2, ...rest] = path21;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -3493,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path20, value) {
+      addIn(path21, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path20, value);
+          this.contents.addIn(path21, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3570,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        if (Collection.isEmptyPath(path20)) {
+      deleteIn(path21) {
+        if (Collection.isEmptyPath(path21)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path20) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path21) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        if (Collection.isEmptyPath(path20))
+      getIn(path21, keepScalar) {
+        if (Collection.isEmptyPath(path21))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path20, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path21, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3606,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path20) {
-        if (Collection.isEmptyPath(path20))
+      hasIn(path21) {
+        if (Collection.isEmptyPath(path21))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path20) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path21) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3626,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value) {
-        if (Collection.isEmptyPath(path20)) {
+      setIn(path21, value) {
+        if (Collection.isEmptyPath(path21)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path20), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path21), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path20, value);
+          this.contents.setIn(path21, value);
         }
       }
       /**
@@ -5593,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path20) => {
+    visit.itemAtPath = (cst, path21) => {
       let item = cst;
-      for (const [field, index2] of path20) {
+      for (const [field, index2] of path21) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5604,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path20) => {
-      const parent = visit.itemAtPath(cst, path20.slice(0, -1));
-      const field = path20[path20.length - 1][0];
+    visit.parentCollection = (cst, path21) => {
+      const parent = visit.itemAtPath(cst, path21.slice(0, -1));
+      const field = path21[path21.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path20, item, visitor) {
-      let ctrl = visitor(item, path20);
+    function _visit(path21, item, visitor) {
+      let ctrl = visitor(item, path21);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path20.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path21.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5631,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path20);
+            ctrl = ctrl(item, path21);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path20) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path21) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -7943,8 +7943,8 @@ function compileRoute(spec, where = "route") {
     method,
     pattern,
     target,
-    match(path20, settings) {
-      const found = regex.exec(path20);
+    match(path21, settings) {
+      const found = regex.exec(path21);
       if (!found) return void 0;
       const params = {};
       for (const [i, name] of names.entries()) {
@@ -8695,8 +8695,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path20) {
-  const entries = (path20 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path21) {
+  const entries = (path21 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -9133,14 +9133,14 @@ function jailInitMain() {
     if (interfaces.some((name) => name !== "lo")) fail4(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
     const status = fs28.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail4("canary: no_new_privs is not set");
-    for (const path20 of c.mustNotExist) {
+    for (const path21 of c.mustNotExist) {
       let exists = true;
       try {
-        fs28.lstatSync(path20);
+        fs28.lstatSync(path21);
       } catch {
         exists = false;
       }
-      if (exists) fail4(`canary: ${path20} is visible in the jail`);
+      if (exists) fail4(`canary: ${path21} is visible in the jail`);
     }
     const walk = (root, dir) => {
       let entries = [];
@@ -10554,10 +10554,10 @@ var require_GraphQLError = __commonJS({
        */
       constructor(message, ...rawArgs) {
         var _this$nodes, _nodeLocations$, _ref;
-        const { nodes, source, positions, path: path20, originalError, extensions } = toNormalizedOptions(rawArgs);
+        const { nodes, source, positions, path: path21, originalError, extensions } = toNormalizedOptions(rawArgs);
         super(message);
         this.name = "GraphQLError";
-        this.path = path20 !== null && path20 !== void 0 ? path20 : void 0;
+        this.path = path21 !== null && path21 !== void 0 ? path21 : void 0;
         this.originalError = originalError !== null && originalError !== void 0 ? originalError : void 0;
         this.nodes = undefinedIfEmpty(
           Array.isArray(nodes) ? nodes : nodes ? [nodes] : void 0
@@ -13931,7 +13931,7 @@ function createGitHubClient(base, token) {
   const client = base.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
   const basePath = base.pathname.replace(/\/+$/, "");
-  const raw = (method, path20, headers, body, onResponse) => {
+  const raw = (method, path21, headers, body, onResponse) => {
     const req2 = client.request(
       {
         protocol: base.protocol,
@@ -13939,7 +13939,7 @@ function createGitHubClient(base, token) {
         port: base.port || void 0,
         method,
         // GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql.
-        path: path20 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path20,
+        path: path21 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path21,
         agent,
         timeout: TIMEOUT_MS2,
         headers: {
@@ -13960,10 +13960,10 @@ function createGitHubClient(base, token) {
   return {
     base,
     raw,
-    request(method, path20, body, headers = {}) {
+    request(method, path21, body, headers = {}) {
       return new Promise((resolve3, reject) => {
         const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
-        const req2 = raw(method, path20, headers, payload, (res) => {
+        const req2 = raw(method, path21, headers, payload, (res) => {
           const chunks = [];
           res.on("data", (c) => chunks.push(c));
           res.on("error", reject);
@@ -13982,11 +13982,11 @@ function createGitHubClient(base, token) {
     }
   };
 }
-async function expectOk(github, method, path20, body) {
-  const res = await github.request(method, path20, body);
+async function expectOk(github, method, path21, body) {
+  const res = await github.request(method, path21, body);
   if (res.status < 200 || res.status >= 300) {
     const message = res.data?.message;
-    throw new GitHubError(res.status, `${method} ${path20.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
+    throw new GitHubError(res.status, `${method} ${path21.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
   }
   return res;
 }
@@ -14348,11 +14348,11 @@ function triggeringNumber(number, ctx, needPullRequest) {
   if (number !== ctx.number) refuse(`#${number} is not the triggering ${ctx.isPullRequest ? "pull request" : "issue"} #${ctx.number}`);
   if (needPullRequest && !ctx.isPullRequest) refuse(`#${number} is an issue, not a pull request`);
 }
-function safeRepoPath(path20) {
-  if (typeof path20 !== "string" || !path20 || path20.startsWith("/") || path20.split("/").includes("..") || /[\u0000-\u001f]/.test(path20)) {
+function safeRepoPath(path21) {
+  if (typeof path21 !== "string" || !path21 || path21.startsWith("/") || path21.split("/").includes("..") || /[\u0000-\u001f]/.test(path21)) {
     refuse("an inline comment names no valid repository path");
   }
-  return path20;
+  return path21;
 }
 function take(state, key2, cap, what, n = 1) {
   const used = state.counts.get(key2) ?? 0;
@@ -14476,9 +14476,9 @@ var init_policy = __esm({
 });
 
 // src/guard/grants/bridge.ts
-function segmentsOf(path20) {
-  if (!path20.startsWith("/") || path20.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
-  return path20.slice(1).replace(/\/$/, "").split("/").map((raw) => {
+function segmentsOf(path21) {
+  if (!path21.startsWith("/") || path21.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
+  return path21.slice(1).replace(/\/$/, "").split("/").map((raw) => {
     let seg3;
     try {
       seg3 = decodeURIComponent(raw);
@@ -14576,11 +14576,11 @@ function createGitHubBridge(opts) {
   const ctx = policy.context;
   const rules = grantRules();
   let serial = 0;
-  const forward = (req2, res, path20, body, record, done) => {
+  const forward = (req2, res, path21, body, record, done) => {
     const headers = {};
     for (const name of FORWARDED_REQUEST_HEADERS) if (typeof req2.headers[name] === "string") headers[name] = req2.headers[name];
     const upstreamOrigin = github.base.origin + github.base.pathname.replace(/\/+$/, "");
-    const upReq = github.raw(req2.method, path20, headers, body, (upRes) => {
+    const upReq = github.raw(req2.method, path21, headers, body, (upRes) => {
       const out = {};
       for (const [name, value] of Object.entries(upRes.headers)) {
         if (value === void 0 || DROPPED_RESPONSE_HEADERS.has(name)) continue;
@@ -14680,8 +14680,8 @@ function createGitHubBridge(opts) {
           if (!rules.readQuery.includes(name)) throw new BridgeRefusal(403, `query parameter "${name.slice(0, 40)}" is not allowed`);
           kept.append(name, value);
         }
-        const path20 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
-        forward(req2, res, path20, void 0, record, done);
+        const path21 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
+        forward(req2, res, path21, void 0, record, done);
         return;
       }
       throw new BridgeRefusal(403, `${method} ${record.route} is a write no grant allows`);
@@ -14730,12 +14730,26 @@ function deferredChanges(files) {
 function sha2562(data) {
   return import_node_crypto6.default.createHash("sha256").update(data).digest("hex");
 }
-function writeDeferredFile(file, content) {
+function writeDeferredFile(file, content, agentWritable = []) {
+  refuseLinkedFolders(import_node_path11.default.resolve(file), agentWritable);
   const text = JSON.stringify(content, null, 1) + "\n";
   const tmp = `${file}.${import_node_crypto6.default.randomBytes(8).toString("hex")}.tmp`;
   import_node_fs16.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
   import_node_fs16.default.renameSync(tmp, file);
   return sha2562(text);
+}
+function refuseLinkedFolders(file, agentWritable) {
+  for (const root of agentWritable) {
+    const rel = import_node_path11.default.relative(root, import_node_path11.default.dirname(file));
+    if (rel.startsWith("..") || import_node_path11.default.isAbsolute(rel)) continue;
+    let dir = root;
+    for (const part of rel.split(import_node_path11.default.sep).filter(Boolean)) {
+      dir = import_node_path11.default.join(dir, part);
+      if (import_node_fs16.default.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new GuardError("grants", `${dir} is a symlink in a folder the agent could write; write the --defer file elsewhere (e.g. "$RUNNER_TEMP/deferred.json")`);
+      }
+    }
+  }
 }
 function tampered(file, why) {
   throw new GuardError("grants", `${file} is refused: ${why}`);
@@ -14782,12 +14796,13 @@ function readDeferredFile(file, expectedSha256) {
   }
   return { ...doc, files };
 }
-var import_node_crypto6, import_node_fs16, DEFER_FORMAT, REQUEST_FIELDS;
+var import_node_crypto6, import_node_fs16, import_node_path11, DEFER_FORMAT, REQUEST_FIELDS;
 var init_defer = __esm({
   "src/guard/grants/defer.ts"() {
     "use strict";
     import_node_crypto6 = __toESM(require("node:crypto"));
     import_node_fs16 = __toESM(require("node:fs"));
+    import_node_path11 = __toESM(require("node:path"));
     init_errors();
     DEFER_FORMAT = "agent-guard-deferred/1";
     REQUEST_FIELDS = {
@@ -14824,12 +14839,12 @@ function globMatcher2(glob) {
   const re = new RegExp(`^${source}$`);
   return (p) => re.test(p);
 }
-function pathRefusal(path20, grant) {
+function pathRefusal(path21, grant) {
   if (grant.values.length > 0) {
-    return grant.values.some((g) => globMatcher2(g)(path20)) ? void 0 : `${path20} is outside the granted paths (${grant.values.join(", ")})`;
+    return grant.values.some((g) => globMatcher2(g)(path21)) ? void 0 : `${path21} is outside the granted paths (${grant.values.join(", ")})`;
   }
-  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path20));
-  return excluded ? `${path20} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
+  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path21));
+  return excluded ? `${path21} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
 }
 function readChangeSet(changeSet) {
   return changeSet.files.map((f) => {
@@ -14936,7 +14951,7 @@ var init_session = __esm({
       recorded = [];
       pullRequest;
       /** Variables that point the agent's GitHub tools at the bridge. */
-      static agentEnv(bridgeBase, ctx, shimDir, path20) {
+      static agentEnv(bridgeBase, ctx, shimDir, path21) {
         return {
           GITHUB_API_URL: bridgeBase,
           GITHUB_GRAPHQL_URL: `${bridgeBase}/graphql`,
@@ -14947,7 +14962,7 @@ var init_session = __esm({
           GH_PROMPT_DISABLED: "1",
           GH_NO_UPDATE_NOTIFIER: "1",
           ...ctx.number ? { AGENT_GUARD_ISSUE: String(ctx.number) } : {},
-          PATH: `${shimDir}:${path20}`
+          PATH: `${shimDir}:${path21}`
         };
       }
       auditPullRequest(status, route, refused) {
@@ -14991,7 +15006,7 @@ var init_session = __esm({
               runId: this.opts.context.runId,
               requests: this.recorded,
               ...files ? { changes: deferredChanges(files) } : {}
-            });
+            }, this.opts.agentWritable);
           } catch (err) {
             throw new GuardError("grants", `cannot write the deferred requests to ${this.opts.deferFile}: ${err.message}`);
           }
@@ -15004,10 +15019,10 @@ var init_session = __esm({
 
 // src/guard/grants/agentCommand.ts
 function projectRoot(file, neverVisible) {
-  let dir = import_node_path11.default.dirname(import_node_fs18.default.realpathSync(file));
+  let dir = import_node_path12.default.dirname(import_node_fs18.default.realpathSync(file));
   for (let i = 0; i < 6 && dir !== "/"; i++) {
-    if (import_node_fs18.default.existsSync(import_node_path11.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
-    dir = import_node_path11.default.dirname(dir);
+    if (import_node_fs18.default.existsSync(import_node_path12.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
+    dir = import_node_path12.default.dirname(dir);
   }
   return void 0;
 }
@@ -15048,7 +15063,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
     }
     if (Array.isArray(server.args)) {
       for (const arg of server.args) {
-        const root = typeof arg === "string" && import_node_path11.default.isAbsolute(arg) && import_node_fs18.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        const root = typeof arg === "string" && import_node_path12.default.isAbsolute(arg) && import_node_fs18.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
         if (root) out.visible.push(root);
       }
     }
@@ -15056,7 +15071,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
   return JSON.stringify(config);
 }
 function isPointer(value) {
-  return import_node_path11.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs18.default.existsSync(value);
+  return import_node_path12.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs18.default.existsSync(value);
 }
 function prepareAgentCommand(command2, allSecrets, bridge, env) {
   const secrets = allSecrets.filter((s) => !isPointer(s));
@@ -15072,13 +15087,13 @@ function prepareAgentCommand(command2, allSecrets, bridge, env) {
   }
   return out;
 }
-var import_node_fs18, import_node_os4, import_node_path11;
+var import_node_fs18, import_node_os4, import_node_path12;
 var init_agentCommand = __esm({
   "src/guard/grants/agentCommand.ts"() {
     "use strict";
     import_node_fs18 = __toESM(require("node:fs"));
     import_node_os4 = __toESM(require("node:os"));
-    import_node_path11 = __toESM(require("node:path"));
+    import_node_path12 = __toESM(require("node:path"));
     init_errors();
     init_jail();
     init_session();
@@ -15206,10 +15221,10 @@ function ghShimMain() {
     if (!n) die(`"${arg}" is not an issue or pull request number`);
     return { repo: repoOf(p), number: n[1] };
   };
-  const request = (method, path20, body, accept, rawBody) => new Promise((resolve3) => {
+  const request = (method, path21, body, accept, rawBody) => new Promise((resolve3) => {
     const payload = rawBody ?? (body === void 0 ? void 0 : Buffer.from(JSON.stringify(body)));
     const req2 = http6.request(
-      `${base}${path20.startsWith("/") ? "" : "/"}${path20}`,
+      `${base}${path21.startsWith("/") ? "" : "/"}${path21}`,
       {
         method,
         headers: {
@@ -15236,8 +15251,8 @@ function ghShimMain() {
     req2.on("error", (err) => die(`cannot reach the agent-guard bridge: ${err.message}`));
     req2.end(payload);
   });
-  const ok = async (method, path20, body, accept) => {
-    const res = await request(method, path20, body, accept);
+  const ok = async (method, path21, body, accept) => {
+    const res = await request(method, path21, body, accept);
     if (res.status < 200 || res.status >= 300) die(`${res.json?.message ?? `HTTP ${res.status}`} (HTTP ${res.status})`);
     return res;
   };
@@ -15427,16 +15442,16 @@ function ghShimMain() {
     const input = one(p, "--input");
     const hasBody = input !== void 0 || Object.keys(fields).length > 0;
     const method = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
-    let path20 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
+    let path21 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
     let body;
-    if (method === "GET" && Object.keys(fields).length) path20 += (path20.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
+    if (method === "GET" && Object.keys(fields).length) path21 += (path21.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
     else if (endpoint === "graphql") {
       const { query, ...variables } = fields;
       body = { query, variables };
     } else if (hasBody) body = fields;
     const accept = p.flags.get("--header")?.find((h) => /^accept:/i.test(h))?.replace(/^accept:\s*/i, "");
     const rawBody = input !== void 0 ? fs28.readFileSync(input === "-" ? 0 : input) : void 0;
-    const res = await request(method, path20, body, accept, rawBody);
+    const res = await request(method, path21, body, accept, rawBody);
     if (res.status >= 300) {
       process.stdout.write(res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
 `);
@@ -15516,28 +15531,29 @@ function prepareRunGrants(input) {
       allowLinks: opts.allowLinks ?? false,
       github: createGitHubClient(githubApiBase(env), input.token),
       audit: input.audit,
-      deferFile: opts.deferFile ? import_node_path12.default.resolve(opts.deferFile) : void 0
+      deferFile: opts.deferFile ? import_node_path13.default.resolve(opts.deferFile) : void 0,
+      agentWritable: input.agentWritable
     },
     GITHUB_BRIDGE_BASE
   );
-  const toolsDir = import_node_path12.default.join(privateDir, "bin");
+  const toolsDir = import_node_path13.default.join(privateDir, "bin");
   import_node_fs20.default.mkdirSync(toolsDir, { mode: 493 });
-  import_node_fs20.default.writeFileSync(import_node_path12.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
+  import_node_fs20.default.writeFileSync(import_node_path13.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
   const jailToolsDir = `${input.jailDir}/bin`;
   return {
     session,
-    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path12.default.join(privateDir, "github.sock") },
+    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path13.default.join(privateDir, "github.sock") },
     toolsDir,
     jailToolsDir,
     agentEnv: (pathInside) => GrantSession.agentEnv(GITHUB_BRIDGE_BASE, context, jailToolsDir, pathInside)
   };
 }
-var import_node_fs20, import_node_path12, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
+var import_node_fs20, import_node_path13, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
 var init_runGrants = __esm({
   "src/guard/grants/runGrants.ts"() {
     "use strict";
     import_node_fs20 = __toESM(require("node:fs"));
-    import_node_path12 = __toESM(require("node:path"));
+    import_node_path13 = __toESM(require("node:path"));
     init_errors();
     init_context();
     init_ghShim();
@@ -16230,12 +16246,12 @@ function checkTarget(provider, settings, method, target) {
   const q2 = target.indexOf("?");
   const sent = q2 < 0 ? target : target.slice(0, q2);
   const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
-  const path20 = sent.replace(ENCODED_COLON, ":");
-  if (path20.includes("%")) throw new Refusal2(400, "percent-encoded path");
-  if (!SAFE_PATH.test(path20)) throw new Refusal2(400, "path has characters outside the route alphabet");
-  if (path20.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal2(400, "path traversal");
+  const path21 = sent.replace(ENCODED_COLON, ":");
+  if (path21.includes("%")) throw new Refusal2(400, "percent-encoded path");
+  if (!SAFE_PATH.test(path21)) throw new Refusal2(400, "path has characters outside the route alphabet");
+  if (path21.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal2(400, "path traversal");
   let params;
-  const route = provider.routes.find((r) => r.method === method && (params = r.match(path20, settings)));
+  const route = provider.routes.find((r) => r.method === method && (params = r.match(path21, settings)));
   if (!route || !params) throw new Refusal2(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -16642,7 +16658,7 @@ async function runGuarded(opts, io, hooks = {}) {
         fetchers: builtinCatalogue().fetchers,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path13.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path14.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -16653,7 +16669,7 @@ async function runGuarded(opts, io, hooks = {}) {
     }
     let grants;
     if (githubToken) {
-      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId });
+      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId, agentWritable });
       await listenUnix(grants.session.server, grants.bridge.hostSocket).catch((err) => {
         throw new GuardError("grants", `cannot listen on ${grants.bridge.hostSocket}: ${err.message}`);
       });
@@ -16663,7 +16679,7 @@ async function runGuarded(opts, io, hooks = {}) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path13.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path14.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -16680,7 +16696,7 @@ async function runGuarded(opts, io, hooks = {}) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path13.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path14.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -16899,7 +16915,7 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process3, import_node_crypto8, import_node_fs21, import_node_net2, import_node_os5, import_node_path13, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
+var import_node_child_process3, import_node_crypto8, import_node_fs21, import_node_net2, import_node_os5, import_node_path14, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
@@ -16908,7 +16924,7 @@ var init_command = __esm({
     import_node_fs21 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os5 = __toESM(require("node:os"));
-    import_node_path13 = __toESM(require("node:path"));
+    import_node_path14 = __toESM(require("node:path"));
     init_audit();
     init_doctor();
     init_egress();
@@ -18240,15 +18256,15 @@ var require_dist_node9 = __commonJS({
         octokit.log.debug("request", options);
         const start = Date.now();
         const requestOptions = octokit.request.endpoint.parse(options);
-        const path20 = requestOptions.url.replace(options.baseUrl, "");
+        const path21 = requestOptions.url.replace(options.baseUrl, "");
         return request(options).then((response) => {
           octokit.log.info(
-            `${requestOptions.method} ${path20} - ${response.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path21} - ${response.status} in ${Date.now() - start}ms`
           );
           return response;
         }).catch((error) => {
           octokit.log.info(
-            `${requestOptions.method} ${path20} - ${error.status} in ${Date.now() - start}ms`
+            `${requestOptions.method} ${path21} - ${error.status} in ${Date.now() - start}ms`
           );
           throw error;
         });
@@ -20953,10 +20969,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path20, text) {
+function makeSourceFile(path21, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path20, text, lineStarts };
+  return { path: path21, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -21125,29 +21141,29 @@ function locateInScalar(file, scalar, valueOffset, length) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path20) {
+function readConfig(path21) {
   let text;
   try {
-    text = import_node_fs.default.readFileSync(path20, "utf8");
+    text = import_node_fs.default.readFileSync(path21, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path20}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path21}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path20, text);
+  return parseConfig(path21, text);
 }
-function parseConfig(path20, text) {
-  const file = makeSourceFile(path20, text);
+function parseConfig(path21, text) {
+  const file = makeSourceFile(path21, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path20}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path21}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
   const fail4 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path20}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path21}:${pos.line}:${pos.column}: ${message}`);
   };
   const map = expectMap(root, "the config", fail4);
   for (const { key: key2, value } of map.pairs) {
@@ -21261,8 +21277,8 @@ function readCommand(node, fail4) {
     instructionFiles: []
   };
 }
-function globMatch(pattern, path20) {
-  const normalized = path20.replace(/\\/g, "/");
+function globMatch(pattern, path21) {
+  const normalized = path21.replace(/\\/g, "/");
   const re = new RegExp(
     "(^|/)" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, "[^/]") + "$"
   );
@@ -22515,9 +22531,9 @@ function chainRoot(e, segments, indexes2) {
   }
 }
 function joinPath(root, segments) {
-  let path20 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path20 += "." + segments[k];
-  return path20;
+  let path21 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path21 += "." + segments[k];
+  return path21;
 }
 function accessPath(e) {
   const segments = [];
@@ -24549,13 +24565,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at = text.indexOf("@");
-  const path20 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path20.split("/");
+  const path21 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path21.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path20 === prefix || path20.startsWith(`${prefix}/`)) return action;
+    if (path21 === prefix || path21.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -26165,8 +26181,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path20 = accessPath(e);
-      return path20 ? contextValue(path20, s) : ANY;
+      const path21 = accessPath(e);
+      return path21 ? contextValue(path21, s) : ANY;
     }
   }
 }
@@ -26272,9 +26288,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path20, s) {
+function contextValue(path21, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path20) {
+  switch (path21) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -26304,7 +26320,7 @@ function contextValue(path20, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path20.split(".");
+  const parts = path21.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -26663,15 +26679,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at, scope) {
-    const path20 = ref.path;
-    const matches = this.matchSources(path20, ref.functions);
+    const path21 = ref.path;
+    const matches = this.matchSources(path21, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path20 },
-        hops: [hopAt(file, at(), `${path20} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path21 },
+        hops: [hopAt(file, at(), `${path21} is ${describe2(source)}`)]
       }));
     }
-    const parts = path20.split(".");
+    const parts = path21.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -26692,12 +26708,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path20, functions) {
-    if (!path20.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path20);
+  matchSources(path21, functions) {
+    if (!path21.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path21);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path20 === w.path || serialised && pathWithin(w.path, path20));
+    return this.sources.wholeObjects.filter((w) => path21 === w.path || serialised && pathWithin(w.path, path21));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -26888,8 +26904,8 @@ var TaintEngine = class {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path20, pattern) {
-  const p = path20.split(".");
+function pathWithin(path21, pattern) {
+  const p = path21.split(".");
   const q2 = pattern.split(".");
   if (p.length < q2.length) return false;
   for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
@@ -26928,8 +26944,8 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path20) {
-      const cached5 = memo.get(path20);
+    contextsAbove(path21) {
+      const cached5 = memo.get(path21);
       if (cached5) return cached5;
       const out = [];
       const walk = (node, segments, i) => {
@@ -26944,8 +26960,8 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path20.split("."), 0);
-      if (memo.size < 1e4) memo.set(path20, out);
+      walk(root, path21.split("."), 0);
+      if (memo.size < 1e4) memo.set(path21, out);
       return out;
     }
   };
@@ -26997,8 +27013,8 @@ function wrapperGrants(step) {
   return wrap2 ? guardGrantsInput(wrap2) : [];
 }
 function runsWrappedClaude(step) {
-  const path20 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path20);
+  const path21 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path21);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -27176,8 +27192,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path20, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path20.trim() || path20.includes(f.path));
+function fileChannel(step, engine, path21, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path21.trim() || path21.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -27589,9 +27605,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path20 = inputOf(later.step.with, "path");
-    if (path20 && TRANSCRIPTS.test(path20.text)) {
-      out.push({ step: later, offset: path20.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path20.text.trim()})` });
+    const path21 = inputOf(later.step.with, "path");
+    if (path21 && TRANSCRIPTS.test(path21.text)) {
+      out.push({ step: later, offset: path21.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path21.text.trim()})` });
     }
   }
   return out;
@@ -27943,8 +27959,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path20) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path20);
+function isWorkflowPath(path21) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path21);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -28029,19 +28045,19 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path20;
+  let path21;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path20 = [...probe.job.via, ...best.taint.hops, sink2];
+    path21 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (kind !== "workflow" || !secrets) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== "outsider") return null;
     severity = "medium";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path20 = [...probe.job.via, sink2];
+    path21 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
@@ -28053,7 +28069,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label } : {},
     message,
-    path: path20,
+    path: path21,
     capabilities: secrets?.capabilities ?? [],
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
   };
@@ -28903,7 +28919,7 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path15 = __toESM(require("node:path"));
+var import_node_path16 = __toESM(require("node:path"));
 init_command();
 
 // src/guard/grants/apply.ts
@@ -29054,7 +29070,7 @@ init_workflowCommands();
 
 // src/guard/wrap.ts
 var import_node_fs23 = __toESM(require("node:fs"));
-var import_node_path14 = __toESM(require("node:path"));
+var import_node_path15 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
@@ -29077,14 +29093,14 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path14.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path14.default.isAbsolute(rel);
+  const rel = import_node_path15.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path15.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
     return import_node_fs23.default.realpathSync(p);
   } catch {
-    return import_node_path14.default.resolve(p);
+    return import_node_path15.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
@@ -29112,8 +29128,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path14.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path14.default.join(dir, "claude");
+    if (!import_node_path15.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path15.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -29158,11 +29174,11 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path14.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path15.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path14.default.resolve(io.cwd, io.guard));
+  const guard = realOrSelf(import_node_path15.default.resolve(io.cwd, io.guard));
   if (!import_node_fs23.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
@@ -29171,7 +29187,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path14.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path15.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -29193,8 +29209,8 @@ function prepareClaudeWrapper(input, io) {
 }
 function installWrapper(dir, text) {
   import_node_fs23.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path14.default.join(dir, "claude");
-  const tmp = import_node_path14.default.join(dir, `.claude.${process.pid}.tmp`);
+  const target = import_node_path15.default.join(dir, "claude");
+  const tmp = import_node_path15.default.join(dir, `.claude.${process.pid}.tmp`);
   import_node_fs23.default.writeFileSync(tmp, text, { mode: 493 });
   import_node_fs23.default.chmodSync(tmp, 493);
   import_node_fs23.default.renameSync(tmp, target);
@@ -29208,7 +29224,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path14.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path15.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -29331,7 +29347,7 @@ function actionWrap(ctx, self) {
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail3(ctx, refusal);
-    const target = installWrapper(import_node_path15.default.join(temp, "agent-guard"), prepared.text);
+    const target = installWrapper(import_node_path16.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     setOutputs(ctx, { "claude-wrapper": target });
@@ -29349,7 +29365,7 @@ async function actionApply(ctx) {
     const grantArgs = grantArgsFromInputs(ctx);
     if (!grantArgs.includes("--grant")) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
     const sha = getInput(ctx, "defer-sha256");
-    const opts = parseApplyArgs([import_node_path15.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
+    const opts = parseApplyArgs([import_node_path16.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
     const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
     ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)
 `);
@@ -29448,18 +29464,18 @@ init_types();
 var import_node_crypto9 = __toESM(require("node:crypto"));
 var import_node_fs24 = __toESM(require("node:fs"));
 var import_node_os7 = __toESM(require("node:os"));
-var import_node_path16 = __toESM(require("node:path"));
+var import_node_path17 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path16.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path16.default.resolve(env.XDG_CACHE_HOME) : import_node_path16.default.join(import_node_os7.default.homedir(), ".cache");
-  return import_node_path16.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path17.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path17.default.resolve(env.XDG_CACHE_HOME) : import_node_path17.default.join(import_node_os7.default.homedir(), ".cache");
+  return import_node_path17.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path16.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path17.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -29485,7 +29501,7 @@ var DiskCache = class {
     const file = this.file(space, key2);
     const tmp = `${file}.${process.pid}.${import_node_crypto9.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs24.default.mkdirSync(import_node_path16.default.dirname(file), { recursive: true });
+      import_node_fs24.default.mkdirSync(import_node_path17.default.dirname(file), { recursive: true });
       import_node_fs24.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
       import_node_fs24.default.renameSync(tmp, file);
       this.writes++;
@@ -29503,7 +29519,7 @@ var DiskCache = class {
   }
   file(space, key2) {
     const hash = import_node_crypto9.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path16.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    return import_node_path17.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
@@ -29575,8 +29591,8 @@ var GitHubClient = class {
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path20) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path20}`;
+  fileAt(owner, repo, sha, path21) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path21}`;
     return this.once(`content:${key2}`, async () => {
       const cached5 = this.cache.get("content", key2);
       if (cached5) return "text" in cached5 ? cached5.text : null;
@@ -29584,8 +29600,8 @@ var GitHubClient = class {
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path20, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path20}@${sha.slice(0, 7)}`
+          { owner, repo, path: path21, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path21}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
@@ -29647,7 +29663,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path20) => ({ path: path20, sha: blobs[path20] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path21) => ({ path: path21, sha: blobs[path21] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -29873,7 +29889,7 @@ var Semaphore = class {
 
 // src/online/prefetch.ts
 var import_node_fs25 = __toESM(require("node:fs"));
-var import_node_path17 = __toESM(require("node:path"));
+var import_node_path18 = __toESM(require("node:path"));
 var DEFAULT_MAX_DEPTH = 4;
 var RemoteStore = class {
   constructor(client) {
@@ -29932,7 +29948,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path17.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path18.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -30028,7 +30044,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path17.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path18.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -30036,9 +30052,9 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path17.default.resolve(set.root, rel);
-      const inside = import_node_path17.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path17.default.isAbsolute(inside)) return null;
+      const abs = import_node_path18.default.resolve(set.root, rel);
+      const inside = import_node_path18.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path18.default.isAbsolute(inside)) return null;
       try {
         const stat = import_node_fs25.default.statSync(abs);
         return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs25.default.readFileSync(abs, "utf8") : null;
@@ -30048,8 +30064,8 @@ async function prefetchPaths(paths, store, maxDepth) {
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path17.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path17.default.relative(set.root, abs).split(import_node_path17.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path18.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path18.default.relative(set.root, abs).split(import_node_path18.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -30409,7 +30425,7 @@ async function scanRepository(repo, store, options) {
       return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path20, text]) => ({ path: path20, text }))];
+    const files = [...roots, ...[...prefetched.localFiles].map(([path21, text]) => ({ path: path21, text }))];
     const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: "scanned", commit: commit2, result, unfollowed: prefetched.failed };

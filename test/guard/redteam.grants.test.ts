@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { parse as referenceParse, Kind, type OperationDefinitionNode } from 'graphql';
 import { applyMain } from '../../src/guard/grants/apply';
-import { DEFER_FORMAT, deferredChanges, writeDeferredFile } from '../../src/guard/grants/defer';
+import { DEFER_FORMAT, type DeferredFile, deferredChanges, writeDeferredFile } from '../../src/guard/grants/defer';
 import { graphqlRefusal } from '../../src/guard/grants/graphql';
 import { grantRules } from '../../src/guard/grants/rules';
 import { describeGrantOutcome } from '../../src/guard/grants/session';
@@ -194,5 +194,22 @@ describe('published text: what GitHub renders from it, not what a regular expres
     const out = publish(text);
     expect(out).toBe(text);
     expect(renderAsGithub(out, hosts)).toEqual({ foreignHosts: [], mentions: [] });
+  });
+});
+
+describe('the --defer file in a workspace the pull request shaped', () => {
+  it('is never written through a folder link the repository or the agent planted', () => {
+    const workspace = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-rt-ws-')));
+    const elsewhere = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-rt-elsewhere-')));
+    // `out` is committed in the pull request as a link to a folder a later step trusts.
+    fs.symlinkSync(elsewhere, path.join(workspace, 'out'));
+    const file = path.join(workspace, 'out', 'triage.json');
+    const content: DeferredFile = { format: DEFER_FORMAT, repository: `${OWNER}/${REPO}`, runId: '1', requests: [] };
+    expect(() => writeDeferredFile(file, content, [workspace])).toThrow(/out is a symlink/);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+    // A real folder in the workspace, and a path outside it, are fine.
+    fs.mkdirSync(path.join(workspace, 'real'));
+    expect(writeDeferredFile(path.join(workspace, 'real', 'triage.json'), content, [workspace])).toMatch(/^[0-9a-f]{64}$/);
+    expect(writeDeferredFile(path.join(elsewhere, 'triage.json'), content, [workspace])).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -25,6 +25,8 @@ export interface GrantSessionOptions {
   github: GitHubApi;
   audit: AuditLog;
   deferFile?: string;
+  /** Folders the agent (or the pull request) could fill: no link on the way to deferFile there. */
+  agentWritable?: string[];
 }
 
 export interface GrantOutcome {
@@ -114,7 +116,7 @@ export class GrantSession {
           runId: this.opts.context.runId,
           requests: this.recorded,
           ...(files ? { changes: deferredChanges(files) } : {}),
-        });
+        }, this.opts.agentWritable);
       } catch (err) {
         throw new GuardError('grants', `cannot write the deferred requests to ${this.opts.deferFile}: ${(err as Error).message}`);
       }
