@@ -7799,10 +7799,10 @@ function globMatcher(glob) {
   return (name) => regex.test(name);
 }
 function parseCredentialRules(text, file = FILE) {
-  const fail4 = (at, message, key2) => {
+  const fail4 = (at2, message, key2) => {
     const lineCounter = new import_yaml12.LineCounter();
     const doc = (0, import_yaml12.parseDocument)(text, { lineCounter });
-    let node = at.length ? doc.getIn(at, true) : doc.contents;
+    let node = at2.length ? doc.getIn(at2, true) : doc.contents;
     if (key2 !== void 0 && (0, import_yaml12.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
     const pos = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${message}`);
@@ -7814,21 +7814,21 @@ function parseCredentialRules(text, file = FILE) {
     const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
   }
-  const isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
-  if (!isObject2(data)) return fail4([], "expected a mapping with places, env and home");
+  const isObject3 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  if (!isObject3(data)) return fail4([], "expected a mapping with places, env and home");
   for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail4([], `unknown key "${key2}" (expected places, env, home)`, key2);
   const list = (key2) => {
     const value = data[key2];
     return Array.isArray(value) ? value : fail4([key2], `${key2} must be a list`);
   };
-  const entry = (value, at, fields, required) => {
-    const label = `${at[0]}[${at[1]}]`;
-    if (!isObject2(value)) return fail4(at, `${label} must be a mapping`);
+  const entry = (value, at2, fields, required) => {
+    const label = `${at2[0]}[${at2[1]}]`;
+    if (!isObject3(value)) return fail4(at2, `${label} must be a mapping`);
     for (const [key2, v] of Object.entries(value)) {
-      if (!(key2 in fields)) fail4(at, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
-      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
+      if (!(key2 in fields)) fail4(at2, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
+      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at2, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
     }
-    for (const key2 of required) if (!(key2 in value)) fail4(at, `${label} needs ${key2}`);
+    for (const key2 of required) if (!(key2 in value)) fail4(at2, `${label} needs ${key2}`);
     return value;
   };
   const places = list("places").map((value, i) => {
@@ -7918,7 +7918,7 @@ var init_credentialFiles = __esm({
 var providers_default;
 var init_providers = __esm({
   "rules/providers.yml"() {
-    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`) exchanged at `token-path` for a short-lived\n#                                  token, refreshed before it expires; `fields` and `optional-fields` name the\n#                                  variables that fill the exchange\'s JSON body\n#                   aws-sigv4      every request re-signed with the AWS credentials in the guard\'s environment\n#                                  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for `service`\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-path: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY, AZURE_CLIENT_SECRET]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty.\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
+    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`) exchanged at `token-path` for a short-lived\n#                                  token, refreshed before it expires; `fields` and `optional-fields` name the\n#                                  variables that fill the exchange\'s JSON body\n#                   aws-sigv4      every request re-signed with the AWS credentials in the guard\'s environment\n#                                  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for `service`\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-path: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY, AZURE_CLIENT_SECRET]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty. s3Location: Bedrock\n  # reads the object with the guard\'s AWS credentials (a document, image or video in Converse).\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters, s3Location, s3_location]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# How much a request may generate, for the token budget: the proxy reserves a request\'s declared\n# output cap (times its number of choices) before forwarding it, and lowers the cap to what is left\n# of --max-tokens, so requests in flight together can never generate more than the budget holds.\n# Dotted paths from the body\'s root, for every provider\'s request shape.\nbudget:\n  output-caps:\n    [max_tokens, max_output_tokens, max_completion_tokens, generationConfig.maxOutputTokens, generation_config.max_output_tokens,\n     inferenceConfig.maxTokens, max_gen_len, textGenerationConfig.maxTokenCount]\n  output-multipliers: [n, generationConfig.candidateCount, generation_config.candidate_count]\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
   }
 });
 
@@ -8018,18 +8018,18 @@ function parseCredential(raw, where) {
 }
 function parseSettings(raw, where) {
   return Object.entries(raw ?? {}).map(([name, value]) => {
-    const at = `${where}.settings.${name}`;
+    const at2 = `${where}.settings.${name}`;
     const s = value ?? {};
-    if (!/^[a-z]+$/.test(name)) fail(at, "setting names are lower-case letters");
-    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at}.env`);
+    if (!/^[a-z]+$/.test(name)) fail(at2, "setting names are lower-case letters");
+    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at2}.env`);
     let pattern;
     try {
-      pattern = new RegExp(requiredString(s, "pattern", at));
+      pattern = new RegExp(requiredString(s, "pattern", at2));
     } catch (err) {
-      return fail(at, `bad pattern: ${err.message}`);
+      return fail(at2, `bad pattern: ${err.message}`);
     }
     const fromUrlEnv = typeof s["from-url-env"] === "string" ? s["from-url-env"] : void 0;
-    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at, "needs env, from-url-env or default");
+    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at2, "needs env, from-url-env or default");
     return { name, env, fromUrlEnv, default: typeof s.default === "string" ? s.default : void 0, pattern };
   });
 }
@@ -8084,6 +8084,9 @@ function parseCatalogue(text) {
     sourceTypes: stringArray(f["source-types"], "fetchers.source-types"),
     searchModels: regexList(f["search-models"], "fetchers.search-models")
   };
+  const b = doc.budget ?? {};
+  const paths = (value, where) => stringArray(value, where).map((p) => p.split("."));
+  const budget = { outputCaps: paths(b["output-caps"], "budget.output-caps"), outputMultipliers: paths(b["output-multipliers"], "budget.output-multipliers") };
   const authFailures = (doc["auth-failures"] ?? []).map((a, i) => {
     const where = `auth-failures[${i}]`;
     const [output] = regexList([requiredString(a, "output", where)], where);
@@ -8091,7 +8094,7 @@ function parseCatalogue(text) {
     for (const p of providersNamed) if (!providers.has(p)) fail(where, `unknown provider ${p}`);
     return { agent: requiredString(a, "agent", where), output, providers: providersNamed };
   });
-  return { providers, fetchers, authFailures };
+  return { providers, fetchers, budget, authFailures };
 }
 var import_yaml13, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
 var init_catalogue = __esm({
@@ -10198,9 +10201,9 @@ var init_workflowCommands = __esm({
         if (positions.length === 0) return chunk;
         const parts = [];
         let from = 0;
-        for (const at of positions) {
-          parts.push(chunk.subarray(from, at), ZWSP);
-          from = at;
+        for (const at2 of positions) {
+          parts.push(chunk.subarray(from, at2), ZWSP);
+          from = at2;
         }
         parts.push(chunk.subarray(from));
         return Buffer.concat(parts);
@@ -14993,8 +14996,8 @@ var init_session = __esm({
             const reason = err.message;
             outcome.pullRequest = { refused: reason };
             files = void 0;
-            const at = this.recorded.indexOf(this.pullRequest);
-            if (at >= 0) this.recorded.splice(at, 1);
+            const at2 = this.recorded.indexOf(this.pullRequest);
+            if (at2 >= 0) this.recorded.splice(at2, 1);
             this.auditPullRequest(403, "pull request from the change set", reason);
           }
         }
@@ -15430,10 +15433,10 @@ function ghShimMain() {
     endpoint = endpoint.replace(/\{owner\}/g, owner).replace(/\{repo\}/g, repo);
     const fields = {};
     const set = (kv, typed) => {
-      const at = kv.indexOf("=");
-      if (at < 1) die(`field "${kv}" is not key=value`);
-      const key2 = kv.slice(0, at);
-      const value = typed ? typedValue(kv.slice(at + 1)) : kv.slice(at + 1);
+      const at2 = kv.indexOf("=");
+      if (at2 < 1) die(`field "${kv}" is not key=value`);
+      const key2 = kv.slice(0, at2);
+      const value = typed ? typedValue(kv.slice(at2 + 1)) : kv.slice(at2 + 1);
       if (key2.endsWith("[]")) fields[key2.slice(0, -2)] = [...fields[key2.slice(0, -2)] ?? [], value];
       else fields[key2] = value;
     };
@@ -15695,11 +15698,11 @@ function parseRunArgs(args) {
     }
     switch (flag) {
       case "--provider": {
-        const at = value.indexOf("=");
-        const name = at < 0 ? value : value.slice(0, at);
+        const at2 = value.indexOf("=");
+        const name = at2 < 0 ? value : value.slice(0, at2);
         if (!/^[a-z0-9-]+$/.test(name)) throw new GuardError("usage", `--provider wants NAME[=UPSTREAM_URL], got "${value}"`);
         if (opts.providers.some((p) => p.name === name)) throw new GuardError("usage", `--provider ${name} given twice`);
-        opts.providers.push(at < 0 ? { name } : { name, upstream: value.slice(at + 1) });
+        opts.providers.push(at2 < 0 ? { name } : { name, upstream: value.slice(at2 + 1) });
         break;
       }
       case "--allow-host":
@@ -15794,12 +15797,14 @@ var init_budget = __esm({
     BudgetExhausted = class extends Error {
     };
     Reservation = class {
-      constructor(budget, estimate) {
+      constructor(budget, estimate, output = 0) {
         this.budget = budget;
         this.estimate = estimate;
+        this.output = output;
       }
       budget;
       estimate;
+      output;
       live;
       settled = false;
       /** Tokens this request has used so far (measured, replacing the estimate); false when that takes the run over the cap. */
@@ -15814,9 +15819,9 @@ var init_budget = __esm({
         this.settled = true;
         this.budget.settle(this, tokens);
       }
-      /** Tokens this reservation holds against the cap while in flight. */
+      /** Tokens this reservation holds against the cap while in flight: what it may still spend. */
       get holding() {
-        return this.settled ? 0 : this.live ?? this.estimate;
+        return this.settled ? 0 : Math.max(this.live ?? 0, this.estimate + this.output);
       }
     };
     Budget = class {
@@ -15833,16 +15838,25 @@ var init_budget = __esm({
       get exhausted() {
         return this.exhaustedReason;
       }
-      /** Take one request and `estimate` tokens, or throw BudgetExhausted (the agent is then ended). */
-      reserve(estimate) {
+      /**
+       * Take one request, `estimate` input tokens and up to `output` output tokens (what the request
+       * declares it may generate; undefined when it declares nothing), or throw BudgetExhausted (the
+       * agent is then ended). The reservation's `output` is what the request may generate now.
+       */
+      reserve(estimate, output) {
         if (this.exhaustedReason) throw new BudgetExhausted(this.exhaustedReason);
         const { maxRequests, maxTokens } = this.limits;
         if (maxRequests !== void 0 && this.requests >= maxRequests) this.exhaust(`request budget of ${maxRequests} used up`);
-        if (maxTokens !== void 0 && this.inUse() + estimate > maxTokens) {
-          this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} spent or in flight, this request needs about ${estimate} more)`);
+        let granted = output ?? 0;
+        if (maxTokens !== void 0) {
+          const room = maxTokens - this.inUse() - estimate;
+          if (room < (output === void 0 ? 0 : 1)) {
+            this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} spent or in flight, this request needs about ${estimate} more)`);
+          }
+          granted = Math.min(granted, room);
         }
         this.requests++;
-        const reservation = new Reservation(this, estimate);
+        const reservation = new Reservation(this, estimate, granted);
         this.open.add(reservation);
         return reservation;
       }
@@ -16317,6 +16331,28 @@ ${body}`);
     socket.destroy();
   }
 }
+function at(body, pathParts) {
+  let node = body;
+  for (const part of pathParts.slice(0, -1)) {
+    if (!isObject2(node)) return void 0;
+    node = node[part];
+  }
+  const key2 = pathParts[pathParts.length - 1];
+  return isObject2(node) && key2 in node ? { parent: node, key: key2 } : void 0;
+}
+function declaredOutput(body, fields) {
+  const numbers = (paths) => paths.map((p) => at(body, p)).map((f) => f ? f.parent[f.key] : void 0).filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
+  const caps = numbers(fields.outputCaps);
+  if (caps.length === 0) return void 0;
+  const choices = Math.max(1, ...numbers(fields.outputMultipliers).map(Math.ceil));
+  return { total: Math.ceil(Math.max(...caps)) * choices, choices };
+}
+function setOutputCap(body, fields, cap) {
+  for (const p of fields.outputCaps) {
+    const f = at(body, p);
+    if (f && typeof f.parent[f.key] === "number") f.parent[f.key] = cap;
+  }
+}
 function createProviderProxy(opts) {
   const { resolved, budget, audit } = opts;
   const { provider, upstream, settings, authorizer } = resolved;
@@ -16324,10 +16360,11 @@ function createProviderProxy(opts) {
   const agent = new client.Agent({ keepAlive: true, maxSockets: 16 });
   const basePath = upstream.pathname.replace(/\/+$/, "");
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES2;
+  const budgetFields = opts.budgetFields ?? builtinCatalogue().budget;
   const judgeBody = (method, body) => {
     if (method === "GET") {
       if (body.length > 0) throw new Refusal2(400, "GET with a body");
-      return body;
+      return void 0;
     }
     let parsed;
     try {
@@ -16339,7 +16376,21 @@ function createProviderProxy(opts) {
       const fetches = findProviderFetch(parsed, opts.fetchers);
       if (fetches) throw new Refusal2(403, fetches);
     }
-    return serializeJson(parsed);
+    return parsed;
+  };
+  const reserveFor = (judged) => {
+    const declared = judged === void 0 ? void 0 : declaredOutput(judged, budgetFields);
+    const sized = judged === void 0 ? Buffer.alloc(0) : serializeJson(judged);
+    let reservation;
+    try {
+      reservation = budget.reserve(Math.ceil(sized.length / BYTES_PER_TOKEN), declared?.total);
+    } catch (err) {
+      if (err instanceof BudgetExhausted) throw new Refusal2(403, `budget exhausted: ${err.message}`);
+      throw err;
+    }
+    if (!declared || reservation.output >= declared.total) return { body: sized, reservation };
+    setOutputCap(judged, budgetFields, Math.max(1, Math.floor(reservation.output / declared.choices)));
+    return { body: serializeJson(judged), reservation };
   };
   const server = import_node_http5.default.createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 15 * 6e4, headersTimeout: 6e4, keepAliveTimeout: 5e3 },
@@ -16371,14 +16422,7 @@ function createProviderProxy(opts) {
         if (budget.exhausted) throw new Refusal2(403, `budget exhausted: ${budget.exhausted}`);
         const raw = await readBody2(req2, maxBody);
         record.requestBytes = raw.length;
-        const body = judgeBody(method, raw);
-        let reservation;
-        try {
-          reservation = budget.reserve(Math.ceil(body.length / BYTES_PER_TOKEN));
-        } catch (err) {
-          if (err instanceof BudgetExhausted) throw new Refusal2(403, `budget exhausted: ${err.message}`);
-          throw err;
-        }
+        const { body, reservation } = reserveFor(judgeBody(method, raw));
         await forward(method, target, body, reservation);
       };
       const forward = async (method, target, body, reservation) => {
@@ -16479,7 +16523,7 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH, ENCODED_COLON, Refusal2;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH, ENCODED_COLON, Refusal2, isObject2;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
@@ -16547,6 +16591,7 @@ var init_proxy = __esm({
       status;
       reason;
     };
+    isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
   }
 });
 
@@ -16792,12 +16837,12 @@ function runJail(sudo, startScript, bwrap, bwrapArgs, nonce, opts, io, stop, tai
         return;
       }
       early += chunk.toString("utf8");
-      const at = early.indexOf(marker);
-      if (at < 0) return;
-      const lineEnd = early.indexOf("\n", at);
+      const at2 = early.indexOf(marker);
+      if (at2 < 0) return;
+      const lineEnd = early.indexOf("\n", at2);
       if (lineEnd < 0) return;
-      const status = early.slice(at + marker.length, lineEnd);
-      const before = early.slice(0, at);
+      const status = early.slice(at2 + marker.length, lineEnd);
+      const before = early.slice(0, at2);
       const after = early.slice(lineEnd + 1);
       if (status === "ok") {
         handshake = "ok";
@@ -21129,12 +21174,12 @@ function locateInScalar(file, scalar, valueOffset, length) {
   for (let i = scalar.text.indexOf(needle); i !== -1 && i < valueOffset; i = scalar.text.indexOf(needle, i + 1)) {
     occurrence++;
   }
-  let at = scalar.start - 1;
+  let at2 = scalar.start - 1;
   for (let n = 0; n <= occurrence; n++) {
-    at = file.text.indexOf(needle, at + 1);
-    if (at === -1 || at + needle.length > scalar.end) return scalar.start;
+    at2 = file.text.indexOf(needle, at2 + 1);
+    if (at2 === -1 || at2 + needle.length > scalar.end) return scalar.start;
   }
-  return at;
+  return at2;
 }
 
 // src/config.ts
@@ -21653,9 +21698,9 @@ function jsonErrorOffset(text) {
     value();
     ws();
     if (i < text.length) fail4();
-  } catch (at) {
-    if (typeof at === "number") return at;
-    throw at;
+  } catch (at2) {
+    if (typeof at2 === "number") return at2;
+    throw at2;
   }
   return text.length;
 }
@@ -24287,26 +24332,26 @@ function describe(node) {
 }
 function convert(ctx, raw, spec, label, fallback) {
   const node = raw && (0, import_yaml4.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
-  const at = node ?? fallback;
+  const at2 = node ?? fallback;
   switch (spec.t) {
     case "string": {
-      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "string") ctx.fail(at, label, `expected a string, got ${describe(node)}`);
+      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "string") ctx.fail(at2, label, `expected a string, got ${describe(node)}`);
       const value = node.value;
-      if (spec.nonEmpty && !value.trim()) ctx.fail(at, label, "must not be empty");
-      if (spec.enum && !spec.enum.includes(value)) ctx.fail(at, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
-      if (spec.format && !spec.format.test(value)) ctx.fail(at, label, `"${value}" is not ${spec.formatHint ?? "well formed"}`);
+      if (spec.nonEmpty && !value.trim()) ctx.fail(at2, label, "must not be empty");
+      if (spec.enum && !spec.enum.includes(value)) ctx.fail(at2, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
+      if (spec.format && !spec.format.test(value)) ctx.fail(at2, label, `"${value}" is not ${spec.formatHint ?? "well formed"}`);
       if (spec.regex) {
         const problem = regexProblem(value);
-        if (problem) ctx.fail(at, label, problem);
+        if (problem) ctx.fail(at2, label, problem);
       }
       return value;
     }
     case "boolean": {
-      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at, label, `expected true or false, got ${describe(node)}`);
+      if (!node || !(0, import_yaml4.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at2, label, `expected true or false, got ${describe(node)}`);
       return node.value;
     }
     case "array": {
-      if (!node || !(0, import_yaml4.isSeq)(node)) ctx.fail(at, label, `expected a list, got ${describe(node)}`);
+      if (!node || !(0, import_yaml4.isSeq)(node)) ctx.fail(at2, label, `expected a list, got ${describe(node)}`);
       if (spec.nonEmpty && node.items.length === 0) ctx.fail(node, label, "must not be empty");
       const out = [];
       const seen = /* @__PURE__ */ new Set();
@@ -24322,7 +24367,7 @@ function convert(ctx, raw, spec, label, fallback) {
       return out;
     }
     case "object": {
-      if (!node || !(0, import_yaml4.isMap)(node)) ctx.fail(at, label, `expected a mapping, got ${describe(node)}`);
+      if (!node || !(0, import_yaml4.isMap)(node)) ctx.fail(at2, label, `expected a mapping, got ${describe(node)}`);
       const out = {};
       const fields = /* @__PURE__ */ new Map();
       for (const pair of node.items) {
@@ -24564,8 +24609,8 @@ function matchAgentAction(uses) {
 function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
-  const at = text.indexOf("@");
-  const path21 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
+  const at2 = text.indexOf("@");
+  const path21 = (at2 >= 0 ? text.slice(0, at2) : text).replace(/\/+$/, "").toLowerCase();
   const parts = path21.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
@@ -25663,8 +25708,8 @@ function packageName(spec) {
   if (!spec || /^(git\+|https?:|file:|\.|\/)/.test(spec)) return void 0;
   let s = spec;
   if (s.startsWith("@")) {
-    const at = s.indexOf("@", 1);
-    if (at > 0) s = s.slice(0, at);
+    const at2 = s.indexOf("@", 1);
+    if (at2 > 0) s = s.slice(0, at2);
   } else {
     const cut = s.search(/[@=<>!~[;\s]/);
     if (cut > 0) s = s.slice(0, cut);
@@ -26671,24 +26716,24 @@ var TaintEngine = class {
       const refs = referencesOf(template.inner);
       if (!refs) continue;
       for (const ref of refs) {
-        const at = () => locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
-        out.push(...this.ofReference(ref, file, at, scope));
+        const at2 = () => locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
+        out.push(...this.ofReference(ref, file, at2, scope));
       }
     }
     return out;
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
-  ofReference(ref, file, at, scope) {
+  ofReference(ref, file, at2, scope) {
     const path21 = ref.path;
     const matches = this.matchSources(path21, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
         origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path21 },
-        hops: [hopAt(file, at(), `${path21} is ${describe2(source)}`)]
+        hops: [hopAt(file, at2(), `${path21} is ${describe2(source)}`)]
       }));
     }
     const parts = path21.split(".");
-    const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
+    const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at2(), note)) : taints;
     switch (parts[0]) {
       case "env":
         return parts[1] && parts[1] !== "*" ? via(this.envTaint(parts[1], scope), `read as env.${parts[1]}`) : [];
@@ -26814,8 +26859,8 @@ var TaintEngine = class {
         const job = caller.callees.find((j) => j.job.id === parts[1]);
         const jobOutput = job?.job.outputs.find((o) => o.name === parts[3]);
         if (!job || !jobOutput) continue;
-        const at = locateInScalar(file, node, template.innerStart + ref.node.start, ref.node.end - ref.node.start);
-        out.push(...extend(this.entryTaint(jobOutput, job.workflow.file, { job }, `output ${parts[3]} of job '${parts[1]}'`), hopAt(file, at, `workflow output ${output}`)));
+        const at2 = locateInScalar(file, node, template.innerStart + ref.node.start, ref.node.end - ref.node.start);
+        out.push(...extend(this.entryTaint(jobOutput, job.workflow.file, { job }, `output ${parts[3]} of job '${parts[1]}'`), hopAt(file, at2, `workflow output ${output}`)));
       }
     }
     return limit(out);
@@ -27545,12 +27590,12 @@ var agentGateDisabled = {
       let severity = holding === "nothing" ? "medium" : "high";
       if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
       if (widened.inertWithout) severity = "low";
-      const at = widened.node?.start ?? site.offset;
+      const at2 = widened.node?.start ?? site.offset;
       findings.push({
         rule: "agent-gate-disabled",
         severity,
         confidence: "high",
-        ...stepLocation(site.step, at),
+        ...stepLocation(site.step, at2),
         ...jobAndStep(site.step),
         message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
         path: [],
@@ -27824,15 +27869,15 @@ var poisonedWorkspace = {
       for (const step of later) {
         const caps = shellCapabilities(step);
         const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
-        const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+        const at2 = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
         findings.push({
           rule: "poisoned-workspace",
           severity,
           confidence: "medium",
-          ...stepLocation(step, at),
+          ...stepLocation(step, at2),
           ...jobAndStep(step),
           message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
-          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: "a later step executes or publishes the workspace" }],
+          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at2), note: "a later step executes or publishes the workspace" }],
           capabilities: capabilityList(caps),
           fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
         });
@@ -27899,15 +27944,15 @@ var untrustedCheckout = {
       const caps = shellCapabilities(step);
       const severity = severityFor(reach.level, caps);
       if (!severity) continue;
-      const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+      const at2 = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
       findings.push({
         rule: "untrusted-checkout",
         severity,
         confidence: runsCode === "build" ? "high" : "medium",
-        ...stepLocation(step, at),
+        ...stepLocation(step, at2),
         ...jobAndStep(step),
         message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.how}.`,
-        path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: "runs code the pull request controls" }],
+        path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at2), note: "runs code the pull request controls" }],
         capabilities: capabilityList(caps),
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
       });
@@ -27946,10 +27991,10 @@ var REF = /^[^\s\\~^:?*[\]]{1,255}$/;
 function parseRemoteUses(uses) {
   const text = uses.trim();
   if (!text || text.startsWith(".") || isDockerUses(text) || text.includes("${{")) return null;
-  const at = text.indexOf("@");
-  if (at <= 0) return null;
-  const ref = text.slice(at + 1);
-  const parts = text.slice(0, at).replace(/\/+$/, "").split("/");
+  const at2 = text.indexOf("@");
+  if (at2 <= 0) return null;
+  const ref = text.slice(at2 + 1);
+  const parts = text.slice(0, at2).replace(/\/+$/, "").split("/");
   if (parts.length < 2 || !OWNER.test(parts[0]) || !REPO.test(parts[1]) || parts[1] === "." || parts[1] === "..") return null;
   const rest = parts.slice(2);
   if (rest.some((p) => !p || p === "." || p === ".." || !SEGMENT.test(p))) return null;
@@ -28040,8 +28085,8 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     }
   }
   const label = kind === "workflow" ? "Reusable workflow" : "Action";
-  const at = positionOf(file, node.start);
-  const sink2 = { file: file.path, line: at.line, column: at.column, note: `${uses} is not followed: ${why.reason}` };
+  const at2 = positionOf(file, node.start);
+  const sink2 = { file: file.path, line: at2.line, column: at2.column, note: `${uses} is not followed: ${why.reason}` };
   let severity;
   let reach;
   let message;
@@ -28064,8 +28109,8 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     severity,
     confidence: reach.uncertain ? "low" : "medium",
     file: file.path,
-    line: at.line,
-    column: at.column,
+    line: at2.line,
+    column: at2.column,
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label } : {},
     message,
@@ -29923,10 +29968,10 @@ var RemoteStore = class {
         const remote = { display, text, repository: `${ref.owner}/${ref.repo}`, commit: sha };
         return { ok: true, value: { file: remote, nested: usesIn(kind, text, display, { repository: remote.repository, commit: sha }) } };
       }
-      const at = `${ref.ref}${isCommitSha(ref.ref) ? "" : ` (${sha.slice(0, 7)})`}`;
+      const at2 = `${ref.ref}${isCommitSha(ref.ref) ? "" : ` (${sha.slice(0, 7)})`}`;
       return {
         ok: false,
-        error: kind === "workflow" ? `${describeRef(ref)}: no such file at ${at} (404)` : `${describeRef(ref)}: no action.yml or action.yaml at ${at} (404)`
+        error: kind === "workflow" ? `${describeRef(ref)}: no such file at ${at2} (404)` : `${describeRef(ref)}: no action.yml or action.yaml at ${at2} (404)`
       };
     } catch (err) {
       return { ok: false, error: err instanceof GitHubError2 ? err.message : `internal error: ${err.message}` };
