@@ -16565,7 +16565,20 @@ var init_proxy = __esm({
       "openai-project",
       "anthropic-admin-api-key",
       "x-gemini-api-privileged-user-id",
-      "http2-settings"
+      "http2-settings",
+      // The body is the proxy's own serialisation: no encoding the agent claims applies to it. And no
+      // header may tell a front end to treat the request as another method or another path than the
+      // route the proxy judged (Google's front ends honour X-HTTP-Method-Override).
+      "content-encoding",
+      "x-http-method-override",
+      "x-method-override",
+      "x-http-method",
+      "x-original-url",
+      "x-rewrite-url",
+      "x-original-method",
+      "x-forwarded-path",
+      "x-forwarded-prefix",
+      "x-envoy-original-path"
     ]);
     DROPPED_REQUEST_PREFIXES = ["proxy-", "x-amz-"];
     DROPPED_RESPONSE_HEADERS2 = /* @__PURE__ */ new Set([

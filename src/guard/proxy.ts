@@ -35,6 +35,11 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'x-api-key', 'api-key', 'x-goog-api-key', 'cookie', 'forwarded', 'x-forwarded-for', 'x-forwarded-host',
   'x-forwarded-proto', 'x-real-ip', 'x-goog-user-project', 'openai-organization', 'openai-project',
   'anthropic-admin-api-key', 'x-gemini-api-privileged-user-id', 'http2-settings',
+  // The body is the proxy's own serialisation: no encoding the agent claims applies to it. And no
+  // header may tell a front end to treat the request as another method or another path than the
+  // route the proxy judged (Google's front ends honour X-HTTP-Method-Override).
+  'content-encoding', 'x-http-method-override', 'x-method-override', 'x-http-method', 'x-original-url', 'x-rewrite-url',
+  'x-original-method', 'x-forwarded-path', 'x-forwarded-prefix', 'x-envoy-original-path',
 ]);
 // AWS signature headers (x-amz-date, x-amz-security-token, …) belong to the proxy's own signature.
 const DROPPED_REQUEST_PREFIXES = ['proxy-', 'x-amz-'];

@@ -114,3 +114,39 @@ describe('provider-side reads the body policy must see', () => {
     }
   });
 });
+
+describe('headers that change what the upstream does with the bytes the proxy judged', () => {
+  it('a method override or a content encoding from the agent never reaches the upstream', async () => {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"usage":{"input_tokens":1,"output_tokens":1}}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const proxy = await proxyOn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, new Budget({}), 'gemini', { GEMINI_API_KEY: 'AIzaREAL' });
+    try {
+      const json = JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] });
+      const sneaky = { 'x-http-method-override': 'DELETE', 'x-method-override': 'DELETE', 'x-http-method': 'DELETE', 'content-encoding': 'gzip', 'x-original-url': '/v1beta/files', 'x-rewrite-url': '/v1beta/files' };
+      const status = await new Promise<number>((resolve) => {
+        const req = http.request(
+          { socketPath: proxy.socketPath, path: '/v1beta/models/gemini-fake:generateContent', method: 'POST', headers: { host: '127.0.0.1:41100', 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...sneaky } },
+          (res) => {
+            res.resume();
+            res.on('close', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.end(json);
+      });
+      expect(status).toBe(200);
+      for (const name of Object.keys(sneaky)) expect(seen[0][name]).toBeUndefined();
+    } finally {
+      await proxy.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
