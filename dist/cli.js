@@ -14281,7 +14281,7 @@ function defangLinks(text, githubHosts) {
 }
 function neutralise(text, githubHosts, allowLinks) {
   let out = text.replace(CHARACTER_REFERENCE, "&amp;");
-  out = out.replace(HTML_TAG, (tag) => tag.replace(/[\t\r\n]/g, " "));
+  out = out.replace(HTML_TAG, (tag) => tag.replace(QUOTED_VALUE, (value) => value.replace(/[\t\r\n]/g, " ")));
   out = out.replace(MENTION, (_m, before, who) => `${before}@${WORD_JOINER}${who}`);
   out = out.replace(SLASH_COMMAND, (_m, lead, command2) => `${lead}\`/${command2}\``);
   if (!allowLinks) out = defangLinks(out, githubHosts);
@@ -14300,7 +14300,7 @@ function checkText(text, policy, what) {
   }
   return { ok: true, text: neutralise(text, policy.githubHosts, policy.allowLinks) };
 }
-var MIN_FORM_LENGTH, INVISIBLE, MENTION, WORD_JOINER, SLASH_COMMAND, CHARACTER_REFERENCE, HTML_TAG, SCHEME, SPECIAL_SCHEME, URL_LIKE;
+var MIN_FORM_LENGTH, INVISIBLE, MENTION, WORD_JOINER, SLASH_COMMAND, CHARACTER_REFERENCE, HTML_TAG, QUOTED_VALUE, SCHEME, SPECIAL_SCHEME, URL_LIKE;
 var init_text = __esm({
   "src/guard/grants/text.ts"() {
     "use strict";
@@ -14310,7 +14310,8 @@ var init_text = __esm({
     WORD_JOINER = "\u2060";
     SLASH_COMMAND = /^([\s\p{Cf}>]*)\/([A-Za-z][\w-]*)/gmu;
     CHARACTER_REFERENCE = /&(?=#[0-9]|#[xX][0-9A-Fa-f]|(?!(?:amp|lt|gt|quot|apos|nbsp);)[A-Za-z][A-Za-z0-9]*;)/g;
-    HTML_TAG = /<[A-Za-z][^<>]*>/g;
+    HTML_TAG = /<[A-Za-z][A-Za-z0-9-]*\s[^<>]*>/g;
+    QUOTED_VALUE = /=\s*("[^"]*"|'[^']*')/g;
     SCHEME = "[a-z][a-z0-9+.-]*\\\\?:";
     SPECIAL_SCHEME = "(?:https?|ftp|wss?)\\\\?:";
     URL_LIKE = new RegExp(

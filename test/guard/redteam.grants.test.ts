@@ -190,7 +190,7 @@ describe('published text: what GitHub renders from it, not what a regular expres
   });
 
   it('honest text keeps its GitHub links, e-mail addresses and code', () => {
-    const text = 'See https://github.com/octo/widgets/pull/8 and `npm test`; mail a@b.example. Fixes #7.';
+    const text = 'See https://github.com/octo/widgets/pull/8 and `npm test`; mail a@b.example. Fixes #7.\n```c\nif (a<b && c) {\n  x = c>d;\n}\n```\n<details open>\n<summary>More</summary>\n\nok\n</details>';
     const out = publish(text);
     expect(out).toBe(text);
     expect(renderAsGithub(out, hosts)).toEqual({ foreignHosts: [], mentions: [] });

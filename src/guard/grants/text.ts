@@ -81,8 +81,10 @@ const SLASH_COMMAND = /^([\s\p{Cf}>]*)\/([A-Za-z][\w-]*)/gmu;
 // (`&#64;`, `&colon;`, `&sol;`): their `&` becomes `&amp;`, so they show as typed. `&amp;`, `&lt;`,
 // `&gt;`, `&quot;`, `&apos;` and `&nbsp;` stay, and decode to nothing a link or mention needs.
 const CHARACTER_REFERENCE = /&(?=#[0-9]|#[xX][0-9A-Fa-f]|(?!(?:amp|lt|gt|quot|apos|nbsp);)[A-Za-z][A-Za-z0-9]*;)/g;
-// Inside an HTML tag a browser drops tabs and newlines from a URL (`ht<TAB>tps://`): they become spaces.
-const HTML_TAG = /<[A-Za-z][^<>]*>/g;
+// A browser drops tabs and newlines from a URL (`href="ht<TAB>tps://..."`): inside a quoted attribute
+// value of an HTML tag they become spaces. Only there: `a<b` and `c>d` on two lines of code are no tag.
+const HTML_TAG = /<[A-Za-z][A-Za-z0-9-]*\s[^<>]*>/g;
+const QUOTED_VALUE = /=\s*("[^"]*"|'[^']*')/g;
 // A URL as a browser or a Markdown renderer can take it:
 //   * a scheme and two slashes or backslashes in any mix (`https://`, `https:\\`, `https:\/\/`),
 //   * http, https, ftp, ws, wss with any number of them, none included (`http:evil.example`),
@@ -137,7 +139,7 @@ function defangLinks(text: string, githubHosts: string[]): string {
 /** Mentions and slash commands made inert, character references shown as typed, foreign links defanged. */
 export function neutralise(text: string, githubHosts: string[], allowLinks: boolean): string {
   let out = text.replace(CHARACTER_REFERENCE, '&amp;');
-  out = out.replace(HTML_TAG, (tag) => tag.replace(/[\t\r\n]/g, ' '));
+  out = out.replace(HTML_TAG, (tag) => tag.replace(QUOTED_VALUE, (value) => value.replace(/[\t\r\n]/g, ' ')));
   out = out.replace(MENTION, (_m, before: string, who: string) => `${before}@${WORD_JOINER}${who}`);
   out = out.replace(SLASH_COMMAND, (_m, lead: string, command: string) => `${lead}\`/${command}\``);
   if (!allowLinks) out = defangLinks(out, githubHosts);
