@@ -219,6 +219,12 @@ describeJail('guard end to end: its edges under attack', () => {
     it("cannot read the guard's config (it names HOME and the credential files)", () => {
       expect(report.reads.config).toBe('error:EACCES');
     });
+
+    it('cannot move itself out of the cgroups that hold its limits', () => {
+      const moves = Object.entries(report.writes).filter(([label]) => label.startsWith('cgroup '));
+      expect(moves.length).toBeGreaterThan(3);
+      for (const [label, result] of moves) expect({ label, result }).toEqual({ label, result: expect.stringMatching(/^error:/) });
+    });
   });
 
   describe('the audit path', () => {
