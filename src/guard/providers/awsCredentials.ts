@@ -174,7 +174,14 @@ function fromContainer(env: NodeJS.ProcessEnv, now: () => number): AwsCredential
   const tokenFile = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE?.trim();
   const staticToken = env.AWS_CONTAINER_AUTHORIZATION_TOKEN?.trim();
   // The file is read at every refresh: EKS Pod Identity rotates it.
-  const authorization = () => (tokenFile ? fs.readFileSync(tokenFile, 'utf8').trim() : staticToken);
+  const authorization = () => {
+    if (!tokenFile) return staticToken;
+    try {
+      return fs.readFileSync(tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new TokenEndpointError(`cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+  };
   const keys = new RefreshingToken<AwsCredentials>(async () => {
     const token = authorization();
     const res = await requestJson(endpoint, { method: 'GET', headers: token ? { authorization: headerSafe('the container authorization token', token) } : {} });
