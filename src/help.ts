@@ -117,15 +117,16 @@ export const HELP: Record<string, CommandHelp> = {
     notes: ['exit: 0 the guard can run here, 1 it cannot, 125 bad usage'],
   },
   wrap: {
-    usage: ['agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]'],
+    usage: ['agent-guard wrap claude|copilot [--install DIR] [--claude PATH|--copilot PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]'],
     about:
-      'Write a stand-in for Claude Code that runs the real one under `agent-guard run`, for actions that start Claude ' +
-      'Code themselves (claude-code-action: give it to path_to_claude_code_executable). Without --install, print it.',
+      'Write a stand-in for an agent CLI that runs the real one under `agent-guard run`, for actions that start it ' +
+      'themselves: Claude Code (claude-code-action: give it to path_to_claude_code_executable) or the Copilot CLI ' +
+      '(actions/ai-inference v3: give it to copilot-cli-path). Without --install, print it.',
     options: [
-      ['--install DIR', 'install the wrapper as DIR/claude (outside the workspace) and print its path'],
-      ['--claude PATH', 'the real Claude Code executable (default: claude on PATH)'],
+      ['--install DIR', 'install the wrapper as DIR/claude or DIR/copilot (outside the workspace) and print its path'],
+      ['--claude PATH, --copilot PATH', 'the real CLI (default: claude or copilot on PATH)'],
       ['--allow-on-untrusted', 'keep --allow-host and --pass-env when the triggering input is outsider-controlled'],
-      ['-- GUARD_OPTION...', '`agent-guard run` options for the wrapper (default --provider anthropic)'],
+      ['-- GUARD_OPTION...', '`agent-guard run` options for the wrapper (default --provider anthropic, or copilot)'],
     ],
     notes: ['exit: 0 written, 125 bad usage'],
   },
@@ -153,7 +154,7 @@ export const GENERAL_HELP: CommandHelp = {
     ['run [options] -- CMD', 'run an agent in the jail'],
     ['apply FILE --grant GRANT...', 'perform what a run recorded with --defer, checked again against these grants'],
     ['doctor', 'what isolation this machine supports'],
-    ['wrap claude', 'a Claude Code wrapper that runs it under the guard'],
+    ['wrap claude|copilot', 'a Claude Code or Copilot CLI wrapper that runs it under the guard'],
     ['action lint|run|wrap', "the GitHub Action's entry points"],
     ['version', 'print the version'],
   ],

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { findRealClaude, prepareClaudeWrapper, renderClaudeWrapper, shellQuote, wrapMain } from '../../src/guard/wrap';
+import { findRealAgent, prepareClaudeWrapper, renderWrapper, shellQuote, wrapMain } from '../../src/guard/wrap';
 import { type FakeProvider, startFakeProvider } from '../guard/helpers/fakeProvider';
 import { describeJail } from '../guard/helpers/jailAvailable';
 import { CLI, EVENTS, runActionInProcess, simulateRunner } from './helpers/runner';
@@ -40,7 +40,7 @@ function wrap(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
 describe('the wrapper script', () => {
   it('quotes every word so no path can break out of the shell line', () => {
     expect(shellQuote("it's $HOME `x`")).toBe(`'it'\\''s $HOME \`x\`'`);
-    const text = renderClaudeWrapper({ node: '/usr/bin/node', guard: "/opt/a g/cli.js", claude: "/x/it's/claude", guardArgs: ['--provider', 'anthropic'] });
+    const text = renderWrapper({ name: 'claude', node: '/usr/bin/node', guard: "/opt/a g/cli.js", agent: "/x/it's/claude", guardArgs: ['--provider', 'anthropic'] });
     expect(text.split('\n')[0]).toBe('#!/bin/sh');
     expect(text).toContain(`exec '/usr/bin/node' '/opt/a g/cli.js' 'run' '--provider' 'anthropic' '--' '/x/it'\\''s/claude' "$@"`);
     // The shell itself agrees: the words come out as written.
@@ -62,9 +62,9 @@ describe('the wrapper script', () => {
     const otherWrapper = fakeExecutable(path.join(root, 'old'), 'claude', '#!/bin/sh\n# written by `agent-guard wrap claude`\n');
     fakeExecutable(installDir, 'claude');
     const real = fakeExecutable(path.join(root, 'real'), 'claude');
-    const found = findRealClaude(['relative/bin', installDir, path.dirname(otherWrapper), path.dirname(real)].join(':'), [installDir]);
+    const found = findRealAgent('claude', ['relative/bin', installDir, path.dirname(otherWrapper), path.dirname(real)].join(':'), [installDir]);
     expect(found).toBe(fs.realpathSync(real));
-    expect(findRealClaude(installDir, [installDir])).toBeUndefined();
+    expect(findRealAgent('claude', installDir, [installDir])).toBeUndefined();
   });
 
   it('installs DIR/claude, executable, and prints its path', () => {
@@ -74,15 +74,17 @@ describe('the wrapper script', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${path.join(dir, 'claude')}\n`);
     expect(fs.statSync(path.join(dir, 'claude')).mode & 0o777).toBe(0o755);
-    expect(r.stderr).toContain('set path_to_claude_code_executable to it');
+    expect(r.stderr).toContain("set claude-code-action's path_to_claude_code_executable to it");
   });
 
   it.each([
     ['no claude anywhere', ['claude'], 'cannot find claude on PATH'],
-    ['another agent', ['codex'], "wrap supports claude only, not 'codex'"],
+    ['another agent', ['codex'], "wrap supports claude and copilot, not 'codex'"],
     ['a bad guard option', ['claude', '--claude', CLAUDE, '--', '--max-requests', 'lots'], '--max-requests wants a positive whole number'],
     ['a second --', ['claude', '--claude', CLAUDE, '--', '--', 'sh'], 'cannot hold another --'],
-    ['a non-anthropic provider', ['claude', '--claude', CLAUDE, '--', '--provider', 'openai'], 'must include --provider anthropic, or bedrock, or vertex'],
+    ['a non-anthropic provider', ['claude', '--claude', CLAUDE, '--', '--provider', 'openai'], 'must include --provider anthropic, or bedrock, or vertex, or foundry'],
+    ['a Copilot CLI without the copilot provider', ['copilot', '--copilot', CLAUDE, '--', '--provider', 'anthropic'], 'the Copilot CLI talks to copilot only: the guard options must include --provider copilot'],
+    ['the other agent\'s path option', ['copilot', '--claude', CLAUDE], "unknown option '--claude'"],
     ['claude is itself a wrapper', ['claude', '--claude', '@WRAPPER'], 'is an agent-guard wrapper, not Claude Code'],
   ])('refuses %s with one line and exit 125', (_what, args, message) => {
     const cwd = tmp('agent-guard-wrap-cwd-');
