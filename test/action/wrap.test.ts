@@ -1,4 +1,4 @@
-// `agent-guard wrap claude`: the wrapper text, where it may be installed, which claude it picks,
+// `agent-guard wrap claude|copilot`: the wrapper text, where it may be installed, which claude it picks,
 // the refusal under untrusted input, the Action's wrap mode, and (with the jail) the real Claude
 // Code CLI run through the installed wrapper against a fake Anthropic API on loopback: once with
 // `-p`, and once driven over stream-json on stdin as the Agent SDK behind claude-code-action does.
@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { findRealAgent, prepareClaudeWrapper, renderWrapper, shellQuote, wrapMain } from '../../src/guard/wrap';
+import { COPILOT } from '../guard/helpers/agentProbe';
+import { fakeCopilot } from '../guard/helpers/fakeCopilot';
 import { type FakeProvider, startFakeProvider } from '../guard/helpers/fakeProvider';
 import { describeJail } from '../guard/helpers/jailAvailable';
 import { CLI, EVENTS, runActionInProcess, simulateRunner } from './helpers/runner';
@@ -254,6 +256,46 @@ describeJail('the wrapper runs the real Claude Code CLI under the guard', () => 
     } finally {
       await checked.close();
       for (const d of [runnerTemp, dir]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+// actions/ai-inference v3 spawns `copilot-cli-path` with `-p PROMPT -s --no-ask-user [--model M]` and
+// its own environment, COPILOT_GITHUB_TOKEN included (src/copilot.ts in actions/ai-inference). Here with
+// `model: ''` (no --model): the Copilot CLI 1.0.102 checks an explicit model against fields of the
+// Copilot API's model list that the fake does not reproduce (it refuses gpt-4.1 from the fake's list
+// outside the jail too), and lets the API route the request without one.
+describeJail('the wrapper runs the real Copilot CLI as actions/ai-inference v3 spawns it', () => {
+  it('installs through the Action\'s wrap mode and answers one turn with the token held by the guard', async () => {
+    if (!fs.existsSync(COPILOT)) throw new Error(`the Copilot CLI is not installed at ${COPILOT}: run npm ci`);
+    const TOKEN = 'github_pat_REAL_copilot_for_ai_inference_0123456789';
+    const copilot = await fakeCopilot('PONG through the Copilot wrapper', TOKEN);
+    const workspace = fs.mkdtempSync('/var/tmp/agent-guard-wrap-ws-');
+    fs.chownSync(workspace, 4242, 4242);
+    const runner = simulateRunner({ inputs: { mode: 'wrap', agent: 'copilot', copilot: COPILOT, providers: `copilot=${copilot.url}`, timeout: '120', audit: 'false' }, event: 'push', payload: 'push.json', env: { GITHUB_WORKSPACE: workspace } });
+    try {
+      const installed = await runActionInProcess('wrap', runner, workspace);
+      expect({ code: installed.code, stderr: installed.code === 0 ? '' : installed.stderr }).toEqual({ code: 0, stderr: '' });
+      const wrapper = runner.outputs()['copilot-wrapper'];
+      expect(wrapper).toBe(path.join(runner.env.RUNNER_TEMP, 'agent-guard', 'copilot'));
+      expect(runner.summary()).toContain('Copilot CLI wrapper:');
+      const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C.UTF-8', COPILOT_GITHUB_TOKEN: TOKEN, GITHUB_TOKEN: 'ghs_runnerTokenTheAgentMustNotSee0000' };
+      const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(wrapper, ['-p', 'You are a helpful assistant\n\nSay pong.', '-s', '--no-ask-user'], { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (c) => resolve({ code: c ?? -1, stdout, stderr }));
+      });
+      expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-1500), unauthorized: copilot.unauthorized }).toEqual({ code: 0, stderr: '', unauthorized: 0 });
+      // ai-inference takes stdout as the model's answer.
+      expect(r.stdout.trim()).toBe('PONG through the Copilot wrapper');
+      expect(copilot.paths).toContain('/chat/completions');
+    } finally {
+      runner.cleanup();
+      await copilot.close();
+      fs.rmSync(workspace, { recursive: true, force: true });
     }
   }, 180_000);
 });
