@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { claudeTurn, CLAUDE, expectNoneSeen, OPENCODE, withProbe } from './helpers/agentProbe';
 import { buildGuard } from './helpers/build';
 import { fakeBedrock } from './helpers/fakeBedrock';
@@ -26,8 +27,8 @@ describeJail('guard end to end: Foundry, Entra ID, AWS web identity, OpenAI-comp
   let guard: string;
   let workspace: string;
   const env = (extra: Record<string, string>) => ({ PATH: process.env.PATH, HOME: '/root', LANG: 'C.UTF-8', ...extra });
-  const run = (guardArgs: string[], agentCommand: string, extra: Record<string, string>) =>
-    runGuard(guard, [...guardArgs, '--timeout', '90', '--', ...withProbe(agentCommand)], env(extra), workspace);
+  const run = (guardArgs: string[], agentCommand: string, extra: Record<string, string>, probePaths: string[] = []) =>
+    runGuard(guard, [...guardArgs, '--timeout', '90', '--', ...withProbe(agentCommand, probePaths)], env(extra), workspace);
 
   beforeAll(() => {
     for (const cli of [CLAUDE, OPENCODE]) if (!fs.existsSync(cli)) throw new Error(`${cli} is not installed: run npm ci`);
@@ -96,6 +97,26 @@ describeJail('guard end to end: Foundry, Entra ID, AWS web identity, OpenAI-comp
       expectNoneSeen(stdout, [REQUEST_TOKEN, ...oidc.issued, ...sts.issued.flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken])]);
     } finally {
       await Promise.all([bedrock.close(), sts.close(), oidc.close()]);
+    }
+  }, 120_000);
+
+  it('Claude Code on Bedrock with AWS_WEB_IDENTITY_TOKEN_FILE in the workspace: the guard uses it, the jail shows it empty', async () => {
+    const ROLE = 'arn:aws:iam::123456789012:role/claude-bedrock-file';
+    const tokenFile = path.join(workspace, '.aws-web-identity-token');
+    const jwt = `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'system:serviceaccount:ci:runner', aud: 'sts.amazonaws.com' })).toString('base64url')}.c2lnbmF0dXJl`;
+    fs.writeFileSync(tokenFile, jwt, { mode: 0o644 });
+    const sts = await fakeSts({ roleArn: ROLE, tokenValid: (t) => t === jwt });
+    const bedrock = await fakeBedrock('PONG from Bedrock by token file', () => sts.issued, 'eu-west-1');
+    try {
+      const awsEnv = { AWS_REGION: 'eu-west-1', AWS_ROLE_ARN: ROLE, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ENDPOINT_URL_STS: sts.url, ANTHROPIC_MODEL: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0' };
+      const { code, stdout, stderr } = await run(['--provider', `bedrock=${bedrock.url}`, '--pass-env', 'ANTHROPIC_MODEL'], claudeTurn('PONG from Bedrock by token file'), awsEnv, [tokenFile]);
+      expect({ code, stderr: code === 0 ? '' : stderr.slice(-1500), refused: bedrock.unsigned }).toEqual({ code: 0, stderr: '', refused: 0 });
+      expect(sts.issued).toHaveLength(1);
+      expectNoneSeen(stdout, [jwt, ...sts.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken])]);
+      expect(fs.readFileSync(tokenFile, 'utf8')).toBe(jwt);
+    } finally {
+      await Promise.all([bedrock.close(), sts.close()]);
+      fs.rmSync(tokenFile, { force: true });
     }
   }, 120_000);
 
