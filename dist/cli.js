@@ -27686,6 +27686,9 @@ function serveShareIfWorker() {
 var import_node_fs34 = __toESM(require("node:fs"));
 init_types();
 
+// src/help.ts
+init_providers2();
+
 // src/online/prefetch.ts
 var import_node_fs32 = __toESM(require("node:fs"));
 var import_node_path24 = __toESM(require("node:path"));
@@ -28292,7 +28295,7 @@ var HELP = {
     usage: ["agent-guard run [options] -- CMD [ARG...]"],
     about: "Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.",
     options: [
-      ["--provider NAME[=UPSTREAM_URL]", "a model provider the agent calls (repeatable): anthropic, openai, gemini, github-models, openrouter"],
+      ["--provider NAME[=UPSTREAM_URL]", `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(", ")}`],
       ["--allow-host HOST[:PORT]", "let the agent reach HOST through the egress proxy, CONNECT only (repeatable)"],
       ["--pass-env NAME", "pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)"],
       ["--workspace rw|ro", "the agent's access to the workspace (default rw: it works on a copy, and its checked changes come back)"],

@@ -3,6 +3,7 @@
 // listed here is documented in README.md, and that `run`'s synopsis (used in its error messages)
 // lists no flag this help does not explain.
 
+import { builtinProviders } from './guard/providers';
 import { DEFAULT_MAX_DEPTH } from './online/prefetch';
 import { wrap } from './report/common';
 
@@ -73,7 +74,7 @@ export const HELP: Record<string, CommandHelp> = {
       'Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds ' +
       'the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.',
     options: [
-      ['--provider NAME[=UPSTREAM_URL]', 'a model provider the agent calls (repeatable): anthropic, openai, gemini, github-models, openrouter'],
+      ['--provider NAME[=UPSTREAM_URL]', `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(', ')}`],
       ['--allow-host HOST[:PORT]', 'let the agent reach HOST through the egress proxy, CONNECT only (repeatable)'],
       ['--pass-env NAME', 'pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)'],
       ['--workspace rw|ro', "the agent's access to the workspace (default rw: it works on a copy, and its checked changes come back)"],
