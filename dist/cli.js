@@ -20318,6 +20318,7 @@ actions:
       - anthropic_model
       - fallback_model
     keyInputs: [anthropic_api_key, claude_code_oauth_token]
+    wrapperInput: path_to_claude_code_executable
     tokenInputs: [github_token]
     # The whole process.env (ANTHROPIC_API_KEY included) is passed to Claude (base-action parse-sdk-options.ts).
     keyHandling: process
@@ -20455,6 +20456,7 @@ actions:
       - fallback_model
       - experimental_slash_commands_dir
     keyInputs: [anthropic_api_key, claude_code_oauth_token]
+    wrapperInput: path_to_claude_code_executable
     keyHandling: process
     # README "Trust model": no actor check, no config restore.
     gate: { kind: none }
@@ -20726,6 +20728,8 @@ actions:
     configInputs: [model, endpoint, custom-headers, github-mcp-toolsets, provider, copilot-cli-path, copilot-allow-tools, enable-github-mcp]
     # \`token\` (default github.token) is the model credential for GitHub Models.
     keyInputs: [token]
+    # v3: the Copilot CLI it spawns; agent-guard's \`mode: wrap\` with \`agent: copilot\` installs a wrapper for it.
+    wrapperInput: copilot-cli-path
     tokenInputs: [github-mcp-token]
     keyHandling: process
     gate: { kind: none }
@@ -21916,6 +21920,7 @@ var actionSpec = {
     configInputs: opt(strList()),
     keyInputs: opt(strList()),
     tokenInputs: opt(strList()),
+    wrapperInput: opt(str()),
     keyHandling: req(str({ enum: ["process", "proxy"] })),
     keyWideners: opt({ t: "array", of: { t: "object", fields: { input: req(str()), pattern: req(str({ regex: true })) } } }),
     gate: req({
@@ -25048,9 +25053,10 @@ function wrapperGrants(step) {
   );
   return wrap2 ? guardGrantsInput(wrap2) : [];
 }
-function runsWrappedClaude(step) {
-  const path28 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path28);
+function runsWrapped(step, action) {
+  if (!action.wrapperInput) return false;
+  const path28 = inputOf(step.step.with, action.wrapperInput)?.text ?? "";
+  return /agent-guard|(?:claude|copilot)-wrapper/.test(path28);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -25148,7 +25154,7 @@ function actionSite(step, uses, action, engine) {
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
+    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, runsWrapped(step, action)),
     actorGate,
     gateWidenedBy: widened,
     promptText,
