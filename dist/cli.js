@@ -132,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path28) {
-      const ctrl = callVisitor(key2, node, visitor, path28);
+    function visit_(key2, node, visitor, path29) {
+      const ctrl = callVisitor(key2, node, visitor, path29);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path28, ctrl);
-        return visit_(key2, ctrl, visitor, path28);
+        replaceNode(key2, path29, ctrl);
+        return visit_(key2, ctrl, visitor, path29);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path28 = Object.freeze(path28.concat(node));
+          path29 = Object.freeze(path29.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path28);
+            const ci = visit_(i, node.items[i], visitor, path29);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -153,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path28 = Object.freeze(path28.concat(node));
-          const ck = visit_("key", node.key, visitor, path28);
+          path29 = Object.freeze(path29.concat(node));
+          const ck = visit_("key", node.key, visitor, path29);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path28);
+          const cv = visit_("value", node.value, visitor, path29);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -180,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path28) {
-      const ctrl = await callVisitor(key2, node, visitor, path28);
+    async function visitAsync_(key2, node, visitor, path29) {
+      const ctrl = await callVisitor(key2, node, visitor, path29);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path28, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path28);
+        replaceNode(key2, path29, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path29);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path28 = Object.freeze(path28.concat(node));
+          path29 = Object.freeze(path29.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path28);
+            const ci = await visitAsync_(i, node.items[i], visitor, path29);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -201,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path28 = Object.freeze(path28.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path28);
+          path29 = Object.freeze(path29.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path29);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path28);
+          const cv = await visitAsync_("value", node.value, visitor, path29);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -234,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path28) {
+    function callVisitor(key2, node, visitor, path29) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path28);
+        return visitor(key2, node, path29);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path28);
+        return visitor.Map?.(key2, node, path29);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path28);
+        return visitor.Seq?.(key2, node, path29);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path28);
+        return visitor.Pair?.(key2, node, path29);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path28);
+        return visitor.Scalar?.(key2, node, path29);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path28);
+        return visitor.Alias?.(key2, node, path29);
       return void 0;
     }
-    function replaceNode(key2, path28, node) {
-      const parent = path28[path28.length - 1];
+    function replaceNode(key2, path29, node) {
+      const parent = path29[path29.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -862,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path28, value) {
+    function collectionFromPath(schema, path29, value) {
       let v = value;
-      for (let i = path28.length - 1; i >= 0; --i) {
-        const k = path28[i];
+      for (let i = path29.length - 1; i >= 0; --i) {
+        const k = path29[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -884,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path28) => path28 == null || typeof path28 === "object" && !!path28[Symbol.iterator]().next().done;
+    var isEmptyPath = (path29) => path29 == null || typeof path29 === "object" && !!path29[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -914,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path28, value) {
-        if (isEmptyPath(path28))
+      addIn(path29, value) {
+        if (isEmptyPath(path29))
           this.add(value);
         else {
-          const [key2, ...rest] = path28;
+          const [key2, ...rest] = path29;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -932,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path28) {
-        const [key2, ...rest] = path28;
+      deleteIn(path29) {
+        const [key2, ...rest] = path29;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -947,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path28, keepScalar) {
-        const [key2, ...rest] = path28;
+      getIn(path29, keepScalar) {
+        const [key2, ...rest] = path29;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -966,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path28) {
-        const [key2, ...rest] = path28;
+      hasIn(path29) {
+        const [key2, ...rest] = path29;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -977,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path28, value) {
-        const [key2, ...rest] = path28;
+      setIn(path29, value) {
+        const [key2, ...rest] = path29;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -3493,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path28, value) {
+      addIn(path29, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path28, value);
+          this.contents.addIn(path29, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3570,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path28) {
-        if (Collection.isEmptyPath(path28)) {
+      deleteIn(path29) {
+        if (Collection.isEmptyPath(path29)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path28) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path29) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path28, keepScalar) {
-        if (Collection.isEmptyPath(path28))
+      getIn(path29, keepScalar) {
+        if (Collection.isEmptyPath(path29))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path28, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path29, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3606,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path28) {
-        if (Collection.isEmptyPath(path28))
+      hasIn(path29) {
+        if (Collection.isEmptyPath(path29))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path28) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path29) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3626,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path28, value) {
-        if (Collection.isEmptyPath(path28)) {
+      setIn(path29, value) {
+        if (Collection.isEmptyPath(path29)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path28), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path29), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path28, value);
+          this.contents.setIn(path29, value);
         }
       }
       /**
@@ -5593,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path28) => {
+    visit.itemAtPath = (cst, path29) => {
       let item = cst;
-      for (const [field, index2] of path28) {
+      for (const [field, index2] of path29) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5604,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path28) => {
-      const parent = visit.itemAtPath(cst, path28.slice(0, -1));
-      const field = path28[path28.length - 1][0];
+    visit.parentCollection = (cst, path29) => {
+      const parent = visit.itemAtPath(cst, path29.slice(0, -1));
+      const field = path29[path29.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path28, item, visitor) {
-      let ctrl = visitor(item, path28);
+    function _visit(path29, item, visitor) {
+      let ctrl = visitor(item, path29);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path28.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path29.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5631,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path28);
+            ctrl = ctrl(item, path29);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path28) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path29) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -6936,14 +6936,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs35 = this.flowScalar(this.type);
+              const fs36 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs35, sep: [] });
+                map.items.push({ start, key: fs36, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs35);
+                this.stack.push(fs36);
               } else {
-                Object.assign(it, { key: fs35, sep: [] });
+                Object.assign(it, { key: fs36, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -7071,13 +7071,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs35 = this.flowScalar(this.type);
+              const fs36 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs35, sep: [] });
+                fc.items.push({ start: [], key: fs36, sep: [] });
               else if (it.sep)
-                this.stack.push(fs35);
+                this.stack.push(fs36);
               else
-                Object.assign(it, { key: fs35, sep: [] });
+                Object.assign(it, { key: fs36, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -7640,8 +7640,8 @@ var require_utils = __commonJS({
       }
       return output;
     };
-    exports2.basename = (path28, { windows } = {}) => {
-      const segs = path28.split(windows ? /[\\/]/ : "/");
+    exports2.basename = (path29, { windows } = {}) => {
+      const segs = path29.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -9460,8 +9460,8 @@ function groupBlock(group, budget) {
   const stepName = first.step !== void 0 ? ` in step <code>${html(first.step)}</code>` : "";
   const head = [summaryLine(first.severity, `${group.length} findings${stepName} <code>${html(`${first.file}:${first.line}`)}</code> ${rules}`), ""];
   head.push(`**Where:** ${where.join(", ")}`, "");
-  const fixed = bytes([...head, ...tail].join("\n")) + 2;
-  let left = budget - fixed;
+  const fixed2 = bytes([...head, ...tail].join("\n")) + 2;
+  let left = budget - fixed2;
   const entries = [];
   let shown2 = 0;
   for (const f of group) {
@@ -9554,7 +9554,7 @@ var init_errors = __esm({
 var credential_files_default;
 var init_credential_files = __esm({
   "rules/credential-files.yml"() {
-    credential_files_default = '# Credential files that earlier steps leave where the jail would otherwise show them. The guard hides\n# each one it finds (a file behind an empty read-only file, a folder behind an empty tmpfs), and the\n# canary checks they read as empty before the agent starts. Loaded by src/guard/credentialFiles.ts.\n#\n#   places    files other actions write next to the checkout, by name (`*` matches within a name):\n#               workspace         the workspace root (GITHUB_WORKSPACE)\n#               workspace-parent  the folder that holds the workspace\n#               runner-work       the folder that holds RUNNER_TEMP (the runner\'s _work)\n#   env       variables that name a credential file or folder (`list: true`: a colon-separated list);\n#             whatever they point at is hidden when the jail would show it. The variables themselves\n#             are never passed to the agent (src/guard/env.ts builds its environment from nothing).\n#   home      credential files and folders under a HOME. Every HOME the guard knows of is masked\n#             whole; these are also checked by the canary, and an agent install is never exposed\n#             from a folder that holds one.\n# `by` says which action or tool writes it, so a maintainer can judge a new entry.\n\nplaces:\n  - { glob: "gha-creds-*.json", where: workspace, by: "google-github-actions/auth: the cloud credentials it minted (also in GOOGLE_APPLICATION_CREDENTIALS)" }\n  - { glob: "gha-kubeconfig-*", where: workspace, by: "google-github-actions/get-gke-credentials: a kubeconfig with the cluster token inline (also in KUBECONFIG)" }\n  - { glob: "nuget.config", where: workspace-parent, by: "actions/setup-dotnet with source-url: the feed token in clear text, written above the checkout" }\n  - { glob: "nuget.config", where: runner-work, by: "older actions/setup-dotnet: the same file above RUNNER_TEMP" }\n\nenv:\n  - { name: GOOGLE_APPLICATION_CREDENTIALS, by: "google-github-actions/auth, gcloud" }\n  - { name: CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, by: "google-github-actions/auth" }\n  - { name: GOOGLE_GHA_CREDS_PATH, by: "google-github-actions/auth" }\n  - { name: CLOUDSDK_CONFIG, by: "gcloud configuration folder" }\n  - { name: KUBECONFIG, list: true, by: "get-gke-credentials, azure/k8s-set-context, azure/aks-set-context, kubectl" }\n  - { name: KUBE_CONFIG_PATH, by: "get-gke-credentials (for Terraform\'s kubernetes provider)" }\n  - { name: DOCKER_CONFIG, by: "docker/login-action, azure/docker-login, aws-actions/amazon-ecr-login (a folder with config.json)" }\n  - { name: REGISTRY_AUTH_FILE, by: "podman, buildah and skopeo login" }\n  - { name: AWS_SHARED_CREDENTIALS_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_CONFIG_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_WEB_IDENTITY_TOKEN_FILE, by: "aws-actions/configure-aws-credentials with a web identity token file" }\n  - { name: AZURE_CONFIG_DIR, by: "azure/login (the az CLI\'s token cache)" }\n  - { name: NPM_CONFIG_USERCONFIG, by: "actions/setup-node with registry-url (an .npmrc with ${NODE_AUTH_TOKEN})" }\n  - { name: npm_config_userconfig, by: "the same, lower case" }\n  - { name: TF_CLI_CONFIG_FILE, by: "hashicorp/setup-terraform with cli_config_credentials_token" }\n  - { name: GNUPGHOME, by: "crazy-max/ghaction-import-gpg and other GPG setups" }\n\nhome:\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n  - .git-credentials\n  - .gitconfig\n  - .netrc\n  - .pypirc\n  - .ssh\n  - .docker\n  - .kube\n  - .aws\n  - .azure\n  - .terraformrc\n  - .m2/settings.xml\n  - .gradle/gradle.properties\n  - .nuget/NuGet/NuGet.Config\n  - .config/gh\n  - .config/gcloud\n  - .config/hub\n  - .config/doctl\n  - .gnupg\n';
+    credential_files_default = '# Credential files that earlier steps leave where the jail would otherwise show them. The guard hides\n# each one it finds (a file behind an empty read-only file, a folder behind an empty tmpfs), and the\n# canary checks they read as empty before the agent starts. Loaded by src/guard/credentialFiles.ts.\n#\n#   places    files other actions write next to the checkout, by name (`*` matches within a name):\n#               workspace         the workspace root (GITHUB_WORKSPACE)\n#               workspace-parent  the folder that holds the workspace\n#               runner-work       the folder that holds RUNNER_TEMP (the runner\'s _work)\n#   env       variables that name a credential file or folder (`list: true`: a colon-separated list);\n#             whatever they point at is hidden when the jail would show it. The variables themselves\n#             are never passed to the agent (src/guard/env.ts builds its environment from nothing).\n#   home      credential files and folders under a HOME. Every HOME the guard knows of is masked\n#             whole; these are also checked by the canary, and an agent install is never exposed\n#             from a folder that holds one.\n# `by` says which action or tool writes it, so a maintainer can judge a new entry.\n\nplaces:\n  - { glob: "gha-creds-*.json", where: workspace, by: "google-github-actions/auth: the cloud credentials it minted (also in GOOGLE_APPLICATION_CREDENTIALS)" }\n  - { glob: "gha-kubeconfig-*", where: workspace, by: "google-github-actions/get-gke-credentials: a kubeconfig with the cluster token inline (also in KUBECONFIG)" }\n  - { glob: "nuget.config", where: workspace-parent, by: "actions/setup-dotnet with source-url: the feed token in clear text, written above the checkout" }\n  - { glob: "nuget.config", where: runner-work, by: "older actions/setup-dotnet: the same file above RUNNER_TEMP" }\n\nenv:\n  - { name: GOOGLE_APPLICATION_CREDENTIALS, by: "google-github-actions/auth, gcloud" }\n  - { name: CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, by: "google-github-actions/auth" }\n  - { name: GOOGLE_GHA_CREDS_PATH, by: "google-github-actions/auth" }\n  - { name: CLOUDSDK_CONFIG, by: "gcloud configuration folder" }\n  - { name: KUBECONFIG, list: true, by: "get-gke-credentials, azure/k8s-set-context, azure/aks-set-context, kubectl" }\n  - { name: KUBE_CONFIG_PATH, by: "get-gke-credentials (for Terraform\'s kubernetes provider)" }\n  - { name: DOCKER_CONFIG, by: "docker/login-action, azure/docker-login, aws-actions/amazon-ecr-login (a folder with config.json)" }\n  - { name: REGISTRY_AUTH_FILE, by: "podman, buildah and skopeo login" }\n  - { name: AWS_SHARED_CREDENTIALS_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_CONFIG_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_WEB_IDENTITY_TOKEN_FILE, by: "aws-actions/configure-aws-credentials with a web identity token file" }\n  - { name: AZURE_CONFIG_DIR, by: "azure/login (the az CLI\'s token cache)" }\n  - { name: AZURE_FEDERATED_TOKEN_FILE, by: "Azure workload identity (a federated token the guard\'s Entra exchange reads)" }\n  - { name: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, by: "EKS Pod Identity (the token for the container credentials endpoint)" }\n  - { name: ANTHROPIC_IDENTITY_TOKEN_FILE, by: "claude-code-action\'s workload identity federation (the GitHub OIDC token it refreshes)" }\n  - { name: NPM_CONFIG_USERCONFIG, by: "actions/setup-node with registry-url (an .npmrc with ${NODE_AUTH_TOKEN})" }\n  - { name: npm_config_userconfig, by: "the same, lower case" }\n  - { name: TF_CLI_CONFIG_FILE, by: "hashicorp/setup-terraform with cli_config_credentials_token" }\n  - { name: GNUPGHOME, by: "crazy-max/ghaction-import-gpg and other GPG setups" }\n\nhome:\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n  - .git-credentials\n  - .gitconfig\n  - .netrc\n  - .pypirc\n  - .ssh\n  - .docker\n  - .kube\n  - .aws\n  - .azure\n  - .terraformrc\n  - .m2/settings.xml\n  - .gradle/gradle.properties\n  - .nuget/NuGet/NuGet.Config\n  - .config/gh\n  - .config/gcloud\n  - .config/hub\n  - .config/doctl\n  - .gnupg\n';
   }
 });
 
@@ -9684,7 +9684,7 @@ var init_credentialFiles = __esm({
 var providers_default;
 var init_providers = __esm({
   "rules/providers.yml"() {
-    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`) exchanged at `token-path` for a short-lived\n#                                  token, refreshed before it expires; `fields` and `optional-fields` name the\n#                                  variables that fill the exchange\'s JSON body\n#                   aws-sigv4      every request re-signed with the AWS credentials in the guard\'s environment\n#                                  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for `service`\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-path: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY, AZURE_CLIENT_SECRET]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty. s3Location: Bedrock\n  # reads the object with the guard\'s AWS credentials (a document, image or video in Converse).\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters, s3Location, s3_location]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# How much a request may generate, for the token budget: the proxy reserves a request\'s declared\n# output cap (times its number of choices) before forwarding it, and lowers the cap to what is left\n# of --max-tokens, so requests in flight together can never generate more than the budget holds.\n# Dotted paths from the body\'s root, for every provider\'s request shape.\nbudget:\n  output-caps:\n    [max_tokens, max_output_tokens, max_completion_tokens, generationConfig.maxOutputTokens, generation_config.max_output_tokens,\n     inferenceConfig.maxTokens, max_gen_len, textGenerationConfig.maxTokenCount]\n  output-multipliers: [n, generationConfig.candidateCount, generation_config.candidate_count]\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
+    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`; the file first with `identity-file-first`)\n#                                  exchanged at `token-url` for a short-lived token, refreshed before it expires.\n#                                  `token-url` is a path on the upstream or an https URL whose {parts} come from\n#                                  `token-url-values` (like settings). The exchange\'s `body` is json or form: the\n#                                  OIDC token in `assertion-field`, `grant-type`, `constants`, and `fields` /\n#                                  `optional-fields` naming the variables that fill the rest\n#                   aws-sigv4      every request re-signed for `service` with AWS credentials from `source`:\n#                                  env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), web-identity\n#                                  (AWS_ROLE_ARN and the token in `identity-file-env` or GitHub\'s OIDC token for\n#                                  `audience`, through STS), profile (AWS_PROFILE in the shared files) or container\n#                                  (the container credentials endpoint)\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-url: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    # In the order AWS SDKs try them: keys in the environment, a named profile, a web identity (what\n    # configure-aws-credentials leaves with web-identity-token-file, or AWS_ROLE_ARN alone: the guard\n    # then fetches GitHub\'s OIDC token for sts.amazonaws.com itself), the default profile\'s files, and\n    # the container endpoint of a runner on ECS, EKS or CodeBuild.\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock, source: env }\n      - { kind: aws-sigv4, env: AWS_PROFILE, service: bedrock, source: profile }\n      - kind: aws-sigv4\n        env: AWS_ROLE_ARN\n        service: bedrock\n        source: web-identity\n        audience: { default: sts.amazonaws.com }\n        identity-file-env: AWS_WEB_IDENTITY_TOKEN_FILE\n      - { kind: aws-sigv4, env: AWS_SHARED_CREDENTIALS_FILE, service: bedrock, source: profile }\n      - { kind: aws-sigv4, env: AWS_CONFIG_FILE, service: bedrock, source: profile }\n      - { kind: aws-sigv4, env: AWS_CONTAINER_CREDENTIALS_FULL_URI, service: bedrock, source: container }\n      - { kind: aws-sigv4, env: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, service: bedrock, source: container }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN,\n       AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_BEDROCK_RUNTIME,\n       ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # Microsoft Entra ID from GitHub OIDC, as azure/login\'s OIDC flow does it: the OIDC token (audience\n      # api://AzureADTokenExchange) is the client assertion of the app registration AZURE_CLIENT_ID in\n      # AZURE_TENANT_ID, for a Cognitive Services token. On Kubernetes workload identity the federated\n      # token file wins. AZURE_AUTHORITY_HOST picks a sovereign cloud\'s login host.\n      - &azure-entra\n        kind: oidc-exchange\n        env: AZURE_CLIENT_ID\n        token-url: "{authority}/{tenant}/oauth2/v2.0/token"\n        token-url-values:\n          authority: { env: AZURE_AUTHORITY_HOST, default: "https://login.microsoftonline.com", pattern: "^https?://[A-Za-z0-9.-]+(:[0-9]+)?$" }\n          tenant: { env: AZURE_TENANT_ID, pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$" }\n        body: form\n        assertion-field: client_assertion\n        grant-type: client_credentials\n        constants:\n          scope: https://cognitiveservices.azure.com/.default\n          client_assertion_type: urn:ietf:params:oauth:client-assertion-type:jwt-bearer\n        fields: { client_id: AZURE_CLIENT_ID }\n        audience: { env: AZURE_OIDC_AUDIENCE, default: "api://AzureADTokenExchange" }\n        identity-file-env: AZURE_FEDERATED_TOKEN_FILE\n        identity-file-first: true\n        headers: { authorization: "Bearer {secret}" }\n    remove-env:\n      [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY,\n       AZURE_CLIENT_SECRET, AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST, AZURE_OIDC_AUDIENCE, AZURE_FEDERATED_TOKEN_FILE,\n       AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  # Claude on Microsoft Foundry (Azure AI Foundry; Claude Code\'s CLAUDE_CODE_USE_FOUNDRY): the resource\'s\n  # Anthropic API at https://RESOURCE.services.ai.azure.com/anthropic. Checked in Claude Code 2.1.331\'s\n  # own source: its Foundry client sends an API key as x-api-key and an Entra token as Bearer, to\n  # ANTHROPIC_FOUNDRY_BASE_URL/v1/messages when that is set (resource and base URL are exclusive).\n  foundry:\n    settings:\n      resource: { env: [ANTHROPIC_FOUNDRY_RESOURCE], pattern: "^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$" }\n    upstream: "https://{resource}.services.ai.azure.com"\n    credentials:\n      - { kind: static, env: ANTHROPIC_FOUNDRY_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_FOUNDRY_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - *azure-entra\n    remove-env:\n      [ANTHROPIC_FOUNDRY_API_KEY, ANTHROPIC_FOUNDRY_AUTH_TOKEN, ANTHROPIC_FOUNDRY_RESOURCE, ANTHROPIC_FOUNDRY_BASE_URL,\n       CLAUDE_CODE_SKIP_FOUNDRY_AUTH, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_BASE_URL,\n       AZURE_CLIENT_SECRET, AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST, AZURE_OIDC_AUDIENCE, AZURE_FEDERATED_TOKEN_FILE,\n       AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD]\n    placeholder: agentguard-placeholder-foundry-00000000000000000000\n    agent-env:\n      CLAUDE_CODE_USE_FOUNDRY: "1"\n      ANTHROPIC_FOUNDRY_BASE_URL: "{base}/anthropic"\n      ANTHROPIC_FOUNDRY_API_KEY: "{placeholder}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /anthropic/v1/messages\n      - POST /anthropic/v1/messages/count_tokens\n      - GET /anthropic/v1/models\n      - GET /anthropic/v1/models/{model}\n    query: [beta]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty. s3Location: Bedrock\n  # reads the object with the guard\'s AWS credentials (a document, image or video in Converse).\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters, s3Location, s3_location]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# How much a request may generate, for the token budget: the proxy reserves a request\'s declared\n# output cap (times its number of choices) before forwarding it, and lowers the cap to what is left\n# of --max-tokens, so requests in flight together can never generate more than the budget holds.\n# Dotted paths from the body\'s root, for every provider\'s request shape.\nbudget:\n  output-caps:\n    [max_tokens, max_output_tokens, max_completion_tokens, generationConfig.maxOutputTokens, generation_config.max_output_tokens,\n     inferenceConfig.maxTokens, max_gen_len, textGenerationConfig.maxTokenCount]\n  output-multipliers: [n, generationConfig.candidateCount, generation_config.candidate_count]\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex, foundry]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
   }
 });
 
@@ -9709,8 +9709,8 @@ function compileRoute(spec, where = "route") {
     method,
     pattern,
     target,
-    match(path28, settings) {
-      const found = regex.exec(path28);
+    match(path29, settings) {
+      const found = regex.exec(path29);
       if (!found) return void 0;
       const params = {};
       for (const [i, name] of names.entries()) {
@@ -9755,24 +9755,46 @@ function parseCredential(raw, where) {
       return { kind: "static", env, ...headerTemplates(raw, where) };
     case "oidc-exchange": {
       const audience = raw.audience ?? {};
-      const tokenPath = requiredString(raw, "token-path", where);
-      if (!tokenPath.startsWith("/")) fail(where, "token-path must start with /");
+      const tokenUrl = requiredString(raw, "token-url", where);
+      const tokenUrlValues = parseSettings(raw["token-url-values"], where, "token-url-values");
+      const unfilled = [...tokenUrl.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1]).filter((n) => !tokenUrlValues.some((v) => v.name === n));
+      if (unfilled.length) fail(where, `token-url names {${unfilled.join("}, {")}} but token-url-values does not say where it comes from`);
+      if (!tokenUrl.startsWith("/") && !tokenUrl.startsWith("{") && !tokenUrl.startsWith("https://")) fail(where, "token-url must be a path (/\u2026) or an https URL");
+      const body = raw.body ?? "json";
+      if (body !== "json" && body !== "form") fail(where, `body must be json or form, not ${String(body)}`);
       return {
         kind: "oidc-exchange",
         env,
-        tokenPath,
+        tokenUrl,
+        tokenUrlValues,
         tokenHeaders: stringMap(raw["token-headers"], `${where}.token-headers`),
+        body,
+        assertionField: typeof raw["assertion-field"] === "string" ? raw["assertion-field"] : "assertion",
         grantType: requiredString(raw, "grant-type", where),
+        constants: stringMap(raw.constants, `${where}.constants`),
         audienceEnv: typeof audience.env === "string" ? audience.env : void 0,
         audienceDefault: requiredString(audience, "default", `${where}.audience`),
-        identityFileEnv: typeof raw["identity-file-env"] === "string" ? raw["identity-file-env"] : void 0,
+        ...identityFile(raw, where),
+        identityFileFirst: raw["identity-file-first"] === true,
         fields: stringMap(raw.fields, `${where}.fields`),
         optionalFields: stringMap(raw["optional-fields"], `${where}.optional-fields`),
         ...headerTemplates(raw, where)
       };
     }
-    case "aws-sigv4":
-      return { kind: "aws-sigv4", env, service: requiredString(raw, "service", where) };
+    case "aws-sigv4": {
+      const source = raw.source ?? "env";
+      if (!AWS_SOURCES.includes(source)) fail(where, `source must be one of ${AWS_SOURCES.join(", ")}`);
+      const audience = raw.audience;
+      if (source === "web-identity" && typeof audience?.default !== "string") fail(where, "a web-identity source needs audience.default");
+      return {
+        kind: "aws-sigv4",
+        env,
+        service: requiredString(raw, "service", where),
+        source,
+        audienceDefault: typeof audience?.default === "string" ? audience.default : void 0,
+        ...identityFile(raw, where)
+      };
+    }
     case "google-adc": {
       const scopes = stringArray(raw.scopes, `${where}.scopes`);
       if (scopes.length === 0) fail(where, "scopes missing");
@@ -9782,9 +9804,14 @@ function parseCredential(raw, where) {
       return fail(where, `unknown credential kind "${String(raw.kind)}"`);
   }
 }
-function parseSettings(raw, where) {
+function identityFile(raw, where) {
+  const value = raw["identity-file-env"];
+  if (value !== void 0 && typeof value !== "string") fail(where, "identity-file-env must be a variable name");
+  return { identityFileEnv: value };
+}
+function parseSettings(raw, where, key2 = "settings") {
   return Object.entries(raw ?? {}).map(([name, value]) => {
-    const at2 = `${where}.settings.${name}`;
+    const at2 = `${where}.${key2}.${name}`;
     const s = value ?? {};
     if (!/^[a-z]+$/.test(name)) fail(at2, "setting names are lower-case letters");
     const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at2}.env`);
@@ -9862,12 +9889,13 @@ function parseCatalogue(text) {
   });
   return { providers, fetchers, budget, authFailures };
 }
-var import_yaml14, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
+var import_yaml14, AWS_SOURCES, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
 var init_catalogue = __esm({
   "src/guard/providers/catalogue.ts"() {
     "use strict";
     import_yaml14 = __toESM(require_dist());
     init_errors();
+    AWS_SOURCES = ["env", "web-identity", "profile", "container"];
     SEGMENT2 = "([A-Za-z0-9._@-]+)";
     WHOLE_SEGMENT = "([A-Za-z0-9._:@-]+)";
     ROUTE_SPEC = /^(GET|POST|PUT|DELETE|PATCH) (\/[A-Za-z0-9._:@{}/-]*)(?: -> (\/[A-Za-z0-9._:@{}/-]*))?$/;
@@ -9895,19 +9923,21 @@ var init_authorizer = __esm({
 });
 
 // src/guard/providers/http.ts
-function checkEndpoint(text, what) {
+function checkEndpoint(text, what, plainHttpHosts = []) {
   let url;
   try {
     url = new URL(text);
   } catch {
     throw new TokenEndpointError(`${what} "${text.slice(0, 100)}" is not a URL`);
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
-    throw new TokenEndpointError(`${what} ${url.origin} must be https (plain http only to loopback)`);
+  const plainAllowed = LOOPBACK.has(url.hostname) || plainHttpHosts.includes(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && plainAllowed)) {
+    throw new TokenEndpointError(`${what} ${url.origin} must be https (plain http only to loopback${plainHttpHosts.length ? ` or ${plainHttpHosts.join(", ")}` : ""})`);
   }
+  if (url.username || url.password) throw new TokenEndpointError(`${what} ${url.origin} must not carry credentials in the URL`);
   return url;
 }
-function requestJson(url, init) {
+function requestText(url, init) {
   const client = url.protocol === "https:" ? import_node_https.default : import_node_http.default;
   return new Promise((resolve3, reject) => {
     const req2 = client.request(url, { method: init.method, headers: { accept: "application/json", ...init.headers }, timeout: TIMEOUT_MS }, (res) => {
@@ -9918,26 +9948,26 @@ function requestJson(url, init) {
         if (size > MAX_RESPONSE) req2.destroy(new TokenEndpointError(`${url.origin} answered more than ${MAX_RESPONSE} bytes`));
         else chunks.push(c);
       });
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let json;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = void 0;
-        }
-        if (!json || typeof json !== "object" || Array.isArray(json)) {
-          reject(new TokenEndpointError(`${url.origin}${url.pathname} answered ${res.statusCode} without a JSON object`));
-          return;
-        }
-        resolve3({ status: res.statusCode ?? 0, json });
-      });
+      res.on("end", () => resolve3({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
       res.on("error", reject);
     });
     req2.on("timeout", () => req2.destroy(new TokenEndpointError(`${url.origin} did not answer within ${TIMEOUT_MS / 1e3}s`)));
     req2.on("error", (err) => reject(err instanceof TokenEndpointError ? err : new TokenEndpointError(`cannot reach ${url.origin}: ${err.code ?? err.message}`)));
     req2.end(init.body);
   });
+}
+async function requestJson(url, init) {
+  const res = await requestText(url, init);
+  let json;
+  try {
+    json = JSON.parse(res.text);
+  } catch {
+    json = void 0;
+  }
+  if (!json || typeof json !== "object" || Array.isArray(json)) {
+    throw new TokenEndpointError(`${url.origin}${url.pathname} answered ${res.status} without a JSON object`);
+  }
+  return { status: res.status, json };
 }
 function endpointError(where, res) {
   const detail = [res.json.error, res.json.error_description, res.json.error?.message].filter((v) => typeof v === "string").join(": ").replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
@@ -10130,30 +10160,43 @@ var init_googleAdc = __esm({
 });
 
 // src/guard/providers/githubOidc.ts
-function identitySource(env, fileEnv) {
+function identitySource(env, fileEnv, fileFirst = false) {
+  const fromFile = identityFile2(env, fileEnv);
+  const fromActions = actionsEndpoint(env);
+  return fileFirst ? fromFile ?? fromActions : fromActions ?? fromFile;
+}
+function actionsEndpoint(env) {
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const token = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-  if (url && token) {
-    return {
-      describe: "the GitHub Actions OIDC endpoint",
-      async fetch(audience) {
-        const endpoint = checkEndpoint(url, "ACTIONS_ID_TOKEN_REQUEST_URL");
-        endpoint.searchParams.set("audience", audience);
-        const res = await requestJson(endpoint, { method: "GET", headers: { authorization: `Bearer ${token}` } });
-        if (res.status !== 200 || typeof res.json.value !== "string") throw endpointError("the GitHub Actions OIDC endpoint", res);
-        return checkJwt(res.json.value);
-      }
-    };
-  }
+  if (!url || !token) return void 0;
+  return {
+    describe: "the GitHub Actions OIDC endpoint",
+    async fetch(audience) {
+      const endpoint = checkEndpoint(url, "ACTIONS_ID_TOKEN_REQUEST_URL");
+      endpoint.searchParams.set("audience", audience);
+      const res = await requestJson(endpoint, { method: "GET", headers: { authorization: `Bearer ${token}` } });
+      if (res.status !== 200 || typeof res.json.value !== "string") throw endpointError("the GitHub Actions OIDC endpoint", res);
+      return checkJwt(res.json.value);
+    }
+  };
+}
+function identityFile2(env, fileEnv) {
   const file = fileEnv ? env[fileEnv] : void 0;
-  if (file) {
-    return {
-      describe: `${fileEnv} (${file})`,
-      // Read at every exchange: the action that wrote it rewrites it before it expires.
-      fetch: async () => checkJwt(import_node_fs10.default.readFileSync(file, "utf8").trim())
-    };
-  }
-  return void 0;
+  return file ? identityFromFile(file, `${fileEnv} (${file})`) : void 0;
+}
+function identityFromFile(file, describe3) {
+  return {
+    describe: describe3,
+    fetch: async () => {
+      let text;
+      try {
+        text = import_node_fs10.default.readFileSync(file, "utf8");
+      } catch (err) {
+        throw new TokenEndpointError(`cannot read the identity token in ${describe3}: ${err.code ?? "unreadable"}`);
+      }
+      return checkJwt(text.trim());
+    }
+  };
 }
 function checkJwt(text) {
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text) || text.length > MAX_JWT) {
@@ -10171,9 +10214,43 @@ var init_githubOidc = __esm({
   }
 });
 
+// src/guard/providers/values.ts
+function fillTemplate(template, values) {
+  return template.replace(/\{([a-z]+)\}/g, (whole, name) => values[name] ?? whole);
+}
+function settingFromUrl(text) {
+  try {
+    return new URL(text).hostname.split(".")[0];
+  } catch {
+    return void 0;
+  }
+}
+function resolveValues(settings, env, who) {
+  const out = {};
+  for (const s of settings) {
+    const fromEnv = s.env.map((name) => env[name]?.trim()).find(Boolean);
+    const value = fromEnv ?? (s.fromUrlEnv && env[s.fromUrlEnv] ? settingFromUrl(env[s.fromUrlEnv]) : void 0) ?? s.default;
+    const names = [...s.env, ...s.fromUrlEnv ? [s.fromUrlEnv] : []].join(", ");
+    if (value === void 0) throw new Error(`${who} needs its ${s.name}: set one of ${names}`);
+    if (!s.pattern.test(value)) throw new Error(`${who}: ${s.name} "${value.slice(0, 80)}" (from ${names}) does not look like one`);
+    out[s.name] = value;
+  }
+  return out;
+}
+var init_values = __esm({
+  "src/guard/providers/values.ts"() {
+    "use strict";
+  }
+});
+
 // src/guard/providers/oidcExchange.ts
-function oidcExchangeAuthorizer(spec, env, upstream, now = Date.now) {
-  const body = { grant_type: spec.grantType };
+function exchangeUrl(spec, env, upstream) {
+  if (spec.tokenUrl.startsWith("/")) return new URL(upstream.pathname.replace(/\/+$/, "") + spec.tokenUrl, upstream);
+  const values = resolveValues(spec.tokenUrlValues, env, `${spec.env} is set; the token exchange`);
+  return checkEndpoint(fillTemplate(spec.tokenUrl, values), "the token exchange URL");
+}
+function exchangeFields(spec, env) {
+  const body = { grant_type: spec.grantType, ...spec.constants };
   for (const [field, name] of Object.entries(spec.fields)) {
     const value = env[name]?.trim();
     if (!value) throw new TokenEndpointError(`${spec.env} is set but ${name} is not: the exchange needs both`);
@@ -10183,23 +10260,24 @@ function oidcExchangeAuthorizer(spec, env, upstream, now = Date.now) {
     const value = env[name]?.trim();
     if (value) body[field] = headerSafe(name, value);
   }
-  const source = identitySource(env, spec.identityFileEnv);
+  return body;
+}
+function oidcExchangeAuthorizer(spec, env, upstream, now = Date.now) {
+  const fields = exchangeFields(spec, env);
+  const source = identitySource(env, spec.identityFileEnv, spec.identityFileFirst);
   if (!source) {
     const file = spec.identityFileEnv ? ` or ${spec.identityFileEnv}` : "";
     throw new TokenEndpointError(`${spec.env} is set but there is no GitHub OIDC token to exchange: give the job \`permissions: id-token: write\` (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN${file})`);
   }
   const audience = spec.audienceEnv && env[spec.audienceEnv]?.trim() || spec.audienceDefault;
-  const tokenUrl = new URL(upstream.pathname.replace(/\/+$/, "") + spec.tokenPath, upstream);
+  const tokenUrl = exchangeUrl(spec, env, upstream);
   const token = new RefreshingToken(async () => {
     const issued = now();
-    const assertion = await source.fetch(audience);
-    const res = await requestJson(tokenUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...spec.tokenHeaders },
-      body: JSON.stringify({ ...body, assertion })
-    });
+    const all = { ...fields, [spec.assertionField]: await source.fetch(audience) };
+    const encoded = spec.body === "form" ? { type: "application/x-www-form-urlencoded", text: new URLSearchParams(all).toString() } : { type: "application/json", text: JSON.stringify(all) };
+    const res = await requestJson(tokenUrl, { method: "POST", headers: { "content-type": encoded.type, ...spec.tokenHeaders }, body: encoded.text });
     const expiresIn = Number(res.json.expires_in);
-    if (res.status !== 200 || typeof res.json.access_token !== "string" || !Number.isFinite(expiresIn)) {
+    if (res.status !== 200 || typeof res.json.access_token !== "string" || !Number.isFinite(expiresIn) || expiresIn <= 0) {
       throw endpointError(`the token exchange at ${tokenUrl.origin}${tokenUrl.pathname}`, res);
     }
     return { token: headerSafe("the exchanged token", res.json.access_token), expiresAt: issued + expiresIn * 1e3 };
@@ -10218,6 +10296,171 @@ var init_oidcExchange = __esm({
     init_githubOidc();
     init_http();
     init_refreshingToken();
+    init_values();
+  }
+});
+
+// src/guard/providers/awsCredentials.ts
+function fixed(creds, describe3) {
+  return { describe: describe3, secrets: [creds.secretAccessKey, ...creds.sessionToken ? [creds.sessionToken] : []], get: async () => creds };
+}
+function checkedKeys(accessKeyId, secretAccessKey, sessionToken, where) {
+  if (!accessKeyId || !secretAccessKey) throw new TokenEndpointError(`${where} has no access key id or no secret access key`);
+  return {
+    accessKeyId: headerSafe(`${where}'s access key id`, accessKeyId),
+    secretAccessKey,
+    sessionToken: sessionToken ? headerSafe(`${where}'s session token`, sessionToken) : void 0
+  };
+}
+function fromEnvironment(env) {
+  if (!env.AWS_SECRET_ACCESS_KEY) throw new TokenEndpointError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+  const creds = checkedKeys(env.AWS_ACCESS_KEY_ID ?? "", env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, "the environment");
+  return fixed(creds, `AWS_ACCESS_KEY_ID${creds.sessionToken ? ", AWS_SESSION_TOKEN" : ""}`);
+}
+function xmlField(xml, name) {
+  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
+  const entities = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+  return m?.[1].replace(/&(amp|lt|gt|quot|apos);/g, (_, e) => entities[e]).trim();
+}
+function webIdentity(roleArn, identity, audience, env, region, now) {
+  if (!ROLE_ARN.test(roleArn)) throw new TokenEndpointError(`the role "${roleArn.slice(0, 100)}" is not an IAM role ARN`);
+  const sessionName = env.AWS_ROLE_SESSION_NAME?.trim() || "agent-guard";
+  if (!SESSION_NAME.test(sessionName)) throw new TokenEndpointError("AWS_ROLE_SESSION_NAME must be 2-64 letters, digits or +=,.@_-");
+  const sts = checkEndpoint(env.AWS_ENDPOINT_URL_STS?.trim() || `https://sts.${region}.amazonaws.com`, "the STS endpoint");
+  const keys = new RefreshingToken(async () => {
+    const form2 = new URLSearchParams({
+      Action: "AssumeRoleWithWebIdentity",
+      Version: "2011-06-15",
+      RoleArn: roleArn,
+      RoleSessionName: sessionName,
+      DurationSeconds: "3600",
+      WebIdentityToken: await identity.fetch(audience)
+    });
+    const res = await requestText(sts, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/xml" }, body: form2.toString() });
+    const expiration = Date.parse(xmlField(res.text, "Expiration") ?? "");
+    if (res.status !== 200 || !Number.isFinite(expiration)) {
+      const detail = [xmlField(res.text, "Code"), xmlField(res.text, "Message")].filter(Boolean).join(": ").replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+      throw new TokenEndpointError(`STS AssumeRoleWithWebIdentity at ${sts.origin} answered ${res.status}${detail ? ` (${detail})` : ""}`);
+    }
+    const creds = checkedKeys(xmlField(res.text, "AccessKeyId") ?? "", xmlField(res.text, "SecretAccessKey") ?? "", xmlField(res.text, "SessionToken"), "STS's answer");
+    return { token: creds, expiresAt: expiration };
+  }, now);
+  return { describe: `${roleArn} assumed at ${sts.origin} with the OIDC token from ${identity.describe}`, secrets: [], get: () => keys.get() };
+}
+function fromWebIdentity(spec, env, region, now) {
+  const identity = identitySource(env, spec.identityFileEnv, true);
+  if (!identity) {
+    const file = spec.identityFileEnv ? `${spec.identityFileEnv}, or ` : "";
+    throw new TokenEndpointError(`${spec.env} is set but there is no web identity token: set ${file}give the job \`permissions: id-token: write\``);
+  }
+  return webIdentity(env[spec.env]?.trim() ?? "", identity, spec.audienceDefault ?? "sts.amazonaws.com", env, region, now);
+}
+function parseIni(text) {
+  const sections = /* @__PURE__ */ new Map();
+  let current;
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*([#;]|$)/.test(line) || /^\s/.test(line)) continue;
+    const header = /^\[\s*([^\]]+?)\s*\]\s*$/.exec(line);
+    if (header) {
+      current = sections.get(header[1]) ?? {};
+      sections.set(header[1], current);
+      continue;
+    }
+    const pair = /^([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (pair && current) current[pair[1].toLowerCase()] = pair[2];
+  }
+  return sections;
+}
+function readIni(file) {
+  try {
+    return parseIni(import_node_fs11.default.readFileSync(file, "utf8"));
+  } catch (err) {
+    if (err.code === "ENOENT") return /* @__PURE__ */ new Map();
+    throw new TokenEndpointError(`cannot read ${file}: ${err.code ?? "unreadable"}`);
+  }
+}
+function fromProfile(env, region, now) {
+  const home = env.HOME || import_node_os.default.homedir();
+  const name = env.AWS_PROFILE?.trim() || "default";
+  const credentialsFile = env.AWS_SHARED_CREDENTIALS_FILE?.trim() || import_node_path7.default.join(home, ".aws", "credentials");
+  const configFile = env.AWS_CONFIG_FILE?.trim() || import_node_path7.default.join(home, ".aws", "config");
+  const fromConfig = readIni(configFile).get(name === "default" ? "default" : `profile ${name}`) ?? {};
+  const fromCredentials = readIni(credentialsFile).get(name);
+  const profile = { ...fromConfig, ...fromCredentials };
+  const where = `profile ${name} (${credentialsFile}, ${configFile})`;
+  if (!fromCredentials && Object.keys(fromConfig).length === 0) throw new TokenEndpointError(`there is no ${where}`);
+  const program = PROGRAM_KEYS.find((k) => profile[k]);
+  if (program) {
+    throw new TokenEndpointError(`${where} uses ${program}, which the guard does not follow (it runs no programs and chains no roles): put the keys in the step's environment (configure-aws-credentials) or use AWS_ROLE_ARN with OIDC`);
+  }
+  if (profile.aws_access_key_id) {
+    return fixed(checkedKeys(profile.aws_access_key_id, profile.aws_secret_access_key ?? "", profile.aws_session_token, where), where);
+  }
+  if (profile.role_arn && profile.web_identity_token_file) {
+    const identity = identityFromFile(profile.web_identity_token_file, `web_identity_token_file of ${where}`);
+    return webIdentity(profile.role_arn, identity, "sts.amazonaws.com", { ...env, AWS_ROLE_SESSION_NAME: profile.role_session_name ?? env.AWS_ROLE_SESSION_NAME }, region, now);
+  }
+  throw new TokenEndpointError(`${where} has neither keys nor role_arn with web_identity_token_file`);
+}
+function fromContainer(env, now) {
+  const full = env.AWS_CONTAINER_CREDENTIALS_FULL_URI?.trim();
+  const relative3 = env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI?.trim();
+  const endpoint = full ? checkEndpoint(full, "AWS_CONTAINER_CREDENTIALS_FULL_URI", CONTAINER_ENDPOINT_HOSTS) : checkEndpoint(`${ECS_ENDPOINT}${relative3?.startsWith("/") ? relative3 : `/${relative3 ?? ""}`}`, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", CONTAINER_ENDPOINT_HOSTS);
+  const tokenFile = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE?.trim();
+  const staticToken = env.AWS_CONTAINER_AUTHORIZATION_TOKEN?.trim();
+  const authorization = () => {
+    if (!tokenFile) return staticToken;
+    try {
+      return import_node_fs11.default.readFileSync(tokenFile, "utf8").trim();
+    } catch (err) {
+      throw new TokenEndpointError(`cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE ${tokenFile}: ${err.code ?? "unreadable"}`);
+    }
+  };
+  const keys = new RefreshingToken(async () => {
+    const token = authorization();
+    const res = await requestJson(endpoint, { method: "GET", headers: token ? { authorization: headerSafe("the container authorization token", token) } : {} });
+    const expiresAt = Date.parse(String(res.json.Expiration));
+    if (res.status !== 200 || !Number.isFinite(expiresAt)) {
+      const detail = [res.json.code, res.json.message].filter((v) => typeof v === "string").join(": ").replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+      throw new TokenEndpointError(`the container credentials endpoint ${endpoint.origin} answered ${res.status}${detail ? ` (${detail})` : ""}`);
+    }
+    const str5 = (key2) => typeof res.json[key2] === "string" ? res.json[key2] : "";
+    return { token: checkedKeys(str5("AccessKeyId"), str5("SecretAccessKey"), str5("Token") || void 0, "the container endpoint's answer"), expiresAt };
+  }, now);
+  return {
+    describe: `the container credentials endpoint ${endpoint.origin}`,
+    secrets: staticToken ? [staticToken] : [],
+    get: () => keys.get()
+  };
+}
+function awsCredentialSource(spec, env, region, now = Date.now) {
+  switch (spec.source) {
+    case "env":
+      return fromEnvironment(env);
+    case "web-identity":
+      return fromWebIdentity(spec, env, region, now);
+    case "profile":
+      return fromProfile(env, region, now);
+    case "container":
+      return fromContainer(env, now);
+  }
+}
+var import_node_fs11, import_node_os, import_node_path7, CONTAINER_ENDPOINT_HOSTS, ECS_ENDPOINT, ROLE_ARN, SESSION_NAME, PROGRAM_KEYS;
+var init_awsCredentials = __esm({
+  "src/guard/providers/awsCredentials.ts"() {
+    "use strict";
+    import_node_fs11 = __toESM(require("node:fs"));
+    import_node_os = __toESM(require("node:os"));
+    import_node_path7 = __toESM(require("node:path"));
+    init_authorizer();
+    init_githubOidc();
+    init_http();
+    init_refreshingToken();
+    CONTAINER_ENDPOINT_HOSTS = ["169.254.170.2", "169.254.170.23", "[fd00:ec2::23]"];
+    ECS_ENDPOINT = "http://169.254.170.2";
+    ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]{1,512}$/;
+    SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+    PROGRAM_KEYS = ["credential_process", "sso_session", "sso_start_url", "source_profile", "credential_source"];
   }
 });
 
@@ -10257,16 +10500,12 @@ function signRequest(req2, creds, region, service, now) {
   req2.headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
 }
 function sigv4Authorizer(spec, env, region, now = () => /* @__PURE__ */ new Date()) {
-  const accessKeyId = headerSafe("AWS_ACCESS_KEY_ID", env.AWS_ACCESS_KEY_ID ?? "");
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY ?? "";
-  if (!secretAccessKey) throw new TokenEndpointError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
-  const sessionToken = env.AWS_SESSION_TOKEN ? headerSafe("AWS_SESSION_TOKEN", env.AWS_SESSION_TOKEN) : void 0;
-  const creds = { accessKeyId, secretAccessKey, sessionToken };
+  const creds = awsCredentialSource(spec, env, region, () => now().getTime());
   return {
-    source: `AWS SigV4 for ${spec.service} in ${region} (AWS_ACCESS_KEY_ID${sessionToken ? ", AWS_SESSION_TOKEN" : ""})`,
-    secrets: [secretAccessKey, ...sessionToken ? [sessionToken] : []],
-    prepare: async () => void 0,
-    authorize: async (req2) => signRequest(req2, creds, region, spec.service, now())
+    source: `AWS SigV4 for ${spec.service} in ${region} (${creds.describe})`,
+    secrets: creds.secrets,
+    prepare: async () => void await creds.get(),
+    authorize: async (req2) => signRequest(req2, await creds.get(), region, spec.service, now())
   };
 }
 var import_node_crypto4, sha256, hmac;
@@ -10274,8 +10513,7 @@ var init_sigv4 = __esm({
   "src/guard/providers/sigv4.ts"() {
     "use strict";
     import_node_crypto4 = __toESM(require("node:crypto"));
-    init_authorizer();
-    init_http();
+    init_awsCredentials();
     sha256 = (data) => import_node_crypto4.default.createHash("sha256").update(data).digest("hex");
     hmac = (key2, data) => import_node_crypto4.default.createHmac("sha256", key2).update(data).digest();
   }
@@ -10321,27 +10559,12 @@ function parseUpstream(text, where) {
   }
   return url;
 }
-function fillTemplate(template, values) {
-  return template.replace(/\{([a-z]+)\}/g, (whole, name) => values[name] ?? whole);
-}
-function settingFromUrl(text) {
-  try {
-    return new URL(text).hostname.split(".")[0];
-  } catch {
-    return void 0;
-  }
-}
 function resolveSettings(provider, env) {
-  const out = {};
-  for (const s of provider.settings) {
-    const fromEnv = s.env.map((name) => env[name]?.trim()).find(Boolean);
-    const value = fromEnv ?? (s.fromUrlEnv && env[s.fromUrlEnv] ? settingFromUrl(env[s.fromUrlEnv]) : void 0) ?? s.default;
-    const names = [...s.env, ...s.fromUrlEnv ? [s.fromUrlEnv] : []].join(", ");
-    if (value === void 0) throw new GuardError("providers", `--provider ${provider.name} needs its ${s.name}: set one of ${names}`);
-    if (!s.pattern.test(value)) throw new GuardError("providers", `--provider ${provider.name}: ${s.name} "${value.slice(0, 80)}" (from ${names}) does not look like one`);
-    out[s.name] = value;
+  try {
+    return resolveValues(provider.settings, env, `--provider ${provider.name}`);
+  } catch (err) {
+    throw new GuardError("providers", err.message);
   }
-  return out;
 }
 function upstreamFor(provider, settings) {
   const choice = provider.upstreams.find((u) => Object.entries(u.when).every(([k, v]) => settings[k] === v));
@@ -10446,7 +10669,9 @@ var init_providers2 = __esm({
     init_oidcExchange();
     init_sigv4();
     init_staticKey();
+    init_values();
     init_catalogue();
+    init_values();
     LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   }
 });
@@ -10464,8 +10689,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path28) {
-  const entries = (path28 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path29) {
+  const entries = (path29 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -10679,12 +10904,12 @@ var init_gitConfig = __esm({
 function isWithin(child, parent) {
   return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
 }
-var import_node_fs11, import_node_path7, MAX_PER_DIR, MAX_DEPTH4, HEAD, ExposeError, InstallExposer;
+var import_node_fs12, import_node_path8, MAX_PER_DIR, MAX_DEPTH4, HEAD, ExposeError, InstallExposer;
 var init_installs = __esm({
   "src/guard/installs.ts"() {
     "use strict";
-    import_node_fs11 = __toESM(require("node:fs"));
-    import_node_path7 = __toESM(require("node:path"));
+    import_node_fs12 = __toESM(require("node:fs"));
+    import_node_path8 = __toESM(require("node:path"));
     MAX_PER_DIR = 256;
     MAX_DEPTH4 = 8;
     HEAD = Buffer.alloc(256);
@@ -10704,7 +10929,7 @@ var init_installs = __esm({
         if (!this.stats.has(p)) {
           let st;
           try {
-            st = import_node_fs11.default.lstatSync(p, { throwIfNoEntry: false });
+            st = import_node_fs12.default.lstatSync(p, { throwIfNoEntry: false });
           } catch {
             st = void 0;
           }
@@ -10732,13 +10957,13 @@ var init_installs = __esm({
         if (depth > MAX_DEPTH4) throw new ExposeError(`${p}: too many levels of symlinks`);
         let cur = "/";
         for (const part of p.split("/").filter(Boolean)) {
-          const next = import_node_path7.default.join(cur, part);
+          const next = import_node_path8.default.join(cur, part);
           const st = this.lstat(next);
           if (!st) throw new ExposeError(`${next} does not exist`);
           if (st.isSymbolicLink()) {
-            const link = import_node_fs11.default.readlinkSync(next);
+            const link = import_node_fs12.default.readlinkSync(next);
             if (this.isMasked(next)) found.symlinks.push([next, link]);
-            const target = this.follow(import_node_path7.default.resolve(cur, link), depth + 1, found);
+            const target = this.follow(import_node_path8.default.resolve(cur, link), depth + 1, found);
             if (this.ctx.shown.some((s) => isWithin(next, s)) && this.isMasked(target)) {
               throw new ExposeError(`${next} is a symlink in the workspace to ${target}, which the jail hides`);
             }
@@ -10756,22 +10981,22 @@ var init_installs = __esm({
       }
       /** The Python a virtual environment was made from, when it lives in a masked folder (uv's own Pythons). */
       venvInterpreter(venv, depth, found) {
-        const python = ["python", "python3"].map((n) => import_node_path7.default.join(venv, "bin", n)).find((p) => this.lstat(p));
+        const python = ["python", "python3"].map((n) => import_node_path8.default.join(venv, "bin", n)).find((p) => this.lstat(p));
         if (!python) return;
         const real = this.follow(python, depth + 1, found);
         if (!this.isMasked(real)) return;
-        const prefix = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
-        this.addRoot(import_node_fs11.default.existsSync(import_node_path7.default.join(prefix, "lib")) ? prefix : real, found);
+        const prefix = import_node_path8.default.dirname(import_node_path8.default.dirname(real));
+        this.addRoot(import_node_fs12.default.existsSync(import_node_path8.default.join(prefix, "lib")) ? prefix : real, found);
       }
       /** The interpreter on a script's `#!` line, when it lives in a masked folder. */
       shebang(file, depth, found) {
         let head = "";
         try {
-          const fd = import_node_fs11.default.openSync(file, "r");
+          const fd = import_node_fs12.default.openSync(file, "r");
           try {
-            head = HEAD.subarray(0, import_node_fs11.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
+            head = HEAD.subarray(0, import_node_fs12.default.readSync(fd, HEAD, 0, HEAD.length, 0)).toString("latin1");
           } finally {
-            import_node_fs11.default.closeSync(fd);
+            import_node_fs12.default.closeSync(fd);
           }
         } catch {
           return;
@@ -10788,8 +11013,8 @@ var init_installs = __esm({
           this.addRoot(real.slice(0, nm) + "/node_modules", found);
           return;
         }
-        const venv = import_node_path7.default.dirname(import_node_path7.default.dirname(real));
-        if (this.lstat(import_node_path7.default.join(venv, "pyvenv.cfg"))) {
+        const venv = import_node_path8.default.dirname(import_node_path8.default.dirname(real));
+        if (this.lstat(import_node_path8.default.join(venv, "pyvenv.cfg"))) {
           this.addRoot(venv, found);
           this.venvInterpreter(venv, depth, found);
           return;
@@ -10809,7 +11034,7 @@ var init_installs = __esm({
       }
       /** Every executable in a PATH folder under a masked folder; what cannot be shown is noted, not fatal. */
       pathDir(dir) {
-        if (!import_node_path7.default.isAbsolute(dir) || !this.isMasked(dir)) return;
+        if (!import_node_path8.default.isAbsolute(dir) || !this.isMasked(dir)) return;
         if (this.ctx.masked.includes(dir) || this.ctx.neverWhole.some((n) => isWithin(n, dir))) {
           this.skipped.push(`PATH entry ${dir} is a folder the jail masks whole (or holds one)`);
           return;
@@ -10819,26 +11044,26 @@ var init_installs = __esm({
         let entries;
         try {
           real = this.follow(dir, 0, reach);
-          entries = import_node_fs11.default.readdirSync(real, { withFileTypes: true });
+          entries = import_node_fs12.default.readdirSync(real, { withFileTypes: true });
         } catch {
           return;
         }
         entries.sort((a, b) => a.name < b.name ? -1 : 1);
         const programs = entries.slice(0, MAX_PER_DIR).filter((e) => {
-          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs11.default.statSync(import_node_path7.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
+          const st = e.isFile() || e.isSymbolicLink() ? import_node_fs12.default.statSync(import_node_path8.default.join(real, e.name), { throwIfNoEntry: false }) : void 0;
           return st?.isFile() && (st.mode & 73) !== 0;
         });
         const whole = entries.length <= MAX_PER_DIR && entries.every((e) => e.isSymbolicLink() || programs.includes(e)) && !this.refusal(real);
         if (whole) this.merge({ roots: [real], symlinks: reach.symlinks });
         for (const e of programs) {
-          const p = import_node_path7.default.join(real, e.name);
+          const p = import_node_path8.default.join(real, e.name);
           const found = { roots: [], symlinks: [...reach.symlinks] };
           try {
             if (whole && e.isFile()) this.shebang(p, 0, found);
             else this.program(p, 0, found);
             this.merge(found);
           } catch (err) {
-            this.skipped.push(`${import_node_path7.default.join(dir, e.name)}: ${err.message}`);
+            this.skipped.push(`${import_node_path8.default.join(dir, e.name)}: ${err.message}`);
           }
         }
       }
@@ -10854,13 +11079,13 @@ var init_installs = __esm({
 
 // src/guard/jailInit.ts
 function jailInitMain() {
-  const fs35 = require("node:fs");
+  const fs36 = require("node:fs");
   const net3 = require("node:net");
-  const os8 = require("node:os");
+  const os9 = require("node:os");
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
-  const config = JSON.parse(fs35.readFileSync(process.argv[2], "utf8"));
-  const say = (status) => fs35.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
+  const config = JSON.parse(fs36.readFileSync(process.argv[2], "utf8"));
+  const say = (status) => fs36.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
   const fail4 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
@@ -10896,25 +11121,25 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs35.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
+      if (fs36.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
     }
-    const interfaces = Object.keys(os8.networkInterfaces());
+    const interfaces = Object.keys(os9.networkInterfaces());
     if (interfaces.some((name) => name !== "lo")) fail4(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
-    const status = fs35.readFileSync("/proc/self/status", "utf8");
+    const status = fs36.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail4("canary: no_new_privs is not set");
-    for (const path28 of c.mustNotExist) {
+    for (const path29 of c.mustNotExist) {
       let exists = true;
       try {
-        fs35.lstatSync(path28);
+        fs36.lstatSync(path29);
       } catch {
         exists = false;
       }
-      if (exists) fail4(`canary: ${path28} is visible in the jail`);
+      if (exists) fail4(`canary: ${path29} is visible in the jail`);
     }
     const walk = (root, dir) => {
       let entries = [];
       try {
-        entries = fs35.readdirSync(dir);
+        entries = fs36.readdirSync(dir);
       } catch {
         return;
       }
@@ -10923,7 +11148,7 @@ function jailInitMain() {
         if (c.exposed.includes(p)) continue;
         let isDir2 = false;
         try {
-          isDir2 = fs35.lstatSync(p).isDirectory();
+          isDir2 = fs36.lstatSync(p).isDirectory();
         } catch {
         }
         if (isDir2 && c.exposed.some((e) => e.startsWith(p + "/"))) {
@@ -10939,7 +11164,7 @@ function jailInitMain() {
     for (const file of c.emptyFiles) {
       let size = -1;
       try {
-        size = fs35.readFileSync(file).length;
+        size = fs36.readFileSync(file).length;
       } catch {
         size = 0;
       }
@@ -10947,7 +11172,7 @@ function jailInitMain() {
     }
     if (c.overlayAt) {
       const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
-      const types = fs35.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
+      const types = fs36.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
       if (types[types.length - 1] !== "overlay") fail4(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? "no mount"})`);
     }
     const reached = await Promise.all([
@@ -10988,22 +11213,22 @@ function jailInitMain() {
   };
   const main2 = async () => {
     try {
-      fs35.mkdirSync(config.home, { recursive: true, mode: 448 });
+      fs36.mkdirSync(config.home, { recursive: true, mode: 448 });
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
         for (let i = 1; i <= parts.length; i++) {
           const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
-          if (!fs35.existsSync(dir)) {
-            fs35.mkdirSync(dir, { mode: 448 });
+          if (!fs36.existsSync(dir)) {
+            fs36.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
           }
         }
         const target = `${config.home}/${file2.path}`;
-        fs35.writeFileSync(target, file2.content, { mode: 384 });
+        fs36.writeFileSync(target, file2.content, { mode: 384 });
         handOver.push(target);
       }
-      for (const p of [...handOver, config.home]) fs35.chownSync(p, config.agentUid, config.agentGid);
+      for (const p of [...handOver, config.home]) fs36.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
       fail4(`home: cannot prepare ${config.home}: ${err.message}`);
     }
@@ -11033,7 +11258,7 @@ function jailInitMain() {
       { env: config.env, cwd: config.cwd, stdio: "inherit" }
     ) : childProcess.spawn(file, args, { env: config.env, cwd: config.cwd, stdio: "inherit", uid: config.agentUid, gid: config.agentGid });
     child.on("error", (err) => {
-      fs35.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
+      fs36.writeSync(2, `agent-guard: cannot start ${file}: ${err.message}
 `);
       process.exit(err.code === "ENOENT" ? 127 : 126);
     });
@@ -11041,7 +11266,7 @@ function jailInitMain() {
     process.setgid(config.bridgeGid);
     process.setuid(config.bridgeUid);
     child.on("exit", (code3, signal) => {
-      const signals = os8.constants.signals;
+      const signals = os9.constants.signals;
       process.exit(code3 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
@@ -11058,7 +11283,7 @@ var init_jailInit = __esm({
 });
 
 // src/guard/limits.ts
-function resolveLimits(opts, totalMemory = import_node_os.default.totalmem()) {
+function resolveLimits(opts, totalMemory = import_node_os2.default.totalmem()) {
   const memory = opts.memory === "none" ? void 0 : opts.memory ?? Math.floor(totalMemory * 0.75 / MIB) * MIB;
   const pids = opts.pids === "none" ? void 0 : opts.pids ?? DEFAULT_PIDS;
   const scratchSize = opts.tmpfsSize ?? Math.min(DEFAULT_TMPFS, memory ?? DEFAULT_TMPFS);
@@ -11075,7 +11300,7 @@ function cgroupHierarchies(mountinfo, read2 = readOrUndefined) {
     const mountRoot = unescape(fields[3]);
     const mountPoint = unescape(fields[4]);
     if (fsType === "cgroup2") {
-      const controllers = (read2(import_node_path8.default.join(mountPoint, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
+      const controllers = (read2(import_node_path9.default.join(mountPoint, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
       out.push({ version: 2, mountPoint, mountRoot, controllers: new Set(controllers) });
     } else if (fsType === "cgroup") {
       out.push({ version: 1, mountPoint, mountRoot, controllers: new Set((superOptions ?? "").split(",")) });
@@ -11091,15 +11316,15 @@ function ownCgroupDir(h, procCgroup) {
     const matches = h.version === 2 ? isV2Line : m[2].split(",").some((c) => h.controllers.has(c));
     if (!matches) continue;
     const inMount = m[3].startsWith(h.mountRoot) ? m[3].slice(h.mountRoot.length) : m[3];
-    return import_node_path8.default.join(h.mountPoint, inMount);
+    return import_node_path9.default.join(h.mountPoint, inMount);
   }
   return void 0;
 }
 function v2Parent(h, own, wanted, read2) {
-  for (let dir = own; ; dir = import_node_path8.default.dirname(dir)) {
-    const enabled = new Set((read2(import_node_path8.default.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/));
+  for (let dir = own; ; dir = import_node_path9.default.dirname(dir)) {
+    const enabled = new Set((read2(import_node_path9.default.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/));
     if (wanted.every((c) => enabled.has(c))) return dir;
-    if (dir === h.mountPoint || dir === import_node_path8.default.dirname(dir)) break;
+    if (dir === h.mountPoint || dir === import_node_path9.default.dirname(dir)) break;
   }
   throw new GuardError(
     "limits",
@@ -11130,7 +11355,7 @@ function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefine
     const own = ownCgroupDir(unified, procCgroup);
     if (!own) throw new GuardError("limits", "cgroup v2 is mounted but /proc/self/cgroup does not place this process in it");
     const parent = v2Parent(unified, own, onV2.map((w) => w.controller), read2);
-    out.push({ path: import_node_path8.default.join(parent, name), writes: onV2.flatMap((w) => w.v2) });
+    out.push({ path: import_node_path9.default.join(parent, name), writes: onV2.flatMap((w) => w.v2) });
   }
   for (const w of wanted.filter((x) => !onV2.includes(x))) {
     const h = hierarchies.find((x) => x.version === 1 && x.controllers.has(w.controller));
@@ -11139,7 +11364,7 @@ function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefine
     }
     const own = ownCgroupDir(h, procCgroup);
     if (!own) throw new GuardError("limits", `/proc/self/cgroup does not place this process in the ${w.controller} hierarchy at ${h.mountPoint}`);
-    out.push({ path: import_node_path8.default.join(own, name), writes: w.v1 });
+    out.push({ path: import_node_path9.default.join(own, name), writes: w.v1 });
   }
   return out;
 }
@@ -11150,16 +11375,16 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
   const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
   for (const cg of cgroups) {
     if (made) {
-      lines.push(`printf %s "$$" > ${q(import_node_path8.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+      lines.push(`printf %s "$$" > ${q(import_node_path9.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
       continue;
     }
     lines.push(`mkdir ${q(cg.path)} || fail ${q(`cannot create the cgroup ${cg.path}`)}`);
     for (const w of cg.writes) {
-      const file = import_node_path8.default.join(cg.path, w.file);
+      const file = import_node_path9.default.join(cg.path, w.file);
       const write = `printf %s ${q(w.value)} > ${q(file)} || fail ${q(`cannot set ${w.file}=${w.value} in ${cg.path}`)}`;
       lines.push(w.optional ? `if [ -e ${q(file)} ]; then ${write}; fi` : write);
     }
-    lines.push(`printf %s "$$" > ${q(import_node_path8.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
+    lines.push(`printf %s "$$" > ${q(import_node_path9.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
   }
   for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
   lines.push('exec "$@"');
@@ -11168,15 +11393,15 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
 function makeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
     try {
-      import_node_fs12.default.mkdirSync(cg.path);
+      import_node_fs13.default.mkdirSync(cg.path);
     } catch (err) {
       throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot create the cgroup ${cg.path} (${err.message})`);
     }
     for (const w of cg.writes) {
-      const file = import_node_path8.default.join(cg.path, w.file);
-      if (w.optional && !import_node_fs12.default.existsSync(file)) continue;
+      const file = import_node_path9.default.join(cg.path, w.file);
+      if (w.optional && !import_node_fs13.default.existsSync(file)) continue;
       try {
-        import_node_fs12.default.writeFileSync(file, w.value);
+        import_node_fs13.default.writeFileSync(file, w.value);
       } catch (err) {
         throw new GuardError("limits", `cannot limit the jail's resources, the agent did not run: cannot set ${w.file}=${w.value} in ${cg.path} (${err.message})`);
       }
@@ -11197,14 +11422,14 @@ function cgroupCleanupScript(cgroups) {
 }
 async function removeCgroupsDirectly(cgroups) {
   for (const cg of cgroups) {
-    for (let attempt = 0; import_node_fs12.default.existsSync(cg.path); attempt++) {
+    for (let attempt = 0; import_node_fs13.default.existsSync(cg.path); attempt++) {
       try {
-        if (import_node_fs12.default.existsSync(import_node_path8.default.join(cg.path, "cgroup.kill"))) import_node_fs12.default.writeFileSync(import_node_path8.default.join(cg.path, "cgroup.kill"), "1");
-        else for (const pid of (readOrUndefined(import_node_path8.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+        if (import_node_fs13.default.existsSync(import_node_path9.default.join(cg.path, "cgroup.kill"))) import_node_fs13.default.writeFileSync(import_node_path9.default.join(cg.path, "cgroup.kill"), "1");
+        else for (const pid of (readOrUndefined(import_node_path9.default.join(cg.path, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
       } catch {
       }
       try {
-        import_node_fs12.default.rmdirSync(cg.path);
+        import_node_fs13.default.rmdirSync(cg.path);
       } catch (err) {
         if (attempt >= 100) return `cannot remove the cgroup ${cg.path}: ${err.code}`;
         await new Promise((r) => setTimeout(r, 20));
@@ -11217,13 +11442,13 @@ function describeLimits(limits) {
   const size = (n) => n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`;
   return `memory ${limits.memory === void 0 ? "unlimited" : size(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${size(limits.scratchSize)}`;
 }
-var import_node_fs12, import_node_os, import_node_path8, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
+var import_node_fs13, import_node_os2, import_node_path9, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
 var init_limits = __esm({
   "src/guard/limits.ts"() {
     "use strict";
-    import_node_fs12 = __toESM(require("node:fs"));
-    import_node_os = __toESM(require("node:os"));
-    import_node_path8 = __toESM(require("node:path"));
+    import_node_fs13 = __toESM(require("node:fs"));
+    import_node_os2 = __toESM(require("node:os"));
+    import_node_path9 = __toESM(require("node:path"));
     init_errors();
     MIB = 1024 ** 2;
     GIB = 1024 ** 3;
@@ -11233,7 +11458,7 @@ var init_limits = __esm({
     MASK_TMPFS_SIZE = MIB;
     readOrUndefined = (file) => {
       try {
-        return import_node_fs12.default.readFileSync(file, "utf8");
+        return import_node_fs13.default.readFileSync(file, "utf8");
       } catch {
         return void 0;
       }
@@ -11243,27 +11468,27 @@ var init_limits = __esm({
 
 // src/guard/jail.ts
 function findExecutable(name, searchPath) {
-  if (name.includes("/")) return import_node_fs13.default.existsSync(name) ? import_node_path9.default.resolve(name) : void 0;
+  if (name.includes("/")) return import_node_fs14.default.existsSync(name) ? import_node_path10.default.resolve(name) : void 0;
   for (const dir of (searchPath ?? "").split(":")) {
     if (!dir.startsWith("/")) continue;
-    const candidate = import_node_path9.default.join(dir, name);
+    const candidate = import_node_path10.default.join(dir, name);
     try {
-      import_node_fs13.default.accessSync(candidate, import_node_fs13.default.constants.X_OK);
-      if (import_node_fs13.default.statSync(candidate).isFile()) return candidate;
+      import_node_fs14.default.accessSync(candidate, import_node_fs14.default.constants.X_OK);
+      if (import_node_fs14.default.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
   return void 0;
 }
 function isWithin2(child, parent) {
-  const rel = import_node_path9.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path9.default.isAbsolute(rel);
+  const rel = import_node_path10.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path10.default.isAbsolute(rel);
 }
 function realDir(p) {
   if (!p) return void 0;
   try {
-    const real = import_node_fs13.default.realpathSync(p);
-    return import_node_fs13.default.statSync(real).isDirectory() ? real : void 0;
+    const real = import_node_fs14.default.realpathSync(p);
+    return import_node_fs14.default.statSync(real).isDirectory() ? real : void 0;
   } catch {
     return void 0;
   }
@@ -11272,12 +11497,12 @@ function findRunnerRoot() {
   let pid = process.ppid;
   for (let i = 0; i < 32 && pid > 1; i++) {
     try {
-      const exe = import_node_fs13.default.readlinkSync(`/proc/${pid}/exe`);
-      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path9.default.dirname(import_node_path9.default.dirname(exe));
+      const exe = import_node_fs14.default.readlinkSync(`/proc/${pid}/exe`);
+      if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path10.default.dirname(import_node_path10.default.dirname(exe));
     } catch {
     }
     try {
-      const stat = import_node_fs13.default.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = import_node_fs14.default.readFileSync(`/proc/${pid}/stat`, "utf8");
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -11295,7 +11520,7 @@ function maskedDirectories(facts) {
     "/root",
     facts.home,
     facts.env.RUNNER_TEMP,
-    facts.env.RUNNER_TEMP ? import_node_path9.default.join(import_node_path9.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
+    facts.env.RUNNER_TEMP ? import_node_path10.default.join(import_node_path10.default.dirname(facts.env.RUNNER_TEMP), "_actions") : void 0,
     findRunnerRoot(),
     "/var/lib/docker",
     "/var/lib/containers",
@@ -11306,12 +11531,12 @@ function maskedDirectories(facts) {
     if (!candidate) continue;
     let stat;
     try {
-      stat = import_node_fs13.default.lstatSync(candidate);
+      stat = import_node_fs14.default.lstatSync(candidate);
     } catch {
       continue;
     }
     if (stat.isSymbolicLink() || !stat.isDirectory()) continue;
-    const real = import_node_fs13.default.realpathSync(candidate);
+    const real = import_node_fs14.default.realpathSync(candidate);
     if (out.some((m) => isWithin2(real, m))) continue;
     out.push(real);
   }
@@ -11320,7 +11545,7 @@ function maskedDirectories(facts) {
 function hostUnixSockets() {
   let text = "";
   try {
-    text = import_node_fs13.default.readFileSync("/proc/net/unix", "utf8");
+    text = import_node_fs14.default.readFileSync("/proc/net/unix", "utf8");
   } catch {
     return [];
   }
@@ -11337,12 +11562,12 @@ function resolveWorkspace(facts, mode, cwd) {
   const wanted = facts.env.GITHUB_WORKSPACE || cwd;
   const dir = realDir(wanted);
   if (!dir) throw new GuardError("filesystem", `workspace ${wanted} is not a directory`);
-  const guarded = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os2.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
+  const guarded = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os3.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
   for (const g of guarded) {
     if (isWithin2(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
-  const st = import_node_fs13.default.statSync(dir);
+  const st = import_node_fs14.default.statSync(dir);
   if (st.uid !== 0) return { dir, agentUid: st.uid, agentGid: st.gid === 0 ? st.uid : st.gid };
   if (mode === "ro") return { dir, agentUid: NOBODY, agentGid: NOBODY };
   throw new GuardError(
@@ -11353,7 +11578,7 @@ function resolveWorkspace(facts, mode, cwd) {
 function passwdWithAgent(uid, gid) {
   const read2 = (f) => {
     try {
-      return import_node_fs13.default.readFileSync(f, "utf8");
+      return import_node_fs14.default.readFileSync(f, "utf8");
     } catch {
       return "";
     }
@@ -11370,12 +11595,12 @@ function gitConfigFiles(gitDir) {
     if (depth > 6) return;
     let entries;
     try {
-      entries = import_node_fs13.default.readdirSync(dir, { withFileTypes: true });
+      entries = import_node_fs14.default.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
-      const full = import_node_path9.default.join(dir, e.name);
+      const full = import_node_path10.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
         walk(full, depth + 1);
@@ -11388,8 +11613,8 @@ function gitConfigFiles(gitDir) {
 function makeTraversable(args, masked, target) {
   const mask = masked.find((m) => isWithin2(target, m) && m !== target);
   if (!mask) return;
-  const parts = import_node_path9.default.relative(mask, import_node_path9.default.dirname(target)).split(import_node_path9.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path9.default.join(mask, ...parts.slice(0, i)));
+  const parts = import_node_path10.default.relative(mask, import_node_path10.default.dirname(target)).split(import_node_path10.default.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path10.default.join(mask, ...parts.slice(0, i)));
 }
 function exposeInstalls(input, workspace2, masked, credentials) {
   const { facts } = input;
@@ -11397,7 +11622,7 @@ function exposeInstalls(input, workspace2, masked, credentials) {
   const exposer = new InstallExposer({
     masked,
     shown: [workspace2.dir],
-    neverWhole: [facts.home, import_node_path9.default.join(facts.home, ".config"), runnerTemp, runnerTemp && import_node_path9.default.join(import_node_path9.default.dirname(runnerTemp), "_actions"), findRunnerRoot(), input.privateDir].filter((d) => !!d).map((d) => realDir(d) ?? import_node_path9.default.resolve(d)),
+    neverWhole: [facts.home, import_node_path10.default.join(facts.home, ".config"), runnerTemp, runnerTemp && import_node_path10.default.join(import_node_path10.default.dirname(runnerTemp), "_actions"), findRunnerRoot(), input.privateDir].filter((d) => !!d).map((d) => realDir(d) ?? import_node_path10.default.resolve(d)),
     credentials
   });
   try {
@@ -11461,16 +11686,16 @@ function planJail(input, workspace2) {
   if (input.overlay) args.push("--bind", input.overlay.merged, workspace2.dir);
   else args.push("--ro-bind", workspace2.dir, workspace2.dir);
   exposed.push(workspace2.dir);
-  const gitDir = import_node_path9.default.join(workspace2.dir, ".git");
+  const gitDir = import_node_path10.default.join(workspace2.dir, ".git");
   let gitIndex = 0;
   if (realDir(gitDir)) {
     for (const file of input.overlay ? [] : gitConfigFiles(gitDir)) {
-      const copy = import_node_path9.default.join(privateDir, `gitconfig-${gitIndex++}`);
-      import_node_fs13.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs13.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
+      const copy = import_node_path10.default.join(privateDir, `gitconfig-${gitIndex++}`);
+      import_node_fs14.default.writeFileSync(copy, sanitizeGitConfig(import_node_fs14.default.readFileSync(file, "utf8"), input.secrets), { mode: 420 });
       args.push("--ro-bind", copy, file);
     }
-    for (const entry of import_node_fs13.default.readdirSync(gitDir)) {
-      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path9.default.join(gitDir, entry));
+    for (const entry of import_node_fs14.default.readdirSync(gitDir)) {
+      if (/credential/i.test(entry)) args.push("--ro-bind", "/dev/null", import_node_path10.default.join(gitDir, entry));
     }
   }
   const visible = (p) => !isMasked(p);
@@ -11484,15 +11709,15 @@ function planJail(input, workspace2) {
   for (const socket of hostUnixSockets()) {
     if (isMasked(socket) || socket.startsWith("/proc/") || socket.startsWith("/dev/")) continue;
     try {
-      if (import_node_fs13.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
+      if (import_node_fs14.default.lstatSync(socket).isSocket()) args.push("--ro-bind", "/dev/null", socket);
     } catch {
     }
   }
   const ids = passwdWithAgent(workspace2.agentUid, workspace2.agentGid);
-  import_node_fs13.default.writeFileSync(import_node_path9.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
-  import_node_fs13.default.writeFileSync(import_node_path9.default.join(privateDir, "group"), ids.group, { mode: 420 });
-  args.push("--ro-bind", import_node_path9.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path9.default.join(privateDir, "group"), "/etc/group");
-  if (!import_node_fs13.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
+  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "passwd"), ids.passwd, { mode: 420 });
+  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "group"), ids.group, { mode: 420 });
+  args.push("--ro-bind", import_node_path10.default.join(privateDir, "passwd"), "/etc/passwd", "--ro-bind", import_node_path10.default.join(privateDir, "group"), "/etc/group");
+  if (!import_node_fs14.default.existsSync("/home")) throw new GuardError("filesystem", "/home does not exist; cannot place the agent HOME");
   args.push("--perms", "0700", "--dir", AGENT_HOME);
   const nonce = import_node_crypto5.default.randomBytes(16).toString("hex");
   const bridgeUid = workspace2.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
@@ -11511,20 +11736,20 @@ function planJail(input, workspace2) {
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
     canary: {
-      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs13.default.readlinkSync(`/proc/self/ns/${ns}`)])),
+      hostNamespaces: Object.fromEntries(["pid", "net", "mnt", "ipc", "uts"].map((ns) => [ns, import_node_fs14.default.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
       masked: [...masked, ...credentials.dirs.filter(visible)],
       exposed: exposed.filter((p) => masked.some((m) => isWithin2(p, m) && p !== m)),
       emptyFiles: credentials.files.filter(visible),
-      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs13.default.existsSync(f))],
+      mustNotExist: ["/run/docker.sock", "/var/run/docker.sock", "/run/dbus/system_bus_socket", "/run/systemd/resolve/io.systemd.Resolve", ...homeCreds.filter((f) => import_node_fs14.default.existsSync(f))],
       overlayAt: input.overlay ? workspace2.dir : void 0
     }
   };
-  import_node_fs13.default.writeFileSync(import_node_path9.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
-  const configFile = import_node_path9.default.join(privateDir, "config.json");
-  import_node_fs13.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
+  import_node_fs14.default.writeFileSync(import_node_path10.default.join(privateDir, "init.js"), jailInitSource(), { mode: 420 });
+  const configFile = import_node_path10.default.join(privateDir, "config.json");
+  import_node_fs14.default.writeFileSync(configFile, JSON.stringify(config), { mode: 384 });
   args.push("--dir", JAIL_DIR);
-  args.push("--ro-bind", import_node_path9.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
+  args.push("--ro-bind", import_node_path10.default.join(privateDir, "init.js"), `${JAIL_DIR}/init.js`);
   args.push("--ro-bind", configFile, `${JAIL_DIR}/config.json`);
   if (input.toolsDir) args.push("--ro-bind", input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
@@ -11565,8 +11790,8 @@ function planJail(input, workspace2) {
   return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile] };
 }
 function makePrivateDir() {
-  const dir = import_node_fs13.default.mkdtempSync(import_node_path9.default.join(import_node_os2.default.tmpdir(), "agent-guard-"));
-  import_node_fs13.default.chmodSync(dir, 448);
+  const dir = import_node_fs14.default.mkdtempSync(import_node_path10.default.join(import_node_os3.default.tmpdir(), "agent-guard-"));
+  import_node_fs14.default.chmodSync(dir, 448);
   return dir;
 }
 function findElevation(facts) {
@@ -11580,15 +11805,15 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto5, import_node_fs13, import_node_os2, import_node_path9, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
+var import_node_child_process, import_node_crypto5, import_node_fs14, import_node_os3, import_node_path10, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
     import_node_crypto5 = __toESM(require("node:crypto"));
-    import_node_fs13 = __toESM(require("node:fs"));
-    import_node_os2 = __toESM(require("node:os"));
-    import_node_path9 = __toESM(require("node:path"));
+    import_node_fs14 = __toESM(require("node:fs"));
+    import_node_os3 = __toESM(require("node:os"));
+    import_node_path10 = __toESM(require("node:path"));
     init_credentialFiles();
     init_env();
     init_errors();
@@ -11641,7 +11866,7 @@ function compileGlob(pattern) {
   const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
   return {
     source: pattern,
-    matches: (path28) => whole.test(path28),
+    matches: (path29) => whole.test(path29),
     coversFolder: (dir) => folder !== void 0 && folder.test(dir)
   };
 }
@@ -11759,26 +11984,26 @@ function gitConfigEntries(configFile, pattern) {
   }
 }
 function gitConfigRules(workspace2) {
-  const config = import_node_path10.default.join(workspace2, ".git", "config");
+  const config = import_node_path11.default.join(workspace2, ".git", "config");
   try {
-    if (!import_node_fs14.default.lstatSync(config).isFile()) return [];
-    if (!/hookspath|include/i.test(import_node_fs14.default.readFileSync(config, "utf8"))) return [];
+    if (!import_node_fs15.default.lstatSync(config).isFile()) return [];
+    if (!/hookspath|include/i.test(import_node_fs15.default.readFileSync(config, "utf8"))) return [];
   } catch {
     return [];
   }
   const rules = [];
   const inside = (value, base) => {
-    const abs = import_node_path10.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
-    const rel = import_node_path10.default.relative(workspace2, abs);
-    if (!rel || rel.startsWith("..") || import_node_path10.default.isAbsolute(rel)) return void 0;
-    return rel.split(import_node_path10.default.sep).join("/");
+    const abs = import_node_path11.default.resolve(base, value.replace(/^~(?=\/)/, "/nonexistent"));
+    const rel = import_node_path11.default.relative(workspace2, abs);
+    if (!rel || rel.startsWith("..") || import_node_path11.default.isAbsolute(rel)) return void 0;
+    return rel.split(import_node_path11.default.sep).join("/");
   };
   for (const [key2, value] of gitConfigEntries(config, "^(core\\.hookspath|include\\.path|includeif\\..*\\.path)$")) {
     if (key2 === "core.hookspath") {
       const rel = inside(value, workspace2);
       if (rel) rules.push({ globs: [compileGlob(`/${rel}/**`)], reason: `git runs the hooks in ${rel} (core.hooksPath) at the next commit` });
     } else {
-      const rel = inside(value, import_node_path10.default.join(workspace2, ".git"));
+      const rel = inside(value, import_node_path11.default.join(workspace2, ".git"));
       if (rel) rules.push({ globs: [compileGlob(`/${rel}`)], reason: "the repository git config includes this file (include.path)" });
     }
   }
@@ -11787,13 +12012,13 @@ function gitConfigRules(workspace2) {
 function buildPolicy(workspace2, allowPaths) {
   return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
 }
-var import_node_child_process2, import_node_fs14, import_node_path10, GIT_REASON;
+var import_node_child_process2, import_node_fs15, import_node_path11, GIT_REASON;
 var init_policy = __esm({
   "src/guard/boundary/policy.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs14 = __toESM(require("node:fs"));
-    import_node_path10 = __toESM(require("node:path"));
+    import_node_fs15 = __toESM(require("node:fs"));
+    import_node_path11 = __toESM(require("node:path"));
     init_fileKinds();
     init_glob();
     GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
@@ -11818,7 +12043,7 @@ function buildChangeSet(input) {
       at2 = `${at2}/${part}`;
       let st;
       try {
-        st = import_node_fs15.default.lstatSync(at2);
+        st = import_node_fs16.default.lstatSync(at2);
       } catch {
         return void 0;
       }
@@ -11851,12 +12076,12 @@ function buildChangeSet(input) {
       refuse3(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
       return;
     }
-    for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
+    for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
     removedDirs.push(rel);
   };
   const sameAsLower = (rel, st, mode, sha2563) => {
     if (lowerKind(rel) !== "file") return false;
-    const lower = import_node_fs15.default.lstatSync(`${input.workspace}/${rel}`);
+    const lower = import_node_fs16.default.lstatSync(`${input.workspace}/${rel}`);
     if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
     try {
       return hashFile(`${input.workspace}/${rel}`).sha256 === sha2563;
@@ -11868,22 +12093,22 @@ function buildChangeSet(input) {
     if (st.mode & 3584) return refuse3(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
     if (st.nlink > 1) return refuse3(rel, "refused: a hard link (only plain files with one name come back)");
     const mode = st.mode & 64 ? 493 : 420;
-    const contentFile = import_node_path11.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
+    const contentFile = import_node_path12.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
     const copied = copyOut(`${input.upper}/${rel}`, contentFile);
     if (sameAsLower(rel, st, mode, copied.sha256)) {
-      import_node_fs15.default.rmSync(contentFile);
+      import_node_fs16.default.rmSync(contentFile);
       return;
     }
     const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
     if (reason) {
-      import_node_fs15.default.rmSync(contentFile);
+      import_node_fs16.default.rmSync(contentFile);
       return refuse3(rel, `refused: ${reason}`);
     }
     files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
   };
   const symlink = (rel) => {
-    const target = import_node_fs15.default.readlinkSync(`${input.upper}/${rel}`);
-    if (lowerKind(rel) === "symlink" && import_node_fs15.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
+    const target = import_node_fs16.default.readlinkSync(`${input.upper}/${rel}`);
+    if (lowerKind(rel) === "symlink" && import_node_fs16.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
     const outside = symlinkEscape(input.workspace, rel, target);
     if (outside) return refuse3(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
     const reason = kindRefusal(input.policy, rel, () => void 0);
@@ -11893,7 +12118,7 @@ function buildChangeSet(input) {
   const countGit = (rel) => {
     const count = (dir, relName) => {
       let n = 0;
-      for (const entry of import_node_fs15.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
+      for (const entry of import_node_fs16.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
         const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
         const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
         if (entry.isDirectory()) n += count(child, childRel);
@@ -11902,7 +12127,7 @@ function buildChangeSet(input) {
       return n;
     };
     const top = `${input.upper}/${rel}`;
-    if (!import_node_fs15.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    if (!import_node_fs16.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
     try {
       return count(Buffer.from(top), rel);
     } catch {
@@ -11921,12 +12146,12 @@ function buildChangeSet(input) {
       if (lower !== void 0 && lower !== "dir") deleteLower(rel);
       else if (lower === "dir" && input.opaque.has(rel)) {
         const kept = new Set(names);
-        for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
+        for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
       }
     }
     for (const name of names.sort()) {
       const child = join(rel, name);
-      const st = import_node_fs15.default.lstatSync(`${input.upper}/${child}`);
+      const st = import_node_fs16.default.lstatSync(`${input.upper}/${child}`);
       if (isGitName(name)) {
         const whiteout = st.isCharacterDevice() && st.rdev === 0;
         const changed = whiteout ? 1 : countGit(child);
@@ -11957,11 +12182,11 @@ function buildChangeSet(input) {
 }
 function symlinkEscape(workspace2, rel, target) {
   let resolved;
-  if (import_node_path11.default.posix.isAbsolute(target)) {
+  if (import_node_path12.default.posix.isAbsolute(target)) {
     if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return "which points outside the workspace";
-    resolved = import_node_path11.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
+    resolved = import_node_path12.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
   } else {
-    resolved = import_node_path11.default.posix.normalize(import_node_path11.default.posix.join(import_node_path11.default.posix.dirname(rel), target));
+    resolved = import_node_path12.default.posix.normalize(import_node_path12.default.posix.join(import_node_path12.default.posix.dirname(rel), target));
   }
   if (resolved === ".." || resolved.startsWith("../")) return "which points outside the workspace";
   if (resolved.split("/").some(isGitName)) return "which points into .git";
@@ -11972,7 +12197,7 @@ function refuseGitDirLookalikes(files, refused, workspace2) {
   const hasBelow = (dir, name) => {
     const prefix = join(dir, name);
     try {
-      if (import_node_fs15.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
+      if (import_node_fs16.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
     } catch {
     }
     for (const p of written) if (p.startsWith(prefix + "/")) return true;
@@ -11981,10 +12206,10 @@ function refuseGitDirLookalikes(files, refused, workspace2) {
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i];
     if (f.kind === "delete") continue;
-    const base = import_node_path11.default.posix.basename(f.path);
+    const base = import_node_path12.default.posix.basename(f.path);
     if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
-    const dir = import_node_path11.default.posix.dirname(f.path) === "." ? "" : import_node_path11.default.posix.dirname(f.path);
-    const headThere = written.has(join(dir, "HEAD")) || import_node_fs15.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
+    const dir = import_node_path12.default.posix.dirname(f.path) === "." ? "" : import_node_path12.default.posix.dirname(f.path);
+    const headThere = written.has(join(dir, "HEAD")) || import_node_fs16.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
     if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join(dir, "commondir")))) {
       refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
       files.splice(i, 1);
@@ -12000,25 +12225,25 @@ function utf8(raw) {
 }
 function readdirOwned(dir) {
   try {
-    return import_node_fs15.default.readdirSync(dir, { encoding: "buffer" });
+    return import_node_fs16.default.readdirSync(dir, { encoding: "buffer" });
   } catch (err) {
     if (err.code !== "EACCES") throw err;
-    const st = import_node_fs15.default.lstatSync(dir);
+    const st = import_node_fs16.default.lstatSync(dir);
     if (!st.isDirectory()) throw err;
-    import_node_fs15.default.chmodSync(dir, st.mode & 511 | 448);
-    return import_node_fs15.default.readdirSync(dir, { encoding: "buffer" });
+    import_node_fs16.default.chmodSync(dir, st.mode & 511 | 448);
+    return import_node_fs16.default.readdirSync(dir, { encoding: "buffer" });
   }
 }
 function openNoFollow(file, inUpper) {
-  const flags = import_node_fs15.default.constants.O_RDONLY | import_node_fs15.default.constants.O_NOFOLLOW | import_node_fs15.default.constants.O_NONBLOCK;
+  const flags = import_node_fs16.default.constants.O_RDONLY | import_node_fs16.default.constants.O_NOFOLLOW | import_node_fs16.default.constants.O_NONBLOCK;
   try {
-    return import_node_fs15.default.openSync(file, flags);
+    return import_node_fs16.default.openSync(file, flags);
   } catch (err) {
     if (err.code !== "EACCES" || !inUpper) throw err;
-    const st = import_node_fs15.default.lstatSync(file);
+    const st = import_node_fs16.default.lstatSync(file);
     if (!st.isFile()) throw err;
-    import_node_fs15.default.chmodSync(file, st.mode & 511 | 256);
-    return import_node_fs15.default.openSync(file, flags);
+    import_node_fs16.default.chmodSync(file, st.mode & 511 | 256);
+    return import_node_fs16.default.openSync(file, flags);
   }
 }
 function hashFile(file) {
@@ -12029,41 +12254,41 @@ function copyOut(file, to) {
 }
 function pump(file, to) {
   const fd = openNoFollow(file, to !== void 0);
-  const out = to === void 0 ? void 0 : import_node_fs15.default.openSync(to, "wx", 384);
+  const out = to === void 0 ? void 0 : import_node_fs16.default.openSync(to, "wx", 384);
   try {
-    if (!import_node_fs15.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    if (!import_node_fs16.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
     const hash = import_node_crypto6.default.createHash("sha256");
     const buf = COPY_BUFFER;
     let size = 0;
     for (; ; ) {
-      const n = import_node_fs15.default.readSync(fd, buf, 0, buf.length, null);
+      const n = import_node_fs16.default.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));
-      if (out !== void 0) import_node_fs15.default.writeSync(out, buf, 0, n);
+      if (out !== void 0) import_node_fs16.default.writeSync(out, buf, 0, n);
       size += n;
     }
     return { sha256: hash.digest("hex"), size };
   } finally {
-    import_node_fs15.default.closeSync(fd);
-    if (out !== void 0) import_node_fs15.default.closeSync(out);
+    import_node_fs16.default.closeSync(fd);
+    if (out !== void 0) import_node_fs16.default.closeSync(out);
   }
 }
 function readHead(file) {
-  const fd = import_node_fs15.default.openSync(file, "r");
+  const fd = import_node_fs16.default.openSync(file, "r");
   try {
     const buf = Buffer.alloc(WHEN_BYTES);
-    return buf.subarray(0, import_node_fs15.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
+    return buf.subarray(0, import_node_fs16.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
   } finally {
-    import_node_fs15.default.closeSync(fd);
+    import_node_fs16.default.closeSync(fd);
   }
 }
-var import_node_crypto6, import_node_fs15, import_node_path11, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
+var import_node_crypto6, import_node_fs16, import_node_path12, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
 var init_changeSet = __esm({
   "src/guard/boundary/changeSet.ts"() {
     "use strict";
     import_node_crypto6 = __toESM(require("node:crypto"));
-    import_node_fs15 = __toESM(require("node:fs"));
-    import_node_path11 = __toESM(require("node:path"));
+    import_node_fs16 = __toESM(require("node:fs"));
+    import_node_path12 = __toESM(require("node:path"));
     init_policy();
     WHEN_BYTES = 1024 * 1024;
     FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
@@ -12081,43 +12306,43 @@ function parentOf(workspace2, rel, owner, create) {
     at2 = `${at2}/${part}`;
     let st;
     try {
-      st = import_node_fs16.default.lstatSync(at2);
+      st = import_node_fs17.default.lstatSync(at2);
     } catch {
       st = void 0;
     }
     if (st === void 0) {
       if (!create) return void 0;
-      import_node_fs16.default.mkdirSync(at2, { mode: 493 });
-      if (owner) import_node_fs16.default.lchownSync(at2, owner.uid, owner.gid);
-      st = import_node_fs16.default.lstatSync(at2);
+      import_node_fs17.default.mkdirSync(at2, { mode: 493 });
+      if (owner) import_node_fs17.default.lchownSync(at2, owner.uid, owner.gid);
+      st = import_node_fs17.default.lstatSync(at2);
     }
-    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at2)} is a symlink in the real workspace`);
-    if (!st.isDirectory()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at2)} is not a folder in the real workspace`);
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path13.default.relative(workspace2, at2)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path13.default.relative(workspace2, at2)} is not a folder in the real workspace`);
   }
   return at2;
 }
 function writeFile(workspace2, change, owner) {
   const dir = parentOf(workspace2, change.path, owner, true);
   const temp = tempName(dir);
-  import_node_fs16.default.copyFileSync(change.contentFile, temp, import_node_fs16.default.constants.COPYFILE_EXCL);
+  import_node_fs17.default.copyFileSync(change.contentFile, temp, import_node_fs17.default.constants.COPYFILE_EXCL);
   try {
-    const fd = import_node_fs16.default.openSync(temp, import_node_fs16.default.constants.O_RDONLY | import_node_fs16.default.constants.O_NOFOLLOW);
+    const fd = import_node_fs17.default.openSync(temp, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW);
     try {
-      if (owner) import_node_fs16.default.fchownSync(fd, owner.uid, owner.gid);
-      import_node_fs16.default.fchmodSync(fd, change.mode);
+      if (owner) import_node_fs17.default.fchownSync(fd, owner.uid, owner.gid);
+      import_node_fs17.default.fchmodSync(fd, change.mode);
     } finally {
-      import_node_fs16.default.closeSync(fd);
+      import_node_fs17.default.closeSync(fd);
     }
-    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
+    import_node_fs17.default.renameSync(temp, `${workspace2}/${change.path}`);
   } catch (err) {
-    import_node_fs16.default.rmSync(temp, { force: true });
+    import_node_fs17.default.rmSync(temp, { force: true });
     throw err;
   }
 }
 function checkLinkRoute(workspace2, change, links) {
   const escape2 = symlinkEscape(workspace2, change.path, change.target);
   if (escape2) throw new Unsafe(`its target ${escape2}`);
-  const absolute = import_node_path12.default.posix.isAbsolute(change.target);
+  const absolute = import_node_path13.default.posix.isAbsolute(change.target);
   const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
   const at2 = absolute ? [] : change.path.split("/").slice(0, -1);
   let exists = true;
@@ -12133,7 +12358,7 @@ function checkLinkRoute(workspace2, change, links) {
     if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     if (!exists) continue;
     try {
-      if (import_node_fs16.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
+      if (import_node_fs17.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     } catch (err) {
       if (err instanceof Unsafe) throw err;
       exists = false;
@@ -12144,12 +12369,12 @@ function writeLink(workspace2, change, owner, links) {
   const dir = parentOf(workspace2, change.path, owner, true);
   checkLinkRoute(workspace2, change, links);
   const temp = tempName(dir);
-  import_node_fs16.default.symlinkSync(change.target, temp);
+  import_node_fs17.default.symlinkSync(change.target, temp);
   try {
-    if (owner) import_node_fs16.default.lchownSync(temp, owner.uid, owner.gid);
-    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
+    if (owner) import_node_fs17.default.lchownSync(temp, owner.uid, owner.gid);
+    import_node_fs17.default.renameSync(temp, `${workspace2}/${change.path}`);
   } catch (err) {
-    import_node_fs16.default.rmSync(temp, { force: true });
+    import_node_fs17.default.rmSync(temp, { force: true });
     throw err;
   }
 }
@@ -12159,12 +12384,12 @@ function remove(workspace2, rel) {
   const target = `${workspace2}/${rel}`;
   let st;
   try {
-    st = import_node_fs16.default.lstatSync(target);
+    st = import_node_fs17.default.lstatSync(target);
   } catch {
     return;
   }
   if (st.isDirectory()) throw new Unsafe("it is a folder in the real workspace");
-  import_node_fs16.default.unlinkSync(target);
+  import_node_fs17.default.unlinkSync(target);
 }
 function applyChangeSet(workspace2, files, removedDirs, owner) {
   const applied = [];
@@ -12187,7 +12412,7 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
       const parent = parentOf(workspace2, `${dir}/x`, void 0, false);
       if (parent === void 0) return;
       try {
-        import_node_fs16.default.rmdirSync(parent);
+        import_node_fs17.default.rmdirSync(parent);
       } catch (err) {
         if (err.code !== "ENOENT") throw err;
       }
@@ -12202,13 +12427,13 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
   }
   return { applied, failed };
 }
-var import_node_crypto7, import_node_fs16, import_node_path12, Unsafe, tempName;
+var import_node_crypto7, import_node_fs17, import_node_path13, Unsafe, tempName;
 var init_apply = __esm({
   "src/guard/boundary/apply.ts"() {
     "use strict";
     import_node_crypto7 = __toESM(require("node:crypto"));
-    import_node_fs16 = __toESM(require("node:fs"));
-    import_node_path12 = __toESM(require("node:path"));
+    import_node_fs17 = __toESM(require("node:fs"));
+    import_node_path13 = __toESM(require("node:path"));
     init_changeSet();
     Unsafe = class extends Error {
     };
@@ -12220,23 +12445,23 @@ var init_apply = __esm({
 function readSmall(file, limit2) {
   let fd;
   try {
-    fd = import_node_fs17.default.openSync(file, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK);
+    fd = import_node_fs18.default.openSync(file, import_node_fs18.default.constants.O_RDONLY | import_node_fs18.default.constants.O_NOFOLLOW | import_node_fs18.default.constants.O_NONBLOCK);
   } catch {
     return void 0;
   }
   try {
-    const st = import_node_fs17.default.fstatSync(fd);
+    const st = import_node_fs18.default.fstatSync(fd);
     if (!st.isFile() || st.size > limit2) return void 0;
     const buf = Buffer.alloc(st.size);
-    return buf.subarray(0, import_node_fs17.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
+    return buf.subarray(0, import_node_fs18.default.readSync(fd, buf, 0, st.size, 0)).toString("utf8");
   } finally {
-    import_node_fs17.default.closeSync(fd);
+    import_node_fs18.default.closeSync(fd);
   }
 }
 function agentTips(agentGitDir) {
   const tips = /* @__PURE__ */ new Map();
   const packed = /* @__PURE__ */ new Map();
-  const packedText = readSmall(import_node_path13.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
+  const packedText = readSmall(import_node_path14.default.join(agentGitDir, "packed-refs"), PACKED_REFS_BYTES) ?? "";
   for (const line of packedText.split("\n")) {
     const m = /^([0-9a-f]{40}|[0-9a-f]{64}) refs\/heads\/(\S+)$/.exec(line);
     if (m && BRANCH.test(m[2])) packed.set(m[2], m[1]);
@@ -12245,13 +12470,13 @@ function agentTips(agentGitDir) {
     if (depth > 8) return;
     let names;
     try {
-      names = import_node_fs17.default.readdirSync(dir);
+      names = import_node_fs18.default.readdirSync(dir);
     } catch {
       return;
     }
     for (const name of names) {
-      const full = import_node_path13.default.join(dir, name);
-      const st = import_node_fs17.default.lstatSync(full);
+      const full = import_node_path14.default.join(dir, name);
+      const st = import_node_fs18.default.lstatSync(full);
       if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
       else if (st.isFile()) {
         const value = readSmall(full, REF_FILE_BYTES)?.trim();
@@ -12260,48 +12485,48 @@ function agentTips(agentGitDir) {
     }
   };
   for (const [name, sha] of packed) tips.set(name, sha);
-  walk(import_node_path13.default.join(agentGitDir, "refs", "heads"), "", 0);
-  const head = readSmall(import_node_path13.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
+  walk(import_node_path14.default.join(agentGitDir, "refs", "heads"), "", 0);
+  const head = readSmall(import_node_path14.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
   if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
   return tips;
 }
 function quarantineObjects(agentObjects, into, owner) {
   let copied = 0;
   const copy = (from, to) => {
-    const st = import_node_fs17.default.lstatSync(from);
+    const st = import_node_fs18.default.lstatSync(from);
     if (!st.isFile() || st.nlink > 1) return;
-    import_node_fs17.default.mkdirSync(import_node_path13.default.dirname(to), { recursive: true, mode: 448 });
-    const fd = import_node_fs17.default.openSync(from, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK);
+    import_node_fs18.default.mkdirSync(import_node_path14.default.dirname(to), { recursive: true, mode: 448 });
+    const fd = import_node_fs18.default.openSync(from, import_node_fs18.default.constants.O_RDONLY | import_node_fs18.default.constants.O_NOFOLLOW | import_node_fs18.default.constants.O_NONBLOCK);
     try {
-      import_node_fs17.default.writeFileSync(to, import_node_fs17.default.readFileSync(fd), { mode: 292, flag: "wx" });
+      import_node_fs18.default.writeFileSync(to, import_node_fs18.default.readFileSync(fd), { mode: 292, flag: "wx" });
     } finally {
-      import_node_fs17.default.closeSync(fd);
+      import_node_fs18.default.closeSync(fd);
     }
     copied++;
   };
   let names;
   try {
-    names = import_node_fs17.default.readdirSync(agentObjects);
+    names = import_node_fs18.default.readdirSync(agentObjects);
   } catch {
     return 0;
   }
   for (const name of names) {
-    const dir = import_node_path13.default.join(agentObjects, name);
-    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs17.default.lstatSync(dir).isDirectory()) {
-      for (const obj3 of import_node_fs17.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path13.default.join(dir, obj3), import_node_path13.default.join(into, name, obj3));
-    } else if (name === "pack" && import_node_fs17.default.lstatSync(dir).isDirectory()) {
-      for (const file of import_node_fs17.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path13.default.join(dir, file), import_node_path13.default.join(into, "pack", file));
+    const dir = import_node_path14.default.join(agentObjects, name);
+    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs18.default.lstatSync(dir).isDirectory()) {
+      for (const obj3 of import_node_fs18.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path14.default.join(dir, obj3), import_node_path14.default.join(into, name, obj3));
+    } else if (name === "pack" && import_node_fs18.default.lstatSync(dir).isDirectory()) {
+      for (const file of import_node_fs18.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path14.default.join(dir, file), import_node_path14.default.join(into, "pack", file));
     }
   }
   if (owner) chownTree(into, owner);
   return copied;
 }
 function chownTree(dir, owner) {
-  import_node_fs17.default.lchownSync(dir, owner.uid, owner.gid);
-  for (const name of import_node_fs17.default.readdirSync(dir)) {
-    const full = import_node_path13.default.join(dir, name);
-    if (import_node_fs17.default.lstatSync(full).isDirectory()) chownTree(full, owner);
-    else import_node_fs17.default.lchownSync(full, owner.uid, owner.gid);
+  import_node_fs18.default.lchownSync(dir, owner.uid, owner.gid);
+  for (const name of import_node_fs18.default.readdirSync(dir)) {
+    const full = import_node_path14.default.join(dir, name);
+    if (import_node_fs18.default.lstatSync(full).isDirectory()) chownTree(full, owner);
+    else import_node_fs18.default.lchownSync(full, owner.uid, owner.gid);
   }
 }
 function hostGit(realGitDir, owner, extraEnv = {}) {
@@ -12326,11 +12551,11 @@ function hostGit(realGitDir, owner, extraEnv = {}) {
   });
 }
 function importCommits(input) {
-  const realGitDir = import_node_path13.default.join(input.workspace, ".git");
+  const realGitDir = import_node_path14.default.join(input.workspace, ".git");
   const refused = [];
   const commits = [];
   try {
-    if (!import_node_fs17.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
+    if (!import_node_fs18.default.lstatSync(realGitDir).isDirectory()) return { commits, refused };
   } catch {
     return { commits, refused };
   }
@@ -12338,15 +12563,15 @@ function importCommits(input) {
   const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
   const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
   if (tips.length === 0) return { commits, refused };
-  const incoming = import_node_path13.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto8.default.randomBytes(6).toString("hex")}`);
-  import_node_fs17.default.mkdirSync(incoming, { mode: 448 });
+  const incoming = import_node_path14.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto8.default.randomBytes(6).toString("hex")}`);
+  import_node_fs18.default.mkdirSync(incoming, { mode: 448 });
   try {
-    if (input.owner) import_node_fs17.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
-    quarantineObjects(import_node_path13.default.join(input.agentGitDir, "objects"), incoming, input.owner);
+    if (input.owner) import_node_fs18.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
+    quarantineObjects(import_node_path14.default.join(input.agentGitDir, "objects"), incoming, input.owner);
     const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
     const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
     if (head && OBJECT_ID.test(head)) existing.push(head);
-    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path13.default.join(realGitDir, "objects") });
+    const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path14.default.join(realGitDir, "objects") });
     const revs = [...new Set(tips.map(([, sha]) => sha)), "--not", ...new Set(existing)].join("\n") + "\n";
     const pack = quarantined(["pack-objects", "--revs", "--stdout", "-q"], revs);
     if (pack.status !== 0) {
@@ -12375,20 +12600,20 @@ function importCommits(input) {
     }
     return { commits, refused };
   } finally {
-    import_node_fs17.default.rmSync(incoming, { recursive: true, force: true });
+    import_node_fs18.default.rmSync(incoming, { recursive: true, force: true });
   }
 }
 function firstLine(buf) {
   return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
 }
-var import_node_child_process3, import_node_crypto8, import_node_fs17, import_node_path13, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
+var import_node_child_process3, import_node_crypto8, import_node_fs18, import_node_path14, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
 var init_commits = __esm({
   "src/guard/boundary/commits.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
     import_node_crypto8 = __toESM(require("node:crypto"));
-    import_node_fs17 = __toESM(require("node:fs"));
-    import_node_path13 = __toESM(require("node:path"));
+    import_node_fs18 = __toESM(require("node:fs"));
+    import_node_path14 = __toESM(require("node:path"));
     OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
     BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
     REF_FILE_BYTES = 4096;
@@ -12398,48 +12623,48 @@ var init_commits = __esm({
 
 // src/guard/boundary/overlay.ts
 function prepareOverlay(privateDir, workspace2, asRoot) {
-  const root = import_node_path14.default.join(privateDir, "boundary");
+  const root = import_node_path15.default.join(privateDir, "boundary");
   if (!SAFE_PATH.test(root)) {
     throw new GuardError("boundary", `the guard's private folder ${JSON.stringify(root)} has characters an overlay mount cannot take; set TMPDIR to a plain path`);
   }
   const layout = {
     root,
-    lower: import_node_path14.default.join(root, "lower"),
-    upper: import_node_path14.default.join(root, "upper"),
-    work: import_node_path14.default.join(root, "work"),
-    merged: import_node_path14.default.join(root, "merged"),
-    opaqueList: import_node_path14.default.join(root, "opaque.json"),
-    probe: import_node_path14.default.join(privateDir, "boundary-probe.js"),
+    lower: import_node_path15.default.join(root, "lower"),
+    upper: import_node_path15.default.join(root, "upper"),
+    work: import_node_path15.default.join(root, "work"),
+    merged: import_node_path15.default.join(root, "merged"),
+    opaqueList: import_node_path15.default.join(root, "opaque.json"),
+    probe: import_node_path15.default.join(privateDir, "boundary-probe.js"),
     seeded: /* @__PURE__ */ new Set()
   };
-  import_node_fs18.default.mkdirSync(root, { mode: 448 });
-  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs18.default.mkdirSync(dir, { mode: 448 });
-  const st = import_node_fs18.default.statSync(workspace2);
-  import_node_fs18.default.mkdirSync(layout.upper, { mode: 448 });
-  import_node_fs18.default.chmodSync(layout.upper, st.mode & 4095);
-  if (asRoot) import_node_fs18.default.chownSync(layout.upper, st.uid, st.gid);
-  import_node_fs18.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
+  import_node_fs19.default.mkdirSync(root, { mode: 448 });
+  for (const dir of [layout.lower, layout.work, layout.merged]) import_node_fs19.default.mkdirSync(dir, { mode: 448 });
+  const st = import_node_fs19.default.statSync(workspace2);
+  import_node_fs19.default.mkdirSync(layout.upper, { mode: 448 });
+  import_node_fs19.default.chmodSync(layout.upper, st.mode & 4095);
+  if (asRoot) import_node_fs19.default.chownSync(layout.upper, st.uid, st.gid);
+  import_node_fs19.default.writeFileSync(layout.probe, probeSource(), { mode: 420 });
   return layout;
 }
 function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
   for (const file of configFiles) {
-    const rel = import_node_path14.default.relative(workspace2, file);
-    const parts = rel.split(import_node_path14.default.sep);
+    const rel = import_node_path15.default.relative(workspace2, file);
+    const parts = rel.split(import_node_path15.default.sep);
     for (let i = 1; i < parts.length; i++) {
       const dirRel = parts.slice(0, i).join("/");
-      const real2 = import_node_fs18.default.lstatSync(import_node_path14.default.join(workspace2, dirRel));
+      const real2 = import_node_fs19.default.lstatSync(import_node_path15.default.join(workspace2, dirRel));
       if (!real2.isDirectory()) throw new GuardError("boundary", `cannot seed ${rel}: ${dirRel} is not a folder`);
-      const target2 = import_node_path14.default.join(layout.upper, dirRel);
-      if (import_node_fs18.default.existsSync(target2)) continue;
-      import_node_fs18.default.mkdirSync(target2);
-      import_node_fs18.default.chmodSync(target2, real2.mode & 4095);
-      if (asRoot) import_node_fs18.default.chownSync(target2, real2.uid, real2.gid);
+      const target2 = import_node_path15.default.join(layout.upper, dirRel);
+      if (import_node_fs19.default.existsSync(target2)) continue;
+      import_node_fs19.default.mkdirSync(target2);
+      import_node_fs19.default.chmodSync(target2, real2.mode & 4095);
+      if (asRoot) import_node_fs19.default.chownSync(target2, real2.uid, real2.gid);
     }
-    const real = import_node_fs18.default.lstatSync(file);
-    const target = import_node_path14.default.join(layout.upper, rel);
-    import_node_fs18.default.writeFileSync(target, sanitizeGitConfig(import_node_fs18.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
-    import_node_fs18.default.chmodSync(target, real.mode & 511);
-    if (asRoot) import_node_fs18.default.chownSync(target, real.uid, real.gid);
+    const real = import_node_fs19.default.lstatSync(file);
+    const target = import_node_path15.default.join(layout.upper, rel);
+    import_node_fs19.default.writeFileSync(target, sanitizeGitConfig(import_node_fs19.default.readFileSync(file, "utf8"), secrets), { mode: real.mode & 511 });
+    import_node_fs19.default.chmodSync(target, real.mode & 511);
+    if (asRoot) import_node_fs19.default.chownSync(target, real.uid, real.gid);
     layout.seeded.add(parts.join("/"));
   }
 }
@@ -12471,7 +12696,7 @@ function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asR
 function readOpaqueList(layout) {
   let text;
   try {
-    text = import_node_fs18.default.readFileSync(layout.opaqueList, "utf8");
+    text = import_node_fs19.default.readFileSync(layout.opaqueList, "utf8");
   } catch {
     return void 0;
   }
@@ -12483,25 +12708,25 @@ function removeTree(dir) {
   const open = (p) => {
     let st;
     try {
-      st = import_node_fs18.default.lstatSync(p);
+      st = import_node_fs19.default.lstatSync(p);
     } catch {
       return;
     }
     if (!st.isDirectory()) return;
     try {
-      import_node_fs18.default.chmodSync(p, 448);
+      import_node_fs19.default.chmodSync(p, 448);
     } catch {
       return;
     }
-    for (const name of import_node_fs18.default.readdirSync(p)) open(import_node_path14.default.join(p, name));
+    for (const name of import_node_fs19.default.readdirSync(p)) open(import_node_path15.default.join(p, name));
   };
   try {
-    import_node_fs18.default.rmSync(dir, { recursive: true, force: true });
+    import_node_fs19.default.rmSync(dir, { recursive: true, force: true });
     return true;
   } catch {
     try {
       open(dir);
-      import_node_fs18.default.rmSync(dir, { recursive: true, force: true });
+      import_node_fs19.default.rmSync(dir, { recursive: true, force: true });
       return true;
     } catch {
       return false;
@@ -12509,7 +12734,7 @@ function removeTree(dir) {
   }
 }
 function probeMain() {
-  const fs35 = require("node:fs");
+  const fs36 = require("node:fs");
   const [lower, upper, merged, out] = process.argv.slice(2);
   const opaque = [];
   const isRealDir2 = (base, rel) => {
@@ -12517,7 +12742,7 @@ function probeMain() {
     for (const part of rel.split("/")) {
       at2 += "/" + part;
       try {
-        if (!fs35.lstatSync(at2).isDirectory()) return false;
+        if (!fs36.lstatSync(at2).isDirectory()) return false;
       } catch {
         return false;
       }
@@ -12525,31 +12750,31 @@ function probeMain() {
     return true;
   };
   const walk = (rel) => {
-    const upperNames = fs35.readdirSync(`${upper}/${rel}`);
+    const upperNames = fs36.readdirSync(`${upper}/${rel}`);
     if (rel && isRealDir2(lower, rel)) {
       const kept = new Set(upperNames);
-      const shown2 = new Set(fs35.readdirSync(`${merged}/${rel}`));
-      if (fs35.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown2.has(n))) opaque.push(rel);
+      const shown2 = new Set(fs36.readdirSync(`${merged}/${rel}`));
+      if (fs36.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown2.has(n))) opaque.push(rel);
     }
     for (const name of upperNames) {
       const child = rel ? `${rel}/${name}` : name;
       if (!rel && name === ".git") continue;
-      if (fs35.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
+      if (fs36.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
     }
   };
   walk("");
-  fs35.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
+  fs36.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
 }
 function probeSource() {
   return `(${probeMain.toString()})();
 `;
 }
-var import_node_fs18, import_node_path14, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
+var import_node_fs19, import_node_path15, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
 var init_overlay = __esm({
   "src/guard/boundary/overlay.ts"() {
     "use strict";
-    import_node_fs18 = __toESM(require("node:fs"));
-    import_node_path14 = __toESM(require("node:path"));
+    import_node_fs19 = __toESM(require("node:fs"));
+    import_node_path15 = __toESM(require("node:path"));
     init_errors();
     init_gitConfig();
     BOUNDARY_MARKER = "AGENT_GUARD_BOUNDARY";
@@ -12582,36 +12807,36 @@ var init_overlay = __esm({
 
 // src/guard/audit.ts
 function isWithin3(child, parent) {
-  const rel = import_node_path15.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path15.default.isAbsolute(rel);
+  const rel = import_node_path16.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path16.default.isAbsolute(rel);
 }
 function openGuardFile(file, agentWritable, uid, what) {
-  const absolute = import_node_path15.default.resolve(file);
+  const absolute = import_node_path16.default.resolve(file);
   let parent;
   try {
-    parent = import_node_fs19.default.realpathSync(import_node_path15.default.dirname(absolute));
+    parent = import_node_fs20.default.realpathSync(import_node_path16.default.dirname(absolute));
   } catch (err) {
     throw new GuardError("audit", `${what} ${absolute}: its folder cannot be resolved (${err.code ?? err.message})`);
   }
-  const real = import_node_path15.default.join(parent, import_node_path15.default.basename(absolute));
+  const real = import_node_path16.default.join(parent, import_node_path16.default.basename(absolute));
   for (const dir of agentWritable) {
     if (isWithin3(real, dir)) {
       throw new GuardError("audit", `${what} ${absolute} is inside ${dir}, which the agent can write; write it outside (e.g. "$RUNNER_TEMP/agent-guard-audit.jsonl")`);
     }
   }
-  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs19.default.constants;
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = import_node_fs20.default.constants;
   let fd;
   try {
-    fd = import_node_fs19.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
+    fd = import_node_fs20.default.openSync(real, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 384);
   } catch (err) {
     const code3 = err.code;
     const why = code3 === "ELOOP" ? "is a symlink" : `cannot be opened (${code3 ?? err.message})`;
     throw new GuardError("audit", `${what} ${absolute} ${why}; refusing to write through it`);
   }
-  const st = import_node_fs19.default.fstatSync(fd);
+  const st = import_node_fs20.default.fstatSync(fd);
   const problem = !st.isFile() ? "is not a regular file" : st.nlink !== 1 ? `has ${st.nlink} hard links` : uid >= 0 && st.uid !== uid ? `is owned by uid ${st.uid}, not by the guard's uid ${uid}` : void 0;
   if (problem) {
-    import_node_fs19.default.closeSync(fd);
+    import_node_fs20.default.closeSync(fd);
     throw new GuardError("audit", `${what} ${absolute} ${problem}; refusing to write to it`);
   }
   return fd;
@@ -12624,12 +12849,12 @@ function summaryText(text, max = SUMMARY_CELL) {
   const unlinked = clipped.replace(/:\/\//g, ":\u200B//").replace(/www\./gi, (w) => `${w.slice(0, 3)}\u200B.`).replace(/@/g, "@\u200B");
   return md(unlinked).replace(/::/g, ":\u200B:");
 }
-var import_node_fs19, import_node_path15, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
+var import_node_fs20, import_node_path16, SUMMARY_ROWS, SUMMARY_CELL, AuditLog;
 var init_audit = __esm({
   "src/guard/audit.ts"() {
     "use strict";
-    import_node_fs19 = __toESM(require("node:fs"));
-    import_node_path15 = __toESM(require("node:path"));
+    import_node_fs20 = __toESM(require("node:fs"));
+    import_node_path16 = __toESM(require("node:path"));
     init_summary();
     init_errors();
     SUMMARY_ROWS = 500;
@@ -12644,14 +12869,14 @@ var init_audit = __esm({
       }
       add(record) {
         this.records.push(record);
-        if (this.fd !== void 0) import_node_fs19.default.writeSync(this.fd, inertJson(record) + "\n");
+        if (this.fd !== void 0) import_node_fs20.default.writeSync(this.fd, inertJson(record) + "\n");
       }
       addBoundary(record) {
         this.boundary.push(record);
-        if (this.fd !== void 0) import_node_fs19.default.writeSync(this.fd, inertJson(record) + "\n");
+        if (this.fd !== void 0) import_node_fs20.default.writeSync(this.fd, inertJson(record) + "\n");
       }
       close() {
-        if (this.fd !== void 0) import_node_fs19.default.closeSync(this.fd);
+        if (this.fd !== void 0) import_node_fs20.default.closeSync(this.fd);
         this.fd = void 0;
       }
       totals() {
@@ -12758,13 +12983,13 @@ function runId(env) {
   const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((v) => v && /^[0-9]{1,20}$/.test(v)).join("-");
   return `${run ? `${run}-` : ""}${import_node_crypto9.default.randomBytes(4).toString("hex")}`;
 }
-var import_node_crypto9, import_node_fs20, import_node_path16, Boundary;
+var import_node_crypto9, import_node_fs21, import_node_path17, Boundary;
 var init_boundary = __esm({
   "src/guard/boundary/index.ts"() {
     "use strict";
     import_node_crypto9 = __toESM(require("node:crypto"));
-    import_node_fs20 = __toESM(require("node:fs"));
-    import_node_path16 = __toESM(require("node:path"));
+    import_node_fs21 = __toESM(require("node:fs"));
+    import_node_path17 = __toESM(require("node:path"));
     init_errors();
     init_jail();
     init_apply();
@@ -12784,8 +13009,8 @@ var init_boundary = __esm({
         this.policy = buildPolicy(setup.workspace, setup.allowPaths);
         this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
         seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
-        this.contentDir = import_node_fs20.default.mkdtempSync(import_node_path16.default.join(import_node_path16.default.dirname(setup.privateDir), "agent-guard-changes-"));
-        import_node_fs20.default.chmodSync(this.contentDir, 448);
+        this.contentDir = import_node_fs21.default.mkdtempSync(import_node_path17.default.join(import_node_path17.default.dirname(setup.privateDir), "agent-guard-changes-"));
+        import_node_fs21.default.chmodSync(this.contentDir, 448);
       }
       setup;
       layout;
@@ -12836,7 +13061,7 @@ var init_boundary = __esm({
         });
         const changes = scan.changes;
         if (scan.gitChanged) {
-          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path16.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
+          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path17.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
           changes.commits.push(...imported.commits);
           changes.refused.push(...imported.refused);
         }
@@ -12848,7 +13073,7 @@ var init_boundary = __esm({
       }
       /** Remove the content files the change set points at (after any grant has used them). */
       release() {
-        import_node_fs20.default.rmSync(this.contentDir, { recursive: true, force: true });
+        import_node_fs21.default.rmSync(this.contentDir, { recursive: true, force: true });
       }
     };
   }
@@ -12857,7 +13082,7 @@ var init_boundary = __esm({
 // src/guard/doctor.ts
 function read(file) {
   try {
-    return import_node_fs21.default.readFileSync(file, "utf8").trim();
+    return import_node_fs22.default.readFileSync(file, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -12873,8 +13098,8 @@ function sudoWorks() {
   }
 }
 function inContainer() {
-  if (import_node_fs21.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
-  if (import_node_fs21.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
+  if (import_node_fs22.default.existsSync("/.dockerenv")) return "Docker (/.dockerenv)";
+  if (import_node_fs22.default.existsSync("/run/.containerenv")) return "Podman (/run/.containerenv)";
   const cgroup = read("/proc/1/cgroup") ?? "";
   if (/docker|kubepods|containerd|lxc/.test(cgroup)) return `a container (cgroup ${cgroup.split("\n")[0]})`;
   return void 0;
@@ -12911,7 +13136,7 @@ async function doctorReport(env) {
     ok: true,
     detail: setpriv ? `${setpriv}: the agent starts with an empty capability bounding set` : "not found: the agent still gets a new uid, no capabilities and no_new_privs, but keeps a full (unusable) bounding set"
   });
-  const overlay = (read("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().endsWith("overlay")) || import_node_fs21.default.existsSync(`/lib/modules/${import_node_os3.default.release()}/kernel/fs/overlayfs`);
+  const overlay = (read("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().endsWith("overlay")) || import_node_fs22.default.existsSync(`/lib/modules/${import_node_os4.default.release()}/kernel/fs/overlayfs`);
   const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
   checks.push({
     name: "overlay",
@@ -12926,11 +13151,11 @@ async function doctorReport(env) {
     detail: `max_user_namespaces=${userns ?? "unknown"}; apparmor_restrict_unprivileged_userns=${apparmor ?? "absent"}. Not needed: the jail is built as root, so the AppArmor restriction does not apply and is left untouched.`
   });
   const yama = read("/proc/sys/kernel/yama/ptrace_scope");
-  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os3.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs21.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
+  checks.push({ name: "kernel", ok: true, detail: `Linux ${import_node_os4.default.release()}; Yama ptrace_scope=${yama ?? "absent"} (the pid namespace hides host processes either way); cgroup ${import_node_fs22.default.existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1 or none"}` });
   const limits = resolveLimits({});
   try {
     const dirs = planCgroups(limits, "agent-guard-<run>", read("/proc/self/mountinfo") ?? "", read("/proc/self/cgroup") ?? "");
-    checks.push({ name: "limits", ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => import_node_path17.default.dirname(d.path)).join(" and ")}` });
+    checks.push({ name: "limits", ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => import_node_path18.default.dirname(d.path)).join(" and ")}` });
   } catch (err) {
     checks.push({ name: "limits", ok: false, detail: err instanceof GuardError ? err.message : String(err) });
   }
@@ -12943,11 +13168,11 @@ async function doctorReport(env) {
     const started = Date.now();
     try {
       const { runGuarded: runGuarded2 } = await Promise.resolve().then(() => (init_command(), command_exports));
-      const cwd = import_node_fs21.default.mkdtempSync(import_node_path17.default.join(import_node_os3.default.tmpdir(), "agent-guard-doctor-"));
+      const cwd = import_node_fs22.default.mkdtempSync(import_node_path18.default.join(import_node_os4.default.tmpdir(), "agent-guard-doctor-"));
       const result = await runGuarded2(
         { providers: [], allowHosts: [], passEnv: [], workspaceMode: "ro", allowPaths: [], allowProviderFetch: false, command: ["true"] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd }
-      ).finally(() => import_node_fs21.default.rmSync(cwd, { recursive: true, force: true }));
+      ).finally(() => import_node_fs22.default.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0 ? { name: "trial jail", ok: true, detail: `\`true\` ran in a jail in ${Date.now() - started} ms; the canary found no network and no host` } : { name: "trial jail", ok: false, detail: `\`true\` exited ${result.exitCode} in the jail` };
     } catch (err) {
       trial = { name: "trial jail", ok: false, detail: err instanceof GuardError ? `${err.layer}: ${err.message}` : String(err) };
@@ -12964,14 +13189,14 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process4, import_node_fs21, import_node_os3, import_node_path17, import_node_stream, sink;
+var import_node_child_process4, import_node_fs22, import_node_os4, import_node_path18, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
-    import_node_fs21 = __toESM(require("node:fs"));
-    import_node_os3 = __toESM(require("node:os"));
-    import_node_path17 = __toESM(require("node:path"));
+    import_node_fs22 = __toESM(require("node:fs"));
+    import_node_os4 = __toESM(require("node:os"));
+    import_node_path18 = __toESM(require("node:path"));
     import_node_stream = require("node:stream");
     init_errors();
     init_jail();
@@ -13585,10 +13810,10 @@ var require_GraphQLError = __commonJS({
        */
       constructor(message, ...rawArgs) {
         var _this$nodes, _nodeLocations$, _ref;
-        const { nodes, source, positions, path: path28, originalError, extensions } = toNormalizedOptions(rawArgs);
+        const { nodes, source, positions, path: path29, originalError, extensions } = toNormalizedOptions(rawArgs);
         super(message);
         this.name = "GraphQLError";
-        this.path = path28 !== null && path28 !== void 0 ? path28 : void 0;
+        this.path = path29 !== null && path29 !== void 0 ? path29 : void 0;
         this.originalError = originalError !== null && originalError !== void 0 ? originalError : void 0;
         this.nodes = undefinedIfEmpty(
           Array.isArray(nodes) ? nodes : nodes ? [nodes] : void 0
@@ -16962,7 +17187,7 @@ function createGitHubClient(base, token) {
   const client = base.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
   const basePath = base.pathname.replace(/\/+$/, "");
-  const raw = (method, path28, headers, body, onResponse) => {
+  const raw = (method, path29, headers, body, onResponse) => {
     const req2 = client.request(
       {
         protocol: base.protocol,
@@ -16970,7 +17195,7 @@ function createGitHubClient(base, token) {
         port: base.port || void 0,
         method,
         // GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql.
-        path: path28 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path28,
+        path: path29 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path29,
         agent,
         timeout: TIMEOUT_MS2,
         headers: {
@@ -16991,10 +17216,10 @@ function createGitHubClient(base, token) {
   return {
     base,
     raw,
-    request(method, path28, body, headers = {}) {
+    request(method, path29, body, headers = {}) {
       return new Promise((resolve3, reject) => {
         const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
-        const req2 = raw(method, path28, headers, payload, (res) => {
+        const req2 = raw(method, path29, headers, payload, (res) => {
           const chunks = [];
           res.on("data", (c) => chunks.push(c));
           res.on("error", reject);
@@ -17013,11 +17238,11 @@ function createGitHubClient(base, token) {
     }
   };
 }
-async function expectOk(github, method, path28, body) {
-  const res = await github.request(method, path28, body);
+async function expectOk(github, method, path29, body) {
+  const res = await github.request(method, path29, body);
   if (res.status < 200 || res.status >= 300) {
     const message = res.data?.message;
-    throw new GitHubError(res.status, `${method} ${path28.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
+    throw new GitHubError(res.status, `${method} ${path29.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
   }
   return res;
 }
@@ -17380,11 +17605,11 @@ function triggeringNumber(number, ctx, needPullRequest) {
   if (number !== ctx.number) refuse(`#${number} is not the triggering ${ctx.isPullRequest ? "pull request" : "issue"} #${ctx.number}`);
   if (needPullRequest && !ctx.isPullRequest) refuse(`#${number} is an issue, not a pull request`);
 }
-function safeRepoPath(path28) {
-  if (typeof path28 !== "string" || !path28 || path28.startsWith("/") || path28.split("/").includes("..") || /[\u0000-\u001f]/.test(path28)) {
+function safeRepoPath(path29) {
+  if (typeof path29 !== "string" || !path29 || path29.startsWith("/") || path29.split("/").includes("..") || /[\u0000-\u001f]/.test(path29)) {
     refuse("an inline comment names no valid repository path");
   }
-  return path28;
+  return path29;
 }
 function take(state, key2, cap, what, n = 1) {
   const used = state.counts.get(key2) ?? 0;
@@ -17508,9 +17733,9 @@ var init_policy2 = __esm({
 });
 
 // src/guard/grants/bridge.ts
-function segmentsOf(path28) {
-  if (!path28.startsWith("/") || path28.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
-  return path28.slice(1).replace(/\/$/, "").split("/").map((raw) => {
+function segmentsOf(path29) {
+  if (!path29.startsWith("/") || path29.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
+  return path29.slice(1).replace(/\/$/, "").split("/").map((raw) => {
     let seg3;
     try {
       seg3 = decodeURIComponent(raw);
@@ -17608,11 +17833,11 @@ function createGitHubBridge(opts) {
   const ctx = policy.context;
   const rules = grantRules();
   let serial = 0;
-  const forward = (req2, res, path28, body, record, done) => {
+  const forward = (req2, res, path29, body, record, done) => {
     const headers = {};
     for (const name of FORWARDED_REQUEST_HEADERS) if (typeof req2.headers[name] === "string") headers[name] = req2.headers[name];
     const upstreamOrigin = github.base.origin + github.base.pathname.replace(/\/+$/, "");
-    const upReq = github.raw(req2.method, path28, headers, body, (upRes) => {
+    const upReq = github.raw(req2.method, path29, headers, body, (upRes) => {
       const out = {};
       for (const [name, value] of Object.entries(upRes.headers)) {
         if (value === void 0 || DROPPED_RESPONSE_HEADERS.has(name)) continue;
@@ -17712,8 +17937,8 @@ function createGitHubBridge(opts) {
           if (!rules.readQuery.includes(name)) throw new BridgeRefusal(403, `query parameter "${name.slice(0, 40)}" is not allowed`);
           kept.append(name, value);
         }
-        const path28 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
-        forward(req2, res, path28, void 0, record, done);
+        const path29 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
+        forward(req2, res, path29, void 0, record, done);
         return;
       }
       throw new BridgeRefusal(403, `${method} ${record.route} is a write no grant allows`);
@@ -17763,21 +17988,21 @@ function sha2562(data) {
   return import_node_crypto10.default.createHash("sha256").update(data).digest("hex");
 }
 function writeDeferredFile(file, content, agentWritable = []) {
-  refuseLinkedFolders(import_node_path18.default.resolve(file), agentWritable);
+  refuseLinkedFolders(import_node_path19.default.resolve(file), agentWritable);
   const text = JSON.stringify(content, null, 1) + "\n";
   const tmp = `${file}.${import_node_crypto10.default.randomBytes(8).toString("hex")}.tmp`;
-  import_node_fs22.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
-  import_node_fs22.default.renameSync(tmp, file);
+  import_node_fs23.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
+  import_node_fs23.default.renameSync(tmp, file);
   return sha2562(text);
 }
 function refuseLinkedFolders(file, agentWritable) {
   for (const root of agentWritable) {
-    const rel = import_node_path18.default.relative(root, import_node_path18.default.dirname(file));
-    if (rel.startsWith("..") || import_node_path18.default.isAbsolute(rel)) continue;
+    const rel = import_node_path19.default.relative(root, import_node_path19.default.dirname(file));
+    if (rel.startsWith("..") || import_node_path19.default.isAbsolute(rel)) continue;
     let dir = root;
-    for (const part of rel.split(import_node_path18.default.sep).filter(Boolean)) {
-      dir = import_node_path18.default.join(dir, part);
-      if (import_node_fs22.default.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    for (const part of rel.split(import_node_path19.default.sep).filter(Boolean)) {
+      dir = import_node_path19.default.join(dir, part);
+      if (import_node_fs23.default.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
         throw new GuardError("grants", `${dir} is a symlink in a folder the agent could write; write the --defer file elsewhere (e.g. "$RUNNER_TEMP/deferred.json")`);
       }
     }
@@ -17789,7 +18014,7 @@ function tampered(file, why) {
 function readDeferredFile(file, expectedSha256) {
   let text;
   try {
-    text = import_node_fs22.default.readFileSync(file, "utf8");
+    text = import_node_fs23.default.readFileSync(file, "utf8");
   } catch (err) {
     throw new GuardError("grants", `cannot read ${file}: ${err.code ?? err.message}`);
   }
@@ -17828,13 +18053,13 @@ function readDeferredFile(file, expectedSha256) {
   }
   return { ...doc, files };
 }
-var import_node_crypto10, import_node_fs22, import_node_path18, DEFER_FORMAT, REQUEST_FIELDS;
+var import_node_crypto10, import_node_fs23, import_node_path19, DEFER_FORMAT, REQUEST_FIELDS;
 var init_defer = __esm({
   "src/guard/grants/defer.ts"() {
     "use strict";
     import_node_crypto10 = __toESM(require("node:crypto"));
-    import_node_fs22 = __toESM(require("node:fs"));
-    import_node_path18 = __toESM(require("node:path"));
+    import_node_fs23 = __toESM(require("node:fs"));
+    import_node_path19 = __toESM(require("node:path"));
     init_errors();
     DEFER_FORMAT = "agent-guard-deferred/1";
     REQUEST_FIELDS = {
@@ -17871,18 +18096,18 @@ function globMatcher2(glob) {
   const re = new RegExp(`^${source}$`);
   return (p) => re.test(p);
 }
-function pathRefusal(path28, grant) {
+function pathRefusal(path29, grant) {
   if (grant.values.length > 0) {
-    return grant.values.some((g) => globMatcher2(g)(path28)) ? void 0 : `${path28} is outside the granted paths (${grant.values.join(", ")})`;
+    return grant.values.some((g) => globMatcher2(g)(path29)) ? void 0 : `${path29} is outside the granted paths (${grant.values.join(", ")})`;
   }
-  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path28));
-  return excluded ? `${path28} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
+  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path29));
+  return excluded ? `${path29} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
 }
 function readChangeSet(changeSet) {
   return changeSet.files.map((f) => {
     if (f.kind === "delete") return { path: f.path, delete: true };
     if (f.kind === "symlink") throw new PullRequestRefused(`${f.path} is a symlink: the pull-request grant carries files and deletions only`);
-    const content = import_node_fs23.default.readFileSync(f.contentFile);
+    const content = import_node_fs24.default.readFileSync(f.contentFile);
     if (import_node_crypto11.default.createHash("sha256").update(content).digest("hex") !== f.sha256) throw new PullRequestRefused(`${f.path} changed after it was checked`);
     return { path: f.path, mode: f.mode, content };
   });
@@ -17928,12 +18153,12 @@ Proposed by an agent run under agent-guard (run ${ctx.runId}).`;
   const pull = (await expectOk(github, "POST", `${repo}/pulls`, { title: text.title, body: text.body, head: branch, base: ctx.baseBranch, draft: text.draft })).data;
   return { number: pull.number, url: pull.html_url, branch };
 }
-var import_node_crypto11, import_node_fs23, PullRequestRefused, seg2;
+var import_node_crypto11, import_node_fs24, PullRequestRefused, seg2;
 var init_pullRequest = __esm({
   "src/guard/grants/pullRequest.ts"() {
     "use strict";
     import_node_crypto11 = __toESM(require("node:crypto"));
-    import_node_fs23 = __toESM(require("node:fs"));
+    import_node_fs24 = __toESM(require("node:fs"));
     init_github();
     init_rules();
     init_text();
@@ -17984,7 +18209,7 @@ var init_session = __esm({
       recorded = [];
       pullRequest;
       /** Variables that point the agent's GitHub tools at the bridge. */
-      static agentEnv(bridgeBase, ctx, shimDir, path28) {
+      static agentEnv(bridgeBase, ctx, shimDir, path29) {
         return {
           GITHUB_API_URL: bridgeBase,
           GITHUB_GRAPHQL_URL: `${bridgeBase}/graphql`,
@@ -17995,7 +18220,7 @@ var init_session = __esm({
           GH_PROMPT_DISABLED: "1",
           GH_NO_UPDATE_NOTIFIER: "1",
           ...ctx.number ? { AGENT_GUARD_ISSUE: String(ctx.number) } : {},
-          PATH: `${shimDir}:${path28}`
+          PATH: `${shimDir}:${path29}`
         };
       }
       auditPullRequest(status, route, refused) {
@@ -18052,18 +18277,18 @@ var init_session = __esm({
 
 // src/guard/grants/agentCommand.ts
 function projectRoot(file, neverVisible) {
-  let dir = import_node_path19.default.dirname(import_node_fs24.default.realpathSync(file));
+  let dir = import_node_path20.default.dirname(import_node_fs25.default.realpathSync(file));
   for (let i = 0; i < 6 && dir !== "/"; i++) {
-    if (import_node_fs24.default.existsSync(import_node_path19.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
-    dir = import_node_path19.default.dirname(dir);
+    if (import_node_fs25.default.existsSync(import_node_path20.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
+    dir = import_node_path20.default.dirname(dir);
   }
   return void 0;
 }
 function neverVisibleDirs(env) {
-  const out = ["/", "/home", "/root", "/tmp", "/var/tmp", import_node_os4.default.homedir(), env.HOME, env.RUNNER_TEMP].filter((d) => !!d);
+  const out = ["/", "/home", "/root", "/tmp", "/var/tmp", import_node_os5.default.homedir(), env.HOME, env.RUNNER_TEMP].filter((d) => !!d);
   return out.map((d) => {
     try {
-      return import_node_fs24.default.realpathSync(d);
+      return import_node_fs25.default.realpathSync(d);
     } catch {
       return d;
     }
@@ -18096,7 +18321,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
     }
     if (Array.isArray(server.args)) {
       for (const arg of server.args) {
-        const root = typeof arg === "string" && import_node_path19.default.isAbsolute(arg) && import_node_fs24.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        const root = typeof arg === "string" && import_node_path20.default.isAbsolute(arg) && import_node_fs25.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
         if (root) out.visible.push(root);
       }
     }
@@ -18104,7 +18329,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
   return JSON.stringify(config);
 }
 function isPointer(value) {
-  return import_node_path19.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs24.default.existsSync(value);
+  return import_node_path20.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs25.default.existsSync(value);
 }
 function prepareAgentCommand(command2, allSecrets, bridge, env) {
   const secrets = allSecrets.filter((s) => !isPointer(s));
@@ -18120,13 +18345,13 @@ function prepareAgentCommand(command2, allSecrets, bridge, env) {
   }
   return out;
 }
-var import_node_fs24, import_node_os4, import_node_path19;
+var import_node_fs25, import_node_os5, import_node_path20;
 var init_agentCommand = __esm({
   "src/guard/grants/agentCommand.ts"() {
     "use strict";
-    import_node_fs24 = __toESM(require("node:fs"));
-    import_node_os4 = __toESM(require("node:os"));
-    import_node_path19 = __toESM(require("node:path"));
+    import_node_fs25 = __toESM(require("node:fs"));
+    import_node_os5 = __toESM(require("node:os"));
+    import_node_path20 = __toESM(require("node:path"));
     init_errors();
     init_jail();
     init_session();
@@ -18171,18 +18396,18 @@ function readGrantContext(env, trackingCommentId) {
   const file = env.GITHUB_EVENT_PATH;
   if (file) {
     try {
-      payload = JSON.parse(import_node_fs25.default.readFileSync(file, "utf8"));
+      payload = JSON.parse(import_node_fs26.default.readFileSync(file, "utf8"));
     } catch (err) {
       throw new GuardError("grants", `cannot read the event payload ${file}: ${err.message.split("\n")[0]}`);
     }
   }
   return contextFromPayload(env, payload, trackingCommentId);
 }
-var import_node_fs25, obj, num, str3, PR_EVENTS;
+var import_node_fs26, obj, num, str3, PR_EVENTS;
 var init_context = __esm({
   "src/guard/grants/context.ts"() {
     "use strict";
-    import_node_fs25 = __toESM(require("node:fs"));
+    import_node_fs26 = __toESM(require("node:fs"));
     init_errors();
     obj = (v) => v && typeof v === "object" && !Array.isArray(v) ? v : void 0;
     num = (v) => Number.isSafeInteger(v) && v > 0 ? v : void 0;
@@ -18194,7 +18419,7 @@ var init_context = __esm({
 // src/guard/grants/ghShim.ts
 function ghShimMain() {
   const http6 = require("node:http");
-  const fs35 = require("node:fs");
+  const fs36 = require("node:fs");
   const childProcess = require("node:child_process");
   const SUPPORTED = "issue comment, issue edit --add-label/--remove-label, issue view, pr comment, pr edit --add-label/--remove-label, pr review, pr create, pr view, pr diff, label list, api, auth status";
   const die = (message, code3 = 1) => {
@@ -18254,10 +18479,10 @@ function ghShimMain() {
     if (!n) die(`"${arg}" is not an issue or pull request number`);
     return { repo: repoOf(p), number: n[1] };
   };
-  const request = (method, path28, body, accept, rawBody) => new Promise((resolve3) => {
+  const request = (method, path29, body, accept, rawBody) => new Promise((resolve3) => {
     const payload = rawBody ?? (body === void 0 ? void 0 : Buffer.from(JSON.stringify(body)));
     const req2 = http6.request(
-      `${base}${path28.startsWith("/") ? "" : "/"}${path28}`,
+      `${base}${path29.startsWith("/") ? "" : "/"}${path29}`,
       {
         method,
         headers: {
@@ -18284,8 +18509,8 @@ function ghShimMain() {
     req2.on("error", (err) => die(`cannot reach the agent-guard bridge: ${err.message}`));
     req2.end(payload);
   });
-  const ok = async (method, path28, body, accept) => {
-    const res = await request(method, path28, body, accept);
+  const ok = async (method, path29, body, accept) => {
+    const res = await request(method, path29, body, accept);
     if (res.status < 200 || res.status >= 300) die(`${res.json?.message ?? `HTTP ${res.status}`} (HTTP ${res.status})`);
     return res;
   };
@@ -18293,7 +18518,7 @@ function ghShimMain() {
     const file = one(p, "--body-file");
     if (file !== void 0) {
       try {
-        return fs35.readFileSync(file === "-" ? 0 : file, "utf8");
+        return fs36.readFileSync(file === "-" ? 0 : file, "utf8");
       } catch (err) {
         return die(`cannot read ${file}: ${err.message}`);
       }
@@ -18303,7 +18528,7 @@ function ghShimMain() {
     return body;
   };
   const jq = (data, expr) => {
-    const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs35.existsSync(f));
+    const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs36.existsSync(f));
     if (!found) die("--jq needs jq installed on the runner");
     const r = childProcess.spawnSync(found, ["-r", expr], { input: JSON.stringify(data), encoding: "utf8" });
     if (r.status !== 0) die(`--jq: ${(r.stderr || "").trim()}`);
@@ -18383,7 +18608,7 @@ function ghShimMain() {
     if (p.flags.has("--edit-last")) {
       let id = "";
       try {
-        id = fs35.readFileSync(stateFile(repo, number), "utf8").trim();
+        id = fs36.readFileSync(stateFile(repo, number), "utf8").trim();
       } catch {
         die("no earlier comment of yours to edit in this run");
       }
@@ -18394,8 +18619,8 @@ function ghShimMain() {
     }
     const res = await ok("POST", `/repos/${repo}/issues/${number}/comments`, { body });
     try {
-      fs35.mkdirSync(stateFile(repo, number).replace(/\/[^/]*$/, ""), { recursive: true });
-      fs35.writeFileSync(stateFile(repo, number), String(res.json?.id ?? ""));
+      fs36.mkdirSync(stateFile(repo, number).replace(/\/[^/]*$/, ""), { recursive: true });
+      fs36.writeFileSync(stateFile(repo, number), String(res.json?.id ?? ""));
     } catch {
     }
     process.stdout.write(`${res.json?.html_url ?? ""}
@@ -18453,7 +18678,7 @@ function ghShimMain() {
     if (v === "false") return false;
     if (v === "null") return null;
     if (/^-?[0-9]+$/.test(v)) return Number(v);
-    if (v.startsWith("@")) return fs35.readFileSync(v.slice(1) === "-" ? 0 : v.slice(1), "utf8");
+    if (v.startsWith("@")) return fs36.readFileSync(v.slice(1) === "-" ? 0 : v.slice(1), "utf8");
     return v;
   };
   const api = async (p) => {
@@ -18475,16 +18700,16 @@ function ghShimMain() {
     const input = one(p, "--input");
     const hasBody = input !== void 0 || Object.keys(fields).length > 0;
     const method = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
-    let path28 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
+    let path29 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
     let body;
-    if (method === "GET" && Object.keys(fields).length) path28 += (path28.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
+    if (method === "GET" && Object.keys(fields).length) path29 += (path29.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
     else if (endpoint === "graphql") {
       const { query, ...variables } = fields;
       body = { query, variables };
     } else if (hasBody) body = fields;
     const accept = p.flags.get("--header")?.find((h) => /^accept:/i.test(h))?.replace(/^accept:\s*/i, "");
-    const rawBody = input !== void 0 ? fs35.readFileSync(input === "-" ? 0 : input) : void 0;
-    const res = await request(method, path28, body, accept, rawBody);
+    const rawBody = input !== void 0 ? fs36.readFileSync(input === "-" ? 0 : input) : void 0;
+    const res = await request(method, path29, body, accept, rawBody);
     if (res.status >= 300) {
       process.stdout.write(res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
 `);
@@ -18564,29 +18789,29 @@ function prepareRunGrants(input) {
       allowLinks: opts.allowLinks ?? false,
       github: createGitHubClient(githubApiBase(env), input.token),
       audit: input.audit,
-      deferFile: opts.deferFile ? import_node_path20.default.resolve(opts.deferFile) : void 0,
+      deferFile: opts.deferFile ? import_node_path21.default.resolve(opts.deferFile) : void 0,
       agentWritable: input.agentWritable
     },
     GITHUB_BRIDGE_BASE
   );
-  const toolsDir = import_node_path20.default.join(privateDir, "bin");
-  import_node_fs26.default.mkdirSync(toolsDir, { mode: 493 });
-  import_node_fs26.default.writeFileSync(import_node_path20.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
+  const toolsDir = import_node_path21.default.join(privateDir, "bin");
+  import_node_fs27.default.mkdirSync(toolsDir, { mode: 493 });
+  import_node_fs27.default.writeFileSync(import_node_path21.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
   const jailToolsDir = `${input.jailDir}/bin`;
   return {
     session,
-    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path20.default.join(privateDir, "github.sock") },
+    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path21.default.join(privateDir, "github.sock") },
     toolsDir,
     jailToolsDir,
     agentEnv: (pathInside) => GrantSession.agentEnv(GITHUB_BRIDGE_BASE, context, jailToolsDir, pathInside)
   };
 }
-var import_node_fs26, import_node_path20, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
+var import_node_fs27, import_node_path21, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
 var init_runGrants = __esm({
   "src/guard/grants/runGrants.ts"() {
     "use strict";
-    import_node_fs26 = __toESM(require("node:fs"));
-    import_node_path20 = __toESM(require("node:path"));
+    import_node_fs27 = __toESM(require("node:fs"));
+    import_node_path21 = __toESM(require("node:path"));
     init_errors();
     init_context();
     init_ghShim();
@@ -19305,12 +19530,12 @@ function checkTarget(provider, settings, method, target) {
   const q2 = target.indexOf("?");
   const sent = q2 < 0 ? target : target.slice(0, q2);
   const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
-  const path28 = sent.replace(ENCODED_COLON, ":");
-  if (path28.includes("%")) throw new Refusal2(400, "percent-encoded path");
-  if (!SAFE_PATH2.test(path28)) throw new Refusal2(400, "path has characters outside the route alphabet");
-  if (path28.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal2(400, "path traversal");
+  const path29 = sent.replace(ENCODED_COLON, ":");
+  if (path29.includes("%")) throw new Refusal2(400, "percent-encoded path");
+  if (!SAFE_PATH2.test(path29)) throw new Refusal2(400, "path has characters outside the route alphabet");
+  if (path29.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal2(400, "path traversal");
   let params;
-  const route = provider.routes.find((r) => r.method === method && (params = r.match(path28, settings)));
+  const route = provider.routes.find((r) => r.method === method && (params = r.match(path29, settings)));
   if (!route || !params) throw new Refusal2(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -19698,7 +19923,7 @@ function listenUnix(server, socketPath) {
     server.once("error", reject);
     server.listen(socketPath, () => {
       server.off("error", reject);
-      import_node_fs27.default.chmodSync(socketPath, 438);
+      import_node_fs28.default.chmodSync(socketPath, 438);
       resolve3();
     });
   });
@@ -19718,14 +19943,14 @@ function chooseProviders(opts, env) {
   });
 }
 async function runGuarded(opts, io, hooks = {}) {
-  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os5.default.homedir(), env: io.env };
+  const facts = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: import_node_os6.default.homedir(), env: io.env };
   if (process.platform !== "linux") throw new GuardError("jail", "the jail needs Linux namespaces; this is " + process.platform);
   const chosen = chooseProviders(opts, io.env);
   const elevation = findElevation(facts);
   const bwrap = findExecutable("bwrap", `${io.env.PATH ?? ""}:/usr/bin:/usr/local/bin`);
   if (!bwrap) throw new GuardError("jail", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   const workspace2 = resolveWorkspace(facts, opts.workspaceMode, io.cwd);
-  const cwdReal = import_node_fs27.default.realpathSync(io.cwd);
+  const cwdReal = import_node_fs28.default.realpathSync(io.cwd);
   const agentCwd = cwdReal.startsWith(workspace2.dir + "/") || cwdReal === workspace2.dir ? cwdReal : workspace2.dir;
   const githubToken = readGithubToken(opts, io.env);
   const secrets = knownSecrets(io.env, [...chosen.flatMap((c) => c.authorizer.secrets), ...githubToken ? [githubToken] : []]);
@@ -19739,7 +19964,7 @@ async function runGuarded(opts, io, hooks = {}) {
   const limits = resolveLimits(opts);
   let cgroups;
   try {
-    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto12.default.randomBytes(6).toString("hex")}`, import_node_fs27.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs27.default.readFileSync("/proc/self/cgroup", "utf8"));
+    cgroups = planCgroups(limits, `agent-guard-${process.pid}-${import_node_crypto12.default.randomBytes(6).toString("hex")}`, import_node_fs28.default.readFileSync("/proc/self/mountinfo", "utf8"), import_node_fs28.default.readFileSync("/proc/self/cgroup", "utf8"));
   } catch (err) {
     audit.close();
     throw err instanceof GuardError ? err : new GuardError("limits", `cannot read this process's cgroups: ${err.message}`);
@@ -19762,7 +19987,7 @@ async function runGuarded(opts, io, hooks = {}) {
         fetchers: builtinCatalogue().fetchers,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path21.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path22.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -19783,7 +20008,7 @@ async function runGuarded(opts, io, hooks = {}) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path21.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path22.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -19800,7 +20025,7 @@ async function runGuarded(opts, io, hooks = {}) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path21.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path22.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -19809,7 +20034,7 @@ async function runGuarded(opts, io, hooks = {}) {
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
     if (opts.workspaceMode === "rw") {
-      const gitDir = import_node_path21.default.join(workspace2.dir, ".git");
+      const gitDir = import_node_path22.default.join(workspace2.dir, ".git");
       boundary = Boundary.prepare({
         privateDir,
         workspace: workspace2.dir,
@@ -19877,13 +20102,13 @@ async function runGuarded(opts, io, hooks = {}) {
 }
 function isRealDir(p) {
   try {
-    return import_node_fs27.default.lstatSync(p).isDirectory();
+    return import_node_fs28.default.lstatSync(p).isDirectory();
   } catch {
     return false;
   }
 }
 function ownerOf(dir) {
-  const st = import_node_fs27.default.statSync(dir);
+  const st = import_node_fs28.default.statSync(dir);
   return { uid: st.uid, gid: st.gid };
 }
 function notFoundHint(jailPath, skipped) {
@@ -20010,7 +20235,7 @@ function runJail(sudo, startScript, command2, nonce, opts, io, stop, tail) {
         reject(new GuardError("jail", `the jail could not be built, the agent did not run: ${firstLine2.trim()}`));
         return;
       }
-      resolve3(code3 ?? 128 + (signal ? import_node_os5.default.constants.signals[signal] : 1));
+      resolve3(code3 ?? 128 + (signal ? import_node_os6.default.constants.signals[signal] : 1));
     });
   });
 }
@@ -20020,9 +20245,9 @@ function writeStepSummary(env, result) {
   try {
     const fd = openGuardFile(file, result.agentWritable, -1, "GITHUB_STEP_SUMMARY");
     try {
-      import_node_fs27.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
+      import_node_fs28.default.writeSync(fd, result.audit.stepSummaryMarkdown(result.exitCode) + boundaryMarkdown(result.boundary));
     } finally {
-      import_node_fs27.default.closeSync(fd);
+      import_node_fs28.default.closeSync(fd);
     }
   } catch {
   }
@@ -20057,16 +20282,16 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process5, import_node_crypto12, import_node_fs27, import_node_net2, import_node_os5, import_node_path21, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
+var import_node_child_process5, import_node_crypto12, import_node_fs28, import_node_net2, import_node_os6, import_node_path22, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
     import_node_crypto12 = __toESM(require("node:crypto"));
-    import_node_fs27 = __toESM(require("node:fs"));
+    import_node_fs28 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
-    import_node_os5 = __toESM(require("node:os"));
-    import_node_path21 = __toESM(require("node:path"));
+    import_node_os6 = __toESM(require("node:os"));
+    import_node_path22 = __toESM(require("node:path"));
     init_audit();
     init_boundary();
     init_overlay();
@@ -21376,7 +21601,7 @@ __export(cli_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(cli_exports);
-var import_node_fs34 = __toESM(require("node:fs"));
+var import_node_fs35 = __toESM(require("node:fs"));
 init_types();
 
 // src/config.ts
@@ -21393,10 +21618,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path28, text) {
+function makeSourceFile(path29, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path28, text, lineStarts };
+  return { path: path29, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -22372,9 +22597,9 @@ function chainRoot(e, segments, indexes3) {
   }
 }
 function joinPath(root, segments) {
-  let path28 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path28 += "." + segments[k];
-  return path28;
+  let path29 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path29 += "." + segments[k];
+  return path29;
 }
 function accessPath(e) {
   const segments = [];
@@ -22510,8 +22735,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path28 = accessPath(e);
-      return path28 ? contextValue(path28, s) : ANY;
+      const path29 = accessPath(e);
+      return path29 ? contextValue(path29, s) : ANY;
     }
   }
 }
@@ -22617,9 +22842,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path28, s) {
+function contextValue(path29, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path28) {
+  switch (path29) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -22649,7 +22874,7 @@ function contextValue(path28, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path28.split(".");
+  const parts = path29.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -23375,9 +23600,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path28 = inputOf(later.step.with, "path");
-    if (path28 && TRANSCRIPTS.test(path28.text)) {
-      out.push({ step: later, offset: path28.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path28.text.trim()})` });
+    const path29 = inputOf(later.step.with, "path");
+    if (path29 && TRANSCRIPTS.test(path29.text)) {
+      out.push({ step: later, offset: path29.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path29.text.trim()})` });
     }
   }
   return out;
@@ -23706,6 +23931,7 @@ actions:
       - anthropic_model
       - fallback_model
     keyInputs: [anthropic_api_key, claude_code_oauth_token]
+    wrapperInput: path_to_claude_code_executable
     tokenInputs: [github_token]
     # The whole process.env (ANTHROPIC_API_KEY included) is passed to Claude (base-action parse-sdk-options.ts).
     keyHandling: process
@@ -23843,6 +24069,7 @@ actions:
       - fallback_model
       - experimental_slash_commands_dir
     keyInputs: [anthropic_api_key, claude_code_oauth_token]
+    wrapperInput: path_to_claude_code_executable
     keyHandling: process
     # README "Trust model": no actor check, no config restore.
     gate: { kind: none }
@@ -24114,6 +24341,8 @@ actions:
     configInputs: [model, endpoint, custom-headers, github-mcp-toolsets, provider, copilot-cli-path, copilot-allow-tools, enable-github-mcp]
     # \`token\` (default github.token) is the model credential for GitHub Models.
     keyInputs: [token]
+    # v3: the Copilot CLI it spawns; agent-guard's \`mode: wrap\` with \`agent: copilot\` installs a wrapper for it.
+    wrapperInput: copilot-cli-path
     tokenInputs: [github-mcp-token]
     keyHandling: process
     gate: { kind: none }
@@ -25304,6 +25533,7 @@ var actionSpec = {
     configInputs: opt(strList()),
     keyInputs: opt(strList()),
     tokenInputs: opt(strList()),
+    wrapperInput: opt(str()),
     keyHandling: req(str({ enum: ["process", "proxy"] })),
     keyWideners: opt({ t: "array", of: { t: "object", fields: { input: req(str()), pattern: req(str({ regex: true })) } } }),
     gate: req({
@@ -25828,13 +26058,13 @@ function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
   const at2 = text.indexOf("@");
-  const path28 = (at2 >= 0 ? text.slice(0, at2) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path28.split("/");
+  const path29 = (at2 >= 0 ? text.slice(0, at2) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path29.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path28 === prefix || path28.startsWith(`${prefix}/`)) return action;
+    if (path29 === prefix || path29.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -26231,9 +26461,9 @@ function evaluate2(e, scope, depth) {
     case "context":
     case "property":
     case "index": {
-      const path28 = accessPath(e);
-      if (!path28) return null;
-      const [root, name, ...rest] = path28.split(".");
+      const path29 = accessPath(e);
+      if (!path29) return null;
+      const [root, name, ...rest] = path29.split(".");
       if (!name || rest.length || name === "*") return null;
       if (root === "inputs") return inputValues(name, scope, depth);
       if (root === "env") {
@@ -26431,10 +26661,10 @@ function filesWrittenBefore(step, own) {
   if (own) out.push(...scriptFacts(own.key, own.text).files.filter((f) => f.offset < own.before));
   return out;
 }
-function namesFile(text, path28) {
-  if (path28.length < 4) return false;
-  if (!path28.includes("$")) return text.includes(path28);
-  const name = path28.slice(path28.lastIndexOf("/") + 1);
+function namesFile(text, path29) {
+  if (path29.length < 4) return false;
+  if (!path29.includes("$")) return text.includes(path29);
+  const name = path29.slice(path29.lastIndexOf("/") + 1);
   return name.length >= 4 && !name.includes("$") && text.includes(name);
 }
 function joinUnique(parts) {
@@ -27808,8 +28038,8 @@ function findApiCalls(text, apis) {
   if (text.includes("://") && HTTP_CLIENT.test(text)) {
     for (const m of text.matchAll(URL2)) {
       const host = m[1].toLowerCase();
-      const path28 = m[2] ?? "/";
-      const api = index2.byHost.get(host)?.find((a) => !a.paths || a.paths.some((p) => path28.startsWith(p)));
+      const path29 = m[2] ?? "/";
+      const api = index2.byHost.get(host)?.find((a) => !a.paths || a.paths.some((p) => path29.startsWith(p)));
       if (api && !found.has(api)) found.set(api, { api, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
     }
   }
@@ -28026,15 +28256,15 @@ var TaintEngine = class {
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
   ofReference(ref, file, at2, scope) {
-    const path28 = ref.path;
-    const matches = this.matchSources(path28, ref.functions);
+    const path29 = ref.path;
+    const matches = this.matchSources(path29, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path28 },
-        hops: [hopAt(file, at2(), `${path28} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path29 },
+        hops: [hopAt(file, at2(), `${path29} is ${describe2(source)}`)]
       }));
     }
-    const parts = path28.split(".");
+    const parts = path29.split(".");
     const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at2(), note)) : taints;
     switch (parts[0]) {
       case "env":
@@ -28055,12 +28285,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path28, functions) {
-    if (!path28.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path28);
+  matchSources(path29, functions) {
+    if (!path29.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path29);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path28 === w.path || serialised && pathWithin(w.path, path28));
+    return this.sources.wholeObjects.filter((w) => path29 === w.path || serialised && pathWithin(w.path, path29));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -28237,9 +28467,9 @@ var TaintEngine = class {
     if (!script || !/\b(?:writeFileSync|appendFileSync|writeFile|appendFile)\s*\(/.test(script.text)) return [];
     const taints = [...githubScriptTaint(step, script), ...this.ofNode(script.value, step.file, { job: step.job, step })];
     if (!taints.length) return [];
-    return scriptFileTargets(script.text).map((path28) => ({
-      path: path28,
-      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path28}`))
+    return scriptFileTargets(script.text).map((path29) => ({
+      path: path29,
+      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path29}`))
     }));
   }
   /** All environment variables a step's process gets from the workflow, with their taint. */
@@ -28279,8 +28509,8 @@ function scriptFileTargets(text) {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path28, pattern) {
-  const p = path28.split(".");
+function pathWithin(path29, pattern) {
+  const p = path29.split(".");
   const q2 = pattern.split(".");
   if (p.length < q2.length) return false;
   for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
@@ -28319,8 +28549,8 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path28) {
-      const cached6 = memo.get(path28);
+    contextsAbove(path29) {
+      const cached6 = memo.get(path29);
       if (cached6) return cached6;
       const out = [];
       const walk = (node, segments, i) => {
@@ -28335,8 +28565,8 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path28.split("."), 0);
-      if (memo.size < 1e4) memo.set(path28, out);
+      walk(root, path29.split("."), 0);
+      if (memo.size < 1e4) memo.set(path29, out);
       return out;
     }
   };
@@ -28436,9 +28666,10 @@ function wrapperGrants(step) {
   );
   return wrap2 ? guardGrantsInput(wrap2) : [];
 }
-function runsWrappedClaude(step) {
-  const path28 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path28);
+function runsWrapped(step, action) {
+  if (!action.wrapperInput) return false;
+  const path29 = inputOf(step.step.with, action.wrapperInput)?.text ?? "";
+  return /agent-guard|(?:claude|copilot)-wrapper/.test(path29);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -28536,7 +28767,7 @@ function actionSite(step, uses, action, engine) {
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === "claude" && runsWrappedClaude(step)),
+    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, runsWrapped(step, action)),
     actorGate,
     gateWidenedBy: widened,
     promptText,
@@ -28653,8 +28884,8 @@ function pointsAtThread(text, step) {
   return picked;
 }
 var LISTS_THREADS = /\bgh\s+(?:issue|pr)\s+list\b|\bgh\s+search\s+(?:issues|prs)\b|\bgh\s+api\b[^\n]*\/(?:issues|pulls)\b|\b(?:issues|pulls)\.(?:listForRepo|list)\b|\bsearch\.issuesAndPullRequests\b/;
-function pickedFromListing(path28, step) {
-  const parts = path28.split(".");
+function pickedFromListing(path29, step) {
+  const parts = path29.split(".");
   if (parts[2] !== "outputs" || !parts[1]) return null;
   let producers = [];
   let from = "";
@@ -28694,8 +28925,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path28, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path28.trim() || path28.includes(f.path));
+function fileChannel(step, engine, path29, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path29.trim() || path29.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -28824,8 +29055,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path28) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path28);
+function isWorkflowPath(path29) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path29);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -28910,12 +29141,12 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
   let severity;
   let reach;
   let message;
-  let path28;
+  let path29;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path28 = [...probe.job.via, ...best.taint.hops, sink2];
+    path29 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (!secrets || secrets.names.every((n) => n === "GITHUB_TOKEN")) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
@@ -28923,7 +29154,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     severity = kind === "workflow" || secrets.modelKey ? "medium" : "low";
     const likely = kind === "action" && secrets.modelKey ? " A model key suggests an AI step that may read the issue or comment itself." : "";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and can read the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.${likely}`;
-    path28 = [...probe.job.via, sink2];
+    path29 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
@@ -28935,7 +29166,7 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {},
     message,
-    path: path28,
+    path: path29,
     capabilities: secrets?.capabilities ?? [],
     holder: "step",
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
@@ -29013,29 +29244,29 @@ function globMatch(pattern, file) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path28) {
+function readConfig(path29) {
   let text;
   try {
-    text = import_node_fs3.default.readFileSync(path28, "utf8");
+    text = import_node_fs3.default.readFileSync(path29, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path28}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path29}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path28, text);
+  return parseConfig(path29, text);
 }
-function parseConfig(path28, text) {
-  const file = makeSourceFile(path28, text);
+function parseConfig(path29, text) {
+  const file = makeSourceFile(path29, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path28}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path29}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
   const fail4 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path28}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path29}:${pos.line}:${pos.column}: ${message}`);
   };
   const map = expectMap(root, "the config", fail4);
   for (const { key: key2, value } of map.pairs) {
@@ -30360,12 +30591,12 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path23 = __toESM(require("node:path"));
+var import_node_path24 = __toESM(require("node:path"));
 init_boundary();
 init_command();
 
 // src/guard/grants/apply.ts
-var import_node_fs28 = __toESM(require("node:fs"));
+var import_node_fs29 = __toESM(require("node:fs"));
 init_audit();
 init_env();
 init_errors();
@@ -30493,7 +30724,7 @@ function applySummaryMarkdown(audit, performed) {
 function appendSummary2(env, audit, performed) {
   if (env.GITHUB_STEP_SUMMARY) {
     try {
-      import_node_fs28.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
+      import_node_fs29.default.appendFileSync(env.GITHUB_STEP_SUMMARY, applySummaryMarkdown(audit, performed));
     } catch {
     }
   }
@@ -30507,7 +30738,7 @@ init_options();
 init_providers2();
 
 // src/guard/untrusted.ts
-var import_node_fs29 = __toESM(require("node:fs"));
+var import_node_fs30 = __toESM(require("node:fs"));
 var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
 var WRITE_ONLY_EVENTS = /* @__PURE__ */ new Set(["push", "workflow_dispatch", "schedule"]);
 function obj2(v) {
@@ -30637,7 +30868,7 @@ function readTrustDecision(env) {
   if (!file) return untrusted(event, "GITHUB_EVENT_PATH is not set, so who wrote the input cannot be checked.");
   let text;
   try {
-    text = import_node_fs29.default.readFileSync(file, "utf8");
+    text = import_node_fs30.default.readFileSync(file, "utf8");
   } catch (err) {
     return untrusted(event, `the event payload ${show(file)} cannot be read (${err.code ?? "error"}), so who wrote the input cannot be checked.`);
   }
@@ -30662,72 +30893,76 @@ function untrustedRefusal(decision, opts, allowOnUntrusted, override) {
 init_workflowCommands();
 
 // src/guard/wrap.ts
-var import_node_fs30 = __toESM(require("node:fs"));
-var import_node_path22 = __toESM(require("node:path"));
+var import_node_fs31 = __toESM(require("node:fs"));
+var import_node_path23 = __toESM(require("node:path"));
 init_errors();
 init_options();
-var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
-var CLAUDE_PROVIDERS = ["anthropic", "bedrock", "vertex"];
-var WRAP_SYNOPSIS = "usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]";
+var WRAPPER_MARKER = "written by `agent-guard wrap";
+var WRAPPABLE = {
+  // claude-code-action's default, use_bedrock, use_vertex, use_foundry.
+  claude: { title: "Claude Code", providers: ["anthropic", "bedrock", "vertex", "foundry"], actionInput: "claude-code-action's path_to_claude_code_executable" },
+  copilot: { title: "the Copilot CLI", providers: ["copilot"], actionInput: "actions/ai-inference's copilot-cli-path" }
+};
+var WRAP_SYNOPSIS = "usage: agent-guard wrap claude|copilot [--install DIR] [--claude PATH|--copilot PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]";
 function shellQuote(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
-function renderClaudeWrapper(spec) {
-  const words = [spec.node, spec.guard, "run", ...spec.guardArgs, "--", spec.claude].map(shellQuote);
+function renderWrapper(spec) {
+  const words = [spec.node, spec.guard, "run", ...spec.guardArgs, "--", spec.agent].map(shellQuote);
   return [
     "#!/bin/sh",
-    `# Claude Code under agent-guard, ${WRAPPER_MARKER}. The real claude runs in the jail: no`,
-    "# secrets, no network but the Anthropic API through the guard's proxy, which holds the key.",
+    `# ${WRAPPABLE[spec.name].title} under agent-guard, ${WRAPPER_MARKER} ${spec.name}\`. The real CLI runs in the`,
+    "# jail: no secrets, no network but its model API through the guard's proxy, which holds the key.",
     `exec ${words.join(" ")} "$@"`,
     ""
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path22.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path22.default.isAbsolute(rel);
+  const rel = import_node_path23.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path23.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
-    return import_node_fs30.default.realpathSync(p);
+    return import_node_fs31.default.realpathSync(p);
   } catch {
-    return import_node_path22.default.resolve(p);
+    return import_node_path23.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
   try {
-    import_node_fs30.default.accessSync(p, import_node_fs30.default.constants.X_OK);
-    return import_node_fs30.default.statSync(p).isFile();
+    import_node_fs31.default.accessSync(p, import_node_fs31.default.constants.X_OK);
+    return import_node_fs31.default.statSync(p).isFile();
   } catch {
     return false;
   }
 }
 function isWrapper(p) {
   try {
-    const fd = import_node_fs30.default.openSync(p, "r");
+    const fd = import_node_fs31.default.openSync(p, "r");
     try {
       const buf = Buffer.alloc(512);
-      const n = import_node_fs30.default.readSync(fd, buf, 0, buf.length, 0);
+      const n = import_node_fs31.default.readSync(fd, buf, 0, buf.length, 0);
       return buf.subarray(0, n).toString("utf8").includes(WRAPPER_MARKER);
     } finally {
-      import_node_fs30.default.closeSync(fd);
+      import_node_fs31.default.closeSync(fd);
     }
   } catch {
     return false;
   }
 }
-function findRealClaude(pathEnv, exclude) {
+function findRealAgent(name, pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path22.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path22.default.join(dir, "claude");
+    if (!import_node_path23.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path23.default.join(dir, name);
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
 }
 function parseWrapArgs(args) {
   const [agent, ...rest] = args;
-  if (agent !== "claude") throw new GuardError("usage", `wrap supports claude only${agent ? `, not '${agent}'` : ""}. ${WRAP_SYNOPSIS}`);
-  const out = { allowOnUntrusted: false, guardArgs: [] };
+  if (!agent || !Object.hasOwn(WRAPPABLE, agent)) throw new GuardError("usage", `wrap supports ${Object.keys(WRAPPABLE).join(" and ")}${agent ? `, not '${agent}'` : ""}. ${WRAP_SYNOPSIS}`);
+  const out = { name: agent, allowOnUntrusted: false, guardArgs: [] };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === "--") {
@@ -30741,79 +30976,71 @@ function parseWrapArgs(args) {
       if (i + 1 >= rest.length) throw new GuardError("usage", `${flag} needs a value`);
       return rest[++i];
     };
-    switch (flag) {
-      case "--install":
-        out.install = value();
-        break;
-      case "--claude":
-        out.claude = value();
-        break;
-      case "--allow-on-untrusted":
-        out.allowOnUntrusted = true;
-        break;
-      default:
-        throw new GuardError("usage", `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
-    }
+    if (flag === "--install") out.install = value();
+    else if (flag === `--${agent}`) out.agentPath = value();
+    else if (flag === "--allow-on-untrusted") out.allowOnUntrusted = true;
+    else throw new GuardError("usage", `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
   }
-  if (out.guardArgs.includes("--")) throw new GuardError("usage", "the guard options after -- cannot hold another --: the command is the real claude");
+  if (out.guardArgs.includes("--")) throw new GuardError("usage", `the guard options after -- cannot hold another --: the command is the real ${agent}`);
   return out;
 }
-function prepareClaudeWrapper(input, io) {
+function prepareWrapper(name, input, io) {
+  const agent = WRAPPABLE[name];
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path22.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path23.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path22.default.resolve(io.cwd, io.guard));
-  if (!import_node_fs30.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
+  const guard = realOrSelf(import_node_path23.default.resolve(io.cwd, io.guard));
+  if (!import_node_fs31.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
   }
   const node = realOrSelf(io.node);
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
-  let claude;
-  if (input.claude) {
-    claude = realOrSelf(import_node_path22.default.resolve(io.cwd, input.claude));
-    if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
-    if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
+  let real;
+  if (input.agentPath) {
+    real = realOrSelf(import_node_path23.default.resolve(io.cwd, input.agentPath));
+    if (!isExecutableFile(real)) throw new GuardError("usage", `--${name} ${real} is not an executable file`);
+    if (isWrapper(real)) throw new GuardError("usage", `--${name} ${real} is an agent-guard wrapper, not ${agent.title}`);
   } else {
-    claude = findRealClaude(io.env.PATH, installDir ? [installDir] : []);
-    if (!claude) throw new GuardError("usage", "cannot find claude on PATH: install Claude Code first, or name it with --claude PATH");
+    real = findRealAgent(name, io.env.PATH, installDir ? [installDir] : []);
+    if (!real) throw new GuardError("usage", `cannot find ${name} on PATH: install ${agent.title} first, or name it with --${name} PATH`);
   }
   const guardArgs = [...input.guardArgs];
-  if (!guardArgs.some((a) => a === "--provider" || a.startsWith("--provider="))) guardArgs.unshift("--provider", "anthropic");
-  const options = parseRunArgs([...guardArgs, "--", claude]);
-  if (!options.providers.some((p) => CLAUDE_PROVIDERS.includes(p.name))) {
-    throw new GuardError("usage", `Claude Code talks to the Anthropic API, Bedrock or Vertex AI: the guard options must include --provider ${CLAUDE_PROVIDERS.join(", or ")}`);
+  if (!guardArgs.some((a) => a === "--provider" || a.startsWith("--provider="))) guardArgs.unshift("--provider", agent.providers[0]);
+  const options = parseRunArgs([...guardArgs, "--", real]);
+  if (!options.providers.some((p) => agent.providers.includes(p.name))) {
+    throw new GuardError("usage", `${agent.title} talks to ${agent.providers.join(", ")} only: the guard options must include --provider ${agent.providers.join(", or ")}`);
   }
   if (io.env.GITHUB_ACTIONS === "true") {
     const refusal = untrustedRefusal(readTrustDecision(io.env), options, input.allowOnUntrusted, "--allow-on-untrusted");
     if (refusal) throw new GuardError("usage", refusal);
   }
-  const spec = { node, guard, claude, guardArgs };
-  return { spec, options, text: renderClaudeWrapper(spec) };
+  const spec = { name, node, guard, agent: real, guardArgs };
+  return { spec, options, text: renderWrapper(spec) };
 }
-function installWrapper(dir, text) {
-  import_node_fs30.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path22.default.join(dir, "claude");
-  const tmp = import_node_path22.default.join(dir, `.claude.${process.pid}.tmp`);
-  import_node_fs30.default.writeFileSync(tmp, text, { mode: 493 });
-  import_node_fs30.default.chmodSync(tmp, 493);
-  import_node_fs30.default.renameSync(tmp, target);
+function installWrapper(dir, text, name = "claude") {
+  import_node_fs31.default.mkdirSync(dir, { recursive: true, mode: 493 });
+  const target = import_node_path23.default.join(dir, name);
+  const tmp = import_node_path23.default.join(dir, `.${name}.${process.pid}.tmp`);
+  import_node_fs31.default.writeFileSync(tmp, text, { mode: 493 });
+  import_node_fs31.default.chmodSync(tmp, 493);
+  import_node_fs31.default.renameSync(tmp, target);
   return target;
 }
 function wrapMain(args, io) {
   try {
     const parsed = parseWrapArgs(args);
-    const prepared = prepareClaudeWrapper(parsed, io);
+    const prepared = prepareWrapper(parsed.name, parsed, io);
     if (!parsed.install) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path22.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path23.default.resolve(io.cwd, parsed.install), prepared.text, parsed.name);
     io.stdout.write(`${target}
 `);
-    io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
+    io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.agent} under the guard; set ${WRAPPABLE[parsed.name].actionInput} to it
 `);
     return 0;
   } catch (err) {
@@ -30876,11 +31103,11 @@ function auditFile(ctx) {
   const given = input === "true" ? "" : input;
   const temp = ctx.env.RUNNER_TEMP;
   if (!given && !temp) return void 0;
-  const file = import_node_path23.default.resolve(ctx.cwd, given || import_node_path23.default.join(temp, DEFAULT_AUDIT_NAME));
+  const file = import_node_path24.default.resolve(ctx.cwd, given || import_node_path24.default.join(temp, DEFAULT_AUDIT_NAME));
   for (const workspace2 of [ctx.cwd, ctx.env.GITHUB_WORKSPACE]) {
     if (!workspace2) continue;
-    const rel = import_node_path23.default.relative(import_node_path23.default.resolve(workspace2), file);
-    if (!rel.startsWith("..") && !import_node_path23.default.isAbsolute(rel)) {
+    const rel = import_node_path24.default.relative(import_node_path24.default.resolve(workspace2), file);
+    if (!rel.startsWith("..") && !import_node_path24.default.isAbsolute(rel)) {
       throw new InputError(`input 'audit': ${file} is inside the workspace, where the agent could rewrite it; name a file under $RUNNER_TEMP, or leave it empty`);
     }
   }
@@ -30953,20 +31180,24 @@ function actionWrap(ctx, self) {
   try {
     const temp = ctx.env.RUNNER_TEMP;
     if (!temp) throw new InputError("RUNNER_TEMP is not set: mode wrap installs the wrapper there, out of the agent's reach");
+    const name = getChoiceInput(ctx, "agent", ["claude", "copilot"], "claude");
+    const agent = WRAPPABLE[name];
     const allowOnUntrusted = getBooleanInput(ctx, "allow-on-untrusted", false);
-    const guardArgs = guardArgsFromInputs(ctx, ["anthropic"]);
-    const prepared = prepareClaudeWrapper(
-      { claude: getInput(ctx, "claude") || void 0, guardArgs, allowOnUntrusted: true },
+    const guardArgs = guardArgsFromInputs(ctx, [agent.providers[0]]);
+    const prepared = prepareWrapper(
+      name,
+      { agentPath: getInput(ctx, name) || void 0, guardArgs, allowOnUntrusted: true },
       { env: withoutInputs(ctx.env), cwd: ctx.cwd, node: self.node, guard: self.guard }
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail3(ctx, refusal);
-    const target = installWrapper(import_node_path23.default.join(temp, "agent-guard"), prepared.text);
-    ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
+    const target = installWrapper(import_node_path24.default.join(temp, "agent-guard"), prepared.text, name);
+    ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.agent} under the guard; set ${agent.actionInput} to it
 `);
     const audit = prepared.options.auditFile;
-    setOutputs(ctx, { "claude-wrapper": target, ...audit ? { "audit-file": audit } : {} });
-    appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.
+    setOutputs(ctx, { [`${name}-wrapper`]: target, ...audit ? { "audit-file": audit } : {} });
+    const title = agent.title.replace(/^the /, "");
+    appendSummary(ctx, `${title[0].toUpperCase()}${title.slice(1)} wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.agent)}</code> under the guard.
 `);
     return 0;
   } catch (err) {
@@ -30980,7 +31211,7 @@ async function actionApply(ctx) {
     const grantArgs = grantArgsFromInputs(ctx);
     if (!grantArgs.includes("--grant")) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
     const sha = getInput(ctx, "defer-sha256");
-    const opts = parseApplyArgs([import_node_path23.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
+    const opts = parseApplyArgs([import_node_path24.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
     const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
     ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)
 `);
@@ -31025,7 +31256,7 @@ async function actionMain(args, ctx, self) {
 init_command();
 
 // src/parallel.ts
-var import_node_os6 = __toESM(require("node:os"));
+var import_node_os7 = __toESM(require("node:os"));
 var import_node_worker_threads = require("node:worker_threads");
 var PARALLEL_THRESHOLD = 256;
 var MESSAGE_KIND = "agent-guard-lint-share";
@@ -31049,7 +31280,7 @@ async function lintInParallel(options, entryScript, workers = defaultWorkers()) 
 function defaultWorkers() {
   const forced = Number(process.env.AGENT_GUARD_THREADS);
   if (Number.isInteger(forced) && forced >= 1) return Math.min(forced, 16);
-  const cores = typeof import_node_os6.default.availableParallelism === "function" ? import_node_os6.default.availableParallelism() : import_node_os6.default.cpus().length;
+  const cores = typeof import_node_os7.default.availableParallelism === "function" ? import_node_os7.default.availableParallelism() : import_node_os7.default.cpus().length;
   return Math.max(1, Math.min(cores, 8));
 }
 function runShare(entryScript, share) {
@@ -31072,12 +31303,15 @@ function serveShareIfWorker() {
 }
 
 // src/online/command.ts
-var import_node_fs33 = __toESM(require("node:fs"));
+var import_node_fs34 = __toESM(require("node:fs"));
 init_types();
 
+// src/help.ts
+init_providers2();
+
 // src/online/prefetch.ts
-var import_node_fs31 = __toESM(require("node:fs"));
-var import_node_path24 = __toESM(require("node:path"));
+var import_node_fs32 = __toESM(require("node:fs"));
+var import_node_path25 = __toESM(require("node:path"));
 
 // src/online/github.ts
 var import_core = __toESM(require_dist_node8());
@@ -31147,8 +31381,8 @@ var GitHubClient = class {
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path28) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path28}`;
+  fileAt(owner, repo, sha, path29) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path29}`;
     return this.once(`content:${key2}`, async () => {
       const cached6 = this.cache.get("content", key2);
       if (cached6) return "text" in cached6 ? cached6.text : null;
@@ -31156,8 +31390,8 @@ var GitHubClient = class {
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path28, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path28}@${sha.slice(0, 7)}`
+          { owner, repo, path: path29, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path29}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
@@ -31219,7 +31453,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path28) => ({ path: path28, sha: blobs[path28] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path29) => ({ path: path29, sha: blobs[path29] })), blobs };
       }
       this.cache.set("tree", key2, tree);
       return tree;
@@ -31502,7 +31736,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path24.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path25.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -31598,7 +31832,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path24.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path25.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -31606,20 +31840,20 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path24.default.resolve(set.root, rel);
-      const inside = import_node_path24.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path24.default.isAbsolute(inside)) return null;
+      const abs = import_node_path25.default.resolve(set.root, rel);
+      const inside = import_node_path25.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path25.default.isAbsolute(inside)) return null;
       try {
-        const stat = import_node_fs31.default.statSync(abs);
-        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs31.default.readFileSync(abs, "utf8") : null;
+        const stat = import_node_fs32.default.statSync(abs);
+        return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs32.default.readFileSync(abs, "utf8") : null;
       } catch {
         return null;
       }
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path24.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path24.default.relative(set.root, abs).split(import_node_path24.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path25.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path25.default.relative(set.root, abs).split(import_node_path25.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -31681,7 +31915,7 @@ var HELP = {
     usage: ["agent-guard run [options] -- CMD [ARG...]"],
     about: "Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.",
     options: [
-      ["--provider NAME[=UPSTREAM_URL]", "a model provider the agent calls (repeatable): anthropic, openai, gemini, github-models, openrouter"],
+      ["--provider NAME[=UPSTREAM_URL]", `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(", ")}`],
       ["--allow-host HOST[:PORT]", "let the agent reach HOST through the egress proxy, CONNECT only (repeatable)"],
       ["--pass-env NAME", "pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)"],
       ["--workspace rw|ro", "the agent's access to the workspace (default rw: it works on a copy, and its checked changes come back)"],
@@ -31722,13 +31956,13 @@ var HELP = {
     notes: ["exit: 0 the guard can run here, 1 it cannot, 125 bad usage"]
   },
   wrap: {
-    usage: ["agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]"],
-    about: "Write a stand-in for Claude Code that runs the real one under `agent-guard run`, for actions that start Claude Code themselves (claude-code-action: give it to path_to_claude_code_executable). Without --install, print it.",
+    usage: ["agent-guard wrap claude|copilot [--install DIR] [--claude PATH|--copilot PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]"],
+    about: "Write a stand-in for an agent CLI that runs the real one under `agent-guard run`, for actions that start it themselves: Claude Code (claude-code-action: give it to path_to_claude_code_executable) or the Copilot CLI (actions/ai-inference v3: give it to copilot-cli-path). Without --install, print it.",
     options: [
-      ["--install DIR", "install the wrapper as DIR/claude (outside the workspace) and print its path"],
-      ["--claude PATH", "the real Claude Code executable (default: claude on PATH)"],
+      ["--install DIR", "install the wrapper as DIR/claude or DIR/copilot (outside the workspace) and print its path"],
+      ["--claude PATH, --copilot PATH", "the real CLI (default: claude or copilot on PATH)"],
       ["--allow-on-untrusted", "keep --allow-host and --pass-env when the triggering input is outsider-controlled"],
-      ["-- GUARD_OPTION...", "`agent-guard run` options for the wrapper (default --provider anthropic)"]
+      ["-- GUARD_OPTION...", "`agent-guard run` options for the wrapper (default --provider anthropic, or copilot)"]
     ],
     notes: ["exit: 0 written, 125 bad usage"]
   },
@@ -31753,7 +31987,7 @@ var GENERAL_HELP = {
     ["run [options] -- CMD", "run an agent in the jail"],
     ["apply FILE --grant GRANT...", "perform what a run recorded with --defer, checked again against these grants"],
     ["doctor", "what isolation this machine supports"],
-    ["wrap claude", "a Claude Code wrapper that runs it under the guard"],
+    ["wrap claude|copilot", "a Claude Code or Copilot CLI wrapper that runs it under the guard"],
     ["action lint|run|wrap", "the GitHub Action's entry points"],
     ["version", "print the version"]
   ]
@@ -31786,20 +32020,20 @@ function asksForHelp(args) {
 
 // src/online/cache.ts
 var import_node_crypto13 = __toESM(require("node:crypto"));
-var import_node_fs32 = __toESM(require("node:fs"));
-var import_node_os7 = __toESM(require("node:os"));
-var import_node_path25 = __toESM(require("node:path"));
+var import_node_fs33 = __toESM(require("node:fs"));
+var import_node_os8 = __toESM(require("node:os"));
+var import_node_path26 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path25.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path25.default.resolve(env.XDG_CACHE_HOME) : import_node_path25.default.join(import_node_os7.default.homedir(), ".cache");
-  return import_node_path25.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path26.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path26.default.resolve(env.XDG_CACHE_HOME) : import_node_path26.default.join(import_node_os8.default.homedir(), ".cache");
+  return import_node_path26.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path25.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path26.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -31812,7 +32046,7 @@ var DiskCache = class {
   get(space, key2) {
     if (!this.dir) return void 0;
     try {
-      const stored = JSON.parse(import_node_fs32.default.readFileSync(this.file(space, key2), "utf8"));
+      const stored = JSON.parse(import_node_fs33.default.readFileSync(this.file(space, key2), "utf8"));
       if (stored.key !== key2 || stored.value === void 0) return void 0;
       this.hits++;
       return stored.value;
@@ -31825,13 +32059,13 @@ var DiskCache = class {
     const file = this.file(space, key2);
     const tmp = `${file}.${process.pid}.${import_node_crypto13.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs32.default.mkdirSync(import_node_path25.default.dirname(file), { recursive: true });
-      import_node_fs32.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
-      import_node_fs32.default.renameSync(tmp, file);
+      import_node_fs33.default.mkdirSync(import_node_path26.default.dirname(file), { recursive: true });
+      import_node_fs33.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
+      import_node_fs33.default.renameSync(tmp, file);
       this.writes++;
     } catch (err) {
       try {
-        import_node_fs32.default.rmSync(tmp, { force: true });
+        import_node_fs33.default.rmSync(tmp, { force: true });
       } catch {
       }
       if (!this.warned) {
@@ -31843,7 +32077,7 @@ var DiskCache = class {
   }
   file(space, key2) {
     const hash = import_node_crypto13.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path25.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    return import_node_path26.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
@@ -32195,7 +32429,7 @@ async function scanRepository(repo, store, options) {
       return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path28, text]) => ({ path: path28, text }))];
+    const files = [...roots, ...[...prefetched.localFiles].map(([path29, text]) => ({ path: path29, text }))];
     const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
     return { repo, status: "scanned", commit: commit2, result, unfollowed: prefetched.failed };
@@ -32381,7 +32615,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
   progress.end();
   const report2 = formatScan(scan, args.format, { toolVersion: version });
   try {
-    if (args.output) import_node_fs33.default.writeFileSync(args.output, report2);
+    if (args.output) import_node_fs34.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
     return fail4(`cannot write ${args.output}: ${err.code ?? err.message}`);
@@ -32540,7 +32774,7 @@ async function lintCommand(rawArgs) {
   if ((args.noCache || args.onRateLimit || args.maxWait || args.maxDepth) && !args.online) {
     throw new UsageError("--no-cache, --on-rate-limit, --max-wait and --max-depth go with --online");
   }
-  for (const given of args.paths) if (!import_node_fs34.default.existsSync(given)) throw new UsageError(`${given}: no such file or directory`);
+  for (const given of args.paths) if (!import_node_fs35.default.existsSync(given)) throw new UsageError(`${given}: no such file or directory`);
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : void 0;
@@ -32575,7 +32809,7 @@ async function lintCommand(rawArgs) {
 }
 function writeOutput(file, text) {
   try {
-    import_node_fs34.default.writeFileSync(file, text);
+    import_node_fs35.default.writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`);
   }

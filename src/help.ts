@@ -3,6 +3,7 @@
 // listed here is documented in README.md, and that `run`'s synopsis (used in its error messages)
 // lists no flag this help does not explain.
 
+import { builtinProviders } from './guard/providers';
 import { DEFAULT_MAX_DEPTH } from './online/prefetch';
 import { wrap } from './report/common';
 
@@ -73,7 +74,7 @@ export const HELP: Record<string, CommandHelp> = {
       'Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds ' +
       'the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.',
     options: [
-      ['--provider NAME[=UPSTREAM_URL]', 'a model provider the agent calls (repeatable): anthropic, openai, gemini, github-models, openrouter'],
+      ['--provider NAME[=UPSTREAM_URL]', `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(', ')}`],
       ['--allow-host HOST[:PORT]', 'let the agent reach HOST through the egress proxy, CONNECT only (repeatable)'],
       ['--pass-env NAME', 'pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)'],
       ['--workspace rw|ro', "the agent's access to the workspace (default rw: it works on a copy, and its checked changes come back)"],
@@ -117,15 +118,16 @@ export const HELP: Record<string, CommandHelp> = {
     notes: ['exit: 0 the guard can run here, 1 it cannot, 125 bad usage'],
   },
   wrap: {
-    usage: ['agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]'],
+    usage: ['agent-guard wrap claude|copilot [--install DIR] [--claude PATH|--copilot PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]'],
     about:
-      'Write a stand-in for Claude Code that runs the real one under `agent-guard run`, for actions that start Claude ' +
-      'Code themselves (claude-code-action: give it to path_to_claude_code_executable). Without --install, print it.',
+      'Write a stand-in for an agent CLI that runs the real one under `agent-guard run`, for actions that start it ' +
+      'themselves: Claude Code (claude-code-action: give it to path_to_claude_code_executable) or the Copilot CLI ' +
+      '(actions/ai-inference v3: give it to copilot-cli-path). Without --install, print it.',
     options: [
-      ['--install DIR', 'install the wrapper as DIR/claude (outside the workspace) and print its path'],
-      ['--claude PATH', 'the real Claude Code executable (default: claude on PATH)'],
+      ['--install DIR', 'install the wrapper as DIR/claude or DIR/copilot (outside the workspace) and print its path'],
+      ['--claude PATH, --copilot PATH', 'the real CLI (default: claude or copilot on PATH)'],
       ['--allow-on-untrusted', 'keep --allow-host and --pass-env when the triggering input is outsider-controlled'],
-      ['-- GUARD_OPTION...', '`agent-guard run` options for the wrapper (default --provider anthropic)'],
+      ['-- GUARD_OPTION...', '`agent-guard run` options for the wrapper (default --provider anthropic, or copilot)'],
     ],
     notes: ['exit: 0 written, 125 bad usage'],
   },
@@ -153,7 +155,7 @@ export const GENERAL_HELP: CommandHelp = {
     ['run [options] -- CMD', 'run an agent in the jail'],
     ['apply FILE --grant GRANT...', 'perform what a run recorded with --defer, checked again against these grants'],
     ['doctor', 'what isolation this machine supports'],
-    ['wrap claude', 'a Claude Code wrapper that runs it under the guard'],
+    ['wrap claude|copilot', 'a Claude Code or Copilot CLI wrapper that runs it under the guard'],
     ['action lint|run|wrap', "the GitHub Action's entry points"],
     ['version', 'print the version'],
   ],

@@ -5,8 +5,8 @@
 // the jail. Provider keys come from the step's env and are read by the guard only; the agent never
 // gets the Action's inputs or the keys.
 //
-// wrap: install a Claude Code wrapper (see src/guard/wrap.ts) for actions that start Claude Code
-// themselves, with the same inputs baked in and the same refusal.
+// wrap: install a wrapper for Claude Code or the Copilot CLI (see src/guard/wrap.ts) for actions that
+// start the CLI themselves, with the same inputs baked in and the same refusal.
 
 import path from 'node:path';
 import { boundaryMarkdown } from '../guard/boundary';
@@ -18,7 +18,7 @@ import { parseRunArgs, type RunOptions } from '../guard/options';
 import { builtinProviders } from '../guard/providers';
 import { readTrustDecision, type TrustDecision, untrustedRefusal } from '../guard/untrusted';
 import { logSafe } from '../guard/workflowCommands';
-import { installWrapper, prepareClaudeWrapper } from '../guard/wrap';
+import { installWrapper, prepareWrapper, WRAPPABLE } from '../guard/wrap';
 import { md } from '../report/summary';
 import {
   type ActionContext,
@@ -178,19 +178,23 @@ export function actionWrap(ctx: ActionContext, self: { node: string; guard: stri
   try {
     const temp = ctx.env.RUNNER_TEMP;
     if (!temp) throw new InputError('RUNNER_TEMP is not set: mode wrap installs the wrapper there, out of the agent\'s reach');
+    const name = getChoiceInput(ctx, 'agent', ['claude', 'copilot'] as const, 'claude');
+    const agent = WRAPPABLE[name];
     const allowOnUntrusted = getBooleanInput(ctx, 'allow-on-untrusted', false);
-    const guardArgs = guardArgsFromInputs(ctx, ['anthropic']);
-    const prepared = prepareClaudeWrapper(
-      { claude: getInput(ctx, 'claude') || undefined, guardArgs, allowOnUntrusted: true },
+    const guardArgs = guardArgsFromInputs(ctx, [agent.providers[0]]);
+    const prepared = prepareWrapper(
+      name,
+      { agentPath: getInput(ctx, name) || undefined, guardArgs, allowOnUntrusted: true },
       { env: withoutInputs(ctx.env), cwd: ctx.cwd, node: self.node, guard: self.guard },
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail(ctx, refusal);
-    const target = installWrapper(path.join(temp, 'agent-guard'), prepared.text);
-    ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard\n`);
+    const target = installWrapper(path.join(temp, 'agent-guard'), prepared.text, name);
+    ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.agent} under the guard; set ${agent.actionInput} to it\n`);
     const audit = prepared.options.auditFile;
-    setOutputs(ctx, { 'claude-wrapper': target, ...(audit ? { 'audit-file': audit } : {}) });
-    appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.\n`);
+    setOutputs(ctx, { [`${name}-wrapper`]: target, ...(audit ? { 'audit-file': audit } : {}) });
+    const title = agent.title.replace(/^the /, '');
+    appendSummary(ctx, `${title[0].toUpperCase()}${title.slice(1)} wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.agent)}</code> under the guard.\n`);
     return 0;
   } catch (err) {
     return fail(ctx, guardFailure(err));

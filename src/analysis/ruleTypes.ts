@@ -20,6 +20,12 @@ export interface AgentAction {
   configInputs?: string[];
   /** Inputs that carry a model/vendor key into the agent. */
   keyInputs?: string[];
+  /**
+   * The input that takes the path of the agent CLI the action starts (claude-code-action's
+   * path_to_claude_code_executable, ai-inference's copilot-cli-path): pointed at the wrapper
+   * `agent-guard wrap` installs, the agent runs jailed.
+   */
+  wrapperInput?: string;
   /** Inputs that carry a GitHub token the agent can use. */
   tokenInputs?: string[];
   /**

@@ -109,6 +109,7 @@ const actionSpec: Spec = {
     configInputs: opt(strList()),
     keyInputs: opt(strList()),
     tokenInputs: opt(strList()),
+    wrapperInput: opt(str()),
     keyHandling: req(str({ enum: ['process', 'proxy'] })),
     keyWideners: opt({ t: 'array', of: { t: 'object', fields: { input: req(str()), pattern: req(str({ regex: true })) } } }),
     gate: req({

@@ -173,12 +173,14 @@ function wrapperGrants(step: StepInstance): string[] {
 }
 
 /**
- * claude-code-action with `path_to_claude_code_executable` pointing at the wrapper `agent-guard wrap
- * claude` installs (directly, or through the Action's `claude-wrapper` output): Claude runs jailed.
+ * An agent action whose `wrapperInput` (claude-code-action's path_to_claude_code_executable,
+ * ai-inference's copilot-cli-path) points at the wrapper `agent-guard wrap` installs, directly or
+ * through the Action's `claude-wrapper`/`copilot-wrapper` output: the agent runs jailed.
  */
-function runsWrappedClaude(step: StepInstance): boolean {
-  const path = inputOf(step.step.with, 'path_to_claude_code_executable')?.text ?? '';
-  return /agent-guard|claude-wrapper/.test(path);
+function runsWrapped(step: StepInstance, action: AgentAction): boolean {
+  if (!action.wrapperInput) return false;
+  const path = inputOf(step.step.with, action.wrapperInput)?.text ?? '';
+  return /agent-guard|(?:claude|copilot)-wrapper/.test(path);
 }
 
 const agentWords = new WeakMap<object, RegExp>();
@@ -295,7 +297,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
     agentName: action.name,
     action,
     channels: channels.filter((c) => c.taints.length),
-    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, action.cli === 'claude' && runsWrappedClaude(step)),
+    capabilities: wrappedCapabilities(step, { action, keyEnv, keyInProcess: actionKeyInProcess(action, inputs) }, tools, runsWrapped(step, action)),
     actorGate,
     gateWidenedBy: widened,
     promptText,

@@ -1,9 +1,11 @@
-// `agent-guard wrap claude`: a small executable that stands in for Claude Code and runs the real one
-// under the guard. Agent actions that start Claude Code themselves (claude-code-action takes
-// `path_to_claude_code_executable`) can then be pointed at it, so the agent runs in the jail while
-// the action keeps doing everything else.
+// `agent-guard wrap claude|copilot`: a small executable that stands in for an agent CLI and runs the
+// real one under the guard. Agent actions that start the CLI themselves can then be pointed at it, so
+// the agent runs in the jail while the action keeps doing everything else: claude-code-action takes
+// `path_to_claude_code_executable`, actions/ai-inference v3 takes `copilot-cli-path` (it spawns
+// `copilot -p PROMPT -s --no-ask-user [--model M] [--allow-tool=T]...` with its own environment, which
+// holds COPILOT_GITHUB_TOKEN: the guard reads it, the Copilot CLI gets a placeholder).
 //
-// Every path in the wrapper (node, the guard, the real claude) is resolved when it is written, so
+// Every path in the wrapper (node, the guard, the real CLI) is resolved when it is written, so
 // nothing at run time (PATH, the workspace) decides what runs on the host.
 
 import fs from 'node:fs';
@@ -12,19 +14,37 @@ import { GUARD_FAILURE_EXIT, GuardError } from './errors';
 import { parseRunArgs, type RunOptions } from './options';
 import { readTrustDecision, untrustedRefusal } from './untrusted';
 
-export const WRAPPER_MARKER = 'written by `agent-guard wrap claude`';
-/** Providers Claude Code can reach (claude-code-action's default, use_bedrock, use_vertex). */
-const CLAUDE_PROVIDERS = ['anthropic', 'bedrock', 'vertex'];
+/** Every wrapper says so in its first lines; a CLI found on PATH that says it is never wrapped again. */
+export const WRAPPER_MARKER = 'written by `agent-guard wrap';
 
-const WRAP_SYNOPSIS = 'usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]';
+interface WrappableAgent {
+  /** What the agent is called in messages. */
+  title: string;
+  /** Providers it can reach; the first is the default. */
+  providers: string[];
+  /** The action input that takes the wrapper's path. */
+  actionInput: string;
+}
+
+/** The agent CLIs an agent action starts by a path it takes as an input. */
+export const WRAPPABLE: Record<string, WrappableAgent> = {
+  // claude-code-action's default, use_bedrock, use_vertex, use_foundry.
+  claude: { title: 'Claude Code', providers: ['anthropic', 'bedrock', 'vertex', 'foundry'], actionInput: "claude-code-action's path_to_claude_code_executable" },
+  copilot: { title: 'the Copilot CLI', providers: ['copilot'], actionInput: "actions/ai-inference's copilot-cli-path" },
+};
+export type WrappableName = keyof typeof WRAPPABLE;
+
+const WRAP_SYNOPSIS = 'usage: agent-guard wrap claude|copilot [--install DIR] [--claude PATH|--copilot PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]';
 
 export interface WrapSpec {
+  /** The wrapped CLI's name (claude, copilot): the wrapper is installed under it. */
+  name: WrappableName;
   /** Absolute path of the node binary that runs the guard. */
   node: string;
   /** Absolute path of the guard's script (dist/cli.js). */
   guard: string;
-  /** Absolute path of the real Claude Code executable. */
-  claude: string;
+  /** Absolute path of the real agent executable. */
+  agent: string;
   /** `agent-guard run` options, before `--`. */
   guardArgs: string[];
 }
@@ -44,12 +64,12 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function renderClaudeWrapper(spec: WrapSpec): string {
-  const words = [spec.node, spec.guard, 'run', ...spec.guardArgs, '--', spec.claude].map(shellQuote);
+export function renderWrapper(spec: WrapSpec): string {
+  const words = [spec.node, spec.guard, 'run', ...spec.guardArgs, '--', spec.agent].map(shellQuote);
   return [
     '#!/bin/sh',
-    `# Claude Code under agent-guard, ${WRAPPER_MARKER}. The real claude runs in the jail: no`,
-    "# secrets, no network but the Anthropic API through the guard's proxy, which holds the key.",
+    `# ${WRAPPABLE[spec.name].title} under agent-guard, ${WRAPPER_MARKER} ${spec.name}\`. The real CLI runs in the`,
+    "# jail: no secrets, no network but its model API through the guard's proxy, which holds the key.",
     `exec ${words.join(' ')} "$@"`,
     '',
   ].join('\n');
@@ -92,28 +112,29 @@ function isWrapper(p: string): boolean {
   }
 }
 
-/** The real `claude` on PATH: absolute entries only, skipping `exclude` folders and our own wrappers. */
-export function findRealClaude(pathEnv: string | undefined, exclude: string[]): string | undefined {
+/** The real `name` on PATH: absolute entries only, skipping `exclude` folders and our own wrappers. */
+export function findRealAgent(name: string, pathEnv: string | undefined, exclude: string[]): string | undefined {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? '').split(':')) {
     if (!path.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = path.join(dir, 'claude');
+    const candidate = path.join(dir, name);
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return undefined;
 }
 
 interface WrapArgs {
+  name: WrappableName;
   install?: string;
-  claude?: string;
+  agentPath?: string;
   allowOnUntrusted: boolean;
   guardArgs: string[];
 }
 
 function parseWrapArgs(args: string[]): WrapArgs {
   const [agent, ...rest] = args;
-  if (agent !== 'claude') throw new GuardError('usage', `wrap supports claude only${agent ? `, not '${agent}'` : ''}. ${WRAP_SYNOPSIS}`);
-  const out: WrapArgs = { allowOnUntrusted: false, guardArgs: [] };
+  if (!agent || !Object.hasOwn(WRAPPABLE, agent)) throw new GuardError('usage', `wrap supports ${Object.keys(WRAPPABLE).join(' and ')}${agent ? `, not '${agent}'` : ''}. ${WRAP_SYNOPSIS}`);
+  const out: WrapArgs = { name: agent, allowOnUntrusted: false, guardArgs: [] };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === '--') {
@@ -127,21 +148,12 @@ function parseWrapArgs(args: string[]): WrapArgs {
       if (i + 1 >= rest.length) throw new GuardError('usage', `${flag} needs a value`);
       return rest[++i];
     };
-    switch (flag) {
-      case '--install':
-        out.install = value();
-        break;
-      case '--claude':
-        out.claude = value();
-        break;
-      case '--allow-on-untrusted':
-        out.allowOnUntrusted = true;
-        break;
-      default:
-        throw new GuardError('usage', `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
-    }
+    if (flag === '--install') out.install = value();
+    else if (flag === `--${agent}`) out.agentPath = value();
+    else if (flag === '--allow-on-untrusted') out.allowOnUntrusted = true;
+    else throw new GuardError('usage', `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
   }
-  if (out.guardArgs.includes('--')) throw new GuardError('usage', 'the guard options after -- cannot hold another --: the command is the real claude');
+  if (out.guardArgs.includes('--')) throw new GuardError('usage', `the guard options after -- cannot hold another --: the command is the real ${agent}`);
   return out;
 }
 
@@ -151,14 +163,20 @@ export interface PreparedWrapper {
   text: string;
 }
 
+export interface WrapperInput {
+  /** The real CLI (default: `name` on PATH). */
+  agentPath?: string;
+  install?: string;
+  guardArgs: string[];
+  allowOnUntrusted: boolean;
+}
+
 /**
  * Resolve and check everything the wrapper needs. Throws GuardError with one line when a path is
  * missing, a guard option is bad, or the wrapper or the guard would sit where the agent can write.
  */
-export function prepareClaudeWrapper(
-  input: { claude?: string; install?: string; guardArgs: string[]; allowOnUntrusted: boolean },
-  io: Pick<WrapIO, 'env' | 'cwd' | 'node' | 'guard'>,
-): PreparedWrapper {
+export function prepareWrapper(name: WrappableName, input: WrapperInput, io: Pick<WrapIO, 'env' | 'cwd' | 'node' | 'guard'>): PreparedWrapper {
+  const agent = WRAPPABLE[name];
   const workspace = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
   const installDir = input.install ? path.resolve(io.cwd, input.install) : undefined;
   if (installDir && isInside(realOrSelf(installDir), workspace)) {
@@ -171,35 +189,43 @@ export function prepareClaudeWrapper(
   }
   const node = realOrSelf(io.node);
   if (isInside(node, workspace)) throw new GuardError('usage', `node (${node}) is inside the workspace ${workspace}, which the agent can rewrite`);
-  let claude: string | undefined;
-  if (input.claude) {
-    claude = realOrSelf(path.resolve(io.cwd, input.claude));
-    if (!isExecutableFile(claude)) throw new GuardError('usage', `--claude ${claude} is not an executable file`);
-    if (isWrapper(claude)) throw new GuardError('usage', `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
+  let real: string | undefined;
+  if (input.agentPath) {
+    real = realOrSelf(path.resolve(io.cwd, input.agentPath));
+    if (!isExecutableFile(real)) throw new GuardError('usage', `--${name} ${real} is not an executable file`);
+    if (isWrapper(real)) throw new GuardError('usage', `--${name} ${real} is an agent-guard wrapper, not ${agent.title}`);
   } else {
-    claude = findRealClaude(io.env.PATH, installDir ? [installDir] : []);
-    if (!claude) throw new GuardError('usage', 'cannot find claude on PATH: install Claude Code first, or name it with --claude PATH');
+    real = findRealAgent(name, io.env.PATH, installDir ? [installDir] : []);
+    if (!real) throw new GuardError('usage', `cannot find ${name} on PATH: install ${agent.title} first, or name it with --${name} PATH`);
   }
   const guardArgs = [...input.guardArgs];
-  if (!guardArgs.some((a) => a === '--provider' || a.startsWith('--provider='))) guardArgs.unshift('--provider', 'anthropic');
-  const options = parseRunArgs([...guardArgs, '--', claude]);
-  if (!options.providers.some((p) => CLAUDE_PROVIDERS.includes(p.name))) {
-    throw new GuardError('usage', `Claude Code talks to the Anthropic API, Bedrock or Vertex AI: the guard options must include --provider ${CLAUDE_PROVIDERS.join(', or ')}`);
+  if (!guardArgs.some((a) => a === '--provider' || a.startsWith('--provider='))) guardArgs.unshift('--provider', agent.providers[0]);
+  const options = parseRunArgs([...guardArgs, '--', real]);
+  if (!options.providers.some((p) => agent.providers.includes(p.name))) {
+    throw new GuardError('usage', `${agent.title} talks to ${agent.providers.join(', ')} only: the guard options must include --provider ${agent.providers.join(', or ')}`);
   }
   // In a workflow run, opening egress or passing variables is decided against who wrote the input.
   if (io.env.GITHUB_ACTIONS === 'true') {
     const refusal = untrustedRefusal(readTrustDecision(io.env), options, input.allowOnUntrusted, '--allow-on-untrusted');
     if (refusal) throw new GuardError('usage', refusal);
   }
-  const spec: WrapSpec = { node, guard, claude, guardArgs };
-  return { spec, options, text: renderClaudeWrapper(spec) };
+  const spec: WrapSpec = { name, node, guard, agent: real, guardArgs };
+  return { spec, options, text: renderWrapper(spec) };
 }
 
-/** Write the wrapper as DIR/claude (mode 0755), replacing any earlier one in one rename. */
-export function installWrapper(dir: string, text: string): string {
+/** prepareWrapper for Claude Code, as claude-code-action's path_to_claude_code_executable runs it. */
+export function prepareClaudeWrapper(
+  input: { claude?: string; install?: string; guardArgs: string[]; allowOnUntrusted: boolean },
+  io: Pick<WrapIO, 'env' | 'cwd' | 'node' | 'guard'>,
+): PreparedWrapper {
+  return prepareWrapper('claude', { ...input, agentPath: input.claude }, io);
+}
+
+/** Write the wrapper as DIR/NAME (mode 0755), replacing any earlier one in one rename. */
+export function installWrapper(dir: string, text: string, name: WrappableName = 'claude'): string {
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const target = path.join(dir, 'claude');
-  const tmp = path.join(dir, `.claude.${process.pid}.tmp`);
+  const target = path.join(dir, name);
+  const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
   fs.writeFileSync(tmp, text, { mode: 0o755 });
   fs.chmodSync(tmp, 0o755);
   fs.renameSync(tmp, target);
@@ -209,14 +235,14 @@ export function installWrapper(dir: string, text: string): string {
 export function wrapMain(args: string[], io: WrapIO): number {
   try {
     const parsed = parseWrapArgs(args);
-    const prepared = prepareClaudeWrapper(parsed, io);
+    const prepared = prepareWrapper(parsed.name, parsed, io);
     if (!parsed.install) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(path.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(path.resolve(io.cwd, parsed.install), prepared.text, parsed.name);
     io.stdout.write(`${target}\n`);
-    io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it\n`);
+    io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.agent} under the guard; set ${WRAPPABLE[parsed.name].actionInput} to it\n`);
     return 0;
   } catch (err) {
     if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.message}\n`);

@@ -1,4 +1,4 @@
-// `agent-guard wrap claude`: the wrapper text, where it may be installed, which claude it picks,
+// `agent-guard wrap claude|copilot`: the wrapper text, where it may be installed, which claude it picks,
 // the refusal under untrusted input, the Action's wrap mode, and (with the jail) the real Claude
 // Code CLI run through the installed wrapper against a fake Anthropic API on loopback: once with
 // `-p`, and once driven over stream-json on stdin as the Agent SDK behind claude-code-action does.
@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { findRealClaude, prepareClaudeWrapper, renderClaudeWrapper, shellQuote, wrapMain } from '../../src/guard/wrap';
+import { findRealAgent, prepareClaudeWrapper, renderWrapper, shellQuote, wrapMain } from '../../src/guard/wrap';
+import { COPILOT } from '../guard/helpers/agentProbe';
+import { fakeCopilot } from '../guard/helpers/fakeCopilot';
 import { type FakeProvider, startFakeProvider } from '../guard/helpers/fakeProvider';
 import { describeJail } from '../guard/helpers/jailAvailable';
 import { CLI, EVENTS, runActionInProcess, simulateRunner } from './helpers/runner';
@@ -40,7 +42,7 @@ function wrap(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
 describe('the wrapper script', () => {
   it('quotes every word so no path can break out of the shell line', () => {
     expect(shellQuote("it's $HOME `x`")).toBe(`'it'\\''s $HOME \`x\`'`);
-    const text = renderClaudeWrapper({ node: '/usr/bin/node', guard: "/opt/a g/cli.js", claude: "/x/it's/claude", guardArgs: ['--provider', 'anthropic'] });
+    const text = renderWrapper({ name: 'claude', node: '/usr/bin/node', guard: "/opt/a g/cli.js", agent: "/x/it's/claude", guardArgs: ['--provider', 'anthropic'] });
     expect(text.split('\n')[0]).toBe('#!/bin/sh');
     expect(text).toContain(`exec '/usr/bin/node' '/opt/a g/cli.js' 'run' '--provider' 'anthropic' '--' '/x/it'\\''s/claude' "$@"`);
     // The shell itself agrees: the words come out as written.
@@ -62,9 +64,9 @@ describe('the wrapper script', () => {
     const otherWrapper = fakeExecutable(path.join(root, 'old'), 'claude', '#!/bin/sh\n# written by `agent-guard wrap claude`\n');
     fakeExecutable(installDir, 'claude');
     const real = fakeExecutable(path.join(root, 'real'), 'claude');
-    const found = findRealClaude(['relative/bin', installDir, path.dirname(otherWrapper), path.dirname(real)].join(':'), [installDir]);
+    const found = findRealAgent('claude', ['relative/bin', installDir, path.dirname(otherWrapper), path.dirname(real)].join(':'), [installDir]);
     expect(found).toBe(fs.realpathSync(real));
-    expect(findRealClaude(installDir, [installDir])).toBeUndefined();
+    expect(findRealAgent('claude', installDir, [installDir])).toBeUndefined();
   });
 
   it('installs DIR/claude, executable, and prints its path', () => {
@@ -74,15 +76,17 @@ describe('the wrapper script', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${path.join(dir, 'claude')}\n`);
     expect(fs.statSync(path.join(dir, 'claude')).mode & 0o777).toBe(0o755);
-    expect(r.stderr).toContain('set path_to_claude_code_executable to it');
+    expect(r.stderr).toContain("set claude-code-action's path_to_claude_code_executable to it");
   });
 
   it.each([
     ['no claude anywhere', ['claude'], 'cannot find claude on PATH'],
-    ['another agent', ['codex'], "wrap supports claude only, not 'codex'"],
+    ['another agent', ['codex'], "wrap supports claude and copilot, not 'codex'"],
     ['a bad guard option', ['claude', '--claude', CLAUDE, '--', '--max-requests', 'lots'], '--max-requests wants a positive whole number'],
     ['a second --', ['claude', '--claude', CLAUDE, '--', '--', 'sh'], 'cannot hold another --'],
-    ['a non-anthropic provider', ['claude', '--claude', CLAUDE, '--', '--provider', 'openai'], 'must include --provider anthropic, or bedrock, or vertex'],
+    ['a non-anthropic provider', ['claude', '--claude', CLAUDE, '--', '--provider', 'openai'], 'must include --provider anthropic, or bedrock, or vertex, or foundry'],
+    ['a Copilot CLI without the copilot provider', ['copilot', '--copilot', CLAUDE, '--', '--provider', 'anthropic'], 'the Copilot CLI talks to copilot only: the guard options must include --provider copilot'],
+    ['the other agent\'s path option', ['copilot', '--claude', CLAUDE], "unknown option '--claude'"],
     ['claude is itself a wrapper', ['claude', '--claude', '@WRAPPER'], 'is an agent-guard wrapper, not Claude Code'],
   ])('refuses %s with one line and exit 125', (_what, args, message) => {
     const cwd = tmp('agent-guard-wrap-cwd-');
@@ -252,6 +256,46 @@ describeJail('the wrapper runs the real Claude Code CLI under the guard', () => 
     } finally {
       await checked.close();
       for (const d of [runnerTemp, dir]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+// actions/ai-inference v3 spawns `copilot-cli-path` with `-p PROMPT -s --no-ask-user [--model M]` and
+// its own environment, COPILOT_GITHUB_TOKEN included (src/copilot.ts in actions/ai-inference). Here with
+// `model: ''` (no --model): the Copilot CLI 1.0.102 checks an explicit model against fields of the
+// Copilot API's model list that the fake does not reproduce (it refuses gpt-4.1 from the fake's list
+// outside the jail too), and lets the API route the request without one.
+describeJail('the wrapper runs the real Copilot CLI as actions/ai-inference v3 spawns it', () => {
+  it('installs through the Action\'s wrap mode and answers one turn with the token held by the guard', async () => {
+    if (!fs.existsSync(COPILOT)) throw new Error(`the Copilot CLI is not installed at ${COPILOT}: run npm ci`);
+    const TOKEN = 'github_pat_REAL_copilot_for_ai_inference_0123456789';
+    const copilot = await fakeCopilot('PONG through the Copilot wrapper', TOKEN);
+    const workspace = fs.mkdtempSync('/var/tmp/agent-guard-wrap-ws-');
+    fs.chownSync(workspace, 4242, 4242);
+    const runner = simulateRunner({ inputs: { mode: 'wrap', agent: 'copilot', copilot: COPILOT, providers: `copilot=${copilot.url}`, timeout: '120', audit: 'false' }, event: 'push', payload: 'push.json', env: { GITHUB_WORKSPACE: workspace } });
+    try {
+      const installed = await runActionInProcess('wrap', runner, workspace);
+      expect({ code: installed.code, stderr: installed.code === 0 ? '' : installed.stderr }).toEqual({ code: 0, stderr: '' });
+      const wrapper = runner.outputs()['copilot-wrapper'];
+      expect(wrapper).toBe(path.join(runner.env.RUNNER_TEMP, 'agent-guard', 'copilot'));
+      expect(runner.summary()).toContain('Copilot CLI wrapper:');
+      const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C.UTF-8', COPILOT_GITHUB_TOKEN: TOKEN, GITHUB_TOKEN: 'ghs_runnerTokenTheAgentMustNotSee0000' };
+      const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(wrapper, ['-p', 'You are a helpful assistant\n\nSay pong.', '-s', '--no-ask-user'], { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (c) => resolve({ code: c ?? -1, stdout, stderr }));
+      });
+      expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-1500), unauthorized: copilot.unauthorized }).toEqual({ code: 0, stderr: '', unauthorized: 0 });
+      // ai-inference takes stdout as the model's answer.
+      expect(r.stdout.trim()).toBe('PONG through the Copilot wrapper');
+      expect(copilot.paths).toContain('/chat/completions');
+    } finally {
+      runner.cleanup();
+      await copilot.close();
+      fs.rmSync(workspace, { recursive: true, force: true });
     }
   }, 180_000);
 });

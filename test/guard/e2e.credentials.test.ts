@@ -10,43 +10,18 @@
 // Claude Code run quickly with the documented exit code, and the hint when no provider is given.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import path from 'node:path';
 import { BUDGET_EXIT } from '../../src/guard/command';
+import { CLAUDE, claudeTurn, COPILOT, expectNoneSeen, GEMINI, withProbe } from './helpers/agentProbe';
 import { buildGuard } from './helpers/build';
-import { decodeJwt, eventStreamFrame, fakeActionsOidc, type Served, serveJson, sigV4Valid } from './helpers/fakeCredentials';
+import { fakeBedrock } from './helpers/fakeBedrock';
+import { fakeCopilot } from './helpers/fakeCopilot';
+import { decodeJwt, fakeActionsOidc, type Served, serveJson } from './helpers/fakeCredentials';
 import { fakeGemini } from './helpers/fakeGemini';
 import { type FakeProvider, startFakeProvider } from './helpers/fakeProvider';
 import { describeJail } from './helpers/jailAvailable';
 import { runGuard } from './helpers/runGuard';
-
-const ROOT = path.join(__dirname, '..', '..');
-const CLAUDE = path.join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
-const GEMINI = path.join(ROOT, 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
-const COPILOT = path.join(ROOT, 'node_modules', '@github', 'copilot', 'npm-loader.js');
-const MARK = '===AGENT-GUARD-PROBE===';
-
-/** Run `agentCommand` in the jail, then dump everything the agent could read. */
-function withProbe(agentCommand: string, extraPaths: string[] = []): string[] {
-  const files = extraPaths.map((p) => `'${p}'`).join(' ');
-  const probe = [
-    'env',
-    'for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr "\\0" "\\n" < "$f" 2>/dev/null; echo; done',
-    'find "$HOME" /tmp /var/tmp /run /dev/shm -type f -size -4M -readable -exec cat {} + 2>/dev/null',
-    files ? `cat ${files} 2>/dev/null` : 'true',
-  ].join('; ');
-  return ['/bin/bash', '-c', `${agentCommand}; code=$?; echo ${MARK}; ${probe}; exit $code`];
-}
-
-const claudeTurn = (reply: string) => `'${CLAUDE}' -p 'Say pong.' --max-turns 1 | grep -F '${reply}'`;
-
-function expectNoneSeen(stdout: string, secrets: string[]): void {
-  const probe = stdout.slice(stdout.indexOf(MARK));
-  expect(probe.length).toBeGreaterThan(MARK.length + 100);
-  expect(probe).toContain('HOME=/home/agent');
-  for (const secret of secrets) expect({ secret, seen: probe.includes(secret) }).toEqual({ secret, seen: false });
-}
 
 describeJail('guard end to end: every credential kind', () => {
   let guard: string;
@@ -123,7 +98,7 @@ describeJail('guard end to end: every credential kind', () => {
 
   it('Claude Code on Amazon Bedrock: every request re-signed with SigV4 from the guard\'s AWS credentials', async () => {
     const creds = { accessKeyId: 'ASIAREALACCESSKEY0001', secretAccessKey: 'REAL/secret+access/key/0123456789abcdefghij', sessionToken: 'REAL-session-token-from-oidc-0123456789' };
-    const bedrock = await fakeBedrock('PONG from Bedrock', creds, 'us-east-1');
+    const bedrock = await fakeBedrock('PONG from Bedrock', () => [creds], 'us-east-1');
     try {
       const awsEnv = {
         AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: creds.sessionToken,
@@ -235,103 +210,3 @@ describeJail('guard end to end: every credential kind', () => {
     expect(stderr).toMatch(/agent-guard: Claude Code could not authenticate: .*add --provider anthropic \(ANTHROPIC_API_KEY is set\)/);
   }, 120_000);
 });
-
-/** Bedrock's runtime API: checks SigV4 like AWS, streams Anthropic events in event-stream frames. */
-async function fakeBedrock(reply: string, creds: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, region: string) {
-  const state = { signed: 0, unsigned: 0, paths: [] as string[] };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks);
-      const call = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
-      if (!(await sigV4Valid(call, creds, region, 'bedrock')) || req.headers['x-amz-security-token'] !== creds.sessionToken) {
-        state.unsigned++;
-        res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidSignatureException' });
-        res.end(JSON.stringify({ message: 'The request signature we calculated does not match the signature you provided.' }));
-        return;
-      }
-      state.signed++;
-      state.paths.push(req.url ?? '');
-      const message = { id: 'msg_bedrock', type: 'message', role: 'assistant', model: 'claude', content: [] as unknown[], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } };
-      if (/\/invoke-with-response-stream$/.test(req.url ?? '')) {
-        res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
-        const events = [
-          { type: 'message_start', message },
-          { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
-          { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: reply } },
-          { type: 'content_block_stop', index: 0 },
-          { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 5 } },
-          { type: 'message_stop', 'amazon-bedrock-invocationMetrics': { inputTokenCount: 12, outputTokenCount: 5 } },
-        ];
-        for (const e of events) {
-          res.write(eventStreamFrame({ ':event-type': 'chunk', ':content-type': 'application/json', ':message-type': 'event' }, { bytes: Buffer.from(JSON.stringify(e)).toString('base64') }));
-        }
-        res.end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ...message, content: [{ type: 'text', text: reply }], stop_reason: 'end_turn', usage: { input_tokens: 12, output_tokens: 5 } }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get signed() {
-      return state.signed;
-    },
-    get unsigned() {
-      return state.unsigned;
-    },
-    paths: state.paths,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
-}
-
-/** The Copilot API as @github/copilot 1.0.102 uses it: models, model routing, streamed chat completions. */
-async function fakeCopilot(reply: string, token: string) {
-  const state = { unauthorized: 0, paths: [] as string[] };
-  const model = {
-    id: 'gpt-4.1', name: 'GPT-4.1', object: 'model', vendor: 'openai', version: 'gpt-4.1', preview: false, model_picker_enabled: true,
-    capabilities: { type: 'chat', family: 'gpt-4.1', object: 'model_capabilities', tokenizer: 'o200k_base', supports: { streaming: true, tool_calls: true }, limits: { max_prompt_tokens: 128000, max_output_tokens: 16384 } },
-    supported_endpoints: ['/chat/completions'], policy: { state: 'enabled', terms: '' }, is_chat_default: true,
-  };
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const url = (req.url ?? '').split('?')[0];
-      state.paths.push(url);
-      if (req.headers.authorization !== `Bearer ${token}`) {
-        state.unauthorized++;
-        res.writeHead(401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: 'Bad credentials' }));
-        return;
-      }
-      const json = (body: unknown) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      if (url === '/models') return json({ data: [model] });
-      if (url === '/auto' || url.startsWith('/models/session')) return json({ selected_model: 'gpt-4.1', session_token: 'session-x', expires_at: Math.floor(Date.now() / 1000) + 3600 });
-      if (url === '/chat/completions') {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        const chunk = (delta: unknown, extra: object = {}) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4.1', choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
-        res.write(chunk({ role: 'assistant', content: reply }));
-        res.write(chunk({}, { usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }).replace('"finish_reason":null', '"finish_reason":"stop"'));
-        res.end('data: [DONE]\n\n');
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    paths: state.paths,
-    get unauthorized() {
-      return state.unauthorized;
-    },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
-}

@@ -121,6 +121,8 @@ describe('provider home files', () => {
 });
 
 describe('provider data is checked when it loads', () => {
+  const exchange = (...lines: string[]) =>
+    `[{ kind: oidc-exchange, env: K, grant-type: g, audience: { default: a }, headers: { authorization: "Bearer {secret}" }, ${lines.join(', ')} }]`;
   const provider = (credentials: string, extra = '') =>
     `providers:\n p:\n  upstream: https://api.example.com\n  credentials: ${credentials}\n  placeholder: ph\n  routes: [POST /v1/x]\n${extra}`;
   it.each([
@@ -132,6 +134,11 @@ describe('provider data is checked when it loads', () => {
     [provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]', '  settings:\n    region: { env: R, pattern: "[" }\n'), /bad pattern/],
     [provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]').replace('POST /v1/x', 'POST v1/x'), /bad route/],
     [`${provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]')}auth-failures:\n  - { agent: A, output: x, providers: [nope] }\n`, /unknown provider nope/],
+    [provider('[{ kind: aws-sigv4, env: K, service: s, source: imds }]'), /source must be one of env, web-identity, profile, container/],
+    [provider('[{ kind: aws-sigv4, env: K, service: s, source: web-identity }]'), /a web-identity source needs audience.default/],
+    [provider(exchange('token-url: "{authority}/{tenant}/token"', 'token-url-values: { authority: { default: "https://login.example", pattern: "." } }')), /token-url names \{tenant\} but token-url-values does not say where it comes from/],
+    [provider(exchange('token-url: http://login.example/token')), /token-url must be a path \(\/…\) or an https URL/],
+    [provider(exchange('token-url: /token', 'body: xml')), /body must be json or form, not xml/],
   ])('refuses %#', (text, message) => {
     expect(() => parseCatalogue(text)).toThrow(message);
   });

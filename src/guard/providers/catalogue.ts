@@ -29,17 +29,35 @@ export type CredentialSpec =
   | ({
       kind: 'oidc-exchange';
       env: string;
-      tokenPath: string;
+      /** A path on the upstream ("/v1/oauth/token"), or an absolute URL with {names} from tokenUrlValues. */
+      tokenUrl: string;
+      tokenUrlValues: Setting[];
       tokenHeaders: Record<string, string>;
+      /** How the exchange's fields travel: a JSON object or an HTML form (OAuth token endpoints). */
+      body: 'json' | 'form';
+      /** The field that carries the OIDC token (`assertion`, or `client_assertion` for a client credential). */
+      assertionField: string;
       grantType: string;
+      constants: Record<string, string>;
       audienceEnv?: string;
       audienceDefault: string;
       identityFileEnv?: string;
+      identityFileFirst: boolean;
       fields: Record<string, string>;
       optionalFields: Record<string, string>;
     } & HeaderTemplates)
-  | { kind: 'aws-sigv4'; env: string; service: string }
+  | ({ kind: 'aws-sigv4'; env: string; service: string; source: AwsSource } & AwsIdentity)
   | { kind: 'google-adc'; env: string; scopes: string[] };
+
+/** Where AWS credentials come from (see src/guard/providers/awsCredentials.ts). */
+export const AWS_SOURCES = ['env', 'web-identity', 'profile', 'container'] as const;
+export type AwsSource = (typeof AWS_SOURCES)[number];
+
+interface AwsIdentity {
+  /** web-identity: the GitHub OIDC token's audience when the guard fetches it, and the file that wins over it. */
+  audienceDefault?: string;
+  identityFileEnv?: string;
+}
 
 export interface Route {
   method: string;
@@ -174,24 +192,46 @@ function parseCredential(raw: Record<string, unknown>, where: string): Credentia
       return { kind: 'static', env, ...headerTemplates(raw, where) };
     case 'oidc-exchange': {
       const audience = (raw.audience ?? {}) as Record<string, unknown>;
-      const tokenPath = requiredString(raw, 'token-path', where);
-      if (!tokenPath.startsWith('/')) fail(where, 'token-path must start with /');
+      const tokenUrl = requiredString(raw, 'token-url', where);
+      const tokenUrlValues = parseSettings(raw['token-url-values'], where, 'token-url-values');
+      const unfilled = [...tokenUrl.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1]).filter((n) => !tokenUrlValues.some((v) => v.name === n));
+      if (unfilled.length) fail(where, `token-url names {${unfilled.join('}, {')}} but token-url-values does not say where it comes from`);
+      if (!tokenUrl.startsWith('/') && !tokenUrl.startsWith('{') && !tokenUrl.startsWith('https://')) fail(where, 'token-url must be a path (/…) or an https URL');
+      const body = raw.body ?? 'json';
+      if (body !== 'json' && body !== 'form') fail(where, `body must be json or form, not ${String(body)}`);
       return {
         kind: 'oidc-exchange',
         env,
-        tokenPath,
+        tokenUrl,
+        tokenUrlValues,
         tokenHeaders: stringMap(raw['token-headers'], `${where}.token-headers`),
+        body,
+        assertionField: typeof raw['assertion-field'] === 'string' ? raw['assertion-field'] : 'assertion',
         grantType: requiredString(raw, 'grant-type', where),
+        constants: stringMap(raw.constants, `${where}.constants`),
         audienceEnv: typeof audience.env === 'string' ? audience.env : undefined,
         audienceDefault: requiredString(audience, 'default', `${where}.audience`),
-        identityFileEnv: typeof raw['identity-file-env'] === 'string' ? raw['identity-file-env'] : undefined,
+        ...identityFile(raw, where),
+        identityFileFirst: raw['identity-file-first'] === true,
         fields: stringMap(raw.fields, `${where}.fields`),
         optionalFields: stringMap(raw['optional-fields'], `${where}.optional-fields`),
         ...headerTemplates(raw, where),
       };
     }
-    case 'aws-sigv4':
-      return { kind: 'aws-sigv4', env, service: requiredString(raw, 'service', where) };
+    case 'aws-sigv4': {
+      const source = raw.source ?? 'env';
+      if (!AWS_SOURCES.includes(source as AwsSource)) fail(where, `source must be one of ${AWS_SOURCES.join(', ')}`);
+      const audience = raw.audience as Record<string, unknown> | undefined;
+      if (source === 'web-identity' && typeof audience?.default !== 'string') fail(where, 'a web-identity source needs audience.default');
+      return {
+        kind: 'aws-sigv4',
+        env,
+        service: requiredString(raw, 'service', where),
+        source: source as AwsSource,
+        audienceDefault: typeof audience?.default === 'string' ? audience.default : undefined,
+        ...identityFile(raw, where),
+      };
+    }
     case 'google-adc': {
       const scopes = stringArray(raw.scopes, `${where}.scopes`);
       if (scopes.length === 0) fail(where, 'scopes missing');
@@ -202,9 +242,15 @@ function parseCredential(raw: Record<string, unknown>, where: string): Credentia
   }
 }
 
-function parseSettings(raw: unknown, where: string): Setting[] {
+function identityFile(raw: Record<string, unknown>, where: string): { identityFileEnv?: string } {
+  const value = raw['identity-file-env'];
+  if (value !== undefined && typeof value !== 'string') fail(where, 'identity-file-env must be a variable name');
+  return { identityFileEnv: value };
+}
+
+function parseSettings(raw: unknown, where: string, key = 'settings'): Setting[] {
   return Object.entries((raw ?? {}) as Record<string, Record<string, unknown> | null>).map(([name, value]) => {
-    const at = `${where}.settings.${name}`;
+    const at = `${where}.${key}.${name}`;
     const s = value ?? {};
     if (!/^[a-z]+$/.test(name)) fail(at, 'setting names are lower-case letters');
     const env = typeof s.env === 'string' ? [s.env] : stringArray(s.env, `${at}.env`);

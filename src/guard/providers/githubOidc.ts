@@ -12,34 +12,53 @@ export interface IdentitySource {
 }
 
 /**
- * Where the OIDC token comes from: the Actions endpoint when the step has `id-token: write`, else a
- * file another action keeps fresh (claude-code-action's ANTHROPIC_IDENTITY_TOKEN_FILE, in RUNNER_TEMP,
- * which the jail masks). Undefined when neither is there.
+ * Where the OIDC token comes from: the Actions endpoint when the step has `id-token: write`, or a
+ * file another action or the platform keeps fresh (claude-code-action's ANTHROPIC_IDENTITY_TOKEN_FILE
+ * in RUNNER_TEMP, which the jail masks; AWS_WEB_IDENTITY_TOKEN_FILE; AZURE_FEDERATED_TOKEN_FILE).
+ * With `fileFirst` a named file wins: a maintainer who names one meant that token (on a Kubernetes
+ * runner it is the pod's, not GitHub's). Undefined when neither is there.
  */
-export function identitySource(env: NodeJS.ProcessEnv, fileEnv?: string): IdentitySource | undefined {
+export function identitySource(env: NodeJS.ProcessEnv, fileEnv?: string, fileFirst = false): IdentitySource | undefined {
+  const fromFile = identityFile(env, fileEnv);
+  const fromActions = actionsEndpoint(env);
+  return fileFirst ? (fromFile ?? fromActions) : (fromActions ?? fromFile);
+}
+
+function actionsEndpoint(env: NodeJS.ProcessEnv): IdentitySource | undefined {
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const token = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-  if (url && token) {
-    return {
-      describe: 'the GitHub Actions OIDC endpoint',
-      async fetch(audience) {
-        const endpoint = checkEndpoint(url, 'ACTIONS_ID_TOKEN_REQUEST_URL');
-        endpoint.searchParams.set('audience', audience);
-        const res = await requestJson(endpoint, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
-        if (res.status !== 200 || typeof res.json.value !== 'string') throw endpointError('the GitHub Actions OIDC endpoint', res);
-        return checkJwt(res.json.value);
-      },
-    };
-  }
+  if (!url || !token) return undefined;
+  return {
+    describe: 'the GitHub Actions OIDC endpoint',
+    async fetch(audience) {
+      const endpoint = checkEndpoint(url, 'ACTIONS_ID_TOKEN_REQUEST_URL');
+      endpoint.searchParams.set('audience', audience);
+      const res = await requestJson(endpoint, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
+      if (res.status !== 200 || typeof res.json.value !== 'string') throw endpointError('the GitHub Actions OIDC endpoint', res);
+      return checkJwt(res.json.value);
+    },
+  };
+}
+
+function identityFile(env: NodeJS.ProcessEnv, fileEnv?: string): IdentitySource | undefined {
   const file = fileEnv ? env[fileEnv] : undefined;
-  if (file) {
-    return {
-      describe: `${fileEnv} (${file})`,
-      // Read at every exchange: the action that wrote it rewrites it before it expires.
-      fetch: async () => checkJwt(fs.readFileSync(file, 'utf8').trim()),
-    };
-  }
-  return undefined;
+  return file ? identityFromFile(file, `${fileEnv} (${file})`) : undefined;
+}
+
+/** A JWT kept in a file, read at every exchange: whoever wrote it rewrites it before it expires. */
+export function identityFromFile(file: string, describe: string): IdentitySource {
+  return {
+    describe,
+    fetch: async () => {
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new TokenEndpointError(`cannot read the identity token in ${describe}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+      }
+      return checkJwt(text.trim());
+    },
+  };
 }
 
 function checkJwt(text: string): string {

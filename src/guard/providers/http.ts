@@ -1,5 +1,6 @@
 // The few HTTP calls the guard itself makes to mint credentials (token exchanges, the Actions OIDC
-// endpoint). Only https, or plain http to loopback (test doubles), so a token never travels in clear.
+// endpoint, AWS STS and container endpoints). Only https, or plain http to loopback (test doubles)
+// and the link-local hosts a caller names, so a token never travels in clear over a network.
 import http from 'node:http';
 import https from 'node:https';
 
@@ -9,17 +10,25 @@ const TIMEOUT_MS = 30_000;
 
 export class TokenEndpointError extends Error {}
 
-export function checkEndpoint(text: string, what: string): URL {
+/** A URL the guard may send a credential to: https, or http to loopback or one of `plainHttpHosts`. */
+export function checkEndpoint(text: string, what: string, plainHttpHosts: string[] = []): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw new TokenEndpointError(`${what} "${text.slice(0, 100)}" is not a URL`);
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new TokenEndpointError(`${what} ${url.origin} must be https (plain http only to loopback)`);
+  const plainAllowed = LOOPBACK.has(url.hostname) || plainHttpHosts.includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainAllowed)) {
+    throw new TokenEndpointError(`${what} ${url.origin} must be https (plain http only to loopback${plainHttpHosts.length ? ` or ${plainHttpHosts.join(', ')}` : ''})`);
   }
+  if (url.username || url.password) throw new TokenEndpointError(`${what} ${url.origin} must not carry credentials in the URL`);
   return url;
+}
+
+export interface TextResponse {
+  status: number;
+  text: string;
 }
 
 export interface JsonResponse {
@@ -27,8 +36,10 @@ export interface JsonResponse {
   json: Record<string, unknown>;
 }
 
-/** One request; the answer must be a JSON object. Errors never include the request's credentials. */
-export function requestJson(url: URL, init: { method: string; headers?: Record<string, string>; body?: string }): Promise<JsonResponse> {
+type RequestInit = { method: string; headers?: Record<string, string>; body?: string };
+
+/** One request, its answer as text (at most 1 MiB). Errors never include the request's credentials. */
+export function requestText(url: URL, init: RequestInit): Promise<TextResponse> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.request(url, { method: init.method, headers: { accept: 'application/json', ...init.headers }, timeout: TIMEOUT_MS }, (res) => {
@@ -39,26 +50,28 @@ export function requestJson(url: URL, init: { method: string; headers?: Record<s
         if (size > MAX_RESPONSE) req.destroy(new TokenEndpointError(`${url.origin} answered more than ${MAX_RESPONSE} bytes`));
         else chunks.push(c);
       });
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        if (!json || typeof json !== 'object' || Array.isArray(json)) {
-          reject(new TokenEndpointError(`${url.origin}${url.pathname} answered ${res.statusCode} without a JSON object`));
-          return;
-        }
-        resolve({ status: res.statusCode ?? 0, json: json as Record<string, unknown> });
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new TokenEndpointError(`${url.origin} did not answer within ${TIMEOUT_MS / 1000}s`)));
     req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof TokenEndpointError ? err : new TokenEndpointError(`cannot reach ${url.origin}: ${err.code ?? err.message}`)));
     req.end(init.body);
   });
+}
+
+/** One request; the answer must be a JSON object. */
+export async function requestJson(url: URL, init: RequestInit): Promise<JsonResponse> {
+  const res = await requestText(url, init);
+  let json: unknown;
+  try {
+    json = JSON.parse(res.text);
+  } catch {
+    json = undefined;
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) {
+    throw new TokenEndpointError(`${url.origin}${url.pathname} answered ${res.status} without a JSON object`);
+  }
+  return { status: res.status, json: json as Record<string, unknown> };
 }
 
 /** The endpoint's own error words (OAuth `error`/`error_description`), never a token. */

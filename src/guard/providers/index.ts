@@ -8,9 +8,11 @@ import { googleAdcAuthorizer } from './googleAdc';
 import { oidcExchangeAuthorizer } from './oidcExchange';
 import { sigv4Authorizer } from './sigv4';
 import { staticKeyAuthorizer } from './staticKey';
+import { fillTemplate, resolveValues } from './values';
 
 export type { Authorizer, UpstreamRequest } from './authorizer';
 export { compileRoute, parseCatalogue } from './catalogue';
+export { fillTemplate, resolveValues } from './values';
 export type { AuthFailure, BudgetFields, Catalogue, CredentialSpec, FetcherPolicy, Provider, Route } from './catalogue';
 
 let cached: Catalogue | undefined;
@@ -42,31 +44,13 @@ export function parseUpstream(text: string, where: string): URL {
   return url;
 }
 
-/** Replace {name} with values; unknown names stay as they are. */
-export function fillTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{([a-z]+)\}/g, (whole, name: string) => values[name] ?? whole);
-}
-
-function settingFromUrl(text: string): string | undefined {
-  try {
-    return new URL(text).hostname.split('.')[0];
-  } catch {
-    return undefined;
-  }
-}
-
 /** The provider's settings from the guard's environment; GuardError naming the variables when one is missing. */
 export function resolveSettings(provider: Provider, env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of provider.settings) {
-    const fromEnv = s.env.map((name) => env[name]?.trim()).find(Boolean);
-    const value = fromEnv ?? (s.fromUrlEnv && env[s.fromUrlEnv] ? settingFromUrl(env[s.fromUrlEnv] as string) : undefined) ?? s.default;
-    const names = [...s.env, ...(s.fromUrlEnv ? [s.fromUrlEnv] : [])].join(', ');
-    if (value === undefined) throw new GuardError('providers', `--provider ${provider.name} needs its ${s.name}: set one of ${names}`);
-    if (!s.pattern.test(value)) throw new GuardError('providers', `--provider ${provider.name}: ${s.name} "${value.slice(0, 80)}" (from ${names}) does not look like one`);
-    out[s.name] = value;
+  try {
+    return resolveValues(provider.settings, env, `--provider ${provider.name}`);
+  } catch (err) {
+    throw new GuardError('providers', (err as Error).message);
   }
-  return out;
 }
 
 export function upstreamFor(provider: Provider, settings: Record<string, string>): URL {

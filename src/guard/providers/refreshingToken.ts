@@ -1,25 +1,25 @@
-// A short-lived credential (an exchanged OIDC token, a Google access token) kept fresh: minted once
-// before the agent starts, minted again when less than a tenth of its life (at least a minute) is
-// left, and never by two requests at once.
-export interface MintedToken {
-  token: string;
+// A short-lived credential (an exchanged OIDC token, a Google access token, temporary AWS keys) kept
+// fresh: minted once before the agent starts, minted again when less than a tenth of its life (at
+// least a minute) is left, and never by two requests at once.
+export interface MintedToken<T = string> {
+  token: T;
   /** Milliseconds since the epoch. */
   expiresAt: number;
 }
 
 const MIN_MARGIN_MS = 60_000;
 
-export class RefreshingToken {
-  private current?: MintedToken & { refreshAt: number };
-  private pending?: Promise<string>;
+export class RefreshingToken<T = string> {
+  private current?: MintedToken<T> & { refreshAt: number };
+  private pending?: Promise<T>;
 
   constructor(
-    private readonly mint: () => Promise<MintedToken>,
+    private readonly mint: () => Promise<MintedToken<T>>,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** A token valid now; mints a new one when the current one is due. */
-  async get(): Promise<string> {
+  async get(): Promise<T> {
     const current = this.current;
     if (current && this.now() < current.refreshAt) return current.token;
     this.pending ??= this.refresh().finally(() => (this.pending = undefined));
@@ -32,7 +32,7 @@ export class RefreshingToken {
     }
   }
 
-  private async refresh(): Promise<string> {
+  private async refresh(): Promise<T> {
     const issued = this.now();
     const minted = await this.mint();
     const life = minted.expiresAt - issued;

@@ -1,20 +1,15 @@
 // AWS Signature Version 4 for Bedrock. A signature covers the host, path, body and time, so the
 // agent's request cannot carry one: the proxy signs the exact bytes it forwards with the AWS
-// credentials in the guard's environment (aws-actions/configure-aws-credentials leaves them there,
-// session token included). Written here rather than bundled: @smithy/signature-v4 pulls ~400 KB of
-// @smithy/core into a CommonJS bundle; the tests check this signer against it.
+// credentials the guard holds (awsCredentials.ts: the environment configure-aws-credentials leaves,
+// a web identity, a profile or the container endpoint). Written here rather than bundled:
+// @smithy/signature-v4 pulls ~400 KB of @smithy/core into a CommonJS bundle; the tests check this
+// signer against it.
 import crypto from 'node:crypto';
 import type { CredentialSpec } from './catalogue';
-import { type Authorizer, headerSafe, type UpstreamRequest } from './authorizer';
-import { TokenEndpointError } from './http';
+import type { Authorizer, UpstreamRequest } from './authorizer';
+import { type AwsCredentials, awsCredentialSource } from './awsCredentials';
 
 type SigV4Spec = Extract<CredentialSpec, { kind: 'aws-sigv4' }>;
-
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
 
 const sha256 = (data: string | Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 const hmac = (key: crypto.BinaryLike, data: string) => crypto.createHmac('sha256', key).update(data).digest();
@@ -63,15 +58,11 @@ export function signRequest(req: UpstreamRequest, creds: AwsCredentials, region:
 }
 
 export function sigv4Authorizer(spec: SigV4Spec, env: NodeJS.ProcessEnv, region: string, now: () => Date = () => new Date()): Authorizer {
-  const accessKeyId = headerSafe('AWS_ACCESS_KEY_ID', env.AWS_ACCESS_KEY_ID ?? '');
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY ?? '';
-  if (!secretAccessKey) throw new TokenEndpointError('AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not');
-  const sessionToken = env.AWS_SESSION_TOKEN ? headerSafe('AWS_SESSION_TOKEN', env.AWS_SESSION_TOKEN) : undefined;
-  const creds: AwsCredentials = { accessKeyId, secretAccessKey, sessionToken };
+  const creds = awsCredentialSource(spec, env, region, () => now().getTime());
   return {
-    source: `AWS SigV4 for ${spec.service} in ${region} (AWS_ACCESS_KEY_ID${sessionToken ? ', AWS_SESSION_TOKEN' : ''})`,
-    secrets: [secretAccessKey, ...(sessionToken ? [sessionToken] : [])],
-    prepare: async () => undefined,
-    authorize: async (req) => signRequest(req, creds, region, spec.service, now()),
+    source: `AWS SigV4 for ${spec.service} in ${region} (${creds.describe})`,
+    secrets: creds.secrets,
+    prepare: async () => void (await creds.get()),
+    authorize: async (req) => signRequest(req, await creds.get(), region, spec.service, now()),
   };
 }
