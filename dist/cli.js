@@ -9279,7 +9279,22 @@ function capitalised(s) {
   return s ? `${s[0].toUpperCase()}${s.slice(1)}` : s;
 }
 function holdingKey(f) {
-  return `${holdsLabel(f)}\0${f.capabilities.join("\0")}`;
+  return f.capabilities.join("\0");
+}
+function holdingsOf(group) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const f of group) {
+    if (f.capabilities.length === 0) continue;
+    byKey.set(holdingKey(f), [...byKey.get(holdingKey(f)) ?? [], f]);
+  }
+  return [...byKey.values()].map((fs35) => {
+    const labels = [...new Set(fs35.map(holdsLabel))];
+    return {
+      label: labels.length === 1 ? labels[0] : "agent and step hold",
+      capabilities: fs35[0].capabilities,
+      rules: byKey.size === 1 && fs35.length === group.length ? null : [...new Set(fs35.map((f) => f.rule))]
+    };
+  });
 }
 function fixesOf(group) {
   const byFix = /* @__PURE__ */ new Map();
@@ -9293,14 +9308,15 @@ function fixesOf(group) {
   const fixes = [...byFix];
   if (fixes.length === 1) return [[null, fixes[0][0]]];
   const sentenced = fixes.map(([fix, rules]) => ({ rules, sentences: sentences(fix) }));
-  const everywhere = sentenced[0].sentences.filter((s) => sentenced.every((f) => f.sentences.includes(s)));
-  const out = [];
-  if (everywhere.length) out.push([null, everywhere.join(" ")]);
-  for (const f of sentenced) {
-    const own = f.sentences.filter((s) => !everywhere.includes(s));
-    if (own.length) out.push([f.rules, own.join(" ")]);
+  const bySharers = /* @__PURE__ */ new Map();
+  for (const sentence of new Set(sentenced.flatMap((f) => f.sentences))) {
+    const sharers = sentenced.filter((f) => f.sentences.includes(sentence));
+    const key2 = sharers.map((f) => sentenced.indexOf(f)).join(",");
+    const entry = bySharers.get(key2) ?? { sharers: sharers.length, rules: [...new Set(sharers.flatMap((f) => f.rules))], sentences: [] };
+    entry.sentences.push(sentence);
+    bySharers.set(key2, entry);
   }
-  return out;
+  return [...bySharers.values()].sort((a, b) => b.sharers - a.sharers).map((e) => [e.sharers === sentenced.length ? null : e.rules, e.sentences.join(" ")]);
 }
 function sentences(text) {
   const out = [];
@@ -9439,13 +9455,9 @@ function groupBlock(group, budget) {
   const where = [`${code(`${first.file}:${first.line}:${first.column}`)}`];
   if (first.job !== void 0) where.push(`job ${code(first.job)}`);
   if (first.step !== void 0) where.push(`step ${code(first.step)}`);
-  const holdings = new Set(group.map(holdingKey));
   const tail = [];
-  if (holdings.size === 1) tail.push(...holdingLines(first));
-  for (const [rules2, fix] of fixesOf(group)) {
-    const label = rules2 ? `**Fix** (${rules2.map((r) => code(r)).join(", ")}):` : "**Fix:**";
-    tail.push(`${label} ${mdWithCode(clip(fix, MAX_FIX), true)}`, "");
-  }
+  for (const h of holdingsOf(group)) tail.push(`${withRules2(capitalised(h.label), h.rules)} ${h.capabilities.map((c) => code(c)).join(", ")}`, "");
+  for (const [rules2, fix] of fixesOf(group)) tail.push(`${withRules2("Fix", rules2)} ${mdWithCode(clip(fix, MAX_FIX), true)}`, "");
   tail.push("</details>", "");
   if (group.length === 1) {
     const f = first;
@@ -9470,7 +9482,6 @@ function groupBlock(group, budget) {
       ""
     ];
     if (f.path.length > 0) entry.push(`**Path:** ${pathText(f)}`, "");
-    if (holdings.size > 1) entry.push(...holdingLines(f));
     const size = bytes(entry.join("\n")) + 1;
     if (size > left) break;
     entries.push(...entry);
@@ -9492,9 +9503,8 @@ function pathText(f) {
   if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
   return hops.join(" \u2192 ");
 }
-function holdingLines(f) {
-  if (f.capabilities.length === 0) return [];
-  return [`**${capitalised(holdsLabel(f))}:** ${f.capabilities.map((c) => code(c)).join(", ")}`, ""];
+function withRules2(label, rules) {
+  return rules ? `**${label}** (${rules.map((r) => code(r)).join(", ")}):` : `**${label}:**`;
 }
 function errorSection(errors, budget) {
   const out = ["### Errors", ""];
@@ -26379,6 +26389,7 @@ var SEVERITY_STYLE = {
   low: "36"
 };
 var INDENT = "    ";
+var MAX_HANG = 40;
 function formatText(result, opts = {}) {
   const paint = opts.color ? (codes, s) => s === "" ? s : `\x1B[${codes}m${s}\x1B[0m` : (_c, s) => s;
   const out = [];
@@ -26424,11 +26435,7 @@ function renderError(e, paint) {
 }
 function renderGroup(group, lines, paint) {
   const out = [];
-  const holdings = new Set(group.map(holdingKey));
-  group.forEach((f, i) => {
-    out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : []));
-    if (holdings.size > 1) out.push(...renderHolding(f, paint));
-  });
+  group.forEach((f, i) => out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : [])));
   const first = group[0];
   if (first.job !== void 0 || first.step !== void 0) {
     const where = [];
@@ -26436,13 +26443,12 @@ function renderGroup(group, lines, paint) {
     if (first.step !== void 0) where.push(`step ${sanitizeTerminal(oneLine(first.step))}`);
     out.push(`${INDENT}${paint("2", `in ${where.join(", ")}`)}`);
   }
-  if (holdings.size === 1) out.push(...renderHolding(first, paint));
-  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(rules ? `fix (${rules.join(", ")})` : "fix", sanitizeTerminal(fix), paint));
+  for (const h of holdingsOf(group)) out.push(...labelled(withRules(h.label, h.rules), h.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(", "), paint));
+  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(withRules("fix", rules), sanitizeTerminal(fix), paint));
   return out;
 }
-function renderHolding(f, paint) {
-  if (f.capabilities.length === 0) return [];
-  return labelled(holdsLabel(f), f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(", "), paint);
+function withRules(label, rules) {
+  return rules ? `${label} (${rules.map((r) => sanitizeTerminal(r)).join(", ")})` : label;
 }
 function sharedHops(a, b) {
   let n = 0;
@@ -26479,9 +26485,14 @@ function renderFinding(f, lines, paint, previousPath) {
   return out;
 }
 function labelled(label, text, paint) {
+  const head = `${INDENT}${paint("1", `${label}:`)}`;
+  if (label.length > MAX_HANG) {
+    const hang2 = `${INDENT}${INDENT}`;
+    return [head, ...wrap(text, WRAP_WIDTH - hang2.length).map((l) => l === "" ? "" : `${hang2}${l}`)];
+  }
   const hang = INDENT + " ".repeat(label.length + 2);
   const lines = wrap(text, WRAP_WIDTH - hang.length);
-  return lines.map((l, i) => i === 0 ? `${INDENT}${paint("1", `${label}:`)} ${l}` : l === "" ? "" : `${hang}${l}`);
+  return lines.map((l, i) => i === 0 ? `${head} ${l}` : l === "" ? "" : `${hang}${l}`);
 }
 function renderSnippet(line, column, endColumn, maxWidth = MAX_SOURCE_WIDTH) {
   const cells = [];
