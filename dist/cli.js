@@ -27472,6 +27472,9 @@ function serveShareIfWorker() {
 var import_node_fs33 = __toESM(require("node:fs"));
 init_types();
 
+// src/help.ts
+init_providers2();
+
 // src/online/prefetch.ts
 var import_node_fs31 = __toESM(require("node:fs"));
 var import_node_path23 = __toESM(require("node:path"));
@@ -28078,7 +28081,7 @@ var HELP = {
     usage: ["agent-guard run [options] -- CMD [ARG...]"],
     about: "Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.",
     options: [
-      ["--provider NAME[=UPSTREAM_URL]", "a model provider the agent calls (repeatable): anthropic, openai, gemini, github-models, openrouter"],
+      ["--provider NAME[=UPSTREAM_URL]", () => `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(", ")}`],
       ["--allow-host HOST[:PORT]", "let the agent reach HOST through the egress proxy, CONNECT only (repeatable)"],
       ["--pass-env NAME", "pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)"],
       ["--workspace rw|ro", "the agent's access to the workspace (default rw: it works on a copy, and its checked changes come back)"],
@@ -28133,7 +28136,7 @@ var HELP = {
     usage: ["agent-guard action lint|run|wrap|apply"],
     about: "The GitHub Action's entry points (action.yml runs them): each reads its inputs from INPUT_* variables, writes outputs to GITHUB_OUTPUT and the job summary to GITHUB_STEP_SUMMARY. See README.md, Inputs.",
     options: [],
-    notes: ["exit: as lint, run or wrap; 2 on a bad input"]
+    notes: ["exit: as lint, run, wrap or apply; 2 on a bad input"]
   },
   version: {
     usage: ["agent-guard version"],
@@ -28143,7 +28146,7 @@ var HELP = {
 };
 var GENERAL_HELP = {
   usage: ["agent-guard COMMAND [options]", "agent-guard COMMAND --help"],
-  about: "Find AI-agent steps outsiders can reach (lint, scan), and run agents in a jail (run, wrap).",
+  about: "Find AI-agent steps outsiders can reach (lint, scan), run agents in a jail (run, wrap), and perform what they asked for later (apply).",
   options: [
     ["lint [PATH...]", "find AI-agent steps outsiders can reach (default PATH: .)"],
     ["scan --org ORG", "lint every repository of an organisation online"],
@@ -28151,7 +28154,7 @@ var GENERAL_HELP = {
     ["apply FILE --grant GRANT...", "perform what a run recorded with --defer, checked again against these grants"],
     ["doctor", "what isolation this machine supports"],
     ["wrap claude", "a Claude Code wrapper that runs it under the guard"],
-    ["action lint|run|wrap", "the GitHub Action's entry points"],
+    ["action lint|run|wrap|apply", "the GitHub Action's entry points"],
     ["version", "print the version"]
   ]
 };
@@ -28163,7 +28166,7 @@ function formatHelp(help, heading = "options") {
     out.push(`${heading}:`);
     const hang = " ".repeat(width + 4);
     for (const [flag, text] of help.options) {
-      const lines = wrap(text, WIDTH - hang.length).map((l) => hang + l);
+      const lines = wrap(typeof text === "function" ? text() : text, WIDTH - hang.length).map((l) => hang + l);
       if (flag.length > width) out.push(`  ${flag}`, ...lines);
       else out.push(`  ${flag.padEnd(width)}  ${lines[0].trimStart()}`, ...lines.slice(1));
     }
