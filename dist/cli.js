@@ -19612,7 +19612,8 @@ function fixFor(site, hit) {
   if (hit && !c.jailed && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
     if (obj3) {
       lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj3}.author_association)\`.`
+        // Unless reading strangers' text is the job (a triage bot): then the jail and grants below are the fix.
+        `Unless reading strangers' text is the agent's job (a triage bot), gate the job on who wrote it: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj3}.author_association)\`.`
       );
     } else {
       lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
@@ -19626,7 +19627,8 @@ function fixFor(site, hit) {
       "The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe)."
     );
   }
-  if (c.writeScopes.length || c.idToken) {
+  const claudeAction = !c.jailed && !!site.action?.id.startsWith("claude-code-action");
+  if ((c.writeScopes.length || c.idToken) && !claudeAction) {
     lines.push(
       c.jailed ? "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees." : "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI."
     );
@@ -19640,7 +19642,9 @@ function fixFor(site, hit) {
   } else if (site.action) {
     if (c.jailed) {
     } else if (site.action.id.startsWith("claude-code-action")) {
-      lines.push("Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.");
+      lines.push(
+        "Run Claude Code in the jail: agent-guard's Action with `mode: wrap` installs a wrapper; set `path_to_claude_code_executable` to its `claude-wrapper` output. With `grants: update-comment` (add `comment`, `review` as the workflow needs) the action's GitHub tools work through the guard with a token Claude Code never sees; the action's own steps keep the job's permissions."
+      );
     } else if (site.action.cli) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
     }

@@ -114,7 +114,8 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   if (hit && !c.jailed && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
     if (obj) {
       lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`,
+        // Unless reading strangers' text is the job (a triage bot): then the jail and grants below are the fix.
+        `Unless reading strangers' text is the agent's job (a triage bot), gate the job on who wrote it: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`,
       );
     } else {
       lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
@@ -128,7 +129,10 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
       'The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe).',
     );
   }
-  if (c.writeScopes.length || c.idToken) {
+  // claude-code-action's own steps need the job's token (its tracking comment, its branch): Claude
+  // Code gets none of it under the wrapper, and its tools write through grants (said below).
+  const claudeAction = !c.jailed && !!site.action?.id.startsWith('claude-code-action');
+  if ((c.writeScopes.length || c.idToken) && !claudeAction) {
     lines.push(
       c.jailed
         ? 'The job\'s write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action\'s `grants`); each request is checked and performed with a token the agent never sees.'
@@ -145,7 +149,9 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
     if (c.jailed) {
       // Already wrapped.
     } else if (site.action.id.startsWith('claude-code-action')) {
-      lines.push('Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.');
+      lines.push(
+        "Run Claude Code in the jail: agent-guard's Action with `mode: wrap` installs a wrapper; set `path_to_claude_code_executable` to its `claude-wrapper` output. With `grants: update-comment` (add `comment`, `review` as the workflow needs) the action's GitHub tools work through the guard with a token Claude Code never sees; the action's own steps keep the job's permissions.",
+      );
     } else if (site.action.cli) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.action.cli} ...\`.`);
     }
