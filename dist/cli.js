@@ -27602,21 +27602,22 @@ var GitHubClient = class {
   }
   /**
    * The YAML files of a commit, from the recursive git tree: the workflows (`.github/workflows/*.yml`)
-   * and every `*.yml`/`*.yaml` with its blob SHA, so that local actions are known present or absent
-   * without a request. When GitHub truncates the tree (very large repositories) the workflows folder
+   * and every `*.yml`/`*.yaml` (and `.github/**.json`: a baseline) with its blob SHA, so that local
+   * actions are known present or absent without a request. When GitHub truncates the tree (very large repositories) the workflows folder
    * is listed through the contents API instead, and other files are looked up one by one.
    */
   treeOf(owner, repo, sha) {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
-      const cached6 = this.cache.get("tree", key2);
+      const cacheKey = `v2:${key2}`;
+      const cached6 = this.cache.get("tree", cacheKey);
       if (cached6) return cached6;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
       const data = res.data;
       const blobs = {};
       for (const e of data.tree ?? []) {
-        if (e.type === "blob" && typeof e.path === "string" && typeof e.sha === "string" && /\.ya?ml$/i.test(e.path)) blobs[e.path] = e.sha;
+        if (e.type === "blob" && typeof e.path === "string" && typeof e.sha === "string" && (/\.ya?ml$/i.test(e.path) || /^\.github\/.*\.json$/.test(e.path))) blobs[e.path] = e.sha;
       }
       let tree;
       if (data.truncated) {
@@ -27625,7 +27626,7 @@ var GitHubClient = class {
       } else {
         tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path27) => ({ path: path27, sha: blobs[path27] })), blobs };
       }
-      this.cache.set("tree", key2, tree);
+      this.cache.set("tree", cacheKey, tree);
       return tree;
     });
   }
@@ -28254,6 +28255,81 @@ var DiskCache = class {
 // src/online/report.ts
 init_types();
 init_common();
+
+// src/online/scan.ts
+async function scanOrganisation(options) {
+  const started = performance.now();
+  const { client } = options;
+  const listed = await client.listRepositories(options.org);
+  const skipped = { archived: 0, forks: 0, disabled: 0, filtered: 0 };
+  const chosen = [];
+  for (const repo of listed) {
+    if (options.repoFilter?.length && !options.repoFilter.some((g) => globMatch(g, repo.fullName) || globMatch(g, repo.name))) skipped.filtered++;
+    else if (repo.archived && !options.includeArchived) skipped.archived++;
+    else if (repo.fork && !options.includeForks) skipped.forks++;
+    else if (repo.disabled) skipped.disabled++;
+    else chosen.push(repo);
+  }
+  options.onStart?.(chosen.length);
+  const store = new RemoteStore(client);
+  const outcomes = new Array(chosen.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < chosen.length) {
+      const index2 = next++;
+      outcomes[index2] = await scanRepository(chosen[index2], store, options);
+      done++;
+      options.onRepository?.(outcomes[index2], done, chosen.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(chosen.length, Math.max(1, options.concurrency ?? 8)) }, worker));
+  return {
+    org: options.org,
+    listed: listed.length,
+    skipped,
+    repos: outcomes,
+    stats: { ...client.stats, durationMs: Math.round(performance.now() - started), cacheHits: client.cache.hits, remoteFiles: store.counts.asked }
+  };
+}
+async function scanRepository(repo, store, options) {
+  const client = options.client;
+  try {
+    const commit2 = await client.headOf(repo);
+    const tree = await client.treeOf(repo.owner, repo.name, commit2);
+    if (!tree.workflows.length) return { repo, status: "no-workflows", commit: commit2, unfollowed: [] };
+    const roots = await Promise.all(tree.workflows.map(async (w) => ({ path: w.path, text: await client.blob(repo.owner, repo.name, w.sha) })));
+    const readLocal = async (rel) => {
+      const blob = tree.blobs[rel];
+      if (blob) return client.blob(repo.owner, repo.name, blob);
+      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
+    };
+    const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
+    const files = [...roots, ...[...prefetched.localFiles].map(([path27, text]) => ({ path: path27, text }))];
+    const readRoot = (name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name);
+    const config = options.config ?? await repositoryConfig(readRoot);
+    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
+    const baselineText = await readRoot(BASELINE_FILE);
+    if (baselineText === null) return { repo, status: "scanned", commit: commit2, result, baselined: 0, unfollowed: prefetched.failed };
+    const { fresh, known } = applyBaseline(result.findings, parseBaseline(BASELINE_FILE, baselineText), "/", "/");
+    return { repo, status: "scanned", commit: commit2, result: { ...result, findings: fresh }, baselined: known.length, unfollowed: prefetched.failed };
+  } catch (err) {
+    if (err instanceof ConfigError) return { repo, status: "failed", error: err.message, configError: true, unfollowed: [] };
+    if (err instanceof GitHubError2 && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
+    const message = err instanceof GitHubError2 ? err.message : `internal error: ${err.message}`;
+    return { repo, status: "failed", error: message, unfollowed: [] };
+  }
+}
+var BASELINE_FILE = ".github/agent-guard-baseline.json";
+async function repositoryConfig(read2) {
+  for (const name of [".github/agent-guard.yml", ".github/agent-guard.yaml"]) {
+    const text = await read2(name);
+    if (text !== null) return parseConfig(name, text);
+  }
+  return void 0;
+}
+
+// src/online/report.ts
 var SCAN_FORMATS = ["text", "json", "sarif", "markdown"];
 function isScanFormat(s) {
   return SCAN_FORMATS.includes(s);
@@ -28286,7 +28362,7 @@ function rankRepositories(scan) {
     return cmpStr(a.outcome.repo.fullName.toLowerCase(), b.outcome.repo.fullName.toLowerCase());
   });
 }
-function scanTotals(scan) {
+function scanTotals(scan, checkFailOn = "high") {
   const scanned = scan.repos.filter((r) => r.status === "scanned");
   const all = scanned.flatMap((r) => r.result.findings);
   const has = (r, s) => r.result.findings.some((f) => f.severity === s);
@@ -28301,6 +28377,8 @@ function scanTotals(scan) {
     noWorkflows: scan.repos.filter((r) => r.status === "no-workflows").length,
     empty: scan.repos.filter((r) => r.status === "empty").length,
     withFileErrors: scanned.filter((r) => r.result.errors.length).length,
+    wouldFailCheck: scan.repos.filter((r) => checkVerdict(r, checkFailOn).verdict === "fail").length,
+    baselined: scanned.reduce((n, r) => n + (r.baselined ?? 0), 0),
     skipped: scan.skipped,
     findings: countBySeverity(all)
   };
@@ -28321,6 +28399,34 @@ function topRules(scan) {
     }
   }
   return [...byRule.values()].sort((a, b) => b.findings - a.findings || severityRank(b.worst) - severityRank(a.worst) || cmpStr(a.rule, b.rule));
+}
+function checkVerdict(outcome, failOn) {
+  if (outcome.status === "no-workflows" || outcome.status === "empty") return { verdict: "pass" };
+  if (outcome.status === "failed") {
+    return outcome.configError ? { verdict: "fail", why: outcome.error ?? "its agent-guard file does not load", todo: "fix that file: the check stops on it" } : { verdict: "unknown" };
+  }
+  const result = outcome.result;
+  if (result.stats.workflows === 0 && result.errors.length > 0) {
+    const e = sortErrors(result.errors)[0];
+    return { verdict: "fail", why: `no workflow could be read (${e.file}:${e.line}: ${e.message})`, todo: "fix the YAML" };
+  }
+  const threshold = severityRank(failOn);
+  const blocking = result.findings.filter((f) => !REMOTE_FILE.test(f.file) && severityRank(f.severity) >= threshold);
+  if (!blocking.length) return { verdict: "pass" };
+  return {
+    verdict: "fail",
+    why: `${severityBreakdown(countBySeverity(blocking))} not in its baseline`,
+    todo: `fix them, or record them: \`agent-guard lint . --write-baseline ${BASELINE_FILE}\` and commit the file`
+  };
+}
+function wouldFail(scan, failOn) {
+  return rankRepositories(scan).flatMap((r) => {
+    const v = checkVerdict(r.outcome, failOn);
+    return v.verdict === "fail" ? [{ outcome: r.outcome, why: v.why, todo: v.todo }] : [];
+  });
+}
+function checkHeading(t, failOn) {
+  return `Required check (fail-on: ${failOn}, each repository's baseline applied): ${t.wouldFailCheck === 0 ? "no repository would fail it" : `${plural(t.wouldFailCheck, "repository", "repositories")} would fail it`}`;
 }
 function bySeverity(findings) {
   return sortFindings(findings).sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
@@ -28380,7 +28486,8 @@ function code2(text) {
 }
 function formatMarkdown(scan, opts) {
   const maxRows = opts.maxRowsPerRepo ?? 20;
-  const t = scanTotals(scan);
+  const failOn = opts.checkFailOn ?? "high";
+  const t = scanTotals(scan, failOn);
   const ranked = rankRepositories(scan);
   const out = [];
   out.push(`## agent-guard scan of ${code2(scan.org)}`, "");
@@ -28396,12 +28503,22 @@ function formatMarkdown(scan, opts) {
   out.push(`| with any finding | ${t.withFindings} |`);
   out.push(`| without findings | ${t.withoutFindings} |`);
   out.push(`| with files that could not be read | ${t.withFileErrors} |`);
+  out.push(`| would fail the required check | ${t.wouldFailCheck} |`);
   out.push(`| not scanned: failed | ${t.failed} |`);
   out.push(`| not scanned: no workflows or empty | ${t.noWorkflows + t.empty} |`);
   out.push(`| skipped: archived / forks / filtered | ${t.skipped.archived} / ${t.skipped.forks} / ${t.skipped.filtered} |`, "");
   out.push("| severity | findings |", "|---|---:|");
   for (const s of SEVERITIES) out.push(`| ${s} | ${t.findings[s]} |`);
+  if (t.baselined) out.push(`| recorded in baselines (not above) | ${t.baselined} |`);
   out.push("");
+  out.push(`### ${cell(checkHeading(t, failOn))}`, "");
+  const failing = wouldFail(scan, failOn);
+  if (failing.length) {
+    out.push("| repository | why | what to do |", "|---|---|---|");
+    for (const f of failing.slice(0, 100)) out.push(`| [${cell(f.outcome.repo.fullName)}](${f.outcome.repo.htmlUrl}) | ${cell(f.why)} | ${cell(f.todo)} |`);
+    if (failing.length > 100) out.push(`| \u2026 | ${failing.length - 100} more | |`);
+    out.push("");
+  }
   const rules = topRules(scan);
   if (rules.length) {
     out.push("### Top rules", "", "| rule | findings | repositories | worst |", "|---|---:|---:|---|");
@@ -28460,7 +28577,8 @@ function formatMarkdown(scan, opts) {
 }
 function formatText2(scan, opts) {
   const maxRows = opts.maxRowsPerRepo ?? 20;
-  const t = scanTotals(scan);
+  const failOn = opts.checkFailOn ?? "high";
+  const t = scanTotals(scan, failOn);
   const clean = (s) => sanitizeTerminal(s).replace(/\n/g, " ");
   const out = [];
   const skipped = skippedText(t.skipped);
@@ -28472,9 +28590,16 @@ function formatText2(scan, opts) {
     ["without findings", String(t.withoutFindings)],
     ["failed", String(t.failed)],
     ["no workflows or empty", String(t.noWorkflows + t.empty)],
-    ["findings", severityBreakdown(t.findings) || "none"]
+    ["findings", severityBreakdown(t.findings) || "none"],
+    ...t.baselined ? [["recorded in baselines", `${t.baselined} (not counted above)`]] : []
   ];
   for (const [k, v] of rows) out.push(`  ${k.padEnd(24)} ${v}`);
+  out.push("", checkHeading(t, failOn));
+  const failing = wouldFail(scan, failOn);
+  failing.forEach((f, i) => {
+    out.push(`  ${clean(f.outcome.repo.fullName)}: ${clean(f.why)}`);
+    if (failing[i + 1]?.todo !== f.todo) out.push(`    \u2192 ${clean(f.todo)}`);
+  });
   const rules = topRules(scan);
   if (rules.length) {
     out.push("", "Top rules");
@@ -28509,7 +28634,7 @@ function toScanJson(scan, opts) {
     version: 1,
     tool: { name: TOOL_NAME, version: opts.toolVersion, informationUri: TOOL_URI },
     organisation: scan.org,
-    totals: scanTotals(scan),
+    totals: scanTotals(scan, opts.checkFailOn ?? "high"),
     topRules: topRules(scan),
     repositories: rankRepositories(scan).map((r) => {
       const json = r.outcome.result ? toJsonReport(r.outcome.result, { toolVersion: opts.toolVersion }) : null;
@@ -28521,6 +28646,8 @@ function toScanJson(scan, opts) {
         status: r.outcome.status,
         error: r.outcome.status === "scanned" ? null : statusText(r.outcome),
         counts: r.counts,
+        baselined: r.outcome.baselined ?? 0,
+        requiredCheck: checkVerdict(r.outcome, opts.checkFailOn ?? "high"),
         findings: json ? json.findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity)) : [],
         errors: json?.errors ?? [],
         unfollowed: r.outcome.unfollowed
@@ -28548,74 +28675,6 @@ function toScanSarif(scan, opts) {
     runs.push(run);
   }
   return { $schema: SARIF_SCHEMA_URI, version: "2.1.0", runs };
-}
-
-// src/online/scan.ts
-async function scanOrganisation(options) {
-  const started = performance.now();
-  const { client } = options;
-  const listed = await client.listRepositories(options.org);
-  const skipped = { archived: 0, forks: 0, disabled: 0, filtered: 0 };
-  const chosen = [];
-  for (const repo of listed) {
-    if (options.repoFilter?.length && !options.repoFilter.some((g) => globMatch(g, repo.fullName) || globMatch(g, repo.name))) skipped.filtered++;
-    else if (repo.archived && !options.includeArchived) skipped.archived++;
-    else if (repo.fork && !options.includeForks) skipped.forks++;
-    else if (repo.disabled) skipped.disabled++;
-    else chosen.push(repo);
-  }
-  options.onStart?.(chosen.length);
-  const store = new RemoteStore(client);
-  const outcomes = new Array(chosen.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < chosen.length) {
-      const index2 = next++;
-      outcomes[index2] = await scanRepository(chosen[index2], store, options);
-      done++;
-      options.onRepository?.(outcomes[index2], done, chosen.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(chosen.length, Math.max(1, options.concurrency ?? 8)) }, worker));
-  return {
-    org: options.org,
-    listed: listed.length,
-    skipped,
-    repos: outcomes,
-    stats: { ...client.stats, durationMs: Math.round(performance.now() - started), cacheHits: client.cache.hits, remoteFiles: store.counts.asked }
-  };
-}
-async function scanRepository(repo, store, options) {
-  const client = options.client;
-  try {
-    const commit2 = await client.headOf(repo);
-    const tree = await client.treeOf(repo.owner, repo.name, commit2);
-    if (!tree.workflows.length) return { repo, status: "no-workflows", commit: commit2, unfollowed: [] };
-    const roots = await Promise.all(tree.workflows.map(async (w) => ({ path: w.path, text: await client.blob(repo.owner, repo.name, w.sha) })));
-    const readLocal = async (rel) => {
-      const blob = tree.blobs[rel];
-      if (blob) return client.blob(repo.owner, repo.name, blob);
-      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
-    };
-    const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path27, text]) => ({ path: path27, text }))];
-    const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name));
-    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
-    return { repo, status: "scanned", commit: commit2, result, unfollowed: prefetched.failed };
-  } catch (err) {
-    if (err instanceof ConfigError) return { repo, status: "failed", error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
-    if (err instanceof GitHubError2 && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
-    const message = err instanceof GitHubError2 ? err.message : `internal error: ${err.message}`;
-    return { repo, status: "failed", error: message, unfollowed: [] };
-  }
-}
-async function repositoryConfig(read2) {
-  for (const name of [".github/agent-guard.yml", ".github/agent-guard.yaml"]) {
-    const text = await read2(name);
-    if (text !== null) return parseConfig(name, text);
-  }
-  return void 0;
 }
 
 // src/online/command.ts
@@ -28783,7 +28842,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     throw err;
   }
   progress.end();
-  const report2 = formatScan(scan, args.format, { toolVersion: version });
+  const report2 = formatScan(scan, args.format, { toolVersion: version, checkFailOn: args.failOn === "none" ? "high" : args.failOn });
   try {
     if (args.output) import_node_fs33.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
@@ -28831,8 +28890,12 @@ var Progress = class {
 };
 function describeOutcome(outcome) {
   if (outcome.status !== "scanned") return outcome.status === "failed" ? `failed: ${outcome.error}` : outcome.status === "empty" ? "empty" : "no workflows";
-  const findings = outcome.result.findings;
-  return findings.length ? `${plural(findings.length, "finding")} (${severityBreakdown(countBySeverity(findings))})` : "no findings";
+  const { findings, errors } = outcome.result;
+  const parts = [findings.length ? `${plural(findings.length, "finding")} (${severityBreakdown(countBySeverity(findings))})` : "no findings"];
+  if (outcome.baselined) parts.push(`${outcome.baselined} in its baseline`);
+  const unreadable = new Set(errors.map((e) => e.file)).size;
+  if (unreadable) parts.push(`${plural(unreadable, "file")} could not be read`);
+  return parts.join(", ");
 }
 
 // src/cli.ts
