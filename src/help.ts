@@ -57,7 +57,8 @@ export const HELP: Record<string, CommandHelp> = {
     usage: ['agent-guard scan --org ORG [options]'],
     about:
       'Lint the workflows of every repository of a GitHub organisation (or user), following remote actions and ' +
-      'reusable workflows, and report findings per repository ranked by severity.',
+      "reusable workflows, with each repository's config and baseline; say where the required workflow would fail, " +
+      'and report findings per repository ranked by severity.',
     options: [
       ['--org ORG', 'organisation or user to scan (required)'],
       ['--repo-filter GLOB', "only repositories whose name matches (repeatable; e.g. 'api-*')"],
@@ -65,7 +66,7 @@ export const HELP: Record<string, CommandHelp> = {
       ['--include-forks', 'also scan forks'],
       ['--format text|json|sarif|markdown', 'report format (default text; markdown is ready to paste into an issue)'],
       ['--output FILE, -o FILE', 'write the report to FILE instead of standard output'],
-      ['--fail-on ' + SEVERITY_CHOICES, 'exit 1 when a finding is at or above this severity (default none)'],
+      ['--fail-on ' + SEVERITY_CHOICES, "exit 1 when a finding not in its repository's baseline is at or above this severity (default none); the report's required-check table uses it too (default high)"],
       ['--config FILE', "config applied to every repository (default: each repository's own)"],
       ...ONLINE_OPTIONS,
     ],
