@@ -19527,7 +19527,7 @@ function describeCapabilities(c) {
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
   if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
-  else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
+  else for (const s of c.writeScopes) out.push(`permission:${s}:write${c.jailed ? " (the guard holds it, not the agent)" : ""}`);
   if (c.idToken) out.push("permission:id-token:write (OIDC)");
   for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
   if (c.selfHosted) out.push("runner:self-hosted");
@@ -19628,11 +19628,7 @@ function fixFor(site, hit) {
     );
   }
   const claudeAction = !c.jailed && !!site.action?.id.startsWith("claude-code-action");
-  if ((c.writeScopes.length || c.idToken) && !claudeAction) {
-    lines.push(
-      c.jailed ? "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees." : "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI."
-    );
-  }
+  if ((c.writeScopes.length || c.idToken) && !claudeAction) lines.push(writeAdvice(c));
   if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
   if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
   if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(", ")}) out of its job.`);
@@ -19656,6 +19652,15 @@ function fixFor(site, hit) {
     lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
   }
   return lines.join(" ");
+}
+function writeAdvice(c) {
+  if (c.jailed && c.grants?.length) {
+    return `The job's write permissions belong to the guard, and the agent reaches them only through its grants (${c.grants.join("; ")}), each request checked: keep them to what the agent's task needs.`;
+  }
+  if (c.jailed) {
+    return "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees.";
+  }
+  return "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI.";
 }
 function providerFor(site) {
   const p = site.cli?.provider;

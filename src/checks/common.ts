@@ -132,13 +132,7 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   // claude-code-action's own steps need the job's token (its tracking comment, its branch): Claude
   // Code gets none of it under the wrapper, and its tools write through grants (said below).
   const claudeAction = !c.jailed && !!site.action?.id.startsWith('claude-code-action');
-  if ((c.writeScopes.length || c.idToken) && !claudeAction) {
-    lines.push(
-      c.jailed
-        ? 'The job\'s write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action\'s `grants`); each request is checked and performed with a token the agent never sees.'
-        : 'Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action\'s `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI.',
-    );
-  }
+  if ((c.writeScopes.length || c.idToken) && !claudeAction) lines.push(writeAdvice(c));
   if (c.tokens.some((t) => t.foreign)) lines.push('Do not hand the agent a personal access token or App token; use the job\'s short-lived GITHUB_TOKEN with read permissions.');
   if (c.persistedCredentials) lines.push('Set `persist-credentials: false` on actions/checkout.');
   if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(', ')}) out of its job.`);
@@ -163,6 +157,17 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
     lines.push('Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.');
   }
   return lines.join(' ');
+}
+
+/** Where the job's write access should live: with the guard, reached by the agent only through grants. */
+function writeAdvice(c: AgentSite['capabilities']): string {
+  if (c.jailed && c.grants?.length) {
+    return `The job's write permissions belong to the guard, and the agent reaches them only through its grants (${c.grants.join('; ')}), each request checked: keep them to what the agent's task needs.`;
+  }
+  if (c.jailed) {
+    return "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees.";
+  }
+  return "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI.";
 }
 
 function providerFor(site: AgentSite): string | undefined {

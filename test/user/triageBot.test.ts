@@ -1,4 +1,4 @@
-// A maintainer wires the README's issue-triage bot and watches it work, as a user would: the README's
+// A maintainer wires the README's issue-triage bot, lints it, and watches it work, as a user would: the README's
 // workflow is taken as written (its agent-guard step's `with:` and `env:`), run through the Action's
 // entry point (`node dist/cli.js action run`, as action.yml runs it) on a simulated runner, with the
 // real Claude Code "installed" the way the README's `npm install -g` step leaves it, a fake GitHub
@@ -19,11 +19,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
+import { lint } from '../../src/lint';
+import { type Ran, ROOT, runActionProcess, simulateRunner } from '../action/helpers/runner';
 import { COMMENT_SERVER } from '../guard/helpers/commentServer';
 import { type FakeGithubApi, startFakeGithubApi } from '../guard/helpers/fakeGithubApi';
 import { describeJail } from '../guard/helpers/jailAvailable';
 import { type ScriptedModel, type Step, scriptedAnthropic } from '../guard/helpers/scriptedModels';
-import { type Ran, ROOT, runActionProcess, simulateRunner } from '../action/helpers/runner';
 import { agentGuardSteps, evaluateAll, readmeSteps, readmeWorkflow, type WorkflowStep } from './helpers/readmeWorkflow';
 
 const CLAUDE_PACKAGE = path.join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code');
@@ -40,6 +42,23 @@ const STRANGER_ISSUE = {
   repository: { full_name: REPO, default_branch: 'main' },
   sender: { login: 'stranger', type: 'User' },
 };
+
+describe("lint on the README's issue-triage bot", () => {
+  it('reports a medium with what the grants allow, and does not ask for the grants it already has', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-triage-lint-'));
+    try {
+      const file = path.join(dir, 'triage.yml');
+      fs.writeFileSync(file, stringify(readmeWorkflow('An issue-triage bot, end to end')));
+      const { findings } = lint({ paths: [file], cwd: dir });
+      expect(findings.map((f) => [f.rule, f.severity])).toEqual([['agent-reads-untrusted', 'medium']]);
+      expect(findings[0].capabilities).toEqual(expect.arrayContaining(['jailed:agent-guard-run', 'grant:comment (through the guard, no token in the agent)', 'permission:issues:write (the guard holds it, not the agent)']));
+      expect(findings[0].fix).toContain('the agent reaches them only through its grants (comment; label=bug,enhancement,question,duplicate)');
+      expect(findings[0].fix).not.toMatch(/grant the agent only the writes it needs|Gate the job|gate the job/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describeJail("a maintainer wires the README's issue-triage bot", () => {
   let scratch: string;
