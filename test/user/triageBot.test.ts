@@ -1,19 +1,23 @@
-// A maintainer wires the README's issue-triage bot, lints it, and watches it work, as a user would: the README's
-// workflow is taken as written (its agent-guard step's `with:` and `env:`), run through the Action's
-// entry point (`node dist/cli.js action run`, as action.yml runs it) on a simulated runner, with the
-// real Claude Code "installed" the way the README's `npm install -g` step leaves it, a fake GitHub
-// and a scripted fake model API on loopback. Only the model's upstream URL and the token the runner
-// would fill in are supplied by the test.
+// A maintainer wires the README's issue-triage bot, lints it, and watches it work, as a user would:
+// the README's workflow is taken as written (its agent-guard step's `with:` and `env:`), run through
+// the Action's entry point (`node dist/cli.js action run`, as action.yml runs it) on a simulated
+// runner, with the real Claude Code "installed" the way the README's `npm install -g` step leaves
+// it, a fake GitHub and a scripted fake model API on loopback. Only the model's upstream URL and the
+// token the runner would fill in are supplied by the test.
 //
+//   - lint reports the bot with what its grants allow;
 //   - one job: an outsider's issue arrives; the bot reads it with `gh issue view`, labels and comments;
-//   - the same with a hostile issue that hijacks the model: it tries to publish the token, label
-//     `security`, comment elsewhere, and open a pull request that edits .github/workflows: nothing
-//     outside the grants reaches GitHub, and the workspace keeps its workflow;
-//   - two jobs (`defer`, then `mode: apply` in a job with the token): nothing is written by the agent's
-//     job, apply performs the same writes, and a tampered file is refused whole;
+//   - the same with a hostile issue that hijacks the model, as written and with every tool allowed:
+//     it tries to publish the token, label `security`, comment elsewhere, raw REST and GraphQL
+//     writes, and a pull request that edits .github/workflows: nothing outside the grants reaches
+//     GitHub, and the workspace keeps its workflow;
+//   - two jobs (`defer`, then `mode: apply` in a job with the token): nothing is written by the
+//     agent's job, apply performs the same writes, a tampered file is refused whole, and a file the
+//     agent writes under the same name is replaced by the guard's;
 //   - claude-code-action's wrap shape: the Action's `mode: wrap` step from the README installs the
 //     wrapper, which is started the way the action starts Claude Code, and its tracking comment update
-//     arrives through the guard (with a stand-in for the action's comment server, as it needs bun).
+//     arrives through the guard (with a stand-in for the action's comment server, as it needs bun);
+//     hijacked, it reaches nothing else.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
