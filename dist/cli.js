@@ -132,17 +132,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path27) {
-      const ctrl = callVisitor(key2, node, visitor, path27);
+    function visit_(key2, node, visitor, path28) {
+      const ctrl = callVisitor(key2, node, visitor, path28);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path27, ctrl);
-        return visit_(key2, ctrl, visitor, path27);
+        replaceNode(key2, path28, ctrl);
+        return visit_(key2, ctrl, visitor, path28);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path27 = Object.freeze(path27.concat(node));
+          path28 = Object.freeze(path28.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path27);
+            const ci = visit_(i, node.items[i], visitor, path28);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -153,13 +153,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path27 = Object.freeze(path27.concat(node));
-          const ck = visit_("key", node.key, visitor, path27);
+          path28 = Object.freeze(path28.concat(node));
+          const ck = visit_("key", node.key, visitor, path28);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path27);
+          const cv = visit_("value", node.value, visitor, path28);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -180,17 +180,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path27) {
-      const ctrl = await callVisitor(key2, node, visitor, path27);
+    async function visitAsync_(key2, node, visitor, path28) {
+      const ctrl = await callVisitor(key2, node, visitor, path28);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path27, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path27);
+        replaceNode(key2, path28, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path28);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path27 = Object.freeze(path27.concat(node));
+          path28 = Object.freeze(path28.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path27);
+            const ci = await visitAsync_(i, node.items[i], visitor, path28);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -201,13 +201,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path27 = Object.freeze(path27.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path27);
+          path28 = Object.freeze(path28.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path28);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path27);
+          const cv = await visitAsync_("value", node.value, visitor, path28);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -234,23 +234,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path27) {
+    function callVisitor(key2, node, visitor, path28) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path27);
+        return visitor(key2, node, path28);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path27);
+        return visitor.Map?.(key2, node, path28);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path27);
+        return visitor.Seq?.(key2, node, path28);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path27);
+        return visitor.Pair?.(key2, node, path28);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path27);
+        return visitor.Scalar?.(key2, node, path28);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path27);
+        return visitor.Alias?.(key2, node, path28);
       return void 0;
     }
-    function replaceNode(key2, path27, node) {
-      const parent = path27[path27.length - 1];
+    function replaceNode(key2, path28, node) {
+      const parent = path28[path28.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -862,10 +862,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path27, value) {
+    function collectionFromPath(schema, path28, value) {
       let v = value;
-      for (let i = path27.length - 1; i >= 0; --i) {
-        const k = path27[i];
+      for (let i = path28.length - 1; i >= 0; --i) {
+        const k = path28[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -884,7 +884,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
+    var isEmptyPath = (path28) => path28 == null || typeof path28 === "object" && !!path28[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -914,11 +914,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path27, value) {
-        if (isEmptyPath(path27))
+      addIn(path28, value) {
+        if (isEmptyPath(path28))
           this.add(value);
         else {
-          const [key2, ...rest] = path27;
+          const [key2, ...rest] = path28;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -932,8 +932,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path27) {
-        const [key2, ...rest] = path27;
+      deleteIn(path28) {
+        const [key2, ...rest] = path28;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -947,8 +947,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path27, keepScalar) {
-        const [key2, ...rest] = path27;
+      getIn(path28, keepScalar) {
+        const [key2, ...rest] = path28;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -966,8 +966,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path27) {
-        const [key2, ...rest] = path27;
+      hasIn(path28) {
+        const [key2, ...rest] = path28;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -977,8 +977,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path27, value) {
-        const [key2, ...rest] = path27;
+      setIn(path28, value) {
+        const [key2, ...rest] = path28;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -3493,9 +3493,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path27, value) {
+      addIn(path28, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path27, value);
+          this.contents.addIn(path28, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3570,14 +3570,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path27) {
-        if (Collection.isEmptyPath(path27)) {
+      deleteIn(path28) {
+        if (Collection.isEmptyPath(path28)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path28) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path27, keepScalar) {
-        if (Collection.isEmptyPath(path27))
+      getIn(path28, keepScalar) {
+        if (Collection.isEmptyPath(path28))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path28, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3606,10 +3606,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path27) {
-        if (Collection.isEmptyPath(path27))
+      hasIn(path28) {
+        if (Collection.isEmptyPath(path28))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path28) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3626,13 +3626,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path27, value) {
-        if (Collection.isEmptyPath(path27)) {
+      setIn(path28, value) {
+        if (Collection.isEmptyPath(path28)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path28), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path27, value);
+          this.contents.setIn(path28, value);
         }
       }
       /**
@@ -5593,9 +5593,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path27) => {
+    visit.itemAtPath = (cst, path28) => {
       let item = cst;
-      for (const [field, index2] of path27) {
+      for (const [field, index2] of path28) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index2];
@@ -5604,23 +5604,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path27) => {
-      const parent = visit.itemAtPath(cst, path27.slice(0, -1));
-      const field = path27[path27.length - 1][0];
+    visit.parentCollection = (cst, path28) => {
+      const parent = visit.itemAtPath(cst, path28.slice(0, -1));
+      const field = path28[path28.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path27, item, visitor) {
-      let ctrl = visitor(item, path27);
+    function _visit(path28, item, visitor) {
+      let ctrl = visitor(item, path28);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path27.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path28.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5631,10 +5631,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path27);
+            ctrl = ctrl(item, path28);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path28) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -7285,7 +7285,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse4(src, reviver, options) {
+    function parse5(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7326,7 +7326,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse4;
+    exports2.parse = parse5;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument5;
     exports2.stringify = stringify;
@@ -7640,8 +7640,8 @@ var require_utils = __commonJS({
       }
       return output;
     };
-    exports2.basename = (path27, { windows } = {}) => {
-      const segs = path27.split(windows ? /[\\/]/ : "/");
+    exports2.basename = (path28, { windows } = {}) => {
+      const segs = path28.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -8242,7 +8242,7 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse4 = (input, options) => {
+    var parse5 = (input, options) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -8412,7 +8412,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse4(rest, { ...options, fastpaths: false }).output;
+            const expression = parse5(rest, { ...options, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -8935,7 +8935,7 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse4.fastpaths = (input, options) => {
+    parse5.fastpaths = (input, options) => {
       const opts = { ...options };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
@@ -9000,7 +9000,7 @@ var require_parse = __commonJS({
       }
       return source;
     };
-    module2.exports = parse4;
+    module2.exports = parse5;
   }
 });
 
@@ -9009,10 +9009,10 @@ var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports2, module2) {
     "use strict";
     var scan = require_scan();
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var utils = require_utils();
     var constants = require_constants();
-    var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
         const fns = glob.map((input) => picomatch2(input, options, returnState));
@@ -9025,7 +9025,7 @@ var require_picomatch = __commonJS({
         };
         return arrayMatcher;
       }
-      const isState = isObject2(glob) && glob.tokens && glob.input;
+      const isState = isObject3(glob) && glob.tokens && glob.input;
       if (glob === "" || typeof glob !== "string" && !isState) {
         throw new TypeError("Expected pattern to be a non-empty string");
       }
@@ -9097,7 +9097,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str5, patterns, options) => picomatch2(patterns, options)(str5);
     picomatch2.parse = (pattern, options) => {
       if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
-      return parse4(pattern, { ...options, fastpaths: false });
+      return parse5(pattern, { ...options, fastpaths: false });
     };
     picomatch2.scan = (input, options) => scan(input, options);
     picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
@@ -9123,10 +9123,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse4.fastpaths(input, options);
+        parsed.output = parse5.fastpaths(input, options);
       }
       if (!parsed.output) {
-        parsed = parse4(input, options);
+        parsed = parse5(input, options);
       }
       return picomatch2.compileRe(parsed, options, returnOutput, returnState);
     };
@@ -9575,10 +9575,10 @@ function globMatcher(glob) {
   return (name) => regex.test(name);
 }
 function parseCredentialRules(text, file = FILE) {
-  const fail4 = (at, message, key2) => {
+  const fail4 = (at2, message, key2) => {
     const lineCounter = new import_yaml13.LineCounter();
     const doc = (0, import_yaml13.parseDocument)(text, { lineCounter });
-    let node = at.length ? doc.getIn(at, true) : doc.contents;
+    let node = at2.length ? doc.getIn(at2, true) : doc.contents;
     if (key2 !== void 0 && (0, import_yaml13.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
     const pos = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${message}`);
@@ -9590,21 +9590,21 @@ function parseCredentialRules(text, file = FILE) {
     const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
   }
-  const isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
-  if (!isObject2(data)) return fail4([], "expected a mapping with places, env and home");
+  const isObject3 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  if (!isObject3(data)) return fail4([], "expected a mapping with places, env and home");
   for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail4([], `unknown key "${key2}" (expected places, env, home)`, key2);
   const list = (key2) => {
     const value = data[key2];
     return Array.isArray(value) ? value : fail4([key2], `${key2} must be a list`);
   };
-  const entry = (value, at, fields, required) => {
-    const label = `${at[0]}[${at[1]}]`;
-    if (!isObject2(value)) return fail4(at, `${label} must be a mapping`);
+  const entry = (value, at2, fields, required) => {
+    const label = `${at2[0]}[${at2[1]}]`;
+    if (!isObject3(value)) return fail4(at2, `${label} must be a mapping`);
     for (const [key2, v] of Object.entries(value)) {
-      if (!(key2 in fields)) fail4(at, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
-      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
+      if (!(key2 in fields)) fail4(at2, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
+      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at2, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
     }
-    for (const key2 of required) if (!(key2 in value)) fail4(at, `${label} needs ${key2}`);
+    for (const key2 of required) if (!(key2 in value)) fail4(at2, `${label} needs ${key2}`);
     return value;
   };
   const places = list("places").map((value, i) => {
@@ -9694,7 +9694,7 @@ var init_credentialFiles = __esm({
 var providers_default;
 var init_providers = __esm({
   "rules/providers.yml"() {
-    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`) exchanged at `token-path` for a short-lived\n#                                  token, refreshed before it expires; `fields` and `optional-fields` name the\n#                                  variables that fill the exchange\'s JSON body\n#                   aws-sigv4      every request re-signed with the AWS credentials in the guard\'s environment\n#                                  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for `service`\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-path: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY, AZURE_CLIENT_SECRET]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty.\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
+    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`) exchanged at `token-path` for a short-lived\n#                                  token, refreshed before it expires; `fields` and `optional-fields` name the\n#                                  variables that fill the exchange\'s JSON body\n#                   aws-sigv4      every request re-signed with the AWS credentials in the guard\'s environment\n#                                  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for `service`\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-path: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY, AZURE_CLIENT_SECRET]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty. s3Location: Bedrock\n  # reads the object with the guard\'s AWS credentials (a document, image or video in Converse).\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters, s3Location, s3_location]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# How much a request may generate, for the token budget: the proxy reserves a request\'s declared\n# output cap (times its number of choices) before forwarding it, and lowers the cap to what is left\n# of --max-tokens, so requests in flight together can never generate more than the budget holds.\n# Dotted paths from the body\'s root, for every provider\'s request shape.\nbudget:\n  output-caps:\n    [max_tokens, max_output_tokens, max_completion_tokens, generationConfig.maxOutputTokens, generation_config.max_output_tokens,\n     inferenceConfig.maxTokens, max_gen_len, textGenerationConfig.maxTokenCount]\n  output-multipliers: [n, generationConfig.candidateCount, generation_config.candidate_count]\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
   }
 });
 
@@ -9719,8 +9719,8 @@ function compileRoute(spec, where = "route") {
     method,
     pattern,
     target,
-    match(path27, settings) {
-      const found = regex.exec(path27);
+    match(path28, settings) {
+      const found = regex.exec(path28);
       if (!found) return void 0;
       const params = {};
       for (const [i, name] of names.entries()) {
@@ -9794,18 +9794,18 @@ function parseCredential(raw, where) {
 }
 function parseSettings(raw, where) {
   return Object.entries(raw ?? {}).map(([name, value]) => {
-    const at = `${where}.settings.${name}`;
+    const at2 = `${where}.settings.${name}`;
     const s = value ?? {};
-    if (!/^[a-z]+$/.test(name)) fail(at, "setting names are lower-case letters");
-    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at}.env`);
+    if (!/^[a-z]+$/.test(name)) fail(at2, "setting names are lower-case letters");
+    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at2}.env`);
     let pattern;
     try {
-      pattern = new RegExp(requiredString(s, "pattern", at));
+      pattern = new RegExp(requiredString(s, "pattern", at2));
     } catch (err) {
-      return fail(at, `bad pattern: ${err.message}`);
+      return fail(at2, `bad pattern: ${err.message}`);
     }
     const fromUrlEnv = typeof s["from-url-env"] === "string" ? s["from-url-env"] : void 0;
-    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at, "needs env, from-url-env or default");
+    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at2, "needs env, from-url-env or default");
     return { name, env, fromUrlEnv, default: typeof s.default === "string" ? s.default : void 0, pattern };
   });
 }
@@ -9860,6 +9860,9 @@ function parseCatalogue(text) {
     sourceTypes: stringArray(f["source-types"], "fetchers.source-types"),
     searchModels: regexList(f["search-models"], "fetchers.search-models")
   };
+  const b = doc.budget ?? {};
+  const paths = (value, where) => stringArray(value, where).map((p) => p.split("."));
+  const budget = { outputCaps: paths(b["output-caps"], "budget.output-caps"), outputMultipliers: paths(b["output-multipliers"], "budget.output-multipliers") };
   const authFailures = (doc["auth-failures"] ?? []).map((a, i) => {
     const where = `auth-failures[${i}]`;
     const [output] = regexList([requiredString(a, "output", where)], where);
@@ -9867,7 +9870,7 @@ function parseCatalogue(text) {
     for (const p of providersNamed) if (!providers.has(p)) fail(where, `unknown provider ${p}`);
     return { agent: requiredString(a, "agent", where), output, providers: providersNamed };
   });
-  return { providers, fetchers, authFailures };
+  return { providers, fetchers, budget, authFailures };
 }
 var import_yaml14, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
 var init_catalogue = __esm({
@@ -10471,8 +10474,8 @@ function knownSecrets(hostEnv, providerKeys) {
   }
   return [...out];
 }
-function sanitizePath(path27) {
-  const entries = (path27 ?? "").split(":").filter((p) => p.startsWith("/"));
+function sanitizePath(path28) {
+  const entries = (path28 ?? "").split(":").filter((p) => p.startsWith("/"));
   for (const must of ["/usr/local/bin", "/usr/bin", "/bin"]) if (!entries.includes(must)) entries.push(must);
   return entries.join(":");
 }
@@ -10909,14 +10912,14 @@ function jailInitMain() {
     if (interfaces.some((name) => name !== "lo")) fail4(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
     const status = fs35.readFileSync("/proc/self/status", "utf8");
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail4("canary: no_new_privs is not set");
-    for (const path27 of c.mustNotExist) {
+    for (const path28 of c.mustNotExist) {
       let exists = true;
       try {
-        fs35.lstatSync(path27);
+        fs35.lstatSync(path28);
       } catch {
         exists = false;
       }
-      if (exists) fail4(`canary: ${path27} is visible in the jail`);
+      if (exists) fail4(`canary: ${path28} is visible in the jail`);
     }
     const walk = (root, dir) => {
       let entries = [];
@@ -11648,7 +11651,7 @@ function compileGlob(pattern) {
   const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
   return {
     source: pattern,
-    matches: (path27) => whole.test(path27),
+    matches: (path28) => whole.test(path28),
     coversFolder: (dir) => folder !== void 0 && folder.test(dir)
   };
 }
@@ -11663,8 +11666,8 @@ function parseFileKinds(text, fileName = FILE2) {
   const lines = new import_yaml15.LineCounter();
   const doc = (0, import_yaml15.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
   const fail4 = (node, message) => {
-    const at = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
-    throw new GuardError("boundary", `${fileName}:${at.line}:${at.col}: ${message}`);
+    const at2 = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
+    throw new GuardError("boundary", `${fileName}:${at2.line}:${at2.col}: ${message}`);
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
@@ -11758,8 +11761,8 @@ function gitConfigEntries(configFile, pattern) {
       timeout: 1e4
     });
     return out.split("\0").filter(Boolean).map((entry) => {
-      const at = entry.indexOf("\n");
-      return at < 0 ? [entry, ""] : [entry.slice(0, at), entry.slice(at + 1)];
+      const at2 = entry.indexOf("\n");
+      return at2 < 0 ? [entry, ""] : [entry.slice(0, at2), entry.slice(at2 + 1)];
     });
   } catch {
     return [];
@@ -11819,13 +11822,13 @@ function buildChangeSet(input) {
     refused.push({ path: rel, reason });
   };
   const lowerKind = (rel) => {
-    let at = input.workspace;
+    let at2 = input.workspace;
     const parts = rel.split("/");
     for (const [i, part] of parts.entries()) {
-      at = `${at}/${part}`;
+      at2 = `${at2}/${part}`;
       let st;
       try {
-        st = import_node_fs15.default.lstatSync(at);
+        st = import_node_fs15.default.lstatSync(at2);
       } catch {
         return void 0;
       }
@@ -12082,26 +12085,26 @@ var init_changeSet = __esm({
 
 // src/guard/boundary/apply.ts
 function parentOf(workspace2, rel, owner, create) {
-  let at = workspace2;
+  let at2 = workspace2;
   const parts = rel.split("/").slice(0, -1);
   for (const part of parts) {
-    at = `${at}/${part}`;
+    at2 = `${at2}/${part}`;
     let st;
     try {
-      st = import_node_fs16.default.lstatSync(at);
+      st = import_node_fs16.default.lstatSync(at2);
     } catch {
       st = void 0;
     }
     if (st === void 0) {
       if (!create) return void 0;
-      import_node_fs16.default.mkdirSync(at, { mode: 493 });
-      if (owner) import_node_fs16.default.lchownSync(at, owner.uid, owner.gid);
-      st = import_node_fs16.default.lstatSync(at);
+      import_node_fs16.default.mkdirSync(at2, { mode: 493 });
+      if (owner) import_node_fs16.default.lchownSync(at2, owner.uid, owner.gid);
+      st = import_node_fs16.default.lstatSync(at2);
     }
-    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at)} is a symlink in the real workspace`);
-    if (!st.isDirectory()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at)} is not a folder in the real workspace`);
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at2)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at2)} is not a folder in the real workspace`);
   }
-  return at;
+  return at2;
 }
 function writeFile(workspace2, change, owner) {
   const dir = parentOf(workspace2, change.path, owner, true);
@@ -12126,17 +12129,17 @@ function checkLinkRoute(workspace2, change, links) {
   if (escape2) throw new Unsafe(`its target ${escape2}`);
   const absolute = import_node_path12.default.posix.isAbsolute(change.target);
   const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
-  const at = absolute ? [] : change.path.split("/").slice(0, -1);
+  const at2 = absolute ? [] : change.path.split("/").slice(0, -1);
   let exists = true;
   for (const part of parts) {
     if (part === "" || part === ".") continue;
     if (part === "..") {
-      if (at.length === 0) throw new Unsafe("its target climbs out of the workspace");
-      at.pop();
+      if (at2.length === 0) throw new Unsafe("its target climbs out of the workspace");
+      at2.pop();
       continue;
     }
-    at.push(part);
-    const rel = at.join("/");
+    at2.push(part);
+    const rel = at2.join("/");
     if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     if (!exists) continue;
     try {
@@ -12520,11 +12523,11 @@ function probeMain() {
   const [lower, upper, merged, out] = process.argv.slice(2);
   const opaque = [];
   const isRealDir2 = (base, rel) => {
-    let at = base;
+    let at2 = base;
     for (const part of rel.split("/")) {
-      at += "/" + part;
+      at2 += "/" + part;
       try {
-        if (!fs35.lstatSync(at).isDirectory()) return false;
+        if (!fs35.lstatSync(at2).isDirectory()) return false;
       } catch {
         return false;
       }
@@ -13159,199 +13162,3804 @@ var init_egress = __esm({
   }
 });
 
-// src/guard/grants/graphql.ts
-function lex(doc) {
-  const out = [];
-  let i = 0;
-  while (i < doc.length) {
-    const c = doc[i];
-    if (/[\s,\ufeff]/.test(c)) {
-      i++;
-    } else if (c === "#") {
-      while (i < doc.length && doc[i] !== "\n" && doc[i] !== "\r") i++;
-    } else if (doc.startsWith('"""', i)) {
-      const end = doc.indexOf('"""', i + 3);
-      if (end < 0) throw new Error("unterminated block string");
-      out.push({ kind: "string", value: doc.slice(i + 3, end) });
-      i = end + 3;
-    } else if (c === '"') {
-      let j = i + 1;
-      let value = "";
-      while (j < doc.length && doc[j] !== '"') {
-        if (doc[j] === "\n") throw new Error("line break in a string");
-        if (doc[j] === "\\") {
-          const e = doc[j + 1];
-          if (e === "u") {
-            value += String.fromCharCode(parseInt(doc.slice(j + 2, j + 6), 16));
-            j += 6;
-            continue;
+// src/guard/workflowCommands.ts
+function isMaybeWhitespace(byte) {
+  return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 28 && byte <= 31 || byte >= 128;
+}
+function logSafe(text) {
+  const visible = text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/g, (c) => {
+    const cp = c.charCodeAt(0);
+    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
+  });
+  return visible.replace(/##\[/g, "##\u200B[").replace(/^(\s*):(?=:)/, "$1:\u200B");
+}
+var ZWSP, COLON, HASH, BRACKET, LF, CR, MISREADABLE, Utf8Sanitizer, WorkflowCommandNeutralizer;
+var init_workflowCommands = __esm({
+  "src/guard/workflowCommands.ts"() {
+    "use strict";
+    ZWSP = Buffer.from("\u200B", "utf8");
+    COLON = 58;
+    HASH = 35;
+    BRACKET = 91;
+    LF = 10;
+    CR = 13;
+    MISREADABLE = /[\u0000\ufeff]/g;
+    Utf8Sanitizer = class {
+      decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+      transform(chunk) {
+        return this.clean(this.decoder.decode(chunk, { stream: true }), chunk);
+      }
+      /** What is left at the end of the stream: an unfinished sequence becomes U+FFFD. */
+      end() {
+        return this.clean(this.decoder.decode(), Buffer.alloc(0));
+      }
+      clean(text, original) {
+        const safe = text.replace(MISREADABLE, (c) => c === "\0" ? "\u2400" : "\uFFFD");
+        const out = Buffer.from(safe, "utf8");
+        return out.equals(original) ? original : out;
+      }
+    };
+    WorkflowCommandNeutralizer = class {
+      sanitizer = new Utf8Sanitizer();
+      /** 0: only blanks so far on this line, 1: blanks then one ':', 2: anything else. */
+      lineState = 0;
+      last1 = LF;
+      last2 = LF;
+      get atLineStart() {
+        return this.last1 === LF || this.last1 === CR;
+      }
+      transform(chunk) {
+        return this.neutralize(this.sanitizer.transform(chunk));
+      }
+      /** Call once when the stream ends: flushes a cut UTF-8 sequence as U+FFFD. */
+      end() {
+        return this.neutralize(this.sanitizer.end());
+      }
+      neutralize(chunk) {
+        const positions = [];
+        for (let i = 0; i < chunk.length; i++) {
+          const byte = chunk[i];
+          let escape2 = false;
+          if (byte === LF || byte === CR) {
+            this.lineState = 0;
+          } else if (this.lineState === 0) {
+            this.lineState = byte === COLON ? 1 : isMaybeWhitespace(byte) ? 0 : 2;
+          } else if (this.lineState === 1) {
+            escape2 = byte === COLON;
+            this.lineState = 2;
           }
-          value += { n: "\n", t: "	", r: "\r", b: "\b", f: "\f" }[e] ?? e;
-          j += 2;
+          if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape2 = true;
+          if (escape2) {
+            positions.push(i);
+            this.last1 = ZWSP[ZWSP.length - 1];
+          }
+          this.last2 = this.last1;
+          this.last1 = byte;
+        }
+        if (positions.length === 0) return chunk;
+        const parts = [];
+        let from = 0;
+        for (const at2 of positions) {
+          parts.push(chunk.subarray(from, at2), ZWSP);
+          from = at2;
+        }
+        parts.push(chunk.subarray(from));
+        return Buffer.concat(parts);
+      }
+    };
+  }
+});
+
+// node_modules/graphql/language/kinds.js
+var require_kinds = __commonJS({
+  "node_modules/graphql/language/kinds.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Kind = void 0;
+    var Kind2;
+    exports2.Kind = Kind2;
+    (function(Kind3) {
+      Kind3["NAME"] = "Name";
+      Kind3["DOCUMENT"] = "Document";
+      Kind3["OPERATION_DEFINITION"] = "OperationDefinition";
+      Kind3["VARIABLE_DEFINITION"] = "VariableDefinition";
+      Kind3["SELECTION_SET"] = "SelectionSet";
+      Kind3["FIELD"] = "Field";
+      Kind3["ARGUMENT"] = "Argument";
+      Kind3["FRAGMENT_SPREAD"] = "FragmentSpread";
+      Kind3["INLINE_FRAGMENT"] = "InlineFragment";
+      Kind3["FRAGMENT_DEFINITION"] = "FragmentDefinition";
+      Kind3["VARIABLE"] = "Variable";
+      Kind3["INT"] = "IntValue";
+      Kind3["FLOAT"] = "FloatValue";
+      Kind3["STRING"] = "StringValue";
+      Kind3["BOOLEAN"] = "BooleanValue";
+      Kind3["NULL"] = "NullValue";
+      Kind3["ENUM"] = "EnumValue";
+      Kind3["LIST"] = "ListValue";
+      Kind3["OBJECT"] = "ObjectValue";
+      Kind3["OBJECT_FIELD"] = "ObjectField";
+      Kind3["DIRECTIVE"] = "Directive";
+      Kind3["NAMED_TYPE"] = "NamedType";
+      Kind3["LIST_TYPE"] = "ListType";
+      Kind3["NON_NULL_TYPE"] = "NonNullType";
+      Kind3["SCHEMA_DEFINITION"] = "SchemaDefinition";
+      Kind3["OPERATION_TYPE_DEFINITION"] = "OperationTypeDefinition";
+      Kind3["SCALAR_TYPE_DEFINITION"] = "ScalarTypeDefinition";
+      Kind3["OBJECT_TYPE_DEFINITION"] = "ObjectTypeDefinition";
+      Kind3["FIELD_DEFINITION"] = "FieldDefinition";
+      Kind3["INPUT_VALUE_DEFINITION"] = "InputValueDefinition";
+      Kind3["INTERFACE_TYPE_DEFINITION"] = "InterfaceTypeDefinition";
+      Kind3["UNION_TYPE_DEFINITION"] = "UnionTypeDefinition";
+      Kind3["ENUM_TYPE_DEFINITION"] = "EnumTypeDefinition";
+      Kind3["ENUM_VALUE_DEFINITION"] = "EnumValueDefinition";
+      Kind3["INPUT_OBJECT_TYPE_DEFINITION"] = "InputObjectTypeDefinition";
+      Kind3["DIRECTIVE_DEFINITION"] = "DirectiveDefinition";
+      Kind3["SCHEMA_EXTENSION"] = "SchemaExtension";
+      Kind3["DIRECTIVE_EXTENSION"] = "DirectiveExtension";
+      Kind3["SCALAR_TYPE_EXTENSION"] = "ScalarTypeExtension";
+      Kind3["OBJECT_TYPE_EXTENSION"] = "ObjectTypeExtension";
+      Kind3["INTERFACE_TYPE_EXTENSION"] = "InterfaceTypeExtension";
+      Kind3["UNION_TYPE_EXTENSION"] = "UnionTypeExtension";
+      Kind3["ENUM_TYPE_EXTENSION"] = "EnumTypeExtension";
+      Kind3["INPUT_OBJECT_TYPE_EXTENSION"] = "InputObjectTypeExtension";
+      Kind3["TYPE_COORDINATE"] = "TypeCoordinate";
+      Kind3["MEMBER_COORDINATE"] = "MemberCoordinate";
+      Kind3["ARGUMENT_COORDINATE"] = "ArgumentCoordinate";
+      Kind3["DIRECTIVE_COORDINATE"] = "DirectiveCoordinate";
+      Kind3["DIRECTIVE_ARGUMENT_COORDINATE"] = "DirectiveArgumentCoordinate";
+    })(Kind2 || (exports2.Kind = Kind2 = {}));
+  }
+});
+
+// node_modules/graphql/jsutils/isObjectLike.js
+var require_isObjectLike = __commonJS({
+  "node_modules/graphql/jsutils/isObjectLike.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.isObjectLike = isObjectLike;
+    function isObjectLike(value) {
+      return typeof value == "object" && value !== null;
+    }
+  }
+});
+
+// node_modules/graphql/language/location.js
+var require_location = __commonJS({
+  "node_modules/graphql/language/location.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.getLocation = getLocation;
+    exports2.getLocations = getLocations;
+    function getLocation(source, position) {
+      const lineRegexp = /\r\n|[\n\r]/g;
+      let line = 1;
+      let column = position + 1;
+      let match;
+      while ((match = lineRegexp.exec(source.body)) && match.index < position) {
+        line++;
+        column = position + 1 - (match.index + match[0].length);
+      }
+      return {
+        line,
+        column
+      };
+    }
+    function getLocations(locations) {
+      if (locations.length < 2) {
+        return locations.map(({ source, start }) => getLocation(source, start));
+      }
+      const bySource = /* @__PURE__ */ new Map();
+      locations.forEach(({ source, start }, index2) => {
+        let positions = bySource.get(source);
+        if (positions === void 0) {
+          positions = [];
+          bySource.set(source, positions);
+        }
+        positions.push({
+          position: start,
+          index: index2
+        });
+      });
+      const result = new Array(locations.length);
+      for (const [source, positions] of bySource) {
+        const lineRegexp = /\r\n|[\n\r]/g;
+        let match = lineRegexp.exec(source.body);
+        let line = 1;
+        let lastLineStart = 0;
+        positions.sort((a, b) => a.position - b.position);
+        for (const { position, index: index2 } of positions) {
+          while (match !== null && match.index < position) {
+            lastLineStart = match.index + match[0].length;
+            line++;
+            match = lineRegexp.exec(source.body);
+          }
+          result[index2] = {
+            line,
+            column: position + 1 - lastLineStart
+          };
+        }
+      }
+      return result;
+    }
+  }
+});
+
+// node_modules/graphql/language/printLocation.js
+var require_printLocation = __commonJS({
+  "node_modules/graphql/language/printLocation.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.printLocation = printLocation;
+    exports2.printSourceLocation = printSourceLocation;
+    var _location = require_location();
+    function printLocation(location) {
+      return printSourceLocation(
+        location.source,
+        (0, _location.getLocation)(location.source, location.start)
+      );
+    }
+    function printSourceLocation(source, sourceLocation) {
+      const firstLineColumnOffset = source.locationOffset.column - 1;
+      const body = "".padStart(firstLineColumnOffset) + source.body;
+      const lineIndex = sourceLocation.line - 1;
+      const lineOffset = source.locationOffset.line - 1;
+      const lineNum = sourceLocation.line + lineOffset;
+      const columnOffset = sourceLocation.line === 1 ? firstLineColumnOffset : 0;
+      const columnNum = sourceLocation.column + columnOffset;
+      const locationStr = `${source.name}:${lineNum}:${columnNum}
+`;
+      const lines = body.split(/\r\n|[\n\r]/g);
+      const locationLine = lines[lineIndex];
+      if (locationLine.length > 120) {
+        const subLineIndex = Math.floor(columnNum / 80);
+        const subLineColumnNum = columnNum % 80;
+        const subLines = [];
+        for (let i = 0; i < locationLine.length; i += 80) {
+          subLines.push(locationLine.slice(i, i + 80));
+        }
+        return locationStr + printPrefixedLines([
+          [`${lineNum} |`, subLines[0]],
+          ...subLines.slice(1, subLineIndex + 1).map((subLine) => ["|", subLine]),
+          ["|", "^".padStart(subLineColumnNum)],
+          ["|", subLines[subLineIndex + 1]]
+        ]);
+      }
+      return locationStr + printPrefixedLines([
+        // Lines specified like this: ["prefix", "string"],
+        [`${lineNum - 1} |`, lines[lineIndex - 1]],
+        [`${lineNum} |`, locationLine],
+        ["|", "^".padStart(columnNum)],
+        [`${lineNum + 1} |`, lines[lineIndex + 1]]
+      ]);
+    }
+    function printPrefixedLines(lines) {
+      const existingLines = lines.filter(([_, line]) => line !== void 0);
+      const padLen = Math.max(...existingLines.map(([prefix]) => prefix.length));
+      return existingLines.map(([prefix, line]) => prefix.padStart(padLen) + (line ? " " + line : "")).join("\n");
+    }
+  }
+});
+
+// node_modules/graphql/error/GraphQLError.js
+var require_GraphQLError = __commonJS({
+  "node_modules/graphql/error/GraphQLError.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.GraphQLError = void 0;
+    exports2.formatError = formatError;
+    exports2.printError = printError;
+    var _isObjectLike = require_isObjectLike();
+    var _location = require_location();
+    var _printLocation = require_printLocation();
+    function toNormalizedOptions(args) {
+      const firstArg = args[0];
+      if (firstArg == null || "kind" in firstArg || "length" in firstArg) {
+        return {
+          nodes: firstArg,
+          source: args[1],
+          positions: args[2],
+          path: args[3],
+          originalError: args[4],
+          extensions: args[5]
+        };
+      }
+      return firstArg;
+    }
+    var GraphQLError = class _GraphQLError extends Error {
+      /**
+       * An array of `{ line, column }` locations within the source GraphQL document
+       * which correspond to this error.
+       *
+       * Errors during validation often contain multiple locations, for example to
+       * point out two things with the same name. Errors during execution include a
+       * single location, the field which produced the error.
+       *
+       * Enumerable, and appears in the result of JSON.stringify().
+       */
+      /**
+       * An array describing the JSON-path into the execution response which
+       * corresponds to this error. Only included for errors during execution.
+       *
+       * Enumerable, and appears in the result of JSON.stringify().
+       */
+      /** An array of GraphQL AST Nodes corresponding to this error. */
+      /**
+       * The source GraphQL document for the first location of this error.
+       *
+       * Note that if this Error represents more than one node, the source may not
+       * represent nodes after the first node.
+       */
+      /**
+       * An array of character offsets within the source GraphQL document
+       * which correspond to this error.
+       */
+      /** Original error that caused this GraphQLError, if one exists. */
+      /** Extension fields to add to the formatted error. */
+      /**
+       * Creates a GraphQLError instance.
+       * @param message - Human-readable error message.
+       * @param options - Error metadata such as source locations, response path, original error, and extensions.
+       * This positional-arguments constructor overload is deprecated. Use the
+       * `GraphQLError(message, options)` overload instead.
+       * @example
+       * ```ts
+       * import { Kind } from 'graphql/language';
+       * import assert from 'node:assert/strict';
+       * // Create an error from AST nodes and response metadata.
+       * import { parse } from 'graphql/language';
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const document = parse('{ greeting }');
+       * const operation = document.definitions[0];
+       * assert(operation.kind === Kind.OPERATION_DEFINITION);
+       * const fieldNode = operation.selectionSet.selections[0];
+       * const error = new GraphQLError('Cannot query this field.', {
+       *   nodes: fieldNode,
+       *   path: ['greeting'],
+       *   extensions: { code: 'FORBIDDEN' },
+       * });
+       *
+       * error.message; // => 'Cannot query this field.'
+       * error.locations; // => [{ line: 1, column: 3 }]
+       * error.path; // => ['greeting']
+       * error.extensions; // => { code: 'FORBIDDEN' }
+       * ```
+       * @example
+       * ```ts
+       * // This variant derives locations from source positions and preserves the original error.
+       * import { Source } from 'graphql/language';
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const source = new Source('{ greeting }');
+       * const originalError = new Error('Database unavailable.');
+       * const error = new GraphQLError('Resolver failed.', {
+       *   source,
+       *   positions: [2],
+       *   path: ['greeting'],
+       *   originalError,
+       * });
+       *
+       * error.locations; // => [{ line: 1, column: 3 }]
+       * error.path; // => ['greeting']
+       * error.originalError; // => originalError
+       * ```
+       */
+      /**
+       * Creates a GraphQLError instance using the legacy positional constructor.
+       * This deprecated overload will be removed in v17. Prefer the
+       * `GraphQLErrorOptions` object overload, which keeps optional error metadata
+       * in a single options bag.
+       * @param message - Human-readable error message.
+       * @param nodes - AST node or nodes associated with this error.
+       * @param source - Source document used to derive error locations.
+       * @param positions - Character offsets in the source document associated with
+       * this error.
+       * @param path - Response path where this error occurred during execution.
+       * @param originalError - Original error that caused this GraphQLError, if one
+       * exists.
+       * @param extensions - Extension fields to include in the formatted error.
+       * @example
+       * ```ts
+       * import { Source } from 'graphql/language';
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const source = new Source('{ greeting }');
+       * const originalError = new Error('Database unavailable.');
+       * const error = new GraphQLError(
+       *   'Resolver failed.',
+       *   undefined,
+       *   source,
+       *   [2],
+       *   ['greeting'],
+       *   originalError,
+       *   { code: 'INTERNAL' },
+       * );
+       *
+       * error.locations; // => [{ line: 1, column: 3 }]
+       * error.path; // => ['greeting']
+       * error.originalError; // => originalError
+       * error.extensions; // => { code: 'INTERNAL' }
+       * ```
+       * @deprecated Please use the `GraphQLErrorOptions` constructor overload instead.
+       */
+      constructor(message, ...rawArgs) {
+        var _this$nodes, _nodeLocations$, _ref;
+        const { nodes, source, positions, path: path28, originalError, extensions } = toNormalizedOptions(rawArgs);
+        super(message);
+        this.name = "GraphQLError";
+        this.path = path28 !== null && path28 !== void 0 ? path28 : void 0;
+        this.originalError = originalError !== null && originalError !== void 0 ? originalError : void 0;
+        this.nodes = undefinedIfEmpty(
+          Array.isArray(nodes) ? nodes : nodes ? [nodes] : void 0
+        );
+        const nodeLocations = undefinedIfEmpty(
+          (_this$nodes = this.nodes) === null || _this$nodes === void 0 ? void 0 : _this$nodes.map((node) => node.loc).filter((loc2) => loc2 != null)
+        );
+        this.source = source !== null && source !== void 0 ? source : nodeLocations === null || nodeLocations === void 0 ? void 0 : (_nodeLocations$ = nodeLocations[0]) === null || _nodeLocations$ === void 0 ? void 0 : _nodeLocations$.source;
+        this.positions = positions !== null && positions !== void 0 ? positions : nodeLocations === null || nodeLocations === void 0 ? void 0 : nodeLocations.map((loc2) => loc2.start);
+        this.locations = positions && source ? (0, _location.getLocations)(
+          positions.map((start) => ({
+            source,
+            start
+          }))
+        ) : nodeLocations && (0, _location.getLocations)(nodeLocations);
+        const originalExtensions = (0, _isObjectLike.isObjectLike)(
+          originalError === null || originalError === void 0 ? void 0 : originalError.extensions
+        ) ? originalError === null || originalError === void 0 ? void 0 : originalError.extensions : void 0;
+        this.extensions = (_ref = extensions !== null && extensions !== void 0 ? extensions : originalExtensions) !== null && _ref !== void 0 ? _ref : /* @__PURE__ */ Object.create(null);
+        Object.defineProperties(this, {
+          message: {
+            writable: true,
+            enumerable: true
+          },
+          name: {
+            enumerable: false
+          },
+          nodes: {
+            enumerable: false
+          },
+          source: {
+            enumerable: false
+          },
+          positions: {
+            enumerable: false
+          },
+          originalError: {
+            enumerable: false
+          }
+        });
+        if (originalError !== null && originalError !== void 0 && originalError.stack) {
+          Object.defineProperty(this, "stack", {
+            value: originalError.stack,
+            writable: true,
+            configurable: true
+          });
+        } else if (Error.captureStackTrace) {
+          Error.captureStackTrace(this, _GraphQLError);
+        } else {
+          Object.defineProperty(this, "stack", {
+            value: Error().stack,
+            writable: true,
+            configurable: true
+          });
+        }
+      }
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "GraphQLError";
+      }
+      /**
+       * Returns this error as a human-readable message with source locations.
+       * @returns The formatted error string.
+       * @example
+       * ```ts
+       * import { Source } from 'graphql/language';
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const error = new GraphQLError('Cannot query field "name".', {
+       *   source: new Source('{ name }'),
+       *   positions: [2],
+       * });
+       *
+       * error.toString(); // => 'Cannot query field "name".\n\nGraphQL request:1:3\n1 | { name }\n  |   ^'
+       * ```
+       */
+      toString() {
+        let output = this.message;
+        if (this.nodes) {
+          for (const node of this.nodes) {
+            if (node.loc) {
+              output += "\n\n" + (0, _printLocation.printLocation)(node.loc);
+            }
+          }
+        } else if (this.source && this.locations) {
+          for (const location of this.locations) {
+            output += "\n\n" + (0, _printLocation.printSourceLocation)(this.source, location);
+          }
+        }
+        return output;
+      }
+      /**
+       * Returns the JSON representation used when this object is serialized.
+       * @returns The JSON-serializable representation.
+       * @example
+       * ```ts
+       * import { GraphQLError } from 'graphql/error';
+       *
+       * const error = new GraphQLError('Resolver failed.', {
+       *   path: ['viewer', 'name'],
+       *   extensions: { code: 'INTERNAL' },
+       * });
+       *
+       * error.toJSON(); // => { message: 'Resolver failed.', path: ['viewer', 'name'], extensions: { code: 'INTERNAL' } }
+       * ```
+       */
+      toJSON() {
+        const formattedError = {
+          message: this.message
+        };
+        if (this.locations != null) {
+          formattedError.locations = this.locations;
+        }
+        if (this.path != null) {
+          formattedError.path = this.path;
+        }
+        if (this.extensions != null && Object.keys(this.extensions).length > 0) {
+          formattedError.extensions = this.extensions;
+        }
+        return formattedError;
+      }
+    };
+    exports2.GraphQLError = GraphQLError;
+    function undefinedIfEmpty(array) {
+      return array === void 0 || array.length === 0 ? void 0 : array;
+    }
+    function printError(error) {
+      return error.toString();
+    }
+    function formatError(error) {
+      return error.toJSON();
+    }
+  }
+});
+
+// node_modules/graphql/error/syntaxError.js
+var require_syntaxError = __commonJS({
+  "node_modules/graphql/error/syntaxError.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.syntaxError = syntaxError;
+    var _GraphQLError = require_GraphQLError();
+    function syntaxError(source, position, description) {
+      return new _GraphQLError.GraphQLError(`Syntax Error: ${description}`, {
+        source,
+        positions: [position]
+      });
+    }
+  }
+});
+
+// node_modules/graphql/language/ast.js
+var require_ast = __commonJS({
+  "node_modules/graphql/language/ast.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Token = exports2.QueryDocumentKeys = exports2.OperationTypeNode = exports2.Location = void 0;
+    exports2.isNode = isNode;
+    var Location = class {
+      /** The character offset at which this Node begins. */
+      /** The character offset at which this Node ends. */
+      /** The Token at which this Node begins. */
+      /** The Token at which this Node ends. */
+      /** The Source document the AST represents. */
+      /**
+       * Creates a Location instance.
+       * @param startToken - The start token.
+       * @param endToken - The end token.
+       * @param source - Source document used to derive error locations.
+       * @example
+       * ```ts
+       * import { Location, Source, Token, TokenKind } from 'graphql/language';
+       *
+       * const source = new Source('{ hello }');
+       * const startToken = new Token(TokenKind.BRACE_L, 0, 1, 1, 1);
+       * const endToken = new Token(TokenKind.BRACE_R, 8, 9, 1, 9);
+       * const location = new Location(startToken, endToken, source);
+       *
+       * location.start; // => 0
+       * location.end; // => 9
+       * location.source.body; // => '{ hello }'
+       * ```
+       */
+      constructor(startToken, endToken, source) {
+        this.start = startToken.start;
+        this.end = endToken.end;
+        this.startToken = startToken;
+        this.endToken = endToken;
+        this.source = source;
+      }
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "Location";
+      }
+      /**
+       * Returns a JSON representation of this location.
+       * @returns The JSON-serializable representation.
+       * @example
+       * ```ts
+       * import { parse } from 'graphql/language';
+       *
+       * const document = parse('{ hello }');
+       * const location = document.loc?.toJSON(); // => { start: 0, end: 9 }
+       * ```
+       */
+      toJSON() {
+        return {
+          start: this.start,
+          end: this.end
+        };
+      }
+    };
+    exports2.Location = Location;
+    var Token = class {
+      /** The kind of Token. */
+      /** The character offset at which this Node begins. */
+      /** The character offset at which this Node ends. */
+      /** The 1-indexed line number on which this Token appears. */
+      /** The 1-indexed column number at which this Token begins. */
+      /**
+       * For non-punctuation tokens, represents the interpreted value of the token.
+       *
+       * Note: is undefined for punctuation tokens, but typed as string for
+       * convenience in the parser.
+       */
+      /**
+       * Tokens exist as nodes in a double-linked-list amongst all tokens
+       * including ignored tokens. <SOF> is always the first node and <EOF>
+       * the last.
+       */
+      /** Next token in the token stream, including ignored tokens. */
+      /**
+       * Creates a Token instance.
+       * @param kind - Token kind produced by lexical analysis.
+       * @param start - Character offset where this token begins.
+       * @param end - Character offset where this token ends.
+       * @param line - One-indexed line number where this token begins.
+       * @param column - One-indexed column number where this token begins.
+       * @param value - Interpreted value for non-punctuation tokens.
+       * @example
+       * ```ts
+       * import { Token, TokenKind } from 'graphql/language';
+       *
+       * const token = new Token(TokenKind.NAME, 2, 7, 1, 3, 'hello');
+       *
+       * token.kind; // => TokenKind.NAME
+       * token.value; // => 'hello'
+       * token.toJSON(); // => { kind: 'Name', value: 'hello', line: 1, column: 3 }
+       * ```
+       */
+      constructor(kind, start, end, line, column, value) {
+        this.kind = kind;
+        this.start = start;
+        this.end = end;
+        this.line = line;
+        this.column = column;
+        this.value = value;
+        this.prev = null;
+        this.next = null;
+      }
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "Token";
+      }
+      /**
+       * Returns a JSON representation of this token.
+       * @returns The JSON-serializable representation.
+       * @example
+       * ```ts
+       * import { Lexer, Source } from 'graphql/language';
+       *
+       * const lexer = new Lexer(new Source('{ hello }'));
+       * const token = lexer.advance().toJSON(); // => { kind: '{', value: undefined, line: 1, column: 1 }
+       * ```
+       */
+      toJSON() {
+        return {
+          kind: this.kind,
+          value: this.value,
+          line: this.line,
+          column: this.column
+        };
+      }
+    };
+    exports2.Token = Token;
+    var QueryDocumentKeys = {
+      Name: [],
+      Document: ["definitions"],
+      OperationDefinition: [
+        "description",
+        "name",
+        "variableDefinitions",
+        "directives",
+        "selectionSet"
+      ],
+      VariableDefinition: [
+        "description",
+        "variable",
+        "type",
+        "defaultValue",
+        "directives"
+      ],
+      Variable: ["name"],
+      SelectionSet: ["selections"],
+      Field: ["alias", "name", "arguments", "directives", "selectionSet"],
+      Argument: ["name", "value"],
+      FragmentSpread: ["name", "directives"],
+      InlineFragment: ["typeCondition", "directives", "selectionSet"],
+      FragmentDefinition: [
+        "description",
+        "name",
+        // Note: fragment variable definitions are deprecated and will removed in v17.0.0
+        "variableDefinitions",
+        "typeCondition",
+        "directives",
+        "selectionSet"
+      ],
+      IntValue: [],
+      FloatValue: [],
+      StringValue: [],
+      BooleanValue: [],
+      NullValue: [],
+      EnumValue: [],
+      ListValue: ["values"],
+      ObjectValue: ["fields"],
+      ObjectField: ["name", "value"],
+      Directive: ["name", "arguments"],
+      NamedType: ["name"],
+      ListType: ["type"],
+      NonNullType: ["type"],
+      SchemaDefinition: ["description", "directives", "operationTypes"],
+      OperationTypeDefinition: ["type"],
+      ScalarTypeDefinition: ["description", "name", "directives"],
+      ObjectTypeDefinition: [
+        "description",
+        "name",
+        "interfaces",
+        "directives",
+        "fields"
+      ],
+      FieldDefinition: ["description", "name", "arguments", "type", "directives"],
+      InputValueDefinition: [
+        "description",
+        "name",
+        "type",
+        "defaultValue",
+        "directives"
+      ],
+      InterfaceTypeDefinition: [
+        "description",
+        "name",
+        "interfaces",
+        "directives",
+        "fields"
+      ],
+      UnionTypeDefinition: ["description", "name", "directives", "types"],
+      EnumTypeDefinition: ["description", "name", "directives", "values"],
+      EnumValueDefinition: ["description", "name", "directives"],
+      InputObjectTypeDefinition: ["description", "name", "directives", "fields"],
+      DirectiveDefinition: [
+        "description",
+        "name",
+        "arguments",
+        "directives",
+        "locations"
+      ],
+      SchemaExtension: ["directives", "operationTypes"],
+      DirectiveExtension: ["name", "directives"],
+      ScalarTypeExtension: ["name", "directives"],
+      ObjectTypeExtension: ["name", "interfaces", "directives", "fields"],
+      InterfaceTypeExtension: ["name", "interfaces", "directives", "fields"],
+      UnionTypeExtension: ["name", "directives", "types"],
+      EnumTypeExtension: ["name", "directives", "values"],
+      InputObjectTypeExtension: ["name", "directives", "fields"],
+      TypeCoordinate: ["name"],
+      MemberCoordinate: ["name", "memberName"],
+      ArgumentCoordinate: ["name", "fieldName", "argumentName"],
+      DirectiveCoordinate: ["name"],
+      DirectiveArgumentCoordinate: ["name", "argumentName"]
+    };
+    exports2.QueryDocumentKeys = QueryDocumentKeys;
+    var kindValues = new Set(Object.keys(QueryDocumentKeys));
+    function isNode(maybeNode) {
+      const maybeKind = maybeNode === null || maybeNode === void 0 ? void 0 : maybeNode.kind;
+      return typeof maybeKind === "string" && kindValues.has(maybeKind);
+    }
+    var OperationTypeNode;
+    exports2.OperationTypeNode = OperationTypeNode;
+    (function(OperationTypeNode2) {
+      OperationTypeNode2["QUERY"] = "query";
+      OperationTypeNode2["MUTATION"] = "mutation";
+      OperationTypeNode2["SUBSCRIPTION"] = "subscription";
+    })(OperationTypeNode || (exports2.OperationTypeNode = OperationTypeNode = {}));
+  }
+});
+
+// node_modules/graphql/language/directiveLocation.js
+var require_directiveLocation = __commonJS({
+  "node_modules/graphql/language/directiveLocation.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.DirectiveLocation = void 0;
+    var DirectiveLocation;
+    exports2.DirectiveLocation = DirectiveLocation;
+    (function(DirectiveLocation2) {
+      DirectiveLocation2["QUERY"] = "QUERY";
+      DirectiveLocation2["MUTATION"] = "MUTATION";
+      DirectiveLocation2["SUBSCRIPTION"] = "SUBSCRIPTION";
+      DirectiveLocation2["FIELD"] = "FIELD";
+      DirectiveLocation2["FRAGMENT_DEFINITION"] = "FRAGMENT_DEFINITION";
+      DirectiveLocation2["FRAGMENT_SPREAD"] = "FRAGMENT_SPREAD";
+      DirectiveLocation2["INLINE_FRAGMENT"] = "INLINE_FRAGMENT";
+      DirectiveLocation2["VARIABLE_DEFINITION"] = "VARIABLE_DEFINITION";
+      DirectiveLocation2["SCHEMA"] = "SCHEMA";
+      DirectiveLocation2["SCALAR"] = "SCALAR";
+      DirectiveLocation2["OBJECT"] = "OBJECT";
+      DirectiveLocation2["FIELD_DEFINITION"] = "FIELD_DEFINITION";
+      DirectiveLocation2["ARGUMENT_DEFINITION"] = "ARGUMENT_DEFINITION";
+      DirectiveLocation2["INTERFACE"] = "INTERFACE";
+      DirectiveLocation2["UNION"] = "UNION";
+      DirectiveLocation2["ENUM"] = "ENUM";
+      DirectiveLocation2["ENUM_VALUE"] = "ENUM_VALUE";
+      DirectiveLocation2["INPUT_OBJECT"] = "INPUT_OBJECT";
+      DirectiveLocation2["INPUT_FIELD_DEFINITION"] = "INPUT_FIELD_DEFINITION";
+      DirectiveLocation2["DIRECTIVE_DEFINITION"] = "DIRECTIVE_DEFINITION";
+    })(DirectiveLocation || (exports2.DirectiveLocation = DirectiveLocation = {}));
+  }
+});
+
+// node_modules/graphql/language/characterClasses.js
+var require_characterClasses = __commonJS({
+  "node_modules/graphql/language/characterClasses.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.isDigit = isDigit2;
+    exports2.isLetter = isLetter;
+    exports2.isNameContinue = isNameContinue;
+    exports2.isNameStart = isNameStart;
+    exports2.isWhiteSpace = isWhiteSpace;
+    function isWhiteSpace(code3) {
+      return code3 === 9 || code3 === 32;
+    }
+    function isDigit2(code3) {
+      return code3 >= 48 && code3 <= 57;
+    }
+    function isLetter(code3) {
+      return code3 >= 97 && code3 <= 122 || // A-Z
+      code3 >= 65 && code3 <= 90;
+    }
+    function isNameStart(code3) {
+      return isLetter(code3) || code3 === 95;
+    }
+    function isNameContinue(code3) {
+      return isLetter(code3) || isDigit2(code3) || code3 === 95;
+    }
+  }
+});
+
+// node_modules/graphql/language/blockString.js
+var require_blockString = __commonJS({
+  "node_modules/graphql/language/blockString.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.dedentBlockStringLines = dedentBlockStringLines;
+    exports2.isPrintableAsBlockString = isPrintableAsBlockString;
+    exports2.printBlockString = printBlockString;
+    var _characterClasses = require_characterClasses();
+    function dedentBlockStringLines(lines) {
+      var _firstNonEmptyLine2;
+      let commonIndent = Number.MAX_SAFE_INTEGER;
+      let firstNonEmptyLine = null;
+      let lastNonEmptyLine = -1;
+      for (let i = 0; i < lines.length; ++i) {
+        var _firstNonEmptyLine;
+        const line = lines[i];
+        const indent = leadingWhitespace(line);
+        if (indent === line.length) {
           continue;
         }
-        value += doc[j++];
-      }
-      if (j >= doc.length) throw new Error("unterminated string");
-      out.push({ kind: "string", value });
-      i = j + 1;
-    } else if (doc.startsWith("...", i)) {
-      out.push({ kind: "punct", value: "..." });
-      i += 3;
-    } else if ("!$&()[]{}:=@|".includes(c)) {
-      out.push({ kind: "punct", value: c });
-      i++;
-    } else if (/[_A-Za-z]/.test(c)) {
-      const m = /^[_A-Za-z][_0-9A-Za-z]*/.exec(doc.slice(i, i + 256));
-      out.push({ kind: "name", value: m[0] });
-      i += m[0].length;
-    } else if (/[-0-9]/.test(c)) {
-      const m = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(doc.slice(i, i + 64));
-      if (!m) throw new Error(`unexpected "${c}"`);
-      out.push({ kind: "number", value: m[0] });
-      i += m[0].length;
-    } else {
-      throw new Error(`unexpected character "${c}"`);
-    }
-  }
-  return out;
-}
-function graphqlRefusal(input) {
-  if (typeof input.query !== "string") return "GraphQL request without a query";
-  const variables = input.variables && typeof input.variables === "object" ? input.variables : {};
-  let tokens;
-  try {
-    tokens = lex(input.query);
-  } catch (err) {
-    return `GraphQL query does not lex: ${err.message}`;
-  }
-  let pos = 0;
-  const peek = () => tokens[pos];
-  const next = () => tokens[pos++];
-  const expect = (value) => {
-    const t = next();
-    if (!t || t.value !== value) throw new Error(`expected "${value}"`);
-  };
-  const skipValue = () => {
-    const t = next();
-    if (!t) throw new Error("unexpected end");
-    if (t.value === "$") return { variable: next().value };
-    if (t.value === "[" || t.value === "{") {
-      const close = t.value === "[" ? "]" : "}";
-      while (peek() && peek().value !== close) {
-        if (t.value === "{") {
-          next();
-          expect(":");
+        firstNonEmptyLine = (_firstNonEmptyLine = firstNonEmptyLine) !== null && _firstNonEmptyLine !== void 0 ? _firstNonEmptyLine : i;
+        lastNonEmptyLine = i;
+        if (i !== 0 && indent < commonIndent) {
+          commonIndent = indent;
         }
-        skipValue();
       }
-      expect(close);
+      return lines.map((line, i) => i === 0 ? line : line.slice(commonIndent)).slice(
+        (_firstNonEmptyLine2 = firstNonEmptyLine) !== null && _firstNonEmptyLine2 !== void 0 ? _firstNonEmptyLine2 : 0,
+        lastNonEmptyLine + 1
+      );
     }
-    return t;
-  };
-  const skipDirectives = () => {
-    while (peek()?.value === "@") {
-      next();
-      next();
-      if (peek()?.value === "(") parseArgs2();
-    }
-  };
-  const parseArgs2 = () => {
-    const args = /* @__PURE__ */ new Map();
-    expect("(");
-    while (peek() && peek().value !== ")") {
-      const name = next().value;
-      expect(":");
-      args.set(name, skipValue());
-    }
-    expect(")");
-    return args;
-  };
-  const parseSelectionSet = (depth) => {
-    if (depth > 30) throw new Error("nested too deeply");
-    const fields = [];
-    expect("{");
-    while (peek() && peek().value !== "}") {
-      if (peek().value === "...") {
-        next();
-        if (peek()?.value === "on") {
-          next();
-          next();
-        } else if (peek()?.value !== "{" && peek()?.value !== "@") next();
-        skipDirectives();
-        if (peek()?.value === "{") parseSelectionSet(depth + 1);
-        fields.push("fragment");
-        continue;
+    function leadingWhitespace(str5) {
+      let i = 0;
+      while (i < str5.length && (0, _characterClasses.isWhiteSpace)(str5.charCodeAt(i))) {
+        ++i;
       }
-      let name = next().value;
-      if (peek()?.value === ":") {
-        next();
-        name = next().value;
-      }
-      const args = peek()?.value === "(" ? parseArgs2() : /* @__PURE__ */ new Map();
-      skipDirectives();
-      if (depth > 0 && (input.nestedDeny.includes(name) || name === "repository" && args.size > 0)) {
-        throw new Refusal2(`GraphQL field "${name}" reaches beyond the triggering repository`);
-      }
-      if (peek()?.value === "{") parseSelectionSet(depth + 1);
-      fields.push({ name, args });
+      return i;
     }
-    expect("}");
-    return fields;
-  };
-  class Refusal2 extends Error {
+    function isPrintableAsBlockString(value) {
+      if (value === "") {
+        return true;
+      }
+      let isEmptyLine = true;
+      let hasIndent = false;
+      let hasCommonIndent = true;
+      let seenNonEmptyLine = false;
+      for (let i = 0; i < value.length; ++i) {
+        switch (value.codePointAt(i)) {
+          case 0:
+          case 1:
+          case 2:
+          case 3:
+          case 4:
+          case 5:
+          case 6:
+          case 7:
+          case 8:
+          case 11:
+          case 12:
+          case 14:
+          case 15:
+            return false;
+          // Has non-printable characters
+          case 13:
+            return false;
+          // Has \r or \r\n which will be replaced as \n
+          case 10:
+            if (isEmptyLine && !seenNonEmptyLine) {
+              return false;
+            }
+            seenNonEmptyLine = true;
+            isEmptyLine = true;
+            hasIndent = false;
+            break;
+          case 9:
+          //   \t
+          case 32:
+            hasIndent || (hasIndent = isEmptyLine);
+            break;
+          default:
+            hasCommonIndent && (hasCommonIndent = hasIndent);
+            isEmptyLine = false;
+        }
+      }
+      if (isEmptyLine) {
+        return false;
+      }
+      if (hasCommonIndent && seenNonEmptyLine) {
+        return false;
+      }
+      return true;
+    }
+    function printBlockString(value, options) {
+      const escapedValue = value.replace(/"""/g, '\\"""');
+      const lines = escapedValue.split(/\r\n|[\n\r]/g);
+      const isSingleLine = lines.length === 1;
+      const forceLeadingNewLine = lines.length > 1 && lines.slice(1).every(
+        (line) => line.length === 0 || (0, _characterClasses.isWhiteSpace)(line.charCodeAt(0))
+      );
+      const hasTrailingTripleQuotes = escapedValue.endsWith('\\"""');
+      const hasTrailingQuote = value.endsWith('"') && !hasTrailingTripleQuotes;
+      const hasTrailingSlash = value.endsWith("\\");
+      const forceTrailingNewline = hasTrailingQuote || hasTrailingSlash;
+      const printAsMultipleLines = !(options !== null && options !== void 0 && options.minimize) && // add leading and trailing new lines only if it improves readability
+      (!isSingleLine || value.length > 70 || forceTrailingNewline || forceLeadingNewLine || hasTrailingTripleQuotes);
+      let result = "";
+      const skipLeadingNewLine = isSingleLine && (0, _characterClasses.isWhiteSpace)(value.charCodeAt(0));
+      if (printAsMultipleLines && !skipLeadingNewLine || forceLeadingNewLine) {
+        result += "\n";
+      }
+      result += escapedValue;
+      if (printAsMultipleLines || forceTrailingNewline) {
+        result += "\n";
+      }
+      return '"""' + result + '"""';
+    }
   }
-  const valueOf = (arg) => arg && "variable" in arg ? variables[arg.variable] : arg?.kind === "string" ? arg.value : void 0;
-  try {
-    if (tokens.length === 0) return "empty GraphQL document";
-    while (pos < tokens.length) {
-      const t = peek();
-      let type = "query";
-      if (t.value === "fragment") {
-        next();
-        next();
-        expect("on");
-        next();
-        skipDirectives();
-        parseSelectionSet(1);
-        continue;
+});
+
+// node_modules/graphql/language/tokenKind.js
+var require_tokenKind = __commonJS({
+  "node_modules/graphql/language/tokenKind.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.TokenKind = void 0;
+    var TokenKind;
+    exports2.TokenKind = TokenKind;
+    (function(TokenKind2) {
+      TokenKind2["SOF"] = "<SOF>";
+      TokenKind2["EOF"] = "<EOF>";
+      TokenKind2["BANG"] = "!";
+      TokenKind2["DOLLAR"] = "$";
+      TokenKind2["AMP"] = "&";
+      TokenKind2["PAREN_L"] = "(";
+      TokenKind2["PAREN_R"] = ")";
+      TokenKind2["DOT"] = ".";
+      TokenKind2["SPREAD"] = "...";
+      TokenKind2["COLON"] = ":";
+      TokenKind2["EQUALS"] = "=";
+      TokenKind2["AT"] = "@";
+      TokenKind2["BRACKET_L"] = "[";
+      TokenKind2["BRACKET_R"] = "]";
+      TokenKind2["BRACE_L"] = "{";
+      TokenKind2["PIPE"] = "|";
+      TokenKind2["BRACE_R"] = "}";
+      TokenKind2["NAME"] = "Name";
+      TokenKind2["INT"] = "Int";
+      TokenKind2["FLOAT"] = "Float";
+      TokenKind2["STRING"] = "String";
+      TokenKind2["BLOCK_STRING"] = "BlockString";
+      TokenKind2["COMMENT"] = "Comment";
+    })(TokenKind || (exports2.TokenKind = TokenKind = {}));
+  }
+});
+
+// node_modules/graphql/language/lexer.js
+var require_lexer2 = __commonJS({
+  "node_modules/graphql/language/lexer.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Lexer = void 0;
+    exports2.createToken = createToken;
+    exports2.isPunctuatorTokenKind = isPunctuatorTokenKind;
+    exports2.printCodePointAt = printCodePointAt;
+    exports2.readName = readName;
+    var _syntaxError = require_syntaxError();
+    var _ast = require_ast();
+    var _blockString = require_blockString();
+    var _characterClasses = require_characterClasses();
+    var _tokenKind = require_tokenKind();
+    var Lexer = class {
+      /** Source document used to derive error locations. */
+      /** Most recent non-ignored token returned by the lexer. */
+      /** Current non-ignored token at the lexer cursor. */
+      /** The (1-indexed) line containing the current token. */
+      /** Character offset where the current line starts. */
+      /** @internal */
+      /** @internal */
+      /**
+       * Creates a Lexer instance.
+       * @param source - Source document used to derive error locations.
+       * @example
+       * ```ts
+       * import { Lexer, Source, TokenKind } from 'graphql/language';
+       *
+       * const lexer = new Lexer(new Source('{ hello }'));
+       *
+       * lexer.token.kind; // => TokenKind.SOF
+       * lexer.advance().kind; // => TokenKind.BRACE_L
+       * lexer.advance().value; // => 'hello'
+       * lexer.advance().kind; // => TokenKind.BRACE_R
+       * ```
+       */
+      constructor(source) {
+        const startOfFileToken = new _ast.Token(
+          _tokenKind.TokenKind.SOF,
+          0,
+          0,
+          0,
+          0
+        );
+        this.source = source;
+        this.lastToken = startOfFileToken;
+        this.token = startOfFileToken;
+        this.line = 1;
+        this.lineStart = 0;
+        this._maxComments = void 0;
+        this._commentCount = 0;
       }
-      if (t.kind === "name") {
-        type = next().value;
-        if (type !== "query") return `GraphQL ${type} refused: writes go through the REST routes the grants allow`;
-        if (peek()?.kind === "name") next();
-        if (peek()?.value === "(") {
-          let depth = 0;
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "Lexer";
+      }
+      /**
+       * Advances the token stream to the next non-ignored token.
+       * @returns The next non-ignored token.
+       * @example
+       * ```ts
+       * import { Lexer, Source } from 'graphql/language';
+       *
+       * const lexer = new Lexer(new Source('{ hello }'));
+       * const token = lexer.advance();
+       *
+       * token.kind; // => '{'
+       * lexer.token; // => token
+       * ```
+       */
+      advance() {
+        this.lastToken = this.token;
+        const token = this.token = this.lookahead();
+        return token;
+      }
+      /**
+       * Looks ahead and returns the next non-ignored token, but does not change
+       * the state of Lexer.
+       * @returns The next non-ignored token without advancing the lexer.
+       * @example
+       * ```ts
+       * import { Lexer, Source } from 'graphql/language';
+       *
+       * const lexer = new Lexer(new Source('{ hello }'));
+       * const token = lexer.lookahead();
+       *
+       * token.kind; // => '{'
+       * lexer.token.kind; // => '<SOF>'
+       * ```
+       */
+      lookahead() {
+        let token = this.token;
+        if (token.kind !== _tokenKind.TokenKind.EOF) {
           do {
-            const v = next()?.value;
-            if (v === "(") depth++;
-            if (v === ")") depth--;
-            if (v === void 0) throw new Error("unterminated variable definitions");
-          } while (depth > 0);
+            if (token.next) {
+              token = token.next;
+            } else {
+              const nextToken = readNextToken(this, token.end);
+              token.next = nextToken;
+              nextToken.prev = token;
+              token = nextToken;
+            }
+          } while (token.kind === _tokenKind.TokenKind.COMMENT);
         }
-        skipDirectives();
+        return token;
       }
-      for (const root of parseSelectionSet(0)) {
-        if (root === "fragment") return "GraphQL fragments at the root are refused";
-        if (!input.roots.includes(root.name)) return `GraphQL root field "${root.name}" is not allowed (only ${input.roots.join(", ")})`;
-        if (root.name === "repository") {
-          const owner = valueOf(root.args.get("owner"));
-          const name = valueOf(root.args.get("name"));
-          if (typeof owner !== "string" || typeof name !== "string" || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
-            return `GraphQL repository ${String(owner)}/${String(name)} is not the triggering repository ${input.owner}/${input.repo}`;
+    };
+    exports2.Lexer = Lexer;
+    function isPunctuatorTokenKind(kind) {
+      return kind === _tokenKind.TokenKind.BANG || kind === _tokenKind.TokenKind.DOLLAR || kind === _tokenKind.TokenKind.AMP || kind === _tokenKind.TokenKind.PAREN_L || kind === _tokenKind.TokenKind.PAREN_R || kind === _tokenKind.TokenKind.DOT || kind === _tokenKind.TokenKind.SPREAD || kind === _tokenKind.TokenKind.COLON || kind === _tokenKind.TokenKind.EQUALS || kind === _tokenKind.TokenKind.AT || kind === _tokenKind.TokenKind.BRACKET_L || kind === _tokenKind.TokenKind.BRACKET_R || kind === _tokenKind.TokenKind.BRACE_L || kind === _tokenKind.TokenKind.PIPE || kind === _tokenKind.TokenKind.BRACE_R;
+    }
+    function isUnicodeScalarValue(code3) {
+      return code3 >= 0 && code3 <= 55295 || code3 >= 57344 && code3 <= 1114111;
+    }
+    function isSupplementaryCodePoint(body, location) {
+      return isLeadingSurrogate(body.charCodeAt(location)) && isTrailingSurrogate(body.charCodeAt(location + 1));
+    }
+    function isLeadingSurrogate(code3) {
+      return code3 >= 55296 && code3 <= 56319;
+    }
+    function isTrailingSurrogate(code3) {
+      return code3 >= 56320 && code3 <= 57343;
+    }
+    function printCodePointAt(lexer, location) {
+      const code3 = lexer.source.body.codePointAt(location);
+      if (code3 === void 0) {
+        return _tokenKind.TokenKind.EOF;
+      } else if (code3 >= 32 && code3 <= 126) {
+        const char = String.fromCodePoint(code3);
+        return char === '"' ? `'"'` : `"${char}"`;
+      }
+      return "U+" + code3.toString(16).toUpperCase().padStart(4, "0");
+    }
+    function createToken(lexer, kind, start, end, value) {
+      const line = lexer.line;
+      const col = 1 + start - lexer.lineStart;
+      return new _ast.Token(kind, start, end, line, col, value);
+    }
+    function readNextToken(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let position = start;
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        switch (code3) {
+          // Ignored ::
+          //   - UnicodeBOM
+          //   - WhiteSpace
+          //   - LineTerminator
+          //   - Comment
+          //   - Comma
+          //
+          // UnicodeBOM :: "Byte Order Mark (U+FEFF)"
+          //
+          // WhiteSpace ::
+          //   - "Horizontal Tab (U+0009)"
+          //   - "Space (U+0020)"
+          //
+          // Comma :: ,
+          case 65279:
+          // <BOM>
+          case 9:
+          // \t
+          case 32:
+          // <space>
+          case 44:
+            ++position;
+            continue;
+          // LineTerminator ::
+          //   - "New Line (U+000A)"
+          //   - "Carriage Return (U+000D)" [lookahead != "New Line (U+000A)"]
+          //   - "Carriage Return (U+000D)" "New Line (U+000A)"
+          case 10:
+            ++position;
+            ++lexer.line;
+            lexer.lineStart = position;
+            continue;
+          case 13:
+            if (body.charCodeAt(position + 1) === 10) {
+              position += 2;
+            } else {
+              ++position;
+            }
+            ++lexer.line;
+            lexer.lineStart = position;
+            continue;
+          // Comment
+          case 35:
+            return readComment(lexer, position);
+          // Token ::
+          //   - Punctuator
+          //   - Name
+          //   - IntValue
+          //   - FloatValue
+          //   - StringValue
+          //
+          // Punctuator :: one of ! $ & ( ) ... : = @ [ ] { | }
+          case 33:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BANG,
+              position,
+              position + 1
+            );
+          case 36:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.DOLLAR,
+              position,
+              position + 1
+            );
+          case 38:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.AMP,
+              position,
+              position + 1
+            );
+          case 40:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.PAREN_L,
+              position,
+              position + 1
+            );
+          case 41:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.PAREN_R,
+              position,
+              position + 1
+            );
+          case 46:
+            if (body.charCodeAt(position + 1) === 46 && body.charCodeAt(position + 2) === 46) {
+              return createToken(
+                lexer,
+                _tokenKind.TokenKind.SPREAD,
+                position,
+                position + 3
+              );
+            }
+            break;
+          case 58:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.COLON,
+              position,
+              position + 1
+            );
+          case 61:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.EQUALS,
+              position,
+              position + 1
+            );
+          case 64:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.AT,
+              position,
+              position + 1
+            );
+          case 91:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BRACKET_L,
+              position,
+              position + 1
+            );
+          case 93:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BRACKET_R,
+              position,
+              position + 1
+            );
+          case 123:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BRACE_L,
+              position,
+              position + 1
+            );
+          case 124:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.PIPE,
+              position,
+              position + 1
+            );
+          case 125:
+            return createToken(
+              lexer,
+              _tokenKind.TokenKind.BRACE_R,
+              position,
+              position + 1
+            );
+          // StringValue
+          case 34:
+            if (body.charCodeAt(position + 1) === 34 && body.charCodeAt(position + 2) === 34) {
+              return readBlockString(lexer, position);
+            }
+            return readString(lexer, position);
+        }
+        if ((0, _characterClasses.isDigit)(code3) || code3 === 45) {
+          return readNumber(lexer, position, code3);
+        }
+        if ((0, _characterClasses.isNameStart)(code3)) {
+          return readName(lexer, position);
+        }
+        throw (0, _syntaxError.syntaxError)(
+          lexer.source,
+          position,
+          code3 === 39 ? `Unexpected single quote character ('), did you mean to use a double quote (")?` : isUnicodeScalarValue(code3) || isSupplementaryCodePoint(body, position) ? `Unexpected character: ${printCodePointAt(lexer, position)}.` : `Invalid character: ${printCodePointAt(lexer, position)}.`
+        );
+      }
+      return createToken(lexer, _tokenKind.TokenKind.EOF, bodyLength, bodyLength);
+    }
+    function readComment(lexer, start) {
+      const maxComments = lexer._maxComments;
+      if (maxComments !== void 0) {
+        const nextCommentCount = lexer._commentCount + 1;
+        if (nextCommentCount > maxComments) {
+          throw (0, _syntaxError.syntaxError)(
+            lexer.source,
+            start,
+            `Document contains more than ${maxComments} comments. Parsing aborted.`
+          );
+        }
+        lexer._commentCount = nextCommentCount;
+      }
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let position = start + 1;
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        if (code3 === 10 || code3 === 13) {
+          break;
+        }
+        if (isUnicodeScalarValue(code3)) {
+          ++position;
+        } else if (isSupplementaryCodePoint(body, position)) {
+          position += 2;
+        } else {
+          break;
+        }
+      }
+      return createToken(
+        lexer,
+        _tokenKind.TokenKind.COMMENT,
+        start,
+        position,
+        body.slice(start + 1, position)
+      );
+    }
+    function readNumber(lexer, start, firstCode) {
+      const body = lexer.source.body;
+      let position = start;
+      let code3 = firstCode;
+      let isFloat = false;
+      if (code3 === 45) {
+        code3 = body.charCodeAt(++position);
+      }
+      if (code3 === 48) {
+        code3 = body.charCodeAt(++position);
+        if ((0, _characterClasses.isDigit)(code3)) {
+          throw (0, _syntaxError.syntaxError)(
+            lexer.source,
+            position,
+            `Invalid number, unexpected digit after 0: ${printCodePointAt(
+              lexer,
+              position
+            )}.`
+          );
+        }
+      } else {
+        position = readDigits(lexer, position, code3);
+        code3 = body.charCodeAt(position);
+      }
+      if (code3 === 46) {
+        isFloat = true;
+        code3 = body.charCodeAt(++position);
+        position = readDigits(lexer, position, code3);
+        code3 = body.charCodeAt(position);
+      }
+      if (code3 === 69 || code3 === 101) {
+        isFloat = true;
+        code3 = body.charCodeAt(++position);
+        if (code3 === 43 || code3 === 45) {
+          code3 = body.charCodeAt(++position);
+        }
+        position = readDigits(lexer, position, code3);
+        code3 = body.charCodeAt(position);
+      }
+      if (code3 === 46 || (0, _characterClasses.isNameStart)(code3)) {
+        throw (0, _syntaxError.syntaxError)(
+          lexer.source,
+          position,
+          `Invalid number, expected digit but got: ${printCodePointAt(
+            lexer,
+            position
+          )}.`
+        );
+      }
+      return createToken(
+        lexer,
+        isFloat ? _tokenKind.TokenKind.FLOAT : _tokenKind.TokenKind.INT,
+        start,
+        position,
+        body.slice(start, position)
+      );
+    }
+    function readDigits(lexer, start, firstCode) {
+      if (!(0, _characterClasses.isDigit)(firstCode)) {
+        throw (0, _syntaxError.syntaxError)(
+          lexer.source,
+          start,
+          `Invalid number, expected digit but got: ${printCodePointAt(
+            lexer,
+            start
+          )}.`
+        );
+      }
+      const body = lexer.source.body;
+      let position = start + 1;
+      while ((0, _characterClasses.isDigit)(body.charCodeAt(position))) {
+        ++position;
+      }
+      return position;
+    }
+    function readString(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let position = start + 1;
+      let chunkStart = position;
+      let value = "";
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        if (code3 === 34) {
+          value += body.slice(chunkStart, position);
+          return createToken(
+            lexer,
+            _tokenKind.TokenKind.STRING,
+            start,
+            position + 1,
+            value
+          );
+        }
+        if (code3 === 92) {
+          value += body.slice(chunkStart, position);
+          const escape2 = body.charCodeAt(position + 1) === 117 ? body.charCodeAt(position + 2) === 123 ? readEscapedUnicodeVariableWidth(lexer, position) : readEscapedUnicodeFixedWidth(lexer, position) : readEscapedCharacter(lexer, position);
+          value += escape2.value;
+          position += escape2.size;
+          chunkStart = position;
+          continue;
+        }
+        if (code3 === 10 || code3 === 13) {
+          break;
+        }
+        if (isUnicodeScalarValue(code3)) {
+          ++position;
+        } else if (isSupplementaryCodePoint(body, position)) {
+          position += 2;
+        } else {
+          throw (0, _syntaxError.syntaxError)(
+            lexer.source,
+            position,
+            `Invalid character within String: ${printCodePointAt(
+              lexer,
+              position
+            )}.`
+          );
+        }
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        "Unterminated string."
+      );
+    }
+    function readEscapedUnicodeVariableWidth(lexer, position) {
+      const body = lexer.source.body;
+      let point = 0;
+      let size = 3;
+      while (size < 12) {
+        const code3 = body.charCodeAt(position + size++);
+        if (code3 === 125) {
+          if (size < 5 || !isUnicodeScalarValue(point)) {
+            break;
+          }
+          return {
+            value: String.fromCodePoint(point),
+            size
+          };
+        }
+        point = point << 4 | readHexDigit(code3);
+        if (point < 0) {
+          break;
+        }
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        `Invalid Unicode escape sequence: "${body.slice(
+          position,
+          position + size
+        )}".`
+      );
+    }
+    function readEscapedUnicodeFixedWidth(lexer, position) {
+      const body = lexer.source.body;
+      const code3 = read16BitHexCode(body, position + 2);
+      if (isUnicodeScalarValue(code3)) {
+        return {
+          value: String.fromCodePoint(code3),
+          size: 6
+        };
+      }
+      if (isLeadingSurrogate(code3)) {
+        if (body.charCodeAt(position + 6) === 92 && body.charCodeAt(position + 7) === 117) {
+          const trailingCode = read16BitHexCode(body, position + 8);
+          if (isTrailingSurrogate(trailingCode)) {
+            return {
+              value: String.fromCodePoint(code3, trailingCode),
+              size: 12
+            };
           }
         }
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        `Invalid Unicode escape sequence: "${body.slice(position, position + 6)}".`
+      );
+    }
+    function read16BitHexCode(body, position) {
+      return readHexDigit(body.charCodeAt(position)) << 12 | readHexDigit(body.charCodeAt(position + 1)) << 8 | readHexDigit(body.charCodeAt(position + 2)) << 4 | readHexDigit(body.charCodeAt(position + 3));
+    }
+    function readHexDigit(code3) {
+      return code3 >= 48 && code3 <= 57 ? code3 - 48 : code3 >= 65 && code3 <= 70 ? code3 - 55 : code3 >= 97 && code3 <= 102 ? code3 - 87 : -1;
+    }
+    function readEscapedCharacter(lexer, position) {
+      const body = lexer.source.body;
+      const code3 = body.charCodeAt(position + 1);
+      switch (code3) {
+        case 34:
+          return {
+            value: '"',
+            size: 2
+          };
+        case 92:
+          return {
+            value: "\\",
+            size: 2
+          };
+        case 47:
+          return {
+            value: "/",
+            size: 2
+          };
+        case 98:
+          return {
+            value: "\b",
+            size: 2
+          };
+        case 102:
+          return {
+            value: "\f",
+            size: 2
+          };
+        case 110:
+          return {
+            value: "\n",
+            size: 2
+          };
+        case 114:
+          return {
+            value: "\r",
+            size: 2
+          };
+        case 116:
+          return {
+            value: "	",
+            size: 2
+          };
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        `Invalid character escape sequence: "${body.slice(
+          position,
+          position + 2
+        )}".`
+      );
+    }
+    function readBlockString(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let lineStart = lexer.lineStart;
+      let position = start + 3;
+      let chunkStart = position;
+      let currentLine = "";
+      const blockLines = [];
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        if (code3 === 34 && body.charCodeAt(position + 1) === 34 && body.charCodeAt(position + 2) === 34) {
+          currentLine += body.slice(chunkStart, position);
+          blockLines.push(currentLine);
+          const token = createToken(
+            lexer,
+            _tokenKind.TokenKind.BLOCK_STRING,
+            start,
+            position + 3,
+            // Return a string of the lines joined with U+000A.
+            (0, _blockString.dedentBlockStringLines)(blockLines).join("\n")
+          );
+          lexer.line += blockLines.length - 1;
+          lexer.lineStart = lineStart;
+          return token;
+        }
+        if (code3 === 92 && body.charCodeAt(position + 1) === 34 && body.charCodeAt(position + 2) === 34 && body.charCodeAt(position + 3) === 34) {
+          currentLine += body.slice(chunkStart, position);
+          chunkStart = position + 1;
+          position += 4;
+          continue;
+        }
+        if (code3 === 10 || code3 === 13) {
+          currentLine += body.slice(chunkStart, position);
+          blockLines.push(currentLine);
+          if (code3 === 13 && body.charCodeAt(position + 1) === 10) {
+            position += 2;
+          } else {
+            ++position;
+          }
+          currentLine = "";
+          chunkStart = position;
+          lineStart = position;
+          continue;
+        }
+        if (isUnicodeScalarValue(code3)) {
+          ++position;
+        } else if (isSupplementaryCodePoint(body, position)) {
+          position += 2;
+        } else {
+          throw (0, _syntaxError.syntaxError)(
+            lexer.source,
+            position,
+            `Invalid character within String: ${printCodePointAt(
+              lexer,
+              position
+            )}.`
+          );
+        }
+      }
+      throw (0, _syntaxError.syntaxError)(
+        lexer.source,
+        position,
+        "Unterminated string."
+      );
+    }
+    function readName(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      let position = start + 1;
+      while (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        if ((0, _characterClasses.isNameContinue)(code3)) {
+          ++position;
+        } else {
+          break;
+        }
+      }
+      return createToken(
+        lexer,
+        _tokenKind.TokenKind.NAME,
+        start,
+        position,
+        body.slice(start, position)
+      );
+    }
+  }
+});
+
+// node_modules/graphql/language/schemaCoordinateLexer.js
+var require_schemaCoordinateLexer = __commonJS({
+  "node_modules/graphql/language/schemaCoordinateLexer.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.SchemaCoordinateLexer = void 0;
+    var _syntaxError = require_syntaxError();
+    var _ast = require_ast();
+    var _characterClasses = require_characterClasses();
+    var _lexer = require_lexer2();
+    var _tokenKind = require_tokenKind();
+    var SchemaCoordinateLexer = class {
+      /** The previously focused non-ignored token. */
+      /** The currently focused non-ignored token. */
+      /**
+       * The (1-indexed) line containing the current token.
+       * Since a schema coordinate may not contain newline, this value is always 1.
+       */
+      line = 1;
+      /**
+       * The character offset at which the current line begins.
+       * Since a schema coordinate may not contain newline, this value is always 0.
+       */
+      lineStart = 0;
+      constructor(source) {
+        const startOfFileToken = new _ast.Token(
+          _tokenKind.TokenKind.SOF,
+          0,
+          0,
+          0,
+          0
+        );
+        this.source = source;
+        this.lastToken = startOfFileToken;
+        this.token = startOfFileToken;
+      }
+      get [Symbol.toStringTag]() {
+        return "SchemaCoordinateLexer";
+      }
+      /**
+       * Advances the token stream to the next non-ignored token.
+       *
+       * @internal
+       */
+      advance() {
+        this.lastToken = this.token;
+        const token = this.token = this.lookahead();
+        return token;
+      }
+      /**
+       * Looks ahead and returns the next non-ignored token, but does not change
+       * the current Lexer token.
+       *
+       * @internal
+       */
+      lookahead() {
+        let token = this.token;
+        if (token.kind !== _tokenKind.TokenKind.EOF) {
+          const nextToken = readNextToken(this, token.end);
+          token.next = nextToken;
+          nextToken.prev = token;
+          token = nextToken;
+        }
+        return token;
+      }
+    };
+    exports2.SchemaCoordinateLexer = SchemaCoordinateLexer;
+    function readNextToken(lexer, start) {
+      const body = lexer.source.body;
+      const bodyLength = body.length;
+      const position = start;
+      if (position < bodyLength) {
+        const code3 = body.charCodeAt(position);
+        switch (code3) {
+          case 46:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.DOT,
+              position,
+              position + 1
+            );
+          case 40:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.PAREN_L,
+              position,
+              position + 1
+            );
+          case 41:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.PAREN_R,
+              position,
+              position + 1
+            );
+          case 58:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.COLON,
+              position,
+              position + 1
+            );
+          case 64:
+            return (0, _lexer.createToken)(
+              lexer,
+              _tokenKind.TokenKind.AT,
+              position,
+              position + 1
+            );
+        }
+        if ((0, _characterClasses.isNameStart)(code3)) {
+          return (0, _lexer.readName)(lexer, position);
+        }
+        throw (0, _syntaxError.syntaxError)(
+          lexer.source,
+          position,
+          `Invalid character: ${(0, _lexer.printCodePointAt)(lexer, position)}.`
+        );
+      }
+      return (0, _lexer.createToken)(
+        lexer,
+        _tokenKind.TokenKind.EOF,
+        bodyLength,
+        bodyLength
+      );
+    }
+  }
+});
+
+// node_modules/graphql/jsutils/devAssert.js
+var require_devAssert = __commonJS({
+  "node_modules/graphql/jsutils/devAssert.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.devAssert = devAssert;
+    function devAssert(condition, message) {
+      const booleanCondition = Boolean(condition);
+      if (!booleanCondition) {
+        throw new Error(message);
+      }
+    }
+  }
+});
+
+// node_modules/graphql/jsutils/inspect.js
+var require_inspect = __commonJS({
+  "node_modules/graphql/jsutils/inspect.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.inspect = inspect;
+    var MAX_ARRAY_LENGTH = 10;
+    var MAX_RECURSIVE_DEPTH = 2;
+    function inspect(value) {
+      return formatValue(value, []);
+    }
+    function formatValue(value, seenValues) {
+      switch (typeof value) {
+        case "string":
+          return JSON.stringify(value);
+        case "function":
+          return value.name ? `[function ${value.name}]` : "[function]";
+        case "object":
+          return formatObjectValue(value, seenValues);
+        default:
+          return String(value);
+      }
+    }
+    function formatObjectValue(value, previouslySeenValues) {
+      if (value === null) {
+        return "null";
+      }
+      if (previouslySeenValues.includes(value)) {
+        return "[Circular]";
+      }
+      const seenValues = [...previouslySeenValues, value];
+      if (isJSONable(value)) {
+        const jsonValue = value.toJSON();
+        if (jsonValue !== value) {
+          return typeof jsonValue === "string" ? jsonValue : formatValue(jsonValue, seenValues);
+        }
+      } else if (Array.isArray(value)) {
+        return formatArray(value, seenValues);
+      }
+      return formatObject(value, seenValues);
+    }
+    function isJSONable(value) {
+      return typeof value.toJSON === "function";
+    }
+    function formatObject(object, seenValues) {
+      const entries = Object.entries(object);
+      if (entries.length === 0) {
+        return "{}";
+      }
+      if (seenValues.length > MAX_RECURSIVE_DEPTH) {
+        return "[" + getObjectTag(object) + "]";
+      }
+      const properties = entries.map(
+        ([key2, value]) => key2 + ": " + formatValue(value, seenValues)
+      );
+      return "{ " + properties.join(", ") + " }";
+    }
+    function formatArray(array, seenValues) {
+      if (array.length === 0) {
+        return "[]";
+      }
+      if (seenValues.length > MAX_RECURSIVE_DEPTH) {
+        return "[Array]";
+      }
+      const len = Math.min(MAX_ARRAY_LENGTH, array.length);
+      const remaining = array.length - len;
+      const items = [];
+      for (let i = 0; i < len; ++i) {
+        items.push(formatValue(array[i], seenValues));
+      }
+      if (remaining === 1) {
+        items.push("... 1 more item");
+      } else if (remaining > 1) {
+        items.push(`... ${remaining} more items`);
+      }
+      return "[" + items.join(", ") + "]";
+    }
+    function getObjectTag(object) {
+      const tag = Object.prototype.toString.call(object).replace(/^\[object /, "").replace(/]$/, "");
+      if (tag === "Object" && typeof object.constructor === "function") {
+        const name = object.constructor.name;
+        if (typeof name === "string" && name !== "") {
+          return name;
+        }
+      }
+      return tag;
+    }
+  }
+});
+
+// node_modules/graphql/jsutils/instanceOf.js
+var require_instanceOf = __commonJS({
+  "node_modules/graphql/jsutils/instanceOf.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.instanceOf = void 0;
+    var _inspect = require_inspect();
+    var isProduction = globalThis.process && // eslint-disable-next-line no-undef
+    process.env.NODE_ENV === "production";
+    var instanceOf = (
+      /* c8 ignore next 6 */
+      // FIXME: https://github.com/graphql/graphql-js/issues/2317
+      isProduction ? function instanceOf2(value, constructor) {
+        return value instanceof constructor;
+      } : function instanceOf2(value, constructor) {
+        if (value instanceof constructor) {
+          return true;
+        }
+        if (typeof value === "object" && value !== null) {
+          var _value$constructor;
+          const className = constructor.prototype[Symbol.toStringTag];
+          const valueClassName = (
+            // We still need to support constructor's name to detect conflicts with older versions of this library.
+            Symbol.toStringTag in value ? value[Symbol.toStringTag] : (_value$constructor = value.constructor) === null || _value$constructor === void 0 ? void 0 : _value$constructor.name
+          );
+          if (className === valueClassName) {
+            const stringifiedValue = (0, _inspect.inspect)(value);
+            throw new Error(`Cannot use ${className} "${stringifiedValue}" from another module or realm.
+
+Ensure that there is only one instance of "graphql" in the node_modules
+directory. If different versions of "graphql" are the dependencies of other
+relied on modules, use "resolutions" to ensure only one version is installed.
+
+https://yarnpkg.com/en/docs/selective-version-resolutions
+
+Duplicate "graphql" modules cannot be used at the same time since different
+versions may have different capabilities and behavior. The data from one
+version used in the function from another could produce confusing and
+spurious results.`);
+          }
+        }
+        return false;
+      }
+    );
+    exports2.instanceOf = instanceOf;
+  }
+});
+
+// node_modules/graphql/language/source.js
+var require_source = __commonJS({
+  "node_modules/graphql/language/source.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Source = void 0;
+    exports2.isSource = isSource;
+    var _devAssert = require_devAssert();
+    var _inspect = require_inspect();
+    var _instanceOf = require_instanceOf();
+    var Source = class {
+      /** The GraphQL source text. */
+      /** Name used in diagnostics for this source, such as a file path or request name. */
+      /** One-indexed line and column where this source begins. */
+      /**
+       * Creates a Source instance.
+       * @param body - The GraphQL source text.
+       * @param name - Name used in diagnostics for this source.
+       * @param locationOffset - One-indexed line and column where this source begins.
+       * @example
+       * ```ts
+       * import { Source } from 'graphql/language';
+       *
+       * const source = new Source('type Query { greeting: String }', 'schema.graphql', {
+       *   line: 10,
+       *   column: 1,
+       * });
+       *
+       * source.body; // => 'type Query { greeting: String }'
+       * source.name; // => 'schema.graphql'
+       * source.locationOffset; // => { line: 10, column: 1 }
+       * ```
+       */
+      constructor(body, name = "GraphQL request", locationOffset = {
+        line: 1,
+        column: 1
+      }) {
+        typeof body === "string" || (0, _devAssert.devAssert)(
+          false,
+          `Body must be a string. Received: ${(0, _inspect.inspect)(body)}.`
+        );
+        this.body = body;
+        this.name = name;
+        this.locationOffset = locationOffset;
+        this.locationOffset.line > 0 || (0, _devAssert.devAssert)(
+          false,
+          "line in locationOffset is 1-indexed and must be positive."
+        );
+        this.locationOffset.column > 0 || (0, _devAssert.devAssert)(
+          false,
+          "column in locationOffset is 1-indexed and must be positive."
+        );
+      }
+      /**
+       * Returns the value used by `Object.prototype.toString`.
+       * @returns The built-in string tag for this object.
+       */
+      get [Symbol.toStringTag]() {
+        return "Source";
+      }
+    };
+    exports2.Source = Source;
+    function isSource(source) {
+      return (0, _instanceOf.instanceOf)(source, Source);
+    }
+  }
+});
+
+// node_modules/graphql/language/parser.js
+var require_parser2 = __commonJS({
+  "node_modules/graphql/language/parser.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", {
+      value: true
+    });
+    exports2.Parser = void 0;
+    exports2.parse = parse5;
+    exports2.parseConstValue = parseConstValue;
+    exports2.parseSchemaCoordinate = parseSchemaCoordinate;
+    exports2.parseType = parseType;
+    exports2.parseValue = parseValue;
+    var _syntaxError = require_syntaxError();
+    var _ast = require_ast();
+    var _directiveLocation = require_directiveLocation();
+    var _kinds = require_kinds();
+    var _lexer = require_lexer2();
+    var _schemaCoordinateLexer = require_schemaCoordinateLexer();
+    var _source = require_source();
+    var _tokenKind = require_tokenKind();
+    function parse5(source, options) {
+      const parser = new Parser2(source, options);
+      const document = parser.parseDocument();
+      Object.defineProperty(document, "tokenCount", {
+        enumerable: false,
+        value: parser.tokenCount
+      });
+      return document;
+    }
+    function parseValue(source, options) {
+      const parser = new Parser2(source, options);
+      parser.expectToken(_tokenKind.TokenKind.SOF);
+      const value = parser.parseValueLiteral(false);
+      parser.expectToken(_tokenKind.TokenKind.EOF);
+      return value;
+    }
+    function parseConstValue(source, options) {
+      const parser = new Parser2(source, options);
+      parser.expectToken(_tokenKind.TokenKind.SOF);
+      const value = parser.parseConstValueLiteral();
+      parser.expectToken(_tokenKind.TokenKind.EOF);
+      return value;
+    }
+    function parseType(source, options) {
+      const parser = new Parser2(source, options);
+      parser.expectToken(_tokenKind.TokenKind.SOF);
+      const type = parser.parseTypeReference();
+      parser.expectToken(_tokenKind.TokenKind.EOF);
+      return type;
+    }
+    function parseSchemaCoordinate(source) {
+      const sourceObj = (0, _source.isSource)(source) ? source : new _source.Source(source);
+      const lexer = new _schemaCoordinateLexer.SchemaCoordinateLexer(sourceObj);
+      const parser = new Parser2(source, {
+        lexer
+      });
+      parser.expectToken(_tokenKind.TokenKind.SOF);
+      const coordinate = parser.parseSchemaCoordinate();
+      parser.expectToken(_tokenKind.TokenKind.EOF);
+      return coordinate;
+    }
+    var Parser2 = class {
+      constructor(source, options = {}) {
+        const { lexer, ..._options } = options;
+        if (lexer) {
+          this._lexer = lexer;
+        } else {
+          const sourceObj = (0, _source.isSource)(source) ? source : new _source.Source(source);
+          this._lexer = new _lexer.Lexer(sourceObj);
+        }
+        this._options = _options;
+        this._tokenCounter = 0;
+        this._lexer._maxComments = options === null || options === void 0 ? void 0 : options.maxComments;
+        this._lexer._commentCount = 0;
+        const maxSourceLength = options === null || options === void 0 ? void 0 : options.maxSourceLength;
+        if (maxSourceLength !== void 0 && this._lexer.source.body.length > maxSourceLength) {
+          throw (0, _syntaxError.syntaxError)(
+            this._lexer.source,
+            maxSourceLength,
+            `Source contains more than ${maxSourceLength} UTF-16 code units. Parsing aborted.`
+          );
+        }
+      }
+      get tokenCount() {
+        return this._tokenCounter;
+      }
+      /**
+       * Converts a name lex token into a name parse node.
+       *
+       * @internal
+       */
+      parseName() {
+        const token = this.expectToken(_tokenKind.TokenKind.NAME);
+        return this.node(token, {
+          kind: _kinds.Kind.NAME,
+          value: token.value
+        });
+      }
+      // Implements the parsing rules in the Document section.
+      /**
+       * Document : Definition+
+       *
+       * @internal
+       */
+      parseDocument() {
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.DOCUMENT,
+          definitions: this.many(
+            _tokenKind.TokenKind.SOF,
+            this.parseDefinition,
+            _tokenKind.TokenKind.EOF
+          )
+        });
+      }
+      /**
+       * Definition :
+       *   - ExecutableDefinition
+       *   - TypeSystemDefinition
+       *   - TypeSystemExtension
+       *
+       * ExecutableDefinition :
+       *   - OperationDefinition
+       *   - FragmentDefinition
+       *
+       * TypeSystemDefinition :
+       *   - SchemaDefinition
+       *   - TypeDefinition
+       *   - DirectiveDefinition
+       *
+       * TypeDefinition :
+       *   - ScalarTypeDefinition
+       *   - ObjectTypeDefinition
+       *   - InterfaceTypeDefinition
+       *   - UnionTypeDefinition
+       *   - EnumTypeDefinition
+       *   - InputObjectTypeDefinition
+       *
+       * @internal
+       */
+      parseDefinition() {
+        if (this.peek(_tokenKind.TokenKind.BRACE_L)) {
+          return this.parseOperationDefinition();
+        }
+        const hasDescription = this.peekDescription();
+        const keywordToken = hasDescription ? this._lexer.lookahead() : this._lexer.token;
+        if (hasDescription && keywordToken.kind === _tokenKind.TokenKind.BRACE_L) {
+          throw (0, _syntaxError.syntaxError)(
+            this._lexer.source,
+            this._lexer.token.start,
+            "Unexpected description, descriptions are not supported on shorthand queries."
+          );
+        }
+        if (keywordToken.kind === _tokenKind.TokenKind.NAME) {
+          switch (keywordToken.value) {
+            case "schema":
+              return this.parseSchemaDefinition();
+            case "scalar":
+              return this.parseScalarTypeDefinition();
+            case "type":
+              return this.parseObjectTypeDefinition();
+            case "interface":
+              return this.parseInterfaceTypeDefinition();
+            case "union":
+              return this.parseUnionTypeDefinition();
+            case "enum":
+              return this.parseEnumTypeDefinition();
+            case "input":
+              return this.parseInputObjectTypeDefinition();
+            case "directive":
+              return this.parseDirectiveDefinition();
+          }
+          switch (keywordToken.value) {
+            case "query":
+            case "mutation":
+            case "subscription":
+              return this.parseOperationDefinition();
+            case "fragment":
+              return this.parseFragmentDefinition();
+          }
+          if (hasDescription) {
+            throw (0, _syntaxError.syntaxError)(
+              this._lexer.source,
+              this._lexer.token.start,
+              "Unexpected description, only GraphQL definitions support descriptions."
+            );
+          }
+          switch (keywordToken.value) {
+            case "extend":
+              return this.parseTypeSystemExtension();
+          }
+        }
+        throw this.unexpected(keywordToken);
+      }
+      // Implements the parsing rules in the Operations section.
+      /**
+       * OperationDefinition :
+       *  - SelectionSet
+       *  - OperationType Name? VariableDefinitions? Directives? SelectionSet
+       *
+       * @internal
+       */
+      parseOperationDefinition() {
+        const start = this._lexer.token;
+        if (this.peek(_tokenKind.TokenKind.BRACE_L)) {
+          return this.node(start, {
+            kind: _kinds.Kind.OPERATION_DEFINITION,
+            operation: _ast.OperationTypeNode.QUERY,
+            description: void 0,
+            name: void 0,
+            variableDefinitions: [],
+            directives: [],
+            selectionSet: this.parseSelectionSet()
+          });
+        }
+        const description = this.parseDescription();
+        const operation = this.parseOperationType();
+        let name;
+        if (this.peek(_tokenKind.TokenKind.NAME)) {
+          name = this.parseName();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.OPERATION_DEFINITION,
+          operation,
+          description,
+          name,
+          variableDefinitions: this.parseVariableDefinitions(),
+          directives: this.parseDirectives(false),
+          selectionSet: this.parseSelectionSet()
+        });
+      }
+      /**
+       * OperationType : one of query mutation subscription
+       *
+       * @internal
+       */
+      parseOperationType() {
+        const operationToken = this.expectToken(_tokenKind.TokenKind.NAME);
+        switch (operationToken.value) {
+          case "query":
+            return _ast.OperationTypeNode.QUERY;
+          case "mutation":
+            return _ast.OperationTypeNode.MUTATION;
+          case "subscription":
+            return _ast.OperationTypeNode.SUBSCRIPTION;
+        }
+        throw this.unexpected(operationToken);
+      }
+      /**
+       * VariableDefinitions : ( VariableDefinition+ )
+       *
+       * @internal
+       */
+      parseVariableDefinitions() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.PAREN_L,
+          this.parseVariableDefinition,
+          _tokenKind.TokenKind.PAREN_R
+        );
+      }
+      /**
+       * VariableDefinition : Variable : Type DefaultValue? Directives[Const]?
+       *
+       * @internal
+       */
+      parseVariableDefinition() {
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.VARIABLE_DEFINITION,
+          description: this.parseDescription(),
+          variable: this.parseVariable(),
+          type: (this.expectToken(_tokenKind.TokenKind.COLON), this.parseTypeReference()),
+          defaultValue: this.expectOptionalToken(_tokenKind.TokenKind.EQUALS) ? this.parseConstValueLiteral() : void 0,
+          directives: this.parseConstDirectives()
+        });
+      }
+      /**
+       * Variable : $ Name
+       *
+       * @internal
+       */
+      parseVariable() {
+        const start = this._lexer.token;
+        this.expectToken(_tokenKind.TokenKind.DOLLAR);
+        return this.node(start, {
+          kind: _kinds.Kind.VARIABLE,
+          name: this.parseName()
+        });
+      }
+      /**
+       * ```
+       * SelectionSet : { Selection+ }
+       * ```
+       *
+       * @internal
+       */
+      parseSelectionSet() {
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.SELECTION_SET,
+          selections: this.many(
+            _tokenKind.TokenKind.BRACE_L,
+            this.parseSelection,
+            _tokenKind.TokenKind.BRACE_R
+          )
+        });
+      }
+      /**
+       * Selection :
+       *   - Field
+       *   - FragmentSpread
+       *   - InlineFragment
+       *
+       * @internal
+       */
+      parseSelection() {
+        return this.peek(_tokenKind.TokenKind.SPREAD) ? this.parseFragment() : this.parseField();
+      }
+      /**
+       * Field : Alias? Name Arguments? Directives? SelectionSet?
+       *
+       * Alias : Name :
+       *
+       * @internal
+       */
+      parseField() {
+        const start = this._lexer.token;
+        const nameOrAlias = this.parseName();
+        let alias;
+        let name;
+        if (this.expectOptionalToken(_tokenKind.TokenKind.COLON)) {
+          alias = nameOrAlias;
+          name = this.parseName();
+        } else {
+          name = nameOrAlias;
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.FIELD,
+          alias,
+          name,
+          arguments: this.parseArguments(false),
+          directives: this.parseDirectives(false),
+          selectionSet: this.peek(_tokenKind.TokenKind.BRACE_L) ? this.parseSelectionSet() : void 0
+        });
+      }
+      /**
+       * Arguments[Const] : ( Argument[?Const]+ )
+       *
+       * @internal
+       */
+      parseArguments(isConst) {
+        const item = isConst ? this.parseConstArgument : this.parseArgument;
+        return this.optionalMany(
+          _tokenKind.TokenKind.PAREN_L,
+          item,
+          _tokenKind.TokenKind.PAREN_R
+        );
+      }
+      /**
+       * Argument[Const] : Name : Value[?Const]
+       *
+       * @internal
+       */
+      parseArgument(isConst = false) {
+        const start = this._lexer.token;
+        const name = this.parseName();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        return this.node(start, {
+          kind: _kinds.Kind.ARGUMENT,
+          name,
+          value: this.parseValueLiteral(isConst)
+        });
+      }
+      parseConstArgument() {
+        return this.parseArgument(true);
+      }
+      // Implements the parsing rules in the Fragments section.
+      /**
+       * Corresponds to both FragmentSpread and InlineFragment in the spec.
+       *
+       * FragmentSpread : ... FragmentName Directives?
+       *
+       * InlineFragment : ... TypeCondition? Directives? SelectionSet
+       *
+       * @internal
+       */
+      parseFragment() {
+        const start = this._lexer.token;
+        this.expectToken(_tokenKind.TokenKind.SPREAD);
+        const hasTypeCondition = this.expectOptionalKeyword("on");
+        if (!hasTypeCondition && this.peek(_tokenKind.TokenKind.NAME)) {
+          return this.node(start, {
+            kind: _kinds.Kind.FRAGMENT_SPREAD,
+            name: this.parseFragmentName(),
+            directives: this.parseDirectives(false)
+          });
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.INLINE_FRAGMENT,
+          typeCondition: hasTypeCondition ? this.parseNamedType() : void 0,
+          directives: this.parseDirectives(false),
+          selectionSet: this.parseSelectionSet()
+        });
+      }
+      /**
+       * FragmentDefinition :
+       *   - fragment FragmentName on TypeCondition Directives? SelectionSet
+       *
+       * TypeCondition : NamedType
+       *
+       * @internal
+       */
+      parseFragmentDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("fragment");
+        if (this._options.allowLegacyFragmentVariables === true) {
+          return this.node(start, {
+            kind: _kinds.Kind.FRAGMENT_DEFINITION,
+            description,
+            name: this.parseFragmentName(),
+            variableDefinitions: this.parseVariableDefinitions(),
+            typeCondition: (this.expectKeyword("on"), this.parseNamedType()),
+            directives: this.parseDirectives(false),
+            selectionSet: this.parseSelectionSet()
+          });
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.FRAGMENT_DEFINITION,
+          description,
+          name: this.parseFragmentName(),
+          typeCondition: (this.expectKeyword("on"), this.parseNamedType()),
+          directives: this.parseDirectives(false),
+          selectionSet: this.parseSelectionSet()
+        });
+      }
+      /**
+       * FragmentName : Name but not `on`
+       *
+       * @internal
+       */
+      parseFragmentName() {
+        if (this._lexer.token.value === "on") {
+          throw this.unexpected();
+        }
+        return this.parseName();
+      }
+      // Implements the parsing rules in the Values section.
+      /**
+       * Value[Const] :
+       *   - [~Const] Variable
+       *   - IntValue
+       *   - FloatValue
+       *   - StringValue
+       *   - BooleanValue
+       *   - NullValue
+       *   - EnumValue
+       *   - ListValue[?Const]
+       *   - ObjectValue[?Const]
+       *
+       * BooleanValue : one of `true` `false`
+       *
+       * NullValue : `null`
+       *
+       * EnumValue : Name but not `true`, `false` or `null`
+       *
+       * @internal
+       */
+      parseValueLiteral(isConst) {
+        const token = this._lexer.token;
+        switch (token.kind) {
+          case _tokenKind.TokenKind.BRACKET_L:
+            return this.parseList(isConst);
+          case _tokenKind.TokenKind.BRACE_L:
+            return this.parseObject(isConst);
+          case _tokenKind.TokenKind.INT:
+            this.advanceLexer();
+            return this.node(token, {
+              kind: _kinds.Kind.INT,
+              value: token.value
+            });
+          case _tokenKind.TokenKind.FLOAT:
+            this.advanceLexer();
+            return this.node(token, {
+              kind: _kinds.Kind.FLOAT,
+              value: token.value
+            });
+          case _tokenKind.TokenKind.STRING:
+          case _tokenKind.TokenKind.BLOCK_STRING:
+            return this.parseStringLiteral();
+          case _tokenKind.TokenKind.NAME:
+            this.advanceLexer();
+            switch (token.value) {
+              case "true":
+                return this.node(token, {
+                  kind: _kinds.Kind.BOOLEAN,
+                  value: true
+                });
+              case "false":
+                return this.node(token, {
+                  kind: _kinds.Kind.BOOLEAN,
+                  value: false
+                });
+              case "null":
+                return this.node(token, {
+                  kind: _kinds.Kind.NULL
+                });
+              default:
+                return this.node(token, {
+                  kind: _kinds.Kind.ENUM,
+                  value: token.value
+                });
+            }
+          case _tokenKind.TokenKind.DOLLAR:
+            if (isConst) {
+              this.expectToken(_tokenKind.TokenKind.DOLLAR);
+              if (this._lexer.token.kind === _tokenKind.TokenKind.NAME) {
+                const varName = this._lexer.token.value;
+                throw (0, _syntaxError.syntaxError)(
+                  this._lexer.source,
+                  token.start,
+                  `Unexpected variable "$${varName}" in constant value.`
+                );
+              } else {
+                throw this.unexpected(token);
+              }
+            }
+            return this.parseVariable();
+          default:
+            throw this.unexpected();
+        }
+      }
+      parseConstValueLiteral() {
+        return this.parseValueLiteral(true);
+      }
+      parseStringLiteral() {
+        const token = this._lexer.token;
+        this.advanceLexer();
+        return this.node(token, {
+          kind: _kinds.Kind.STRING,
+          value: token.value,
+          block: token.kind === _tokenKind.TokenKind.BLOCK_STRING
+        });
+      }
+      /**
+       * ListValue[Const] :
+       *   - [ ]
+       *   - [ Value[?Const]+ ]
+       *
+       * @internal
+       */
+      parseList(isConst) {
+        const item = () => this.parseValueLiteral(isConst);
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.LIST,
+          values: this.any(
+            _tokenKind.TokenKind.BRACKET_L,
+            item,
+            _tokenKind.TokenKind.BRACKET_R
+          )
+        });
+      }
+      /**
+       * ```
+       * ObjectValue[Const] :
+       *   - { }
+       *   - { ObjectField[?Const]+ }
+       * ```
+       *
+       * @internal
+       */
+      parseObject(isConst) {
+        const item = () => this.parseObjectField(isConst);
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.OBJECT,
+          fields: this.any(
+            _tokenKind.TokenKind.BRACE_L,
+            item,
+            _tokenKind.TokenKind.BRACE_R
+          )
+        });
+      }
+      /**
+       * ObjectField[Const] : Name : Value[?Const]
+       *
+       * @internal
+       */
+      parseObjectField(isConst) {
+        const start = this._lexer.token;
+        const name = this.parseName();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        return this.node(start, {
+          kind: _kinds.Kind.OBJECT_FIELD,
+          name,
+          value: this.parseValueLiteral(isConst)
+        });
+      }
+      // Implements the parsing rules in the Directives section.
+      /**
+       * Directives[Const] : Directive[?Const]+
+       *
+       * @internal
+       */
+      parseDirectives(isConst) {
+        const directives = [];
+        while (this.peek(_tokenKind.TokenKind.AT)) {
+          directives.push(this.parseDirective(isConst));
+        }
+        return directives;
+      }
+      parseConstDirectives() {
+        return this.parseDirectives(true);
+      }
+      /**
+       * ```
+       * Directive[Const] : @ Name Arguments[?Const]?
+       * ```
+       *
+       * @internal
+       */
+      parseDirective(isConst) {
+        const start = this._lexer.token;
+        this.expectToken(_tokenKind.TokenKind.AT);
+        return this.node(start, {
+          kind: _kinds.Kind.DIRECTIVE,
+          name: this.parseName(),
+          arguments: this.parseArguments(isConst)
+        });
+      }
+      // Implements the parsing rules in the Types section.
+      /**
+       * Type :
+       *   - NamedType
+       *   - ListType
+       *   - NonNullType
+       *
+       * @internal
+       */
+      parseTypeReference() {
+        const start = this._lexer.token;
+        let type;
+        if (this.expectOptionalToken(_tokenKind.TokenKind.BRACKET_L)) {
+          const innerType = this.parseTypeReference();
+          this.expectToken(_tokenKind.TokenKind.BRACKET_R);
+          type = this.node(start, {
+            kind: _kinds.Kind.LIST_TYPE,
+            type: innerType
+          });
+        } else {
+          type = this.parseNamedType();
+        }
+        if (this.expectOptionalToken(_tokenKind.TokenKind.BANG)) {
+          return this.node(start, {
+            kind: _kinds.Kind.NON_NULL_TYPE,
+            type
+          });
+        }
+        return type;
+      }
+      /**
+       * NamedType : Name
+       *
+       * @internal
+       */
+      parseNamedType() {
+        return this.node(this._lexer.token, {
+          kind: _kinds.Kind.NAMED_TYPE,
+          name: this.parseName()
+        });
+      }
+      // Implements the parsing rules in the Type Definition section.
+      peekDescription() {
+        return this.peek(_tokenKind.TokenKind.STRING) || this.peek(_tokenKind.TokenKind.BLOCK_STRING);
+      }
+      /**
+       * Description : StringValue
+       *
+       * @internal
+       */
+      parseDescription() {
+        if (this.peekDescription()) {
+          return this.parseStringLiteral();
+        }
+      }
+      /**
+       * ```
+       * SchemaDefinition : Description? schema Directives[Const]? { OperationTypeDefinition+ }
+       * ```
+       *
+       * @internal
+       */
+      parseSchemaDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("schema");
+        const directives = this.parseConstDirectives();
+        const operationTypes = this.many(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseOperationTypeDefinition,
+          _tokenKind.TokenKind.BRACE_R
+        );
+        return this.node(start, {
+          kind: _kinds.Kind.SCHEMA_DEFINITION,
+          description,
+          directives,
+          operationTypes
+        });
+      }
+      /**
+       * OperationTypeDefinition : OperationType : NamedType
+       *
+       * @internal
+       */
+      parseOperationTypeDefinition() {
+        const start = this._lexer.token;
+        const operation = this.parseOperationType();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        const type = this.parseNamedType();
+        return this.node(start, {
+          kind: _kinds.Kind.OPERATION_TYPE_DEFINITION,
+          operation,
+          type
+        });
+      }
+      /**
+       * ScalarTypeDefinition : Description? scalar Name Directives[Const]?
+       *
+       * @internal
+       */
+      parseScalarTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("scalar");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        return this.node(start, {
+          kind: _kinds.Kind.SCALAR_TYPE_DEFINITION,
+          description,
+          name,
+          directives
+        });
+      }
+      /**
+       * ObjectTypeDefinition :
+       *   Description?
+       *   type Name ImplementsInterfaces? Directives[Const]? FieldsDefinition?
+       *
+       * @internal
+       */
+      parseObjectTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("type");
+        const name = this.parseName();
+        const interfaces = this.parseImplementsInterfaces();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseFieldsDefinition();
+        return this.node(start, {
+          kind: _kinds.Kind.OBJECT_TYPE_DEFINITION,
+          description,
+          name,
+          interfaces,
+          directives,
+          fields
+        });
+      }
+      /**
+       * ImplementsInterfaces :
+       *   - implements `&`? NamedType
+       *   - ImplementsInterfaces & NamedType
+       *
+       * @internal
+       */
+      parseImplementsInterfaces() {
+        return this.expectOptionalKeyword("implements") ? this.delimitedMany(_tokenKind.TokenKind.AMP, this.parseNamedType) : [];
+      }
+      /**
+       * ```
+       * FieldsDefinition : { FieldDefinition+ }
+       * ```
+       *
+       * @internal
+       */
+      parseFieldsDefinition() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseFieldDefinition,
+          _tokenKind.TokenKind.BRACE_R
+        );
+      }
+      /**
+       * FieldDefinition :
+       *   - Description? Name ArgumentsDefinition? : Type Directives[Const]?
+       *
+       * @internal
+       */
+      parseFieldDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        const name = this.parseName();
+        const args = this.parseArgumentDefs();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        const type = this.parseTypeReference();
+        const directives = this.parseConstDirectives();
+        return this.node(start, {
+          kind: _kinds.Kind.FIELD_DEFINITION,
+          description,
+          name,
+          arguments: args,
+          type,
+          directives
+        });
+      }
+      /**
+       * ArgumentsDefinition : ( InputValueDefinition+ )
+       *
+       * @internal
+       */
+      parseArgumentDefs() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.PAREN_L,
+          this.parseInputValueDef,
+          _tokenKind.TokenKind.PAREN_R
+        );
+      }
+      /**
+       * InputValueDefinition :
+       *   - Description? Name : Type DefaultValue? Directives[Const]?
+       *
+       * @internal
+       */
+      parseInputValueDef() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        const name = this.parseName();
+        this.expectToken(_tokenKind.TokenKind.COLON);
+        const type = this.parseTypeReference();
+        let defaultValue;
+        if (this.expectOptionalToken(_tokenKind.TokenKind.EQUALS)) {
+          defaultValue = this.parseConstValueLiteral();
+        }
+        const directives = this.parseConstDirectives();
+        return this.node(start, {
+          kind: _kinds.Kind.INPUT_VALUE_DEFINITION,
+          description,
+          name,
+          type,
+          defaultValue,
+          directives
+        });
+      }
+      /**
+       * InterfaceTypeDefinition :
+       *   - Description? interface Name Directives[Const]? FieldsDefinition?
+       *
+       * @internal
+       */
+      parseInterfaceTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("interface");
+        const name = this.parseName();
+        const interfaces = this.parseImplementsInterfaces();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseFieldsDefinition();
+        return this.node(start, {
+          kind: _kinds.Kind.INTERFACE_TYPE_DEFINITION,
+          description,
+          name,
+          interfaces,
+          directives,
+          fields
+        });
+      }
+      /**
+       * UnionTypeDefinition :
+       *   - Description? union Name Directives[Const]? UnionMemberTypes?
+       *
+       * @internal
+       */
+      parseUnionTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("union");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const types = this.parseUnionMemberTypes();
+        return this.node(start, {
+          kind: _kinds.Kind.UNION_TYPE_DEFINITION,
+          description,
+          name,
+          directives,
+          types
+        });
+      }
+      /**
+       * UnionMemberTypes :
+       *   - = `|`? NamedType
+       *   - UnionMemberTypes | NamedType
+       *
+       * @internal
+       */
+      parseUnionMemberTypes() {
+        return this.expectOptionalToken(_tokenKind.TokenKind.EQUALS) ? this.delimitedMany(_tokenKind.TokenKind.PIPE, this.parseNamedType) : [];
+      }
+      /**
+       * EnumTypeDefinition :
+       *   - Description? enum Name Directives[Const]? EnumValuesDefinition?
+       *
+       * @internal
+       */
+      parseEnumTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("enum");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const values = this.parseEnumValuesDefinition();
+        return this.node(start, {
+          kind: _kinds.Kind.ENUM_TYPE_DEFINITION,
+          description,
+          name,
+          directives,
+          values
+        });
+      }
+      /**
+       * ```
+       * EnumValuesDefinition : { EnumValueDefinition+ }
+       * ```
+       *
+       * @internal
+       */
+      parseEnumValuesDefinition() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseEnumValueDefinition,
+          _tokenKind.TokenKind.BRACE_R
+        );
+      }
+      /**
+       * EnumValueDefinition : Description? EnumValue Directives[Const]?
+       *
+       * @internal
+       */
+      parseEnumValueDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        const name = this.parseEnumValueName();
+        const directives = this.parseConstDirectives();
+        return this.node(start, {
+          kind: _kinds.Kind.ENUM_VALUE_DEFINITION,
+          description,
+          name,
+          directives
+        });
+      }
+      /**
+       * EnumValue : Name but not `true`, `false` or `null`
+       *
+       * @internal
+       */
+      parseEnumValueName() {
+        if (this._lexer.token.value === "true" || this._lexer.token.value === "false" || this._lexer.token.value === "null") {
+          throw (0, _syntaxError.syntaxError)(
+            this._lexer.source,
+            this._lexer.token.start,
+            `${getTokenDesc(
+              this._lexer.token
+            )} is reserved and cannot be used for an enum value.`
+          );
+        }
+        return this.parseName();
+      }
+      /**
+       * InputObjectTypeDefinition :
+       *   - Description? input Name Directives[Const]? InputFieldsDefinition?
+       *
+       * @internal
+       */
+      parseInputObjectTypeDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("input");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseInputFieldsDefinition();
+        return this.node(start, {
+          kind: _kinds.Kind.INPUT_OBJECT_TYPE_DEFINITION,
+          description,
+          name,
+          directives,
+          fields
+        });
+      }
+      /**
+       * ```
+       * InputFieldsDefinition : { InputValueDefinition+ }
+       * ```
+       *
+       * @internal
+       */
+      parseInputFieldsDefinition() {
+        return this.optionalMany(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseInputValueDef,
+          _tokenKind.TokenKind.BRACE_R
+        );
+      }
+      /**
+       * TypeSystemExtension :
+       *   - SchemaExtension
+       *   - TypeExtension
+       *
+       * TypeExtension :
+       *   - ScalarTypeExtension
+       *   - ObjectTypeExtension
+       *   - InterfaceTypeExtension
+       *   - UnionTypeExtension
+       *   - EnumTypeExtension
+       *   - InputObjectTypeDefinition
+       *   - DirectiveDefinitionExtension
+       *
+       * @internal
+       */
+      parseTypeSystemExtension() {
+        const keywordToken = this._lexer.lookahead();
+        if (keywordToken.kind === _tokenKind.TokenKind.NAME) {
+          switch (keywordToken.value) {
+            case "schema":
+              return this.parseSchemaExtension();
+            case "scalar":
+              return this.parseScalarTypeExtension();
+            case "type":
+              return this.parseObjectTypeExtension();
+            case "interface":
+              return this.parseInterfaceTypeExtension();
+            case "union":
+              return this.parseUnionTypeExtension();
+            case "enum":
+              return this.parseEnumTypeExtension();
+            case "input":
+              return this.parseInputObjectTypeExtension();
+            case "directive":
+              if (this._options.experimentalDirectivesOnDirectiveDefinitions) {
+                return this.parseDirectiveDefinitionExtension();
+              }
+              break;
+          }
+        }
+        throw this.unexpected(keywordToken);
+      }
+      /**
+       * ```
+       * SchemaExtension :
+       *  - extend schema Directives[Const]? { OperationTypeDefinition+ }
+       *  - extend schema Directives[Const]
+       * ```
+       *
+       * @internal
+       */
+      parseSchemaExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("schema");
+        const directives = this.parseConstDirectives();
+        const operationTypes = this.optionalMany(
+          _tokenKind.TokenKind.BRACE_L,
+          this.parseOperationTypeDefinition,
+          _tokenKind.TokenKind.BRACE_R
+        );
+        if (directives.length === 0 && operationTypes.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.SCHEMA_EXTENSION,
+          directives,
+          operationTypes
+        });
+      }
+      /**
+       * ScalarTypeExtension :
+       *   - extend scalar Name Directives[Const]
+       *
+       * @internal
+       */
+      parseScalarTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("scalar");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        if (directives.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.SCALAR_TYPE_EXTENSION,
+          name,
+          directives
+        });
+      }
+      /**
+       * ObjectTypeExtension :
+       *  - extend type Name ImplementsInterfaces? Directives[Const]? FieldsDefinition
+       *  - extend type Name ImplementsInterfaces? Directives[Const]
+       *  - extend type Name ImplementsInterfaces
+       *
+       * @internal
+       */
+      parseObjectTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("type");
+        const name = this.parseName();
+        const interfaces = this.parseImplementsInterfaces();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseFieldsDefinition();
+        if (interfaces.length === 0 && directives.length === 0 && fields.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.OBJECT_TYPE_EXTENSION,
+          name,
+          interfaces,
+          directives,
+          fields
+        });
+      }
+      /**
+       * InterfaceTypeExtension :
+       *  - extend interface Name ImplementsInterfaces? Directives[Const]? FieldsDefinition
+       *  - extend interface Name ImplementsInterfaces? Directives[Const]
+       *  - extend interface Name ImplementsInterfaces
+       *
+       * @internal
+       */
+      parseInterfaceTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("interface");
+        const name = this.parseName();
+        const interfaces = this.parseImplementsInterfaces();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseFieldsDefinition();
+        if (interfaces.length === 0 && directives.length === 0 && fields.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.INTERFACE_TYPE_EXTENSION,
+          name,
+          interfaces,
+          directives,
+          fields
+        });
+      }
+      /**
+       * UnionTypeExtension :
+       *   - extend union Name Directives[Const]? UnionMemberTypes
+       *   - extend union Name Directives[Const]
+       *
+       * @internal
+       */
+      parseUnionTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("union");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const types = this.parseUnionMemberTypes();
+        if (directives.length === 0 && types.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.UNION_TYPE_EXTENSION,
+          name,
+          directives,
+          types
+        });
+      }
+      /**
+       * EnumTypeExtension :
+       *   - extend enum Name Directives[Const]? EnumValuesDefinition
+       *   - extend enum Name Directives[Const]
+       *
+       * @internal
+       */
+      parseEnumTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("enum");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const values = this.parseEnumValuesDefinition();
+        if (directives.length === 0 && values.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.ENUM_TYPE_EXTENSION,
+          name,
+          directives,
+          values
+        });
+      }
+      /**
+       * InputObjectTypeExtension :
+       *   - extend input Name Directives[Const]? InputFieldsDefinition
+       *   - extend input Name Directives[Const]
+       *
+       * @internal
+       */
+      parseInputObjectTypeExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("input");
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        const fields = this.parseInputFieldsDefinition();
+        if (directives.length === 0 && fields.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.INPUT_OBJECT_TYPE_EXTENSION,
+          name,
+          directives,
+          fields
+        });
+      }
+      parseDirectiveDefinitionExtension() {
+        const start = this._lexer.token;
+        this.expectKeyword("extend");
+        this.expectKeyword("directive");
+        this.expectToken(_tokenKind.TokenKind.AT);
+        const name = this.parseName();
+        const directives = this.parseConstDirectives();
+        if (directives.length === 0) {
+          throw this.unexpected();
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.DIRECTIVE_EXTENSION,
+          name,
+          directives
+        });
+      }
+      /**
+       * ```
+       * DirectiveDefinition :
+       *   - Description? directive @ Name ArgumentsDefinition? `repeatable`? on DirectiveLocations
+       * ```
+       *
+       * @internal
+       */
+      parseDirectiveDefinition() {
+        const start = this._lexer.token;
+        const description = this.parseDescription();
+        this.expectKeyword("directive");
+        this.expectToken(_tokenKind.TokenKind.AT);
+        const name = this.parseName();
+        const args = this.parseArgumentDefs();
+        const directives = this._options.experimentalDirectivesOnDirectiveDefinitions ? this.parseConstDirectives() : [];
+        const repeatable = this.expectOptionalKeyword("repeatable");
+        this.expectKeyword("on");
+        const locations = this.parseDirectiveLocations();
+        return this.node(start, {
+          kind: _kinds.Kind.DIRECTIVE_DEFINITION,
+          description,
+          name,
+          arguments: args,
+          directives,
+          repeatable,
+          locations
+        });
+      }
+      /**
+       * DirectiveLocations :
+       *   - `|`? DirectiveLocation
+       *   - DirectiveLocations | DirectiveLocation
+       *
+       * @internal
+       */
+      parseDirectiveLocations() {
+        return this.delimitedMany(
+          _tokenKind.TokenKind.PIPE,
+          this.parseDirectiveLocation
+        );
+      }
+      /*
+       * DirectiveLocation :
+       *   - ExecutableDirectiveLocation
+       *   - TypeSystemDirectiveLocation
+       *
+       * ExecutableDirectiveLocation : one of
+       *   `QUERY`
+       *   `MUTATION`
+       *   `SUBSCRIPTION`
+       *   `FIELD`
+       *   `FRAGMENT_DEFINITION`
+       *   `FRAGMENT_SPREAD`
+       *   `INLINE_FRAGMENT`
+       *
+       * TypeSystemDirectiveLocation : one of
+       *   `SCHEMA`
+       *   `SCALAR`
+       *   `OBJECT`
+       *   `FIELD_DEFINITION`
+       *   `ARGUMENT_DEFINITION`
+       *   `INTERFACE`
+       *   `UNION`
+       *   `ENUM`
+       *   `ENUM_VALUE`
+       *   `INPUT_OBJECT`
+       *   `INPUT_FIELD_DEFINITION`
+       *   `DIRECTIVE_DEFINITION`
+       */
+      parseDirectiveLocation() {
+        const start = this._lexer.token;
+        const name = this.parseName();
+        if (Object.prototype.hasOwnProperty.call(
+          _directiveLocation.DirectiveLocation,
+          name.value
+        )) {
+          return name;
+        }
+        throw this.unexpected(start);
+      }
+      // Schema Coordinates
+      /**
+       * SchemaCoordinate :
+       *   - Name
+       *   - Name . Name
+       *   - Name . Name ( Name : )
+       *   - \@ Name
+       *   - \@ Name ( Name : )
+       * @returns Parsed schema coordinate AST.
+       * @example
+       * ```ts
+       * import assert from 'node:assert/strict';
+       * import { Kind, parseSchemaCoordinate } from 'graphql/language';
+       *
+       * const typeCoordinate = parseSchemaCoordinate('User.name');
+       * const directiveCoordinate = parseSchemaCoordinate('@include(if:)');
+       * assert(typeCoordinate.kind === Kind.MEMBER_COORDINATE);
+       * assert(directiveCoordinate.kind === Kind.DIRECTIVE_ARGUMENT_COORDINATE);
+       *
+       * typeCoordinate.name.value; // => 'User'
+       * typeCoordinate.memberName?.value; // => 'name'
+       * directiveCoordinate.name.value; // => 'include'
+       * directiveCoordinate.argumentName?.value; // => 'if'
+       * ```
+       */
+      parseSchemaCoordinate() {
+        const start = this._lexer.token;
+        const ofDirective = this.expectOptionalToken(_tokenKind.TokenKind.AT);
+        const name = this.parseName();
+        let memberName;
+        if (!ofDirective && this.expectOptionalToken(_tokenKind.TokenKind.DOT)) {
+          memberName = this.parseName();
+        }
+        let argumentName;
+        if ((ofDirective || memberName) && this.expectOptionalToken(_tokenKind.TokenKind.PAREN_L)) {
+          argumentName = this.parseName();
+          this.expectToken(_tokenKind.TokenKind.COLON);
+          this.expectToken(_tokenKind.TokenKind.PAREN_R);
+        }
+        if (ofDirective) {
+          if (argumentName) {
+            return this.node(start, {
+              kind: _kinds.Kind.DIRECTIVE_ARGUMENT_COORDINATE,
+              name,
+              argumentName
+            });
+          }
+          return this.node(start, {
+            kind: _kinds.Kind.DIRECTIVE_COORDINATE,
+            name
+          });
+        } else if (memberName) {
+          if (argumentName) {
+            return this.node(start, {
+              kind: _kinds.Kind.ARGUMENT_COORDINATE,
+              name,
+              fieldName: memberName,
+              argumentName
+            });
+          }
+          return this.node(start, {
+            kind: _kinds.Kind.MEMBER_COORDINATE,
+            name,
+            memberName
+          });
+        }
+        return this.node(start, {
+          kind: _kinds.Kind.TYPE_COORDINATE,
+          name
+        });
+      }
+      // Core parsing utility functions
+      /**
+       * Returns a node that, if configured to do so, sets a "loc" field as a
+       * location object, used to identify the place in the source that created a
+       * given parsed object.
+       *
+       * @internal
+       */
+      node(startToken, node) {
+        if (this._options.noLocation !== true) {
+          node.loc = new _ast.Location(
+            startToken,
+            this._lexer.lastToken,
+            this._lexer.source
+          );
+        }
+        return node;
+      }
+      /**
+       * Determines if the next token is of a given kind
+       *
+       * @internal
+       */
+      peek(kind) {
+        return this._lexer.token.kind === kind;
+      }
+      /**
+       * If the next token is of the given kind, return that token after advancing the lexer.
+       * Otherwise, do not change the parser state and throw an error.
+       *
+       * @internal
+       */
+      expectToken(kind) {
+        const token = this._lexer.token;
+        if (token.kind === kind) {
+          this.advanceLexer();
+          return token;
+        }
+        throw (0, _syntaxError.syntaxError)(
+          this._lexer.source,
+          token.start,
+          `Expected ${getTokenKindDesc(kind)}, found ${getTokenDesc(token)}.`
+        );
+      }
+      /**
+       * If the next token is of the given kind, return "true" after advancing the lexer.
+       * Otherwise, do not change the parser state and return "false".
+       *
+       * @internal
+       */
+      expectOptionalToken(kind) {
+        const token = this._lexer.token;
+        if (token.kind === kind) {
+          this.advanceLexer();
+          return true;
+        }
+        return false;
+      }
+      /**
+       * If the next token is a given keyword, advance the lexer.
+       * Otherwise, do not change the parser state and throw an error.
+       *
+       * @internal
+       */
+      expectKeyword(value) {
+        const token = this._lexer.token;
+        if (token.kind === _tokenKind.TokenKind.NAME && token.value === value) {
+          this.advanceLexer();
+        } else {
+          throw (0, _syntaxError.syntaxError)(
+            this._lexer.source,
+            token.start,
+            `Expected "${value}", found ${getTokenDesc(token)}.`
+          );
+        }
+      }
+      /**
+       * If the next token is a given keyword, return "true" after advancing the lexer.
+       * Otherwise, do not change the parser state and return "false".
+       *
+       * @internal
+       */
+      expectOptionalKeyword(value) {
+        const token = this._lexer.token;
+        if (token.kind === _tokenKind.TokenKind.NAME && token.value === value) {
+          this.advanceLexer();
+          return true;
+        }
+        return false;
+      }
+      /**
+       * Helper function for creating an error when an unexpected lexed token is encountered.
+       *
+       * @internal
+       */
+      unexpected(atToken) {
+        const token = atToken !== null && atToken !== void 0 ? atToken : this._lexer.token;
+        return (0, _syntaxError.syntaxError)(
+          this._lexer.source,
+          token.start,
+          `Unexpected ${getTokenDesc(token)}.`
+        );
+      }
+      /**
+       * Returns a possibly empty list of parse nodes, determined by the parseFn.
+       * This list begins with a lex token of openKind and ends with a lex token of closeKind.
+       * Advances the parser to the next lex token after the closing token.
+       *
+       * @internal
+       */
+      any(openKind, parseFn, closeKind) {
+        this.expectToken(openKind);
+        const nodes = [];
+        while (!this.expectOptionalToken(closeKind)) {
+          nodes.push(parseFn.call(this));
+        }
+        return nodes;
+      }
+      /**
+       * Returns a list of parse nodes, determined by the parseFn.
+       * It can be empty only if open token is missing otherwise it will always return non-empty list
+       * that begins with a lex token of openKind and ends with a lex token of closeKind.
+       * Advances the parser to the next lex token after the closing token.
+       *
+       * @internal
+       */
+      optionalMany(openKind, parseFn, closeKind) {
+        if (this.expectOptionalToken(openKind)) {
+          const nodes = [];
+          do {
+            nodes.push(parseFn.call(this));
+          } while (!this.expectOptionalToken(closeKind));
+          return nodes;
+        }
+        return [];
+      }
+      /**
+       * Returns a non-empty list of parse nodes, determined by the parseFn.
+       * This list begins with a lex token of openKind and ends with a lex token of closeKind.
+       * Advances the parser to the next lex token after the closing token.
+       *
+       * @internal
+       */
+      many(openKind, parseFn, closeKind) {
+        this.expectToken(openKind);
+        const nodes = [];
+        do {
+          nodes.push(parseFn.call(this));
+        } while (!this.expectOptionalToken(closeKind));
+        return nodes;
+      }
+      /**
+       * Returns a non-empty list of parse nodes, determined by the parseFn.
+       * This list may begin with a lex token of delimiterKind followed by items separated by lex tokens of tokenKind.
+       * Advances the parser to the next lex token after last item in the list.
+       *
+       * @internal
+       */
+      delimitedMany(delimiterKind, parseFn) {
+        this.expectOptionalToken(delimiterKind);
+        const nodes = [];
+        do {
+          nodes.push(parseFn.call(this));
+        } while (this.expectOptionalToken(delimiterKind));
+        return nodes;
+      }
+      advanceLexer() {
+        const { maxLexicalTokens = this._options.maxTokens } = this._options;
+        const token = this._lexer.advance();
+        if (token.kind !== _tokenKind.TokenKind.EOF) {
+          ++this._tokenCounter;
+          if (maxLexicalTokens !== void 0 && this._tokenCounter > maxLexicalTokens) {
+            throw (0, _syntaxError.syntaxError)(
+              this._lexer.source,
+              token.start,
+              `Document contains more that ${maxLexicalTokens} tokens. Parsing aborted.`
+            );
+          }
+        }
+      }
+    };
+    exports2.Parser = Parser2;
+    function getTokenDesc(token) {
+      const value = token.value;
+      return getTokenKindDesc(token.kind) + (value != null ? ` "${value}"` : "");
+    }
+    function getTokenKindDesc(kind) {
+      return (0, _lexer.isPunctuatorTokenKind)(kind) ? `"${kind}"` : kind;
+    }
+  }
+});
+
+// src/guard/grants/graphql.ts
+function graphqlRefusal(input) {
+  if (typeof input.query !== "string") return "GraphQL request without a query";
+  const variables = input.variables && typeof input.variables === "object" && !Array.isArray(input.variables) ? input.variables : {};
+  let doc;
+  try {
+    doc = (0, import_parser.parse)(input.query, { noLocation: true, maxTokens: MAX_TOKENS });
+  } catch (err) {
+    return `GraphQL query does not parse: ${err.message.split("\n")[0].slice(0, 200)}`;
+  }
+  const valueOf = (value) => value?.kind === import_kinds.Kind.STRING ? value.value : value?.kind === import_kinds.Kind.VARIABLE ? variables[value.name.value] : void 0;
+  const nested = (set, depth, inActor) => {
+    if (!set) return;
+    if (depth > MAX_DEPTH5) throw new Refusal("GraphQL query nested too deeply");
+    for (const sel of set.selections) {
+      if (sel.kind === import_kinds.Kind.FRAGMENT_SPREAD) {
+        const fragment = fragments.get(sel.name.value);
+        if (!fragment) throw new Refusal(`GraphQL fragment "${sel.name.value}" is not defined`);
+        const key2 = `${inActor}:${sel.name.value}`;
+        if (!checked.has(key2)) {
+          checked.add(key2);
+          nested(fragment.selectionSet, depth + 1, inActor);
+        }
+        continue;
+      }
+      if (sel.kind === import_kinds.Kind.INLINE_FRAGMENT) {
+        nested(sel.selectionSet, depth + 1, inActor);
+        continue;
+      }
+      const name = sel.name.value;
+      if (!sel.selectionSet) continue;
+      if (CONNECTION_FIELDS.includes(name)) nested(sel.selectionSet, depth + 1, inActor);
+      else if (input.actors.includes(name)) nested(sel.selectionSet, depth + 1, true);
+      else if (!inActor && input.objects.includes(name)) {
+        if (name === "repository" && (sel.arguments?.length ?? 0) > 0) throw new Refusal('GraphQL field "repository" with arguments reaches beyond the triggering repository');
+        nested(sel.selectionSet, depth + 1, false);
+      } else {
+        throw new Refusal(`GraphQL field "${name}"${inActor ? " below a user or bot" : ""} reaches beyond the triggering repository (the hops allowed are graphql-objects and graphql-actors in rules/grants.yml)`);
+      }
+    }
+  };
+  const sameRepository2 = (args) => {
+    const byName = /* @__PURE__ */ new Map();
+    for (const arg of args ?? []) {
+      if (byName.has(arg.name.value)) throw new Refusal(`GraphQL argument "${arg.name.value}" given twice`);
+      byName.set(arg.name.value, arg.value);
+    }
+    const owner = valueOf(byName.get("owner"));
+    const name = valueOf(byName.get("name"));
+    if (typeof owner !== "string" || typeof name !== "string" || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
+      throw new Refusal(`GraphQL repository ${String(owner).slice(0, 100)}/${String(name).slice(0, 100)} is not the triggering repository ${input.owner}/${input.repo}`);
+    }
+  };
+  const fragments = /* @__PURE__ */ new Map();
+  const checked = /* @__PURE__ */ new Set();
+  try {
+    for (const def of doc.definitions) {
+      if (def.kind !== import_kinds.Kind.FRAGMENT_DEFINITION) continue;
+      if (fragments.has(def.name.value)) throw new Refusal(`GraphQL fragment "${def.name.value}" defined twice`);
+      fragments.set(def.name.value, def);
+    }
+    for (const def of doc.definitions) {
+      if (def.kind === import_kinds.Kind.FRAGMENT_DEFINITION) continue;
+      if (def.kind !== import_kinds.Kind.OPERATION_DEFINITION) return `GraphQL ${def.kind} refused: only queries go through`;
+      if (def.operation !== "query") return `GraphQL ${def.operation} refused: writes go through the REST routes the grants allow`;
+      for (const root of def.selectionSet.selections) {
+        if (root.kind !== import_kinds.Kind.FIELD) return "GraphQL fragments at the root are refused";
+        const name = root.name.value;
+        if (!input.roots.includes(name)) return `GraphQL root field "${name}" is not allowed (only ${input.roots.join(", ")})`;
+        if (name === "repository") sameRepository2(root.arguments);
+        nested(root.selectionSet, 1, false);
       }
     }
     return void 0;
   } catch (err) {
-    if (err instanceof Refusal2) return err.message;
-    return `GraphQL query does not parse: ${err.message}`;
+    if (err instanceof Refusal) return err.message;
+    throw err;
   }
 }
+var import_kinds, import_parser, CONNECTION_FIELDS, MAX_TOKENS, MAX_DEPTH5, Refusal;
 var init_graphql = __esm({
   "src/guard/grants/graphql.ts"() {
     "use strict";
+    import_kinds = __toESM(require_kinds());
+    import_parser = __toESM(require_parser2());
+    CONNECTION_FIELDS = ["nodes", "edges", "node", "pageInfo"];
+    MAX_TOKENS = 5e3;
+    MAX_DEPTH5 = 30;
+    Refusal = class extends Error {
+    };
   }
 });
 
@@ -13364,7 +16972,7 @@ function createGitHubClient(base, token) {
   const client = base.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
   const basePath = base.pathname.replace(/\/+$/, "");
-  const raw = (method, path27, headers, body, onResponse) => {
+  const raw = (method, path28, headers, body, onResponse) => {
     const req2 = client.request(
       {
         protocol: base.protocol,
@@ -13372,7 +16980,7 @@ function createGitHubClient(base, token) {
         port: base.port || void 0,
         method,
         // GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql.
-        path: path27 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path27,
+        path: path28 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path28,
         agent,
         timeout: TIMEOUT_MS2,
         headers: {
@@ -13393,10 +17001,10 @@ function createGitHubClient(base, token) {
   return {
     base,
     raw,
-    request(method, path27, body, headers = {}) {
+    request(method, path28, body, headers = {}) {
       return new Promise((resolve3, reject) => {
         const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
-        const req2 = raw(method, path27, headers, payload, (res) => {
+        const req2 = raw(method, path28, headers, payload, (res) => {
           const chunks = [];
           res.on("data", (c) => chunks.push(c));
           res.on("error", reject);
@@ -13415,11 +17023,11 @@ function createGitHubClient(base, token) {
     }
   };
 }
-async function expectOk(github, method, path27, body) {
-  const res = await github.request(method, path27, body);
+async function expectOk(github, method, path28, body) {
+  const res = await github.request(method, path28, body);
   if (res.status < 200 || res.status >= 300) {
     const message = res.data?.message;
-    throw new GitHubError(res.status, `${method} ${path27.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
+    throw new GitHubError(res.status, `${method} ${path28.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
   }
   return res;
 }
@@ -13519,7 +17127,7 @@ var init_perform = __esm({
 var grants_default;
 var init_grants = __esm({
   "rules/grants.yml"() {
-    grants_default = "# Grants: the narrow things a jailed agent may ask the guard to do with a GitHub token it never sees\n# (`agent-guard run --grant KIND[=VALUES][;CAP=N]...`). Loaded and validated by\n# src/guard/grants/rules.ts; the policy itself is src/guard/grants/policy.ts.\n#\n# routes         REST writes the guard's GitHub bridge understands, each turned into one request kind\n#                ({name} matches one path segment). Every other write is refused.\n# grants         per grant kind: the request kinds it allows, its caps (each overridable on the command\n#                line as `;CAP=N`), and for `review` the review events it allows by default.\n# reads          GET routes of the triggering repository the bridge forwards with the token.\n# graphql-roots  root fields a GraphQL query may use (repository only for the triggering repository);\n#                mutations and subscriptions are always refused.\n# graphql-nested-deny  fields refused anywhere in a query.\n# credential-shapes  text shaped like a credential: a request carrying one is refused.\n# github-hosts   hosts whose links and images stay live in published text; others are made inert.\n# pull-request-exclude  paths a pull request never touches unless the grant names globs itself.\n\nroutes:\n  POST /repos/{owner}/{repo}/issues/{number}/comments: comment.create\n  PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}: comment.update\n  PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}: review-comment.update\n  POST /repos/{owner}/{repo}/issues/{number}/labels: labels.add\n  DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}: labels.remove\n  POST /repos/{owner}/{repo}/pulls/{number}/reviews: review.create\n  POST /repos/{owner}/{repo}/pulls/{number}/comments: review.comment\n  POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies: review.reply\n  POST /repos/{owner}/{repo}/pulls: pull-request.create\n\ngrants:\n  comment:\n    requests: [comment.create, comment.update]\n    caps: { max: 3, max-edits: 10, max-bytes: 65536, max-mentions: 3 }\n  label:\n    requests: [labels.add, labels.remove]\n    caps: { max: 20 }\n  review:\n    requests: [review.create, review.comment, review.reply]\n    # Review events the grant allows unless it names its own (`review=comment,request-changes`).\n    # An approval from the workflow token can satisfy branch protection: never by default.\n    values: [comment, request-changes, approve]\n    default-values: [comment]\n    caps: { max: 1, max-comments: 30, max-bytes: 65536, max-mentions: 3 }\n  pull-request:\n    requests: [pull-request.create]\n    caps: { max: 1, max-files: 100, max-file-bytes: 1048576, max-total-bytes: 5242880, max-bytes: 65536, max-mentions: 3 }\n  update-comment:\n    requests: [comment.update, review-comment.update]\n    caps: { max: 60, max-bytes: 65536, max-mentions: 3 }\n\nreads:\n  - GET /repos/{owner}/{repo}\n  - GET /repos/{owner}/{repo}/labels\n  - GET /repos/{owner}/{repo}/labels/{name}\n  - GET /repos/{owner}/{repo}/issues/{number}\n  - GET /repos/{owner}/{repo}/issues/{number}/comments\n  - GET /repos/{owner}/{repo}/issues/{number}/labels\n  - GET /repos/{owner}/{repo}/issues/{number}/timeline\n  - GET /repos/{owner}/{repo}/issues/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/pulls/{number}\n  - GET /repos/{owner}/{repo}/pulls/{number}/files\n  - GET /repos/{owner}/{repo}/pulls/{number}/commits\n  - GET /repos/{owner}/{repo}/pulls/{number}/comments\n  - GET /repos/{owner}/{repo}/pulls/{number}/reviews\n  - GET /repos/{owner}/{repo}/pulls/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/commits/{ref}\n  - GET /repos/{owner}/{repo}/compare/{basehead}\n\nread-query: [per_page, page, state, sort, direction, since, labels, ref]\n\ngraphql-roots: [repository, __typename]\n# Fields below the root that reach other repositories, owners or the whole site: refused anywhere in a\n# query (a `repository` field with arguments is refused too; without them it is the same repository).\ngraphql-nested-deny: [repositories, repositoriesContributedTo, organization, organizations, user, search, enterprise, topRepositories, pinnedItems, starredRepositories, watching, sponsoring, forks]\n\ncredential-shapes:\n  - { name: GitHub token, pattern: '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}' }\n  - { name: GitHub fine-grained token, pattern: '\\bgithub_pat_[A-Za-z0-9_]{22,255}' }\n  - { name: npm token, pattern: '\\bnpm_[A-Za-z0-9]{36}' }\n  - { name: PyPI token, pattern: '\\bpypi-[A-Za-z0-9_-]{50,}' }\n  - { name: AWS access key id, pattern: '\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b' }\n  - { name: Google API key, pattern: '\\bAIza[0-9A-Za-z_-]{35}' }\n  - { name: Anthropic key, pattern: '\\bsk-ant-[A-Za-z0-9_-]{20,}' }\n  - { name: OpenAI-style key, pattern: '\\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_-]{20,}' }\n  - { name: Hugging Face token, pattern: '\\bhf_[A-Za-z0-9]{30,}' }\n  - { name: GitLab token, pattern: '\\bglpat-[A-Za-z0-9_-]{20,}' }\n  - { name: Slack token, pattern: '\\bxox[abposr]-[A-Za-z0-9-]{10,}' }\n  - { name: private key, pattern: '-----BEGIN [A-Z ]*PRIVATE KEY-----' }\n  - { name: JSON web token, pattern: '\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}' }\n\ngithub-hosts: [github.com, '*.github.com', '*.githubusercontent.com']\n\npull-request-exclude:\n  - .github/**\n  - .gitmodules\n  - .gitattributes\n  - '**/CLAUDE.md'\n  - '**/AGENTS.md'\n  - '**/GEMINI.md'\n  - .claude/**\n  - .gemini/**\n  - .codex/**\n  - .cursor/**\n  - .mcp.json\n  - .vscode/**\n  - .devcontainer/**\n  - .husky/**\n  - .pre-commit-config.yaml\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n";
+    grants_default = "# Grants: the narrow things a jailed agent may ask the guard to do with a GitHub token it never sees\n# (`agent-guard run --grant KIND[=VALUES][;CAP=N]...`). Loaded and validated by\n# src/guard/grants/rules.ts; the policy itself is src/guard/grants/policy.ts.\n#\n# routes         REST writes the guard's GitHub bridge understands, each turned into one request kind\n#                ({name} matches one path segment). Every other write is refused.\n# grants         per grant kind: the request kinds it allows, its caps (each overridable on the command\n#                line as `;CAP=N`), and for `review` the review events it allows by default.\n# reads          GET routes of the triggering repository the bridge forwards with the token.\n# graphql-roots  root fields a GraphQL query may use (repository only for the triggering repository);\n#                mutations and subscriptions are always refused.\n# graphql-objects  below the root, the fields that may open a selection set: hops that stay within the\n#                repository. Any other object or connection field is refused (scalars are free).\n# graphql-actors fields that lead to a user, bot or team: below them only scalars, connection plumbing\n#                (nodes, edges) and other actors (a user's own issues or repositories are not this one's).\n# credential-shapes  text shaped like a credential: a request carrying one is refused.\n# github-hosts   hosts whose links and images stay live in published text; others are made inert.\n# pull-request-exclude  paths a pull request never touches unless the grant names globs itself.\n\nroutes:\n  POST /repos/{owner}/{repo}/issues/{number}/comments: comment.create\n  PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}: comment.update\n  PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}: review-comment.update\n  POST /repos/{owner}/{repo}/issues/{number}/labels: labels.add\n  DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}: labels.remove\n  POST /repos/{owner}/{repo}/pulls/{number}/reviews: review.create\n  POST /repos/{owner}/{repo}/pulls/{number}/comments: review.comment\n  POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies: review.reply\n  POST /repos/{owner}/{repo}/pulls: pull-request.create\n\ngrants:\n  comment:\n    requests: [comment.create, comment.update]\n    caps: { max: 3, max-edits: 10, max-bytes: 65536, max-mentions: 3 }\n  label:\n    requests: [labels.add, labels.remove]\n    caps: { max: 20 }\n  review:\n    requests: [review.create, review.comment, review.reply]\n    # Review events the grant allows unless it names its own (`review=comment,request-changes`).\n    # An approval from the workflow token can satisfy branch protection: never by default.\n    values: [comment, request-changes, approve]\n    default-values: [comment]\n    caps: { max: 1, max-comments: 30, max-bytes: 65536, max-mentions: 3 }\n  pull-request:\n    requests: [pull-request.create]\n    caps: { max: 1, max-files: 100, max-file-bytes: 1048576, max-total-bytes: 5242880, max-bytes: 65536, max-mentions: 3 }\n  update-comment:\n    requests: [comment.update, review-comment.update]\n    caps: { max: 60, max-bytes: 65536, max-mentions: 3 }\n\nreads:\n  - GET /repos/{owner}/{repo}\n  - GET /repos/{owner}/{repo}/labels\n  - GET /repos/{owner}/{repo}/labels/{name}\n  - GET /repos/{owner}/{repo}/issues/{number}\n  - GET /repos/{owner}/{repo}/issues/{number}/comments\n  - GET /repos/{owner}/{repo}/issues/{number}/labels\n  - GET /repos/{owner}/{repo}/issues/{number}/timeline\n  - GET /repos/{owner}/{repo}/issues/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/pulls/{number}\n  - GET /repos/{owner}/{repo}/pulls/{number}/files\n  - GET /repos/{owner}/{repo}/pulls/{number}/commits\n  - GET /repos/{owner}/{repo}/pulls/{number}/comments\n  - GET /repos/{owner}/{repo}/pulls/{number}/reviews\n  - GET /repos/{owner}/{repo}/pulls/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/commits/{ref}\n  - GET /repos/{owner}/{repo}/compare/{basehead}\n\nread-query: [per_page, page, state, sort, direction, since, labels, ref]\n\ngraphql-roots: [repository, __typename]\n# An allowlist, not a list of fields to refuse: that list could never be complete (a fork's parent, an\n# organisation's projects, a cross-reference's source, a user's gists all reach other repositories).\n# `repository` without arguments is the object's own repository; with arguments it is refused.\ngraphql-objects:\n  [repository, issue, issues, pullRequest, pullRequests, issueOrPullRequest, comments, labels, label, milestone, milestones,\n   reviews, latestReviews, latestOpinionatedReviews, reviewThreads, reviewRequests, files, commits, commit, mergeCommit,\n   defaultBranchRef, target, timelineItems, reactionGroups, reactions, replyTo, primaryLanguage, languages, licenseInfo,\n   repositoryTopics, topic]\ngraphql-actors: [author, authors, editor, owner, actor, assignee, assignees, participants, user, users, reactors, requestedReviewer, mergedBy, committer]\n\ncredential-shapes:\n  - { name: GitHub token, pattern: '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}' }\n  - { name: GitHub fine-grained token, pattern: '\\bgithub_pat_[A-Za-z0-9_]{22,255}' }\n  - { name: npm token, pattern: '\\bnpm_[A-Za-z0-9]{36}' }\n  - { name: PyPI token, pattern: '\\bpypi-[A-Za-z0-9_-]{50,}' }\n  - { name: AWS access key id, pattern: '\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b' }\n  - { name: Google API key, pattern: '\\bAIza[0-9A-Za-z_-]{35}' }\n  - { name: Anthropic key, pattern: '\\bsk-ant-[A-Za-z0-9_-]{20,}' }\n  - { name: OpenAI-style key, pattern: '\\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_-]{20,}' }\n  - { name: Hugging Face token, pattern: '\\bhf_[A-Za-z0-9]{30,}' }\n  - { name: GitLab token, pattern: '\\bglpat-[A-Za-z0-9_-]{20,}' }\n  - { name: Slack token, pattern: '\\bxox[abposr]-[A-Za-z0-9-]{10,}' }\n  - { name: private key, pattern: '-----BEGIN [A-Z ]*PRIVATE KEY-----' }\n  - { name: JSON web token, pattern: '\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}' }\n\ngithub-hosts: [github.com, '*.github.com', '*.githubusercontent.com']\n\npull-request-exclude:\n  - .github/**\n  - .gitmodules\n  - .gitattributes\n  - '**/CLAUDE.md'\n  - '**/AGENTS.md'\n  - '**/GEMINI.md'\n  - .claude/**\n  - .gemini/**\n  - .codex/**\n  - .cursor/**\n  - .mcp.json\n  - .vscode/**\n  - .devcontainer/**\n  - .husky/**\n  - .pre-commit-config.yaml\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n";
   }
 });
 
@@ -13567,7 +17175,7 @@ function onlyKeys(obj3, keys, where) {
 function parseGrantRules(text) {
   const doc = (0, import_yaml16.parse)(text);
   if (!doc || typeof doc !== "object") fail2("top", "not a mapping");
-  onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-nested-deny", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
+  onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-objects", "graphql-actors", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
   const routes = Object.entries(doc.routes ?? {}).map(([spec, kind]) => ({
     route: compileRoutePattern(spec, `routes.${spec}`),
     kind: oneOf(kind, REQUEST_KINDS, `routes.${spec}`)
@@ -13609,7 +17217,8 @@ function parseGrantRules(text) {
     reads: stringList2(doc.reads, "reads").map((r) => compileRoutePattern(r, `reads.${r}`)),
     readQuery: stringList2(doc["read-query"], "read-query"),
     graphqlRoots: stringList2(doc["graphql-roots"], "graphql-roots"),
-    graphqlNestedDeny: stringList2(doc["graphql-nested-deny"], "graphql-nested-deny"),
+    graphqlObjects: stringList2(doc["graphql-objects"], "graphql-objects"),
+    graphqlActors: stringList2(doc["graphql-actors"], "graphql-actors"),
     credentialShapes,
     githubHosts: stringList2(doc["github-hosts"], "github-hosts"),
     pullRequestExclude: stringList2(doc["pull-request-exclude"], "pull-request-exclude")
@@ -13681,26 +17290,37 @@ function findSecret(text, secrets, shapes) {
   return void 0;
 }
 function countMentions(text) {
-  return [...text.matchAll(MENTION)].length;
+  return [...unescapedForMentions(text).matchAll(MENTION)].length;
 }
-function hostAllowed(host, githubHosts) {
-  const h = host.toLowerCase().replace(/^[^@]*@/, "").replace(/:[0-9]*$/, "").replace(/\.$/, "");
+function unescapedForMentions(text) {
+  return text.replace(/&#(?:[xX]0*40|0*64);?|&commat;/g, "@");
+}
+function hostAllowed(rawHost, githubHosts) {
+  let h = rawHost.replace(/\\([!-/:-@[-`{-~])/g, "$1");
+  try {
+    h = decodeURIComponent(h);
+  } catch {
+    return false;
+  }
+  h = h.toLowerCase().split(/[/?#\\]/)[0].replace(/^.*@/, "").replace(/:[0-9]*$/, "").replace(/\.$/, "");
   return githubHosts.some((g) => g.startsWith("*.") ? h.endsWith(g.slice(1)) : h === g);
 }
 function defangLinks(text, githubHosts) {
   return text.replace(URL_LIKE, (whole, lead, host, rest) => {
-    const isWww = lead.toLowerCase() === "www.";
+    const isWww = /^www/i.test(lead);
     const fullHost = isWww ? `www.${host}` : host;
-    if (lead === "//" && /^[A-Za-z_-]+$/.test(host)) return whole;
+    if (/^[\\/]+$/.test(lead) && /^[A-Za-z_-]+$/.test(host)) return whole;
     if (hostAllowed(fullHost, githubHosts)) return whole;
     const safeHost = fullHost.replace(/[[\]]/g, "").replace(/[.%:]/g, (c) => `[${c}]`);
     if (isWww) return safeHost + rest;
-    const safeLead = lead === "//" ? "[//]" : lead.replace("://", "[:]//");
+    const safeLead = /^[\\/]+$/.test(lead) ? `[${lead}]` : lead.replace(/:/, "[:]");
     return safeLead + safeHost + rest;
   });
 }
 function neutralise(text, githubHosts, allowLinks) {
-  let out = text.replace(MENTION, (_m, before, who) => `${before}\`@${who}\``);
+  let out = text.replace(CHARACTER_REFERENCE, "&amp;");
+  out = out.replace(HTML_TAG, (tag) => tag.replace(QUOTED_VALUE, (value) => value.replace(/[\t\r\n]/g, " ")));
+  out = out.replace(MENTION, (_m, before, who) => `${before}@${WORD_JOINER}${who}`);
   out = out.replace(SLASH_COMMAND, (_m, lead, command2) => `${lead}\`/${command2}\``);
   if (!allowLinks) out = defangLinks(out, githubHosts);
   return out;
@@ -13718,15 +17338,24 @@ function checkText(text, policy, what) {
   }
   return { ok: true, text: neutralise(text, policy.githubHosts, policy.allowLinks) };
 }
-var MIN_FORM_LENGTH, INVISIBLE, MENTION, SLASH_COMMAND, URL_LIKE;
+var MIN_FORM_LENGTH, INVISIBLE, MENTION, WORD_JOINER, SLASH_COMMAND, CHARACTER_REFERENCE, HTML_TAG, QUOTED_VALUE, SCHEME, SPECIAL_SCHEME, URL_LIKE;
 var init_text = __esm({
   "src/guard/grants/text.ts"() {
     "use strict";
     MIN_FORM_LENGTH = 8;
     INVISIBLE = /[\p{Cf}\u200b-\u200d\u2060\ufeff]/gu;
-    MENTION = /(^|[^\w`/@.-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]+)?)(?![\w`@-])/g;
-    SLASH_COMMAND = /^([ \t>]*)\/([A-Za-z][\w-]*)/gm;
-    URL_LIKE = /((?:[a-z][a-z0-9+.-]*:)?\/\/|\bwww\.)(\[[0-9A-Fa-f:.]+\]|[^\s/?#<>"'`)\]\\[]+)([^\s<>"'`)\]]*)/gi;
+    MENTION = /(^|[^A-Za-z0-9_])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9_.-]+)?)/g;
+    WORD_JOINER = "\u2060";
+    SLASH_COMMAND = /^([\s\p{Cf}>]*)\/([A-Za-z][\w-]*)/gmu;
+    CHARACTER_REFERENCE = /&(?=#[0-9]|#[xX][0-9A-Fa-f]|(?!(?:amp|lt|gt|quot|apos|nbsp);)[A-Za-z][A-Za-z0-9]*;)/g;
+    HTML_TAG = /<[A-Za-z][A-Za-z0-9-]*\s[^<>]*>/g;
+    QUOTED_VALUE = /=\s*("[^"]*"|'[^']*')/g;
+    SCHEME = "[a-z][a-z0-9+.-]*\\\\?:";
+    SPECIAL_SCHEME = "(?:https?|ftp|wss?)\\\\?:";
+    URL_LIKE = new RegExp(
+      `((?:${SCHEME})?[\\\\/]{2}[\\\\/]*|${SPECIAL_SCHEME}[\\\\/]*|\\bwww\\\\?\\.)(\\[[0-9A-Fa-f:.]+\\]|(?:\\\\[!-/:-@[-\`{-~]|[^\\s/?#<>"'\`)\\]\\\\[])+)([^\\s<>"'\`)\\]]*)`,
+      "gi"
+    );
   }
 });
 
@@ -13761,11 +17390,11 @@ function triggeringNumber(number, ctx, needPullRequest) {
   if (number !== ctx.number) refuse(`#${number} is not the triggering ${ctx.isPullRequest ? "pull request" : "issue"} #${ctx.number}`);
   if (needPullRequest && !ctx.isPullRequest) refuse(`#${number} is an issue, not a pull request`);
 }
-function safeRepoPath(path27) {
-  if (typeof path27 !== "string" || !path27 || path27.startsWith("/") || path27.split("/").includes("..") || /[\u0000-\u001f]/.test(path27)) {
+function safeRepoPath(path28) {
+  if (typeof path28 !== "string" || !path28 || path28.startsWith("/") || path28.split("/").includes("..") || /[\u0000-\u001f]/.test(path28)) {
     refuse("an inline comment names no valid repository path");
   }
-  return path27;
+  return path28;
 }
 function take(state, key2, cap, what, n = 1) {
   const used = state.counts.get(key2) ?? 0;
@@ -13889,9 +17518,9 @@ var init_policy2 = __esm({
 });
 
 // src/guard/grants/bridge.ts
-function segmentsOf(path27) {
-  if (!path27.startsWith("/") || path27.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
-  return path27.slice(1).replace(/\/$/, "").split("/").map((raw) => {
+function segmentsOf(path28) {
+  if (!path28.startsWith("/") || path28.startsWith("//")) throw new BridgeRefusal(400, "odd request target");
+  return path28.slice(1).replace(/\/$/, "").split("/").map((raw) => {
     let seg3;
     try {
       seg3 = decodeURIComponent(raw);
@@ -13989,11 +17618,11 @@ function createGitHubBridge(opts) {
   const ctx = policy.context;
   const rules = grantRules();
   let serial = 0;
-  const forward = (req2, res, path27, body, record, done) => {
+  const forward = (req2, res, path28, body, record, done) => {
     const headers = {};
     for (const name of FORWARDED_REQUEST_HEADERS) if (typeof req2.headers[name] === "string") headers[name] = req2.headers[name];
     const upstreamOrigin = github.base.origin + github.base.pathname.replace(/\/+$/, "");
-    const upReq = github.raw(req2.method, path27, headers, body, (upRes) => {
+    const upReq = github.raw(req2.method, path28, headers, body, (upRes) => {
       const out = {};
       for (const [name, value] of Object.entries(upRes.headers)) {
         if (value === void 0 || DROPPED_RESPONSE_HEADERS.has(name)) continue;
@@ -14061,7 +17690,7 @@ function createGitHubBridge(opts) {
       if (segments.length === 1 && segments[0] === "graphql" && method === "POST") {
         const parsed = parseJson(body);
         record.provider = "read";
-        const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, nestedDeny: rules.graphqlNestedDeny });
+        const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, objects: rules.graphqlObjects, actors: rules.graphqlActors });
         if (refusal) throw new BridgeRefusal(403, refusal);
         const payload = Buffer.from(JSON.stringify({ query: parsed.query, variables: parsed.variables, operationName: parsed.operationName }));
         forward(req2, res, "/graphql", payload, record, done);
@@ -14093,8 +17722,8 @@ function createGitHubBridge(opts) {
           if (!rules.readQuery.includes(name)) throw new BridgeRefusal(403, `query parameter "${name.slice(0, 40)}" is not allowed`);
           kept.append(name, value);
         }
-        const path27 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
-        forward(req2, res, path27, void 0, record, done);
+        const path28 = "/" + segments.map(encodeURIComponent).join("/") + (kept.size ? `?${kept}` : "");
+        forward(req2, res, path28, void 0, record, done);
         return;
       }
       throw new BridgeRefusal(403, `${method} ${record.route} is a write no grant allows`);
@@ -14143,12 +17772,26 @@ function deferredChanges(files) {
 function sha2562(data) {
   return import_node_crypto10.default.createHash("sha256").update(data).digest("hex");
 }
-function writeDeferredFile(file, content) {
+function writeDeferredFile(file, content, agentWritable = []) {
+  refuseLinkedFolders(import_node_path18.default.resolve(file), agentWritable);
   const text = JSON.stringify(content, null, 1) + "\n";
   const tmp = `${file}.${import_node_crypto10.default.randomBytes(8).toString("hex")}.tmp`;
   import_node_fs22.default.writeFileSync(tmp, text, { mode: 384, flag: "wx" });
   import_node_fs22.default.renameSync(tmp, file);
   return sha2562(text);
+}
+function refuseLinkedFolders(file, agentWritable) {
+  for (const root of agentWritable) {
+    const rel = import_node_path18.default.relative(root, import_node_path18.default.dirname(file));
+    if (rel.startsWith("..") || import_node_path18.default.isAbsolute(rel)) continue;
+    let dir = root;
+    for (const part of rel.split(import_node_path18.default.sep).filter(Boolean)) {
+      dir = import_node_path18.default.join(dir, part);
+      if (import_node_fs22.default.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new GuardError("grants", `${dir} is a symlink in a folder the agent could write; write the --defer file elsewhere (e.g. "$RUNNER_TEMP/deferred.json")`);
+      }
+    }
+  }
 }
 function tampered(file, why) {
   throw new GuardError("grants", `${file} is refused: ${why}`);
@@ -14195,12 +17838,13 @@ function readDeferredFile(file, expectedSha256) {
   }
   return { ...doc, files };
 }
-var import_node_crypto10, import_node_fs22, DEFER_FORMAT, REQUEST_FIELDS;
+var import_node_crypto10, import_node_fs22, import_node_path18, DEFER_FORMAT, REQUEST_FIELDS;
 var init_defer = __esm({
   "src/guard/grants/defer.ts"() {
     "use strict";
     import_node_crypto10 = __toESM(require("node:crypto"));
     import_node_fs22 = __toESM(require("node:fs"));
+    import_node_path18 = __toESM(require("node:path"));
     init_errors();
     DEFER_FORMAT = "agent-guard-deferred/1";
     REQUEST_FIELDS = {
@@ -14237,12 +17881,12 @@ function globMatcher2(glob) {
   const re = new RegExp(`^${source}$`);
   return (p) => re.test(p);
 }
-function pathRefusal(path27, grant) {
+function pathRefusal(path28, grant) {
   if (grant.values.length > 0) {
-    return grant.values.some((g) => globMatcher2(g)(path27)) ? void 0 : `${path27} is outside the granted paths (${grant.values.join(", ")})`;
+    return grant.values.some((g) => globMatcher2(g)(path28)) ? void 0 : `${path28} is outside the granted paths (${grant.values.join(", ")})`;
   }
-  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path27));
-  return excluded ? `${path27} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
+  const excluded = grantRules().pullRequestExclude.find((g) => globMatcher2(g)(path28));
+  return excluded ? `${path28} is workflow or tool configuration (${excluded}); name it in pull-request=GLOB to allow it` : void 0;
 }
 function readChangeSet(changeSet) {
   return changeSet.files.map((f) => {
@@ -14314,9 +17958,9 @@ function describeGrantOutcome(outcome, deferFile) {
   const lines = [];
   const pr = outcome.pullRequest;
   if (pr && "url" in pr) lines.push(`agent-guard: pull request opened: ${pr.url} (branch ${pr.branch})`);
-  if (pr && "refused" in pr) lines.push(`agent-guard: pull request refused: ${pr.refused.replace(/[^\x20-\x7e]/g, "?")}`);
+  if (pr && "refused" in pr) lines.push(`agent-guard: pull request refused: ${pr.refused}`);
   if (outcome.deferSha256) lines.push(`agent-guard: grant requests recorded in ${deferFile}, sha256 ${outcome.deferSha256} (perform them with agent-guard apply)`);
-  return lines.map((l) => `${l}
+  return lines.map((l) => `${logSafe(l)}
 `).join("");
 }
 var GITHUB_TOKEN_PLACEHOLDER, GrantSession;
@@ -14324,6 +17968,7 @@ var init_session = __esm({
   "src/guard/grants/session.ts"() {
     "use strict";
     init_errors();
+    init_workflowCommands();
     init_bridge();
     init_defer();
     init_policy2();
@@ -14349,7 +17994,7 @@ var init_session = __esm({
       recorded = [];
       pullRequest;
       /** Variables that point the agent's GitHub tools at the bridge. */
-      static agentEnv(bridgeBase, ctx, shimDir, path27) {
+      static agentEnv(bridgeBase, ctx, shimDir, path28) {
         return {
           GITHUB_API_URL: bridgeBase,
           GITHUB_GRAPHQL_URL: `${bridgeBase}/graphql`,
@@ -14360,7 +18005,7 @@ var init_session = __esm({
           GH_PROMPT_DISABLED: "1",
           GH_NO_UPDATE_NOTIFIER: "1",
           ...ctx.number ? { AGENT_GUARD_ISSUE: String(ctx.number) } : {},
-          PATH: `${shimDir}:${path27}`
+          PATH: `${shimDir}:${path28}`
         };
       }
       auditPullRequest(status, route, refused) {
@@ -14391,8 +18036,8 @@ var init_session = __esm({
             const reason = err.message;
             outcome.pullRequest = { refused: reason };
             files = void 0;
-            const at = this.recorded.indexOf(this.pullRequest);
-            if (at >= 0) this.recorded.splice(at, 1);
+            const at2 = this.recorded.indexOf(this.pullRequest);
+            if (at2 >= 0) this.recorded.splice(at2, 1);
             this.auditPullRequest(403, "pull request from the change set", reason);
           }
         }
@@ -14404,7 +18049,7 @@ var init_session = __esm({
               runId: this.opts.context.runId,
               requests: this.recorded,
               ...files ? { changes: deferredChanges(files) } : {}
-            });
+            }, this.opts.agentWritable);
           } catch (err) {
             throw new GuardError("grants", `cannot write the deferred requests to ${this.opts.deferFile}: ${err.message}`);
           }
@@ -14417,10 +18062,10 @@ var init_session = __esm({
 
 // src/guard/grants/agentCommand.ts
 function projectRoot(file, neverVisible) {
-  let dir = import_node_path18.default.dirname(import_node_fs24.default.realpathSync(file));
+  let dir = import_node_path19.default.dirname(import_node_fs24.default.realpathSync(file));
   for (let i = 0; i < 6 && dir !== "/"; i++) {
-    if (import_node_fs24.default.existsSync(import_node_path18.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
-    dir = import_node_path18.default.dirname(dir);
+    if (import_node_fs24.default.existsSync(import_node_path19.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
+    dir = import_node_path19.default.dirname(dir);
   }
   return void 0;
 }
@@ -14461,7 +18106,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
     }
     if (Array.isArray(server.args)) {
       for (const arg of server.args) {
-        const root = typeof arg === "string" && import_node_path18.default.isAbsolute(arg) && import_node_fs24.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
+        const root = typeof arg === "string" && import_node_path19.default.isAbsolute(arg) && import_node_fs24.default.existsSync(arg) ? projectRoot(arg, neverVisibleDirs(hostEnv)) : void 0;
         if (root) out.visible.push(root);
       }
     }
@@ -14469,7 +18114,7 @@ function rewriteMcpConfig(json, secrets, bridge, hostEnv, out) {
   return JSON.stringify(config);
 }
 function isPointer(value) {
-  return import_node_path18.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs24.default.existsSync(value);
+  return import_node_path19.default.isAbsolute(value) && !/[\s\0]/.test(value) && import_node_fs24.default.existsSync(value);
 }
 function prepareAgentCommand(command2, allSecrets, bridge, env) {
   const secrets = allSecrets.filter((s) => !isPointer(s));
@@ -14485,13 +18130,13 @@ function prepareAgentCommand(command2, allSecrets, bridge, env) {
   }
   return out;
 }
-var import_node_fs24, import_node_os4, import_node_path18;
+var import_node_fs24, import_node_os4, import_node_path19;
 var init_agentCommand = __esm({
   "src/guard/grants/agentCommand.ts"() {
     "use strict";
     import_node_fs24 = __toESM(require("node:fs"));
     import_node_os4 = __toESM(require("node:os"));
-    import_node_path18 = __toESM(require("node:path"));
+    import_node_path19 = __toESM(require("node:path"));
     init_errors();
     init_jail();
     init_session();
@@ -14571,7 +18216,7 @@ function ghShimMain() {
   if (!/^http:\/\/127\.0\.0\.1:[0-9]+$/.test(base)) die("GITHUB_API_URL does not point at the agent-guard bridge");
   const BOOLEAN = /* @__PURE__ */ new Set(["--approve", "--request-changes", "--comment", "-c", "-a", "-r", "--draft", "-d", "--comments", "--edit-last", "--name-only", "--paginate", "--silent", "--include", "-i", "--fill", "--web", "-w", "--patch"]);
   const ALIASES = { "-b": "--body", "-F": "--body-file", "-R": "--repo", "-t": "--title", "-q": "--jq", "-X": "--method", "-H": "--header", "-L": "--limit", "-B": "--base", "-c": "--comment", "-a": "--approve", "-r": "--request-changes", "-d": "--draft" };
-  const parse4 = (args, apiFields = false) => {
+  const parse5 = (args, apiFields = false) => {
     const out = { positional: [], flags: /* @__PURE__ */ new Map() };
     const add = (k, v) => out.flags.set(k, [...out.flags.get(k) ?? [], v]);
     for (let i = 0; i < args.length; i++) {
@@ -14619,10 +18264,10 @@ function ghShimMain() {
     if (!n) die(`"${arg}" is not an issue or pull request number`);
     return { repo: repoOf(p), number: n[1] };
   };
-  const request = (method, path27, body, accept, rawBody) => new Promise((resolve3) => {
+  const request = (method, path28, body, accept, rawBody) => new Promise((resolve3) => {
     const payload = rawBody ?? (body === void 0 ? void 0 : Buffer.from(JSON.stringify(body)));
     const req2 = http6.request(
-      `${base}${path27.startsWith("/") ? "" : "/"}${path27}`,
+      `${base}${path28.startsWith("/") ? "" : "/"}${path28}`,
       {
         method,
         headers: {
@@ -14649,8 +18294,8 @@ function ghShimMain() {
     req2.on("error", (err) => die(`cannot reach the agent-guard bridge: ${err.message}`));
     req2.end(payload);
   });
-  const ok = async (method, path27, body, accept) => {
-    const res = await request(method, path27, body, accept);
+  const ok = async (method, path28, body, accept) => {
+    const res = await request(method, path28, body, accept);
     if (res.status < 200 || res.status >= 300) die(`${res.json?.message ?? `HTTP ${res.status}`} (HTTP ${res.status})`);
     return res;
   };
@@ -14828,10 +18473,10 @@ function ghShimMain() {
     endpoint = endpoint.replace(/\{owner\}/g, owner).replace(/\{repo\}/g, repo);
     const fields = {};
     const set = (kv, typed) => {
-      const at = kv.indexOf("=");
-      if (at < 1) die(`field "${kv}" is not key=value`);
-      const key2 = kv.slice(0, at);
-      const value = typed ? typedValue(kv.slice(at + 1)) : kv.slice(at + 1);
+      const at2 = kv.indexOf("=");
+      if (at2 < 1) die(`field "${kv}" is not key=value`);
+      const key2 = kv.slice(0, at2);
+      const value = typed ? typedValue(kv.slice(at2 + 1)) : kv.slice(at2 + 1);
       if (key2.endsWith("[]")) fields[key2.slice(0, -2)] = [...fields[key2.slice(0, -2)] ?? [], value];
       else fields[key2] = value;
     };
@@ -14840,16 +18485,16 @@ function ghShimMain() {
     const input = one(p, "--input");
     const hasBody = input !== void 0 || Object.keys(fields).length > 0;
     const method = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
-    let path27 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
+    let path28 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
     let body;
-    if (method === "GET" && Object.keys(fields).length) path27 += (path27.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
+    if (method === "GET" && Object.keys(fields).length) path28 += (path28.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
     else if (endpoint === "graphql") {
       const { query, ...variables } = fields;
       body = { query, variables };
     } else if (hasBody) body = fields;
     const accept = p.flags.get("--header")?.find((h) => /^accept:/i.test(h))?.replace(/^accept:\s*/i, "");
     const rawBody = input !== void 0 ? fs35.readFileSync(input === "-" ? 0 : input) : void 0;
-    const res = await request(method, path27, body, accept, rawBody);
+    const res = await request(method, path28, body, accept, rawBody);
     if (res.status >= 300) {
       process.stdout.write(res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
 `);
@@ -14872,23 +18517,23 @@ function ghShimMain() {
     switch (key2) {
       case "issue comment":
       case "pr comment":
-        return comment(parse4(rest));
+        return comment(parse5(rest));
       case "issue edit":
       case "pr edit":
-        return edit(parse4(rest));
+        return edit(parse5(rest));
       case "issue view":
       case "pr view":
-        return view(parse4(rest), isPr);
+        return view(parse5(rest), isPr);
       case "pr review":
-        return review(parse4(rest));
+        return review(parse5(rest));
       case "pr create":
-        return create(parse4(rest));
+        return create(parse5(rest));
       case "pr diff":
-        return diff(parse4(rest));
+        return diff(parse5(rest));
       case "label list":
-        return labelList(parse4(rest));
+        return labelList(parse5(rest));
       default:
-        if (group === "api") return api(parse4([command2, ...rest].filter((a) => a !== void 0), true));
+        if (group === "api") return api(parse5([command2, ...rest].filter((a) => a !== void 0), true));
         die(`\`gh ${key2.replace(/[^\x20-\x7e]/g, "?").slice(0, 60)}\` is not available under agent-guard; available: ${SUPPORTED}`);
     }
   };
@@ -14929,28 +18574,29 @@ function prepareRunGrants(input) {
       allowLinks: opts.allowLinks ?? false,
       github: createGitHubClient(githubApiBase(env), input.token),
       audit: input.audit,
-      deferFile: opts.deferFile ? import_node_path19.default.resolve(opts.deferFile) : void 0
+      deferFile: opts.deferFile ? import_node_path20.default.resolve(opts.deferFile) : void 0,
+      agentWritable: input.agentWritable
     },
     GITHUB_BRIDGE_BASE
   );
-  const toolsDir = import_node_path19.default.join(privateDir, "bin");
+  const toolsDir = import_node_path20.default.join(privateDir, "bin");
   import_node_fs26.default.mkdirSync(toolsDir, { mode: 493 });
-  import_node_fs26.default.writeFileSync(import_node_path19.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
+  import_node_fs26.default.writeFileSync(import_node_path20.default.join(toolsDir, "gh"), ghShimSource(process.execPath), { mode: 493 });
   const jailToolsDir = `${input.jailDir}/bin`;
   return {
     session,
-    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path19.default.join(privateDir, "github.sock") },
+    bridge: { name: "github", port: GITHUB_BRIDGE_PORT, hostSocket: import_node_path20.default.join(privateDir, "github.sock") },
     toolsDir,
     jailToolsDir,
     agentEnv: (pathInside) => GrantSession.agentEnv(GITHUB_BRIDGE_BASE, context, jailToolsDir, pathInside)
   };
 }
-var import_node_fs26, import_node_path19, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
+var import_node_fs26, import_node_path20, GITHUB_BRIDGE_PORT, GITHUB_BRIDGE_BASE;
 var init_runGrants = __esm({
   "src/guard/grants/runGrants.ts"() {
     "use strict";
     import_node_fs26 = __toESM(require("node:fs"));
-    import_node_path19 = __toESM(require("node:path"));
+    import_node_path20 = __toESM(require("node:path"));
     init_errors();
     init_context();
     init_ghShim();
@@ -15101,11 +18747,11 @@ function parseRunArgs(args) {
     }
     switch (flag) {
       case "--provider": {
-        const at = value.indexOf("=");
-        const name = at < 0 ? value : value.slice(0, at);
+        const at2 = value.indexOf("=");
+        const name = at2 < 0 ? value : value.slice(0, at2);
         if (!/^[a-z0-9-]+$/.test(name)) throw new GuardError("usage", `--provider wants NAME[=UPSTREAM_URL], got "${value}"`);
         if (opts.providers.some((p) => p.name === name)) throw new GuardError("usage", `--provider ${name} given twice`);
-        opts.providers.push(at < 0 ? { name } : { name, upstream: value.slice(at + 1) });
+        opts.providers.push(at2 < 0 ? { name } : { name, upstream: value.slice(at2 + 1) });
         break;
       }
       case "--allow-host":
@@ -15206,12 +18852,14 @@ var init_budget = __esm({
     BudgetExhausted = class extends Error {
     };
     Reservation = class {
-      constructor(budget, estimate) {
+      constructor(budget, estimate, output = 0) {
         this.budget = budget;
         this.estimate = estimate;
+        this.output = output;
       }
       budget;
       estimate;
+      output;
       live;
       settled = false;
       /** Tokens this request has used so far (measured, replacing the estimate); false when that takes the run over the cap. */
@@ -15226,9 +18874,9 @@ var init_budget = __esm({
         this.settled = true;
         this.budget.settle(this, tokens);
       }
-      /** Tokens this reservation holds against the cap while in flight. */
+      /** Tokens this reservation holds against the cap while in flight: what it may still spend. */
       get holding() {
-        return this.settled ? 0 : this.live ?? this.estimate;
+        return this.settled ? 0 : Math.max(this.live ?? 0, this.estimate + this.output);
       }
     };
     Budget = class {
@@ -15245,16 +18893,25 @@ var init_budget = __esm({
       get exhausted() {
         return this.exhaustedReason;
       }
-      /** Take one request and `estimate` tokens, or throw BudgetExhausted (the agent is then ended). */
-      reserve(estimate) {
+      /**
+       * Take one request, `estimate` input tokens and up to `output` output tokens (what the request
+       * declares it may generate; undefined when it declares nothing), or throw BudgetExhausted (the
+       * agent is then ended). The reservation's `output` is what the request may generate now.
+       */
+      reserve(estimate, output) {
         if (this.exhaustedReason) throw new BudgetExhausted(this.exhaustedReason);
         const { maxRequests, maxTokens } = this.limits;
         if (maxRequests !== void 0 && this.requests >= maxRequests) this.exhaust(`request budget of ${maxRequests} used up`);
-        if (maxTokens !== void 0 && this.inUse() + estimate > maxTokens) {
-          this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} spent or in flight, this request needs about ${estimate} more)`);
+        let granted = output ?? 0;
+        if (maxTokens !== void 0) {
+          const room = maxTokens - this.inUse() - estimate;
+          if (room < (output === void 0 ? 0 : 1)) {
+            this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} spent or in flight, this request needs about ${estimate} more)`);
+          }
+          granted = Math.min(granted, room);
         }
         this.requests++;
-        const reservation = new Reservation(this, estimate);
+        const reservation = new Reservation(this, estimate, granted);
         this.open.add(reservation);
         return reservation;
       }
@@ -15654,23 +19311,23 @@ var init_usage = __esm({
 
 // src/guard/proxy.ts
 function checkTarget(provider, settings, method, target) {
-  if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal(400, "absolute-form or odd request target");
+  if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal2(400, "absolute-form or odd request target");
   const q2 = target.indexOf("?");
   const sent = q2 < 0 ? target : target.slice(0, q2);
   const rawQuery = q2 < 0 ? "" : target.slice(q2 + 1);
-  const path27 = sent.replace(ENCODED_COLON, ":");
-  if (path27.includes("%")) throw new Refusal(400, "percent-encoded path");
-  if (!SAFE_PATH2.test(path27)) throw new Refusal(400, "path has characters outside the route alphabet");
-  if (path27.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal(400, "path traversal");
+  const path28 = sent.replace(ENCODED_COLON, ":");
+  if (path28.includes("%")) throw new Refusal2(400, "percent-encoded path");
+  if (!SAFE_PATH2.test(path28)) throw new Refusal2(400, "path has characters outside the route alphabet");
+  if (path28.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal2(400, "path traversal");
   let params;
-  const route = provider.routes.find((r) => r.method === method && (params = r.match(path27, settings)));
-  if (!route || !params) throw new Refusal(403, `route not allowed for ${provider.name}`);
+  const route = provider.routes.find((r) => r.method === method && (params = r.match(path28, settings)));
+  if (!route || !params) throw new Refusal2(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
-    if (/[^A-Za-z0-9._~=&%+-]/.test(rawQuery)) throw new Refusal(400, "query has odd characters");
+    if (/[^A-Za-z0-9._~=&%+-]/.test(rawQuery)) throw new Refusal2(400, "query has odd characters");
     for (const [name, value] of new URLSearchParams(rawQuery)) {
       if (AUTH_QUERY_PARAMS.has(name.toLowerCase())) continue;
-      if (!provider.query.includes(name)) throw new Refusal(403, `query parameter "${name}" not allowed`);
+      if (!provider.query.includes(name)) throw new Refusal2(403, `query parameter "${name}" not allowed`);
       kept.append(name, value);
     }
   }
@@ -15681,8 +19338,8 @@ function checkTarget(provider, settings, method, target) {
 function checkHost(req2) {
   let hosts = 0;
   for (let i = 0; i < req2.rawHeaders.length; i += 2) if (req2.rawHeaders[i].toLowerCase() === "host") hosts++;
-  if (hosts !== 1) throw new Refusal(400, "exactly one Host header is required");
-  if (!LOCAL_HOST2.test(req2.headers.host ?? "")) throw new Refusal(400, "Host header is not the local bridge");
+  if (hosts !== 1) throw new Refusal2(400, "exactly one Host header is required");
+  if (!LOCAL_HOST2.test(req2.headers.host ?? "")) throw new Refusal2(400, "Host header is not the local bridge");
 }
 function printable3(text) {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
@@ -15691,7 +19348,7 @@ function readBody2(req2, limit2) {
   return new Promise((resolve3, reject) => {
     const declared = Number(req2.headers["content-length"] ?? 0);
     if (declared > limit2) {
-      reject(new Refusal(413, `request body over ${limit2} bytes`));
+      reject(new Refusal2(413, `request body over ${limit2} bytes`));
       return;
     }
     const chunks = [];
@@ -15701,7 +19358,7 @@ function readBody2(req2, limit2) {
       if (size > limit2) {
         req2.removeAllListeners("data");
         req2.pause();
-        reject(new Refusal(413, `request body over ${limit2} bytes`));
+        reject(new Refusal2(413, `request body over ${limit2} bytes`));
         return;
       }
       chunks.push(chunk);
@@ -15729,6 +19386,28 @@ ${body}`);
     socket.destroy();
   }
 }
+function at(body, pathParts) {
+  let node = body;
+  for (const part of pathParts.slice(0, -1)) {
+    if (!isObject2(node)) return void 0;
+    node = node[part];
+  }
+  const key2 = pathParts[pathParts.length - 1];
+  return isObject2(node) && key2 in node ? { parent: node, key: key2 } : void 0;
+}
+function declaredOutput(body, fields) {
+  const numbers = (paths) => paths.map((p) => at(body, p)).map((f) => f ? f.parent[f.key] : void 0).filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
+  const caps = numbers(fields.outputCaps);
+  if (caps.length === 0) return void 0;
+  const choices = Math.max(1, ...numbers(fields.outputMultipliers).map(Math.ceil));
+  return { total: Math.ceil(Math.max(...caps)) * choices, choices };
+}
+function setOutputCap(body, fields, cap) {
+  for (const p of fields.outputCaps) {
+    const f = at(body, p);
+    if (f && typeof f.parent[f.key] === "number") f.parent[f.key] = cap;
+  }
+}
 function createProviderProxy(opts) {
   const { resolved, budget, audit } = opts;
   const { provider, upstream, settings, authorizer } = resolved;
@@ -15736,22 +19415,37 @@ function createProviderProxy(opts) {
   const agent = new client.Agent({ keepAlive: true, maxSockets: 16 });
   const basePath = upstream.pathname.replace(/\/+$/, "");
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES2;
+  const budgetFields = opts.budgetFields ?? builtinCatalogue().budget;
   const judgeBody = (method, body) => {
     if (method === "GET") {
-      if (body.length > 0) throw new Refusal(400, "GET with a body");
-      return body;
+      if (body.length > 0) throw new Refusal2(400, "GET with a body");
+      return void 0;
     }
     let parsed;
     try {
       parsed = parseStrictJson(body);
     } catch (err) {
-      throw new Refusal(400, err instanceof JsonRefusal ? err.message : "request body is not JSON");
+      throw new Refusal2(400, err instanceof JsonRefusal ? err.message : "request body is not JSON");
     }
     if (!opts.allowProviderFetch) {
       const fetches = findProviderFetch(parsed, opts.fetchers);
-      if (fetches) throw new Refusal(403, fetches);
+      if (fetches) throw new Refusal2(403, fetches);
     }
-    return serializeJson(parsed);
+    return parsed;
+  };
+  const reserveFor = (judged) => {
+    const declared = judged === void 0 ? void 0 : declaredOutput(judged, budgetFields);
+    const sized = judged === void 0 ? Buffer.alloc(0) : serializeJson(judged);
+    let reservation;
+    try {
+      reservation = budget.reserve(Math.ceil(sized.length / BYTES_PER_TOKEN), declared?.total);
+    } catch (err) {
+      if (err instanceof BudgetExhausted) throw new Refusal2(403, `budget exhausted: ${err.message}`);
+      throw err;
+    }
+    if (!declared || reservation.output >= declared.total) return { body: sized, reservation };
+    setOutputCap(judged, budgetFields, Math.max(1, Math.floor(reservation.output / declared.choices)));
+    return { body: serializeJson(judged), reservation };
   };
   const server = import_node_http5.default.createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 15 * 6e4, headersTimeout: 6e4, keepAliveTimeout: 5e3 },
@@ -15780,17 +19474,10 @@ function createProviderProxy(opts) {
         const target = checkTarget(provider, settings, method, req2.url ?? "");
         record.route = target.route;
         checkHost(req2);
-        if (budget.exhausted) throw new Refusal(403, `budget exhausted: ${budget.exhausted}`);
+        if (budget.exhausted) throw new Refusal2(403, `budget exhausted: ${budget.exhausted}`);
         const raw = await readBody2(req2, maxBody);
         record.requestBytes = raw.length;
-        const body = judgeBody(method, raw);
-        let reservation;
-        try {
-          reservation = budget.reserve(Math.ceil(body.length / BYTES_PER_TOKEN));
-        } catch (err) {
-          if (err instanceof BudgetExhausted) throw new Refusal(403, `budget exhausted: ${err.message}`);
-          throw err;
-        }
+        const { body, reservation } = reserveFor(judgeBody(method, raw));
         await forward(method, target, body, reservation);
       };
       const forward = async (method, target, body, reservation) => {
@@ -15806,7 +19493,7 @@ function createProviderProxy(opts) {
           await authorizer.authorize({ method, url, headers, body });
         } catch (err) {
           reservation.settle(0);
-          throw new Refusal(502, `cannot put the credential on the request: ${err.message}`);
+          throw new Refusal2(502, `cannot put the credential on the request: ${err.message}`);
         }
         const upReq = client.request(url, { method, headers, agent }, (upRes) => {
           const meter = UsageMeter.forContentType(upRes.headers["content-type"]);
@@ -15862,7 +19549,7 @@ function createProviderProxy(opts) {
         upReq.end(method === "GET" ? void 0 : body);
       };
       handle().catch((err) => {
-        const refusal = err instanceof Refusal ? err : new Refusal(500, "internal proxy error");
+        const refusal = err instanceof Refusal2 ? err : new Refusal2(500, "internal proxy error");
         if (!res.headersSent) refuse2(res, refusal.status, refusal.reason);
         else res.destroy();
         finish(refusal.status, refusal.reason);
@@ -15891,7 +19578,7 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal2, isObject2;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
@@ -15933,7 +19620,20 @@ var init_proxy = __esm({
       "openai-project",
       "anthropic-admin-api-key",
       "x-gemini-api-privileged-user-id",
-      "http2-settings"
+      "http2-settings",
+      // The body is the proxy's own serialisation: no encoding the agent claims applies to it. And no
+      // header may tell a front end to treat the request as another method or another path than the
+      // route the proxy judged (Google's front ends honour X-HTTP-Method-Override).
+      "content-encoding",
+      "x-http-method-override",
+      "x-method-override",
+      "x-http-method",
+      "x-original-url",
+      "x-rewrite-url",
+      "x-original-method",
+      "x-forwarded-path",
+      "x-forwarded-prefix",
+      "x-envoy-original-path"
     ]);
     DROPPED_REQUEST_PREFIXES = ["proxy-", "x-amz-"];
     DROPPED_RESPONSE_HEADERS2 = /* @__PURE__ */ new Set([
@@ -15950,7 +19650,7 @@ var init_proxy = __esm({
     LOCAL_HOST2 = /^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$/i;
     SAFE_PATH2 = /^(\/[A-Za-z0-9._:@~-]+)+\/?$/;
     ENCODED_COLON = /%3a/gi;
-    Refusal = class extends Error {
+    Refusal2 = class extends Error {
       constructor(status, reason) {
         super(reason);
         this.status = status;
@@ -15959,6 +19659,7 @@ var init_proxy = __esm({
       status;
       reason;
     };
+    isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
   }
 });
 
@@ -15987,94 +19688,6 @@ var init_runControl = __esm({
       }
       toString() {
         return this.text;
-      }
-    };
-  }
-});
-
-// src/guard/workflowCommands.ts
-function isMaybeWhitespace(byte) {
-  return byte === 32 || byte === 9 || byte === 11 || byte === 12 || byte >= 28 && byte <= 31 || byte >= 128;
-}
-function logSafe(text) {
-  const visible = text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/g, (c) => {
-    const cp = c.charCodeAt(0);
-    return cp < 32 ? String.fromCharCode(9216 + cp) : cp === 127 ? "\u2421" : "\uFFFD";
-  });
-  return visible.replace(/##\[/g, "##\u200B[").replace(/^(\s*):(?=:)/, "$1:\u200B");
-}
-var ZWSP, COLON, HASH, BRACKET, LF, CR, MISREADABLE, Utf8Sanitizer, WorkflowCommandNeutralizer;
-var init_workflowCommands = __esm({
-  "src/guard/workflowCommands.ts"() {
-    "use strict";
-    ZWSP = Buffer.from("\u200B", "utf8");
-    COLON = 58;
-    HASH = 35;
-    BRACKET = 91;
-    LF = 10;
-    CR = 13;
-    MISREADABLE = /[\u0000\ufeff]/g;
-    Utf8Sanitizer = class {
-      decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-      transform(chunk) {
-        return this.clean(this.decoder.decode(chunk, { stream: true }), chunk);
-      }
-      /** What is left at the end of the stream: an unfinished sequence becomes U+FFFD. */
-      end() {
-        return this.clean(this.decoder.decode(), Buffer.alloc(0));
-      }
-      clean(text, original) {
-        const safe = text.replace(MISREADABLE, (c) => c === "\0" ? "\u2400" : "\uFFFD");
-        const out = Buffer.from(safe, "utf8");
-        return out.equals(original) ? original : out;
-      }
-    };
-    WorkflowCommandNeutralizer = class {
-      sanitizer = new Utf8Sanitizer();
-      /** 0: only blanks so far on this line, 1: blanks then one ':', 2: anything else. */
-      lineState = 0;
-      last1 = LF;
-      last2 = LF;
-      get atLineStart() {
-        return this.last1 === LF || this.last1 === CR;
-      }
-      transform(chunk) {
-        return this.neutralize(this.sanitizer.transform(chunk));
-      }
-      /** Call once when the stream ends: flushes a cut UTF-8 sequence as U+FFFD. */
-      end() {
-        return this.neutralize(this.sanitizer.end());
-      }
-      neutralize(chunk) {
-        const positions = [];
-        for (let i = 0; i < chunk.length; i++) {
-          const byte = chunk[i];
-          let escape2 = false;
-          if (byte === LF || byte === CR) {
-            this.lineState = 0;
-          } else if (this.lineState === 0) {
-            this.lineState = byte === COLON ? 1 : isMaybeWhitespace(byte) ? 0 : 2;
-          } else if (this.lineState === 1) {
-            escape2 = byte === COLON;
-            this.lineState = 2;
-          }
-          if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape2 = true;
-          if (escape2) {
-            positions.push(i);
-            this.last1 = ZWSP[ZWSP.length - 1];
-          }
-          this.last2 = this.last1;
-          this.last1 = byte;
-        }
-        if (positions.length === 0) return chunk;
-        const parts = [];
-        let from = 0;
-        for (const at of positions) {
-          parts.push(chunk.subarray(from, at), ZWSP);
-          from = at;
-        }
-        parts.push(chunk.subarray(from));
-        return Buffer.concat(parts);
       }
     };
   }
@@ -16159,7 +19772,7 @@ async function runGuarded(opts, io, hooks = {}) {
         fetchers: builtinCatalogue().fetchers,
         allowProviderFetch: opts.allowProviderFetch
       });
-      const hostSocket = import_node_path20.default.join(privateDir, `${c.provider.name}.sock`);
+      const hostSocket = import_node_path21.default.join(privateDir, `${c.provider.name}.sock`);
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -16170,7 +19783,7 @@ async function runGuarded(opts, io, hooks = {}) {
     }
     let grants;
     if (githubToken) {
-      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId });
+      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId, agentWritable });
       await listenUnix(grants.session.server, grants.bridge.hostSocket).catch((err) => {
         throw new GuardError("grants", `cannot listen on ${grants.bridge.hostSocket}: ${err.message}`);
       });
@@ -16180,7 +19793,7 @@ async function runGuarded(opts, io, hooks = {}) {
     let egressUrl;
     if (opts.allowHosts.length > 0) {
       const server = createEgressProxy({ allowHosts: opts.allowHosts, audit });
-      const hostSocket = import_node_path20.default.join(privateDir, "egress.sock");
+      const hostSocket = import_node_path21.default.join(privateDir, "egress.sock");
       await listenUnix(server, hostSocket).catch((err) => {
         throw new GuardError("egress", `cannot listen on ${hostSocket}: ${err.message}`);
       });
@@ -16197,7 +19810,7 @@ async function runGuarded(opts, io, hooks = {}) {
     });
     servers.push(hostListener);
     const hostLoopbackPort = hostListener.address().port;
-    const lifelineSocket = import_node_path20.default.join(privateDir, "lifeline.sock");
+    const lifelineSocket = import_node_path21.default.join(privateDir, "lifeline.sock");
     const lifeline = import_node_net2.default.createServer((s) => {
       lifelines.add(s);
       s.on("error", () => void 0);
@@ -16206,7 +19819,7 @@ async function runGuarded(opts, io, hooks = {}) {
     await listenUnix(lifeline, lifelineSocket);
     servers.push(lifeline);
     if (opts.workspaceMode === "rw") {
-      const gitDir = import_node_path20.default.join(workspace2.dir, ".git");
+      const gitDir = import_node_path21.default.join(workspace2.dir, ".git");
       boundary = Boundary.prepare({
         privateDir,
         workspace: workspace2.dir,
@@ -16325,12 +19938,12 @@ function runJail(sudo, startScript, command2, nonce, opts, io, stop, tail) {
         return;
       }
       early += chunk.toString("utf8");
-      const at = early.indexOf(marker);
-      if (at < 0) return;
-      const lineEnd = early.indexOf("\n", at);
+      const at2 = early.indexOf(marker);
+      if (at2 < 0) return;
+      const lineEnd = early.indexOf("\n", at2);
       if (lineEnd < 0) return;
-      const status = early.slice(at + marker.length, lineEnd);
-      const before = early.slice(0, at);
+      const status = early.slice(at2 + marker.length, lineEnd);
+      const before = early.slice(0, at2);
       const after = early.slice(lineEnd + 1);
       if (status === "ok") {
         handshake = "ok";
@@ -16454,7 +20067,7 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process5, import_node_crypto12, import_node_fs27, import_node_net2, import_node_os5, import_node_path20, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
+var import_node_child_process5, import_node_crypto12, import_node_fs27, import_node_net2, import_node_os5, import_node_path21, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
@@ -16463,7 +20076,7 @@ var init_command = __esm({
     import_node_fs27 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
     import_node_os5 = __toESM(require("node:os"));
-    import_node_path20 = __toESM(require("node:path"));
+    import_node_path21 = __toESM(require("node:path"));
     init_audit();
     init_boundary();
     init_overlay();
@@ -16917,7 +20530,7 @@ var require_dist_node2 = __commonJS({
         return template.replace(/\/$/, "");
       }
     }
-    function parse4(options) {
+    function parse5(options) {
       let method = options.method.toUpperCase();
       let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
       let headers = Object.assign({}, options.headers);
@@ -16981,7 +20594,7 @@ var require_dist_node2 = __commonJS({
       );
     }
     function endpointWithDefaults(defaults, route, options) {
-      return parse4(merge(defaults, route, options));
+      return parse5(merge(defaults, route, options));
     }
     function withDefaults(oldDefaults, newDefaults) {
       const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -16990,7 +20603,7 @@ var require_dist_node2 = __commonJS({
         DEFAULTS: DEFAULTS2,
         defaults: withDefaults.bind(null, DEFAULTS2),
         merge: merge.bind(null, DEFAULTS2),
-        parse: parse4
+        parse: parse5
       });
     }
     var endpoint = withDefaults(null, DEFAULTS);
@@ -17790,10 +21403,10 @@ var YamlLoadError = class extends Error {
 };
 var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
-function makeSourceFile(path27, text) {
+function makeSourceFile(path28, text) {
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  return { path: path27, text, lineStarts };
+  return { path: path28, text, lineStarts };
 }
 function positionOf(file, offset) {
   const starts = file.lineStarts;
@@ -17950,12 +21563,12 @@ function locateInScalar(file, scalar, valueOffset, length) {
   for (let i = scalar.text.indexOf(needle); i !== -1 && i < valueOffset; i = scalar.text.indexOf(needle, i + 1)) {
     occurrence++;
   }
-  let at = scalar.start - 1;
+  let at2 = scalar.start - 1;
   for (let n = 0; n <= occurrence; n++) {
-    at = file.text.indexOf(needle, at + 1);
-    if (at === -1 || at + needle.length > scalar.end) return scalar.start;
+    at2 = file.text.indexOf(needle, at2 + 1);
+    if (at2 === -1 || at2 + needle.length > scalar.end) return scalar.start;
   }
-  return at;
+  return at2;
 }
 
 // src/workflow/model.ts
@@ -18769,9 +22382,9 @@ function chainRoot(e, segments, indexes3) {
   }
 }
 function joinPath(root, segments) {
-  let path27 = root;
-  for (let k = segments.length - 1; k >= 0; k--) path27 += "." + segments[k];
-  return path27;
+  let path28 = root;
+  for (let k = segments.length - 1; k >= 0; k--) path28 += "." + segments[k];
+  return path28;
 }
 function accessPath(e) {
   const segments = [];
@@ -18907,8 +22520,8 @@ function evaluate(e, s) {
     case "call":
       return call(e.name, e.args, s);
     default: {
-      const path27 = accessPath(e);
-      return path27 ? contextValue(path27, s) : ANY;
+      const path28 = accessPath(e);
+      return path28 ? contextValue(path28, s) : ANY;
     }
   }
 }
@@ -19014,9 +22627,9 @@ function jsonToValue(v) {
   if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
   return ANY;
 }
-function contextValue(path27, s) {
+function contextValue(path28, s) {
   const attacked = (role) => s.attacker.has(role);
-  switch (path27) {
+  switch (path28) {
     case "github.event_name":
       return { k: "strs", v: [s.event] };
     case "github.event.action":
@@ -19046,7 +22659,7 @@ function contextValue(path27, s) {
     case "github.event.head_commit.committer.username":
       return attacked("commit") ? { k: "login" } : ANY;
   }
-  const parts = path27.split(".");
+  const parts = path28.split(".");
   if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
     const role = OBJECT_ROLES[parts[2]];
     const rest = parts.slice(3).join(".");
@@ -19721,12 +23334,12 @@ var agentGateDisabled = {
       let severity = holding === "nothing" ? "medium" : "high";
       if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
       if (widened.inertWithout) severity = "low";
-      const at = widened.node?.start ?? site.offset;
+      const at2 = widened.node?.start ?? site.offset;
       findings.push({
         rule: "agent-gate-disabled",
         severity,
         confidence: "high",
-        ...stepLocation(site.step, at),
+        ...stepLocation(site.step, at2),
         ...jobAndStep(site.step),
         message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
         path: [],
@@ -19781,9 +23394,9 @@ function leaks(site) {
   }
   for (const later of site.step.job.steps) {
     if (later.position <= site.step.position || !/^actions\/upload-artifact@/i.test(later.step.uses?.text ?? "")) continue;
-    const path27 = inputOf(later.step.with, "path");
-    if (path27 && TRANSCRIPTS.test(path27.text)) {
-      out.push({ step: later, offset: path27.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path27.text.trim()})` });
+    const path28 = inputOf(later.step.with, "path");
+    if (path28 && TRANSCRIPTS.test(path28.text)) {
+      out.push({ step: later, offset: path28.value.start, what: `step '${later.step.label}' uploads the session transcripts (${path28.text.trim()})` });
     }
   }
   return out;
@@ -20007,15 +23620,15 @@ var poisonedWorkspace = {
       for (const step of later) {
         const caps = shellCapabilities(step);
         const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
-        const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+        const at2 = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
         findings.push({
           rule: "poisoned-workspace",
           severity,
           confidence: "medium",
-          ...stepLocation(step, at),
+          ...stepLocation(step, at2),
           ...jobAndStep(step),
           message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
-          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: "a later step executes or publishes the workspace" }],
+          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at2), note: "a later step executes or publishes the workspace" }],
           capabilities: capabilityList(caps),
           holder: "step",
           fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
@@ -21935,26 +25548,26 @@ function describe(node) {
 }
 function convert(ctx, raw, spec, label, fallback) {
   const node = raw && (0, import_yaml5.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
-  const at = node ?? fallback;
+  const at2 = node ?? fallback;
   switch (spec.t) {
     case "string": {
-      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "string") ctx.fail(at, label, `expected a string, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "string") ctx.fail(at2, label, `expected a string, got ${describe(node)}`);
       const value = node.value;
-      if (spec.nonEmpty && !value.trim()) ctx.fail(at, label, "must not be empty");
-      if (spec.enum && !spec.enum.includes(value)) ctx.fail(at, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
-      if (spec.format && !spec.format.test(value)) ctx.fail(at, label, `"${value}" is not ${spec.formatHint ?? "well formed"}`);
+      if (spec.nonEmpty && !value.trim()) ctx.fail(at2, label, "must not be empty");
+      if (spec.enum && !spec.enum.includes(value)) ctx.fail(at2, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
+      if (spec.format && !spec.format.test(value)) ctx.fail(at2, label, `"${value}" is not ${spec.formatHint ?? "well formed"}`);
       if (spec.regex) {
         const problem = regexProblem(value);
-        if (problem) ctx.fail(at, label, problem);
+        if (problem) ctx.fail(at2, label, problem);
       }
       return value;
     }
     case "boolean": {
-      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at, label, `expected true or false, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at2, label, `expected true or false, got ${describe(node)}`);
       return node.value;
     }
     case "array": {
-      if (!node || !(0, import_yaml5.isSeq)(node)) ctx.fail(at, label, `expected a list, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isSeq)(node)) ctx.fail(at2, label, `expected a list, got ${describe(node)}`);
       if (spec.nonEmpty && node.items.length === 0) ctx.fail(node, label, "must not be empty");
       const out = [];
       const seen = /* @__PURE__ */ new Set();
@@ -21970,7 +25583,7 @@ function convert(ctx, raw, spec, label, fallback) {
       return out;
     }
     case "object": {
-      if (!node || !(0, import_yaml5.isMap)(node)) ctx.fail(at, label, `expected a mapping, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isMap)(node)) ctx.fail(at2, label, `expected a mapping, got ${describe(node)}`);
       const out = {};
       const fields = /* @__PURE__ */ new Map();
       for (const pair of node.items) {
@@ -22233,14 +25846,14 @@ function matchAgentAction(uses) {
 function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
-  const at = text.indexOf("@");
-  const path27 = (at >= 0 ? text.slice(0, at) : text).replace(/\/+$/, "").toLowerCase();
-  const parts = path27.split("/");
+  const at2 = text.indexOf("@");
+  const path28 = (at2 >= 0 ? text.slice(0, at2) : text).replace(/\/+$/, "").toLowerCase();
+  const parts = path28.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
   if (!candidates) return null;
   for (const { prefix, action } of candidates) {
-    if (path27 === prefix || path27.startsWith(`${prefix}/`)) return action;
+    if (path28 === prefix || path28.startsWith(`${prefix}/`)) return action;
   }
   return null;
 }
@@ -22576,7 +26189,7 @@ function shellVariable(name, scope, script, depth) {
 function envValues(name, scope, depth = 0) {
   if (depth > MAX_DEPTH2) return [];
   const step = scope.step;
-  const fromEntry = (entry, at) => entry.value.kind === "scalar" ? resolveText(entry.text, at, depth + 1) : [];
+  const fromEntry = (entry, at2) => entry.value.kind === "scalar" ? resolveText(entry.text, at2, depth + 1) : [];
   if (step) {
     const own = step.step.env.find((e) => e.name === name);
     if (own) return fromEntry(own, scope);
@@ -22637,9 +26250,9 @@ function evaluate2(e, scope, depth) {
     case "context":
     case "property":
     case "index": {
-      const path27 = accessPath(e);
-      if (!path27) return null;
-      const [root, name, ...rest] = path27.split(".");
+      const path28 = accessPath(e);
+      if (!path28) return null;
+      const [root, name, ...rest] = path28.split(".");
       if (!name || rest.length || name === "*") return null;
       if (root === "inputs") return inputValues(name, scope, depth);
       if (root === "env") {
@@ -22837,10 +26450,10 @@ function filesWrittenBefore(step, own) {
   if (own) out.push(...scriptFacts(own.key, own.text).files.filter((f) => f.offset < own.before));
   return out;
 }
-function namesFile(text, path27) {
-  if (path27.length < 4) return false;
-  if (!path27.includes("$")) return text.includes(path27);
-  const name = path27.slice(path27.lastIndexOf("/") + 1);
+function namesFile(text, path28) {
+  if (path28.length < 4) return false;
+  if (!path28.includes("$")) return text.includes(path28);
+  const name = path28.slice(path28.lastIndexOf("/") + 1);
   return name.length >= 4 && !name.includes("$") && text.includes(name);
 }
 function joinUnique(parts) {
@@ -23800,8 +27413,8 @@ function packageName(spec) {
   if (!spec || /^(git\+|https?:|file:|\.|\/)/.test(spec)) return void 0;
   let s = spec;
   if (s.startsWith("@")) {
-    const at = s.indexOf("@", 1);
-    if (at > 0) s = s.slice(0, at);
+    const at2 = s.indexOf("@", 1);
+    if (at2 > 0) s = s.slice(0, at2);
   } else {
     const cut = s.search(/[@=<>!~[;\s]/);
     if (cut > 0) s = s.slice(0, cut);
@@ -23908,9 +27521,9 @@ function listYaml(dir) {
 var TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 var LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
 function enclosingRepository(dir) {
-  for (let at = import_node_path.default.resolve(dir); ; at = import_node_path.default.dirname(at)) {
-    if (import_node_fs.default.existsSync(import_node_path.default.join(at, ".git"))) return at;
-    if (import_node_path.default.dirname(at) === at) return void 0;
+  for (let at2 = import_node_path.default.resolve(dir); ; at2 = import_node_path.default.dirname(at2)) {
+    if (import_node_fs.default.existsSync(import_node_path.default.join(at2, ".git"))) return at2;
+    if (import_node_path.default.dirname(at2) === at2) return void 0;
   }
 }
 function reportRoot(sets, fallback) {
@@ -24214,8 +27827,8 @@ function findApiCalls(text, apis) {
   if (text.includes("://") && HTTP_CLIENT.test(text)) {
     for (const m of text.matchAll(URL2)) {
       const host = m[1].toLowerCase();
-      const path27 = m[2] ?? "/";
-      const api = index2.byHost.get(host)?.find((a) => !a.paths || a.paths.some((p) => path27.startsWith(p)));
+      const path28 = m[2] ?? "/";
+      const api = index2.byHost.get(host)?.find((a) => !a.paths || a.paths.some((p) => path28.startsWith(p)));
       if (api && !found.has(api)) found.set(api, { api, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
     }
   }
@@ -24324,8 +27937,8 @@ function structured(file, text, where, report2) {
   try {
     return JSON.parse(stripJsonComments(text));
   } catch (err) {
-    const at = /position (\d+)/.exec(err.message);
-    const line = at ? text.slice(0, Number(at[1])).split("\n").length : 1;
+    const at2 = /position (\d+)/.exec(err.message);
+    const line = at2 ? text.slice(0, Number(at2[1])).split("\n").length : 1;
     report2(where, line, `invalid JSON in agent configuration: ${err.message.replace(/^JSON\.parse: /, "")}; ignored`);
     return void 0;
   }
@@ -24424,24 +28037,24 @@ var TaintEngine = class {
       const refs = referencesOf(template.inner);
       if (!refs) continue;
       for (const ref of refs) {
-        const at = () => locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
-        out.push(...this.ofReference(ref, file, at, scope));
+        const at2 = () => locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
+        out.push(...this.ofReference(ref, file, at2, scope));
       }
     }
     return out;
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
-  ofReference(ref, file, at, scope) {
-    const path27 = ref.path;
-    const matches = this.matchSources(path27, ref.functions);
+  ofReference(ref, file, at2, scope) {
+    const path28 = ref.path;
+    const matches = this.matchSources(path28, ref.functions);
     if (matches.length) {
       return matches.map((source) => ({
-        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path27 },
-        hops: [hopAt(file, at(), `${path27} is ${describe2(source)}`)]
+        origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path28 },
+        hops: [hopAt(file, at2(), `${path28} is ${describe2(source)}`)]
       }));
     }
-    const parts = path27.split(".");
-    const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at(), note)) : taints;
+    const parts = path28.split(".");
+    const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at2(), note)) : taints;
     switch (parts[0]) {
       case "env":
         return parts[1] && parts[1] !== "*" ? via(this.envTaint(parts[1], scope), `read as env.${parts[1]}`) : [];
@@ -24461,12 +28074,12 @@ var TaintEngine = class {
         return [];
     }
   }
-  matchSources(path27, functions) {
-    if (!path27.startsWith("github")) return [];
-    const out = this.index.contextsAbove(path27);
+  matchSources(path28, functions) {
+    if (!path28.startsWith("github")) return [];
+    const out = this.index.contextsAbove(path28);
     if (out.length) return out;
     const serialised = functions.includes("tojson") || functions.includes("join");
-    return this.sources.wholeObjects.filter((w) => path27 === w.path || serialised && pathWithin(w.path, path27));
+    return this.sources.wholeObjects.filter((w) => path28 === w.path || serialised && pathWithin(w.path, path28));
   }
   index;
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
@@ -24564,8 +28177,8 @@ var TaintEngine = class {
         const job = caller.callees.find((j) => j.job.id === parts[1]);
         const jobOutput = job?.job.outputs.find((o) => o.name === parts[3]);
         if (!job || !jobOutput) continue;
-        const at = locateInScalar(file, node, template.innerStart + ref.node.start, ref.node.end - ref.node.start);
-        out.push(...extend(this.entryTaint(jobOutput, job.workflow.file, { job }, `output ${parts[3]} of job '${parts[1]}'`), hopAt(file, at, `workflow output ${output}`)));
+        const at2 = locateInScalar(file, node, template.innerStart + ref.node.start, ref.node.end - ref.node.start);
+        out.push(...extend(this.entryTaint(jobOutput, job.workflow.file, { job }, `output ${parts[3]} of job '${parts[1]}'`), hopAt(file, at2, `workflow output ${output}`)));
       }
     }
     return limit(out);
@@ -24643,9 +28256,9 @@ var TaintEngine = class {
     if (!script || !/\b(?:writeFileSync|appendFileSync|writeFile|appendFile)\s*\(/.test(script.text)) return [];
     const taints = [...githubScriptTaint(step, script), ...this.ofNode(script.value, step.file, { job: step.job, step })];
     if (!taints.length) return [];
-    return scriptFileTargets(script.text).map((path27) => ({
-      path: path27,
-      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path27}`))
+    return scriptFileTargets(script.text).map((path28) => ({
+      path: path28,
+      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path28}`))
     }));
   }
   /** All environment variables a step's process gets from the workflow, with their taint. */
@@ -24685,8 +28298,8 @@ function scriptFileTargets(text) {
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
-function pathWithin(path27, pattern) {
-  const p = path27.split(".");
+function pathWithin(path28, pattern) {
+  const p = path28.split(".");
   const q2 = pattern.split(".");
   if (p.length < q2.length) return false;
   for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
@@ -24725,8 +28338,8 @@ function sourceIndex(sources) {
   }
   const memo = /* @__PURE__ */ new Map();
   const index2 = {
-    contextsAbove(path27) {
-      const cached6 = memo.get(path27);
+    contextsAbove(path28) {
+      const cached6 = memo.get(path28);
       if (cached6) return cached6;
       const out = [];
       const walk = (node, segments, i) => {
@@ -24741,8 +28354,8 @@ function sourceIndex(sources) {
           for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
         }
       };
-      walk(root, path27.split("."), 0);
-      if (memo.size < 1e4) memo.set(path27, out);
+      walk(root, path28.split("."), 0);
+      if (memo.size < 1e4) memo.set(path28, out);
       return out;
     }
   };
@@ -24843,8 +28456,8 @@ function wrapperGrants(step) {
   return wrap2 ? guardGrantsInput(wrap2) : [];
 }
 function runsWrappedClaude(step) {
-  const path27 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
-  return /agent-guard|claude-wrapper/.test(path27);
+  const path28 = inputOf(step.step.with, "path_to_claude_code_executable")?.text ?? "";
+  return /agent-guard|claude-wrapper/.test(path28);
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
@@ -25059,8 +28672,8 @@ function pointsAtThread(text, step) {
   return picked;
 }
 var LISTS_THREADS = /\bgh\s+(?:issue|pr)\s+list\b|\bgh\s+search\s+(?:issues|prs)\b|\bgh\s+api\b[^\n]*\/(?:issues|pulls)\b|\b(?:issues|pulls)\.(?:listForRepo|list)\b|\bsearch\.issuesAndPullRequests\b/;
-function pickedFromListing(path27, step) {
-  const parts = path27.split(".");
+function pickedFromListing(path28, step) {
+  const parts = path28.split(".");
   if (parts[2] !== "outputs" || !parts[1]) return null;
   let producers = [];
   let from = "";
@@ -25100,8 +28713,8 @@ function envChannels(step, engine, promptText) {
     return { kind: "env", name: `env ${e.name}`, taints: e.taints, confidence: named ? "high" : "medium" };
   });
 }
-function fileChannel(step, engine, path27, name) {
-  const match = engine.taintedFiles(step).filter((f) => f.path === path27.trim() || path27.includes(f.path));
+function fileChannel(step, engine, path28, name) {
+  const match = engine.taintedFiles(step).filter((f) => f.path === path28.trim() || path28.includes(f.path));
   return { kind: "file", name, taints: match.flatMap((m) => m.taints), confidence: "high" };
 }
 function workspaceChannels(step) {
@@ -25166,15 +28779,15 @@ var untrustedCheckout = {
       const caps = shellCapabilities(step);
       const severity = severityFor(reach.level, caps);
       if (!severity) continue;
-      const at = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+      const at2 = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
       findings.push({
         rule: "untrusted-checkout",
         severity,
         confidence: runsCode === "build" ? "high" : "medium",
-        ...stepLocation(step, at),
+        ...stepLocation(step, at2),
         ...jobAndStep(step),
         message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.level === "maintainer" ? `${maintainerGate(reach.how)}; the author can push new code after that` : reach.how}.`,
-        path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: "runs code the pull request controls" }],
+        path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at2), note: "runs code the pull request controls" }],
         capabilities: capabilityList(caps),
         holder: "step",
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
@@ -25217,10 +28830,10 @@ var REF = /^[^\s\\~^:?*[\]]{1,255}$/;
 function parseRemoteUses(uses) {
   const text = uses.trim();
   if (!text || text.startsWith(".") || isDockerUses(text) || text.includes("${{")) return null;
-  const at = text.indexOf("@");
-  if (at <= 0) return null;
-  const ref = text.slice(at + 1);
-  const parts = text.slice(0, at).replace(/\/+$/, "").split("/");
+  const at2 = text.indexOf("@");
+  if (at2 <= 0) return null;
+  const ref = text.slice(at2 + 1);
+  const parts = text.slice(0, at2).replace(/\/+$/, "").split("/");
   if (parts.length < 2 || !OWNER.test(parts[0]) || !REPO.test(parts[1]) || parts[1] === "." || parts[1] === "..") return null;
   const rest = parts.slice(2);
   if (rest.some((p) => !p || p === "." || p === ".." || !SEGMENT.test(p))) return null;
@@ -25230,8 +28843,8 @@ function parseRemoteUses(uses) {
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
 }
-function isWorkflowPath(path27) {
-  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path27);
+function isWorkflowPath(path28) {
+  return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path28);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
 function isFirstPartyAction(ref) {
@@ -25311,17 +28924,17 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     }
   }
   const label = kind === "workflow" ? "Reusable workflow" : "Action";
-  const at = positionOf(file, node.start);
-  const sink2 = { file: file.path, line: at.line, column: at.column, note: `${uses} is not followed: ${why.reason}` };
+  const at2 = positionOf(file, node.start);
+  const sink2 = { file: file.path, line: at2.line, column: at2.column, note: `${uses} is not followed: ${why.reason}` };
   let severity;
   let reach;
   let message;
-  let path27;
+  let path28;
   if (best) {
     reach = best.reach;
     severity = reach.level === "outsider" && (secrets || kind === "workflow") ? "medium" : "low";
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ""}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
-    path27 = [...probe.job.via, ...best.taint.hops, sink2];
+    path28 = [...probe.job.via, ...best.taint.hops, sink2];
   } else {
     if (!secrets || secrets.names.every((n) => n === "GITHUB_TOKEN")) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
@@ -25329,19 +28942,19 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     severity = kind === "workflow" || secrets.modelKey ? "medium" : "low";
     const likely = kind === "action" && secrets.modelKey ? " A model key suggests an AI step that may read the issue or comment itself." : "";
     message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and can read the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.${likely}`;
-    path27 = [...probe.job.via, sink2];
+    path28 = [...probe.job.via, sink2];
   }
   return {
     rule: "unresolved-remote",
     severity,
     confidence: reach.uncertain || !best && kind === "action" ? "low" : "medium",
     file: file.path,
-    line: at.line,
-    column: at.column,
+    line: at2.line,
+    column: at2.column,
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {},
     message,
-    path: path27,
+    path: path28,
     capabilities: secrets?.capabilities ?? [],
     holder: "step",
     fix: why.failed ? `${/rate limit/.test(why.reason) ? "Run again once the rate limit resets (or with `--on-rate-limit wait`)" : "Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)"}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.` : "Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`."
@@ -25419,29 +29032,29 @@ function globMatch(pattern, file) {
 var EMPTY_CONFIG = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
 var ConfigError = class extends Error {
 };
-function readConfig(path27) {
+function readConfig(path28) {
   let text;
   try {
-    text = import_node_fs3.default.readFileSync(path27, "utf8");
+    text = import_node_fs3.default.readFileSync(path28, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path27}:1:1: cannot read config: ${err.code ?? "error"}`);
+    throw new ConfigError(`${path28}:1:1: cannot read config: ${err.code ?? "error"}`);
   }
-  return parseConfig(path27, text);
+  return parseConfig(path28, text);
 }
-function parseConfig(path27, text) {
-  const file = makeSourceFile(path27, text);
+function parseConfig(path28, text) {
+  const file = makeSourceFile(path28, text);
   let root;
   try {
     root = loadYaml(file);
   } catch (err) {
     const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    throw new ConfigError(`${path27}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
+    throw new ConfigError(`${path28}:${pos.line}:${pos.column}: invalid YAML: ${err.message}`);
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
   const fail4 = (node, message) => {
     const pos = positionOf(file, node.start);
-    throw new ConfigError(`${path27}:${pos.line}:${pos.column}: ${message}`);
+    throw new ConfigError(`${path28}:${pos.line}:${pos.column}: ${message}`);
   };
   const map = expectMap(root, "the config", fail4);
   for (const { key: key2, value } of map.pairs) {
@@ -25954,9 +29567,9 @@ function jsonErrorOffset(text) {
     value();
     ws();
     if (i < text.length) fail4();
-  } catch (at) {
-    if (typeof at === "number") return at;
-    throw at;
+  } catch (at2) {
+    if (typeof at2 === "number") return at2;
+    throw at2;
   }
   return text.length;
 }
@@ -26052,12 +29665,12 @@ function idsOn(line) {
 function inlineIgnored(f, lineOf) {
   const silences = (file, line) => idsOn(lineOf(file, line)).some((id) => id === f.rule || id === "*");
   if (silences(f.file, f.line)) return true;
-  const at = f.stepAt;
-  if (!at) return false;
-  if (at.lines.some((l) => silences(at.file, l))) return true;
-  let above = at.lines[0] - 1;
-  if (/^\s*-\s*$/.test(lineOf(at.file, above))) above--;
-  for (; above >= 1 && /^\s*#/.test(lineOf(at.file, above)); above--) if (silences(at.file, above)) return true;
+  const at2 = f.stepAt;
+  if (!at2) return false;
+  if (at2.lines.some((l) => silences(at2.file, l))) return true;
+  let above = at2.lines[0] - 1;
+  if (/^\s*-\s*$/.test(lineOf(at2.file, above))) above--;
+  for (; above >= 1 && /^\s*#/.test(lineOf(at2.file, above)); above--) if (silences(at2.file, above)) return true;
   return false;
 }
 function badInlineIgnores(file, text) {
@@ -26767,7 +30380,7 @@ ${notes.join("\n\n")}
 }
 
 // src/action/run.ts
-var import_node_path22 = __toESM(require("node:path"));
+var import_node_path23 = __toESM(require("node:path"));
 init_boundary();
 init_command();
 
@@ -26776,6 +30389,7 @@ var import_node_fs28 = __toESM(require("node:fs"));
 init_audit();
 init_env();
 init_errors();
+init_workflowCommands();
 init_context();
 init_defer();
 init_github();
@@ -26858,7 +30472,7 @@ async function applyDeferred(opts, io) {
       if (req2.kind === "pull-request.create") {
         const grant = opts.grants.find((g) => g.kind === "pull-request");
         const opened = await openPullRequest(deferred.files, req2, grant, github, context, secrets);
-        io.stderr.write(`agent-guard: pull request opened: ${opened.url} (branch ${opened.branch})
+        io.stderr.write(`agent-guard: ${logSafe(`pull request opened: ${opened.url} (branch ${opened.branch})`)}
 `);
         status = 201;
       } else {
@@ -26886,9 +30500,9 @@ async function applyMain(args, io) {
 `);
     return appendSummary2(io.env, audit, performed);
   } catch (err) {
-    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${err.message}
+    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.layer === "usage" ? "" : `${err.layer} layer: `}${logSafe(err.message)}
 `);
-    else io.stderr.write(`agent-guard: apply failed: ${err?.message ?? String(err)}
+    else io.stderr.write(`agent-guard: apply failed: ${logSafe(err?.message ?? String(err))}
 `);
     return GUARD_FAILURE_EXIT;
   }
@@ -27069,7 +30683,7 @@ init_workflowCommands();
 
 // src/guard/wrap.ts
 var import_node_fs30 = __toESM(require("node:fs"));
-var import_node_path21 = __toESM(require("node:path"));
+var import_node_path22 = __toESM(require("node:path"));
 init_errors();
 init_options();
 var WRAPPER_MARKER = "written by `agent-guard wrap claude`";
@@ -27089,14 +30703,14 @@ function renderClaudeWrapper(spec) {
   ].join("\n");
 }
 function isInside(child, parent) {
-  const rel = import_node_path21.default.relative(parent, child);
-  return rel === "" || !rel.startsWith("..") && !import_node_path21.default.isAbsolute(rel);
+  const rel = import_node_path22.default.relative(parent, child);
+  return rel === "" || !rel.startsWith("..") && !import_node_path22.default.isAbsolute(rel);
 }
 function realOrSelf(p) {
   try {
     return import_node_fs30.default.realpathSync(p);
   } catch {
-    return import_node_path21.default.resolve(p);
+    return import_node_path22.default.resolve(p);
   }
 }
 function isExecutableFile(p) {
@@ -27124,8 +30738,8 @@ function isWrapper(p) {
 function findRealClaude(pathEnv, exclude) {
   const skip = exclude.map(realOrSelf);
   for (const dir of (pathEnv ?? "").split(":")) {
-    if (!import_node_path21.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
-    const candidate = import_node_path21.default.join(dir, "claude");
+    if (!import_node_path22.default.isAbsolute(dir) || skip.includes(realOrSelf(dir))) continue;
+    const candidate = import_node_path22.default.join(dir, "claude");
     if (isExecutableFile(candidate) && !isWrapper(candidate)) return realOrSelf(candidate);
   }
   return void 0;
@@ -27166,11 +30780,11 @@ function parseWrapArgs(args) {
 }
 function prepareClaudeWrapper(input, io) {
   const workspace2 = realOrSelf(io.env.GITHUB_WORKSPACE || io.cwd);
-  const installDir = input.install ? import_node_path21.default.resolve(io.cwd, input.install) : void 0;
+  const installDir = input.install ? import_node_path22.default.resolve(io.cwd, input.install) : void 0;
   if (installDir && isInside(realOrSelf(installDir), workspace2)) {
     throw new GuardError("usage", `--install ${installDir} is inside the workspace ${workspace2}, which the agent can write; install it outside (e.g. "$RUNNER_TEMP/agent-guard")`);
   }
-  const guard = realOrSelf(import_node_path21.default.resolve(io.cwd, io.guard));
+  const guard = realOrSelf(import_node_path22.default.resolve(io.cwd, io.guard));
   if (!import_node_fs30.default.existsSync(guard)) throw new GuardError("usage", `cannot find the guard's own script at ${guard}`);
   if (isInside(guard, workspace2)) {
     throw new GuardError("usage", `agent-guard itself (${guard}) is inside the workspace ${workspace2}, which the agent can rewrite; install agent-guard outside it`);
@@ -27179,7 +30793,7 @@ function prepareClaudeWrapper(input, io) {
   if (isInside(node, workspace2)) throw new GuardError("usage", `node (${node}) is inside the workspace ${workspace2}, which the agent can rewrite`);
   let claude;
   if (input.claude) {
-    claude = realOrSelf(import_node_path21.default.resolve(io.cwd, input.claude));
+    claude = realOrSelf(import_node_path22.default.resolve(io.cwd, input.claude));
     if (!isExecutableFile(claude)) throw new GuardError("usage", `--claude ${claude} is not an executable file`);
     if (isWrapper(claude)) throw new GuardError("usage", `--claude ${claude} is an agent-guard wrapper, not Claude Code`);
   } else {
@@ -27201,8 +30815,8 @@ function prepareClaudeWrapper(input, io) {
 }
 function installWrapper(dir, text) {
   import_node_fs30.default.mkdirSync(dir, { recursive: true, mode: 493 });
-  const target = import_node_path21.default.join(dir, "claude");
-  const tmp = import_node_path21.default.join(dir, `.claude.${process.pid}.tmp`);
+  const target = import_node_path22.default.join(dir, "claude");
+  const tmp = import_node_path22.default.join(dir, `.claude.${process.pid}.tmp`);
   import_node_fs30.default.writeFileSync(tmp, text, { mode: 493 });
   import_node_fs30.default.chmodSync(tmp, 493);
   import_node_fs30.default.renameSync(tmp, target);
@@ -27216,7 +30830,7 @@ function wrapMain(args, io) {
       io.stdout.write(prepared.text);
       return 0;
     }
-    const target = installWrapper(import_node_path21.default.resolve(io.cwd, parsed.install), prepared.text);
+    const target = installWrapper(import_node_path22.default.resolve(io.cwd, parsed.install), prepared.text);
     io.stdout.write(`${target}
 `);
     io.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard; set path_to_claude_code_executable to it
@@ -27282,11 +30896,11 @@ function auditFile(ctx) {
   const given = input === "true" ? "" : input;
   const temp = ctx.env.RUNNER_TEMP;
   if (!given && !temp) return void 0;
-  const file = import_node_path22.default.resolve(ctx.cwd, given || import_node_path22.default.join(temp, DEFAULT_AUDIT_NAME));
+  const file = import_node_path23.default.resolve(ctx.cwd, given || import_node_path23.default.join(temp, DEFAULT_AUDIT_NAME));
   for (const workspace2 of [ctx.cwd, ctx.env.GITHUB_WORKSPACE]) {
     if (!workspace2) continue;
-    const rel = import_node_path22.default.relative(import_node_path22.default.resolve(workspace2), file);
-    if (!rel.startsWith("..") && !import_node_path22.default.isAbsolute(rel)) {
+    const rel = import_node_path23.default.relative(import_node_path23.default.resolve(workspace2), file);
+    if (!rel.startsWith("..") && !import_node_path23.default.isAbsolute(rel)) {
       throw new InputError(`input 'audit': ${file} is inside the workspace, where the agent could rewrite it; name a file under $RUNNER_TEMP, or leave it empty`);
     }
   }
@@ -27367,7 +30981,7 @@ function actionWrap(ctx, self) {
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
     if (refusal) return fail3(ctx, refusal);
-    const target = installWrapper(import_node_path22.default.join(temp, "agent-guard"), prepared.text);
+    const target = installWrapper(import_node_path23.default.join(temp, "agent-guard"), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard
 `);
     const audit = prepared.options.auditFile;
@@ -27386,7 +31000,7 @@ async function actionApply(ctx) {
     const grantArgs = grantArgsFromInputs(ctx);
     if (!grantArgs.includes("--grant")) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
     const sha = getInput(ctx, "defer-sha256");
-    const opts = parseApplyArgs([import_node_path22.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
+    const opts = parseApplyArgs([import_node_path23.default.resolve(ctx.cwd, file), ...grantArgs, ...sha ? ["--sha256", sha] : []]);
     const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
     ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)
 `);
@@ -27486,7 +31100,7 @@ init_providers2();
 
 // src/online/prefetch.ts
 var import_node_fs31 = __toESM(require("node:fs"));
-var import_node_path23 = __toESM(require("node:path"));
+var import_node_path24 = __toESM(require("node:path"));
 
 // src/online/github.ts
 var import_core = __toESM(require_dist_node8());
@@ -27556,8 +31170,8 @@ var GitHubClient = class {
     });
   }
   /** A file's text at a commit; null when the commit has no such file. */
-  fileAt(owner, repo, sha, path27) {
-    const key2 = `${repoKey(owner, repo)}@${sha}:${path27}`;
+  fileAt(owner, repo, sha, path28) {
+    const key2 = `${repoKey(owner, repo)}@${sha}:${path28}`;
     return this.once(`content:${key2}`, async () => {
       const cached6 = this.cache.get("content", key2);
       if (cached6) return "text" in cached6 ? cached6.text : null;
@@ -27565,8 +31179,8 @@ var GitHubClient = class {
       try {
         const res = await this.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
-          { owner, repo, path: path27, ref: sha, headers: { accept: "application/vnd.github.raw" } },
-          `${owner}/${repo}/${path27}@${sha.slice(0, 7)}`
+          { owner, repo, path: path28, ref: sha, headers: { accept: "application/vnd.github.raw" } },
+          `${owner}/${repo}/${path28}@${sha.slice(0, 7)}`
         );
         text = typeof res.data === "string" || res.data instanceof ArrayBuffer ? textOf(res.data) : null;
       } catch (err) {
@@ -27629,7 +31243,7 @@ var GitHubClient = class {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
-        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path27) => ({ path: path27, sha: blobs[path27] })), blobs };
+        tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path28) => ({ path: path28, sha: blobs[path28] })), blobs };
       }
       this.cache.set("tree", cacheKey, tree);
       return tree;
@@ -27887,10 +31501,10 @@ var RemoteStore = class {
         const remote = { display, text, repository: `${ref.owner}/${ref.repo}`, commit: sha };
         return { ok: true, value: { file: remote, nested: usesIn(kind, text, display, { repository: remote.repository, commit: sha }) } };
       }
-      const at = `${ref.ref}${isCommitSha(ref.ref) ? "" : ` (${sha.slice(0, 7)})`}`;
+      const at2 = `${ref.ref}${isCommitSha(ref.ref) ? "" : ` (${sha.slice(0, 7)})`}`;
       return {
         ok: false,
-        error: kind === "workflow" ? `${describeRef(ref)}: no such file at ${at} (404)` : `${describeRef(ref)}: no action.yml or action.yaml at ${at} (404)`
+        error: kind === "workflow" ? `${describeRef(ref)}: no such file at ${at2} (404)` : `${describeRef(ref)}: no action.yml or action.yaml at ${at2} (404)`
       };
     } catch (err) {
       return { ok: false, error: err instanceof GitHubError2 ? err.message : `internal error: ${err.message}` };
@@ -27912,7 +31526,7 @@ async function prefetchRemote(roots, options) {
   const walkLocal = async (u, into) => {
     const rel = normalise(u.uses.replace(/@.*$/, ""));
     if (rel === null) return;
-    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path23.default.posix.join(rel, n));
+    const candidates = u.kind === "workflow" ? [rel] : ["action.yml", "action.yaml"].map((n) => import_node_path24.default.posix.join(rel, n));
     for (const file of candidates) {
       if (walkedLocal.has(file)) return;
       const text = await options.readLocal(file).catch(() => null);
@@ -28008,7 +31622,7 @@ function usesIn(kind, text, display, remote) {
   return out;
 }
 function normalise(rel) {
-  const n = import_node_path23.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const n = import_node_path24.default.posix.normalize(rel.replace(/\\/g, "/")).replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (!n || n === "." || n.startsWith("../") || n === ".." || n.startsWith("/")) return null;
   return n;
 }
@@ -28016,9 +31630,9 @@ async function prefetchPaths(paths, store, maxDepth) {
   const results = [];
   for (const set of discover(paths, [])) {
     const readLocal = async (rel) => {
-      const abs = import_node_path23.default.resolve(set.root, rel);
-      const inside = import_node_path23.default.relative(set.root, abs);
-      if (inside.startsWith("..") || import_node_path23.default.isAbsolute(inside)) return null;
+      const abs = import_node_path24.default.resolve(set.root, rel);
+      const inside = import_node_path24.default.relative(set.root, abs);
+      if (inside.startsWith("..") || import_node_path24.default.isAbsolute(inside)) return null;
       try {
         const stat = import_node_fs31.default.statSync(abs);
         return stat.isFile() && stat.size <= MAX_FILE_BYTES ? import_node_fs31.default.readFileSync(abs, "utf8") : null;
@@ -28028,8 +31642,8 @@ async function prefetchPaths(paths, store, maxDepth) {
     };
     const roots = [];
     for (const abs of set.files) {
-      const text = await readLocal(import_node_path23.default.relative(set.root, abs));
-      if (text !== null) roots.push({ path: import_node_path23.default.relative(set.root, abs).split(import_node_path23.default.sep).join("/"), text });
+      const text = await readLocal(import_node_path24.default.relative(set.root, abs));
+      if (text !== null) roots.push({ path: import_node_path24.default.relative(set.root, abs).split(import_node_path24.default.sep).join("/"), text });
     }
     results.push(await prefetchRemote(roots, { store, maxDepth, readLocal }));
   }
@@ -28198,18 +31812,18 @@ function asksForHelp(args) {
 var import_node_crypto13 = __toESM(require("node:crypto"));
 var import_node_fs32 = __toESM(require("node:fs"));
 var import_node_os7 = __toESM(require("node:os"));
-var import_node_path24 = __toESM(require("node:path"));
+var import_node_path25 = __toESM(require("node:path"));
 function defaultCacheDir(env = process.env) {
-  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path24.default.resolve(env.AGENT_GUARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? import_node_path24.default.resolve(env.XDG_CACHE_HOME) : import_node_path24.default.join(import_node_os7.default.homedir(), ".cache");
-  return import_node_path24.default.join(base, "agent-guard");
+  if (env.AGENT_GUARD_CACHE_DIR) return import_node_path25.default.resolve(env.AGENT_GUARD_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? import_node_path25.default.resolve(env.XDG_CACHE_HOME) : import_node_path25.default.join(import_node_os7.default.homedir(), ".cache");
+  return import_node_path25.default.join(base, "agent-guard");
 }
 var DiskCache = class {
   /** `dir` null: a cache that remembers nothing (`--no-cache`). */
   constructor(dir, warn = () => {
   }) {
     this.warn = warn;
-    this.dir = dir ? import_node_path24.default.join(dir, "v1") : null;
+    this.dir = dir ? import_node_path25.default.join(dir, "v1") : null;
   }
   warn;
   dir;
@@ -28235,7 +31849,7 @@ var DiskCache = class {
     const file = this.file(space, key2);
     const tmp = `${file}.${process.pid}.${import_node_crypto13.default.randomBytes(4).toString("hex")}.tmp`;
     try {
-      import_node_fs32.default.mkdirSync(import_node_path24.default.dirname(file), { recursive: true });
+      import_node_fs32.default.mkdirSync(import_node_path25.default.dirname(file), { recursive: true });
       import_node_fs32.default.writeFileSync(tmp, JSON.stringify({ key: key2, value }));
       import_node_fs32.default.renameSync(tmp, file);
       this.writes++;
@@ -28253,7 +31867,7 @@ var DiskCache = class {
   }
   file(space, key2) {
     const hash = import_node_crypto13.default.createHash("sha256").update(key2).digest("hex");
-    return import_node_path24.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
+    return import_node_path25.default.join(this.dir, space, hash.slice(0, 2), `${hash}.json`);
   }
 };
 
@@ -28310,7 +31924,7 @@ async function scanRepository(repo, store, options) {
       return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path27, text]) => ({ path: path27, text }))];
+    const files = [...roots, ...[...prefetched.localFiles].map(([path28, text]) => ({ path: path28, text }))];
     const readRoot = (name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name);
     const config = options.config ?? await repositoryConfig(readRoot);
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });

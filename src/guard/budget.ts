@@ -1,7 +1,10 @@
 // Spending caps (--max-requests, --max-tokens) that hold under concurrency. A request reserves its
-// share before a byte goes upstream: one request, and an estimate of its input tokens (a quarter of
-// its body's bytes). Reservations are taken synchronously, so parallel requests cannot all see the
-// same room and race past the cap. While a response streams, the tokens it has used so far (the
+// share before a byte goes upstream: one request, an estimate of its input tokens (a quarter of its
+// body's bytes) and the output it declares it may generate (its max_tokens, times its choices), cut
+// down to what is left: the proxy then lowers the request's own cap to that. Reservations are taken
+// synchronously, so parallel requests cannot all see the same room and race past the cap, and a
+// request holds its whole reservation until it ends, so ten requests answered at once, unstreamed,
+// cannot each spend the room that was left when they started. While a response streams, the tokens it has used so far (the
 // provider's usage counters, or its streamed text when the counters come only at the end) count
 // against the cap; a stream that takes the run over is cut. When a cap is reached the budget says so
 // once, and the guard ends the agent: no 429 for the agent to retry for minutes.
@@ -21,7 +24,10 @@ export class Reservation {
 
   constructor(
     private readonly budget: Budget,
+    /** Input tokens, estimated from the body. */
     readonly estimate: number,
+    /** Output tokens reserved (the declared cap, or less when the budget had less room). */
+    readonly output = 0,
   ) {}
 
   /** Tokens this request has used so far (measured, replacing the estimate); false when that takes the run over the cap. */
@@ -38,9 +44,9 @@ export class Reservation {
     this.budget.settle(this, tokens);
   }
 
-  /** Tokens this reservation holds against the cap while in flight. */
+  /** Tokens this reservation holds against the cap while in flight: what it may still spend. */
   get holding(): number {
-    return this.settled ? 0 : (this.live ?? this.estimate);
+    return this.settled ? 0 : Math.max(this.live ?? 0, this.estimate + this.output);
   }
 }
 
@@ -59,16 +65,26 @@ export class Budget {
     return this.exhaustedReason;
   }
 
-  /** Take one request and `estimate` tokens, or throw BudgetExhausted (the agent is then ended). */
-  reserve(estimate: number): Reservation {
+  /**
+   * Take one request, `estimate` input tokens and up to `output` output tokens (what the request
+   * declares it may generate; undefined when it declares nothing), or throw BudgetExhausted (the
+   * agent is then ended). The reservation's `output` is what the request may generate now.
+   */
+  reserve(estimate: number, output?: number): Reservation {
     if (this.exhaustedReason) throw new BudgetExhausted(this.exhaustedReason);
     const { maxRequests, maxTokens } = this.limits;
     if (maxRequests !== undefined && this.requests >= maxRequests) this.exhaust(`request budget of ${maxRequests} used up`);
-    if (maxTokens !== undefined && this.inUse() + estimate > maxTokens) {
-      this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} spent or in flight, this request needs about ${estimate} more)`);
+    let granted = output ?? 0;
+    if (maxTokens !== undefined) {
+      const room = maxTokens - this.inUse() - estimate;
+      // A request that declares an output cap needs room for at least one token of it.
+      if (room < (output === undefined ? 0 : 1)) {
+        this.exhaust(`token budget of ${maxTokens} used up (${this.inUse()} spent or in flight, this request needs about ${estimate} more)`);
+      }
+      granted = Math.min(granted, room);
     }
     this.requests++;
-    const reservation = new Reservation(this, estimate);
+    const reservation = new Reservation(this, estimate, granted);
     this.open.add(reservation);
     return reservation;
   }

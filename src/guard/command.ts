@@ -154,7 +154,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
     }
     let grants: RunGrants | undefined;
     if (githubToken) {
-      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId });
+      grants = prepareRunGrants({ opts, env: io.env, token: githubToken, secrets, audit, privateDir, jailDir: JAIL_DIR, trackingCommentId: agentCommand.trackingCommentId, agentWritable });
       await listenUnix(grants.session.server, grants.bridge.hostSocket).catch((err: Error) => {
         throw new GuardError('grants', `cannot listen on ${grants!.bridge.hostSocket}: ${err.message}`);
       });

@@ -10,8 +10,8 @@ import type net from 'node:net';
 import type { AuditLog, AuditRecord } from './audit';
 import { findProviderFetch } from './bodyPolicy';
 import { type Budget, BudgetExhausted, BYTES_PER_TOKEN, type Reservation } from './budget';
-import { JsonRefusal, parseStrictJson, serializeJson } from './canonicalJson';
-import { fillTemplate, type FetcherPolicy, type Provider, type ResolvedProvider } from './providers';
+import { JsonRefusal, type JsonValue, parseStrictJson, serializeJson } from './canonicalJson';
+import { builtinCatalogue, type BudgetFields, fillTemplate, type FetcherPolicy, type Provider, type ResolvedProvider } from './providers';
 import { UsageMeter } from './usage';
 
 export const MAX_HEADER_BYTES = 32 * 1024;
@@ -22,6 +22,8 @@ export interface ProviderProxyOptions {
   budget: Budget;
   audit: AuditLog;
   fetchers: FetcherPolicy;
+  /** Where a body declares how much it may generate (rules/providers.yml `budget`; the built-in one by default). */
+  budgetFields?: BudgetFields;
   allowProviderFetch: boolean;
   maxBodyBytes?: number;
 }
@@ -33,6 +35,11 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'x-api-key', 'api-key', 'x-goog-api-key', 'cookie', 'forwarded', 'x-forwarded-for', 'x-forwarded-host',
   'x-forwarded-proto', 'x-real-ip', 'x-goog-user-project', 'openai-organization', 'openai-project',
   'anthropic-admin-api-key', 'x-gemini-api-privileged-user-id', 'http2-settings',
+  // The body is the proxy's own serialisation: no encoding the agent claims applies to it. And no
+  // header may tell a front end to treat the request as another method or another path than the
+  // route the proxy judged (Google's front ends honour X-HTTP-Method-Override).
+  'content-encoding', 'x-http-method-override', 'x-method-override', 'x-http-method', 'x-original-url', 'x-rewrite-url',
+  'x-original-method', 'x-forwarded-path', 'x-forwarded-prefix', 'x-envoy-original-path',
 ]);
 // AWS signature headers (x-amz-date, x-amz-security-token, …) belong to the proxy's own signature.
 const DROPPED_REQUEST_PREFIXES = ['proxy-', 'x-amz-'];
@@ -140,6 +147,40 @@ function rawRefuse(socket: net.Socket | import('node:stream').Duplex, status: nu
   }
 }
 
+type JsonObject = { [key: string]: JsonValue };
+const isObject = (v: JsonValue | undefined): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function at(body: JsonValue, pathParts: string[]): { parent: JsonObject; key: string } | undefined {
+  let node: JsonValue = body;
+  for (const part of pathParts.slice(0, -1)) {
+    if (!isObject(node)) return undefined;
+    node = node[part];
+  }
+  const key = pathParts[pathParts.length - 1];
+  return isObject(node) && key in node ? { parent: node, key } : undefined;
+}
+
+/**
+ * How many output tokens a body declares it may generate: its largest output cap times its number
+ * of choices, or undefined when it declares no cap (a stream is then metered as it comes).
+ */
+export function declaredOutput(body: JsonValue, fields: BudgetFields): { total: number; choices: number } | undefined {
+  const numbers = (paths: string[][]) =>
+    paths.map((p) => at(body, p)).map((f) => (f ? f.parent[f.key] : undefined)).filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0);
+  const caps = numbers(fields.outputCaps);
+  if (caps.length === 0) return undefined;
+  const choices = Math.max(1, ...numbers(fields.outputMultipliers).map(Math.ceil));
+  return { total: Math.ceil(Math.max(...caps)) * choices, choices };
+}
+
+/** Lower every output cap the body declares to `cap` (per choice). */
+function setOutputCap(body: JsonValue, fields: BudgetFields, cap: number): void {
+  for (const p of fields.outputCaps) {
+    const f = at(body, p);
+    if (f && typeof f.parent[f.key] === 'number') f.parent[f.key] = cap;
+  }
+}
+
 export function createProviderProxy(opts: ProviderProxyOptions): http.Server {
   const { resolved, budget, audit } = opts;
   const { provider, upstream, settings, authorizer } = resolved;
@@ -147,12 +188,13 @@ export function createProviderProxy(opts: ProviderProxyOptions): http.Server {
   const agent = new client.Agent({ keepAlive: true, maxSockets: 16 });
   const basePath = upstream.pathname.replace(/\/+$/, '');
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const budgetFields = opts.budgetFields ?? builtinCatalogue().budget;
 
-  /** The body the proxy forwards: the strictly parsed, checked object, re-serialised. */
-  const judgeBody = (method: string, body: Buffer): Buffer => {
+  /** The body the proxy judged: the strictly parsed, checked object (undefined for a GET). */
+  const judgeBody = (method: string, body: Buffer): JsonValue | undefined => {
     if (method === 'GET') {
       if (body.length > 0) throw new Refusal(400, 'GET with a body');
-      return body;
+      return undefined;
     }
     let parsed;
     try {
@@ -164,7 +206,23 @@ export function createProviderProxy(opts: ProviderProxyOptions): http.Server {
       const fetches = findProviderFetch(parsed, opts.fetchers);
       if (fetches) throw new Refusal(403, fetches);
     }
-    return serializeJson(parsed);
+    return parsed;
+  };
+
+  /** Reserve the request's share, lowering its declared output cap to what the budget has room for. */
+  const reserveFor = (judged: JsonValue | undefined): { body: Buffer; reservation: Reservation } => {
+    const declared = judged === undefined ? undefined : declaredOutput(judged, budgetFields);
+    const sized = judged === undefined ? Buffer.alloc(0) : serializeJson(judged);
+    let reservation: Reservation;
+    try {
+      reservation = budget.reserve(Math.ceil(sized.length / BYTES_PER_TOKEN), declared?.total);
+    } catch (err) {
+      if (err instanceof BudgetExhausted) throw new Refusal(403, `budget exhausted: ${err.message}`);
+      throw err;
+    }
+    if (!declared || reservation.output >= declared.total) return { body: sized, reservation };
+    setOutputCap(judged as JsonValue, budgetFields, Math.max(1, Math.floor(reservation.output / declared.choices)));
+    return { body: serializeJson(judged as JsonValue), reservation };
   };
 
   const server = http.createServer(
@@ -197,14 +255,7 @@ export function createProviderProxy(opts: ProviderProxyOptions): http.Server {
         if (budget.exhausted) throw new Refusal(403, `budget exhausted: ${budget.exhausted}`);
         const raw = await readBody(req, maxBody);
         record.requestBytes = raw.length;
-        const body = judgeBody(method, raw);
-        let reservation: Reservation;
-        try {
-          reservation = budget.reserve(Math.ceil(body.length / BYTES_PER_TOKEN));
-        } catch (err) {
-          if (err instanceof BudgetExhausted) throw new Refusal(403, `budget exhausted: ${err.message}`);
-          throw err;
-        }
+        const { body, reservation } = reserveFor(judgeBody(method, raw));
         await forward(method, target, body, reservation);
       };
       const forward = async (method: string, target: CheckedTarget, body: Buffer, reservation: Reservation) => {

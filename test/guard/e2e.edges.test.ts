@@ -219,6 +219,12 @@ describeJail('guard end to end: its edges under attack', () => {
     it("cannot read the guard's config (it names HOME and the credential files)", () => {
       expect(report.reads.config).toBe('error:EACCES');
     });
+
+    it('cannot move itself out of the cgroups that hold its limits', () => {
+      const moves = Object.entries(report.writes).filter(([label]) => label.startsWith('cgroup '));
+      expect(moves.length).toBeGreaterThan(3);
+      for (const [label, result] of moves) expect({ label, result }).toEqual({ label, result: expect.stringMatching(/^error:/) });
+    });
   });
 
   describe('the audit path', () => {
@@ -320,12 +326,24 @@ describeJail('guard end to end: its edges under attack', () => {
       expect(r.stderr.toString('utf8')).toMatch(/^agent-guard: limits layer: this bubblewrap is older than 0\.7\.0 and cannot give a tmpfs a size/);
     });
 
-    it('removes its cgroups afterwards', () => {
-      const leftovers = ['memory', 'pids'].flatMap((c) => {
-        const base = `/sys/fs/cgroup/${c}`;
-        return fs.existsSync(base) ? fs.readdirSync(base, { recursive: true }).map(String).filter((e) => /agent-guard-/.test(e)) : [];
-      });
-      expect(leftovers).toEqual([]);
+    it('removes its cgroups afterwards', async () => {
+      // The jail's cgroups are named after the guard's pid. Other guards may run at the same time: only
+      // ours are looked for, first while the agent runs (they exist), then after the guard has exited.
+      const ofPid = (pid: number) =>
+        ['memory', 'pids', 'unified', '']
+          .map((c) => path.join('/sys/fs/cgroup', c))
+          .filter((base) => fs.existsSync(base))
+          .flatMap((base) => fs.readdirSync(base, { recursive: true }).map(String).filter((e) => new RegExp(`agent-guard-${pid}-[0-9a-f]+$`).test(e)));
+      const child = spawn(process.execPath, [guard, 'run', '--', 'sleep', '2'], { env, cwd: workspace, stdio: 'ignore' });
+      let during: string[] = [];
+      for (let i = 0; i < 40 && during.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        during = ofPid(child.pid!);
+      }
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(0);
+      expect(during.length).toBeGreaterThan(0);
+      expect(ofPid(child.pid!)).toEqual([]);
     });
   });
 

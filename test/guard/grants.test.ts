@@ -128,7 +128,7 @@ describe('text policy', () => {
     const verdict = checkText(text, policy, 'body');
     expect(verdict.ok).toBe(true);
     const out = (verdict as { text: string }).text;
-    expect(out).toContain('Thanks `@alice` and `@org/team`!');
+    expect(out).toContain('Thanks @\u2060alice and @\u2060org/team!');
     expect(out).toContain('a@b.com');
     expect(out).toContain('`/deploy` prod');
     expect(out).toContain('  `/approve`');
@@ -174,7 +174,7 @@ describe('policy', () => {
     expect(checkRequest({ ...target, kind: 'review.create', number: PULL, body: 'ok', event: 'COMMENT', comments: [{ path: '../etc/passwd', body: 'x' }] }, policy, state)).toMatchObject({ ok: false, reason: expect.stringMatching(/no valid repository path/) });
     expect(checkRequest({ ...target, kind: 'review.create', number: PULL, body: 'ok', event: 'COMMENT', comments: [{ path: 'src/a.ts', line: 3, body: `leak ${TOKEN}` }] }, policy, state).ok).toBe(false);
     const ok = checkRequest({ ...target, kind: 'review.create', number: PULL, body: 'ok @bob', event: 'COMMENT', comments: [{ path: 'src/a.ts', line: 3, body: 'nit' }] }, policy, state);
-    expect(ok).toMatchObject({ ok: true, request: { body: 'ok `@bob`' } });
+    expect(ok).toMatchObject({ ok: true, request: { body: 'ok @\u2060bob' } });
     const onIssue = input({ context: context(ISSUE, false) });
     expect(checkRequest({ ...target, kind: 'review.create', number: ISSUE, body: 'x', event: 'COMMENT', comments: [] }, onIssue, newGrantState())).toMatchObject({ ok: false, reason: expect.stringMatching(/is an issue, not a pull request/) });
   });
@@ -193,7 +193,7 @@ describe('policy', () => {
 
 describe('GraphQL through the bridge', () => {
   const check = (query: string, variables: Record<string, unknown> = {}) =>
-    graphqlRefusal({ query, variables, owner: 'octo', repo: 'widgets', roots: grantRules().graphqlRoots, nestedDeny: grantRules().graphqlNestedDeny });
+    graphqlRefusal({ query, variables, owner: 'octo', repo: 'widgets', roots: grantRules().graphqlRoots, objects: grantRules().graphqlObjects, actors: grantRules().graphqlActors });
 
   it('lets read queries of the triggering repository through', () => {
     expect(check('query { repository(owner: "octo", name: "widgets") { issue(number: 7) { title comments(first: 5) { nodes { body } } } } }')).toBeUndefined();
@@ -363,7 +363,7 @@ describe('bridge and gh shim against a fake GitHub', () => {
     expect(h.fake.writes()).toEqual([]);
     const file = readDeferredFile(deferFile, outcome.deferSha256);
     expect(file.requests.map((r) => r.kind)).toEqual(['comment.create', 'comment.update', 'labels.add', 'pull-request.create']);
-    expect(file.requests[0]).toMatchObject({ body: 'Triage: a bug, see `@alice`' });
+    expect(file.requests[0]).toMatchObject({ body: 'Triage: a bug, see @\u2060alice' });
     expect(file.requests[1]).toMatchObject({ ownIndex: 0 });
     expect(file.files?.map((f) => f.path)).toEqual(['src/widget.ts']);
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { AuditLog, openGuardFile } from '../audit';
 import { knownSecrets } from '../env';
 import { GUARD_FAILURE_EXIT, GuardError } from '../errors';
+import { logSafe } from '../workflowCommands';
 import { readGrantContext } from './context';
 import { readDeferredFile } from './defer';
 import { createGitHubClient, githubApiBase } from './github';
@@ -118,7 +119,7 @@ export async function applyDeferred(opts: ApplyOptions, io: ApplyIO): Promise<Ap
       if (req.kind === 'pull-request.create') {
         const grant = opts.grants.find((g) => g.kind === 'pull-request')!;
         const opened = await openPullRequest(deferred.files!, req, grant, github, context, secrets);
-        io.stderr.write(`agent-guard: pull request opened: ${opened.url} (branch ${opened.branch})\n`);
+        io.stderr.write(`agent-guard: ${logSafe(`pull request opened: ${opened.url} (branch ${opened.branch})`)}\n`);
         status = 201;
       } else {
         status = (await performRequest(req, github, context, live)).status;
@@ -147,8 +148,9 @@ export async function applyMain(args: string[], io: ApplyIO): Promise<number> {
     io.stderr.write(`agent-guard: applied ${performed} deferred request(s) from ${opts.file}\n`);
     return appendSummary(io.env, audit, performed);
   } catch (err) {
-    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.layer === 'usage' ? '' : `${err.layer} layer: `}${err.message}\n`);
-    else io.stderr.write(`agent-guard: apply failed: ${(err as Error)?.message ?? String(err)}\n`);
+    // Refusals quote the recorded requests (the agent's file names, GitHub's answers): logSafe.
+    if (err instanceof GuardError) io.stderr.write(`agent-guard: ${err.layer === 'usage' ? '' : `${err.layer} layer: `}${logSafe(err.message)}\n`);
+    else io.stderr.write(`agent-guard: apply failed: ${logSafe((err as Error)?.message ?? String(err))}\n`);
     return GUARD_FAILURE_EXIT;
   }
 }

@@ -231,7 +231,7 @@ export function createGitHubBridge(opts: BridgeOptions): http.Server {
       if (segments.length === 1 && segments[0] === 'graphql' && method === 'POST') {
         const parsed = parseJson(body);
         record.provider = 'read';
-        const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, nestedDeny: rules.graphqlNestedDeny });
+        const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, objects: rules.graphqlObjects, actors: rules.graphqlActors });
         if (refusal) throw new BridgeRefusal(403, refusal);
         const payload = Buffer.from(JSON.stringify({ query: parsed.query, variables: parsed.variables, operationName: parsed.operationName }));
         forward(req, res, '/graphql', payload, record, done);

@@ -5,6 +5,7 @@
 // the run printed, is refused whole.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { GuardError } from '../errors';
 import type { GrantRequest } from './policy';
 import type { PullRequestFile } from './pullRequest';
@@ -34,15 +35,33 @@ export function sha256(data: Buffer | string): string {
 
 /**
  * Writes the file (0600, replaced in one rename) and returns its SHA-256. The file may sit in the
- * workspace the agent could write: the temporary name is random and created exclusively, so a link
- * the agent left there is never followed, and the rename replaces a link rather than its target.
+ * workspace the agent could write (and the pull request filled): the temporary name is random and
+ * created exclusively, so a link left there is never followed, the rename replaces a link rather than
+ * its target, and a folder on the way inside `agentWritable` that is a link is refused: the guard,
+ * often root, would otherwise write wherever the link points. Called after the agent is gone, so
+ * nothing can swap a folder between this check and the write.
  */
-export function writeDeferredFile(file: string, content: DeferredFile): string {
+export function writeDeferredFile(file: string, content: DeferredFile, agentWritable: string[] = []): string {
+  refuseLinkedFolders(path.resolve(file), agentWritable);
   const text = JSON.stringify(content, null, 1) + '\n';
   const tmp = `${file}.${crypto.randomBytes(8).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
   fs.renameSync(tmp, file);
   return sha256(text);
+}
+
+function refuseLinkedFolders(file: string, agentWritable: string[]): void {
+  for (const root of agentWritable) {
+    const rel = path.relative(root, path.dirname(file));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    let dir = root;
+    for (const part of rel.split(path.sep).filter(Boolean)) {
+      dir = path.join(dir, part);
+      if (fs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new GuardError('grants', `${dir} is a symlink in a folder the agent could write; write the --defer file elsewhere (e.g. "$RUNNER_TEMP/deferred.json")`);
+      }
+    }
+  }
 }
 
 const REQUEST_FIELDS: Record<string, string[]> = {

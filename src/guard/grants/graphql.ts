@@ -1,72 +1,21 @@
-// GraphQL through the bridge: read queries of the triggering repository only. The document is lexed
-// and parsed far enough to see every operation's type and root fields and every field name below:
-// mutations and subscriptions are refused (writes go through REST, where the grants are checked),
-// root fields must be in graphql-roots with `repository(owner, name)` naming the triggering repository
-// (literals or variables), and fields that reach other repositories or owners are refused anywhere.
-
-type Token = { kind: 'name' | 'punct' | 'string' | 'number'; value: string };
-
-function lex(doc: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < doc.length) {
-    const c = doc[i];
-    if (/[\s,\ufeff]/.test(c)) {
-      i++;
-    } else if (c === '#') {
-      while (i < doc.length && doc[i] !== '\n' && doc[i] !== '\r') i++;
-    } else if (doc.startsWith('"""', i)) {
-      const end = doc.indexOf('"""', i + 3);
-      if (end < 0) throw new Error('unterminated block string');
-      out.push({ kind: 'string', value: doc.slice(i + 3, end) });
-      i = end + 3;
-    } else if (c === '"') {
-      let j = i + 1;
-      let value = '';
-      while (j < doc.length && doc[j] !== '"') {
-        if (doc[j] === '\n') throw new Error('line break in a string');
-        if (doc[j] === '\\') {
-          const e = doc[j + 1];
-          if (e === 'u') {
-            value += String.fromCharCode(parseInt(doc.slice(j + 2, j + 6), 16));
-            j += 6;
-            continue;
-          }
-          value += ({ n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' } as Record<string, string>)[e] ?? e;
-          j += 2;
-          continue;
-        }
-        value += doc[j++];
-      }
-      if (j >= doc.length) throw new Error('unterminated string');
-      out.push({ kind: 'string', value });
-      i = j + 1;
-    } else if (doc.startsWith('...', i)) {
-      out.push({ kind: 'punct', value: '...' });
-      i += 3;
-    } else if ('!$&()[]{}:=@|'.includes(c)) {
-      out.push({ kind: 'punct', value: c });
-      i++;
-    } else if (/[_A-Za-z]/.test(c)) {
-      const m = /^[_A-Za-z][_0-9A-Za-z]*/.exec(doc.slice(i, i + 256))!;
-      out.push({ kind: 'name', value: m[0] });
-      i += m[0].length;
-    } else if (/[-0-9]/.test(c)) {
-      const m = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(doc.slice(i, i + 64));
-      if (!m) throw new Error(`unexpected "${c}"`);
-      out.push({ kind: 'number', value: m[0] });
-      i += m[0].length;
-    } else {
-      throw new Error(`unexpected character "${c}"`);
-    }
-  }
-  return out;
-}
-
-interface Field {
-  name: string;
-  args: Map<string, Token | { variable: string }>;
-}
+// GraphQL through the bridge: read queries of the triggering repository only. The document is parsed
+// by graphql-js, the reference implementation of the spec GitHub's own parser follows, because a
+// hand-made lexer that reads a document differently from GitHub is a way past every check below
+// (a block string's `\"""` once hid a whole root field from it). Then:
+//   * mutations, subscriptions and anything but executable definitions are refused (writes go
+//     through REST, where the grants are checked);
+//   * root fields must be in graphql-roots, with `repository(owner, name)` naming the triggering
+//     repository (literals or variables), and no fragments at the root;
+//   * below the root, a field that opens a selection set (an object or a connection) must be a hop
+//     the data allows: graphql-objects stay within the repository (its issues, pull requests,
+//     comments, reviews, labels), graphql-actors are people and bots, below which only scalars,
+//     connection plumbing and other actors may be selected (a user's own issues, repositories or
+//     gists are other repositories' data). A list of fields to refuse could never be complete
+//     (parent, projectsV2, a cross-reference's source, ...); leaves (scalars) are free.
+// The parser alone: the package's index would pull the whole executor into the bundle.
+import type { ArgumentNode, DocumentNode, FragmentDefinitionNode, SelectionSetNode, ValueNode } from 'graphql/language/ast';
+import { Kind } from 'graphql/language/kinds';
+import { parse } from 'graphql/language/parser';
 
 export interface GraphqlCheckInput {
   query: unknown;
@@ -74,141 +23,103 @@ export interface GraphqlCheckInput {
   owner: string;
   repo: string;
   roots: string[];
-  nestedDeny: string[];
+  objects: string[];
+  actors: string[];
 }
+
+// Relay connection plumbing: the same hop as the connection it belongs to.
+const CONNECTION_FIELDS = ['nodes', 'edges', 'node', 'pageInfo'];
+
+// Enough for any query an agent's tools send; bounds the parser's work on a hostile document.
+const MAX_TOKENS = 5000;
+const MAX_DEPTH = 30;
+
+class Refusal extends Error {}
 
 /** Why the query may not go through, or undefined. */
 export function graphqlRefusal(input: GraphqlCheckInput): string | undefined {
   if (typeof input.query !== 'string') return 'GraphQL request without a query';
-  const variables = (input.variables && typeof input.variables === 'object' ? input.variables : {}) as Record<string, unknown>;
-  let tokens: Token[];
+  const variables = (input.variables && typeof input.variables === 'object' && !Array.isArray(input.variables) ? input.variables : {}) as Record<string, unknown>;
+  let doc: DocumentNode;
   try {
-    tokens = lex(input.query);
+    doc = parse(input.query, { noLocation: true, maxTokens: MAX_TOKENS });
   } catch (err) {
-    return `GraphQL query does not lex: ${(err as Error).message}`;
+    return `GraphQL query does not parse: ${(err as Error).message.split('\n')[0].slice(0, 200)}`;
   }
-  let pos = 0;
-  const peek = () => tokens[pos];
-  const next = () => tokens[pos++];
-  const expect = (value: string) => {
-    const t = next();
-    if (!t || t.value !== value) throw new Error(`expected "${value}"`);
-  };
-  const skipValue = (): Token | { variable: string } => {
-    const t = next();
-    if (!t) throw new Error('unexpected end');
-    if (t.value === '$') return { variable: next().value };
-    if (t.value === '[' || t.value === '{') {
-      const close = t.value === '[' ? ']' : '}';
-      while (peek() && peek().value !== close) {
-        if (t.value === '{') {
-          next();
-          expect(':');
+  const valueOf = (value: ValueNode | undefined): unknown =>
+    value?.kind === Kind.STRING ? value.value : value?.kind === Kind.VARIABLE ? variables[value.name.value] : undefined;
+
+  /** `inActor`: below a person or bot, where only scalars, plumbing and other actors may follow. */
+  const nested = (set: SelectionSetNode | undefined, depth: number, inActor: boolean): void => {
+    if (!set) return;
+    if (depth > MAX_DEPTH) throw new Refusal('GraphQL query nested too deeply');
+    for (const sel of set.selections) {
+      // A fragment is checked where it is spread: the same fields mean other things below an actor.
+      if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = fragments.get(sel.name.value);
+        if (!fragment) throw new Refusal(`GraphQL fragment "${sel.name.value}" is not defined`);
+        // Once per fragment and place: fragments spreading each other twice must not cost 2^depth.
+        const key = `${inActor}:${sel.name.value}`;
+        if (!checked.has(key)) {
+          checked.add(key);
+          nested(fragment.selectionSet, depth + 1, inActor);
         }
-        skipValue();
-      }
-      expect(close);
-    }
-    return t;
-  };
-  const skipDirectives = () => {
-    while (peek()?.value === '@') {
-      next();
-      next();
-      if (peek()?.value === '(') parseArgs();
-    }
-  };
-  const parseArgs = (): Field['args'] => {
-    const args: Field['args'] = new Map();
-    expect('(');
-    while (peek() && peek().value !== ')') {
-      const name = next().value;
-      expect(':');
-      args.set(name, skipValue());
-    }
-    expect(')');
-    return args;
-  };
-  // Returns root-level fields; checks nested fields against the deny list as it goes.
-  const parseSelectionSet = (depth: number): (Field | 'fragment')[] => {
-    if (depth > 30) throw new Error('nested too deeply');
-    const fields: (Field | 'fragment')[] = [];
-    expect('{');
-    while (peek() && peek().value !== '}') {
-      if (peek().value === '...') {
-        next();
-        if (peek()?.value === 'on') {
-          next();
-          next();
-        } else if (peek()?.value !== '{' && peek()?.value !== '@') next();
-        skipDirectives();
-        if (peek()?.value === '{') parseSelectionSet(depth + 1);
-        fields.push('fragment');
         continue;
       }
-      let name = next().value;
-      if (peek()?.value === ':') {
-        next();
-        name = next().value;
+      if (sel.kind === Kind.INLINE_FRAGMENT) {
+        nested(sel.selectionSet, depth + 1, inActor);
+        continue;
       }
-      const args = peek()?.value === '(' ? parseArgs() : new Map();
-      skipDirectives();
-      if (depth > 0 && (input.nestedDeny.includes(name) || (name === 'repository' && args.size > 0))) {
-        throw new Refusal(`GraphQL field "${name}" reaches beyond the triggering repository`);
+      const name = sel.name.value;
+      if (!sel.selectionSet) continue;
+      if (CONNECTION_FIELDS.includes(name)) nested(sel.selectionSet, depth + 1, inActor);
+      else if (input.actors.includes(name)) nested(sel.selectionSet, depth + 1, true);
+      else if (!inActor && input.objects.includes(name)) {
+        // Without arguments `repository` is the object's own repository; with them, any repository.
+        if (name === 'repository' && (sel.arguments?.length ?? 0) > 0) throw new Refusal('GraphQL field "repository" with arguments reaches beyond the triggering repository');
+        nested(sel.selectionSet, depth + 1, false);
+      } else {
+        throw new Refusal(`GraphQL field "${name}"${inActor ? ' below a user or bot' : ''} reaches beyond the triggering repository (the hops allowed are graphql-objects and graphql-actors in rules/grants.yml)`);
       }
-      if (peek()?.value === '{') parseSelectionSet(depth + 1);
-      fields.push({ name, args });
     }
-    expect('}');
-    return fields;
   };
-  class Refusal extends Error {}
-  const valueOf = (arg: Token | { variable: string } | undefined): unknown => (arg && 'variable' in arg ? variables[arg.variable] : arg?.kind === 'string' ? arg.value : undefined);
+
+  const sameRepository = (args: readonly ArgumentNode[] | undefined): void => {
+    const byName = new Map<string, ValueNode>();
+    for (const arg of args ?? []) {
+      if (byName.has(arg.name.value)) throw new Refusal(`GraphQL argument "${arg.name.value}" given twice`);
+      byName.set(arg.name.value, arg.value);
+    }
+    const owner = valueOf(byName.get('owner'));
+    const name = valueOf(byName.get('name'));
+    if (typeof owner !== 'string' || typeof name !== 'string' || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
+      throw new Refusal(`GraphQL repository ${String(owner).slice(0, 100)}/${String(name).slice(0, 100)} is not the triggering repository ${input.owner}/${input.repo}`);
+    }
+  };
+
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  const checked = new Set<string>();
   try {
-    if (tokens.length === 0) return 'empty GraphQL document';
-    while (pos < tokens.length) {
-      const t = peek();
-      let type = 'query';
-      if (t.value === 'fragment') {
-        next();
-        next();
-        expect('on');
-        next();
-        skipDirectives();
-        parseSelectionSet(1);
-        continue;
-      }
-      if (t.kind === 'name') {
-        type = next().value;
-        if (type !== 'query') return `GraphQL ${type} refused: writes go through the REST routes the grants allow`;
-        if (peek()?.kind === 'name') next();
-        if (peek()?.value === '(') {
-          // Variable definitions: ($name: Type = default, ...)
-          let depth = 0;
-          do {
-            const v = next()?.value;
-            if (v === '(') depth++;
-            if (v === ')') depth--;
-            if (v === undefined) throw new Error('unterminated variable definitions');
-          } while (depth > 0);
-        }
-        skipDirectives();
-      }
-      for (const root of parseSelectionSet(0)) {
-        if (root === 'fragment') return 'GraphQL fragments at the root are refused';
-        if (!input.roots.includes(root.name)) return `GraphQL root field "${root.name}" is not allowed (only ${input.roots.join(', ')})`;
-        if (root.name === 'repository') {
-          const owner = valueOf(root.args.get('owner'));
-          const name = valueOf(root.args.get('name'));
-          if (typeof owner !== 'string' || typeof name !== 'string' || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
-            return `GraphQL repository ${String(owner)}/${String(name)} is not the triggering repository ${input.owner}/${input.repo}`;
-          }
-        }
+    for (const def of doc.definitions) {
+      if (def.kind !== Kind.FRAGMENT_DEFINITION) continue;
+      if (fragments.has(def.name.value)) throw new Refusal(`GraphQL fragment "${def.name.value}" defined twice`);
+      fragments.set(def.name.value, def);
+    }
+    for (const def of doc.definitions) {
+      if (def.kind === Kind.FRAGMENT_DEFINITION) continue;
+      if (def.kind !== Kind.OPERATION_DEFINITION) return `GraphQL ${def.kind} refused: only queries go through`;
+      if (def.operation !== 'query') return `GraphQL ${def.operation} refused: writes go through the REST routes the grants allow`;
+      for (const root of def.selectionSet.selections) {
+        if (root.kind !== Kind.FIELD) return 'GraphQL fragments at the root are refused';
+        const name = root.name.value;
+        if (!input.roots.includes(name)) return `GraphQL root field "${name}" is not allowed (only ${input.roots.join(', ')})`;
+        if (name === 'repository') sameRepository(root.arguments);
+        nested(root.selectionSet, 1, false);
       }
     }
     return undefined;
   } catch (err) {
     if (err instanceof Refusal) return err.message;
-    return `GraphQL query does not parse: ${(err as Error).message}`;
+    throw err;
   }
 }

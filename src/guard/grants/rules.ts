@@ -42,7 +42,8 @@ export interface GrantRules {
   reads: RoutePattern[];
   readQuery: string[];
   graphqlRoots: string[];
-  graphqlNestedDeny: string[];
+  graphqlObjects: string[];
+  graphqlActors: string[];
   credentialShapes: { name: string; pattern: RegExp }[];
   githubHosts: string[];
   pullRequestExclude: string[];
@@ -96,7 +97,7 @@ function onlyKeys(obj: Record<string, unknown>, keys: string[], where: string): 
 export function parseGrantRules(text: string): GrantRules {
   const doc = parse(text) as Record<string, unknown>;
   if (!doc || typeof doc !== 'object') fail('top', 'not a mapping');
-  onlyKeys(doc, ['routes', 'grants', 'reads', 'read-query', 'graphql-roots', 'graphql-nested-deny', 'credential-shapes', 'github-hosts', 'pull-request-exclude'], 'top');
+  onlyKeys(doc, ['routes', 'grants', 'reads', 'read-query', 'graphql-roots', 'graphql-objects', 'graphql-actors', 'credential-shapes', 'github-hosts', 'pull-request-exclude'], 'top');
 
   const routes = Object.entries((doc.routes ?? {}) as Record<string, unknown>).map(([spec, kind]) => ({
     route: compileRoutePattern(spec, `routes.${spec}`),
@@ -141,7 +142,8 @@ export function parseGrantRules(text: string): GrantRules {
     reads: stringList(doc.reads, 'reads').map((r) => compileRoutePattern(r, `reads.${r}`)),
     readQuery: stringList(doc['read-query'], 'read-query'),
     graphqlRoots: stringList(doc['graphql-roots'], 'graphql-roots'),
-    graphqlNestedDeny: stringList(doc['graphql-nested-deny'], 'graphql-nested-deny'),
+    graphqlObjects: stringList(doc['graphql-objects'], 'graphql-objects'),
+    graphqlActors: stringList(doc['graphql-actors'], 'graphql-actors'),
     credentialShapes,
     githubHosts: stringList(doc['github-hosts'], 'github-hosts'),
     pullRequestExclude: stringList(doc['pull-request-exclude'], 'pull-request-exclude'),

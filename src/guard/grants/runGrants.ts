@@ -41,6 +41,8 @@ export function prepareRunGrants(input: {
   privateDir: string;
   jailDir: string;
   trackingCommentId?: number;
+  /** Folders the agent can write (the workspace): the --defer file is never written through a link there. */
+  agentWritable: string[];
 }): RunGrants {
   const { opts, env, privateDir } = input;
   const grants = opts.grants ?? [];
@@ -58,6 +60,7 @@ export function prepareRunGrants(input: {
       github: createGitHubClient(githubApiBase(env), input.token),
       audit: input.audit,
       deferFile: opts.deferFile ? path.resolve(opts.deferFile) : undefined,
+      agentWritable: input.agentWritable,
     },
     GITHUB_BRIDGE_BASE,
   );

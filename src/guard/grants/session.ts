@@ -5,6 +5,7 @@ import type http from 'node:http';
 import type { AuditLog } from '../audit';
 import type { ChangeSet } from '../boundary/types';
 import { GuardError } from '../errors';
+import { logSafe } from '../workflowCommands';
 import { createGitHubBridge } from './bridge';
 import type { GrantContext } from './context';
 import { deferredChanges, DEFER_FORMAT, writeDeferredFile } from './defer';
@@ -24,6 +25,8 @@ export interface GrantSessionOptions {
   github: GitHubApi;
   audit: AuditLog;
   deferFile?: string;
+  /** Folders the agent (or the pull request) could fill: no link on the way to deferFile there. */
+  agentWritable?: string[];
 }
 
 export interface GrantOutcome {
@@ -113,7 +116,7 @@ export class GrantSession {
           runId: this.opts.context.runId,
           requests: this.recorded,
           ...(files ? { changes: deferredChanges(files) } : {}),
-        });
+        }, this.opts.agentWritable);
       } catch (err) {
         throw new GuardError('grants', `cannot write the deferred requests to ${this.opts.deferFile}: ${(err as Error).message}`);
       }
@@ -127,7 +130,8 @@ export function describeGrantOutcome(outcome: GrantOutcome, deferFile: string | 
   const lines: string[] = [];
   const pr = outcome.pullRequest;
   if (pr && 'url' in pr) lines.push(`agent-guard: pull request opened: ${pr.url} (branch ${pr.branch})`);
-  if (pr && 'refused' in pr) lines.push(`agent-guard: pull request refused: ${pr.refused.replace(/[^\x20-\x7e]/g, '?')}`);
+  if (pr && 'refused' in pr) lines.push(`agent-guard: pull request refused: ${pr.refused}`);
   if (outcome.deferSha256) lines.push(`agent-guard: grant requests recorded in ${deferFile}, sha256 ${outcome.deferSha256} (perform them with agent-guard apply)`);
-  return lines.map((l) => `${l}\n`).join('');
+  // The reasons quote the agent's file names: no control character and no workflow command.
+  return lines.map((l) => `${logSafe(l)}\n`).join('');
 }

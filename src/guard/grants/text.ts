@@ -68,38 +68,79 @@ export function findSecret(text: string, secrets: string[], shapes: TextPolicy['
   return undefined;
 }
 
-const MENTION = /(^|[^\w`/@.-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]+)?)(?![\w`@-])/g;
-const SLASH_COMMAND = /^([ \t>]*)\/([A-Za-z][\w-]*)/gm;
-// A scheme URL, a protocol-relative `//host` (markdown and HTML targets) or a `www.` autolink. The host
-// stops at `[` so that defanged text (`evil[.]example`) is never defanged twice.
-const URL_LIKE = /((?:[a-z][a-z0-9+.-]*:)?\/\/|\bwww\.)(\[[0-9A-Fa-f:.]+\]|[^\s/?#<>"'`)\]\\[]+)([^\s<>"'`)\]]*)/gi;
+// GitHub's mention filter: `@name` (or `@org/team`) after the start or any non-word character,
+// backslash, backtick, dot, slash and another `@` included (html-pipeline's MentionFilter).
+const MENTION = /(^|[^A-Za-z0-9_])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9_.-]+)?)/g;
+// Made inert by a word joiner after the `@`: invisible, and no renderer, code span or escape can undo
+// it (wrapping in a code span could: `\@a` turned the span's backtick into a literal one).
+const WORD_JOINER = '\u2060';
+// A line that starts, once trimmed of any white space or invisible character (JavaScript's and
+// Python's trim, .NET's TrimStart) and quote markers, with `/command`.
+const SLASH_COMMAND = /^([\s\p{Cf}>]*)\/([A-Za-z][\w-]*)/gmu;
+// Character references a renderer decodes into the very characters links and mentions are made of
+// (`&#64;`, `&colon;`, `&sol;`): their `&` becomes `&amp;`, so they show as typed. `&amp;`, `&lt;`,
+// `&gt;`, `&quot;`, `&apos;` and `&nbsp;` stay, and decode to nothing a link or mention needs.
+const CHARACTER_REFERENCE = /&(?=#[0-9]|#[xX][0-9A-Fa-f]|(?!(?:amp|lt|gt|quot|apos|nbsp);)[A-Za-z][A-Za-z0-9]*;)/g;
+// A browser drops tabs and newlines from a URL (`href="ht<TAB>tps://..."`): inside a quoted attribute
+// value of an HTML tag they become spaces. Only there: `a<b` and `c>d` on two lines of code are no tag.
+const HTML_TAG = /<[A-Za-z][A-Za-z0-9-]*\s[^<>]*>/g;
+const QUOTED_VALUE = /=\s*("[^"]*"|'[^']*')/g;
+// A URL as a browser or a Markdown renderer can take it:
+//   * a scheme and two slashes or backslashes in any mix (`https://`, `https:\\`, `https:\/\/`),
+//   * http, https, ftp, ws, wss with any number of them, none included (`http:evil.example`),
+//   * two of them with no scheme (`//evil`, `/\evil`, `\\evil`), or a `www.` autolink;
+// the colon and the dot may be backslash-escaped, since Markdown unescapes them. The host runs to
+// the first `/`, `?`, `#` or space and may hold escapes (`github.com\@evil.example`); it stops at
+// `[` so that defanged text (`evil[.]example`) is never defanged twice.
+const SCHEME = '[a-z][a-z0-9+.-]*\\\\?:';
+const SPECIAL_SCHEME = '(?:https?|ftp|wss?)\\\\?:';
+const URL_LIKE = new RegExp(
+  `((?:${SCHEME})?[\\\\/]{2}[\\\\/]*|${SPECIAL_SCHEME}[\\\\/]*|\\bwww\\\\?\\.)` +
+    `(\\[[0-9A-Fa-f:.]+\\]|(?:\\\\[!-/:-@[-\`{-~]|[^\\s/?#<>"'\`)\\]\\\\[])+)` +
+    `([^\\s<>"'\`)\\]]*)`,
+  'gi',
+);
 
 export function countMentions(text: string): number {
-  return [...text.matchAll(MENTION)].length;
+  return [...unescapedForMentions(text).matchAll(MENTION)].length;
 }
 
-function hostAllowed(host: string, githubHosts: string[]): boolean {
-  const h = host.toLowerCase().replace(/^[^@]*@/, '').replace(/:[0-9]*$/, '').replace(/\.$/, '');
+/** What the mention filter reads: character references decoded, as a renderer would. */
+function unescapedForMentions(text: string): string {
+  return text.replace(/&#(?:[xX]0*40|0*64);?|&commat;/g, '@');
+}
+
+/** The host as a browser would take it: Markdown escapes and percent-encoding undone, no userinfo. */
+function hostAllowed(rawHost: string, githubHosts: string[]): boolean {
+  let h = rawHost.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+  try {
+    h = decodeURIComponent(h);
+  } catch {
+    return false;
+  }
+  h = h.toLowerCase().split(/[/?#\\]/)[0].replace(/^.*@/, '').replace(/:[0-9]*$/, '').replace(/\.$/, '');
   return githubHosts.some((g) => (g.startsWith('*.') ? h.endsWith(g.slice(1)) : h === g));
 }
 
 function defangLinks(text: string, githubHosts: string[]): string {
   return text.replace(URL_LIKE, (whole, lead: string, host: string, rest: string) => {
-    const isWww = lead.toLowerCase() === 'www.';
+    const isWww = /^www/i.test(lead);
     const fullHost = isWww ? `www.${host}` : host;
     // A bare `//word` is a path (`a//b`), not a host; anything with a scheme is a link, numeric hosts included.
-    if (lead === '//' && /^[A-Za-z_-]+$/.test(host)) return whole;
+    if (/^[\\/]+$/.test(lead) && /^[A-Za-z_-]+$/.test(host)) return whole;
     if (hostAllowed(fullHost, githubHosts)) return whole;
     const safeHost = fullHost.replace(/[[\]]/g, '').replace(/[.%:]/g, (c) => `[${c}]`);
     if (isWww) return safeHost + rest;
-    const safeLead = lead === '//' ? '[//]' : lead.replace('://', '[:]//');
+    const safeLead = /^[\\/]+$/.test(lead) ? `[${lead}]` : lead.replace(/:/, '[:]');
     return safeLead + safeHost + rest;
   });
 }
 
-/** Mentions and slash commands wrapped in code spans, foreign links defanged. */
+/** Mentions and slash commands made inert, character references shown as typed, foreign links defanged. */
 export function neutralise(text: string, githubHosts: string[], allowLinks: boolean): string {
-  let out = text.replace(MENTION, (_m, before: string, who: string) => `${before}\`@${who}\``);
+  let out = text.replace(CHARACTER_REFERENCE, '&amp;');
+  out = out.replace(HTML_TAG, (tag) => tag.replace(QUOTED_VALUE, (value) => value.replace(/[\t\r\n]/g, ' ')));
+  out = out.replace(MENTION, (_m, before: string, who: string) => `${before}@${WORD_JOINER}${who}`);
   out = out.replace(SLASH_COMMAND, (_m, lead: string, command: string) => `${lead}\`/${command}\``);
   if (!allowLinks) out = defangLinks(out, githubHosts);
   return out;

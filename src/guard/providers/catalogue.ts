@@ -74,6 +74,12 @@ export interface FetcherPolicy {
   searchModels: RegExp[];
 }
 
+/** Where a request body says how much it may generate (dotted paths from the body's root). */
+export interface BudgetFields {
+  outputCaps: string[][];
+  outputMultipliers: string[][];
+}
+
 export interface AuthFailure {
   agent: string;
   output: RegExp;
@@ -83,6 +89,7 @@ export interface AuthFailure {
 export interface Catalogue {
   providers: Map<string, Provider>;
   fetchers: FetcherPolicy;
+  budget: BudgetFields;
   authFailures: AuthFailure[];
 }
 
@@ -267,6 +274,9 @@ export function parseCatalogue(text: string): Catalogue {
     sourceTypes: stringArray(f['source-types'], 'fetchers.source-types'),
     searchModels: regexList(f['search-models'], 'fetchers.search-models'),
   };
+  const b = (doc.budget ?? {}) as Record<string, unknown>;
+  const paths = (value: unknown, where: string) => stringArray(value, where).map((p) => p.split('.'));
+  const budget: BudgetFields = { outputCaps: paths(b['output-caps'], 'budget.output-caps'), outputMultipliers: paths(b['output-multipliers'], 'budget.output-multipliers') };
   const authFailures = ((doc['auth-failures'] ?? []) as Record<string, unknown>[]).map((a, i) => {
     const where = `auth-failures[${i}]`;
     const [output] = regexList([requiredString(a, 'output', where)], where);
@@ -274,5 +284,5 @@ export function parseCatalogue(text: string): Catalogue {
     for (const p of providersNamed) if (!providers.has(p)) fail(where, `unknown provider ${p}`);
     return { agent: requiredString(a, 'agent', where), output, providers: providersNamed };
   });
-  return { providers, fetchers, authFailures };
+  return { providers, fetchers, budget, authFailures };
 }

@@ -11,7 +11,7 @@ import { staticKeyAuthorizer } from './staticKey';
 
 export type { Authorizer, UpstreamRequest } from './authorizer';
 export { compileRoute, parseCatalogue } from './catalogue';
-export type { AuthFailure, Catalogue, CredentialSpec, FetcherPolicy, Provider, Route } from './catalogue';
+export type { AuthFailure, BudgetFields, Catalogue, CredentialSpec, FetcherPolicy, Provider, Route } from './catalogue';
 
 let cached: Catalogue | undefined;
 export function builtinCatalogue(): Catalogue {

