@@ -213,10 +213,11 @@ describeJail("a maintainer wires the README's issue-triage bot", () => {
       expect(results).toHaveLength(attempts.length);
       expect(results[0]).toMatch(/agent-guard refused: label \\"security\\" is not in the grant/);
       expect(results[1]).toMatch(/agent-guard refused: #8 is not the triggering issue #7/);
-      // The slash command and the mentions arrive as code, the outside image as inert text.
+      // The slash command arrives as code, the mentions inert (a word joiner after the @: no one is
+      // notified), the outside image as inert text.
       expect(github.writes().map((c) => [c.method, c.path, c.body])).toEqual([
         ['POST', `/repos/${REPO}/issues/7/comments`, { body: '`/deploy` production' }],
-        ['POST', `/repos/${REPO}/issues/7/comments`, { body: 'cc `@octo/maintainers` `@alice` ![x](https[:]//attacker[.]example/p.png)' }],
+        ['POST', `/repos/${REPO}/issues/7/comments`, { body: 'cc @\u2060octo/maintainers @\u2060alice ![x](https[:]//attacker[.]example/p.png)' }],
       ]);
       expectTokenOnlyAtGithub(ran);
       expect(ran.summary).toContain('label "security" is not in the grant (bug, enhancement, question, duplicate)');
@@ -435,7 +436,7 @@ describeJail("a maintainer wires the README's issue-triage bot", () => {
       expect(results[2]).toMatch(/no grant allows labels\.add/);
       expect(results[3]).toMatch(/comment body refused: it carries something shaped like a credential \(npm token\)/);
       expect(github.writes().map((c) => [c.method, c.path, c.body])).toEqual([
-        ['PATCH', `/repos/${REPO}/issues/comments/${TRACKING_COMMENT}`, { body: 'Done, see `@alice`.' }],
+        ['PATCH', `/repos/${REPO}/issues/comments/${TRACKING_COMMENT}`, { body: 'Done, see @\u2060alice.' }],
       ]);
       expectTokenOnlyAtGithub(ran);
     }, 120_000);
