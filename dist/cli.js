@@ -32134,7 +32134,8 @@ function formatMarkdown(scan, opts) {
   const failing = wouldFail(scan, failOn);
   if (failing.length) {
     out.push("| repository | why | what to do |", "|---|---|---|");
-    for (const f of failing.slice(0, 100)) out.push(`| [${cell(f.outcome.repo.fullName)}](${f.outcome.repo.htmlUrl}) | ${cell(f.why)} | ${cell(f.todo)} |`);
+    const short = (text) => text.length > 240 ? `${text.slice(0, 239)}\u2026` : text;
+    for (const f of failing.slice(0, 100)) out.push(`| [${cell(f.outcome.repo.fullName)}](${f.outcome.repo.htmlUrl}) | ${cell(short(f.why))} | ${cell(f.todo)} |`);
     if (failing.length > 100) out.push(`| \u2026 | ${failing.length - 100} more | |`);
     out.push("");
   }

@@ -291,7 +291,9 @@ export function formatMarkdown(scan: ScanResult, opts: ScanReportOptions): strin
   const failing = wouldFail(scan, failOn);
   if (failing.length) {
     out.push('| repository | why | what to do |', '|---|---|---|');
-    for (const f of failing.slice(0, 100)) out.push(`| [${cell(f.outcome.repo.fullName)}](${f.outcome.repo.htmlUrl}) | ${cell(f.why)} | ${cell(f.todo)} |`);
+    // A reason is one line of an error at most; 100 rows of them stay well inside the issue's budget.
+    const short = (text: string) => (text.length > 240 ? `${text.slice(0, 239)}…` : text);
+    for (const f of failing.slice(0, 100)) out.push(`| [${cell(f.outcome.repo.fullName)}](${f.outcome.repo.htmlUrl}) | ${cell(short(f.why))} | ${cell(f.todo)} |`);
     if (failing.length > 100) out.push(`| … | ${failing.length - 100} more | |`);
     out.push('');
   }
