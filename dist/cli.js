@@ -9279,7 +9279,22 @@ function capitalised(s) {
   return s ? `${s[0].toUpperCase()}${s.slice(1)}` : s;
 }
 function holdingKey(f) {
-  return `${holdsLabel(f)}\0${f.capabilities.join("\0")}`;
+  return f.capabilities.join("\0");
+}
+function holdingsOf(group) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const f of group) {
+    if (f.capabilities.length === 0) continue;
+    byKey.set(holdingKey(f), [...byKey.get(holdingKey(f)) ?? [], f]);
+  }
+  return [...byKey.values()].map((fs36) => {
+    const labels = [...new Set(fs36.map(holdsLabel))];
+    return {
+      label: labels.length === 1 ? labels[0] : "agent and step hold",
+      capabilities: fs36[0].capabilities,
+      rules: byKey.size === 1 && fs36.length === group.length ? null : [...new Set(fs36.map((f) => f.rule))]
+    };
+  });
 }
 function fixesOf(group) {
   const byFix = /* @__PURE__ */ new Map();
@@ -9293,14 +9308,15 @@ function fixesOf(group) {
   const fixes = [...byFix];
   if (fixes.length === 1) return [[null, fixes[0][0]]];
   const sentenced = fixes.map(([fix, rules]) => ({ rules, sentences: sentences(fix) }));
-  const everywhere = sentenced[0].sentences.filter((s) => sentenced.every((f) => f.sentences.includes(s)));
-  const out = [];
-  if (everywhere.length) out.push([null, everywhere.join(" ")]);
-  for (const f of sentenced) {
-    const own = f.sentences.filter((s) => !everywhere.includes(s));
-    if (own.length) out.push([f.rules, own.join(" ")]);
+  const bySharers = /* @__PURE__ */ new Map();
+  for (const sentence of new Set(sentenced.flatMap((f) => f.sentences))) {
+    const sharers = sentenced.filter((f) => f.sentences.includes(sentence));
+    const key2 = sharers.map((f) => sentenced.indexOf(f)).join(",");
+    const entry = bySharers.get(key2) ?? { sharers: sharers.length, rules: [...new Set(sharers.flatMap((f) => f.rules))], sentences: [] };
+    entry.sentences.push(sentence);
+    bySharers.set(key2, entry);
   }
-  return out;
+  return [...bySharers.values()].sort((a, b) => b.sharers - a.sharers).map((e) => [e.sharers === sentenced.length ? null : e.rules, e.sentences.join(" ")]);
 }
 function sentences(text) {
   const out = [];
@@ -9439,13 +9455,9 @@ function groupBlock(group, budget) {
   const where = [`${code(`${first.file}:${first.line}:${first.column}`)}`];
   if (first.job !== void 0) where.push(`job ${code(first.job)}`);
   if (first.step !== void 0) where.push(`step ${code(first.step)}`);
-  const holdings = new Set(group.map(holdingKey));
   const tail = [];
-  if (holdings.size === 1) tail.push(...holdingLines(first));
-  for (const [rules2, fix] of fixesOf(group)) {
-    const label = rules2 ? `**Fix** (${rules2.map((r) => code(r)).join(", ")}):` : "**Fix:**";
-    tail.push(`${label} ${mdWithCode(clip(fix, MAX_FIX), true)}`, "");
-  }
+  for (const h of holdingsOf(group)) tail.push(`${withRules2(capitalised(h.label), h.rules)} ${h.capabilities.map((c) => code(c)).join(", ")}`, "");
+  for (const [rules2, fix] of fixesOf(group)) tail.push(`${withRules2("Fix", rules2)} ${mdWithCode(clip(fix, MAX_FIX), true)}`, "");
   tail.push("</details>", "");
   if (group.length === 1) {
     const f = first;
@@ -9470,7 +9482,6 @@ function groupBlock(group, budget) {
       ""
     ];
     if (f.path.length > 0) entry.push(`**Path:** ${pathText(f)}`, "");
-    if (holdings.size > 1) entry.push(...holdingLines(f));
     const size = bytes(entry.join("\n")) + 1;
     if (size > left) break;
     entries.push(...entry);
@@ -9492,9 +9503,8 @@ function pathText(f) {
   if (f.path.length > MAX_HOPS) hops.push(`\u2026 ${f.path.length - MAX_HOPS} more`);
   return hops.join(" \u2192 ");
 }
-function holdingLines(f) {
-  if (f.capabilities.length === 0) return [];
-  return [`**${capitalised(holdsLabel(f))}:** ${f.capabilities.map((c) => code(c)).join(", ")}`, ""];
+function withRules2(label, rules) {
+  return rules ? `**${label}** (${rules.map((r) => code(r)).join(", ")}):` : `**${label}:**`;
 }
 function errorSection(errors, budget) {
   const out = ["### Errors", ""];
@@ -18232,7 +18242,7 @@ var init_session = __esm({
       }
       /**
        * After the agent exits. THE place where the boundary's change set meets the pull-request grant:
-       * runGuarded passes what its changeSet hook returned (undefined until the overlay is connected).
+       * runGuarded passes the boundary's change set (undefined with --workspace ro: nothing comes back).
        */
       async finish(changeSet) {
         const outcome = {};
@@ -18240,7 +18250,7 @@ var init_session = __esm({
         let files;
         if (this.pullRequest && grant) {
           try {
-            if (!changeSet) throw new PullRequestRefused("no change set: the workspace overlay is not connected to this run");
+            if (!changeSet) throw new PullRequestRefused("no change set: the agent's changes come back only with --workspace rw (the default)");
             files = readChangeSet(changeSet);
             if (!this.opts.deferFile) {
               const opened = await openPullRequest(files, this.pullRequest, grant, this.opts.github, this.opts.context, this.opts.secrets);
@@ -23355,7 +23365,7 @@ function describeCapabilities(c) {
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? " (model key)" : ""} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? "pat-or-app-token" : "GITHUB_TOKEN"} via ${t.via}`);
   if (c.permissionsDefault) out.push("permissions:default (write-all where the repository default is permissive)");
-  else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
+  else for (const s of c.writeScopes) out.push(`permission:${s}:write${c.jailed ? " (the guard holds it, not the agent)" : ""}`);
   if (c.idToken) out.push("permission:id-token:write (OIDC)");
   for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
   if (c.selfHosted) out.push("runner:self-hosted");
@@ -23440,7 +23450,8 @@ function fixFor(site, hit) {
   if (hit && !c.jailed && (hit.reach.level === "outsider" || hit.reach.level === "outsider-unprivileged")) {
     if (obj3) {
       lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj3}.author_association)\`.`
+        // Unless reading strangers' text is the job (a triage bot): then the jail and grants below are the fix.
+        `Unless reading strangers' text is the agent's job (a triage bot), gate the job on who wrote it: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj3}.author_association)\`.`
       );
     } else {
       lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
@@ -23454,11 +23465,8 @@ function fixFor(site, hit) {
       "The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe)."
     );
   }
-  if (c.writeScopes.length || c.idToken) {
-    lines.push(
-      c.jailed ? "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees." : "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI."
-    );
-  }
+  const claudeAction = !c.jailed && !!site.action?.id.startsWith("claude-code-action");
+  if ((c.writeScopes.length || c.idToken) && !claudeAction) lines.push(writeAdvice(c));
   if (c.tokens.some((t) => t.foreign)) lines.push("Do not hand the agent a personal access token or App token; use the job's short-lived GITHUB_TOKEN with read permissions.");
   if (c.persistedCredentials) lines.push("Set `persist-credentials: false` on actions/checkout.");
   if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(", ")}) out of its job.`);
@@ -23468,7 +23476,9 @@ function fixFor(site, hit) {
   } else if (site.action) {
     if (c.jailed) {
     } else if (site.action.id.startsWith("claude-code-action")) {
-      lines.push("Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.");
+      lines.push(
+        "Run Claude Code in the jail: agent-guard's Action with `mode: wrap` installs a wrapper; set `path_to_claude_code_executable` to its `claude-wrapper` output. With `grants: update-comment` (add `comment`, `review` as the workflow needs) the action's GitHub tools work through the guard with a token Claude Code never sees; the action's own steps keep the job's permissions."
+      );
     } else if (site.action.cli) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ""} -- ${site.action.cli} ...\`.`);
     }
@@ -23480,6 +23490,15 @@ function fixFor(site, hit) {
     lines.push("Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.");
   }
   return lines.join(" ");
+}
+function writeAdvice(c) {
+  if (c.jailed && c.grants?.length) {
+    return `The job's write permissions belong to the guard, and the agent reaches them only through its grants (${c.grants.join("; ")}), each request checked: keep them to what the agent's task needs.`;
+  }
+  if (c.jailed) {
+    return "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees.";
+  }
+  return "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI.";
 }
 function providerFor(site) {
   const p = site.cli?.provider;
@@ -30223,6 +30242,7 @@ var SEVERITY_STYLE = {
   low: "36"
 };
 var INDENT = "    ";
+var MAX_HANG = 40;
 function formatText(result, opts = {}) {
   const paint = opts.color ? (codes, s) => s === "" ? s : `\x1B[${codes}m${s}\x1B[0m` : (_c, s) => s;
   const out = [];
@@ -30268,11 +30288,7 @@ function renderError(e, paint) {
 }
 function renderGroup(group, lines, paint) {
   const out = [];
-  const holdings = new Set(group.map(holdingKey));
-  group.forEach((f, i) => {
-    out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : []));
-    if (holdings.size > 1) out.push(...renderHolding(f, paint));
-  });
+  group.forEach((f, i) => out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : [])));
   const first = group[0];
   if (first.job !== void 0 || first.step !== void 0) {
     const where = [];
@@ -30280,13 +30296,12 @@ function renderGroup(group, lines, paint) {
     if (first.step !== void 0) where.push(`step ${sanitizeTerminal(oneLine(first.step))}`);
     out.push(`${INDENT}${paint("2", `in ${where.join(", ")}`)}`);
   }
-  if (holdings.size === 1) out.push(...renderHolding(first, paint));
-  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(rules ? `fix (${rules.join(", ")})` : "fix", sanitizeTerminal(fix), paint));
+  for (const h of holdingsOf(group)) out.push(...labelled(withRules(h.label, h.rules), h.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(", "), paint));
+  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(withRules("fix", rules), sanitizeTerminal(fix), paint));
   return out;
 }
-function renderHolding(f, paint) {
-  if (f.capabilities.length === 0) return [];
-  return labelled(holdsLabel(f), f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(", "), paint);
+function withRules(label, rules) {
+  return rules ? `${label} (${rules.map((r) => sanitizeTerminal(r)).join(", ")})` : label;
 }
 function sharedHops(a, b) {
   let n = 0;
@@ -30323,9 +30338,14 @@ function renderFinding(f, lines, paint, previousPath) {
   return out;
 }
 function labelled(label, text, paint) {
+  const head = `${INDENT}${paint("1", `${label}:`)}`;
+  if (label.length > MAX_HANG) {
+    const hang2 = `${INDENT}${INDENT}`;
+    return [head, ...wrap(text, WRAP_WIDTH - hang2.length).map((l) => l === "" ? "" : `${hang2}${l}`)];
+  }
   const hang = INDENT + " ".repeat(label.length + 2);
   const lines = wrap(text, WRAP_WIDTH - hang.length);
-  return lines.map((l, i) => i === 0 ? `${INDENT}${paint("1", `${label}:`)} ${l}` : l === "" ? "" : `${hang}${l}`);
+  return lines.map((l, i) => i === 0 ? `${head} ${l}` : l === "" ? "" : `${hang}${l}`);
 }
 function renderSnippet(line, column, endColumn, maxWidth = MAX_SOURCE_WIDTH) {
   const cells = [];
@@ -31432,21 +31452,22 @@ var GitHubClient = class {
   }
   /**
    * The YAML files of a commit, from the recursive git tree: the workflows (`.github/workflows/*.yml`)
-   * and every `*.yml`/`*.yaml` with its blob SHA, so that local actions are known present or absent
-   * without a request. When GitHub truncates the tree (very large repositories) the workflows folder
+   * and every `*.yml`/`*.yaml` (and `.github/**.json`: a baseline) with its blob SHA, so that local
+   * actions are known present or absent without a request. When GitHub truncates the tree (very large repositories) the workflows folder
    * is listed through the contents API instead, and other files are looked up one by one.
    */
   treeOf(owner, repo, sha) {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
-      const cached6 = this.cache.get("tree", key2);
+      const cacheKey = `v2:${key2}`;
+      const cached6 = this.cache.get("tree", cacheKey);
       if (cached6) return cached6;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
       const data = res.data;
       const blobs = {};
       for (const e of data.tree ?? []) {
-        if (e.type === "blob" && typeof e.path === "string" && typeof e.sha === "string" && /\.ya?ml$/i.test(e.path)) blobs[e.path] = e.sha;
+        if (e.type === "blob" && typeof e.path === "string" && typeof e.sha === "string" && (/\.ya?ml$/i.test(e.path) || /^\.github\/.*\.json$/.test(e.path))) blobs[e.path] = e.sha;
       }
       let tree;
       if (data.truncated) {
@@ -31455,7 +31476,7 @@ var GitHubClient = class {
       } else {
         tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path29) => ({ path: path29, sha: blobs[path29] })), blobs };
       }
-      this.cache.set("tree", key2, tree);
+      this.cache.set("tree", cacheKey, tree);
       return tree;
     });
   }
@@ -31897,7 +31918,7 @@ var HELP = {
   },
   scan: {
     usage: ["agent-guard scan --org ORG [options]"],
-    about: "Lint the workflows of every repository of a GitHub organisation (or user), following remote actions and reusable workflows, and report findings per repository ranked by severity.",
+    about: "Lint the workflows of every repository of a GitHub organisation (or user), following remote actions and reusable workflows, with each repository's config and baseline; say where the required workflow would fail, and report findings per repository ranked by severity.",
     options: [
       ["--org ORG", "organisation or user to scan (required)"],
       ["--repo-filter GLOB", "only repositories whose name matches (repeatable; e.g. 'api-*')"],
@@ -31905,7 +31926,7 @@ var HELP = {
       ["--include-forks", "also scan forks"],
       ["--format text|json|sarif|markdown", "report format (default text; markdown is ready to paste into an issue)"],
       ["--output FILE, -o FILE", "write the report to FILE instead of standard output"],
-      ["--fail-on " + SEVERITY_CHOICES, "exit 1 when a finding is at or above this severity (default none)"],
+      ["--fail-on " + SEVERITY_CHOICES, "exit 1 when a finding not in its repository's baseline is at or above this severity (default none); the report's required-check table uses it too (default high)"],
       ["--config FILE", "config applied to every repository (default: each repository's own)"],
       ...ONLINE_OPTIONS
     ],
@@ -31915,7 +31936,7 @@ var HELP = {
     usage: ["agent-guard run [options] -- CMD [ARG...]"],
     about: "Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.",
     options: [
-      ["--provider NAME[=UPSTREAM_URL]", `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(", ")}`],
+      ["--provider NAME[=UPSTREAM_URL]", () => `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(", ")}`],
       ["--allow-host HOST[:PORT]", "let the agent reach HOST through the egress proxy, CONNECT only (repeatable)"],
       ["--pass-env NAME", "pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)"],
       ["--workspace rw|ro", "the agent's access to the workspace (default rw: it works on a copy, and its checked changes come back)"],
@@ -31970,7 +31991,7 @@ var HELP = {
     usage: ["agent-guard action lint|run|wrap|apply"],
     about: "The GitHub Action's entry points (action.yml runs them): each reads its inputs from INPUT_* variables, writes outputs to GITHUB_OUTPUT and the job summary to GITHUB_STEP_SUMMARY. See README.md, Inputs.",
     options: [],
-    notes: ["exit: as lint, run or wrap; 2 on a bad input"]
+    notes: ["exit: as lint, run, wrap or apply; 2 on a bad input"]
   },
   version: {
     usage: ["agent-guard version"],
@@ -31980,7 +32001,7 @@ var HELP = {
 };
 var GENERAL_HELP = {
   usage: ["agent-guard COMMAND [options]", "agent-guard COMMAND --help"],
-  about: "Find AI-agent steps outsiders can reach (lint, scan), and run agents in a jail (run, wrap).",
+  about: "Find AI-agent steps outsiders can reach (lint, scan), run agents in a jail (run, wrap), and perform what they asked for later (apply).",
   options: [
     ["lint [PATH...]", "find AI-agent steps outsiders can reach (default PATH: .)"],
     ["scan --org ORG", "lint every repository of an organisation online"],
@@ -31988,7 +32009,7 @@ var GENERAL_HELP = {
     ["apply FILE --grant GRANT...", "perform what a run recorded with --defer, checked again against these grants"],
     ["doctor", "what isolation this machine supports"],
     ["wrap claude|copilot", "a Claude Code or Copilot CLI wrapper that runs it under the guard"],
-    ["action lint|run|wrap", "the GitHub Action's entry points"],
+    ["action lint|run|wrap|apply", "the GitHub Action's entry points"],
     ["version", "print the version"]
   ]
 };
@@ -32000,7 +32021,7 @@ function formatHelp(help, heading = "options") {
     out.push(`${heading}:`);
     const hang = " ".repeat(width + 4);
     for (const [flag, text] of help.options) {
-      const lines = wrap(text, WIDTH - hang.length).map((l) => hang + l);
+      const lines = wrap(typeof text === "function" ? text() : text, WIDTH - hang.length).map((l) => hang + l);
       if (flag.length > width) out.push(`  ${flag}`, ...lines);
       else out.push(`  ${flag.padEnd(width)}  ${lines[0].trimStart()}`, ...lines.slice(1));
     }
@@ -32084,6 +32105,81 @@ var DiskCache = class {
 // src/online/report.ts
 init_types();
 init_common();
+
+// src/online/scan.ts
+async function scanOrganisation(options) {
+  const started = performance.now();
+  const { client } = options;
+  const listed = await client.listRepositories(options.org);
+  const skipped = { archived: 0, forks: 0, disabled: 0, filtered: 0 };
+  const chosen = [];
+  for (const repo of listed) {
+    if (options.repoFilter?.length && !options.repoFilter.some((g) => globMatch(g, repo.fullName) || globMatch(g, repo.name))) skipped.filtered++;
+    else if (repo.archived && !options.includeArchived) skipped.archived++;
+    else if (repo.fork && !options.includeForks) skipped.forks++;
+    else if (repo.disabled) skipped.disabled++;
+    else chosen.push(repo);
+  }
+  options.onStart?.(chosen.length);
+  const store = new RemoteStore(client);
+  const outcomes = new Array(chosen.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < chosen.length) {
+      const index2 = next++;
+      outcomes[index2] = await scanRepository(chosen[index2], store, options);
+      done++;
+      options.onRepository?.(outcomes[index2], done, chosen.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(chosen.length, Math.max(1, options.concurrency ?? 8)) }, worker));
+  return {
+    org: options.org,
+    listed: listed.length,
+    skipped,
+    repos: outcomes,
+    stats: { ...client.stats, durationMs: Math.round(performance.now() - started), cacheHits: client.cache.hits, remoteFiles: store.counts.asked }
+  };
+}
+async function scanRepository(repo, store, options) {
+  const client = options.client;
+  try {
+    const commit2 = await client.headOf(repo);
+    const tree = await client.treeOf(repo.owner, repo.name, commit2);
+    if (!tree.workflows.length) return { repo, status: "no-workflows", commit: commit2, unfollowed: [] };
+    const roots = await Promise.all(tree.workflows.map(async (w) => ({ path: w.path, text: await client.blob(repo.owner, repo.name, w.sha) })));
+    const readLocal = async (rel) => {
+      const blob = tree.blobs[rel];
+      if (blob) return client.blob(repo.owner, repo.name, blob);
+      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
+    };
+    const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
+    const files = [...roots, ...[...prefetched.localFiles].map(([path29, text]) => ({ path: path29, text }))];
+    const readRoot = (name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name);
+    const config = options.config ?? await repositoryConfig(readRoot);
+    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
+    const baselineText = await readRoot(BASELINE_FILE);
+    if (baselineText === null) return { repo, status: "scanned", commit: commit2, result, baselined: 0, unfollowed: prefetched.failed };
+    const { fresh, known } = applyBaseline(result.findings, parseBaseline(BASELINE_FILE, baselineText), "/", "/");
+    return { repo, status: "scanned", commit: commit2, result: { ...result, findings: fresh }, baselined: known.length, unfollowed: prefetched.failed };
+  } catch (err) {
+    if (err instanceof ConfigError) return { repo, status: "failed", error: err.message, configError: true, unfollowed: [] };
+    if (err instanceof GitHubError2 && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
+    const message = err instanceof GitHubError2 ? err.message : `internal error: ${err.message}`;
+    return { repo, status: "failed", error: message, unfollowed: [] };
+  }
+}
+var BASELINE_FILE = ".github/agent-guard-baseline.json";
+async function repositoryConfig(read2) {
+  for (const name of [".github/agent-guard.yml", ".github/agent-guard.yaml"]) {
+    const text = await read2(name);
+    if (text !== null) return parseConfig(name, text);
+  }
+  return void 0;
+}
+
+// src/online/report.ts
 var SCAN_FORMATS = ["text", "json", "sarif", "markdown"];
 function isScanFormat(s) {
   return SCAN_FORMATS.includes(s);
@@ -32116,7 +32212,7 @@ function rankRepositories(scan) {
     return cmpStr(a.outcome.repo.fullName.toLowerCase(), b.outcome.repo.fullName.toLowerCase());
   });
 }
-function scanTotals(scan) {
+function scanTotals(scan, checkFailOn = "high") {
   const scanned = scan.repos.filter((r) => r.status === "scanned");
   const all = scanned.flatMap((r) => r.result.findings);
   const has = (r, s) => r.result.findings.some((f) => f.severity === s);
@@ -32131,6 +32227,8 @@ function scanTotals(scan) {
     noWorkflows: scan.repos.filter((r) => r.status === "no-workflows").length,
     empty: scan.repos.filter((r) => r.status === "empty").length,
     withFileErrors: scanned.filter((r) => r.result.errors.length).length,
+    wouldFailCheck: scan.repos.filter((r) => checkVerdict(r, checkFailOn).verdict === "fail").length,
+    baselined: scanned.reduce((n, r) => n + (r.baselined ?? 0), 0),
     skipped: scan.skipped,
     findings: countBySeverity(all)
   };
@@ -32151,6 +32249,34 @@ function topRules(scan) {
     }
   }
   return [...byRule.values()].sort((a, b) => b.findings - a.findings || severityRank(b.worst) - severityRank(a.worst) || cmpStr(a.rule, b.rule));
+}
+function checkVerdict(outcome, failOn) {
+  if (outcome.status === "no-workflows" || outcome.status === "empty") return { verdict: "pass" };
+  if (outcome.status === "failed") {
+    return outcome.configError ? { verdict: "fail", why: outcome.error ?? "its agent-guard file does not load", todo: "fix that file: the check stops on it" } : { verdict: "unknown" };
+  }
+  const result = outcome.result;
+  if (result.stats.workflows === 0 && result.errors.length > 0) {
+    const e = sortErrors(result.errors)[0];
+    return { verdict: "fail", why: `no workflow could be read (${e.file}:${e.line}: ${e.message})`, todo: "fix the YAML" };
+  }
+  const threshold = severityRank(failOn);
+  const blocking = result.findings.filter((f) => !REMOTE_FILE.test(f.file) && severityRank(f.severity) >= threshold);
+  if (!blocking.length) return { verdict: "pass" };
+  return {
+    verdict: "fail",
+    why: `${severityBreakdown(countBySeverity(blocking))} not in its baseline`,
+    todo: `fix them, or record them: \`agent-guard lint . --write-baseline ${BASELINE_FILE}\` and commit the file`
+  };
+}
+function wouldFail(scan, failOn) {
+  return rankRepositories(scan).flatMap((r) => {
+    const v = checkVerdict(r.outcome, failOn);
+    return v.verdict === "fail" ? [{ outcome: r.outcome, why: v.why, todo: v.todo }] : [];
+  });
+}
+function checkHeading(t, failOn) {
+  return `Required check (fail-on: ${failOn}, each repository's baseline applied): ${t.wouldFailCheck === 0 ? "no repository would fail it" : `${plural(t.wouldFailCheck, "repository", "repositories")} would fail it`}`;
 }
 function bySeverity(findings) {
   return sortFindings(findings).sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
@@ -32210,7 +32336,8 @@ function code2(text) {
 }
 function formatMarkdown(scan, opts) {
   const maxRows = opts.maxRowsPerRepo ?? 20;
-  const t = scanTotals(scan);
+  const failOn = opts.checkFailOn ?? "high";
+  const t = scanTotals(scan, failOn);
   const ranked = rankRepositories(scan);
   const out = [];
   out.push(`## agent-guard scan of ${code2(scan.org)}`, "");
@@ -32226,12 +32353,23 @@ function formatMarkdown(scan, opts) {
   out.push(`| with any finding | ${t.withFindings} |`);
   out.push(`| without findings | ${t.withoutFindings} |`);
   out.push(`| with files that could not be read | ${t.withFileErrors} |`);
+  out.push(`| would fail the required check | ${t.wouldFailCheck} |`);
   out.push(`| not scanned: failed | ${t.failed} |`);
   out.push(`| not scanned: no workflows or empty | ${t.noWorkflows + t.empty} |`);
   out.push(`| skipped: archived / forks / filtered | ${t.skipped.archived} / ${t.skipped.forks} / ${t.skipped.filtered} |`, "");
   out.push("| severity | findings |", "|---|---:|");
   for (const s of SEVERITIES) out.push(`| ${s} | ${t.findings[s]} |`);
+  if (t.baselined) out.push(`| recorded in baselines (not above) | ${t.baselined} |`);
   out.push("");
+  out.push(`### ${cell(checkHeading(t, failOn))}`, "");
+  const failing = wouldFail(scan, failOn);
+  if (failing.length) {
+    out.push("| repository | why | what to do |", "|---|---|---|");
+    const short = (text) => text.length > 240 ? `${text.slice(0, 239)}\u2026` : text;
+    for (const f of failing.slice(0, 100)) out.push(`| [${cell(f.outcome.repo.fullName)}](${f.outcome.repo.htmlUrl}) | ${cell(short(f.why))} | ${cell(f.todo)} |`);
+    if (failing.length > 100) out.push(`| \u2026 | ${failing.length - 100} more | |`);
+    out.push("");
+  }
   const rules = topRules(scan);
   if (rules.length) {
     out.push("### Top rules", "", "| rule | findings | repositories | worst |", "|---|---:|---:|---|");
@@ -32290,7 +32428,8 @@ function formatMarkdown(scan, opts) {
 }
 function formatText2(scan, opts) {
   const maxRows = opts.maxRowsPerRepo ?? 20;
-  const t = scanTotals(scan);
+  const failOn = opts.checkFailOn ?? "high";
+  const t = scanTotals(scan, failOn);
   const clean = (s) => sanitizeTerminal(s).replace(/\n/g, " ");
   const out = [];
   const skipped = skippedText(t.skipped);
@@ -32302,9 +32441,16 @@ function formatText2(scan, opts) {
     ["without findings", String(t.withoutFindings)],
     ["failed", String(t.failed)],
     ["no workflows or empty", String(t.noWorkflows + t.empty)],
-    ["findings", severityBreakdown(t.findings) || "none"]
+    ["findings", severityBreakdown(t.findings) || "none"],
+    ...t.baselined ? [["recorded in baselines", `${t.baselined} (not counted above)`]] : []
   ];
   for (const [k, v] of rows) out.push(`  ${k.padEnd(24)} ${v}`);
+  out.push("", checkHeading(t, failOn));
+  const failing = wouldFail(scan, failOn);
+  failing.forEach((f, i) => {
+    out.push(`  ${clean(f.outcome.repo.fullName)}: ${clean(f.why)}`);
+    if (failing[i + 1]?.todo !== f.todo) out.push(`    \u2192 ${clean(f.todo)}`);
+  });
   const rules = topRules(scan);
   if (rules.length) {
     out.push("", "Top rules");
@@ -32339,7 +32485,7 @@ function toScanJson(scan, opts) {
     version: 1,
     tool: { name: TOOL_NAME, version: opts.toolVersion, informationUri: TOOL_URI },
     organisation: scan.org,
-    totals: scanTotals(scan),
+    totals: scanTotals(scan, opts.checkFailOn ?? "high"),
     topRules: topRules(scan),
     repositories: rankRepositories(scan).map((r) => {
       const json = r.outcome.result ? toJsonReport(r.outcome.result, { toolVersion: opts.toolVersion }) : null;
@@ -32351,6 +32497,8 @@ function toScanJson(scan, opts) {
         status: r.outcome.status,
         error: r.outcome.status === "scanned" ? null : statusText(r.outcome),
         counts: r.counts,
+        baselined: r.outcome.baselined ?? 0,
+        requiredCheck: checkVerdict(r.outcome, opts.checkFailOn ?? "high"),
         findings: json ? json.findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity)) : [],
         errors: json?.errors ?? [],
         unfollowed: r.outcome.unfollowed
@@ -32378,74 +32526,6 @@ function toScanSarif(scan, opts) {
     runs.push(run);
   }
   return { $schema: SARIF_SCHEMA_URI, version: "2.1.0", runs };
-}
-
-// src/online/scan.ts
-async function scanOrganisation(options) {
-  const started = performance.now();
-  const { client } = options;
-  const listed = await client.listRepositories(options.org);
-  const skipped = { archived: 0, forks: 0, disabled: 0, filtered: 0 };
-  const chosen = [];
-  for (const repo of listed) {
-    if (options.repoFilter?.length && !options.repoFilter.some((g) => globMatch(g, repo.fullName) || globMatch(g, repo.name))) skipped.filtered++;
-    else if (repo.archived && !options.includeArchived) skipped.archived++;
-    else if (repo.fork && !options.includeForks) skipped.forks++;
-    else if (repo.disabled) skipped.disabled++;
-    else chosen.push(repo);
-  }
-  options.onStart?.(chosen.length);
-  const store = new RemoteStore(client);
-  const outcomes = new Array(chosen.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < chosen.length) {
-      const index2 = next++;
-      outcomes[index2] = await scanRepository(chosen[index2], store, options);
-      done++;
-      options.onRepository?.(outcomes[index2], done, chosen.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(chosen.length, Math.max(1, options.concurrency ?? 8)) }, worker));
-  return {
-    org: options.org,
-    listed: listed.length,
-    skipped,
-    repos: outcomes,
-    stats: { ...client.stats, durationMs: Math.round(performance.now() - started), cacheHits: client.cache.hits, remoteFiles: store.counts.asked }
-  };
-}
-async function scanRepository(repo, store, options) {
-  const client = options.client;
-  try {
-    const commit2 = await client.headOf(repo);
-    const tree = await client.treeOf(repo.owner, repo.name, commit2);
-    if (!tree.workflows.length) return { repo, status: "no-workflows", commit: commit2, unfollowed: [] };
-    const roots = await Promise.all(tree.workflows.map(async (w) => ({ path: w.path, text: await client.blob(repo.owner, repo.name, w.sha) })));
-    const readLocal = async (rel) => {
-      const blob = tree.blobs[rel];
-      if (blob) return client.blob(repo.owner, repo.name, blob);
-      return tree.complete ? null : client.fileAt(repo.owner, repo.name, commit2, rel);
-    };
-    const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
-    const files = [...roots, ...[...prefetched.localFiles].map(([path29, text]) => ({ path: path29, text }))];
-    const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name));
-    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
-    return { repo, status: "scanned", commit: commit2, result, unfollowed: prefetched.failed };
-  } catch (err) {
-    if (err instanceof ConfigError) return { repo, status: "failed", error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
-    if (err instanceof GitHubError2 && err.kind === "empty") return { repo, status: "empty", error: "the repository is empty", unfollowed: [] };
-    const message = err instanceof GitHubError2 ? err.message : `internal error: ${err.message}`;
-    return { repo, status: "failed", error: message, unfollowed: [] };
-  }
-}
-async function repositoryConfig(read2) {
-  for (const name of [".github/agent-guard.yml", ".github/agent-guard.yaml"]) {
-    const text = await read2(name);
-    if (text !== null) return parseConfig(name, text);
-  }
-  return void 0;
 }
 
 // src/online/command.ts
@@ -32613,7 +32693,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     throw err;
   }
   progress.end();
-  const report2 = formatScan(scan, args.format, { toolVersion: version });
+  const report2 = formatScan(scan, args.format, { toolVersion: version, checkFailOn: args.failOn === "none" ? "high" : args.failOn });
   try {
     if (args.output) import_node_fs34.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
@@ -32661,8 +32741,12 @@ var Progress = class {
 };
 function describeOutcome(outcome) {
   if (outcome.status !== "scanned") return outcome.status === "failed" ? `failed: ${outcome.error}` : outcome.status === "empty" ? "empty" : "no workflows";
-  const findings = outcome.result.findings;
-  return findings.length ? `${plural(findings.length, "finding")} (${severityBreakdown(countBySeverity(findings))})` : "no findings";
+  const { findings, errors } = outcome.result;
+  const parts = [findings.length ? `${plural(findings.length, "finding")} (${severityBreakdown(countBySeverity(findings))})` : "no findings"];
+  if (outcome.baselined) parts.push(`${outcome.baselined} in its baseline`);
+  const unreadable = new Set(errors.map((e) => e.file)).size;
+  if (unreadable) parts.push(`${plural(unreadable, "file")} could not be read`);
+  return parts.join(", ");
 }
 
 // src/cli.ts

@@ -7,10 +7,13 @@ import { builtinProviders } from './guard/providers';
 import { DEFAULT_MAX_DEPTH } from './online/prefetch';
 import { wrap } from './report/common';
 
+/** An option's text, or a function that makes it when help is printed (from data too slow to load on every start). */
+type HelpText = string | (() => string);
+
 export interface CommandHelp {
   usage: string[];
   about: string;
-  options: [flag: string, text: string][];
+  options: [flag: string, text: HelpText][];
   /** Closing lines: environment, exit codes. */
   notes?: string[];
 }
@@ -54,7 +57,8 @@ export const HELP: Record<string, CommandHelp> = {
     usage: ['agent-guard scan --org ORG [options]'],
     about:
       'Lint the workflows of every repository of a GitHub organisation (or user), following remote actions and ' +
-      'reusable workflows, and report findings per repository ranked by severity.',
+      "reusable workflows, with each repository's config and baseline; say where the required workflow would fail, " +
+      'and report findings per repository ranked by severity.',
     options: [
       ['--org ORG', 'organisation or user to scan (required)'],
       ['--repo-filter GLOB', "only repositories whose name matches (repeatable; e.g. 'api-*')"],
@@ -62,7 +66,7 @@ export const HELP: Record<string, CommandHelp> = {
       ['--include-forks', 'also scan forks'],
       ['--format text|json|sarif|markdown', 'report format (default text; markdown is ready to paste into an issue)'],
       ['--output FILE, -o FILE', 'write the report to FILE instead of standard output'],
-      ['--fail-on ' + SEVERITY_CHOICES, 'exit 1 when a finding is at or above this severity (default none)'],
+      ['--fail-on ' + SEVERITY_CHOICES, "exit 1 when a finding not in its repository's baseline is at or above this severity (default none); the report's required-check table uses it too (default high)"],
       ['--config FILE', "config applied to every repository (default: each repository's own)"],
       ...ONLINE_OPTIONS,
     ],
@@ -74,7 +78,7 @@ export const HELP: Record<string, CommandHelp> = {
       'Run an agent command in a jail with no secrets, no network but its model API (through a proxy that holds ' +
       'the key) and nothing of the runner visible. Needs bubblewrap, and root or sudo.',
     options: [
-      ['--provider NAME[=UPSTREAM_URL]', `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(', ')}`],
+      ['--provider NAME[=UPSTREAM_URL]', () => `a model provider the agent calls (repeatable): ${[...builtinProviders().keys()].join(', ')}`],
       ['--allow-host HOST[:PORT]', 'let the agent reach HOST through the egress proxy, CONNECT only (repeatable)'],
       ['--pass-env NAME', 'pass variable NAME to the agent (repeatable; tokens, runner variables and loaders never pass)'],
       ['--workspace rw|ro', "the agent's access to the workspace (default rw: it works on a copy, and its checked changes come back)"],
@@ -137,7 +141,7 @@ export const HELP: Record<string, CommandHelp> = {
       "The GitHub Action's entry points (action.yml runs them): each reads its inputs from INPUT_* variables, " +
       'writes outputs to GITHUB_OUTPUT and the job summary to GITHUB_STEP_SUMMARY. See README.md, Inputs.',
     options: [],
-    notes: ['exit: as lint, run or wrap; 2 on a bad input'],
+    notes: ['exit: as lint, run, wrap or apply; 2 on a bad input'],
   },
   version: {
     usage: ['agent-guard version'],
@@ -148,7 +152,7 @@ export const HELP: Record<string, CommandHelp> = {
 
 export const GENERAL_HELP: CommandHelp = {
   usage: ['agent-guard COMMAND [options]', 'agent-guard COMMAND --help'],
-  about: 'Find AI-agent steps outsiders can reach (lint, scan), and run agents in a jail (run, wrap).',
+  about: 'Find AI-agent steps outsiders can reach (lint, scan), run agents in a jail (run, wrap), and perform what they asked for later (apply).',
   options: [
     ['lint [PATH...]', 'find AI-agent steps outsiders can reach (default PATH: .)'],
     ['scan --org ORG', 'lint every repository of an organisation online'],
@@ -156,7 +160,7 @@ export const GENERAL_HELP: CommandHelp = {
     ['apply FILE --grant GRANT...', 'perform what a run recorded with --defer, checked again against these grants'],
     ['doctor', 'what isolation this machine supports'],
     ['wrap claude|copilot', 'a Claude Code or Copilot CLI wrapper that runs it under the guard'],
-    ['action lint|run|wrap', "the GitHub Action's entry points"],
+    ['action lint|run|wrap|apply', "the GitHub Action's entry points"],
     ['version', 'print the version'],
   ],
 };
@@ -170,7 +174,7 @@ export function formatHelp(help: CommandHelp, heading = 'options'): string {
     out.push(`${heading}:`);
     const hang = ' '.repeat(width + 4);
     for (const [flag, text] of help.options) {
-      const lines = wrap(text, WIDTH - hang.length).map((l) => hang + l);
+      const lines = wrap(typeof text === 'function' ? text() : text, WIDTH - hang.length).map((l) => hang + l);
       // A flag wider than the column gets a line of its own.
       if (flag.length > width) out.push(`  ${flag}`, ...lines);
       else out.push(`  ${flag.padEnd(width)}  ${lines[0].trimStart()}`, ...lines.slice(1));

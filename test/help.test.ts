@@ -3,7 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ACTION_MODES } from '../src/action';
 import { RUN_USAGE } from '../src/guard/options';
+import { builtinProviders } from '../src/guard/providers';
 import { asksForHelp, flagsIn, HELP, helpFor } from '../src/help';
 
 const root = path.resolve(__dirname, '..');
@@ -60,4 +62,13 @@ describe('--help', () => {
     const missing = flagsIn(helpFor(command)).filter((flag) => !new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(readme));
     expect(missing).toEqual([]);
   });
+
+  it('run names every provider rules/providers.yml has, and the general help every mode the Action has', () => {
+    const runHelp = helpFor('run').replace(/\s+/g, ' ');
+    const listed = /calls \(repeatable\): (.*?) --allow-host/.exec(runHelp)![1].split(', ');
+    expect(listed).toEqual([...builtinProviders().keys()]);
+    expect(helpFor(undefined)).toContain(`action ${ACTION_MODES.join('|')}`);
+    expect(helpFor('action')).toContain(`agent-guard action ${ACTION_MODES.join('|')}`);
+  });
 });
+

@@ -309,7 +309,8 @@ export function describeCapabilities(c: Capabilities): string[] {
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? ' (model key)' : ''} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? 'pat-or-app-token' : 'GITHUB_TOKEN'} via ${t.via}`);
   if (c.permissionsDefault) out.push('permissions:default (write-all where the repository default is permissive)');
-  else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
+  // A jailed agent never holds the job's token: the guard does, for the grants.
+  else for (const s of c.writeScopes) out.push(`permission:${s}:write${c.jailed ? ' (the guard holds it, not the agent)' : ''}`);
   if (c.idToken) out.push('permission:id-token:write (OIDC)');
   for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
   if (c.selfHosted) out.push('runner:self-hosted');

@@ -114,7 +114,8 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   if (hit && !c.jailed && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
     if (obj) {
       lines.push(
-        `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`,
+        // Unless reading strangers' text is the job (a triage bot): then the jail and grants below are the fix.
+        `Unless reading strangers' text is the agent's job (a triage bot), gate the job on who wrote it: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`,
       );
     } else {
       lines.push("Do not run the agent on events outsiders can fire, or gate the job on the actor's write access.");
@@ -128,13 +129,10 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
       'The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe).',
     );
   }
-  if (c.writeScopes.length || c.idToken) {
-    lines.push(
-      c.jailed
-        ? 'The job\'s write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action\'s `grants`); each request is checked and performed with a token the agent never sees.'
-        : 'Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action\'s `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI.',
-    );
-  }
+  // claude-code-action's own steps need the job's token (its tracking comment, its branch): Claude
+  // Code gets none of it under the wrapper, and its tools write through grants (said below).
+  const claudeAction = !c.jailed && !!site.action?.id.startsWith('claude-code-action');
+  if ((c.writeScopes.length || c.idToken) && !claudeAction) lines.push(writeAdvice(c));
   if (c.tokens.some((t) => t.foreign)) lines.push('Do not hand the agent a personal access token or App token; use the job\'s short-lived GITHUB_TOKEN with read permissions.');
   if (c.persistedCredentials) lines.push('Set `persist-credentials: false` on actions/checkout.');
   if (c.secrets.some((s) => !s.modelKey)) lines.push(`Move secrets the agent does not need (${c.secrets.filter((s) => !s.modelKey).map((s) => s.name).join(', ')}) out of its job.`);
@@ -145,7 +143,9 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
     if (c.jailed) {
       // Already wrapped.
     } else if (site.action.id.startsWith('claude-code-action')) {
-      lines.push('Run Claude Code in the jail: `agent-guard wrap claude` installs a wrapper; set `path_to_claude_code_executable` to it.');
+      lines.push(
+        "Run Claude Code in the jail: agent-guard's Action with `mode: wrap` installs a wrapper; set `path_to_claude_code_executable` to its `claude-wrapper` output. With `grants: update-comment` (add `comment`, `review` as the workflow needs) the action's GitHub tools work through the guard with a token Claude Code never sees; the action's own steps keep the job's permissions.",
+      );
     } else if (site.action.cli) {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.action.cli} ...\`.`);
     }
@@ -157,6 +157,17 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
     lines.push('Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.');
   }
   return lines.join(' ');
+}
+
+/** Where the job's write access should live: with the guard, reached by the agent only through grants. */
+function writeAdvice(c: AgentSite['capabilities']): string {
+  if (c.jailed && c.grants?.length) {
+    return `The job's write permissions belong to the guard, and the agent reaches them only through its grants (${c.grants.join('; ')}), each request checked: keep them to what the agent's task needs.`;
+  }
+  if (c.jailed) {
+    return "The job's write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action's `grants`); each request is checked and performed with a token the agent never sees.";
+  }
+  return "Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action's `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI.";
 }
 
 function providerFor(site: AgentSite): string | undefined {

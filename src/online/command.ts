@@ -224,7 +224,8 @@ export async function scanMain(rawArgs: string[], version: string, io: OnlineIO 
     throw err;
   }
   progress.end();
-  const report = formatScan(scan, args.format, { toolVersion: version });
+  // The required check's threshold: --fail-on when it names one, else the template's `high`.
+  const report = formatScan(scan, args.format, { toolVersion: version, checkFailOn: args.failOn === 'none' ? 'high' : args.failOn });
   try {
     if (args.output) fs.writeFileSync(args.output, report);
     else io.stdout.write(report);
@@ -275,6 +276,10 @@ class Progress {
 
 function describeOutcome(outcome: RepoOutcome): string {
   if (outcome.status !== 'scanned') return outcome.status === 'failed' ? `failed: ${outcome.error}` : outcome.status === 'empty' ? 'empty' : 'no workflows';
-  const findings = outcome.result!.findings;
-  return findings.length ? `${plural(findings.length, 'finding')} (${severityBreakdown(countBySeverity(findings))})` : 'no findings';
+  const { findings, errors } = outcome.result!;
+  const parts = [findings.length ? `${plural(findings.length, 'finding')} (${severityBreakdown(countBySeverity(findings))})` : 'no findings'];
+  if (outcome.baselined) parts.push(`${outcome.baselined} in its baseline`);
+  const unreadable = new Set(errors.map((e) => e.file)).size;
+  if (unreadable) parts.push(`${plural(unreadable, 'file')} could not be read`);
+  return parts.join(', ');
 }

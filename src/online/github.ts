@@ -71,12 +71,12 @@ export interface RepoInfo {
   htmlUrl: string;
 }
 
-/** The YAML files of a commit (see GitHubClient.treeOf). */
+/** The YAML files of a commit, and the JSON files under .github (see GitHubClient.treeOf). */
 export interface RepoTree {
   /** False when GitHub truncated the tree: `blobs` is then empty and says nothing about absence. */
   complete: boolean;
   workflows: { path: string; sha: string }[];
-  /** Blob SHA of every `*.yml`/`*.yaml` by path (complete trees only). */
+  /** Blob SHA of every `*.yml`/`*.yaml` and `.github/**.json` (a baseline) by path (complete trees only). */
   blobs: Record<string, string>;
 }
 
@@ -203,21 +203,23 @@ export class GitHubClient {
 
   /**
    * The YAML files of a commit, from the recursive git tree: the workflows (`.github/workflows/*.yml`)
-   * and every `*.yml`/`*.yaml` with its blob SHA, so that local actions are known present or absent
-   * without a request. When GitHub truncates the tree (very large repositories) the workflows folder
+   * and every `*.yml`/`*.yaml` (and `.github/**.json`: a baseline) with its blob SHA, so that local
+   * actions are known present or absent without a request. When GitHub truncates the tree (very large repositories) the workflows folder
    * is listed through the contents API instead, and other files are looked up one by one.
    */
   treeOf(owner: string, repo: string, sha: string): Promise<RepoTree> {
     const key = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key}`, async () => {
-      const cached = this.cache.get<RepoTree>('tree', key);
+      // `v2`: trees cached before `.github/**.json` was kept would hide a repository's baseline.
+      const cacheKey = `v2:${key}`;
+      const cached = this.cache.get<RepoTree>('tree', cacheKey);
       if (cached) return cached;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { owner, repo, tree_sha: sha, recursive: '1' }, what);
       const data = res.data as { tree?: { path?: unknown; type?: unknown; sha?: unknown }[]; truncated?: boolean };
       const blobs: Record<string, string> = {};
       for (const e of data.tree ?? []) {
-        if (e.type === 'blob' && typeof e.path === 'string' && typeof e.sha === 'string' && /\.ya?ml$/i.test(e.path)) blobs[e.path] = e.sha;
+        if (e.type === 'blob' && typeof e.path === 'string' && typeof e.sha === 'string' && (/\.ya?ml$/i.test(e.path) || /^\.github\/.*\.json$/.test(e.path))) blobs[e.path] = e.sha;
       }
       let tree: RepoTree;
       if (data.truncated) {
@@ -226,7 +228,7 @@ export class GitHubClient {
       } else {
         tree = { complete: true, workflows: Object.keys(blobs).filter(isWorkflowPath).sort().map((path) => ({ path, sha: blobs[path] })), blobs };
       }
-      this.cache.set('tree', key, tree);
+      this.cache.set('tree', cacheKey, tree);
       return tree;
     });
   }

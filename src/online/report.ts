@@ -8,11 +8,11 @@
 
 import type { Finding, LintResult, Severity } from '../checks/types';
 import { SEVERITIES, severityRank } from '../checks/types';
-import { TOOL_NAME, TOOL_URI, cmpStr, countBySeverity, plural, sanitizeTerminal, severityBreakdown, sortFindings, type SeverityCounts } from '../report/common';
+import { TOOL_NAME, TOOL_URI, cmpStr, countBySeverity, plural, sanitizeTerminal, severityBreakdown, sortErrors, sortFindings, type SeverityCounts } from '../report/common';
 import { toJsonReport, type JsonError, type JsonFinding } from '../report/json';
 import { toSarif, SARIF_SCHEMA_URI, type SarifLog } from '../report/sarif';
 import { duration } from './github';
-import type { RepoOutcome, ScanResult } from './scan';
+import { BASELINE_FILE, type RepoOutcome, type ScanResult } from './scan';
 
 export type ScanFormat = 'text' | 'json' | 'sarif' | 'markdown';
 export const SCAN_FORMATS: readonly ScanFormat[] = ['text', 'json', 'sarif', 'markdown'];
@@ -23,6 +23,8 @@ export function isScanFormat(s: string): s is ScanFormat {
 
 export interface ScanReportOptions {
   toolVersion: string;
+  /** The `fail-on` of the organisation's required check (default `high`, as the template). */
+  checkFailOn?: Severity;
   /** Rows shown per repository in markdown and text (the JSON and SARIF reports have all). */
   maxRowsPerRepo?: number;
 }
@@ -64,6 +66,10 @@ export interface ScanTotals {
   noWorkflows: number;
   empty: number;
   withFileErrors: number;
+  /** Repositories whose required check would fail (see checkVerdict). */
+  wouldFailCheck: number;
+  /** Findings recorded in the repositories' baselines (not in `findings`). */
+  baselined: number;
   skipped: ScanResult['skipped'];
   findings: SeverityCounts;
 }
@@ -89,7 +95,7 @@ export function rankRepositories(scan: ScanResult): Ranked[] {
     });
 }
 
-export function scanTotals(scan: ScanResult): ScanTotals {
+export function scanTotals(scan: ScanResult, checkFailOn: Severity = 'high'): ScanTotals {
   const scanned = scan.repos.filter((r) => r.status === 'scanned');
   const all = scanned.flatMap((r) => r.result!.findings);
   const has = (r: RepoOutcome, s: Severity) => r.result!.findings.some((f) => f.severity === s);
@@ -104,6 +110,8 @@ export function scanTotals(scan: ScanResult): ScanTotals {
     noWorkflows: scan.repos.filter((r) => r.status === 'no-workflows').length,
     empty: scan.repos.filter((r) => r.status === 'empty').length,
     withFileErrors: scanned.filter((r) => r.result!.errors.length).length,
+    wouldFailCheck: scan.repos.filter((r) => checkVerdict(r, checkFailOn).verdict === 'fail').length,
+    baselined: scanned.reduce((n, r) => n + (r.baselined ?? 0), 0),
     skipped: scan.skipped,
     findings: countBySeverity(all),
   };
@@ -126,6 +134,51 @@ export function topRules(scan: ScanResult): RuleTotal[] {
     }
   }
   return [...byRule.values()].sort((a, b) => b.findings - a.findings || severityRank(b.worst) - severityRank(a.worst) || cmpStr(a.rule, b.rule));
+}
+
+export interface CheckVerdict {
+  /** `unknown`: the repository could not be read (no access, rate limit). */
+  verdict: 'fail' | 'pass' | 'unknown';
+  why?: string;
+  todo?: string;
+}
+
+/**
+ * What the organisation's required workflow (docs/org-required-workflow.md) would do on a pull request
+ * here: it lints the repository offline with its own config and baseline and fails at `failOn`, or
+ * when its config or baseline does not load, or when no workflow can be read. Findings inside remote
+ * workflows, which the scan follows and the offline check does not, are reported but not counted.
+ */
+export function checkVerdict(outcome: RepoOutcome, failOn: Severity): CheckVerdict {
+  if (outcome.status === 'no-workflows' || outcome.status === 'empty') return { verdict: 'pass' };
+  if (outcome.status === 'failed') {
+    return outcome.configError ? { verdict: 'fail', why: outcome.error ?? 'its agent-guard file does not load', todo: 'fix that file: the check stops on it' } : { verdict: 'unknown' };
+  }
+  const result = outcome.result!;
+  if (result.stats.workflows === 0 && result.errors.length > 0) {
+    const e = sortErrors(result.errors)[0];
+    return { verdict: 'fail', why: `no workflow could be read (${e.file}:${e.line}: ${e.message})`, todo: 'fix the YAML' };
+  }
+  const threshold = severityRank(failOn);
+  const blocking = result.findings.filter((f) => !REMOTE_FILE.test(f.file) && severityRank(f.severity) >= threshold);
+  if (!blocking.length) return { verdict: 'pass' };
+  return {
+    verdict: 'fail',
+    why: `${severityBreakdown(countBySeverity(blocking))} not in its baseline`,
+    todo: `fix them, or record them: \`agent-guard lint . --write-baseline ${BASELINE_FILE}\` and commit the file`,
+  };
+}
+
+/** Repositories whose required check would fail, in report order. */
+function wouldFail(scan: ScanResult, failOn: Severity): { outcome: RepoOutcome; why: string; todo: string }[] {
+  return rankRepositories(scan).flatMap((r) => {
+    const v = checkVerdict(r.outcome, failOn);
+    return v.verdict === 'fail' ? [{ outcome: r.outcome, why: v.why!, todo: v.todo! }] : [];
+  });
+}
+
+function checkHeading(t: ScanTotals, failOn: Severity): string {
+  return `Required check (fail-on: ${failOn}, each repository's baseline applied): ${t.wouldFailCheck === 0 ? 'no repository would fail it' : `${plural(t.wouldFailCheck, 'repository', 'repositories')} would fail it`}`;
 }
 
 function bySeverity(findings: readonly Finding[]): Finding[] {
@@ -207,7 +260,8 @@ function code(text: string): string {
 
 export function formatMarkdown(scan: ScanResult, opts: ScanReportOptions): string {
   const maxRows = opts.maxRowsPerRepo ?? 20;
-  const t = scanTotals(scan);
+  const failOn = opts.checkFailOn ?? 'high';
+  const t = scanTotals(scan, failOn);
   const ranked = rankRepositories(scan);
   const out: string[] = [];
   out.push(`## agent-guard scan of ${code(scan.org)}`, '');
@@ -225,12 +279,24 @@ export function formatMarkdown(scan: ScanResult, opts: ScanReportOptions): strin
   out.push(`| with any finding | ${t.withFindings} |`);
   out.push(`| without findings | ${t.withoutFindings} |`);
   out.push(`| with files that could not be read | ${t.withFileErrors} |`);
+  out.push(`| would fail the required check | ${t.wouldFailCheck} |`);
   out.push(`| not scanned: failed | ${t.failed} |`);
   out.push(`| not scanned: no workflows or empty | ${t.noWorkflows + t.empty} |`);
   out.push(`| skipped: archived / forks / filtered | ${t.skipped.archived} / ${t.skipped.forks} / ${t.skipped.filtered} |`, '');
   out.push('| severity | findings |', '|---|---:|');
   for (const s of SEVERITIES) out.push(`| ${s} | ${t.findings[s]} |`);
+  if (t.baselined) out.push(`| recorded in baselines (not above) | ${t.baselined} |`);
   out.push('');
+  out.push(`### ${cell(checkHeading(t, failOn))}`, '');
+  const failing = wouldFail(scan, failOn);
+  if (failing.length) {
+    out.push('| repository | why | what to do |', '|---|---|---|');
+    // A reason is one line of an error at most; 100 rows of them stay well inside the issue's budget.
+    const short = (text: string) => (text.length > 240 ? `${text.slice(0, 239)}…` : text);
+    for (const f of failing.slice(0, 100)) out.push(`| [${cell(f.outcome.repo.fullName)}](${f.outcome.repo.htmlUrl}) | ${cell(short(f.why))} | ${cell(f.todo)} |`);
+    if (failing.length > 100) out.push(`| … | ${failing.length - 100} more | |`);
+    out.push('');
+  }
   const rules = topRules(scan);
   if (rules.length) {
     out.push('### Top rules', '', '| rule | findings | repositories | worst |', '|---|---:|---:|---|');
@@ -291,7 +357,8 @@ export function formatMarkdown(scan: ScanResult, opts: ScanReportOptions): strin
 
 export function formatText(scan: ScanResult, opts: ScanReportOptions): string {
   const maxRows = opts.maxRowsPerRepo ?? 20;
-  const t = scanTotals(scan);
+  const failOn = opts.checkFailOn ?? 'high';
+  const t = scanTotals(scan, failOn);
   const clean = (s: string) => sanitizeTerminal(s).replace(/\n/g, ' ');
   const out: string[] = [];
   const skipped = skippedText(t.skipped);
@@ -304,8 +371,16 @@ export function formatText(scan: ScanResult, opts: ScanReportOptions): string {
     ['failed', String(t.failed)],
     ['no workflows or empty', String(t.noWorkflows + t.empty)],
     ['findings', severityBreakdown(t.findings) || 'none'],
+    ...(t.baselined ? [['recorded in baselines', `${t.baselined} (not counted above)`] as [string, string]] : []),
   ];
   for (const [k, v] of rows) out.push(`  ${k.padEnd(24)} ${v}`);
+  out.push('', checkHeading(t, failOn));
+  // What to do is said once for a run of repositories that need the same.
+  const failing = wouldFail(scan, failOn);
+  failing.forEach((f, i) => {
+    out.push(`  ${clean(f.outcome.repo.fullName)}: ${clean(f.why)}`);
+    if (failing[i + 1]?.todo !== f.todo) out.push(`    → ${clean(f.todo)}`);
+  });
   const rules = topRules(scan);
   if (rules.length) {
     out.push('', 'Top rules');
@@ -345,6 +420,9 @@ export interface ScanJsonRepository {
   status: RepoOutcome['status'];
   error: string | null;
   counts: SeverityCounts;
+  /** Findings its baseline records (not in `findings`). */
+  baselined: number;
+  requiredCheck: CheckVerdict;
   findings: JsonFinding[];
   errors: JsonError[];
   unfollowed: { uses: string; error: string }[];
@@ -365,7 +443,7 @@ export function toScanJson(scan: ScanResult, opts: ScanReportOptions): ScanJson 
     version: 1,
     tool: { name: TOOL_NAME, version: opts.toolVersion, informationUri: TOOL_URI },
     organisation: scan.org,
-    totals: scanTotals(scan),
+    totals: scanTotals(scan, opts.checkFailOn ?? 'high'),
     topRules: topRules(scan),
     repositories: rankRepositories(scan).map((r) => {
       const json = r.outcome.result ? toJsonReport(r.outcome.result, { toolVersion: opts.toolVersion }) : null;
@@ -377,6 +455,8 @@ export function toScanJson(scan: ScanResult, opts: ScanReportOptions): ScanJson 
         status: r.outcome.status,
         error: r.outcome.status === 'scanned' ? null : statusText(r.outcome),
         counts: r.counts,
+        baselined: r.outcome.baselined ?? 0,
+        requiredCheck: checkVerdict(r.outcome, opts.checkFailOn ?? 'high'),
         findings: json ? json.findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity)) : [],
         errors: json?.errors ?? [],
         unfollowed: r.outcome.unfollowed,

@@ -4,6 +4,7 @@
 // A repository that fails (no access, empty, rate limit, broken YAML) is recorded with why, and the
 // scan goes on with the others.
 
+import { applyBaseline, parseBaseline } from '../baseline';
 import { ConfigError, parseConfig, type Config } from '../config';
 import { globMatch } from '../glob';
 import { lint } from '../lint';
@@ -38,7 +39,15 @@ export interface RepoOutcome {
   commit?: string;
   /** Why it failed or was not scanned. */
   error?: string;
+  /**
+   * The failure is the repository's own agent-guard file (its config or baseline does not load):
+   * its required check stops on the same error.
+   */
+  configError?: boolean;
+  /** Findings after the repository's baseline, as its required check reports them. */
   result?: LintResult;
+  /** Findings its baseline (.github/agent-guard-baseline.json) records: not in `result`. */
+  baselined?: number;
   /** Remote `uses:` whose file could not be fetched. */
   unfollowed: { uses: string; error: string }[];
 }
@@ -106,16 +115,25 @@ async function scanRepository(repo: RepoInfo, store: RemoteStore, options: ScanO
     };
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
     const files = [...roots, ...[...prefetched.localFiles].map(([path, text]) => ({ path, text }))];
-    const config = options.config ?? (await repositoryConfig((name) => (tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name))));
+    const readRoot = (name: string) => (tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
+    const config = options.config ?? (await repositoryConfig(readRoot));
     const result = lint({ paths: [], files, remote: prefetched.resolver, config });
-    return { repo, status: 'scanned', commit, result, unfollowed: prefetched.failed };
+    // The baseline the required workflow template passes when the file exists: findings it records
+    // do not fail the repository's check, so they are counted here, not reported.
+    const baselineText = await readRoot(BASELINE_FILE);
+    if (baselineText === null) return { repo, status: 'scanned', commit, result, baselined: 0, unfollowed: prefetched.failed };
+    const { fresh, known } = applyBaseline(result.findings, parseBaseline(BASELINE_FILE, baselineText), '/', '/');
+    return { repo, status: 'scanned', commit, result: { ...result, findings: fresh }, baselined: known.length, unfollowed: prefetched.failed };
   } catch (err) {
-    if (err instanceof ConfigError) return { repo, status: 'failed', error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
+    if (err instanceof ConfigError) return { repo, status: 'failed', error: err.message, configError: true, unfollowed: [] };
     if (err instanceof GitHubError && err.kind === 'empty') return { repo, status: 'empty', error: 'the repository is empty', unfollowed: [] };
     const message = err instanceof GitHubError ? err.message : `internal error: ${(err as Error).message}`;
     return { repo, status: 'failed', error: message, unfollowed: [] };
   }
 }
+
+/** Where the required workflow (.github/workflows/agent-guard.yml) finds a repository's baseline. */
+export const BASELINE_FILE = '.github/agent-guard-baseline.json';
 
 /**
  * The repository's own `.github/agent-guard.yml` (its ignores, trusted users, extra agents), as

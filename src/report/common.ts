@@ -193,14 +193,36 @@ export function capitalised(s: string): string {
   return s ? `${s[0].toUpperCase()}${s.slice(1)}` : s;
 }
 
-/** What makes two findings' holdings the same: who holds and what. */
+/** What makes two findings' holdings the same: what is held, whoever holds it (the agent, or its step). */
 export function holdingKey(f: Finding): string {
-  return `${holdsLabel(f)}\0${f.capabilities.join('\0')}`;
+  return f.capabilities.join('\0');
 }
 
 /**
- * A group's fix, said once: the sentences every finding's fix has (rules `null`), then what only
- * some have, with their rules. Two rules' fixes often share most of their advice.
+ * A group's holdings, each said once: `agent holds` or `step holds`, or both when the agent's step
+ * and the agent hold the same (a template injection into the script that starts the agent). `rules`
+ * is null when every finding of the group holds the same, else the rules that hold this.
+ */
+export function holdingsOf(group: readonly Finding[]): { label: string; capabilities: string[]; rules: string[] | null }[] {
+  const byKey = new Map<string, Finding[]>();
+  for (const f of group) {
+    if (f.capabilities.length === 0) continue;
+    byKey.set(holdingKey(f), [...(byKey.get(holdingKey(f)) ?? []), f]);
+  }
+  return [...byKey.values()].map((fs) => {
+    const labels = [...new Set(fs.map(holdsLabel))];
+    return {
+      label: labels.length === 1 ? labels[0] : 'agent and step hold',
+      capabilities: fs[0].capabilities,
+      rules: byKey.size === 1 && fs.length === group.length ? null : [...new Set(fs.map((f) => f.rule))],
+    };
+  });
+}
+
+/**
+ * A group's fix, each sentence said once: labelled with the rules whose fix has it (rules `null`
+ * when every rule's does), sentences with the same rules together, the most shared first. Two
+ * rules' fixes often share most of their advice, and a third none of it.
  */
 export function fixesOf(group: readonly Finding[]): [rules: string[] | null, text: string][] {
   const byFix = new Map<string, string[]>();
@@ -214,14 +236,17 @@ export function fixesOf(group: readonly Finding[]): [rules: string[] | null, tex
   const fixes = [...byFix];
   if (fixes.length === 1) return [[null, fixes[0][0]]];
   const sentenced = fixes.map(([fix, rules]) => ({ rules, sentences: sentences(fix) }));
-  const everywhere = sentenced[0].sentences.filter((s) => sentenced.every((f) => f.sentences.includes(s)));
-  const out: [string[] | null, string][] = [];
-  if (everywhere.length) out.push([null, everywhere.join(' ')]);
-  for (const f of sentenced) {
-    const own = f.sentences.filter((s) => !everywhere.includes(s));
-    if (own.length) out.push([f.rules, own.join(' ')]);
+  const bySharers = new Map<string, { sharers: number; rules: string[]; sentences: string[] }>();
+  for (const sentence of new Set(sentenced.flatMap((f) => f.sentences))) {
+    const sharers = sentenced.filter((f) => f.sentences.includes(sentence));
+    const key = sharers.map((f) => sentenced.indexOf(f)).join(',');
+    const entry = bySharers.get(key) ?? { sharers: sharers.length, rules: [...new Set(sharers.flatMap((f) => f.rules))], sentences: [] };
+    entry.sentences.push(sentence);
+    bySharers.set(key, entry);
   }
-  return out;
+  return [...bySharers.values()]
+    .sort((a, b) => b.sharers - a.sharers)
+    .map((e): [string[] | null, string] => [e.sharers === sentenced.length ? null : e.rules, e.sentences.join(' ')]);
 }
 
 /** Sentences of a fix: split after a full stop, never inside a `code` span. */

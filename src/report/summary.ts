@@ -8,7 +8,7 @@
 
 import type { Finding, LintError, LintResult, RuleMeta, Severity } from '../checks/types';
 import { SEVERITIES, severityRank } from '../checks/types';
-import { TOOL_NAME, capitalised, compareFindings, countBySeverity, countLine, fixesOf, groupByStep, holdingKey, holdsLabel, plural, sortErrors, sortRules } from './common';
+import { TOOL_NAME, capitalised, compareFindings, countBySeverity, countLine, fixesOf, groupByStep, holdingsOf, plural, sortErrors, sortRules } from './common';
 
 /** GitHub rejects a step summary larger than this. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -187,13 +187,9 @@ function groupBlock(group: readonly Finding[], budget: number): { text: string; 
   const where = [`${code(`${first.file}:${first.line}:${first.column}`)}`];
   if (first.job !== undefined) where.push(`job ${code(first.job)}`);
   if (first.step !== undefined) where.push(`step ${code(first.step)}`);
-  const holdings = new Set(group.map(holdingKey));
   const tail: string[] = [];
-  if (holdings.size === 1) tail.push(...holdingLines(first));
-  for (const [rules, fix] of fixesOf(group)) {
-    const label = rules ? `**Fix** (${rules.map((r) => code(r)).join(', ')}):` : '**Fix:**';
-    tail.push(`${label} ${mdWithCode(clip(fix, MAX_FIX), true)}`, '');
-  }
+  for (const h of holdingsOf(group)) tail.push(`${withRules(capitalised(h.label), h.rules)} ${h.capabilities.map((c) => code(c)).join(', ')}`, '');
+  for (const [rules, fix] of fixesOf(group)) tail.push(`${withRules('Fix', rules)} ${mdWithCode(clip(fix, MAX_FIX), true)}`, '');
   tail.push('</details>', '');
 
   if (group.length === 1) {
@@ -221,7 +217,6 @@ function groupBlock(group: readonly Finding[], budget: number): { text: string; 
       '',
     ];
     if (f.path.length > 0) entry.push(`**Path:** ${pathText(f)}`, '');
-    if (holdings.size > 1) entry.push(...holdingLines(f));
     const size = bytes(entry.join('\n')) + 1;
     if (size > left) break;
     entries.push(...entry);
@@ -246,10 +241,9 @@ function pathText(f: Finding): string {
   return hops.join(' → ');
 }
 
-/** `**Agent holds:**` (or `**Step holds:**`, for a finding that is not about an agent) and the list. */
-function holdingLines(f: Finding): string[] {
-  if (f.capabilities.length === 0) return [];
-  return [`**${capitalised(holdsLabel(f))}:** ${f.capabilities.map((c) => code(c)).join(', ')}`, ''];
+/** `**Fix:**`, or `**Fix** (rule-a, rule-b):` when only some of the step's findings share what follows. */
+function withRules(label: string, rules: string[] | null): string {
+  return rules ? `**${label}** (${rules.map((r) => code(r)).join(', ')}):` : `**${label}:**`;
 }
 
 function errorSection(errors: readonly LintError[], budget: number): string[] {

@@ -6,7 +6,7 @@
 // sanitizeTerminal, so a workflow cannot smuggle escape sequences into the user's terminal.
 
 import type { Finding, LintError, LintResult, PathHop, Severity } from '../checks/types';
-import { countLine, fixesOf, groupByStep, holdingKey, holdsLabel, sanitizeTerminal, sortErrors, sortFindings, splitLines, wrap } from './common';
+import { countLine, fixesOf, groupByStep, holdingsOf, sanitizeTerminal, sortErrors, sortFindings, splitLines, wrap } from './common';
 
 export interface TextOptions {
   /** Emit ANSI colour. The caller decides (see `colorEnabled` in ./index); default off. */
@@ -30,6 +30,8 @@ const SEVERITY_STYLE: Record<Severity, string> = {
 };
 
 const INDENT = '    ';
+/** Longest label text hangs after; a longer one gets a line of its own. */
+const MAX_HANG = 40;
 
 export function formatText(result: LintResult, opts: TextOptions = {}): string {
   const paint: Paint = opts.color ? (codes, s) => (s === '' ? s : `\x1b[${codes}m${s}\x1b[0m`) : (_c, s) => s;
@@ -82,16 +84,12 @@ function renderError(e: LintError, paint: Paint): string {
 
 /**
  * A step's findings, then once for all of them: where they are, what is held there, and the fix.
- * What the findings do not share (two rules' different fixes, different holdings) is said per
- * finding or labelled with its rules.
+ * What only some of them share (two rules' different fixes, different holdings) is said once too,
+ * labelled with its rules.
  */
 function renderGroup(group: Finding[], lines: string[] | undefined, paint: Paint): string[] {
   const out: string[] = [];
-  const holdings = new Set(group.map(holdingKey));
-  group.forEach((f, i) => {
-    out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : []));
-    if (holdings.size > 1) out.push(...renderHolding(f, paint));
-  });
+  group.forEach((f, i) => out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : [])));
   const first = group[0];
   if (first.job !== undefined || first.step !== undefined) {
     const where: string[] = [];
@@ -99,14 +97,14 @@ function renderGroup(group: Finding[], lines: string[] | undefined, paint: Paint
     if (first.step !== undefined) where.push(`step ${sanitizeTerminal(oneLine(first.step))}`);
     out.push(`${INDENT}${paint('2', `in ${where.join(', ')}`)}`);
   }
-  if (holdings.size === 1) out.push(...renderHolding(first, paint));
-  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(rules ? `fix (${rules.join(', ')})` : 'fix', sanitizeTerminal(fix), paint));
+  for (const h of holdingsOf(group)) out.push(...labelled(withRules(h.label, h.rules), h.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(', '), paint));
+  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(withRules('fix', rules), sanitizeTerminal(fix), paint));
   return out;
 }
 
-function renderHolding(f: Finding, paint: Paint): string[] {
-  if (f.capabilities.length === 0) return [];
-  return labelled(holdsLabel(f), f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(', '), paint);
+/** `fix`, or `fix (rule-a, rule-b)` when only some of the step's findings share what follows. */
+function withRules(label: string, rules: string[] | null): string {
+  return rules ? `${label} (${rules.map((r) => sanitizeTerminal(r)).join(', ')})` : label;
 }
 
 /** How many hops two paths share from their start. */
@@ -152,11 +150,19 @@ function renderFinding(f: Finding, lines: string[] | undefined, paint: Paint, pr
   return out;
 }
 
-/** `    label: text` wrapped with a hanging indent so continuation lines align after the label. */
+/**
+ * `    label: text` wrapped with a hanging indent so continuation lines align after the label; a label
+ * longer than {@link MAX_HANG} (several rules) goes on a line of its own, the text indented under it.
+ */
 function labelled(label: string, text: string, paint: Paint): string[] {
+  const head = `${INDENT}${paint('1', `${label}:`)}`;
+  if (label.length > MAX_HANG) {
+    const hang = `${INDENT}${INDENT}`;
+    return [head, ...wrap(text, WRAP_WIDTH - hang.length).map((l) => (l === '' ? '' : `${hang}${l}`))];
+  }
   const hang = INDENT + ' '.repeat(label.length + 2);
   const lines = wrap(text, WRAP_WIDTH - hang.length);
-  return lines.map((l, i) => (i === 0 ? `${INDENT}${paint('1', `${label}:`)} ${l}` : l === '' ? '' : `${hang}${l}`));
+  return lines.map((l, i) => (i === 0 ? `${head} ${l}` : l === '' ? '' : `${hang}${l}`));
 }
 
 // ---------------------------------------------------------------------------------------------

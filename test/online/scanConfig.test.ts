@@ -34,7 +34,7 @@ describe('scan with repository configs', () => {
     expect(by.ignores.status).toBe('scanned');
     expect(by.ignores.result!.findings).toEqual([]);
     expect(by.broken.status).toBe('failed');
-    expect(by.broken.error).toMatch(/^cfg\/broken: \.github\/agent-guard\.yml:1:1: unknown key 'ignroe'/);
+    expect(by.broken).toMatchObject({ configError: true, error: expect.stringMatching(/^\.github\/agent-guard\.yml:1:1: unknown key 'ignroe'/) });
   });
 
   it('an explicit config replaces the repositories\' own', async () => {

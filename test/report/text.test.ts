@@ -186,8 +186,8 @@ describe('text report', () => {
     const out = text(r);
     expect(out).toContain('    fix (untrusted-input-to-agent): Move the title');
     expect(out).toContain('    fix (template-injection): Use env.\n');
-    expect(out).toContain('    agent holds: secret:ANTHROPIC_API_KEY');
-    expect(out).toContain('    step holds: shell:full\n');
+    expect(out).toContain('    agent holds (untrusted-input-to-agent): secret:ANTHROPIC_API_KEY');
+    expect(out).toContain('    step holds (template-injection): shell:full\n');
   });
 
   it('never breaks a line inside a `code` span, so commands can be copied', () => {
@@ -252,6 +252,22 @@ describe('renderSnippet', () => {
 });
 
 describe('a step whose rules give overlapping fixes', () => {
+  it('says once what the agent and its step both hold, and labels advice two of three rules share with both', () => {
+    const r = emptyResult();
+    const shared = 'Give the agent job `permissions: { contents: read }`. Run it in the jail: `agent-guard run -- gemini ...`.';
+    r.findings = [
+      triageFinding({ rule: 'agent-reads-untrusted', fix: shared }),
+      triageFinding({ rule: 'prompt-injection', column: 50, fix: `${shared} Pass outsider text as data.` }),
+      triageFinding({ rule: 'template-injection', column: 60, holder: 'step', fix: 'Move the value into `env:`.' }),
+    ];
+    const out = formatText(r);
+    const labels = out.split('\n').filter((l) => /^ {4}(fix|agent|step)/.test(l)).map((l) => l.replace(/:.*$/, ':'));
+    expect(labels).toEqual(['    agent and step hold:', '    fix (agent-reads-untrusted, prompt-injection):', '    fix (prompt-injection):', '    fix (template-injection):']);
+    expect(out.split('Run it in the jail').length).toBe(2);
+    expect(out.split('secret:ANTHROPIC_API_KEY').length).toBe(2);
+  });
+
+
   it('says the shared advice once and labels only what differs', () => {
     const r = emptyResult();
     const shared = 'Give the agent job `permissions: { contents: read }` (e.g. no id-token). Set `persist-credentials: false`.';

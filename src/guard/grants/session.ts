@@ -84,7 +84,7 @@ export class GrantSession {
 
   /**
    * After the agent exits. THE place where the boundary's change set meets the pull-request grant:
-   * runGuarded passes what its changeSet hook returned (undefined until the overlay is connected).
+   * runGuarded passes the boundary's change set (undefined with --workspace ro: nothing comes back).
    */
   async finish(changeSet: ChangeSet | undefined): Promise<GrantOutcome> {
     const outcome: GrantOutcome = {};
@@ -92,7 +92,7 @@ export class GrantSession {
     let files: PullRequestFile[] | undefined;
     if (this.pullRequest && grant) {
       try {
-        if (!changeSet) throw new PullRequestRefused('no change set: the workspace overlay is not connected to this run');
+        if (!changeSet) throw new PullRequestRefused("no change set: the agent's changes come back only with --workspace rw (the default)");
         files = readChangeSet(changeSet);
         if (!this.opts.deferFile) {
           const opened = await openPullRequest(files, this.pullRequest, grant, this.opts.github, this.opts.context, this.opts.secrets);
