@@ -8,7 +8,7 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 export const CLAUDE = path.join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
 export const GEMINI = path.join(ROOT, 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
 export const COPILOT = path.join(ROOT, 'node_modules', '@github', 'copilot', 'npm-loader.js');
-export const OPENCODE = path.join(ROOT, 'node_modules', 'opencode-ai', 'bin', 'opencode.exe');
+export const OPENCODE = path.join(ROOT, 'node_modules', 'opencode-linux-x64', 'bin', 'opencode');
 const MARK = '===AGENT-GUARD-PROBE===';
 
 /** Run `agentCommand` in the jail, then dump everything the agent could read. */
