@@ -48,7 +48,12 @@ export interface Scenario {
   repository?: string;
   /** Concrete values of context paths (lower-case, dotted, `*` for any index) that are known. */
   pinned?: (path: string) => unknown;
+  /** The PAYLOAD_OBJECTS this event's payload carries (from rules/triggers.yml); the others are null. */
+  payload?: ReadonlySet<string>;
 }
+
+/** Objects under `github.event` that exist on some events only (`comment` is null on `issues`). */
+export const PAYLOAD_OBJECTS: ReadonlySet<string> = new Set(['issue', 'comment', 'pull_request', 'review', 'discussion', 'answer', 'workflow_run', 'head_commit', 'commits']);
 
 /** Abstract values. Strings keep their case; every comparison is case-insensitive, as GitHub's. */
 type AVal =
@@ -328,8 +333,16 @@ function contains(hay: AVal, needle: AVal, s: Scenario, jsIncludes = false): Tru
   if (hay.k === 'any' || needle.k === 'any') return { t: true, f: true };
   if (hay.k === 'array') {
     if (!hay.items.length) return { t: false, f: true };
-    const results = hay.items.map((item) => equals(item, needle, s, jsIncludes));
-    return { t: results.some((r) => r.t), f: hay.open || results.every((r) => r.f) };
+    // One needle value at a time: `['a','b'].includes(x)` with x one of a, b is always true.
+    const needles: AVal[] = needle.k === 'vals' ? needle.v.map((p) => ({ k: 'vals', v: [p] })) : [needle];
+    let t = false;
+    let f = false;
+    for (const n of needles) {
+      const results = hay.items.map((item) => equals(item, n, s, jsIncludes));
+      t ||= results.some((r) => r.t);
+      f ||= hay.open || results.every((r) => r.f);
+    }
+    return { t, f };
   }
   if (hay.k === 'object') return { t: false, f: true };
   if (needle.k === 'array' || needle.k === 'object') return jsIncludes ? { t: true, f: true } : { t: false, f: true };
@@ -517,29 +530,34 @@ class Evaluator {
   }
 
   sym(v: Sym): AVal {
+    // A value no branch can produce here stands for nothing; `any` is the safe answer at the top.
+    return this.possible(v) ?? ANY;
+  }
+
+  /** The value, or null when no branch that produces it can be taken in the scenario. */
+  private possible(v: Sym): AVal | null {
     if (this.depth > MAX_DEPTH) return ANY;
     this.depth++;
     try {
-      return this.symInner(v);
+      if (v.k !== 'oneOf') return this.symInner(v);
+      let out: AVal | null = null;
+      for (const option of v.options) {
+        if (!option.when.every((w) => truthy(this.sym(w)).t)) continue;
+        const value = this.possible(option.value);
+        if (value) out = join(out, value);
+      }
+      return out;
     } finally {
       this.depth--;
     }
   }
 
-  private symInner(v: Sym): AVal {
+  private symInner(v: Exclude<Sym, { k: 'oneOf' }>): AVal {
     switch (v.k) {
       case 'const':
         return { k: 'vals', v: [v.value] };
       case 'expr':
         return this.expr(v.expr, v.outputs);
-      case 'oneOf': {
-        let out: AVal | null = null;
-        for (const option of v.options) {
-          if (option.when.every((w) => truthy(this.sym(w)).t)) out = join(out, this.sym(option.value));
-        }
-        // No option can be taken: nothing is produced (an empty set); `any` is the safe stand-in.
-        return out ?? ANY;
-      }
       case 'op':
         return this.op(v.op, v.args);
       case 'object': {
@@ -549,8 +567,10 @@ class Evaluator {
       }
       case 'array':
         return { k: 'array', items: v.items.map((i) => this.sym(i)) };
-      case 'roster':
-        return { k: 'array', items: [TRUSTED], open: true };
+      case 'repoFile':
+        // On pull_request the checkout is the pull request's merge commit: its author wrote the file.
+        if (this.s.event === 'pull_request' && this.s.attacker.has('pull_request')) return ANY;
+        return v.parsed ? { k: 'array', items: [TRUSTED], open: true } : TRUSTED;
       default:
         return ANY;
     }
@@ -572,10 +592,13 @@ class Evaluator {
         return fromTruth(affix('start', lazy[0](), lazy[1](), true));
       case 'jsendswith':
         return fromTruth(affix('end', lazy[0](), lazy[1](), true));
-      case 'json': {
+      case 'json':
+      case 'output': {
+        // Outputs are strings; dictionaries and arrays stay whole so that fromJSON() gets them back.
         const value = lazy[0]();
-        if (value.k === 'vals') return { k: 'vals', v: value.v.map((p) => (typeof p === 'string' ? JSON.stringify(p) : primString(p === null ? 'null' : p))) };
-        return value;
+        if (value.k !== 'vals') return value;
+        const encode = (p: Prim): string => (name === 'json' ? (typeof p === 'string' ? JSON.stringify(p) : p === null ? 'null' : primString(p)) : primString(p));
+        return { k: 'vals', v: dedupe(value.v.map(encode)) };
       }
       case 'length': {
         const value = lazy[0]();
@@ -690,6 +713,7 @@ class Evaluator {
         return attacked('commit') ? { k: 'login' } : ANY;
     }
     const parts = path.split('.');
+    if (parts[0] === 'github' && parts[1] === 'event' && s.payload && PAYLOAD_OBJECTS.has(parts[2]) && !s.payload.has(parts[2])) return NULL;
     if (parts[0] === 'github' && parts[1] === 'event' && parts.length >= 4) {
       const role = OBJECT_ROLES[parts[2]];
       const rest = parts.slice(3).join('.');

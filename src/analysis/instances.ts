@@ -9,6 +9,8 @@ import type { CompositeAction, Entry, Job, Permissions, Step, Workflow } from '.
 import { positionOf, type SourceFile, type YScalar } from '../workflow/yaml';
 import { matchAgentAction } from './agents';
 import { parseCondition } from './gates';
+import { outputResolver } from './outputs';
+import type { OutputResolver } from './symbolic';
 import { classifyTriggers, type TriggerInfo } from './triggers';
 import type { TriggerRule } from './ruleTypes';
 
@@ -24,6 +26,8 @@ export interface Condition {
   expr: Expr | null;
   node: YScalar;
   file: SourceFile;
+  /** Resolves the step and job outputs the condition reads, from where it is written. */
+  outputs?: OutputResolver;
 }
 
 export interface CallSite {
@@ -111,7 +115,6 @@ function expandWorkflow(
   const out: JobInstance[] = [];
   for (const job of workflow.jobs) {
     const conditions: Condition[] = [...(caller?.job.conditions ?? [])];
-    if (job.if) conditions.push({ expr: parseCondition(job.if), node: job.if, file: workflow.file });
     const instance: JobInstance = {
       job,
       workflow,
@@ -126,6 +129,7 @@ function expandWorkflow(
       callees: [],
       trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST,
     };
+    if (job.if) conditions.push({ expr: parseCondition(job.if), node: job.if, file: workflow.file, outputs: outputResolver(instance) });
     byId.set(job.id, instance);
     out.push(instance);
   }
@@ -134,7 +138,7 @@ function expandWorkflow(
     // A job is skipped when a job it needs was skipped (unless it opts out with always()).
     for (const needed of instance.needs) {
       if (needed.job.if && !/\balways\(\)/.test(instance.job.if?.text ?? '')) {
-        instance.conditions.push({ expr: parseCondition(needed.job.if), node: needed.job.if, file: workflow.file });
+        instance.conditions.push({ expr: parseCondition(needed.job.if), node: needed.job.if, file: workflow.file, outputs: outputResolver(needed) });
       }
     }
     expandSteps(repo, instance, instance.job.steps, workflow.file, undefined, [], 0);
@@ -168,8 +172,8 @@ function expandSteps(
   const siblings: StepInstance[] = [];
   for (const step of steps) {
     const conditions = [...outer];
-    if (step.if) conditions.push({ expr: parseCondition(step.if), node: step.if, file });
     const instance: StepInstance = { job, step, file, conditions, frame, siblings, position: job.steps.length };
+    if (step.if) conditions.push({ expr: parseCondition(step.if), node: step.if, file, outputs: outputResolver(job, instance) });
     job.steps.push(instance);
     siblings.push(instance);
     const uses = step.uses?.text;

@@ -191,7 +191,11 @@ export interface TriggerRule {
   who: 'anyone' | 'anyone-unprivileged' | 'maintainers' | 'callers' | 'upstream';
   /** Activity types that narrow who can fire it, e.g. issues `labeled` needs triage access. */
   maintainerOnlyTypes?: string[];
-  /** Activity types an outsider can cause (when `types:` lists only others, the trigger is maintainer-only). */
+  /**
+   * The objects under `github.event` the event's payload carries, among those gates reason about
+   * (PAYLOAD_OBJECTS in gates.ts); the others are null on this event. Omitted: not known.
+   */
+  payload?: string[];
   note?: string;
 }
 

@@ -9,6 +9,7 @@ import type { Document, Node as YNode } from 'yaml';
 import agentsText from '../../rules/agents.yml';
 import sourcesText from '../../rules/sources.yml';
 import triggersText from '../../rules/triggers.yml';
+import { PAYLOAD_OBJECTS } from './gates';
 import type { AgentsFile, SourcesFile, TriggersFile } from './ruleTypes';
 
 export interface RuleSet {
@@ -240,6 +241,7 @@ const triggersSpec: Spec = {
           event: req(str({ format: EVENT, formatHint: 'an event name' })),
           who: req(str({ enum: ['anyone', 'anyone-unprivileged', 'maintainers', 'callers', 'upstream'] })),
           maintainerOnlyTypes: opt(strList({ format: /^[a-z_]+$/, formatHint: 'an activity type' }, true)),
+          payload: opt(strList({ enum: [...PAYLOAD_OBJECTS] })),
           note: opt(str()),
         },
       },

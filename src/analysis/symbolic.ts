@@ -34,8 +34,10 @@ export type SymOp =
   | 'jsstartswith'
   | 'jsendswith'
   | 'fromjson'
-  /** How a step output serialises a non-string value (github-script's JSON result encoding). */
+  /** github-script's JSON result encoding (`return 'x'` sets the output to `"x"`). */
   | 'json'
+  /** How `core.setOutput` writes a value: strings as they are, null as '', anything else as JSON. */
+  | 'output'
   | 'format'
   | 'length'
   /** `a ? b : c` */
@@ -58,8 +60,11 @@ export type Sym =
   | { k: 'opaque'; what: string }
   /** Data fetched from the GitHub API at run time: issue and comment text outsiders wrote. */
   | { k: 'fetched'; what: string; fields?: Sym }
-  /** Logins read from a file in the repository (an allowlist); `file` is its path. */
-  | { k: 'roster'; file: string }
+  /**
+   * A file from the job's checkout (an allowlist, a config), `parsed` into a list or object: the
+   * maintainers' text, except on `pull_request`, where the checkout is the pull request's merge commit.
+   */
+  | { k: 'repoFile'; file: string; parsed?: boolean }
   | { k: 'unknown' };
 
 export const UNKNOWN: Sym = { k: 'unknown' };

@@ -19,6 +19,8 @@ export interface TriggerInfo {
   allActions: ActionSet;
   /** Set when the firing was decided without full information (e.g. workflow_run upstream unknown). */
   uncertain?: string;
+  /** Objects under `github.event` the payload carries (rules/triggers.yml `payload`), when known. */
+  payload?: ReadonlySet<string>;
 }
 
 /**
@@ -63,7 +65,7 @@ function classify(trigger: Trigger, workflow: Workflow, rules: TriggerRule[], by
   const outsiderTypes = filter.length ? filter.filter((t) => !maintainerOnly.includes(t)) : null;
   const outsiderActions: ActionSet | null =
     outsiderTypes === null ? { allowed: null, excluded: maintainerOnly } : outsiderTypes.length ? { allowed: outsiderTypes, excluded: [] } : null;
-  const base = { event, trigger, workflow, allActions };
+  const base = { event, trigger, workflow, allActions, payload: rule?.payload ? new Set(rule.payload) : undefined };
   if (!rule) return { ...base, firing: 'maintainers', outsiderActions: null, uncertain: `unknown event '${event}'` };
   switch (rule.who) {
     case 'anyone':
