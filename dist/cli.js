@@ -7953,8 +7953,8 @@ function resolveWorkspace(facts, mode, cwd) {
   const wanted = facts.env.GITHUB_WORKSPACE || cwd;
   const dir = realDir(wanted);
   if (!dir) throw new GuardError("filesystem", `workspace ${wanted} is not a directory`);
-  const guarded2 = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
-  for (const g of guarded2) {
+  const guarded3 = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
+  for (const g of guarded3) {
     if (isWithin(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
@@ -15228,9 +15228,11 @@ function references(e) {
   const out = [];
   const nodes = [e];
   const fns = [[]];
+  const sels = [void 0];
   while (nodes.length > 0) {
     const node = nodes.pop();
     const functions = fns.pop();
+    const select = sels.pop();
     switch (node.kind) {
       case "literal":
         break;
@@ -15244,30 +15246,36 @@ function references(e) {
         for (const ix of indexes2) {
           nodes.push(ix);
           fns.push(functions);
+          sels.push(void 0);
         }
         if (root.kind === "context") {
-          out.push({ path: joinPath(root.name, segments), node, functions });
+          out.push(select ? { path: joinPath(root.name, segments), node, functions, select } : { path: joinPath(root.name, segments), node, functions });
         } else {
           nodes.push(root);
           fns.push(functions);
+          sels.push(segments.length ? [...segments].reverse() : void 0);
         }
         break;
       }
       case "call": {
         const inner = [node.name, ...functions];
+        const passes2 = node.name === "fromjson" && node.args.length === 1;
         for (let k = node.args.length - 1; k >= 0; k--) {
           nodes.push(node.args[k]);
           fns.push(inner);
+          sels.push(passes2 ? select : void 0);
         }
         break;
       }
       case "unary":
         nodes.push(node.operand);
         fns.push(functions);
+        sels.push(void 0);
         break;
       case "binary":
         nodes.push(node.right, node.left);
         fns.push(functions, functions);
+        sels.push(void 0, void 0);
         break;
     }
   }
@@ -15443,6 +15451,8 @@ actions:
         grants: { network: false }
     # execution_file is the path of the full transcript; structured_output is model JSON (--json-schema).
     outputs: [execution_file, structured_output]
+    # Not model text: the transcript's path and success/failure.
+    nonTextOutputs: [execution_file, conclusion]
     # show_full_output logs every message and tool result (auto-on with ACTIONS_STEP_DEBUG);
     # display_report writes Claude's output to the step summary.
     leakInputs: [show_full_output, display_report]
@@ -15559,6 +15569,7 @@ actions:
         pattern: '(?<![\\w(])Bash(?:\\(\\s*:?\\*?\\s*\\)|(?![\\w(]))'
         grants: { shell: none }
     outputs: [execution_file, structured_output]
+    nonTextOutputs: [execution_file, conclusion]
     leakInputs: [show_full_output]
     confidence: V
     notes: >-
@@ -15581,6 +15592,7 @@ actions:
     # \`claude --output-format json\` without permission flags [U: exact default behaviour].
     defaults: { shell: none, network: false, writesFiles: false }
     outputs: [findings-count, results-file]
+    nonTextOutputs: [findings-count, results-file]
     leakInputs: [upload-results]
     confidence: V
     notes: >-
@@ -15765,6 +15777,8 @@ actions:
         pattern: '(?<![\\w(])write\\b'
         grants: { writesFiles: true }
     outputs: [response, response-file]
+    # response-file is a path the action chose (its content is the model's text; the path is not).
+    nonTextOutputs: [response-file]
     provider: github-models
     confidence: V
     notes: >-
@@ -16735,13 +16749,35 @@ clis:
 `;
 
 // rules/sources.yml
-var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n";
+var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n\n# What a GitHub API call made from a script (actions/github-script's `github.rest.*`, `github.graphql`,\n# `github.request`) returns: whose text it carries (`author`), or `none`. The first entry whose `call`\n# matches the method path wins; an unlisted call (issues, pulls, search, comments, GraphQL, raw\n# requests) counts as the issue or pull-request thread anyone can write. Fields of the response that\n# hold no text (number, id, sha, login, state, \u2026) never carry it, whichever call returned them.\napiReads:\n  # Job names, step names, logs and artifacts of a run come from the workflow its author ran (a fork\n  # pull request's own workflow files); in a maintainer's run they are the maintainer's.\n  - { call: '^rest\\.actions\\.', author: workflow_run, what: \"a workflow run's jobs, logs or artifacts\" }\n  - { call: '^rest\\.checks\\.', author: workflow_run, what: \"check runs and their output\" }\n  - { call: '^rest\\.repos\\.(getCollaboratorPermissionLevel|checkCollaborator|listCollaborators|get|getBranch|getBranchProtection)$', author: none, what: \"repository settings and collaborators\" }\n  - { call: '^rest\\.(users|orgs|teams)\\.', author: none, what: \"users, organisations and team membership\" }\n";
 
 // rules/triggers.yml
 var triggers_default = "# Who can fire each workflow event (\"Events that trigger workflows\", docs.github.com), and which\n# activity types only people with triage/write access can cause.\n# Shape: TriggersFile in src/analysis/ruleTypes.ts.\n#   anyone               any GitHub user; the run can hold secrets and a write token\n#   anyone-unprivileged  any user, but runs from forks get no secrets and a read-only token\n#   maintainers          needs write (or triage/admin) access, or a token that has it\n#   callers              whoever calls the reusable workflow\n#   upstream             whoever could cause the upstream event (another workflow, an app's check)\n# `maintainerOnlyTypes`: when a workflow's `types:` lists only these, the trigger is maintainer-only.\n# `payload`: which of the objects gates reason about (issue, comment, pull_request, review, discussion,\n# answer, workflow_run, head_commit, commits) the event's payload carries; the others are null there, so\n# `github.event.comment.author_association || github.event.review.author_association` on a review is the\n# review's. Omitted where not listed here (\"Webhook events and payloads\", docs.github.com).\n# Types an outsider can cause on their own issue/PR/discussion/comment are deliberately absent: authors\n# can open, edit, close and reopen what they wrote, and delete their own comments.\n\ntriggers:\n  - event: branch_protection_rule\n    who: maintainers   # repository admin\n\n  # Created by apps (and GitHub Actions) for commits, including commits of fork pull requests; an\n  # outsider who opens a PR can make a third-party CI app create or complete check runs/suites.\n  - event: check_run\n    who: upstream\n    note: Check runs are created by apps for PR head commits, including fork PRs.\n  - event: check_suite\n    who: upstream\n    note: GitHub does not fire check_suite for suites created by GitHub Actions; other apps' suites can come from fork PRs.\n\n  - event: commit_comment\n    who: anyone\n    payload: [comment]        # anyone can comment on a commit in a public repository\n\n  - event: create\n    who: maintainers   # branch or tag creation needs write access\n    payload: []\n  - event: delete\n    who: maintainers\n    payload: []\n  - event: deployment\n    who: maintainers\n  - event: deployment_status\n    who: maintainers\n\n  - event: discussion\n    who: anyone\n    payload: [discussion, answer]\n    # Authors can create, edit, close, reopen, delete and mark an answer in their own Q&A discussion.\n    maintainerOnlyTypes: [transferred, pinned, unpinned, labeled, unlabeled, locked, unlocked, category_changed]\n  - event: discussion_comment\n    who: anyone        # created, edited, deleted: all by the comment's author\n    payload: [discussion, comment]\n\n  - event: fork\n    who: anyone\n    payload: []\n  - event: gollum\n    who: anyone\n    note: Only when the wiki lets any GitHub user edit (\"Restrict editing to collaborators only\" unchecked).\n\n  - event: issue_comment\n    who: anyone        # created, edited, deleted: the commenter. Also fires for comments on pull requests.\n    payload: [issue, comment]\n  - event: issues\n    who: anyone\n    payload: [issue]\n    # Non-collaborators cannot label, assign, milestone, pin, transfer, lock, delete or set issue types.\n    # `closed` and `reopened` stay outsider-reachable: authors close and reopen their own issues.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, milestoned, demilestoned, pinned, unpinned, transferred, locked, unlocked, deleted, typed, untyped]\n\n  - event: label\n    who: maintainers   # repository labels\n  # Adding a PR to a merge queue needs write access; the merge-group commit message quotes the PR title.\n  - event: merge_group\n    who: maintainers\n    note: The head commit message carries the queued PR's title (outsider text).\n  - event: milestone\n    who: maintainers\n  - event: page_build\n    who: maintainers\n  # Classic Projects (sunset); editing a project needs write access.\n  - event: project\n    who: maintainers\n  - event: project_card\n    who: maintainers\n  - event: project_column\n    who: maintainers\n  - event: public\n    who: maintainers   # admin makes the repository public\n\n  # Fork PRs run with a read-only token and no secrets (unless the repository opts in to sending them).\n  - event: pull_request\n    who: anyone-unprivileged\n    payload: [pull_request]\n    # Labels, assignees, reviewers, milestones, locks, auto-merge and the merge queue need triage/write;\n    # opened, edited, synchronize, reopened, closed, ready_for_review, converted_to_draft are the author's.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n  # Anyone can review a PR in a public repository. Runs from fork PRs are unprivileged, but an outsider's\n  # review of a PR whose head is in the base repository runs privileged, so: anyone.\n  - event: pull_request_review\n    who: anyone\n    payload: [pull_request, review]\n    maintainerOnlyTypes: [dismissed]\n  - event: pull_request_review_comment\n    who: anyone        # created, edited, deleted: the commenter (same fork caveat as pull_request_review)\n    payload: [pull_request, comment]\n  # Runs in the base repository's context with secrets and a write token, for fork PRs too.\n  - event: pull_request_target\n    who: anyone\n    payload: [pull_request]\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n\n  # Only writers push, but merged PRs bring outsiders' commit messages, author names and file paths.\n  - event: push\n    who: maintainers\n    payload: [head_commit, commits]\n    note: Commit messages, author names/emails and file paths in the payload can be outsiders' (merged PRs).\n  - event: registry_package\n    who: maintainers\n  - event: release\n    who: maintainers\n    payload: []\n    note: Generated release notes quote outsiders' PR titles.\n  # Needs a token with write access, but client_payload usually forwards someone else's text.\n  - event: repository_dispatch\n    who: maintainers\n    payload: []\n    note: client_payload is treated as outsider-controlled.\n  # The schedule is the maintainers'; what the job reads (open issues, PR bodies) may not be.\n  - event: schedule\n    who: maintainers\n    payload: []\n  # Commit statuses come from apps and CI services, including for fork PR commits.\n  - event: status\n    who: upstream\n  - event: watch\n    who: anyone        # starring\n    payload: []\n  - event: workflow_call\n    who: callers\n  - event: workflow_dispatch\n    who: maintainers   # needs write access; inputs are the dispatcher's own text\n    payload: []\n  - event: workflow_run\n    who: upstream\n    payload: [workflow_run]\n    note: Privileged even when the upstream run came from a fork PR (head_branch, display_title are the PR author's).\n  - event: image_version\n    who: maintainers   # custom runner images\n";
 
 // src/analysis/gates.ts
 var PAYLOAD_OBJECTS = /* @__PURE__ */ new Set(["issue", "comment", "pull_request", "review", "discussion", "answer", "workflow_run", "head_commit", "commits"]);
+function optionsOf(v) {
+  return v.k === "union" ? v.options : [v];
+}
+function anyOf(a, b, f) {
+  const out = { t: false, f: false };
+  for (const x of optionsOf(a)) {
+    for (const y of optionsOf(b)) {
+      const r = f(x, y);
+      out.t ||= r.t;
+      out.f ||= r.f;
+    }
+  }
+  return out;
+}
+function eachOf(v, f) {
+  let out = null;
+  for (const x of optionsOf(v)) {
+    const r = f(x);
+    if (r) out = join(out, r);
+  }
+  return out;
+}
 var ANY = { k: "any" };
 var TRUE = { k: "vals", v: [true] };
 var FALSE = { k: "vals", v: [false] };
@@ -16780,6 +16816,9 @@ function canPass(condition, scenario2, outputs) {
     if (err instanceof RangeError) return true;
     throw err;
   }
+}
+function canBeTruthy(value, scenario2) {
+  return truthy(new Evaluator(scenario2).sym(value)).t;
 }
 function isFalsyPrim(p) {
   if (p === null) return true;
@@ -16842,6 +16881,8 @@ function primStrictEquals(a, b) {
 }
 function truthy(v) {
   switch (v.k) {
+    case "union":
+      return v.options.map(truthy).reduce((a, b) => ({ t: a.t || b.t, f: a.f || b.f }));
     case "vals":
       return { t: v.v.some((p) => !isFalsyPrim(p)), f: v.v.some(isFalsyPrim) };
     case "any":
@@ -16855,6 +16896,7 @@ function fromTruth(t) {
   return t.t ? TRUE : FALSE;
 }
 function filterTruth(v, want) {
+  if (v.k === "union") return eachOf(v, (x) => filterTruth(x, want));
   if (v.k === "vals") {
     const kept = v.v.filter((p) => isFalsyPrim(p) !== want);
     return kept.length ? { k: "vals", v: kept } : null;
@@ -16866,9 +16908,28 @@ function join(a, b) {
   if (!a) return b ?? ANY;
   if (!b) return a;
   if (a.k === "vals" && b.k === "vals") return { k: "vals", v: dedupe([...a.v, ...b.v]) };
+  if (a.k === "array" && b.k === "array") return { k: "array", items: [...a.items, ...b.items], open: true };
   if (a.k === b.k && (a.k === "login" || a.k === "trusted" || a.k === "forkRepo")) return a;
   if (a.k === "repo" && b.k === "repo" && a.name === b.name) return a;
-  return ANY;
+  if (a.k === "any" || b.k === "any") return ANY;
+  if (a.k === "union" || b.k === "union") {
+    const [u, rest] = a.k === "union" ? [a, b] : [b, a];
+    return optionsOf(rest).reduce((acc, x) => acc.k === "union" ? joinUnion(acc, x) : join(acc, x), u);
+  }
+  return { k: "union", options: [a, b] };
+}
+function joinUnion(u, x) {
+  const options = [...u.options];
+  const same = options.findIndex((o) => o.k === x.k);
+  if (same >= 0) {
+    const merged = join(options[same], x);
+    if (merged.k !== "union" && merged.k !== "any") {
+      options[same] = merged;
+      return { k: "union", options };
+    }
+  }
+  options.push(x);
+  return options.length > 8 ? ANY : { k: "union", options };
 }
 function dedupe(v) {
   const out = [];
@@ -16879,6 +16940,9 @@ function isBotLogin(login) {
   return login.toLowerCase().endsWith("[bot]");
 }
 function equals(a, b, s, strict = false) {
+  return anyOf(a, b, (x, y) => equalsOne(x, y, s, strict));
+}
+function equalsOne(a, b, s, strict) {
   if (a.k === "any" || b.k === "any") return { t: true, f: true };
   const eq = strict ? primStrictEquals : primEquals;
   if (a.k === "vals" && b.k === "vals") {
@@ -16902,7 +16966,7 @@ function equals(a, b, s, strict = false) {
   if (a.k === "forkRepo") return b.k === "repo" || b.k === "login" ? { t: false, f: true } : { t: true, f: true };
   if (a.k === "repo") {
     if (b.k === "repo") return a.name !== void 0 && b.name !== void 0 && a.name !== b.name ? { t: false, f: true } : { t: true, f: false };
-    if (b.k === "vals" && a.name !== void 0) return equals({ k: "vals", v: [a.name] }, b, s, strict);
+    if (b.k === "vals" && a.name !== void 0) return equalsOne({ k: "vals", v: [a.name] }, b, s, strict);
     if (b.k === "login" || b.k === "forkRepo") return { t: false, f: true };
     return { t: true, f: true };
   }
@@ -16912,6 +16976,9 @@ function sameObject(a, b) {
   return (a.k === "array" || a.k === "object") && (b.k === "array" || b.k === "object") && a.id !== void 0 && a.id === b.id;
 }
 function compare(op2, a, b) {
+  return anyOf(a, b, (x, y) => compareOne(op2, x, y));
+}
+function compareOne(op2, a, b) {
   if (a.k === "array" || a.k === "object" || b.k === "array" || b.k === "object") {
     if (a.k === "any" || b.k === "any") return { t: true, f: true };
     const t = (op2 === "<=" || op2 === ">=") && sameObject(a, b);
@@ -16931,6 +16998,9 @@ function strings2(v) {
   return null;
 }
 function contains(hay, needle, s, jsIncludes = false) {
+  return anyOf(hay, needle, (h, n) => containsOne(h, n, s, jsIncludes));
+}
+function containsOne(hay, needle, s, jsIncludes) {
   if (hay.k === "any" || needle.k === "any") return { t: true, f: true };
   if (hay.k === "array") {
     if (!hay.items.length) return { t: false, f: true };
@@ -16960,6 +17030,9 @@ function contains(hay, needle, s, jsIncludes = false) {
   return { t, f };
 }
 function affix(which, a, b, caseSensitive) {
+  return anyOf(a, b, (x, y) => affixOne(which, x, y, caseSensitive));
+}
+function affixOne(which, a, b, caseSensitive) {
   if (a.k === "array" || a.k === "object" || b.k === "array" || b.k === "object") return { t: false, f: true };
   const as = strings2(a);
   const bs = strings2(b);
@@ -16976,6 +17049,11 @@ function affix(which, a, b, caseSensitive) {
   return { t, f };
 }
 function format(args) {
+  const at2 = args.findIndex((a) => a.k === "union");
+  if (at2 >= 0) return eachOf(args[at2], (x) => format(args.map((a, i2) => i2 === at2 ? x : a))) ?? ANY;
+  return formatSingle(args);
+}
+function formatSingle(args) {
   const lists = args.map((a) => a.k === "array" ? ["Array"] : a.k === "object" ? ["Object"] : strings2(a));
   if (lists.some((l) => !l)) return ANY;
   let combos = 1;
@@ -17028,18 +17106,21 @@ function fromJsonValue(v) {
   return ANY;
 }
 function fromJson(v) {
-  if (v.k === "array" || v.k === "object") return v;
-  if (v.k !== "vals") return ANY;
-  let out = null;
-  for (const p of v.v) {
-    try {
-      out = join(out, fromJsonValue(JSON.parse(primString(p))));
-    } catch {
+  return eachOf(v, (x) => {
+    if (x.k === "array" || x.k === "object") return x;
+    if (x.k !== "vals") return ANY;
+    let out = null;
+    for (const p of x.v) {
+      try {
+        out = join(out, fromJsonValue(JSON.parse(primString(p))));
+      } catch {
+      }
     }
-  }
-  return out ?? ANY;
+    return out;
+  });
 }
 function member(v, key2) {
+  if (v.k === "union") return eachOf(v, (x) => member(x, key2)) ?? ANY;
   if (v.k === "any") return ANY;
   if (key2 === "*") {
     if (v.k === "array") return { ...v, filtered: true };
@@ -17170,17 +17251,15 @@ var Evaluator = class {
         return fromTruth(affix("end", lazy[0](), lazy[1](), true));
       case "json":
       case "output": {
-        const value = lazy[0]();
-        if (value.k !== "vals") return value;
         const encode = (p) => name === "json" ? typeof p === "string" ? JSON.stringify(p) : p === null ? "null" : primString(p) : primString(p);
-        return { k: "vals", v: dedupe(value.v.map(encode)) };
+        return eachOf(lazy[0](), (value) => value.k === "vals" ? { k: "vals", v: dedupe(value.v.map(encode)) } : value) ?? ANY;
       }
-      case "length": {
-        const value = lazy[0]();
-        if (value.k === "array" && !value.open) return { k: "vals", v: [value.items.length] };
-        if (value.k === "vals" && value.v.every((p) => typeof p === "string")) return { k: "vals", v: dedupe(value.v.map((p) => p.length)) };
-        return ANY;
-      }
+      case "length":
+        return eachOf(lazy[0](), (value) => {
+          if (value.k === "array" && !value.open) return { k: "vals", v: [value.items.length] };
+          if (value.k === "vals" && value.v.every((p) => typeof p === "string")) return { k: "vals", v: dedupe(value.v.map((p) => p.length)) };
+          return ANY;
+        }) ?? ANY;
       case "cond": {
         const c = truthy(lazy[0]());
         return c.t && c.f ? join(lazy[1](), lazy[2]()) : c.t ? lazy[1]() : lazy[2]();
@@ -17228,7 +17307,7 @@ var Evaluator = class {
       case "always":
         return TRUE;
       case "fromjson":
-        return args.length === 1 ? fromJson(args[0]()) : ANY;
+        return args.length === 1 ? fromJson(args[0]()) ?? ANY : ANY;
       case "contains":
         return args.length === 2 ? fromTruth(contains(args[0](), args[1](), this.s)) : BOTH;
       case "startswith":
@@ -17409,6 +17488,7 @@ var actionSpec = {
     toolWideners: opt({ t: "array", of: actionWidenerSpec }),
     toolNarrowers: opt({ t: "array", of: actionWidenerSpec }),
     outputs: opt(strList()),
+    nonTextOutputs: opt(strList()),
     leakInputs: opt(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
     confidence: opt(str({ enum: CONFIDENCE })),
@@ -17490,6 +17570,17 @@ var sourcesSpec = {
           outputs: req(strList({}, true)),
           kind: req(str({ enum: SOURCE_KINDS })),
           author: req(str({ enum: SOURCE_AUTHORS })),
+          what: req(str())
+        }
+      }
+    }),
+    apiReads: opt({
+      t: "array",
+      of: {
+        t: "object",
+        fields: {
+          call: req(str({ regex: true })),
+          author: req(str({ enum: [...SOURCE_AUTHORS, "thread", "none"] })),
           what: req(str())
         }
       }
@@ -25003,6 +25094,7 @@ var MAX_OPTIONS = 64;
 // src/analysis/scriptValues.ts
 var TEMPLATE_MARK = /_\$T(\d+)_/g;
 var MAX_STEPS = 2e4;
+var FUNCTION = { k: "opaque", what: "a function" };
 function scriptValues(script, env) {
   const templates = [];
   let marked = "";
@@ -25087,6 +25179,9 @@ var SAFE_FIELDS = /* @__PURE__ */ new Set([
   "changed_files",
   "commits"
 ]);
+function isSafeField(name) {
+  return SAFE_FIELDS.has(name);
+}
 var Interpreter = class {
   constructor(env, templates) {
     this.env = env;
@@ -25098,7 +25193,11 @@ var Interpreter = class {
   outputs = /* @__PURE__ */ new Map();
   steps = 0;
   exhausted = false;
-  /** Runs statements; returns true when every path through them returned or threw. */
+  /**
+   * Runs statements; returns true when every path through them returned or threw. `when` is the
+   * path condition: a statement that ends one of its branches (`if (x) return;`) adds the other
+   * branch's condition to it for the statements after it, so record copies of it.
+   */
   block(statements, scope, when) {
     for (const s of statements) if (this.statement(s, scope, when)) return true;
     return false;
@@ -25116,7 +25215,7 @@ var Interpreter = class {
         for (const d of s.declarations) this.bind(d.id, d.init ? this.value(d.init, scope, when) : konst(null), scope, true);
         return false;
       case "ReturnStatement":
-        this.returns.push({ when, value: s.argument ? this.value(s.argument, scope, when) : konst(null) });
+        this.returns.push({ when: [...when], value: s.argument ? this.value(s.argument, scope, when) : konst(null) });
         return true;
       case "ThrowStatement":
         if (s.argument) this.value(s.argument, scope, when);
@@ -25133,17 +25232,19 @@ var Interpreter = class {
           { scope: yes, when: test, ends: yesEnds },
           { scope: no, when: op("!", test), ends: noEnds }
         ]);
+        if (yesEnds && !noEnds) when.push(op("!", test));
+        if (noEnds && !yesEnds) when.push(test);
         return yesEnds && noEnds;
       }
       case "TryStatement": {
         const tried = scope.fork();
-        const tryEnds = this.statement(s.block, tried, when);
+        const tryEnds = this.statement(s.block, tried, [...when]);
         let caught = scope.fork();
         let catchEnds = false;
         if (s.handler) {
           caught = scope.fork();
           if (s.handler.param) this.bind(s.handler.param, UNKNOWN, caught, true);
-          catchEnds = this.statement(s.handler.body, caught, when);
+          catchEnds = this.statement(s.handler.body, caught, [...when]);
         }
         this.merge(scope, [
           { scope: tried, ends: tryEnds },
@@ -25168,7 +25269,7 @@ var Interpreter = class {
           const target = s.left.type === "VariableDeclaration" ? s.left.declarations[0].id : s.left;
           this.bind(target, item, body, true);
         }
-        this.statement(s.body, body, when);
+        this.statement(s.body, body, [...when]);
         this.merge(scope, [{ scope: body, ends: false }, { scope: scope.fork(), ends: false }]);
         return false;
       }
@@ -25178,7 +25279,7 @@ var Interpreter = class {
         for (const c of s.cases) {
           const branch = scope.fork();
           const test = c.test ? op("===", disc, this.value(c.test, scope, when)) : void 0;
-          const ends = this.block(c.consequent.filter((x) => x.type !== "BreakStatement"), branch, test ? [...when, test] : when);
+          const ends = this.block(c.consequent.filter((x) => x.type !== "BreakStatement"), branch, test ? [...when, test] : [...when]);
           branches.push({ scope: branch, when: test, ends });
         }
         branches.push({ scope: scope.fork(), ends: false });
@@ -25357,16 +25458,19 @@ var Interpreter = class {
   }
   call(e, scope, when) {
     const callee = e.callee;
-    const args = e.arguments.map((a) => a.type === "SpreadElement" ? this.value(a.argument, scope, when) : a.type === "ArrowFunctionExpression" || a.type === "FunctionExpression" ? UNKNOWN : this.value(a, scope, when));
+    const args = e.arguments.map((a) => a.type === "SpreadElement" ? this.value(a.argument, scope, when) : a.type === "ArrowFunctionExpression" || a.type === "FunctionExpression" ? FUNCTION : this.value(a, scope, when));
     const name = calleeName(callee);
     if (name === "core.setOutput") {
       const key2 = args[0]?.k === "const" && typeof args[0].value === "string" ? args[0].value : "*";
       const list2 = this.outputs.get(key2) ?? [];
-      list2.push({ when, value: args[1] ?? konst(null) });
+      list2.push({ when: [...when], value: args[1] ?? konst(null) });
       this.outputs.set(key2, list2);
       return konst(null);
     }
-    if (name && /^github\.(rest\.|request$|graphql$|paginate$|paginate\.)/.test(name)) return { k: "fetched", what: `the GitHub API (${name.replace(/^github\./, "")})` };
+    if (name && /^github\.(rest\.|request$|graphql$|paginate$|paginate\.)/.test(name)) {
+      const inner = name.startsWith("github.paginate") && e.arguments[0] ? calleeName(e.arguments[0]) : null;
+      return { k: "fetched", call: (inner ?? name).replace(/^github\./, "") };
+    }
     if (name && /(^|\.)readFileSync$/.test(name)) {
       const file = args[0]?.k === "const" && typeof args[0].value === "string" ? args[0].value : "a file";
       return { k: "repoFile", file };
@@ -25464,7 +25568,7 @@ function member2(value, key2) {
       return { k: "expr", expr: next, outputs: value.outputs };
     }
     case "fetched":
-      if (typeof name === "string" && SAFE_FIELDS.has(name)) return { k: "opaque", what: `field ${name} of ${value.what}` };
+      if (typeof name === "string" && SAFE_FIELDS.has(name)) return { k: "opaque", what: `field ${name} of ${value.call}` };
       return value;
     case "repoFile":
       return value;
@@ -25989,17 +26093,19 @@ var TaintEngine = class {
     }
     const parts = path14.split(".");
     const via = (taints, note) => taints.length ? extend2(taints, hopAt(file, at2(), note)) : taints;
+    const select = ref2.select ?? [];
+    const field = select.length ? ` (field ${select.join(".")})` : "";
     switch (parts[0]) {
       case "env":
-        return parts[1] && parts[1] !== "*" ? via(this.envTaint(parts[1], scope), `read as env.${parts[1]}`) : [];
+        return parts[1] && parts[1] !== "*" ? via(this.envTaint(parts[1], scope, select), `read as env.${parts[1]}${field}`) : [];
       case "steps":
         if (parts.length >= 4 && parts[2] === "outputs") {
-          return via(this.stepOutputTaint(parts[1], parts[3], scope), `read as steps.${parts[1]}.outputs.${parts[3]}`);
+          return via(this.stepOutputTaint(parts[1], parts[3], scope, select), `read as steps.${parts[1]}.outputs.${parts[3]}${field}`);
         }
         return [];
       case "needs":
         if (parts.length >= 4 && parts[2] === "outputs") {
-          return via(this.needsOutputTaint(parts[1], parts[3], scope), `read as needs.${parts[1]}.outputs.${parts[3]}`);
+          return via(this.needsOutputTaint(parts[1], parts[3], scope, select), `read as needs.${parts[1]}.outputs.${parts[3]}${field}`);
         }
         return [];
       case "inputs":
@@ -26016,21 +26122,26 @@ var TaintEngine = class {
     return this.sources.wholeObjects.filter((w) => path14 === w.path || serialised && pathWithin(w.path, path14));
   }
   index;
+  /** Whose text a GitHub API call returns (sources.yml `apiReads`); unlisted calls read the thread. */
+  apiRead(call) {
+    const found = (this.sources.apiReads ?? []).find((r) => new RegExp(r.call).test(call));
+    return found ?? { author: "thread", what: "issue or pull request text" };
+  }
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
   actionOutputSource(uses, output) {
     const name = uses.replace(/@.*$/, "").toLowerCase();
     return (this.sources.actionOutputs ?? []).filter((a) => name === a.uses.toLowerCase() || name.startsWith(`${a.uses.toLowerCase()}/`)).find((a) => a.outputs.includes("*") || a.outputs.includes(output));
   }
-  /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
-  envTaint(name, scope) {
+  /** Taint of an environment variable as a step (or, without a step, the job) sees it; `select`: fields read from its JSON. */
+  envTaint(name, scope, select = []) {
     const out = [];
     const step = scope.step;
     if (step) {
       const own = step.step.env.find((e) => e.name === name);
-      if (own) return this.entryTaint(own, step.file, scope, `env ${name} of step '${step.step.label}'`);
+      if (own) return this.entryTaint(own, step.file, scope, `env ${name} of step '${step.step.label}'`, select);
       for (let frame = step.frame; frame; frame = frame.callerStep.frame) {
         const outer = frame.callerStep.step.env.find((e) => e.name === name);
-        if (outer) return this.entryTaint(outer, frame.callerStep.file, { job: scope.job, step: frame.callerStep }, `env ${name} of step '${frame.callerStep.step.label}'`);
+        if (outer) return this.entryTaint(outer, frame.callerStep.file, { job: scope.job, step: frame.callerStep }, `env ${name} of step '${frame.callerStep.step.label}'`, select);
       }
       for (const earlier of scope.job.steps) {
         if (earlier.position >= step.position || !earlier.step.run) continue;
@@ -26042,16 +26153,27 @@ var TaintEngine = class {
       }
     }
     const jobEntry = scope.job.job.env.find((e) => e.name === name);
-    if (jobEntry) return [...out, ...this.entryTaint(jobEntry, scope.job.workflow.file, { job: scope.job }, `env ${name} of job '${scope.job.job.id}'`)];
+    if (jobEntry) return [...out, ...this.entryTaint(jobEntry, scope.job.workflow.file, { job: scope.job }, `env ${name} of job '${scope.job.job.id}'`, select)];
     const wfEntry = scope.job.workflow.env.find((e) => e.name === name);
-    if (wfEntry) return [...out, ...this.entryTaint(wfEntry, scope.job.workflow.file, { job: scope.job }, `workflow env ${name}`)];
+    if (wfEntry) return [...out, ...this.entryTaint(wfEntry, scope.job.workflow.file, { job: scope.job }, `workflow env ${name}`, select)];
     return out;
   }
-  entryTaint(entry, file, scope, note) {
-    return extend2(this.ofNode(entry.value, file, scope), hopAt(file, entry.keyNode.start, note));
+  /**
+   * Taint of a named value (env, output, input). With `select`, only those fields of its JSON are
+   * read: passed on when the value is one reference (`${{ steps.x.outputs.result }}`).
+   */
+  entryTaint(entry, file, scope, note, select = []) {
+    const hop = hopAt(file, entry.keyNode.start, note);
+    const only = select.length ? wholeReference(entry.value) : null;
+    if (only) {
+      const ref2 = { ...only.ref, select: [...only.ref.select ?? [], ...select] };
+      const node = entry.value;
+      return extend2(this.ofReference(ref2, file, () => locateInScalar(file, node, only.offset, only.ref.node.end - only.ref.node.start), scope), hop);
+    }
+    return extend2(this.ofNode(entry.value, file, scope), hop);
   }
-  /** `steps.<id>.outputs.<name>` as seen from the scope's step. */
-  stepOutputTaint(id, output, scope) {
+  /** `steps.<id>.outputs.<name>` as seen from the scope's step; `select`: the fields of its JSON that are read. */
+  stepOutputTaint(id, output, scope, select = []) {
     const siblings = scope.step?.siblings ?? scope.job.steps.filter((s) => !s.frame);
     const producer = siblings.find((s) => s.step.id === id);
     if (!producer) return [];
@@ -26069,9 +26191,10 @@ var TaintEngine = class {
     const nested = producer.job.steps.find((s) => s.frame?.callerStep === producer);
     if (nested?.frame) {
       const entry = nested.frame.action.outputs.find((o) => o.name === output);
-      return entry ? this.entryTaint(entry, nested.frame.action.file, { job: scope.job, step: nested }, `output ${output} of ${uses}`) : [];
+      return entry ? this.entryTaint(entry, nested.frame.action.file, { job: scope.job, step: nested }, `output ${output} of ${uses}`, select) : [];
     }
     const agent = matchAgentAction(uses);
+    if (agent?.nonTextOutputs?.some((o) => o.toLowerCase() === output.toLowerCase())) return [];
     const inputs = step.with.flatMap((w) => this.ofNode(w.value, producer.file, pscope));
     if (agent) {
       const ai = { origin: { kind: "ai-output", role: "thread", events: null, what: `output ${output} of ${agent.name}` }, hops: [hopAt(producer.file, step.uses.start, `model output of step '${step.label}' (${agent.name})`)] };
@@ -26081,8 +26204,16 @@ var TaintEngine = class {
       const script = inputOf(step.with, "script");
       const text = script?.text ?? "";
       const fetched = /context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text);
-      const own = fetched ? [{ origin: { kind: "fetch", role: "thread", events: null, what: "the event payload or thread read by github-script" }, hops: [hopAt(producer.file, script.keyNode.start, `github-script in step '${step.label}' reads outsider text`)] }] : [];
-      return [...own, ...inputs];
+      const at2 = script?.keyNode.start ?? step.node.start;
+      const whatever = () => [
+        ...fetched ? [{ origin: { kind: "fetch", role: "thread", events: null, what: "the event payload or thread read by github-script" }, hops: [hopAt(producer.file, at2, `github-script in step '${step.label}' reads outsider text`)] }] : [],
+        ...inputs
+      ];
+      const values = githubScriptValues(producer);
+      if (!values) return whatever();
+      const value = output === "result" ? values.result : values.outputs.get(output) ?? values.outputs.get("*");
+      if (!value) return [];
+      return limit(this.symTaint(value, select, pscope, producer.file, at2, whatever, 0));
     }
     const modelled = this.actionOutputSource(uses, output);
     if (modelled) {
@@ -26091,12 +26222,71 @@ var TaintEngine = class {
     }
     return extend2(inputs, hopAt(producer.file, step.uses?.start ?? step.node.start, `assumed to pass its inputs to output ${output} (${uses})`));
   }
-  needsOutputTaint(jobId, output, scope) {
+  needsOutputTaint(jobId, output, scope, select = []) {
     const needed = scope.job.needs.find((j) => j.job.id === jobId);
     if (!needed) return [];
     if (needed.job.uses) return this.calledWorkflowOutput(needed, output);
     const entry = needed.job.outputs.find((o) => o.name === output);
-    return entry ? this.entryTaint(entry, needed.workflow.file, { job: needed }, `output ${output} of job '${jobId}'`) : [];
+    return entry ? this.entryTaint(entry, needed.workflow.file, { job: needed }, `output ${output} of job '${jobId}'`, select) : [];
+  }
+  /**
+   * The outsider texts a symbolic value (a github-script output) can carry, reading only the
+   * `select`ed fields: numbers, SHAs, logins and booleans carry none; `unknown` parts carry
+   * `whatever` the script could have read.
+   */
+  symTaint(v, select, scope, file, at2, whatever, depth) {
+    if (depth > 24) return whatever();
+    const next = (x, sel = select) => this.symTaint(x, sel, scope, file, at2, whatever, depth + 1);
+    switch (v.k) {
+      case "const":
+      case "opaque":
+        return [];
+      case "expr": {
+        const refs = references(selectFields(v.expr, select));
+        return refs.flatMap((ref2) => this.ofReference(ref2, file, () => at2, scope));
+      }
+      case "oneOf":
+        return v.options.flatMap((o) => guarded2(next(o.value), o.when));
+      case "op":
+        switch (v.op) {
+          case "&&":
+          case "||":
+            return v.args.flatMap((a) => next(a));
+          case "cond":
+            return [...next(v.args[1]), ...next(v.args[2])];
+          case "json":
+          case "output":
+          case "fromjson":
+            return next(v.args[0]);
+          case "format":
+            return v.args.slice(1).flatMap((a) => next(a, []));
+          case "get": {
+            const key2 = v.args[1];
+            return key2.k === "const" && key2.value !== null ? next(v.args[0], [String(key2.value), ...select]) : next(v.args[0], []);
+          }
+          default:
+            return [];
+        }
+      case "object": {
+        if (!select.length) return [...v.props.values()].flatMap((p) => next(p));
+        const prop = v.props.get(select[0]) ?? v.props.get("*");
+        return prop ? next(prop, select.slice(1)) : [];
+      }
+      case "array":
+        return v.items.flatMap((i2) => next(i2, select.length && /^(\d+|\*)$/.test(select[0]) ? select.slice(1) : select));
+      case "text":
+        return v.from.flatMap((x) => next(x, []));
+      case "fetched": {
+        if (select.some(isSafeField)) return [];
+        const read2 = this.apiRead(v.call);
+        if (read2.author === "none") return [];
+        return [{ origin: { kind: "fetch", role: read2.author, events: null, what: `${read2.what} (github-script, ${v.call})` }, hops: [hopAt(file, at2, `github-script fetches ${read2.what}`)] }];
+      }
+      case "repoFile":
+        return [{ origin: { kind: "context", role: "pull_request", events: ["pull_request"], what: `${v.file} as the pull request changed it` }, hops: [hopAt(file, at2, `github-script reads ${v.file} from the checkout`)] }];
+      default:
+        return whatever();
+    }
   }
   /** Output of a reusable workflow call: `on.workflow_call.outputs.<name>.value`, read from its jobs. */
   calledWorkflowOutput(caller, output) {
@@ -26201,6 +26391,21 @@ var TaintEngine = class {
     return this.agents;
   }
 };
+function selectFields(expr, select) {
+  let out = expr;
+  for (const field of select) {
+    out = field === "*" || /^\d+$/.test(field) ? { kind: "index", object: out, index: { kind: "literal", value: field === "*" ? 0 : Number(field), start: 0, end: 0 }, start: 0, end: 0 } : { kind: "property", object: out, name: field, start: 0, end: 0 };
+  }
+  return out;
+}
+function wholeReference(node) {
+  if (node.kind !== "scalar") return null;
+  const templates = findTemplates(node.text);
+  if (templates.length !== 1 || node.text.trim() !== node.text.slice(templates[0].start, templates[0].end)) return null;
+  const refs = referencesOf(templates[0].inner);
+  if (!refs || refs.length !== 1 || refs[0].node.end - refs[0].node.start !== templates[0].inner.trim().length) return null;
+  return { ref: refs[0], offset: templates[0].innerStart + refs[0].node.start };
+}
 function fetchTaint(fetch, hop) {
   return { origin: { kind: "fetch", role: "thread", events: null, what: fetch.what, maintainerChosen: fetch.labelGated }, hops: [hop] };
 }
@@ -26218,11 +26423,23 @@ function describe2(source) {
 function extend2(taints, hop) {
   return taints.map((t) => ({ origin: t.origin, hops: [...t.hops, hop] }));
 }
+function guarded2(taints, when) {
+  if (!when.length) return taints;
+  return taints.map((t) => ({ ...t, origin: { ...t.origin, guards: [...t.origin.guards ?? [], ...when] } }));
+}
+var guardIds = /* @__PURE__ */ new WeakMap();
+var nextGuardId = 0;
+function guardKey(guards) {
+  if (!guards) return "";
+  let id = guardIds.get(guards);
+  if (id === void 0) guardIds.set(guards, id = nextGuardId++);
+  return `:${id}`;
+}
 function limit(taints) {
   if (taints.length <= 1) return taints;
   const best = /* @__PURE__ */ new Map();
   for (const t of taints) {
-    const key2 = `${t.origin.kind}:${t.origin.what}:${t.origin.role}`;
+    const key2 = `${t.origin.kind}:${t.origin.what}:${t.origin.role}${guardKey(t.origin.guards)}`;
     const seen = best.get(key2);
     if (!seen || t.hops.length < seen.hops.length) best.set(key2, t);
   }
@@ -26553,7 +26770,7 @@ function reachOnTrigger(origin, step, trigger, hard, actorGate) {
   if (outsiderFires) {
     const attacker = /* @__PURE__ */ new Set(["actor", ...actorRoles, role]);
     const blockedBy = directBlocker(hard, actorGate, event);
-    if (passes(step, scenario(trigger, trigger.outsiderActions, attacker, hard, step))) {
+    if (passes(step, origin, scenario(trigger, trigger.outsiderActions, attacker, hard, step))) {
       const callers = who === "callers" ? "whoever calls this reusable workflow (callers unknown here)" : "any GitHub user";
       if (!blockedBy) {
         const level = who === "anyone-unprivileged" ? "outsider-unprivileged" : "outsider";
@@ -26564,13 +26781,14 @@ function reachOnTrigger(origin, step, trigger, hard, actorGate) {
       }
     }
   }
-  if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && (event === "schedule" || event === "workflow_run" || event === "push")) {
-    if (passes(step, scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
+  const ownRun = origin.role === "workflow_run" && event === "workflow_run";
+  if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && !ownRun && (event === "schedule" || event === "workflow_run" || event === "push")) {
+    if (passes(step, origin, scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
       return { level: "outsider", trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
     }
   }
   const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
-  if (indirectPossible && passes(step, scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
+  if (indirectPossible && passes(step, origin, scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
     const whose = origin.kind === "context" ? `the ${origin.role.replace("_", " ")} an outsider wrote` : "text outsiders wrote";
     return { level: "maintainer", trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
   }
@@ -26594,7 +26812,8 @@ function directBlocker(hard, actorGate, event) {
 function scenario(trigger, actions, attacker, hard, step) {
   return { event: trigger.event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots, payload: trigger.payload };
 }
-function passes(step, s) {
+function passes(step, origin, s) {
+  if (origin.guards && !origin.guards.every((g) => canBeTruthy(g, s))) return false;
   for (const c of step.job.conditions) if (!canPass(c.expr, s, c.outputs)) return false;
   for (const c of step.conditions) if (!canPass(c.expr, s, c.outputs)) return false;
   return true;

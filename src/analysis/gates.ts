@@ -74,7 +74,38 @@ type AVal =
    */
   | { k: 'array'; items: AVal[]; open?: boolean; filtered?: boolean; id?: string }
   /** A dictionary with these keys (lower-case); others are null. */
-  | { k: 'object'; props: Map<string, AVal>; id?: string };
+  | { k: 'object'; props: Map<string, AVal>; id?: string }
+  /** One of these (never `any`, never nested): a script output that is an object on one branch, '' on another. */
+  | { k: 'union'; options: AVal[] };
+
+type Single = Exclude<AVal, { k: 'union' }>;
+
+function optionsOf(v: AVal): Single[] {
+  return v.k === 'union' ? (v.options as Single[]) : [v];
+}
+
+/** A Truth over every combination of options. */
+function anyOf(a: AVal, b: AVal, f: (x: Single, y: Single) => Truth): Truth {
+  const out = { t: false, f: false };
+  for (const x of optionsOf(a)) {
+    for (const y of optionsOf(b)) {
+      const r = f(x, y);
+      out.t ||= r.t;
+      out.f ||= r.f;
+    }
+  }
+  return out;
+}
+
+/** A value computed option by option and joined; `null` results (no value, e.g. invalid JSON) drop out. */
+function eachOf(v: AVal, f: (x: Single) => AVal | null): AVal | null {
+  let out: AVal | null = null;
+  for (const x of optionsOf(v)) {
+    const r = f(x);
+    if (r) out = join(out, r);
+  }
+  return out;
+}
 
 const ANY: AVal = { k: 'any' };
 const TRUE: AVal = { k: 'vals', v: [true] };
@@ -218,6 +249,8 @@ interface Truth {
 
 function truthy(v: AVal): Truth {
   switch (v.k) {
+    case 'union':
+      return v.options.map(truthy).reduce((a, b) => ({ t: a.t || b.t, f: a.f || b.f }));
     case 'vals':
       return { t: v.v.some((p) => !isFalsyPrim(p)), f: v.v.some(isFalsyPrim) };
     case 'any':
@@ -235,6 +268,7 @@ function fromTruth(t: Truth): AVal {
 
 /** Values of `v` that are truthy (or falsy), for `&&` and `||`, which return an operand. */
 function filterTruth(v: AVal, want: boolean): AVal | null {
+  if (v.k === 'union') return eachOf(v, (x) => filterTruth(x, want));
   if (v.k === 'vals') {
     const kept = v.v.filter((p) => isFalsyPrim(p) !== want);
     return kept.length ? { k: 'vals', v: kept } : null;
@@ -248,9 +282,31 @@ function join(a: AVal | null, b: AVal | null): AVal {
   if (!a) return b ?? ANY;
   if (!b) return a;
   if (a.k === 'vals' && b.k === 'vals') return { k: 'vals', v: dedupe([...a.v, ...b.v]) };
+  // One of two lists: anything either holds, of a length we no longer know.
+  if (a.k === 'array' && b.k === 'array') return { k: 'array', items: [...a.items, ...b.items], open: true };
   if (a.k === b.k && (a.k === 'login' || a.k === 'trusted' || a.k === 'forkRepo')) return a;
   if (a.k === 'repo' && b.k === 'repo' && a.name === b.name) return a;
-  return ANY;
+  if (a.k === 'any' || b.k === 'any') return ANY;
+  if (a.k === 'union' || b.k === 'union') {
+    const [u, rest] = a.k === 'union' ? [a, b] : [b as Extract<AVal, { k: 'union' }>, a];
+    return optionsOf(rest).reduce<AVal>((acc, x) => (acc.k === 'union' ? joinUnion(acc, x) : join(acc, x)), u);
+  }
+  return { k: 'union', options: [a as Single, b as Single] };
+}
+
+/** Joins into a union, folding an option into one of the same kind (and giving up past a few). */
+function joinUnion(u: Extract<AVal, { k: 'union' }>, x: Single): AVal {
+  const options = [...u.options];
+  const same = options.findIndex((o) => o.k === x.k);
+  if (same >= 0) {
+    const merged = join(options[same], x);
+    if (merged.k !== 'union' && merged.k !== 'any') {
+      options[same] = merged as Single;
+      return { k: 'union', options };
+    }
+  }
+  options.push(x);
+  return options.length > 8 ? ANY : { k: 'union', options };
 }
 
 function dedupe(v: Prim[]): Prim[] {
@@ -268,6 +324,10 @@ type Cmp = (a: Prim, b: Prim) => boolean;
 
 /** Abstract `==` (or `===` with `strict`). */
 function equals(a: AVal, b: AVal, s: Scenario, strict = false): Truth {
+  return anyOf(a, b, (x, y) => equalsOne(x, y, s, strict));
+}
+
+function equalsOne(a: Single, b: Single, s: Scenario, strict: boolean): Truth {
   if (a.k === 'any' || b.k === 'any') return { t: true, f: true };
   const eq: Cmp = strict ? primStrictEquals : primEquals;
   if (a.k === 'vals' && b.k === 'vals') {
@@ -293,7 +353,7 @@ function equals(a: AVal, b: AVal, s: Scenario, strict = false): Truth {
   if (a.k === 'forkRepo') return b.k === 'repo' || b.k === 'login' ? { t: false, f: true } : { t: true, f: true };
   if (a.k === 'repo') {
     if (b.k === 'repo') return a.name !== undefined && b.name !== undefined && a.name !== b.name ? { t: false, f: true } : { t: true, f: false };
-    if (b.k === 'vals' && a.name !== undefined) return equals({ k: 'vals', v: [a.name] }, b, s, strict);
+    if (b.k === 'vals' && a.name !== undefined) return equalsOne({ k: 'vals', v: [a.name] }, b, s, strict);
     if (b.k === 'login' || b.k === 'forkRepo') return { t: false, f: true };
     return { t: true, f: true };
   }
@@ -306,6 +366,10 @@ function sameObject(a: AVal, b: AVal): boolean {
 }
 
 function compare(op: '<' | '<=' | '>' | '>=', a: AVal, b: AVal): Truth {
+  return anyOf(a, b, (x, y) => compareOne(op, x, y));
+}
+
+function compareOne(op: '<' | '<=' | '>' | '>=', a: Single, b: Single): Truth {
   // Dictionaries and arrays are ordered against nothing; `<=` and `>=` still hold for the same one.
   if (a.k === 'array' || a.k === 'object' || b.k === 'array' || b.k === 'object') {
     if (a.k === 'any' || b.k === 'any') return { t: true, f: true };
@@ -330,6 +394,10 @@ function strings(v: AVal): string[] | null {
 
 /** contains(haystack, needle): a substring test on primitives (case-insensitive), membership in arrays. */
 function contains(hay: AVal, needle: AVal, s: Scenario, jsIncludes = false): Truth {
+  return anyOf(hay, needle, (h, n) => containsOne(h, n, s, jsIncludes));
+}
+
+function containsOne(hay: Single, needle: Single, s: Scenario, jsIncludes: boolean): Truth {
   if (hay.k === 'any' || needle.k === 'any') return { t: true, f: true };
   if (hay.k === 'array') {
     if (!hay.items.length) return { t: false, f: true };
@@ -361,6 +429,10 @@ function contains(hay: AVal, needle: AVal, s: Scenario, jsIncludes = false): Tru
 }
 
 function affix(which: 'start' | 'end', a: AVal, b: AVal, caseSensitive: boolean): Truth {
+  return anyOf(a, b, (x, y) => affixOne(which, x, y, caseSensitive));
+}
+
+function affixOne(which: 'start' | 'end', a: Single, b: Single, caseSensitive: boolean): Truth {
   if (a.k === 'array' || a.k === 'object' || b.k === 'array' || b.k === 'object') return { t: false, f: true };
   const as = strings(a);
   const bs = strings(b);
@@ -379,6 +451,12 @@ function affix(which: 'start' | 'end', a: AVal, b: AVal, caseSensitive: boolean)
 
 /** GitHub's format('{0} {1}', a, b) over every combination of known values (a few at most). */
 function format(args: AVal[]): AVal {
+  const at = args.findIndex((a) => a.k === 'union');
+  if (at >= 0) return eachOf(args[at], (x) => format(args.map((a, i) => (i === at ? x : a)))) ?? ANY;
+  return formatSingle(args);
+}
+
+function formatSingle(args: AVal[]): AVal {
   // GitHub writes a dictionary as 'Object' and an array as 'Array'.
   const lists = args.map((a) => (a.k === 'array' ? ['Array'] : a.k === 'object' ? ['Object'] : strings(a)));
   if (lists.some((l) => !l)) return ANY;
@@ -434,22 +512,26 @@ function fromJsonValue(v: unknown): AVal {
   return ANY;
 }
 
-function fromJson(v: AVal): AVal {
-  if (v.k === 'array' || v.k === 'object') return v; // an output that serialised this value
-  if (v.k !== 'vals') return ANY;
-  let out: AVal | null = null;
-  for (const p of v.v) {
-    try {
-      out = join(out, fromJsonValue(JSON.parse(primString(p))));
-    } catch {
-      // GitHub fails the job on invalid JSON: no value comes out of this one.
+/** fromJSON(v); null when no value of `v` parses (GitHub fails the job on invalid JSON). */
+function fromJson(v: AVal): AVal | null {
+  return eachOf(v, (x) => {
+    if (x.k === 'array' || x.k === 'object') return x; // an output that serialised this value
+    if (x.k !== 'vals') return ANY;
+    let out: AVal | null = null;
+    for (const p of x.v) {
+      try {
+        out = join(out, fromJsonValue(JSON.parse(primString(p))));
+      } catch {
+        // no value comes out of this one
+      }
     }
-  }
-  return out ?? ANY;
+    return out;
+  });
 }
 
 /** `value.name` / `value[index]` on an evaluated value. */
 function member(v: AVal, key: AVal | '*'): AVal {
+  if (v.k === 'union') return eachOf(v, (x) => member(x, key)) ?? ANY;
   if (v.k === 'any') return ANY;
   if (key === '*') {
     if (v.k === 'array') return { ...v, filtered: true };
@@ -595,17 +677,17 @@ class Evaluator {
       case 'json':
       case 'output': {
         // Outputs are strings; dictionaries and arrays stay whole so that fromJSON() gets them back.
-        const value = lazy[0]();
-        if (value.k !== 'vals') return value;
         const encode = (p: Prim): string => (name === 'json' ? (typeof p === 'string' ? JSON.stringify(p) : p === null ? 'null' : primString(p)) : primString(p));
-        return { k: 'vals', v: dedupe(value.v.map(encode)) };
+        return eachOf(lazy[0](), (value) => (value.k === 'vals' ? { k: 'vals', v: dedupe(value.v.map(encode)) } : value)) ?? ANY;
       }
-      case 'length': {
-        const value = lazy[0]();
-        if (value.k === 'array' && !value.open) return { k: 'vals', v: [value.items.length] };
-        if (value.k === 'vals' && value.v.every((p) => typeof p === 'string')) return { k: 'vals', v: dedupe(value.v.map((p) => (p as string).length)) };
-        return ANY;
-      }
+      case 'length':
+        return (
+          eachOf(lazy[0](), (value) => {
+            if (value.k === 'array' && !value.open) return { k: 'vals', v: [value.items.length] };
+            if (value.k === 'vals' && value.v.every((p) => typeof p === 'string')) return { k: 'vals', v: dedupe(value.v.map((p) => (p as string).length)) };
+            return ANY;
+          }) ?? ANY
+        );
       case 'cond': {
         const c = truthy(lazy[0]());
         return c.t && c.f ? join(lazy[1](), lazy[2]()) : c.t ? lazy[1]() : lazy[2]();
@@ -656,7 +738,7 @@ class Evaluator {
       case 'always':
         return TRUE;
       case 'fromjson':
-        return args.length === 1 ? fromJson(args[0]()) : ANY;
+        return args.length === 1 ? (fromJson(args[0]()) ?? ANY) : ANY;
       case 'contains':
         return args.length === 2 ? fromTruth(contains(args[0](), args[1](), this.s)) : BOTH;
       case 'startswith':

@@ -7,7 +7,7 @@
 // A scheduled agent that fetches open issues has no human in between: that counts as direct.
 
 import { inputOf } from '../workflow/model';
-import { canPass, type Role, type Scenario, type ActionSet } from './gates';
+import { canBeTruthy, canPass, type Role, type Scenario, type ActionSet } from './gates';
 import type { StepInstance } from './instances';
 import type { Origin } from './taint';
 import { ACTOR_ROLES, type TriggerInfo } from './triggers';
@@ -86,7 +86,7 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
   if (outsiderFires) {
     const attacker = new Set<Role>(['actor', ...actorRoles, role]);
     const blockedBy = directBlocker(hard, actorGate, event);
-    if (passes(step, scenario(trigger, trigger.outsiderActions!, attacker, hard, step))) {
+    if (passes(step, origin, scenario(trigger, trigger.outsiderActions!, attacker, hard, step))) {
       const callers = who === 'callers' ? 'whoever calls this reusable workflow (callers unknown here)' : 'any GitHub user';
       if (!blockedBy) {
         const level = who === 'anyone-unprivileged' ? 'outsider-unprivileged' : 'outsider';
@@ -98,15 +98,18 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
     }
   }
 
-  // Delayed outsider text: a scheduled or pushed run that reads the thread has no human gate.
-  if ((origin.kind === 'fetch' || origin.kind === 'thread') && !origin.maintainerChosen && (event === 'schedule' || event === 'workflow_run' || event === 'push')) {
-    if (passes(step, scenario(trigger, trigger.allActions, new Set<Role>([role]), hard, step))) {
+  // Delayed outsider text: a scheduled or pushed run that reads the thread has no human gate. (A
+  // workflow_run job reading its own upstream run's jobs and logs reads whoever triggered that run:
+  // the direct scenario above.)
+  const ownRun = origin.role === 'workflow_run' && event === 'workflow_run';
+  if ((origin.kind === 'fetch' || origin.kind === 'thread') && !origin.maintainerChosen && !ownRun && (event === 'schedule' || event === 'workflow_run' || event === 'push')) {
+    if (passes(step, origin, scenario(trigger, trigger.allActions, new Set<Role>([role]), hard, step))) {
       return { level: 'outsider', trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
     }
   }
 
   const indirectPossible = role !== 'actor' && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== 'context');
-  if (indirectPossible && passes(step, scenario(trigger, trigger.allActions, new Set<Role>([role, ...(role === 'pull_request' ? (['commit'] as Role[]) : [])]), hard, step))) {
+  if (indirectPossible && passes(step, origin, scenario(trigger, trigger.allActions, new Set<Role>([role, ...(role === 'pull_request' ? (['commit'] as Role[]) : [])]), hard, step))) {
     const whose = origin.kind === 'context' ? `the ${origin.role.replace('_', ' ')} an outsider wrote` : 'text outsiders wrote';
     return { level: 'maintainer', trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
   }
@@ -135,7 +138,8 @@ function scenario(trigger: TriggerInfo, actions: ActionSet, attacker: Set<Role>,
   return { event: trigger.event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots, payload: trigger.payload };
 }
 
-function passes(step: StepInstance, s: Scenario): boolean {
+function passes(step: StepInstance, origin: Origin, s: Scenario): boolean {
+  if (origin.guards && !origin.guards.every((g) => canBeTruthy(g, s))) return false;
   for (const c of step.job.conditions) if (!canPass(c.expr, s, c.outputs)) return false;
   for (const c of step.conditions) if (!canPass(c.expr, s, c.outputs)) return false;
   return true;

@@ -54,6 +54,8 @@ export interface AgentAction {
   toolNarrowers?: ToolWidener[];
   /** Output names that carry model output (for AI-output-used-unsafely). */
   outputs?: string[];
+  /** Outputs that hold no model text: paths the action chose, counts, a conclusion. */
+  nonTextOutputs?: string[];
   /** Inputs that leak output or transcripts publicly (logs, artifacts, step summary). */
   leakInputs?: string[];
   /** Provider id in providers.yml the action's model calls go to, when it is not its CLI's (ai-inference: github-models). */
@@ -214,10 +216,23 @@ export interface ActionOutputSource {
   what: string;
 }
 
+/**
+ * What a GitHub API call made from a script returns (`rest.actions.listJobsForWorkflowRun`): whose text
+ * it carries, or `none`. Matched in order against the method path under `github.`; an unlisted call
+ * counts as the issue/pull-request thread.
+ */
+export interface ApiRead {
+  /** A regular expression over the method path (`rest.issues.get`, `graphql`, `request`). */
+  call: string;
+  author: string;
+  what: string;
+}
+
 export interface SourcesFile {
   contexts: SourceContext[];
   wholeObjects: WholeObjectSource[];
   actionOutputs?: ActionOutputSource[];
+  apiReads?: ApiRead[];
 }
 
 export interface AgentsFile {

@@ -137,6 +137,7 @@ const actionSpec: Spec = {
     toolWideners: opt({ t: 'array', of: actionWidenerSpec }),
     toolNarrowers: opt({ t: 'array', of: actionWidenerSpec }),
     outputs: opt(strList()),
+    nonTextOutputs: opt(strList()),
     leakInputs: opt(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
     confidence: opt(str({ enum: CONFIDENCE })),
@@ -222,6 +223,17 @@ const sourcesSpec: Spec = {
           outputs: req(strList({}, true)),
           kind: req(str({ enum: SOURCE_KINDS })),
           author: req(str({ enum: SOURCE_AUTHORS })),
+          what: req(str()),
+        },
+      },
+    }),
+    apiReads: opt({
+      t: 'array',
+      of: {
+        t: 'object',
+        fields: {
+          call: req(str({ regex: true })),
+          author: req(str({ enum: [...SOURCE_AUTHORS, 'thread', 'none'] })),
           what: req(str()),
         },
       },

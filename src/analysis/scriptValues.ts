@@ -29,6 +29,8 @@ const TEMPLATE_MARK = /_\$T(\d+)_/g;
 
 const MAX_STEPS = 20_000;
 
+const FUNCTION: Sym = { k: 'opaque', what: 'a function' };
+
 /** Reads the outputs of a github-script script, or returns null when it does not parse. */
 export function scriptValues(script: string, env: ScriptEnv): ScriptValues | null {
   const templates: Expr[] = [];
@@ -131,6 +133,11 @@ const SAFE_FIELDS = new Set([
   'commits',
 ]);
 
+/** Whether a field of API data holds no outsider text (`number`, `sha`, `login`, …). */
+export function isSafeField(name: string): boolean {
+  return SAFE_FIELDS.has(name);
+}
+
 class Interpreter {
   returns: Produced[] = [];
   outputs = new Map<string, Produced[]>();
@@ -142,7 +149,11 @@ class Interpreter {
     private readonly templates: Expr[],
   ) {}
 
-  /** Runs statements; returns true when every path through them returned or threw. */
+  /**
+   * Runs statements; returns true when every path through them returned or threw. `when` is the
+   * path condition: a statement that ends one of its branches (`if (x) return;`) adds the other
+   * branch's condition to it for the statements after it, so record copies of it.
+   */
   block(statements: Node[], scope: Scope, when: Sym[]): boolean {
     for (const s of statements) if (this.statement(s as AnyNode, scope, when)) return true;
     return false;
@@ -161,7 +172,7 @@ class Interpreter {
         for (const d of s.declarations) this.bind(d.id, d.init ? this.value(d.init, scope, when) : konst(null), scope, true);
         return false;
       case 'ReturnStatement':
-        this.returns.push({ when, value: s.argument ? this.value(s.argument, scope, when) : konst(null) });
+        this.returns.push({ when: [...when], value: s.argument ? this.value(s.argument, scope, when) : konst(null) });
         return true;
       case 'ThrowStatement':
         if (s.argument) this.value(s.argument, scope, when);
@@ -178,18 +189,20 @@ class Interpreter {
           { scope: yes, when: test, ends: yesEnds },
           { scope: no, when: op('!', test), ends: noEnds },
         ]);
+        if (yesEnds && !noEnds) when.push(op('!', test));
+        if (noEnds && !yesEnds) when.push(test);
         return yesEnds && noEnds;
       }
       case 'TryStatement': {
         // The catch block runs when the try block failed part-way: either's assignments may stand.
         const tried = scope.fork();
-        const tryEnds = this.statement(s.block, tried, when);
+        const tryEnds = this.statement(s.block, tried, [...when]);
         let caught = scope.fork();
         let catchEnds = false;
         if (s.handler) {
           caught = scope.fork();
           if (s.handler.param) this.bind(s.handler.param, UNKNOWN, caught, true);
-          catchEnds = this.statement(s.handler.body, caught, when);
+          catchEnds = this.statement(s.handler.body, caught, [...when]);
         }
         this.merge(scope, [
           { scope: tried, ends: tryEnds },
@@ -215,7 +228,8 @@ class Interpreter {
           const target = s.left.type === 'VariableDeclaration' ? s.left.declarations[0].id : s.left;
           this.bind(target, item, body, true);
         }
-        this.statement(s.body, body, when);
+        // The body may not run at all: what it learns about the path does not carry past the loop.
+        this.statement(s.body, body, [...when]);
         this.merge(scope, [{ scope: body, ends: false }, { scope: scope.fork(), ends: false }]);
         return false;
       }
@@ -225,7 +239,7 @@ class Interpreter {
         for (const c of s.cases) {
           const branch = scope.fork();
           const test = c.test ? op('===', disc, this.value(c.test, scope, when)) : undefined;
-          const ends = this.block(c.consequent.filter((x: AnyNode) => x.type !== 'BreakStatement'), branch, test ? [...when, test] : when);
+          const ends = this.block(c.consequent.filter((x: AnyNode) => x.type !== 'BreakStatement'), branch, test ? [...when, test] : [...when]);
           branches.push({ scope: branch, when: test, ends });
         }
         branches.push({ scope: scope.fork(), ends: false });
@@ -414,16 +428,21 @@ class Interpreter {
 
   private call(e: AnyNode, scope: Scope, when: Sym[]): Sym {
     const callee = e.callee as AnyNode;
-    const args = e.arguments.map((a: AnyNode) => (a.type === 'SpreadElement' ? this.value(a.argument, scope, when) : a.type === 'ArrowFunctionExpression' || a.type === 'FunctionExpression' ? UNKNOWN : this.value(a, scope, when)));
+    // A callback (`.map(u => '@' + u)`) transforms the elements; it is not itself a value.
+    const args = e.arguments.map((a: AnyNode) => (a.type === 'SpreadElement' ? this.value(a.argument, scope, when) : a.type === 'ArrowFunctionExpression' || a.type === 'FunctionExpression' ? FUNCTION : this.value(a, scope, when)));
     const name = calleeName(callee);
     if (name === 'core.setOutput') {
       const key = args[0]?.k === 'const' && typeof args[0].value === 'string' ? args[0].value : '*';
       const list = this.outputs.get(key) ?? [];
-      list.push({ when, value: args[1] ?? konst(null) });
+      list.push({ when: [...when], value: args[1] ?? konst(null) });
       this.outputs.set(key, list);
       return konst(null);
     }
-    if (name && /^github\.(rest\.|request$|graphql$|paginate$|paginate\.)/.test(name)) return { k: 'fetched', what: `the GitHub API (${name.replace(/^github\./, '')})` };
+    if (name && /^github\.(rest\.|request$|graphql$|paginate$|paginate\.)/.test(name)) {
+      // github.paginate(github.rest.issues.listComments, …) reads what the method it is given reads.
+      const inner = name.startsWith('github.paginate') && e.arguments[0] ? calleeName(e.arguments[0]) : null;
+      return { k: 'fetched', call: (inner ?? name).replace(/^github\./, '') };
+    }
     if (name && /(^|\.)readFileSync$/.test(name)) {
       const file = args[0]?.k === 'const' && typeof args[0].value === 'string' ? args[0].value : 'a file';
       return { k: 'repoFile', file };
@@ -538,7 +557,7 @@ export function member(value: Sym, key: Sym): Sym {
       return { k: 'expr', expr: next, outputs: value.outputs };
     }
     case 'fetched':
-      if (typeof name === 'string' && SAFE_FIELDS.has(name)) return { k: 'opaque', what: `field ${name} of ${value.what}` };
+      if (typeof name === 'string' && SAFE_FIELDS.has(name)) return { k: 'opaque', what: `field ${name} of ${value.call}` };
       return value;
     case 'repoFile':
       return value;

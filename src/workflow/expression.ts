@@ -819,6 +819,8 @@ export interface Reference {
   node: Expr;
   /** Lower-case names of the enclosing function calls, innermost first. */
   functions: string[];
+  /** For `fromJSON(X).a.b`: the fields read from X's value (`['a', 'b']`; indexes as `*`). */
+  select?: string[];
 }
 
 /**
@@ -831,9 +833,12 @@ export function references(e: Expr): Reference[] {
   const out: Reference[] = [];
   const nodes: Expr[] = [e];
   const fns: string[][] = [[]];
+  // Fields selected from a fromJSON() result, handed down to the reference inside it.
+  const sels: (string[] | undefined)[] = [undefined];
   while (nodes.length > 0) {
     const node = nodes.pop() as Expr;
     const functions = fns.pop() as string[];
+    const select = sels.pop();
     switch (node.kind) {
       case 'literal':
         break;
@@ -848,30 +853,36 @@ export function references(e: Expr): Reference[] {
         for (const ix of indexes) {
           nodes.push(ix);
           fns.push(functions);
+          sels.push(undefined);
         }
         if (root.kind === 'context') {
-          out.push({ path: joinPath(root.name, segments), node, functions });
+          out.push(select ? { path: joinPath(root.name, segments), node, functions, select } : { path: joinPath(root.name, segments), node, functions });
         } else {
           nodes.push(root);
           fns.push(functions);
+          sels.push(segments.length ? [...segments].reverse() : undefined);
         }
         break;
       }
       case 'call': {
         const inner = [node.name, ...functions];
+        const passes = node.name === 'fromjson' && node.args.length === 1;
         for (let k = node.args.length - 1; k >= 0; k--) {
           nodes.push(node.args[k]);
           fns.push(inner);
+          sels.push(passes ? select : undefined);
         }
         break;
       }
       case 'unary':
         nodes.push(node.operand);
         fns.push(functions);
+        sels.push(undefined);
         break;
       case 'binary':
         nodes.push(node.right, node.left);
         fns.push(functions, functions);
+        sels.push(undefined, undefined);
         break;
     }
   }

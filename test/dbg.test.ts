@@ -1,0 +1,25 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import { openRepository, discover } from '../src/workflow/load';
+import { loadRules } from '../src/analysis/rulesData';
+import { expandEntry } from '../src/analysis/instances';
+import { githubScriptValues } from '../src/analysis/outputs';
+import { canPass } from '../src/analysis/gates';
+it('dbg', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbg-'));
+  fs.mkdirSync(path.join(tmp, '.github/workflows'), { recursive: true });
+  fs.copyFileSync('/work/shared/corpus/wild/linkml__linkml-map__dragon-ai.yml', path.join(tmp, '.github/workflows/d.yml'));
+  const errors: any[] = [];
+  const [set] = [...discover([tmp], errors)];
+  const repo = openRepository(set);
+  const wf = repo.workflow(repo.files[0].abs)!;
+  const jobs = expandEntry(repo, wf, loadRules().triggers.triggers, repo.files[0].abs);
+  const check = jobs.find((j) => j.job.id === 'check-mention')!;
+  const v = githubScriptValues(check.steps.find((s) => s.step.id === 'check')!)!;
+  const show = (x: any) => JSON.stringify(x, (k, y) => (k === 'start' || k === 'end' || k === 'outputs' && typeof y === 'function' ? undefined : y instanceof Map ? Object.fromEntries(y) : y));
+  console.log(show(v.result).slice(0, 6000));
+  const respond = jobs.find((j) => j.job.id === 'respond-to-mention')!;
+  const s = { event: 'issues', actions: { allowed: ['opened','edited'], excluded: [] }, attacker: new Set(['actor','issue'] as any), permissionSteps: new Set<string>(), permissionJobs: new Set<string>(), payload: new Set(['issue']) } as any;
+  for (const c of respond.conditions) console.log(c.node.text, canPass(c.expr, s, c.outputs));
+});
