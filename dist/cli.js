@@ -8808,7 +8808,7 @@ function checkTools(tools) {
 }
 function findProviderFetch(body) {
   const walk = (node, depth) => {
-    if (depth > MAX_DEPTH4) return "request body nested too deeply to check";
+    if (depth > MAX_DEPTH5) return "request body nested too deeply to check";
     if (Array.isArray(node)) {
       for (const item of node) {
         const found = walk(item, depth + 1);
@@ -8844,14 +8844,14 @@ function findProviderFetch(body) {
   };
   return walk(body, 0);
 }
-var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH4;
+var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH5;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
     FETCHING_TOOL_TYPE = /^(web_search|web_fetch|url_context|google_search|mcp$|mcp_)/;
     FETCHING_TOOL_KEYS = ["googleSearch", "google_search", "googleSearchRetrieval", "google_search_retrieval", "urlContext", "url_context"];
     REMOTE_REFERENCE_KEYS = /* @__PURE__ */ new Set(["image_url", "file_url", "document_url", "audio_url", "video_url", "fileUri", "file_uri"]);
-    MAX_DEPTH4 = 64;
+    MAX_DEPTH5 = 64;
   }
 });
 
@@ -16749,7 +16749,7 @@ clis:
 `;
 
 // rules/sources.yml
-var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n\n# What a GitHub API call made from a script (actions/github-script's `github.rest.*`, `github.graphql`,\n# `github.request`) returns: whose text it carries (`author`), or `none`. The first entry whose `call`\n# matches the method path wins; an unlisted call (issues, pulls, search, comments, GraphQL, raw\n# requests) counts as the issue or pull-request thread anyone can write. Fields of the response that\n# hold no text (number, id, sha, login, state, \u2026) never carry it, whichever call returned them.\napiReads:\n  # Job names, step names, logs and artifacts of a run come from the workflow its author ran (a fork\n  # pull request's own workflow files); in a maintainer's run they are the maintainer's.\n  - { call: '^rest\\.actions\\.', author: workflow_run, what: \"a workflow run's jobs, logs or artifacts\" }\n  - { call: '^rest\\.checks\\.', author: workflow_run, what: \"check runs and their output\" }\n  - { call: '^rest\\.repos\\.(getCollaboratorPermissionLevel|checkCollaborator|listCollaborators|get|getBranch|getBranchProtection)$', author: none, what: \"repository settings and collaborators\" }\n  - { call: '^rest\\.(users|orgs|teams)\\.', author: none, what: \"users, organisations and team membership\" }\n";
+var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n\n# What a GitHub API call made from a script (actions/github-script's `github.rest.*`, `github.graphql`,\n# `github.request`) returns: whose text it carries (`author`), or `none`. The first entry whose `call`\n# matches the method path wins; an unlisted call (issues, pulls, search, comments, GraphQL, raw\n# requests) counts as the issue or pull-request thread anyone can write. Fields of the response that\n# hold no text (number, id, sha, login, state, \u2026) never carry it, whichever call returned them.\napiReads:\n  # Job names, step names, logs and artifacts of a run come from the workflow its author ran (a fork\n  # pull request's own workflow files); in a maintainer's run they are the maintainer's.\n  - { call: '^rest\\.actions\\.', author: workflow_run, what: \"a workflow run's jobs, logs or artifacts\" }\n  - { call: '^rest\\.checks\\.', author: workflow_run, what: \"check runs and their output\" }\n  - { call: '^rest\\.repos\\.(getCollaboratorPermissionLevel|checkCollaborator|listCollaborators|get|getBranch|getBranchProtection)$', author: none, what: \"repository settings and collaborators\" }\n  - { call: '^rest\\.(users|orgs|teams)\\.', author: none, what: \"users, organisations and team membership\" }\n\n# Third-party actions whose outputs name a pull request's head, for deciding what a later\n# actions/checkout puts in the workspace: its `commit` (the author's code wherever it is fetched from),\n# its `repository`, a `branch` name (a branch of the base repository unless the head repository is\n# checked out too), or `other` outputs that name nothing of the head. An output a listed action does not\n# have expands to '' and the checkout falls back to the base repository. For unlisted actions, an output\n# whose name says head/pr and sha/commit (or repo) is taken to be the head's.\nprHeadOutputs:\n  # action.yml @1168aa2: base_ref, base_sha, head_ref, head_sha (+ deprecated ref, sha).\n  - { uses: xt0rted/pull-request-comment-branch, commit: [head_sha, sha], branch: [head_ref, ref], other: [base_ref, base_sha] }\n  - { uses: gotson/pull-request-comment-branch, commit: [head_sha, sha], branch: [head_ref, ref], other: [base_ref, base_sha] }\n  - { uses: tj-actions/branch-names, branch: [current_branch, head_ref_branch, ref_branch], other: [base_ref_branch, tag, is_default, is_tag, default_branch] }\n";
 
 // rules/triggers.yml
 var triggers_default = "# Who can fire each workflow event (\"Events that trigger workflows\", docs.github.com), and which\n# activity types only people with triage/write access can cause.\n# Shape: TriggersFile in src/analysis/ruleTypes.ts.\n#   anyone               any GitHub user; the run can hold secrets and a write token\n#   anyone-unprivileged  any user, but runs from forks get no secrets and a read-only token\n#   maintainers          needs write (or triage/admin) access, or a token that has it\n#   callers              whoever calls the reusable workflow\n#   upstream             whoever could cause the upstream event (another workflow, an app's check)\n# `maintainerOnlyTypes`: when a workflow's `types:` lists only these, the trigger is maintainer-only.\n# `payload`: which of the objects gates reason about (issue, comment, pull_request, review, discussion,\n# answer, workflow_run, head_commit, commits) the event's payload carries; the others are null there, so\n# `github.event.comment.author_association || github.event.review.author_association` on a review is the\n# review's. Omitted where not listed here (\"Webhook events and payloads\", docs.github.com).\n# Types an outsider can cause on their own issue/PR/discussion/comment are deliberately absent: authors\n# can open, edit, close and reopen what they wrote, and delete their own comments.\n\ntriggers:\n  - event: branch_protection_rule\n    who: maintainers   # repository admin\n\n  # Created by apps (and GitHub Actions) for commits, including commits of fork pull requests; an\n  # outsider who opens a PR can make a third-party CI app create or complete check runs/suites.\n  - event: check_run\n    who: upstream\n    note: Check runs are created by apps for PR head commits, including fork PRs.\n  - event: check_suite\n    who: upstream\n    note: GitHub does not fire check_suite for suites created by GitHub Actions; other apps' suites can come from fork PRs.\n\n  - event: commit_comment\n    who: anyone\n    payload: [comment]        # anyone can comment on a commit in a public repository\n\n  - event: create\n    who: maintainers   # branch or tag creation needs write access\n    payload: []\n  - event: delete\n    who: maintainers\n    payload: []\n  - event: deployment\n    who: maintainers\n  - event: deployment_status\n    who: maintainers\n\n  - event: discussion\n    who: anyone\n    payload: [discussion, answer]\n    # Authors can create, edit, close, reopen, delete and mark an answer in their own Q&A discussion.\n    maintainerOnlyTypes: [transferred, pinned, unpinned, labeled, unlabeled, locked, unlocked, category_changed]\n  - event: discussion_comment\n    who: anyone        # created, edited, deleted: all by the comment's author\n    payload: [discussion, comment]\n\n  - event: fork\n    who: anyone\n    payload: []\n  - event: gollum\n    who: anyone\n    note: Only when the wiki lets any GitHub user edit (\"Restrict editing to collaborators only\" unchecked).\n\n  - event: issue_comment\n    who: anyone        # created, edited, deleted: the commenter. Also fires for comments on pull requests.\n    payload: [issue, comment]\n  - event: issues\n    who: anyone\n    payload: [issue]\n    # Non-collaborators cannot label, assign, milestone, pin, transfer, lock, delete or set issue types.\n    # `closed` and `reopened` stay outsider-reachable: authors close and reopen their own issues.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, milestoned, demilestoned, pinned, unpinned, transferred, locked, unlocked, deleted, typed, untyped]\n\n  - event: label\n    who: maintainers   # repository labels\n  # Adding a PR to a merge queue needs write access; the merge-group commit message quotes the PR title.\n  - event: merge_group\n    who: maintainers\n    note: The head commit message carries the queued PR's title (outsider text).\n  - event: milestone\n    who: maintainers\n  - event: page_build\n    who: maintainers\n  # Classic Projects (sunset); editing a project needs write access.\n  - event: project\n    who: maintainers\n  - event: project_card\n    who: maintainers\n  - event: project_column\n    who: maintainers\n  - event: public\n    who: maintainers   # admin makes the repository public\n\n  # Fork PRs run with a read-only token and no secrets (unless the repository opts in to sending them).\n  - event: pull_request\n    who: anyone-unprivileged\n    payload: [pull_request]\n    # Labels, assignees, reviewers, milestones, locks, auto-merge and the merge queue need triage/write;\n    # opened, edited, synchronize, reopened, closed, ready_for_review, converted_to_draft are the author's.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n  # Anyone can review a PR in a public repository. Runs from fork PRs are unprivileged, but an outsider's\n  # review of a PR whose head is in the base repository runs privileged, so: anyone.\n  - event: pull_request_review\n    who: anyone\n    payload: [pull_request, review]\n    maintainerOnlyTypes: [dismissed]\n  - event: pull_request_review_comment\n    who: anyone        # created, edited, deleted: the commenter (same fork caveat as pull_request_review)\n    payload: [pull_request, comment]\n  # Runs in the base repository's context with secrets and a write token, for fork PRs too.\n  - event: pull_request_target\n    who: anyone\n    payload: [pull_request]\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n\n  # Only writers push, but merged PRs bring outsiders' commit messages, author names and file paths.\n  - event: push\n    who: maintainers\n    payload: [head_commit, commits]\n    note: Commit messages, author names/emails and file paths in the payload can be outsiders' (merged PRs).\n  - event: registry_package\n    who: maintainers\n  - event: release\n    who: maintainers\n    payload: []\n    note: Generated release notes quote outsiders' PR titles.\n  # Needs a token with write access, but client_payload usually forwards someone else's text.\n  - event: repository_dispatch\n    who: maintainers\n    payload: []\n    note: client_payload is treated as outsider-controlled.\n  # The schedule is the maintainers'; what the job reads (open issues, PR bodies) may not be.\n  - event: schedule\n    who: maintainers\n    payload: []\n  # Commit statuses come from apps and CI services, including for fork PR commits.\n  - event: status\n    who: upstream\n  - event: watch\n    who: anyone        # starring\n    payload: []\n  - event: workflow_call\n    who: callers\n  - event: workflow_dispatch\n    who: maintainers   # needs write access; inputs are the dispatcher's own text\n    payload: []\n  - event: workflow_run\n    who: upstream\n    payload: [workflow_run]\n    note: Privileged even when the upstream run came from a fork PR (head_branch, display_title are the PR author's).\n  - event: image_version\n    who: maintainers   # custom runner images\n";
@@ -17571,6 +17571,19 @@ var sourcesSpec = {
           kind: req(str({ enum: SOURCE_KINDS })),
           author: req(str({ enum: SOURCE_AUTHORS })),
           what: req(str())
+        }
+      }
+    }),
+    prHeadOutputs: opt({
+      t: "array",
+      of: {
+        t: "object",
+        fields: {
+          uses: req(str({ format: USES, formatHint: "owner/repo[/path]" })),
+          commit: opt(strList()),
+          repository: opt(strList()),
+          branch: opt(strList()),
+          other: opt(strList())
         }
       }
     }),
@@ -19180,282 +19193,6 @@ function describeCapabilities(c) {
   if (c.tools.writesFiles) out.push("writes-files");
   if (c.keyInProcess && c.secrets.some((s) => s.modelKey)) out.push("model-key-in-agent-process");
   return out;
-}
-
-// src/workflow/load.ts
-var import_node_fs3 = __toESM(require("node:fs"));
-var import_node_path2 = __toESM(require("node:path"));
-var MAX_FILE_BYTES = 4 * 1024 * 1024;
-var CACHE_SIZE = 64;
-var DISK = {
-  size: (abs) => import_node_fs3.default.statSync(abs).size,
-  read: (abs) => import_node_fs3.default.readFileSync(abs, "utf8"),
-  exists: (abs) => import_node_fs3.default.existsSync(abs)
-};
-function memoryReader(files) {
-  const get = (abs) => {
-    const text = files.get(abs);
-    if (text === void 0) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
-    return text;
-  };
-  return { size: (abs) => Buffer.byteLength(get(abs)), read: get, exists: (abs) => files.has(abs) };
-}
-var MEMORY_ROOT = import_node_path2.default.resolve("/", "agent-guard-memory");
-function memorySets(files, errors) {
-  const memory = /* @__PURE__ */ new Map();
-  for (const f of files) {
-    const abs = import_node_path2.default.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ""));
-    const rel = import_node_path2.default.relative(MEMORY_ROOT, abs);
-    if (rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel)) memory.set(abs, f.text);
-  }
-  const workflowsDir = import_node_path2.default.join(MEMORY_ROOT, ".github", "workflows");
-  const workflows = [...memory.keys()].filter((abs) => import_node_path2.default.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
-  if (!workflows.length) {
-    errors.push({ file: ".github/workflows", line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
-    return [];
-  }
-  return [{ root: MEMORY_ROOT, files: workflows, memory }];
-}
-var WORKFLOW_EXT = /\.ya?ml$/i;
-function discover(paths, errors) {
-  const sets = [];
-  for (const given of paths.length ? paths : ["."]) {
-    const abs = import_node_path2.default.resolve(given);
-    let stat;
-    try {
-      stat = import_node_fs3.default.statSync(abs);
-    } catch {
-      errors.push({ file: given, line: 1, column: 1, message: "no such file or directory" });
-      continue;
-    }
-    if (stat.isFile()) {
-      sets.push({ root: guessRoot(import_node_path2.default.dirname(abs)), files: [abs] });
-      continue;
-    }
-    const dirs = candidateWorkflowDirs(abs);
-    const files = dirs.flatMap(listYaml);
-    if (!files.length) {
-      errors.push({ file: given, line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
-      continue;
-    }
-    sets.push({ root: guessRoot(dirs[0]), files });
-  }
-  return sets;
-}
-function candidateWorkflowDirs(dir) {
-  const nested = import_node_path2.default.join(dir, ".github", "workflows");
-  if (isDir(nested)) return [nested];
-  const inGithub = import_node_path2.default.join(dir, "workflows");
-  if (import_node_path2.default.basename(dir) === ".github" && isDir(inGithub)) return [inGithub];
-  return [dir];
-}
-function guessRoot(dir) {
-  if (import_node_path2.default.basename(dir) === "workflows" && import_node_path2.default.basename(import_node_path2.default.dirname(dir)) === ".github") {
-    return import_node_path2.default.dirname(import_node_path2.default.dirname(dir));
-  }
-  if (import_node_path2.default.basename(dir) === ".github") return import_node_path2.default.dirname(dir);
-  return dir;
-}
-function isDir(p) {
-  try {
-    return import_node_fs3.default.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-function listYaml(dir) {
-  try {
-    return import_node_fs3.default.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name)).map((d) => import_node_path2.default.join(dir, d.name)).sort();
-  } catch {
-    return [];
-  }
-}
-var TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
-var LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
-function openRepository(set, cwd = process.cwd(), remote) {
-  const reader = set.memory ? memoryReader(set.memory) : DISK;
-  if (set.memory) cwd = set.root;
-  const errors = [];
-  const reported = /* @__PURE__ */ new Set();
-  const cache2 = /* @__PURE__ */ new Map();
-  const texts = /* @__PURE__ */ new Map();
-  const remoteTexts = /* @__PURE__ */ new Map();
-  const display = (abs) => {
-    const rel = import_node_path2.default.relative(cwd, abs);
-    return rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel) ? rel : abs;
-  };
-  const repo = {
-    root: set.root,
-    files: [],
-    calledLocally: /* @__PURE__ */ new Set(),
-    errors,
-    sources: /* @__PURE__ */ new Map(),
-    actions: /* @__PURE__ */ new Map(),
-    display,
-    stats: { files: 0, workflows: 0, actions: 0 },
-    remote,
-    remoteCache: /* @__PURE__ */ new Map(),
-    reader,
-    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown)),
-    workflow(abs) {
-      if (cache2.has(abs)) {
-        const hit = cache2.get(abs) ?? null;
-        cache2.delete(abs);
-        cache2.set(abs, hit);
-        return hit;
-      }
-      const loaded = readYamlFile(repo, abs, reported, texts);
-      let workflow = null;
-      if (loaded && !looksLikeAction(loaded.root)) {
-        workflow = buildWorkflow(loaded.file, loaded.root);
-        if (!reported.has(`problems:${abs}`)) {
-          reported.add(`problems:${abs}`);
-          reportProblems(repo, loaded.file, workflow.problems);
-        }
-      }
-      cache2.set(abs, workflow);
-      if (cache2.size > CACHE_SIZE) {
-        const oldest = cache2.keys().next().value;
-        cache2.delete(oldest);
-        texts.delete(display(oldest));
-      }
-      return workflow;
-    },
-    *byName(name) {
-      for (const f of repo.files) {
-        if (f.name !== name && import_node_path2.default.basename(f.abs) !== name) continue;
-        const workflow = repo.workflow(f.abs);
-        if (workflow) yield workflow;
-      }
-    }
-  };
-  remoteTextsByRepo.set(repo, remoteTexts);
-  for (const abs of set.files) {
-    const entry = { abs, calls: [] };
-    try {
-      const text = reader.size(abs) <= MAX_FILE_BYTES ? reader.read(abs) : "";
-      const name = TOP_NAME.exec(text);
-      if (name) entry.name = (name[1] ?? name[2] ?? name[3] ?? "").trim();
-      for (const m of text.matchAll(LOCAL_USES)) {
-        const target = localPath(repo, m[1]);
-        if (target) {
-          entry.calls.push(target);
-          repo.calledLocally.add(target);
-        }
-      }
-    } catch {
-    }
-    repo.files.push(entry);
-  }
-  return repo;
-}
-function readYamlFile(repo, abs, reported, texts) {
-  const shown = repo.display(abs);
-  const report2 = (line, column, message) => {
-    if (reported.has(abs)) return;
-    reported.add(abs);
-    repo.errors.push({ file: shown, line, column, message });
-  };
-  let text;
-  try {
-    const size = (repo.reader ?? DISK).size(abs);
-    if (size > MAX_FILE_BYTES) {
-      report2(1, 1, `file is too large to be a workflow (${size} bytes)`);
-      return null;
-    }
-    text = (repo.reader ?? DISK).read(abs);
-  } catch (err) {
-    report2(1, 1, `cannot read file: ${err.code ?? "error"}`);
-    return null;
-  }
-  if (!reported.has(`read:${abs}`)) {
-    reported.add(`read:${abs}`);
-    repo.stats.files++;
-  }
-  const file = makeSourceFile(shown, text);
-  texts.set(shown, text);
-  try {
-    return { file, root: loadYaml(file) };
-  } catch (err) {
-    const offset2 = err instanceof YamlLoadError ? err.offset : 0;
-    const pos = positionOf(file, Math.min(offset2, text.length));
-    const message = err instanceof Error ? err.message : String(err);
-    report2(pos.line, pos.column, `invalid YAML: ${message}`);
-    return null;
-  }
-}
-function reportProblems(repo, file, problems) {
-  for (const problem of problems) {
-    const pos = positionOf(file, problem.offset);
-    repo.errors.push({ file: file.path, line: pos.line, column: pos.column, message: problem.message });
-  }
-}
-function localPath(repo, uses) {
-  if (!uses.startsWith("./")) return null;
-  const target = import_node_path2.default.resolve(repo.root, uses.replace(/@.*$/, ""));
-  const rel = import_node_path2.default.relative(repo.root, target);
-  if (rel.startsWith("..") || import_node_path2.default.isAbsolute(rel)) return null;
-  return target;
-}
-function resolveLocalAction(repo, uses) {
-  const dir = localPath(repo, uses);
-  if (!dir) return null;
-  if (repo.actions.has(dir)) return repo.actions.get(dir) ?? null;
-  repo.actions.set(dir, null);
-  const file = ["action.yml", "action.yaml"].map((n) => import_node_path2.default.join(dir, n)).find((p) => (repo.reader ?? DISK).exists(p));
-  if (!file) return null;
-  const loaded = readYamlFile(repo, file, /* @__PURE__ */ new Set(), /* @__PURE__ */ new Map());
-  if (!loaded) return null;
-  repo.sources.set(loaded.file.path, loaded.file.text);
-  const action = buildAction(loaded.file, loaded.root);
-  reportProblems(repo, loaded.file, action.problems);
-  repo.actions.set(dir, action);
-  repo.stats.actions++;
-  return action;
-}
-function resolveLocalWorkflow(repo, uses) {
-  const abs = localPath(repo, uses);
-  if (!abs || !(repo.reader ?? DISK).exists(abs)) return null;
-  return repo.workflow(abs);
-}
-var remoteTextsByRepo = /* @__PURE__ */ new WeakMap();
-function resolveRemote(repo, uses, kind) {
-  if (!repo.remote || uses.startsWith("./") || uses.startsWith("docker://")) return null;
-  const key2 = `${kind}:${uses}`;
-  if (repo.remoteCache.has(key2)) return repo.remoteCache.get(key2) ?? null;
-  repo.remoteCache.set(key2, null);
-  const fetched = kind === "action" ? repo.remote.action(uses) : repo.remote.workflow(uses);
-  if (!fetched || "error" in fetched) return null;
-  const file = makeSourceFile(fetched.display, fetched.text);
-  remoteTextsByRepo.get(repo)?.set(fetched.display, fetched.text);
-  let root;
-  try {
-    root = loadYaml(file);
-  } catch (err) {
-    const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
-    repo.errors.push({ file: fetched.display, line: pos.line, column: pos.column, message: `invalid YAML: ${err.message}` });
-    return null;
-  }
-  const built = kind === "action" ? buildAction(file, root) : buildWorkflow(file, root);
-  if (fetched.repository && fetched.commit) remoteOrigins.set(built, { repository: fetched.repository, commit: fetched.commit });
-  reportProblems(repo, file, built.problems);
-  repo.remoteCache.set(key2, built);
-  return built;
-}
-function resolveRemoteAction(repo, uses) {
-  return resolveRemote(repo, uses, "action");
-}
-function resolveRemoteWorkflow(repo, uses) {
-  return resolveRemote(repo, uses, "workflow");
-}
-var remoteOrigins = /* @__PURE__ */ new WeakMap();
-function effectiveWorkflowUses(uses, from) {
-  const origin = uses.startsWith("./") ? remoteOrigins.get(from) : void 0;
-  return origin ? `${origin.repository}/${uses.slice(2).replace(/@.*$/, "")}@${origin.commit}` : uses;
-}
-function resolveCalledWorkflow(repo, uses, from) {
-  const target = effectiveWorkflowUses(uses, from);
-  return target.startsWith("./") ? resolveLocalWorkflow(repo, target) : resolveRemoteWorkflow(repo, target);
 }
 
 // node_modules/acorn/dist/acorn.mjs
@@ -25469,7 +25206,7 @@ var Interpreter = class {
     }
     if (name && /^github\.(rest\.|request$|graphql$|paginate$|paginate\.)/.test(name)) {
       const inner = name.startsWith("github.paginate") && e.arguments[0] ? calleeName(e.arguments[0]) : null;
-      return { k: "fetched", call: (inner ?? name).replace(/^github\./, "") };
+      return { k: "fetched", call: (inner ?? name).replace(/^github\./, ""), path: [] };
     }
     if (name && /(^|\.)readFileSync$/.test(name)) {
       const file = args[0]?.k === "const" && typeof args[0].value === "string" ? args[0].value : "a file";
@@ -25568,8 +25305,7 @@ function member2(value, key2) {
       return { k: "expr", expr: next, outputs: value.outputs };
     }
     case "fetched":
-      if (typeof name === "string" && SAFE_FIELDS.has(name)) return { k: "opaque", what: `field ${name} of ${value.call}` };
-      return value;
+      return { ...value, path: [...value.path, typeof name === "string" || typeof name === "number" ? String(name) : "*"] };
     case "repoFile":
       return value;
     case "text":
@@ -25858,6 +25594,454 @@ function envValue(step, name, outputs) {
     if (entry) return valueOf(entry.value, outputs);
   }
   return void 0;
+}
+
+// src/analysis/checkouts.ts
+var CONTEXTS = [
+  { pattern: /^github\.event\.(pull_request\.head\.sha|pull_request\.merge_commit_sha|workflow_run\.head_sha|workflow_run\.head_commit\.id|check_suite\.head_sha|check_run\.head_sha|workflow_run\.pull_requests\.\*\.head\.sha|check_suite\.pull_requests\.\*\.head\.sha)$/, denotes: "head-commit" },
+  { pattern: /^github\.event\.(pull_request\.head\.(repo|label)|workflow_run\.head_repository|workflow_run\.pull_requests\.\*\.head\.repo)(\.|$)/, denotes: "head-repo" },
+  { pattern: /^github\.(head_ref|event\.pull_request\.head\.ref|event\.workflow_run\.head_branch|event\.workflow_run\.pull_requests\.\*\.head\.ref|event\.check_suite\.head_branch)$/, denotes: "head-branch" }
+];
+var FETCHED = [
+  { pattern: /(^|\.)(head\.sha|merge_commit_sha)$/, denotes: "head-commit" },
+  { pattern: /(^|\.)head\.repo(\.|$)/, denotes: "head-repo" },
+  { pattern: /(^|\.)head\.(ref|label)$/, denotes: "head-branch" }
+];
+var MAX_DEPTH4 = 10;
+function denotationsOf(node, at2, depth = 0) {
+  const out = /* @__PURE__ */ new Set();
+  if (!node || node.kind !== "scalar" || depth > MAX_DEPTH4) return out;
+  return textDenotes(node.text, at2, depth);
+}
+function textDenotes(text, at2, depth) {
+  const out = /* @__PURE__ */ new Set();
+  if (/refs\/pull\//.test(text)) out.add("pr-ref");
+  for (const t of findTemplates(text)) {
+    for (const ref2 of referencesOf(t.inner) ?? []) addAll(out, pathDenotes(ref2.path, ref2.select ?? [], at2, depth));
+  }
+  return out;
+}
+function pathDenotes(path14, select, at2, depth) {
+  const out = /* @__PURE__ */ new Set();
+  if (depth > MAX_DEPTH4) return out;
+  for (const c of CONTEXTS) if (c.pattern.test(path14)) out.add(c.denotes);
+  if (out.size) return out;
+  const parts = path14.split(".");
+  const step = at2.step;
+  switch (parts[0]) {
+    case "env": {
+      const entry = envEntry(at2, parts[1]);
+      if (entry) return denotationsOf(entry.entry.value, entry.at, depth + 1);
+      for (const earlier of at2.job.steps) {
+        if (step && earlier.position >= step.position || !earlier.step.run) continue;
+        for (const w of scriptFacts(earlier.step.run, earlier.step.run.text).env) {
+          if (w.name.toLowerCase() === parts[1]) addAll(out, textDenotes(w.text, { job: at2.job, step: earlier }, depth + 1));
+        }
+      }
+      return out;
+    }
+    case "steps": {
+      if (parts[2] !== "outputs" || !parts[3]) return out;
+      const candidates = step ? step.siblings.filter((s) => s.position < step.position) : at2.job.steps.filter((s) => !s.frame);
+      const producer = candidates.find((s) => s.step.id?.toLowerCase() === parts[1]);
+      return producer ? outputDenotes(producer, parts[3], select, depth + 1) : out;
+    }
+    case "needs": {
+      if (parts[2] !== "outputs" || !parts[3]) return out;
+      const needed = at2.job.needs.find((j) => j.job.id.toLowerCase() === parts[1]);
+      const entry = needed?.job.outputs.find((o) => o.name.toLowerCase() === parts[3]);
+      return entry && needed ? denotationsOf(entry.value, { job: needed }, depth + 1) : out;
+    }
+    case "inputs": {
+      if (step?.frame) return denotationsOf(inputOf(step.frame.callerStep.step.with, parts[1])?.value, { job: at2.job, step: step.frame.callerStep }, depth + 1);
+      const caller = at2.job.caller;
+      return caller ? denotationsOf(inputOf(caller.with, parts[1])?.value, { job: caller.job }, depth + 1) : out;
+    }
+    default:
+      return out;
+  }
+}
+function outputDenotes(producer, output, select, depth) {
+  const out = /* @__PURE__ */ new Set();
+  const at2 = { job: producer.job, step: producer };
+  const values = githubScriptValues(producer);
+  if (values) {
+    const value = output === "result" ? values.result : values.outputs.get(output);
+    if (value) symDenotes(value, select, at2, depth, out);
+    return out;
+  }
+  if (producer.step.run) {
+    for (const w of scriptFacts(producer.step.run, producer.step.run.text).outputs) if (w.name.toLowerCase() === output) addAll(out, textDenotes(w.text, at2, depth));
+    return out;
+  }
+  const uses = producer.step.uses?.text ?? "";
+  if (uses && !uses.startsWith("./")) {
+    const known = actionOutputDenotes(uses, output);
+    if (known !== void 0) {
+      if (known) out.add(known);
+      return out;
+    }
+  }
+  const nested = producer.job.steps.filter((s) => s.frame?.callerStep === producer);
+  const entry = nested[0]?.frame?.action.outputs.find((o) => o.name.toLowerCase() === output);
+  const last = nested[nested.length - 1];
+  if (entry && last) return denotationsOf(entry.value, { job: producer.job, step: { ...last, position: last.position + 1 } }, depth);
+  return out;
+}
+function symDenotes(v, select, at2, depth, out) {
+  if (depth > MAX_DEPTH4) return;
+  const next = (x, sel = select) => symDenotes(x, sel, at2, depth + 1, out);
+  switch (v.k) {
+    case "const":
+      if (typeof v.value === "string" && v.value.includes("refs/pull/")) out.add("pr-ref");
+      return;
+    case "expr":
+      for (const ref2 of references(v.expr)) addAll(out, pathDenotes(ref2.path, [...ref2.select ?? [], ...select], at2, depth + 1));
+      return;
+    case "fetched": {
+      const path14 = [...v.path, ...select].join(".");
+      if (/^rest\.pulls\./.test(v.call)) {
+        for (const f of FETCHED) if (f.pattern.test(path14)) out.add(f.denotes);
+      }
+      return;
+    }
+    case "oneOf":
+      v.options.forEach((o) => next(o.value));
+      return;
+    case "op": {
+      if (v.op === "get" && v.args[1].k === "const") return next(v.args[0], [String(v.args[1].value), ...select]);
+      const passes2 = v.op === "json" || v.op === "output" || v.op === "fromjson" || v.op === "||" || v.op === "&&" || v.op === "cond";
+      v.args.forEach((a) => next(a, passes2 ? select : []));
+      return;
+    }
+    case "object":
+      if (select.length) {
+        const prop = v.props.get(select[0]) ?? v.props.get("*");
+        if (prop) next(prop, select.slice(1));
+      } else v.props.forEach((p) => next(p));
+      return;
+    case "array":
+      v.items.forEach((i2) => next(i2, select.length && /^(\d+|\*)$/.test(select[0]) ? select.slice(1) : select));
+      return;
+    case "text":
+      v.from.forEach((x) => next(x, []));
+      return;
+    default:
+      return;
+  }
+}
+function envEntry(at2, name) {
+  const match = (list2) => list2.find((e) => e.name.toLowerCase() === name);
+  const step = at2.step;
+  if (step) {
+    const own = match(step.step.env);
+    if (own) return { entry: own, at: at2 };
+    for (let f = step.frame; f; f = f.callerStep.frame) {
+      const outer = match(f.callerStep.step.env);
+      if (outer) return { entry: outer, at: { job: at2.job, step: f.callerStep } };
+    }
+  }
+  const job = match(at2.job.job.env) ?? match(at2.job.workflow.env);
+  return job ? { entry: job, at: { job: at2.job } } : void 0;
+}
+function actionOutputDenotes(uses, output) {
+  const name = uses.replace(/@.*$/, "").toLowerCase();
+  const listed = (loadRules().sources.prHeadOutputs ?? []).find((a) => name === a.uses.toLowerCase() || name.startsWith(`${a.uses.toLowerCase()}/`));
+  const has = (list2) => list2?.some((o) => o.toLowerCase() === output);
+  if (listed) return has(listed.commit) ? "head-commit" : has(listed.repository) ? "head-repo" : has(listed.branch) ? "head-branch" : null;
+  if (/(head|pr|pull)[-_]?(sha|commit)/.test(output)) return "head-commit";
+  if (/(head|pr|pull|fork)[-_]?(repo|repository)/.test(output)) return "head-repo";
+  return void 0;
+}
+function addAll(into, from) {
+  for (const d of from) into.add(d);
+}
+function checksOutPrCode(step) {
+  const ref2 = inputOf(step.step.with, "ref");
+  const repository = inputOf(step.step.with, "repository");
+  const at2 = { job: step.job, step };
+  const refDenotes = ref2 ? denotationsOf(ref2.value, at2) : /* @__PURE__ */ new Set();
+  const repoDenotes = repository ? denotationsOf(repository.value, at2) : /* @__PURE__ */ new Set();
+  if (repository && repoDenotes.has("head-repo")) return { input: repository, denotes: "head-repo" };
+  if (ref2 && refDenotes.has("head-commit")) return { input: ref2, denotes: "head-commit" };
+  if (ref2 && refDenotes.has("pr-ref")) return { input: ref2, denotes: "pr-ref" };
+  return null;
+}
+
+// src/workflow/load.ts
+var import_node_fs3 = __toESM(require("node:fs"));
+var import_node_path2 = __toESM(require("node:path"));
+var MAX_FILE_BYTES = 4 * 1024 * 1024;
+var CACHE_SIZE = 64;
+var DISK = {
+  size: (abs) => import_node_fs3.default.statSync(abs).size,
+  read: (abs) => import_node_fs3.default.readFileSync(abs, "utf8"),
+  exists: (abs) => import_node_fs3.default.existsSync(abs)
+};
+function memoryReader(files) {
+  const get = (abs) => {
+    const text = files.get(abs);
+    if (text === void 0) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+    return text;
+  };
+  return { size: (abs) => Buffer.byteLength(get(abs)), read: get, exists: (abs) => files.has(abs) };
+}
+var MEMORY_ROOT = import_node_path2.default.resolve("/", "agent-guard-memory");
+function memorySets(files, errors) {
+  const memory = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const abs = import_node_path2.default.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ""));
+    const rel = import_node_path2.default.relative(MEMORY_ROOT, abs);
+    if (rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel)) memory.set(abs, f.text);
+  }
+  const workflowsDir = import_node_path2.default.join(MEMORY_ROOT, ".github", "workflows");
+  const workflows = [...memory.keys()].filter((abs) => import_node_path2.default.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
+  if (!workflows.length) {
+    errors.push({ file: ".github/workflows", line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
+    return [];
+  }
+  return [{ root: MEMORY_ROOT, files: workflows, memory }];
+}
+var WORKFLOW_EXT = /\.ya?ml$/i;
+function discover(paths, errors) {
+  const sets = [];
+  for (const given of paths.length ? paths : ["."]) {
+    const abs = import_node_path2.default.resolve(given);
+    let stat;
+    try {
+      stat = import_node_fs3.default.statSync(abs);
+    } catch {
+      errors.push({ file: given, line: 1, column: 1, message: "no such file or directory" });
+      continue;
+    }
+    if (stat.isFile()) {
+      sets.push({ root: guessRoot(import_node_path2.default.dirname(abs)), files: [abs] });
+      continue;
+    }
+    const dirs = candidateWorkflowDirs(abs);
+    const files = dirs.flatMap(listYaml);
+    if (!files.length) {
+      errors.push({ file: given, line: 1, column: 1, message: "no workflow files found (looked for .github/workflows/*.yml)" });
+      continue;
+    }
+    sets.push({ root: guessRoot(dirs[0]), files });
+  }
+  return sets;
+}
+function candidateWorkflowDirs(dir) {
+  const nested = import_node_path2.default.join(dir, ".github", "workflows");
+  if (isDir(nested)) return [nested];
+  const inGithub = import_node_path2.default.join(dir, "workflows");
+  if (import_node_path2.default.basename(dir) === ".github" && isDir(inGithub)) return [inGithub];
+  return [dir];
+}
+function guessRoot(dir) {
+  if (import_node_path2.default.basename(dir) === "workflows" && import_node_path2.default.basename(import_node_path2.default.dirname(dir)) === ".github") {
+    return import_node_path2.default.dirname(import_node_path2.default.dirname(dir));
+  }
+  if (import_node_path2.default.basename(dir) === ".github") return import_node_path2.default.dirname(dir);
+  return dir;
+}
+function isDir(p) {
+  try {
+    return import_node_fs3.default.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function listYaml(dir) {
+  try {
+    return import_node_fs3.default.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && WORKFLOW_EXT.test(d.name)).map((d) => import_node_path2.default.join(dir, d.name)).sort();
+  } catch {
+    return [];
+  }
+}
+var TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
+var LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
+function openRepository(set, cwd = process.cwd(), remote) {
+  const reader = set.memory ? memoryReader(set.memory) : DISK;
+  if (set.memory) cwd = set.root;
+  const errors = [];
+  const reported = /* @__PURE__ */ new Set();
+  const cache2 = /* @__PURE__ */ new Map();
+  const texts = /* @__PURE__ */ new Map();
+  const remoteTexts = /* @__PURE__ */ new Map();
+  const display = (abs) => {
+    const rel = import_node_path2.default.relative(cwd, abs);
+    return rel && !rel.startsWith("..") && !import_node_path2.default.isAbsolute(rel) ? rel : abs;
+  };
+  const repo = {
+    root: set.root,
+    files: [],
+    calledLocally: /* @__PURE__ */ new Set(),
+    errors,
+    sources: /* @__PURE__ */ new Map(),
+    actions: /* @__PURE__ */ new Map(),
+    display,
+    stats: { files: 0, workflows: 0, actions: 0 },
+    remote,
+    remoteCache: /* @__PURE__ */ new Map(),
+    reader,
+    text: (shown) => texts.get(shown) ?? remoteTexts.get(shown) ?? set.memory?.get(import_node_path2.default.resolve(set.root, shown)),
+    workflow(abs) {
+      if (cache2.has(abs)) {
+        const hit = cache2.get(abs) ?? null;
+        cache2.delete(abs);
+        cache2.set(abs, hit);
+        return hit;
+      }
+      const loaded = readYamlFile(repo, abs, reported, texts);
+      let workflow = null;
+      if (loaded && !looksLikeAction(loaded.root)) {
+        workflow = buildWorkflow(loaded.file, loaded.root);
+        if (!reported.has(`problems:${abs}`)) {
+          reported.add(`problems:${abs}`);
+          reportProblems(repo, loaded.file, workflow.problems);
+        }
+      }
+      cache2.set(abs, workflow);
+      if (cache2.size > CACHE_SIZE) {
+        const oldest = cache2.keys().next().value;
+        cache2.delete(oldest);
+        texts.delete(display(oldest));
+      }
+      return workflow;
+    },
+    *byName(name) {
+      for (const f of repo.files) {
+        if (f.name !== name && import_node_path2.default.basename(f.abs) !== name) continue;
+        const workflow = repo.workflow(f.abs);
+        if (workflow) yield workflow;
+      }
+    }
+  };
+  remoteTextsByRepo.set(repo, remoteTexts);
+  for (const abs of set.files) {
+    const entry = { abs, calls: [] };
+    try {
+      const text = reader.size(abs) <= MAX_FILE_BYTES ? reader.read(abs) : "";
+      const name = TOP_NAME.exec(text);
+      if (name) entry.name = (name[1] ?? name[2] ?? name[3] ?? "").trim();
+      for (const m of text.matchAll(LOCAL_USES)) {
+        const target = localPath(repo, m[1]);
+        if (target) {
+          entry.calls.push(target);
+          repo.calledLocally.add(target);
+        }
+      }
+    } catch {
+    }
+    repo.files.push(entry);
+  }
+  return repo;
+}
+function readYamlFile(repo, abs, reported, texts) {
+  const shown = repo.display(abs);
+  const report2 = (line, column, message) => {
+    if (reported.has(abs)) return;
+    reported.add(abs);
+    repo.errors.push({ file: shown, line, column, message });
+  };
+  let text;
+  try {
+    const size = (repo.reader ?? DISK).size(abs);
+    if (size > MAX_FILE_BYTES) {
+      report2(1, 1, `file is too large to be a workflow (${size} bytes)`);
+      return null;
+    }
+    text = (repo.reader ?? DISK).read(abs);
+  } catch (err) {
+    report2(1, 1, `cannot read file: ${err.code ?? "error"}`);
+    return null;
+  }
+  if (!reported.has(`read:${abs}`)) {
+    reported.add(`read:${abs}`);
+    repo.stats.files++;
+  }
+  const file = makeSourceFile(shown, text);
+  texts.set(shown, text);
+  try {
+    return { file, root: loadYaml(file) };
+  } catch (err) {
+    const offset2 = err instanceof YamlLoadError ? err.offset : 0;
+    const pos = positionOf(file, Math.min(offset2, text.length));
+    const message = err instanceof Error ? err.message : String(err);
+    report2(pos.line, pos.column, `invalid YAML: ${message}`);
+    return null;
+  }
+}
+function reportProblems(repo, file, problems) {
+  for (const problem of problems) {
+    const pos = positionOf(file, problem.offset);
+    repo.errors.push({ file: file.path, line: pos.line, column: pos.column, message: problem.message });
+  }
+}
+function localPath(repo, uses) {
+  if (!uses.startsWith("./")) return null;
+  const target = import_node_path2.default.resolve(repo.root, uses.replace(/@.*$/, ""));
+  const rel = import_node_path2.default.relative(repo.root, target);
+  if (rel.startsWith("..") || import_node_path2.default.isAbsolute(rel)) return null;
+  return target;
+}
+function resolveLocalAction(repo, uses) {
+  const dir = localPath(repo, uses);
+  if (!dir) return null;
+  if (repo.actions.has(dir)) return repo.actions.get(dir) ?? null;
+  repo.actions.set(dir, null);
+  const file = ["action.yml", "action.yaml"].map((n) => import_node_path2.default.join(dir, n)).find((p) => (repo.reader ?? DISK).exists(p));
+  if (!file) return null;
+  const loaded = readYamlFile(repo, file, /* @__PURE__ */ new Set(), /* @__PURE__ */ new Map());
+  if (!loaded) return null;
+  repo.sources.set(loaded.file.path, loaded.file.text);
+  const action = buildAction(loaded.file, loaded.root);
+  reportProblems(repo, loaded.file, action.problems);
+  repo.actions.set(dir, action);
+  repo.stats.actions++;
+  return action;
+}
+function resolveLocalWorkflow(repo, uses) {
+  const abs = localPath(repo, uses);
+  if (!abs || !(repo.reader ?? DISK).exists(abs)) return null;
+  return repo.workflow(abs);
+}
+var remoteTextsByRepo = /* @__PURE__ */ new WeakMap();
+function resolveRemote(repo, uses, kind) {
+  if (!repo.remote || uses.startsWith("./") || uses.startsWith("docker://")) return null;
+  const key2 = `${kind}:${uses}`;
+  if (repo.remoteCache.has(key2)) return repo.remoteCache.get(key2) ?? null;
+  repo.remoteCache.set(key2, null);
+  const fetched = kind === "action" ? repo.remote.action(uses) : repo.remote.workflow(uses);
+  if (!fetched || "error" in fetched) return null;
+  const file = makeSourceFile(fetched.display, fetched.text);
+  remoteTextsByRepo.get(repo)?.set(fetched.display, fetched.text);
+  let root;
+  try {
+    root = loadYaml(file);
+  } catch (err) {
+    const pos = positionOf(file, err instanceof YamlLoadError ? err.offset : 0);
+    repo.errors.push({ file: fetched.display, line: pos.line, column: pos.column, message: `invalid YAML: ${err.message}` });
+    return null;
+  }
+  const built = kind === "action" ? buildAction(file, root) : buildWorkflow(file, root);
+  if (fetched.repository && fetched.commit) remoteOrigins.set(built, { repository: fetched.repository, commit: fetched.commit });
+  reportProblems(repo, file, built.problems);
+  repo.remoteCache.set(key2, built);
+  return built;
+}
+function resolveRemoteAction(repo, uses) {
+  return resolveRemote(repo, uses, "action");
+}
+function resolveRemoteWorkflow(repo, uses) {
+  return resolveRemote(repo, uses, "workflow");
+}
+var remoteOrigins = /* @__PURE__ */ new WeakMap();
+function effectiveWorkflowUses(uses, from) {
+  const origin = uses.startsWith("./") ? remoteOrigins.get(from) : void 0;
+  return origin ? `${origin.repository}/${uses.slice(2).replace(/@.*$/, "")}@${origin.commit}` : uses;
+}
+function resolveCalledWorkflow(repo, uses, from) {
+  const target = effectiveWorkflowUses(uses, from);
+  return target.startsWith("./") ? resolveLocalWorkflow(repo, target) : resolveRemoteWorkflow(repo, target);
 }
 
 // src/analysis/triggers.ts
@@ -26277,7 +26461,7 @@ var TaintEngine = class {
       case "text":
         return v.from.flatMap((x) => next(x, []));
       case "fetched": {
-        if (select.some(isSafeField)) return [];
+        if (v.path.some(isSafeField) || select.some(isSafeField)) return [];
         const read2 = this.apiRead(v.call);
         if (read2.author === "none") return [];
         return [{ origin: { kind: "fetch", role: read2.author, events: null, what: `${read2.what} (github-script, ${v.call})` }, hops: [hopAt(file, at2, `github-script fetches ${read2.what}`)] }];
@@ -26487,7 +26671,12 @@ function sourceIndex(sources) {
 }
 
 // src/analysis/sites.ts
-var CHECKOUT_OF_PR = /head\.sha|head\.ref|head_ref|head_sha|head_branch|refs\/pull\/|pull\/\$|\bmerge\b|pull_request\.number|issue\.number|head\.repo/;
+var DENOTES = {
+  "head-commit": "the pull request's head commit",
+  "head-repo": "the pull request's head repository",
+  "pr-ref": "the pull request's ref",
+  "head-branch": "the head branch's name"
+};
 var FETCH_PR_IN_SHELL = /\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull\/|\bgit\s+(checkout|switch)\b[^\n]*\$\{\{\s*github\.event\.(pull_request\.head|workflow_run\.head)/;
 function findAgentSites(step, engine) {
   const out = [];
@@ -26701,11 +26890,9 @@ function workspaceChannels(step) {
     if (earlier.position >= step.position) break;
     const uses = earlier.step.uses?.text ?? "";
     if (/^actions\/checkout@/i.test(uses)) {
-      const ref2 = inputOf(earlier.step.with, "ref");
-      const repository = inputOf(earlier.step.with, "repository");
-      const hit = [ref2, repository].find((e) => e && CHECKOUT_OF_PR.test(e.text) && e.text.includes("${{"));
+      const hit = checksOutPrCode(earlier);
       if (hit) {
-        out.push(workspace(step, earlier, hit.keyNode.start, `checks out the pull request's code (${hit.name}: ${hit.text.trim()})`, "pull_request"));
+        out.push(workspace(step, earlier, hit.input.keyNode.start, `checks out the pull request's code (${hit.input.name}: ${hit.input.text.trim()}, ${DENOTES[hit.denotes]})`, "pull_request"));
       }
     } else if (/^actions\/download-artifact@|^dawidd6\/action-download-artifact@/i.test(uses)) {
       out.push(workspace(step, earlier, earlier.step.uses.start, "downloads artifacts a fork-triggered run may have produced", "workflow_run"));

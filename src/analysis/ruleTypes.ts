@@ -228,11 +228,21 @@ export interface ApiRead {
   what: string;
 }
 
+/** A third-party action's outputs that name a pull request's head (see sources.yml `prHeadOutputs`). */
+export interface PrHeadOutputs {
+  uses: string;
+  commit?: string[];
+  repository?: string[];
+  branch?: string[];
+  other?: string[];
+}
+
 export interface SourcesFile {
   contexts: SourceContext[];
   wholeObjects: WholeObjectSource[];
   actionOutputs?: ActionOutputSource[];
   apiReads?: ApiRead[];
+  prHeadOutputs?: PrHeadOutputs[];
 }
 
 export interface AgentsFile {

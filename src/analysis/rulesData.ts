@@ -227,6 +227,19 @@ const sourcesSpec: Spec = {
         },
       },
     }),
+    prHeadOutputs: opt({
+      t: 'array',
+      of: {
+        t: 'object',
+        fields: {
+          uses: req(str({ format: USES, formatHint: 'owner/repo[/path]' })),
+          commit: opt(strList()),
+          repository: opt(strList()),
+          branch: opt(strList()),
+          other: opt(strList()),
+        },
+      },
+    }),
     apiReads: opt({
       t: 'array',
       of: {

@@ -441,7 +441,7 @@ class Interpreter {
     if (name && /^github\.(rest\.|request$|graphql$|paginate$|paginate\.)/.test(name)) {
       // github.paginate(github.rest.issues.listComments, …) reads what the method it is given reads.
       const inner = name.startsWith('github.paginate') && e.arguments[0] ? calleeName(e.arguments[0]) : null;
-      return { k: 'fetched', call: (inner ?? name).replace(/^github\./, '') };
+      return { k: 'fetched', call: (inner ?? name).replace(/^github\./, ''), path: [] };
     }
     if (name && /(^|\.)readFileSync$/.test(name)) {
       const file = args[0]?.k === 'const' && typeof args[0].value === 'string' ? args[0].value : 'a file';
@@ -557,8 +557,8 @@ export function member(value: Sym, key: Sym): Sym {
       return { k: 'expr', expr: next, outputs: value.outputs };
     }
     case 'fetched':
-      if (typeof name === 'string' && SAFE_FIELDS.has(name)) return { k: 'opaque', what: `field ${name} of ${value.call}` };
-      return value;
+      // Keep the field path: `data.head.sha` is a SHA (no text), and says which commit it is.
+      return { ...value, path: [...value.path, typeof name === 'string' || typeof name === 'number' ? String(name) : '*'] };
     case 'repoFile':
       return value;
     case 'text':

@@ -10,6 +10,7 @@ import { locateInScalar } from '../workflow/yaml';
 import { actionKeyInProcess, actionReadsThread, actionToolReach, cliToolReach, matchAgentAction, type CliInvocation } from './agents';
 import { findCliInvocations } from './shellScanner';
 import { capabilitiesAt, type Capabilities } from './capabilities';
+import { checksOutPrCode, type Denotes } from './checkouts';
 import { hopAt, type StepInstance } from './instances';
 import type { ActorGate } from './reach';
 import type { AgentAction, AgentCli, ToolReach } from './ruleTypes';
@@ -44,7 +45,12 @@ export interface AgentSite {
   promptText: string;
 }
 
-const CHECKOUT_OF_PR = /head\.sha|head\.ref|head_ref|head_sha|head_branch|refs\/pull\/|pull\/\$|\bmerge\b|pull_request\.number|issue\.number|head\.repo/;
+const DENOTES: Record<Denotes, string> = {
+  'head-commit': "the pull request's head commit",
+  'head-repo': "the pull request's head repository",
+  'pr-ref': "the pull request's ref",
+  'head-branch': "the head branch's name",
+};
 const FETCH_PR_IN_SHELL = /\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull\/|\bgit\s+(checkout|switch)\b[^\n]*\$\{\{\s*github\.event\.(pull_request\.head|workflow_run\.head)/;
 
 export interface GateWidening {
@@ -324,11 +330,9 @@ export function workspaceChannels(step: StepInstance): Channel[] {
     if (earlier.position >= step.position) break;
     const uses = earlier.step.uses?.text ?? '';
     if (/^actions\/checkout@/i.test(uses)) {
-      const ref = inputOf(earlier.step.with, 'ref');
-      const repository = inputOf(earlier.step.with, 'repository');
-      const hit = [ref, repository].find((e) => e && CHECKOUT_OF_PR.test(e.text) && e.text.includes('${{'));
+      const hit = checksOutPrCode(earlier);
       if (hit) {
-        out.push(workspace(step, earlier, hit.keyNode.start, `checks out the pull request's code (${hit.name}: ${hit.text.trim()})`, 'pull_request'));
+        out.push(workspace(step, earlier, hit.input.keyNode.start, `checks out the pull request's code (${hit.input.name}: ${hit.input.text.trim()}, ${DENOTES[hit.denotes]})`, 'pull_request'));
       }
     } else if (/^actions\/download-artifact@|^dawidd6\/action-download-artifact@/i.test(uses)) {
       out.push(workspace(step, earlier, earlier.step.uses!.start, 'downloads artifacts a fork-triggered run may have produced', 'workflow_run'));

@@ -58,8 +58,11 @@ export type Sym =
   | { k: 'text'; from: Sym[] }
   /** A value that carries no text: a number, an id, a SHA, a login, a boolean whose value is unknown. */
   | { k: 'opaque'; what: string }
-  /** Data a script fetched from the GitHub API at run time; `call` is the method (`rest.issues.get`). */
-  | { k: 'fetched'; call: string }
+  /**
+   * Data a script fetched from the GitHub API at run time: `call` is the method (`rest.pulls.get`),
+   * `path` the fields read from the response (`data.head.sha`).
+   */
+  | { k: 'fetched'; call: string; path: string[] }
   /**
    * A file from the job's checkout (an allowlist, a config), `parsed` into a list or object: the
    * maintainers' text, except on `pull_request`, where the checkout is the pull request's merge commit.

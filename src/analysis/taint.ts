@@ -315,7 +315,7 @@ export class TaintEngine {
       case 'text':
         return v.from.flatMap((x) => next(x, []));
       case 'fetched': {
-        if (select.some(isSafeField)) return [];
+        if (v.path.some(isSafeField) || select.some(isSafeField)) return [];
         const read = this.apiRead(v.call);
         if (read.author === 'none') return [];
         return [{ origin: { kind: 'fetch', role: read.author as Role, events: null, what: `${read.what} (github-script, ${v.call})` }, hops: [hopAt(file, at, `github-script fetches ${read.what}`)] }];
