@@ -15367,6 +15367,9 @@ actions:
     # Tag mode: --permission-mode acceptEdits plus Read/Glob/Grep/LS and Bash(git add|commit|push|rm:*)
     # (git only, counted as file writes). Agent mode: only what claude_args/settings allow. No Bash.
     defaults: { shell: none, network: false, writesFiles: true }
+    # Agent mode (src/modes/agent/index.ts): the user's claude_args plus the action's MCP config, no
+    # permission mode of its own, so headless Claude Code denies edits unless claude_args allow them.
+    agentModeDefaults: { shell: none, network: false, writesFiles: false }
     toolWideners:
       - input: claude_args
         pattern: '--dangerously-skip-permissions\\b'
@@ -15389,6 +15392,10 @@ actions:
         grants: { network: true }
       - input: claude_args
         pattern: '--mcp-config\\b'
+        grants: { network: true }
+      # MCP tools (the action's own GitHub servers in agent mode) act on other hosts with the token.
+      - input: claude_args
+        pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])mcp__'
         grants: { network: true }
       - input: claude_args
         pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\b'
@@ -15512,6 +15519,10 @@ actions:
         grants: { network: true }
       - input: claude_args
         pattern: '--mcp-config\\b'
+        grants: { network: true }
+      # MCP tools (the action's own GitHub servers in agent mode) act on other hosts with the token.
+      - input: claude_args
+        pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])mcp__'
         grants: { network: true }
       - input: claude_args
         pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\b'
@@ -17485,6 +17496,7 @@ var actionSpec = {
     readsThread: req(str({ enum: ["always", "never", "without-prompt"] })),
     agentModeInputs: opt(strList({}, true)),
     defaults: req(toolReachSpec),
+    agentModeDefaults: opt(toolReachSpec),
     toolWideners: opt({ t: "array", of: actionWidenerSpec }),
     toolNarrowers: opt({ t: "array", of: actionWidenerSpec }),
     outputs: opt(strList()),
@@ -17806,6 +17818,7 @@ function parseAgentsFile(text, fileName = "rules/agents.yml") {
       if (w.requiresInput && w.requiresInput === w.input) failAt(w, "requiresInput", "a widener cannot require itself");
     }
     if (action.agentModeInputs && action.readsThread !== "without-prompt") failAt(action, "agentModeInputs", "only meaningful with readsThread: without-prompt");
+    if (action.agentModeDefaults && action.readsThread !== "without-prompt") failAt(action, "agentModeDefaults", "only meaningful with readsThread: without-prompt");
     if (action.keyWideners && action.keyHandling !== "proxy") failAt(action, "keyWideners", "only meaningful with keyHandling: proxy");
   }
   const cliIds = /* @__PURE__ */ new Set();
@@ -17962,7 +17975,9 @@ function inputValue(inputs, name) {
   return void 0;
 }
 function actionToolReach(action, inputs) {
-  const reach = { ...action.defaults };
+  const runsCommand = (action.agentModeInputs ?? []).some((n) => /^\s*\/[\w:-]+/.test(inputValue(inputs, n) ?? ""));
+  const agentMode = action.agentModeDefaults && !actionReadsThread(action, inputs) && !runsCommand;
+  const reach = { ...agentMode ? action.agentModeDefaults : action.defaults };
   const apply = (list2, fn) => {
     for (const w of list2 ?? []) {
       const value = inputValue(inputs, w.input);

@@ -152,7 +152,11 @@ function inputValue(inputs: Record<string, string>, name: string): string | unde
 
 /** Tool reach of an agent action given its `with:` inputs: defaults, then wideners, then narrowers. */
 export function actionToolReach(action: AgentAction, inputs: Record<string, string>): ToolReach {
-  const reach: ToolReach = { ...action.defaults };
+  // A prompt that runs a custom slash command (`/triage-issue …`) gets the tools the command's file
+  // allows, which are not in the workflow: keep the wider defaults then.
+  const runsCommand = (action.agentModeInputs ?? []).some((n) => /^\s*\/[\w:-]+/.test(inputValue(inputs, n) ?? ''));
+  const agentMode = action.agentModeDefaults && !actionReadsThread(action, inputs) && !runsCommand;
+  const reach: ToolReach = { ...(agentMode ? action.agentModeDefaults! : action.defaults) };
   const apply = (list: ToolWidener[] | undefined, fn: (r: ToolReach, g: Partial<ToolReach>) => void) => {
     for (const w of list ?? []) {
       const value = inputValue(inputs, w.input);

@@ -48,6 +48,8 @@ export interface AgentAction {
   agentModeInputs?: string[];
   /** Default tool reach without widening inputs. */
   defaults: ToolReach;
+  /** Tool reach in agent mode (an `agentModeInputs` input set), when it differs from `defaults`. */
+  agentModeDefaults?: ToolReach;
   /** Inputs whose values widen tools; each pattern is a case-insensitive regular expression. */
   toolWideners?: ToolWidener[];
   /** Inputs whose values narrow tools (e.g. `--disallowedTools Bash`); same pattern form. */

@@ -134,6 +134,7 @@ const actionSpec: Spec = {
     readsThread: req(str({ enum: ['always', 'never', 'without-prompt'] })),
     agentModeInputs: opt(strList({}, true)),
     defaults: req(toolReachSpec),
+    agentModeDefaults: opt(toolReachSpec),
     toolWideners: opt({ t: 'array', of: actionWidenerSpec }),
     toolNarrowers: opt({ t: 'array', of: actionWidenerSpec }),
     outputs: opt(strList()),
@@ -489,6 +490,7 @@ export function parseAgentsFile(text: string, fileName = 'rules/agents.yml'): Ag
       if (w.requiresInput && w.requiresInput === w.input) failAt(w, 'requiresInput', 'a widener cannot require itself');
     }
     if (action.agentModeInputs && action.readsThread !== 'without-prompt') failAt(action, 'agentModeInputs', 'only meaningful with readsThread: without-prompt');
+    if (action.agentModeDefaults && action.readsThread !== 'without-prompt') failAt(action, 'agentModeDefaults', 'only meaningful with readsThread: without-prompt');
     if (action.keyWideners && action.keyHandling !== 'proxy') failAt(action, 'keyWideners', 'only meaningful with keyHandling: proxy');
   }
   const cliIds = new Set<string>();
