@@ -17350,6 +17350,8 @@ var Evaluator = class {
         return attacked("actor") ? { k: "login" } : ANY;
       case "github.repository":
         return { k: "repo", name: s.repository };
+      case "github.repository_owner":
+        return s.repository ? { k: "vals", v: [s.repository.split("/")[0]] } : ANY;
       case "github.event.label.name":
         return attacked("actor") ? NULL : ANY;
       case "github.event.pull_request.head.repo.fork":
@@ -25843,6 +25845,43 @@ function discover(paths, errors) {
   }
   return sets;
 }
+function repositoryIdentity(root) {
+  let dir = import_node_path2.default.resolve(root);
+  for (let up = 0; up < 20; up++) {
+    const dotGit = import_node_path2.default.join(dir, ".git");
+    const config = gitConfigPath(dotGit);
+    if (config) return originOf(readText(config));
+    const parent = import_node_path2.default.dirname(dir);
+    if (parent === dir) return void 0;
+    dir = parent;
+  }
+  return void 0;
+}
+function gitConfigPath(dotGit) {
+  try {
+    if (import_node_fs3.default.statSync(dotGit).isDirectory()) return import_node_path2.default.join(dotGit, "config");
+    const pointer = /^gitdir:\s*(.+)$/m.exec(import_node_fs3.default.readFileSync(dotGit, "utf8"));
+    if (!pointer) return void 0;
+    const gitdir = import_node_path2.default.resolve(import_node_path2.default.dirname(dotGit), pointer[1].trim());
+    const common = readText(import_node_path2.default.join(gitdir, "commondir")).trim();
+    return import_node_path2.default.join(common ? import_node_path2.default.resolve(gitdir, common) : gitdir, "config");
+  } catch {
+    return void 0;
+  }
+}
+function readText(file) {
+  try {
+    return import_node_fs3.default.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+function originOf(config) {
+  const section = /^\[remote\s+"origin"\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(config);
+  const url = section && /^\s*url\s*=\s*(\S+)\s*$/m.exec(section[1]);
+  const match = url && /[:/]([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url[1]);
+  return match ? `${match[1]}/${match[2]}` : void 0;
+}
 function candidateWorkflowDirs(dir) {
   const nested = import_node_path2.default.join(dir, ".github", "workflows");
   if (isDir(nested)) return [nested];
@@ -26156,8 +26195,10 @@ function hopAt(file, offset2, note) {
   return { file: file.path, line: pos.line, column: pos.column, note };
 }
 var repoTrust = /* @__PURE__ */ new WeakMap();
-function expandEntry(repo, workflow, triggerRules, abs, trust = NO_TRUST) {
+var repoIdentity = /* @__PURE__ */ new WeakMap();
+function expandEntry(repo, workflow, triggerRules, abs, trust = NO_TRUST, repository) {
   repoTrust.set(repo, trust);
+  repoIdentity.set(repo, repository);
   let triggers = classifyTriggers(workflow, triggerRules, repo.byName);
   if (repo.calledLocally.has(abs)) triggers = triggers.filter((t) => t.event !== "workflow_call");
   if (!triggers.length) return [];
@@ -26180,7 +26221,8 @@ function expandWorkflow(repo, workflow, entry, triggers, caller, via, depth) {
       steps: [],
       via,
       callees: [],
-      trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST
+      trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST,
+      repository: repoIdentity.get(repo)
     };
     if (job.if) conditions.push({ expr: parseCondition(job.if), node: job.if, file: workflow.file, outputs: outputResolver(instance) });
     byId.set(job.id, instance);
@@ -26958,7 +27000,17 @@ function reachOf(origin, step, actorGate) {
     if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
     if (best.level === "outsider") break;
   }
+  if (best.level !== "none" && best.trigger && !step.job.repository && runsOnlyInNamedRepository(step, origin, best.trigger, hard)) {
+    best = { ...best, uncertain: [best.uncertain, REPOSITORY_UNKNOWN].filter(Boolean).join("; ") };
+  }
   return best;
+}
+var REPOSITORY_UNKNOWN = "it runs only in the repository its `if:` names (github.repository), and which repository this is was not known: lint a git clone or pass --repository OWNER/NAME";
+function runsOnlyInNamedRepository(step, origin, trigger, hard) {
+  const mentions = (c) => /github\.repository(_owner)?\b/.test(c.node.text);
+  if (!step.job.conditions.some(mentions) && !step.conditions.some(mentions)) return false;
+  const elsewhere = { ...scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set(), hard, step), repository: "\0another/repository" };
+  return !passes(step, origin, elsewhere);
 }
 function reachOnTrigger(origin, step, trigger, hard, actorGate) {
   const event = trigger.event;
@@ -27012,7 +27064,7 @@ function directBlocker(hard, actorGate, event) {
   return void 0;
 }
 function scenario(trigger, actions, attacker, hard, step) {
-  return { event: trigger.event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots, payload: trigger.payload };
+  return { event: trigger.event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots, payload: trigger.payload, repository: step.job.repository };
 }
 function passes(step, origin, s) {
   if (origin.guards && !origin.guards.every((g) => canBeTruthy(g, s))) return false;
@@ -27829,13 +27881,14 @@ function lint(options) {
   };
   for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
     const repo = openRepository(set, options.cwd, options.remote);
+    const identity = options.repository ?? (set.memory ? void 0 : repositoryIdentity(set.root));
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;
       stats.workflows++;
       const textOf2 = (f) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf2);
+      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity), config, textOf2);
       for (const finding2 of found) {
         const f = detached(finding2);
         findings.push(f);
@@ -27907,8 +27960,8 @@ function readQuietly(file) {
     return "";
   }
 }
-function lintWorkflow(repo, workflow, abs, rules, stats, trust) {
-  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
+function lintWorkflow(repo, workflow, abs, rules, stats, trust, identity) {
+  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust, identity);
   if (!jobs.length) return [];
   const engine = new TaintEngine(rules.sources, rules.agents);
   const steps = jobs.flatMap((j) => j.steps);
@@ -28719,7 +28772,7 @@ function actionLint(ctx, toolVersion) {
   const inputs = readLintInputs(ctx);
   const configPath = inputs.config ?? defaultConfigPath(inputs.paths);
   const config = configPath ? readConfig(configPath) : void 0;
-  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd });
+  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd, repository: ctx.env.GITHUB_REPOSITORY || void 0 });
   let outcome;
   let result = full;
   if (inputs.baseline) {
@@ -29081,7 +29134,7 @@ async function lintInParallel(options, entryScript, workers = defaultWorkers()) 
   files.forEach((f, i2) => shares[i2 % workers].push(f));
   try {
     const running = Promise.all(
-      shares.slice(1).map((only) => runShare(entryScript, { kind: MESSAGE_KIND, paths: options.paths, cwd: options.cwd, config: options.config, only }))
+      shares.slice(1).map((only) => runShare(entryScript, { kind: MESSAGE_KIND, paths: options.paths, cwd: options.cwd, config: options.config, repository: options.repository, only }))
     );
     running.catch(() => void 0);
     const own = lint({ ...options, only: new Set(shares[0]) });
@@ -29109,7 +29162,7 @@ function runShare(entryScript, share) {
 function serveShareIfWorker() {
   if (import_node_worker_threads.isMainThread || !import_node_worker_threads.parentPort || import_node_worker_threads.workerData?.kind !== MESSAGE_KIND) return false;
   const share = import_node_worker_threads.workerData;
-  const result = lint({ paths: share.paths, cwd: share.cwd, config: share.config, only: new Set(share.only) });
+  const result = lint({ paths: share.paths, cwd: share.cwd, config: share.config, repository: share.repository, only: new Set(share.only) });
   const wire = { ...result, sources: [...result.sources] };
   import_node_worker_threads.parentPort.postMessage(wire);
   return true;
@@ -30083,7 +30136,7 @@ async function scanRepository(repo, store, options) {
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
     const files = [...roots, ...[...prefetched.localFiles].map(([path14, text]) => ({ path: path14, text }))];
     const config = options.config ?? await repositoryConfig((name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
-    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
+    const result = lint({ paths: [], files, remote: prefetched.resolver, config, repository: repo.fullName });
     return { repo, status: "scanned", commit, result, unfollowed: prefetched.failed };
   } catch (err) {
     if (err instanceof ConfigError) return { repo, status: "failed", error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
@@ -30345,6 +30398,8 @@ commands:
       --output FILE    write the report to FILE instead of standard output
       --baseline FILE  report only findings not recorded in FILE
       --write-baseline FILE   record every current finding in FILE (and exit 0)
+      --repository OWNER/NAME   the repository linted, for conditions on github.repository
+                       (default: the git remote origin of each path, when there is one)
       --online         follow remote actions and reusable workflows through the GitHub API
                        (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL; cached in ~/.cache/agent-guard)
       --no-cache       with --online: neither read nor write the cache
@@ -30444,6 +30499,12 @@ function parseLintArgs(args) {
       case "--online":
         out.online = true;
         break;
+      case "--repository": {
+        const r = value();
+        if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(r)) throw new UsageError(`--repository takes OWNER/NAME, not '${r}'`);
+        out.repository = r;
+        break;
+      }
       case "--help":
       case "-h":
         throw new UsageError(USAGE);
@@ -30463,7 +30524,8 @@ async function lintCommand(rawArgs) {
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : void 0;
-  let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
+  const repository = args.repository;
+  let result = remote ? lint({ paths: args.paths, config, remote, repository }) : await lintInParallel({ paths: args.paths, config, repository }, __filename);
   const all = result.findings;
   if (args.baseline) {
     const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());

@@ -27,6 +27,8 @@ commands:
       --output FILE    write the report to FILE instead of standard output
       --baseline FILE  report only findings not recorded in FILE
       --write-baseline FILE   record every current finding in FILE (and exit 0)
+      --repository OWNER/NAME   the repository linted, for conditions on github.repository
+                       (default: the git remote origin of each path, when there is one)
       --online         follow remote actions and reusable workflows through the GitHub API
                        (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL; cached in ~/.cache/agent-guard)
       --no-cache       with --online: neither read nor write the cache
@@ -90,6 +92,7 @@ interface LintArgs extends OnlineFlags {
   baseline?: string;
   writeBaseline?: string;
   online?: boolean;
+  repository?: string;
 }
 
 function processIO() {
@@ -136,6 +139,12 @@ function parseLintArgs(args: string[]): LintArgs {
       case '--online':
         out.online = true;
         break;
+      case '--repository': {
+        const r = value();
+        if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(r)) throw new UsageError(`--repository takes OWNER/NAME, not '${r}'`);
+        out.repository = r;
+        break;
+      }
       case '--help':
       case '-h':
         throw new UsageError(USAGE);
@@ -157,7 +166,8 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   const config = configPath ? readConfig(configPath) : undefined;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : undefined;
   // Large offline runs use every core (the bundled CLI is its own worker script).
-  let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
+  const repository = args.repository;
+  let result = remote ? lint({ paths: args.paths, config, remote, repository }) : await lintInParallel({ paths: args.paths, config, repository }, __filename);
   const all = result.findings;
   if (args.baseline) {
     const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());

@@ -11,7 +11,7 @@ import { TaintEngine } from './analysis/taint';
 import { CHECKS } from './checks';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
 import { EMPTY_CONFIG, globMatch, type Config } from './config';
-import { discover, memorySets, openRepository, type RemoteResolver, type Repository } from './workflow/load';
+import { discover, memorySets, openRepository, repositoryIdentity, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 
 type LoadedRules = ReturnType<typeof loadRules>;
@@ -33,6 +33,12 @@ export interface LintOptions {
    * indexed and read where needed (callers, upstreams). Used to split a large run across workers.
    */
   only?: ReadonlySet<string>;
+  /**
+   * `owner/name` of the repository being linted (the Action's GITHUB_REPOSITORY, `--repository`, the
+   * organisation scan's). Without it, each repository's git remote `origin` is read when there is one.
+   * Conditions on `github.repository` are decided against it.
+   */
+  repository?: string;
 }
 
 export function lint(options: LintOptions): LintResult {
@@ -51,13 +57,14 @@ export function lint(options: LintOptions): LintResult {
 
   for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
     const repo = openRepository(set, options.cwd, options.remote);
+    const identity = options.repository ?? (set.memory ? undefined : repositoryIdentity(set.root));
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;
       stats.workflows++;
       const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust), config, textOf);
+      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity), config, textOf);
       for (const finding of found) {
         const f = detached(finding);
         findings.push(f);
@@ -148,8 +155,8 @@ function readQuietly(file: string): string {
   }
 }
 
-function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats, trust: Trust): Finding[] {
-  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
+function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats, trust: Trust, identity: string | undefined): Finding[] {
+  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust, identity);
   if (!jobs.length) return [];
   const engine = new TaintEngine(rules.sources, rules.agents);
   const steps = jobs.flatMap((j) => j.steps);

@@ -91,6 +91,14 @@ describe('agent-guard lint', () => {
     expect(run(['lint', '--online', '--max-depth', 'zero', '.']).code).toBe(2);
   });
 
+  it('--repository names the repository for github.repository conditions', () => {
+    const guarded = VULNERABLE.replace('    runs-on: ubuntu-latest', "    if: github.repository == 'upstream/project'\n    runs-on: ubuntu-latest");
+    const dir = repoWith({ '.github/workflows/triage.yml': guarded });
+    expect(run(['lint', dir, '--repository', 'upstream/project']).code).toBe(1);
+    expect(run(['lint', dir, '--repository', 'someone/copy']).code).toBe(0);
+    expect(run(['lint', dir, '--repository', 'not a name']).code).toBe(2);
+  });
+
   it('writes SARIF to --output', () => {
     const dir = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
     const out = path.join(dir, 'out.sarif');

@@ -771,6 +771,8 @@ class Evaluator {
         return attacked('actor') ? { k: 'login' } : ANY;
       case 'github.repository':
         return { k: 'repo', name: s.repository };
+      case 'github.repository_owner':
+        return s.repository ? { k: 'vals', v: [s.repository.split('/')[0]] } : ANY;
       case 'github.event.label.name':
         // Only people with triage access label; an attacker firing the event has no label event.
         return attacked('actor') ? NULL : ANY;

@@ -58,6 +58,8 @@ export interface JobInstance {
   /** For a job that calls a reusable workflow: the jobs of the called workflow. */
   callees: JobInstance[];
   trust: Trust;
+  /** `owner/name` of the repository the workflow runs in, when known. */
+  repository?: string;
 }
 
 export interface CompositeFrame {
@@ -93,9 +95,11 @@ export function hopAt(file: SourceFile, offset: number, note: string): PathHop {
  * analysed through its callers.
  */
 const repoTrust = new WeakMap<Repository, Trust>();
+const repoIdentity = new WeakMap<Repository, string | undefined>();
 
-export function expandEntry(repo: Repository, workflow: Workflow, triggerRules: TriggerRule[], abs: string, trust: Trust = NO_TRUST): JobInstance[] {
+export function expandEntry(repo: Repository, workflow: Workflow, triggerRules: TriggerRule[], abs: string, trust: Trust = NO_TRUST, repository?: string): JobInstance[] {
   repoTrust.set(repo, trust);
+  repoIdentity.set(repo, repository);
   let triggers = classifyTriggers(workflow, triggerRules, repo.byName);
   if (repo.calledLocally.has(abs)) triggers = triggers.filter((t) => t.event !== 'workflow_call');
   if (!triggers.length) return [];
@@ -128,6 +132,7 @@ function expandWorkflow(
       via,
       callees: [],
       trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST,
+      repository: repoIdentity.get(repo),
     };
     if (job.if) conditions.push({ expr: parseCondition(job.if), node: job.if, file: workflow.file, outputs: outputResolver(instance) });
     byId.set(job.id, instance);

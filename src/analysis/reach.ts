@@ -60,7 +60,20 @@ export function reachOf(origin: Origin, step: StepInstance, actorGate?: ActorGat
     if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
     if (best.level === 'outsider') break;
   }
+  if (best.level !== 'none' && best.trigger && !step.job.repository && runsOnlyInNamedRepository(step, origin, best.trigger, hard)) {
+    best = { ...best, uncertain: [best.uncertain, REPOSITORY_UNKNOWN].filter(Boolean).join('; ') };
+  }
   return best;
+}
+
+const REPOSITORY_UNKNOWN = 'it runs only in the repository its `if:` names (github.repository), and which repository this is was not known: lint a git clone or pass --repository OWNER/NAME';
+
+/** Whether a `github.repository == '…'` condition stops the step in any repository but the one it names. */
+function runsOnlyInNamedRepository(step: StepInstance, origin: Origin, trigger: TriggerInfo, hard: HardGates): boolean {
+  const mentions = (c: { node: { text: string } }) => /github\.repository(_owner)?\b/.test(c.node.text);
+  if (!step.job.conditions.some(mentions) && !step.conditions.some(mentions)) return false;
+  const elsewhere = { ...scenario(trigger, trigger.allActions, new Set<Role>(), hard, step), repository: '\u0000another/repository' };
+  return !passes(step, origin, elsewhere);
 }
 
 interface HardGates {
@@ -135,7 +148,7 @@ function directBlocker(hard: HardGates, actorGate: ActorGate | undefined, event:
 }
 
 function scenario(trigger: TriggerInfo, actions: ActionSet, attacker: Set<Role>, hard: HardGates, step: StepInstance): Scenario {
-  return { event: trigger.event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots, payload: trigger.payload };
+  return { event: trigger.event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots, payload: trigger.payload, repository: step.job.repository };
 }
 
 function passes(step: StepInstance, origin: Origin, s: Scenario): boolean {

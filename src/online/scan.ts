@@ -106,7 +106,7 @@ async function scanRepository(repo: RepoInfo, store: RemoteStore, options: ScanO
     const prefetched = await prefetchRemote(roots, { store, readLocal, maxDepth: options.maxDepth });
     const files = [...roots, ...[...prefetched.localFiles].map(([path, text]) => ({ path, text }))];
     const config = options.config ?? (await repositoryConfig((name) => (tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name))));
-    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
+    const result = lint({ paths: [], files, remote: prefetched.resolver, config, repository: repo.fullName });
     return { repo, status: 'scanned', commit, result, unfollowed: prefetched.failed };
   } catch (err) {
     if (err instanceof ConfigError) return { repo, status: 'failed', error: `${repo.fullName}: ${err.message}`, unfollowed: [] };
