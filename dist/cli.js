@@ -7982,7 +7982,7 @@ function passwdWithAgent(uid, gid) {
 }
 function gitConfigFiles(gitDir) {
   const out = [];
-  const walk = (dir, depth) => {
+  const walk2 = (dir, depth) => {
     if (depth > 6) return;
     let entries;
     try {
@@ -7994,11 +7994,11 @@ function gitConfigFiles(gitDir) {
       const full = import_node_path5.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
-        walk(full, depth + 1);
+        walk2(full, depth + 1);
       }
     }
   };
-  walk(gitDir, 0);
+  walk2(gitDir, 0);
   return out;
 }
 function installRootOf(executable) {
@@ -8807,11 +8807,11 @@ function checkTools(tools) {
   return void 0;
 }
 function findProviderFetch(body) {
-  const walk = (node, depth) => {
+  const walk2 = (node, depth) => {
     if (depth > MAX_DEPTH5) return "request body nested too deeply to check";
     if (Array.isArray(node)) {
       for (const item of node) {
-        const found = walk(item, depth + 1);
+        const found = walk2(item, depth + 1);
         if (found) return found;
       }
       return void 0;
@@ -8836,13 +8836,13 @@ function findProviderFetch(body) {
       }
       if (REMOTE_REFERENCE_KEYS.has(key2) && isRemote(value)) return `content fetched by the provider from a URL (${key2})`;
       if (value && typeof value === "object") {
-        const found = walk(value, depth + 1);
+        const found = walk2(value, depth + 1);
         if (found) return found;
       }
     }
     return void 0;
   };
-  return walk(body, 0);
+  return walk2(body, 0);
 }
 var FETCHING_TOOL_TYPE, FETCHING_TOOL_KEYS, REMOTE_REFERENCE_KEYS, MAX_DEPTH5;
 var init_bodyPolicy = __esm({
@@ -15189,6 +15189,42 @@ function findTemplates(s) {
     from = close + 2;
   }
 }
+function walk(e, visit) {
+  const nodes = [e];
+  const parents = [null];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const parent = parents.pop();
+    if (visit(node, parent) === false) continue;
+    switch (node.kind) {
+      case "property":
+      case "star":
+        nodes.push(node.object);
+        parents.push(node);
+        break;
+      case "index":
+        nodes.push(node.index, node.object);
+        parents.push(node, node);
+        break;
+      case "call":
+        for (let k = node.args.length - 1; k >= 0; k--) {
+          nodes.push(node.args[k]);
+          parents.push(node);
+        }
+        break;
+      case "unary":
+        nodes.push(node.operand);
+        parents.push(node);
+        break;
+      case "binary":
+        nodes.push(node.right, node.left);
+        parents.push(node, node);
+        break;
+      default:
+        break;
+    }
+  }
+}
 function indexSegment(index2) {
   return index2.kind === "literal" && typeof index2.value === "string" ? index2.value.toLowerCase() : "*";
 }
@@ -15281,8 +15317,54 @@ function references(e) {
   }
   return out;
 }
+var TEST_FUNCTIONS = /* @__PURE__ */ new Set(["contains", "startswith", "endswith", "success", "always", "failure", "cancelled", "hashfiles"]);
+function valueReferences(e) {
+  const tested = /* @__PURE__ */ new Set();
+  const markTested = (root) => walk(root, (n) => {
+    tested.add(n);
+  });
+  const visit = (n) => {
+    switch (n.kind) {
+      case "unary":
+        return markTested(n.operand);
+      case "binary":
+        if (n.op === "&&") {
+          markTested(n.left);
+          return visit(n.right);
+        }
+        if (n.op === "||") {
+          visit(n.left);
+          return visit(n.right);
+        }
+        markTested(n.left);
+        return markTested(n.right);
+      case "call":
+        if (TEST_FUNCTIONS.has(n.name)) return n.args.forEach(markTested);
+        if (n.name === "case") return n.args.forEach((a, i2) => i2 % 2 === 0 && i2 < n.args.length - 1 ? markTested(a) : visit(a));
+        return n.args.forEach(visit);
+      case "property":
+      case "index":
+      case "star":
+        return visit(n.object);
+      default:
+        return;
+    }
+  };
+  visit(e);
+  return references(e).filter((r) => !tested.has(r.node));
+}
 var REFERENCE_CACHE_LIMIT = 2e4;
 var referenceCache = /* @__PURE__ */ new Map();
+var valueReferenceCache = /* @__PURE__ */ new Map();
+function valueReferencesOf(inner) {
+  const known = valueReferenceCache.get(inner);
+  if (known !== void 0) return known;
+  const parsed = tryParseExpression(inner);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : valueReferences(parsed);
+  if (valueReferenceCache.size >= REFERENCE_CACHE_LIMIT) valueReferenceCache.clear();
+  valueReferenceCache.set(inner, refs);
+  return refs;
+}
 function referencesOf(inner) {
   const known = referenceCache.get(inner);
   if (known !== void 0) return known;
@@ -26309,11 +26391,28 @@ var TaintEngine = class {
     byScope.set(scopeKey, result);
     return result;
   }
+  /**
+   * What a condition (`if:`) reads, whatever it tests it for: `steps.ai.outputs.verdict == 'approve'`
+   * lets the model decide, though no text of it comes out of the comparison.
+   */
+  ofCondition(node, file, scope) {
+    const text = node.text;
+    const templates = findTemplates(text);
+    const inner = templates.length ? null : text;
+    const out = [];
+    const parts = inner !== null ? [{ inner, innerStart: 0 }] : templates;
+    for (const t of parts) {
+      for (const ref2 of referencesOf(t.inner) ?? []) {
+        out.push(...this.ofReference(ref2, file, () => locateInScalar(file, node, t.innerStart + ref2.node.start, ref2.node.end - ref2.node.start), scope));
+      }
+    }
+    return limit(out);
+  }
   /** Taint of the `${{ }}` references in `text`; `locate` maps a text offset to a file offset. */
   templates(text, locate, file, scope) {
     const out = [];
     for (const template of findTemplates(text)) {
-      const refs = referencesOf(template.inner);
+      const refs = valueReferencesOf(template.inner);
       if (!refs) continue;
       for (const ref2 of refs) {
         const at2 = () => locate(template.innerStart + ref2.node.start, ref2.node.end - ref2.node.start);
@@ -26483,7 +26582,7 @@ var TaintEngine = class {
       case "opaque":
         return [];
       case "expr": {
-        const refs = references(selectFields(v.expr, select));
+        const refs = valueReferences(selectFields(v.expr, select));
         return refs.flatMap((ref2) => this.ofReference(ref2, file, () => at2, scope));
       }
       case "oneOf":
@@ -26706,19 +26805,19 @@ function sourceIndex(sources) {
       const cached3 = memo2.get(path14);
       if (cached3) return cached3;
       const out = [];
-      const walk = (node, segments, i2) => {
+      const walk2 = (node, segments, i2) => {
         out.push(...node.contexts);
         if (i2 >= segments.length) return;
         const seg = segments[i2];
         const exact = node.children.get(seg);
-        if (exact) walk(exact, segments, i2 + 1);
+        if (exact) walk2(exact, segments, i2 + 1);
         const star = node.children.get("*");
-        if (star && seg !== "*") walk(star, segments, i2 + 1);
+        if (star && seg !== "*") walk2(star, segments, i2 + 1);
         if (seg === "*") {
-          for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i2 + 1);
+          for (const [key2, child] of node.children) if (key2 !== "*") walk2(child, segments, i2 + 1);
         }
       };
-      walk(root, path14.split("."), 0);
+      walk2(root, path14.split("."), 0);
       if (memo2.size < 1e4) memo2.set(path14, out);
       return out;
     }
@@ -27514,7 +27613,7 @@ var aiOutputUnsafe = {
           ...step.job.conditions.map((c) => c.node)
         ];
         for (const node of inputs) {
-          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
+          const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
           for (const taint of taints.slice(0, 1)) {
             findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
           }

@@ -5,7 +5,7 @@
 
 import { inputOf } from '../workflow/model';
 import type { PathHop } from '../checks/types';
-import { findTemplates, references, referencesOf, type Expr, type Reference } from '../workflow/expression';
+import { findTemplates, referencesOf, valueReferences, valueReferencesOf, type Expr, type Reference } from '../workflow/expression';
 import type { Entry } from '../workflow/model';
 import { locateInScalar, type SourceFile, type YNode, type YScalar } from '../workflow/yaml';
 import type { Role } from './gates';
@@ -83,11 +83,30 @@ export class TaintEngine {
     return result;
   }
 
+  /**
+   * What a condition (`if:`) reads, whatever it tests it for: `steps.ai.outputs.verdict == 'approve'`
+   * lets the model decide, though no text of it comes out of the comparison.
+   */
+  ofCondition(node: YScalar, file: SourceFile, scope: Scope): Taint[] {
+    const text = node.text;
+    const templates = findTemplates(text);
+    // `if: a == b` without `${{ }}` is an expression too.
+    const inner = templates.length ? null : text;
+    const out: Taint[] = [];
+    const parts = inner !== null ? [{ inner, innerStart: 0 }] : templates;
+    for (const t of parts) {
+      for (const ref of referencesOf(t.inner) ?? []) {
+        out.push(...this.ofReference(ref, file, () => locateInScalar(file, node, t.innerStart + ref.node.start, ref.node.end - ref.node.start), scope));
+      }
+    }
+    return limit(out);
+  }
+
   /** Taint of the `${{ }}` references in `text`; `locate` maps a text offset to a file offset. */
   templates(text: string, locate: (offset: number, length: number) => number, file: SourceFile, scope: Scope): Taint[] {
     const out: Taint[] = [];
     for (const template of findTemplates(text)) {
-      const refs = referencesOf(template.inner);
+      const refs = valueReferencesOf(template.inner);
       if (!refs) continue;
       for (const ref of refs) {
         // Locating costs a search; most references carry nothing, so only locate the ones that do.
@@ -280,7 +299,7 @@ export class TaintEngine {
       case 'opaque':
         return [];
       case 'expr': {
-        const refs = references(selectFields(v.expr, select));
+        const refs = valueReferences(selectFields(v.expr, select));
         return refs.flatMap((ref) => this.ofReference(ref, file, () => at, scope));
       }
       case 'oneOf':

@@ -42,7 +42,7 @@ export const aiOutputUnsafe: Check = {
           ...step.job.conditions.map((c) => c.node),
         ];
         for (const node of inputs) {
-          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === 'ai-output');
+          const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === 'ai-output');
           for (const taint of taints.slice(0, 1)) {
             findings.push(finding(step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
           }

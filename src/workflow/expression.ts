@@ -889,12 +889,70 @@ export function references(e: Expr): Reference[] {
   return out;
 }
 
+/** Functions whose result is a boolean or a hash: no argument's text comes out of them. */
+const TEST_FUNCTIONS = new Set(['contains', 'startswith', 'endswith', 'success', 'always', 'failure', 'cancelled', 'hashfiles']);
+
+/**
+ * The references whose value can become the expression's value: `a && 'x'` is 'x' or a falsy `a`
+ * (null, '', 0, false: no text), comparisons and `!` are booleans, `contains()` is a test. What
+ * remains is what text can flow through (`a || b`, `format()`, `toJSON()`, `fromJSON()`, `case()`'s values).
+ */
+export function valueReferences(e: Expr): Reference[] {
+  const tested = new Set<Expr>();
+  const markTested = (root: Expr) =>
+    walk(root, (n) => {
+      tested.add(n);
+    });
+  const visit = (n: Expr): void => {
+    switch (n.kind) {
+      case 'unary':
+        return markTested(n.operand);
+      case 'binary':
+        if (n.op === '&&') {
+          markTested(n.left);
+          return visit(n.right);
+        }
+        if (n.op === '||') {
+          visit(n.left);
+          return visit(n.right);
+        }
+        markTested(n.left);
+        return markTested(n.right);
+      case 'call':
+        if (TEST_FUNCTIONS.has(n.name)) return n.args.forEach(markTested);
+        if (n.name === 'case') return n.args.forEach((a, i) => (i % 2 === 0 && i < n.args.length - 1 ? markTested(a) : visit(a)));
+        return n.args.forEach(visit);
+      case 'property':
+      case 'index':
+      case 'star':
+        return visit(n.object);
+      default:
+        return;
+    }
+  };
+  visit(e);
+  return references(e).filter((r) => !tested.has(r.node));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cached references: the same few expressions (`matrix.os`, `secrets.X`, `github.event.issue.title`)
 // recur across thousands of workflows, so parsing each distinct text once pays for the cache.
 
 const REFERENCE_CACHE_LIMIT = 20_000;
 const referenceCache = new Map<string, Reference[] | null>();
+
+const valueReferenceCache = new Map<string, Reference[] | null>();
+
+/** valueReferences of an expression text, or null when it does not parse. Results are shared: do not mutate. */
+export function valueReferencesOf(inner: string): Reference[] | null {
+  const known = valueReferenceCache.get(inner);
+  if (known !== undefined) return known;
+  const parsed = tryParseExpression(inner);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : valueReferences(parsed);
+  if (valueReferenceCache.size >= REFERENCE_CACHE_LIMIT) valueReferenceCache.clear();
+  valueReferenceCache.set(inner, refs);
+  return refs;
+}
 
 /** The references of an expression text, or null when it does not parse. Results are shared: do not mutate. */
 export function referencesOf(inner: string): Reference[] | null {
