@@ -19207,12 +19207,10 @@ function capabilitiesAt(step, agent, tools, jailed) {
   if (inherited === "inherit") secrets.push({ name: "*", via: "secrets: inherit from the caller", modelKey: false });
   if (tools.shell === "full" && !isSelfHosted(step)) {
     const known = new Set(secrets.map((s) => s.name));
-    for (const other of step.job.steps) {
-      for (const name of stepSecrets(other)) {
-        if (known.has(name)) continue;
-        known.add(name);
-        secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
-      }
+    for (const { name, step: other } of jobSecrets(step.job)) {
+      if (known.has(name)) continue;
+      known.add(name);
+      secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
     }
     tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
   }
@@ -19229,11 +19227,28 @@ function capabilitiesAt(step, agent, tools, jailed) {
     idToken: perms.idToken && !jailed,
     cloudCredentials: jailed ? [] : cloud,
     selfHosted: isSelfHosted(step),
+    customRunner: customRunnerLabels(step),
     persistedCredentials: persisted && !jailed,
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
     jailed
   };
+}
+var jobSecretsMemo = /* @__PURE__ */ new WeakMap();
+function jobSecrets(job) {
+  let known = jobSecretsMemo.get(job);
+  if (known) return known;
+  known = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const other of job.steps) {
+    for (const name of stepSecrets(other)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      known.push({ name, step: other });
+    }
+  }
+  jobSecretsMemo.set(job, known);
+  return known;
 }
 function stepSecrets(step) {
   const out = [];
@@ -19245,6 +19260,11 @@ function framesOf(step) {
   const out = [];
   for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
   return out;
+}
+function customRunnerLabels(step) {
+  const labels = step.job.job.runsOn;
+  if (!isSelfHosted(step) || labels.some((l) => /self-hosted/i.test(l))) return void 0;
+  return labels.join(", ");
 }
 function isSelfHosted(step) {
   const labels = step.job.job.runsOn;
@@ -19285,7 +19305,7 @@ function describeCapabilities(c) {
   else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
   if (c.idToken) out.push("permission:id-token:write (OIDC)");
   for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
-  if (c.selfHosted) out.push("runner:self-hosted");
+  if (c.selfHosted) out.push(c.customRunner ? `runner:custom label '${c.customRunner}' (self-hosted, or a larger GitHub-hosted runner)` : "runner:self-hosted");
   else if (c.tools.shell === "full" && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
   if (c.tools.shell !== "none") out.push(`shell:${c.tools.shell}`);
   if (c.tools.network) out.push("network:unrestricted");
@@ -26209,7 +26229,7 @@ function classify(trigger, workflow, rules, byName, seen) {
   const outsiderTypes = filter.length ? filter.filter((t) => !maintainerOnly.includes(t)) : null;
   const outsiderActions = outsiderTypes === null ? { allowed: null, excluded: maintainerOnly } : outsiderTypes.length ? { allowed: outsiderTypes, excluded: [] } : null;
   const base = { event, trigger, workflow, allActions, payload: rule?.payload ? new Set(rule.payload) : void 0 };
-  if (!rule) return { ...base, firing: "maintainers", outsiderActions: null, uncertain: `unknown event '${event}'` };
+  if (!rule) return { ...base, firing: "maintainers", outsiderActions: null, uncertain: `who can fire '${event}' (an event agent-guard does not know)` };
   switch (rule.who) {
     case "anyone":
     case "anyone-unprivileged":
@@ -26239,7 +26259,7 @@ function upstreamFiring(trigger, workflow, rules, byName, seen) {
       names.push(list2.text);
     }
   }
-  if (!names.length) return { firing: "anyone", uncertain: "workflow_run without a workflows list" };
+  if (!names.length) return { firing: "anyone", uncertain: "which workflows start it (workflow_run without a workflows list)" };
   seen.add(workflow);
   let unresolved = 0;
   for (const name of names) {
@@ -26264,7 +26284,7 @@ function upstreamFiring(trigger, workflow, rules, byName, seen) {
     memoFor(byName).set(name, outsiders ? "outsiders" : "maintainers");
     if (outsiders) return { firing: "anyone" };
   }
-  if (unresolved) return { firing: "anyone", uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
+  if (unresolved) return { firing: "anyone", uncertain: `who can start the upstream workflow '${names.join("', '")}' (not in the repository)` };
   return { firing: "maintainers" };
 }
 
@@ -27100,11 +27120,11 @@ function reachOf(origin, step, actorGate) {
     if (best.level === "outsider") break;
   }
   if (best.level !== "none" && best.trigger && !step.job.repository && runsOnlyInNamedRepository(step, origin, best.trigger, hard)) {
-    best = { ...best, uncertain: [best.uncertain, REPOSITORY_UNKNOWN].filter(Boolean).join("; ") };
+    best = { ...best, uncertain: [best.uncertain, REPOSITORY_UNKNOWN].filter(Boolean).join(", nor ") };
   }
   return best;
 }
-var REPOSITORY_UNKNOWN = "it runs only in the repository its `if:` names (github.repository), and which repository this is was not known: lint a git clone or pass --repository OWNER/NAME";
+var REPOSITORY_UNKNOWN = "which repository this is, and the job runs only in the one its `if:` names (github.repository): lint a git clone or pass --repository OWNER/NAME";
 function runsOnlyInNamedRepository(step, origin, trigger, hard) {
   const mentions = (c) => /github\.repository(_owner)?\b/.test(c.node.text);
   if (!step.job.conditions.some(mentions) && !step.conditions.some(mentions)) return false;
@@ -27116,8 +27136,8 @@ function reachOnTrigger(origin, step, trigger, hard, actorGate) {
   const role = origin.role;
   const actorRoles = ACTOR_ROLES[event] ?? [];
   const who = trigger.firing;
-  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : void 0;
-  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join("; ") || void 0;
+  const envNote = hard.environment ? `whether environment '${hard.environment}' requires a reviewer's approval (a repository setting)` : void 0;
+  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join(", nor ") || void 0;
   const outsiderFires = (who === "anyone" || who === "anyone-unprivileged" || who === "callers") && trigger.outsiderActions && !origin.maintainerChosen;
   let fallback = { level: "none", how: "gated", uncertain };
   if (outsiderFires) {
@@ -27127,7 +27147,7 @@ function reachOnTrigger(origin, step, trigger, hard, actorGate) {
       const callers = who === "callers" ? "whoever calls this reusable workflow (callers unknown here)" : "any GitHub user";
       if (!blockedBy) {
         const level = who === "anyone-unprivileged" ? "outsider-unprivileged" : "outsider";
-        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions)}`, uncertain: who === "callers" ? "reusable workflow with no caller in this repository" : uncertain };
+        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions)}`, uncertain: who === "callers" ? "who calls this reusable workflow (no caller in this repository)" : uncertain };
       }
       if (actorGate && blockedBy === actorGate.description) {
         fallback = { level: "action-gated", trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
@@ -27142,10 +27162,65 @@ function reachOnTrigger(origin, step, trigger, hard, actorGate) {
   }
   const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
   if (indirectPossible && passes(step, origin, scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
-    const whose = origin.kind === "context" ? `the ${origin.role.replace("_", " ")} an outsider wrote` : "text outsiders wrote";
-    return { level: "maintainer", trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
+    return { level: "maintainer", trigger, how: maintainerHow(trigger, origin), uncertain };
   }
   return fallback;
+}
+var OBJECT_NAMES = {
+  issue: "the issue",
+  comment: "the comment",
+  pull_request: "the pull request",
+  review: "the review",
+  discussion: "the discussion",
+  commit: "the commits",
+  workflow_run: "the upstream run's branch and commits",
+  payload: "the dispatched payload"
+};
+function maintainerHow(trigger, origin) {
+  const whose = origin.kind === "context" ? `${OBJECT_NAMES[origin.role] ?? "text"} an outsider wrote` : origin.maintainerChosen ? "text a maintainer picked (a label filter) from what outsiders wrote" : "issues, comments or pull requests outsiders wrote";
+  const types2 = maintainerTypes(trigger);
+  const named = types2.length ? types2.map((t) => `'${t}'`).join(" or ") : "";
+  let act;
+  let tail = "";
+  switch (trigger.event) {
+    case "issues":
+    case "pull_request":
+    case "pull_request_target":
+    case "discussion":
+      act = named ? `a maintainer's ${named}` : `a maintainer acting on it ('${trigger.event}')`;
+      if (types2.some((t) => /label|assign/.test(t))) tail = ": one label on a poisoned issue or pull request is enough";
+      break;
+    case "issue_comment":
+    case "discussion_comment":
+    case "pull_request_review_comment":
+      act = "a maintainer's comment";
+      tail = ": one comment on a poisoned thread is enough";
+      break;
+    case "pull_request_review":
+      act = "a maintainer's review";
+      tail = ": one review of a poisoned pull request is enough";
+      break;
+    case "workflow_dispatch":
+      act = "a maintainer dispatching it";
+      break;
+    case "schedule":
+      act = "the maintainers' schedule";
+      break;
+    case "workflow_run":
+      act = "a maintainer's run of the upstream workflow (a push, or re-running an outsider's checks)";
+      break;
+    case "push":
+      act = "a maintainer's push (it may bring an outsider's merged commits)";
+      break;
+    default:
+      act = `a maintainer's '${trigger.event}'`;
+  }
+  return `only ${act} starts it, but over ${whose}${tail}`;
+}
+function maintainerTypes(trigger) {
+  const all = trigger.allActions.allowed ?? [];
+  const outsider = trigger.outsiderActions?.allowed;
+  return all.filter((t) => !outsider || !outsider.includes(t));
 }
 function describeTypes(actions) {
   return actions.allowed ? ` (${actions.allowed.join(", ")})` : "";
@@ -27204,7 +27279,14 @@ function allNeeds(needs) {
 var PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/action-repository-permission|prince-chrismc\/check-actor-permissions-action|lannonbr\/repo-permission-check-action|xt0rted\/slash-command-action|TheModdingInquisition\/actions-team-membership|tspascoal\/get-user-teams-membership)@/i;
 var PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
 var FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
+var permissionMemo = /* @__PURE__ */ new WeakMap();
 function permissionCheckKind(s) {
+  if (permissionMemo.has(s)) return permissionMemo.get(s);
+  const kind = computePermissionCheckKind(s);
+  permissionMemo.set(s, kind);
+  return kind;
+}
+function computePermissionCheckKind(s) {
   const uses = s.step.uses?.text ?? "";
   if (PERMISSION_ACTIONS.test(uses)) {
     return /actions-cool\/check-user-permission|membership/i.test(uses) ? "reports" : "fails";
@@ -27271,8 +27353,11 @@ function better(a, b) {
   return a.taint.hops.length < b.taint.hops.length;
 }
 function confidenceOf(hit) {
-  if (hit.reach.uncertain && hit.channel.confidence === "high") return "medium";
-  return hit.channel.confidence;
+  return surer(hit.channel.confidence, hit.reach);
+}
+function surer(confidence, reach) {
+  if (reach.uncertain && confidence === "high") return "medium";
+  return confidence;
 }
 function siteLocation(site) {
   const pos = positionOf(site.file, site.offset);
@@ -27363,17 +27448,12 @@ function gateObject(event) {
   }
 }
 function describeReach(hit) {
-  switch (hit.reach.level) {
-    case "outsider":
-      return hit.reach.how;
-    case "outsider-unprivileged":
-      return `${hit.reach.how} (from a fork: no secrets, read-only token)`;
-    case "maintainer":
-    case "action-gated":
-      return hit.reach.how;
-    default:
-      return "not reachable";
-  }
+  return reachText(hit.reach);
+}
+function reachText(reach) {
+  if (reach.level === "none") return "not reachable";
+  const how = reach.level === "outsider-unprivileged" ? `${reach.how} (from a fork: no secrets, read-only token)` : reach.how;
+  return reach.uncertain ? `${how}; not known here: ${reach.uncertain}` : how;
 }
 
 // src/checks/agentGateDisabled.ts
@@ -27392,19 +27472,26 @@ var agentGateDisabled = {
       if (!widened) continue;
       const reach = reachOf(TRIGGERING_ACTOR, site.step);
       if (reach.level !== "outsider") continue;
-      const openToAnyone = widened.value.trim() === "*" || widened.effect === "anyone";
       const holding = holdingOf(site.capabilities);
       let severity = holding === "nothing" ? "medium" : "high";
       if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
       if (widened.inertWithout) severity = "low";
       const at2 = widened.node?.start ?? site.offset;
+      const setting = `\`${widened.input}: ${widened.value.trim()}\``;
+      const on = reach.trigger ? ` on '${reach.trigger.event}'` : "";
+      let message;
+      if (widened.inertWithout) message = `${setting} would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reachText(reach)}.`;
+      else if (widened.value.trim() === "*" && widened.effect === "anyone") message = `${setting} switches off ${site.agentName}'s write-access check: ${reachText(reach)}.`;
+      else if (widened.value.trim() === "*") message = `${setting} lets every bot and GitHub App past ${site.agentName}'s write-access check${on}: apps act on requests anyone can make.`;
+      else if (widened.effect === "bots") message = `${setting} lets ${widened.value.trim()} past ${site.agentName}'s write-access check${on}: the agent reads what those bots carry (dependency release notes, requests they relay).`;
+      else message = `${setting} lets ${widened.value.trim()} past ${site.agentName}'s write-access check${on}, whatever text they bring.`;
       findings.push({
         rule: "agent-gate-disabled",
         severity,
-        confidence: "high",
+        confidence: surer("high", reach),
         ...stepLocation(site.step, at2),
         ...jobAndStep(site.step),
-        message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
+        message,
         path: [],
         capabilities: capabilityList(site.capabilities),
         fix: fixFor(site, null)
@@ -27436,7 +27523,7 @@ var agentOutputLeak = {
           confidence: "medium",
           ...stepLocation(leak.step, leak.offset),
           ...jobAndStep(leak.step),
-          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reach.how}.`,
+          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reachText(reach)}.`,
           path: [],
           capabilities: capabilityList(site.capabilities),
           fix: "Turn it off on jobs outsiders can reach; publish only a validated, structured result."
@@ -27561,12 +27648,12 @@ var templateInjection = {
           findings.push({
             rule: "template-injection",
             severity,
-            confidence: taint.hops.some((h) => h.note.startsWith("assumed")) ? "low" : "high",
+            confidence: taint.hops.some((h) => h.note.startsWith("assumed")) ? "low" : surer("high", reach),
             file: sink3.file,
             line: sink3.line,
             column: sink3.column,
             ...jobAndStep(step),
-            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reach.how}.`,
+            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reachText(reach)}.`,
             path: [...step.job.via, ...taint.hops],
             capabilities: capabilityList(caps),
             fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.'
@@ -27602,7 +27689,7 @@ var aiOutputUnsafe = {
           const reach2 = reachOfStep();
           if (reach2.level === "none") continue;
           const caps = shellCapabilities(step);
-          findings.push(finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)));
+          findings.push(finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2, capabilityList(caps)));
         }
       }
       const decides = step.step.run && MERGE.test(step.step.run.text) || MERGE.test(step.step.with.map((w) => w.text).join("\n"));
@@ -27615,7 +27702,7 @@ var aiOutputUnsafe = {
         for (const node of inputs) {
           const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
           for (const taint of taints.slice(0, 1)) {
-            findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
+            findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach, []));
           }
         }
       }
@@ -27629,7 +27716,7 @@ var aiOutputUnsafe = {
         if (!taint) continue;
         const loc2 = siteLocation(site);
         findings.push({
-          ...finding(site.step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
+          ...finding(site.step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach, capabilityList(site.capabilities)),
           ...loc2,
           path: [...taint.hops, { ...loc2, note: "the second agent reads it as instructions" }]
         });
@@ -27638,17 +27725,17 @@ var aiOutputUnsafe = {
     return findings;
   }
 };
-function finding(step, taint, severity, message, how, capabilities) {
+function finding(step, taint, severity, message, reach, capabilities) {
   const sink2 = taint.hops[taint.hops.length - 1];
   return {
     rule: "ai-output-unsafe",
     severity,
-    confidence: "high",
+    confidence: surer("high", reach),
     file: sink2.file,
     line: sink2.line,
     column: sink2.column,
     ...jobAndStep(step),
-    message: `${message}: ${how}.`,
+    message: `${message}: ${reachText(reach)}.`,
     path: [...step.job.via, ...taint.hops],
     capabilities,
     fix: 'Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then "$ANSWER") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.'
@@ -27683,7 +27770,7 @@ var poisonedWorkspace = {
           confidence: "medium",
           ...stepLocation(step, at2),
           ...jobAndStep(step),
-          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
+          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reachText(reach)}.`,
           path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at2), note: "a later step executes or publishes the workspace" }],
           capabilities: capabilityList(caps),
           fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
@@ -27755,10 +27842,10 @@ var untrustedCheckout = {
       findings.push({
         rule: "untrusted-checkout",
         severity,
-        confidence: runsCode === "build" ? "high" : "medium",
+        confidence: runsCode === "build" ? surer("high", reach) : "medium",
         ...stepLocation(step, at2),
         ...jobAndStep(step),
-        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.how}.`,
+        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reachText(reach)}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reachText(reach)}.`,
         path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at2), note: "runs code the pull request controls" }],
         capabilities: capabilityList(caps),
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
@@ -27964,6 +28051,33 @@ function secretNames(text) {
 // src/checks/index.ts
 var CHECKS = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, agentOutputLeak, unresolvedRemote];
 
+// src/checks/fold.ts
+function sourceKey(path14) {
+  return path14.find((h) => !/^job '[^']*' calls /.test(h.note))?.note ?? "";
+}
+function foldSameSource(findings) {
+  const key2 = (f) => `${f.file}\0${f.line}\0${sourceKey(f.path)}`;
+  const prompts = /* @__PURE__ */ new Map();
+  for (const f of findings) if (f.rule === "prompt-injection") prompts.set(key2(f), f);
+  const folded = /* @__PURE__ */ new Set();
+  for (const t of findings) {
+    const p = t.rule === "template-injection" ? prompts.get(key2(t)) : void 0;
+    if (!p || folded.has(p)) continue;
+    const shell = /\bis expanded into (.*?): /.exec(t.message)?.[1] ?? "the script";
+    const agent = /\breaches (.*?): /.exec(p.message)?.[1] ?? "the agent's prompt";
+    if (severityRank(t.severity) > severityRank(p.severity)) {
+      t.message = `${t.message.replace(/\.$/, "")}; it also reaches ${agent}.`;
+      t.fix = `${t.fix} ${p.fix}`;
+      folded.add(p);
+    } else {
+      p.message = `${p.message.replace(/\.$/, "")}; it is also expanded into ${shell}, where the shell runs it before the agent starts.`;
+      p.fix = `${t.fix} ${p.fix}`;
+      folded.add(t);
+    }
+  }
+  return findings.filter((f) => !folded.has(f));
+}
+
 // src/lint.ts
 function lint(options) {
   const started = performance.now();
@@ -27987,7 +28101,7 @@ function lint(options) {
       if (!workflow) continue;
       stats.workflows++;
       const textOf2 = (f) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity), config, textOf2);
+      const found = foldSameSource(applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity), config, textOf2));
       for (const finding2 of found) {
         const f = detached(finding2);
         findings.push(f);

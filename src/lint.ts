@@ -9,6 +9,7 @@ import { loadRules } from './analysis/rulesData';
 import { useExtraAgents } from './analysis/agents';
 import { TaintEngine } from './analysis/taint';
 import { CHECKS } from './checks';
+import { foldSameSource } from './checks/fold';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
 import { EMPTY_CONFIG, globMatch, type Config } from './config';
 import { discover, memorySets, openRepository, repositoryIdentity, type RemoteResolver, type Repository } from './workflow/load';
@@ -64,7 +65,7 @@ export function lint(options: LintOptions): LintResult {
       if (!workflow) continue;
       stats.workflows++;
       const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity), config, textOf);
+      const found = foldSameSource(applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity), config, textOf));
       for (const finding of found) {
         const f = detached(finding);
         findings.push(f);

@@ -34,6 +34,8 @@ export interface Capabilities {
   /** Cloud credentials earlier steps minted into the job (files in the workspace, env for later steps). */
   cloudCredentials: string[];
   selfHosted: boolean;
+  /** Set when `selfHosted` is inferred from custom labels only (it may be a larger GitHub-hosted runner). */
+  customRunner?: string;
   persistedCredentials: boolean;
   tools: ToolReach;
   /** The model key sits in the agent's own process (not behind a proxy). */
@@ -148,12 +150,10 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
   // runners may not grant sudo, so it is not assumed there.
   if (tools.shell === 'full' && !isSelfHosted(step)) {
     const known = new Set(secrets.map((s) => s.name));
-    for (const other of step.job.steps) {
-      for (const name of stepSecrets(other)) {
-        if (known.has(name)) continue;
-        known.add(name);
-        secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
-      }
+    for (const { name, step: other } of jobSecrets(step.job)) {
+      if (known.has(name)) continue;
+      known.add(name);
+      secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
     }
     tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
   }
@@ -171,11 +171,31 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     idToken: perms.idToken && !jailed,
     cloudCredentials: jailed ? [] : cloud,
     selfHosted: isSelfHosted(step),
+    customRunner: customRunnerLabels(step),
     persistedCredentials: persisted && !jailed,
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
     jailed,
   };
+}
+
+const jobSecretsMemo = new WeakMap<StepInstance['job'], { name: string; step: StepInstance }[]>();
+
+/** Every secret the job's steps use, with the first step that uses it (once per job: every shell step asks). */
+function jobSecrets(job: StepInstance['job']): { name: string; step: StepInstance }[] {
+  let known = jobSecretsMemo.get(job);
+  if (known) return known;
+  known = [];
+  const seen = new Set<string>();
+  for (const other of job.steps) {
+    for (const name of stepSecrets(other)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      known.push({ name, step: other });
+    }
+  }
+  jobSecretsMemo.set(job, known);
+  return known;
 }
 
 /** Secrets a step references anywhere (inputs, env, script). */
@@ -190,6 +210,13 @@ function framesOf(step: StepInstance): StepInstance[] {
   const out: StepInstance[] = [];
   for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
   return out;
+}
+
+/** The labels of a runner picked by custom labels only (no `self-hosted`, no GitHub image name). */
+function customRunnerLabels(step: StepInstance): string | undefined {
+  const labels = step.job.job.runsOn;
+  if (!isSelfHosted(step) || labels.some((l) => /self-hosted/i.test(l))) return undefined;
+  return labels.join(', ');
 }
 
 function isSelfHosted(step: StepInstance): boolean {
@@ -239,7 +266,8 @@ export function describeCapabilities(c: Capabilities): string[] {
   else for (const s of c.writeScopes) out.push(`permission:${s}:write`);
   if (c.idToken) out.push('permission:id-token:write (OIDC)');
   for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
-  if (c.selfHosted) out.push('runner:self-hosted');
+  // Larger GitHub-hosted runners are also picked by custom labels: say what is known.
+  if (c.selfHosted) out.push(c.customRunner ? `runner:custom label '${c.customRunner}' (self-hosted, or a larger GitHub-hosted runner)` : 'runner:self-hosted');
   else if (c.tools.shell === 'full' && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
   if (c.tools.shell !== 'none') out.push(`shell:${c.tools.shell}`);
   if (c.tools.network) out.push('network:unrestricted');

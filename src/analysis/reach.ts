@@ -61,12 +61,12 @@ export function reachOf(origin: Origin, step: StepInstance, actorGate?: ActorGat
     if (best.level === 'outsider') break;
   }
   if (best.level !== 'none' && best.trigger && !step.job.repository && runsOnlyInNamedRepository(step, origin, best.trigger, hard)) {
-    best = { ...best, uncertain: [best.uncertain, REPOSITORY_UNKNOWN].filter(Boolean).join('; ') };
+    best = { ...best, uncertain: [best.uncertain, REPOSITORY_UNKNOWN].filter(Boolean).join(', nor ') };
   }
   return best;
 }
 
-const REPOSITORY_UNKNOWN = 'it runs only in the repository its `if:` names (github.repository), and which repository this is was not known: lint a git clone or pass --repository OWNER/NAME';
+const REPOSITORY_UNKNOWN = 'which repository this is, and the job runs only in the one its `if:` names (github.repository): lint a git clone or pass --repository OWNER/NAME';
 
 /** Whether a `github.repository == '…'` condition stops the step in any repository but the one it names. */
 function runsOnlyInNamedRepository(step: StepInstance, origin: Origin, trigger: TriggerInfo, hard: HardGates): boolean {
@@ -91,8 +91,8 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
   const who = trigger.firing;
   // An environment stops outsiders only if it requires reviewers, which the workflow does not show;
   // many environments exist just to scope secrets.
-  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : undefined;
-  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join('; ') || undefined;
+  const envNote = hard.environment ? `whether environment '${hard.environment}' requires a reviewer's approval (a repository setting)` : undefined;
+  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join(', nor ') || undefined;
 
   const outsiderFires = (who === 'anyone' || who === 'anyone-unprivileged' || who === 'callers') && trigger.outsiderActions && !origin.maintainerChosen;
   let fallback: Reach = { level: 'none', how: 'gated', uncertain };
@@ -103,7 +103,7 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
       const callers = who === 'callers' ? 'whoever calls this reusable workflow (callers unknown here)' : 'any GitHub user';
       if (!blockedBy) {
         const level = who === 'anyone-unprivileged' ? 'outsider-unprivileged' : 'outsider';
-        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions!)}`, uncertain: who === 'callers' ? 'reusable workflow with no caller in this repository' : uncertain };
+        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions!)}`, uncertain: who === 'callers' ? 'who calls this reusable workflow (no caller in this repository)' : uncertain };
       }
       if (actorGate && blockedBy === actorGate.description) {
         fallback = { level: 'action-gated', trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
@@ -123,10 +123,75 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
 
   const indirectPossible = role !== 'actor' && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== 'context');
   if (indirectPossible && passes(step, origin, scenario(trigger, trigger.allActions, new Set<Role>([role, ...(role === 'pull_request' ? (['commit'] as Role[]) : [])]), hard, step))) {
-    const whose = origin.kind === 'context' ? `the ${origin.role.replace('_', ' ')} an outsider wrote` : 'text outsiders wrote';
-    return { level: 'maintainer', trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
+    return { level: 'maintainer', trigger, how: maintainerHow(trigger, origin), uncertain };
   }
   return fallback;
+}
+
+const OBJECT_NAMES: Partial<Record<Role, string>> = {
+  issue: 'the issue',
+  comment: 'the comment',
+  pull_request: 'the pull request',
+  review: 'the review',
+  discussion: 'the discussion',
+  commit: 'the commits',
+  workflow_run: "the upstream run's branch and commits",
+  payload: 'the dispatched payload',
+};
+
+/** "Only a maintainer's label starts it, but over the issue an outsider wrote": what the maintainer does, on what. */
+function maintainerHow(trigger: TriggerInfo, origin: Origin): string {
+  const whose =
+    origin.kind === 'context'
+      ? `${OBJECT_NAMES[origin.role] ?? 'text'} an outsider wrote`
+      : origin.maintainerChosen
+        ? 'text a maintainer picked (a label filter) from what outsiders wrote'
+        : 'issues, comments or pull requests outsiders wrote';
+  const types = maintainerTypes(trigger);
+  const named = types.length ? types.map((t) => `'${t}'`).join(' or ') : '';
+  let act: string;
+  let tail = '';
+  switch (trigger.event) {
+    case 'issues':
+    case 'pull_request':
+    case 'pull_request_target':
+    case 'discussion':
+      act = named ? `a maintainer's ${named}` : `a maintainer acting on it ('${trigger.event}')`;
+      if (types.some((t) => /label|assign/.test(t))) tail = ': one label on a poisoned issue or pull request is enough';
+      break;
+    case 'issue_comment':
+    case 'discussion_comment':
+    case 'pull_request_review_comment':
+      act = 'a maintainer\'s comment';
+      tail = ': one comment on a poisoned thread is enough';
+      break;
+    case 'pull_request_review':
+      act = "a maintainer's review";
+      tail = ': one review of a poisoned pull request is enough';
+      break;
+    case 'workflow_dispatch':
+      act = 'a maintainer dispatching it';
+      break;
+    case 'schedule':
+      act = "the maintainers' schedule";
+      break;
+    case 'workflow_run':
+      act = "a maintainer's run of the upstream workflow (a push, or re-running an outsider's checks)";
+      break;
+    case 'push':
+      act = "a maintainer's push (it may bring an outsider's merged commits)";
+      break;
+    default:
+      act = `a maintainer's '${trigger.event}'`;
+  }
+  return `only ${act} starts it, but over ${whose}${tail}`;
+}
+
+/** Activity types in the trigger's filter that only people with triage or write access cause. */
+function maintainerTypes(trigger: TriggerInfo): string[] {
+  const all = trigger.allActions.allowed ?? [];
+  const outsider = trigger.outsiderActions?.allowed;
+  return all.filter((t) => !outsider || !outsider.includes(t));
 }
 
 function describeTypes(actions: ActionSet): string {
@@ -198,8 +263,17 @@ const PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/act
 const PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
 const FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
 
+const permissionMemo = new WeakMap<StepInstance, 'fails' | 'reports' | null>();
+
 /** `fails`: the step stops the job for non-writers; `reports`: it sets outputs a condition reads. */
 export function permissionCheckKind(s: StepInstance): 'fails' | 'reports' | null {
+  if (permissionMemo.has(s)) return permissionMemo.get(s)!;
+  const kind = computePermissionCheckKind(s);
+  permissionMemo.set(s, kind);
+  return kind;
+}
+
+function computePermissionCheckKind(s: StepInstance): 'fails' | 'reports' | null {
   const uses = s.step.uses?.text ?? '';
   if (PERMISSION_ACTIONS.test(uses)) {
     // actions-cool/check-user-permission only reports; most others fail the job.

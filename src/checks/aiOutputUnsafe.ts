@@ -1,10 +1,10 @@
 import { shellCapabilities } from '../analysis/capabilities';
 import type { StepInstance } from '../analysis/instances';
-import { reachOf, TRIGGERING_ACTOR } from '../analysis/reach';
+import { reachOf, TRIGGERING_ACTOR, type Reach } from '../analysis/reach';
 import { severityFor } from '../analysis/severity';
 import type { Taint } from '../analysis/taint';
 import { docsUrl, type Check } from './context';
-import { capabilityList, jobAndStep, siteLocation } from './common';
+import { capabilityList, jobAndStep, reachText, siteLocation, surer } from './common';
 import { codeSinks, sinkTaints } from './templateInjection';
 import type { Finding, Severity } from './types';
 
@@ -31,7 +31,7 @@ export const aiOutputUnsafe: Check = {
           const reach = reachOfStep();
           if (reach.level === 'none') continue;
           const caps = shellCapabilities(step);
-          findings.push(finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach.how, capabilityList(caps)));
+          findings.push(finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach, capabilityList(caps)));
         }
       }
       const decides = (step.step.run && MERGE.test(step.step.run.text)) || MERGE.test(step.step.with.map((w) => w.text).join('\n'));
@@ -44,7 +44,7 @@ export const aiOutputUnsafe: Check = {
         for (const node of inputs) {
           const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === 'ai-output');
           for (const taint of taints.slice(0, 1)) {
-            findings.push(finding(step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
+            findings.push(finding(step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach, []));
           }
         }
       }
@@ -58,7 +58,7 @@ export const aiOutputUnsafe: Check = {
         if (!taint) continue;
         const loc = siteLocation(site);
         findings.push({
-          ...finding(site.step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
+          ...finding(site.step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach, capabilityList(site.capabilities)),
           ...loc,
           path: [...taint.hops, { ...loc, note: 'the second agent reads it as instructions' }],
         });
@@ -68,17 +68,17 @@ export const aiOutputUnsafe: Check = {
   },
 };
 
-function finding(step: StepInstance, taint: Taint, severity: Severity, message: string, how: string, capabilities: string[]): Finding {
+function finding(step: StepInstance, taint: Taint, severity: Severity, message: string, reach: Reach, capabilities: string[]): Finding {
   const sink = taint.hops[taint.hops.length - 1];
   return {
     rule: 'ai-output-unsafe',
     severity,
-    confidence: 'high',
+    confidence: surer('high', reach),
     file: sink.file,
     line: sink.line,
     column: sink.column,
     ...jobAndStep(step),
-    message: `${message}: ${how}.`,
+    message: `${message}: ${reachText(reach)}.`,
     path: [...step.job.via, ...taint.hops],
     capabilities,
     fix: "Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then \"$ANSWER\") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.",
