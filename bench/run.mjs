@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const benches = ['lint', 'guard', 'online'].filter((b) => !wanted.length || wanted.includes(b));
+const benches = ['lint', 'guard', 'boundary', 'online'].filter((b) => !wanted.length || wanted.includes(b));
 let failed = 0;
 for (const name of benches) {
   const file = path.join(here, `${name}.mjs`);

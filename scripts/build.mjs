@@ -1,15 +1,17 @@
 // Bundles src/cli.ts (with rules/*.yml inlined) into dist/cli.js. Deterministic, so a test can
 // rebuild into a temporary folder and compare byte for byte to catch a stale dist/.
 import { build } from 'esbuild';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = process.argv[2] ? path.resolve(process.argv[2]) : path.join(root, 'dist');
+const outfile = path.join(outdir, 'cli.js');
 
 await build({
   entryPoints: [path.join(root, 'src/cli.ts')],
-  outfile: path.join(outdir, 'cli.js'),
+  outfile,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -19,3 +21,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// The file is the package's `bin`: executable in git (mode 100755) as npm leaves it after `npm ci`,
+// so installing does not show it modified.
+fs.chmodSync(outfile, 0o755);

@@ -5,7 +5,10 @@
 //
 // A finding matches an entry by rule, file (relative to the repository root), job, step and a
 // fingerprint of those plus the message with line numbers taken out, never by line, so moving a
-// step does not turn an old finding into a new one. `count` is how many such findings the entry
+// step does not turn an old finding into a new one. A step is its `id`, else its `name`, else what
+// it runs (`actions/checkout`, `npm ci`): inserting a step above leaves it the same. Files written
+// before that keyed unnamed steps by position (`#3`); those entries still match, and the note says
+// to refresh them. `count` is how many such findings the entry
 // covers: a second identical finding in the same step is new.
 
 import { createHash } from 'node:crypto';
@@ -15,6 +18,7 @@ import type { Finding } from './checks/types';
 import { ConfigError } from './config';
 import { sortFindings } from './report/common';
 import { messageWithoutLines } from './report/sarif';
+import { enclosingRepository } from './workflow/load';
 
 export const BASELINE_VERSION = 1;
 
@@ -40,13 +44,7 @@ export class BaselineError extends ConfigError {}
  * else `cwd`. So the same baseline works whichever folder of the repository lint runs from.
  */
 export function baselineRoot(cwd: string): string {
-  let dir = path.resolve(cwd);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, '.git'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve(cwd);
-    dir = parent;
-  }
+  return enclosingRepository(cwd) ?? path.resolve(cwd);
 }
 
 function relativeFile(file: string, cwd: string, root: string): string {
@@ -65,6 +63,19 @@ export function entryKey(f: Finding, cwd: string, root: string): Key {
     .digest('hex')
     .slice(0, 32);
   return { rule: f.rule, file, job, step, fingerprint };
+}
+
+/** Step keys of baselines written before steps were keyed by what they run: their position, `#3`. */
+const POSITION_KEY = /^#\d+$/;
+
+/**
+ * The key an older agent-guard gave this finding, when its step has neither `id` nor `name`: the step
+ * was `#N` (its position), in the entry and in the message. Undefined when the keys are the same.
+ */
+function positionKey(f: Finding, cwd: string, root: string): Key | undefined {
+  if (!f.step || !f.stepAt || POSITION_KEY.test(f.step)) return undefined;
+  const old = `#${f.stepAt.position}`;
+  return entryKey({ ...f, step: old, message: f.message.split(`'${f.step}'`).join(`'${old}'`) }, cwd, root);
 }
 
 function cmp(a: string, b: string): number {
@@ -242,6 +253,8 @@ export interface BaselineOutcome {
   fresh: Finding[];
   /** Findings the baseline covers. */
   known: Finding[];
+  /** Of those, how many matched an entry keyed by step position (`#3`), as older versions wrote. */
+  byPosition: number;
   /** Baseline entries (with the count left over) that matched nothing: fixed, or changed. */
   gone: BaselineEntry[];
 }
@@ -258,19 +271,23 @@ export function applyBaseline(findings: readonly Finding[], baseline: Baseline, 
   }
   const fresh: Finding[] = [];
   const known: Finding[] = [];
+  let byPosition = 0;
+  const take = (k: Key | undefined): boolean => {
+    const slot = k && left.get([k.fingerprint, k.rule, k.file, k.job ?? '', k.step ?? ''].join('\0'));
+    if (!slot || slot.count === 0) return false;
+    slot.count--;
+    return true;
+  };
   // In report order, so which of two look-alike findings is the new one does not depend on rule order.
   for (const f of sortFindings(findings)) {
-    const k = entryKey(f, cwd, root);
-    const slot = left.get([k.fingerprint, k.rule, k.file, k.job ?? '', k.step ?? ''].join('\0'));
-    if (slot && slot.count > 0) {
-      slot.count--;
+    if (take(entryKey(f, cwd, root))) known.push(f);
+    else if (take(positionKey(f, cwd, root))) {
       known.push(f);
-    } else {
-      fresh.push(f);
-    }
+      byPosition++;
+    } else fresh.push(f);
   }
   const gone = [...left.values()].filter((s) => s.count > 0).map((s) => ({ ...s.entry, count: s.count }));
-  return { fresh, known, gone };
+  return { fresh, known, byPosition, gone };
 }
 
 /** One line for logs: "baseline FILE: 3 known findings not reported, 1 entry matched nothing". */
@@ -279,5 +296,8 @@ export function baselineNote(file: string, outcome: BaselineOutcome): string {
   const gone = outcome.gone.reduce((n, e) => n + e.count, 0);
   let line = `baseline ${file}: ${known} known finding${known === 1 ? '' : 's'} not reported`;
   if (gone > 0) line += `, ${gone} baselined finding${gone === 1 ? '' : 's'} no longer found (fixed or changed; refresh with --write-baseline)`;
+  if (outcome.byPosition > 0) {
+    line += `, ${outcome.byPosition} matched by step position (#N, as older versions wrote; refresh with --write-baseline so inserting a step cannot unmatch them)`;
+  }
   return line;
 }

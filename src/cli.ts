@@ -6,46 +6,27 @@ import { ConfigError, readConfig } from './config';
 import { actionMain } from './action';
 import { applyBaseline, baselineNote, createBaseline, readBaseline, writeBaseline } from './baseline';
 import { doctorMain, runMain } from './guard/command';
+import { applyMain } from './guard/grants/apply';
 import { wrapMain } from './guard/wrap';
 import { defaultConfigPath, lint } from './lint';
 import { lintInParallel, serveShareIfWorker } from './parallel';
 import { OnlineUsageError, parseOnlineFlag, prefetchForLint, scanMain, type OnlineFlags } from './online/command';
 import { colorEnabled, formatReport, isFormat, type Format } from './report';
+import { asksForHelp, HELP, helpFor } from './help';
 
 export const VERSION = '0.1.0';
 
 /** The library entry points, for the Action and the benchmarks. */
 export { lint };
 
-const USAGE = `usage: agent-guard <command> [options]
-
-commands:
-  lint [PATH...]   find AI-agent steps outsiders can reach (default PATH: .)
-      --format text|json|sarif|github   output format (default text)
-      --fail-on critical|high|medium|low|none   exit 1 at or above this severity (default high)
-      --config FILE    config file (default .github/agent-guard.yml when present)
-      --output FILE    write the report to FILE instead of standard output
-      --baseline FILE  report only findings not recorded in FILE
-      --write-baseline FILE   record every current finding in FILE (and exit 0)
-      --repository OWNER/NAME   the repository linted, for conditions on github.repository
-                       (default: the git remote origin of each path, when there is one)
-      --online         follow remote actions and reusable workflows through the GitHub API
-                       (GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL; cached in ~/.cache/agent-guard)
-      --no-cache       with --online: neither read nor write the cache
-      --on-rate-limit wait|stop   with --online: at the API rate limit (default: stop in CI, wait on a terminal)
-      --max-wait SECONDS   with --online: total wait for rate limits (default 900)
-      --max-depth N        with --online: hops of remote uses: to follow (default 4)
-  scan --org ORG   lint every repository of an organisation online (see agent-guard scan --help)
-  run [options] -- CMD [ARG...]   run an agent in the jail (see agent-guard run --help)
-  doctor           what isolation this machine supports
-  wrap claude [--install DIR]   a Claude Code wrapper that runs it under the guard
-  action lint|run|wrap   the GitHub Action's entry points (read INPUT_* variables)
-  version          print the version`;
-
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && HELP[command] && asksForHelp(rest)) {
+    process.stdout.write(helpFor(command));
+    return 0;
+  }
   try {
     switch (command) {
       case 'lint':
@@ -56,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runMain(rest);
       case 'doctor':
         return await doctorMain(rest);
+      case 'apply':
+        return await applyMain(rest, processIO());
       case 'wrap':
         return wrapMain(rest, { ...processIO(), node: process.execPath, guard: process.argv[1] });
       case 'action':
@@ -64,14 +47,16 @@ export async function main(argv: string[]): Promise<number> {
       case '--version':
         process.stdout.write(`agent-guard ${VERSION}\n`);
         return 0;
-      case undefined:
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(`${USAGE}\n`);
-        return command ? 0 : 2;
+        process.stdout.write(helpFor(rest[0]));
+        return 0;
+      case undefined:
+        process.stderr.write(helpFor(undefined));
+        return 2;
       default:
-        throw new UsageError(`unknown command '${command}'`);
+        throw new UsageError(`unknown command '${command}' (agent-guard --help lists them)`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof OnlineUsageError) {
@@ -145,9 +130,6 @@ function parseLintArgs(args: string[]): LintArgs {
         out.repository = r;
         break;
       }
-      case '--help':
-      case '-h':
-        throw new UsageError(USAGE);
       default:
         if (parseOnlineFlag(flag, value, out)) break;
         if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option '${flag}'`);
@@ -162,6 +144,7 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   if ((args.noCache || args.onRateLimit || args.maxWait || args.maxDepth) && !args.online) {
     throw new UsageError('--no-cache, --on-rate-limit, --max-wait and --max-depth go with --online');
   }
+  for (const given of args.paths) if (!fs.existsSync(given)) throw new UsageError(`${given}: no such file or directory`);
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : undefined;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : undefined;
@@ -170,19 +153,20 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   let result = remote ? lint({ paths: args.paths, config, remote, repository }) : await lintInParallel({ paths: args.paths, config, repository }, __filename);
   const all = result.findings;
   if (args.baseline) {
-    const outcome = applyBaseline(all, readBaseline(args.baseline), process.cwd());
+    const outcome = applyBaseline(all, readBaseline(args.baseline), result.root ?? process.cwd());
     process.stderr.write(`agent-guard: ${baselineNote(args.baseline, outcome)}\n`);
     result = { ...result, findings: outcome.fresh };
   }
   if (args.writeBaseline) {
-    writeBaseline(args.writeBaseline, createBaseline(all, process.cwd()));
+    writeBaseline(args.writeBaseline, createBaseline(all, result.root ?? process.cwd()));
     process.stderr.write(`agent-guard: wrote ${all.length} finding${all.length === 1 ? '' : 's'} to baseline ${args.writeBaseline}\n`);
   }
+  for (const note of result.notes ?? []) process.stderr.write(`agent-guard: ${note}\n`);
   const toStdout = !args.output;
   const report = formatReport(result, args.format, {
     color: toStdout && args.format === 'text' && colorEnabled(process.stdout.isTTY, process.env),
     toolVersion: VERSION,
-    root: process.cwd(),
+    root: result.root ?? process.cwd(),
   });
   if (args.output) writeOutput(args.output, report);
   else process.stdout.write(report);

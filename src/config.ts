@@ -4,12 +4,14 @@
 
 import fs from 'node:fs';
 import type { AgentAction, AgentCli } from './analysis/ruleTypes';
+import { RULE_IDS } from './checks';
 import { SEVERITIES, type Severity } from './checks/types';
+import { globProblem } from './glob';
 import { loadYaml, makeSourceFile, positionOf, type SourceFile, type YMap, type YNode, YamlLoadError } from './workflow/yaml';
 
 export interface IgnoreRule {
   rule?: string;
-  /** A path suffix or glob (`*` within a segment, `**` across). */
+  /** A glob matched against the path and its trailing parts (see src/glob.ts). */
   file?: string;
   job?: string;
 }
@@ -62,6 +64,7 @@ export function parseConfig(path: string, text: string): Config {
         for (const p of expectMap(value, 'severity', fail).pairs) {
           const level = p.value.kind === 'scalar' ? p.value.text : '';
           if (!(SEVERITIES as readonly string[]).includes(level)) fail(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(', ')}`);
+          checkRuleId(p.key, p.key.text, fail);
           config.severity[p.key.text] = level as Severity;
         }
         break;
@@ -83,6 +86,16 @@ export function parseConfig(path: string, text: string): Config {
 
 type Fail = (node: YNode, message: string) => never;
 
+/** A rule id that no rule has would silently ignore nothing (or override nothing): an error. */
+function checkRuleId(node: YNode, id: string, fail: Fail): string {
+  if (!RULE_IDS.includes(id)) fail(node, unknownRuleMessage(id));
+  return id;
+}
+
+export function unknownRuleMessage(id: string): string {
+  return `unknown rule '${id}' (rules: ${RULE_IDS.join(', ')})`;
+}
+
 function expectMap(node: YNode, what: string, fail: Fail): YMap {
   if (node.kind !== 'map') fail(node, `${what} must be a mapping`);
   return node as YMap;
@@ -102,8 +115,12 @@ function readIgnore(node: YNode, fail: Fail): IgnoreRule {
   for (const { key, value } of expectMap(node, 'an ignore entry', fail).pairs) {
     if (value.kind !== 'scalar') fail(value, `'${key.text}' must be a string`);
     const text = (value as { text: string }).text;
-    if (key.text === 'rule') out.rule = text;
-    else if (key.text === 'file') out.file = text;
+    if (key.text === 'rule') out.rule = checkRuleId(value, text, fail);
+    else if (key.text === 'file') {
+      const problem = globProblem(text);
+      if (problem) fail(value, `file: ${problem}`);
+      out.file = text;
+    }
     else if (key.text === 'job') out.job = text;
     else fail(key, `unknown key '${key.text}' in ignore entry (expected rule, file, job)`);
   }
@@ -173,20 +190,4 @@ function readCommand(node: YNode, fail: Fail): AgentCli {
     keyEnv: fields['key-env'] ? strings(fields['key-env'], 'key-env', fail) : [],
     instructionFiles: [],
   };
-}
-
-/** `*` matches within a path segment, `**` across segments; a pattern without `/` matches the basename too. */
-export function globMatch(pattern: string, path: string): boolean {
-  const normalized = path.replace(/\\/g, '/');
-  const re = new RegExp(
-    '(^|/)' +
-      pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\u0000')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\u0000/g, '.*')
-        .replace(/\?/g, '[^/]') +
-      '$',
-  );
-  return re.test(normalized);
 }

@@ -8,11 +8,14 @@ import { expandEntry, type Trust } from './analysis/instances';
 import { loadRules } from './analysis/rulesData';
 import { useExtraAgents } from './analysis/agents';
 import { TaintEngine } from './analysis/taint';
+import { projectConfig } from './analysis/projectConfig';
 import { CHECKS } from './checks';
 import { foldSameSource } from './checks/fold';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
-import { EMPTY_CONFIG, globMatch, type Config } from './config';
-import { discover, memorySets, openRepository, repositoryIdentity, type RemoteResolver, type Repository } from './workflow/load';
+import { EMPTY_CONFIG, type Config } from './config';
+import { globMatch } from './glob';
+import { badInlineIgnores, inlineIgnored } from './ignores';
+import { discover, memorySets, openRepository, reportRoot, repositoryIdentity, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 
 type LoadedRules = ReturnType<typeof loadRules>;
@@ -46,6 +49,8 @@ export function lint(options: LintOptions): LintResult {
   const started = performance.now();
   const config = options.config ?? EMPTY_CONFIG;
   const errors: LintError[] = [];
+  const notes: string[] = [];
+  const checkedIgnores = new Set<string>();
   const findings: Finding[] = [];
   const kept = new Map<string, Map<number, string>>();
   const stats: LintStats = { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 };
@@ -56,8 +61,12 @@ export function lint(options: LintOptions): LintResult {
     bots: new Set(config.trustedBots.map((u) => u.toLowerCase())),
   };
 
-  for (const set of options.files ? memorySets(options.files, errors) : discover(options.paths, errors)) {
-    const repo = openRepository(set, options.cwd, options.remote);
+  const sets = options.files ? memorySets(options.files, notes) : discover(options.paths, errors, notes, options.cwd);
+  const root = reportRoot(sets, options.cwd ?? process.cwd());
+  // Reported paths are relative to `root`; files are read back through it.
+  const readQuietly = (f: string) => readFileQuietly(path.resolve(root, f));
+  for (const set of sets) {
+    const repo = openRepository(set, root, options.remote);
     const identity = options.repository ?? (set.memory ? undefined : repositoryIdentity(set.root));
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
@@ -65,7 +74,13 @@ export function lint(options: LintOptions): LintResult {
       if (!workflow) continue;
       stats.workflows++;
       const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const found = foldSameSource(applyConfig(lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity), config, textOf));
+      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity);
+      // Ignore comments are checked in the workflow and in every file a finding points into.
+      for (const f of new Set([workflow.file.path, ...raw.map((r) => r.stepAt?.file ?? r.file)])) {
+        if (!checkedIgnores.has(f)) errors.push(...badInlineIgnores(f, textOf(f)));
+        checkedIgnores.add(f);
+      }
+      const found = foldSameSource(applyConfig(raw, config, textOf));
       for (const finding of found) {
         const f = detached(finding);
         findings.push(f);
@@ -82,7 +97,7 @@ export function lint(options: LintOptions): LintResult {
   stats.durationMs = Math.round(performance.now() - started);
   const sources = new Map<string, string>();
   for (const [file, lines] of kept) sources.set(file, sparseText(lines));
-  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources };
+  return { findings: dedupe(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes, root };
 }
 
 function keepLines(kept: Map<string, Map<number, string>>, file: string, lines: number[], textOf: (file: string) => string): void {
@@ -138,6 +153,8 @@ export function mergeResults(parts: LintResult[]): LintResult {
     stats,
     rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
     sources,
+    notes: [...new Set(parts.flatMap((p) => p.notes ?? []))],
+    root: parts[0]?.root,
   };
 }
 
@@ -148,7 +165,7 @@ function mergeSparse(a: string, b: string): string {
   return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => x[i] || y[i] || '').join('\n');
 }
 
-function readQuietly(file: string): string {
+function readFileQuietly(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
@@ -159,7 +176,7 @@ function readQuietly(file: string): string {
 function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats, trust: Trust, identity: string | undefined): Finding[] {
   const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust, identity);
   if (!jobs.length) return [];
-  const engine = new TaintEngine(rules.sources, rules.agents);
+  const engine = new TaintEngine(rules.sources, rules.agents, projectConfig(repo));
   const steps = jobs.flatMap((j) => j.steps);
   const sites: AgentSite[] = [];
   for (const step of steps) sites.push(...findAgentSites(step, engine));
@@ -197,8 +214,6 @@ function dedupe(findings: Finding[]): Finding[] {
   return [...best.values()];
 }
 
-const INLINE_IGNORE = /#\s*agent-guard:\s*ignore\[([^\]]*)\]/;
-
 function applyConfig(findings: Finding[], config: Config, textOf: (file: string) => string): Finding[] {
   const lineCache = new Map<string, string[]>();
   const lineOf = (file: string, line: number) => {
@@ -208,8 +223,7 @@ function applyConfig(findings: Finding[], config: Config, textOf: (file: string)
   };
   return findings
     .filter((f) => {
-      const inline = INLINE_IGNORE.exec(lineOf(f.file, f.line));
-      if (inline && inline[1].split(',').some((id) => id.trim() === f.rule || id.trim() === '*')) return false;
+      if (inlineIgnored(f, lineOf)) return false;
       return !config.ignore.some(
         (ig) => (!ig.rule || ig.rule === f.rule) && (!ig.file || globMatch(ig.file, f.file)) && (!ig.job || ig.job === f.job),
       );

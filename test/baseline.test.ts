@@ -10,6 +10,8 @@ import type { Finding } from '../src/checks/types';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 const BASELINE = '.github/agent-guard-baseline.json';
+/** A workflow with unnamed steps and the baseline agent-guard 0.1.0 wrote for it (see its README). */
+const LEGACY = path.join(__dirname, 'fixtures', 'baselines', 'positions');
 
 const TRIAGE = `on:
   issues:
@@ -111,6 +113,31 @@ describe('lint --write-baseline / --baseline', () => {
     const r = cli(['lint', '.', '--baseline', BASELINE, '--format', 'json'], repo);
     expect(findingsOf(r.stdout)).toEqual([]);
     expect(r.code).toBe(0);
+  });
+
+  it('steps with no id or name are keyed by what they run: inserting a step above changes nothing', () => {
+    const review = fs.readFileSync(path.join(LEGACY, 'review.yml'), 'utf8');
+    fs.writeFileSync(path.join(repo, '.github/workflows/review.yml'), review);
+    cli(['lint', '.', '--write-baseline', BASELINE], repo);
+    const steps = JSON.parse(fs.readFileSync(path.join(repo, BASELINE), 'utf8')).findings.map((e: { step: string }) => e.step);
+    expect(steps).toEqual(expect.arrayContaining(['npm ci', 'claude -p "Review this PR" --dangerously-skip-permissions']));
+    expect(steps.filter((s: string) => s.startsWith('#'))).toEqual([]);
+    // The issue's case: an unrelated unnamed step inserted above the baselined ones.
+    fs.writeFileSync(path.join(repo, '.github/workflows/review.yml'), review.replace('      - run: npm ci\n', '      - run: echo "::notice::hello"\n      - run: npm ci\n'));
+    const r = cli(['lint', '.', '--baseline', BASELINE, '--format', 'json'], repo);
+    expect(findingsOf(r.stdout)).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+
+  it('a baseline written by 0.1.0 (unnamed steps keyed #N) still matches, and the note says to refresh it', () => {
+    fs.writeFileSync(path.join(repo, '.github/workflows/review.yml'), fs.readFileSync(path.join(LEGACY, 'review.yml'), 'utf8'));
+    fs.rmSync(path.join(repo, '.github/workflows/triage.yml'));
+    fs.copyFileSync(path.join(LEGACY, 'baseline.json'), path.join(repo, BASELINE));
+    expect(cli(['lint', '.'], repo).code).toBe(1);
+    const r = cli(['lint', '.', '--baseline', BASELINE, '--format', 'json'], repo);
+    expect(findingsOf(r.stdout)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('2 known findings not reported, 2 matched by step position (#N, as older versions wrote; refresh with --write-baseline');
   });
 
   it('works from a subfolder of the repository (paths are relative to the repository root)', () => {

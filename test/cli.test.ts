@@ -99,6 +99,40 @@ describe('agent-guard lint', () => {
     expect(run(['lint', dir, '--repository', 'not a name']).code).toBe(2);
   });
 
+  it('passes a repository with nothing to lint with a one-line note, whichever folder is given', () => {
+    const empty = repoWith({ '.github/dependabot.yml': 'version: 2\n', 'docker-compose.yml': 'services:\n  db:\n    image: postgres\n' });
+    fs.mkdirSync(path.join(empty, '.git'));
+    for (const given of [[], ['.'], ['.github']]) {
+      const r = run(['lint', ...given], empty);
+      expect(r.code).toBe(0);
+      // The compose file and dependabot.yml are not workflows: no errors about them.
+      expect(r.stdout).not.toMatch(/error/);
+      expect(r.stderr).toBe(`agent-guard: nothing to lint: no workflow files in ${given[0] ?? '.'} (looked for .github/workflows/*.yml)\n`);
+    }
+    const json = run(['lint', '--format', 'json'], empty);
+    expect(JSON.parse(json.stdout)).toMatchObject({ findings: [], errors: [] });
+  });
+
+  it('a path that does not exist is a usage error naming it', () => {
+    const r = run(['lint', 'src/.github'], repoWith({ '.github/workflows/ci.yml': SAFE }));
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'agent-guard: src/.github: no such file or directory\n' });
+  });
+
+  it('shows repository-relative paths in every format, wherever it runs from', () => {
+    const repo = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
+    fs.mkdirSync(path.join(repo, '.git'));
+    const where = { fromRoot: [repo, '.'], fromGithub: [path.join(repo, '.github'), '.'], fromOutside: [path.dirname(repo), repo] };
+    for (const [cwd, target] of Object.values(where)) {
+      const json = JSON.parse(run(['lint', '--format', 'json', target], cwd).stdout);
+      const files = json.findings.flatMap((f: { file: string; path: { file: string }[] }) => [f.file, ...f.path.map((h) => h.file)]);
+      expect(new Set(files)).toEqual(new Set(['.github/workflows/triage.yml']));
+      expect(run(['lint', target], cwd).stdout.split('\n')[0]).toBe('.github/workflows/triage.yml');
+      const sarif = JSON.parse(run(['lint', '--format', 'sarif', target], cwd).stdout);
+      expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toEqual({ uri: '.github/workflows/triage.yml', uriBaseId: '%SRCROOT%' });
+      expect(run(['lint', '--format', 'github', target], cwd).stdout).toMatch(/^::error file=\.github\/workflows\/triage\.yml,/);
+    }
+  });
+
   it('writes SARIF to --output', () => {
     const dir = repoWith({ '.github/workflows/triage.yml': VULNERABLE });
     const out = path.join(dir, 'out.sarif');
@@ -106,6 +140,18 @@ describe('agent-guard lint', () => {
     const sarif = JSON.parse(fs.readFileSync(out, 'utf8'));
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0].results.length).toBeGreaterThan(0);
+  });
+
+  it('SARIF fingerprints survive moved lines and an unnamed step inserted above (alerts are not reopened)', () => {
+    const prints = (text: string) => {
+      const dir = repoWith({ '.github/workflows/triage.yml': text });
+      const log = JSON.parse(run(['lint', '--format', 'sarif', '.'], dir).stdout);
+      return log.runs[0].results.map((r: { ruleId: string; partialFingerprints: Record<string, string> }) => `${r.ruleId} ${Object.values(r.partialFingerprints)[0]}`);
+    };
+    const before = prints(VULNERABLE);
+    expect(before.length).toBeGreaterThan(0);
+    const moved = `# Triage new issues.\n\n${VULNERABLE.replace('    steps:\n', '    steps:\n      - uses: actions/checkout@v4\n      - run: npm ci\n')}`;
+    expect(prints(moved)).toEqual(before);
   });
 
   it('honours inline ignores and the config file', () => {

@@ -3,12 +3,12 @@
 
 import { ConfigError } from '../config';
 import { actionLint } from './lint';
-import { actionRun, actionWrap } from './run';
+import { actionApply, actionRun, actionWrap } from './run';
 import { type ActionContext, InputError, errorCommand, printable } from './runner';
 
 export type { ActionContext } from './runner';
 
-export const ACTION_MODES = ['lint', 'run', 'wrap'] as const;
+export const ACTION_MODES = ['lint', 'run', 'wrap', 'apply'] as const;
 
 export async function actionMain(args: string[], ctx: ActionContext, self: { version: string; node: string; guard: string }): Promise<number> {
   const [mode, ...rest] = args;
@@ -26,6 +26,8 @@ export async function actionMain(args: string[], ctx: ActionContext, self: { ver
         return await actionRun(ctx);
       case 'wrap':
         return actionWrap(ctx, self);
+      case 'apply':
+        return await actionApply(ctx);
       default:
         return fail(`input 'mode' must be one of ${ACTION_MODES.join(', ')}, not '${printable(String(mode ?? ''))}'`);
     }

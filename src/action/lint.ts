@@ -10,8 +10,7 @@ import { readConfig } from '../config';
 import { defaultConfigPath, lint } from '../lint';
 import { FORMATS, formatGithub, formatReport, formatSarif, formatStepSummary, type Format } from '../report';
 import { md } from '../report/summary';
-import { readTrustDecision } from '../guard/untrusted';
-import { type ActionContext, appendSummary, getBooleanInput, getChoiceInput, getInput, getListInput, setOutputs } from './runner';
+import { type ActionContext, InputError, appendSummary, getBooleanInput, getChoiceInput, getInput, getListInput, setOutputs } from './runner';
 
 export interface LintInputs {
   paths: string[];
@@ -25,6 +24,7 @@ export interface LintInputs {
 
 export function readLintInputs(ctx: ActionContext): LintInputs {
   const paths = getListInput(ctx, 'path').map((p) => path.resolve(ctx.cwd, p));
+  for (const p of paths) if (!fs.existsSync(p)) throw new InputError(`input 'path': ${relative(ctx, p)} does not exist`);
   const sarif = getInput(ctx, 'sarif-file');
   const config = getInput(ctx, 'config');
   const baseline = getInput(ctx, 'baseline');
@@ -61,11 +61,11 @@ export function actionLint(ctx: ActionContext, toolVersion: string): number {
   let outcome: BaselineOutcome | undefined;
   let result = full;
   if (inputs.baseline) {
-    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), ctx.cwd);
+    outcome = applyBaseline(full.findings, readBaseline(inputs.baseline), full.root ?? ctx.cwd);
     result = { ...full, findings: outcome.fresh };
   }
 
-  const root = ctx.cwd;
+  const root = full.root ?? ctx.cwd;
   ctx.stdout.write(formatReport(result, inputs.format, { color: false, toolVersion, root }));
   // Annotations on the offending lines, whatever the log format (unless the log already is them).
   if (inputs.format !== 'github') ctx.stdout.write(formatGithub(result, { root }));
@@ -74,6 +74,10 @@ export function actionLint(ctx: ActionContext, toolVersion: string): number {
   fs.writeFileSync(inputs.sarifFile, formatSarif(result, { toolVersion, root }));
 
   const notes: string[] = [];
+  for (const note of full.notes ?? []) {
+    ctx.stderr.write(`agent-guard: ${note}\n`);
+    notes.push(md(note));
+  }
   if (inputs.baseline && outcome) {
     const note = baselineNote(relative(ctx, inputs.baseline), outcome);
     ctx.stderr.write(`agent-guard: ${note}\n`);
@@ -87,7 +91,6 @@ export function actionLint(ctx: ActionContext, toolVersion: string): number {
     findings: String(result.findings.length),
     'highest-severity': worst,
     'sarif-file': inputs.sarifFile,
-    untrusted: String(readTrustDecision(ctx.env).untrusted),
   });
 
   // Fail closed: errors and not one workflow linted means nothing was checked.

@@ -9,10 +9,15 @@
 // themselves, with the same inputs baked in and the same refusal.
 
 import path from 'node:path';
+import { boundaryMarkdown } from '../guard/boundary';
 import { runGuarded } from '../guard/command';
+import { applyDeferred, applySummaryMarkdown, parseApplyArgs } from '../guard/grants/apply';
+import { describeGrantOutcome } from '../guard/grants/session';
 import { GUARD_FAILURE_EXIT, GuardError } from '../guard/errors';
 import { parseRunArgs, type RunOptions } from '../guard/options';
+import { builtinProviders } from '../guard/providers';
 import { readTrustDecision, type TrustDecision, untrustedRefusal } from '../guard/untrusted';
+import { logSafe } from '../guard/workflowCommands';
 import { installWrapper, prepareClaudeWrapper } from '../guard/wrap';
 import { md } from '../report/summary';
 import {
@@ -42,11 +47,68 @@ export function guardArgsFromInputs(ctx: ActionContext, defaultProviders: string
   for (const h of getListInput(ctx, 'allow-hosts')) args.push('--allow-host', h);
   for (const n of getListInput(ctx, 'pass-env')) args.push('--pass-env', n);
   args.push('--workspace', getChoiceInput(ctx, 'workspace', ['rw', 'ro'] as const, 'rw'));
+  for (const p of getListInput(ctx, 'allow-paths')) args.push('--allow-path', p);
   const maxRequests = getPositiveIntInput(ctx, 'max-requests');
   if (maxRequests !== undefined) args.push('--max-requests', String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, 'max-tokens');
   if (maxTokens !== undefined) args.push('--max-tokens', String(maxTokens));
+  // Limits are checked by the guard's own parser (sizes, `none`, the least that works).
+  for (const name of ['memory', 'pids', 'tmpfs-size']) {
+    const value = getInput(ctx, name);
+    if (value) args.push(`--${name}`, value);
+  }
+  args.push(...grantArgsFromInputs(ctx));
+  const defer = getInput(ctx, 'defer');
+  if (defer) args.push('--defer', defer);
+  const timeout = getPositiveIntInput(ctx, 'timeout');
+  if (timeout !== undefined) args.push('--timeout', String(timeout));
+  const audit = auditFile(ctx);
+  if (audit) args.push('--audit', audit);
   return args;
+}
+
+/** `--grant` per line of the `grants` input (one per line: a label list holds commas), and --allow-links. */
+export function grantArgsFromInputs(ctx: ActionContext): string[] {
+  const args: string[] = [];
+  for (const line of getInput(ctx, 'grants').split('\n')) {
+    const grant = line.replace(/(^|\s)#.*$/, '').trim();
+    if (grant) args.push('--grant', grant);
+  }
+  if (getBooleanInput(ctx, 'allow-links', false)) args.push('--allow-links');
+  return args;
+}
+
+/** The guard's environment: the runner's, without the Action's inputs, with the token grants use. */
+function guardEnv(ctx: ActionContext): NodeJS.ProcessEnv {
+  const env = withoutInputs(ctx.env);
+  const token = getInput(ctx, 'github-token');
+  if (token) env.GITHUB_TOKEN = token;
+  return env;
+}
+
+/** Where the audit goes when the `audit` input names no file: kept out of the agent's reach. */
+export const DEFAULT_AUDIT_NAME = 'agent-guard-audit.jsonl';
+
+/**
+ * The audit file: the `audit` input (a path; `false` for none), else (`true`, or empty)
+ * `$RUNNER_TEMP/agent-guard-audit.jsonl`.
+ * Never inside the workspace: the agent can write there and would rewrite its own record.
+ */
+export function auditFile(ctx: ActionContext): string | undefined {
+  const input = getInput(ctx, 'audit');
+  if (input === 'false') return undefined;
+  const given = input === 'true' ? '' : input;
+  const temp = ctx.env.RUNNER_TEMP;
+  if (!given && !temp) return undefined;
+  const file = path.resolve(ctx.cwd, given || path.join(temp!, DEFAULT_AUDIT_NAME));
+  for (const workspace of [ctx.cwd, ctx.env.GITHUB_WORKSPACE]) {
+    if (!workspace) continue;
+    const rel = path.relative(path.resolve(workspace), file);
+    if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+      throw new InputError(`input 'audit': ${file} is inside the workspace, where the agent could rewrite it; name a file under $RUNNER_TEMP, or leave it empty`);
+    }
+  }
+  return file;
 }
 
 export function trustSummary(decision: TrustDecision): string {
@@ -62,7 +124,7 @@ function announce(ctx: ActionContext, decision: TrustDecision): void {
 
 /** One line on stderr, an error annotation, and a line in the summary. */
 function fail(ctx: ActionContext, message: string): number {
-  ctx.stderr.write(`agent-guard: ${message}\n`);
+  ctx.stderr.write(`agent-guard: ${logSafe(message)}\n`);
   ctx.stdout.write(errorCommand(message));
   appendSummary(ctx, `**Not run:** ${md(message)}\n`);
   return GUARD_FAILURE_EXIT;
@@ -82,7 +144,7 @@ export async function actionRun(ctx: ActionContext): Promise<number> {
     const command = getInput(ctx, 'run');
     if (!command) throw new InputError("input 'run' is empty: give the agent's command line");
     if (!getListInput(ctx, 'providers').length) {
-      throw new InputError("input 'providers' is empty: name the model provider(s) the agent calls (anthropic, openai, gemini, github-models, openrouter)");
+      throw new InputError(`input 'providers' is empty: name the model provider(s) the agent calls (${[...builtinProviders().keys()].join(', ')})`);
     }
     opts = parseRunArgs([...guardArgsFromInputs(ctx), '--', ...RUN_SHELL, command]);
     const refusal = untrustedRefusal(decision, opts, getBooleanInput(ctx, 'allow-on-untrusted', false), OVERRIDE);
@@ -93,10 +155,17 @@ export async function actionRun(ctx: ActionContext): Promise<number> {
 
   try {
     // The guard builds the agent's environment from scratch; the inputs are not even offered to it.
-    const { exitCode, audit } = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: withoutInputs(ctx.env), cwd: ctx.cwd });
+    const result = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
+    result.release();
+    const { exitCode, audit, grants } = result;
     ctx.stderr.write(`${audit.summaryLine(exitCode)}\n`);
-    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode));
-    setOutputs(ctx, { 'exit-code': String(exitCode) });
+    if (grants) ctx.stderr.write(describeGrantOutcome(grants, opts.deferFile));
+    appendSummary(ctx, audit.stepSummaryMarkdown(exitCode) + boundaryMarkdown(result.boundary));
+    setOutputs(ctx, {
+      'exit-code': String(exitCode),
+      ...(grants?.deferSha256 ? { 'defer-sha256': grants.deferSha256 } : {}),
+      ...(opts.auditFile ? { 'audit-file': opts.auditFile } : {}),
+    });
     return exitCode;
   } catch (err) {
     return fail(ctx, guardFailure(err));
@@ -119,8 +188,30 @@ export function actionWrap(ctx: ActionContext, self: { node: string; guard: stri
     if (refusal) return fail(ctx, refusal);
     const target = installWrapper(path.join(temp, 'agent-guard'), prepared.text);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.claude} under the guard\n`);
-    setOutputs(ctx, { 'claude-wrapper': target });
+    const audit = prepared.options.auditFile;
+    setOutputs(ctx, { 'claude-wrapper': target, ...(audit ? { 'audit-file': audit } : {}) });
     appendSummary(ctx, `Claude Code wrapper: <code>${md(target)}</code> runs <code>${md(prepared.spec.claude)}</code> under the guard.\n`);
+    return 0;
+  } catch (err) {
+    return fail(ctx, guardFailure(err));
+  }
+}
+
+/**
+ * apply: perform what a `defer` run recorded, checked again against this step's `grants` (never the
+ * run's) and this run's event. `defer-sha256` (the run's output) makes a file changed in between refused.
+ */
+export async function actionApply(ctx: ActionContext): Promise<number> {
+  try {
+    const file = getInput(ctx, 'defer');
+    if (!file) throw new InputError("input 'defer' is empty: name the file the run recorded (download its artifact first)");
+    const grantArgs = grantArgsFromInputs(ctx);
+    if (!grantArgs.includes('--grant')) throw new InputError("input 'grants' is empty: apply checks every request against the grants given here");
+    const sha = getInput(ctx, 'defer-sha256');
+    const opts = parseApplyArgs([path.resolve(ctx.cwd, file), ...grantArgs, ...(sha ? ['--sha256', sha] : [])]);
+    const { performed, audit } = await applyDeferred(opts, { env: guardEnv(ctx), stdout: ctx.stdout, stderr: ctx.stderr });
+    ctx.stderr.write(`agent-guard: applied ${performed} deferred request(s)\n`);
+    appendSummary(ctx, applySummaryMarkdown(audit, performed));
     return 0;
   } catch (err) {
     return fail(ctx, guardFailure(err));

@@ -150,22 +150,70 @@ function inputValue(inputs: Record<string, string>, name: string): string | unde
   return undefined;
 }
 
-/** Tool reach of an agent action given its `with:` inputs: defaults, then wideners, then narrowers. */
-export function actionToolReach(action: AgentAction, inputs: Record<string, string>): ToolReach {
+/** A value that stands for one of a CLI's flags or settings: a project file's field, a slash command's grant. */
+export interface CliValue {
+  as: string;
+  value: string;
+}
+
+/** What the agent's CLI reads besides the action's inputs: the repository's settings and commands. */
+export interface CliExtras {
+  cli: AgentCli;
+  values: CliValue[];
+  /** The slash command the prompt runs was found in the repository (its grants are in `values`). */
+  commandRead?: boolean;
+}
+
+/**
+ * Tool reach of an agent action given its `with:` inputs: defaults (or, in agent mode, the agent-mode
+ * defaults), then wideners, then narrowers (a narrower anywhere wins, as deny rules do). `extras` are
+ * values its CLI reads from the repository: they go through the CLI's wideners and narrowers, and
+ * through the action's own where they stand for one of its inputs (`.gemini/settings.json` for
+ * run-gemini-cli's `settings`).
+ */
+export function actionToolReach(action: AgentAction, inputs: Record<string, string>, extras?: CliExtras): ToolReach {
   // A prompt that runs a custom slash command (`/triage-issue …`) gets the tools the command's file
-  // allows, which are not in the workflow: keep the wider defaults then.
+  // allows: when that file is not in the repository, keep the wider defaults.
   const runsCommand = (action.agentModeInputs ?? []).some((n) => /^\s*\/[\w:-]+/.test(inputValue(inputs, n) ?? ''));
-  const agentMode = action.agentModeDefaults && !actionReadsThread(action, inputs) && !runsCommand;
+  const agentMode = action.agentModeDefaults && !actionReadsThread(action, inputs) && (!runsCommand || !!extras?.commandRead);
   const reach: ToolReach = { ...(agentMode ? action.agentModeDefaults! : action.defaults) };
+  const values = extras?.values ?? [];
   const apply = (list: ToolWidener[] | undefined, fn: (r: ToolReach, g: Partial<ToolReach>) => void) => {
     for (const w of list ?? []) {
       const value = inputValue(inputs, w.input);
-      if (value !== undefined && regexFor(w.pattern).test(value)) fn(reach, w.grants);
+      const re = regexFor(w.pattern);
+      if ((value !== undefined && re.test(value)) || values.some((v) => v.as === w.input && re.test(v.value))) fn(reach, w.grants);
     }
   };
   apply(action.toolWideners, widen);
+  if (extras) widenByValues(reach, extras.cli, values);
   apply(action.toolNarrowers, narrow);
+  if (extras) applyValues(reach, extras.cli.toolNarrowers, values, narrow);
   return reach;
+}
+
+/** The CLI's wideners (and bypasses) over values read from the repository. */
+function widenByValues(reach: ToolReach, cli: AgentCli, values: CliValue[]): void {
+  if (valueBypasses(cli, values)) widen(reach, { shell: 'full', network: true, writesFiles: true });
+  applyValues(reach, cli.toolWideners, values, widen);
+}
+
+function applyValues(reach: ToolReach, list: ToolWidener[] | undefined, values: CliValue[], fn: (r: ToolReach, g: Partial<ToolReach>) => void): void {
+  for (const w of list ?? []) {
+    const re = regexFor(w.pattern);
+    if (values.some((v) => v.as === w.input && re.test(v.value))) fn(reach, w.grants);
+  }
+}
+
+/** A value equal to a bypass flag's (`defaultMode: bypassPermissions` for `--permission-mode=bypassPermissions`). */
+function valueBypasses(cli: AgentCli, values: CliValue[]): boolean {
+  return cli.bypassFlags.some((b) => {
+    const eq = b.indexOf('=');
+    if (eq < 0) return false;
+    const name = b.slice(0, eq);
+    const want = b.slice(eq + 1).toLowerCase();
+    return values.some((v) => v.as === name && v.value.trim().toLowerCase() === want);
+  });
 }
 
 /** Whether the model key is within the agent's reach (`keyHandling: process`, or a key widener matched). */
@@ -188,13 +236,14 @@ export function actionReadsThread(action: AgentAction, inputs: Record<string, st
 /**
  * Tool reach of a CLI invocation: defaults; a bypass flag or env gives everything; then tool-flag and
  * env wideners; then narrowers. `env` is the environment visible to the step (its `env:` and inherited
- * job/workflow env); the invocation's own assignments and earlier exports take precedence.
+ * job/workflow env); the invocation's own assignments and earlier exports take precedence. `values`
+ * are settings and slash-command grants read from the repository.
  */
-export function cliToolReach(inv: CliInvocation, env: Record<string, string> = {}): ToolReach {
+export function cliToolReach(inv: CliInvocation, env: Record<string, string> = {}, values: CliValue[] = []): ToolReach {
   const cli = inv.cli;
   const reach: ToolReach = { ...cli.defaults };
   const allEnv = { ...env, ...inv.exportedEnv, ...inv.envAssignments };
-  const bypass = inv.bypass.length > 0 || bypassFromEnv(cli, allEnv).length > 0;
+  const bypass = inv.bypass.length > 0 || bypassFromEnv(cli, allEnv).length > 0 || valueBypasses(cli, values);
   if (bypass) widen(reach, { shell: 'full', network: true, writesFiles: true });
   const flags = parseArgs(cli, inv.args).flags;
   const apply = (list: ToolWidener[] | undefined, fn: (r: ToolReach, g: Partial<ToolReach>) => void) => {
@@ -209,7 +258,11 @@ export function cliToolReach(inv: CliInvocation, env: Record<string, string> = {
     }
   };
   apply(cli.toolWideners, widen);
-  if (!bypass) apply(cli.toolNarrowers, narrow);
+  applyValues(reach, cli.toolWideners, values, widen);
+  if (!bypass) {
+    apply(cli.toolNarrowers, narrow);
+    applyValues(reach, cli.toolNarrowers, values, narrow);
+  }
   return reach;
 }
 

@@ -6,8 +6,8 @@
 import { findTemplates, referencesOf } from '../workflow/expression';
 import { inputOf, type Permissions } from '../workflow/model';
 import type { YNode } from '../workflow/yaml';
-import type { StepInstance } from './instances';
-import type { AgentAction, AgentCli, ToolReach } from './ruleTypes';
+import type { JobInstance, StepInstance } from './instances';
+import type { AgentAction, AgentCli, BotCommand, ToolReach } from './ruleTypes';
 
 export interface SecretUse {
   name: string;
@@ -42,10 +42,24 @@ export interface Capabilities {
   keyInProcess: boolean;
   /** The agent runs under `agent-guard run` (no secrets, network only to its model). */
   jailed: boolean;
+  /** What the jailed agent may ask the guard to do on GitHub (`--grant`, the Action's `grants`). */
+  grants?: string[];
+  /**
+   * Commands a commenter picks that write with the job's token (pr-agent `/describe`): authority the
+   * outsider chooses, whatever tools the model has.
+   */
+  commands?: BotCommand[];
+  /** A hosted agent started over HTTP that works on the repository itself, and what it can do there. */
+  remoteAgent?: string;
 }
 
 const HOSTED_RUNNER = /^(ubuntu|windows|macos)-|^(ubuntu|windows|macos)$/i;
 const MODEL_KEY_NAME = /(ANTHROPIC|CLAUDE|OPENAI|GEMINI|GOOGLE_API|QWEN|DASHSCOPE|OPENROUTER|MISTRAL|GROQ|DEEPSEEK|COHERE|XAI|OPENCODE|CURSOR|FACTORY|WARP|AMP|LLM|AI)_?(API_?)?(KEY|TOKEN)|OAUTH_TOKEN/i;
+/** A secret or variable name that looks like a model or vendor key (`OPENAI_API_KEY`, `LLM_TOKEN`). */
+export function looksLikeModelKey(name: string): boolean {
+  return MODEL_KEY_NAME.test(name);
+}
+
 const TOKEN_ENV = /^(GITHUB_TOKEN|GH_TOKEN|GITHUB_PAT|GH_PAT|GH_ENTERPRISE_TOKEN|GITHUB_PERSONAL_ACCESS_TOKEN|COPILOT_GITHUB_TOKEN)$/;
 
 /**
@@ -58,22 +72,41 @@ function secretRefs(node: YNode | undefined, within?: StepInstance, depth = 0): 
     if (!n) return;
     if (n.kind === 'map') return n.pairs.forEach((p) => visit(p.value));
     if (n.kind === 'seq') return n.items.forEach(visit);
-    if (typeof n.value !== 'string' || !n.text.includes('${{')) return;
-    for (const t of findTemplates(n.text)) {
-      for (const r of referencesOf(t.inner) ?? []) {
-        if (r.path === 'github.token' || r.path === 'secrets.github_token') out.githubToken = true;
-        else if (r.path.startsWith('secrets.') && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
-        else if (r.path === 'secrets' || r.path === 'secrets.*') out.secrets.push('*');
-        else if (r.path.startsWith('inputs.') && within?.frame && depth < 8) {
-          const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
-          const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
-          out.secrets.push(...inner.secrets);
-          out.githubToken ||= inner.githubToken;
-        }
-      }
-    }
+    if (typeof n.value !== 'string') return;
+    const inner = textSecretRefs(n.text, within, depth);
+    out.secrets.push(...inner.secrets);
+    out.githubToken ||= inner.githubToken;
   };
   visit(node);
+  return out;
+}
+
+function textSecretRefs(text: string, within: StepInstance | undefined, depth: number): { secrets: string[]; githubToken: boolean } {
+  const out = { secrets: [] as string[], githubToken: false };
+  if (!text.includes('${{')) return out;
+  for (const t of findTemplates(text)) {
+    for (const r of referencesOf(t.inner) ?? []) {
+      if (r.path === 'github.token' || r.path === 'secrets.github_token') out.githubToken = true;
+      else if (r.path.startsWith('secrets.') && r.path.length > 8) out.secrets.push(r.path.slice(8).toUpperCase());
+      else if (r.path === 'secrets' || r.path === 'secrets.*') out.secrets.push('*');
+      else if (r.path.startsWith('inputs.') && within?.frame && depth < 8) {
+        const given = inputOf(within.frame.callerStep.step.with, r.path.slice(7));
+        const inner = secretRefs(given?.value, within.frame.callerStep, depth + 1);
+        out.secrets.push(...inner.secrets);
+        out.githubToken ||= inner.githubToken;
+      }
+    }
+  }
+  return out;
+}
+
+/** `NAME: value` lines of an input the action turns into the agent's environment (`claude_env`). */
+function envLines(text: string): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(.*?)\s*$/.exec(line);
+    if (m) out.push({ name: m[1], value: m[2] });
+  }
   return out;
 }
 
@@ -104,7 +137,7 @@ export function shellCapabilities(step: StepInstance): Capabilities {
 }
 
 /** Everything in the step's process environment and inputs, seen from the agent. */
-export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: ToolReach, jailed: boolean): Capabilities {
+export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: ToolReach, jailed: boolean, grants: string[] = []): Capabilities {
   const secrets: SecretUse[] = [];
   const tokens: TokenReach[] = [];
   const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
@@ -129,7 +162,17 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
       }
     }
   }
+  const envInputs = new Set((agent.action?.envInputs ?? []).map((i) => i.toLowerCase()));
   for (const input of step.step.with) {
+    if (envInputs.has(input.name.toLowerCase())) {
+      // Lines of this input are the agent's own environment: a token there is in its hands.
+      for (const line of envLines(input.text)) {
+        const refs = textSecretRefs(line.value, step, 0);
+        for (const s of refs.secrets) secrets.push({ name: s, via: `input ${input.name} ${line.name}`, modelKey: isModelKey(line.name, s) });
+        if (refs.githubToken || (TOKEN_ENV.test(line.name) && line.value !== '' && line.value !== "''")) tokens.push({ via: `input ${input.name} ${line.name}`, foreign: !refs.githubToken });
+      }
+      continue;
+    }
     const refs = secretRefs(input.value, step);
     for (const s of refs.secrets) {
       const token = tokenInputs.has(input.name.toLowerCase()) || TOKEN_ENV.test(s);
@@ -150,10 +193,10 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
   // runners may not grant sudo, so it is not assumed there.
   if (tools.shell === 'full' && !isSelfHosted(step)) {
     const known = new Set(secrets.map((s) => s.name));
-    for (const { name, step: other } of jobSecrets(step.job)) {
+    for (const { name, label } of jobSecrets(step.job)) {
       if (known.has(name)) continue;
       known.add(name);
-      secrets.push({ name, via: `the runner's memory (used by step '${other.step.label}')`, modelKey: MODEL_KEY_NAME.test(name) });
+      secrets.push({ name, via: `the runner's memory (used by step '${label}')`, modelKey: MODEL_KEY_NAME.test(name) });
     }
     tokens.push({ via: "the runner's memory (a shell with sudo reads the job's GITHUB_TOKEN)", foreign: false });
   }
@@ -163,6 +206,7 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
 
   const perms = writeScopesOf(step.job.permissions);
   const keyInProcess = agent.keyInProcess ?? true;
+  const commands = jailed ? [] : commandsInReach(step, agent.action, tokens.length > 0, perms.scopes);
   return {
     secrets: jailed ? [] : secrets,
     tokens: jailed ? [] : tokens,
@@ -176,13 +220,22 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
     jailed,
+    grants: jailed ? grants : [],
+    ...(commands.length ? { commands } : {}),
   };
 }
 
-const jobSecretsMemo = new WeakMap<StepInstance['job'], { name: string; step: StepInstance }[]>();
+/** The bot's commands a commenter can pick on this job's triggers that write with a token it holds. */
+function commandsInReach(step: StepInstance, action: AgentAction | undefined, hasToken: boolean, scopes: string[]): BotCommand[] {
+  const surface = action?.commandSurface;
+  if (!surface || !hasToken || !step.job.triggers.some((t) => surface.events.includes(t.event))) return [];
+  return surface.commands.filter((c) => c.writes.some((w) => scopes.includes('*') || scopes.includes(w)));
+}
 
-/** Every secret the job's steps use, with the first step that uses it (once per job: every shell step asks). */
-function jobSecrets(job: StepInstance['job']): { name: string; step: StepInstance }[] {
+const jobSecretsMemo = new WeakMap<JobInstance, { name: string; label: string }[]>();
+
+/** Every secret the job's steps reference, each with the first step that does (computed once per job). */
+function jobSecrets(job: JobInstance): { name: string; label: string }[] {
   let known = jobSecretsMemo.get(job);
   if (known) return known;
   known = [];
@@ -191,7 +244,7 @@ function jobSecrets(job: StepInstance['job']): { name: string; step: StepInstanc
     for (const name of stepSecrets(other)) {
       if (seen.has(name)) continue;
       seen.add(name);
-      known.push({ name, step: other });
+      known.push({ name, label: other.step.label });
     }
   }
   jobSecretsMemo.set(job, known);
@@ -260,6 +313,9 @@ function persistedCheckout(step: StepInstance): boolean {
 export function describeCapabilities(c: Capabilities): string[] {
   const out: string[] = [];
   if (c.jailed) out.push('jailed:agent-guard-run');
+  for (const g of c.grants ?? []) out.push(`grant:${g} (through the guard, no token in the agent)`);
+  if (c.remoteAgent) out.push(`remote-agent: ${c.remoteAgent}`);
+  for (const cmd of c.commands ?? []) out.push(`command:${cmd.name} (${cmd.what}; ${cmd.writes.map((w) => `${w}:write`).join(', ')})`);
   for (const s of c.secrets) out.push(`secret:${s.name}${s.modelKey ? ' (model key)' : ''} via ${s.via}`);
   for (const t of c.tokens) out.push(`github-token:${t.foreign ? 'pat-or-app-token' : 'GITHUB_TOKEN'} via ${t.via}`);
   if (c.permissionsDefault) out.push('permissions:default (write-all where the repository default is permissive)');

@@ -14,8 +14,11 @@ import { loadRules } from './rulesData';
 import { scriptFacts } from './shell';
 import type { Sym } from './symbolic';
 
-/** What a value can denote, as far as checkouts are concerned. */
-export type Denotes = 'head-commit' | 'head-repo' | 'head-branch' | 'pr-ref';
+/**
+ * What a value can denote, as far as checkouts are concerned. `upstream-run` marks a value read from the
+ * upstream run of a workflow_run (or check) event: its author is whoever triggered that run.
+ */
+export type Denotes = 'head-commit' | 'head-repo' | 'head-branch' | 'pr-ref' | 'upstream-run';
 
 /** Context paths whose value is the pull request's head (or merge) commit, repository or branch. */
 const CONTEXTS: { pattern: RegExp; denotes: Denotes }[] = [
@@ -59,6 +62,7 @@ function pathDenotes(path: string, select: string[], at: At, depth: number): Set
   const out = new Set<Denotes>();
   if (depth > MAX_DEPTH) return out;
   for (const c of CONTEXTS) if (c.pattern.test(path)) out.add(c.denotes);
+  if (out.size && /^github\.event\.(workflow_run|check_suite|check_run)\./.test(path)) out.add('upstream-run');
   if (out.size) return out;
   const parts = path.split('.');
   const step = at.step;
@@ -205,14 +209,15 @@ function addAll(into: Set<Denotes>, from: Set<Denotes>): void {
  * Whether an actions/checkout step puts the pull request's code in the workspace, and which input
  * says so: a head or merge commit, a refs/pull ref, or the head repository.
  */
-export function checksOutPrCode(step: StepInstance): { input: Entry; denotes: Denotes } | null {
+export function checksOutPrCode(step: StepInstance): { input: Entry; denotes: Denotes; upstreamRun: boolean } | null {
   const ref = inputOf(step.step.with, 'ref');
   const repository = inputOf(step.step.with, 'repository');
   const at: At = { job: step.job, step };
   const refDenotes = ref ? denotationsOf(ref.value, at) : new Set<Denotes>();
   const repoDenotes = repository ? denotationsOf(repository.value, at) : new Set<Denotes>();
-  if (repository && repoDenotes.has('head-repo')) return { input: repository, denotes: 'head-repo' };
-  if (ref && refDenotes.has('head-commit')) return { input: ref, denotes: 'head-commit' };
-  if (ref && refDenotes.has('pr-ref')) return { input: ref, denotes: 'pr-ref' };
+  const hit = (input: Entry, set: Set<Denotes>, denotes: Denotes) => ({ input, denotes, upstreamRun: set.has('upstream-run') });
+  if (repository && repoDenotes.has('head-repo')) return hit(repository, repoDenotes, 'head-repo');
+  if (ref && refDenotes.has('head-commit')) return hit(ref, refDenotes, 'head-commit');
+  if (ref && refDenotes.has('pr-ref')) return hit(ref, refDenotes, 'pr-ref');
   return null;
 }

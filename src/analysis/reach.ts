@@ -26,6 +26,8 @@ export interface Reach {
   /** Human explanation: which event, who fires it, which gate stopped what. */
   how: string;
   uncertain?: string;
+  /** Reached only through callers this repository does not show (a reusable workflow nobody here calls). */
+  callersUnknown?: boolean;
 }
 
 export interface ActorGate {
@@ -54,9 +56,16 @@ export function reachOf(origin: Origin, step: StepInstance, actorGate?: ActorGat
   const hard = hardGates(step);
   for (const trigger of step.job.triggers) {
     const event = trigger.event;
-    if (origin.events && !origin.events.includes(event)) continue;
-    if (origin.kind === 'thread' && !THREAD_EVENTS.has(event)) continue;
+    // A reusable workflow with no caller here sees its caller's event, whatever that is: the
+    // payload text it reads is an outsider's if any caller runs on an event they fire.
+    const callersUnknown = trigger.firing === 'callers';
+    if (!callersUnknown && origin.events && !origin.events.includes(event)) continue;
+    if (!callersUnknown && origin.kind === 'thread' && !THREAD_EVENTS.has(event)) continue;
     const candidate = reachOnTrigger(origin, step, trigger, hard, actorGate);
+    if (callersUnknown && candidate.level !== 'none') {
+      candidate.callersUnknown = true;
+      if (origin.events) candidate.how = `its callers are unknown here (a reusable workflow no workflow of this repository calls); called from a workflow on ${origin.events.slice(0, 3).join(', ')}, ${origin.what} is outsider text`;
+    }
     if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
     if (best.level === 'outsider') break;
   }

@@ -62,9 +62,37 @@ export interface AgentAction {
   leakInputs?: string[];
   /** Provider id in providers.yml the action's model calls go to, when it is not its CLI's (ai-inference: github-models). */
   provider?: string;
+  /**
+   * Inputs whose value is a block of `NAME: value` lines that become the agent's environment
+   * (claude-code-base-action `claude_env`): a token there is in the agent's hands.
+   */
+  envInputs?: string[];
+  /** Commands anyone who can comment chooses (pr-agent's `/describe`, `/update_changelog`, …). */
+  commandSurface?: CommandSurface;
   /** Catalogue confidence: verified in source, docs only, third party, uncertain. */
   confidence?: 'V' | 'D' | '3P' | 'U';
   notes?: string;
+}
+
+/**
+ * A bot whose triggering comment is its command: the commenter, not the model, picks what it does
+ * with the job's token. Authority comes from the commands an outsider can pick.
+ */
+export interface CommandSurface {
+  /** Events whose comment body is read as the command. */
+  events: string[];
+  commands: BotCommand[];
+  /** What a commenter can set besides the command (options after it), for messages. */
+  options?: string;
+}
+
+export interface BotCommand {
+  /** As typed, e.g. `/describe`. */
+  name: string;
+  /** Token scopes the command writes with (`pull-requests`, `contents`, …). */
+  writes: string[];
+  /** What it does with them, for messages. */
+  what: string;
 }
 
 export interface KeyWidener {
@@ -159,6 +187,72 @@ export interface AgentCli {
   instructionFiles: string[];
   /** Provider id in providers.yml used by `agent-guard run --provider`. */
   provider?: string;
+  /**
+   * Configuration the repository ships that the CLI reads at start (`.claude/settings.json`): each
+   * value read is fed to the CLI's wideners and narrowers as if it were the value of `as`.
+   */
+  projectFiles?: ProjectFile[];
+  /**
+   * Where the repository's custom slash commands live (`.claude/commands`): a prompt that starts with
+   * `/name` runs that file, whose text joins the prompt and whose front-matter may grant tools.
+   */
+  commandDirs?: CommandDir[];
+  confidence?: 'V' | 'D' | '3P' | 'U';
+  notes?: string;
+}
+
+/** A configuration file in the repository that widens or narrows what the agent may do. */
+export interface ProjectFile {
+  /** Path from the repository root. */
+  path: string;
+  /**
+   * Dotted key to read (JSON, or the front-matter of a Markdown file); a list value is joined with
+   * commas. Omitted: the whole file text.
+   */
+  field?: string;
+  /** The flag, environment variable or pseudo-input whose wideners and narrowers read the value. */
+  as: string;
+  /** An agent action input that replaces this file when set (run-gemini-cli writes `settings` over it). */
+  replacedByInput?: string;
+}
+
+/** A folder of custom slash commands. */
+export interface CommandDir {
+  /** Folder from the repository root; sub-folders are namespaces (`/ns:name`). */
+  dir: string;
+  /** File extension of a command (`.md`, `.toml`), or `/SKILL.md` for one folder per command. */
+  ext: string;
+  /** Front-matter field that grants tools while the command runs (`allowed-tools`). */
+  toolsField?: string;
+  /** The flag whose wideners read that field's value. */
+  toolsAs?: string;
+}
+
+/**
+ * An HTTP API that runs a model or an agent, called with curl or fetch from a script: the request
+ * body is its prompt.
+ */
+export interface AgentApi {
+  id: string;
+  name: string;
+  /** Host names (exact, lowercase) of `https://` URLs a script calls with an HTTP client. */
+  hosts?: string[];
+  /** Path prefixes on those hosts; omitted = any path. */
+  paths?: string[];
+  /**
+   * Regular expressions (case-insensitive) over a script that start it without a URL of its own
+   * (`gh issue edit N --add-assignee @copilot` starts the Copilot coding agent).
+   */
+  markers?: string[];
+  /** It fetches the issue or pull request it is handed itself. */
+  readsThread?: boolean;
+  /**
+   * `model`: a text-only model call (the script, not the model, holds the key and the token).
+   * `agent`: a hosted agent that works on the repository itself (pushes branches, opens PRs).
+   */
+  kind: 'model' | 'agent';
+  /** For agents: what it can do to the repository, for messages. */
+  acts?: string;
   confidence?: 'V' | 'D' | '3P' | 'U';
   notes?: string;
 }
@@ -239,17 +333,30 @@ export interface PrHeadOutputs {
   other?: string[];
 }
 
+/**
+ * A sentence in an agent's prompt that sends it to read issues or pull requests anyone can write
+ * ("List open issues and label them"): the agent fetches outsider text although no command is named.
+ */
+export interface PromptRead {
+  /** Regular expression source, matched case-insensitively against the prompt. */
+  pattern: string;
+  what: string;
+}
+
 export interface SourcesFile {
   contexts: SourceContext[];
   wholeObjects: WholeObjectSource[];
   actionOutputs?: ActionOutputSource[];
   apiReads?: ApiRead[];
   prHeadOutputs?: PrHeadOutputs[];
+  promptReads?: PromptRead[];
 }
 
 export interface AgentsFile {
   actions: AgentAction[];
   clis: AgentCli[];
+  /** Model and agent APIs called over HTTP. */
+  apis?: AgentApi[];
 }
 
 export interface TriggersFile {

@@ -141,10 +141,32 @@ const actionSpec: Spec = {
     nonTextOutputs: opt(strList()),
     leakInputs: opt(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
+    envInputs: opt(strList({}, true)),
+    commandSurface: opt({
+      t: 'object',
+      fields: {
+        events: req(strList({ format: EVENT, formatHint: 'an event name' }, true)),
+        commands: req({
+          t: 'array',
+          nonEmpty: true,
+          of: {
+            t: 'object',
+            fields: {
+              name: req(str({ format: /^\/[a-z0-9_-]+$/, formatHint: 'a slash command, e.g. `/describe`' })),
+              writes: req(strList({ format: /^[a-z-]+$/, formatHint: 'a token permission scope' })),
+              what: req(str()),
+            },
+          },
+        }),
+        options: opt(str()),
+      },
+    }),
     confidence: opt(str({ enum: CONFIDENCE })),
     notes: opt(str()),
   },
 };
+
+const REPO_PATH = /^\.?[A-Za-z0-9_-][A-Za-z0-9_.\/-]*$/;
 
 const cliSpec: Spec = {
   t: 'object',
@@ -172,6 +194,46 @@ const cliSpec: Spec = {
     baseUrlEnv: opt(strList({ format: ENV_NAME, formatHint: 'an environment variable name' })),
     instructionFiles: req(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
+    projectFiles: opt({
+      t: 'array',
+      of: {
+        t: 'object',
+        fields: {
+          path: req(str({ format: REPO_PATH, formatHint: 'a path from the repository root' })),
+          field: opt(str({ format: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, formatHint: 'a dotted key' })),
+          as: req(str()),
+          replacedByInput: opt(str()),
+        },
+      },
+    }),
+    commandDirs: opt({
+      t: 'array',
+      of: {
+        t: 'object',
+        fields: {
+          dir: req(str({ format: REPO_PATH, formatHint: 'a folder from the repository root' })),
+          ext: req(str({ format: /^(\.[a-z]+|\/[A-Za-z_.-]+)$/, formatHint: '`.md`, `.toml` or `/SKILL.md`' })),
+          toolsField: opt(str()),
+          toolsAs: opt(str({ format: FLAG, formatHint: 'a flag starting with `-`' })),
+        },
+      },
+    }),
+    confidence: opt(str({ enum: CONFIDENCE })),
+    notes: opt(str()),
+  },
+};
+
+const apiSpec: Spec = {
+  t: 'object',
+  fields: {
+    id: req(str({ format: ID, formatHint: 'lowercase letters, digits and dashes' })),
+    name: req(str()),
+    hosts: opt(strList({ format: /^[a-z0-9.-]+\.[a-z]+$/, formatHint: 'a lowercase host name' }, true)),
+    paths: opt(strList({ format: /^\/[A-Za-z0-9_.\/-]*$/, formatHint: 'a path prefix starting with `/`' }, true)),
+    markers: opt(strList({ regex: true }, true)),
+    readsThread: opt({ t: 'boolean' }),
+    kind: req(str({ enum: ['model', 'agent'] })),
+    acts: opt(str()),
     confidence: opt(str({ enum: CONFIDENCE })),
     notes: opt(str()),
   },
@@ -182,6 +244,7 @@ const agentsSpec: Spec = {
   fields: {
     actions: req({ t: 'array', of: actionSpec, nonEmpty: true }),
     clis: req({ t: 'array', of: cliSpec, nonEmpty: true }),
+    apis: opt({ t: 'array', of: apiSpec }),
   },
 };
 
@@ -251,6 +314,10 @@ const sourcesSpec: Spec = {
           what: req(str()),
         },
       },
+    }),
+    promptReads: opt({
+      t: 'array',
+      of: { t: 'object', fields: { pattern: req(str({ regex: true })), what: req(str()) } },
     }),
   },
 };
@@ -508,6 +575,21 @@ export function parseAgentsFile(text: string, fileName = 'rules/agents.yml'): Ag
   for (const action of file.actions) {
     if (action.cli && !cliIds.has(action.cli)) failAt(action, 'cli', `unknown cli "${action.cli}" (not an id under clis)`);
   }
+  const hosts = new Map<string, string>();
+  for (const api of file.apis ?? []) {
+    if (ids.has(api.id) || cliIds.has(api.id) || hosts.has(`id:${api.id}`)) failAt(api, 'id', `duplicate id "${api.id}"`);
+    hosts.set(`id:${api.id}`, api.id);
+    if (api.kind === 'agent' && !api.acts) failAt(api, 'acts', 'an agent API must say what it does to the repository');
+    if (!api.hosts?.length && !api.markers?.length) failAt(api, 'hosts', 'needs `hosts` or `markers`');
+    if (api.paths && !api.hosts) failAt(api, 'paths', 'only meaningful with `hosts`');
+    for (const h of api.hosts ?? []) {
+      for (const p of api.paths ?? ['/']) {
+        const other = hosts.get(h + p);
+        if (other) failAt(api, 'hosts', `"${h}${p}" is already listed by "${other}"`);
+        hosts.set(h + p, api.id);
+      }
+    }
+  }
   return file;
 }
 
@@ -545,7 +627,10 @@ export function checkRuleSet(rules: RuleSet): void {
   const checkEvents = (obj: object, field: string, list: string[] | undefined) => {
     for (const e of list ?? []) if (!events.has(e)) failAt(obj, field, `unknown event "${e}" (not in triggers.yml)`);
   };
-  for (const action of rules.agents.actions) checkEvents(action.gate, 'skippedOn', action.gate.skippedOn);
+  for (const action of rules.agents.actions) {
+    checkEvents(action.gate, 'skippedOn', action.gate.skippedOn);
+    if (action.commandSurface) checkEvents(action.commandSurface, 'events', action.commandSurface.events);
+  }
   for (const c of rules.sources.contexts) checkEvents(c, 'events', c.events);
   for (const w of rules.sources.wholeObjects) checkEvents(w, 'events', w.events);
 }

@@ -33,6 +33,9 @@ export function holdingOf(c: Capabilities): Holding {
   const modelKey = c.keyInProcess && c.secrets.some((s) => s.modelKey);
   if (exfil) return 'acts';
   if (tokenInHand && anyWrite) return 'acts';
+  // The commenter picks a command that writes with the job's token, or the agent runs elsewhere and
+  // pushes to the repository itself: it acts whatever the model's own tools.
+  if (c.commands?.length || c.remoteAgent) return 'acts';
   if (c.tools.shell === 'restricted' && (anyWrite || nonModelSecrets || modelKey)) return 'acts';
   if (c.idToken && c.tools.shell !== 'none') return 'acts';
   return 'nothing';

@@ -41,6 +41,8 @@ const SPECIAL_FILE = /(?:>>?|tee\s+(?:-a\s+)?)\s*"?\$\{?(GITHUB_OUTPUT|GITHUB_EN
 const NAME_IN_WRITE = /(?:^|[\s"'({;])([A-Za-z_][A-Za-z0-9_-]*)(=|<<)/g;
 const FILE_REDIRECT = /(?:>>?|\btee\s+(?:-a\s+)?)\s*("[^"]+"|'[^']+'|[^\s;|&)]+)/g;
 const ASSIGNMENT = /^\s*(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+/** `cp SRC DEST` / `mv SRC DEST`: DEST holds what SRC held (`cp "$GITHUB_EVENT_PATH" ctx/event.json`). */
+const COPY = /(?:^|[;&|(]\s*|\s)(?:cp|mv)\s+(?:-[A-Za-z-]+\s+)*("[^"]+"|'[^']+'|[^\s;|&)]+)\s+("[^"]+"|'[^']+'|[^\s;|&)]+)\s*(?:$|[;&|)])/g;
 
 function readScript(script: string): ScriptFacts {
   const facts: ScriptFacts = { outputs: [], env: [], paths: [], files: [], assignments: [] };
@@ -81,6 +83,10 @@ function readScript(script: string): ScriptFacts {
       const target = m[1].replace(/^["']|["']$/g, '');
       if (target.startsWith('&') || target.startsWith('<') || target === '/dev/null' || /^\d$/.test(target)) continue;
       facts.files.push({ path: target, text: written, offset });
+    }
+    for (const m of text.matchAll(COPY)) {
+      const target = m[2].replace(/^["']|["']$/g, '');
+      if (!target.startsWith('-')) facts.files.push({ path: target, text, offset });
     }
     const assignment = ASSIGNMENT.exec(text);
     if (assignment) facts.assignments.push({ name: assignment[1], text: assignment[2], offset: offset + text.indexOf(assignment[2]) });
@@ -158,10 +164,14 @@ export interface RuntimeFetch {
 /** Fields of `gh ... --json` that carry text outsiders write. */
 const TEXT_FIELDS = /\b(title|body|comments|reviews|headRefName|commits|author|labels|files)\b/;
 
+const TOOL_SPEC = /\b(?:Bash|run_shell_command|shell)\([^)\n]*\)/g;
+
 /** What outsider text, if any, a piece of script or prompt makes the agent fetch. */
 export function runtimeFetch(text: string): RuntimeFetch | null {
   let found: RuntimeFetch | null = null;
-  for (const line of text.split('\n')) {
+  for (const raw of text.split('\n')) {
+    // `Bash(gh issue view:*)` in a tool allowlist is a permission, not a command being run.
+    const line = raw.replace(TOOL_SPEC, '');
     for (const { pattern, what } of RUNTIME_FETCH) {
       if (!pattern.test(line)) continue;
       if (/\bgh\s+(issue|pr|search)\b/.test(line)) {

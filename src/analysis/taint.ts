@@ -16,6 +16,7 @@ import { matchAgentAction } from './agents';
 import { githubScriptValues } from './outputs';
 import { isSafeField } from './scriptValues';
 import type { Sym } from './symbolic';
+import { projectConfig, type ProjectConfig } from './projectConfig';
 
 export type OriginKind = 'context' | 'fetch' | 'thread' | 'fork-checkout' | 'ai-output';
 
@@ -55,6 +56,8 @@ export class TaintEngine {
   constructor(
     private readonly sources: SourcesFile,
     private readonly agents: AgentsFile,
+    /** The agent configuration the linted repository ships (settings, slash commands). */
+    readonly project: ProjectConfig = projectConfig(undefined),
   ) {
     this.index = sourceIndex(sources);
   }
@@ -255,14 +258,9 @@ export class TaintEngine {
     }
     if (/^actions\/github-script@/i.test(uses)) {
       const script = inputOf(step.with, 'script');
-      const text = script?.text ?? '';
-      const fetched = /context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text);
       const at = script?.keyNode.start ?? step.node.start;
       // What the script could have read, for the parts of its value we cannot follow.
-      const whatever = (): Taint[] => [
-        ...(fetched ? [{ origin: { kind: 'fetch' as const, role: 'thread' as const, events: null, what: 'the event payload or thread read by github-script' }, hops: [hopAt(producer.file, at, `github-script in step '${step.label}' reads outsider text`)] }] : []),
-        ...inputs,
-      ];
+      const whatever = (): Taint[] => [...githubScriptTaint(producer, script), ...inputs];
       const values = githubScriptValues(producer);
       if (!values) return whatever();
       const value = output === 'result' ? values.result : (values.outputs.get(output) ?? values.outputs.get('*'));
@@ -423,7 +421,9 @@ export class TaintEngine {
     this.active.add(key);
     const out: TaintedFile[] = [];
     for (const earlier of step.job.steps) {
-      if (earlier.position > step.position || !earlier.step.run) continue;
+      if (earlier.position > step.position) continue;
+      out.push(...this.scriptWrittenFiles(earlier));
+      if (!earlier.step.run) continue;
       const run = earlier.step.run;
       for (const write of scriptFacts(run, run.text).files) {
         const taints = this.shellText(write.text, run, write.offset, { job: step.job, step: earlier });
@@ -438,6 +438,19 @@ export class TaintEngine {
   }
 
   private readonly fileMemo = new Map<StepInstance, TaintedFile[]>();
+
+  /** Files a github-script step writes (`fs.writeFileSync(path, …)`) from the event or a fetched thread. */
+  private scriptWrittenFiles(step: StepInstance): TaintedFile[] {
+    if (!/^actions\/github-script@/i.test(step.step.uses?.text ?? '')) return [];
+    const script = inputOf(step.step.with, 'script');
+    if (!script || !/\b(?:writeFileSync|appendFileSync|writeFile|appendFile)\s*\(/.test(script.text)) return [];
+    const taints = [...githubScriptTaint(step, script), ...this.ofNode(script.value, step.file, { job: step.job, step })];
+    if (!taints.length) return [];
+    return scriptFileTargets(script.text).map((path) => ({
+      path,
+      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path}`)),
+    }));
+  }
 
   /** All environment variables a step's process gets from the workflow, with their taint. */
   visibleEnv(step: StepInstance): { name: string; taints: Taint[] }[] {
@@ -455,6 +468,10 @@ export class TaintEngine {
 
   get agentsData(): AgentsFile {
     return this.agents;
+  }
+
+  get sourcesData(): SourcesFile {
+    return this.sources;
   }
 }
 
@@ -483,6 +500,27 @@ function wholeReference(node: YNode): { ref: Reference; offset: number } | null 
 export interface TaintedFile {
   path: string;
   taints: Taint[];
+}
+
+/** The event payload or a thread that a github-script reads (`context.payload.comment.body`, `issues.get`). */
+export function githubScriptTaint(step: StepInstance, script: Entry | undefined): Taint[] {
+  const text = script?.text ?? '';
+  if (!script || !/context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text)) return [];
+  return [{ origin: { kind: 'fetch', role: 'thread', events: null, what: 'the event payload or thread read by github-script' }, hops: [hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' reads outsider text`)] }];
+}
+
+/**
+ * Paths a script writes with `fs.writeFileSync(…)` and friends: the last string literal of the first
+ * argument (`process.env.GITHUB_WORKSPACE + '/.prompt.txt'` → `.prompt.txt`; `path.join(dir, 'p.md')` → `p.md`).
+ */
+function scriptFileTargets(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/\b(?:writeFileSync|appendFileSync|writeFile|appendFile)\s*\(([^,;]*?)(?:,|\))/g)) {
+    const literals = [...m[1].matchAll(/(['"`])([^'"`$]*)\1/g)].map((l) => l[2]);
+    const last = literals[literals.length - 1]?.replace(/^\.?\/+/, '');
+    if (last && last.length >= 3) out.push(last);
+  }
+  return [...new Set(out)];
 }
 
 export function fetchTaint(fetch: RuntimeFetch, hop: PathHop): Taint {

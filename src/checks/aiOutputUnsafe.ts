@@ -31,7 +31,7 @@ export const aiOutputUnsafe: Check = {
           const reach = reachOfStep();
           if (reach.level === 'none') continue;
           const caps = shellCapabilities(step);
-          findings.push(finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach, capabilityList(caps)));
+          findings.push({ ...finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach, capabilityList(caps)), holder: 'step' });
         }
       }
       const decides = (step.step.run && MERGE.test(step.step.run.text)) || MERGE.test(step.step.with.map((w) => w.text).join('\n'));

@@ -7,7 +7,9 @@ import { reachOf, REACH_ORDER, type Reach } from '../analysis/reach';
 import type { Channel, AgentSite } from '../analysis/sites';
 import type { Taint } from '../analysis/taint';
 import type { StepInstance } from '../analysis/instances';
-import type { Confidence, PathHop, Severity } from './types';
+import type { Confidence, PathHop, Severity, StepAnchor } from './types';
+import type { Step } from '../workflow/model';
+import type { SourceFile } from '../workflow/yaml';
 import { severityFor } from '../analysis/severity';
 
 export interface ReachedTaint {
@@ -44,8 +46,10 @@ export function confidenceOf(hit: ReachedTaint): Confidence {
   return surer(hit.channel.confidence, hit.reach);
 }
 
-/** A confidence, one step lower when the reach rests on something the workflow does not show. */
+/** A confidence, lower when the reach rests on something the workflow does not show. */
 export function surer(confidence: Confidence, reach: Reach): Confidence {
+  // What a reusable workflow with unknown callers reads depends on callers nobody here can see.
+  if (reach.callersUnknown) return 'low';
   if (reach.uncertain && confidence === 'high') return 'medium';
   return confidence;
 }
@@ -60,14 +64,38 @@ export function stepLocation(step: StepInstance, offset: number): { file: string
   return { file: step.file.path, line: pos.line, column: pos.column };
 }
 
-export function jobAndStep(step: StepInstance): { job: string; step: string } {
-  return { job: step.job.job.id, step: step.step.label };
+export function jobAndStep(step: StepInstance): { job: string; step: string; stepAt: StepAnchor } {
+  return { job: step.job.job.id, step: step.step.label, stepAt: stepAnchor(step.file, step.step) };
+}
+
+const IDENTIFYING_KEYS = new Set(['name', 'id', 'uses', 'run']);
+
+export function stepAnchor(file: SourceFile, step: Step): StepAnchor {
+  const lines = [step.node.start, ...step.node.pairs.filter((p) => IDENTIFYING_KEYS.has(p.key.text)).map((p) => p.key.start)].map((offset) => positionOf(file, offset).line);
+  return { file: file.path, position: step.index + 1, lines: [...new Set(lines)].sort((a, b) => a - b) };
 }
 
 /** The path of a finding: call chain, the hops of the taint, then the sink. */
 export function pathOf(site: AgentSite, hit: ReachedTaint, sinkNote: string): PathHop[] {
   const loc = siteLocation(site);
-  return [...site.step.job.via, ...hit.taint.hops, { ...loc, note: sinkNote }];
+  return [...site.step.job.via, ...actionCalls(site.step, hit.taint.hops), ...hit.taint.hops, { ...loc, note: sinkNote }];
+}
+
+/**
+ * For an agent inside local composite actions, the steps that use them (outermost first), so the path
+ * starts in the workflow that runs it, unless the taint path already does.
+ */
+function actionCalls(step: StepInstance, hops: PathHop[]): PathHop[] {
+  const out: PathHop[] = [];
+  for (let f = step.frame; f; f = f.callerStep.frame) {
+    const caller = f.callerStep;
+    const uses = caller.step.uses;
+    if (!uses) continue;
+    const pos = positionOf(caller.file, uses.start);
+    out.unshift({ file: caller.file.path, line: pos.line, column: pos.column, note: `step '${caller.step.label}' runs ${uses.text}` });
+  }
+  const outermost = out[0]?.file;
+  return outermost && hops.some((h) => h.file === outermost) ? [] : out;
 }
 
 export function severityOf(hit: ReachedTaint, caps: Capabilities): Severity | null {
@@ -85,7 +113,10 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   const lines: string[] = [];
   const event = hit?.reach.trigger?.event;
   const obj = gateObject(event);
-  if (hit && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
+  const c = site.capabilities;
+  // A jailed agent that outsiders reach is usually the point (a triage bot reads strangers' issues):
+  // gating it would stop it working, and what is left to fix is what its output can steer.
+  if (hit && !c.jailed && (hit.reach.level === 'outsider' || hit.reach.level === 'outsider-unprivileged')) {
     if (obj) {
       lines.push(
         `Gate the job on who wrote the text: \`if: contains(fromJSON('["OWNER","MEMBER","COLLABORATOR"]'), github.event.${obj}.author_association)\`.`,
@@ -97,12 +128,17 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
   const w = site.gateWidenedBy;
   if (w && !w.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\` so the action's own write-access check applies.`);
   if (w?.inertWithout) lines.push(`Remove \`${w.input}: ${w.value}\`: it opens the agent to outsiders as soon as \`${w.inertWithout}\` is set.`);
-  const c = site.capabilities;
   if (c.jailed) {
-    lines.push('The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer (see poisoned-workspace and ai-output-unsafe).');
+    lines.push(
+      'The agent runs in the jail and holds nothing; what remains is what its output and its writes to the workspace can steer: treat them as untrusted, and let a job without AI check them (an allowlist, a schema) before anything acts on them (see poisoned-workspace and ai-output-unsafe).',
+    );
   }
   if (c.writeScopes.length || c.idToken) {
-    lines.push('Give the agent job `permissions: { contents: read }` (no id-token), and let a separate job without AI validate the agent\'s output (a JSON schema, an allowlist of labels) and do the writes.');
+    lines.push(
+      c.jailed
+        ? 'The job\'s write permissions belong to the guard: grant the agent only the writes it needs (`--grant comment`, `--grant label=bug,question`, or the Action\'s `grants`); each request is checked and performed with a token the agent never sees.'
+        : 'Give the agent job `permissions: { contents: read }` (no id-token), and let the guard do the writes it needs: `agent-guard run --grant comment --grant label=bug,question ...` (the Action\'s `grants`) checks each request and performs it with a token the agent never sees, and `--defer` moves the writes to a job without AI.',
+    );
   }
   if (c.tokens.some((t) => t.foreign)) lines.push('Do not hand the agent a personal access token or App token; use the job\'s short-lived GITHUB_TOKEN with read permissions.');
   if (c.persistedCredentials) lines.push('Set `persist-credentials: false` on actions/checkout.');
@@ -119,7 +155,10 @@ export function fixFor(site: AgentSite, hit: ReachedTaint | null): string {
       lines.push(`Replace the action with its CLI under the jail: \`agent-guard run${provider ? ` --provider ${provider}` : ''} -- ${site.action.cli} ...\`.`);
     }
   }
-  if (hit && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
+  if (site.api?.kind === 'agent') {
+    lines.push(`${site.api.name} ${site.api.acts}: start it only from text a maintainer wrote or approved (a label, a maintainer's comment), never from an outsider's issue or comment.`);
+  }
+  if (hit && !c.jailed && (hit.channel.kind === 'prompt' || hit.channel.kind === 'script' || hit.channel.kind === 'env')) {
     lines.push('Pass outsider text as data the agent reads with no tools that matter, never as instructions: moving it into env: protects a shell, not a prompt.');
   }
   return lines.join(' ');

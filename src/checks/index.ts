@@ -14,4 +14,7 @@ import { unresolvedRemote } from './unresolvedRemote';
 
 export const CHECKS: Check[] = [promptInjection, agentReadsUntrusted, untrustedInstructions, agentGateDisabled, aiOutputUnsafe, templateInjection, untrustedCheckout, poisonedWorkspace, agentOutputLeak, unresolvedRemote];
 
+/** Every rule id, for validating ignores and severity overrides. */
+export const RULE_IDS: readonly string[] = CHECKS.map((c) => c.meta.id);
+
 export type { Check, CheckContext } from './context';

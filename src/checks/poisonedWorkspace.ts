@@ -41,6 +41,7 @@ export const poisonedWorkspace: Check = {
           message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reachText(reach)}.`,
           path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: 'a later step executes or publishes the workspace' }],
           capabilities: capabilityList(caps),
+          holder: 'step',
           fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran.",
         });
       }

@@ -57,6 +57,7 @@ export const templateInjection: Check = {
             message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reachText(reach)}.`,
             path: [...step.job.via, ...taint.hops],
             capabilities: capabilityList(caps),
+            holder: 'step',
             fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.',
           });
         }

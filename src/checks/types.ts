@@ -26,14 +26,24 @@ export interface PathHop extends Location {
   note: string;
 }
 
+export interface StepAnchor {
+  file: string;
+  /** 1-based position in its job (or composite action): what `#N` step keys meant before. */
+  position: number;
+  /** Lines of the step's keys that say what it is (`name:`, `id:`, `uses:`, `run:`), first line first. */
+  lines: number[];
+}
+
 export interface Finding extends Location {
   rule: string;
   severity: Severity;
   confidence: Confidence;
   /** Job id, when the finding is inside a job. */
   job?: string;
-  /** Step label (`id`, else `name`, else `#index`), when the finding is inside a step. */
+  /** The step's identity (`id`, else `name`, else what it runs), when the finding is inside a step. */
   step?: string;
+  /** Where that step is: for inline ignores on the step, and for baselines keyed by position. Not reported. */
+  stepAt?: StepAnchor;
   message: string;
   /** From the outsider-controlled source to the sink, in order. Empty when the rule has no flow. */
   path: PathHop[];
@@ -41,6 +51,8 @@ export interface Finding extends Location {
   related?: PathHop[];
   /** What the agent holds at the sink, e.g. `secret:NPM_TOKEN`, `permission:contents:write`, `shell`. */
   capabilities: string[];
+  /** Who holds `capabilities`: the agent (when absent), or a step that is no agent (a script, an action). */
+  holder?: 'agent' | 'step';
   /** Concrete edits that remove the finding. */
   fix: string;
 }
@@ -57,7 +69,7 @@ export interface RuleMeta {
   docs: string;
 }
 
-/** A file that could not be read or parsed. The other files are still linted. */
+/** A file that could not be read or parsed, or a bad ignore comment in it. The other files are still linted. */
 export interface LintError {
   file: string;
   line: number;
@@ -85,4 +97,8 @@ export interface LintResult {
   rules: RuleMeta[];
   /** File text by path, for reporters that quote the offending line. */
   sources: Map<string, string>;
+  /** One-line remarks that are not errors, e.g. a folder with nothing to lint. */
+  notes?: string[];
+  /** Absolute folder the reported paths are relative to (the repository root). */
+  root?: string;
 }

@@ -6,6 +6,8 @@
 // GitHub's own actions are known, so neither is reported.
 
 import { matchAgentAction } from '../analysis/agents';
+import { looksLikeModelKey } from '../analysis/capabilities';
+import { isAgentGuardAction } from '../analysis/sites';
 import type { JobInstance, StepInstance } from '../analysis/instances';
 import { REACH_ORDER, reachOf, TRIGGERING_ACTOR, type Reach } from '../analysis/reach';
 import type { Taint } from '../analysis/taint';
@@ -14,6 +16,7 @@ import { references, findTemplates, tryParseExpression } from '../workflow/expre
 import { effectiveWorkflowUses, type RemoteResolver } from '../workflow/load';
 import type { Entry, Step } from '../workflow/model';
 import { positionOf, type SourceFile, type YScalar } from '../workflow/yaml';
+import { stepAnchor } from './common';
 import { docsUrl, type Check } from './context';
 import type { Finding, PathHop, Severity } from './types';
 
@@ -50,7 +53,7 @@ export const unresolvedRemote: Check = {
       if (isDockerUses(text)) {
         why = { reason: 'docker image actions are not analysed (there is no action.yml to follow)', failed: false };
       } else {
-        if (matchAgentAction(text)) continue;
+        if (matchAgentAction(text) || isAgentGuardAction(text)) continue;
         const ref = parseRemoteUses(text);
         if (ref && isFirstPartyAction(ref)) continue;
         why = notFollowed(ctx.remote, 'action', text);
@@ -86,7 +89,7 @@ function report(
   file: SourceFile,
   probe: StepInstance,
   taints: Taint[],
-  secrets: { text: string; capabilities: string[] } | null,
+  secrets: HandedSecrets | null,
   why: NotFollowed,
 ): Finding | null {
   let best: { taint: Taint; reach: Reach } | null = null;
@@ -111,27 +114,31 @@ function report(
     message = `${label} \`${uses}\` gets ${best.taint.origin.what}${secrets ? ` and ${secrets.text}` : ''}: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
     path = [...probe.job.via, ...best.taint.hops, sink];
   } else {
-    // No outsider text in its inputs: a reusable workflow still sees the event payload, and with
-    // secrets in a run outsiders start it is worth a look. An action without tainted input is not.
-    if (kind !== 'workflow' || !secrets) return null;
+    // No outsider text in its inputs: any action or reusable workflow can still read the event
+    // payload itself. With secrets, in a run outsiders start, it is worth a look: an action handed a
+    // model key there is most likely an AI step reading their text (medium); other secrets are low.
+    // Every action can get the job's GITHUB_TOKEN: alone it is not worth a finding.
+    if (!secrets || secrets.names.every((n) => n === 'GITHUB_TOKEN')) return null;
     reach = reachOf(TRIGGERING_ACTOR, probe);
     if (reach.level !== 'outsider') return null;
-    severity = 'medium';
-    message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and sees the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.`;
+    severity = kind === 'workflow' || secrets.modelKey ? 'medium' : 'low';
+    const likely = kind === 'action' && secrets.modelKey ? ' A model key suggests an AI step that may read the issue or comment itself.' : '';
+    message = `${label} \`${uses}\` gets ${secrets.text} in a run outsiders start, and can read the event's outsider-written text: ${reach.how}. What it does with them is unknown: ${why.reason}.${likely}`;
     path = [...probe.job.via, sink];
   }
   return {
     rule: 'unresolved-remote',
     severity,
-    confidence: reach.uncertain ? 'low' : 'medium',
+    confidence: reach.uncertain || (!best && kind === 'action') ? 'low' : 'medium',
     file: file.path,
     line: at.line,
     column: at.column,
     job: probe.job.job.id,
-    ...(kind === 'action' ? { step: probe.step.label } : {}),
+    ...(kind === 'action' ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {}),
     message,
     path,
     capabilities: secrets?.capabilities ?? [],
+    holder: 'step',
     fix: why.failed
       ? `${/rate limit/.test(why.reason) ? 'Run again once the rate limit resets (or with `--on-rate-limit wait`)' : 'Check that the reference exists and give the token read access to that repository (GitHub answers 404 for a private repository the token cannot read)'}; until then review the file yourself, pin it to a commit SHA, and pass it neither outsider text nor secrets it does not need.`
       : 'Run `agent-guard lint --online` (with GITHUB_TOKEN or GH_TOKEN set) so agent-guard fetches it and follows the text inside. Pin it to a commit SHA you have reviewed, and pass it explicit secrets instead of `secrets: inherit`.',
@@ -144,16 +151,24 @@ function callProbe(job: JobInstance): StepInstance {
   return { job, step, file: job.workflow.file, conditions: [], siblings: [], position: 0 };
 }
 
-function workflowSecrets(job: JobInstance): { text: string; capabilities: string[] } | null {
+interface HandedSecrets {
+  text: string;
+  capabilities: string[];
+  names: string[];
+  /** One of them looks like a model key (by its name or the variable it is put in). */
+  modelKey: boolean;
+}
+
+function workflowSecrets(job: JobInstance): HandedSecrets | null {
   const secrets = job.job.secrets;
-  if (secrets === 'inherit') return { text: 'every secret (secrets: inherit)', capabilities: ['secret:* via secrets: inherit'] };
+  if (secrets === 'inherit') return { text: 'every secret (secrets: inherit)', capabilities: ['secret:* via secrets: inherit'], names: ['*'], modelKey: true };
   if (!secrets?.length) return null;
   const names = secrets.map((s) => s.name);
-  return { text: `secrets ${names.join(', ')}`, capabilities: names.map((n) => `secret:${n} via secrets: ${n}`) };
+  return { text: `secrets ${names.join(', ')}`, capabilities: names.map((n) => `secret:${n} via secrets: ${n}`), names, modelKey: names.some(looksLikeModelKey) };
 }
 
 /** Secrets and tokens a step hands to its action (its `with:` and `env:`). */
-function actionSecrets(step: Step): { text: string; capabilities: string[] } | null {
+function actionSecrets(step: Step): HandedSecrets | null {
   const found = new Map<string, string>();
   const scan = (entries: Entry[], where: string) => {
     for (const e of entries) for (const name of secretNames(e.text)) if (!found.has(name)) found.set(name, `${where} ${e.name}`);
@@ -161,7 +176,8 @@ function actionSecrets(step: Step): { text: string; capabilities: string[] } | n
   scan(step.with, 'input');
   scan(step.env, 'env');
   if (!found.size) return null;
-  return { text: `secrets ${[...found.keys()].join(', ')}`, capabilities: [...found].map(([n, via]) => `secret:${n} via ${via}`) };
+  const names = [...found.keys()];
+  return { text: `secrets ${names.join(', ')}`, capabilities: names.map((n) => `secret:${n} via ${found.get(n)}`), names, modelKey: [...found].some(([n, via]) => looksLikeModelKey(n) || looksLikeModelKey(via)) };
 }
 
 function secretNames(text: string): string[] {

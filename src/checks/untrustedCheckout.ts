@@ -32,7 +32,9 @@ export const untrustedCheckout: Check = {
       if (!channel) continue;
       const taint = channel.taints[0];
       const reach = reachOf(taint.origin, step);
-      if (reach.level !== 'outsider') continue;
+      // A maintainer's label or approval before fork code runs is a gate with a race (the author
+      // pushes after the label): reported too, at the severity a maintainer-gated path gets.
+      if (reach.level !== 'outsider' && reach.level !== 'maintainer') continue;
       const caps = shellCapabilities(step);
       const severity = severityFor(reach.level, caps);
       if (!severity) continue;
@@ -46,15 +48,21 @@ export const untrustedCheckout: Check = {
         message:
           runsCode === 'ai-config'
             ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reachText(reach)}.`
-            : `step '${step.step.label}' runs code from the pull request's checkout: ${reachText(reach)}.`,
+            : `step '${step.step.label}' runs code from the pull request's checkout: ${reachText(reach.level === 'maintainer' ? { ...reach, how: `${maintainerGate(reach.how)}; the author can push new code after that` } : reach)}.`,
         path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: 'runs code the pull request controls' }],
         capabilities: capabilityList(caps),
+        holder: 'step',
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`.",
       });
     }
     return findings;
   },
 };
+
+/** "only a maintainer's 'pull_request_target' starts it, but over …" → the gate part. */
+function maintainerGate(how: string): string {
+  return how.replace(/, but over .*$/, '');
+}
 
 function runsWorkspaceCode(step: StepInstance, instructionFiles: string[]): 'build' | 'local-action' | 'ai-config' | null {
   const uses = step.step.uses?.text ?? '';

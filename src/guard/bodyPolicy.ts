@@ -1,64 +1,98 @@
 // A model provider can fetch URLs on the agent's behalf: Anthropic's web_fetch/web_search tools and
-// MCP connector, OpenAI's web_search/mcp tools and remote image/file URLs, Gemini's url_context and
-// google_search, OpenRouter's web plugin and ":online" models. Each is an egress channel the jail
-// cannot see (agent-glovebox #5715), so request bodies that ask for one are refused unless the
-// maintainer allows provider fetches.
-const FETCHING_TOOL_TYPE = /^(web_search|web_fetch|url_context|google_search|mcp$|mcp_)/;
-const FETCHING_TOOL_KEYS = ['googleSearch', 'google_search', 'googleSearchRetrieval', 'google_search_retrieval', 'urlContext', 'url_context'];
-const REMOTE_REFERENCE_KEYS = new Set(['image_url', 'file_url', 'document_url', 'audio_url', 'video_url', 'fileUri', 'file_uri']);
-const MAX_DEPTH = 64;
+// MCP connector, OpenAI's web_search/mcp tools and remote image/file URLs, Gemini's urlContext and
+// googleSearch, OpenRouter's web plugin, ":online" and search-native models. Each is an egress channel
+// the jail cannot see (agent-glovebox #5715), so a request body that asks for one is refused unless
+// the maintainer allows provider fetches. What counts is data: `fetchers` in rules/providers.yml.
+import type { JsonValue } from './canonicalJson';
+import type { FetcherPolicy } from './providers';
 
-function isRemote(value: unknown): boolean {
-  const text = typeof value === 'string' ? value : (value as { url?: unknown } | null)?.url;
-  return typeof text === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(text.trim()) && !/^data:/i.test(text.trim());
+type Obj = { [key: string]: JsonValue };
+
+const isObject = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Whether a provider would take `text` as a URL to fetch: anything a WHATWG URL parser (Node's URL)
+ * accepts as absolute, after trimming what it trims (leading and trailing C0 controls and spaces,
+ * tabs and newlines anywhere), with any scheme but data:. So `\thttps://x`, `HTTP://x`, `https:\\x`
+ * and `gs://bucket/x` are all remote.
+ */
+export function isRemoteUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return url.protocol !== 'data:';
 }
 
-function checkTools(tools: unknown[]): string | undefined {
-  for (const tool of tools) {
-    if (!tool || typeof tool !== 'object') continue;
-    const t = tool as Record<string, unknown>;
-    if (typeof t.type === 'string' && FETCHING_TOOL_TYPE.test(t.type)) return `provider-side tool "${t.type}"`;
-    for (const key of FETCHING_TOOL_KEYS) if (key in t) return `provider-side tool "${key}"`;
+function urlIn(value: JsonValue): string | undefined {
+  if (typeof value === 'string') return value;
+  if (isObject(value) && typeof value.url === 'string') return value.url;
+  return undefined;
+}
+
+function fetchingTool(tool: JsonValue, policy: FetcherPolicy): string | undefined {
+  if (!isObject(tool)) return undefined;
+  if (typeof tool.type === 'string' && policy.toolTypes.some((t) => (tool.type as string).startsWith(t))) return `provider-side tool "${tool.type}"`;
+  const key = policy.toolKeys.find((k) => k in tool);
+  return key ? `provider-side tool "${key}"` : undefined;
+}
+
+function searchModel(value: JsonValue, policy: FetcherPolicy): string | undefined {
+  const names = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  const hit = names.find((name) => policy.searchModels.some((re) => re.test(name)));
+  return hit ? `model "${hit.slice(0, 80)}" searches the web by itself` : undefined;
+}
+
+/** An option asks for a fetch unless it is null, false or an empty list (`{}` turns web search on). */
+function present(value: JsonValue): boolean {
+  return value !== null && value !== false && !(Array.isArray(value) && value.length === 0);
+}
+
+function checkKey(key: string, value: JsonValue, policy: FetcherPolicy): string | undefined {
+  if (policy.optionKeys.includes(key) && present(value)) return `provider-side fetch ("${key}")`;
+  if (key === 'tools' || key === 'functionDeclarations') {
+    // Gemini takes `tools` as a list or as a single object: check both shapes.
+    for (const tool of Array.isArray(value) ? value : [value]) {
+      const found = fetchingTool(tool, policy);
+      if (found) return found;
+    }
+  }
+  if (key === 'plugins' && Array.isArray(value)) {
+    const plugin = value.find((p) => isObject(p) && typeof p.id === 'string' && policy.pluginIds.includes(p.id));
+    if (plugin) return `provider-side plugin "${(plugin as Obj).id}"`;
+  }
+  if (key === 'model' || key === 'models') {
+    const found = searchModel(value, policy);
+    if (found) return found;
+  }
+  if (key === 'source' && isObject(value) && typeof value.type === 'string' && policy.sourceTypes.includes(value.type)) {
+    return 'content fetched by the provider from a URL';
+  }
+  if (policy.urlFields.includes(key)) {
+    const url = urlIn(value);
+    if (url !== undefined && isRemoteUrl(url)) return `content fetched by the provider from a URL (${key})`;
   }
   return undefined;
 }
 
 /** Why the body asks the provider to reach out on its own, or undefined when it does not. */
-export function findProviderFetch(body: unknown): string | undefined {
-  const walk = (node: unknown, depth: number): string | undefined => {
-    if (depth > MAX_DEPTH) return 'request body nested too deeply to check';
+export function findProviderFetch(body: JsonValue, policy: FetcherPolicy): string | undefined {
+  // The body came from parseStrictJson, so its depth is bounded; walk it without recursion anyway.
+  const stack: JsonValue[] = [body];
+  while (stack.length > 0) {
+    const node = stack.pop() as JsonValue;
     if (Array.isArray(node)) {
-      for (const item of node) {
-        const found = walk(item, depth + 1);
-        if (found) return found;
-      }
-      return undefined;
+      stack.push(...node);
+      continue;
     }
-    if (!node || typeof node !== 'object') return undefined;
-    const obj = node as Record<string, unknown>;
-    for (const [key, value] of Object.entries(obj)) {
-      if ((key === 'mcp_servers' || key === 'mcpServers') && value && (!Array.isArray(value) || value.length > 0)) {
-        return 'MCP servers run by the provider';
-      }
-      if (key === 'web_search_options' && value != null) return 'provider-side web search';
-      if (key === 'plugins' && Array.isArray(value) && value.some((p) => (p as { id?: unknown })?.id === 'web')) {
-        return 'provider-side web plugin';
-      }
-      if (key === 'model' && typeof value === 'string' && /:online$/.test(value)) return 'provider-side web search (":online" model)';
-      if ((key === 'tools' || key === 'functionDeclarations') && Array.isArray(value)) {
-        const found = checkTools(value);
-        if (found) return found;
-      }
-      if (key === 'source' && value && typeof value === 'object' && (value as { type?: unknown }).type === 'url') {
-        return 'content fetched by the provider from a URL';
-      }
-      if (REMOTE_REFERENCE_KEYS.has(key) && isRemote(value)) return `content fetched by the provider from a URL (${key})`;
-      if (value && typeof value === 'object') {
-        const found = walk(value, depth + 1);
-        if (found) return found;
-      }
+    if (!isObject(node)) continue;
+    for (const [key, value] of Object.entries(node)) {
+      const found = checkKey(key, value, policy);
+      if (found) return found;
+      if (value && typeof value === 'object') stack.push(value);
     }
-    return undefined;
-  };
-  return walk(body, 0);
+  }
+  return undefined;
 }

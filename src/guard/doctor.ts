@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { GuardError } from './errors';
 import { findExecutable } from './jail';
+import { describeLimits, planCgroups, resolveLimits } from './limits';
 
 export interface DoctorCheck {
   name: string;
@@ -76,13 +77,34 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
       bwrapVersion = 'unknown version';
     }
   }
-  checks.push({ name: 'bubblewrap', ok: !!bwrap, detail: bwrap ? `${bwrap} (${bwrapVersion})` : 'not installed: apt-get install bubblewrap' });
+  // --size (a tmpfs that cannot take the host's memory) came in bubblewrap 0.7.0.
+  const [major, minor] = (/(\d+)\.(\d+)/.exec(bwrapVersion) ?? []).slice(1).map(Number);
+  const sizes = major > 0 || minor >= 7;
+  checks.push({
+    name: 'bubblewrap',
+    ok: !!bwrap && sizes,
+    detail: !bwrap ? 'not installed: apt-get install bubblewrap'
+      : sizes ? `${bwrap} (${bwrapVersion})`
+      : `${bwrap} (${bwrapVersion}) is older than 0.7.0 and cannot give a tmpfs a size; install bubblewrap 0.7 or later`,
+  });
   const setpriv = findExecutable('setpriv', '/usr/bin:/bin');
   checks.push({
     name: 'setpriv',
     ok: true,
     detail: setpriv ? `${setpriv}: the agent starts with an empty capability bounding set`
       : 'not found: the agent still gets a new uid, no capabilities and no_new_privs, but keeps a full (unusable) bounding set',
+  });
+  // --workspace rw (the default) gives the agent an overlay of the workspace, mounted in a private
+  // mount namespace made with util-linux's unshare; the module may load on first use.
+  const overlay = (read('/proc/filesystems') ?? '').split('\n').some((l) => l.trim().endsWith('overlay'))
+    || fs.existsSync(`/lib/modules/${os.release()}/kernel/fs/overlayfs`);
+  const unshare = findExecutable('unshare', '/usr/bin:/bin:/usr/sbin:/sbin');
+  checks.push({
+    name: 'overlay',
+    ok: overlay && !!unshare,
+    detail: !overlay ? 'overlayfs is not available: only --workspace ro can run (the agent\'s copy of the workspace is an overlay)'
+      : !unshare ? 'unshare (util-linux) is not installed: only --workspace ro can run'
+      : `overlayfs and ${unshare}: the agent writes a copy of the workspace; its checked changes come back`,
   });
   const userns = read('/proc/sys/user/max_user_namespaces');
   const apparmor = read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
@@ -94,6 +116,13 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
   });
   const yama = read('/proc/sys/kernel/yama/ptrace_scope');
   checks.push({ name: 'kernel', ok: true, detail: `Linux ${os.release()}; Yama ptrace_scope=${yama ?? 'absent'} (the pid namespace hides host processes either way); cgroup ${fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1 or none'}` });
+  const limits = resolveLimits({});
+  try {
+    const dirs = planCgroups(limits, 'agent-guard-<run>', read('/proc/self/mountinfo') ?? '', read('/proc/self/cgroup') ?? '');
+    checks.push({ name: 'limits', ok: true, detail: `${describeLimits(limits)} by default; the jail's cgroup goes in ${dirs.map((d) => path.dirname(d.path)).join(' and ')}` });
+  } catch (err) {
+    checks.push({ name: 'limits', ok: false, detail: err instanceof GuardError ? err.message : String(err) });
+  }
   const lsm = read('/sys/kernel/security/lsm');
   if (lsm) checks.push({ name: 'security modules', ok: true, detail: lsm });
   const container = inContainer();
@@ -107,7 +136,7 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
       const { runGuarded } = await import('./command');
       const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-doctor-'));
       const result = await runGuarded(
-        { providers: [], allowHosts: [], passEnv: [], workspaceMode: 'ro', allowProviderFetch: false, command: ['true'] },
+        { providers: [], allowHosts: [], passEnv: [], workspaceMode: 'ro', allowPaths: [], allowProviderFetch: false, command: ['true'] },
         { stdout: sink(), stderr: sink(), env: { PATH: env.PATH, HOME: env.HOME }, cwd },
       ).finally(() => fs.rmSync(cwd, { recursive: true, force: true }));
       trial = result.exitCode === 0

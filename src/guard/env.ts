@@ -2,7 +2,7 @@
 // maintainer passes with --pass-env, and the provider's placeholder key and loopback base URL.
 // Anything that could hold a credential, steer a later step or load code into the agent is refused.
 import { GuardError } from './errors';
-import type { Provider } from './providers';
+import { agentValues, fillTemplate, type Provider } from './providers';
 
 export const AGENT_HOME = '/home/agent';
 
@@ -54,7 +54,7 @@ export function knownSecrets(hostEnv: NodeJS.ProcessEnv, providerKeys: string[])
 export interface AgentEnvInput {
   hostEnv: NodeJS.ProcessEnv;
   passEnv: string[];
-  providers: { provider: Provider; base: string }[];
+  providers: { provider: Provider; base: string; settings?: Record<string, string> }[];
   egressUrl?: string;
   secrets: string[];
 }
@@ -74,7 +74,7 @@ function sanitizePath(path: string | undefined): string {
 
 export function buildAgentEnv(input: AgentEnvInput): AgentEnv {
   const { hostEnv, secrets } = input;
-  const providerOwned = new Set(input.providers.flatMap(({ provider }) => [...provider.removeEnv, ...provider.keys.map((k) => k.env)]));
+  const providerOwned = new Set(input.providers.flatMap(({ provider }) => [...provider.removeEnv, ...provider.credentials.map((c) => c.env)]));
   for (const name of input.passEnv) {
     if (isForbiddenName(name)) throw new GuardError('environment', `--pass-env ${name}: this variable is never passed to the agent`);
     if (providerOwned.has(name)) throw new GuardError('environment', `--pass-env ${name}: the provider proxy holds this credential; the agent gets a placeholder`);
@@ -101,9 +101,11 @@ export function buildAgentEnv(input: AgentEnvInput): AgentEnv {
   }
 
   const claimed = new Map<string, string>();
-  for (const { provider, base } of input.providers) {
+  for (const chosen of input.providers) {
+    const { provider, base } = chosen;
+    const values = agentValues(chosen, base);
     for (const [name, template] of Object.entries(provider.agentEnv)) {
-      const value = template.replace(/\{base\}/g, base).replace(/\{placeholder\}/g, provider.placeholder);
+      const value = fillTemplate(template, values);
       const owner = claimed.get(name);
       if (owner !== undefined && env[name] !== value) {
         throw new GuardError('providers', `providers ${owner} and ${provider.name} both set ${name}; pick one`);

@@ -11,7 +11,10 @@ export type GuardLayer =
   | 'canary'
   | 'proxy'
   | 'egress'
-  | 'audit';
+  | 'audit'
+  | 'limits'
+  | 'grants'
+  | 'boundary';
 
 export class GuardError extends Error {
   constructor(

@@ -1,10 +1,14 @@
 // Builds the jail's filesystem and bubblewrap command line. bwrap runs as root (directly, or through
 // `sudo -n` on a GitHub runner), so it needs no user namespace and the Ubuntu AppArmor restriction
 // on unprivileged user namespaces does not apply. Layout:
-//   / read-only; fresh /proc and /dev; tmpfs over /tmp, /var/tmp, /dev/shm, /run, /var/run, /home,
-//   /root, the caller's HOME, RUNNER_TEMP, the runner's _actions and root; the workspace bound back
-//   (rw or ro) with .git/config replaced by a sanitised copy and .git/hooks and .github read-only;
-//   every host unix socket still visible covered by /dev/null; a fresh HOME for the agent.
+//   / read-only; fresh /proc and /dev; tmpfs, each with a size (limits.ts), over /tmp, /var/tmp,
+//   /dev/shm, /run, /var/run, /home, /root, the caller's HOME, RUNNER_TEMP, the runner's _actions and
+//   root; agent installs in those folders brought back read-only (installs.ts); the workspace bound
+//   back: with rw, the merged view of an overlay whose writes land in the guard's private folder (see
+//   boundary/overlay.ts; its git configs are sanitised copies seeded into the upper layer), with ro
+//   the real workspace read-only with its git configs covered by sanitised copies; credential files
+//   other steps left hidden (rules/credential-files.yml); every host unix socket still visible
+//   covered by /dev/null; a fresh HOME for the agent.
 // bwrap keeps only CAP_SETUID/SETGID/SETPCAP (to hand the agent its uid and an empty bounding set
 // through setpriv), CAP_CHOWN (the agent's HOME) and CAP_DAC_READ_SEARCH (to start the agent in a
 // 0700 workspace); the init process gives all of them up once the agent runs.
@@ -13,11 +17,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findCredentialFiles, homeCredentialPaths } from './credentialFiles';
 import { AGENT_HOME } from './env';
 import { GuardError } from './errors';
 import { sanitizeGitConfig } from './gitConfig';
+import { ExposeError, type Exposure, InstallExposer } from './installs';
 import type { JailConfig } from './jailInit';
 import { jailInitSource } from './jailInit';
+import { type Limits, MASK_TMPFS_SIZE } from './limits';
 
 export const JAIL_DIR = '/run/agent-guard';
 const NOBODY = 65534;
@@ -123,18 +130,6 @@ export function hostUnixSockets(): string[] {
   return [...out];
 }
 
-const WORKSPACE_CREDENTIALS = /^gha-creds-[\w-]+\.json$/;
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-const CREDENTIAL_FILES = ['.npmrc', '.yarnrc', '.yarnrc.yml', '.git-credentials', '.gitconfig', '.netrc', '.pypirc', '.ssh', '.docker', '.kube', '.aws', '.azure', '.config/gh', '.config/gcloud', '.gnupg'];
-
 export interface JailPlanInput {
   facts: HostFacts;
   workspace: string;
@@ -149,12 +144,23 @@ export interface JailPlanInput {
   secrets: string[];
   /** Provider files for the agent's HOME (relative path → content). */
   homeFiles?: Record<string, string>;
+  /** With rw: the overlay's merged view, bound over the workspace (the agent never writes it in place). */
+  overlay?: { merged: string };
+  limits: Limits;
+  /** Host folder of the guard's own tools (the grants' `gh` shim), bound read-only at JAIL_DIR/bin. */
+  toolsDir?: string;
+  /** More host programs or folders the agent's tools need (MCP servers), visible read-only. */
+  alsoVisible?: string[];
 }
 
 export interface JailPlan {
   bwrapArgs: string[];
   config: JailConfig;
   agentUid: number;
+  /** Agent installs brought back from masked folders, and what was left out (for the not-found hint). */
+  exposure: Exposure;
+  /** The guard's own files only root may read in the jail (init reads them; the agent must not). */
+  rootOnlyFiles: string[];
 }
 
 export interface Workspace {
@@ -202,7 +208,7 @@ function passwdWithAgent(uid: number, gid: number): { passwd: string; group: str
 }
 
 /** git config files under .git (the repository's, submodules', worktrees'). */
-function gitConfigFiles(gitDir: string): string[] {
+export function gitConfigFiles(gitDir: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, depth: number) => {
     if (depth > 6) return;
@@ -225,18 +231,6 @@ function gitConfigFiles(gitDir: string): string[] {
 }
 
 /**
- * Where a command's files live, so a CLI installed under a masked HOME (or a checkout under /tmp)
- * still runs in the jail: for an npm package, the whole node_modules folder it sits in, read-only,
- * because CLIs load sibling packages (Codex its platform binary, others their dependencies).
- */
-function installRootOf(executable: string): string {
-  const real = fs.realpathSync(executable);
-  const nm = real.lastIndexOf('/node_modules/');
-  if (nm < 0) return real;
-  return real.slice(0, nm) + '/node_modules';
-}
-
-/**
  * bwrap creates the folders leading to a bind target inside a masked tmpfs as 0700 root, which the
  * agent could not traverse: create them 0755 first.
  */
@@ -247,39 +241,109 @@ function makeTraversable(args: string[], masked: string[], target: string): void
   for (let i = 1; i <= parts.length; i++) args.push('--perms', '0755', '--dir', path.join(mask, ...parts.slice(0, i)));
 }
 
+/** The folders the agent can write: they get the scratch size, every other mask a tiny one. */
+const SCRATCH_MASKS = new Set(['/tmp', '/var/tmp', '/home']);
+
+/**
+ * Programs the jail must run that live under a masked folder: node for init, the agent's command,
+ * and every program on a PATH folder the jail masks (see installs.ts). The command that cannot be
+ * shown stops the run with a line that says what to change.
+ */
+function exposeInstalls(input: JailPlanInput, workspace: Workspace, masked: string[], credentials: string[]): Exposure {
+  const { facts } = input;
+  const runnerTemp = facts.env.RUNNER_TEMP;
+  const exposer = new InstallExposer({
+    masked,
+    shown: [workspace.dir],
+    neverWhole: [facts.home, path.join(facts.home, '.config'), runnerTemp, runnerTemp && path.join(path.dirname(runnerTemp), '_actions'), findRunnerRoot(), input.privateDir]
+      .filter((d): d is string => !!d)
+      .map((d) => realDir(d) ?? path.resolve(d)),
+    credentials,
+  });
+  try {
+    exposer.require(process.execPath);
+  } catch (err) {
+    if (!(err instanceof ExposeError)) throw err;
+    throw new GuardError('filesystem', `node (${process.execPath}) cannot be shown in the jail: ${err.message}; install node outside HOME (e.g. actions/setup-node)`);
+  }
+  const agentExe = findExecutable(input.command[0], input.env.PATH);
+  if (agentExe) {
+    try {
+      exposer.require(agentExe);
+    } catch (err) {
+      if (!(err instanceof ExposeError)) throw err;
+      throw new GuardError(
+        'filesystem',
+        `the agent's command ${agentExe} cannot be shown in the jail: ${err.message}. Install it where it has a folder of its own ` +
+          '(npm install -g, pipx or uv tool into ~/.local, a release binary in /usr/local/bin), not among credential files',
+      );
+    }
+  }
+  // Programs the agent's own tools need (the MCP servers an agent action configures), read-only.
+  for (const program of input.alsoVisible ?? []) {
+    try {
+      exposer.require(program);
+    } catch (err) {
+      if (!(err instanceof ExposeError)) throw err;
+      throw new GuardError('filesystem', `${program}, which the agent's tools run, cannot be shown in the jail: ${err.message}`);
+    }
+  }
+  for (const dir of (input.env.PATH ?? '').split(':')) exposer.pathDir(dir);
+  return exposer.result();
+}
+
 export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
-  const { facts, privateDir } = input;
+  const { facts, privateDir, limits } = input;
   const masked = maskedDirectories(facts);
   const isMasked = (p: string) => masked.some((m) => isWithin(p, m)) && !isWithin(p, workspace.dir);
   const args: string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
   const sticky = new Set(['/tmp', '/var/tmp']);
   // Explicit modes: a masked HOME must stay traversable (the workspace usually lives below it).
-  for (const dir of masked) args.push('--perms', sticky.has(dir) ? '1777' : '0755', '--tmpfs', dir);
-  args.push('--perms', '1777', '--tmpfs', '/dev/shm');
+  // Explicit sizes: a tmpfs is half the RAM by default, which the agent could pin.
+  for (const dir of masked) {
+    const size = SCRATCH_MASKS.has(dir) ? limits.scratchSize : MASK_TMPFS_SIZE;
+    args.push('--size', String(size), '--perms', sticky.has(dir) ? '1777' : '0755', '--tmpfs', dir);
+  }
+  args.push('--size', String(limits.shmSize), '--perms', '1777', '--tmpfs', '/dev/shm');
+  // Paths the guard itself puts inside masked folders: the canary accepts these and nothing else.
+  const exposed: string[] = [JAIL_DIR, AGENT_HOME];
 
-  // Programs the jail must run that live under a masked folder: node itself, the agent's CLI.
-  const programs = [process.execPath];
-  const agentExe = findExecutable(input.command[0], input.env.PATH);
-  if (agentExe) programs.push(agentExe);
-  for (const program of programs) {
-    if (!isMasked(program)) continue;
-    const root = installRootOf(program);
+  const credentials = findCredentialFiles(workspace.dir, facts.env);
+  const homeCreds = homeCredentialPaths(facts.home);
+  const exposure = exposeInstalls(input, workspace, masked, [...homeCreds, ...credentials.files, ...credentials.dirs]);
+  for (const root of exposure.binds) {
     makeTraversable(args, masked, root);
     args.push('--ro-bind', root, root);
-    if (program !== root && !isWithin(program, root) && fs.realpathSync(program) !== program) {
-      args.push('--ro-bind', program, program);
-    }
+    exposed.push(root);
   }
+  for (const [link, target] of exposure.symlinks) {
+    makeTraversable(args, masked, link);
+    args.push('--symlink', target, link);
+    exposed.push(link);
+  }
+  // PATH entries the jail hides and nothing was brought back to name only the caller's folders.
+  const shownInMask = [...exposure.binds, ...exposure.symlinks.keys()];
+  const jailPath = (input.env.PATH ?? '')
+    .split(':')
+    // The guard's own folder (the grants' gh shim) is put there by the guard, not by the caller.
+    .filter((dir) => isWithin(dir, JAIL_DIR) || !isMasked(dir) || shownInMask.some((p) => isWithin(p, dir) || isWithin(dir, p)))
+    .join(':');
 
-  // The workspace, with git's credential carriers neutralised and later steps' inputs read-only.
+  // The workspace: the overlay's merged view (rw), or the real one read-only; git's credential
+  // carriers neutralised either way. Nothing the agent writes reaches the real workspace except
+  // through the boundary's checks, so .git/hooks and .github need no read-only binds of their own.
   // bwrap would create the folders leading to it inside a masked tmpfs as 0700 root, which the
   // agent could not traverse: create them 0755 first.
+  if (input.workspaceMode === 'rw' && !input.overlay) throw new GuardError('boundary', 'a writable workspace needs the overlay');
   makeTraversable(args, masked, workspace.dir);
-  args.push(input.workspaceMode === 'ro' ? '--ro-bind' : '--bind', workspace.dir, workspace.dir);
+  if (input.overlay) args.push('--bind', input.overlay.merged, workspace.dir);
+  else args.push('--ro-bind', workspace.dir, workspace.dir);
+  exposed.push(workspace.dir);
   const gitDir = path.join(workspace.dir, '.git');
   let gitIndex = 0;
   if (realDir(gitDir)) {
-    for (const file of gitConfigFiles(gitDir)) {
+    // With the overlay, sanitised configs are already in its upper layer (writable by the agent).
+    for (const file of input.overlay ? [] : gitConfigFiles(gitDir)) {
       const copy = path.join(privateDir, `gitconfig-${gitIndex++}`);
       fs.writeFileSync(copy, sanitizeGitConfig(fs.readFileSync(file, 'utf8'), input.secrets), { mode: 0o644 });
       args.push('--ro-bind', copy, file);
@@ -287,15 +351,16 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     for (const entry of fs.readdirSync(gitDir)) {
       if (/credential/i.test(entry)) args.push('--ro-bind', '/dev/null', path.join(gitDir, entry));
     }
-    if (realDir(path.join(gitDir, 'hooks'))) args.push('--ro-bind', path.join(gitDir, 'hooks'), path.join(gitDir, 'hooks'));
   }
-  // Credential files other actions leave in the workspace: google-github-actions/auth writes the
-  // cloud credentials it minted to gha-creds-*.json at the workspace root.
-  for (const entry of safeReaddir(workspace.dir)) {
-    if (WORKSPACE_CREDENTIALS.test(entry)) args.push('--ro-bind', '/dev/null', path.join(workspace.dir, entry));
-  }
-  if (realDir(path.join(workspace.dir, '.github'))) {
-    args.push('--ro-bind', path.join(workspace.dir, '.github'), path.join(workspace.dir, '.github'));
+
+  // Credential files other steps left where the jail would show them (rules/credential-files.yml).
+  const visible = (p: string) => !isMasked(p);
+  for (const file of credentials.files.filter(visible)) args.push('--ro-bind', '/dev/null', file);
+  for (const dir of credentials.dirs.filter(visible)) {
+    if (isWithin(workspace.dir, dir)) {
+      throw new GuardError('filesystem', `${dir} holds credentials (named by a variable in rules/credential-files.yml) and contains the workspace; the jail cannot hide one and show the other`);
+    }
+    args.push('--size', String(MASK_TMPFS_SIZE), '--perms', '0755', '--tmpfs', dir);
   }
 
   // Host unix sockets outside the masked folders (docker, D-Bus, resolver, agents of all kinds).
@@ -319,7 +384,6 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   // The guard's side: init script, its config, the proxy sockets and the lifeline.
   const nonce = crypto.randomBytes(16).toString('hex');
   const bridgeUid = workspace.agentUid === BRIDGE_UID ? BRIDGE_UID - 1 : BRIDGE_UID;
-  const homeCreds = CREDENTIAL_FILES.map((f) => path.join(facts.home, f)).filter((f) => fs.existsSync(f));
   const config: JailConfig = {
     nonce,
     agentUid: workspace.agentUid,
@@ -330,23 +394,29 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     homeFiles: Object.entries(input.homeFiles ?? {}).map(([p, content]) => ({ path: p, content })),
     cwd: input.cwd,
     command: input.command,
-    env: input.env,
+    env: { ...input.env, PATH: jailPath },
     bridges: input.bridges.map((b) => ({ port: b.port, socket: `${JAIL_DIR}/${b.name}.sock` })),
     lifeline: `${JAIL_DIR}/lifeline.sock`,
     setpriv: findExecutable('setpriv', '/usr/bin:/bin:/usr/sbin:/sbin'),
     canary: {
       hostNamespaces: Object.fromEntries(['pid', 'net', 'mnt', 'ipc', 'uts'].map((ns) => [ns, fs.readlinkSync(`/proc/self/ns/${ns}`)])),
       hostLoopbackPort: input.hostLoopbackPort,
-      mustBeEmpty: ['/run', ...[facts.env.RUNNER_TEMP, facts.home].filter((d): d is string => !!d && !isWithin(workspace.dir, d) && fs.existsSync(d))],
-      mustNotExist: ['/run/docker.sock', '/var/run/docker.sock', '/run/dbus/system_bus_socket', '/run/systemd/resolve/io.systemd.Resolve', ...homeCreds],
-      allowedInRun: ['agent-guard'],
+      masked: [...masked, ...credentials.dirs.filter(visible)],
+      exposed: exposed.filter((p) => masked.some((m) => isWithin(p, m) && p !== m)),
+      emptyFiles: credentials.files.filter(visible),
+      mustNotExist: ['/run/docker.sock', '/var/run/docker.sock', '/run/dbus/system_bus_socket', '/run/systemd/resolve/io.systemd.Resolve', ...homeCreds.filter((f) => fs.existsSync(f))],
+      overlayAt: input.overlay ? workspace.dir : undefined,
     },
   };
   fs.writeFileSync(path.join(privateDir, 'init.js'), jailInitSource(), { mode: 0o644 });
-  fs.writeFileSync(path.join(privateDir, 'config.json'), JSON.stringify(config), { mode: 0o644 });
+  // The config names the caller's HOME, RUNNER_TEMP and credential files: init reads it as root,
+  // the agent must not (through sudo the start script hands it to root before bwrap runs).
+  const configFile = path.join(privateDir, 'config.json');
+  fs.writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   args.push('--dir', JAIL_DIR);
   args.push('--ro-bind', path.join(privateDir, 'init.js'), `${JAIL_DIR}/init.js`);
-  args.push('--ro-bind', path.join(privateDir, 'config.json'), `${JAIL_DIR}/config.json`);
+  args.push('--ro-bind', configFile, `${JAIL_DIR}/config.json`);
+  if (input.toolsDir) args.push('--ro-bind', input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push('--bind', b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push('--bind', input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
 
@@ -357,7 +427,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     '--clearenv', '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--chdir', '/',
     '--', process.execPath, `${JAIL_DIR}/init.js`, `${JAIL_DIR}/config.json`,
   );
-  return { bwrapArgs: args, config, agentUid: workspace.agentUid };
+  return { bwrapArgs: args, config, agentUid: workspace.agentUid, exposure, rootOnlyFiles: [configFile] };
 }
 
 export function makePrivateDir(): string {

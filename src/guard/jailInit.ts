@@ -2,7 +2,7 @@
 // namespaces, with only the capabilities it needs to hand the agent a lower uid. It:
 //   1. runs the canary: the namespaces differ from the host's, only loopback exists, the internet,
 //      the host resolver and a listener the guard opened on the host's loopback are unreachable,
-//      and the masked paths are empty;
+//      every masked folder shows only what the guard put there, and hidden credential files are empty;
 //   2. starts the bridges: a loopback TCP port per provider (and one for --allow-host) piped to
 //      the proxy's unix socket, which the guard bind-mounted in;
 //   3. starts the agent through setpriv (new uid, no groups, no capabilities, empty bounding set,
@@ -30,9 +30,15 @@ export interface JailConfig {
   canary: {
     hostNamespaces: Record<string, string>;
     hostLoopbackPort: number;
-    mustBeEmpty: string[];
+    /** Folders the jail masks: each must show nothing but `exposed` paths and the folders leading to them. */
+    masked: string[];
+    /** What the guard itself put inside masked folders (agent installs, the workspace, its own files). */
+    exposed: string[];
+    /** Credential files hidden behind an empty file: each must read as empty. */
+    emptyFiles: string[];
     mustNotExist: string[];
-    allowedInRun: string[];
+    /** The workspace path, which must be an overlay mount (the agent writes a copy, never the real one). */
+    overlayAt?: string;
   };
 }
 
@@ -99,14 +105,52 @@ export function jailInitMain(): void {
       }
       if (exists) fail(`canary: ${path} is visible in the jail`);
     }
-    for (const dir of c.mustBeEmpty) {
+    // Every masked folder shows only what the guard exposed, and the folders leading to it.
+    const walk = (root: string, dir: string): void => {
       let entries: string[] = [];
       try {
-        entries = fs.readdirSync(dir).filter((e) => !(dir === '/run' && c.allowedInRun.includes(e)));
+        entries = fs.readdirSync(dir);
       } catch {
-        entries = [];
+        return;
       }
-      if (entries.length > 0) fail(`canary: ${dir} is not masked (has ${entries.slice(0, 3).join(', ')})`);
+      for (const entry of entries) {
+        const p = `${dir === '/' ? '' : dir}/${entry}`;
+        if (c.exposed.includes(p)) continue;
+        let isDir = false;
+        try {
+          isDir = fs.lstatSync(p).isDirectory();
+        } catch {
+          // vanished: nothing shown
+        }
+        if (isDir && c.exposed.some((e) => e.startsWith(p + '/'))) {
+          walk(root, p);
+          continue;
+        }
+        fail(
+          `canary: ${root} is not masked: it shows ${p}, which the guard did not put there. The jail is not the one planned ` +
+            '(a bwrap or kernel that skipped a mount?); run `agent-guard doctor` on this machine and do not run agents here until it passes',
+        );
+      }
+    };
+    for (const dir of c.masked) walk(dir, dir);
+    for (const file of c.emptyFiles) {
+      let size = -1;
+      try {
+        size = fs.readFileSync(file).length;
+      } catch {
+        size = 0;
+      }
+      if (size !== 0) fail(`canary: the credential file ${file} is readable in the jail`);
+    }
+    if (c.overlayAt) {
+      // mountinfo: "id parent dev root mountpoint options ... - fstype source superoptions"; the last
+      // mount at a path is the one in force. Mount points escape blanks as octal.
+      const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+      const types = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+        .map((line) => line.split(' '))
+        .filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt)
+        .map((f) => f[f.indexOf('-') + 1]);
+      if (types[types.length - 1] !== 'overlay') fail(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? 'no mount'})`);
     }
     const reached = await Promise.all([
       tryConnect('1.1.1.1', 443),

@@ -13,13 +13,10 @@ import { parseRunArgs, type RunOptions } from './options';
 import { readTrustDecision, untrustedRefusal } from './untrusted';
 
 export const WRAPPER_MARKER = 'written by `agent-guard wrap claude`';
+/** Providers Claude Code can reach (claude-code-action's default, use_bedrock, use_vertex). */
+const CLAUDE_PROVIDERS = ['anthropic', 'bedrock', 'vertex'];
 
 const WRAP_SYNOPSIS = 'usage: agent-guard wrap claude [--install DIR] [--claude PATH] [--allow-on-untrusted] [-- GUARD_OPTION...]';
-
-export const WRAP_USAGE =
-  `${WRAP_SYNOPSIS}\n` +
-  '  prints a wrapper that runs Claude Code under `agent-guard run` (or installs it as DIR/claude);\n' +
-  '  GUARD_OPTIONs are `agent-guard run` options (default --provider anthropic)';
 
 export interface WrapSpec {
   /** Absolute path of the node binary that runs the guard. */
@@ -115,7 +112,6 @@ interface WrapArgs {
 
 function parseWrapArgs(args: string[]): WrapArgs {
   const [agent, ...rest] = args;
-  if (agent === '--help' || agent === '-h') throw new GuardError('usage', WRAP_USAGE);
   if (agent !== 'claude') throw new GuardError('usage', `wrap supports claude only${agent ? `, not '${agent}'` : ''}. ${WRAP_SYNOPSIS}`);
   const out: WrapArgs = { allowOnUntrusted: false, guardArgs: [] };
   for (let i = 0; i < rest.length; i++) {
@@ -141,9 +137,6 @@ function parseWrapArgs(args: string[]): WrapArgs {
       case '--allow-on-untrusted':
         out.allowOnUntrusted = true;
         break;
-      case '--help':
-      case '-h':
-        throw new GuardError('usage', WRAP_USAGE);
       default:
         throw new GuardError('usage', `unknown option '${arg}' (guard options go after --). ${WRAP_SYNOPSIS}`);
     }
@@ -190,8 +183,8 @@ export function prepareClaudeWrapper(
   const guardArgs = [...input.guardArgs];
   if (!guardArgs.some((a) => a === '--provider' || a.startsWith('--provider='))) guardArgs.unshift('--provider', 'anthropic');
   const options = parseRunArgs([...guardArgs, '--', claude]);
-  if (!options.providers.some((p) => p.name === 'anthropic')) {
-    throw new GuardError('usage', 'Claude Code talks to the Anthropic API: the guard options must include --provider anthropic');
+  if (!options.providers.some((p) => CLAUDE_PROVIDERS.includes(p.name))) {
+    throw new GuardError('usage', `Claude Code talks to the Anthropic API, Bedrock or Vertex AI: the guard options must include --provider ${CLAUDE_PROVIDERS.join(', or ')}`);
   }
   // In a workflow run, opening egress or passing variables is decided against who wrote the input.
   if (io.env.GITHUB_ACTIONS === 'true') {

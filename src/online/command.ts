@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import { SEVERITIES, severityRank, type Severity } from '../checks/types';
 import { ConfigError, readConfig, type Config } from '../config';
+import { globProblem } from '../glob';
+import { helpFor } from '../help';
 import type { RemoteResolver } from '../workflow/load';
 import { DiskCache, defaultCacheDir } from './cache';
 import { GitHubClient, GitHubError, duration, type RateLimitPolicy } from './github';
@@ -108,27 +110,6 @@ export async function prefetchForLint(paths: string[], flags: OnlineFlags, versi
 
 // ---- scan ------------------------------------------------------------------------------------------
 
-export const SCAN_USAGE = `usage: agent-guard scan --org ORG [options]
-
-Lint the workflows of every repository of a GitHub organisation (or user), following remote actions
-and reusable workflows, and report findings per repository ranked by severity.
-
-  --org ORG               organisation or user to scan (required)
-  --repo-filter GLOB      only repositories whose name matches (repeatable; e.g. 'api-*')
-  --include-archived      also scan archived repositories
-  --include-forks         also scan forks
-  --format text|json|sarif|markdown   report format (default text; markdown is ready to paste into an issue)
-  --output FILE           write the report to FILE instead of standard output
-  --fail-on critical|high|medium|low|none   exit 1 when a finding is at or above this (default none)
-  --config FILE           agent-guard config applied to every repository
-  --no-cache              neither read nor write the cache (~/.cache/agent-guard)
-  --on-rate-limit wait|stop   on the API rate limit: wait for the reset or stop (default: stop in CI, wait on a terminal)
-  --max-wait SECONDS      longest total wait for rate limits (default 900)
-  --max-depth N           remote hops followed from a repository (default ${DEFAULT_MAX_DEPTH})
-
-Environment: GITHUB_TOKEN or GH_TOKEN (a token that can read the repositories), GITHUB_API_URL
-(GitHub Enterprise Server), AGENT_GUARD_CACHE_DIR.`;
-
 interface ScanArgs extends OnlineFlags {
   org?: string;
   repoFilter: string[];
@@ -158,9 +139,13 @@ export function parseScanArgs(args: string[]): ScanArgs {
         out.org = value();
         if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(out.org)) throw new OnlineUsageError(`'${out.org}' is not an organisation or user name`);
         break;
-      case '--repo-filter':
-        out.repoFilter.push(value());
+      case '--repo-filter': {
+        const glob = value();
+        const problem = globProblem(glob);
+        if (problem) throw new OnlineUsageError(`--repo-filter: ${problem}`);
+        out.repoFilter.push(glob);
         break;
+      }
       case '--include-archived':
         out.includeArchived = true;
         break;
@@ -209,7 +194,7 @@ export async function scanMain(rawArgs: string[], version: string, io: OnlineIO 
   try {
     args = parseScanArgs(rawArgs);
     if (args.help) {
-      io.stdout.write(`${SCAN_USAGE}\n`);
+      io.stdout.write(helpFor('scan'));
       return 0;
     }
     if (!args.org) throw new OnlineUsageError('scan needs --org ORG (see agent-guard scan --help)');

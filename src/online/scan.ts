@@ -4,7 +4,8 @@
 // A repository that fails (no access, empty, rate limit, broken YAML) is recorded with why, and the
 // scan goes on with the others.
 
-import { ConfigError, globMatch, parseConfig, type Config } from '../config';
+import { ConfigError, parseConfig, type Config } from '../config';
+import { globMatch } from '../glob';
 import { lint } from '../lint';
 import type { LintResult } from '../checks/types';
 import { GitHubError, type ClientStats, type GitHubClient, type RepoInfo } from './github';

@@ -75,7 +75,7 @@ export function errorFileCount(errors: readonly LintError[]): number {
 
 /**
  * The closing count line shared by the text reporter and the step summary, e.g.
- * `3 findings (1 critical, 2 high) in 12 files, 1 file could not be read` or `no findings in 12 files`.
+ * `3 findings (1 critical, 2 high) in 12 files, errors in 1 file` or `no findings in 12 files`.
  */
 export function countLine(result: LintResult): string {
   const counts = countBySeverity(result.findings);
@@ -83,7 +83,7 @@ export function countLine(result: LintResult): string {
   const head = n === 0 ? 'no findings' : `${plural(n, 'finding')} (${severityBreakdown(counts)})`;
   let line = `${head} in ${plural(result.stats.files, 'file')}`;
   const bad = errorFileCount(result.errors);
-  if (bad > 0) line += `, ${plural(bad, 'file')} could not be read`;
+  if (bad > 0) line += `, errors in ${plural(bad, 'file')}`;
   return line;
 }
 
@@ -129,11 +129,14 @@ export function splitLines(text: string): string[] {
   return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
-/** Greedy word wrap. Existing newlines are kept as hard breaks; over-long words are not split. */
+/**
+ * Greedy word wrap. Existing newlines are kept as hard breaks; over-long words are not split, and
+ * neither is a `code span`: it stays on one line, so it can be copied and pasted as it is.
+ */
 export function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   for (const para of text.split('\n')) {
-    const words = para.split(/[ \t]+/).filter((w) => w !== '');
+    const words = unbreakable(para.split(/[ \t]+/).filter((w) => w !== ''));
     if (words.length === 0) {
       out.push('');
       continue;
@@ -151,5 +154,87 @@ export function wrap(text: string, width: number): string[] {
   }
   // Drop trailing blank lines a trailing newline would leave.
   while (out.length > 1 && out[out.length - 1] === '') out.pop();
+  return out;
+}
+
+/** Words joined back together where they sit inside one backtick code span. */
+function unbreakable(words: string[]): string[] {
+  const out: string[] = [];
+  let open = false;
+  for (const w of words) {
+    if (open) out[out.length - 1] += ` ${w}`;
+    else out.push(w);
+    if ((w.match(/`/g)?.length ?? 0) % 2 === 1) open = !open;
+  }
+  return out;
+}
+
+/**
+ * Findings grouped by the step they are in (file, job, step), in the order of each group's first
+ * finding: a step's findings share what is held there and usually the fix, said once.
+ */
+export function groupByStep(sorted: readonly Finding[]): Finding[][] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of sorted) {
+    const key = [f.file, f.job ?? '', f.step ?? ''].join('\0');
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
+  }
+  return [...groups.values()];
+}
+
+/** `agent holds` or `step holds`: who holds a finding's capabilities. */
+export function holdsLabel(f: Finding): string {
+  return f.holder === 'step' ? 'step holds' : 'agent holds';
+}
+
+export function capitalised(s: string): string {
+  return s ? `${s[0].toUpperCase()}${s.slice(1)}` : s;
+}
+
+/** What makes two findings' holdings the same: who holds and what. */
+export function holdingKey(f: Finding): string {
+  return `${holdsLabel(f)}\0${f.capabilities.join('\0')}`;
+}
+
+/**
+ * A group's fix, said once: the sentences every finding's fix has (rules `null`), then what only
+ * some have, with their rules. Two rules' fixes often share most of their advice.
+ */
+export function fixesOf(group: readonly Finding[]): [rules: string[] | null, text: string][] {
+  const byFix = new Map<string, string[]>();
+  for (const f of group) {
+    const fix = f.fix.trim();
+    if (fix === '') continue;
+    const rules = byFix.get(fix) ?? [];
+    if (!rules.includes(f.rule)) rules.push(f.rule);
+    byFix.set(fix, rules);
+  }
+  const fixes = [...byFix];
+  if (fixes.length === 1) return [[null, fixes[0][0]]];
+  const sentenced = fixes.map(([fix, rules]) => ({ rules, sentences: sentences(fix) }));
+  const everywhere = sentenced[0].sentences.filter((s) => sentenced.every((f) => f.sentences.includes(s)));
+  const out: [string[] | null, string][] = [];
+  if (everywhere.length) out.push([null, everywhere.join(' ')]);
+  for (const f of sentenced) {
+    const own = f.sentences.filter((s) => !everywhere.includes(s));
+    if (own.length) out.push([f.rules, own.join(' ')]);
+  }
+  return out;
+}
+
+/** Sentences of a fix: split after a full stop, never inside a `code` span. */
+function sentences(text: string): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  for (const word of unbreakable(text.split(/\s+/).filter((w) => w !== ''))) {
+    current.push(word);
+    if (/[.!?]`?\)?$/.test(word) && !/(^|\()(e\.g|i\.e)\.$/.test(word)) {
+      out.push(current.join(' '));
+      current = [];
+    }
+  }
+  if (current.length) out.push(current.join(' '));
   return out;
 }

@@ -5,7 +5,7 @@
 // `,` (the runner's own escaping rules). Other control characters are made visible and inert.
 
 import type { Finding, LintError, LintResult, Severity } from '../checks/types';
-import { TOOL_NAME, repoPath, sortErrors, sortFindings } from './common';
+import { TOOL_NAME, capitalised, holdsLabel, repoPath, sortErrors, sortFindings } from './common';
 
 export interface GithubOptions {
   /** Repository root the paths are made relative to (annotations need workspace-relative paths). */
@@ -66,7 +66,7 @@ function findingAnnotation(f: Finding, root: string | undefined): string {
   return command(annotationCommand(f.severity), props, annotationBody(f, root));
 }
 
-/** The annotation text: message, where in the workflow, the path, what the agent holds, the fix. */
+/** The annotation text: message, where in the workflow, the path, what the agent (or step) holds, the fix. */
 export function annotationBody(f: Finding, root?: string): string {
   const out = [f.message.trim(), `Severity: ${f.severity}, confidence: ${f.confidence}.`];
   const where: string[] = [];
@@ -77,7 +77,7 @@ export function annotationBody(f: Finding, root?: string): string {
     out.push('Path:');
     for (const h of f.path) out.push(`  ↳ ${repoPath(h.file, root)}:${h.line}:${h.column} ${h.note}`);
   }
-  if (f.capabilities.length > 0) out.push(`Agent holds: ${f.capabilities.join(', ')}`);
+  if (f.capabilities.length > 0) out.push(`${capitalised(holdsLabel(f))}: ${f.capabilities.join(', ')}`);
   if (f.fix.trim() !== '') out.push(`Fix: ${f.fix.trim()}`);
   return out.join('\n');
 }
@@ -89,7 +89,7 @@ function errorAnnotation(e: LintError, root: string | undefined): string {
       ['file', repoPath(e.file, root)],
       ['line', e.line >= 1 ? e.line : undefined],
       ['col', e.column >= 1 ? e.column : undefined],
-      ['title', `${TOOL_NAME}: could not read file`],
+      ['title', `${TOOL_NAME}: error`],
     ],
     e.message,
   );

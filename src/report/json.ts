@@ -32,6 +32,8 @@ export interface JsonFinding {
   path: JsonHop[];
   related: JsonHop[];
   capabilities: string[];
+  /** Who holds the capabilities: the agent, or a step that is no agent. */
+  holder: 'agent' | 'step';
   fix: string;
 }
 
@@ -80,6 +82,7 @@ function jsonFinding(f: Finding): JsonFinding {
     path: f.path.map(jsonHop),
     related: (f.related ?? []).map(jsonHop),
     capabilities: [...f.capabilities],
+    holder: f.holder ?? 'agent',
     fix: f.fix,
   };
 }

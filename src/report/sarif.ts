@@ -1,7 +1,11 @@
 // SARIF 2.1.0 for GitHub code scanning (and any other SARIF viewer).
 //
 // Notes on what GitHub reads:
-// - rules carry `properties.security-severity` as a string number, which sets the alert's severity;
+// - rules carry `properties.security-severity` as a string number, which sets the alert's severity.
+//   GitHub reads it from the rule only, never from the result, and one rule's findings range from
+//   low to critical; so a finding whose severity is not its rule's gets a rule of its own,
+//   `RULE/SEVERITY` (`agent-reads-untrusted/low`), whose security-severity is the finding's. The
+//   result also carries it in its properties, for viewers that read it there;
 // - `partialFingerprints` lets alerts follow a finding when lines move; ours hashes rule, file,
 //   job, step and the message with line numbers taken out, plus an occurrence number among
 //   findings that hash alike (as GitHub's own line hash does);
@@ -12,7 +16,7 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { Finding, LintError, LintResult, RuleMeta, Severity } from '../checks/types';
 import { severityRank } from '../checks/types';
-import { TOOL_NAME, TOOL_URI, errorFileCount, repoPath, sortErrors, sortFindings, sortRules } from './common';
+import { TOOL_NAME, TOOL_URI, holdsLabel, repoPath, sortErrors, sortFindings, sortRules } from './common';
 
 export interface SarifOptions {
   toolVersion: string;
@@ -52,19 +56,37 @@ export function toSarif(result: LintResult, opts: SarifOptions): SarifLog {
   }
 
   const findings = sortFindings(result.findings);
+  const metaOf = new Map(rules.map((r) => [r.id, r]));
   // A finding whose rule is missing from result.rules still needs a descriptor for ruleIndex.
   for (const f of findings) {
-    if (!ruleIndex.has(f.rule)) {
+    if (!metaOf.has(f.rule)) {
+      const fallback = fallbackRule(f.rule, findings);
+      metaOf.set(f.rule, fallback);
       ruleIndex.set(f.rule, descriptors.length);
-      descriptors.push(ruleDescriptor(fallbackRule(f.rule, findings)));
+      descriptors.push(ruleDescriptor(fallback));
     }
   }
+  // The rule a result points at: its own, or its own at the finding's severity.
+  const sarifRuleId = (f: Finding): string => {
+    const meta = metaOf.get(f.rule)!;
+    if (meta.severity === f.severity) return f.rule;
+    const id = `${f.rule}/${f.severity}`;
+    if (!ruleIndex.has(id)) {
+      ruleIndex.set(id, descriptors.length);
+      descriptors.push(ruleDescriptor(meta, f.severity));
+    }
+    return id;
+  };
 
   const fingerprints = computeFingerprints(findings, opts.root);
-  const results: Json[] = findings.map((f, i) => sarifResult(f, ruleIndex.get(f.rule) ?? 0, fingerprints[i], opts.root));
+  const results: Json[] = findings.map((f, i) => {
+    const id = sarifRuleId(f);
+    return sarifResult(f, id, ruleIndex.get(id)!, fingerprints[i], opts.root);
+  });
 
   const errors = sortErrors(result.errors);
-  const nothingRead = errors.length > 0 && errorFileCount(errors) >= result.stats.files;
+  // As the CLI's exit code: unsuccessful when there were errors and not one workflow was linted.
+  const nothingRead = errors.length > 0 && result.stats.workflows === 0;
   const invocation: { [k: string]: Json } = { executionSuccessful: !nothingRead };
   if (errors.length > 0) invocation.toolExecutionNotifications = errors.map((e) => notification(e, opts.root));
 
@@ -101,16 +123,18 @@ export function formatSarif(result: LintResult, opts: SarifOptions): string {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-function ruleDescriptor(r: RuleMeta): Json {
+/** A rule's descriptor; with `severity`, the same rule for its findings of that severity. */
+function ruleDescriptor(r: RuleMeta, severity?: Severity): Json {
   const plain = markdownToText(r.help).trim();
   const full = markdownToText(firstParagraph(r.help)).trim() || r.title;
   const docsNote = r.docs && !r.help.includes(r.docs);
+  const level = severity ?? r.severity;
   const d: { [k: string]: Json } = {
-    id: r.id,
-    name: pascalCase(r.id),
-    shortDescription: { text: r.title },
+    id: severity ? `${r.id}/${severity}` : r.id,
+    name: pascalCase(severity ? `${r.id}-${severity}` : r.id),
+    shortDescription: { text: severity ? `${r.title} (${severity})` : r.title },
     fullDescription: { text: full },
-    defaultConfiguration: { level: sarifLevel(r.severity) },
+    defaultConfiguration: { level: sarifLevel(level) },
   };
   if (r.docs) d.helpUri = r.docs;
   d.help = {
@@ -118,7 +142,7 @@ function ruleDescriptor(r: RuleMeta): Json {
     markdown: (r.help.trim() || r.title) + (docsNote ? `\n\n[Documentation](${r.docs})` : ''),
   };
   d.properties = {
-    'security-severity': SECURITY_SEVERITY[r.severity],
+    'security-severity': SECURITY_SEVERITY[level],
     tags: ['security', 'github-actions', 'ai-agent'],
   };
   return d;
@@ -165,9 +189,9 @@ function firstParagraph(md: string): string {
 // ---------------------------------------------------------------------------------------------
 // Results
 
-function sarifResult(f: Finding, ruleIndex: number, fingerprint: string, root: string | undefined): Json {
+function sarifResult(f: Finding, ruleId: string, ruleIndex: number, fingerprint: string, root: string | undefined): Json {
   const r: { [k: string]: Json } = {
-    ruleId: f.rule,
+    ruleId,
     ruleIndex,
     level: sarifLevel(f.severity),
     message: { text: resultMessage(f) },
@@ -191,6 +215,8 @@ function sarifResult(f: Finding, ruleIndex: number, fingerprint: string, root: s
     ];
   }
   const props: { [k: string]: Json } = {
+    'security-severity': SECURITY_SEVERITY[f.severity],
+    rule: f.rule,
     severity: f.severity,
     confidence: f.confidence,
     capabilities: [...f.capabilities],
@@ -203,7 +229,7 @@ function sarifResult(f: Finding, ruleIndex: number, fingerprint: string, root: s
 
 function resultMessage(f: Finding): string {
   const parts = [f.message.trim()];
-  if (f.capabilities.length > 0) parts.push(`The agent holds: ${f.capabilities.join(', ')}.`);
+  if (f.capabilities.length > 0) parts.push(`The ${holdsLabel(f)}: ${f.capabilities.join(', ')}.`);
   if (f.fix.trim() !== '') parts.push(`Fix: ${f.fix.trim()}`);
   return parts.join('\n\n');
 }

@@ -1,5 +1,5 @@
 // Markdown for $GITHUB_STEP_SUMMARY: headline, counts by severity and by rule, every finding in a
-// collapsible block, and the files that could not be read. Kept under GitHub's 1 MiB limit.
+// collapsible block, and the errors (files that could not be read, bad ignore comments). Kept under GitHub's 1 MiB limit.
 //
 // Escaping: workflow text (messages, notes, fixes, file names, job and step names) is rendered
 // through `md` in Markdown context (HTML-sensitive characters become entities, Markdown
@@ -8,7 +8,7 @@
 
 import type { Finding, LintError, LintResult, RuleMeta, Severity } from '../checks/types';
 import { SEVERITIES, severityRank } from '../checks/types';
-import { TOOL_NAME, compareFindings, countBySeverity, countLine, plural, sortErrors, sortRules } from './common';
+import { TOOL_NAME, capitalised, compareFindings, countBySeverity, countLine, fixesOf, groupByStep, holdingKey, holdsLabel, plural, sortErrors, sortRules } from './common';
 
 /** GitHub rejects a step summary larger than this. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -72,6 +72,17 @@ export function code(s: string): string {
   return `<code>${md(s)}</code>`;
 }
 
+/**
+ * {@link md}, except that `backtick spans` become <code> (escaped inside), so the commands in a fix
+ * show as code instead of as literal backticks.
+ */
+export function mdWithCode(s: string, breaks = false): string {
+  return s
+    .split(/(`[^`\n]+`)/)
+    .map((part, i) => (i % 2 === 1 ? code(part.slice(1, -1)) : md(part, breaks)))
+    .join('');
+}
+
 function docsLink(url: string): string {
   if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return '';
   return `[docs](${url.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/\|/g, '%7C')})`;
@@ -118,13 +129,13 @@ export function formatStepSummary(result: LintResult, opts: SummaryOptions = {})
     body.push('### Findings', '');
     budget -= bytes('### Findings\n\n');
     let shown = 0;
-    for (const f of findings) {
-      const block = findingBlock(f).join('\n');
-      const size = bytes(block) + 1;
-      if (size > budget) break;
-      body.push(block);
-      budget -= size;
-      shown++;
+    for (const group of groupByStep(findings)) {
+      const block = groupBlock(group, budget);
+      if (!block) break;
+      body.push(block.text);
+      budget -= bytes(block.text) + 1;
+      shown += block.shown;
+      if (block.shown < group.length) break;
     }
     if (shown < findings.length) {
       const more = findings.length - shown;
@@ -166,31 +177,83 @@ function ruleTable(findings: readonly Finding[], rules: readonly RuleMeta[]): st
   return out;
 }
 
-function findingBlock(f: Finding): string[] {
-  const firstLine = clip(f.message.trim().split('\n')[0] ?? '', MAX_SUMMARY_LINE);
-  const out = [
-    '<details>',
-    `<summary><strong>${f.severity}</strong> <code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLine)}</summary>`,
-    '',
-  ];
-  const where = [`${code(`${f.file}:${f.line}:${f.column}`)}`];
-  if (f.job !== undefined) where.push(`job ${code(f.job)}`);
-  if (f.step !== undefined) where.push(`step ${code(f.step)}`);
-  out.push(`**Where:** ${where.join(', ')} (confidence: ${f.confidence})`, '');
-  out.push(`**Message:** ${md(clip(f.message.trim(), MAX_MESSAGE), true)}`, '');
-  if (f.path.length > 0) {
-    const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
-    if (f.path.length > MAX_HOPS) hops.push(`… ${f.path.length - MAX_HOPS} more`);
-    out.push(`**Path:** ${hops.join(' → ')}`, '');
+/**
+ * One step's findings in a <details> block within `budget` bytes: each finding (location, message,
+ * path), then once for all of them where they are, what is held there and the fix. Undefined when
+ * not even one finding fits; otherwise as many as fit, worst first.
+ */
+function groupBlock(group: readonly Finding[], budget: number): { text: string; shown: number } | undefined {
+  const first = group[0];
+  const where = [`${code(`${first.file}:${first.line}:${first.column}`)}`];
+  if (first.job !== undefined) where.push(`job ${code(first.job)}`);
+  if (first.step !== undefined) where.push(`step ${code(first.step)}`);
+  const holdings = new Set(group.map(holdingKey));
+  const tail: string[] = [];
+  if (holdings.size === 1) tail.push(...holdingLines(first));
+  for (const [rules, fix] of fixesOf(group)) {
+    const label = rules ? `**Fix** (${rules.map((r) => code(r)).join(', ')}):` : '**Fix:**';
+    tail.push(`${label} ${mdWithCode(clip(fix, MAX_FIX), true)}`, '');
   }
-  if (f.capabilities.length > 0) out.push(`**Agent holds:** ${f.capabilities.map((c) => code(c)).join(', ')}`, '');
-  if (f.fix.trim() !== '') out.push(`**Fix:** ${md(clip(f.fix.trim(), MAX_FIX), true)}`, '');
-  out.push('</details>', '');
-  return out;
+  tail.push('</details>', '');
+
+  if (group.length === 1) {
+    const f = first;
+    const lines = [summaryLine(f.severity, `<code>${html(f.rule)}</code> <code>${html(`${f.file}:${f.line}`)}</code> ${html(firstLineOf(f))}`), ''];
+    lines.push(`**Where:** ${where.join(', ')} (confidence: ${f.confidence})`, '');
+    lines.push(`**Message:** ${mdWithCode(clip(f.message.trim(), MAX_MESSAGE), true)}`, '');
+    if (f.path.length > 0) lines.push(`**Path:** ${pathText(f)}`, '');
+    const text = [...lines, ...tail].join('\n');
+    return bytes(text) + 1 <= budget ? { text, shown: 1 } : undefined;
+  }
+
+  const rules = [...new Set(group.map((f) => f.rule))].map((r) => `<code>${html(r)}</code>`).join(', ');
+  const stepName = first.step !== undefined ? ` in step <code>${html(first.step)}</code>` : '';
+  const head = [summaryLine(first.severity, `${group.length} findings${stepName} <code>${html(`${first.file}:${first.line}`)}</code> ${rules}`), ''];
+  head.push(`**Where:** ${where.join(', ')}`, '');
+  const fixed = bytes([...head, ...tail].join('\n')) + 2;
+  let left = budget - fixed;
+  const entries: string[] = [];
+  let shown = 0;
+  for (const f of group) {
+    const entry = [
+      `**${f.severity}** ${code(f.rule)} ${code(`${f.file}:${f.line}:${f.column}`)} ${mdWithCode(clip(f.message.trim(), MAX_MESSAGE), true)}` +
+        (f.confidence !== 'high' ? ` (confidence: ${f.confidence})` : ''),
+      '',
+    ];
+    if (f.path.length > 0) entry.push(`**Path:** ${pathText(f)}`, '');
+    if (holdings.size > 1) entry.push(...holdingLines(f));
+    const size = bytes(entry.join('\n')) + 1;
+    if (size > left) break;
+    entries.push(...entry);
+    left -= size;
+    shown++;
+  }
+  if (shown === 0) return undefined;
+  return { text: [...head, ...entries, ...tail].join('\n'), shown };
+}
+
+function summaryLine(severity: Severity, rest: string): string {
+  return `<details>\n<summary><strong>${severity}</strong> ${rest}</summary>`;
+}
+
+function firstLineOf(f: Finding): string {
+  return clip(f.message.trim().split('\n')[0] ?? '', MAX_SUMMARY_LINE);
+}
+
+function pathText(f: Finding): string {
+  const hops = f.path.slice(0, MAX_HOPS).map((h) => `${code(`${h.file}:${h.line}:${h.column}`)} ${md(clip(h.note, MAX_NOTE))}`);
+  if (f.path.length > MAX_HOPS) hops.push(`… ${f.path.length - MAX_HOPS} more`);
+  return hops.join(' → ');
+}
+
+/** `**Agent holds:**` (or `**Step holds:**`, for a finding that is not about an agent) and the list. */
+function holdingLines(f: Finding): string[] {
+  if (f.capabilities.length === 0) return [];
+  return [`**${capitalised(holdsLabel(f))}:** ${f.capabilities.map((c) => code(c)).join(', ')}`, ''];
 }
 
 function errorSection(errors: readonly LintError[], budget: number): string[] {
-  const out = ['### Files that could not be read', ''];
+  const out = ['### Errors', ''];
   let used = bytes(out.join('\n'));
   let shown = 0;
   for (const e of errors) {

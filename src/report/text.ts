@@ -1,11 +1,12 @@
-// Human-readable report for a terminal: findings grouped by file, each with the offending source
-// line and a caret, the taint path, what the agent holds and the fix.
+// Human-readable report for a terminal: findings grouped by file and then by step, each with the
+// offending source line and a caret and the taint path; once per step, what is held there and the
+// fix. Text is wrapped between words, never inside a `code` span, so commands stay copy-pasteable.
 //
 // Everything that comes from a workflow (messages, notes, file names, source lines) goes through
 // sanitizeTerminal, so a workflow cannot smuggle escape sequences into the user's terminal.
 
-import type { Finding, LintError, LintResult, Severity } from '../checks/types';
-import { countLine, sanitizeTerminal, sortErrors, sortFindings, splitLines, wrap } from './common';
+import type { Finding, LintError, LintResult, PathHop, Severity } from '../checks/types';
+import { countLine, fixesOf, groupByStep, holdingKey, holdsLabel, sanitizeTerminal, sortErrors, sortFindings, splitLines, wrap } from './common';
 
 export interface TextOptions {
   /** Emit ANSI colour. The caller decides (see `colorEnabled` in ./index); default off. */
@@ -43,15 +44,16 @@ export function formatText(result: LintResult, opts: TextOptions = {}): string {
   };
 
   let currentFile: string | undefined;
-  for (const f of sortFindings(result.findings)) {
-    if (f.file !== currentFile) {
+  for (const group of groupByStep(sortFindings(result.findings))) {
+    const file = group[0].file;
+    if (file !== currentFile) {
       if (currentFile !== undefined) out.push('');
-      currentFile = f.file;
-      out.push(paint('1;4', sanitizeTerminal(oneLine(f.file))));
+      currentFile = file;
+      out.push(paint('1;4', sanitizeTerminal(oneLine(file))));
     } else {
       out.push('');
     }
-    out.push(...renderFinding(f, linesOf(f.file), paint));
+    out.push(...renderGroup(group, linesOf(file), paint));
   }
 
   const errors = sortErrors(result.errors);
@@ -78,7 +80,44 @@ function renderError(e: LintError, paint: Paint): string {
   return `${loc(e.file, e.line, e.column)}: ${paint('1;31', 'error')}: ${sanitizeTerminal(oneLine(e.message).trim())}`;
 }
 
-function renderFinding(f: Finding, lines: string[] | undefined, paint: Paint): string[] {
+/**
+ * A step's findings, then once for all of them: where they are, what is held there, and the fix.
+ * What the findings do not share (two rules' different fixes, different holdings) is said per
+ * finding or labelled with its rules.
+ */
+function renderGroup(group: Finding[], lines: string[] | undefined, paint: Paint): string[] {
+  const out: string[] = [];
+  const holdings = new Set(group.map(holdingKey));
+  group.forEach((f, i) => {
+    out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : []));
+    if (holdings.size > 1) out.push(...renderHolding(f, paint));
+  });
+  const first = group[0];
+  if (first.job !== undefined || first.step !== undefined) {
+    const where: string[] = [];
+    if (first.job !== undefined) where.push(`job ${sanitizeTerminal(oneLine(first.job))}`);
+    if (first.step !== undefined) where.push(`step ${sanitizeTerminal(oneLine(first.step))}`);
+    out.push(`${INDENT}${paint('2', `in ${where.join(', ')}`)}`);
+  }
+  if (holdings.size === 1) out.push(...renderHolding(first, paint));
+  for (const [rules, fix] of fixesOf(group)) out.push(...labelled(rules ? `fix (${rules.join(', ')})` : 'fix', sanitizeTerminal(fix), paint));
+  return out;
+}
+
+function renderHolding(f: Finding, paint: Paint): string[] {
+  if (f.capabilities.length === 0) return [];
+  return labelled(holdsLabel(f), f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(', '), paint);
+}
+
+/** How many hops two paths share from their start. */
+function sharedHops(a: readonly PathHop[], b: readonly PathHop[]): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n].file === b[n].file && a[n].line === b[n].line && a[n].column === b[n].column && a[n].note === b[n].note) n++;
+  return n;
+}
+
+/** `previousPath`: the path of the finding printed just before in the same step, whose start is not repeated. */
+function renderFinding(f: Finding, lines: string[] | undefined, paint: Paint, previousPath: readonly PathHop[]): string[] {
   const out: string[] = [];
   const [first, ...rest] = sanitizeTerminal(f.message).split('\n');
   out.push(
@@ -96,14 +135,10 @@ function renderFinding(f: Finding, lines: string[] | undefined, paint: Paint): s
     out.push(`  ${paint('34', `${pad} |`)} ${' '.repeat(snip.caret)}${paint(`1;${SEVERITY_STYLE[f.severity].replace(/^1;/, '')}`, snip.marker)}`);
   }
 
-  if (f.job !== undefined || f.step !== undefined) {
-    const where: string[] = [];
-    if (f.job !== undefined) where.push(`job ${sanitizeTerminal(oneLine(f.job))}`);
-    if (f.step !== undefined) where.push(`step ${sanitizeTerminal(oneLine(f.step))}`);
-    out.push(`${INDENT}${paint('2', `in ${where.join(', ')}`)}`);
-  }
-
-  for (const hop of f.path) {
+  // A step's findings often come the same way: say the shared start once (the last hop always shows).
+  const shared = Math.min(sharedHops(f.path, previousPath), f.path.length - 1);
+  if (shared >= 2) out.push(`  ${paint('35', '↳')} ${paint('2', `(the first ${shared} hops as above)`)}`);
+  for (const hop of shared >= 2 ? f.path.slice(shared) : f.path) {
     const note = sanitizeTerminal(hop.note).split('\n');
     out.push(`  ${paint('35', '↳')} ${loc(hop.file, hop.line, hop.column)} ${note[0]}`);
     for (const l of note.slice(1)) out.push(`${INDENT}${l}`);
@@ -113,11 +148,7 @@ function renderFinding(f: Finding, lines: string[] | undefined, paint: Paint): s
     out.push(`  ${paint('35', '+')} ${loc(hop.file, hop.line, hop.column)} ${sanitizeTerminal(oneLine(hop.note))}`);
   }
 
-  if (f.capabilities.length > 0) {
-    out.push(...labelled('agent holds', f.capabilities.map((c) => sanitizeTerminal(oneLine(c))).join(', '), paint));
-  }
   if (f.confidence !== 'high') out.push(`${INDENT}${paint('2', `confidence: ${f.confidence}`)}`);
-  if (f.fix.trim() !== '') out.push(...labelled('fix', sanitizeTerminal(f.fix), paint));
   return out;
 }
 

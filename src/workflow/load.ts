@@ -106,7 +106,7 @@ const MEMORY_ROOT = path.resolve('/', 'agent-guard-memory');
  * to the repository root. Its workflows are the `.github/workflows/*.yml` among them; the others
  * (local actions, called workflows) are there for `./` uses to resolve.
  */
-export function memorySets(files: { path: string; text: string }[], errors: LintError[]): InputSet[] {
+export function memorySets(files: { path: string; text: string }[], notes: string[] = []): InputSet[] {
   const memory = new Map<string, string>();
   for (const f of files) {
     const abs = path.resolve(MEMORY_ROOT, f.path.replace(/^\/+/, ''));
@@ -116,7 +116,7 @@ export function memorySets(files: { path: string; text: string }[], errors: Lint
   const workflowsDir = path.join(MEMORY_ROOT, '.github', 'workflows');
   const workflows = [...memory.keys()].filter((abs) => path.dirname(abs) === workflowsDir && WORKFLOW_EXT.test(abs)).sort();
   if (!workflows.length) {
-    errors.push({ file: '.github/workflows', line: 1, column: 1, message: 'no workflow files found (looked for .github/workflows/*.yml)' });
+    notes.push(nothingToLint('the repository'));
     return [];
   }
   return [{ root: MEMORY_ROOT, files: workflows, memory }];
@@ -124,8 +124,16 @@ export function memorySets(files: { path: string; text: string }[], errors: Lint
 
 const WORKFLOW_EXT = /\.ya?ml$/i;
 
-/** Turns the command-line paths into repositories and their workflow files. */
-export function discover(paths: string[], errors: LintError[]): InputSet[] {
+/** What a folder without workflows says: a note, not an error (an empty repository is fine). */
+export function nothingToLint(where: string): string {
+  return `nothing to lint: no workflow files in ${where} (looked for .github/workflows/*.yml)`;
+}
+
+/**
+ * Turns the command-line paths into repositories and their workflow files. A path that does not
+ * exist is an error; a folder with no workflows in it is a note in `notes`.
+ */
+export function discover(paths: string[], errors: LintError[], notes: string[] = [], cwd = process.cwd()): InputSet[] {
   const sets: InputSet[] = [];
   for (const given of paths.length ? paths : ['.']) {
     const abs = path.resolve(given);
@@ -140,13 +148,13 @@ export function discover(paths: string[], errors: LintError[]): InputSet[] {
       sets.push({ root: guessRoot(path.dirname(abs)), files: [abs] });
       continue;
     }
-    const dirs = candidateWorkflowDirs(abs);
-    const files = dirs.flatMap(listYaml);
+    const dir = workflowDir(abs);
+    const files = dir ? listYaml(dir) : [];
     if (!files.length) {
-      errors.push({ file: given, line: 1, column: 1, message: 'no workflow files found (looked for .github/workflows/*.yml)' });
+      notes.push(nothingToLint(shownPath(abs, cwd)));
       continue;
     }
-    sets.push({ root: guessRoot(dirs[0]), files });
+    sets.push({ root: guessRoot(dir!), files });
   }
   return sets;
 }
@@ -198,12 +206,24 @@ function originOf(config: string): string | undefined {
   return match ? `${match[1]}/${match[2]}` : undefined;
 }
 
-function candidateWorkflowDirs(dir: string): string[] {
+/** A path as the user knows it: relative to `cwd` when inside it. */
+function shownPath(abs: string, cwd: string): string {
+  const rel = path.relative(cwd, abs);
+  if (rel === '') return '.';
+  return rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel.split(path.sep).join('/');
+}
+
+/**
+ * Where the workflows of a folder given on the command line are: `.github/workflows` under a
+ * repository root or in a `.github` folder, else the folder itself, unless it is a repository root
+ * (holds `.git` or `.github`), whose other YAML files (compose files, configs) are not workflows.
+ */
+function workflowDir(dir: string): string | undefined {
   const nested = path.join(dir, '.github', 'workflows');
-  if (isDir(nested)) return [nested];
-  const inGithub = path.join(dir, 'workflows');
-  if (path.basename(dir) === '.github' && isDir(inGithub)) return [inGithub];
-  return [dir];
+  if (isDir(nested)) return nested;
+  if (path.basename(dir) === '.github') return isDir(path.join(dir, 'workflows')) ? path.join(dir, 'workflows') : undefined;
+  if (fs.existsSync(path.join(dir, '.git')) || isDir(path.join(dir, '.github'))) return undefined;
+  return dir;
 }
 
 /** `<root>/.github/workflows` → `<root>`; anything else is its own root. */
@@ -238,6 +258,29 @@ function listYaml(dir: string): string[] {
 const TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 const LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
 
+/** The git repository (a folder holding `.git`) that `dir` is in, if any. */
+export function enclosingRepository(dir: string): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (fs.existsSync(path.join(at, '.git'))) return at;
+    if (path.dirname(at) === at) return undefined;
+  }
+}
+
+/**
+ * The folder reported paths are relative to: the repository the inputs are in (the enclosing git
+ * repository, else the folder that holds `.github`), so every format shows `.github/workflows/x.yml`
+ * wherever lint runs from, as GitHub, code scanning and baselines want. Inputs in several
+ * repositories are shown relative to the folder that holds them all, which keeps them apart.
+ */
+export function reportRoot(sets: InputSet[], fallback: string): string {
+  const roots = sets.filter((s) => !s.memory).map((s) => enclosingRepository(s.root) ?? s.root);
+  if (!roots.length) return path.resolve(fallback);
+  let common = roots[0];
+  for (const r of roots.slice(1)) while (path.relative(common, r).startsWith('..')) common = path.dirname(common);
+  return common;
+}
+
+/** `cwd` is the folder paths are shown relative to (see {@link reportRoot}). */
 export function openRepository(set: InputSet, cwd = process.cwd(), remote?: RemoteResolver): Repository {
   const reader = set.memory ? memoryReader(set.memory) : DISK;
   if (set.memory) cwd = set.root; // in-memory files are shown relative to their repository

@@ -50,7 +50,11 @@ export interface Step {
   node: YMap;
   id?: string;
   name?: string;
-  /** `id`, else `name`, else `#N` (1-based), for messages and baselines. */
+  /**
+   * The step's identity in messages and baselines: `id`, else `name`, else what it runs (see
+   * {@link stepIdentity}), so inserting a step above does not change it; `#N` (1-based) only for a
+   * step that has none of these.
+   */
   label: string;
   if?: YScalar;
   uses?: YScalar;
@@ -269,15 +273,17 @@ export function readStep(node: YMap, index: number, problems: Problem[]): Step {
   const id = scalarText(mapGet(node, 'id'));
   const name = scalarText(mapGet(node, 'name'));
   const envNode = mapGet(node, 'env');
+  const uses = asScalar(mapGet(node, 'uses'));
+  const run = asScalar(mapGet(node, 'run'));
   return {
     index,
     node,
     id,
     name,
-    label: id ?? name ?? `#${index + 1}`,
+    label: id ?? name ?? stepIdentity(uses?.text, run?.text) ?? `#${index + 1}`,
     if: asScalar(mapGet(node, 'if')),
-    uses: asScalar(mapGet(node, 'uses')),
-    run: asScalar(mapGet(node, 'run')),
+    uses,
+    run,
     shell: scalarText(mapGet(node, 'shell')),
     with: readEntries(mapGet(node, 'with'), 'with', problems),
     env: envNode?.kind === 'scalar' ? [] : readEntries(envNode, 'env', problems),
@@ -285,6 +291,25 @@ export function readStep(node: YMap, index: number, problems: Problem[]): Step {
     workingDirectory: scalarText(mapGet(node, 'working-directory')),
     continueOnError: mapGet(node, 'continue-on-error'),
   };
+}
+
+/** Longest step identity; longer commands are cut with `…`. */
+const MAX_IDENTITY = 60;
+
+/**
+ * What a step runs, as a name for it: the action it uses without its ref (so a version bump keeps
+ * it), or the first command of its script, skipping blank lines, comments and shell option lines
+ * (`set -euo pipefail`), with runs of spaces collapsed.
+ */
+export function stepIdentity(uses: string | undefined, run: string | undefined): string | undefined {
+  if (uses !== undefined && uses.trim() !== '') return uses.trim().replace(/@[^@]*$/, '');
+  if (run === undefined) return undefined;
+  for (const raw of run.split('\n')) {
+    const line = raw.replace(/\\$/, '').replace(/\s+/g, ' ').trim();
+    if (line === '' || line.startsWith('#') || /^(set|shopt) [-+]/.test(line)) continue;
+    return line.length > MAX_IDENTITY ? `${line.slice(0, MAX_IDENTITY - 1)}…` : line;
+  }
+  return undefined;
 }
 
 function asScalar(node: YNode | undefined): YScalar | undefined {

@@ -1,6 +1,6 @@
 // The Action's lint mode under a simulated runner: INPUT_* built from action.yml, GITHUB_OUTPUT,
 // GITHUB_STEP_SUMMARY and GITHUB_EVENT_PATH files. Checks annotations, summary, outputs, the SARIF
-// file (against the SARIF 2.1.0 schema), fail-on, the baseline, bad inputs and the untrusted output.
+// file (against the SARIF 2.1.0 schema), fail-on, the baseline, bad inputs, and that lint sets no untrusted output.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,7 +64,7 @@ describe('action lint on a vulnerable repository (issue opened by a stranger)', 
     expect(out.findings).toBe('1');
     expect(out['highest-severity']).toBe('critical');
     expect(out['sarif-file']).toBe(path.join(runner.env.RUNNER_TEMP, 'agent-guard.sarif'));
-    expect(out.untrusted).toBe('true');
+    expect(out).not.toHaveProperty('untrusted');
   });
 
   it('writes a job summary: severity table, rule table, each finding with its path and fix', () => {
@@ -73,7 +73,12 @@ describe('action lint on a vulnerable repository (issue opened by a stranger)', 
     expect(summary).toContain('| critical | 1 |');
     expect(summary).toMatch(/\| <code>prompt-injection<\/code>[^\n]*\| critical \| 1 \|/);
     expect(summary).toContain('**Path:** <code>.github/workflows/triage.yml:10:');
-    expect(summary).toMatch(/\*\*Fix:\*\* [^\n]*agent-guard run --provider anthropic/);
+    // One block for the step; the template injection of the same text is folded into the finding, and
+    // its fix (env:) comes first; commands as code.
+    expect(summary.match(/<details>/g)).toHaveLength(1);
+    expect(summary).toMatch(/\*\*Fix:\*\* Move the value into <code>env:<\/code>[^\n]*<code>agent-guard run --provider anthropic -- claude \.\.\.<\/code>/);
+    expect(summary).not.toContain('\\`');
+    expect(summary).toMatch(/\*\*Agent holds:\*\*/);
     expect(summary).toContain('SARIF: <code>');
   });
 
@@ -91,6 +96,23 @@ describe('action lint on a vulnerable repository (issue opened by a stranger)', 
       expect(r.locations[0].physicalLocation.region.startLine).toBe(10);
       expect(r.level).toBe('error');
     }
+  });
+});
+
+describe('action lint: code scanning shows each finding at its own severity', () => {
+  it("a medium finding of a rule that can be critical is Medium in the Security tab, not Critical", async () => {
+    const fixture = fs.readFileSync(path.join(__dirname, '../fixtures/rules/claude-action-default-gate.yml'), 'utf8');
+    const runner = simulateRunner({ event: 'push', payload: 'push.json', inputs: { 'fail-on': 'none' } });
+    await runActionInProcess('lint', runner, repoWith({ '.github/workflows/claude.yml': fixture }));
+    const log = JSON.parse(fs.readFileSync(runner.outputs()['sarif-file'], 'utf8'));
+    runner.cleanup();
+    expect(validateSarif(log)).toEqual([]);
+    const rules = log.runs[0].tool.driver.rules;
+    const shown = log.runs[0].results.map((r: { ruleIndex: number; properties: { severity: string } }) => [r.properties.severity, rules[r.ruleIndex].properties['security-severity']]);
+    expect(shown).toContainEqual(['medium', '5.5']);
+    // GitHub: 9.0 and up is Critical, 7.0 High, 4.0 Medium, below that Low.
+    const band = (score: number) => (score >= 9 ? 'critical' : score >= 7 ? 'high' : score >= 4 ? 'medium' : 'low');
+    for (const [severity, score] of shown) expect(band(Number(score))).toBe(severity);
   });
 });
 
@@ -114,7 +136,6 @@ describe('action lint inputs', () => {
     expect(r.code).toBe(0);
     expect(r.outputs.findings).toBe('0');
     expect(r.outputs['highest-severity']).toBe('none');
-    expect(r.outputs.untrusted).toBe('false');
     expect(r.stdout).not.toContain('::');
     expect(r.summary).toMatch(/^## ✅ agent-guard: no findings in 1 file/);
   });
@@ -171,15 +192,29 @@ describe('action lint inputs', () => {
     expect(r.stdout).toMatch(/^::error title=agent-guard::/);
   });
 
-  it('exits 2 when no workflow could be read: none found, or the only one does not parse', async () => {
-    const empty = repoWith({ 'README.md': '# nothing here\n' });
-    const r = await lintWith(empty, {});
+  it('passes a repository with nothing to lint with a one-line note (an org-wide required workflow must not block it)', async () => {
+    const repos: Record<string, string>[] = [{ 'README.md': '# nothing here\n' }, { '.github/dependabot.yml': 'version: 2\n', 'compose.yml': 'services: {}\n' }];
+    for (const files of repos) {
+      const r = await lintWith(repoWith(files), {});
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('agent-guard: nothing to lint: no workflow files in . (looked for .github/workflows/*.yml)\n');
+      expect(r.stdout).not.toContain('::error');
+      expect(r.outputs.findings).toBe('0');
+      expect(r.summary).toContain('nothing to lint: no workflow files');
+    }
+  });
+
+  it('a path that does not exist is a bad input naming it', async () => {
+    const r = await lintWith(clean, { path: 'src/.github' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('no workflow could be read');
+    expect(r.stderr).toBe("agent-guard: input 'path': src/.github does not exist\n");
+  });
+
+  it('exits 2 when no workflow could be read: the only one does not parse', async () => {
     const broken = repoWith({ '.github/workflows/x.yml': 'on: push\njobs:\n  a: {runs-on: x, steps: [\n' });
     const b = await lintWith(broken, {});
     expect(b.code).toBe(2);
-    expect(b.stdout).toMatch(/^::error file=\.github\/workflows\/x\.yml,line=\d+,col=\d+,title=agent-guard%3A could not read file::/m);
+    expect(b.stdout).toMatch(/^::error file=\.github\/workflows\/x\.yml,line=\d+,col=\d+,title=agent-guard%3A error::/m);
   });
 });
 
@@ -208,23 +243,34 @@ describe('action lint with a baseline', () => {
   });
 });
 
-describe('the untrusted output for each event shape', () => {
+describe('the untrusted output', () => {
   const clean = repoWith({ '.github/workflows/ci.yml': SAFE });
+  it.each([
+    ['issues', 'issue-stranger.json'],
+    ['pull_request_target', 'pr-fork.json'],
+  ])('is not set in lint mode, where it would mean nothing (%s)', async (event, payload) => {
+    const runner = simulateRunner({ event, payload });
+    await runActionInProcess('lint', runner, clean);
+    expect(runner.outputs()).not.toHaveProperty('untrusted');
+    runner.cleanup();
+  });
+
+  // Run mode decides before it looks at its other inputs: an empty `run` fails after the decision.
   it.each([
     ['issues', 'issue-stranger.json', 'true'],
     ['issue_comment', 'comment-member.json', 'false'],
     ['pull_request_target', 'pr-fork.json', 'true'],
     ['push', 'push.json', 'false'],
-  ])('%s (%s) → untrusted=%s', async (event, payload, expected) => {
+  ])('run mode: %s (%s) → untrusted=%s', async (event, payload, expected) => {
     const runner = simulateRunner({ event, payload });
-    await runActionInProcess('lint', runner, clean);
+    await runActionInProcess('run', runner, clean);
     expect(runner.outputs().untrusted).toBe(expected);
     runner.cleanup();
   });
 
-  it('a missing payload is untrusted (fail closed)', async () => {
+  it('run mode: a missing payload is untrusted (fail closed)', async () => {
     const runner = simulateRunner({ event: 'push', noPayload: true });
-    await runActionInProcess('lint', runner, clean);
+    await runActionInProcess('run', runner, clean);
     expect(runner.outputs().untrusted).toBe('true');
     runner.cleanup();
   });
@@ -251,7 +297,7 @@ describe('the built entry point (dist/cli.js action lint), as action.yml runs it
     const r = await runActionProcess('lint', runner, repo);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('::error file=.github/workflows/triage.yml,line=10');
-    expect(runner.outputs()).toMatchObject({ findings: '1', 'highest-severity': 'critical', untrusted: 'true' });
+    expect(runner.outputs()).toMatchObject({ findings: '1', 'highest-severity': 'critical' });
     expect(runner.summary()).toContain('agent-guard: 1 finding');
     runner.cleanup();
   });
@@ -259,7 +305,7 @@ describe('the built entry point (dist/cli.js action lint), as action.yml runs it
 
 describe('action entry point', () => {
   it.each([
-    [['bogus'], "agent-guard: input 'mode' must be one of lint, run, wrap, not 'bogus'\n"],
+    [['bogus'], "agent-guard: input 'mode' must be one of lint, run, wrap, apply, not 'bogus'\n"],
     [['lint', 'extra'], 'agent-guard: action lint takes no arguments; it reads its INPUT_* variables\n'],
   ])('%j fails with one line and exit 2', async (args, message) => {
     const runner = simulateRunner();

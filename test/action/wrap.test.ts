@@ -82,7 +82,7 @@ describe('the wrapper script', () => {
     ['another agent', ['codex'], "wrap supports claude only, not 'codex'"],
     ['a bad guard option', ['claude', '--claude', CLAUDE, '--', '--max-requests', 'lots'], '--max-requests wants a positive whole number'],
     ['a second --', ['claude', '--claude', CLAUDE, '--', '--', 'sh'], 'cannot hold another --'],
-    ['a non-anthropic provider', ['claude', '--claude', CLAUDE, '--', '--provider', 'openai'], 'must include --provider anthropic'],
+    ['a non-anthropic provider', ['claude', '--claude', CLAUDE, '--', '--provider', 'openai'], 'must include --provider anthropic, or bedrock, or vertex'],
     ['claude is itself a wrapper', ['claude', '--claude', '@WRAPPER'], 'is an agent-guard wrapper, not Claude Code'],
   ])('refuses %s with one line and exit 125', (_what, args, message) => {
     const cwd = tmp('agent-guard-wrap-cwd-');
@@ -118,13 +118,14 @@ describe('the wrapper script', () => {
 describe('action wrap', () => {
   it('installs the wrapper under RUNNER_TEMP with the inputs baked in and outputs its path', async () => {
     const workspace = tmp('agent-guard-wrap-ws-');
-    const runner = simulateRunner({ inputs: { mode: 'wrap', claude: CLAUDE, 'max-requests': '30' }, event: 'push', payload: 'push.json', env: { GITHUB_WORKSPACE: workspace } });
+    const runner = simulateRunner({ inputs: { mode: 'wrap', claude: CLAUDE, 'max-requests': '30', timeout: '600', 'allow-paths': '.npmrc\ndocs/**' }, event: 'push', payload: 'push.json', env: { GITHUB_WORKSPACE: workspace } });
     const r = await runActionInProcess('wrap', runner, workspace);
     expect(r.code).toBe(0);
     const out = runner.outputs();
-    expect(out).toEqual({ untrusted: 'false', 'claude-wrapper': path.join(runner.env.RUNNER_TEMP, 'agent-guard', 'claude') });
+    const audit = path.join(runner.env.RUNNER_TEMP, 'agent-guard-audit.jsonl');
+    expect(out).toEqual({ untrusted: 'false', 'claude-wrapper': path.join(runner.env.RUNNER_TEMP, 'agent-guard', 'claude'), 'audit-file': audit });
     const text = fs.readFileSync(out['claude-wrapper'], 'utf8');
-    expect(text).toContain(`'run' '--provider' 'anthropic' '--workspace' 'rw' '--max-requests' '30' '--'`);
+    expect(text).toContain(`'run' '--provider' 'anthropic' '--workspace' 'rw' '--allow-path' '.npmrc' '--allow-path' 'docs/**' '--max-requests' '30' '--timeout' '600' '--audit' '${audit}' '--'`);
     expect(runner.summary()).toContain('Claude Code wrapper:');
     runner.cleanup();
   });
@@ -167,9 +168,9 @@ describeJail('the wrapper runs the real Claude Code CLI under the guard', () => 
     for (const d of [workspace, binDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  function runWrapper(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    // The environment an agent action gives Claude Code: the real key included.
-    const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C.UTF-8', ANTHROPIC_API_KEY: REAL_KEY, GITHUB_TOKEN: 'ghs_runnerTokenTheAgentMustNotSee0000' };
+  function runWrapper(args: string[], stdin?: string, credential: Record<string, string> = { ANTHROPIC_API_KEY: REAL_KEY }): Promise<{ code: number; stdout: string; stderr: string }> {
+    // The environment an agent action gives Claude Code: the real credential included.
+    const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C.UTF-8', GITHUB_TOKEN: 'ghs_runnerTokenTheAgentMustNotSee0000', ...credential };
     return new Promise((resolve) => {
       const child = spawn(wrapper, args, { env, cwd: workspace, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
@@ -211,4 +212,46 @@ describeJail('the wrapper runs the real Claude Code CLI under the guard', () => 
     expect(result.result).toContain('PONG through the wrapper');
     expectOnlyTheGuardHeldTheKey(before);
   }, 120_000);
+
+  // claude-code-action's default set-up (claude_code_oauth_token) and its federation inputs reach the
+  // executable as these variables; with federation the action has already written the GitHub OIDC
+  // token to ANTHROPIC_IDENTITY_TOKEN_FILE under RUNNER_TEMP and removed ACTIONS_ID_TOKEN_REQUEST_*.
+  it('works with claude-code-action\'s claude_code_oauth_token and with its federation inputs', async () => {
+    const OAUTH = 'sk-ant-oat01-REAL-action-subscription-0123';
+    const runnerTemp = fs.mkdtempSync('/var/tmp/agent-guard-wrap-temp-');
+    const identityFile = path.join(runnerTemp, 'claude-workload-identity', 'identity-token');
+    fs.mkdirSync(path.dirname(identityFile), { recursive: true });
+    const jwt = `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from('{"aud":"https://api.anthropic.com","jti":"j1"}').toString('base64url')}.c2ln`;
+    fs.writeFileSync(identityFile, jwt, { mode: 0o600 });
+    const FEDERATED = 'sk-ant-fed-REAL-exchanged-0123';
+    const checked = await startFakeProvider({
+      reply: 'PONG with the action credential',
+      extra: (call) => (call.url === '/v1/oauth/token' ? (JSON.parse(call.body).assertion === jwt ? [200, { access_token: FEDERATED, expires_in: 3600, token_type: 'Bearer' }] : [401, { error: 'invalid_grant' }]) : undefined),
+      rejectAuth: (h) => ([`Bearer ${OAUTH}`, `Bearer ${FEDERATED}`].includes(String(h.authorization)) && String(h['anthropic-beta']).includes('oauth-2025-04-20') ? undefined : 'invalid credential'),
+    });
+    const dir = fs.mkdtempSync('/var/tmp/agent-guard-wrap-bin2-');
+    try {
+      const out = execFileSync(process.execPath, [CLI, 'wrap', 'claude', '--install', dir, '--claude', CLAUDE, '--', '--provider', `anthropic=${checked.url}`, '--timeout', '90'], { cwd: workspace, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+      const saved = wrapper;
+      wrapper = out.trim();
+      try {
+        const oauth = await runWrapper(['-p', 'Say pong.', '--max-turns', '1'], undefined, { CLAUDE_CODE_OAUTH_TOKEN: OAUTH });
+        expect({ code: oauth.code, stderr: oauth.code === 0 ? '' : oauth.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(oauth.stdout).toContain('PONG with the action credential');
+        const federated = await runWrapper(['-p', 'Say pong.', '--max-turns', '1'], undefined, {
+          ANTHROPIC_FEDERATION_RULE_ID: 'fdrl_1', ANTHROPIC_ORGANIZATION_ID: 'org-1', ANTHROPIC_IDENTITY_TOKEN_FILE: identityFile,
+          ANTHROPIC_CONFIG_DIR: path.join(runnerTemp, 'claude-workload-identity', 'config-x'), ANTHROPIC_PROFILE: 'default', RUNNER_TEMP: runnerTemp,
+        });
+        expect({ code: federated.code, stderr: federated.code === 0 ? '' : federated.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(federated.stdout).toContain('PONG with the action credential');
+        expect(checked.seen.filter((s) => s.url === '/v1/oauth/token')).toHaveLength(1);
+        for (const s of checked.seen) expect(s.body.includes(OAUTH) || s.body.includes(FEDERATED)).toBe(false);
+      } finally {
+        wrapper = saved;
+      }
+    } finally {
+      await checked.close();
+      for (const d of [runnerTemp, dir]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -126,6 +126,8 @@ describe('shipped rules', () => {
     const patterns = [
       ...agents.actions.flatMap((a) => [...(a.toolWideners ?? []), ...(a.toolNarrowers ?? []), ...(a.keyWideners ?? [])].map((w) => w.pattern)),
       ...agents.clis.flatMap((c) => [...(c.toolWideners ?? []), ...(c.toolNarrowers ?? [])].map((w) => w.pattern)),
+      ...(agents.apis ?? []).flatMap((a) => a.markers ?? []),
+      ...(sources.promptReads ?? []).map((r) => r.pattern),
     ];
     expect(patterns.length).toBeGreaterThan(60);
     const hostile = [
@@ -136,6 +138,8 @@ describe('shipped rules', () => {
       ' '.repeat(50000) + '-',
       '"'.repeat(50000),
       'sandbox_mode = '.repeat(5000),
+      'review all '.repeat(5000) + 'issues',
+      '--add-assignee '.repeat(5000),
     ];
     const t0 = Date.now();
     for (const p of patterns) {
@@ -272,6 +276,12 @@ describe('broken data', () => {
     ['bad flag', `actions:\n${okAction}clis:\n${okCli.replace('bypassFlags: []', 'bypassFlags: [yolo]')}`, 14, /bypassFlags\[0\]: "yolo" is not a flag/],
     ['cli command claimed twice', `actions:\n${okAction}clis:\n${okCli}${okCli.replace('id: x', 'id: y')}`, 20, /command "x" is already claimed by "x"/],
     ['cli widener on a bad input', `actions:\n${okAction}clis:\n${okCli}    toolWideners:\n      - { input: 'not a flag', pattern: x, grants: { shell: full } }\n`, 19, /toolWideners\[0\] \(not a flag\)\.input: "not a flag" is not a flag/],
+    ['api without hosts or markers', `actions:\n${okAction}clis:\n${okCli}apis:\n  - { id: m, name: M, kind: model }\n`, 19, /apis\[0\] \(m\)\.hosts: needs `hosts` or `markers`/],
+    ['agent api without acts', `actions:\n${okAction}clis:\n${okCli}apis:\n  - { id: m, name: M, kind: agent, hosts: [api.example.com] }\n`, 19, /apis\[0\] \(m\)\.acts: an agent API must say what it does/],
+    ['api host listed twice', `actions:\n${okAction}clis:\n${okCli}apis:\n  - { id: m, name: M, kind: model, hosts: [api.example.com] }\n  - { id: n, name: N, kind: model, hosts: [api.example.com] }\n`, 20, /"api\.example\.com\/" is already listed by "m"/],
+    ['api host with a scheme', `actions:\n${okAction}clis:\n${okCli}apis:\n  - { id: m, name: M, kind: model, hosts: ['https://api.example.com'] }\n`, 19, /is not a lowercase host name/],
+    ['bot command without a slash', `actions:\n${okAction}    commandSurface:\n      events: [issue_comment]\n      commands:\n        - { name: describe, writes: [contents], what: x }\nclis:\n${okCli}`, 13, /commands\[0\] \(describe\)\.name: "describe" is not a slash command/],
+    ['project file escaping the repository', `actions:\n${okAction}clis:\n${okCli}    projectFiles:\n      - { path: /etc/passwd, as: --x }\n`, 19, /path: "\/etc\/passwd" is not a path from the repository root/],
     ['YAML syntax error', `actions:\n${okAction}    uses: [o/r\nclis:\n${okCli}`, 10, /YAML/],
     ['duplicate key', `actions:\n${okAction}    name: B\nclis:\n${okCli}`, 10, /YAML .*(duplicate|unique)/i],
     ['top-level not a mapping', `- a\n- b\n`, 1, /expected a mapping, got a list/],
@@ -299,6 +309,11 @@ describe('broken data', () => {
     expect(err.message).toMatch(/^rules\/triggers\.yml:3:10: triggers\[0\] \(issues\)\.who: expected one of "anyone"/);
     err = errorOf(() => parseTriggersFile('triggers:\n  - { event: issues, who: anyone }\n  - { event: issues, who: maintainers }\n'));
     expect(err.message).toMatch(/^rules\/triggers\.yml:3:\d+: .*duplicate event "issues"/);
+  });
+
+  test('cross-file: a bot command surface on an unknown event', () => {
+    const err = errorOf(() => parseRuleSet({ agents: agentsText.replace('events: [issue_comment, pull_request_review_comment]', 'events: [issue_comments]'), sources: sourcesText, triggers: triggersText }));
+    expect(err.message).toMatch(/\(pr-agent\)\.commandSurface\.events: unknown event "issue_comments"|commandSurface.*unknown event "issue_comments"/);
   });
 
   test('cross-file: an event missing from triggers.yml names the referring file and line', () => {

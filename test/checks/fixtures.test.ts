@@ -57,38 +57,6 @@ describe('rule fixtures', () => {
   });
 });
 
-// Repositories whose verdict depends on more than one file (a dispatcher and the workflows it calls):
-// each workflow in test/fixtures/repos/<name>/.github/workflows states its own expectations.
-const reposDir = path.resolve(__dirname, '../fixtures/repos');
-const repoWorkflows = fs.existsSync(reposDir)
-  ? fs.readdirSync(reposDir).flatMap((repo) => {
-      const wf = path.join(reposDir, repo, '.github/workflows');
-      return fs.readdirSync(wf).filter((f) => f.endsWith('.yml')).map((f) => `${repo}/${f}`);
-    })
-  : [];
-
-describe('repository fixtures', () => {
-  const results = new Map<string, Finding[]>();
-  const lintRepo = (repo: string) => {
-    if (!results.has(repo)) {
-      const { findings, errors } = lint({ paths: [path.join(reposDir, repo)] });
-      expect(errors).toEqual([]);
-      results.set(repo, findings);
-    }
-    return results.get(repo)!;
-  };
-
-  it('exist', () => expect(repoWorkflows.length).toBeGreaterThan(3));
-
-  it.each(repoWorkflows)('%s', (name) => {
-    const [repo, file] = name.split('/');
-    const text = fs.readFileSync(path.join(reposDir, repo, '.github/workflows', file), 'utf8');
-    const wanted = expectations(text);
-    expect(wanted.length).toBeGreaterThan(0);
-    check(wanted, lintRepo(repo).filter((f) => path.basename(f.file) === file));
-  });
-});
-
 describe('cross-file taint', () => {
   it('follows an issue body into a local reusable workflow and reports it there', () => {
     const root = path.resolve(__dirname, '../fixtures/rules-reusable');

@@ -49,6 +49,9 @@ describeJail('guard end to end: a hostile agent', () => {
   const received: string[] = [];
   let report: { channel: string; reached: boolean; detail: string }[] = [];
   let writeTargets: string[] = [];
+  let workspaceDir = '';
+  // Writes into the workspace land in the agent's copy (an overlay) and must stop at the boundary.
+  const inWorkspace = (channel: string) => channel.startsWith(`write ${workspaceDir}/`);
   const survivorMarker = `0.${crypto.randomInt(100000000, 999999999)}`;
   let auditFile: string;
 
@@ -64,6 +67,7 @@ describeJail('guard end to end: a hostile agent', () => {
     const runnerTemp = path.join(root, 'work', '_temp');
     const fileCommands = path.join(runnerTemp, '_runner_file_commands');
     const workspace = path.join(root, 'work', 'repo', 'repo');
+    workspaceDir = workspace;
     for (const d of [home, path.join(home, '.config', 'gh'), fileCommands, path.join(root, 'work', '_actions', 'x'), path.join(workspace, '.git', 'hooks'), path.join(workspace, '.github', 'workflows')]) {
       fs.mkdirSync(d, { recursive: true });
     }
@@ -223,7 +227,7 @@ describeJail('guard end to end: a hostile agent', () => {
   });
 
   it('gets through no channel', () => {
-    const reached = report.filter((r) => r.reached && r.channel !== 'honest model call');
+    const reached = report.filter((r) => r.reached && r.channel !== 'honest model call' && !inWorkspace(r.channel));
     expect(reached).toEqual([]);
     expect(report.find((r) => r.channel === 'honest model call')?.reached).toBe(true);
     // Each channel was actually tried.
@@ -245,6 +249,18 @@ describeJail('guard end to end: a hostile agent', () => {
     expect(report.filter((r) => r.channel.startsWith('write '))).toHaveLength(writeTargets.length);
   });
 
+  it("stops the agent's writes to .git and .github at the boundary", () => {
+    // They reached the agent's copy (the overlay): the real files are unchanged (above) and the guard says why.
+    expect(report.filter((r) => inWorkspace(r.channel)).map((r) => r.detail)).toEqual(['appended', 'appended', 'appended']);
+    expect(result.stderr).toMatch(/^agent-guard: boundary: \.git\/: \d+ change\(s\) refused, inside \.git/m);
+    expect(result.stderr).toMatch(/^agent-guard: boundary: \.github\/: the folder refused/m);
+    const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(audit.filter((l) => l.kind === 'boundary' && l.outcome === 'refused').map((l) => l.path).sort()).toEqual(['.git/', '.github/']);
+    const summary = fs.readFileSync(writeTargets[4], 'utf8');
+    expect(summary).toContain('#### What came back from the agent');
+    expect(summary).toMatch(/^\| \.github\/ \| the folder refused: /m);
+  });
+
   it('sees the proxy refuse every trick and forwards one honest call with the real key only', () => {
     const byName = Object.fromEntries(report.filter((r) => r.channel.startsWith('proxy ')).map((r) => [r.channel.slice(6), r.detail]));
     expect(report.find((r) => r.channel === 'honest model call')?.detail).toMatch(/200/);
@@ -262,11 +278,11 @@ describeJail('guard end to end: a hostile agent', () => {
   });
 
   it('writes an audit line per request with refusal reasons', () => {
-    const lines = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind !== 'boundary');
     expect(lines.filter((l) => !l.refused)).toHaveLength(2);
     expect(lines.find((l) => !l.refused).inputTokens).toBe(21);
     const reasons = lines.filter((l) => l.refused).map((l) => l.refused).join('\n');
-    for (const r of ['CONNECT', 'absolute-form', 'Host', 'traversal', 'percent-encoded', 'route not allowed', 'malformed', 'body over', 'web_fetch', 'web_search', 'MCP', 'URL', 'upgrade']) {
+    for (const r of ['CONNECT', 'absolute-form', 'Host', 'traversal', 'percent-encoded', 'route not allowed', 'malformed', 'body over', 'web_fetch', 'web_search', 'mcp_servers', 'URL', 'upgrade']) {
       expect(reasons).toContain(r);
     }
   });
@@ -295,7 +311,7 @@ describeJail('guard end to end: a hostile agent', () => {
     expect(result.stdout).toMatch(/FILE \S+\/\.git\/config: \[core\]/);
     expect(result.stdout).toContain('ENV {');
     expect(result.stdout).toMatch(/FILE \/proc\/1\/cmdline/);
-    expect(report.filter((r) => r.channel.startsWith('write ')).every((r) => /^E(ROFS|ACCES|NOENT|PERM)$/.test(r.detail))).toBe(true);
+    expect(report.filter((r) => r.channel.startsWith('write ') && !inWorkspace(r.channel)).every((r) => /^E(ROFS|ACCES|NOENT|PERM)$/.test(r.detail))).toBe(true);
   });
 
   it('shows the agent a jail: own pids, no_new_privs', () => {

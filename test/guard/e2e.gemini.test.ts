@@ -4,57 +4,14 @@
 // home files: without the API-key auth the guard writes into the fresh HOME, Gemini CLI refuses the
 // gateway auth its base-URL variable selects.
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildGuard } from './helpers/build';
+import { fakeGemini } from './helpers/fakeGemini';
 import { describeJail } from './helpers/jailAvailable';
 import { runGuard } from './helpers/runGuard';
 
 const GEMINI = path.join(__dirname, '..', '..', 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
 const REAL_KEY = 'AIzaSy-REAL-GEMINI-KEY-held-only-by-the-guard-0123';
-
-interface Seen {
-  url: string;
-  key: string | undefined;
-  body: string;
-}
-
-/** Just enough of the Gemini API: generateContent (JSON) and streamGenerateContent (SSE). */
-function fakeGemini(reply: string): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
-  const seen: Seen[] = [];
-  const candidate = (text: string) => ({
-    candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
-    usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3, totalTokenCount: 8 },
-  });
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const key = req.headers['x-goog-api-key'];
-      seen.push({ url: req.url ?? '', key: typeof key === 'string' ? key : undefined, body });
-      if ((req.url ?? '').includes(':streamGenerateContent')) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(`data: ${JSON.stringify(candidate(reply))}\n\n`);
-      } else if ((req.url ?? '').includes(':generateContent')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(candidate('{"reasoning":"done","next_speaker":"user"}')));
-      } else if ((req.url ?? '').includes(':countTokens')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ totalTokens: 5 }));
-      } else {
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end('{}');
-      }
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      resolve({ url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => server.close(() => r())) });
-    }),
-  );
-}
 
 describeJail('guard end to end: one Gemini CLI turn', () => {
   let guard: string;

@@ -5,14 +5,14 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AuditLog } from '../../src/guard/audit';
+import { AuditLog, openGuardFile } from '../../src/guard/audit';
 import { findProviderFetch } from '../../src/guard/bodyPolicy';
 import { blockedAddressReason, createEgressProxy } from '../../src/guard/egress';
 import { buildAgentEnv, knownSecrets } from '../../src/guard/env';
 import { GuardError } from '../../src/guard/errors';
 import { sanitizeGitConfig } from '../../src/guard/gitConfig';
 import { parseAllowHost, parseRunArgs } from '../../src/guard/options';
-import { builtinProviders, homeFilesFor, parseProviders, parseUpstream } from '../../src/guard/providers';
+import { authFailureHint, builtinCatalogue, builtinProviders, homeFilesFor, mergedHomeFiles, missingProviderHint, parseCatalogue, parseUpstream } from '../../src/guard/providers';
 import { UsageMeter } from '../../src/guard/usage';
 import { WorkflowCommandNeutralizer } from '../../src/guard/workflowCommands';
 
@@ -86,7 +86,8 @@ describe('agent environment', () => {
 });
 
 describe('provider home files', () => {
-  const base = 'p:\n  upstream: https://api.example.com\n  keys: [{ env: K, header: x-key }]\n  placeholder: ph\n  routes: [POST /v1/x]\n';
+  const base = 'providers:\n p:\n  upstream: https://api.example.com\n  credentials: [{ kind: static, env: K, headers: { x-key: "{secret}" } }]\n  placeholder: ph\n  routes: [POST /v1/x]\n';
+  const parseProviders = (text: string) => parseCatalogue(text).providers;
 
   it('gemini selects API-key auth in the fresh HOME (its base URL alone picks a gateway auth headless runs refuse)', () => {
     const files = builtinProviders().get('gemini')!.homeFiles;
@@ -103,11 +104,51 @@ describe('provider home files', () => {
     expect(config).not.toContain('{base}');
   });
 
+  it('refuses two providers that write the same HOME file differently (gemini and vertex both configure Gemini CLI)', () => {
+    const p = builtinProviders();
+    const gemini = { provider: p.get('gemini')!, base: 'http://127.0.0.1:1' };
+    const vertex = { provider: p.get('vertex')!, base: 'http://127.0.0.1:2', settings: { project: 'proj-123', location: 'global' } };
+    expect(() => mergedHomeFiles([gemini, vertex])).toThrow(/providers gemini and vertex both write ~\/.gemini\/settings.json/);
+    expect(Object.keys(mergedHomeFiles([gemini, { provider: p.get('openai')!, base: 'http://127.0.0.1:3' }])).sort()).toEqual(['.codex/config.toml', '.gemini/settings.json']);
+  });
+
   it('reads home-files and keeps them inside HOME', () => {
     expect(parseProviders(`${base}  home-files:\n    .tool/config.json: '{}'\n`).get('p')!.homeFiles).toEqual({ '.tool/config.json': '{}' });
     expect(() => parseProviders(`${base}  home-files:\n    ../escape: x\n`)).toThrow(/must stay inside HOME/);
     expect(() => parseProviders(`${base}  home-files:\n    /etc/passwd: x\n`)).toThrow(/must stay inside HOME/);
     expect(() => parseProviders(`${base}  home-files:\n    a: [1]\n`)).toThrow(/must be a string/);
+  });
+});
+
+describe('provider data is checked when it loads', () => {
+  const provider = (credentials: string, extra = '') =>
+    `providers:\n p:\n  upstream: https://api.example.com\n  credentials: ${credentials}\n  placeholder: ph\n  routes: [POST /v1/x]\n${extra}`;
+  it.each([
+    [provider('[{ kind: magic, env: K }]'), /unknown credential kind "magic"/],
+    [provider('[{ kind: static, env: K, headers: { x-key: plain } }]'), /headers must carry the \{secret\}/],
+    [provider('[{ kind: static, headers: { x-key: "{secret}" } }]'), /env missing/],
+    [provider('[{ kind: aws-sigv4, env: K }]'), /service missing/],
+    [provider('[]'), /credentials missing/],
+    [provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]', '  settings:\n    region: { env: R, pattern: "[" }\n'), /bad pattern/],
+    [provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]').replace('POST /v1/x', 'POST v1/x'), /bad route/],
+    [`${provider('[{ kind: static, env: K, headers: { x-key: "{secret}" } }]')}auth-failures:\n  - { agent: A, output: x, providers: [nope] }\n`, /unknown provider nope/],
+  ])('refuses %#', (text, message) => {
+    expect(() => parseCatalogue(text)).toThrow(message);
+  });
+});
+
+describe('hints about providers', () => {
+  it('says which provider to add for a credential in the environment, and ignores GITHUB_TOKEN', () => {
+    expect(missingProviderHint({ GITHUB_TOKEN: 'ghs_x', PATH: '/usr/bin' })).toBeUndefined();
+    expect(missingProviderHint({ CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-x' })).toMatch(/add --provider anthropic \(CLAUDE_CODE_OAUTH_TOKEN is set\)/);
+    expect(missingProviderHint({ AWS_BEARER_TOKEN_BEDROCK: 'b' })).toMatch(/--provider bedrock/);
+  });
+
+  it('names the missing provider when the agent says it cannot authenticate', () => {
+    const gemini = 'Please set an Auth method in your /home/agent/.gemini/settings.json or specify one of the following environment variables';
+    expect(authFailureHint(gemini, [], { GOOGLE_APPLICATION_CREDENTIALS: '/x.json' })).toMatch(/Gemini CLI could not authenticate: .*add --provider vertex \(GOOGLE_APPLICATION_CREDENTIALS is set\)/);
+    expect(authFailureHint('Invalid API key · Please run /login', ['anthropic'], {})).toMatch(/through --provider anthropic: check the credential/);
+    expect(authFailureHint('all good', [], { ANTHROPIC_API_KEY: 'k' })).toBeUndefined();
   });
 });
 
@@ -176,7 +217,7 @@ describe('provider fetch policy', () => {
     [{ contents: [{ parts: [{ fileData: { fileUri: 'https://evil/x' } }] }] }],
     [{ messages: [{ content: [{ type: 'document', source: { type: 'url', url: 'https://evil' } }] }] }],
   ])('refuses %j', (body) => {
-    expect(findProviderFetch(body)).toBeTruthy();
+    expect(findProviderFetch(body, builtinCatalogue().fetchers)).toBeTruthy();
   });
 
   it.each([
@@ -185,20 +226,20 @@ describe('provider fetch policy', () => {
     [{ mcp_servers: [] }],
     [{ contents: [{ parts: [{ fileData: { fileUri: 'files/abc' } }] }] }],
   ])('allows %j', (body) => {
-    expect(findProviderFetch(body)).toBeUndefined();
+    expect(findProviderFetch(body, builtinCatalogue().fetchers)).toBeUndefined();
   });
 });
 
 describe('usage meter', () => {
   it('reads OpenAI chat, Responses and Gemini usage, streamed or not', () => {
-    const chat = new UsageMeter(false);
+    const chat = new UsageMeter('json');
     chat.feed(Buffer.from(JSON.stringify({ usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } })));
     expect(chat.finish()).toEqual({ input: 10, output: 3 });
-    const responses = new UsageMeter(true);
+    const responses = new UsageMeter('sse');
     responses.feed(Buffer.from('event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":40,"output_tokens":'));
     responses.feed(Buffer.from('9}}}\n\ndata: [DONE]\n\n'));
     expect(responses.finish()).toEqual({ input: 40, output: 9 });
-    const gemini = new UsageMeter(true);
+    const gemini = new UsageMeter('sse');
     gemini.feed(Buffer.from('data: {"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":1}}\r\n\r\ndata: {"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":4}}\r\n\r\n'));
     expect(gemini.finish()).toEqual({ input: 5, output: 4 });
   });
@@ -270,13 +311,15 @@ describe('egress proxy', () => {
 describe('audit', () => {
   it('writes JSON lines and a step-summary table that cannot break out of its cells', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ag-audit-')), 'a.jsonl');
-    const audit = new AuditLog(file);
+    const audit = new AuditLog(openGuardFile(file, [], process.getuid?.() ?? -1, '--audit'));
     audit.add({ time: 't', kind: 'model', provider: 'anthropic', method: 'POST', route: '/v1/messages', status: 200, requestBytes: 1, responseBytes: 2, inputTokens: 3, outputTokens: 4, ms: 5 });
     audit.add({ time: 't', kind: 'egress', method: 'CONNECT', route: 'a|b\n<script>', status: 403, requestBytes: 0, responseBytes: 0, ms: 0, refused: 'x' });
     audit.close();
     expect(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).status)).toEqual([200, 403]);
     const md = audit.stepSummaryMarkdown(0);
-    expect(md.split('\n').filter((l) => l.startsWith('| egress'))[0]).toContain('a\\|b \\<script\\>');
+    const row = md.split('\n').filter((l) => l.startsWith('| egress'))[0];
+    expect(row).toContain('a\\|b &lt;script&gt;');
+    expect(row.split(/(?<!\\)\|/)).toHaveLength(9);
     expect(audit.summaryLine(0)).toBe('agent-guard: agent exited 0; 1 request(s) forwarded, 1 refused, 3 input + 4 output tokens');
   });
 });

@@ -46,7 +46,7 @@ describe('offline', () => {
     expect(triage!.capabilities).toContain('secret:* via secrets: inherit');
     expect(triage!.path[0].note).toMatch(/github\.event\.issue\.title/);
     // The wrapper gets the issue body and a key: medium; the node action gets text only: low.
-    expect(byUses('someone/wrapper@v1')).toMatchObject({ severity: 'medium', step: '#2' });
+    expect(byUses('someone/wrapper@v1')).toMatchObject({ severity: 'medium', step: 'someone/wrapper' });
     expect(byUses('someone/node-thing@v3')).toMatchObject({ severity: 'low' });
     expect(byUses('docker://alpine:3')!.message).toContain('docker image actions are not analysed');
     expect(byUses('org/private-thing@v1')).toBeDefined();

@@ -200,7 +200,7 @@ describe('scan reports', () => {
   it('text: the same, for a terminal', () => {
     const text = formatScan(result, 'text', { toolVersion: '1' });
     expect(text).toMatch(/^agent-guard scan of acme: 8 of 13 repositories scanned \(skipped: 1 archived, 1 fork\)\n/);
-    expect(text).toMatch(/\nacme\/api: 1 critical  \(https:\/\/github.com\/acme\/api @ [0-9a-f]{7}\)\n  critical prompt-injection {7}\.github\/workflows\/triage\.yml:9:\d+  job triage, step #1\n/);
+    expect(text).toMatch(/\nacme\/api: 1 critical  \(https:\/\/github.com\/acme\/api @ [0-9a-f]{7}\)\n  critical prompt-injection {7}\.github\/workflows\/triage\.yml:9:\d+  job triage, step claude -p "Label this issue - \$\{\{ github\.event\.issue\.title …\n/);
     expect(text).toMatch(/\nNot scanned\n  acme\/locked: /);
   });
 });

@@ -1,4 +1,4 @@
-import { annotationCommand, escapeData, escapeProperty, formatGithub } from '../../src/report/github';
+import { annotationBody, annotationCommand, escapeData, escapeProperty, formatGithub } from '../../src/report/github';
 import { BROKEN, REVIEW, TRIAGE, emptyResult, makeResult, triageFinding } from './fixtures';
 
 /** Parse a workflow command line the way the runner does. */
@@ -63,6 +63,8 @@ describe('github annotations', () => {
     expect(body).toContain(`  ↳ ${TRIAGE}:3:3 issues: anyone with a GitHub account can open an issue`);
     expect(body).toContain(`  ↳ ${TRIAGE}:14:39 github.event.issue.title is interpolated into \`prompt\``);
     expect(body).toContain('Agent holds: secret:ANTHROPIC_API_KEY, permission:contents:write');
+    // A finding about a plain script says the step holds it.
+    expect(annotationBody(triageFinding({ holder: 'step', capabilities: ['shell:full'] })).split('\n')).toContain('Step holds: shell:full');
     expect(body[body.length - 1]).toBe(`Fix: ${triageFinding().fix}`);
   });
 
@@ -99,7 +101,7 @@ describe('github annotations', () => {
   });
 
   it('reports errors with file and line', () => {
-    expect(lines[4]).toMatch(/^::error file=\.github\/workflows\/broken\.yml,line=3,col=1,title=agent-guard%3A could not read file::/);
+    expect(lines[4]).toMatch(/^::error file=\.github\/workflows\/broken\.yml,line=3,col=1,title=agent-guard%3A error::/);
     expect(parse(lines[4]).props.file).toBe(BROKEN);
     expect(parse(lines[4]).data).toBe('Implicit map keys need to be followed by map values');
   });
@@ -116,7 +118,7 @@ describe('github annotations', () => {
     r.errors = [{ file: 'x.yml', line: 0, column: 0, message: 'EACCES' }];
     const [f, e] = formatGithub(r).trimEnd().split('\n');
     expect(parse(f).props).toEqual({ file: TRIAGE, line: '3', endLine: '5', title: 'agent-guard untrusted-input-to-agent' });
-    expect(parse(e).props).toEqual({ file: 'x.yml', title: 'agent-guard: could not read file' });
+    expect(parse(e).props).toEqual({ file: 'x.yml', title: 'agent-guard: error' });
   });
 
   it('prints nothing when there is nothing to report', () => {

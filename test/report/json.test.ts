@@ -37,6 +37,7 @@ describe('json report', () => {
       'path',
       'related',
       'capabilities',
+      'holder',
       'fix',
     ];
     for (const f of json().findings) {

@@ -92,6 +92,7 @@ describe('SARIF validates against the official 2.1.0 schema', () => {
   it('when nothing could be read', () => {
     const r = emptyResult();
     r.stats.files = 2;
+    r.stats.workflows = 0;
     r.errors = [
       { file: 'a.yml', line: 1, column: 1, message: 'bad' },
       { file: 'b.yml', line: 0, column: 0, message: 'EACCES: permission denied' },
@@ -185,6 +186,8 @@ describe('SARIF content', () => {
     expect(r.message.text).toContain('Fix: Move the title into an env var');
     expect(r.message.text).toContain('secret:ANTHROPIC_API_KEY');
     expect(r.properties).toEqual({
+      'security-severity': '9.5',
+      rule: 'untrusted-input-to-agent',
       severity: 'critical',
       confidence: 'high',
       capabilities: ['secret:ANTHROPIC_API_KEY', 'permission:contents:write'],
@@ -209,7 +212,7 @@ describe('SARIF content', () => {
   it('leaves out codeFlows when there is no path, and job/step when absent', () => {
     const r = run.results[0];
     expect(r.codeFlows).toBeUndefined();
-    expect(r.properties).toEqual({ severity: 'low', confidence: 'low', capabilities: [] });
+    expect(r.properties).toEqual({ 'security-severity': '3.0', rule: 'unpinned-agent-action', severity: 'low', confidence: 'low', capabilities: [] });
   });
 
   it('reports parse errors as tool execution notifications, the run still successful', () => {
@@ -244,6 +247,28 @@ describe('SARIF content', () => {
     const idx = l.runs[0].results[0].ruleIndex;
     expect(d.rules[idx].id).toBe('mystery');
     expect(d.rules[idx].properties['security-severity']).toBe('8.0');
+  });
+
+  it("gives a finding below its rule's severity a rule of that severity, so code scanning shows the finding's", () => {
+    const res = makeResult();
+    // untrusted-input-to-agent is declared critical; these two findings are not.
+    res.findings = [triageFinding({ severity: 'low', line: 3 }), triageFinding({ severity: 'medium', line: 5 }), triageFinding({ line: 7 })];
+    const l = sarif(res);
+    expectValid(l);
+    const rules = l.runs[0].tool.driver.rules;
+    const shown = l.runs[0].results.map((r: Any) => {
+      const rule = rules[r.ruleIndex];
+      expect(rule.id).toBe(r.ruleId);
+      return [r.ruleId, rule.properties['security-severity'], rule.defaultConfiguration.level, r.level, r.properties['security-severity']];
+    });
+    expect(shown).toEqual([
+      ['untrusted-input-to-agent/low', '3.0', 'note', 'note', '3.0'],
+      ['untrusted-input-to-agent/medium', '5.5', 'warning', 'warning', '5.5'],
+      ['untrusted-input-to-agent', '9.5', 'error', 'error', '9.5'],
+    ]);
+    expect(rules.find((r: Any) => r.id === 'untrusted-input-to-agent/low').shortDescription.text).toBe('Outsider-controlled text reaches an AI agent prompt (low)');
+    // One descriptor per rule and severity, however many findings share it.
+    expect(new Set(rules.map((r: Any) => r.id)).size).toBe(rules.length);
   });
 
   it('omits semanticVersion for a version that is not semver', () => {

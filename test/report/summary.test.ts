@@ -8,7 +8,7 @@ describe('step summary', () => {
 
   it('starts with a headline carrying the counts', () => {
     expect(out.split('\n')[0]).toBe(
-      '## ⚠️ agent-guard: 4 findings (1 critical, 1 high, 1 medium, 1 low) in 4 files, 1 file could not be read',
+      '## ⚠️ agent-guard: 4 findings (1 critical, 1 high, 1 medium, 1 low) in 4 files, errors in 1 file',
     );
     expect(formatStepSummary(emptyResult()).split('\n')[0]).toBe('## ✅ agent-guard: no findings in 12 files');
   });
@@ -45,9 +45,9 @@ describe('step summary', () => {
     expect(b.trimEnd().endsWith('</details>')).toBe(true);
   });
 
-  it('lists the files that could not be read', () => {
+  it('lists the errors', () => {
     expect(out).toContain(
-      `### Files that could not be read\n\n- <code>${BROKEN}:3:1</code>: Implicit map keys need to be followed by map values\n`,
+      `### Errors\n\n- <code>${BROKEN}:3:1</code>: Implicit map keys need to be followed by map values\n`,
     );
   });
 
@@ -72,7 +72,9 @@ describe('step summary', () => {
     for (const l of s.split('\n')) {
       if (/^(#|\||- |<)/.test(l)) expect(l).toMatch(/^(## |### |\| |- <code>|<details>|<\/details>|<summary>)/);
     }
-    expect(s).toContain('title &lt;script&gt;alert(1)&lt;/script&gt; &amp; a\\|b \\`code\\` \\*\\*bold\\*\\*<br>\\# heading<br>\\| x \\| y \\|<br>␛\\[31m');
+    // A `code` span shows as code, its content escaped like the rest.
+    expect(s).toContain('title &lt;script&gt;alert(1)&lt;/script&gt; &amp; a\\|b <code>code</code> \\*\\*bold\\*\\*<br>\\# heading<br>\\| x \\| y \\|<br>␛\\[31m');
+    expect(s).toContain('**Fix:** use <code>env:</code> &amp; &lt;b&gt;not&lt;/b&gt; inline<br>- not a list');
     expect(s).toContain('job <code>job\\|&lt;img src=x onerror=alert(1)&gt;</code>');
     expect(s).toContain('<summary><strong>critical</strong> <code>untrusted-input-to-agent</code>');
     expect(s).toContain('title &lt;script&gt;alert(1)&lt;/script&gt; &amp; a|b `code` **bold**</summary>');
@@ -91,7 +93,7 @@ describe('step summary', () => {
     const r = emptyResult();
     const big = 'x'.repeat(1500);
     r.findings = Array.from({ length: 2000 }, (_, i) =>
-      triageFinding({ line: i + 1, severity: i === 1999 ? 'critical' : 'low', message: `finding ${i} ${big}`, fix: big }),
+      triageFinding({ line: i + 1, step: `step ${i}`, severity: i === 1999 ? 'critical' : 'low', message: `finding ${i} ${big}`, fix: big }),
     );
     const s = formatStepSummary(r);
     expect(bytes(s)).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES);
@@ -101,6 +103,37 @@ describe('step summary', () => {
     const shown = (s.match(/<details>/g) ?? []).length;
     expect(shown).toBeGreaterThan(100);
     expect(s).toContain(`> ${2000 - shown} more findings not shown`);
+  });
+
+  it("a step with more findings than fit shows as many as fit, and counts the rest", () => {
+    const r = emptyResult();
+    const big = 'x'.repeat(1500);
+    r.findings = Array.from({ length: 2000 }, (_, i) => triageFinding({ line: i + 1, severity: 'low', message: `finding ${i} ${big}` }));
+    const s = formatStepSummary(r);
+    expect(bytes(s)).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES);
+    const shown = s.split('\n').filter((l) => l.startsWith('**low** ')).length;
+    expect(shown).toBeGreaterThan(100);
+    expect(s).toContain(`> ${2000 - shown} more findings not shown`);
+    expect(s.match(/\*\*Fix:\*\*/g)).toHaveLength(1);
+  });
+
+  it('says what a step holds and the fix once for all its findings, and "Step holds" for a finding about no agent', () => {
+    const r = emptyResult();
+    r.findings = [
+      triageFinding({ line: 14 }),
+      triageFinding({ line: 15, rule: 'agent-shell-access', severity: 'medium', column: 3 }),
+      triageFinding({ line: 30, step: 'build', holder: 'step', rule: 'pwn-request-checkout', fix: 'Check out the base branch: `ref: ${{ github.sha }}`.' }),
+    ];
+    const s = formatStepSummary(r);
+    const blocks = s.split('<details>').slice(1);
+    expect(blocks).toHaveLength(2);
+    expect(blocks[0]).toContain('<summary><strong>critical</strong> 2 findings in step <code>claude</code>');
+    expect(blocks[0].match(/\*\*Agent holds:\*\*/g)).toHaveLength(1);
+    expect(blocks[0].match(/\*\*Fix:\*\*/g)).toHaveLength(1);
+    expect(blocks[1]).toContain('**Step holds:** ');
+    expect(blocks[1]).not.toContain('Agent holds');
+    // Inside <code> GitHub still reads Markdown escapes: this shows as `ref: ${{ github.sha }}`.
+    expect(blocks[1]).toContain('**Fix:** Check out the base branch: <code>ref: $\\{\\{ github.sha \\}\\}</code>.');
   });
 
   it('honours a smaller budget, errors included', () => {

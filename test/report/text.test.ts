@@ -87,7 +87,7 @@ describe('text report', () => {
   it('lists errors one per line and closes with the count line', () => {
     const out = text();
     expect(out).toContain(`\n${BROKEN}:3:1: error: Implicit map keys need to be followed by map values\n`);
-    expect(out.endsWith('\n4 findings (1 critical, 1 high, 1 medium, 1 low) in 4 files, 1 file could not be read\n')).toBe(true);
+    expect(out.endsWith('\n4 findings (1 critical, 1 high, 1 medium, 1 low) in 4 files, errors in 1 file\n')).toBe(true);
   });
 
   it('count line variants', () => {
@@ -102,7 +102,7 @@ describe('text report', () => {
       { file: 'a.yml', line: 2, column: 1, message: 'y' },
       { file: 'b.yml', line: 1, column: 1, message: 'z' },
     ];
-    expect(text(errs).trimEnd().split('\n').pop()).toBe('no findings in 12 files, 2 files could not be read');
+    expect(text(errs).trimEnd().split('\n').pop()).toBe('no findings in 12 files, errors in 2 files');
     const three = emptyResult();
     three.findings = [triageFinding(), triageFinding({ severity: 'high', line: 15 }), triageFinding({ severity: 'high', line: 2 })];
     expect(text(three).trimEnd().split('\n').pop()).toBe('3 findings (1 critical, 2 high) in 12 files');
@@ -160,6 +160,45 @@ describe('text report', () => {
     expect(text(r)).not.toContain(' | ');
   });
 
+  it("says a step's holdings, place and fix once for all its findings, and folds the path they share", () => {
+    const r = emptyResult();
+    const base = triageFinding();
+    const hops = [...base.path.slice(0, 1), { file: TRIAGE, line: 5, column: 3, note: 'read as env TITLE' }];
+    r.findings = [
+      triageFinding({ path: [...hops, { file: TRIAGE, line: 14, column: 39, note: 'sink one' }] }),
+      triageFinding({ column: 60, path: [...hops, { file: TRIAGE, line: 14, column: 60, note: 'sink two' }] }),
+    ];
+    r.sources = makeResult().sources;
+    const out = text(r);
+    const count = (s: string) => out.split('\n').filter((l) => l.startsWith(s)).length;
+    expect(count(`${TRIAGE}:14:`)).toBe(2);
+    expect(count('    agent holds: ')).toBe(1);
+    expect(count('    fix: ')).toBe(1);
+    expect(count('    in job triage, step claude')).toBe(1);
+    expect(out).toContain('  ↳ (the first 2 hops as above)\n  ↳ ' + `${TRIAGE}:14:60 sink two\n`);
+    // Group order: both findings, then where, holdings and fix.
+    expect(out.indexOf('sink two')).toBeLessThan(out.indexOf('    in job triage'));
+  });
+
+  it('labels each fix with its rules when a step has several, and says "step holds" for a finding about no agent', () => {
+    const r = emptyResult();
+    r.findings = [triageFinding(), triageFinding({ rule: 'template-injection', column: 60, holder: 'step', capabilities: ['shell:full'], fix: 'Use env.' })];
+    const out = text(r);
+    expect(out).toContain('    fix (untrusted-input-to-agent): Move the title');
+    expect(out).toContain('    fix (template-injection): Use env.\n');
+    expect(out).toContain('    agent holds: secret:ANTHROPIC_API_KEY');
+    expect(out).toContain('    step holds: shell:full\n');
+  });
+
+  it('never breaks a line inside a `code` span, so commands can be copied', () => {
+    const r = emptyResult();
+    const gate = "`if: contains(fromJSON('[\"OWNER\",\"MEMBER\",\"COLLABORATOR\"]'), github.event.issue.author_association)`";
+    r.findings = [triageFinding({ fix: `Gate the job on who wrote the text: ${gate}. Then run it in the jail: \`agent-guard run --provider anthropic -- claude ...\`.` })];
+    const out = text(r);
+    expect(out.split('\n').some((l) => l.includes(gate))).toBe(true);
+    expect(out.split('\n').some((l) => l.includes('`agent-guard run --provider anthropic -- claude ...`'))).toBe(true);
+  });
+
   it('shows confidence only when it is not high', () => {
     const out = text();
     expect(out).toContain('    confidence: medium\n');
@@ -209,5 +248,22 @@ describe('renderSnippet', () => {
   it('cuts the ~ span at the window edge', () => {
     const s = renderSnippet('x'.repeat(500), 10, 400, 50);
     expect(s.caret + s.marker.length).toBeLessThanOrEqual(s.text.length);
+  });
+});
+
+describe('a step whose rules give overlapping fixes', () => {
+  it('says the shared advice once and labels only what differs', () => {
+    const r = emptyResult();
+    const shared = 'Give the agent job `permissions: { contents: read }` (e.g. no id-token). Set `persist-credentials: false`.';
+    r.findings = [
+      triageFinding({ rule: 'agent-reads-untrusted', fix: `${shared} Replace the action with its CLI: \`agent-guard run -- gemini ...\`.` }),
+      triageFinding({ column: 60, fix: `${shared} Pass outsider text as data.` }),
+    ];
+    const fixLines = formatText(r).split('\n').filter((l) => /^ {4}fix/.test(l));
+    expect(fixLines).toEqual([
+      expect.stringMatching(/^ {4}fix: Give the agent job `permissions: \{ contents: read \}` \(e\.g\. no id-token\)\. Set/),
+      '    fix (agent-reads-untrusted): Replace the action with its CLI: `agent-guard run -- gemini ...`.',
+      '    fix (untrusted-input-to-agent): Pass outsider text as data.',
+    ]);
   });
 });

@@ -19,6 +19,12 @@ export type FileChange =
       /** Hex SHA-256 of the content, recorded in the audit and in deferred requests. */
       sha256: string;
     }
+  | {
+      kind: 'symlink';
+      path: WorkspacePath;
+      /** As the agent wrote it; checked to stay inside the workspace and out of .git. */
+      target: string;
+    }
   | { kind: 'delete'; path: WorkspacePath };
 
 export interface RefusedChange {

@@ -1,0 +1,96 @@
+// The wild corpus (../shared/corpus/wild): 60 real agent workflows from repositories agent-guard had
+// never seen, labelled blind. Every `vulnerable` file gets a high or critical finding, no `safe` one
+// does; `unclear` rows are not asserted. Each file is linted inside a temporary repository built from
+// its `.d/` folder (local actions, `.claude/commands`, scripts), as it sits in its real repository.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { lint } from '../../src/lint';
+import type { Finding } from '../../src/checks/types';
+import { SHARED, corpusPresent, describeFindings, highOrCritical } from './helpers';
+
+const dir = path.join(SHARED, 'wild');
+const present = corpusPresent('wild');
+
+interface Row {
+  file: string;
+  label: string;
+}
+
+function labels(): Row[] {
+  return fs
+    .readFileSync(path.join(dir, 'labels.tsv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [file, label] = l.split('\t');
+      return { file, label };
+    });
+}
+
+/**
+ * Rows the linter gets wrong today, each with the reason. `it.failing` keeps them honest: once the
+ * class is fixed the test passes, `it.failing` reports that, and the row must be removed here.
+ */
+const KNOWN_GAPS: Record<string, string> = {
+  // Out of reach (lint A, issue 9 class 1): the issue text reaches the agent through a JavaScript
+  // data pipeline in another workflow (scripts/lib/demand.js → docs/data/coverage-gaps.json, committed)
+  // that the agent's instructions file tells it to prioritise; following program code is not modelled.
+  'CHaerem__SportSync__research-agent.yml': 'issue text reaches the agent through a JS data pipeline in another workflow',
+  // The job runs only when `github.repository == 'openai/codex'`; the temporary repository has no git
+  // remote, so which repository it is stays unknown and the finding stands (at medium confidence).
+  // With the identity (`--repository`, a clone's origin) the gate is decided: test/repository.test.ts.
+  'Eriz1818__xCodex__issue-labeler.yml': 'the repository guard needs the repository name, which a bare folder does not have',
+  // Its fork exclusion (workflow_run.pull_requests), checkout (a base branch) and the PR number's
+  // field-level taint are handled; what remains is the agent pointed at a same-repository pull
+  // request by number (whose comments anyone can write) on an unattended workflow_run. The step uses
+  // `direct_prompt`, which v1 of the action no longer has (it would not run at all): version-specific
+  // inputs are not modelled.
+  'tuo-lei__vibe-replay__claude-ci-fix.yml': 'the agent is pointed at a same-repository pull request on workflow_run; v1 ignores direct_prompt',
+};
+
+/** Lints the workflow inside a temporary copy of the repository files it depends on. */
+function lintInRepository(file: string): { findings: Finding[]; errors: string[] } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-wild-'));
+  try {
+    const companions = path.join(dir, file.replace(/\.ya?ml$/, '') + '.d');
+    if (fs.existsSync(companions)) fs.cpSync(companions, root, { recursive: true });
+    const workflows = path.join(root, '.github', 'workflows');
+    fs.mkdirSync(workflows, { recursive: true });
+    const name = file.split('__').pop()!;
+    fs.copyFileSync(path.join(dir, file), path.join(workflows, name));
+    const result = lint({ paths: [root], cwd: root });
+    // A finding is this workflow's when it is in the file or its path starts there (local actions).
+    const mine = (f: string) => f === `.github/workflows/${name}`;
+    return {
+      findings: result.findings.filter((f) => mine(f.file) || f.path.some((h) => mine(h.file))),
+      errors: result.errors.filter((e) => mine(e.file)).map((e) => `${e.file}:${e.line}: ${e.message}`),
+    };
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+(present ? describe : describe.skip)('wild corpus', () => {
+  const rows = present ? labels() : [];
+  const vulnerable = rows.filter((r) => r.label === 'vulnerable').map((r) => r.file);
+  const safe = rows.filter((r) => r.label === 'safe').map((r) => r.file);
+
+  it('has labelled rows to check, and every known gap is a labelled row', () => {
+    expect(vulnerable.length).toBeGreaterThan(10);
+    expect(safe.length).toBeGreaterThan(10);
+    for (const file of Object.keys(KNOWN_GAPS)) expect([...vulnerable, ...safe]).toContain(file);
+  });
+
+  const check = (file: string, want: 'serious' | 'none') => () => {
+    const { findings, errors } = lintInRepository(file);
+    expect(errors).toEqual([]);
+    const serious = highOrCritical(findings);
+    if (want === 'serious' && !serious.length) throw new Error(`no high/critical finding; got:\n${describeFindings(findings)}`);
+    if (want === 'none' && serious.length) throw new Error(`unexpected:\n${describeFindings(serious)}`);
+  };
+
+  for (const file of vulnerable) (KNOWN_GAPS[file] ? it.failing : it)(`vulnerable: ${file} gets a high or critical finding`, check(file, 'serious'));
+  for (const file of safe) (KNOWN_GAPS[file] ? it.failing : it)(`safe: ${file} gets no high or critical finding`, check(file, 'none'));
+});

