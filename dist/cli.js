@@ -20695,6 +20695,8 @@ actions:
     # built its prompt from the thread, even with direct_prompt; only the v1 \`prompt\` switches it off.
     readsThread: without-prompt
     agentModeInputs: [prompt]
+    # track_progress: true forces tag mode with a prompt too (the thread is fetched, tag-mode tools).
+    threadInputs: [track_progress]
     # Tag mode: --permission-mode acceptEdits plus Read/Glob/Grep/LS and Bash(git add|commit|push|rm:*)
     # (git only, counted as file writes). Agent mode: only what claude_args/settings allow. No Bash.
     defaults: { shell: none, network: false, writesFiles: true }
@@ -20724,9 +20726,11 @@ actions:
       - input: claude_args
         pattern: '--mcp-config\\b'
         grants: { network: true }
-      # MCP tools (the action's own GitHub servers in agent mode) act on other hosts with the token.
+      # MCP tools act on other hosts (the GitHub MCP server with the token: any issue, any pull request).
+      # The action's own servers scoped to this run's comment, pull request and CI (github_comment,
+      # github_inline_comment, github_ci) do not count.
       - input: claude_args
-        pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])mcp__'
+        pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])mcp__(?!github_(?:comment|inline_comment|ci)__)'
         grants: { network: true }
       - input: claude_args
         pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\b'
@@ -20852,9 +20856,11 @@ actions:
       - input: claude_args
         pattern: '--mcp-config\\b'
         grants: { network: true }
-      # MCP tools (the action's own GitHub servers in agent mode) act on other hosts with the token.
+      # MCP tools act on other hosts (the GitHub MCP server with the token: any issue, any pull request).
+      # The action's own servers scoped to this run's comment, pull request and CI (github_comment,
+      # github_inline_comment, github_ci) do not count.
       - input: claude_args
-        pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])mcp__'
+        pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])mcp__(?!github_(?:comment|inline_comment|ci)__)'
         grants: { network: true }
       - input: claude_args
         pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\b'
@@ -22316,6 +22322,7 @@ var actionSpec = {
     }),
     readsThread: req(str({ enum: ["always", "never", "without-prompt"] })),
     agentModeInputs: opt(strList({}, true)),
+    threadInputs: opt(strList({}, true)),
     defaults: req(toolReachSpec),
     agentModeDefaults: opt(toolReachSpec),
     toolWideners: opt({ t: "array", of: actionWidenerSpec }),
@@ -22929,7 +22936,11 @@ function actionReadsThread(action, inputs) {
   if (action.readsThread === "always") return true;
   if (action.readsThread === "never") return false;
   const modeInputs = action.agentModeInputs ?? action.promptInputs;
-  return !modeInputs.some((n) => (inputValue(inputs, n) ?? "").trim() !== "");
+  const forced = (action.threadInputs ?? []).some((n) => {
+    const value = (inputValue(inputs, n) ?? "").trim();
+    return value !== "" && !value.split("\n").every((v) => /^false$/i.test(v.trim()));
+  });
+  return forced || !modeInputs.some((n) => (inputValue(inputs, n) ?? "").trim() !== "");
 }
 function cliToolReach(inv, env = {}, values = []) {
   const cli = inv.cli;
@@ -23292,6 +23303,7 @@ function evaluate(e, scope, depth) {
       if (name === "contains" && args.length === 2) return [asString(first(0)).toLowerCase().includes(asString(first(1)).toLowerCase())];
       if (name === "startswith" && args.length === 2) return [asString(first(0)).toLowerCase().startsWith(asString(first(1)).toLowerCase())];
       if (name === "endswith" && args.length === 2) return [asString(first(0)).toLowerCase().endsWith(asString(first(1)).toLowerCase())];
+      if (name === "fromjson" && args.length === 1) return fromJsonPrimitives(args[0]);
       return null;
     }
     default:
@@ -23306,6 +23318,18 @@ function originalCase(lower, scope) {
     for (const w of scriptFacts(s.step.run, s.step.run.text).env) if (w.name.toLowerCase() === lower) return w.name;
   }
   return lower;
+}
+function fromJsonPrimitives(values) {
+  const out = [];
+  for (const v of values) {
+    try {
+      const parsed = JSON.parse(asString(v));
+      if (parsed !== null && typeof parsed === "object") return null;
+      out.push(parsed);
+    } catch {
+    }
+  }
+  return out.length ? out : null;
 }
 function truthy2(v) {
   return !(v === null || v === false || v === "" || v === 0 || typeof v === "number" && Number.isNaN(v));
@@ -32401,7 +32425,7 @@ function stepEnvText(step) {
 }
 function inputRecord(step) {
   const out = {};
-  for (const w of step.step.with) out[w.name] = w.text;
+  for (const w of step.step.with) out[w.name] = w.value.kind === "scalar" ? resolveText(w.text, { job: step.job, step }).join("\n") : w.text;
   return out;
 }
 var THREAD_IDENTITY = /^github\.event\.(issue\.(number|html_url|url)|pull_request\.(number|html_url|url)|number|discussion\.(number|html_url)|comment\.html_url)$/;

@@ -230,7 +230,11 @@ export function actionReadsThread(action: AgentAction, inputs: Record<string, st
   if (action.readsThread === 'always') return true;
   if (action.readsThread === 'never') return false;
   const modeInputs = action.agentModeInputs ?? action.promptInputs;
-  return !modeInputs.some((n) => (inputValue(inputs, n) ?? '').trim() !== '');
+  const forced = (action.threadInputs ?? []).some((n) => {
+    const value = (inputValue(inputs, n) ?? '').trim();
+    return value !== '' && !value.split('\n').every((v) => /^false$/i.test(v.trim()));
+  });
+  return forced || !modeInputs.some((n) => (inputValue(inputs, n) ?? '').trim() !== '');
 }
 
 /**

@@ -46,6 +46,8 @@ export interface AgentAction {
    * Default: all `promptInputs`.
    */
   agentModeInputs?: string[];
+  /** Inputs that, set to anything but false, make the action fetch the thread even in agent mode. */
+  threadInputs?: string[];
   /** Default tool reach without widening inputs. */
   defaults: ToolReach;
   /** Tool reach in agent mode (an `agentModeInputs` input set), when it differs from `defaults`. */

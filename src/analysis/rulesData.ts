@@ -133,6 +133,7 @@ const actionSpec: Spec = {
     }),
     readsThread: req(str({ enum: ['always', 'never', 'without-prompt'] })),
     agentModeInputs: opt(strList({}, true)),
+    threadInputs: opt(strList({}, true)),
     defaults: req(toolReachSpec),
     agentModeDefaults: opt(toolReachSpec),
     toolWideners: opt({ t: 'array', of: actionWidenerSpec }),

@@ -14,6 +14,7 @@ import type { RuntimeFetch } from './shell';
 import { findCliInvocations } from './shellScanner';
 import { capabilitiesAt, type Capabilities } from './capabilities';
 import { checksOutPrCode, type Denotes } from './checkouts';
+import { resolveText } from './literal';
 import { hopAt, type StepInstance } from './instances';
 import type { ActorGate } from './reach';
 import type { AgentAction, AgentApi, AgentCli, ToolReach } from './ruleTypes';
@@ -419,9 +420,13 @@ function stepEnvText(step: StepInstance): Record<string, string> {
   return out;
 }
 
+/**
+ * The step's inputs as the action receives them where the workflow says (`claude_args: ${{ env.ARGS }}`
+ * is the env's text); a value with several candidates lists each on its own line.
+ */
 function inputRecord(step: StepInstance): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const w of step.step.with) out[w.name] = w.text;
+  for (const w of step.step.with) out[w.name] = w.value.kind === 'scalar' ? resolveText(w.text, { job: step.job, step }).join('\n') : w.text;
   return out;
 }
 
