@@ -9741,12 +9741,12 @@ function requiredString(raw, key2, where) {
   return raw[key2];
 }
 function headerTemplates(raw, where) {
-  const lower = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
-  const headers = lower(stringMap(raw.headers, `${where}.headers`));
+  const lower2 = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers = lower2(stringMap(raw.headers, `${where}.headers`));
   if (Object.keys(headers).length === 0 || !Object.values(headers).some((v) => v.includes("{secret}"))) {
     fail(where, "headers must carry the {secret}");
   }
-  return { headers, listHeaders: lower(stringMap(raw["list-headers"], `${where}.list-headers`)) };
+  return { headers, listHeaders: lower2(stringMap(raw["list-headers"], `${where}.list-headers`)) };
 }
 function parseCredential(raw, where) {
   const env = requiredString(raw, "env", where);
@@ -10619,8 +10619,8 @@ var init_env = __esm({
 
 // src/guard/gitConfig.ts
 function sectionIsDropped(name) {
-  const lower = name.toLowerCase();
-  return lower === "credential" || lower === "include" || lower === "includeif";
+  const lower2 = name.toLowerCase();
+  return lower2 === "credential" || lower2 === "include" || lower2 === "includeif";
 }
 function keyOf(line) {
   const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(=|$)/.exec(line);
@@ -11853,8 +11853,8 @@ function buildChangeSet(input) {
   };
   const sameAsLower = (rel, st, mode, sha2563) => {
     if (lowerKind(rel) !== "file") return false;
-    const lower = import_node_fs15.default.lstatSync(`${input.workspace}/${rel}`);
-    if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
+    const lower2 = import_node_fs15.default.lstatSync(`${input.workspace}/${rel}`);
+    if (lower2.size !== st.size || ((lower2.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
     try {
       return hashFile(`${input.workspace}/${rel}`).sha256 === sha2563;
     } catch {
@@ -11914,9 +11914,9 @@ function buildChangeSet(input) {
       else names.push(name);
     }
     if (rel) {
-      const lower = lowerKind(rel);
-      if (lower !== void 0 && lower !== "dir") deleteLower(rel);
-      else if (lower === "dir" && input.opaque.has(rel)) {
+      const lower2 = lowerKind(rel);
+      if (lower2 !== void 0 && lower2 !== "dir") deleteLower(rel);
+      else if (lower2 === "dir" && input.opaque.has(rel)) {
         const kept = new Set(names);
         for (const name of import_node_fs15.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join2(rel, name));
       }
@@ -12441,7 +12441,7 @@ function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
   }
 }
 function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asRoot) {
-  const lower = SAFE_PATH.test(workspace2) ? workspace2 : layout.lower;
+  const lower2 = SAFE_PATH.test(workspace2) ? workspace2 : layout.lower;
   return [
     unshare,
     "--mount",
@@ -12453,7 +12453,7 @@ function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asR
     WRAPPER_SCRIPT,
     "agent-guard-boundary",
     workspace2,
-    lower,
+    lower2,
     layout.upper,
     layout.work,
     layout.merged,
@@ -12507,7 +12507,7 @@ function removeTree(dir) {
 }
 function probeMain() {
   const fs35 = require("node:fs");
-  const [lower, upper2, merged, out] = process.argv.slice(2);
+  const [lower2, upper2, merged, out] = process.argv.slice(2);
   const opaque = [];
   const isRealDir2 = (base, rel) => {
     let at2 = base;
@@ -12523,10 +12523,10 @@ function probeMain() {
   };
   const walk2 = (rel) => {
     const upperNames = fs35.readdirSync(`${upper2}/${rel}`);
-    if (rel && isRealDir2(lower, rel)) {
+    if (rel && isRealDir2(lower2, rel)) {
       const kept = new Set(upperNames);
       const shown2 = new Set(fs35.readdirSync(`${merged}/${rel}`));
-      if (fs35.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown2.has(n))) opaque.push(rel);
+      if (fs35.readdirSync(`${lower2}/${rel}`).some((n) => !kept.has(n) && !shown2.has(n))) opaque.push(rel);
     }
     for (const name of upperNames) {
       const child = rel ? `${rel}/${name}` : name;
@@ -20496,7 +20496,7 @@ var aiOutputUnsafe = {
       for (const sink2 of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
           if (taint.origin.kind !== "ai-output") continue;
-          const reach2 = reachOfStep();
+          const reach2 = lower(reachOfStep(), producerReach(taint, ctx));
           if (reach2.level === "none") continue;
           const caps = shellCapabilities(step);
           findings.push({ ...finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2, capabilityList(caps)), holder: "step" });
@@ -20512,7 +20512,9 @@ var aiOutputUnsafe = {
         for (const node of inputs) {
           const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
           for (const taint of taints.slice(0, 1)) {
-            findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach, []));
+            const steered = lower(reach, producerReach(taint, ctx));
+            if (steered.level === "none") continue;
+            findings.push(finding(step, taint, steered.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, steered, []));
           }
         }
       }
@@ -20524,9 +20526,11 @@ var aiOutputUnsafe = {
         if (channel.kind !== "prompt" && channel.kind !== "config") continue;
         const taint = channel.taints.find((t) => t.origin.kind === "ai-output");
         if (!taint) continue;
+        const steered = lower(reach, producerReach(taint, ctx));
+        if (steered.level === "none") continue;
         const loc2 = siteLocation(site);
         findings.push({
-          ...finding(site.step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach, capabilityList(site.capabilities)),
+          ...finding(site.step, taint, steered.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, steered, capabilityList(site.capabilities)),
           ...loc2,
           path: [...taint.hops, { ...loc2, note: "the second agent reads it as instructions" }]
         });
@@ -20535,6 +20539,18 @@ var aiOutputUnsafe = {
     return findings;
   }
 };
+function producerReach(taint, ctx) {
+  const producer = taint.origin.producer;
+  const site = producer && ctx.sites.find((s) => s.step === producer);
+  if (!site) return void 0;
+  const started = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
+  const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => t.origin.kind !== "ai-output") })).filter((c) => c.taints.length);
+  const read2 = worstTaint(site, channels)?.reach;
+  return read2 && REACH_ORDER[read2.level] > REACH_ORDER[started.level] ? read2 : started;
+}
+function lower(sink2, producer) {
+  return producer && REACH_ORDER[producer.level] < REACH_ORDER[sink2.level] ? producer : sink2;
+}
 function finding(step, taint, severity, message, reach, capabilities) {
   const sink2 = taint.hops[taint.hops.length - 1];
   return {
@@ -22884,8 +22900,8 @@ function narrow(reach, grants) {
 }
 function inputValue(inputs, name) {
   if (name in inputs) return inputs[name];
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(inputs)) if (k.toLowerCase() === lower) return v;
+  const lower2 = name.toLowerCase();
+  for (const [k, v] of Object.entries(inputs)) if (k.toLowerCase() === lower2) return v;
   return void 0;
 }
 function actionToolReach(action, inputs, extras) {
@@ -23310,14 +23326,14 @@ function evaluate(e, scope, depth) {
       return null;
   }
 }
-function originalCase(lower, scope) {
+function originalCase(lower2, scope) {
   const layers = [scope.step?.step.env ?? [], scope.job.job.env, scope.job.workflow.env];
-  for (const layer of layers) for (const e of layer) if (e.name.toLowerCase() === lower) return e.name;
+  for (const layer of layers) for (const e of layer) if (e.name.toLowerCase() === lower2) return e.name;
   for (const s of scope.job.steps) {
     if (!s.step.run) continue;
-    for (const w of scriptFacts(s.step.run, s.step.run.text).env) if (w.name.toLowerCase() === lower) return w.name;
+    for (const w of scriptFacts(s.step.run, s.step.run.text).env) if (w.name.toLowerCase() === lower2) return w.name;
   }
-  return lower;
+  return lower2;
 }
 function fromJsonPrimitives(values) {
   const out = [];
@@ -31815,7 +31831,7 @@ var TaintEngine = class {
     if (agent?.nonTextOutputs?.some((o) => o.toLowerCase() === output.toLowerCase())) return [];
     const inputs = step.with.flatMap((w) => this.ofNode(w.value, producer.file, pscope));
     if (agent) {
-      const ai = { origin: { kind: "ai-output", role: "thread", events: null, what: `output ${output} of ${agent.name}` }, hops: [hopAt(producer.file, step.uses.start, `model output of step '${step.label}' (${agent.name})`)] };
+      const ai = { origin: { kind: "ai-output", role: "thread", events: null, what: `output ${output} of ${agent.name}`, producer }, hops: [hopAt(producer.file, step.uses.start, `model output of step '${step.label}' (${agent.name})`)] };
       return [ai, ...extend2(inputs, hopAt(producer.file, step.uses.start, `the model's answer can repeat its input (${agent.name})`))];
     }
     if (/^actions\/github-script@/i.test(uses)) {

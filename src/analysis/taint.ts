@@ -29,6 +29,8 @@ export interface Origin {
   events: string[] | null;
   /** For messages: `github.event.issue.title`, or what the fetch does. */
   what: string;
+  /** For model output: the agent step that wrote it (outsiders steer it only as far as they reach that agent). */
+  producer?: StepInstance;
   /**
    * Conditions under which the text flows at all (the `if` branch of a script that picks
    * `context.payload.issue.body` only when the event is `issues`); all must be able to hold.
@@ -253,7 +255,7 @@ export class TaintEngine {
     if (agent?.nonTextOutputs?.some((o) => o.toLowerCase() === output.toLowerCase())) return [];
     const inputs = step.with.flatMap((w) => this.ofNode(w.value, producer.file, pscope));
     if (agent) {
-      const ai: Taint = { origin: { kind: 'ai-output', role: 'thread', events: null, what: `output ${output} of ${agent.name}` }, hops: [hopAt(producer.file, step.uses!.start, `model output of step '${step.label}' (${agent.name})`)] };
+      const ai: Taint = { origin: { kind: 'ai-output', role: 'thread', events: null, what: `output ${output} of ${agent.name}`, producer }, hops: [hopAt(producer.file, step.uses!.start, `model output of step '${step.label}' (${agent.name})`)] };
       return [ai, ...extend(inputs, hopAt(producer.file, step.uses!.start, `the model's answer can repeat its input (${agent.name})`))];
     }
     if (/^actions\/github-script@/i.test(uses)) {
