@@ -18900,23 +18900,20 @@ function valueReferences(e) {
 var REFERENCE_CACHE_LIMIT = 2e4;
 var referenceCache = /* @__PURE__ */ new Map();
 var valueReferenceCache = /* @__PURE__ */ new Map();
-function valueReferencesOf(inner) {
-  const known = valueReferenceCache.get(inner);
+function cachedOf(cache2, inner, of) {
+  const known = cache2.get(inner);
   if (known !== void 0) return known;
   const parsed = tryParseExpression(inner);
-  const refs = parsed instanceof ExpressionSyntaxError ? null : valueReferences(parsed);
-  if (valueReferenceCache.size >= REFERENCE_CACHE_LIMIT) valueReferenceCache.clear();
-  valueReferenceCache.set(inner, refs);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : of(parsed);
+  if (cache2.size >= REFERENCE_CACHE_LIMIT) cache2.clear();
+  cache2.set(inner, refs);
   return refs;
 }
+function valueReferencesOf(inner) {
+  return cachedOf(valueReferenceCache, inner, valueReferences);
+}
 function referencesOf(inner) {
-  const known = referenceCache.get(inner);
-  if (known !== void 0) return known;
-  const parsed = tryParseExpression(inner);
-  const refs = parsed instanceof ExpressionSyntaxError ? null : references(parsed);
-  if (referenceCache.size >= REFERENCE_CACHE_LIMIT) referenceCache.clear();
-  referenceCache.set(inner, refs);
-  return refs;
+  return cachedOf(referenceCache, inner, references);
 }
 
 // src/analysis/gates.ts
@@ -19104,18 +19101,18 @@ function dedupe(v) {
 function isBotLogin(login) {
   return login.toLowerCase().endsWith("[bot]");
 }
+function pairwise(xs, ys, test) {
+  const out = { t: false, f: false };
+  for (const x of xs) for (const y of ys) test(x, y) ? out.t = true : out.f = true;
+  return out;
+}
 function equals(a, b, s, strict = false) {
   return anyOf(a, b, (x, y) => equalsOne(x, y, s, strict));
 }
 function equalsOne(a, b, s, strict) {
   if (a.k === "any" || b.k === "any") return { t: true, f: true };
   const eq = strict ? primStrictEquals : primEquals;
-  if (a.k === "vals" && b.k === "vals") {
-    let t = false;
-    let f = false;
-    for (const x of a.v) for (const y of b.v) eq(x, y) ? t = true : f = true;
-    return { t, f };
-  }
+  if (a.k === "vals" && b.k === "vals") return pairwise(a.v, b.v, eq);
   if (a.k === "vals") [a, b] = [b, a];
   if (a.k === "array" || a.k === "object") return { t: sameObject(a, b), f: !sameObject(a, b) };
   if (b.k === "array" || b.k === "object") return { t: false, f: true };
@@ -19149,12 +19146,7 @@ function compareOne(op2, a, b) {
     const t = (op2 === "<=" || op2 === ">=") && sameObject(a, b);
     return { t, f: !t };
   }
-  if (a.k === "vals" && b.k === "vals") {
-    let t = false;
-    let f = false;
-    for (const x of a.v) for (const y of b.v) primCompare(op2, x, y) ? t = true : f = true;
-    return { t, f };
-  }
+  if (a.k === "vals" && b.k === "vals") return pairwise(a.v, b.v, (x, y) => primCompare(op2, x, y));
   return { t: true, f: true };
 }
 function strings(v) {
@@ -19170,29 +19162,21 @@ function containsOne(hay, needle, s, jsIncludes) {
   if (hay.k === "array") {
     if (!hay.items.length) return { t: false, f: true };
     const needles = needle.k === "vals" ? needle.v.map((p) => ({ k: "vals", v: [p] })) : [needle];
-    let t2 = false;
-    let f2 = false;
+    let t = false;
+    let f = false;
     for (const n of needles) {
       const results = hay.items.map((item) => equals(item, n, s, jsIncludes));
-      t2 ||= results.some((r) => r.t);
-      f2 ||= hay.open || results.every((r) => r.f);
+      t ||= results.some((r) => r.t);
+      f ||= hay.open || results.every((r) => r.f);
     }
-    return { t: t2, f: f2 };
+    return { t, f };
   }
   if (hay.k === "object") return { t: false, f: true };
   if (needle.k === "array" || needle.k === "object") return jsIncludes ? { t: true, f: true } : { t: false, f: true };
   const hs = strings(hay);
   const ns = strings(needle);
   if (!hs || !ns) return { t: true, f: true };
-  let t = false;
-  let f = false;
-  for (const h of hs) {
-    for (const n of ns) {
-      const hit = jsIncludes ? h.includes(n) : h.toLowerCase().includes(n.toLowerCase());
-      hit ? t = true : f = true;
-    }
-  }
-  return { t, f };
+  return pairwise(hs, ns, (h, n) => jsIncludes ? h.includes(n) : h.toLowerCase().includes(n.toLowerCase()));
 }
 function affix(which, a, b, caseSensitive) {
   return anyOf(a, b, (x, y) => affixOne(which, x, y, caseSensitive));
@@ -19202,16 +19186,10 @@ function affixOne(which, a, b, caseSensitive) {
   const as = strings(a);
   const bs = strings(b);
   if (!as || !bs) return { t: true, f: true };
-  let t = false;
-  let f = false;
-  for (const x of as) {
-    for (const y of bs) {
-      const [p, q2] = caseSensitive ? [x, y] : [upper(x), upper(y)];
-      const hit = which === "start" ? p.startsWith(q2) : p.endsWith(q2);
-      hit ? t = true : f = true;
-    }
-  }
-  return { t, f };
+  return pairwise(as, bs, (x, y) => {
+    const [p, q2] = caseSensitive ? [x, y] : [upper(x), upper(y)];
+    return which === "start" ? p.startsWith(q2) : p.endsWith(q2);
+  });
 }
 function format(args) {
   const at2 = args.findIndex((a) => a.k === "union");

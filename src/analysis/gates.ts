@@ -322,6 +322,13 @@ function isBotLogin(login: string): boolean {
 
 type Cmp = (a: Prim, b: Prim) => boolean;
 
+/** Whether `test` holds for some pair of known values (t) and fails for some (f). */
+function pairwise<X, Y>(xs: X[], ys: Y[], test: (x: X, y: Y) => boolean): Truth {
+  const out = { t: false, f: false };
+  for (const x of xs) for (const y of ys) (test(x, y) ? (out.t = true) : (out.f = true));
+  return out;
+}
+
 /** Abstract `==` (or `===` with `strict`). */
 function equals(a: AVal, b: AVal, s: Scenario, strict = false): Truth {
   return anyOf(a, b, (x, y) => equalsOne(x, y, s, strict));
@@ -330,12 +337,7 @@ function equals(a: AVal, b: AVal, s: Scenario, strict = false): Truth {
 function equalsOne(a: Single, b: Single, s: Scenario, strict: boolean): Truth {
   if (a.k === 'any' || b.k === 'any') return { t: true, f: true };
   const eq: Cmp = strict ? primStrictEquals : primEquals;
-  if (a.k === 'vals' && b.k === 'vals') {
-    let t = false;
-    let f = false;
-    for (const x of a.v) for (const y of b.v) (eq(x, y) ? (t = true) : (f = true));
-    return { t, f };
-  }
+  if (a.k === 'vals' && b.k === 'vals') return pairwise(a.v, b.v, eq);
   // Put the symbolic side first.
   if (a.k === 'vals') [a, b] = [b, a];
   if (a.k === 'array' || a.k === 'object') return { t: sameObject(a, b), f: !sameObject(a, b) };
@@ -376,12 +378,7 @@ function compareOne(op: '<' | '<=' | '>' | '>=', a: Single, b: Single): Truth {
     const t = (op === '<=' || op === '>=') && sameObject(a, b);
     return { t, f: !t };
   }
-  if (a.k === 'vals' && b.k === 'vals') {
-    let t = false;
-    let f = false;
-    for (const x of a.v) for (const y of b.v) (primCompare(op, x, y) ? (t = true) : (f = true));
-    return { t, f };
-  }
+  if (a.k === 'vals' && b.k === 'vals') return pairwise(a.v, b.v, (x, y) => primCompare(op, x, y));
   return { t: true, f: true };
 }
 
@@ -417,15 +414,7 @@ function containsOne(hay: Single, needle: Single, s: Scenario, jsIncludes: boole
   const hs = strings(hay);
   const ns = strings(needle);
   if (!hs || !ns) return { t: true, f: true };
-  let t = false;
-  let f = false;
-  for (const h of hs) {
-    for (const n of ns) {
-      const hit = jsIncludes ? h.includes(n) : h.toLowerCase().includes(n.toLowerCase());
-      hit ? (t = true) : (f = true);
-    }
-  }
-  return { t, f };
+  return pairwise(hs, ns, (h, n) => (jsIncludes ? h.includes(n) : h.toLowerCase().includes(n.toLowerCase())));
 }
 
 function affix(which: 'start' | 'end', a: AVal, b: AVal, caseSensitive: boolean): Truth {
@@ -437,16 +426,10 @@ function affixOne(which: 'start' | 'end', a: Single, b: Single, caseSensitive: b
   const as = strings(a);
   const bs = strings(b);
   if (!as || !bs) return { t: true, f: true };
-  let t = false;
-  let f = false;
-  for (const x of as) {
-    for (const y of bs) {
-      const [p, q] = caseSensitive ? [x, y] : [upper(x), upper(y)];
-      const hit = which === 'start' ? p.startsWith(q) : p.endsWith(q);
-      hit ? (t = true) : (f = true);
-    }
-  }
-  return { t, f };
+  return pairwise(as, bs, (x, y) => {
+    const [p, q] = caseSensitive ? [x, y] : [upper(x), upper(y)];
+    return which === 'start' ? p.startsWith(q) : p.endsWith(q);
+  });
 }
 
 /** GitHub's format('{0} {1}', a, b) over every combination of known values (a few at most). */

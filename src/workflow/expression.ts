@@ -943,24 +943,23 @@ const referenceCache = new Map<string, Reference[] | null>();
 
 const valueReferenceCache = new Map<string, Reference[] | null>();
 
-/** valueReferences of an expression text, or null when it does not parse. Results are shared: do not mutate. */
-export function valueReferencesOf(inner: string): Reference[] | null {
-  const known = valueReferenceCache.get(inner);
+/** `of` the parsed text, or null when it does not parse, through a bounded cache. */
+function cachedOf(cache: Map<string, Reference[] | null>, inner: string, of: (e: Expr) => Reference[]): Reference[] | null {
+  const known = cache.get(inner);
   if (known !== undefined) return known;
   const parsed = tryParseExpression(inner);
-  const refs = parsed instanceof ExpressionSyntaxError ? null : valueReferences(parsed);
-  if (valueReferenceCache.size >= REFERENCE_CACHE_LIMIT) valueReferenceCache.clear();
-  valueReferenceCache.set(inner, refs);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : of(parsed);
+  if (cache.size >= REFERENCE_CACHE_LIMIT) cache.clear();
+  cache.set(inner, refs);
   return refs;
+}
+
+/** valueReferences of an expression text, or null when it does not parse. Results are shared: do not mutate. */
+export function valueReferencesOf(inner: string): Reference[] | null {
+  return cachedOf(valueReferenceCache, inner, valueReferences);
 }
 
 /** The references of an expression text, or null when it does not parse. Results are shared: do not mutate. */
 export function referencesOf(inner: string): Reference[] | null {
-  const known = referenceCache.get(inner);
-  if (known !== undefined) return known;
-  const parsed = tryParseExpression(inner);
-  const refs = parsed instanceof ExpressionSyntaxError ? null : references(parsed);
-  if (referenceCache.size >= REFERENCE_CACHE_LIMIT) referenceCache.clear();
-  referenceCache.set(inner, refs);
-  return refs;
+  return cachedOf(referenceCache, inner, references);
 }

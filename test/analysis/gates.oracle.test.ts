@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { canPass, parseCondition, type Scenario } from '../../src/analysis/gates';
 import { references, walk, type Expr } from '../../src/workflow/expression';
 import { SHARED } from '../corpus/helpers';
+import { rng } from '../random';
 
 const ORACLE = path.join(__dirname, 'oracle', 'evaluate.mjs');
 const FIXTURES = path.resolve(__dirname, '../fixtures');
@@ -57,18 +58,6 @@ function conditionsIn(file: string): string[] {
     }
   }
   return out;
-}
-
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CORNERS: unknown[] = ['', '0', 'false', 'true', 'x', '0x10', ' 1 ', 'NONE', null, 0, 1, 16, true, false];

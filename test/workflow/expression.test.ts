@@ -13,6 +13,7 @@ import {
   valueReferences,
   walk,
 } from '../../src/workflow/expression';
+import { rng } from '../random';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -69,18 +70,6 @@ function countNodes(e: Expr): number {
     n++;
   });
   return n;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
