@@ -19370,7 +19370,7 @@ var Evaluator = class {
       case "array":
         return { k: "array", items: v.items.map((i2) => this.sym(i2)) };
       case "repoFile":
-        if (this.s.event === "pull_request" && this.s.attacker.has("pull_request")) return ANY;
+        if (v.prCheckout || this.s.event === "pull_request" && this.s.attacker.has("pull_request")) return ANY;
         return v.parsed ? { k: "array", items: [TRUSTED], open: true } : TRUSTED;
       default:
         return ANY;
@@ -30570,7 +30570,7 @@ var Interpreter = class {
     }
     if (name && /(^|\.)readFileSync$/.test(name)) {
       const file = args[0]?.k === "const" && typeof args[0].value === "string" ? args[0].value : "a file";
-      return { k: "repoFile", file };
+      return { k: "repoFile", file, prCheckout: this.env.prCheckout };
     }
     if (name === "JSON.parse") return args[0]?.k === "repoFile" ? { ...args[0], parsed: true } : { k: "text", from: args.slice(0, 1) };
     if (name === "JSON.stringify" || name === "String") return { k: "text", from: args.slice(0, 1) };
@@ -30824,7 +30824,8 @@ function githubScriptValues(step) {
     if (script?.value.kind === "scalar") {
       const encoding = inputOf(step.step.with, "result-encoding")?.text.trim().toLowerCase();
       const resolver = outputResolver(step.job, step);
-      values = scriptValues(script.text, { env: (n) => envValue(step, n, resolver), stringResult: encoding === "string" });
+      const prCheckout = step.job.steps.some((s) => s.position < step.position && /^actions\/checkout@/i.test(s.step.uses?.text ?? "") && !!checksOutPrCode(s));
+      values = scriptValues(script.text, { env: (n) => envValue(step, n, resolver), stringResult: encoding === "string", prCheckout });
     }
   }
   scriptMemo.set(step, values);
@@ -31890,7 +31891,7 @@ var TaintEngine = class {
         return [{ origin: { kind: "fetch", role: read2.author, events: null, what: `${read2.what} (github-script, ${v.call})` }, hops: [hopAt(file, at2, `github-script fetches ${read2.what}`)] }];
       }
       case "repoFile":
-        return [{ origin: { kind: "context", role: "pull_request", events: ["pull_request"], what: `${v.file} as the pull request changed it` }, hops: [hopAt(file, at2, `github-script reads ${v.file} from the checkout`)] }];
+        return [{ origin: { kind: "context", role: "pull_request", events: v.prCheckout ? null : ["pull_request"], what: `${v.file} as the pull request changed it` }, hops: [hopAt(file, at2, `github-script reads ${v.file} from the checkout`)] }];
       default:
         return whatever();
     }

@@ -634,7 +634,7 @@ class Evaluator {
         return { k: 'array', items: v.items.map((i) => this.sym(i)) };
       case 'repoFile':
         // On pull_request the checkout is the pull request's merge commit: its author wrote the file.
-        if (this.s.event === 'pull_request' && this.s.attacker.has('pull_request')) return ANY;
+        if (v.prCheckout || (this.s.event === 'pull_request' && this.s.attacker.has('pull_request'))) return ANY;
         return v.parsed ? { k: 'array', items: [TRUSTED], open: true } : TRUSTED;
       default:
         return ANY;

@@ -10,6 +10,7 @@ import type { YNode } from '../workflow/yaml';
 import type { JobInstance, StepInstance } from './instances';
 import { scriptValues, type ScriptValues } from './scriptValues';
 import { scriptFacts } from './shell';
+import { checksOutPrCode } from './checkouts';
 import { EMPTY, UNKNOWN, konst, op, union, type OutputResolver, type Sym } from './symbolic';
 
 /** Resolves output paths as seen from a job's `if:` (`needs.*`) or a step's (`steps.*` too). */
@@ -99,7 +100,8 @@ export function githubScriptValues(step: StepInstance): ScriptValues | null {
     if (script?.value.kind === 'scalar') {
       const encoding = inputOf(step.step.with, 'result-encoding')?.text.trim().toLowerCase();
       const resolver = outputResolver(step.job, step);
-      values = scriptValues(script.text, { env: (n) => envValue(step, n, resolver), stringResult: encoding === 'string' });
+      const prCheckout = step.job.steps.some((s) => s.position < step.position && /^actions\/checkout@/i.test(s.step.uses?.text ?? '') && !!checksOutPrCode(s));
+      values = scriptValues(script.text, { env: (n) => envValue(step, n, resolver), stringResult: encoding === 'string', prCheckout });
     }
   }
   scriptMemo.set(step, values);

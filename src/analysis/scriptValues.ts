@@ -22,6 +22,8 @@ export interface ScriptEnv {
   env(name: string): Sym | undefined;
   /** `result-encoding: string`. */
   stringResult: boolean;
+  /** An earlier step checked out the pull request's code: files read from the workspace are its author's. */
+  prCheckout?: boolean;
 }
 
 /** A `${{ }}` template in the script, replaced by an identifier before parsing. */
@@ -445,7 +447,7 @@ class Interpreter {
     }
     if (name && /(^|\.)readFileSync$/.test(name)) {
       const file = args[0]?.k === 'const' && typeof args[0].value === 'string' ? args[0].value : 'a file';
-      return { k: 'repoFile', file };
+      return { k: 'repoFile', file, prCheckout: this.env.prCheckout };
     }
     if (name === 'JSON.parse') return args[0]?.k === 'repoFile' ? { ...args[0], parsed: true } : { k: 'text', from: args.slice(0, 1) };
     if (name === 'JSON.stringify' || name === 'String') return { k: 'text', from: args.slice(0, 1) };

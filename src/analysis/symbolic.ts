@@ -65,9 +65,10 @@ export type Sym =
   | { k: 'fetched'; call: string; path: string[] }
   /**
    * A file from the job's checkout (an allowlist, a config), `parsed` into a list or object: the
-   * maintainers' text, except on `pull_request`, where the checkout is the pull request's merge commit.
+   * maintainers' text, except on `pull_request`, where the checkout is the pull request's merge commit,
+   * and after a step checked out the pull request's code (`prCheckout`).
    */
-  | { k: 'repoFile'; file: string; parsed?: boolean }
+  | { k: 'repoFile'; file: string; parsed?: boolean; prCheckout?: boolean }
   | { k: 'unknown' };
 
 export const UNKNOWN: Sym = { k: 'unknown' };

@@ -341,7 +341,7 @@ export class TaintEngine {
       }
       case 'repoFile':
         // On pull_request the checkout is the pull request's merge commit: its author wrote the file.
-        return [{ origin: { kind: 'context', role: 'pull_request', events: ['pull_request'], what: `${v.file} as the pull request changed it` }, hops: [hopAt(file, at, `github-script reads ${v.file} from the checkout`)] }];
+        return [{ origin: { kind: 'context', role: 'pull_request', events: v.prCheckout ? null : ['pull_request'], what: `${v.file} as the pull request changed it` }, hops: [hopAt(file, at, `github-script reads ${v.file} from the checkout`)] }];
       default:
         return whatever();
     }
