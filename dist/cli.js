@@ -141,15 +141,15 @@ var require_visit = __commonJS({
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
           path29 = Object.freeze(path29.concat(node));
-          for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path29);
+          for (let i2 = 0; i2 < node.items.length; ++i2) {
+            const ci = visit_(i2, node.items[i2], visitor, path29);
             if (typeof ci === "number")
-              i = ci - 1;
+              i2 = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              node.items.splice(i, 1);
-              i -= 1;
+              node.items.splice(i2, 1);
+              i2 -= 1;
             }
           }
         } else if (identity.isPair(node)) {
@@ -189,15 +189,15 @@ var require_visit = __commonJS({
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
           path29 = Object.freeze(path29.concat(node));
-          for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path29);
+          for (let i2 = 0; i2 < node.items.length; ++i2) {
+            const ci = await visitAsync_(i2, node.items[i2], visitor, path29);
             if (typeof ci === "number")
-              i = ci - 1;
+              i2 = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              node.items.splice(i, 1);
-              i -= 1;
+              node.items.splice(i2, 1);
+              i2 -= 1;
             }
           }
         } else if (identity.isPair(node)) {
@@ -347,13 +347,13 @@ var require_directives = __commonJS({
               onError(0, "%YAML directive should contain exactly one part");
               return false;
             }
-            const [version] = parts;
-            if (version === "1.1" || version === "1.2") {
-              this.yaml.version = version;
+            const [version2] = parts;
+            if (version2 === "1.1" || version2 === "1.2") {
+              this.yaml.version = version2;
               return true;
             } else {
-              const isValid = /^\d+\.\d+$/.test(version);
-              onError(6, `Unsupported YAML version ${version}`, isValid);
+              const isValid = /^\d+\.\d+$/.test(version2);
+              onError(6, `Unsupported YAML version ${version2}`, isValid);
               return false;
             }
           }
@@ -466,8 +466,8 @@ var require_anchors = __commonJS({
       return anchors;
     }
     function findNewAnchor(prefix, exclude) {
-      for (let i = 1; true; ++i) {
-        const name = `${prefix}${i}`;
+      for (let i2 = 1; true; ++i2) {
+        const name = `${prefix}${i2}`;
         if (!exclude.has(name))
           return name;
       }
@@ -491,9 +491,9 @@ var require_anchors = __commonJS({
          */
         setAnchors: () => {
           for (const source of aliasObjects) {
-            const ref = sourceObjects.get(source);
-            if (typeof ref === "object" && ref.anchor && (identity.isScalar(ref.node) || identity.isCollection(ref.node))) {
-              ref.node.anchor = ref.anchor;
+            const ref2 = sourceObjects.get(source);
+            if (typeof ref2 === "object" && ref2.anchor && (identity.isScalar(ref2.node) || identity.isCollection(ref2.node))) {
+              ref2.node.anchor = ref2.anchor;
             } else {
               const error = new Error("Failed to resolve repeated object (this should not happen)");
               error.source = source;
@@ -518,13 +518,13 @@ var require_applyReviver = __commonJS({
     function applyReviver(reviver, obj3, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
-          for (let i = 0, len = val.length; i < len; ++i) {
-            const v0 = val[i];
-            const v1 = applyReviver(reviver, val, String(i), v0);
+          for (let i2 = 0, len = val.length; i2 < len; ++i2) {
+            const v0 = val[i2];
+            const v1 = applyReviver(reviver, val, String(i2), v0);
             if (v1 === void 0)
-              delete val[i];
+              delete val[i2];
             else if (v1 !== v0)
-              val[i] = v1;
+              val[i2] = v1;
           }
         } else if (val instanceof Map) {
           for (const k of Array.from(val.keys())) {
@@ -568,14 +568,14 @@ var require_toJS = __commonJS({
     var identity = require_identity();
     function toJS(value, arg, ctx) {
       if (Array.isArray(value))
-        return value.map((v, i) => toJS(v, String(i), ctx));
+        return value.map((v, i2) => toJS(v, String(i2), ctx));
       if (value && typeof value.toJSON === "function") {
         if (!ctx || !identity.hasAnchor(value))
           return value.toJSON(arg, ctx);
-        const data = { aliasCount: 0, count: 1, res: void 0 };
-        ctx.anchors.set(value, data);
+        const data2 = { aliasCount: 0, count: 1, res: void 0 };
+        ctx.anchors.set(value, data2);
         ctx.onCreate = (res2) => {
-          data.res = res2;
+          data2.res = res2;
           delete ctx.onCreate;
         };
         const res = value.toJSON(arg, ctx);
@@ -639,9 +639,9 @@ var require_Alias = __commonJS({
     var anchors = require_anchors();
     var visit = require_visit();
     var identity = require_identity();
-    var Node = require_Node();
+    var Node3 = require_Node();
     var toJS = require_toJS();
-    var Alias = class extends Node.NodeBase {
+    var Alias = class extends Node3.NodeBase {
       constructor(source) {
         super(identity.ALIAS);
         this.source = source;
@@ -681,20 +681,20 @@ var require_Alias = __commonJS({
         }
         if (found && ctx) {
           const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx;
-          let data = anchors2.get(found);
-          if (!data) {
+          let data2 = anchors2.get(found);
+          if (!data2) {
             toJS.toJS(found, null, ctx);
-            data = anchors2.get(found);
+            data2 = anchors2.get(found);
           }
-          if (data?.res === void 0) {
+          if (data2?.res === void 0) {
             const msg = "This should not happen: Alias anchor was not resolved?";
             throw new ReferenceError(msg);
           }
           if (maxAliasCount >= 0) {
-            data.count += 1;
-            if (data.aliasCount === 0)
-              data.aliasCount = getAliasCount(doc2, found, anchors2);
-            if (data.count * data.aliasCount > maxAliasCount) {
+            data2.count += 1;
+            if (data2.aliasCount === 0)
+              data2.aliasCount = getAliasCount(doc2, found, anchors2);
+            if (data2.count * data2.aliasCount > maxAliasCount) {
               const msg = "Excessive alias count indicates a resource exhaustion attack";
               throw new ReferenceError(msg);
             }
@@ -755,10 +755,10 @@ var require_Scalar = __commonJS({
   "node_modules/yaml/dist/nodes/Scalar.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var Node = require_Node();
+    var Node3 = require_Node();
     var toJS = require_toJS();
     var isScalarValue = (value) => !value || typeof value !== "function" && typeof value !== "object";
-    var Scalar2 = class extends Node.NodeBase {
+    var Scalar2 = class extends Node3.NodeBase {
       constructor(value) {
         super(identity.SCALAR);
         this.value = value;
@@ -812,15 +812,15 @@ var require_createNode = __commonJS({
         value = value.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref = void 0;
+      let ref2 = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref = sourceObjects.get(value);
-        if (ref) {
-          ref.anchor ?? (ref.anchor = onAnchor(value));
-          return new Alias.Alias(ref.anchor);
+        ref2 = sourceObjects.get(value);
+        if (ref2) {
+          ref2.anchor ?? (ref2.anchor = onAnchor(value));
+          return new Alias.Alias(ref2.anchor);
         } else {
-          ref = { anchor: null, node: null };
-          sourceObjects.set(value, ref);
+          ref2 = { anchor: null, node: null };
+          sourceObjects.set(value, ref2);
         }
       }
       if (tagName?.startsWith("!!"))
@@ -832,8 +832,8 @@ var require_createNode = __commonJS({
         }
         if (!value || typeof value !== "object") {
           const node2 = new Scalar2.Scalar(value);
-          if (ref)
-            ref.node = node2;
+          if (ref2)
+            ref2.node = node2;
           return node2;
         }
         tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
@@ -847,8 +847,8 @@ var require_createNode = __commonJS({
         node.tag = tagName;
       else if (!tagObj.default)
         node.tag = tagObj.tag;
-      if (ref)
-        ref.node = node;
+      if (ref2)
+        ref2.node = node;
       return node;
     }
     exports2.createNode = createNode;
@@ -861,11 +861,11 @@ var require_Collection = __commonJS({
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
-    var Node = require_Node();
+    var Node3 = require_Node();
     function collectionFromPath(schema, path29, value) {
       let v = value;
-      for (let i = path29.length - 1; i >= 0; --i) {
-        const k = path29[i];
+      for (let i2 = path29.length - 1; i2 >= 0; --i2) {
+        const k = path29[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -885,7 +885,7 @@ var require_Collection = __commonJS({
       });
     }
     var isEmptyPath = (path29) => path29 == null || typeof path29 === "object" && !!path29[Symbol.iterator]().next().done;
-    var Collection = class extends Node.NodeBase {
+    var Collection = class extends Node3.NodeBase {
       constructor(type, schema) {
         super(type);
         Object.defineProperty(this, "schema", {
@@ -1042,44 +1042,44 @@ var require_foldFlowLines = __commonJS({
       let split = void 0;
       let prev = void 0;
       let overflow = false;
-      let i = -1;
+      let i2 = -1;
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
-        if (i !== -1)
-          end = i + endStep;
+        i2 = consumeMoreIndentedLines(text, i2, indent.length);
+        if (i2 !== -1)
+          end = i2 + endStep;
       }
-      for (let ch; ch = text[i += 1]; ) {
+      for (let ch; ch = text[i2 += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
-          escStart = i;
-          switch (text[i + 1]) {
+          escStart = i2;
+          switch (text[i2 + 1]) {
             case "x":
-              i += 3;
+              i2 += 3;
               break;
             case "u":
-              i += 5;
+              i2 += 5;
               break;
             case "U":
-              i += 9;
+              i2 += 9;
               break;
             default:
-              i += 1;
+              i2 += 1;
           }
-          escEnd = i;
+          escEnd = i2;
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text, i, indent.length);
-          end = i + indent.length + endStep;
+            i2 = consumeMoreIndentedLines(text, i2, indent.length);
+          end = i2 + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i + 1];
+            const next = text[i2 + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
-              split = i;
+              split = i2;
           }
-          if (i >= end) {
+          if (i2 >= end) {
             if (split) {
               folds.push(split);
               end = split + endStep;
@@ -1087,10 +1087,10 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i += 1];
+                ch = text[i2 += 1];
                 overflow = true;
               }
-              const j = i > escEnd + 1 ? i - 2 : escStart - 1;
+              const j = i2 > escEnd + 1 ? i2 - 2 : escStart - 1;
               if (escapedFolds[j])
                 return text;
               folds.push(j);
@@ -1111,9 +1111,9 @@ var require_foldFlowLines = __commonJS({
       if (onFold)
         onFold();
       let res = text.slice(0, folds[0]);
-      for (let i2 = 0; i2 < folds.length; ++i2) {
-        const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text.length;
+      for (let i3 = 0; i3 < folds.length; ++i3) {
+        const fold = folds[i3];
+        const end2 = folds[i3 + 1] || text.length;
         if (fold === 0)
           res = `
 ${indent}${text.slice(0, end2)}`;
@@ -1126,19 +1126,19 @@ ${indent}${text.slice(fold + 1, end2)}`;
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i, indent) {
-      let end = i;
-      let start = i + 1;
+    function consumeMoreIndentedLines(text, i2, indent) {
+      let end = i2;
+      let start = i2 + 1;
       let ch = text[start];
       while (ch === " " || ch === "	") {
-        if (i < start + indent) {
-          ch = text[++i];
+        if (i2 < start + indent) {
+          ch = text[++i2];
         } else {
           do {
-            ch = text[++i];
+            ch = text[++i2];
           } while (ch && ch !== "\n");
-          end = i;
-          start = i + 1;
+          end = i2;
+          start = i2 + 1;
           ch = text[start];
         }
       }
@@ -1170,11 +1170,11 @@ var require_stringifyString = __commonJS({
       const strLen = str5.length;
       if (strLen <= limit2)
         return false;
-      for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str5[i] === "\n") {
-          if (i - start > limit2)
+      for (let i2 = 0, start = 0; i2 < strLen; ++i2) {
+        if (str5[i2] === "\n") {
+          if (i2 - start > limit2)
             return true;
-          start = i + 1;
+          start = i2 + 1;
           if (strLen - start <= limit2)
             return false;
         }
@@ -1190,19 +1190,19 @@ var require_stringifyString = __commonJS({
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
       let str5 = "";
       let start = 0;
-      for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
-        if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str5 += json.slice(start, i) + "\\ ";
-          i += 1;
-          start = i;
+      for (let i2 = 0, ch = json[i2]; ch; ch = json[++i2]) {
+        if (ch === " " && json[i2 + 1] === "\\" && json[i2 + 2] === "n") {
+          str5 += json.slice(start, i2) + "\\ ";
+          i2 += 1;
+          start = i2;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json[i + 1]) {
+          switch (json[i2 + 1]) {
             case "u":
               {
-                str5 += json.slice(start, i);
-                const code3 = json.substr(i + 2, 4);
+                str5 += json.slice(start, i2);
+                const code3 = json.substr(i2 + 2, 4);
                 switch (code3) {
                   case "0000":
                     str5 += "\\0";
@@ -1232,30 +1232,30 @@ var require_stringifyString = __commonJS({
                     if (code3.substr(0, 2) === "00")
                       str5 += "\\x" + code3.substr(2);
                     else
-                      str5 += json.substr(i, 6);
+                      str5 += json.substr(i2, 6);
                 }
-                i += 5;
-                start = i + 1;
+                i2 += 5;
+                start = i2 + 1;
               }
               break;
             case "n":
-              if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
-                i += 1;
+              if (implicitKey || json[i2 + 2] === '"' || json.length < minMultiLineLength) {
+                i2 += 1;
               } else {
-                str5 += json.slice(start, i) + "\n\n";
-                while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
+                str5 += json.slice(start, i2) + "\n\n";
+                while (json[i2 + 2] === "\\" && json[i2 + 3] === "n" && json[i2 + 4] !== '"') {
                   str5 += "\n";
-                  i += 2;
+                  i2 += 2;
                 }
                 str5 += indent;
-                if (json[i + 2] === " ")
+                if (json[i2 + 2] === " ")
                   str5 += "\\";
-                i += 1;
-                start = i + 1;
+                i2 += 1;
+                start = i2 + 1;
               }
               break;
             default:
-              i += 1;
+              i2 += 1;
           }
       }
       str5 = start ? str5 + json.slice(start) : json;
@@ -1298,9 +1298,9 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
-        return literal ? "|\n" : ">\n";
+        return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -1349,7 +1349,7 @@ ${indent}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal) {
+      if (!literal2) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -1894,8 +1894,8 @@ var require_stringifyCollection = __commonJS({
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
-      for (let i = 0; i < items.length; ++i) {
-        const item = items[i];
+      for (let i2 = 0; i2 < items.length; ++i2) {
+        const item = items[i2];
         let comment2 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
@@ -1924,8 +1924,8 @@ var require_stringifyCollection = __commonJS({
         str5 = flowChars.start + flowChars.end;
       } else {
         str5 = lines[0];
-        for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
+        for (let i2 = 1; i2 < lines.length; ++i2) {
+          const line = lines[i2];
           str5 += line ? `
 ${indent}${line}` : "\n";
         }
@@ -1949,8 +1949,8 @@ ${indent}${line}` : "\n";
       let reqNewline = false;
       let linesAtValue = 0;
       const lines = [];
-      for (let i = 0; i < items.length; ++i) {
-        const item = items[i];
+      for (let i2 = 0; i2 < items.length; ++i2) {
+        const item = items[i2];
         let comment = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
@@ -1981,7 +1981,7 @@ ${indent}${line}` : "\n";
           reqNewline = true;
         let str5 = stringify.stringify(item, itemCtx, () => comment = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str5.includes("\n"));
-        if (i < items.length - 1) {
+        if (i2 < items.length - 1) {
           str5 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
@@ -2109,11 +2109,11 @@ var require_YAMLMap = __commonJS({
           else
             prev.value = _pair.value;
         } else if (sortEntries) {
-          const i = this.items.findIndex((item) => sortEntries(_pair, item) < 0);
-          if (i === -1)
+          const i2 = this.items.findIndex((item) => sortEntries(_pair, item) < 0);
+          if (i2 === -1)
             this.items.push(_pair);
           else
-            this.items.splice(i, 0, _pair);
+            this.items.splice(i2, 0, _pair);
         } else {
           this.items.push(_pair);
         }
@@ -2268,9 +2268,9 @@ var require_YAMLSeq = __commonJS({
         const seq = [];
         if (ctx?.onCreate)
           ctx.onCreate(seq);
-        let i = 0;
+        let i2 = 0;
         for (const item of this.items)
-          seq.push(toJS.toJS(item, String(i++), ctx));
+          seq.push(toJS.toJS(item, String(i2++), ctx));
         return seq;
       }
       toString(ctx, onComment, onChompKeep) {
@@ -2288,10 +2288,10 @@ var require_YAMLSeq = __commonJS({
         const { replacer } = ctx;
         const seq = new this(schema);
         if (obj3 && Symbol.iterator in Object(obj3)) {
-          let i = 0;
+          let i2 = 0;
           for (let it of obj3) {
             if (typeof replacer === "function") {
-              const key2 = obj3 instanceof Set ? it : String(i++);
+              const key2 = obj3 instanceof Set ? it : String(i2++);
               it = replacer.call(obj3, key2, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
@@ -2397,20 +2397,20 @@ var require_bool = __commonJS({
 var require_stringifyNumber = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports2) {
     "use strict";
-    function stringifyNumber({ format, minFractionDigits, tag, value }) {
+    function stringifyNumber({ format: format2, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
         return String(value);
       const num2 = typeof value === "number" ? value : Number(value);
       if (!isFinite(num2))
         return isNaN(num2) ? ".nan" : num2 < 0 ? "-.inf" : ".inf";
       let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
-      if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
-        let i = n.indexOf(".");
-        if (i < 0) {
-          i = n.length;
+      if (!format2 && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
+        let i2 = n.indexOf(".");
+        if (i2 < 0) {
+          i2 = n.length;
           n += ".";
         }
-        let d = minFractionDigits - (n.length - i - 1);
+        let d = minFractionDigits - (n.length - i2 - 1);
         while (d-- > 0)
           n += "0";
       }
@@ -2472,7 +2472,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str5, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5.substring(offset), radix);
+    var intResolve = (str5, offset2, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5.substring(offset2), radix);
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -2613,7 +2613,7 @@ var require_binary = __commonJS({
     var node_buffer = require("buffer");
     var Scalar2 = require_Scalar();
     var stringifyString = require_stringifyString();
-    var binary2 = {
+    var binary = {
       identify: (value) => value instanceof Uint8Array,
       // Buffer inherits from Uint8Array
       default: false,
@@ -2632,8 +2632,8 @@ var require_binary = __commonJS({
         } else if (typeof atob === "function") {
           const str5 = atob(src.replace(/[\n\r]/g, ""));
           const buffer = new Uint8Array(str5.length);
-          for (let i = 0; i < str5.length; ++i)
-            buffer[i] = str5.charCodeAt(i);
+          for (let i2 = 0; i2 < str5.length; ++i2)
+            buffer[i2] = str5.charCodeAt(i2);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -2649,8 +2649,8 @@ var require_binary = __commonJS({
           str5 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
-          for (let i = 0; i < buf.length; ++i)
-            s += String.fromCharCode(buf[i]);
+          for (let i2 = 0; i2 < buf.length; ++i2)
+            s += String.fromCharCode(buf[i2]);
           str5 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
@@ -2660,15 +2660,15 @@ var require_binary = __commonJS({
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str5.length / lineWidth);
           const lines = new Array(n);
-          for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str5.substr(o, lineWidth);
+          for (let i2 = 0, o = 0; i2 < n; ++i2, o += lineWidth) {
+            lines[i2] = str5.substr(o, lineWidth);
           }
           str5 = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str5 }, ctx, onComment, onChompKeep);
       }
     };
-    exports2.binary = binary2;
+    exports2.binary = binary;
   }
 });
 
@@ -2682,8 +2682,8 @@ var require_pairs = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     function resolvePairs(seq, onError) {
       if (identity.isSeq(seq)) {
-        for (let i = 0; i < seq.items.length; ++i) {
-          let item = seq.items[i];
+        for (let i2 = 0; i2 < seq.items.length; ++i2) {
+          let item = seq.items[i2];
           if (identity.isPair(item))
             continue;
           else if (identity.isMap(item)) {
@@ -2700,7 +2700,7 @@ ${cn.comment}` : item.comment;
             }
             item = pair;
           }
-          seq.items[i] = identity.isPair(item) ? item : new Pair.Pair(item);
+          seq.items[i2] = identity.isPair(item) ? item : new Pair.Pair(item);
         }
       } else
         onError("Expected a sequence for this tag");
@@ -2710,11 +2710,11 @@ ${cn.comment}` : item.comment;
       const { replacer } = ctx;
       const pairs2 = new YAMLSeq.YAMLSeq(schema);
       pairs2.tag = "tag:yaml.org,2002:pairs";
-      let i = 0;
+      let i2 = 0;
       if (iterable && Symbol.iterator in Object(iterable))
         for (let it of iterable) {
           if (typeof replacer === "function")
-            it = replacer.call(iterable, String(i++), it);
+            it = replacer.call(iterable, String(i2++), it);
           let key2, value;
           if (Array.isArray(it)) {
             if (it.length === 2) {
@@ -2915,11 +2915,11 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str5, offset, radix, { intAsBigInt }) {
+    function intResolve(str5, offset2, radix, { intAsBigInt }) {
       const sign = str5[0];
       if (sign === "-" || sign === "+")
-        offset += 1;
-      str5 = str5.substring(offset).replace(/_/g, "");
+        offset2 += 1;
+      str5 = str5.substring(offset2).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
@@ -3173,7 +3173,7 @@ var require_schema3 = __commonJS({
     var _null = require_null();
     var seq = require_seq();
     var string = require_string();
-    var binary2 = require_binary();
+    var binary = require_binary();
     var bool = require_bool2();
     var float = require_float2();
     var int = require_int2();
@@ -3196,7 +3196,7 @@ var require_schema3 = __commonJS({
       float.floatNaN,
       float.floatExp,
       float.float,
-      binary2.binary,
+      binary.binary,
       merge.merge,
       omap.omap,
       pairs.pairs,
@@ -3222,7 +3222,7 @@ var require_tags = __commonJS({
     var int = require_int();
     var schema = require_schema();
     var schema$1 = require_schema2();
-    var binary2 = require_binary();
+    var binary = require_binary();
     var merge = require_merge();
     var omap = require_omap();
     var pairs = require_pairs();
@@ -3237,7 +3237,7 @@ var require_tags = __commonJS({
       ["yaml-1.1", schema$2.schema]
     ]);
     var tagsByName = {
-      binary: binary2.binary,
+      binary: binary.binary,
       bool: bool.boolTag,
       float: float.float,
       floatExp: float.floatExp,
@@ -3257,7 +3257,7 @@ var require_tags = __commonJS({
       timestamp: timestamp.timestamp
     };
     var coreKnownTags = {
-      "tag:yaml.org,2002:binary": binary2.binary,
+      "tag:yaml.org,2002:binary": binary.binary,
       "tag:yaml.org,2002:merge": merge.merge,
       "tag:yaml.org,2002:omap": omap.omap,
       "tag:yaml.org,2002:pairs": pairs.pairs,
@@ -3455,14 +3455,14 @@ var require_Document = __commonJS({
           version: "1.2"
         }, options);
         this.options = opt2;
-        let { version } = opt2;
+        let { version: version2 } = opt2;
         if (options?._directives) {
           this.directives = options._directives.atDocument();
           if (this.directives.yaml.explicit)
-            version = this.directives.yaml.version;
+            version2 = this.directives.yaml.version;
         } else
-          this.directives = new directives.Directives({ version });
-        this.setSchema(version, options);
+          this.directives = new directives.Directives({ version: version2 });
+        this.setSchema(version2, options);
         this.contents = value === void 0 ? null : this.createNode(value, _replacer, options);
       }
       /**
@@ -3642,11 +3642,11 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version, options = {}) {
-        if (typeof version === "number")
-          version = String(version);
+      setSchema(version2, options = {}) {
+        if (typeof version2 === "number")
+          version2 = String(version2);
         let opt2;
-        switch (version) {
+        switch (version2) {
           case "1.1":
             if (this.directives)
               this.directives.yaml.version = "1.1";
@@ -3657,9 +3657,9 @@ var require_Document = __commonJS({
           case "1.2":
           case "next":
             if (this.directives)
-              this.directives.yaml.version = version;
+              this.directives.yaml.version = version2;
             else
-              this.directives = new directives.Directives({ version });
+              this.directives = new directives.Directives({ version: version2 });
             opt2 = { resolveKnownTags: true, schema: "core" };
             break;
           case null:
@@ -3668,7 +3668,7 @@ var require_Document = __commonJS({
             opt2 = null;
             break;
           default: {
-            const sv = JSON.stringify(version);
+            const sv = JSON.stringify(version2);
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
@@ -3793,7 +3793,7 @@ ${pointer}
 var require_resolve_props = __commonJS({
   "node_modules/yaml/dist/compose/resolve-props.js"(exports2) {
     "use strict";
-    function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
+    function resolveProps(tokens, { flow, indicator, next, offset: offset2, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
       let atNewline = startOnNewline;
       let hasSpace = startOnNewline;
@@ -3900,7 +3900,7 @@ var require_resolve_props = __commonJS({
         }
       }
       const last = tokens[tokens.length - 1];
-      const end = last ? last.offset + last.source.length : offset;
+      const end = last ? last.offset + last.source.length : offset2;
       if (reqSpace && next && next.type !== "space" && next.type !== "newline" && next.type !== "comma" && (next.type !== "scalar" || next.source !== "")) {
         onError(next.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
       }
@@ -4015,14 +4015,14 @@ var require_resolve_block_map = __commonJS({
       const map = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
-      let offset = bm.offset;
+      let offset2 = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
         const { start, key: key2, sep, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
           next: key2 ?? sep?.[0],
-          offset,
+          offset: offset2,
           onError,
           parentIndent: bm.indent,
           startOnNewline: true
@@ -4031,9 +4031,9 @@ var require_resolve_block_map = __commonJS({
         if (implicitKey) {
           if (key2) {
             if (key2.type === "block-seq")
-              onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
+              onError(offset2, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
             else if ("indent" in key2 && key2.indent !== bm.indent)
-              onError(offset, "BAD_INDENT", startColMsg);
+              onError(offset2, "BAD_INDENT", startColMsg);
           }
           if (!keyProps.anchor && !keyProps.tag && !sep) {
             commentEnd = keyProps.end;
@@ -4049,7 +4049,7 @@ var require_resolve_block_map = __commonJS({
             onError(key2 ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
           }
         } else if (keyProps.found?.indent !== bm.indent) {
-          onError(offset, "BAD_INDENT", startColMsg);
+          onError(offset2, "BAD_INDENT", startColMsg);
         }
         ctx.atKey = true;
         const keyStart = keyProps.end;
@@ -4067,18 +4067,18 @@ var require_resolve_block_map = __commonJS({
           parentIndent: bm.indent,
           startOnNewline: !key2 || key2.type === "block-scalar"
         });
-        offset = valueProps.end;
+        offset2 = valueProps.end;
         if (valueProps.found) {
           if (implicitKey) {
             if (value?.type === "block-map" && !valueProps.hasNewline)
-              onError(offset, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
+              onError(offset2, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset2, sep, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
-          offset = valueNode.range[2];
+          offset2 = valueNode.range[2];
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
@@ -4098,9 +4098,9 @@ var require_resolve_block_map = __commonJS({
           map.items.push(pair);
         }
       }
-      if (commentEnd && commentEnd < offset)
+      if (commentEnd && commentEnd < offset2)
         onError(commentEnd, "IMPOSSIBLE", "Map comment with trailing content");
-      map.range = [bm.offset, offset, commentEnd ?? offset];
+      map.range = [bm.offset, offset2, commentEnd ?? offset2];
       return map;
     }
     exports2.resolveBlockMap = resolveBlockMap;
@@ -4121,13 +4121,13 @@ var require_resolve_block_seq = __commonJS({
         ctx.atRoot = false;
       if (ctx.atKey)
         ctx.atKey = false;
-      let offset = bs.offset;
+      let offset2 = bs.offset;
       let commentEnd = null;
       for (const { start, value } of bs.items) {
         const props = resolveProps.resolveProps(start, {
           indicator: "seq-item-ind",
           next: value,
-          offset,
+          offset: offset2,
           onError,
           parentIndent: bs.indent,
           startOnNewline: true
@@ -4137,7 +4137,7 @@ var require_resolve_block_seq = __commonJS({
             if (value?.type === "block-seq")
               onError(props.end, "BAD_INDENT", "All sequence items must start at the same column");
             else
-              onError(offset, "MISSING_CHAR", "Sequence item without - indicator");
+              onError(offset2, "MISSING_CHAR", "Sequence item without - indicator");
           } else {
             commentEnd = props.end;
             if (props.comment)
@@ -4148,10 +4148,10 @@ var require_resolve_block_seq = __commonJS({
         const node = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
         if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
-        offset = node.range[2];
+        offset2 = node.range[2];
         seq.items.push(node);
       }
-      seq.range = [bs.offset, offset, commentEnd ?? offset];
+      seq.range = [bs.offset, offset2, commentEnd ?? offset2];
       return seq;
     }
     exports2.resolveBlockSeq = resolveBlockSeq;
@@ -4162,7 +4162,7 @@ var require_resolve_block_seq = __commonJS({
 var require_resolve_end = __commonJS({
   "node_modules/yaml/dist/compose/resolve-end.js"(exports2) {
     "use strict";
-    function resolveEnd(end, offset, reqSpace, onError) {
+    function resolveEnd(end, offset2, reqSpace, onError) {
       let comment = "";
       if (end) {
         let hasSpace = false;
@@ -4192,10 +4192,10 @@ var require_resolve_end = __commonJS({
             default:
               onError(token, "UNEXPECTED_TOKEN", `Unexpected ${type} at node end`);
           }
-          offset += source.length;
+          offset2 += source.length;
         }
       }
-      return { comment, offset };
+      return { comment, offset: offset2 };
     }
     exports2.resolveEnd = resolveEnd;
   }
@@ -4226,24 +4226,24 @@ var require_resolve_flow_collection = __commonJS({
         ctx.atRoot = false;
       if (ctx.atKey)
         ctx.atKey = false;
-      let offset = fc.offset + fc.start.source.length;
-      for (let i = 0; i < fc.items.length; ++i) {
-        const collItem = fc.items[i];
+      let offset2 = fc.offset + fc.start.source.length;
+      for (let i2 = 0; i2 < fc.items.length; ++i2) {
+        const collItem = fc.items[i2];
         const { start, key: key2, sep, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
           next: key2 ?? sep?.[0],
-          offset,
+          offset: offset2,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
           if (!props.anchor && !props.tag && !sep && !value) {
-            if (i === 0 && props.comma)
+            if (i2 === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
-            else if (i < fc.items.length - 1)
+            else if (i2 < fc.items.length - 1)
               onError(props.start, "UNEXPECTED_TOKEN", `Unexpected empty item in ${fcName}`);
             if (props.comment) {
               if (coll.comment)
@@ -4251,7 +4251,7 @@ var require_resolve_flow_collection = __commonJS({
               else
                 coll.comment = props.comment;
             }
-            offset = props.end;
+            offset2 = props.end;
             continue;
           }
           if (!isMap5 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
@@ -4262,7 +4262,7 @@ var require_resolve_flow_collection = __commonJS({
               "Implicit keys of flow sequence pairs need to be on a single line"
             );
         }
-        if (i === 0) {
+        if (i2 === 0) {
           if (props.comma)
             onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
         } else {
@@ -4297,7 +4297,7 @@ var require_resolve_flow_collection = __commonJS({
         if (!isMap5 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
-          offset = valueNode.range[2];
+          offset2 = valueNode.range[2];
           if (isBlock(value))
             onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
         } else {
@@ -4362,18 +4362,18 @@ var require_resolve_flow_collection = __commonJS({
             map.range = [keyNode.range[0], endRange[1], endRange[2]];
             coll.items.push(map);
           }
-          offset = valueNode ? valueNode.range[2] : valueProps.end;
+          offset2 = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
       const expectedEnd = isMap5 ? "}" : "]";
       const [ce, ...ee] = fc.end;
-      let cePos = offset;
+      let cePos = offset2;
       if (ce?.source === expectedEnd)
         cePos = ce.offset + ce.source.length;
       else {
         const name = fcName[0].toUpperCase() + fcName.substring(1);
         const msg = atRoot ? `${name} must end with a ${expectedEnd}` : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
-        onError(offset, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
+        onError(offset2, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
         if (ce && ce.source.length !== 1)
           ee.unshift(ce);
       }
@@ -4473,10 +4473,10 @@ var require_resolve_block_scalar = __commonJS({
       const type = header.mode === ">" ? Scalar2.Scalar.BLOCK_FOLDED : Scalar2.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines2(scalar.source) : [];
       let chompStart = lines.length;
-      for (let i = lines.length - 1; i >= 0; --i) {
-        const content = lines[i][1];
+      for (let i2 = lines.length - 1; i2 >= 0; --i2) {
+        const content = lines[i2][1];
         if (content === "" || content === "\r")
-          chompStart = i;
+          chompStart = i2;
         else
           break;
       }
@@ -4488,48 +4488,48 @@ var require_resolve_block_scalar = __commonJS({
         return { value: value2, type, comment: header.comment, range: [start, end2, end2] };
       }
       let trimIndent = scalar.indent + header.indent;
-      let offset = scalar.offset + header.length;
+      let offset2 = scalar.offset + header.length;
       let contentStart = 0;
-      for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
+      for (let i2 = 0; i2 < chompStart; ++i2) {
+        const [indent, content] = lines[i2];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
         } else {
           if (indent.length < trimIndent) {
             const message = "Block scalars with more-indented leading empty lines must use an explicit indentation indicator";
-            onError(offset + indent.length, "MISSING_CHAR", message);
+            onError(offset2 + indent.length, "MISSING_CHAR", message);
           }
           if (header.indent === 0)
             trimIndent = indent.length;
-          contentStart = i;
+          contentStart = i2;
           if (trimIndent === 0 && !ctx.atRoot) {
             const message = "Block scalar values in collections must be indented";
-            onError(offset, "BAD_INDENT", message);
+            onError(offset2, "BAD_INDENT", message);
           }
           break;
         }
-        offset += indent.length + content.length + 1;
+        offset2 += indent.length + content.length + 1;
       }
-      for (let i = lines.length - 1; i >= chompStart; --i) {
-        if (lines[i][0].length > trimIndent)
-          chompStart = i + 1;
+      for (let i2 = lines.length - 1; i2 >= chompStart; --i2) {
+        if (lines[i2][0].length > trimIndent)
+          chompStart = i2 + 1;
       }
       let value = "";
       let sep = "";
       let prevMoreIndented = false;
-      for (let i = 0; i < contentStart; ++i)
-        value += lines[i][0].slice(trimIndent) + "\n";
-      for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
-        offset += indent.length + content.length + 1;
+      for (let i2 = 0; i2 < contentStart; ++i2)
+        value += lines[i2][0].slice(trimIndent) + "\n";
+      for (let i2 = contentStart; i2 < chompStart; ++i2) {
+        let [indent, content] = lines[i2];
+        offset2 += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
           content = content.slice(0, -1);
         if (content && indent.length < trimIndent) {
           const src = header.indent ? "explicit indentation indicator" : "first line";
           const message = `Block scalar lines must not be less indented than their ${src}`;
-          onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
+          onError(offset2 - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent = "";
         }
         if (type === Scalar2.Scalar.BLOCK_LITERAL) {
@@ -4558,8 +4558,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i = chompStart; i < lines.length; ++i)
-            value += "\n" + lines[i][0].slice(trimIndent);
+          for (let i2 = chompStart; i2 < lines.length; ++i2)
+            value += "\n" + lines[i2][0].slice(trimIndent);
           if (value[value.length - 1] !== "\n")
             value += "\n";
           break;
@@ -4569,7 +4569,7 @@ var require_resolve_block_scalar = __commonJS({
       const end = start + header.length + scalar.source.length;
       return { value, type, comment: header.comment, range: [start, end, end] };
     }
-    function parseBlockScalarHeader({ offset, props }, strict, onError) {
+    function parseBlockScalarHeader({ offset: offset2, props }, strict, onError) {
       if (props[0].type !== "block-scalar-header") {
         onError(props[0], "IMPOSSIBLE", "Block scalar header not found");
         return null;
@@ -4579,8 +4579,8 @@ var require_resolve_block_scalar = __commonJS({
       let indent = 0;
       let chomp = "";
       let error = -1;
-      for (let i = 1; i < source.length; ++i) {
-        const ch = source[i];
+      for (let i2 = 1; i2 < source.length; ++i2) {
+        const ch = source[i2];
         if (!chomp && (ch === "-" || ch === "+"))
           chomp = ch;
         else {
@@ -4588,7 +4588,7 @@ var require_resolve_block_scalar = __commonJS({
           if (!indent && n)
             indent = n;
           else if (error === -1)
-            error = offset + i;
+            error = offset2 + i2;
         }
       }
       if (error !== -1)
@@ -4596,8 +4596,8 @@ var require_resolve_block_scalar = __commonJS({
       let hasSpace = false;
       let comment = "";
       let length = source.length;
-      for (let i = 1; i < props.length; ++i) {
-        const token = props[i];
+      for (let i2 = 1; i2 < props.length; ++i2) {
+        const token = props[i2];
         switch (token.type) {
           case "space":
             hasSpace = true;
@@ -4635,8 +4635,8 @@ var require_resolve_block_scalar = __commonJS({
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
       const lines = [line0];
-      for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
+      for (let i2 = 1; i2 < split.length; i2 += 2)
+        lines.push([split[i2], split[i2 + 1]]);
       return lines;
     }
     exports2.resolveBlockScalar = resolveBlockScalar;
@@ -4650,10 +4650,10 @@ var require_resolve_flow_scalar = __commonJS({
     var Scalar2 = require_Scalar();
     var resolveEnd = require_resolve_end();
     function resolveFlowScalar(scalar, strict, onError) {
-      const { offset, type, source, end } = scalar;
+      const { offset: offset2, type, source, end } = scalar;
       let _type;
       let value;
-      const _onError = (rel, code3, msg) => onError(offset + rel, code3, msg);
+      const _onError = (rel, code3, msg) => onError(offset2 + rel, code3, msg);
       switch (type) {
         case "scalar":
           _type = Scalar2.Scalar.PLAIN;
@@ -4674,16 +4674,16 @@ var require_resolve_flow_scalar = __commonJS({
             value: "",
             type: null,
             comment: "",
-            range: [offset, offset + source.length, offset + source.length]
+            range: [offset2, offset2 + source.length, offset2 + source.length]
           };
       }
-      const valueEnd = offset + source.length;
+      const valueEnd = offset2 + source.length;
       const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
       return {
         value,
         type: _type,
         comment: re.comment,
-        range: [offset, valueEnd, re.offset]
+        range: [offset2, valueEnd, re.offset]
       };
     }
     function plainValue(source, onError) {
@@ -4755,43 +4755,43 @@ var require_resolve_flow_scalar = __commonJS({
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
-      for (let i = 1; i < source.length - 1; ++i) {
-        const ch = source[i];
-        if (ch === "\r" && source[i + 1] === "\n")
+      for (let i2 = 1; i2 < source.length - 1; ++i2) {
+        const ch = source[i2];
+        if (ch === "\r" && source[i2 + 1] === "\n")
           continue;
         if (ch === "\n") {
-          const { fold, offset } = foldNewline(source, i);
+          const { fold, offset: offset2 } = foldNewline(source, i2);
           res += fold;
-          i = offset;
+          i2 = offset2;
         } else if (ch === "\\") {
-          let next = source[++i];
+          let next = source[++i2];
           const cc = escapeCodes[next];
           if (cc)
             res += cc;
           else if (next === "\n") {
-            next = source[i + 1];
+            next = source[i2 + 1];
             while (next === " " || next === "	")
-              next = source[++i + 1];
-          } else if (next === "\r" && source[i + 1] === "\n") {
-            next = source[++i + 1];
+              next = source[++i2 + 1];
+          } else if (next === "\r" && source[i2 + 1] === "\n") {
+            next = source[++i2 + 1];
             while (next === " " || next === "	")
-              next = source[++i + 1];
+              next = source[++i2 + 1];
           } else if (next === "x" || next === "u" || next === "U") {
             const length = next === "x" ? 2 : next === "u" ? 4 : 8;
-            res += parseCharCode(source, i + 1, length, onError);
-            i += length;
+            res += parseCharCode(source, i2 + 1, length, onError);
+            i2 += length;
           } else {
-            const raw = source.substr(i - 1, 2);
-            onError(i - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
+            const raw = source.substr(i2 - 1, 2);
+            onError(i2 - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
             res += raw;
           }
         } else if (ch === " " || ch === "	") {
-          const wsStart = i;
-          let next = source[i + 1];
+          const wsStart = i2;
+          let next = source[i2 + 1];
           while (next === " " || next === "	")
-            next = source[++i + 1];
-          if (next !== "\n" && !(next === "\r" && source[i + 2] === "\n"))
-            res += i > wsStart ? source.slice(wsStart, i + 1) : ch;
+            next = source[++i2 + 1];
+          if (next !== "\n" && !(next === "\r" && source[i2 + 2] === "\n"))
+            res += i2 > wsStart ? source.slice(wsStart, i2 + 1) : ch;
         } else {
           res += ch;
         }
@@ -4800,20 +4800,20 @@ var require_resolve_flow_scalar = __commonJS({
         onError(source.length, "MISSING_CHAR", 'Missing closing "quote');
       return res;
     }
-    function foldNewline(source, offset) {
+    function foldNewline(source, offset2) {
       let fold = "";
-      let ch = source[offset + 1];
+      let ch = source[offset2 + 1];
       while (ch === " " || ch === "	" || ch === "\n" || ch === "\r") {
-        if (ch === "\r" && source[offset + 2] !== "\n")
+        if (ch === "\r" && source[offset2 + 2] !== "\n")
           break;
         if (ch === "\n")
           fold += "\n";
-        offset += 1;
-        ch = source[offset + 1];
+        offset2 += 1;
+        ch = source[offset2 + 1];
       }
       if (!fold)
         fold = " ";
-      return { fold, offset };
+      return { fold, offset: offset2 };
     }
     var escapeCodes = {
       "0": "\0",
@@ -4848,15 +4848,15 @@ var require_resolve_flow_scalar = __commonJS({
       "\\": "\\",
       "	": "	"
     };
-    function parseCharCode(source, offset, length, onError) {
-      const cc = source.substr(offset, length);
+    function parseCharCode(source, offset2, length, onError) {
+      const cc = source.substr(offset2, length);
       const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
       const code3 = ok ? parseInt(cc, 16) : NaN;
       try {
         return String.fromCodePoint(code3);
       } catch {
-        const raw = source.substr(offset - 2, length + 2);
-        onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
+        const raw = source.substr(offset2 - 2, length + 2);
+        onError(offset2 - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
         return raw;
       }
     }
@@ -4949,27 +4949,27 @@ var require_compose_scalar = __commonJS({
 var require_util_empty_scalar_position = __commonJS({
   "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports2) {
     "use strict";
-    function emptyScalarPosition(offset, before, pos) {
+    function emptyScalarPosition(offset2, before, pos) {
       if (before) {
         pos ?? (pos = before.length);
-        for (let i = pos - 1; i >= 0; --i) {
-          let st = before[i];
+        for (let i2 = pos - 1; i2 >= 0; --i2) {
+          let st = before[i2];
           switch (st.type) {
             case "space":
             case "comment":
             case "newline":
-              offset -= st.source.length;
+              offset2 -= st.source.length;
               continue;
           }
-          st = before[++i];
+          st = before[++i2];
           while (st?.type === "space") {
-            offset += st.source.length;
-            st = before[++i];
+            offset2 += st.source.length;
+            st = before[++i2];
           }
           break;
         }
       }
-      return offset;
+      return offset2;
     }
     exports2.emptyScalarPosition = emptyScalarPosition;
   }
@@ -5042,10 +5042,10 @@ var require_compose_node = __commonJS({
         node.srcToken = token;
       return node;
     }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx, offset2, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
       const token = {
         type: "scalar",
-        offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
+        offset: utilEmptyScalarPosition.emptyScalarPosition(offset2, before, pos),
         indent: -1,
         source: ""
       };
@@ -5063,15 +5063,15 @@ var require_compose_node = __commonJS({
       }
       return node;
     }
-    function composeAlias({ options }, { offset, source, end }, onError) {
+    function composeAlias({ options }, { offset: offset2, source, end }, onError) {
       const alias = new Alias.Alias(source.substring(1));
       if (alias.source === "")
-        onError(offset, "BAD_ALIAS", "Alias cannot be an empty string");
+        onError(offset2, "BAD_ALIAS", "Alias cannot be an empty string");
       if (alias.source.endsWith(":"))
-        onError(offset + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
-      const valueEnd = offset + source.length;
+        onError(offset2 + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
+      const valueEnd = offset2 + source.length;
       const re = resolveEnd.resolveEnd(end, valueEnd, options.strict, onError);
-      alias.range = [offset, valueEnd, re.offset];
+      alias.range = [offset2, valueEnd, re.offset];
       if (re.comment)
         alias.comment = re.comment;
       return alias;
@@ -5089,7 +5089,7 @@ var require_compose_doc = __commonJS({
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
-    function composeDoc(options, directives, { offset, start, value, end }, onError) {
+    function composeDoc(options, directives, { offset: offset2, start, value, end }, onError) {
       const opts = Object.assign({ _directives: directives }, options);
       const doc = new Document.Document(void 0, opts);
       const ctx = {
@@ -5102,7 +5102,7 @@ var require_compose_doc = __commonJS({
       const props = resolveProps.resolveProps(start, {
         indicator: "doc-start",
         next: value ?? end?.[0],
-        offset,
+        offset: offset2,
         onError,
         parentIndent: 0,
         startOnNewline: true
@@ -5117,7 +5117,7 @@ var require_compose_doc = __commonJS({
       const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
       if (re.comment)
         doc.comment = re.comment;
-      doc.range = [offset, contentEnd, re.offset];
+      doc.range = [offset2, contentEnd, re.offset];
       return doc;
     }
     exports2.composeDoc = composeDoc;
@@ -5140,15 +5140,15 @@ var require_composer = __commonJS({
         return [src, src + 1];
       if (Array.isArray(src))
         return src.length === 2 ? src : [src[0], src[1]];
-      const { offset, source } = src;
-      return [offset, offset + (typeof source === "string" ? source.length : 1)];
+      const { offset: offset2, source } = src;
+      return [offset2, offset2 + (typeof source === "string" ? source.length : 1)];
     }
     function parsePrelude(prelude) {
       let comment = "";
       let atComment = false;
       let afterEmptyLine = false;
-      for (let i = 0; i < prelude.length; ++i) {
-        const source = prelude[i];
+      for (let i2 = 0; i2 < prelude.length; ++i2) {
+        const source = prelude[i2];
         switch (source[0]) {
           case "#":
             comment += (comment === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
@@ -5156,8 +5156,8 @@ var require_composer = __commonJS({
             afterEmptyLine = false;
             break;
           case "%":
-            if (prelude[i + 1]?.[0] !== "#")
-              i += 1;
+            if (prelude[i2 + 1]?.[0] !== "#")
+              i2 += 1;
             atComment = false;
             break;
           default:
@@ -5208,10 +5208,10 @@ ${cb}` : comment;
           }
         }
         if (afterDoc) {
-          for (let i = 0; i < this.errors.length; ++i)
-            doc.errors.push(this.errors[i]);
-          for (let i = 0; i < this.warnings.length; ++i)
-            doc.warnings.push(this.warnings[i]);
+          for (let i2 = 0; i2 < this.errors.length; ++i2)
+            doc.errors.push(this.errors[i2]);
+          for (let i2 = 0; i2 < this.warnings.length; ++i2)
+            doc.warnings.push(this.warnings[i2]);
         } else {
           doc.errors = this.errors;
           doc.warnings = this.warnings;
@@ -5250,9 +5250,9 @@ ${cb}` : comment;
           console.dir(token, { depth: null });
         switch (token.type) {
           case "directive":
-            this.directives.add(token.source, (offset, message, warning) => {
+            this.directives.add(token.source, (offset2, message, warning) => {
               const pos = getErrorPos(token);
-              pos[0] += offset;
+              pos[0] += offset2;
               this.onError(pos, "BAD_DIRECTIVE", message, warning);
             });
             this.prelude.push(token.source);
@@ -5343,11 +5343,11 @@ var require_cst_scalar = __commonJS({
     function resolveAsScalar(token, strict = true, onError) {
       if (token) {
         const _onError = (pos, code3, message) => {
-          const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
+          const offset2 = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
           if (onError)
-            onError(offset, code3, message);
+            onError(offset2, code3, message);
           else
-            throw new errors.YAMLParseError([offset, offset + 1], code3, message);
+            throw new errors.YAMLParseError([offset2, offset2 + 1], code3, message);
         };
         switch (token.type) {
           case "scalar":
@@ -5361,7 +5361,7 @@ var require_cst_scalar = __commonJS({
       return null;
     }
     function createScalarToken(value, context) {
-      const { implicitKey = false, indent, inFlow = false, offset = -1, type = "PLAIN" } = context;
+      const { implicitKey = false, indent, inFlow = false, offset: offset2 = -1, type = "PLAIN" } = context;
       const source = stringifyString.stringifyString({ type, value }, {
         implicitKey,
         indent: indent > 0 ? " ".repeat(indent) : "",
@@ -5378,18 +5378,18 @@ var require_cst_scalar = __commonJS({
           const head = source.substring(0, he);
           const body = source.substring(he + 1) + "\n";
           const props = [
-            { type: "block-scalar-header", offset, indent, source: head }
+            { type: "block-scalar-header", offset: offset2, indent, source: head }
           ];
           if (!addEndtoBlockProps(props, end))
             props.push({ type: "newline", offset: -1, indent, source: "\n" });
-          return { type: "block-scalar", offset, indent, props, source: body };
+          return { type: "block-scalar", offset: offset2, indent, props, source: body };
         }
         case '"':
-          return { type: "double-quoted-scalar", offset, indent, source, end };
+          return { type: "double-quoted-scalar", offset: offset2, indent, source, end };
         case "'":
-          return { type: "single-quoted-scalar", offset, indent, source, end };
+          return { type: "single-quoted-scalar", offset: offset2, indent, source, end };
         default:
-          return { type: "scalar", offset, indent, source, end };
+          return { type: "scalar", offset: offset2, indent, source, end };
       }
     }
     function setScalarValue(token, value, context = {}) {
@@ -5447,10 +5447,10 @@ var require_cst_scalar = __commonJS({
         header.source = head;
         token.source = body;
       } else {
-        const { offset } = token;
+        const { offset: offset2 } = token;
         const indent = "indent" in token ? token.indent : -1;
         const props = [
-          { type: "block-scalar-header", offset, indent, source: head }
+          { type: "block-scalar-header", offset: offset2, indent, source: head }
         ];
         if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
           props.push({ type: "newline", offset: -1, indent, source: "\n" });
@@ -5495,8 +5495,8 @@ var require_cst_scalar = __commonJS({
         }
         case "block-map":
         case "block-seq": {
-          const offset = token.offset + source.length;
-          const nl = { type: "newline", offset, indent: token.indent, source: "\n" };
+          const offset2 = token.offset + source.length;
+          const nl = { type: "newline", offset: offset2, indent: token.indent, source: "\n" };
           delete token.items;
           Object.assign(token, { type, source, end: [nl] });
           break;
@@ -5619,15 +5619,15 @@ var require_cst_visit = __commonJS({
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
-          for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path29.concat([[field, i]])), token.items[i], visitor);
+          for (let i2 = 0; i2 < token.items.length; ++i2) {
+            const ci = _visit(Object.freeze(path29.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
-              i = ci - 1;
+              i2 = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              token.items.splice(i, 1);
-              i -= 1;
+              token.items.splice(i2, 1);
+              i2 -= 1;
             }
           }
           if (typeof ctrl === "function" && field === "key")
@@ -5797,38 +5797,38 @@ var require_lexer = __commonJS({
           next = yield* this.parseNext(next);
       }
       atLineEnd() {
-        let i = this.pos;
-        let ch = this.buffer[i];
+        let i2 = this.pos;
+        let ch = this.buffer[i2];
         while (ch === " " || ch === "	")
-          ch = this.buffer[++i];
+          ch = this.buffer[++i2];
         if (!ch || ch === "#" || ch === "\n")
           return true;
         if (ch === "\r")
-          return this.buffer[i + 1] === "\n";
+          return this.buffer[i2 + 1] === "\n";
         return false;
       }
       charAt(n) {
         return this.buffer[this.pos + n];
       }
-      continueScalar(offset) {
-        let ch = this.buffer[offset];
+      continueScalar(offset2) {
+        let ch = this.buffer[offset2];
         if (this.indentNext > 0) {
           let indent = 0;
           while (ch === " ")
-            ch = this.buffer[++indent + offset];
+            ch = this.buffer[++indent + offset2];
           if (ch === "\r") {
-            const next = this.buffer[indent + offset + 1];
+            const next = this.buffer[indent + offset2 + 1];
             if (next === "\n" || !next && !this.atEnd)
-              return offset + indent + 1;
+              return offset2 + indent + 1;
           }
-          return ch === "\n" || indent >= this.indentNext || !ch && !this.atEnd ? offset + indent : -1;
+          return ch === "\n" || indent >= this.indentNext || !ch && !this.atEnd ? offset2 + indent : -1;
         }
         if (ch === "-" || ch === ".") {
-          const dt = this.buffer.substr(offset, 3);
-          if ((dt === "---" || dt === "...") && isEmpty(this.buffer[offset + 3]))
+          const dt = this.buffer.substr(offset2, 3);
+          if ((dt === "---" || dt === "...") && isEmpty(this.buffer[offset2 + 3]))
             return -1;
         }
-        return offset;
+        return offset2;
       }
       getLine() {
         let end = this.lineEndPos;
@@ -6099,9 +6099,9 @@ var require_lexer = __commonJS({
       *parseBlockScalarHeader() {
         this.blockScalarIndent = -1;
         this.blockScalarKeep = false;
-        let i = this.pos;
+        let i2 = this.pos;
         while (true) {
-          const ch = this.buffer[++i];
+          const ch = this.buffer[++i2];
           if (ch === "+")
             this.blockScalarKeep = true;
           else if (ch > "0" && ch <= "9")
@@ -6115,17 +6115,17 @@ var require_lexer = __commonJS({
         let nl = this.pos - 1;
         let indent = 0;
         let ch;
-        loop: for (let i2 = this.pos; ch = this.buffer[i2]; ++i2) {
+        loop: for (let i3 = this.pos; ch = this.buffer[i3]; ++i3) {
           switch (ch) {
             case " ":
               indent += 1;
               break;
             case "\n":
-              nl = i2;
+              nl = i3;
               indent = 0;
               break;
             case "\r": {
-              const next = this.buffer[i2 + 1];
+              const next = this.buffer[i3 + 1];
               if (!next && !this.atEnd)
                 return this.setNext("block-scalar");
               if (next === "\n")
@@ -6156,25 +6156,25 @@ var require_lexer = __commonJS({
             nl = this.buffer.length;
           }
         }
-        let i = nl + 1;
-        ch = this.buffer[i];
+        let i2 = nl + 1;
+        ch = this.buffer[i2];
         while (ch === " ")
-          ch = this.buffer[++i];
+          ch = this.buffer[++i2];
         if (ch === "	") {
           while (ch === "	" || ch === " " || ch === "\r" || ch === "\n")
-            ch = this.buffer[++i];
-          nl = i - 1;
+            ch = this.buffer[++i2];
+          nl = i2 - 1;
         } else if (!this.blockScalarKeep) {
           do {
-            let i2 = nl - 1;
-            let ch2 = this.buffer[i2];
+            let i3 = nl - 1;
+            let ch2 = this.buffer[i3];
             if (ch2 === "\r")
-              ch2 = this.buffer[--i2];
-            const lastChar = i2;
+              ch2 = this.buffer[--i3];
+            const lastChar = i3;
             while (ch2 === " ")
-              ch2 = this.buffer[--i2];
-            if (ch2 === "\n" && i2 >= this.pos && i2 + 1 + indent > lastChar)
-              nl = i2;
+              ch2 = this.buffer[--i3];
+            if (ch2 === "\n" && i3 >= this.pos && i3 + 1 + indent > lastChar)
+              nl = i3;
             else
               break;
           } while (true);
@@ -6186,36 +6186,36 @@ var require_lexer = __commonJS({
       *parsePlainScalar() {
         const inFlow = this.flowLevel > 0;
         let end = this.pos - 1;
-        let i = this.pos - 1;
+        let i2 = this.pos - 1;
         let ch;
-        while (ch = this.buffer[++i]) {
+        while (ch = this.buffer[++i2]) {
           if (ch === ":") {
-            const next = this.buffer[i + 1];
+            const next = this.buffer[i2 + 1];
             if (isEmpty(next) || inFlow && flowIndicatorChars.has(next))
               break;
-            end = i;
+            end = i2;
           } else if (isEmpty(ch)) {
-            let next = this.buffer[i + 1];
+            let next = this.buffer[i2 + 1];
             if (ch === "\r") {
               if (next === "\n") {
-                i += 1;
+                i2 += 1;
                 ch = "\n";
-                next = this.buffer[i + 1];
+                next = this.buffer[i2 + 1];
               } else
-                end = i;
+                end = i2;
             }
             if (next === "#" || inFlow && flowIndicatorChars.has(next))
               break;
             if (ch === "\n") {
-              const cs = this.continueScalar(i + 1);
+              const cs = this.continueScalar(i2 + 1);
               if (cs === -1)
                 break;
-              i = Math.max(i, cs - 2);
+              i2 = Math.max(i2, cs - 2);
             }
           } else {
             if (inFlow && flowIndicatorChars.has(ch))
               break;
-            end = i;
+            end = i2;
           }
         }
         if (!ch && !this.atEnd)
@@ -6232,8 +6232,8 @@ var require_lexer = __commonJS({
         }
         return 0;
       }
-      *pushToIndex(i, allowEmpty) {
-        const s = this.buffer.slice(this.pos, i);
+      *pushToIndex(i2, allowEmpty) {
+        const s = this.buffer.slice(this.pos, i2);
         if (s) {
           yield s;
           this.pos += s.length;
@@ -6278,23 +6278,23 @@ var require_lexer = __commonJS({
       }
       *pushTag() {
         if (this.charAt(1) === "<") {
-          let i = this.pos + 2;
-          let ch = this.buffer[i];
+          let i2 = this.pos + 2;
+          let ch = this.buffer[i2];
           while (!isEmpty(ch) && ch !== ">")
-            ch = this.buffer[++i];
-          return yield* this.pushToIndex(ch === ">" ? i + 1 : i, false);
+            ch = this.buffer[++i2];
+          return yield* this.pushToIndex(ch === ">" ? i2 + 1 : i2, false);
         } else {
-          let i = this.pos + 1;
-          let ch = this.buffer[i];
+          let i2 = this.pos + 1;
+          let ch = this.buffer[i2];
           while (ch) {
             if (tagChars.has(ch))
-              ch = this.buffer[++i];
-            else if (ch === "%" && hexDigits.has(this.buffer[i + 1]) && hexDigits.has(this.buffer[i + 2])) {
-              ch = this.buffer[i += 3];
+              ch = this.buffer[++i2];
+            else if (ch === "%" && hexDigits.has(this.buffer[i2 + 1]) && hexDigits.has(this.buffer[i2 + 2])) {
+              ch = this.buffer[i2 += 3];
             } else
               break;
           }
-          return yield* this.pushToIndex(i, false);
+          return yield* this.pushToIndex(i2, false);
         }
       }
       *pushNewline() {
@@ -6307,24 +6307,24 @@ var require_lexer = __commonJS({
           return 0;
       }
       *pushSpaces(allowTabs) {
-        let i = this.pos - 1;
+        let i2 = this.pos - 1;
         let ch;
         do {
-          ch = this.buffer[++i];
+          ch = this.buffer[++i2];
         } while (ch === " " || allowTabs && ch === "	");
-        const n = i - this.pos;
+        const n = i2 - this.pos;
         if (n > 0) {
           yield this.buffer.substr(this.pos, n);
-          this.pos = i;
+          this.pos = i2;
         }
         return n;
       }
       *pushUntil(test) {
-        let i = this.pos;
-        let ch = this.buffer[i];
+        let i2 = this.pos;
+        let ch = this.buffer[i2];
         while (!test(ch))
-          ch = this.buffer[++i];
-        return yield* this.pushToIndex(i, false);
+          ch = this.buffer[++i2];
+        return yield* this.pushToIndex(i2, false);
       }
     };
     exports2.Lexer = Lexer;
@@ -6338,23 +6338,23 @@ var require_line_counter = __commonJS({
     var LineCounter4 = class {
       constructor() {
         this.lineStarts = [];
-        this.addNewLine = (offset) => this.lineStarts.push(offset);
-        this.linePos = (offset) => {
+        this.addNewLine = (offset2) => this.lineStarts.push(offset2);
+        this.linePos = (offset2) => {
           let low = 0;
           let high = this.lineStarts.length;
           while (low < high) {
             const mid = low + high >> 1;
-            if (this.lineStarts[mid] < offset)
+            if (this.lineStarts[mid] < offset2)
               low = mid + 1;
             else
               high = mid;
           }
-          if (this.lineStarts[low] === offset)
+          if (this.lineStarts[low] === offset2)
             return { line: low + 1, col: 1 };
           if (low === 0)
-            return { line: 0, col: offset };
+            return { line: 0, col: offset2 };
           const start = this.lineStarts[low - 1];
-          return { line: low, col: offset - start + 1 };
+          return { line: low, col: offset2 - start + 1 };
         };
       }
     };
@@ -6369,21 +6369,21 @@ var require_parser = __commonJS({
     var node_process = require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type)
+    function includesToken(list2, type) {
+      for (let i2 = 0; i2 < list2.length; ++i2)
+        if (list2[i2].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i2 = 0; i2 < list2.length; ++i2) {
+        switch (list2[i2].type) {
           case "space":
           case "comment":
           case "newline":
             break;
           default:
-            return i;
+            return i2;
         }
       }
       return -1;
@@ -6418,9 +6418,9 @@ var require_parser = __commonJS({
     function getFirstKeyStartProps(prev) {
       if (prev.length === 0)
         return [];
-      let i = prev.length;
-      loop: while (--i >= 0) {
-        switch (prev[i].type) {
+      let i2 = prev.length;
+      loop: while (--i2 >= 0) {
+        switch (prev[i2].type) {
           case "doc-start":
           case "explicit-key-ind":
           case "map-value-ind":
@@ -6429,16 +6429,16 @@ var require_parser = __commonJS({
             break loop;
         }
       }
-      while (prev[++i]?.type === "space") {
+      while (prev[++i2]?.type === "space") {
       }
-      return prev.splice(i, prev.length);
+      return prev.splice(i2, prev.length);
     }
     function arrayPushArray(target, source) {
       if (source.length < 1e5)
         Array.prototype.push.apply(target, source);
       else
-        for (let i = 0; i < source.length; ++i)
-          target.push(source[i]);
+        for (let i2 = 0; i2 < source.length; ++i2)
+          target.push(source[i2]);
     }
     function fixFlowSeqItems(fc) {
       if (fc.start.type === "flow-seq-start") {
@@ -6459,7 +6459,7 @@ var require_parser = __commonJS({
         }
       }
     }
-    var Parser2 = class {
+    var Parser4 = class {
       /**
        * @param onNewLine - If defined, called separately with the start position of
        *   each new line (in `parse()`, including the start of input).
@@ -6824,11 +6824,11 @@ var require_parser = __commonJS({
           let start = [];
           if (atNextItem && it.sep && !it.value) {
             const nl = [];
-            for (let i = 0; i < it.sep.length; ++i) {
-              const st = it.sep[i];
+            for (let i2 = 0; i2 < it.sep.length; ++i2) {
+              const st = it.sep[i2];
               switch (st.type) {
                 case "newline":
-                  nl.push(i);
+                  nl.push(i2);
                   break;
                 case "space":
                   break;
@@ -7232,7 +7232,7 @@ var require_parser = __commonJS({
         }
       }
     };
-    exports2.Parser = Parser2;
+    exports2.Parser = Parser4;
   }
 });
 
@@ -7285,7 +7285,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse5(src, reviver, options) {
+    function parse8(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7326,7 +7326,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse5;
+    exports2.parse = parse8;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument5;
     exports2.stringify = stringify;
@@ -7723,16 +7723,16 @@ var require_scan = __commonJS({
       let token = { value: "", depth: 0, isGlob: false };
       const eos = () => index2 >= length;
       const peek = () => str5.charCodeAt(index2 + 1);
-      const advance = () => {
+      const advance2 = () => {
         prev = code3;
         return str5.charCodeAt(++index2);
       };
       while (index2 < length) {
-        code3 = advance();
+        code3 = advance2();
         let next;
         if (code3 === CHAR_BACKWARD_SLASH) {
           backslashes = token.backslashes = true;
-          code3 = advance();
+          code3 = advance2();
           if (code3 === CHAR_LEFT_CURLY_BRACE) {
             braceEscaped = true;
           }
@@ -7740,17 +7740,17 @@ var require_scan = __commonJS({
         }
         if (braceEscaped === true || code3 === CHAR_LEFT_CURLY_BRACE) {
           braces++;
-          while (eos() !== true && (code3 = advance())) {
+          while (eos() !== true && (code3 = advance2())) {
             if (code3 === CHAR_BACKWARD_SLASH) {
               backslashes = token.backslashes = true;
-              advance();
+              advance2();
               continue;
             }
             if (code3 === CHAR_LEFT_CURLY_BRACE) {
               braces++;
               continue;
             }
-            if (braceEscaped !== true && code3 === CHAR_DOT && (code3 = advance()) === CHAR_DOT) {
+            if (braceEscaped !== true && code3 === CHAR_DOT && (code3 = advance2()) === CHAR_DOT) {
               isBrace = token.isBrace = true;
               isGlob = token.isGlob = true;
               finished = true;
@@ -7806,10 +7806,10 @@ var require_scan = __commonJS({
             }
             if (scanToEnd === true) {
               let parens = 0;
-              while (eos() !== true && (code3 = advance())) {
+              while (eos() !== true && (code3 = advance2())) {
                 if (code3 === CHAR_BACKWARD_SLASH) {
                   backslashes = token.backslashes = true;
-                  advance();
+                  advance2();
                   continue;
                 }
                 if (code3 === CHAR_LEFT_PARENTHESES) {
@@ -7844,10 +7844,10 @@ var require_scan = __commonJS({
           break;
         }
         if (code3 === CHAR_LEFT_SQUARE_BRACKET) {
-          while (eos() !== true && (next = advance())) {
+          while (eos() !== true && (next = advance2())) {
             if (next === CHAR_BACKWARD_SLASH) {
               backslashes = token.backslashes = true;
-              advance();
+              advance2();
               continue;
             }
             if (next === CHAR_RIGHT_SQUARE_BRACKET) {
@@ -7871,10 +7871,10 @@ var require_scan = __commonJS({
           isGlob = token.isGlob = true;
           if (scanToEnd === true) {
             let parens = 1;
-            while (eos() !== true && (code3 = advance())) {
+            while (eos() !== true && (code3 = advance2())) {
               if (code3 === CHAR_BACKWARD_SLASH) {
                 backslashes = token.backslashes = true;
-                advance();
+                advance2();
                 continue;
               }
               if (code3 === CHAR_LEFT_PARENTHESES) {
@@ -7955,8 +7955,8 @@ var require_scan = __commonJS({
         let prevIndex;
         for (let idx = 0; idx < slashes.length; idx++) {
           const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
-          const i = slashes[idx];
-          const value2 = input.slice(n2, i);
+          const i2 = slashes[idx];
+          const value2 = input.slice(n2, i2);
           if (opts.tokens) {
             if (idx === 0 && start !== 0) {
               tokens[idx].isPrefix = true;
@@ -7967,9 +7967,9 @@ var require_scan = __commonJS({
             depth(tokens[idx]);
             state.maxDepth += tokens[idx].depth;
           }
-          if (i >= start) {
+          if (i2 >= start) {
             parts.push(value2);
-            prevIndex = i;
+            prevIndex = i2;
           }
         }
         const n = prevIndex !== void 0 ? prevIndex + 1 : start;
@@ -8097,9 +8097,9 @@ var require_parse = __commonJS({
     };
     var hasRepeatedCharPrefixOverlap = (branches) => {
       const values = branches.map(normalizeSimpleBranch).filter(Boolean);
-      for (let i = 0; i < values.length; i++) {
-        for (let j = i + 1; j < values.length; j++) {
-          const a = values[i];
+      for (let i2 = 0; i2 < values.length; i2++) {
+        for (let j = i2 + 1; j < values.length; j++) {
+          const a = values[i2];
           const b = values[j];
           const char = a[0];
           if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
@@ -8120,8 +8120,8 @@ var require_parse = __commonJS({
       let paren = 0;
       let quote2 = 0;
       let escaped = false;
-      for (let i = 1; i < pattern.length; i++) {
-        const ch = pattern[i];
+      for (let i2 = 1; i2 < pattern.length; i2++) {
+        const ch = pattern[i2];
         if (escaped === true) {
           escaped = false;
           continue;
@@ -8155,13 +8155,13 @@ var require_parse = __commonJS({
         if (ch === ")") {
           paren--;
           if (paren === 0) {
-            if (requireEnd === true && i !== pattern.length - 1) {
+            if (requireEnd === true && i2 !== pattern.length - 1) {
               return;
             }
             return {
               type: pattern[0],
-              body: pattern.slice(2, i),
-              end: i
+              body: pattern.slice(2, i2),
+              end: i2
             };
           }
         }
@@ -8227,9 +8227,9 @@ var require_parse = __commonJS({
           safeChars.push(...chars);
           continue;
         }
-        const literal = normalizeSimpleBranch(branch);
-        if (literal && literal.length === 1) {
-          safeChars.push(literal);
+        const literal2 = normalizeSimpleBranch(branch);
+        if (literal2 && literal2.length === 1) {
+          safeChars.push(literal2);
           continue;
         }
         combinable = false;
@@ -8242,7 +8242,7 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse5 = (input, options) => {
+    var parse8 = (input, options) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -8310,7 +8310,7 @@ var require_parse = __commonJS({
       let value;
       const eos = () => state.index === len - 1;
       const peek = state.peek = (n = 1) => input[state.index + n];
-      const advance = state.advance = () => input[++state.index] || "";
+      const advance2 = state.advance = () => input[++state.index] || "";
       const remaining = () => input.slice(state.index + 1);
       const consume = (value2 = "", num2 = 0) => {
         state.consumed += value2;
@@ -8320,10 +8320,10 @@ var require_parse = __commonJS({
         state.output += token.output != null ? token.output : token.value;
         consume(token.value);
       };
-      const negate = () => {
+      const negate2 = () => {
         let count = 1;
         while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
-          advance();
+          advance2();
           state.start++;
           count++;
         }
@@ -8377,23 +8377,23 @@ var require_parse = __commonJS({
         const output = (opts.capture ? "(" : "") + token.open;
         increment("parens");
         push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
-        push({ type: "paren", extglob: true, value: advance(), output });
+        push({ type: "paren", extglob: true, value: advance2(), output });
         extglobs.push(token);
       };
       const extglobClose = (token) => {
-        const literal = input.slice(token.startIndex, state.index + 1);
+        const literal2 = input.slice(token.startIndex, state.index + 1);
         const body = input.slice(token.startIndex + 2, state.index);
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
           const open = tokens[token.tokensIndex];
           open.type = "text";
-          open.value = literal;
-          open.output = safeOutput || utils.escapeRegex(literal);
-          for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
-            tokens[i].value = "";
-            tokens[i].output = "";
-            delete tokens[i].suffix;
+          open.value = literal2;
+          open.output = safeOutput || utils.escapeRegex(literal2);
+          for (let i2 = token.tokensIndex + 1; i2 < tokens.length; i2++) {
+            tokens[i2].value = "";
+            tokens[i2].output = "";
+            delete tokens[i2].suffix;
           }
           state.output = token.output + open.output;
           state.backtrack = true;
@@ -8412,7 +8412,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse5(rest, { ...options, fastpaths: false }).output;
+            const expression = parse8(rest, { ...options, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -8466,7 +8466,7 @@ var require_parse = __commonJS({
         return state;
       }
       while (!eos()) {
-        value = advance();
+        value = advance2();
         if (value === "\0") {
           continue;
         }
@@ -8493,9 +8493,9 @@ var require_parse = __commonJS({
             }
           }
           if (opts.unescape === true) {
-            value = advance();
+            value = advance2();
           } else {
-            value += advance();
+            value += advance2();
           }
           if (state.brackets === 0) {
             push({ type: "text", value });
@@ -8515,7 +8515,7 @@ var require_parse = __commonJS({
                 if (posix) {
                   prev.value = pre + posix;
                   state.backtrack = true;
-                  advance();
+                  advance2();
                   if (!bos.output && tokens.indexOf(prev) === 1) {
                     bos.output = ONE_CHAR;
                   }
@@ -8636,13 +8636,13 @@ var require_parse = __commonJS({
           if (brace.dots === true) {
             const arr = tokens.slice();
             const range = [];
-            for (let i = arr.length - 1; i >= 0; i--) {
+            for (let i2 = arr.length - 1; i2 >= 0; i2--) {
               tokens.pop();
-              if (arr[i].type === "brace") {
+              if (arr[i2].type === "brace") {
                 break;
               }
-              if (arr[i].type !== "dots") {
-                range.unshift(arr[i].value);
+              if (arr[i2].type !== "dots") {
+                range.unshift(arr[i2].value);
               }
             }
             output = expandRange(range, opts);
@@ -8739,7 +8739,7 @@ var require_parse = __commonJS({
             }
           }
           if (opts.nonegate !== true && state.index === 0) {
-            negate();
+            negate2();
             continue;
           }
         }
@@ -8851,7 +8851,7 @@ var require_parse = __commonJS({
             prev.value += value;
             state.output += prior.output + prev.output;
             state.globstar = true;
-            consume(value + advance());
+            consume(value + advance2());
             push({ type: "slash", value: "/", output: "" });
             continue;
           }
@@ -8861,7 +8861,7 @@ var require_parse = __commonJS({
             prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
             state.output = prev.output;
             state.globstar = true;
-            consume(value + advance());
+            consume(value + advance2());
             push({ type: "slash", value: "/", output: "" });
             continue;
           }
@@ -8935,7 +8935,7 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse5.fastpaths = (input, options) => {
+    parse8.fastpaths = (input, options) => {
       const opts = { ...options };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
@@ -9000,7 +9000,7 @@ var require_parse = __commonJS({
       }
       return source;
     };
-    module2.exports = parse5;
+    module2.exports = parse8;
   }
 });
 
@@ -9009,7 +9009,7 @@ var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports2, module2) {
     "use strict";
     var scan = require_scan();
-    var parse5 = require_parse();
+    var parse8 = require_parse();
     var utils = require_utils();
     var constants = require_constants();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
@@ -9074,11 +9074,11 @@ var require_picomatch = __commonJS({
         return { isMatch: false, output: "" };
       }
       const opts = options || {};
-      const format = opts.format || (posix ? utils.toPosixSlashes : null);
+      const format2 = opts.format || (posix ? utils.toPosixSlashes : null);
       let match = input === glob;
-      let output = match && format ? format(input) : input;
+      let output = match && format2 ? format2(input) : input;
       if (match === false) {
-        output = format ? format(input) : input;
+        output = format2 ? format2(input) : input;
         match = output === glob;
       }
       if (match === false || opts.capture === true) {
@@ -9097,7 +9097,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str5, patterns, options) => picomatch2(patterns, options)(str5);
     picomatch2.parse = (pattern, options) => {
       if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
-      return parse5(pattern, { ...options, fastpaths: false });
+      return parse8(pattern, { ...options, fastpaths: false });
     };
     picomatch2.scan = (input, options) => scan(input, options);
     picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
@@ -9123,10 +9123,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse5.fastpaths(input, options);
+        parsed.output = parse8.fastpaths(input, options);
       }
       if (!parsed.output) {
-        parsed = parse5(input, options);
+        parsed = parse8(input, options);
       }
       return picomatch2.compileRe(parsed, options, returnOutput, returnState);
     };
@@ -9320,15 +9320,15 @@ function fixesOf(group) {
 }
 function sentences(text) {
   const out = [];
-  let current = [];
+  let current2 = [];
   for (const word of unbreakable(text.split(/\s+/).filter((w) => w !== ""))) {
-    current.push(word);
+    current2.push(word);
     if (/[.!?]`?\)?$/.test(word) && !/(^|\()(e\.g|i\.e)\.$/.test(word)) {
-      out.push(current.join(" "));
-      current = [];
+      out.push(current2.join(" "));
+      current2 = [];
     }
   }
-  if (current.length) out.push(current.join(" "));
+  if (current2.length) out.push(current2.join(" "));
   return out;
 }
 var path3, TOOL_NAME, TOOL_URI, UNSAFE_RE;
@@ -9366,7 +9366,7 @@ function code(s) {
   return `<code>${md(s)}</code>`;
 }
 function mdWithCode(s, breaks = false) {
-  return s.split(/(`[^`\n]+`)/).map((part, i) => i % 2 === 1 ? code(part.slice(1, -1)) : md(part, breaks)).join("");
+  return s.split(/(`[^`\n]+`)/).map((part, i2) => i2 % 2 === 1 ? code(part.slice(1, -1)) : md(part, breaks)).join("");
 }
 function docsLink(url) {
   if (!/^https?:\/\/[^\s<>"]+$/.test(url)) return "";
@@ -9575,53 +9575,53 @@ function globMatcher(glob) {
   return (name) => regex.test(name);
 }
 function parseCredentialRules(text, file = FILE) {
-  const fail4 = (at2, message, key2) => {
+  const fail4 = (at3, message, key2) => {
     const lineCounter = new import_yaml13.LineCounter();
     const doc = (0, import_yaml13.parseDocument)(text, { lineCounter });
-    let node = at2.length ? doc.getIn(at2, true) : doc.contents;
+    let node = at3.length ? doc.getIn(at3, true) : doc.contents;
     if (key2 !== void 0 && (0, import_yaml13.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
     const pos = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${message}`);
   };
-  let data;
+  let data2;
   try {
-    data = (0, import_yaml13.parse)(text, { uniqueKeys: true });
+    data2 = (0, import_yaml13.parse)(text, { uniqueKeys: true });
   } catch (err) {
     const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
   }
   const isObject3 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
-  if (!isObject3(data)) return fail4([], "expected a mapping with places, env and home");
-  for (const key2 of Object.keys(data)) if (!["places", "env", "home"].includes(key2)) fail4([], `unknown key "${key2}" (expected places, env, home)`, key2);
-  const list = (key2) => {
-    const value = data[key2];
+  if (!isObject3(data2)) return fail4([], "expected a mapping with places, env and home");
+  for (const key2 of Object.keys(data2)) if (!["places", "env", "home"].includes(key2)) fail4([], `unknown key "${key2}" (expected places, env, home)`, key2);
+  const list2 = (key2) => {
+    const value = data2[key2];
     return Array.isArray(value) ? value : fail4([key2], `${key2} must be a list`);
   };
-  const entry = (value, at2, fields, required) => {
-    const label = `${at2[0]}[${at2[1]}]`;
-    if (!isObject3(value)) return fail4(at2, `${label} must be a mapping`);
+  const entry = (value, at3, fields, required) => {
+    const label = `${at3[0]}[${at3[1]}]`;
+    if (!isObject3(value)) return fail4(at3, `${label} must be a mapping`);
     for (const [key2, v] of Object.entries(value)) {
-      if (!(key2 in fields)) fail4(at2, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
-      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at2, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
+      if (!(key2 in fields)) fail4(at3, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
+      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at3, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
     }
-    for (const key2 of required) if (!(key2 in value)) fail4(at2, `${label} needs ${key2}`);
+    for (const key2 of required) if (!(key2 in value)) fail4(at3, `${label} needs ${key2}`);
     return value;
   };
-  const places = list("places").map((value, i) => {
-    const e = entry(value, ["places", i], { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"]);
+  const places = list2("places").map((value, i2) => {
+    const e = entry(value, ["places", i2], { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"]);
     const glob = e.glob;
-    if (glob.includes("/") || glob === "*") fail4(["places", i], `places[${i}].glob must be a file name pattern, not "${glob}"`);
-    if (!PLACES.includes(e.where)) fail4(["places", i], `places[${i}].where must be one of ${PLACES.join(", ")}`);
+    if (glob.includes("/") || glob === "*") fail4(["places", i2], `places[${i2}].glob must be a file name pattern, not "${glob}"`);
+    if (!PLACES.includes(e.where)) fail4(["places", i2], `places[${i2}].where must be one of ${PLACES.join(", ")}`);
     return { glob, where: e.where, by: e.by, matches: globMatcher(glob) };
   });
-  const env = list("env").map((value, i) => {
-    const e = entry(value, ["env", i], { name: "string", list: "boolean", by: "string" }, ["name", "by"]);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail4(["env", i], `env[${i}].name "${e.name}" is not a variable name`);
+  const env = list2("env").map((value, i2) => {
+    const e = entry(value, ["env", i2], { name: "string", list: "boolean", by: "string" }, ["name", "by"]);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail4(["env", i2], `env[${i2}].name "${e.name}" is not a variable name`);
     return { name: e.name, list: e.list === true, by: e.by };
   });
-  const home = list("home").map((value, i) => {
+  const home = list2("home").map((value, i2) => {
     if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((seg3) => seg3 === ".." || seg3 === "")) {
-      return fail4(["home", i], `home[${i}] must be a path relative to HOME`);
+      return fail4(["home", i2], `home[${i2}] must be a path relative to HOME`);
     }
     return value;
   });
@@ -9705,27 +9705,27 @@ function fail(where, message) {
 function compileRoute(spec, where = "route") {
   const m = ROUTE_SPEC.exec(spec);
   if (!m) fail(where, `bad route "${spec}" (want "METHOD /path" or "METHOD /path -> /path")`);
-  const [, method, pattern, target] = m;
+  const [, method2, pattern, target] = m;
   const names = [];
   const parts = pattern.split(/(\{[a-z]+\})/);
-  const source = parts.map((part, i) => {
+  const source = parts.map((part, i2) => {
     if (!/^\{[a-z]+\}$/.test(part)) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     names.push(part.slice(1, -1));
-    const whole = parts[i - 1].endsWith("/") && (parts[i + 1] === "" || parts[i + 1].startsWith("/"));
+    const whole = parts[i2 - 1].endsWith("/") && (parts[i2 + 1] === "" || parts[i2 + 1].startsWith("/"));
     return whole ? WHOLE_SEGMENT : SEGMENT2;
   }).join("");
   const regex = new RegExp(`^${source}$`);
   return {
-    method,
+    method: method2,
     pattern,
     target,
     match(path29, settings) {
       const found = regex.exec(path29);
       if (!found) return void 0;
       const params = {};
-      for (const [i, name] of names.entries()) {
-        if (name in settings && settings[name] !== found[i + 1]) return void 0;
-        params[name] = found[i + 1];
+      for (const [i2, name] of names.entries()) {
+        if (name in settings && settings[name] !== found[i2 + 1]) return void 0;
+        params[name] = found[i2 + 1];
       }
       return params;
     }
@@ -9751,12 +9751,12 @@ function requiredString(raw, key2, where) {
   return raw[key2];
 }
 function headerTemplates(raw, where) {
-  const lower = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
-  const headers = lower(stringMap(raw.headers, `${where}.headers`));
+  const lower2 = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers = lower2(stringMap(raw.headers, `${where}.headers`));
   if (Object.keys(headers).length === 0 || !Object.values(headers).some((v) => v.includes("{secret}"))) {
     fail(where, "headers must carry the {secret}");
   }
-  return { headers, listHeaders: lower(stringMap(raw["list-headers"], `${where}.list-headers`)) };
+  return { headers, listHeaders: lower2(stringMap(raw["list-headers"], `${where}.list-headers`)) };
 }
 function parseCredential(raw, where) {
   const env = requiredString(raw, "env", where);
@@ -9821,25 +9821,25 @@ function identityFile(raw, where) {
 }
 function parseSettings(raw, where, key2 = "settings") {
   return Object.entries(raw ?? {}).map(([name, value]) => {
-    const at2 = `${where}.${key2}.${name}`;
+    const at3 = `${where}.${key2}.${name}`;
     const s = value ?? {};
-    if (!/^[a-z]+$/.test(name)) fail(at2, "setting names are lower-case letters");
-    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at2}.env`);
+    if (!/^[a-z]+$/.test(name)) fail(at3, "setting names are lower-case letters");
+    const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at3}.env`);
     let pattern;
     try {
-      pattern = new RegExp(requiredString(s, "pattern", at2));
+      pattern = new RegExp(requiredString(s, "pattern", at3));
     } catch (err) {
-      return fail(at2, `bad pattern: ${err.message}`);
+      return fail(at3, `bad pattern: ${err.message}`);
     }
     const fromUrlEnv = typeof s["from-url-env"] === "string" ? s["from-url-env"] : void 0;
-    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at2, "needs env, from-url-env or default");
+    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at3, "needs env, from-url-env or default");
     return { name, env, fromUrlEnv, default: typeof s.default === "string" ? s.default : void 0, pattern };
   });
 }
 function parseUpstreams(raw, where) {
   if (typeof raw === "string") return [{ when: {}, url: raw }];
   if (!Array.isArray(raw) || raw.length === 0) fail(where, "upstream missing");
-  return raw.map((choice, i) => ({ when: stringMap(choice?.when, `${where}.upstream[${i}].when`), url: requiredString(choice, "url", `${where}.upstream[${i}]`) }));
+  return raw.map((choice, i2) => ({ when: stringMap(choice?.when, `${where}.upstream[${i2}].when`), url: requiredString(choice, "url", `${where}.upstream[${i2}]`) }));
 }
 function parseProvider(name, raw) {
   const where = name;
@@ -9853,7 +9853,7 @@ function parseProvider(name, raw) {
     name,
     upstreams: parseUpstreams(raw.upstream, where),
     settings: parseSettings(raw.settings, where),
-    credentials: credentialsRaw.map((c, i) => parseCredential(c ?? {}, `${where}.credentials[${i}]`)),
+    credentials: credentialsRaw.map((c, i2) => parseCredential(c ?? {}, `${where}.credentials[${i2}]`)),
     removeEnv: stringArray(raw["remove-env"], `${where}.remove-env`),
     placeholder: requiredString(raw, "placeholder", where),
     agentEnv: stringMap(raw["agent-env"], `${where}.agent-env`),
@@ -9890,8 +9890,8 @@ function parseCatalogue(text) {
   const b = doc.budget ?? {};
   const paths = (value, where) => stringArray(value, where).map((p) => p.split("."));
   const budget = { outputCaps: paths(b["output-caps"], "budget.output-caps"), outputMultipliers: paths(b["output-multipliers"], "budget.output-multipliers") };
-  const authFailures = (doc["auth-failures"] ?? []).map((a, i) => {
-    const where = `auth-failures[${i}]`;
+  const authFailures = (doc["auth-failures"] ?? []).map((a, i2) => {
+    const where = `auth-failures[${i2}]`;
     const [output] = regexList([requiredString(a, "output", where)], where);
     const providersNamed = stringArray(a.providers, `${where}.providers`);
     for (const p of providersNamed) if (!providers.has(p)) fail(where, `unknown provider ${p}`);
@@ -10014,13 +10014,13 @@ var init_refreshingToken = __esm({
       pending;
       /** A token valid now; mints a new one when the current one is due. */
       async get() {
-        const current = this.current;
-        if (current && this.now() < current.refreshAt) return current.token;
+        const current2 = this.current;
+        if (current2 && this.now() < current2.refreshAt) return current2.token;
         this.pending ??= this.refresh().finally(() => this.pending = void 0);
         try {
           return await this.pending;
         } catch (err) {
-          if (current && this.now() < current.expiresAt) return current.token;
+          if (current2 && this.now() < current2.expiresAt) return current2.token;
           throw err;
         }
       }
@@ -10059,7 +10059,7 @@ async function serviceAccount(key2, scopes, now) {
   return accessToken(res, `the token endpoint ${tokenUri.origin}`, issued);
 }
 async function subjectToken(source) {
-  const format = source.format ?? { type: "text" };
+  const format2 = source.format ?? { type: "text" };
   let raw;
   if (typeof source.file === "string") raw = import_node_fs9.default.readFileSync(source.file, "utf8");
   else if (typeof source.url === "string") {
@@ -10067,8 +10067,8 @@ async function subjectToken(source) {
     if (res.status !== 200) throw endpointError("credential_source.url", res);
     raw = JSON.stringify(res.json);
   } else throw new TokenEndpointError("credential_source needs a file or a url (executable sources are not run by the guard)");
-  if (format.type !== "json") return raw.trim();
-  const value = JSON.parse(raw)[str2(format, "subject_token_field_name", "credential_source.format")];
+  if (format2.type !== "json") return raw.trim();
+  const value = JSON.parse(raw)[str2(format2, "subject_token_field_name", "credential_source.format")];
   if (typeof value !== "string") throw new TokenEndpointError("the subject token field is missing from credential_source");
   return value;
 }
@@ -10163,7 +10163,7 @@ var init_googleAdc = __esm({
     TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
     JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
     BEARER_HEADER = { headers: { authorization: "Bearer {secret}" }, listHeaders: {} };
-    base64url = (data) => Buffer.from(data).toString("base64url");
+    base64url = (data2) => Buffer.from(data2).toString("base64url");
     form = (fields) => new URLSearchParams(fields).toString();
     FORM_HEADERS = { "content-type": "application/x-www-form-urlencoded" };
   }
@@ -10367,17 +10367,17 @@ function fromWebIdentity(spec, env, region, now) {
 }
 function parseIni(text) {
   const sections = /* @__PURE__ */ new Map();
-  let current;
+  let current2;
   for (const line of text.split(/\r?\n/)) {
     if (/^\s*([#;]|$)/.test(line) || /^\s/.test(line)) continue;
     const header = /^\[\s*([^\]]+?)\s*\]\s*$/.exec(line);
     if (header) {
-      current = sections.get(header[1]) ?? {};
-      sections.set(header[1], current);
+      current2 = sections.get(header[1]) ?? {};
+      sections.set(header[1], current2);
       continue;
     }
     const pair = /^([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (pair && current) current[pair[1].toLowerCase()] = pair[2];
+    if (pair && current2) current2[pair[1].toLowerCase()] = pair[2];
   }
   return sections;
 }
@@ -10524,8 +10524,8 @@ var init_sigv4 = __esm({
     "use strict";
     import_node_crypto4 = __toESM(require("node:crypto"));
     init_awsCredentials();
-    sha256 = (data) => import_node_crypto4.default.createHash("sha256").update(data).digest("hex");
-    hmac = (key2, data) => import_node_crypto4.default.createHmac("sha256", key2).update(data).digest();
+    sha256 = (data2) => import_node_crypto4.default.createHash("sha256").update(data2).digest("hex");
+    hmac = (key2, data2) => import_node_crypto4.default.createHmac("sha256", key2).update(data2).digest();
   }
 });
 
@@ -10857,8 +10857,8 @@ var init_env = __esm({
 
 // src/guard/gitConfig.ts
 function sectionIsDropped(name) {
-  const lower = name.toLowerCase();
-  return lower === "credential" || lower === "include" || lower === "includeif";
+  const lower2 = name.toLowerCase();
+  return lower2 === "credential" || lower2 === "include" || lower2 === "includeif";
 }
 function keyOf(line) {
   const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(=|$)/.exec(line);
@@ -10914,14 +10914,14 @@ var init_gitConfig = __esm({
 function isWithin(child, parent) {
   return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
 }
-var import_node_fs12, import_node_path8, MAX_PER_DIR, MAX_DEPTH4, HEAD, ExposeError, InstallExposer;
+var import_node_fs12, import_node_path8, MAX_PER_DIR, MAX_DEPTH6, HEAD, ExposeError, InstallExposer;
 var init_installs = __esm({
   "src/guard/installs.ts"() {
     "use strict";
     import_node_fs12 = __toESM(require("node:fs"));
     import_node_path8 = __toESM(require("node:path"));
     MAX_PER_DIR = 256;
-    MAX_DEPTH4 = 8;
+    MAX_DEPTH6 = 8;
     HEAD = Buffer.alloc(256);
     ExposeError = class extends Error {
     };
@@ -10964,7 +10964,7 @@ var init_installs = __esm({
        * folder (the jail needs it recreated); returns the real path.
        */
       follow(p, depth, found) {
-        if (depth > MAX_DEPTH4) throw new ExposeError(`${p}: too many levels of symlinks`);
+        if (depth > MAX_DEPTH6) throw new ExposeError(`${p}: too many levels of symlinks`);
         let cur = "/";
         for (const part of p.split("/").filter(Boolean)) {
           const next = import_node_path8.default.join(cur, part);
@@ -11015,7 +11015,7 @@ var init_installs = __esm({
         if (m && this.isMasked(m[1])) this.program(m[1], depth + 1, found);
       }
       program(p, depth, found) {
-        if (depth > MAX_DEPTH4) throw new ExposeError(`${p}: too many levels of interpreters and links`);
+        if (depth > MAX_DEPTH6) throw new ExposeError(`${p}: too many levels of interpreters and links`);
         const real = this.follow(p, depth, found);
         if (!this.isMasked(real)) return;
         const nm = real.lastIndexOf("/node_modules/");
@@ -11079,7 +11079,7 @@ var init_installs = __esm({
       }
       result() {
         const sorted = [...this.roots].sort((a, b) => a.length - b.length);
-        const binds = sorted.filter((r, i) => !sorted.slice(0, i).some((o) => isWithin(r, o)));
+        const binds = sorted.filter((r, i2) => !sorted.slice(0, i2).some((o) => isWithin(r, o)));
         const symlinks = new Map([...this.symlinks].filter(([p]) => !binds.some((b) => isWithin(p, b))));
         return { binds, symlinks, skipped: [...this.skipped] };
       }
@@ -11146,7 +11146,7 @@ function jailInitMain() {
       }
       if (exists) fail4(`canary: ${path29} is visible in the jail`);
     }
-    const walk = (root, dir) => {
+    const walk2 = (root, dir) => {
       let entries = [];
       try {
         entries = fs36.readdirSync(dir);
@@ -11162,7 +11162,7 @@ function jailInitMain() {
         } catch {
         }
         if (isDir2 && c.exposed.some((e) => e.startsWith(p + "/"))) {
-          walk(root, p);
+          walk2(root, p);
           continue;
         }
         fail4(
@@ -11170,7 +11170,7 @@ function jailInitMain() {
         );
       }
     };
-    for (const dir of c.masked) walk(dir, dir);
+    for (const dir of c.masked) walk2(dir, dir);
     for (const file of c.emptyFiles) {
       let size = -1;
       try {
@@ -11182,8 +11182,8 @@ function jailInitMain() {
     }
     if (c.overlayAt) {
       const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
-      const types = fs36.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
-      if (types[types.length - 1] !== "overlay") fail4(`canary: the workspace is not the guard's overlay (${types[types.length - 1] ?? "no mount"})`);
+      const types2 = fs36.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
+      if (types2[types2.length - 1] !== "overlay") fail4(`canary: the workspace is not the guard's overlay (${types2[types2.length - 1] ?? "no mount"})`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -11227,8 +11227,8 @@ function jailInitMain() {
       const handOver = [];
       for (const file2 of config.homeFiles) {
         const parts = file2.path.split("/").slice(0, -1);
-        for (let i = 1; i <= parts.length; i++) {
-          const dir = `${config.home}/${parts.slice(0, i).join("/")}`;
+        for (let i2 = 1; i2 <= parts.length; i2++) {
+          const dir = `${config.home}/${parts.slice(0, i2).join("/")}`;
           if (!fs36.existsSync(dir)) {
             fs36.mkdirSync(dir, { mode: 448 });
             handOver.push(dir);
@@ -11505,7 +11505,7 @@ function realDir(p) {
 }
 function findRunnerRoot() {
   let pid = process.ppid;
-  for (let i = 0; i < 32 && pid > 1; i++) {
+  for (let i2 = 0; i2 < 32 && pid > 1; i2++) {
     try {
       const exe = import_node_fs14.default.readlinkSync(`/proc/${pid}/exe`);
       if (/\/Runner\.(Worker|Listener)$/.test(exe)) return import_node_path10.default.dirname(import_node_path10.default.dirname(exe));
@@ -11572,8 +11572,8 @@ function resolveWorkspace(facts, mode, cwd) {
   const wanted = facts.env.GITHUB_WORKSPACE || cwd;
   const dir = realDir(wanted);
   if (!dir) throw new GuardError("filesystem", `workspace ${wanted} is not a directory`);
-  const guarded = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os3.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
-  for (const g of guarded) {
+  const guarded3 = [facts.home, facts.env.RUNNER_TEMP, findRunnerRoot(), import_node_os3.default.tmpdir(), "/root", "/home", "/run", "/etc", "/usr", "/proc", "/sys", "/dev"].map(realDir).filter((d) => d !== void 0);
+  for (const g of guarded3) {
     if (isWithin2(g, dir)) throw new GuardError("filesystem", `workspace ${dir} contains ${g}, which the agent must not see; run from the repository folder`);
   }
   if (facts.uid !== 0) return { dir, agentUid: facts.uid, agentGid: facts.gid };
@@ -11601,7 +11601,7 @@ function passwdWithAgent(uid, gid) {
 }
 function gitConfigFiles(gitDir) {
   const out = [];
-  const walk = (dir, depth) => {
+  const walk2 = (dir, depth) => {
     if (depth > 6) return;
     let entries;
     try {
@@ -11613,18 +11613,18 @@ function gitConfigFiles(gitDir) {
       const full = import_node_path10.default.join(dir, e.name);
       if (e.isFile() && (e.name === "config" || e.name === "config.worktree")) out.push(full);
       else if (e.isDirectory() && (depth === 0 ? e.name === "modules" || e.name === "worktrees" : e.name !== "objects" && e.name !== "refs" && e.name !== "logs")) {
-        walk(full, depth + 1);
+        walk2(full, depth + 1);
       }
     }
   };
-  walk(gitDir, 0);
+  walk2(gitDir, 0);
   return out;
 }
 function makeTraversable(args, masked, target) {
   const mask = masked.find((m) => isWithin2(target, m) && m !== target);
   if (!mask) return;
   const parts = import_node_path10.default.relative(mask, import_node_path10.default.dirname(target)).split(import_node_path10.default.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) args.push("--perms", "0755", "--dir", import_node_path10.default.join(mask, ...parts.slice(0, i)));
+  for (let i2 = 1; i2 <= parts.length; i2++) args.push("--perms", "0755", "--dir", import_node_path10.default.join(mask, ...parts.slice(0, i2)));
 }
 function exposeInstalls(input, workspace2, masked, credentials) {
   const { facts } = input;
@@ -11849,15 +11849,15 @@ var init_file_kinds = __esm({
 // src/guard/boundary/glob.ts
 function toRegex(body) {
   let out = "";
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === "*" && body[i + 1] === "*") {
-      if (body[i + 2] === "/") {
+  for (let i2 = 0; i2 < body.length; i2++) {
+    const c = body[i2];
+    if (c === "*" && body[i2 + 1] === "*") {
+      if (body[i2 + 2] === "/") {
         out += "(?:.*/)?";
-        i += 2;
+        i2 += 2;
       } else {
         out += ".*";
-        i += 1;
+        i2 += 1;
       }
     } else if (c === "*") out += "[^/]*";
     else if (c === "?") out += "[^/]";
@@ -11891,8 +11891,8 @@ function parseFileKinds(text, fileName = FILE2) {
   const lines = new import_yaml15.LineCounter();
   const doc = (0, import_yaml15.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
   const fail4 = (node, message) => {
-    const at2 = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
-    throw new GuardError("boundary", `${fileName}:${at2.line}:${at2.col}: ${message}`);
+    const at3 = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
+    throw new GuardError("boundary", `${fileName}:${at3.line}:${at3.col}: ${message}`);
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
@@ -11902,39 +11902,39 @@ function parseFileKinds(text, fileName = FILE2) {
   if (!(0, import_yaml15.isMap)(root) || root.items.length !== 1 || !(0, import_yaml15.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
     return fail4(root, "expected one key, `refuse`, holding a list of entries");
   }
-  const list = root.items[0].value;
-  if (!(0, import_yaml15.isSeq)(list) || list.items.length === 0) return fail4(list, "`refuse` must be a non-empty list");
-  return list.items.map((item, i) => {
+  const list2 = root.items[0].value;
+  if (!(0, import_yaml15.isSeq)(list2) || list2.items.length === 0) return fail4(list2, "`refuse` must be a non-empty list");
+  return list2.items.map((item, i2) => {
     const entry = item;
-    if (!(0, import_yaml15.isMap)(entry)) return fail4(entry, `refuse[${i}]: expected an entry with paths and reason`);
+    if (!(0, import_yaml15.isMap)(entry)) return fail4(entry, `refuse[${i2}]: expected an entry with paths and reason`);
     const value = (key2) => entry.items.find((p) => (0, import_yaml15.isScalar)(p.key) && p.key.value === key2)?.value;
     for (const pair of entry.items) {
       const key2 = (0, import_yaml15.isScalar)(pair.key) ? String(pair.key.value) : "?";
-      if (!FIELDS.has(key2)) fail4(pair.key, `refuse[${i}]: unknown field "${key2}" (known: paths, reason, when)`);
+      if (!FIELDS.has(key2)) fail4(pair.key, `refuse[${i2}]: unknown field "${key2}" (known: paths, reason, when)`);
     }
     const paths = value("paths");
-    if (!(0, import_yaml15.isSeq)(paths) || paths.items.length === 0) return fail4(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
+    if (!(0, import_yaml15.isSeq)(paths) || paths.items.length === 0) return fail4(paths ?? entry, `refuse[${i2}].paths: a non-empty list of globs`);
     const globs = paths.items.map((p) => {
       const node = p;
-      if (!(0, import_yaml15.isScalar)(node) || typeof node.value !== "string") return fail4(node, `refuse[${i}].paths: each glob is a string`);
+      if (!(0, import_yaml15.isScalar)(node) || typeof node.value !== "string") return fail4(node, `refuse[${i2}].paths: each glob is a string`);
       try {
         return compileGlob(node.value);
       } catch (err) {
-        return fail4(node, `refuse[${i}].paths: ${err.message}`);
+        return fail4(node, `refuse[${i2}].paths: ${err.message}`);
       }
     });
     const reason = value("reason");
     if (!(0, import_yaml15.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
-      return fail4(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
+      return fail4(reason ?? entry, `refuse[${i2}].reason: one line saying what a later tool would do with the file`);
     }
     const whenNode = value("when");
     let when;
     if (whenNode !== void 0) {
-      if (!(0, import_yaml15.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail4(whenNode, `refuse[${i}].when: a regular expression`);
+      if (!(0, import_yaml15.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail4(whenNode, `refuse[${i2}].when: a regular expression`);
       try {
         when = new RegExp(whenNode.value, "im");
       } catch (err) {
-        return fail4(whenNode, `refuse[${i}].when: ${err.message}`);
+        return fail4(whenNode, `refuse[${i2}].when: ${err.message}`);
       }
     }
     return { globs, reason: reason.value, when };
@@ -11986,8 +11986,8 @@ function gitConfigEntries(configFile, pattern) {
       timeout: 1e4
     });
     return out.split("\0").filter(Boolean).map((entry) => {
-      const at2 = entry.indexOf("\n");
-      return at2 < 0 ? [entry, ""] : [entry.slice(0, at2), entry.slice(at2 + 1)];
+      const at3 = entry.indexOf("\n");
+      return at3 < 0 ? [entry, ""] : [entry.slice(0, at3), entry.slice(at3 + 1)];
     });
   } catch {
     return [];
@@ -12047,17 +12047,17 @@ function buildChangeSet(input) {
     refused.push({ path: rel, reason });
   };
   const lowerKind = (rel) => {
-    let at2 = input.workspace;
+    let at3 = input.workspace;
     const parts = rel.split("/");
-    for (const [i, part] of parts.entries()) {
-      at2 = `${at2}/${part}`;
+    for (const [i2, part] of parts.entries()) {
+      at3 = `${at3}/${part}`;
       let st;
       try {
-        st = import_node_fs16.default.lstatSync(at2);
+        st = import_node_fs16.default.lstatSync(at3);
       } catch {
         return void 0;
       }
-      const last = i === parts.length - 1;
+      const last = i2 === parts.length - 1;
       if (st.isDirectory()) {
         if (last) return "dir";
         continue;
@@ -12086,13 +12086,13 @@ function buildChangeSet(input) {
       refuse3(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
       return;
     }
-    for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join(rel, name));
+    for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join2(rel, name));
     removedDirs.push(rel);
   };
   const sameAsLower = (rel, st, mode, sha2563) => {
     if (lowerKind(rel) !== "file") return false;
-    const lower = import_node_fs16.default.lstatSync(`${input.workspace}/${rel}`);
-    if (lower.size !== st.size || ((lower.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
+    const lower2 = import_node_fs16.default.lstatSync(`${input.workspace}/${rel}`);
+    if (lower2.size !== st.size || ((lower2.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
     try {
       return hashFile(`${input.workspace}/${rel}`).sha256 === sha2563;
     } catch {
@@ -12144,23 +12144,23 @@ function buildChangeSet(input) {
       return 1;
     }
   };
-  const walk = (rel) => {
+  const walk2 = (rel) => {
     const names = [];
     for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
       const name = utf8(raw);
-      if (name === void 0) refuse3(join(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
+      if (name === void 0) refuse3(join2(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
       else names.push(name);
     }
     if (rel) {
-      const lower = lowerKind(rel);
-      if (lower !== void 0 && lower !== "dir") deleteLower(rel);
-      else if (lower === "dir" && input.opaque.has(rel)) {
+      const lower2 = lowerKind(rel);
+      if (lower2 !== void 0 && lower2 !== "dir") deleteLower(rel);
+      else if (lower2 === "dir" && input.opaque.has(rel)) {
         const kept = new Set(names);
-        for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join(rel, name));
+        for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join2(rel, name));
       }
     }
     for (const name of names.sort()) {
-      const child = join(rel, name);
+      const child = join2(rel, name);
       const st = import_node_fs16.default.lstatSync(`${input.upper}/${child}`);
       if (isGitName(name)) {
         const whiteout = st.isCharacterDevice() && st.rdev === 0;
@@ -12179,13 +12179,13 @@ function buildChangeSet(input) {
       if (st.isDirectory()) {
         const folderReason = folderRefusal(input.policy, child);
         if (folderReason) refuse3(`${child}/`, `the folder refused: ${folderReason}`);
-        else walk(child);
+        else walk2(child);
       } else if (st.isFile()) regularFile(child, st);
       else if (st.isSymbolicLink()) symlink(child);
       else refuse3(child, `refused: ${FILE_TYPE(st)}`);
     }
   };
-  walk("");
+  walk2("");
   refuseGitDirLookalikes(files, refused, input.workspace);
   files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
@@ -12205,7 +12205,7 @@ function symlinkEscape(workspace2, rel, target) {
 function refuseGitDirLookalikes(files, refused, workspace2) {
   const written = new Set(files.filter((f) => f.kind !== "delete").map((f) => f.path));
   const hasBelow = (dir, name) => {
-    const prefix = join(dir, name);
+    const prefix = join2(dir, name);
     try {
       if (import_node_fs16.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
     } catch {
@@ -12213,16 +12213,16 @@ function refuseGitDirLookalikes(files, refused, workspace2) {
     for (const p of written) if (p.startsWith(prefix + "/")) return true;
     return false;
   };
-  for (let i = files.length - 1; i >= 0; i--) {
-    const f = files[i];
+  for (let i2 = files.length - 1; i2 >= 0; i2--) {
+    const f = files[i2];
     if (f.kind === "delete") continue;
     const base = import_node_path12.default.posix.basename(f.path);
     if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
     const dir = import_node_path12.default.posix.dirname(f.path) === "." ? "" : import_node_path12.default.posix.dirname(f.path);
-    const headThere = written.has(join(dir, "HEAD")) || import_node_fs16.default.existsSync(`${workspace2}/${join(dir, "HEAD")}`);
-    if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join(dir, "commondir")))) {
+    const headThere = written.has(join2(dir, "HEAD")) || import_node_fs16.default.existsSync(`${workspace2}/${join2(dir, "HEAD")}`);
+    if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join2(dir, "commondir")))) {
       refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
-      files.splice(i, 1);
+      files.splice(i2, 1);
     }
   }
 }
@@ -12292,7 +12292,7 @@ function readHead(file) {
     import_node_fs16.default.closeSync(fd);
   }
 }
-var import_node_crypto6, import_node_fs16, import_node_path12, WHEN_BYTES, FILE_TYPE, join, decoder, COPY_BUFFER;
+var import_node_crypto6, import_node_fs16, import_node_path12, WHEN_BYTES, FILE_TYPE, join2, decoder, COPY_BUFFER;
 var init_changeSet = __esm({
   "src/guard/boundary/changeSet.ts"() {
     "use strict";
@@ -12302,7 +12302,7 @@ var init_changeSet = __esm({
     init_policy();
     WHEN_BYTES = 1024 * 1024;
     FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
-    join = (dir, name) => dir ? `${dir}/${name}` : name;
+    join2 = (dir, name) => dir ? `${dir}/${name}` : name;
     decoder = new TextDecoder("utf-8", { fatal: true });
     COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
   }
@@ -12310,26 +12310,26 @@ var init_changeSet = __esm({
 
 // src/guard/boundary/apply.ts
 function parentOf(workspace2, rel, owner, create) {
-  let at2 = workspace2;
+  let at3 = workspace2;
   const parts = rel.split("/").slice(0, -1);
   for (const part of parts) {
-    at2 = `${at2}/${part}`;
+    at3 = `${at3}/${part}`;
     let st;
     try {
-      st = import_node_fs17.default.lstatSync(at2);
+      st = import_node_fs17.default.lstatSync(at3);
     } catch {
       st = void 0;
     }
     if (st === void 0) {
       if (!create) return void 0;
-      import_node_fs17.default.mkdirSync(at2, { mode: 493 });
-      if (owner) import_node_fs17.default.lchownSync(at2, owner.uid, owner.gid);
-      st = import_node_fs17.default.lstatSync(at2);
+      import_node_fs17.default.mkdirSync(at3, { mode: 493 });
+      if (owner) import_node_fs17.default.lchownSync(at3, owner.uid, owner.gid);
+      st = import_node_fs17.default.lstatSync(at3);
     }
-    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path13.default.relative(workspace2, at2)} is a symlink in the real workspace`);
-    if (!st.isDirectory()) throw new Unsafe(`${import_node_path13.default.relative(workspace2, at2)} is not a folder in the real workspace`);
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path13.default.relative(workspace2, at3)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path13.default.relative(workspace2, at3)} is not a folder in the real workspace`);
   }
-  return at2;
+  return at3;
 }
 function writeFile(workspace2, change, owner) {
   const dir = parentOf(workspace2, change.path, owner, true);
@@ -12354,17 +12354,17 @@ function checkLinkRoute(workspace2, change, links) {
   if (escape2) throw new Unsafe(`its target ${escape2}`);
   const absolute = import_node_path13.default.posix.isAbsolute(change.target);
   const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
-  const at2 = absolute ? [] : change.path.split("/").slice(0, -1);
+  const at3 = absolute ? [] : change.path.split("/").slice(0, -1);
   let exists = true;
   for (const part of parts) {
     if (part === "" || part === ".") continue;
     if (part === "..") {
-      if (at2.length === 0) throw new Unsafe("its target climbs out of the workspace");
-      at2.pop();
+      if (at3.length === 0) throw new Unsafe("its target climbs out of the workspace");
+      at3.pop();
       continue;
     }
-    at2.push(part);
-    const rel = at2.join("/");
+    at3.push(part);
+    const rel = at3.join("/");
     if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
     if (!exists) continue;
     try {
@@ -12476,7 +12476,7 @@ function agentTips(agentGitDir) {
     const m = /^([0-9a-f]{40}|[0-9a-f]{64}) refs\/heads\/(\S+)$/.exec(line);
     if (m && BRANCH.test(m[2])) packed.set(m[2], m[1]);
   }
-  const walk = (dir, prefix, depth) => {
+  const walk2 = (dir, prefix, depth) => {
     if (depth > 8) return;
     let names;
     try {
@@ -12487,7 +12487,7 @@ function agentTips(agentGitDir) {
     for (const name of names) {
       const full = import_node_path14.default.join(dir, name);
       const st = import_node_fs18.default.lstatSync(full);
-      if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
+      if (st.isDirectory()) walk2(full, `${prefix}${name}/`, depth + 1);
       else if (st.isFile()) {
         const value = readSmall(full, REF_FILE_BYTES)?.trim();
         if (value && OBJECT_ID.test(value) && BRANCH.test(prefix + name)) tips.set(prefix + name, value);
@@ -12495,7 +12495,7 @@ function agentTips(agentGitDir) {
     }
   };
   for (const [name, sha] of packed) tips.set(name, sha);
-  walk(import_node_path14.default.join(agentGitDir, "refs", "heads"), "", 0);
+  walk2(import_node_path14.default.join(agentGitDir, "refs", "heads"), "", 0);
   const head = readSmall(import_node_path14.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
   if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
   return tips;
@@ -12595,18 +12595,18 @@ function importCommits(input) {
       return { commits, refused };
     }
     for (const [name, sha] of tips) {
-      const ref = `refs/agent-guard/${input.runId}/${name}`;
-      if (git(["check-ref-format", ref]).status !== 0) {
+      const ref2 = `refs/agent-guard/${input.runId}/${name}`;
+      if (git(["check-ref-format", ref2]).status !== 0) {
         refused.push({ path: `.git (${name})`, reason: "commit not brought back: the branch name is not a valid ref name" });
         continue;
       }
-      const update = git(["update-ref", ref, sha, ""]);
+      const update = git(["update-ref", ref2, sha, ""]);
       if (update.status !== 0) {
         refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${firstLine(update.stderr)}` });
         continue;
       }
       const subject = git(["show", "-s", "--format=%s", sha]).stdout?.toString().trim() ?? "";
-      commits.push({ sha, ref, subject });
+      commits.push({ sha, ref: ref2, subject });
     }
     return { commits, refused };
   } finally {
@@ -12660,8 +12660,8 @@ function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
   for (const file of configFiles) {
     const rel = import_node_path15.default.relative(workspace2, file);
     const parts = rel.split(import_node_path15.default.sep);
-    for (let i = 1; i < parts.length; i++) {
-      const dirRel = parts.slice(0, i).join("/");
+    for (let i2 = 1; i2 < parts.length; i2++) {
+      const dirRel = parts.slice(0, i2).join("/");
       const real2 = import_node_fs19.default.lstatSync(import_node_path15.default.join(workspace2, dirRel));
       if (!real2.isDirectory()) throw new GuardError("boundary", `cannot seed ${rel}: ${dirRel} is not a folder`);
       const target2 = import_node_path15.default.join(layout.upper, dirRel);
@@ -12679,7 +12679,7 @@ function seedGitConfigs(layout, workspace2, configFiles, secrets, asRoot) {
   }
 }
 function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asRoot) {
-  const lower = SAFE_PATH.test(workspace2) ? workspace2 : layout.lower;
+  const lower2 = SAFE_PATH.test(workspace2) ? workspace2 : layout.lower;
   return [
     unshare,
     "--mount",
@@ -12691,7 +12691,7 @@ function overlayCommand(layout, workspace2, node, bwrap, bwrapArgs, unshare, asR
     WRAPPER_SCRIPT,
     "agent-guard-boundary",
     workspace2,
-    lower,
+    lower2,
     layout.upper,
     layout.work,
     layout.merged,
@@ -12710,9 +12710,9 @@ function readOpaqueList(layout) {
   } catch {
     return void 0;
   }
-  const list = JSON.parse(text);
-  if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw new GuardError("boundary", "the overlay probe wrote something that is not a list of folders");
-  return new Set(list);
+  const list2 = JSON.parse(text);
+  if (!Array.isArray(list2) || list2.some((x) => typeof x !== "string")) throw new GuardError("boundary", "the overlay probe wrote something that is not a list of folders");
+  return new Set(list2);
 }
 function removeTree(dir) {
   const open = (p) => {
@@ -12745,34 +12745,34 @@ function removeTree(dir) {
 }
 function probeMain() {
   const fs36 = require("node:fs");
-  const [lower, upper, merged, out] = process.argv.slice(2);
+  const [lower2, upper2, merged, out] = process.argv.slice(2);
   const opaque = [];
   const isRealDir2 = (base, rel) => {
-    let at2 = base;
+    let at3 = base;
     for (const part of rel.split("/")) {
-      at2 += "/" + part;
+      at3 += "/" + part;
       try {
-        if (!fs36.lstatSync(at2).isDirectory()) return false;
+        if (!fs36.lstatSync(at3).isDirectory()) return false;
       } catch {
         return false;
       }
     }
     return true;
   };
-  const walk = (rel) => {
-    const upperNames = fs36.readdirSync(`${upper}/${rel}`);
-    if (rel && isRealDir2(lower, rel)) {
+  const walk2 = (rel) => {
+    const upperNames = fs36.readdirSync(`${upper2}/${rel}`);
+    if (rel && isRealDir2(lower2, rel)) {
       const kept = new Set(upperNames);
       const shown2 = new Set(fs36.readdirSync(`${merged}/${rel}`));
-      if (fs36.readdirSync(`${lower}/${rel}`).some((n) => !kept.has(n) && !shown2.has(n))) opaque.push(rel);
+      if (fs36.readdirSync(`${lower2}/${rel}`).some((n) => !kept.has(n) && !shown2.has(n))) opaque.push(rel);
     }
     for (const name of upperNames) {
       const child = rel ? `${rel}/${name}` : name;
       if (!rel && name === ".git") continue;
-      if (fs36.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
+      if (fs36.lstatSync(`${upper2}/${child}`).isDirectory()) walk2(child);
     }
   };
-  walk("");
+  walk2("");
   fs36.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
 }
 function probeSource() {
@@ -13442,8 +13442,8 @@ var init_workflowCommands = __esm({
       }
       neutralize(chunk) {
         const positions = [];
-        for (let i = 0; i < chunk.length; i++) {
-          const byte = chunk[i];
+        for (let i2 = 0; i2 < chunk.length; i2++) {
+          const byte = chunk[i2];
           let escape2 = false;
           if (byte === LF || byte === CR) {
             this.lineState = 0;
@@ -13455,7 +13455,7 @@ var init_workflowCommands = __esm({
           }
           if (byte === BRACKET && this.last1 === HASH && this.last2 === HASH) escape2 = true;
           if (escape2) {
-            positions.push(i);
+            positions.push(i2);
             this.last1 = ZWSP[ZWSP.length - 1];
           }
           this.last2 = this.last1;
@@ -13464,9 +13464,9 @@ var init_workflowCommands = __esm({
         if (positions.length === 0) return chunk;
         const parts = [];
         let from = 0;
-        for (const at2 of positions) {
-          parts.push(chunk.subarray(from, at2), ZWSP);
-          from = at2;
+        for (const at3 of positions) {
+          parts.push(chunk.subarray(from, at3), ZWSP);
+          from = at3;
         }
         parts.push(chunk.subarray(from));
         return Buffer.concat(parts);
@@ -13648,8 +13648,8 @@ var require_printLocation = __commonJS({
         const subLineIndex = Math.floor(columnNum / 80);
         const subLineColumnNum = columnNum % 80;
         const subLines = [];
-        for (let i = 0; i < locationLine.length; i += 80) {
-          subLines.push(locationLine.slice(i, i + 80));
+        for (let i2 = 0; i2 < locationLine.length; i2 += 80) {
+          subLines.push(locationLine.slice(i2, i2 + 80));
         }
         return locationStr + printPrefixedLines([
           [`${lineNum} |`, subLines[0]],
@@ -14047,7 +14047,7 @@ var require_ast = __commonJS({
       }
     };
     exports2.Location = Location;
-    var Token = class {
+    var Token3 = class {
       /** The kind of Token. */
       /** The character offset at which this Node begins. */
       /** The character offset at which this Node ends. */
@@ -14121,7 +14121,7 @@ var require_ast = __commonJS({
         };
       }
     };
-    exports2.Token = Token;
+    exports2.Token = Token3;
     var QueryDocumentKeys = {
       Name: [],
       Document: ["definitions"],
@@ -14315,30 +14315,30 @@ var require_blockString = __commonJS({
       let commonIndent = Number.MAX_SAFE_INTEGER;
       let firstNonEmptyLine = null;
       let lastNonEmptyLine = -1;
-      for (let i = 0; i < lines.length; ++i) {
+      for (let i2 = 0; i2 < lines.length; ++i2) {
         var _firstNonEmptyLine;
-        const line = lines[i];
+        const line = lines[i2];
         const indent = leadingWhitespace(line);
         if (indent === line.length) {
           continue;
         }
-        firstNonEmptyLine = (_firstNonEmptyLine = firstNonEmptyLine) !== null && _firstNonEmptyLine !== void 0 ? _firstNonEmptyLine : i;
-        lastNonEmptyLine = i;
-        if (i !== 0 && indent < commonIndent) {
+        firstNonEmptyLine = (_firstNonEmptyLine = firstNonEmptyLine) !== null && _firstNonEmptyLine !== void 0 ? _firstNonEmptyLine : i2;
+        lastNonEmptyLine = i2;
+        if (i2 !== 0 && indent < commonIndent) {
           commonIndent = indent;
         }
       }
-      return lines.map((line, i) => i === 0 ? line : line.slice(commonIndent)).slice(
+      return lines.map((line, i2) => i2 === 0 ? line : line.slice(commonIndent)).slice(
         (_firstNonEmptyLine2 = firstNonEmptyLine) !== null && _firstNonEmptyLine2 !== void 0 ? _firstNonEmptyLine2 : 0,
         lastNonEmptyLine + 1
       );
     }
     function leadingWhitespace(str5) {
-      let i = 0;
-      while (i < str5.length && (0, _characterClasses.isWhiteSpace)(str5.charCodeAt(i))) {
-        ++i;
+      let i2 = 0;
+      while (i2 < str5.length && (0, _characterClasses.isWhiteSpace)(str5.charCodeAt(i2))) {
+        ++i2;
       }
-      return i;
+      return i2;
     }
     function isPrintableAsBlockString(value) {
       if (value === "") {
@@ -14348,8 +14348,8 @@ var require_blockString = __commonJS({
       let hasIndent = false;
       let hasCommonIndent = true;
       let seenNonEmptyLine = false;
-      for (let i = 0; i < value.length; ++i) {
-        switch (value.codePointAt(i)) {
+      for (let i2 = 0; i2 < value.length; ++i2) {
+        switch (value.codePointAt(i2)) {
           case 0:
           case 1:
           case 2:
@@ -15367,8 +15367,8 @@ var require_inspect = __commonJS({
       const len = Math.min(MAX_ARRAY_LENGTH, array.length);
       const remaining = array.length - len;
       const items = [];
-      for (let i = 0; i < len; ++i) {
-        items.push(formatValue(array[i], seenValues));
+      for (let i2 = 0; i2 < len; ++i2) {
+        items.push(formatValue(array[i2], seenValues));
       }
       if (remaining === 1) {
         items.push("... 1 more item");
@@ -15518,7 +15518,7 @@ var require_parser2 = __commonJS({
       value: true
     });
     exports2.Parser = void 0;
-    exports2.parse = parse5;
+    exports2.parse = parse8;
     exports2.parseConstValue = parseConstValue;
     exports2.parseSchemaCoordinate = parseSchemaCoordinate;
     exports2.parseType = parseType;
@@ -15531,8 +15531,8 @@ var require_parser2 = __commonJS({
     var _schemaCoordinateLexer = require_schemaCoordinateLexer();
     var _source = require_source();
     var _tokenKind = require_tokenKind();
-    function parse5(source, options) {
-      const parser = new Parser2(source, options);
+    function parse8(source, options) {
+      const parser = new Parser4(source, options);
       const document = parser.parseDocument();
       Object.defineProperty(document, "tokenCount", {
         enumerable: false,
@@ -15541,21 +15541,21 @@ var require_parser2 = __commonJS({
       return document;
     }
     function parseValue(source, options) {
-      const parser = new Parser2(source, options);
+      const parser = new Parser4(source, options);
       parser.expectToken(_tokenKind.TokenKind.SOF);
       const value = parser.parseValueLiteral(false);
       parser.expectToken(_tokenKind.TokenKind.EOF);
       return value;
     }
     function parseConstValue(source, options) {
-      const parser = new Parser2(source, options);
+      const parser = new Parser4(source, options);
       parser.expectToken(_tokenKind.TokenKind.SOF);
       const value = parser.parseConstValueLiteral();
       parser.expectToken(_tokenKind.TokenKind.EOF);
       return value;
     }
     function parseType(source, options) {
-      const parser = new Parser2(source, options);
+      const parser = new Parser4(source, options);
       parser.expectToken(_tokenKind.TokenKind.SOF);
       const type = parser.parseTypeReference();
       parser.expectToken(_tokenKind.TokenKind.EOF);
@@ -15564,7 +15564,7 @@ var require_parser2 = __commonJS({
     function parseSchemaCoordinate(source) {
       const sourceObj = (0, _source.isSource)(source) ? source : new _source.Source(source);
       const lexer = new _schemaCoordinateLexer.SchemaCoordinateLexer(sourceObj);
-      const parser = new Parser2(source, {
+      const parser = new Parser4(source, {
         lexer
       });
       parser.expectToken(_tokenKind.TokenKind.SOF);
@@ -15572,7 +15572,7 @@ var require_parser2 = __commonJS({
       parser.expectToken(_tokenKind.TokenKind.EOF);
       return coordinate;
     }
-    var Parser2 = class {
+    var Parser4 = class {
       constructor(source, options = {}) {
         const { lexer, ..._options } = options;
         if (lexer) {
@@ -16394,13 +16394,13 @@ var require_parser2 = __commonJS({
         this.expectKeyword("union");
         const name = this.parseName();
         const directives = this.parseConstDirectives();
-        const types = this.parseUnionMemberTypes();
+        const types2 = this.parseUnionMemberTypes();
         return this.node(start, {
           kind: _kinds.Kind.UNION_TYPE_DEFINITION,
           description,
           name,
           directives,
-          types
+          types: types2
         });
       }
       /**
@@ -16676,15 +16676,15 @@ var require_parser2 = __commonJS({
         this.expectKeyword("union");
         const name = this.parseName();
         const directives = this.parseConstDirectives();
-        const types = this.parseUnionMemberTypes();
-        if (directives.length === 0 && types.length === 0) {
+        const types2 = this.parseUnionMemberTypes();
+        if (directives.length === 0 && types2.length === 0) {
           throw this.unexpected();
         }
         return this.node(start, {
           kind: _kinds.Kind.UNION_TYPE_EXTENSION,
           name,
           directives,
-          types
+          types: types2
         });
       }
       /**
@@ -17084,7 +17084,7 @@ var require_parser2 = __commonJS({
         }
       }
     };
-    exports2.Parser = Parser2;
+    exports2.Parser = Parser4;
     function getTokenDesc(token) {
       const value = token.value;
       return getTokenKindDesc(token.kind) + (value != null ? ` "${value}"` : "");
@@ -17105,10 +17105,10 @@ function graphqlRefusal(input) {
   } catch (err) {
     return `GraphQL query does not parse: ${err.message.split("\n")[0].slice(0, 200)}`;
   }
-  const valueOf = (value) => value?.kind === import_kinds.Kind.STRING ? value.value : value?.kind === import_kinds.Kind.VARIABLE ? variables[value.name.value] : void 0;
+  const valueOf2 = (value) => value?.kind === import_kinds.Kind.STRING ? value.value : value?.kind === import_kinds.Kind.VARIABLE ? variables[value.name.value] : void 0;
   const nested = (set, depth, inActor) => {
     if (!set) return;
-    if (depth > MAX_DEPTH5) throw new Refusal("GraphQL query nested too deeply");
+    if (depth > MAX_DEPTH7) throw new Refusal("GraphQL query nested too deeply");
     for (const sel of set.selections) {
       if (sel.kind === import_kinds.Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(sel.name.value);
@@ -17142,8 +17142,8 @@ function graphqlRefusal(input) {
       if (byName.has(arg.name.value)) throw new Refusal(`GraphQL argument "${arg.name.value}" given twice`);
       byName.set(arg.name.value, arg.value);
     }
-    const owner = valueOf(byName.get("owner"));
-    const name = valueOf(byName.get("name"));
+    const owner = valueOf2(byName.get("owner"));
+    const name = valueOf2(byName.get("name"));
     if (typeof owner !== "string" || typeof name !== "string" || owner.toLowerCase() !== input.owner.toLowerCase() || name.toLowerCase() !== input.repo.toLowerCase()) {
       throw new Refusal(`GraphQL repository ${String(owner).slice(0, 100)}/${String(name).slice(0, 100)} is not the triggering repository ${input.owner}/${input.repo}`);
     }
@@ -17174,7 +17174,7 @@ function graphqlRefusal(input) {
     throw err;
   }
 }
-var import_kinds, import_parser, CONNECTION_FIELDS, MAX_TOKENS, MAX_DEPTH5, Refusal;
+var import_kinds, import_parser, CONNECTION_FIELDS, MAX_TOKENS, MAX_DEPTH7, Refusal;
 var init_graphql = __esm({
   "src/guard/grants/graphql.ts"() {
     "use strict";
@@ -17182,7 +17182,7 @@ var init_graphql = __esm({
     import_parser = __toESM(require_parser2());
     CONNECTION_FIELDS = ["nodes", "edges", "node", "pageInfo"];
     MAX_TOKENS = 5e3;
-    MAX_DEPTH5 = 30;
+    MAX_DEPTH7 = 30;
     Refusal = class extends Error {
     };
   }
@@ -17197,13 +17197,13 @@ function createGitHubClient(base, token) {
   const client = base.protocol === "https:" ? import_node_https2.default : import_node_http3.default;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
   const basePath = base.pathname.replace(/\/+$/, "");
-  const raw = (method, path29, headers, body, onResponse) => {
+  const raw = (method2, path29, headers, body, onResponse) => {
     const req2 = client.request(
       {
         protocol: base.protocol,
         hostname: base.hostname.replace(/^\[|\]$/g, ""),
         port: base.port || void 0,
-        method,
+        method: method2,
         // GitHub Enterprise Server serves REST at /api/v3 and GraphQL at /api/graphql.
         path: path29 === "/graphql" && basePath.endsWith("/api/v3") ? `${basePath.slice(0, -3)}graphql` : basePath + path29,
         agent,
@@ -17226,21 +17226,21 @@ function createGitHubClient(base, token) {
   return {
     base,
     raw,
-    request(method, path29, body, headers = {}) {
+    request(method2, path29, body, headers = {}) {
       return new Promise((resolve3, reject) => {
         const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
-        const req2 = raw(method, path29, headers, payload, (res) => {
+        const req2 = raw(method2, path29, headers, payload, (res) => {
           const chunks = [];
           res.on("data", (c) => chunks.push(c));
           res.on("error", reject);
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
-            let data = text;
+            let data2 = text;
             try {
-              data = text ? JSON.parse(text) : void 0;
+              data2 = text ? JSON.parse(text) : void 0;
             } catch {
             }
-            resolve3({ status: res.statusCode ?? 502, headers: res.headers, data });
+            resolve3({ status: res.statusCode ?? 502, headers: res.headers, data: data2 });
           });
         });
         req2.on("error", reject);
@@ -17248,11 +17248,11 @@ function createGitHubClient(base, token) {
     }
   };
 }
-async function expectOk(github, method, path29, body) {
-  const res = await github.request(method, path29, body);
+async function expectOk(github, method2, path29, body) {
+  const res = await github.request(method2, path29, body);
   if (res.status < 200 || res.status >= 300) {
     const message = res.data?.message;
-    throw new GitHubError(res.status, `${method} ${path29.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
+    throw new GitHubError(res.status, `${method2} ${path29.split("?")[0]}: GitHub answered ${res.status}${typeof message === "string" ? ` (${message.slice(0, 200)})` : ""}`);
   }
   return res;
 }
@@ -17377,10 +17377,10 @@ function compileRoutePattern(spec, where) {
     match(segments) {
       if (segments.length !== parts.length) return void 0;
       const out = {};
-      for (let i = 0; i < parts.length; i++) {
-        const ph = /^\{([a-z_]+)\}$/.exec(parts[i]);
-        if (ph) out[ph[1]] = segments[i];
-        else if (parts[i] !== segments[i]) return void 0;
+      for (let i2 = 0; i2 < parts.length; i2++) {
+        const ph = /^\{([a-z_]+)\}$/.exec(parts[i2]);
+        if (ph) out[ph[1]] = segments[i2];
+        else if (parts[i2] !== segments[i2]) return void 0;
       }
       return out;
     }
@@ -17427,8 +17427,8 @@ function parseGrantRules(text) {
     grants[kind] = rule;
   }
   for (const k of Object.keys(grantsRaw)) oneOf(k, GRANT_KINDS, "grants");
-  const credentialShapes = (doc["credential-shapes"] ?? []).map((c, i) => {
-    const where = `credential-shapes[${i}]`;
+  const credentialShapes = (doc["credential-shapes"] ?? []).map((c, i2) => {
+    const where = `credential-shapes[${i2}]`;
     if (typeof c?.name !== "string" || typeof c?.pattern !== "string") fail2(where, "needs name and pattern");
     try {
       return { name: c.name, pattern: new RegExp(c.pattern) };
@@ -17806,8 +17806,8 @@ function requestFromRest(kind, params, body) {
       return { ...target, kind, title: text(body.title), body: typeof body.body === "string" ? body.body : "", draft: body.draft === true };
   }
 }
-function send(res, status, data) {
-  const body = data === void 0 ? "" : JSON.stringify(data);
+function send(res, status, data2) {
+  const body = data2 === void 0 ? "" : JSON.stringify(data2);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
   res.end(body);
   return body.length;
@@ -17889,12 +17889,12 @@ function createGitHubBridge(opts) {
   };
   return import_node_http4.default.createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 5 * 6e4, headersTimeout: 6e4 }, (req2, res) => {
     const started = Date.now();
-    const method = (req2.method ?? "").toUpperCase();
+    const method2 = (req2.method ?? "").toUpperCase();
     const rawTarget = req2.url ?? "";
     const record = {
       time: new Date(started).toISOString(),
       kind: "grant",
-      method: method.replace(/[^A-Z]/g, "?").slice(0, 10),
+      method: method2.replace(/[^A-Z]/g, "?").slice(0, 10),
       route: rawTarget.split("?")[0].replace(/[^\x20-\x7e]/g, "?").slice(0, 200),
       status: 0,
       requestBytes: 0,
@@ -17912,7 +17912,7 @@ function createGitHubBridge(opts) {
       const query = new URLSearchParams(q2 < 0 ? "" : rawTarget.slice(q2 + 1));
       const body = await readBody(req2);
       record.requestBytes = body.length;
-      if (segments.length === 1 && segments[0] === "graphql" && method === "POST") {
+      if (segments.length === 1 && segments[0] === "graphql" && method2 === "POST") {
         const parsed = parseJson(body);
         record.provider = "read";
         const refusal = graphqlRefusal({ query: parsed.query, variables: parsed.variables, owner: ctx.owner, repo: ctx.repo, roots: rules.graphqlRoots, objects: rules.graphqlObjects, actors: rules.graphqlActors });
@@ -17922,7 +17922,7 @@ function createGitHubBridge(opts) {
         return;
       }
       for (const { route, kind } of rules.routes) {
-        if (route.method !== method) continue;
+        if (route.method !== method2) continue;
         const params = route.match(segments);
         if (!params) continue;
         record.route = route.pattern;
@@ -17932,7 +17932,7 @@ function createGitHubBridge(opts) {
         done();
         return;
       }
-      if (method === "GET" || method === "HEAD") {
+      if (method2 === "GET" || method2 === "HEAD") {
         const read2 = rules.reads.find((r) => r.match(segments));
         if (!read2) throw new BridgeRefusal(403, `GET ${record.route} is not a read the grants allow`);
         record.route = read2.pattern;
@@ -17951,7 +17951,7 @@ function createGitHubBridge(opts) {
         forward(req2, res, path29, void 0, record, done);
         return;
       }
-      throw new BridgeRefusal(403, `${method} ${record.route} is a write no grant allows`);
+      throw new BridgeRefusal(403, `${method2} ${record.route} is a write no grant allows`);
     };
     handle().catch((err) => {
       const refusal = err instanceof BridgeRefusal ? err : new BridgeRefusal(502, `agent-guard: ${err?.message ?? "error"}`);
@@ -17994,8 +17994,8 @@ function deferredChanges(files) {
     (f) => "delete" in f ? { path: f.path, delete: true } : { path: f.path, mode: f.mode, sha256: sha2562(f.content), content: f.content.toString("base64") }
   );
 }
-function sha2562(data) {
-  return import_node_crypto10.default.createHash("sha256").update(data).digest("hex");
+function sha2562(data2) {
+  return import_node_crypto10.default.createHash("sha256").update(data2).digest("hex");
 }
 function writeDeferredFile(file, content, agentWritable = []) {
   refuseLinkedFolders(import_node_path19.default.resolve(file), agentWritable);
@@ -18040,22 +18040,22 @@ function readDeferredFile(file, expectedSha256) {
   if (doc?.format !== DEFER_FORMAT) tampered(file, `it is not an ${DEFER_FORMAT} file`);
   for (const k of Object.keys(doc)) if (!["format", "repository", "runId", "requests", "changes"].includes(k)) tampered(file, `unknown field "${k.slice(0, 40)}"`);
   if (typeof doc.repository !== "string" || typeof doc.runId !== "string" || !Array.isArray(doc.requests)) tampered(file, "repository, runId or requests missing");
-  for (const [i, r] of doc.requests.entries()) {
+  for (const [i2, r] of doc.requests.entries()) {
     const fields = REQUEST_FIELDS[r?.kind ?? ""];
-    if (!fields) tampered(file, `request ${i + 1} has an unknown kind`);
-    for (const k of Object.keys(r)) if (!["kind", "owner", "repo", ...fields].includes(k)) tampered(file, `request ${i + 1} has an unknown field "${k.slice(0, 40)}"`);
-    if (typeof r.owner !== "string" || typeof r.repo !== "string") tampered(file, `request ${i + 1} names no repository`);
+    if (!fields) tampered(file, `request ${i2 + 1} has an unknown kind`);
+    for (const k of Object.keys(r)) if (!["kind", "owner", "repo", ...fields].includes(k)) tampered(file, `request ${i2 + 1} has an unknown field "${k.slice(0, 40)}"`);
+    if (typeof r.owner !== "string" || typeof r.repo !== "string") tampered(file, `request ${i2 + 1} names no repository`);
   }
   let files;
   if (doc.changes !== void 0) {
     if (!Array.isArray(doc.changes)) tampered(file, "changes is not a list");
-    files = doc.changes.map((c, i) => {
-      if (typeof c?.path !== "string") tampered(file, `change ${i + 1} has no path`);
+    files = doc.changes.map((c, i2) => {
+      if (typeof c?.path !== "string") tampered(file, `change ${i2 + 1} has no path`);
       if ("delete" in c) {
-        if (c.delete !== true || Object.keys(c).length !== 2) tampered(file, `change ${i + 1} is malformed`);
+        if (c.delete !== true || Object.keys(c).length !== 2) tampered(file, `change ${i2 + 1} is malformed`);
         return { path: c.path, delete: true };
       }
-      if (c.mode !== 420 && c.mode !== 493 || typeof c.content !== "string" || typeof c.sha256 !== "string") tampered(file, `change ${i + 1} is malformed`);
+      if (c.mode !== 420 && c.mode !== 493 || typeof c.content !== "string" || typeof c.sha256 !== "string") tampered(file, `change ${i2 + 1} is malformed`);
       const content = Buffer.from(c.content, "base64");
       if (sha2562(content) !== c.sha256) tampered(file, `the content of ${c.path.slice(0, 100)} does not match its SHA-256`);
       return { path: c.path, mode: c.mode, content };
@@ -18093,12 +18093,12 @@ function globMatcher2(glob) {
     return (p) => p === dir || p.startsWith(`${dir}/`);
   }
   let source = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*" && glob[i + 1] === "*") {
-      const slash = glob[i + 2] === "/";
+  for (let i2 = 0; i2 < glob.length; i2++) {
+    const c = glob[i2];
+    if (c === "*" && glob[i2 + 1] === "*") {
+      const slash = glob[i2 + 2] === "/";
       source += slash ? "(?:.*/)?" : ".*";
-      i += slash ? 2 : 1;
+      i2 += slash ? 2 : 1;
     } else if (c === "*") source += "[^/]*";
     else if (c === "?") source += "[^/]";
     else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
@@ -18158,8 +18158,8 @@ async function openPullRequest(files, text, grant, github, ctx, secrets) {
 Proposed by an agent run under agent-guard (run ${ctx.runId}).`;
   const commit2 = (await expectOk(github, "POST", `${repo}/git/commits`, { message, tree: newTree.sha, parents: [parent] })).data;
   const branch = `agent-guard/run-${ctx.runId}-${import_node_crypto11.default.randomBytes(3).toString("hex")}`;
-  const ref = await github.request("POST", `${repo}/git/refs`, { ref: `refs/heads/${branch}`, sha: commit2.sha });
-  if (ref.status !== 201) throw new GitHubError(ref.status, `cannot create the new branch ${branch}: GitHub answered ${ref.status}`);
+  const ref2 = await github.request("POST", `${repo}/git/refs`, { ref: `refs/heads/${branch}`, sha: commit2.sha });
+  if (ref2.status !== 201) throw new GitHubError(ref2.status, `cannot create the new branch ${branch}: GitHub answered ${ref2.status}`);
   const pull = (await expectOk(github, "POST", `${repo}/pulls`, { title: text.title, body: text.body, head: branch, base: ctx.baseBranch, draft: text.draft })).data;
   return { number: pull.number, url: pull.html_url, branch };
 }
@@ -18261,8 +18261,8 @@ var init_session = __esm({
             const reason = err.message;
             outcome.pullRequest = { refused: reason };
             files = void 0;
-            const at2 = this.recorded.indexOf(this.pullRequest);
-            if (at2 >= 0) this.recorded.splice(at2, 1);
+            const at3 = this.recorded.indexOf(this.pullRequest);
+            if (at3 >= 0) this.recorded.splice(at3, 1);
             this.auditPullRequest(403, "pull request from the change set", reason);
           }
         }
@@ -18288,7 +18288,7 @@ var init_session = __esm({
 // src/guard/grants/agentCommand.ts
 function projectRoot(file, neverVisible) {
   let dir = import_node_path20.default.dirname(import_node_fs25.default.realpathSync(file));
-  for (let i = 0; i < 6 && dir !== "/"; i++) {
+  for (let i2 = 0; i2 < 6 && dir !== "/"; i2++) {
     if (import_node_fs25.default.existsSync(import_node_path20.default.join(dir, "package.json"))) return neverVisible.includes(dir) ? void 0 : dir;
     dir = import_node_path20.default.dirname(dir);
   }
@@ -18344,12 +18344,12 @@ function isPointer(value) {
 function prepareAgentCommand(command2, allSecrets, bridge, env) {
   const secrets = allSecrets.filter((s) => !isPointer(s));
   const out = { command: [], visible: [] };
-  for (let i = 0; i < command2.length; i++) {
-    let arg = command2[i];
-    if (command2[i - 1] === "--mcp-config" && i > 0) arg = rewriteMcpConfig(arg, secrets, bridge, env, out);
+  for (let i2 = 0; i2 < command2.length; i2++) {
+    let arg = command2[i2];
+    if (command2[i2 - 1] === "--mcp-config" && i2 > 0) arg = rewriteMcpConfig(arg, secrets, bridge, env, out);
     else if (arg.startsWith("--mcp-config=")) arg = `--mcp-config=${rewriteMcpConfig(arg.slice("--mcp-config=".length), secrets, bridge, env, out)}`;
     if (secrets.some((s) => arg.includes(s))) {
-      throw new GuardError("environment", `argument ${i} of the agent's command carries a secret the guard holds; pass secrets through the guard's environment, never the command line`);
+      throw new GuardError("environment", `argument ${i2} of the agent's command carries a secret the guard holds; pass secrets through the guard's environment, never the command line`);
     }
     out.command.push(arg);
   }
@@ -18441,13 +18441,13 @@ function ghShimMain() {
   if (!/^http:\/\/127\.0\.0\.1:[0-9]+$/.test(base)) die("GITHUB_API_URL does not point at the agent-guard bridge");
   const BOOLEAN = /* @__PURE__ */ new Set(["--approve", "--request-changes", "--comment", "-c", "-a", "-r", "--draft", "-d", "--comments", "--edit-last", "--name-only", "--paginate", "--silent", "--include", "-i", "--fill", "--web", "-w", "--patch"]);
   const ALIASES = { "-b": "--body", "-F": "--body-file", "-R": "--repo", "-t": "--title", "-q": "--jq", "-X": "--method", "-H": "--header", "-L": "--limit", "-B": "--base", "-c": "--comment", "-a": "--approve", "-r": "--request-changes", "-d": "--draft" };
-  const parse5 = (args, apiFields = false) => {
+  const parse8 = (args, apiFields = false) => {
     const out = { positional: [], flags: /* @__PURE__ */ new Map() };
     const add = (k, v) => out.flags.set(k, [...out.flags.get(k) ?? [], v]);
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
+    for (let i2 = 0; i2 < args.length; i2++) {
+      const a = args[i2];
       if (a === "--") {
-        out.positional.push(...args.slice(i + 1));
+        out.positional.push(...args.slice(i2 + 1));
         break;
       }
       if (!a.startsWith("-") || a === "-") {
@@ -18464,7 +18464,7 @@ function ghShimMain() {
         continue;
       }
       if (eq > 0) add(flag, a.slice(eq + 1));
-      else if (i + 1 < args.length) add(flag, args[++i]);
+      else if (i2 + 1 < args.length) add(flag, args[++i2]);
       else die(`${a} needs a value`);
     }
     return out;
@@ -18489,12 +18489,12 @@ function ghShimMain() {
     if (!n) die(`"${arg}" is not an issue or pull request number`);
     return { repo: repoOf(p), number: n[1] };
   };
-  const request = (method, path29, body, accept, rawBody) => new Promise((resolve3) => {
+  const request = (method2, path29, body, accept, rawBody) => new Promise((resolve3) => {
     const payload = rawBody ?? (body === void 0 ? void 0 : Buffer.from(JSON.stringify(body)));
     const req2 = http6.request(
       `${base}${path29.startsWith("/") ? "" : "/"}${path29}`,
       {
-        method,
+        method: method2,
         headers: {
           accept: accept ?? "application/vnd.github+json",
           "user-agent": "gh (agent-guard)",
@@ -18519,8 +18519,8 @@ function ghShimMain() {
     req2.on("error", (err) => die(`cannot reach the agent-guard bridge: ${err.message}`));
     req2.end(payload);
   });
-  const ok = async (method, path29, body, accept) => {
-    const res = await request(method, path29, body, accept);
+  const ok = async (method2, path29, body, accept) => {
+    const res = await request(method2, path29, body, accept);
     if (res.status < 200 || res.status >= 300) die(`${res.json?.message ?? `HTTP ${res.status}`} (HTTP ${res.status})`);
     return res;
   };
@@ -18537,41 +18537,41 @@ function ghShimMain() {
     if (body === void 0 && required) die("a body is needed: --body TEXT or --body-file FILE");
     return body;
   };
-  const jq = (data, expr) => {
+  const jq = (data2, expr) => {
     const found = ["/usr/bin/jq", "/usr/local/bin/jq", "/bin/jq"].find((f) => fs36.existsSync(f));
     if (!found) die("--jq needs jq installed on the runner");
-    const r = childProcess.spawnSync(found, ["-r", expr], { input: JSON.stringify(data), encoding: "utf8" });
+    const r = childProcess.spawnSync(found, ["-r", expr], { input: JSON.stringify(data2), encoding: "utf8" });
     if (r.status !== 0) die(`--jq: ${(r.stderr || "").trim()}`);
     return r.stdout;
   };
-  const printJson = (p, data) => {
+  const printJson = (p, data2) => {
     const fields = many(p, "--json");
-    let out = data;
-    if (fields.length && data && typeof data === "object") {
+    let out = data2;
+    if (fields.length && data2 && typeof data2 === "object") {
       const pick = (o) => Object.fromEntries(fields.map((f) => [f, o[f] ?? null]));
-      out = Array.isArray(data) ? data.map(pick) : pick(data);
+      out = Array.isArray(data2) ? data2.map(pick) : pick(data2);
     }
     const expr = one(p, "--jq");
     process.stdout.write(expr ? jq(out, expr) : JSON.stringify(out, null, 2) + "\n");
   };
   const ghIssue = async (repo, number, p, isPr) => {
-    const i = (await ok("GET", `/repos/${repo}/issues/${number}`)).json;
+    const i2 = (await ok("GET", `/repos/${repo}/issues/${number}`)).json;
     const fields = many(p, "--json");
     const wantComments = p.flags.has("--comments") || fields.includes("comments");
     const comments = wantComments ? (await ok("GET", `/repos/${repo}/issues/${number}/comments?per_page=100`)).json : [];
     const out = {
-      number: i.number,
-      title: i.title,
-      body: i.body ?? "",
-      state: String(i.state ?? "").toUpperCase(),
-      author: { login: i.user?.login },
-      labels: (i.labels ?? []).map((l) => ({ name: l.name, description: l.description ?? "", color: l.color })),
-      assignees: (i.assignees ?? []).map((a) => ({ login: a.login })),
-      milestone: i.milestone ? { title: i.milestone.title } : null,
-      url: i.html_url,
-      createdAt: i.created_at,
-      updatedAt: i.updated_at,
-      closedAt: i.closed_at ?? null,
+      number: i2.number,
+      title: i2.title,
+      body: i2.body ?? "",
+      state: String(i2.state ?? "").toUpperCase(),
+      author: { login: i2.user?.login },
+      labels: (i2.labels ?? []).map((l) => ({ name: l.name, description: l.description ?? "", color: l.color })),
+      assignees: (i2.assignees ?? []).map((a) => ({ login: a.login })),
+      milestone: i2.milestone ? { title: i2.milestone.title } : null,
+      url: i2.html_url,
+      createdAt: i2.created_at,
+      updatedAt: i2.updated_at,
+      closedAt: i2.closed_at ?? null,
       comments: comments.map((c) => ({ id: c.node_id, author: { login: c.user?.login }, body: c.body, createdAt: c.created_at, url: c.html_url }))
     };
     if (isPr) {
@@ -18595,19 +18595,19 @@ function ghShimMain() {
   const view = async (p, isPr) => {
     only(p, ["--json", "--jq", "--comments", "--repo"], `gh ${isPr ? "pr" : "issue"} view`);
     const { repo, number } = numberOf(p, "view");
-    const data = await ghIssue(repo, number, p, isPr);
-    if (p.flags.has("--json")) return printJson(p, data);
+    const data2 = await ghIssue(repo, number, p, isPr);
+    if (p.flags.has("--json")) return printJson(p, data2);
     const lines = [
-      `title:	${data.title}`,
-      `state:	${data.state}`,
-      `author:	${data.author.login ?? ""}`,
-      `labels:	${data.labels.map((l) => l.name).join(", ")}`,
-      `number:	${data.number}`,
-      `url:	${data.url}`,
+      `title:	${data2.title}`,
+      `state:	${data2.state}`,
+      `author:	${data2.author.login ?? ""}`,
+      `labels:	${data2.labels.map((l) => l.name).join(", ")}`,
+      `number:	${data2.number}`,
+      `url:	${data2.url}`,
       "--",
-      data.body
+      data2.body
     ];
-    for (const c of p.flags.has("--comments") ? data.comments : []) lines.push("--", `author:	${c.author.login ?? ""}`, "--", c.body);
+    for (const c of p.flags.has("--comments") ? data2.comments : []) lines.push("--", `author:	${c.author.login ?? ""}`, "--", c.body);
     process.stdout.write(lines.join("\n") + "\n");
   };
   const stateFile = (repo, number) => `${process.env.HOME ?? "/tmp"}/.cache/agent-guard-gh/last-comment-${repo.replace(/\//g, "_")}-${number}`;
@@ -18668,9 +18668,9 @@ function ghShimMain() {
     const labels = (await ok("GET", `/repos/${repoOf(p)}/labels?per_page=100`)).json;
     const search = one(p, "--search")?.toLowerCase();
     const limit2 = Number(one(p, "--limit") ?? "30");
-    const data = labels.filter((l) => !search || String(l.name).toLowerCase().includes(search)).slice(0, limit2).map((l) => ({ name: l.name, description: l.description ?? "", color: l.color, isDefault: !!l.default, id: l.node_id, url: l.url }));
-    if (p.flags.has("--json")) return printJson(p, data);
-    process.stdout.write(data.map((l) => `${l.name}	${l.description}	#${l.color}`).join("\n") + (data.length ? "\n" : ""));
+    const data2 = labels.filter((l) => !search || String(l.name).toLowerCase().includes(search)).slice(0, limit2).map((l) => ({ name: l.name, description: l.description ?? "", color: l.color, isDefault: !!l.default, id: l.node_id, url: l.url }));
+    if (p.flags.has("--json")) return printJson(p, data2);
+    process.stdout.write(data2.map((l) => `${l.name}	${l.description}	#${l.color}`).join("\n") + (data2.length ? "\n" : ""));
   };
   const diff = async (p) => {
     only(p, ["--name-only", "--repo", "--patch"], "gh pr diff");
@@ -18698,10 +18698,10 @@ function ghShimMain() {
     endpoint = endpoint.replace(/\{owner\}/g, owner).replace(/\{repo\}/g, repo);
     const fields = {};
     const set = (kv, typed) => {
-      const at2 = kv.indexOf("=");
-      if (at2 < 1) die(`field "${kv}" is not key=value`);
-      const key2 = kv.slice(0, at2);
-      const value = typed ? typedValue(kv.slice(at2 + 1)) : kv.slice(at2 + 1);
+      const at3 = kv.indexOf("=");
+      if (at3 < 1) die(`field "${kv}" is not key=value`);
+      const key2 = kv.slice(0, at3);
+      const value = typed ? typedValue(kv.slice(at3 + 1)) : kv.slice(at3 + 1);
       if (key2.endsWith("[]")) fields[key2.slice(0, -2)] = [...fields[key2.slice(0, -2)] ?? [], value];
       else fields[key2] = value;
     };
@@ -18709,17 +18709,17 @@ function ghShimMain() {
     for (const kv of p.flags.get("--field") ?? []) set(kv, true);
     const input = one(p, "--input");
     const hasBody = input !== void 0 || Object.keys(fields).length > 0;
-    const method = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
+    const method2 = (one(p, "--method") ?? (hasBody ? "POST" : "GET")).toUpperCase();
     let path29 = endpoint === "graphql" ? "/graphql" : `/${endpoint.replace(/^\//, "")}`;
     let body;
-    if (method === "GET" && Object.keys(fields).length) path29 += (path29.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
+    if (method2 === "GET" && Object.keys(fields).length) path29 += (path29.includes("?") ? "&" : "?") + new URLSearchParams(fields).toString();
     else if (endpoint === "graphql") {
       const { query, ...variables } = fields;
       body = { query, variables };
     } else if (hasBody) body = fields;
     const accept = p.flags.get("--header")?.find((h) => /^accept:/i.test(h))?.replace(/^accept:\s*/i, "");
     const rawBody = input !== void 0 ? fs36.readFileSync(input === "-" ? 0 : input) : void 0;
-    const res = await request(method, path29, body, accept, rawBody);
+    const res = await request(method2, path29, body, accept, rawBody);
     if (res.status >= 300) {
       process.stdout.write(res.text.endsWith("\n") || !res.text ? res.text : `${res.text}
 `);
@@ -18742,23 +18742,23 @@ function ghShimMain() {
     switch (key2) {
       case "issue comment":
       case "pr comment":
-        return comment(parse5(rest));
+        return comment(parse8(rest));
       case "issue edit":
       case "pr edit":
-        return edit(parse5(rest));
+        return edit(parse8(rest));
       case "issue view":
       case "pr view":
-        return view(parse5(rest), isPr);
+        return view(parse8(rest), isPr);
       case "pr review":
-        return review(parse5(rest));
+        return review(parse8(rest));
       case "pr create":
-        return create(parse5(rest));
+        return create(parse8(rest));
       case "pr diff":
-        return diff(parse5(rest));
+        return diff(parse8(rest));
       case "label list":
-        return labelList(parse5(rest));
+        return labelList(parse8(rest));
       default:
-        if (group === "api") return api(parse5([command2, ...rest].filter((a) => a !== void 0), true));
+        if (group === "api") return api(parse8([command2, ...rest].filter((a) => a !== void 0), true));
         die(`\`gh ${key2.replace(/[^\x20-\x7e]/g, "?").slice(0, 60)}\` is not available under agent-guard; available: ${SUPPORTED}`);
     }
   };
@@ -18944,11 +18944,11 @@ function parseRunArgs(args) {
     command: []
   };
   const grants = [];
-  let i = 0;
-  for (; i < args.length; i++) {
-    const arg = args[i];
+  let i2 = 0;
+  for (; i2 < args.length; i2++) {
+    const arg = args[i2];
     if (arg === "--") {
-      i++;
+      i2++;
       break;
     }
     if (arg === "--allow-provider-fetch") {
@@ -18967,16 +18967,16 @@ function parseRunArgs(args) {
     let value;
     if (flag !== arg) value = arg.slice(eq + 1);
     else {
-      if (i + 1 >= args.length) throw new GuardError("usage", `${flag} needs a value`);
-      value = args[++i];
+      if (i2 + 1 >= args.length) throw new GuardError("usage", `${flag} needs a value`);
+      value = args[++i2];
     }
     switch (flag) {
       case "--provider": {
-        const at2 = value.indexOf("=");
-        const name = at2 < 0 ? value : value.slice(0, at2);
+        const at3 = value.indexOf("=");
+        const name = at3 < 0 ? value : value.slice(0, at3);
         if (!/^[a-z0-9-]+$/.test(name)) throw new GuardError("usage", `--provider wants NAME[=UPSTREAM_URL], got "${value}"`);
         if (opts.providers.some((p) => p.name === name)) throw new GuardError("usage", `--provider ${name} given twice`);
-        opts.providers.push(at2 < 0 ? { name } : { name, upstream: value.slice(at2 + 1) });
+        opts.providers.push(at3 < 0 ? { name } : { name, upstream: value.slice(at3 + 1) });
         break;
       }
       case "--allow-host":
@@ -19030,7 +19030,7 @@ function parseRunArgs(args) {
   }
   if (grants.length) opts.grants = grants;
   if (opts.deferFile && grants.length === 0) throw new GuardError("usage", "--defer records grant requests: give at least one --grant");
-  opts.command = args.slice(i);
+  opts.command = args.slice(i2);
   if (opts.command.length === 0) throw new GuardError("usage", `no command to run. ${RUN_USAGE}`);
   return opts;
 }
@@ -19303,10 +19303,10 @@ var init_canonicalJson = __esm({
         if (c === "[") return this.array(depth);
         if (c === '"') return this.string();
         if (c === "-" || c >= "0" && c <= "9") return this.number();
-        for (const [word, literal] of [["true", true], ["false", false], ["null", null]]) {
+        for (const [word, literal2] of [["true", true], ["false", false], ["null", null]]) {
           if (this.text.startsWith(word, this.at)) {
             this.at += word.length;
-            return literal;
+            return literal2;
           }
         }
         return this.fail("unexpected character");
@@ -19474,17 +19474,17 @@ var init_usage = __esm({
       }
       /** AWS event-stream frames: 4-byte total length, 4-byte headers length, CRC, headers, payload, CRC. */
       frames(chunk) {
-        let data = this.pendingFrame.length ? Buffer.concat([this.pendingFrame, chunk]) : chunk;
-        while (data.length >= 12) {
-          const total = data.readUInt32BE(0);
-          const headers = data.readUInt32BE(4);
+        let data2 = this.pendingFrame.length ? Buffer.concat([this.pendingFrame, chunk]) : chunk;
+        while (data2.length >= 12) {
+          const total = data2.readUInt32BE(0);
+          const headers = data2.readUInt32BE(4);
           if (total < 16 || total > MAX_FRAME || headers > total - 16) {
-            data = Buffer.alloc(0);
+            data2 = Buffer.alloc(0);
             break;
           }
-          if (data.length < total) break;
-          const payload = data.subarray(12 + headers, total - 4).toString("utf8");
-          data = data.subarray(total);
+          if (data2.length < total) break;
+          const payload = data2.subarray(12 + headers, total - 4).toString("utf8");
+          data2 = data2.subarray(total);
           try {
             const event = JSON.parse(payload);
             if (typeof event.bytes === "string") this.json(Buffer.from(event.bytes, "base64").toString("utf8"));
@@ -19492,7 +19492,7 @@ var init_usage = __esm({
           } catch {
           }
         }
-        this.pendingFrame = Buffer.from(data);
+        this.pendingFrame = Buffer.from(data2);
       }
       json(text) {
         if (!text || text[0] !== "{" && text[0] !== "[") return;
@@ -19535,7 +19535,7 @@ var init_usage = __esm({
 });
 
 // src/guard/proxy.ts
-function checkTarget(provider, settings, method, target) {
+function checkTarget(provider, settings, method2, target) {
   if (!target.startsWith("/") || target.startsWith("//")) throw new Refusal2(400, "absolute-form or odd request target");
   const q2 = target.indexOf("?");
   const sent = q2 < 0 ? target : target.slice(0, q2);
@@ -19545,7 +19545,7 @@ function checkTarget(provider, settings, method, target) {
   if (!SAFE_PATH2.test(path29)) throw new Refusal2(400, "path has characters outside the route alphabet");
   if (path29.split("/").some((seg3) => seg3 === "." || seg3 === "..")) throw new Refusal2(400, "path traversal");
   let params;
-  const route = provider.routes.find((r) => r.method === method && (params = r.match(path29, settings)));
+  const route = provider.routes.find((r) => r.method === method2 && (params = r.match(path29, settings)));
   if (!route || !params) throw new Refusal2(403, `route not allowed for ${provider.name}`);
   const kept = new URLSearchParams();
   if (rawQuery) {
@@ -19562,7 +19562,7 @@ function checkTarget(provider, settings, method, target) {
 }
 function checkHost(req2) {
   let hosts = 0;
-  for (let i = 0; i < req2.rawHeaders.length; i += 2) if (req2.rawHeaders[i].toLowerCase() === "host") hosts++;
+  for (let i2 = 0; i2 < req2.rawHeaders.length; i2 += 2) if (req2.rawHeaders[i2].toLowerCase() === "host") hosts++;
   if (hosts !== 1) throw new Refusal2(400, "exactly one Host header is required");
   if (!LOCAL_HOST2.test(req2.headers.host ?? "")) throw new Refusal2(400, "Host header is not the local bridge");
 }
@@ -19611,7 +19611,7 @@ ${body}`);
     socket.destroy();
   }
 }
-function at(body, pathParts) {
+function at2(body, pathParts) {
   let node = body;
   for (const part of pathParts.slice(0, -1)) {
     if (!isObject2(node)) return void 0;
@@ -19621,7 +19621,7 @@ function at(body, pathParts) {
   return isObject2(node) && key2 in node ? { parent: node, key: key2 } : void 0;
 }
 function declaredOutput(body, fields) {
-  const numbers = (paths) => paths.map((p) => at(body, p)).map((f) => f ? f.parent[f.key] : void 0).filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
+  const numbers = (paths) => paths.map((p) => at2(body, p)).map((f) => f ? f.parent[f.key] : void 0).filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
   const caps = numbers(fields.outputCaps);
   if (caps.length === 0) return void 0;
   const choices = Math.max(1, ...numbers(fields.outputMultipliers).map(Math.ceil));
@@ -19629,7 +19629,7 @@ function declaredOutput(body, fields) {
 }
 function setOutputCap(body, fields, cap) {
   for (const p of fields.outputCaps) {
-    const f = at(body, p);
+    const f = at2(body, p);
     if (f && typeof f.parent[f.key] === "number") f.parent[f.key] = cap;
   }
 }
@@ -19641,8 +19641,8 @@ function createProviderProxy(opts) {
   const basePath = upstream.pathname.replace(/\/+$/, "");
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES2;
   const budgetFields = opts.budgetFields ?? builtinCatalogue().budget;
-  const judgeBody = (method, body) => {
-    if (method === "GET") {
+  const judgeBody = (method2, body) => {
+    if (method2 === "GET") {
       if (body.length > 0) throw new Refusal2(400, "GET with a body");
       return void 0;
     }
@@ -19695,32 +19695,32 @@ function createProviderProxy(opts) {
         audit.add(record);
       };
       const handle = async () => {
-        const method = req2.method ?? "";
-        const target = checkTarget(provider, settings, method, req2.url ?? "");
+        const method2 = req2.method ?? "";
+        const target = checkTarget(provider, settings, method2, req2.url ?? "");
         record.route = target.route;
         checkHost(req2);
         if (budget.exhausted) throw new Refusal2(403, `budget exhausted: ${budget.exhausted}`);
         const raw = await readBody2(req2, maxBody);
         record.requestBytes = raw.length;
-        const { body, reservation } = reserveFor(judgeBody(method, raw));
-        await forward(method, target, body, reservation);
+        const { body, reservation } = reserveFor(judgeBody(method2, raw));
+        await forward(method2, target, body, reservation);
       };
-      const forward = async (method, target, body, reservation) => {
+      const forward = async (method2, target, body, reservation) => {
         const headers = {};
         for (const [name, value] of Object.entries(req2.headers)) {
           if (value === void 0 || DROPPED_REQUEST_HEADERS.has(name) || DROPPED_REQUEST_PREFIXES.some((p) => name.startsWith(p))) continue;
           headers[name] = value;
         }
         headers["accept-encoding"] = "identity";
-        if (method !== "GET") headers["content-length"] = body.length;
+        if (method2 !== "GET") headers["content-length"] = body.length;
         const url = new URL(basePath + target.path + target.query, upstream);
         try {
-          await authorizer.authorize({ method, url, headers, body });
+          await authorizer.authorize({ method: method2, url, headers, body });
         } catch (err) {
           reservation.settle(0);
           throw new Refusal2(502, `cannot put the credential on the request: ${err.message}`);
         }
-        const upReq = client.request(url, { method, headers, agent }, (upRes) => {
+        const upReq = client.request(url, { method: method2, headers, agent }, (upRes) => {
           const meter = UsageMeter.forContentType(upRes.headers["content-type"]);
           const outHeaders = {};
           for (const [name, value] of Object.entries(upRes.headers)) {
@@ -19771,7 +19771,7 @@ function createProviderProxy(opts) {
         res.on("close", () => {
           if (!res.writableFinished) upReq.destroy();
         });
-        upReq.end(method === "GET" ? void 0 : body);
+        upReq.end(method2 === "GET" ? void 0 : body);
       };
       handle().catch((err) => {
         const refusal = err instanceof Refusal2 ? err : new Refusal2(500, "internal proxy error");
@@ -19781,7 +19781,7 @@ function createProviderProxy(opts) {
       });
     }
   );
-  const auditRaw = (status, reason, method = "", route = "") => audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "model", provider: provider.name, method, route, status, requestBytes: 0, responseBytes: 0, ms: 0, refused: reason });
+  const auditRaw = (status, reason, method2 = "", route = "") => audit.add({ time: (/* @__PURE__ */ new Date()).toISOString(), kind: "model", provider: provider.name, method: method2, route, status, requestBytes: 0, responseBytes: 0, ms: 0, refused: reason });
   server.on("connect", (req2, socket) => {
     auditRaw(405, "CONNECT refused", "CONNECT", printable3(req2.url ?? ""));
     rawRefuse(socket, 405, "CONNECT is not allowed");
@@ -19989,7 +19989,7 @@ async function runGuarded(opts, io, hooks = {}) {
   try {
     const bridges = [];
     const bases = [];
-    for (const [i, c] of chosen.entries()) {
+    for (const [i2, c] of chosen.entries()) {
       const server = createProviderProxy({
         resolved: c,
         budget,
@@ -20002,7 +20002,7 @@ async function runGuarded(opts, io, hooks = {}) {
         throw new GuardError("proxy", `cannot listen on ${hostSocket}: ${err.message}`);
       });
       servers.push(server);
-      const port = FIRST_PROVIDER_PORT + i;
+      const port = FIRST_PROVIDER_PORT + i2;
       bridges.push({ name: c.provider.name, port, hostSocket });
       bases.push({ provider: c.provider, base: `http://127.0.0.1:${port}`, settings: c.settings });
     }
@@ -20163,12 +20163,12 @@ function runJail(sudo, startScript, command2, nonce, opts, io, stop, tail) {
         return;
       }
       early += chunk.toString("utf8");
-      const at2 = early.indexOf(marker);
-      if (at2 < 0) return;
-      const lineEnd = early.indexOf("\n", at2);
+      const at3 = early.indexOf(marker);
+      if (at3 < 0) return;
+      const lineEnd = early.indexOf("\n", at3);
       if (lineEnd < 0) return;
-      const status = early.slice(at2 + marker.length, lineEnd);
-      const before = early.slice(0, at2);
+      const status = early.slice(at3 + marker.length, lineEnd);
+      const before = early.slice(0, at3);
       const after = early.slice(lineEnd + 1);
       if (status === "ok") {
         handshake = "ok";
@@ -20350,8 +20350,8 @@ var require_dist_node = __commonJS({
 var require_register = __commonJS({
   "node_modules/before-after-hook/lib/register.js"(exports2, module2) {
     module2.exports = register;
-    function register(state, name, method, options) {
-      if (typeof method !== "function") {
+    function register(state, name, method2, options) {
+      if (typeof method2 !== "function") {
         throw new Error("method for before hook must be a function");
       }
       if (!options) {
@@ -20360,15 +20360,15 @@ var require_register = __commonJS({
       if (Array.isArray(name)) {
         return name.reverse().reduce(function(callback, name2) {
           return register.bind(null, state, name2, callback, options);
-        }, method)();
+        }, method2)();
       }
       return Promise.resolve().then(function() {
         if (!state.registry[name]) {
-          return method(options);
+          return method2(options);
         }
-        return state.registry[name].reduce(function(method2, registered) {
-          return registered.hook.bind(null, method2, options);
-        }, method)();
+        return state.registry[name].reduce(function(method3, registered) {
+          return registered.hook.bind(null, method3, options);
+        }, method2)();
       });
     }
   }
@@ -20384,14 +20384,14 @@ var require_add = __commonJS({
         state.registry[name] = [];
       }
       if (kind === "before") {
-        hook = function(method, options) {
-          return Promise.resolve().then(orig.bind(null, options)).then(method.bind(null, options));
+        hook = function(method2, options) {
+          return Promise.resolve().then(orig.bind(null, options)).then(method2.bind(null, options));
         };
       }
       if (kind === "after") {
-        hook = function(method, options) {
+        hook = function(method2, options) {
           var result;
-          return Promise.resolve().then(method.bind(null, options)).then(function(result_) {
+          return Promise.resolve().then(method2.bind(null, options)).then(function(result_) {
             result = result_;
             return orig(result, options);
           }).then(function() {
@@ -20400,8 +20400,8 @@ var require_add = __commonJS({
         };
       }
       if (kind === "error") {
-        hook = function(method, options) {
-          return Promise.resolve().then(method.bind(null, options)).catch(function(error) {
+        hook = function(method2, options) {
+          return Promise.resolve().then(method2.bind(null, options)).catch(function(error) {
             return orig(error, options);
           });
         };
@@ -20418,13 +20418,13 @@ var require_add = __commonJS({
 var require_remove = __commonJS({
   "node_modules/before-after-hook/lib/remove.js"(exports2, module2) {
     module2.exports = removeHook;
-    function removeHook(state, name, method) {
+    function removeHook(state, name, method2) {
       if (!state.registry[name]) {
         return;
       }
       var index2 = state.registry[name].map(function(registered) {
         return registered.orig;
-      }).indexOf(method);
+      }).indexOf(method2);
       if (index2 === -1) {
         return;
       }
@@ -20573,8 +20573,8 @@ var require_dist_node2 = __commonJS({
     }
     function merge(defaults, route, options) {
       if (typeof route === "string") {
-        let [method, url] = route.split(" ");
-        options = Object.assign(url ? { method, url } : { url: method }, options);
+        let [method2, url] = route.split(" ");
+        options = Object.assign(url ? { method: method2, url } : { url: method2 }, options);
       } else {
         options = Object.assign({}, route);
       }
@@ -20721,7 +20721,7 @@ var require_dist_node2 = __commonJS({
       var operators = ["+", "#", ".", "/", ";", "?", "&"];
       template = template.replace(
         /\{([^\{\}]+)\}|([^\{\}]+)/g,
-        function(_, expression, literal) {
+        function(_, expression, literal2) {
           if (expression) {
             let operator = "";
             const values = [];
@@ -20745,7 +20745,7 @@ var require_dist_node2 = __commonJS({
               return values.join(",");
             }
           } else {
-            return encodeReserved(literal);
+            return encodeReserved(literal2);
           }
         }
       );
@@ -20755,8 +20755,8 @@ var require_dist_node2 = __commonJS({
         return template.replace(/\/$/, "");
       }
     }
-    function parse5(options) {
-      let method = options.method.toUpperCase();
+    function parse8(options) {
+      let method2 = options.method.toUpperCase();
       let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
       let headers = Object.assign({}, options.headers);
       let body;
@@ -20779,7 +20779,7 @@ var require_dist_node2 = __commonJS({
       if (!isBinaryRequest) {
         if (options.mediaType.format) {
           headers.accept = headers.accept.split(/,/).map(
-            (format) => format.replace(
+            (format2) => format2.replace(
               /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
               `application/vnd$1$2.${options.mediaType.format}`
             )
@@ -20789,13 +20789,13 @@ var require_dist_node2 = __commonJS({
           if (options.mediaType.previews?.length) {
             const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
             headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
-              const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
-              return `application/vnd.github.${preview}-preview${format}`;
+              const format2 = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+              return `application/vnd.github.${preview}-preview${format2}`;
             }).join(",");
           }
         }
       }
-      if (["GET", "HEAD"].includes(method)) {
+      if (["GET", "HEAD"].includes(method2)) {
         url = addQueryParameters(url, remainingParameters);
       } else {
         if ("data" in remainingParameters) {
@@ -20809,17 +20809,17 @@ var require_dist_node2 = __commonJS({
       if (!headers["content-type"] && typeof body !== "undefined") {
         headers["content-type"] = "application/json; charset=utf-8";
       }
-      if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+      if (["PATCH", "PUT"].includes(method2) && typeof body === "undefined") {
         body = "";
       }
       return Object.assign(
-        { method, url, headers },
+        { method: method2, url, headers },
         typeof body !== "undefined" ? { body } : null,
         options.request ? { request: options.request } : null
       );
     }
     function endpointWithDefaults(defaults, route, options) {
-      return parse5(merge(defaults, route, options));
+      return parse8(merge(defaults, route, options));
     }
     function withDefaults(oldDefaults, newDefaults) {
       const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -20828,7 +20828,7 @@ var require_dist_node2 = __commonJS({
         DEFAULTS: DEFAULTS2,
         defaults: withDefaults.bind(null, DEFAULTS2),
         merge: merge.bind(null, DEFAULTS2),
-        parse: parse5
+        parse: parse8
       });
     }
     var endpoint = withDefaults(null, DEFAULTS);
@@ -20867,8 +20867,8 @@ var require_wrappy = __commonJS({
       return wrapper;
       function wrapper() {
         var args = new Array(arguments.length);
-        for (var i = 0; i < args.length; i++) {
-          args[i] = arguments[i];
+        for (var i2 = 0; i2 < args.length; i2++) {
+          args[i2] = arguments[i2];
         }
         var ret = fn.apply(this, args);
         var cb2 = args[args.length - 1];
@@ -21133,25 +21133,25 @@ var require_dist_node5 = __commonJS({
           });
         }
         if (status >= 400) {
-          const data = await getResponseData(response);
-          const error = new import_request_error.RequestError(toErrorMessage(data), status, {
+          const data2 = await getResponseData(response);
+          const error = new import_request_error.RequestError(toErrorMessage(data2), status, {
             response: {
               url,
               status,
               headers,
-              data
+              data: data2
             },
             request: requestOptions
           });
           throw error;
         }
         return parseSuccessResponseBody ? await getResponseData(response) : response.body;
-      }).then((data) => {
+      }).then((data2) => {
         return {
           status,
           url,
           headers,
-          data
+          data: data2
         };
       }).catch((error) => {
         if (error instanceof import_request_error.RequestError)
@@ -21181,22 +21181,22 @@ var require_dist_node5 = __commonJS({
       }
       return getBufferResponse(response);
     }
-    function toErrorMessage(data) {
-      if (typeof data === "string")
-        return data;
+    function toErrorMessage(data2) {
+      if (typeof data2 === "string")
+        return data2;
       let suffix;
-      if ("documentation_url" in data) {
-        suffix = ` - ${data.documentation_url}`;
+      if ("documentation_url" in data2) {
+        suffix = ` - ${data2.documentation_url}`;
       } else {
         suffix = "";
       }
-      if ("message" in data) {
-        if (Array.isArray(data.errors)) {
-          return `${data.message}: ${data.errors.map(JSON.stringify).join(", ")}${suffix}`;
+      if ("message" in data2) {
+        if (Array.isArray(data2.errors)) {
+          return `${data2.message}: ${data2.errors.map(JSON.stringify).join(", ")}${suffix}`;
         }
-        return `${data.message}${suffix}`;
+        return `${data2.message}${suffix}`;
       }
-      return `Unknown error: ${JSON.stringify(data)}`;
+      return `Unknown error: ${JSON.stringify(data2)}`;
     }
     function withDefaults(oldEndpoint, newDefaults) {
       const endpoint2 = oldEndpoint.defaults(newDefaults);
@@ -21262,9 +21262,9 @@ var require_dist_node6 = __commonJS({
     var VERSION2 = "7.1.1";
     var import_request2 = require_dist_node5();
     var import_request = require_dist_node5();
-    function _buildMessageForResponseErrors(data) {
+    function _buildMessageForResponseErrors(data2) {
       return `Request failed due to following response errors:
-` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+` + data2.errors.map((e) => ` - ${e.message}`).join("\n");
     }
     var GraphqlResponseError = class extends Error {
       constructor(request2, headers, response) {
@@ -21595,8 +21595,8 @@ var require_dist_node8 = __commonJS({
           this.auth = auth;
         }
         const classConstructor = this.constructor;
-        for (let i = 0; i < classConstructor.plugins.length; ++i) {
-          Object.assign(this, classConstructor.plugins[i](this, options));
+        for (let i2 = 0; i2 < classConstructor.plugins.length; ++i2) {
+          Object.assign(this, classConstructor.plugins[i2](this, options));
         }
       }
     };
@@ -21620,9 +21620,9 @@ var import_node_fs3 = __toESM(require("node:fs"));
 // src/workflow/yaml.ts
 var import_yaml = __toESM(require_dist());
 var YamlLoadError = class extends Error {
-  constructor(message, offset) {
+  constructor(message, offset2) {
     super(message);
-    this.offset = offset;
+    this.offset = offset2;
   }
   offset;
 };
@@ -21630,19 +21630,19 @@ var MAX_ALIAS_EXPANSION = 2e5;
 var MAX_DEPTH = 256;
 function makeSourceFile(path29, text) {
   const lineStarts = [0];
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  for (let i2 = text.indexOf("\n"); i2 !== -1; i2 = text.indexOf("\n", i2 + 1)) lineStarts.push(i2 + 1);
   return { path: path29, text, lineStarts };
 }
-function positionOf(file, offset) {
+function positionOf(file, offset2) {
   const starts = file.lineStarts;
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {
     const mid = lo + hi + 1 >> 1;
-    if (starts[mid] <= offset) lo = mid;
+    if (starts[mid] <= offset2) lo = mid;
     else hi = mid - 1;
   }
-  return { line: lo + 1, column: offset - starts[lo] + 1 };
+  return { line: lo + 1, column: offset2 - starts[lo] + 1 };
 }
 function loadYaml(file) {
   const doc = (0, import_yaml.parseDocument)(file.text, {
@@ -21654,8 +21654,8 @@ function loadYaml(file) {
   });
   const firstError = doc.errors[0];
   if (firstError) {
-    const offset = firstError.pos?.[0] ?? 0;
-    throw new YamlLoadError(cleanYamlMessage(firstError.message), offset);
+    const offset2 = firstError.pos?.[0] ?? 0;
+    throw new YamlLoadError(cleanYamlMessage(firstError.message), offset2);
   }
   if (!doc.contents) return null;
   return new Converter(doc).convert(doc.contents, 0);
@@ -21736,7 +21736,7 @@ function countNodes(node, limit2) {
     const n = stack.pop();
     count++;
     if (n.kind === "map") for (const p of n.pairs) stack.push(p.value);
-    else if (n.kind === "seq") for (const i of n.items) stack.push(i);
+    else if (n.kind === "seq") for (const i2 of n.items) stack.push(i2);
   }
   return count;
 }
@@ -21778,22 +21778,22 @@ function scalarText(node) {
 function stringList(node) {
   if (!node) return [];
   if (node.kind === "scalar") return node.value === null ? [] : [node.text];
-  if (node.kind === "seq") return node.items.filter((i) => i.kind === "scalar").map((i) => i.text);
+  if (node.kind === "seq") return node.items.filter((i2) => i2.kind === "scalar").map((i2) => i2.text);
   return [];
 }
 function locateInScalar(file, scalar, valueOffset, length) {
   const needle = scalar.text.slice(valueOffset, valueOffset + length);
   if (!needle) return scalar.start;
   let occurrence = 0;
-  for (let i = scalar.text.indexOf(needle); i !== -1 && i < valueOffset; i = scalar.text.indexOf(needle, i + 1)) {
+  for (let i2 = scalar.text.indexOf(needle); i2 !== -1 && i2 < valueOffset; i2 = scalar.text.indexOf(needle, i2 + 1)) {
     occurrence++;
   }
-  let at2 = scalar.start - 1;
+  let at3 = scalar.start - 1;
   for (let n = 0; n <= occurrence; n++) {
-    at2 = file.text.indexOf(needle, at2 + 1);
-    if (at2 === -1 || at2 + needle.length > scalar.end) return scalar.start;
+    at3 = file.text.indexOf(needle, at3 + 1);
+    if (at3 === -1 || at3 + needle.length > scalar.end) return scalar.start;
   }
-  return at2;
+  return at3;
 }
 
 // src/workflow/model.ts
@@ -21856,7 +21856,7 @@ function emptyWorkflow(file, root, problems) {
 function readTriggers(node, problems) {
   if (node.kind === "scalar") return node.value === null ? [] : [{ event: node.text, types: [], node }];
   if (node.kind === "seq") {
-    return node.items.filter((i) => i.kind === "scalar").map((i) => ({ event: i.text, types: [], node: i }));
+    return node.items.filter((i2) => i2.kind === "scalar").map((i2) => ({ event: i2.text, types: [], node: i2 }));
   }
   const triggers = [];
   for (const pair of node.pairs) {
@@ -22042,10 +22042,10 @@ var GITHUB_MAX_EXPRESSION_LENGTH = 21e3;
 var ExpressionSyntaxError = class extends Error {
   /** Offset into the expression text where the problem was found. */
   offset;
-  constructor(message, offset) {
+  constructor(message, offset2) {
     super(message);
     this.name = "ExpressionSyntaxError";
-    this.offset = offset;
+    this.offset = offset2;
   }
 };
 var T_NONE = -1;
@@ -22173,22 +22173,22 @@ function hexValue(c) {
   return -1;
 }
 function numberValue(src, s, e) {
-  let i = s;
-  let c = src.charCodeAt(i);
+  let i2 = s;
+  let c = src.charCodeAt(i2);
   let negative = false;
   if (c === C_PLUS || c === C_MINUS) {
     negative = c === C_MINUS;
-    i++;
-    if (i === e) return void 0;
-    c = src.charCodeAt(i);
+    i2++;
+    if (i2 === e) return void 0;
+    c = src.charCodeAt(i2);
   }
-  if (e - i === 8 && src.startsWith("Infinity", i)) return negative ? -Infinity : Infinity;
-  if (i === s && e - i > 2 && c === C_0) {
-    const kind = src.charCodeAt(i + 1);
+  if (e - i2 === 8 && src.startsWith("Infinity", i2)) return negative ? -Infinity : Infinity;
+  if (i2 === s && e - i2 > 2 && c === C_0) {
+    const kind = src.charCodeAt(i2 + 1);
     if (kind === C_LOWER_X || kind === C_LOWER_O) {
       const base = kind === C_LOWER_X ? 16 : 8;
       let v = 0;
-      for (let j = i + 2; j < e; j++) {
+      for (let j = i2 + 2; j < e; j++) {
         const d = src.charCodeAt(j);
         const dv = base === 16 ? hexValue(d) : d >= C_0 && d <= C_7 ? d - C_0 : -1;
         if (dv < 0) return void 0;
@@ -22199,29 +22199,29 @@ function numberValue(src, s, e) {
     }
   }
   let digits = 0;
-  while (i < e && isDigit(src.charCodeAt(i))) {
-    i++;
+  while (i2 < e && isDigit(src.charCodeAt(i2))) {
+    i2++;
     digits++;
   }
-  if (i < e && src.charCodeAt(i) === C_DOT) {
-    i++;
-    while (i < e && isDigit(src.charCodeAt(i))) {
-      i++;
+  if (i2 < e && src.charCodeAt(i2) === C_DOT) {
+    i2++;
+    while (i2 < e && isDigit(src.charCodeAt(i2))) {
+      i2++;
       digits++;
     }
   }
   if (digits === 0) return void 0;
-  if (i < e && (src.charCodeAt(i) === C_LOWER_E || src.charCodeAt(i) === C_UPPER_E)) {
-    i++;
-    if (i < e && (src.charCodeAt(i) === C_PLUS || src.charCodeAt(i) === C_MINUS)) i++;
+  if (i2 < e && (src.charCodeAt(i2) === C_LOWER_E || src.charCodeAt(i2) === C_UPPER_E)) {
+    i2++;
+    if (i2 < e && (src.charCodeAt(i2) === C_PLUS || src.charCodeAt(i2) === C_MINUS)) i2++;
     let expDigits = 0;
-    while (i < e && isDigit(src.charCodeAt(i))) {
-      i++;
+    while (i2 < e && isDigit(src.charCodeAt(i2))) {
+      i2++;
       expDigits++;
     }
     if (expDigits === 0) return void 0;
   }
-  if (i !== e) return void 0;
+  if (i2 !== e) return void 0;
   return Number(src.slice(s, e));
 }
 function quote(text, wrap2 = true) {
@@ -22263,8 +22263,8 @@ var Parser = class {
     return e;
   }
   // ---- errors
-  fail(message, offset, hint) {
-    return new ExpressionSyntaxError(`${message} at offset ${offset}${hint ? ` (${hint})` : ""}`, offset);
+  fail(message, offset2, hint) {
+    return new ExpressionSyntaxError(`${message} at offset ${offset2}${hint ? ` (${hint})` : ""}`, offset2);
   }
   unexpected(expected) {
     const what = this.tok === T_EOF ? "end of expression" : quote(this.src.slice(this.tokStart, this.tokEnd), this.tok !== T_STRING);
@@ -22290,58 +22290,58 @@ var Parser = class {
     this.prevEnd = this.tokEnd;
     const src = this.src;
     const len = this.len;
-    let i = this.pos;
-    while (i < len && isWhitespace(src.charCodeAt(i))) i++;
-    this.tokStart = i;
-    if (i >= len) {
+    let i2 = this.pos;
+    while (i2 < len && isWhitespace(src.charCodeAt(i2))) i2++;
+    this.tokStart = i2;
+    if (i2 >= len) {
       this.tok = T_EOF;
       this.tokEnd = this.pos = len;
       return;
     }
-    const c = src.charCodeAt(i);
-    const next = i + 1 < len ? src.charCodeAt(i + 1) : -1;
+    const c = src.charCodeAt(i2);
+    const next = i2 + 1 < len ? src.charCodeAt(i2 + 1) : -1;
     switch (c) {
       case C_LPAREN:
-        return this.simple(T_LPAREN, i + 1);
+        return this.simple(T_LPAREN, i2 + 1);
       case C_RPAREN:
-        return this.simple(T_RPAREN, i + 1);
+        return this.simple(T_RPAREN, i2 + 1);
       case C_LBRACKET:
-        return this.simple(T_LBRACKET, i + 1);
+        return this.simple(T_LBRACKET, i2 + 1);
       case C_RBRACKET:
-        return this.simple(T_RBRACKET, i + 1);
+        return this.simple(T_RBRACKET, i2 + 1);
       case C_COMMA:
-        return this.simple(T_COMMA, i + 1);
+        return this.simple(T_COMMA, i2 + 1);
       case C_STAR:
-        return this.simple(T_STAR, i + 1);
+        return this.simple(T_STAR, i2 + 1);
       case C_BANG:
-        return next === C_EQ ? this.simple(T_NE, i + 2) : this.simple(T_BANG, i + 1);
+        return next === C_EQ ? this.simple(T_NE, i2 + 2) : this.simple(T_BANG, i2 + 1);
       case C_LT:
-        return next === C_EQ ? this.simple(T_LE, i + 2) : this.simple(T_LT, i + 1);
+        return next === C_EQ ? this.simple(T_LE, i2 + 2) : this.simple(T_LT, i2 + 1);
       case C_GT:
-        return next === C_EQ ? this.simple(T_GE, i + 2) : this.simple(T_GT, i + 1);
+        return next === C_EQ ? this.simple(T_GE, i2 + 2) : this.simple(T_GT, i2 + 1);
       case C_EQ:
-        if (next === C_EQ) return this.simple(T_EQ, i + 2);
-        throw this.fail(`unexpected '='`, i, "use '==' to compare");
+        if (next === C_EQ) return this.simple(T_EQ, i2 + 2);
+        throw this.fail(`unexpected '='`, i2, "use '==' to compare");
       case C_AMP:
-        if (next === C_AMP) return this.simple(T_AND, i + 2);
-        throw this.fail(`unexpected '&'`, i, "use '&&'");
+        if (next === C_AMP) return this.simple(T_AND, i2 + 2);
+        throw this.fail(`unexpected '&'`, i2, "use '&&'");
       case C_PIPE:
-        if (next === C_PIPE) return this.simple(T_OR, i + 2);
-        throw this.fail(`unexpected '|'`, i, "use '||'");
+        if (next === C_PIPE) return this.simple(T_OR, i2 + 2);
+        throw this.fail(`unexpected '|'`, i2, "use '||'");
       case C_QUOTE:
-        return this.lexString(i);
+        return this.lexString(i2);
       case C_DQUOTE:
-        throw this.fail(`unexpected '"'`, i, "strings use single quotes");
+        throw this.fail(`unexpected '"'`, i2, "strings use single quotes");
       case C_DOT:
-        if (isDigit(next) && this.operandExpected()) return this.lexNumber(i);
-        return this.simple(T_DOT, i + 1);
+        if (isDigit(next) && this.operandExpected()) return this.lexNumber(i2);
+        return this.simple(T_DOT, i2 + 1);
       case C_MINUS:
       case C_PLUS:
-        return this.lexNumber(i);
+        return this.lexNumber(i2);
       default:
-        if (isDigit(c)) return this.lexNumber(i);
-        if (isIdentStart(c)) return this.lexIdentifier(i);
-        throw this.fail(`unexpected character ${quote(String.fromCodePoint(src.codePointAt(i) ?? c))}`, i);
+        if (isDigit(c)) return this.lexNumber(i2);
+        if (isIdentStart(c)) return this.lexIdentifier(i2);
+        throw this.fail(`unexpected character ${quote(String.fromCodePoint(src.codePointAt(i2) ?? c))}`, i2);
     }
   }
   simple(tok, end) {
@@ -22357,13 +22357,13 @@ var Parser = class {
     const src = this.src;
     let value = "";
     let segment = start + 1;
-    let i = segment;
+    let i2 = segment;
     for (; ; ) {
-      const q2 = src.indexOf("'", i);
+      const q2 = src.indexOf("'", i2);
       if (q2 < 0) throw this.fail("unterminated string literal", start);
       if (src.charCodeAt(q2 + 1) === C_QUOTE) {
         value += src.slice(segment, q2 + 1);
-        i = segment = q2 + 2;
+        i2 = segment = q2 + 2;
         continue;
       }
       value += src.slice(segment, q2);
@@ -22376,38 +22376,38 @@ var Parser = class {
   lexNumber(start) {
     const src = this.src;
     const len = this.len;
-    let i = start + 1;
-    while (i < len) {
-      const c = src.charCodeAt(i);
+    let i2 = start + 1;
+    while (i2 < len) {
+      const c = src.charCodeAt(i2);
       if (c !== C_DOT && isBoundary(c)) break;
-      i++;
+      i2++;
     }
-    const value = numberValue(src, start, i);
+    const value = numberValue(src, start, i2);
     if (value === void 0) {
-      if (i === start + 1) throw this.fail(`unexpected ${quote(src[start])}`, start);
-      throw this.fail(`invalid number ${quote(src.slice(start, i))}`, start);
+      if (i2 === start + 1) throw this.fail(`unexpected ${quote(src[start])}`, start);
+      throw this.fail(`invalid number ${quote(src.slice(start, i2))}`, start);
     }
     this.tok = T_NUMBER;
     this.tokValue = value;
-    this.tokEnd = this.pos = i;
+    this.tokEnd = this.pos = i2;
   }
   lexIdentifier(start) {
     const src = this.src;
     const len = this.len;
-    let i = start + 1;
-    while (i < len && isIdentPart(src.charCodeAt(i))) i++;
-    if (i < len) {
-      const c = src.charCodeAt(i);
+    let i2 = start + 1;
+    while (i2 < len && isIdentPart(src.charCodeAt(i2))) i2++;
+    if (i2 < len) {
+      const c = src.charCodeAt(i2);
       if (!isBoundary(c)) {
-        throw this.fail(`unexpected character ${quote(String.fromCodePoint(src.codePointAt(i) ?? c))}`, i);
+        throw this.fail(`unexpected character ${quote(String.fromCodePoint(src.codePointAt(i2) ?? c))}`, i2);
       }
     }
-    this.tokEnd = this.pos = i;
+    this.tokEnd = this.pos = i2;
     this.tok = T_IDENT;
     if (this.prevTok === T_DOT) return;
-    const n = i - start;
+    const n = i2 - start;
     if (n === 4 || n === 5) {
-      const word = src.slice(start, i).toLowerCase();
+      const word = src.slice(start, i2).toLowerCase();
       if (word === "true") {
         this.tok = T_TRUE;
         this.tokValue = true;
@@ -22437,10 +22437,10 @@ var Parser = class {
     for (; ; ) {
       const p = precedence(this.tok);
       if (p === 0 || p < minPrec) return left;
-      const op = BINARY_OP[this.tok];
+      const op2 = BINARY_OP[this.tok];
       this.advance();
       const right = this.parseBinary(p + 1);
-      left = { kind: "binary", op, left, right, start, end: this.prevEnd };
+      left = { kind: "binary", op: op2, left, right, start, end: this.prevEnd };
     }
   }
   parseUnary() {
@@ -22564,12 +22564,12 @@ function findTemplates(s) {
     const innerStart = start + 3;
     let inString = false;
     let close = -1;
-    for (let i = innerStart; i < n; i++) {
-      const c = s.charCodeAt(i);
+    for (let i2 = innerStart; i2 < n; i2++) {
+      const c = s.charCodeAt(i2);
       if (c === C_QUOTE) {
         inString = !inString;
-      } else if (c === C_RBRACE && !inString && s.charCodeAt(i + 1) === C_RBRACE) {
-        close = i;
+      } else if (c === C_RBRACE && !inString && s.charCodeAt(i2 + 1) === C_RBRACE) {
+        close = i2;
         break;
       }
     }
@@ -22579,6 +22579,42 @@ function findTemplates(s) {
     }
     out.push({ start, end: close + 2, innerStart, innerEnd: close, inner: s.slice(innerStart, close) });
     from = close + 2;
+  }
+}
+function walk(e, visit) {
+  const nodes = [e];
+  const parents = [null];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const parent = parents.pop();
+    if (visit(node, parent) === false) continue;
+    switch (node.kind) {
+      case "property":
+      case "star":
+        nodes.push(node.object);
+        parents.push(node);
+        break;
+      case "index":
+        nodes.push(node.index, node.object);
+        parents.push(node, node);
+        break;
+      case "call":
+        for (let k = node.args.length - 1; k >= 0; k--) {
+          nodes.push(node.args[k]);
+          parents.push(node);
+        }
+        break;
+      case "unary":
+        nodes.push(node.operand);
+        parents.push(node);
+        break;
+      case "binary":
+        nodes.push(node.right, node.left);
+        parents.push(node, node);
+        break;
+      default:
+        break;
+    }
   }
 }
 function indexSegment(index2) {
@@ -22620,9 +22656,11 @@ function references(e) {
   const out = [];
   const nodes = [e];
   const fns = [[]];
+  const sels = [void 0];
   while (nodes.length > 0) {
     const node = nodes.pop();
     const functions = fns.pop();
+    const select = sels.pop();
     switch (node.kind) {
       case "literal":
         break;
@@ -22636,53 +22674,127 @@ function references(e) {
         for (const ix of indexes3) {
           nodes.push(ix);
           fns.push(functions);
+          sels.push(void 0);
         }
         if (root.kind === "context") {
-          out.push({ path: joinPath(root.name, segments), node, functions });
+          out.push(select ? { path: joinPath(root.name, segments), node, functions, select } : { path: joinPath(root.name, segments), node, functions });
         } else {
           nodes.push(root);
           fns.push(functions);
+          sels.push(segments.length ? [...segments].reverse() : void 0);
         }
         break;
       }
       case "call": {
         const inner = [node.name, ...functions];
+        const passes2 = node.name === "fromjson" && node.args.length === 1;
         for (let k = node.args.length - 1; k >= 0; k--) {
           nodes.push(node.args[k]);
           fns.push(inner);
+          sels.push(passes2 ? select : void 0);
         }
         break;
       }
       case "unary":
         nodes.push(node.operand);
         fns.push(functions);
+        sels.push(void 0);
         break;
       case "binary":
         nodes.push(node.right, node.left);
         fns.push(functions, functions);
+        sels.push(void 0, void 0);
         break;
     }
   }
   return out;
 }
+var TEST_FUNCTIONS = /* @__PURE__ */ new Set(["contains", "startswith", "endswith", "success", "always", "failure", "cancelled", "hashfiles"]);
+function valueReferences(e) {
+  const tested = /* @__PURE__ */ new Set();
+  const markTested = (root) => walk(root, (n) => {
+    tested.add(n);
+  });
+  const visit = (n) => {
+    switch (n.kind) {
+      case "unary":
+        return markTested(n.operand);
+      case "binary":
+        if (n.op === "&&") {
+          markTested(n.left);
+          return visit(n.right);
+        }
+        if (n.op === "||") {
+          visit(n.left);
+          return visit(n.right);
+        }
+        markTested(n.left);
+        return markTested(n.right);
+      case "call":
+        if (TEST_FUNCTIONS.has(n.name)) return n.args.forEach(markTested);
+        if (n.name === "case") return n.args.forEach((a, i2) => i2 % 2 === 0 && i2 < n.args.length - 1 ? markTested(a) : visit(a));
+        return n.args.forEach(visit);
+      case "property":
+      case "index":
+      case "star":
+        return visit(n.object);
+      default:
+        return;
+    }
+  };
+  visit(e);
+  return references(e).filter((r) => !tested.has(r.node));
+}
 var REFERENCE_CACHE_LIMIT = 2e4;
 var referenceCache = /* @__PURE__ */ new Map();
-function referencesOf(inner) {
-  const known = referenceCache.get(inner);
+var valueReferenceCache = /* @__PURE__ */ new Map();
+function cachedOf(cache2, inner, of) {
+  const known = cache2.get(inner);
   if (known !== void 0) return known;
   const parsed = tryParseExpression(inner);
-  const refs = parsed instanceof ExpressionSyntaxError ? null : references(parsed);
-  if (referenceCache.size >= REFERENCE_CACHE_LIMIT) referenceCache.clear();
-  referenceCache.set(inner, refs);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : of(parsed);
+  if (cache2.size >= REFERENCE_CACHE_LIMIT) cache2.clear();
+  cache2.set(inner, refs);
   return refs;
+}
+function valueReferencesOf(inner) {
+  return cachedOf(valueReferenceCache, inner, valueReferences);
+}
+function referencesOf(inner) {
+  return cachedOf(referenceCache, inner, references);
 }
 
 // src/analysis/gates.ts
+var PAYLOAD_OBJECTS = /* @__PURE__ */ new Set(["issue", "comment", "pull_request", "review", "discussion", "answer", "workflow_run", "head_commit", "commits"]);
+function optionsOf(v) {
+  return v.k === "union" ? v.options : [v];
+}
+function anyOf(a, b, f) {
+  const out = { t: false, f: false };
+  for (const x of optionsOf(a)) {
+    for (const y of optionsOf(b)) {
+      const r = f(x, y);
+      out.t ||= r.t;
+      out.f ||= r.f;
+    }
+  }
+  return out;
+}
+function eachOf(v, f) {
+  let out = null;
+  for (const x of optionsOf(v)) {
+    const r = f(x);
+    if (r) out = join(out, r);
+  }
+  return out;
+}
 var ANY = { k: "any" };
-var BOTH = { k: "bool", t: true, f: true };
-var TRUE = { k: "bool", t: true, f: false };
-var FALSE = { k: "bool", t: false, f: true };
-var OUTSIDER_ASSOCIATIONS = ["none", "contributor", "first_time_contributor", "first_timer", "mannequin"];
+var TRUE = { k: "vals", v: [true] };
+var FALSE = { k: "vals", v: [false] };
+var BOTH = { k: "vals", v: [true, false] };
+var NULL = { k: "vals", v: [null] };
+var TRUSTED = { k: "trusted" };
+var OUTSIDER_ASSOCIATIONS = ["NONE", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN"];
 var OBJECT_ROLES = {
   issue: "issue",
   comment: "comment",
@@ -22706,204 +22818,570 @@ function parseCondition(node) {
   const parsed = tryParseExpression(source);
   return parsed instanceof Error ? null : parsed;
 }
-function canPass(condition, scenario2) {
+function canPass(condition, scenario2, outputs) {
   if (!condition) return true;
   try {
-    return truthy(evaluate(condition, scenario2)).t;
+    return truthy(new Evaluator(scenario2).expr(condition, outputs)).t;
   } catch (err) {
     if (err instanceof RangeError) return true;
     throw err;
   }
 }
+function canBeTruthy(value, scenario2) {
+  return truthy(new Evaluator(scenario2).sym(value)).t;
+}
+function isFalsyPrim(p) {
+  if (p === null) return true;
+  if (typeof p === "boolean") return !p;
+  if (typeof p === "number") return p === 0 || Number.isNaN(p);
+  return p.length === 0;
+}
+function toNumber(p) {
+  if (p === null) return 0;
+  if (typeof p === "boolean") return p ? 1 : 0;
+  if (typeof p === "number") return p;
+  return Number(p);
+}
+function primString(p) {
+  if (p === null) return "";
+  if (typeof p === "boolean") return p ? "true" : "false";
+  if (typeof p === "number") return p === 0 ? "0" : String(+p.toFixed(15));
+  return p;
+}
+function upper(s) {
+  return s.includes("\u0131") ? s.split("\u0131").map((x) => x.toUpperCase()).join("\u0131") : s.toUpperCase();
+}
+function coerced(a, b) {
+  let x = a;
+  let y = b;
+  if (x === null || typeof x === "boolean") x = toNumber(x);
+  if (y === null || typeof y === "boolean") y = toNumber(y);
+  if (typeof x === "number" && typeof y === "string") y = toNumber(y);
+  if (typeof x === "string" && typeof y === "number") x = toNumber(x);
+  return [x, y];
+}
+function primEquals(a, b) {
+  if (typeof a === typeof b && (a === null || typeof a === "boolean")) return a === b;
+  const [x, y] = coerced(a, b);
+  if (typeof x === "number" && typeof y === "number") return !Number.isNaN(x) && !Number.isNaN(y) && x === y;
+  if (typeof x === "string" && typeof y === "string") return upper(x) === upper(y);
+  return false;
+}
+function primCompare(op2, a, b) {
+  const less = (p, q2) => {
+    if (typeof p === "boolean" && typeof q2 === "boolean") return !p && q2;
+    const [x, y] = coerced(p, q2);
+    if (typeof x === "number" && typeof y === "number") return !Number.isNaN(x) && !Number.isNaN(y) && x < y;
+    if (typeof x === "string" && typeof y === "string") return upper(x) < upper(y);
+    return false;
+  };
+  switch (op2) {
+    case "<":
+      return less(a, b);
+    case ">":
+      return less(b, a);
+    case "<=":
+      return primEquals(a, b) || less(a, b);
+    case ">=":
+      return primEquals(a, b) || less(b, a);
+  }
+}
+function primStrictEquals(a, b) {
+  return a === b;
+}
 function truthy(v) {
   switch (v.k) {
-    case "bool":
-      return v;
-    case "strs":
-      return { t: v.v.some((s) => s !== "" && s !== "false" && s !== "0"), f: v.v.some((s) => s === "" || s === "0") };
-    case "array":
-    case "login":
-    case "repo":
-    case "forkRepo":
-      return { t: true, f: false };
-    default:
+    case "union":
+      return v.options.map(truthy).reduce((a, b) => ({ t: a.t || b.t, f: a.f || b.f }));
+    case "vals":
+      return { t: v.v.some((p) => !isFalsyPrim(p)), f: v.v.some(isFalsyPrim) };
+    case "any":
       return { t: true, f: true };
+    default:
+      return { t: true, f: false };
   }
 }
-function evaluate(e, s) {
-  switch (e.kind) {
-    case "literal":
-      if (e.value === null) return { k: "strs", v: [""] };
-      if (typeof e.value === "boolean") return e.value ? TRUE : FALSE;
-      return { k: "strs", v: [String(e.value).toLowerCase()] };
-    case "unary": {
-      const t = truthy(evaluate(e.operand, s));
-      return { k: "bool", t: t.f, f: t.t };
+function fromTruth(t) {
+  if (t.t && t.f) return BOTH;
+  return t.t ? TRUE : FALSE;
+}
+function filterTruth(v, want) {
+  if (v.k === "union") return eachOf(v, (x) => filterTruth(x, want));
+  if (v.k === "vals") {
+    const kept = v.v.filter((p) => isFalsyPrim(p) !== want);
+    return kept.length ? { k: "vals", v: kept } : null;
+  }
+  if (v.k === "any") return want ? ANY : { k: "vals", v: ["", null, 0, false] };
+  return want ? v : null;
+}
+function join(a, b) {
+  if (!a) return b ?? ANY;
+  if (!b) return a;
+  if (a.k === "vals" && b.k === "vals") return { k: "vals", v: dedupe([...a.v, ...b.v]) };
+  if (a.k === "array" && b.k === "array") return { k: "array", items: [...a.items, ...b.items], open: true };
+  if (a.k === b.k && (a.k === "login" || a.k === "trusted" || a.k === "forkRepo")) return a;
+  if (a.k === "repo" && b.k === "repo" && a.name === b.name) return a;
+  if (a.k === "any" || b.k === "any") return ANY;
+  if (a.k === "union" || b.k === "union") {
+    const [u, rest] = a.k === "union" ? [a, b] : [b, a];
+    return optionsOf(rest).reduce((acc, x) => acc.k === "union" ? joinUnion(acc, x) : join(acc, x), u);
+  }
+  return { k: "union", options: [a, b] };
+}
+function joinUnion(u, x) {
+  const options = [...u.options];
+  const same = options.findIndex((o) => o.k === x.k);
+  if (same >= 0) {
+    const merged = join(options[same], x);
+    if (merged.k !== "union" && merged.k !== "any") {
+      options[same] = merged;
+      return { k: "union", options };
     }
-    case "binary":
-      return binary(e.op, e.left, e.right, s);
-    case "call":
-      return call(e.name, e.args, s);
-    default: {
-      const path29 = accessPath(e);
-      return path29 ? contextValue(path29, s) : ANY;
-    }
   }
+  options.push(x);
+  return options.length > 8 ? ANY : { k: "union", options };
 }
-function binary(op, left, right, s) {
-  if (op === "&&") {
-    const l2 = truthy(evaluate(left, s));
-    const r2 = truthy(evaluate(right, s));
-    return { k: "bool", t: l2.t && r2.t, f: l2.f || r2.f };
-  }
-  if (op === "||") {
-    const l2 = truthy(evaluate(left, s));
-    const r2 = truthy(evaluate(right, s));
-    return { k: "bool", t: l2.t || r2.t, f: l2.f && r2.f };
-  }
-  const l = evaluate(left, s);
-  const r = evaluate(right, s);
-  if (op === "==") return equals(l, r, s);
-  if (op === "!=") {
-    const eq = equals(l, r, s);
-    return { k: "bool", t: eq.f, f: eq.t };
-  }
-  return BOTH;
-}
-function equals(a, b, s) {
-  if (a.k === "any" || b.k === "any") return BOTH;
-  if (b.k === "login" || b.k === "forkRepo" || b.k === "repo" && a.k !== "login" && a.k !== "forkRepo") [a, b] = [b, a];
-  if (a.k === "login") {
-    if (b.k === "strs") return { k: "bool", t: b.v.some((v) => isBotLogin(v) && !s?.trustedBots?.has(v)), f: true };
-    return BOTH;
-  }
-  if (a.k === "forkRepo") return b.k === "repo" ? FALSE : BOTH;
-  if (a.k === "repo") return b.k === "repo" ? TRUE : BOTH;
-  if (a.k === "strs" && b.k === "strs") {
-    const t = a.v.some((x) => b.v.includes(x));
-    const f = !(a.v.length === 1 && b.v.length === 1 && a.v[0] === b.v[0]);
-    return { k: "bool", t, f };
-  }
-  if (a.k === "bool" && b.k === "bool") return { k: "bool", t: a.t && b.t || a.f && b.f, f: a.t && b.f || a.f && b.t };
-  if (a.k === "bool" && b.k === "strs") return boolVsStrings(a, b.v);
-  if (b.k === "bool" && a.k === "strs") return boolVsStrings(b, a.v);
-  return BOTH;
-}
-function boolVsStrings(a, strs) {
-  const t = a.t && strs.includes("1") || a.f && strs.some((x) => x === "0" || x === "");
-  return { k: "bool", t, f: true };
+function dedupe(v) {
+  const out = [];
+  for (const p of v) if (!out.some((q2) => q2 === p || Number.isNaN(q2) && Number.isNaN(p))) out.push(p);
+  return out;
 }
 function isBotLogin(login) {
-  return login.endsWith("[bot]");
+  return login.toLowerCase().endsWith("[bot]");
 }
-function call(name, args, s) {
-  switch (name) {
-    case "success":
-    case "failure":
-    case "cancelled":
-      return BOTH;
-    case "always":
-      return TRUE;
-    case "fromjson": {
-      const arg = args[0] && evaluate(args[0], s);
-      if (arg?.k === "strs" && arg.v.length === 1) return fromJsonLiteral(arg.v[0]);
-      return ANY;
+function pairwise(xs, ys, test) {
+  const out = { t: false, f: false };
+  for (const x of xs) for (const y of ys) test(x, y) ? out.t = true : out.f = true;
+  return out;
+}
+function equals(a, b, s, strict = false) {
+  return anyOf(a, b, (x, y) => equalsOne(x, y, s, strict));
+}
+function equalsOne(a, b, s, strict) {
+  if (a.k === "any" || b.k === "any") return { t: true, f: true };
+  const eq = strict ? primStrictEquals : primEquals;
+  if (a.k === "vals" && b.k === "vals") return pairwise(a.v, b.v, eq);
+  if (a.k === "vals") [a, b] = [b, a];
+  if (a.k === "array" || a.k === "object") return { t: sameObject(a, b), f: !sameObject(a, b) };
+  if (b.k === "array" || b.k === "object") return { t: false, f: true };
+  if (a.k === "login") {
+    if (b.k === "vals") {
+      const t = b.v.some((p) => typeof p === "string" && isBotLogin(p) && !s.trustedBots?.has(p.toLowerCase()));
+      return { t, f: true };
     }
-    case "contains": {
-      if (args.length !== 2) return BOTH;
-      const hay = evaluate(args[0], s);
-      const needle = evaluate(args[1], s);
-      if (hay.k === "array") {
-        const results = hay.items.map((item) => equals(item, needle, s));
-        return { k: "bool", t: results.some((r) => r.t), f: results.every((r) => r.f) };
-      }
-      if (hay.k === "strs" && needle.k === "strs") {
-        const t = hay.v.some((h) => needle.v.some((n) => h.includes(n)));
-        const f = hay.v.some((h) => needle.v.some((n) => !h.includes(n)));
-        return { k: "bool", t, f };
-      }
-      return BOTH;
-    }
-    case "startswith":
-    case "endswith": {
-      const a = args[0] && evaluate(args[0], s);
-      const b = args[1] && evaluate(args[1], s);
-      if (a?.k === "strs" && b?.k === "strs") {
-        const test = (x, y) => name === "startswith" ? x.startsWith(y) : x.endsWith(y);
-        return { k: "bool", t: a.v.some((x) => b.v.some((y) => test(x, y))), f: a.v.some((x) => b.v.some((y) => !test(x, y))) };
-      }
-      return BOTH;
-    }
-    default:
-      return ANY;
+    if (b.k === "login") return { t: true, f: true };
+    return { t: false, f: true };
   }
+  if (a.k === "trusted") return b.k === "login" ? { t: false, f: true } : { t: true, f: true };
+  if (a.k === "forkRepo") return b.k === "repo" || b.k === "login" ? { t: false, f: true } : { t: true, f: true };
+  if (a.k === "repo") {
+    if (b.k === "repo") return a.name !== void 0 && b.name !== void 0 && a.name !== b.name ? { t: false, f: true } : { t: true, f: false };
+    if (b.k === "vals" && a.name !== void 0) return equalsOne({ k: "vals", v: [a.name] }, b, s, strict);
+    if (b.k === "login" || b.k === "forkRepo") return { t: false, f: true };
+    return { t: true, f: true };
+  }
+  return { t: true, f: true };
 }
-function fromJsonLiteral(text) {
-  try {
-    return jsonToValue(JSON.parse(text));
-  } catch {
+function sameObject(a, b) {
+  return (a.k === "array" || a.k === "object") && (b.k === "array" || b.k === "object") && a.id !== void 0 && a.id === b.id;
+}
+function compare(op2, a, b) {
+  return anyOf(a, b, (x, y) => compareOne(op2, x, y));
+}
+function compareOne(op2, a, b) {
+  if (a.k === "array" || a.k === "object" || b.k === "array" || b.k === "object") {
+    if (a.k === "any" || b.k === "any") return { t: true, f: true };
+    const t = (op2 === "<=" || op2 === ">=") && sameObject(a, b);
+    return { t, f: !t };
+  }
+  if (a.k === "vals" && b.k === "vals") return pairwise(a.v, b.v, (x, y) => primCompare(op2, x, y));
+  return { t: true, f: true };
+}
+function strings(v) {
+  if (v.k === "vals") return v.v.map(primString);
+  if (v.k === "repo" && v.name !== void 0) return [v.name];
+  return null;
+}
+function contains(hay, needle, s, jsIncludes = false) {
+  return anyOf(hay, needle, (h, n) => containsOne(h, n, s, jsIncludes));
+}
+function containsOne(hay, needle, s, jsIncludes) {
+  if (hay.k === "any" || needle.k === "any") return { t: true, f: true };
+  if (hay.k === "array") {
+    if (!hay.items.length) return { t: false, f: true };
+    const needles = needle.k === "vals" ? needle.v.map((p) => ({ k: "vals", v: [p] })) : [needle];
+    let t = false;
+    let f = false;
+    for (const n of needles) {
+      const results = hay.items.map((item) => equals(item, n, s, jsIncludes));
+      t ||= results.some((r) => r.t);
+      f ||= hay.open || results.every((r) => r.f);
+    }
+    return { t, f };
+  }
+  if (hay.k === "object") return { t: false, f: true };
+  if (needle.k === "array" || needle.k === "object") return jsIncludes ? { t: true, f: true } : { t: false, f: true };
+  const hs = strings(hay);
+  const ns = strings(needle);
+  if (!hs || !ns) return { t: true, f: true };
+  return pairwise(hs, ns, (h, n) => jsIncludes ? h.includes(n) : h.toLowerCase().includes(n.toLowerCase()));
+}
+function affix(which, a, b, caseSensitive) {
+  return anyOf(a, b, (x, y) => affixOne(which, x, y, caseSensitive));
+}
+function affixOne(which, a, b, caseSensitive) {
+  if (a.k === "array" || a.k === "object" || b.k === "array" || b.k === "object") return { t: false, f: true };
+  const as = strings(a);
+  const bs = strings(b);
+  if (!as || !bs) return { t: true, f: true };
+  return pairwise(as, bs, (x, y) => {
+    const [p, q2] = caseSensitive ? [x, y] : [upper(x), upper(y)];
+    return which === "start" ? p.startsWith(q2) : p.endsWith(q2);
+  });
+}
+function format(args) {
+  const at3 = args.findIndex((a) => a.k === "union");
+  if (at3 >= 0) return eachOf(args[at3], (x) => format(args.map((a, i2) => i2 === at3 ? x : a))) ?? ANY;
+  return formatSingle(args);
+}
+function formatSingle(args) {
+  const lists = args.map((a) => a.k === "array" ? ["Array"] : a.k === "object" ? ["Object"] : strings(a));
+  if (lists.some((l) => !l)) return ANY;
+  let combos = 1;
+  for (const l of lists) combos *= l.length;
+  if (combos > 64) return ANY;
+  const out = [];
+  const pick = (i2, chosen) => {
+    if (i2 === lists.length) {
+      const text = formatOne(chosen[0], chosen.slice(1));
+      if (text !== null) out.push(text);
+      return;
+    }
+    for (const v of lists[i2]) pick(i2 + 1, [...chosen, v]);
+  };
+  pick(0, []);
+  return out.length ? { k: "vals", v: out } : ANY;
+}
+function formatOne(fmt, args) {
+  let out = "";
+  for (let i2 = 0; i2 < fmt.length; i2++) {
+    const c = fmt[i2];
+    if (c === "{" && fmt[i2 + 1] === "{") {
+      out += "{";
+      i2++;
+    } else if (c === "}" && fmt[i2 + 1] === "}") {
+      out += "}";
+      i2++;
+    } else if (c === "{") {
+      const close = fmt.indexOf("}", i2);
+      const index2 = close > i2 + 1 ? fmt.slice(i2 + 1, close) : "";
+      if (!/^\d+$/.test(index2) || Number(index2) >= args.length) return null;
+      out += args[Number(index2)];
+      i2 = close;
+    } else if (c === "}") {
+      return null;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+function fromJsonValue(v) {
+  if (Array.isArray(v)) return { k: "array", items: v.map(fromJsonValue) };
+  if (v === null || typeof v === "boolean" || typeof v === "number" || typeof v === "string") return { k: "vals", v: [v] };
+  if (typeof v === "object") {
+    const props = /* @__PURE__ */ new Map();
+    for (const [key2, value] of Object.entries(v)) if (!props.has(key2.toLowerCase())) props.set(key2.toLowerCase(), fromJsonValue(value));
+    return { k: "object", props };
+  }
+  return ANY;
+}
+function fromJson(v) {
+  return eachOf(v, (x) => {
+    if (x.k === "array" || x.k === "object") return x;
+    if (x.k !== "vals") return ANY;
+    let out = null;
+    for (const p of x.v) {
+      try {
+        out = join(out, fromJsonValue(JSON.parse(primString(p))));
+      } catch {
+      }
+    }
+    return out;
+  });
+}
+function member(v, key2) {
+  if (v.k === "union") return eachOf(v, (x) => member(x, key2)) ?? ANY;
+  if (v.k === "any") return ANY;
+  if (key2 === "*") {
+    if (v.k === "array") return { ...v, filtered: true };
+    if (v.k === "object") return { k: "array", items: [...v.props.values()], filtered: true };
+    return { k: "array", items: [], filtered: true };
+  }
+  if (v.k === "array" && v.filtered) {
+    const items = [];
+    let open = v.open;
+    for (const item of v.items) {
+      if (item.k === "any") open = true;
+      else if (item.k === "object" && key2.k === "vals" && typeof key2.v[0] === "string" && key2.v.length === 1) {
+        const found = item.props.get(key2.v[0].toLowerCase());
+        if (found) items.push(found);
+      } else if (item.k === "object" || item.k === "array") {
+        items.push(member(item, key2));
+        if (item.k === "object") open = true;
+      }
+    }
+    return { k: "array", items, open, filtered: true };
+  }
+  if (v.k === "array") {
+    if (key2.k !== "vals" || key2.v.length !== 1) return v.open ? ANY : joinAll(v.items, NULL);
+    const n = key2.v[0];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) return NULL;
+    if (n < v.items.length) return v.items[n];
+    return v.open ? ANY : NULL;
+  }
+  if (v.k === "object") {
+    if (key2.k !== "vals" || key2.v.length !== 1 || typeof key2.v[0] !== "string") return joinAll([...v.props.values()], NULL);
+    return v.props.get(key2.v[0].toLowerCase()) ?? NULL;
+  }
+  return NULL;
+}
+function joinAll(values, extra2) {
+  let out = extra2;
+  for (const v of values) out = join(out, v);
+  return out ?? ANY;
+}
+var MAX_DEPTH2 = 40;
+var Evaluator = class {
+  constructor(s) {
+    this.s = s;
+  }
+  s;
+  depth = 0;
+  expr(e, outputs) {
+    switch (e.kind) {
+      case "literal":
+        return { k: "vals", v: [e.value] };
+      case "unary":
+        return fromTruth(negate(truthy(this.expr(e.operand, outputs))));
+      case "binary":
+        return this.binary(e.op, () => this.expr(e.left, outputs), () => this.expr(e.right, outputs));
+      case "call":
+        return this.call(e.name, e.args.map((a) => () => this.expr(a, outputs)));
+      case "context":
+        return this.context(e.name.toLowerCase(), outputs);
+      default: {
+        const object = this.expr(e.object, outputs);
+        if (object.k !== "any") {
+          if (e.kind === "property") return member(object, { k: "vals", v: [e.name] });
+          if (e.kind === "index") return member(object, this.expr(e.index, outputs));
+          return member(object, "*");
+        }
+        const path29 = accessPath(e);
+        return path29 !== null ? this.context(path29, outputs) : ANY;
+      }
+    }
+  }
+  sym(v) {
+    return this.possible(v) ?? ANY;
+  }
+  /** The value, or null when no branch that produces it can be taken in the scenario. */
+  possible(v) {
+    if (this.depth > MAX_DEPTH2) return ANY;
+    this.depth++;
+    try {
+      if (v.k !== "oneOf") return this.symInner(v);
+      let out = null;
+      for (const option of v.options) {
+        if (!option.when.every((w) => truthy(this.sym(w)).t)) continue;
+        const value = this.possible(option.value);
+        if (value) out = join(out, value);
+      }
+      return out;
+    } finally {
+      this.depth--;
+    }
+  }
+  symInner(v) {
+    switch (v.k) {
+      case "const":
+        return { k: "vals", v: [v.value] };
+      case "expr":
+        return this.expr(v.expr, v.outputs);
+      case "op":
+        return this.op(v.op, v.args);
+      case "object": {
+        const props = /* @__PURE__ */ new Map();
+        for (const [key2, value] of v.props) props.set(key2.toLowerCase(), this.sym(value));
+        return { k: "object", props };
+      }
+      case "array":
+        return { k: "array", items: v.items.map((i2) => this.sym(i2)) };
+      case "repoFile":
+        if (v.prCheckout || this.s.event === "pull_request" && this.s.attacker.has("pull_request")) return ANY;
+        return v.parsed ? { k: "array", items: [TRUSTED], open: true } : TRUSTED;
+      default:
+        return ANY;
+    }
+  }
+  op(name, args) {
+    const lazy = args.map((a) => () => this.sym(a));
+    switch (name) {
+      case "!":
+        return fromTruth(negate(truthy(lazy[0]())));
+      case "===":
+      case "!==": {
+        const eq = equals(lazy[0](), lazy[1](), this.s, true);
+        return fromTruth(name === "===" ? eq : negate(eq));
+      }
+      case "includes":
+        return fromTruth(contains(lazy[0](), lazy[1](), this.s, true));
+      case "jsstartswith":
+        return fromTruth(affix("start", lazy[0](), lazy[1](), true));
+      case "jsendswith":
+        return fromTruth(affix("end", lazy[0](), lazy[1](), true));
+      case "json":
+      case "output": {
+        const encode = (p) => name === "json" ? typeof p === "string" ? JSON.stringify(p) : p === null ? "null" : primString(p) : primString(p);
+        return eachOf(lazy[0](), (value) => value.k === "vals" ? { k: "vals", v: dedupe(value.v.map(encode)) } : value) ?? ANY;
+      }
+      case "length":
+        return eachOf(lazy[0](), (value) => {
+          if (value.k === "array" && !value.open) return { k: "vals", v: [value.items.length] };
+          if (value.k === "vals" && value.v.every((p) => typeof p === "string")) return { k: "vals", v: dedupe(value.v.map((p) => p.length)) };
+          return ANY;
+        }) ?? ANY;
+      case "cond": {
+        const c = truthy(lazy[0]());
+        return c.t && c.f ? join(lazy[1](), lazy[2]()) : c.t ? lazy[1]() : lazy[2]();
+      }
+      case "get": {
+        const key2 = lazy[1]();
+        return member(lazy[0](), key2);
+      }
+      default:
+        if (name === "==" || name === "!=" || name === "<" || name === "<=" || name === ">" || name === ">=" || name === "&&" || name === "||") {
+          return this.binary(name, lazy[0], lazy[1]);
+        }
+        return this.call(name, lazy);
+    }
+  }
+  binary(op2, left, right) {
+    if (op2 === "&&" || op2 === "||") {
+      const l2 = left();
+      const keepLeft = filterTruth(l2, op2 === "||");
+      const passOn = truthy(l2)[op2 === "||" ? "f" : "t"];
+      return passOn ? join(keepLeft, right()) : keepLeft ?? ANY;
+    }
+    const l = left();
+    const r = right();
+    switch (op2) {
+      case "==":
+        return fromTruth(equals(l, r, this.s));
+      case "!=":
+        return fromTruth(negate(equals(l, r, this.s)));
+      case "<":
+      case "<=":
+      case ">":
+      case ">=":
+        return fromTruth(compare(op2, l, r));
+      default:
+        return ANY;
+    }
+  }
+  call(name, args) {
+    switch (name) {
+      case "success":
+      case "failure":
+      case "cancelled":
+        return BOTH;
+      case "always":
+        return TRUE;
+      case "fromjson":
+        return args.length === 1 ? fromJson(args[0]()) ?? ANY : ANY;
+      case "contains":
+        return args.length === 2 ? fromTruth(contains(args[0](), args[1](), this.s)) : BOTH;
+      case "startswith":
+      case "endswith":
+        return args.length === 2 ? fromTruth(affix(name === "startswith" ? "start" : "end", args[0](), args[1](), false)) : BOTH;
+      case "format":
+        return args.length >= 1 ? format(args.map((a) => a())) : ANY;
+      default:
+        return ANY;
+    }
+  }
+  /** The abstract value of a context path (lowercased, dotted) in the scenario. */
+  context(path29, outputs) {
+    const s = this.s;
+    const pinned = s.pinned?.(path29);
+    if (pinned !== void 0) {
+      const value = fromJsonValue(pinned);
+      return value.k === "array" || value.k === "object" ? { ...value, id: path29 } : value;
+    }
+    const attacked = (role) => s.attacker.has(role);
+    switch (path29) {
+      case "github.event_name":
+        return { k: "vals", v: [s.event] };
+      case "github.event.action":
+        return s.actions.allowed ? { k: "vals", v: s.actions.allowed } : ANY;
+      case "github.actor":
+      case "github.triggering_actor":
+      case "github.event.sender.login":
+        return attacked("actor") ? { k: "login" } : ANY;
+      case "github.repository":
+        return { k: "repo", name: s.repository };
+      case "github.repository_owner":
+        return s.repository ? { k: "vals", v: [s.repository.split("/")[0]] } : ANY;
+      case "github.event.label.name":
+        return attacked("actor") ? NULL : ANY;
+      case "github.event.pull_request.head.repo.fork":
+        return attacked("pull_request") ? TRUE : ANY;
+      case "github.event.pull_request.head.repo.full_name":
+      case "github.event.pull_request.head.label":
+        return attacked("pull_request") ? { k: "forkRepo" } : ANY;
+      case "github.event.workflow_run.head_repository.full_name":
+        return attacked("workflow_run") ? { k: "forkRepo" } : ANY;
+      case "github.event.workflow_run.head_repository.fork":
+        return attacked("workflow_run") ? TRUE : ANY;
+      case "github.event.workflow_run.pull_requests":
+        return attacked("workflow_run") ? { k: "array", items: [], id: path29 } : ANY;
+      case "github.event.workflow_run.actor.login":
+      case "github.event.workflow_run.triggering_actor.login":
+        return attacked("workflow_run") ? { k: "login" } : ANY;
+      case "github.event.head_commit.author.name":
+      case "github.event.head_commit.author.username":
+      case "github.event.head_commit.committer.username":
+        return attacked("commit") ? { k: "login" } : ANY;
+    }
+    const parts = path29.split(".");
+    if (parts[0] === "github" && parts[1] === "event" && s.payload && PAYLOAD_OBJECTS.has(parts[2]) && !s.payload.has(parts[2])) return NULL;
+    if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
+      const role = OBJECT_ROLES[parts[2]];
+      const rest = parts.slice(3).join(".");
+      if (role) {
+        if (rest === "author_association") return attacked(role) ? { k: "vals", v: OUTSIDER_ASSOCIATIONS } : ANY;
+        if (rest === "user.login" || rest === "head.user.login" || rest === "head.repo.owner.login") {
+          return attacked(role) ? { k: "login" } : ANY;
+        }
+      }
+    }
+    if (parts[0] === "steps" && parts.length >= 3 && s.permissionSteps.has(parts[1]) && attacked("actor")) {
+      return NOT_PERMITTED;
+    }
+    if (parts[0] === "needs" && parts.length >= 3 && s.permissionJobs.has(parts[1]) && attacked("actor")) {
+      return NOT_PERMITTED;
+    }
+    if ((parts[0] === "steps" || parts[0] === "needs") && parts[2] === "outputs" && parts.length === 4 && outputs) {
+      const value = outputs(path29);
+      if (value) return this.sym(value);
+    }
     return ANY;
   }
+};
+function negate(t) {
+  return { t: t.f, f: t.t };
 }
-function jsonToValue(v) {
-  if (Array.isArray(v)) return { k: "array", items: v.map(jsonToValue) };
-  if (typeof v === "boolean") return v ? TRUE : FALSE;
-  if (v === null) return { k: "strs", v: [""] };
-  if (typeof v === "string" || typeof v === "number") return { k: "strs", v: [String(v).toLowerCase()] };
-  return ANY;
-}
-function contextValue(path29, s) {
-  const attacked = (role) => s.attacker.has(role);
-  switch (path29) {
-    case "github.event_name":
-      return { k: "strs", v: [s.event] };
-    case "github.event.action":
-      return s.actions.allowed ? { k: "strs", v: s.actions.allowed } : ANY;
-    case "github.actor":
-    case "github.triggering_actor":
-    case "github.event.sender.login":
-      return attacked("actor") ? { k: "login" } : ANY;
-    case "github.repository":
-      return { k: "repo" };
-    case "github.event.label.name":
-      return attacked("actor") ? { k: "strs", v: [""] } : ANY;
-    case "github.event.pull_request.head.repo.fork":
-      return attacked("pull_request") ? TRUE : ANY;
-    case "github.event.pull_request.head.repo.full_name":
-    case "github.event.pull_request.head.label":
-      return attacked("pull_request") ? { k: "forkRepo" } : ANY;
-    case "github.event.workflow_run.head_repository.full_name":
-      return attacked("workflow_run") ? { k: "forkRepo" } : ANY;
-    case "github.event.workflow_run.head_repository.fork":
-      return attacked("workflow_run") ? TRUE : ANY;
-    case "github.event.workflow_run.actor.login":
-    case "github.event.workflow_run.triggering_actor.login":
-      return attacked("workflow_run") ? { k: "login" } : ANY;
-    case "github.event.head_commit.author.name":
-    case "github.event.head_commit.author.username":
-    case "github.event.head_commit.committer.username":
-      return attacked("commit") ? { k: "login" } : ANY;
-  }
-  const parts = path29.split(".");
-  if (parts[0] === "github" && parts[1] === "event" && parts.length >= 4) {
-    const role = OBJECT_ROLES[parts[2]];
-    const rest = parts.slice(3).join(".");
-    if (role) {
-      if (rest === "author_association") return attacked(role) ? { k: "strs", v: OUTSIDER_ASSOCIATIONS } : ANY;
-      if (rest === "user.login" || rest === "head.user.login" || rest === "head.repo.owner.login") {
-        return attacked(role) ? { k: "login" } : ANY;
-      }
-    }
-  }
-  if (parts[0] === "steps" && parts.length >= 3 && s.permissionSteps.has(parts[1]) && attacked("actor")) {
-    return NOT_PERMITTED;
-  }
-  if (parts[0] === "needs" && parts.length >= 3 && s.permissionJobs.has(parts[1]) && attacked("actor")) {
-    return NOT_PERMITTED;
-  }
-  return ANY;
-}
-var NOT_PERMITTED = { k: "strs", v: ["", "false", "none", "read", "triage", "failure", "skipped"] };
+var NOT_PERMITTED = { k: "vals", v: ["", "false", "none", "read", "triage", "failure", "skipped"] };
 
 // src/analysis/triggers.ts
 var ACTOR_ROLES = {
@@ -22933,8 +23411,8 @@ function classify(trigger, workflow, rules, byName, seen) {
   const allActions = { allowed: filter.length ? filter : null, excluded: [] };
   const outsiderTypes = filter.length ? filter.filter((t) => !maintainerOnly.includes(t)) : null;
   const outsiderActions = outsiderTypes === null ? { allowed: null, excluded: maintainerOnly } : outsiderTypes.length ? { allowed: outsiderTypes, excluded: [] } : null;
-  const base = { event, trigger, workflow, allActions };
-  if (!rule) return { ...base, firing: "maintainers", outsiderActions: null, uncertain: `unknown event '${event}'` };
+  const base = { event, trigger, workflow, allActions, payload: rule?.payload ? new Set(rule.payload) : void 0 };
+  if (!rule) return { ...base, firing: "maintainers", outsiderActions: null, uncertain: `who can fire '${event}' (an event agent-guard does not know)` };
   switch (rule.who) {
     case "anyone":
     case "anyone-unprivileged":
@@ -22949,22 +23427,22 @@ function classify(trigger, workflow, rules, byName, seen) {
 }
 var upstreamMemo = /* @__PURE__ */ new WeakMap();
 function memoFor(byName) {
-  let memo = upstreamMemo.get(byName);
-  if (!memo) upstreamMemo.set(byName, memo = /* @__PURE__ */ new Map());
-  return memo;
+  let memo2 = upstreamMemo.get(byName);
+  if (!memo2) upstreamMemo.set(byName, memo2 = /* @__PURE__ */ new Map());
+  return memo2;
 }
 function upstreamFiring(trigger, workflow, rules, byName, seen) {
   const config = trigger.config;
   const names = [];
   if (config?.kind === "map") {
-    const list = config.pairs.find((p) => p.key.text === "workflows")?.value;
-    if (list?.kind === "seq") {
-      for (const i of list.items) if (i.kind === "scalar") names.push(i.text);
-    } else if (list?.kind === "scalar") {
-      names.push(list.text);
+    const list2 = config.pairs.find((p) => p.key.text === "workflows")?.value;
+    if (list2?.kind === "seq") {
+      for (const i2 of list2.items) if (i2.kind === "scalar") names.push(i2.text);
+    } else if (list2?.kind === "scalar") {
+      names.push(list2.text);
     }
   }
-  if (!names.length) return { firing: "anyone", uncertain: "workflow_run without a workflows list" };
+  if (!names.length) return { firing: "anyone", uncertain: "which workflows start it (workflow_run without a workflows list)" };
   seen.add(workflow);
   let unresolved = 0;
   for (const name of names) {
@@ -22989,7 +23467,7 @@ function upstreamFiring(trigger, workflow, rules, byName, seen) {
     memoFor(byName).set(name, outsiders ? "outsiders" : "maintainers");
     if (outsiders) return { firing: "anyone" };
   }
-  if (unresolved) return { firing: "anyone", uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
+  if (unresolved) return { firing: "anyone", uncertain: `who can start the upstream workflow '${names.join("', '")}' (not in the repository)` };
   return { firing: "maintainers" };
 }
 
@@ -23022,42 +23500,108 @@ function reachOf(origin, step, actorGate) {
     if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
     if (best.level === "outsider") break;
   }
+  if (best.level !== "none" && best.trigger && !step.job.repository && runsOnlyInNamedRepository(step, origin, best.trigger, hard)) {
+    best = { ...best, uncertain: [best.uncertain, REPOSITORY_UNKNOWN].filter(Boolean).join(", nor ") };
+  }
   return best;
+}
+var REPOSITORY_UNKNOWN = "which repository this is, and the job runs only in the one its `if:` names (github.repository): lint a git clone or pass --repository OWNER/NAME";
+function runsOnlyInNamedRepository(step, origin, trigger, hard) {
+  const mentions = (c) => /github\.repository(_owner)?\b/.test(c.node.text);
+  if (!step.job.conditions.some(mentions) && !step.conditions.some(mentions)) return false;
+  const elsewhere = { ...scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set(), hard, step), repository: "\0another/repository" };
+  return !passes(step, origin, elsewhere);
 }
 function reachOnTrigger(origin, step, trigger, hard, actorGate) {
   const event = trigger.event;
   const role = origin.role;
   const actorRoles = ACTOR_ROLES[event] ?? [];
   const who = trigger.firing;
-  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : void 0;
-  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join("; ") || void 0;
+  const envNote = hard.environment ? `whether environment '${hard.environment}' requires a reviewer's approval (a repository setting)` : void 0;
+  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join(", nor ") || void 0;
   const outsiderFires = (who === "anyone" || who === "anyone-unprivileged" || who === "callers") && trigger.outsiderActions && !origin.maintainerChosen;
   let fallback = { level: "none", how: "gated", uncertain };
   if (outsiderFires) {
     const attacker = /* @__PURE__ */ new Set(["actor", ...actorRoles, role]);
     const blockedBy = directBlocker(hard, actorGate, event);
-    if (passes(step, scenario(event, trigger.outsiderActions, attacker, hard, step))) {
+    if (passes(step, origin, scenario(trigger, trigger.outsiderActions, attacker, hard, step))) {
       const callers = who === "callers" ? "whoever calls this reusable workflow (callers unknown here)" : "any GitHub user";
       if (!blockedBy) {
         const level = who === "anyone-unprivileged" ? "outsider-unprivileged" : "outsider";
-        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions)}`, uncertain: who === "callers" ? "reusable workflow with no caller in this repository" : uncertain };
+        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions)}`, uncertain: who === "callers" ? "who calls this reusable workflow (no caller in this repository)" : uncertain };
       }
       if (actorGate && blockedBy === actorGate.description) {
         fallback = { level: "action-gated", trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
       }
     }
   }
-  if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && (event === "schedule" || event === "workflow_run" || event === "push")) {
-    if (passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
+  const ownRun = origin.role === "workflow_run" && event === "workflow_run";
+  if ((origin.kind === "fetch" || origin.kind === "thread") && !origin.maintainerChosen && !ownRun && (event === "schedule" || event === "workflow_run" || event === "push")) {
+    if (passes(step, origin, scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set([role]), hard, step))) {
       return { level: "outsider", trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
     }
   }
   const indirectPossible = role !== "actor" && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== "context");
-  if (indirectPossible && passes(step, scenario(event, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
-    const whose = origin.kind === "context" ? `the ${origin.role.replace("_", " ")} an outsider wrote` : "text outsiders wrote";
-    return { level: "maintainer", trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
+  if (indirectPossible && passes(step, origin, scenario(trigger, trigger.allActions, /* @__PURE__ */ new Set([role, ...role === "pull_request" ? ["commit"] : []]), hard, step))) {
+    return { level: "maintainer", trigger, how: maintainerHow(trigger, origin), uncertain };
   }
   return fallback;
+}
+var OBJECT_NAMES = {
+  issue: "the issue",
+  comment: "the comment",
+  pull_request: "the pull request",
+  review: "the review",
+  discussion: "the discussion",
+  commit: "the commits",
+  workflow_run: "the upstream run's branch and commits",
+  payload: "the dispatched payload"
+};
+function maintainerHow(trigger, origin) {
+  const whose = origin.kind === "context" ? `${OBJECT_NAMES[origin.role] ?? "text"} an outsider wrote` : origin.maintainerChosen ? "text a maintainer picked (a label filter) from what outsiders wrote" : "issues, comments or pull requests outsiders wrote";
+  const types2 = maintainerTypes(trigger);
+  const named = types2.length ? types2.map((t) => `'${t}'`).join(" or ") : "";
+  let act;
+  let tail = "";
+  switch (trigger.event) {
+    case "issues":
+    case "pull_request":
+    case "pull_request_target":
+    case "discussion":
+      act = named ? `a maintainer's ${named}` : `a maintainer acting on it ('${trigger.event}')`;
+      if (types2.some((t) => /label|assign/.test(t))) tail = ": one label on a poisoned issue or pull request is enough";
+      break;
+    case "issue_comment":
+    case "discussion_comment":
+    case "pull_request_review_comment":
+      act = "a maintainer's comment";
+      tail = ": one comment on a poisoned thread is enough";
+      break;
+    case "pull_request_review":
+      act = "a maintainer's review";
+      tail = ": one review of a poisoned pull request is enough";
+      break;
+    case "workflow_dispatch":
+      act = "a maintainer dispatching it";
+      break;
+    case "schedule":
+      act = "the maintainers' schedule";
+      break;
+    case "workflow_run":
+      act = "a maintainer's run of the upstream workflow (a push, or re-running an outsider's checks)";
+      break;
+    case "push":
+      act = "a maintainer's push (it may bring an outsider's merged commits)";
+      break;
+    default:
+      act = `a maintainer's '${trigger.event}'`;
+  }
+  return `only ${act} starts it, but over ${whose}${tail}`;
+}
+function maintainerTypes(trigger) {
+  const all = trigger.allActions.allowed ?? [];
+  const outsider = trigger.outsiderActions?.allowed;
+  return all.filter((t) => !outsider || !outsider.includes(t));
 }
 function describeTypes(actions) {
   return actions.allowed ? ` (${actions.allowed.join(", ")})` : "";
@@ -23074,12 +23618,13 @@ function directBlocker(hard, actorGate, event) {
   if (actorGate?.enforcedOn(event)) return actorGate.description;
   return void 0;
 }
-function scenario(event, actions, attacker, hard, step) {
-  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots };
+function scenario(trigger, actions, attacker, hard, step) {
+  return { event: trigger.event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots, payload: trigger.payload, repository: step.job.repository };
 }
-function passes(step, s) {
-  for (const c of step.job.conditions) if (!canPass(c.expr, s)) return false;
-  for (const c of step.conditions) if (!canPass(c.expr, s)) return false;
+function passes(step, origin, s) {
+  if (origin.guards && !origin.guards.every((g) => canBeTruthy(g, s))) return false;
+  for (const c of step.job.conditions) if (!canPass(c.expr, s, c.outputs)) return false;
+  for (const c of step.conditions) if (!canPass(c.expr, s, c.outputs)) return false;
   return true;
 }
 function hardGates(step) {
@@ -23115,7 +23660,14 @@ function allNeeds(needs) {
 var PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/action-repository-permission|prince-chrismc\/check-actor-permissions-action|lannonbr\/repo-permission-check-action|xt0rted\/slash-command-action|TheModdingInquisition\/actions-team-membership|tspascoal\/get-user-teams-membership)@/i;
 var PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
 var FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
+var permissionMemo = /* @__PURE__ */ new WeakMap();
 function permissionCheckKind(s) {
+  if (permissionMemo.has(s)) return permissionMemo.get(s);
+  const kind = computePermissionCheckKind(s);
+  permissionMemo.set(s, kind);
+  return kind;
+}
+function computePermissionCheckKind(s) {
   const uses = s.step.uses?.text ?? "";
   if (PERMISSION_ACTIONS.test(uses)) {
     return /actions-cool\/check-user-permission|membership/i.test(uses) ? "reports" : "fails";
@@ -23221,8 +23773,8 @@ function shellCapabilities(step) {
 function capabilitiesAt(step, agent, tools, jailed, grants = []) {
   const secrets = [];
   const tokens = [];
-  const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i) => i.toLowerCase()));
-  const tokenInputs = new Set((agent.action?.tokenInputs ?? []).map((i) => i.toLowerCase()));
+  const keyInputs = new Set((agent.action?.keyInputs ?? []).map((i2) => i2.toLowerCase()));
+  const tokenInputs = new Set((agent.action?.tokenInputs ?? []).map((i2) => i2.toLowerCase()));
   const isModelKey = (name, secret) => agent.keyEnv.includes(name) || keyInputs.has(name.toLowerCase()) || MODEL_KEY_NAME.test(secret) || MODEL_KEY_NAME.test(name);
   const envLayers = [
     { entries: step.step.env, where: "env", within: step },
@@ -23240,7 +23792,7 @@ function capabilitiesAt(step, agent, tools, jailed, grants = []) {
       }
     }
   }
-  const envInputs = new Set((agent.action?.envInputs ?? []).map((i) => i.toLowerCase()));
+  const envInputs = new Set((agent.action?.envInputs ?? []).map((i2) => i2.toLowerCase()));
   for (const input of step.step.with) {
     if (envInputs.has(input.name.toLowerCase())) {
       for (const line of envLines(input.text)) {
@@ -23286,6 +23838,7 @@ function capabilitiesAt(step, agent, tools, jailed, grants = []) {
     idToken: perms.idToken && !jailed,
     cloudCredentials: jailed ? [] : cloud,
     selfHosted: isSelfHosted(step),
+    customRunner: customRunnerLabels(step),
     persistedCredentials: persisted && !jailed,
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
@@ -23325,6 +23878,11 @@ function framesOf(step) {
   const out = [];
   for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
   return out;
+}
+function customRunnerLabels(step) {
+  const labels = step.job.job.runsOn;
+  if (!isSelfHosted(step) || labels.some((l) => /self-hosted/i.test(l))) return void 0;
+  return labels.join(", ");
 }
 function isSelfHosted(step) {
   const labels = step.job.job.runsOn;
@@ -23368,7 +23926,7 @@ function describeCapabilities(c) {
   else for (const s of c.writeScopes) out.push(`permission:${s}:write${c.jailed ? " (the guard holds it, not the agent)" : ""}`);
   if (c.idToken) out.push("permission:id-token:write (OIDC)");
   for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
-  if (c.selfHosted) out.push("runner:self-hosted");
+  if (c.selfHosted) out.push(c.customRunner ? `runner:custom label '${c.customRunner}' (self-hosted, or a larger GitHub-hosted runner)` : "runner:self-hosted");
   else if (c.tools.shell === "full" && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
   if (c.tools.shell !== "none") out.push(`shell:${c.tools.shell}`);
   if (c.tools.network) out.push("network:unrestricted");
@@ -23399,16 +23957,19 @@ function better(a, b) {
   return a.taint.hops.length < b.taint.hops.length;
 }
 function confidenceOf(hit) {
-  if (hit.reach.callersUnknown) return "low";
-  if (hit.reach.uncertain && hit.channel.confidence === "high") return "medium";
-  return hit.channel.confidence;
+  return surer(hit.channel.confidence, hit.reach);
+}
+function surer(confidence, reach) {
+  if (reach.callersUnknown) return "low";
+  if (reach.uncertain && confidence === "high") return "medium";
+  return confidence;
 }
 function siteLocation(site) {
   const pos = positionOf(site.file, site.offset);
   return { file: site.file.path, line: pos.line, column: pos.column };
 }
-function stepLocation(step, offset) {
-  const pos = positionOf(step.file, offset);
+function stepLocation(step, offset2) {
+  const pos = positionOf(step.file, offset2);
   return { file: step.file.path, line: pos.line, column: pos.column };
 }
 function jobAndStep(step) {
@@ -23416,7 +23977,7 @@ function jobAndStep(step) {
 }
 var IDENTIFYING_KEYS = /* @__PURE__ */ new Set(["name", "id", "uses", "run"]);
 function stepAnchor(file, step) {
-  const lines = [step.node.start, ...step.node.pairs.filter((p) => IDENTIFYING_KEYS.has(p.key.text)).map((p) => p.key.start)].map((offset) => positionOf(file, offset).line);
+  const lines = [step.node.start, ...step.node.pairs.filter((p) => IDENTIFYING_KEYS.has(p.key.text)).map((p) => p.key.start)].map((offset2) => positionOf(file, offset2).line);
   return { file: file.path, position: step.index + 1, lines: [...new Set(lines)].sort((a, b) => a - b) };
 }
 function pathOf(site, hit, sinkNote) {
@@ -23525,17 +24086,12 @@ function gateObject(event) {
   }
 }
 function describeReach(hit) {
-  switch (hit.reach.level) {
-    case "outsider":
-      return hit.reach.how;
-    case "outsider-unprivileged":
-      return `${hit.reach.how} (from a fork: no secrets, read-only token)`;
-    case "maintainer":
-    case "action-gated":
-      return hit.reach.how;
-    default:
-      return "not reachable";
-  }
+  return reachText(hit.reach);
+}
+function reachText(reach) {
+  if (reach.level === "none") return "not reachable";
+  const how = reach.level === "outsider-unprivileged" ? `${reach.how} (from a fork: no secrets, read-only token)` : reach.how;
+  return reach.uncertain ? `${how}; not known here: ${reach.uncertain}` : how;
 }
 
 // src/checks/agentGateDisabled.ts
@@ -23554,19 +24110,26 @@ var agentGateDisabled = {
       if (!widened) continue;
       const reach = reachOf(TRIGGERING_ACTOR, site.step);
       if (reach.level !== "outsider") continue;
-      const openToAnyone = widened.value.trim() === "*" || widened.effect === "anyone";
       const holding = holdingOf(site.capabilities);
       let severity = holding === "nothing" ? "medium" : "high";
       if (widened.effect === "bots" || !/^\*$/.test(widened.value.trim())) severity = holding === "nothing" ? "low" : "medium";
       if (widened.inertWithout) severity = "low";
-      const at2 = widened.node?.start ?? site.offset;
+      const at3 = widened.node?.start ?? site.offset;
+      const setting = `\`${widened.input}: ${widened.value.trim()}\``;
+      const on = reach.trigger ? ` on '${reach.trigger.event}'` : "";
+      let message;
+      if (widened.inertWithout) message = `${setting} would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reachText(reach)}.`;
+      else if (widened.value.trim() === "*" && widened.effect === "anyone") message = `${setting} switches off ${site.agentName}'s write-access check: ${reachText(reach)}.`;
+      else if (widened.value.trim() === "*") message = `${setting} lets every bot and GitHub App past ${site.agentName}'s write-access check${on}: apps act on requests anyone can make.`;
+      else if (widened.effect === "bots") message = `${setting} lets ${widened.value.trim()} past ${site.agentName}'s write-access check${on}: the agent reads what those bots carry (dependency release notes, requests they relay).`;
+      else message = `${setting} lets ${widened.value.trim()} past ${site.agentName}'s write-access check${on}, whatever text they bring.`;
       findings.push({
         rule: "agent-gate-disabled",
         severity,
-        confidence: "high",
-        ...stepLocation(site.step, at2),
+        confidence: surer("high", reach),
+        ...stepLocation(site.step, at3),
         ...jobAndStep(site.step),
-        message: widened.inertWithout ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.` : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? "" : " for the listed users or bots"}: ${reach.how}.`,
+        message,
         path: [],
         capabilities: capabilityList(site.capabilities),
         fix: fixFor(site, null)
@@ -23598,7 +24161,7 @@ var agentOutputLeak = {
           confidence: "medium",
           ...stepLocation(leak.step, leak.offset),
           ...jobAndStep(leak.step),
-          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reach.how}.`,
+          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reachText(reach)}.`,
           path: [],
           capabilities: capabilityList(site.capabilities),
           fix: "Turn it off on jobs outsiders can reach; publish only a validated, structured result."
@@ -23729,12 +24292,12 @@ var templateInjection = {
           findings.push({
             rule: "template-injection",
             severity,
-            confidence: taint.hops.some((h) => h.note.startsWith("assumed")) ? "low" : "high",
+            confidence: taint.hops.some((h) => h.note.startsWith("assumed")) ? "low" : surer("high", reach),
             file: sink3.file,
             line: sink3.line,
             column: sink3.column,
             ...jobAndStep(step),
-            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reach.how}.`,
+            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reachText(reach)}.`,
             path: [...step.job.via, ...taint.hops],
             capabilities: capabilityList(caps),
             holder: "step",
@@ -23768,10 +24331,10 @@ var aiOutputUnsafe = {
       for (const sink2 of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
           if (taint.origin.kind !== "ai-output") continue;
-          const reach2 = reachOfStep();
+          const reach2 = lower(reachOfStep(), producerReach(taint, ctx));
           if (reach2.level === "none") continue;
           const caps = shellCapabilities(step);
-          findings.push({ ...finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2.how, capabilityList(caps)), holder: "step" });
+          findings.push({ ...finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2, capabilityList(caps)), holder: "step" });
         }
       }
       const decides = step.step.run && MERGE.test(step.step.run.text) || MERGE.test(step.step.with.map((w) => w.text).join("\n"));
@@ -23782,9 +24345,11 @@ var aiOutputUnsafe = {
           ...step.job.conditions.map((c) => c.node)
         ];
         for (const node of inputs) {
-          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
+          const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
           for (const taint of taints.slice(0, 1)) {
-            findings.push(finding(step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
+            const steered = lower(reach, producerReach(taint, ctx));
+            if (steered.level === "none") continue;
+            findings.push(finding(step, taint, steered.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, steered, []));
           }
         }
       }
@@ -23796,9 +24361,11 @@ var aiOutputUnsafe = {
         if (channel.kind !== "prompt" && channel.kind !== "config") continue;
         const taint = channel.taints.find((t) => t.origin.kind === "ai-output");
         if (!taint) continue;
+        const steered = lower(reach, producerReach(taint, ctx));
+        if (steered.level === "none") continue;
         const loc2 = siteLocation(site);
         findings.push({
-          ...finding(site.step, taint, reach.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
+          ...finding(site.step, taint, steered.level === "outsider" ? "high" : "medium", `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, steered, capabilityList(site.capabilities)),
           ...loc2,
           path: [...taint.hops, { ...loc2, note: "the second agent reads it as instructions" }]
         });
@@ -23807,17 +24374,29 @@ var aiOutputUnsafe = {
     return findings;
   }
 };
-function finding(step, taint, severity, message, how, capabilities) {
+function producerReach(taint, ctx) {
+  const producer = taint.origin.producer;
+  const site = producer && ctx.sites.find((s) => s.step === producer);
+  if (!site) return void 0;
+  const started = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
+  const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => t.origin.kind !== "ai-output") })).filter((c) => c.taints.length);
+  const read2 = worstTaint(site, channels)?.reach;
+  return read2 && REACH_ORDER[read2.level] > REACH_ORDER[started.level] ? read2 : started;
+}
+function lower(sink2, producer) {
+  return producer && REACH_ORDER[producer.level] < REACH_ORDER[sink2.level] ? producer : sink2;
+}
+function finding(step, taint, severity, message, reach, capabilities) {
   const sink2 = taint.hops[taint.hops.length - 1];
   return {
     rule: "ai-output-unsafe",
     severity,
-    confidence: "high",
+    confidence: surer("high", reach),
     file: sink2.file,
     line: sink2.line,
     column: sink2.column,
     ...jobAndStep(step),
-    message: `${message}: ${how}.`,
+    message: `${message}: ${reachText(reach)}.`,
     path: [...step.job.via, ...taint.hops],
     capabilities,
     fix: 'Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then "$ANSWER") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.'
@@ -23845,15 +24424,15 @@ var poisonedWorkspace = {
       for (const step of later) {
         const caps = shellCapabilities(step);
         const severity = reach.level === "outsider" ? caps.secrets.some((s) => !s.modelKey) || caps.writeScopes.length ? "critical" : "high" : "medium";
-        const at2 = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+        const at3 = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
         findings.push({
           rule: "poisoned-workspace",
           severity,
           confidence: "medium",
-          ...stepLocation(step, at2),
+          ...stepLocation(step, at3),
           ...jobAndStep(step),
-          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
-          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at2), note: "a later step executes or publishes the workspace" }],
+          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reachText(reach)}.`,
+          path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at3), note: "a later step executes or publishes the workspace" }],
           capabilities: capabilityList(caps),
           holder: "step",
           fix: "Move the agent to its own job (no secrets) and pass its result as an artifact the next job validates; or run it with `agent-guard run --workspace ro`. Never build, commit or publish in the agent's job after it ran."
@@ -23968,9 +24547,14 @@ actions:
     # built its prompt from the thread, even with direct_prompt; only the v1 \`prompt\` switches it off.
     readsThread: without-prompt
     agentModeInputs: [prompt]
+    # track_progress: true forces tag mode with a prompt too (the thread is fetched, tag-mode tools).
+    threadInputs: [track_progress]
     # Tag mode: --permission-mode acceptEdits plus Read/Glob/Grep/LS and Bash(git add|commit|push|rm:*)
     # (git only, counted as file writes). Agent mode: only what claude_args/settings allow. No Bash.
     defaults: { shell: none, network: false, writesFiles: true }
+    # Agent mode (src/modes/agent/index.ts): the user's claude_args plus the action's MCP config, no
+    # permission mode of its own, so headless Claude Code denies edits unless claude_args allow them.
+    agentModeDefaults: { shell: none, network: false, writesFiles: false }
     toolWideners:
       - input: claude_args
         pattern: '--dangerously-skip-permissions\\b'
@@ -23993,6 +24577,12 @@ actions:
         grants: { network: true }
       - input: claude_args
         pattern: '--mcp-config\\b'
+        grants: { network: true }
+      # MCP tools act on other hosts (the GitHub MCP server with the token: any issue, any pull request).
+      # The action's own servers scoped to this run's comment, pull request and CI (github_comment,
+      # github_inline_comment, github_ci) do not count.
+      - input: claude_args
+        pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])mcp__(?!github_(?:comment|inline_comment|ci)__)'
         grants: { network: true }
       - input: claude_args
         pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\b'
@@ -24055,6 +24645,8 @@ actions:
         grants: { network: false }
     # execution_file is the path of the full transcript; structured_output is model JSON (--json-schema).
     outputs: [execution_file, structured_output]
+    # Not model text: the transcript's path and success/failure.
+    nonTextOutputs: [execution_file, conclusion]
     envInputs: [claude_env]   # v0
     # show_full_output logs every message and tool result (auto-on with ACTIONS_STEP_DEBUG);
     # display_report writes Claude's output to the step summary.
@@ -24117,6 +24709,12 @@ actions:
       - input: claude_args
         pattern: '--mcp-config\\b'
         grants: { network: true }
+      # MCP tools act on other hosts (the GitHub MCP server with the token: any issue, any pull request).
+      # The action's own servers scoped to this run's comment, pull request and CI (github_comment,
+      # github_inline_comment, github_ci) do not count.
+      - input: claude_args
+        pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])mcp__(?!github_(?:comment|inline_comment|ci)__)'
+        grants: { network: true }
       - input: claude_args
         pattern: '--allowed-?tools(?:\\s*=\\s*|\\s+)["'']?(?:(?!\\s-)[^\\n"''])*?(?<![\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\b'
         grants: { writesFiles: true }
@@ -24173,6 +24771,7 @@ actions:
         pattern: '(?<![\\w(])Bash(?:\\(\\s*:?\\*?\\s*\\)|(?![\\w(]))'
         grants: { shell: none }
     outputs: [execution_file, structured_output]
+    nonTextOutputs: [execution_file, conclusion]
     leakInputs: [show_full_output]
     # \`claude_env\` is \`NAME: value\` lines put into Claude's environment (the /dedupe template's GH_TOKEN).
     envInputs: [claude_env]
@@ -24197,6 +24796,7 @@ actions:
     # \`claude --output-format json\` without permission flags [U: exact default behaviour].
     defaults: { shell: none, network: false, writesFiles: false }
     outputs: [findings-count, results-file]
+    nonTextOutputs: [findings-count, results-file]
     leakInputs: [upload-results]
     confidence: V
     notes: >-
@@ -24383,6 +24983,8 @@ actions:
         pattern: '(?<![\\w(])write\\b'
         grants: { writesFiles: true }
     outputs: [response, response-file]
+    # response-file is a path the action chose (its content is the model's text; the path is not).
+    nonTextOutputs: [response-file]
     provider: github-models
     confidence: V
     notes: >-
@@ -25476,10 +26078,10 @@ apis:
 `;
 
 // rules/sources.yml
-var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n\n# Sentences in an agent's prompt that send it to read issues, pull requests or discussions anyone can\n# write, without naming a command (\"List open issues \u2014 label unlabeled ones\"). They count only for an\n# agent whose tools can fetch (a shell, the network, a token its tools use). A sentence that filters\n# by a label reads what a maintainer labelled.\npromptReads:\n  - pattern: '\\b(?:list|read|review|triage|check|scan|fetch|go through|look (?:at|through)|label|process|summari[sz]e|categori[sz]e|prioriti[sz]e|respond to|reply to|answer|handle)\\s+(?:all\\s+|the\\s+|any\\s+|every\\s+|each\\s+)?(?:open|new|recent|incoming|unlabell?ed|untriaged|unassigned|stale|unanswered|pending|newly opened|recently opened)\\s+(?:github\\s+)?(?:issues|pull requests|prs|discussions|comments)\\b'\n    what: the open issues or pull requests its prompt points it at\n  - pattern: '\\b(?:issues|pull requests|prs|discussions|comments)\\s+(?:opened|created|filed|posted|updated)\\s+(?:in|during|since|over|within)\\s+the\\s+(?:last|past|previous)\\b'\n    what: the recent issues or pull requests its prompt points it at\n";
+var sources_default = "# Outsider-controlled contexts: text in the event payload that someone without write access can set.\n# Shape: SourcesFile in src/analysis/ruleTypes.ts.\n# Merged from CodeQL's untrusted_event_properties.yml groups (TITLE, URL, TEXT, BRANCH, LABEL, EMAIL,\n# USERNAME, PATH, JSON) and zizmor's `arbitrary` contexts (linter-anchors.md \xA74.2, \xA78.1).\n#\n# Paths are lowercased and dotted; array indexes are written `*` (so `commits[0].message` and\n# `commits[*].message` both match `github.event.commits.*.message`). A path also covers everything below it.\n# `author`: whose text it is (issue, comment, pull_request, review, discussion, commit, workflow_run,\n# payload, actor). `events`: where the context exists; omitted = any event.\n#\n# Deliberately NOT sources:\n# - Label names (`github.event.label.name`, `*.labels.*.name`): outsiders cannot create or apply labels\n#   (needs triage), so a label name is maintainer text. CodeQL's LABEL group is left out for that reason.\n# - Logins and repository names (`*.user.login`, `head.repo.name`, `head.repo.full_name`): GitHub\n#   restricts them to [A-Za-z0-9._-], which cannot carry spaces, quotes or shell syntax.\n# - `github.event.merge_group.head_ref` (CodeQL lists it): GitHub generates it as\n#   `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`, and only writers enqueue. The merge group's\n#   head commit message does quote the PR title, so that is listed below.\n# - `github.event.inputs.*` / `inputs.*` of workflow_dispatch: the dispatcher has write access.\n#   workflow_call inputs are followed by taint tracking through the caller, not listed here.\n# - Maintainer-only objects: milestone titles, label descriptions, project cards, deployment payloads.\n\ncontexts:\n  # ---- TITLE ------------------------------------------------------------------------------------\n  - { path: github.event.issue.title, kind: title, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.title, kind: title, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.title, kind: title, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.workflow_run.display_title, kind: title, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.pages.*.page_name, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.title, kind: title, author: actor, events: [gollum] }\n  - { path: github.event.pages.*.summary, kind: body, author: actor, events: [gollum] }\n  # The previous title/body on `edited`: the author's earlier text.\n  - { path: github.event.changes.title.from, kind: title, author: issue, events: [issues] }\n  - { path: github.event.changes.title.from, kind: title, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.title.from, kind: title, author: discussion, events: [discussion] }\n  # Release names/notes are written by maintainers, but generated notes quote outsiders' PR titles.\n  - { path: github.event.release.name, kind: title, author: actor, events: [release] }\n\n  # ---- TEXT ---------------------------------------------------------------------------------------\n  - { path: github.event.issue.body, kind: body, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request.body, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.discussion.body, kind: body, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.comment.body, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review.body, kind: body, author: review, events: [pull_request_review] }\n  # discussion `answered`: the comment marked as the answer.\n  - { path: github.event.answer.body, kind: body, author: comment, events: [discussion] }\n  - { path: github.event.changes.body.from, kind: body, author: issue, events: [issues] }\n  - { path: github.event.changes.body.from, kind: body, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment] }\n  - { path: github.event.changes.body.from, kind: body, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.changes.body.from, kind: body, author: review, events: [pull_request_review] }\n  - { path: github.event.changes.body.from, kind: body, author: discussion, events: [discussion] }\n  - { path: github.event.release.body, kind: body, author: actor, events: [release] }\n  # The fork's repository description is set by whoever owns the fork.\n  - { path: github.event.pull_request.head.repo.description, kind: body, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.description, kind: body, author: workflow_run, events: [workflow_run] }\n  # A review comment's diff hunk is the PR's code.\n  - { path: github.event.comment.diff_hunk, kind: code, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- URL ----------------------------------------------------------------------------------------\n  - { path: github.event.pull_request.head.repo.homepage, kind: url, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_repository.homepage, kind: url, author: workflow_run, events: [workflow_run] }\n\n  # ---- BRANCH -------------------------------------------------------------------------------------\n  - { path: github.head_ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target] }\n  - { path: github.event.pull_request.head.ref, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.label, kind: branch, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.workflow_run.head_branch, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.pull_requests.*.head.ref, kind: branch, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_branch, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_suite.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_suite] }\n  - { path: github.event.check_run.check_suite.head_branch, kind: branch, author: pull_request, events: [check_run] }\n  - { path: github.event.check_run.pull_requests.*.head.ref, kind: branch, author: pull_request, events: [check_run] }\n\n  # ---- commit messages, EMAIL and author names (git author/committer fields are free text) ----------\n  - { path: github.event.commits.*.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.commits.*.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.message, kind: commit message, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.author.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.name, kind: name, author: commit, events: [push] }\n  - { path: github.event.head_commit.committer.email, kind: email, author: commit, events: [push] }\n  - { path: github.event.workflow_run.head_commit.message, kind: commit message, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.author.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.name, kind: name, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit.committer.email, kind: email, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.check_suite.head_commit.message, kind: commit message, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.name, kind: name, author: commit, events: [check_suite] }\n  - { path: github.event.check_suite.head_commit.author.email, kind: email, author: commit, events: [check_suite] }\n  - { path: github.event.merge_group.head_commit.message, kind: commit message, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.name, kind: name, author: pull_request, events: [merge_group] }\n  - { path: github.event.merge_group.head_commit.author.email, kind: email, author: pull_request, events: [merge_group] }\n\n  # ---- PATH (file names in pushed commits) ------------------------------------------------------------\n  - { path: github.event.commits.*.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.commits.*.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.added, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.modified, kind: path, author: commit, events: [push] }\n  - { path: github.event.head_commit.removed, kind: path, author: commit, events: [push] }\n  - { path: github.event.comment.path, kind: path, author: pull_request, events: [pull_request_review_comment] }\n\n  # ---- payloads -----------------------------------------------------------------------------------\n  # Sent with a write token, but usually forwarding someone else's text (CodeQL: always critical).\n  - { path: github.event.client_payload, kind: payload, author: payload, events: [repository_dispatch] }\n\n# Objects that, passed whole (`toJSON(...)`, `fromJSON(toJSON(...))`, or as an env value), carry the\n# outsider text listed above.\nwholeObjects:\n  - { path: github, author: actor }\n  - { path: github.event, author: actor }\n  - { path: github.event.issue, author: issue, events: [issues, issue_comment] }\n  - { path: github.event.pull_request, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.pull_request.head.repo, author: pull_request, events: [pull_request, pull_request_target, pull_request_review, pull_request_review_comment] }\n  - { path: github.event.comment, author: comment, events: [issue_comment, pull_request_review_comment, discussion_comment, commit_comment] }\n  - { path: github.event.review, author: review, events: [pull_request_review] }\n  - { path: github.event.discussion, author: discussion, events: [discussion, discussion_comment] }\n  - { path: github.event.answer, author: comment, events: [discussion] }\n  - { path: github.event.changes, author: actor, events: [issues, issue_comment, pull_request, pull_request_target, pull_request_review, pull_request_review_comment, discussion, discussion_comment] }\n  - { path: github.event.commits, author: commit, events: [push] }\n  - { path: github.event.head_commit, author: commit, events: [push] }\n  - { path: github.event.pages, author: actor, events: [gollum] }\n  - { path: github.event.release, author: actor, events: [release] }\n  - { path: github.event.workflow_run, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.workflow_run.head_commit, author: workflow_run, events: [workflow_run] }\n  - { path: github.event.merge_group, author: pull_request, events: [merge_group] }\n  - { path: github.event.check_suite, author: pull_request, events: [check_suite] }\n  - { path: github.event.client_payload, author: payload, events: [repository_dispatch] }\n\n# Third-party actions whose outputs carry outsider text they fetched or computed (CodeQL models action\n# outputs the same way). `outputs: ['*']` means every output. Matched like agent actions: an\n# `owner/repo[/path]` prefix, case-insensitive, any ref.\nactionOutputs:\n  - { uses: actions-cool/issues-helper, outputs: ['*'], kind: body, author: issue, what: \"the issue's title, body or comments fetched by actions-cool/issues-helper\" }\n  - { uses: peter-evans/find-comment, outputs: [comment-body, comment-author], kind: body, author: comment, what: \"a comment's body found by peter-evans/find-comment\" }\n  - { uses: khan/pull-request-comment-trigger, outputs: [comment_body], kind: body, author: comment, what: \"the triggering comment's body\" }\n  - { uses: 8bitjonny/gh-get-current-pr, outputs: [pr, pr_title, pr_body], kind: body, author: pull_request, what: \"the pull request's title and body fetched by gh-get-current-pr\" }\n  - { uses: actions-ecosystem/action-get-merged-pull-request, outputs: [title, body, labels], kind: body, author: pull_request, what: \"a merged pull request's title and body\" }\n  - { uses: tj-actions/changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (tj-actions/changed-files)\" }\n  - { uses: jitterbit/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (jitterbit/get-changed-files)\" }\n  - { uses: ana06/get-changed-files, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (Ana06/get-changed-files)\" }\n  - { uses: dorny/paths-filter, outputs: ['*'], kind: path, author: pull_request, what: \"file names the pull request changed (dorny/paths-filter)\" }\n  - { uses: tj-actions/branch-names, outputs: ['*'], kind: branch, author: pull_request, what: \"the pull request's branch name (tj-actions/branch-names)\" }\n  - { uses: xt0rted/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: gotson/pull-request-comment-branch, outputs: [head_ref, base_ref], kind: branch, author: pull_request, what: \"the pull request's branch name (pull-request-comment-branch)\" }\n  - { uses: octokit/request-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub API response (octokit/request-action)\" }\n  - { uses: octokit/graphql-action, outputs: [data], kind: payload, author: payload, what: \"a GitHub GraphQL response (octokit/graphql-action)\" }\n\n# What a GitHub API call made from a script (actions/github-script's `github.rest.*`, `github.graphql`,\n# `github.request`) returns: whose text it carries (`author`), or `none`. The first entry whose `call`\n# matches the method path wins; an unlisted call (issues, pulls, search, comments, GraphQL, raw\n# requests) counts as the issue or pull-request thread anyone can write. Fields of the response that\n# hold no text (number, id, sha, login, state, \u2026) never carry it, whichever call returned them.\napiReads:\n  # Job names, step names, logs and artifacts of a run come from the workflow its author ran (a fork\n  # pull request's own workflow files); in a maintainer's run they are the maintainer's.\n  - { call: '^rest\\.actions\\.', author: workflow_run, what: \"a workflow run's jobs, logs or artifacts\" }\n  - { call: '^rest\\.checks\\.', author: workflow_run, what: \"check runs and their output\" }\n  - { call: '^rest\\.repos\\.(getCollaboratorPermissionLevel|checkCollaborator|listCollaborators|get|getBranch|getBranchProtection)$', author: none, what: \"repository settings and collaborators\" }\n  - { call: '^rest\\.(users|orgs|teams)\\.', author: none, what: \"users, organisations and team membership\" }\n\n# Third-party actions whose outputs name a pull request's head, for deciding what a later\n# actions/checkout puts in the workspace: its `commit` (the author's code wherever it is fetched from),\n# its `repository`, a `branch` name (a branch of the base repository unless the head repository is\n# checked out too), or `other` outputs that name nothing of the head. An output a listed action does not\n# have expands to '' and the checkout falls back to the base repository. For unlisted actions, an output\n# whose name says head/pr and sha/commit (or repo) is taken to be the head's.\nprHeadOutputs:\n  # action.yml @1168aa2: base_ref, base_sha, head_ref, head_sha (+ deprecated ref, sha).\n  - { uses: xt0rted/pull-request-comment-branch, commit: [head_sha, sha], branch: [head_ref, ref], other: [base_ref, base_sha] }\n  - { uses: gotson/pull-request-comment-branch, commit: [head_sha, sha], branch: [head_ref, ref], other: [base_ref, base_sha] }\n  - { uses: tj-actions/branch-names, branch: [current_branch, head_ref_branch, ref_branch], other: [base_ref_branch, tag, is_default, is_tag, default_branch] }\n\n# Sentences in an agent's prompt that send it to read issues, pull requests or discussions anyone can\n# write, without naming a command (\"List open issues \u2014 label unlabeled ones\"). They count only for an\n# agent whose tools can fetch (a shell, the network, a token its tools use). A sentence that filters\n# by a label reads what a maintainer labelled.\npromptReads:\n  - pattern: '\\b(?:list|read|review|triage|check|scan|fetch|go through|look (?:at|through)|label|process|summari[sz]e|categori[sz]e|prioriti[sz]e|respond to|reply to|answer|handle)\\s+(?:all\\s+|the\\s+|any\\s+|every\\s+|each\\s+)?(?:open|new|recent|incoming|unlabell?ed|untriaged|unassigned|stale|unanswered|pending|newly opened|recently opened)\\s+(?:github\\s+)?(?:issues|pull requests|prs|discussions|comments)\\b'\n    what: the open issues or pull requests its prompt points it at\n  - pattern: '\\b(?:issues|pull requests|prs|discussions|comments)\\s+(?:opened|created|filed|posted|updated)\\s+(?:in|during|since|over|within)\\s+the\\s+(?:last|past|previous)\\b'\n    what: the recent issues or pull requests its prompt points it at\n";
 
 // rules/triggers.yml
-var triggers_default = "# Who can fire each workflow event (\"Events that trigger workflows\", docs.github.com), and which\n# activity types only people with triage/write access can cause.\n# Shape: TriggersFile in src/analysis/ruleTypes.ts.\n#   anyone               any GitHub user; the run can hold secrets and a write token\n#   anyone-unprivileged  any user, but runs from forks get no secrets and a read-only token\n#   maintainers          needs write (or triage/admin) access, or a token that has it\n#   callers              whoever calls the reusable workflow\n#   upstream             whoever could cause the upstream event (another workflow, an app's check)\n# `maintainerOnlyTypes`: when a workflow's `types:` lists only these, the trigger is maintainer-only.\n# Types an outsider can cause on their own issue/PR/discussion/comment are deliberately absent: authors\n# can open, edit, close and reopen what they wrote, and delete their own comments.\n\ntriggers:\n  - event: branch_protection_rule\n    who: maintainers   # repository admin\n\n  # Created by apps (and GitHub Actions) for commits, including commits of fork pull requests; an\n  # outsider who opens a PR can make a third-party CI app create or complete check runs/suites.\n  - event: check_run\n    who: upstream\n    note: Check runs are created by apps for PR head commits, including fork PRs.\n  - event: check_suite\n    who: upstream\n    note: GitHub does not fire check_suite for suites created by GitHub Actions; other apps' suites can come from fork PRs.\n\n  - event: commit_comment\n    who: anyone        # anyone can comment on a commit in a public repository\n\n  - event: create\n    who: maintainers   # branch or tag creation needs write access\n  - event: delete\n    who: maintainers\n  - event: deployment\n    who: maintainers\n  - event: deployment_status\n    who: maintainers\n\n  - event: discussion\n    who: anyone\n    # Authors can create, edit, close, reopen, delete and mark an answer in their own Q&A discussion.\n    maintainerOnlyTypes: [transferred, pinned, unpinned, labeled, unlabeled, locked, unlocked, category_changed]\n  - event: discussion_comment\n    who: anyone        # created, edited, deleted: all by the comment's author\n\n  - event: fork\n    who: anyone\n  - event: gollum\n    who: anyone\n    note: Only when the wiki lets any GitHub user edit (\"Restrict editing to collaborators only\" unchecked).\n\n  - event: issue_comment\n    who: anyone        # created, edited, deleted: the commenter. Also fires for comments on pull requests.\n  - event: issues\n    who: anyone\n    # Non-collaborators cannot label, assign, milestone, pin, transfer, lock, delete or set issue types.\n    # `closed` and `reopened` stay outsider-reachable: authors close and reopen their own issues.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, milestoned, demilestoned, pinned, unpinned, transferred, locked, unlocked, deleted, typed, untyped]\n\n  - event: label\n    who: maintainers   # repository labels\n  # Adding a PR to a merge queue needs write access; the merge-group commit message quotes the PR title.\n  - event: merge_group\n    who: maintainers\n    note: The head commit message carries the queued PR's title (outsider text).\n  - event: milestone\n    who: maintainers\n  - event: page_build\n    who: maintainers\n  # Classic Projects (sunset); editing a project needs write access.\n  - event: project\n    who: maintainers\n  - event: project_card\n    who: maintainers\n  - event: project_column\n    who: maintainers\n  - event: public\n    who: maintainers   # admin makes the repository public\n\n  # Fork PRs run with a read-only token and no secrets (unless the repository opts in to sending them).\n  - event: pull_request\n    who: anyone-unprivileged\n    # Labels, assignees, reviewers, milestones, locks, auto-merge and the merge queue need triage/write;\n    # opened, edited, synchronize, reopened, closed, ready_for_review, converted_to_draft are the author's.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n  # Anyone can review a PR in a public repository. Runs from fork PRs are unprivileged, but an outsider's\n  # review of a PR whose head is in the base repository runs privileged, so: anyone.\n  - event: pull_request_review\n    who: anyone\n    maintainerOnlyTypes: [dismissed]\n  - event: pull_request_review_comment\n    who: anyone        # created, edited, deleted: the commenter (same fork caveat as pull_request_review)\n  # Runs in the base repository's context with secrets and a write token, for fork PRs too.\n  - event: pull_request_target\n    who: anyone\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n\n  # Only writers push, but merged PRs bring outsiders' commit messages, author names and file paths.\n  - event: push\n    who: maintainers\n    note: Commit messages, author names/emails and file paths in the payload can be outsiders' (merged PRs).\n  - event: registry_package\n    who: maintainers\n  - event: release\n    who: maintainers\n    note: Generated release notes quote outsiders' PR titles.\n  # Needs a token with write access, but client_payload usually forwards someone else's text.\n  - event: repository_dispatch\n    who: maintainers\n    note: client_payload is treated as outsider-controlled.\n  # The schedule is the maintainers'; what the job reads (open issues, PR bodies) may not be.\n  - event: schedule\n    who: maintainers\n  # Commit statuses come from apps and CI services, including for fork PR commits.\n  - event: status\n    who: upstream\n  - event: watch\n    who: anyone        # starring\n  - event: workflow_call\n    who: callers\n  - event: workflow_dispatch\n    who: maintainers   # needs write access; inputs are the dispatcher's own text\n  - event: workflow_run\n    who: upstream\n    note: Privileged even when the upstream run came from a fork PR (head_branch, display_title are the PR author's).\n  - event: image_version\n    who: maintainers   # custom runner images\n";
+var triggers_default = "# Who can fire each workflow event (\"Events that trigger workflows\", docs.github.com), and which\n# activity types only people with triage/write access can cause.\n# Shape: TriggersFile in src/analysis/ruleTypes.ts.\n#   anyone               any GitHub user; the run can hold secrets and a write token\n#   anyone-unprivileged  any user, but runs from forks get no secrets and a read-only token\n#   maintainers          needs write (or triage/admin) access, or a token that has it\n#   callers              whoever calls the reusable workflow\n#   upstream             whoever could cause the upstream event (another workflow, an app's check)\n# `maintainerOnlyTypes`: when a workflow's `types:` lists only these, the trigger is maintainer-only.\n# `payload`: which of the objects gates reason about (issue, comment, pull_request, review, discussion,\n# answer, workflow_run, head_commit, commits) the event's payload carries; the others are null there, so\n# `github.event.comment.author_association || github.event.review.author_association` on a review is the\n# review's. Omitted where not listed here (\"Webhook events and payloads\", docs.github.com).\n# Types an outsider can cause on their own issue/PR/discussion/comment are deliberately absent: authors\n# can open, edit, close and reopen what they wrote, and delete their own comments.\n\ntriggers:\n  - event: branch_protection_rule\n    who: maintainers   # repository admin\n\n  # Created by apps (and GitHub Actions) for commits, including commits of fork pull requests; an\n  # outsider who opens a PR can make a third-party CI app create or complete check runs/suites.\n  - event: check_run\n    who: upstream\n    note: Check runs are created by apps for PR head commits, including fork PRs.\n  - event: check_suite\n    who: upstream\n    note: GitHub does not fire check_suite for suites created by GitHub Actions; other apps' suites can come from fork PRs.\n\n  - event: commit_comment\n    who: anyone\n    payload: [comment]        # anyone can comment on a commit in a public repository\n\n  - event: create\n    who: maintainers   # branch or tag creation needs write access\n    payload: []\n  - event: delete\n    who: maintainers\n    payload: []\n  - event: deployment\n    who: maintainers\n  - event: deployment_status\n    who: maintainers\n\n  - event: discussion\n    who: anyone\n    payload: [discussion, answer]\n    # Authors can create, edit, close, reopen, delete and mark an answer in their own Q&A discussion.\n    maintainerOnlyTypes: [transferred, pinned, unpinned, labeled, unlabeled, locked, unlocked, category_changed]\n  - event: discussion_comment\n    who: anyone        # created, edited, deleted: all by the comment's author\n    payload: [discussion, comment]\n\n  - event: fork\n    who: anyone\n    payload: []\n  - event: gollum\n    who: anyone\n    note: Only when the wiki lets any GitHub user edit (\"Restrict editing to collaborators only\" unchecked).\n\n  - event: issue_comment\n    who: anyone        # created, edited, deleted: the commenter. Also fires for comments on pull requests.\n    payload: [issue, comment]\n  - event: issues\n    who: anyone\n    payload: [issue]\n    # Non-collaborators cannot label, assign, milestone, pin, transfer, lock, delete or set issue types.\n    # `closed` and `reopened` stay outsider-reachable: authors close and reopen their own issues.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, milestoned, demilestoned, pinned, unpinned, transferred, locked, unlocked, deleted, typed, untyped]\n\n  - event: label\n    who: maintainers   # repository labels\n  # Adding a PR to a merge queue needs write access; the merge-group commit message quotes the PR title.\n  - event: merge_group\n    who: maintainers\n    note: The head commit message carries the queued PR's title (outsider text).\n  - event: milestone\n    who: maintainers\n  - event: page_build\n    who: maintainers\n  # Classic Projects (sunset); editing a project needs write access.\n  - event: project\n    who: maintainers\n  - event: project_card\n    who: maintainers\n  - event: project_column\n    who: maintainers\n  - event: public\n    who: maintainers   # admin makes the repository public\n\n  # Fork PRs run with a read-only token and no secrets (unless the repository opts in to sending them).\n  - event: pull_request\n    who: anyone-unprivileged\n    payload: [pull_request]\n    # Labels, assignees, reviewers, milestones, locks, auto-merge and the merge queue need triage/write;\n    # opened, edited, synchronize, reopened, closed, ready_for_review, converted_to_draft are the author's.\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n  # Anyone can review a PR in a public repository. Runs from fork PRs are unprivileged, but an outsider's\n  # review of a PR whose head is in the base repository runs privileged, so: anyone.\n  - event: pull_request_review\n    who: anyone\n    payload: [pull_request, review]\n    maintainerOnlyTypes: [dismissed]\n  - event: pull_request_review_comment\n    who: anyone        # created, edited, deleted: the commenter (same fork caveat as pull_request_review)\n    payload: [pull_request, comment]\n  # Runs in the base repository's context with secrets and a write token, for fork PRs too.\n  - event: pull_request_target\n    who: anyone\n    payload: [pull_request]\n    maintainerOnlyTypes: [labeled, unlabeled, assigned, unassigned, review_requested, review_request_removed, milestoned, demilestoned, locked, unlocked, auto_merge_enabled, auto_merge_disabled, enqueued, dequeued]\n\n  # Only writers push, but merged PRs bring outsiders' commit messages, author names and file paths.\n  - event: push\n    who: maintainers\n    payload: [head_commit, commits]\n    note: Commit messages, author names/emails and file paths in the payload can be outsiders' (merged PRs).\n  - event: registry_package\n    who: maintainers\n  - event: release\n    who: maintainers\n    payload: []\n    note: Generated release notes quote outsiders' PR titles.\n  # Needs a token with write access, but client_payload usually forwards someone else's text.\n  - event: repository_dispatch\n    who: maintainers\n    payload: []\n    note: client_payload is treated as outsider-controlled.\n  # The schedule is the maintainers'; what the job reads (open issues, PR bodies) may not be.\n  - event: schedule\n    who: maintainers\n    payload: []\n  # Commit statuses come from apps and CI services, including for fork PR commits.\n  - event: status\n    who: upstream\n  - event: watch\n    who: anyone        # starring\n    payload: []\n  - event: workflow_call\n    who: callers\n  - event: workflow_dispatch\n    who: maintainers   # needs write access; inputs are the dispatcher's own text\n    payload: []\n  - event: workflow_run\n    who: upstream\n    payload: [workflow_run]\n    note: Privileged even when the upstream run came from a fork PR (head_branch, display_title are the PR author's).\n  - event: image_version\n    who: maintainers   # custom runner images\n";
 
 // src/analysis/rulesData.ts
 var PROVIDER_IDS = ["anthropic", "openai", "gemini", "github-models", "openrouter"];
@@ -25576,10 +26178,13 @@ var actionSpec = {
     }),
     readsThread: req(str({ enum: ["always", "never", "without-prompt"] })),
     agentModeInputs: opt(strList({}, true)),
+    threadInputs: opt(strList({}, true)),
     defaults: req(toolReachSpec),
+    agentModeDefaults: opt(toolReachSpec),
     toolWideners: opt({ t: "array", of: actionWidenerSpec }),
     toolNarrowers: opt({ t: "array", of: actionWidenerSpec }),
     outputs: opt(strList()),
+    nonTextOutputs: opt(strList()),
     leakInputs: opt(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
     envInputs: opt(strList({}, true)),
@@ -25726,6 +26331,30 @@ var sourcesSpec = {
         }
       }
     }),
+    prHeadOutputs: opt({
+      t: "array",
+      of: {
+        t: "object",
+        fields: {
+          uses: req(str({ format: USES, formatHint: "owner/repo[/path]" })),
+          commit: opt(strList()),
+          repository: opt(strList()),
+          branch: opt(strList()),
+          other: opt(strList())
+        }
+      }
+    }),
+    apiReads: opt({
+      t: "array",
+      of: {
+        t: "object",
+        fields: {
+          call: req(str({ regex: true })),
+          author: req(str({ enum: [...SOURCE_AUTHORS, "thread", "none"] })),
+          what: req(str())
+        }
+      }
+    }),
     promptReads: opt({
       t: "array",
       of: { t: "object", fields: { pattern: req(str({ regex: true })), what: req(str()) } }
@@ -25744,6 +26373,7 @@ var triggersSpec = {
           event: req(str({ format: EVENT, formatHint: "an event name" })),
           who: req(str({ enum: ["anyone", "anyone-unprivileged", "maintainers", "callers", "upstream"] })),
           maintainerOnlyTypes: opt(strList({ format: /^[a-z_]+$/, formatHint: "an activity type" }, true)),
+          payload: opt(strList({ enum: [...PAYLOAD_OBJECTS] })),
           note: opt(str())
         }
       }
@@ -25759,8 +26389,8 @@ var Ctx = class {
   lines = new import_yaml5.LineCounter();
   doc;
   fail(node, label, message) {
-    const offset = node?.range?.[0] ?? 0;
-    const pos = this.lines.linePos(offset);
+    const offset2 = node?.range?.[0] ?? 0;
+    const pos = this.lines.linePos(offset2);
     throw new RuleDataError(this.file, pos.line, pos.col, label ? `${label}: ${message}` : message);
   }
 };
@@ -25778,34 +26408,34 @@ function describe(node) {
 }
 function convert(ctx, raw, spec, label, fallback) {
   const node = raw && (0, import_yaml5.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
-  const at2 = node ?? fallback;
+  const at3 = node ?? fallback;
   switch (spec.t) {
     case "string": {
-      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "string") ctx.fail(at2, label, `expected a string, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "string") ctx.fail(at3, label, `expected a string, got ${describe(node)}`);
       const value = node.value;
-      if (spec.nonEmpty && !value.trim()) ctx.fail(at2, label, "must not be empty");
-      if (spec.enum && !spec.enum.includes(value)) ctx.fail(at2, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
-      if (spec.format && !spec.format.test(value)) ctx.fail(at2, label, `"${value}" is not ${spec.formatHint ?? "well formed"}`);
+      if (spec.nonEmpty && !value.trim()) ctx.fail(at3, label, "must not be empty");
+      if (spec.enum && !spec.enum.includes(value)) ctx.fail(at3, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
+      if (spec.format && !spec.format.test(value)) ctx.fail(at3, label, `"${value}" is not ${spec.formatHint ?? "well formed"}`);
       if (spec.regex) {
         const problem = regexProblem(value);
-        if (problem) ctx.fail(at2, label, problem);
+        if (problem) ctx.fail(at3, label, problem);
       }
       return value;
     }
     case "boolean": {
-      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at2, label, `expected true or false, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at3, label, `expected true or false, got ${describe(node)}`);
       return node.value;
     }
     case "array": {
-      if (!node || !(0, import_yaml5.isSeq)(node)) ctx.fail(at2, label, `expected a list, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isSeq)(node)) ctx.fail(at3, label, `expected a list, got ${describe(node)}`);
       if (spec.nonEmpty && node.items.length === 0) ctx.fail(node, label, "must not be empty");
       const out = [];
       const seen = /* @__PURE__ */ new Set();
-      node.items.forEach((item, i) => {
+      node.items.forEach((item, i2) => {
         const itemNode = item;
-        const value = convert(ctx, itemNode, spec.of, `${label}[${i}]${idSuffix(itemNode)}`, node);
+        const value = convert(ctx, itemNode, spec.of, `${label}[${i2}]${idSuffix(itemNode)}`, node);
         if (spec.unique && typeof value === "string") {
-          if (seen.has(value)) ctx.fail(itemNode ?? node, `${label}[${i}]`, `duplicate entry "${value}"`);
+          if (seen.has(value)) ctx.fail(itemNode ?? node, `${label}[${i2}]`, `duplicate entry "${value}"`);
           seen.add(value);
         }
         out.push(value);
@@ -25813,7 +26443,7 @@ function convert(ctx, raw, spec, label, fallback) {
       return out;
     }
     case "object": {
-      if (!node || !(0, import_yaml5.isMap)(node)) ctx.fail(at2, label, `expected a mapping, got ${describe(node)}`);
+      if (!node || !(0, import_yaml5.isMap)(node)) ctx.fail(at3, label, `expected a mapping, got ${describe(node)}`);
       const out = {};
       const fields = /* @__PURE__ */ new Map();
       for (const pair of node.items) {
@@ -25879,10 +26509,10 @@ function hasNestedQuantifier(src) {
   const stack = [];
   let lastGroupHadQuantifier = false;
   let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i];
+  for (let i2 = 0; i2 < src.length; i2++) {
+    const c = src[i2];
     if (c === "\\") {
-      i++;
+      i2++;
       lastGroupHadQuantifier = false;
       continue;
     }
@@ -25907,11 +26537,11 @@ function hasNestedQuantifier(src) {
       continue;
     }
     if (c === "*" || c === "+" || c === "?" || c === "{") {
-      const isQuantifier = c !== "{" || /^\{\d+(,\d*)?\}/.test(src.slice(i, i + 12));
-      if (c === "?" && (src[i - 1] === "(" || src[i - 1] === "*" || src[i - 1] === "+" || src[i - 1] === "?" || src[i - 1] === "}")) continue;
+      const isQuantifier = c !== "{" || /^\{\d+(,\d*)?\}/.test(src.slice(i2, i2 + 12));
+      if (c === "?" && (src[i2 - 1] === "(" || src[i2 - 1] === "*" || src[i2 - 1] === "+" || src[i2 - 1] === "?" || src[i2 - 1] === "}")) continue;
       if (!isQuantifier) continue;
-      const unbounded = c === "*" || c === "+" || c === "{" && /^\{\d+,\d*\}/.test(src.slice(i, i + 12));
-      if (src[i - 1] === ")" && lastGroupHadQuantifier && unbounded) return true;
+      const unbounded = c === "*" || c === "+" || c === "{" && /^\{\d+,\d*\}/.test(src.slice(i2, i2 + 12));
+      if (src[i2 - 1] === ")" && lastGroupHadQuantifier && unbounded) return true;
       if (stack.length) stack[stack.length - 1].quantified = true;
       lastGroupHadQuantifier = false;
       continue;
@@ -25937,6 +26567,7 @@ function parseAgentsFile(text, fileName = "rules/agents.yml") {
       if (w.requiresInput && w.requiresInput === w.input) failAt(w, "requiresInput", "a widener cannot require itself");
     }
     if (action.agentModeInputs && action.readsThread !== "without-prompt") failAt(action, "agentModeInputs", "only meaningful with readsThread: without-prompt");
+    if (action.agentModeDefaults && action.readsThread !== "without-prompt") failAt(action, "agentModeDefaults", "only meaningful with readsThread: without-prompt");
     if (action.keyWideners && action.keyHandling !== "proxy") failAt(action, "keyWideners", "only meaningful with keyHandling: proxy");
   }
   const cliIds = /* @__PURE__ */ new Set();
@@ -25999,8 +26630,8 @@ function parseTriggersFile(text, fileName = "rules/triggers.yml") {
 }
 function checkRuleSet(rules) {
   const events = new Set(rules.triggers.triggers.map((t) => t.event));
-  const checkEvents = (obj3, field, list) => {
-    for (const e of list ?? []) if (!events.has(e)) failAt(obj3, field, `unknown event "${e}" (not in triggers.yml)`);
+  const checkEvents = (obj3, field, list2) => {
+    for (const e of list2 ?? []) if (!events.has(e)) failAt(obj3, field, `unknown event "${e}" (not in triggers.yml)`);
   };
   for (const action of rules.agents.actions) {
     checkEvents(action.gate, "skippedOn", action.gate.skippedOn);
@@ -26042,12 +26673,12 @@ function agentIndex() {
     for (const u of action.uses) {
       const prefix = u.toLowerCase();
       const repo = prefix.split("/").slice(0, 2).join("/");
-      const list = actionsByRepo.get(repo) ?? [];
-      list.push({ prefix, action });
-      actionsByRepo.set(repo, list);
+      const list2 = actionsByRepo.get(repo) ?? [];
+      list2.push({ prefix, action });
+      actionsByRepo.set(repo, list2);
     }
   }
-  for (const list of actionsByRepo.values()) list.sort((a, b) => b.prefix.length - a.prefix.length);
+  for (const list2 of actionsByRepo.values()) list2.sort((a, b) => b.prefix.length - a.prefix.length);
   const byCommand = /* @__PURE__ */ new Map();
   const byPackage = /* @__PURE__ */ new Map();
   const modules = [];
@@ -26076,8 +26707,8 @@ function matchAgentAction(uses) {
 function matchAgentActionUncached(uses) {
   const text = uses.trim();
   if (!text || text.startsWith("./") || text.startsWith("../") || /^docker:\/\//i.test(text)) return null;
-  const at2 = text.indexOf("@");
-  const path29 = (at2 >= 0 ? text.slice(0, at2) : text).replace(/\/+$/, "").toLowerCase();
+  const at3 = text.indexOf("@");
+  const path29 = (at3 >= 0 ? text.slice(0, at3) : text).replace(/\/+$/, "").toLowerCase();
   const parts = path29.split("/");
   if (parts.length < 2) return null;
   const candidates = agentIndex().actionsByRepo.get(`${parts[0]}/${parts[1]}`);
@@ -26109,15 +26740,17 @@ function narrow(reach, grants) {
 }
 function inputValue(inputs, name) {
   if (name in inputs) return inputs[name];
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(inputs)) if (k.toLowerCase() === lower) return v;
+  const lower2 = name.toLowerCase();
+  for (const [k, v] of Object.entries(inputs)) if (k.toLowerCase() === lower2) return v;
   return void 0;
 }
 function actionToolReach(action, inputs, extras) {
-  const reach = { ...action.defaults };
+  const runsCommand = (action.agentModeInputs ?? []).some((n) => /^\s*\/[\w:-]+/.test(inputValue(inputs, n) ?? ""));
+  const agentMode = action.agentModeDefaults && !actionReadsThread(action, inputs) && (!runsCommand || !!extras?.commandRead);
+  const reach = { ...agentMode ? action.agentModeDefaults : action.defaults };
   const values = extras?.values ?? [];
-  const apply = (list, fn) => {
-    for (const w of list ?? []) {
+  const apply = (list2, fn) => {
+    for (const w of list2 ?? []) {
       const value = inputValue(inputs, w.input);
       const re = regexFor(w.pattern);
       if (value !== void 0 && re.test(value) || values.some((v) => v.as === w.input && re.test(v.value))) fn(reach, w.grants);
@@ -26133,8 +26766,8 @@ function widenByValues(reach, cli, values) {
   if (valueBypasses(cli, values)) widen(reach, { shell: "full", network: true, writesFiles: true });
   applyValues(reach, cli.toolWideners, values, widen);
 }
-function applyValues(reach, list, values, fn) {
-  for (const w of list ?? []) {
+function applyValues(reach, list2, values, fn) {
+  for (const w of list2 ?? []) {
     const re = regexFor(w.pattern);
     if (values.some((v) => v.as === w.input && re.test(v.value))) fn(reach, w.grants);
   }
@@ -26159,7 +26792,11 @@ function actionReadsThread(action, inputs) {
   if (action.readsThread === "always") return true;
   if (action.readsThread === "never") return false;
   const modeInputs = action.agentModeInputs ?? action.promptInputs;
-  return !modeInputs.some((n) => (inputValue(inputs, n) ?? "").trim() !== "");
+  const forced = (action.threadInputs ?? []).some((n) => {
+    const value = (inputValue(inputs, n) ?? "").trim();
+    return value !== "" && !value.split("\n").every((v) => /^false$/i.test(v.trim()));
+  });
+  return forced || !modeInputs.some((n) => (inputValue(inputs, n) ?? "").trim() !== "");
 }
 function cliToolReach(inv, env = {}, values = []) {
   const cli = inv.cli;
@@ -26168,8 +26805,8 @@ function cliToolReach(inv, env = {}, values = []) {
   const bypass = inv.bypass.length > 0 || bypassFromEnv(cli, allEnv).length > 0 || valueBypasses(cli, values);
   if (bypass) widen(reach, { shell: "full", network: true, writesFiles: true });
   const flags = parseArgs(cli, inv.args).flags;
-  const apply = (list, fn) => {
-    for (const w of list ?? []) {
+  const apply = (list2, fn) => {
+    for (const w of list2 ?? []) {
       const re = regexFor(w.pattern);
       if (w.input.startsWith("-")) {
         for (const f of flags) if (f.name === w.input && re.test(f.value ?? "")) fn(reach, w.grants);
@@ -26201,19 +26838,19 @@ function flagTakesValue(cli, name) {
 function parseArgs(cli, args) {
   const flags = [];
   const positionals = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+  for (let i2 = 0; i2 < args.length; i2++) {
+    const a = args[i2];
     if (a === "--") {
-      positionals.push(...args.slice(i + 1));
+      positionals.push(...args.slice(i2 + 1));
       break;
     }
     if (a.length > 1 && a.startsWith("-") && !/^-\d/.test(a)) {
       const eq = a.startsWith("--") ? a.indexOf("=") : -1;
       if (eq > 0) {
         flags.push({ name: a.slice(0, eq), value: a.slice(eq + 1) });
-      } else if (flagTakesValue(cli, a) && i + 1 < args.length) {
-        flags.push({ name: a, value: args[i + 1] });
-        i++;
+      } else if (flagTakesValue(cli, a) && i2 + 1 < args.length) {
+        flags.push({ name: a, value: args[i2 + 1] });
+        i2++;
       } else {
         flags.push({ name: a });
       }
@@ -26225,7 +26862,7 @@ function parseArgs(cli, args) {
 }
 function startsWithWords(positionals, entry) {
   const words = entry.split(" ");
-  return words.every((w, i) => positionals[i] === w);
+  return words.every((w, i2) => positionals[i2] === w);
 }
 function classifyInvocation(cli, args, env, exported) {
   const { flags, positionals } = parseArgs(cli, args);
@@ -26266,13 +26903,13 @@ var COPY = /(?:^|[;&|(]\s*|\s)(?:cp|mv)\s+(?:-[A-Za-z-]+\s+)*("[^"]+"|'[^']+'|[^
 function readScript(script) {
   const facts = { outputs: [], env: [], paths: [], files: [], assignments: [] };
   const lines = logicalLines(script);
-  for (let i = 0; i < lines.length; i++) {
-    const { text, offset } = lines[i];
+  for (let i2 = 0; i2 < lines.length; i2++) {
+    const { text, offset: offset2 } = lines[i2];
     const special = SPECIAL_FILE.exec(text);
     if (special) {
       const target = special[1];
-      const block = /^\s*(\}|done|\)|fi)(?=\s|$|>|;|\|)/.test(text) ? blockStart(lines, i) : i;
-      const blockText = lines.slice(block, i + 1).map((l) => l.text).join("\n");
+      const block = /^\s*(\}|done|\)|fi)(?=\s|$|>|;|\|)/.test(text) ? blockStart(lines, i2) : i2;
+      const blockText = lines.slice(block, i2 + 1).map((l) => l.text).join("\n");
       const blockOffset = lines[block].offset;
       const bucket = target === "GITHUB_OUTPUT" ? facts.outputs : target === "GITHUB_ENV" ? facts.env : target === "GITHUB_PATH" ? facts.paths : null;
       if (bucket) {
@@ -26286,21 +26923,21 @@ function readScript(script) {
     const heredoc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(text);
     let written = text;
     if (heredoc) {
-      let end = i + 1;
+      let end = i2 + 1;
       while (end < lines.length && lines[end].text.trim() !== heredoc[2]) end++;
-      written = lines.slice(i, end).map((l) => l.text).join("\n");
+      written = lines.slice(i2, end).map((l) => l.text).join("\n");
     }
     for (const m of text.matchAll(FILE_REDIRECT)) {
       const target = m[1].replace(/^["']|["']$/g, "");
       if (target.startsWith("&") || target.startsWith("<") || target === "/dev/null" || /^\d$/.test(target)) continue;
-      facts.files.push({ path: target, text: written, offset });
+      facts.files.push({ path: target, text: written, offset: offset2 });
     }
     for (const m of text.matchAll(COPY)) {
       const target = m[2].replace(/^["']|["']$/g, "");
-      if (!target.startsWith("-")) facts.files.push({ path: target, text, offset });
+      if (!target.startsWith("-")) facts.files.push({ path: target, text, offset: offset2 });
     }
     const assignment = ASSIGNMENT.exec(text);
-    if (assignment) facts.assignments.push({ name: assignment[1], text: assignment[2], offset: offset + text.indexOf(assignment[2]) });
+    if (assignment) facts.assignments.push({ name: assignment[1], text: assignment[2], offset: offset2 + text.indexOf(assignment[2]) });
   }
   return facts;
 }
@@ -26326,11 +26963,11 @@ function logicalLines(script) {
 }
 function blockStart(lines, end) {
   let depth = 0;
-  for (let i = end; i >= 0; i--) {
-    const t = lines[i].text;
+  for (let i2 = end; i2 >= 0; i2--) {
+    const t = lines[i2].text;
     depth += (t.match(/(^|\s|;)(\}|\)|done|fi)(?=\s|;|$|>)/g) ?? []).length;
     depth -= (t.match(/(^|\s)(\{|\(|do|then)(?=\s|$)/g) ?? []).length;
-    if (depth <= 0 && i < end) return i;
+    if (depth <= 0 && i2 < end) return i2;
   }
   return Math.max(0, end - 20);
 }
@@ -26373,22 +27010,22 @@ function runtimeFetch(text) {
 
 // src/analysis/literal.ts
 var MAX_CANDIDATES = 6;
-var MAX_DEPTH2 = 6;
+var MAX_DEPTH3 = 6;
 function resolveText(text, scope, depth = 0) {
-  if (!text.includes("${{") || depth > MAX_DEPTH2) return [text];
+  if (!text.includes("${{") || depth > MAX_DEPTH3) return [text];
   let variants = [""];
   let last = 0;
   for (const t of findTemplates(text)) {
-    const literal = text.slice(last, t.start);
+    const literal2 = text.slice(last, t.start);
     const values = t.unterminated ? null : evaluateTemplate(t.inner, scope, depth);
     const pieces = values ? values.map(asString) : [text.slice(t.start, t.end)];
-    variants = combine(variants.map((v) => v + literal), pieces);
+    variants = combine(variants.map((v) => v + literal2), pieces);
     last = t.end;
   }
   return unique(variants.map((v) => v + text.slice(last)));
 }
 function expandShell(text, scope, script, depth = 0) {
-  if (!text.includes("$") || depth > MAX_DEPTH2) return [text];
+  if (!text.includes("$") || depth > MAX_DEPTH3) return [text];
   let variants = [""];
   let last = 0;
   for (const m of text.matchAll(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)) {
@@ -26417,9 +27054,9 @@ function shellVariable(name, scope, script, depth) {
   return unique(out);
 }
 function envValues(name, scope, depth = 0) {
-  if (depth > MAX_DEPTH2) return [];
+  if (depth > MAX_DEPTH3) return [];
   const step = scope.step;
-  const fromEntry = (entry, at2) => entry.value.kind === "scalar" ? resolveText(entry.text, at2, depth + 1) : [];
+  const fromEntry = (entry, at3) => entry.value.kind === "scalar" ? resolveText(entry.text, at3, depth + 1) : [];
   if (step) {
     const own = step.step.env.find((e) => e.name === name);
     if (own) return fromEntry(own, scope);
@@ -26457,7 +27094,7 @@ function inputValues(name, scope, depth) {
   if (frame) {
     const given = inputOf(frame.callerStep.step.with, name);
     if (given) return given.value.kind === "scalar" ? resolveText(given.text, { job: scope.job, step: frame.callerStep }, depth + 1) : null;
-    const declared = frame.action.inputs.find((i) => i.name.toLowerCase() === name.toLowerCase());
+    const declared = frame.action.inputs.find((i2) => i2.name.toLowerCase() === name.toLowerCase());
     if (!declared) return null;
     return declared.default ? resolveText(declared.default.text, scope, depth + 1) : [""];
   }
@@ -26471,9 +27108,9 @@ function inputValues(name, scope, depth) {
 function evaluateTemplate(inner, scope, depth) {
   const parsed = tryParseExpression(inner);
   if (parsed instanceof ExpressionSyntaxError) return null;
-  return evaluate2(parsed, scope, depth);
+  return evaluate(parsed, scope, depth);
 }
-function evaluate2(e, scope, depth) {
+function evaluate(e, scope, depth) {
   switch (e.kind) {
     case "literal":
       return [e.value];
@@ -26492,12 +27129,12 @@ function evaluate2(e, scope, depth) {
       return null;
     }
     case "unary": {
-      const v = evaluate2(e.operand, scope, depth);
+      const v = evaluate(e.operand, scope, depth);
       return v && v.map((x) => !truthy2(x));
     }
     case "binary": {
-      const left = evaluate2(e.left, scope, depth);
-      const right = evaluate2(e.right, scope, depth);
+      const left = evaluate(e.left, scope, depth);
+      const right = evaluate(e.right, scope, depth);
       if (!left || !right) return null;
       const out = [];
       for (const a of left) {
@@ -26512,9 +27149,9 @@ function evaluate2(e, scope, depth) {
       return out.slice(0, MAX_CANDIDATES);
     }
     case "call": {
-      const args = e.args.map((a) => evaluate2(a, scope, depth));
+      const args = e.args.map((a) => evaluate(a, scope, depth));
       if (args.some((a) => !a)) return null;
-      const first = (i) => args[i][0];
+      const first = (i2) => args[i2][0];
       const name = e.name.toLowerCase();
       if (name === "format" && args.length >= 1) {
         return [asString(first(0)).replace(/\{(\d+)\}/g, (all, n) => Number(n) + 1 < args.length ? asString(first(Number(n) + 1)) : all)];
@@ -26522,20 +27159,33 @@ function evaluate2(e, scope, depth) {
       if (name === "contains" && args.length === 2) return [asString(first(0)).toLowerCase().includes(asString(first(1)).toLowerCase())];
       if (name === "startswith" && args.length === 2) return [asString(first(0)).toLowerCase().startsWith(asString(first(1)).toLowerCase())];
       if (name === "endswith" && args.length === 2) return [asString(first(0)).toLowerCase().endsWith(asString(first(1)).toLowerCase())];
+      if (name === "fromjson" && args.length === 1) return fromJsonPrimitives(args[0]);
       return null;
     }
     default:
       return null;
   }
 }
-function originalCase(lower, scope) {
+function originalCase(lower2, scope) {
   const layers = [scope.step?.step.env ?? [], scope.job.job.env, scope.job.workflow.env];
-  for (const layer of layers) for (const e of layer) if (e.name.toLowerCase() === lower) return e.name;
+  for (const layer of layers) for (const e of layer) if (e.name.toLowerCase() === lower2) return e.name;
   for (const s of scope.job.steps) {
     if (!s.step.run) continue;
-    for (const w of scriptFacts(s.step.run, s.step.run.text).env) if (w.name.toLowerCase() === lower) return w.name;
+    for (const w of scriptFacts(s.step.run, s.step.run.text).env) if (w.name.toLowerCase() === lower2) return w.name;
   }
-  return lower;
+  return lower2;
+}
+function fromJsonPrimitives(values) {
+  const out = [];
+  for (const v of values) {
+    try {
+      const parsed = JSON.parse(asString(v));
+      if (parsed !== null && typeof parsed === "object") return null;
+      out.push(parsed);
+    } catch {
+    }
+  }
+  return out.length ? out : null;
 }
 function truthy2(v) {
   return !(v === null || v === false || v === "" || v === 0 || typeof v === "number" && Number.isNaN(v));
@@ -26543,9 +27193,9 @@ function truthy2(v) {
 function equal(a, b) {
   if (typeof a === "string" && typeof b === "string") return a.toLowerCase() === b.toLowerCase();
   if (a === null && b === null) return true;
-  return toNumber(a) === toNumber(b);
+  return toNumber2(a) === toNumber2(b);
 }
-function toNumber(v) {
+function toNumber2(v) {
   if (v === null || v === false) return 0;
   if (v === true) return 1;
   if (typeof v === "number") return v;
@@ -26567,16 +27217,16 @@ function combine(prefixes, pieces) {
   for (const p of prefixes) for (const piece of pieces) if (out.length < MAX_CANDIDATES) out.push(p + piece);
   return out;
 }
-function unique(list) {
-  return [...new Set(list)].slice(0, MAX_CANDIDATES);
+function unique(list2) {
+  return [...new Set(list2)].slice(0, MAX_CANDIDATES);
 }
 function shellWords(text) {
   const words = [];
   let word = "";
   let inWord = false;
   let quote2 = null;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+  for (let i2 = 0; i2 < text.length; i2++) {
+    const c = text[i2];
     if (quote2) {
       if (c === quote2) quote2 = null;
       else word += c;
@@ -26696,25 +27346,25 @@ var RESERVED_END = /* @__PURE__ */ new Set(["fi", "done", "esac", "}"]);
 var SHELLS = /* @__PURE__ */ new Set(["bash", "sh", "zsh", "dash", "ksh", "ash"]);
 var PYTHONS = /^(python|python3|python3\.\d+|python2|py|pypy3?)$/;
 var ASSIGNMENT2 = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
-var MAX_DEPTH3 = 6;
+var MAX_DEPTH4 = 6;
 function findCliInvocations(script) {
   const out = [];
   const scanner = new Scanner(script, 0, script.length, { base: 0 }, out, {}, 0);
   scanner.run();
-  return dedupe(out).sort((a, b) => a.start - b.start);
+  return dedupe2(out).sort((a, b) => a.start - b.start);
 }
-function dedupe(invs) {
-  const reread = invs.filter((i) => rereadSet.has(i));
+function dedupe2(invs) {
+  const reread = invs.filter((i2) => rereadSet.has(i2));
   if (!reread.length) return invs;
-  const keyOf2 = (i) => `${i.cli.id}\0${i.args.join("\0")}`;
+  const keyOf2 = (i2) => `${i2.cli.id}\0${i2.args.join("\0")}`;
   const direct = /* @__PURE__ */ new Map();
-  for (const i of invs) {
-    if (rereadSet.has(i)) continue;
-    const list = direct.get(keyOf2(i)) ?? [];
-    list.push([i.start, i.end]);
-    direct.set(keyOf2(i), list);
+  for (const i2 of invs) {
+    if (rereadSet.has(i2)) continue;
+    const list2 = direct.get(keyOf2(i2)) ?? [];
+    list2.push([i2.start, i2.end]);
+    direct.set(keyOf2(i2), list2);
   }
-  for (const list of direct.values()) list.sort((a, b) => a[0] - b[0]);
+  for (const list2 of direct.values()) list2.sort((a, b) => a[0] - b[0]);
   const drop = /* @__PURE__ */ new Set();
   const seen = /* @__PURE__ */ new Set();
   for (const r of reread) {
@@ -26724,18 +27374,18 @@ function dedupe(invs) {
       continue;
     }
     seen.add(exact);
-    const list = direct.get(keyOf2(r));
-    if (!list) continue;
+    const list2 = direct.get(keyOf2(r));
+    if (!list2) continue;
     let lo = 0;
-    let hi = list.length;
+    let hi = list2.length;
     while (lo < hi) {
       const mid = lo + hi >> 1;
-      if (list[mid][0] < r.start) lo = mid + 1;
+      if (list2[mid][0] < r.start) lo = mid + 1;
       else hi = mid;
     }
-    if (lo < list.length && list[lo][1] <= r.end) drop.add(r);
+    if (lo < list2.length && list2[lo][1] <= r.end) drop.add(r);
   }
-  return drop.size ? invs.filter((i) => !drop.has(i)) : invs;
+  return drop.size ? invs.filter((i2) => !drop.has(i2)) : invs;
 }
 var rereadSet = /* @__PURE__ */ new WeakSet();
 var Scanner = class _Scanner {
@@ -26792,8 +27442,8 @@ var Scanner = class _Scanner {
       }
       if (stop && c === stop) return;
       if (c === ";" || c === "&" || c === "|") {
-        const op = this.readOperator();
-        if ((op === ";;" || op === ";&" || op === ";;&") && caseStack.length) caseStack[caseStack.length - 1] = true;
+        const op2 = this.readOperator();
+        if ((op2 === ";;" || op2 === ";&" || op2 === ";;&") && caseStack.length) caseStack[caseStack.length - 1] = true;
         continue;
       }
       if (c === "(") {
@@ -26840,10 +27490,10 @@ var Scanner = class _Scanner {
   }
   readOperator() {
     const t = this.text;
-    for (const op of [";;&", ";;", ";&", "&&", "||", "|&", ";", "&", "|"]) {
-      if (t.startsWith(op, this.pos)) {
-        this.pos += op.length;
-        return op;
+    for (const op2 of [";;&", ";;", ";&", "&&", "||", "|&", ";", "&", "|"]) {
+      if (t.startsWith(op2, this.pos)) {
+        this.pos += op2.length;
+        return op2;
       }
     }
     this.pos++;
@@ -27037,12 +27687,12 @@ var Scanner = class _Scanner {
     if (c !== "<" && c !== ">" && !(c === "&" && t[p + 1] === ">")) return false;
     if ((c === "<" || c === ">") && t[p + 1] === "(" && p === this.pos) return false;
     const ops = ["<<<", "<<-", "<<", "<>", "<&", ">>", ">&", ">|", "&>>", "&>", "<", ">"];
-    const op = ops.find((o) => t.startsWith(o, p));
-    this.pos = p + op.length;
+    const op2 = ops.find((o) => t.startsWith(o, p));
+    this.pos = p + op2.length;
     this.skipBlanks();
     const target = this.readWord();
-    if (op === "<<" || op === "<<-") {
-      heredocs.push({ delim: target.value, stripTabs: op === "<<-", quoted: target.quoted, owner: { script: false } });
+    if (op2 === "<<" || op2 === "<<-") {
+      heredocs.push({ delim: target.value, stripTabs: op2 === "<<-", quoted: target.quoted, owner: { script: false } });
     }
     return true;
   }
@@ -27078,12 +27728,12 @@ var Scanner = class _Scanner {
   }
   /** Runs a nested scanner over [start, end) of the same text. */
   sub(start, end, map) {
-    if (this.depth >= MAX_DEPTH3) return;
+    if (this.depth >= MAX_DEPTH4) return;
     new _Scanner(this.text, start, end, map, this.out, this.exported, this.depth + 1, this.reread).run();
   }
   /** Runs a nested scanner over another string (an unescaped `bash -c` argument). */
   subText(text, map) {
-    if (this.depth >= MAX_DEPTH3) return;
+    if (this.depth >= MAX_DEPTH4) return;
     new _Scanner(text, 0, text.length, map, this.out, this.exported, this.depth + 1, true).run();
   }
   /** Finds `$(...)` and backticks in heredoc text (the only parts of it that run). */
@@ -27362,48 +28012,48 @@ var Scanner = class _Scanner {
   }
   analyse(words, assigns, heredocOwner, hasHeredoc) {
     const env = { ...assigns };
-    let i = 0;
+    let i2 = 0;
     let viaPackage;
-    for (let guard = 0; guard < 12 && i < words.length; guard++) {
-      const name2 = basename(words[i].value);
-      const next = (k = 1) => words[i + k]?.value;
+    for (let guard = 0; guard < 12 && i2 < words.length; guard++) {
+      const name2 = basename(words[i2].value);
+      const next = (k = 1) => words[i2 + k]?.value;
       const skipOptions = (valueOpts) => {
-        while (i < words.length) {
-          const v = words[i].value;
+        while (i2 < words.length) {
+          const v = words[i2].value;
           if (v === "--") {
-            i++;
+            i2++;
             return;
           }
           if (!v.startsWith("-") || v === "-") return;
-          i += valueOpts.includes(v) ? 2 : 1;
+          i2 += valueOpts.includes(v) ? 2 : 1;
         }
       };
       if (name2 === "sudo" || name2 === "doas") {
-        i++;
+        i2++;
         skipOptions(["-u", "-g", "-p", "-C", "-D", "-r", "-t", "-T", "-U", "-h", "--user", "--group", "--chdir", "--prompt", "--close-from", "--role", "--type", "--other-user", "--host"]);
-        while (i < words.length && ASSIGNMENT2.test(words[i].value)) addAssignment(env, words[i++].value);
+        while (i2 < words.length && ASSIGNMENT2.test(words[i2].value)) addAssignment(env, words[i2++].value);
         continue;
       }
       if (name2 === "env") {
-        i++;
-        while (i < words.length) {
-          const v = words[i].value;
+        i2++;
+        while (i2 < words.length) {
+          const v = words[i2].value;
           if (v === "--") {
-            i++;
+            i2++;
             break;
           }
           if (v === "-S" || v === "--split-string" || v.startsWith("--split-string=")) {
-            const arg = v.includes("=") ? words[i] : words[i + 1];
+            const arg = v.includes("=") ? words[i2] : words[i2 + 1];
             if (arg) this.nestedScript(arg, v.includes("=") ? v.slice(v.indexOf("=") + 1) : arg.value, v.includes("="));
             return;
           }
           if (v.startsWith("-")) {
-            i += v === "-u" || v === "-C" || v === "--unset" || v === "--chdir" ? 2 : 1;
+            i2 += v === "-u" || v === "-C" || v === "--unset" || v === "--chdir" ? 2 : 1;
             continue;
           }
           if (ASSIGNMENT2.test(v)) {
             addAssignment(env, v);
-            i++;
+            i2++;
             continue;
           }
           break;
@@ -27411,127 +28061,127 @@ var Scanner = class _Scanner {
         continue;
       }
       if (name2 === "time") {
-        i++;
+        i2++;
         skipOptions(["-o", "-f", "--output", "--format"]);
         continue;
       }
       if (["nohup", "setsid", "chronic", "unbuffer", "caffeinate", "catchsegv", "builtin"].includes(name2)) {
-        i++;
+        i2++;
         continue;
       }
       if (name2 === "exec") {
-        i++;
+        i2++;
         skipOptions(["-a"]);
         continue;
       }
       if (name2 === "command") {
-        i++;
+        i2++;
         if (next(0) === "-v" || next(0) === "-V") return;
         skipOptions([]);
         continue;
       }
       if (name2 === "nice" || name2 === "ionice") {
-        i++;
+        i2++;
         skipOptions(["-n", "-c", "-p", "-t", "--adjustment", "--class", "--classdata"]);
         continue;
       }
       if (name2 === "stdbuf") {
-        i++;
+        i2++;
         skipOptions(["-i", "-o", "-e", "--input", "--output", "--error"]);
         continue;
       }
       if (name2 === "timeout") {
-        i++;
+        i2++;
         skipOptions(["-s", "-k", "--signal", "--kill-after"]);
-        if (i < words.length) i++;
+        if (i2 < words.length) i2++;
         continue;
       }
       if (name2 === "xargs") {
-        i++;
-        while (i < words.length) {
-          const v = words[i].value;
+        i2++;
+        while (i2 < words.length) {
+          const v = words[i2].value;
           if (v === "--") {
-            i++;
+            i2++;
             break;
           }
           if (!v.startsWith("-") || v === "-") break;
-          i += ["-I", "-n", "-P", "-L", "-d", "-E", "-s", "-a", "--max-args", "--max-procs", "--max-lines", "--delimiter", "--arg-file", "--eof", "--max-chars", "--replace"].includes(v) ? 2 : 1;
+          i2 += ["-I", "-n", "-P", "-L", "-d", "-E", "-s", "-a", "--max-args", "--max-procs", "--max-lines", "--delimiter", "--arg-file", "--eof", "--max-chars", "--replace"].includes(v) ? 2 : 1;
         }
         continue;
       }
       if (name2 === "bwrap" || name2 === "awf" || name2 === "unshare" || name2 === "firejail" || name2 === "systemd-run") {
-        const dd = words.findIndex((w, k) => k > i && w.value === "--");
+        const dd = words.findIndex((w, k) => k > i2 && w.value === "--");
         if (dd > 0) {
-          i = dd + 1;
+          i2 = dd + 1;
           continue;
         }
         if (name2 === "firejail" || name2 === "unshare") {
-          i++;
+          i2++;
           skipOptions([]);
           continue;
         }
         return;
       }
       if (name2 === "npx" || name2 === "pnpx" || name2 === "bunx" || name2 === "bun" && next() === "x" || name2 === "pnpm" && next() === "dlx" || name2 === "yarn" && next() === "dlx" || name2 === "npm" && (next() === "exec" || next() === "x")) {
-        i += name2 === "npx" || name2 === "pnpx" || name2 === "bunx" ? 1 : 2;
-        while (i < words.length) {
-          const v = words[i].value;
+        i2 += name2 === "npx" || name2 === "pnpx" || name2 === "bunx" ? 1 : 2;
+        while (i2 < words.length) {
+          const v = words[i2].value;
           if (v === "--") {
-            i++;
+            i2++;
             break;
           }
           if (!v.startsWith("-")) break;
           if (v === "-p" || v === "--package") {
-            viaPackage = words[i + 1]?.value;
-            i += 2;
+            viaPackage = words[i2 + 1]?.value;
+            i2 += 2;
           } else if (v.startsWith("--package=")) {
             viaPackage = v.slice("--package=".length);
-            i++;
+            i2++;
           } else if (v === "-c" || v === "--call" || v === "--shell-mode") {
-            const arg = words[i + 1];
+            const arg = words[i2 + 1];
             if (arg) this.nestedScript(arg, arg.value, false);
             return;
-          } else i++;
+          } else i2++;
         }
-        if (i < words.length && !viaPackage) {
-          const pkg = packageName(words[i].value);
+        if (i2 < words.length && !viaPackage) {
+          const pkg = packageName(words[i2].value);
           const cli2 = pkg ? agentIndex().byPackage.get(pkg) ?? agentIndex().byCommand.get(basename(pkg)) : void 0;
-          if (cli2) return this.emit(cli2, words, i, i + 1, env);
+          if (cli2) return this.emit(cli2, words, i2, i2 + 1, env);
           return;
         }
         continue;
       }
       if (name2 === "uvx" || name2 === "uv" && next() === "tool" && next(2) === "run" || name2 === "pipx" && next() === "run") {
-        i += name2 === "uvx" ? 1 : name2 === "uv" ? 3 : 2;
-        while (i < words.length) {
-          const v = words[i].value;
+        i2 += name2 === "uvx" ? 1 : name2 === "uv" ? 3 : 2;
+        while (i2 < words.length) {
+          const v = words[i2].value;
           if (!v.startsWith("-")) break;
           if (v === "--from" || v === "--spec") {
-            viaPackage = words[i + 1]?.value;
-            i += 2;
-          } else if (["--with", "--python", "-p", "--pip-args", "--index-url", "--index", "-w"].includes(v)) i += 2;
-          else i++;
+            viaPackage = words[i2 + 1]?.value;
+            i2 += 2;
+          } else if (["--with", "--python", "-p", "--pip-args", "--index-url", "--index", "-w"].includes(v)) i2 += 2;
+          else i2++;
         }
-        if (i < words.length && !viaPackage) {
-          const pkg = packageName(words[i].value);
+        if (i2 < words.length && !viaPackage) {
+          const pkg = packageName(words[i2].value);
           const cli2 = pkg ? agentIndex().byPackage.get(pkg) ?? agentIndex().byCommand.get(pkg) : void 0;
-          if (cli2) return this.emit(cli2, words, i, i + 1, env);
+          if (cli2) return this.emit(cli2, words, i2, i2 + 1, env);
           return;
         }
         continue;
       }
       if (name2 === "uv" && next() === "run" || ["poetry", "pipenv", "pdm", "hatch", "rye"].includes(name2) && next() === "run" || (name2 === "pnpm" || name2 === "yarn") && next() === "exec") {
-        i += 2;
+        i2 += 2;
         skipOptions(["--with", "--python", "-p", "--project", "--directory", "--package", "--extra", "--group", "--env-file", "-e", "--env", "--filter", "-F", "--dir", "-C"]);
         continue;
       }
       break;
     }
-    if (i >= words.length) return;
-    const cmd = words[i];
+    if (i2 >= words.length) return;
+    const cmd = words[i2];
     const name = basename(cmd.value);
     if (name === "export" || name === "declare" || name === "typeset") {
-      for (const w of words.slice(i + 1)) {
+      for (const w of words.slice(i2 + 1)) {
         if (w.value.startsWith("-")) continue;
         const eq = w.value.indexOf("=");
         if (eq > 0) this.exported[w.value.slice(0, eq)] = w.value.slice(eq + 1);
@@ -27540,7 +28190,7 @@ var Scanner = class _Scanner {
       return;
     }
     if (SHELLS.has(name)) {
-      const args = words.slice(i + 1);
+      const args = words.slice(i2 + 1);
       let cFlag = false;
       for (let k = 0; k < args.length; k++) {
         const v = args[k].value;
@@ -27561,13 +28211,13 @@ var Scanner = class _Scanner {
       return;
     }
     if (name === "eval") {
-      const args = words.slice(i + 1);
+      const args = words.slice(i2 + 1);
       if (args.length === 1) this.nestedScript(args[0], args[0].value, false);
       else if (args.length > 1) this.subText(args.map((a) => a.value).join(" "), { base: 0, fixed: this.range(args[0], args[args.length - 1]) });
       return;
     }
     if (PYTHONS.test(name)) {
-      const args = words.slice(i + 1);
+      const args = words.slice(i2 + 1);
       for (let k = 0; k < args.length; k++) {
         const v = args[k].value;
         if (v === "-c" || v === "-" || !v.startsWith("-")) return;
@@ -27583,14 +28233,14 @@ var Scanner = class _Scanner {
         } else continue;
         if (!mod) return;
         const hit = agentIndex().modules.find((m) => mod === m.module || mod.startsWith(`${m.module}.`));
-        if (hit) this.emit(hit.cli, words, i, i + 1 + modWord + 1, env);
+        if (hit) this.emit(hit.cli, words, i2, i2 + 1 + modWord + 1, env);
         return;
       }
       return;
     }
     const cli = viaPackage ? agentIndex().byPackage.get(packageName(viaPackage) ?? "") ?? agentIndex().byCommand.get(name) : agentIndex().byCommand.get(name);
     if (!cli) return;
-    this.emit(cli, words, i, i + 1, env);
+    this.emit(cli, words, i2, i2 + 1, env);
   }
   /** Re-reads a string argument (`bash -c`, `eval`, `env -S`, `npx -c`) as a script. */
   nestedScript(word, value, embedded) {
@@ -27643,13 +28293,6589 @@ function packageName(spec) {
   if (!spec || /^(git\+|https?:|file:|\.|\/)/.test(spec)) return void 0;
   let s = spec;
   if (s.startsWith("@")) {
-    const at2 = s.indexOf("@", 1);
-    if (at2 > 0) s = s.slice(0, at2);
+    const at3 = s.indexOf("@", 1);
+    if (at3 > 0) s = s.slice(0, at3);
   } else {
     const cut = s.search(/[@=<>!~[;\s]/);
     if (cut > 0) s = s.slice(0, cut);
   }
   return s.toLowerCase();
+}
+
+// node_modules/acorn/dist/acorn.mjs
+var astralIdentifierCodes = [509, 0, 227, 0, 150, 4, 294, 9, 1368, 2, 2, 1, 6, 3, 41, 2, 5, 0, 166, 1, 574, 3, 9, 9, 7, 9, 32, 4, 318, 1, 31, 4, 33, 15, 71, 10, 50, 3, 123, 2, 54, 14, 32, 10, 3, 1, 11, 3, 46, 10, 8, 0, 46, 9, 7, 2, 37, 13, 2, 9, 6, 1, 45, 0, 13, 2, 49, 13, 9, 3, 2, 11, 83, 11, 7, 0, 3, 0, 158, 11, 6, 9, 7, 3, 56, 1, 2, 6, 3, 1, 3, 2, 10, 0, 11, 1, 3, 6, 4, 4, 68, 8, 2, 0, 3, 0, 2, 3, 2, 4, 2, 0, 15, 1, 83, 17, 10, 9, 5, 0, 82, 19, 13, 9, 214, 6, 3, 8, 28, 1, 83, 16, 16, 9, 82, 12, 9, 9, 7, 19, 58, 14, 5, 9, 243, 14, 166, 9, 71, 5, 2, 1, 3, 3, 2, 0, 2, 1, 13, 9, 120, 6, 3, 6, 4, 0, 29, 9, 41, 6, 2, 3, 9, 0, 10, 10, 47, 15, 199, 7, 137, 9, 54, 7, 2, 7, 17, 9, 57, 21, 2, 13, 123, 5, 4, 0, 2, 1, 2, 6, 2, 0, 9, 9, 49, 4, 2, 1, 2, 4, 9, 9, 55, 9, 7, 0, 259, 3, 10, 1, 2, 0, 49, 6, 4, 4, 14, 10, 5350, 0, 7, 14, 11465, 27, 2343, 9, 87, 9, 39, 4, 60, 6, 26, 9, 535, 9, 470, 0, 2, 54, 8, 3, 82, 0, 12, 1, 19628, 1, 4178, 9, 519, 45, 3, 22, 481, 1, 61, 4, 4, 5, 9, 7, 3, 6, 31, 3, 149, 2, 12, 2, 9, 1, 3, 0, 33, 1, 1357, 49, 513, 54, 5, 49, 9, 0, 15, 0, 23, 4, 2, 14, 1361, 6, 2, 16, 3, 6, 2, 1, 2, 4, 101, 0, 161, 6, 10, 9, 357, 0, 62, 13, 499, 13, 245, 1, 2, 9, 233, 0, 3, 0, 8, 1, 6, 0, 475, 6, 110, 6, 6, 9, 4759, 9, 787719, 239];
+var astralIdentifierStartCodes = [0, 11, 2, 25, 2, 18, 2, 1, 2, 14, 3, 13, 35, 122, 70, 52, 268, 28, 4, 48, 48, 31, 14, 29, 6, 37, 11, 29, 3, 35, 5, 7, 2, 4, 43, 157, 19, 35, 5, 35, 5, 39, 9, 51, 13, 10, 2, 14, 2, 6, 2, 1, 2, 10, 2, 14, 2, 6, 2, 1, 4, 51, 13, 310, 10, 21, 11, 7, 25, 5, 2, 41, 2, 13, 65, 5, 3, 0, 2, 43, 2, 1, 4, 0, 3, 22, 11, 22, 10, 30, 66, 18, 2, 1, 11, 21, 11, 25, 7, 25, 39, 55, 7, 1, 65, 0, 16, 3, 2, 2, 2, 28, 43, 28, 4, 28, 36, 7, 2, 27, 28, 53, 11, 21, 11, 18, 14, 17, 111, 72, 56, 50, 14, 50, 14, 35, 39, 27, 10, 22, 251, 41, 7, 1, 17, 5, 18, 21, 18, 28, 11, 0, 9, 21, 43, 17, 47, 20, 28, 22, 13, 52, 58, 1, 3, 0, 14, 44, 33, 24, 27, 35, 30, 0, 3, 0, 9, 34, 4, 0, 13, 47, 15, 3, 22, 0, 2, 0, 36, 17, 2, 24, 20, 1, 64, 6, 2, 0, 2, 3, 2, 14, 2, 9, 8, 46, 39, 7, 3, 1, 3, 21, 2, 6, 2, 1, 2, 4, 4, 0, 19, 0, 13, 4, 31, 9, 2, 0, 3, 0, 2, 37, 2, 0, 26, 0, 2, 0, 45, 52, 19, 3, 21, 2, 31, 47, 21, 1, 2, 0, 185, 46, 42, 3, 37, 47, 21, 0, 60, 42, 14, 0, 72, 26, 38, 6, 186, 43, 117, 63, 32, 7, 3, 0, 3, 7, 2, 1, 2, 23, 16, 0, 2, 0, 95, 7, 3, 38, 17, 0, 2, 0, 29, 0, 11, 39, 8, 0, 22, 0, 12, 45, 20, 0, 19, 72, 18, 0, 182, 32, 32, 8, 2, 36, 18, 0, 50, 29, 113, 6, 2, 1, 2, 37, 22, 0, 26, 5, 2, 1, 2, 31, 15, 0, 24, 43, 22, 0, 239, 18, 16, 0, 2, 12, 2, 33, 125, 0, 80, 921, 103, 111, 6, 206, 13, 310, 2314, 96, 16, 1071, 18, 5, 26, 3994, 6, 582, 6842, 29, 1763, 568, 8, 30, 18, 78, 18, 29, 19, 47, 17, 3, 32, 20, 6, 18, 433, 44, 212, 63, 33, 24, 3, 24, 45, 74, 6, 0, 67, 12, 65, 1, 2, 0, 15, 4, 10, 7386, 37, 33, 96, 114, 14, 913, 15, 50, 7710, 3, 2, 6, 2, 1, 2, 296, 10, 0, 30, 2, 3, 0, 15, 4, 8, 395, 2309, 106, 6, 12, 4, 8, 8, 9, 5991, 84, 2, 70, 2, 1, 3, 0, 3, 1, 3, 3, 2, 11, 2, 0, 2, 6, 2, 64, 2, 3, 3, 7, 2, 6, 2, 27, 2, 3, 2, 4, 2, 0, 4, 6, 2, 340, 2, 24, 2, 24, 2, 30, 2, 24, 2, 30, 2, 24, 2, 30, 2, 24, 2, 30, 2, 24, 2, 7, 1845, 129, 15, 6, 55, 50, 49, 61, 147, 44, 11, 6, 17, 0, 322, 29, 19, 43, 485, 27, 229, 29, 3, 0, 208, 30, 2, 2, 2, 1, 2, 6, 3, 4, 10, 1, 225, 6, 2, 3, 2, 1, 2, 14, 2, 196, 60, 67, 8, 0, 1205, 3, 2, 26, 2, 1, 2, 0, 3, 0, 2, 9, 2, 3, 2, 0, 2, 0, 7, 0, 5, 0, 2, 0, 2, 0, 2, 2, 2, 1, 2, 0, 3, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 1, 2, 0, 3, 3, 2, 6, 2, 3, 2, 3, 2, 0, 2, 9, 2, 16, 6, 2, 2, 4, 2, 16, 4421, 42719, 33, 4382, 2, 5773, 3, 7472, 16, 621, 2467, 541, 1507, 4938, 6, 8489, 39815, 11327];
+var nonASCIIidentifierChars = "\u200C\u200D\xB7\u0300-\u036F\u0387\u0483-\u0487\u0591-\u05BD\u05BF\u05C1\u05C2\u05C4\u05C5\u05C7-\u05C9\u0610-\u061A\u064B-\u0669\u0670\u06D6-\u06DC\u06DF-\u06E4\u06E7\u06E8\u06EA-\u06ED\u06F0-\u06F9\u0711\u0730-\u074A\u07A6-\u07B0\u07C0-\u07C9\u07EB-\u07F3\u07FD\u0816-\u0819\u081B-\u0823\u0825-\u0827\u0829-\u082D\u0859-\u085B\u0897-\u089F\u08CA-\u08E1\u08E3-\u0903\u093A-\u093C\u093E-\u094F\u0951-\u0957\u0962\u0963\u0966-\u096F\u0981-\u0983\u09BC\u09BE-\u09C4\u09C7\u09C8\u09CB-\u09CD\u09D7\u09E2\u09E3\u09E6-\u09EF\u09FE\u0A01-\u0A03\u0A3C\u0A3E-\u0A42\u0A47\u0A48\u0A4B-\u0A4D\u0A51\u0A66-\u0A71\u0A75\u0A81-\u0A83\u0ABC\u0ABE-\u0AC5\u0AC7-\u0AC9\u0ACB-\u0ACD\u0AE2\u0AE3\u0AE6-\u0AEF\u0AFA-\u0AFF\u0B01-\u0B03\u0B3C\u0B3E-\u0B44\u0B47\u0B48\u0B4B-\u0B4D\u0B53-\u0B57\u0B62\u0B63\u0B66-\u0B6F\u0B82\u0BBE-\u0BC2\u0BC6-\u0BC8\u0BCA-\u0BCD\u0BD7\u0BE6-\u0BEF\u0C00-\u0C04\u0C3C\u0C3E-\u0C44\u0C46-\u0C48\u0C4A-\u0C4D\u0C55\u0C56\u0C62\u0C63\u0C66-\u0C6F\u0C81-\u0C83\u0CBC\u0CBE-\u0CC4\u0CC6-\u0CC8\u0CCA-\u0CCD\u0CD5\u0CD6\u0CE2\u0CE3\u0CE6-\u0CEF\u0CF3\u0D00-\u0D03\u0D3B\u0D3C\u0D3E-\u0D44\u0D46-\u0D48\u0D4A-\u0D4D\u0D57\u0D62\u0D63\u0D66-\u0D6F\u0D81-\u0D83\u0DCA\u0DCF-\u0DD4\u0DD6\u0DD8-\u0DDF\u0DE6-\u0DEF\u0DF2\u0DF3\u0E31\u0E34-\u0E3A\u0E47-\u0E4E\u0E50-\u0E59\u0EB1\u0EB4-\u0EBC\u0EC8-\u0ECE\u0ED0-\u0ED9\u0F18\u0F19\u0F20-\u0F29\u0F35\u0F37\u0F39\u0F3E\u0F3F\u0F71-\u0F84\u0F86\u0F87\u0F8D-\u0F97\u0F99-\u0FBC\u0FC6\u102B-\u103E\u1040-\u1049\u1056-\u1059\u105E-\u1060\u1062-\u1064\u1067-\u106D\u1071-\u1074\u1082-\u108D\u108F-\u109D\u135D-\u135F\u1369-\u1371\u1712-\u1715\u1732-\u1734\u1752\u1753\u1772\u1773\u17B4-\u17D3\u17DD\u17E0-\u17E9\u180B-\u180D\u180F-\u1819\u18A9\u1920-\u192B\u1930-\u193B\u1946-\u194F\u19D0-\u19DA\u1A17-\u1A1B\u1A55-\u1A5E\u1A60-\u1A7C\u1A7F-\u1A89\u1A90-\u1A99\u1AB0-\u1ABD\u1ABF-\u1AF0\u1B00-\u1B04\u1B34-\u1B44\u1B50-\u1B59\u1B6B-\u1B73\u1B80-\u1B82\u1BA1-\u1BAD\u1BB0-\u1BB9\u1BE6-\u1BF3\u1C24-\u1C37\u1C40-\u1C49\u1C50-\u1C59\u1CD0-\u1CD2\u1CD4-\u1CE8\u1CED\u1CF4\u1CF7-\u1CF9\u1DC0-\u1DFF\u200C\u200D\u203F\u2040\u2054\u20D0-\u20DC\u20E1\u20E5-\u20F0\u2CEF-\u2CF1\u2D7F\u2DE0-\u2DFF\u302A-\u302F\u3099\u309A\u30FB\uA620-\uA629\uA66F\uA674-\uA67D\uA69E\uA69F\uA6F0\uA6F1\uA802\uA806\uA80B\uA823-\uA827\uA82C\uA880\uA881\uA8B4-\uA8C5\uA8D0-\uA8D9\uA8E0-\uA8F1\uA8FF-\uA909\uA926-\uA92D\uA947-\uA953\uA980-\uA983\uA9B3-\uA9C0\uA9D0-\uA9D9\uA9E5\uA9F0-\uA9F9\uAA29-\uAA36\uAA43\uAA4C\uAA4D\uAA50-\uAA59\uAA7B-\uAA7D\uAAB0\uAAB2-\uAAB4\uAAB7\uAAB8\uAABE\uAABF\uAAC1\uAAEB-\uAAEF\uAAF5\uAAF6\uABE3-\uABEA\uABEC\uABED\uABF0-\uABF9\uFB1E\uFE00-\uFE0F\uFE20-\uFE2F\uFE33\uFE34\uFE4D-\uFE4F\uFF10-\uFF19\uFF3F\uFF65";
+var nonASCIIidentifierStartChars = "\xAA\xB5\xBA\xC0-\xD6\xD8-\xF6\xF8-\u02C1\u02C6-\u02D1\u02E0-\u02E4\u02EC\u02EE\u0370-\u0374\u0376\u0377\u037A-\u037D\u037F\u0386\u0388-\u038A\u038C\u038E-\u03A1\u03A3-\u03F5\u03F7-\u0481\u048A-\u052F\u0531-\u0556\u0558\u0559\u0560-\u0588\u058B\u058C\u05D0-\u05EA\u05EF-\u05F2\u0620-\u064A\u066E\u066F\u0671-\u06D3\u06D5\u06E5\u06E6\u06EE\u06EF\u06FA-\u06FC\u06FF\u0710\u0712-\u072F\u074D-\u07A5\u07B1\u07CA-\u07EA\u07F4\u07F5\u07FA\u0800-\u0815\u081A\u0824\u0828\u0840-\u0858\u0860-\u086A\u0870-\u0887\u0889-\u088F\u08A0-\u08C9\u0904-\u0939\u093D\u0950\u0958-\u0961\u0971-\u0980\u0985-\u098C\u098F\u0990\u0993-\u09A8\u09AA-\u09B0\u09B2\u09B6-\u09B9\u09BD\u09CE\u09DC\u09DD\u09DF-\u09E1\u09F0\u09F1\u09FC\u0A05-\u0A0A\u0A0F\u0A10\u0A13-\u0A28\u0A2A-\u0A30\u0A32\u0A33\u0A35\u0A36\u0A38\u0A39\u0A59-\u0A5C\u0A5E\u0A72-\u0A74\u0A85-\u0A8D\u0A8F-\u0A91\u0A93-\u0AA8\u0AAA-\u0AB0\u0AB2\u0AB3\u0AB5-\u0AB9\u0ABD\u0AD0\u0AE0\u0AE1\u0AF9\u0B05-\u0B0C\u0B0F\u0B10\u0B13-\u0B28\u0B2A-\u0B30\u0B32\u0B33\u0B35-\u0B39\u0B3D\u0B5C\u0B5D\u0B5F-\u0B61\u0B71\u0B83\u0B85-\u0B8A\u0B8E-\u0B90\u0B92-\u0B95\u0B99\u0B9A\u0B9C\u0B9E\u0B9F\u0BA3\u0BA4\u0BA8-\u0BAA\u0BAE-\u0BB9\u0BD0\u0C05-\u0C0C\u0C0E-\u0C10\u0C12-\u0C28\u0C2A-\u0C39\u0C3D\u0C58-\u0C5A\u0C5C\u0C5D\u0C60\u0C61\u0C80\u0C85-\u0C8C\u0C8E-\u0C90\u0C92-\u0CA8\u0CAA-\u0CB3\u0CB5-\u0CB9\u0CBD\u0CDC-\u0CDE\u0CE0\u0CE1\u0CF1\u0CF2\u0D04-\u0D0C\u0D0E-\u0D10\u0D12-\u0D3A\u0D3D\u0D4E\u0D54-\u0D56\u0D5F-\u0D61\u0D7A-\u0D7F\u0D85-\u0D96\u0D9A-\u0DB1\u0DB3-\u0DBB\u0DBD\u0DC0-\u0DC6\u0E01-\u0E30\u0E32\u0E33\u0E40-\u0E46\u0E81\u0E82\u0E84\u0E86-\u0E8A\u0E8C-\u0EA3\u0EA5\u0EA7-\u0EB0\u0EB2\u0EB3\u0EBD\u0EC0-\u0EC4\u0EC6\u0EDC-\u0EDF\u0F00\u0F40-\u0F47\u0F49-\u0F6C\u0F88-\u0F8C\u1000-\u102A\u103F\u1050-\u1055\u105A-\u105D\u1061\u1065\u1066\u106E-\u1070\u1075-\u1081\u108E\u10A0-\u10C5\u10C7\u10CD\u10D0-\u10FA\u10FC-\u1248\u124A-\u124D\u1250-\u1256\u1258\u125A-\u125D\u1260-\u1288\u128A-\u128D\u1290-\u12B0\u12B2-\u12B5\u12B8-\u12BE\u12C0\u12C2-\u12C5\u12C8-\u12D6\u12D8-\u1310\u1312-\u1315\u1318-\u135A\u1380-\u138F\u13A0-\u13F5\u13F8-\u13FD\u1401-\u166C\u166F-\u167F\u1681-\u169A\u16A0-\u16EA\u16EE-\u16F8\u1700-\u1711\u171F-\u1731\u1740-\u1751\u1760-\u176C\u176E-\u1770\u1780-\u17B3\u17D7\u17DC\u1820-\u1878\u1880-\u18A8\u18AA\u18B0-\u18F5\u1900-\u191E\u1950-\u196D\u1970-\u1974\u1980-\u19AB\u19B0-\u19C9\u1A00-\u1A16\u1A20-\u1A54\u1AA7\u1B05-\u1B33\u1B45-\u1B4C\u1B83-\u1BA0\u1BAE\u1BAF\u1BBA-\u1BE5\u1C00-\u1C23\u1C4D-\u1C4F\u1C5A-\u1C7D\u1C80-\u1C8A\u1C90-\u1CBA\u1CBD-\u1CBF\u1CE9-\u1CEC\u1CEE-\u1CF3\u1CF5\u1CF6\u1CFA\u1D00-\u1DBF\u1E00-\u1F15\u1F18-\u1F1D\u1F20-\u1F45\u1F48-\u1F4D\u1F50-\u1F57\u1F59\u1F5B\u1F5D\u1F5F-\u1F7D\u1F80-\u1FB4\u1FB6-\u1FBC\u1FBE\u1FC2-\u1FC4\u1FC6-\u1FCC\u1FD0-\u1FD3\u1FD6-\u1FDB\u1FE0-\u1FEC\u1FF2-\u1FF4\u1FF6-\u1FFC\u2071\u207F\u208F-\u209F\u2102\u2107\u210A-\u2113\u2115\u2118-\u211D\u2124\u2126\u2128\u212A-\u2139\u213C-\u213F\u2145-\u2149\u214E\u2160-\u2188\u2C00-\u2CE4\u2CEB-\u2CEE\u2CF2\u2CF3\u2D00-\u2D25\u2D27\u2D2D\u2D30-\u2D67\u2D6F\u2D80-\u2D96\u2DA0-\u2DA6\u2DA8-\u2DAE\u2DB0-\u2DB6\u2DB8-\u2DBE\u2DC0-\u2DC6\u2DC8-\u2DCE\u2DD0-\u2DD6\u2DD8-\u2DDE\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303C\u3041-\u3096\u309B-\u309F\u30A1-\u30FA\u30FC-\u30FF\u3105-\u312F\u3131-\u318E\u31A0-\u31BF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\uA48C\uA4D0-\uA4FD\uA500-\uA60C\uA610-\uA61F\uA62A\uA62B\uA640-\uA66E\uA67F-\uA69D\uA6A0-\uA6EF\uA717-\uA71F\uA722-\uA788\uA78B-\uA7DD\uA7E2\uA7F1-\uA801\uA803-\uA805\uA807-\uA80A\uA80C-\uA822\uA840-\uA873\uA882-\uA8B3\uA8F2-\uA8F7\uA8FB\uA8FD\uA8FE\uA90A-\uA925\uA930-\uA946\uA960-\uA97C\uA984-\uA9B2\uA9CF\uA9E0-\uA9E4\uA9E6-\uA9EF\uA9FA-\uA9FE\uAA00-\uAA28\uAA40-\uAA42\uAA44-\uAA4B\uAA60-\uAA76\uAA7A\uAA7E-\uAAAF\uAAB1\uAAB5\uAAB6\uAAB9-\uAABD\uAAC0\uAAC2\uAADB-\uAADD\uAAE0-\uAAEA\uAAF2-\uAAF4\uAB01-\uAB06\uAB09-\uAB0E\uAB11-\uAB16\uAB20-\uAB26\uAB28-\uAB2E\uAB30-\uAB5A\uAB5C-\uAB69\uAB6C\uAB6D\uAB70-\uABE2\uAC00-\uD7A3\uD7B0-\uD7C6\uD7CB-\uD7FB\uF900-\uFA6D\uFA70-\uFAD9\uFB00-\uFB06\uFB13-\uFB17\uFB1D\uFB1F-\uFB28\uFB2A-\uFB36\uFB38-\uFB3C\uFB3E\uFB40\uFB41\uFB43\uFB44\uFB46-\uFBB1\uFBD3-\uFD3D\uFD50-\uFD8F\uFD92-\uFDC7\uFDF0-\uFDFB\uFE70-\uFE74\uFE76-\uFEFC\uFF21-\uFF3A\uFF41-\uFF5A\uFF66-\uFFBE\uFFC2-\uFFC7\uFFCA-\uFFCF\uFFD2-\uFFD7\uFFDA-\uFFDC";
+var reservedWords = {
+  3: "abstract boolean byte char class double enum export extends final float goto implements import int interface long native package private protected public short static super synchronized throws transient volatile",
+  5: "class enum extends super const export import",
+  6: "enum",
+  strict: "implements interface let package private protected public static yield",
+  strictBind: "eval arguments"
+};
+var ecma5AndLessKeywords = "break case catch continue debugger default do else finally for function if return switch throw try var while with null true false instanceof typeof void delete new in this";
+var keywords$1 = {
+  5: ecma5AndLessKeywords,
+  "5module": ecma5AndLessKeywords + " export import",
+  6: ecma5AndLessKeywords + " const class extends export import super"
+};
+var keywordRelationalOperator = /^in(stanceof)?$/;
+var nonASCIIidentifierStart = new RegExp("[" + nonASCIIidentifierStartChars + "]");
+var nonASCIIidentifier = new RegExp("[" + nonASCIIidentifierStartChars + nonASCIIidentifierChars + "]");
+function isInAstralSet(code3, set) {
+  var pos = 65536;
+  for (var i2 = 0; i2 < set.length; i2 += 2) {
+    pos += set[i2];
+    if (pos > code3) {
+      return false;
+    }
+    pos += set[i2 + 1];
+    if (pos >= code3) {
+      return true;
+    }
+  }
+  return false;
+}
+function isIdentifierStart(code3, astral) {
+  if (code3 < 65) {
+    return code3 === 36;
+  }
+  if (code3 < 91) {
+    return true;
+  }
+  if (code3 < 97) {
+    return code3 === 95;
+  }
+  if (code3 < 123) {
+    return true;
+  }
+  if (code3 <= 65535) {
+    return code3 >= 170 && nonASCIIidentifierStart.test(String.fromCharCode(code3));
+  }
+  if (astral === false) {
+    return false;
+  }
+  return isInAstralSet(code3, astralIdentifierStartCodes);
+}
+function isIdentifierChar(code3, astral) {
+  if (code3 < 48) {
+    return code3 === 36;
+  }
+  if (code3 < 58) {
+    return true;
+  }
+  if (code3 < 65) {
+    return false;
+  }
+  if (code3 < 91) {
+    return true;
+  }
+  if (code3 < 97) {
+    return code3 === 95;
+  }
+  if (code3 < 123) {
+    return true;
+  }
+  if (code3 <= 65535) {
+    return code3 >= 170 && nonASCIIidentifier.test(String.fromCharCode(code3));
+  }
+  if (astral === false) {
+    return false;
+  }
+  return isInAstralSet(code3, astralIdentifierStartCodes) || isInAstralSet(code3, astralIdentifierCodes);
+}
+var TokenType = function TokenType2(label, conf) {
+  if (conf === void 0) conf = {};
+  this.label = label;
+  this.keyword = conf.keyword;
+  this.beforeExpr = !!conf.beforeExpr;
+  this.startsExpr = !!conf.startsExpr;
+  this.isLoop = !!conf.isLoop;
+  this.isAssign = !!conf.isAssign;
+  this.prefix = !!conf.prefix;
+  this.postfix = !!conf.postfix;
+  this.binop = conf.binop || null;
+  this.updateContext = null;
+};
+function binop(name, prec) {
+  return new TokenType(name, { beforeExpr: true, binop: prec });
+}
+var beforeExpr = { beforeExpr: true };
+var startsExpr = { startsExpr: true };
+var keywords = {};
+function kw(name, options) {
+  if (options === void 0) options = {};
+  options.keyword = name;
+  return keywords[name] = new TokenType(name, options);
+}
+var types$1 = {
+  num: new TokenType("num", startsExpr),
+  regexp: new TokenType("regexp", startsExpr),
+  string: new TokenType("string", startsExpr),
+  name: new TokenType("name", startsExpr),
+  privateId: new TokenType("privateId", startsExpr),
+  eof: new TokenType("eof"),
+  // Punctuation token types.
+  bracketL: new TokenType("[", { beforeExpr: true, startsExpr: true }),
+  bracketR: new TokenType("]"),
+  braceL: new TokenType("{", { beforeExpr: true, startsExpr: true }),
+  braceR: new TokenType("}"),
+  parenL: new TokenType("(", { beforeExpr: true, startsExpr: true }),
+  parenR: new TokenType(")"),
+  comma: new TokenType(",", beforeExpr),
+  semi: new TokenType(";", beforeExpr),
+  colon: new TokenType(":", beforeExpr),
+  dot: new TokenType("."),
+  question: new TokenType("?", beforeExpr),
+  questionDot: new TokenType("?."),
+  arrow: new TokenType("=>", beforeExpr),
+  template: new TokenType("template"),
+  invalidTemplate: new TokenType("invalidTemplate"),
+  ellipsis: new TokenType("...", beforeExpr),
+  backQuote: new TokenType("`", startsExpr),
+  dollarBraceL: new TokenType("${", { beforeExpr: true, startsExpr: true }),
+  // Operators. These carry several kinds of properties to help the
+  // parser use them properly (the presence of these properties is
+  // what categorizes them as operators).
+  //
+  // `binop`, when present, specifies that this operator is a binary
+  // operator, and will refer to its precedence.
+  //
+  // `prefix` and `postfix` mark the operator as a prefix or postfix
+  // unary operator.
+  //
+  // `isAssign` marks all of `=`, `+=`, `-=` etcetera, which act as
+  // binary operators with a very low precedence, that should result
+  // in AssignmentExpression nodes.
+  eq: new TokenType("=", { beforeExpr: true, isAssign: true }),
+  assign: new TokenType("_=", { beforeExpr: true, isAssign: true }),
+  incDec: new TokenType("++/--", { prefix: true, postfix: true, startsExpr: true }),
+  prefix: new TokenType("!/~", { beforeExpr: true, prefix: true, startsExpr: true }),
+  logicalOR: binop("||", 1),
+  logicalAND: binop("&&", 2),
+  bitwiseOR: binop("|", 3),
+  bitwiseXOR: binop("^", 4),
+  bitwiseAND: binop("&", 5),
+  equality: binop("==/!=/===/!==", 6),
+  relational: binop("</>/<=/>=", 7),
+  bitShift: binop("<</>>/>>>", 8),
+  plusMin: new TokenType("+/-", { beforeExpr: true, binop: 9, prefix: true, startsExpr: true }),
+  modulo: binop("%", 10),
+  star: binop("*", 10),
+  slash: binop("/", 10),
+  starstar: new TokenType("**", { beforeExpr: true }),
+  coalesce: binop("??", 1),
+  // Keyword token types.
+  _break: kw("break"),
+  _case: kw("case", beforeExpr),
+  _catch: kw("catch"),
+  _continue: kw("continue"),
+  _debugger: kw("debugger"),
+  _default: kw("default", beforeExpr),
+  _do: kw("do", { isLoop: true, beforeExpr: true }),
+  _else: kw("else", beforeExpr),
+  _finally: kw("finally"),
+  _for: kw("for", { isLoop: true }),
+  _function: kw("function", startsExpr),
+  _if: kw("if"),
+  _return: kw("return", beforeExpr),
+  _switch: kw("switch"),
+  _throw: kw("throw", beforeExpr),
+  _try: kw("try"),
+  _var: kw("var"),
+  _const: kw("const"),
+  _while: kw("while", { isLoop: true }),
+  _with: kw("with"),
+  _new: kw("new", { beforeExpr: true, startsExpr: true }),
+  _this: kw("this", startsExpr),
+  _super: kw("super", startsExpr),
+  _class: kw("class", startsExpr),
+  _extends: kw("extends", beforeExpr),
+  _export: kw("export"),
+  _import: kw("import", startsExpr),
+  _null: kw("null", startsExpr),
+  _true: kw("true", startsExpr),
+  _false: kw("false", startsExpr),
+  _in: kw("in", { beforeExpr: true, binop: 7 }),
+  _instanceof: kw("instanceof", { beforeExpr: true, binop: 7 }),
+  _typeof: kw("typeof", { beforeExpr: true, prefix: true, startsExpr: true }),
+  _void: kw("void", { beforeExpr: true, prefix: true, startsExpr: true }),
+  _delete: kw("delete", { beforeExpr: true, prefix: true, startsExpr: true })
+};
+var lineBreak = /\r\n?|\n|\u2028|\u2029/;
+var lineBreakG = new RegExp(lineBreak.source, "g");
+function isNewLine(code3) {
+  return code3 === 10 || code3 === 13 || code3 === 8232 || code3 === 8233;
+}
+function nextLineBreak(code3, from, end) {
+  if (end === void 0) end = code3.length;
+  for (var i2 = from; i2 < end; i2++) {
+    var next = code3.charCodeAt(i2);
+    if (isNewLine(next)) {
+      return i2 < end - 1 && next === 13 && code3.charCodeAt(i2 + 1) === 10 ? i2 + 2 : i2 + 1;
+    }
+  }
+  return -1;
+}
+var nonASCIIwhitespace = /[\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]/;
+var skipWhiteSpace = /(?:\s|\/\/.*|\/\*[^]*?\*\/)*/g;
+var ref = Object.prototype;
+var hasOwnProperty = ref.hasOwnProperty;
+var toString = ref.toString;
+var hasOwn = Object.hasOwn || (function(obj3, propName) {
+  return hasOwnProperty.call(obj3, propName);
+});
+var isArray = Array.isArray || (function(obj3) {
+  return toString.call(obj3) === "[object Array]";
+});
+var regexpCache = /* @__PURE__ */ Object.create(null);
+function wordsRegexp(words) {
+  return regexpCache[words] || (regexpCache[words] = new RegExp("^(?:" + words.replace(/ /g, "|") + ")$"));
+}
+function codePointToString(code3) {
+  if (code3 <= 65535) {
+    return String.fromCharCode(code3);
+  }
+  code3 -= 65536;
+  return String.fromCharCode((code3 >> 10) + 55296, (code3 & 1023) + 56320);
+}
+var loneSurrogate = /(?:[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF])/;
+var Position = function Position2(line, col) {
+  this.line = line;
+  this.column = col;
+};
+Position.prototype.offset = function offset(n) {
+  return new Position(this.line, this.column + n);
+};
+var SourceLocation = function SourceLocation2(p, start, end) {
+  this.start = start;
+  this.end = end;
+  if (p.sourceFile !== null) {
+    this.source = p.sourceFile;
+  }
+};
+function getLineInfo(input, offset2) {
+  for (var line = 1, cur = 0; ; ) {
+    var nextBreak = nextLineBreak(input, cur, offset2);
+    if (nextBreak < 0) {
+      return new Position(line, offset2 - cur);
+    }
+    ++line;
+    cur = nextBreak;
+  }
+}
+var defaultOptions = {
+  // `ecmaVersion` indicates the ECMAScript version to parse. Must be
+  // either 3, 5, 6 (or 2015), 7 (2016), 8 (2017), 9 (2018), 10
+  // (2019), 11 (2020), 12 (2021), 13 (2022), 14 (2023), or `"latest"`
+  // (the latest version the library supports). This influences
+  // support for strict mode, the set of reserved words, and support
+  // for new syntax features.
+  ecmaVersion: null,
+  // `sourceType` indicates the mode the code should be parsed in.
+  // Can be either `"script"`, `"module"` or `"commonjs"`. This influences global
+  // strict mode and parsing of `import` and `export` declarations.
+  sourceType: "script",
+  // When set to true, enable strict parsing mode even if `sourceType`
+  // is `"script"`.
+  strict: false,
+  // `onInsertedSemicolon` can be a callback that will be called when
+  // a semicolon is automatically inserted. It will be passed the
+  // position of the inserted semicolon as an offset, and if
+  // `locations` is enabled, it is given the location as a `{line,
+  // column}` object as second argument.
+  onInsertedSemicolon: null,
+  // `onTrailingComma` is similar to `onInsertedSemicolon`, but for
+  // trailing commas.
+  onTrailingComma: null,
+  // By default, reserved words are only enforced if ecmaVersion >= 5.
+  // Set `allowReserved` to a boolean value to explicitly turn this on
+  // an off. When this option has the value "never", reserved words
+  // and keywords can also not be used as property names.
+  allowReserved: null,
+  // When enabled, a return at the top level is not considered an
+  // error.
+  allowReturnOutsideFunction: false,
+  // When enabled, import/export statements are not constrained to
+  // appearing at the top of the program, and an import.meta expression
+  // in a script isn't considered an error.
+  allowImportExportEverywhere: false,
+  // By default, await identifiers are allowed to appear at the top-level scope only if ecmaVersion >= 2022.
+  // When enabled, await identifiers are allowed to appear at the top-level scope,
+  // but they are still not allowed in non-async functions.
+  allowAwaitOutsideFunction: null,
+  // When enabled, super identifiers are not constrained to
+  // appearing in methods and do not raise an error when they appear elsewhere.
+  allowSuperOutsideMethod: null,
+  // When enabled, hashbang directive in the beginning of file is
+  // allowed and treated as a line comment. Enabled by default when
+  // `ecmaVersion` >= 2023.
+  allowHashBang: false,
+  // By default, the parser will verify that private properties are
+  // only used in places where they are valid and have been declared.
+  // Set this to false to turn such checks off.
+  checkPrivateFields: true,
+  // When `locations` is on, `loc` properties holding objects with
+  // `start` and `end` properties in `{line, column}` form (with
+  // line being 1-based and column 0-based) will be attached to the
+  // nodes.
+  locations: false,
+  // Pass an optional `{line, column}` object to use for the start of
+  // the parse. This is mostly useful when using `parseExpressionAt`
+  // with `locations: true`, to prevent the parser from having to
+  // determine the line position at the start position.
+  startLocation: null,
+  // A function can be passed as `onToken` option, which will
+  // cause Acorn to call that function with object in the same
+  // format as tokens returned from `tokenizer().getToken()`. Note
+  // that you are not allowed to call the parser from the
+  // callback—that will corrupt its internal state.
+  onToken: null,
+  // A function can be passed as `onComment` option, which will
+  // cause Acorn to call that function with `(block, text, start,
+  // end)` parameters whenever a comment is skipped. `block` is a
+  // boolean indicating whether this is a block (`/* */`) comment,
+  // `text` is the content of the comment, and `start` and `end` are
+  // character offsets that denote the start and end of the comment.
+  // When the `locations` option is on, two more parameters are
+  // passed, the full `{line, column}` locations of the start and
+  // end of the comments. Note that you are not allowed to call the
+  // parser from the callback—that will corrupt its internal state.
+  // When this option has an array as value, objects representing the
+  // comments are pushed to it.
+  onComment: null,
+  // Nodes have their start and end characters offsets recorded in
+  // `start` and `end` properties (directly on the node, rather than
+  // the `loc` object, which holds line/column data. To also add a
+  // [semi-standardized][range] `range` property holding a `[start,
+  // end]` array with the same numbers, set the `ranges` option to
+  // `true`.
+  //
+  // [range]: https://bugzilla.mozilla.org/show_bug.cgi?id=745678
+  ranges: false,
+  // It is possible to parse multiple files into a single AST by
+  // passing the tree produced by parsing the first file as
+  // `program` option in subsequent parses. This will add the
+  // toplevel forms of the parsed file to the `Program` (top) node
+  // of an existing parse tree.
+  program: null,
+  // When `locations` is on, you can pass this to record the source
+  // file in every node's `loc` object.
+  sourceFile: null,
+  // This value, if given, is stored in every node, whether
+  // `locations` is on or off.
+  directSourceFile: null,
+  // When enabled, parenthesized expressions are represented by
+  // (non-standard) ParenthesizedExpression nodes
+  preserveParens: false
+};
+var warnedAboutEcmaVersion = false;
+function getOptions(opts) {
+  var options = {};
+  for (var opt2 in defaultOptions) {
+    options[opt2] = opts && hasOwn(opts, opt2) ? opts[opt2] : defaultOptions[opt2];
+  }
+  if (options.ecmaVersion === "latest") {
+    options.ecmaVersion = 1e8;
+  } else if (options.ecmaVersion == null) {
+    if (!warnedAboutEcmaVersion && typeof console === "object" && console.warn) {
+      warnedAboutEcmaVersion = true;
+      console.warn("Since Acorn 8.0.0, options.ecmaVersion is required.\nDefaulting to 2020, but this will stop working in the future.");
+    }
+    options.ecmaVersion = 11;
+  } else if (options.ecmaVersion >= 2015) {
+    options.ecmaVersion -= 2009;
+  }
+  if (options.allowReserved == null) {
+    options.allowReserved = options.ecmaVersion < 5;
+  }
+  if (!opts || opts.allowHashBang == null) {
+    options.allowHashBang = options.ecmaVersion >= 14;
+  }
+  if (isArray(options.onToken)) {
+    var tokens = options.onToken;
+    options.onToken = function(token) {
+      return tokens.push(token);
+    };
+  }
+  if (isArray(options.onComment)) {
+    options.onComment = pushComment(options, options.onComment);
+  }
+  if (options.sourceType === "commonjs" && options.allowAwaitOutsideFunction) {
+    throw new Error("Cannot use allowAwaitOutsideFunction with sourceType: commonjs");
+  }
+  return options;
+}
+function pushComment(options, array) {
+  return function(block, text, start, end, startLoc, endLoc) {
+    var comment = {
+      type: block ? "Block" : "Line",
+      value: text,
+      start,
+      end
+    };
+    if (options.locations) {
+      comment.loc = new SourceLocation(this, startLoc, endLoc);
+    }
+    if (options.ranges) {
+      comment.range = [start, end];
+    }
+    array.push(comment);
+  };
+}
+var SCOPE_TOP = 1;
+var SCOPE_FUNCTION = 2;
+var SCOPE_ASYNC = 4;
+var SCOPE_GENERATOR = 8;
+var SCOPE_ARROW = 16;
+var SCOPE_SIMPLE_CATCH = 32;
+var SCOPE_SUPER = 64;
+var SCOPE_DIRECT_SUPER = 128;
+var SCOPE_CLASS_STATIC_BLOCK = 256;
+var SCOPE_CLASS_FIELD_INIT = 512;
+var SCOPE_SWITCH = 1024;
+var SCOPE_VAR = SCOPE_TOP | SCOPE_FUNCTION | SCOPE_CLASS_STATIC_BLOCK;
+function functionFlags(async, generator) {
+  return SCOPE_FUNCTION | (async ? SCOPE_ASYNC : 0) | (generator ? SCOPE_GENERATOR : 0);
+}
+var BIND_NONE = 0;
+var BIND_VAR = 1;
+var BIND_LEXICAL = 2;
+var BIND_FUNCTION = 3;
+var BIND_SIMPLE_CATCH = 4;
+var BIND_OUTSIDE = 5;
+var Parser2 = function Parser3(options, input, startPos) {
+  this.options = options = getOptions(options);
+  this.sourceFile = options.sourceFile;
+  this.keywords = wordsRegexp(keywords$1[options.ecmaVersion >= 6 ? 6 : options.sourceType === "module" ? "5module" : 5]);
+  var reserved = "";
+  if (options.allowReserved !== true) {
+    reserved = reservedWords[options.ecmaVersion >= 6 ? 6 : options.ecmaVersion === 5 ? 5 : 3];
+    if (options.sourceType === "module") {
+      reserved += " await";
+    }
+  }
+  this.reservedWords = wordsRegexp(reserved);
+  var reservedStrict = (reserved ? reserved + " " : "") + reservedWords.strict;
+  this.reservedWordsStrict = wordsRegexp(reservedStrict);
+  this.reservedWordsStrictBind = wordsRegexp(reservedStrict + " " + reservedWords.strictBind);
+  this.input = String(input);
+  this.containsEsc = false;
+  this.pos = startPos || 0;
+  this.curLine = 1;
+  if (options.startLocation) {
+    this.lineStart = this.pos - options.startLocation.column;
+    this.curLine = options.startLocation.line;
+  } else if (startPos) {
+    this.lineStart = this.input.lastIndexOf("\n", startPos - 1) + 1;
+    if (this.options.locations) {
+      this.curLine = this.input.slice(0, this.lineStart).split(lineBreak).length;
+    }
+  } else {
+    this.lineStart = 0;
+  }
+  this.type = types$1.eof;
+  this.value = null;
+  this.start = this.end = this.pos;
+  this.startLoc = this.endLoc = this.curPosition();
+  this.lastTokEndLoc = this.lastTokStartLoc = null;
+  this.lastTokStart = this.lastTokEnd = this.pos;
+  this.context = this.initialContext();
+  this.exprAllowed = true;
+  this.inModule = options.sourceType === "module";
+  this.strict = this.inModule || options.strict === true || this.strictDirective(this.pos);
+  this.potentialArrowAt = -1;
+  this.potentialArrowInForAwait = false;
+  this.yieldPos = this.awaitPos = this.awaitIdentPos = 0;
+  this.labels = [];
+  this.undefinedExports = /* @__PURE__ */ Object.create(null);
+  if (this.pos === 0 && options.allowHashBang && this.input.slice(0, 2) === "#!") {
+    this.skipLineComment(2);
+  }
+  this.scopeStack = [];
+  this.enterScope(
+    this.options.sourceType === "commonjs" ? SCOPE_FUNCTION : SCOPE_TOP
+  );
+  this.regexpState = null;
+  this.privateNameStack = [];
+};
+var prototypeAccessors = { inFunction: { configurable: true }, inGenerator: { configurable: true }, inAsync: { configurable: true }, canAwait: { configurable: true }, allowReturn: { configurable: true }, allowSuper: { configurable: true }, allowDirectSuper: { configurable: true }, treatFunctionsAsVar: { configurable: true }, allowNewDotTarget: { configurable: true }, allowUsing: { configurable: true }, inClassStaticBlock: { configurable: true } };
+Parser2.prototype.parse = function parse() {
+  var this$1$1 = this;
+  var node = this.options.program || this.startNode();
+  this.nextToken();
+  return this.catchStackOverflow(function() {
+    return this$1$1.parseTopLevel(node);
+  });
+};
+prototypeAccessors.inFunction.get = function() {
+  return (this.currentVarScope().flags & SCOPE_FUNCTION) > 0;
+};
+prototypeAccessors.inGenerator.get = function() {
+  return (this.currentVarScope().flags & SCOPE_GENERATOR) > 0;
+};
+prototypeAccessors.inAsync.get = function() {
+  return (this.currentVarScope().flags & SCOPE_ASYNC) > 0;
+};
+prototypeAccessors.canAwait.get = function() {
+  for (var i2 = this.scopeStack.length - 1; i2 >= 0; i2--) {
+    var ref2 = this.scopeStack[i2];
+    var flags = ref2.flags;
+    if (flags & (SCOPE_CLASS_STATIC_BLOCK | SCOPE_CLASS_FIELD_INIT)) {
+      return false;
+    }
+    if (flags & SCOPE_FUNCTION) {
+      return (flags & SCOPE_ASYNC) > 0;
+    }
+  }
+  return this.inModule && this.options.ecmaVersion >= 13 || this.options.allowAwaitOutsideFunction;
+};
+prototypeAccessors.allowReturn.get = function() {
+  if (this.inFunction) {
+    return true;
+  }
+  if (this.options.allowReturnOutsideFunction && this.currentVarScope().flags & SCOPE_TOP) {
+    return true;
+  }
+  return false;
+};
+prototypeAccessors.allowSuper.get = function() {
+  var ref2 = this.currentThisScope();
+  var flags = ref2.flags;
+  return (flags & SCOPE_SUPER) > 0 || this.options.allowSuperOutsideMethod;
+};
+prototypeAccessors.allowDirectSuper.get = function() {
+  return (this.currentThisScope().flags & SCOPE_DIRECT_SUPER) > 0;
+};
+prototypeAccessors.treatFunctionsAsVar.get = function() {
+  return this.treatFunctionsAsVarInScope(this.currentScope());
+};
+prototypeAccessors.allowNewDotTarget.get = function() {
+  for (var i2 = this.scopeStack.length - 1; i2 >= 0; i2--) {
+    var ref2 = this.scopeStack[i2];
+    var flags = ref2.flags;
+    if (flags & (SCOPE_CLASS_STATIC_BLOCK | SCOPE_CLASS_FIELD_INIT) || flags & SCOPE_FUNCTION && !(flags & SCOPE_ARROW)) {
+      return true;
+    }
+  }
+  return false;
+};
+prototypeAccessors.allowUsing.get = function() {
+  var ref2 = this.currentScope();
+  var flags = ref2.flags;
+  if (flags & SCOPE_SWITCH) {
+    return false;
+  }
+  if (!this.inModule && flags & SCOPE_TOP) {
+    return false;
+  }
+  return true;
+};
+prototypeAccessors.inClassStaticBlock.get = function() {
+  return (this.currentVarScope().flags & SCOPE_CLASS_STATIC_BLOCK) > 0;
+};
+Parser2.extend = function extend() {
+  var plugins = [], len = arguments.length;
+  while (len--) plugins[len] = arguments[len];
+  var cls = this;
+  for (var i2 = 0; i2 < plugins.length; i2++) {
+    cls = plugins[i2](cls);
+  }
+  return cls;
+};
+Parser2.parse = function parse2(input, options) {
+  return new this(options, input).parse();
+};
+Parser2.parseExpressionAt = function parseExpressionAt(input, pos, options) {
+  var parser = new this(options, input, pos);
+  parser.nextToken();
+  return parser.parseExpression();
+};
+Parser2.tokenizer = function tokenizer(input, options) {
+  return new this(options, input);
+};
+Object.defineProperties(Parser2.prototype, prototypeAccessors);
+var pp$9 = Parser2.prototype;
+var literal = /^(?:'((?:\\[^]|[^'\\])*?)'|"((?:\\[^]|[^"\\])*?)")/;
+pp$9.strictDirective = function(start) {
+  if (this.options.ecmaVersion < 5) {
+    return false;
+  }
+  for (; ; ) {
+    skipWhiteSpace.lastIndex = start;
+    start += skipWhiteSpace.exec(this.input)[0].length;
+    var match = literal.exec(this.input.slice(start));
+    if (!match) {
+      return false;
+    }
+    if ((match[1] || match[2]) === "use strict") {
+      skipWhiteSpace.lastIndex = start + match[0].length;
+      var spaceAfter = skipWhiteSpace.exec(this.input), end = spaceAfter.index + spaceAfter[0].length;
+      var next = this.input.charAt(end);
+      return next === ";" || next === "}" || lineBreak.test(spaceAfter[0]) && !(/[(`.[+\-/*%<>=,?^&]/.test(next) || next === "!" && this.input.charAt(end + 1) === "=" || next === "i" && keywordOpAt(this, end));
+    }
+    start += match[0].length;
+    skipWhiteSpace.lastIndex = start;
+    start += skipWhiteSpace.exec(this.input)[0].length;
+    if (this.input[start] === ";") {
+      start++;
+    }
+  }
+};
+function keywordOpAt(parser, pos) {
+  var end = pos + 1, stop = Math.min(parser.input.length, pos + 11);
+  while (end < stop) {
+    var ch = parser.fullCharCodeAt(end);
+    if (!isIdentifierChar(ch, true)) {
+      break;
+    }
+    end += ch <= 65535 ? 1 : 2;
+  }
+  return end === pos + 2 && parser.input.slice(pos, end) === "in" || end === pos + 10 && parser.input.slice(pos, end) === "instanceof";
+}
+pp$9.eat = function(type) {
+  if (this.type === type) {
+    this.next();
+    return true;
+  } else {
+    return false;
+  }
+};
+pp$9.isContextual = function(name) {
+  return this.type === types$1.name && this.value === name && !this.containsEsc;
+};
+pp$9.eatContextual = function(name) {
+  if (!this.isContextual(name)) {
+    return false;
+  }
+  this.next();
+  return true;
+};
+pp$9.catchStackOverflow = function(f) {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Error && (/\bstack\b.*\b(exceeded|overflow)\b/i.test(e.message) || /\btoo much recursion\b/i.test(e.message))) {
+      this.raise(this.start, "Not enough stack space to parse input");
+    } else {
+      throw e;
+    }
+  }
+};
+pp$9.expectContextual = function(name) {
+  if (!this.eatContextual(name)) {
+    this.unexpected();
+  }
+};
+pp$9.canInsertSemicolon = function() {
+  return this.type === types$1.eof || this.type === types$1.braceR || lineBreak.test(this.input.slice(this.lastTokEnd, this.start));
+};
+pp$9.insertSemicolon = function() {
+  if (this.canInsertSemicolon()) {
+    if (this.options.onInsertedSemicolon) {
+      this.options.onInsertedSemicolon(this.lastTokEnd, this.lastTokEndLoc);
+    }
+    return true;
+  }
+};
+pp$9.semicolon = function() {
+  if (!this.eat(types$1.semi) && !this.insertSemicolon()) {
+    this.unexpected();
+  }
+};
+pp$9.afterTrailingComma = function(tokType, notNext) {
+  if (this.type === tokType) {
+    if (this.options.onTrailingComma) {
+      this.options.onTrailingComma(this.lastTokStart, this.lastTokStartLoc);
+    }
+    if (!notNext) {
+      this.next();
+    }
+    return true;
+  }
+};
+pp$9.expect = function(type) {
+  this.eat(type) || this.unexpected();
+};
+pp$9.unexpected = function(pos) {
+  this.raise(pos != null ? pos : this.start, "Unexpected token");
+};
+var DestructuringErrors = function DestructuringErrors2() {
+  this.shorthandAssign = this.trailingComma = this.parenthesizedAssign = this.parenthesizedBind = this.doubleProto = -1;
+};
+pp$9.checkPatternErrors = function(refDestructuringErrors, isAssign) {
+  if (!refDestructuringErrors) {
+    return;
+  }
+  if (refDestructuringErrors.trailingComma > -1) {
+    this.raiseRecoverable(refDestructuringErrors.trailingComma, "Comma is not permitted after the rest element");
+  }
+  var parens = isAssign ? refDestructuringErrors.parenthesizedAssign : refDestructuringErrors.parenthesizedBind;
+  if (parens > -1) {
+    this.raiseRecoverable(parens, isAssign ? "Assigning to rvalue" : "Parenthesized pattern");
+  }
+};
+pp$9.checkExpressionErrors = function(refDestructuringErrors, andThrow) {
+  if (!refDestructuringErrors) {
+    return false;
+  }
+  var shorthandAssign = refDestructuringErrors.shorthandAssign;
+  var doubleProto = refDestructuringErrors.doubleProto;
+  if (!andThrow) {
+    return shorthandAssign >= 0 || doubleProto >= 0;
+  }
+  if (shorthandAssign >= 0) {
+    this.raise(shorthandAssign, "Shorthand property assignments are valid only in destructuring patterns");
+  }
+  if (doubleProto >= 0) {
+    this.raiseRecoverable(doubleProto, "Redefinition of __proto__ property");
+  }
+};
+pp$9.checkYieldAwaitInDefaultParams = function() {
+  if (this.yieldPos && (!this.awaitPos || this.yieldPos < this.awaitPos)) {
+    this.raise(this.yieldPos, "Yield expression cannot be a default value");
+  }
+  if (this.awaitPos) {
+    this.raise(this.awaitPos, "Await expression cannot be a default value");
+  }
+};
+pp$9.isSimpleAssignTarget = function(expr) {
+  if (expr.type === "ParenthesizedExpression") {
+    return this.isSimpleAssignTarget(expr.expression);
+  }
+  return expr.type === "Identifier" || expr.type === "MemberExpression";
+};
+var pp$8 = Parser2.prototype;
+pp$8.parseTopLevel = function(node) {
+  var exports$1 = /* @__PURE__ */ Object.create(null);
+  if (!node.body) {
+    node.body = [];
+  }
+  while (this.type !== types$1.eof) {
+    var stmt = this.parseStatement(null, true, exports$1);
+    node.body.push(stmt);
+  }
+  if (this.inModule) {
+    for (var i2 = 0, list2 = Object.keys(this.undefinedExports); i2 < list2.length; i2 += 1) {
+      var name = list2[i2];
+      this.raiseRecoverable(this.undefinedExports[name].start, "Export '" + name + "' is not defined");
+    }
+  }
+  this.adaptDirectivePrologue(node.body);
+  this.next();
+  node.sourceType = this.options.sourceType === "commonjs" ? "script" : this.options.sourceType;
+  return this.finishNode(node, "Program");
+};
+var loopLabel = { kind: "loop" };
+var switchLabel = { kind: "switch" };
+pp$8.isLet = function(context) {
+  if (this.options.ecmaVersion < 6 || !this.isContextual("let")) {
+    return false;
+  }
+  skipWhiteSpace.lastIndex = this.pos;
+  var skip = skipWhiteSpace.exec(this.input);
+  var next = this.pos + skip[0].length, nextCh = this.fullCharCodeAt(next);
+  if (nextCh === 91 || nextCh === 92) {
+    return true;
+  }
+  if (context) {
+    return false;
+  }
+  if (nextCh === 123) {
+    return true;
+  }
+  if (isIdentifierStart(nextCh)) {
+    var start = next;
+    do {
+      next += nextCh <= 65535 ? 1 : 2;
+    } while (isIdentifierChar(nextCh = this.fullCharCodeAt(next)));
+    if (nextCh === 92) {
+      return true;
+    }
+    var ident = this.input.slice(start, next);
+    if (!keywordRelationalOperator.test(ident)) {
+      return true;
+    }
+  }
+  return false;
+};
+pp$8.isAsyncFunction = function() {
+  if (this.options.ecmaVersion < 8 || !this.isContextual("async")) {
+    return false;
+  }
+  skipWhiteSpace.lastIndex = this.pos;
+  var skip = skipWhiteSpace.exec(this.input);
+  var next = this.pos + skip[0].length, after;
+  return !lineBreak.test(this.input.slice(this.pos, next)) && this.input.slice(next, next + 8) === "function" && (next + 8 === this.input.length || !(isIdentifierChar(after = this.fullCharCodeAt(next + 8)) || after === 92));
+};
+pp$8.isUsingKeyword = function(isAwaitUsing, isFor) {
+  if (this.options.ecmaVersion < 17 || !this.isContextual(isAwaitUsing ? "await" : "using")) {
+    return false;
+  }
+  skipWhiteSpace.lastIndex = this.pos;
+  var skip = skipWhiteSpace.exec(this.input);
+  var next = this.pos + skip[0].length;
+  if (lineBreak.test(this.input.slice(this.pos, next))) {
+    return false;
+  }
+  if (isAwaitUsing) {
+    var usingEndPos = next + 5, after;
+    if (this.input.slice(next, usingEndPos) !== "using" || usingEndPos === this.input.length || isIdentifierChar(after = this.fullCharCodeAt(usingEndPos)) || after === 92) {
+      return false;
+    }
+    skipWhiteSpace.lastIndex = usingEndPos;
+    var skipAfterUsing = skipWhiteSpace.exec(this.input);
+    next = usingEndPos + skipAfterUsing[0].length;
+    if (skipAfterUsing && lineBreak.test(this.input.slice(usingEndPos, next))) {
+      return false;
+    }
+  }
+  var ch = this.fullCharCodeAt(next);
+  if (!isIdentifierStart(ch) && ch !== 92) {
+    return false;
+  }
+  var idStart = next;
+  do {
+    next += ch <= 65535 ? 1 : 2;
+  } while (isIdentifierChar(ch = this.fullCharCodeAt(next)));
+  if (ch === 92) {
+    return true;
+  }
+  var id = this.input.slice(idStart, next);
+  if (keywordRelationalOperator.test(id)) {
+    return false;
+  }
+  if (isFor && !isAwaitUsing && id === "of") {
+    skipWhiteSpace.lastIndex = next;
+    var skipAfterOf = skipWhiteSpace.exec(this.input);
+    next = next + skipAfterOf[0].length;
+    if (this.input.charCodeAt(next) !== 61 || // Check for ==, === and => operators
+    (ch = this.input.charCodeAt(next + 1)) === 61 || ch === 62) {
+      return false;
+    }
+  }
+  return true;
+};
+pp$8.isAwaitUsing = function(isFor) {
+  return this.isUsingKeyword(true, isFor);
+};
+pp$8.isUsing = function(isFor) {
+  return this.isUsingKeyword(false, isFor);
+};
+pp$8.parseStatement = function(context, topLevel, exports$1) {
+  var starttype = this.type, node = this.startNode(), kind;
+  if (this.isLet(context)) {
+    starttype = types$1._var;
+    kind = "let";
+  }
+  switch (starttype) {
+    case types$1._break:
+    case types$1._continue:
+      return this.parseBreakContinueStatement(node, starttype.keyword);
+    case types$1._debugger:
+      return this.parseDebuggerStatement(node);
+    case types$1._do:
+      return this.parseDoStatement(node);
+    case types$1._for:
+      return this.parseForStatement(node);
+    case types$1._function:
+      if (context && (this.strict || context !== "if" && context !== "label") && this.options.ecmaVersion >= 6) {
+        this.unexpected();
+      }
+      return this.parseFunctionStatement(node, false, !context);
+    case types$1._class:
+      if (context) {
+        this.unexpected();
+      }
+      return this.parseClass(node, true);
+    case types$1._if:
+      return this.parseIfStatement(node);
+    case types$1._return:
+      return this.parseReturnStatement(node);
+    case types$1._switch:
+      return this.parseSwitchStatement(node);
+    case types$1._throw:
+      return this.parseThrowStatement(node);
+    case types$1._try:
+      return this.parseTryStatement(node);
+    case types$1._const:
+    case types$1._var:
+      kind = kind || this.value;
+      if (context && kind !== "var") {
+        this.unexpected();
+      }
+      return this.parseVarStatement(node, kind);
+    case types$1._while:
+      return this.parseWhileStatement(node);
+    case types$1._with:
+      return this.parseWithStatement(node);
+    case types$1.braceL:
+      return this.parseBlock(true, node);
+    case types$1.semi:
+      return this.parseEmptyStatement(node);
+    case types$1._export:
+    case types$1._import:
+      if (this.options.ecmaVersion > 10 && starttype === types$1._import) {
+        skipWhiteSpace.lastIndex = this.pos;
+        var skip = skipWhiteSpace.exec(this.input);
+        var next = this.pos + skip[0].length, nextCh = this.input.charCodeAt(next);
+        if (nextCh === 40 || nextCh === 46) {
+          return this.parseExpressionStatement(node, this.parseExpression());
+        }
+      }
+      if (!this.options.allowImportExportEverywhere) {
+        if (!topLevel) {
+          this.raise(this.start, "'import' and 'export' may only appear at the top level");
+        }
+        if (!this.inModule) {
+          this.raise(this.start, "'import' and 'export' may appear only with 'sourceType: module'");
+        }
+      }
+      return starttype === types$1._import ? this.parseImport(node) : this.parseExport(node, exports$1);
+    // If the statement does not start with a statement keyword or a
+    // brace, it's an ExpressionStatement or LabeledStatement. We
+    // simply start parsing an expression, and afterwards, if the
+    // next token is a colon and the expression was a simple
+    // Identifier node, we switch to interpreting it as a label.
+    default:
+      if (this.isAsyncFunction()) {
+        if (context) {
+          this.unexpected();
+        }
+        this.next();
+        return this.parseFunctionStatement(node, true, !context);
+      }
+      var usingKind = this.isAwaitUsing(false) ? "await using" : this.isUsing(false) ? "using" : null;
+      if (usingKind) {
+        if (!this.allowUsing) {
+          this.raise(this.start, "Using declaration cannot appear in the top level when source type is `script` or in the bare case statement");
+        }
+        if (context) {
+          this.raise(this.start, "Using declaration is not allowed in single-statement positions");
+        }
+        if (usingKind === "await using") {
+          if (!this.canAwait) {
+            this.raise(this.start, "Await using cannot appear outside of async function");
+          }
+          this.next();
+        }
+        this.next();
+        this.parseVar(node, false, usingKind);
+        this.semicolon();
+        return this.finishNode(node, "VariableDeclaration");
+      }
+      var maybeName = this.value, expr = this.parseExpression();
+      if (starttype === types$1.name && expr.type === "Identifier" && this.eat(types$1.colon)) {
+        return this.parseLabeledStatement(node, maybeName, expr, context);
+      } else {
+        return this.parseExpressionStatement(node, expr);
+      }
+  }
+};
+pp$8.parseBreakContinueStatement = function(node, keyword) {
+  var isBreak = keyword === "break";
+  this.next();
+  if (this.eat(types$1.semi) || this.insertSemicolon()) {
+    node.label = null;
+  } else if (this.type !== types$1.name) {
+    this.unexpected();
+  } else {
+    node.label = this.parseIdent();
+    this.semicolon();
+  }
+  var i2 = 0;
+  for (; i2 < this.labels.length; ++i2) {
+    var lab = this.labels[i2];
+    if (node.label == null || lab.name === node.label.name) {
+      if (lab.kind != null && (isBreak || lab.kind === "loop")) {
+        break;
+      }
+      if (node.label && isBreak) {
+        break;
+      }
+    }
+  }
+  if (i2 === this.labels.length) {
+    this.raise(node.start, "Unsyntactic " + keyword);
+  }
+  return this.finishNode(node, isBreak ? "BreakStatement" : "ContinueStatement");
+};
+pp$8.parseDebuggerStatement = function(node) {
+  this.next();
+  this.semicolon();
+  return this.finishNode(node, "DebuggerStatement");
+};
+pp$8.parseDoStatement = function(node) {
+  this.next();
+  this.labels.push(loopLabel);
+  node.body = this.parseStatement("do");
+  this.labels.pop();
+  this.expect(types$1._while);
+  node.test = this.parseParenExpression();
+  if (this.options.ecmaVersion >= 6) {
+    this.eat(types$1.semi);
+  } else {
+    this.semicolon();
+  }
+  return this.finishNode(node, "DoWhileStatement");
+};
+pp$8.parseForStatement = function(node) {
+  this.next();
+  var awaitAt = this.options.ecmaVersion >= 9 && this.canAwait && this.eatContextual("await") ? this.lastTokStart : -1;
+  this.labels.push(loopLabel);
+  this.enterScope(0);
+  this.expect(types$1.parenL);
+  if (this.type === types$1.semi) {
+    if (awaitAt > -1) {
+      this.unexpected(awaitAt);
+    }
+    return this.parseFor(node, null);
+  }
+  var isLet = this.isLet();
+  if (this.type === types$1._var || this.type === types$1._const || isLet) {
+    var init$1 = this.startNode(), kind = isLet ? "let" : this.value;
+    this.next();
+    this.parseVar(init$1, true, kind);
+    this.finishNode(init$1, "VariableDeclaration");
+    return this.parseForAfterInit(node, init$1, awaitAt);
+  }
+  var startsWithLet = this.isContextual("let"), isForOf = false;
+  var usingKind = this.isUsing(true) ? "using" : this.isAwaitUsing(true) ? "await using" : null;
+  if (usingKind) {
+    var init$2 = this.startNode();
+    this.next();
+    if (usingKind === "await using") {
+      if (!this.canAwait) {
+        this.raise(this.start, "Await using cannot appear outside of async function");
+      }
+      this.next();
+    }
+    this.parseVar(init$2, true, usingKind);
+    this.finishNode(init$2, "VariableDeclaration");
+    return this.parseForAfterInit(node, init$2, awaitAt);
+  }
+  var containsEsc = this.containsEsc;
+  var refDestructuringErrors = new DestructuringErrors();
+  var initPos = this.start;
+  var init = awaitAt > -1 ? this.parseExprSubscripts(refDestructuringErrors, "await") : this.parseExpression(true, refDestructuringErrors);
+  if (this.type === types$1._in || (isForOf = this.options.ecmaVersion >= 6 && this.isContextual("of"))) {
+    if (awaitAt > -1) {
+      if (this.type === types$1._in) {
+        this.unexpected(awaitAt);
+      }
+      node.await = true;
+    } else if (isForOf && this.options.ecmaVersion >= 8) {
+      if (init.start === initPos && !containsEsc && init.type === "Identifier" && init.name === "async") {
+        this.unexpected();
+      } else if (this.options.ecmaVersion >= 9) {
+        node.await = false;
+      }
+    }
+    if (startsWithLet && isForOf) {
+      this.raise(init.start, "The left-hand side of a for-of loop may not start with 'let'.");
+    }
+    this.toAssignable(init, false, refDestructuringErrors);
+    this.checkLValPattern(init);
+    return this.parseForIn(node, init);
+  } else {
+    this.checkExpressionErrors(refDestructuringErrors, true);
+  }
+  if (awaitAt > -1) {
+    this.unexpected(awaitAt);
+  }
+  return this.parseFor(node, init);
+};
+pp$8.parseForAfterInit = function(node, init, awaitAt) {
+  if ((this.type === types$1._in || this.options.ecmaVersion >= 6 && this.isContextual("of")) && init.declarations.length === 1) {
+    if (this.type === types$1._in) {
+      if ((init.kind === "using" || init.kind === "await using") && !init.declarations[0].init) {
+        this.raise(this.start, "Using declaration is not allowed in for-in loops");
+      }
+      if (this.options.ecmaVersion >= 9 && awaitAt > -1) {
+        this.unexpected(awaitAt);
+      }
+    } else if (this.options.ecmaVersion >= 9) {
+      node.await = awaitAt > -1;
+    }
+    return this.parseForIn(node, init);
+  }
+  if (awaitAt > -1) {
+    this.unexpected(awaitAt);
+  }
+  return this.parseFor(node, init);
+};
+pp$8.parseFunctionStatement = function(node, isAsync, declarationPosition) {
+  this.next();
+  return this.parseFunction(node, FUNC_STATEMENT | (declarationPosition ? 0 : FUNC_HANGING_STATEMENT), false, isAsync);
+};
+pp$8.parseIfStatement = function(node) {
+  this.next();
+  node.test = this.parseParenExpression();
+  node.consequent = this.parseStatement("if");
+  node.alternate = this.eat(types$1._else) ? this.parseStatement("if") : null;
+  return this.finishNode(node, "IfStatement");
+};
+pp$8.parseReturnStatement = function(node) {
+  if (!this.allowReturn) {
+    this.raise(this.start, "'return' outside of function");
+  }
+  this.next();
+  if (this.eat(types$1.semi) || this.insertSemicolon()) {
+    node.argument = null;
+  } else {
+    node.argument = this.parseExpression();
+    this.semicolon();
+  }
+  return this.finishNode(node, "ReturnStatement");
+};
+pp$8.parseSwitchStatement = function(node) {
+  this.next();
+  node.discriminant = this.parseParenExpression();
+  node.cases = [];
+  this.expect(types$1.braceL);
+  this.labels.push(switchLabel);
+  this.enterScope(SCOPE_SWITCH);
+  var cur;
+  for (var sawDefault = false; this.type !== types$1.braceR; ) {
+    if (this.type === types$1._case || this.type === types$1._default) {
+      var isCase = this.type === types$1._case;
+      if (cur) {
+        this.finishNode(cur, "SwitchCase");
+      }
+      node.cases.push(cur = this.startNode());
+      cur.consequent = [];
+      this.next();
+      if (isCase) {
+        cur.test = this.parseExpression();
+      } else {
+        if (sawDefault) {
+          this.raiseRecoverable(this.lastTokStart, "Multiple default clauses");
+        }
+        sawDefault = true;
+        cur.test = null;
+      }
+      this.expect(types$1.colon);
+    } else {
+      if (!cur) {
+        this.unexpected();
+      }
+      cur.consequent.push(this.parseStatement(null));
+    }
+  }
+  this.exitScope();
+  if (cur) {
+    this.finishNode(cur, "SwitchCase");
+  }
+  this.next();
+  this.labels.pop();
+  return this.finishNode(node, "SwitchStatement");
+};
+pp$8.parseThrowStatement = function(node) {
+  this.next();
+  if (lineBreak.test(this.input.slice(this.lastTokEnd, this.start))) {
+    this.raise(this.lastTokEnd, "Illegal newline after throw");
+  }
+  node.argument = this.parseExpression();
+  this.semicolon();
+  return this.finishNode(node, "ThrowStatement");
+};
+var empty$1 = [];
+pp$8.parseCatchClauseParam = function() {
+  var param = this.parseBindingAtom();
+  var simple = param.type === "Identifier";
+  this.enterScope(simple ? SCOPE_SIMPLE_CATCH : 0);
+  this.checkLValPattern(param, simple ? BIND_SIMPLE_CATCH : BIND_LEXICAL);
+  this.expect(types$1.parenR);
+  return param;
+};
+pp$8.parseTryStatement = function(node) {
+  this.next();
+  node.block = this.parseBlock();
+  node.handler = null;
+  if (this.type === types$1._catch) {
+    var clause = this.startNode();
+    this.next();
+    if (this.eat(types$1.parenL)) {
+      clause.param = this.parseCatchClauseParam();
+    } else {
+      if (this.options.ecmaVersion < 10) {
+        this.unexpected();
+      }
+      clause.param = null;
+      this.enterScope(0);
+    }
+    clause.body = this.parseBlock(false);
+    this.exitScope();
+    node.handler = this.finishNode(clause, "CatchClause");
+  }
+  node.finalizer = this.eat(types$1._finally) ? this.parseBlock() : null;
+  if (!node.handler && !node.finalizer) {
+    this.raise(node.start, "Missing catch or finally clause");
+  }
+  return this.finishNode(node, "TryStatement");
+};
+pp$8.parseVarStatement = function(node, kind, allowMissingInitializer) {
+  this.next();
+  this.parseVar(node, false, kind, allowMissingInitializer);
+  this.semicolon();
+  return this.finishNode(node, "VariableDeclaration");
+};
+pp$8.parseWhileStatement = function(node) {
+  this.next();
+  node.test = this.parseParenExpression();
+  this.labels.push(loopLabel);
+  node.body = this.parseStatement("while");
+  this.labels.pop();
+  return this.finishNode(node, "WhileStatement");
+};
+pp$8.parseWithStatement = function(node) {
+  if (this.strict) {
+    this.raise(this.start, "'with' in strict mode");
+  }
+  this.next();
+  node.object = this.parseParenExpression();
+  node.body = this.parseStatement("with");
+  return this.finishNode(node, "WithStatement");
+};
+pp$8.parseEmptyStatement = function(node) {
+  this.next();
+  return this.finishNode(node, "EmptyStatement");
+};
+pp$8.parseLabeledStatement = function(node, maybeName, expr, context) {
+  for (var i$1 = 0, list2 = this.labels; i$1 < list2.length; i$1 += 1) {
+    var label = list2[i$1];
+    if (label.name === maybeName) {
+      this.raise(expr.start, "Label '" + maybeName + "' is already declared");
+    }
+  }
+  var kind = this.type.isLoop ? "loop" : this.type === types$1._switch ? "switch" : null;
+  for (var i2 = this.labels.length - 1; i2 >= 0; i2--) {
+    var label$1 = this.labels[i2];
+    if (label$1.statementStart === node.start) {
+      label$1.statementStart = this.start;
+      label$1.kind = kind;
+    } else {
+      break;
+    }
+  }
+  this.labels.push({ name: maybeName, kind, statementStart: this.start });
+  node.body = this.parseStatement(context ? context.indexOf("label") === -1 ? context + "label" : context : "label");
+  this.labels.pop();
+  node.label = expr;
+  return this.finishNode(node, "LabeledStatement");
+};
+pp$8.parseExpressionStatement = function(node, expr) {
+  node.expression = expr;
+  this.semicolon();
+  return this.finishNode(node, "ExpressionStatement");
+};
+pp$8.parseBlock = function(createNewLexicalScope, node, exitStrict) {
+  if (createNewLexicalScope === void 0) createNewLexicalScope = true;
+  if (node === void 0) node = this.startNode();
+  node.body = [];
+  this.expect(types$1.braceL);
+  if (createNewLexicalScope) {
+    this.enterScope(0);
+  }
+  while (this.type !== types$1.braceR) {
+    var stmt = this.parseStatement(null);
+    node.body.push(stmt);
+  }
+  if (exitStrict) {
+    this.strict = false;
+  }
+  this.next();
+  if (createNewLexicalScope) {
+    this.exitScope();
+  }
+  return this.finishNode(node, "BlockStatement");
+};
+pp$8.parseFor = function(node, init) {
+  node.init = init;
+  this.expect(types$1.semi);
+  node.test = this.type === types$1.semi ? null : this.parseExpression();
+  this.expect(types$1.semi);
+  node.update = this.type === types$1.parenR ? null : this.parseExpression();
+  this.expect(types$1.parenR);
+  node.body = this.parseStatement("for");
+  this.exitScope();
+  this.labels.pop();
+  return this.finishNode(node, "ForStatement");
+};
+pp$8.parseForIn = function(node, init) {
+  var isForIn = this.type === types$1._in;
+  this.next();
+  if (init.type === "VariableDeclaration" && init.declarations[0].init != null && (!isForIn || this.options.ecmaVersion < 8 || this.strict || init.kind !== "var" || init.declarations[0].id.type !== "Identifier")) {
+    this.raise(
+      init.start,
+      (isForIn ? "for-in" : "for-of") + " loop variable declaration may not have an initializer"
+    );
+  }
+  node.left = init;
+  node.right = isForIn ? this.parseExpression() : this.parseMaybeAssign();
+  this.expect(types$1.parenR);
+  node.body = this.parseStatement("for");
+  this.exitScope();
+  this.labels.pop();
+  return this.finishNode(node, isForIn ? "ForInStatement" : "ForOfStatement");
+};
+pp$8.parseVar = function(node, isFor, kind, allowMissingInitializer) {
+  node.declarations = [];
+  node.kind = kind;
+  for (; ; ) {
+    var decl = this.startNode();
+    this.parseVarId(decl, kind);
+    if (this.eat(types$1.eq)) {
+      decl.init = this.parseMaybeAssign(isFor);
+    } else if (!allowMissingInitializer && kind === "const" && !(this.type === types$1._in || this.options.ecmaVersion >= 6 && this.isContextual("of"))) {
+      this.unexpected();
+    } else if (!allowMissingInitializer && (kind === "using" || kind === "await using") && this.options.ecmaVersion >= 17 && this.type !== types$1._in && !this.isContextual("of")) {
+      this.raise(this.lastTokEnd, "Missing initializer in " + kind + " declaration");
+    } else if (!allowMissingInitializer && decl.id.type !== "Identifier" && !(isFor && (this.type === types$1._in || this.isContextual("of")))) {
+      this.raise(this.lastTokEnd, "Complex binding patterns require an initialization value");
+    } else {
+      decl.init = null;
+    }
+    node.declarations.push(this.finishNode(decl, "VariableDeclarator"));
+    if (!this.eat(types$1.comma)) {
+      break;
+    }
+  }
+  return node;
+};
+pp$8.parseVarId = function(decl, kind) {
+  decl.id = kind === "using" || kind === "await using" ? this.parseIdent() : this.parseBindingAtom();
+  this.checkLValPattern(decl.id, kind === "var" ? BIND_VAR : BIND_LEXICAL, false);
+};
+var FUNC_STATEMENT = 1;
+var FUNC_HANGING_STATEMENT = 2;
+var FUNC_NULLABLE_ID = 4;
+pp$8.parseFunction = function(node, statement, allowExpressionBody, isAsync, forInit) {
+  this.initFunction(node);
+  if (this.options.ecmaVersion >= 9 || this.options.ecmaVersion >= 6 && !isAsync) {
+    if (this.type === types$1.star && statement & FUNC_HANGING_STATEMENT) {
+      this.unexpected();
+    }
+    node.generator = this.eat(types$1.star);
+  }
+  if (this.options.ecmaVersion >= 8) {
+    node.async = !!isAsync;
+  }
+  if (statement & FUNC_STATEMENT) {
+    node.id = statement & FUNC_NULLABLE_ID && this.type !== types$1.name ? null : this.parseIdent();
+    if (node.id && !(statement & FUNC_HANGING_STATEMENT)) {
+      this.checkLValSimple(node.id, this.strict || node.generator || node.async ? this.treatFunctionsAsVar ? BIND_VAR : BIND_LEXICAL : BIND_FUNCTION);
+    }
+  }
+  var oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, oldAwaitIdentPos = this.awaitIdentPos;
+  this.yieldPos = 0;
+  this.awaitPos = 0;
+  this.awaitIdentPos = 0;
+  this.enterScope(functionFlags(node.async, node.generator));
+  if (!(statement & FUNC_STATEMENT)) {
+    node.id = this.type === types$1.name ? this.parseIdent() : null;
+  }
+  this.parseFunctionParams(node);
+  this.parseFunctionBody(node, allowExpressionBody, false, forInit);
+  this.yieldPos = oldYieldPos;
+  this.awaitPos = oldAwaitPos;
+  this.awaitIdentPos = oldAwaitIdentPos;
+  return this.finishNode(node, statement & FUNC_STATEMENT ? "FunctionDeclaration" : "FunctionExpression");
+};
+pp$8.parseFunctionParams = function(node) {
+  this.expect(types$1.parenL);
+  node.params = this.parseBindingList(types$1.parenR, false, this.options.ecmaVersion >= 8);
+  this.checkYieldAwaitInDefaultParams();
+};
+pp$8.parseClass = function(node, isStatement) {
+  this.next();
+  var oldStrict = this.strict;
+  this.strict = true;
+  this.parseClassId(node, isStatement);
+  this.parseClassSuper(node);
+  var privateNameMap = this.enterClassBody();
+  var classBody = this.startNode();
+  var hadConstructor = false;
+  classBody.body = [];
+  this.expect(types$1.braceL);
+  while (this.type !== types$1.braceR) {
+    var element = this.parseClassElement(node.superClass !== null);
+    if (element) {
+      classBody.body.push(element);
+      if (element.type === "MethodDefinition" && element.kind === "constructor") {
+        if (hadConstructor) {
+          this.raiseRecoverable(element.start, "Duplicate constructor in the same class");
+        }
+        hadConstructor = true;
+      } else if (element.key && element.key.type === "PrivateIdentifier" && isPrivateNameConflicted(privateNameMap, element)) {
+        this.raiseRecoverable(element.key.start, "Identifier '#" + element.key.name + "' has already been declared");
+      }
+    }
+  }
+  this.strict = oldStrict;
+  this.next();
+  node.body = this.finishNode(classBody, "ClassBody");
+  this.exitClassBody();
+  return this.finishNode(node, isStatement ? "ClassDeclaration" : "ClassExpression");
+};
+pp$8.parseClassElement = function(constructorAllowsSuper) {
+  if (this.eat(types$1.semi)) {
+    return null;
+  }
+  var ecmaVersion2 = this.options.ecmaVersion;
+  var node = this.startNode();
+  var keyName = "";
+  var isGenerator = false;
+  var isAsync = false;
+  var kind = "method";
+  var isStatic = false;
+  if (this.eatContextual("static")) {
+    if (ecmaVersion2 >= 13 && this.eat(types$1.braceL)) {
+      this.parseClassStaticBlock(node);
+      return node;
+    }
+    if (this.isClassElementNameStart() || this.type === types$1.star) {
+      isStatic = true;
+    } else {
+      keyName = "static";
+    }
+  }
+  node.static = isStatic;
+  if (!keyName && ecmaVersion2 >= 8 && this.eatContextual("async")) {
+    if ((this.isClassElementNameStart() || this.type === types$1.star) && !this.canInsertSemicolon()) {
+      isAsync = true;
+    } else {
+      keyName = "async";
+    }
+  }
+  if (!keyName && (ecmaVersion2 >= 9 || !isAsync) && this.eat(types$1.star)) {
+    isGenerator = true;
+  }
+  if (!keyName && !isAsync && !isGenerator) {
+    var lastValue = this.value;
+    if (this.eatContextual("get") || this.eatContextual("set")) {
+      if (this.isClassElementNameStart()) {
+        kind = lastValue;
+      } else {
+        keyName = lastValue;
+      }
+    }
+  }
+  if (keyName) {
+    node.computed = false;
+    node.key = this.startNodeAt(this.lastTokStart, this.lastTokStartLoc);
+    node.key.name = keyName;
+    this.finishNode(node.key, "Identifier");
+  } else {
+    this.parseClassElementName(node);
+  }
+  if (ecmaVersion2 < 13 || this.type === types$1.parenL || kind !== "method" || isGenerator || isAsync) {
+    var isConstructor = !node.static && checkKeyName(node, "constructor");
+    var allowsDirectSuper = isConstructor && constructorAllowsSuper;
+    if (isConstructor && kind !== "method") {
+      this.raise(node.key.start, "Constructor can't have get/set modifier");
+    }
+    node.kind = isConstructor ? "constructor" : kind;
+    this.parseClassMethod(node, isGenerator, isAsync, allowsDirectSuper);
+  } else {
+    this.parseClassField(node);
+  }
+  return node;
+};
+pp$8.isClassElementNameStart = function() {
+  return this.type === types$1.name || this.type === types$1.privateId || this.type === types$1.num || this.type === types$1.string || this.type === types$1.bracketL || this.type.keyword;
+};
+pp$8.parseClassElementName = function(element) {
+  if (this.type === types$1.privateId) {
+    if (this.value === "constructor") {
+      this.raise(this.start, "Classes can't have an element named '#constructor'");
+    }
+    element.computed = false;
+    element.key = this.parsePrivateIdent();
+  } else {
+    this.parsePropertyName(element);
+  }
+};
+pp$8.parseClassMethod = function(method2, isGenerator, isAsync, allowsDirectSuper) {
+  var key2 = method2.key;
+  if (method2.kind === "constructor") {
+    if (isGenerator) {
+      this.raise(key2.start, "Constructor can't be a generator");
+    }
+    if (isAsync) {
+      this.raise(key2.start, "Constructor can't be an async method");
+    }
+  } else if (method2.static && checkKeyName(method2, "prototype")) {
+    this.raise(key2.start, "Classes may not have a static property named prototype");
+  }
+  var value = method2.value = this.parseMethod(isGenerator, isAsync, allowsDirectSuper);
+  if (method2.kind === "get" && value.params.length !== 0) {
+    this.raiseRecoverable(value.start, "getter should have no params");
+  }
+  if (method2.kind === "set" && value.params.length !== 1) {
+    this.raiseRecoverable(value.start, "setter should have exactly one param");
+  }
+  if (method2.kind === "set" && value.params[0].type === "RestElement") {
+    this.raiseRecoverable(value.params[0].start, "Setter cannot use rest params");
+  }
+  return this.finishNode(method2, "MethodDefinition");
+};
+pp$8.parseClassField = function(field) {
+  if (checkKeyName(field, "constructor")) {
+    this.raise(field.key.start, "Classes can't have a field named 'constructor'");
+  } else if (field.static && checkKeyName(field, "prototype")) {
+    this.raise(field.key.start, "Classes can't have a static field named 'prototype'");
+  }
+  if (this.eat(types$1.eq)) {
+    this.enterScope(SCOPE_CLASS_FIELD_INIT | SCOPE_SUPER);
+    field.value = this.parseMaybeAssign();
+    this.exitScope();
+  } else {
+    field.value = null;
+  }
+  this.semicolon();
+  return this.finishNode(field, "PropertyDefinition");
+};
+pp$8.parseClassStaticBlock = function(node) {
+  node.body = [];
+  var oldLabels = this.labels;
+  this.labels = [];
+  this.enterScope(SCOPE_CLASS_STATIC_BLOCK | SCOPE_SUPER);
+  while (this.type !== types$1.braceR) {
+    var stmt = this.parseStatement(null);
+    node.body.push(stmt);
+  }
+  this.next();
+  this.exitScope();
+  this.labels = oldLabels;
+  return this.finishNode(node, "StaticBlock");
+};
+pp$8.parseClassId = function(node, isStatement) {
+  if (this.type === types$1.name) {
+    node.id = this.parseIdent();
+    if (isStatement) {
+      this.checkLValSimple(node.id, BIND_LEXICAL, false);
+    }
+  } else {
+    if (isStatement === true) {
+      this.unexpected();
+    }
+    node.id = null;
+  }
+};
+pp$8.parseClassSuper = function(node) {
+  node.superClass = this.eat(types$1._extends) ? this.parseExprSubscripts(null, false) : null;
+};
+pp$8.enterClassBody = function() {
+  var element = { declared: /* @__PURE__ */ Object.create(null), used: [] };
+  this.privateNameStack.push(element);
+  return element.declared;
+};
+pp$8.exitClassBody = function() {
+  var ref2 = this.privateNameStack.pop();
+  var declared = ref2.declared;
+  var used = ref2.used;
+  if (!this.options.checkPrivateFields) {
+    return;
+  }
+  var len = this.privateNameStack.length;
+  var parent = len === 0 ? null : this.privateNameStack[len - 1];
+  for (var i2 = 0; i2 < used.length; ++i2) {
+    var id = used[i2];
+    if (!hasOwn(declared, id.name)) {
+      if (parent) {
+        parent.used.push(id);
+      } else {
+        this.raiseRecoverable(id.start, "Private field '#" + id.name + "' must be declared in an enclosing class");
+      }
+    }
+  }
+};
+function isPrivateNameConflicted(privateNameMap, element) {
+  var name = element.key.name;
+  var curr = privateNameMap[name];
+  var next = "true";
+  if (element.type === "MethodDefinition" && (element.kind === "get" || element.kind === "set")) {
+    next = (element.static ? "s" : "i") + element.kind;
+  }
+  if (curr === "iget" && next === "iset" || curr === "iset" && next === "iget" || curr === "sget" && next === "sset" || curr === "sset" && next === "sget") {
+    privateNameMap[name] = "true";
+    return false;
+  } else if (!curr) {
+    privateNameMap[name] = next;
+    return false;
+  } else {
+    return true;
+  }
+}
+function checkKeyName(node, name) {
+  var computed = node.computed;
+  var key2 = node.key;
+  return !computed && (key2.type === "Identifier" && key2.name === name || key2.type === "Literal" && key2.value === name);
+}
+pp$8.parseExportAllDeclaration = function(node, exports$1) {
+  if (this.options.ecmaVersion >= 11) {
+    if (this.eatContextual("as")) {
+      node.exported = this.parseModuleExportName();
+      this.checkExport(exports$1, node.exported, this.lastTokStart);
+    } else {
+      node.exported = null;
+    }
+  }
+  this.expectContextual("from");
+  if (this.type !== types$1.string) {
+    this.unexpected();
+  }
+  node.source = this.parseExprAtom();
+  if (this.options.ecmaVersion >= 16) {
+    node.attributes = this.parseWithClause();
+  }
+  this.semicolon();
+  return this.finishNode(node, "ExportAllDeclaration");
+};
+pp$8.parseExport = function(node, exports$1) {
+  this.next();
+  if (this.eat(types$1.star)) {
+    return this.parseExportAllDeclaration(node, exports$1);
+  }
+  if (this.eat(types$1._default)) {
+    this.checkExport(exports$1, "default", this.lastTokStart);
+    node.declaration = this.parseExportDefaultDeclaration();
+    return this.finishNode(node, "ExportDefaultDeclaration");
+  }
+  if (this.shouldParseExportStatement()) {
+    node.declaration = this.parseExportDeclaration(node);
+    if (node.declaration.type === "VariableDeclaration") {
+      this.checkVariableExport(exports$1, node.declaration.declarations);
+    } else {
+      this.checkExport(exports$1, node.declaration.id, node.declaration.id.start);
+    }
+    node.specifiers = [];
+    node.source = null;
+    if (this.options.ecmaVersion >= 16) {
+      node.attributes = [];
+    }
+  } else {
+    node.declaration = null;
+    node.specifiers = this.parseExportSpecifiers(exports$1);
+    if (this.eatContextual("from")) {
+      if (this.type !== types$1.string) {
+        this.unexpected();
+      }
+      node.source = this.parseExprAtom();
+      if (this.options.ecmaVersion >= 16) {
+        node.attributes = this.parseWithClause();
+      }
+    } else {
+      for (var i2 = 0, list2 = node.specifiers; i2 < list2.length; i2 += 1) {
+        var spec = list2[i2];
+        this.checkUnreserved(spec.local);
+        this.checkLocalExport(spec.local);
+        if (spec.local.type === "Literal") {
+          this.raise(spec.local.start, "A string literal cannot be used as an exported binding without `from`.");
+        }
+      }
+      node.source = null;
+      if (this.options.ecmaVersion >= 16) {
+        node.attributes = [];
+      }
+    }
+    this.semicolon();
+  }
+  return this.finishNode(node, "ExportNamedDeclaration");
+};
+pp$8.parseExportDeclaration = function(node) {
+  return this.parseStatement(null);
+};
+pp$8.parseExportDefaultDeclaration = function() {
+  var isAsync;
+  if (this.type === types$1._function || (isAsync = this.isAsyncFunction())) {
+    var fNode = this.startNode();
+    this.next();
+    if (isAsync) {
+      this.next();
+    }
+    return this.parseFunction(fNode, FUNC_STATEMENT | FUNC_NULLABLE_ID, false, isAsync);
+  } else if (this.type === types$1._class) {
+    var cNode = this.startNode();
+    return this.parseClass(cNode, "nullableID");
+  } else {
+    var declaration = this.parseMaybeAssign();
+    this.semicolon();
+    return declaration;
+  }
+};
+pp$8.checkExport = function(exports$1, name, pos) {
+  if (!exports$1) {
+    return;
+  }
+  if (typeof name !== "string") {
+    name = name.type === "Identifier" ? name.name : name.value;
+  }
+  if (hasOwn(exports$1, name)) {
+    this.raiseRecoverable(pos, "Duplicate export '" + name + "'");
+  }
+  exports$1[name] = true;
+};
+pp$8.checkPatternExport = function(exports$1, pat) {
+  var type = pat.type;
+  if (type === "Identifier") {
+    this.checkExport(exports$1, pat, pat.start);
+  } else if (type === "ObjectPattern") {
+    for (var i2 = 0, list2 = pat.properties; i2 < list2.length; i2 += 1) {
+      var prop = list2[i2];
+      this.checkPatternExport(exports$1, prop);
+    }
+  } else if (type === "ArrayPattern") {
+    for (var i$1 = 0, list$1 = pat.elements; i$1 < list$1.length; i$1 += 1) {
+      var elt = list$1[i$1];
+      if (elt) {
+        this.checkPatternExport(exports$1, elt);
+      }
+    }
+  } else if (type === "Property") {
+    this.checkPatternExport(exports$1, pat.value);
+  } else if (type === "AssignmentPattern") {
+    this.checkPatternExport(exports$1, pat.left);
+  } else if (type === "RestElement") {
+    this.checkPatternExport(exports$1, pat.argument);
+  }
+};
+pp$8.checkVariableExport = function(exports$1, decls) {
+  if (!exports$1) {
+    return;
+  }
+  for (var i2 = 0, list2 = decls; i2 < list2.length; i2 += 1) {
+    var decl = list2[i2];
+    this.checkPatternExport(exports$1, decl.id);
+  }
+};
+pp$8.shouldParseExportStatement = function() {
+  return this.type.keyword === "var" || this.type.keyword === "const" || this.type.keyword === "class" || this.type.keyword === "function" || this.isLet() || this.isAsyncFunction();
+};
+pp$8.parseExportSpecifier = function(exports$1) {
+  var node = this.startNode();
+  node.local = this.parseModuleExportName();
+  node.exported = this.eatContextual("as") ? this.parseModuleExportName() : node.local;
+  this.checkExport(
+    exports$1,
+    node.exported,
+    node.exported.start
+  );
+  return this.finishNode(node, "ExportSpecifier");
+};
+pp$8.parseExportSpecifiers = function(exports$1) {
+  var nodes = [], first = true;
+  this.expect(types$1.braceL);
+  while (!this.eat(types$1.braceR)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (this.afterTrailingComma(types$1.braceR)) {
+        break;
+      }
+    } else {
+      first = false;
+    }
+    nodes.push(this.parseExportSpecifier(exports$1));
+  }
+  return nodes;
+};
+pp$8.parseImport = function(node) {
+  this.next();
+  if (this.type === types$1.string) {
+    node.specifiers = empty$1;
+    node.source = this.parseExprAtom();
+  } else {
+    node.specifiers = this.parseImportSpecifiers();
+    this.expectContextual("from");
+    node.source = this.type === types$1.string ? this.parseExprAtom() : this.unexpected();
+  }
+  if (this.options.ecmaVersion >= 16) {
+    node.attributes = this.parseWithClause();
+  }
+  this.semicolon();
+  return this.finishNode(node, "ImportDeclaration");
+};
+pp$8.parseImportSpecifier = function() {
+  var node = this.startNode();
+  node.imported = this.parseModuleExportName();
+  if (this.eatContextual("as")) {
+    node.local = this.parseIdent();
+  } else {
+    this.checkUnreserved(node.imported);
+    node.local = node.imported;
+  }
+  this.checkLValSimple(node.local, BIND_LEXICAL);
+  return this.finishNode(node, "ImportSpecifier");
+};
+pp$8.parseImportDefaultSpecifier = function() {
+  var node = this.startNode();
+  node.local = this.parseIdent();
+  this.checkLValSimple(node.local, BIND_LEXICAL);
+  return this.finishNode(node, "ImportDefaultSpecifier");
+};
+pp$8.parseImportNamespaceSpecifier = function() {
+  var node = this.startNode();
+  this.next();
+  this.expectContextual("as");
+  node.local = this.parseIdent();
+  this.checkLValSimple(node.local, BIND_LEXICAL);
+  return this.finishNode(node, "ImportNamespaceSpecifier");
+};
+pp$8.parseImportSpecifiers = function() {
+  var nodes = [], first = true;
+  if (this.type === types$1.name) {
+    nodes.push(this.parseImportDefaultSpecifier());
+    if (!this.eat(types$1.comma)) {
+      return nodes;
+    }
+  }
+  if (this.type === types$1.star) {
+    nodes.push(this.parseImportNamespaceSpecifier());
+    return nodes;
+  }
+  this.expect(types$1.braceL);
+  while (!this.eat(types$1.braceR)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (this.afterTrailingComma(types$1.braceR)) {
+        break;
+      }
+    } else {
+      first = false;
+    }
+    nodes.push(this.parseImportSpecifier());
+  }
+  return nodes;
+};
+pp$8.parseWithClause = function() {
+  var nodes = [];
+  if (!this.eat(types$1._with)) {
+    return nodes;
+  }
+  this.expect(types$1.braceL);
+  var attributeKeys = {};
+  var first = true;
+  while (!this.eat(types$1.braceR)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (this.afterTrailingComma(types$1.braceR)) {
+        break;
+      }
+    } else {
+      first = false;
+    }
+    var attr = this.parseImportAttribute();
+    var keyName = attr.key.type === "Identifier" ? attr.key.name : attr.key.value;
+    if (hasOwn(attributeKeys, keyName)) {
+      this.raiseRecoverable(attr.key.start, "Duplicate attribute key '" + keyName + "'");
+    }
+    attributeKeys[keyName] = true;
+    nodes.push(attr);
+  }
+  return nodes;
+};
+pp$8.parseImportAttribute = function() {
+  var node = this.startNode();
+  node.key = this.type === types$1.string ? this.parseExprAtom() : this.parseIdent(this.options.allowReserved !== "never");
+  this.expect(types$1.colon);
+  if (this.type !== types$1.string) {
+    this.unexpected();
+  }
+  node.value = this.parseExprAtom();
+  return this.finishNode(node, "ImportAttribute");
+};
+pp$8.parseModuleExportName = function() {
+  if (this.options.ecmaVersion >= 13 && this.type === types$1.string) {
+    var stringLiteral = this.parseLiteral(this.value);
+    if (loneSurrogate.test(stringLiteral.value)) {
+      this.raise(stringLiteral.start, "An export name cannot include a lone surrogate.");
+    }
+    return stringLiteral;
+  }
+  return this.parseIdent(true);
+};
+pp$8.adaptDirectivePrologue = function(statements) {
+  for (var i2 = 0; i2 < statements.length && this.isDirectiveCandidate(statements[i2]); ++i2) {
+    statements[i2].directive = statements[i2].expression.raw.slice(1, -1);
+  }
+};
+pp$8.isDirectiveCandidate = function(statement) {
+  return this.options.ecmaVersion >= 5 && statement.type === "ExpressionStatement" && statement.expression.type === "Literal" && typeof statement.expression.value === "string" && // Reject parenthesized strings.
+  (this.input[statement.start] === '"' || this.input[statement.start] === "'");
+};
+var pp$7 = Parser2.prototype;
+pp$7.toAssignable = function(node, isBinding, refDestructuringErrors) {
+  if (this.options.ecmaVersion >= 6 && node) {
+    switch (node.type) {
+      case "Identifier":
+        if (this.inAsync && node.name === "await") {
+          this.raise(node.start, "Cannot use 'await' as identifier inside an async function");
+        }
+        break;
+      case "ObjectPattern":
+      case "ArrayPattern":
+      case "AssignmentPattern":
+      case "RestElement":
+        break;
+      case "ObjectExpression":
+        node.type = "ObjectPattern";
+        if (refDestructuringErrors) {
+          this.checkPatternErrors(refDestructuringErrors, true);
+        }
+        for (var i2 = 0, list2 = node.properties; i2 < list2.length; i2 += 1) {
+          var prop = list2[i2];
+          this.toAssignable(prop, isBinding);
+          if (prop.type === "RestElement" && (prop.argument.type === "ArrayPattern" || prop.argument.type === "ObjectPattern")) {
+            this.raise(prop.argument.start, "Unexpected token");
+          }
+        }
+        break;
+      case "Property":
+        if (node.kind !== "init") {
+          this.raise(node.key.start, "Object pattern can't contain getter or setter");
+        }
+        this.toAssignable(node.value, isBinding);
+        break;
+      case "ArrayExpression":
+        node.type = "ArrayPattern";
+        if (refDestructuringErrors) {
+          this.checkPatternErrors(refDestructuringErrors, true);
+        }
+        this.toAssignableList(node.elements, isBinding);
+        break;
+      case "SpreadElement":
+        node.type = "RestElement";
+        this.toAssignable(node.argument, isBinding);
+        if (node.argument.type === "AssignmentPattern") {
+          this.raise(node.argument.start, "Rest elements cannot have a default value");
+        }
+        break;
+      case "AssignmentExpression":
+        if (node.operator !== "=") {
+          this.raise(node.left.end, "Only '=' operator can be used for specifying default value.");
+        }
+        node.type = "AssignmentPattern";
+        delete node.operator;
+        this.toAssignable(node.left, isBinding);
+        break;
+      case "ParenthesizedExpression":
+        this.toAssignable(node.expression, isBinding, refDestructuringErrors);
+        break;
+      case "ChainExpression":
+        this.raiseRecoverable(node.start, "Optional chaining cannot appear in left-hand side");
+        break;
+      case "MemberExpression":
+        if (!isBinding) {
+          break;
+        }
+      default:
+        this.raise(node.start, "Assigning to rvalue");
+    }
+  } else if (refDestructuringErrors) {
+    this.checkPatternErrors(refDestructuringErrors, true);
+  }
+  return node;
+};
+pp$7.toAssignableList = function(exprList, isBinding) {
+  var end = exprList.length;
+  for (var i2 = 0; i2 < end; i2++) {
+    var elt = exprList[i2];
+    if (elt) {
+      this.toAssignable(elt, isBinding);
+    }
+  }
+  if (end) {
+    var last = exprList[end - 1];
+    if (this.options.ecmaVersion === 6 && isBinding && last && last.type === "RestElement" && last.argument.type !== "Identifier") {
+      this.unexpected(last.argument.start);
+    }
+  }
+  return exprList;
+};
+pp$7.parseSpread = function(refDestructuringErrors) {
+  var node = this.startNode();
+  this.next();
+  node.argument = this.parseMaybeAssign(false, refDestructuringErrors);
+  return this.finishNode(node, "SpreadElement");
+};
+pp$7.parseRestBinding = function() {
+  var node = this.startNode();
+  this.next();
+  if (this.options.ecmaVersion === 6 && this.type !== types$1.name) {
+    this.unexpected();
+  }
+  node.argument = this.parseBindingAtom();
+  return this.finishNode(node, "RestElement");
+};
+pp$7.parseBindingAtom = function() {
+  if (this.options.ecmaVersion >= 6) {
+    switch (this.type) {
+      case types$1.bracketL:
+        var node = this.startNode();
+        this.next();
+        node.elements = this.parseBindingList(types$1.bracketR, true, true);
+        return this.finishNode(node, "ArrayPattern");
+      case types$1.braceL:
+        return this.parseObj(true);
+    }
+  }
+  return this.parseIdent();
+};
+pp$7.parseBindingList = function(close, allowEmpty, allowTrailingComma, allowModifiers) {
+  var elts = [], first = true;
+  while (!this.eat(close)) {
+    if (first) {
+      first = false;
+    } else {
+      this.expect(types$1.comma);
+    }
+    if (allowEmpty && this.type === types$1.comma) {
+      elts.push(null);
+    } else if (allowTrailingComma && this.afterTrailingComma(close)) {
+      break;
+    } else if (this.type === types$1.ellipsis) {
+      var rest = this.parseRestBinding();
+      this.parseBindingListItem(rest);
+      elts.push(rest);
+      if (this.type === types$1.comma) {
+        this.raiseRecoverable(this.start, "Comma is not permitted after the rest element");
+      }
+      this.expect(close);
+      break;
+    } else {
+      elts.push(this.parseAssignableListItem(allowModifiers));
+    }
+  }
+  return elts;
+};
+pp$7.parseAssignableListItem = function(allowModifiers) {
+  var elem = this.parseMaybeDefault(this.start, this.startLoc);
+  this.parseBindingListItem(elem);
+  return elem;
+};
+pp$7.parseBindingListItem = function(param) {
+  return param;
+};
+pp$7.parseMaybeDefault = function(startPos, startLoc, left) {
+  left = left || this.parseBindingAtom();
+  if (this.options.ecmaVersion < 6 || !this.eat(types$1.eq)) {
+    return left;
+  }
+  var node = this.startNodeAt(startPos, startLoc);
+  node.left = left;
+  node.right = this.parseMaybeAssign();
+  return this.finishNode(node, "AssignmentPattern");
+};
+pp$7.checkLValSimple = function(expr, bindingType, checkClashes) {
+  if (bindingType === void 0) bindingType = BIND_NONE;
+  var isBind = bindingType !== BIND_NONE;
+  switch (expr.type) {
+    case "Identifier":
+      if (this.strict && this.reservedWordsStrictBind.test(expr.name)) {
+        this.raiseRecoverable(expr.start, (isBind ? "Binding " : "Assigning to ") + expr.name + " in strict mode");
+      }
+      if (isBind) {
+        if (bindingType === BIND_LEXICAL && expr.name === "let") {
+          this.raiseRecoverable(expr.start, "let is disallowed as a lexically bound name");
+        }
+        if (checkClashes) {
+          if (hasOwn(checkClashes, expr.name)) {
+            this.raiseRecoverable(expr.start, "Argument name clash");
+          }
+          checkClashes[expr.name] = true;
+        }
+        if (bindingType !== BIND_OUTSIDE) {
+          this.declareName(expr.name, bindingType, expr.start);
+        }
+      }
+      break;
+    case "ChainExpression":
+      this.raiseRecoverable(expr.start, "Optional chaining cannot appear in left-hand side");
+      break;
+    case "MemberExpression":
+      if (isBind) {
+        this.raiseRecoverable(expr.start, "Binding member expression");
+      }
+      break;
+    case "ParenthesizedExpression":
+      if (isBind) {
+        this.raiseRecoverable(expr.start, "Binding parenthesized expression");
+      }
+      return this.checkLValSimple(expr.expression, bindingType, checkClashes);
+    default:
+      this.raise(expr.start, (isBind ? "Binding" : "Assigning to") + " rvalue");
+  }
+};
+pp$7.checkLValPattern = function(expr, bindingType, checkClashes) {
+  if (bindingType === void 0) bindingType = BIND_NONE;
+  switch (expr.type) {
+    case "ObjectPattern":
+      for (var i2 = 0, list2 = expr.properties; i2 < list2.length; i2 += 1) {
+        var prop = list2[i2];
+        this.checkLValInnerPattern(prop, bindingType, checkClashes);
+      }
+      break;
+    case "ArrayPattern":
+      for (var i$1 = 0, list$1 = expr.elements; i$1 < list$1.length; i$1 += 1) {
+        var elem = list$1[i$1];
+        if (elem) {
+          this.checkLValInnerPattern(elem, bindingType, checkClashes);
+        }
+      }
+      break;
+    default:
+      this.checkLValSimple(expr, bindingType, checkClashes);
+  }
+};
+pp$7.checkLValInnerPattern = function(expr, bindingType, checkClashes) {
+  if (bindingType === void 0) bindingType = BIND_NONE;
+  switch (expr.type) {
+    case "Property":
+      this.checkLValInnerPattern(expr.value, bindingType, checkClashes);
+      break;
+    case "AssignmentPattern":
+      this.checkLValPattern(expr.left, bindingType, checkClashes);
+      break;
+    case "RestElement":
+      this.checkLValPattern(expr.argument, bindingType, checkClashes);
+      break;
+    default:
+      this.checkLValPattern(expr, bindingType, checkClashes);
+  }
+};
+var TokContext = function TokContext2(token, isExpr, preserveSpace, override, generator) {
+  this.token = token;
+  this.isExpr = !!isExpr;
+  this.preserveSpace = !!preserveSpace;
+  this.override = override;
+  this.generator = !!generator;
+};
+var types = {
+  b_stat: new TokContext("{", false),
+  b_expr: new TokContext("{", true),
+  b_tmpl: new TokContext("${", false),
+  p_stat: new TokContext("(", false),
+  p_expr: new TokContext("(", true),
+  q_tmpl: new TokContext("`", true, true, function(p) {
+    return p.tryReadTemplateToken();
+  }),
+  f_stat: new TokContext("function", false),
+  f_expr: new TokContext("function", true),
+  f_expr_gen: new TokContext("function", true, false, null, true),
+  f_gen: new TokContext("function", false, false, null, true)
+};
+var pp$6 = Parser2.prototype;
+pp$6.initialContext = function() {
+  return [types.b_stat];
+};
+pp$6.curContext = function() {
+  return this.context[this.context.length - 1];
+};
+pp$6.braceIsBlock = function(prevType) {
+  var parent = this.curContext();
+  if (parent === types.f_expr || parent === types.f_stat) {
+    return true;
+  }
+  if (prevType === types$1.colon && (parent === types.b_stat || parent === types.b_expr)) {
+    return !parent.isExpr;
+  }
+  if (prevType === types$1._return || prevType === types$1.name && this.exprAllowed) {
+    return lineBreak.test(this.input.slice(this.lastTokEnd, this.start));
+  }
+  if (prevType === types$1._else || prevType === types$1.semi || prevType === types$1.eof || prevType === types$1.parenR || prevType === types$1.arrow) {
+    return true;
+  }
+  if (prevType === types$1.braceL) {
+    return parent === types.b_stat;
+  }
+  if (prevType === types$1._var || prevType === types$1._const || prevType === types$1.name) {
+    return false;
+  }
+  return !this.exprAllowed;
+};
+pp$6.inGeneratorContext = function() {
+  for (var i2 = this.context.length - 1; i2 >= 1; i2--) {
+    var context = this.context[i2];
+    if (context.token === "function") {
+      return context.generator;
+    }
+  }
+  return false;
+};
+pp$6.updateContext = function(prevType) {
+  var update, type = this.type;
+  if (type.keyword && prevType === types$1.dot) {
+    this.exprAllowed = false;
+  } else if (update = type.updateContext) {
+    update.call(this, prevType);
+  } else {
+    this.exprAllowed = type.beforeExpr;
+  }
+};
+pp$6.overrideContext = function(tokenCtx) {
+  if (this.curContext() !== tokenCtx) {
+    this.context[this.context.length - 1] = tokenCtx;
+  }
+};
+types$1.parenR.updateContext = types$1.braceR.updateContext = function() {
+  if (this.context.length === 1) {
+    this.exprAllowed = true;
+    return;
+  }
+  var out = this.context.pop();
+  if (out === types.b_stat && this.curContext().token === "function") {
+    out = this.context.pop();
+  }
+  this.exprAllowed = !out.isExpr;
+};
+types$1.braceL.updateContext = function(prevType) {
+  this.context.push(this.braceIsBlock(prevType) ? types.b_stat : types.b_expr);
+  this.exprAllowed = true;
+};
+types$1.dollarBraceL.updateContext = function() {
+  this.context.push(types.b_tmpl);
+  this.exprAllowed = true;
+};
+types$1.parenL.updateContext = function(prevType) {
+  var statementParens = prevType === types$1._if || prevType === types$1._for || prevType === types$1._with || prevType === types$1._while;
+  this.context.push(statementParens ? types.p_stat : types.p_expr);
+  this.exprAllowed = true;
+};
+types$1.incDec.updateContext = function() {
+};
+types$1._function.updateContext = types$1._class.updateContext = function(prevType) {
+  if (prevType.beforeExpr && prevType !== types$1._else && !(prevType === types$1.semi && this.curContext() !== types.p_stat) && !(prevType === types$1._return && lineBreak.test(this.input.slice(this.lastTokEnd, this.start))) && !((prevType === types$1.colon || prevType === types$1.braceL) && this.curContext() === types.b_stat)) {
+    this.context.push(types.f_expr);
+  } else {
+    this.context.push(types.f_stat);
+  }
+  this.exprAllowed = false;
+};
+types$1.colon.updateContext = function() {
+  if (this.curContext().token === "function") {
+    this.context.pop();
+  }
+  this.exprAllowed = true;
+};
+types$1.backQuote.updateContext = function() {
+  if (this.curContext() === types.q_tmpl) {
+    this.context.pop();
+  } else {
+    this.context.push(types.q_tmpl);
+  }
+  this.exprAllowed = false;
+};
+types$1.star.updateContext = function(prevType) {
+  if (prevType === types$1._function) {
+    var index2 = this.context.length - 1;
+    if (this.context[index2] === types.f_expr) {
+      this.context[index2] = types.f_expr_gen;
+    } else {
+      this.context[index2] = types.f_gen;
+    }
+  }
+  this.exprAllowed = true;
+};
+types$1.name.updateContext = function(prevType) {
+  var allowed = false;
+  if (this.options.ecmaVersion >= 6 && prevType !== types$1.dot) {
+    if (this.value === "of" && !this.exprAllowed || this.value === "yield" && this.inGeneratorContext()) {
+      allowed = true;
+    }
+  }
+  this.exprAllowed = allowed;
+};
+var pp$5 = Parser2.prototype;
+pp$5.checkPropClash = function(prop, propHash, refDestructuringErrors) {
+  if (this.options.ecmaVersion >= 9 && prop.type === "SpreadElement") {
+    return;
+  }
+  if (this.options.ecmaVersion >= 6 && (prop.computed || prop.method || prop.shorthand)) {
+    return;
+  }
+  var key2 = prop.key;
+  var name;
+  switch (key2.type) {
+    case "Identifier":
+      name = key2.name;
+      break;
+    case "Literal":
+      name = String(key2.value);
+      break;
+    default:
+      return;
+  }
+  var kind = prop.kind;
+  if (this.options.ecmaVersion >= 6) {
+    if (name === "__proto__" && kind === "init") {
+      if (propHash.proto) {
+        if (refDestructuringErrors) {
+          if (refDestructuringErrors.doubleProto < 0) {
+            refDestructuringErrors.doubleProto = key2.start;
+          }
+        } else {
+          this.raiseRecoverable(key2.start, "Redefinition of __proto__ property");
+        }
+      }
+      propHash.proto = true;
+    }
+    return;
+  }
+  name = "$" + name;
+  var other = propHash[name];
+  if (other) {
+    var redefinition;
+    if (kind === "init") {
+      redefinition = this.strict && other.init || other.get || other.set;
+    } else {
+      redefinition = other.init || other[kind];
+    }
+    if (redefinition) {
+      this.raiseRecoverable(key2.start, "Redefinition of property");
+    }
+  } else {
+    other = propHash[name] = {
+      init: false,
+      get: false,
+      set: false
+    };
+  }
+  other[kind] = true;
+};
+pp$5.parseExpression = function(forInit, refDestructuringErrors) {
+  var this$1$1 = this;
+  return this.catchStackOverflow(function() {
+    var startPos = this$1$1.start, startLoc = this$1$1.startLoc;
+    var expr = this$1$1.parseMaybeAssign(forInit, refDestructuringErrors);
+    if (this$1$1.type === types$1.comma) {
+      var node = this$1$1.startNodeAt(startPos, startLoc);
+      node.expressions = [expr];
+      while (this$1$1.eat(types$1.comma)) {
+        node.expressions.push(this$1$1.parseMaybeAssign(forInit, refDestructuringErrors));
+      }
+      return this$1$1.finishNode(node, "SequenceExpression");
+    }
+    return expr;
+  });
+};
+pp$5.parseMaybeAssign = function(forInit, refDestructuringErrors, afterLeftParse) {
+  if (this.isContextual("yield")) {
+    if (this.inGenerator) {
+      return this.parseYield(forInit);
+    } else {
+      this.exprAllowed = false;
+    }
+  }
+  var ownDestructuringErrors = false, oldParenAssign = -1, oldTrailingComma = -1, oldDoubleProto = -1;
+  if (refDestructuringErrors) {
+    oldParenAssign = refDestructuringErrors.parenthesizedAssign;
+    oldTrailingComma = refDestructuringErrors.trailingComma;
+    oldDoubleProto = refDestructuringErrors.doubleProto;
+    refDestructuringErrors.parenthesizedAssign = refDestructuringErrors.trailingComma = -1;
+  } else {
+    refDestructuringErrors = new DestructuringErrors();
+    ownDestructuringErrors = true;
+  }
+  var startPos = this.start, startLoc = this.startLoc;
+  if (this.type === types$1.parenL || this.type === types$1.name) {
+    this.potentialArrowAt = this.start;
+    this.potentialArrowInForAwait = forInit === "await";
+  }
+  var left = this.parseMaybeConditional(forInit, refDestructuringErrors);
+  if (afterLeftParse) {
+    left = afterLeftParse.call(this, left, startPos, startLoc);
+  }
+  if (this.type.isAssign) {
+    var node = this.startNodeAt(startPos, startLoc);
+    node.operator = this.value;
+    if (this.type === types$1.eq) {
+      left = this.toAssignable(left, false, refDestructuringErrors);
+    }
+    if (!ownDestructuringErrors) {
+      refDestructuringErrors.parenthesizedAssign = refDestructuringErrors.trailingComma = -1;
+      if (refDestructuringErrors.shorthandAssign >= left.start) {
+        refDestructuringErrors.shorthandAssign = -1;
+      }
+      if (refDestructuringErrors.doubleProto >= left.start) {
+        refDestructuringErrors.doubleProto = -1;
+      }
+    }
+    if (this.type === types$1.eq) {
+      this.checkLValPattern(left);
+    } else {
+      this.checkLValSimple(left);
+    }
+    node.left = left;
+    this.next();
+    node.right = this.parseMaybeAssign(forInit);
+    if (oldDoubleProto > -1) {
+      refDestructuringErrors.doubleProto = oldDoubleProto;
+    }
+    return this.finishNode(node, "AssignmentExpression");
+  } else {
+    if (ownDestructuringErrors) {
+      this.checkExpressionErrors(refDestructuringErrors, true);
+    }
+  }
+  if (oldParenAssign > -1) {
+    refDestructuringErrors.parenthesizedAssign = oldParenAssign;
+  }
+  if (oldTrailingComma > -1) {
+    refDestructuringErrors.trailingComma = oldTrailingComma;
+  }
+  return left;
+};
+pp$5.parseMaybeConditional = function(forInit, refDestructuringErrors) {
+  var startPos = this.start, startLoc = this.startLoc;
+  var expr = this.parseExprOps(forInit, refDestructuringErrors);
+  if (this.checkExpressionErrors(refDestructuringErrors)) {
+    return expr;
+  }
+  if (!(expr.type === "ArrowFunctionExpression" && expr.start === startPos) && this.eat(types$1.question)) {
+    var node = this.startNodeAt(startPos, startLoc);
+    node.test = expr;
+    node.consequent = this.parseMaybeAssign();
+    this.expect(types$1.colon);
+    node.alternate = this.parseMaybeAssign(forInit);
+    return this.finishNode(node, "ConditionalExpression");
+  }
+  return expr;
+};
+pp$5.parseExprOps = function(forInit, refDestructuringErrors) {
+  var startPos = this.start, startLoc = this.startLoc;
+  var expr = this.parseMaybeUnary(refDestructuringErrors, false, false, forInit);
+  if (this.checkExpressionErrors(refDestructuringErrors)) {
+    return expr;
+  }
+  return expr.start === startPos && expr.type === "ArrowFunctionExpression" ? expr : this.parseExprOp(expr, startPos, startLoc, -1, forInit);
+};
+pp$5.parseExprOp = function(left, leftStartPos, leftStartLoc, minPrec, forInit) {
+  var prec = this.type.binop;
+  if (prec != null && (!forInit || this.type !== types$1._in)) {
+    if (prec > minPrec) {
+      var logical = this.type === types$1.logicalOR || this.type === types$1.logicalAND;
+      var coalesce = this.type === types$1.coalesce;
+      if (coalesce) {
+        prec = types$1.logicalAND.binop;
+      }
+      var op2 = this.value;
+      this.next();
+      var startPos = this.start, startLoc = this.startLoc;
+      var right = this.parseExprOp(this.parseMaybeUnary(null, false, false, forInit), startPos, startLoc, prec, forInit);
+      var node = this.buildBinary(leftStartPos, leftStartLoc, left, right, op2, logical || coalesce);
+      if (logical && this.type === types$1.coalesce || coalesce && (this.type === types$1.logicalOR || this.type === types$1.logicalAND)) {
+        this.raiseRecoverable(this.start, "Logical expressions and coalesce expressions cannot be mixed. Wrap either by parentheses");
+      }
+      return this.parseExprOp(node, leftStartPos, leftStartLoc, minPrec, forInit);
+    }
+  }
+  return left;
+};
+pp$5.buildBinary = function(startPos, startLoc, left, right, op2, logical) {
+  if (right.type === "PrivateIdentifier") {
+    this.raise(right.start, "Private identifier can only be left side of binary expression");
+  }
+  var node = this.startNodeAt(startPos, startLoc);
+  node.left = left;
+  node.operator = op2;
+  node.right = right;
+  return this.finishNode(node, logical ? "LogicalExpression" : "BinaryExpression");
+};
+pp$5.parseMaybeUnary = function(refDestructuringErrors, sawUnary, incDec, forInit) {
+  var startPos = this.start, startLoc = this.startLoc, expr;
+  if (this.isContextual("await") && this.canAwait) {
+    expr = this.parseAwait(forInit);
+    sawUnary = true;
+  } else if (this.type.prefix) {
+    var node = this.startNode(), update = this.type === types$1.incDec;
+    node.operator = this.value;
+    node.prefix = true;
+    this.next();
+    node.argument = this.parseMaybeUnary(null, true, update, forInit);
+    this.checkExpressionErrors(refDestructuringErrors, true);
+    if (update) {
+      this.checkLValSimple(node.argument);
+    } else if (this.strict && node.operator === "delete" && isLocalVariableAccess(node.argument)) {
+      this.raiseRecoverable(node.start, "Deleting local variable in strict mode");
+    } else if (node.operator === "delete" && isPrivateFieldAccess(node.argument)) {
+      this.raiseRecoverable(node.start, "Private fields can not be deleted");
+    } else {
+      sawUnary = true;
+    }
+    expr = this.finishNode(node, update ? "UpdateExpression" : "UnaryExpression");
+  } else if (!sawUnary && this.type === types$1.privateId) {
+    if ((forInit || this.privateNameStack.length === 0) && this.options.checkPrivateFields) {
+      this.unexpected();
+    }
+    expr = this.parsePrivateIdent();
+    if (this.type !== types$1._in) {
+      this.unexpected();
+    }
+  } else {
+    expr = this.parseExprSubscripts(refDestructuringErrors, forInit);
+    if (this.checkExpressionErrors(refDestructuringErrors)) {
+      return expr;
+    }
+    while (this.type.postfix && !this.canInsertSemicolon()) {
+      var node$1 = this.startNodeAt(startPos, startLoc);
+      node$1.operator = this.value;
+      node$1.prefix = false;
+      node$1.argument = expr;
+      this.checkLValSimple(expr);
+      this.next();
+      expr = this.finishNode(node$1, "UpdateExpression");
+    }
+  }
+  if (!incDec && !(expr.type === "ArrowFunctionExpression" && expr.start === startPos) && this.eat(types$1.starstar)) {
+    if (sawUnary) {
+      this.unexpected(this.lastTokStart);
+    } else {
+      return this.buildBinary(startPos, startLoc, expr, this.parseMaybeUnary(null, false, false, forInit), "**", false);
+    }
+  } else {
+    return expr;
+  }
+};
+function isLocalVariableAccess(node) {
+  return node.type === "Identifier" || node.type === "ParenthesizedExpression" && isLocalVariableAccess(node.expression);
+}
+function isPrivateFieldAccess(node) {
+  return node.type === "MemberExpression" && node.property.type === "PrivateIdentifier" || node.type === "ChainExpression" && isPrivateFieldAccess(node.expression) || node.type === "ParenthesizedExpression" && isPrivateFieldAccess(node.expression);
+}
+pp$5.parseExprSubscripts = function(refDestructuringErrors, forInit) {
+  var startPos = this.start, startLoc = this.startLoc;
+  var oldDoubleProto = -1, oldShorthandAssign = -1;
+  if (refDestructuringErrors) {
+    oldDoubleProto = refDestructuringErrors.doubleProto;
+    oldShorthandAssign = refDestructuringErrors.shorthandAssign;
+    refDestructuringErrors.doubleProto = refDestructuringErrors.shorthandAssign = -1;
+  }
+  var expr = this.parseExprAtom(refDestructuringErrors, forInit);
+  if (expr.type === "ArrowFunctionExpression" && this.input.slice(this.lastTokStart, this.lastTokEnd) !== ")") {
+    return expr;
+  }
+  var result = this.parseSubscripts(expr, startPos, startLoc, false, forInit);
+  if (refDestructuringErrors) {
+    if (result.end > expr.end) {
+      this.checkExpressionErrors(refDestructuringErrors, true);
+      if (refDestructuringErrors.parenthesizedAssign >= result.start) {
+        refDestructuringErrors.parenthesizedAssign = -1;
+      }
+      if (refDestructuringErrors.parenthesizedBind >= result.start) {
+        refDestructuringErrors.parenthesizedBind = -1;
+      }
+      if (refDestructuringErrors.trailingComma >= result.start) {
+        refDestructuringErrors.trailingComma = -1;
+      }
+    }
+    if (oldDoubleProto > -1) {
+      refDestructuringErrors.doubleProto = oldDoubleProto;
+    }
+    if (oldShorthandAssign > -1) {
+      refDestructuringErrors.shorthandAssign = oldShorthandAssign;
+    }
+  }
+  return result;
+};
+pp$5.parseSubscripts = function(base, startPos, startLoc, noCalls, forInit) {
+  var maybeAsyncArrow = this.options.ecmaVersion >= 8 && base.type === "Identifier" && base.name === "async" && this.lastTokEnd === base.end && !this.canInsertSemicolon() && base.end - base.start === 5 && this.potentialArrowAt === base.start;
+  var optionalChained = false;
+  while (true) {
+    var element = this.parseSubscript(base, startPos, startLoc, noCalls, maybeAsyncArrow, optionalChained, forInit);
+    if (element.optional) {
+      optionalChained = true;
+    }
+    if (element.end === base.end || element.type === "ArrowFunctionExpression") {
+      if (optionalChained) {
+        var chainNode = this.startNodeAt(startPos, startLoc);
+        chainNode.expression = element;
+        element = this.finishNode(chainNode, "ChainExpression");
+      }
+      return element;
+    }
+    base = element;
+    maybeAsyncArrow = false;
+  }
+};
+pp$5.shouldParseAsyncArrow = function() {
+  return !this.canInsertSemicolon() && this.eat(types$1.arrow);
+};
+pp$5.parseSubscriptAsyncArrow = function(startPos, startLoc, exprList, forInit) {
+  return this.parseArrowExpression(this.startNodeAt(startPos, startLoc), exprList, true, forInit);
+};
+pp$5.parseSubscript = function(base, startPos, startLoc, noCalls, maybeAsyncArrow, optionalChained, forInit) {
+  var optionalSupported = this.options.ecmaVersion >= 11;
+  var optional = optionalSupported && this.eat(types$1.questionDot);
+  if (noCalls && optional) {
+    this.raise(this.lastTokStart, "Optional chaining cannot appear in the callee of new expressions");
+  }
+  var computed = this.eat(types$1.bracketL);
+  if (computed || optional && this.type !== types$1.parenL && this.type !== types$1.backQuote || this.eat(types$1.dot)) {
+    var node = this.startNodeAt(startPos, startLoc);
+    node.object = base;
+    if (computed) {
+      node.property = this.parseExpression();
+      this.expect(types$1.bracketR);
+    } else if (this.type === types$1.privateId && base.type !== "Super") {
+      node.property = this.parsePrivateIdent();
+    } else {
+      node.property = this.parseIdent(this.options.allowReserved !== "never");
+    }
+    node.computed = !!computed;
+    if (optionalSupported) {
+      node.optional = optional;
+    }
+    base = this.finishNode(node, "MemberExpression");
+  } else if (!noCalls && this.eat(types$1.parenL)) {
+    var refDestructuringErrors = new DestructuringErrors(), oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, oldAwaitIdentPos = this.awaitIdentPos;
+    this.yieldPos = 0;
+    this.awaitPos = 0;
+    this.awaitIdentPos = 0;
+    var exprList = this.parseExprList(types$1.parenR, this.options.ecmaVersion >= 8, false, refDestructuringErrors);
+    if (maybeAsyncArrow && !optional && this.shouldParseAsyncArrow()) {
+      this.checkPatternErrors(refDestructuringErrors, false);
+      this.checkYieldAwaitInDefaultParams();
+      if (this.awaitIdentPos > 0) {
+        this.raise(this.awaitIdentPos, "Cannot use 'await' as identifier inside an async function");
+      }
+      this.yieldPos = oldYieldPos;
+      this.awaitPos = oldAwaitPos;
+      this.awaitIdentPos = oldAwaitIdentPos;
+      return this.parseSubscriptAsyncArrow(startPos, startLoc, exprList, forInit);
+    }
+    this.checkExpressionErrors(refDestructuringErrors, true);
+    this.yieldPos = oldYieldPos || this.yieldPos;
+    this.awaitPos = oldAwaitPos || this.awaitPos;
+    this.awaitIdentPos = oldAwaitIdentPos || this.awaitIdentPos;
+    var node$1 = this.startNodeAt(startPos, startLoc);
+    node$1.callee = base;
+    node$1.arguments = exprList;
+    if (optionalSupported) {
+      node$1.optional = optional;
+    }
+    base = this.finishNode(node$1, "CallExpression");
+  } else if (this.type === types$1.backQuote) {
+    if (optional || optionalChained) {
+      this.raise(this.start, "Optional chaining cannot appear in the tag of tagged template expressions");
+    }
+    var node$2 = this.startNodeAt(startPos, startLoc);
+    node$2.tag = base;
+    node$2.quasi = this.parseTemplate({ isTagged: true });
+    base = this.finishNode(node$2, "TaggedTemplateExpression");
+  }
+  return base;
+};
+pp$5.parseExprAtom = function(refDestructuringErrors, forInit, forNew) {
+  if (this.type === types$1.slash) {
+    this.readRegexp();
+  }
+  var node, canBeArrow = this.potentialArrowAt === this.start;
+  switch (this.type) {
+    case types$1._super:
+      if (!this.allowSuper) {
+        this.raise(this.start, "'super' keyword outside a method");
+      }
+      node = this.startNode();
+      this.next();
+      if (this.type === types$1.parenL && !this.allowDirectSuper) {
+        this.raise(node.start, "super() call outside constructor of a subclass");
+      }
+      if (this.type !== types$1.dot && this.type !== types$1.bracketL && this.type !== types$1.parenL) {
+        this.unexpected();
+      }
+      return this.finishNode(node, "Super");
+    case types$1._this:
+      node = this.startNode();
+      this.next();
+      return this.finishNode(node, "ThisExpression");
+    case types$1.name:
+      var startPos = this.start, startLoc = this.startLoc, containsEsc = this.containsEsc;
+      var id = this.parseIdent(false);
+      if (this.options.ecmaVersion >= 8 && !containsEsc && id.name === "async" && !this.canInsertSemicolon() && this.eat(types$1._function)) {
+        this.overrideContext(types.f_expr);
+        return this.parseFunction(this.startNodeAt(startPos, startLoc), 0, false, true, forInit);
+      }
+      if (canBeArrow && !this.canInsertSemicolon()) {
+        if (this.eat(types$1.arrow)) {
+          return this.parseArrowExpression(this.startNodeAt(startPos, startLoc), [id], false, forInit);
+        }
+        if (this.options.ecmaVersion >= 8 && id.name === "async" && this.type === types$1.name && !containsEsc && (!this.potentialArrowInForAwait || this.value !== "of" || this.containsEsc)) {
+          id = this.parseIdent(false);
+          if (this.canInsertSemicolon() || !this.eat(types$1.arrow)) {
+            this.unexpected();
+          }
+          return this.parseArrowExpression(this.startNodeAt(startPos, startLoc), [id], true, forInit);
+        }
+      }
+      return id;
+    case types$1.regexp:
+      var value = this.value;
+      node = this.parseLiteral(value.value);
+      node.regex = { pattern: value.pattern, flags: value.flags };
+      return node;
+    case types$1.num:
+    case types$1.string:
+      return this.parseLiteral(this.value);
+    case types$1._null:
+    case types$1._true:
+    case types$1._false:
+      node = this.startNode();
+      node.value = this.type === types$1._null ? null : this.type === types$1._true;
+      node.raw = this.type.keyword;
+      this.next();
+      return this.finishNode(node, "Literal");
+    case types$1.parenL:
+      var start = this.start, expr = this.parseParenAndDistinguishExpression(canBeArrow, forInit);
+      if (refDestructuringErrors) {
+        if (refDestructuringErrors.parenthesizedAssign < 0 && !this.isSimpleAssignTarget(expr)) {
+          refDestructuringErrors.parenthesizedAssign = start;
+        }
+        if (refDestructuringErrors.parenthesizedBind < 0) {
+          refDestructuringErrors.parenthesizedBind = start;
+        }
+      }
+      return expr;
+    case types$1.bracketL:
+      node = this.startNode();
+      this.next();
+      node.elements = this.parseExprList(types$1.bracketR, true, true, refDestructuringErrors);
+      return this.finishNode(node, "ArrayExpression");
+    case types$1.braceL:
+      this.overrideContext(types.b_expr);
+      return this.parseObj(false, refDestructuringErrors);
+    case types$1._function:
+      node = this.startNode();
+      this.next();
+      return this.parseFunction(node, 0);
+    case types$1._class:
+      return this.parseClass(this.startNode(), false);
+    case types$1._new:
+      return this.parseNew();
+    case types$1.backQuote:
+      return this.parseTemplate();
+    case types$1._import:
+      if (this.options.ecmaVersion >= 11) {
+        return this.parseExprImport(forNew);
+      } else {
+        return this.unexpected();
+      }
+    default:
+      return this.parseExprAtomDefault();
+  }
+};
+pp$5.parseExprAtomDefault = function() {
+  this.unexpected();
+};
+pp$5.parseExprImport = function(forNew) {
+  var node = this.startNode();
+  if (this.containsEsc) {
+    this.raiseRecoverable(this.start, "Escape sequence in keyword import");
+  }
+  this.next();
+  if (this.type === types$1.parenL && !forNew) {
+    return this.parseDynamicImport(node);
+  } else if (this.type === types$1.dot) {
+    var meta = this.startNodeAt(node.start, node.loc && node.loc.start);
+    meta.name = "import";
+    node.meta = this.finishNode(meta, "Identifier");
+    return this.parseImportMeta(node);
+  } else {
+    this.unexpected();
+  }
+};
+pp$5.parseDynamicImport = function(node) {
+  this.next();
+  node.source = this.parseMaybeAssign();
+  if (this.options.ecmaVersion >= 16) {
+    if (!this.eat(types$1.parenR)) {
+      this.expect(types$1.comma);
+      if (!this.afterTrailingComma(types$1.parenR)) {
+        node.options = this.parseMaybeAssign();
+        if (!this.eat(types$1.parenR)) {
+          this.expect(types$1.comma);
+          if (!this.afterTrailingComma(types$1.parenR)) {
+            this.unexpected();
+          }
+        }
+      } else {
+        node.options = null;
+      }
+    } else {
+      node.options = null;
+    }
+  } else {
+    if (!this.eat(types$1.parenR)) {
+      var errorPos = this.start;
+      if (this.eat(types$1.comma) && this.eat(types$1.parenR)) {
+        this.raiseRecoverable(errorPos, "Trailing comma is not allowed in import()");
+      } else {
+        this.unexpected(errorPos);
+      }
+    }
+  }
+  return this.finishNode(node, "ImportExpression");
+};
+pp$5.parseImportMeta = function(node) {
+  this.next();
+  var containsEsc = this.containsEsc;
+  node.property = this.parseIdent(true);
+  if (node.property.name !== "meta") {
+    this.raiseRecoverable(node.property.start, "The only valid meta property for import is 'import.meta'");
+  }
+  if (containsEsc) {
+    this.raiseRecoverable(node.start, "'import.meta' must not contain escaped characters");
+  }
+  if (this.options.sourceType !== "module" && !this.options.allowImportExportEverywhere) {
+    this.raiseRecoverable(node.start, "Cannot use 'import.meta' outside a module");
+  }
+  return this.finishNode(node, "MetaProperty");
+};
+pp$5.parseLiteral = function(value) {
+  var node = this.startNode();
+  node.value = value;
+  node.raw = this.input.slice(this.start, this.end);
+  if (node.raw.charCodeAt(node.raw.length - 1) === 110) {
+    node.bigint = node.value != null ? node.value.toString() : node.raw.slice(0, -1).replace(/_/g, "");
+  }
+  this.next();
+  return this.finishNode(node, "Literal");
+};
+pp$5.parseParenExpression = function() {
+  this.expect(types$1.parenL);
+  var val = this.parseExpression();
+  this.expect(types$1.parenR);
+  return val;
+};
+pp$5.shouldParseArrow = function(exprList) {
+  return !this.canInsertSemicolon();
+};
+pp$5.parseParenAndDistinguishExpression = function(canBeArrow, forInit) {
+  var startPos = this.start, startLoc = this.startLoc, val, allowTrailingComma = this.options.ecmaVersion >= 8;
+  if (this.options.ecmaVersion >= 6) {
+    this.next();
+    var innerStartPos = this.start, innerStartLoc = this.startLoc;
+    var exprList = [], first = true, lastIsComma = false;
+    var refDestructuringErrors = new DestructuringErrors(), oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, spreadStart;
+    this.yieldPos = 0;
+    this.awaitPos = 0;
+    while (this.type !== types$1.parenR) {
+      first ? first = false : this.expect(types$1.comma);
+      if (allowTrailingComma && this.afterTrailingComma(types$1.parenR, true)) {
+        lastIsComma = true;
+        break;
+      } else if (this.type === types$1.ellipsis) {
+        spreadStart = this.start;
+        exprList.push(this.parseParenItem(this.parseRestBinding()));
+        if (this.type === types$1.comma) {
+          this.raiseRecoverable(
+            this.start,
+            "Comma is not permitted after the rest element"
+          );
+        }
+        break;
+      } else {
+        exprList.push(this.parseMaybeAssign(false, refDestructuringErrors, this.parseParenItem));
+      }
+    }
+    var innerEndPos = this.lastTokEnd, innerEndLoc = this.lastTokEndLoc;
+    this.expect(types$1.parenR);
+    if (canBeArrow && this.shouldParseArrow(exprList) && this.eat(types$1.arrow)) {
+      this.checkPatternErrors(refDestructuringErrors, false);
+      this.checkYieldAwaitInDefaultParams();
+      this.yieldPos = oldYieldPos;
+      this.awaitPos = oldAwaitPos;
+      return this.parseParenArrowList(startPos, startLoc, exprList, forInit);
+    }
+    if (!exprList.length || lastIsComma) {
+      this.unexpected(this.lastTokStart);
+    }
+    if (spreadStart) {
+      this.unexpected(spreadStart);
+    }
+    this.checkExpressionErrors(refDestructuringErrors, true);
+    this.yieldPos = oldYieldPos || this.yieldPos;
+    this.awaitPos = oldAwaitPos || this.awaitPos;
+    if (exprList.length > 1) {
+      val = this.startNodeAt(innerStartPos, innerStartLoc);
+      val.expressions = exprList;
+      this.finishNodeAt(val, "SequenceExpression", innerEndPos, innerEndLoc);
+    } else {
+      val = exprList[0];
+    }
+  } else {
+    val = this.parseParenExpression();
+  }
+  if (this.options.preserveParens) {
+    var par = this.startNodeAt(startPos, startLoc);
+    par.expression = val;
+    return this.finishNode(par, "ParenthesizedExpression");
+  } else {
+    return val;
+  }
+};
+pp$5.parseParenItem = function(item) {
+  return item;
+};
+pp$5.parseParenArrowList = function(startPos, startLoc, exprList, forInit) {
+  return this.parseArrowExpression(this.startNodeAt(startPos, startLoc), exprList, false, forInit);
+};
+var empty = [];
+pp$5.parseNew = function() {
+  if (this.containsEsc) {
+    this.raiseRecoverable(this.start, "Escape sequence in keyword new");
+  }
+  var node = this.startNode();
+  this.next();
+  if (this.options.ecmaVersion >= 6 && this.type === types$1.dot) {
+    var meta = this.startNodeAt(node.start, node.loc && node.loc.start);
+    meta.name = "new";
+    node.meta = this.finishNode(meta, "Identifier");
+    this.next();
+    var containsEsc = this.containsEsc;
+    node.property = this.parseIdent(true);
+    if (node.property.name !== "target") {
+      this.raiseRecoverable(node.property.start, "The only valid meta property for new is 'new.target'");
+    }
+    if (containsEsc) {
+      this.raiseRecoverable(node.start, "'new.target' must not contain escaped characters");
+    }
+    if (!this.allowNewDotTarget) {
+      this.raiseRecoverable(node.start, "'new.target' can only be used in functions and class static block");
+    }
+    return this.finishNode(node, "MetaProperty");
+  }
+  var startPos = this.start, startLoc = this.startLoc;
+  node.callee = this.parseSubscripts(this.parseExprAtom(null, false, true), startPos, startLoc, true, false);
+  if (node.callee.type === "Super") {
+    this.raiseRecoverable(startPos, "Invalid use of 'super'");
+  }
+  if (this.eat(types$1.parenL)) {
+    node.arguments = this.parseExprList(types$1.parenR, this.options.ecmaVersion >= 8, false);
+  } else {
+    node.arguments = empty;
+  }
+  return this.finishNode(node, "NewExpression");
+};
+pp$5.parseTemplateElement = function(ref2) {
+  var isTagged = ref2.isTagged;
+  var elem = this.startNode();
+  if (this.type === types$1.invalidTemplate) {
+    if (!isTagged) {
+      this.raiseRecoverable(this.start, "Bad escape sequence in untagged template literal");
+    }
+    elem.value = {
+      raw: this.value.replace(/\r\n?/g, "\n"),
+      cooked: null
+    };
+  } else {
+    elem.value = {
+      raw: this.input.slice(this.start, this.end).replace(/\r\n?/g, "\n"),
+      cooked: this.value
+    };
+  }
+  this.next();
+  elem.tail = this.type === types$1.backQuote;
+  return this.finishNode(elem, "TemplateElement");
+};
+pp$5.parseTemplate = function(ref2) {
+  if (ref2 === void 0) ref2 = {};
+  var isTagged = ref2.isTagged;
+  if (isTagged === void 0) isTagged = false;
+  var node = this.startNode();
+  this.next();
+  node.expressions = [];
+  var curElt = this.parseTemplateElement({ isTagged });
+  node.quasis = [curElt];
+  while (!curElt.tail) {
+    if (this.type === types$1.eof) {
+      this.raise(this.pos, "Unterminated template literal");
+    }
+    this.expect(types$1.dollarBraceL);
+    node.expressions.push(this.parseExpression());
+    this.expect(types$1.braceR);
+    node.quasis.push(curElt = this.parseTemplateElement({ isTagged }));
+  }
+  this.next();
+  return this.finishNode(node, "TemplateLiteral");
+};
+pp$5.isAsyncProp = function(prop) {
+  return !prop.computed && prop.key.type === "Identifier" && prop.key.name === "async" && (this.type === types$1.name || this.type === types$1.num || this.type === types$1.string || this.type === types$1.bracketL || this.type.keyword || this.options.ecmaVersion >= 9 && this.type === types$1.star) && !lineBreak.test(this.input.slice(this.lastTokEnd, this.start));
+};
+pp$5.parseObj = function(isPattern, refDestructuringErrors) {
+  var node = this.startNode(), first = true, propHash = {};
+  node.properties = [];
+  this.next();
+  while (!this.eat(types$1.braceR)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (this.options.ecmaVersion >= 5 && this.afterTrailingComma(types$1.braceR)) {
+        break;
+      }
+    } else {
+      first = false;
+    }
+    var prop = this.parseProperty(isPattern, refDestructuringErrors);
+    if (!isPattern) {
+      this.checkPropClash(prop, propHash, refDestructuringErrors);
+    }
+    node.properties.push(prop);
+  }
+  return this.finishNode(node, isPattern ? "ObjectPattern" : "ObjectExpression");
+};
+pp$5.parseProperty = function(isPattern, refDestructuringErrors) {
+  var prop = this.startNode(), isGenerator, isAsync, startPos, startLoc;
+  if (this.options.ecmaVersion >= 9 && this.eat(types$1.ellipsis)) {
+    if (isPattern) {
+      prop.argument = this.parseIdent(false);
+      if (this.type === types$1.comma) {
+        this.raiseRecoverable(this.start, "Comma is not permitted after the rest element");
+      }
+      return this.finishNode(prop, "RestElement");
+    }
+    prop.argument = this.parseMaybeAssign(false, refDestructuringErrors);
+    if (this.type === types$1.comma && refDestructuringErrors && refDestructuringErrors.trailingComma < 0) {
+      refDestructuringErrors.trailingComma = this.start;
+    }
+    return this.finishNode(prop, "SpreadElement");
+  }
+  if (this.options.ecmaVersion >= 6) {
+    prop.method = false;
+    prop.shorthand = false;
+    if (isPattern || refDestructuringErrors) {
+      startPos = this.start;
+      startLoc = this.startLoc;
+    }
+    if (!isPattern) {
+      isGenerator = this.eat(types$1.star);
+    }
+  }
+  var containsEsc = this.containsEsc;
+  this.parsePropertyName(prop);
+  if (!isPattern && !containsEsc && this.options.ecmaVersion >= 8 && !isGenerator && this.isAsyncProp(prop)) {
+    isAsync = true;
+    isGenerator = this.options.ecmaVersion >= 9 && this.eat(types$1.star);
+    this.parsePropertyName(prop);
+  } else {
+    isAsync = false;
+  }
+  this.parsePropertyValue(prop, isPattern, isGenerator, isAsync, startPos, startLoc, refDestructuringErrors, containsEsc);
+  return this.finishNode(prop, "Property");
+};
+pp$5.parseGetterSetter = function(prop) {
+  var kind = prop.key.name;
+  this.parsePropertyName(prop);
+  prop.value = this.parseMethod(false);
+  prop.kind = kind;
+  var paramCount = prop.kind === "get" ? 0 : 1;
+  if (prop.value.params.length !== paramCount) {
+    var start = prop.value.start;
+    if (prop.kind === "get") {
+      this.raiseRecoverable(start, "getter should have no params");
+    } else {
+      this.raiseRecoverable(start, "setter should have exactly one param");
+    }
+  } else {
+    if (prop.kind === "set" && prop.value.params[0].type === "RestElement") {
+      this.raiseRecoverable(prop.value.params[0].start, "Setter cannot use rest params");
+    }
+  }
+};
+pp$5.parsePropertyValue = function(prop, isPattern, isGenerator, isAsync, startPos, startLoc, refDestructuringErrors, containsEsc) {
+  if ((isGenerator || isAsync) && this.type === types$1.colon) {
+    this.unexpected();
+  }
+  if (this.eat(types$1.colon)) {
+    prop.value = isPattern ? this.parseMaybeDefault(this.start, this.startLoc) : this.parseMaybeAssign(false, refDestructuringErrors);
+    prop.kind = "init";
+  } else if (this.options.ecmaVersion >= 6 && this.type === types$1.parenL) {
+    if (isPattern) {
+      this.unexpected();
+    }
+    prop.method = true;
+    prop.value = this.parseMethod(isGenerator, isAsync);
+    prop.kind = "init";
+  } else if (!isPattern && !containsEsc && this.options.ecmaVersion >= 5 && !prop.computed && prop.key.type === "Identifier" && (prop.key.name === "get" || prop.key.name === "set") && (this.type !== types$1.comma && this.type !== types$1.braceR && this.type !== types$1.eq)) {
+    if (isGenerator || isAsync) {
+      this.unexpected();
+    }
+    this.parseGetterSetter(prop);
+  } else if (this.options.ecmaVersion >= 6 && !prop.computed && prop.key.type === "Identifier") {
+    if (isGenerator || isAsync) {
+      this.unexpected();
+    }
+    this.checkUnreserved(prop.key);
+    if (prop.key.name === "await" && !this.awaitIdentPos) {
+      this.awaitIdentPos = startPos;
+    }
+    if (isPattern) {
+      prop.value = this.parseMaybeDefault(startPos, startLoc, this.copyNode(prop.key));
+    } else if (this.type === types$1.eq && refDestructuringErrors) {
+      if (refDestructuringErrors.shorthandAssign < 0) {
+        refDestructuringErrors.shorthandAssign = this.start;
+      }
+      prop.value = this.parseMaybeDefault(startPos, startLoc, this.copyNode(prop.key));
+    } else {
+      prop.value = this.copyNode(prop.key);
+    }
+    prop.kind = "init";
+    prop.shorthand = true;
+  } else {
+    this.unexpected();
+  }
+};
+pp$5.parsePropertyName = function(prop) {
+  if (this.options.ecmaVersion >= 6) {
+    if (this.eat(types$1.bracketL)) {
+      prop.computed = true;
+      prop.key = this.parseMaybeAssign();
+      this.expect(types$1.bracketR);
+      return prop.key;
+    } else {
+      prop.computed = false;
+    }
+  }
+  return prop.key = this.type === types$1.num || this.type === types$1.string ? this.parseExprAtom() : this.parseIdent(this.options.allowReserved !== "never");
+};
+pp$5.initFunction = function(node) {
+  node.id = null;
+  if (this.options.ecmaVersion >= 6) {
+    node.generator = node.expression = false;
+  }
+  if (this.options.ecmaVersion >= 8) {
+    node.async = false;
+  }
+};
+pp$5.parseMethod = function(isGenerator, isAsync, allowDirectSuper) {
+  var node = this.startNode(), oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, oldAwaitIdentPos = this.awaitIdentPos;
+  this.initFunction(node);
+  if (this.options.ecmaVersion >= 6) {
+    node.generator = isGenerator;
+  }
+  if (this.options.ecmaVersion >= 8) {
+    node.async = !!isAsync;
+  }
+  this.yieldPos = 0;
+  this.awaitPos = 0;
+  this.awaitIdentPos = 0;
+  this.enterScope(functionFlags(isAsync, node.generator) | SCOPE_SUPER | (allowDirectSuper ? SCOPE_DIRECT_SUPER : 0));
+  this.expect(types$1.parenL);
+  node.params = this.parseBindingList(types$1.parenR, false, this.options.ecmaVersion >= 8);
+  this.checkYieldAwaitInDefaultParams();
+  this.parseFunctionBody(node, false, true, false);
+  this.yieldPos = oldYieldPos;
+  this.awaitPos = oldAwaitPos;
+  this.awaitIdentPos = oldAwaitIdentPos;
+  return this.finishNode(node, "FunctionExpression");
+};
+pp$5.parseArrowExpression = function(node, params, isAsync, forInit) {
+  var oldYieldPos = this.yieldPos, oldAwaitPos = this.awaitPos, oldAwaitIdentPos = this.awaitIdentPos;
+  this.enterScope(functionFlags(isAsync, false) | SCOPE_ARROW);
+  this.initFunction(node);
+  if (this.options.ecmaVersion >= 8) {
+    node.async = !!isAsync;
+  }
+  this.yieldPos = 0;
+  this.awaitPos = 0;
+  this.awaitIdentPos = 0;
+  node.params = this.toAssignableList(params, true);
+  this.parseFunctionBody(node, true, false, forInit);
+  this.yieldPos = oldYieldPos;
+  this.awaitPos = oldAwaitPos;
+  this.awaitIdentPos = oldAwaitIdentPos;
+  return this.finishNode(node, "ArrowFunctionExpression");
+};
+pp$5.parseFunctionBody = function(node, isArrowFunction, isMethod, forInit) {
+  var isExpression = isArrowFunction && this.type !== types$1.braceL;
+  var oldStrict = this.strict, useStrict = false;
+  if (isExpression) {
+    node.body = this.parseMaybeAssign(forInit);
+    node.expression = true;
+    this.checkParams(node, false);
+  } else {
+    var nonSimple = this.options.ecmaVersion >= 7 && !this.isSimpleParamList(node.params);
+    if (!oldStrict || nonSimple) {
+      useStrict = this.strictDirective(this.end);
+      if (useStrict && nonSimple) {
+        this.raiseRecoverable(node.start, "Illegal 'use strict' directive in function with non-simple parameter list");
+      }
+    }
+    var oldLabels = this.labels;
+    this.labels = [];
+    if (useStrict) {
+      this.strict = true;
+    }
+    this.checkParams(node, !oldStrict && !useStrict && !isArrowFunction && !isMethod && this.isSimpleParamList(node.params));
+    if (this.strict && node.id) {
+      this.checkLValSimple(node.id, BIND_OUTSIDE);
+    }
+    node.body = this.parseBlock(false, void 0, useStrict && !oldStrict);
+    node.expression = false;
+    this.adaptDirectivePrologue(node.body.body);
+    this.labels = oldLabels;
+  }
+  this.exitScope();
+};
+pp$5.isSimpleParamList = function(params) {
+  for (var i2 = 0, list2 = params; i2 < list2.length; i2 += 1) {
+    var param = list2[i2];
+    if (param.type !== "Identifier") {
+      return false;
+    }
+  }
+  return true;
+};
+pp$5.checkParams = function(node, allowDuplicates) {
+  var nameHash = /* @__PURE__ */ Object.create(null);
+  for (var i2 = 0, list2 = node.params; i2 < list2.length; i2 += 1) {
+    var param = list2[i2];
+    this.checkLValInnerPattern(param, BIND_VAR, allowDuplicates ? null : nameHash);
+  }
+};
+pp$5.parseExprList = function(close, allowTrailingComma, allowEmpty, refDestructuringErrors) {
+  var elts = [], first = true;
+  while (!this.eat(close)) {
+    if (!first) {
+      this.expect(types$1.comma);
+      if (allowTrailingComma && this.afterTrailingComma(close)) {
+        break;
+      }
+    } else {
+      first = false;
+    }
+    var elt = void 0;
+    if (allowEmpty && this.type === types$1.comma) {
+      elt = null;
+    } else if (this.type === types$1.ellipsis) {
+      elt = this.parseSpread(refDestructuringErrors);
+      if (refDestructuringErrors && this.type === types$1.comma && refDestructuringErrors.trailingComma < 0) {
+        refDestructuringErrors.trailingComma = this.start;
+      }
+    } else {
+      elt = this.parseMaybeAssign(false, refDestructuringErrors);
+    }
+    elts.push(elt);
+  }
+  return elts;
+};
+pp$5.checkUnreserved = function(ref2) {
+  var start = ref2.start;
+  var end = ref2.end;
+  var name = ref2.name;
+  if (this.inGenerator && name === "yield") {
+    this.raiseRecoverable(start, "Cannot use 'yield' as identifier inside a generator");
+  }
+  if (this.inAsync && name === "await") {
+    this.raiseRecoverable(start, "Cannot use 'await' as identifier inside an async function");
+  }
+  if (!(this.currentThisScope().flags & SCOPE_VAR) && name === "arguments") {
+    this.raiseRecoverable(start, "Cannot use 'arguments' in class field initializer");
+  }
+  if (this.inClassStaticBlock && (name === "arguments" || name === "await")) {
+    this.raise(start, "Cannot use " + name + " in class static initialization block");
+  }
+  if (this.keywords.test(name)) {
+    this.raise(start, "Unexpected keyword '" + name + "'");
+  }
+  if (this.options.ecmaVersion < 6 && this.input.slice(start, end).indexOf("\\") !== -1) {
+    return;
+  }
+  var re = this.strict ? this.reservedWordsStrict : this.reservedWords;
+  if (re.test(name)) {
+    if (!this.inAsync && name === "await") {
+      this.raiseRecoverable(start, "Cannot use keyword 'await' outside an async function");
+    }
+    this.raiseRecoverable(start, "The keyword '" + name + "' is reserved");
+  }
+};
+pp$5.parseIdent = function(liberal) {
+  var node = this.parseIdentNode();
+  this.next(!!liberal);
+  this.finishNode(node, "Identifier");
+  if (!liberal) {
+    this.checkUnreserved(node);
+    if (node.name === "await" && !this.awaitIdentPos) {
+      this.awaitIdentPos = node.start;
+    }
+  }
+  return node;
+};
+pp$5.parseIdentNode = function() {
+  var node = this.startNode();
+  if (this.type === types$1.name) {
+    node.name = this.value;
+  } else if (this.type.keyword) {
+    node.name = this.type.keyword;
+    if ((node.name === "class" || node.name === "function") && (this.lastTokEnd !== this.lastTokStart + 1 || this.input.charCodeAt(this.lastTokStart) !== 46)) {
+      this.context.pop();
+    }
+    this.type = types$1.name;
+  } else {
+    this.unexpected();
+  }
+  return node;
+};
+pp$5.parsePrivateIdent = function() {
+  var node = this.startNode();
+  if (this.type === types$1.privateId) {
+    node.name = this.value;
+  } else {
+    this.unexpected();
+  }
+  this.next();
+  this.finishNode(node, "PrivateIdentifier");
+  if (this.options.checkPrivateFields) {
+    if (this.privateNameStack.length === 0) {
+      this.raise(node.start, "Private field '#" + node.name + "' must be declared in an enclosing class");
+    } else {
+      this.privateNameStack[this.privateNameStack.length - 1].used.push(node);
+    }
+  }
+  return node;
+};
+pp$5.parseYield = function(forInit) {
+  if (!this.yieldPos) {
+    this.yieldPos = this.start;
+  }
+  var node = this.startNode();
+  this.next();
+  if (this.type === types$1.semi || this.canInsertSemicolon() || this.type !== types$1.star && !this.type.startsExpr) {
+    node.delegate = false;
+    node.argument = null;
+  } else {
+    node.delegate = this.eat(types$1.star);
+    node.argument = this.parseMaybeAssign(forInit);
+  }
+  return this.finishNode(node, "YieldExpression");
+};
+pp$5.parseAwait = function(forInit) {
+  if (!this.awaitPos) {
+    this.awaitPos = this.start;
+  }
+  var node = this.startNode();
+  this.next();
+  node.argument = this.parseMaybeUnary(null, true, false, forInit);
+  return this.finishNode(node, "AwaitExpression");
+};
+var pp$4 = Parser2.prototype;
+pp$4.raise = function(pos, message) {
+  var loc2 = getLineInfo(this.input, pos);
+  message += " (" + loc2.line + ":" + loc2.column + ")";
+  if (this.sourceFile) {
+    message += " in " + this.sourceFile;
+  }
+  var err = new SyntaxError(message);
+  err.pos = pos;
+  err.loc = loc2;
+  err.raisedAt = this.pos;
+  throw err;
+};
+pp$4.raiseRecoverable = pp$4.raise;
+pp$4.curPosition = function() {
+  if (this.options.locations) {
+    return new Position(this.curLine, this.pos - this.lineStart);
+  }
+};
+var pp$3 = Parser2.prototype;
+var Scope = function Scope2(flags) {
+  this.flags = flags;
+  this.var = [];
+  this.lexical = [];
+  this.functions = [];
+};
+pp$3.enterScope = function(flags) {
+  this.scopeStack.push(new Scope(flags));
+};
+pp$3.exitScope = function() {
+  this.scopeStack.pop();
+};
+pp$3.treatFunctionsAsVarInScope = function(scope) {
+  return scope.flags & SCOPE_FUNCTION || !this.inModule && scope.flags & SCOPE_TOP;
+};
+pp$3.declareName = function(name, bindingType, pos) {
+  var redeclared = false;
+  if (bindingType === BIND_LEXICAL) {
+    var scope = this.currentScope();
+    redeclared = scope.lexical.indexOf(name) > -1 || scope.functions.indexOf(name) > -1 || scope.var.indexOf(name) > -1;
+    scope.lexical.push(name);
+    if (this.inModule && scope.flags & SCOPE_TOP) {
+      delete this.undefinedExports[name];
+    }
+  } else if (bindingType === BIND_SIMPLE_CATCH) {
+    var scope$1 = this.currentScope();
+    scope$1.lexical.push(name);
+  } else if (bindingType === BIND_FUNCTION) {
+    var scope$2 = this.currentScope();
+    if (this.treatFunctionsAsVar) {
+      redeclared = scope$2.lexical.indexOf(name) > -1;
+    } else {
+      redeclared = scope$2.lexical.indexOf(name) > -1 || scope$2.var.indexOf(name) > -1;
+    }
+    scope$2.functions.push(name);
+  } else {
+    for (var i2 = this.scopeStack.length - 1; i2 >= 0; --i2) {
+      var scope$3 = this.scopeStack[i2];
+      if (scope$3.lexical.indexOf(name) > -1 && !(scope$3.flags & SCOPE_SIMPLE_CATCH && scope$3.lexical[0] === name) || !this.treatFunctionsAsVarInScope(scope$3) && scope$3.functions.indexOf(name) > -1) {
+        redeclared = true;
+        break;
+      }
+      scope$3.var.push(name);
+      if (this.inModule && scope$3.flags & SCOPE_TOP) {
+        delete this.undefinedExports[name];
+      }
+      if (scope$3.flags & SCOPE_VAR) {
+        break;
+      }
+    }
+  }
+  if (redeclared) {
+    this.raiseRecoverable(pos, "Identifier '" + name + "' has already been declared");
+  }
+};
+pp$3.checkLocalExport = function(id) {
+  if (this.scopeStack[0].lexical.indexOf(id.name) === -1 && this.scopeStack[0].var.indexOf(id.name) === -1) {
+    this.undefinedExports[id.name] = id;
+  }
+};
+pp$3.currentScope = function() {
+  return this.scopeStack[this.scopeStack.length - 1];
+};
+pp$3.currentVarScope = function() {
+  for (var i2 = this.scopeStack.length - 1; ; i2--) {
+    var scope = this.scopeStack[i2];
+    if (scope.flags & (SCOPE_VAR | SCOPE_CLASS_FIELD_INIT | SCOPE_CLASS_STATIC_BLOCK)) {
+      return scope;
+    }
+  }
+};
+pp$3.currentThisScope = function() {
+  for (var i2 = this.scopeStack.length - 1; ; i2--) {
+    var scope = this.scopeStack[i2];
+    if (scope.flags & (SCOPE_VAR | SCOPE_CLASS_FIELD_INIT | SCOPE_CLASS_STATIC_BLOCK) && !(scope.flags & SCOPE_ARROW)) {
+      return scope;
+    }
+  }
+};
+var Node = function Node2(parser, pos, loc2) {
+  this.type = "";
+  this.start = pos;
+  this.end = 0;
+  if (parser.options.locations) {
+    this.loc = new SourceLocation(parser, loc2);
+  }
+  if (parser.options.directSourceFile) {
+    this.sourceFile = parser.options.directSourceFile;
+  }
+  if (parser.options.ranges) {
+    this.range = [pos, 0];
+  }
+};
+var pp$2 = Parser2.prototype;
+pp$2.startNode = function() {
+  return new Node(this, this.start, this.startLoc);
+};
+pp$2.startNodeAt = function(pos, loc2) {
+  return new Node(this, pos, loc2);
+};
+function finishNodeAt(node, type, pos, loc2) {
+  node.type = type;
+  node.end = pos;
+  if (this.options.locations) {
+    node.loc.end = loc2;
+  }
+  if (this.options.ranges) {
+    node.range[1] = pos;
+  }
+  return node;
+}
+pp$2.finishNode = function(node, type) {
+  return finishNodeAt.call(this, node, type, this.lastTokEnd, this.lastTokEndLoc);
+};
+pp$2.finishNodeAt = function(node, type, pos, loc2) {
+  return finishNodeAt.call(this, node, type, pos, loc2);
+};
+pp$2.copyNode = function(node) {
+  var newNode = new Node(this, node.start, this.startLoc);
+  for (var prop in node) {
+    newNode[prop] = node[prop];
+  }
+  return newNode;
+};
+var scriptValuesAddedInUnicode = "Berf Beria_Erfe Gara Garay Gukh Gurung_Khema Hrkt Katakana_Or_Hiragana Kawi Kirat_Rai Krai Nag_Mundari Nagm Ol_Onal Onao Sidetic Sidt Sunu Sunuwar Tai_Yo Tayo Todhri Todr Tolong_Siki Tols Tulu_Tigalari Tutg Unknown Zzzz";
+var ecma9BinaryProperties = "ASCII ASCII_Hex_Digit AHex Alphabetic Alpha Any Assigned Bidi_Control Bidi_C Bidi_Mirrored Bidi_M Case_Ignorable CI Cased Changes_When_Casefolded CWCF Changes_When_Casemapped CWCM Changes_When_Lowercased CWL Changes_When_NFKC_Casefolded CWKCF Changes_When_Titlecased CWT Changes_When_Uppercased CWU Dash Default_Ignorable_Code_Point DI Deprecated Dep Diacritic Dia Emoji Emoji_Component Emoji_Modifier Emoji_Modifier_Base Emoji_Presentation Extender Ext Grapheme_Base Gr_Base Grapheme_Extend Gr_Ext Hex_Digit Hex IDS_Binary_Operator IDSB IDS_Trinary_Operator IDST ID_Continue IDC ID_Start IDS Ideographic Ideo Join_Control Join_C Logical_Order_Exception LOE Lowercase Lower Math Noncharacter_Code_Point NChar Pattern_Syntax Pat_Syn Pattern_White_Space Pat_WS Quotation_Mark QMark Radical Regional_Indicator RI Sentence_Terminal STerm Soft_Dotted SD Terminal_Punctuation Term Unified_Ideograph UIdeo Uppercase Upper Variation_Selector VS White_Space space XID_Continue XIDC XID_Start XIDS";
+var ecma10BinaryProperties = ecma9BinaryProperties + " Extended_Pictographic";
+var ecma11BinaryProperties = ecma10BinaryProperties;
+var ecma12BinaryProperties = ecma11BinaryProperties + " EBase EComp EMod EPres ExtPict";
+var ecma13BinaryProperties = ecma12BinaryProperties;
+var ecma14BinaryProperties = ecma13BinaryProperties;
+var unicodeBinaryProperties = {
+  9: ecma9BinaryProperties,
+  10: ecma10BinaryProperties,
+  11: ecma11BinaryProperties,
+  12: ecma12BinaryProperties,
+  13: ecma13BinaryProperties,
+  14: ecma14BinaryProperties
+};
+var ecma14BinaryPropertiesOfStrings = "Basic_Emoji Emoji_Keycap_Sequence RGI_Emoji_Modifier_Sequence RGI_Emoji_Flag_Sequence RGI_Emoji_Tag_Sequence RGI_Emoji_ZWJ_Sequence RGI_Emoji";
+var unicodeBinaryPropertiesOfStrings = {
+  9: "",
+  10: "",
+  11: "",
+  12: "",
+  13: "",
+  14: ecma14BinaryPropertiesOfStrings
+};
+var unicodeGeneralCategoryValues = "Cased_Letter LC Close_Punctuation Pe Connector_Punctuation Pc Control Cc cntrl Currency_Symbol Sc Dash_Punctuation Pd Decimal_Number Nd digit Enclosing_Mark Me Final_Punctuation Pf Format Cf Initial_Punctuation Pi Letter L Letter_Number Nl Line_Separator Zl Lowercase_Letter Ll Mark M Combining_Mark Math_Symbol Sm Modifier_Letter Lm Modifier_Symbol Sk Nonspacing_Mark Mn Number N Open_Punctuation Ps Other C Other_Letter Lo Other_Number No Other_Punctuation Po Other_Symbol So Paragraph_Separator Zp Private_Use Co Punctuation P punct Separator Z Space_Separator Zs Spacing_Mark Mc Surrogate Cs Symbol S Titlecase_Letter Lt Unassigned Cn Uppercase_Letter Lu";
+var ecma9ScriptValues = "Adlam Adlm Ahom Anatolian_Hieroglyphs Hluw Arabic Arab Armenian Armn Avestan Avst Balinese Bali Bamum Bamu Bassa_Vah Bass Batak Batk Bengali Beng Bhaiksuki Bhks Bopomofo Bopo Brahmi Brah Braille Brai Buginese Bugi Buhid Buhd Canadian_Aboriginal Cans Carian Cari Caucasian_Albanian Aghb Chakma Cakm Cham Cham Cherokee Cher Common Zyyy Coptic Copt Qaac Cuneiform Xsux Cypriot Cprt Cyrillic Cyrl Deseret Dsrt Devanagari Deva Duployan Dupl Egyptian_Hieroglyphs Egyp Elbasan Elba Ethiopic Ethi Georgian Geor Glagolitic Glag Gothic Goth Grantha Gran Greek Grek Gujarati Gujr Gurmukhi Guru Han Hani Hangul Hang Hanunoo Hano Hatran Hatr Hebrew Hebr Hiragana Hira Imperial_Aramaic Armi Inherited Zinh Qaai Inscriptional_Pahlavi Phli Inscriptional_Parthian Prti Javanese Java Kaithi Kthi Kannada Knda Katakana Kana Kayah_Li Kali Kharoshthi Khar Khmer Khmr Khojki Khoj Khudawadi Sind Lao Laoo Latin Latn Lepcha Lepc Limbu Limb Linear_A Lina Linear_B Linb Lisu Lisu Lycian Lyci Lydian Lydi Mahajani Mahj Malayalam Mlym Mandaic Mand Manichaean Mani Marchen Marc Masaram_Gondi Gonm Meetei_Mayek Mtei Mende_Kikakui Mend Meroitic_Cursive Merc Meroitic_Hieroglyphs Mero Miao Plrd Modi Mongolian Mong Mro Mroo Multani Mult Myanmar Mymr Nabataean Nbat New_Tai_Lue Talu Newa Newa Nko Nkoo Nushu Nshu Ogham Ogam Ol_Chiki Olck Old_Hungarian Hung Old_Italic Ital Old_North_Arabian Narb Old_Permic Perm Old_Persian Xpeo Old_South_Arabian Sarb Old_Turkic Orkh Oriya Orya Osage Osge Osmanya Osma Pahawh_Hmong Hmng Palmyrene Palm Pau_Cin_Hau Pauc Phags_Pa Phag Phoenician Phnx Psalter_Pahlavi Phlp Rejang Rjng Runic Runr Samaritan Samr Saurashtra Saur Sharada Shrd Shavian Shaw Siddham Sidd SignWriting Sgnw Sinhala Sinh Sora_Sompeng Sora Soyombo Soyo Sundanese Sund Syloti_Nagri Sylo Syriac Syrc Tagalog Tglg Tagbanwa Tagb Tai_Le Tale Tai_Tham Lana Tai_Viet Tavt Takri Takr Tamil Taml Tangut Tang Telugu Telu Thaana Thaa Thai Thai Tibetan Tibt Tifinagh Tfng Tirhuta Tirh Ugaritic Ugar Vai Vaii Warang_Citi Wara Yi Yiii Zanabazar_Square Zanb";
+var ecma10ScriptValues = ecma9ScriptValues + " Dogra Dogr Gunjala_Gondi Gong Hanifi_Rohingya Rohg Makasar Maka Medefaidrin Medf Old_Sogdian Sogo Sogdian Sogd";
+var ecma11ScriptValues = ecma10ScriptValues + " Elymaic Elym Nandinagari Nand Nyiakeng_Puachue_Hmong Hmnp Wancho Wcho";
+var ecma12ScriptValues = ecma11ScriptValues + " Chorasmian Chrs Diak Dives_Akuru Khitan_Small_Script Kits Yezi Yezidi";
+var ecma13ScriptValues = ecma12ScriptValues + " Cypro_Minoan Cpmn Old_Uyghur Ougr Tangsa Tnsa Toto Vithkuqi Vith";
+var ecma14ScriptValues = ecma13ScriptValues + " " + scriptValuesAddedInUnicode;
+var unicodeScriptValues = {
+  9: ecma9ScriptValues,
+  10: ecma10ScriptValues,
+  11: ecma11ScriptValues,
+  12: ecma12ScriptValues,
+  13: ecma13ScriptValues,
+  14: ecma14ScriptValues
+};
+var data = {};
+function buildUnicodeData(ecmaVersion2) {
+  var d = data[ecmaVersion2] = {
+    binary: wordsRegexp(unicodeBinaryProperties[ecmaVersion2] + " " + unicodeGeneralCategoryValues),
+    binaryOfStrings: wordsRegexp(unicodeBinaryPropertiesOfStrings[ecmaVersion2]),
+    nonBinary: {
+      General_Category: wordsRegexp(unicodeGeneralCategoryValues),
+      Script: wordsRegexp(unicodeScriptValues[ecmaVersion2])
+    }
+  };
+  d.nonBinary.Script_Extensions = d.nonBinary.Script;
+  d.nonBinary.gc = d.nonBinary.General_Category;
+  d.nonBinary.sc = d.nonBinary.Script;
+  d.nonBinary.scx = d.nonBinary.Script_Extensions;
+}
+for (i = 0, list = [9, 10, 11, 12, 13, 14]; i < list.length; i += 1) {
+  ecmaVersion = list[i];
+  buildUnicodeData(ecmaVersion);
+}
+var ecmaVersion;
+var i;
+var list;
+var pp$1 = Parser2.prototype;
+var BranchID = function BranchID2(parent, base) {
+  this.parent = parent;
+  this.base = base || this;
+};
+BranchID.prototype.separatedFrom = function separatedFrom(alt) {
+  for (var self = this; self; self = self.parent) {
+    for (var other = alt; other; other = other.parent) {
+      if (self.base === other.base && self !== other) {
+        return true;
+      }
+    }
+  }
+  return false;
+};
+BranchID.prototype.sibling = function sibling() {
+  return new BranchID(this.parent, this.base);
+};
+var RegExpValidationState = function RegExpValidationState2(parser) {
+  this.parser = parser;
+  this.validFlags = "gim" + (parser.options.ecmaVersion >= 6 ? "uy" : "") + (parser.options.ecmaVersion >= 9 ? "s" : "") + (parser.options.ecmaVersion >= 13 ? "d" : "") + (parser.options.ecmaVersion >= 15 ? "v" : "");
+  this.unicodeProperties = data[parser.options.ecmaVersion >= 14 ? 14 : parser.options.ecmaVersion];
+  this.source = "";
+  this.flags = "";
+  this.start = 0;
+  this.switchU = false;
+  this.switchV = false;
+  this.switchN = false;
+  this.pos = 0;
+  this.lastIntValue = 0;
+  this.lastStringValue = "";
+  this.lastAssertionIsQuantifiable = false;
+  this.numCapturingParens = 0;
+  this.maxBackReference = 0;
+  this.groupNames = /* @__PURE__ */ Object.create(null);
+  this.backReferenceNames = [];
+  this.branchID = null;
+};
+RegExpValidationState.prototype.reset = function reset(start, pattern, flags) {
+  var unicodeSets = flags.indexOf("v") !== -1;
+  var unicode = flags.indexOf("u") !== -1;
+  this.start = start | 0;
+  this.source = pattern + "";
+  this.flags = flags;
+  if (unicodeSets && this.parser.options.ecmaVersion >= 15) {
+    this.switchU = true;
+    this.switchV = true;
+    this.switchN = true;
+  } else {
+    this.switchU = unicode && this.parser.options.ecmaVersion >= 6;
+    this.switchV = false;
+    this.switchN = unicode && this.parser.options.ecmaVersion >= 9;
+  }
+};
+RegExpValidationState.prototype.raise = function raise(message) {
+  this.parser.raiseRecoverable(this.start, "Invalid regular expression: /" + this.source + "/: " + message);
+};
+RegExpValidationState.prototype.at = function at(i2, forceU) {
+  if (forceU === void 0) forceU = false;
+  var s = this.source;
+  var l = s.length;
+  if (i2 >= l) {
+    return -1;
+  }
+  var c = s.charCodeAt(i2);
+  if (!(forceU || this.switchU) || c <= 55295 || c >= 57344 || i2 + 1 >= l) {
+    return c;
+  }
+  var next = s.charCodeAt(i2 + 1);
+  return next >= 56320 && next <= 57343 ? (c << 10) + next - 56613888 : c;
+};
+RegExpValidationState.prototype.nextIndex = function nextIndex(i2, forceU) {
+  if (forceU === void 0) forceU = false;
+  var s = this.source;
+  var l = s.length;
+  if (i2 >= l) {
+    return l;
+  }
+  var c = s.charCodeAt(i2), next;
+  if (!(forceU || this.switchU) || c <= 55295 || c >= 57344 || i2 + 1 >= l || (next = s.charCodeAt(i2 + 1)) < 56320 || next > 57343) {
+    return i2 + 1;
+  }
+  return i2 + 2;
+};
+RegExpValidationState.prototype.current = function current(forceU) {
+  if (forceU === void 0) forceU = false;
+  return this.at(this.pos, forceU);
+};
+RegExpValidationState.prototype.lookahead = function lookahead(forceU) {
+  if (forceU === void 0) forceU = false;
+  return this.at(this.nextIndex(this.pos, forceU), forceU);
+};
+RegExpValidationState.prototype.advance = function advance(forceU) {
+  if (forceU === void 0) forceU = false;
+  this.pos = this.nextIndex(this.pos, forceU);
+};
+RegExpValidationState.prototype.eat = function eat(ch, forceU) {
+  if (forceU === void 0) forceU = false;
+  if (this.current(forceU) === ch) {
+    this.advance(forceU);
+    return true;
+  }
+  return false;
+};
+RegExpValidationState.prototype.eatChars = function eatChars(chs, forceU) {
+  if (forceU === void 0) forceU = false;
+  var pos = this.pos;
+  for (var i2 = 0, list2 = chs; i2 < list2.length; i2 += 1) {
+    var ch = list2[i2];
+    var current2 = this.at(pos, forceU);
+    if (current2 === -1 || current2 !== ch) {
+      return false;
+    }
+    pos = this.nextIndex(pos, forceU);
+  }
+  this.pos = pos;
+  return true;
+};
+pp$1.validateRegExpFlags = function(state) {
+  var validFlags = state.validFlags;
+  var flags = state.flags;
+  var u = false;
+  var v = false;
+  for (var i2 = 0; i2 < flags.length; i2++) {
+    var flag = flags.charAt(i2);
+    if (validFlags.indexOf(flag) === -1) {
+      this.raise(state.start, "Invalid regular expression flag");
+    }
+    if (flags.indexOf(flag, i2 + 1) > -1) {
+      this.raise(state.start, "Duplicate regular expression flag");
+    }
+    if (flag === "u") {
+      u = true;
+    }
+    if (flag === "v") {
+      v = true;
+    }
+  }
+  if (this.options.ecmaVersion >= 15 && u && v) {
+    this.raise(state.start, "Invalid regular expression flag");
+  }
+};
+function hasProp(obj3) {
+  for (var _ in obj3) {
+    return true;
+  }
+  return false;
+}
+pp$1.validateRegExpPattern = function(state) {
+  this.regexp_pattern(state);
+  if (!state.switchN && this.options.ecmaVersion >= 9 && hasProp(state.groupNames)) {
+    state.switchN = true;
+    this.regexp_pattern(state);
+  }
+};
+pp$1.regexp_pattern = function(state) {
+  state.pos = 0;
+  state.lastIntValue = 0;
+  state.lastStringValue = "";
+  state.lastAssertionIsQuantifiable = false;
+  state.numCapturingParens = 0;
+  state.maxBackReference = 0;
+  state.groupNames = /* @__PURE__ */ Object.create(null);
+  state.backReferenceNames.length = 0;
+  state.branchID = null;
+  this.regexp_disjunction(state);
+  if (state.pos !== state.source.length) {
+    if (state.eat(
+      41
+      /* ) */
+    )) {
+      state.raise("Unmatched ')'");
+    }
+    if (state.eat(
+      93
+      /* ] */
+    ) || state.eat(
+      125
+      /* } */
+    )) {
+      state.raise("Lone quantifier brackets");
+    }
+  }
+  if (state.maxBackReference > state.numCapturingParens) {
+    state.raise("Invalid escape");
+  }
+  for (var i2 = 0, list2 = state.backReferenceNames; i2 < list2.length; i2 += 1) {
+    var name = list2[i2];
+    if (!state.groupNames[name]) {
+      state.raise("Invalid named capture referenced");
+    }
+  }
+};
+pp$1.regexp_disjunction = function(state) {
+  var trackDisjunction = this.options.ecmaVersion >= 16;
+  if (trackDisjunction) {
+    state.branchID = new BranchID(state.branchID, null);
+  }
+  this.regexp_alternative(state);
+  while (state.eat(
+    124
+    /* | */
+  )) {
+    if (trackDisjunction) {
+      state.branchID = state.branchID.sibling();
+    }
+    this.regexp_alternative(state);
+  }
+  if (trackDisjunction) {
+    state.branchID = state.branchID.parent;
+  }
+  if (this.regexp_eatQuantifier(state, true)) {
+    state.raise("Nothing to repeat");
+  }
+  if (state.eat(
+    123
+    /* { */
+  )) {
+    state.raise("Lone quantifier brackets");
+  }
+};
+pp$1.regexp_alternative = function(state) {
+  while (state.pos < state.source.length && this.regexp_eatTerm(state)) {
+  }
+};
+pp$1.regexp_eatTerm = function(state) {
+  if (this.regexp_eatAssertion(state)) {
+    if (state.lastAssertionIsQuantifiable && this.regexp_eatQuantifier(state)) {
+      if (state.switchU) {
+        state.raise("Invalid quantifier");
+      }
+    }
+    return true;
+  }
+  if (state.switchU ? this.regexp_eatAtom(state) : this.regexp_eatExtendedAtom(state)) {
+    this.regexp_eatQuantifier(state);
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatAssertion = function(state) {
+  var start = state.pos;
+  state.lastAssertionIsQuantifiable = false;
+  if (state.eat(
+    94
+    /* ^ */
+  ) || state.eat(
+    36
+    /* $ */
+  )) {
+    return true;
+  }
+  if (state.eat(
+    92
+    /* \ */
+  )) {
+    if (state.eat(
+      66
+      /* B */
+    ) || state.eat(
+      98
+      /* b */
+    )) {
+      return true;
+    }
+    state.pos = start;
+  }
+  if (state.eat(
+    40
+    /* ( */
+  ) && state.eat(
+    63
+    /* ? */
+  )) {
+    var lookbehind = false;
+    if (this.options.ecmaVersion >= 9) {
+      lookbehind = state.eat(
+        60
+        /* < */
+      );
+    }
+    if (state.eat(
+      61
+      /* = */
+    ) || state.eat(
+      33
+      /* ! */
+    )) {
+      this.regexp_disjunction(state);
+      if (!state.eat(
+        41
+        /* ) */
+      )) {
+        state.raise("Unterminated group");
+      }
+      state.lastAssertionIsQuantifiable = !lookbehind;
+      return true;
+    }
+  }
+  state.pos = start;
+  return false;
+};
+pp$1.regexp_eatQuantifier = function(state, noError) {
+  if (noError === void 0) noError = false;
+  if (this.regexp_eatQuantifierPrefix(state, noError)) {
+    state.eat(
+      63
+      /* ? */
+    );
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatQuantifierPrefix = function(state, noError) {
+  return state.eat(
+    42
+    /* * */
+  ) || state.eat(
+    43
+    /* + */
+  ) || state.eat(
+    63
+    /* ? */
+  ) || this.regexp_eatBracedQuantifier(state, noError);
+};
+pp$1.regexp_eatBracedQuantifier = function(state, noError) {
+  var start = state.pos;
+  if (state.eat(
+    123
+    /* { */
+  )) {
+    var min = 0, max = -1;
+    if (this.regexp_eatDecimalDigits(state)) {
+      min = state.lastIntValue;
+      if (state.eat(
+        44
+        /* , */
+      ) && this.regexp_eatDecimalDigits(state)) {
+        max = state.lastIntValue;
+      }
+      if (state.eat(
+        125
+        /* } */
+      )) {
+        if (max !== -1 && max < min && !noError) {
+          state.raise("numbers out of order in {} quantifier");
+        }
+        return true;
+      }
+    }
+    if (state.switchU && !noError) {
+      state.raise("Incomplete quantifier");
+    }
+    state.pos = start;
+  }
+  return false;
+};
+pp$1.regexp_eatAtom = function(state) {
+  return this.regexp_eatPatternCharacters(state) || state.eat(
+    46
+    /* . */
+  ) || this.regexp_eatReverseSolidusAtomEscape(state) || this.regexp_eatCharacterClass(state) || this.regexp_eatUncapturingGroup(state) || this.regexp_eatCapturingGroup(state);
+};
+pp$1.regexp_eatReverseSolidusAtomEscape = function(state) {
+  var start = state.pos;
+  if (state.eat(
+    92
+    /* \ */
+  )) {
+    if (this.regexp_eatAtomEscape(state)) {
+      return true;
+    }
+    state.pos = start;
+  }
+  return false;
+};
+pp$1.regexp_eatUncapturingGroup = function(state) {
+  var start = state.pos;
+  if (state.eat(
+    40
+    /* ( */
+  )) {
+    if (state.eat(
+      63
+      /* ? */
+    )) {
+      if (this.options.ecmaVersion >= 16) {
+        var addModifiers = this.regexp_eatModifiers(state);
+        var hasHyphen = state.eat(
+          45
+          /* - */
+        );
+        if (addModifiers || hasHyphen) {
+          for (var i2 = 0; i2 < addModifiers.length; i2++) {
+            var modifier = addModifiers.charAt(i2);
+            if (addModifiers.indexOf(modifier, i2 + 1) > -1) {
+              state.raise("Duplicate regular expression modifiers");
+            }
+          }
+          if (hasHyphen) {
+            var removeModifiers = this.regexp_eatModifiers(state);
+            if (!addModifiers && !removeModifiers && state.current() === 58) {
+              state.raise("Invalid regular expression modifiers");
+            }
+            for (var i$1 = 0; i$1 < removeModifiers.length; i$1++) {
+              var modifier$1 = removeModifiers.charAt(i$1);
+              if (removeModifiers.indexOf(modifier$1, i$1 + 1) > -1 || addModifiers.indexOf(modifier$1) > -1) {
+                state.raise("Duplicate regular expression modifiers");
+              }
+            }
+          }
+        }
+      }
+      if (state.eat(
+        58
+        /* : */
+      )) {
+        this.regexp_disjunction(state);
+        if (state.eat(
+          41
+          /* ) */
+        )) {
+          return true;
+        }
+        state.raise("Unterminated group");
+      }
+    }
+    state.pos = start;
+  }
+  return false;
+};
+pp$1.regexp_eatCapturingGroup = function(state) {
+  if (state.eat(
+    40
+    /* ( */
+  )) {
+    if (this.options.ecmaVersion >= 9) {
+      this.regexp_groupSpecifier(state);
+    } else if (state.current() === 63) {
+      state.raise("Invalid group");
+    }
+    this.regexp_disjunction(state);
+    if (state.eat(
+      41
+      /* ) */
+    )) {
+      state.numCapturingParens += 1;
+      return true;
+    }
+    state.raise("Unterminated group");
+  }
+  return false;
+};
+pp$1.regexp_eatModifiers = function(state) {
+  var modifiers = "";
+  var ch = 0;
+  while ((ch = state.current()) !== -1 && isRegularExpressionModifier(ch)) {
+    modifiers += codePointToString(ch);
+    state.advance();
+  }
+  return modifiers;
+};
+function isRegularExpressionModifier(ch) {
+  return ch === 105 || ch === 109 || ch === 115;
+}
+pp$1.regexp_eatExtendedAtom = function(state) {
+  return state.eat(
+    46
+    /* . */
+  ) || this.regexp_eatReverseSolidusAtomEscape(state) || this.regexp_eatCharacterClass(state) || this.regexp_eatUncapturingGroup(state) || this.regexp_eatCapturingGroup(state) || this.regexp_eatInvalidBracedQuantifier(state) || this.regexp_eatExtendedPatternCharacter(state);
+};
+pp$1.regexp_eatInvalidBracedQuantifier = function(state) {
+  if (this.regexp_eatBracedQuantifier(state, true)) {
+    state.raise("Nothing to repeat");
+  }
+  return false;
+};
+pp$1.regexp_eatSyntaxCharacter = function(state) {
+  var ch = state.current();
+  if (isSyntaxCharacter(ch)) {
+    state.lastIntValue = ch;
+    state.advance();
+    return true;
+  }
+  return false;
+};
+function isSyntaxCharacter(ch) {
+  return ch === 36 || ch >= 40 && ch <= 43 || ch === 46 || ch === 63 || ch >= 91 && ch <= 94 || ch >= 123 && ch <= 125;
+}
+pp$1.regexp_eatPatternCharacters = function(state) {
+  var start = state.pos;
+  var ch = 0;
+  while ((ch = state.current()) !== -1 && !isSyntaxCharacter(ch)) {
+    state.advance();
+  }
+  return state.pos !== start;
+};
+pp$1.regexp_eatExtendedPatternCharacter = function(state) {
+  var ch = state.current();
+  if (ch !== -1 && ch !== 36 && !(ch >= 40 && ch <= 43) && ch !== 46 && ch !== 63 && ch !== 91 && ch !== 94 && ch !== 124) {
+    state.advance();
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_groupSpecifier = function(state) {
+  if (state.eat(
+    63
+    /* ? */
+  )) {
+    if (!this.regexp_eatGroupName(state)) {
+      state.raise("Invalid group");
+    }
+    var trackDisjunction = this.options.ecmaVersion >= 16;
+    var known = state.groupNames[state.lastStringValue];
+    if (known) {
+      if (trackDisjunction) {
+        for (var i2 = 0, list2 = known; i2 < list2.length; i2 += 1) {
+          var altID = list2[i2];
+          if (!altID.separatedFrom(state.branchID)) {
+            state.raise("Duplicate capture group name");
+          }
+        }
+      } else {
+        state.raise("Duplicate capture group name");
+      }
+    }
+    if (trackDisjunction) {
+      (known || (state.groupNames[state.lastStringValue] = [])).push(state.branchID);
+    } else {
+      state.groupNames[state.lastStringValue] = true;
+    }
+  }
+};
+pp$1.regexp_eatGroupName = function(state) {
+  state.lastStringValue = "";
+  if (state.eat(
+    60
+    /* < */
+  )) {
+    if (this.regexp_eatRegExpIdentifierName(state) && state.eat(
+      62
+      /* > */
+    )) {
+      return true;
+    }
+    state.raise("Invalid capture group name");
+  }
+  return false;
+};
+pp$1.regexp_eatRegExpIdentifierName = function(state) {
+  state.lastStringValue = "";
+  if (this.regexp_eatRegExpIdentifierStart(state)) {
+    state.lastStringValue += codePointToString(state.lastIntValue);
+    while (this.regexp_eatRegExpIdentifierPart(state)) {
+      state.lastStringValue += codePointToString(state.lastIntValue);
+    }
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatRegExpIdentifierStart = function(state) {
+  var start = state.pos;
+  var forceU = this.options.ecmaVersion >= 11;
+  var ch = state.current(forceU);
+  state.advance(forceU);
+  if (ch === 92 && this.regexp_eatRegExpUnicodeEscapeSequence(state, forceU)) {
+    ch = state.lastIntValue;
+  }
+  if (isRegExpIdentifierStart(ch)) {
+    state.lastIntValue = ch;
+    return true;
+  }
+  state.pos = start;
+  return false;
+};
+function isRegExpIdentifierStart(ch) {
+  return isIdentifierStart(ch, true) || ch === 36 || ch === 95;
+}
+pp$1.regexp_eatRegExpIdentifierPart = function(state) {
+  var start = state.pos;
+  var forceU = this.options.ecmaVersion >= 11;
+  var ch = state.current(forceU);
+  state.advance(forceU);
+  if (ch === 92 && this.regexp_eatRegExpUnicodeEscapeSequence(state, forceU)) {
+    ch = state.lastIntValue;
+  }
+  if (isRegExpIdentifierPart(ch)) {
+    state.lastIntValue = ch;
+    return true;
+  }
+  state.pos = start;
+  return false;
+};
+function isRegExpIdentifierPart(ch) {
+  return isIdentifierChar(ch, true) || ch === 36 || ch === 95 || ch === 8204 || ch === 8205;
+}
+pp$1.regexp_eatAtomEscape = function(state) {
+  if (this.regexp_eatBackReference(state) || this.regexp_eatCharacterClassEscape(state) || this.regexp_eatCharacterEscape(state) || state.switchN && this.regexp_eatKGroupName(state)) {
+    return true;
+  }
+  if (state.switchU) {
+    if (state.current() === 99) {
+      state.raise("Invalid unicode escape");
+    }
+    state.raise("Invalid escape");
+  }
+  return false;
+};
+pp$1.regexp_eatBackReference = function(state) {
+  var start = state.pos;
+  if (this.regexp_eatDecimalEscape(state)) {
+    var n = state.lastIntValue;
+    if (state.switchU) {
+      if (n > state.maxBackReference) {
+        state.maxBackReference = n;
+      }
+      return true;
+    }
+    if (n <= state.numCapturingParens) {
+      return true;
+    }
+    state.pos = start;
+  }
+  return false;
+};
+pp$1.regexp_eatKGroupName = function(state) {
+  if (state.eat(
+    107
+    /* k */
+  )) {
+    if (this.regexp_eatGroupName(state)) {
+      state.backReferenceNames.push(state.lastStringValue);
+      return true;
+    }
+    state.raise("Invalid named reference");
+  }
+  return false;
+};
+pp$1.regexp_eatCharacterEscape = function(state) {
+  return this.regexp_eatControlEscape(state) || this.regexp_eatCControlLetter(state) || this.regexp_eatZero(state) || this.regexp_eatHexEscapeSequence(state) || this.regexp_eatRegExpUnicodeEscapeSequence(state, false) || !state.switchU && this.regexp_eatLegacyOctalEscapeSequence(state) || this.regexp_eatIdentityEscape(state);
+};
+pp$1.regexp_eatCControlLetter = function(state) {
+  var start = state.pos;
+  if (state.eat(
+    99
+    /* c */
+  )) {
+    if (this.regexp_eatControlLetter(state)) {
+      return true;
+    }
+    state.pos = start;
+  }
+  return false;
+};
+pp$1.regexp_eatZero = function(state) {
+  if (state.current() === 48 && !isDecimalDigit(state.lookahead())) {
+    state.lastIntValue = 0;
+    state.advance();
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatControlEscape = function(state) {
+  var ch = state.current();
+  if (ch === 116) {
+    state.lastIntValue = 9;
+    state.advance();
+    return true;
+  }
+  if (ch === 110) {
+    state.lastIntValue = 10;
+    state.advance();
+    return true;
+  }
+  if (ch === 118) {
+    state.lastIntValue = 11;
+    state.advance();
+    return true;
+  }
+  if (ch === 102) {
+    state.lastIntValue = 12;
+    state.advance();
+    return true;
+  }
+  if (ch === 114) {
+    state.lastIntValue = 13;
+    state.advance();
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatControlLetter = function(state) {
+  var ch = state.current();
+  if (isControlLetter(ch)) {
+    state.lastIntValue = ch % 32;
+    state.advance();
+    return true;
+  }
+  return false;
+};
+function isControlLetter(ch) {
+  return ch >= 65 && ch <= 90 || ch >= 97 && ch <= 122;
+}
+pp$1.regexp_eatRegExpUnicodeEscapeSequence = function(state, forceU) {
+  if (forceU === void 0) forceU = false;
+  var start = state.pos;
+  var switchU = forceU || state.switchU;
+  if (state.eat(
+    117
+    /* u */
+  )) {
+    if (this.regexp_eatFixedHexDigits(state, 4)) {
+      var lead = state.lastIntValue;
+      if (switchU && lead >= 55296 && lead <= 56319) {
+        var leadSurrogateEnd = state.pos;
+        if (state.eat(
+          92
+          /* \ */
+        ) && state.eat(
+          117
+          /* u */
+        ) && this.regexp_eatFixedHexDigits(state, 4)) {
+          var trail = state.lastIntValue;
+          if (trail >= 56320 && trail <= 57343) {
+            state.lastIntValue = (lead - 55296) * 1024 + (trail - 56320) + 65536;
+            return true;
+          }
+        }
+        state.pos = leadSurrogateEnd;
+        state.lastIntValue = lead;
+      }
+      return true;
+    }
+    if (switchU && state.eat(
+      123
+      /* { */
+    ) && this.regexp_eatHexDigits(state) && state.eat(
+      125
+      /* } */
+    ) && isValidUnicode(state.lastIntValue)) {
+      return true;
+    }
+    if (switchU) {
+      state.raise("Invalid unicode escape");
+    }
+    state.pos = start;
+  }
+  return false;
+};
+function isValidUnicode(ch) {
+  return ch >= 0 && ch <= 1114111;
+}
+pp$1.regexp_eatIdentityEscape = function(state) {
+  if (state.switchU) {
+    if (this.regexp_eatSyntaxCharacter(state)) {
+      return true;
+    }
+    if (state.eat(
+      47
+      /* / */
+    )) {
+      state.lastIntValue = 47;
+      return true;
+    }
+    return false;
+  }
+  var ch = state.current();
+  if (ch !== 99 && (!state.switchN || ch !== 107)) {
+    state.lastIntValue = ch;
+    state.advance();
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatDecimalEscape = function(state) {
+  state.lastIntValue = 0;
+  var ch = state.current();
+  if (ch >= 49 && ch <= 57) {
+    do {
+      state.lastIntValue = 10 * state.lastIntValue + (ch - 48);
+      state.advance();
+    } while ((ch = state.current()) >= 48 && ch <= 57);
+    return true;
+  }
+  return false;
+};
+var CharSetNone = 0;
+var CharSetOk = 1;
+var CharSetString = 2;
+pp$1.regexp_eatCharacterClassEscape = function(state) {
+  var ch = state.current();
+  if (isCharacterClassEscape(ch)) {
+    state.lastIntValue = -1;
+    state.advance();
+    return CharSetOk;
+  }
+  var negate2 = false;
+  if (state.switchU && this.options.ecmaVersion >= 9 && ((negate2 = ch === 80) || ch === 112)) {
+    state.lastIntValue = -1;
+    state.advance();
+    var result;
+    if (state.eat(
+      123
+      /* { */
+    ) && (result = this.regexp_eatUnicodePropertyValueExpression(state)) && state.eat(
+      125
+      /* } */
+    )) {
+      if (negate2 && result === CharSetString) {
+        state.raise("Invalid property name");
+      }
+      return result;
+    }
+    state.raise("Invalid property name");
+  }
+  return CharSetNone;
+};
+function isCharacterClassEscape(ch) {
+  return ch === 100 || ch === 68 || ch === 115 || ch === 83 || ch === 119 || ch === 87;
+}
+pp$1.regexp_eatUnicodePropertyValueExpression = function(state) {
+  var start = state.pos;
+  if (this.regexp_eatUnicodePropertyName(state) && state.eat(
+    61
+    /* = */
+  )) {
+    var name = state.lastStringValue;
+    if (this.regexp_eatUnicodePropertyValue(state)) {
+      var value = state.lastStringValue;
+      this.regexp_validateUnicodePropertyNameAndValue(state, name, value);
+      return CharSetOk;
+    }
+  }
+  state.pos = start;
+  if (this.regexp_eatLoneUnicodePropertyNameOrValue(state)) {
+    var nameOrValue = state.lastStringValue;
+    return this.regexp_validateUnicodePropertyNameOrValue(state, nameOrValue);
+  }
+  return CharSetNone;
+};
+pp$1.regexp_validateUnicodePropertyNameAndValue = function(state, name, value) {
+  if (!hasOwn(state.unicodeProperties.nonBinary, name)) {
+    state.raise("Invalid property name");
+  }
+  if (!state.unicodeProperties.nonBinary[name].test(value)) {
+    state.raise("Invalid property value");
+  }
+};
+pp$1.regexp_validateUnicodePropertyNameOrValue = function(state, nameOrValue) {
+  if (state.unicodeProperties.binary.test(nameOrValue)) {
+    return CharSetOk;
+  }
+  if (state.switchV && state.unicodeProperties.binaryOfStrings.test(nameOrValue)) {
+    return CharSetString;
+  }
+  state.raise("Invalid property name");
+};
+pp$1.regexp_eatUnicodePropertyName = function(state) {
+  var ch = 0;
+  state.lastStringValue = "";
+  while (isUnicodePropertyNameCharacter(ch = state.current())) {
+    state.lastStringValue += codePointToString(ch);
+    state.advance();
+  }
+  return state.lastStringValue !== "";
+};
+function isUnicodePropertyNameCharacter(ch) {
+  return isControlLetter(ch) || ch === 95;
+}
+pp$1.regexp_eatUnicodePropertyValue = function(state) {
+  var ch = 0;
+  state.lastStringValue = "";
+  while (isUnicodePropertyValueCharacter(ch = state.current())) {
+    state.lastStringValue += codePointToString(ch);
+    state.advance();
+  }
+  return state.lastStringValue !== "";
+};
+function isUnicodePropertyValueCharacter(ch) {
+  return isUnicodePropertyNameCharacter(ch) || isDecimalDigit(ch);
+}
+pp$1.regexp_eatLoneUnicodePropertyNameOrValue = function(state) {
+  return this.regexp_eatUnicodePropertyValue(state);
+};
+pp$1.regexp_eatCharacterClass = function(state) {
+  if (state.eat(
+    91
+    /* [ */
+  )) {
+    var negate2 = state.eat(
+      94
+      /* ^ */
+    );
+    var result = this.regexp_classContents(state);
+    if (!state.eat(
+      93
+      /* ] */
+    )) {
+      state.raise("Unterminated character class");
+    }
+    if (negate2 && result === CharSetString) {
+      state.raise("Negated character class may contain strings");
+    }
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_classContents = function(state) {
+  if (state.current() === 93) {
+    return CharSetOk;
+  }
+  if (state.switchV) {
+    return this.regexp_classSetExpression(state);
+  }
+  this.regexp_nonEmptyClassRanges(state);
+  return CharSetOk;
+};
+pp$1.regexp_nonEmptyClassRanges = function(state) {
+  while (this.regexp_eatClassAtom(state)) {
+    var left = state.lastIntValue;
+    if (state.eat(
+      45
+      /* - */
+    ) && this.regexp_eatClassAtom(state)) {
+      var right = state.lastIntValue;
+      if (state.switchU && (left === -1 || right === -1)) {
+        state.raise("Invalid character class");
+      }
+      if (left !== -1 && right !== -1 && left > right) {
+        state.raise("Range out of order in character class");
+      }
+    }
+  }
+};
+pp$1.regexp_eatClassAtom = function(state) {
+  var start = state.pos;
+  if (state.eat(
+    92
+    /* \ */
+  )) {
+    if (this.regexp_eatClassEscape(state)) {
+      return true;
+    }
+    if (state.switchU) {
+      var ch$1 = state.current();
+      if (ch$1 === 99 || isOctalDigit(ch$1)) {
+        state.raise("Invalid class escape");
+      }
+      state.raise("Invalid escape");
+    }
+    state.pos = start;
+  }
+  var ch = state.current();
+  if (ch !== 93) {
+    state.lastIntValue = ch;
+    state.advance();
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatClassEscape = function(state) {
+  var start = state.pos;
+  if (state.eat(
+    98
+    /* b */
+  )) {
+    state.lastIntValue = 8;
+    return true;
+  }
+  if (state.switchU && state.eat(
+    45
+    /* - */
+  )) {
+    state.lastIntValue = 45;
+    return true;
+  }
+  if (!state.switchU && state.eat(
+    99
+    /* c */
+  )) {
+    if (this.regexp_eatClassControlLetter(state)) {
+      return true;
+    }
+    state.pos = start;
+  }
+  return this.regexp_eatCharacterClassEscape(state) || this.regexp_eatCharacterEscape(state);
+};
+pp$1.regexp_classSetExpression = function(state) {
+  var result = CharSetOk, subResult;
+  if (this.regexp_eatClassSetRange(state)) ;
+  else if (subResult = this.regexp_eatClassSetOperand(state)) {
+    if (subResult === CharSetString) {
+      result = CharSetString;
+    }
+    var start = state.pos;
+    while (state.eatChars(
+      [38, 38]
+      /* && */
+    )) {
+      if (state.current() !== 38 && (subResult = this.regexp_eatClassSetOperand(state))) {
+        if (subResult !== CharSetString) {
+          result = CharSetOk;
+        }
+        continue;
+      }
+      state.raise("Invalid character in character class");
+    }
+    if (start !== state.pos) {
+      return result;
+    }
+    while (state.eatChars(
+      [45, 45]
+      /* -- */
+    )) {
+      if (this.regexp_eatClassSetOperand(state)) {
+        continue;
+      }
+      state.raise("Invalid character in character class");
+    }
+    if (start !== state.pos) {
+      return result;
+    }
+  } else {
+    state.raise("Invalid character in character class");
+  }
+  for (; ; ) {
+    if (this.regexp_eatClassSetRange(state)) {
+      continue;
+    }
+    subResult = this.regexp_eatClassSetOperand(state);
+    if (!subResult) {
+      return result;
+    }
+    if (subResult === CharSetString) {
+      result = CharSetString;
+    }
+  }
+};
+pp$1.regexp_eatClassSetRange = function(state) {
+  var start = state.pos;
+  if (this.regexp_eatClassSetCharacter(state)) {
+    var left = state.lastIntValue;
+    if (state.eat(
+      45
+      /* - */
+    ) && this.regexp_eatClassSetCharacter(state)) {
+      var right = state.lastIntValue;
+      if (left !== -1 && right !== -1 && left > right) {
+        state.raise("Range out of order in character class");
+      }
+      return true;
+    }
+    state.pos = start;
+  }
+  return false;
+};
+pp$1.regexp_eatClassSetOperand = function(state) {
+  if (this.regexp_eatClassSetCharacter(state)) {
+    return CharSetOk;
+  }
+  return this.regexp_eatClassStringDisjunction(state) || this.regexp_eatNestedClass(state);
+};
+pp$1.regexp_eatNestedClass = function(state) {
+  var start = state.pos;
+  if (state.eat(
+    91
+    /* [ */
+  )) {
+    var negate2 = state.eat(
+      94
+      /* ^ */
+    );
+    var result = this.regexp_classContents(state);
+    if (state.eat(
+      93
+      /* ] */
+    )) {
+      if (negate2 && result === CharSetString) {
+        state.raise("Negated character class may contain strings");
+      }
+      return result;
+    }
+    state.pos = start;
+  }
+  if (state.eat(
+    92
+    /* \ */
+  )) {
+    var result$1 = this.regexp_eatCharacterClassEscape(state);
+    if (result$1) {
+      return result$1;
+    }
+    state.pos = start;
+  }
+  return null;
+};
+pp$1.regexp_eatClassStringDisjunction = function(state) {
+  var start = state.pos;
+  if (state.eatChars(
+    [92, 113]
+    /* \q */
+  )) {
+    if (state.eat(
+      123
+      /* { */
+    )) {
+      var result = this.regexp_classStringDisjunctionContents(state);
+      if (state.eat(
+        125
+        /* } */
+      )) {
+        return result;
+      }
+    } else {
+      state.raise("Invalid escape");
+    }
+    state.pos = start;
+  }
+  return null;
+};
+pp$1.regexp_classStringDisjunctionContents = function(state) {
+  var result = this.regexp_classString(state);
+  while (state.eat(
+    124
+    /* | */
+  )) {
+    if (this.regexp_classString(state) === CharSetString) {
+      result = CharSetString;
+    }
+  }
+  return result;
+};
+pp$1.regexp_classString = function(state) {
+  var count = 0;
+  while (this.regexp_eatClassSetCharacter(state)) {
+    count++;
+  }
+  return count === 1 ? CharSetOk : CharSetString;
+};
+pp$1.regexp_eatClassSetCharacter = function(state) {
+  var start = state.pos;
+  if (state.eat(
+    92
+    /* \ */
+  )) {
+    if (this.regexp_eatCharacterEscape(state) || this.regexp_eatClassSetReservedPunctuator(state)) {
+      return true;
+    }
+    if (state.eat(
+      98
+      /* b */
+    )) {
+      state.lastIntValue = 8;
+      return true;
+    }
+    state.pos = start;
+    return false;
+  }
+  var ch = state.current();
+  if (ch < 0 || ch === state.lookahead() && isClassSetReservedDoublePunctuatorCharacter(ch)) {
+    return false;
+  }
+  if (isClassSetSyntaxCharacter(ch)) {
+    return false;
+  }
+  state.advance();
+  state.lastIntValue = ch;
+  return true;
+};
+function isClassSetReservedDoublePunctuatorCharacter(ch) {
+  return ch === 33 || ch >= 35 && ch <= 38 || ch >= 42 && ch <= 44 || ch === 46 || ch >= 58 && ch <= 64 || ch === 94 || ch === 96 || ch === 126;
+}
+function isClassSetSyntaxCharacter(ch) {
+  return ch === 40 || ch === 41 || ch === 45 || ch === 47 || ch >= 91 && ch <= 93 || ch >= 123 && ch <= 125;
+}
+pp$1.regexp_eatClassSetReservedPunctuator = function(state) {
+  var ch = state.current();
+  if (isClassSetReservedPunctuator(ch)) {
+    state.lastIntValue = ch;
+    state.advance();
+    return true;
+  }
+  return false;
+};
+function isClassSetReservedPunctuator(ch) {
+  return ch === 33 || ch === 35 || ch === 37 || ch === 38 || ch === 44 || ch === 45 || ch >= 58 && ch <= 62 || ch === 64 || ch === 96 || ch === 126;
+}
+pp$1.regexp_eatClassControlLetter = function(state) {
+  var ch = state.current();
+  if (isDecimalDigit(ch) || ch === 95) {
+    state.lastIntValue = ch % 32;
+    state.advance();
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatHexEscapeSequence = function(state) {
+  var start = state.pos;
+  if (state.eat(
+    120
+    /* x */
+  )) {
+    if (this.regexp_eatFixedHexDigits(state, 2)) {
+      return true;
+    }
+    if (state.switchU) {
+      state.raise("Invalid escape");
+    }
+    state.pos = start;
+  }
+  return false;
+};
+pp$1.regexp_eatDecimalDigits = function(state) {
+  var start = state.pos;
+  var ch = 0;
+  state.lastIntValue = 0;
+  while (isDecimalDigit(ch = state.current())) {
+    state.lastIntValue = 10 * state.lastIntValue + (ch - 48);
+    state.advance();
+  }
+  return state.pos !== start;
+};
+function isDecimalDigit(ch) {
+  return ch >= 48 && ch <= 57;
+}
+pp$1.regexp_eatHexDigits = function(state) {
+  var start = state.pos;
+  var ch = 0;
+  state.lastIntValue = 0;
+  while (isHexDigit(ch = state.current())) {
+    state.lastIntValue = 16 * state.lastIntValue + hexToInt(ch);
+    state.advance();
+  }
+  return state.pos !== start;
+};
+function isHexDigit(ch) {
+  return ch >= 48 && ch <= 57 || ch >= 65 && ch <= 70 || ch >= 97 && ch <= 102;
+}
+function hexToInt(ch) {
+  if (ch >= 65 && ch <= 70) {
+    return 10 + (ch - 65);
+  }
+  if (ch >= 97 && ch <= 102) {
+    return 10 + (ch - 97);
+  }
+  return ch - 48;
+}
+pp$1.regexp_eatLegacyOctalEscapeSequence = function(state) {
+  if (this.regexp_eatOctalDigit(state)) {
+    var n1 = state.lastIntValue;
+    if (this.regexp_eatOctalDigit(state)) {
+      var n2 = state.lastIntValue;
+      if (n1 <= 3 && this.regexp_eatOctalDigit(state)) {
+        state.lastIntValue = n1 * 64 + n2 * 8 + state.lastIntValue;
+      } else {
+        state.lastIntValue = n1 * 8 + n2;
+      }
+    } else {
+      state.lastIntValue = n1;
+    }
+    return true;
+  }
+  return false;
+};
+pp$1.regexp_eatOctalDigit = function(state) {
+  var ch = state.current();
+  if (isOctalDigit(ch)) {
+    state.lastIntValue = ch - 48;
+    state.advance();
+    return true;
+  }
+  state.lastIntValue = 0;
+  return false;
+};
+function isOctalDigit(ch) {
+  return ch >= 48 && ch <= 55;
+}
+pp$1.regexp_eatFixedHexDigits = function(state, length) {
+  var start = state.pos;
+  state.lastIntValue = 0;
+  for (var i2 = 0; i2 < length; ++i2) {
+    var ch = state.current();
+    if (!isHexDigit(ch)) {
+      state.pos = start;
+      return false;
+    }
+    state.lastIntValue = 16 * state.lastIntValue + hexToInt(ch);
+    state.advance();
+  }
+  return true;
+};
+var Token = function Token2(p) {
+  this.type = p.type;
+  this.value = p.value;
+  this.start = p.start;
+  this.end = p.end;
+  if (p.options.locations) {
+    this.loc = new SourceLocation(p, p.startLoc, p.endLoc);
+  }
+  if (p.options.ranges) {
+    this.range = [p.start, p.end];
+  }
+};
+var pp = Parser2.prototype;
+pp.next = function(ignoreEscapeSequenceInKeyword) {
+  if (!ignoreEscapeSequenceInKeyword && this.type.keyword && this.containsEsc) {
+    this.raiseRecoverable(this.start, "Escape sequence in keyword " + this.type.keyword);
+  }
+  if (this.options.onToken) {
+    this.options.onToken(new Token(this));
+  }
+  this.lastTokEnd = this.end;
+  this.lastTokStart = this.start;
+  this.lastTokEndLoc = this.endLoc;
+  this.lastTokStartLoc = this.startLoc;
+  this.nextToken();
+};
+pp.getToken = function() {
+  this.next();
+  return new Token(this);
+};
+if (typeof Symbol !== "undefined") {
+  pp[Symbol.iterator] = function() {
+    var this$1$1 = this;
+    return {
+      next: function() {
+        var token = this$1$1.getToken();
+        return {
+          done: token.type === types$1.eof,
+          value: token
+        };
+      }
+    };
+  };
+}
+pp.nextToken = function() {
+  var curContext = this.curContext();
+  if (!curContext || !curContext.preserveSpace) {
+    this.skipSpace();
+  }
+  this.start = this.pos;
+  if (this.options.locations) {
+    this.startLoc = this.curPosition();
+  }
+  if (this.pos >= this.input.length) {
+    return this.finishToken(types$1.eof);
+  }
+  if (curContext.override) {
+    return curContext.override(this);
+  } else {
+    this.readToken(this.fullCharCodeAtPos());
+  }
+};
+pp.readToken = function(code3) {
+  if (isIdentifierStart(code3, this.options.ecmaVersion >= 6) || code3 === 92) {
+    return this.readWord();
+  }
+  return this.getTokenFromCode(code3);
+};
+pp.fullCharCodeAt = function(pos) {
+  var code3 = this.input.charCodeAt(pos);
+  if (code3 <= 55295 || code3 >= 56320) {
+    return code3;
+  }
+  var next = this.input.charCodeAt(pos + 1);
+  return next <= 56319 || next >= 57344 ? code3 : (code3 << 10) + next - 56613888;
+};
+pp.fullCharCodeAtPos = function() {
+  return this.fullCharCodeAt(this.pos);
+};
+pp.skipBlockComment = function() {
+  var startLoc = this.options.onComment && this.curPosition();
+  var start = this.pos, end = this.input.indexOf("*/", this.pos += 2);
+  if (end === -1) {
+    this.raise(this.pos - 2, "Unterminated comment");
+  }
+  this.pos = end + 2;
+  if (this.options.locations) {
+    for (var nextBreak = void 0, pos = start; (nextBreak = nextLineBreak(this.input, pos, this.pos)) > -1; ) {
+      ++this.curLine;
+      pos = this.lineStart = nextBreak;
+    }
+  }
+  if (this.options.onComment) {
+    this.options.onComment(
+      true,
+      this.input.slice(start + 2, end),
+      start,
+      this.pos,
+      startLoc,
+      this.curPosition()
+    );
+  }
+};
+pp.skipLineComment = function(startSkip) {
+  var start = this.pos;
+  var startLoc = this.options.onComment && this.curPosition();
+  var ch = this.input.charCodeAt(this.pos += startSkip);
+  while (this.pos < this.input.length && !isNewLine(ch)) {
+    ch = this.input.charCodeAt(++this.pos);
+  }
+  if (this.options.onComment) {
+    this.options.onComment(
+      false,
+      this.input.slice(start + startSkip, this.pos),
+      start,
+      this.pos,
+      startLoc,
+      this.curPosition()
+    );
+  }
+};
+pp.skipSpace = function() {
+  loop: while (this.pos < this.input.length) {
+    var ch = this.input.charCodeAt(this.pos);
+    switch (ch) {
+      case 32:
+      case 160:
+        ++this.pos;
+        break;
+      case 13:
+        if (this.input.charCodeAt(this.pos + 1) === 10) {
+          ++this.pos;
+        }
+      case 10:
+      case 8232:
+      case 8233:
+        ++this.pos;
+        if (this.options.locations) {
+          ++this.curLine;
+          this.lineStart = this.pos;
+        }
+        break;
+      case 47:
+        switch (this.input.charCodeAt(this.pos + 1)) {
+          case 42:
+            this.skipBlockComment();
+            break;
+          case 47:
+            this.skipLineComment(2);
+            break;
+          default:
+            break loop;
+        }
+        break;
+      default:
+        if (ch > 8 && ch < 14 || ch >= 5760 && nonASCIIwhitespace.test(String.fromCharCode(ch))) {
+          ++this.pos;
+        } else {
+          break loop;
+        }
+    }
+  }
+};
+pp.finishToken = function(type, val) {
+  this.end = this.pos;
+  if (this.options.locations) {
+    this.endLoc = this.curPosition();
+  }
+  var prevType = this.type;
+  this.type = type;
+  this.value = val;
+  this.updateContext(prevType);
+};
+pp.readToken_dot = function() {
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next >= 48 && next <= 57) {
+    return this.readNumber(true);
+  }
+  var next2 = this.input.charCodeAt(this.pos + 2);
+  if (this.options.ecmaVersion >= 6 && next === 46 && next2 === 46) {
+    this.pos += 3;
+    return this.finishToken(types$1.ellipsis);
+  } else {
+    ++this.pos;
+    return this.finishToken(types$1.dot);
+  }
+};
+pp.readToken_slash = function() {
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (this.exprAllowed) {
+    ++this.pos;
+    return this.readRegexp();
+  }
+  if (next === 61) {
+    return this.finishOp(types$1.assign, 2);
+  }
+  return this.finishOp(types$1.slash, 1);
+};
+pp.readToken_mult_modulo_exp = function(code3) {
+  var next = this.input.charCodeAt(this.pos + 1);
+  var size = 1;
+  var tokentype = code3 === 42 ? types$1.star : types$1.modulo;
+  if (this.options.ecmaVersion >= 7 && code3 === 42 && next === 42) {
+    ++size;
+    tokentype = types$1.starstar;
+    next = this.input.charCodeAt(this.pos + 2);
+  }
+  if (next === 61) {
+    return this.finishOp(types$1.assign, size + 1);
+  }
+  return this.finishOp(tokentype, size);
+};
+pp.readToken_pipe_amp = function(code3) {
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next === code3) {
+    if (this.options.ecmaVersion >= 12) {
+      var next2 = this.input.charCodeAt(this.pos + 2);
+      if (next2 === 61) {
+        return this.finishOp(types$1.assign, 3);
+      }
+    }
+    return this.finishOp(code3 === 124 ? types$1.logicalOR : types$1.logicalAND, 2);
+  }
+  if (next === 61) {
+    return this.finishOp(types$1.assign, 2);
+  }
+  return this.finishOp(code3 === 124 ? types$1.bitwiseOR : types$1.bitwiseAND, 1);
+};
+pp.readToken_caret = function() {
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next === 61) {
+    return this.finishOp(types$1.assign, 2);
+  }
+  return this.finishOp(types$1.bitwiseXOR, 1);
+};
+pp.readToken_plus_min = function(code3) {
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next === code3) {
+    if (next === 45 && !this.inModule && this.input.charCodeAt(this.pos + 2) === 62 && (this.lastTokEnd === 0 || lineBreak.test(this.input.slice(this.lastTokEnd, this.pos)))) {
+      this.skipLineComment(3);
+      this.skipSpace();
+      return this.nextToken();
+    }
+    return this.finishOp(types$1.incDec, 2);
+  }
+  if (next === 61) {
+    return this.finishOp(types$1.assign, 2);
+  }
+  return this.finishOp(types$1.plusMin, 1);
+};
+pp.readToken_lt_gt = function(code3) {
+  var next = this.input.charCodeAt(this.pos + 1);
+  var size = 1;
+  if (next === code3) {
+    size = code3 === 62 && this.input.charCodeAt(this.pos + 2) === 62 ? 3 : 2;
+    if (this.input.charCodeAt(this.pos + size) === 61) {
+      return this.finishOp(types$1.assign, size + 1);
+    }
+    return this.finishOp(types$1.bitShift, size);
+  }
+  if (next === 33 && code3 === 60 && !this.inModule && this.input.charCodeAt(this.pos + 2) === 45 && this.input.charCodeAt(this.pos + 3) === 45) {
+    this.skipLineComment(4);
+    this.skipSpace();
+    return this.nextToken();
+  }
+  if (next === 61) {
+    size = 2;
+  }
+  return this.finishOp(types$1.relational, size);
+};
+pp.readToken_eq_excl = function(code3) {
+  var next = this.input.charCodeAt(this.pos + 1);
+  if (next === 61) {
+    return this.finishOp(types$1.equality, this.input.charCodeAt(this.pos + 2) === 61 ? 3 : 2);
+  }
+  if (code3 === 61 && next === 62 && this.options.ecmaVersion >= 6) {
+    this.pos += 2;
+    return this.finishToken(types$1.arrow);
+  }
+  return this.finishOp(code3 === 61 ? types$1.eq : types$1.prefix, 1);
+};
+pp.readToken_question = function() {
+  var ecmaVersion2 = this.options.ecmaVersion;
+  if (ecmaVersion2 >= 11) {
+    var next = this.input.charCodeAt(this.pos + 1);
+    if (next === 46) {
+      var next2 = this.input.charCodeAt(this.pos + 2);
+      if (next2 < 48 || next2 > 57) {
+        return this.finishOp(types$1.questionDot, 2);
+      }
+    }
+    if (next === 63) {
+      if (ecmaVersion2 >= 12) {
+        var next2$1 = this.input.charCodeAt(this.pos + 2);
+        if (next2$1 === 61) {
+          return this.finishOp(types$1.assign, 3);
+        }
+      }
+      return this.finishOp(types$1.coalesce, 2);
+    }
+  }
+  return this.finishOp(types$1.question, 1);
+};
+pp.readToken_numberSign = function() {
+  var ecmaVersion2 = this.options.ecmaVersion;
+  var code3 = 35;
+  if (ecmaVersion2 >= 13) {
+    ++this.pos;
+    code3 = this.fullCharCodeAtPos();
+    if (isIdentifierStart(code3, true) || code3 === 92) {
+      return this.finishToken(types$1.privateId, this.readWord1());
+    }
+  }
+  this.raise(this.pos, "Unexpected character '" + codePointToString(code3) + "'");
+};
+pp.getTokenFromCode = function(code3) {
+  switch (code3) {
+    // The interpretation of a dot depends on whether it is followed
+    // by a digit or another two dots.
+    case 46:
+      return this.readToken_dot();
+    // Punctuation tokens.
+    case 40:
+      ++this.pos;
+      return this.finishToken(types$1.parenL);
+    case 41:
+      ++this.pos;
+      return this.finishToken(types$1.parenR);
+    case 59:
+      ++this.pos;
+      return this.finishToken(types$1.semi);
+    case 44:
+      ++this.pos;
+      return this.finishToken(types$1.comma);
+    case 91:
+      ++this.pos;
+      return this.finishToken(types$1.bracketL);
+    case 93:
+      ++this.pos;
+      return this.finishToken(types$1.bracketR);
+    case 123:
+      ++this.pos;
+      return this.finishToken(types$1.braceL);
+    case 125:
+      ++this.pos;
+      return this.finishToken(types$1.braceR);
+    case 58:
+      ++this.pos;
+      return this.finishToken(types$1.colon);
+    case 96:
+      if (this.options.ecmaVersion < 6) {
+        break;
+      }
+      ++this.pos;
+      return this.finishToken(types$1.backQuote);
+    case 48:
+      var next = this.input.charCodeAt(this.pos + 1);
+      if (next === 120 || next === 88) {
+        return this.readRadixNumber(16);
+      }
+      if (this.options.ecmaVersion >= 6) {
+        if (next === 111 || next === 79) {
+          return this.readRadixNumber(8);
+        }
+        if (next === 98 || next === 66) {
+          return this.readRadixNumber(2);
+        }
+      }
+    // Anything else beginning with a digit is an integer, octal
+    // number, or float.
+    case 49:
+    case 50:
+    case 51:
+    case 52:
+    case 53:
+    case 54:
+    case 55:
+    case 56:
+    case 57:
+      return this.readNumber(false);
+    // Quotes produce strings.
+    case 34:
+    case 39:
+      return this.readString(code3);
+    // Operators are parsed inline in tiny state machines. '=' (61) is
+    // often referred to. `finishOp` simply skips the amount of
+    // characters it is given as second argument, and returns a token
+    // of the type given by its first argument.
+    case 47:
+      return this.readToken_slash();
+    case 37:
+    case 42:
+      return this.readToken_mult_modulo_exp(code3);
+    case 124:
+    case 38:
+      return this.readToken_pipe_amp(code3);
+    case 94:
+      return this.readToken_caret();
+    case 43:
+    case 45:
+      return this.readToken_plus_min(code3);
+    case 60:
+    case 62:
+      return this.readToken_lt_gt(code3);
+    case 61:
+    case 33:
+      return this.readToken_eq_excl(code3);
+    case 63:
+      return this.readToken_question();
+    case 126:
+      return this.finishOp(types$1.prefix, 1);
+    case 35:
+      return this.readToken_numberSign();
+  }
+  this.raise(this.pos, "Unexpected character '" + codePointToString(code3) + "'");
+};
+pp.finishOp = function(type, size) {
+  var str5 = this.input.slice(this.pos, this.pos + size);
+  this.pos += size;
+  return this.finishToken(type, str5);
+};
+pp.readRegexp = function() {
+  var escaped, inClass, start = this.pos;
+  for (; ; ) {
+    if (this.pos >= this.input.length) {
+      this.raise(start, "Unterminated regular expression");
+    }
+    var ch = this.input.charAt(this.pos);
+    if (lineBreak.test(ch)) {
+      this.raise(start, "Unterminated regular expression");
+    }
+    if (!escaped) {
+      if (ch === "[") {
+        inClass = true;
+      } else if (ch === "]" && inClass) {
+        inClass = false;
+      } else if (ch === "/" && !inClass) {
+        break;
+      }
+      escaped = ch === "\\";
+    } else {
+      escaped = false;
+    }
+    ++this.pos;
+  }
+  var pattern = this.input.slice(start, this.pos);
+  ++this.pos;
+  var flagsStart = this.pos;
+  var flags = this.readWord1();
+  if (this.containsEsc) {
+    this.unexpected(flagsStart);
+  }
+  var state = this.regexpState || (this.regexpState = new RegExpValidationState(this));
+  state.reset(start, pattern, flags);
+  this.validateRegExpFlags(state);
+  this.validateRegExpPattern(state);
+  var value = null;
+  try {
+    value = new RegExp(pattern, flags);
+  } catch (e) {
+  }
+  return this.finishToken(types$1.regexp, { pattern, flags, value });
+};
+pp.readInt = function(radix, len, maybeLegacyOctalNumericLiteral) {
+  var allowSeparators = this.options.ecmaVersion >= 12 && len === void 0;
+  var isLegacyOctalNumericLiteral = maybeLegacyOctalNumericLiteral && this.input.charCodeAt(this.pos) === 48;
+  var start = this.pos, total = 0, lastCode = 0;
+  for (var i2 = 0, e = len == null ? Infinity : len; i2 < e; ++i2, ++this.pos) {
+    var code3 = this.input.charCodeAt(this.pos), val = void 0;
+    if (allowSeparators && code3 === 95) {
+      if (isLegacyOctalNumericLiteral) {
+        this.raiseRecoverable(this.pos, "Numeric separator is not allowed in legacy octal numeric literals");
+      }
+      if (lastCode === 95) {
+        this.raiseRecoverable(this.pos, "Numeric separator must be exactly one underscore");
+      }
+      if (i2 === 0) {
+        this.raiseRecoverable(this.pos, "Numeric separator is not allowed at the first of digits");
+      }
+      lastCode = code3;
+      continue;
+    }
+    if (code3 >= 97) {
+      val = code3 - 97 + 10;
+    } else if (code3 >= 65) {
+      val = code3 - 65 + 10;
+    } else if (code3 >= 48 && code3 <= 57) {
+      val = code3 - 48;
+    } else {
+      val = Infinity;
+    }
+    if (val >= radix) {
+      break;
+    }
+    lastCode = code3;
+    total = total * radix + val;
+  }
+  if (allowSeparators && lastCode === 95) {
+    this.raiseRecoverable(this.pos - 1, "Numeric separator is not allowed at the last of digits");
+  }
+  if (this.pos === start || len != null && this.pos - start !== len) {
+    return null;
+  }
+  return total;
+};
+function stringToNumber(str5, isLegacyOctalNumericLiteral) {
+  if (isLegacyOctalNumericLiteral) {
+    return parseInt(str5, 8);
+  }
+  return parseFloat(str5.replace(/_/g, ""));
+}
+function stringToBigInt(str5) {
+  if (typeof BigInt !== "function") {
+    return null;
+  }
+  return BigInt(str5.replace(/_/g, ""));
+}
+pp.readRadixNumber = function(radix) {
+  var start = this.pos;
+  this.pos += 2;
+  var val = this.readInt(radix);
+  if (val == null) {
+    this.raise(this.start + 2, "Expected number in radix " + radix);
+  }
+  if (this.options.ecmaVersion >= 11 && this.input.charCodeAt(this.pos) === 110) {
+    val = stringToBigInt(this.input.slice(start, this.pos));
+    ++this.pos;
+  } else if (isIdentifierStart(this.fullCharCodeAtPos())) {
+    this.raise(this.pos, "Identifier directly after number");
+  }
+  return this.finishToken(types$1.num, val);
+};
+pp.readNumber = function(startsWithDot) {
+  var start = this.pos;
+  if (!startsWithDot && this.readInt(10, void 0, true) === null) {
+    this.raise(start, "Invalid number");
+  }
+  var octal = this.pos - start >= 2 && this.input.charCodeAt(start) === 48;
+  if (octal && this.strict) {
+    this.raise(start, "Invalid number");
+  }
+  var next = this.input.charCodeAt(this.pos);
+  if (!octal && !startsWithDot && this.options.ecmaVersion >= 11 && next === 110) {
+    var val$1 = stringToBigInt(this.input.slice(start, this.pos));
+    ++this.pos;
+    if (isIdentifierStart(this.fullCharCodeAtPos())) {
+      this.raise(this.pos, "Identifier directly after number");
+    }
+    return this.finishToken(types$1.num, val$1);
+  }
+  if (octal && /[89]/.test(this.input.slice(start, this.pos))) {
+    octal = false;
+  }
+  if (next === 46 && !octal) {
+    ++this.pos;
+    this.readInt(10);
+    next = this.input.charCodeAt(this.pos);
+  }
+  if ((next === 69 || next === 101) && !octal) {
+    next = this.input.charCodeAt(++this.pos);
+    if (next === 43 || next === 45) {
+      ++this.pos;
+    }
+    if (this.readInt(10) === null) {
+      this.raise(start, "Invalid number");
+    }
+  }
+  if (isIdentifierStart(this.fullCharCodeAtPos())) {
+    this.raise(this.pos, "Identifier directly after number");
+  }
+  var val = stringToNumber(this.input.slice(start, this.pos), octal);
+  return this.finishToken(types$1.num, val);
+};
+pp.readCodePoint = function() {
+  var ch = this.input.charCodeAt(this.pos), code3;
+  if (ch === 123) {
+    if (this.options.ecmaVersion < 6) {
+      this.unexpected();
+    }
+    var codePos = ++this.pos;
+    code3 = this.readHexChar(this.input.indexOf("}", this.pos) - this.pos);
+    ++this.pos;
+    if (code3 > 1114111) {
+      this.invalidStringToken(codePos, "Code point out of bounds");
+    }
+  } else {
+    code3 = this.readHexChar(4);
+  }
+  return code3;
+};
+pp.readString = function(quote2) {
+  var out = "", chunkStart = ++this.pos;
+  for (; ; ) {
+    if (this.pos >= this.input.length) {
+      this.raise(this.start, "Unterminated string constant");
+    }
+    var ch = this.input.charCodeAt(this.pos);
+    if (ch === quote2) {
+      break;
+    }
+    if (ch === 92) {
+      out += this.input.slice(chunkStart, this.pos);
+      out += this.readEscapedChar(false);
+      chunkStart = this.pos;
+    } else if (ch === 8232 || ch === 8233) {
+      if (this.options.ecmaVersion < 10) {
+        this.raise(this.start, "Unterminated string constant");
+      }
+      ++this.pos;
+      if (this.options.locations) {
+        this.curLine++;
+        this.lineStart = this.pos;
+      }
+    } else {
+      if (isNewLine(ch)) {
+        this.raise(this.start, "Unterminated string constant");
+      }
+      ++this.pos;
+    }
+  }
+  out += this.input.slice(chunkStart, this.pos++);
+  return this.finishToken(types$1.string, out);
+};
+var INVALID_TEMPLATE_ESCAPE_ERROR = {};
+pp.tryReadTemplateToken = function() {
+  this.inTemplateElement = true;
+  try {
+    this.readTmplToken();
+  } catch (err) {
+    if (err === INVALID_TEMPLATE_ESCAPE_ERROR) {
+      this.readInvalidTemplateToken();
+    } else {
+      throw err;
+    }
+  }
+  this.inTemplateElement = false;
+};
+pp.invalidStringToken = function(position, message) {
+  if (this.inTemplateElement && this.options.ecmaVersion >= 9) {
+    throw INVALID_TEMPLATE_ESCAPE_ERROR;
+  } else {
+    this.raise(position, message);
+  }
+};
+pp.readTmplToken = function() {
+  var out = "", chunkStart = this.pos;
+  for (; ; ) {
+    if (this.pos >= this.input.length) {
+      this.raise(this.start, "Unterminated template");
+    }
+    var ch = this.input.charCodeAt(this.pos);
+    if (ch === 96 || ch === 36 && this.input.charCodeAt(this.pos + 1) === 123) {
+      if (this.pos === this.start && (this.type === types$1.template || this.type === types$1.invalidTemplate)) {
+        if (ch === 36) {
+          this.pos += 2;
+          return this.finishToken(types$1.dollarBraceL);
+        } else {
+          ++this.pos;
+          return this.finishToken(types$1.backQuote);
+        }
+      }
+      out += this.input.slice(chunkStart, this.pos);
+      return this.finishToken(types$1.template, out);
+    }
+    if (ch === 92) {
+      out += this.input.slice(chunkStart, this.pos);
+      out += this.readEscapedChar(true);
+      chunkStart = this.pos;
+    } else if (isNewLine(ch)) {
+      out += this.input.slice(chunkStart, this.pos);
+      ++this.pos;
+      switch (ch) {
+        case 13:
+          if (this.input.charCodeAt(this.pos) === 10) {
+            ++this.pos;
+          }
+        case 10:
+          out += "\n";
+          break;
+        default:
+          out += String.fromCharCode(ch);
+          break;
+      }
+      if (this.options.locations) {
+        ++this.curLine;
+        this.lineStart = this.pos;
+      }
+      chunkStart = this.pos;
+    } else {
+      ++this.pos;
+    }
+  }
+};
+pp.readInvalidTemplateToken = function() {
+  for (; this.pos < this.input.length; this.pos++) {
+    switch (this.input[this.pos]) {
+      case "\\":
+        ++this.pos;
+        break;
+      case "$":
+        if (this.input[this.pos + 1] !== "{") {
+          break;
+        }
+      // fall through
+      case "`":
+        return this.finishToken(types$1.invalidTemplate, this.input.slice(this.start, this.pos));
+      case "\r":
+        if (this.input[this.pos + 1] === "\n") {
+          ++this.pos;
+        }
+      // fall through
+      case "\n":
+      case "\u2028":
+      case "\u2029":
+        ++this.curLine;
+        this.lineStart = this.pos + 1;
+        break;
+    }
+  }
+  this.raise(this.start, "Unterminated template");
+};
+pp.readEscapedChar = function(inTemplate) {
+  var ch = this.input.charCodeAt(++this.pos);
+  ++this.pos;
+  switch (ch) {
+    case 110:
+      return "\n";
+    // 'n' -> '\n'
+    case 114:
+      return "\r";
+    // 'r' -> '\r'
+    case 120:
+      return String.fromCharCode(this.readHexChar(2));
+    // 'x'
+    case 117:
+      return codePointToString(this.readCodePoint());
+    // 'u'
+    case 116:
+      return "	";
+    // 't' -> '\t'
+    case 98:
+      return "\b";
+    // 'b' -> '\b'
+    case 118:
+      return "\v";
+    // 'v' -> '\u000b'
+    case 102:
+      return "\f";
+    // 'f' -> '\f'
+    case 13:
+      if (this.input.charCodeAt(this.pos) === 10) {
+        ++this.pos;
+      }
+    // '\r\n'
+    case 10:
+      if (this.options.locations) {
+        this.lineStart = this.pos;
+        ++this.curLine;
+      }
+      return "";
+    case 56:
+    case 57:
+      if (this.strict) {
+        this.invalidStringToken(
+          this.pos - 1,
+          "Invalid escape sequence"
+        );
+      }
+      if (inTemplate) {
+        var codePos = this.pos - 1;
+        this.invalidStringToken(
+          codePos,
+          "Invalid escape sequence in template string"
+        );
+      }
+    default:
+      if (ch >= 48 && ch <= 55) {
+        var octalStr = this.input.substr(this.pos - 1, 3).match(/^[0-7]+/)[0];
+        var octal = parseInt(octalStr, 8);
+        if (octal > 255) {
+          octalStr = octalStr.slice(0, -1);
+          octal = parseInt(octalStr, 8);
+        }
+        this.pos += octalStr.length - 1;
+        ch = this.input.charCodeAt(this.pos);
+        if ((octalStr !== "0" || ch === 56 || ch === 57) && (this.strict || inTemplate)) {
+          this.invalidStringToken(
+            this.pos - 1 - octalStr.length,
+            inTemplate ? "Octal literal in template string" : "Octal literal in strict mode"
+          );
+        }
+        return String.fromCharCode(octal);
+      }
+      if (isNewLine(ch)) {
+        if (this.options.locations) {
+          this.lineStart = this.pos;
+          ++this.curLine;
+        }
+        return "";
+      }
+      return String.fromCharCode(ch);
+  }
+};
+pp.readHexChar = function(len) {
+  var codePos = this.pos;
+  var n = this.readInt(16, len);
+  if (n === null) {
+    this.invalidStringToken(codePos, "Bad character escape sequence");
+  }
+  return n;
+};
+pp.readWord1 = function() {
+  this.containsEsc = false;
+  var word = "", first = true, chunkStart = this.pos;
+  var astral = this.options.ecmaVersion >= 6;
+  while (this.pos < this.input.length) {
+    var ch = this.fullCharCodeAtPos();
+    if (isIdentifierChar(ch, astral)) {
+      this.pos += ch <= 65535 ? 1 : 2;
+    } else if (ch === 92) {
+      this.containsEsc = true;
+      word += this.input.slice(chunkStart, this.pos);
+      var escStart = this.pos;
+      if (this.input.charCodeAt(++this.pos) !== 117) {
+        this.invalidStringToken(this.pos, "Expecting Unicode escape sequence \\uXXXX");
+      }
+      ++this.pos;
+      var esc = this.readCodePoint();
+      if (!(first ? isIdentifierStart : isIdentifierChar)(esc, astral)) {
+        this.invalidStringToken(escStart, "Invalid Unicode escape");
+      }
+      word += codePointToString(esc);
+      chunkStart = this.pos;
+    } else {
+      break;
+    }
+    first = false;
+  }
+  return word + this.input.slice(chunkStart, this.pos);
+};
+pp.readWord = function() {
+  var word = this.readWord1();
+  var type = types$1.name;
+  if (this.keywords.test(word)) {
+    type = keywords[word];
+  }
+  return this.finishToken(type, word);
+};
+var version = "8.19.0";
+Parser2.acorn = {
+  Parser: Parser2,
+  version,
+  defaultOptions,
+  Position,
+  SourceLocation,
+  getLineInfo,
+  Node,
+  TokenType,
+  tokTypes: types$1,
+  keywordTypes: keywords,
+  TokContext,
+  tokContexts: types,
+  isIdentifierChar,
+  isIdentifierStart,
+  Token,
+  isNewLine,
+  lineBreak,
+  lineBreakG,
+  nonASCIIwhitespace
+};
+function parse3(input, options) {
+  return Parser2.parse(input, options);
+}
+
+// src/analysis/symbolic.ts
+var UNKNOWN = { k: "unknown" };
+var EMPTY = { k: "const", value: "" };
+function konst(value) {
+  return { k: "const", value };
+}
+function op(name, ...args) {
+  return { k: "op", op: name, args };
+}
+function union(values) {
+  const flat = [];
+  for (const v of values) {
+    if (v.k === "oneOf" && v.options.every((o) => o.when.length === 0)) flat.push(...v.options.map((o) => o.value));
+    else flat.push(v);
+  }
+  if (flat.length === 1) return flat[0];
+  if (flat.length > MAX_OPTIONS) return { k: "text", from: flat };
+  return { k: "oneOf", options: flat.map((value) => ({ when: [], value })) };
+}
+var MAX_OPTIONS = 64;
+
+// src/analysis/scriptValues.ts
+var TEMPLATE_MARK = /_\$T(\d+)_/g;
+var MAX_STEPS = 2e4;
+var FUNCTION = { k: "opaque", what: "a function" };
+function scriptValues(script, env) {
+  const templates = [];
+  let marked = "";
+  let from = 0;
+  for (const t of findTemplates(script)) {
+    const parsed = tryParseExpression(t.inner);
+    marked += script.slice(from, t.start) + (parsed instanceof Error ? "_$TX_" : `_$T${templates.push(parsed) - 1}_`);
+    from = t.end;
+  }
+  marked += script.slice(from);
+  let program;
+  try {
+    program = parse3(marked, { ecmaVersion: "latest", sourceType: "script", allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true });
+  } catch {
+    return null;
+  }
+  const run = new Interpreter(env, templates);
+  run.block(program.body, new Scope3(), []);
+  if (run.exhausted) return null;
+  const returns = run.returns.map((r) => guarded(r.when, op(env.stringResult ? "output" : "json", r.value)));
+  const outputs = /* @__PURE__ */ new Map();
+  for (const [name, values] of run.outputs) outputs.set(name, union([...values.map((r) => guarded(r.when, op("output", r.value))), EMPTY]));
+  return { result: union([...returns, EMPTY]), outputs };
+}
+function guarded(when, value) {
+  return when.length ? { k: "oneOf", options: [{ when, value }] } : value;
+}
+var Scope3 = class _Scope {
+  constructor(vars = /* @__PURE__ */ new Map(), parent) {
+    this.vars = vars;
+    this.parent = parent;
+  }
+  vars;
+  parent;
+  get(name) {
+    return this.vars.get(name) ?? this.parent?.get(name);
+  }
+  has(name) {
+    return this.vars.has(name) || !!this.parent?.has(name);
+  }
+  set(name, value) {
+    if (this.vars.has(name) || !this.parent?.has(name)) this.vars.set(name, value);
+    else this.parent.set(name, value);
+  }
+  /** A copy for one branch (shares nothing that a branch may change). */
+  fork() {
+    return new _Scope(new Map(this.vars), this.parent?.fork());
+  }
+  names() {
+    const out = new Set(this.vars.keys());
+    for (const n of this.parent?.names() ?? []) out.add(n);
+    return out;
+  }
+};
+var SAFE_FIELDS = /* @__PURE__ */ new Set([
+  "number",
+  "id",
+  "node_id",
+  "sha",
+  "head_sha",
+  "login",
+  "state",
+  "draft",
+  "merged",
+  "locked",
+  "length",
+  "created_at",
+  "updated_at",
+  "closed_at",
+  "merged_at",
+  "run_id",
+  "run_number",
+  "run_attempt",
+  "conclusion",
+  "status",
+  "type",
+  "author_association",
+  "permission",
+  "comments",
+  "additions",
+  "deletions",
+  "changed_files",
+  "commits"
+]);
+function isSafeField(name) {
+  return SAFE_FIELDS.has(name);
+}
+var Interpreter = class {
+  constructor(env, templates) {
+    this.env = env;
+    this.templates = templates;
+  }
+  env;
+  templates;
+  returns = [];
+  outputs = /* @__PURE__ */ new Map();
+  steps = 0;
+  exhausted = false;
+  /**
+   * Runs statements; returns true when every path through them returned or threw. `when` is the
+   * path condition: a statement that ends one of its branches (`if (x) return;`) adds the other
+   * branch's condition to it for the statements after it, so record copies of it.
+   */
+  block(statements, scope, when) {
+    for (const s of statements) if (this.statement(s, scope, when)) return true;
+    return false;
+  }
+  statement(s, scope, when) {
+    if (++this.steps > MAX_STEPS) {
+      this.exhausted = true;
+      return true;
+    }
+    switch (s.type) {
+      case "ExpressionStatement":
+        this.value(s.expression, scope, when);
+        return false;
+      case "VariableDeclaration":
+        for (const d of s.declarations) this.bind(d.id, d.init ? this.value(d.init, scope, when) : konst(null), scope, true);
+        return false;
+      case "ReturnStatement":
+        this.returns.push({ when: [...when], value: s.argument ? this.value(s.argument, scope, when) : konst(null) });
+        return true;
+      case "ThrowStatement":
+        if (s.argument) this.value(s.argument, scope, when);
+        return true;
+      case "BlockStatement":
+        return this.block(s.body, new Scope3(/* @__PURE__ */ new Map(), scope), when);
+      case "IfStatement": {
+        const test = this.value(s.test, scope, when);
+        const yes = scope.fork();
+        const no = scope.fork();
+        const yesEnds = this.statement(s.consequent, yes, [...when, test]);
+        const noEnds = s.alternate ? this.statement(s.alternate, no, [...when, op("!", test)]) : false;
+        this.merge(scope, [
+          { scope: yes, when: test, ends: yesEnds },
+          { scope: no, when: op("!", test), ends: noEnds }
+        ]);
+        if (yesEnds && !noEnds) when.push(op("!", test));
+        if (noEnds && !yesEnds) when.push(test);
+        return yesEnds && noEnds;
+      }
+      case "TryStatement": {
+        const tried = scope.fork();
+        const tryEnds = this.statement(s.block, tried, [...when]);
+        let caught = scope.fork();
+        let catchEnds = false;
+        if (s.handler) {
+          caught = scope.fork();
+          if (s.handler.param) this.bind(s.handler.param, UNKNOWN, caught, true);
+          catchEnds = this.statement(s.handler.body, caught, [...when]);
+        }
+        this.merge(scope, [
+          { scope: tried, ends: tryEnds },
+          { scope: caught, ends: catchEnds && !!s.handler }
+        ]);
+        const ends = s.finalizer ? this.statement(s.finalizer, scope, when) : false;
+        return ends || tryEnds && catchEnds;
+      }
+      case "ForStatement":
+      case "ForInStatement":
+      case "ForOfStatement":
+      case "WhileStatement":
+      case "DoWhileStatement": {
+        const body = scope.fork();
+        if (s.type === "ForStatement" && s.init) {
+          if (s.init.type === "VariableDeclaration") this.statement(s.init, body, when);
+          else this.value(s.init, body, when);
+        }
+        if (s.type === "ForOfStatement" || s.type === "ForInStatement") {
+          const source = this.value(s.right, body, when);
+          const item = s.type === "ForOfStatement" ? elementOf(source) : { k: "opaque", what: "a key" };
+          const target = s.left.type === "VariableDeclaration" ? s.left.declarations[0].id : s.left;
+          this.bind(target, item, body, true);
+        }
+        this.statement(s.body, body, [...when]);
+        this.merge(scope, [{ scope: body, ends: false }, { scope: scope.fork(), ends: false }]);
+        return false;
+      }
+      case "SwitchStatement": {
+        const disc = this.value(s.discriminant, scope, when);
+        const branches = [];
+        for (const c of s.cases) {
+          const branch = scope.fork();
+          const test = c.test ? op("===", disc, this.value(c.test, scope, when)) : void 0;
+          const ends = this.block(c.consequent.filter((x) => x.type !== "BreakStatement"), branch, test ? [...when, test] : [...when]);
+          branches.push({ scope: branch, when: test, ends });
+        }
+        branches.push({ scope: scope.fork(), ends: false });
+        this.merge(scope, branches);
+        return false;
+      }
+      case "LabeledStatement":
+        return this.statement(s.body, scope, when);
+      case "FunctionDeclaration":
+        if (s.id) scope.set(s.id.name, UNKNOWN);
+        return false;
+      default:
+        return false;
+    }
+  }
+  /** After branches: a variable a branch changed holds that branch's value under its condition. */
+  merge(scope, branches) {
+    const live = branches.filter((b) => !b.ends);
+    for (const name of scope.names()) {
+      const before = scope.get(name);
+      const values = live.map((b) => ({ when: b.when, value: b.scope.get(name) ?? UNKNOWN }));
+      if (values.every((v) => v.value === before)) continue;
+      if (!values.length) continue;
+      const options = values.map((v) => ({ when: v.when ? [v.when] : [], value: v.value }));
+      scope.set(name, options.length === 1 ? options[0].value : { k: "oneOf", options });
+    }
+  }
+  bind(target, value, scope, declare) {
+    switch (target.type) {
+      case "Identifier":
+        if (declare) scope.vars.set(target.name, value);
+        else scope.set(target.name, value);
+        return;
+      case "ObjectPattern":
+        for (const p of target.properties) {
+          if (p.type === "RestElement") this.bind(p.argument, value, scope, declare);
+          else this.bind(p.value, member2(value, propertyKey(p, (n) => this.value(n, scope, []))), scope, declare);
+        }
+        return;
+      case "ArrayPattern":
+        target.elements.forEach((e, i2) => {
+          if (e) this.bind(e.type === "RestElement" ? e.argument : e, member2(value, konst(i2)), scope, declare);
+        });
+        return;
+      case "AssignmentPattern":
+        this.bind(target.left, op("||", value, this.value(target.right, scope, [])), scope, declare);
+        return;
+      case "MemberExpression": {
+        if (target.object.type === "Identifier" && !target.computed && target.property.type === "Identifier") {
+          const obj3 = scope.get(target.object.name);
+          if (obj3?.k === "object") {
+            const props = new Map(obj3.props);
+            props.set(target.property.name, value);
+            scope.set(target.object.name, { k: "object", props });
+          }
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+  value(e, scope, when) {
+    if (++this.steps > MAX_STEPS) {
+      this.exhausted = true;
+      return UNKNOWN;
+    }
+    switch (e.type) {
+      case "Literal":
+        if (typeof e.value === "string") return this.text(e.value);
+        if (e.value === null || typeof e.value === "boolean" || typeof e.value === "number") return konst(e.value);
+        return { k: "opaque", what: "a regular expression" };
+      case "TemplateLiteral": {
+        const parts = [];
+        e.quasis.forEach((q2, i2) => {
+          parts.push(this.text(q2.value.cooked ?? q2.value.raw));
+          if (e.expressions[i2]) parts.push(this.value(e.expressions[i2], scope, when));
+        });
+        return concat(parts);
+      }
+      case "Identifier": {
+        const template = /^_\$T(\d+)_$/.exec(e.name);
+        if (template) return { k: "expr", expr: this.templates[Number(template[1])] };
+        if (e.name === "undefined") return konst(null);
+        return scope.get(e.name) ?? UNKNOWN;
+      }
+      case "AwaitExpression":
+      case "ParenthesizedExpression":
+      case "ChainExpression":
+        return this.value(e.argument ?? e.expression, scope, when);
+      case "AssignmentExpression": {
+        let v = this.value(e.right, scope, when);
+        if (e.operator === "+=") v = concat([e.left.type === "Identifier" ? scope.get(e.left.name) ?? UNKNOWN : UNKNOWN, v]);
+        else if (e.operator === "||=" || e.operator === "??=") v = op("||", e.left.type === "Identifier" ? scope.get(e.left.name) ?? UNKNOWN : UNKNOWN, v);
+        else if (e.operator !== "=") v = { k: "opaque", what: "a number" };
+        this.bind(e.left, v, scope, false);
+        return v;
+      }
+      case "SequenceExpression":
+        return e.expressions.map((x) => this.value(x, scope, when)).pop() ?? UNKNOWN;
+      case "ConditionalExpression":
+        return op("cond", this.value(e.test, scope, when), this.value(e.consequent, scope, when), this.value(e.alternate, scope, when));
+      case "LogicalExpression":
+        return op(e.operator === "&&" ? "&&" : "||", this.value(e.left, scope, when), this.value(e.right, scope, when));
+      case "UnaryExpression":
+        if (e.operator === "!") return op("!", this.value(e.argument, scope, when));
+        this.value(e.argument, scope, when);
+        return { k: "opaque", what: e.operator === "typeof" ? "a type name" : "a number" };
+      case "BinaryExpression":
+        return this.binary(e, scope, when);
+      case "ObjectExpression": {
+        const props = /* @__PURE__ */ new Map();
+        const spread = [];
+        for (const p of e.properties) {
+          if (p.type === "SpreadElement") spread.push(this.value(p.argument, scope, when));
+          else props.set(propertyName(p.key, p.computed) ?? "*", p.value.type === "FunctionExpression" || p.value.type === "ArrowFunctionExpression" ? UNKNOWN : this.value(p.value, scope, when));
+        }
+        if (spread.length) props.set("*", union(spread));
+        return { k: "object", props };
+      }
+      case "ArrayExpression":
+        return { k: "array", items: e.elements.map((x) => x ? x.type === "SpreadElement" ? elementOf(this.value(x.argument, scope, when)) : this.value(x, scope, when) : konst(null)) };
+      case "MemberExpression":
+        return this.member(e, scope, when);
+      case "CallExpression":
+        return this.call(e, scope, when);
+      case "NewExpression":
+        for (const a of e.arguments) this.value(a, scope, when);
+        return { k: "opaque", what: "an object" };
+      case "ArrowFunctionExpression":
+      case "FunctionExpression":
+        return UNKNOWN;
+      default:
+        return UNKNOWN;
+    }
+  }
+  /** A string literal: constant text, or text around `${{ }}` templates. */
+  text(s) {
+    if (!s.includes("_$T")) return konst(s);
+    const parts = [];
+    let from = 0;
+    for (const m of s.matchAll(TEMPLATE_MARK)) {
+      if (m.index > from) parts.push(konst(s.slice(from, m.index)));
+      parts.push({ k: "expr", expr: this.templates[Number(m[1])] });
+      from = m.index + m[0].length;
+    }
+    if (from < s.length) parts.push(konst(s.slice(from)));
+    return concat(parts);
+  }
+  binary(e, scope, when) {
+    const l = this.value(e.left, scope, when);
+    const r = this.value(e.right, scope, when);
+    switch (e.operator) {
+      case "===":
+      case "!==":
+      case "==":
+      case "!=":
+      case "<":
+      case "<=":
+      case ">":
+      case ">=":
+        return op(e.operator, l, r);
+      case "+":
+        return l.k === "const" && r.k === "const" && typeof l.value === "number" && typeof r.value === "number" ? konst(l.value + r.value) : concat([l, r]);
+      default:
+        return { k: "opaque", what: "a number" };
+    }
+  }
+  member(e, scope, when) {
+    const known = runnerObject(e);
+    if (known) return known.env ? this.env.env(known.env) ?? konst(null) : known.value;
+    const object = this.value(e.object, scope, when);
+    const key2 = e.computed ? this.value(e.property, scope, when) : konst(e.property.name);
+    if (key2.k === "const" && key2.value === "length") return op("length", object);
+    return member2(object, key2);
+  }
+  call(e, scope, when) {
+    const callee = e.callee;
+    const args = e.arguments.map((a) => a.type === "SpreadElement" ? this.value(a.argument, scope, when) : a.type === "ArrowFunctionExpression" || a.type === "FunctionExpression" ? FUNCTION : this.value(a, scope, when));
+    const name = calleeName(callee);
+    if (name === "core.setOutput") {
+      const key2 = args[0]?.k === "const" && typeof args[0].value === "string" ? args[0].value : "*";
+      const list2 = this.outputs.get(key2) ?? [];
+      list2.push({ when: [...when], value: args[1] ?? konst(null) });
+      this.outputs.set(key2, list2);
+      return konst(null);
+    }
+    if (name && /^github\.(rest\.|request$|graphql$|paginate$|paginate\.)/.test(name)) {
+      const inner = name.startsWith("github.paginate") && e.arguments[0] ? calleeName(e.arguments[0]) : null;
+      return { k: "fetched", call: (inner ?? name).replace(/^github\./, ""), path: [] };
+    }
+    if (name && /(^|\.)readFileSync$/.test(name)) {
+      const file = args[0]?.k === "const" && typeof args[0].value === "string" ? args[0].value : "a file";
+      return { k: "repoFile", file, prCheckout: this.env.prCheckout };
+    }
+    if (name === "JSON.parse") return args[0]?.k === "repoFile" ? { ...args[0], parsed: true } : { k: "text", from: args.slice(0, 1) };
+    if (name === "JSON.stringify" || name === "String") return { k: "text", from: args.slice(0, 1) };
+    if (name && /^(parseInt|parseFloat|Number|Boolean|Math\.\w+|Date\.now|isNaN)$/.test(name)) return { k: "opaque", what: "a number" };
+    if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
+      const self = this.value(callee.object, scope, when);
+      return method(self, callee.property.name, args);
+    }
+    return UNKNOWN;
+  }
+};
+function runnerObject(e) {
+  const path29 = memberPath(e);
+  if (!path29) return null;
+  if (path29[0] === "process" && path29[1] === "env" && path29.length === 3) return { env: path29[2] };
+  if (path29[0] !== "context") return null;
+  const [, field, ...rest] = path29;
+  const expr = (p) => ({ value: exprAt(p) });
+  switch (field) {
+    case "eventName":
+      return rest.length ? null : expr("github.event_name");
+    case "payload":
+      return expr(["github.event", ...rest].join("."));
+    case "actor":
+    case "sha":
+    case "ref":
+    case "workflow":
+    case "job":
+    case "runId":
+    case "runNumber":
+    case "serverUrl":
+    case "apiUrl":
+      return rest.length ? null : field === "actor" ? expr("github.actor") : { value: { k: "opaque", what: `context.${field}` } };
+    case "repo":
+      return { value: rest.length ? { k: "opaque", what: "the repository name" } : { k: "object", props: /* @__PURE__ */ new Map([["owner", { k: "opaque", what: "the owner" }], ["repo", { k: "opaque", what: "the name" }]]) } };
+    case "issue":
+      return { value: rest.length ? { k: "opaque", what: "the issue number" } : { k: "opaque", what: "the issue" } };
+    default:
+      return null;
+  }
+}
+function memberPath(e) {
+  const out = [];
+  let n = e;
+  while (n.type === "MemberExpression") {
+    if (n.computed) {
+      if (n.property.type !== "Literal" || typeof n.property.value !== "string") return null;
+      out.unshift(n.property.value);
+    } else out.unshift(n.property.name);
+    n = n.object;
+  }
+  if (n.type !== "Identifier") return null;
+  out.unshift(n.name);
+  return out;
+}
+function calleeName(callee) {
+  const path29 = callee.type === "Identifier" ? [callee.name] : memberPath(callee);
+  return path29 ? path29.join(".") : null;
+}
+var exprCache = /* @__PURE__ */ new Map();
+function exprAt(path29) {
+  let expr = exprCache.get(path29);
+  if (!expr) {
+    const parsed = tryParseExpression(path29.split(".").map((p, i2) => i2 === 0 || /^[A-Za-z_][\w-]*$/.test(p) ? p : "*").join("."));
+    expr = parsed instanceof Error ? { kind: "context", name: "unknown", start: 0, end: 0 } : parsed;
+    exprCache.set(path29, expr);
+  }
+  return { k: "expr", expr };
+}
+function propertyName(key2, computed) {
+  if (!computed && key2.type === "Identifier") return key2.name;
+  if (key2.type === "Literal" && (typeof key2.value === "string" || typeof key2.value === "number")) return String(key2.value);
+  return null;
+}
+function propertyKey(p, evaluate2) {
+  const name = propertyName(p.key, p.computed);
+  return name !== null ? konst(name) : evaluate2(p.key);
+}
+function member2(value, key2) {
+  const name = key2.k === "const" ? key2.value : void 0;
+  switch (value.k) {
+    case "object":
+      if (typeof name === "string" || typeof name === "number") return value.props.get(String(name)) ?? value.props.get("*") ?? konst(null);
+      return union([...value.props.values()]);
+    case "array":
+      if (typeof name === "number") return value.items[name] ?? konst(null);
+      return union([...value.items, konst(null)]);
+    case "expr": {
+      if (typeof name !== "string" && typeof name !== "number") return op("get", value, key2);
+      const expr = value.expr;
+      const next = typeof name === "number" ? { kind: "index", object: expr, index: { kind: "literal", value: name, start: 0, end: 0 }, start: 0, end: 0 } : /^[A-Za-z_][\w-]*$/.test(name) ? { kind: "property", object: expr, name, start: 0, end: 0 } : { kind: "index", object: expr, index: { kind: "literal", value: name, start: 0, end: 0 }, start: 0, end: 0 };
+      return { k: "expr", expr: next, outputs: value.outputs };
+    }
+    case "fetched":
+      return { ...value, path: [...value.path, typeof name === "string" || typeof name === "number" ? String(name) : "*"] };
+    case "repoFile":
+      return value;
+    case "text":
+      return value;
+    case "oneOf":
+      return { k: "oneOf", options: value.options.map((o) => ({ when: o.when, value: member2(o.value, key2) })) };
+    case "const":
+    case "opaque":
+      return konst(null);
+    default:
+      return op("get", value, key2);
+  }
+}
+function elementOf(value) {
+  if (value.k === "array") return union(value.items.length ? value.items : [konst(null)]);
+  if (value.k === "expr") return member2(value, konst(0));
+  if (value.k === "fetched" || value.k === "text" || value.k === "repoFile") return value;
+  return UNKNOWN;
+}
+function concat(parts) {
+  if (parts.every((p) => p.k === "const")) return konst(parts.map((p) => primText(p.value)).join(""));
+  return { k: "text", from: parts.filter((p) => p.k !== "const") };
+}
+function primText(p) {
+  return p === null ? "null" : String(p);
+}
+function method(self, name, args) {
+  if (self.k === "repoFile" && /^(split|trim|toLowerCase|map|filter|flat)$/.test(name)) return { ...self, parsed: self.parsed || name === "split" };
+  switch (name) {
+    case "includes":
+      return op("includes", self, args[0] ?? konst(null));
+    case "startsWith":
+      return op("jsstartswith", self, args[0] ?? konst(null));
+    case "endsWith":
+      return op("jsendswith", self, args[0] ?? konst(null));
+    case "some":
+    case "every":
+    case "test":
+    case "hasOwnProperty":
+    case "indexOf":
+    case "lastIndexOf":
+    case "findIndex":
+    case "localeCompare":
+      return { k: "opaque", what: "a boolean or an index" };
+    case "find":
+    case "at":
+    case "pop":
+    case "shift":
+      return elementOf(self);
+    case "toString":
+    case "trim":
+    case "trimStart":
+    case "trimEnd":
+    case "toLowerCase":
+    case "toUpperCase":
+    case "slice":
+    case "substring":
+    case "substr":
+    case "replace":
+    case "replaceAll":
+    case "split":
+    case "join":
+    case "match":
+    case "matchAll":
+    case "concat":
+    case "padStart":
+    case "padEnd":
+    case "repeat":
+    case "map":
+    case "filter":
+    case "flat":
+    case "flatMap":
+    case "sort":
+    case "reverse":
+    case "normalize":
+    case "exec":
+      if (self.k === "const" && args.every((a) => a.k === "const")) return { k: "text", from: [] };
+      return { k: "text", from: [self, ...args] };
+    default:
+      return UNKNOWN;
+  }
+}
+
+// src/analysis/outputs.ts
+function outputResolver(job, step) {
+  return (path29) => {
+    const parts = path29.split(".");
+    if (parts.length !== 4 || parts[2] !== "outputs") return void 0;
+    if (parts[0] === "steps") {
+      const siblings = step?.siblings ?? job.steps.filter((s) => !s.frame);
+      const producer = siblings.find((s) => s.step.id?.toLowerCase() === parts[1] && (!step || s.position < step.position));
+      return producer ? stepOutput(producer, parts[3]) : void 0;
+    }
+    if (parts[0] === "needs") {
+      const needed = job.needs.find((j) => j.job.id.toLowerCase() === parts[1]);
+      if (!needed || needed.job.uses) return void 0;
+      const entry = needed.job.outputs.find((o) => o.name.toLowerCase() === parts[3]);
+      return entry ? valueOf(entry.value, outputResolver(needed)) : EMPTY;
+    }
+    return void 0;
+  };
+}
+function valueOf(node, outputs) {
+  if (!node || node.kind !== "scalar") return UNKNOWN;
+  const text = node.text;
+  const templates = findTemplates(text);
+  if (!templates.length) return konst(text);
+  const exprs = [];
+  let format2 = "";
+  let from = 0;
+  for (const t of templates) {
+    const parsed = tryParseExpression(t.inner);
+    if (parsed instanceof Error) return UNKNOWN;
+    format2 += escapeFormat(text.slice(from, t.start)) + `{${exprs.length}}`;
+    exprs.push({ k: "expr", expr: parsed, outputs });
+    from = t.end;
+  }
+  format2 += escapeFormat(text.slice(from));
+  return format2 === "{0}" ? exprs[0] : op("format", konst(format2), ...exprs);
+}
+function escapeFormat(s) {
+  return s.replace(/\{/g, "{{").replace(/\}/g, "}}");
+}
+var memo = /* @__PURE__ */ new WeakMap();
+function stepOutput(producer, name) {
+  let known = memo.get(producer);
+  if (!known) memo.set(producer, known = /* @__PURE__ */ new Map());
+  if (known.has(name)) return known.get(name);
+  known.set(name, void 0);
+  const value = computeStepOutput(producer, name);
+  known.set(name, value);
+  return value;
+}
+function computeStepOutput(producer, name) {
+  const values = githubScriptValues(producer);
+  if (values) {
+    if (name === "result") return values.result;
+    const set = values.outputs.get(name) ?? [...values.outputs].find(([k]) => k.toLowerCase() === name)?.[1];
+    const dynamic = values.outputs.get("*");
+    return union([set ?? EMPTY, ...dynamic ? [dynamic] : []]);
+  }
+  const run = producer.step.run;
+  if (run) {
+    const writes = scriptFacts(run, run.text).outputs.filter((w) => w.name.toLowerCase() === name);
+    if (!writes.length) return void 0;
+    return union([...writes.map((w) => /[$`]/.test(w.text) ? UNKNOWN : konst(w.text)), EMPTY]);
+  }
+  return void 0;
+}
+var scriptMemo = /* @__PURE__ */ new WeakMap();
+function githubScriptValues(step) {
+  if (scriptMemo.has(step)) return scriptMemo.get(step);
+  let values = null;
+  if (/^actions\/github-script@/i.test(step.step.uses?.text ?? "")) {
+    const script = inputOf(step.step.with, "script");
+    if (script?.value.kind === "scalar") {
+      const encoding = inputOf(step.step.with, "result-encoding")?.text.trim().toLowerCase();
+      const resolver = outputResolver(step.job, step);
+      const prCheckout = step.job.steps.some((s) => s.position < step.position && /^actions\/checkout@/i.test(s.step.uses?.text ?? "") && !!checksOutPrCode(s));
+      values = scriptValues(script.text, { env: (n) => envValue(step, n, resolver), stringResult: encoding === "string", prCheckout });
+    }
+  }
+  scriptMemo.set(step, values);
+  return values;
+}
+function envValue(step, name, outputs) {
+  const layers = [step.step.env];
+  for (let f = step.frame; f; f = f.callerStep.frame) layers.push(f.callerStep.step.env);
+  layers.push(step.job.job.env, step.job.workflow.env);
+  for (const layer of layers) {
+    const entry = layer.find((e) => e.name === name);
+    if (entry) return valueOf(entry.value, outputs);
+  }
+  return void 0;
+}
+
+// src/analysis/checkouts.ts
+var CONTEXTS = [
+  { pattern: /^github\.event\.(pull_request\.head\.sha|pull_request\.merge_commit_sha|workflow_run\.head_sha|workflow_run\.head_commit\.id|check_suite\.head_sha|check_run\.head_sha|workflow_run\.pull_requests\.\*\.head\.sha|check_suite\.pull_requests\.\*\.head\.sha)$/, denotes: "head-commit" },
+  { pattern: /^github\.event\.(pull_request\.head\.(repo|label)|workflow_run\.head_repository|workflow_run\.pull_requests\.\*\.head\.repo)(\.|$)/, denotes: "head-repo" },
+  { pattern: /^github\.(head_ref|event\.pull_request\.head\.ref|event\.workflow_run\.head_branch|event\.workflow_run\.pull_requests\.\*\.head\.ref|event\.check_suite\.head_branch)$/, denotes: "head-branch" }
+];
+var FETCHED = [
+  { pattern: /(^|\.)(head\.sha|merge_commit_sha)$/, denotes: "head-commit" },
+  { pattern: /(^|\.)head\.repo(\.|$)/, denotes: "head-repo" },
+  { pattern: /(^|\.)head\.(ref|label)$/, denotes: "head-branch" }
+];
+var MAX_DEPTH5 = 10;
+function denotationsOf(node, at3, depth = 0) {
+  const out = /* @__PURE__ */ new Set();
+  if (!node || node.kind !== "scalar" || depth > MAX_DEPTH5) return out;
+  return textDenotes(node.text, at3, depth);
+}
+function textDenotes(text, at3, depth) {
+  const out = /* @__PURE__ */ new Set();
+  if (/refs\/pull\//.test(text)) out.add("pr-ref");
+  for (const t of findTemplates(text)) {
+    for (const ref2 of referencesOf(t.inner) ?? []) addAll(out, pathDenotes(ref2.path, ref2.select ?? [], at3, depth));
+  }
+  return out;
+}
+function pathDenotes(path29, select, at3, depth) {
+  const out = /* @__PURE__ */ new Set();
+  if (depth > MAX_DEPTH5) return out;
+  for (const c of CONTEXTS) if (c.pattern.test(path29)) out.add(c.denotes);
+  if (out.size && /^github\.event\.(workflow_run|check_suite|check_run)\./.test(path29)) out.add("upstream-run");
+  if (out.size) return out;
+  const parts = path29.split(".");
+  const step = at3.step;
+  switch (parts[0]) {
+    case "env": {
+      const entry = envEntry(at3, parts[1]);
+      if (entry) return denotationsOf(entry.entry.value, entry.at, depth + 1);
+      for (const earlier of at3.job.steps) {
+        if (step && earlier.position >= step.position || !earlier.step.run) continue;
+        for (const w of scriptFacts(earlier.step.run, earlier.step.run.text).env) {
+          if (w.name.toLowerCase() === parts[1]) addAll(out, textDenotes(w.text, { job: at3.job, step: earlier }, depth + 1));
+        }
+      }
+      return out;
+    }
+    case "steps": {
+      if (parts[2] !== "outputs" || !parts[3]) return out;
+      const candidates = step ? step.siblings.filter((s) => s.position < step.position) : at3.job.steps.filter((s) => !s.frame);
+      const producer = candidates.find((s) => s.step.id?.toLowerCase() === parts[1]);
+      return producer ? outputDenotes(producer, parts[3], select, depth + 1) : out;
+    }
+    case "needs": {
+      if (parts[2] !== "outputs" || !parts[3]) return out;
+      const needed = at3.job.needs.find((j) => j.job.id.toLowerCase() === parts[1]);
+      const entry = needed?.job.outputs.find((o) => o.name.toLowerCase() === parts[3]);
+      return entry && needed ? denotationsOf(entry.value, { job: needed }, depth + 1) : out;
+    }
+    case "inputs": {
+      if (step?.frame) return denotationsOf(inputOf(step.frame.callerStep.step.with, parts[1])?.value, { job: at3.job, step: step.frame.callerStep }, depth + 1);
+      const caller = at3.job.caller;
+      return caller ? denotationsOf(inputOf(caller.with, parts[1])?.value, { job: caller.job }, depth + 1) : out;
+    }
+    default:
+      return out;
+  }
+}
+function outputDenotes(producer, output, select, depth) {
+  const out = /* @__PURE__ */ new Set();
+  const at3 = { job: producer.job, step: producer };
+  const values = githubScriptValues(producer);
+  if (values) {
+    const value = output === "result" ? values.result : values.outputs.get(output);
+    if (value) symDenotes(value, select, at3, depth, out);
+    return out;
+  }
+  if (producer.step.run) {
+    for (const w of scriptFacts(producer.step.run, producer.step.run.text).outputs) if (w.name.toLowerCase() === output) addAll(out, textDenotes(w.text, at3, depth));
+    return out;
+  }
+  const uses = producer.step.uses?.text ?? "";
+  if (uses && !uses.startsWith("./")) {
+    const known = actionOutputDenotes(uses, output);
+    if (known !== void 0) {
+      if (known) out.add(known);
+      return out;
+    }
+  }
+  const nested = producer.job.steps.filter((s) => s.frame?.callerStep === producer);
+  const entry = nested[0]?.frame?.action.outputs.find((o) => o.name.toLowerCase() === output);
+  const last = nested[nested.length - 1];
+  if (entry && last) return denotationsOf(entry.value, { job: producer.job, step: { ...last, position: last.position + 1 } }, depth);
+  return out;
+}
+function symDenotes(v, select, at3, depth, out) {
+  if (depth > MAX_DEPTH5) return;
+  const next = (x, sel = select) => symDenotes(x, sel, at3, depth + 1, out);
+  switch (v.k) {
+    case "const":
+      if (typeof v.value === "string" && v.value.includes("refs/pull/")) out.add("pr-ref");
+      return;
+    case "expr":
+      for (const ref2 of references(v.expr)) addAll(out, pathDenotes(ref2.path, [...ref2.select ?? [], ...select], at3, depth + 1));
+      return;
+    case "fetched": {
+      const path29 = [...v.path, ...select].join(".");
+      if (/^rest\.pulls\./.test(v.call)) {
+        for (const f of FETCHED) if (f.pattern.test(path29)) out.add(f.denotes);
+      }
+      return;
+    }
+    case "oneOf":
+      v.options.forEach((o) => next(o.value));
+      return;
+    case "op": {
+      if (v.op === "get" && v.args[1].k === "const") return next(v.args[0], [String(v.args[1].value), ...select]);
+      const passes2 = v.op === "json" || v.op === "output" || v.op === "fromjson" || v.op === "||" || v.op === "&&" || v.op === "cond";
+      v.args.forEach((a) => next(a, passes2 ? select : []));
+      return;
+    }
+    case "object":
+      if (select.length) {
+        const prop = v.props.get(select[0]) ?? v.props.get("*");
+        if (prop) next(prop, select.slice(1));
+      } else v.props.forEach((p) => next(p));
+      return;
+    case "array":
+      v.items.forEach((i2) => next(i2, select.length && /^(\d+|\*)$/.test(select[0]) ? select.slice(1) : select));
+      return;
+    case "text":
+      v.from.forEach((x) => next(x, []));
+      return;
+    default:
+      return;
+  }
+}
+function envEntry(at3, name) {
+  const match = (list2) => list2.find((e) => e.name.toLowerCase() === name);
+  const step = at3.step;
+  if (step) {
+    const own = match(step.step.env);
+    if (own) return { entry: own, at: at3 };
+    for (let f = step.frame; f; f = f.callerStep.frame) {
+      const outer = match(f.callerStep.step.env);
+      if (outer) return { entry: outer, at: { job: at3.job, step: f.callerStep } };
+    }
+  }
+  const job = match(at3.job.job.env) ?? match(at3.job.workflow.env);
+  return job ? { entry: job, at: { job: at3.job } } : void 0;
+}
+function actionOutputDenotes(uses, output) {
+  const name = uses.replace(/@.*$/, "").toLowerCase();
+  const listed = (loadRules().sources.prHeadOutputs ?? []).find((a) => name === a.uses.toLowerCase() || name.startsWith(`${a.uses.toLowerCase()}/`));
+  const has = (list2) => list2?.some((o) => o.toLowerCase() === output);
+  if (listed) return has(listed.commit) ? "head-commit" : has(listed.repository) ? "head-repo" : has(listed.branch) ? "head-branch" : null;
+  if (/(head|pr|pull)[-_]?(sha|commit)/.test(output)) return "head-commit";
+  if (/(head|pr|pull|fork)[-_]?(repo|repository)/.test(output)) return "head-repo";
+  return void 0;
+}
+function addAll(into, from) {
+  for (const d of from) into.add(d);
+}
+function checksOutPrCode(step) {
+  const ref2 = inputOf(step.step.with, "ref");
+  const repository = inputOf(step.step.with, "repository");
+  const at3 = { job: step.job, step };
+  const refDenotes = ref2 ? denotationsOf(ref2.value, at3) : /* @__PURE__ */ new Set();
+  const repoDenotes = repository ? denotationsOf(repository.value, at3) : /* @__PURE__ */ new Set();
+  const hit = (input, set, denotes) => ({ input, denotes, upstreamRun: set.has("upstream-run") });
+  if (repository && repoDenotes.has("head-repo")) return hit(repository, repoDenotes, "head-repo");
+  if (ref2 && refDenotes.has("head-commit")) return hit(ref2, refDenotes, "head-commit");
+  if (ref2 && refDenotes.has("pr-ref")) return hit(ref2, refDenotes, "pr-ref");
+  return null;
 }
 
 // src/workflow/load.ts
@@ -27715,6 +34941,43 @@ function discover(paths, errors, notes = [], cwd = process.cwd()) {
   }
   return sets;
 }
+function repositoryIdentity(root) {
+  let dir = import_node_path.default.resolve(root);
+  for (let up = 0; up < 20; up++) {
+    const dotGit = import_node_path.default.join(dir, ".git");
+    const config = gitConfigPath(dotGit);
+    if (config) return originOf(readText(config));
+    const parent = import_node_path.default.dirname(dir);
+    if (parent === dir) return void 0;
+    dir = parent;
+  }
+  return void 0;
+}
+function gitConfigPath(dotGit) {
+  try {
+    if (import_node_fs.default.statSync(dotGit).isDirectory()) return import_node_path.default.join(dotGit, "config");
+    const pointer = /^gitdir:\s*(.+)$/m.exec(import_node_fs.default.readFileSync(dotGit, "utf8"));
+    if (!pointer) return void 0;
+    const gitdir = import_node_path.default.resolve(import_node_path.default.dirname(dotGit), pointer[1].trim());
+    const common = readText(import_node_path.default.join(gitdir, "commondir")).trim();
+    return import_node_path.default.join(common ? import_node_path.default.resolve(gitdir, common) : gitdir, "config");
+  } catch {
+    return void 0;
+  }
+}
+function readText(file) {
+  try {
+    return import_node_fs.default.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+function originOf(config) {
+  const section = /^\[remote\s+"origin"\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(config);
+  const url = section && /^\s*url\s*=\s*(\S+)\s*$/m.exec(section[1]);
+  const match = url && /[:/]([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url[1]);
+  return match ? `${match[1]}/${match[2]}` : void 0;
+}
 function shownPath(abs, cwd) {
   const rel = import_node_path.default.relative(cwd, abs);
   if (rel === "") return ".";
@@ -27751,9 +35014,9 @@ function listYaml(dir) {
 var TOP_NAME = /^name:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\n]*?))[ \t]*(?:#.*)?$/m;
 var LOCAL_USES = /\buses:[ \t]*["']?(\.\/[^\s"'#]+)/g;
 function enclosingRepository(dir) {
-  for (let at2 = import_node_path.default.resolve(dir); ; at2 = import_node_path.default.dirname(at2)) {
-    if (import_node_fs.default.existsSync(import_node_path.default.join(at2, ".git"))) return at2;
-    if (import_node_path.default.dirname(at2) === at2) return void 0;
+  for (let at3 = import_node_path.default.resolve(dir); ; at3 = import_node_path.default.dirname(at3)) {
+    if (import_node_fs.default.existsSync(import_node_path.default.join(at3, ".git"))) return at3;
+    if (import_node_path.default.dirname(at3) === at3) return void 0;
   }
 }
 function reportRoot(sets, fallback) {
@@ -27868,8 +35131,8 @@ function readYamlFile(repo, abs, reported, texts) {
   try {
     return { file, root: loadYaml(file) };
   } catch (err) {
-    const offset = err instanceof YamlLoadError ? err.offset : 0;
-    const pos = positionOf(file, Math.min(offset, text.length));
+    const offset2 = err instanceof YamlLoadError ? err.offset : 0;
+    const pos = positionOf(file, Math.min(offset2, text.length));
     const message = err instanceof Error ? err.message : String(err);
     report2(pos.line, pos.column, `invalid YAML: ${message}`);
     return null;
@@ -27953,13 +35216,15 @@ function resolveCalledWorkflow(repo, uses, from) {
 var NO_TRUST = { users: /* @__PURE__ */ new Set(), bots: /* @__PURE__ */ new Set() };
 var MAX_CALL_DEPTH = 4;
 var MAX_ACTION_DEPTH = 6;
-function hopAt(file, offset, note) {
-  const pos = positionOf(file, offset);
+function hopAt(file, offset2, note) {
+  const pos = positionOf(file, offset2);
   return { file: file.path, line: pos.line, column: pos.column, note };
 }
 var repoTrust = /* @__PURE__ */ new WeakMap();
-function expandEntry(repo, workflow, triggerRules, abs, trust = NO_TRUST) {
+var repoIdentity = /* @__PURE__ */ new WeakMap();
+function expandEntry(repo, workflow, triggerRules, abs, trust = NO_TRUST, repository) {
   repoTrust.set(repo, trust);
+  repoIdentity.set(repo, repository);
   let triggers = classifyTriggers(workflow, triggerRules, repo.byName);
   if (repo.calledLocally.has(abs)) triggers = triggers.filter((t) => t.event !== "workflow_call");
   if (!triggers.length) return [];
@@ -27970,7 +35235,6 @@ function expandWorkflow(repo, workflow, entry, triggers, caller, via, depth) {
   const out = [];
   for (const job of workflow.jobs) {
     const conditions = [...caller?.job.conditions ?? []];
-    if (job.if) conditions.push({ expr: parseCondition(job.if), node: job.if, file: workflow.file });
     const instance = {
       job,
       workflow,
@@ -27983,8 +35247,10 @@ function expandWorkflow(repo, workflow, entry, triggers, caller, via, depth) {
       steps: [],
       via,
       callees: [],
-      trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST
+      trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST,
+      repository: repoIdentity.get(repo)
     };
+    if (job.if) conditions.push({ expr: parseCondition(job.if), node: job.if, file: workflow.file, outputs: outputResolver(instance) });
     byId.set(job.id, instance);
     out.push(instance);
   }
@@ -27992,7 +35258,7 @@ function expandWorkflow(repo, workflow, entry, triggers, caller, via, depth) {
     instance.needs = instance.job.needs.map((id) => byId.get(id)).filter((j) => !!j);
     for (const needed of instance.needs) {
       if (needed.job.if && !/\balways\(\)/.test(instance.job.if?.text ?? "")) {
-        instance.conditions.push({ expr: parseCondition(needed.job.if), node: needed.job.if, file: workflow.file });
+        instance.conditions.push({ expr: parseCondition(needed.job.if), node: needed.job.if, file: workflow.file, outputs: outputResolver(needed) });
       }
     }
     expandSteps(repo, instance, instance.job.steps, workflow.file, void 0, [], 0);
@@ -28017,8 +35283,8 @@ function expandSteps(repo, job, steps, file, frame, outer, depth) {
   const siblings = [];
   for (const step of steps) {
     const conditions = [...outer];
-    if (step.if) conditions.push({ expr: parseCondition(step.if), node: step.if, file });
     const instance = { job, step, file, conditions, frame, siblings, position: job.steps.length };
+    if (step.if) conditions.push({ expr: parseCondition(step.if), node: step.if, file, outputs: outputResolver(job, instance) });
     job.steps.push(instance);
     siblings.push(instance);
     const uses = step.uses?.text;
@@ -28112,9 +35378,9 @@ function load(repo) {
     if (text === null) return [];
     const where = shown(repo, import_node_path2.default.join(repo.root, file.path));
     if (!file.field) return [{ as: file.as, value: text, file: file.path, replacedByInput: file.replacedByInput }];
-    const data = structured(file.path, text, where, report2);
-    if (data === void 0) return [];
-    const value = fieldText(data, file.field);
+    const data2 = structured(file.path, text, where, report2);
+    if (data2 === void 0) return [];
+    const value = fieldText(data2, file.field);
     return value === void 0 ? [] : [{ as: file.as, value, file: file.path, replacedByInput: file.replacedByInput }];
   };
   return {
@@ -28167,8 +35433,8 @@ function structured(file, text, where, report2) {
   try {
     return JSON.parse(stripJsonComments(text));
   } catch (err) {
-    const at2 = /position (\d+)/.exec(err.message);
-    const line = at2 ? text.slice(0, Number(at2[1])).split("\n").length : 1;
+    const at3 = /position (\d+)/.exec(err.message);
+    const line = at3 ? text.slice(0, Number(at3[1])).split("\n").length : 1;
     report2(where, line, `invalid JSON in agent configuration: ${err.message.replace(/^JSON\.parse: /, "")}; ignored`);
     return void 0;
   }
@@ -28181,16 +35447,16 @@ function frontMatter(text, where, report2) {
   const m = FRONT_MATTER.exec(text);
   if (!m) return {};
   try {
-    const data = (0, import_yaml8.parse)(m[1]);
-    return data && typeof data === "object" ? data : {};
+    const data2 = (0, import_yaml8.parse)(m[1]);
+    return data2 && typeof data2 === "object" ? data2 : {};
   } catch (err) {
     const line = /at line (\d+)/.exec(err.message);
     report2(where, line ? Number(line[1]) + 1 : 2, `invalid front-matter in agent configuration: ${err.message.split("\n")[0].replace(/:\s*$/, "")}; ignored`);
     return void 0;
   }
 }
-function fieldText(data, field) {
-  let node = data;
+function fieldText(data2, field) {
+  let node = data2;
   for (const key2 of field.split(".")) {
     if (!node || typeof node !== "object" || Array.isArray(node)) return void 0;
     node = node[key2];
@@ -28202,23 +35468,23 @@ function fieldText(data, field) {
 function stripJsonComments(text) {
   let out = "";
   let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+  for (let i2 = 0; i2 < text.length; i2++) {
+    const c = text[i2];
     if (inString) {
       out += c;
-      if (c === "\\") out += text[++i] ?? "";
+      if (c === "\\") out += text[++i2] ?? "";
       else if (c === '"') inString = false;
     } else if (c === '"') {
       inString = true;
       out += c;
-    } else if (c === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === "/" && text[i2 + 1] === "/") {
+      while (i2 < text.length && text[i2] !== "\n") i2++;
       out += "\n";
-    } else if (c === "/" && text[i + 1] === "*") {
-      const end = text.indexOf("*/", i + 2);
-      const skipped = text.slice(i, end < 0 ? text.length : end + 2);
+    } else if (c === "/" && text[i2 + 1] === "*") {
+      const end = text.indexOf("*/", i2 + 2);
+      const skipped = text.slice(i2, end < 0 ? text.length : end + 2);
       out += skipped.replace(/[^\n]/g, " ");
-      i = end < 0 ? text.length : end + 1;
+      i2 = end < 0 ? text.length : end + 1;
     } else out += c;
   }
   return out;
@@ -28243,7 +35509,7 @@ var TaintEngine = class {
     if (!node) return [];
     if (node.kind === "scalar") return this.ofScalar(node, file, scope);
     const items = node.kind === "map" ? node.pairs.map((p) => p.value) : node.items;
-    return limit(items.flatMap((i) => this.ofNode(i, file, scope)));
+    return limit(items.flatMap((i2) => this.ofNode(i2, file, scope)));
   }
   ofScalar(node, file, scope) {
     if (typeof node.value !== "string" || !node.text.includes("${{")) return [];
@@ -28254,48 +35520,67 @@ var TaintEngine = class {
     const key2 = `${node.start}:${file.path}:${scope.job.job.id}:${scope.step?.position ?? -1}`;
     if (this.active.has(key2)) return [];
     this.active.add(key2);
-    const result = limit(this.templates(node.text, (offset, length) => locateInScalar(file, node, offset, length), file, scope));
+    const result = limit(this.templates(node.text, (offset2, length) => locateInScalar(file, node, offset2, length), file, scope));
     this.active.delete(key2);
     if (!byScope) this.memo.set(node, byScope = /* @__PURE__ */ new Map());
     byScope.set(scopeKey, result);
     return result;
   }
+  /**
+   * What a condition (`if:`) reads, whatever it tests it for: `steps.ai.outputs.verdict == 'approve'`
+   * lets the model decide, though no text of it comes out of the comparison.
+   */
+  ofCondition(node, file, scope) {
+    const text = node.text;
+    const templates = findTemplates(text);
+    const inner = templates.length ? null : text;
+    const out = [];
+    const parts = inner !== null ? [{ inner, innerStart: 0 }] : templates;
+    for (const t of parts) {
+      for (const ref2 of referencesOf(t.inner) ?? []) {
+        out.push(...this.ofReference(ref2, file, () => locateInScalar(file, node, t.innerStart + ref2.node.start, ref2.node.end - ref2.node.start), scope));
+      }
+    }
+    return limit(out);
+  }
   /** Taint of the `${{ }}` references in `text`; `locate` maps a text offset to a file offset. */
   templates(text, locate, file, scope) {
     const out = [];
     for (const template of findTemplates(text)) {
-      const refs = referencesOf(template.inner);
+      const refs = valueReferencesOf(template.inner);
       if (!refs) continue;
-      for (const ref of refs) {
-        const at2 = () => locate(template.innerStart + ref.node.start, ref.node.end - ref.node.start);
-        out.push(...this.ofReference(ref, file, at2, scope));
+      for (const ref2 of refs) {
+        const at3 = () => locate(template.innerStart + ref2.node.start, ref2.node.end - ref2.node.start);
+        out.push(...this.ofReference(ref2, file, at3, scope));
       }
     }
     return out;
   }
   /** Taint of one context reference; `at` gives its file offset (called only when a hop is made). */
-  ofReference(ref, file, at2, scope) {
-    const path29 = ref.path;
-    const matches = this.matchSources(path29, ref.functions);
+  ofReference(ref2, file, at3, scope) {
+    const path29 = ref2.path;
+    const matches = this.matchSources(path29, ref2.functions);
     if (matches.length) {
       return matches.map((source) => ({
         origin: { kind: "context", role: source.author, events: source.events?.length ? source.events : null, what: path29 },
-        hops: [hopAt(file, at2(), `${path29} is ${describe2(source)}`)]
+        hops: [hopAt(file, at3(), `${path29} is ${describe2(source)}`)]
       }));
     }
     const parts = path29.split(".");
-    const via = (taints, note) => taints.length ? extend(taints, hopAt(file, at2(), note)) : taints;
+    const via = (taints, note) => taints.length ? extend2(taints, hopAt(file, at3(), note)) : taints;
+    const select = ref2.select ?? [];
+    const field = select.length ? ` (field ${select.join(".")})` : "";
     switch (parts[0]) {
       case "env":
-        return parts[1] && parts[1] !== "*" ? via(this.envTaint(parts[1], scope), `read as env.${parts[1]}`) : [];
+        return parts[1] && parts[1] !== "*" ? via(this.envTaint(parts[1], scope, select), `read as env.${parts[1]}${field}`) : [];
       case "steps":
         if (parts.length >= 4 && parts[2] === "outputs") {
-          return via(this.stepOutputTaint(parts[1], parts[3], scope), `read as steps.${parts[1]}.outputs.${parts[3]}`);
+          return via(this.stepOutputTaint(parts[1], parts[3], scope, select), `read as steps.${parts[1]}.outputs.${parts[3]}${field}`);
         }
         return [];
       case "needs":
         if (parts.length >= 4 && parts[2] === "outputs") {
-          return via(this.needsOutputTaint(parts[1], parts[3], scope), `read as needs.${parts[1]}.outputs.${parts[3]}`);
+          return via(this.needsOutputTaint(parts[1], parts[3], scope, select), `read as needs.${parts[1]}.outputs.${parts[3]}${field}`);
         }
         return [];
       case "inputs":
@@ -28312,42 +35597,58 @@ var TaintEngine = class {
     return this.sources.wholeObjects.filter((w) => path29 === w.path || serialised && pathWithin(w.path, path29));
   }
   index;
+  /** Whose text a GitHub API call returns (sources.yml `apiReads`); unlisted calls read the thread. */
+  apiRead(call) {
+    const found = (this.sources.apiReads ?? []).find((r) => new RegExp(r.call).test(call));
+    return found ?? { author: "thread", what: "issue or pull request text" };
+  }
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
   actionOutputSource(uses, output) {
     const name = uses.replace(/@.*$/, "").toLowerCase();
     return (this.sources.actionOutputs ?? []).filter((a) => name === a.uses.toLowerCase() || name.startsWith(`${a.uses.toLowerCase()}/`)).find((a) => a.outputs.includes("*") || a.outputs.includes(output));
   }
-  /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
-  envTaint(name, scope) {
+  /** Taint of an environment variable as a step (or, without a step, the job) sees it; `select`: fields read from its JSON. */
+  envTaint(name, scope, select = []) {
     const out = [];
     const step = scope.step;
     if (step) {
       const own = step.step.env.find((e) => e.name === name);
-      if (own) return this.entryTaint(own, step.file, scope, `env ${name} of step '${step.step.label}'`);
+      if (own) return this.entryTaint(own, step.file, scope, `env ${name} of step '${step.step.label}'`, select);
       for (let frame = step.frame; frame; frame = frame.callerStep.frame) {
         const outer = frame.callerStep.step.env.find((e) => e.name === name);
-        if (outer) return this.entryTaint(outer, frame.callerStep.file, { job: scope.job, step: frame.callerStep }, `env ${name} of step '${frame.callerStep.step.label}'`);
+        if (outer) return this.entryTaint(outer, frame.callerStep.file, { job: scope.job, step: frame.callerStep }, `env ${name} of step '${frame.callerStep.step.label}'`, select);
       }
       for (const earlier of scope.job.steps) {
         if (earlier.position >= step.position || !earlier.step.run) continue;
         const run = earlier.step.run;
         for (const write of scriptFacts(run, run.text).env) {
           if (write.name !== name) continue;
-          out.push(...extend(this.shellText(write.text, run, write.offset, { job: scope.job, step: earlier }), hopAt(earlier.file, locateInScalar(earlier.file, run, write.offset, write.text.length), `written to $GITHUB_ENV as ${name}`)));
+          out.push(...extend2(this.shellText(write.text, run, write.offset, { job: scope.job, step: earlier }), hopAt(earlier.file, locateInScalar(earlier.file, run, write.offset, write.text.length), `written to $GITHUB_ENV as ${name}`)));
         }
       }
     }
     const jobEntry = scope.job.job.env.find((e) => e.name === name);
-    if (jobEntry) return [...out, ...this.entryTaint(jobEntry, scope.job.workflow.file, { job: scope.job }, `env ${name} of job '${scope.job.job.id}'`)];
+    if (jobEntry) return [...out, ...this.entryTaint(jobEntry, scope.job.workflow.file, { job: scope.job }, `env ${name} of job '${scope.job.job.id}'`, select)];
     const wfEntry = scope.job.workflow.env.find((e) => e.name === name);
-    if (wfEntry) return [...out, ...this.entryTaint(wfEntry, scope.job.workflow.file, { job: scope.job }, `workflow env ${name}`)];
+    if (wfEntry) return [...out, ...this.entryTaint(wfEntry, scope.job.workflow.file, { job: scope.job }, `workflow env ${name}`, select)];
     return out;
   }
-  entryTaint(entry, file, scope, note) {
-    return extend(this.ofNode(entry.value, file, scope), hopAt(file, entry.keyNode.start, note));
+  /**
+   * Taint of a named value (env, output, input). With `select`, only those fields of its JSON are
+   * read: passed on when the value is one reference (`${{ steps.x.outputs.result }}`).
+   */
+  entryTaint(entry, file, scope, note, select = []) {
+    const hop = hopAt(file, entry.keyNode.start, note);
+    const only = select.length ? wholeReference(entry.value) : null;
+    if (only) {
+      const ref2 = { ...only.ref, select: [...only.ref.select ?? [], ...select] };
+      const node = entry.value;
+      return extend2(this.ofReference(ref2, file, () => locateInScalar(file, node, only.offset, only.ref.node.end - only.ref.node.start), scope), hop);
+    }
+    return extend2(this.ofNode(entry.value, file, scope), hop);
   }
-  /** `steps.<id>.outputs.<name>` as seen from the scope's step. */
-  stepOutputTaint(id, output, scope) {
+  /** `steps.<id>.outputs.<name>` as seen from the scope's step; `select`: the fields of its JSON that are read. */
+  stepOutputTaint(id, output, scope, select = []) {
     const siblings = scope.step?.siblings ?? scope.job.steps.filter((s) => !s.frame);
     const producer = siblings.find((s) => s.step.id === id);
     if (!producer) return [];
@@ -28357,7 +35658,7 @@ var TaintEngine = class {
       const run = step.run;
       return limit(
         scriptFacts(run, run.text).outputs.filter((w) => w.name === output).flatMap(
-          (w) => extend(this.shellText(w.text, run, w.offset, pscope), hopAt(producer.file, locateInScalar(producer.file, run, w.offset, w.text.length), `written to $GITHUB_OUTPUT as ${output}`))
+          (w) => extend2(this.shellText(w.text, run, w.offset, pscope), hopAt(producer.file, locateInScalar(producer.file, run, w.offset, w.text.length), `written to $GITHUB_OUTPUT as ${output}`))
         )
       );
     }
@@ -28365,31 +35666,97 @@ var TaintEngine = class {
     const nested = producer.job.steps.find((s) => s.frame?.callerStep === producer);
     if (nested?.frame) {
       const entry = nested.frame.action.outputs.find((o) => o.name === output);
-      return entry ? this.entryTaint(entry, nested.frame.action.file, { job: scope.job, step: nested }, `output ${output} of ${uses}`) : [];
+      return entry ? this.entryTaint(entry, nested.frame.action.file, { job: scope.job, step: nested }, `output ${output} of ${uses}`, select) : [];
     }
     const agent = matchAgentAction(uses);
+    if (agent?.nonTextOutputs?.some((o) => o.toLowerCase() === output.toLowerCase())) return [];
     const inputs = step.with.flatMap((w) => this.ofNode(w.value, producer.file, pscope));
     if (agent) {
-      const ai = { origin: { kind: "ai-output", role: "thread", events: null, what: `output ${output} of ${agent.name}` }, hops: [hopAt(producer.file, step.uses.start, `model output of step '${step.label}' (${agent.name})`)] };
-      return [ai, ...extend(inputs, hopAt(producer.file, step.uses.start, `the model's answer can repeat its input (${agent.name})`))];
+      const ai = { origin: { kind: "ai-output", role: "thread", events: null, what: `output ${output} of ${agent.name}`, producer }, hops: [hopAt(producer.file, step.uses.start, `model output of step '${step.label}' (${agent.name})`)] };
+      return [ai, ...extend2(inputs, hopAt(producer.file, step.uses.start, `the model's answer can repeat its input (${agent.name})`))];
     }
     if (/^actions\/github-script@/i.test(uses)) {
       const script = inputOf(step.with, "script");
-      return [...githubScriptTaint(producer, script), ...inputs];
+      const at3 = script?.keyNode.start ?? step.node.start;
+      const whatever = () => [...githubScriptTaint(producer, script), ...inputs];
+      const values = githubScriptValues(producer);
+      if (!values) return whatever();
+      const value = output === "result" ? values.result : values.outputs.get(output) ?? values.outputs.get("*");
+      if (!value) return [];
+      return limit(this.symTaint(value, select, pscope, producer.file, at3, whatever, 0));
     }
     const modelled = this.actionOutputSource(uses, output);
     if (modelled) {
       const what = `${modelled.what}, output ${output}`;
       return [{ origin: { kind: "fetch", role: modelled.author, events: null, what }, hops: [hopAt(producer.file, step.uses.start, `step '${step.label}' outputs ${what}`)] }];
     }
-    return extend(inputs, hopAt(producer.file, step.uses?.start ?? step.node.start, `assumed to pass its inputs to output ${output} (${uses})`));
+    return extend2(inputs, hopAt(producer.file, step.uses?.start ?? step.node.start, `assumed to pass its inputs to output ${output} (${uses})`));
   }
-  needsOutputTaint(jobId, output, scope) {
+  needsOutputTaint(jobId, output, scope, select = []) {
     const needed = scope.job.needs.find((j) => j.job.id === jobId);
     if (!needed) return [];
     if (needed.job.uses) return this.calledWorkflowOutput(needed, output);
     const entry = needed.job.outputs.find((o) => o.name === output);
-    return entry ? this.entryTaint(entry, needed.workflow.file, { job: needed }, `output ${output} of job '${jobId}'`) : [];
+    return entry ? this.entryTaint(entry, needed.workflow.file, { job: needed }, `output ${output} of job '${jobId}'`, select) : [];
+  }
+  /**
+   * The outsider texts a symbolic value (a github-script output) can carry, reading only the
+   * `select`ed fields: numbers, SHAs, logins and booleans carry none; `unknown` parts carry
+   * `whatever` the script could have read.
+   */
+  symTaint(v, select, scope, file, at3, whatever, depth) {
+    if (depth > 24) return whatever();
+    const next = (x, sel = select) => this.symTaint(x, sel, scope, file, at3, whatever, depth + 1);
+    switch (v.k) {
+      case "const":
+      case "opaque":
+        return [];
+      case "expr": {
+        const refs = valueReferences(selectFields(v.expr, select));
+        return refs.flatMap((ref2) => this.ofReference(ref2, file, () => at3, scope));
+      }
+      case "oneOf":
+        return v.options.flatMap((o) => guarded2(next(o.value), o.when));
+      case "op":
+        switch (v.op) {
+          case "&&":
+          case "||":
+            return v.args.flatMap((a) => next(a));
+          case "cond":
+            return [...next(v.args[1]), ...next(v.args[2])];
+          case "json":
+          case "output":
+          case "fromjson":
+            return next(v.args[0]);
+          case "format":
+            return v.args.slice(1).flatMap((a) => next(a, []));
+          case "get": {
+            const key2 = v.args[1];
+            return key2.k === "const" && key2.value !== null ? next(v.args[0], [String(key2.value), ...select]) : next(v.args[0], []);
+          }
+          default:
+            return [];
+        }
+      case "object": {
+        if (!select.length) return [...v.props.values()].flatMap((p) => next(p));
+        const prop = v.props.get(select[0]) ?? v.props.get("*");
+        return prop ? next(prop, select.slice(1)) : [];
+      }
+      case "array":
+        return v.items.flatMap((i2) => next(i2, select.length && /^(\d+|\*)$/.test(select[0]) ? select.slice(1) : select));
+      case "text":
+        return v.from.flatMap((x) => next(x, []));
+      case "fetched": {
+        if (v.path.some(isSafeField) || select.some(isSafeField)) return [];
+        const read2 = this.apiRead(v.call);
+        if (read2.author === "none") return [];
+        return [{ origin: { kind: "fetch", role: read2.author, events: null, what: `${read2.what} (github-script, ${v.call})` }, hops: [hopAt(file, at3, `github-script fetches ${read2.what}`)] }];
+      }
+      case "repoFile":
+        return [{ origin: { kind: "context", role: "pull_request", events: v.prCheckout ? null : ["pull_request"], what: `${v.file} as the pull request changed it` }, hops: [hopAt(file, at3, `github-script reads ${v.file} from the checkout`)] }];
+      default:
+        return whatever();
+    }
   }
   /** Output of a reusable workflow call: `on.workflow_call.outputs.<name>.value`, read from its jobs. */
   calledWorkflowOutput(caller, output) {
@@ -28401,14 +35768,14 @@ var TaintEngine = class {
     const file = first.workflow.file;
     const out = [];
     for (const template of findTemplates(node.text)) {
-      for (const ref of referencesOf(template.inner) ?? []) {
-        const parts = ref.path.split(".");
+      for (const ref2 of referencesOf(template.inner) ?? []) {
+        const parts = ref2.path.split(".");
         if (parts[0] !== "jobs" || parts[2] !== "outputs" || !parts[3]) continue;
         const job = caller.callees.find((j) => j.job.id === parts[1]);
         const jobOutput = job?.job.outputs.find((o) => o.name === parts[3]);
         if (!job || !jobOutput) continue;
-        const at2 = locateInScalar(file, node, template.innerStart + ref.node.start, ref.node.end - ref.node.start);
-        out.push(...extend(this.entryTaint(jobOutput, job.workflow.file, { job }, `output ${parts[3]} of job '${parts[1]}'`), hopAt(file, at2, `workflow output ${output}`)));
+        const at3 = locateInScalar(file, node, template.innerStart + ref2.node.start, ref2.node.end - ref2.node.start);
+        out.push(...extend2(this.entryTaint(jobOutput, job.workflow.file, { job }, `output ${parts[3]} of job '${parts[1]}'`), hopAt(file, at3, `workflow output ${output}`)));
       }
     }
     return limit(out);
@@ -28420,7 +35787,7 @@ var TaintEngine = class {
       const given = inputOf(frame.callerStep.step.with, name);
       const callerScope = { job: scope.job, step: frame.callerStep };
       if (given) return this.entryTaint(given, frame.callerStep.file, callerScope, `input ${name} of ${frame.callerStep.step.uses?.text}`);
-      const input = frame.action.inputs.find((i) => i.name === name);
+      const input = frame.action.inputs.find((i2) => i2.name === name);
       return input?.default ? this.ofScalar(input.default, frame.action.file, scope) : [];
     }
     const caller = scope.job.caller;
@@ -28431,23 +35798,23 @@ var TaintEngine = class {
     return [];
   }
   /** Taint of shell text: its templates, the variables it expands, and run-time fetches. */
-  shellText(text, run, offset, scope) {
+  shellText(text, run, offset2, scope) {
     const step = scope.step;
     const file = step.file;
-    const out = this.templates(text, (o, l) => locateInScalar(file, run, offset + o, l), file, scope);
+    const out = this.templates(text, (o, l) => locateInScalar(file, run, offset2 + o, l), file, scope);
     const fetch = runtimeFetch(text);
-    if (fetch) out.push(fetchTaint(fetch, hopAt(file, locateInScalar(file, run, offset, text.length), `the script pulls in ${fetch.what}`)));
+    if (fetch) out.push(fetchTaint(fetch, hopAt(file, locateInScalar(file, run, offset2, text.length), `the script pulls in ${fetch.what}`)));
     const facts = scriptFacts(run, run.text);
     for (const file2 of this.taintedFiles(step)) {
-      if (file2.path.length > 3 && text.includes(file2.path) && !facts.files.some((f) => f.path === file2.path && f.offset === offset)) {
-        out.push(...extend(file2.taints, hopAt(step.file, locateInScalar(step.file, run, offset, text.length), `reads ${file2.path}`)));
+      if (file2.path.length > 3 && text.includes(file2.path) && !facts.files.some((f) => f.path === file2.path && f.offset === offset2)) {
+        out.push(...extend2(file2.taints, hopAt(step.file, locateInScalar(step.file, run, offset2, text.length), `reads ${file2.path}`)));
       }
     }
     for (const variable of shellVariables(text)) {
-      const local = facts.assignments.filter((a) => a.name === variable.name && a.offset < offset + variable.index);
+      const local = facts.assignments.filter((a) => a.name === variable.name && a.offset < offset2 + variable.index);
       if (local.length) {
         const last = local[local.length - 1];
-        if (last.offset !== offset) out.push(...extend(this.shellText(last.text, run, last.offset, scope), hopAt(file, locateInScalar(file, run, last.offset, last.text.length), `assigned to $${variable.name}`)));
+        if (last.offset !== offset2) out.push(...extend2(this.shellText(last.text, run, last.offset, scope), hopAt(file, locateInScalar(file, run, last.offset, last.text.length), `assigned to $${variable.name}`)));
         continue;
       }
       out.push(...this.envTaint(variable.name, scope));
@@ -28471,7 +35838,7 @@ var TaintEngine = class {
         const taints = this.shellText(write.text, run, write.offset, { job: step.job, step: earlier });
         if (!taints.length) continue;
         const hop = hopAt(earlier.file, locateInScalar(earlier.file, run, write.offset, write.text.length), `written to ${write.path}`);
-        out.push({ path: write.path, taints: extend(taints, hop) });
+        out.push({ path: write.path, taints: extend2(taints, hop) });
       }
     }
     this.active.delete(key2);
@@ -28488,7 +35855,7 @@ var TaintEngine = class {
     if (!taints.length) return [];
     return scriptFileTargets(script.text).map((path29) => ({
       path: path29,
-      taints: extend(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path29}`))
+      taints: extend2(taints, hopAt(step.file, script.keyNode.start, `github-script in step '${step.step.label}' writes it to ${path29}`))
     }));
   }
   /** All environment variables a step's process gets from the workflow, with their taint. */
@@ -28511,6 +35878,21 @@ var TaintEngine = class {
     return this.sources;
   }
 };
+function selectFields(expr, select) {
+  let out = expr;
+  for (const field of select) {
+    out = field === "*" || /^\d+$/.test(field) ? { kind: "index", object: out, index: { kind: "literal", value: field === "*" ? 0 : Number(field), start: 0, end: 0 }, start: 0, end: 0 } : { kind: "property", object: out, name: field, start: 0, end: 0 };
+  }
+  return out;
+}
+function wholeReference(node) {
+  if (node.kind !== "scalar") return null;
+  const templates = findTemplates(node.text);
+  if (templates.length !== 1 || node.text.trim() !== node.text.slice(templates[0].start, templates[0].end)) return null;
+  const refs = referencesOf(templates[0].inner);
+  if (!refs || refs.length !== 1 || refs[0].node.end - refs[0].node.start !== templates[0].inner.trim().length) return null;
+  return { ref: refs[0], offset: templates[0].innerStart + refs[0].node.start };
+}
 function githubScriptTaint(step, script) {
   const text = script?.text ?? "";
   if (!script || !/context\.payload\.(issue|comment|pull_request|review|discussion)|github\.rest\.(issues|pulls)\.(get|list)/.test(text)) return [];
@@ -28532,21 +35914,33 @@ function pathWithin(path29, pattern) {
   const p = path29.split(".");
   const q2 = pattern.split(".");
   if (p.length < q2.length) return false;
-  for (let i = 0; i < q2.length; i++) if (q2[i] !== "*" && q2[i] !== p[i] && p[i] !== "*") return false;
+  for (let i2 = 0; i2 < q2.length; i2++) if (q2[i2] !== "*" && q2[i2] !== p[i2] && p[i2] !== "*") return false;
   return true;
 }
 function describe2(source) {
   const kind = "kind" in source ? source.kind : "whole object";
   return `outsider-controlled (${kind}, written by the ${source.author === "actor" ? "actor" : `${source.author} author`})`;
 }
-function extend(taints, hop) {
+function extend2(taints, hop) {
   return taints.map((t) => ({ origin: t.origin, hops: [...t.hops, hop] }));
+}
+function guarded2(taints, when) {
+  if (!when.length) return taints;
+  return taints.map((t) => ({ ...t, origin: { ...t.origin, guards: [...t.origin.guards ?? [], ...when] } }));
+}
+var guardIds = /* @__PURE__ */ new WeakMap();
+var nextGuardId = 0;
+function guardKey(guards) {
+  if (!guards) return "";
+  let id = guardIds.get(guards);
+  if (id === void 0) guardIds.set(guards, id = nextGuardId++);
+  return `:${id}`;
 }
 function limit(taints) {
   if (taints.length <= 1) return taints;
   const best = /* @__PURE__ */ new Map();
   for (const t of taints) {
-    const key2 = `${t.origin.kind}:${t.origin.what}:${t.origin.role}`;
+    const key2 = `${t.origin.kind}:${t.origin.what}:${t.origin.role}${guardKey(t.origin.guards)}`;
     const seen = best.get(key2);
     if (!seen || t.hops.length < seen.hops.length) best.set(key2, t);
   }
@@ -28566,26 +35960,26 @@ function sourceIndex(sources) {
     }
     node.contexts.push(context);
   }
-  const memo = /* @__PURE__ */ new Map();
+  const memo2 = /* @__PURE__ */ new Map();
   const index2 = {
     contextsAbove(path29) {
-      const cached6 = memo.get(path29);
+      const cached6 = memo2.get(path29);
       if (cached6) return cached6;
       const out = [];
-      const walk = (node, segments, i) => {
+      const walk2 = (node, segments, i2) => {
         out.push(...node.contexts);
-        if (i >= segments.length) return;
-        const seg3 = segments[i];
+        if (i2 >= segments.length) return;
+        const seg3 = segments[i2];
         const exact = node.children.get(seg3);
-        if (exact) walk(exact, segments, i + 1);
+        if (exact) walk2(exact, segments, i2 + 1);
         const star = node.children.get("*");
-        if (star && seg3 !== "*") walk(star, segments, i + 1);
+        if (star && seg3 !== "*") walk2(star, segments, i2 + 1);
         if (seg3 === "*") {
-          for (const [key2, child] of node.children) if (key2 !== "*") walk(child, segments, i + 1);
+          for (const [key2, child] of node.children) if (key2 !== "*") walk2(child, segments, i2 + 1);
         }
       };
-      walk(root, path29.split("."), 0);
-      if (memo.size < 1e4) memo.set(path29, out);
+      walk2(root, path29.split("."), 0);
+      if (memo2.size < 1e4) memo2.set(path29, out);
       return out;
     }
   };
@@ -28594,7 +35988,13 @@ function sourceIndex(sources) {
 }
 
 // src/analysis/sites.ts
-var CHECKOUT_OF_PR = /head\.sha|head\.ref|head_ref|head_sha|head_branch|refs\/pull\/|pull\/\$|\bmerge\b|pull_request\.number|issue\.number|head\.repo/;
+var DENOTES = {
+  "head-commit": "the pull request's head commit",
+  "head-repo": "the pull request's head repository",
+  "pr-ref": "the pull request's ref",
+  "head-branch": "the head branch's name",
+  "upstream-run": "the upstream run"
+};
 var FETCH_PR_IN_SHELL = /\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull\/|\bgit\s+(checkout|switch)\b[^\n]*\$\{\{\s*github\.event\.(pull_request\.head|workflow_run\.head)/;
 function findAgentSites(step, engine) {
   const out = [];
@@ -28622,11 +36022,11 @@ function apiSites(step, engine) {
   const github = /^actions\/github-script@/i.test(step.step.uses?.text ?? "") ? inputOf(step.step.with, "script") : void 0;
   const script = step.step.run ?? (github?.value.kind === "scalar" ? github.value : void 0);
   if (!script || !apis.length) return [];
-  return findApiCalls(script.text, apis).map((call2) => apiSite(step, script, call2, github, engine));
+  return findApiCalls(script.text, apis).map((call) => apiSite(step, script, call, github, engine));
 }
-function apiSite(step, script, call2, github, engine) {
+function apiSite(step, script, call, github, engine) {
   const scope = { job: step.job, step };
-  const api = call2.api;
+  const api = call.api;
   const text = script.text;
   const channels = [];
   let promptText;
@@ -28634,19 +36034,19 @@ function apiSite(step, script, call2, github, engine) {
     promptText = text;
     channels.push({ kind: "script", name: "the github-script that builds its request", taints: [...githubScriptTaint(step, github), ...engine.ofNode(script, step.file, scope)], confidence: "high" });
   } else {
-    promptText = text.slice(0, commandEnd(text, call2.start));
+    promptText = text.slice(0, commandEnd(text, call.start));
     channels.push({ kind: "script", name: "the run script that builds its request", taints: engine.shellText(promptText, script, 0, scope), confidence: "high" });
   }
   channels.push(...envChannels(step, engine, promptText));
   for (const file of engine.taintedFiles(step)) {
     if (namesFile(promptText, file.path)) channels.push({ kind: "file", name: `file ${file.path}`, taints: file.taints, confidence: "medium" });
   }
-  const offset = locateInScalar(step.file, script, call2.start, call2.end - call2.start);
+  const offset2 = locateInScalar(step.file, script, call.start, call.end - call.start);
   if (api.readsThread) {
     channels.push({
       kind: "thread",
       name: "the issue or pull request it is handed",
-      taints: [{ origin: { kind: "thread", role: "thread", events: null, what: "the issue/PR thread (title, body, comments)" }, hops: [hopAt(step.file, offset, `${api.name} works on the issue it is handed and reads it`)] }],
+      taints: [{ origin: { kind: "thread", role: "thread", events: null, what: "the issue/PR thread (title, body, comments)" }, hops: [hopAt(step.file, offset2, `${api.name} works on the issue it is handed and reads it`)] }],
       confidence: "high"
     });
   }
@@ -28654,7 +36054,7 @@ function apiSite(step, script, call2, github, engine) {
   return {
     step,
     file: step.file,
-    offset,
+    offset: offset2,
     agentName: api.name,
     api,
     channels: channels.filter((c) => c.taints.length),
@@ -28692,13 +36092,13 @@ function runsWrapped(step, action) {
 }
 var agentWords = /* @__PURE__ */ new WeakMap();
 function mayInvokeAgent(script, engine) {
-  const data = engine.agentsData;
-  let words = agentWords.get(data);
+  const data2 = engine.agentsData;
+  let words = agentWords.get(data2);
   if (!words) {
-    const all = data.clis.flatMap((c) => [...c.commands, ...c.packages ?? [], ...c.modules ?? []]).map((w) => w.split(/\s+/)[0]);
+    const all = data2.clis.flatMap((c) => [...c.commands, ...c.packages ?? [], ...c.modules ?? []]).map((w) => w.split(/\s+/)[0]);
     const alternatives = [...new Set(all)].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|");
     words = new RegExp(`(?:^|[^\\w@.-])(?:${alternatives})(?![\\w-])`, "m");
-    agentWords.set(data, words);
+    agentWords.set(data2, words);
   }
   return words.test(script);
 }
@@ -28706,25 +36106,25 @@ var GUARD_WRAPPER = /(?:\b(?:npx|bunx|pnpm\s+dlx|yarn\s+dlx)\s+(?:(?:-y|--yes)\s
 function maskGuardWrapper(script) {
   const jailedFrom = [];
   if (!script.includes("agent-guard")) return { masked: script, jailedFrom };
-  const masked = script.replace(GUARD_WRAPPER, (match, offset) => {
-    const lineEnd = script.indexOf("\n", offset);
-    jailedFrom.push({ start: offset, lineEnd: lineEnd === -1 ? script.length : lineEnd, grants: grantsInCommand(match) });
+  const masked = script.replace(GUARD_WRAPPER, (match, offset2) => {
+    const lineEnd = script.indexOf("\n", offset2);
+    jailedFrom.push({ start: offset2, lineEnd: lineEnd === -1 ? script.length : lineEnd, grants: grantsInCommand(match) });
     return " ".repeat(match.length);
   });
   return { masked, jailedFrom };
 }
 function commandEnd(script, start) {
   let quote2 = null;
-  for (let i = start; i < script.length; i++) {
-    const c = script[i];
+  for (let i2 = start; i2 < script.length; i2++) {
+    const c = script[i2];
     if (c === "\\" && quote2 !== "'") {
-      i++;
+      i2++;
       continue;
     }
     if (quote2) {
       if (c === quote2) quote2 = null;
     } else if (c === '"' || c === "'") quote2 = c;
-    else if (c === "\n") return i;
+    else if (c === "\n") return i2;
   }
   return script.length;
 }
@@ -28773,7 +36173,7 @@ function actionSite(step, uses, action, engine) {
     if (promptText.includes(file.path)) channels.push({ kind: "file", name: `file ${file.path} its prompt names`, taints: file.taints, confidence: "high" });
   }
   channels.push(...workspaceChannels(step));
-  const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values } : void 0));
+  const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values, commandRead: !!told.command } : void 0));
   channels.push(...toldToRead(step, uses.start, told, tools, engine, false));
   const widened = gateWidener(action, step);
   const gate = action.gate;
@@ -28793,14 +36193,14 @@ function actionSite(step, uses, action, engine) {
     command: told.command
   };
 }
-function toldToRead(step, offset, told, tools, engine, commandsInExtra) {
+function toldToRead(step, offset2, told, tools, engine, commandsInExtra) {
   if (!canFetch(tools, step)) return [];
   const out = [];
   const pointed = pointsAtThread(told.text, step);
-  if (pointed) out.push(workedOnThread(step, offset, pointed, told.command));
+  if (pointed) out.push(workedOnThread(step, offset2, pointed, told.command));
   const fetch = commandsInExtra ? runtimeFetch(told.extra) : null;
   const read2 = fetch ?? promptRead(told.text, engine);
-  if (read2) out.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(read2, hopAt(step.file, offset, `${told.command ? `its command ${told.command.name} (${told.command.file})` : "its prompt"} tells it to read ${read2.what}`))], confidence: "medium" });
+  if (read2) out.push({ kind: "fetch", name: "text its prompt tells it to fetch", taints: [fetchTaint(read2, hopAt(step.file, offset2, `${told.command ? `its command ${told.command.name} (${told.command.file})` : "its prompt"} tells it to read ${read2.what}`))], confidence: "medium" });
   return out;
 }
 function gateWidener(action, step) {
@@ -28839,11 +36239,11 @@ function cliSite(step, run, invocation, engine, jailed, grants) {
   const env = stepEnvText(step);
   const tools = withRunnerNetwork(widest(resolvedInvocations(invocation, step).map((inv) => cliToolReach(inv, env, told.values))));
   channels.push(...toldToRead(step, run.start, told, tools, engine, true));
-  const offset = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
+  const offset2 = locateInScalar(step.file, run, invocation.start, Math.max(1, invocation.end - invocation.start));
   return {
     step,
     file: step.file,
-    offset,
+    offset: offset2,
     agentName: cli.name,
     cli,
     channels: channels.filter((c) => c.taints.length),
@@ -28883,7 +36283,7 @@ function stepEnvText(step) {
 }
 function inputRecord(step) {
   const out = {};
-  for (const w of step.step.with) out[w.name] = w.text;
+  for (const w of step.step.with) out[w.name] = w.value.kind === "scalar" ? resolveText(w.text, { job: step.job, step }).join("\n") : w.text;
   return out;
 }
 var THREAD_IDENTITY = /^github\.event\.(issue\.(number|html_url|url)|pull_request\.(number|html_url|url)|number|discussion\.(number|html_url)|comment\.html_url)$/;
@@ -28927,9 +36327,9 @@ function pickedFromListing(path29, step) {
 function canFetch(tools, step) {
   return tools.shell !== "none" || tools.network || tools.writesFiles && step.step.with.some((w) => /token/i.test(w.name));
 }
-function workedOnThread(step, offset, fetch, command2) {
+function workedOnThread(step, offset2, fetch, command2) {
   const note = fetch.from ? `its prompt names the issue or pull request ${fetch.from}${fetch.labelGated ? " (by a maintainer-applied label)" : ""}` : "its prompt names the issue or pull request to work on";
-  const taint = fetchTaint(fetch, hopAt(step.file, offset, note));
+  const taint = fetchTaint(fetch, hopAt(step.file, offset2, note));
   if (command2?.grants.length) {
     taint.hops.push({ file: command2.shown, line: command2.line, column: 1, note: `it runs ${command2.name}, which allows ${command2.grants.map((g) => g.value).join(", ")}` });
   }
@@ -28954,33 +36354,31 @@ function workspaceChannels(step) {
     if (earlier.position >= step.position) break;
     const uses = earlier.step.uses?.text ?? "";
     if (/^actions\/checkout@/i.test(uses)) {
-      const ref = inputOf(earlier.step.with, "ref");
-      const repository = inputOf(earlier.step.with, "repository");
-      const hit = [ref, repository].find((e) => e && CHECKOUT_OF_PR.test(e.text) && e.text.includes("${{"));
+      const hit = checksOutPrCode(earlier);
       if (hit) {
-        out.push(workspace(step, earlier, hit.keyNode.start, `checks out the pull request's code (${hit.name}: ${hit.text.trim()})`, "pull_request"));
+        out.push(workspace(step, earlier, hit.input.keyNode.start, `checks out the pull request's code (${hit.input.name}: ${hit.input.text.trim()}, ${DENOTES[hit.denotes]})`, hit.upstreamRun ? "workflow_run" : "pull_request"));
       }
     } else if (/^actions\/download-artifact@|^dawidd6\/action-download-artifact@/i.test(uses)) {
-      out.push(workspace(step, earlier, earlier.step.uses.start, "downloads artifacts a fork-triggered run may have produced", "workflow_run"));
+      out.push(workspace(step, earlier, earlier.step.uses.start, "downloads artifacts a fork-triggered run may have produced", "workflow_run", true));
     } else if (earlier.step.run && FETCH_PR_IN_SHELL.test(earlier.step.run.text)) {
       out.push(workspace(step, earlier, earlier.step.run.start, "fetches and checks out the pull request's code", "pull_request"));
     }
   }
   return out;
 }
-function workspace(step, earlier, offset, note, role) {
-  const events = role === "workflow_run" ? ["workflow_run"] : null;
+function workspace(step, earlier, offset2, note, role, artifacts = false) {
+  const events = artifacts ? ["workflow_run"] : null;
   return {
     kind: "workspace",
     name: "instruction and config files in the checked-out workspace",
-    taints: [{ origin: { kind: "fork-checkout", role, events, what: "pull request code and instruction files" }, hops: [hopAt(earlier.file, offset, `step '${earlier.step.label}' ${note}`)] }],
-    confidence: role === "workflow_run" ? "medium" : "high"
+    taints: [{ origin: { kind: "fork-checkout", role, events, what: "pull request code and instruction files" }, hops: [hopAt(earlier.file, offset2, `step '${earlier.step.label}' ${note}`)] }],
+    confidence: artifacts ? "medium" : "high"
   };
 }
 function mentionsName(text, name) {
   const isWord = (c) => !!c && /[A-Za-z0-9_]/.test(c);
-  for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + 1)) {
-    if (!isWord(text[i - 1]) && !isWord(text[i + name.length])) return true;
+  for (let i2 = text.indexOf(name); i2 !== -1; i2 = text.indexOf(name, i2 + 1)) {
+    if (!isWord(text[i2 - 1]) && !isWord(text[i2 + name.length])) return true;
   }
   return false;
 }
@@ -29010,15 +36408,15 @@ var untrustedCheckout = {
       const caps = shellCapabilities(step);
       const severity = severityFor(reach.level, caps);
       if (!severity) continue;
-      const at2 = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
+      const at3 = step.step.run?.start ?? step.step.uses?.start ?? step.step.node.start;
       findings.push({
         rule: "untrusted-checkout",
         severity,
-        confidence: runsCode === "build" ? "high" : "medium",
-        ...stepLocation(step, at2),
+        confidence: runsCode === "build" ? surer("high", reach) : "medium",
+        ...stepLocation(step, at3),
         ...jobAndStep(step),
-        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.level === "maintainer" ? `${maintainerGate(reach.how)}; the author can push new code after that` : reach.how}.`,
-        path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at2), note: "runs code the pull request controls" }],
+        message: runsCode === "ai-config" ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reachText(reach)}.` : `step '${step.step.label}' runs code from the pull request's checkout: ${reachText(reach.level === "maintainer" ? { ...reach, how: `${maintainerGate(reach.how)}; the author can push new code after that` } : reach)}.`,
+        path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at3), note: "runs code the pull request controls" }],
         capabilities: capabilityList(caps),
         holder: "step",
         fix: "Check out the base branch (the default), or run this on `pull_request` where fork runs have no secrets; if you must read the PR's files, check them out into a subdirectory and never execute them. Set `persist-credentials: false`."
@@ -29061,15 +36459,15 @@ var REF = /^[^\s\\~^:?*[\]]{1,255}$/;
 function parseRemoteUses(uses) {
   const text = uses.trim();
   if (!text || text.startsWith(".") || isDockerUses(text) || text.includes("${{")) return null;
-  const at2 = text.indexOf("@");
-  if (at2 <= 0) return null;
-  const ref = text.slice(at2 + 1);
-  const parts = text.slice(0, at2).replace(/\/+$/, "").split("/");
+  const at3 = text.indexOf("@");
+  if (at3 <= 0) return null;
+  const ref2 = text.slice(at3 + 1);
+  const parts = text.slice(0, at3).replace(/\/+$/, "").split("/");
   if (parts.length < 2 || !OWNER.test(parts[0]) || !REPO.test(parts[1]) || parts[1] === "." || parts[1] === "..") return null;
   const rest = parts.slice(2);
   if (rest.some((p) => !p || p === "." || p === ".." || !SEGMENT.test(p))) return null;
-  if (!REF.test(ref) || ref.includes("..")) return null;
-  return { owner: parts[0], repo: parts[1], path: rest.join("/"), ref };
+  if (!REF.test(ref2) || ref2.includes("..")) return null;
+  return { owner: parts[0], repo: parts[1], path: rest.join("/"), ref: ref2 };
 }
 function isDockerUses(uses) {
   return /^docker:\/\//i.test(uses.trim());
@@ -29078,18 +36476,18 @@ function isWorkflowPath(path29) {
   return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(path29);
 }
 var FIRST_PARTY = /* @__PURE__ */ new Set(["actions", "github"]);
-function isFirstPartyAction(ref) {
-  return FIRST_PARTY.has(ref.owner.toLowerCase());
+function isFirstPartyAction(ref2) {
+  return FIRST_PARTY.has(ref2.owner.toLowerCase());
 }
-function isCommitSha(ref) {
-  return /^[0-9a-f]{40}$/i.test(ref);
+function isCommitSha(ref2) {
+  return /^[0-9a-f]{40}$/i.test(ref2);
 }
 function repoKey(owner, repo) {
   return `${owner}/${repo}`.toLowerCase();
 }
-function describeRef(ref, file) {
-  const inner = [ref.path, file].filter(Boolean).join("/");
-  return `${ref.owner}/${ref.repo}${inner ? `/${inner}` : ""}@${ref.ref}`;
+function describeRef(ref2, file) {
+  const inner = [ref2.path, file].filter(Boolean).join("/");
+  return `${ref2.owner}/${ref2.repo}${inner ? `/${inner}` : ""}@${ref2.ref}`;
 }
 
 // src/checks/unresolvedRemote.ts
@@ -29124,8 +36522,8 @@ var unresolvedRemote = {
         why = { reason: "docker image actions are not analysed (there is no action.yml to follow)", failed: false };
       } else {
         if (matchAgentAction(text) || isAgentGuardAction(text)) continue;
-        const ref = parseRemoteUses(text);
-        if (ref && isFirstPartyAction(ref)) continue;
+        const ref2 = parseRemoteUses(text);
+        if (ref2 && isFirstPartyAction(ref2)) continue;
         why = notFollowed(ctx.remote, "action", text);
       }
       if (!why) continue;
@@ -29155,8 +36553,8 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     }
   }
   const label = kind === "workflow" ? "Reusable workflow" : "Action";
-  const at2 = positionOf(file, node.start);
-  const sink2 = { file: file.path, line: at2.line, column: at2.column, note: `${uses} is not followed: ${why.reason}` };
+  const at3 = positionOf(file, node.start);
+  const sink2 = { file: file.path, line: at3.line, column: at3.column, note: `${uses} is not followed: ${why.reason}` };
   let severity;
   let reach;
   let message;
@@ -29180,8 +36578,8 @@ function report(kind, uses, node, file, probe, taints, secrets, why) {
     severity,
     confidence: reach.uncertain || !best && kind === "action" ? "low" : "medium",
     file: file.path,
-    line: at2.line,
-    column: at2.column,
+    line: at3.line,
+    column: at3.column,
     job: probe.job.job.id,
     ...kind === "action" ? { step: probe.step.label, stepAt: stepAnchor(file, probe.step) } : {},
     message,
@@ -29219,9 +36617,9 @@ function secretNames(text) {
   for (const template of findTemplates(text)) {
     const parsed = tryParseExpression(template.inner);
     if (parsed instanceof Error) continue;
-    for (const ref of references(parsed)) {
-      if (ref.path === "github.token") out.push("GITHUB_TOKEN");
-      else if (ref.path.startsWith("secrets.") && ref.path.length > 8) out.push(ref.path.slice(8).toUpperCase());
+    for (const ref2 of references(parsed)) {
+      if (ref2.path === "github.token") out.push("GITHUB_TOKEN");
+      else if (ref2.path.startsWith("secrets.") && ref2.path.length > 8) out.push(ref2.path.slice(8).toUpperCase());
     }
   }
   return out;
@@ -29255,7 +36653,7 @@ function globMatch(pattern, file) {
     compiled.set(pattern, matcher = (0, import_picomatch.default)(pattern, OPTIONS));
   }
   const segments = file.replace(/\\/g, "/").replace(/^(\.\/)+/, "").split("/");
-  for (let i = 0; i < segments.length; i++) if (matcher(segments.slice(i).join("/"))) return true;
+  for (let i2 = 0; i2 < segments.length; i2++) if (matcher(segments.slice(i2).join("/"))) return true;
   return false;
 }
 
@@ -29302,10 +36700,10 @@ function parseConfig(path29, text) {
         }
         break;
       case "trusted-users":
-        config.trustedUsers = strings(value, "trusted-users", fail4);
+        config.trustedUsers = strings2(value, "trusted-users", fail4);
         break;
       case "trusted-bots":
-        config.trustedBots = strings(value, "trusted-bots", fail4);
+        config.trustedBots = strings2(value, "trusted-bots", fail4);
         break;
       case "agents":
         readAgents(value, config, fail4, file);
@@ -29331,8 +36729,8 @@ function expectSeq(node, what, fail4) {
   if (node.kind !== "seq") fail4(node, `${what} must be a list`);
   return node.items;
 }
-function strings(node, what, fail4) {
-  return expectSeq(node, what, fail4).map((i) => i.kind === "scalar" ? i.text : fail4(i, `${what} entries must be strings`));
+function strings2(node, what, fail4) {
+  return expectSeq(node, what, fail4).map((i2) => i2.kind === "scalar" ? i2.text : fail4(i2, `${what} entries must be strings`));
 }
 function readIgnore(node, fail4) {
   const out = {};
@@ -29378,9 +36776,9 @@ function readAction(node, fail4) {
     id: `config:${uses}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : uses,
     uses: [uses],
-    promptInputs: fields["prompt-inputs"] ? strings(fields["prompt-inputs"], "prompt-inputs", fail4) : ["prompt"],
-    keyInputs: fields["key-inputs"] ? strings(fields["key-inputs"], "key-inputs", fail4) : [],
-    tokenInputs: fields["token-inputs"] ? strings(fields["token-inputs"], "token-inputs", fail4) : [],
+    promptInputs: fields["prompt-inputs"] ? strings2(fields["prompt-inputs"], "prompt-inputs", fail4) : ["prompt"],
+    keyInputs: fields["key-inputs"] ? strings2(fields["key-inputs"], "key-inputs", fail4) : [],
+    tokenInputs: fields["token-inputs"] ? strings2(fields["token-inputs"], "token-inputs", fail4) : [],
     keyHandling: "process",
     gate: { kind: "none" },
     readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
@@ -29404,9 +36802,9 @@ function readCommand(node, fail4) {
     id: `config:${command2}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : command2,
     commands: [command2],
-    bypassFlags: fields["bypass-flags"] ? strings(fields["bypass-flags"], "bypass-flags", fail4) : [],
+    bypassFlags: fields["bypass-flags"] ? strings2(fields["bypass-flags"], "bypass-flags", fail4) : [],
     defaults: { shell, network: shell === "full", writesFiles: true },
-    keyEnv: fields["key-env"] ? strings(fields["key-env"], "key-env", fail4) : [],
+    keyEnv: fields["key-env"] ? strings2(fields["key-env"], "key-env", fail4) : [],
     instructionFiles: []
   };
 }
@@ -29468,9 +36866,9 @@ function toSarif(result, opts) {
     return id;
   };
   const fingerprints = computeFingerprints(findings, opts.root);
-  const results = findings.map((f, i) => {
+  const results = findings.map((f, i2) => {
     const id = sarifRuleId(f);
-    return sarifResult(f, id, ruleIndex.get(id), fingerprints[i], opts.root);
+    return sarifResult(f, id, ruleIndex.get(id), fingerprints[i2], opts.root);
   });
   const errors = sortErrors(result.errors);
   const nothingRead = errors.length > 0 && result.stats.workflows === 0;
@@ -29619,9 +37017,9 @@ function artifactLocation(file, root) {
   return { uri: encodePath(rel, true), uriBaseId: SRCROOT };
 }
 function encodePath(p, relative3) {
-  return p.split("/").map((seg3, i) => {
+  return p.split("/").map((seg3, i2) => {
     let e = encodeURI(seg3).replace(/\?/g, "%3F").replace(/#/g, "%23");
-    if (relative3 && i === 0) e = e.replace(/:/g, "%3A");
+    if (relative3 && i2 === 0) e = e.replace(/:/g, "%3A");
     return e;
   }).join("/");
 }
@@ -29723,97 +37121,97 @@ function readBaseline(file) {
   return parseBaseline(file, text);
 }
 function jsonErrorOffset(text) {
-  let i = 0;
+  let i2 = 0;
   const ws = () => {
-    while (i < text.length && " 	\n\r".includes(text[i])) i++;
+    while (i2 < text.length && " 	\n\r".includes(text[i2])) i2++;
   };
   const fail4 = () => {
-    throw i;
+    throw i2;
   };
-  const literal = (word) => {
-    for (const ch of word) if (text[i++] !== ch) i--, fail4();
+  const literal2 = (word) => {
+    for (const ch of word) if (text[i2++] !== ch) i2--, fail4();
   };
   const string = () => {
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
+    i2++;
+    while (i2 < text.length && text[i2] !== '"') {
+      const c = text.charCodeAt(i2);
       if (c < 32) fail4();
-      if (text[i] === "\\") {
-        i++;
-        if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail4();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail4();
+      if (text[i2] === "\\") {
+        i2++;
+        if (text[i2] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i2 + 1, i2 + 5))) fail4();
+          i2 += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i2] ?? "x")) fail4();
       }
-      i++;
+      i2++;
     }
-    if (text[i] !== '"') fail4();
-    i++;
+    if (text[i2] !== '"') fail4();
+    i2++;
   };
   const number = () => {
-    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i));
+    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i2));
     if (!m || m[0] === "" || m[0] === "-") fail4();
-    i += m[0].length;
+    i2 += m[0].length;
   };
   const value = () => {
     ws();
-    const c = text[i];
+    const c = text[i2];
     if (c === "{") {
-      i++;
+      i2++;
       ws();
-      if (text[i] === "}") return void i++;
+      if (text[i2] === "}") return void i2++;
       for (; ; ) {
         ws();
-        if (text[i] !== '"') fail4();
+        if (text[i2] !== '"') fail4();
         string();
         ws();
-        if (text[i] !== ":") fail4();
-        i++;
+        if (text[i2] !== ":") fail4();
+        i2++;
         value();
         ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") return void i++;
+        if (text[i2] === ",") i2++;
+        else if (text[i2] === "}") return void i2++;
         else fail4();
       }
     }
     if (c === "[") {
-      i++;
+      i2++;
       ws();
-      if (text[i] === "]") return void i++;
+      if (text[i2] === "]") return void i2++;
       for (; ; ) {
         value();
         ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") return void i++;
+        if (text[i2] === ",") i2++;
+        else if (text[i2] === "]") return void i2++;
         else fail4();
       }
     }
     if (c === '"') return string();
-    if (c === "t") return literal("true");
-    if (c === "f") return literal("false");
-    if (c === "n") return literal("null");
+    if (c === "t") return literal2("true");
+    if (c === "f") return literal2("false");
+    if (c === "n") return literal2("null");
     return number();
   };
   try {
     value();
     ws();
-    if (i < text.length) fail4();
-  } catch (at2) {
-    if (typeof at2 === "number") return at2;
-    throw at2;
+    if (i2 < text.length) fail4();
+  } catch (at3) {
+    if (typeof at3 === "number") return at3;
+    throw at3;
   }
   return text.length;
 }
-function lineColumn(text, offset) {
-  const before = text.slice(0, offset);
+function lineColumn(text, offset2) {
+  const before = text.slice(0, offset2);
   const line = before.split("\n").length;
   const column = before.length - before.lastIndexOf("\n");
   return `:${line}:${column}`;
 }
 function parseBaseline(file, text) {
-  let data;
+  let data2;
   try {
-    data = JSON.parse(text);
+    data2 = JSON.parse(text);
   } catch (err) {
     const message = err.message.split("\n")[0].replace(/, "[^]*" is not valid JSON$/, "");
     throw new BaselineError(`${file}${lineColumn(text, jsonErrorOffset(text))}: baseline is not valid JSON: ${message}`);
@@ -29821,13 +37219,13 @@ function parseBaseline(file, text) {
   const bad = (what) => {
     throw new BaselineError(`${file}: not an agent-guard baseline: ${what}`);
   };
-  if (data === null || typeof data !== "object" || Array.isArray(data)) bad("expected a JSON object");
-  const top = data;
+  if (data2 === null || typeof data2 !== "object" || Array.isArray(data2)) bad("expected a JSON object");
+  const top = data2;
   if (top.version !== BASELINE_VERSION) bad(`"version" must be ${BASELINE_VERSION}`);
   for (const key2 of Object.keys(top)) if (key2 !== "version" && key2 !== "findings") bad(`unknown key "${key2}"`);
   if (!Array.isArray(top.findings)) bad('"findings" must be an array');
-  const findings = top.findings.map((item, i) => {
-    const where = `findings[${i}]`;
+  const findings = top.findings.map((item, i2) => {
+    const where = `findings[${i2}]`;
     if (item === null || typeof item !== "object" || Array.isArray(item)) return bad(`${where} must be an object`);
     const e = item;
     for (const key2 of Object.keys(e)) {
@@ -29884,6 +37282,36 @@ init_types();
 // src/lint.ts
 var import_node_fs5 = __toESM(require("node:fs"));
 var import_node_path4 = __toESM(require("node:path"));
+
+// src/checks/fold.ts
+init_types();
+function sourceKey(path29) {
+  return path29.find((h) => !/^job '[^']*' calls /.test(h.note))?.note ?? "";
+}
+function foldSameSource(findings) {
+  const key2 = (f) => `${f.file}\0${f.line}\0${sourceKey(f.path)}`;
+  const prompts = /* @__PURE__ */ new Map();
+  for (const f of findings) if (f.rule === "prompt-injection") prompts.set(key2(f), f);
+  const folded = /* @__PURE__ */ new Set();
+  for (const t of findings) {
+    const p = t.rule === "template-injection" ? prompts.get(key2(t)) : void 0;
+    if (!p || folded.has(p)) continue;
+    const shell = /\bis expanded into (.*?): /.exec(t.message)?.[1] ?? "the script";
+    const agent = /\breaches (.*?): /.exec(p.message)?.[1] ?? "the agent's prompt";
+    if (severityRank(t.severity) > severityRank(p.severity)) {
+      t.message = `${t.message.replace(/\.$/, "")}; it also reaches ${agent}.`;
+      t.fix = `${t.fix} ${p.fix}`;
+      folded.add(p);
+    } else {
+      p.message = `${p.message.replace(/\.$/, "")}; it is also expanded into ${shell}, where the shell runs it before the agent starts.`;
+      p.fix = `${t.fix} ${p.fix}`;
+      folded.add(t);
+    }
+  }
+  return findings.filter((f) => !folded.has(f));
+}
+
+// src/lint.ts
 init_types();
 
 // src/ignores.ts
@@ -29896,24 +37324,24 @@ function idsOn(line) {
 function inlineIgnored(f, lineOf) {
   const silences = (file, line) => idsOn(lineOf(file, line)).some((id) => id === f.rule || id === "*");
   if (silences(f.file, f.line)) return true;
-  const at2 = f.stepAt;
-  if (!at2) return false;
-  if (at2.lines.some((l) => silences(at2.file, l))) return true;
-  let above = at2.lines[0] - 1;
-  if (/^\s*-\s*$/.test(lineOf(at2.file, above))) above--;
-  for (; above >= 1 && /^\s*#/.test(lineOf(at2.file, above)); above--) if (silences(at2.file, above)) return true;
+  const at3 = f.stepAt;
+  if (!at3) return false;
+  if (at3.lines.some((l) => silences(at3.file, l))) return true;
+  let above = at3.lines[0] - 1;
+  if (/^\s*-\s*$/.test(lineOf(at3.file, above))) above--;
+  for (; above >= 1 && /^\s*#/.test(lineOf(at3.file, above)); above--) if (silences(at3.file, above)) return true;
   return false;
 }
 function badInlineIgnores(file, text) {
   if (!text.includes("agent-guard:")) return [];
   const errors = [];
-  text.split("\n").forEach((line, i) => {
+  text.split("\n").forEach((line, i2) => {
     for (const m of line.matchAll(INLINE_IGNORE)) {
       const ids = m[1].split(",").map((id) => id.trim());
       const column = (m.index ?? 0) + 1;
-      if (ids.every((id) => id === "")) errors.push({ file, line: i + 1, column, message: "agent-guard: ignore[] names no rule (give rule ids, or * for all)" });
+      if (ids.every((id) => id === "")) errors.push({ file, line: i2 + 1, column, message: "agent-guard: ignore[] names no rule (give rule ids, or * for all)" });
       for (const id of ids) {
-        if (id !== "" && id !== "*" && !RULE_IDS.includes(id)) errors.push({ file, line: i + 1, column, message: `inline ignore: ${unknownRuleMessage(id)}` });
+        if (id !== "" && id !== "*" && !RULE_IDS.includes(id)) errors.push({ file, line: i2 + 1, column, message: `inline ignore: ${unknownRuleMessage(id)}` });
       }
     }
   });
@@ -29941,18 +37369,19 @@ function lint(options) {
   const readQuietly = (f) => readFileQuietly(import_node_path4.default.resolve(root, f));
   for (const set of sets) {
     const repo = openRepository(set, root, options.remote);
+    const identity = options.repository ?? (set.memory ? void 0 : repositoryIdentity(set.root));
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;
       stats.workflows++;
       const textOf2 = (f) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust);
+      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity);
       for (const f of /* @__PURE__ */ new Set([workflow.file.path, ...raw.map((r) => r.stepAt?.file ?? r.file)])) {
         if (!checkedIgnores.has(f)) errors.push(...badInlineIgnores(f, textOf2(f)));
         checkedIgnores.add(f);
       }
-      const found = applyConfig(raw, config, textOf2);
+      const found = foldSameSource(applyConfig(raw, config, textOf2));
       for (const finding2 of found) {
         const f = detached(finding2);
         findings.push(f);
@@ -29968,7 +37397,7 @@ function lint(options) {
   stats.durationMs = Math.round(performance.now() - started);
   const sources = /* @__PURE__ */ new Map();
   for (const [file, lines] of kept) sources.set(file, sparseText(lines));
-  return { findings: dedupe2(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes, root };
+  return { findings: dedupe3(findings), errors: uniqueErrors(errors), stats, rules: CHECKS.map((c) => c.meta), sources, notes, root };
 }
 function keepLines(kept, file, lines, textOf2) {
   let map = kept.get(file);
@@ -30005,7 +37434,7 @@ function mergeResults(parts) {
   }
   stats.threads = parts.length;
   return {
-    findings: dedupe2(parts.flatMap((p) => p.findings)),
+    findings: dedupe3(parts.flatMap((p) => p.findings)),
     errors: uniqueErrors(parts.flatMap((p) => p.errors)),
     stats,
     rules: parts[0]?.rules ?? CHECKS.map((c) => c.meta),
@@ -30017,7 +37446,7 @@ function mergeResults(parts) {
 function mergeSparse(a, b) {
   const x = a.split("\n");
   const y = b.split("\n");
-  return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => x[i] || y[i] || "").join("\n");
+  return Array.from({ length: Math.max(x.length, y.length) }, (_, i2) => x[i2] || y[i2] || "").join("\n");
 }
 function readFileQuietly(file) {
   try {
@@ -30026,8 +37455,8 @@ function readFileQuietly(file) {
     return "";
   }
 }
-function lintWorkflow(repo, workflow, abs, rules, stats, trust) {
-  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
+function lintWorkflow(repo, workflow, abs, rules, stats, trust, identity) {
+  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust, identity);
   if (!jobs.length) return [];
   const engine = new TaintEngine(rules.sources, rules.agents, projectConfig(repo));
   const steps = jobs.flatMap((j) => j.steps);
@@ -30053,7 +37482,7 @@ function withConfiguredAgents(rules, config) {
     agents: { actions: [...config.actions, ...rules.agents.actions], clis: [...config.clis, ...rules.agents.clis] }
   };
 }
-function dedupe2(findings) {
+function dedupe3(findings) {
   const best = /* @__PURE__ */ new Map();
   for (const f of findings) {
     const key2 = `${f.rule}\0${f.file}\0${f.line}\0${f.column}`;
@@ -30093,7 +37522,7 @@ function defaultConfigPath(paths) {
     } catch {
       continue;
     }
-    for (let i = 0; i < 4; i++) {
+    for (let i2 = 0; i2 < 4; i2++) {
       for (const name of ["agent-guard.yml", "agent-guard.yaml"]) {
         const candidate = import_node_path4.default.basename(dir) === ".github" ? import_node_path4.default.join(dir, name) : import_node_path4.default.join(dir, ".github", name);
         if (import_node_fs5.default.existsSync(candidate)) return candidate;
@@ -30124,9 +37553,9 @@ function escapeProperty(s) {
 function annotationCommand(s) {
   return s === "critical" || s === "high" ? "error" : s === "medium" ? "warning" : "notice";
 }
-function command(cmd, props, data) {
+function command(cmd, props, data2) {
   const p = props.filter((kv) => kv[1] !== void 0).map(([k, v]) => `${k}=${escapeProperty(String(v))}`).join(",");
-  return `::${cmd}${p ? ` ${p}` : ""}::${escapeData(data)}`;
+  return `::${cmd}${p ? ` ${p}` : ""}::${escapeData(data2)}`;
 }
 function formatGithub(result, opts = {}) {
   const lines = [];
@@ -30288,7 +37717,7 @@ function renderError(e, paint) {
 }
 function renderGroup(group, lines, paint) {
   const out = [];
-  group.forEach((f, i) => out.push(...renderFinding(f, lines, paint, i > 0 ? group[i - 1].path : [])));
+  group.forEach((f, i2) => out.push(...renderFinding(f, lines, paint, i2 > 0 ? group[i2 - 1].path : [])));
   const first = group[0];
   if (first.job !== void 0 || first.step !== void 0) {
     const where = [];
@@ -30345,7 +37774,7 @@ function labelled(label, text, paint) {
   }
   const hang = INDENT + " ".repeat(label.length + 2);
   const lines = wrap(text, WRAP_WIDTH - hang.length);
-  return lines.map((l, i) => i === 0 ? `${head} ${l}` : l === "" ? "" : `${hang}${l}`);
+  return lines.map((l, i2) => i2 === 0 ? `${head} ${l}` : l === "" ? "" : `${hang}${l}`);
 }
 function renderSnippet(line, column, endColumn, maxWidth = MAX_SOURCE_WIDTH) {
   const cells = [];
@@ -30429,8 +37858,8 @@ var FORMATS = ["text", "json", "sarif", "github"];
 function isFormat(s) {
   return FORMATS.includes(s);
 }
-function formatReport(result, format, opts) {
-  switch (format) {
+function formatReport(result, format2, opts) {
+  switch (format2) {
     case "text":
       return formatText(result, { color: opts.color });
     case "json":
@@ -30440,7 +37869,7 @@ function formatReport(result, format, opts) {
     case "github":
       return formatGithub(result, { root: opts.root });
     default: {
-      const never = format;
+      const never = format2;
       throw new Error(`unknown report format: ${String(never)}`);
     }
   }
@@ -30462,8 +37891,8 @@ var import_node_fs6 = __toESM(require("node:fs"));
 var InputError = class extends Error {
 };
 function getInput(ctx, name) {
-  const upper = name.toUpperCase();
-  for (const key2 of [`INPUT_${upper}`, `INPUT_${upper.replace(/-/g, "_")}`]) {
+  const upper2 = name.toUpperCase();
+  for (const key2 of [`INPUT_${upper2}`, `INPUT_${upper2.replace(/-/g, "_")}`]) {
     const value = ctx.env[key2];
     if (value !== void 0 && value.trim() !== "") return value.trim();
   }
@@ -30560,7 +37989,7 @@ function actionLint(ctx, toolVersion) {
   const inputs = readLintInputs(ctx);
   const configPath = inputs.config ?? defaultConfigPath(inputs.paths);
   const config = configPath ? readConfig(configPath) : void 0;
-  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd });
+  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd, repository: ctx.env.GITHUB_REPOSITORY || void 0 });
   let outcome;
   let result = full;
   if (inputs.baseline) {
@@ -30631,14 +38060,14 @@ init_spec();
 var APPLY_USAGE = "usage: agent-guard apply FILE --grant GRANT... [--sha256 HEX] [--github-token-env NAME] [--allow-links] [--audit FILE]";
 function parseApplyArgs(args) {
   const out = { file: "", grants: [], githubTokenEnv: "GITHUB_TOKEN", allowLinks: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
+  for (let i2 = 0; i2 < args.length; i2++) {
+    const arg = args[i2];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const value = () => {
       if (eq > 0) return arg.slice(eq + 1);
-      if (i + 1 >= args.length) throw new GuardError("usage", `${flag} needs a value`);
-      return args[++i];
+      if (i2 + 1 >= args.length) throw new GuardError("usage", `${flag} needs a value`);
+      return args[++i2];
     };
     switch (flag) {
       case "--grant":
@@ -30676,10 +38105,10 @@ async function applyDeferred(opts, io) {
   const policy = { grants: opts.grants, context, secrets, allowLinks: opts.allowLinks };
   const dry = newGrantState();
   const checked = [];
-  for (const [i, request] of deferred.requests.entries()) {
+  for (const [i2, request] of deferred.requests.entries()) {
     const candidate = resolveOwnComment(request, dry.ownComments);
     const verdict = checkRequest(candidate, policy, dry);
-    if (!verdict.ok) throw new GuardError("grants", `${opts.file}: request ${i + 1} (${request.kind}) is refused by the grants given to apply: ${verdict.reason}`);
+    if (!verdict.ok) throw new GuardError("grants", `${opts.file}: request ${i2 + 1} (${request.kind}) is refused by the grants given to apply: ${verdict.reason}`);
     if (verdict.request.kind === "comment.create") dry.ownComments.push(-(dry.ownComments.length + 1));
     if (verdict.request.kind === "pull-request.create") {
       if (!deferred.files) throw new GuardError("grants", `${opts.file}: a pull request without its changes`);
@@ -30983,18 +38412,18 @@ function parseWrapArgs(args) {
   const [agent, ...rest] = args;
   if (!agent || !Object.hasOwn(WRAPPABLE, agent)) throw new GuardError("usage", `wrap supports ${Object.keys(WRAPPABLE).join(" and ")}${agent ? `, not '${agent}'` : ""}. ${WRAP_SYNOPSIS}`);
   const out = { name: agent, allowOnUntrusted: false, guardArgs: [] };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
+  for (let i2 = 0; i2 < rest.length; i2++) {
+    const arg = rest[i2];
     if (arg === "--") {
-      out.guardArgs = rest.slice(i + 1);
+      out.guardArgs = rest.slice(i2 + 1);
       break;
     }
     const eq = arg.indexOf("=");
     const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     const value = () => {
       if (flag !== arg) return arg.slice(eq + 1);
-      if (i + 1 >= rest.length) throw new GuardError("usage", `${flag} needs a value`);
-      return rest[++i];
+      if (i2 + 1 >= rest.length) throw new GuardError("usage", `${flag} needs a value`);
+      return rest[++i2];
     };
     if (flag === "--install") out.install = value();
     else if (flag === `--${agent}`) out.agentPath = value();
@@ -31285,10 +38714,10 @@ async function lintInParallel(options, entryScript, workers = defaultWorkers()) 
   const files = discover(options.paths, []).flatMap((set) => set.files);
   if (files.length < PARALLEL_THRESHOLD) return lint(options);
   const shares = Array.from({ length: workers }, () => []);
-  files.forEach((f, i) => shares[i % workers].push(f));
+  files.forEach((f, i2) => shares[i2 % workers].push(f));
   try {
     const running = Promise.all(
-      shares.slice(1).map((only) => runShare(entryScript, { kind: MESSAGE_KIND, paths: options.paths, cwd: options.cwd, config: options.config, only }))
+      shares.slice(1).map((only) => runShare(entryScript, { kind: MESSAGE_KIND, paths: options.paths, cwd: options.cwd, config: options.config, repository: options.repository, only }))
     );
     running.catch(() => void 0);
     const own = lint({ ...options, only: new Set(shares[0]) });
@@ -31316,7 +38745,7 @@ function runShare(entryScript, share) {
 function serveShareIfWorker() {
   if (import_node_worker_threads.isMainThread || !import_node_worker_threads.parentPort || import_node_worker_threads.workerData?.kind !== MESSAGE_KIND) return false;
   const share = import_node_worker_threads.workerData;
-  const result = lint({ paths: share.paths, cwd: share.cwd, config: share.config, only: new Set(share.only) });
+  const result = lint({ paths: share.paths, cwd: share.cwd, config: share.config, repository: share.repository, only: new Set(share.only) });
   const wire = { ...result, sources: [...result.sources] };
   import_node_worker_threads.parentPort.postMessage(wire);
   return true;
@@ -31382,15 +38811,15 @@ var GitHubClient = class {
     return this.options.cache;
   }
   /** A ref (branch, tag, short or full SHA) → the full commit SHA. */
-  resolveRef(owner, repo, ref) {
-    if (isCommitSha(ref)) return Promise.resolve(ref.toLowerCase());
-    const key2 = `${repoKey(owner, repo)}@${ref}`;
+  resolveRef(owner, repo, ref2) {
+    if (isCommitSha(ref2)) return Promise.resolve(ref2.toLowerCase());
+    const key2 = `${repoKey(owner, repo)}@${ref2}`;
     return this.once(`ref:${key2}`, async () => {
       const cached6 = this.cache.get("ref", key2);
-      const what = `${owner}/${repo}@${ref}`;
+      const what = `${owner}/${repo}@${ref2}`;
       const res = await this.request(
         "GET /repos/{owner}/{repo}/commits/{ref}",
-        { owner, repo, ref, headers: { accept: "application/vnd.github.sha", ...cached6 ? { "if-none-match": cached6.etag } : {} } },
+        { owner, repo, ref: ref2, headers: { accept: "application/vnd.github.sha", ...cached6 ? { "if-none-match": cached6.etag } : {} } },
         what
       );
       if (res.status === 304 && cached6) return cached6.sha;
@@ -31464,13 +38893,13 @@ var GitHubClient = class {
       if (cached6) return cached6;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
-      const data = res.data;
+      const data2 = res.data;
       const blobs = {};
-      for (const e of data.tree ?? []) {
+      for (const e of data2.tree ?? []) {
         if (e.type === "blob" && typeof e.path === "string" && typeof e.sha === "string" && (/\.ya?ml$/i.test(e.path) || /^\.github\/.*\.json$/.test(e.path))) blobs[e.path] = e.sha;
       }
       let tree;
-      if (data.truncated) {
+      if (data2.truncated) {
         this.stats.truncatedTrees++;
         tree = { complete: false, workflows: await this.listWorkflowsDir(owner, repo, sha, what), blobs: {} };
       } else {
@@ -31586,16 +39015,16 @@ var GitHubClient = class {
   }
   noteLimits(headers) {
     if (headers["x-ratelimit-remaining"] === void 0) return;
-    const reset = Number(headers["x-ratelimit-reset"]);
-    this.limit = { limit: headers["x-ratelimit-limit"], remaining: headers["x-ratelimit-remaining"], reset: Number.isFinite(reset) ? reset : void 0 };
+    const reset2 = Number(headers["x-ratelimit-reset"]);
+    this.limit = { limit: headers["x-ratelimit-limit"], remaining: headers["x-ratelimit-remaining"], reset: Number.isFinite(reset2) ? reset2 : void 0 };
   }
   /** Waits for the reset (sharing one wait among every request that hit the limit), or stops. */
   async onRateLimit(headers) {
     if (this.stopped) throw new GitHubError2("rate-limit", this.stopped, 403);
     const retryAfter = Number(headers["retry-after"]);
-    const reset = Number(headers["x-ratelimit-reset"]);
+    const reset2 = Number(headers["x-ratelimit-reset"]);
     const now = Date.now();
-    const waitMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1e3 : Number.isFinite(reset) ? Math.max(0, reset * 1e3 - now) + 1e3 : 6e4;
+    const waitMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1e3 : Number.isFinite(reset2) ? Math.max(0, reset2 * 1e3 - now) + 1e3 : 6e4;
     const resetAt = new Date(now + waitMs);
     const secondary = Number.isFinite(retryAfter) && headers["x-ratelimit-remaining"] !== "0";
     const limit2 = headers["x-ratelimit-limit"] ?? this.limit.limit;
@@ -31648,9 +39077,9 @@ function classify2(status, message, what, authenticated) {
 function cleanMessage(message) {
   return message.replace(/\s+-\s+https?:\/\/\S+$/, "").replace(/\s+/g, " ").trim().slice(0, 200);
 }
-function textOf(data) {
-  if (typeof data === "string") return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
+function textOf(data2) {
+  if (typeof data2 === "string") return data2;
+  if (data2 instanceof ArrayBuffer) return Buffer.from(data2).toString("utf8");
   return "";
 }
 function repoInfo(r) {
@@ -31717,25 +39146,25 @@ var RemoteStore = class {
     return { asked: this.memo.size };
   }
   async fetch(kind, uses) {
-    const ref = parseRemoteUses(uses);
-    if (!ref) return { ok: false, error: `cannot follow '${uses}': not an owner/repo[/path]@ref reference` };
-    if (kind === "workflow" && !isWorkflowPath(ref.path)) return { ok: false, error: `'${uses}' is not a reusable workflow (those live in .github/workflows/)` };
+    const ref2 = parseRemoteUses(uses);
+    if (!ref2) return { ok: false, error: `cannot follow '${uses}': not an owner/repo[/path]@ref reference` };
+    if (kind === "workflow" && !isWorkflowPath(ref2.path)) return { ok: false, error: `'${uses}' is not a reusable workflow (those live in .github/workflows/)` };
     try {
-      const sha = await this.client.resolveRef(ref.owner, ref.repo, ref.ref);
-      const candidates = kind === "workflow" ? [ref.path] : ["action.yml", "action.yaml"].map((n) => ref.path ? `${ref.path}/${n}` : n);
+      const sha = await this.client.resolveRef(ref2.owner, ref2.repo, ref2.ref);
+      const candidates = kind === "workflow" ? [ref2.path] : ["action.yml", "action.yaml"].map((n) => ref2.path ? `${ref2.path}/${n}` : n);
       for (const file of candidates) {
-        const text = await this.client.fileAt(ref.owner, ref.repo, sha, file);
+        const text = await this.client.fileAt(ref2.owner, ref2.repo, sha, file);
         if (text === null) continue;
-        if (Buffer.byteLength(text) > MAX_FILE_BYTES) return { ok: false, error: `${describeRef(ref)}: file too large to be a workflow or action` };
-        const shown2 = isCommitSha(ref.ref) ? ref.ref.slice(0, 12) : ref.ref;
-        const display = `${ref.owner}/${ref.repo}/${file}@${shown2}`;
-        const remote = { display, text, repository: `${ref.owner}/${ref.repo}`, commit: sha };
+        if (Buffer.byteLength(text) > MAX_FILE_BYTES) return { ok: false, error: `${describeRef(ref2)}: file too large to be a workflow or action` };
+        const shown2 = isCommitSha(ref2.ref) ? ref2.ref.slice(0, 12) : ref2.ref;
+        const display = `${ref2.owner}/${ref2.repo}/${file}@${shown2}`;
+        const remote = { display, text, repository: `${ref2.owner}/${ref2.repo}`, commit: sha };
         return { ok: true, value: { file: remote, nested: usesIn(kind, text, display, { repository: remote.repository, commit: sha }) } };
       }
-      const at2 = `${ref.ref}${isCommitSha(ref.ref) ? "" : ` (${sha.slice(0, 7)})`}`;
+      const at3 = `${ref2.ref}${isCommitSha(ref2.ref) ? "" : ` (${sha.slice(0, 7)})`}`;
       return {
         ok: false,
-        error: kind === "workflow" ? `${describeRef(ref)}: no such file at ${at2} (404)` : `${describeRef(ref)}: no action.yml or action.yaml at ${at2} (404)`
+        error: kind === "workflow" ? `${describeRef(ref2)}: no such file at ${at3} (404)` : `${describeRef(ref2)}: no action.yml or action.yaml at ${at3} (404)`
       };
     } catch (err) {
       return { ok: false, error: err instanceof GitHubError2 ? err.message : `internal error: ${err.message}` };
@@ -31830,8 +39259,8 @@ function usesIn(kind, text, display, remote) {
     if (!uses) return;
     if (uses.startsWith("./")) return out.push({ kind: "action", uses, local: true });
     if (isDockerUses(uses) || matchAgentAction(uses)) return;
-    const ref = parseRemoteUses(uses);
-    if (ref && isFirstPartyAction(ref)) return;
+    const ref2 = parseRemoteUses(uses);
+    if (ref2 && isFirstPartyAction(ref2)) return;
     out.push({ kind: "action", uses: uses.trim(), local: false });
   };
   if (kind === "action" || looksLikeAction(root)) {
@@ -31908,6 +39337,7 @@ var HELP = {
       ["--output FILE, -o FILE", "write the report to FILE instead of standard output"],
       ["--baseline FILE", "report only findings not recorded in FILE"],
       ["--write-baseline FILE", "record every current finding in FILE (and exit 0)"],
+      ["--repository OWNER/NAME", "the repository linted, for conditions on github.repository (default: the git remote origin of each path)"],
       ["--online", "follow remote actions and reusable workflows through the GitHub API"],
       ...ONLINE_OPTIONS.map(([flag, text]) => [flag, `with --online: ${text}`])
     ],
@@ -32014,7 +39444,7 @@ var GENERAL_HELP = {
   ]
 };
 function formatHelp(help, heading = "options") {
-  const out = help.usage.map((u, i) => `${i === 0 ? "usage:" : "      "} ${u}`);
+  const out = help.usage.map((u, i2) => `${i2 === 0 ? "usage:" : "      "} ${u}`);
   out.push("", ...wrap(help.about, WIDTH), "");
   if (help.options.length) {
     const width = Math.min(32, Math.max(...help.options.map(([flag]) => flag.length)));
@@ -32158,7 +39588,7 @@ async function scanRepository(repo, store, options) {
     const files = [...roots, ...[...prefetched.localFiles].map(([path29, text]) => ({ path: path29, text }))];
     const readRoot = (name) => tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit2, name);
     const config = options.config ?? await repositoryConfig(readRoot);
-    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
+    const result = lint({ paths: [], files, remote: prefetched.resolver, config, repository: repo.fullName });
     const baselineText = await readRoot(BASELINE_FILE);
     if (baselineText === null) return { repo, status: "scanned", commit: commit2, result, baselined: 0, unfollowed: prefetched.failed };
     const { fresh, known } = applyBaseline(result.findings, parseBaseline(BASELINE_FILE, baselineText), "/", "/");
@@ -32184,8 +39614,8 @@ var SCAN_FORMATS = ["text", "json", "sarif", "markdown"];
 function isScanFormat(s) {
   return SCAN_FORMATS.includes(s);
 }
-function formatScan(scan, format, opts) {
-  switch (format) {
+function formatScan(scan, format2, opts) {
+  switch (format2) {
     case "markdown":
       return formatMarkdown(scan, opts);
     case "text":
@@ -32197,7 +39627,7 @@ function formatScan(scan, format, opts) {
       return `${JSON.stringify(toScanSarif(scan, opts), null, 2)}
 `;
     default: {
-      const never = format;
+      const never = format2;
       throw new Error(`unknown scan format ${String(never)}`);
     }
   }
@@ -32329,7 +39759,7 @@ function statusText(outcome) {
 }
 var MARKDOWN_BUDGET = 6e4;
 function cell(text) {
-  return sanitizeTerminal(text).replace(/\r?\n/g, " ").replace(/\|/g, "\\|").split("`").map((part, i) => i % 2 ? part : part.replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/@(?=[A-Za-z0-9])/g, "@\u200B")).join("`");
+  return sanitizeTerminal(text).replace(/\r?\n/g, " ").replace(/\|/g, "\\|").split("`").map((part, i2) => i2 % 2 ? part : part.replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/@(?=[A-Za-z0-9])/g, "@\u200B")).join("`");
 }
 function code2(text) {
   return `\`${sanitizeTerminal(text).replace(/\r?\n/g, " ").replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
@@ -32382,7 +39812,7 @@ function formatMarkdown(scan, opts) {
   const withFindings = ranked.filter((r) => r.findings.length);
   if (withFindings.length) out.push("### Findings by repository", "");
   let left = 0;
-  for (const [i, r] of withFindings.entries()) {
+  for (const [i2, r] of withFindings.entries()) {
     const section = [];
     const o = r.outcome;
     section.push(`#### [${cell(o.repo.fullName)}](${o.repo.htmlUrl}) \u2014 ${severityBreakdown(r.counts)}`, "");
@@ -32396,7 +39826,7 @@ function formatMarkdown(scan, opts) {
     if (r.findings.length > maxRows) section.push("", `\u2026and ${r.findings.length - maxRows} more (\`--format json\` has them all).`);
     section.push("");
     if (out.join("\n").length + section.join("\n").length > MARKDOWN_BUDGET) {
-      left = withFindings.length - i;
+      left = withFindings.length - i2;
       break;
     }
     out.push(...section);
@@ -32419,8 +39849,8 @@ function formatMarkdown(scan, opts) {
   }
   const clean = ranked.filter((r) => r.outcome.status === "scanned" && !r.findings.length).map((r) => code2(r.outcome.repo.name));
   if (clean.length && out.join("\n").length < MARKDOWN_BUDGET) {
-    const list = clean.join(", ");
-    out.push(`<details><summary>${plural(clean.length, "repository", "repositories")} without findings</summary>`, "", list.length < 4e3 ? list : `${list.slice(0, list.lastIndexOf(",", 4e3))}, \u2026`, "", "</details>", "");
+    const list2 = clean.join(", ");
+    out.push(`<details><summary>${plural(clean.length, "repository", "repositories")} without findings</summary>`, "", list2.length < 4e3 ? list2 : `${list2.slice(0, list2.lastIndexOf(",", 4e3))}, \u2026`, "", "</details>", "");
   }
   out.push(`<sub>${TOOL_NAME} ${opts.toolVersion} \xB7 ${cell(requestsText(scan))}</sub>`);
   return `${out.join("\n")}
@@ -32447,9 +39877,9 @@ function formatText2(scan, opts) {
   for (const [k, v] of rows) out.push(`  ${k.padEnd(24)} ${v}`);
   out.push("", checkHeading(t, failOn));
   const failing = wouldFail(scan, failOn);
-  failing.forEach((f, i) => {
+  failing.forEach((f, i2) => {
     out.push(`  ${clean(f.outcome.repo.fullName)}: ${clean(f.why)}`);
-    if (failing[i + 1]?.todo !== f.todo) out.push(`    \u2192 ${clean(f.todo)}`);
+    if (failing[i2 + 1]?.todo !== f.todo) out.push(`    \u2192 ${clean(f.todo)}`);
   });
   const rules = topRules(scan);
   if (rules.length) {
@@ -32507,7 +39937,7 @@ function toScanJson(scan, opts) {
     requests: scan.stats
   };
 }
-var EMPTY = {
+var EMPTY2 = {
   findings: [],
   errors: [],
   stats: { files: 0, workflows: 0, actions: 0, jobs: 0, steps: 0, agentSteps: 0, durationMs: 0 },
@@ -32519,7 +39949,7 @@ function toScanSarif(scan, opts) {
   for (const r of rankRepositories(scan)) {
     const o = r.outcome;
     if (o.status === "no-workflows" || o.status === "empty") continue;
-    const run = toSarif(o.result ?? EMPTY, { toolVersion: opts.toolVersion }).runs[0];
+    const run = toSarif(o.result ?? EMPTY2, { toolVersion: opts.toolVersion }).runs[0];
     run.automationDetails = { id: `agent-guard-scan/${o.repo.fullName}/` };
     if (o.commit) run.versionControlProvenance = [{ repositoryUri: o.repo.htmlUrl, revisionId: o.commit, branch: o.repo.defaultBranch }];
     if (o.status === "failed") run.invocations = [{ executionSuccessful: false, toolExecutionNotifications: [{ level: "error", message: { text: statusText(o) } }] }];
@@ -32564,7 +39994,7 @@ function positiveInt2(flag, value, max) {
   if (!/^\d+$/.test(value) || n < 1 || n > max) throw new OnlineUsageError(`${flag} takes a whole number from 1 to ${max}, not '${value}'`);
   return n;
 }
-function makeClient(flags, io, version) {
+function makeClient(flags, io, version2) {
   const log = (line) => io.stderr.write(`agent-guard: ${line}
 `);
   const token = io.env.GITHUB_TOKEN || io.env.GH_TOKEN || void 0;
@@ -32576,12 +40006,12 @@ function makeClient(flags, io, version) {
     cache: cache2,
     onRateLimit: flags.onRateLimit ?? defaultRateLimitPolicy(io.env, io.stderr.isTTY),
     maxWaitMs: (flags.maxWait ?? 900) * 1e3,
-    userAgent: `agent-guard/${version}`,
+    userAgent: `agent-guard/${version2}`,
     log
   });
 }
-async function prefetchForLint(paths, flags, version, io = PROCESS_IO) {
-  const client = makeClient(flags, io, version);
+async function prefetchForLint(paths, flags, version2, io = PROCESS_IO) {
+  const client = makeClient(flags, io, version2);
   const store = new RemoteStore(client);
   const result = await prefetchPaths(paths, store, flags.maxDepth ?? DEFAULT_MAX_DEPTH);
   const s = client.stats;
@@ -32594,13 +40024,13 @@ async function prefetchForLint(paths, flags, version, io = PROCESS_IO) {
 }
 function parseScanArgs(args) {
   const out = { repoFilter: [], includeArchived: false, includeForks: false, format: "text", failOn: "none" };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
+  for (let i2 = 0; i2 < args.length; i2++) {
+    const arg = args[i2];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const value = () => {
       if (eq > 0) return arg.slice(eq + 1);
-      const next = args[++i];
+      const next = args[++i2];
       if (next === void 0) throw new OnlineUsageError(`${flag} needs a value`);
       return next;
     };
@@ -32652,7 +40082,7 @@ function parseScanArgs(args) {
   }
   return out;
 }
-async function scanMain(rawArgs, version, io = PROCESS_IO) {
+async function scanMain(rawArgs, version2, io = PROCESS_IO) {
   const fail4 = (message) => {
     io.stderr.write(`agent-guard: ${message}
 `);
@@ -32672,7 +40102,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail4(err.message);
     throw err;
   }
-  const client = makeClient(args, io, version);
+  const client = makeClient(args, io, version2);
   const progress = new Progress(io);
   let scan;
   try {
@@ -32693,7 +40123,7 @@ async function scanMain(rawArgs, version, io = PROCESS_IO) {
     throw err;
   }
   progress.end();
-  const report2 = formatScan(scan, args.format, { toolVersion: version, checkFailOn: args.failOn === "none" ? "high" : args.failOn });
+  const report2 = formatScan(scan, args.format, { toolVersion: version2, checkFailOn: args.failOn === "none" ? "high" : args.failOn });
   try {
     if (args.output) import_node_fs34.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
@@ -32807,12 +40237,12 @@ function processIO() {
 }
 function parseLintArgs(args) {
   const out = { paths: [], format: "text", failOn: "high" };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
+  for (let i2 = 0; i2 < args.length; i2++) {
+    const arg = args[i2];
     const [flag, inline2] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, void 0];
     const value = () => {
       if (inline2 !== void 0) return inline2;
-      const next = args[++i];
+      const next = args[++i2];
       if (next === void 0) throw new UsageError(`${flag} needs a value`);
       return next;
     };
@@ -32845,6 +40275,12 @@ function parseLintArgs(args) {
       case "--online":
         out.online = true;
         break;
+      case "--repository": {
+        const r = value();
+        if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(r)) throw new UsageError(`--repository takes OWNER/NAME, not '${r}'`);
+        out.repository = r;
+        break;
+      }
       default:
         if (parseOnlineFlag(flag, value, out)) break;
         if (flag.startsWith("-") && flag !== "-") throw new UsageError(`unknown option '${flag}'`);
@@ -32862,7 +40298,8 @@ async function lintCommand(rawArgs) {
   const configPath = args.config ?? defaultConfigPath(args.paths);
   const config = configPath ? readConfig(configPath) : void 0;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : void 0;
-  let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
+  const repository = args.repository;
+  let result = remote ? lint({ paths: args.paths, config, remote, repository }) : await lintInParallel({ paths: args.paths, config, repository }, __filename);
   const all = result.findings;
   if (args.baseline) {
     const outcome = applyBaseline(all, readBaseline(args.baseline), result.root ?? process.cwd());

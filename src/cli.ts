@@ -77,6 +77,7 @@ interface LintArgs extends OnlineFlags {
   baseline?: string;
   writeBaseline?: string;
   online?: boolean;
+  repository?: string;
 }
 
 function processIO() {
@@ -123,6 +124,12 @@ function parseLintArgs(args: string[]): LintArgs {
       case '--online':
         out.online = true;
         break;
+      case '--repository': {
+        const r = value();
+        if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(r)) throw new UsageError(`--repository takes OWNER/NAME, not '${r}'`);
+        out.repository = r;
+        break;
+      }
       default:
         if (parseOnlineFlag(flag, value, out)) break;
         if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option '${flag}'`);
@@ -142,7 +149,8 @@ async function lintCommand(rawArgs: string[]): Promise<number> {
   const config = configPath ? readConfig(configPath) : undefined;
   const remote = args.online ? await prefetchForLint(args.paths, args, VERSION) : undefined;
   // Large offline runs use every core (the bundled CLI is its own worker script).
-  let result = remote ? lint({ paths: args.paths, config, remote }) : await lintInParallel({ paths: args.paths, config }, __filename);
+  const repository = args.repository;
+  let result = remote ? lint({ paths: args.paths, config, remote, repository }) : await lintInParallel({ paths: args.paths, config, repository }, __filename);
   const all = result.findings;
   if (args.baseline) {
     const outcome = applyBaseline(all, readBaseline(args.baseline), result.root ?? process.cwd());

@@ -45,6 +45,7 @@ export const HELP: Record<string, CommandHelp> = {
       ['--output FILE, -o FILE', 'write the report to FILE instead of standard output'],
       ['--baseline FILE', 'report only findings not recorded in FILE'],
       ['--write-baseline FILE', 'record every current finding in FILE (and exit 0)'],
+      ['--repository OWNER/NAME', 'the repository linted, for conditions on github.repository (default: the git remote origin of each path)'],
       ['--online', 'follow remote actions and reusable workflows through the GitHub API'],
       ...ONLINE_OPTIONS.map(([flag, text]): [string, string] => [flag, `with --online: ${text}`]),
     ],

@@ -10,11 +10,12 @@ import { useExtraAgents } from './analysis/agents';
 import { TaintEngine } from './analysis/taint';
 import { projectConfig } from './analysis/projectConfig';
 import { CHECKS } from './checks';
+import { foldSameSource } from './checks/fold';
 import { severityRank, type Finding, type LintError, type LintResult, type LintStats } from './checks/types';
 import { EMPTY_CONFIG, type Config } from './config';
 import { globMatch } from './glob';
 import { badInlineIgnores, inlineIgnored } from './ignores';
-import { discover, memorySets, openRepository, reportRoot, type RemoteResolver, type Repository } from './workflow/load';
+import { discover, memorySets, openRepository, reportRoot, repositoryIdentity, type RemoteResolver, type Repository } from './workflow/load';
 import type { Workflow } from './workflow/model';
 
 type LoadedRules = ReturnType<typeof loadRules>;
@@ -36,6 +37,12 @@ export interface LintOptions {
    * indexed and read where needed (callers, upstreams). Used to split a large run across workers.
    */
   only?: ReadonlySet<string>;
+  /**
+   * `owner/name` of the repository being linted (the Action's GITHUB_REPOSITORY, `--repository`, the
+   * organisation scan's). Without it, each repository's git remote `origin` is read when there is one.
+   * Conditions on `github.repository` are decided against it.
+   */
+  repository?: string;
 }
 
 export function lint(options: LintOptions): LintResult {
@@ -60,19 +67,20 @@ export function lint(options: LintOptions): LintResult {
   const readQuietly = (f: string) => readFileQuietly(path.resolve(root, f));
   for (const set of sets) {
     const repo = openRepository(set, root, options.remote);
+    const identity = options.repository ?? (set.memory ? undefined : repositoryIdentity(set.root));
     for (const file of repo.files) {
       if (options.only && !options.only.has(file.abs)) continue;
       const workflow = repo.workflow(file.abs);
       if (!workflow) continue;
       stats.workflows++;
       const textOf = (f: string) => repo.text(f) ?? repo.sources.get(f) ?? readQuietly(f);
-      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust);
+      const raw = lintWorkflow(repo, workflow, file.abs, rules, stats, trust, identity);
       // Ignore comments are checked in the workflow and in every file a finding points into.
       for (const f of new Set([workflow.file.path, ...raw.map((r) => r.stepAt?.file ?? r.file)])) {
         if (!checkedIgnores.has(f)) errors.push(...badInlineIgnores(f, textOf(f)));
         checkedIgnores.add(f);
       }
-      const found = applyConfig(raw, config, textOf);
+      const found = foldSameSource(applyConfig(raw, config, textOf));
       for (const finding of found) {
         const f = detached(finding);
         findings.push(f);
@@ -165,8 +173,8 @@ function readFileQuietly(file: string): string {
   }
 }
 
-function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats, trust: Trust): Finding[] {
-  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust);
+function lintWorkflow(repo: Repository, workflow: Workflow, abs: string, rules: LoadedRules, stats: LintStats, trust: Trust, identity: string | undefined): Finding[] {
+  const jobs = expandEntry(repo, workflow, rules.triggers.triggers, abs, trust, identity);
   if (!jobs.length) return [];
   const engine = new TaintEngine(rules.sources, rules.agents, projectConfig(repo));
   const steps = jobs.flatMap((j) => j.steps);

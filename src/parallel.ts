@@ -19,6 +19,7 @@ interface Share {
   paths: string[];
   cwd?: string;
   config?: Config;
+  repository?: string;
   only: string[];
 }
 
@@ -33,7 +34,7 @@ export async function lintInParallel(options: LintOptions, entryScript: string, 
   files.forEach((f, i) => shares[i % workers].push(f));
   try {
     const running = Promise.all(
-      shares.slice(1).map((only) => runShare(entryScript, { kind: MESSAGE_KIND, paths: options.paths, cwd: options.cwd, config: options.config, only })),
+      shares.slice(1).map((only) => runShare(entryScript, { kind: MESSAGE_KIND, paths: options.paths, cwd: options.cwd, config: options.config, repository: options.repository, only })),
     );
     running.catch(() => undefined); // awaited below; do not let an early failure go unhandled meanwhile
     // The main thread takes the first share while the workers run the others.
@@ -67,7 +68,7 @@ function runShare(entryScript: string, share: Share): Promise<LintResult> {
 export function serveShareIfWorker(): boolean {
   if (isMainThread || !parentPort || (workerData as Share | undefined)?.kind !== MESSAGE_KIND) return false;
   const share = workerData as Share;
-  const result = lint({ paths: share.paths, cwd: share.cwd, config: share.config, only: new Set(share.only) });
+  const result = lint({ paths: share.paths, cwd: share.cwd, config: share.config, repository: share.repository, only: new Set(share.only) });
   const wire: Wire = { ...result, sources: [...result.sources] };
   parentPort.postMessage(wire);
   return true;

@@ -71,10 +71,11 @@ describe('lint --write-baseline / --baseline', () => {
   it('writes every current finding and exits 0', () => {
     const w = cli(['lint', '.', '--write-baseline', BASELINE], repo);
     expect(w.code).toBe(0);
-    expect(w.stderr).toContain(`wrote 2 findings to baseline ${BASELINE}`);
+    // The title reaches the agent and its shell on one line: one finding (prompt-injection, folded).
+    expect(w.stderr).toContain(`wrote 1 finding to baseline ${BASELINE}`);
     const baseline = JSON.parse(fs.readFileSync(path.join(repo, BASELINE), 'utf8'));
     expect(baseline.version).toBe(1);
-    expect(baseline.findings.map((e: { rule: string }) => e.rule).sort()).toEqual(['prompt-injection', 'template-injection']);
+    expect(baseline.findings.map((e: { rule: string }) => e.rule).sort()).toEqual(['prompt-injection']);
     for (const e of baseline.findings) {
       expect(e).toEqual({ rule: expect.any(String), file: '.github/workflows/triage.yml', job: 'triage', step: 'Triage', fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/), count: 1 });
     }
@@ -86,7 +87,7 @@ describe('lint --write-baseline / --baseline', () => {
     const r = cli(['lint', '.', '--baseline', BASELINE, '--format', 'json'], repo);
     expect(r.code).toBe(0);
     expect(findingsOf(r.stdout)).toEqual([]);
-    expect(r.stderr).toContain(`baseline ${BASELINE}: 2 known findings not reported`);
+    expect(r.stderr).toContain(`baseline ${BASELINE}: 1 known finding not reported`);
   });
 
   it('adding a vulnerable workflow fails, and only the new findings are reported', () => {
@@ -149,14 +150,14 @@ describe('lint --write-baseline / --baseline', () => {
     cli(['lint', '.', '--write-baseline', BASELINE], repo);
     const twice = TRIAGE.replace(
       'claude -p "Triage: ${{ github.event.issue.title }}" --dangerously-skip-permissions',
-      'echo "${{ github.event.issue.title }}"\n          claude -p "Triage: ${{ github.event.issue.title }}" --dangerously-skip-permissions',
+      'claude -p "Triage: ${{ github.event.issue.title }}" --dangerously-skip-permissions\n          claude -p "Triage: ${{ github.event.issue.title }}" --dangerously-skip-permissions',
     );
     fs.writeFileSync(path.join(repo, '.github/workflows/triage.yml'), twice);
-    const all = findingsOf(cli(['lint', '.', '--format', 'json'], repo).stdout).filter((f) => f.rule === 'template-injection');
+    const all = findingsOf(cli(['lint', '.', '--format', 'json'], repo).stdout).filter((f) => f.rule === 'prompt-injection');
     expect(all).toHaveLength(2);
     const r = cli(['lint', '.', '--baseline', BASELINE, '--format', 'json'], repo);
     expect(r.code).toBe(1);
-    expect(findingsOf(r.stdout).map((f) => f.rule)).toEqual(['template-injection']);
+    expect(findingsOf(r.stdout).map((f) => f.rule)).toEqual(['prompt-injection']);
   });
 
   it('a fixed finding is reported as gone from the baseline', () => {
@@ -164,7 +165,7 @@ describe('lint --write-baseline / --baseline', () => {
     fs.writeFileSync(path.join(repo, '.github/workflows/triage.yml'), 'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ok\n');
     const r = cli(['lint', '.', '--baseline', BASELINE], repo);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('2 baselined findings no longer found');
+    expect(r.stderr).toContain('1 baselined finding no longer found');
   });
 
   it.each([

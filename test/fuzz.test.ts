@@ -5,17 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { lint } from '../src/lint';
 import { formatReport } from '../src/report';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './random';
 
 const fixtures = path.resolve(__dirname, 'fixtures/rules');
 const seeds = fs

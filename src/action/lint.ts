@@ -55,7 +55,8 @@ export function actionLint(ctx: ActionContext, toolVersion: string): number {
   const inputs = readLintInputs(ctx);
   const configPath = inputs.config ?? defaultConfigPath(inputs.paths);
   const config = configPath ? readConfig(configPath) : undefined;
-  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd });
+  // The Action lints the repository it runs in.
+  const full = lint({ paths: inputs.paths, config, cwd: ctx.cwd, repository: ctx.env.GITHUB_REPOSITORY || undefined });
 
   let outcome: BaselineOutcome | undefined;
   let result = full;

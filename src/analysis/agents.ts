@@ -160,16 +160,23 @@ export interface CliValue {
 export interface CliExtras {
   cli: AgentCli;
   values: CliValue[];
+  /** The slash command the prompt runs was found in the repository (its grants are in `values`). */
+  commandRead?: boolean;
 }
 
 /**
- * Tool reach of an agent action given its `with:` inputs: defaults, then wideners, then narrowers (a
- * narrower anywhere wins, as deny rules do). `extras` are values its CLI reads from the repository:
- * they go through the CLI's wideners and narrowers, and through the action's own where they stand for
- * one of its inputs (`.gemini/settings.json` for run-gemini-cli's `settings`).
+ * Tool reach of an agent action given its `with:` inputs: defaults (or, in agent mode, the agent-mode
+ * defaults), then wideners, then narrowers (a narrower anywhere wins, as deny rules do). `extras` are
+ * values its CLI reads from the repository: they go through the CLI's wideners and narrowers, and
+ * through the action's own where they stand for one of its inputs (`.gemini/settings.json` for
+ * run-gemini-cli's `settings`).
  */
 export function actionToolReach(action: AgentAction, inputs: Record<string, string>, extras?: CliExtras): ToolReach {
-  const reach: ToolReach = { ...action.defaults };
+  // A prompt that runs a custom slash command (`/triage-issue …`) gets the tools the command's file
+  // allows: when that file is not in the repository, keep the wider defaults.
+  const runsCommand = (action.agentModeInputs ?? []).some((n) => /^\s*\/[\w:-]+/.test(inputValue(inputs, n) ?? ''));
+  const agentMode = action.agentModeDefaults && !actionReadsThread(action, inputs) && (!runsCommand || !!extras?.commandRead);
+  const reach: ToolReach = { ...(agentMode ? action.agentModeDefaults! : action.defaults) };
   const values = extras?.values ?? [];
   const apply = (list: ToolWidener[] | undefined, fn: (r: ToolReach, g: Partial<ToolReach>) => void) => {
     for (const w of list ?? []) {
@@ -223,7 +230,11 @@ export function actionReadsThread(action: AgentAction, inputs: Record<string, st
   if (action.readsThread === 'always') return true;
   if (action.readsThread === 'never') return false;
   const modeInputs = action.agentModeInputs ?? action.promptInputs;
-  return !modeInputs.some((n) => (inputValue(inputs, n) ?? '').trim() !== '');
+  const forced = (action.threadInputs ?? []).some((n) => {
+    const value = (inputValue(inputs, n) ?? '').trim();
+    return value !== '' && !value.split('\n').every((v) => /^false$/i.test(v.trim()));
+  });
+  return forced || !modeInputs.some((n) => (inputValue(inputs, n) ?? '').trim() !== '');
 }
 
 /**

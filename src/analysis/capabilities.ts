@@ -34,6 +34,8 @@ export interface Capabilities {
   /** Cloud credentials earlier steps minted into the job (files in the workspace, env for later steps). */
   cloudCredentials: string[];
   selfHosted: boolean;
+  /** Set when `selfHosted` is inferred from custom labels only (it may be a larger GitHub-hosted runner). */
+  customRunner?: string;
   persistedCredentials: boolean;
   tools: ToolReach;
   /** The model key sits in the agent's own process (not behind a proxy). */
@@ -213,6 +215,7 @@ export function capabilitiesAt(step: StepInstance, agent: AgentIdentity, tools: 
     idToken: perms.idToken && !jailed,
     cloudCredentials: jailed ? [] : cloud,
     selfHosted: isSelfHosted(step),
+    customRunner: customRunnerLabels(step),
     persistedCredentials: persisted && !jailed,
     tools: jailed ? { ...tools, network: false } : tools,
     keyInProcess: keyInProcess && !jailed,
@@ -260,6 +263,13 @@ function framesOf(step: StepInstance): StepInstance[] {
   const out: StepInstance[] = [];
   for (let f = step.frame; f; f = f.callerStep.frame) out.push(f.callerStep);
   return out;
+}
+
+/** The labels of a runner picked by custom labels only (no `self-hosted`, no GitHub image name). */
+function customRunnerLabels(step: StepInstance): string | undefined {
+  const labels = step.job.job.runsOn;
+  if (!isSelfHosted(step) || labels.some((l) => /self-hosted/i.test(l))) return undefined;
+  return labels.join(', ');
 }
 
 function isSelfHosted(step: StepInstance): boolean {
@@ -313,7 +323,8 @@ export function describeCapabilities(c: Capabilities): string[] {
   else for (const s of c.writeScopes) out.push(`permission:${s}:write${c.jailed ? ' (the guard holds it, not the agent)' : ''}`);
   if (c.idToken) out.push('permission:id-token:write (OIDC)');
   for (const cloud of c.cloudCredentials) out.push(`cloud:${cloud}`);
-  if (c.selfHosted) out.push('runner:self-hosted');
+  // Larger GitHub-hosted runners are also picked by custom labels: say what is known.
+  if (c.selfHosted) out.push(c.customRunner ? `runner:custom label '${c.customRunner}' (self-hosted, or a larger GitHub-hosted runner)` : 'runner:self-hosted');
   else if (c.tools.shell === 'full' && !c.jailed) out.push("actions-cache:write (poisons caches that release workflows restore)");
   if (c.tools.shell !== 'none') out.push(`shell:${c.tools.shell}`);
   if (c.tools.network) out.push('network:unrestricted');

@@ -9,6 +9,8 @@ import type { CompositeAction, Entry, Job, Permissions, Step, Workflow } from '.
 import { positionOf, type SourceFile, type YScalar } from '../workflow/yaml';
 import { matchAgentAction } from './agents';
 import { parseCondition } from './gates';
+import { outputResolver } from './outputs';
+import type { OutputResolver } from './symbolic';
 import { classifyTriggers, type TriggerInfo } from './triggers';
 import type { TriggerRule } from './ruleTypes';
 
@@ -24,6 +26,8 @@ export interface Condition {
   expr: Expr | null;
   node: YScalar;
   file: SourceFile;
+  /** Resolves the step and job outputs the condition reads, from where it is written. */
+  outputs?: OutputResolver;
 }
 
 export interface CallSite {
@@ -54,6 +58,8 @@ export interface JobInstance {
   /** For a job that calls a reusable workflow: the jobs of the called workflow. */
   callees: JobInstance[];
   trust: Trust;
+  /** `owner/name` of the repository the workflow runs in, when known. */
+  repository?: string;
 }
 
 export interface CompositeFrame {
@@ -89,9 +95,11 @@ export function hopAt(file: SourceFile, offset: number, note: string): PathHop {
  * analysed through its callers.
  */
 const repoTrust = new WeakMap<Repository, Trust>();
+const repoIdentity = new WeakMap<Repository, string | undefined>();
 
-export function expandEntry(repo: Repository, workflow: Workflow, triggerRules: TriggerRule[], abs: string, trust: Trust = NO_TRUST): JobInstance[] {
+export function expandEntry(repo: Repository, workflow: Workflow, triggerRules: TriggerRule[], abs: string, trust: Trust = NO_TRUST, repository?: string): JobInstance[] {
   repoTrust.set(repo, trust);
+  repoIdentity.set(repo, repository);
   let triggers = classifyTriggers(workflow, triggerRules, repo.byName);
   if (repo.calledLocally.has(abs)) triggers = triggers.filter((t) => t.event !== 'workflow_call');
   if (!triggers.length) return [];
@@ -111,7 +119,6 @@ function expandWorkflow(
   const out: JobInstance[] = [];
   for (const job of workflow.jobs) {
     const conditions: Condition[] = [...(caller?.job.conditions ?? [])];
-    if (job.if) conditions.push({ expr: parseCondition(job.if), node: job.if, file: workflow.file });
     const instance: JobInstance = {
       job,
       workflow,
@@ -125,7 +132,9 @@ function expandWorkflow(
       via,
       callees: [],
       trust: caller?.job.trust ?? repoTrust.get(repo) ?? NO_TRUST,
+      repository: repoIdentity.get(repo),
     };
+    if (job.if) conditions.push({ expr: parseCondition(job.if), node: job.if, file: workflow.file, outputs: outputResolver(instance) });
     byId.set(job.id, instance);
     out.push(instance);
   }
@@ -134,7 +143,7 @@ function expandWorkflow(
     // A job is skipped when a job it needs was skipped (unless it opts out with always()).
     for (const needed of instance.needs) {
       if (needed.job.if && !/\balways\(\)/.test(instance.job.if?.text ?? '')) {
-        instance.conditions.push({ expr: parseCondition(needed.job.if), node: needed.job.if, file: workflow.file });
+        instance.conditions.push({ expr: parseCondition(needed.job.if), node: needed.job.if, file: workflow.file, outputs: outputResolver(needed) });
       }
     }
     expandSteps(repo, instance, instance.job.steps, workflow.file, undefined, [], 0);
@@ -168,8 +177,8 @@ function expandSteps(
   const siblings: StepInstance[] = [];
   for (const step of steps) {
     const conditions = [...outer];
-    if (step.if) conditions.push({ expr: parseCondition(step.if), node: step.if, file });
     const instance: StepInstance = { job, step, file, conditions, frame, siblings, position: job.steps.length };
+    if (step.if) conditions.push({ expr: parseCondition(step.if), node: step.if, file, outputs: outputResolver(job, instance) });
     job.steps.push(instance);
     siblings.push(instance);
     const uses = step.uses?.text;

@@ -186,6 +186,7 @@ function evaluate(e: Expr, scope: LiteralScope, depth: number): Value[] | null {
       if (name === 'contains' && args.length === 2) return [asString(first(0)).toLowerCase().includes(asString(first(1)).toLowerCase())];
       if (name === 'startswith' && args.length === 2) return [asString(first(0)).toLowerCase().startsWith(asString(first(1)).toLowerCase())];
       if (name === 'endswith' && args.length === 2) return [asString(first(0)).toLowerCase().endsWith(asString(first(1)).toLowerCase())];
+      if (name === 'fromjson' && args.length === 1) return fromJsonPrimitives(args[0]!);
       return null;
     }
     default:
@@ -202,6 +203,21 @@ function originalCase(lower: string, scope: LiteralScope): string {
     for (const w of scriptFacts(s.step.run, s.step.run.text).env) if (w.name.toLowerCase() === lower) return w.name;
   }
   return lower;
+}
+
+/** fromJSON() of candidates that hold a JSON scalar (`'true'`, `'3'`); null when any holds more. */
+function fromJsonPrimitives(values: Value[]): Value[] | null {
+  const out: Value[] = [];
+  for (const v of values) {
+    try {
+      const parsed: unknown = JSON.parse(asString(v));
+      if (parsed !== null && typeof parsed === 'object') return null;
+      out.push(parsed as Value);
+    } catch {
+      // GitHub fails the step on invalid JSON: no value from this candidate
+    }
+  }
+  return out.length ? out : null;
 }
 
 function truthy(v: Value): boolean {

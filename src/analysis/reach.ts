@@ -7,7 +7,7 @@
 // A scheduled agent that fetches open issues has no human in between: that counts as direct.
 
 import { inputOf } from '../workflow/model';
-import { canPass, type Role, type Scenario, type ActionSet } from './gates';
+import { canBeTruthy, canPass, type Role, type Scenario, type ActionSet } from './gates';
 import type { StepInstance } from './instances';
 import type { Origin } from './taint';
 import { ACTOR_ROLES, type TriggerInfo } from './triggers';
@@ -69,7 +69,20 @@ export function reachOf(origin: Origin, step: StepInstance, actorGate?: ActorGat
     if (REACH_ORDER[candidate.level] > REACH_ORDER[best.level]) best = candidate;
     if (best.level === 'outsider') break;
   }
+  if (best.level !== 'none' && best.trigger && !step.job.repository && runsOnlyInNamedRepository(step, origin, best.trigger, hard)) {
+    best = { ...best, uncertain: [best.uncertain, REPOSITORY_UNKNOWN].filter(Boolean).join(', nor ') };
+  }
   return best;
+}
+
+const REPOSITORY_UNKNOWN = 'which repository this is, and the job runs only in the one its `if:` names (github.repository): lint a git clone or pass --repository OWNER/NAME';
+
+/** Whether a `github.repository == '…'` condition stops the step in any repository but the one it names. */
+function runsOnlyInNamedRepository(step: StepInstance, origin: Origin, trigger: TriggerInfo, hard: HardGates): boolean {
+  const mentions = (c: { node: { text: string } }) => /github\.repository(_owner)?\b/.test(c.node.text);
+  if (!step.job.conditions.some(mentions) && !step.conditions.some(mentions)) return false;
+  const elsewhere = { ...scenario(trigger, trigger.allActions, new Set<Role>(), hard, step), repository: '\u0000another/repository' };
+  return !passes(step, origin, elsewhere);
 }
 
 interface HardGates {
@@ -87,19 +100,19 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
   const who = trigger.firing;
   // An environment stops outsiders only if it requires reviewers, which the workflow does not show;
   // many environments exist just to scope secrets.
-  const envNote = hard.environment ? `environment '${hard.environment}' may require a reviewer's approval` : undefined;
-  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join('; ') || undefined;
+  const envNote = hard.environment ? `whether environment '${hard.environment}' requires a reviewer's approval (a repository setting)` : undefined;
+  const uncertain = [trigger.uncertain, envNote].filter(Boolean).join(', nor ') || undefined;
 
   const outsiderFires = (who === 'anyone' || who === 'anyone-unprivileged' || who === 'callers') && trigger.outsiderActions && !origin.maintainerChosen;
   let fallback: Reach = { level: 'none', how: 'gated', uncertain };
   if (outsiderFires) {
     const attacker = new Set<Role>(['actor', ...actorRoles, role]);
     const blockedBy = directBlocker(hard, actorGate, event);
-    if (passes(step, scenario(event, trigger.outsiderActions!, attacker, hard, step))) {
+    if (passes(step, origin, scenario(trigger, trigger.outsiderActions!, attacker, hard, step))) {
       const callers = who === 'callers' ? 'whoever calls this reusable workflow (callers unknown here)' : 'any GitHub user';
       if (!blockedBy) {
         const level = who === 'anyone-unprivileged' ? 'outsider-unprivileged' : 'outsider';
-        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions!)}`, uncertain: who === 'callers' ? 'reusable workflow with no caller in this repository' : uncertain };
+        return { level, trigger, how: `${callers} can fire '${event}'${describeTypes(trigger.outsiderActions!)}`, uncertain: who === 'callers' ? 'who calls this reusable workflow (no caller in this repository)' : uncertain };
       }
       if (actorGate && blockedBy === actorGate.description) {
         fallback = { level: 'action-gated', trigger, how: `${callers} can fire '${event}'; only ${actorGate.description} stops outsiders`, uncertain };
@@ -107,19 +120,87 @@ function reachOnTrigger(origin: Origin, step: StepInstance, trigger: TriggerInfo
     }
   }
 
-  // Delayed outsider text: a scheduled or pushed run that reads the thread has no human gate.
-  if ((origin.kind === 'fetch' || origin.kind === 'thread') && !origin.maintainerChosen && (event === 'schedule' || event === 'workflow_run' || event === 'push')) {
-    if (passes(step, scenario(event, trigger.allActions, new Set<Role>([role]), hard, step))) {
+  // Delayed outsider text: a scheduled or pushed run that reads the thread has no human gate. (A
+  // workflow_run job reading its own upstream run's jobs and logs reads whoever triggered that run:
+  // the direct scenario above.)
+  const ownRun = origin.role === 'workflow_run' && event === 'workflow_run';
+  if ((origin.kind === 'fetch' || origin.kind === 'thread') && !origin.maintainerChosen && !ownRun && (event === 'schedule' || event === 'workflow_run' || event === 'push')) {
+    if (passes(step, origin, scenario(trigger, trigger.allActions, new Set<Role>([role]), hard, step))) {
       return { level: 'outsider', trigger, how: `'${event}' runs unattended over text outsiders wrote (issues, comments, pull requests)`, uncertain };
     }
   }
 
   const indirectPossible = role !== 'actor' && (!actorRoles.includes(role) || hasMaintainerActions(trigger) || origin.kind !== 'context');
-  if (indirectPossible && passes(step, scenario(event, trigger.allActions, new Set<Role>([role, ...(role === 'pull_request' ? (['commit'] as Role[]) : [])]), hard, step))) {
-    const whose = origin.kind === 'context' ? `the ${origin.role.replace('_', ' ')} an outsider wrote` : 'text outsiders wrote';
-    return { level: 'maintainer', trigger, how: `only a maintainer's '${event}' starts it, but over ${whose} (one click on a poisoned issue is enough)`, uncertain };
+  if (indirectPossible && passes(step, origin, scenario(trigger, trigger.allActions, new Set<Role>([role, ...(role === 'pull_request' ? (['commit'] as Role[]) : [])]), hard, step))) {
+    return { level: 'maintainer', trigger, how: maintainerHow(trigger, origin), uncertain };
   }
   return fallback;
+}
+
+const OBJECT_NAMES: Partial<Record<Role, string>> = {
+  issue: 'the issue',
+  comment: 'the comment',
+  pull_request: 'the pull request',
+  review: 'the review',
+  discussion: 'the discussion',
+  commit: 'the commits',
+  workflow_run: "the upstream run's branch and commits",
+  payload: 'the dispatched payload',
+};
+
+/** "Only a maintainer's label starts it, but over the issue an outsider wrote": what the maintainer does, on what. */
+function maintainerHow(trigger: TriggerInfo, origin: Origin): string {
+  const whose =
+    origin.kind === 'context'
+      ? `${OBJECT_NAMES[origin.role] ?? 'text'} an outsider wrote`
+      : origin.maintainerChosen
+        ? 'text a maintainer picked (a label filter) from what outsiders wrote'
+        : 'issues, comments or pull requests outsiders wrote';
+  const types = maintainerTypes(trigger);
+  const named = types.length ? types.map((t) => `'${t}'`).join(' or ') : '';
+  let act: string;
+  let tail = '';
+  switch (trigger.event) {
+    case 'issues':
+    case 'pull_request':
+    case 'pull_request_target':
+    case 'discussion':
+      act = named ? `a maintainer's ${named}` : `a maintainer acting on it ('${trigger.event}')`;
+      if (types.some((t) => /label|assign/.test(t))) tail = ': one label on a poisoned issue or pull request is enough';
+      break;
+    case 'issue_comment':
+    case 'discussion_comment':
+    case 'pull_request_review_comment':
+      act = 'a maintainer\'s comment';
+      tail = ': one comment on a poisoned thread is enough';
+      break;
+    case 'pull_request_review':
+      act = "a maintainer's review";
+      tail = ': one review of a poisoned pull request is enough';
+      break;
+    case 'workflow_dispatch':
+      act = 'a maintainer dispatching it';
+      break;
+    case 'schedule':
+      act = "the maintainers' schedule";
+      break;
+    case 'workflow_run':
+      act = "a maintainer's run of the upstream workflow (a push, or re-running an outsider's checks)";
+      break;
+    case 'push':
+      act = "a maintainer's push (it may bring an outsider's merged commits)";
+      break;
+    default:
+      act = `a maintainer's '${trigger.event}'`;
+  }
+  return `only ${act} starts it, but over ${whose}${tail}`;
+}
+
+/** Activity types in the trigger's filter that only people with triage or write access cause. */
+function maintainerTypes(trigger: TriggerInfo): string[] {
+  const all = trigger.allActions.allowed ?? [];
+  const outsider = trigger.outsiderActions?.allowed;
+  return all.filter((t) => !outsider || !outsider.includes(t));
 }
 
 function describeTypes(actions: ActionSet): string {
@@ -140,13 +221,14 @@ function directBlocker(hard: HardGates, actorGate: ActorGate | undefined, event:
   return undefined;
 }
 
-function scenario(event: string, actions: ActionSet, attacker: Set<Role>, hard: HardGates, step: StepInstance): Scenario {
-  return { event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots };
+function scenario(trigger: TriggerInfo, actions: ActionSet, attacker: Set<Role>, hard: HardGates, step: StepInstance): Scenario {
+  return { event: trigger.event, actions, attacker, permissionSteps: hard.permissionSteps, permissionJobs: hard.permissionJobs, trustedBots: step.job.trust.bots, payload: trigger.payload, repository: step.job.repository };
 }
 
-function passes(step: StepInstance, s: Scenario): boolean {
-  for (const c of step.job.conditions) if (!canPass(c.expr, s)) return false;
-  for (const c of step.conditions) if (!canPass(c.expr, s)) return false;
+function passes(step: StepInstance, origin: Origin, s: Scenario): boolean {
+  if (origin.guards && !origin.guards.every((g) => canBeTruthy(g, s))) return false;
+  for (const c of step.job.conditions) if (!canPass(c.expr, s, c.outputs)) return false;
+  for (const c of step.conditions) if (!canPass(c.expr, s, c.outputs)) return false;
   return true;
 }
 
@@ -190,8 +272,17 @@ const PERMISSION_ACTIONS = /^(actions-cool\/check-user-permission|sushichop\/act
 const PERMISSION_API = /getCollaboratorPermissionLevel|collaborators\/[^/\s]+\/permission|\/permission\b|checkMembershipForUser|getMembershipForUserInOrg|orgs\/[^/\s]+\/members\/|teams\/[^/\s]+\/memberships/;
 const FAILS = /setFailed|process\.exit\(\s*1|\bexit\s+1\b|throw\s+new\s+Error|core\.setFailed/;
 
+const permissionMemo = new WeakMap<StepInstance, 'fails' | 'reports' | null>();
+
 /** `fails`: the step stops the job for non-writers; `reports`: it sets outputs a condition reads. */
 export function permissionCheckKind(s: StepInstance): 'fails' | 'reports' | null {
+  if (permissionMemo.has(s)) return permissionMemo.get(s)!;
+  const kind = computePermissionCheckKind(s);
+  permissionMemo.set(s, kind);
+  return kind;
+}
+
+function computePermissionCheckKind(s: StepInstance): 'fails' | 'reports' | null {
   const uses = s.step.uses?.text ?? '';
   if (PERMISSION_ACTIONS.test(uses)) {
     // actions-cool/check-user-permission only reports; most others fail the job.

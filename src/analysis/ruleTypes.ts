@@ -52,14 +52,20 @@ export interface AgentAction {
    * Default: all `promptInputs`.
    */
   agentModeInputs?: string[];
+  /** Inputs that, set to anything but false, make the action fetch the thread even in agent mode. */
+  threadInputs?: string[];
   /** Default tool reach without widening inputs. */
   defaults: ToolReach;
+  /** Tool reach in agent mode (an `agentModeInputs` input set), when it differs from `defaults`. */
+  agentModeDefaults?: ToolReach;
   /** Inputs whose values widen tools; each pattern is a case-insensitive regular expression. */
   toolWideners?: ToolWidener[];
   /** Inputs whose values narrow tools (e.g. `--disallowedTools Bash`); same pattern form. */
   toolNarrowers?: ToolWidener[];
   /** Output names that carry model output (for AI-output-used-unsafely). */
   outputs?: string[];
+  /** Outputs that hold no model text: paths the action chose, counts, a conclusion. */
+  nonTextOutputs?: string[];
   /** Inputs that leak output or transcripts publicly (logs, artifacts, step summary). */
   leakInputs?: string[];
   /** Provider id in providers.yml the action's model calls go to, when it is not its CLI's (ai-inference: github-models). */
@@ -291,7 +297,11 @@ export interface TriggerRule {
   who: 'anyone' | 'anyone-unprivileged' | 'maintainers' | 'callers' | 'upstream';
   /** Activity types that narrow who can fire it, e.g. issues `labeled` needs triage access. */
   maintainerOnlyTypes?: string[];
-  /** Activity types an outsider can cause (when `types:` lists only others, the trigger is maintainer-only). */
+  /**
+   * The objects under `github.event` the event's payload carries, among those gates reason about
+   * (PAYLOAD_OBJECTS in gates.ts); the others are null on this event. Omitted: not known.
+   */
+  payload?: string[];
   note?: string;
 }
 
@@ -311,6 +321,27 @@ export interface ActionOutputSource {
 }
 
 /**
+ * What a GitHub API call made from a script returns (`rest.actions.listJobsForWorkflowRun`): whose text
+ * it carries, or `none`. Matched in order against the method path under `github.`; an unlisted call
+ * counts as the issue/pull-request thread.
+ */
+export interface ApiRead {
+  /** A regular expression over the method path (`rest.issues.get`, `graphql`, `request`). */
+  call: string;
+  author: string;
+  what: string;
+}
+
+/** A third-party action's outputs that name a pull request's head (see sources.yml `prHeadOutputs`). */
+export interface PrHeadOutputs {
+  uses: string;
+  commit?: string[];
+  repository?: string[];
+  branch?: string[];
+  other?: string[];
+}
+
+/**
  * A sentence in an agent's prompt that sends it to read issues or pull requests anyone can write
  * ("List open issues and label them"): the agent fetches outsider text although no command is named.
  */
@@ -324,6 +355,8 @@ export interface SourcesFile {
   contexts: SourceContext[];
   wholeObjects: WholeObjectSource[];
   actionOutputs?: ActionOutputSource[];
+  apiReads?: ApiRead[];
+  prHeadOutputs?: PrHeadOutputs[];
   promptReads?: PromptRead[];
 }
 

@@ -9,6 +9,7 @@ import type { Document, Node as YNode } from 'yaml';
 import agentsText from '../../rules/agents.yml';
 import sourcesText from '../../rules/sources.yml';
 import triggersText from '../../rules/triggers.yml';
+import { PAYLOAD_OBJECTS } from './gates';
 import type { AgentsFile, SourcesFile, TriggersFile } from './ruleTypes';
 
 export interface RuleSet {
@@ -133,10 +134,13 @@ const actionSpec: Spec = {
     }),
     readsThread: req(str({ enum: ['always', 'never', 'without-prompt'] })),
     agentModeInputs: opt(strList({}, true)),
+    threadInputs: opt(strList({}, true)),
     defaults: req(toolReachSpec),
+    agentModeDefaults: opt(toolReachSpec),
     toolWideners: opt({ t: 'array', of: actionWidenerSpec }),
     toolNarrowers: opt({ t: 'array', of: actionWidenerSpec }),
     outputs: opt(strList()),
+    nonTextOutputs: opt(strList()),
     leakInputs: opt(strList()),
     provider: opt(str({ enum: PROVIDER_IDS })),
     envInputs: opt(strList({}, true)),
@@ -289,6 +293,30 @@ const sourcesSpec: Spec = {
         },
       },
     }),
+    prHeadOutputs: opt({
+      t: 'array',
+      of: {
+        t: 'object',
+        fields: {
+          uses: req(str({ format: USES, formatHint: 'owner/repo[/path]' })),
+          commit: opt(strList()),
+          repository: opt(strList()),
+          branch: opt(strList()),
+          other: opt(strList()),
+        },
+      },
+    }),
+    apiReads: opt({
+      t: 'array',
+      of: {
+        t: 'object',
+        fields: {
+          call: req(str({ regex: true })),
+          author: req(str({ enum: [...SOURCE_AUTHORS, 'thread', 'none'] })),
+          what: req(str()),
+        },
+      },
+    }),
     promptReads: opt({
       t: 'array',
       of: { t: 'object', fields: { pattern: req(str({ regex: true })), what: req(str()) } },
@@ -308,6 +336,7 @@ const triggersSpec: Spec = {
           event: req(str({ format: EVENT, formatHint: 'an event name' })),
           who: req(str({ enum: ['anyone', 'anyone-unprivileged', 'maintainers', 'callers', 'upstream'] })),
           maintainerOnlyTypes: opt(strList({ format: /^[a-z_]+$/, formatHint: 'an activity type' }, true)),
+          payload: opt(strList({ enum: [...PAYLOAD_OBJECTS] })),
           note: opt(str()),
         },
       },
@@ -530,6 +559,7 @@ export function parseAgentsFile(text: string, fileName = 'rules/agents.yml'): Ag
       if (w.requiresInput && w.requiresInput === w.input) failAt(w, 'requiresInput', 'a widener cannot require itself');
     }
     if (action.agentModeInputs && action.readsThread !== 'without-prompt') failAt(action, 'agentModeInputs', 'only meaningful with readsThread: without-prompt');
+    if (action.agentModeDefaults && action.readsThread !== 'without-prompt') failAt(action, 'agentModeDefaults', 'only meaningful with readsThread: without-prompt');
     if (action.keyWideners && action.keyHandling !== 'proxy') failAt(action, 'keyWideners', 'only meaningful with keyHandling: proxy');
   }
   const cliIds = new Set<string>();

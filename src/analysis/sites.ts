@@ -13,6 +13,8 @@ import type { ProjectCommand } from './projectConfig';
 import type { RuntimeFetch } from './shell';
 import { findCliInvocations } from './shellScanner';
 import { capabilitiesAt, type Capabilities } from './capabilities';
+import { checksOutPrCode, type Denotes } from './checkouts';
+import { resolveText } from './literal';
 import { hopAt, type StepInstance } from './instances';
 import type { ActorGate } from './reach';
 import type { AgentAction, AgentApi, AgentCli, ToolReach } from './ruleTypes';
@@ -53,7 +55,13 @@ export interface AgentSite {
   command?: ProjectCommand;
 }
 
-const CHECKOUT_OF_PR = /head\.sha|head\.ref|head_ref|head_sha|head_branch|refs\/pull\/|pull\/\$|\bmerge\b|pull_request\.number|issue\.number|head\.repo/;
+const DENOTES: Record<Denotes, string> = {
+  'head-commit': "the pull request's head commit",
+  'head-repo': "the pull request's head repository",
+  'pr-ref': "the pull request's ref",
+  'head-branch': "the head branch's name",
+  'upstream-run': 'the upstream run',
+};
 const FETCH_PR_IN_SHELL = /\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull\/|\bgit\s+(checkout|switch)\b[^\n]*\$\{\{\s*github\.event\.(pull_request\.head|workflow_run\.head)/;
 
 export interface GateWidening {
@@ -280,7 +288,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
   }
   channels.push(...workspaceChannels(step));
 
-  const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values } : undefined));
+  const tools = withRunnerNetwork(actionToolReach(action, inputs, cli ? { cli, values: told.values, commandRead: !!told.command } : undefined));
   // Commands in its prompt files or slash command were read above with the prompt (`fetch`).
   channels.push(...toldToRead(step, uses.start, told, tools, engine, false));
   const widened = gateWidener(action, step);
@@ -414,9 +422,13 @@ function stepEnvText(step: StepInstance): Record<string, string> {
   return out;
 }
 
+/**
+ * The step's inputs as the action receives them where the workflow says (`claude_args: ${{ env.ARGS }}`
+ * is the env's text); a value with several candidates lists each on its own line.
+ */
 function inputRecord(step: StepInstance): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const w of step.step.with) out[w.name] = w.text;
+  for (const w of step.step.with) out[w.name] = w.value.kind === 'scalar' ? resolveText(w.text, { job: step.job, step }).join('\n') : w.text;
   return out;
 }
 
@@ -519,14 +531,13 @@ export function workspaceChannels(step: StepInstance): Channel[] {
     if (earlier.position >= step.position) break;
     const uses = earlier.step.uses?.text ?? '';
     if (/^actions\/checkout@/i.test(uses)) {
-      const ref = inputOf(earlier.step.with, 'ref');
-      const repository = inputOf(earlier.step.with, 'repository');
-      const hit = [ref, repository].find((e) => e && CHECKOUT_OF_PR.test(e.text) && e.text.includes('${{'));
+      const hit = checksOutPrCode(earlier);
       if (hit) {
-        out.push(workspace(step, earlier, hit.keyNode.start, `checks out the pull request's code (${hit.name}: ${hit.text.trim()})`, 'pull_request'));
+        // The head of a workflow_run's upstream run is whoever triggered that run's (a fork's, or a writer's).
+        out.push(workspace(step, earlier, hit.input.keyNode.start, `checks out the pull request's code (${hit.input.name}: ${hit.input.text.trim()}, ${DENOTES[hit.denotes]})`, hit.upstreamRun ? 'workflow_run' : 'pull_request'));
       }
     } else if (/^actions\/download-artifact@|^dawidd6\/action-download-artifact@/i.test(uses)) {
-      out.push(workspace(step, earlier, earlier.step.uses!.start, 'downloads artifacts a fork-triggered run may have produced', 'workflow_run'));
+      out.push(workspace(step, earlier, earlier.step.uses!.start, 'downloads artifacts a fork-triggered run may have produced', 'workflow_run', true));
     } else if (earlier.step.run && FETCH_PR_IN_SHELL.test(earlier.step.run.text)) {
       out.push(workspace(step, earlier, earlier.step.run.start, "fetches and checks out the pull request's code", 'pull_request'));
     }
@@ -534,13 +545,14 @@ export function workspaceChannels(step: StepInstance): Channel[] {
   return out;
 }
 
-function workspace(step: StepInstance, earlier: StepInstance, offset: number, note: string, role: 'pull_request' | 'workflow_run'): Channel {
-  const events = role === 'workflow_run' ? ['workflow_run'] : null;
+/** `artifacts`: files a run may have produced (less sure than a checkout of the head itself). */
+function workspace(step: StepInstance, earlier: StepInstance, offset: number, note: string, role: 'pull_request' | 'workflow_run', artifacts = false): Channel {
+  const events = artifacts ? ['workflow_run'] : null;
   return {
     kind: 'workspace',
     name: 'instruction and config files in the checked-out workspace',
     taints: [{ origin: { kind: 'fork-checkout', role, events, what: 'pull request code and instruction files' }, hops: [hopAt(earlier.file, offset, `step '${earlier.step.label}' ${note}`)] }],
-    confidence: role === 'workflow_run' ? 'medium' : 'high',
+    confidence: artifacts ? 'medium' : 'high',
   };
 }
 

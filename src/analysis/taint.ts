@@ -5,7 +5,7 @@
 
 import { inputOf } from '../workflow/model';
 import type { PathHop } from '../checks/types';
-import { findTemplates, referencesOf, type Reference } from '../workflow/expression';
+import { findTemplates, referencesOf, valueReferences, valueReferencesOf, type Expr, type Reference } from '../workflow/expression';
 import type { Entry } from '../workflow/model';
 import { locateInScalar, type SourceFile, type YNode, type YScalar } from '../workflow/yaml';
 import type { Role } from './gates';
@@ -13,6 +13,9 @@ import { hopAt, type JobInstance, type StepInstance } from './instances';
 import type { ActionOutputSource, SourceContext, SourcesFile, WholeObjectSource, AgentsFile } from './ruleTypes';
 import { runtimeFetch, scriptFacts, shellVariables, type RuntimeFetch } from './shell';
 import { matchAgentAction } from './agents';
+import { githubScriptValues } from './outputs';
+import { isSafeField } from './scriptValues';
+import type { Sym } from './symbolic';
 import { projectConfig, type ProjectConfig } from './projectConfig';
 
 export type OriginKind = 'context' | 'fetch' | 'thread' | 'fork-checkout' | 'ai-output';
@@ -26,6 +29,13 @@ export interface Origin {
   events: string[] | null;
   /** For messages: `github.event.issue.title`, or what the fetch does. */
   what: string;
+  /** For model output: the agent step that wrote it (outsiders steer it only as far as they reach that agent). */
+  producer?: StepInstance;
+  /**
+   * Conditions under which the text flows at all (the `if` branch of a script that picks
+   * `context.payload.issue.body` only when the event is `issues`); all must be able to hold.
+   */
+  guards?: Sym[];
 }
 
 export interface Taint {
@@ -78,11 +88,30 @@ export class TaintEngine {
     return result;
   }
 
+  /**
+   * What a condition (`if:`) reads, whatever it tests it for: `steps.ai.outputs.verdict == 'approve'`
+   * lets the model decide, though no text of it comes out of the comparison.
+   */
+  ofCondition(node: YScalar, file: SourceFile, scope: Scope): Taint[] {
+    const text = node.text;
+    const templates = findTemplates(text);
+    // `if: a == b` without `${{ }}` is an expression too.
+    const inner = templates.length ? null : text;
+    const out: Taint[] = [];
+    const parts = inner !== null ? [{ inner, innerStart: 0 }] : templates;
+    for (const t of parts) {
+      for (const ref of referencesOf(t.inner) ?? []) {
+        out.push(...this.ofReference(ref, file, () => locateInScalar(file, node, t.innerStart + ref.node.start, ref.node.end - ref.node.start), scope));
+      }
+    }
+    return limit(out);
+  }
+
   /** Taint of the `${{ }}` references in `text`; `locate` maps a text offset to a file offset. */
   templates(text: string, locate: (offset: number, length: number) => number, file: SourceFile, scope: Scope): Taint[] {
     const out: Taint[] = [];
     for (const template of findTemplates(text)) {
-      const refs = referencesOf(template.inner);
+      const refs = valueReferencesOf(template.inner);
       if (!refs) continue;
       for (const ref of refs) {
         // Locating costs a search; most references carry nothing, so only locate the ones that do.
@@ -107,17 +136,19 @@ export class TaintEngine {
     }
     const parts = path.split('.');
     const via = (taints: Taint[], note: string) => (taints.length ? extend(taints, hopAt(file, at(), note)) : taints);
+    const select = ref.select ?? [];
+    const field = select.length ? ` (field ${select.join('.')})` : '';
     switch (parts[0]) {
       case 'env':
-        return parts[1] && parts[1] !== '*' ? via(this.envTaint(parts[1], scope), `read as env.${parts[1]}`) : [];
+        return parts[1] && parts[1] !== '*' ? via(this.envTaint(parts[1], scope, select), `read as env.${parts[1]}${field}`) : [];
       case 'steps':
         if (parts.length >= 4 && parts[2] === 'outputs') {
-          return via(this.stepOutputTaint(parts[1], parts[3], scope), `read as steps.${parts[1]}.outputs.${parts[3]}`);
+          return via(this.stepOutputTaint(parts[1], parts[3], scope, select), `read as steps.${parts[1]}.outputs.${parts[3]}${field}`);
         }
         return [];
       case 'needs':
         if (parts.length >= 4 && parts[2] === 'outputs') {
-          return via(this.needsOutputTaint(parts[1], parts[3], scope), `read as needs.${parts[1]}.outputs.${parts[3]}`);
+          return via(this.needsOutputTaint(parts[1], parts[3], scope, select), `read as needs.${parts[1]}.outputs.${parts[3]}${field}`);
         }
         return [];
       case 'inputs':
@@ -138,6 +169,12 @@ export class TaintEngine {
 
   private readonly index: SourceIndex;
 
+  /** Whose text a GitHub API call returns (sources.yml `apiReads`); unlisted calls read the thread. */
+  private apiRead(call: string): { author: string; what: string } {
+    const found = (this.sources.apiReads ?? []).find((r) => new RegExp(r.call).test(call));
+    return found ?? { author: 'thread', what: 'issue or pull request text' };
+  }
+
   /** A third-party action modelled in sources.yml whose `output` carries outsider text. */
   private actionOutputSource(uses: string, output: string): ActionOutputSource | undefined {
     const name = uses.replace(/@.*$/, '').toLowerCase();
@@ -146,17 +183,17 @@ export class TaintEngine {
       .find((a) => a.outputs.includes('*') || a.outputs.includes(output));
   }
 
-  /** Taint of an environment variable as a step (or, without a step, the job) sees it. */
-  envTaint(name: string, scope: Scope): Taint[] {
+  /** Taint of an environment variable as a step (or, without a step, the job) sees it; `select`: fields read from its JSON. */
+  envTaint(name: string, scope: Scope, select: string[] = []): Taint[] {
     const out: Taint[] = [];
     const step = scope.step;
     if (step) {
       const own = step.step.env.find((e) => e.name === name);
-      if (own) return this.entryTaint(own, step.file, scope, `env ${name} of step '${step.step.label}'`);
+      if (own) return this.entryTaint(own, step.file, scope, `env ${name} of step '${step.step.label}'`, select);
       // Composite action steps also see the env of the step that uses the action.
       for (let frame = step.frame; frame; frame = frame.callerStep.frame) {
         const outer = frame.callerStep.step.env.find((e) => e.name === name);
-        if (outer) return this.entryTaint(outer, frame.callerStep.file, { job: scope.job, step: frame.callerStep }, `env ${name} of step '${frame.callerStep.step.label}'`);
+        if (outer) return this.entryTaint(outer, frame.callerStep.file, { job: scope.job, step: frame.callerStep }, `env ${name} of step '${frame.callerStep.step.label}'`, select);
       }
       // Earlier steps of the job may have written it to $GITHUB_ENV.
       for (const earlier of scope.job.steps) {
@@ -169,18 +206,29 @@ export class TaintEngine {
       }
     }
     const jobEntry = scope.job.job.env.find((e) => e.name === name);
-    if (jobEntry) return [...out, ...this.entryTaint(jobEntry, scope.job.workflow.file, { job: scope.job }, `env ${name} of job '${scope.job.job.id}'`)];
+    if (jobEntry) return [...out, ...this.entryTaint(jobEntry, scope.job.workflow.file, { job: scope.job }, `env ${name} of job '${scope.job.job.id}'`, select)];
     const wfEntry = scope.job.workflow.env.find((e) => e.name === name);
-    if (wfEntry) return [...out, ...this.entryTaint(wfEntry, scope.job.workflow.file, { job: scope.job }, `workflow env ${name}`)];
+    if (wfEntry) return [...out, ...this.entryTaint(wfEntry, scope.job.workflow.file, { job: scope.job }, `workflow env ${name}`, select)];
     return out;
   }
 
-  private entryTaint(entry: Entry, file: SourceFile, scope: Scope, note: string): Taint[] {
-    return extend(this.ofNode(entry.value, file, scope), hopAt(file, entry.keyNode.start, note));
+  /**
+   * Taint of a named value (env, output, input). With `select`, only those fields of its JSON are
+   * read: passed on when the value is one reference (`${{ steps.x.outputs.result }}`).
+   */
+  private entryTaint(entry: Entry, file: SourceFile, scope: Scope, note: string, select: string[] = []): Taint[] {
+    const hop = hopAt(file, entry.keyNode.start, note);
+    const only = select.length ? wholeReference(entry.value) : null;
+    if (only) {
+      const ref: Reference = { ...only.ref, select: [...(only.ref.select ?? []), ...select] };
+      const node = entry.value as YScalar;
+      return extend(this.ofReference(ref, file, () => locateInScalar(file, node, only.offset, only.ref.node.end - only.ref.node.start), scope), hop);
+    }
+    return extend(this.ofNode(entry.value, file, scope), hop);
   }
 
-  /** `steps.<id>.outputs.<name>` as seen from the scope's step. */
-  stepOutputTaint(id: string, output: string, scope: Scope): Taint[] {
+  /** `steps.<id>.outputs.<name>` as seen from the scope's step; `select`: the fields of its JSON that are read. */
+  stepOutputTaint(id: string, output: string, scope: Scope, select: string[] = []): Taint[] {
     const siblings = scope.step?.siblings ?? scope.job.steps.filter((s) => !s.frame);
     const producer = siblings.find((s) => s.step.id === id);
     if (!producer) return [];
@@ -200,17 +248,26 @@ export class TaintEngine {
     const nested = producer.job.steps.find((s) => s.frame?.callerStep === producer);
     if (nested?.frame) {
       const entry = nested.frame.action.outputs.find((o) => o.name === output);
-      return entry ? this.entryTaint(entry, nested.frame.action.file, { job: scope.job, step: nested }, `output ${output} of ${uses}`) : [];
+      return entry ? this.entryTaint(entry, nested.frame.action.file, { job: scope.job, step: nested }, `output ${output} of ${uses}`, select) : [];
     }
     const agent = matchAgentAction(uses);
+    // A path the action chose, a count, a conclusion: nothing the model or its input wrote.
+    if (agent?.nonTextOutputs?.some((o) => o.toLowerCase() === output.toLowerCase())) return [];
     const inputs = step.with.flatMap((w) => this.ofNode(w.value, producer.file, pscope));
     if (agent) {
-      const ai: Taint = { origin: { kind: 'ai-output', role: 'thread', events: null, what: `output ${output} of ${agent.name}` }, hops: [hopAt(producer.file, step.uses!.start, `model output of step '${step.label}' (${agent.name})`)] };
+      const ai: Taint = { origin: { kind: 'ai-output', role: 'thread', events: null, what: `output ${output} of ${agent.name}`, producer }, hops: [hopAt(producer.file, step.uses!.start, `model output of step '${step.label}' (${agent.name})`)] };
       return [ai, ...extend(inputs, hopAt(producer.file, step.uses!.start, `the model's answer can repeat its input (${agent.name})`))];
     }
     if (/^actions\/github-script@/i.test(uses)) {
       const script = inputOf(step.with, 'script');
-      return [...githubScriptTaint(producer, script), ...inputs];
+      const at = script?.keyNode.start ?? step.node.start;
+      // What the script could have read, for the parts of its value we cannot follow.
+      const whatever = (): Taint[] => [...githubScriptTaint(producer, script), ...inputs];
+      const values = githubScriptValues(producer);
+      if (!values) return whatever();
+      const value = output === 'result' ? values.result : (values.outputs.get(output) ?? values.outputs.get('*'));
+      if (!value) return [];
+      return limit(this.symTaint(value, select, pscope, producer.file, at, whatever, 0));
     }
     const modelled = this.actionOutputSource(uses, output);
     if (modelled) {
@@ -221,12 +278,73 @@ export class TaintEngine {
     return extend(inputs, hopAt(producer.file, step.uses?.start ?? step.node.start, `assumed to pass its inputs to output ${output} (${uses})`));
   }
 
-  needsOutputTaint(jobId: string, output: string, scope: Scope): Taint[] {
+  needsOutputTaint(jobId: string, output: string, scope: Scope, select: string[] = []): Taint[] {
     const needed = scope.job.needs.find((j) => j.job.id === jobId);
     if (!needed) return [];
     if (needed.job.uses) return this.calledWorkflowOutput(needed, output);
     const entry = needed.job.outputs.find((o) => o.name === output);
-    return entry ? this.entryTaint(entry, needed.workflow.file, { job: needed }, `output ${output} of job '${jobId}'`) : [];
+    return entry ? this.entryTaint(entry, needed.workflow.file, { job: needed }, `output ${output} of job '${jobId}'`, select) : [];
+  }
+
+  /**
+   * The outsider texts a symbolic value (a github-script output) can carry, reading only the
+   * `select`ed fields: numbers, SHAs, logins and booleans carry none; `unknown` parts carry
+   * `whatever` the script could have read.
+   */
+  private symTaint(v: Sym, select: string[], scope: Scope, file: SourceFile, at: number, whatever: () => Taint[], depth: number): Taint[] {
+    if (depth > 24) return whatever();
+    const next = (x: Sym, sel = select) => this.symTaint(x, sel, scope, file, at, whatever, depth + 1);
+    switch (v.k) {
+      case 'const':
+      case 'opaque':
+        return [];
+      case 'expr': {
+        const refs = valueReferences(selectFields(v.expr, select));
+        return refs.flatMap((ref) => this.ofReference(ref, file, () => at, scope));
+      }
+      case 'oneOf':
+        return v.options.flatMap((o) => guarded(next(o.value), o.when));
+      case 'op':
+        switch (v.op) {
+          case '&&':
+          case '||':
+            return v.args.flatMap((a) => next(a));
+          case 'cond':
+            return [...next(v.args[1]), ...next(v.args[2])];
+          case 'json':
+          case 'output':
+          case 'fromjson':
+            return next(v.args[0]);
+          case 'format':
+            return v.args.slice(1).flatMap((a) => next(a, []));
+          case 'get': {
+            const key = v.args[1];
+            return key.k === 'const' && key.value !== null ? next(v.args[0], [String(key.value), ...select]) : next(v.args[0], []);
+          }
+          default:
+            return []; // comparisons, membership, lengths: booleans and numbers
+        }
+      case 'object': {
+        if (!select.length) return [...v.props.values()].flatMap((p) => next(p));
+        const prop = v.props.get(select[0]) ?? v.props.get('*');
+        return prop ? next(prop, select.slice(1)) : [];
+      }
+      case 'array':
+        return v.items.flatMap((i) => next(i, select.length && /^(\d+|\*)$/.test(select[0]) ? select.slice(1) : select));
+      case 'text':
+        return v.from.flatMap((x) => next(x, []));
+      case 'fetched': {
+        if (v.path.some(isSafeField) || select.some(isSafeField)) return [];
+        const read = this.apiRead(v.call);
+        if (read.author === 'none') return [];
+        return [{ origin: { kind: 'fetch', role: read.author as Role, events: null, what: `${read.what} (github-script, ${v.call})` }, hops: [hopAt(file, at, `github-script fetches ${read.what}`)] }];
+      }
+      case 'repoFile':
+        // On pull_request the checkout is the pull request's merge commit: its author wrote the file.
+        return [{ origin: { kind: 'context', role: 'pull_request', events: v.prCheckout ? null : ['pull_request'], what: `${v.file} as the pull request changed it` }, hops: [hopAt(file, at, `github-script reads ${v.file} from the checkout`)] }];
+      default:
+        return whatever();
+    }
   }
 
   /** Output of a reusable workflow call: `on.workflow_call.outputs.<name>.value`, read from its jobs. */
@@ -359,6 +477,28 @@ export class TaintEngine {
   }
 }
 
+/** `expr.a.b` for a selection of fields (`*` and digits become indexes). */
+function selectFields(expr: Expr, select: string[]): Expr {
+  let out = expr;
+  for (const field of select) {
+    out =
+      field === '*' || /^\d+$/.test(field)
+        ? { kind: 'index', object: out, index: { kind: 'literal', value: field === '*' ? 0 : Number(field), start: 0, end: 0 }, start: 0, end: 0 }
+        : { kind: 'property', object: out, name: field, start: 0, end: 0 };
+  }
+  return out;
+}
+
+/** The value is exactly one context reference (`${{ steps.x.outputs.result }}`), with its offset in the text. */
+function wholeReference(node: YNode): { ref: Reference; offset: number } | null {
+  if (node.kind !== 'scalar') return null;
+  const templates = findTemplates(node.text);
+  if (templates.length !== 1 || node.text.trim() !== node.text.slice(templates[0].start, templates[0].end)) return null;
+  const refs = referencesOf(templates[0].inner);
+  if (!refs || refs.length !== 1 || refs[0].node.end - refs[0].node.start !== templates[0].inner.trim().length) return null;
+  return { ref: refs[0], offset: templates[0].innerStart + refs[0].node.start };
+}
+
 export interface TaintedFile {
   path: string;
   taints: Taint[];
@@ -408,11 +548,28 @@ function extend(taints: Taint[], hop: PathHop): Taint[] {
 }
 
 /** Keeps taint lists small: one taint per origin text, shortest path first. */
+/** Taints that flow only when `when` holds. */
+function guarded(taints: Taint[], when: Sym[]): Taint[] {
+  if (!when.length) return taints;
+  return taints.map((t) => ({ ...t, origin: { ...t.origin, guards: [...(t.origin.guards ?? []), ...when] } }));
+}
+
+const guardIds = new WeakMap<Sym[], number>();
+let nextGuardId = 0;
+
+/** Taints of the same text under different conditions are different paths. */
+function guardKey(guards: Sym[] | undefined): string {
+  if (!guards) return '';
+  let id = guardIds.get(guards);
+  if (id === undefined) guardIds.set(guards, (id = nextGuardId++));
+  return `:${id}`;
+}
+
 function limit(taints: Taint[]): Taint[] {
   if (taints.length <= 1) return taints;
   const best = new Map<string, Taint>();
   for (const t of taints) {
-    const key = `${t.origin.kind}:${t.origin.what}:${t.origin.role}`;
+    const key = `${t.origin.kind}:${t.origin.what}:${t.origin.role}${guardKey(t.origin.guards)}`;
     const seen = best.get(key);
     if (!seen || t.hops.length < seen.hops.length) best.set(key, t);
   }

@@ -19,6 +19,8 @@ export interface TriggerInfo {
   allActions: ActionSet;
   /** Set when the firing was decided without full information (e.g. workflow_run upstream unknown). */
   uncertain?: string;
+  /** Objects under `github.event` the payload carries (rules/triggers.yml `payload`), when known. */
+  payload?: ReadonlySet<string>;
 }
 
 /**
@@ -63,8 +65,8 @@ function classify(trigger: Trigger, workflow: Workflow, rules: TriggerRule[], by
   const outsiderTypes = filter.length ? filter.filter((t) => !maintainerOnly.includes(t)) : null;
   const outsiderActions: ActionSet | null =
     outsiderTypes === null ? { allowed: null, excluded: maintainerOnly } : outsiderTypes.length ? { allowed: outsiderTypes, excluded: [] } : null;
-  const base = { event, trigger, workflow, allActions };
-  if (!rule) return { ...base, firing: 'maintainers', outsiderActions: null, uncertain: `unknown event '${event}'` };
+  const base = { event, trigger, workflow, allActions, payload: rule?.payload ? new Set(rule.payload) : undefined };
+  if (!rule) return { ...base, firing: 'maintainers', outsiderActions: null, uncertain: `who can fire '${event}' (an event agent-guard does not know)` };
   switch (rule.who) {
     case 'anyone':
     case 'anyone-unprivileged':
@@ -104,7 +106,7 @@ function upstreamFiring(
       names.push(list.text);
     }
   }
-  if (!names.length) return { firing: 'anyone', uncertain: 'workflow_run without a workflows list' };
+  if (!names.length) return { firing: 'anyone', uncertain: 'which workflows start it (workflow_run without a workflows list)' };
   seen.add(workflow);
   let unresolved = 0;
   for (const name of names) {
@@ -129,6 +131,6 @@ function upstreamFiring(
     memoFor(byName).set(name, outsiders ? 'outsiders' : 'maintainers');
     if (outsiders) return { firing: 'anyone' };
   }
-  if (unresolved) return { firing: 'anyone', uncertain: `upstream workflow '${names.join("', '")}' not found in the repository` };
+  if (unresolved) return { firing: 'anyone', uncertain: `who can start the upstream workflow '${names.join("', '")}' (not in the repository)` };
   return { firing: 'maintainers' };
 }

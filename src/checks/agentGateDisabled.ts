@@ -1,7 +1,7 @@
 import { reachOf, TRIGGERING_ACTOR } from '../analysis/reach';
 import { holdingOf } from '../analysis/severity';
 import { docsUrl, type Check } from './context';
-import { capabilityList, fixFor, jobAndStep, stepLocation } from './common';
+import { capabilityList, fixFor, jobAndStep, reachText, stepLocation, surer } from './common';
 import type { Finding, Severity } from './types';
 
 export const agentGateDisabled: Check = {
@@ -21,21 +21,26 @@ export const agentGateDisabled: Check = {
       if (!widened) continue;
       const reach = reachOf(TRIGGERING_ACTOR, site.step);
       if (reach.level !== 'outsider') continue;
-      const openToAnyone = widened.value.trim() === '*' || widened.effect === 'anyone';
       const holding = holdingOf(site.capabilities);
       let severity: Severity = holding === 'nothing' ? 'medium' : 'high';
       if (widened.effect === 'bots' || !/^\*$/.test(widened.value.trim())) severity = holding === 'nothing' ? 'low' : 'medium';
       if (widened.inertWithout) severity = 'low';
       const at = widened.node?.start ?? site.offset;
+      const setting = `\`${widened.input}: ${widened.value.trim()}\``;
+      const on = reach.trigger ? ` on '${reach.trigger.event}'` : '';
+      let message: string;
+      if (widened.inertWithout) message = `${setting} would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reachText(reach)}.`;
+      else if (widened.value.trim() === '*' && widened.effect === 'anyone') message = `${setting} switches off ${site.agentName}'s write-access check: ${reachText(reach)}.`;
+      else if (widened.value.trim() === '*') message = `${setting} lets every bot and GitHub App past ${site.agentName}'s write-access check${on}: apps act on requests anyone can make.`;
+      else if (widened.effect === 'bots') message = `${setting} lets ${widened.value.trim()} past ${site.agentName}'s write-access check${on}: the agent reads what those bots carry (dependency release notes, requests they relay).`;
+      else message = `${setting} lets ${widened.value.trim()} past ${site.agentName}'s write-access check${on}, whatever text they bring.`;
       findings.push({
         rule: 'agent-gate-disabled',
         severity,
-        confidence: 'high',
+        confidence: surer('high', reach),
         ...stepLocation(site.step, at),
         ...jobAndStep(site.step),
-        message: widened.inertWithout
-          ? `\`${widened.input}: ${widened.value.trim()}\` would switch off ${site.agentName}'s write-access check, and does as soon as \`${widened.inertWithout}\` is set: ${reach.how}.`
-          : `\`${widened.input}: ${widened.value.trim()}\` switches off ${site.agentName}'s write-access check${openToAnyone ? '' : ' for the listed users or bots'}: ${reach.how}.`,
+        message,
         path: [],
         capabilities: capabilityList(site.capabilities),
         fix: fixFor(site, null),

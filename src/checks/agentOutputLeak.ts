@@ -2,7 +2,7 @@ import { reachOf, TRIGGERING_ACTOR } from '../analysis/reach';
 import type { AgentSite } from '../analysis/sites';
 import { inputOf } from '../workflow/model';
 import { docsUrl, type Check } from './context';
-import { capabilityList, jobAndStep, stepLocation } from './common';
+import { capabilityList, jobAndStep, reachText, stepLocation } from './common';
 import type { Finding } from './types';
 
 /** Paths where agents keep their session transcripts. */
@@ -30,7 +30,7 @@ export const agentOutputLeak: Check = {
           confidence: 'medium',
           ...stepLocation(leak.step, leak.offset),
           ...jobAndStep(leak.step),
-          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reach.how}.`,
+          message: `${leak.what} of ${site.agentName} (step '${site.step.step.label}'): ${reachText(reach)}.`,
           path: [],
           capabilities: capabilityList(site.capabilities),
           fix: 'Turn it off on jobs outsiders can reach; publish only a validated, structured result.',

@@ -1,10 +1,10 @@
 import { shellCapabilities } from '../analysis/capabilities';
 import type { StepInstance } from '../analysis/instances';
-import { reachOf, TRIGGERING_ACTOR } from '../analysis/reach';
+import { reachOf, REACH_ORDER, TRIGGERING_ACTOR, type Reach } from '../analysis/reach';
 import { severityFor } from '../analysis/severity';
 import type { Taint } from '../analysis/taint';
-import { docsUrl, type Check } from './context';
-import { capabilityList, jobAndStep, siteLocation } from './common';
+import { docsUrl, type Check, type CheckContext } from './context';
+import { capabilityList, jobAndStep, reachText, siteLocation, surer, worstTaint } from './common';
 import { codeSinks, sinkTaints } from './templateInjection';
 import type { Finding, Severity } from './types';
 
@@ -28,10 +28,10 @@ export const aiOutputUnsafe: Check = {
       for (const sink of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink.node, ctx.engine)) {
           if (taint.origin.kind !== 'ai-output') continue;
-          const reach = reachOfStep();
+          const reach = lower(reachOfStep(), producerReach(taint, ctx));
           if (reach.level === 'none') continue;
           const caps = shellCapabilities(step);
-          findings.push({ ...finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach.how, capabilityList(caps)), holder: 'step' });
+          findings.push({ ...finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach, capabilityList(caps)), holder: 'step' });
         }
       }
       const decides = (step.step.run && MERGE.test(step.step.run.text)) || MERGE.test(step.step.with.map((w) => w.text).join('\n'));
@@ -42,9 +42,11 @@ export const aiOutputUnsafe: Check = {
           ...step.job.conditions.map((c) => c.node),
         ];
         for (const node of inputs) {
-          const taints = ctx.engine.ofScalar(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === 'ai-output');
+          const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === 'ai-output');
           for (const taint of taints.slice(0, 1)) {
-            findings.push(finding(step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, reach.how, []));
+            const steered = lower(reach, producerReach(taint, ctx));
+            if (steered.level === 'none') continue;
+            findings.push(finding(step, taint, steered.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, steered, []));
           }
         }
       }
@@ -56,9 +58,11 @@ export const aiOutputUnsafe: Check = {
         if (channel.kind !== 'prompt' && channel.kind !== 'config') continue;
         const taint = channel.taints.find((t) => t.origin.kind === 'ai-output');
         if (!taint) continue;
+        const steered = lower(reach, producerReach(taint, ctx));
+        if (steered.level === 'none') continue;
         const loc = siteLocation(site);
         findings.push({
-          ...finding(site.step, taint, reach.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, reach.how, capabilityList(site.capabilities)),
+          ...finding(site.step, taint, steered.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} becomes the ${channel.name} of ${site.agentName}`, steered, capabilityList(site.capabilities)),
           ...loc,
           path: [...taint.hops, { ...loc, note: 'the second agent reads it as instructions' }],
         });
@@ -68,17 +72,39 @@ export const aiOutputUnsafe: Check = {
   },
 };
 
-function finding(step: StepInstance, taint: Taint, severity: Severity, message: string, how: string, capabilities: string[]): Finding {
+/**
+ * How far outsiders reach the agent that wrote the output, through its own gates: starting it (an agent
+ * with tools reads what it is pointed at) or getting their text into it. A model that only a maintainer
+ * can run (its action's own write-access check, its job's `if:`) writes nothing an outsider chose.
+ * Undefined when the producer is not an agent site here.
+ */
+function producerReach(taint: Taint, ctx: CheckContext): Reach | undefined {
+  const producer = taint.origin.producer;
+  const site = producer && ctx.sites.find((s) => s.step === producer);
+  if (!site) return undefined;
+  const started = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
+  // Model output fed to this agent is another hop of the chain, not counted here.
+  const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => t.origin.kind !== 'ai-output') })).filter((c) => c.taints.length);
+  const read = worstTaint(site, channels)?.reach;
+  return read && REACH_ORDER[read.level] > REACH_ORDER[started.level] ? read : started;
+}
+
+/** The lesser of two reaches: the sink's, and the producing agent's. */
+function lower(sink: Reach, producer: Reach | undefined): Reach {
+  return producer && REACH_ORDER[producer.level] < REACH_ORDER[sink.level] ? producer : sink;
+}
+
+function finding(step: StepInstance, taint: Taint, severity: Severity, message: string, reach: Reach, capabilities: string[]): Finding {
   const sink = taint.hops[taint.hops.length - 1];
   return {
     rule: 'ai-output-unsafe',
     severity,
-    confidence: 'high',
+    confidence: surer('high', reach),
     file: sink.file,
     line: sink.line,
     column: sink.column,
     ...jobAndStep(step),
-    message: `${message}: ${how}.`,
+    message: `${message}: ${reachText(reach)}.`,
     path: [...step.job.via, ...taint.hops],
     capabilities,
     fix: "Pass the output through `env:` (`env: { ANSWER: ${{ steps.ai.outputs.response }} }`, then \"$ANSWER\") and validate it in a step without AI: parse it as JSON against a schema, intersect labels with an allowlist, never let it decide a merge.",

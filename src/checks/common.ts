@@ -43,10 +43,15 @@ function better(a: ReachedTaint, b: ReachedTaint): boolean {
 }
 
 export function confidenceOf(hit: ReachedTaint): Confidence {
+  return surer(hit.channel.confidence, hit.reach);
+}
+
+/** A confidence, lower when the reach rests on something the workflow does not show. */
+export function surer(confidence: Confidence, reach: Reach): Confidence {
   // What a reusable workflow with unknown callers reads depends on callers nobody here can see.
-  if (hit.reach.callersUnknown) return 'low';
-  if (hit.reach.uncertain && hit.channel.confidence === 'high') return 'medium';
-  return hit.channel.confidence;
+  if (reach.callersUnknown) return 'low';
+  if (reach.uncertain && confidence === 'high') return 'medium';
+  return confidence;
 }
 
 export function siteLocation(site: AgentSite): { file: string; line: number; column: number } {
@@ -197,15 +202,12 @@ function gateObject(event: string | undefined): string | null {
 }
 
 export function describeReach(hit: ReachedTaint): string {
-  switch (hit.reach.level) {
-    case 'outsider':
-      return hit.reach.how;
-    case 'outsider-unprivileged':
-      return `${hit.reach.how} (from a fork: no secrets, read-only token)`;
-    case 'maintainer':
-    case 'action-gated':
-      return hit.reach.how;
-    default:
-      return 'not reachable';
-  }
+  return reachText(hit.reach);
+}
+
+/** Who reaches it and how, with what the workflow does not show (a protected environment, an unknown caller). */
+export function reachText(reach: Reach): string {
+  if (reach.level === 'none') return 'not reachable';
+  const how = reach.level === 'outsider-unprivileged' ? `${reach.how} (from a fork: no secrets, read-only token)` : reach.how;
+  return reach.uncertain ? `${how}; not known here: ${reach.uncertain}` : how;
 }

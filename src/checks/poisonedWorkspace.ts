@@ -3,7 +3,7 @@ import type { StepInstance } from '../analysis/instances';
 import { reachOf, REACH_ORDER, type Reach } from '../analysis/reach';
 import type { AgentSite } from '../analysis/sites';
 import { docsUrl, type Check } from './context';
-import { capabilityList, jobAndStep, siteLocation, stepLocation } from './common';
+import { capabilityList, jobAndStep, reachText, siteLocation, stepLocation } from './common';
 import type { Finding, Severity } from './types';
 
 /** Steps that execute workspace content or publish it with credentials. */
@@ -38,7 +38,7 @@ export const poisonedWorkspace: Check = {
           confidence: 'medium',
           ...stepLocation(step, at),
           ...jobAndStep(step),
-          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reach.how}.`,
+          message: `step '${step.step.label}' runs or publishes the workspace after ${site.agentName} (step '${site.step.step.label}') could write to it: ${reachText(reach)}.`,
           path: [{ ...siteLocation(site), note: `${site.agentName} reads outsider text and can write files` }, { ...stepLocation(step, at), note: 'a later step executes or publishes the workspace' }],
           capabilities: capabilityList(caps),
           holder: 'step',

@@ -6,7 +6,7 @@ import { severityFor } from '../analysis/severity';
 import type { Taint, TaintEngine } from '../analysis/taint';
 import { locateInScalar, type YScalar } from '../workflow/yaml';
 import { docsUrl, type Check } from './context';
-import { capabilityList, jobAndStep } from './common';
+import { capabilityList, jobAndStep, reachText, surer } from './common';
 import type { Finding } from './types';
 
 /** Code sinks: `run:` scripts and github-script's `script`. */
@@ -49,12 +49,12 @@ export const templateInjection: Check = {
           findings.push({
             rule: 'template-injection',
             severity,
-            confidence: taint.hops.some((h) => h.note.startsWith('assumed')) ? 'low' : 'high',
+            confidence: taint.hops.some((h) => h.note.startsWith('assumed')) ? 'low' : surer('high', reach),
             file: sink.file,
             line: sink.line,
             column: sink.column,
             ...jobAndStep(step),
-            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reach.how}.`,
+            message: `${taint.origin.what} is expanded into ${sinkLabel(step)}: ${reachText(reach)}.`,
             path: [...step.job.via, ...taint.hops],
             capabilities: capabilityList(caps),
             holder: 'step',

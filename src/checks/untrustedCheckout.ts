@@ -4,7 +4,7 @@ import { reachOf } from '../analysis/reach';
 import { severityFor } from '../analysis/severity';
 import { workspaceChannels } from '../analysis/sites';
 import { docsUrl, type Check } from './context';
-import { capabilityList, jobAndStep, stepLocation } from './common';
+import { capabilityList, jobAndStep, reachText, stepLocation, surer } from './common';
 import type { Finding } from './types';
 
 /** Commands that run code from the workspace (package scripts, build files, local scripts). */
@@ -42,13 +42,13 @@ export const untrustedCheckout: Check = {
       findings.push({
         rule: 'untrusted-checkout',
         severity,
-        confidence: runsCode === 'build' ? 'high' : 'medium',
+        confidence: runsCode === 'build' ? surer('high', reach) : 'medium',
         ...stepLocation(step, at),
         ...jobAndStep(step),
         message:
           runsCode === 'ai-config'
-            ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reach.how}.`
-            : `step '${step.step.label}' runs code from the pull request's checkout: ${reach.level === 'maintainer' ? `${maintainerGate(reach.how)}; the author can push new code after that` : reach.how}.`,
+            ? `step '${step.step.label}' feeds AI instruction or MCP files from the pull request's checkout to a tool: ${reachText(reach)}.`
+            : `step '${step.step.label}' runs code from the pull request's checkout: ${reachText(reach.level === 'maintainer' ? { ...reach, how: `${maintainerGate(reach.how)}; the author can push new code after that` } : reach)}.`,
         path: [...step.job.via, ...taint.hops, { ...stepLocation(step, at), note: 'runs code the pull request controls' }],
         capabilities: capabilityList(caps),
         holder: 'step',

@@ -117,7 +117,7 @@ async function scanRepository(repo: RepoInfo, store: RemoteStore, options: ScanO
     const files = [...roots, ...[...prefetched.localFiles].map(([path, text]) => ({ path, text }))];
     const readRoot = (name: string) => (tree.blobs[name] ? client.blob(repo.owner, repo.name, tree.blobs[name]) : tree.complete ? Promise.resolve(null) : client.fileAt(repo.owner, repo.name, commit, name));
     const config = options.config ?? (await repositoryConfig(readRoot));
-    const result = lint({ paths: [], files, remote: prefetched.resolver, config });
+    const result = lint({ paths: [], files, remote: prefetched.resolver, config, repository: repo.fullName });
     // The baseline the required workflow template passes when the file exists: findings it records
     // do not fail the repository's check, so they are counted here, not reported.
     const baselineText = await readRoot(BASELINE_FILE);

@@ -819,6 +819,8 @@ export interface Reference {
   node: Expr;
   /** Lower-case names of the enclosing function calls, innermost first. */
   functions: string[];
+  /** For `fromJSON(X).a.b`: the fields read from X's value (`['a', 'b']`; indexes as `*`). */
+  select?: string[];
 }
 
 /**
@@ -831,9 +833,12 @@ export function references(e: Expr): Reference[] {
   const out: Reference[] = [];
   const nodes: Expr[] = [e];
   const fns: string[][] = [[]];
+  // Fields selected from a fromJSON() result, handed down to the reference inside it.
+  const sels: (string[] | undefined)[] = [undefined];
   while (nodes.length > 0) {
     const node = nodes.pop() as Expr;
     const functions = fns.pop() as string[];
+    const select = sels.pop();
     switch (node.kind) {
       case 'literal':
         break;
@@ -848,34 +853,85 @@ export function references(e: Expr): Reference[] {
         for (const ix of indexes) {
           nodes.push(ix);
           fns.push(functions);
+          sels.push(undefined);
         }
         if (root.kind === 'context') {
-          out.push({ path: joinPath(root.name, segments), node, functions });
+          out.push(select ? { path: joinPath(root.name, segments), node, functions, select } : { path: joinPath(root.name, segments), node, functions });
         } else {
           nodes.push(root);
           fns.push(functions);
+          sels.push(segments.length ? [...segments].reverse() : undefined);
         }
         break;
       }
       case 'call': {
         const inner = [node.name, ...functions];
+        const passes = node.name === 'fromjson' && node.args.length === 1;
         for (let k = node.args.length - 1; k >= 0; k--) {
           nodes.push(node.args[k]);
           fns.push(inner);
+          sels.push(passes ? select : undefined);
         }
         break;
       }
       case 'unary':
         nodes.push(node.operand);
         fns.push(functions);
+        sels.push(undefined);
         break;
       case 'binary':
         nodes.push(node.right, node.left);
         fns.push(functions, functions);
+        sels.push(undefined, undefined);
         break;
     }
   }
   return out;
+}
+
+/** Functions whose result is a boolean or a hash: no argument's text comes out of them. */
+const TEST_FUNCTIONS = new Set(['contains', 'startswith', 'endswith', 'success', 'always', 'failure', 'cancelled', 'hashfiles']);
+
+/**
+ * The references whose value can become the expression's value: `a && 'x'` is 'x' or a falsy `a`
+ * (null, '', 0, false: no text), comparisons and `!` are booleans, `contains()` is a test. What
+ * remains is what text can flow through (`a || b`, `format()`, `toJSON()`, `fromJSON()`, `case()`'s values).
+ */
+export function valueReferences(e: Expr): Reference[] {
+  const tested = new Set<Expr>();
+  const markTested = (root: Expr) =>
+    walk(root, (n) => {
+      tested.add(n);
+    });
+  const visit = (n: Expr): void => {
+    switch (n.kind) {
+      case 'unary':
+        return markTested(n.operand);
+      case 'binary':
+        if (n.op === '&&') {
+          markTested(n.left);
+          return visit(n.right);
+        }
+        if (n.op === '||') {
+          visit(n.left);
+          return visit(n.right);
+        }
+        markTested(n.left);
+        return markTested(n.right);
+      case 'call':
+        if (TEST_FUNCTIONS.has(n.name)) return n.args.forEach(markTested);
+        if (n.name === 'case') return n.args.forEach((a, i) => (i % 2 === 0 && i < n.args.length - 1 ? markTested(a) : visit(a)));
+        return n.args.forEach(visit);
+      case 'property':
+      case 'index':
+      case 'star':
+        return visit(n.object);
+      default:
+        return;
+    }
+  };
+  visit(e);
+  return references(e).filter((r) => !tested.has(r.node));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -885,13 +941,25 @@ export function references(e: Expr): Reference[] {
 const REFERENCE_CACHE_LIMIT = 20_000;
 const referenceCache = new Map<string, Reference[] | null>();
 
-/** The references of an expression text, or null when it does not parse. Results are shared: do not mutate. */
-export function referencesOf(inner: string): Reference[] | null {
-  const known = referenceCache.get(inner);
+const valueReferenceCache = new Map<string, Reference[] | null>();
+
+/** `of` the parsed text, or null when it does not parse, through a bounded cache. */
+function cachedOf(cache: Map<string, Reference[] | null>, inner: string, of: (e: Expr) => Reference[]): Reference[] | null {
+  const known = cache.get(inner);
   if (known !== undefined) return known;
   const parsed = tryParseExpression(inner);
-  const refs = parsed instanceof ExpressionSyntaxError ? null : references(parsed);
-  if (referenceCache.size >= REFERENCE_CACHE_LIMIT) referenceCache.clear();
-  referenceCache.set(inner, refs);
+  const refs = parsed instanceof ExpressionSyntaxError ? null : of(parsed);
+  if (cache.size >= REFERENCE_CACHE_LIMIT) cache.clear();
+  cache.set(inner, refs);
   return refs;
+}
+
+/** valueReferences of an expression text, or null when it does not parse. Results are shared: do not mutate. */
+export function valueReferencesOf(inner: string): Reference[] | null {
+  return cachedOf(valueReferenceCache, inner, valueReferences);
+}
+
+/** The references of an expression text, or null when it does not parse. Results are shared: do not mutate. */
+export function referencesOf(inner: string): Reference[] | null {
+  return cachedOf(referenceCache, inner, references);
 }

@@ -159,6 +159,53 @@ export function discover(paths: string[], errors: LintError[], notes: string[] =
   return sets;
 }
 
+/**
+ * `owner/name` from the git remote `origin` of the repository that holds `root` (a clone, or a
+ * worktree of one), or undefined when there is none. Only the config file is read; nothing is run.
+ */
+export function repositoryIdentity(root: string): string | undefined {
+  let dir = path.resolve(root);
+  for (let up = 0; up < 20; up++) {
+    const dotGit = path.join(dir, '.git');
+    const config = gitConfigPath(dotGit);
+    if (config) return originOf(readText(config));
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+  return undefined;
+}
+
+/** The config file of a `.git` directory, or of the repository a worktree's `.git` file points to. */
+function gitConfigPath(dotGit: string): string | undefined {
+  try {
+    if (fs.statSync(dotGit).isDirectory()) return path.join(dotGit, 'config');
+    const pointer = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+    if (!pointer) return undefined;
+    const gitdir = path.resolve(path.dirname(dotGit), pointer[1].trim());
+    const common = readText(path.join(gitdir, 'commondir')).trim();
+    return path.join(common ? path.resolve(gitdir, common) : gitdir, 'config');
+  } catch {
+    return undefined;
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** `owner/name` from the `url` of `[remote "origin"]` (https, ssh or scp-like). */
+function originOf(config: string): string | undefined {
+  const section = /^\[remote\s+"origin"\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(config);
+  const url = section && /^\s*url\s*=\s*(\S+)\s*$/m.exec(section[1]);
+  const match = url && /[:/]([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url[1]);
+  return match ? `${match[1]}/${match[2]}` : undefined;
+}
+
 /** A path as the user knows it: relative to `cwd` when inside it. */
 function shownPath(abs: string, cwd: string): string {
   const rel = path.relative(cwd, abs);

@@ -42,26 +42,26 @@ describe('action lint on a vulnerable repository (issue opened by a stranger)', 
 
   it('fails the step by fail-on (default high) and says why in one line', () => {
     expect(ran.code).toBe(1);
-    expect(ran.stderr).toBe('agent-guard: 2 findings at or above fail-on: high\n');
+    // One finding: the title reaches the agent and is expanded into its command line (folded into one).
+    expect(ran.stderr).toBe('agent-guard: 1 finding at or above fail-on: high\n');
   });
 
   it('annotates the offending lines with workspace-relative paths', () => {
     const annotations = ran.stdout.split('\n').filter((l) => l.startsWith('::'));
-    expect(annotations).toHaveLength(2);
-    expect(annotations[0]).toMatch(/^::error file=\.github\/workflows\/triage\.yml,line=10,col=\d+,title=agent-guard prompt-injection::/);
-    expect(annotations[1]).toMatch(/^::error file=\.github\/workflows\/triage\.yml,line=10,col=\d+,title=agent-guard template-injection::/);
+    expect(annotations).toHaveLength(1);
+    expect(annotations[0]).toMatch(/^::error file=\.github\/workflows\/triage\.yml,line=10,col=\d+,title=agent-guard prompt-injection::.*also expanded into the run script/);
     // One annotation per line: the body's newlines are escaped, so outsider text cannot start a command.
     expect(annotations[0]).toContain('%0AFix: ');
   });
 
   it('prints the text report before the annotations', () => {
-    expect(ran.stdout.indexOf('2 findings (2 critical) in 1 file')).toBeGreaterThan(-1);
-    expect(ran.stdout.indexOf('2 findings (2 critical)')).toBeLessThan(ran.stdout.indexOf('::error'));
+    expect(ran.stdout.indexOf('1 finding (1 critical) in 1 file')).toBeGreaterThan(-1);
+    expect(ran.stdout.indexOf('1 finding (1 critical)')).toBeLessThan(ran.stdout.indexOf('::error'));
   });
 
   it('sets the outputs in the runner heredoc format', () => {
     const out = runner.outputs();
-    expect(out.findings).toBe('2');
+    expect(out.findings).toBe('1');
     expect(out['highest-severity']).toBe('critical');
     expect(out['sarif-file']).toBe(path.join(runner.env.RUNNER_TEMP, 'agent-guard.sarif'));
     expect(out).not.toHaveProperty('untrusted');
@@ -69,18 +69,16 @@ describe('action lint on a vulnerable repository (issue opened by a stranger)', 
 
   it('writes a job summary: severity table, rule table, each finding with its path and fix', () => {
     const summary = runner.summary();
-    expect(summary).toMatch(/^## ⚠️ agent-guard: 2 findings \(2 critical\) in 1 file/);
-    expect(summary).toContain('| critical | 2 |');
+    expect(summary).toMatch(/^## ⚠️ agent-guard: 1 finding \(1 critical\) in 1 file/);
+    expect(summary).toContain('| critical | 1 |');
     expect(summary).toMatch(/\| <code>prompt-injection<\/code>[^\n]*\| critical \| 1 \|/);
-    expect(summary).toMatch(/\| <code>template-injection<\/code>[^\n]*\| critical \| 1 \|/);
     expect(summary).toContain('**Path:** <code>.github/workflows/triage.yml:10:');
-    // One block for the step; each rule's fix said once, its commands as code.
+    // One block for the step; the template injection of the same text is folded into the finding, and
+    // its fix (env:) comes first; commands as code.
     expect(summary.match(/<details>/g)).toHaveLength(1);
-    expect(summary).toMatch(/\*\*Fix\*\* \(<code>prompt-injection<\/code>\): [^\n]*<code>agent-guard run --provider anthropic -- claude \.\.\.<\/code>/);
+    expect(summary).toMatch(/\*\*Fix:\*\* Move the value into <code>env:<\/code>[^\n]*<code>agent-guard run --provider anthropic -- claude \.\.\.<\/code>/);
     expect(summary).not.toContain('\\`');
-    // The template injection is about the script, the prompt injection about the agent: both hold
-    // the same here, said once.
-    expect(summary.match(/\*\*(Agent|Step|Agent and step) holds?:\*\*/g)).toEqual(['**Agent and step hold:**']);
+    expect(summary).toMatch(/\*\*Agent holds:\*\*/);
     expect(summary).toContain('SARIF: <code>');
   });
 
@@ -89,7 +87,7 @@ describe('action lint on a vulnerable repository (issue opened by a stranger)', 
     expect(validateSarif(log)).toEqual([]);
     const run = log.runs[0];
     const rules = new Map(run.tool.driver.rules.map((r: { id: string }) => [r.id, r]));
-    expect(run.results).toHaveLength(2);
+    expect(run.results).toHaveLength(1);
     for (const r of run.results) {
       const rule = rules.get(r.ruleId) as { help: { markdown: string }; properties: Record<string, string> };
       expect(rule.help.markdown.length).toBeGreaterThan(50);
@@ -145,7 +143,7 @@ describe('action lint inputs', () => {
   it('fail-on: none reports but passes; fail-on: critical passes a high finding and fails a critical one', async () => {
     const none = await lintWith(vulnerable, { 'fail-on': 'none' });
     expect(none.code).toBe(0);
-    expect(none.outputs.findings).toBe('2');
+    expect(none.outputs.findings).toBe('1');
     const high = await lintWith(widened, { 'fail-on': 'critical' });
     expect(high.outputs['highest-severity']).toBe('high');
     expect(high.code).toBe(0);
@@ -156,13 +154,13 @@ describe('action lint inputs', () => {
   it('format: json prints one JSON report, then the annotations', async () => {
     const r = await lintWith(vulnerable, { format: 'json', 'fail-on': 'none' });
     const [json, ...rest] = r.stdout.split('\n::');
-    expect(JSON.parse(json).findings).toHaveLength(2);
-    expect(rest).toHaveLength(2);
+    expect(JSON.parse(json).findings).toHaveLength(1);
+    expect(rest).toHaveLength(1);
   });
 
   it('format: github prints each annotation once', async () => {
     const r = await lintWith(vulnerable, { format: 'github', 'fail-on': 'none' });
-    expect(r.stdout.split('\n').filter((l) => l.startsWith('::error'))).toHaveLength(2);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('::error'))).toHaveLength(1);
   });
 
   it('path and sarif-file are relative to the workspace', async () => {
@@ -172,9 +170,11 @@ describe('action lint inputs', () => {
   });
 
   it('a config file from the config input applies (ignore a rule)', async () => {
-    fs.writeFileSync(path.join(vulnerable, 'ag.yml'), 'ignore:\n  - rule: template-injection\n');
+    // Ignoring the agent rule leaves the template injection it had folded in.
+    fs.writeFileSync(path.join(vulnerable, 'ag.yml'), 'ignore:\n  - rule: prompt-injection\n');
     const r = await lintWith(vulnerable, { config: 'ag.yml', 'fail-on': 'none' });
     expect(r.outputs.findings).toBe('1');
+    expect(r.stdout).toContain('template-injection');
   });
 
   it.each([
@@ -228,15 +228,15 @@ describe('action lint with a baseline', () => {
     const r1 = await runActionInProcess('lint', unchanged, repo);
     expect(r1.code).toBe(0);
     expect(unchanged.outputs().findings).toBe('0');
-    expect(r1.stderr).toContain('baseline .github/agent-guard-baseline.json: 2 known findings not reported');
-    expect(unchanged.summary()).toContain('2 known findings not reported');
+    expect(r1.stderr).toContain('baseline .github/agent-guard-baseline.json: 1 known finding not reported');
+    expect(unchanged.summary()).toContain('1 known finding not reported');
     unchanged.cleanup();
 
     fs.writeFileSync(path.join(repo, '.github/workflows/new.yml'), VULNERABLE.replace('triage:', 'sort:'));
     const added = simulateRunner({ inputs: { baseline: '.github/agent-guard-baseline.json' }, event: 'push', payload: 'push.json' });
     const r2 = await runActionInProcess('lint', added, repo);
     expect(r2.code).toBe(1);
-    expect(added.outputs().findings).toBe('2');
+    expect(added.outputs().findings).toBe('1');
     expect(r2.stdout).toContain('::error file=.github/workflows/new.yml');
     expect(r2.stdout).not.toContain('file=.github/workflows/triage.yml');
     added.cleanup();
@@ -297,8 +297,8 @@ describe('the built entry point (dist/cli.js action lint), as action.yml runs it
     const r = await runActionProcess('lint', runner, repo);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('::error file=.github/workflows/triage.yml,line=10');
-    expect(runner.outputs()).toMatchObject({ findings: '2', 'highest-severity': 'critical' });
-    expect(runner.summary()).toContain('agent-guard: 2 findings');
+    expect(runner.outputs()).toMatchObject({ findings: '1', 'highest-severity': 'critical' });
+    expect(runner.summary()).toContain('agent-guard: 1 finding');
     runner.cleanup();
   });
 });

@@ -74,6 +74,39 @@ describe('gates', () => {
     expect(passes("steps.other.outputs.ok == 'true'", s)).toBe(true);
   });
 
+  it('coerces as GitHub does: only the empty string is a falsy string, and == converts to numbers', () => {
+    const push = scenario('push', []);
+    expect(passes("'0'", push)).toBe(true);
+    expect(passes("'false'", push)).toBe(true);
+    expect(passes("''", push)).toBe(false);
+    expect(passes("'' == 0", push)).toBe(true);
+    expect(passes('null == 0', push)).toBe(true);
+    expect(passes("'0x10' == 16", push)).toBe(true);
+    expect(passes("'true' == true", push)).toBe(false);
+  });
+
+  it('`||` yields an operand, so an association chain still lets a maintainer through', () => {
+    // Evaluating `a || b` as a boolean made this impossible for everyone, hiding the maintainer path.
+    const gate = "contains(fromJSON('[\"OWNER\",\"MEMBER\",\"COLLABORATOR\"]'), github.event.comment.author_association || github.event.issue.author_association)";
+    expect(passes(gate, outsiderComment)).toBe(false);
+    expect(passes(gate, scenario('issue_comment', ['issue']))).toBe(true);
+  });
+
+  it('workflow_run.pull_requests is empty for runs from forks', () => {
+    const forkRun = scenario('workflow_run', ['actor', 'workflow_run']);
+    expect(passes('github.event.workflow_run.pull_requests[0] != null', forkRun)).toBe(false);
+    expect(passes('github.event.workflow_run.pull_requests[0].number', forkRun)).toBe(false);
+    expect(passes("toJSON(github.event.workflow_run.pull_requests) != '[]'", forkRun)).toBe(true); // not modelled: stays open
+    expect(passes('github.event.workflow_run.pull_requests[0] != null', scenario('workflow_run', ['commit']))).toBe(true);
+  });
+
+  it('a repository guard holds only when the repository is known to be another one', () => {
+    const guard = "github.repository == 'upstream/project'";
+    expect(passes(guard, outsiderIssue)).toBe(true);
+    expect(passes(guard, { ...outsiderIssue, repository: 'someone/copy' })).toBe(false);
+    expect(passes(guard, { ...outsiderIssue, repository: 'Upstream/Project' })).toBe(true);
+  });
+
   it('no condition always passes, and a condition is case-insensitive', () => {
     expect(canPass(null, outsiderComment)).toBe(true);
     expect(passes("github.event.comment.author_association == 'owner'", outsiderComment)).toBe(false);

@@ -11,17 +11,38 @@ interface Expect {
   rule: string;
   severity?: string;
   line?: number;
-  none: boolean;
+  kind: 'finding' | 'none' | 'max';
 }
 
 function expectations(text: string): Expect[] {
   const out: Expect[] = [];
-  for (const m of text.matchAll(/^# expect: (\S+) (\S+)(?: (\d+))?$/gm)) out.push({ rule: m[1], severity: m[2], line: m[3] ? Number(m[3]) : undefined, none: false });
-  for (const m of text.matchAll(/^# expect-none: (\S+)$/gm)) out.push({ rule: m[1], none: true });
+  for (const m of text.matchAll(/^# expect: (\S+) (\S+)(?: (\d+))?$/gm)) out.push({ rule: m[1], severity: m[2], line: m[3] ? Number(m[3]) : undefined, kind: 'finding' });
+  for (const m of text.matchAll(/^# expect-none: (\S+)$/gm)) out.push({ rule: m[1], kind: 'none' });
+  for (const m of text.matchAll(/^# expect-max: (\S+) (\S+)$/gm)) out.push({ rule: m[1], severity: m[2], kind: 'max' });
   return out;
 }
 
 const show = (fs: Finding[]) => fs.map((f) => `${f.rule} ${f.severity} ${f.line}:${f.column} ${f.message}`).join('\n') || '(none)';
+
+const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+/** Checks one file's header expectations against the findings reported in it. */
+function check(wanted: Expect[], findings: Finding[]): void {
+  for (const e of wanted) {
+    const ofRule = findings.filter((f) => e.rule === '*' || f.rule === e.rule);
+    if (e.kind === 'none') {
+      if (ofRule.length) throw new Error(`expected no ${e.rule}, got:\n${show(ofRule)}`);
+      continue;
+    }
+    if (e.kind === 'max') {
+      const over = ofRule.filter((f) => RANK[f.severity] > RANK[e.severity!]);
+      if (over.length) throw new Error(`expected ${e.rule} at most ${e.severity}, got:\n${show(over)}`);
+      continue;
+    }
+    const match = ofRule.find((f) => f.severity === e.severity && (e.line === undefined || f.line === e.line));
+    if (!match) throw new Error(`expected ${e.rule} ${e.severity}${e.line ? ` at line ${e.line}` : ''}, got:\n${show(findings)}`);
+  }
+}
 
 describe('rule fixtures', () => {
   it('exist', () => expect(files.length).toBeGreaterThan(10));
@@ -32,15 +53,7 @@ describe('rule fixtures', () => {
     expect(wanted.length).toBeGreaterThan(0);
     const { findings, errors } = lint({ paths: [path.join(dir, file)] });
     expect(errors).toEqual([]);
-    for (const e of wanted) {
-      const ofRule = findings.filter((f) => e.rule === '*' || f.rule === e.rule);
-      if (e.none) {
-        if (ofRule.length) throw new Error(`expected no ${e.rule}, got:\n${show(ofRule)}`);
-        continue;
-      }
-      const match = ofRule.find((f) => f.severity === e.severity && (e.line === undefined || f.line === e.line));
-      if (!match) throw new Error(`expected ${e.rule} ${e.severity}${e.line ? ` at line ${e.line}` : ''}, got:\n${show(findings)}`);
-    }
+    check(wanted, findings);
   });
 });
 

@@ -29,6 +29,8 @@ function ofWorkflow(findings: Finding[], workflow: string): Finding[] {
   return findings.filter((f) => mine(f.file) || f.path.some((h) => mine(h.file)));
 }
 
+const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
 const show = (fs: Finding[]) => fs.map((f) => `${f.rule} ${f.severity} ${f.file}:${f.line} ${f.message}`).join('\n') || '(none)';
 
 describe('repository fixtures', () => {
@@ -53,6 +55,10 @@ describe('repository fixtures', () => {
     for (const m of c.text.matchAll(/^# expect-none: (\S+)$/gm)) {
       const hits = mine.filter((f) => m[1] === '*' || f.rule === m[1]);
       if (hits.length) throw new Error(`expected no ${m[1]}, got:\n${show(hits)}`);
+    }
+    for (const m of c.text.matchAll(/^# expect-max: (\S+) (\S+)$/gm)) {
+      const over = mine.filter((f) => f.rule === m[1] && RANK[f.severity] > RANK[m[2]]);
+      if (over.length) throw new Error(`expected ${m[1]} at most ${m[2]}, got:\n${show(over)}`);
     }
   });
 });

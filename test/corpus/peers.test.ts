@@ -22,7 +22,18 @@ function yamlFilesUnder(dir: string): string[] {
 
 (present ? describe : describe.skip)('peer corpora', () => {
   it('runner-guard: AI config read from a fork checkout under pull_request_target', () => {
-    const { findings } = lintFile(path.join(SHARED, 'peers/runner-guard/ai-config-attack.yml'));
+    // runner-guard labels this a fork checkout, but it checks out `ref: head.ref` with no `repository:`,
+    // and actions/checkout's `repository` defaults to github.repository: the base repository's branch
+    // of that name (a writer's, or none), never the fork's code. With the head repository named, it is.
+    const file = path.join(SHARED, 'peers/runner-guard/ai-config-attack.yml');
+    const asPublished = lintFile(file).findings.filter((f) => f.rule === 'untrusted-checkout');
+    if (asPublished.length) throw new Error(describeFindings(asPublished));
+    const text = fs.readFileSync(file, 'utf8').replace(
+      /( +)ref: \$\{\{ github\.event\.pull_request\.head\.ref \}\}/,
+      '$1ref: ${{ github.event.pull_request.head.ref }}\n$1repository: ${{ github.event.pull_request.head.repo.full_name }}',
+    );
+    expect(text).toContain('head.repo.full_name');
+    const { findings } = lint({ paths: [], files: [{ path: '.github/workflows/ai-config-attack.yml', text }] });
     const hits = findings.filter((f) => f.rule === 'untrusted-checkout' && f.severity === 'critical');
     if (!hits.length) throw new Error(describeFindings(findings));
     expect(hits.some((f) => /AI instruction or MCP files/.test(f.message))).toBe(true);

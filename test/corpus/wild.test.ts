@@ -38,12 +38,16 @@ const KNOWN_GAPS: Record<string, string> = {
   // data pipeline in another workflow (scripts/lib/demand.js → docs/data/coverage-gaps.json, committed)
   // that the agent's instructions file tells it to prioritise; following program code is not modelled.
   'CHaerem__SportSync__research-agent.yml': 'issue text reaches the agent through a JS data pipeline in another workflow',
-  // Lint B's classes (issue 9: dispatchers, gates, taint precision, severity).
-  'AbstergoSweden__HQE-Workbench__qwen-review.yml': 'class 10: the dispatcher routes only gated branches to the review job',
-  'alexbelgium__hassio-addons__on_issues_ai_triage.yml': 'class 9: read-only tools, no token in the agent step',
-  'Eriz1818__xCodex__issue-labeler.yml': 'class 12/gates: a repository-name condition makes the job never run here',
-  'linkml__linkml-map__dragon-ai.yml': 'class 8: field-level taint of github-script outputs',
-  'tuo-lei__vibe-replay__claude-ci-fix.yml': 'class 7: workflow_run.pull_requests is empty for fork runs',
+  // The job runs only when `github.repository == 'openai/codex'`; the temporary repository has no git
+  // remote, so which repository it is stays unknown and the finding stands (at medium confidence).
+  // With the identity (`--repository`, a clone's origin) the gate is decided: test/repository.test.ts.
+  'Eriz1818__xCodex__issue-labeler.yml': 'the repository guard needs the repository name, which a bare folder does not have',
+  // Its fork exclusion (workflow_run.pull_requests), checkout (a base branch) and the PR number's
+  // field-level taint are handled; what remains is the agent pointed at a same-repository pull
+  // request by number (whose comments anyone can write) on an unattended workflow_run. The step uses
+  // `direct_prompt`, which v1 of the action no longer has (it would not run at all): version-specific
+  // inputs are not modelled.
+  'tuo-lei__vibe-replay__claude-ci-fix.yml': 'the agent is pointed at a same-repository pull request on workflow_run; v1 ignores direct_prompt',
 };
 
 /** Lints the workflow inside a temporary copy of the repository files it depends on. */

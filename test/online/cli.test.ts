@@ -48,7 +48,7 @@ describe('agent-guard scan (in-process)', () => {
     const lines = stderr().trim().split('\n');
     expect(lines[0]).toBe('agent-guard: scanning 11 repositories of acme');
     expect(lines.filter((l) => /^agent-guard: \[\d+\/11\] acme\/\S+: /.test(l))).toHaveLength(11);
-    expect(stderr()).toMatch(/\[\d+\/11\] acme\/api: 2 findings \(2 critical\)\n/);
+    expect(stderr()).toMatch(/\[\d+\/11\] acme\/api: 1 finding \(1 critical\)\n/);
     expect(stderr()).toMatch(/\[\d+\/11\] acme\/locked: failed: acme\/locked@[0-9a-f]{7}: forbidden \(403\)/);
     expect(lines[lines.length - 1]).toMatch(/^agent-guard: scanned 8 of 13 repositories, 1 failed in \d+s; \d+ API requests \(0 answered 304\), 0 cache hits$/);
     expect(stderr()).not.toMatch(/\r|\x1b/);

@@ -10,8 +10,10 @@ import {
   parseExpression,
   references,
   tryParseExpression,
+  valueReferences,
   walk,
 } from '../../src/workflow/expression';
+import { rng } from '../random';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -68,18 +70,6 @@ function countNodes(e: Expr): number {
     n++;
   });
   return n;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -684,6 +674,30 @@ describe('references', () => {
 
 // ---------------------------------------------------------------------------------------------
 // walk
+
+describe('valueReferences and fromJSON selections', () => {
+  const values = (text: string) => valueReferences(parseExpression(text)).map((r) => r.path);
+
+  it.each([
+    ["github.event.issue && 'issue' || 'pr'", []],
+    ["github.event.issue.title || 'untitled'", ['github.event.issue.title']],
+    ["contains(github.event.issue.title, 'x')", []],
+    ["github.event.issue.body != ''", []],
+    ['!github.event.issue.body', []],
+    ["format('{0}', github.event.issue.body)", ['github.event.issue.body']],
+    ['toJSON(github.event.issue)', ['github.event.issue']],
+    ["case(github.event.issue.title == 'x', github.event.issue.body, 'none')", ['github.event.issue.body']],
+  ])('%s carries %j', (text, expected) => {
+    expect(values(text)).toEqual(expected);
+  });
+
+  it('a field read from fromJSON() is handed to the reference inside', () => {
+    const [ref] = references(parseExpression('fromJSON(steps.pr.outputs.result).head.sha'));
+    expect(ref.path).toBe('steps.pr.outputs.result');
+    expect(ref.select).toEqual(['head', 'sha']);
+    expect(references(parseExpression('steps.pr.outputs.result'))[0].select).toBeUndefined();
+  });
+});
 
 describe('walk', () => {
   test('visits parents before children, in source order, with their parent', () => {
