@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Owner } from './overlay';
-import { symlinkEscape } from './changeSet';
+import { symlinkEscape } from './policy';
 import type { FileChange, RefusedChange } from './types';
 
 export interface ApplyResult {

@@ -1,15 +1,21 @@
 // Commits the agent made in its copy come back as objects and a ref, never as config, hooks or refs
 // it wrote. Nothing runs git against the agent's repository: its ref files are read as text, its
-// object files (loose objects and packs, regular files only) are copied into a quarantine inside the
-// real repository, and git on the host, with no system or global config and hooks and fsmonitor off,
-// packs what the new commits reach out of that quarantine and indexes it into the real repository with
-// --strict (every object checked, every link present). Then a ref refs/agent-guard/<run>/<branch> is
-// written. The real HEAD, branches and index are never touched: a later step decides what to do.
-import { spawnSync } from 'node:child_process';
+// object files (loose objects and packs, regular files only, read through real folders only: a link
+// there would have the guard read another repository) are copied into a quarantine inside the real
+// repository, and git on the host, with no system or global config and hooks and fsmonitor off,
+// judges every new commit's changes with the same policy as the files (a later `git checkout` or push
+// of the ref must not bring what the file boundary refused: a workflow, an .npmrc, a link out, a
+// submodule), packs what the accepted commits reach out of that quarantine and indexes it into the
+// real repository with --strict (every object checked, every link present, no .git-like or `..`
+// names). Then a ref refs/agent-guard/<run>/<branch> is written. The real HEAD, branches and index
+// are never touched: a later step decides what to do.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatBytes } from '../limits';
 import type { Owner } from './overlay';
+import { isGitName, kindRefusal, linkRefusal, nameRefusal, type BoundaryPolicy } from './policy';
 import type { AgentCommit, RefusedChange } from './types';
 
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -23,6 +29,9 @@ export interface CommitImportInput {
   agentGitDir: string;
   runId: string;
   owner: Owner | undefined;
+  policy: BoundaryPolicy;
+  /** Bytes the agent's object files and the files its commits add may hold (--max-disk). */
+  maxBytes: number;
 }
 
 export interface CommitImport {
@@ -75,26 +84,46 @@ export function agentTips(agentGitDir: string): Map<string, string> {
     }
   };
   for (const [name, sha] of packed) tips.set(name, sha);
-  walk(path.join(agentGitDir, 'refs', 'heads'), '', 0);
+  if (firstLink(agentGitDir, ['refs', 'refs/heads']) === undefined) walk(path.join(agentGitDir, 'refs', 'heads'), '', 0);
   // A HEAD on a branch is that branch's tip, already listed; a detached HEAD is a tip of its own.
   const head = readSmall(path.join(agentGitDir, 'HEAD'), REF_FILE_BYTES)?.trim();
   if (head && OBJECT_ID.test(head)) tips.set('HEAD', head);
   return tips;
 }
 
-/** Copy the agent's loose objects and packs (regular files with git's names, nothing else) into `into`. */
-function quarantineObjects(agentObjects: string, into: string, owner: Owner | undefined): number {
+/**
+ * The first of `rels` (folders under `dir`, outermost first) that is a symlink or not a folder, or
+ * undefined when each is a real folder or missing. readdir and open follow links in a path's folders:
+ * the agent's `.git/objects -> /elsewhere/.git/objects` would have the guard, as root, copy another
+ * repository's objects in.
+ */
+export function firstLink(dir: string, rels: string[]): string | undefined {
+  for (const rel of ['', ...rels]) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(rel ? path.join(dir, rel) : dir);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) return rel;
+  }
+  return undefined;
+}
+
+class TooLarge extends Error {}
+
+/** Copy the agent's loose objects and packs (regular files with git's names, nothing else) into `into`; at most `maxBytes`. */
+function quarantineObjects(agentObjects: string, into: string, owner: Owner | undefined, maxBytes: number): number {
   let copied = 0;
+  let bytes = 0;
   const copy = (from: string, to: string) => {
     const st = fs.lstatSync(from);
     if (!st.isFile() || st.nlink > 1) return;
+    bytes += st.size;
+    if (bytes > maxBytes) throw new TooLarge(`its object files hold more than --max-disk ${formatBytes(maxBytes)}`);
     fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
-    const fd = fs.openSync(from, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    try {
-      fs.writeFileSync(to, fs.readFileSync(fd), { mode: 0o444, flag: 'wx' });
-    } finally {
-      fs.closeSync(fd);
-    }
+    fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
+    fs.chmodSync(to, 0o444);
     copied++;
   };
   let names: string[];
@@ -147,32 +176,47 @@ export function importCommits(input: CommitImportInput): CommitImport {
   } catch {
     return { commits, refused };
   }
+  const link = firstLink(input.agentGitDir, ['objects']);
+  if (link !== undefined) {
+    const what = link ? `.git/${link}` : '.git';
+    refused.push({ path: '.git', reason: `commits not brought back: ${what} is a symlink or not a folder (the guard reads the agent's repository through real folders only)` });
+    return { commits, refused };
+  }
   const git = hostGit(realGitDir, input.owner);
   const known = (sha: string) => git(['cat-file', '-e', `${sha}^{commit}`]).status === 0;
-  const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
+  let tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
   if (tips.length === 0) return { commits, refused };
 
   const incoming = path.join(realGitDir, 'objects', `agent-guard-incoming-${crypto.randomBytes(6).toString('hex')}`);
   fs.mkdirSync(incoming, { mode: 0o700 });
+  const refuseAll = (why: string) => {
+    for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${why}` });
+    return { commits, refused };
+  };
   try {
     if (input.owner) fs.lchownSync(incoming, input.owner.uid, input.owner.gid);
-    quarantineObjects(path.join(input.agentGitDir, 'objects'), incoming, input.owner);
+    try {
+      quarantineObjects(path.join(input.agentGitDir, 'objects'), incoming, input.owner, input.maxBytes);
+    } catch (err) {
+      if (err instanceof TooLarge) return refuseAll(err.message);
+      throw err;
+    }
     const existing = git(['for-each-ref', '--format=%(objectname)']).stdout?.toString().split('\n').filter((l) => OBJECT_ID.test(l)) ?? [];
     const head = git(['rev-parse', '--verify', '-q', 'HEAD']).stdout?.toString().trim();
     if (head && OBJECT_ID.test(head)) existing.push(head);
+    const not = ['--not', ...new Set(existing)];
     const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(realGitDir, 'objects') });
-    const revs = [...new Set(tips.map(([, sha]) => sha)), '--not', ...new Set(existing)].join('\n') + '\n';
+    tips = tips.filter(([name, sha]) => {
+      const problem = judgeCommits(quarantined, sha, input.policy, input.maxBytes);
+      if (problem) refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${problem}` });
+      return !problem;
+    });
+    if (tips.length === 0) return { commits, refused };
+    const revs = [...new Set(tips.map(([, sha]) => sha)), ...not].join('\n') + '\n';
     const pack = quarantined(['pack-objects', '--revs', '--stdout', '-q'], revs);
-    if (pack.status !== 0) {
-      const why = firstLine(pack.stderr) || `exit ${pack.status}`;
-      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: its objects are incomplete or invalid (${why})` });
-      return { commits, refused };
-    }
+    if (pack.status !== 0) return refuseAll(`its objects are incomplete or invalid (${firstLine(pack.stderr) || `exit ${pack.status}`})`);
     const index = git(['index-pack', '--stdin', '--strict', '--fix-thin'], pack.stdout);
-    if (index.status !== 0) {
-      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: git refused its objects (${firstLine(index.stderr)})` });
-      return { commits, refused };
-    }
+    if (index.status !== 0) return refuseAll(`git refused its objects (${firstLine(index.stderr)})`);
     for (const [name, sha] of tips) {
       const ref = `refs/agent-guard/${input.runId}/${name}`;
       if (git(['check-ref-format', ref]).status !== 0) {
@@ -191,6 +235,110 @@ export function importCommits(input: CommitImportInput): CommitImport {
   } finally {
     fs.rmSync(incoming, { recursive: true, force: true });
   }
+}
+
+type Git = (args: string[], input?: Buffer | string) => SpawnSyncReturns<Buffer>;
+
+interface TreeChange {
+  commit: string;
+  oldMode: string;
+  newMode: string;
+  newSha: string;
+  status: string;
+  path: string;
+}
+
+const RAW = /^\n?:([0-7]{6}) ([0-7]{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([A-Z])[0-9]*$/;
+const GITLINK = '160000';
+const SYMLINK = '120000';
+// Blob content is read for `when` rules and link targets only; larger blobs are judged unread (refused).
+const BLOB_READ_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Every change each commit `tip` reaches beyond the real refs makes against its first parent (all its
+ * files for a root commit), oldest commit first. `--not --all` is the real repository's refs and HEAD: the quarantine's git
+ * has the real GIT_DIR.
+ */
+function treeChanges(git: Git, tip: string): TreeChange[] | string {
+  const list = git(['rev-list', '--reverse', '--parents', tip, '--not', '--all']);
+  if (list.status !== 0) return `git could not read its commits (${firstLine(list.stderr) || `exit ${list.status}`})`;
+  const pairs = list.stdout.toString().split('\n').filter(Boolean).map((line) => line.split(' ').slice(0, 2).join(' '));
+  if (pairs.length === 0) return [];
+  const diff = git(['diff-tree', '--stdin', '-r', '-z', '--no-renames', '--no-abbrev', '--root'], pairs.join('\n') + '\n');
+  if (diff.status !== 0) return `git could not read its changes (${firstLine(diff.stderr) || `exit ${diff.status}`})`;
+  const tokens = diff.stdout.toString('utf8').split('\0');
+  const changes: TreeChange[] = [];
+  let commit = '';
+  // Positional: a path always follows its change line, so a file named like an object id is still a path.
+  for (let i = 0; i < tokens.length; i++) {
+    const raw = RAW.exec(tokens[i]);
+    if (raw) changes.push({ commit, oldMode: raw[1], newMode: raw[2], newSha: raw[4], status: raw[5], path: tokens[++i] ?? '' });
+    else if (OBJECT_ID.test(tokens[i].trim())) commit = tokens[i].trim();
+  }
+  return changes;
+}
+
+/** Sizes of objects, and the content of those asked for (when not over BLOB_READ_LIMIT), in two git calls. */
+function readBlobs(git: Git, shas: string[], wanted: Set<string>): { sizes: Map<string, number>; content: Map<string, Buffer> } {
+  const sizes = new Map<string, number>();
+  const content = new Map<string, Buffer>();
+  if (shas.length === 0) return { sizes, content };
+  const check = git(['cat-file', '--batch-check=%(objectname) %(objectsize)'], shas.join('\n') + '\n');
+  for (const line of check.stdout.toString().split('\n')) {
+    const [sha, size] = line.split(' ');
+    if (OBJECT_ID.test(sha) && /^[0-9]+$/.test(size)) sizes.set(sha, Number(size));
+  }
+  const read = [...wanted].filter((sha) => (sizes.get(sha) ?? Infinity) <= BLOB_READ_LIMIT);
+  if (read.length === 0) return { sizes, content };
+  const batch = git(['cat-file', '--batch'], read.join('\n') + '\n').stdout;
+  let at = 0;
+  while (at < batch.length) {
+    const eol = batch.indexOf(0x0a, at);
+    if (eol < 0) break;
+    const [sha, , size] = batch.subarray(at, eol).toString().split(' ');
+    const n = Number(size);
+    if (!Number.isSafeInteger(n)) break;
+    content.set(sha, batch.subarray(eol + 1, eol + 1 + n));
+    at = eol + 1 + n + 1;
+  }
+  return { sizes, content };
+}
+
+const VERB: Record<string, string> = { A: 'adds', D: 'deletes', M: 'changes', T: 'changes' };
+
+/**
+ * Why the commits `tip` reaches beyond the real refs may not come back, or undefined. Each commit is
+ * judged against its first parent, so whatever its tree holds that the base did not was judged once:
+ * a change a later commit undoes still counts (pushing the branch pushes that commit too).
+ */
+function judgeCommits(git: Git, tip: string, policy: BoundaryPolicy, maxBytes: number): string | undefined {
+  const changes = treeChanges(git, tip);
+  if (typeof changes === 'string') return changes;
+  const kept = changes.filter((c) => c.status !== 'D' && c.newMode !== GITLINK);
+  const needContent = new Set(kept.filter((c) => c.newMode === SYMLINK || policy.kinds.some((k) => k.when && k.globs.some((g) => g.matches(c.path)))).map((c) => c.newSha));
+  const blobs = readBlobs(git, [...new Set(kept.map((c) => c.newSha))], needContent);
+  const total = [...new Set(kept.map((c) => c.newSha))].reduce((sum, sha) => sum + (blobs.sizes.get(sha) ?? 0), 0);
+  if (total > maxBytes) return `its files hold ${formatBytes(total)}, more than --max-disk ${formatBytes(maxBytes)}`;
+  for (const c of changes) {
+    const why = changeRefusal(c, policy, blobs.content);
+    if (why) return `${c.commit.slice(0, 12)} ${VERB[c.status] ?? 'changes'} ${JSON.stringify(c.path).slice(1, -1)}: ${why}`;
+  }
+  return undefined;
+}
+
+function changeRefusal(c: TreeChange, policy: BoundaryPolicy, content: Map<string, Buffer>): string | undefined {
+  for (const segment of c.path.split('/')) {
+    const bad = nameRefusal(segment) ?? (isGitName(segment) ? 'a name git takes for .git' : undefined);
+    if (bad) return bad;
+  }
+  if (c.newMode === GITLINK || c.oldMode === GITLINK) return 'a submodule commit (gitlink): a later `git submodule update` checks out and runs what the submodule holds';
+  if (c.status === 'D') return kindRefusal(policy, c.path);
+  const text = () => content.get(c.newSha)?.toString('utf8');
+  if (c.newMode === SYMLINK) {
+    const target = text();
+    return target === undefined ? 'a symlink whose target could not be read' : linkRefusal(policy, c.path, target) ?? kindRefusal(policy, c.path, () => undefined);
+  }
+  return kindRefusal(policy, c.path, text);
 }
 
 function firstLine(buf: Buffer | string | null | undefined): string {

@@ -1,6 +1,7 @@
-// What may come back, path by path. Structural refusals (not regular data, or inside .git) cannot be
-// lifted; tool configuration (rules/file-kinds.yml, and the folders the real repository's git config
-// runs hooks from) can, with --allow-path.
+// What may come back, path by path. Structural refusals (not regular data, inside .git, names that
+// read as another name, links to what the jail hid) cannot be lifted; tool configuration
+// (rules/file-kinds.yml, and the folders the real repository's git config runs hooks from) can, with
+// --allow-path. The same rules judge files in the agent's copy and paths in the commits it made.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,14 +11,38 @@ import { compileGlob, type PathGlob } from './glob';
 export interface BoundaryPolicy {
   kinds: FileKindRule[];
   allow: PathGlob[];
+  /** The real workspace: where a link's target is looked at. */
+  workspace: string;
+  /** Workspace-relative paths the jail hid from the agent (credential files other steps left). */
+  hidden: string[];
 }
 
-/** A path segment git reads as its own folder (case-insensitively, as on macOS and Windows checkouts). */
+// git's is_ntfs_dotgit: `.git` or its 8.3 short name `git~1`, then only dots and spaces, or an
+// alternate data stream (`:`) or a Windows separator.
+const NTFS_DOTGIT = /^(?:\.git|git~1)[. ]*(?:[:\\].*)?$/i;
+// Code points HFS+ ignores when it compares names (git's next_hfs_char).
+const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+
+/**
+ * A path segment git reads as its own folder: `.git` in any case (macOS and Windows checkouts), and
+ * the forms NTFS and HFS+ fold into it (`.git.`, `git~1`, `.g\u200cit`), which git refuses to add.
+ */
 export function isGitName(segment: string): boolean {
-  return segment.toLowerCase() === '.git';
+  return NTFS_DOTGIT.test(segment) || segment.replace(HFS_IGNORED, '').toLowerCase() === '.git';
 }
 
 export const GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
+export const GIT_LOOKALIKE_REASON = 'git takes this name for .git (as NTFS or HFS+ would) and refuses to add it, so a later `git add` of the workspace would fail';
+
+// C0 and C1 controls (newline, tab, escape), DEL, and the bidirectional controls that reorder what a
+// reader sees.
+const UNSAFE_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** Why a path segment may not come back whatever it holds, or undefined. */
+export function nameRefusal(segment: string): string | undefined {
+  if (UNSAFE_NAME.test(segment)) return 'the name holds a control or bidi character: a later step reading names a line at a time (or a reviewer) would see another name';
+  return undefined;
+}
 
 /**
  * The rule refusing `rel`, or undefined. `content` is asked for only by rules with `when`; a deletion
@@ -95,6 +120,79 @@ export function gitConfigRules(workspace: string): FileKindRule[] {
   return rules;
 }
 
-export function buildPolicy(workspace: string, allowPaths: string[]): BoundaryPolicy {
-  return { kinds: [...gitConfigRules(workspace), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
+export function buildPolicy(workspace: string, allowPaths: string[], hidden: string[] = []): BoundaryPolicy {
+  return { kinds: [...gitConfigRules(workspace), ...builtinFileKinds()], allow: allowPaths.map(compileGlob), workspace, hidden };
+}
+
+/** Where a link's target lands, workspace-relative and normalised; undefined when it leaves the workspace. */
+function linkDestination(workspace: string, rel: string, target: string): string | undefined {
+  let resolved: string;
+  if (path.posix.isAbsolute(target)) {
+    if (target !== workspace && !target.startsWith(workspace + '/')) return undefined;
+    resolved = path.posix.normalize(target.slice(workspace.length + 1) || '.');
+  } else {
+    resolved = path.posix.normalize(path.posix.join(path.posix.dirname(rel), target));
+  }
+  return resolved === '..' || resolved.startsWith('../') ? undefined : resolved.replace(/\/$/, '');
+}
+
+/** Why a symlink's target leaves the workspace or enters .git, lexically; undefined when it stays. */
+export function symlinkEscape(workspace: string, rel: string, target: string): string | undefined {
+  const resolved = linkDestination(workspace, rel, target);
+  if (resolved === undefined) return 'which points outside the workspace';
+  if (resolved.split('/').some(isGitName)) return 'which points into .git';
+  return undefined;
+}
+
+const GIT_SEARCH_LIMIT = 10_000;
+
+/** Whether the real folder at `rel` holds anything named like .git (walked with lstat, links not followed). */
+function holdsGit(workspace: string, rel: string): boolean | 'too large' {
+  // Through a link in the real tree the apply refuses the link anyway: look no further.
+  let at = workspace;
+  for (const part of rel.split('/')) {
+    at += `/${part}`;
+    try {
+      if (!fs.lstatSync(at).isDirectory()) return false;
+    } catch {
+      return false;
+    }
+  }
+  let seen = 0;
+  const pending = [rel];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(`${workspace}/${dir}`, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (isGitName(entry.name)) return true;
+      if (++seen > GIT_SEARCH_LIMIT) return 'too large';
+      if (entry.isDirectory()) pending.push(`${dir}/${entry.name}`);
+    }
+  }
+  return false;
+}
+
+/**
+ * Why a symlink may not come back: its target leaves the workspace or enters .git (lexically), or is
+ * something a later step must not reach through a name the agent chose: the whole workspace, a
+ * credential file the jail hid (or a folder holding one), a folder holding a git repository (whose
+ * config can hold a checkout token). A later `cat report.md` or an upload of `reports/` follows links.
+ */
+export function linkRefusal(policy: BoundaryPolicy, rel: string, target: string): string | undefined {
+  const escape = symlinkEscape(policy.workspace, rel, target);
+  if (escape) return `a symlink to ${JSON.stringify(target)}, ${escape}`;
+  const to = linkDestination(policy.workspace, rel, target)!;
+  const why = (what: string) => `a symlink to ${JSON.stringify(target)}, which points at ${what}`;
+  if (to === '.') return why('the whole workspace, .git and the files the jail hid included');
+  if (policy.hidden.some((h) => to === h || to.startsWith(h + '/'))) return why('a credential file the jail hid from the agent');
+  if (policy.hidden.some((h) => h.startsWith(to + '/'))) return why('a folder holding a credential file the jail hid from the agent');
+  const git = holdsGit(policy.workspace, to);
+  if (git === true) return why('a folder holding a git repository (its config can hold a token)');
+  if (git === 'too large') return why(`a folder of more than ${GIT_SEARCH_LIMIT} entries, too many to check for a git repository`);
+  return undefined;
 }
