@@ -11861,6 +11861,20 @@ function nameRefusal(segment) {
   if (UNSAFE_NAME.test(segment)) return "the name holds a control or bidi character: a later step reading names a line at a time (or a reviewer) would see another name";
   return void 0;
 }
+function judgedText(bytes2) {
+  if (bytes2.includes(0)) return void 0;
+  let text;
+  try {
+    text = strictUtf8.decode(bytes2);
+  } catch {
+    return void 0;
+  }
+  for (const line of text.split("\n", 2)) {
+    const coding = CODING.exec(line);
+    if (coding && !PLAIN_CODINGS.test(coding[1])) return void 0;
+  }
+  return text;
+}
 function kindRefusal(policy, rel, content) {
   if (policy.allow.some((g) => g.matches(rel))) return void 0;
   for (const rule of policy.kinds) {
@@ -11938,6 +11952,24 @@ function symlinkEscape(workspace2, rel, target) {
   if (resolved.split("/").some(isGitName)) return "which points into .git";
   return void 0;
 }
+function linkRouteRefusal(workspace2, rel, target, isLink) {
+  const escape2 = symlinkEscape(workspace2, rel, target);
+  if (escape2) return `its target ${escape2}`;
+  const absolute = import_node_path10.default.posix.isAbsolute(target);
+  const parts = (absolute ? target.slice(workspace2.length + 1) : target).split("/");
+  const at = absolute ? [] : rel.split("/").slice(0, -1);
+  for (const part of parts) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (at.length === 0) return "its target climbs out of the workspace";
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    if (isLink(at.join("/"))) return `its target passes through ${at.join("/")}, a symlink`;
+  }
+  return void 0;
+}
 function holdsGit(workspace2, rel) {
   let at = workspace2;
   for (const part of rel.split("/")) {
@@ -11979,7 +12011,7 @@ function linkRefusal(policy, rel, target) {
   if (git === "too large") return why(`a folder of more than ${GIT_SEARCH_LIMIT} entries, too many to check for a git repository`);
   return void 0;
 }
-var import_node_child_process2, import_node_fs14, import_node_path10, NTFS_DOTGIT, HFS_IGNORED, GIT_REASON, GIT_LOOKALIKE_REASON, UNSAFE_NAME, GIT_SEARCH_LIMIT;
+var import_node_child_process2, import_node_fs14, import_node_path10, NTFS_DOTGIT, HFS_IGNORED, GIT_REASON, GIT_LOOKALIKE_REASON, UNSAFE_NAME, strictUtf8, CODING, PLAIN_CODINGS, GIT_SEARCH_LIMIT;
 var init_policy = __esm({
   "src/guard/boundary/policy.ts"() {
     "use strict";
@@ -11993,6 +12025,9 @@ var init_policy = __esm({
     GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
     GIT_LOOKALIKE_REASON = "git takes this name for .git (as NTFS or HFS+ would) and refuses to add it, so a later `git add` of the workspace would fail";
     UNSAFE_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+    strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+    CODING = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
+    PLAIN_CODINGS = /^(utf[-_]?8|(us[-_]?)?ascii)$/i;
     GIT_SEARCH_LIMIT = 1e4;
   }
 });
@@ -12039,30 +12074,18 @@ function writeFile(workspace2, change, owner) {
   }
 }
 function checkLinkRoute(workspace2, change, links) {
-  const escape2 = symlinkEscape(workspace2, change.path, change.target);
-  if (escape2) throw new Unsafe(`its target ${escape2}`);
-  const absolute = import_node_path11.default.posix.isAbsolute(change.target);
-  const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
-  const at = absolute ? [] : change.path.split("/").slice(0, -1);
   let exists = true;
-  for (const part of parts) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (at.length === 0) throw new Unsafe("its target climbs out of the workspace");
-      at.pop();
-      continue;
-    }
-    at.push(part);
-    const rel = at.join("/");
-    if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
-    if (!exists) continue;
+  const why = linkRouteRefusal(workspace2, change.path, change.target, (rel) => {
+    if (links.has(rel)) return true;
+    if (!exists) return false;
     try {
-      if (import_node_fs15.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
-    } catch (err) {
-      if (err instanceof Unsafe) throw err;
+      return import_node_fs15.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink();
+    } catch {
       exists = false;
+      return false;
     }
-  }
+  });
+  if (why) throw new Unsafe(why);
 }
 function writeLink(workspace2, change, owner, links) {
   const dir = parentOf(workspace2, change.path, owner, true);
@@ -12411,8 +12434,7 @@ function pump(file, to) {
   }
 }
 function readWhole(file, size) {
-  if (size > WHEN_BYTES) return void 0;
-  return import_node_fs16.default.readFileSync(file, "utf8");
+  return size > WHEN_BYTES ? void 0 : judgedText(import_node_fs16.default.readFileSync(file));
 }
 function ensureRoom(contentDir, workspace2, bytes2) {
   const content = import_node_fs16.default.statSync(contentDir);
@@ -12483,6 +12505,7 @@ function agentTips(agentGitDir) {
       return;
     }
     for (const name of names) {
+      if (tips.size > MAX_TIPS) return;
       const full = import_node_path13.default.join(dir, name);
       const st = import_node_fs17.default.lstatSync(full);
       if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
@@ -12510,14 +12533,15 @@ function firstLink(dir, rels) {
   }
   return void 0;
 }
-function quarantineObjects(agentObjects, into, owner, maxBytes) {
+function quarantineObjects(agentObjects, into, owner, limits) {
   let copied = 0;
   let bytes2 = 0;
   const copy = (from, to) => {
     const st = import_node_fs17.default.lstatSync(from);
     if (!st.isFile() || st.nlink > 1) return;
     bytes2 += st.size;
-    if (bytes2 > maxBytes) throw new TooLarge(`its object files hold more than --max-disk ${formatBytes(maxBytes)}`);
+    if (bytes2 > limits.maxBytes) throw new TooLarge(`its object files hold more than --max-disk ${formatBytes(limits.maxBytes)}`);
+    if (copied >= limits.maxFiles) throw new TooLarge(`its repository holds more than ${limits.maxFiles} object files (--max-files)`);
     import_node_fs17.default.mkdirSync(import_node_path13.default.dirname(to), { recursive: true, mode: 448 });
     import_node_fs17.default.copyFileSync(from, to, import_node_fs17.default.constants.COPYFILE_EXCL);
     import_node_fs17.default.chmodSync(to, 292);
@@ -12585,8 +12609,14 @@ function importCommits(input) {
     return { commits, refused };
   }
   const git = hostGit(realGitDir, input.owner);
-  const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
-  let tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
+  const all = agentTips(input.agentGitDir);
+  if (all.size > MAX_TIPS) {
+    refused.push({ path: ".git", reason: `commits not brought back: the agent made more than ${MAX_TIPS} branches` });
+    return { commits, refused };
+  }
+  const check = git(["cat-file", "--batch-check=%(objecttype)"], [...all.values()].map((sha) => `${sha}^{commit}`).join("\n") + "\n");
+  const answers = check.stdout?.toString().split("\n") ?? [];
+  let tips = [...all].filter((_, i) => answers[i] !== "commit");
   if (tips.length === 0) return { commits, refused };
   const incoming = import_node_path13.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto8.default.randomBytes(6).toString("hex")}`);
   import_node_fs17.default.mkdirSync(incoming, { mode: 448 });
@@ -12597,7 +12627,7 @@ function importCommits(input) {
   try {
     if (input.owner) import_node_fs17.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
     try {
-      quarantineObjects(import_node_path13.default.join(input.agentGitDir, "objects"), incoming, input.owner, input.maxBytes);
+      quarantineObjects(import_node_path13.default.join(input.agentGitDir, "objects"), incoming, input.owner, input);
     } catch (err) {
       if (err instanceof TooLarge) return refuseAll(err.message);
       throw err;
@@ -12642,6 +12672,7 @@ function treeChanges(git, tip) {
   if (list.status !== 0) return `git could not read its commits (${firstLine(list.stderr) || `exit ${list.status}`})`;
   const pairs = list.stdout.toString().split("\n").filter(Boolean).map((line) => line.split(" ").slice(0, 2).join(" "));
   if (pairs.length === 0) return [];
+  if (pairs.length > MAX_COMMITS) return `it brings more than ${MAX_COMMITS} new commits`;
   const diff = git(["diff-tree", "--stdin", "-r", "-z", "--no-renames", "--no-abbrev", "--root"], pairs.join("\n") + "\n");
   if (diff.status !== 0) return `git could not read its changes (${firstLine(diff.stderr) || `exit ${diff.status}`})`;
   const tokens = diff.stdout.toString("utf8").split("\0");
@@ -12686,30 +12717,39 @@ function judgeCommits(git, tip, policy, maxBytes) {
   const blobs = readBlobs(git, [...new Set(kept.map((c) => c.newSha))], needContent);
   const total = [...new Set(kept.map((c) => c.newSha))].reduce((sum, sha) => sum + (blobs.sizes.get(sha) ?? 0), 0);
   if (total > maxBytes) return `its files hold ${formatBytes(total)}, more than --max-disk ${formatBytes(maxBytes)}`;
+  const links = new Set(changes.filter((c) => c.newMode === SYMLINK && c.status !== "D").map((c) => c.path));
+  if (links.size > 0) for (const p of treeLinks(git, tip)) links.add(p);
   for (const c of changes) {
-    const why = changeRefusal(c, policy, blobs.content);
+    const why = changeRefusal(c, policy, blobs.content, links);
     if (why) return `${c.commit.slice(0, 12)} ${VERB[c.status] ?? "changes"} ${JSON.stringify(c.path).slice(1, -1)}: ${why}`;
   }
   return void 0;
 }
-function changeRefusal(c, policy, content) {
+function treeLinks(git, commit2) {
+  const tree = git(["ls-tree", "-r", "-z", "--full-tree", commit2]);
+  return tree.stdout.toString("utf8").split("\0").filter((entry) => entry.startsWith(`${SYMLINK} `)).map((entry) => entry.slice(entry.indexOf("	") + 1));
+}
+function changeRefusal(c, policy, content, links) {
   for (const segment of c.path.split("/")) {
     const bad = nameRefusal(segment) ?? (isGitName(segment) ? "a name git takes for .git" : void 0);
     if (bad) return bad;
   }
   if (c.newMode === GITLINK || c.oldMode === GITLINK) return "a submodule commit (gitlink): a later `git submodule update` checks out and runs what the submodule holds";
   if (c.status === "D") return kindRefusal(policy, c.path);
-  const text = () => content.get(c.newSha)?.toString("utf8");
+  const blob = content.get(c.newSha);
+  const text = () => blob === void 0 ? void 0 : judgedText(blob);
   if (c.newMode === SYMLINK) {
-    const target = text();
-    return target === void 0 ? "a symlink whose target could not be read" : linkRefusal(policy, c.path, target) ?? kindRefusal(policy, c.path, () => void 0);
+    const target = blob?.toString("utf8");
+    if (target === void 0) return "a symlink whose target could not be read";
+    const route = linkRouteRefusal(policy.workspace, c.path, target, (rel) => links.has(rel));
+    return linkRefusal(policy, c.path, target) ?? (route && `a symlink to ${JSON.stringify(target)}: ${route}`) ?? kindRefusal(policy, c.path, () => void 0);
   }
   return kindRefusal(policy, c.path, text);
 }
 function firstLine(buf) {
   return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
 }
-var import_node_child_process3, import_node_crypto8, import_node_fs17, import_node_path13, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES, TooLarge, RAW, GITLINK, SYMLINK, BLOB_READ_LIMIT, VERB;
+var import_node_child_process3, import_node_crypto8, import_node_fs17, import_node_path13, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES, MAX_TIPS, MAX_COMMITS, TooLarge, RAW, GITLINK, SYMLINK, BLOB_READ_LIMIT, VERB;
 var init_commits = __esm({
   "src/guard/boundary/commits.ts"() {
     "use strict";
@@ -12723,6 +12763,8 @@ var init_commits = __esm({
     BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
     REF_FILE_BYTES = 4096;
     PACKED_REFS_BYTES = 16 * 1024 * 1024;
+    MAX_TIPS = 100;
+    MAX_COMMITS = 1e4;
     TooLarge = class extends Error {
     };
     RAW = /^\n?:([0-7]{6}) ([0-7]{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([A-Z])[0-9]*$/;
@@ -13248,7 +13290,8 @@ var init_boundary = __esm({
             runId: runId(this.setup.env),
             owner: this.setup.owner,
             policy: this.policy,
-            maxBytes: this.limits.maxBytes
+            maxBytes: this.limits.maxBytes,
+            maxFiles: this.limits.maxFiles
           });
           changes.commits.push(...imported.commits);
           changes.refused.push(...imported.refused);

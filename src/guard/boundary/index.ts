@@ -149,7 +149,7 @@ export class Boundary {
     if (scan.gitChanged) {
       const imported = importCommits({
         workspace: this.setup.workspace, agentGitDir: path.join(this.layout.upper, '.git'), runId: runId(this.setup.env), owner: this.setup.owner,
-        policy: this.policy, maxBytes: this.limits.maxBytes,
+        policy: this.policy, maxBytes: this.limits.maxBytes, maxFiles: this.limits.maxFiles,
       });
       changes.commits.push(...imported.commits);
       changes.refused.push(...imported.refused);

@@ -44,6 +44,33 @@ export function nameRefusal(segment: string): string | undefined {
   return undefined;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// PEP 263: pip decodes a requirements file in the encoding its first two lines declare.
+const CODING = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
+const PLAIN_CODINGS = /^(utf[-_]?8|(us[-_]?)?ascii)$/i;
+
+/**
+ * A file's content as a `when` rule may judge it, or undefined (judged as matching) when it is not
+ * plain UTF-8: NUL bytes, invalid UTF-8 (a UTF-16 or UTF-32 byte-order mark among them), or a coding
+ * line naming another encoding. Tools decode such files their own way (pip honours a UTF-16 mark and
+ * `# -*- coding: utf-7 -*-`), so a pattern over the UTF-8 reading would miss the `--index-url` that
+ * pip then reads. A UTF-8 byte-order mark is dropped.
+ */
+export function judgedText(bytes: Buffer): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n', 2)) {
+    const coding = CODING.exec(line);
+    if (coding && !PLAIN_CODINGS.test(coding[1])) return undefined;
+  }
+  return text;
+}
+
 /**
  * The rule refusing `rel`, or undefined. `content` is asked for only by rules with `when`; a deletion
  * (no content) of a listed file is always refused.
@@ -141,6 +168,31 @@ export function symlinkEscape(workspace: string, rel: string, target: string): s
   const resolved = linkDestination(workspace, rel, target);
   if (resolved === undefined) return 'which points outside the workspace';
   if (resolved.split('/').some(isGitName)) return 'which points into .git';
+  return undefined;
+}
+
+/**
+ * Every name a link's target walks through must be a real folder or file, never another link: `a ->
+ * sub/c/../..` is harmless lexically, but with `sub/c -> ..` the kernel would climb out of the
+ * workspace. The target is walked as written, `..` by `..`, not normalised; `isLink` is asked about
+ * each name on the way, in order.
+ */
+export function linkRouteRefusal(workspace: string, rel: string, target: string, isLink: (rel: string) => boolean): string | undefined {
+  const escape = symlinkEscape(workspace, rel, target);
+  if (escape) return `its target ${escape}`;
+  const absolute = path.posix.isAbsolute(target);
+  const parts = (absolute ? target.slice(workspace.length + 1) : target).split('/');
+  const at = absolute ? [] : rel.split('/').slice(0, -1);
+  for (const part of parts) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (at.length === 0) return 'its target climbs out of the workspace';
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    if (isLink(at.join('/'))) return `its target passes through ${at.join('/')}, a symlink`;
+  }
   return undefined;
 }
 
