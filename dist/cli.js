@@ -11934,7 +11934,13 @@ function gitConfigRules(workspace2) {
   return rules;
 }
 function buildPolicy(workspace2, allowPaths, hidden = []) {
-  return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob), workspace: workspace2, hidden };
+  return {
+    kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()],
+    allow: allowPaths.map(compileGlob),
+    workspace: workspace2,
+    hidden,
+    linkTargets: { seen: /* @__PURE__ */ new Map(), budget: LINK_LOOK_BUDGET }
+  };
 }
 function linkDestination(workspace2, rel, target) {
   let resolved;
@@ -11970,15 +11976,27 @@ function linkRouteRefusal(workspace2, rel, target, isLink) {
   }
   return void 0;
 }
-function holdsGit(workspace2, rel) {
+function targetKind(policy, rel) {
+  const cached6 = policy.linkTargets.seen.get(rel);
+  if (cached6) return cached6;
+  const kind = lookAt(policy, rel);
+  policy.linkTargets.seen.set(rel, kind);
+  return kind;
+}
+function lookAt(policy, rel) {
+  const { workspace: workspace2 } = policy;
   let at = workspace2;
-  for (const part of rel.split("/")) {
+  const parts = rel.split("/");
+  for (const [i, part] of parts.entries()) {
     at += `/${part}`;
+    let st;
     try {
-      if (!import_node_fs14.default.lstatSync(at).isDirectory()) return false;
+      st = import_node_fs14.default.lstatSync(at);
     } catch {
-      return false;
+      return "plain";
     }
+    if (i < parts.length - 1 && !st.isDirectory()) return "plain";
+    if (i === parts.length - 1 && !st.isDirectory()) return st.isFile() || st.isSymbolicLink() ? "plain" : "special";
   }
   let seen = 0;
   const pending = [rel];
@@ -11991,12 +12009,12 @@ function holdsGit(workspace2, rel) {
       continue;
     }
     for (const entry of entries) {
-      if (isGitName(entry.name)) return true;
-      if (++seen > GIT_SEARCH_LIMIT) return "too large";
+      if (isGitName(entry.name)) return "git";
+      if (++seen > GIT_SEARCH_LIMIT || --policy.linkTargets.budget < 0) return "too large";
       if (entry.isDirectory()) pending.push(`${dir}/${entry.name}`);
     }
   }
-  return false;
+  return "plain";
 }
 function linkRefusal(policy, rel, target) {
   const escape2 = symlinkEscape(policy.workspace, rel, target);
@@ -12006,12 +12024,13 @@ function linkRefusal(policy, rel, target) {
   if (to === ".") return why("the whole workspace, .git and the files the jail hid included");
   if (policy.hidden.some((h) => to === h || to.startsWith(h + "/"))) return why("a credential file the jail hid from the agent");
   if (policy.hidden.some((h) => h.startsWith(to + "/"))) return why("a folder holding a credential file the jail hid from the agent");
-  const git = holdsGit(policy.workspace, to);
-  if (git === true) return why("a folder holding a git repository (its config can hold a token)");
-  if (git === "too large") return why(`a folder of more than ${GIT_SEARCH_LIMIT} entries, too many to check for a git repository`);
+  const kind = targetKind(policy, to);
+  if (kind === "git") return why("a folder holding a git repository (its config can hold a token)");
+  if (kind === "special") return why("a FIFO, socket or device (a later read would hang or read the device)");
+  if (kind === "too large") return why("a folder too large to check for a git repository");
   return void 0;
 }
-var import_node_child_process2, import_node_fs14, import_node_path10, NTFS_DOTGIT, HFS_IGNORED, GIT_REASON, GIT_LOOKALIKE_REASON, UNSAFE_NAME, strictUtf8, CODING, PLAIN_CODINGS, GIT_SEARCH_LIMIT;
+var import_node_child_process2, import_node_fs14, import_node_path10, LINK_LOOK_BUDGET, NTFS_DOTGIT, HFS_IGNORED, GIT_REASON, GIT_LOOKALIKE_REASON, UNSAFE_NAME, strictUtf8, CODING, PLAIN_CODINGS, GIT_SEARCH_LIMIT;
 var init_policy = __esm({
   "src/guard/boundary/policy.ts"() {
     "use strict";
@@ -12020,6 +12039,7 @@ var init_policy = __esm({
     import_node_path10 = __toESM(require("node:path"));
     init_fileKinds();
     init_glob();
+    LINK_LOOK_BUDGET = 1e6;
     NTFS_DOTGIT = /^(?:\.git|git~1)[. ]*(?:[:\\].*)?$/i;
     HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
     GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
@@ -12384,12 +12404,12 @@ function utf8(raw) {
   }
 }
 function readdirOwned(dir) {
+  const st = import_node_fs16.default.lstatSync(dir);
+  if (st.isDirectory() && (st.mode & 320) !== 320 && process.getuid?.() !== 0) import_node_fs16.default.chmodSync(dir, st.mode & 511 | 448);
   try {
     return import_node_fs16.default.readdirSync(dir, { encoding: "buffer" });
   } catch (err) {
-    if (err.code !== "EACCES") throw err;
-    const st = import_node_fs16.default.lstatSync(dir);
-    if (!st.isDirectory()) throw err;
+    if (err.code !== "EACCES" || !st.isDirectory()) throw err;
     import_node_fs16.default.chmodSync(dir, st.mode & 511 | 448);
     return import_node_fs16.default.readdirSync(dir, { encoding: "buffer" });
   }
@@ -12437,6 +12457,7 @@ function readWhole(file, size) {
   return size > WHEN_BYTES ? void 0 : judgedText(import_node_fs16.default.readFileSync(file));
 }
 function ensureRoom(contentDir, workspace2, bytes2) {
+  if (bytes2 === 0) return;
   const content = import_node_fs16.default.statSync(contentDir);
   const real = import_node_fs16.default.statSync(workspace2);
   const free = (dir) => {
@@ -12553,12 +12574,19 @@ function quarantineObjects(agentObjects, into, owner, limits) {
   } catch {
     return 0;
   }
+  const list = (dir) => {
+    try {
+      return import_node_fs17.default.lstatSync(dir).isDirectory() ? import_node_fs17.default.readdirSync(dir) : [];
+    } catch {
+      return [];
+    }
+  };
   for (const name of names) {
     const dir = import_node_path13.default.join(agentObjects, name);
-    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs17.default.lstatSync(dir).isDirectory()) {
-      for (const obj3 of import_node_fs17.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path13.default.join(dir, obj3), import_node_path13.default.join(into, name, obj3));
-    } else if (name === "pack" && import_node_fs17.default.lstatSync(dir).isDirectory()) {
-      for (const file of import_node_fs17.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path13.default.join(dir, file), import_node_path13.default.join(into, "pack", file));
+    if (/^[0-9a-f]{2}$/.test(name)) {
+      for (const obj3 of list(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path13.default.join(dir, obj3), import_node_path13.default.join(into, name, obj3));
+    } else if (name === "pack") {
+      for (const file of list(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path13.default.join(dir, file), import_node_path13.default.join(into, "pack", file));
     }
   }
   if (owner) chownTree(into, owner);
@@ -13242,7 +13270,12 @@ var init_boundary = __esm({
         };
         const start = sample();
         const timer = setInterval(() => {
-          const reason = diskOverrun(start, sample(), this.limits);
+          let reason;
+          try {
+            reason = diskOverrun(start, sample(), this.limits);
+          } catch {
+            return;
+          }
           if (reason) {
             clearInterval(timer);
             stop(reason);
@@ -27697,7 +27730,7 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
   if (maxRequests !== void 0) args.push("--max-requests", String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, "max-tokens");
   if (maxTokens !== void 0) args.push("--max-tokens", String(maxTokens));
-  for (const name of ["memory", "pids", "tmpfs-size"]) {
+  for (const name of ["memory", "pids", "tmpfs-size", "max-disk", "max-files"]) {
     const value = getInput(ctx, name);
     if (value) args.push(`--${name}`, value);
   }

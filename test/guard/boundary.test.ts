@@ -394,6 +394,26 @@ describeRoot('change set from an overlay upper folder', () => {
     expect(reason('r/vendor')).toMatch(/folder holding a git repository/);
   });
 
+  it('refuses a link to a FIFO an earlier step left, and looks at each linked folder once', () => {
+    execFileSync('mkfifo', [path.join(lower, 'pipe')]);
+    const big: Record<string, string> = {};
+    for (let i = 0; i < 500; i++) big[`big/f${i}`] = '';
+    tree(lower, big);
+    fs.mkdirSync(path.join(upper, 'r'));
+    fs.symlinkSync('../pipe', path.join(upper, 'r', 'log.txt'));
+    for (let i = 0; i < 300; i++) fs.symlinkSync('../big', path.join(upper, 'r', `big${i}`));
+    const readdir = jest.spyOn(fs, 'readdirSync');
+    try {
+      const r = scan();
+      expect(r.changes.refused.map((x) => [x.path, x.reason])).toEqual([['r/log.txt', expect.stringMatching(/a FIFO, socket or device/)]]);
+      expect(r.changes.files.length).toBe(300);
+      const bigReads = readdir.mock.calls.filter(([dir]) => String(dir) === path.join(lower, 'big') || String(dir) === `${lower}/big`).length;
+      expect(bigReads).toBe(1);
+    } finally {
+      readdir.mockRestore();
+    }
+  });
+
   it('refuses a change set of more files than --max-files before copying a byte, deletions counted', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 30; i++) files[`gen/f${i}`] = 'x';

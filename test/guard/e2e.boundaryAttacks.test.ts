@@ -147,8 +147,11 @@ describeJail('red team: nothing of the agent\'s making steers a later step', () 
           // A chain of folders deeper than PATH_MAX, and ordinary work beside it.
           `node -e 'const fs = require("fs"); for (let i = 0; i < 500; i++) { fs.mkdirSync("deep_folder"); process.chdir("deep_folder"); } fs.writeFileSync("bottom.txt", "b")'`,
           'echo work > work.txt',
+          // Folders the agent made unreadable or unsearchable still come back (through sudo the guard is their owner, not root).
+          'mkdir locked && echo kept > locked/f && chmod 444 locked && mkdir hidden && echo kept > hidden/g && chmod 0 hidden/g hidden',
         ].join('\n'), { env: { TMPDIR: tmp } });
         expectRan(r);
+        expect([fs.readFileSync(path.join(ws, 'locked/f'), 'utf8'), fs.readFileSync(path.join(ws, 'hidden/g'), 'utf8')]).toEqual(['kept\n', 'kept\n']);
         expect(r.stderr).toMatch(/boundary: deep_folder\/deep_folder\/\S*: refused: the path is longer than/);
         await new Promise((resolve) => setTimeout(resolve, 3000));
         expect(fs.readFileSync(path.join(ws, 'work.txt'), 'utf8')).toBe('work\n');

@@ -306,14 +306,17 @@ function utf8(raw: Buffer): string | undefined {
   }
 }
 
-/** readdir (raw names) that, on the sudo path, gives the guard (the folder's owner) read access the agent took away. */
+/**
+ * readdir (raw names) that, on the sudo path, gives the guard (the folder's owner) back the read and
+ * search access the agent took away: without search (x) every lstat inside fails.
+ */
 function readdirOwned(dir: string): Buffer[] {
+  const st = fs.lstatSync(dir);
+  if (st.isDirectory() && (st.mode & 0o500) !== 0o500 && process.getuid?.() !== 0) fs.chmodSync(dir, (st.mode & 0o777) | 0o700);
   try {
     return fs.readdirSync(dir, { encoding: 'buffer' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
-    const st = fs.lstatSync(dir);
-    if (!st.isDirectory()) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES' || !st.isDirectory()) throw err;
     fs.chmodSync(dir, (st.mode & 0o777) | 0o700);
     return fs.readdirSync(dir, { encoding: 'buffer' });
   }
@@ -374,6 +377,7 @@ function readWhole(file: string, size: number): string | undefined {
 
 /** Refuse the change set when copying it out and applying it would leave a disk nearly full. */
 function ensureRoom(contentDir: string, workspace: string, bytes: number): void {
+  if (bytes === 0) return;
   const content = fs.statSync(contentDir);
   const real = fs.statSync(workspace);
   const free = (dir: string) => {

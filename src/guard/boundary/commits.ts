@@ -139,12 +139,20 @@ function quarantineObjects(agentObjects: string, into: string, owner: Owner | un
   } catch {
     return 0;
   }
+  // A folder the agent made unreadable is skipped: what it held is missing, and pack-objects says so.
+  const list = (dir: string) => {
+    try {
+      return fs.lstatSync(dir).isDirectory() ? fs.readdirSync(dir) : [];
+    } catch {
+      return [];
+    }
+  };
   for (const name of names) {
     const dir = path.join(agentObjects, name);
-    if (/^[0-9a-f]{2}$/.test(name) && fs.lstatSync(dir).isDirectory()) {
-      for (const obj of fs.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj)) copy(path.join(dir, obj), path.join(into, name, obj));
-    } else if (name === 'pack' && fs.lstatSync(dir).isDirectory()) {
-      for (const file of fs.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(path.join(dir, file), path.join(into, 'pack', file));
+    if (/^[0-9a-f]{2}$/.test(name)) {
+      for (const obj of list(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj)) copy(path.join(dir, obj), path.join(into, name, obj));
+    } else if (name === 'pack') {
+      for (const file of list(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(path.join(dir, file), path.join(into, 'pack', file));
     }
   }
   if (owner) chownTree(into, owner);

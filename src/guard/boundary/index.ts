@@ -109,7 +109,12 @@ export class Boundary {
     };
     const start = sample();
     const timer = setInterval(() => {
-      const reason = diskOverrun(start, sample(), this.limits);
+      let reason: string | undefined;
+      try {
+        reason = diskOverrun(start, sample(), this.limits);
+      } catch {
+        return; // the folder is being taken down as the jail ends
+      }
       if (reason) {
         clearInterval(timer);
         stop(reason);

@@ -15,7 +15,13 @@ export interface BoundaryPolicy {
   workspace: string;
   /** Workspace-relative paths the jail hid from the agent (credential files other steps left). */
   hidden: string[];
+  /** What the real folders links point at were found to hold, and how many entries are left to look at (see linkRefusal). */
+  linkTargets: { seen: Map<string, TargetKind>; budget: number };
 }
+
+type TargetKind = 'git' | 'too large' | 'special' | 'plain';
+// All links of a run together look at no more than this many entries: 100,000 links into big folders must not take an hour.
+const LINK_LOOK_BUDGET = 1_000_000;
 
 // git's is_ntfs_dotgit: `.git` or its 8.3 short name `git~1`, then only dots and spaces, or an
 // alternate data stream (`:`) or a Windows separator.
@@ -148,7 +154,10 @@ export function gitConfigRules(workspace: string): FileKindRule[] {
 }
 
 export function buildPolicy(workspace: string, allowPaths: string[], hidden: string[] = []): BoundaryPolicy {
-  return { kinds: [...gitConfigRules(workspace), ...builtinFileKinds()], allow: allowPaths.map(compileGlob), workspace, hidden };
+  return {
+    kinds: [...gitConfigRules(workspace), ...builtinFileKinds()], allow: allowPaths.map(compileGlob), workspace, hidden,
+    linkTargets: { seen: new Map(), budget: LINK_LOOK_BUDGET },
+  };
 }
 
 /** Where a link's target lands, workspace-relative and normalised; undefined when it leaves the workspace. */
@@ -198,17 +207,34 @@ export function linkRouteRefusal(workspace: string, rel: string, target: string,
 
 const GIT_SEARCH_LIMIT = 10_000;
 
-/** Whether the real folder at `rel` holds anything named like .git (walked with lstat, links not followed). */
-function holdsGit(workspace: string, rel: string): boolean | 'too large' {
-  // Through a link in the real tree the apply refuses the link anyway: look no further.
+/**
+ * What the real tree holds at `rel`, walked with lstat and never through a link (the apply refuses a
+ * link whose route has one anyway): a FIFO, socket or device ('special', a later `cat` would hang or
+ * read a device), a folder holding anything named like .git ('git'), a folder too large to look
+ * through ('too large'), or else 'plain'. Remembered per path, and bounded across all links.
+ */
+function targetKind(policy: BoundaryPolicy, rel: string): TargetKind {
+  const cached = policy.linkTargets.seen.get(rel);
+  if (cached) return cached;
+  const kind = lookAt(policy, rel);
+  policy.linkTargets.seen.set(rel, kind);
+  return kind;
+}
+
+function lookAt(policy: BoundaryPolicy, rel: string): TargetKind {
+  const { workspace } = policy;
   let at = workspace;
-  for (const part of rel.split('/')) {
+  const parts = rel.split('/');
+  for (const [i, part] of parts.entries()) {
     at += `/${part}`;
+    let st: fs.Stats;
     try {
-      if (!fs.lstatSync(at).isDirectory()) return false;
+      st = fs.lstatSync(at);
     } catch {
-      return false;
+      return 'plain';
     }
+    if (i < parts.length - 1 && !st.isDirectory()) return 'plain';
+    if (i === parts.length - 1 && !st.isDirectory()) return st.isFile() || st.isSymbolicLink() ? 'plain' : 'special';
   }
   let seen = 0;
   const pending = [rel];
@@ -221,19 +247,20 @@ function holdsGit(workspace: string, rel: string): boolean | 'too large' {
       continue;
     }
     for (const entry of entries) {
-      if (isGitName(entry.name)) return true;
-      if (++seen > GIT_SEARCH_LIMIT) return 'too large';
+      if (isGitName(entry.name)) return 'git';
+      if (++seen > GIT_SEARCH_LIMIT || --policy.linkTargets.budget < 0) return 'too large';
       if (entry.isDirectory()) pending.push(`${dir}/${entry.name}`);
     }
   }
-  return false;
+  return 'plain';
 }
 
 /**
  * Why a symlink may not come back: its target leaves the workspace or enters .git (lexically), or is
  * something a later step must not reach through a name the agent chose: the whole workspace, a
  * credential file the jail hid (or a folder holding one), a folder holding a git repository (whose
- * config can hold a checkout token). A later `cat report.md` or an upload of `reports/` follows links.
+ * config can hold a checkout token), a FIFO or device. A later `cat report.md` or an upload of
+ * `reports/` follows links.
  */
 export function linkRefusal(policy: BoundaryPolicy, rel: string, target: string): string | undefined {
   const escape = symlinkEscape(policy.workspace, rel, target);
@@ -243,8 +270,9 @@ export function linkRefusal(policy: BoundaryPolicy, rel: string, target: string)
   if (to === '.') return why('the whole workspace, .git and the files the jail hid included');
   if (policy.hidden.some((h) => to === h || to.startsWith(h + '/'))) return why('a credential file the jail hid from the agent');
   if (policy.hidden.some((h) => h.startsWith(to + '/'))) return why('a folder holding a credential file the jail hid from the agent');
-  const git = holdsGit(policy.workspace, to);
-  if (git === true) return why('a folder holding a git repository (its config can hold a token)');
-  if (git === 'too large') return why(`a folder of more than ${GIT_SEARCH_LIMIT} entries, too many to check for a git repository`);
+  const kind = targetKind(policy, to);
+  if (kind === 'git') return why('a folder holding a git repository (its config can hold a token)');
+  if (kind === 'special') return why('a FIFO, socket or device (a later read would hang or read the device)');
+  if (kind === 'too large') return why('a folder too large to check for a git repository');
   return undefined;
 }
