@@ -12660,6 +12660,10 @@ function importCommits(input) {
       if (err instanceof TooLarge) return refuseAll(err.message);
       throw err;
     }
+    const inflated = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming })(["cat-file", "--batch-all-objects", "--batch-check=%(objectsize)"]);
+    if (inflated.status !== 0) return refuseAll(`git could not read its objects (${firstLine(inflated.stderr) || `exit ${inflated.status}`})`);
+    const total = inflated.stdout.toString().split("\n").reduce((sum, line) => sum + (Number(line) || 0), 0);
+    if (total > input.maxBytes) return refuseAll(`its objects hold ${formatBytes(total)} once inflated, more than --max-disk ${formatBytes(input.maxBytes)}`);
     const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
     const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
     if (head && OBJECT_ID.test(head)) existing.push(head);

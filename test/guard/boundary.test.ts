@@ -627,12 +627,16 @@ describeRoot('commits come back as objects and a ref', () => {
     expect(importCommits(importInput()).refused).toEqual([{ path: '.git', reason: `commits not brought back: the agent made more than ${MAX_TIPS} branches` }]);
   });
 
-  it('refuses commits whose files hold more than --max-disk', () => {
-    fs.writeFileSync(path.join(agent, 'big.bin'), Buffer.alloc(64 * 1024, 1));
+  it('refuses commits whose objects inflate past --max-disk (a zip bomb), reading only their headers', () => {
+    // 64 MiB of zeros: git stores it in about 64 KB.
+    fs.writeFileSync(path.join(agent, 'bomb.bin'), Buffer.alloc(64 * 1024 ** 2));
     git(agent, 'add', '-A');
-    git(agent, 'commit', '-qm', 'big');
-    expect(importCommits({ ...importInput([], 16 * 1024), runId: 'small' }).refused).toEqual([{ path: '.git (main)', reason: expect.stringMatching(/^commit not brought back: its (object files|files) hold (more than --max-disk|[0-9.]+ KiB, more than --max-disk) 16 KiB/) }]);
-    expect(importCommits({ ...importInput([], 1024 ** 2), runId: 'room' }).commits.length).toBe(1);
+    git(agent, 'commit', '-qm', 'bomb');
+    const stored = execFileSync('du', ['-sb', path.join(agent, '.git', 'objects')], { encoding: 'utf8' });
+    expect(Number(stored.split('\t')[0])).toBeLessThan(1024 ** 2);
+    expect(importCommits({ ...importInput([], 1024 ** 2), runId: 'small' }).refused).toEqual([{ path: '.git (main)', reason: 'commit not brought back: its objects hold 64 MiB once inflated, more than --max-disk 1 MiB' }]);
+    expect(git(real, 'for-each-ref', 'refs/agent-guard')).toBe('');
+    expect(importCommits({ ...importInput([], 128 * 1024 ** 2), runId: 'room' }).commits.length).toBe(1);
   });
 
   it('never reads through a link in the agent\'s .git: another repository\'s objects and branches stay where they are', () => {

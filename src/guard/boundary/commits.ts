@@ -223,6 +223,12 @@ export function importCommits(input: CommitImportInput): CommitImport {
       if (err instanceof TooLarge) return refuseAll(err.message);
       throw err;
     }
+    // What the objects inflate to, read from their headers before any git walks them: a 1 MB loose
+    // object can hold a 1 GiB blob or tree, and git on the host is outside the jail's memory cap.
+    const inflated = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming })(['cat-file', '--batch-all-objects', '--batch-check=%(objectsize)']);
+    if (inflated.status !== 0) return refuseAll(`git could not read its objects (${firstLine(inflated.stderr) || `exit ${inflated.status}`})`);
+    const total = inflated.stdout.toString().split('\n').reduce((sum, line) => sum + (Number(line) || 0), 0);
+    if (total > input.maxBytes) return refuseAll(`its objects hold ${formatBytes(total)} once inflated, more than --max-disk ${formatBytes(input.maxBytes)}`);
     const existing = git(['for-each-ref', '--format=%(objectname)']).stdout?.toString().split('\n').filter((l) => OBJECT_ID.test(l)) ?? [];
     const head = git(['rev-parse', '--verify', '-q', 'HEAD']).stdout?.toString().trim();
     if (head && OBJECT_ID.test(head)) existing.push(head);
