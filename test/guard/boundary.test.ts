@@ -12,7 +12,7 @@ import { applyChangeSet } from '../../src/guard/boundary/apply';
 import { buildChangeSet, type ChangeLimits, type ScanResult } from '../../src/guard/boundary/changeSet';
 import { agentTips, importCommits, MAX_TIPS } from '../../src/guard/boundary/commits';
 import { diskOverrun } from '../../src/guard/boundary/index';
-import { probeSource, removeTree } from '../../src/guard/boundary/overlay';
+import { probeSource, readOpaqueList, removeTree } from '../../src/guard/boundary/overlay';
 import { builtinFileKinds, parseFileKinds } from '../../src/guard/boundary/fileKinds';
 import { compileGlob } from '../../src/guard/boundary/glob';
 import { buildPolicy, gitConfigRules, isGitName, judgedText, nameRefusal } from '../../src/guard/boundary/policy';
@@ -172,6 +172,22 @@ describe('reports', () => {
     const lines = boundaryLines({ changes: { files: [], refused, commits: [] }, applied: [] });
     expect(lines.length).toBe(102);
     expect(lines[100]).toBe('agent-guard: boundary: and 150 more refused (every one is in the audit file)');
+  });
+});
+
+describe('the overlay probe\'s answer', () => {
+  it('is a list of folders; its own failure is the boundary failing (exit 125), not "the agent was stopped"', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-probe-'));
+    try {
+      const layout = { opaqueList: path.join(dir, 'opaque.json') } as Parameters<typeof readOpaqueList>[0];
+      expect(readOpaqueList(layout)).toBeUndefined(); // not written: the jail was killed before it ran
+      fs.writeFileSync(layout.opaqueList, '["src","a/b"]');
+      expect([...readOpaqueList(layout)!]).toEqual(['src', 'a/b']);
+      fs.writeFileSync(layout.opaqueList, '{"error":"the probe stopped"}');
+      expect(() => readOpaqueList(layout)).toThrow(new GuardError('boundary', 'could not read which folders the agent replaced (the probe stopped); nothing was brought back'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
