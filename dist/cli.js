@@ -11859,6 +11859,7 @@ function isGitName(segment) {
 }
 function nameRefusal(segment) {
   if (UNSAFE_NAME.test(segment)) return "the name holds a control or bidi character: a later step reading names a line at a time (or a reviewer) would see another name";
+  if (SHELL_SYNTAX.test(segment)) return "the name holds shell syntax ($(, ${, a backtick or a double quote): a later step that puts file names into a script, even in double quotes, would run it";
   return void 0;
 }
 function judgedText(bytes2) {
@@ -12030,7 +12031,7 @@ function linkRefusal(policy, rel, target) {
   if (kind === "too large") return why("a folder too large to check for a git repository");
   return void 0;
 }
-var import_node_child_process2, import_node_fs14, import_node_path10, LINK_LOOK_BUDGET, NTFS_DOTGIT, HFS_IGNORED, GIT_REASON, GIT_LOOKALIKE_REASON, UNSAFE_NAME, strictUtf8, CODING, PLAIN_CODINGS, GIT_SEARCH_LIMIT;
+var import_node_child_process2, import_node_fs14, import_node_path10, LINK_LOOK_BUDGET, NTFS_DOTGIT, HFS_IGNORED, GIT_REASON, GIT_LOOKALIKE_REASON, UNSAFE_NAME, SHELL_SYNTAX, strictUtf8, CODING, PLAIN_CODINGS, GIT_SEARCH_LIMIT;
 var init_policy = __esm({
   "src/guard/boundary/policy.ts"() {
     "use strict";
@@ -12045,6 +12046,7 @@ var init_policy = __esm({
     GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
     GIT_LOOKALIKE_REASON = "git takes this name for .git (as NTFS or HFS+ would) and refuses to add it, so a later `git add` of the workspace would fail";
     UNSAFE_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+    SHELL_SYNTAX = /[`"]|\$[({]/;
     strictUtf8 = new TextDecoder("utf-8", { fatal: true });
     CODING = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
     PLAIN_CODINGS = /^(utf[-_]?8|(us[-_]?)?ascii)$/i;

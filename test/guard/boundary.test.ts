@@ -61,9 +61,12 @@ describe('names', () => {
     for (const name of ['.github', '.gitignore', 'git', '.git2', 'git~2', 'a.git', '.gitmodules']) expect({ name, git: isGitName(name) }).toEqual({ name, git: false });
   });
 
-  it('refuse control and bidi characters, which make a name read as another', () => {
+  it('refuse control and bidi characters, which make a name read as another, and what breaks out of a double-quoted script', () => {
     for (const name of ['a\nb', 'tab\tname', 'cr\r', 'esc\u001b[31m', 'del\u007f', 'c1\u0085', 'rtl\u202etxt.exe', 'iso\u2066x']) expect({ name, refused: nameRefusal(name) !== undefined }).toEqual({ name, refused: true });
-    for (const name of ['README.md', 'café', 'naïve.txt', '日本語', 'emoji-😀', 'a b']) expect({ name, refused: nameRefusal(name) }).toEqual({ name, refused: undefined });
+    for (const name of ['README.md', 'café', 'naïve.txt', '日本語', 'emoji-😀', 'a b', '[id].tsx', '(group)', 'Foo$Bar.class', '$types.d.ts', "it's.md", 'Q&A;x|y.md']) {
+      expect({ name, refused: nameRefusal(name) }).toEqual({ name, refused: undefined });
+    }
+    for (const name of ['r$(id>pwned).md', 'x${IFS}y', 'a`id`b', 'say"hi".md']) expect({ name, refused: nameRefusal(name) }).toEqual({ name, refused: expect.stringMatching(/shell syntax/) });
   });
 });
 

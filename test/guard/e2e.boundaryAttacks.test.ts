@@ -183,6 +183,26 @@ describeJail('red team: nothing of the agent\'s making steers a later step', () 
     expect((await later(ws, 'sh', loop)).stdout).toContain(scene.homeSecret);
   });
 
+  it('names that break out of a double-quoted script: a later step that echoes the changed files, as workflows put them in run:, runs nothing', async () => {
+    const ws = checkout();
+    const names = ['r$(id>pwned-paren).md', 'r`id>pwned-tick`.md', 'r${IFS:+$(id>pwned-brace)}.md'];
+    const r = await runAgent('root', ws, `mkdir changed && echo fine > changed/ok.md && ${names.map((n) => `echo x > 'changed/${n}'`).join(' && ')}`);
+    expectRan(r);
+    for (const n of names) expect(r.stderr).toContain(`boundary: changed/${n}: refused: the name holds shell syntax`);
+    // What a changed-files action outputs, interpolated into a double-quoted run: script as a workflow would.
+    const step = async () => {
+      const files = fs.readdirSync(path.join(ws, 'changed')).map((f) => `changed/${f}`).join(' ');
+      return later(ws, 'sh', ['-c', `echo "changed: ${files}"`]);
+    };
+    expect((await step()).stdout.trim()).toBe('changed: changed/ok.md');
+    const pwned = () => fs.readdirSync(ws).filter((f) => f.startsWith('pwned'));
+    expect(pwned()).toEqual([]);
+    // Control: the same names in place by hand run the agent's command in the later step.
+    for (const n of names) fs.writeFileSync(path.join(ws, 'changed', n), 'x\n');
+    await step();
+    expect(pwned().sort()).toEqual(['pwned-brace', 'pwned-paren', 'pwned-tick']);
+  });
+
   it('tool configuration that sends a later install elsewhere: index options in a requirements file, past its first MiB, in UTF-16 or under a coding line', async () => {
     const ws = checkout();
     fs.writeFileSync(path.join(ws, 'requirements.txt'), 'left-pad-py==1.0\n');

@@ -44,9 +44,16 @@ export const GIT_LOOKALIKE_REASON = 'git takes this name for .git (as NTFS or HF
 // reader sees.
 const UNSAFE_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
+// What breaks out of a double-quoted shell string: command and parameter substitution, a backtick, a
+// quote. Workflows often put changed file names into a script (`run: echo "${{ steps.changed.outputs.files }}"`).
+// `;`, `|`, `&`, spaces, `[]` and `()` stay allowed: real projects use them (`[id].tsx`, `(group)/`,
+// `Foo$Bar.class`), and they only break a script that leaves the names unquoted.
+const SHELL_SYNTAX = /[`"]|\$[({]/;
+
 /** Why a path segment may not come back whatever it holds, or undefined. */
 export function nameRefusal(segment: string): string | undefined {
   if (UNSAFE_NAME.test(segment)) return 'the name holds a control or bidi character: a later step reading names a line at a time (or a reviewer) would see another name';
+  if (SHELL_SYNTAX.test(segment)) return 'the name holds shell syntax ($(, ${, a backtick or a double quote): a later step that puts file names into a script, even in double quotes, would run it';
   return undefined;
 }
 
