@@ -11853,6 +11853,96 @@ var init_fileKinds = __esm({
   }
 });
 
+// src/guard/boundary/printedCommands.ts
+function textReading(encoding) {
+  const decoder2 = new TextDecoder(encoding, { fatal: false, ignoreBOM: true });
+  return { decode: (chunk, last) => decoder2.decode(chunk, { stream: !last }) };
+}
+function utf32Reading(littleEndian) {
+  let held = Buffer.alloc(0);
+  return {
+    decode(chunk, last) {
+      const bytes2 = Buffer.concat([held, chunk]);
+      const whole = bytes2.length - bytes2.length % 4;
+      held = last ? Buffer.alloc(0) : bytes2.subarray(whole);
+      let out = "";
+      for (let i = 0; i < whole; i += 4) {
+        const cp = littleEndian ? bytes2.readUInt32LE(i) : bytes2.readUInt32BE(i);
+        out += cp <= 1114111 && (cp < 55296 || cp > 57343) ? String.fromCodePoint(cp) : "\uFFFD";
+      }
+      return out;
+    }
+  };
+}
+function markedReading(head) {
+  const starts = (...b) => head.length >= b.length && b.every((x, i) => head[i] === x);
+  if (starts(255, 254, 0, 0)) return { reading: utf32Reading(true), skip: 4 };
+  if (starts(0, 0, 254, 255)) return { reading: utf32Reading(false), skip: 4 };
+  if (starts(255, 254)) return { reading: textReading("utf-16le"), skip: 2 };
+  if (starts(254, 255)) return { reading: textReading("utf-16be"), skip: 2 };
+  if (starts(239, 187, 191)) return { reading: textReading("utf-8"), skip: 3 };
+  return void 0;
+}
+function printedCommand(bytes2) {
+  const scan = new PrintedCommandScan();
+  scan.push(bytes2);
+  return scan.end();
+}
+function printedCommandReason(command2) {
+  return `a later step that prints it (cat) would hand the runner its ${command2} workflow command`;
+}
+var STEERING, V2, LEGACY, CARRY, NOT_LINE_START, PrintedCommandScan;
+var init_printedCommands = __esm({
+  "src/guard/boundary/printedCommands.ts"() {
+    "use strict";
+    STEERING = "set-output|save-state|set-env|add-path|add-matcher|stop-commands";
+    V2 = new RegExp(`(?:^|[\\r\\n])[^\\S\\r\\n]*::(${STEERING})(?=[\\s:])`, "i");
+    LEGACY = new RegExp(`##\\[(${STEERING})(?=[\\s\\];])`, "i");
+    CARRY = 4096;
+    NOT_LINE_START = "";
+    PrintedCommandScan = class {
+      reading;
+      head = Buffer.alloc(0);
+      carry = "";
+      found;
+      push(chunk) {
+        if (this.found) return;
+        if (!this.reading) {
+          this.head = Buffer.concat([this.head, chunk]);
+          if (this.head.length < 4) return;
+          const marked = markedReading(this.head);
+          this.reading = marked?.reading ?? textReading("utf-8");
+          chunk = this.head.subarray(marked?.skip ?? 0);
+          this.head = Buffer.alloc(0);
+        }
+        this.search(this.reading.decode(chunk, false));
+      }
+      /** The steering command found (`set-output`, …), or undefined. */
+      end() {
+        if (!this.reading) {
+          const marked = markedReading(this.head);
+          this.reading = marked?.reading ?? textReading("utf-8");
+          this.head = this.head.subarray(marked?.skip ?? 0);
+        }
+        if (!this.found) this.search(this.reading.decode(this.head, true));
+        return this.found;
+      }
+      search(text) {
+        if (this.found) return;
+        const all = this.carry + text;
+        const match = V2.exec(all) ?? LEGACY.exec(all);
+        if (match) {
+          this.found = match[1].toLowerCase();
+          return;
+        }
+        const lineStart = Math.max(all.lastIndexOf("\n"), all.lastIndexOf("\r")) + 1;
+        const open = all.slice(lineStart);
+        this.carry = open.length <= CARRY ? open : NOT_LINE_START + open.slice(-64);
+      }
+    };
+  }
+});
+
 // src/guard/boundary/policy.ts
 function isGitName(segment) {
   return NTFS_DOTGIT.test(segment) || segment.replace(HFS_IGNORED, "").toLowerCase() === ".git";
@@ -11887,6 +11977,10 @@ function kindRefusal(policy, rel, content) {
     return rule.reason;
   }
   return void 0;
+}
+function printedRefusal(policy, rel, command2) {
+  if (command2 === void 0 || policy.allow.some((g) => g.matches(rel))) return void 0;
+  return printedCommandReason(command2);
 }
 function folderRefusal(policy, rel) {
   if (policy.allow.length > 0) return void 0;
@@ -12040,6 +12134,7 @@ var init_policy = __esm({
     import_node_path10 = __toESM(require("node:path"));
     init_fileKinds();
     init_glob();
+    init_printedCommands();
     LINK_LOOK_BUDGET = 1e6;
     NTFS_DOTGIT = /^(?:\.git|git~1)[. ]*(?:[:\\].*)?$/i;
     HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
@@ -12273,7 +12368,7 @@ function buildChangeSet(input) {
       import_node_fs16.default.rmSync(contentFile);
       return;
     }
-    const reason = kindRefusal(input.policy, rel, () => readWhole(contentFile, copied.size));
+    const reason = kindRefusal(input.policy, rel, () => readWhole(contentFile, copied.size)) ?? printedRefusal(input.policy, rel, copied.printed);
     if (reason) {
       import_node_fs16.default.rmSync(contentFile);
       return refuse3(rel, `refused: ${reason}`);
@@ -12432,9 +12527,11 @@ function hashFile(file) {
   return pump(file, void 0);
 }
 function copyOut(file, to) {
-  return pump(file, to);
+  const scan = new PrintedCommandScan();
+  const copied = pump(file, to, (chunk) => scan.push(chunk));
+  return { ...copied, printed: scan.end() };
 }
-function pump(file, to) {
+function pump(file, to, observe) {
   const fd = openNoFollow(file, to !== void 0);
   const out = to === void 0 ? void 0 : import_node_fs16.default.openSync(to, "wx", 384);
   try {
@@ -12446,6 +12543,7 @@ function pump(file, to) {
       const n = import_node_fs16.default.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));
+      observe?.(buf.subarray(0, n));
       if (out !== void 0) import_node_fs16.default.writeSync(out, buf, 0, n);
       size += n;
     }
@@ -12484,6 +12582,7 @@ var init_changeSet = __esm({
     init_errors();
     init_limits();
     init_policy();
+    init_printedCommands();
     WHEN_BYTES = 16 * 1024 * 1024;
     PATH_MAX = 4096;
     DISK_RESERVE = 64 * 1024 * 1024;
@@ -12615,11 +12714,12 @@ function hostGit(realGitDir, owner, extraEnv = {}) {
     ...extraEnv
   };
   const safety = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*", "-c", "protocol.allow=never", "-c", "core.sshCommand=false"];
-  return (args, input) => (0, import_node_child_process3.spawnSync)("git", [...safety, ...args], {
+  return (args, input, stdoutFd) => (0, import_node_child_process3.spawnSync)("git", [...safety, ...args], {
     env,
     input,
     maxBuffer: 1024 * 1024 * 1024,
     timeout: 12e4,
+    ...stdoutFd === void 0 ? {} : { stdio: ["pipe", stdoutFd, "pipe"] },
     ...owner ? { uid: owner.uid, gid: owner.gid } : {}
   });
 }
@@ -12672,7 +12772,7 @@ function importCommits(input) {
     const not = ["--not", ...new Set(existing)];
     const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path13.default.join(realGitDir, "objects") });
     tips = tips.filter(([name, sha]) => {
-      const problem = judgeCommits(quarantined, sha, input.policy, input.maxBytes);
+      const problem = judgeCommits(quarantined, sha, input.policy, input.maxBytes, incoming);
       if (problem) refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${problem}` });
       return !problem;
     });
@@ -12719,42 +12819,73 @@ function treeChanges(git, tip) {
   }
   return changes;
 }
-function readBlobs(git, shas, wanted) {
-  const sizes = /* @__PURE__ */ new Map();
-  const content = /* @__PURE__ */ new Map();
-  if (shas.length === 0) return { sizes, content };
+function readBlobs(git, shas, keep, scratch) {
+  const facts = { sizes: /* @__PURE__ */ new Map(), content: /* @__PURE__ */ new Map(), printed: /* @__PURE__ */ new Map() };
+  if (shas.length === 0) return facts;
   const check = git(["cat-file", "--batch-check=%(objectname) %(objectsize)"], shas.join("\n") + "\n");
   for (const line of check.stdout.toString().split("\n")) {
     const [sha, size] = line.split(" ");
-    if (OBJECT_ID.test(sha) && /^[0-9]+$/.test(size)) sizes.set(sha, Number(size));
+    if (OBJECT_ID.test(sha) && /^[0-9]+$/.test(size)) facts.sizes.set(sha, Number(size));
   }
-  const read2 = [...wanted].filter((sha) => (sizes.get(sha) ?? Infinity) <= BLOB_READ_LIMIT);
-  if (read2.length === 0) return { sizes, content };
-  const batch = git(["cat-file", "--batch"], read2.join("\n") + "\n").stdout;
-  let at = 0;
-  while (at < batch.length) {
-    const eol = batch.indexOf(10, at);
-    if (eol < 0) break;
-    const [sha, , size] = batch.subarray(at, eol).toString().split(" ");
-    const n = Number(size);
-    if (!Number.isSafeInteger(n)) break;
-    content.set(sha, batch.subarray(eol + 1, eol + 1 + n));
-    at = eol + 1 + n + 1;
+  for (const sha of shas.filter((x) => (facts.sizes.get(x) ?? 0) > BLOB_READ_LIMIT)) {
+    const command2 = scanLargeBlob(git, sha, scratch);
+    if (command2) facts.printed.set(sha, command2);
   }
-  return { sizes, content };
+  const readable = shas.filter((sha) => (facts.sizes.get(sha) ?? Infinity) <= BLOB_READ_LIMIT);
+  for (let i = 0; i < readable.length; ) {
+    const batch = [];
+    for (let bytes2 = 0; i < readable.length && (batch.length === 0 || bytes2 + facts.sizes.get(readable[i]) <= READ_BATCH); i++) {
+      bytes2 += facts.sizes.get(readable[i]);
+      batch.push(readable[i]);
+    }
+    const out = git(["cat-file", "--batch"], batch.join("\n") + "\n").stdout;
+    let at = 0;
+    while (at < out.length) {
+      const eol = out.indexOf(10, at);
+      if (eol < 0) break;
+      const [sha, , size] = out.subarray(at, eol).toString().split(" ");
+      const n = Number(size);
+      if (!Number.isSafeInteger(n)) break;
+      const blob = out.subarray(eol + 1, eol + 1 + n);
+      if (keep.has(sha)) facts.content.set(sha, Buffer.from(blob));
+      const command2 = printedCommand(blob);
+      if (command2) facts.printed.set(sha, command2);
+      at = eol + 1 + n + 1;
+    }
+  }
+  return facts;
 }
-function judgeCommits(git, tip, policy, maxBytes) {
+function scanLargeBlob(git, sha, scratch) {
+  const file = import_node_path13.default.join(scratch, `blob-${sha}`);
+  const fd = import_node_fs17.default.openSync(file, "wx", 384);
+  try {
+    git(["cat-file", "blob", sha], void 0, fd);
+  } finally {
+    import_node_fs17.default.closeSync(fd);
+  }
+  const scan = new PrintedCommandScan();
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  const read2 = import_node_fs17.default.openSync(file, "r");
+  try {
+    for (let n; (n = import_node_fs17.default.readSync(read2, buf, 0, buf.length, null)) > 0; ) scan.push(buf.subarray(0, n));
+  } finally {
+    import_node_fs17.default.closeSync(read2);
+    import_node_fs17.default.rmSync(file, { force: true });
+  }
+  return scan.end();
+}
+function judgeCommits(git, tip, policy, maxBytes, scratch) {
   const changes = treeChanges(git, tip);
   if (typeof changes === "string") return changes;
   const kept = changes.filter((c) => c.status !== "D" && c.newMode !== GITLINK);
   const needContent = new Set(kept.filter((c) => c.newMode === SYMLINK || policy.kinds.some((k) => k.when && k.globs.some((g) => g.matches(c.path)))).map((c) => c.newSha));
-  const blobs = readBlobs(git, [...new Set(kept.map((c) => c.newSha))], needContent);
+  const blobs = readBlobs(git, [...new Set(kept.map((c) => c.newSha))], needContent, scratch);
   const total = [...new Set(kept.map((c) => c.newSha))].reduce((sum, sha) => sum + (blobs.sizes.get(sha) ?? 0), 0);
   if (total > maxBytes) return `its files hold ${formatBytes(total)}, more than --max-disk ${formatBytes(maxBytes)}`;
   const links = new Set(changes.filter((c) => c.newMode === SYMLINK && c.status !== "D").map((c) => c.path));
   if (links.size > 0) for (const p of treeLinks(git, tip)) links.add(p);
   for (const c of changes) {
-    const why = changeRefusal(c, policy, blobs.content, links);
+    const why = changeRefusal(c, policy, blobs, links);
     if (why) return `${c.commit.slice(0, 12)} ${VERB[c.status] ?? "changes"} ${JSON.stringify(c.path).slice(1, -1)}: ${why}`;
   }
   return void 0;
@@ -12763,14 +12894,14 @@ function treeLinks(git, commit2) {
   const tree = git(["ls-tree", "-r", "-z", "--full-tree", commit2]);
   return tree.stdout.toString("utf8").split("\0").filter((entry) => entry.startsWith(`${SYMLINK} `)).map((entry) => entry.slice(entry.indexOf("	") + 1));
 }
-function changeRefusal(c, policy, content, links) {
+function changeRefusal(c, policy, blobs, links) {
   for (const segment of c.path.split("/")) {
     const bad = nameRefusal(segment) ?? (isGitName(segment) ? "a name git takes for .git" : void 0);
     if (bad) return bad;
   }
   if (c.newMode === GITLINK || c.oldMode === GITLINK) return "a submodule commit (gitlink): a later `git submodule update` checks out and runs what the submodule holds";
   if (c.status === "D") return kindRefusal(policy, c.path);
-  const blob = content.get(c.newSha);
+  const blob = blobs.content.get(c.newSha);
   const text = () => blob === void 0 ? void 0 : judgedText(blob);
   if (c.newMode === SYMLINK) {
     const target = blob?.toString("utf8");
@@ -12778,12 +12909,12 @@ function changeRefusal(c, policy, content, links) {
     const route = linkRouteRefusal(policy.workspace, c.path, target, (rel) => links.has(rel));
     return linkRefusal(policy, c.path, target) ?? (route && `a symlink to ${JSON.stringify(target)}: ${route}`) ?? kindRefusal(policy, c.path, () => void 0);
   }
-  return kindRefusal(policy, c.path, text);
+  return kindRefusal(policy, c.path, text) ?? printedRefusal(policy, c.path, blobs.printed.get(c.newSha));
 }
 function firstLine(buf) {
   return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
 }
-var import_node_child_process3, import_node_crypto8, import_node_fs17, import_node_path13, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES, MAX_TIPS, MAX_COMMITS, TooLarge, RAW, GITLINK, SYMLINK, BLOB_READ_LIMIT, VERB;
+var import_node_child_process3, import_node_crypto8, import_node_fs17, import_node_path13, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES, MAX_TIPS, MAX_COMMITS, TooLarge, RAW, GITLINK, SYMLINK, BLOB_READ_LIMIT, READ_BATCH, VERB;
 var init_commits = __esm({
   "src/guard/boundary/commits.ts"() {
     "use strict";
@@ -12793,6 +12924,7 @@ var init_commits = __esm({
     import_node_path13 = __toESM(require("node:path"));
     init_limits();
     init_policy();
+    init_printedCommands();
     OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
     BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
     REF_FILE_BYTES = 4096;
@@ -12805,6 +12937,7 @@ var init_commits = __esm({
     GITLINK = "160000";
     SYMLINK = "120000";
     BLOB_READ_LIMIT = 16 * 1024 * 1024;
+    READ_BATCH = 64 * 1024 * 1024;
     VERB = { A: "adds", D: "deletes", M: "changes", T: "changes" };
   }
 });

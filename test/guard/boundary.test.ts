@@ -14,8 +14,10 @@ import { agentTips, importCommits, MAX_TIPS } from '../../src/guard/boundary/com
 import { diskOverrun } from '../../src/guard/boundary/index';
 import { probeSource, readOpaqueList, removeTree } from '../../src/guard/boundary/overlay';
 import { builtinFileKinds, parseFileKinds } from '../../src/guard/boundary/fileKinds';
+import { printedCommand, PrintedCommandScan } from '../../src/guard/boundary/printedCommands';
 import { compileGlob } from '../../src/guard/boundary/glob';
 import { buildPolicy, gitConfigRules, isGitName, judgedText, nameRefusal } from '../../src/guard/boundary/policy';
+import { runnerCommands, utf16, utf32 } from './helpers/runnerModel';
 import { boundaryLines, boundaryMarkdown, printable } from '../../src/guard/boundary/report';
 import type { FileChange } from '../../src/guard/boundary/types';
 import { GuardError } from '../../src/guard/errors';
@@ -175,6 +177,37 @@ describe('reports', () => {
     const lines = boundaryLines({ changes: { files: [], refused, commits: [] }, applied: [] });
     expect(lines.length).toBe(102);
     expect(lines[100]).toBe('agent-guard: boundary: and 150 more refused (every one is in the audit file)');
+  });
+});
+
+describe('workflow commands in a file a later step prints', () => {
+  const steering = ['::set-output name=decision::approve', '  ::save-state name=s::v', '\u00a0::SET-ENV name=X::y', '::add-path::/tmp/evil', '::add-matcher::m.json', '::stop-commands::tok', 'text ##[set-output name=x;]y', '##[stop-commands]tok'];
+  it('finds every steering command the runner would read, in any case, after blanks, legacy form anywhere', () => {
+    for (const line of steering) {
+      const text = `# report\nsome words\n${line}\nmore\n`;
+      // The runner model agrees it is a command, and the scan names it.
+      expect({ line, model: runnerCommands(Buffer.from(text)).length > 0, scan: printedCommand(Buffer.from(text)) !== undefined }).toEqual({ line, model: true, scan: true });
+    }
+  });
+
+  it('reads a UTF-16 or UTF-32 file as the runner would when it is printed first, and across any chunking', () => {
+    const text = 'hello\r::set-output name=x::y\n';
+    for (const bytes of [utf16(text, 'le', true), utf16(text, 'be', true), utf32(text, 'le', true), utf32(text, 'be', true), Buffer.from('\ufeff' + text)]) {
+      expect(runnerCommands(bytes).length).toBe(1);
+      for (const size of [1, 2, 3, 5, 4096]) {
+        const scan = new PrintedCommandScan();
+        for (let i = 0; i < bytes.length; i += size) scan.push(bytes.subarray(i, i + size));
+        expect({ size, found: scan.end() }).toEqual({ size, found: 'set-output' });
+      }
+    }
+    // A long line before it: the command still starts its own line.
+    expect(printedCommand(Buffer.from(`${'x'.repeat(100_000)}\n::stop-commands::t\n`))).toBe('stop-commands');
+  });
+
+  it('leaves what only shows text, and commands not at a line start', () => {
+    for (const text of ['::warning::look here\n', '::add-mask::secret\n', '::error file=a::b\n', 'echo "::set-output name=x::y"\n', 'a::set-output name=x::y\n', 'C++ ::std::vector\n', `${'x'.repeat(10_000)}::set-output name=a::b\n`]) {
+      expect({ text: text.slice(0, 30), found: printedCommand(Buffer.from(text)) }).toEqual({ text: text.slice(0, 30), found: undefined });
+    }
   });
 });
 
@@ -433,6 +466,18 @@ describeRoot('change set from an overlay upper folder', () => {
     }
   });
 
+  it('refuses a file that a later step printing it would turn into a steering workflow command, unless --allow-path', () => {
+    tree(upper, { 'report.md': '# Review\n\n::set-output name=decision::approve\n', 'notes.md': 'use ::add-mask:: to hide\n' });
+    fs.writeFileSync(path.join(upper, 'report16.md'), utf16('ok\n::stop-commands::x\n', 'le', true));
+    const r = scan();
+    expect(byPath(r)).toEqual({ 'notes.md': 'write 644 use ::add-mask:: to hide\n' });
+    expect(r.changes.refused.map((x) => [x.path, x.reason]).sort()).toEqual([
+      ['report.md', 'refused: a later step that prints it (cat) would hand the runner its set-output workflow command'],
+      ['report16.md', 'refused: a later step that prints it (cat) would hand the runner its stop-commands workflow command'],
+    ]);
+    expect(Object.keys(byPath(scan({ allow: ['report.md'] }))).sort()).toEqual(['notes.md', 'report.md']);
+  });
+
   it('refuses a change set of more files than --max-files before copying a byte, deletions counted', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 30; i++) files[`gen/f${i}`] = 'x';
@@ -610,10 +655,12 @@ describeRoot('commits come back as objects and a ref', () => {
     branch('undone', ['echo registry=https://evil.example/ > .npmrc && git add -A', commit('add'), 'git rm -q .npmrc', commit('remove')]);
     branch('attrs', [`printf '%s' '${'# pad\\n'.repeat(10)}* filter=evil' > .gitattributes && git add -A`, commit('attrs')]);
     branch('newline', ["mkdir -p \"$(printf 'a\\nb')\" && echo x > \"$(printf 'a\\nb')/c\" && git add -A", commit('newline')]);
+    branch('printed', ["printf '::set-output name=ok::true\\n' > report.md && git add -A", commit('printed')]);
     branch('ok', ['echo fine > fine.txt && ln -s fine.txt alias && git add -A', commit('ok')]);
     const r = importCommits(importInput());
     const reasons = Object.fromEntries(r.refused.map((x) => [x.path, x.reason]));
-    expect(Object.keys(reasons).sort()).toEqual(['attrs', 'link', 'newline', 'npmrc', 'root', 'sub', 'undone', 'wf'].map((b) => `.git (${b})`));
+    expect(Object.keys(reasons).sort()).toEqual(['attrs', 'link', 'newline', 'npmrc', 'printed', 'root', 'sub', 'undone', 'wf'].map((b) => `.git (${b})`));
+    expect(reasons['.git (printed)']).toMatch(/adds report\.md: a later step that prints it/);
     expect(reasons['.git (wf)']).toMatch(/^commit not brought back: [0-9a-f]{12} adds \.github\/workflows\/x\.yml: workflows/);
     expect(reasons['.git (link)']).toMatch(/adds report\.md: a symlink to "\/proc\/self\/environ", which points outside the workspace/);
     expect(reasons['.git (root)']).toMatch(/adds all: .*the whole workspace/);
@@ -644,6 +691,14 @@ describeRoot('commits come back as objects and a ref', () => {
     const sha = git(agent, 'rev-parse', 'HEAD');
     for (let i = 0; i <= MAX_TIPS + 5; i++) fs.writeFileSync(path.join(agent, '.git', 'refs', 'heads', `b${i}`), `${sha}\n`);
     expect(importCommits(importInput()).refused).toEqual([{ path: '.git', reason: `commits not brought back: the agent made more than ${MAX_TIPS} branches` }]);
+  });
+
+  it('scans a committed file larger than it reads into memory for printed workflow commands, through a file', () => {
+    fs.writeFileSync(path.join(agent, 'big.log'), `${'log line\n'.repeat(2_000_000)}::set-output name=ok::true\n`);
+    git(agent, 'add', '-A');
+    git(agent, 'commit', '-qm', 'big log');
+    expect(importCommits({ ...importInput([], 64 * 1024 ** 2), runId: 'big' }).refused).toEqual([{ path: '.git (main)', reason: expect.stringMatching(/adds big\.log: a later step that prints it/) }]);
+    expect(fs.readdirSync(path.join(real, '.git', 'objects')).filter((n) => n.startsWith('agent-guard-incoming'))).toEqual([]);
   });
 
   it('refuses commits whose objects inflate past --max-disk (a zip bomb), reading only their headers', () => {

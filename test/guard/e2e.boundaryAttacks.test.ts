@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { boundaryScene, type Elevation, expectRan } from './helpers/boundaryScene';
 import { describeJail } from './helpers/jailAvailable';
+import { runnerCommands, utf16 } from './helpers/runnerModel';
 
 describeJail('red team: nothing of the agent\'s making steers a later step', () => {
   const scene = boundaryScene('agredb');
@@ -201,6 +202,28 @@ describeJail('red team: nothing of the agent\'s making steers a later step', () 
     for (const n of names) fs.writeFileSync(path.join(ws, 'changed', n), 'x\n');
     await step();
     expect(pwned().sort()).toEqual(['pwned-brace', 'pwned-paren', 'pwned-tick']);
+  });
+
+  it("workflow commands in a report a later step prints: the runner reads none of the agent's from the later step's output", async () => {
+    const ws = checkout();
+    const report16 = utf16('Review done.\n::set-output name=decision::approve\n', 'le', true);
+    const octal = [...report16].map((x) => `\\${x.toString(8).padStart(3, '0')}`).join('');
+    const r = await runAgent('root', ws, [
+      "printf '# Review\\n\\nLooks good.\\n::set-output name=decision::approve\\n::stop-commands::pause\\n' > review.md",
+      `printf '${octal}' > review-utf16.md`,
+      "printf 'Use ::add-mask:: for secrets.\\n' > notes.md",
+    ].join(' && '));
+    expectRan(r);
+    expect(r.stderr).toContain('boundary: review.md: refused: a later step that prints it (cat) would hand the runner its set-output workflow command');
+    expect(r.stderr).toContain('boundary: review-utf16.md: refused: a later step that prints it');
+    // The later step prints the agent's files to its log, as workflows do with an agent's report.
+    const steered = async (file: string) => runnerCommands((await later(ws, 'sh', ['-c', `cat ${file} 2>/dev/null; true`])).stdoutBytes).filter((c) => /::(set-output|stop-commands)|##\[/i.test(c));
+    for (const file of ['review.md', 'review-utf16.md']) expect({ file, commands: await steered(file) }).toEqual({ file, commands: [] });
+    expect((await later(ws, 'cat', ['notes.md'])).stdout).toBe('Use ::add-mask:: for secrets.\n');
+    // Control: the agent's files in place by hand give the runner the commands.
+    fs.writeFileSync(path.join(ws, 'review.md'), '# Review\n\nLooks good.\n::set-output name=decision::approve\n');
+    fs.writeFileSync(path.join(ws, 'review-utf16.md'), report16);
+    for (const file of ['review.md', 'review-utf16.md']) expect({ file, commands: (await steered(file)).length }).toEqual({ file, commands: 1 });
   });
 
   it('tool configuration that sends a later install elsewhere: index options in a requirements file, past its first MiB, in UTF-16 or under a coding line', async () => {

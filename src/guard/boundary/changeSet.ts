@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GuardError } from '../errors';
 import { formatBytes } from '../limits';
-import { folderRefusal, GIT_LOOKALIKE_REASON, GIT_REASON, isGitName, judgedText, kindRefusal, linkRefusal, nameRefusal, type BoundaryPolicy } from './policy';
+import { folderRefusal, GIT_LOOKALIKE_REASON, GIT_REASON, isGitName, judgedText, kindRefusal, linkRefusal, nameRefusal, printedRefusal, type BoundaryPolicy } from './policy';
+import { PrintedCommandScan } from './printedCommands';
 import type { ChangeSet, FileChange, RefusedChange } from './types';
 
 /** How much may come back at all (--max-files, --max-disk). */
@@ -155,7 +156,7 @@ export function buildChangeSet(input: ScanInput): ScanResult {
       fs.rmSync(contentFile);
       return;
     }
-    const reason = kindRefusal(input.policy, rel, () => readWhole(contentFile, copied.size));
+    const reason = kindRefusal(input.policy, rel, () => readWhole(contentFile, copied.size)) ?? printedRefusal(input.policy, rel, copied.printed);
     if (reason) {
       fs.rmSync(contentFile);
       return refuse(rel, `refused: ${reason}`);
@@ -340,15 +341,24 @@ function hashFile(file: string): { sha256: string; size: number } {
   return pump(file, undefined);
 }
 
+interface Copied {
+  sha256: string;
+  size: number;
+  /** A steering workflow command a later step printing the file would hand the runner. */
+  printed: string | undefined;
+}
+
 /** Copy a regular file out with O_NOFOLLOW (into a file only the guard can reach), hashing as it goes. */
-function copyOut(file: string, to: string): { sha256: string; size: number } {
-  return pump(file, to);
+function copyOut(file: string, to: string): Copied {
+  const scan = new PrintedCommandScan();
+  const copied = pump(file, to, (chunk) => scan.push(chunk));
+  return { ...copied, printed: scan.end() };
 }
 
 // One buffer for every copy: the scan is synchronous, so nothing else uses it meanwhile.
 const COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
-function pump(file: string, to: string | undefined): { sha256: string; size: number } {
+function pump(file: string, to: string | undefined, observe?: (chunk: Buffer) => void): { sha256: string; size: number } {
   const fd = openNoFollow(file, to !== undefined);
   const out = to === undefined ? undefined : fs.openSync(to, 'wx', 0o600);
   try {
@@ -360,6 +370,7 @@ function pump(file: string, to: string | undefined): { sha256: string; size: num
       const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));
+      observe?.(buf.subarray(0, n));
       if (out !== undefined) fs.writeSync(out, buf, 0, n);
       size += n;
     }

@@ -15,7 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes } from '../limits';
 import type { Owner } from './overlay';
-import { isGitName, judgedText, kindRefusal, linkRefusal, linkRouteRefusal, nameRefusal, type BoundaryPolicy } from './policy';
+import { isGitName, judgedText, kindRefusal, linkRefusal, linkRouteRefusal, nameRefusal, printedRefusal, type BoundaryPolicy } from './policy';
+import { printedCommand, PrintedCommandScan } from './printedCommands';
 import type { AgentCommit, RefusedChange } from './types';
 
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -175,9 +176,10 @@ function hostGit(realGitDir: string, owner: Owner | undefined, extraEnv: Record<
     GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', GIT_NO_REPLACE_OBJECTS: '1', ...extraEnv,
   };
   const safety = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'safe.directory=*', '-c', 'protocol.allow=never', '-c', 'core.sshCommand=false'];
-  return (args: string[], input?: Buffer | string) =>
+  return (args: string[], input?: Buffer | string, stdoutFd?: number) =>
     spawnSync('git', [...safety, ...args], {
       env, input, maxBuffer: 1024 * 1024 * 1024, timeout: 120_000,
+      ...(stdoutFd === undefined ? {} : { stdio: ['pipe', stdoutFd, 'pipe'] }),
       ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
     });
 }
@@ -235,7 +237,7 @@ export function importCommits(input: CommitImportInput): CommitImport {
     const not = ['--not', ...new Set(existing)];
     const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(realGitDir, 'objects') });
     tips = tips.filter(([name, sha]) => {
-      const problem = judgeCommits(quarantined, sha, input.policy, input.maxBytes);
+      const problem = judgeCommits(quarantined, sha, input.policy, input.maxBytes, incoming);
       if (problem) refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${problem}` });
       return !problem;
     });
@@ -265,7 +267,7 @@ export function importCommits(input: CommitImportInput): CommitImport {
   }
 }
 
-type Git = (args: string[], input?: Buffer | string) => SpawnSyncReturns<Buffer>;
+type Git = (args: string[], input?: Buffer | string, stdoutFd?: number) => SpawnSyncReturns<Buffer>;
 
 interface TreeChange {
   commit: string;
@@ -307,30 +309,77 @@ function treeChanges(git: Git, tip: string): TreeChange[] | string {
   return changes;
 }
 
-/** Sizes of objects, and the content of those asked for (when not over BLOB_READ_LIMIT), in two git calls. */
-function readBlobs(git: Git, shas: string[], wanted: Set<string>): { sizes: Map<string, number>; content: Map<string, Buffer> } {
-  const sizes = new Map<string, number>();
-  const content = new Map<string, Buffer>();
-  if (shas.length === 0) return { sizes, content };
+interface BlobFacts {
+  sizes: Map<string, number>;
+  /** Content kept for `when` rules and link targets (blobs in `keep`, up to BLOB_READ_LIMIT). */
+  content: Map<string, Buffer>;
+  /** The steering workflow command a later step printing the blob would hand the runner. */
+  printed: Map<string, string>;
+}
+
+// Blobs are read in batches of about this many bytes, so the whole change never sits in memory at once.
+const READ_BATCH = 64 * 1024 * 1024;
+
+/**
+ * Sizes of the blobs, then their content in batches: scanned for printed commands, kept only when
+ * asked for. A blob over BLOB_READ_LIMIT is written to a file in `scratch` and scanned from there.
+ */
+function readBlobs(git: Git, shas: string[], keep: Set<string>, scratch: string): BlobFacts {
+  const facts: BlobFacts = { sizes: new Map(), content: new Map(), printed: new Map() };
+  if (shas.length === 0) return facts;
   const check = git(['cat-file', '--batch-check=%(objectname) %(objectsize)'], shas.join('\n') + '\n');
   for (const line of check.stdout.toString().split('\n')) {
     const [sha, size] = line.split(' ');
-    if (OBJECT_ID.test(sha) && /^[0-9]+$/.test(size)) sizes.set(sha, Number(size));
+    if (OBJECT_ID.test(sha) && /^[0-9]+$/.test(size)) facts.sizes.set(sha, Number(size));
   }
-  const read = [...wanted].filter((sha) => (sizes.get(sha) ?? Infinity) <= BLOB_READ_LIMIT);
-  if (read.length === 0) return { sizes, content };
-  const batch = git(['cat-file', '--batch'], read.join('\n') + '\n').stdout;
-  let at = 0;
-  while (at < batch.length) {
-    const eol = batch.indexOf(0x0a, at);
-    if (eol < 0) break;
-    const [sha, , size] = batch.subarray(at, eol).toString().split(' ');
-    const n = Number(size);
-    if (!Number.isSafeInteger(n)) break;
-    content.set(sha, batch.subarray(eol + 1, eol + 1 + n));
-    at = eol + 1 + n + 1;
+  for (const sha of shas.filter((x) => (facts.sizes.get(x) ?? 0) > BLOB_READ_LIMIT)) {
+    const command = scanLargeBlob(git, sha, scratch);
+    if (command) facts.printed.set(sha, command);
   }
-  return { sizes, content };
+  const readable = shas.filter((sha) => (facts.sizes.get(sha) ?? Infinity) <= BLOB_READ_LIMIT);
+  for (let i = 0; i < readable.length;) {
+    const batch: string[] = [];
+    for (let bytes = 0; i < readable.length && (batch.length === 0 || bytes + facts.sizes.get(readable[i])! <= READ_BATCH); i++) {
+      bytes += facts.sizes.get(readable[i])!;
+      batch.push(readable[i]);
+    }
+    const out = git(['cat-file', '--batch'], batch.join('\n') + '\n').stdout;
+    let at = 0;
+    while (at < out.length) {
+      const eol = out.indexOf(0x0a, at);
+      if (eol < 0) break;
+      const [sha, , size] = out.subarray(at, eol).toString().split(' ');
+      const n = Number(size);
+      if (!Number.isSafeInteger(n)) break;
+      const blob = out.subarray(eol + 1, eol + 1 + n);
+      if (keep.has(sha)) facts.content.set(sha, Buffer.from(blob));
+      const command = printedCommand(blob);
+      if (command) facts.printed.set(sha, command);
+      at = eol + 1 + n + 1;
+    }
+  }
+  return facts;
+}
+
+/** Stream one large blob through git into a file, then through the printed-command scan, a chunk at a time. */
+function scanLargeBlob(git: Git, sha: string, scratch: string): string | undefined {
+  const file = path.join(scratch, `blob-${sha}`);
+  const fd = fs.openSync(file, 'wx', 0o600);
+  try {
+    git(['cat-file', 'blob', sha], undefined, fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const scan = new PrintedCommandScan();
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  const read = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(read, buf, 0, buf.length, null)) > 0;) scan.push(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(read);
+    fs.rmSync(file, { force: true });
+  }
+  return scan.end();
 }
 
 const VERB: Record<string, string> = { A: 'adds', D: 'deletes', M: 'changes', T: 'changes' };
@@ -340,19 +389,19 @@ const VERB: Record<string, string> = { A: 'adds', D: 'deletes', M: 'changes', T:
  * judged against its first parent, so whatever its tree holds that the base did not was judged once:
  * a change a later commit undoes still counts (pushing the branch pushes that commit too).
  */
-function judgeCommits(git: Git, tip: string, policy: BoundaryPolicy, maxBytes: number): string | undefined {
+function judgeCommits(git: Git, tip: string, policy: BoundaryPolicy, maxBytes: number, scratch: string): string | undefined {
   const changes = treeChanges(git, tip);
   if (typeof changes === 'string') return changes;
   const kept = changes.filter((c) => c.status !== 'D' && c.newMode !== GITLINK);
   const needContent = new Set(kept.filter((c) => c.newMode === SYMLINK || policy.kinds.some((k) => k.when && k.globs.some((g) => g.matches(c.path)))).map((c) => c.newSha));
-  const blobs = readBlobs(git, [...new Set(kept.map((c) => c.newSha))], needContent);
+  const blobs = readBlobs(git, [...new Set(kept.map((c) => c.newSha))], needContent, scratch);
   const total = [...new Set(kept.map((c) => c.newSha))].reduce((sum, sha) => sum + (blobs.sizes.get(sha) ?? 0), 0);
   if (total > maxBytes) return `its files hold ${formatBytes(total)}, more than --max-disk ${formatBytes(maxBytes)}`;
   // A later checkout makes every link of the tip's tree, and the commits' own: no link may route through another.
   const links = new Set(changes.filter((c) => c.newMode === SYMLINK && c.status !== 'D').map((c) => c.path));
   if (links.size > 0) for (const p of treeLinks(git, tip)) links.add(p);
   for (const c of changes) {
-    const why = changeRefusal(c, policy, blobs.content, links);
+    const why = changeRefusal(c, policy, blobs, links);
     if (why) return `${c.commit.slice(0, 12)} ${VERB[c.status] ?? 'changes'} ${JSON.stringify(c.path).slice(1, -1)}: ${why}`;
   }
   return undefined;
@@ -364,14 +413,14 @@ function treeLinks(git: Git, commit: string): string[] {
   return tree.stdout.toString('utf8').split('\0').filter((entry) => entry.startsWith(`${SYMLINK} `)).map((entry) => entry.slice(entry.indexOf('\t') + 1));
 }
 
-function changeRefusal(c: TreeChange, policy: BoundaryPolicy, content: Map<string, Buffer>, links: Set<string>): string | undefined {
+function changeRefusal(c: TreeChange, policy: BoundaryPolicy, blobs: BlobFacts, links: Set<string>): string | undefined {
   for (const segment of c.path.split('/')) {
     const bad = nameRefusal(segment) ?? (isGitName(segment) ? 'a name git takes for .git' : undefined);
     if (bad) return bad;
   }
   if (c.newMode === GITLINK || c.oldMode === GITLINK) return 'a submodule commit (gitlink): a later `git submodule update` checks out and runs what the submodule holds';
   if (c.status === 'D') return kindRefusal(policy, c.path);
-  const blob = content.get(c.newSha);
+  const blob = blobs.content.get(c.newSha);
   const text = () => (blob === undefined ? undefined : judgedText(blob));
   if (c.newMode === SYMLINK) {
     const target = blob?.toString('utf8');
@@ -379,7 +428,7 @@ function changeRefusal(c: TreeChange, policy: BoundaryPolicy, content: Map<strin
     const route = linkRouteRefusal(policy.workspace, c.path, target, (rel) => links.has(rel));
     return linkRefusal(policy, c.path, target) ?? (route && `a symlink to ${JSON.stringify(target)}: ${route}`) ?? kindRefusal(policy, c.path, () => undefined);
   }
-  return kindRefusal(policy, c.path, text);
+  return kindRefusal(policy, c.path, text) ?? printedRefusal(policy, c.path, blobs.printed.get(c.newSha));
 }
 
 function firstLine(buf: Buffer | string | null | undefined): string {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { builtinFileKinds, type FileKindRule } from './fileKinds';
 import { compileGlob, type PathGlob } from './glob';
+import { printedCommandReason } from './printedCommands';
 
 export interface BoundaryPolicy {
   kinds: FileKindRule[];
@@ -99,6 +100,12 @@ export function kindRefusal(policy: BoundaryPolicy, rel: string, content?: () =>
     return rule.reason;
   }
   return undefined;
+}
+
+/** Why a file whose content a later step's printing would turn into a steering workflow command may not come back (--allow-path lifts it). */
+export function printedRefusal(policy: BoundaryPolicy, rel: string, command: string | undefined): string | undefined {
+  if (command === undefined || policy.allow.some((g) => g.matches(rel))) return undefined;
+  return printedCommandReason(command);
 }
 
 /** The reason a whole folder is refused (a `DIR/**` rule), when no --allow-path could lift part of it. */

@@ -56,6 +56,8 @@ export interface LaterStep {
   status: number | null;
   signal: string | null;
   stdout: string;
+  /** What the step printed, as the bytes the runner would read. */
+  stdoutBytes: Buffer;
   stderr: string;
   ms: number;
 }
@@ -173,14 +175,15 @@ export function boundaryScene(prefix: string): Scene {
           npm_config_cache: path.join(user.home, '.npm'), npm_config_update_notifier: 'false', npm_config_fetch_retries: '0',
         },
       });
-      let stdout = '';
+      const out: Buffer[] = [];
       let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
+      child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d) => (stderr += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('close', (status, signal) => {
         clearTimeout(timer);
-        resolve({ status, signal, stdout, stderr, ms: Date.now() - started });
+        const stdoutBytes = Buffer.concat(out);
+        resolve({ status, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr, ms: Date.now() - started });
       });
     });
   };
