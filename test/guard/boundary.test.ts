@@ -107,9 +107,10 @@ describe('rules/file-kinds.yml', () => {
       '.huskyrc.js', 'husky.config.js', '.lintstagedrc.mjs', 'lint-staged.config.js', 'commitlint.config.ts', '.overcommit.yml', 'Directory.Build.props', 'src/Directory.Build.targets',
       'Directory.Build.rsp', '.terraform/providers/x/terraform-provider-x', 'pdm.toml', '.pdm-python', 'poetry.toml', '.goreleaser.yaml', '.releaserc.json', 'release.config.cjs',
       '.release-it.json', '.changeset/config.json', '.gitlab-ci.yml', '.circleci/config.yml', 'Jenkinsfile', 'NuGet.Config', '.NPMRC',
+      'pip/__main__.py', 'pip/__init__.py', 'twine.py', 'build/__init__.py', 'venv.py',
     ]) expect({ p, refused: always(p) }).toEqual({ p, refused: true });
     // The residue docs/guard.md names: a later step that builds, tests or lints runs the agent's code by its own choice.
-    for (const p of ['Makefile', 'package.json', 'setup.py', 'build.gradle', 'Gemfile', 'conftest.py', '.bazelrc', 'eslint.config.js', '.vscode/settings.json', '.devcontainer/devcontainer.json', 'sub/.gitlab-ci.yml']) {
+    for (const p of ['Makefile', 'package.json', 'setup.py', 'build.gradle', 'Gemfile', 'conftest.py', '.bazelrc', 'eslint.config.js', '.vscode/settings.json', '.devcontainer/devcontainer.json', 'sub/.gitlab-ci.yml', 'build/output.js', 'src/pip/__init__.py']) {
       expect({ p, refused: rule(p) !== undefined }).toEqual({ p, refused: false });
     }
     const judged: [string, string, boolean][] = [

