@@ -142,7 +142,7 @@ async function main() {
         execFileSync('mknod', [path.join(upper, `d${d}`, 'f1.txt'), 'c', '0', '0']);
       }
       const s0 = process.hrtime.bigint();
-      const scan = buildChangeSet({ upper, workspace: ws, opaque: new Set(), seeded: new Set(), contentDir: content, policy });
+      const scan = buildChangeSet({ upper, workspace: ws, opaque: new Set(), seeded: new Set(), contentDir: content, policy, limits: { maxFiles: 100_000, maxBytes: 4 * 1024 ** 3 } });
       const applied = applyChangeSet(ws, scan.changes.files, scan.removedDirs, { uid: OWNER, gid: OWNER });
       inProcess.push(Number(process.hrtime.bigint() - s0) / 1e6);
       if (applied.applied.length !== 50) throw new Error(`expected 50 changes applied, got ${applied.applied.length}`);

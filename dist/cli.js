@@ -9543,6 +9543,14 @@ var init_summary = __esm({
   }
 });
 
+// rules/credential-files.yml
+var credential_files_default;
+var init_credential_files = __esm({
+  "rules/credential-files.yml"() {
+    credential_files_default = '# Credential files that earlier steps leave where the jail would otherwise show them. The guard hides\n# each one it finds (a file behind an empty read-only file, a folder behind an empty tmpfs), and the\n# canary checks they read as empty before the agent starts. Loaded by src/guard/credentialFiles.ts.\n#\n#   places    files other actions write next to the checkout, by name (`*` matches within a name):\n#               workspace         the workspace root (GITHUB_WORKSPACE)\n#               workspace-parent  the folder that holds the workspace\n#               runner-work       the folder that holds RUNNER_TEMP (the runner\'s _work)\n#   env       variables that name a credential file or folder (`list: true`: a colon-separated list);\n#             whatever they point at is hidden when the jail would show it. The variables themselves\n#             are never passed to the agent (src/guard/env.ts builds its environment from nothing).\n#   home      credential files and folders under a HOME. Every HOME the guard knows of is masked\n#             whole; these are also checked by the canary, and an agent install is never exposed\n#             from a folder that holds one.\n# `by` says which action or tool writes it, so a maintainer can judge a new entry.\n\nplaces:\n  - { glob: "gha-creds-*.json", where: workspace, by: "google-github-actions/auth: the cloud credentials it minted (also in GOOGLE_APPLICATION_CREDENTIALS)" }\n  - { glob: "gha-kubeconfig-*", where: workspace, by: "google-github-actions/get-gke-credentials: a kubeconfig with the cluster token inline (also in KUBECONFIG)" }\n  - { glob: "nuget.config", where: workspace-parent, by: "actions/setup-dotnet with source-url: the feed token in clear text, written above the checkout" }\n  - { glob: "nuget.config", where: runner-work, by: "older actions/setup-dotnet: the same file above RUNNER_TEMP" }\n\nenv:\n  - { name: GOOGLE_APPLICATION_CREDENTIALS, by: "google-github-actions/auth, gcloud" }\n  - { name: CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, by: "google-github-actions/auth" }\n  - { name: GOOGLE_GHA_CREDS_PATH, by: "google-github-actions/auth" }\n  - { name: CLOUDSDK_CONFIG, by: "gcloud configuration folder" }\n  - { name: KUBECONFIG, list: true, by: "get-gke-credentials, azure/k8s-set-context, azure/aks-set-context, kubectl" }\n  - { name: KUBE_CONFIG_PATH, by: "get-gke-credentials (for Terraform\'s kubernetes provider)" }\n  - { name: DOCKER_CONFIG, by: "docker/login-action, azure/docker-login, aws-actions/amazon-ecr-login (a folder with config.json)" }\n  - { name: REGISTRY_AUTH_FILE, by: "podman, buildah and skopeo login" }\n  - { name: AWS_SHARED_CREDENTIALS_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_CONFIG_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_WEB_IDENTITY_TOKEN_FILE, by: "aws-actions/configure-aws-credentials with a web identity token file" }\n  - { name: AZURE_CONFIG_DIR, by: "azure/login (the az CLI\'s token cache)" }\n  - { name: AZURE_FEDERATED_TOKEN_FILE, by: "Azure workload identity (a federated token the guard\'s Entra exchange reads)" }\n  - { name: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, by: "EKS Pod Identity (the token for the container credentials endpoint)" }\n  - { name: ANTHROPIC_IDENTITY_TOKEN_FILE, by: "claude-code-action\'s workload identity federation (the GitHub OIDC token it refreshes)" }\n  - { name: NPM_CONFIG_USERCONFIG, by: "actions/setup-node with registry-url (an .npmrc with ${NODE_AUTH_TOKEN})" }\n  - { name: npm_config_userconfig, by: "the same, lower case" }\n  - { name: TF_CLI_CONFIG_FILE, by: "hashicorp/setup-terraform with cli_config_credentials_token" }\n  - { name: GNUPGHOME, by: "crazy-max/ghaction-import-gpg and other GPG setups" }\n\nhome:\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n  - .git-credentials\n  - .gitconfig\n  - .netrc\n  - .pypirc\n  - .ssh\n  - .docker\n  - .kube\n  - .aws\n  - .azure\n  - .terraformrc\n  - .m2/settings.xml\n  - .gradle/gradle.properties\n  - .nuget/NuGet/NuGet.Config\n  - .config/gh\n  - .config/gcloud\n  - .config/hub\n  - .config/doctl\n  - .gnupg\n';
+  }
+});
+
 // src/guard/errors.ts
 var GuardError, GUARD_FAILURE_EXIT;
 var init_errors = __esm({
@@ -9557,14 +9565,6 @@ var init_errors = __esm({
       layer;
     };
     GUARD_FAILURE_EXIT = 125;
-  }
-});
-
-// rules/credential-files.yml
-var credential_files_default;
-var init_credential_files = __esm({
-  "rules/credential-files.yml"() {
-    credential_files_default = '# Credential files that earlier steps leave where the jail would otherwise show them. The guard hides\n# each one it finds (a file behind an empty read-only file, a folder behind an empty tmpfs), and the\n# canary checks they read as empty before the agent starts. Loaded by src/guard/credentialFiles.ts.\n#\n#   places    files other actions write next to the checkout, by name (`*` matches within a name):\n#               workspace         the workspace root (GITHUB_WORKSPACE)\n#               workspace-parent  the folder that holds the workspace\n#               runner-work       the folder that holds RUNNER_TEMP (the runner\'s _work)\n#   env       variables that name a credential file or folder (`list: true`: a colon-separated list);\n#             whatever they point at is hidden when the jail would show it. The variables themselves\n#             are never passed to the agent (src/guard/env.ts builds its environment from nothing).\n#   home      credential files and folders under a HOME. Every HOME the guard knows of is masked\n#             whole; these are also checked by the canary, and an agent install is never exposed\n#             from a folder that holds one.\n# `by` says which action or tool writes it, so a maintainer can judge a new entry.\n\nplaces:\n  - { glob: "gha-creds-*.json", where: workspace, by: "google-github-actions/auth: the cloud credentials it minted (also in GOOGLE_APPLICATION_CREDENTIALS)" }\n  - { glob: "gha-kubeconfig-*", where: workspace, by: "google-github-actions/get-gke-credentials: a kubeconfig with the cluster token inline (also in KUBECONFIG)" }\n  - { glob: "nuget.config", where: workspace-parent, by: "actions/setup-dotnet with source-url: the feed token in clear text, written above the checkout" }\n  - { glob: "nuget.config", where: runner-work, by: "older actions/setup-dotnet: the same file above RUNNER_TEMP" }\n\nenv:\n  - { name: GOOGLE_APPLICATION_CREDENTIALS, by: "google-github-actions/auth, gcloud" }\n  - { name: CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, by: "google-github-actions/auth" }\n  - { name: GOOGLE_GHA_CREDS_PATH, by: "google-github-actions/auth" }\n  - { name: CLOUDSDK_CONFIG, by: "gcloud configuration folder" }\n  - { name: KUBECONFIG, list: true, by: "get-gke-credentials, azure/k8s-set-context, azure/aks-set-context, kubectl" }\n  - { name: KUBE_CONFIG_PATH, by: "get-gke-credentials (for Terraform\'s kubernetes provider)" }\n  - { name: DOCKER_CONFIG, by: "docker/login-action, azure/docker-login, aws-actions/amazon-ecr-login (a folder with config.json)" }\n  - { name: REGISTRY_AUTH_FILE, by: "podman, buildah and skopeo login" }\n  - { name: AWS_SHARED_CREDENTIALS_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_CONFIG_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_WEB_IDENTITY_TOKEN_FILE, by: "aws-actions/configure-aws-credentials with a web identity token file" }\n  - { name: AZURE_CONFIG_DIR, by: "azure/login (the az CLI\'s token cache)" }\n  - { name: AZURE_FEDERATED_TOKEN_FILE, by: "Azure workload identity (a federated token the guard\'s Entra exchange reads)" }\n  - { name: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, by: "EKS Pod Identity (the token for the container credentials endpoint)" }\n  - { name: ANTHROPIC_IDENTITY_TOKEN_FILE, by: "claude-code-action\'s workload identity federation (the GitHub OIDC token it refreshes)" }\n  - { name: NPM_CONFIG_USERCONFIG, by: "actions/setup-node with registry-url (an .npmrc with ${NODE_AUTH_TOKEN})" }\n  - { name: npm_config_userconfig, by: "the same, lower case" }\n  - { name: TF_CLI_CONFIG_FILE, by: "hashicorp/setup-terraform with cli_config_credentials_token" }\n  - { name: GNUPGHOME, by: "crazy-max/ghaction-import-gpg and other GPG setups" }\n\nhome:\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n  - .git-credentials\n  - .gitconfig\n  - .netrc\n  - .pypirc\n  - .ssh\n  - .docker\n  - .kube\n  - .aws\n  - .azure\n  - .terraformrc\n  - .m2/settings.xml\n  - .gradle/gradle.properties\n  - .nuget/NuGet/NuGet.Config\n  - .config/gh\n  - .config/gcloud\n  - .config/hub\n  - .config/doctl\n  - .gnupg\n';
   }
 });
 
@@ -11448,11 +11448,16 @@ async function removeCgroupsDirectly(cgroups) {
   }
   return void 0;
 }
-function describeLimits(limits) {
-  const size = (n) => n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`;
-  return `memory ${limits.memory === void 0 ? "unlimited" : size(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${size(limits.scratchSize)}`;
+function formatBytes(n) {
+  let unit = 0;
+  while (unit < BYTE_UNITS.length - 1 && n >= 1024 ** (unit + 1)) unit++;
+  const value = n / 1024 ** unit;
+  return `${unit === 0 ? value : Number(value.toFixed(1))} ${BYTE_UNITS[unit]}`;
 }
-var import_node_fs13, import_node_os2, import_node_path9, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined;
+function describeLimits(limits) {
+  return `memory ${limits.memory === void 0 ? "unlimited" : formatBytes(limits.memory)}, pids ${limits.pids ?? "unlimited"}, /tmp ${formatBytes(limits.scratchSize)}`;
+}
+var import_node_fs13, import_node_os2, import_node_path9, MIB, GIB, DEFAULT_PIDS, DEFAULT_TMPFS, SHM_SIZE, MASK_TMPFS_SIZE, readOrUndefined, BYTE_UNITS;
 var init_limits = __esm({
   "src/guard/limits.ts"() {
     "use strict";
@@ -11473,6 +11478,7 @@ var init_limits = __esm({
         return void 0;
       }
     };
+    BYTE_UNITS = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
   }
 });
 
@@ -11842,7 +11848,7 @@ var init_jail = __esm({
 var file_kinds_default;
 var init_file_kinds = __esm({
   "rules/file-kinds.yml"() {
-    file_kinds_default = '# What the guard refuses to bring back from the agent\'s copy of the workspace (src/guard/boundary).\n#\n# The agent works on an overlay; when it exits, every change is checked before it reaches the real\n# workspace. Structural rules live in code (only regular files, deletions and symlinks that stay in\n# the workspace; nothing named .git; no setuid/setgid/sticky bits, FIFOs, sockets, devices or hard\n# links). This file lists the paths that are tool configuration: files a later tool reads on its own,\n# so that a later step would run code or talk to another host without choosing to run the agent\'s\n# code. A later `npm test` or `make` runs what the agent wrote and that is the step\'s choice; a later\n# `npm publish`, `git commit` or `pip install -r` reading an agent-written config file is not.\n#\n# Each entry: `paths` (globs: `*` within a path segment, `**` across segments; a pattern matches in\n# any folder, or only at the workspace root when it starts with `/`; `DIR/**` refuses the whole\n# folder), `reason` (one line, printed with every refusal), and optionally `when` (a JavaScript\n# regular expression, case-insensitive and multi-line: the file is refused only when its new content\n# matches, for files that are mostly harmless data).\n# `--allow-path GLOB` (action input `allow-paths`) lets a run accept paths refused here.\n\nrefuse:\n  # --- git ------------------------------------------------------------------------------------------\n  - paths: [".gitmodules"]\n    reason: submodule URLs make a later `git submodule update` fetch from a host the agent chose\n  - paths: [".gitattributes"]\n    when: \'(^|\\s)(filter|diff|merge)=\'\n    reason: filter, diff and merge attributes make later git commands run the drivers they name\n  - paths: [".lfsconfig"]\n    reason: git-lfs reads lfs.url from it, so a later push or fetch sends objects and credentials to that host\n  - paths: [".husky/**"]\n    reason: husky hooks run at the next git commit (core.hooksPath points into .husky)\n  - paths: ["lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml", "lefthook-local.yml", "lefthook-local.yaml", ".lefthook/**"]\n    reason: lefthook\'s git hooks run the commands this file names at the next commit or push\n  - paths: [".pre-commit-config.yaml", ".pre-commit-config.yml"]\n    reason: pre-commit fetches and runs the hook repositories this file names\n  - paths: [".githooks/**", ".git-hooks/**"]\n    reason: hook folders that repositories point core.hooksPath at; git runs them at the next commit\n\n  # --- JavaScript -----------------------------------------------------------------------------------\n  - paths: [".npmrc"]\n    reason: npm reads a project .npmrc; registry= with _authToken=${NODE_AUTH_TOKEN} sends a later publish token to another host\n  - paths: [".yarnrc", ".yarnrc.yml"]\n    reason: yarn reads registry, auth tokens and yarnPath (code run by every yarn command) from it\n  - paths: [".yarn/releases/**", ".yarn/plugins/**", ".pnp.cjs", ".pnp.loader.mjs"]\n    reason: yarn runs this code on every yarn command, whatever the step asked yarn to do\n  - paths: [".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.cjs"]\n    reason: pnpm runs the hooks in this file during every install\n  - paths: ["pnpm-workspace.yaml"]\n    when: \'(registr|pnpmfile|configDependencies|onlyBuilt|neverBuilt|dangerouslyAllowAllBuilds|proxy|strictSsl|ca\\s*:|cafile)\'\n    reason: pnpm reads registries, hooks and build permissions from it\n  - paths: ["bunfig.toml", ".bunfig.toml"]\n    reason: bun reads its registry with a token and preload scripts from it\n  - paths: ["node_modules/**"]\n    reason: installed packages a later `npx` or tool run executes as the step\'s own code\n\n  # --- Python ---------------------------------------------------------------------------------------\n  - paths: ["pip.conf", "pip.ini"]\n    reason: pip reads index-url from a virtualenv\'s pip.conf, so a later install talks to that host\n  - paths: [".pypirc"]\n    reason: twine reads the upload repository and credentials from it\n  - paths: ["uv.toml"]\n    reason: uv reads package indexes (and sends their credentials) from a project uv.toml\n  - paths: ["pyproject.toml"]\n    when: \'^\\s*(\\[\\[?\\s*tool\\.(uv|poetry|pdm)[.\\]][^\\]]*\\b(index|source|sources|pip)\\b|(extra-)?index(-url)?\\s*=)\'\n    reason: package indexes named in pyproject.toml make a later install or publish talk to that host\n  - paths: ["site-packages/**", "sitecustomize.py", "usercustomize.py", "pyvenv.cfg"]\n    reason: Python runs .pth files and sitecustomize code at the start of every interpreter in that environment\n  - paths: [".venv/**", "venv/**"]\n    reason: a virtualenv\'s interpreter and packages run as the step\'s own tools\n\n  # --- Other ecosystems -----------------------------------------------------------------------------\n  - paths: [".cargo/config", ".cargo/config.toml"]\n    reason: cargo reads registries, source replacement, runners and rustc wrappers from it\n  - paths: ["nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config"]\n    reason: NuGet reads package sources and their credentials from it\n  - paths: [".mvn/**"]\n    reason: Maven loads extensions and the wrapper\'s distributionUrl (downloaded and run) from .mvn\n  - paths: ["gradle-wrapper.properties", "gradle.properties"]\n    reason: the Gradle wrapper downloads and runs distributionUrl; gradle.properties sets proxies and JVM agents\n  - paths: [".bundle/config"]\n    reason: Bundler reads mirrors and source credentials from the project\'s .bundle/config\n  - paths: ["mise.toml", ".mise.toml", "mise.local.toml", ".mise/**", ".tool-versions"]\n    reason: mise installs tools from URLs and runs hooks and env scripts named there when a later step activates it\n\n  # --- Environment ----------------------------------------------------------------------------------\n  - paths: [".envrc"]\n    reason: direnv runs it as shell code when a later step enters the folder\n  - paths: [".env", ".env.*"]\n    reason: dotenv-aware tools (bun, docker compose, frameworks) load it into a later step\'s environment\n\n  # --- GitHub ---------------------------------------------------------------------------------------\n  - paths: [".github/**"]\n    reason: workflows, local actions and repository settings run or steer later jobs; a maintainer reviews these\n';
+    file_kinds_default = '# What the guard refuses to bring back from the agent\'s copy of the workspace (src/guard/boundary).\n#\n# The agent works on an overlay; when it exits, every change is checked before it reaches the real\n# workspace. Structural rules live in code (only regular files, deletions and symlinks that stay in\n# the workspace; nothing named .git; no setuid/setgid/sticky bits, FIFOs, sockets, devices or hard\n# links). This file lists the paths that are tool configuration: files a later tool reads on its own,\n# so that a later step would run code or talk to another host without choosing to run the agent\'s\n# code. A later `npm test` or `make` runs what the agent wrote and that is the step\'s choice; a later\n# `npm publish`, `git commit` or `pip install -r` reading an agent-written config file is not.\n#\n# Each entry: `paths` (globs: `*` within a path segment, `**` across segments; a pattern matches in\n# any folder, or only at the workspace root when it starts with `/`; `DIR/**` refuses the whole\n# folder; case is ignored, as a case-insensitive checkout would), `reason` (one line, printed with\n# every refusal), and optionally `when` (a JavaScript regular expression, case-insensitive and\n# multi-line, tested on the whole new content: the file is refused only when it matches, for files\n# that are mostly harmless data; a file over 16 MiB is refused unread). The same rules judge the paths\n# the agent\'s commits change.\n#\n# Not listed, on purpose (the residue docs/guard.md names): what a later step runs when it builds,\n# tests, lints or runs the project (Makefile, package.json scripts, setup.py, build.gradle, Gemfile,\n# conftest.py, BUILD and .bazelrc, eslint.config.js, local actions outside .github), and what an\n# editor acts on when a person opens the folder (.vscode/, .devcontainer/): no later step of the job\n# reads those without choosing to run the agent\'s code.\n# `--allow-path GLOB` (action input `allow-paths`) lets a run accept paths refused here.\n\nrefuse:\n  # --- git ------------------------------------------------------------------------------------------\n  - paths: [".gitmodules"]\n    reason: submodule URLs make a later `git submodule update` fetch from a host the agent chose\n  - paths: [".gitattributes"]\n    when: \'(^|\\s)(filter|diff|merge)=\'\n    reason: filter, diff and merge attributes make later git commands run the drivers they name\n  - paths: [".lfsconfig"]\n    reason: git-lfs reads lfs.url from it, so a later push or fetch sends objects and credentials to that host\n  - paths: [".husky/**"]\n    reason: husky hooks run at the next git commit (core.hooksPath points into .husky)\n  - paths: ["lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml", "lefthook-local.yml", "lefthook-local.yaml", ".lefthook/**"]\n    reason: lefthook\'s git hooks run the commands this file names at the next commit or push\n  - paths: [".pre-commit-config.yaml", ".pre-commit-config.yml"]\n    reason: pre-commit fetches and runs the hook repositories this file names\n  - paths: [".githooks/**", ".git-hooks/**"]\n    reason: hook folders that repositories point core.hooksPath at; git runs them at the next commit\n  - paths: [".huskyrc", ".huskyrc.json", ".huskyrc.js", ".huskyrc.cjs", ".huskyrc.yaml", ".huskyrc.yml", "husky.config.js", "husky.config.cjs"]\n    reason: husky 4\'s hooks (installed in .git/hooks) read the commands to run from this file at every git commit\n  - paths: [".lintstagedrc", ".lintstagedrc.*", "lint-staged.config.*", ".commitlintrc", ".commitlintrc.*", "commitlint.config.*", ".simple-git-hooks.*", "simple-git-hooks.*", ".overcommit.yml", "captainhook.json"]\n    reason: the repository\'s git hooks run these tools at the next commit, and this file names the commands they run (or is code they load)\n\n  # --- JavaScript -----------------------------------------------------------------------------------\n  - paths: [".npmrc"]\n    reason: npm reads a project .npmrc; registry= with _authToken=${NODE_AUTH_TOKEN} sends a later publish token to another host\n  - paths: [".yarnrc", ".yarnrc.yml"]\n    reason: yarn reads registry, auth tokens and yarnPath (code run by every yarn command) from it\n  - paths: [".yarn/releases/**", ".yarn/plugins/**", ".pnp.cjs", ".pnp.loader.mjs"]\n    reason: yarn runs this code on every yarn command, whatever the step asked yarn to do\n  - paths: [".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.cjs"]\n    reason: pnpm runs the hooks in this file during every install\n  - paths: ["pnpm-workspace.yaml"]\n    when: \'(registr|pnpmfile|configDependencies|onlyBuilt|neverBuilt|dangerouslyAllowAllBuilds|proxy|strictSsl|ca\\s*:|cafile)\'\n    reason: pnpm reads registries, hooks and build permissions from it\n  - paths: ["bunfig.toml", ".bunfig.toml"]\n    reason: bun reads its registry with a token and preload scripts from it\n  - paths: ["node_modules/**"]\n    reason: installed packages a later `npx` or tool run executes as the step\'s own code\n\n  # --- Python ---------------------------------------------------------------------------------------\n  - paths: ["pip.conf", "pip.ini"]\n    reason: pip reads index-url from a virtualenv\'s pip.conf, so a later install talks to that host\n  - paths: [".pypirc"]\n    reason: twine reads the upload repository and credentials from it\n  - paths: ["uv.toml"]\n    reason: uv reads package indexes (and sends their credentials) from a project uv.toml\n  - paths: ["pyproject.toml"]\n    when: \'^\\s*(\\[\\[?\\s*tool\\.(uv|poetry|pdm)[.\\]][^\\]]*\\b(index|source|sources|pip)\\b|(extra-)?index(-url)?\\s*=)\'\n    reason: package indexes named in pyproject.toml make a later install or publish talk to that host\n  - paths: ["*requirements*.txt", "*constraints*.txt", "requirements/**/*.txt"]\n    when: \'^\\s*(-[if]|--(extra-)?index-url|--find-links|--trusted-host)\'\n    reason: pip reads --index-url, --extra-index-url and --find-links from a requirements file, so a later `pip install -r` fetches from that host\n  - paths: ["Pipfile"]\n    when: \'^\\s*url\\s*=\\s*["\'\'](?!https://pypi\\.org/simple/?["\'\'])\'\n    reason: pipenv installs from the [[source]] URLs named there, so a later install talks to that host\n  - paths: ["pdm.toml", ".pdm-python", "poetry.toml"]\n    reason: PDM and Poetry read package sources (and .pdm-python the interpreter to run) from these project files\n  - paths: [".pixi/**"]\n    reason: pixi\'s environments and project config, run and read by a later pixi command as the step\'s own\n  - paths: ["/pip.py", "/pip/__init__.py", "/pip/__main__.py", "/build.py", "/build/__init__.py",\n              "/build/__main__.py", "/twine.py", "/twine/__init__.py", "/twine/__main__.py", "/venv.py",\n              "/venv/__init__.py", "/venv/__main__.py", "/virtualenv.py", "/virtualenv/__init__.py",\n              "/virtualenv/__main__.py", "/setuptools.py", "/setuptools/__init__.py",\n              "/setuptools/__main__.py", "/wheel.py", "/wheel/__init__.py", "/wheel/__main__.py", "/pipx.py",\n              "/pipx/__init__.py", "/pipx/__main__.py", "/ensurepip.py", "/ensurepip/__init__.py",\n              "/ensurepip/__main__.py", "/flit.py", "/flit/__init__.py", "/flit/__main__.py", "/poetry.py",\n              "/poetry/__init__.py", "/poetry/__main__.py", "/pdm.py", "/pdm/__init__.py",\n              "/pdm/__main__.py", "/hatch.py", "/hatch/__init__.py", "/hatch/__main__.py", "/uv.py",\n              "/uv/__init__.py", "/uv/__main__.py", "/pip_audit.py", "/pip_audit/__init__.py",\n              "/pip_audit/__main__.py"]\n    reason: "`python -m pip` (build, twine, venv, ...) puts the folder it runs in first on sys.path, so a module of that name at the workspace root runs in place of the tool, in a step that only meant to install or publish"\n  - paths: ["site-packages/**", "sitecustomize.py", "usercustomize.py", "pyvenv.cfg"]\n    reason: Python runs .pth files and sitecustomize code at the start of every interpreter in that environment\n  - paths: [".venv/**", "venv/**"]\n    reason: a virtualenv\'s interpreter and packages run as the step\'s own tools\n\n  # --- Other ecosystems -----------------------------------------------------------------------------\n  - paths: [".cargo/config", ".cargo/config.toml"]\n    reason: cargo reads registries, source replacement, runners and rustc wrappers from it\n  - paths: ["nuget.config"]\n    reason: NuGet reads package sources and their credentials from it\n  - paths: ["Directory.Build.props", "Directory.Build.targets", "Directory.Build.rsp"]\n    reason: MSBuild loads these into every project in the folder, a restore included (their targets run; .rsp adds switches such as loggers, which load code)\n  - paths: ["global.json"]\n    when: \'"paths"\\s*:\'\n    reason: the dotnet host runs the SDK from the folders sdk.paths names, for every dotnet command\n  - paths: ["rust-toolchain", "rust-toolchain.toml"]\n    when: \'^\\s*path\\s*=\'\n    reason: rustup runs the toolchain at that path for every cargo or rustc command in the folder, a fetch included\n  - paths: [".terraform/**"]\n    reason: provider plugins and modules a later terraform command runs as the step\'s own code\n  - paths: [".mvn/**"]\n    reason: Maven loads extensions and the wrapper\'s distributionUrl (downloaded and run) from .mvn\n  - paths: ["gradle-wrapper.properties", "gradle.properties"]\n    reason: the Gradle wrapper downloads and runs distributionUrl; gradle.properties sets proxies and JVM agents\n  - paths: [".bundle/config"]\n    reason: Bundler reads mirrors and source credentials from the project\'s .bundle/config\n  - paths: ["mise.toml", ".mise.toml", "mise.local.toml", ".mise/**", ".tool-versions"]\n    reason: mise installs tools from URLs and runs hooks and env scripts named there when a later step activates it\n\n  # --- Environment ----------------------------------------------------------------------------------\n  - paths: [".envrc"]\n    reason: direnv runs it as shell code when a later step enters the folder\n  - paths: [".env", ".env.*"]\n    reason: dotenv-aware tools (bun, docker compose, frameworks) load it into a later step\'s environment\n\n  # --- Release tools --------------------------------------------------------------------------------\n  - paths: [".goreleaser.yml", ".goreleaser.yaml", "goreleaser.yml", "goreleaser.yaml", ".releaserc", ".releaserc.*", "release.config.*", ".release-it.*", ".changeset/config.json"]\n    reason: a later release step runs the hooks, plugins and commands these files name, with its publish token\n\n  # --- GitHub and other CI --------------------------------------------------------------------------\n  - paths: [".github/**"]\n    reason: workflows, local actions and repository settings run or steer later jobs; a maintainer reviews these\n  - paths: ["/.gitlab-ci.yml", "/.circleci/**", "/.buildkite/**", "/azure-pipelines.yml", "/.azure-pipelines/**", "/Jenkinsfile", "/.travis.yml", "/bitbucket-pipelines.yml", "/.drone.yml", "/.woodpecker.yml", "/.woodpecker/**"]\n    reason: another CI system runs this pipeline with its own secrets once the change is pushed; a maintainer reviews these\n';
   }
 });
 
@@ -11872,8 +11878,8 @@ function compileGlob(pattern) {
     throw new Error(`"${pattern}" is not a workspace path glob (no empty, "." or ".." segments)`);
   }
   const prefix = anchored ? "^" : "(?:^|/)";
-  const whole = new RegExp(`${prefix}${toRegex(body)}$`);
-  const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : void 0;
+  const whole = new RegExp(`${prefix}${toRegex(body)}$`, "i");
+  const folder = body.endsWith("/**") ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`, "i") : void 0;
   return {
     source: pattern,
     matches: (path29) => whole.test(path29),
@@ -11957,9 +11963,118 @@ var init_fileKinds = __esm({
   }
 });
 
+// src/guard/boundary/printedCommands.ts
+function textReading(encoding) {
+  const decoder2 = new TextDecoder(encoding, { fatal: false, ignoreBOM: true });
+  return { decode: (chunk, last) => decoder2.decode(chunk, { stream: !last }) };
+}
+function utf32Reading(littleEndian) {
+  let held = Buffer.alloc(0);
+  return {
+    decode(chunk, last) {
+      const bytes2 = Buffer.concat([held, chunk]);
+      const whole = bytes2.length - bytes2.length % 4;
+      held = last ? Buffer.alloc(0) : bytes2.subarray(whole);
+      let out = "";
+      for (let i2 = 0; i2 < whole; i2 += 4) {
+        const cp = littleEndian ? bytes2.readUInt32LE(i2) : bytes2.readUInt32BE(i2);
+        out += cp <= 1114111 && (cp < 55296 || cp > 57343) ? String.fromCodePoint(cp) : "\uFFFD";
+      }
+      return out;
+    }
+  };
+}
+function markedReading(head) {
+  const starts = (...b) => head.length >= b.length && b.every((x, i2) => head[i2] === x);
+  if (starts(255, 254, 0, 0)) return { reading: utf32Reading(true), skip: 4 };
+  if (starts(0, 0, 254, 255)) return { reading: utf32Reading(false), skip: 4 };
+  if (starts(255, 254)) return { reading: textReading("utf-16le"), skip: 2 };
+  if (starts(254, 255)) return { reading: textReading("utf-16be"), skip: 2 };
+  if (starts(239, 187, 191)) return { reading: textReading("utf-8"), skip: 3 };
+  return void 0;
+}
+function printedCommand(bytes2) {
+  const scan = new PrintedCommandScan();
+  scan.push(bytes2);
+  return scan.end();
+}
+function printedCommandReason(command2) {
+  return `a later step that prints it (cat) would hand the runner its ${command2} workflow command`;
+}
+var STEERING, V2, LEGACY, CARRY, NOT_LINE_START, PrintedCommandScan;
+var init_printedCommands = __esm({
+  "src/guard/boundary/printedCommands.ts"() {
+    "use strict";
+    STEERING = "set-output|save-state|set-env|add-path|add-matcher|stop-commands";
+    V2 = new RegExp(`(?:^|[\\r\\n])[^\\S\\r\\n]*::(${STEERING})(?=[\\s:])`, "i");
+    LEGACY = new RegExp(`##\\[(${STEERING})(?=[\\s\\];])`, "i");
+    CARRY = 4096;
+    NOT_LINE_START = "";
+    PrintedCommandScan = class {
+      reading;
+      head = Buffer.alloc(0);
+      carry = "";
+      found;
+      push(chunk) {
+        if (this.found) return;
+        if (!this.reading) {
+          this.head = Buffer.concat([this.head, chunk]);
+          if (this.head.length < 4) return;
+          const marked = markedReading(this.head);
+          this.reading = marked?.reading ?? textReading("utf-8");
+          chunk = this.head.subarray(marked?.skip ?? 0);
+          this.head = Buffer.alloc(0);
+        }
+        this.search(this.reading.decode(chunk, false));
+      }
+      /** The steering command found (`set-output`, …), or undefined. */
+      end() {
+        if (!this.reading) {
+          const marked = markedReading(this.head);
+          this.reading = marked?.reading ?? textReading("utf-8");
+          this.head = this.head.subarray(marked?.skip ?? 0);
+        }
+        if (!this.found) this.search(this.reading.decode(this.head, true));
+        return this.found;
+      }
+      search(text) {
+        if (this.found) return;
+        const all = this.carry + text;
+        const match = V2.exec(all) ?? LEGACY.exec(all);
+        if (match) {
+          this.found = match[1].toLowerCase();
+          return;
+        }
+        const lineStart = Math.max(all.lastIndexOf("\n"), all.lastIndexOf("\r")) + 1;
+        const open = all.slice(lineStart);
+        this.carry = open.length <= CARRY ? open : NOT_LINE_START + open.slice(-64);
+      }
+    };
+  }
+});
+
 // src/guard/boundary/policy.ts
 function isGitName(segment) {
-  return segment.toLowerCase() === ".git";
+  return NTFS_DOTGIT.test(segment) || segment.replace(HFS_IGNORED, "").toLowerCase() === ".git";
+}
+function nameRefusal(segment) {
+  if (UNSAFE_NAME.test(segment)) return "the name holds a control or bidi character: a later step reading names a line at a time (or a reviewer) would see another name";
+  if (SHELL_SYNTAX.test(segment)) return "the name holds shell syntax ($(, ${, a backtick or a double quote): a later step that puts file names into a script, even in double quotes, would run it";
+  return void 0;
+}
+function judgedText(bytes2) {
+  if (bytes2.includes(0)) return void 0;
+  let text;
+  try {
+    text = strictUtf8.decode(bytes2);
+  } catch {
+    return void 0;
+  }
+  for (const line of text.split("\n", 2)) {
+    const coding = CODING.exec(line);
+    if (coding && !PLAIN_CODINGS.test(coding[1])) return void 0;
+  }
+  return text;
 }
 function kindRefusal(policy, rel, content) {
   if (policy.allow.some((g) => g.matches(rel))) return void 0;
@@ -11972,6 +12087,10 @@ function kindRefusal(policy, rel, content) {
     return rule.reason;
   }
   return void 0;
+}
+function printedRefusal(policy, rel, command2) {
+  if (command2 === void 0 || policy.allow.some((g) => g.matches(rel))) return void 0;
+  return printedCommandReason(command2);
 }
 function folderRefusal(policy, rel) {
   if (policy.allow.length > 0) return void 0;
@@ -12019,10 +12138,104 @@ function gitConfigRules(workspace2) {
   }
   return rules;
 }
-function buildPolicy(workspace2, allowPaths) {
-  return { kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()], allow: allowPaths.map(compileGlob) };
+function buildPolicy(workspace2, allowPaths, hidden = []) {
+  return {
+    kinds: [...gitConfigRules(workspace2), ...builtinFileKinds()],
+    allow: allowPaths.map(compileGlob),
+    workspace: workspace2,
+    hidden,
+    linkTargets: { seen: /* @__PURE__ */ new Map(), budget: LINK_LOOK_BUDGET }
+  };
 }
-var import_node_child_process2, import_node_fs15, import_node_path11, GIT_REASON;
+function linkDestination(workspace2, rel, target) {
+  let resolved;
+  if (import_node_path11.default.posix.isAbsolute(target)) {
+    if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return void 0;
+    resolved = import_node_path11.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
+  } else {
+    resolved = import_node_path11.default.posix.normalize(import_node_path11.default.posix.join(import_node_path11.default.posix.dirname(rel), target));
+  }
+  return resolved === ".." || resolved.startsWith("../") ? void 0 : resolved.replace(/\/$/, "");
+}
+function symlinkEscape(workspace2, rel, target) {
+  const resolved = linkDestination(workspace2, rel, target);
+  if (resolved === void 0) return "which points outside the workspace";
+  if (resolved.split("/").some(isGitName)) return "which points into .git";
+  return void 0;
+}
+function linkRouteRefusal(workspace2, rel, target, isLink) {
+  const escape2 = symlinkEscape(workspace2, rel, target);
+  if (escape2) return `its target ${escape2}`;
+  const absolute = import_node_path11.default.posix.isAbsolute(target);
+  const parts = (absolute ? target.slice(workspace2.length + 1) : target).split("/");
+  const at3 = absolute ? [] : rel.split("/").slice(0, -1);
+  for (const part of parts) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (at3.length === 0) return "its target climbs out of the workspace";
+      at3.pop();
+      continue;
+    }
+    at3.push(part);
+    if (isLink(at3.join("/"))) return `its target passes through ${at3.join("/")}, a symlink`;
+  }
+  return void 0;
+}
+function targetKind(policy, rel) {
+  const cached6 = policy.linkTargets.seen.get(rel);
+  if (cached6) return cached6;
+  const kind = lookAt(policy, rel);
+  policy.linkTargets.seen.set(rel, kind);
+  return kind;
+}
+function lookAt(policy, rel) {
+  const { workspace: workspace2 } = policy;
+  let at3 = workspace2;
+  const parts = rel.split("/");
+  for (const [i2, part] of parts.entries()) {
+    at3 += `/${part}`;
+    let st;
+    try {
+      st = import_node_fs15.default.lstatSync(at3);
+    } catch {
+      return "plain";
+    }
+    if (i2 < parts.length - 1 && !st.isDirectory()) return "plain";
+    if (i2 === parts.length - 1 && !st.isDirectory()) return st.isFile() || st.isSymbolicLink() ? "plain" : "special";
+  }
+  let seen = 0;
+  const pending = [rel];
+  while (pending.length > 0) {
+    const dir = pending.pop();
+    let entries;
+    try {
+      entries = import_node_fs15.default.readdirSync(`${workspace2}/${dir}`, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (isGitName(entry.name)) return "git";
+      if (++seen > GIT_SEARCH_LIMIT || --policy.linkTargets.budget < 0) return "too large";
+      if (entry.isDirectory()) pending.push(`${dir}/${entry.name}`);
+    }
+  }
+  return "plain";
+}
+function linkRefusal(policy, rel, target) {
+  const escape2 = symlinkEscape(policy.workspace, rel, target);
+  if (escape2) return `a symlink to ${JSON.stringify(target)}, ${escape2}`;
+  const to = linkDestination(policy.workspace, rel, target);
+  const why = (what) => `a symlink to ${JSON.stringify(target)}, which points at ${what}`;
+  if (to === ".") return why("the whole workspace, .git and the files the jail hid included");
+  if (policy.hidden.some((h) => to === h || to.startsWith(h + "/"))) return why("a credential file the jail hid from the agent");
+  if (policy.hidden.some((h) => h.startsWith(to + "/"))) return why("a folder holding a credential file the jail hid from the agent");
+  const kind = targetKind(policy, to);
+  if (kind === "git") return why("a folder holding a git repository (its config can hold a token)");
+  if (kind === "special") return why("a FIFO, socket or device (a later read would hang or read the device)");
+  if (kind === "too large") return why("a folder too large to check for a git repository");
+  return void 0;
+}
+var import_node_child_process2, import_node_fs15, import_node_path11, LINK_LOOK_BUDGET, NTFS_DOTGIT, HFS_IGNORED, GIT_REASON, GIT_LOOKALIKE_REASON, UNSAFE_NAME, SHELL_SYNTAX, strictUtf8, CODING, PLAIN_CODINGS, GIT_SEARCH_LIMIT;
 var init_policy = __esm({
   "src/guard/boundary/policy.ts"() {
     "use strict";
@@ -12031,280 +12244,18 @@ var init_policy = __esm({
     import_node_path11 = __toESM(require("node:path"));
     init_fileKinds();
     init_glob();
+    init_printedCommands();
+    LINK_LOOK_BUDGET = 1e6;
+    NTFS_DOTGIT = /^(?:\.git|git~1)[. ]*(?:[:\\].*)?$/i;
+    HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
     GIT_REASON = "inside .git: the repository's metadata never comes back as files (commits come back as objects and a ref)";
-  }
-});
-
-// src/guard/boundary/changeSet.ts
-function buildChangeSet(input) {
-  const files = [];
-  const refused = [];
-  const removedDirs = [];
-  let gitChanged = false;
-  let contentCount = 0;
-  const contentPrefix = import_node_crypto6.default.randomBytes(6).toString("hex");
-  const refuse3 = (rel, reason) => {
-    refused.push({ path: rel, reason });
-  };
-  const lowerKind = (rel) => {
-    let at3 = input.workspace;
-    const parts = rel.split("/");
-    for (const [i2, part] of parts.entries()) {
-      at3 = `${at3}/${part}`;
-      let st;
-      try {
-        st = import_node_fs16.default.lstatSync(at3);
-      } catch {
-        return void 0;
-      }
-      const last = i2 === parts.length - 1;
-      if (st.isDirectory()) {
-        if (last) return "dir";
-        continue;
-      }
-      if (!last) return void 0;
-      return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
-    }
-    return void 0;
-  };
-  const deleteLower = (rel) => {
-    const kind = lowerKind(rel);
-    if (kind === void 0) return;
-    if (rel.split("/").some(isGitName)) {
-      gitChanged = true;
-      refuse3(rel, `deletion refused, ${GIT_REASON}`);
-      return;
-    }
-    if (kind !== "dir") {
-      const reason = kindRefusal(input.policy, rel);
-      if (reason) refuse3(rel, `deletion refused: ${reason}`);
-      else files.push({ kind: "delete", path: rel });
-      return;
-    }
-    const folderReason = folderRefusal(input.policy, rel);
-    if (folderReason) {
-      refuse3(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
-      return;
-    }
-    for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join2(rel, name));
-    removedDirs.push(rel);
-  };
-  const sameAsLower = (rel, st, mode, sha2563) => {
-    if (lowerKind(rel) !== "file") return false;
-    const lower2 = import_node_fs16.default.lstatSync(`${input.workspace}/${rel}`);
-    if (lower2.size !== st.size || ((lower2.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
-    try {
-      return hashFile(`${input.workspace}/${rel}`).sha256 === sha2563;
-    } catch {
-      return false;
-    }
-  };
-  const regularFile = (rel, st) => {
-    if (st.mode & 3584) return refuse3(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
-    if (st.nlink > 1) return refuse3(rel, "refused: a hard link (only plain files with one name come back)");
-    const mode = st.mode & 64 ? 493 : 420;
-    const contentFile = import_node_path12.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
-    const copied = copyOut(`${input.upper}/${rel}`, contentFile);
-    if (sameAsLower(rel, st, mode, copied.sha256)) {
-      import_node_fs16.default.rmSync(contentFile);
-      return;
-    }
-    const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
-    if (reason) {
-      import_node_fs16.default.rmSync(contentFile);
-      return refuse3(rel, `refused: ${reason}`);
-    }
-    files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
-  };
-  const symlink = (rel) => {
-    const target = import_node_fs16.default.readlinkSync(`${input.upper}/${rel}`);
-    if (lowerKind(rel) === "symlink" && import_node_fs16.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
-    const outside = symlinkEscape(input.workspace, rel, target);
-    if (outside) return refuse3(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
-    const reason = kindRefusal(input.policy, rel, () => void 0);
-    if (reason) return refuse3(rel, `refused: ${reason}`);
-    files.push({ kind: "symlink", path: rel, target });
-  };
-  const countGit = (rel) => {
-    const count = (dir, relName) => {
-      let n = 0;
-      for (const entry of import_node_fs16.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
-        const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
-        const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
-        if (entry.isDirectory()) n += count(child, childRel);
-        else if (childRel === void 0 || !input.seeded.has(childRel)) n++;
-      }
-      return n;
-    };
-    const top = `${input.upper}/${rel}`;
-    if (!import_node_fs16.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
-    try {
-      return count(Buffer.from(top), rel);
-    } catch {
-      return 1;
-    }
-  };
-  const walk2 = (rel) => {
-    const names = [];
-    for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
-      const name = utf8(raw);
-      if (name === void 0) refuse3(join2(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
-      else names.push(name);
-    }
-    if (rel) {
-      const lower2 = lowerKind(rel);
-      if (lower2 !== void 0 && lower2 !== "dir") deleteLower(rel);
-      else if (lower2 === "dir" && input.opaque.has(rel)) {
-        const kept = new Set(names);
-        for (const name of import_node_fs16.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join2(rel, name));
-      }
-    }
-    for (const name of names.sort()) {
-      const child = join2(rel, name);
-      const st = import_node_fs16.default.lstatSync(`${input.upper}/${child}`);
-      if (isGitName(name)) {
-        const whiteout = st.isCharacterDevice() && st.rdev === 0;
-        const changed = whiteout ? 1 : countGit(child);
-        if (changed > 0) {
-          gitChanged = true;
-          refuse3(st.isDirectory() || whiteout ? `${child}/` : child, `${changed} change(s) refused, ${GIT_REASON}`);
-        }
-        continue;
-      }
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        deleteLower(child);
-        continue;
-      }
-      if (!st.isDirectory() && lowerKind(child) === "dir") deleteLower(child);
-      if (st.isDirectory()) {
-        const folderReason = folderRefusal(input.policy, child);
-        if (folderReason) refuse3(`${child}/`, `the folder refused: ${folderReason}`);
-        else walk2(child);
-      } else if (st.isFile()) regularFile(child, st);
-      else if (st.isSymbolicLink()) symlink(child);
-      else refuse3(child, `refused: ${FILE_TYPE(st)}`);
-    }
-  };
-  walk2("");
-  refuseGitDirLookalikes(files, refused, input.workspace);
-  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
-}
-function symlinkEscape(workspace2, rel, target) {
-  let resolved;
-  if (import_node_path12.default.posix.isAbsolute(target)) {
-    if (target !== workspace2 && !target.startsWith(workspace2 + "/")) return "which points outside the workspace";
-    resolved = import_node_path12.default.posix.normalize(target.slice(workspace2.length + 1) || ".");
-  } else {
-    resolved = import_node_path12.default.posix.normalize(import_node_path12.default.posix.join(import_node_path12.default.posix.dirname(rel), target));
-  }
-  if (resolved === ".." || resolved.startsWith("../")) return "which points outside the workspace";
-  if (resolved.split("/").some(isGitName)) return "which points into .git";
-  return void 0;
-}
-function refuseGitDirLookalikes(files, refused, workspace2) {
-  const written = new Set(files.filter((f) => f.kind !== "delete").map((f) => f.path));
-  const hasBelow = (dir, name) => {
-    const prefix = join2(dir, name);
-    try {
-      if (import_node_fs16.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
-    } catch {
-    }
-    for (const p of written) if (p.startsWith(prefix + "/")) return true;
-    return false;
-  };
-  for (let i2 = files.length - 1; i2 >= 0; i2--) {
-    const f = files[i2];
-    if (f.kind === "delete") continue;
-    const base = import_node_path12.default.posix.basename(f.path);
-    if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
-    const dir = import_node_path12.default.posix.dirname(f.path) === "." ? "" : import_node_path12.default.posix.dirname(f.path);
-    const headThere = written.has(join2(dir, "HEAD")) || import_node_fs16.default.existsSync(`${workspace2}/${join2(dir, "HEAD")}`);
-    if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join2(dir, "commondir")))) {
-      refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
-      files.splice(i2, 1);
-    }
-  }
-}
-function utf8(raw) {
-  try {
-    return decoder.decode(raw);
-  } catch {
-    return void 0;
-  }
-}
-function readdirOwned(dir) {
-  try {
-    return import_node_fs16.default.readdirSync(dir, { encoding: "buffer" });
-  } catch (err) {
-    if (err.code !== "EACCES") throw err;
-    const st = import_node_fs16.default.lstatSync(dir);
-    if (!st.isDirectory()) throw err;
-    import_node_fs16.default.chmodSync(dir, st.mode & 511 | 448);
-    return import_node_fs16.default.readdirSync(dir, { encoding: "buffer" });
-  }
-}
-function openNoFollow(file, inUpper) {
-  const flags = import_node_fs16.default.constants.O_RDONLY | import_node_fs16.default.constants.O_NOFOLLOW | import_node_fs16.default.constants.O_NONBLOCK;
-  try {
-    return import_node_fs16.default.openSync(file, flags);
-  } catch (err) {
-    if (err.code !== "EACCES" || !inUpper) throw err;
-    const st = import_node_fs16.default.lstatSync(file);
-    if (!st.isFile()) throw err;
-    import_node_fs16.default.chmodSync(file, st.mode & 511 | 256);
-    return import_node_fs16.default.openSync(file, flags);
-  }
-}
-function hashFile(file) {
-  return pump(file, void 0);
-}
-function copyOut(file, to) {
-  return pump(file, to);
-}
-function pump(file, to) {
-  const fd = openNoFollow(file, to !== void 0);
-  const out = to === void 0 ? void 0 : import_node_fs16.default.openSync(to, "wx", 384);
-  try {
-    if (!import_node_fs16.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
-    const hash = import_node_crypto6.default.createHash("sha256");
-    const buf = COPY_BUFFER;
-    let size = 0;
-    for (; ; ) {
-      const n = import_node_fs16.default.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-      if (out !== void 0) import_node_fs16.default.writeSync(out, buf, 0, n);
-      size += n;
-    }
-    return { sha256: hash.digest("hex"), size };
-  } finally {
-    import_node_fs16.default.closeSync(fd);
-    if (out !== void 0) import_node_fs16.default.closeSync(out);
-  }
-}
-function readHead(file) {
-  const fd = import_node_fs16.default.openSync(file, "r");
-  try {
-    const buf = Buffer.alloc(WHEN_BYTES);
-    return buf.subarray(0, import_node_fs16.default.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString("utf8");
-  } finally {
-    import_node_fs16.default.closeSync(fd);
-  }
-}
-var import_node_crypto6, import_node_fs16, import_node_path12, WHEN_BYTES, FILE_TYPE, join2, decoder, COPY_BUFFER;
-var init_changeSet = __esm({
-  "src/guard/boundary/changeSet.ts"() {
-    "use strict";
-    import_node_crypto6 = __toESM(require("node:crypto"));
-    import_node_fs16 = __toESM(require("node:fs"));
-    import_node_path12 = __toESM(require("node:path"));
-    init_policy();
-    WHEN_BYTES = 1024 * 1024;
-    FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
-    join2 = (dir, name) => dir ? `${dir}/${name}` : name;
-    decoder = new TextDecoder("utf-8", { fatal: true });
-    COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
+    GIT_LOOKALIKE_REASON = "git takes this name for .git (as NTFS or HFS+ would) and refuses to add it, so a later `git add` of the workspace would fail";
+    UNSAFE_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+    SHELL_SYNTAX = /[`"]|\$[({]/;
+    strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+    CODING = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
+    PLAIN_CODINGS = /^(utf[-_]?8|(us[-_]?)?ascii)$/i;
+    GIT_SEARCH_LIMIT = 1e4;
   }
 });
 
@@ -12316,75 +12267,63 @@ function parentOf(workspace2, rel, owner, create) {
     at3 = `${at3}/${part}`;
     let st;
     try {
-      st = import_node_fs17.default.lstatSync(at3);
+      st = import_node_fs16.default.lstatSync(at3);
     } catch {
       st = void 0;
     }
     if (st === void 0) {
       if (!create) return void 0;
-      import_node_fs17.default.mkdirSync(at3, { mode: 493 });
-      if (owner) import_node_fs17.default.lchownSync(at3, owner.uid, owner.gid);
-      st = import_node_fs17.default.lstatSync(at3);
+      import_node_fs16.default.mkdirSync(at3, { mode: 493 });
+      if (owner) import_node_fs16.default.lchownSync(at3, owner.uid, owner.gid);
+      st = import_node_fs16.default.lstatSync(at3);
     }
-    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path13.default.relative(workspace2, at3)} is a symlink in the real workspace`);
-    if (!st.isDirectory()) throw new Unsafe(`${import_node_path13.default.relative(workspace2, at3)} is not a folder in the real workspace`);
+    if (st.isSymbolicLink()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at3)} is a symlink in the real workspace`);
+    if (!st.isDirectory()) throw new Unsafe(`${import_node_path12.default.relative(workspace2, at3)} is not a folder in the real workspace`);
   }
   return at3;
 }
 function writeFile(workspace2, change, owner) {
   const dir = parentOf(workspace2, change.path, owner, true);
   const temp = tempName(dir);
-  import_node_fs17.default.copyFileSync(change.contentFile, temp, import_node_fs17.default.constants.COPYFILE_EXCL);
+  import_node_fs16.default.copyFileSync(change.contentFile, temp, import_node_fs16.default.constants.COPYFILE_EXCL);
   try {
-    const fd = import_node_fs17.default.openSync(temp, import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW);
+    const fd = import_node_fs16.default.openSync(temp, import_node_fs16.default.constants.O_RDONLY | import_node_fs16.default.constants.O_NOFOLLOW);
     try {
-      if (owner) import_node_fs17.default.fchownSync(fd, owner.uid, owner.gid);
-      import_node_fs17.default.fchmodSync(fd, change.mode);
+      if (owner) import_node_fs16.default.fchownSync(fd, owner.uid, owner.gid);
+      import_node_fs16.default.fchmodSync(fd, change.mode);
     } finally {
-      import_node_fs17.default.closeSync(fd);
+      import_node_fs16.default.closeSync(fd);
     }
-    import_node_fs17.default.renameSync(temp, `${workspace2}/${change.path}`);
+    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
   } catch (err) {
-    import_node_fs17.default.rmSync(temp, { force: true });
+    import_node_fs16.default.rmSync(temp, { force: true });
     throw err;
   }
 }
 function checkLinkRoute(workspace2, change, links) {
-  const escape2 = symlinkEscape(workspace2, change.path, change.target);
-  if (escape2) throw new Unsafe(`its target ${escape2}`);
-  const absolute = import_node_path13.default.posix.isAbsolute(change.target);
-  const parts = (absolute ? change.target.slice(workspace2.length + 1) : change.target).split("/");
-  const at3 = absolute ? [] : change.path.split("/").slice(0, -1);
   let exists = true;
-  for (const part of parts) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (at3.length === 0) throw new Unsafe("its target climbs out of the workspace");
-      at3.pop();
-      continue;
-    }
-    at3.push(part);
-    const rel = at3.join("/");
-    if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
-    if (!exists) continue;
+  const why = linkRouteRefusal(workspace2, change.path, change.target, (rel) => {
+    if (links.has(rel)) return true;
+    if (!exists) return false;
     try {
-      if (import_node_fs17.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
-    } catch (err) {
-      if (err instanceof Unsafe) throw err;
+      return import_node_fs16.default.lstatSync(`${workspace2}/${rel}`).isSymbolicLink();
+    } catch {
       exists = false;
+      return false;
     }
-  }
+  });
+  if (why) throw new Unsafe(why);
 }
 function writeLink(workspace2, change, owner, links) {
   const dir = parentOf(workspace2, change.path, owner, true);
   checkLinkRoute(workspace2, change, links);
   const temp = tempName(dir);
-  import_node_fs17.default.symlinkSync(change.target, temp);
+  import_node_fs16.default.symlinkSync(change.target, temp);
   try {
-    if (owner) import_node_fs17.default.lchownSync(temp, owner.uid, owner.gid);
-    import_node_fs17.default.renameSync(temp, `${workspace2}/${change.path}`);
+    if (owner) import_node_fs16.default.lchownSync(temp, owner.uid, owner.gid);
+    import_node_fs16.default.renameSync(temp, `${workspace2}/${change.path}`);
   } catch (err) {
-    import_node_fs17.default.rmSync(temp, { force: true });
+    import_node_fs16.default.rmSync(temp, { force: true });
     throw err;
   }
 }
@@ -12394,12 +12333,12 @@ function remove(workspace2, rel) {
   const target = `${workspace2}/${rel}`;
   let st;
   try {
-    st = import_node_fs17.default.lstatSync(target);
+    st = import_node_fs16.default.lstatSync(target);
   } catch {
     return;
   }
   if (st.isDirectory()) throw new Unsafe("it is a folder in the real workspace");
-  import_node_fs17.default.unlinkSync(target);
+  import_node_fs16.default.unlinkSync(target);
 }
 function applyChangeSet(workspace2, files, removedDirs, owner) {
   const applied = [];
@@ -12422,7 +12361,7 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
       const parent = parentOf(workspace2, `${dir}/x`, void 0, false);
       if (parent === void 0) return;
       try {
-        import_node_fs17.default.rmdirSync(parent);
+        import_node_fs16.default.rmdirSync(parent);
       } catch (err) {
         if (err.code !== "ENOENT") throw err;
       }
@@ -12437,17 +12376,330 @@ function applyChangeSet(workspace2, files, removedDirs, owner) {
   }
   return { applied, failed };
 }
-var import_node_crypto7, import_node_fs17, import_node_path13, Unsafe, tempName;
+var import_node_crypto6, import_node_fs16, import_node_path12, Unsafe, tempName;
 var init_apply = __esm({
   "src/guard/boundary/apply.ts"() {
+    "use strict";
+    import_node_crypto6 = __toESM(require("node:crypto"));
+    import_node_fs16 = __toESM(require("node:fs"));
+    import_node_path12 = __toESM(require("node:path"));
+    init_policy();
+    Unsafe = class extends Error {
+    };
+    tempName = (dir) => `${dir}/.agent-guard-${import_node_crypto6.default.randomBytes(6).toString("hex")}`;
+  }
+});
+
+// src/guard/boundary/changeSet.ts
+function buildChangeSet(input) {
+  const files = [];
+  const refused = [];
+  const removedDirs = [];
+  let gitChanged = false;
+  let contentCount = 0;
+  const contentPrefix = import_node_crypto7.default.randomBytes(6).toString("hex");
+  const refuse3 = (rel, reason) => {
+    refused.push({ path: rel, reason });
+  };
+  const pending = [];
+  let entries = 0;
+  let bytes2 = 0;
+  const count = () => {
+    if (++entries > input.limits.maxFiles) {
+      throw new GuardError("boundary", `the agent's changes hold more than ${input.limits.maxFiles} files and folders (--max-files); nothing was brought back`);
+    }
+  };
+  const pathRoom = PATH_MAX - 2 - Math.max(Buffer.byteLength(input.upper), Buffer.byteLength(input.workspace));
+  const lowerKind = (rel) => {
+    let at3 = input.workspace;
+    const parts = rel.split("/");
+    for (const [i2, part] of parts.entries()) {
+      at3 = `${at3}/${part}`;
+      let st;
+      try {
+        st = import_node_fs17.default.lstatSync(at3);
+      } catch {
+        return void 0;
+      }
+      const last = i2 === parts.length - 1;
+      if (st.isDirectory()) {
+        if (last) return "dir";
+        continue;
+      }
+      if (!last) return void 0;
+      return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
+    }
+    return void 0;
+  };
+  const deleteLower = (rel) => {
+    const kind = lowerKind(rel);
+    if (kind === void 0) return;
+    count();
+    if (rel.split("/").some(isGitName)) {
+      gitChanged = true;
+      refuse3(rel, `deletion refused, ${GIT_REASON}`);
+      return;
+    }
+    if (kind !== "dir") {
+      const reason = kindRefusal(input.policy, rel);
+      if (reason) refuse3(rel, `deletion refused: ${reason}`);
+      else files.push({ kind: "delete", path: rel });
+      return;
+    }
+    const folderReason = folderRefusal(input.policy, rel);
+    if (folderReason) {
+      refuse3(`${rel}/`, `deletion of the folder refused: ${folderReason}`);
+      return;
+    }
+    for (const name of import_node_fs17.default.readdirSync(`${input.workspace}/${rel}`)) deleteLower(join2(rel, name));
+    removedDirs.push(rel);
+  };
+  const sameAsLower = (rel, st, mode, sha2563) => {
+    if (lowerKind(rel) !== "file") return false;
+    const lower2 = import_node_fs17.default.lstatSync(`${input.workspace}/${rel}`);
+    if (lower2.size !== st.size || ((lower2.mode & 64) !== 0 ? 493 : 420) !== mode) return false;
+    try {
+      return hashFile(`${input.workspace}/${rel}`).sha256 === sha2563;
+    } catch {
+      return false;
+    }
+  };
+  const regularFile = (rel, st) => {
+    if (st.mode & 3584) return refuse3(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 4095).toString(8)})`);
+    if (st.nlink > 1) return refuse3(rel, "refused: a hard link (only plain files with one name come back)");
+    bytes2 += st.size;
+    pending.push({ rel, st });
+  };
+  const copyRegularFile = (rel, st) => {
+    const mode = st.mode & 64 ? 493 : 420;
+    const contentFile = import_node_path13.default.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
+    const copied = copyOut(`${input.upper}/${rel}`, contentFile);
+    if (sameAsLower(rel, st, mode, copied.sha256)) {
+      import_node_fs17.default.rmSync(contentFile);
+      return;
+    }
+    const reason = kindRefusal(input.policy, rel, () => readWhole(contentFile, copied.size)) ?? printedRefusal(input.policy, rel, copied.printed);
+    if (reason) {
+      import_node_fs17.default.rmSync(contentFile);
+      return refuse3(rel, `refused: ${reason}`);
+    }
+    files.push({ kind: "write", path: rel, mode, contentFile, size: copied.size, sha256: copied.sha256 });
+  };
+  const symlink = (rel) => {
+    const target = import_node_fs17.default.readlinkSync(`${input.upper}/${rel}`);
+    if (lowerKind(rel) === "symlink" && import_node_fs17.default.readlinkSync(`${input.workspace}/${rel}`) === target) return;
+    const unsafe = linkRefusal(input.policy, rel, target);
+    if (unsafe) return refuse3(rel, `refused: ${unsafe}`);
+    const reason = kindRefusal(input.policy, rel, () => void 0);
+    if (reason) return refuse3(rel, `refused: ${reason}`);
+    files.push({ kind: "symlink", path: rel, target });
+  };
+  const countGit = (rel) => {
+    const count2 = (dir, relName) => {
+      let n = 0;
+      for (const entry of import_node_fs17.default.readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
+        const childRel = relName === void 0 ? void 0 : utf8(entry.name) === void 0 ? void 0 : `${relName}/${utf8(entry.name)}`;
+        const child = Buffer.concat([dir, Buffer.from("/"), entry.name]);
+        if (entry.isDirectory()) n += count2(child, childRel);
+        else if (childRel === void 0 || !input.seeded.has(childRel)) n++;
+      }
+      return n;
+    };
+    const top = `${input.upper}/${rel}`;
+    if (!import_node_fs17.default.lstatSync(top).isDirectory()) return input.seeded.has(rel) ? 0 : 1;
+    try {
+      return count2(Buffer.from(top), rel);
+    } catch {
+      return 1;
+    }
+  };
+  const walk2 = (rel) => {
+    const names = [];
+    for (const raw of readdirOwned(rel ? `${input.upper}/${rel}` : input.upper)) {
+      const name = utf8(raw);
+      if (name === void 0) refuse3(join2(rel, raw.toString("latin1")), "refused: the name is not valid UTF-8");
+      else names.push(name);
+    }
+    if (rel) {
+      const lower2 = lowerKind(rel);
+      if (lower2 !== void 0 && lower2 !== "dir") deleteLower(rel);
+      else if (lower2 === "dir" && input.opaque.has(rel)) {
+        const kept = new Set(names);
+        for (const name of import_node_fs17.default.readdirSync(`${input.workspace}/${rel}`)) if (!kept.has(name)) deleteLower(join2(rel, name));
+      }
+    }
+    for (const name of names.sort()) {
+      const child = join2(rel, name);
+      count();
+      if (Buffer.byteLength(child) > pathRoom) {
+        refuse3(child, `refused: the path is longer than the ${pathRoom} bytes a file in the workspace can have`);
+        continue;
+      }
+      const st = import_node_fs17.default.lstatSync(`${input.upper}/${child}`);
+      const shown2 = st.isDirectory() ? `${child}/` : child;
+      if (isGitName(name) && name.toLowerCase() !== ".git") {
+        refuse3(shown2, `refused: ${GIT_LOOKALIKE_REASON}`);
+        continue;
+      }
+      if (isGitName(name)) {
+        const whiteout = st.isCharacterDevice() && st.rdev === 0;
+        const changed = whiteout ? 1 : countGit(child);
+        if (changed > 0) {
+          gitChanged = true;
+          refuse3(st.isDirectory() || whiteout ? `${child}/` : child, `${changed} change(s) refused, ${GIT_REASON}`);
+        }
+        continue;
+      }
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        deleteLower(child);
+        continue;
+      }
+      const badName = nameRefusal(name);
+      if (badName) {
+        refuse3(shown2, `refused: ${badName}`);
+        continue;
+      }
+      if (!st.isDirectory() && lowerKind(child) === "dir") deleteLower(child);
+      if (st.isDirectory()) {
+        const folderReason = folderRefusal(input.policy, child);
+        if (folderReason) refuse3(`${child}/`, `the folder refused: ${folderReason}`);
+        else walk2(child);
+      } else if (st.isFile()) regularFile(child, st);
+      else if (st.isSymbolicLink()) symlink(child);
+      else refuse3(child, `refused: ${FILE_TYPE(st)}`);
+    }
+  };
+  walk2("");
+  if (bytes2 > input.limits.maxBytes) {
+    throw new GuardError("boundary", `the agent's changes hold ${formatBytes(bytes2)} (sparse files count in full), more than --max-disk ${formatBytes(input.limits.maxBytes)}; nothing was brought back`);
+  }
+  ensureRoom(input.contentDir, input.workspace, bytes2);
+  for (const { rel, st } of pending) copyRegularFile(rel, st);
+  refuseGitDirLookalikes(files, refused, input.workspace);
+  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
+}
+function refuseGitDirLookalikes(files, refused, workspace2) {
+  const written = new Set(files.filter((f) => f.kind !== "delete").map((f) => f.path));
+  const hasBelow = (dir, name) => {
+    const prefix = join2(dir, name);
+    try {
+      if (import_node_fs17.default.lstatSync(`${workspace2}/${prefix}`).isDirectory()) return true;
+    } catch {
+    }
+    for (const p of written) if (p.startsWith(prefix + "/")) return true;
+    return false;
+  };
+  for (let i2 = files.length - 1; i2 >= 0; i2--) {
+    const f = files[i2];
+    if (f.kind === "delete") continue;
+    const base = import_node_path13.default.posix.basename(f.path);
+    if (base !== "HEAD" && base !== "config" && base !== "commondir") continue;
+    const dir = import_node_path13.default.posix.dirname(f.path) === "." ? "" : import_node_path13.default.posix.dirname(f.path);
+    const headThere = written.has(join2(dir, "HEAD")) || import_node_fs17.default.existsSync(`${workspace2}/${join2(dir, "HEAD")}`);
+    if (headThere && hasBelow(dir, "refs") && (hasBelow(dir, "objects") || written.has(join2(dir, "commondir")))) {
+      refused.push({ path: f.path, reason: "refused: it would make its folder look like a git repository whose config git would run" });
+      files.splice(i2, 1);
+    }
+  }
+}
+function utf8(raw) {
+  try {
+    return decoder.decode(raw);
+  } catch {
+    return void 0;
+  }
+}
+function readdirOwned(dir) {
+  const st = import_node_fs17.default.lstatSync(dir);
+  if (st.isDirectory() && (st.mode & 320) !== 320 && process.getuid?.() !== 0) import_node_fs17.default.chmodSync(dir, st.mode & 511 | 448);
+  try {
+    return import_node_fs17.default.readdirSync(dir, { encoding: "buffer" });
+  } catch (err) {
+    if (err.code !== "EACCES" || !st.isDirectory()) throw err;
+    import_node_fs17.default.chmodSync(dir, st.mode & 511 | 448);
+    return import_node_fs17.default.readdirSync(dir, { encoding: "buffer" });
+  }
+}
+function openNoFollow(file, inUpper) {
+  const flags = import_node_fs17.default.constants.O_RDONLY | import_node_fs17.default.constants.O_NOFOLLOW | import_node_fs17.default.constants.O_NONBLOCK;
+  try {
+    return import_node_fs17.default.openSync(file, flags);
+  } catch (err) {
+    if (err.code !== "EACCES" || !inUpper) throw err;
+    const st = import_node_fs17.default.lstatSync(file);
+    if (!st.isFile()) throw err;
+    import_node_fs17.default.chmodSync(file, st.mode & 511 | 256);
+    return import_node_fs17.default.openSync(file, flags);
+  }
+}
+function hashFile(file) {
+  return pump(file, void 0);
+}
+function copyOut(file, to) {
+  const scan = new PrintedCommandScan();
+  const copied = pump(file, to, (chunk) => scan.push(chunk));
+  return { ...copied, printed: scan.end() };
+}
+function pump(file, to, observe) {
+  const fd = openNoFollow(file, to !== void 0);
+  const out = to === void 0 ? void 0 : import_node_fs17.default.openSync(to, "wx", 384);
+  try {
+    if (!import_node_fs17.default.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    const hash = import_node_crypto7.default.createHash("sha256");
+    const buf = COPY_BUFFER;
+    let size = 0;
+    for (; ; ) {
+      const n = import_node_fs17.default.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      observe?.(buf.subarray(0, n));
+      if (out !== void 0) import_node_fs17.default.writeSync(out, buf, 0, n);
+      size += n;
+    }
+    return { sha256: hash.digest("hex"), size };
+  } finally {
+    import_node_fs17.default.closeSync(fd);
+    if (out !== void 0) import_node_fs17.default.closeSync(out);
+  }
+}
+function readWhole(file, size) {
+  return size > WHEN_BYTES ? void 0 : judgedText(import_node_fs17.default.readFileSync(file));
+}
+function ensureRoom(contentDir, workspace2, bytes2) {
+  if (bytes2 === 0) return;
+  const content = import_node_fs17.default.statSync(contentDir);
+  const real = import_node_fs17.default.statSync(workspace2);
+  const free = (dir) => {
+    const st = import_node_fs17.default.statfsSync(dir);
+    return st.bavail * st.bsize;
+  };
+  const needs = content.dev === real.dev ? [[workspace2, 2 * bytes2]] : [[contentDir, bytes2], [workspace2, bytes2]];
+  for (const [dir, need] of needs) {
+    const available = free(dir);
+    if (need + DISK_RESERVE > available) {
+      throw new GuardError("boundary", `the agent's changes hold ${formatBytes(bytes2)}, and the disk holding ${dir} has ${formatBytes(available)} free: not enough to copy them out and apply them; nothing was brought back`);
+    }
+  }
+}
+var import_node_crypto7, import_node_fs17, import_node_path13, WHEN_BYTES, PATH_MAX, DISK_RESERVE, FILE_TYPE, join2, decoder, COPY_BUFFER;
+var init_changeSet = __esm({
+  "src/guard/boundary/changeSet.ts"() {
     "use strict";
     import_node_crypto7 = __toESM(require("node:crypto"));
     import_node_fs17 = __toESM(require("node:fs"));
     import_node_path13 = __toESM(require("node:path"));
-    init_changeSet();
-    Unsafe = class extends Error {
-    };
-    tempName = (dir) => `${dir}/.agent-guard-${import_node_crypto7.default.randomBytes(6).toString("hex")}`;
+    init_errors();
+    init_limits();
+    init_policy();
+    init_printedCommands();
+    WHEN_BYTES = 16 * 1024 * 1024;
+    PATH_MAX = 4096;
+    DISK_RESERVE = 64 * 1024 * 1024;
+    FILE_TYPE = (st) => st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isBlockDevice() ? "a block device" : st.isCharacterDevice() ? "a character device" : "not a regular file";
+    join2 = (dir, name) => dir ? `${dir}/${name}` : name;
+    decoder = new TextDecoder("utf-8", { fatal: true });
+    COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
   }
 });
 
@@ -12485,6 +12737,7 @@ function agentTips(agentGitDir) {
       return;
     }
     for (const name of names) {
+      if (tips.size > MAX_TIPS) return;
       const full = import_node_path14.default.join(dir, name);
       const st = import_node_fs18.default.lstatSync(full);
       if (st.isDirectory()) walk2(full, `${prefix}${name}/`, depth + 1);
@@ -12495,23 +12748,35 @@ function agentTips(agentGitDir) {
     }
   };
   for (const [name, sha] of packed) tips.set(name, sha);
-  walk2(import_node_path14.default.join(agentGitDir, "refs", "heads"), "", 0);
+  if (firstLink(agentGitDir, ["refs", "refs/heads"]) === void 0) walk2(import_node_path14.default.join(agentGitDir, "refs", "heads"), "", 0);
   const head = readSmall(import_node_path14.default.join(agentGitDir, "HEAD"), REF_FILE_BYTES)?.trim();
   if (head && OBJECT_ID.test(head)) tips.set("HEAD", head);
   return tips;
 }
-function quarantineObjects(agentObjects, into, owner) {
+function firstLink(dir, rels) {
+  for (const rel of ["", ...rels]) {
+    let st;
+    try {
+      st = import_node_fs18.default.lstatSync(rel ? import_node_path14.default.join(dir, rel) : dir);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) return rel;
+  }
+  return void 0;
+}
+function quarantineObjects(agentObjects, into, owner, limits) {
   let copied = 0;
+  let bytes2 = 0;
   const copy = (from, to) => {
     const st = import_node_fs18.default.lstatSync(from);
     if (!st.isFile() || st.nlink > 1) return;
+    bytes2 += st.size;
+    if (bytes2 > limits.maxBytes) throw new TooLarge(`its object files hold more than --max-disk ${formatBytes(limits.maxBytes)}`);
+    if (copied >= limits.maxFiles) throw new TooLarge(`its repository holds more than ${limits.maxFiles} object files (--max-files)`);
     import_node_fs18.default.mkdirSync(import_node_path14.default.dirname(to), { recursive: true, mode: 448 });
-    const fd = import_node_fs18.default.openSync(from, import_node_fs18.default.constants.O_RDONLY | import_node_fs18.default.constants.O_NOFOLLOW | import_node_fs18.default.constants.O_NONBLOCK);
-    try {
-      import_node_fs18.default.writeFileSync(to, import_node_fs18.default.readFileSync(fd), { mode: 292, flag: "wx" });
-    } finally {
-      import_node_fs18.default.closeSync(fd);
-    }
+    import_node_fs18.default.copyFileSync(from, to, import_node_fs18.default.constants.COPYFILE_EXCL);
+    import_node_fs18.default.chmodSync(to, 292);
     copied++;
   };
   let names;
@@ -12520,12 +12785,19 @@ function quarantineObjects(agentObjects, into, owner) {
   } catch {
     return 0;
   }
+  const list2 = (dir) => {
+    try {
+      return import_node_fs18.default.lstatSync(dir).isDirectory() ? import_node_fs18.default.readdirSync(dir) : [];
+    } catch {
+      return [];
+    }
+  };
   for (const name of names) {
     const dir = import_node_path14.default.join(agentObjects, name);
-    if (/^[0-9a-f]{2}$/.test(name) && import_node_fs18.default.lstatSync(dir).isDirectory()) {
-      for (const obj3 of import_node_fs18.default.readdirSync(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path14.default.join(dir, obj3), import_node_path14.default.join(into, name, obj3));
-    } else if (name === "pack" && import_node_fs18.default.lstatSync(dir).isDirectory()) {
-      for (const file of import_node_fs18.default.readdirSync(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path14.default.join(dir, file), import_node_path14.default.join(into, "pack", file));
+    if (/^[0-9a-f]{2}$/.test(name)) {
+      for (const obj3 of list2(dir)) if (/^(?:[0-9a-f]{38}|[0-9a-f]{62})$/.test(obj3)) copy(import_node_path14.default.join(dir, obj3), import_node_path14.default.join(into, name, obj3));
+    } else if (name === "pack") {
+      for (const file of list2(dir)) if (/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(file)) copy(import_node_path14.default.join(dir, file), import_node_path14.default.join(into, "pack", file));
     }
   }
   if (owner) chownTree(into, owner);
@@ -12552,11 +12824,12 @@ function hostGit(realGitDir, owner, extraEnv = {}) {
     ...extraEnv
   };
   const safety = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*", "-c", "protocol.allow=never", "-c", "core.sshCommand=false"];
-  return (args, input) => (0, import_node_child_process3.spawnSync)("git", [...safety, ...args], {
+  return (args, input, stdoutFd) => (0, import_node_child_process3.spawnSync)("git", [...safety, ...args], {
     env,
     input,
     maxBuffer: 1024 * 1024 * 1024,
     timeout: 12e4,
+    ...stdoutFd === void 0 ? {} : { stdio: ["pipe", stdoutFd, "pipe"] },
     ...owner ? { uid: owner.uid, gid: owner.gid } : {}
   });
 }
@@ -12569,31 +12842,56 @@ function importCommits(input) {
   } catch {
     return { commits, refused };
   }
+  const link = firstLink(input.agentGitDir, ["objects"]);
+  if (link !== void 0) {
+    const what = link ? `.git/${link}` : ".git";
+    refused.push({ path: ".git", reason: `commits not brought back: ${what} is a symlink or not a folder (the guard reads the agent's repository through real folders only)` });
+    return { commits, refused };
+  }
   const git = hostGit(realGitDir, input.owner);
-  const known = (sha) => git(["cat-file", "-e", `${sha}^{commit}`]).status === 0;
-  const tips = [...agentTips(input.agentGitDir)].filter(([, sha]) => !known(sha));
+  const all = agentTips(input.agentGitDir);
+  if (all.size > MAX_TIPS) {
+    refused.push({ path: ".git", reason: `commits not brought back: the agent made more than ${MAX_TIPS} branches` });
+    return { commits, refused };
+  }
+  const check = git(["cat-file", "--batch-check=%(objecttype)"], [...all.values()].map((sha) => `${sha}^{commit}`).join("\n") + "\n");
+  const answers = check.stdout?.toString().split("\n") ?? [];
+  let tips = [...all].filter((_, i2) => answers[i2] !== "commit");
   if (tips.length === 0) return { commits, refused };
   const incoming = import_node_path14.default.join(realGitDir, "objects", `agent-guard-incoming-${import_node_crypto8.default.randomBytes(6).toString("hex")}`);
   import_node_fs18.default.mkdirSync(incoming, { mode: 448 });
+  const refuseAll = (why) => {
+    for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${why}` });
+    return { commits, refused };
+  };
   try {
     if (input.owner) import_node_fs18.default.lchownSync(incoming, input.owner.uid, input.owner.gid);
-    quarantineObjects(import_node_path14.default.join(input.agentGitDir, "objects"), incoming, input.owner);
+    try {
+      quarantineObjects(import_node_path14.default.join(input.agentGitDir, "objects"), incoming, input.owner, input);
+    } catch (err) {
+      if (err instanceof TooLarge) return refuseAll(err.message);
+      throw err;
+    }
+    const inflated = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming })(["cat-file", "--batch-all-objects", "--batch-check=%(objectsize)"]);
+    if (inflated.status !== 0) return refuseAll(`git could not read its objects (${firstLine(inflated.stderr) || `exit ${inflated.status}`})`);
+    const total = inflated.stdout.toString().split("\n").reduce((sum, line) => sum + (Number(line) || 0), 0);
+    if (total > input.maxBytes) return refuseAll(`its objects hold ${formatBytes(total)} once inflated, more than --max-disk ${formatBytes(input.maxBytes)}`);
     const existing = git(["for-each-ref", "--format=%(objectname)"]).stdout?.toString().split("\n").filter((l) => OBJECT_ID.test(l)) ?? [];
     const head = git(["rev-parse", "--verify", "-q", "HEAD"]).stdout?.toString().trim();
     if (head && OBJECT_ID.test(head)) existing.push(head);
+    const not = ["--not", ...new Set(existing)];
     const quarantined = hostGit(realGitDir, input.owner, { GIT_OBJECT_DIRECTORY: incoming, GIT_ALTERNATE_OBJECT_DIRECTORIES: import_node_path14.default.join(realGitDir, "objects") });
-    const revs = [...new Set(tips.map(([, sha]) => sha)), "--not", ...new Set(existing)].join("\n") + "\n";
+    tips = tips.filter(([name, sha]) => {
+      const problem = judgeCommits(quarantined, sha, input.policy, input.maxBytes, incoming);
+      if (problem) refused.push({ path: `.git (${name})`, reason: `commit not brought back: ${problem}` });
+      return !problem;
+    });
+    if (tips.length === 0) return { commits, refused };
+    const revs = [...new Set(tips.map(([, sha]) => sha)), ...not].join("\n") + "\n";
     const pack = quarantined(["pack-objects", "--revs", "--stdout", "-q"], revs);
-    if (pack.status !== 0) {
-      const why = firstLine(pack.stderr) || `exit ${pack.status}`;
-      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: its objects are incomplete or invalid (${why})` });
-      return { commits, refused };
-    }
+    if (pack.status !== 0) return refuseAll(`its objects are incomplete or invalid (${firstLine(pack.stderr) || `exit ${pack.status}`})`);
     const index2 = git(["index-pack", "--stdin", "--strict", "--fix-thin"], pack.stdout);
-    if (index2.status !== 0) {
-      for (const [name] of tips) refused.push({ path: `.git (${name})`, reason: `commit not brought back: git refused its objects (${firstLine(index2.stderr)})` });
-      return { commits, refused };
-    }
+    if (index2.status !== 0) return refuseAll(`git refused its objects (${firstLine(index2.stderr)})`);
     for (const [name, sha] of tips) {
       const ref2 = `refs/agent-guard/${input.runId}/${name}`;
       if (git(["check-ref-format", ref2]).status !== 0) {
@@ -12613,10 +12911,120 @@ function importCommits(input) {
     import_node_fs18.default.rmSync(incoming, { recursive: true, force: true });
   }
 }
+function treeChanges(git, tip) {
+  const list2 = git(["rev-list", "--reverse", "--parents", tip, "--not", "--all"]);
+  if (list2.status !== 0) return `git could not read its commits (${firstLine(list2.stderr) || `exit ${list2.status}`})`;
+  const pairs = list2.stdout.toString().split("\n").filter(Boolean).map((line) => line.split(" ").slice(0, 2).join(" "));
+  if (pairs.length === 0) return [];
+  if (pairs.length > MAX_COMMITS) return `it brings more than ${MAX_COMMITS} new commits`;
+  const diff = git(["diff-tree", "--stdin", "-r", "-z", "--no-renames", "--no-abbrev", "--root"], pairs.join("\n") + "\n");
+  if (diff.status !== 0) return `git could not read its changes (${firstLine(diff.stderr) || `exit ${diff.status}`})`;
+  const tokens = diff.stdout.toString("utf8").split("\0");
+  const changes = [];
+  let commit2 = "";
+  for (let i2 = 0; i2 < tokens.length; i2++) {
+    const raw = RAW.exec(tokens[i2]);
+    if (raw) changes.push({ commit: commit2, oldMode: raw[1], newMode: raw[2], newSha: raw[4], status: raw[5], path: tokens[++i2] ?? "" });
+    else if (OBJECT_ID.test(tokens[i2].trim())) commit2 = tokens[i2].trim();
+  }
+  return changes;
+}
+function readBlobs(git, shas, keep, scratch) {
+  const facts = { sizes: /* @__PURE__ */ new Map(), content: /* @__PURE__ */ new Map(), printed: /* @__PURE__ */ new Map() };
+  if (shas.length === 0) return facts;
+  const check = git(["cat-file", "--batch-check=%(objectname) %(objectsize)"], shas.join("\n") + "\n");
+  for (const line of check.stdout.toString().split("\n")) {
+    const [sha, size] = line.split(" ");
+    if (OBJECT_ID.test(sha) && /^[0-9]+$/.test(size)) facts.sizes.set(sha, Number(size));
+  }
+  for (const sha of shas.filter((x) => (facts.sizes.get(x) ?? 0) > BLOB_READ_LIMIT)) {
+    const command2 = scanLargeBlob(git, sha, scratch);
+    if (command2) facts.printed.set(sha, command2);
+  }
+  const readable = shas.filter((sha) => (facts.sizes.get(sha) ?? Infinity) <= BLOB_READ_LIMIT);
+  for (let i2 = 0; i2 < readable.length; ) {
+    const batch = [];
+    for (let bytes2 = 0; i2 < readable.length && (batch.length === 0 || bytes2 + facts.sizes.get(readable[i2]) <= READ_BATCH); i2++) {
+      bytes2 += facts.sizes.get(readable[i2]);
+      batch.push(readable[i2]);
+    }
+    const out = git(["cat-file", "--batch"], batch.join("\n") + "\n").stdout;
+    let at3 = 0;
+    while (at3 < out.length) {
+      const eol = out.indexOf(10, at3);
+      if (eol < 0) break;
+      const [sha, , size] = out.subarray(at3, eol).toString().split(" ");
+      const n = Number(size);
+      if (!Number.isSafeInteger(n)) break;
+      const blob = out.subarray(eol + 1, eol + 1 + n);
+      if (keep.has(sha)) facts.content.set(sha, Buffer.from(blob));
+      const command2 = printedCommand(blob);
+      if (command2) facts.printed.set(sha, command2);
+      at3 = eol + 1 + n + 1;
+    }
+  }
+  return facts;
+}
+function scanLargeBlob(git, sha, scratch) {
+  const file = import_node_path14.default.join(scratch, `blob-${sha}`);
+  const fd = import_node_fs18.default.openSync(file, "wx", 384);
+  try {
+    git(["cat-file", "blob", sha], void 0, fd);
+  } finally {
+    import_node_fs18.default.closeSync(fd);
+  }
+  const scan = new PrintedCommandScan();
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  const read2 = import_node_fs18.default.openSync(file, "r");
+  try {
+    for (let n; (n = import_node_fs18.default.readSync(read2, buf, 0, buf.length, null)) > 0; ) scan.push(buf.subarray(0, n));
+  } finally {
+    import_node_fs18.default.closeSync(read2);
+    import_node_fs18.default.rmSync(file, { force: true });
+  }
+  return scan.end();
+}
+function judgeCommits(git, tip, policy, maxBytes, scratch) {
+  const changes = treeChanges(git, tip);
+  if (typeof changes === "string") return changes;
+  const kept = changes.filter((c) => c.status !== "D" && c.newMode !== GITLINK);
+  const needContent = new Set(kept.filter((c) => c.newMode === SYMLINK || policy.kinds.some((k) => k.when && k.globs.some((g) => g.matches(c.path)))).map((c) => c.newSha));
+  const blobs = readBlobs(git, [...new Set(kept.map((c) => c.newSha))], needContent, scratch);
+  const total = [...new Set(kept.map((c) => c.newSha))].reduce((sum, sha) => sum + (blobs.sizes.get(sha) ?? 0), 0);
+  if (total > maxBytes) return `its files hold ${formatBytes(total)}, more than --max-disk ${formatBytes(maxBytes)}`;
+  const links = new Set(changes.filter((c) => c.newMode === SYMLINK && c.status !== "D").map((c) => c.path));
+  if (links.size > 0) for (const p of treeLinks(git, tip)) links.add(p);
+  for (const c of changes) {
+    const why = changeRefusal(c, policy, blobs, links);
+    if (why) return `${c.commit.slice(0, 12)} ${VERB[c.status] ?? "changes"} ${JSON.stringify(c.path).slice(1, -1)}: ${why}`;
+  }
+  return void 0;
+}
+function treeLinks(git, commit2) {
+  const tree = git(["ls-tree", "-r", "-z", "--full-tree", commit2]);
+  return tree.stdout.toString("utf8").split("\0").filter((entry) => entry.startsWith(`${SYMLINK} `)).map((entry) => entry.slice(entry.indexOf("	") + 1));
+}
+function changeRefusal(c, policy, blobs, links) {
+  for (const segment of c.path.split("/")) {
+    const bad = nameRefusal(segment) ?? (isGitName(segment) ? "a name git takes for .git" : void 0);
+    if (bad) return bad;
+  }
+  if (c.newMode === GITLINK || c.oldMode === GITLINK) return "a submodule commit (gitlink): a later `git submodule update` checks out and runs what the submodule holds";
+  if (c.status === "D") return kindRefusal(policy, c.path);
+  const blob = blobs.content.get(c.newSha);
+  const text = () => blob === void 0 ? void 0 : judgedText(blob);
+  if (c.newMode === SYMLINK) {
+    const target = blob?.toString("utf8");
+    if (target === void 0) return "a symlink whose target could not be read";
+    const route = linkRouteRefusal(policy.workspace, c.path, target, (rel) => links.has(rel));
+    return linkRefusal(policy, c.path, target) ?? (route && `a symlink to ${JSON.stringify(target)}: ${route}`) ?? kindRefusal(policy, c.path, () => void 0);
+  }
+  return kindRefusal(policy, c.path, text) ?? printedRefusal(policy, c.path, blobs.printed.get(c.newSha));
+}
 function firstLine(buf) {
   return (buf?.toString() ?? "").split("\n").find((l) => l.trim())?.trim().slice(0, 300) ?? "";
 }
-var import_node_child_process3, import_node_crypto8, import_node_fs18, import_node_path14, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES;
+var import_node_child_process3, import_node_crypto8, import_node_fs18, import_node_path14, OBJECT_ID, BRANCH, REF_FILE_BYTES, PACKED_REFS_BYTES, MAX_TIPS, MAX_COMMITS, TooLarge, RAW, GITLINK, SYMLINK, BLOB_READ_LIMIT, READ_BATCH, VERB;
 var init_commits = __esm({
   "src/guard/boundary/commits.ts"() {
     "use strict";
@@ -12624,10 +13032,23 @@ var init_commits = __esm({
     import_node_crypto8 = __toESM(require("node:crypto"));
     import_node_fs18 = __toESM(require("node:fs"));
     import_node_path14 = __toESM(require("node:path"));
+    init_limits();
+    init_policy();
+    init_printedCommands();
     OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
     BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
     REF_FILE_BYTES = 4096;
     PACKED_REFS_BYTES = 16 * 1024 * 1024;
+    MAX_TIPS = 100;
+    MAX_COMMITS = 1e4;
+    TooLarge = class extends Error {
+    };
+    RAW = /^\n?:([0-7]{6}) ([0-7]{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([A-Z])[0-9]*$/;
+    GITLINK = "160000";
+    SYMLINK = "120000";
+    BLOB_READ_LIMIT = 16 * 1024 * 1024;
+    READ_BATCH = 64 * 1024 * 1024;
+    VERB = { A: "adds", D: "deletes", M: "changes", T: "changes" };
   }
 });
 
@@ -12711,6 +13132,9 @@ function readOpaqueList(layout) {
     return void 0;
   }
   const list2 = JSON.parse(text);
+  if (list2 && typeof list2 === "object" && !Array.isArray(list2) && typeof list2.error === "string") {
+    throw new GuardError("boundary", `could not read which folders the agent replaced (${list2.error}); nothing was brought back`);
+  }
   if (!Array.isArray(list2) || list2.some((x) => typeof x !== "string")) throw new GuardError("boundary", "the overlay probe wrote something that is not a list of folders");
   return new Set(list2);
 }
@@ -12739,13 +13163,19 @@ function removeTree(dir) {
       import_node_fs19.default.rmSync(dir, { recursive: true, force: true });
       return true;
     } catch {
-      return false;
+      return removeDeepTree(dir);
     }
   }
+}
+function removeDeepTree(dir) {
+  const env = { PATH: "/usr/bin:/bin", LC_ALL: "C" };
+  (0, import_node_child_process4.spawnSync)("chmod", ["-R", "u+rwx", "--", dir], { env, stdio: "ignore", timeout: 3e5 });
+  return (0, import_node_child_process4.spawnSync)("rm", ["-rf", "--one-file-system", "--", dir], { env, stdio: "ignore", timeout: 3e5 }).status === 0 && !import_node_fs19.default.existsSync(dir);
 }
 function probeMain() {
   const fs36 = require("node:fs");
   const [lower2, upper2, merged, out] = process.argv.slice(2);
+  const room = 4096 - 2 - Math.max(Buffer.byteLength(lower2), Buffer.byteLength(upper2), Buffer.byteLength(merged));
   const opaque = [];
   const isRealDir2 = (base, rel) => {
     let at3 = base;
@@ -12769,20 +13199,28 @@ function probeMain() {
     for (const name of upperNames) {
       const child = rel ? `${rel}/${name}` : name;
       if (!rel && name === ".git") continue;
+      if (Buffer.byteLength(child) > room) continue;
       if (fs36.lstatSync(`${upper2}/${child}`).isDirectory()) walk2(child);
     }
   };
-  walk2("");
-  fs36.writeFileSync(out, JSON.stringify(opaque), { mode: 420 });
+  let result;
+  try {
+    walk2("");
+    result = opaque;
+  } catch (err) {
+    result = { error: String(err.message).split("\n")[0] };
+  }
+  fs36.writeFileSync(out, JSON.stringify(result), { mode: 420 });
 }
 function probeSource() {
   return `(${probeMain.toString()})();
 `;
 }
-var import_node_fs19, import_node_path15, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
+var import_node_child_process4, import_node_fs19, import_node_path15, BOUNDARY_MARKER, SAFE_PATH, OVERLAY_OPTIONS, WRAPPER_SCRIPT;
 var init_overlay = __esm({
   "src/guard/boundary/overlay.ts"() {
     "use strict";
+    import_node_child_process4 = require("node:child_process");
     import_node_fs19 = __toESM(require("node:fs"));
     import_node_path15 = __toESM(require("node:path"));
     init_errors();
@@ -12806,7 +13244,8 @@ var init_overlay = __esm({
       '  if [ -d "$entry" ] && [ ! -L "$entry" ] && [ "$entry" != "$upper/.git" ]; then folders=yes; break; fi',
       "done",
       'if [ -n "$folders" ]; then',
-      '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+      // The probe writes its own failure; this covers it dying (its stack trace is not the agent's output).
+      `  "$node" "$probe" "$ws" "$upper" "$merged" "$out" 2>/dev/null || echo '{"error":"the probe stopped"}' > "$out"`,
       'else echo "[]" > "$out"; fi',
       // Through sudo the guard is not root and could not remove the overlay's root-owned work folder.
       'if [ "$clean" = clean ]; then umount "$merged" && rm -rf "$work"; fi',
@@ -12946,7 +13385,9 @@ function counts(applied) {
   return `${n("write")} written, ${n("delete")} deleted, ${n("symlink")} symlink(s)`;
 }
 function boundaryLines(outcome) {
-  const lines = outcome.changes.refused.map((r) => `agent-guard: boundary: ${printable2(r.path)}: ${printable2(r.reason)}`);
+  const { refused } = outcome.changes;
+  const lines = refused.slice(0, LOG_LINES).map((r) => `agent-guard: boundary: ${printable2(r.path)}: ${printable2(r.reason)}`);
+  if (refused.length > LOG_LINES) lines.push(`agent-guard: boundary: and ${refused.length - LOG_LINES} more refused (every one is in the audit file)`);
   lines.push(
     `agent-guard: boundary: ${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ${outcome.changes.refused.length} refused`
   );
@@ -12979,29 +13420,48 @@ function boundaryMarkdown(outcome) {
   }
   return out.join("\n") + "\n";
 }
-var SUMMARY_ROWS2;
+var LOG_LINES, SUMMARY_ROWS2;
 var init_report = __esm({
   "src/guard/boundary/report.ts"() {
     "use strict";
     init_audit();
+    LOG_LINES = 100;
     SUMMARY_ROWS2 = 200;
   }
 });
 
 // src/guard/boundary/index.ts
+function diskOverrun(start, now, limits) {
+  const bytes2 = Math.min(limits.maxBytes, Math.floor(start.bytes / 2));
+  if (start.bytes - now.bytes > bytes2) {
+    const cap = bytes2 < limits.maxBytes ? ", or half the free disk" : "";
+    return `disk budget of ${formatBytes(bytes2)} used up by the agent's copy of the workspace (--max-disk${cap})`;
+  }
+  if (start.totalInodes > 0) {
+    const inodes = Math.min(limits.maxFiles * INODES_PER_FILE, Math.floor(start.inodes / 2));
+    if (start.inodes - now.inodes > inodes) return `file budget of ${inodes} files used up by the agent's copy of the workspace (${INODES_PER_FILE} times --max-files, or half the free inodes)`;
+  }
+  return void 0;
+}
+function hiddenInWorkspace(workspace2, env) {
+  const found = findCredentialFiles(workspace2, env);
+  return [...found.files, ...found.dirs].map((p) => import_node_path17.default.relative(workspace2, p)).filter((rel) => rel && !rel.startsWith("..") && !import_node_path17.default.isAbsolute(rel)).map((rel) => rel.split(import_node_path17.default.sep).join("/"));
+}
 function runId(env) {
   const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((v) => v && /^[0-9]{1,20}$/.test(v)).join("-");
   return `${run ? `${run}-` : ""}${import_node_crypto9.default.randomBytes(4).toString("hex")}`;
 }
-var import_node_crypto9, import_node_fs21, import_node_path17, Boundary;
+var import_node_crypto9, import_node_fs21, import_node_path17, DEFAULT_MAX_DISK, DEFAULT_MAX_FILES, INODES_PER_FILE, WATCH_MS, Boundary;
 var init_boundary = __esm({
   "src/guard/boundary/index.ts"() {
     "use strict";
     import_node_crypto9 = __toESM(require("node:crypto"));
     import_node_fs21 = __toESM(require("node:fs"));
     import_node_path17 = __toESM(require("node:path"));
+    init_credentialFiles();
     init_errors();
     init_jail();
+    init_limits();
     init_apply();
     init_changeSet();
     init_commits();
@@ -13009,6 +13469,10 @@ var init_boundary = __esm({
     init_policy();
     init_report();
     init_report();
+    DEFAULT_MAX_DISK = 4 * 1024 ** 3;
+    DEFAULT_MAX_FILES = 1e5;
+    INODES_PER_FILE = 10;
+    WATCH_MS = 200;
     Boundary = class _Boundary {
       constructor(setup) {
         this.setup = setup;
@@ -13016,7 +13480,8 @@ var init_boundary = __esm({
         const unshare = findExecutable("unshare", "/usr/bin:/bin:/usr/sbin:/sbin");
         if (!unshare) throw new GuardError("boundary", "unshare (util-linux) is not installed: the agent's copy of the workspace needs a private mount namespace");
         this.unshare = unshare;
-        this.policy = buildPolicy(setup.workspace, setup.allowPaths);
+        this.limits = { maxBytes: setup.maxDisk ?? DEFAULT_MAX_DISK, maxFiles: setup.maxFiles ?? DEFAULT_MAX_FILES };
+        this.policy = buildPolicy(setup.workspace, setup.allowPaths, hiddenInWorkspace(setup.workspace, setup.env));
         this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
         seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
         this.contentDir = import_node_fs21.default.mkdtempSync(import_node_path17.default.join(import_node_path17.default.dirname(setup.privateDir), "agent-guard-changes-"));
@@ -13027,6 +13492,7 @@ var init_boundary = __esm({
       policy;
       contentDir;
       unshare;
+      limits;
       static prepare(setup) {
         try {
           return new _Boundary(setup);
@@ -13038,6 +13504,34 @@ var init_boundary = __esm({
       /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
       command(bwrap, bwrapArgs) {
         return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, this.unshare, this.setup.owner !== void 0);
+      }
+      /**
+       * Watch the disk that holds the agent's copy while it runs: past --max-disk (or half of what was
+       * free), or past ten times --max-files new inodes, `stop` is called with the reason. The kernel
+       * cannot cap one folder of a filesystem, so this samples statfs; it counts every writer on that
+       * filesystem, and the agent may overshoot by what it writes between two samples. Returns the
+       * function that stops the watch.
+       */
+      watch(stop) {
+        const sample = () => {
+          const st = import_node_fs21.default.statfsSync(this.layout.upper);
+          return { bytes: st.bavail * st.bsize, inodes: st.ffree, totalInodes: st.files };
+        };
+        const start = sample();
+        const timer = setInterval(() => {
+          let reason;
+          try {
+            reason = diskOverrun(start, sample(), this.limits);
+          } catch {
+            return;
+          }
+          if (reason) {
+            clearInterval(timer);
+            stop(reason);
+          }
+        }, WATCH_MS);
+        timer.unref();
+        return () => clearInterval(timer);
       }
       /**
        * After the jail is gone: build the change set, bring commits back, apply what is accepted and
@@ -13067,11 +13561,20 @@ var init_boundary = __esm({
           opaque,
           seeded: this.layout.seeded,
           contentDir: this.contentDir,
-          policy: this.policy
+          policy: this.policy,
+          limits: this.limits
         });
         const changes = scan.changes;
         if (scan.gitChanged) {
-          const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: import_node_path17.default.join(this.layout.upper, ".git"), runId: runId(this.setup.env), owner: this.setup.owner });
+          const imported = importCommits({
+            workspace: this.setup.workspace,
+            agentGitDir: import_node_path17.default.join(this.layout.upper, ".git"),
+            runId: runId(this.setup.env),
+            owner: this.setup.owner,
+            policy: this.policy,
+            maxBytes: this.limits.maxBytes,
+            maxFiles: this.limits.maxFiles
+          });
           changes.commits.push(...imported.commits);
           changes.refused.push(...imported.refused);
         }
@@ -13101,7 +13604,7 @@ function sudoWorks() {
   const sudo = findExecutable("sudo", "/usr/bin:/bin:/usr/sbin:/sbin");
   if (!sudo) return false;
   try {
-    (0, import_node_child_process4.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
+    (0, import_node_child_process5.execFileSync)(sudo, ["-n", "true"], { stdio: "ignore", timeout: 1e4 });
     return true;
   } catch {
     return false;
@@ -13128,7 +13631,7 @@ async function doctorReport(env) {
   let bwrapVersion = "";
   if (bwrap) {
     try {
-      bwrapVersion = (0, import_node_child_process4.execFileSync)(bwrap, ["--version"], { encoding: "utf8", timeout: 5e3 }).trim();
+      bwrapVersion = (0, import_node_child_process5.execFileSync)(bwrap, ["--version"], { encoding: "utf8", timeout: 5e3 }).trim();
     } catch {
       bwrapVersion = "unknown version";
     }
@@ -13199,11 +13702,11 @@ async function doctorReport(env) {
   ].join("\n");
   return { canRun, checks, verdict, text };
 }
-var import_node_child_process4, import_node_fs22, import_node_os4, import_node_path18, import_node_stream, sink;
+var import_node_child_process5, import_node_fs22, import_node_os4, import_node_path18, import_node_stream, sink;
 var init_doctor = __esm({
   "src/guard/doctor.ts"() {
     "use strict";
-    import_node_child_process4 = require("node:child_process");
+    import_node_child_process5 = require("node:child_process");
     import_node_fs22 = __toESM(require("node:fs"));
     import_node_os4 = __toESM(require("node:os"));
     import_node_path18 = __toESM(require("node:path"));
@@ -19013,7 +19516,13 @@ function parseRunArgs(args) {
         opts.pids = value === "none" ? "none" : atLeast(flag, positiveInt(flag, value), MIN_PIDS, "32: node alone runs about ten threads, and each counts");
         break;
       case "--tmpfs-size":
-        opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_TMPFS, "1m");
+        opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_SIZE, "1m");
+        break;
+      case "--max-disk":
+        opts.maxDisk = atLeast(flag, parseSize(flag, value), MIN_SIZE, "1m");
+        break;
+      case "--max-files":
+        opts.maxFiles = positiveInt(flag, value);
         break;
       case "--grant":
         addGrant(grants, value);
@@ -19034,7 +19543,7 @@ function parseRunArgs(args) {
   if (opts.command.length === 0) throw new GuardError("usage", `no command to run. ${RUN_USAGE}`);
   return opts;
 }
-var RUN_USAGE, WITH_VALUE, SIZE_UNITS, MIN_MEMORY, MIN_PIDS, MIN_TMPFS, HOSTNAME;
+var RUN_USAGE, WITH_VALUE, SIZE_UNITS, MIN_MEMORY, MIN_PIDS, MIN_SIZE, HOSTNAME;
 var init_options = __esm({
   "src/guard/options.ts"() {
     "use strict";
@@ -19042,7 +19551,7 @@ var init_options = __esm({
     init_policy();
     init_errors();
     init_spec();
-    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] [--defer FILE] [--allow-links] -- CMD [ARG...]";
+    RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--max-disk SIZE] [--max-files N] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] [--defer FILE] [--allow-links] -- CMD [ARG...]";
     WITH_VALUE = /* @__PURE__ */ new Set([
       "--provider",
       "--allow-host",
@@ -19056,6 +19565,8 @@ var init_options = __esm({
       "--memory",
       "--pids",
       "--tmpfs-size",
+      "--max-disk",
+      "--max-files",
       "--grant",
       "--github-token-env",
       "--defer"
@@ -19063,7 +19574,7 @@ var init_options = __esm({
     SIZE_UNITS = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
     MIN_MEMORY = 64 * 1024 ** 2;
     MIN_PIDS = 32;
-    MIN_TMPFS = 1024 ** 2;
+    MIN_SIZE = 1024 ** 2;
     HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
   }
 });
@@ -20052,7 +20563,9 @@ async function runGuarded(opts, io, hooks = {}) {
         gitConfigFiles: isRealDir(gitDir) ? gitConfigFiles(gitDir) : [],
         secrets,
         allowPaths: opts.allowPaths,
-        env: io.env
+        env: io.env,
+        maxDisk: opts.maxDisk,
+        maxFiles: opts.maxFiles
       });
     }
     const { env } = buildAgentEnv({ hostEnv: io.env, passEnv: opts.passEnv, providers: bases, egressUrl, secrets });
@@ -20082,7 +20595,8 @@ async function runGuarded(opts, io, hooks = {}) {
     if (!sudo) makeCgroupsDirectly(cgroups);
     const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
     const command2 = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
-    const exitCode = await runJail(sudo, start, command2, plan.config.nonce, opts, io, stop, tail);
+    const unwatch = boundary?.watch((reason) => stop.request(reason));
+    const exitCode = await runJail(sudo, start, command2, plan.config.nonce, opts, io, stop, tail).finally(() => unwatch?.());
     if (hostConnections > 0) throw new GuardError("canary", "the host loopback canary received a connection from the jail");
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
     if (chosen.length === 0) {
@@ -20129,7 +20643,7 @@ function notFoundHint(jailPath, skipped) {
 async function removeCgroups(sudo, cgroups, io) {
   let problem;
   if (sudo) {
-    const r = (0, import_node_child_process5.spawnSync)(sudo, ["-n", "--", "/bin/sh", "-c", cgroupCleanupScript(cgroups)], { encoding: "utf8", timeout: 15e3 });
+    const r = (0, import_node_child_process6.spawnSync)(sudo, ["-n", "--", "/bin/sh", "-c", cgroupCleanupScript(cgroups)], { encoding: "utf8", timeout: 15e3 });
     if (r.status !== 0) problem = (r.stderr || r.error?.message || `cleanup exited ${r.status}`).trim().split("\n")[0];
   } else {
     problem = await removeCgroupsDirectly(cgroups);
@@ -20142,7 +20656,7 @@ function runJail(sudo, startScript, command2, nonce, opts, io, stop, tail) {
     const shell = ["/bin/sh", "-c", startScript, "agent-guard-jail", ...command2];
     const file = sudo ?? shell[0];
     const args = sudo ? ["-n", "--", ...shell] : shell.slice(1);
-    const child = (0, import_node_child_process5.spawn)(file, args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, stdio: ["inherit", "pipe", "pipe"] });
+    const child = (0, import_node_child_process6.spawn)(file, args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, stdio: ["inherit", "pipe", "pipe"] });
     const outFilter = new WorkflowCommandNeutralizer();
     const errFilter = new WorkflowCommandNeutralizer();
     let handshake = "waiting";
@@ -20292,11 +20806,11 @@ async function doctorMain(args) {
   process.stdout.write(args[0] === "--json" ? JSON.stringify(report2, null, 2) + "\n" : report2.text + "\n");
   return report2.canRun ? 0 : 1;
 }
-var import_node_child_process5, import_node_crypto12, import_node_fs28, import_node_net2, import_node_os6, import_node_path22, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
+var import_node_child_process6, import_node_crypto12, import_node_fs28, import_node_net2, import_node_os6, import_node_path22, FIRST_PROVIDER_PORT, EGRESS_PORT, TIMEOUT_EXIT, BUDGET_EXIT;
 var init_command = __esm({
   "src/guard/command.ts"() {
     "use strict";
-    import_node_child_process5 = require("node:child_process");
+    import_node_child_process6 = require("node:child_process");
     import_node_crypto12 = __toESM(require("node:crypto"));
     import_node_fs28 = __toESM(require("node:fs"));
     import_node_net2 = __toESM(require("node:net"));
@@ -38517,7 +39031,7 @@ function guardArgsFromInputs(ctx, defaultProviders = []) {
   if (maxRequests !== void 0) args.push("--max-requests", String(maxRequests));
   const maxTokens = getPositiveIntInput(ctx, "max-tokens");
   if (maxTokens !== void 0) args.push("--max-tokens", String(maxTokens));
-  for (const name of ["memory", "pids", "tmpfs-size"]) {
+  for (const name of ["memory", "pids", "tmpfs-size", "max-disk", "max-files"]) {
     const value = getInput(ctx, name);
     if (value) args.push(`--${name}`, value);
   }
@@ -39379,13 +39893,15 @@ var HELP = {
       ["--memory SIZE|none", "most memory the jail may use, tmpfs files included (default 75% of RAM; e.g. 4g, 512m)"],
       ["--pids N|none", "most processes and threads in the jail (default 4096)"],
       ["--tmpfs-size SIZE", "size of each folder the agent can write outside the workspace: /tmp, /var/tmp, its HOME (default 2g)"],
+      ["--max-disk SIZE", "most disk the agent's copy of the workspace may take while it runs (then exit 122), and most bytes that may come back (default 4g)"],
+      ["--max-files N", "most files, folders, links and deletions that may come back (default 100000)"],
       ["--grant GRANT", "let the agent ask the guard for one narrow GitHub write (repeatable): comment, label=A,B, review, pull-request[=GLOB,...], update-comment"],
       ["--github-token-env NAME", "the variable holding the token grants are performed with (default GITHUB_TOKEN)"],
       ["--defer FILE", "record the checked grant requests in FILE instead of performing them (see apply)"],
       ["--allow-links", "keep links and images to hosts outside GitHub live in text the agent publishes"]
     ],
     notes: [
-      "exit: the agent's exit code; 122 when --max-requests or --max-tokens ran out (the agent was stopped); 124 on --timeout; 125 when the guard could not set up a layer (one line says which and why)"
+      "exit: the agent's exit code; 122 when --max-requests, --max-tokens or --max-disk ran out (the agent was stopped); 124 on --timeout; 125 when the guard could not set up a layer, or could not bring the agent's changes back (one line says which and why)"
     ]
   },
   apply: {

@@ -92,14 +92,16 @@ export const HELP: Record<string, CommandHelp> = {
       ['--memory SIZE|none', "most memory the jail may use, tmpfs files included (default 75% of RAM; e.g. 4g, 512m)"],
       ['--pids N|none', 'most processes and threads in the jail (default 4096)'],
       ['--tmpfs-size SIZE', 'size of each folder the agent can write outside the workspace: /tmp, /var/tmp, its HOME (default 2g)'],
+      ['--max-disk SIZE', "most disk the agent's copy of the workspace may take while it runs (then exit 122), and most bytes that may come back (default 4g)"],
+      ['--max-files N', 'most files, folders, links and deletions that may come back (default 100000)'],
       ['--grant GRANT', 'let the agent ask the guard for one narrow GitHub write (repeatable): comment, label=A,B, review, pull-request[=GLOB,...], update-comment'],
       ['--github-token-env NAME', 'the variable holding the token grants are performed with (default GITHUB_TOKEN)'],
       ['--defer FILE', 'record the checked grant requests in FILE instead of performing them (see apply)'],
       ['--allow-links', 'keep links and images to hosts outside GitHub live in text the agent publishes'],
     ],
     notes: [
-      "exit: the agent's exit code; 122 when --max-requests or --max-tokens ran out (the agent was stopped); 124 on --timeout; " +
-        '125 when the guard could not set up a layer (one line says which and why)',
+      "exit: the agent's exit code; 122 when --max-requests, --max-tokens or --max-disk ran out (the agent was stopped); 124 on --timeout; " +
+        "125 when the guard could not set up a layer, or could not bring the agent's changes back (one line says which and why)",
     ],
   },
   apply: {

@@ -53,7 +53,7 @@ export function guardArgsFromInputs(ctx: ActionContext, defaultProviders: string
   const maxTokens = getPositiveIntInput(ctx, 'max-tokens');
   if (maxTokens !== undefined) args.push('--max-tokens', String(maxTokens));
   // Limits are checked by the guard's own parser (sizes, `none`, the least that works).
-  for (const name of ['memory', 'pids', 'tmpfs-size']) {
+  for (const name of ['memory', 'pids', 'tmpfs-size', 'max-disk', 'max-files']) {
     const value = getInput(ctx, name);
     if (value) args.push(`--${name}`, value);
   }

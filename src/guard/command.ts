@@ -198,6 +198,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
       boundary = Boundary.prepare({
         privateDir, workspace: workspace.dir, owner: facts.uid === 0 ? ownerOf(workspace.dir) : undefined,
         gitConfigFiles: isRealDir(gitDir) ? gitConfigFiles(gitDir) : [], secrets, allowPaths: opts.allowPaths, env: io.env,
+        maxDisk: opts.maxDisk, maxFiles: opts.maxFiles,
       });
     }
 
@@ -219,7 +220,9 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
     if (!sudo) makeCgroupsDirectly(cgroups);
     const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
     const command = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
-    const exitCode = await runJail(sudo, start, command, plan.config.nonce, opts, io, stop, tail);
+    // The agent's copy of the workspace lives on the host's disk: past --max-disk the agent is stopped like a spent budget.
+    const unwatch = boundary?.watch((reason) => stop.request(reason));
+    const exitCode = await runJail(sudo, start, command, plan.config.nonce, opts, io, stop, tail).finally(() => unwatch?.());
     if (hostConnections > 0) throw new GuardError('canary', 'the host loopback canary received a connection from the jail');
     if (exitCode === 127) io.stderr.write(notFoundHint(plan.config.env.PATH, plan.exposure.skipped));
     // Said after the run, so a refused run still prints exactly one line.

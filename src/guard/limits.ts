@@ -252,7 +252,16 @@ export async function removeCgroupsDirectly(cgroups: CgroupDir[]): Promise<strin
   return undefined;
 }
 
+const BYTE_UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** 1.5 GiB, 48 MiB, 12 bytes: powers of 1024, one decimal at most. */
+export function formatBytes(n: number): string {
+  let unit = 0;
+  while (unit < BYTE_UNITS.length - 1 && n >= 1024 ** (unit + 1)) unit++;
+  const value = n / 1024 ** unit;
+  return `${unit === 0 ? value : Number(value.toFixed(1))} ${BYTE_UNITS[unit]}`;
+}
+
 export function describeLimits(limits: Limits): string {
-  const size = (n: number) => (n % GIB === 0 ? `${n / GIB} GiB` : `${Math.round(n / MIB)} MiB`);
-  return `memory ${limits.memory === undefined ? 'unlimited' : size(limits.memory)}, pids ${limits.pids ?? 'unlimited'}, /tmp ${size(limits.scratchSize)}`;
+  return `memory ${limits.memory === undefined ? 'unlimited' : formatBytes(limits.memory)}, pids ${limits.pids ?? 'unlimited'}, /tmp ${formatBytes(limits.scratchSize)}`;
 }

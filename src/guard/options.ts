@@ -33,6 +33,10 @@ export interface RunOptions {
   pids?: number | 'none';
   /** Size in bytes of each tmpfs the agent can write (/tmp, /var/tmp, its HOME); unset: the default. */
   tmpfsSize?: number;
+  /** Bytes the agent's copy of the workspace may take on disk and bring back; unset: the default. */
+  maxDisk?: number;
+  /** Files, folders, links and deletions that may come back; unset: the default. */
+  maxFiles?: number;
   /** --grant: what the agent may ask the guard to do on GitHub (src/guard/grants). */
   grants?: Grant[];
   /** Where the guard reads the GitHub token for grants (default GITHUB_TOKEN). */
@@ -47,7 +51,7 @@ export interface RunOptions {
 export const RUN_USAGE =
   'usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... ' +
   '[--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] ' +
-  '[--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] ' +
+  '[--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--max-disk SIZE] [--max-files N] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] ' +
   '[--defer FILE] [--allow-links] -- CMD [ARG...]';
 
 const WITH_VALUE = new Set([
@@ -63,6 +67,8 @@ const WITH_VALUE = new Set([
   '--memory',
   '--pids',
   '--tmpfs-size',
+  '--max-disk',
+  '--max-files',
   '--grant',
   '--github-token-env',
   '--defer',
@@ -87,7 +93,7 @@ export function parseSize(flag: string, text: string): number {
 
 const MIN_MEMORY = 64 * 1024 ** 2;
 const MIN_PIDS = 32;
-const MIN_TMPFS = 1024 ** 2;
+const MIN_SIZE = 1024 ** 2;
 
 function atLeast(flag: string, value: number, min: number, hint: string): number {
   if (value < min) throw new GuardError('usage', `${flag} is too small; the least that works is ${hint}`);
@@ -199,7 +205,13 @@ export function parseRunArgs(args: string[]): RunOptions {
         opts.pids = value === 'none' ? 'none' : atLeast(flag, positiveInt(flag, value), MIN_PIDS, '32: node alone runs about ten threads, and each counts');
         break;
       case '--tmpfs-size':
-        opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_TMPFS, '1m');
+        opts.tmpfsSize = atLeast(flag, parseSize(flag, value), MIN_SIZE, '1m');
+        break;
+      case '--max-disk':
+        opts.maxDisk = atLeast(flag, parseSize(flag, value), MIN_SIZE, '1m');
+        break;
+      case '--max-files':
+        opts.maxFiles = positiveInt(flag, value);
         break;
       case '--grant':
         addGrant(grants, value);

@@ -13,7 +13,7 @@ const workflowFiles = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)
 
 const DOCUMENTED_INPUTS = [
   'mode', 'path', 'format', 'fail-on', 'config', 'sarif-file', 'upload-sarif', 'baseline',
-  'run', 'providers', 'allow-hosts', 'pass-env', 'workspace', 'allow-paths', 'max-requests', 'max-tokens', 'memory', 'pids', 'tmpfs-size', 'allow-on-untrusted',
+  'run', 'providers', 'allow-hosts', 'pass-env', 'workspace', 'allow-paths', 'max-requests', 'max-tokens', 'memory', 'pids', 'tmpfs-size', 'max-disk', 'max-files', 'allow-on-untrusted',
   'grants', 'github-token', 'defer', 'defer-sha256', 'allow-links',
 ];
 const DOCUMENTED_OUTPUTS = ['findings', 'highest-severity', 'sarif-file', 'untrusted', 'defer-sha256'];

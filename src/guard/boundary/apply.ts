@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Owner } from './overlay';
-import { symlinkEscape } from './changeSet';
+import { linkRouteRefusal } from './policy';
 import type { FileChange, RefusedChange } from './types';
 
 export interface ApplyResult {
@@ -65,37 +65,20 @@ function writeFile(workspace: string, change: Extract<FileChange, { kind: 'write
   }
 }
 
-/**
- * Every name a link's target walks through must be a real folder or file, never another link (one
- * already in the tree or one this change set makes): `a -> sub/c/../..` is harmless lexically, but
- * with `sub/c -> ..` the kernel would climb out of the workspace. The target is walked as written,
- * `..` by `..`, not normalised.
- */
+/** The route check (policy.ts linkRouteRefusal) against the tree as it now is and every link this change set makes. */
 function checkLinkRoute(workspace: string, change: Extract<FileChange, { kind: 'symlink' }>, links: Set<string>): void {
-  const escape = symlinkEscape(workspace, change.path, change.target);
-  if (escape) throw new Unsafe(`its target ${escape}`);
-  const absolute = path.posix.isAbsolute(change.target);
-  const parts = (absolute ? change.target.slice(workspace.length + 1) : change.target).split('/');
-  const at = absolute ? [] : change.path.split('/').slice(0, -1);
   let exists = true;
-  for (const part of parts) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (at.length === 0) throw new Unsafe('its target climbs out of the workspace');
-      at.pop();
-      continue;
-    }
-    at.push(part);
-    const rel = at.join('/');
-    if (links.has(rel)) throw new Unsafe(`its target passes through ${rel}, a symlink`);
-    if (!exists) continue;
+  const why = linkRouteRefusal(workspace, change.path, change.target, (rel) => {
+    if (links.has(rel)) return true;
+    if (!exists) return false; // below a missing name only this change set's links could stand in the way
     try {
-      if (fs.lstatSync(`${workspace}/${rel}`).isSymbolicLink()) throw new Unsafe(`its target passes through ${rel}, a symlink`);
-    } catch (err) {
-      if (err instanceof Unsafe) throw err;
-      exists = false; // below a missing name only this change set's links could stand in the way
+      return fs.lstatSync(`${workspace}/${rel}`).isSymbolicLink();
+    } catch {
+      exists = false;
+      return false;
     }
-  }
+  });
+  if (why) throw new Unsafe(why);
 }
 
 function writeLink(workspace: string, change: Extract<FileChange, { kind: 'symlink' }>, owner: Owner | undefined, links: Set<string>): void {

@@ -1,6 +1,9 @@
 // Turns the overlay's upper folder into a ChangeSet. The agent is gone and its mount namespace with
 // it, so nothing changes under our feet; still, every entry is read with lstat, never followed, and
 // content is read with O_NOFOLLOW into the guard's private folder before anything is judged.
+// Two passes: the first walks the folder (lstat only) and counts entries and bytes against the
+// limits, so a million files or a sparse terabyte is refused before a byte is copied; the second
+// copies out and judges the content.
 //
 // Upper-folder grammar (overlayfs with redirect_dir and metacopy off): a regular file is the file's
 // whole new content; a char device 0/0 is a whiteout (the lower entry was deleted); a folder merges
@@ -9,8 +12,19 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { folderRefusal, GIT_REASON, isGitName, kindRefusal, type BoundaryPolicy } from './policy';
+import { GuardError } from '../errors';
+import { formatBytes } from '../limits';
+import { folderRefusal, GIT_LOOKALIKE_REASON, GIT_REASON, isGitName, judgedText, kindRefusal, linkRefusal, nameRefusal, printedRefusal, type BoundaryPolicy } from './policy';
+import { PrintedCommandScan } from './printedCommands';
 import type { ChangeSet, FileChange, RefusedChange } from './types';
+
+/** How much may come back at all (--max-files, --max-disk). */
+export interface ChangeLimits {
+  /** Entries of the change set: files, folders, links and deletions, refused ones included. */
+  maxFiles: number;
+  /** Bytes of the files that come back, at their apparent size (a sparse file counts in full). */
+  maxBytes: number;
+}
 
 export interface ScanInput {
   upper: string;
@@ -21,6 +35,7 @@ export interface ScanInput {
   seeded: Set<string>;
   contentDir: string;
   policy: BoundaryPolicy;
+  limits: ChangeLimits;
 }
 
 export interface ScanResult {
@@ -33,7 +48,12 @@ export interface ScanResult {
 
 type LowerKind = 'dir' | 'file' | 'symlink' | 'other' | undefined;
 
-const WHEN_BYTES = 1024 * 1024;
+// A file a `when` rule judges is read whole (a tool reads all of it); past this it is not judged but refused.
+const WHEN_BYTES = 16 * 1024 * 1024;
+// Linux refuses a path of PATH_MAX (4096) bytes or more, NUL included.
+const PATH_MAX = 4096;
+// Room left on a disk after the copy-out and the apply.
+const DISK_RESERVE = 64 * 1024 * 1024;
 const FILE_TYPE = (st: fs.Stats): string =>
   st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isBlockDevice() ? 'a block device' : st.isCharacterDevice() ? 'a character device' : 'not a regular file';
 
@@ -49,6 +69,17 @@ export function buildChangeSet(input: ScanInput): ScanResult {
   const refuse = (rel: string, reason: string): void => {
     refused.push({ path: rel, reason });
   };
+  // Pass one counts; pass two (after the limits hold) copies these out.
+  const pending: { rel: string; st: fs.Stats }[] = [];
+  let entries = 0;
+  let bytes = 0;
+  const count = (): void => {
+    if (++entries > input.limits.maxFiles) {
+      throw new GuardError('boundary', `the agent's changes hold more than ${input.limits.maxFiles} files and folders (--max-files); nothing was brought back`);
+    }
+  };
+  // The longest path a change may have: both the upper layer's copy and the real workspace's must open.
+  const pathRoom = PATH_MAX - 2 - Math.max(Buffer.byteLength(input.upper), Buffer.byteLength(input.workspace));
 
   // What the real workspace has at `rel`, walking its folders with lstat: below a link or a file,
   // there is nothing (a planted `dir -> /etc` has no children as far as the boundary is concerned).
@@ -78,6 +109,7 @@ export function buildChangeSet(input: ScanInput): ScanResult {
   const deleteLower = (rel: string): void => {
     const kind = lowerKind(rel);
     if (kind === undefined) return;
+    count();
     if (rel.split('/').some(isGitName)) {
       gitChanged = true;
       refuse(rel, `deletion refused, ${GIT_REASON}`);
@@ -112,6 +144,11 @@ export function buildChangeSet(input: ScanInput): ScanResult {
   const regularFile = (rel: string, st: fs.Stats): void => {
     if (st.mode & 0o7000) return refuse(rel, `refused: setuid, setgid or sticky bit (mode ${(st.mode & 0o7777).toString(8)})`);
     if (st.nlink > 1) return refuse(rel, 'refused: a hard link (only plain files with one name come back)');
+    bytes += st.size;
+    pending.push({ rel, st });
+  };
+
+  const copyRegularFile = (rel: string, st: fs.Stats): void => {
     const mode = st.mode & 0o100 ? 0o755 : 0o644;
     const contentFile = path.join(input.contentDir, `${contentPrefix}-${contentCount++}`);
     const copied = copyOut(`${input.upper}/${rel}`, contentFile);
@@ -119,7 +156,7 @@ export function buildChangeSet(input: ScanInput): ScanResult {
       fs.rmSync(contentFile);
       return;
     }
-    const reason = kindRefusal(input.policy, rel, () => readHead(contentFile));
+    const reason = kindRefusal(input.policy, rel, () => readWhole(contentFile, copied.size)) ?? printedRefusal(input.policy, rel, copied.printed);
     if (reason) {
       fs.rmSync(contentFile);
       return refuse(rel, `refused: ${reason}`);
@@ -130,8 +167,8 @@ export function buildChangeSet(input: ScanInput): ScanResult {
   const symlink = (rel: string): void => {
     const target = fs.readlinkSync(`${input.upper}/${rel}`);
     if (lowerKind(rel) === 'symlink' && fs.readlinkSync(`${input.workspace}/${rel}`) === target) return;
-    const outside = symlinkEscape(input.workspace, rel, target);
-    if (outside) return refuse(rel, `refused: a symlink to ${JSON.stringify(target)}, ${outside}`);
+    const unsafe = linkRefusal(input.policy, rel, target);
+    if (unsafe) return refuse(rel, `refused: ${unsafe}`);
     const reason = kindRefusal(input.policy, rel, () => undefined);
     if (reason) return refuse(rel, `refused: ${reason}`);
     files.push({ kind: 'symlink', path: rel, target });
@@ -177,7 +214,18 @@ export function buildChangeSet(input: ScanInput): ScanResult {
     }
     for (const name of names.sort()) {
       const child = join(rel, name);
+      count();
+      // Past PATH_MAX not even lstat can name it: refused unread (the probe did not walk it either).
+      if (Buffer.byteLength(child) > pathRoom) {
+        refuse(child, `refused: the path is longer than the ${pathRoom} bytes a file in the workspace can have`);
+        continue;
+      }
       const st = fs.lstatSync(`${input.upper}/${child}`);
+      const shown = st.isDirectory() ? `${child}/` : child;
+      if (isGitName(name) && name.toLowerCase() !== '.git') {
+        refuse(shown, `refused: ${GIT_LOOKALIKE_REASON}`);
+        continue;
+      }
       if (isGitName(name)) {
         const whiteout = st.isCharacterDevice() && st.rdev === 0;
         const changed = whiteout ? 1 : countGit(child);
@@ -191,6 +239,12 @@ export function buildChangeSet(input: ScanInput): ScanResult {
         deleteLower(child);
         continue;
       }
+      const badName = nameRefusal(name);
+      if (badName) {
+        refuse(shown, `refused: ${badName}`);
+        continue;
+      }
+
       // Something else now stands where the real workspace has a folder: that folder goes first.
       if (!st.isDirectory() && lowerKind(child) === 'dir') deleteLower(child);
       if (st.isDirectory()) {
@@ -204,23 +258,14 @@ export function buildChangeSet(input: ScanInput): ScanResult {
   };
 
   walk('');
+  if (bytes > input.limits.maxBytes) {
+    throw new GuardError('boundary', `the agent's changes hold ${formatBytes(bytes)} (sparse files count in full), more than --max-disk ${formatBytes(input.limits.maxBytes)}; nothing was brought back`);
+  }
+  ensureRoom(input.contentDir, input.workspace, bytes);
+  for (const { rel, st } of pending) copyRegularFile(rel, st);
   refuseGitDirLookalikes(files, refused, input.workspace);
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { changes: { files, refused, commits: [] }, removedDirs, gitChanged };
-}
-
-/** Why a symlink's target leaves the workspace or enters .git, lexically; undefined when it stays. */
-export function symlinkEscape(workspace: string, rel: string, target: string): string | undefined {
-  let resolved: string;
-  if (path.posix.isAbsolute(target)) {
-    if (target !== workspace && !target.startsWith(workspace + '/')) return 'which points outside the workspace';
-    resolved = path.posix.normalize(target.slice(workspace.length + 1) || '.');
-  } else {
-    resolved = path.posix.normalize(path.posix.join(path.posix.dirname(rel), target));
-  }
-  if (resolved === '..' || resolved.startsWith('../')) return 'which points outside the workspace';
-  if (resolved.split('/').some(isGitName)) return 'which points into .git';
-  return undefined;
 }
 
 /**
@@ -262,14 +307,17 @@ function utf8(raw: Buffer): string | undefined {
   }
 }
 
-/** readdir (raw names) that, on the sudo path, gives the guard (the folder's owner) read access the agent took away. */
+/**
+ * readdir (raw names) that, on the sudo path, gives the guard (the folder's owner) back the read and
+ * search access the agent took away: without search (x) every lstat inside fails.
+ */
 function readdirOwned(dir: string): Buffer[] {
+  const st = fs.lstatSync(dir);
+  if (st.isDirectory() && (st.mode & 0o500) !== 0o500 && process.getuid?.() !== 0) fs.chmodSync(dir, (st.mode & 0o777) | 0o700);
   try {
     return fs.readdirSync(dir, { encoding: 'buffer' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
-    const st = fs.lstatSync(dir);
-    if (!st.isDirectory()) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES' || !st.isDirectory()) throw err;
     fs.chmodSync(dir, (st.mode & 0o777) | 0o700);
     return fs.readdirSync(dir, { encoding: 'buffer' });
   }
@@ -293,15 +341,24 @@ function hashFile(file: string): { sha256: string; size: number } {
   return pump(file, undefined);
 }
 
+interface Copied {
+  sha256: string;
+  size: number;
+  /** A steering workflow command a later step printing the file would hand the runner. */
+  printed: string | undefined;
+}
+
 /** Copy a regular file out with O_NOFOLLOW (into a file only the guard can reach), hashing as it goes. */
-function copyOut(file: string, to: string): { sha256: string; size: number } {
-  return pump(file, to);
+function copyOut(file: string, to: string): Copied {
+  const scan = new PrintedCommandScan();
+  const copied = pump(file, to, (chunk) => scan.push(chunk));
+  return { ...copied, printed: scan.end() };
 }
 
 // One buffer for every copy: the scan is synchronous, so nothing else uses it meanwhile.
 const COPY_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
-function pump(file: string, to: string | undefined): { sha256: string; size: number } {
+function pump(file: string, to: string | undefined, observe?: (chunk: Buffer) => void): { sha256: string; size: number } {
   const fd = openNoFollow(file, to !== undefined);
   const out = to === undefined ? undefined : fs.openSync(to, 'wx', 0o600);
   try {
@@ -313,6 +370,7 @@ function pump(file: string, to: string | undefined): { sha256: string; size: num
       const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));
+      observe?.(buf.subarray(0, n));
       if (out !== undefined) fs.writeSync(out, buf, 0, n);
       size += n;
     }
@@ -323,12 +381,27 @@ function pump(file: string, to: string | undefined): { sha256: string; size: num
   }
 }
 
-function readHead(file: string): string {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(WHEN_BYTES);
-    return buf.subarray(0, fs.readSync(fd, buf, 0, WHEN_BYTES, 0)).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
+/** The whole of a copied-out file as text for a `when` rule (see judgedText); undefined when it is too large. */
+function readWhole(file: string, size: number): string | undefined {
+  return size > WHEN_BYTES ? undefined : judgedText(fs.readFileSync(file));
+}
+
+/** Refuse the change set when copying it out and applying it would leave a disk nearly full. */
+function ensureRoom(contentDir: string, workspace: string, bytes: number): void {
+  if (bytes === 0) return;
+  const content = fs.statSync(contentDir);
+  const real = fs.statSync(workspace);
+  const free = (dir: string) => {
+    const st = fs.statfsSync(dir);
+    return st.bavail * st.bsize;
+  };
+  const needs: [string, number][] = content.dev === real.dev
+    ? [[workspace, 2 * bytes]]
+    : [[contentDir, bytes], [workspace, bytes]];
+  for (const [dir, need] of needs) {
+    const available = free(dir);
+    if (need + DISK_RESERVE > available) {
+      throw new GuardError('boundary', `the agent's changes hold ${formatBytes(bytes)}, and the disk holding ${dir} has ${formatBytes(available)} free: not enough to copy them out and apply them; nothing was brought back`);
+    }
   }
 }

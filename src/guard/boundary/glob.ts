@@ -1,6 +1,7 @@
 // Path globs for the boundary's rules and --allow-path: `*` and `?` stay within a path segment, `**`
 // crosses segments. A pattern matches in any folder unless it starts with `/`, which anchors it at the
-// workspace root. Compiled once: the change set of an `npm install` can hold thousands of paths.
+// workspace root. Matching ignores case: on a case-insensitive checkout (macOS, Windows, a casefold
+// folder) `.NPMRC` is `.npmrc`. Compiled once: the change set of an `npm install` can hold thousands of paths.
 
 export interface PathGlob {
   readonly source: string;
@@ -37,8 +38,8 @@ export function compileGlob(pattern: string): PathGlob {
     throw new Error(`"${pattern}" is not a workspace path glob (no empty, "." or ".." segments)`);
   }
   const prefix = anchored ? '^' : '(?:^|/)';
-  const whole = new RegExp(`${prefix}${toRegex(body)}$`);
-  const folder = body.endsWith('/**') ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`) : undefined;
+  const whole = new RegExp(`${prefix}${toRegex(body)}$`, 'i');
+  const folder = body.endsWith('/**') ? new RegExp(`${prefix}${toRegex(body.slice(0, -3))}$`, 'i') : undefined;
   return {
     source: pattern,
     matches: (path) => whole.test(path),

@@ -6,10 +6,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditLog } from '../audit';
+import { findCredentialFiles } from '../credentialFiles';
 import { GuardError } from '../errors';
 import { findExecutable } from '../jail';
+import { formatBytes } from '../limits';
 import { applyChangeSet } from './apply';
-import { buildChangeSet } from './changeSet';
+import { buildChangeSet, type ChangeLimits } from './changeSet';
 import { importCommits } from './commits';
 import { type Owner, type OverlayLayout, overlayCommand, prepareOverlay, readOpaqueList, seedGitConfigs } from './overlay';
 import { buildPolicy, type BoundaryPolicy } from './policy';
@@ -28,6 +30,35 @@ export interface BoundarySetup {
   secrets: string[];
   allowPaths: string[];
   env: NodeJS.ProcessEnv;
+  /** --max-disk and --max-files; unset: the defaults. */
+  maxDisk?: number;
+  maxFiles?: number;
+}
+
+const DEFAULT_MAX_DISK = 4 * 1024 ** 3;
+const DEFAULT_MAX_FILES = 100_000;
+/** While the agent runs its copy may make this many times --max-files (an install the boundary then refuses in one line). */
+const INODES_PER_FILE = 10;
+const WATCH_MS = 200;
+
+/** What the guard's disk watch found the agent's copy of the workspace had used, or undefined. */
+export function diskOverrun(
+  start: { bytes: number; inodes: number; totalInodes: number },
+  now: { bytes: number; inodes: number },
+  limits: ChangeLimits,
+): string | undefined {
+  // Never more than half of what was free: the rest of the job needs the disk too.
+  const bytes = Math.min(limits.maxBytes, Math.floor(start.bytes / 2));
+  if (start.bytes - now.bytes > bytes) {
+    const cap = bytes < limits.maxBytes ? ', or half the free disk' : '';
+    return `disk budget of ${formatBytes(bytes)} used up by the agent's copy of the workspace (--max-disk${cap})`;
+  }
+  // Some filesystems (btrfs) report no inode counts.
+  if (start.totalInodes > 0) {
+    const inodes = Math.min(limits.maxFiles * INODES_PER_FILE, Math.floor(start.inodes / 2));
+    if (start.inodes - now.inodes > inodes) return `file budget of ${inodes} files used up by the agent's copy of the workspace (${INODES_PER_FILE} times --max-files, or half the free inodes)`;
+  }
+  return undefined;
 }
 
 export class Boundary {
@@ -35,13 +66,15 @@ export class Boundary {
   private readonly policy: BoundaryPolicy;
   private readonly contentDir: string;
   private readonly unshare: string;
+  private readonly limits: ChangeLimits;
 
   private constructor(private readonly setup: BoundarySetup) {
     const asRoot = setup.owner !== undefined;
     const unshare = findExecutable('unshare', '/usr/bin:/bin:/usr/sbin:/sbin');
     if (!unshare) throw new GuardError('boundary', "unshare (util-linux) is not installed: the agent's copy of the workspace needs a private mount namespace");
     this.unshare = unshare;
-    this.policy = buildPolicy(setup.workspace, setup.allowPaths);
+    this.limits = { maxBytes: setup.maxDisk ?? DEFAULT_MAX_DISK, maxFiles: setup.maxFiles ?? DEFAULT_MAX_FILES };
+    this.policy = buildPolicy(setup.workspace, setup.allowPaths, hiddenInWorkspace(setup.workspace, setup.env));
     this.layout = prepareOverlay(setup.privateDir, setup.workspace, asRoot);
     seedGitConfigs(this.layout, setup.workspace, setup.gitConfigFiles, setup.secrets, asRoot);
     this.contentDir = fs.mkdtempSync(path.join(path.dirname(setup.privateDir), 'agent-guard-changes-'));
@@ -60,6 +93,35 @@ export class Boundary {
   /** The argv that mounts the overlay in a private mount namespace and runs bwrap over it. */
   command(bwrap: string, bwrapArgs: string[]): string[] {
     return overlayCommand(this.layout, this.setup.workspace, process.execPath, bwrap, bwrapArgs, this.unshare, this.setup.owner !== undefined);
+  }
+
+  /**
+   * Watch the disk that holds the agent's copy while it runs: past --max-disk (or half of what was
+   * free), or past ten times --max-files new inodes, `stop` is called with the reason. The kernel
+   * cannot cap one folder of a filesystem, so this samples statfs; it counts every writer on that
+   * filesystem, and the agent may overshoot by what it writes between two samples. Returns the
+   * function that stops the watch.
+   */
+  watch(stop: (reason: string) => void): () => void {
+    const sample = () => {
+      const st = fs.statfsSync(this.layout.upper);
+      return { bytes: st.bavail * st.bsize, inodes: st.ffree, totalInodes: st.files };
+    };
+    const start = sample();
+    const timer = setInterval(() => {
+      let reason: string | undefined;
+      try {
+        reason = diskOverrun(start, sample(), this.limits);
+      } catch {
+        return; // the folder is being taken down as the jail ends
+      }
+      if (reason) {
+        clearInterval(timer);
+        stop(reason);
+      }
+    }, WATCH_MS);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /**
@@ -86,11 +148,14 @@ export class Boundary {
       return outcome;
     }
     const scan = buildChangeSet({
-      upper: this.layout.upper, workspace: this.setup.workspace, opaque, seeded: this.layout.seeded, contentDir: this.contentDir, policy: this.policy,
+      upper: this.layout.upper, workspace: this.setup.workspace, opaque, seeded: this.layout.seeded, contentDir: this.contentDir, policy: this.policy, limits: this.limits,
     });
     const changes = scan.changes;
     if (scan.gitChanged) {
-      const imported = importCommits({ workspace: this.setup.workspace, agentGitDir: path.join(this.layout.upper, '.git'), runId: runId(this.setup.env), owner: this.setup.owner });
+      const imported = importCommits({
+        workspace: this.setup.workspace, agentGitDir: path.join(this.layout.upper, '.git'), runId: runId(this.setup.env), owner: this.setup.owner,
+        policy: this.policy, maxBytes: this.limits.maxBytes, maxFiles: this.limits.maxFiles,
+      });
       changes.commits.push(...imported.commits);
       changes.refused.push(...imported.refused);
     }
@@ -105,6 +170,12 @@ export class Boundary {
   release(): void {
     fs.rmSync(this.contentDir, { recursive: true, force: true });
   }
+}
+
+/** Credential files and folders the jail hides inside the workspace, workspace-relative: no link may come back to them. */
+function hiddenInWorkspace(workspace: string, env: NodeJS.ProcessEnv): string[] {
+  const found = findCredentialFiles(workspace, env);
+  return [...found.files, ...found.dirs].map((p) => path.relative(workspace, p)).filter((rel) => rel && !rel.startsWith('..') && !path.isAbsolute(rel)).map((rel) => rel.split(path.sep).join('/'));
 }
 
 function runId(env: NodeJS.ProcessEnv): string {

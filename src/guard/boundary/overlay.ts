@@ -11,6 +11,7 @@
 // index=off and xino=off. Whiteouts (char 0/0) mark deletions and opaque folders mark a folder that
 // was removed and made again. The opaque flag is an xattr that node cannot read; the probe instead
 // compares the merged view with the lower one while the mount still exists.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { GuardError } from '../errors';
@@ -25,7 +26,7 @@ export interface OverlayLayout {
   work: string;
   /** Where the overlay is mounted; bwrap binds it over the workspace path. */
   merged: string;
-  /** The probe's answer: JSON list of opaque folders (workspace-relative). */
+  /** The probe's answer: a JSON list of opaque folders (workspace-relative), or {"error": why}. */
   opaqueList: string;
   probe: string;
   /** Files the guard put in the upper layer itself (sanitised git configs), workspace-relative. */
@@ -119,7 +120,8 @@ const WRAPPER_SCRIPT = [
   '  if [ -d "$entry" ] && [ ! -L "$entry" ] && [ "$entry" != "$upper/.git" ]; then folders=yes; break; fi',
   'done',
   'if [ -n "$folders" ]; then',
-  '  "$node" "$probe" "$ws" "$upper" "$merged" "$out" || echo "' + BOUNDARY_MARKER + ' probe failed" >&2',
+  // The probe writes its own failure; this covers it dying (its stack trace is not the agent's output).
+  `  "$node" "$probe" "$ws" "$upper" "$merged" "$out" 2>/dev/null || echo '{"error":"the probe stopped"}' > "$out"`,
   'else echo "[]" > "$out"; fi',
   // Through sudo the guard is not root and could not remove the overlay's root-owned work folder.
   'if [ "$clean" = clean ]; then umount "$merged" && rm -rf "$work"; fi',
@@ -142,6 +144,9 @@ export function readOpaqueList(layout: OverlayLayout): Set<string> | undefined {
     return undefined;
   }
   const list = JSON.parse(text) as unknown;
+  if (list && typeof list === 'object' && !Array.isArray(list) && typeof (list as { error?: unknown }).error === 'string') {
+    throw new GuardError('boundary', `could not read which folders the agent replaced (${(list as { error: string }).error}); nothing was brought back`);
+  }
   if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) throw new GuardError('boundary', 'the overlay probe wrote something that is not a list of folders');
   return new Set(list as string[]);
 }
@@ -181,15 +186,28 @@ export function removeTree(dir: string): boolean {
       fs.rmSync(dir, { recursive: true, force: true });
       return true;
     } catch {
-      return false;
+      return removeDeepTree(dir);
     }
   }
+}
+
+/**
+ * node names every file by its whole path, so it cannot remove a tree deeper than PATH_MAX (an agent
+ * can make one with relative mkdir and chdir). coreutils walk with openat: no such limit.
+ */
+function removeDeepTree(dir: string): boolean {
+  const env = { PATH: '/usr/bin:/bin', LC_ALL: 'C' };
+  spawnSync('chmod', ['-R', 'u+rwx', '--', dir], { env, stdio: 'ignore', timeout: 300_000 });
+  return spawnSync('rm', ['-rf', '--one-file-system', '--', dir], { env, stdio: 'ignore', timeout: 300_000 }).status === 0 && !fs.existsSync(dir);
 }
 
 export function probeMain(): void {
   /* eslint-disable @typescript-eslint/no-var-requires */
   const fs = require('node:fs') as typeof import('node:fs');
   const [lower, upper, merged, out] = process.argv.slice(2);
+  // Folders whose path a syscall cannot take (deeper than PATH_MAX) are not walked: the change set
+  // refuses them by the same measure.
+  const room = 4096 - 2 - Math.max(Buffer.byteLength(lower), Buffer.byteLength(upper), Buffer.byteLength(merged));
   const opaque: string[] = [];
   const isRealDir = (base: string, rel: string): boolean => {
     let at = base;
@@ -213,11 +231,18 @@ export function probeMain(): void {
     for (const name of upperNames) {
       const child = rel ? `${rel}/${name}` : name;
       if (!rel && name === '.git') continue;
+      if (Buffer.byteLength(child) > room) continue;
       if (fs.lstatSync(`${upper}/${child}`).isDirectory()) walk(child);
     }
   };
-  walk('');
-  fs.writeFileSync(out, JSON.stringify(opaque), { mode: 0o644 });
+  let result: unknown;
+  try {
+    walk('');
+    result = opaque;
+  } catch (err) {
+    result = { error: String((err as Error).message).split('\n')[0] };
+  }
+  fs.writeFileSync(out, JSON.stringify(result), { mode: 0o644 });
 }
 
 export function probeSource(): string {

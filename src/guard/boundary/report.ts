@@ -20,8 +20,13 @@ function counts(applied: FileChange[]): string {
   return `${n('write')} written, ${n('delete')} deleted, ${n('symlink')} symlink(s)`;
 }
 
+// A change set of a hundred thousand FIFOs must not become as many log lines.
+const LOG_LINES = 100;
+
 export function boundaryLines(outcome: BoundaryOutcome): string[] {
-  const lines = outcome.changes.refused.map((r) => `agent-guard: boundary: ${printable(r.path)}: ${printable(r.reason)}`);
+  const { refused } = outcome.changes;
+  const lines = refused.slice(0, LOG_LINES).map((r) => `agent-guard: boundary: ${printable(r.path)}: ${printable(r.reason)}`);
+  if (refused.length > LOG_LINES) lines.push(`agent-guard: boundary: and ${refused.length - LOG_LINES} more refused (every one is in the audit file)`);
   lines.push(
     `agent-guard: boundary: ${outcome.applied.length} change(s) applied to the workspace (${counts(outcome.applied)}), ` +
       `${outcome.changes.refused.length} refused`,
