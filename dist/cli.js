@@ -24723,6 +24723,7 @@ function siteRule(meta, origins2, message, sinkNote) {
           ...siteLocation(site),
           ...jobAndStep(site.step),
           message: `${message(site, hit)}: ${describeReach(hit)}.`,
+          sink: site.agentName,
           path: pathOf(site, hit, `${sinkNote} (${hit.channel.name})`),
           related: relatedSources(site, channels, hit),
           capabilities: capabilityList(site.capabilities),
@@ -24815,6 +24816,7 @@ var templateInjection = {
             path: [...step.job.via, ...taint.hops],
             capabilities: capabilityList(caps),
             holder: "step",
+            sink: sinkLabel(step),
             fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.'
           });
         }
@@ -37810,8 +37812,8 @@ function foldSameSource(findings) {
   for (const t of findings) {
     const p = t.rule === "template-injection" ? prompts.get(key2(t)) : void 0;
     if (!p || folded.has(p)) continue;
-    const shell = /\bis expanded into (.*?): /.exec(t.message)?.[1] ?? "the script";
-    const agent = /\breaches (.*?): /.exec(p.message)?.[1] ?? "the agent's prompt";
+    const shell = t.sink ?? "the script";
+    const agent = p.sink ?? "the agent";
     if (severityRank(t.severity) > severityRank(p.severity)) {
       t.message = `${t.message.replace(/\.$/, "")}; it also reaches ${agent}.`;
       t.fix = `${t.fix} ${p.fix}`;

@@ -19,8 +19,8 @@ export function foldSameSource(findings: Finding[]): Finding[] {
   for (const t of findings) {
     const p = t.rule === 'template-injection' ? prompts.get(key(t)) : undefined;
     if (!p || folded.has(p)) continue;
-    const shell = /\bis expanded into (.*?): /.exec(t.message)?.[1] ?? 'the script';
-    const agent = /\breaches (.*?): /.exec(p.message)?.[1] ?? "the agent's prompt";
+    const shell = t.sink ?? 'the script';
+    const agent = p.sink ?? 'the agent';
     if (severityRank(t.severity) > severityRank(p.severity)) {
       t.message = `${t.message.replace(/\.$/, '')}; it also reaches ${agent}.`;
       t.fix = `${t.fix} ${p.fix}`;

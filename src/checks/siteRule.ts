@@ -29,6 +29,7 @@ export function siteRule(meta: RuleMeta, origins: OriginKind[], message: (site: 
           ...siteLocation(site),
           ...jobAndStep(site.step),
           message: `${message(site, hit)}: ${describeReach(hit)}.`,
+          sink: site.agentName,
           path: pathOf(site, hit, `${sinkNote} (${hit.channel.name})`),
           related: relatedSources(site, channels, hit),
           capabilities: capabilityList(site.capabilities),

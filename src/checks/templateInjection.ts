@@ -58,6 +58,7 @@ export const templateInjection: Check = {
             path: [...step.job.via, ...taint.hops],
             capabilities: capabilityList(caps),
             holder: 'step',
+            sink: sinkLabel(step),
             fix: 'Move the value into `env:` (e.g. `env: { TITLE: ${{ github.event.issue.title }} }`) and use "$TITLE" in the script, quoted.',
           });
         }

@@ -55,6 +55,8 @@ export interface Finding extends Location {
   holder?: 'agent' | 'step';
   /** Concrete edits that remove the finding. */
   fix: string;
+  /** Where the text lands, in words (`the run script of step 'x'`, an agent's name): to fold findings on one line. Not reported. */
+  sink?: string;
 }
 
 export interface RuleMeta {

@@ -152,9 +152,8 @@ describe('a new user follows the README', () => {
       '.github/workflows/review.yml critical untrusted-instructions',
       '.github/workflows/triage.yml critical agent-reads-untrusted',
       '.github/workflows/triage.yml critical prompt-injection',
-      '.github/workflows/triage.yml critical template-injection',
     ]);
-    expect(r.stdout).toMatch(/\n5 findings \(4 critical, 1 medium\) in 4 files\n$/);
+    expect(r.stdout).toMatch(/\n4 findings \(3 critical, 1 medium\) in 4 files\n$/);
     const block = (file: string) => r.stdout.slice(r.stdout.indexOf(`${file}\n`)).split('\n\n')[0].replace(/\s+/g, ' ');
 
     // claude-code-action: run Claude Code under the wrapper with the action's own grant, not the
@@ -163,37 +162,43 @@ describe('a new user follows the README', () => {
     expect(claude).toMatch(/`mode: wrap`.*`path_to_claude_code_executable`.*`grants: update-comment`/);
     expect(claude).not.toMatch(/permissions: \{ contents: read \}/);
 
-    // The triage bot's three findings share one statement of what is held and of the shared advice;
-    // gating on the author is offered with the case where it would stop the bot doing its job.
+    // The triage bot's findings share one statement of what is held and of the shared advice; gating
+    // on the author is offered with the case where it would stop the bot doing its job. The title is
+    // spliced into the agent's command line: one finding that names both the agent and the shell.
     const triage = block('.github/workflows/triage.yml');
-    expect(triage.match(/ holds?( \([^)]*\))?: /g)).toEqual([' hold: ']);
+    expect(triage.match(/ holds?( \([^)]*\))?: /g)).toEqual([' holds: ']);
     expect(triage.match(/Run it in the jail/g)).toHaveLength(1);
-    expect(triage).toMatch(/fix \(agent-reads-untrusted, prompt-injection\): Unless reading strangers' text is the agent's job \(a triage bot\), gate the job/);
-    expect(triage).toMatch(/fix \(template-injection\): Move the value into `env:`/);
+    expect(triage).toMatch(/fix: Unless reading strangers' text is the agent's job \(a triage bot\), gate the job/);
+    expect(triage).toMatch(/reaches Gemini CLI [^\n]*; it is also expanded into the run script of step/);
+    expect(triage).toMatch(/fix \(prompt-injection\): Move the value into `env:`/);
   });
 
   it('baselines today\'s findings, and inserting steps without a name does not make them new', () => {
     const write = agentGuard('lint', '.', '--write-baseline', '.github/agent-guard-baseline.json');
-    expect({ code: write.code, stderr: write.stderr }).toEqual({ code: 0, stderr: 'agent-guard: wrote 5 findings to baseline .github/agent-guard-baseline.json\n' });
+    expect({ code: write.code, stderr: write.stderr }).toEqual({ code: 0, stderr: 'agent-guard: wrote 4 findings to baseline .github/agent-guard-baseline.json\n' });
     edit('review.yml', '      - run: codex exec', '      - run: echo "reviewing"\n      - run: codex exec');
     edit('triage.yml', '      - uses: actions/checkout@v4\n', '      - uses: actions/checkout@v4\n      - run: npm ci\n');
     const r = agentGuard('lint', '.', '--baseline', '.github/agent-guard-baseline.json');
-    expect(r).toEqual({ code: 0, stdout: 'no findings in 4 files\n', stderr: 'agent-guard: baseline .github/agent-guard-baseline.json: 5 known findings not reported\n' });
+    expect(r).toEqual({ code: 0, stdout: 'no findings in 4 files\n', stderr: 'agent-guard: baseline .github/agent-guard-baseline.json: 4 known findings not reported\n' });
   });
 
   it('ignores a finding inline, on a comment line above the step, and refuses an unknown rule id with its line', () => {
-    const before = agentGuard('lint', '.', '--format', 'json');
-    expect(JSON.parse(before.stdout).findings.filter((f: { rule: string }) => f.rule === 'template-injection')).toHaveLength(1);
+    // The template injection is folded into the prompt injection of the same title on the same line;
+    // ignoring it keeps the prompt injection, which no longer names the shell.
+    const shellNamed = (findings: { rule: string; message: string }[]) => findings.filter((f) => f.rule === 'prompt-injection' && f.message.includes('also expanded into the run script')).length;
+    const before = JSON.parse(agentGuard('lint', '.', '--format', 'json').stdout);
+    expect(shellNamed(before.findings)).toBe(1);
     edit('triage.yml', '      - run: >-\n          gemini', '      # agent-guard: ignore[template-injection] (reviewed: the title is only a prompt)\n      - run: >-\n          gemini');
     const after = JSON.parse(agentGuard('lint', '.', '--format', 'json').stdout);
     expect(after.findings.map((f: { rule: string }) => f.rule).sort()).toEqual(['agent-reads-untrusted', 'agent-reads-untrusted', 'prompt-injection', 'untrusted-instructions']);
+    expect(shellNamed(after.findings)).toBe(0);
     expect(after.errors).toEqual([]);
 
     edit('triage.yml', 'ignore[template-injection]', 'ignore[template-injektion]');
     const typo = JSON.parse(agentGuard('lint', '.', '--format', 'json').stdout);
     const line = fs.readFileSync(workflow('triage.yml'), 'utf8').split('\n').findIndex((l) => l.includes('template-injektion')) + 1;
     expect(typo.errors).toEqual([{ file: '.github/workflows/triage.yml', line, column: 7, message: expect.stringMatching(/^inline ignore: unknown rule 'template-injektion' \(rules: /) }]);
-    expect(typo.findings.map((f: { rule: string }) => f.rule)).toContain('template-injection');
+    expect(shellNamed(typo.findings)).toBe(1);
     edit('triage.yml', 'ignore[template-injektion]', 'ignore[template-injection]');
   });
 
