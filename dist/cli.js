@@ -24772,6 +24772,22 @@ var agentReadsUntrusted = siteRule(
   "the agent reads it at run time"
 );
 
+// src/checks/agentReach.ts
+function agentReach(producer, ctx) {
+  const site = producer && ctx.sites.find((s) => s.step === producer);
+  if (!site) return void 0;
+  const started = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
+  const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => t.origin.kind !== "ai-output") })).filter((c) => c.taints.length);
+  const read2 = worstTaint(site, channels)?.reach;
+  return read2 && REACH_ORDER[read2.level] > REACH_ORDER[started.level] ? read2 : started;
+}
+function lower(sink2, producer) {
+  return producer && REACH_ORDER[producer.level] < REACH_ORDER[sink2.level] ? producer : sink2;
+}
+function throughRelays(reach, taint, ctx) {
+  return (taint.origin.relayedBy ?? []).reduce((r, agent) => lower(r, agentReach(agent, ctx)), reach);
+}
+
 // src/checks/templateInjection.ts
 function codeSinks(step) {
   const out = [];
@@ -24799,7 +24815,7 @@ var templateInjection = {
       for (const sink2 of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
           if (taint.origin.kind === "ai-output") continue;
-          const reach = reachOf(taint.origin, step);
+          const reach = throughRelays(reachOf(taint.origin, step), taint, ctx);
           const caps = shellCapabilities(step);
           const severity = severityFor(reach.level, caps);
           if (!severity) continue;
@@ -24847,7 +24863,7 @@ var aiOutputUnsafe = {
       for (const sink2 of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink2.node, ctx.engine)) {
           if (taint.origin.kind !== "ai-output") continue;
-          const reach2 = lower(reachOfStep(), producerReach(taint, ctx));
+          const reach2 = lower(reachOfStep(), agentReach(taint.origin.producer, ctx));
           if (reach2.level === "none") continue;
           const caps = shellCapabilities(step);
           findings.push({ ...finding(step, taint, severityFor(reach2.level, caps) ?? "medium", `${taint.origin.what} is expanded into ${sink2.what} of step '${step.step.label}'`, reach2, capabilityList(caps)), holder: "step" });
@@ -24863,7 +24879,7 @@ var aiOutputUnsafe = {
         for (const node of inputs) {
           const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === "ai-output");
           for (const taint of taints.slice(0, 1)) {
-            const steered = lower(reach, producerReach(taint, ctx));
+            const steered = lower(reach, agentReach(taint.origin.producer, ctx));
             if (steered.level === "none") continue;
             findings.push(finding(step, taint, steered.level === "outsider" ? "high" : "medium", `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, steered, []));
           }
@@ -24877,7 +24893,7 @@ var aiOutputUnsafe = {
         if (channel.kind !== "prompt" && channel.kind !== "config") continue;
         const taint = channel.taints.find((t) => t.origin.kind === "ai-output");
         if (!taint) continue;
-        const steered = lower(reach, producerReach(taint, ctx));
+        const steered = lower(reach, agentReach(taint.origin.producer, ctx));
         if (steered.level === "none") continue;
         const loc2 = siteLocation(site);
         findings.push({
@@ -24890,18 +24906,6 @@ var aiOutputUnsafe = {
     return findings;
   }
 };
-function producerReach(taint, ctx) {
-  const producer = taint.origin.producer;
-  const site = producer && ctx.sites.find((s) => s.step === producer);
-  if (!site) return void 0;
-  const started = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
-  const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => t.origin.kind !== "ai-output") })).filter((c) => c.taints.length);
-  const read2 = worstTaint(site, channels)?.reach;
-  return read2 && REACH_ORDER[read2.level] > REACH_ORDER[started.level] ? read2 : started;
-}
-function lower(sink2, producer) {
-  return producer && REACH_ORDER[producer.level] < REACH_ORDER[sink2.level] ? producer : sink2;
-}
 function finding(step, taint, severity, message, reach, capabilities) {
   const sink2 = taint.hops[taint.hops.length - 1];
   return {
@@ -36189,7 +36193,8 @@ var TaintEngine = class {
     const inputs = step.with.flatMap((w) => this.ofNode(w.value, producer.file, pscope));
     if (agent) {
       const ai = { origin: { kind: "ai-output", role: "thread", events: null, what: `output ${output} of ${agent.name}`, producer }, hops: [hopAt(producer.file, step.uses.start, `model output of step '${step.label}' (${agent.name})`)] };
-      return [ai, ...extend2(inputs, hopAt(producer.file, step.uses.start, `the model's answer can repeat its input (${agent.name})`))];
+      const relayed = inputs.map((t) => ({ ...t, origin: { ...t.origin, relayedBy: [...t.origin.relayedBy ?? [], producer] } }));
+      return [ai, ...extend2(relayed, hopAt(producer.file, step.uses.start, `the model's answer can repeat its input (${agent.name})`))];
     }
     if (/^actions\/github-script@/i.test(uses)) {
       const script = inputOf(step.with, "script");
@@ -36950,8 +36955,10 @@ function runsWorkspaceCode(step, instructionFiles) {
   const run = step.step.run?.text;
   if (!run) return null;
   if (RUNS_WORKSPACE_CODE.test(run)) return "build";
-  return instructionFiles.some((f) => run.includes(f.replace(/\/$/, ""))) ? "ai-config" : null;
+  const fromTree = run.replace(GIT_SHOW_FROM_REF, (read2, ref2) => /head/i.test(ref2) ? read2 : "");
+  return instructionFiles.some((f) => fromTree.includes(f.replace(/\/$/, ""))) ? "ai-config" : null;
 }
+var GIT_SHOW_FROM_REF = /\bgit\s+(?:show|cat-file\s+(?:-p|blob))\s+["']?([^\s"':]+):[^\s"'>|;&]*/g;
 
 // src/checks/untrustedInstructions.ts
 var untrustedInstructions = siteRule(
@@ -37823,6 +37830,21 @@ function foldSameSource(findings) {
       p.fix = `${t.fix} ${p.fix}`;
       folded.add(t);
     }
+  }
+  return foldRelayedIntoOutput(findings.filter((f) => !folded.has(f)));
+}
+var RELAY = /^the model's answer can repeat its input/;
+function foldRelayedIntoOutput(findings) {
+  const outputs = /* @__PURE__ */ new Map();
+  for (const f of findings) if (f.rule === "ai-output-unsafe") outputs.set(`${f.file}\0${f.line}\0${f.column}`, f);
+  const folded = /* @__PURE__ */ new Set();
+  for (const t of findings) {
+    if (t.rule !== "template-injection" || !t.path.some((h) => RELAY.test(h.note))) continue;
+    const o = outputs.get(`${t.file}\0${t.line}\0${t.column}`);
+    if (!o || severityRank(t.severity) > severityRank(o.severity)) continue;
+    const source = /^(.*?) is expanded into /.exec(t.message)?.[1];
+    if (source) o.message = `${o.message.replace(/\.$/, "")}; the answer can repeat ${source}.`;
+    folded.add(t);
   }
   return findings.filter((f) => !folded.has(f));
 }

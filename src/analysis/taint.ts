@@ -32,6 +32,11 @@ export interface Origin {
   /** For model output: the agent step that wrote it (outsiders steer it only as far as they reach that agent). */
   producer?: StepInstance;
   /**
+   * Agents whose answer repeated this text on its way here: it arrives only when each of them ran, so
+   * outsiders reach it no further than they reach the least reachable of them.
+   */
+  relayedBy?: StepInstance[];
+  /**
    * Conditions under which the text flows at all (the `if` branch of a script that picks
    * `context.payload.issue.body` only when the event is `issues`); all must be able to hold.
    */
@@ -256,7 +261,8 @@ export class TaintEngine {
     const inputs = step.with.flatMap((w) => this.ofNode(w.value, producer.file, pscope));
     if (agent) {
       const ai: Taint = { origin: { kind: 'ai-output', role: 'thread', events: null, what: `output ${output} of ${agent.name}`, producer }, hops: [hopAt(producer.file, step.uses!.start, `model output of step '${step.label}' (${agent.name})`)] };
-      return [ai, ...extend(inputs, hopAt(producer.file, step.uses!.start, `the model's answer can repeat its input (${agent.name})`))];
+      const relayed = inputs.map((t) => ({ ...t, origin: { ...t.origin, relayedBy: [...(t.origin.relayedBy ?? []), producer] } }));
+      return [ai, ...extend(relayed, hopAt(producer.file, step.uses!.start, `the model's answer can repeat its input (${agent.name})`))];
     }
     if (/^actions\/github-script@/i.test(uses)) {
       const script = inputOf(step.with, 'script');

@@ -1,10 +1,11 @@
 import { shellCapabilities } from '../analysis/capabilities';
 import type { StepInstance } from '../analysis/instances';
-import { reachOf, REACH_ORDER, TRIGGERING_ACTOR, type Reach } from '../analysis/reach';
+import { reachOf, TRIGGERING_ACTOR, type Reach } from '../analysis/reach';
 import { severityFor } from '../analysis/severity';
 import type { Taint } from '../analysis/taint';
-import { docsUrl, type Check, type CheckContext } from './context';
-import { capabilityList, jobAndStep, reachText, siteLocation, surer, worstTaint } from './common';
+import { docsUrl, type Check } from './context';
+import { agentReach, lower } from './agentReach';
+import { capabilityList, jobAndStep, reachText, siteLocation, surer } from './common';
 import { codeSinks, sinkTaints } from './templateInjection';
 import type { Finding, Severity } from './types';
 
@@ -28,7 +29,7 @@ export const aiOutputUnsafe: Check = {
       for (const sink of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink.node, ctx.engine)) {
           if (taint.origin.kind !== 'ai-output') continue;
-          const reach = lower(reachOfStep(), producerReach(taint, ctx));
+          const reach = lower(reachOfStep(), agentReach(taint.origin.producer, ctx));
           if (reach.level === 'none') continue;
           const caps = shellCapabilities(step);
           findings.push({ ...finding(step, taint, severityFor(reach.level, caps) ?? 'medium', `${taint.origin.what} is expanded into ${sink.what} of step '${step.step.label}'`, reach, capabilityList(caps)), holder: 'step' });
@@ -44,7 +45,7 @@ export const aiOutputUnsafe: Check = {
         for (const node of inputs) {
           const taints = ctx.engine.ofCondition(node, step.file, { job: step.job, step }).filter((t) => t.origin.kind === 'ai-output');
           for (const taint of taints.slice(0, 1)) {
-            const steered = lower(reach, producerReach(taint, ctx));
+            const steered = lower(reach, agentReach(taint.origin.producer, ctx));
             if (steered.level === 'none') continue;
             findings.push(finding(step, taint, steered.level === 'outsider' ? 'high' : 'medium', `${taint.origin.what} decides whether step '${step.step.label}' merges or approves`, steered, []));
           }
@@ -58,7 +59,7 @@ export const aiOutputUnsafe: Check = {
         if (channel.kind !== 'prompt' && channel.kind !== 'config') continue;
         const taint = channel.taints.find((t) => t.origin.kind === 'ai-output');
         if (!taint) continue;
-        const steered = lower(reach, producerReach(taint, ctx));
+        const steered = lower(reach, agentReach(taint.origin.producer, ctx));
         if (steered.level === 'none') continue;
         const loc = siteLocation(site);
         findings.push({
@@ -71,28 +72,6 @@ export const aiOutputUnsafe: Check = {
     return findings;
   },
 };
-
-/**
- * How far outsiders reach the agent that wrote the output, through its own gates: starting it (an agent
- * with tools reads what it is pointed at) or getting their text into it. A model that only a maintainer
- * can run (its action's own write-access check, its job's `if:`) writes nothing an outsider chose.
- * Undefined when the producer is not an agent site here.
- */
-function producerReach(taint: Taint, ctx: CheckContext): Reach | undefined {
-  const producer = taint.origin.producer;
-  const site = producer && ctx.sites.find((s) => s.step === producer);
-  if (!site) return undefined;
-  const started = reachOf(TRIGGERING_ACTOR, site.step, site.actorGate);
-  // Model output fed to this agent is another hop of the chain, not counted here.
-  const channels = site.channels.map((c) => ({ ...c, taints: c.taints.filter((t) => t.origin.kind !== 'ai-output') })).filter((c) => c.taints.length);
-  const read = worstTaint(site, channels)?.reach;
-  return read && REACH_ORDER[read.level] > REACH_ORDER[started.level] ? read : started;
-}
-
-/** The lesser of two reaches: the sink's, and the producing agent's. */
-function lower(sink: Reach, producer: Reach | undefined): Reach {
-  return producer && REACH_ORDER[producer.level] < REACH_ORDER[sink.level] ? producer : sink;
-}
 
 function finding(step: StepInstance, taint: Taint, severity: Severity, message: string, reach: Reach, capabilities: string[]): Finding {
   const sink = taint.hops[taint.hops.length - 1];

@@ -31,5 +31,26 @@ export function foldSameSource(findings: Finding[]): Finding[] {
       folded.add(t);
     }
   }
+  return foldRelayedIntoOutput(findings.filter((f) => !folded.has(f)));
+}
+
+const RELAY = /^the model's answer can repeat its input/;
+
+/**
+ * Folds a template injection whose text reached the script only by an agent's answer repeating it
+ * into the ai-output-unsafe finding on the same line: both say "the model's answer runs as code".
+ */
+function foldRelayedIntoOutput(findings: Finding[]): Finding[] {
+  const outputs = new Map<string, Finding>();
+  for (const f of findings) if (f.rule === 'ai-output-unsafe') outputs.set(`${f.file}\u0000${f.line}\u0000${f.column}`, f);
+  const folded = new Set<Finding>();
+  for (const t of findings) {
+    if (t.rule !== 'template-injection' || !t.path.some((h) => RELAY.test(h.note))) continue;
+    const o = outputs.get(`${t.file}\u0000${t.line}\u0000${t.column}`);
+    if (!o || severityRank(t.severity) > severityRank(o.severity)) continue;
+    const source = /^(.*?) is expanded into /.exec(t.message)?.[1];
+    if (source) o.message = `${o.message.replace(/\.$/, '')}; the answer can repeat ${source}.`;
+    folded.add(t);
+  }
   return findings.filter((f) => !folded.has(f));
 }

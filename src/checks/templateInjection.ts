@@ -6,6 +6,7 @@ import { severityFor } from '../analysis/severity';
 import type { Taint, TaintEngine } from '../analysis/taint';
 import { locateInScalar, type YScalar } from '../workflow/yaml';
 import { docsUrl, type Check } from './context';
+import { throughRelays } from './agentReach';
 import { capabilityList, jobAndStep, reachText, surer } from './common';
 import type { Finding } from './types';
 
@@ -41,7 +42,8 @@ export const templateInjection: Check = {
       for (const sink of codeSinks(step)) {
         for (const taint of sinkTaints(step, sink.node, ctx.engine)) {
           if (taint.origin.kind === 'ai-output') continue;
-          const reach = reachOf(taint.origin, step);
+          // Text a model's answer repeated arrives only when that agent ran: its gates count too.
+          const reach = throughRelays(reachOf(taint.origin, step), taint, ctx);
           const caps = shellCapabilities(step);
           const severity = severityFor(reach.level, caps);
           if (!severity) continue;

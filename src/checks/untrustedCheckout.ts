@@ -70,6 +70,12 @@ function runsWorkspaceCode(step: StepInstance, instructionFiles: string[]): 'bui
   const run = step.step.run?.text;
   if (!run) return null;
   if (RUNS_WORKSPACE_CODE.test(run)) return 'build';
-  // CLAUDE.md, AGENTS.md, .mcp.json, .claude/ … read from the checkout and handed to some tool.
-  return instructionFiles.some((f) => run.includes(f.replace(/\/$/, ''))) ? 'ai-config' : null;
+  // CLAUDE.md, AGENTS.md, .mcp.json, .claude/ … read from the checkout and handed to some tool. A
+  // file read from another commit (`git show origin/main:CLAUDE.md`) is that commit's, not the
+  // pull request's: only the working tree, or a ref naming the head, is the author's text.
+  const fromTree = run.replace(GIT_SHOW_FROM_REF, (read, ref: string) => (/head/i.test(ref) ? read : ''));
+  return instructionFiles.some((f) => fromTree.includes(f.replace(/\/$/, ''))) ? 'ai-config' : null;
 }
+
+/** `git show <ref>:<path>` (also `git cat-file -p`): group 1 is the ref. */
+const GIT_SHOW_FROM_REF = /\bgit\s+(?:show|cat-file\s+(?:-p|blob))\s+["']?([^\s"':]+):[^\s"'>|;&]*/g;

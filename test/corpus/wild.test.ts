@@ -38,10 +38,6 @@ const KNOWN_GAPS: Record<string, string> = {
   // data pipeline in another workflow (scripts/lib/demand.js → docs/data/coverage-gaps.json, committed)
   // that the agent's instructions file tells it to prioritise; following program code is not modelled.
   'CHaerem__SportSync__research-agent.yml': 'issue text reaches the agent through a JS data pipeline in another workflow',
-  // The job runs only when `github.repository == 'openai/codex'`; the temporary repository has no git
-  // remote, so which repository it is stays unknown and the finding stands (at medium confidence).
-  // With the identity (`--repository`, a clone's origin) the gate is decided: test/repository.test.ts.
-  'Eriz1818__xCodex__issue-labeler.yml': 'the repository guard needs the repository name, which a bare folder does not have',
   // Its fork exclusion (workflow_run.pull_requests), checkout (a base branch) and the PR number's
   // field-level taint are handled; what remains is the agent pointed at a same-repository pull
   // request by number (whose comments anyone can write) on an unattended workflow_run. The step uses
@@ -60,7 +56,10 @@ function lintInRepository(file: string): { findings: Finding[]; errors: string[]
     fs.mkdirSync(workflows, { recursive: true });
     const name = file.split('__').pop()!;
     fs.copyFileSync(path.join(dir, file), path.join(workflows, name));
-    const result = lint({ paths: [root], cwd: root });
+    // The file's repository, as the Action knows it from GITHUB_REPOSITORY (`owner__name__file.yml`):
+    // a job bound to another repository (`github.repository == 'upstream/x'`) does not run in a fork.
+    const [owner, repo] = file.split('__');
+    const result = lint({ paths: [root], cwd: root, repository: `${owner}/${repo}` });
     // A finding is this workflow's when it is in the file or its path starts there (local actions).
     const mine = (f: string) => f === `.github/workflows/${name}`;
     return {
