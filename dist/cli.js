@@ -68,10 +68,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap5 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -92,7 +92,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar4(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar3(node) || isCollection(node)) && !!node.anchor;
     exports2.ALIAS = ALIAS;
     exports2.DOC = DOC;
     exports2.MAP = MAP;
@@ -104,11 +104,11 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias3;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap5;
+    exports2.isMap = isMap4;
     exports2.isNode = isNode;
     exports2.isPair = isPair2;
-    exports2.isScalar = isScalar4;
-    exports2.isSeq = isSeq4;
+    exports2.isScalar = isScalar3;
+    exports2.isSeq = isSeq3;
   }
 });
 
@@ -4216,9 +4216,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap5 = fc.start.source === "{";
-      const fcName = isMap5 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap5 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap4 = fc.start.source === "{";
+      const fcName = isMap4 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4254,7 +4254,7 @@ var require_resolve_flow_collection = __commonJS({
             offset2 = props.end;
             continue;
           }
-          if (!isMap5 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
               key2,
               // checked by containsNewline()
@@ -4294,7 +4294,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap5 && !sep && !props.found) {
+        if (!isMap4 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset2 = valueNode.range[2];
@@ -4317,7 +4317,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap5 && !props.found && ctx.options.strict) {
+            if (!isMap4 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -4349,7 +4349,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap5) {
+          if (isMap4) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -4365,7 +4365,7 @@ var require_resolve_flow_collection = __commonJS({
           offset2 = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap5 ? "}" : "]";
+      const expectedEnd = isMap4 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset2;
       if (ce?.source === expectedEnd)
@@ -5652,7 +5652,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar4 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -5736,7 +5736,7 @@ var require_cst = __commonJS({
     exports2.FLOW_END = FLOW_END;
     exports2.SCALAR = SCALAR;
     exports2.isCollection = isCollection;
-    exports2.isScalar = isScalar4;
+    exports2.isScalar = isScalar3;
     exports2.prettyToken = prettyToken;
     exports2.tokenType = tokenType;
   }
@@ -6335,7 +6335,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
     "use strict";
-    var LineCounter4 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset2) => this.lineStarts.push(offset2);
@@ -6358,7 +6358,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports2.LineCounter = LineCounter4;
+    exports2.LineCounter = LineCounter3;
   }
 });
 
@@ -7266,7 +7266,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument5(source, options = {}) {
+    function parseDocument4(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7285,14 +7285,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse8(src, reviver, options) {
+    function parse6(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument5(src, options);
+      const doc = parseDocument4(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7326,9 +7326,9 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse8;
+    exports2.parse = parse6;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument5;
+    exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify;
   }
 });
@@ -8242,7 +8242,7 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse8 = (input, options) => {
+    var parse6 = (input, options) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -8412,7 +8412,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse8(rest, { ...options, fastpaths: false }).output;
+            const expression = parse6(rest, { ...options, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -8935,7 +8935,7 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse8.fastpaths = (input, options) => {
+    parse6.fastpaths = (input, options) => {
       const opts = { ...options };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
@@ -9000,7 +9000,7 @@ var require_parse = __commonJS({
       }
       return source;
     };
-    module2.exports = parse8;
+    module2.exports = parse6;
   }
 });
 
@@ -9009,10 +9009,10 @@ var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports2, module2) {
     "use strict";
     var scan = require_scan();
-    var parse8 = require_parse();
+    var parse6 = require_parse();
     var utils = require_utils();
     var constants = require_constants();
-    var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var isObject4 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
         const fns = glob.map((input) => picomatch2(input, options, returnState));
@@ -9025,7 +9025,7 @@ var require_picomatch = __commonJS({
         };
         return arrayMatcher;
       }
-      const isState = isObject3(glob) && glob.tokens && glob.input;
+      const isState = isObject4(glob) && glob.tokens && glob.input;
       if (glob === "" || typeof glob !== "string" && !isState) {
         throw new TypeError("Expected pattern to be a non-empty string");
       }
@@ -9097,7 +9097,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str5, patterns, options) => picomatch2(patterns, options)(str5);
     picomatch2.parse = (pattern, options) => {
       if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
-      return parse8(pattern, { ...options, fastpaths: false });
+      return parse6(pattern, { ...options, fastpaths: false });
     };
     picomatch2.scan = (input, options) => scan(input, options);
     picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
@@ -9123,10 +9123,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse8.fastpaths(input, options);
+        parsed.output = parse6.fastpaths(input, options);
       }
       if (!parsed.output) {
-        parsed = parse8(input, options);
+        parsed = parse6(input, options);
       }
       return picomatch2.compileRe(parsed, options, returnOutput, returnState);
     };
@@ -9543,11 +9543,50 @@ var init_summary = __esm({
   }
 });
 
+// src/dataText.ts
+function parseDataText(text) {
+  if (text.startsWith("{")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+    }
+  }
+  return (0, import_yaml13.parse)(text);
+}
+function positionIn(text, at3, key2) {
+  const lineCounter = new import_yaml13.LineCounter();
+  const doc = (0, import_yaml13.parseDocument)(text, { lineCounter });
+  let node = at3.length ? doc.getIn(at3, true) : doc.contents;
+  if (key2 !== void 0 && (0, import_yaml13.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
+  return node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+}
+function readDataText(text) {
+  if (text.startsWith("{")) {
+    try {
+      return { data: JSON.parse(text) };
+    } catch {
+    }
+  }
+  try {
+    return { data: (0, import_yaml13.parse)(text, { uniqueKeys: true }) };
+  } catch (err) {
+    const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+    return { error: err.message.split("\n")[0], ...pos };
+  }
+}
+var import_yaml13;
+var init_dataText = __esm({
+  "src/dataText.ts"() {
+    "use strict";
+    import_yaml13 = __toESM(require_dist());
+  }
+});
+
 // rules/credential-files.yml
 var credential_files_default;
 var init_credential_files = __esm({
   "rules/credential-files.yml"() {
-    credential_files_default = '# Credential files that earlier steps leave where the jail would otherwise show them. The guard hides\n# each one it finds (a file behind an empty read-only file, a folder behind an empty tmpfs), and the\n# canary checks they read as empty before the agent starts. Loaded by src/guard/credentialFiles.ts.\n#\n#   places    files other actions write next to the checkout, by name (`*` matches within a name):\n#               workspace         the workspace root (GITHUB_WORKSPACE)\n#               workspace-parent  the folder that holds the workspace\n#               runner-work       the folder that holds RUNNER_TEMP (the runner\'s _work)\n#   env       variables that name a credential file or folder (`list: true`: a colon-separated list);\n#             whatever they point at is hidden when the jail would show it. The variables themselves\n#             are never passed to the agent (src/guard/env.ts builds its environment from nothing).\n#   home      credential files and folders under a HOME. Every HOME the guard knows of is masked\n#             whole; these are also checked by the canary, and an agent install is never exposed\n#             from a folder that holds one.\n# `by` says which action or tool writes it, so a maintainer can judge a new entry.\n\nplaces:\n  - { glob: "gha-creds-*.json", where: workspace, by: "google-github-actions/auth: the cloud credentials it minted (also in GOOGLE_APPLICATION_CREDENTIALS)" }\n  - { glob: "gha-kubeconfig-*", where: workspace, by: "google-github-actions/get-gke-credentials: a kubeconfig with the cluster token inline (also in KUBECONFIG)" }\n  - { glob: "nuget.config", where: workspace-parent, by: "actions/setup-dotnet with source-url: the feed token in clear text, written above the checkout" }\n  - { glob: "nuget.config", where: runner-work, by: "older actions/setup-dotnet: the same file above RUNNER_TEMP" }\n\nenv:\n  - { name: GOOGLE_APPLICATION_CREDENTIALS, by: "google-github-actions/auth, gcloud" }\n  - { name: CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, by: "google-github-actions/auth" }\n  - { name: GOOGLE_GHA_CREDS_PATH, by: "google-github-actions/auth" }\n  - { name: CLOUDSDK_CONFIG, by: "gcloud configuration folder" }\n  - { name: KUBECONFIG, list: true, by: "get-gke-credentials, azure/k8s-set-context, azure/aks-set-context, kubectl" }\n  - { name: KUBE_CONFIG_PATH, by: "get-gke-credentials (for Terraform\'s kubernetes provider)" }\n  - { name: DOCKER_CONFIG, by: "docker/login-action, azure/docker-login, aws-actions/amazon-ecr-login (a folder with config.json)" }\n  - { name: REGISTRY_AUTH_FILE, by: "podman, buildah and skopeo login" }\n  - { name: AWS_SHARED_CREDENTIALS_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_CONFIG_FILE, by: "AWS CLI and SDKs" }\n  - { name: AWS_WEB_IDENTITY_TOKEN_FILE, by: "aws-actions/configure-aws-credentials with a web identity token file" }\n  - { name: AZURE_CONFIG_DIR, by: "azure/login (the az CLI\'s token cache)" }\n  - { name: AZURE_FEDERATED_TOKEN_FILE, by: "Azure workload identity (a federated token the guard\'s Entra exchange reads)" }\n  - { name: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, by: "EKS Pod Identity (the token for the container credentials endpoint)" }\n  - { name: ANTHROPIC_IDENTITY_TOKEN_FILE, by: "claude-code-action\'s workload identity federation (the GitHub OIDC token it refreshes)" }\n  - { name: NPM_CONFIG_USERCONFIG, by: "actions/setup-node with registry-url (an .npmrc with ${NODE_AUTH_TOKEN})" }\n  - { name: npm_config_userconfig, by: "the same, lower case" }\n  - { name: TF_CLI_CONFIG_FILE, by: "hashicorp/setup-terraform with cli_config_credentials_token" }\n  - { name: GNUPGHOME, by: "crazy-max/ghaction-import-gpg and other GPG setups" }\n\nhome:\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n  - .git-credentials\n  - .gitconfig\n  - .netrc\n  - .pypirc\n  - .ssh\n  - .docker\n  - .kube\n  - .aws\n  - .azure\n  - .terraformrc\n  - .m2/settings.xml\n  - .gradle/gradle.properties\n  - .nuget/NuGet/NuGet.Config\n  - .config/gh\n  - .config/gcloud\n  - .config/hub\n  - .config/doctl\n  - .gnupg\n';
+    credential_files_default = `{"places":[{"glob":"gha-creds-*.json","where":"workspace","by":"google-github-actions/auth: the cloud credentials it minted (also in GOOGLE_APPLICATION_CREDENTIALS)"},{"glob":"gha-kubeconfig-*","where":"workspace","by":"google-github-actions/get-gke-credentials: a kubeconfig with the cluster token inline (also in KUBECONFIG)"},{"glob":"nuget.config","where":"workspace-parent","by":"actions/setup-dotnet with source-url: the feed token in clear text, written above the checkout"},{"glob":"nuget.config","where":"runner-work","by":"older actions/setup-dotnet: the same file above RUNNER_TEMP"}],"env":[{"name":"GOOGLE_APPLICATION_CREDENTIALS","by":"google-github-actions/auth, gcloud"},{"name":"CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE","by":"google-github-actions/auth"},{"name":"GOOGLE_GHA_CREDS_PATH","by":"google-github-actions/auth"},{"name":"CLOUDSDK_CONFIG","by":"gcloud configuration folder"},{"name":"KUBECONFIG","list":true,"by":"get-gke-credentials, azure/k8s-set-context, azure/aks-set-context, kubectl"},{"name":"KUBE_CONFIG_PATH","by":"get-gke-credentials (for Terraform's kubernetes provider)"},{"name":"DOCKER_CONFIG","by":"docker/login-action, azure/docker-login, aws-actions/amazon-ecr-login (a folder with config.json)"},{"name":"REGISTRY_AUTH_FILE","by":"podman, buildah and skopeo login"},{"name":"AWS_SHARED_CREDENTIALS_FILE","by":"AWS CLI and SDKs"},{"name":"AWS_CONFIG_FILE","by":"AWS CLI and SDKs"},{"name":"AWS_WEB_IDENTITY_TOKEN_FILE","by":"aws-actions/configure-aws-credentials with a web identity token file"},{"name":"AZURE_CONFIG_DIR","by":"azure/login (the az CLI's token cache)"},{"name":"AZURE_FEDERATED_TOKEN_FILE","by":"Azure workload identity (a federated token the guard's Entra exchange reads)"},{"name":"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE","by":"EKS Pod Identity (the token for the container credentials endpoint)"},{"name":"ANTHROPIC_IDENTITY_TOKEN_FILE","by":"claude-code-action's workload identity federation (the GitHub OIDC token it refreshes)"},{"name":"NPM_CONFIG_USERCONFIG","by":"actions/setup-node with registry-url (an .npmrc with \${NODE_AUTH_TOKEN})"},{"name":"npm_config_userconfig","by":"the same, lower case"},{"name":"TF_CLI_CONFIG_FILE","by":"hashicorp/setup-terraform with cli_config_credentials_token"},{"name":"GNUPGHOME","by":"crazy-max/ghaction-import-gpg and other GPG setups"}],"home":[".npmrc",".yarnrc",".yarnrc.yml",".git-credentials",".gitconfig",".netrc",".pypirc",".ssh",".docker",".kube",".aws",".azure",".terraformrc",".m2/settings.xml",".gradle/gradle.properties",".nuget/NuGet/NuGet.Config",".config/gh",".config/gcloud",".config/hub",".config/doctl",".gnupg"]}`;
   }
 });
 
@@ -9576,22 +9615,14 @@ function globMatcher(glob) {
 }
 function parseCredentialRules(text, file = FILE) {
   const fail4 = (at3, message, key2) => {
-    const lineCounter = new import_yaml13.LineCounter();
-    const doc = (0, import_yaml13.parseDocument)(text, { lineCounter });
-    let node = at3.length ? doc.getIn(at3, true) : doc.contents;
-    if (key2 !== void 0 && (0, import_yaml13.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
-    const pos = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+    const pos = positionIn(text, at3, key2);
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${message}`);
   };
-  let data2;
-  try {
-    data2 = (0, import_yaml13.parse)(text, { uniqueKeys: true });
-  } catch (err) {
-    const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
-    throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${err.message.split("\n")[0]}`);
-  }
-  const isObject3 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
-  if (!isObject3(data2)) return fail4([], "expected a mapping with places, env and home");
+  const read2 = readDataText(text);
+  if ("error" in read2) throw new GuardError("filesystem", `${file}:${read2.line}:${read2.col}: ${read2.error}`);
+  const data2 = read2.data;
+  const isObject4 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  if (!isObject4(data2)) return fail4([], "expected a mapping with places, env and home");
   for (const key2 of Object.keys(data2)) if (!["places", "env", "home"].includes(key2)) fail4([], `unknown key "${key2}" (expected places, env, home)`, key2);
   const list2 = (key2) => {
     const value = data2[key2];
@@ -9599,7 +9630,7 @@ function parseCredentialRules(text, file = FILE) {
   };
   const entry = (value, at3, fields, required) => {
     const label = `${at3[0]}[${at3[1]}]`;
-    if (!isObject3(value)) return fail4(at3, `${label} must be a mapping`);
+    if (!isObject4(value)) return fail4(at3, `${label} must be a mapping`);
     for (const [key2, v] of Object.entries(value)) {
       if (!(key2 in fields)) fail4(at3, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
       if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at3, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
@@ -9676,13 +9707,13 @@ function findCredentialFiles(workspace2, env, rules = credentialRules()) {
 function homeCredentialPaths(home, rules = credentialRules()) {
   return rules.home.map((p) => import_node_path6.default.join(home, p));
 }
-var import_node_fs8, import_node_path6, import_yaml13, PLACES, FILE, cached2;
+var import_node_fs8, import_node_path6, PLACES, FILE, cached2;
 var init_credentialFiles = __esm({
   "src/guard/credentialFiles.ts"() {
     "use strict";
     import_node_fs8 = __toESM(require("node:fs"));
     import_node_path6 = __toESM(require("node:path"));
-    import_yaml13 = __toESM(require_dist());
+    init_dataText();
     init_credential_files();
     init_errors();
     PLACES = ["workspace", "workspace-parent", "runner-work"];
@@ -9694,7 +9725,7 @@ var init_credentialFiles = __esm({
 var providers_default;
 var init_providers = __esm({
   "rules/providers.yml"() {
-    providers_default = '# Model providers the guard\'s key-holding proxy can front (agent-catalogue.md part C and \xA75), the\n# provider-side fetchers its body policy refuses, and how an agent says it could not authenticate.\n#\n# providers.NAME:\n#   upstream      fixed origin (plus optional path prefix) the proxy forwards to, or a list of\n#                 { when: { SETTING: VALUE }, url } tried in order (the first whose `when` holds wins).\n#                 {SETTING} is replaced by a setting\'s value. `--provider NAME=URL` replaces it (plain\n#                 http only to a loopback address).\n#   settings      non-secret values the provider needs (region, project\u2026): the first of `env` that is\n#                 set in the guard\'s environment, else `default`; each must match `pattern`. They fill\n#                 {SETTING} in upstream, agent-env and routes.\n#   credentials   where the real credential comes from, first kind whose `env` is set wins. Kinds:\n#                   static         the variable\'s value, put into `headers` ({secret}); `list-headers` adds a\n#                                  value to a comma-separated header the agent may also send (anthropic-beta)\n#                   oidc-exchange  GitHub\'s OIDC token (fetched by the guard from ACTIONS_ID_TOKEN_REQUEST_*,\n#                                  or read from `identity-file-env`; the file first with `identity-file-first`)\n#                                  exchanged at `token-url` for a short-lived token, refreshed before it expires.\n#                                  `token-url` is a path on the upstream or an https URL whose {parts} come from\n#                                  `token-url-values` (like settings). The exchange\'s `body` is json or form: the\n#                                  OIDC token in `assertion-field`, `grant-type`, `constants`, and `fields` /\n#                                  `optional-fields` naming the variables that fill the rest\n#                   aws-sigv4      every request re-signed for `service` with AWS credentials from `source`:\n#                                  env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), web-identity\n#                                  (AWS_ROLE_ARN and the token in `identity-file-env` or GitHub\'s OIDC token for\n#                                  `audience`, through STS), profile (AWS_PROFILE in the shared files) or container\n#                                  (the container credentials endpoint)\n#                   google-adc     access tokens minted from the credentials file the variable names (service\n#                                  account key, workload identity "external_account", or authorized user)\n#                 The agent never sees any of them.\n#   remove-env    more variables that carry this provider\'s credentials or steer its client: never\n#                 passed to the agent, even with --pass-env.\n#   agent-env     what the agent gets instead. {base} is the loopback URL of the bridge inside the jail,\n#                 {placeholder} a format-valid fake key, {SETTING} a setting.\n#   home-files    files written into the agent\'s fresh HOME (same substitutions).\n#   routes        "METHOD /path" the proxy forwards; {name} matches one path segment, or must equal the\n#                 setting of that name. "METHOD /path -> /upstream/path" forwards to another path.\n#                 Everything else is refused with 403.\n#   query         query parameters the proxy lets through; auth-looking ones (key, api_key, \u2026) are\n#                 always dropped, anything else is refused.\nproviders:\n  anthropic:\n    upstream: https://api.anthropic.com\n    credentials:\n      - { kind: static, env: ANTHROPIC_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # A Claude subscription (claude-code-action\'s claude_code_oauth_token): Claude Code sends it as a\n      # Bearer token with the OAuth beta flag (checked in Claude Code 2.1.331\'s own source).\n      - kind: static\n        env: CLAUDE_CODE_OAUTH_TOKEN\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n      # Workload identity federation (claude-code-action\'s anthropic_federation_rule_id and friends): the\n      # GitHub OIDC token is exchanged as Claude Code\'s SDK does (POST /v1/oauth/token, jwt-bearer grant);\n      # the short-lived token is used like an OAuth token.\n      - kind: oidc-exchange\n        env: ANTHROPIC_FEDERATION_RULE_ID\n        token-url: /v1/oauth/token\n        token-headers: { anthropic-beta: "oauth-2025-04-20,oidc-federation-2026-04-01" }\n        grant-type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        audience: { env: ANTHROPIC_OIDC_AUDIENCE, default: https://api.anthropic.com }\n        identity-file-env: ANTHROPIC_IDENTITY_TOKEN_FILE\n        fields: { federation_rule_id: ANTHROPIC_FEDERATION_RULE_ID, organization_id: ANTHROPIC_ORGANIZATION_ID }\n        optional-fields: { service_account_id: ANTHROPIC_SERVICE_ACCOUNT_ID, workspace_id: ANTHROPIC_WORKSPACE_ID }\n        headers: { authorization: "Bearer {secret}" }\n        list-headers: { anthropic-beta: oauth-2025-04-20 }\n    remove-env:\n      [ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS,\n       ANTHROPIC_FEDERATION_RULE_ID, ANTHROPIC_ORGANIZATION_ID, ANTHROPIC_SERVICE_ACCOUNT_ID, ANTHROPIC_WORKSPACE_ID,\n       ANTHROPIC_OIDC_AUDIENCE, ANTHROPIC_IDENTITY_TOKEN_FILE, ANTHROPIC_IDENTITY_TOKEN, ANTHROPIC_CONFIG_DIR, ANTHROPIC_PROFILE]\n    placeholder: sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA\n    agent-env:\n      ANTHROPIC_BASE_URL: "{base}"\n      ANTHROPIC_API_KEY: "{placeholder}"\n      # Claude Code: no telemetry, error reports or auto-update (they would fail anyway: no route).\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /v1/messages\n      - POST /v1/messages/count_tokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [beta]\n\n  # Claude on Amazon Bedrock (Claude Code\'s CLAUDE_CODE_USE_BEDROCK). A SigV4 signature covers the host,\n  # so the proxy signs each request itself; Claude Code skips its own AWS auth.\n  bedrock:\n    settings:\n      region: { env: [AWS_REGION, AWS_DEFAULT_REGION], pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" }\n    upstream: "https://bedrock-runtime.{region}.amazonaws.com"\n    # In the order AWS SDKs try them: keys in the environment, a named profile, a web identity (what\n    # configure-aws-credentials leaves with web-identity-token-file, or AWS_ROLE_ARN alone: the guard\n    # then fetches GitHub\'s OIDC token for sts.amazonaws.com itself), the default profile\'s files, and\n    # the container endpoint of a runner on ECS, EKS or CodeBuild.\n    credentials:\n      - { kind: static, env: AWS_BEARER_TOKEN_BEDROCK, headers: { authorization: "Bearer {secret}" } }\n      - { kind: aws-sigv4, env: AWS_ACCESS_KEY_ID, service: bedrock, source: env }\n      - { kind: aws-sigv4, env: AWS_PROFILE, service: bedrock, source: profile }\n      - kind: aws-sigv4\n        env: AWS_ROLE_ARN\n        service: bedrock\n        source: web-identity\n        audience: { default: sts.amazonaws.com }\n        identity-file-env: AWS_WEB_IDENTITY_TOKEN_FILE\n      - { kind: aws-sigv4, env: AWS_SHARED_CREDENTIALS_FILE, service: bedrock, source: profile }\n      - { kind: aws-sigv4, env: AWS_CONFIG_FILE, service: bedrock, source: profile }\n      - { kind: aws-sigv4, env: AWS_CONTAINER_CREDENTIALS_FULL_URI, service: bedrock, source: container }\n      - { kind: aws-sigv4, env: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, service: bedrock, source: container }\n    remove-env:\n      [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_BEARER_TOKEN_BEDROCK, AWS_PROFILE,\n       AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME,\n       AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN,\n       AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_BEDROCK_RUNTIME,\n       ANTHROPIC_BEDROCK_BASE_URL]\n    placeholder: agentguard-placeholder-bedrock\n    agent-env:\n      CLAUDE_CODE_USE_BEDROCK: "1"\n      CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1"\n      ANTHROPIC_BEDROCK_BASE_URL: "{base}"\n      AWS_REGION: "{region}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /model/{model}/invoke\n      - POST /model/{model}/invoke-with-response-stream\n      - POST /model/{model}/converse\n      - POST /model/{model}/converse-stream\n      - POST /model/{model}/count-tokens\n    query: []\n\n  # Google Vertex AI: Claude Code (CLAUDE_CODE_USE_VERTEX) and Gemini CLI (GOOGLE_GENAI_USE_VERTEXAI).\n  # The proxy mints access tokens from what google-github-actions/auth left; the agent skips Google auth\n  # (Claude Code) or uses an express-mode placeholder key whose paths the proxy maps onto the project.\n  vertex:\n    settings:\n      project:\n        env: [ANTHROPIC_VERTEX_PROJECT_ID, GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT, GCP_PROJECT]\n        pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$"\n      location: { env: [CLOUD_ML_REGION, GOOGLE_CLOUD_LOCATION], default: global, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" }\n    upstream:\n      - { when: { location: global }, url: https://aiplatform.googleapis.com }\n      - { when: { location: us }, url: https://aiplatform.us.rep.googleapis.com }\n      - { when: { location: eu }, url: https://aiplatform.eu.rep.googleapis.com }\n      - { url: "https://{location}-aiplatform.googleapis.com" }\n    credentials:\n      # An access token minted in an earlier step (google-github-actions/auth with token_format: access_token).\n      - { kind: static, env: GOOGLE_OAUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CLOUDSDK_AUTH_ACCESS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - kind: google-adc\n        env: GOOGLE_APPLICATION_CREDENTIALS\n        scopes: [https://www.googleapis.com/auth/cloud-platform]\n    remove-env:\n      [GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_GHA_CREDS_PATH, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, GOOGLE_OAUTH_ACCESS_TOKEN,\n       CLOUDSDK_AUTH_ACCESS_TOKEN, GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_API_KEY, GEMINI_API_KEY, ANTHROPIC_VERTEX_BASE_URL,\n       GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_GCA]\n    placeholder: AIzaSyAgentGuardVertexPlaceholder00000\n    agent-env:\n      CLAUDE_CODE_USE_VERTEX: "1"\n      CLAUDE_CODE_SKIP_VERTEX_AUTH: "1"\n      ANTHROPIC_VERTEX_BASE_URL: "{base}/v1"\n      ANTHROPIC_VERTEX_PROJECT_ID: "{project}"\n      CLOUD_ML_REGION: "{location}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n      GOOGLE_GENAI_USE_VERTEXAI: "true"\n      GOOGLE_VERTEX_BASE_URL: "{base}"\n      GOOGLE_API_KEY: "{placeholder}"\n      GOOGLE_CLOUD_PROJECT: "{project}"\n      GOOGLE_CLOUD_LOCATION: "{location}"\n    home-files:\n      # Gemini CLI: Vertex auth in the fresh user settings (as the gemini provider selects API-key auth).\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"vertex-ai"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      # Express-mode paths (what the Gen AI SDK sends with an API key), mapped onto the project.\n      - POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n      - POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent\n      - POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent\n      - POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens\n    query: [alt]\n\n  openai:\n    upstream: https://api.openai.com\n    credentials:\n      - { kind: static, env: OPENAI_API_KEY, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: CODEX_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENAI_API_KEY, CODEX_API_KEY, OPENAI_BASE_URL, OPENAI_API_BASE, OPENAI_ORG_ID, OPENAI_PROJECT_ID]\n    placeholder: sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/v1"\n      OPENAI_API_BASE: "{base}/v1"\n      OPENAI_API_KEY: "{placeholder}"\n      # Codex >= 0.121 wants a key present or it takes another auth path (gh-aw-firewall finding).\n      CODEX_API_KEY: "{placeholder}"\n    home-files:\n      # Codex\'s built-in provider does not stay on OPENAI_BASE_URL (0.169 first dials a Responses\n      # WebSocket at OpenAI\'s host); a provider of its own in the fresh HOME keeps it on the bridge.\n      .codex/config.toml: |\n        model_provider = "agent-guard"\n\n        [model_providers.agent-guard]\n        name = "agent-guard"\n        base_url = "{base}/v1"\n        wire_api = "responses"\n        env_key = "OPENAI_API_KEY"\n    routes:\n      - POST /v1/responses\n      - POST /v1/chat/completions\n      - POST /v1/embeddings\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: []\n\n  # Azure OpenAI / Azure AI Foundry: the resource\'s own host, from AZURE_OPENAI_ENDPOINT\'s resource\n  # name (or --provider azure-openai=https://RESOURCE.openai.azure.com). Both the v1 API and the\n  # deployment paths with ?api-version are routed.\n  azure-openai:\n    settings:\n      resource: { env: [AZURE_OPENAI_RESOURCE], from-url-env: AZURE_OPENAI_ENDPOINT, pattern: "^[a-z0-9][a-z0-9-]{1,62}$" }\n    upstream: "https://{resource}.openai.azure.com"\n    credentials:\n      - { kind: static, env: AZURE_OPENAI_API_KEY, headers: { api-key: "{secret}" } }\n      - { kind: static, env: AZURE_OPENAI_AD_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      # Microsoft Entra ID from GitHub OIDC, as azure/login\'s OIDC flow does it: the OIDC token (audience\n      # api://AzureADTokenExchange) is the client assertion of the app registration AZURE_CLIENT_ID in\n      # AZURE_TENANT_ID, for a Cognitive Services token. On Kubernetes workload identity the federated\n      # token file wins. AZURE_AUTHORITY_HOST picks a sovereign cloud\'s login host.\n      - &azure-entra\n        kind: oidc-exchange\n        env: AZURE_CLIENT_ID\n        token-url: "{authority}/{tenant}/oauth2/v2.0/token"\n        token-url-values:\n          authority: { env: AZURE_AUTHORITY_HOST, default: "https://login.microsoftonline.com", pattern: "^https?://[A-Za-z0-9.-]+(:[0-9]+)?$" }\n          tenant: { env: AZURE_TENANT_ID, pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$" }\n        body: form\n        assertion-field: client_assertion\n        grant-type: client_credentials\n        constants:\n          scope: https://cognitiveservices.azure.com/.default\n          client_assertion_type: urn:ietf:params:oauth:client-assertion-type:jwt-bearer\n        fields: { client_id: AZURE_CLIENT_ID }\n        audience: { env: AZURE_OIDC_AUDIENCE, default: "api://AzureADTokenExchange" }\n        identity-file-env: AZURE_FEDERATED_TOKEN_FILE\n        identity-file-first: true\n        headers: { authorization: "Bearer {secret}" }\n    remove-env:\n      [AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_RESOURCE, OPENAI_BASE_URL, OPENAI_API_KEY,\n       AZURE_CLIENT_SECRET, AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST, AZURE_OIDC_AUDIENCE, AZURE_FEDERATED_TOKEN_FILE,\n       AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD]\n    placeholder: agentguardplaceholder00000000000000\n    agent-env:\n      AZURE_OPENAI_ENDPOINT: "{base}"\n      AZURE_OPENAI_API_KEY: "{placeholder}"\n      OPENAI_BASE_URL: "{base}/openai/v1"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /openai/v1/responses\n      - POST /openai/v1/chat/completions\n      - POST /openai/v1/embeddings\n      - GET /openai/v1/models\n      - POST /openai/deployments/{deployment}/chat/completions\n      - POST /openai/deployments/{deployment}/completions\n      - POST /openai/deployments/{deployment}/embeddings\n      - POST /openai/responses\n    query: [api-version]\n\n  # Claude on Microsoft Foundry (Azure AI Foundry; Claude Code\'s CLAUDE_CODE_USE_FOUNDRY): the resource\'s\n  # Anthropic API at https://RESOURCE.services.ai.azure.com/anthropic. Checked in Claude Code 2.1.331\'s\n  # own source: its Foundry client sends an API key as x-api-key and an Entra token as Bearer, to\n  # ANTHROPIC_FOUNDRY_BASE_URL/v1/messages when that is set (resource and base URL are exclusive).\n  foundry:\n    settings:\n      resource: { env: [ANTHROPIC_FOUNDRY_RESOURCE], pattern: "^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$" }\n    upstream: "https://{resource}.services.ai.azure.com"\n    credentials:\n      - { kind: static, env: ANTHROPIC_FOUNDRY_API_KEY, headers: { x-api-key: "{secret}" } }\n      - { kind: static, env: ANTHROPIC_FOUNDRY_AUTH_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - *azure-entra\n    remove-env:\n      [ANTHROPIC_FOUNDRY_API_KEY, ANTHROPIC_FOUNDRY_AUTH_TOKEN, ANTHROPIC_FOUNDRY_RESOURCE, ANTHROPIC_FOUNDRY_BASE_URL,\n       CLAUDE_CODE_SKIP_FOUNDRY_AUTH, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_BASE_URL,\n       AZURE_CLIENT_SECRET, AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST, AZURE_OIDC_AUDIENCE, AZURE_FEDERATED_TOKEN_FILE,\n       AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD]\n    placeholder: agentguard-placeholder-foundry-00000000000000000000\n    agent-env:\n      CLAUDE_CODE_USE_FOUNDRY: "1"\n      ANTHROPIC_FOUNDRY_BASE_URL: "{base}/anthropic"\n      ANTHROPIC_FOUNDRY_API_KEY: "{placeholder}"\n      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"\n      DISABLE_AUTOUPDATER: "1"\n      DISABLE_TELEMETRY: "1"\n      DISABLE_ERROR_REPORTING: "1"\n    routes:\n      - POST /anthropic/v1/messages\n      - POST /anthropic/v1/messages/count_tokens\n      - GET /anthropic/v1/models\n      - GET /anthropic/v1/models/{model}\n    query: [beta]\n\n  gemini:\n    upstream: https://generativelanguage.googleapis.com\n    credentials:\n      - { kind: static, env: GEMINI_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n      - { kind: static, env: GOOGLE_API_KEY, headers: { x-goog-api-key: "{secret}" } }\n    remove-env: [GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_ACCESS_TOKEN]\n    placeholder: AIzaSyAgentGuardPlaceholder000000000000\n    agent-env:\n      # The base URL points the client at the bridge (loopback http is accepted).\n      GOOGLE_GEMINI_BASE_URL: "{base}"\n      GEMINI_API_KEY: "{placeholder}"\n    home-files:\n      # On its own, GOOGLE_GEMINI_BASE_URL selects Gemini CLI\'s "gateway" auth, which headless runs refuse\n      # ("Invalid auth method selected", gemini-cli 0.61). Selecting API-key auth in the (fresh, empty)\n      # user settings keeps the base URL and sends the placeholder key, which the proxy replaces. Usage\n      # statistics would go to play.googleapis.com, which the jail cannot reach anyway.\n      .gemini/settings.json: \'{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}\'\n    routes:\n      - POST /v1beta/models/{model}:generateContent\n      - POST /v1beta/models/{model}:streamGenerateContent\n      - POST /v1beta/models/{model}:countTokens\n      - POST /v1beta/models/{model}:embedContent\n      - POST /v1beta/models/{model}:batchEmbedContents\n      - GET /v1beta/models\n      - GET /v1beta/models/{model}\n      - POST /v1/models/{model}:generateContent\n      - POST /v1/models/{model}:streamGenerateContent\n      - POST /v1/models/{model}:countTokens\n      - GET /v1/models\n      - GET /v1/models/{model}\n    query: [alt]\n\n  # GitHub Models (actions/ai-inference v1-v2, llm, any OpenAI client): a token with `models: read`.\n  github-models:\n    upstream: https://models.github.ai\n    credentials:\n      - { kind: static, env: GITHUB_MODELS_TOKEN, headers: { authorization: "Bearer {secret}" } }\n      - { kind: static, env: GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [GITHUB_MODELS_TOKEN, GITHUB_TOKEN, GH_TOKEN, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: ghp_agentguardplaceholder000000000000000\n    agent-env:\n      OPENAI_BASE_URL: "{base}/inference"\n      OPENAI_API_BASE: "{base}/inference"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /inference/chat/completions\n      - POST /orgs/{org}/inference/chat/completions\n      - POST /inference/embeddings\n      - GET /catalog/models\n    query: [api-version]\n\n  # GitHub Copilot CLI (`copilot -p`, actions/ai-inference v3): COPILOT_GITHUB_TOKEN (a user token with\n  # Copilot access) sent as Bearer to the Copilot API, which the CLI is pointed at with COPILOT_API_URL\n  # (checked with @github/copilot 1.0.102: models, model routing, completions). Its /mcp/readonly (the\n  # GitHub MCP server run by the Copilot API, web search included) is not routed.\n  copilot:\n    upstream: https://api.githubcopilot.com\n    credentials:\n      - { kind: static, env: COPILOT_GITHUB_TOKEN, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [COPILOT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN, COPILOT_API_URL, COPILOT_PROVIDER_API_KEY, COPILOT_PROVIDER_BASE_URL]\n    placeholder: github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000\n    agent-env:\n      COPILOT_API_URL: "{base}"\n      COPILOT_GITHUB_TOKEN: "{placeholder}"\n      COPILOT_AUTO_UPDATE: "false"\n    routes:\n      - GET /models\n      - POST /models/session\n      - POST /models/session/intent\n      - POST /auto\n      - POST /chat/completions\n      - POST /responses\n      - POST /v1/messages\n    query: []\n\n  openrouter:\n    upstream: https://openrouter.ai\n    credentials:\n      - { kind: static, env: OPENROUTER_API_KEY, headers: { authorization: "Bearer {secret}" } }\n    remove-env: [OPENROUTER_API_KEY, OPENAI_BASE_URL, OPENAI_API_KEY]\n    placeholder: sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000\n    agent-env:\n      OPENROUTER_BASE_URL: "{base}/api/v1"\n      OPENAI_BASE_URL: "{base}/api/v1"\n      OPENAI_API_BASE: "{base}/api/v1"\n      OPENROUTER_API_KEY: "{placeholder}"\n      OPENAI_API_KEY: "{placeholder}"\n    routes:\n      - POST /api/v1/chat/completions\n      - POST /api/v1/completions\n      - POST /api/v1/responses\n      - GET /api/v1/models\n    query: []\n\n# Things a provider can fetch on the agent\'s behalf: each is an egress channel the jail cannot see\n# (agent-glovebox #5715), so a request body that asks for one is refused unless\n# --allow-provider-fetch. Checked at any depth of the body.\nfetchers:\n  # tools[].type (Anthropic, OpenAI Responses) starting with one of these. code_execution and\n  # code_interpreter are left alone: the providers describe their sandboxes as offline (not\n  # re-verified here); add them here to refuse them too.\n  tool-types: [web_search, web_fetch, url_context, google_search, mcp, file_search]\n  # Keys of a tool object (Gemini), whether `tools` is a list or a single object.\n  tool-keys:\n    [googleSearch, google_search, googleSearchRetrieval, google_search_retrieval, urlContext, url_context, retrieval,\n     enterpriseWebSearch, enterprise_web_search, googleMaps, google_maps, mcpServers, mcp_servers]\n  # Keys that ask the provider to reach out whenever present and not null/empty. s3Location: Bedrock\n  # reads the object with the guard\'s AWS credentials (a document, image or video in Converse).\n  option-keys: [web_search_options, mcp_servers, mcpServers, search_parameters, s3Location, s3_location]\n  # OpenRouter plugins[].id that fetch.\n  plugin-ids: [web]\n  # Keys whose value is a URL (or an object with `url`) the provider fetches: any string a WHATWG URL\n  # parser takes as an absolute URL (after trimming what it trims) other than data: is refused.\n  url-fields: [image_url, file_url, document_url, audio_url, video_url, fileUri, file_uri, file_data]\n  # `source: {type: url}` blocks (Anthropic images and documents).\n  source-types: [url]\n  # Models that search the web by themselves, in `model` or OpenRouter\'s `models` list (regular expressions).\n  search-models:\n    - ":online$"\n    - "(^|/)gpt-4o(-mini)?-search-preview"\n    - "(^|/)gpt-[0-9.]+(-mini)?-search"\n    - "(^|/)o[0-9]+(-mini)?-deep-research"\n    - "(^|/)sonar"\n    - "^perplexity/"\n    - "(^|/)compound-beta"\n\n# How much a request may generate, for the token budget: the proxy reserves a request\'s declared\n# output cap (times its number of choices) before forwarding it, and lowers the cap to what is left\n# of --max-tokens, so requests in flight together can never generate more than the budget holds.\n# Dotted paths from the body\'s root, for every provider\'s request shape.\nbudget:\n  output-caps:\n    [max_tokens, max_output_tokens, max_completion_tokens, generationConfig.maxOutputTokens, generation_config.max_output_tokens,\n     inferenceConfig.maxTokens, max_gen_len, textGenerationConfig.maxTokenCount]\n  output-multipliers: [n, generationConfig.candidateCount, generation_config.candidate_count]\n\n# What an agent prints when it cannot authenticate, and the providers that\n# would give it a credential: the guard then names the one to add instead of leaving the agent\'s message alone.\nauth-failures:\n  - agent: Claude Code\n    output: "Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key"\n    providers: [anthropic, bedrock, vertex, foundry]\n  - agent: Gemini CLI\n    output: "GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method"\n    providers: [gemini, vertex]\n  - agent: Codex\n    output: "OPENAI_API_KEY.*(not set|missing)|Not logged in"\n    providers: [openai, azure-openai]\n  - agent: Copilot CLI\n    output: "No authentication information found|could not retrieve the list of available models"\n    providers: [copilot]\n';
+    providers_default = '{"providers":{"anthropic":{"upstream":"https://api.anthropic.com","credentials":[{"kind":"static","env":"ANTHROPIC_API_KEY","headers":{"x-api-key":"{secret}"}},{"kind":"static","env":"ANTHROPIC_AUTH_TOKEN","headers":{"authorization":"Bearer {secret}"}},{"kind":"static","env":"CLAUDE_CODE_OAUTH_TOKEN","headers":{"authorization":"Bearer {secret}"},"list-headers":{"anthropic-beta":"oauth-2025-04-20"}},{"kind":"oidc-exchange","env":"ANTHROPIC_FEDERATION_RULE_ID","token-url":"/v1/oauth/token","token-headers":{"anthropic-beta":"oauth-2025-04-20,oidc-federation-2026-04-01"},"grant-type":"urn:ietf:params:oauth:grant-type:jwt-bearer","audience":{"env":"ANTHROPIC_OIDC_AUDIENCE","default":"https://api.anthropic.com"},"identity-file-env":"ANTHROPIC_IDENTITY_TOKEN_FILE","fields":{"federation_rule_id":"ANTHROPIC_FEDERATION_RULE_ID","organization_id":"ANTHROPIC_ORGANIZATION_ID"},"optional-fields":{"service_account_id":"ANTHROPIC_SERVICE_ACCOUNT_ID","workspace_id":"ANTHROPIC_WORKSPACE_ID"},"headers":{"authorization":"Bearer {secret}"},"list-headers":{"anthropic-beta":"oauth-2025-04-20"}}],"remove-env":["ANTHROPIC_API_KEY","ANTHROPIC_AUTH_TOKEN","CLAUDE_CODE_OAUTH_TOKEN","ANTHROPIC_BASE_URL","ANTHROPIC_CUSTOM_HEADERS","ANTHROPIC_FEDERATION_RULE_ID","ANTHROPIC_ORGANIZATION_ID","ANTHROPIC_SERVICE_ACCOUNT_ID","ANTHROPIC_WORKSPACE_ID","ANTHROPIC_OIDC_AUDIENCE","ANTHROPIC_IDENTITY_TOKEN_FILE","ANTHROPIC_IDENTITY_TOKEN","ANTHROPIC_CONFIG_DIR","ANTHROPIC_PROFILE"],"placeholder":"sk-ant-api03-agentguard-placeholder-0000000000000000000000000000000000000000000000000000000000000000-AAAAAA","agent-env":{"ANTHROPIC_BASE_URL":"{base}","ANTHROPIC_API_KEY":"{placeholder}","CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC":"1","DISABLE_AUTOUPDATER":"1","DISABLE_TELEMETRY":"1","DISABLE_ERROR_REPORTING":"1"},"routes":["POST /v1/messages","POST /v1/messages/count_tokens","GET /v1/models","GET /v1/models/{model}"],"query":["beta"]},"bedrock":{"settings":{"region":{"env":["AWS_REGION","AWS_DEFAULT_REGION"],"pattern":"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"}},"upstream":"https://bedrock-runtime.{region}.amazonaws.com","credentials":[{"kind":"static","env":"AWS_BEARER_TOKEN_BEDROCK","headers":{"authorization":"Bearer {secret}"}},{"kind":"aws-sigv4","env":"AWS_ACCESS_KEY_ID","service":"bedrock","source":"env"},{"kind":"aws-sigv4","env":"AWS_PROFILE","service":"bedrock","source":"profile"},{"kind":"aws-sigv4","env":"AWS_ROLE_ARN","service":"bedrock","source":"web-identity","audience":{"default":"sts.amazonaws.com"},"identity-file-env":"AWS_WEB_IDENTITY_TOKEN_FILE"},{"kind":"aws-sigv4","env":"AWS_SHARED_CREDENTIALS_FILE","service":"bedrock","source":"profile"},{"kind":"aws-sigv4","env":"AWS_CONFIG_FILE","service":"bedrock","source":"profile"},{"kind":"aws-sigv4","env":"AWS_CONTAINER_CREDENTIALS_FULL_URI","service":"bedrock","source":"container"},{"kind":"aws-sigv4","env":"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI","service":"bedrock","source":"container"}],"remove-env":["AWS_ACCESS_KEY_ID","AWS_SECRET_ACCESS_KEY","AWS_SESSION_TOKEN","AWS_BEARER_TOKEN_BEDROCK","AWS_PROFILE","AWS_SHARED_CREDENTIALS_FILE","AWS_CONFIG_FILE","AWS_WEB_IDENTITY_TOKEN_FILE","AWS_ROLE_ARN","AWS_ROLE_SESSION_NAME","AWS_CONTAINER_CREDENTIALS_FULL_URI","AWS_CONTAINER_CREDENTIALS_RELATIVE_URI","AWS_CONTAINER_AUTHORIZATION_TOKEN","AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE","AWS_ENDPOINT_URL","AWS_ENDPOINT_URL_STS","AWS_ENDPOINT_URL_BEDROCK_RUNTIME","ANTHROPIC_BEDROCK_BASE_URL"],"placeholder":"agentguard-placeholder-bedrock","agent-env":{"CLAUDE_CODE_USE_BEDROCK":"1","CLAUDE_CODE_SKIP_BEDROCK_AUTH":"1","ANTHROPIC_BEDROCK_BASE_URL":"{base}","AWS_REGION":"{region}","CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC":"1","DISABLE_AUTOUPDATER":"1","DISABLE_TELEMETRY":"1","DISABLE_ERROR_REPORTING":"1"},"routes":["POST /model/{model}/invoke","POST /model/{model}/invoke-with-response-stream","POST /model/{model}/converse","POST /model/{model}/converse-stream","POST /model/{model}/count-tokens"],"query":[]},"vertex":{"settings":{"project":{"env":["ANTHROPIC_VERTEX_PROJECT_ID","GOOGLE_CLOUD_PROJECT","CLOUDSDK_CORE_PROJECT","GCLOUD_PROJECT","GCP_PROJECT"],"pattern":"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"},"location":{"env":["CLOUD_ML_REGION","GOOGLE_CLOUD_LOCATION"],"default":"global","pattern":"^[a-z0-9]+(-[a-z0-9]+)*$"}},"upstream":[{"when":{"location":"global"},"url":"https://aiplatform.googleapis.com"},{"when":{"location":"us"},"url":"https://aiplatform.us.rep.googleapis.com"},{"when":{"location":"eu"},"url":"https://aiplatform.eu.rep.googleapis.com"},{"url":"https://{location}-aiplatform.googleapis.com"}],"credentials":[{"kind":"static","env":"GOOGLE_OAUTH_ACCESS_TOKEN","headers":{"authorization":"Bearer {secret}"}},{"kind":"static","env":"CLOUDSDK_AUTH_ACCESS_TOKEN","headers":{"authorization":"Bearer {secret}"}},{"kind":"google-adc","env":"GOOGLE_APPLICATION_CREDENTIALS","scopes":["https://www.googleapis.com/auth/cloud-platform"]}],"remove-env":["GOOGLE_APPLICATION_CREDENTIALS","GOOGLE_GHA_CREDS_PATH","CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE","GOOGLE_OAUTH_ACCESS_TOKEN","CLOUDSDK_AUTH_ACCESS_TOKEN","GOOGLE_CLOUD_ACCESS_TOKEN","GOOGLE_API_KEY","GEMINI_API_KEY","ANTHROPIC_VERTEX_BASE_URL","GOOGLE_VERTEX_BASE_URL","GOOGLE_GEMINI_BASE_URL","GOOGLE_GENAI_USE_GCA"],"placeholder":"AIzaSyAgentGuardVertexPlaceholder00000","agent-env":{"CLAUDE_CODE_USE_VERTEX":"1","CLAUDE_CODE_SKIP_VERTEX_AUTH":"1","ANTHROPIC_VERTEX_BASE_URL":"{base}/v1","ANTHROPIC_VERTEX_PROJECT_ID":"{project}","CLOUD_ML_REGION":"{location}","CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC":"1","DISABLE_AUTOUPDATER":"1","DISABLE_TELEMETRY":"1","DISABLE_ERROR_REPORTING":"1","GOOGLE_GENAI_USE_VERTEXAI":"true","GOOGLE_VERTEX_BASE_URL":"{base}","GOOGLE_API_KEY":"{placeholder}","GOOGLE_CLOUD_PROJECT":"{project}","GOOGLE_CLOUD_LOCATION":"{location}"},"home-files":{".gemini/settings.json":"{\\"security\\":{\\"auth\\":{\\"selectedType\\":\\"vertex-ai\\"}},\\"privacy\\":{\\"usageStatisticsEnabled\\":false}}"},"routes":["POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict","POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict","POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent","POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent","POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens","POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent","POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent","POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens","POST /v1beta1/publishers/google/models/{model}:generateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent","POST /v1beta1/publishers/google/models/{model}:streamGenerateContent -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent","POST /v1beta1/publishers/google/models/{model}:countTokens -> /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens","POST /v1/publishers/google/models/{model}:generateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent","POST /v1/publishers/google/models/{model}:streamGenerateContent -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent","POST /v1/publishers/google/models/{model}:countTokens -> /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:countTokens"],"query":["alt"]},"openai":{"upstream":"https://api.openai.com","credentials":[{"kind":"static","env":"OPENAI_API_KEY","headers":{"authorization":"Bearer {secret}"}},{"kind":"static","env":"CODEX_API_KEY","headers":{"authorization":"Bearer {secret}"}}],"remove-env":["OPENAI_API_KEY","CODEX_API_KEY","OPENAI_BASE_URL","OPENAI_API_BASE","OPENAI_ORG_ID","OPENAI_PROJECT_ID"],"placeholder":"sk-proj-agentguard-placeholder-00000000000000000000000000000000000000000000","agent-env":{"OPENAI_BASE_URL":"{base}/v1","OPENAI_API_BASE":"{base}/v1","OPENAI_API_KEY":"{placeholder}","CODEX_API_KEY":"{placeholder}"},"home-files":{".codex/config.toml":"model_provider = \\"agent-guard\\"\\n\\n[model_providers.agent-guard]\\nname = \\"agent-guard\\"\\nbase_url = \\"{base}/v1\\"\\nwire_api = \\"responses\\"\\nenv_key = \\"OPENAI_API_KEY\\"\\n"},"routes":["POST /v1/responses","POST /v1/chat/completions","POST /v1/embeddings","GET /v1/models","GET /v1/models/{model}"],"query":[]},"azure-openai":{"settings":{"resource":{"env":["AZURE_OPENAI_RESOURCE"],"from-url-env":"AZURE_OPENAI_ENDPOINT","pattern":"^[a-z0-9][a-z0-9-]{1,62}$"}},"upstream":"https://{resource}.openai.azure.com","credentials":[{"kind":"static","env":"AZURE_OPENAI_API_KEY","headers":{"api-key":"{secret}"}},{"kind":"static","env":"AZURE_OPENAI_AD_TOKEN","headers":{"authorization":"Bearer {secret}"}},{"kind":"oidc-exchange","env":"AZURE_CLIENT_ID","token-url":"{authority}/{tenant}/oauth2/v2.0/token","token-url-values":{"authority":{"env":"AZURE_AUTHORITY_HOST","default":"https://login.microsoftonline.com","pattern":"^https?://[A-Za-z0-9.-]+(:[0-9]+)?$"},"tenant":{"env":"AZURE_TENANT_ID","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"}},"body":"form","assertion-field":"client_assertion","grant-type":"client_credentials","constants":{"scope":"https://cognitiveservices.azure.com/.default","client_assertion_type":"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},"fields":{"client_id":"AZURE_CLIENT_ID"},"audience":{"env":"AZURE_OIDC_AUDIENCE","default":"api://AzureADTokenExchange"},"identity-file-env":"AZURE_FEDERATED_TOKEN_FILE","identity-file-first":true,"headers":{"authorization":"Bearer {secret}"}}],"remove-env":["AZURE_OPENAI_API_KEY","AZURE_OPENAI_AD_TOKEN","AZURE_OPENAI_ENDPOINT","AZURE_OPENAI_RESOURCE","OPENAI_BASE_URL","OPENAI_API_KEY","AZURE_CLIENT_SECRET","AZURE_CLIENT_ID","AZURE_TENANT_ID","AZURE_AUTHORITY_HOST","AZURE_OIDC_AUDIENCE","AZURE_FEDERATED_TOKEN_FILE","AZURE_CLIENT_CERTIFICATE_PATH","AZURE_CLIENT_CERTIFICATE_PASSWORD"],"placeholder":"agentguardplaceholder00000000000000","agent-env":{"AZURE_OPENAI_ENDPOINT":"{base}","AZURE_OPENAI_API_KEY":"{placeholder}","OPENAI_BASE_URL":"{base}/openai/v1","OPENAI_API_KEY":"{placeholder}"},"routes":["POST /openai/v1/responses","POST /openai/v1/chat/completions","POST /openai/v1/embeddings","GET /openai/v1/models","POST /openai/deployments/{deployment}/chat/completions","POST /openai/deployments/{deployment}/completions","POST /openai/deployments/{deployment}/embeddings","POST /openai/responses"],"query":["api-version"]},"foundry":{"settings":{"resource":{"env":["ANTHROPIC_FOUNDRY_RESOURCE"],"pattern":"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"}},"upstream":"https://{resource}.services.ai.azure.com","credentials":[{"kind":"static","env":"ANTHROPIC_FOUNDRY_API_KEY","headers":{"x-api-key":"{secret}"}},{"kind":"static","env":"ANTHROPIC_FOUNDRY_AUTH_TOKEN","headers":{"authorization":"Bearer {secret}"}},{"kind":"oidc-exchange","env":"AZURE_CLIENT_ID","token-url":"{authority}/{tenant}/oauth2/v2.0/token","token-url-values":{"authority":{"env":"AZURE_AUTHORITY_HOST","default":"https://login.microsoftonline.com","pattern":"^https?://[A-Za-z0-9.-]+(:[0-9]+)?$"},"tenant":{"env":"AZURE_TENANT_ID","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"}},"body":"form","assertion-field":"client_assertion","grant-type":"client_credentials","constants":{"scope":"https://cognitiveservices.azure.com/.default","client_assertion_type":"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},"fields":{"client_id":"AZURE_CLIENT_ID"},"audience":{"env":"AZURE_OIDC_AUDIENCE","default":"api://AzureADTokenExchange"},"identity-file-env":"AZURE_FEDERATED_TOKEN_FILE","identity-file-first":true,"headers":{"authorization":"Bearer {secret}"}}],"remove-env":["ANTHROPIC_FOUNDRY_API_KEY","ANTHROPIC_FOUNDRY_AUTH_TOKEN","ANTHROPIC_FOUNDRY_RESOURCE","ANTHROPIC_FOUNDRY_BASE_URL","CLAUDE_CODE_SKIP_FOUNDRY_AUTH","ANTHROPIC_API_KEY","ANTHROPIC_AUTH_TOKEN","ANTHROPIC_BASE_URL","AZURE_CLIENT_SECRET","AZURE_CLIENT_ID","AZURE_TENANT_ID","AZURE_AUTHORITY_HOST","AZURE_OIDC_AUDIENCE","AZURE_FEDERATED_TOKEN_FILE","AZURE_CLIENT_CERTIFICATE_PATH","AZURE_CLIENT_CERTIFICATE_PASSWORD"],"placeholder":"agentguard-placeholder-foundry-00000000000000000000","agent-env":{"CLAUDE_CODE_USE_FOUNDRY":"1","ANTHROPIC_FOUNDRY_BASE_URL":"{base}/anthropic","ANTHROPIC_FOUNDRY_API_KEY":"{placeholder}","CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC":"1","DISABLE_AUTOUPDATER":"1","DISABLE_TELEMETRY":"1","DISABLE_ERROR_REPORTING":"1"},"routes":["POST /anthropic/v1/messages","POST /anthropic/v1/messages/count_tokens","GET /anthropic/v1/models","GET /anthropic/v1/models/{model}"],"query":["beta"]},"gemini":{"upstream":"https://generativelanguage.googleapis.com","credentials":[{"kind":"static","env":"GEMINI_API_KEY","headers":{"x-goog-api-key":"{secret}"}},{"kind":"static","env":"GOOGLE_API_KEY","headers":{"x-goog-api-key":"{secret}"}}],"remove-env":["GEMINI_API_KEY","GOOGLE_API_KEY","GOOGLE_GEMINI_BASE_URL","GOOGLE_GENAI_USE_VERTEXAI","GOOGLE_GENAI_USE_GCA","GOOGLE_APPLICATION_CREDENTIALS","GOOGLE_CLOUD_ACCESS_TOKEN"],"placeholder":"AIzaSyAgentGuardPlaceholder000000000000","agent-env":{"GOOGLE_GEMINI_BASE_URL":"{base}","GEMINI_API_KEY":"{placeholder}"},"home-files":{".gemini/settings.json":"{\\"security\\":{\\"auth\\":{\\"selectedType\\":\\"gemini-api-key\\"}},\\"privacy\\":{\\"usageStatisticsEnabled\\":false}}"},"routes":["POST /v1beta/models/{model}:generateContent","POST /v1beta/models/{model}:streamGenerateContent","POST /v1beta/models/{model}:countTokens","POST /v1beta/models/{model}:embedContent","POST /v1beta/models/{model}:batchEmbedContents","GET /v1beta/models","GET /v1beta/models/{model}","POST /v1/models/{model}:generateContent","POST /v1/models/{model}:streamGenerateContent","POST /v1/models/{model}:countTokens","GET /v1/models","GET /v1/models/{model}"],"query":["alt"]},"github-models":{"upstream":"https://models.github.ai","credentials":[{"kind":"static","env":"GITHUB_MODELS_TOKEN","headers":{"authorization":"Bearer {secret}"}},{"kind":"static","env":"GITHUB_TOKEN","headers":{"authorization":"Bearer {secret}"}}],"remove-env":["GITHUB_MODELS_TOKEN","GITHUB_TOKEN","GH_TOKEN","OPENAI_BASE_URL","OPENAI_API_KEY"],"placeholder":"ghp_agentguardplaceholder000000000000000","agent-env":{"OPENAI_BASE_URL":"{base}/inference","OPENAI_API_BASE":"{base}/inference","OPENAI_API_KEY":"{placeholder}"},"routes":["POST /inference/chat/completions","POST /orgs/{org}/inference/chat/completions","POST /inference/embeddings","GET /catalog/models"],"query":["api-version"]},"copilot":{"upstream":"https://api.githubcopilot.com","credentials":[{"kind":"static","env":"COPILOT_GITHUB_TOKEN","headers":{"authorization":"Bearer {secret}"}}],"remove-env":["COPILOT_GITHUB_TOKEN","GH_TOKEN","GITHUB_TOKEN","COPILOT_API_URL","COPILOT_PROVIDER_API_KEY","COPILOT_PROVIDER_BASE_URL"],"placeholder":"github_pat_agentguardplaceholder0000000000000000000000000000000000000000000000000000000000000000000","agent-env":{"COPILOT_API_URL":"{base}","COPILOT_GITHUB_TOKEN":"{placeholder}","COPILOT_AUTO_UPDATE":"false"},"routes":["GET /models","POST /models/session","POST /models/session/intent","POST /auto","POST /chat/completions","POST /responses","POST /v1/messages"],"query":[]},"openrouter":{"upstream":"https://openrouter.ai","credentials":[{"kind":"static","env":"OPENROUTER_API_KEY","headers":{"authorization":"Bearer {secret}"}}],"remove-env":["OPENROUTER_API_KEY","OPENAI_BASE_URL","OPENAI_API_KEY"],"placeholder":"sk-or-v1-agentguardplaceholder0000000000000000000000000000000000000000000000000000","agent-env":{"OPENROUTER_BASE_URL":"{base}/api/v1","OPENAI_BASE_URL":"{base}/api/v1","OPENAI_API_BASE":"{base}/api/v1","OPENROUTER_API_KEY":"{placeholder}","OPENAI_API_KEY":"{placeholder}"},"routes":["POST /api/v1/chat/completions","POST /api/v1/completions","POST /api/v1/responses","GET /api/v1/models"],"query":[]}},"fetchers":{"tool-types":["web_search","web_fetch","url_context","google_search","mcp","file_search"],"tool-keys":["googleSearch","google_search","googleSearchRetrieval","google_search_retrieval","urlContext","url_context","retrieval","enterpriseWebSearch","enterprise_web_search","googleMaps","google_maps","mcpServers","mcp_servers"],"option-keys":["web_search_options","mcp_servers","mcpServers","search_parameters","s3Location","s3_location"],"plugin-ids":["web"],"url-fields":["image_url","file_url","document_url","audio_url","video_url","fileUri","file_uri","file_data"],"source-types":["url"],"search-models":[":online$","(^|/)gpt-4o(-mini)?-search-preview","(^|/)gpt-[0-9.]+(-mini)?-search","(^|/)o[0-9]+(-mini)?-deep-research","(^|/)sonar","^perplexity/","(^|/)compound-beta"]},"budget":{"output-caps":["max_tokens","max_output_tokens","max_completion_tokens","generationConfig.maxOutputTokens","generation_config.max_output_tokens","inferenceConfig.maxTokens","max_gen_len","textGenerationConfig.maxTokenCount"],"output-multipliers":["n","generationConfig.candidateCount","generation_config.candidate_count"]},"auth-failures":[{"agent":"Claude Code","output":"Not logged in|Invalid API key|Please run /login|API key.*required|Could not load credentials|Missing API key","providers":["anthropic","bedrock","vertex","foundry"]},{"agent":"Gemini CLI","output":"GEMINI_API_KEY environment variable not found|When using Vertex AI, you must specify|Please set an Auth method","providers":["gemini","vertex"]},{"agent":"Codex","output":"OPENAI_API_KEY.*(not set|missing)|Not logged in","providers":["openai","azure-openai"]},{"agent":"Copilot CLI","output":"No authentication information found|could not retrieve the list of available models","providers":["copilot"]}]}';
   }
 });
 
@@ -9872,7 +9903,7 @@ function regexList(value, where) {
   });
 }
 function parseCatalogue(text) {
-  const doc = (0, import_yaml14.parse)(text) ?? {};
+  const doc = parseDataText(text) ?? {};
   const providers = /* @__PURE__ */ new Map();
   for (const [name, raw] of Object.entries(doc.providers ?? {})) {
     providers.set(name, parseProvider(name, raw ?? {}));
@@ -9899,11 +9930,11 @@ function parseCatalogue(text) {
   });
   return { providers, fetchers, budget, authFailures };
 }
-var import_yaml14, AWS_SOURCES, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
+var AWS_SOURCES, SEGMENT2, WHOLE_SEGMENT, ROUTE_SPEC;
 var init_catalogue = __esm({
   "src/guard/providers/catalogue.ts"() {
     "use strict";
-    import_yaml14 = __toESM(require_dist());
+    init_dataText();
     init_errors();
     AWS_SOURCES = ["env", "web-identity", "profile", "container"];
     SEGMENT2 = "([A-Za-z0-9._@-]+)";
@@ -11848,7 +11879,7 @@ var init_jail = __esm({
 var file_kinds_default;
 var init_file_kinds = __esm({
   "rules/file-kinds.yml"() {
-    file_kinds_default = '# What the guard refuses to bring back from the agent\'s copy of the workspace (src/guard/boundary).\n#\n# The agent works on an overlay; when it exits, every change is checked before it reaches the real\n# workspace. Structural rules live in code (only regular files, deletions and symlinks that stay in\n# the workspace; nothing named .git; no setuid/setgid/sticky bits, FIFOs, sockets, devices or hard\n# links). This file lists the paths that are tool configuration: files a later tool reads on its own,\n# so that a later step would run code or talk to another host without choosing to run the agent\'s\n# code. A later `npm test` or `make` runs what the agent wrote and that is the step\'s choice; a later\n# `npm publish`, `git commit` or `pip install -r` reading an agent-written config file is not.\n#\n# Each entry: `paths` (globs: `*` within a path segment, `**` across segments; a pattern matches in\n# any folder, or only at the workspace root when it starts with `/`; `DIR/**` refuses the whole\n# folder; case is ignored, as a case-insensitive checkout would), `reason` (one line, printed with\n# every refusal), and optionally `when` (a JavaScript regular expression, case-insensitive and\n# multi-line, tested on the whole new content: the file is refused only when it matches, for files\n# that are mostly harmless data; a file over 16 MiB is refused unread). The same rules judge the paths\n# the agent\'s commits change.\n#\n# Not listed, on purpose (the residue docs/guard.md names): what a later step runs when it builds,\n# tests, lints or runs the project (Makefile, package.json scripts, setup.py, build.gradle, Gemfile,\n# conftest.py, BUILD and .bazelrc, eslint.config.js, local actions outside .github), and what an\n# editor acts on when a person opens the folder (.vscode/, .devcontainer/): no later step of the job\n# reads those without choosing to run the agent\'s code.\n# `--allow-path GLOB` (action input `allow-paths`) lets a run accept paths refused here.\n\nrefuse:\n  # --- git ------------------------------------------------------------------------------------------\n  - paths: [".gitmodules"]\n    reason: submodule URLs make a later `git submodule update` fetch from a host the agent chose\n  - paths: [".gitattributes"]\n    when: \'(^|\\s)(filter|diff|merge)=\'\n    reason: filter, diff and merge attributes make later git commands run the drivers they name\n  - paths: [".lfsconfig"]\n    reason: git-lfs reads lfs.url from it, so a later push or fetch sends objects and credentials to that host\n  - paths: [".husky/**"]\n    reason: husky hooks run at the next git commit (core.hooksPath points into .husky)\n  - paths: ["lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml", "lefthook-local.yml", "lefthook-local.yaml", ".lefthook/**"]\n    reason: lefthook\'s git hooks run the commands this file names at the next commit or push\n  - paths: [".pre-commit-config.yaml", ".pre-commit-config.yml"]\n    reason: pre-commit fetches and runs the hook repositories this file names\n  - paths: [".githooks/**", ".git-hooks/**"]\n    reason: hook folders that repositories point core.hooksPath at; git runs them at the next commit\n  - paths: [".huskyrc", ".huskyrc.json", ".huskyrc.js", ".huskyrc.cjs", ".huskyrc.yaml", ".huskyrc.yml", "husky.config.js", "husky.config.cjs"]\n    reason: husky 4\'s hooks (installed in .git/hooks) read the commands to run from this file at every git commit\n  - paths: [".lintstagedrc", ".lintstagedrc.*", "lint-staged.config.*", ".commitlintrc", ".commitlintrc.*", "commitlint.config.*", ".simple-git-hooks.*", "simple-git-hooks.*", ".overcommit.yml", "captainhook.json"]\n    reason: the repository\'s git hooks run these tools at the next commit, and this file names the commands they run (or is code they load)\n\n  # --- JavaScript -----------------------------------------------------------------------------------\n  - paths: [".npmrc"]\n    reason: npm reads a project .npmrc; registry= with _authToken=${NODE_AUTH_TOKEN} sends a later publish token to another host\n  - paths: [".yarnrc", ".yarnrc.yml"]\n    reason: yarn reads registry, auth tokens and yarnPath (code run by every yarn command) from it\n  - paths: [".yarn/releases/**", ".yarn/plugins/**", ".pnp.cjs", ".pnp.loader.mjs"]\n    reason: yarn runs this code on every yarn command, whatever the step asked yarn to do\n  - paths: [".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.cjs"]\n    reason: pnpm runs the hooks in this file during every install\n  - paths: ["pnpm-workspace.yaml"]\n    when: \'(registr|pnpmfile|configDependencies|onlyBuilt|neverBuilt|dangerouslyAllowAllBuilds|proxy|strictSsl|ca\\s*:|cafile)\'\n    reason: pnpm reads registries, hooks and build permissions from it\n  - paths: ["bunfig.toml", ".bunfig.toml"]\n    reason: bun reads its registry with a token and preload scripts from it\n  - paths: ["node_modules/**"]\n    reason: installed packages a later `npx` or tool run executes as the step\'s own code\n\n  # --- Python ---------------------------------------------------------------------------------------\n  - paths: ["pip.conf", "pip.ini"]\n    reason: pip reads index-url from a virtualenv\'s pip.conf, so a later install talks to that host\n  - paths: [".pypirc"]\n    reason: twine reads the upload repository and credentials from it\n  - paths: ["uv.toml"]\n    reason: uv reads package indexes (and sends their credentials) from a project uv.toml\n  - paths: ["pyproject.toml"]\n    when: \'^\\s*(\\[\\[?\\s*tool\\.(uv|poetry|pdm)[.\\]][^\\]]*\\b(index|source|sources|pip)\\b|(extra-)?index(-url)?\\s*=)\'\n    reason: package indexes named in pyproject.toml make a later install or publish talk to that host\n  - paths: ["*requirements*.txt", "*constraints*.txt", "requirements/**/*.txt"]\n    when: \'^\\s*(-[if]|--(extra-)?index-url|--find-links|--trusted-host)\'\n    reason: pip reads --index-url, --extra-index-url and --find-links from a requirements file, so a later `pip install -r` fetches from that host\n  - paths: ["Pipfile"]\n    when: \'^\\s*url\\s*=\\s*["\'\'](?!https://pypi\\.org/simple/?["\'\'])\'\n    reason: pipenv installs from the [[source]] URLs named there, so a later install talks to that host\n  - paths: ["pdm.toml", ".pdm-python", "poetry.toml"]\n    reason: PDM and Poetry read package sources (and .pdm-python the interpreter to run) from these project files\n  - paths: [".pixi/**"]\n    reason: pixi\'s environments and project config, run and read by a later pixi command as the step\'s own\n  - paths: ["/pip.py", "/pip/__init__.py", "/pip/__main__.py", "/build.py", "/build/__init__.py",\n              "/build/__main__.py", "/twine.py", "/twine/__init__.py", "/twine/__main__.py", "/venv.py",\n              "/venv/__init__.py", "/venv/__main__.py", "/virtualenv.py", "/virtualenv/__init__.py",\n              "/virtualenv/__main__.py", "/setuptools.py", "/setuptools/__init__.py",\n              "/setuptools/__main__.py", "/wheel.py", "/wheel/__init__.py", "/wheel/__main__.py", "/pipx.py",\n              "/pipx/__init__.py", "/pipx/__main__.py", "/ensurepip.py", "/ensurepip/__init__.py",\n              "/ensurepip/__main__.py", "/flit.py", "/flit/__init__.py", "/flit/__main__.py", "/poetry.py",\n              "/poetry/__init__.py", "/poetry/__main__.py", "/pdm.py", "/pdm/__init__.py",\n              "/pdm/__main__.py", "/hatch.py", "/hatch/__init__.py", "/hatch/__main__.py", "/uv.py",\n              "/uv/__init__.py", "/uv/__main__.py", "/pip_audit.py", "/pip_audit/__init__.py",\n              "/pip_audit/__main__.py"]\n    reason: "`python -m pip` (build, twine, venv, ...) puts the folder it runs in first on sys.path, so a module of that name at the workspace root runs in place of the tool, in a step that only meant to install or publish"\n  - paths: ["site-packages/**", "sitecustomize.py", "usercustomize.py", "pyvenv.cfg"]\n    reason: Python runs .pth files and sitecustomize code at the start of every interpreter in that environment\n  - paths: [".venv/**", "venv/**"]\n    reason: a virtualenv\'s interpreter and packages run as the step\'s own tools\n\n  # --- Other ecosystems -----------------------------------------------------------------------------\n  - paths: [".cargo/config", ".cargo/config.toml"]\n    reason: cargo reads registries, source replacement, runners and rustc wrappers from it\n  - paths: ["nuget.config"]\n    reason: NuGet reads package sources and their credentials from it\n  - paths: ["Directory.Build.props", "Directory.Build.targets", "Directory.Build.rsp"]\n    reason: MSBuild loads these into every project in the folder, a restore included (their targets run; .rsp adds switches such as loggers, which load code)\n  - paths: ["global.json"]\n    when: \'"paths"\\s*:\'\n    reason: the dotnet host runs the SDK from the folders sdk.paths names, for every dotnet command\n  - paths: ["rust-toolchain", "rust-toolchain.toml"]\n    when: \'^\\s*path\\s*=\'\n    reason: rustup runs the toolchain at that path for every cargo or rustc command in the folder, a fetch included\n  - paths: [".terraform/**"]\n    reason: provider plugins and modules a later terraform command runs as the step\'s own code\n  - paths: [".mvn/**"]\n    reason: Maven loads extensions and the wrapper\'s distributionUrl (downloaded and run) from .mvn\n  - paths: ["gradle-wrapper.properties", "gradle.properties"]\n    reason: the Gradle wrapper downloads and runs distributionUrl; gradle.properties sets proxies and JVM agents\n  - paths: [".bundle/config"]\n    reason: Bundler reads mirrors and source credentials from the project\'s .bundle/config\n  - paths: ["mise.toml", ".mise.toml", "mise.local.toml", ".mise/**", ".tool-versions"]\n    reason: mise installs tools from URLs and runs hooks and env scripts named there when a later step activates it\n\n  # --- Environment ----------------------------------------------------------------------------------\n  - paths: [".envrc"]\n    reason: direnv runs it as shell code when a later step enters the folder\n  - paths: [".env", ".env.*"]\n    reason: dotenv-aware tools (bun, docker compose, frameworks) load it into a later step\'s environment\n\n  # --- Release tools --------------------------------------------------------------------------------\n  - paths: [".goreleaser.yml", ".goreleaser.yaml", "goreleaser.yml", "goreleaser.yaml", ".releaserc", ".releaserc.*", "release.config.*", ".release-it.*", ".changeset/config.json"]\n    reason: a later release step runs the hooks, plugins and commands these files name, with its publish token\n\n  # --- GitHub and other CI --------------------------------------------------------------------------\n  - paths: [".github/**"]\n    reason: workflows, local actions and repository settings run or steer later jobs; a maintainer reviews these\n  - paths: ["/.gitlab-ci.yml", "/.circleci/**", "/.buildkite/**", "/azure-pipelines.yml", "/.azure-pipelines/**", "/Jenkinsfile", "/.travis.yml", "/bitbucket-pipelines.yml", "/.drone.yml", "/.woodpecker.yml", "/.woodpecker/**"]\n    reason: another CI system runs this pipeline with its own secrets once the change is pushed; a maintainer reviews these\n';
+    file_kinds_default = `{"refuse":[{"paths":[".gitmodules"],"reason":"submodule URLs make a later \`git submodule update\` fetch from a host the agent chose"},{"paths":[".gitattributes"],"when":"(^|\\\\s)(filter|diff|merge)=","reason":"filter, diff and merge attributes make later git commands run the drivers they name"},{"paths":[".lfsconfig"],"reason":"git-lfs reads lfs.url from it, so a later push or fetch sends objects and credentials to that host"},{"paths":[".husky/**"],"reason":"husky hooks run at the next git commit (core.hooksPath points into .husky)"},{"paths":["lefthook.yml","lefthook.yaml",".lefthook.yml",".lefthook.yaml","lefthook-local.yml","lefthook-local.yaml",".lefthook/**"],"reason":"lefthook's git hooks run the commands this file names at the next commit or push"},{"paths":[".pre-commit-config.yaml",".pre-commit-config.yml"],"reason":"pre-commit fetches and runs the hook repositories this file names"},{"paths":[".githooks/**",".git-hooks/**"],"reason":"hook folders that repositories point core.hooksPath at; git runs them at the next commit"},{"paths":[".huskyrc",".huskyrc.json",".huskyrc.js",".huskyrc.cjs",".huskyrc.yaml",".huskyrc.yml","husky.config.js","husky.config.cjs"],"reason":"husky 4's hooks (installed in .git/hooks) read the commands to run from this file at every git commit"},{"paths":[".lintstagedrc",".lintstagedrc.*","lint-staged.config.*",".commitlintrc",".commitlintrc.*","commitlint.config.*",".simple-git-hooks.*","simple-git-hooks.*",".overcommit.yml","captainhook.json"],"reason":"the repository's git hooks run these tools at the next commit, and this file names the commands they run (or is code they load)"},{"paths":[".npmrc"],"reason":"npm reads a project .npmrc; registry= with _authToken=\${NODE_AUTH_TOKEN} sends a later publish token to another host"},{"paths":[".yarnrc",".yarnrc.yml"],"reason":"yarn reads registry, auth tokens and yarnPath (code run by every yarn command) from it"},{"paths":[".yarn/releases/**",".yarn/plugins/**",".pnp.cjs",".pnp.loader.mjs"],"reason":"yarn runs this code on every yarn command, whatever the step asked yarn to do"},{"paths":[".pnpmfile.cjs",".pnpmfile.mjs","pnpmfile.cjs"],"reason":"pnpm runs the hooks in this file during every install"},{"paths":["pnpm-workspace.yaml"],"when":"(registr|pnpmfile|configDependencies|onlyBuilt|neverBuilt|dangerouslyAllowAllBuilds|proxy|strictSsl|ca\\\\s*:|cafile)","reason":"pnpm reads registries, hooks and build permissions from it"},{"paths":["bunfig.toml",".bunfig.toml"],"reason":"bun reads its registry with a token and preload scripts from it"},{"paths":["node_modules/**"],"reason":"installed packages a later \`npx\` or tool run executes as the step's own code"},{"paths":["pip.conf","pip.ini"],"reason":"pip reads index-url from a virtualenv's pip.conf, so a later install talks to that host"},{"paths":[".pypirc"],"reason":"twine reads the upload repository and credentials from it"},{"paths":["uv.toml"],"reason":"uv reads package indexes (and sends their credentials) from a project uv.toml"},{"paths":["pyproject.toml"],"when":"^\\\\s*(\\\\[\\\\[?\\\\s*tool\\\\.(uv|poetry|pdm)[.\\\\]][^\\\\]]*\\\\b(index|source|sources|pip)\\\\b|(extra-)?index(-url)?\\\\s*=)","reason":"package indexes named in pyproject.toml make a later install or publish talk to that host"},{"paths":["*requirements*.txt","*constraints*.txt","requirements/**/*.txt"],"when":"^\\\\s*(-[if]|--(extra-)?index-url|--find-links|--trusted-host)","reason":"pip reads --index-url, --extra-index-url and --find-links from a requirements file, so a later \`pip install -r\` fetches from that host"},{"paths":["Pipfile"],"when":"^\\\\s*url\\\\s*=\\\\s*[\\"'](?!https://pypi\\\\.org/simple/?[\\"'])","reason":"pipenv installs from the [[source]] URLs named there, so a later install talks to that host"},{"paths":["pdm.toml",".pdm-python","poetry.toml"],"reason":"PDM and Poetry read package sources (and .pdm-python the interpreter to run) from these project files"},{"paths":[".pixi/**"],"reason":"pixi's environments and project config, run and read by a later pixi command as the step's own"},{"paths":["/pip.py","/pip/__init__.py","/pip/__main__.py","/build.py","/build/__init__.py","/build/__main__.py","/twine.py","/twine/__init__.py","/twine/__main__.py","/venv.py","/venv/__init__.py","/venv/__main__.py","/virtualenv.py","/virtualenv/__init__.py","/virtualenv/__main__.py","/setuptools.py","/setuptools/__init__.py","/setuptools/__main__.py","/wheel.py","/wheel/__init__.py","/wheel/__main__.py","/pipx.py","/pipx/__init__.py","/pipx/__main__.py","/ensurepip.py","/ensurepip/__init__.py","/ensurepip/__main__.py","/flit.py","/flit/__init__.py","/flit/__main__.py","/poetry.py","/poetry/__init__.py","/poetry/__main__.py","/pdm.py","/pdm/__init__.py","/pdm/__main__.py","/hatch.py","/hatch/__init__.py","/hatch/__main__.py","/uv.py","/uv/__init__.py","/uv/__main__.py","/pip_audit.py","/pip_audit/__init__.py","/pip_audit/__main__.py"],"reason":"\`python -m pip\` (build, twine, venv, ...) puts the folder it runs in first on sys.path, so a module of that name at the workspace root runs in place of the tool, in a step that only meant to install or publish"},{"paths":["site-packages/**","sitecustomize.py","usercustomize.py","pyvenv.cfg"],"reason":"Python runs .pth files and sitecustomize code at the start of every interpreter in that environment"},{"paths":[".venv/**","venv/**"],"reason":"a virtualenv's interpreter and packages run as the step's own tools"},{"paths":[".cargo/config",".cargo/config.toml"],"reason":"cargo reads registries, source replacement, runners and rustc wrappers from it"},{"paths":["nuget.config"],"reason":"NuGet reads package sources and their credentials from it"},{"paths":["Directory.Build.props","Directory.Build.targets","Directory.Build.rsp"],"reason":"MSBuild loads these into every project in the folder, a restore included (their targets run; .rsp adds switches such as loggers, which load code)"},{"paths":["global.json"],"when":"\\"paths\\"\\\\s*:","reason":"the dotnet host runs the SDK from the folders sdk.paths names, for every dotnet command"},{"paths":["rust-toolchain","rust-toolchain.toml"],"when":"^\\\\s*path\\\\s*=","reason":"rustup runs the toolchain at that path for every cargo or rustc command in the folder, a fetch included"},{"paths":[".terraform/**"],"reason":"provider plugins and modules a later terraform command runs as the step's own code"},{"paths":[".mvn/**"],"reason":"Maven loads extensions and the wrapper's distributionUrl (downloaded and run) from .mvn"},{"paths":["gradle-wrapper.properties","gradle.properties"],"reason":"the Gradle wrapper downloads and runs distributionUrl; gradle.properties sets proxies and JVM agents"},{"paths":[".bundle/config"],"reason":"Bundler reads mirrors and source credentials from the project's .bundle/config"},{"paths":["mise.toml",".mise.toml","mise.local.toml",".mise/**",".tool-versions"],"reason":"mise installs tools from URLs and runs hooks and env scripts named there when a later step activates it"},{"paths":[".envrc"],"reason":"direnv runs it as shell code when a later step enters the folder"},{"paths":[".env",".env.*"],"reason":"dotenv-aware tools (bun, docker compose, frameworks) load it into a later step's environment"},{"paths":[".goreleaser.yml",".goreleaser.yaml","goreleaser.yml","goreleaser.yaml",".releaserc",".releaserc.*","release.config.*",".release-it.*",".changeset/config.json"],"reason":"a later release step runs the hooks, plugins and commands these files name, with its publish token"},{"paths":[".github/**"],"reason":"workflows, local actions and repository settings run or steer later jobs; a maintainer reviews these"},{"paths":["/.gitlab-ci.yml","/.circleci/**","/.buildkite/**","/azure-pipelines.yml","/.azure-pipelines/**","/Jenkinsfile","/.travis.yml","/bitbucket-pipelines.yml","/.drone.yml","/.woodpecker.yml","/.woodpecker/**"],"reason":"another CI system runs this pipeline with its own secrets once the change is pushed; a maintainer reviews these"}]}`;
   }
 });
 
@@ -11894,67 +11925,58 @@ var init_glob = __esm({
 
 // src/guard/boundary/fileKinds.ts
 function parseFileKinds(text, fileName = FILE2) {
-  const lines = new import_yaml15.LineCounter();
-  const doc = (0, import_yaml15.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
-  const fail4 = (node, message) => {
-    const at3 = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
-    throw new GuardError("boundary", `${fileName}:${at3.line}:${at3.col}: ${message}`);
+  const fail4 = (at3, message, key2) => {
+    const pos = positionIn(text, at3, key2);
+    throw new GuardError("boundary", `${fileName}:${pos.line}:${pos.col}: ${message}`);
   };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new GuardError("boundary", `${fileName}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: ${e.message.split("\n")[0]}`);
-  }
-  const root = doc.contents;
-  if (!(0, import_yaml15.isMap)(root) || root.items.length !== 1 || !(0, import_yaml15.isScalar)(root.items[0].key) || root.items[0].key.value !== "refuse") {
-    return fail4(root, "expected one key, `refuse`, holding a list of entries");
-  }
-  const list2 = root.items[0].value;
-  if (!(0, import_yaml15.isSeq)(list2) || list2.items.length === 0) return fail4(list2, "`refuse` must be a non-empty list");
-  return list2.items.map((item, i2) => {
-    const entry = item;
-    if (!(0, import_yaml15.isMap)(entry)) return fail4(entry, `refuse[${i2}]: expected an entry with paths and reason`);
-    const value = (key2) => entry.items.find((p) => (0, import_yaml15.isScalar)(p.key) && p.key.value === key2)?.value;
-    for (const pair of entry.items) {
-      const key2 = (0, import_yaml15.isScalar)(pair.key) ? String(pair.key.value) : "?";
-      if (!FIELDS.has(key2)) fail4(pair.key, `refuse[${i2}]: unknown field "${key2}" (known: paths, reason, when)`);
-    }
-    const paths = value("paths");
-    if (!(0, import_yaml15.isSeq)(paths) || paths.items.length === 0) return fail4(paths ?? entry, `refuse[${i2}].paths: a non-empty list of globs`);
-    const globs = paths.items.map((p) => {
-      const node = p;
-      if (!(0, import_yaml15.isScalar)(node) || typeof node.value !== "string") return fail4(node, `refuse[${i2}].paths: each glob is a string`);
+  const read2 = readDataText(text);
+  if ("error" in read2) throw new GuardError("boundary", `${fileName}:${read2.line}:${read2.col}: ${read2.error}`);
+  const root = read2.data;
+  if (!isObject(root) || Object.keys(root).length !== 1 || !("refuse" in root)) return fail4([], "expected one key, `refuse`, holding a list of entries");
+  const list2 = root.refuse;
+  if (!Array.isArray(list2) || list2.length === 0) return fail4(["refuse"], "`refuse` must be a non-empty list");
+  return list2.map((entry, i2) => {
+    const at3 = ["refuse", i2];
+    if (!isObject(entry)) return fail4(at3, `refuse[${i2}]: expected an entry with paths and reason`);
+    for (const key2 of Object.keys(entry)) if (!FIELDS.has(key2)) fail4(at3, `refuse[${i2}]: unknown field "${key2}" (known: paths, reason, when)`, key2);
+    const paths = entry.paths;
+    if (!Array.isArray(paths) || paths.length === 0) return fail4("paths" in entry ? [...at3, "paths"] : at3, `refuse[${i2}].paths: a non-empty list of globs`);
+    const globs = paths.map((glob, j) => {
+      if (typeof glob !== "string") return fail4([...at3, "paths", j], `refuse[${i2}].paths: each glob is a string`);
       try {
-        return compileGlob(node.value);
+        return compileGlob(glob);
       } catch (err) {
-        return fail4(node, `refuse[${i2}].paths: ${err.message}`);
+        return fail4([...at3, "paths", j], `refuse[${i2}].paths: ${err.message}`);
       }
     });
-    const reason = value("reason");
-    if (!(0, import_yaml15.isScalar)(reason) || typeof reason.value !== "string" || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
-      return fail4(reason ?? entry, `refuse[${i2}].reason: one line saying what a later tool would do with the file`);
+    const reason = entry.reason;
+    if (typeof reason !== "string" || !reason.trim() || /[\r\n]/.test(reason)) {
+      return fail4("reason" in entry ? [...at3, "reason"] : at3, `refuse[${i2}].reason: one line saying what a later tool would do with the file`);
     }
-    const whenNode = value("when");
     let when;
-    if (whenNode !== void 0) {
-      if (!(0, import_yaml15.isScalar)(whenNode) || typeof whenNode.value !== "string") return fail4(whenNode, `refuse[${i2}].when: a regular expression`);
+    if ("when" in entry) {
+      if (typeof entry.when !== "string") return fail4([...at3, "when"], `refuse[${i2}].when: a regular expression`);
       try {
-        when = new RegExp(whenNode.value, "im");
+        when = new RegExp(entry.when, "im");
       } catch (err) {
-        return fail4(whenNode, `refuse[${i2}].when: ${err.message}`);
+        return fail4([...at3, "when"], `refuse[${i2}].when: ${err.message}`);
       }
     }
-    return { globs, reason: reason.value, when };
+    return { globs, reason, when };
   });
+}
+function isObject(v) {
+  return !!v && typeof v === "object" && !Array.isArray(v);
 }
 function builtinFileKinds() {
   cached4 ??= parseFileKinds(file_kinds_default);
   return cached4;
 }
-var import_yaml15, FILE2, FIELDS, cached4;
+var FILE2, FIELDS, cached4;
 var init_fileKinds = __esm({
   "src/guard/boundary/fileKinds.ts"() {
     "use strict";
-    import_yaml15 = __toESM(require_dist());
+    init_dataText();
     init_file_kinds();
     init_errors();
     init_glob();
@@ -16021,7 +16043,7 @@ var require_parser2 = __commonJS({
       value: true
     });
     exports2.Parser = void 0;
-    exports2.parse = parse8;
+    exports2.parse = parse6;
     exports2.parseConstValue = parseConstValue;
     exports2.parseSchemaCoordinate = parseSchemaCoordinate;
     exports2.parseType = parseType;
@@ -16034,7 +16056,7 @@ var require_parser2 = __commonJS({
     var _schemaCoordinateLexer = require_schemaCoordinateLexer();
     var _source = require_source();
     var _tokenKind = require_tokenKind();
-    function parse8(source, options) {
+    function parse6(source, options) {
       const parser = new Parser4(source, options);
       const document = parser.parseDocument();
       Object.defineProperty(document, "tokenCount", {
@@ -17855,7 +17877,7 @@ var init_perform = __esm({
 var grants_default;
 var init_grants = __esm({
   "rules/grants.yml"() {
-    grants_default = "# Grants: the narrow things a jailed agent may ask the guard to do with a GitHub token it never sees\n# (`agent-guard run --grant KIND[=VALUES][;CAP=N]...`). Loaded and validated by\n# src/guard/grants/rules.ts; the policy itself is src/guard/grants/policy.ts.\n#\n# routes         REST writes the guard's GitHub bridge understands, each turned into one request kind\n#                ({name} matches one path segment). Every other write is refused.\n# grants         per grant kind: the request kinds it allows, its caps (each overridable on the command\n#                line as `;CAP=N`), and for `review` the review events it allows by default.\n# reads          GET routes of the triggering repository the bridge forwards with the token.\n# graphql-roots  root fields a GraphQL query may use (repository only for the triggering repository);\n#                mutations and subscriptions are always refused.\n# graphql-objects  below the root, the fields that may open a selection set: hops that stay within the\n#                repository. Any other object or connection field is refused (scalars are free).\n# graphql-actors fields that lead to a user, bot or team: below them only scalars, connection plumbing\n#                (nodes, edges) and other actors (a user's own issues or repositories are not this one's).\n# credential-shapes  text shaped like a credential: a request carrying one is refused.\n# github-hosts   hosts whose links and images stay live in published text; others are made inert.\n# pull-request-exclude  paths a pull request never touches unless the grant names globs itself.\n\nroutes:\n  POST /repos/{owner}/{repo}/issues/{number}/comments: comment.create\n  PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}: comment.update\n  PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}: review-comment.update\n  POST /repos/{owner}/{repo}/issues/{number}/labels: labels.add\n  DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}: labels.remove\n  POST /repos/{owner}/{repo}/pulls/{number}/reviews: review.create\n  POST /repos/{owner}/{repo}/pulls/{number}/comments: review.comment\n  POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies: review.reply\n  POST /repos/{owner}/{repo}/pulls: pull-request.create\n\ngrants:\n  comment:\n    requests: [comment.create, comment.update]\n    caps: { max: 3, max-edits: 10, max-bytes: 65536, max-mentions: 3 }\n  label:\n    requests: [labels.add, labels.remove]\n    caps: { max: 20 }\n  review:\n    requests: [review.create, review.comment, review.reply]\n    # Review events the grant allows unless it names its own (`review=comment,request-changes`).\n    # An approval from the workflow token can satisfy branch protection: never by default.\n    values: [comment, request-changes, approve]\n    default-values: [comment]\n    caps: { max: 1, max-comments: 30, max-bytes: 65536, max-mentions: 3 }\n  pull-request:\n    requests: [pull-request.create]\n    caps: { max: 1, max-files: 100, max-file-bytes: 1048576, max-total-bytes: 5242880, max-bytes: 65536, max-mentions: 3 }\n  update-comment:\n    requests: [comment.update, review-comment.update]\n    caps: { max: 60, max-bytes: 65536, max-mentions: 3 }\n\nreads:\n  - GET /repos/{owner}/{repo}\n  - GET /repos/{owner}/{repo}/labels\n  - GET /repos/{owner}/{repo}/labels/{name}\n  - GET /repos/{owner}/{repo}/issues/{number}\n  - GET /repos/{owner}/{repo}/issues/{number}/comments\n  - GET /repos/{owner}/{repo}/issues/{number}/labels\n  - GET /repos/{owner}/{repo}/issues/{number}/timeline\n  - GET /repos/{owner}/{repo}/issues/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/pulls/{number}\n  - GET /repos/{owner}/{repo}/pulls/{number}/files\n  - GET /repos/{owner}/{repo}/pulls/{number}/commits\n  - GET /repos/{owner}/{repo}/pulls/{number}/comments\n  - GET /repos/{owner}/{repo}/pulls/{number}/reviews\n  - GET /repos/{owner}/{repo}/pulls/comments/{comment_id}\n  - GET /repos/{owner}/{repo}/commits/{ref}\n  - GET /repos/{owner}/{repo}/compare/{basehead}\n\nread-query: [per_page, page, state, sort, direction, since, labels, ref]\n\ngraphql-roots: [repository, __typename]\n# An allowlist, not a list of fields to refuse: that list could never be complete (a fork's parent, an\n# organisation's projects, a cross-reference's source, a user's gists all reach other repositories).\n# `repository` without arguments is the object's own repository; with arguments it is refused.\ngraphql-objects:\n  [repository, issue, issues, pullRequest, pullRequests, issueOrPullRequest, comments, labels, label, milestone, milestones,\n   reviews, latestReviews, latestOpinionatedReviews, reviewThreads, reviewRequests, files, commits, commit, mergeCommit,\n   defaultBranchRef, target, timelineItems, reactionGroups, reactions, replyTo, primaryLanguage, languages, licenseInfo,\n   repositoryTopics, topic]\ngraphql-actors: [author, authors, editor, owner, actor, assignee, assignees, participants, user, users, reactors, requestedReviewer, mergedBy, committer]\n\ncredential-shapes:\n  - { name: GitHub token, pattern: '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}' }\n  - { name: GitHub fine-grained token, pattern: '\\bgithub_pat_[A-Za-z0-9_]{22,255}' }\n  - { name: npm token, pattern: '\\bnpm_[A-Za-z0-9]{36}' }\n  - { name: PyPI token, pattern: '\\bpypi-[A-Za-z0-9_-]{50,}' }\n  - { name: AWS access key id, pattern: '\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b' }\n  - { name: Google API key, pattern: '\\bAIza[0-9A-Za-z_-]{35}' }\n  - { name: Anthropic key, pattern: '\\bsk-ant-[A-Za-z0-9_-]{20,}' }\n  - { name: OpenAI-style key, pattern: '\\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_-]{20,}' }\n  - { name: Hugging Face token, pattern: '\\bhf_[A-Za-z0-9]{30,}' }\n  - { name: GitLab token, pattern: '\\bglpat-[A-Za-z0-9_-]{20,}' }\n  - { name: Slack token, pattern: '\\bxox[abposr]-[A-Za-z0-9-]{10,}' }\n  - { name: private key, pattern: '-----BEGIN [A-Z ]*PRIVATE KEY-----' }\n  - { name: JSON web token, pattern: '\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}' }\n\ngithub-hosts: [github.com, '*.github.com', '*.githubusercontent.com']\n\npull-request-exclude:\n  - .github/**\n  - .gitmodules\n  - .gitattributes\n  - '**/CLAUDE.md'\n  - '**/AGENTS.md'\n  - '**/GEMINI.md'\n  - .claude/**\n  - .gemini/**\n  - .codex/**\n  - .cursor/**\n  - .mcp.json\n  - .vscode/**\n  - .devcontainer/**\n  - .husky/**\n  - .pre-commit-config.yaml\n  - .npmrc\n  - .yarnrc\n  - .yarnrc.yml\n";
+    grants_default = '{"routes":{"POST /repos/{owner}/{repo}/issues/{number}/comments":"comment.create","PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}":"comment.update","PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}":"review-comment.update","POST /repos/{owner}/{repo}/issues/{number}/labels":"labels.add","DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}":"labels.remove","POST /repos/{owner}/{repo}/pulls/{number}/reviews":"review.create","POST /repos/{owner}/{repo}/pulls/{number}/comments":"review.comment","POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies":"review.reply","POST /repos/{owner}/{repo}/pulls":"pull-request.create"},"grants":{"comment":{"requests":["comment.create","comment.update"],"caps":{"max":3,"max-edits":10,"max-bytes":65536,"max-mentions":3}},"label":{"requests":["labels.add","labels.remove"],"caps":{"max":20}},"review":{"requests":["review.create","review.comment","review.reply"],"values":["comment","request-changes","approve"],"default-values":["comment"],"caps":{"max":1,"max-comments":30,"max-bytes":65536,"max-mentions":3}},"pull-request":{"requests":["pull-request.create"],"caps":{"max":1,"max-files":100,"max-file-bytes":1048576,"max-total-bytes":5242880,"max-bytes":65536,"max-mentions":3}},"update-comment":{"requests":["comment.update","review-comment.update"],"caps":{"max":60,"max-bytes":65536,"max-mentions":3}}},"reads":["GET /repos/{owner}/{repo}","GET /repos/{owner}/{repo}/labels","GET /repos/{owner}/{repo}/labels/{name}","GET /repos/{owner}/{repo}/issues/{number}","GET /repos/{owner}/{repo}/issues/{number}/comments","GET /repos/{owner}/{repo}/issues/{number}/labels","GET /repos/{owner}/{repo}/issues/{number}/timeline","GET /repos/{owner}/{repo}/issues/comments/{comment_id}","GET /repos/{owner}/{repo}/pulls/{number}","GET /repos/{owner}/{repo}/pulls/{number}/files","GET /repos/{owner}/{repo}/pulls/{number}/commits","GET /repos/{owner}/{repo}/pulls/{number}/comments","GET /repos/{owner}/{repo}/pulls/{number}/reviews","GET /repos/{owner}/{repo}/pulls/comments/{comment_id}","GET /repos/{owner}/{repo}/commits/{ref}","GET /repos/{owner}/{repo}/compare/{basehead}"],"read-query":["per_page","page","state","sort","direction","since","labels","ref"],"graphql-roots":["repository","__typename"],"graphql-objects":["repository","issue","issues","pullRequest","pullRequests","issueOrPullRequest","comments","labels","label","milestone","milestones","reviews","latestReviews","latestOpinionatedReviews","reviewThreads","reviewRequests","files","commits","commit","mergeCommit","defaultBranchRef","target","timelineItems","reactionGroups","reactions","replyTo","primaryLanguage","languages","licenseInfo","repositoryTopics","topic"],"graphql-actors":["author","authors","editor","owner","actor","assignee","assignees","participants","user","users","reactors","requestedReviewer","mergedBy","committer"],"credential-shapes":[{"name":"GitHub token","pattern":"\\\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}"},{"name":"GitHub fine-grained token","pattern":"\\\\bgithub_pat_[A-Za-z0-9_]{22,255}"},{"name":"npm token","pattern":"\\\\bnpm_[A-Za-z0-9]{36}"},{"name":"PyPI token","pattern":"\\\\bpypi-[A-Za-z0-9_-]{50,}"},{"name":"AWS access key id","pattern":"\\\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\\\b"},{"name":"Google API key","pattern":"\\\\bAIza[0-9A-Za-z_-]{35}"},{"name":"Anthropic key","pattern":"\\\\bsk-ant-[A-Za-z0-9_-]{20,}"},{"name":"OpenAI-style key","pattern":"\\\\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_-]{20,}"},{"name":"Hugging Face token","pattern":"\\\\bhf_[A-Za-z0-9]{30,}"},{"name":"GitLab token","pattern":"\\\\bglpat-[A-Za-z0-9_-]{20,}"},{"name":"Slack token","pattern":"\\\\bxox[abposr]-[A-Za-z0-9-]{10,}"},{"name":"private key","pattern":"-----BEGIN [A-Z ]*PRIVATE KEY-----"},{"name":"JSON web token","pattern":"\\\\beyJ[A-Za-z0-9_-]{10,}\\\\.eyJ[A-Za-z0-9_-]{10,}\\\\.[A-Za-z0-9_-]{10,}"}],"github-hosts":["github.com","*.github.com","*.githubusercontent.com"],"pull-request-exclude":[".github/**",".gitmodules",".gitattributes","**/CLAUDE.md","**/AGENTS.md","**/GEMINI.md",".claude/**",".gemini/**",".codex/**",".cursor/**",".mcp.json",".vscode/**",".devcontainer/**",".husky/**",".pre-commit-config.yaml",".npmrc",".yarnrc",".yarnrc.yml"]}';
   }
 });
 
@@ -17901,7 +17923,7 @@ function onlyKeys(obj3, keys, where) {
   for (const k of Object.keys(obj3)) if (!keys.includes(k)) fail2(where, `unknown key "${k}"`);
 }
 function parseGrantRules(text) {
-  const doc = (0, import_yaml16.parse)(text);
+  const doc = parseDataText(text);
   if (!doc || typeof doc !== "object") fail2("top", "not a mapping");
   onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-objects", "graphql-actors", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
   const routes = Object.entries(doc.routes ?? {}).map(([spec, kind]) => ({
@@ -17956,11 +17978,11 @@ function grantRules() {
   cached5 ??= parseGrantRules(grants_default);
   return cached5;
 }
-var import_yaml16, REQUEST_KINDS, GRANT_KINDS, cached5;
+var REQUEST_KINDS, GRANT_KINDS, cached5;
 var init_rules = __esm({
   "src/guard/grants/rules.ts"() {
     "use strict";
-    import_yaml16 = __toESM(require_dist());
+    init_dataText();
     init_grants();
     init_errors();
     REQUEST_KINDS = [
@@ -18944,7 +18966,7 @@ function ghShimMain() {
   if (!/^http:\/\/127\.0\.0\.1:[0-9]+$/.test(base)) die("GITHUB_API_URL does not point at the agent-guard bridge");
   const BOOLEAN = /* @__PURE__ */ new Set(["--approve", "--request-changes", "--comment", "-c", "-a", "-r", "--draft", "-d", "--comments", "--edit-last", "--name-only", "--paginate", "--silent", "--include", "-i", "--fill", "--web", "-w", "--patch"]);
   const ALIASES = { "-b": "--body", "-F": "--body-file", "-R": "--repo", "-t": "--title", "-q": "--jq", "-X": "--method", "-H": "--header", "-L": "--limit", "-B": "--base", "-c": "--comment", "-a": "--approve", "-r": "--request-changes", "-d": "--draft" };
-  const parse8 = (args, apiFields = false) => {
+  const parse6 = (args, apiFields = false) => {
     const out = { positional: [], flags: /* @__PURE__ */ new Map() };
     const add = (k, v) => out.flags.set(k, [...out.flags.get(k) ?? [], v]);
     for (let i2 = 0; i2 < args.length; i2++) {
@@ -19245,23 +19267,23 @@ function ghShimMain() {
     switch (key2) {
       case "issue comment":
       case "pr comment":
-        return comment(parse8(rest));
+        return comment(parse6(rest));
       case "issue edit":
       case "pr edit":
-        return edit(parse8(rest));
+        return edit(parse6(rest));
       case "issue view":
       case "pr view":
-        return view(parse8(rest), isPr);
+        return view(parse6(rest), isPr);
       case "pr review":
-        return review(parse8(rest));
+        return review(parse6(rest));
       case "pr create":
-        return create(parse8(rest));
+        return create(parse6(rest));
       case "pr diff":
-        return diff(parse8(rest));
+        return diff(parse6(rest));
       case "label list":
-        return labelList(parse8(rest));
+        return labelList(parse6(rest));
       default:
-        if (group === "api") return api(parse8([command2, ...rest].filter((a) => a !== void 0), true));
+        if (group === "api") return api(parse6([command2, ...rest].filter((a) => a !== void 0), true));
         die(`\`gh ${key2.replace(/[^\x20-\x7e]/g, "?").slice(0, 60)}\` is not available under agent-guard; available: ${SUPPORTED}`);
     }
   };
@@ -19694,11 +19716,11 @@ function isRemoteUrl(text) {
 }
 function urlIn(value) {
   if (typeof value === "string") return value;
-  if (isObject(value) && typeof value.url === "string") return value.url;
+  if (isObject2(value) && typeof value.url === "string") return value.url;
   return void 0;
 }
 function fetchingTool(tool, policy) {
-  if (!isObject(tool)) return void 0;
+  if (!isObject2(tool)) return void 0;
   if (typeof tool.type === "string" && policy.toolTypes.some((t) => tool.type.startsWith(t))) return `provider-side tool "${tool.type}"`;
   const key2 = policy.toolKeys.find((k) => k in tool);
   return key2 ? `provider-side tool "${key2}"` : void 0;
@@ -19720,14 +19742,14 @@ function checkKey(key2, value, policy) {
     }
   }
   if (key2 === "plugins" && Array.isArray(value)) {
-    const plugin = value.find((p) => isObject(p) && typeof p.id === "string" && policy.pluginIds.includes(p.id));
+    const plugin = value.find((p) => isObject2(p) && typeof p.id === "string" && policy.pluginIds.includes(p.id));
     if (plugin) return `provider-side plugin "${plugin.id}"`;
   }
   if (key2 === "model" || key2 === "models") {
     const found = searchModel(value, policy);
     if (found) return found;
   }
-  if (key2 === "source" && isObject(value) && typeof value.type === "string" && policy.sourceTypes.includes(value.type)) {
+  if (key2 === "source" && isObject2(value) && typeof value.type === "string" && policy.sourceTypes.includes(value.type)) {
     return "content fetched by the provider from a URL";
   }
   if (policy.urlFields.includes(key2)) {
@@ -19744,7 +19766,7 @@ function findProviderFetch(body, policy) {
       stack.push(...node);
       continue;
     }
-    if (!isObject(node)) continue;
+    if (!isObject2(node)) continue;
     for (const [key2, value] of Object.entries(node)) {
       const found = checkKey(key2, value, policy);
       if (found) return found;
@@ -19753,11 +19775,11 @@ function findProviderFetch(body, policy) {
   }
   return void 0;
 }
-var isObject;
+var isObject2;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
-    isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+    isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
   }
 });
 
@@ -20125,11 +20147,11 @@ ${body}`);
 function at2(body, pathParts) {
   let node = body;
   for (const part of pathParts.slice(0, -1)) {
-    if (!isObject2(node)) return void 0;
+    if (!isObject3(node)) return void 0;
     node = node[part];
   }
   const key2 = pathParts[pathParts.length - 1];
-  return isObject2(node) && key2 in node ? { parent: node, key: key2 } : void 0;
+  return isObject3(node) && key2 in node ? { parent: node, key: key2 } : void 0;
 }
 function declaredOutput(body, fields) {
   const numbers = (paths) => paths.map((p) => at2(body, p)).map((f) => f ? f.parent[f.key] : void 0).filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
@@ -20314,7 +20336,7 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal2, isObject2;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal2, isObject3;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
@@ -20395,7 +20417,7 @@ var init_proxy = __esm({
       status;
       reason;
     };
-    isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+    isObject3 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
   }
 });
 
@@ -21269,7 +21291,7 @@ var require_dist_node2 = __commonJS({
         return template.replace(/\/$/, "");
       }
     }
-    function parse8(options) {
+    function parse6(options) {
       let method2 = options.method.toUpperCase();
       let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
       let headers = Object.assign({}, options.headers);
@@ -21333,7 +21355,7 @@ var require_dist_node2 = __commonJS({
       );
     }
     function endpointWithDefaults(defaults, route, options) {
-      return parse8(merge(defaults, route, options));
+      return parse6(merge(defaults, route, options));
     }
     function withDefaults(oldDefaults, newDefaults) {
       const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -21342,7 +21364,7 @@ var require_dist_node2 = __commonJS({
         DEFAULTS: DEFAULTS2,
         defaults: withDefaults.bind(null, DEFAULTS2),
         merge: merge.bind(null, DEFAULTS2),
-        parse: parse8
+        parse: parse6
       });
     }
     var endpoint = withDefaults(null, DEFAULTS);

@@ -2,8 +2,7 @@
 // validates that data and finds the files on this machine. jail.ts hides what it finds.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, LineCounter, parse, parseDocument } from 'yaml';
-import type { Node as YNode } from 'yaml';
+import { positionIn, readDataText } from '../dataText';
 import rulesText from '../../rules/credential-files.yml';
 import { GuardError } from './errors';
 
@@ -29,24 +28,16 @@ type Where = (string | number)[];
 
 /**
  * Validates the file field by field; a bad entry is one line with file, line and column. The file is
- * read with the plain (faster) parser; only a bad entry pays for a second read that keeps positions.
+ * read with the plain (faster) parser, JSON in the bundle; only a bad entry pays for a read that keeps positions.
  */
 export function parseCredentialRules(text: string, file = FILE): CredentialRules {
   const fail = (at: Where, message: string, key?: string): never => {
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter });
-    let node = (at.length ? doc.getIn(at, true) : doc.contents) as YNode | undefined;
-    if (key !== undefined && isMap(node)) node = (node.items.find((p) => String((p.key as { value?: unknown })?.value) === key)?.key as YNode) ?? node;
-    const pos = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+    const pos = positionIn(text, at, key);
     throw new GuardError('filesystem', `${file}:${pos.line}:${pos.col}: ${message}`);
   };
-  let data: unknown;
-  try {
-    data = parse(text, { uniqueKeys: true });
-  } catch (err) {
-    const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0] ?? { line: 1, col: 1 };
-    throw new GuardError('filesystem', `${file}:${pos.line}:${pos.col}: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const read = readDataText(text);
+  if ('error' in read) throw new GuardError('filesystem', `${file}:${read.line}:${read.col}: ${read.error}`);
+  const data = read.data;
   const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
   if (!isObject(data)) return fail([], 'expected a mapping with places, env and home');
   for (const key of Object.keys(data)) if (!['places', 'env', 'home'].includes(key)) fail([], `unknown key "${key}" (expected places, env, home)`, key);

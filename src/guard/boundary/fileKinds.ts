@@ -1,6 +1,6 @@
 // rules/file-kinds.yml: the tool configuration the boundary refuses to bring back, as data. Validated
 // when loaded; a mistake in the file is one line naming the file, the line and what is wrong.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { positionIn, readDataText } from '../../dataText';
 import fileKindsText from '../../../rules/file-kinds.yml';
 import { GuardError } from '../errors';
 import { compileGlob, type PathGlob } from './glob';
@@ -16,57 +16,49 @@ const FILE = 'rules/file-kinds.yml';
 const FIELDS = new Set(['paths', 'reason', 'when']);
 
 export function parseFileKinds(text: string, fileName = FILE): FileKindRule[] {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const fail = (node: Node | null | undefined, message: string): never => {
-    const at = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
-    throw new GuardError('boundary', `${fileName}:${at.line}:${at.col}: ${message}`);
+  const fail = (at: (string | number)[], message: string, key?: string): never => {
+    const pos = positionIn(text, at, key);
+    throw new GuardError('boundary', `${fileName}:${pos.line}:${pos.col}: ${message}`);
   };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new GuardError('boundary', `${fileName}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: ${e.message.split('\n')[0]}`);
-  }
-  const root = doc.contents;
-  if (!isMap(root) || root.items.length !== 1 || !isScalar(root.items[0].key) || root.items[0].key.value !== 'refuse') {
-    return fail(root, 'expected one key, `refuse`, holding a list of entries');
-  }
-  const list = root.items[0].value;
-  if (!isSeq(list) || list.items.length === 0) return fail(list as Node, '`refuse` must be a non-empty list');
-  return list.items.map((item, i) => {
-    const entry = item as Node;
-    if (!isMap(entry)) return fail(entry, `refuse[${i}]: expected an entry with paths and reason`);
-    const value = (key: string) => entry.items.find((p) => isScalar(p.key) && p.key.value === key)?.value as Node | undefined;
-    for (const pair of entry.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-      if (!FIELDS.has(key)) fail(pair.key as Node, `refuse[${i}]: unknown field "${key}" (known: paths, reason, when)`);
-    }
-    const paths = value('paths');
-    if (!isSeq(paths) || paths.items.length === 0) return fail(paths ?? entry, `refuse[${i}].paths: a non-empty list of globs`);
-    const globs = paths.items.map((p) => {
-      const node = p as Node;
-      if (!isScalar(node) || typeof node.value !== 'string') return fail(node, `refuse[${i}].paths: each glob is a string`);
+  const read = readDataText(text);
+  if ('error' in read) throw new GuardError('boundary', `${fileName}:${read.line}:${read.col}: ${read.error}`);
+  const root = read.data;
+  if (!isObject(root) || Object.keys(root).length !== 1 || !('refuse' in root)) return fail([], 'expected one key, `refuse`, holding a list of entries');
+  const list = root.refuse;
+  if (!Array.isArray(list) || list.length === 0) return fail(['refuse'], '`refuse` must be a non-empty list');
+  return list.map((entry: unknown, i) => {
+    const at = ['refuse', i];
+    if (!isObject(entry)) return fail(at, `refuse[${i}]: expected an entry with paths and reason`);
+    for (const key of Object.keys(entry)) if (!FIELDS.has(key)) fail(at, `refuse[${i}]: unknown field "${key}" (known: paths, reason, when)`, key);
+    const paths = entry.paths;
+    if (!Array.isArray(paths) || paths.length === 0) return fail('paths' in entry ? [...at, 'paths'] : at, `refuse[${i}].paths: a non-empty list of globs`);
+    const globs = paths.map((glob: unknown, j) => {
+      if (typeof glob !== 'string') return fail([...at, 'paths', j], `refuse[${i}].paths: each glob is a string`);
       try {
-        return compileGlob(node.value);
+        return compileGlob(glob);
       } catch (err) {
-        return fail(node, `refuse[${i}].paths: ${(err as Error).message}`);
+        return fail([...at, 'paths', j], `refuse[${i}].paths: ${(err as Error).message}`);
       }
     });
-    const reason = value('reason');
-    if (!isScalar(reason) || typeof reason.value !== 'string' || !reason.value.trim() || /[\r\n]/.test(reason.value)) {
-      return fail(reason ?? entry, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
+    const reason = entry.reason;
+    if (typeof reason !== 'string' || !reason.trim() || /[\r\n]/.test(reason)) {
+      return fail('reason' in entry ? [...at, 'reason'] : at, `refuse[${i}].reason: one line saying what a later tool would do with the file`);
     }
-    const whenNode = value('when');
     let when: RegExp | undefined;
-    if (whenNode !== undefined) {
-      if (!isScalar(whenNode) || typeof whenNode.value !== 'string') return fail(whenNode, `refuse[${i}].when: a regular expression`);
+    if ('when' in entry) {
+      if (typeof entry.when !== 'string') return fail([...at, 'when'], `refuse[${i}].when: a regular expression`);
       try {
-        when = new RegExp(whenNode.value, 'im');
+        when = new RegExp(entry.when, 'im');
       } catch (err) {
-        return fail(whenNode, `refuse[${i}].when: ${(err as Error).message}`);
+        return fail([...at, 'when'], `refuse[${i}].when: ${(err as Error).message}`);
       }
     }
-    return { globs, reason: reason.value, when };
+    return { globs, reason, when };
   });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
 let cached: FileKindRule[] | undefined;

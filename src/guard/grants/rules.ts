@@ -1,6 +1,6 @@
 // rules/grants.yml, validated when loaded: a typo in the data must fail loudly (exit 125 naming the
 // entry), never open a route or drop a check.
-import { parse } from 'yaml';
+import { parseDataText } from '../../dataText';
 import grantsText from '../../../rules/grants.yml';
 import { GuardError } from '../errors';
 
@@ -95,7 +95,7 @@ function onlyKeys(obj: Record<string, unknown>, keys: string[], where: string): 
 }
 
 export function parseGrantRules(text: string): GrantRules {
-  const doc = parse(text) as Record<string, unknown>;
+  const doc = parseDataText(text) as Record<string, unknown>;
   if (!doc || typeof doc !== 'object') fail('top', 'not a mapping');
   onlyKeys(doc, ['routes', 'grants', 'reads', 'read-query', 'graphql-roots', 'graphql-objects', 'graphql-actors', 'credential-shapes', 'github-hosts', 'pull-request-exclude'], 'top');
 

@@ -1,6 +1,6 @@
 // Providers are data (rules/providers.yml); this module validates that data and turns route
 // patterns into matchers, so a typo in the rules fails loudly instead of opening a route.
-import { parse } from 'yaml';
+import { parseDataText } from '../../dataText';
 import { GuardError } from '../errors';
 
 export interface Setting {
@@ -305,7 +305,7 @@ function regexList(value: unknown, where: string): RegExp[] {
 }
 
 export function parseCatalogue(text: string): Catalogue {
-  const doc = (parse(text) ?? {}) as Record<string, unknown>;
+  const doc = (parseDataText(text) ?? {}) as Record<string, unknown>;
   const providers = new Map<string, Provider>();
   for (const [name, raw] of Object.entries((doc.providers ?? {}) as Record<string, Record<string, unknown>>)) {
     providers.set(name, parseProvider(name, raw ?? {}));
