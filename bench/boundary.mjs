@@ -92,11 +92,8 @@ async function main() {
   fs.chmodSync(base, 0o755);
   const ws = path.join(base, 'repo');
   try {
-    const guard = path.join(tmp, 'guard.js');
-    await build({
-      entryPoints: [path.join(root, 'test/guard/helpers/guardEntry.ts')],
-      outfile: guard, bundle: true, platform: 'node', target: 'node20', format: 'cjs', loader: { '.yml': 'text' }, logLevel: 'warning',
-    });
+    // What users run: the committed bundle (a test keeps it fresh).
+    const guard = path.join(root, 'dist', 'cli.js');
     const lib = path.join(tmp, 'boundary.cjs');
     await build({
       stdin: {
