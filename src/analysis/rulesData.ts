@@ -467,7 +467,7 @@ function failAt(obj: object, field: string | null, message: string): never {
 /**
  * The bundle carries the rules files as JSON made from the checked YAML (scripts/build.mjs): parsing
  * 100 KB of YAML was most of a cold lint. Nodes made from the data have no positions; the YAML in
- * rules/ is where mistakes are reported (tests and `--rules` read it).
+ * rules/ is where mistakes are reported (the tests read it).
  */
 function jsonDocument(text: string): Document.Parsed | null {
   if (!text.startsWith('{')) return null;
