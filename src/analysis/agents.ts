@@ -225,6 +225,16 @@ export function actionKeyInProcess(action: AgentAction, inputs: Record<string, s
   });
 }
 
+/**
+ * Inputs the pinned major version no longer has (`removedInputs`): `owner/action@v1`, `@v1.2.0` or
+ * `@1.2` name it; a commit SHA or a branch does not, and then every input counts.
+ */
+export function droppedInputs(action: AgentAction, uses: string): Set<string> {
+  const major = /@v?(\d+)(?:\.\d+)*$/.exec(uses.trim())?.[1];
+  if (major === undefined || !action.removedInputs) return new Set();
+  return new Set(action.removedInputs.filter((r) => Number(major) >= Number(r.since.slice(1))).flatMap((r) => r.inputs));
+}
+
 /** Whether the action fetches the issue/PR thread itself with these inputs. */
 export function actionReadsThread(action: AgentAction, inputs: Record<string, string>): boolean {
   if (action.readsThread === 'always') return true;

@@ -54,6 +54,11 @@ export interface AgentAction {
   agentModeInputs?: string[];
   /** Inputs that, set to anything but false, make the action fetch the thread even in agent mode. */
   threadInputs?: string[];
+  /**
+   * Inputs a major version dropped: from `since` (`v1`) on, the action ignores them (it warns about an
+   * unexpected input and runs without it). Applied only when the `uses:` ref names the major version.
+   */
+  removedInputs?: { since: string; inputs: string[] }[];
   /** Default tool reach without widening inputs. */
   defaults: ToolReach;
   /** Tool reach in agent mode (an `agentModeInputs` input set), when it differs from `defaults`. */

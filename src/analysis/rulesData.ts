@@ -135,6 +135,7 @@ const actionSpec: Spec = {
     readsThread: req(str({ enum: ['always', 'never', 'without-prompt'] })),
     agentModeInputs: opt(strList({}, true)),
     threadInputs: opt(strList({}, true)),
+    removedInputs: opt({ t: 'array', of: { t: 'object', fields: { since: req(str({ format: /^v\d+$/, formatHint: 'a major version like v1' })), inputs: req(strList({}, true)) } } }),
     defaults: req(toolReachSpec),
     agentModeDefaults: opt(toolReachSpec),
     toolWideners: opt({ t: 'array', of: actionWidenerSpec }),

@@ -7,7 +7,7 @@ import { inputOf } from '../workflow/model';
 import { findTemplates, referencesOf } from '../workflow/expression';
 import type { SourceFile, YScalar } from '../workflow/yaml';
 import { locateInScalar } from '../workflow/yaml';
-import { actionKeyInProcess, actionReadsThread, actionToolReach, cliById, cliToolReach, matchAgentAction, type CliInvocation } from './agents';
+import { actionKeyInProcess, actionReadsThread, actionToolReach, cliById, cliToolReach, droppedInputs, matchAgentAction, type CliInvocation } from './agents';
 import { actionInstructions, cliInstructions, namesFile, resolvedInvocations, type Instructions } from './instructions';
 import type { ProjectCommand } from './projectConfig';
 import type { RuntimeFetch } from './shell';
@@ -244,7 +244,8 @@ function commandEnd(script: string, start: number): number {
 function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engine: TaintEngine): AgentSite {
   const scope = { job: step.job, step };
   const channels: Channel[] = [];
-  const input = (name: string) => inputOf(step.step.with, name);
+  const dropped = droppedInputs(action, uses.text);
+  const input = (name: string) => (dropped.has(name) ? undefined : inputOf(step.step.with, name));
   const promptParts: string[] = [];
   for (const name of action.promptInputs) {
     const entry = input(name);
@@ -271,7 +272,7 @@ function actionSite(step: StepInstance, uses: YScalar, action: AgentAction, engi
   const told = actionInstructions(step, cli, prompts, promptFiles, engine, (name) => !!input(name)?.text.trim());
   const promptText = [...promptParts, told.extra].join('\n');
   channels.push(...envChannels(step, engine, promptText));
-  const inputs = inputRecord(step);
+  const inputs = inputRecord(step, dropped);
   if (actionReadsThread(action, inputs)) {
     channels.push({
       kind: 'thread',
@@ -426,9 +427,9 @@ function stepEnvText(step: StepInstance): Record<string, string> {
  * The step's inputs as the action receives them where the workflow says (`claude_args: ${{ env.ARGS }}`
  * is the env's text); a value with several candidates lists each on its own line.
  */
-function inputRecord(step: StepInstance): Record<string, string> {
+function inputRecord(step: StepInstance, dropped: Set<string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const w of step.step.with) out[w.name] = w.value.kind === 'scalar' ? resolveText(w.text, { job: step.job, step }).join('\n') : w.text;
+  for (const w of step.step.with) if (!dropped.has(w.name)) out[w.name] = w.value.kind === 'scalar' ? resolveText(w.text, { job: step.job, step }).join('\n') : w.text;
   return out;
 }
 

@@ -38,12 +38,6 @@ const KNOWN_GAPS: Record<string, string> = {
   // data pipeline in another workflow (scripts/lib/demand.js → docs/data/coverage-gaps.json, committed)
   // that the agent's instructions file tells it to prioritise; following program code is not modelled.
   'CHaerem__SportSync__research-agent.yml': 'issue text reaches the agent through a JS data pipeline in another workflow',
-  // Its fork exclusion (workflow_run.pull_requests), checkout (a base branch) and the PR number's
-  // field-level taint are handled; what remains is the agent pointed at a same-repository pull
-  // request by number (whose comments anyone can write) on an unattended workflow_run. The step uses
-  // `direct_prompt`, which v1 of the action no longer has (it would not run at all): version-specific
-  // inputs are not modelled.
-  'tuo-lei__vibe-replay__claude-ci-fix.yml': 'the agent is pointed at a same-repository pull request on workflow_run; v1 ignores direct_prompt',
 };
 
 /** Lints the workflow inside a temporary copy of the repository files it depends on. */
