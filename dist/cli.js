@@ -9012,7 +9012,7 @@ var require_picomatch = __commonJS({
     var parse6 = require_parse();
     var utils = require_utils();
     var constants = require_constants();
-    var isObject4 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var isObject5 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
         const fns = glob.map((input) => picomatch2(input, options, returnState));
@@ -9025,7 +9025,7 @@ var require_picomatch = __commonJS({
         };
         return arrayMatcher;
       }
-      const isState = isObject4(glob) && glob.tokens && glob.input;
+      const isState = isObject5(glob) && glob.tokens && glob.input;
       if (glob === "" || typeof glob !== "string" && !isState) {
         throw new TypeError("Expected pattern to be a non-empty string");
       }
@@ -9614,45 +9614,45 @@ function globMatcher(glob) {
   return (name) => regex.test(name);
 }
 function parseCredentialRules(text, file = FILE) {
-  const fail4 = (at3, message, key2) => {
+  const fail5 = (at3, message, key2) => {
     const pos = positionIn(text, at3, key2);
     throw new GuardError("filesystem", `${file}:${pos.line}:${pos.col}: ${message}`);
   };
   const read2 = readDataText(text);
   if ("error" in read2) throw new GuardError("filesystem", `${file}:${read2.line}:${read2.col}: ${read2.error}`);
   const data2 = read2.data;
-  const isObject4 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
-  if (!isObject4(data2)) return fail4([], "expected a mapping with places, env and home");
-  for (const key2 of Object.keys(data2)) if (!["places", "env", "home"].includes(key2)) fail4([], `unknown key "${key2}" (expected places, env, home)`, key2);
+  const isObject5 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+  if (!isObject5(data2)) return fail5([], "expected a mapping with places, env and home");
+  for (const key2 of Object.keys(data2)) if (!["places", "env", "home"].includes(key2)) fail5([], `unknown key "${key2}" (expected places, env, home)`, key2);
   const list2 = (key2) => {
     const value = data2[key2];
-    return Array.isArray(value) ? value : fail4([key2], `${key2} must be a list`);
+    return Array.isArray(value) ? value : fail5([key2], `${key2} must be a list`);
   };
   const entry = (value, at3, fields, required) => {
     const label = `${at3[0]}[${at3[1]}]`;
-    if (!isObject4(value)) return fail4(at3, `${label} must be a mapping`);
+    if (!isObject5(value)) return fail5(at3, `${label} must be a mapping`);
     for (const [key2, v] of Object.entries(value)) {
-      if (!(key2 in fields)) fail4(at3, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
-      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail4([...at3, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
+      if (!(key2 in fields)) fail5(at3, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
+      if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail5([...at3, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
     }
-    for (const key2 of required) if (!(key2 in value)) fail4(at3, `${label} needs ${key2}`);
+    for (const key2 of required) if (!(key2 in value)) fail5(at3, `${label} needs ${key2}`);
     return value;
   };
   const places = list2("places").map((value, i2) => {
     const e = entry(value, ["places", i2], { glob: "string", where: "string", by: "string" }, ["glob", "where", "by"]);
     const glob = e.glob;
-    if (glob.includes("/") || glob === "*") fail4(["places", i2], `places[${i2}].glob must be a file name pattern, not "${glob}"`);
-    if (!PLACES.includes(e.where)) fail4(["places", i2], `places[${i2}].where must be one of ${PLACES.join(", ")}`);
+    if (glob.includes("/") || glob === "*") fail5(["places", i2], `places[${i2}].glob must be a file name pattern, not "${glob}"`);
+    if (!PLACES.includes(e.where)) fail5(["places", i2], `places[${i2}].where must be one of ${PLACES.join(", ")}`);
     return { glob, where: e.where, by: e.by, matches: globMatcher(glob) };
   });
   const env = list2("env").map((value, i2) => {
     const e = entry(value, ["env", i2], { name: "string", list: "boolean", by: "string" }, ["name", "by"]);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail4(["env", i2], `env[${i2}].name "${e.name}" is not a variable name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) fail5(["env", i2], `env[${i2}].name "${e.name}" is not a variable name`);
     return { name: e.name, list: e.list === true, by: e.by };
   });
   const home = list2("home").map((value, i2) => {
     if (typeof value !== "string" || !value || value.startsWith("/") || value.split("/").some((seg3) => seg3 === ".." || seg3 === "")) {
-      return fail4(["home", i2], `home[${i2}] must be a path relative to HOME`);
+      return fail5(["home", i2], `home[${i2}] must be a path relative to HOME`);
     }
     return value;
   });
@@ -9721,6 +9721,103 @@ var init_credentialFiles = __esm({
   }
 });
 
+// rules/seccomp.yml
+var seccomp_default;
+var init_seccomp = __esm({
+  "rules/seccomp.yml"() {
+    seccomp_default = `{"deny":[{"names":["keyctl","add_key","request_key"],"why":"the kernel keyring is per uid; on the sudo path the agent runs under the runner's uid","x86_64":[250,248,249],"aarch64":[219,217,218]},{"names":["userfaultfd"],"why":"stalls kernel page faults, the usual helper of kernel race exploits","x86_64":[323],"aarch64":[282]},{"names":["bpf","perf_event_open"],"why":"in-kernel programs and performance counters, a large attack surface","x86_64":[321,298],"aarch64":[280,241]},{"names":["io_uring_setup","io_uring_enter","io_uring_register"],"why":"bypasses other filters and has had many kernel bugs; programs fall back to plain I/O","errno":"ENOSYS","x86_64":[425,426,427],"aarch64":[425,426,427]},{"names":["setns","mount","umount2","pivot_root","open_tree","move_mount","fsopen","fsconfig","fsmount","fspick"],"why":"namespaces and mounts are the jail's, made before the agent starts","x86_64":[308,165,166,155,428,429,430,431,432,433],"aarch64":[268,40,39,41,428,429,430,431,432,433]},{"names":["open_by_handle_at","name_to_handle_at"],"why":"opens files by handle, past the mount namespace (the \\"shocker\\" escape)","x86_64":[304,303],"aarch64":[265,264]},{"names":["kexec_load","kexec_file_load","init_module","finit_module","delete_module"],"why":"loading kernel code","x86_64":[246,320,175,313,176],"aarch64":[104,294,105,273,106]},{"names":["clone3"],"why":"its flags are in memory the filter cannot read; C libraries fall back to clone, whose flags it checks","errno":"ENOSYS","x86_64":[435],"aarch64":[435]}],"newUserNamespace":{"flag":268435456,"x86_64":{"clone":56,"unshare":272},"aarch64":{"clone":220,"unshare":97}}}`;
+  }
+});
+
+// src/guard/seccomp.ts
+function fail(message) {
+  throw new GuardError("jail", `rules/seccomp.yml: ${message}`);
+}
+function parseSeccompRules(text) {
+  const data2 = parseDataText(text);
+  if (!isObject(data2) || !Array.isArray(data2.deny) || !isObject(data2.newUserNamespace)) fail("expected deny and newUserNamespace");
+  const deny = data2.deny.map((entry, i2) => {
+    if (!isObject(entry) || !Array.isArray(entry.names) || !entry.names.every((n) => typeof n === "string")) return fail(`deny[${i2}] needs names`);
+    const errno = ERRNO[entry.errno ?? "EPERM"] ?? fail(`deny[${i2}].errno must be EPERM or ENOSYS`);
+    const byArch = { x86_64: numbers(entry.x86_64, `deny[${i2}].x86_64`), aarch64: numbers(entry.aarch64, `deny[${i2}].aarch64`) };
+    for (const arch of ["x86_64", "aarch64"]) if (byArch[arch].length !== entry.names.length) fail(`deny[${i2}].${arch} must give one number per name`);
+    return { names: entry.names, errno, numbers: byArch };
+  });
+  const userns = data2.newUserNamespace;
+  if (typeof userns.flag !== "number") fail("newUserNamespace.flag must be a number");
+  const calls = {};
+  for (const arch of ["x86_64", "aarch64"]) {
+    const c = userns[arch];
+    if (!isObject(c) || !Number.isInteger(c.clone) || !Number.isInteger(c.unshare)) fail(`newUserNamespace.${arch} needs clone and unshare`);
+    calls[arch] = { clone: c.clone, unshare: c.unshare };
+  }
+  return { deny, newUserNamespace: { flag: userns.flag, calls } };
+}
+function seccompArch(nodeArch = process.arch) {
+  return nodeArch === "x64" ? "x86_64" : nodeArch === "arm64" ? "aarch64" : void 0;
+}
+function compileSeccomp(rules, arch) {
+  if (!arch) throw new GuardError("jail", `no seccomp filter for this architecture (${process.arch}); rules/seccomp.yml covers x86_64 and aarch64`);
+  const prog = [];
+  const jump = (k, jt, jf = "next") => prog.push({ code: JEQ_K, k, jt, jf });
+  prog.push({ code: LD_W_ABS, k: ARCH });
+  jump(AUDIT_ARCH[arch], "next", "eperm");
+  prog.push({ code: LD_W_ABS, k: NR });
+  if (arch === "x86_64") prog.push({ code: JSET_K, k: X32_BIT, jt: "eperm", jf: "next" });
+  for (const entry of rules.deny) for (const nr of entry.numbers[arch]) jump(nr, entry.errno === ERRNO.ENOSYS ? "enosys" : "eperm");
+  const { clone, unshare } = rules.newUserNamespace.calls[arch];
+  jump(clone, "flags");
+  jump(unshare, "flags");
+  prog.push({ code: RET_K, k: RET_ALLOW });
+  prog.push({ code: LD_W_ABS, k: ARG0_LOW, label: "flags" });
+  prog.push({ code: JSET_K, k: rules.newUserNamespace.flag, jt: "eperm", jf: "next" });
+  prog.push({ code: RET_K, k: RET_ALLOW });
+  prog.push({ code: RET_K, k: RET_ERRNO | ERRNO.EPERM, label: "eperm" });
+  prog.push({ code: RET_K, k: RET_ERRNO | ERRNO.ENOSYS, label: "enosys" });
+  const at3 = new Map(prog.flatMap((insn, i2) => insn.label ? [[insn.label, i2]] : []));
+  const offset2 = (from, label) => {
+    if (label === void 0 || label === "next") return 0;
+    const to = at3.get(label);
+    if (to === void 0 || to <= from || to - from - 1 > 255) throw new Error(`seccomp: cannot jump from ${from} to ${label}`);
+    return to - from - 1;
+  };
+  const out = Buffer.alloc(prog.length * 8);
+  prog.forEach((insn, i2) => {
+    out.writeUInt16LE(insn.code, i2 * 8);
+    out.writeUInt8(offset2(i2, insn.jt), i2 * 8 + 2);
+    out.writeUInt8(offset2(i2, insn.jf), i2 * 8 + 3);
+    out.writeUInt32LE(insn.k >>> 0, i2 * 8 + 4);
+  });
+  return out;
+}
+function seccompRules() {
+  cached3 ??= parseSeccompRules(seccomp_default);
+  return cached3;
+}
+var AUDIT_ARCH, X32_BIT, ERRNO, LD_W_ABS, JEQ_K, JSET_K, RET_K, RET_ALLOW, RET_ERRNO, NR, ARCH, ARG0_LOW, isObject, numbers, cached3;
+var init_seccomp2 = __esm({
+  "src/guard/seccomp.ts"() {
+    "use strict";
+    init_seccomp();
+    init_dataText();
+    init_errors();
+    AUDIT_ARCH = { x86_64: 3221225534, aarch64: 3221225655 };
+    X32_BIT = 1073741824;
+    ERRNO = { EPERM: 1, ENOSYS: 38 };
+    LD_W_ABS = 32;
+    JEQ_K = 21;
+    JSET_K = 69;
+    RET_K = 6;
+    RET_ALLOW = 2147418112;
+    RET_ERRNO = 327680;
+    NR = 0;
+    ARCH = 4;
+    ARG0_LOW = 16;
+    isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+    numbers = (v, what) => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 0 && n < 1024) ? v : fail(`${what} must be a list of system call numbers`);
+  }
+});
+
 // rules/providers.yml
 var providers_default;
 var init_providers = __esm({
@@ -9730,12 +9827,12 @@ var init_providers = __esm({
 });
 
 // src/guard/providers/catalogue.ts
-function fail(where, message) {
+function fail2(where, message) {
   throw new GuardError("providers", `providers.yml: ${where}: ${message}`);
 }
 function compileRoute(spec, where = "route") {
   const m = ROUTE_SPEC.exec(spec);
-  if (!m) fail(where, `bad route "${spec}" (want "METHOD /path" or "METHOD /path -> /path")`);
+  if (!m) fail2(where, `bad route "${spec}" (want "METHOD /path" or "METHOD /path -> /path")`);
   const [, method2, pattern, target] = m;
   const names = [];
   const parts = pattern.split(/(\{[a-z]+\})/);
@@ -9764,28 +9861,28 @@ function compileRoute(spec, where = "route") {
 }
 function stringArray(value, where) {
   if (value === void 0) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) fail(where, "must be a list of strings");
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) fail2(where, "must be a list of strings");
   return value;
 }
 function stringMap(value, where) {
   if (value === void 0) return {};
-  if (!value || typeof value !== "object" || Array.isArray(value)) fail(where, "must be a map");
+  if (!value || typeof value !== "object" || Array.isArray(value)) fail2(where, "must be a map");
   const out = {};
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== "string") fail(where, `${k} must be a string`);
+    if (typeof v !== "string") fail2(where, `${k} must be a string`);
     out[k] = v;
   }
   return out;
 }
 function requiredString(raw, key2, where) {
-  if (typeof raw[key2] !== "string" || !raw[key2]) fail(where, `${key2} missing`);
+  if (typeof raw[key2] !== "string" || !raw[key2]) fail2(where, `${key2} missing`);
   return raw[key2];
 }
 function headerTemplates(raw, where) {
   const lower2 = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
   const headers = lower2(stringMap(raw.headers, `${where}.headers`));
   if (Object.keys(headers).length === 0 || !Object.values(headers).some((v) => v.includes("{secret}"))) {
-    fail(where, "headers must carry the {secret}");
+    fail2(where, "headers must carry the {secret}");
   }
   return { headers, listHeaders: lower2(stringMap(raw["list-headers"], `${where}.list-headers`)) };
 }
@@ -9799,10 +9896,10 @@ function parseCredential(raw, where) {
       const tokenUrl = requiredString(raw, "token-url", where);
       const tokenUrlValues = parseSettings(raw["token-url-values"], where, "token-url-values");
       const unfilled = [...tokenUrl.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1]).filter((n) => !tokenUrlValues.some((v) => v.name === n));
-      if (unfilled.length) fail(where, `token-url names {${unfilled.join("}, {")}} but token-url-values does not say where it comes from`);
-      if (!tokenUrl.startsWith("/") && !tokenUrl.startsWith("{") && !tokenUrl.startsWith("https://")) fail(where, "token-url must be a path (/\u2026) or an https URL");
+      if (unfilled.length) fail2(where, `token-url names {${unfilled.join("}, {")}} but token-url-values does not say where it comes from`);
+      if (!tokenUrl.startsWith("/") && !tokenUrl.startsWith("{") && !tokenUrl.startsWith("https://")) fail2(where, "token-url must be a path (/\u2026) or an https URL");
       const body = raw.body ?? "json";
-      if (body !== "json" && body !== "form") fail(where, `body must be json or form, not ${String(body)}`);
+      if (body !== "json" && body !== "form") fail2(where, `body must be json or form, not ${String(body)}`);
       return {
         kind: "oidc-exchange",
         env,
@@ -9824,9 +9921,9 @@ function parseCredential(raw, where) {
     }
     case "aws-sigv4": {
       const source = raw.source ?? "env";
-      if (!AWS_SOURCES.includes(source)) fail(where, `source must be one of ${AWS_SOURCES.join(", ")}`);
+      if (!AWS_SOURCES.includes(source)) fail2(where, `source must be one of ${AWS_SOURCES.join(", ")}`);
       const audience = raw.audience;
-      if (source === "web-identity" && typeof audience?.default !== "string") fail(where, "a web-identity source needs audience.default");
+      if (source === "web-identity" && typeof audience?.default !== "string") fail2(where, "a web-identity source needs audience.default");
       return {
         kind: "aws-sigv4",
         env,
@@ -9838,47 +9935,47 @@ function parseCredential(raw, where) {
     }
     case "google-adc": {
       const scopes = stringArray(raw.scopes, `${where}.scopes`);
-      if (scopes.length === 0) fail(where, "scopes missing");
+      if (scopes.length === 0) fail2(where, "scopes missing");
       return { kind: "google-adc", env, scopes };
     }
     default:
-      return fail(where, `unknown credential kind "${String(raw.kind)}"`);
+      return fail2(where, `unknown credential kind "${String(raw.kind)}"`);
   }
 }
 function identityFile(raw, where) {
   const value = raw["identity-file-env"];
-  if (value !== void 0 && typeof value !== "string") fail(where, "identity-file-env must be a variable name");
+  if (value !== void 0 && typeof value !== "string") fail2(where, "identity-file-env must be a variable name");
   return { identityFileEnv: value };
 }
 function parseSettings(raw, where, key2 = "settings") {
   return Object.entries(raw ?? {}).map(([name, value]) => {
     const at3 = `${where}.${key2}.${name}`;
     const s = value ?? {};
-    if (!/^[a-z]+$/.test(name)) fail(at3, "setting names are lower-case letters");
+    if (!/^[a-z]+$/.test(name)) fail2(at3, "setting names are lower-case letters");
     const env = typeof s.env === "string" ? [s.env] : stringArray(s.env, `${at3}.env`);
     let pattern;
     try {
       pattern = new RegExp(requiredString(s, "pattern", at3));
     } catch (err) {
-      return fail(at3, `bad pattern: ${err.message}`);
+      return fail2(at3, `bad pattern: ${err.message}`);
     }
     const fromUrlEnv = typeof s["from-url-env"] === "string" ? s["from-url-env"] : void 0;
-    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail(at3, "needs env, from-url-env or default");
+    if (env.length === 0 && !fromUrlEnv && typeof s.default !== "string") fail2(at3, "needs env, from-url-env or default");
     return { name, env, fromUrlEnv, default: typeof s.default === "string" ? s.default : void 0, pattern };
   });
 }
 function parseUpstreams(raw, where) {
   if (typeof raw === "string") return [{ when: {}, url: raw }];
-  if (!Array.isArray(raw) || raw.length === 0) fail(where, "upstream missing");
+  if (!Array.isArray(raw) || raw.length === 0) fail2(where, "upstream missing");
   return raw.map((choice, i2) => ({ when: stringMap(choice?.when, `${where}.upstream[${i2}].when`), url: requiredString(choice, "url", `${where}.upstream[${i2}]`) }));
 }
 function parseProvider(name, raw) {
   const where = name;
   const credentialsRaw = raw.credentials;
-  if (!Array.isArray(credentialsRaw) || credentialsRaw.length === 0) fail(where, "credentials missing");
+  if (!Array.isArray(credentialsRaw) || credentialsRaw.length === 0) fail2(where, "credentials missing");
   const homeFiles = stringMap(raw["home-files"], `${where}.home-files`);
   for (const file of Object.keys(homeFiles)) {
-    if (file.startsWith("/") || file.split("/").includes("..")) fail(where, `home-files.${file} must stay inside HOME`);
+    if (file.startsWith("/") || file.split("/").includes("..")) fail2(where, `home-files.${file} must stay inside HOME`);
   }
   return {
     name,
@@ -9898,7 +9995,7 @@ function regexList(value, where) {
     try {
       return new RegExp(text, "i");
     } catch (err) {
-      return fail(where, `bad pattern "${text}": ${err.message}`);
+      return fail2(where, `bad pattern "${text}": ${err.message}`);
     }
   });
 }
@@ -9925,7 +10022,7 @@ function parseCatalogue(text) {
     const where = `auth-failures[${i2}]`;
     const [output] = regexList([requiredString(a, "output", where)], where);
     const providersNamed = stringArray(a.providers, `${where}.providers`);
-    for (const p of providersNamed) if (!providers.has(p)) fail(where, `unknown provider ${p}`);
+    for (const p of providersNamed) if (!providers.has(p)) fail2(where, `unknown provider ${p}`);
     return { agent: requiredString(a, "agent", where), output, providers: providersNamed };
   });
   return { providers, fetchers, budget, authFailures };
@@ -10579,8 +10676,8 @@ var init_staticKey = __esm({
 
 // src/guard/providers/index.ts
 function builtinCatalogue() {
-  cached3 ??= parseCatalogue(providers_default);
-  return cached3;
+  cached4 ??= parseCatalogue(providers_default);
+  return cached4;
 }
 function builtinProviders() {
   return builtinCatalogue().providers;
@@ -10699,7 +10796,7 @@ function authFailureHint(output, chosen, env) {
   }
   return void 0;
 }
-var cached3, LOOPBACK_HOSTS;
+var cached4, LOOPBACK_HOSTS;
 var init_providers2 = __esm({
   "src/guard/providers/index.ts"() {
     "use strict";
@@ -11128,7 +11225,7 @@ function jailInitMain() {
   const config = JSON.parse(fs36.readFileSync(process.argv[2], "utf8"));
   const say = (status) => fs36.writeSync(2, `AGENT_GUARD_INIT ${config.nonce} ${status}
 `);
-  const fail4 = (reason) => {
+  const fail5 = (reason) => {
     say(`fail ${reason.replace(/[\r\n]/g, " ")}`);
     process.exit(125);
   };
@@ -11162,12 +11259,13 @@ function jailInitMain() {
   const canary = async () => {
     const c = config.canary;
     for (const [ns, hostId] of Object.entries(c.hostNamespaces)) {
-      if (fs36.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail4(`canary: the ${ns} namespace is the host's`);
+      if (fs36.readlinkSync(`/proc/self/ns/${ns}`) === hostId) fail5(`canary: the ${ns} namespace is the host's`);
     }
     const interfaces = Object.keys(os9.networkInterfaces());
-    if (interfaces.some((name) => name !== "lo")) fail4(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
+    if (interfaces.some((name) => name !== "lo")) fail5(`canary: network interfaces other than loopback: ${interfaces.join(", ")}`);
     const status = fs36.readFileSync("/proc/self/status", "utf8");
-    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail4("canary: no_new_privs is not set");
+    if (!/^NoNewPrivs:\s*1$/m.test(status)) fail5("canary: no_new_privs is not set");
+    if (!/^Seccomp:\s*2$/m.test(status)) fail5("canary: the seccomp filter is not installed (bwrap --seccomp)");
     for (const path29 of c.mustNotExist) {
       let exists = true;
       try {
@@ -11175,7 +11273,7 @@ function jailInitMain() {
       } catch {
         exists = false;
       }
-      if (exists) fail4(`canary: ${path29} is visible in the jail`);
+      if (exists) fail5(`canary: ${path29} is visible in the jail`);
     }
     const walk2 = (root, dir) => {
       let entries = [];
@@ -11196,7 +11294,7 @@ function jailInitMain() {
           walk2(root, p);
           continue;
         }
-        fail4(
+        fail5(
           `canary: ${root} is not masked: it shows ${p}, which the guard did not put there. The jail is not the one planned (a bwrap or kernel that skipped a mount?); run \`agent-guard doctor\` on this machine and do not run agents here until it passes`
         );
       }
@@ -11209,12 +11307,12 @@ function jailInitMain() {
       } catch {
         size = 0;
       }
-      if (size !== 0) fail4(`canary: the credential file ${file} is readable in the jail`);
+      if (size !== 0) fail5(`canary: the credential file ${file} is readable in the jail`);
     }
     if (c.overlayAt) {
       const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
       const types2 = fs36.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")).filter((f) => f.length > 5 && unescape(f[4]) === c.overlayAt).map((f) => f[f.indexOf("-") + 1]);
-      if (types2[types2.length - 1] !== "overlay") fail4(`canary: the workspace is not the guard's overlay (${types2[types2.length - 1] ?? "no mount"})`);
+      if (types2[types2.length - 1] !== "overlay") fail5(`canary: the workspace is not the guard's overlay (${types2[types2.length - 1] ?? "no mount"})`);
     }
     const reached = await Promise.all([
       tryConnect("1.1.1.1", 443),
@@ -11227,7 +11325,7 @@ function jailInitMain() {
       tryUdp("2001:4860:4860::8888", 53, "udp6")
     ]);
     const leak = reached.find((r) => r !== void 0);
-    if (leak) fail4(`canary: ${leak}`);
+    if (leak) fail5(`canary: ${leak}`);
   };
   const startBridges = async () => {
     for (const bridge of config.bridges) {
@@ -11246,7 +11344,7 @@ function jailInitMain() {
       await new Promise((resolve3, reject) => {
         server.once("error", reject);
         server.listen(bridge.port, "127.0.0.1", () => resolve3());
-      }).catch((err) => fail4(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
+      }).catch((err) => fail5(`bridge: cannot listen on 127.0.0.1:${bridge.port}: ${err.message}`));
       const v6 = net3.createServer((inside) => server.emit("connection", inside));
       v6.on("error", () => v6.close());
       v6.listen(bridge.port, "::1");
@@ -11271,7 +11369,7 @@ function jailInitMain() {
       }
       for (const p of [...handOver, config.home]) fs36.chownSync(p, config.agentUid, config.agentGid);
     } catch (err) {
-      fail4(`home: cannot prepare ${config.home}: ${err.message}`);
+      fail5(`home: cannot prepare ${config.home}: ${err.message}`);
     }
     await canary();
     await startBridges();
@@ -11311,7 +11409,7 @@ function jailInitMain() {
       process.exit(code3 ?? 128 + (signal ? signals[signal] ?? 1 : 1));
     });
   };
-  main2().catch((err) => fail4(`init: ${err.message}`));
+  main2().catch((err) => fail5(`init: ${err.message}`));
 }
 function jailInitSource() {
   return `(${jailInitMain.toString()})();
@@ -11412,7 +11510,7 @@ function planCgroups(limits, name, mountinfo, procCgroup, read2 = readOrUndefine
 function q(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
-function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
+function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false, seccomp) {
   const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
   for (const cg of cgroups) {
     if (made) {
@@ -11428,6 +11526,7 @@ function jailStartScript(cgroups, nonce, rootOnlyFiles, made = false) {
     lines.push(`printf %s "$$" > ${q(import_node_path9.default.join(cg.path, "cgroup.procs"))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
   }
   for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
+  if (seccomp) lines.push(`exec ${seccomp.fd}< ${q(seccomp.file)} || fail ${q(`cannot open the seccomp filter ${seccomp.file}`)}`);
   lines.push('exec "$@"');
   return lines.join("\n");
 }
@@ -11801,6 +11900,9 @@ function planJail(input, workspace2) {
   if (input.toolsDir) args.push("--ro-bind", input.toolsDir, `${JAIL_DIR}/bin`);
   for (const b of input.bridges) args.push("--bind", b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push("--bind", input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
+  const seccompFile = import_node_path10.default.join(privateDir, "seccomp.bpf");
+  import_node_fs14.default.writeFileSync(seccompFile, compileSeccomp(seccompRules(), seccompArch()), { mode: 384 });
+  args.push("--seccomp", String(SECCOMP_FD));
   args.push(
     "--unshare-pid",
     "--unshare-net",
@@ -11834,7 +11936,7 @@ function planJail(input, workspace2) {
     `${JAIL_DIR}/init.js`,
     `${JAIL_DIR}/config.json`
   );
-  return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile] };
+  return { bwrapArgs: args, config, agentUid: workspace2.agentUid, exposure, rootOnlyFiles: [configFile, seccompFile], seccompFile };
 }
 function makePrivateDir() {
   const dir = import_node_fs14.default.mkdtempSync(import_node_path10.default.join(import_node_os3.default.tmpdir(), "agent-guard-"));
@@ -11852,10 +11954,11 @@ function findElevation(facts) {
   }
   return { kind: "sudo", sudo };
 }
-var import_node_child_process, import_node_crypto5, import_node_fs14, import_node_os3, import_node_path10, JAIL_DIR, NOBODY, BRIDGE_UID, SCRATCH_MASKS;
+var import_node_child_process, import_node_crypto5, import_node_fs14, import_node_os3, import_node_path10, JAIL_DIR, NOBODY, BRIDGE_UID, SECCOMP_FD, SCRATCH_MASKS;
 var init_jail = __esm({
   "src/guard/jail.ts"() {
     "use strict";
+    init_seccomp2();
     import_node_child_process = require("node:child_process");
     import_node_crypto5 = __toESM(require("node:crypto"));
     import_node_fs14 = __toESM(require("node:fs"));
@@ -11871,6 +11974,7 @@ var init_jail = __esm({
     JAIL_DIR = "/run/agent-guard";
     NOBODY = 65534;
     BRIDGE_UID = 65533;
+    SECCOMP_FD = 9;
     SCRATCH_MASKS = /* @__PURE__ */ new Set(["/tmp", "/var/tmp", "/home"]);
   }
 });
@@ -11925,54 +12029,54 @@ var init_glob = __esm({
 
 // src/guard/boundary/fileKinds.ts
 function parseFileKinds(text, fileName = FILE2) {
-  const fail4 = (at3, message, key2) => {
+  const fail5 = (at3, message, key2) => {
     const pos = positionIn(text, at3, key2);
     throw new GuardError("boundary", `${fileName}:${pos.line}:${pos.col}: ${message}`);
   };
   const read2 = readDataText(text);
   if ("error" in read2) throw new GuardError("boundary", `${fileName}:${read2.line}:${read2.col}: ${read2.error}`);
   const root = read2.data;
-  if (!isObject(root) || Object.keys(root).length !== 1 || !("refuse" in root)) return fail4([], "expected one key, `refuse`, holding a list of entries");
+  if (!isObject2(root) || Object.keys(root).length !== 1 || !("refuse" in root)) return fail5([], "expected one key, `refuse`, holding a list of entries");
   const list2 = root.refuse;
-  if (!Array.isArray(list2) || list2.length === 0) return fail4(["refuse"], "`refuse` must be a non-empty list");
+  if (!Array.isArray(list2) || list2.length === 0) return fail5(["refuse"], "`refuse` must be a non-empty list");
   return list2.map((entry, i2) => {
     const at3 = ["refuse", i2];
-    if (!isObject(entry)) return fail4(at3, `refuse[${i2}]: expected an entry with paths and reason`);
-    for (const key2 of Object.keys(entry)) if (!FIELDS.has(key2)) fail4(at3, `refuse[${i2}]: unknown field "${key2}" (known: paths, reason, when)`, key2);
+    if (!isObject2(entry)) return fail5(at3, `refuse[${i2}]: expected an entry with paths and reason`);
+    for (const key2 of Object.keys(entry)) if (!FIELDS.has(key2)) fail5(at3, `refuse[${i2}]: unknown field "${key2}" (known: paths, reason, when)`, key2);
     const paths = entry.paths;
-    if (!Array.isArray(paths) || paths.length === 0) return fail4("paths" in entry ? [...at3, "paths"] : at3, `refuse[${i2}].paths: a non-empty list of globs`);
+    if (!Array.isArray(paths) || paths.length === 0) return fail5("paths" in entry ? [...at3, "paths"] : at3, `refuse[${i2}].paths: a non-empty list of globs`);
     const globs = paths.map((glob, j) => {
-      if (typeof glob !== "string") return fail4([...at3, "paths", j], `refuse[${i2}].paths: each glob is a string`);
+      if (typeof glob !== "string") return fail5([...at3, "paths", j], `refuse[${i2}].paths: each glob is a string`);
       try {
         return compileGlob(glob);
       } catch (err) {
-        return fail4([...at3, "paths", j], `refuse[${i2}].paths: ${err.message}`);
+        return fail5([...at3, "paths", j], `refuse[${i2}].paths: ${err.message}`);
       }
     });
     const reason = entry.reason;
     if (typeof reason !== "string" || !reason.trim() || /[\r\n]/.test(reason)) {
-      return fail4("reason" in entry ? [...at3, "reason"] : at3, `refuse[${i2}].reason: one line saying what a later tool would do with the file`);
+      return fail5("reason" in entry ? [...at3, "reason"] : at3, `refuse[${i2}].reason: one line saying what a later tool would do with the file`);
     }
     let when;
     if ("when" in entry) {
-      if (typeof entry.when !== "string") return fail4([...at3, "when"], `refuse[${i2}].when: a regular expression`);
+      if (typeof entry.when !== "string") return fail5([...at3, "when"], `refuse[${i2}].when: a regular expression`);
       try {
         when = new RegExp(entry.when, "im");
       } catch (err) {
-        return fail4([...at3, "when"], `refuse[${i2}].when: ${err.message}`);
+        return fail5([...at3, "when"], `refuse[${i2}].when: ${err.message}`);
       }
     }
     return { globs, reason, when };
   });
 }
-function isObject(v) {
+function isObject2(v) {
   return !!v && typeof v === "object" && !Array.isArray(v);
 }
 function builtinFileKinds() {
-  cached4 ??= parseFileKinds(file_kinds_default);
-  return cached4;
+  cached5 ??= parseFileKinds(file_kinds_default);
+  return cached5;
 }
-var FILE2, FIELDS, cached4;
+var FILE2, FIELDS, cached5;
 var init_fileKinds = __esm({
   "src/guard/boundary/fileKinds.ts"() {
     "use strict";
@@ -12204,8 +12308,8 @@ function linkRouteRefusal(workspace2, rel, target, isLink) {
   return void 0;
 }
 function targetKind(policy, rel) {
-  const cached6 = policy.linkTargets.seen.get(rel);
-  if (cached6) return cached6;
+  const cached7 = policy.linkTargets.seen.get(rel);
+  if (cached7) return cached7;
   const kind = lookAt(policy, rel);
   policy.linkTargets.seen.set(rel, kind);
   return kind;
@@ -17882,18 +17986,18 @@ var init_grants = __esm({
 });
 
 // src/guard/grants/rules.ts
-function fail2(where, message) {
+function fail3(where, message) {
   throw new GuardError("grants", `rules/grants.yml: ${where}: ${message}`);
 }
 function compileRoutePattern(spec, where) {
   const m = /^(GET|POST|PUT|PATCH|DELETE) (\/[A-Za-z0-9_{}/.-]*)$/.exec(spec);
-  if (!m) fail2(where, `bad route "${spec}" (want "METHOD /path")`);
+  if (!m) fail3(where, `bad route "${spec}" (want "METHOD /path")`);
   const parts = m[2].split("/").slice(1);
   const names = [];
   for (const part of parts) {
     const ph = /^\{([a-z_]+)\}$/.exec(part);
     if (ph) names.push(ph[1]);
-    else if (/[{}]/.test(part)) fail2(where, `placeholder must be a whole segment in "${spec}"`);
+    else if (/[{}]/.test(part)) fail3(where, `placeholder must be a whole segment in "${spec}"`);
   }
   return {
     method: m[1],
@@ -17912,19 +18016,19 @@ function compileRoutePattern(spec, where) {
   };
 }
 function stringList2(value, where) {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) fail2(where, "must be a list of strings");
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) fail3(where, "must be a list of strings");
   return value;
 }
 function oneOf(value, allowed, where) {
-  if (typeof value !== "string" || !allowed.includes(value)) fail2(where, `"${String(value)}" is not one of ${allowed.join(", ")}`);
+  if (typeof value !== "string" || !allowed.includes(value)) fail3(where, `"${String(value)}" is not one of ${allowed.join(", ")}`);
   return value;
 }
 function onlyKeys(obj3, keys, where) {
-  for (const k of Object.keys(obj3)) if (!keys.includes(k)) fail2(where, `unknown key "${k}"`);
+  for (const k of Object.keys(obj3)) if (!keys.includes(k)) fail3(where, `unknown key "${k}"`);
 }
 function parseGrantRules(text) {
   const doc = parseDataText(text);
-  if (!doc || typeof doc !== "object") fail2("top", "not a mapping");
+  if (!doc || typeof doc !== "object") fail3("top", "not a mapping");
   onlyKeys(doc, ["routes", "grants", "reads", "read-query", "graphql-roots", "graphql-objects", "graphql-actors", "credential-shapes", "github-hosts", "pull-request-exclude"], "top");
   const routes = Object.entries(doc.routes ?? {}).map(([spec, kind]) => ({
     route: compileRoutePattern(spec, `routes.${spec}`),
@@ -17935,30 +18039,30 @@ function parseGrantRules(text) {
   for (const kind of GRANT_KINDS) {
     const raw = grantsRaw[kind];
     const where = `grants.${kind}`;
-    if (!raw || typeof raw !== "object") fail2(where, "missing");
+    if (!raw || typeof raw !== "object") fail3(where, "missing");
     onlyKeys(raw, ["requests", "caps", "values", "default-values"], where);
     const caps = {};
     for (const [cap, n] of Object.entries(raw.caps ?? {})) {
-      if (!Number.isInteger(n) || n < 0) fail2(`${where}.caps.${cap}`, "must be a whole number");
+      if (!Number.isInteger(n) || n < 0) fail3(`${where}.caps.${cap}`, "must be a whole number");
       caps[cap] = n;
     }
-    if (caps.max === void 0) fail2(`${where}.caps`, "needs max");
+    if (caps.max === void 0) fail3(`${where}.caps`, "needs max");
     const rule = { requests: stringList2(raw.requests, `${where}.requests`).map((r) => oneOf(r, REQUEST_KINDS, `${where}.requests`)), caps };
     if (raw.values !== void 0) {
       rule.values = stringList2(raw.values, `${where}.values`);
       rule.defaultValues = stringList2(raw["default-values"] ?? [], `${where}.default-values`);
-      for (const v of rule.defaultValues) if (!rule.values.includes(v)) fail2(`${where}.default-values`, `"${v}" is not in values`);
+      for (const v of rule.defaultValues) if (!rule.values.includes(v)) fail3(`${where}.default-values`, `"${v}" is not in values`);
     }
     grants[kind] = rule;
   }
   for (const k of Object.keys(grantsRaw)) oneOf(k, GRANT_KINDS, "grants");
   const credentialShapes = (doc["credential-shapes"] ?? []).map((c, i2) => {
     const where = `credential-shapes[${i2}]`;
-    if (typeof c?.name !== "string" || typeof c?.pattern !== "string") fail2(where, "needs name and pattern");
+    if (typeof c?.name !== "string" || typeof c?.pattern !== "string") fail3(where, "needs name and pattern");
     try {
       return { name: c.name, pattern: new RegExp(c.pattern) };
     } catch (err) {
-      return fail2(where, `pattern does not compile: ${err.message}`);
+      return fail3(where, `pattern does not compile: ${err.message}`);
     }
   });
   return {
@@ -17975,10 +18079,10 @@ function parseGrantRules(text) {
   };
 }
 function grantRules() {
-  cached5 ??= parseGrantRules(grants_default);
-  return cached5;
+  cached6 ??= parseGrantRules(grants_default);
+  return cached6;
 }
-var REQUEST_KINDS, GRANT_KINDS, cached5;
+var REQUEST_KINDS, GRANT_KINDS, cached6;
 var init_rules = __esm({
   "src/guard/grants/rules.ts"() {
     "use strict";
@@ -19716,11 +19820,11 @@ function isRemoteUrl(text) {
 }
 function urlIn(value) {
   if (typeof value === "string") return value;
-  if (isObject2(value) && typeof value.url === "string") return value.url;
+  if (isObject3(value) && typeof value.url === "string") return value.url;
   return void 0;
 }
 function fetchingTool(tool, policy) {
-  if (!isObject2(tool)) return void 0;
+  if (!isObject3(tool)) return void 0;
   if (typeof tool.type === "string" && policy.toolTypes.some((t) => tool.type.startsWith(t))) return `provider-side tool "${tool.type}"`;
   const key2 = policy.toolKeys.find((k) => k in tool);
   return key2 ? `provider-side tool "${key2}"` : void 0;
@@ -19742,14 +19846,14 @@ function checkKey(key2, value, policy) {
     }
   }
   if (key2 === "plugins" && Array.isArray(value)) {
-    const plugin = value.find((p) => isObject2(p) && typeof p.id === "string" && policy.pluginIds.includes(p.id));
+    const plugin = value.find((p) => isObject3(p) && typeof p.id === "string" && policy.pluginIds.includes(p.id));
     if (plugin) return `provider-side plugin "${plugin.id}"`;
   }
   if (key2 === "model" || key2 === "models") {
     const found = searchModel(value, policy);
     if (found) return found;
   }
-  if (key2 === "source" && isObject2(value) && typeof value.type === "string" && policy.sourceTypes.includes(value.type)) {
+  if (key2 === "source" && isObject3(value) && typeof value.type === "string" && policy.sourceTypes.includes(value.type)) {
     return "content fetched by the provider from a URL";
   }
   if (policy.urlFields.includes(key2)) {
@@ -19766,7 +19870,7 @@ function findProviderFetch(body, policy) {
       stack.push(...node);
       continue;
     }
-    if (!isObject2(node)) continue;
+    if (!isObject3(node)) continue;
     for (const [key2, value] of Object.entries(node)) {
       const found = checkKey(key2, value, policy);
       if (found) return found;
@@ -19775,11 +19879,11 @@ function findProviderFetch(body, policy) {
   }
   return void 0;
 }
-var isObject2;
+var isObject3;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
-    isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+    isObject3 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
   }
 });
 
@@ -20147,17 +20251,17 @@ ${body}`);
 function at2(body, pathParts) {
   let node = body;
   for (const part of pathParts.slice(0, -1)) {
-    if (!isObject3(node)) return void 0;
+    if (!isObject4(node)) return void 0;
     node = node[part];
   }
   const key2 = pathParts[pathParts.length - 1];
-  return isObject3(node) && key2 in node ? { parent: node, key: key2 } : void 0;
+  return isObject4(node) && key2 in node ? { parent: node, key: key2 } : void 0;
 }
 function declaredOutput(body, fields) {
-  const numbers = (paths) => paths.map((p) => at2(body, p)).map((f) => f ? f.parent[f.key] : void 0).filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
-  const caps = numbers(fields.outputCaps);
+  const numbers2 = (paths) => paths.map((p) => at2(body, p)).map((f) => f ? f.parent[f.key] : void 0).filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
+  const caps = numbers2(fields.outputCaps);
   if (caps.length === 0) return void 0;
-  const choices = Math.max(1, ...numbers(fields.outputMultipliers).map(Math.ceil));
+  const choices = Math.max(1, ...numbers2(fields.outputMultipliers).map(Math.ceil));
   return { total: Math.ceil(Math.max(...caps)) * choices, choices };
 }
 function setOutputCap(body, fields, cap) {
@@ -20336,7 +20440,7 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal2, isObject3;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal2, isObject4;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
@@ -20417,7 +20521,7 @@ var init_proxy = __esm({
       status;
       reason;
     };
-    isObject3 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+    isObject4 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
   }
 });
 
@@ -20615,7 +20719,7 @@ async function runGuarded(opts, io, hooks = {}) {
     );
     cgroupsMade = cgroups.length > 0;
     if (!sudo) makeCgroupsDirectly(cgroups);
-    const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
+    const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo, { file: plan.seccompFile, fd: SECCOMP_FD });
     const command2 = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
     const unwatch = boundary?.watch((reason) => stop.request(reason));
     const exitCode = await runJail(sudo, start, command2, plan.config.nonce, opts, io, stop, tail).finally(() => unwatch?.());
@@ -22219,8 +22323,8 @@ var Converter = class {
       return converted;
     }
     const anchored = !!node.anchor;
-    const cached6 = anchored ? this.cache.get(node) : void 0;
-    if (cached6) return cached6;
+    const cached7 = anchored ? this.cache.get(node) : void 0;
+    if (cached7) return cached7;
     const [start, end] = node.range ?? [0, 0];
     let result;
     if ((0, import_yaml.isMap)(node)) {
@@ -34924,8 +35028,8 @@ function sourceIndex(sources) {
   const memo2 = /* @__PURE__ */ new Map();
   const index2 = {
     contextsAbove(path29) {
-      const cached6 = memo2.get(path29);
-      if (cached6) return cached6;
+      const cached7 = memo2.get(path29);
+      if (cached7) return cached7;
       const out = [];
       const walk2 = (node, segments, i2) => {
         out.push(...node.contexts);
@@ -35645,130 +35749,130 @@ function parseConfig(path29, text) {
   }
   const config = { ignore: [], severity: {}, trustedUsers: [], trustedBots: [], actions: [], clis: [] };
   if (!root || root.kind === "scalar" && root.value === null) return config;
-  const fail4 = (node, message) => {
+  const fail5 = (node, message) => {
     const pos = positionOf(file, node.start);
     throw new ConfigError(`${path29}:${pos.line}:${pos.column}: ${message}`);
   };
-  const map = expectMap(root, "the config", fail4);
+  const map = expectMap(root, "the config", fail5);
   for (const { key: key2, value } of map.pairs) {
     switch (key2.text) {
       case "ignore":
-        config.ignore = expectSeq(value, "ignore", fail4).map((item) => readIgnore(item, fail4));
+        config.ignore = expectSeq(value, "ignore", fail5).map((item) => readIgnore(item, fail5));
         break;
       case "severity":
-        for (const p of expectMap(value, "severity", fail4).pairs) {
+        for (const p of expectMap(value, "severity", fail5).pairs) {
           const level = p.value.kind === "scalar" ? p.value.text : "";
-          if (!SEVERITIES.includes(level)) fail4(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
-          checkRuleId(p.key, p.key.text, fail4);
+          if (!SEVERITIES.includes(level)) fail5(p.value, `severity of '${p.key.text}' must be one of ${SEVERITIES.join(", ")}`);
+          checkRuleId(p.key, p.key.text, fail5);
           config.severity[p.key.text] = level;
         }
         break;
       case "trusted-users":
-        config.trustedUsers = strings2(value, "trusted-users", fail4);
+        config.trustedUsers = strings2(value, "trusted-users", fail5);
         break;
       case "trusted-bots":
-        config.trustedBots = strings2(value, "trusted-bots", fail4);
+        config.trustedBots = strings2(value, "trusted-bots", fail5);
         break;
       case "agents":
-        readAgents(value, config, fail4, file);
+        readAgents(value, config, fail5, file);
         break;
       default:
-        fail4(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
+        fail5(key2, `unknown key '${key2.text}' (expected ignore, severity, trusted-users, trusted-bots, agents)`);
     }
   }
   return config;
 }
-function checkRuleId(node, id, fail4) {
-  if (!RULE_IDS.includes(id)) fail4(node, unknownRuleMessage(id));
+function checkRuleId(node, id, fail5) {
+  if (!RULE_IDS.includes(id)) fail5(node, unknownRuleMessage(id));
   return id;
 }
 function unknownRuleMessage(id) {
   return `unknown rule '${id}' (rules: ${RULE_IDS.join(", ")})`;
 }
-function expectMap(node, what, fail4) {
-  if (node.kind !== "map") fail4(node, `${what} must be a mapping`);
+function expectMap(node, what, fail5) {
+  if (node.kind !== "map") fail5(node, `${what} must be a mapping`);
   return node;
 }
-function expectSeq(node, what, fail4) {
-  if (node.kind !== "seq") fail4(node, `${what} must be a list`);
+function expectSeq(node, what, fail5) {
+  if (node.kind !== "seq") fail5(node, `${what} must be a list`);
   return node.items;
 }
-function strings2(node, what, fail4) {
-  return expectSeq(node, what, fail4).map((i2) => i2.kind === "scalar" ? i2.text : fail4(i2, `${what} entries must be strings`));
+function strings2(node, what, fail5) {
+  return expectSeq(node, what, fail5).map((i2) => i2.kind === "scalar" ? i2.text : fail5(i2, `${what} entries must be strings`));
 }
-function readIgnore(node, fail4) {
+function readIgnore(node, fail5) {
   const out = {};
-  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail4).pairs) {
-    if (value.kind !== "scalar") fail4(value, `'${key2.text}' must be a string`);
+  for (const { key: key2, value } of expectMap(node, "an ignore entry", fail5).pairs) {
+    if (value.kind !== "scalar") fail5(value, `'${key2.text}' must be a string`);
     const text = value.text;
-    if (key2.text === "rule") out.rule = checkRuleId(value, text, fail4);
+    if (key2.text === "rule") out.rule = checkRuleId(value, text, fail5);
     else if (key2.text === "file") {
       const problem = globProblem(text);
-      if (problem) fail4(value, `file: ${problem}`);
+      if (problem) fail5(value, `file: ${problem}`);
       out.file = text;
     } else if (key2.text === "job") out.job = text;
-    else fail4(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
+    else fail5(key2, `unknown key '${key2.text}' in ignore entry (expected rule, file, job)`);
   }
-  if (!out.rule && !out.file && !out.job) fail4(node, "an ignore entry needs rule, file or job");
+  if (!out.rule && !out.file && !out.job) fail5(node, "an ignore entry needs rule, file or job");
   return out;
 }
-function readAgents(node, config, fail4, file) {
-  for (const { key: key2, value } of expectMap(node, "agents", fail4).pairs) {
+function readAgents(node, config, fail5, file) {
+  for (const { key: key2, value } of expectMap(node, "agents", fail5).pairs) {
     if (key2.text === "actions") {
-      for (const item of expectSeq(value, "agents.actions", fail4)) config.actions.push(readAction(item, fail4));
+      for (const item of expectSeq(value, "agents.actions", fail5)) config.actions.push(readAction(item, fail5));
     } else if (key2.text === "commands") {
-      for (const item of expectSeq(value, "agents.commands", fail4)) config.clis.push(readCommand(item, fail4));
-    } else fail4(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
+      for (const item of expectSeq(value, "agents.commands", fail5)) config.clis.push(readCommand(item, fail5));
+    } else fail5(key2, `unknown key '${key2.text}' in agents (expected actions, commands)`);
   }
   void file;
 }
 var SHELLS2 = ["full", "restricted", "none"];
-function readAction(node, fail4) {
-  const m = expectMap(node, "an agent action", fail4);
+function readAction(node, fail5) {
+  const m = expectMap(node, "an agent action", fail5);
   const fields = {};
   for (const p of m.pairs) {
     if (!["uses", "name", "prompt-inputs", "key-inputs", "token-inputs", "shell", "network", "reads-thread"].includes(p.key.text)) {
-      fail4(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
+      fail5(p.key, `unknown key '${p.key.text}' in agent action (expected uses, name, prompt-inputs, key-inputs, token-inputs, shell, network, reads-thread)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.uses || fields.uses.kind !== "scalar") fail4(node, "an agent action needs 'uses'");
+  if (!fields.uses || fields.uses.kind !== "scalar") fail5(node, "an agent action needs 'uses'");
   const uses = fields.uses.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "none";
-  if (!SHELLS2.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS2.join(", ")}`);
+  if (!SHELLS2.includes(shell)) fail5(fields.shell, `shell must be one of ${SHELLS2.join(", ")}`);
   return {
     id: `config:${uses}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : uses,
     uses: [uses],
-    promptInputs: fields["prompt-inputs"] ? strings2(fields["prompt-inputs"], "prompt-inputs", fail4) : ["prompt"],
-    keyInputs: fields["key-inputs"] ? strings2(fields["key-inputs"], "key-inputs", fail4) : [],
-    tokenInputs: fields["token-inputs"] ? strings2(fields["token-inputs"], "token-inputs", fail4) : [],
+    promptInputs: fields["prompt-inputs"] ? strings2(fields["prompt-inputs"], "prompt-inputs", fail5) : ["prompt"],
+    keyInputs: fields["key-inputs"] ? strings2(fields["key-inputs"], "key-inputs", fail5) : [],
+    tokenInputs: fields["token-inputs"] ? strings2(fields["token-inputs"], "token-inputs", fail5) : [],
     keyHandling: "process",
     gate: { kind: "none" },
     readsThread: fields["reads-thread"]?.kind === "scalar" && fields["reads-thread"].text === "true" ? "always" : "never",
     defaults: { shell, network: fields.network?.kind === "scalar" && fields.network.text === "true", writesFiles: shell !== "none" }
   };
 }
-function readCommand(node, fail4) {
-  const m = expectMap(node, "an agent command", fail4);
+function readCommand(node, fail5) {
+  const m = expectMap(node, "an agent command", fail5);
   const fields = {};
   for (const p of m.pairs) {
     if (!["command", "name", "bypass-flags", "key-env", "shell"].includes(p.key.text)) {
-      fail4(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
+      fail5(p.key, `unknown key '${p.key.text}' in agent command (expected command, name, bypass-flags, key-env, shell)`);
     }
     fields[p.key.text] = p.value;
   }
-  if (!fields.command || fields.command.kind !== "scalar") fail4(node, "an agent command needs 'command'");
+  if (!fields.command || fields.command.kind !== "scalar") fail5(node, "an agent command needs 'command'");
   const command2 = fields.command.text;
   const shell = fields.shell?.kind === "scalar" ? fields.shell.text : "full";
-  if (!SHELLS2.includes(shell)) fail4(fields.shell, `shell must be one of ${SHELLS2.join(", ")}`);
+  if (!SHELLS2.includes(shell)) fail5(fields.shell, `shell must be one of ${SHELLS2.join(", ")}`);
   return {
     id: `config:${command2}`,
     name: fields.name?.kind === "scalar" ? fields.name.text : command2,
     commands: [command2],
-    bypassFlags: fields["bypass-flags"] ? strings2(fields["bypass-flags"], "bypass-flags", fail4) : [],
+    bypassFlags: fields["bypass-flags"] ? strings2(fields["bypass-flags"], "bypass-flags", fail5) : [],
     defaults: { shell, network: shell === "full", writesFiles: true },
-    keyEnv: fields["key-env"] ? strings2(fields["key-env"], "key-env", fail4) : [],
+    keyEnv: fields["key-env"] ? strings2(fields["key-env"], "key-env", fail5) : [],
     instructionFiles: []
   };
 }
@@ -36089,32 +36193,32 @@ function jsonErrorOffset(text) {
   const ws = () => {
     while (i2 < text.length && " 	\n\r".includes(text[i2])) i2++;
   };
-  const fail4 = () => {
+  const fail5 = () => {
     throw i2;
   };
   const literal2 = (word) => {
-    for (const ch of word) if (text[i2++] !== ch) i2--, fail4();
+    for (const ch of word) if (text[i2++] !== ch) i2--, fail5();
   };
   const string = () => {
     i2++;
     while (i2 < text.length && text[i2] !== '"') {
       const c = text.charCodeAt(i2);
-      if (c < 32) fail4();
+      if (c < 32) fail5();
       if (text[i2] === "\\") {
         i2++;
         if (text[i2] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i2 + 1, i2 + 5))) fail4();
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i2 + 1, i2 + 5))) fail5();
           i2 += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i2] ?? "x")) fail4();
+        } else if (!'"\\/bfnrt'.includes(text[i2] ?? "x")) fail5();
       }
       i2++;
     }
-    if (text[i2] !== '"') fail4();
+    if (text[i2] !== '"') fail5();
     i2++;
   };
   const number = () => {
     const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i2));
-    if (!m || m[0] === "" || m[0] === "-") fail4();
+    if (!m || m[0] === "" || m[0] === "-") fail5();
     i2 += m[0].length;
   };
   const value = () => {
@@ -36126,16 +36230,16 @@ function jsonErrorOffset(text) {
       if (text[i2] === "}") return void i2++;
       for (; ; ) {
         ws();
-        if (text[i2] !== '"') fail4();
+        if (text[i2] !== '"') fail5();
         string();
         ws();
-        if (text[i2] !== ":") fail4();
+        if (text[i2] !== ":") fail5();
         i2++;
         value();
         ws();
         if (text[i2] === ",") i2++;
         else if (text[i2] === "}") return void i2++;
-        else fail4();
+        else fail5();
       }
     }
     if (c === "[") {
@@ -36147,7 +36251,7 @@ function jsonErrorOffset(text) {
         ws();
         if (text[i2] === ",") i2++;
         else if (text[i2] === "]") return void i2++;
-        else fail4();
+        else fail5();
       }
     }
     if (c === '"') return string();
@@ -36159,7 +36263,7 @@ function jsonErrorOffset(text) {
   try {
     value();
     ws();
-    if (i2 < text.length) fail4();
+    if (i2 < text.length) fail5();
   } catch (at3) {
     if (typeof at3 === "number") return at3;
     throw at3;
@@ -37555,7 +37659,7 @@ function announce(ctx, decision) {
   setOutputs(ctx, { untrusted: String(decision.untrusted) });
   appendSummary(ctx, trustSummary(decision));
 }
-function fail3(ctx, message) {
+function fail4(ctx, message) {
   ctx.stderr.write(`agent-guard: ${logSafe(message)}
 `);
   ctx.stdout.write(errorCommand(message));
@@ -37580,9 +37684,9 @@ async function actionRun(ctx) {
     }
     opts = parseRunArgs([...guardArgsFromInputs(ctx), "--", ...RUN_SHELL, command2]);
     const refusal = untrustedRefusal(decision, opts, getBooleanInput(ctx, "allow-on-untrusted", false), OVERRIDE);
-    if (refusal) return fail3(ctx, refusal);
+    if (refusal) return fail4(ctx, refusal);
   } catch (err) {
-    return fail3(ctx, guardFailure(err));
+    return fail4(ctx, guardFailure(err));
   }
   try {
     const result = await runGuarded(opts, { stdout: ctx.stdout, stderr: ctx.stderr, env: guardEnv(ctx), cwd: ctx.cwd });
@@ -37599,7 +37703,7 @@ async function actionRun(ctx) {
     });
     return exitCode;
   } catch (err) {
-    return fail3(ctx, guardFailure(err));
+    return fail4(ctx, guardFailure(err));
   }
 }
 function actionWrap(ctx, self) {
@@ -37618,7 +37722,7 @@ function actionWrap(ctx, self) {
       { env: withoutInputs(ctx.env), cwd: ctx.cwd, node: self.node, guard: self.guard }
     );
     const refusal = untrustedRefusal(decision, prepared.options, allowOnUntrusted, OVERRIDE);
-    if (refusal) return fail3(ctx, refusal);
+    if (refusal) return fail4(ctx, refusal);
     const target = installWrapper(import_node_path24.default.join(temp, "agent-guard"), prepared.text, name);
     ctx.stderr.write(`agent-guard: wrapper installed: ${target} runs ${prepared.spec.agent} under the guard; set ${agent.actionInput} to it
 `);
@@ -37629,7 +37733,7 @@ function actionWrap(ctx, self) {
 `);
     return 0;
   } catch (err) {
-    return fail3(ctx, guardFailure(err));
+    return fail4(ctx, guardFailure(err));
   }
 }
 async function actionApply(ctx) {
@@ -37646,7 +37750,7 @@ async function actionApply(ctx) {
     appendSummary(ctx, applySummaryMarkdown(audit, performed));
     return 0;
   } catch (err) {
-    return fail3(ctx, guardFailure(err));
+    return fail4(ctx, guardFailure(err));
   }
 }
 
@@ -37654,13 +37758,13 @@ async function actionApply(ctx) {
 var ACTION_MODES = ["lint", "run", "wrap", "apply"];
 async function actionMain(args, ctx, self) {
   const [mode, ...rest] = args;
-  const fail4 = (message) => {
+  const fail5 = (message) => {
     ctx.stderr.write(`agent-guard: ${message}
 `);
     ctx.stdout.write(errorCommand(message));
     return 2;
   };
-  if (rest.length) return fail4(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
+  if (rest.length) return fail5(`action ${mode} takes no arguments; it reads its INPUT_* variables`);
   try {
     switch (mode) {
       case "lint":
@@ -37672,11 +37776,11 @@ async function actionMain(args, ctx, self) {
       case "apply":
         return await actionApply(ctx);
       default:
-        return fail4(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
+        return fail5(`input 'mode' must be one of ${ACTION_MODES.join(", ")}, not '${printable(String(mode ?? ""))}'`);
     }
   } catch (err) {
-    if (err instanceof InputError || err instanceof ConfigError) return fail4(err.message);
-    return fail4(`internal error: ${err?.message ?? String(err)}`);
+    if (err instanceof InputError || err instanceof ConfigError) return fail5(err.message);
+    return fail5(`internal error: ${err?.message ?? String(err)}`);
   }
 }
 
@@ -37794,14 +37898,14 @@ var GitHubClient = class {
     if (isCommitSha(ref2)) return Promise.resolve(ref2.toLowerCase());
     const key2 = `${repoKey(owner, repo)}@${ref2}`;
     return this.once(`ref:${key2}`, async () => {
-      const cached6 = this.cache.get("ref", key2);
+      const cached7 = this.cache.get("ref", key2);
       const what = `${owner}/${repo}@${ref2}`;
       const res = await this.request(
         "GET /repos/{owner}/{repo}/commits/{ref}",
-        { owner, repo, ref: ref2, headers: { accept: "application/vnd.github.sha", ...cached6 ? { "if-none-match": cached6.etag } : {} } },
+        { owner, repo, ref: ref2, headers: { accept: "application/vnd.github.sha", ...cached7 ? { "if-none-match": cached7.etag } : {} } },
         what
       );
-      if (res.status === 304 && cached6) return cached6.sha;
+      if (res.status === 304 && cached7) return cached7.sha;
       const sha = textOf(res.data).trim().toLowerCase();
       if (!isCommitSha(sha)) throw new GitHubError2("invalid", `${what}: GitHub did not answer with a commit SHA`);
       if (res.headers.etag) this.cache.set("ref", key2, { sha, etag: res.headers.etag });
@@ -37812,8 +37916,8 @@ var GitHubClient = class {
   fileAt(owner, repo, sha, path29) {
     const key2 = `${repoKey(owner, repo)}@${sha}:${path29}`;
     return this.once(`content:${key2}`, async () => {
-      const cached6 = this.cache.get("content", key2);
-      if (cached6) return "text" in cached6 ? cached6.text : null;
+      const cached7 = this.cache.get("content", key2);
+      if (cached7) return "text" in cached7 ? cached7.text : null;
       let text;
       try {
         const res = await this.request(
@@ -37852,8 +37956,8 @@ var GitHubClient = class {
    */
   async headOf(repo) {
     const key2 = `${repoKey(repo.owner, repo.name)}#${repo.defaultBranch}`;
-    const cached6 = this.cache.get("head", key2);
-    if (cached6 && repo.pushedAt && cached6.pushedAt === repo.pushedAt) return cached6.sha;
+    const cached7 = this.cache.get("head", key2);
+    if (cached7 && repo.pushedAt && cached7.pushedAt === repo.pushedAt) return cached7.sha;
     const sha = await this.resolveRef(repo.owner, repo.name, repo.defaultBranch);
     if (repo.pushedAt) this.cache.set("head", key2, { pushedAt: repo.pushedAt, sha });
     return sha;
@@ -37868,8 +37972,8 @@ var GitHubClient = class {
     const key2 = `${repoKey(owner, repo)}@${sha}`;
     return this.once(`tree:${key2}`, async () => {
       const cacheKey = `v2:${key2}`;
-      const cached6 = this.cache.get("tree", cacheKey);
-      if (cached6) return cached6;
+      const cached7 = this.cache.get("tree", cacheKey);
+      if (cached7) return cached7;
       const what = `${owner}/${repo}@${sha.slice(0, 7)}`;
       const res = await this.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { owner, repo, tree_sha: sha, recursive: "1" }, what);
       const data2 = res.data;
@@ -37895,8 +37999,8 @@ var GitHubClient = class {
   blob(owner, repo, sha) {
     const key2 = `blob:${sha.toLowerCase()}`;
     return this.once(key2, async () => {
-      const cached6 = this.cache.get("content", key2);
-      if (cached6) return cached6.text;
+      const cached7 = this.cache.get("content", key2);
+      if (cached7) return cached7.text;
       const res = await this.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: sha, headers: { accept: "application/vnd.github.raw" } }, `${owner}/${repo} blob ${sha.slice(0, 7)}`);
       let text;
       if (typeof res.data === "string" || res.data instanceof ArrayBuffer) text = textOf(res.data);
@@ -37922,13 +38026,13 @@ var GitHubClient = class {
     const out = [];
     for (let page = 1; page <= 1e3; page++) {
       const pageKey = `${key2}?per_page=${this.perPage}&page=${page}`;
-      const cached6 = this.cache.get("list", pageKey);
-      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached6 ? { "if-none-match": cached6.etag } : {} }, what);
+      const cached7 = this.cache.get("list", pageKey);
+      const res = await this.request(route, { ...params, per_page: this.perPage, page, headers: cached7 ? { "if-none-match": cached7.etag } : {} }, what);
       let items;
       let next;
-      if (res.status === 304 && cached6) {
-        items = cached6.items;
-        next = cached6.next;
+      if (res.status === 304 && cached7) {
+        items = cached7.items;
+        next = cached7.next;
       } else {
         if (!Array.isArray(res.data)) throw new GitHubError2("invalid", `${what}: GitHub did not answer with a list of repositories`);
         items = res.data.map(repoInfo).filter((r) => !!r);
@@ -39064,7 +39168,7 @@ function parseScanArgs(args) {
   return out;
 }
 async function scanMain(rawArgs, version2, io = PROCESS_IO) {
-  const fail4 = (message) => {
+  const fail5 = (message) => {
     io.stderr.write(`agent-guard: ${message}
 `);
     return 2;
@@ -39080,7 +39184,7 @@ async function scanMain(rawArgs, version2, io = PROCESS_IO) {
     if (!args.org) throw new OnlineUsageError("scan needs --org ORG (see agent-guard scan --help)");
     config = args.config ? readConfig(args.config) : void 0;
   } catch (err) {
-    if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail4(err.message);
+    if (err instanceof OnlineUsageError || err instanceof ConfigError) return fail5(err.message);
     throw err;
   }
   const client = makeClient(args, io, version2);
@@ -39100,7 +39204,7 @@ async function scanMain(rawArgs, version2, io = PROCESS_IO) {
     });
   } catch (err) {
     progress.end();
-    if (err instanceof GitHubError2) return fail4(`cannot list the repositories of ${args.org}: ${err.message}`);
+    if (err instanceof GitHubError2) return fail5(`cannot list the repositories of ${args.org}: ${err.message}`);
     throw err;
   }
   progress.end();
@@ -39109,7 +39213,7 @@ async function scanMain(rawArgs, version2, io = PROCESS_IO) {
     if (args.output) import_node_fs34.default.writeFileSync(args.output, report2);
     else io.stdout.write(report2);
   } catch (err) {
-    return fail4(`cannot write ${args.output}: ${err.code ?? err.message}`);
+    return fail5(`cannot write ${args.output}: ${err.code ?? err.message}`);
   }
   const scanned = scan.repos.filter((r) => r.status === "scanned").length;
   const failed = scan.repos.filter((r) => r.status === "failed").length;

@@ -36,7 +36,7 @@ await build({
   target: 'node20',
   format: 'cjs',
   loader: { '.yml': 'text' },
-  plugins: [dataAsJson(['providers.yml', 'grants.yml', 'credential-files.yml', 'file-kinds.yml', 'agents.yml', 'sources.yml', 'triggers.yml'])],
+  plugins: [dataAsJson(['providers.yml', 'grants.yml', 'credential-files.yml', 'file-kinds.yml', 'seccomp.yml', 'agents.yml', 'sources.yml', 'triggers.yml'])],
   banner: { js: '#!/usr/bin/env node' },
   legalComments: 'none',
   logLevel: 'warning',

@@ -9,6 +9,7 @@ import { parseCredentialRules } from '../src/guard/credentialFiles';
 import { parseGrantRules } from '../src/guard/grants/rules';
 import { parseCatalogue } from '../src/guard/providers/catalogue';
 import { parseRuleSet } from '../src/analysis/rulesData';
+import { parseSeccompRules } from '../src/guard/seccomp';
 
 const rules = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'rules', name), 'utf8');
 const asJson = (yamlText: string) => JSON.stringify(parse(yamlText));
@@ -21,6 +22,7 @@ describe('rules data as JSON', () => {
     ['grants.yml', parseGrantRules],
     ['credential-files.yml', parseCredentialRules],
     ['file-kinds.yml', parseFileKinds],
+    ['seccomp.yml', parseSeccompRules],
   ] as [string, (text: string) => unknown][])('%s reads the same from its JSON form', (name, load) => {
     const text = rules(name);
     expect(asJson(text).startsWith('{')).toBe(true);

@@ -19,7 +19,7 @@ import type { ChangeSet } from './boundary/types';
 import { prepareAgentCommand } from './grants/agentCommand';
 import { GITHUB_BRIDGE_BASE, prepareRunGrants, readGithubToken, type RunGrants } from './grants/runGrants';
 import { describeGrantOutcome, type GrantOutcome } from './grants/session';
-import { findElevation, findExecutable, gitConfigFiles, type HostFacts, JAIL_DIR, makePrivateDir, planJail, resolveWorkspace } from './jail';
+import { findElevation, findExecutable, gitConfigFiles, type HostFacts, JAIL_DIR, makePrivateDir, planJail, resolveWorkspace, SECCOMP_FD } from './jail';
 import { type CgroupDir, cgroupCleanupScript, jailStartScript, makeCgroupsDirectly, planCgroups, removeCgroupsDirectly, resolveLimits } from './limits';
 import { parseRunArgs, type RunOptions } from './options';
 import { Budget } from './budget';
@@ -218,7 +218,7 @@ export async function runGuarded(opts: RunOptions, io: GuardIO, hooks: GuardHook
     // As root the guard makes the cgroups itself (no process to start); through sudo the script does.
     cgroupsMade = cgroups.length > 0;
     if (!sudo) makeCgroupsDirectly(cgroups);
-    const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo);
+    const start = jailStartScript(cgroups, plan.config.nonce, sudo ? plan.rootOnlyFiles : [], !sudo, { file: plan.seccompFile, fd: SECCOMP_FD });
     const command = boundary ? boundary.command(bwrap, plan.bwrapArgs) : [bwrap, ...plan.bwrapArgs];
     // The agent's copy of the workspace lives on the host's disk: past --max-disk the agent is stopped like a spent budget.
     const unwatch = boundary?.watch((reason) => stop.request(reason));

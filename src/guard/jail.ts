@@ -12,6 +12,7 @@
 // bwrap keeps only CAP_SETUID/SETGID/SETPCAP (to hand the agent its uid and an empty bounding set
 // through setpriv), CAP_CHOWN (the agent's HOME) and CAP_DAC_READ_SEARCH (to start the agent in a
 // 0700 workspace); the init process gives all of them up once the agent runs.
+import { compileSeccomp, seccompArch, seccompRules } from './seccomp';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -161,7 +162,12 @@ export interface JailPlan {
   exposure: Exposure;
   /** The guard's own files only root may read in the jail (init reads them; the agent must not). */
   rootOnlyFiles: string[];
+  /** The compiled seccomp filter: the start script opens it as SECCOMP_FD for bwrap's `--seccomp`. */
+  seccompFile: string;
 }
+
+/** The descriptor the start script opens the seccomp filter on, and bwrap reads it from. */
+export const SECCOMP_FD = 9;
 
 export interface Workspace {
   dir: string;
@@ -420,6 +426,10 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
   for (const b of input.bridges) args.push('--bind', b.hostSocket, `${JAIL_DIR}/${b.name}.sock`);
   args.push('--bind', input.lifelineSocket, `${JAIL_DIR}/lifeline.sock`);
 
+  // The filter is compiled before anything starts: an architecture it does not cover stops the run.
+  const seccompFile = path.join(privateDir, 'seccomp.bpf');
+  fs.writeFileSync(seccompFile, compileSeccomp(seccompRules(), seccompArch()), { mode: 0o600 });
+  args.push('--seccomp', String(SECCOMP_FD));
   args.push(
     '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     '--hostname', 'agent-guard', '--new-session', '--die-with-parent',
@@ -427,7 +437,7 @@ export function planJail(input: JailPlanInput, workspace: Workspace): JailPlan {
     '--clearenv', '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--chdir', '/',
     '--', process.execPath, `${JAIL_DIR}/init.js`, `${JAIL_DIR}/config.json`,
   );
-  return { bwrapArgs: args, config, agentUid: workspace.agentUid, exposure, rootOnlyFiles: [configFile] };
+  return { bwrapArgs: args, config, agentUid: workspace.agentUid, exposure, rootOnlyFiles: [configFile, seccompFile], seccompFile };
 }
 
 export function makePrivateDir(): string {

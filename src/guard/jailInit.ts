@@ -96,6 +96,7 @@ export function jailInitMain(): void {
     if (interfaces.some((name) => name !== 'lo')) fail(`canary: network interfaces other than loopback: ${interfaces.join(', ')}`);
     const status = fs.readFileSync('/proc/self/status', 'utf8');
     if (!/^NoNewPrivs:\s*1$/m.test(status)) fail('canary: no_new_privs is not set');
+    if (!/^Seccomp:\s*2$/m.test(status)) fail('canary: the seccomp filter is not installed (bwrap --seccomp)');
     for (const path of c.mustNotExist) {
       let exists = true;
       try {

@@ -170,7 +170,7 @@ function q(s: string): string {
  * `AGENT_GUARD_LIMITS <nonce> <what failed>` line, and exits 125 before bwrap exists. Only
  * built-ins run between the steps (mkdir and chown aside): start-up stays cheap.
  */
-export function jailStartScript(cgroups: CgroupDir[], nonce: string, rootOnlyFiles: string[], made = false): string {
+export function jailStartScript(cgroups: CgroupDir[], nonce: string, rootOnlyFiles: string[], made = false, seccomp?: { file: string; fd: number }): string {
   const lines = [`fail() { printf 'AGENT_GUARD_LIMITS ${nonce} %s\\n' "$1" >&2; exit 125; }`];
   for (const cg of cgroups) {
     if (made) {
@@ -186,6 +186,8 @@ export function jailStartScript(cgroups: CgroupDir[], nonce: string, rootOnlyFil
     lines.push(`printf %s "$$" > ${q(path.join(cg.path, 'cgroup.procs'))} || fail ${q(`cannot move the jail into the cgroup ${cg.path}`)}`);
   }
   for (const file of rootOnlyFiles) lines.push(`chown 0:0 ${q(file)} || fail ${q(`cannot make ${file} readable by root only`)}`);
+  // bwrap reads the seccomp filter from this descriptor (--seccomp), opened here as root.
+  if (seccomp) lines.push(`exec ${seccomp.fd}< ${q(seccomp.file)} || fail ${q(`cannot open the seccomp filter ${seccomp.file}`)}`);
   lines.push('exec "$@"');
   return lines.join('\n');
 }
