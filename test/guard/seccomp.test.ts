@@ -63,3 +63,19 @@ describe('seccomp filter', () => {
     expect(() => parseSeccompRules(text.replace('errno: ENOSYS', 'errno: EACCES'))).toThrow(/EPERM or ENOSYS/);
   });
 });
+
+describe('seccomp data against the kernel headers', () => {
+  // linux-libc-dev's tables: x86_64's own, and the generic one aarch64 uses. A wrong number in the
+  // data would leave the real call open while the filter denies another one.
+  const headers = { x86_64: '/usr/include/x86_64-linux-gnu/asm/unistd_64.h', aarch64: '/usr/include/asm-generic/unistd.h' } as const;
+  const rules = parseSeccompRules(text);
+
+  it.each(Object.entries(headers))('every %s number is the one its name has in %s', (arch, file) => {
+    const table = new Map<string, number>();
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/^#define __NR(?:3264)?_(\w+)\s+(\d+)\s*$/gm)) table.set(m[1], Number(m[2]));
+    const a = arch as keyof typeof headers;
+    const named = rules.deny.flatMap((d) => d.names.map((name, i) => ({ name, nr: d.numbers[a][i] })));
+    named.push({ name: 'clone', nr: rules.newUserNamespace.calls[a].clone }, { name: 'unshare', nr: rules.newUserNamespace.calls[a].unshare });
+    for (const { name, nr } of named) expect({ name, nr }).toEqual({ name, nr: table.get(name) });
+  });
+});
