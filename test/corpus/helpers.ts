@@ -23,3 +23,16 @@ export function highOrCritical(findings: Finding[]): Finding[] {
 export function describeFindings(findings: Finding[]): string {
   return findings.map((f) => `${f.severity} ${f.rule} ${f.line}:${f.column} ${f.message}`).join('\n');
 }
+
+/** The rows of a corpus folder's labels.tsv (header skipped): each file and its label. */
+export function readLabels(dir: string): { file: string; label: string }[] {
+  return fs
+    .readFileSync(path.join(dir, 'labels.tsv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [file, label] = l.split('\t');
+      return { file, label };
+    });
+}

@@ -1,26 +1,13 @@
 // Regression data: every `vulnerable` workflow in the labelled real-world corpus gets a high or
 // critical finding, and no `safe` one does. `unclear` rows are not asserted.
-import fs from 'node:fs';
 import path from 'node:path';
-import { SHARED, corpusPresent, describeFindings, highOrCritical, lintFile } from './helpers';
+import { SHARED, corpusPresent, describeFindings, highOrCritical, lintFile, readLabels } from './helpers';
 
 const dir = path.join(SHARED, 'realworld');
 const present = corpusPresent('realworld');
 
-function labels(): { file: string; label: string }[] {
-  const text = fs.readFileSync(path.join(dir, 'labels.tsv'), 'utf8');
-  return text
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.trim())
-    .map((l) => {
-      const [file, label] = l.split('\t');
-      return { file, label };
-    });
-}
-
 (present ? describe : describe.skip)('real-world corpus', () => {
-  const rows = present ? labels() : [];
+  const rows = present ? readLabels(dir) : [];
   const vulnerable = rows.filter((r) => r.label === 'vulnerable');
   const safe = rows.filter((r) => r.label === 'safe');
 

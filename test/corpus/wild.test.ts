@@ -7,27 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { lint } from '../../src/lint';
 import type { Finding } from '../../src/checks/types';
-import { SHARED, corpusPresent, describeFindings, highOrCritical } from './helpers';
+import { SHARED, corpusPresent, describeFindings, highOrCritical, readLabels } from './helpers';
 
 const dir = path.join(SHARED, 'wild');
 const present = corpusPresent('wild');
-
-interface Row {
-  file: string;
-  label: string;
-}
-
-function labels(): Row[] {
-  return fs
-    .readFileSync(path.join(dir, 'labels.tsv'), 'utf8')
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.trim())
-    .map((l) => {
-      const [file, label] = l.split('\t');
-      return { file, label };
-    });
-}
 
 /**
  * Rows the linter gets wrong today, each with the reason. `it.failing` keeps them honest: once the
@@ -66,7 +49,7 @@ function lintInRepository(file: string): { findings: Finding[]; errors: string[]
 }
 
 (present ? describe : describe.skip)('wild corpus', () => {
-  const rows = present ? labels() : [];
+  const rows = present ? readLabels(dir) : [];
   const vulnerable = rows.filter((r) => r.label === 'vulnerable').map((r) => r.file);
   const safe = rows.filter((r) => r.label === 'safe').map((r) => r.file);
 

@@ -9,7 +9,6 @@
 // The github_comment server here is a stand-in, not the action's own: the action runs its servers with
 // bun, which is not installed here. It makes the same call (Octokit's issues.updateComment with
 // GITHUB_TOKEN, GITHUB_API_URL, REPO_OWNER, REPO_NAME, CLAUDE_COMMENT_ID from its env) over MCP stdio.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import { buildGuard } from './helpers/build';
 import { COMMENT_SERVER } from './helpers/commentServer';
 import { type FakeGithubApi, startFakeGithubApi } from './helpers/fakeGithubApi';
 import { describeJail } from './helpers/jailAvailable';
-import { runGuard } from './helpers/runGuard';
+import { runGuard, runProcess } from './helpers/runGuard';
 import { type ScriptedModel, scriptedAnthropic, scriptedGemini } from './helpers/scriptedModels';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -125,14 +124,7 @@ describeJail('real agents use grants through the jail', () => {
     };
     const env = { PATH: process.env.PATH, HOME: '/root', LANG: 'C.UTF-8', ANTHROPIC_API_KEY: ANTHROPIC_KEY, ...githubEnv() };
     const args = ['--mcp-config', JSON.stringify(mcpConfig), '-p', 'Update your tracking comment.', '--allowedTools', 'Bash,mcp__github_comment__update_claude_comment', '--max-turns', '5'];
-    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(wrapper, args, { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    const r = await runProcess(wrapper, args, { env, cwd: workspace });
     fs.rmSync(actionDir, { recursive: true, force: true });
     expect({ code: r.code, tail: r.code === 0 ? '' : r.stderr.slice(-1500) }).toEqual({ code: 0, tail: '' });
     expect(r.stdout).toContain('Comment updated.');

@@ -1,7 +1,6 @@
 // Grants without the jail: the grant syntax, the text policy, and the bridge + `gh` shim + policy
 // against a fake GitHub API on loopback. The honest requests arrive with the real token; every
 // hostile one is refused by the bridge and never reaches the fake.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +24,7 @@ import { checkText, neutralise } from '../../src/guard/grants/text';
 import { grantRules, parseGrantRules } from '../../src/guard/grants/rules';
 import { parseRunArgs } from '../../src/guard/options';
 import { type FakeGithubApi, startFakeGithubApi } from './helpers/fakeGithubApi';
+import { runProcess } from './helpers/runGuard';
 
 const TOKEN = 'ghs_REALtokenHELDbyTHEguard0123456789abcdef';
 const MODEL_KEY = 'sk-ant-api03-model-key-the-guard-holds-0123456789';
@@ -248,15 +248,7 @@ async function harness(grants: string[], ctx: GrantContext, deferFile?: string):
     shim,
     gh(args, input) {
       // Asynchronous: the bridge answers from this same process.
-      return new Promise((resolve) => {
-        const child = spawn(shim, args, { env: { PATH: '/usr/bin:/bin', HOME: home, GITHUB_API_URL: url, GH_REPO: 'octo/widgets', GH_TOKEN: 'placeholder' } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-        child.stdin.end(input);
-      });
+      return runProcess(shim, args, { env: { PATH: '/usr/bin:/bin', HOME: home, GITHUB_API_URL: url, GH_REPO: 'octo/widgets', GH_TOKEN: 'placeholder' }, input: input ?? '' });
     },
     raw(method, p, body) {
       return new Promise((resolve) => {

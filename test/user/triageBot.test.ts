@@ -18,7 +18,6 @@
 //     wrapper, which is started the way the action starts Claude Code, and its tracking comment update
 //     arrives through the guard (with a stand-in for the action's comment server, as it needs bun);
 //     hijacked, it reaches nothing else.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +28,7 @@ import { type Ran, ROOT, runActionProcess, simulateRunner } from '../action/help
 import { COMMENT_SERVER } from '../guard/helpers/commentServer';
 import { type FakeGithubApi, startFakeGithubApi } from '../guard/helpers/fakeGithubApi';
 import { describeJail } from '../guard/helpers/jailAvailable';
+import { runProcess } from '../guard/helpers/runGuard';
 import { type ScriptedModel, type Step, scriptedAnthropic } from '../guard/helpers/scriptedModels';
 import { agentGuardSteps, evaluateAll, readmeSteps, readmeWorkflow, type WorkflowStep } from './helpers/readmeWorkflow';
 
@@ -391,14 +391,7 @@ describeJail("a maintainer wires the README's issue-triage bot", () => {
           RUNNER_TEMP: runnerTemp,
         };
         const args = ['-p', 'Fix the issue and keep your tracking comment up to date.', '--mcp-config', JSON.stringify(mcpConfig), '--allowedTools', 'Bash,mcp__github_comment__update_claude_comment', '--max-turns', '8'];
-        const ran = await new Promise<Ran>((resolve) => {
-          const child = spawn(wrapper, args, { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (d) => (stdout += d));
-          child.stderr.on('data', (d) => (stderr += d));
-          child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-        });
+        const ran: Ran = await runProcess(wrapper, args, { env, cwd: workspace });
         return { ran, summary: guard.summary };
       } finally {
         fs.rmSync(workspace, { recursive: true, force: true });

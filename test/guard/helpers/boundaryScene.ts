@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildGuard } from './build';
-import type { GuardRun } from './runGuard';
+import { runProcess, type GuardRun } from './runGuard';
 import { makeRunnerUser, type RunnerUser, SUDO } from './runnerUser';
 
 export type Elevation = 'root' | 'sudo';
@@ -153,14 +153,7 @@ export function boundaryScene(prefix: string): Scene {
     const [file, args] = elevation === 'root'
       ? ['env', [...env, 'HOME=/root', process.execPath, ...guardArgs]]
       : [SUDO!, ['-u', user.name, '-H', 'env', ...env, process.execPath, ...guardArgs]];
-    return new Promise((resolve) => {
-      const child = spawn(file, args, { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    return runProcess(file, args, { cwd: ws });
   };
 
   scene.later = (ws, command, args, timeoutMs = 20_000) => {
