@@ -19526,6 +19526,52 @@ var init_spec = __esm({
   }
 });
 
+// src/args.ts
+var ArgReader;
+var init_args = __esm({
+  "src/args.ts"() {
+    "use strict";
+    ArgReader = class {
+      /** `missing` makes the error for a flag given last with no value. */
+      constructor(args, missing) {
+        this.args = args;
+        this.missing = missing;
+      }
+      args;
+      missing;
+      i = -1;
+      /** Moves to the next argument; false past the last. */
+      next() {
+        this.i++;
+        return this.i < this.args.length;
+      }
+      /** The current argument, whole. */
+      get arg() {
+        return this.args[this.i];
+      }
+      /** The current argument up to the `=` of a `--flag=value`, else the argument itself. */
+      get flag() {
+        const eq = this.eq();
+        return eq > 0 ? this.arg.slice(0, eq) : this.arg;
+      }
+      /** The current flag's value: what follows its `=`, else the next argument, which is taken. */
+      value() {
+        const eq = this.eq();
+        if (eq > 0) return this.arg.slice(eq + 1);
+        if (this.i + 1 >= this.args.length) throw this.missing(`${this.flag} needs a value`);
+        return this.args[++this.i];
+      }
+      /** The arguments after the current one (what follows `--`). */
+      rest() {
+        return this.args.slice(this.i + 1);
+      }
+      eq() {
+        return this.arg.startsWith("--") ? this.arg.indexOf("=") : -1;
+      }
+    };
+  }
+});
+
 // src/guard/options.ts
 function positiveInt(flag, text) {
   if (!/^[1-9][0-9]{0,14}$/.test(text)) throw new GuardError("usage", `${flag} wants a positive whole number, got "${text}"`);
@@ -19573,11 +19619,12 @@ function parseRunArgs(args) {
     command: []
   };
   const grants = [];
-  let i2 = 0;
-  for (; i2 < args.length; i2++) {
-    const arg = args[i2];
+  let command2 = [];
+  const reader = new ArgReader(args, (message) => new GuardError("usage", message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
     if (arg === "--") {
-      i2++;
+      command2 = reader.rest();
       break;
     }
     if (arg === "--allow-provider-fetch") {
@@ -19588,17 +19635,10 @@ function parseRunArgs(args) {
       opts.allowLinks = true;
       continue;
     }
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     if (!WITH_VALUE.has(flag)) {
       throw new GuardError("usage", `unknown option "${arg}" (the agent's command goes after --)`);
     }
-    let value;
-    if (flag !== arg) value = arg.slice(eq + 1);
-    else {
-      if (i2 + 1 >= args.length) throw new GuardError("usage", `${flag} needs a value`);
-      value = args[++i2];
-    }
+    const value = reader.value();
     switch (flag) {
       case "--provider": {
         const at3 = value.indexOf("=");
@@ -19665,7 +19705,7 @@ function parseRunArgs(args) {
   }
   if (grants.length) opts.grants = grants;
   if (opts.deferFile && grants.length === 0) throw new GuardError("usage", "--defer records grant requests: give at least one --grant");
-  opts.command = args.slice(i2);
+  opts.command = command2;
   if (opts.command.length === 0) throw new GuardError("usage", `no command to run. ${RUN_USAGE}`);
   return opts;
 }
@@ -19677,6 +19717,7 @@ var init_options = __esm({
     init_policy();
     init_errors();
     init_spec();
+    init_args();
     RUN_USAGE = "usage: agent-guard run [--provider NAME[=UPSTREAM_URL]]... [--allow-host HOST[:PORT]]... [--pass-env NAME]... [--workspace rw|ro] [--allow-path GLOB]... [--max-requests N] [--max-tokens N] [--audit FILE] [--timeout SECONDS] [--memory SIZE|none] [--pids N|none] [--tmpfs-size SIZE] [--max-disk SIZE] [--max-files N] [--allow-provider-fetch] [--grant GRANT]... [--github-token-env NAME] [--defer FILE] [--allow-links] -- CMD [ARG...]";
     WITH_VALUE = /* @__PURE__ */ new Set([
       "--provider",
@@ -37140,18 +37181,14 @@ init_perform();
 init_policy2();
 init_pullRequest();
 init_spec();
+init_args();
 var APPLY_USAGE = "usage: agent-guard apply FILE --grant GRANT... [--sha256 HEX] [--github-token-env NAME] [--allow-links] [--audit FILE]";
 function parseApplyArgs(args) {
   const out = { file: "", grants: [], githubTokenEnv: "GITHUB_TOKEN", allowLinks: false };
-  for (let i2 = 0; i2 < args.length; i2++) {
-    const arg = args[i2];
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      if (eq > 0) return arg.slice(eq + 1);
-      if (i2 + 1 >= args.length) throw new GuardError("usage", `${flag} needs a value`);
-      return args[++i2];
-    };
+  const reader = new ArgReader(args, (message) => new GuardError("usage", message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
+    const value = () => reader.value();
     switch (flag) {
       case "--grant":
         addGrant(out.grants, value());
@@ -37429,6 +37466,7 @@ var import_node_fs31 = __toESM(require("node:fs"));
 var import_node_path23 = __toESM(require("node:path"));
 init_errors();
 init_options();
+init_args();
 var WRAPPER_MARKER = "written by `agent-guard wrap";
 var WRAPPABLE = {
   // claude-code-action's default, use_bedrock, use_vertex, use_foundry.
@@ -37495,19 +37533,14 @@ function parseWrapArgs(args) {
   const [agent, ...rest] = args;
   if (!agent || !Object.hasOwn(WRAPPABLE, agent)) throw new GuardError("usage", `wrap supports ${Object.keys(WRAPPABLE).join(" and ")}${agent ? `, not '${agent}'` : ""}. ${WRAP_SYNOPSIS}`);
   const out = { name: agent, allowOnUntrusted: false, guardArgs: [] };
-  for (let i2 = 0; i2 < rest.length; i2++) {
-    const arg = rest[i2];
+  const reader = new ArgReader(rest, (message) => new GuardError("usage", message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
     if (arg === "--") {
-      out.guardArgs = rest.slice(i2 + 1);
+      out.guardArgs = reader.rest();
       break;
     }
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      if (flag !== arg) return arg.slice(eq + 1);
-      if (i2 + 1 >= rest.length) throw new GuardError("usage", `${flag} needs a value`);
-      return rest[++i2];
-    };
+    const value = () => reader.value();
     if (flag === "--install") out.install = value();
     else if (flag === `--${agent}`) out.agentPath = value();
     else if (flag === "--allow-on-untrusted") out.allowOnUntrusted = true;
@@ -39045,6 +39078,7 @@ function toScanSarif(scan, opts) {
 
 // src/online/command.ts
 init_common();
+init_args();
 var PROCESS_IO = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 var OnlineUsageError = class extends Error {
 };
@@ -39109,16 +39143,10 @@ async function prefetchForLint(paths, flags, version2, io = PROCESS_IO) {
 }
 function parseScanArgs(args) {
   const out = { repoFilter: [], includeArchived: false, includeForks: false, format: "text", failOn: "none" };
-  for (let i2 = 0; i2 < args.length; i2++) {
-    const arg = args[i2];
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const next = args[++i2];
-      if (next === void 0) throw new OnlineUsageError(`${flag} needs a value`);
-      return next;
-    };
+  const reader = new ArgReader(args, (message) => new OnlineUsageError(message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
+    const value = () => reader.value();
     switch (flag) {
       case "--org":
         out.org = value();
@@ -39265,6 +39293,7 @@ function describeOutcome(outcome) {
 }
 
 // src/cli.ts
+init_args();
 var VERSION = "0.1.0";
 var UsageError = class extends Error {
 };
@@ -39322,15 +39351,10 @@ function processIO() {
 }
 function parseLintArgs(args) {
   const out = { paths: [], format: "text", failOn: "high" };
-  for (let i2 = 0; i2 < args.length; i2++) {
-    const arg = args[i2];
-    const [flag, inline2] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, void 0];
-    const value = () => {
-      if (inline2 !== void 0) return inline2;
-      const next = args[++i2];
-      if (next === void 0) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  const reader = new ArgReader(args, (message) => new UsageError(message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
+    const value = () => reader.value();
     switch (flag) {
       case "--format": {
         const f = value();

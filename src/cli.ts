@@ -13,6 +13,7 @@ import { lintInParallel, serveShareIfWorker } from './parallel';
 import { OnlineUsageError, parseOnlineFlag, prefetchForLint, scanMain, type OnlineFlags } from './online/command';
 import { colorEnabled, formatReport, isFormat, type Format } from './report';
 import { asksForHelp, HELP, helpFor } from './help';
+import { ArgReader } from './args';
 
 export const VERSION = '0.1.0';
 
@@ -86,15 +87,10 @@ function processIO() {
 
 function parseLintArgs(args: string[]): LintArgs {
   const out: LintArgs = { paths: [], format: 'text', failOn: 'high' };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      if (inline !== undefined) return inline;
-      const next = args[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  const reader = new ArgReader(args, (message) => new UsageError(message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
+    const value = () => reader.value();
     switch (flag) {
       case '--format': {
         const f = value();

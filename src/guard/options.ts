@@ -3,6 +3,7 @@ import { compileGlob } from './boundary/glob';
 import { isGitName } from './boundary/policy';
 import { GuardError } from './errors';
 import { addGrant, type Grant } from './grants/spec';
+import { ArgReader } from '../args';
 
 export interface ProviderChoice {
   name: string;
@@ -136,11 +137,12 @@ export function parseRunArgs(args: string[]): RunOptions {
     command: [],
   };
   const grants: Grant[] = [];
-  let i = 0;
-  for (; i < args.length; i++) {
-    const arg = args[i];
+  let command: string[] = [];
+  const reader = new ArgReader(args, (message) => new GuardError('usage', message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
     if (arg === '--') {
-      i++;
+      command = reader.rest();
       break;
     }
     if (arg === '--allow-provider-fetch') {
@@ -151,17 +153,10 @@ export function parseRunArgs(args: string[]): RunOptions {
       opts.allowLinks = true;
       continue;
     }
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     if (!WITH_VALUE.has(flag)) {
       throw new GuardError('usage', `unknown option "${arg}" (the agent's command goes after --)`);
     }
-    let value: string;
-    if (flag !== arg) value = arg.slice(eq + 1);
-    else {
-      if (i + 1 >= args.length) throw new GuardError('usage', `${flag} needs a value`);
-      value = args[++i];
-    }
+    const value = reader.value();
     switch (flag) {
       case '--provider': {
         const at = value.indexOf('=');
@@ -228,7 +223,7 @@ export function parseRunArgs(args: string[]): RunOptions {
   }
   if (grants.length) opts.grants = grants;
   if (opts.deferFile && grants.length === 0) throw new GuardError('usage', '--defer records grant requests: give at least one --grant');
-  opts.command = args.slice(i);
+  opts.command = command;
   if (opts.command.length === 0) throw new GuardError('usage', `no command to run. ${RUN_USAGE}`);
   return opts;
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { GUARD_FAILURE_EXIT, GuardError } from './errors';
 import { parseRunArgs, type RunOptions } from './options';
 import { readTrustDecision, untrustedRefusal } from './untrusted';
+import { ArgReader } from '../args';
 
 /** Every wrapper says so in its first lines; a CLI found on PATH that says it is never wrapped again. */
 export const WRAPPER_MARKER = 'written by `agent-guard wrap';
@@ -135,19 +136,14 @@ function parseWrapArgs(args: string[]): WrapArgs {
   const [agent, ...rest] = args;
   if (!agent || !Object.hasOwn(WRAPPABLE, agent)) throw new GuardError('usage', `wrap supports ${Object.keys(WRAPPABLE).join(' and ')}${agent ? `, not '${agent}'` : ''}. ${WRAP_SYNOPSIS}`);
   const out: WrapArgs = { name: agent, allowOnUntrusted: false, guardArgs: [] };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
+  const reader = new ArgReader(rest, (message) => new GuardError('usage', message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
     if (arg === '--') {
-      out.guardArgs = rest.slice(i + 1);
+      out.guardArgs = reader.rest();
       break;
     }
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      if (flag !== arg) return arg.slice(eq + 1);
-      if (i + 1 >= rest.length) throw new GuardError('usage', `${flag} needs a value`);
-      return rest[++i];
-    };
+    const value = () => reader.value();
     if (flag === '--install') out.install = value();
     else if (flag === `--${agent}`) out.agentPath = value();
     else if (flag === '--allow-on-untrusted') out.allowOnUntrusted = true;

@@ -15,6 +15,7 @@ import { prefetchPaths, RemoteStore, DEFAULT_MAX_DEPTH } from './prefetch';
 import { formatScan, isScanFormat, type ScanFormat } from './report';
 import { scanOrganisation, type RepoOutcome } from './scan';
 import { severityBreakdown, countBySeverity, plural } from '../report/common';
+import { ArgReader } from '../args';
 
 export interface OnlineIO {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -124,16 +125,10 @@ interface ScanArgs extends OnlineFlags {
 
 export function parseScanArgs(args: string[]): ScanArgs {
   const out: ScanArgs = { repoFilter: [], includeArchived: false, includeForks: false, format: 'text', failOn: 'none' };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const next = args[++i];
-      if (next === undefined) throw new OnlineUsageError(`${flag} needs a value`);
-      return next;
-    };
+  const reader = new ArgReader(args, (message) => new OnlineUsageError(message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
+    const value = () => reader.value();
     switch (flag) {
       case '--org':
         out.org = value();

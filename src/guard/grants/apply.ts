@@ -14,6 +14,7 @@ import { performRequest } from './perform';
 import { checkRequest, newGrantState, type GrantRequest, type PolicyInput } from './policy';
 import { checkPullRequestFiles, openPullRequest } from './pullRequest';
 import { addGrant, type Grant } from './spec';
+import { ArgReader } from '../../args';
 
 export const APPLY_USAGE =
   'usage: agent-guard apply FILE --grant GRANT... [--sha256 HEX] [--github-token-env NAME] [--allow-links] [--audit FILE]';
@@ -29,15 +30,10 @@ export interface ApplyOptions {
 
 export function parseApplyArgs(args: string[]): ApplyOptions {
   const out: ApplyOptions = { file: '', grants: [], githubTokenEnv: 'GITHUB_TOKEN', allowLinks: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      if (eq > 0) return arg.slice(eq + 1);
-      if (i + 1 >= args.length) throw new GuardError('usage', `${flag} needs a value`);
-      return args[++i];
-    };
+  const reader = new ArgReader(args, (message) => new GuardError('usage', message));
+  while (reader.next()) {
+    const { arg, flag } = reader;
+    const value = () => reader.value();
     switch (flag) {
       case '--grant':
         addGrant(out.grants, value());
