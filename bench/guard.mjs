@@ -120,7 +120,6 @@ async function main() {
     console.log(`guard bench skipped: ${why}`);
     return;
   }
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-guard-bench-'));
   const workspace = fs.mkdtempSync('/var/tmp/agent-guard-bench-ws-');
   try {
     // What users run: the committed bundle (a test keeps it fresh), lint code and all.
@@ -188,7 +187,6 @@ async function main() {
     console.log('');
     console.log(`For scale: starting node itself (\`node -e 0\`) takes ${fmt(r.nodeStart)} ms here; the guard starts node twice (itself and the jail's init).`);
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
     fs.rmSync(workspace, { recursive: true, force: true });
   }
 }

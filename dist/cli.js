@@ -7385,6 +7385,46 @@ var require_dist = __commonJS({
   }
 });
 
+// src/dataText.ts
+function jsonData(text) {
+  if (!text.startsWith("{")) return void 0;
+  try {
+    return { data: JSON.parse(text) };
+  } catch {
+    return void 0;
+  }
+}
+function parseDataText(text) {
+  return (jsonData(text) ?? { data: (0, import_yaml5.parse)(text) }).data;
+}
+function readDataText(text) {
+  const json = jsonData(text);
+  if (json) return json;
+  try {
+    return { data: (0, import_yaml5.parse)(text, { uniqueKeys: true }) };
+  } catch (err) {
+    const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+    return { error: err.message.split("\n")[0], ...pos };
+  }
+}
+function positionIn(text, at3, key2) {
+  const lineCounter = new import_yaml5.LineCounter();
+  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter });
+  let node = at3.length ? doc.getIn(at3, true) : doc.contents;
+  if (key2 !== void 0 && (0, import_yaml5.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
+  return node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+}
+function isMapping(v) {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+var import_yaml5;
+var init_dataText = __esm({
+  "src/dataText.ts"() {
+    "use strict";
+    import_yaml5 = __toESM(require_dist());
+  }
+});
+
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
   "node_modules/picomatch/lib/constants.js"(exports2, module2) {
@@ -9012,7 +9052,7 @@ var require_picomatch = __commonJS({
     var parse6 = require_parse();
     var utils = require_utils();
     var constants = require_constants();
-    var isObject5 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
         const fns = glob.map((input) => picomatch2(input, options, returnState));
@@ -9025,7 +9065,7 @@ var require_picomatch = __commonJS({
         };
         return arrayMatcher;
       }
-      const isState = isObject5(glob) && glob.tokens && glob.input;
+      const isState = isObject3(glob) && glob.tokens && glob.input;
       if (glob === "" || typeof glob !== "string" && !isState) {
         throw new TypeError("Expected pattern to be a non-empty string");
       }
@@ -9543,45 +9583,6 @@ var init_summary = __esm({
   }
 });
 
-// src/dataText.ts
-function parseDataText(text) {
-  if (text.startsWith("{")) {
-    try {
-      return JSON.parse(text);
-    } catch {
-    }
-  }
-  return (0, import_yaml13.parse)(text);
-}
-function positionIn(text, at3, key2) {
-  const lineCounter = new import_yaml13.LineCounter();
-  const doc = (0, import_yaml13.parseDocument)(text, { lineCounter });
-  let node = at3.length ? doc.getIn(at3, true) : doc.contents;
-  if (key2 !== void 0 && (0, import_yaml13.isMap)(node)) node = node.items.find((p) => String(p.key?.value) === key2)?.key ?? node;
-  return node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
-}
-function readDataText(text) {
-  if (text.startsWith("{")) {
-    try {
-      return { data: JSON.parse(text) };
-    } catch {
-    }
-  }
-  try {
-    return { data: (0, import_yaml13.parse)(text, { uniqueKeys: true }) };
-  } catch (err) {
-    const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
-    return { error: err.message.split("\n")[0], ...pos };
-  }
-}
-var import_yaml13;
-var init_dataText = __esm({
-  "src/dataText.ts"() {
-    "use strict";
-    import_yaml13 = __toESM(require_dist());
-  }
-});
-
 // rules/credential-files.yml
 var credential_files_default;
 var init_credential_files = __esm({
@@ -9621,8 +9622,7 @@ function parseCredentialRules(text, file = FILE) {
   const read2 = readDataText(text);
   if ("error" in read2) throw new GuardError("filesystem", `${file}:${read2.line}:${read2.col}: ${read2.error}`);
   const data2 = read2.data;
-  const isObject5 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
-  if (!isObject5(data2)) return fail5([], "expected a mapping with places, env and home");
+  if (!isMapping(data2)) return fail5([], "expected a mapping with places, env and home");
   for (const key2 of Object.keys(data2)) if (!["places", "env", "home"].includes(key2)) fail5([], `unknown key "${key2}" (expected places, env, home)`, key2);
   const list2 = (key2) => {
     const value = data2[key2];
@@ -9630,7 +9630,7 @@ function parseCredentialRules(text, file = FILE) {
   };
   const entry = (value, at3, fields, required) => {
     const label = `${at3[0]}[${at3[1]}]`;
-    if (!isObject5(value)) return fail5(at3, `${label} must be a mapping`);
+    if (!isMapping(value)) return fail5(at3, `${label} must be a mapping`);
     for (const [key2, v] of Object.entries(value)) {
       if (!(key2 in fields)) fail5(at3, `${label}: unknown key "${key2}" (expected ${Object.keys(fields).join(", ")})`, key2);
       if (typeof v !== fields[key2] || typeof v === "string" && v.trim() === "") fail5([...at3, key2], `${label}.${key2} must be a non-empty ${fields[key2]}`);
@@ -9735,9 +9735,9 @@ function fail(message) {
 }
 function parseSeccompRules(text) {
   const data2 = parseDataText(text);
-  if (!isObject(data2) || !Array.isArray(data2.deny) || !isObject(data2.newUserNamespace)) fail("expected deny and newUserNamespace");
+  if (!isMapping(data2) || !Array.isArray(data2.deny) || !isMapping(data2.newUserNamespace)) fail("expected deny and newUserNamespace");
   const deny = data2.deny.map((entry, i2) => {
-    if (!isObject(entry) || !Array.isArray(entry.names) || !entry.names.every((n) => typeof n === "string")) return fail(`deny[${i2}] needs names`);
+    if (!isMapping(entry) || !Array.isArray(entry.names) || !entry.names.every((n) => typeof n === "string")) return fail(`deny[${i2}] needs names`);
     const errno = ERRNO[entry.errno ?? "EPERM"] ?? fail(`deny[${i2}].errno must be EPERM or ENOSYS`);
     const byArch = { x86_64: numbers(entry.x86_64, `deny[${i2}].x86_64`), aarch64: numbers(entry.aarch64, `deny[${i2}].aarch64`) };
     for (const arch of ["x86_64", "aarch64"]) if (byArch[arch].length !== entry.names.length) fail(`deny[${i2}].${arch} must give one number per name`);
@@ -9748,7 +9748,7 @@ function parseSeccompRules(text) {
   const calls = {};
   for (const arch of ["x86_64", "aarch64"]) {
     const c = userns[arch];
-    if (!isObject(c) || !Number.isInteger(c.clone) || !Number.isInteger(c.unshare)) fail(`newUserNamespace.${arch} needs clone and unshare`);
+    if (!isMapping(c) || !Number.isInteger(c.clone) || !Number.isInteger(c.unshare)) fail(`newUserNamespace.${arch} needs clone and unshare`);
     calls[arch] = { clone: c.clone, unshare: c.unshare };
   }
   return { deny, newUserNamespace: { flag: userns.flag, calls } };
@@ -9794,7 +9794,7 @@ function seccompRules() {
   cached3 ??= parseSeccompRules(seccomp_default);
   return cached3;
 }
-var AUDIT_ARCH, X32_BIT, ERRNO, LD_W_ABS, JEQ_K, JSET_K, RET_K, RET_ALLOW, RET_ERRNO, NR, ARCH, ARG0_LOW, isObject, numbers, cached3;
+var AUDIT_ARCH, X32_BIT, ERRNO, LD_W_ABS, JEQ_K, JSET_K, RET_K, RET_ALLOW, RET_ERRNO, NR, ARCH, ARG0_LOW, numbers, cached3;
 var init_seccomp2 = __esm({
   "src/guard/seccomp.ts"() {
     "use strict";
@@ -9813,7 +9813,6 @@ var init_seccomp2 = __esm({
     NR = 0;
     ARCH = 4;
     ARG0_LOW = 16;
-    isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
     numbers = (v, what) => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 0 && n < 1024) ? v : fail(`${what} must be a list of system call numbers`);
   }
 });
@@ -12036,12 +12035,12 @@ function parseFileKinds(text, fileName = FILE2) {
   const read2 = readDataText(text);
   if ("error" in read2) throw new GuardError("boundary", `${fileName}:${read2.line}:${read2.col}: ${read2.error}`);
   const root = read2.data;
-  if (!isObject2(root) || Object.keys(root).length !== 1 || !("refuse" in root)) return fail5([], "expected one key, `refuse`, holding a list of entries");
+  if (!isMapping(root) || Object.keys(root).length !== 1 || !("refuse" in root)) return fail5([], "expected one key, `refuse`, holding a list of entries");
   const list2 = root.refuse;
   if (!Array.isArray(list2) || list2.length === 0) return fail5(["refuse"], "`refuse` must be a non-empty list");
   return list2.map((entry, i2) => {
     const at3 = ["refuse", i2];
-    if (!isObject2(entry)) return fail5(at3, `refuse[${i2}]: expected an entry with paths and reason`);
+    if (!isMapping(entry)) return fail5(at3, `refuse[${i2}]: expected an entry with paths and reason`);
     for (const key2 of Object.keys(entry)) if (!FIELDS.has(key2)) fail5(at3, `refuse[${i2}]: unknown field "${key2}" (known: paths, reason, when)`, key2);
     const paths = entry.paths;
     if (!Array.isArray(paths) || paths.length === 0) return fail5("paths" in entry ? [...at3, "paths"] : at3, `refuse[${i2}].paths: a non-empty list of globs`);
@@ -12068,9 +12067,6 @@ function parseFileKinds(text, fileName = FILE2) {
     }
     return { globs, reason, when };
   });
-}
-function isObject2(v) {
-  return !!v && typeof v === "object" && !Array.isArray(v);
 }
 function builtinFileKinds() {
   cached5 ??= parseFileKinds(file_kinds_default);
@@ -19861,11 +19857,11 @@ function isRemoteUrl(text) {
 }
 function urlIn(value) {
   if (typeof value === "string") return value;
-  if (isObject3(value) && typeof value.url === "string") return value.url;
+  if (isObject(value) && typeof value.url === "string") return value.url;
   return void 0;
 }
 function fetchingTool(tool, policy) {
-  if (!isObject3(tool)) return void 0;
+  if (!isObject(tool)) return void 0;
   if (typeof tool.type === "string" && policy.toolTypes.some((t) => tool.type.startsWith(t))) return `provider-side tool "${tool.type}"`;
   const key2 = policy.toolKeys.find((k) => k in tool);
   return key2 ? `provider-side tool "${key2}"` : void 0;
@@ -19887,14 +19883,14 @@ function checkKey(key2, value, policy) {
     }
   }
   if (key2 === "plugins" && Array.isArray(value)) {
-    const plugin = value.find((p) => isObject3(p) && typeof p.id === "string" && policy.pluginIds.includes(p.id));
+    const plugin = value.find((p) => isObject(p) && typeof p.id === "string" && policy.pluginIds.includes(p.id));
     if (plugin) return `provider-side plugin "${plugin.id}"`;
   }
   if (key2 === "model" || key2 === "models") {
     const found = searchModel(value, policy);
     if (found) return found;
   }
-  if (key2 === "source" && isObject3(value) && typeof value.type === "string" && policy.sourceTypes.includes(value.type)) {
+  if (key2 === "source" && isObject(value) && typeof value.type === "string" && policy.sourceTypes.includes(value.type)) {
     return "content fetched by the provider from a URL";
   }
   if (policy.urlFields.includes(key2)) {
@@ -19911,7 +19907,7 @@ function findProviderFetch(body, policy) {
       stack.push(...node);
       continue;
     }
-    if (!isObject3(node)) continue;
+    if (!isObject(node)) continue;
     for (const [key2, value] of Object.entries(node)) {
       const found = checkKey(key2, value, policy);
       if (found) return found;
@@ -19920,11 +19916,11 @@ function findProviderFetch(body, policy) {
   }
   return void 0;
 }
-var isObject3;
+var isObject;
 var init_bodyPolicy = __esm({
   "src/guard/bodyPolicy.ts"() {
     "use strict";
-    isObject3 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+    isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
   }
 });
 
@@ -20292,11 +20288,11 @@ ${body}`);
 function at2(body, pathParts) {
   let node = body;
   for (const part of pathParts.slice(0, -1)) {
-    if (!isObject4(node)) return void 0;
+    if (!isObject2(node)) return void 0;
     node = node[part];
   }
   const key2 = pathParts[pathParts.length - 1];
-  return isObject4(node) && key2 in node ? { parent: node, key: key2 } : void 0;
+  return isObject2(node) && key2 in node ? { parent: node, key: key2 } : void 0;
 }
 function declaredOutput(body, fields) {
   const numbers2 = (paths) => paths.map((p) => at2(body, p)).map((f) => f ? f.parent[f.key] : void 0).filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
@@ -20481,7 +20477,7 @@ function createProviderProxy(opts) {
   server.on("close", () => agent.destroy());
   return server;
 }
-var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal2, isObject4;
+var import_node_http5, import_node_https3, MAX_HEADER_BYTES, MAX_BODY_BYTES2, DROPPED_REQUEST_HEADERS, DROPPED_REQUEST_PREFIXES, DROPPED_RESPONSE_HEADERS2, AUTH_QUERY_PARAMS, LOCAL_HOST2, SAFE_PATH2, ENCODED_COLON, Refusal2, isObject2;
 var init_proxy = __esm({
   "src/guard/proxy.ts"() {
     "use strict";
@@ -20562,7 +20558,7 @@ var init_proxy = __esm({
       status;
       reason;
     };
-    isObject4 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
+    isObject2 = (v) => !!v && typeof v === "object" && !Array.isArray(v);
   }
 });
 
@@ -25163,7 +25159,8 @@ var promptInjection = siteRule(
 );
 
 // src/analysis/rulesData.ts
-var import_yaml5 = __toESM(require_dist());
+var import_yaml6 = __toESM(require_dist());
+init_dataText();
 
 // rules/agents.yml
 var agents_default = `{"actions":[{"id":"claude-code-action","name":"Claude Code Action","uses":["anthropics/claude-code-action"],"cli":"claude","promptInputs":["prompt","direct_prompt","override_prompt","custom_instructions"],"removedInputs":[{"since":"v1","inputs":["direct_prompt","override_prompt","custom_instructions","allowed_tools","disallowed_tools","claude_env","mode","model","anthropic_model","fallback_model"]}],"configInputs":["claude_args","settings","plugins","plugin_marketplaces","path_to_claude_code_executable","additional_permissions","allowed_tools","disallowed_tools","mcp_config","claude_env","model","anthropic_model","fallback_model"],"keyInputs":["anthropic_api_key","claude_code_oauth_token"],"wrapperInput":"path_to_claude_code_executable","tokenInputs":["github_token"],"keyHandling":"process","gate":{"kind":"write-access","skippedOn":["workflow_dispatch","repository_dispatch","schedule"],"wideners":[{"input":"allowed_non_write_users","effect":"anyone","requiresInput":"github_token"},{"input":"allowed_bots","effect":"bots"}]},"readsThread":"without-prompt","agentModeInputs":["prompt"],"threadInputs":["track_progress"],"defaults":{"shell":"none","network":false,"writesFiles":true},"agentModeDefaults":{"shell":"none","network":false,"writesFiles":false},"toolWideners":[{"input":"claude_args","pattern":"--dangerously-skip-permissions\\\\b","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"claude_args","pattern":"--permission-mode(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:bypassPermissions|auto)\\\\b","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"full"}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])Bash\\\\((?:(?:ba|z|da|k)?sh|python3?|node|perl|ruby|env|eval|xargs|npx|bunx|uvx|deno)\\\\b","grants":{"shell":"full"}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])Bash\\\\(","grants":{"shell":"restricted"}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])(?:WebFetch|WebSearch)\\\\b","grants":{"network":true}},{"input":"claude_args","pattern":"--mcp-config\\\\b","grants":{"network":true}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])mcp__(?!github_(?:comment|inline_comment|ci)__)","grants":{"network":true}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\\\b","grants":{"writesFiles":true}},{"input":"claude_args","pattern":"--permission-mode(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?acceptEdits\\\\b","grants":{"writesFiles":true}},{"input":"settings","pattern":"\\"defaultMode\\"\\\\s*:\\\\s*\\"(?:bypassPermissions|auto)\\"","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\))?\\"","grants":{"shell":"full"}},{"input":"settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"Bash\\\\(","grants":{"shell":"restricted"}},{"input":"settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"(?:WebFetch|WebSearch)","grants":{"network":true}},{"input":"settings","pattern":"\\"mcpServers\\"\\\\s*:|\\"enableAllProjectMcpServers\\"\\\\s*:\\\\s*true","grants":{"network":true}},{"input":"settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"(?:Edit|Write|MultiEdit|NotebookEdit)|\\"defaultMode\\"\\\\s*:\\\\s*\\"acceptEdits\\"","grants":{"writesFiles":true}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"full"}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])Bash\\\\((?:(?:ba|z|da|k)?sh|python3?|node|perl|ruby|env|eval|xargs|npx|bunx|uvx|deno)\\\\b","grants":{"shell":"full"}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])Bash\\\\(","grants":{"shell":"restricted"}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])(?:WebFetch|WebSearch)\\\\b","grants":{"network":true}},{"input":"mcp_config","pattern":"\\\\S","grants":{"network":true}},{"input":"plugins","pattern":"\\\\S","grants":{"network":true}}],"toolNarrowers":[{"input":"claude_args","pattern":"--disallowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"none"}},{"input":"settings","pattern":"\\"deny\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\))?\\"","grants":{"shell":"none"}},{"input":"disallowed_tools","pattern":"(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"none"}},{"input":"experimental_allowed_domains","pattern":"\\\\S","grants":{"network":false}}],"outputs":["execution_file","structured_output"],"nonTextOutputs":["execution_file","conclusion"],"envInputs":["claude_env"],"leakInputs":["show_full_output","display_report"],"confidence":"V","notes":"v0/beta let any \`[bot]\` actor through the write check (no allowed_bots input); v1 checks the upstream actor on workflow_run. track_progress: true forces tag mode (thread fetched even with prompt). In PR contexts the action restores .claude/, .mcp.json, CLAUDE.md, CLAUDE.local.md, .husky/ from the base branch; other files stay at the PR head. allowed_non_write_users also turns on subprocess env scrubbing."},{"id":"claude-code-base-action","name":"Claude Code Base Action","uses":["anthropics/claude-code-base-action","anthropics/claude-code-action/base-action"],"cli":"claude","promptInputs":["prompt","system_prompt","append_system_prompt"],"promptFileInputs":["prompt_file"],"configInputs":["claude_args","settings","plugins","plugin_marketplaces","path_to_claude_code_executable","allowed_tools","disallowed_tools","mcp_config","claude_env","model","anthropic_model","fallback_model","experimental_slash_commands_dir"],"keyInputs":["anthropic_api_key","claude_code_oauth_token"],"wrapperInput":"path_to_claude_code_executable","keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"toolWideners":[{"input":"claude_args","pattern":"--dangerously-skip-permissions\\\\b","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"claude_args","pattern":"--permission-mode(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:bypassPermissions|auto)\\\\b","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"full"}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])Bash\\\\((?:(?:ba|z|da|k)?sh|python3?|node|perl|ruby|env|eval|xargs|npx|bunx|uvx|deno)\\\\b","grants":{"shell":"full"}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])Bash\\\\(","grants":{"shell":"restricted"}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])(?:WebFetch|WebSearch)\\\\b","grants":{"network":true}},{"input":"claude_args","pattern":"--mcp-config\\\\b","grants":{"network":true}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])mcp__(?!github_(?:comment|inline_comment|ci)__)","grants":{"network":true}},{"input":"claude_args","pattern":"--allowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\\\b","grants":{"writesFiles":true}},{"input":"claude_args","pattern":"--permission-mode(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?acceptEdits\\\\b","grants":{"writesFiles":true}},{"input":"settings","pattern":"\\"defaultMode\\"\\\\s*:\\\\s*\\"(?:bypassPermissions|auto)\\"","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\))?\\"","grants":{"shell":"full"}},{"input":"settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"Bash\\\\(","grants":{"shell":"restricted"}},{"input":"settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"(?:WebFetch|WebSearch)","grants":{"network":true}},{"input":"settings","pattern":"\\"mcpServers\\"\\\\s*:|\\"enableAllProjectMcpServers\\"\\\\s*:\\\\s*true","grants":{"network":true}},{"input":"settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"(?:Edit|Write|MultiEdit|NotebookEdit)|\\"defaultMode\\"\\\\s*:\\\\s*\\"acceptEdits\\"","grants":{"writesFiles":true}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"full"}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])Bash\\\\((?:(?:ba|z|da|k)?sh|python3?|node|perl|ruby|env|eval|xargs|npx|bunx|uvx|deno)\\\\b","grants":{"shell":"full"}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])Bash\\\\(","grants":{"shell":"restricted"}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])(?:WebFetch|WebSearch)\\\\b","grants":{"network":true}},{"input":"allowed_tools","pattern":"(?<![\\\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\\\b","grants":{"writesFiles":true}},{"input":"mcp_config","pattern":"\\\\S","grants":{"network":true}},{"input":"plugins","pattern":"\\\\S","grants":{"network":true}}],"toolNarrowers":[{"input":"claude_args","pattern":"--disallowed-?tools(?:\\\\s*=\\\\s*|\\\\s+)[\\"']?(?:(?!\\\\s-)[^\\\\n\\"'])*?(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"none"}},{"input":"settings","pattern":"\\"deny\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\))?\\"","grants":{"shell":"none"}},{"input":"disallowed_tools","pattern":"(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"none"}}],"outputs":["execution_file","structured_output"],"nonTextOutputs":["execution_file","conclusion"],"leakInputs":["show_full_output"],"envInputs":["claude_env"],"confidence":"V","notes":"Repository .claude/settings.json, .mcp.json and CLAUDE.md are honoured and never restored from a base branch. CLAUDE_WORKING_DIR changes the working directory."},{"id":"claude-code-security-review","name":"Claude Code Security Review","uses":["anthropics/claude-code-security-review"],"cli":"claude","promptInputs":[],"promptFileInputs":["custom-security-scan-instructions","false-positive-filtering-instructions"],"configInputs":["claude-model","exclude-directories"],"keyInputs":["claude-api-key"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"none","network":false,"writesFiles":false},"outputs":["findings-count","results-file"],"nonTextOutputs":["findings-count","results-file"],"leakInputs":["upload-results"],"confidence":"V","notes":"The instruction-file inputs are paths in the checkout, PR-controlled when the head is checked out. Output names and upload-results as a leak are [U]."},{"id":"codex-action","name":"Codex Action","uses":["openai/codex-action"],"cli":"codex","promptInputs":["prompt"],"promptFileInputs":["prompt-file","output-schema-file"],"configInputs":["codex-args","output-schema","model","effort","codex-version","codex-home","sandbox","permission-profile","responses-api-endpoint"],"keyInputs":["openai-api-key","openai_api_key"],"keyHandling":"proxy","keyWideners":[{"input":"safety-strategy","pattern":"^\\\\s*(?:unsafe|read-only)\\\\s*$"},{"input":"openai_api_key","pattern":"\\\\S"}],"gate":{"kind":"write-access","wideners":[{"input":"allow-users","effect":"anyone"},{"input":"allow-bots","effect":"bots","enablingValues":["true"]},{"input":"allow-bot-users","effect":"bots"},{"input":"require_repo_write","effect":"anyone","enablingValues":["false"]}]},"readsThread":"never","defaults":{"shell":"full","network":false,"writesFiles":true},"toolWideners":[{"input":"sandbox","pattern":"^\\\\s*danger-full-access\\\\s*$","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"codex-args","pattern":"--dangerously-bypass-approvals-and-sandbox|--yolo\\\\b|(?:^|[\\\\s\\"',\\\\[])(?:-s|--sandbox)(?:\\\\s*=\\\\s*|[\\"',\\\\s]+)danger-full-access|sandbox_mode\\\\s*=\\\\s*\\\\\\\\?[\\"']?danger-full-access","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"codex-args","pattern":"network_access\\\\s*=\\\\s*true","grants":{"network":true}}],"toolNarrowers":[{"input":"sandbox","pattern":"^\\\\s*read-only\\\\s*$","grants":{"writesFiles":false}},{"input":"safety-strategy","pattern":"^\\\\s*read-only\\\\s*$","grants":{"writesFiles":false}},{"input":"permission-profile","pattern":"^\\\\s*:?read-only\\\\s*$","grants":{"writesFiles":false}}],"outputs":["final-message"],"confidence":"V","notes":"Does not fetch issue/PR text itself. AGENTS.md and AGENTS.override.md in the checkout are read as instructions. drop-sudo is skipped when no openai-api-key is given (agent-guard's own proxy then owns the key, and hardening must come from agent-guard)."},{"id":"run-gemini-cli","name":"Run Gemini CLI","uses":["google-github-actions/run-gemini-cli","google-gemini/gemini-cli-action"],"cli":"gemini","promptInputs":["prompt"],"configInputs":["settings","extensions","gemini_cli_version","gemini_model"],"keyInputs":["gemini_api_key","google_api_key","gcp_workload_identity_provider"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"full","network":true,"writesFiles":true},"toolNarrowers":[{"input":"settings","pattern":"^(?![\\\\s\\\\S]*run_shell_command)[\\\\s\\\\S]*?\\"(?:coreTools|core)\\"\\\\s*:\\\\s*\\\\[","grants":{"shell":"none"}},{"input":"settings","pattern":"^(?![\\\\s\\\\S]*\\"run_shell_command\\")[\\\\s\\\\S]*?\\"(?:coreTools|core)\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"run_shell_command\\\\(","grants":{"shell":"restricted"}},{"input":"settings","pattern":"\\"(?:excludeTools|exclude)\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"run_shell_command\\"","grants":{"shell":"none"}},{"input":"settings","pattern":"^(?![\\\\s\\\\S]*(?:web_fetch|google_web_search|WebFetch|web_search))[\\\\s\\\\S]*?\\"(?:coreTools|core)\\"\\\\s*:\\\\s*\\\\[","grants":{"network":false}}],"outputs":["summary","error"],"leakInputs":["gemini_debug","upload_artifacts"],"confidence":"V","notes":"No actor check: the workflow \`if:\` is the only gate. \\"sandbox\\" in settings runs tools in a container but keeps the shell, so it is not modelled as narrowing. Since gemini-cli 0.39.1 workspace settings and .env load only when GEMINI_CLI_TRUST_WORKSPACE=true (the shipped examples set it)."},{"id":"qwen-code-action","name":"Qwen Code Action","uses":["qwenlm/qwen-code-action"],"cli":"qwen","promptInputs":["prompt"],"configInputs":["settings","settings_json","extensions","openai_model","openai_base_url","OPENAI_MODEL","OPENAI_BASE_URL","qwen_cli_version","version"],"keyInputs":["openai_api_key","OPENAI_API_KEY"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"full","network":true,"writesFiles":true},"toolNarrowers":[{"input":"settings","pattern":"^(?![\\\\s\\\\S]*run_shell_command)[\\\\s\\\\S]*?\\"(?:coreTools|core)\\"\\\\s*:\\\\s*\\\\[","grants":{"shell":"none"}},{"input":"settings","pattern":"^(?![\\\\s\\\\S]*\\"run_shell_command\\")[\\\\s\\\\S]*?\\"(?:coreTools|core)\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"run_shell_command\\\\(","grants":{"shell":"restricted"}},{"input":"settings","pattern":"\\"(?:excludeTools|exclude)\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"run_shell_command\\"","grants":{"shell":"none"}},{"input":"settings","pattern":"^(?![\\\\s\\\\S]*(?:web_fetch|google_web_search|WebFetch|web_search))[\\\\s\\\\S]*?\\"(?:coreTools|core)\\"\\\\s*:\\\\s*\\\\[","grants":{"network":false}},{"input":"settings_json","pattern":"^(?![\\\\s\\\\S]*run_shell_command)[\\\\s\\\\S]*?\\"(?:coreTools|core)\\"\\\\s*:\\\\s*\\\\[","grants":{"shell":"none"}},{"input":"settings_json","pattern":"^(?![\\\\s\\\\S]*\\"run_shell_command\\")[\\\\s\\\\S]*?\\"(?:coreTools|core)\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"run_shell_command\\\\(","grants":{"shell":"restricted"}},{"input":"settings_json","pattern":"\\"(?:excludeTools|exclude)\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"run_shell_command\\"","grants":{"shell":"none"}}],"outputs":["summary","error"],"leakInputs":["qwen_debug","upload_artifacts"],"confidence":"V","notes":"Default upstream is DashScope (openai_base_url). \`error\` output is from the run-gemini-cli fork [U]."},{"id":"ai-inference","name":"AI Inference","uses":["actions/ai-inference"],"cli":"copilot","promptInputs":["prompt","system-prompt","input"],"promptFileInputs":["prompt-file","system-prompt-file","file_input"],"configInputs":["model","endpoint","custom-headers","github-mcp-toolsets","provider","copilot-cli-path","copilot-allow-tools","enable-github-mcp"],"keyInputs":["token"],"wrapperInput":"copilot-cli-path","tokenInputs":["github-mcp-token"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"toolWideners":[{"input":"enable-github-mcp","pattern":"^\\\\s*true\\\\s*$","grants":{"network":true}},{"input":"copilot-allow-tools","pattern":"(?<![\\\\w(])shell(?:\\\\(\\\\s*\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"full"}},{"input":"copilot-allow-tools","pattern":"(?<![\\\\w(])shell\\\\(","grants":{"shell":"restricted"}},{"input":"copilot-allow-tools","pattern":"(?<![\\\\w(])write\\\\b","grants":{"writesFiles":true}}],"outputs":["response","response-file"],"nonTextOutputs":["response-file"],"provider":"github-models","confidence":"V","notes":"v3 is Copilot-only and has no endpoint/enable-github-mcp/github-mcp-token inputs. The CLI link (copilot) applies to v3 and provider: copilot; v1-v2 make a plain chat-completions call."},{"id":"opencode-github","name":"opencode GitHub Action","uses":["anomalyco/opencode/github","sst/opencode/github"],"cli":"opencode","promptInputs":["prompt"],"configInputs":["model","agent","variant","mentions","oidc_base_url"],"keyHandling":"process","gate":{"kind":"write-access","skippedOn":["schedule","workflow_dispatch"],"wideners":[{"input":"allowed_bots","effect":"bots"}]},"readsThread":"always","defaults":{"shell":"full","network":true,"writesFiles":true},"leakInputs":["share"],"confidence":"V","notes":"Fork PRs are checked out from the fork. OPENCODE_PERMISSION in env can restrict bash/edit/webfetch (see the opencode CLI entry). The leak via \`share\` is on by default for public repositories."},{"id":"droid-action","name":"Droid Action","uses":["factory-ai/droid-action"],"cli":"droid","promptInputs":["instructions"],"configInputs":["settings","droid_args","review_model","fill_model","steward_model","config_path","path_to_droid_executable"],"keyInputs":["factory_api_key"],"tokenInputs":["github_token"],"keyHandling":"process","gate":{"kind":"write-access","skippedOn":["workflow_dispatch","repository_dispatch","schedule"],"wideners":[{"input":"allowed_non_write_users","effect":"anyone","requiresInput":"github_token"},{"input":"allowed_bots","effect":"bots"}]},"readsThread":"always","defaults":{"shell":"full","network":true,"writesFiles":true},"toolNarrowers":[{"input":"experimental_allowed_domains","pattern":"\\\\S","grants":{"network":false}}],"leakInputs":["show_full_output"],"confidence":"V","notes":"Uploads ~/.factory/logs and sessions as a debug artifact on every triggered run (public in public repos)."},{"id":"warp-agent-action","name":"Warp Agent Action","uses":["warpdotdev/warp-agent-action"],"cli":"warp-cli","promptInputs":["prompt"],"configInputs":["saved_prompt","mcp","profile","model","cwd"],"keyInputs":["warp_api_key"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"full","network":false,"writesFiles":true},"toolWideners":[{"input":"profile","pattern":"\\\\S","grants":{"network":true}},{"input":"mcp","pattern":"\\\\S","grants":{"network":true}}],"leakInputs":["share"],"confidence":"V"},{"id":"oz-agent-action","name":"Oz Agent Action","uses":["warpdotdev/oz-agent-action"],"cli":"oz","promptInputs":["prompt"],"configInputs":["saved_prompt","skill","mcp","profile","model","cwd","environment","host"],"keyInputs":["warp_api_key"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"full","network":false,"writesFiles":true},"toolWideners":[{"input":"profile","pattern":"\\\\S","grants":{"network":true}},{"input":"mcp","pattern":"\\\\S","grants":{"network":true}}],"leakInputs":["share","debug"],"confidence":"U","notes":"In CodeQL's prompt-injection sink list. Inputs read from the action.yml in the code index; runs \`oz agent run\` (or \`run-cloud\` with cloud: true, off the runner)."},{"id":"goose-action","name":"goose-action (takutakahashi)","uses":["takutakahashi/goose-action"],"cli":"goose","promptInputs":["prompt"],"promptFileInputs":["instructions_file"],"configInputs":["model","provider","repo","github_host"],"keyInputs":["openai_api_key","anthropic_api_key","claude_api_key","google_api_key","mistral_api_key","groq_api_key","openrouter_api_key"],"tokenInputs":["github_token"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"full","network":true,"writesFiles":true},"confidence":"U"},{"id":"aider-github-action","name":"aider-github-action (mirrajabi)","uses":["mirrajabi/aider-github-action"],"cli":"aider","promptInputs":["aider_args"],"configInputs":["model","branch","api_key_env_name"],"keyInputs":["api_key_env_value","openai_api_key","anthropic_api_key","gemini_api_key","groq_api_key","cohere_api_key","deepseek_api_key","openrouter_api_key"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":true},"toolWideners":[{"input":"aider_args","pattern":"(?:^|\\\\s)--yes(?:-always)?\\\\b","grants":{"shell":"full","network":true}}],"confidence":"V","notes":"--yes-always auto-confirms suggested shell commands and URL scraping [U exact behaviour per version]."},{"id":"pr-agent","name":"PR-Agent","uses":["qodo-ai/pr-agent","codium-ai/pr-agent","codiumai/pr-agent","the-pr-agent/pr-agent"],"promptInputs":[],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"none","network":false,"writesFiles":false},"commandSurface":{"events":["issue_comment","pull_request_review_comment"],"commands":[{"name":"/describe","writes":["pull-requests"],"what":"rewrites the pull request title, description and labels"},{"name":"/review","writes":["pull-requests","issues"],"what":"posts a review comment and labels"},{"name":"/improve","writes":["pull-requests"],"what":"posts code suggestions on the pull request"},{"name":"/update_changelog","writes":["contents"],"what":"commits CHANGELOG.md to the pull request branch (\`--pr_update_changelog.push_changelog_changes=true\`)"},{"name":"/add_docs","writes":["pull-requests"],"what":"posts documentation suggestions"},{"name":"/generate_labels","writes":["pull-requests"],"what":"adds labels to the pull request"},{"name":"/ask","writes":["issues","pull-requests"],"what":"answers the commenter in a comment"}],"options":"any \`--section.key=value\` option after the command (extra_instructions, push_changelog_changes, model) except keys, URLs and approval switches"},"confidence":"V","notes":"No inputs: keys arrive as env (OPENAI_KEY / OPENAI.KEY, ANTHROPIC.KEY, GOOGLE_AI_STUDIO.GEMINI_API_KEY) together with GITHUB_TOKEN. \`/ask ...\` comments are prompts. The docs' example gate (sender.type != 'Bot') is not an actor check. CodeQL lists CodiumAI/pr-agent with input \`prompt\`."},{"id":"coderabbit-ai-pr-reviewer","name":"CodeRabbit ai-pr-reviewer","uses":["coderabbitai/ai-pr-reviewer"],"promptInputs":["system_message","summarize","summarize_release_notes","prompt"],"configInputs":["openai_base_url","openai_light_model","openai_heavy_model"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"none","network":false,"writesFiles":false},"provider":"openai","confidence":"V","notes":"Key via env OPENAI_API_KEY. README recommends pull_request_target for fork PRs."},{"id":"openhands-resolver","name":"OpenHands resolver","uses":["openhands/openhands/.github/workflows/openhands-resolver.yml","all-hands-ai/openhands/.github/workflows/openhands-resolver.yml","all-hands-ai/openhands-resolver/.github/workflows/openhands-resolver.yml"],"cli":"openhands","promptInputs":[],"configInputs":["macro","LLM_MODEL","LLM_API_VERSION","base_container_image","target_branch","pr_type","max_iterations","runner"],"keyInputs":["LLM_API_KEY"],"tokenInputs":["PAT_TOKEN"],"keyHandling":"process","gate":{"kind":"write-access"},"readsThread":"always","defaults":{"shell":"full","network":true,"writesFiles":true},"confidence":"V","notes":"The label path needs triage, not write. \`-experimental\` installs openhands from git HEAD."},{"id":"tend-claude","name":"tend claude (max-sixty/tend)","uses":["max-sixty/tend/claude"],"cli":"claude","promptInputs":["prompt"],"configInputs":["model","bot_name"],"keyInputs":["claude_code_oauth_token","anthropic_api_key"],"tokenInputs":["github_token"],"keyHandling":"proxy","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"full","network":true,"writesFiles":true},"confidence":"U"},{"id":"ai-moderator","name":"GitHub AI Moderator","uses":["github/ai-moderator"],"promptInputs":["prompt","custom-instructions"],"tokenInputs":["token"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"none","network":false,"writesFiles":false},"provider":"github-models","confidence":"3P"},{"id":"gemini-code-assist-action","name":"Gemini Code Assist action","uses":["google/gemini-code-assist-action","google-gemini/code-assist-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"openai-chat-completion-action","name":"OpenAI chat-completion action","uses":["openai/chat-completion-action"],"promptInputs":["prompt","messages"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"provider":"openai","confidence":"3P"},{"id":"opencommit","name":"opencommit","uses":["di-sukharev/opencommit"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"openai-pr-description","name":"openai-pr-description","uses":["platisd/openai-pr-description"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"none","network":false,"writesFiles":false},"provider":"openai","confidence":"3P"},{"id":"arcee-agent-action","name":"Arcee agent action","uses":["arcee-ai/agent-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"langsmith-action","name":"LangSmith action","uses":["langchain-ai/langsmith-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"create-discussion-with-ai","name":"create-discussion-with-ai","uses":["abirismyname/create-discussion-with-ai"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"yousefed-ai-action","name":"yousefed/ai-action","uses":["yousefed/ai-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"openai-github-action","name":"openai-github-action","uses":["nickscamara/openai-github-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"provider":"openai","confidence":"3P"},{"id":"openai-completion-action","name":"openai-completion-action","uses":["austenstone/openai-completion-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"provider":"openai","confidence":"3P"},{"id":"gpt-review","name":"gpt-review","uses":["joshspicer/gpt-review"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"copilot-text-inference","name":"copilot-text-inference","uses":["github/copilot-text-inference"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"together-action","name":"Together AI action","uses":["togethercomputer/together-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"huggingface-inference-action","name":"Hugging Face inference action","uses":["huggingface/inference-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"replicate-action","name":"Replicate action","uses":["replicate/action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"never","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"quix-ci-ai-review","name":"quix-streams CI AI review","uses":["quixio/quix-streams-ci-ai-review"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"},{"id":"rubberduck-review-action","name":"Rubberduck review action","uses":["rubberduck-ai/rubberduck-review-action"],"promptInputs":["prompt"],"keyHandling":"process","gate":{"kind":"none"},"readsThread":"always","defaults":{"shell":"none","network":false,"writesFiles":false},"confidence":"3P"}],"clis":[{"id":"claude","name":"Claude Code","commands":["claude"],"packages":["@anthropic-ai/claude-code"],"nonRunSubcommands":["install","update","upgrade","doctor","mcp","config","plugin","plugins","setup-token","migrate-installer","auth","login","logout"],"infoFlags":["--version","-v","--help","-h"],"valueFlags":["--model","--fallback-model","--output-format","--input-format","--permission-mode","--allowedTools","--allowed-tools","--disallowedTools","--disallowed-tools","--tools","--mcp-config","--system-prompt","--system-prompt-file","--append-system-prompt","--append-system-prompt-file","--add-dir","--max-turns","--settings","--setting-sources","--resume","-r","--session-id","--agents","--agent","--json-schema","--permission-prompt-tool","--plugin-dir","--max-budget-usd","--betas"],"bypassFlags":["--dangerously-skip-permissions","--permission-mode=bypassPermissions","--permission-mode=auto"],"toolFlags":["--allowedTools","--allowed-tools"],"toolWideners":[{"input":"--allowedTools","pattern":"(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"full"}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"full"}},{"input":"--allowedTools","pattern":"(?<![\\\\w(])Bash\\\\((?:(?:ba|z|da|k)?sh|python3?|node|perl|ruby|env|eval|xargs|npx|bunx|uvx|deno)\\\\b","grants":{"shell":"full"}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])Bash\\\\((?:(?:ba|z|da|k)?sh|python3?|node|perl|ruby|env|eval|xargs|npx|bunx|uvx|deno)\\\\b","grants":{"shell":"full"}},{"input":"--allowedTools","pattern":"(?<![\\\\w(])Bash\\\\(","grants":{"shell":"restricted"}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])Bash\\\\(","grants":{"shell":"restricted"}},{"input":"--allowedTools","pattern":"(?<![\\\\w(])(?:WebFetch|WebSearch|mcp__)","grants":{"network":true}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])(?:WebFetch|WebSearch|mcp__)","grants":{"network":true}},{"input":"--allowedTools","pattern":"(?<![\\\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\\\b","grants":{"writesFiles":true}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])(?:Edit|Write|MultiEdit|NotebookEdit)\\\\b","grants":{"writesFiles":true}},{"input":"--permission-mode","pattern":"^acceptEdits$","grants":{"writesFiles":true}},{"input":"--mcp-config","pattern":"^","grants":{"network":true}},{"input":"--settings","pattern":"\\"defaultMode\\"\\\\s*:\\\\s*\\"(?:bypassPermissions|auto)\\"","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"--settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\))?\\"","grants":{"shell":"full"}},{"input":"--settings","pattern":"\\"allow\\"\\\\s*:\\\\s*\\\\[[^\\\\]]*\\"Bash\\\\(","grants":{"shell":"restricted"}}],"toolNarrowers":[{"input":"--disallowedTools","pattern":"(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"none"}},{"input":"--disallowed-tools","pattern":"(?<![\\\\w(])Bash(?:\\\\(\\\\s*:?\\\\*?\\\\s*\\\\)|(?![\\\\w(]))","grants":{"shell":"none"}}],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["ANTHROPIC_API_KEY","ANTHROPIC_AUTH_TOKEN","CLAUDE_CODE_OAUTH_TOKEN","AWS_BEARER_TOKEN_BEDROCK","ANTHROPIC_FOUNDRY_API_KEY"],"baseUrlEnv":["ANTHROPIC_BASE_URL","ANTHROPIC_BEDROCK_BASE_URL","ANTHROPIC_VERTEX_BASE_URL","ANTHROPIC_FOUNDRY_BASE_URL"],"instructionFiles":["CLAUDE.md","CLAUDE.local.md",".claude/",".mcp.json",".claude.json",".husky/"],"provider":"anthropic","projectFiles":[{"path":".claude/settings.json","field":"permissions.allow","as":"--allowedTools"},{"path":".claude/settings.json","field":"permissions.deny","as":"--disallowedTools"},{"path":".claude/settings.json","field":"permissions.defaultMode","as":"--permission-mode"}],"commandDirs":[{"dir":".claude/commands","ext":".md","toolsField":"allowed-tools","toolsAs":"--allowedTools"},{"dir":".claude/skills","ext":"/SKILL.md","toolsField":"allowed-tools","toolsAs":"--allowedTools"}],"confidence":"V","notes":"Nested CLAUDE.md files in subdirectories are also read when Claude works there. Repository .claude/settings.json can set env (ANTHROPIC_BASE_URL), hooks and apiKeyHelper."},{"id":"codex","name":"Codex CLI","commands":["codex"],"packages":["@openai/codex"],"subcommands":["exec","e"],"requiredFlags":["-q","--quiet"],"infoFlags":["--version","-V","--help","-h"],"valueFlags":["-m","--model","-c","--config","-C","--cd","-s","--sandbox","-a","--ask-for-approval","-p","--profile","-i","--image","--add-dir","--output-schema","-o","--output-last-message","--color","--local-provider","--enable","--disable"],"bypassFlags":["--dangerously-bypass-approvals-and-sandbox","--yolo","--sandbox=danger-full-access","-s=danger-full-access"],"toolWideners":[{"input":"--full-auto","pattern":"^","grants":{"writesFiles":true}},{"input":"--sandbox","pattern":"^workspace-write$","grants":{"writesFiles":true}},{"input":"-s","pattern":"^workspace-write$","grants":{"writesFiles":true}},{"input":"-c","pattern":"sandbox_mode\\\\s*=\\\\s*[\\"']?danger-full-access","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"--config","pattern":"sandbox_mode\\\\s*=\\\\s*[\\"']?danger-full-access","grants":{"shell":"full","network":true,"writesFiles":true}},{"input":"-c","pattern":"network_access\\\\s*=\\\\s*true","grants":{"network":true}},{"input":"--config","pattern":"network_access\\\\s*=\\\\s*true","grants":{"network":true}},{"input":"-c","pattern":"sandbox_mode\\\\s*=\\\\s*[\\"']?workspace-write","grants":{"writesFiles":true}}],"defaults":{"shell":"full","network":false,"writesFiles":false},"keyEnv":["OPENAI_API_KEY","CODEX_API_KEY"],"baseUrlEnv":["OPENAI_BASE_URL","CODEX_OSS_BASE_URL"],"instructionFiles":["AGENTS.md","AGENTS.override.md",".codex/"],"provider":"openai","projectFiles":[{"path":".codex/config.toml","as":"-c"}],"confidence":"V","notes":"--full-auto is reported deprecated in recent builds [3P]. The sandboxed shell can still read the environment (OPENAI_API_KEY). Project .codex/config.toml is [U]."},{"id":"gemini","name":"Gemini CLI","commands":["gemini"],"packages":["@google/gemini-cli"],"nonRunSubcommands":["extensions","mcp","skills","hooks","update"],"infoFlags":["--version","-v","--help","-h","--list-extensions","-l"],"valueFlags":["-p","--prompt","-i","--prompt-interactive","-m","--model","--approval-mode","--allowed-tools","--allowed-mcp-server-names","-e","--extensions","--output-format","-o","--include-directories"],"bypassFlags":["--yolo","-y","--approval-mode=yolo"],"bypassEnv":[],"toolFlags":["--allowed-tools"],"toolWideners":[{"input":"--approval-mode","pattern":"^auto_edit$","grants":{"writesFiles":true}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])run_shell_command(?![\\\\w(])","grants":{"shell":"full"}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])run_shell_command\\\\(","grants":{"shell":"restricted"}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])web_fetch\\\\b","grants":{"network":true}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])(?:write_file|replace|edit)\\\\b","grants":{"writesFiles":true}}],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["GEMINI_API_KEY","GOOGLE_API_KEY","GOOGLE_CLOUD_ACCESS_TOKEN","GOOGLE_APPLICATION_CREDENTIALS"],"baseUrlEnv":["GOOGLE_GEMINI_BASE_URL","GOOGLE_VERTEX_BASE_URL","CODE_ASSIST_ENDPOINT"],"instructionFiles":["GEMINI.md",".gemini/",".env"],"provider":"gemini","projectFiles":[{"path":".gemini/settings.json","as":"settings","replacedByInput":"settings"}],"commandDirs":[{"dir":".gemini/commands","ext":".toml"}],"confidence":"V"},{"id":"qwen","name":"Qwen Code","commands":["qwen"],"packages":["@qwen-code/qwen-code"],"nonRunSubcommands":["extensions","mcp","update"],"infoFlags":["--version","-v","--help","-h"],"valueFlags":["-p","--prompt","-i","--prompt-interactive","-m","--model","--approval-mode","--allowed-tools","-e","--extensions","--output-format","-o","--include-directories","--openai-api-key","--openai-base-url","--channel"],"bypassFlags":["--yolo","-y","--approval-mode=yolo"],"toolFlags":["--allowed-tools"],"toolWideners":[{"input":"--approval-mode","pattern":"^auto[_-]edit$","grants":{"writesFiles":true}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])run_shell_command(?![\\\\w(])","grants":{"shell":"full"}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])run_shell_command\\\\(","grants":{"shell":"restricted"}},{"input":"--allowed-tools","pattern":"(?<![\\\\w(])web_fetch\\\\b","grants":{"network":true}}],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["OPENAI_API_KEY"],"baseUrlEnv":["OPENAI_BASE_URL"],"instructionFiles":["QWEN.md",".qwen/",".env"],"provider":"openai","projectFiles":[{"path":".qwen/settings.json","as":"settings","replacedByInput":"settings"}],"commandDirs":[{"dir":".qwen/commands","ext":".toml"}],"confidence":"D"},{"id":"aider","name":"aider","commands":["aider"],"packages":["aider-chat"],"modules":["aider"],"infoFlags":["--version","--help","-h","--list-models","--models","--just-check-update","--upgrade","--update","--install-main-branch"],"valueFlags":["--model","--message","-m","--message-file","-f","--read","--file","--lint-cmd","--test-cmd","--api-key","--openai-api-key","--anthropic-api-key","--openai-api-base","--edit-format","--weak-model","--editor-model","--config","-c","--env-file","--map-tokens","--chat-history-file","--input-history-file","--model-settings-file","--model-metadata-file","--encoding"],"bypassFlags":["--yes-always","--yes"],"defaults":{"shell":"none","network":false,"writesFiles":true},"keyEnv":["OPENAI_API_KEY","ANTHROPIC_API_KEY","GEMINI_API_KEY","OPENROUTER_API_KEY","DEEPSEEK_API_KEY","GROQ_API_KEY","AIDER_OPENAI_API_KEY","AIDER_ANTHROPIC_API_KEY"],"baseUrlEnv":["OPENAI_API_BASE","AIDER_OPENAI_API_BASE"],"instructionFiles":[".aider.conf.yml",".env",".aiderignore",".aider.model.settings.yml",".aider.model.metadata.json"],"confidence":"D","notes":"--test-cmd / --lint-cmd run workflow-chosen commands (repository code), not model-chosen ones."},{"id":"goose","name":"goose","commands":["goose"],"subcommands":["run"],"infoFlags":["--version","-V","--help","-h"],"valueFlags":["-t","--text","-i","--instructions","--recipe","--provider","--model","-n","--name","--params","--with-extension","--with-builtin","--with-remote-extension","--max-turns","--session-id"],"bypassFlags":[],"bypassEnv":[{"name":"GOOSE_MODE","values":["auto"]}],"toolNarrowers":[{"input":"GOOSE_MODE","pattern":"^chat$","grants":{"shell":"none","network":false,"writesFiles":false}}],"defaults":{"shell":"full","network":true,"writesFiles":true},"keyEnv":["ANTHROPIC_API_KEY","OPENAI_API_KEY","GOOSE_PROVIDER__API_KEY","GOOGLE_API_KEY","OPENROUTER_API_KEY"],"baseUrlEnv":["GOOSE_PROVIDER__HOST","ANTHROPIC_HOST","OPENAI_HOST"],"instructionFiles":[".goosehints","AGENTS.md"],"confidence":"D"},{"id":"opencode","name":"opencode","commands":["opencode"],"packages":["opencode-ai"],"subcommands":["run","github run"],"infoFlags":["--version","-v","--help","-h"],"valueFlags":["-m","--model","--agent","-s","--session","-f","--file","--format","--title","--attach","--port","--variant","--log-level"],"bypassFlags":[],"toolNarrowers":[{"input":"OPENCODE_PERMISSION","pattern":"\\"bash\\"\\\\s*:\\\\s*\\"deny\\"","grants":{"shell":"none"}},{"input":"OPENCODE_PERMISSION","pattern":"\\"bash\\"\\\\s*:\\\\s*\\\\{\\\\s*\\"\\\\*\\"\\\\s*:\\\\s*\\"deny\\"","grants":{"shell":"restricted"}},{"input":"OPENCODE_PERMISSION","pattern":"\\"edit\\"\\\\s*:\\\\s*\\"deny\\"","grants":{"writesFiles":false}},{"input":"OPENCODE_PERMISSION","pattern":"\\"webfetch\\"\\\\s*:\\\\s*\\"deny\\"","grants":{"network":false}},{"input":"OPENCODE_CONFIG_CONTENT","pattern":"\\"permission\\"\\\\s*:\\\\s*\\\\{[^}]*\\"bash\\"\\\\s*:\\\\s*\\"deny\\"","grants":{"shell":"none"}}],"defaults":{"shell":"full","network":true,"writesFiles":true},"keyEnv":["ANTHROPIC_API_KEY","OPENAI_API_KEY","OPENCODE_API_KEY","GEMINI_API_KEY","OPENROUTER_API_KEY"],"baseUrlEnv":["OPENCODE_CONFIG_CONTENT"],"instructionFiles":["opencode.json","opencode.jsonc",".opencode/","AGENTS.md","CLAUDE.md"],"projectFiles":[{"path":"opencode.json","as":"OPENCODE_CONFIG_CONTENT"},{"path":"opencode.jsonc","as":"OPENCODE_CONFIG_CONTENT"}],"commandDirs":[{"dir":".opencode/command","ext":".md"},{"dir":".opencode/commands","ext":".md"}],"confidence":"D","notes":"npm package name opencode-ai is [U]; the documented install is \`curl -fsSL https://opencode.ai/install | bash\`."},{"id":"cursor","name":"Cursor CLI","commands":["agent","cursor-agent"],"requiredFlags":["-p","--print"],"infoFlags":["--version","--help","-h"],"valueFlags":["--model","-m","--output-format","--api-key","--workspace","--mode","--sandbox","-H","--header","--resume"],"bypassFlags":["--force","-f","--yolo"],"defaults":{"shell":"none","network":false,"writesFiles":true},"keyEnv":["CURSOR_API_KEY"],"instructionFiles":[".cursor/",".cursorrules","AGENTS.md","CLAUDE.md"],"confidence":"3P"},{"id":"copilot","name":"GitHub Copilot CLI","commands":["copilot"],"packages":["@github/copilot"],"nonRunSubcommands":["login","logout","help","update","version","mcp","plugin","init"],"infoFlags":["--version","--help","-h"],"valueFlags":["-p","--prompt","--model","--allow-tool","--deny-tool","--allow-url","--deny-url","--add-dir","--log-level","--log-dir","--agent","--share","--resume","--secret-env-vars","--additional-mcp-config","--config-dir"],"bypassFlags":["--allow-all-tools","--allow-all","--yolo"],"bypassEnv":[{"name":"COPILOT_ALLOW_ALL","values":["true","1"]}],"toolFlags":["--allow-tool"],"toolWideners":[{"input":"--allow-tool","pattern":"^shell(?:\\\\(\\\\s*\\\\*?\\\\s*\\\\))?$","grants":{"shell":"full"}},{"input":"--allow-tool","pattern":"^shell\\\\(","grants":{"shell":"restricted"}},{"input":"--allow-tool","pattern":"^write\\\\b","grants":{"writesFiles":true}},{"input":"--allow-tool","pattern":"^(?!shell\\\\b|write\\\\b)[\\\\w.-]+","grants":{"network":true}},{"input":"--allow-all-urls","pattern":"^","grants":{"network":true}},{"input":"--allow-url","pattern":"^","grants":{"network":true}}],"toolNarrowers":[{"input":"--deny-tool","pattern":"^shell$","grants":{"shell":"none"}}],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["COPILOT_GITHUB_TOKEN","GH_TOKEN","GITHUB_TOKEN","COPILOT_PROVIDER_API_KEY"],"baseUrlEnv":["COPILOT_PROVIDER_BASE_URL","COPILOT_API_URL"],"instructionFiles":[".github/copilot-instructions.md",".github/instructions/","AGENTS.md",".github/agents/"],"confidence":"D"},{"id":"amp","name":"Amp","commands":["amp"],"packages":["@ampcode/cli","@sourcegraph/amp"],"nonRunSubcommands":["login","logout","update","mcp","config","permissions","tools","threads","doctor","version","install"],"infoFlags":["--version","--help","-h"],"valueFlags":["-x","--execute","--mode","-m","--settings-file","--log-level","--log-file","--visibility"],"bypassFlags":["--dangerously-allow-all"],"defaults":{"shell":"full","network":true,"writesFiles":true},"keyEnv":["AMP_API_KEY"],"instructionFiles":["AGENTS.md","AGENT.md",".amp/"],"confidence":"3P"},{"id":"llm","name":"llm","commands":["llm"],"packages":["llm"],"modules":["llm"],"nonRunSubcommands":["keys","install","uninstall","models","plugins","logs","templates","aliases","embed","embed-multi","embed-models","similar","collections","openai","schemas","fragments","tools"],"infoFlags":["--version","--help"],"valueFlags":["-m","--model","-s","--system","-t","--template","-T","--tool","-f","--fragment","-a","--attachment","-o","--option","--cid","--conversation","--key","--schema","--cl","--chain-limit","-d","--database"],"bypassFlags":[],"toolFlags":["-T","--tool","--functions"],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["OPENAI_API_KEY","ANTHROPIC_API_KEY"],"baseUrlEnv":["OPENAI_BASE_URL"],"instructionFiles":[],"provider":"openai","confidence":"V"},{"id":"crush","name":"Crush","commands":["crush"],"packages":["@charmland/crush"],"subcommands":["run"],"infoFlags":["--version","-v","--help","-h"],"valueFlags":["-c","--cwd","--data-dir","-m","--model"],"bypassFlags":["--yolo","-y"],"defaults":{"shell":"full","network":true,"writesFiles":true},"keyEnv":["ANTHROPIC_API_KEY","OPENAI_API_KEY","GEMINI_API_KEY","OPENROUTER_API_KEY","GROQ_API_KEY"],"instructionFiles":[".crushrc","crushrc","crush.json",".crush.json","CRUSH.md","AGENTS.md"],"confidence":"V"},{"id":"cn","name":"Continue CLI","commands":["cn"],"packages":["@continuedev/cli"],"requiredFlags":["-p","--print"],"infoFlags":["--version","-v","--help","-h"],"valueFlags":["--config","--model","--allow","--ask","--exclude","--format","--rule"],"bypassFlags":["--allow=*"],"toolFlags":["--allow"],"toolWideners":[{"input":"--allow","pattern":"(?<![\\\\w(])(?:Bash|run_?terminal_?command|Terminal)\\\\b","grants":{"shell":"full"}},{"input":"--allow","pattern":"(?<![\\\\w(])(?:Write|Edit)\\\\b","grants":{"writesFiles":true}}],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["CONTINUE_API_KEY","ANTHROPIC_API_KEY"],"instructionFiles":[".continue/","AGENTS.md"],"confidence":"D"},{"id":"plandex","name":"Plandex","commands":["plandex","pdx"],"subcommands":["tell","continue","chat","build"],"infoFlags":["--version","--help","-h"],"bypassFlags":["--full"],"defaults":{"shell":"none","network":false,"writesFiles":true},"keyEnv":["OPENROUTER_API_KEY","OPENAI_API_KEY","ANTHROPIC_API_KEY"],"instructionFiles":[".plandex/"],"confidence":"D","notes":"auto-exec defaults to true in Plandex config [D/3P]; low relevance (cloud winding down)."},{"id":"kiro","name":"Kiro CLI / Amazon Q CLI","commands":["kiro-cli","q"],"subcommands":["chat"],"infoFlags":["--version","-V","--help","-h"],"valueFlags":["--agent","--model","--trust-tools","--resume"],"bypassFlags":["--trust-all-tools"],"toolFlags":["--trust-tools"],"toolWideners":[{"input":"--trust-tools","pattern":"(?<![\\\\w(])(?:execute_bash|shell)\\\\b","grants":{"shell":"full"}},{"input":"--trust-tools","pattern":"(?<![\\\\w(])fs_write\\\\b","grants":{"writesFiles":true}}],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["KIRO_API_KEY"],"instructionFiles":[".kiro/",".amazonq/","AGENTS.md"],"confidence":"D"},{"id":"openhands","name":"OpenHands","commands":[],"packages":["openhands-ai"],"modules":["openhands.resolver.resolve_issue","openhands.core.main"],"infoFlags":["--help","-h"],"bypassFlags":[],"defaults":{"shell":"full","network":true,"writesFiles":true},"keyEnv":["LLM_API_KEY"],"baseUrlEnv":["LLM_BASE_URL"],"instructionFiles":[".openhands/",".openhands_instructions"],"confidence":"V","notes":"openhands.core.main (headless \`-t task\`) is [U]; openhands.resolver.send_pull_request is not an agent run."},{"id":"cline","name":"Cline CLI","commands":["cline"],"packages":["cline"],"nonRunSubcommands":["auth","config","version","update","mcp","instance","login","logout"],"infoFlags":["--version","--help","-h"],"bypassFlags":["--yolo","-y"],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["CLINE_API_KEY","ANTHROPIC_API_KEY","OPENROUTER_API_KEY"],"instructionFiles":[".clinerules",".clinerules/","AGENTS.md"],"confidence":"U","notes":"CLINE_COMMAND_PERMISSIONS restricts commands [U semantics]."},{"id":"droid","name":"Factory Droid","commands":["droid"],"subcommands":["exec"],"infoFlags":["--version","--help","-h"],"valueFlags":["--auto","-m","--model","-f","--file","--cwd","-o","--output-format","--session-id","--reasoning-effort","--enabled-tools","--disabled-tools"],"bypassFlags":["--skip-permissions-unsafe","--auto=high"],"toolFlags":["--enabled-tools"],"toolWideners":[{"input":"--auto","pattern":"^(?:low|medium)$","grants":{"writesFiles":true}}],"defaults":{"shell":"none","network":false,"writesFiles":false},"keyEnv":["FACTORY_API_KEY"],"instructionFiles":["AGENTS.md",".factory/"],"confidence":"U"},{"id":"warp-cli","name":"Warp agent CLI","commands":["warp-cli","warp"],"subcommands":["agent run"],"infoFlags":["--version","--help","-h"],"valueFlags":["--prompt","--saved-prompt","--profile","--model","--mcp","--cwd","--name","--share","--output-format"],"bypassFlags":[],"toolWideners":[{"input":"--profile","pattern":"^","grants":{"network":true}},{"input":"--mcp","pattern":"^","grants":{"network":true}}],"defaults":{"shell":"full","network":false,"writesFiles":true},"keyEnv":["WARP_API_KEY"],"instructionFiles":["WARP.md","AGENTS.md",".warp/"],"confidence":"U"},{"id":"oz","name":"Oz agent CLI","commands":["oz"],"subcommands":["agent run","agent run-cloud"],"infoFlags":["--version","--help","-h"],"valueFlags":["--prompt","--saved-prompt","--skill","--profile","--model","--mcp","--cwd","--name","--share","--output-format","--environment","--host"],"bypassFlags":[],"toolWideners":[{"input":"--profile","pattern":"^","grants":{"network":true}},{"input":"--mcp","pattern":"^","grants":{"network":true}}],"defaults":{"shell":"full","network":false,"writesFiles":true},"keyEnv":["WARP_API_KEY"],"instructionFiles":["WARP.md","AGENTS.md",".warp/"],"confidence":"U"}],"apis":[{"id":"anthropic-api","name":"Anthropic Messages API","hosts":["api.anthropic.com"],"kind":"model","confidence":"V"},{"id":"openai-api","name":"OpenAI API","hosts":["api.openai.com"],"kind":"model","confidence":"V"},{"id":"gemini-api","name":"Gemini API","hosts":["generativelanguage.googleapis.com"],"kind":"model","confidence":"V"},{"id":"openrouter-api","name":"OpenRouter API","hosts":["openrouter.ai"],"paths":["/api/"],"kind":"model","confidence":"D"},{"id":"github-models-api","name":"GitHub Models API","hosts":["models.github.ai","models.inference.ai.azure.com"],"kind":"model","confidence":"D"},{"id":"opencode-zen-api","name":"OpenCode Zen API","hosts":["opencode.ai"],"paths":["/zen/"],"kind":"model","confidence":"D"},{"id":"other-model-apis","name":"a model API","hosts":["api.deepseek.com","api.mistral.ai","api.groq.com","api.x.ai","api.together.xyz","api.fireworks.ai","api.perplexity.ai","api.cohere.com","api.cohere.ai","api.moonshot.ai","dashscope.aliyuncs.com","dashscope-intl.aliyuncs.com"],"kind":"model","confidence":"D"},{"id":"cursor-cloud-agents","name":"Cursor Cloud Agents API","hosts":["api.cursor.com"],"paths":["/v0/agents","/v1/agents"],"kind":"agent","acts":"runs in Cursor's cloud on the repository through Cursor's GitHub App: a shell, pushes a branch, opens a pull request","confidence":"3P"},{"id":"jules-api","name":"Jules API","hosts":["jules.googleapis.com"],"kind":"agent","acts":"runs in Google's cloud on the repository through the Jules GitHub App: a shell, pushes a branch, opens a pull request","confidence":"3P"},{"id":"devin-api","name":"Devin API","hosts":["api.devin.ai"],"paths":["/v1/sessions"],"kind":"agent","acts":"runs in Devin's cloud with the repository access the organisation gave Devin: a shell, pushes branches, opens pull requests","confidence":"3P"},{"id":"copilot-coding-agent","name":"Copilot coding agent","markers":["--add-assignee[=\\\\s]+[\\"']?@?copilot\\\\b","[\\"']copilot-swe-agent(?:\\\\[bot\\\\])?[\\"']","\\\\bgh\\\\s+agent-task\\\\s+create\\\\b"],"readsThread":true,"kind":"agent","acts":"works in GitHub's cloud on the issue it is assigned: pushes a copilot/* branch and opens a pull request","confidence":"D"}]}`;
@@ -25478,7 +25475,7 @@ var Ctx = class {
     this.file = file;
   }
   file;
-  lines = new import_yaml5.LineCounter();
+  lines = new import_yaml6.LineCounter();
   doc;
   fail(node, label, message) {
     const offset2 = node?.range?.[0] ?? 0;
@@ -25488,9 +25485,9 @@ var Ctx = class {
 };
 function describe(node) {
   if (node === null) return "nothing";
-  if ((0, import_yaml5.isMap)(node)) return "a mapping";
-  if ((0, import_yaml5.isSeq)(node)) return "a list";
-  if ((0, import_yaml5.isScalar)(node)) {
+  if ((0, import_yaml6.isMap)(node)) return "a mapping";
+  if ((0, import_yaml6.isSeq)(node)) return "a list";
+  if ((0, import_yaml6.isScalar)(node)) {
     const v = node.value;
     if (v === null) return "null";
     if (typeof v === "string") return `"${v.length > 40 ? `${v.slice(0, 40)}...` : v}"`;
@@ -25499,11 +25496,11 @@ function describe(node) {
   return "an unsupported node";
 }
 function convert(ctx, raw, spec, label, fallback) {
-  const node = raw && (0, import_yaml5.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
+  const node = raw && (0, import_yaml6.isAlias)(raw) ? raw.resolve(ctx.doc) ?? null : raw;
   const at3 = node ?? fallback;
   switch (spec.t) {
     case "string": {
-      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "string") ctx.fail(at3, label, `expected a string, got ${describe(node)}`);
+      if (!node || !(0, import_yaml6.isScalar)(node) || typeof node.value !== "string") ctx.fail(at3, label, `expected a string, got ${describe(node)}`);
       const value = node.value;
       if (spec.nonEmpty && !value.trim()) ctx.fail(at3, label, "must not be empty");
       if (spec.enum && !spec.enum.includes(value)) ctx.fail(at3, label, `expected one of ${spec.enum.map((e) => `"${e}"`).join(", ")}; got "${value}"`);
@@ -25515,11 +25512,11 @@ function convert(ctx, raw, spec, label, fallback) {
       return value;
     }
     case "boolean": {
-      if (!node || !(0, import_yaml5.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at3, label, `expected true or false, got ${describe(node)}`);
+      if (!node || !(0, import_yaml6.isScalar)(node) || typeof node.value !== "boolean") ctx.fail(at3, label, `expected true or false, got ${describe(node)}`);
       return node.value;
     }
     case "array": {
-      if (!node || !(0, import_yaml5.isSeq)(node)) ctx.fail(at3, label, `expected a list, got ${describe(node)}`);
+      if (!node || !(0, import_yaml6.isSeq)(node)) ctx.fail(at3, label, `expected a list, got ${describe(node)}`);
       if (spec.nonEmpty && node.items.length === 0) ctx.fail(node, label, "must not be empty");
       const out = [];
       const seen = /* @__PURE__ */ new Set();
@@ -25535,12 +25532,12 @@ function convert(ctx, raw, spec, label, fallback) {
       return out;
     }
     case "object": {
-      if (!node || !(0, import_yaml5.isMap)(node)) ctx.fail(at3, label, `expected a mapping, got ${describe(node)}`);
+      if (!node || !(0, import_yaml6.isMap)(node)) ctx.fail(at3, label, `expected a mapping, got ${describe(node)}`);
       const out = {};
       const fields = /* @__PURE__ */ new Map();
       for (const pair of node.items) {
         const keyNode = pair.key;
-        const key2 = keyNode && (0, import_yaml5.isScalar)(keyNode) ? keyNode.value : void 0;
+        const key2 = keyNode && (0, import_yaml6.isScalar)(keyNode) ? keyNode.value : void 0;
         if (typeof key2 !== "string") ctx.fail(keyNode ?? node, label, `expected a string key, got ${describe(keyNode)}`);
         const field = spec.fields[key2];
         const where = label ? `${label}.${key2}` : key2;
@@ -25562,7 +25559,7 @@ function convert(ctx, raw, spec, label, fallback) {
   }
 }
 function idSuffix(node) {
-  if (!node || !(0, import_yaml5.isMap)(node)) return "";
+  if (!node || !(0, import_yaml6.isMap)(node)) return "";
   for (const key2 of ["id", "event", "path", "input", "name"]) {
     const v = node.get(key2);
     if (typeof v === "string") return ` (${v})`;
@@ -25577,16 +25574,12 @@ function failAt(obj3, field, message) {
   return origin.ctx.fail(node, label, message);
 }
 function jsonDocument(text) {
-  if (!text.startsWith("{")) return null;
-  try {
-    return new import_yaml5.Document(JSON.parse(text));
-  } catch {
-    return null;
-  }
+  const json = jsonData(text);
+  return json ? new import_yaml6.Document(json.data) : null;
 }
 function parseWith(text, fileName, spec) {
   const ctx = new Ctx(fileName);
-  const doc = jsonDocument(text) ?? (0, import_yaml5.parseDocument)(text, { lineCounter: ctx.lines, prettyErrors: false, uniqueKeys: true });
+  const doc = jsonDocument(text) ?? (0, import_yaml6.parseDocument)(text, { lineCounter: ctx.lines, prettyErrors: false, uniqueKeys: true });
   ctx.doc = doc;
   const err = doc.errors[0];
   if (err) {
@@ -27906,7 +27899,7 @@ var Parser2 = function Parser3(options, input, startPos) {
   this.privateNameStack = [];
 };
 var prototypeAccessors = { inFunction: { configurable: true }, inGenerator: { configurable: true }, inAsync: { configurable: true }, canAwait: { configurable: true }, allowReturn: { configurable: true }, allowSuper: { configurable: true }, allowDirectSuper: { configurable: true }, treatFunctionsAsVar: { configurable: true }, allowNewDotTarget: { configurable: true }, allowUsing: { configurable: true }, inClassStaticBlock: { configurable: true } };
-Parser2.prototype.parse = function parse() {
+Parser2.prototype.parse = function parse2() {
   var this$1$1 = this;
   var node = this.options.program || this.startNode();
   this.nextToken();
@@ -27989,7 +27982,7 @@ Parser2.extend = function extend() {
   }
   return cls;
 };
-Parser2.parse = function parse2(input, options) {
+Parser2.parse = function parse3(input, options) {
   return new this(options, input).parse();
 };
 Parser2.parseExpressionAt = function parseExpressionAt(input, pos, options) {
@@ -33130,7 +33123,7 @@ Parser2.acorn = {
   lineBreakG,
   nonASCIIwhitespace
 };
-function parse3(input, options) {
+function parse4(input, options) {
   return Parser2.parse(input, options);
 }
 
@@ -33171,7 +33164,7 @@ function scriptValues(script, env) {
   marked += script.slice(from);
   let program;
   try {
-    program = parse3(marked, { ecmaVersion: "latest", sourceType: "script", allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true });
+    program = parse4(marked, { ecmaVersion: "latest", sourceType: "script", allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true });
   } catch {
     return null;
   }
@@ -34444,7 +34437,7 @@ function findApiCalls(text, apis) {
 // src/analysis/projectConfig.ts
 var import_node_fs2 = __toESM(require("node:fs"));
 var import_node_path2 = __toESM(require("node:path"));
-var import_yaml8 = __toESM(require_dist());
+var import_yaml9 = __toESM(require_dist());
 var NONE = { values: () => [], command: () => void 0, text: () => void 0 };
 var byRepo = /* @__PURE__ */ new WeakMap();
 function projectConfig(repo) {
@@ -34552,7 +34545,7 @@ function frontMatter(text, where, report2) {
   const m = FRONT_MATTER.exec(text);
   if (!m) return {};
   try {
-    const data2 = (0, import_yaml8.parse)(m[1]);
+    const data2 = (0, import_yaml9.parse)(m[1]);
     return data2 && typeof data2 === "object" ? data2 : {};
   } catch (err) {
     const line = /at line (\d+)/.exec(err.message);

@@ -6,6 +6,7 @@
 
 import { Document, LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { Node as YNode } from 'yaml';
+import { jsonData } from '../dataText';
 import agentsText from '../../rules/agents.yml';
 import sourcesText from '../../rules/sources.yml';
 import triggersText from '../../rules/triggers.yml';
@@ -471,12 +472,8 @@ function failAt(obj: object, field: string | null, message: string): never {
  * rules/ is where mistakes are reported (the tests read it).
  */
 function jsonDocument(text: string): Document.Parsed | null {
-  if (!text.startsWith('{')) return null;
-  try {
-    return new Document(JSON.parse(text)) as unknown as Document.Parsed;
-  } catch {
-    return null;
-  }
+  const json = jsonData(text);
+  return json ? (new Document(json.data) as unknown as Document.Parsed) : null;
 }
 
 function parseWith<T>(text: string, fileName: string, spec: Spec): T {

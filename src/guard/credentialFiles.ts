@@ -2,7 +2,7 @@
 // validates that data and finds the files on this machine. jail.ts hides what it finds.
 import fs from 'node:fs';
 import path from 'node:path';
-import { positionIn, readDataText } from '../dataText';
+import { isMapping, positionIn, readDataText } from '../dataText';
 import rulesText from '../../rules/credential-files.yml';
 import { GuardError } from './errors';
 
@@ -38,8 +38,7 @@ export function parseCredentialRules(text: string, file = FILE): CredentialRules
   const read = readDataText(text);
   if ('error' in read) throw new GuardError('filesystem', `${file}:${read.line}:${read.col}: ${read.error}`);
   const data = read.data;
-  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-  if (!isObject(data)) return fail([], 'expected a mapping with places, env and home');
+  if (!isMapping(data)) return fail([], 'expected a mapping with places, env and home');
   for (const key of Object.keys(data)) if (!['places', 'env', 'home'].includes(key)) fail([], `unknown key "${key}" (expected places, env, home)`, key);
   const list = (key: string): unknown[] => {
     const value = data[key];
@@ -47,7 +46,7 @@ export function parseCredentialRules(text: string, file = FILE): CredentialRules
   };
   const entry = (value: unknown, at: Where, fields: Record<string, 'string' | 'boolean'>, required: string[]): Record<string, unknown> => {
     const label = `${at[0]}[${at[1]}]`;
-    if (!isObject(value)) return fail(at, `${label} must be a mapping`);
+    if (!isMapping(value)) return fail(at, `${label} must be a mapping`);
     for (const [key, v] of Object.entries(value)) {
       if (!(key in fields)) fail(at, `${label}: unknown key "${key}" (expected ${Object.keys(fields).join(', ')})`, key);
       if (typeof v !== fields[key] || (typeof v === 'string' && v.trim() === '')) fail([...at, key], `${label}.${key} must be a non-empty ${fields[key]}`);

@@ -2,7 +2,7 @@
 // (`--seccomp FD`) before it starts the jail's init, so the init and the agent run under it. An
 // architecture the data does not cover fails closed.
 import seccompText from '../../rules/seccomp.yml';
-import { parseDataText } from '../dataText';
+import { isMapping, parseDataText } from '../dataText';
 import { GuardError } from './errors';
 
 type Arch = 'x86_64' | 'aarch64';
@@ -34,15 +34,14 @@ function fail(message: string): never {
   throw new GuardError('jail', `rules/seccomp.yml: ${message}`);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const numbers = (v: unknown, what: string): number[] =>
   Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 0 && n < 1024) ? (v as number[]) : fail(`${what} must be a list of system call numbers`);
 
 export function parseSeccompRules(text: string): SeccompRules {
   const data = parseDataText(text);
-  if (!isObject(data) || !Array.isArray(data.deny) || !isObject(data.newUserNamespace)) fail('expected deny and newUserNamespace');
+  if (!isMapping(data) || !Array.isArray(data.deny) || !isMapping(data.newUserNamespace)) fail('expected deny and newUserNamespace');
   const deny = data.deny.map((entry: unknown, i) => {
-    if (!isObject(entry) || !Array.isArray(entry.names) || !entry.names.every((n) => typeof n === 'string')) return fail(`deny[${i}] needs names`);
+    if (!isMapping(entry) || !Array.isArray(entry.names) || !entry.names.every((n) => typeof n === 'string')) return fail(`deny[${i}] needs names`);
     const errno = ERRNO[(entry.errno as string | undefined) ?? 'EPERM'] ?? fail(`deny[${i}].errno must be EPERM or ENOSYS`);
     const byArch = { x86_64: numbers(entry.x86_64, `deny[${i}].x86_64`), aarch64: numbers(entry.aarch64, `deny[${i}].aarch64`) };
     for (const arch of ['x86_64', 'aarch64'] as Arch[]) if (byArch[arch].length !== entry.names.length) fail(`deny[${i}].${arch} must give one number per name`);
@@ -53,7 +52,7 @@ export function parseSeccompRules(text: string): SeccompRules {
   const calls = {} as Record<Arch, { clone: number; unshare: number }>;
   for (const arch of ['x86_64', 'aarch64'] as Arch[]) {
     const c = userns[arch];
-    if (!isObject(c) || !Number.isInteger(c.clone) || !Number.isInteger(c.unshare)) fail(`newUserNamespace.${arch} needs clone and unshare`);
+    if (!isMapping(c) || !Number.isInteger(c.clone) || !Number.isInteger(c.unshare)) fail(`newUserNamespace.${arch} needs clone and unshare`);
     calls[arch] = { clone: c.clone as number, unshare: c.unshare as number };
   }
   return { deny, newUserNamespace: { flag: userns.flag, calls } };

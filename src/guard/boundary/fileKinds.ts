@@ -1,6 +1,6 @@
 // rules/file-kinds.yml: the tool configuration the boundary refuses to bring back, as data. Validated
 // when loaded; a mistake in the file is one line naming the file, the line and what is wrong.
-import { positionIn, readDataText } from '../../dataText';
+import { isMapping, positionIn, readDataText } from '../../dataText';
 import fileKindsText from '../../../rules/file-kinds.yml';
 import { GuardError } from '../errors';
 import { compileGlob, type PathGlob } from './glob';
@@ -23,12 +23,12 @@ export function parseFileKinds(text: string, fileName = FILE): FileKindRule[] {
   const read = readDataText(text);
   if ('error' in read) throw new GuardError('boundary', `${fileName}:${read.line}:${read.col}: ${read.error}`);
   const root = read.data;
-  if (!isObject(root) || Object.keys(root).length !== 1 || !('refuse' in root)) return fail([], 'expected one key, `refuse`, holding a list of entries');
+  if (!isMapping(root) || Object.keys(root).length !== 1 || !('refuse' in root)) return fail([], 'expected one key, `refuse`, holding a list of entries');
   const list = root.refuse;
   if (!Array.isArray(list) || list.length === 0) return fail(['refuse'], '`refuse` must be a non-empty list');
   return list.map((entry: unknown, i) => {
     const at = ['refuse', i];
-    if (!isObject(entry)) return fail(at, `refuse[${i}]: expected an entry with paths and reason`);
+    if (!isMapping(entry)) return fail(at, `refuse[${i}]: expected an entry with paths and reason`);
     for (const key of Object.keys(entry)) if (!FIELDS.has(key)) fail(at, `refuse[${i}]: unknown field "${key}" (known: paths, reason, when)`, key);
     const paths = entry.paths;
     if (!Array.isArray(paths) || paths.length === 0) return fail('paths' in entry ? [...at, 'paths'] : at, `refuse[${i}].paths: a non-empty list of globs`);
@@ -55,10 +55,6 @@ export function parseFileKinds(text: string, fileName = FILE): FileKindRule[] {
     }
     return { globs, reason, when };
   });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
 let cached: FileKindRule[] | undefined;
